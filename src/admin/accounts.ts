@@ -1,0 +1,52 @@
+// Adding accounts: `switchboard accounts add` and `up`'s default account.
+import { randomBytes } from "node:crypto";
+import { fail } from "../errors/switchboard-error.js";
+import { rfc2822 } from "../model/dates.js";
+import type { AccountRecord } from "../model/records.js";
+import { isSid, newSid } from "../model/sid.js";
+import { defaultAccountSid, type GlobalStores, setDefaultAccountSid } from "../store/global.js";
+
+export function newAuthToken(): string {
+  return randomBytes(16).toString("hex");
+}
+
+export async function addAccount(
+  stores: GlobalStores,
+  opts: { sid: string; token: string; friendlyName?: string; makeDefault?: boolean },
+): Promise<AccountRecord> {
+  if (!isSid("AC", opts.sid))
+    throw fail("invalidPayload", `account sid must be AC followed by 32 hex digits`);
+  if (!/^\S{8,128}$/.test(opts.token))
+    throw fail("invalidPayload", "auth token must be 8-128 characters, no spaces");
+  const now = rfc2822(Date.now());
+  const existing = await stores.accounts.get(opts.sid);
+  const account: AccountRecord = {
+    sid: opts.sid,
+    auth_token: opts.token,
+    friendly_name: opts.friendlyName ?? existing?.friendly_name ?? `switchboard ${opts.sid.slice(0, 8)}`,
+    status: "active",
+    date_created: existing?.date_created ?? now,
+    date_updated: now,
+  };
+  await stores.accounts.put(opts.sid, account);
+  if (opts.makeDefault) await setDefaultAccountSid(stores, opts.sid);
+  return account;
+}
+
+/** The default account `up` uses: from the environment, else the stored one, else a new one. */
+export async function ensureDefaultAccount(
+  stores: GlobalStores,
+  env: { sid?: string; token?: string },
+): Promise<{ account: AccountRecord; created: boolean }> {
+  if (env.sid && env.token) {
+    return {
+      account: await addAccount(stores, { sid: env.sid, token: env.token, makeDefault: true }),
+      created: false,
+    };
+  }
+  const sid = await defaultAccountSid(stores);
+  const existing = sid ? await stores.accounts.get(sid) : undefined;
+  if (existing) return { account: existing, created: false };
+  const account = await addAccount(stores, { sid: newSid("AC"), token: newAuthToken(), makeDefault: true });
+  return { account, created: true };
+}

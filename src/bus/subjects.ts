@@ -1,0 +1,41 @@
+// Every NATS subject, stream and bucket name switchboard uses, built in one place (DESIGN.md §3).
+// The prefix is configurable (default "sb"); stream and bucket names carry the region.
+
+export const DEFAULT_PREFIX = "sb";
+
+/** Regions and edges are short lower-case names (us1, ie1, ashburn): they go into subjects and names. */
+export const NAME_PATTERN = /^[a-z][a-z0-9-]{0,31}$/;
+
+export function subjects(prefix = DEFAULT_PREFIX) {
+  return {
+    edgeOffer: (edge: string) => `${prefix}.edge.${edge}.offer`,
+    regionCalls: (region: string) => `${prefix}.region.${region}.calls`,
+    callIn: (region: string, callSid: string) => `${prefix}.region.${region}.call.${callSid}.in`,
+    callOut: (region: string, callSid: string) => `${prefix}.region.${region}.call.${callSid}.out`,
+    callControl: (region: string, callSid: string) => `${prefix}.region.${region}.call.${callSid}.control`,
+    inspect: (region: string, callSid: string) => `${prefix}.region.${region}.inspect.${callSid}`,
+    /** Wildcards for watchers that do not know the call's region yet. */
+    anyCallOut: (callSid: string) => `${prefix}.region.*.call.${callSid}.out`,
+    anyInspect: (callSid: string) => `${prefix}.region.*.inspect.${callSid}`,
+    inspectAll: (region: string) => `${prefix}.region.${region}.inspect.>`,
+  };
+}
+
+export type Subjects = ReturnType<typeof subjects>;
+
+export const streams = {
+  calls: (region: string) => `SB_CALLS_${region.toUpperCase().replaceAll("-", "_")}`,
+  inspect: (region: string) => `SB_INSPECT_${region.toUpperCase().replaceAll("-", "_")}`,
+};
+
+export const buckets = {
+  routing: "sb_routing",
+  accounts: "sb_accounts",
+  numbers: (region: string) => `sb_numbers_${region.replaceAll("-", "_")}`,
+  calls: (region: string) => `sb_calls_${region.replaceAll("-", "_")}`,
+  actors: (region: string) => `sb_actors_${region.replaceAll("-", "_")}`,
+  recordings: (region: string) => `sb_recordings_${region.replaceAll("-", "_")}`,
+};
+
+/** The durable pull consumer all workers of a region share. */
+export const WORKER_CONSUMER = "workers";

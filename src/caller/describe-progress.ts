@@ -1,0 +1,39 @@
+// One line per step of a call, for `switchboard call` on a terminal.
+import type { CallProgress } from "./place-call.js";
+
+export function describeProgress(p: CallProgress): string | undefined {
+  if (p.source === "channel") {
+    const e = p.event;
+    switch (e.kind) {
+      case "say":
+        return `say      "${e.text}" (${e.voice}, ${e.language})`;
+      case "play":
+        return `play     ${e.url}`;
+      case "pause":
+        return `pause    ${e.length} s`;
+      case "reject":
+        return `reject   ${e.reason}`;
+      case "ended":
+        return undefined;
+      default:
+        return e.kind;
+    }
+  }
+  const e = p.event;
+  switch (e.type) {
+    case "state":
+      return `state    ${stateName(e.value)}  [${e.status}]`;
+    case "webhook.request":
+      return `webhook  ${e.method} ${e.url}  CallStatus=${e.params.CallStatus ?? ""}`;
+    case "webhook.response":
+      return `         <- ${e.status} ${e.contentType ?? "(no content type)"} in ${e.durationMs} ms`;
+    case "notification":
+      return `${e.level.padEnd(8)} ${e.code} ${e.message}`;
+  }
+}
+
+function stateName(value: unknown): string {
+  if (typeof value === "string") return value;
+  const [key, child] = Object.entries(value as Record<string, unknown>)[0] ?? [];
+  return child === undefined ? String(key) : `${key}.${stateName(child)}`;
+}

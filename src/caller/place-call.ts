@@ -1,0 +1,91 @@
+// Places a simulated inbound call through an edge and follows it to its end: what `switchboard
+// call` (and `load`) do. It listens before it offers (it picks the CallSid itself), so it misses
+// nothing the call does, and reads the stored Call resource once the region says the call ended.
+import { Kvm } from "@nats-io/kv";
+import type { NatsConnection } from "@nats-io/transport-node";
+import { decode } from "../bus/codec.js";
+import { buckets, subjects } from "../bus/subjects.js";
+import { offerCall } from "../edge/edge.js";
+import type { CallerScript } from "../model/offer.js";
+import type { CallResource } from "../model/records.js";
+import { newSid } from "../model/sid.js";
+import type { ChannelOut } from "../region/channel-events.js";
+import type { InspectEvent } from "../region/inspector.js";
+
+export type CallProgress =
+  | { source: "channel"; region: string; event: ChannelOut }
+  | { source: "inspect"; region: string; event: InspectEvent & { at: number } };
+
+export interface PlaceCallOptions {
+  to: string;
+  from: string;
+  edge: string;
+  caller?: CallerScript;
+  /** Real milliseconds to wait for the call to end. */
+  timeoutMs?: number;
+  prefix?: string;
+  onProgress?: (p: CallProgress) => void;
+}
+
+export interface PlacedCall {
+  callSid: string;
+  region: string;
+  call: CallResource;
+}
+
+export async function placeCall(nc: NatsConnection, opts: PlaceCallOptions): Promise<PlacedCall> {
+  const s = subjects(opts.prefix);
+  const callSid = newSid("CA");
+  let ended!: (region: string) => void;
+  const end = new Promise<string>((resolve) => {
+    ended = resolve;
+  });
+  const regionOf = (subject: string) => subject.split(".")[2] ?? "";
+  const out = nc.subscribe(s.anyCallOut(callSid), {
+    callback: (err, msg) => {
+      if (err) return;
+      const event = decode(msg.data) as ChannelOut;
+      opts.onProgress?.({ source: "channel", region: regionOf(msg.subject), event });
+      if (event.kind === "ended") ended(event.region);
+    },
+  });
+  const inspect = nc.subscribe(s.anyInspect(callSid), {
+    callback: (err, msg) => {
+      if (!err) {
+        const event = decode(msg.data) as InspectEvent & { at: number };
+        opts.onProgress?.({ source: "inspect", region: regionOf(msg.subject), event });
+      }
+    },
+  });
+  let timer: NodeJS.Timeout | undefined;
+  try {
+    await nc.flush();
+    await offerCall(
+      nc,
+      opts.edge,
+      { to: opts.to, from: opts.from, callSid, ...(opts.caller && { caller: opts.caller }) },
+      opts,
+    );
+    const timeoutMs = opts.timeoutMs ?? 60_000;
+    const timedOut = new Promise<never>((_, reject) => {
+      timer = setTimeout(
+        () => reject(new Error(`call ${callSid} did not end within ${timeoutMs / 1000} s`)),
+        timeoutMs,
+      );
+    });
+    const region = await Promise.race([end, timedOut]);
+    return { callSid, region, call: await readCall(nc, region, callSid) };
+  } finally {
+    clearTimeout(timer);
+    out.unsubscribe();
+    inspect.unsubscribe();
+  }
+}
+
+/** The stored Call resource (the region writes it before it announces the end). */
+export async function readCall(nc: NatsConnection, region: string, callSid: string): Promise<CallResource> {
+  const kv = await new Kvm(nc).open(buckets.calls(region));
+  const e = await kv.get(callSid);
+  if (e?.operation !== "PUT") throw new Error(`call ${callSid} has no stored record in ${region}`);
+  return e.json<CallResource>();
+}

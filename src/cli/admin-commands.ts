@@ -1,0 +1,104 @@
+// `switchboard accounts add`, `switchboard numbers add|route`.
+import type { Command } from "commander";
+import { addAccount } from "../admin/accounts.js";
+import { addNumber, routeNumber } from "../admin/numbers.js";
+import { connectNats, natsUrl } from "../bus/connect.js";
+import { openGlobalStores } from "../store/global.js";
+import { action, natsOption, parseName } from "./options.js";
+
+async function withGlobal<T>(
+  nats: string | undefined,
+  fn: (
+    g: Awaited<ReturnType<typeof openGlobalStores>>,
+    nc: Awaited<ReturnType<typeof connectNats>>,
+  ) => Promise<T>,
+) {
+  const nc = await connectNats(natsUrl(nats), "switchboard-cli", 5_000);
+  try {
+    return await fn(await openGlobalStores(nc), nc);
+  } finally {
+    await nc.close();
+  }
+}
+
+export function registerAdminCommands(program: Command): void {
+  const accounts = program.command("accounts").description("manage accounts");
+  accounts
+    .command("add")
+    .description("add or update an account (its token signs the webhooks of its numbers)")
+    .requiredOption("--sid <AccountSid>", "AC followed by 32 hex digits")
+    .requiredOption("--token <token>", "the account's auth token")
+    .option("--friendly-name <name>", "a name for people")
+    .option("--default", "make it the account numbers belong to when added without --account")
+    .addOption(natsOption())
+    .action(
+      action(
+        async (o: {
+          sid: string;
+          token: string;
+          friendlyName?: string;
+          default?: boolean;
+          nats?: string;
+        }) => {
+          await withGlobal(o.nats, async (g) => {
+            const a = await addAccount(g, {
+              sid: o.sid,
+              token: o.token,
+              ...(o.friendlyName && { friendlyName: o.friendlyName }),
+              makeDefault: !!o.default,
+            });
+            process.stdout.write(`account ${a.sid} saved\n`);
+          });
+        },
+      ),
+    );
+
+  const numbers = program.command("numbers").description("manage phone numbers and their routing");
+  numbers
+    .command("add <number>")
+    .description("configure a number in a region (routes it there too, if it has no route yet)")
+    .requiredOption("--region <region>", "the region whose config this is", parseName)
+    .requiredOption("--voice-url <url>", "the webhook requested when a call arrives")
+    .option("--voice-method <method>", "GET or POST", "POST")
+    .option("--fallback-url <url>", "requested when the voice URL fails")
+    .option("--fallback-method <method>", "GET or POST", "POST")
+    .option("--status-callback <url>", "requested when a call ends")
+    .option("--status-callback-method <method>", "GET or POST", "POST")
+    .option("--account <AccountSid>", "the owning account (default: the default account)")
+    .option("--friendly-name <name>", "a name for people")
+    .addOption(natsOption())
+    .action(
+      action(async (number: string, o: Record<string, string | undefined>) => {
+        await withGlobal(o.nats, async (g, nc) => {
+          const { config, routed } = await addNumber(nc, g, {
+            number,
+            region: o.region as string,
+            voiceUrl: o.voiceUrl as string,
+            ...(o.voiceMethod && { voiceMethod: o.voiceMethod }),
+            ...(o.fallbackUrl && { fallbackUrl: o.fallbackUrl }),
+            ...(o.fallbackMethod && { fallbackMethod: o.fallbackMethod }),
+            ...(o.statusCallback && { statusCallback: o.statusCallback }),
+            ...(o.statusCallbackMethod && { statusCallbackMethod: o.statusCallbackMethod }),
+            ...(o.account && { accountSid: o.account }),
+            ...(o.friendlyName && { friendlyName: o.friendlyName }),
+          });
+          const route = routed ? `, routed to ${o.region}` : "";
+          process.stdout.write(
+            `number ${config.phone_number} (${config.sid}) saved in ${o.region}${route}\n`,
+          );
+        });
+      }),
+    );
+  numbers
+    .command("route <number> <region>")
+    .description("send the number's calls to a region (the global routing table)")
+    .addOption(natsOption())
+    .action(
+      action(async (number: string, region: string, o: { nats?: string }) => {
+        await withGlobal(o.nats, async (g) => {
+          await routeNumber(g, number, region);
+          process.stdout.write(`number ${number} routed to ${region}\n`);
+        });
+      }),
+    );
+}

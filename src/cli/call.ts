@@ -1,0 +1,89 @@
+// `switchboard call`: place a simulated inbound call, play the caller, print each step.
+import { type Command, Option } from "commander";
+import { connectNats, natsUrl } from "../bus/connect.js";
+import { describeProgress } from "../caller/describe-progress.js";
+import { placeCall } from "../caller/place-call.js";
+import { action, collect, natsOption, parseName, parseNumber } from "./options.js";
+
+interface CallOptions {
+  to: string;
+  from: string;
+  edge: string;
+  digits: string[];
+  speech: string[];
+  hangupAfter?: number;
+  timeScale: number;
+  json?: boolean;
+  timeout: number;
+  nats?: string;
+}
+
+export function registerCallCommand(program: Command): void {
+  program
+    .command("call")
+    .description("place a simulated inbound call and play the caller; exits 0 when the call has ended")
+    .requiredOption("--to <number>", "the called number (E.164)")
+    .requiredOption("--from <number>", "the caller's number (E.164)")
+    .addOption(
+      new Option("--edge <name>", "the edge the call enters at").argParser(parseName).default("ashburn"),
+    )
+    .option("--digits <keys>", "keys that answer the next <Gather> (repeat for each)", collect, [])
+    .option("--speech <text>", "speech that answers the next <Gather> (repeat for each)", collect, [])
+    .addOption(
+      new Option("--hangup-after <seconds>", "the caller hangs up this long after the answer").argParser(
+        parseNumber(0.001, 86_400),
+      ),
+    )
+    .addOption(
+      new Option("--time-scale <s>", "0 runs without waiting, 1 is real time")
+        .argParser(parseNumber(0, 1))
+        .default(0),
+    )
+    .addOption(
+      new Option("--timeout <seconds>", "give up waiting after this long")
+        .argParser(parseNumber(1, 86_400))
+        .default(120),
+    )
+    .option("--json", "print only the final Call resource, as JSON")
+    .addOption(natsOption())
+    .action(
+      action(async (o: CallOptions) => {
+        const nc = await connectNats(natsUrl(o.nats), "switchboard-call", 5_000);
+        const started = Date.now();
+        const print = (line: string) => {
+          const t = ((Date.now() - started) / 1000).toFixed(3).padStart(7);
+          process.stdout.write(`${t}  ${line}\n`);
+        };
+        try {
+          const placed = await placeCall(nc, {
+            to: o.to,
+            from: o.from,
+            edge: o.edge,
+            caller: {
+              ...(o.digits.length && { digits: o.digits }),
+              ...(o.speech.length && { speech: o.speech }),
+              ...(o.hangupAfter !== undefined && { hangupAfter: o.hangupAfter }),
+              timeScale: o.timeScale,
+            },
+            timeoutMs: o.timeout * 1000,
+            ...(!o.json && {
+              onProgress: (p) => {
+                const line = describeProgress(p);
+                if (line) print(line);
+              },
+            }),
+          });
+          if (o.json) {
+            process.stdout.write(`${JSON.stringify(placed.call, null, 2)}\n`);
+          } else {
+            const c = placed.call;
+            const error = c.error_code ? `, error ${c.error_code}: ${c.error_message}` : "";
+            print(`ended    ${c.status} in ${placed.region}, duration ${c.duration ?? "-"} s${error}`);
+            print(`call     ${c.sid}`);
+          }
+        } finally {
+          await nc.close();
+        }
+      }),
+    );
+}

@@ -1,0 +1,18 @@
+// `switchboard`: every command, each registered from its own file.
+import { Command } from "commander";
+import { registerAdminCommands } from "./admin-commands.js";
+import { registerCallCommand } from "./call.js";
+import { registerServiceCommands } from "./service-commands.js";
+import { registerUpCommand } from "./up.js";
+
+const program = new Command("switchboard")
+  .description("an open-source, Twilio-compatible call engine over NATS")
+  .showHelpAfterError()
+  .enablePositionalOptions();
+
+registerUpCommand(program);
+registerServiceCommands(program);
+registerAdminCommands(program);
+registerCallCommand(program);
+
+await program.parseAsync(process.argv);

@@ -1,0 +1,48 @@
+// Options and helpers every command shares.
+import { type Command, InvalidArgumentError, Option } from "commander";
+import { NAME_PATTERN } from "../bus/subjects.js";
+import { SwitchboardError } from "../errors/switchboard-error.js";
+
+export function natsOption(): Option {
+  return new Option("--nats <url>", "NATS server URL (default: $NATS_URL, else nats://127.0.0.1:4222)");
+}
+
+export function collect(value: string, previous: string[]): string[] {
+  return [...previous, value];
+}
+
+export function parseName(value: string): string {
+  if (!NAME_PATTERN.test(value))
+    throw new InvalidArgumentError("lower-case letters, digits and '-', e.g. us1");
+  return value;
+}
+
+export function parseNames(value: string): string[] {
+  return value.split(",").map((v) => parseName(v.trim()));
+}
+
+export function parseNumber(min: number, max: number) {
+  return (value: string): number => {
+    const n = Number(value);
+    if (!Number.isFinite(n) || n < min || n > max)
+      throw new InvalidArgumentError(`a number from ${min} to ${max}`);
+    return n;
+  };
+}
+
+/** Runs a one-shot command: prints a one-line error (with its code) and exits 1 on failure. */
+export function action<A extends unknown[]>(fn: (...args: A) => Promise<void>) {
+  return async (...args: A): Promise<void> => {
+    try {
+      await fn(...args);
+    } catch (err) {
+      const code = err instanceof SwitchboardError ? ` ${err.code}` : "";
+      process.stderr.write(
+        `error${code}: ${err instanceof Error ? err.message.split("\n")[0] : String(err)}\n`,
+      );
+      process.exit(1);
+    }
+  };
+}
+
+export type CommandRegistrar = (program: Command) => void;

@@ -1,0 +1,71 @@
+// The long-running processes: `switchboard edge`, `switchboard region`, `switchboard api`.
+import { type Command, Option } from "commander";
+import { startApi } from "../api/server.js";
+import { connectNats, natsUrl } from "../bus/connect.js";
+import { Edge } from "../edge/edge.js";
+import { runService } from "../process/run-service.js";
+import { RegionWorker } from "../region/worker.js";
+import { natsOption, parseName, parseNumber } from "./options.js";
+
+export function registerServiceCommands(program: Command): void {
+  program
+    .command("edge")
+    .description("answer call offers at an edge and hand each call to its number's region")
+    .requiredOption("--edge <name>", "the edge's name, e.g. ashburn", parseName)
+    .addOption(natsOption())
+    .action((o: { edge: string; nats?: string }) =>
+      runService(`edge ${o.edge}`, async (log) => {
+        const nc = await connectNats(natsUrl(o.nats), `switchboard-edge-${o.edge}`);
+        const edge = await Edge.start({ nc, edge: o.edge, log });
+        return {
+          stop: async () => {
+            await edge.stop();
+            await nc.drain();
+          },
+        };
+      }),
+    );
+
+  program
+    .command("region")
+    .description("run a region worker: host the region's calls, one actor per call")
+    .requiredOption("--region <name>", "the region's name, e.g. us1", parseName)
+    .addOption(natsOption())
+    .addOption(
+      new Option("--concurrency <n>", "the most live calls this worker hosts")
+        .argParser(parseNumber(1, 1_000_000))
+        .default(1000),
+    )
+    .action((o: { region: string; nats?: string; concurrency: number }) =>
+      runService(`region ${o.region}`, async (log) => {
+        const nc = await connectNats(natsUrl(o.nats), `switchboard-region-${o.region}`);
+        const worker = await RegionWorker.start({ nc, region: o.region, log, concurrency: o.concurrency });
+        return {
+          stop: async () => {
+            await worker.stop();
+            await nc.drain();
+          },
+        };
+      }),
+    );
+
+  program
+    .command("api")
+    .description("serve the Twilio-compatible REST API")
+    .addOption(new Option("--port <port>", "HTTP port").argParser(parseNumber(0, 65535)).default(8080))
+    .addOption(new Option("--host <host>", "address to listen on").default("127.0.0.1"))
+    .addOption(natsOption())
+    .action((o: { port: number; host: string; nats?: string }) =>
+      runService("api", async (log) => {
+        const nc = await connectNats(natsUrl(o.nats), "switchboard-api");
+        const api = await startApi({ nc, port: o.port, host: o.host, log });
+        log.info({ url: api.url }, "listening");
+        return {
+          stop: async () => {
+            await api.close();
+            await nc.drain();
+          },
+        };
+      }),
+    );
+}

@@ -1,0 +1,115 @@
+// `switchboard up`: the one-command local engine. Its own nats-server with JetStream (unless given
+// --nats), the edges, one worker per region, the api and a demo app, all in this process.
+import { join, resolve } from "node:path";
+import { type Command, Option } from "commander";
+import { ensureDefaultAccount } from "../admin/accounts.js";
+import { addNumber, numbersBucket } from "../admin/numbers.js";
+import { startApi } from "../api/server.js";
+import { connectNats, DEFAULT_NATS_URL } from "../bus/connect.js";
+import { startDemoApp } from "../demo/app.js";
+import { Edge } from "../edge/edge.js";
+import { numberKey } from "../model/phone.js";
+import { startNatsServer } from "../nats-server/launcher.js";
+import { runService, type Service } from "../process/run-service.js";
+import { RegionWorker } from "../region/worker.js";
+import { openGlobalStores } from "../store/global.js";
+import { natsOption, parseNames, parseNumber } from "./options.js";
+
+export const DEMO_NUMBER = "+15005550006";
+const DEMO_NAME = "switchboard demo";
+
+interface UpOptions {
+  nats?: string;
+  regions: string[];
+  edges: string[];
+  port: number;
+  data: string;
+  natsPort: number;
+  demo: boolean;
+}
+
+export function registerUpCommand(program: Command): void {
+  program
+    .command("up")
+    .description("run everything locally: nats-server, edges, regions, the api and a demo app")
+    .addOption(natsOption().default(undefined, "start its own nats-server"))
+    .addOption(new Option("--regions <list>", "regions to run").argParser(parseNames).default(["us1", "ie1"]))
+    .addOption(
+      new Option("--edges <list>", "edges to run").argParser(parseNames).default(["ashburn", "dublin"]),
+    )
+    .addOption(
+      new Option("--port <port>", "the api's HTTP port").argParser(parseNumber(0, 65535)).default(8080),
+    )
+    .addOption(
+      new Option("--data <dir>", "where its nats-server keeps JetStream data").default(".switchboard"),
+    )
+    .addOption(
+      new Option("--nats-port <port>", "client port of its own nats-server (-1: any free port)")
+        .argParser(parseNumber(-1, 65535))
+        .default(4222),
+    )
+    .option("--no-demo", "do not start the demo app and its number")
+    .action((o: UpOptions) => runService("up", (log) => up(o, log)));
+}
+
+async function up(o: UpOptions, log: Parameters<Parameters<typeof runService>[1]>[0]): Promise<Service> {
+  const stops: (() => Promise<void>)[] = [];
+  const stopAll = async () => {
+    for (const stop of stops.reverse()) await stop().catch((err) => log.warn({ err }, "stop failed"));
+  };
+  try {
+    let url = o.nats;
+    if (!url) {
+      const server = await startNatsServer({
+        port: o.natsPort,
+        storeDir: join(resolve(o.data), "jetstream"),
+        serverName: "switchboard",
+      });
+      stops.push(() => server.stop());
+      url = server.url;
+      log.info({ url, storeDir: server.storeDir }, "nats-server started");
+    }
+    const nc = await connectNats(url, "switchboard-up");
+    stops.push(() => nc.drain());
+    const global = await openGlobalStores(nc);
+    const { account, created } = await ensureDefaultAccount(global, {
+      sid: process.env.SWITCHBOARD_ACCOUNT_SID,
+      token: process.env.SWITCHBOARD_AUTH_TOKEN,
+    });
+    for (const region of o.regions) {
+      const worker = await RegionWorker.start({ nc, region, log: log.child({ region }) });
+      stops.push(() => worker.stop());
+    }
+    for (const edge of o.edges) {
+      const e = await Edge.start({ nc, edge, log: log.child({ edge }) });
+      stops.push(() => e.stop());
+    }
+    const api = await startApi({ nc, port: o.port, log });
+    stops.push(() => api.close());
+    let hint = "";
+    if (o.demo) {
+      const demo = await startDemoApp({ authToken: () => account.auth_token });
+      stops.push(() => demo.close());
+      const region = o.regions[0] ?? "us1";
+      const existing = await (await numbersBucket(nc, region)).get(numberKey(DEMO_NUMBER));
+      // The demo number follows the demo app's new port each time, unless someone took it over.
+      if (!existing || existing.friendly_name === DEMO_NAME) {
+        await addNumber(nc, global, {
+          number: DEMO_NUMBER,
+          region,
+          voiceUrl: demo.voiceUrl,
+          friendlyName: DEMO_NAME,
+        });
+      }
+      const natsFlag = url === DEFAULT_NATS_URL ? "" : ` --nats ${url}`;
+      hint = `npx switchboard call --to ${DEMO_NUMBER} --from +15551234567${natsFlag}`;
+    }
+    if (created) process.stdout.write(`account ${account.sid} token ${account.auth_token}\n`);
+    process.stdout.write(`ready ${api.url}\n`);
+    if (hint) process.stdout.write(`make a first call: ${hint}\n`);
+    return { stop: stopAll };
+  } catch (err) {
+    await stopAll();
+    throw err;
+  }
+}

@@ -1,0 +1,127 @@
+// The edge: answers call offers on `sb.edge.<edge>.offer`, picks the number's region from its
+// copy of the routing table (unrouted numbers go to us1, as on Twilio), and replies only after the
+// region's stream has stored the call, so an acknowledged call is never lost.
+import { type JetStreamClient, jetstream } from "@nats-io/jetstream";
+import type { Msg, NatsConnection, Subscription } from "@nats-io/transport-node";
+import { decode, encode, encodingOf } from "../bus/codec.js";
+import { readReply, respondError, respondValue } from "../bus/service-error.js";
+import { subjects } from "../bus/subjects.js";
+import { fail, SwitchboardError } from "../errors/switchboard-error.js";
+import type { Logger } from "../log.js";
+import type { CallJob } from "../model/call-job.js";
+import { type Offer, type OfferReply, parseOffer } from "../model/offer.js";
+import { numberKey } from "../model/phone.js";
+import type { AccountRecord, RoutingEntry } from "../model/records.js";
+import { newSid } from "../model/sid.js";
+import { openGlobalStores } from "../store/global.js";
+import { WatchedKv } from "../store/watched-kv.js";
+
+export const DEFAULT_REGION = "us1";
+
+export interface EdgeOptions {
+  nc: NatsConnection;
+  edge: string;
+  log: Logger;
+  prefix?: string;
+}
+
+export class Edge {
+  readonly counters = { offers: 0, accepted: 0, rejected: 0 };
+  #sub: Subscription | undefined;
+
+  private constructor(
+    private readonly opts: EdgeOptions,
+    private readonly js: JetStreamClient,
+    readonly routing: WatchedKv<RoutingEntry>,
+    private readonly accounts: WatchedKv<AccountRecord>,
+  ) {}
+
+  static async start(opts: EdgeOptions): Promise<Edge> {
+    const global = await openGlobalStores(opts.nc);
+    const [routing, accounts] = await Promise.all([
+      WatchedKv.start<RoutingEntry>(global.routing.kv),
+      WatchedKv.start<AccountRecord>(global.accounts.kv),
+    ]);
+    const edge = new Edge(opts, jetstream(opts.nc), routing, accounts);
+    // A queue group: several processes can serve one edge name and share its offers.
+    edge.#sub = opts.nc.subscribe(subjects(opts.prefix).edgeOffer(opts.edge), {
+      queue: `edge.${opts.edge}`,
+      callback: (err, msg) => {
+        if (!err) void edge.#answer(msg);
+      },
+    });
+    return edge;
+  }
+
+  /** The region that processes calls to `to` right now. */
+  regionFor(to: string): string {
+    return this.routing.get(numberKey(to))?.region ?? DEFAULT_REGION;
+  }
+
+  async #answer(msg: Msg): Promise<void> {
+    this.counters.offers++;
+    try {
+      const offer = parseOffer(decode(msg.data, encodingOf(msg.headers)));
+      const reply = await this.accept(offer);
+      this.counters.accepted++;
+      if (msg.reply) respondValue(msg, reply);
+    } catch (err) {
+      this.counters.rejected++;
+      const level = err instanceof SwitchboardError && err.code < 12400 ? "error" : "info";
+      this.opts.log[level === "error" ? "warn" : "info"]({ err: String(err) }, "offer refused");
+      if (msg.reply) respondError(msg, err);
+    }
+  }
+
+  /** Stores the call in its region's stream; the same CallSid offered twice is one call. */
+  async accept(offer: Offer): Promise<OfferReply> {
+    const route = this.routing.get(numberKey(offer.to));
+    for (const sid of [offer.accountSid, route?.accountSid]) {
+      if (sid && !this.accounts.has(sid)) throw fail("notFound", `unknown account ${sid}`);
+    }
+    const region = route?.region ?? DEFAULT_REGION;
+    const callSid = offer.callSid ?? newSid("CA");
+    const job: CallJob = {
+      callSid,
+      to: offer.to,
+      from: offer.from,
+      edge: this.opts.edge,
+      region,
+      offeredAt: Date.now(),
+      ...(offer.accountSid && { accountSid: offer.accountSid }),
+      ...(offer.sipHeaders && { sipHeaders: offer.sipHeaders }),
+      ...(offer.geo && { geo: offer.geo }),
+      ...(offer.caller && { caller: offer.caller }),
+    };
+    try {
+      await this.js.publish(subjects(this.opts.prefix).regionCalls(region), encode(job), {
+        msgID: callSid,
+        timeout: 5_000,
+      });
+    } catch (err) {
+      throw fail("regionUnavailable", `region ${region} did not store the call: ${(err as Error).message}`, {
+        cause: err,
+      });
+    }
+    return { callSid, region };
+  }
+
+  async stop(): Promise<void> {
+    await this.#sub?.drain();
+    this.routing.stop();
+    this.accounts.stop();
+  }
+}
+
+/** Places a call through an edge and returns its sid and region (throws the edge's error). */
+export async function offerCall(
+  nc: NatsConnection,
+  edge: string,
+  offer: Offer,
+  opts: { prefix?: string; timeoutMs?: number } = {},
+): Promise<OfferReply> {
+  const msg = await nc.request(subjects(opts.prefix).edgeOffer(edge), encode(offer), {
+    timeout: opts.timeoutMs ?? 10_000,
+  });
+  return readReply(msg) as OfferReply;
+}

@@ -1,0 +1,71 @@
+// A call offer (DESIGN.md §3, contract): what anyone publishes to `sb.edge.<edge>.offer` to place
+// a call, validated on receipt with Twilio's codes for bad numbers.
+import { z } from "zod";
+import { fail } from "../errors/switchboard-error.js";
+import { isCallerId, isE164 } from "./phone.js";
+import { isSid } from "./sid.js";
+
+/** The simulated caller's script, carried with the call so it plays in the call's own time. */
+export const CallerScriptSchema = z.object({
+  /** Each entry answers the next Gather with these keys. */
+  digits: z.array(z.string().max(64)).max(100).optional(),
+  /** Each entry answers the next speech Gather with this text. */
+  speech: z.array(z.string().max(4096)).max(100).optional(),
+  /** The caller hangs up this many seconds after the call is answered. */
+  hangupAfter: z.number().positive().max(86_400).optional(),
+  /** 0 runs without waiting (simulated time), 1 is real time. */
+  timeScale: z.number().min(0).max(1).optional(),
+});
+export type CallerScript = z.infer<typeof CallerScriptSchema>;
+
+const GEO_KEYS = [
+  "FromCity",
+  "FromState",
+  "FromZip",
+  "FromCountry",
+  "ToCity",
+  "ToState",
+  "ToZip",
+  "ToCountry",
+];
+
+export const OfferSchema = z.object({
+  to: z.string().max(64),
+  from: z.string().max(300),
+  callSid: z.string().optional(),
+  accountSid: z.string().optional(),
+  /** SIP headers passed to the webhook as SipHeader_<name>. */
+  sipHeaders: z.record(z.string().max(128), z.string().max(1024)).optional(),
+  /** Twilio's geographic parameters (FromCity, ToCountry, …) when the edge knows them. */
+  geo: z
+    .record(z.string(), z.string().max(128))
+    .refine((g) => Object.keys(g).every((k) => GEO_KEYS.includes(k)), { message: `geo keys: ${GEO_KEYS}` })
+    .optional(),
+  caller: CallerScriptSchema.optional(),
+});
+export type Offer = z.infer<typeof OfferSchema>;
+
+export interface OfferReply {
+  callSid: string;
+  region: string;
+}
+
+/** Validates a decoded offer: 90002 for a wrong shape, 21211/21212 for bad numbers. */
+export function parseOffer(value: unknown): Offer {
+  const result = OfferSchema.safeParse(value);
+  if (!result.success) {
+    const issue = result.error.issues[0];
+    throw fail("invalidPayload", `invalid offer: ${issue?.path.join(".") || "payload"}: ${issue?.message}`);
+  }
+  const offer = result.data;
+  if (!isE164(offer.to)) throw fail("invalidToNumber", `'To' is not an E.164 number: ${offer.to}`);
+  if (!isCallerId(offer.from))
+    throw fail("invalidFromNumber", `'From' is not a valid caller ID: ${offer.from}`);
+  if (offer.callSid !== undefined && !isSid("CA", offer.callSid)) {
+    throw fail("invalidPayload", `invalid offer: callSid must be CA followed by 32 hex digits`);
+  }
+  if (offer.accountSid !== undefined && !isSid("AC", offer.accountSid)) {
+    throw fail("invalidPayload", `invalid offer: accountSid must be AC followed by 32 hex digits`);
+  }
+  return offer;
+}

@@ -1,0 +1,89 @@
+// The stored records, with Twilio's field names so the REST API can return them as they are.
+import type { HttpMethod } from "../twiml/types.js";
+
+/** `sb_accounts`: AccountSid -> account. The token is kept because signing webhooks needs it. */
+export interface AccountRecord {
+  sid: string;
+  auth_token: string;
+  friendly_name: string;
+  status: "active" | "suspended" | "closed";
+  date_created: string;
+  date_updated: string;
+}
+
+/** `sb_routing` (global): number digits -> the region that processes its calls. */
+export interface RoutingEntry {
+  region: string;
+  friendlyName: string;
+  dateUpdated: string;
+  /** The owning account, when known (Routes v2 `account_sid`). */
+  accountSid?: string;
+}
+
+/** `sb_numbers_<region>`: number digits -> that region's IncomingPhoneNumber config. */
+export interface NumberConfig {
+  sid: string;
+  account_sid: string;
+  phone_number: string;
+  friendly_name: string;
+  voice_url: string | null;
+  voice_method: HttpMethod;
+  voice_fallback_url: string | null;
+  voice_fallback_method: HttpMethod;
+  status_callback: string | null;
+  status_callback_method: HttpMethod;
+  api_version: string;
+  date_created: string;
+  date_updated: string;
+}
+
+export type CallStatus =
+  | "queued"
+  | "ringing"
+  | "in-progress"
+  | "completed"
+  | "busy"
+  | "failed"
+  | "no-answer"
+  | "canceled";
+
+export const TERMINAL_STATUSES: ReadonlySet<CallStatus> = new Set([
+  "completed",
+  "busy",
+  "failed",
+  "no-answer",
+  "canceled",
+]);
+
+/** `sb_calls_<region>`: CallSid -> Call resource (Twilio's shape, DESIGN.md §5). */
+export interface CallResource {
+  sid: string;
+  date_created: string;
+  date_updated: string;
+  parent_call_sid: string | null;
+  account_sid: string;
+  to: string;
+  to_formatted: string;
+  from: string;
+  from_formatted: string;
+  phone_number_sid: string | null;
+  status: CallStatus;
+  start_time: string | null;
+  end_time: string | null;
+  duration: string | null;
+  price: string | null;
+  price_unit: string;
+  direction: "inbound" | "outbound-api" | "outbound-dial";
+  answered_by: string | null;
+  api_version: string;
+  forwarded_from: string | null;
+  group_sid: string | null;
+  caller_name: string | null;
+  queue_time: string;
+  trunk_sid: string | null;
+  uri: string;
+  subresource_uris: Record<string, string>;
+  /** switchboard's addition: the error that ended the call, if one did (Twilio keeps it in Notifications). */
+  error_code?: number | null;
+  error_message?: string | null;
+}

@@ -1,0 +1,40 @@
+// Every long-running process has one shape: start, log `ready`, stop gracefully on SIGINT/SIGTERM,
+// and exit non-zero with a one-line reason when it cannot start.
+import { createLogger, type Logger } from "../log.js";
+
+export interface Service {
+  stop(): Promise<void>;
+}
+
+export async function runService(name: string, start: (log: Logger) => Promise<Service>): Promise<void> {
+  const log = createLogger(name);
+  let service: Service;
+  try {
+    service = await start(log);
+  } catch (err) {
+    process.stderr.write(`switchboard ${name}: ${oneLine(err)}\n`);
+    process.exit(1);
+  }
+  log.info("ready");
+  let stopping = false;
+  const stop = async (signal: string) => {
+    if (stopping) return;
+    stopping = true;
+    log.info({ signal }, "stopping");
+    try {
+      await service.stop();
+      log.info("stopped");
+      log.flush();
+      process.exit(0);
+    } catch (err) {
+      process.stderr.write(`switchboard ${name}: stop failed: ${oneLine(err)}\n`);
+      process.exit(1);
+    }
+  };
+  process.once("SIGINT", () => void stop("SIGINT"));
+  process.once("SIGTERM", () => void stop("SIGTERM"));
+}
+
+export function oneLine(err: unknown): string {
+  return (err instanceof Error ? err.message : String(err)).split("\n")[0] ?? "unknown error";
+}

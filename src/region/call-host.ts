@@ -1,0 +1,178 @@
+// Hosts this worker's live calls: one root XState actor per call, held in a plain Map (spawning
+// calls as children of one host actor is quadratic, DESIGN.md §9). The machine is provided with
+// the real effects once; each call gets its own clock, channel, cookies and snapshot writer.
+import { type Actor, createActor } from "xstate";
+import { callMachine } from "../../machines/call.machine.js";
+import { decode, encode } from "../bus/codec.js";
+import { CallClock } from "../clock/call-clock.js";
+import type { CallJob } from "../model/call-job.js";
+import { CookieJar } from "../webhook/request.js";
+import { ChannelInSchema, type ChannelOut } from "./channel-events.js";
+import { endCall } from "./effects/end-call.js";
+import { fetchTwiml } from "./effects/fetch-twiml.js";
+import { loadNumber } from "./effects/load-number.js";
+import { announceCall, answerCall, verbActors } from "./effects/verbs.js";
+import type { LiveCall } from "./live-call.js";
+import type { RegionRuntime } from "./runtime.js";
+import { SimulatedChannel } from "./simulated-channel.js";
+import { SnapshotWriter } from "./snapshot-writer.js";
+
+export class CallHost {
+  readonly #calls = new Map<string, LiveCall>();
+  readonly #rt: RegionRuntime;
+  readonly #machine;
+  #idle: (() => void) | undefined;
+  /** Called after a call has ended and its record is stored. */
+  onCallEnded: ((callSid: string) => void) | undefined;
+
+  constructor(rt: Omit<RegionRuntime, "call">) {
+    this.#rt = { ...rt, call: (sid) => this.#live(sid) };
+    const r = this.#rt;
+    this.#machine = callMachine.provide({
+      actors: {
+        loadNumber: loadNumber(r),
+        announceCall: announceCall(r),
+        fetchTwiml: fetchTwiml(r),
+        answerCall: answerCall(r),
+        endCall: endCall(r),
+        ...verbActors(r),
+      },
+      actions: {
+        reportError: ({ context }, params) => {
+          r.inspector.publish(context.facts.callSid, { type: "notification", level: "error", ...params });
+          r.log.warn({ callSid: context.facts.callSid, code: params.code }, params.message);
+        },
+      },
+    });
+  }
+
+  get size(): number {
+    return this.#calls.size;
+  }
+
+  has(callSid: string): boolean {
+    return this.#calls.has(callSid);
+  }
+
+  /** Starts a call; resolves once its first snapshot is stored, so the call is durable here. */
+  async start(job: CallJob): Promise<void> {
+    if (this.#calls.has(job.callSid)) return;
+    const rt = this.#rt;
+    const clock = new CallClock(job.caller?.timeScale ?? 1);
+    const outSubject = rt.subjects.callOut(rt.region, job.callSid);
+    const publish = (event: ChannelOut) => rt.nc.publish(outSubject, encode(event));
+    let actor: Actor<typeof this.machine> | undefined;
+    const channel = new SimulatedChannel(clock, publish, job.caller, () =>
+      actor?.send({ type: "channel.hangup" }),
+    );
+    actor = createActor(this.#machine, {
+      clock,
+      input: {
+        facts: {
+          callSid: job.callSid,
+          to: job.to,
+          from: job.from,
+          region: rt.region,
+          edge: job.edge,
+          direction: "inbound",
+          ...(job.sipHeaders && { sipHeaders: job.sipHeaders }),
+          ...(job.geo && { geo: job.geo }),
+        },
+        ...(job.accountSid && { accountSid: job.accountSid }),
+        arrivedAt: clock.now(),
+      },
+    });
+    const snapshots = new SnapshotWriter(rt.stores.actors, job.callSid, (err) =>
+      rt.log.error({ err, callSid: job.callSid }, "cannot persist call snapshot"),
+    );
+    const live: LiveCall = {
+      callSid: job.callSid,
+      actor,
+      clock,
+      channel,
+      cookies: new CookieJar(),
+      snapshots,
+      offeredAt: job.offeredAt,
+    };
+    this.#calls.set(job.callSid, live);
+
+    const input = rt.nc.subscribe(rt.subjects.callIn(rt.region, job.callSid), {
+      callback: (err, msg) => {
+        if (err) return;
+        try {
+          const event = ChannelInSchema.parse(decode(msg.data));
+          if (event.kind === "hangup") live.actor.send({ type: "channel.hangup" });
+        } catch (e) {
+          rt.log.warn({ callSid: job.callSid, err: e }, "ignored invalid channel input");
+        }
+      },
+    });
+
+    let lastValue = "";
+    actor.subscribe({
+      next: (snapshot) => {
+        const value = JSON.stringify(snapshot.value);
+        if (value === lastValue) return;
+        lastValue = value;
+        void snapshots.write(live.actor.getPersistedSnapshot());
+        rt.inspector.publish(job.callSid, {
+          type: "state",
+          value: snapshot.value,
+          status: snapshot.context.status,
+        });
+      },
+      complete: () => void this.#finish(live, input.unsubscribe.bind(input)),
+      error: (err) => {
+        rt.log.error({ err, callSid: job.callSid }, "call actor failed");
+        void this.#finish(live, input.unsubscribe.bind(input));
+      },
+    });
+    actor.start();
+    await snapshots.settled();
+  }
+
+  /** Resolves when no call is live, or after `timeoutMs`. */
+  async drain(timeoutMs: number): Promise<void> {
+    if (this.#calls.size === 0) return;
+    await new Promise<void>((resolve) => {
+      const timer = setTimeout(resolve, timeoutMs);
+      this.#idle = () => {
+        clearTimeout(timer);
+        resolve();
+      };
+    });
+  }
+
+  /** Stops every live actor; their last snapshots stay stored so another worker can resume them. */
+  stopAll(): void {
+    for (const call of this.#calls.values()) {
+      call.actor.stop();
+      call.clock.dispose();
+    }
+    this.#calls.clear();
+  }
+
+  private get machine() {
+    return this.#machine;
+  }
+
+  #live(callSid: string): LiveCall {
+    const call = this.#calls.get(callSid);
+    if (!call) throw new Error(`call ${callSid} is not live on this worker`);
+    return call;
+  }
+
+  async #finish(call: LiveCall, unsubscribe: () => void): Promise<void> {
+    unsubscribe();
+    call.clock.dispose();
+    await call.snapshots.settled();
+    try {
+      await this.#rt.stores.actors.delete(call.callSid);
+    } catch (err) {
+      this.#rt.log.warn({ err, callSid: call.callSid }, "cannot delete finished call snapshot");
+    }
+    this.#calls.delete(call.callSid);
+    this.onCallEnded?.(call.callSid);
+    if (this.#calls.size === 0) this.#idle?.();
+  }
+}

@@ -1,0 +1,24 @@
+// storing: end the channel, then write the Call resource; only then tell watchers it ended.
+import { fromPromise } from "xstate";
+import type { EndInput } from "../../../machines/call.machine.js";
+import { encode } from "../../bus/codec.js";
+import { callResource } from "../call-resource.js";
+import type { ChannelOut } from "../channel-events.js";
+import type { RegionRuntime } from "../runtime.js";
+
+export function endCall(rt: RegionRuntime) {
+  return fromPromise<void, EndInput>(async ({ input }) => {
+    const { callSid } = input.facts;
+    const call = rt.call(callSid);
+    const endedAt = call.clock.now();
+    if (input.endedBy === "app") {
+      if (input.rejectReason) await call.channel.reject(input.rejectReason);
+      else await call.channel.hangup();
+    }
+    await call.clock.holding(() =>
+      rt.stores.calls.put(callSid, callResource(input, endedAt, call.offeredAt)),
+    );
+    const ended: ChannelOut = { kind: "ended", status: input.status, region: rt.region };
+    rt.nc.publish(rt.subjects.callOut(rt.region, callSid), encode(ended));
+  });
+}

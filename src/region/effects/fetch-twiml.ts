@@ -1,0 +1,54 @@
+// fetching-webhook: request the document as Twilio does, and read the TwiML it returns.
+import { fromPromise } from "xstate";
+import type { FetchedDocument, FetchInput } from "../../../machines/call.machine.js";
+import { fail } from "../../errors/switchboard-error.js";
+import { documentFromResponse } from "../../twiml/from-response.js";
+import { callParams } from "../../webhook/params.js";
+import { requestWebhook } from "../../webhook/request.js";
+import type { RegionRuntime } from "../runtime.js";
+
+export function fetchTwiml(rt: RegionRuntime) {
+  return fromPromise<FetchedDocument, FetchInput>(async ({ input, signal }) => {
+    const { facts } = input;
+    const call = rt.call(facts.callSid);
+    const account = facts.accountSid ? rt.accounts.get(facts.accountSid) : undefined;
+    if (!account) throw fail("notFound", `unknown account ${facts.accountSid}`);
+    const params = callParams(facts, input.callStatus, input.extraParams);
+    rt.inspector.publish(facts.callSid, {
+      type: "webhook.request",
+      url: input.url,
+      method: input.method,
+      params,
+    });
+    const res = await call.clock.holding(() =>
+      requestWebhook({
+        url: input.url,
+        method: input.method,
+        params,
+        authToken: account.auth_token,
+        headers: { "X-Home-Region": rt.region },
+        cookies: call.cookies,
+        signal,
+      }),
+    );
+    rt.inspector.publish(facts.callSid, {
+      type: "webhook.response",
+      url: res.url,
+      status: res.status,
+      contentType: res.contentType,
+      durationMs: Math.round(res.durationMs * 100) / 100,
+      body: res.body.length <= 4096 ? res.body : `${res.body.slice(0, 4096)}…`,
+    });
+    const doc = documentFromResponse(res);
+    for (const w of doc.warnings) {
+      rt.inspector.publish(facts.callSid, {
+        type: "notification",
+        level: "warning",
+        code: w.code,
+        message: w.message,
+      });
+      rt.log.warn({ callSid: facts.callSid, code: w.code }, w.message);
+    }
+    return { documentUrl: res.url, verbs: [...doc.verbs] };
+  });
+}

@@ -1,0 +1,34 @@
+// arriving: the called number's config in this region, and its account.
+import { fromPromise } from "xstate";
+import type { CallInput, NumberSetup } from "../../../machines/call.machine.js";
+import { fail } from "../../errors/switchboard-error.js";
+import { numberKey } from "../../model/phone.js";
+import type { RegionRuntime } from "../runtime.js";
+
+export function loadNumber(rt: RegionRuntime) {
+  return fromPromise<NumberSetup, { facts: CallInput["facts"]; accountSid?: string }>(async ({ input }) => {
+    const { facts } = input;
+    const config = await rt
+      .call(facts.callSid)
+      .clock.holding(() => rt.stores.numbers.get(numberKey(facts.to)));
+    if (!config) {
+      throw fail("numberNotConfigured", `${facts.to} has no configuration in region ${rt.region}`);
+    }
+    if (input.accountSid && input.accountSid !== config.account_sid) {
+      throw fail("notFound", `${facts.to} does not belong to account ${input.accountSid}`);
+    }
+    if (!rt.accounts.has(config.account_sid)) {
+      throw fail("notFound", `${facts.to} belongs to unknown account ${config.account_sid}`);
+    }
+    if (!config.voice_url) throw fail("noVoiceUrl", `${facts.to} has no voice URL in region ${rt.region}`);
+    return {
+      accountSid: config.account_sid,
+      phoneNumberSid: config.sid,
+      apiVersion: config.api_version,
+      voiceUrl: config.voice_url,
+      voiceMethod: config.voice_method,
+      fallbackUrl: config.voice_fallback_url,
+      fallbackMethod: config.voice_fallback_method,
+    };
+  });
+}

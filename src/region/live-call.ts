@@ -1,0 +1,19 @@
+// One call hosted by this worker: its actor and the per-call things its effects use.
+import type { Actor } from "xstate";
+import type { CallMachine } from "../../machines/call.machine.js";
+import type { CallClock } from "../clock/call-clock.js";
+import type { CookieJar } from "../webhook/request.js";
+import type { SimulatedChannel } from "./simulated-channel.js";
+import type { SnapshotWriter } from "./snapshot-writer.js";
+
+export interface LiveCall {
+  readonly callSid: string;
+  readonly actor: Actor<CallMachine>;
+  readonly clock: CallClock;
+  readonly channel: SimulatedChannel;
+  /** Cookies the app set, returned on every later request of this call, as a browser would. */
+  readonly cookies: CookieJar;
+  readonly snapshots: SnapshotWriter;
+  /** When the edge accepted the call (wall clock), for date_created. */
+  readonly offeredAt: number;
+}

@@ -1,0 +1,21 @@
+// What the region's effects share: its connection, stores, caches and its live calls.
+import type { NatsConnection } from "@nats-io/transport-node";
+import type { Subjects } from "../bus/subjects.js";
+import type { Logger } from "../log.js";
+import type { AccountRecord } from "../model/records.js";
+import type { RegionStores } from "../store/region.js";
+import type { WatchedKv } from "../store/watched-kv.js";
+import type { Inspector } from "./inspector.js";
+import type { LiveCall } from "./live-call.js";
+
+export interface RegionRuntime {
+  region: string;
+  nc: NatsConnection;
+  subjects: Subjects;
+  stores: RegionStores;
+  accounts: WatchedKv<AccountRecord>;
+  inspector: Inspector;
+  log: Logger;
+  /** The live call with this sid; effects run only for live calls, so a miss is a bug. */
+  call(callSid: string): LiveCall;
+}

@@ -1,0 +1,55 @@
+// TwiML text -> typed verbs. Bad XML or a wrong root fails the document (12100, 12102); anything
+// else wrong inside <Response> is a warning and the offending verb or attribute is skipped, as on Twilio.
+import { ErrorCodes } from "../errors/codes.js";
+import { fail } from "../errors/switchboard-error.js";
+import type { TwimlElement } from "./element.js";
+import { verbDefinition } from "./registry.js";
+import type { TwimlDocument, TwimlWarning, Verb } from "./types.js";
+import type { ParseContext } from "./verb-definition.js";
+import { checkAttributes } from "./verb-parsing.js";
+import { readXml } from "./xml.js";
+
+/**
+ * Parses a TwiML document fetched from `documentUrl` (relative URLs in it resolve against that).
+ * Throws SwitchboardError 12100 for malformed XML and 12102 when the root is not <Response>.
+ */
+export function parseTwiml(xml: string, documentUrl: string): TwimlDocument {
+  const root = readXml(xml, documentUrl);
+  if (root.name !== "Response") {
+    throw fail("invalidRoot", `The root element must be <Response>, not <${root.name}> (${documentUrl})`);
+  }
+  const verbs: Verb[] = [];
+  const warnings: TwimlWarning[] = [];
+  const contextFor = (el: TwimlElement): ParseContext => ({
+    documentUrl,
+    warn(code, message, at = el) {
+      warnings.push({ code, message, line: at.line, column: at.column });
+    },
+  });
+
+  const responseContext = contextFor(root);
+  // Namespace declarations are XML plumbing, not TwiML attributes.
+  checkAttributes(root, Object.keys(root.attributes).filter(isNamespaceDeclaration), responseContext);
+  for (const child of root.children) {
+    if (typeof child === "string") {
+      if (child.trim() !== "")
+        responseContext.warn(schema, "<Response> holds text outside any verb; ignored");
+      continue;
+    }
+    const definition = verbDefinition(child.name);
+    if (definition === undefined) {
+      // Names are case-sensitive: <say> lands here too.
+      responseContext.warn(schema, `<${child.name}> is not a TwiML verb; skipped`, child);
+      continue;
+    }
+    const verb = definition.parse(child, contextFor(child));
+    if (verb !== undefined) verbs.push(verb);
+  }
+  return { verbs, warnings };
+}
+
+const schema = ErrorCodes.schemaValidation.code;
+
+function isNamespaceDeclaration(name: string): boolean {
+  return name === "xmlns" || name.startsWith("xmlns:");
+}

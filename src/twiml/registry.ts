@@ -1,0 +1,37 @@
+// Verb name -> definition, built from one list: no switch to grow. The type check below fails to
+// compile when types.ts gains a verb that has no definition here.
+import { fail } from "../errors/switchboard-error.js";
+import type { Verb, VerbContext, VerbName, VerbOutcome } from "./types.js";
+import type { VerbDefinition } from "./verb-definition.js";
+import { hangup } from "./verbs/hangup.js";
+import { pause } from "./verbs/pause.js";
+import { play } from "./verbs/play.js";
+import { redirect } from "./verbs/redirect.js";
+import { reject } from "./verbs/reject.js";
+import { say } from "./verbs/say.js";
+
+const definitions = [say, play, pause, hangup, reject, redirect] as const;
+
+type Missing = Exclude<VerbName, (typeof definitions)[number]["name"]>;
+const everyVerbDefined: [Missing] extends [never] ? true : Missing = true;
+void everyVerbDefined;
+
+/**
+ * Every verb switchboard runs, by its case-sensitive TwiML name. Each entry's parse and execute take
+ * that verb only; the map's looser type is safe because the key is the verb's own name.
+ */
+export const verbs: ReadonlyMap<string, VerbDefinition<Verb>> = new Map(
+  definitions.map((definition): [string, VerbDefinition<Verb>] => [definition.name, definition]),
+);
+
+/** The definition for a TwiML element name, or undefined when switchboard has no such verb. */
+export function verbDefinition(name: string): VerbDefinition<Verb> | undefined {
+  return verbs.get(name);
+}
+
+/** Runs a parsed verb with its own definition. */
+export async function executeVerb(ctx: VerbContext, verb: Verb, signal: AbortSignal): Promise<VerbOutcome> {
+  const definition = verbs.get(verb.name);
+  if (definition === undefined) throw fail("internalFailure", `No definition for verb <${verb.name}>`);
+  return definition.execute(ctx, verb, signal);
+}

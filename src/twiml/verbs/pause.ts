@@ -1,0 +1,30 @@
+// <Pause>: silence for `length` seconds, in the clock's time (the channel waits on it).
+import { ErrorCodes } from "../../errors/codes.js";
+import type { PauseVerb } from "../types.js";
+import type { VerbDefinition } from "../verb-definition.js";
+import { checkAttributes, checkChildElements, checkNoText } from "../verb-parsing.js";
+
+export const pause: VerbDefinition<PauseVerb> = {
+  name: "Pause",
+  parse(el, ctx) {
+    checkAttributes(el, ["length"], ctx);
+    checkChildElements(el, ctx);
+    checkNoText(el, ctx);
+    const raw = el.attributes.length;
+    if (raw === undefined) return { name: "Pause", length: 1 };
+    const length = /^[0-9]+$/.test(raw) ? Number(raw) : Number.NaN;
+    if (!Number.isSafeInteger(length) || length < 1) {
+      ctx.warn(
+        ErrorCodes.pauseInvalidLength.code,
+        `<Pause> length="${raw}" is not a whole number > 0; using 1`,
+      );
+      return { name: "Pause", length: 1 };
+    }
+    return { name: "Pause", length };
+  },
+  async execute(ctx, verb, signal) {
+    signal.throwIfAborted();
+    await ctx.channel.pause(verb.length, signal);
+    return { kind: "next" };
+  },
+};

@@ -1,0 +1,65 @@
+// <Say>: speaks its text `loop` times. SSML children are read for their words only; the channel gets
+// plain text.
+import { ErrorCodes } from "../../errors/codes.js";
+import type { TwimlElement } from "../element.js";
+import type { SayVerb } from "../types.js";
+import type { ParseContext, VerbDefinition } from "../verb-definition.js";
+import { checkAttributes, parseLoop } from "../verb-parsing.js";
+
+const SSML = new Set(["break", "emphasis", "lang", "p", "phoneme", "prosody", "s", "say-as", "sub", "w"]);
+/** SSML elements that separate words: "One<break/>two" is read as "One two". */
+const SEPARATING = new Set(["break", "p", "s"]);
+
+export const say: VerbDefinition<SayVerb> = {
+  name: "Say",
+  parse(el, ctx) {
+    checkAttributes(el, ["voice", "language", "loop"], ctx);
+    const loop = parseLoop(el, ctx, ErrorCodes.sayInvalidLoop.code);
+    const text = spokenText(el, ctx);
+    if (text.trim() === "") {
+      ctx.warn(ErrorCodes.sayInvalidText.code, "<Say> has no text to speak; skipped");
+      return undefined;
+    }
+    // An empty attribute is treated as absent rather than as a voice or language named "".
+    const voice = el.attributes.voice || "man";
+    const language = el.attributes.language || "en-US";
+    return { name: "Say", text, voice, language, loop };
+  },
+  async execute(ctx, verb, signal) {
+    for (let i = 0; i < verb.loop; i++) {
+      // The channel rejects on abort too; checking here also stops a channel that resolved anyway.
+      signal.throwIfAborted();
+      await ctx.channel.say(verb.text, { voice: verb.voice, language: verb.language }, signal);
+    }
+    return { kind: "next" };
+  },
+};
+
+/** The text exactly as written, SSML elements replaced by their own text; anything else is ignored. */
+function spokenText(el: TwimlElement, ctx: ParseContext): string {
+  let text = "";
+  let afterSeparator = false;
+  for (const child of el.children) {
+    if (typeof child === "string") {
+      text = join(text, child, afterSeparator);
+      afterSeparator = false;
+    } else if (!SSML.has(child.name)) {
+      ctx.warn(
+        ErrorCodes.schemaValidation.code,
+        `<${child.name}> is not allowed inside <Say>; ignored`,
+        child,
+      );
+    } else {
+      const separates = SEPARATING.has(child.name);
+      text = join(text, spokenText(child, ctx), separates || afterSeparator);
+      afterSeparator = separates;
+    }
+  }
+  return text;
+}
+
+/** Appends `piece`, with a space between when asked for and neither side already has whitespace. */
+function join(text: string, piece: string, spaced: boolean): string {
+  if (!spaced || text === "" || piece === "" || /\s$/.test(text) || /^\s/.test(piece)) return text + piece;
+  return `${text} ${piece}`;
+}

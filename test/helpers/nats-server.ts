@@ -1,0 +1,14 @@
+// Tests start their own nats-server on a free port: `await using nats = await startTestNatsServer();`
+import {
+  type NatsServer,
+  NatsServerNotInstalledError,
+  type NatsServerOptions,
+  startNatsServer,
+} from "../../src/nats-server/launcher.js";
+
+export type { NatsServer, NatsServerOptions };
+export { NatsServerNotInstalledError };
+
+export async function startTestNatsServer(opts: NatsServerOptions = {}): Promise<NatsServer> {
+  return startNatsServer({ port: -1, ...opts });
+}

@@ -1,0 +1,93 @@
+// Test doubles for the verb port: a Channel that records what it is asked to do, and a clock whose time
+// only moves when the test says so.
+import { type Clock, sleep } from "../../src/clock/clock.js";
+import type { Channel, VerbContext } from "../../src/twiml/types.js";
+
+export type ChannelCall = readonly [method: string, ...args: unknown[]];
+
+export class ManualClock implements Clock {
+  private time = 0;
+  private timers = new Map<number, { at: number; fn: () => void }>();
+  private nextId = 1;
+
+  now(): number {
+    return this.time;
+  }
+  setTimeout(fn: () => void, ms: number): unknown {
+    const id = this.nextId++;
+    this.timers.set(id, { at: this.time + ms, fn });
+    return id;
+  }
+  clearTimeout(handle: unknown): void {
+    this.timers.delete(handle as number);
+  }
+  /** Moves time on by `ms`, firing the timers that fall due in order. */
+  advance(ms: number): void {
+    const until = this.time + ms;
+    for (;;) {
+      const due = [...this.timers].filter(([, t]) => t.at <= until).sort(([, a], [, b]) => a.at - b.at)[0];
+      if (due === undefined) break;
+      this.timers.delete(due[0]);
+      this.time = due[1].at;
+      due[1].fn();
+    }
+    this.time = until;
+  }
+}
+
+/**
+ * Say and Play finish at once unless `holdAudio` is set, in which case they wait for the signal (like a
+ * long prompt the caller hangs up on). Pause waits on the clock, as the real channel does.
+ */
+export class FakeChannel implements Channel {
+  readonly calls: ChannelCall[] = [];
+  holdAudio = false;
+
+  constructor(private readonly clock: Clock) {}
+
+  async ring(): Promise<void> {
+    this.calls.push(["ring"]);
+  }
+  async answer(): Promise<void> {
+    this.calls.push(["answer"]);
+  }
+  async say(text: string, options: { voice: string; language: string }, signal: AbortSignal): Promise<void> {
+    this.calls.push(["say", text, options]);
+    await this.audio(signal);
+  }
+  async play(url: string, options: { digits?: string }, signal: AbortSignal): Promise<void> {
+    this.calls.push(["play", url, options]);
+    await this.audio(signal);
+  }
+  async pause(seconds: number, signal: AbortSignal): Promise<void> {
+    this.calls.push(["pause", seconds]);
+    await sleep(this.clock, seconds * 1000, signal);
+  }
+  async hangup(): Promise<void> {
+    this.calls.push(["hangup"]);
+  }
+  async reject(reason: "rejected" | "busy"): Promise<void> {
+    this.calls.push(["reject", reason]);
+  }
+
+  private audio(signal: AbortSignal): Promise<void> {
+    if (!this.holdAudio) return Promise.resolve();
+    return new Promise((_resolve, reject) => {
+      signal.throwIfAborted();
+      signal.addEventListener("abort", () => reject(signal.reason), { once: true });
+    });
+  }
+}
+
+export function fakeContext(): {
+  ctx: VerbContext;
+  channel: FakeChannel;
+  clock: ManualClock;
+  warnings: unknown[];
+} {
+  const clock = new ManualClock();
+  const channel = new FakeChannel(clock);
+  const warnings: unknown[] = [];
+  const ctx: VerbContext = { channel, clock, warn: (code, message) => warnings.push({ code, message }) };
+  return { ctx, channel, clock, warnings };
+}

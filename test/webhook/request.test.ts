@@ -1,0 +1,291 @@
+import {
+  createServer,
+  type IncomingHttpHeaders,
+  type IncomingMessage,
+  type Server,
+  type ServerResponse,
+} from "node:http";
+import type { AddressInfo } from "node:net";
+import twilio from "twilio";
+import { afterAll, afterEach, describe, expect, it } from "vitest";
+import { SwitchboardError } from "../../src/errors/switchboard-error.js";
+import {
+  CookieJar,
+  closeWebhookPools,
+  requestWebhook,
+  type WebhookRequest,
+} from "../../src/webhook/request.js";
+
+const TOKEN = "0123456789abcdef0123456789abcdef";
+const PARAMS = { CallSid: "CA0123", From: "+14158675310", To: "+18005551212", SpeechResult: "héllo & 'bye'" };
+const TWIML = '<?xml version="1.0"?><Response><Say>hi</Say></Response>';
+
+interface Seen {
+  method: string;
+  path: string;
+  headers: IncomingHttpHeaders;
+  body: string;
+  valid: boolean;
+}
+type Handler = (req: IncomingMessage, res: ServerResponse, seen: Seen, n: number) => void;
+
+const servers: Server[] = [];
+const middleware = twilio.webhook(TOKEN);
+
+/** Validates as receivers do: against the URL rebuilt from Host, and through twilio.webhook(). */
+function validate(req: IncomingMessage, method: string, body: string): boolean {
+  const params = method === "POST" ? Object.fromEntries(new URLSearchParams(body)) : {};
+  const sig = String(req.headers["x-twilio-signature"] ?? "");
+  const byUrl = twilio.validateRequest(TOKEN, sig, `http://${req.headers.host}${req.url}`, params);
+  const header = (n: string) => req.headers[n.toLowerCase()] as string | undefined;
+  const expressReq = {
+    protocol: "http",
+    headers: req.headers,
+    originalUrl: req.url ?? "",
+    body: params,
+    header,
+  };
+  let byMiddleware = false;
+  const expressRes = { type: () => expressRes, status: () => expressRes, send: () => expressRes };
+  middleware(expressReq, expressRes, () => {
+    byMiddleware = true;
+  });
+  return byUrl && byMiddleware && twilio.validateIncomingRequest(expressReq, TOKEN);
+}
+
+async function serve(handler: Handler): Promise<{ base: string; seen: Seen[] }> {
+  const seen: Seen[] = [];
+  const server = createServer(async (req, res) => {
+    let body = "";
+    for await (const chunk of req) body += chunk;
+    const method = req.method ?? "";
+    const s = { method, path: req.url ?? "", headers: req.headers, body, valid: validate(req, method, body) };
+    seen.push(s);
+    handler(req, res, s, seen.length);
+  });
+  servers.push(server);
+  await new Promise<void>((resolve) => server.listen(0, "127.0.0.1", resolve));
+  return { base: `http://127.0.0.1:${(server.address() as AddressInfo).port}`, seen };
+}
+
+function twiml(res: ServerResponse, body = TWIML): void {
+  res.writeHead(200, { "content-type": "text/xml; charset=utf-8" }).end(body);
+}
+
+function redirect(res: ServerResponse, status: number, location: string, cookie?: string): void {
+  res.writeHead(status, { location, ...(cookie ? { "set-cookie": cookie } : {}) }).end();
+}
+
+function post(
+  url: string,
+  extra: Partial<WebhookRequest> = {},
+): Promise<Awaited<ReturnType<typeof requestWebhook>>> {
+  return requestWebhook({ url, method: "POST", params: PARAMS, authToken: TOKEN, ...extra });
+}
+
+async function failure(p: Promise<unknown>, code: number): Promise<SwitchboardError> {
+  const err = await p.then(
+    () => expect.fail(`expected error ${code}`),
+    (e: unknown) => e,
+  );
+  expect(err).toBeInstanceOf(SwitchboardError);
+  expect(err).toMatchObject({ code });
+  expect((err as Error).cause).toBeDefined();
+  return err as SwitchboardError;
+}
+
+afterEach(async () => {
+  for (const server of servers.splice(0)) {
+    server.closeAllConnections();
+    await new Promise((resolve) => server.close(resolve));
+  }
+});
+afterAll(closeWebhookPools);
+
+describe("requestWebhook: the request", () => {
+  it("POSTs signed form params with Twilio's headers", async () => {
+    const { base, seen } = await serve((_req, res) => twiml(res));
+    const configured = `${base}/voice?app=1#ct=2000`;
+    const res = await post(configured, { headers: { "X-Home-Region": "us1" }, idempotencyToken: "tok-1" });
+    expect(res).toMatchObject({ status: 200, contentType: "text/xml", body: TWIML, attempts: 1 });
+    expect(res.url).toBe(`${base}/voice?app=1`);
+    const [s] = seen;
+    expect(s).toMatchObject({ method: "POST", path: "/voice?app=1", valid: true });
+    expect(Object.fromEntries(new URLSearchParams(s?.body))).toEqual(PARAMS);
+    expect(s?.headers).toMatchObject({
+      "content-type": "application/x-www-form-urlencoded",
+      "user-agent": "TwilioProxy/1.1",
+      accept: "*/*",
+      "i-twilio-idempotency-token": "tok-1",
+      "x-home-region": "us1",
+    });
+    const sig = String(s?.headers["x-twilio-signature"]);
+    expect(twilio.validateRequest(TOKEN, sig, `${base}/voice?app=1`, PARAMS)).toBe(true);
+    expect(twilio.validateRequest(TOKEN, sig, `${base}/voice?app=1`, { ...PARAMS, To: "+1" })).toBe(false);
+  });
+
+  it("GETs with the params appended to the query string, signed over the full URL", async () => {
+    const { base, seen } = await serve((_req, res) => twiml(res));
+    const res = await requestWebhook({
+      url: `${base}/g?a=b c`,
+      method: "GET",
+      params: PARAMS,
+      authToken: TOKEN,
+    });
+    expect(res.status).toBe(200);
+    const [s] = seen;
+    expect(s).toMatchObject({ method: "GET", body: "", valid: true });
+    const query = new URLSearchParams(s?.path.split("?")[1]);
+    expect(Object.fromEntries(query)).toEqual({ a: "b c", ...PARAMS });
+    expect(s?.headers["content-type"]).toBeUndefined();
+  });
+
+  it("follows redirects across origins, signing every hop; 307 keeps POST, 302 turns it into GET", async () => {
+    const second = await serve((req, res) =>
+      req.url === "/b" ? redirect(res, 302, "/c?x=1") : twiml(res, "<Response/>"),
+    );
+    const first = await serve((_req, res) => redirect(res, 307, `${second.base}/b`));
+    const res = await post(`${first.base}/a`);
+    expect(res).toMatchObject({ url: `${second.base}/c?x=1`, body: "<Response/>", attempts: 1 });
+    const hops = [...first.seen, ...second.seen];
+    expect(hops.map((s) => `${s.method} ${s.path}`)).toEqual(["POST /a", "POST /b", "GET /c?x=1"]);
+    expect(hops.every((s) => s.valid)).toBe(true);
+    expect(hops[1]?.body).toBe(hops[0]?.body);
+    expect(hops[2]?.body).toBe("");
+  });
+
+  it("returns cookies on the next hop, and across requests with a shared jar", async () => {
+    const { base, seen } = await serve((req, res) => {
+      if (req.url === "/a") redirect(res, 303, "/b", "sid=abc; Path=/; HttpOnly");
+      else twiml(res);
+    });
+    const cookies = new CookieJar();
+    await post(`${base}/a`, { cookies });
+    expect(seen.map((s) => s.headers.cookie)).toEqual([undefined, "sid=abc"]);
+    await post(`${base}/c`, { cookies });
+    expect(seen[2]?.headers.cookie).toBe("sid=abc");
+    await post(`${base}/d`);
+    expect(seen[3]?.headers.cookie).toBeUndefined();
+  });
+
+  it("CookieJar honours Path, Domain, Secure and Max-Age", () => {
+    const jar = new CookieJar();
+    const at = (u: string) => jar.header(new URL(u));
+    const from = new URL("http://www.example.com/x");
+    jar.store(["a=1; Path=/app", "b=2; Secure", "c=3; Domain=.example.com", "d=4; Domain=other.com"], from);
+    expect(at("http://www.example.com/app/x")).toBe("a=1; c=3");
+    expect(at("http://www.example.com/apple")).toBe("c=3");
+    expect(at("https://api.example.com/")).toBe("c=3");
+    expect(at("https://www.example.com/")).toBe("b=2; c=3");
+    jar.store("c=; Max-Age=0; Domain=example.com", from);
+    expect(at("https://www.example.com/app")).toBe("a=1; b=2");
+  });
+
+  it("decodes the body by its charset and reports the bare media type", async () => {
+    const { base } = await serve((_req, res) =>
+      res.writeHead(200, { "content-type": "Text/Plain; charset=ISO-8859-1" }).end(Buffer.from([0x63, 0xe9])),
+    );
+    expect(await post(`${base}/`)).toMatchObject({ contentType: "text/plain", body: "cé" });
+  });
+});
+
+describe("requestWebhook: failures", () => {
+  it("404 and 500 are 11200 with the status in the message, not retried by default", async () => {
+    const { base, seen } = await serve((req, res) => res.writeHead(req.url === "/missing" ? 404 : 500).end());
+    expect((await failure(post(`${base}/missing`), 11200)).message).toContain("404");
+    expect((await failure(post(`${base}/broken`), 11200)).message).toContain("500");
+    expect(seen).toHaveLength(2);
+  });
+
+  it("a refused connection is 11205, retried once by default", async () => {
+    const { base } = await serve(() => {});
+    for (const server of servers.splice(0)) await new Promise((resolve) => server.close(resolve));
+    const err = await failure(post(`${base}/`), 11205);
+    expect(err.message).toContain("ECONNREFUSED");
+    expect(err.message).toContain("2 attempts");
+  });
+
+  it("an unresolvable host is 11210", async () => {
+    await failure(post("http://nonexistent.invalid/"), 11210);
+  });
+
+  it("bad URLs and schemes are 11100", async () => {
+    await failure(post("not a url"), 11100);
+    await failure(post("ftp://example.com/twiml"), 11100);
+  });
+
+  it("a redirect loop is 11215 after following 10 redirects", async () => {
+    const { base, seen } = await serve((_req, res) => redirect(res, 302, "/loop"));
+    await failure(post(`${base}/loop`), 11215);
+    expect(seen).toHaveLength(11);
+  });
+
+  it("a body over 64 KiB is 11750, read no further than the cap", async () => {
+    const { base } = await serve((req, res) => {
+      res.writeHead(200, { "content-type": "text/xml" });
+      if (req.url === "/exact") return res.end("x".repeat(64 * 1024));
+      res.write("x".repeat(64 * 1024 + 1)); // chunked, never ended: only stopping at the cap can finish
+    });
+    expect((await post(`${base}/exact`)).body).toHaveLength(64 * 1024);
+    const started = performance.now();
+    await failure(post(`${base}/endless#tt=5000`), 11750);
+    expect(performance.now() - started).toBeLessThan(4000);
+  });
+
+  it("a declared Content-Length over the cap is 11750 before reading", async () => {
+    const { base } = await serve((_req, res) => {
+      res.writeHead(200, { "content-type": "text/xml", "content-length": "100" }).end("y".repeat(100));
+    });
+    await failure(post(`${base}/`, { maxBodyBytes: 99 }), 11750);
+  });
+
+  it("a server slower than #tt=300 is 11205 within about a second", async () => {
+    const { base, seen } = await serve(() => {}); // never answers
+    const started = performance.now();
+    const err = await failure(post(`${base}/slow#tt=300`), 11205);
+    const elapsed = performance.now() - started;
+    expect(elapsed).toBeGreaterThanOrEqual(290);
+    expect(elapsed).toBeLessThan(1000);
+    expect(err.message).toContain("total timeout");
+    expect(seen).toHaveLength(1);
+  });
+
+  it("the caller's signal aborts the request", async () => {
+    const { base } = await serve(() => {});
+    const controller = new AbortController();
+    const pending = post(`${base}/`, { signal: controller.signal });
+    setImmediate(() => controller.abort());
+    expect((await failure(pending, 11205)).message).toContain("aborted");
+  });
+});
+
+describe("requestWebhook: retries", () => {
+  it("rp=5xx retries a 500 with the same idempotency token", async () => {
+    const { base, seen } = await serve((_req, res, _s, n) =>
+      n === 1 ? res.writeHead(500).end() : twiml(res),
+    );
+    const res = await post(`${base}/r#rp=5xx`);
+    expect(res).toMatchObject({ status: 200, attempts: 2 });
+    const tokens = seen.map((s) => s.headers["i-twilio-idempotency-token"]);
+    expect(tokens).toHaveLength(2);
+    expect(tokens[0]).toMatch(/\S{16,}/);
+    expect(tokens[1]).toBe(tokens[0]);
+    expect(seen.every((s) => s.valid)).toBe(true);
+  });
+
+  it("rp=rt retries a read timeout with the same token; the default policy does not", async () => {
+    const { base, seen } = await serve((_req, res, _s, n) => n !== 1 && n !== 3 && twiml(res));
+    const res = await post(`${base}/r#rt=200&rp=rt`, { idempotencyToken: "same" });
+    expect(res.attempts).toBe(2);
+    expect(seen.map((s) => s.headers["i-twilio-idempotency-token"])).toEqual(["same", "same"]);
+    const err = await failure(post(`${base}/r#rt=200`), 11205);
+    expect(err.message).toContain("1 attempt");
+    expect(seen).toHaveLength(3);
+  });
+
+  it("rc=0 does not retry a 500 even with rp=5xx", async () => {
+    const { base, seen } = await serve((_req, res) => res.writeHead(503).end());
+    await failure(post(`${base}/#rp=5xx&rc=0`), 11200);
+    expect(seen).toHaveLength(1);
+  });
+});
