@@ -52,7 +52,7 @@ export async function addNumber(
     throw fail("notFound", `unknown account ${accountSid}`);
   }
   if (opts.fallbackUrl && !opts.voiceUrl)
-    throw fail("invalidUrl", "a fallback URL needs a voice URL (21405)");
+    throw fail("fallbackWithoutVoiceUrl", "a fallback URL needs a voice URL");
   const numbers = await numbersBucket(nc, opts.region);
   const key = numberKey(opts.number);
   const existing = await numbers.get(key);

@@ -1,5 +1,5 @@
 // The one registry of error codes switchboard reports. Twilio's own codes keep Twilio's number and
-// meaning (https://www.twilio.com/docs/api/errors/<code>); where Twilio has none (the NATS bus),
+// meaning (https://www.twilio.com/docs/errors/<code>); where Twilio has none (the NATS bus),
 // switchboard uses the 90xxx range, which Twilio does not.
 
 export type ErrorLevel = "error" | "warning";
@@ -47,6 +47,7 @@ export const ErrorCodes = {
   invalidToNumber: entry(21211, "Invalid 'To' Phone Number"),
   invalidFromNumber: entry(21212, "Invalid 'From' Phone Number"),
   noVoiceUrl: entry(21205, "Url parameter is required", 400),
+  fallbackWithoutVoiceUrl: entry(21405, "VoiceFallbackUrl requires a VoiceUrl", 400),
   // Calls (Twilio 3xxxx)
   maxCallDuration: entry(32015, "Call exceeded the maximum duration", 400),
   // switchboard's own (no Twilio equivalent): the NATS bus

@@ -4,8 +4,6 @@ import type { PlayVerb } from "../types.js";
 import type { VerbDefinition } from "../verb-definition.js";
 import { bodyUrl, checkAttributes, checkChildElements, parseLoop } from "../verb-parsing.js";
 
-/** Twilio's "Play: invalid DTMF" warning. Not in errors/codes.ts yet. */
-
 /** DTMF keys, plus w (0.5 s pause) and W (1 s pause). */
 const DIGITS = /^[0-9ABCD#*wW]+$/;
 

@@ -1,0 +1,58 @@
+// The README's first command: `switchboard up` starts its own nats-server, the edges, the regions,
+// the api and a demo app, prints `ready <api-url>` and a call line that works as printed.
+import { mkdtemp, rm } from "node:fs/promises";
+import { tmpdir } from "node:os";
+import { join } from "node:path";
+import { describe, expect, it } from "vitest";
+import type { CallResource } from "../../src/model/records.js";
+import { runCli, startCli } from "../helpers/cli.js";
+
+describe("switchboard up", () => {
+  it("serves the demo number end to end and stops cleanly", async () => {
+    const data = await mkdtemp(join(tmpdir(), "sb-up-"));
+    try {
+      await using up = startCli(["up", "--nats-port", "-1", "--port", "0", "--data", data]);
+      const ready = await up.waitForLine(/^ready /);
+      const apiUrl = ready.slice("ready ".length);
+      const hint = await up.waitForLine(/^make a first call: npx switchboard call /);
+      const account = await up.waitForLine(/^account AC[0-9a-f]{32} token [0-9a-f]{32}$/);
+      const [, sid, token] = /^account (\S+) token (\S+)$/.exec(account) ?? [];
+
+      expect((await fetch(`${apiUrl}/healthz`)).status).toBe(200);
+
+      // The hint's arguments, run as printed (plus --json to read the result).
+      const args = hint.replace(/^make a first call: npx switchboard /, "").split(" ");
+      const placed = await runCli([...args, "--json"]);
+      expect(placed.stderr).toBe("");
+      const call = JSON.parse(placed.stdout) as CallResource;
+      expect(call).toMatchObject({
+        status: "completed",
+        to: "+15005550006",
+        account_sid: sid,
+        error_code: null,
+      });
+
+      // The api serves the stored call to its account with Twilio's shape.
+      const auth = `Basic ${Buffer.from(`${sid}:${token}`).toString("base64")}`;
+      const res = await fetch(`${apiUrl}/2010-04-01/Accounts/${sid}/Calls/${call.sid}.json`, {
+        headers: { authorization: auth },
+      });
+      expect(res.status).toBe(200);
+      expect(await res.json()).toEqual(call);
+      const denied = await fetch(`${apiUrl}/2010-04-01/Accounts/${sid}/Calls/${call.sid}.json`);
+      expect(denied.status).toBe(401);
+      expect(await denied.json()).toMatchObject({ code: 20003, status: 401 });
+
+      expect(await up.stop()).toBe(0);
+    } finally {
+      await rm(data, { recursive: true, force: true });
+    }
+  });
+
+  it("exits 1 with a one-line reason when it cannot start", async () => {
+    const r = await runCli(["up", "--nats", "nats://127.0.0.1:1", "--port", "0"], { NATS_URL: "" });
+    expect(r.code).toBe(1);
+    expect(r.stderr.trim().split("\n")).toHaveLength(1);
+    expect(r.stderr).toMatch(/cannot connect to NATS at nats:\/\/127\.0\.0\.1:1/);
+  });
+});

@@ -1,0 +1,91 @@
+// A customer's webhook app, as a Twilio developer writes it: a plain HTTP server that rejects any
+// request whose X-Twilio-Signature the official `twilio` package does not accept, and answers
+// with TwiML built by `twilio.twiml.VoiceResponse`.
+import { createServer, type IncomingMessage } from "node:http";
+import type { AddressInfo } from "node:net";
+import twilio from "twilio";
+
+export interface ReceivedRequest {
+  method: string;
+  path: string;
+  params: Record<string, string>;
+  headers: IncomingMessage["headers"];
+  signatureValid: boolean;
+  at: number;
+}
+
+export type Route = (req: ReceivedRequest) => { status?: number; contentType?: string; body: string };
+
+export interface TwilioApp extends AsyncDisposable {
+  url: string;
+  requests: ReceivedRequest[];
+  /** Resolves once `count` requests have arrived. */
+  waitForRequests(count: number, timeoutMs?: number): Promise<ReceivedRequest[]>;
+  close(): Promise<void>;
+}
+
+export async function startTwilioApp(authToken: string, routes: Record<string, Route>): Promise<TwilioApp> {
+  const requests: ReceivedRequest[] = [];
+  const waiters = new Set<() => void>();
+  const server = createServer(async (req, res) => {
+    let body = "";
+    for await (const chunk of req) body += chunk;
+    const url = new URL(req.url ?? "/", `http://${req.headers.host}`);
+    const params = Object.fromEntries(new URLSearchParams(req.method === "GET" ? url.search : body));
+    const signatureValid = twilio.validateRequest(
+      authToken,
+      String(req.headers["x-twilio-signature"] ?? ""),
+      req.method === "GET" ? url.toString() : `http://${req.headers.host}${url.pathname}${url.search}`,
+      req.method === "GET" ? {} : params,
+    );
+    const received: ReceivedRequest = {
+      method: req.method ?? "",
+      path: url.pathname,
+      params,
+      headers: req.headers,
+      signatureValid,
+      at: Date.now(),
+    };
+    requests.push(received);
+    for (const w of waiters) w();
+    if (!signatureValid) {
+      res.writeHead(403, { "Content-Type": "text/plain" }).end("Twilio Request Validation Failed.");
+      return;
+    }
+    const route = routes[url.pathname];
+    if (!route) {
+      res.writeHead(404).end();
+      return;
+    }
+    const answer = route(received);
+    res
+      .writeHead(answer.status ?? 200, { "Content-Type": answer.contentType ?? "text/xml" })
+      .end(answer.body);
+  });
+  await new Promise<void>((resolve) => server.listen(0, "127.0.0.1", resolve));
+  const { port } = server.address() as AddressInfo;
+  const close = () => new Promise<void>((resolve) => server.close(() => resolve()));
+  return {
+    url: `http://127.0.0.1:${port}`,
+    requests,
+    waitForRequests: (count, timeoutMs = 10_000) =>
+      new Promise((resolve, reject) => {
+        const check = () => {
+          if (requests.length < count) return;
+          clearTimeout(timer);
+          waiters.delete(check);
+          resolve(requests.slice(0, count));
+        };
+        const timer = setTimeout(() => {
+          waiters.delete(check);
+          reject(new Error(`only ${requests.length} of ${count} requests within ${timeoutMs} ms`));
+        }, timeoutMs);
+        waiters.add(check);
+        check();
+      }),
+    close,
+    [Symbol.asyncDispose]: close,
+  };
+}
+
+export const VoiceResponse = twilio.twiml.VoiceResponse;

@@ -1,0 +1,210 @@
+// The call machine alone: its effects are provided as fakes, its timers run on a simulated clock,
+// and nothing touches NATS or HTTP.
+
+import { describe, expect, it } from "vitest";
+import { createActor, fromPromise } from "xstate";
+import {
+  APPLICATION_ERROR_SAY,
+  type CallInput,
+  callMachine,
+  type EndInput,
+  type FetchInput,
+  type NumberSetup,
+  type VerbInput,
+} from "../../machines/call.machine.js";
+import { CallClock } from "../../src/clock/call-clock.js";
+import { sleep } from "../../src/clock/clock.js";
+import { SwitchboardError } from "../../src/errors/switchboard-error.js";
+import type { Verb, VerbOutcome } from "../../src/twiml/types.js";
+
+const NUMBER: NumberSetup = {
+  accountSid: `AC${"a".repeat(32)}`,
+  phoneNumberSid: `PN${"b".repeat(32)}`,
+  apiVersion: "2010-04-01",
+  voiceUrl: "https://app.example/voice",
+  voiceMethod: "POST",
+  fallbackUrl: null,
+  fallbackMethod: "POST",
+};
+
+const INPUT: CallInput = {
+  facts: {
+    callSid: `CA${"c".repeat(32)}`,
+    to: "+15551230001",
+    from: "+15557654321",
+    region: "us1",
+    edge: "ashburn",
+    direction: "inbound",
+  },
+  arrivedAt: 1_000_000,
+};
+
+type Documents = Record<string, Verb[] | SwitchboardError>;
+
+/** Runs one call with fake effects; returns what it did. */
+async function run(
+  documents: Documents,
+  opts: { number?: Partial<NumberSetup> | SwitchboardError; hangupAt?: number } = {},
+) {
+  const clock = new CallClock(0, INPUT.arrivedAt);
+  const fetched: FetchInput[] = [];
+  const ran: string[] = [];
+  const errors: number[] = [];
+  let ended: EndInput | undefined;
+  const verb = fromPromise<VerbOutcome, VerbInput>(async ({ input, signal }) => {
+    const v = input.verb;
+    ran.push(v.name === "Say" ? `Say:${v.text}` : v.name);
+    switch (v.name) {
+      case "Pause":
+        await sleep(clock, v.length * 1000, signal);
+        return { kind: "next" };
+      case "Say":
+        await sleep(clock, 1000, signal);
+        return { kind: "next" };
+      case "Hangup":
+        return { kind: "hangup" };
+      case "Reject":
+        return { kind: "reject", reason: v.reason };
+      case "Redirect":
+        return { kind: "fetch", url: v.url, method: v.method };
+      default:
+        return { kind: "next" };
+    }
+  });
+  const machine = callMachine.provide({
+    actors: {
+      loadNumber: fromPromise(async () => {
+        if (opts.number instanceof SwitchboardError) throw opts.number;
+        return { ...NUMBER, ...opts.number };
+      }),
+      announceCall: fromPromise(async () => {}),
+      fetchTwiml: fromPromise(async ({ input }: { input: FetchInput }) => {
+        fetched.push(input);
+        const doc = documents[input.url];
+        if (doc === undefined) throw new SwitchboardError(11200, `404 ${input.url}`);
+        if (doc instanceof SwitchboardError) throw doc;
+        return { documentUrl: input.url, verbs: doc };
+      }),
+      answerCall: fromPromise(async () => ({ at: clock.now() })),
+      Say: verb,
+      Play: verb,
+      Pause: verb,
+      Hangup: verb,
+      Reject: verb,
+      Redirect: verb,
+      endCall: fromPromise(async ({ input }: { input: EndInput }) => {
+        ended = input;
+      }),
+    },
+    actions: { reportError: (_, params) => void errors.push(params.code) },
+  });
+  const actor = createActor(machine, { input: INPUT, clock });
+  const states: string[] = [];
+  actor.subscribe((s) => {
+    const top = typeof s.value === "string" ? s.value : Object.keys(s.value)[0];
+    if (top && states.at(-1) !== top) states.push(top);
+  });
+  const done = new Promise<void>((resolve) => actor.subscribe({ complete: resolve }));
+  actor.start();
+  if (opts.hangupAt !== undefined)
+    clock.setTimeout(() => actor.send({ type: "channel.hangup" }), opts.hangupAt);
+  await done;
+  return { states, fetched, ran, errors, ended: ended as EndInput, final: actor.getSnapshot() };
+}
+
+const say = (text: string): Verb => ({ name: "Say", text, voice: "man", language: "en-US", loop: 1 });
+
+describe("the call machine", () => {
+  it("passes through every top-level state in order for a call that runs a document", async () => {
+    const r = await run({ [NUMBER.voiceUrl]: [say("Hello"), { name: "Hangup" }] });
+    expect(r.states).toEqual([
+      "arriving",
+      "routed",
+      "fetching-webhook",
+      "executing-twiml",
+      "storing",
+      "completed",
+    ]);
+    expect(r.final.status).toBe("done");
+    expect(r.ended).toMatchObject({
+      status: "completed",
+      endedBy: "app",
+      error: null,
+      answeredAt: INPUT.arrivedAt,
+    });
+    expect(r.fetched[0]).toMatchObject({ url: NUMBER.voiceUrl, method: "POST", callStatus: "ringing" });
+    expect(r.fetched[0]?.facts.accountSid).toBe(NUMBER.accountSid);
+  });
+
+  it("hangs up at the end of the document, as Twilio does", async () => {
+    const r = await run({ [NUMBER.voiceUrl]: [say("Only this")] });
+    expect(r.ran).toEqual(["Say:Only this"]);
+    expect(r.ended.status).toBe("completed");
+  });
+
+  it("follows a Redirect back to fetching-webhook with the call in progress", async () => {
+    const r = await run({
+      [NUMBER.voiceUrl]: [{ name: "Redirect", url: "https://app.example/next", method: "GET" }, say("never")],
+      "https://app.example/next": [say("Next")],
+    });
+    expect(r.fetched.map((f) => [f.url, f.method, f.callStatus])).toEqual([
+      [NUMBER.voiceUrl, "POST", "ringing"],
+      ["https://app.example/next", "GET", "in-progress"],
+    ]);
+    expect(r.ran).toEqual(["Redirect", "Say:Next"]);
+  });
+
+  it("delays the answer by a first Pause", async () => {
+    const r = await run({ [NUMBER.voiceUrl]: [{ name: "Pause", length: 3 }, say("Hi")] });
+    expect(r.ended.answeredAt).toBe(INPUT.arrivedAt + 3000);
+  });
+
+  it("ends a first-verb Reject busy as busy and rejected as no-answer, never answered", async () => {
+    const busy = await run({ [NUMBER.voiceUrl]: [{ name: "Reject", reason: "busy" }] });
+    expect(busy.ended).toMatchObject({ status: "busy", rejectReason: "busy", answeredAt: null });
+    const rejected = await run({ [NUMBER.voiceUrl]: [{ name: "Reject", reason: "rejected" }] });
+    expect(rejected.ended).toMatchObject({ status: "no-answer", rejectReason: "rejected" });
+  });
+
+  it("requests the fallback URL with ErrorCode and ErrorUrl when the voice URL fails", async () => {
+    const fallbackUrl = "https://backup.example/voice";
+    const r = await run({ [fallbackUrl]: [say("Backup")] }, { number: { fallbackUrl } });
+    expect(r.fetched[1]).toMatchObject({
+      url: fallbackUrl,
+      extraParams: { ErrorCode: "11200", ErrorUrl: NUMBER.voiceUrl },
+    });
+    expect(r.ran).toEqual(["Say:Backup"]);
+    expect(r.errors).toEqual([11200]);
+  });
+
+  it("plays the application-error message and keeps the error when nothing can be fetched", async () => {
+    const r = await run({ [NUMBER.voiceUrl]: new SwitchboardError(12100, "Document parse failure at 1:5") });
+    expect(r.ran).toEqual([`Say:${APPLICATION_ERROR_SAY.text}`]);
+    expect(r.ended).toMatchObject({ status: "completed", error: { code: 12100 } });
+  });
+
+  it("ends as failed with the code when the number has no config in the region", async () => {
+    const r = await run({}, { number: new SwitchboardError(90004, "no config") });
+    expect(r.states).toEqual(["arriving", "storing", "completed"]);
+    expect(r.ended).toMatchObject({ status: "failed", error: { code: 90004 }, answeredAt: null });
+  });
+
+  it("stops the verb and stores the call when the caller hangs up", async () => {
+    const r = await run(
+      {
+        [NUMBER.voiceUrl]: [{ name: "Pause", length: 1 }, say("a"), { name: "Pause", length: 60 }, say("b")],
+      },
+      { hangupAt: 5000 },
+    );
+    expect(r.ran).toEqual(["Pause", "Say:a", "Pause"]);
+    expect(r.ended).toMatchObject({ status: "completed", endedBy: "caller" });
+  });
+
+  it("counts a hang-up before the answer as no-answer", async () => {
+    const r = await run(
+      { [NUMBER.voiceUrl]: [{ name: "Pause", length: 10 }, say("late")] },
+      { hangupAt: 2000 },
+    );
+    expect(r.ended).toMatchObject({ status: "no-answer", endedBy: "caller", answeredAt: null });
+  });
+});
