@@ -2,6 +2,7 @@
 import type { CallProgress } from "./place-call.js";
 
 export function describeProgress(p: CallProgress): string | undefined {
+  if (p.source === "offered") return `offered  ${p.callSid}, stored in region ${p.region}`;
   if (p.source === "channel") {
     const e = p.event;
     switch (e.kind) {

@@ -13,6 +13,8 @@ import type { ChannelOut } from "../region/channel-events.js";
 import type { InspectEvent } from "../region/inspector.js";
 
 export type CallProgress =
+  /** The edge stored the call in its region's stream. */
+  | { source: "offered"; region: string; callSid: string }
   | { source: "channel"; region: string; event: ChannelOut }
   | { source: "inspect"; region: string; event: InspectEvent & { at: number } };
 
@@ -60,12 +62,9 @@ export async function placeCall(nc: NatsConnection, opts: PlaceCallOptions): Pro
   let timer: NodeJS.Timeout | undefined;
   try {
     await nc.flush();
-    await offerCall(
-      nc,
-      opts.edge,
-      { to: opts.to, from: opts.from, callSid, ...(opts.caller && { caller: opts.caller }) },
-      opts,
-    );
+    const offer = { to: opts.to, from: opts.from, callSid, ...(opts.caller && { caller: opts.caller }) };
+    const reply = await offerCall(nc, opts.edge, offer, opts);
+    opts.onProgress?.({ source: "offered", region: reply.region, callSid });
     const timeoutMs = opts.timeoutMs ?? 60_000;
     const timedOut = new Promise<never>((_, reject) => {
       timer = setTimeout(

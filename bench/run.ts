@@ -1,0 +1,2 @@
+// `npm run bench`: every benchmark, outside `npm test`.
+await import("./one-call.js");
