@@ -94,7 +94,15 @@ export interface CallContext {
   documents: number;
 }
 
-export type CallEvent = { type: "channel.hangup" };
+export type CallEvent =
+  /** The caller hung up. */
+  | { type: "channel.hangup" }
+  /** REST `Url`/`Method`: fetch this document now, replacing what the call was doing. */
+  | { type: "control.redirect"; url: string; method: HttpMethod }
+  /** REST `Twiml`: run this document now. */
+  | { type: "control.twiml"; verbs: Verb[] }
+  /** REST `Status`: completed hangs the call up; canceled ends a call that is not answered yet. */
+  | { type: "control.end"; status: "completed" | "canceled" };
 
 /** What the caller hears when the app cannot be fetched or run, as on Twilio. */
 export const APPLICATION_ERROR_SAY: SayVerb = {
@@ -160,6 +168,8 @@ const callSetup = setup({
       return next === undefined || (next.name !== "Reject" && next.name !== "Pause");
     },
     canFallBack: ({ context }) => !context.usedFallback && !!context.number?.fallbackUrl,
+    /** The number's config is loaded, so documents can be fetched for the call. */
+    isRouted: ({ context }) => context.number !== null,
     isSay: isVerb("Say"),
     isPlay: isVerb("Play"),
     isPause: isVerb("Pause"),
@@ -251,6 +261,31 @@ export const callMachine = callSetup.createMachine({
       target: ".storing",
       actions: assign({ endedBy: "caller", status: ({ context }) => endStatus(context) }),
     },
+    "control.redirect": {
+      guard: "isRouted",
+      target: ".fetching-webhook",
+      reenter: true,
+      actions: assign({
+        request: ({ event }) => ({ url: event.url, method: event.method, extraParams: {} }),
+      }),
+    },
+    "control.twiml": {
+      guard: "isRouted",
+      target: ".executing-twiml",
+      reenter: true,
+      actions: assign({ verbs: ({ event }) => event.verbs, index: 0, documentUrl: null }),
+    },
+    "control.end": [
+      {
+        // Canceling only ends a call that has not been answered; on a live call it changes nothing.
+        guard: ({ context, event }) => event.status === "completed" || context.answeredAt === null,
+        target: ".storing",
+        actions: assign({
+          endedBy: "app",
+          status: ({ context, event }) => (event.status === "canceled" ? "canceled" : endStatus(context)),
+        }),
+      },
+    ],
   },
   states: {
     arriving: {
@@ -421,7 +456,8 @@ export const callMachine = callSetup.createMachine({
         },
         waiting: { after: { 1000: "writing" } },
       },
-      on: { "channel.hangup": {} },
+      // The call is over: nothing changes it any more.
+      on: { "channel.hangup": {}, "control.redirect": {}, "control.twiml": {}, "control.end": {} },
     },
     completed: { type: "final" },
   },

@@ -14,7 +14,12 @@ export interface Api {
   close(): Promise<void>;
 }
 
-export async function startApi(opts: { nc: NatsConnection; port: number; host?: string; log: Logger }): Promise<Api> {
+export async function startApi(opts: {
+  nc: NatsConnection;
+  port: number;
+  host?: string;
+  log: Logger;
+}): Promise<Api> {
   const global = await openGlobalStores(opts.nc);
   const accounts = await WatchedKv.start<AccountRecord>(global.accounts.kv);
   const ctx: ApiContext = { nc: opts.nc, log: opts.log, global, accounts };

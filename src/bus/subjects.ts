@@ -18,6 +18,9 @@ export function subjects(prefix = DEFAULT_PREFIX) {
     anyCallOut: (callSid: string) => `${prefix}.region.*.call.${callSid}.out`,
     anyInspect: (callSid: string) => `${prefix}.region.*.inspect.${callSid}`,
     inspectAll: (region: string) => `${prefix}.region.${region}.inspect.>`,
+    /** One subscription per worker for every call's live input and control, not one per call. */
+    allCallIn: (region: string) => `${prefix}.region.${region}.call.*.in`,
+    allCallControl: (region: string) => `${prefix}.region.${region}.call.*.control`,
   };
 }
 
@@ -35,6 +38,7 @@ export const buckets = {
   calls: (region: string) => `sb_calls_${region.replaceAll("-", "_")}`,
   actors: (region: string) => `sb_actors_${region.replaceAll("-", "_")}`,
   recordings: (region: string) => `sb_recordings_${region.replaceAll("-", "_")}`,
+  notifications: (region: string) => `sb_notifications_${region.replaceAll("-", "_")}`,
 };
 
 /** The durable pull consumer all workers of a region share. */

@@ -50,6 +50,8 @@ export const ErrorCodes = {
   fallbackWithoutVoiceUrl: entry(21405, "VoiceFallbackUrl requires a VoiceUrl", 400),
   // Calls (Twilio 3xxxx)
   maxCallDuration: entry(32015, "Call exceeded the maximum duration", 400),
+  twimlParamTooLong: entry(32018, "Twiml parameter is too long", 400),
+  callNotInProgress: entry(21220, "Call is not in-progress. Cannot redirect.", 400),
   // switchboard's own (no Twilio equivalent): the NATS bus
   badPayload: entry(90001, "Bus payload could not be decoded", 400),
   invalidPayload: entry(90002, "Bus payload failed validation", 400),

@@ -1,12 +1,16 @@
 // Hosts this worker's live calls: one root XState actor per call, held in a plain Map (spawning
 // calls as children of one host actor is quadratic, DESIGN.md §9). The machine is provided with
 // the real effects once; each call gets its own clock, channel, cookies and snapshot writer.
-import { type Actor, createActor } from "xstate";
+import type { Msg, Subscription } from "@nats-io/transport-node";
+import { type Actor, createActor, type InspectionEvent } from "xstate";
 import { callMachine } from "../../machines/call.machine.js";
-import { decode, encode } from "../bus/codec.js";
+import { decode, encode, encodingOf } from "../bus/codec.js";
+import { respondError, respondValue } from "../bus/service-error.js";
 import { CallClock } from "../clock/call-clock.js";
+import { parseCallControl } from "../model/call-control.js";
 import type { CallJob } from "../model/call-job.js";
-import { CookieJar } from "../webhook/request.js";
+import { CookieJar } from "../webhook/cookie-jar.js";
+import { applyCallControl } from "./call-control.js";
 import { ChannelInSchema, type ChannelOut } from "./channel-events.js";
 import { endCall } from "./effects/end-call.js";
 import { fetchTwiml } from "./effects/fetch-twiml.js";
@@ -21,6 +25,7 @@ export class CallHost {
   readonly #calls = new Map<string, LiveCall>();
   readonly #rt: RegionRuntime;
   readonly #machine;
+  readonly #subs: Subscription[] = [];
   #idle: (() => void) | undefined;
   /** Called after a call has ended and its record is stored. */
   onCallEnded: ((callSid: string) => void) | undefined;
@@ -46,6 +51,28 @@ export class CallHost {
     });
   }
 
+  /**
+   * Subscribes once for every call's live input and control (`call.*.in`, `call.*.control`) and
+   * routes each message by its CallSid: one subscription per worker, not one per call. A control
+   * request for a call another worker hosts is left for that worker to answer.
+   */
+  listen(): void {
+    const { nc, subjects, region } = this.#rt;
+    const sidAt = subjects.callIn(region, "X").split(".").indexOf("X");
+    this.#subs.push(
+      nc.subscribe(subjects.allCallIn(region), {
+        callback: (err, msg) => {
+          if (!err) this.#input(msg.subject.split(".")[sidAt] ?? "", msg);
+        },
+      }),
+      nc.subscribe(subjects.allCallControl(region), {
+        callback: (err, msg) => {
+          if (!err) this.#control(msg.subject.split(".")[sidAt] ?? "", msg);
+        },
+      }),
+    );
+  }
+
   get size(): number {
     return this.#calls.size;
   }
@@ -62,11 +89,36 @@ export class CallHost {
     const outSubject = rt.subjects.callOut(rt.region, job.callSid);
     const publish = (event: ChannelOut) => rt.nc.publish(outSubject, encode(event));
     let actor: Actor<typeof this.machine> | undefined;
+    const snapshots = new SnapshotWriter(rt.stores.actors, job.callSid, (err) =>
+      rt.log.error({ err, callSid: job.callSid }, "cannot persist call snapshot"),
+    );
     const channel = new SimulatedChannel(clock, publish, job.caller, () =>
       actor?.send({ type: "channel.hangup" }),
     );
+    let lastValue = "";
+    // Every state change is persisted and published for inspection. The inspection event (unlike a
+    // plain subscription) also says which event caused the change; only the call's root actor counts.
+    const onInspect = (ev: InspectionEvent) => {
+      if (ev.type !== "@xstate.snapshot" || ev.actorRef !== actor) return;
+      const snapshot = ev.snapshot as ReturnType<typeof live.actor.getSnapshot>;
+      const value = JSON.stringify(snapshot.value);
+      if (value === lastValue) return;
+      lastValue = value;
+      void snapshots.write(live.actor.getPersistedSnapshot());
+      const { context } = snapshot;
+      const verb = context.verbs[context.index];
+      rt.inspector.publish(job.callSid, {
+        type: "state",
+        value: snapshot.value,
+        status: context.status,
+        event: ev.event.type,
+        verb: snapshot.matches("executing-twiml") && verb ? { name: verb.name, index: context.index } : null,
+        documentUrl: context.documentUrl,
+      });
+    };
     actor = createActor(this.#machine, {
       clock,
+      inspect: onInspect,
       input: {
         facts: {
           callSid: job.callSid,
@@ -82,9 +134,6 @@ export class CallHost {
         arrivedAt: clock.now(),
       },
     });
-    const snapshots = new SnapshotWriter(rt.stores.actors, job.callSid, (err) =>
-      rt.log.error({ err, callSid: job.callSid }, "cannot persist call snapshot"),
-    );
     const live: LiveCall = {
       callSid: job.callSid,
       actor,
@@ -96,35 +145,11 @@ export class CallHost {
     };
     this.#calls.set(job.callSid, live);
 
-    const input = rt.nc.subscribe(rt.subjects.callIn(rt.region, job.callSid), {
-      callback: (err, msg) => {
-        if (err) return;
-        try {
-          const event = ChannelInSchema.parse(decode(msg.data));
-          if (event.kind === "hangup") live.actor.send({ type: "channel.hangup" });
-        } catch (e) {
-          rt.log.warn({ callSid: job.callSid, err: e }, "ignored invalid channel input");
-        }
-      },
-    });
-
-    let lastValue = "";
-    actor.subscribe({
-      next: (snapshot) => {
-        const value = JSON.stringify(snapshot.value);
-        if (value === lastValue) return;
-        lastValue = value;
-        void snapshots.write(live.actor.getPersistedSnapshot());
-        rt.inspector.publish(job.callSid, {
-          type: "state",
-          value: snapshot.value,
-          status: snapshot.context.status,
-        });
-      },
-      complete: () => void this.#finish(live, input.unsubscribe.bind(input)),
+    live.actor.subscribe({
+      complete: () => void this.#finish(live),
       error: (err) => {
         rt.log.error({ err, callSid: job.callSid }, "call actor failed");
-        void this.#finish(live, input.unsubscribe.bind(input));
+        void this.#finish(live);
       },
     });
     actor.start();
@@ -145,6 +170,7 @@ export class CallHost {
 
   /** Stops every live actor; their last snapshots stay stored so another worker can resume them. */
   stopAll(): void {
+    for (const sub of this.#subs.splice(0)) sub.unsubscribe();
     for (const call of this.#calls.values()) {
       call.actor.stop();
       call.clock.dispose();
@@ -162,8 +188,30 @@ export class CallHost {
     return call;
   }
 
-  async #finish(call: LiveCall, unsubscribe: () => void): Promise<void> {
-    unsubscribe();
+  #input(callSid: string, msg: Msg): void {
+    const call = this.#calls.get(callSid);
+    if (!call) return;
+    try {
+      const event = ChannelInSchema.parse(decode(msg.data, encodingOf(msg.headers)));
+      if (event.kind === "hangup") call.actor.send({ type: "channel.hangup" });
+    } catch (err) {
+      this.#rt.log.warn({ callSid, err }, "ignored invalid channel input");
+    }
+  }
+
+  #control(callSid: string, msg: Msg): void {
+    const call = this.#calls.get(callSid);
+    if (!call) return;
+    try {
+      const change = parseCallControl(decode(msg.data, encodingOf(msg.headers)));
+      if (msg.reply) respondValue(msg, applyCallControl(call.actor, change, call.offeredAt));
+      else applyCallControl(call.actor, change, call.offeredAt);
+    } catch (err) {
+      if (msg.reply) respondError(msg, err);
+    }
+  }
+
+  async #finish(call: LiveCall): Promise<void> {
     call.clock.dispose();
     await call.snapshots.settled();
     try {

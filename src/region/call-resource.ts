@@ -4,11 +4,12 @@ import { rfc2822 } from "../model/dates.js";
 import { formatNumber } from "../model/phone.js";
 import type { CallResource } from "../model/records.js";
 
-export function callResource(end: EndInput, endedAt: number, createdAt: number): CallResource {
+/** The Call resource; `endedAt` null describes a live call (no end time or duration yet). */
+export function callResource(end: EndInput, endedAt: number | null, createdAt: number): CallResource {
   const { facts } = end;
   const uri = `/2010-04-01/Accounts/${facts.accountSid}/Calls/${facts.callSid}`;
   // Twilio leaves duration empty for busy, failed and unanswered calls.
-  const answered = end.answeredAt !== null;
+  const answered = end.answeredAt !== null && endedAt !== null;
   return {
     sid: facts.callSid,
     date_created: rfc2822(createdAt),
@@ -22,7 +23,7 @@ export function callResource(end: EndInput, endedAt: number, createdAt: number):
     phone_number_sid: facts.phoneNumberSid,
     status: end.status,
     start_time: rfc2822(end.arrivedAt),
-    end_time: rfc2822(endedAt),
+    end_time: endedAt === null ? null : rfc2822(endedAt),
     duration: answered ? String(Math.round((endedAt - end.arrivedAt) / 1000)) : null,
     price: null,
     price_unit: "USD",

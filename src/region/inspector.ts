@@ -5,7 +5,19 @@ import { encode } from "../bus/codec.js";
 import type { Subjects } from "../bus/subjects.js";
 
 export type InspectEvent =
-  | { type: "state"; value: unknown; status: string }
+  | {
+      type: "state";
+      /** The machine's state value, e.g. "routed" or {"executing-twiml": "Say"}. */
+      value: unknown;
+      /** The call's Twilio status at that moment. */
+      status: string;
+      /** The event that caused the change (e.g. "xstate.done.actor.0.call.fetching-webhook"). */
+      event: string;
+      /** The verb being run, when executing TwiML. */
+      verb: { name: string; index: number } | null;
+      /** The URL of the TwiML document being run. */
+      documentUrl: string | null;
+    }
   | { type: "webhook.request"; url: string; method: string; params: Record<string, string> }
   | {
       type: "webhook.response";

@@ -2,7 +2,7 @@
 import type { Actor } from "xstate";
 import type { CallMachine } from "../../machines/call.machine.js";
 import type { CallClock } from "../clock/call-clock.js";
-import type { CookieJar } from "../webhook/request.js";
+import type { CookieJar } from "../webhook/cookie-jar.js";
 import type { SimulatedChannel } from "./simulated-channel.js";
 import type { SnapshotWriter } from "./snapshot-writer.js";
 

@@ -55,6 +55,7 @@ export class RegionWorker {
     const accounts = await WatchedKv.start<AccountRecord>(global.accounts.kv);
     const inspector = new Inspector(nc, s, region);
     const host = new CallHost({ region, nc, subjects: s, stores, accounts, inspector, log });
+    host.listen();
     const js = jetstream(nc);
     const consumer = await retrying("call consumer", () =>
       js.consumers.get(streams.calls(region), WORKER_CONSUMER),

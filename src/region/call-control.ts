@@ -1,0 +1,26 @@
+// Applies a live-call change (REST `POST Calls/{Sid}.json`) to a call hosted here.
+import type { Actor } from "xstate";
+import type { CallMachine } from "../../machines/call.machine.js";
+import type { CallControl } from "../model/call-control.js";
+import type { CallResource } from "../model/records.js";
+import { parseTwiml } from "../twiml/parse.js";
+import { callResource } from "./call-resource.js";
+
+/** Sends the change to the call's actor and returns the call as it is right after. */
+export function applyCallControl(
+  actor: Actor<CallMachine>,
+  change: CallControl,
+  offeredAt: number,
+): CallResource {
+  if (change.status) {
+    actor.send({ type: "control.end", status: change.status });
+  } else if (change.twiml !== undefined) {
+    // Twilio: with the Twiml parameter there is no document URL, so relative URLs cannot resolve
+    // (the parser warns 11100 and skips them). A document that does not parse throws its 12xxx code.
+    actor.send({ type: "control.twiml", verbs: [...parseTwiml(change.twiml, "").verbs] });
+  } else if (change.url) {
+    actor.send({ type: "control.redirect", url: change.url, method: change.method ?? "POST" });
+  }
+  const { context } = actor.getSnapshot();
+  return callResource({ ...context, facts: context.facts }, null, offeredAt);
+}
