@@ -38,6 +38,8 @@ export interface NumberSetup {
   voiceMethod: HttpMethod;
   fallbackUrl: string | null;
   fallbackMethod: HttpMethod;
+  /** The number's StatusCallback, requested when the call ends. */
+  statusCallback: { url: string; method: HttpMethod } | null;
 }
 
 export interface FetchInput {
@@ -73,6 +75,7 @@ export interface EndInput {
   endedBy: "app" | "caller";
   rejectReason: "rejected" | "busy" | null;
   error: CallError | null;
+  statusCallback: NumberSetup["statusCallback"];
 }
 
 export interface CallContext {
@@ -153,6 +156,7 @@ const callSetup = setup({
     Hangup: fromPromise<VerbOutcome, VerbInput>(notProvided("Hangup")),
     Reject: fromPromise<VerbOutcome, VerbInput>(notProvided("Reject")),
     Redirect: fromPromise<VerbOutcome, VerbInput>(notProvided("Redirect")),
+    Gather: fromPromise<VerbOutcome, VerbInput>(notProvided("Gather")),
     endCall: fromPromise<void, EndInput>(notProvided("endCall")),
   },
   actions: {
@@ -176,6 +180,7 @@ const callSetup = setup({
     isHangup: isVerb("Hangup"),
     isReject: isVerb("Reject"),
     isRedirect: isVerb("Redirect"),
+    isGather: isVerb("Gather"),
     isFetch: (_, outcome: VerbOutcome) => outcome.kind === "fetch",
     isHangupOutcome: (_, outcome: VerbOutcome) => outcome.kind === "hangup",
     isRejectOutcome: (_, outcome: VerbOutcome) => outcome.kind === "reject",
@@ -404,6 +409,7 @@ export const callMachine = callSetup.createMachine({
             { guard: "isHangup", target: "Hangup" },
             { guard: "isReject", target: "Reject" },
             { guard: "isRedirect", target: "Redirect" },
+            { guard: "isGather", target: "Gather" },
             // A verb this machine has no state for is skipped (the parser already warned).
             {
               target: "dispatching",
@@ -432,6 +438,7 @@ export const callMachine = callSetup.createMachine({
         Hangup: verbState("Hangup"),
         Reject: verbState("Reject"),
         Redirect: verbState("Redirect"),
+        Gather: verbState("Gather"),
       },
     },
     storing: {
@@ -448,6 +455,7 @@ export const callMachine = callSetup.createMachine({
               endedBy: context.endedBy,
               rejectReason: context.rejectReason,
               error: context.error,
+              statusCallback: context.number?.statusCallback ?? null,
             }),
             onDone: "#call.completed",
             // The record must not be lost: wait and write again (a resumed actor retries too).

@@ -12,7 +12,14 @@ export function newAuthToken(): string {
 
 export async function addAccount(
   stores: GlobalStores,
-  opts: { sid: string; token: string; friendlyName?: string; makeDefault?: boolean },
+  opts: {
+    sid: string;
+    token: string;
+    friendlyName?: string;
+    makeDefault?: boolean;
+    /** Sign webhooks with this shared key (Twilio's Webhooks Rules) instead of the auth token. */
+    signingKey?: AccountRecord["webhook_signing_key"];
+  },
 ): Promise<AccountRecord> {
   if (!isSid("AC", opts.sid))
     throw fail("invalidPayload", `account sid must be AC followed by 32 hex digits`);
@@ -27,6 +34,8 @@ export async function addAccount(
     status: "active",
     date_created: existing?.date_created ?? now,
     date_updated: now,
+    webhook_signing_key:
+      opts.signingKey === undefined ? (existing?.webhook_signing_key ?? null) : opts.signingKey,
   };
   await stores.accounts.put(opts.sid, account);
   if (opts.makeDefault) await setDefaultAccountSid(stores, opts.sid);

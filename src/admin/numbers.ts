@@ -1,6 +1,5 @@
 // Adding numbers to a region and routing them: `switchboard numbers add|route`.
 
-import { Kvm } from "@nats-io/kv";
 import type { NatsConnection } from "@nats-io/transport-node";
 import { buckets, NAME_PATTERN } from "../bus/subjects.js";
 import { fail } from "../errors/switchboard-error.js";
@@ -10,7 +9,7 @@ import type { NumberConfig, RoutingEntry } from "../model/records.js";
 import { isSid, newSid } from "../model/sid.js";
 import { defaultAccountSid, type GlobalStores } from "../store/global.js";
 import { JsonKv } from "../store/json-kv.js";
-import { retrying } from "../store/retry.js";
+import { openRegionKv } from "../store/region.js";
 import type { HttpMethod } from "../twiml/types.js";
 
 export interface AddNumberOptions {
@@ -26,11 +25,9 @@ export interface AddNumberOptions {
   friendlyName?: string;
 }
 
+/** The region's numbers bucket, created placed in the region (like a worker does) if it is new. */
 export async function numbersBucket(nc: NatsConnection, region: string): Promise<JsonKv<NumberConfig>> {
-  const kv = await retrying(`open bucket ${buckets.numbers(region)}`, () =>
-    new Kvm(nc).create(buckets.numbers(region), { history: 5 }),
-  );
-  return new JsonKv<NumberConfig>(kv);
+  return new JsonKv<NumberConfig>(await openRegionKv(nc, region, buckets.numbers(region), 5));
 }
 
 /** Stores the number's config in its region; a number with no route yet is routed there too. */

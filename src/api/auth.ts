@@ -1,6 +1,7 @@
 // HTTP Basic with AccountSid:AuthToken, compared in constant time; an account sees only its own.
 import { timingSafeEqual } from "node:crypto";
 import type { AccountRecord } from "../model/records.js";
+import { isSid } from "../model/sid.js";
 
 export function basicCredentials(header: string | undefined): { user: string; password: string } | undefined {
   if (!header?.startsWith("Basic ")) return undefined;
@@ -14,5 +15,20 @@ export function tokenMatches(account: AccountRecord | undefined, password: strin
   const given = Buffer.from(password);
   // Compare equal-length buffers even on a miss, so timing says nothing about the token.
   const same = timingSafeEqual(given.length === expected.length ? given : expected, expected);
-  return account !== undefined && given.length === expected.length && same;
+  return account !== undefined && expected.length > 0 && given.length === expected.length && same;
+}
+
+/**
+ * The account these credentials authenticate, or undefined. The user must be an account's own
+ * sid: `sb_accounts` also holds non-account keys (`_default`), whose values have no token.
+ */
+export function authenticate(
+  header: string | undefined,
+  lookup: (sid: string) => AccountRecord | undefined,
+): AccountRecord | undefined {
+  const creds = basicCredentials(header);
+  if (!creds || !isSid("AC", creds.user)) return undefined;
+  const account = lookup(creds.user);
+  const matches = tokenMatches(account, creds.password);
+  return matches && account?.sid === creds.user && account.status === "active" ? account : undefined;
 }

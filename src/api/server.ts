@@ -8,6 +8,7 @@ import { openGlobalStores } from "../store/global.js";
 import { WatchedKv } from "../store/watched-kv.js";
 import type { ApiContext } from "./context.js";
 import { restApi } from "./rest/plugin.js";
+import { vizPlugin } from "./viz/plugin.js";
 
 export interface Api {
   url: string;
@@ -28,6 +29,7 @@ export async function startApi(opts: {
 
   app.get("/healthz", async () => ({ status: "ok" }));
   await app.register(restApi, ctx);
+  await app.register(vizPlugin, ctx);
 
   const address = await app.listen({ port: opts.port, host: opts.host ?? "127.0.0.1" });
   return {

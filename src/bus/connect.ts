@@ -8,12 +8,32 @@ export function natsUrl(explicit?: string): string {
   return explicit ?? process.env.NATS_URL ?? DEFAULT_NATS_URL;
 }
 
+/**
+ * Splits `nats://user:pass@host:port` into the server and its credentials: the nats.js client
+ * ignores user info in a server URL, so `--nats` with credentials would otherwise not log in.
+ */
+export function natsServerAndCredentials(url: string): { servers: string; user?: string; pass?: string } {
+  let u: URL;
+  try {
+    u = new URL(url);
+  } catch {
+    return { servers: url };
+  }
+  if (!u.username && !u.password) return { servers: url };
+  const user = decodeURIComponent(u.username);
+  const pass = decodeURIComponent(u.password);
+  u.username = "";
+  u.password = "";
+  return { servers: u.toString().replace(/\/$/, ""), user, ...(pass && { pass }) };
+}
+
 export async function connectNats(url: string, name: string, waitMs = 10_000): Promise<NatsConnection> {
   const deadline = Date.now() + waitMs;
+  const target = natsServerAndCredentials(url);
   for (;;) {
     try {
       return await connect({
-        servers: url,
+        ...target,
         name,
         maxReconnectAttempts: -1,
         reconnectTimeWait: 250,
@@ -21,7 +41,9 @@ export async function connectNats(url: string, name: string, waitMs = 10_000): P
       });
     } catch (err) {
       if (Date.now() >= deadline) {
-        throw new Error(`cannot connect to NATS at ${url}: ${(err as Error).message}`, { cause: err });
+        throw new Error(`cannot connect to NATS at ${target.servers}: ${(err as Error).message}`, {
+          cause: err,
+        });
       }
       await new Promise((r) => setTimeout(r, 200));
     }

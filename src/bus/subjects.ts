@@ -20,6 +20,9 @@ export function subjects(prefix = DEFAULT_PREFIX) {
     inspectAll: (region: string) => `${prefix}.region.${region}.inspect.>`,
     /** One subscription per worker for every call's live input and control, not one per call. */
     allCallIn: (region: string) => `${prefix}.region.${region}.call.*.in`,
+    /** Each worker's counters, every few seconds, for the api's /metrics. */
+    workerStats: (region: string, worker: string) => `${prefix}.region.${region}.stats.${worker}`,
+    allWorkerStats: () => `${prefix}.region.*.stats.*`,
     allCallControl: (region: string) => `${prefix}.region.${region}.call.*.control`,
   };
 }

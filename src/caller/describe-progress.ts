@@ -14,6 +14,8 @@ export function describeProgress(p: CallProgress): string | undefined {
         return `pause    ${e.length} s`;
       case "reject":
         return `reject   ${e.reason}`;
+      case "gather":
+        return `gather   listening for ${e.input.join(" and ")}${e.finishOnKey ? ` (finish on ${e.finishOnKey})` : ""}`;
       case "ended":
         return undefined;
       default:

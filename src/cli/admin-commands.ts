@@ -1,5 +1,5 @@
 // `switchboard accounts add`, `switchboard numbers add|route`.
-import type { Command } from "commander";
+import { type Command, Option } from "commander";
 import { addAccount } from "../admin/accounts.js";
 import { addNumber, routeNumber } from "../admin/numbers.js";
 import { connectNats, natsUrl } from "../bus/connect.js";
@@ -21,6 +21,17 @@ async function withGlobal<T>(
   }
 }
 
+interface AccountOptions {
+  sid: string;
+  token: string;
+  friendlyName?: string;
+  default?: boolean;
+  signingKeySid?: string;
+  signingSecret?: string;
+  signingAlgorithm: "HMAC_SHA1" | "HMAC_SHA256";
+  nats?: string;
+}
+
 export function registerAdminCommands(program: Command): void {
   const accounts = program.command("accounts").description("manage accounts");
   accounts
@@ -30,27 +41,33 @@ export function registerAdminCommands(program: Command): void {
     .requiredOption("--token <token>", "the account's auth token")
     .option("--friendly-name <name>", "a name for people")
     .option("--default", "make it the account numbers belong to when added without --account")
+    .option("--signing-key-sid <sid>", "sign webhooks with a shared key (Twilio Webhooks Rules) with this id")
+    .option("--signing-secret <secret>", "the shared key's secret")
+    .addOption(
+      new Option("--signing-algorithm <alg>", "the shared key's algorithm")
+        .choices(["HMAC_SHA1", "HMAC_SHA256"])
+        .default("HMAC_SHA256"),
+    )
     .addOption(natsOption())
     .action(
-      action(
-        async (o: {
-          sid: string;
-          token: string;
-          friendlyName?: string;
-          default?: boolean;
-          nats?: string;
-        }) => {
-          await withGlobal(o.nats, async (g) => {
-            const a = await addAccount(g, {
-              sid: o.sid,
-              token: o.token,
-              ...(o.friendlyName && { friendlyName: o.friendlyName }),
-              makeDefault: !!o.default,
-            });
-            process.stdout.write(`account ${a.sid} saved\n`);
+      action(async (o: AccountOptions) => {
+        if (!!o.signingKeySid !== !!o.signingSecret) {
+          throw new Error("--signing-key-sid and --signing-secret go together");
+        }
+        await withGlobal(o.nats, async (g) => {
+          const a = await addAccount(g, {
+            sid: o.sid,
+            token: o.token,
+            ...(o.friendlyName && { friendlyName: o.friendlyName }),
+            makeDefault: !!o.default,
+            ...(o.signingKeySid &&
+              o.signingSecret && {
+                signingKey: { sid: o.signingKeySid, secret: o.signingSecret, algorithm: o.signingAlgorithm },
+              }),
           });
-        },
-      ),
+          process.stdout.write(`account ${a.sid} saved\n`);
+        });
+      }),
     );
 
   const numbers = program.command("numbers").description("manage phone numbers and their routing");

@@ -2,7 +2,10 @@
 import { Command } from "commander";
 import { registerAdminCommands } from "./admin-commands.js";
 import { registerCallCommand } from "./call.js";
+import { registerCallsCommand } from "./calls.js";
+import { registerLoadCommand } from "./load.js";
 import { registerServiceCommands } from "./service-commands.js";
+import { registerTraceCommand } from "./trace.js";
 import { registerUpCommand } from "./up.js";
 
 const program = new Command("switchboard")
@@ -14,5 +17,8 @@ registerUpCommand(program);
 registerServiceCommands(program);
 registerAdminCommands(program);
 registerCallCommand(program);
+registerCallsCommand(program);
+registerTraceCommand(program);
+registerLoadCommand(program);
 
 await program.parseAsync(process.argv);

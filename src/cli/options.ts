@@ -46,3 +46,11 @@ export function action<A extends unknown[]>(fn: (...args: A) => Promise<void>) {
 }
 
 export type CommandRegistrar = (program: Command) => void;
+
+/** "a, b,c" -> ["a", "b", "c"]; undefined or "" -> []. */
+export function splitList(value: string | undefined): string[] {
+  return (value ?? "")
+    .split(",")
+    .map((v) => v.trim())
+    .filter(Boolean);
+}

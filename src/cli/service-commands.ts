@@ -5,7 +5,17 @@ import { connectNats, natsUrl } from "../bus/connect.js";
 import { Edge } from "../edge/edge.js";
 import { runService } from "../process/run-service.js";
 import { RegionWorker } from "../region/worker.js";
-import { natsOption, parseName, parseNumber } from "./options.js";
+import { EgressPolicy, setEgressPolicy } from "../webhook/egress.js";
+import { natsOption, parseName, parseNumber, splitList } from "./options.js";
+
+interface RegionFlags {
+  region: string;
+  nats?: string;
+  concurrency: number;
+  /** Seconds. */
+  maxWait: number;
+  allowEgress?: string;
+}
 
 export function registerServiceCommands(program: Command): void {
   program
@@ -13,10 +23,14 @@ export function registerServiceCommands(program: Command): void {
     .description("answer call offers at an edge and hand each call to its number's region")
     .requiredOption("--edge <name>", "the edge's name, e.g. ashburn", parseName)
     .addOption(natsOption())
-    .action((o: { edge: string; nats?: string }) =>
+    .option(
+      "--routing-stream <name>",
+      "the stream to read the routing table from (default: sb_routing, or the mirror of the region it is in)",
+    )
+    .action((o: { edge: string; nats?: string; routingStream?: string }) =>
       runService(`edge ${o.edge}`, async (log) => {
         const nc = await connectNats(natsUrl(o.nats), `switchboard-edge-${o.edge}`);
-        const edge = await Edge.start({ nc, edge: o.edge, log });
+        const edge = await Edge.start({ nc, edge: o.edge, log, routingStream: o.routingStream });
         return {
           stop: async () => {
             await edge.stop();
@@ -32,14 +46,33 @@ export function registerServiceCommands(program: Command): void {
     .requiredOption("--region <name>", "the region's name, e.g. us1", parseName)
     .addOption(natsOption())
     .addOption(
+      new Option(
+        "--allow-egress <cidrs>",
+        "comma-separated networks webhooks may reach besides public addresses (e.g. 127.0.0.0/8)",
+      ).env("SWITCHBOARD_ALLOW_EGRESS"),
+    )
+    .addOption(
       new Option("--concurrency <n>", "the most live calls this worker hosts")
         .argParser(parseNumber(1, 1_000_000))
         .default(1000),
     )
-    .action((o: { region: string; nats?: string; concurrency: number }) =>
+    .addOption(
+      new Option("--max-wait <seconds>", "fail (90005) a call that waited longer than this for a worker")
+        .argParser(parseNumber(1, 86_400))
+        .default(60),
+    )
+    .action((o: RegionFlags) =>
       runService(`region ${o.region}`, async (log) => {
+        // A worker requests tenants' URLs: internal networks are refused unless allowed.
+        setEgressPolicy(EgressPolicy.internalDenied(splitList(o.allowEgress)));
         const nc = await connectNats(natsUrl(o.nats), `switchboard-region-${o.region}`);
-        const worker = await RegionWorker.start({ nc, region: o.region, log, concurrency: o.concurrency });
+        const worker = await RegionWorker.start({
+          nc,
+          region: o.region,
+          log,
+          concurrency: o.concurrency,
+          maxWaitMs: o.maxWait * 1000,
+        });
         return {
           stop: async () => {
             await worker.stop();

@@ -13,7 +13,8 @@ import { startNatsServer } from "../nats-server/launcher.js";
 import { runService, type Service } from "../process/run-service.js";
 import { RegionWorker } from "../region/worker.js";
 import { openGlobalStores } from "../store/global.js";
-import { natsOption, parseNames, parseNumber } from "./options.js";
+import { EgressPolicy, setEgressPolicy } from "../webhook/egress.js";
+import { natsOption, parseNames, parseNumber, splitList } from "./options.js";
 
 export const DEMO_NUMBER = "+15005550006";
 const DEMO_NAME = "switchboard demo";
@@ -26,6 +27,7 @@ interface UpOptions {
   data: string;
   natsPort: number;
   demo: boolean;
+  allowEgress?: string;
 }
 
 export function registerUpCommand(program: Command): void {
@@ -49,6 +51,12 @@ export function registerUpCommand(program: Command): void {
         .default(4222),
     )
     .option("--no-demo", "do not start the demo app and its number")
+    .addOption(
+      new Option(
+        "--allow-egress <cidrs>",
+        "networks webhooks may reach besides public ones and loopback",
+      ).env("SWITCHBOARD_ALLOW_EGRESS"),
+    )
     .action((o: UpOptions) => runService("up", (log) => up(o, log)));
 }
 
@@ -57,6 +65,8 @@ async function up(o: UpOptions, log: Parameters<Parameters<typeof runService>[1]
   const stopAll = async () => {
     for (const stop of stops.reverse()) await stop().catch((err) => log.warn({ err }, "stop failed"));
   };
+  // Local development: webhooks on this machine (loopback) are allowed, other internal networks not.
+  setEgressPolicy(EgressPolicy.internalDenied(["127.0.0.0/8", "::1/128", ...splitList(o.allowEgress)]));
   try {
     let url = o.nats;
     if (!url) {

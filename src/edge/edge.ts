@@ -13,7 +13,7 @@ import { type Offer, type OfferReply, parseOffer } from "../model/offer.js";
 import { numberKey } from "../model/phone.js";
 import type { AccountRecord, RoutingEntry } from "../model/records.js";
 import { newSid } from "../model/sid.js";
-import { openGlobalStores } from "../store/global.js";
+import { openGlobalStores, openRoutingReplica } from "../store/global.js";
 import { WatchedKv } from "../store/watched-kv.js";
 
 export const DEFAULT_REGION = "us1";
@@ -23,10 +23,18 @@ export interface EdgeOptions {
   edge: string;
   log: Logger;
   prefix?: string;
+  /**
+   * The stream the routing cache reads: a region's mirror of `sb_routing` (`KV_sb_routing_us1`) for
+   * an edge that should read routes locally. Default: its cluster's mirror when there is one, else
+   * `sb_routing` itself (docs/regions.md).
+   */
+  routingStream?: string;
 }
 
 export class Edge {
   readonly counters = { offers: 0, accepted: 0, rejected: 0 };
+  /** The stream its routing cache reads (`KV_sb_routing`, or a region's mirror of it). */
+  routingStream = "";
   #sub: Subscription | undefined;
 
   private constructor(
@@ -38,11 +46,13 @@ export class Edge {
 
   static async start(opts: EdgeOptions): Promise<Edge> {
     const global = await openGlobalStores(opts.nc);
+    const replica = await openRoutingReplica(opts.nc, global, opts.routingStream);
     const [routing, accounts] = await Promise.all([
-      WatchedKv.start<RoutingEntry>(global.routing.kv),
+      WatchedKv.start<RoutingEntry>(replica.kv),
       WatchedKv.start<AccountRecord>(global.accounts.kv),
     ]);
     const edge = new Edge(opts, jetstream(opts.nc), routing, accounts);
+    edge.routingStream = replica.stream;
     // A queue group: several processes can serve one edge name and share its offers.
     edge.#sub = opts.nc.subscribe(subjects(opts.prefix).edgeOffer(opts.edge), {
       queue: `edge.${opts.edge}`,

@@ -34,6 +34,11 @@ export const ErrorCodes = {
   invalidContentType: entry(12300, "Invalid Content-Type", 502),
   internalFailure: entry(12400, "Internal failure", 500),
   // Verb attributes (Twilio 13xxx; warnings, the call carries on)
+  gatherInvalidTimeout: entry(13313, "Gather: invalid timeout value", 400, "warning"),
+  gatherInvalidNumDigits: entry(13314, "Gather: invalid numDigits value", 400, "warning"),
+  gatherInvalidFinishOnKey: entry(13310, "Gather: invalid finishOnKey value", 400, "warning"),
+  gatherInvalidNestedVerb: entry(13320, "Gather: invalid nested verb", 400, "warning"),
+  gatherInvalidMethod: entry(13312, "Gather: invalid method value", 400, "warning"),
   playInvalidLoop: entry(13410, "Play: invalid loop value", 400, "warning"),
   playInvalidDigits: entry(13430, "Play: invalid DTMF digits", 400, "warning"),
   sayInvalidLoop: entry(13510, "Say: invalid loop value", 400, "warning"),
@@ -41,11 +46,18 @@ export const ErrorCodes = {
   redirectInvalidMethod: entry(13710, "Redirect: invalid method value", 400, "warning"),
   rejectInvalidReason: entry(13810, "Reject: invalid reason", 400, "warning"),
   pauseInvalidLength: entry(13910, "Pause: invalid length", 400, "warning"),
+  // Call progress callbacks (Twilio 15xxx)
+  callbackErrorResponse: entry(15003, "Call Progress: Warning Response to Callback URL", 400, "warning"),
   // REST and accounts (Twilio 2xxxx)
   authenticationFailed: entry(20003, "Authentication Error - invalid username", 401),
   notFound: entry(20404, "The requested resource was not found", 404),
+  invalidParameter: entry(20422, "Invalid Parameter", 400),
+  internalServerError: entry(20500, "Internal Server Error", 500),
+  serviceUnavailable: entry(20503, "Service Unavailable", 503),
   invalidToNumber: entry(21211, "Invalid 'To' Phone Number"),
   invalidFromNumber: entry(21212, "Invalid 'From' Phone Number"),
+  phoneNumberInvalid: entry(21421, "PhoneNumber is invalid"),
+  phoneNumberUnavailable: entry(21422, "PhoneNumber is not available"),
   noVoiceUrl: entry(21205, "Url parameter is required", 400),
   fallbackWithoutVoiceUrl: entry(21405, "VoiceFallbackUrl requires a VoiceUrl", 400),
   // Calls (Twilio 3xxxx)
@@ -57,6 +69,7 @@ export const ErrorCodes = {
   invalidPayload: entry(90002, "Bus payload failed validation", 400),
   regionUnavailable: entry(90003, "The call's region did not accept it", 503),
   numberNotConfigured: entry(90004, "The number has no configuration in the call's region", 404),
+  waitedTooLong: entry(90005, "No worker in the call's region took it in time", 503),
 } as const satisfies Record<string, ErrorCodeInfo>;
 
 export type ErrorCodeName = keyof typeof ErrorCodes;

@@ -5,6 +5,8 @@ import { type ErrorCodeInfo, type ErrorCodeName, ErrorCodes, errorCodeInfo } fro
 export class SwitchboardError extends Error {
   override name = "SwitchboardError";
   readonly code: number;
+  /** The HTTP status a webhook answered with, when that is what failed (4xx/5xx). */
+  httpStatus?: number | undefined;
 
   constructor(code: number | ErrorCodeInfo, message: string, options?: ErrorOptions) {
     super(message, options);

@@ -9,6 +9,8 @@ export interface AccountRecord {
   status: "active" | "suspended" | "closed";
   date_created: string;
   date_updated: string;
+  /** When set, webhooks are signed with this shared key instead of the auth token. */
+  webhook_signing_key?: { sid: string; secret: string; algorithm: "HMAC_SHA1" | "HMAC_SHA256" } | null;
 }
 
 /** `sb_routing` (global): number digits -> the region that processes its calls. */

@@ -22,5 +22,5 @@ export function applyCallControl(
     actor.send({ type: "control.redirect", url: change.url, method: change.method ?? "POST" });
   }
   const { context } = actor.getSnapshot();
-  return callResource({ ...context, facts: context.facts }, null, offeredAt);
+  return callResource({ ...context, statusCallback: null }, null, offeredAt);
 }

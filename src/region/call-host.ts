@@ -44,8 +44,16 @@ export class CallHost {
       },
       actions: {
         reportError: ({ context }, params) => {
-          r.inspector.publish(context.facts.callSid, { type: "notification", level: "error", ...params });
-          r.log.warn({ callSid: context.facts.callSid, code: params.code }, params.message);
+          // Fetch failures name the request that failed, as Twilio's notifications do.
+          const request = context.request;
+          r.notifier.notify({
+            accountSid: context.facts.accountSid ?? "",
+            callSid: context.facts.callSid,
+            level: "error",
+            code: params.code,
+            message: params.message,
+            ...(request && { requestUrl: request.url, requestMethod: request.method }),
+          });
         },
       },
     });
@@ -71,6 +79,17 @@ export class CallHost {
         },
       }),
     );
+  }
+
+  /** Live calls by top-level state, for the worker's stats. */
+  byState(): Record<string, number> {
+    const counts: Record<string, number> = {};
+    for (const call of this.#calls.values()) {
+      const value = call.actor.getSnapshot().value;
+      const top = typeof value === "string" ? value : (Object.keys(value)[0] ?? "");
+      counts[top] = (counts[top] ?? 0) + 1;
+    }
+    return counts;
   }
 
   get size(): number {
@@ -194,6 +213,7 @@ export class CallHost {
     try {
       const event = ChannelInSchema.parse(decode(msg.data, encodingOf(msg.headers)));
       if (event.kind === "hangup") call.actor.send({ type: "channel.hangup" });
+      else call.channel.input(event);
     } catch (err) {
       this.#rt.log.warn({ callSid, err }, "ignored invalid channel input");
     }

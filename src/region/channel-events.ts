@@ -9,11 +9,17 @@ export type ChannelOut =
   | { kind: "say"; text: string; voice: string; language: string }
   | { kind: "play"; url: string }
   | { kind: "pause"; length: number }
+  /** A Gather started listening. */
+  | { kind: "gather"; input: string[]; finishOnKey: string }
   | { kind: "hangup" }
   | { kind: "reject"; reason: "rejected" | "busy" }
   /** Published after the Call resource is stored: the call is over. */
   | { kind: "ended"; status: CallStatus; region: string };
 
-/** Live input from the channel: for now the caller hanging up. */
-export const ChannelInSchema = z.discriminatedUnion("kind", [z.object({ kind: z.literal("hangup") })]);
+/** Live input from the channel: the caller's keys and speech, or the caller hanging up. */
+export const ChannelInSchema = z.discriminatedUnion("kind", [
+  z.object({ kind: z.literal("hangup") }),
+  z.object({ kind: z.literal("digits"), digits: z.string().regex(/^[0-9A-D#*]{1,64}$/) }),
+  z.object({ kind: z.literal("speech"), text: z.string().min(1).max(4096) }),
+]);
 export type ChannelIn = z.infer<typeof ChannelInSchema>;

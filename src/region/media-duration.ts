@@ -2,15 +2,24 @@
 // (a GET without the webhook parameters), and its length read from a WAV header or, for other
 // formats, estimated from the size at 128 kbit/s.
 import { request } from "undici";
-import { fail } from "../errors/switchboard-error.js";
+import { fail, SwitchboardError } from "../errors/switchboard-error.js";
+import { assertEgressAllowed, egressAgent } from "../webhook/egress.js";
 
 const MP3_BYTES_PER_SECOND = 16_000;
 
 export async function mediaDurationMs(url: string, signal?: AbortSignal): Promise<number> {
   let res: Awaited<ReturnType<typeof request>>;
   try {
-    res = await request(url, { method: "GET", signal, headersTimeout: 5_000, bodyTimeout: 15_000 });
+    assertEgressAllowed(new URL(url));
+    res = await request(url, {
+      method: "GET",
+      signal,
+      headersTimeout: 5_000,
+      bodyTimeout: 15_000,
+      dispatcher: egressAgent(),
+    });
   } catch (err) {
+    if (err instanceof SwitchboardError) throw err;
     throw fail("httpRetrievalFailure", `cannot fetch media ${url}: ${(err as Error).message}`, {
       cause: err,
     });

@@ -7,6 +7,9 @@ import type { RegionStores } from "../store/region.js";
 import type { WatchedKv } from "../store/watched-kv.js";
 import type { Inspector } from "./inspector.js";
 import type { LiveCall } from "./live-call.js";
+import type { Notifier } from "./notifier.js";
+import type { StatusCallbacks } from "./status-callbacks.js";
+import type { WorkerStatsPublisher } from "./worker-stats.js";
 
 export interface RegionRuntime {
   region: string;
@@ -15,6 +18,11 @@ export interface RegionRuntime {
   stores: RegionStores;
   accounts: WatchedKv<AccountRecord>;
   inspector: Inspector;
+  /** Errors and warnings against a call: stored, published, logged. */
+  notifier: Notifier;
+  /** The number's status callbacks, in order per call, off the call's path. */
+  statusCallbacks: StatusCallbacks;
+  stats: WorkerStatsPublisher;
   log: Logger;
   /** The live call with this sid; effects run only for live calls, so a miss is a bug. */
   call(callSid: string): LiveCall;

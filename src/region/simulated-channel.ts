@@ -6,10 +6,14 @@
 import type { CallClock } from "../clock/call-clock.js";
 import { sleep } from "../clock/clock.js";
 import type { CallerScript } from "../model/offer.js";
-import type { Channel } from "../twiml/types.js";
+import type { CallerInput, Channel, InputListener, ListenOptions } from "../twiml/types.js";
 import type { ChannelOut } from "./channel-events.js";
 import { mediaDurationMs } from "./media-duration.js";
 
+// The simulated caller answers a Gather a second after its prompts end, pressing a key every
+// 250 ms, and speaks at about 15 characters a second.
+const CALLER_THINKS_MS = 1000;
+const KEY_INTERVAL_MS = 250;
 // Text-to-speech speaks about 15 characters a second (≈ 170 words a minute).
 const SPEECH_MS_PER_CHAR = 65;
 const MIN_SPEECH_MS = 300;
@@ -18,8 +22,17 @@ export function speechDurationMs(text: string): number {
   return Math.max(MIN_SPEECH_MS, text.trim().length * SPEECH_MS_PER_CHAR);
 }
 
+/** What the caller sends while a Gather listens. */
+interface LiveListener {
+  key(k: string): void;
+  speak(text: string): void;
+}
+
 export class SimulatedChannel implements Channel {
   #hangupTimer: unknown;
+  #digitsUsed = 0;
+  #speechUsed = 0;
+  #listener: LiveListener | undefined;
 
   constructor(
     private readonly clock: CallClock,
@@ -53,6 +66,90 @@ export class SimulatedChannel implements Channel {
   async pause(seconds: number, signal: AbortSignal): Promise<void> {
     this.publish({ kind: "pause", length: seconds });
     await sleep(this.clock, seconds * 1000, signal);
+  }
+
+  listen(options: ListenOptions, signal: AbortSignal): InputListener {
+    const { clock } = this;
+    let started!: () => void;
+    const startedP = new Promise<void>((r) => {
+      started = r;
+    });
+    let finish!: (input: CallerInput) => void;
+    const resultP = new Promise<CallerInput>((r) => {
+      finish = r;
+    });
+    let digits = "";
+    let speech: CallerInput["speech"];
+    let done = false;
+    let promptsOver = false;
+    let timer: unknown;
+    const scripted: unknown[] = [];
+    const end = () => {
+      if (done) return;
+      done = true;
+      clock.clearTimeout(timer);
+      for (const t of scripted) clock.clearTimeout(t);
+      this.#listener = undefined;
+      finish(speech ? { digits, speech } : { digits });
+    };
+    const rearm = (ms: number) => {
+      clock.clearTimeout(timer);
+      timer = clock.setTimeout(end, ms);
+    };
+    const live: LiveListener = {
+      key: (k) => {
+        if (done || !options.input.includes("dtmf")) return;
+        started();
+        if (k === options.finishOnKey) return end();
+        digits += k;
+        if (options.numDigits !== undefined && digits.length >= options.numDigits) return end();
+        if (promptsOver) rearm(options.timeoutMs);
+      },
+      speak: (text) => {
+        if (done || !options.input.includes("speech")) return;
+        started();
+        speech = { text, confidence: 0.92 };
+        rearm(options.speechTimeoutMs);
+      },
+    };
+    this.#listener = live;
+    signal.addEventListener("abort", end, { once: true });
+    this.publish({ kind: "gather", input: [...options.input], finishOnKey: options.finishOnKey });
+    return {
+      started: startedP,
+      result: () => {
+        promptsOver = true;
+        if (!done) {
+          rearm(options.timeoutMs);
+          this.#playScript(options, live, scripted);
+        }
+        return resultP;
+      },
+      close: end,
+    };
+  }
+
+  /** Live input from `.in` (an interactive caller): keys and speech go to the listening Gather. */
+  input(event: { kind: "digits"; digits: string } | { kind: "speech"; text: string }): void {
+    if (event.kind === "digits") for (const k of event.digits) this.#listener?.key(k);
+    else this.#listener?.speak(event.text);
+  }
+
+  /** The script's next answer for this Gather: keys if it takes keys and some are left, else speech. */
+  #playScript(options: ListenOptions, live: LiveListener, timers: unknown[]): void {
+    const keys = this.script?.digits?.[this.#digitsUsed];
+    const words = this.script?.speech?.[this.#speechUsed];
+    let at = CALLER_THINKS_MS;
+    if (options.input.includes("dtmf") && keys !== undefined) {
+      this.#digitsUsed++;
+      for (const k of keys) {
+        timers.push(this.clock.setTimeout(() => live.key(k), at));
+        at += KEY_INTERVAL_MS;
+      }
+    } else if (options.input.includes("speech") && words !== undefined) {
+      this.#speechUsed++;
+      timers.push(this.clock.setTimeout(() => live.speak(words), at + speechDurationMs(words)));
+    }
   }
 
   async hangup(): Promise<void> {

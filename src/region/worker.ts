@@ -6,15 +6,20 @@ import type { NatsConnection } from "@nats-io/transport-node";
 import { decode } from "../bus/codec.js";
 import { streams, subjects, WORKER_CONSUMER } from "../bus/subjects.js";
 import type { Logger } from "../log.js";
-import { parseCallJob } from "../model/call-job.js";
+import { type CallJob, parseCallJob } from "../model/call-job.js";
 import type { AccountRecord } from "../model/records.js";
 import { openGlobalStores } from "../store/global.js";
+import { openNotifications } from "../store/notifications.js";
 import { openRegionStores, provisionRegionStreams } from "../store/region.js";
 import { retrying } from "../store/retry.js";
 import { WatchedKv } from "../store/watched-kv.js";
 import { closeWebhookPools } from "../webhook/request.js";
 import { CallHost } from "./call-host.js";
+import { type ExpiryContext, expireCall } from "./expired-call.js";
 import { Inspector } from "./inspector.js";
+import { Notifier } from "./notifier.js";
+import { StatusCallbacks } from "./status-callbacks.js";
+import { WorkerStatsPublisher } from "./worker-stats.js";
 
 export interface RegionWorkerOptions {
   nc: NatsConnection;
@@ -24,44 +29,70 @@ export interface RegionWorkerOptions {
   prefix?: string;
   /** How long a graceful stop waits for live calls to end before leaving them to other workers. */
   drainMs?: number;
+  /**
+   * How long a call may wait in the region's stream (from the edge's `offeredAt`) and still be run;
+   * an older one ends `failed` with 90005 instead. Default 60 s.
+   */
+  maxWaitMs?: number;
 }
 
 const MAX_BATCH = 256;
 
 export class RegionWorker {
-  readonly counters = { received: 0, started: 0, ended: 0, invalid: 0 };
+  readonly counters = { received: 0, started: 0, ended: 0, invalid: 0, expired: 0 };
   #running = true;
   #slotFreed: (() => void) | undefined;
   #loop: Promise<void> | undefined;
+  #expiry!: ExpiryContext;
+  #stats: WorkerStatsPublisher | undefined;
 
   private constructor(
     private readonly opts: Required<Omit<RegionWorkerOptions, "prefix">> & { prefix?: string },
     private readonly host: CallHost,
+    private readonly statusCallbacks: StatusCallbacks,
     private readonly accounts: WatchedKv<AccountRecord>,
     private readonly consumer: Consumer,
   ) {
     host.onCallEnded = () => {
       this.counters.ended++;
+      this.#stats?.changed();
       this.#slotFreed?.();
     };
   }
 
   static async start(options: RegionWorkerOptions): Promise<RegionWorker> {
-    const opts = { concurrency: 1000, drainMs: 10_000, ...options };
+    const opts = { concurrency: 1000, drainMs: 10_000, maxWaitMs: 60_000, ...options };
     const { nc, region, log } = opts;
     const s = subjects(opts.prefix);
     await provisionRegionStreams(nc, region, opts.prefix);
     const [global, stores] = await Promise.all([openGlobalStores(nc), openRegionStores(nc, region)]);
     const accounts = await WatchedKv.start<AccountRecord>(global.accounts.kv);
     const inspector = new Inspector(nc, s, region);
-    const host = new CallHost({ region, nc, subjects: s, stores, accounts, inspector, log });
+    const notifier = new Notifier(await openNotifications(nc, region), inspector, log);
+    const statusCallbacks = new StatusCallbacks({ region, accounts, notifier, log });
+    const stats = new WorkerStatsPublisher(nc, s, region);
+    const host = new CallHost({
+      stats,
+      region,
+      nc,
+      subjects: s,
+      stores,
+      accounts,
+      inspector,
+      notifier,
+      statusCallbacks,
+      log,
+    });
     host.listen();
     const js = jetstream(nc);
     const consumer = await retrying("call consumer", () =>
       js.consumers.get(streams.calls(region), WORKER_CONSUMER),
     );
-    const worker = new RegionWorker(opts, host, accounts, consumer);
+    const worker = new RegionWorker(opts, host, statusCallbacks, accounts, consumer);
+    worker.#expiry = { region, nc, subjects: s, stores, notifier };
     worker.#loop = worker.#pull();
+    worker.#stats = stats;
+    stats.start(() => ({ liveCalls: host.size, byState: host.byState(), counters: { ...worker.counters } }));
     return worker;
   }
 
@@ -108,6 +139,11 @@ export class RegionWorker {
       msg.term();
       return;
     }
+    const waitedMs = Date.now() - job.offeredAt;
+    if (waitedMs > this.opts.maxWaitMs && !this.host.has(job.callSid)) {
+      await this.#expire(msg, job, waitedMs);
+      return;
+    }
     try {
       await this.host.start(job);
       this.counters.started++;
@@ -118,12 +154,28 @@ export class RegionWorker {
     }
   }
 
+  async #expire(msg: JsMsg, job: CallJob, waitedMs: number): Promise<void> {
+    this.counters.expired++;
+    try {
+      await expireCall(this.#expiry, job, waitedMs);
+      msg.ack();
+    } catch (err) {
+      this.opts.log.error(
+        { err, callSid: job.callSid },
+        "cannot end an expired call; it will be redelivered",
+      );
+      msg.nak(1_000);
+    }
+  }
+
   /** Graceful stop: no new calls, let live calls finish for a while, then leave them persisted. */
   async stop(): Promise<void> {
     this.#running = false;
+    this.#stats?.stop();
     this.#slotFreed?.();
     await this.host.drain(this.opts.drainMs);
     this.host.stopAll();
+    await this.statusCallbacks.drain();
     this.accounts.stop();
     await this.#loop?.catch(() => {});
     await closeWebhookPools();

@@ -1,10 +1,18 @@
 // The global buckets every edge and region reads: the routing table and the accounts.
 
-import { Kvm } from "@nats-io/kv";
+import { jetstreamManager } from "@nats-io/jetstream";
+import { type KV, Kvm } from "@nats-io/kv";
 import type { NatsConnection } from "@nats-io/transport-node";
 import { buckets } from "../bus/subjects.js";
 import type { AccountRecord, RoutingEntry } from "../model/records.js";
 import { JsonKv } from "./json-kv.js";
+import {
+  GLOBAL_SCOPE,
+  routingMirrorStream,
+  storePlacement,
+  usesPlacement,
+  withPlacementHint,
+} from "./placement.js";
 import { retrying } from "./retry.js";
 
 export interface GlobalStores {
@@ -15,13 +23,48 @@ export interface GlobalStores {
 /** The key in `sb_accounts` that names the default account (`up` sets it). */
 export const DEFAULT_ACCOUNT_KEY = "_default";
 
+/** Opens the global buckets, creating them (placed on the `region:global` servers) if need be. */
 export async function openGlobalStores(nc: NatsConnection): Promise<GlobalStores> {
   const kvm = new Kvm(nc);
-  const [routing, accounts] = await Promise.all([
-    retrying(`open bucket ${buckets.routing}`, () => kvm.create(buckets.routing, { history: 5 })),
-    retrying(`open bucket ${buckets.accounts}`, () => kvm.create(buckets.accounts, { history: 1 })),
-  ]);
+  const placed = storePlacement(nc, GLOBAL_SCOPE);
+  const open = (name: string, history: number) =>
+    retrying(`open bucket ${name}`, () =>
+      withPlacementHint(placed, () => kvm.create(name, { history, ...placed })),
+    );
+  const [routing, accounts] = await Promise.all([open(buckets.routing, 5), open(buckets.accounts, 1)]);
   return { routing: new JsonKv(routing), accounts: new JsonKv(accounts) };
+}
+
+/**
+ * The routing table as a reader close to a region should see it: `streamName` (a region's mirror,
+ * e.g. `KV_sb_routing_us1`) when given; else the mirror of the cluster this connection landed in,
+ * when that cluster has one (clusters are named after their region); else `sb_routing` itself.
+ * Writes always go to `sb_routing` through `openGlobalStores`.
+ */
+export async function openRoutingReplica(
+  nc: NatsConnection,
+  global: GlobalStores,
+  streamName?: string,
+): Promise<{ kv: KV; stream: string }> {
+  const stream = streamName ?? (await localRoutingMirror(nc));
+  if (!stream) return { kv: global.routing.kv, stream: `KV_${buckets.routing}` };
+  // A mirror is read by the original bucket name with the mirror's stream (DESIGN.md §8).
+  const kv = await new Kvm(nc).open(buckets.routing, { streamName: stream });
+  return { kv, stream };
+}
+
+async function localRoutingMirror(nc: NatsConnection): Promise<string | undefined> {
+  const cluster = nc.info?.cluster;
+  if (!cluster || !usesPlacement(nc)) return undefined;
+  const jsm = await retrying("JetStream", () => jetstreamManager(nc));
+  const stream = routingMirrorStream(cluster);
+  try {
+    await retrying(`stream ${stream}`, () => jsm.streams.info(stream));
+    return stream;
+  } catch (err) {
+    if (/stream not found/i.test(String((err as Error)?.message))) return undefined;
+    throw err;
+  }
 }
 
 export async function defaultAccountSid(stores: GlobalStores): Promise<string | undefined> {

@@ -9,6 +9,7 @@ import { moreInfoUrl } from "../errors/codes.js";
 import { rfc2822 } from "../model/dates.js";
 import { newSid } from "../model/sid.js";
 import { JsonKv } from "./json-kv.js";
+import { storePlacement, withPlacementHint } from "./placement.js";
 import { retrying } from "./retry.js";
 
 /** Twilio's Notification resource (api.v2010.account.call.call_notification-instance). */
@@ -50,7 +51,11 @@ export async function openNotifications(
   region: string,
 ): Promise<JsonKv<NotificationRecord>> {
   const name = buckets.notifications(region);
-  const kv = await retrying(`open bucket ${name}`, () => new Kvm(nc).create(name, { history: 1 }));
+  // Notifications are call data: they stay on the region's own servers (placement.ts).
+  const placed = storePlacement(nc, region);
+  const kv = await retrying(`open bucket ${name}`, () =>
+    withPlacementHint(placed, () => new Kvm(nc).create(name, { history: 1, ...placed })),
+  );
   return new JsonKv<NotificationRecord>(kv);
 }
 

@@ -1,11 +1,15 @@
 // A region's own storage (DESIGN.md §3): its call stream, inspection stream and buckets.
-// Every process that serves a region provisions them idempotently at start.
+// Every process that serves a region provisions them idempotently at start, placed on the
+// region's own servers when the deployment tags them (placement.ts), so its data stays home.
 import { AckPolicy, DeliverPolicy, jetstreamManager, RetentionPolicy, StorageType } from "@nats-io/jetstream";
-import { Kvm } from "@nats-io/kv";
+import { type KV, Kvm } from "@nats-io/kv";
+import { type ObjectStore, Objm } from "@nats-io/obj";
 import type { NatsConnection } from "@nats-io/transport-node";
 import { buckets, streams, subjects, WORKER_CONSUMER } from "../bus/subjects.js";
 import type { CallResource, NumberConfig } from "../model/records.js";
+import { openGlobalStores } from "./global.js";
 import { JsonKv } from "./json-kv.js";
+import { routingMirrorStream, storePlacement, withPlacementHint } from "./placement.js";
 import { retrying } from "./retry.js";
 
 export interface RegionStores {
@@ -21,13 +25,18 @@ const MINUTE_NS = 60 * 1_000_000_000;
 export async function provisionRegionStreams(nc: NatsConnection, region: string, prefix?: string) {
   const jsm = await retrying("JetStream", () => jetstreamManager(nc));
   const s = subjects(prefix);
+  const placed = storePlacement(nc, region);
   const ensure = async (name: string, config: Record<string, unknown>) => {
     await retrying(`stream ${name}`, async () => {
       try {
         await jsm.streams.info(name);
       } catch (err) {
         if (!/stream not found/i.test((err as Error).message)) throw err;
-        await jsm.streams.add({ name, ...config });
+        const where = {
+          num_replicas: placed.replicas,
+          ...(placed.placement && { placement: placed.placement }),
+        };
+        await withPlacementHint(placed, () => jsm.streams.add({ name, ...config, ...where }));
       }
     });
   };
@@ -58,16 +67,60 @@ export async function provisionRegionStreams(nc: NatsConnection, region: string,
       });
     }
   });
+  await Promise.all([provisionRoutingMirror(nc, region), openRecordings(nc, region)]);
 }
 
 export async function openRegionStores(nc: NatsConnection, region: string): Promise<RegionStores> {
-  const kvm = new Kvm(nc);
-  const open = (name: string, history: number) =>
-    retrying(`open bucket ${name}`, () => kvm.create(name, { history }));
   const [numbers, calls, actors] = await Promise.all([
-    open(buckets.numbers(region), 5),
-    open(buckets.calls(region), 1),
-    open(buckets.actors(region), 1),
+    openRegionKv(nc, region, buckets.numbers(region), 5),
+    openRegionKv(nc, region, buckets.calls(region), 1),
+    openRegionKv(nc, region, buckets.actors(region), 1),
   ]);
   return { region, numbers: new JsonKv(numbers), calls: new JsonKv(calls), actors: new JsonKv(actors) };
+}
+
+/** Opens (creating it, placed in the region, if need be) one of the region's KV buckets. */
+export function openRegionKv(nc: NatsConnection, region: string, name: string, history: number): Promise<KV> {
+  const placed = storePlacement(nc, region);
+  return retrying(`open bucket ${name}`, () =>
+    withPlacementHint(placed, () => new Kvm(nc).create(name, { history, ...placed })),
+  );
+}
+
+/** The region's recordings (object store `sb_recordings_<r>`), placed in the region. */
+export function openRecordings(nc: NatsConnection, region: string): Promise<ObjectStore> {
+  const name = buckets.recordings(region);
+  const placed = storePlacement(nc, region);
+  return retrying(`open object store ${name}`, () =>
+    withPlacementHint(placed, () => new Objm(nc).create(name, { ...placed })),
+  );
+}
+
+/**
+ * The region's read-only copy of the routing table: a mirror of `sb_routing` on the region's own
+ * servers, so an edge connected there reads routes locally and keeps them when the global cluster
+ * is out of reach. Read it by opening `sb_routing` with the mirror's stream (DESIGN.md §8).
+ * Only a placed deployment has one; on a single server the table itself is local already.
+ */
+export async function provisionRoutingMirror(
+  nc: NatsConnection,
+  region: string,
+): Promise<string | undefined> {
+  const placed = storePlacement(nc, region);
+  if (!placed.placement) return undefined;
+  const streamName = routingMirrorStream(region);
+  // The table first: a mirror made before its origin exists only catches up on a later retry,
+  // seconds after the origin appears, and routes read from it are stale until then.
+  await openGlobalStores(nc);
+  await retrying(`open mirror ${streamName}`, () =>
+    withPlacementHint(placed, () =>
+      new Kvm(nc).create(buckets.routing, {
+        streamName,
+        mirror: { name: buckets.routing },
+        history: 5,
+        ...placed,
+      }),
+    ),
+  );
+  return streamName;
 }

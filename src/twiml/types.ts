@@ -43,7 +43,29 @@ export interface RedirectVerb {
   readonly method: HttpMethod;
 }
 
-export type Verb = SayVerb | PlayVerb | PauseVerb | HangupVerb | RejectVerb | RedirectVerb;
+export type GatherInput = "dtmf" | "speech";
+
+export interface GatherVerb {
+  readonly name: "Gather";
+  /** Absolute; Twilio's default is the current document's URL. */
+  readonly action: string;
+  readonly method: HttpMethod;
+  readonly input: readonly GatherInput[];
+  /** Seconds of silence after the prompts (or the last key) before the Gather ends. */
+  readonly timeout: number;
+  /** Seconds of silence that end speech; "auto" lets the recogniser decide. */
+  readonly speechTimeout: number | "auto";
+  /** The key that submits the digits ("" for none). */
+  readonly finishOnKey: string;
+  readonly numDigits?: number;
+  readonly actionOnEmptyResult: boolean;
+  readonly language: string;
+  readonly hints?: string;
+  /** Nested Say, Play and Pause, played while listening; the caller's first input stops them. */
+  readonly prompts: readonly (SayVerb | PlayVerb | PauseVerb)[];
+}
+
+export type Verb = SayVerb | PlayVerb | PauseVerb | HangupVerb | RejectVerb | RedirectVerb | GatherVerb;
 export type VerbName = Verb["name"];
 
 /** A 12200-style warning found while reading a document: the call carries on. */
@@ -72,6 +94,31 @@ export type VerbOutcome =
       readonly params?: Readonly<Record<string, string>>;
     };
 
+/** What the caller gave a Gather. */
+export interface CallerInput {
+  /** Keys pressed, without the finishing key. */
+  readonly digits: string;
+  readonly speech?: { readonly text: string; readonly confidence: number };
+}
+
+export interface ListenOptions {
+  readonly input: readonly GatherInput[];
+  readonly finishOnKey: string;
+  readonly numDigits?: number;
+  readonly timeoutMs: number;
+  readonly speechTimeoutMs: number;
+}
+
+/** Listening for one Gather's input. */
+export interface InputListener {
+  /** Resolves when the caller's first key or word arrives (barge-in stops the prompts then). */
+  readonly started: Promise<void>;
+  /** The prompts are over (or were interrupted): the timeout runs from now. Resolves with the input. */
+  result(): Promise<CallerInput>;
+  /** Stops listening (the Gather ended or was cancelled). */
+  close(): void;
+}
+
 /**
  * The call's audio side: a port. The built-in implementation is the simulated channel over NATS;
  * a SIP/RTP gateway is another. Each method resolves when the audio has finished (in the clock's
@@ -84,6 +131,8 @@ export interface Channel {
   say(text: string, options: { voice: string; language: string }, signal: AbortSignal): Promise<void>;
   play(url: string, options: { digits?: string }, signal: AbortSignal): Promise<void>;
   pause(seconds: number, signal: AbortSignal): Promise<void>;
+  /** Starts listening for keys and/or speech, before the Gather's prompts play. */
+  listen(options: ListenOptions, signal: AbortSignal): InputListener;
   hangup(): Promise<void>;
   reject(reason: RejectVerb["reason"]): Promise<void>;
 }

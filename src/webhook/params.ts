@@ -1,5 +1,6 @@
 // The parameters Twilio sends with every request about a call (twilio-voice-spec.md §2).
 import type { CallFacts } from "../../machines/call.machine.js";
+import { rfc2822 } from "../model/dates.js";
 import type { CallStatus } from "../model/records.js";
 
 // Twilio repeats the geographic parameters under legacy Caller*/Called* names.
@@ -37,4 +38,28 @@ export function callParams(
   }
   for (const [name, value] of Object.entries(facts.sipHeaders ?? {})) params[`SipHeader_${name}`] = value;
   return Object.assign(params, extra);
+}
+
+export interface StatusEvent {
+  callStatus: CallStatus;
+  /** Seconds the call lasted; for terminal events. */
+  callDuration?: number;
+  /** 0 for the call's first status callback, then 1, 2, … */
+  sequenceNumber: number;
+  /** When the event happened (ms since epoch). */
+  at: number;
+}
+
+/** A status callback's parameters: the call's standard ones plus the progress fields (spec §5). */
+export function statusCallbackParams(facts: CallFacts, event: StatusEvent): Record<string, string> {
+  return callParams(facts, event.callStatus, {
+    CallbackSource: "call-progress-events",
+    SequenceNumber: String(event.sequenceNumber),
+    Timestamp: rfc2822(event.at),
+    ...(event.callDuration !== undefined && {
+      CallDuration: String(event.callDuration),
+      // Billed minutes, rounded up; a call that never connected bills none.
+      Duration: String(Math.ceil(event.callDuration / 60)),
+    }),
+  });
 }

@@ -7,7 +7,8 @@ import type { ErrorCodeName } from "../errors/codes.js";
 import { fail } from "../errors/switchboard-error.js";
 import { parseConnectionOverrides, type RetryPolicyName, withoutFragment } from "./connection-overrides.js";
 import { CookieJar } from "./cookie-jar.js";
-import { signatureUrl, twilioSignature } from "./sign.js";
+import { assertEgressAllowed, egressGeneration, egressPolicy } from "./egress.js";
+import { type SigningKey, signatureSettingsHeader, signatureUrl, twilioSignature } from "./sign.js";
 
 export { CookieJar };
 
@@ -17,6 +18,8 @@ export interface WebhookRequest {
   method: "GET" | "POST";
   /** Twilio parameters: the form body for POST, appended to the query string for GET. */
   params: Record<string, string>;
+  /** A shared key to sign with instead of the auth token (announced in a settings header). */
+  signingKey?: SigningKey;
   /** The account's auth token, for X-Twilio-Signature. */
   authToken: string;
   /** Extra headers, e.g. X-Home-Region. They cannot replace the headers Twilio itself sends. */
@@ -43,6 +46,10 @@ export interface WebhookResponse {
 }
 
 const MAX_POOLS = 256;
+// Without a bound a Pool opens a socket per concurrent request and keeps each alive: a worker filling
+// with 100,000 calls held one socket (≈ 3 KB of heap, a file descriptor) per call. Past the bound,
+// requests wait in the Pool's queue, inside each request's total timeout.
+const MAX_CONNECTIONS_PER_ORIGIN = 128;
 const MAX_REDIRECTS = 10;
 const REDIRECT_STATUSES = new Set([301, 302, 303, 307, 308]);
 // Set by switchboard or by undici: a caller's extra headers cannot replace them.
@@ -62,10 +69,13 @@ const CONNECT_CODES = new Set([
 const pools = new Map<string, Pool>();
 
 function poolFor(origin: string, connectTimeoutMs: number): Pool {
-  const key = `${origin} ${connectTimeoutMs}`;
+  const key = `${origin} ${connectTimeoutMs} ${egressGeneration()}`;
   let pool = pools.get(key);
   if (pool) pools.delete(key);
-  else pool = new Pool(origin, { pipelining: 1, connect: { timeout: connectTimeoutMs } });
+  else {
+    const connect = { timeout: connectTimeoutMs, lookup: egressPolicy().lookup };
+    pool = new Pool(origin, { pipelining: 1, connections: MAX_CONNECTIONS_PER_ORIGIN, connect });
+  }
   pools.set(key, pool);
   for (const [oldKey, old] of pools) {
     if (pools.size <= MAX_POOLS) break;
@@ -89,6 +99,8 @@ interface Failure {
   cause: unknown;
   /** The retry policy that allows another attempt; none for failures never retried. */
   retryAs?: RetryPolicyName;
+  /** The HTTP status, when the server answered with an error status. */
+  httpStatus?: number;
 }
 type Outcome =
   | { kind: "done"; status: number; contentType: string | undefined; body: string }
@@ -160,6 +172,10 @@ function networkFailure(err: unknown, ctx: Context, u: URL, partial: boolean): F
       cause: err,
     };
   }
+  if (code === "EEGRESS") {
+    const message = `${at}: refused by the egress policy (${egressPolicy().description})`;
+    return { kind: "failed", code: "httpRetrievalFailure", message, cause: err };
+  }
   if (code === "UND_ERR_INVALID_ARG") {
     return { kind: "failed", code: "httpRetrievalFailure", message: `${at}: invalid request`, cause: err };
   }
@@ -179,7 +195,11 @@ function headersFor(hop: Hop, ctx: Context): Record<string, string> {
   }
   const signed = signatureUrl(hop.url.href);
   const params = hop.method === "POST" ? ctx.req.params : {};
-  headers["x-twilio-signature"] = twilioSignature(ctx.req.authToken, signed, params);
+  const key = ctx.req.signingKey;
+  headers["x-twilio-signature"] = key
+    ? twilioSignature(key.secret, signed, params, key.algorithm)
+    : twilioSignature(ctx.req.authToken, signed, params);
+  if (key) headers["x-twilio-webhooks-signature-settings"] = signatureSettingsHeader(key);
   headers["i-twilio-idempotency-token"] = ctx.token;
   headers["user-agent"] = "TwilioProxy/1.1";
   headers.accept = "*/*";
@@ -248,7 +268,14 @@ async function attempt(hop: Hop, ctx: Context): Promise<Outcome> {
     await discard(res);
     const retryAs: RetryPolicyName | undefined = status >= 500 ? "5xx" : status >= 400 ? "4xx" : undefined;
     const message = `${shown(u)} answered HTTP ${status}`;
-    return { kind: "failed", code: "httpRetrievalFailure", message, cause: new Error(message), retryAs };
+    return {
+      kind: "failed",
+      code: "httpRetrievalFailure",
+      message,
+      cause: new Error(message),
+      retryAs,
+      httpStatus: status,
+    };
   }
   const tooLarge = (): Failure => {
     const message = `${shown(u)}: response body larger than ${ctx.maxBodyBytes} bytes`;
@@ -279,6 +306,7 @@ export async function requestWebhook(req: WebhookRequest): Promise<WebhookRespon
   const started = performance.now();
   const overrides = parseConnectionOverrides(req.url);
   let url = parseHttpUrl(withoutFragment(req.url));
+  assertEgressAllowed(url);
   const form = new URLSearchParams(req.params).toString();
   if (req.method === "GET" && form !== "") url.search = url.search ? `${url.search}&${form}` : `?${form}`;
   let hop: Hop = { url, method: req.method, body: req.method === "POST" ? form : undefined };
@@ -330,7 +358,9 @@ export async function requestWebhook(req: WebhookRequest): Promise<WebhookRespon
           continue;
         }
         const tries = attempts === 1 ? "1 attempt" : `${attempts} attempts`;
-        throw fail(outcome.code, `${outcome.message} (${tries})`, { cause: outcome.cause });
+        throw Object.assign(fail(outcome.code, `${outcome.message} (${tries})`, { cause: outcome.cause }), {
+          httpStatus: outcome.httpStatus,
+        });
       }
       const from = shown(hop.url);
       if (outcome.location === undefined) {
@@ -347,6 +377,7 @@ export async function requestWebhook(req: WebhookRequest): Promise<WebhookRespon
       } catch (err) {
         throw fail("httpRetrievalFailure", `${from}: invalid redirect`, { cause: err });
       }
+      assertEgressAllowed(url);
       const toGet = outcome.status === 303 || (hop.method === "POST" && outcome.status <= 302);
       hop = toGet ? { url, method: "GET", body: undefined } : { url, method: hop.method, body: hop.body };
     }

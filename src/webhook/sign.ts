@@ -3,6 +3,24 @@
 import { createHmac } from "node:crypto";
 import { fail } from "../errors/switchboard-error.js";
 
+/**
+ * HMAC-SHA1 with the auth token is Twilio's default. An account may instead sign with a shared key
+ * (Twilio's Webhooks Rules), optionally with HMAC-SHA256; the signed string is the same, and the
+ * request then says so in `X-Twilio-Webhooks-Signature-Settings: key=<key sid>,algorithm=<alg>`.
+ */
+export type SignatureAlgorithm = "HMAC_SHA1" | "HMAC_SHA256";
+
+export interface SigningKey {
+  sid: string;
+  secret: string;
+  algorithm: SignatureAlgorithm;
+}
+
+/** The `X-Twilio-Webhooks-Signature-Settings` header announcing a shared-key signature. */
+export function signatureSettingsHeader(key: SigningKey): string {
+  return `key=${key.sid},algorithm=${key.algorithm}`;
+}
+
 /** Byte-wise (UTF-8) order, the "Unix-style case-sensitive" sort Twilio documents. */
 function compareBytes(a: string, b: string): number {
   return Buffer.compare(Buffer.from(a, "utf8"), Buffer.from(b, "utf8"));
@@ -17,6 +35,7 @@ export function twilioSignature(
   authToken: string,
   url: string,
   params: Record<string, string | string[]>,
+  algorithm: SignatureAlgorithm = "HMAC_SHA1",
 ): string {
   let data = url;
   for (const name of Object.keys(params).sort(compareBytes)) {
@@ -25,7 +44,8 @@ export function twilioSignature(
     const values = Array.isArray(value) ? Array.from(new Set(value)).sort() : [value];
     for (const v of values) data += name + v;
   }
-  return createHmac("sha1", authToken).update(Buffer.from(data, "utf8")).digest("base64");
+  const hash = algorithm === "HMAC_SHA256" ? "sha256" : "sha1";
+  return createHmac(hash, authToken).update(Buffer.from(data, "utf8")).digest("base64");
 }
 
 /**

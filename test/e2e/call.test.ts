@@ -58,7 +58,14 @@ describe("a call, end to end through the CLI", () => {
     expect(added.stdout).toMatch(/saved in us1, routed to us1/);
 
     await using edge = startCli(["edge", "--edge", "ashburn", ...natsFlag]);
-    await using region = startCli(["region", "--region", "us1", ...natsFlag]);
+    await using region = startCli([
+      "region",
+      "--region",
+      "us1",
+      "--allow-egress",
+      "127.0.0.0/8",
+      ...natsFlag,
+    ]);
     await Promise.all([edge.waitForLog("ready"), region.waitForLog("ready")]);
 
     const placed = await runCli([

@@ -1,6 +1,7 @@
 // A customer's webhook app, as a Twilio developer writes it: a plain HTTP server that rejects any
-// request whose X-Twilio-Signature the official `twilio` package does not accept, and answers
-// with TwiML built by `twilio.twiml.VoiceResponse`.
+// request whose X-Twilio-Signature the official `twilio` package does not accept — both its
+// `validateRequest` and its `webhook()` middleware (given an Express-shaped request) must pass —
+// and answers with TwiML built by `twilio.twiml.VoiceResponse`.
 import { createServer, type IncomingMessage } from "node:http";
 import type { AddressInfo } from "node:net";
 import twilio from "twilio";
@@ -21,6 +22,8 @@ export interface TwilioApp extends AsyncDisposable {
   requests: ReceivedRequest[];
   /** Resolves once `count` requests have arrived. */
   waitForRequests(count: number, timeoutMs?: number): Promise<ReceivedRequest[]>;
+  /** Resolves with the first request (already received or still to come) that matches. */
+  waitFor(match: (r: ReceivedRequest) => boolean, timeoutMs?: number): Promise<ReceivedRequest>;
   close(): Promise<void>;
 }
 
@@ -32,12 +35,13 @@ export async function startTwilioApp(authToken: string, routes: Record<string, R
     for await (const chunk of req) body += chunk;
     const url = new URL(req.url ?? "/", `http://${req.headers.host}`);
     const params = Object.fromEntries(new URLSearchParams(req.method === "GET" ? url.search : body));
-    const signatureValid = twilio.validateRequest(
+    const byFunction = twilio.validateRequest(
       authToken,
       String(req.headers["x-twilio-signature"] ?? ""),
       req.method === "GET" ? url.toString() : `http://${req.headers.host}${url.pathname}${url.search}`,
       req.method === "GET" ? {} : params,
     );
+    const signatureValid = byFunction && passesMiddleware(authToken, req, req.method === "GET" ? {} : params);
     const received: ReceivedRequest = {
       method: req.method ?? "",
       path: url.pathname,
@@ -83,9 +87,43 @@ export async function startTwilioApp(authToken: string, routes: Record<string, R
         waiters.add(check);
         check();
       }),
+    waitFor: (match, timeoutMs = 10_000) =>
+      new Promise((resolve, reject) => {
+        const check = () => {
+          const found = requests.find(match);
+          if (!found) return;
+          clearTimeout(timer);
+          waiters.delete(check);
+          resolve(found);
+        };
+        const timer = setTimeout(() => {
+          waiters.delete(check);
+          reject(new Error(`no matching request within ${timeoutMs} ms`));
+        }, timeoutMs);
+        waiters.add(check);
+        check();
+      }),
     close,
     [Symbol.asyncDispose]: close,
   };
 }
 
 export const VoiceResponse = twilio.twiml.VoiceResponse;
+
+/** Runs twilio.webhook() as Express would, on a plain node:http request. */
+function passesMiddleware(authToken: string, req: IncomingMessage, body: Record<string, string>): boolean {
+  const middleware = twilio.webhook(authToken, { protocol: "http" });
+  const expressReq = {
+    protocol: "http",
+    headers: req.headers,
+    originalUrl: req.url ?? "",
+    body,
+    header: (name: string) => req.headers[name.toLowerCase()] as string | undefined,
+  };
+  let passed = false;
+  const expressRes = { type: () => expressRes, status: () => expressRes, send: () => expressRes };
+  middleware(expressReq as never, expressRes as never, () => {
+    passed = true;
+  });
+  return passed;
+}

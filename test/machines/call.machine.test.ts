@@ -25,6 +25,7 @@ const NUMBER: NumberSetup = {
   voiceMethod: "POST",
   fallbackUrl: null,
   fallbackMethod: "POST",
+  statusCallback: null,
 };
 
 const INPUT: CallInput = {

@@ -1,7 +1,13 @@
 // Test doubles for the verb port: a Channel that records what it is asked to do, and a clock whose time
 // only moves when the test says so.
 import { type Clock, sleep } from "../../src/clock/clock.js";
-import type { Channel, VerbContext } from "../../src/twiml/types.js";
+import type {
+  CallerInput,
+  Channel,
+  InputListener,
+  ListenOptions,
+  VerbContext,
+} from "../../src/twiml/types.js";
 
 export type ChannelCall = readonly [method: string, ...args: unknown[]];
 
@@ -42,6 +48,9 @@ export class ManualClock implements Clock {
 export class FakeChannel implements Channel {
   readonly calls: ChannelCall[] = [];
   holdAudio = false;
+  /** What the caller gives the next Gather; `bargeIn` makes it arrive while the prompts play. */
+  nextInput: CallerInput = { digits: "" };
+  bargeIn = false;
 
   constructor(private readonly clock: Clock) {}
 
@@ -62,6 +71,18 @@ export class FakeChannel implements Channel {
   async pause(seconds: number, signal: AbortSignal): Promise<void> {
     this.calls.push(["pause", seconds]);
     await sleep(this.clock, seconds * 1000, signal);
+  }
+  listen(options: ListenOptions, _signal: AbortSignal): InputListener {
+    this.calls.push(["listen", options]);
+    const input = this.nextInput;
+    return {
+      started: this.bargeIn ? Promise.resolve() : new Promise(() => {}),
+      result: async () => {
+        this.calls.push(["result"]);
+        return input;
+      },
+      close: () => this.calls.push(["close"]),
+    };
   }
   async hangup(): Promise<void> {
     this.calls.push(["hangup"]);

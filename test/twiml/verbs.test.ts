@@ -16,8 +16,16 @@ const say = (text: string, loop = 1): SayVerb => ({
 });
 
 describe("registry", () => {
-  it("holds the six verbs under their case-sensitive names", () => {
-    expect([...verbs.keys()].sort()).toEqual(["Hangup", "Pause", "Play", "Redirect", "Reject", "Say"]);
+  it("holds every verb under its case-sensitive name", () => {
+    expect([...verbs.keys()].sort()).toEqual([
+      "Gather",
+      "Hangup",
+      "Pause",
+      "Play",
+      "Redirect",
+      "Reject",
+      "Say",
+    ]);
     expect(verbDefinition("say")).toBeUndefined();
     expect(verbDefinition("Say")?.name).toBe("Say");
   });

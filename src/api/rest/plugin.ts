@@ -1,36 +1,72 @@
-// Twilio's REST API (/2010-04-01/…): Basic auth per account, Twilio's error bodies.
-import { Kvm } from "@nats-io/kv";
+// The REST API: Twilio's 2010-04-01 API under /2010-04-01 and Routes v2 under /v2, each route
+// group in its own file, behind Basic auth and Twilio's error bodies; and, without auth,
+// /openapi.json (generated from the route schemas) and /metrics. docs/rest-api.md describes it.
+import { createRequire } from "node:module";
 import type { FastifyInstance } from "fastify";
-import { buckets } from "../../bus/subjects.js";
-import type { CallResource } from "../../model/records.js";
-import { JsonKv } from "../../store/json-kv.js";
-import { basicCredentials, tokenMatches } from "../auth.js";
 import type { ApiContext } from "../context.js";
-import { regionFromHost } from "../region-from-host.js";
-import { sendTwilioError } from "../twilio-error.js";
+import { accountRoutes } from "./accounts.js";
+import { requireAccount } from "./auth-hook.js";
+import { callEventRoutes } from "./call-events.js";
+import { callNotificationRoutes } from "./call-notifications.js";
+import { callUpdateRoutes } from "./call-update.js";
+import { callRoutes } from "./calls.js";
+import type { RestContext } from "./context.js";
+import { installErrorHandling } from "./errors.js";
+import { acceptFormBodies } from "./form-body.js";
+import { ApiMetrics, metricsRoutes } from "./metrics.js";
+import { notYetRoutes } from "./not-yet.js";
+import { numberRoutes } from "./numbers.js";
+import { OpenApiCollector } from "./openapi.js";
+import { recordingTranscriptionRoutes } from "./recording-transcriptions.js";
+import { recordingRoutes } from "./recordings.js";
+import { RegionBuckets } from "./region-buckets.js";
+import { routesV2Routes } from "./routes-v2.js";
 
-export async function restApi(app: FastifyInstance, ctx: ApiContext): Promise<void> {
-  app.addHook("onRequest", async (req, reply) => {
-    const creds = basicCredentials(req.headers.authorization);
-    const { AccountSid } = req.params as { AccountSid?: string };
-    if (!creds || !tokenMatches(ctx.accounts.get(creds.user), creds.password)) {
-      reply.header("WWW-Authenticate", 'Basic realm="switchboard"');
-      return sendTwilioError(reply, "authenticationFailed", "Authenticate");
+/** The package's version, from src/ (tests) or dist/src/ (the built CLI). */
+function packageVersion(): string {
+  const load = createRequire(import.meta.url);
+  for (const path of ["../../../package.json", "../../../../package.json"]) {
+    try {
+      return (load(path) as { version: string }).version;
+    } catch {
+      // Not at this depth: try the next.
     }
-    // Another account's resources do not exist, as far as this caller can tell.
-    if (AccountSid !== creds.user) {
-      return sendTwilioError(reply, "notFound", `The requested resource ${req.url} was not found`);
-    }
-  });
+  }
+  return "0.0.0";
+}
 
-  app.get("/2010-04-01/Accounts/:AccountSid/Calls/:CallSid.json", async (req, reply) => {
-    const { AccountSid, CallSid } = req.params as { AccountSid: string; CallSid: string };
-    const region = regionFromHost(req.headers.host);
-    const kv = await new Kvm(ctx.nc).open(buckets.calls(region));
-    const call = await new JsonKv<CallResource>(kv).get(CallSid).catch(() => undefined);
-    if (!call || call.account_sid !== AccountSid) {
-      return sendTwilioError(reply, "notFound", `The requested resource ${req.url} was not found`);
-    }
-    return call;
-  });
+type RouteGroup = (app: FastifyInstance, ctx: RestContext) => Promise<void>;
+
+const API_2010: RouteGroup[] = [
+  accountRoutes,
+  callRoutes,
+  callUpdateRoutes,
+  callEventRoutes,
+  callNotificationRoutes,
+  recordingRoutes,
+  recordingTranscriptionRoutes,
+  numberRoutes,
+  async (app) => notYetRoutes(app),
+];
+
+export async function restApi(app: FastifyInstance, api: ApiContext): Promise<void> {
+  const ctx: RestContext = { ...api, buckets: new RegionBuckets(api.nc) };
+  const openapi = new OpenApiCollector();
+  const metrics = new ApiMetrics(ctx);
+  openapi.watch(app);
+  metrics.watch(app);
+  // Response schemas document; replies are plain JSON of what the handler returns.
+  app.setSerializerCompiler(() => (data) => JSON.stringify(data));
+
+  const twilio = (groups: RouteGroup[]) => async (scope: FastifyInstance) => {
+    acceptFormBodies(scope);
+    installErrorHandling(scope);
+    requireAccount(scope, ctx);
+    for (const group of groups) await scope.register(async (child) => group(child, ctx));
+  };
+  await app.register(twilio(API_2010), { prefix: "/2010-04-01" });
+  await app.register(twilio([routesV2Routes]), { prefix: "/v2" });
+
+  app.get("/openapi.json", async () => openapi.document(packageVersion()));
+  await app.register(async (scope) => metricsRoutes(scope, metrics));
 }

@@ -2,6 +2,7 @@
 import { fromPromise } from "xstate";
 import type { EndInput } from "../../../machines/call.machine.js";
 import { encode } from "../../bus/codec.js";
+import { indexCall } from "../../store/call-index.js";
 import { callResource } from "../call-resource.js";
 import type { ChannelOut } from "../channel-events.js";
 import type { RegionRuntime } from "../runtime.js";
@@ -15,9 +16,21 @@ export function endCall(rt: RegionRuntime) {
       if (input.rejectReason) await call.channel.reject(input.rejectReason);
       else await call.channel.hangup();
     }
-    await call.clock.holding(() =>
-      rt.stores.calls.put(callSid, callResource(input, endedAt, call.offeredAt)),
-    );
+    const record = callResource(input, endedAt, call.offeredAt);
+    await call.clock.holding(() => rt.stores.calls.put(callSid, record));
+    await call.clock.holding(() => indexCall(rt.nc, rt.region, record));
+    if (input.statusCallback) {
+      rt.statusCallbacks.send({
+        facts: input.facts,
+        ...input.statusCallback,
+        event: {
+          callStatus: input.status,
+          callDuration: Number(record.duration ?? 0),
+          sequenceNumber: 0,
+          at: endedAt,
+        },
+      });
+    }
     const ended: ChannelOut = { kind: "ended", status: input.status, region: rt.region };
     rt.nc.publish(rt.subjects.callOut(rt.region, callSid), encode(ended));
   });

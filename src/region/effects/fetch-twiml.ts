@@ -26,11 +26,13 @@ export function fetchTwiml(rt: RegionRuntime) {
         method: input.method,
         params,
         authToken: account.auth_token,
+        ...(account.webhook_signing_key && { signingKey: account.webhook_signing_key }),
         headers: { "X-Home-Region": rt.region },
         cookies: call.cookies,
         signal,
       }),
     );
+    rt.stats.observeWebhook(res.durationMs);
     rt.inspector.publish(facts.callSid, {
       type: "webhook.response",
       url: res.url,
@@ -41,13 +43,16 @@ export function fetchTwiml(rt: RegionRuntime) {
     });
     const doc = documentFromResponse(res);
     for (const w of doc.warnings) {
-      rt.inspector.publish(facts.callSid, {
-        type: "notification",
+      rt.notifier.notify({
+        accountSid: account.sid,
+        callSid: facts.callSid,
         level: "warning",
         code: w.code,
         message: w.message,
+        requestUrl: res.url,
+        requestMethod: input.method,
+        responseBody: res.body.slice(0, 4096),
       });
-      rt.log.warn({ callSid: facts.callSid, code: w.code }, w.message);
     }
     return { documentUrl: res.url, verbs: [...doc.verbs] };
   });

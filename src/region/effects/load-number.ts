@@ -29,6 +29,9 @@ export function loadNumber(rt: RegionRuntime) {
       voiceMethod: config.voice_method,
       fallbackUrl: config.voice_fallback_url,
       fallbackMethod: config.voice_fallback_method,
+      statusCallback: config.status_callback
+        ? { url: config.status_callback, method: config.status_callback_method }
+        : null,
     };
   });
 }

@@ -27,7 +27,8 @@ export function runVerb(rt: RegionRuntime) {
       channel: call.channel,
       clock: call.clock,
       warn: (code: number, message: string) => {
-        rt.inspector.publish(input.callSid, { type: "notification", level: "warning", code, message });
+        const accountSid = call.actor.getSnapshot().context.facts.accountSid ?? "";
+        rt.notifier.notify({ accountSid, callSid: input.callSid, level: "warning", code, message });
       },
     };
     return executeVerb(ctx, input.verb, signal);
@@ -36,5 +37,5 @@ export function runVerb(rt: RegionRuntime) {
 
 export function verbActors(rt: RegionRuntime): Record<VerbName, ReturnType<typeof runVerb>> {
   const run = runVerb(rt);
-  return { Say: run, Play: run, Pause: run, Hangup: run, Reject: run, Redirect: run };
+  return { Say: run, Play: run, Pause: run, Hangup: run, Reject: run, Redirect: run, Gather: run };
 }

@@ -1,0 +1,94 @@
+// POST Calls/{Sid}.json: changes a live call through the live-call control path. The request goes
+// to `sb.region.<r>.call.<sid>.control`, which only the worker hosting the call answers; when
+// nobody answers in time the stored record tells an ended call (21220) from an unknown one (20404).
+import type { Msg } from "@nats-io/transport-node";
+import type { FastifyInstance } from "fastify";
+import { encode } from "../../bus/codec.js";
+import { readReply } from "../../bus/service-error.js";
+import { subjects } from "../../bus/subjects.js";
+import { fail } from "../../errors/switchboard-error.js";
+import { type CallControl, parseCallControl } from "../../model/call-control.js";
+import type { CallResource } from "../../model/records.js";
+import { regionFromHost } from "../region-from-host.js";
+import { liveCall, storedCall } from "./call-lookup.js";
+import { callParams, callSchema } from "./calls.js";
+import type { RestContext } from "./context.js";
+import { formBody, HTTP_METHOD, responses, STRING } from "./schemas.js";
+
+/** How long the hosting worker has to answer before the api decides nobody hosts the call. */
+export const CONTROL_TIMEOUT_MS = 2_000;
+
+/** Update parameters Twilio takes that switchboard does not carry out yet: refused, not ignored. */
+const UNSUPPORTED = ["FallbackUrl", "FallbackMethod", "StatusCallback", "StatusCallbackMethod", "TimeLimit"];
+
+interface UpdateBody {
+  Url?: string;
+  Method?: string;
+  Twiml?: string;
+  Status?: "completed" | "canceled";
+  [name: string]: unknown;
+}
+
+export async function callUpdateRoutes(app: FastifyInstance, ctx: RestContext): Promise<void> {
+  app.post(
+    "/Accounts/:AccountSid/Calls/:CallSid.json",
+    {
+      schema: {
+        operationId: "UpdateCall",
+        summary: "Change a live call: run new TwiML (Url or Twiml) or end it (Status)",
+        tags: ["Calls"],
+        params: callParams,
+        body: formBody({
+          Url: { ...STRING, description: "Fetch this URL now and run the TwiML it returns" },
+          Method: HTTP_METHOD,
+          Twiml: { ...STRING, description: "TwiML to run now (at most 4000 characters: 32018)" },
+          Status: { type: "string", enum: ["completed", "canceled"] },
+        }),
+        response: responses(callSchema),
+      },
+    },
+    async (req) => {
+      const { AccountSid, CallSid } = req.params as { AccountSid: string; CallSid: string };
+      const region = regionFromHost(req.headers.host);
+      const change = controlOf((req.body ?? {}) as UpdateBody);
+      const gone = () => fail("notFound", `The requested resource ${req.url} was not found`);
+      const ended = async () => {
+        const stored = await storedCall(ctx.buckets, region, CallSid);
+        if (stored?.account_sid !== AccountSid) return gone();
+        return fail("callNotInProgress", `Call ${CallSid} is ${stored.status}: it is not in progress`);
+      };
+      // The live call's account comes from its snapshot: another account's call is never touched.
+      const live = await liveCall(ctx.buckets, region, CallSid);
+      if (!live) throw await ended();
+      if (live.account_sid !== AccountSid) throw gone();
+      let msg: Msg;
+      try {
+        msg = await ctx.nc.request(subjects().callControl(region, CallSid), encode(change), {
+          timeout: CONTROL_TIMEOUT_MS,
+        });
+      } catch {
+        // No worker hosts it (no responders, or silence): it ended meanwhile, or never ran here.
+        throw await ended();
+      }
+      return readReply(msg) as CallResource;
+    },
+  );
+}
+
+function controlOf(body: UpdateBody): CallControl {
+  const unsupported = UNSUPPORTED.find((name) => body[name] !== undefined);
+  if (unsupported)
+    throw fail("invalidParameter", `switchboard does not support ${unsupported} on a call update`);
+  if (!body.Url && body.Twiml === undefined && !body.Status) {
+    throw fail("noVoiceUrl", "a call update needs Url, Twiml or Status");
+  }
+  if (body.Url !== undefined && !/^https?:\/\/[^/\s]+/i.test(body.Url)) {
+    throw fail("invalidUrl", `Url must be an absolute http or https URL: ${body.Url}`);
+  }
+  return parseCallControl({
+    ...(body.Url && { url: body.Url }),
+    ...(body.Method && { method: body.Method.toUpperCase() }),
+    ...(body.Twiml !== undefined && { twiml: body.Twiml }),
+    ...(body.Status && { status: body.Status }),
+  });
+}

@@ -1,0 +1,154 @@
+// Calls: the list (answered from the call index, never by reading every stored call) and one call.
+import type { FastifyInstance } from "fastify";
+import { fail } from "../../errors/switchboard-error.js";
+import type { CallResource } from "../../model/records.js";
+import {
+  type CallIndexEntry,
+  type CallIndexFilter,
+  callIndexFilter,
+  parseCallIndexKey,
+  utcDay,
+} from "../../store/call-index.js";
+import { regionFromHost } from "../region-from-host.js";
+import { ownedCall } from "./call-lookup.js";
+import type { RestContext } from "./context.js";
+import { listPage, type PageQuery } from "./paging.js";
+import { instantOf, optionalInstant } from "./query-dates.js";
+import { listKeys, orIfMissing } from "./region-buckets.js";
+import { listOf, listQuery, pathParams, resource, responses, STRING, sid } from "./schemas.js";
+
+export const CALL_STATUSES = [
+  "queued",
+  "ringing",
+  "in-progress",
+  "completed",
+  "busy",
+  "failed",
+  "no-answer",
+  "canceled",
+] as const;
+
+export const callSchema = resource("Call", {
+  sid: "string",
+  date_created: "string?",
+  date_updated: "string?",
+  parent_call_sid: "string?",
+  account_sid: "string",
+  to: "string",
+  to_formatted: "string",
+  from: "string",
+  from_formatted: "string",
+  phone_number_sid: "string?",
+  status: "string",
+  start_time: "string?",
+  end_time: "string?",
+  duration: "string?",
+  price: "string?",
+  price_unit: "string?",
+  direction: "string",
+  answered_by: "string?",
+  api_version: "string",
+  forwarded_from: "string?",
+  group_sid: "string?",
+  caller_name: "string?",
+  queue_time: "string?",
+  trunk_sid: "string?",
+  uri: "string",
+  subresource_uris: "object",
+  error_code: "integer?",
+  error_message: "string?",
+});
+
+/** The list filters, in the order the page URIs repeat them. */
+const FILTERS = ["To", "From", "Status", "StartTime", "StartTime>", "StartTime<", "ParentCallSid"] as const;
+const UNSUPPORTED = ["EndTime", "EndTime>", "EndTime<"];
+
+type CallsQuery = PageQuery & Partial<Record<(typeof FILTERS)[number], string>> & Record<string, unknown>;
+
+export const accountParams = pathParams({ AccountSid: sid("AC") });
+export const callParams = pathParams({ AccountSid: sid("AC"), CallSid: sid("CA") });
+
+export async function callRoutes(app: FastifyInstance, ctx: RestContext): Promise<void> {
+  app.get(
+    "/Accounts/:AccountSid/Calls.json",
+    {
+      schema: {
+        operationId: "ListCall",
+        summary: "The account's calls in the request's region, newest first",
+        tags: ["Calls"],
+        params: accountParams,
+        querystring: listQuery({
+          To: STRING,
+          From: STRING,
+          Status: { type: "string", enum: [...CALL_STATUSES] },
+          StartTime: { type: "string", description: "YYYY-MM-DD (UTC): calls that started that day" },
+          "StartTime>": { type: "string", description: "Calls that started on or after this date/time" },
+          "StartTime<": { type: "string", description: "Calls that started before this date/time" },
+          ParentCallSid: sid("CA"),
+        }),
+        response: responses(listOf("calls", callSchema)),
+      },
+    },
+    async (req) => {
+      const { AccountSid } = req.params as { AccountSid: string };
+      const q = req.query as CallsQuery;
+      const unsupported = UNSUPPORTED.find((name) => q[name] !== undefined);
+      if (unsupported) throw fail("invalidParameter", `switchboard does not filter calls by ${unsupported}`);
+      const region = regionFromHost(req.headers.host);
+      const after = optionalInstant(q["StartTime>"], "StartTime>");
+      const before = optionalInstant(q["StartTime<"], "StartTime<");
+      const filter: CallIndexFilter = {
+        accountSid: AccountSid,
+        ...(q.StartTime !== undefined && { day: utcDay(instantOf(q.StartTime, "StartTime")) }),
+        ...(q.Status !== undefined && { status: q.Status }),
+        ...(q.To !== undefined && { to: q.To }),
+        ...(q.From !== undefined && { from: q.From }),
+        ...(q.ParentCallSid !== undefined && { parentCallSid: q.ParentCallSid }),
+      };
+      const index = await ctx.buckets.callIndex(region);
+      const entries = (await listKeys(index, callIndexFilter(filter)))
+        .map(parseCallIndexKey)
+        .filter((e): e is CallIndexEntry => e !== undefined)
+        .filter(
+          (e) =>
+            (after === undefined || e.startedAt >= after) && (before === undefined || e.startedAt < before),
+        )
+        .sort((a, b) => (a.key < b.key ? -1 : a.key > b.key ? 1 : 0));
+      const calls = await ctx.buckets.calls(region);
+      return listPage(
+        {
+          path: req.url.split("?")[0] ?? "",
+          filters: FILTERS.map((name) => [name, q[name]] as const),
+          key: "calls",
+          query: q,
+          idOf: (e: CallIndexEntry) => e.callSid,
+        },
+        entries,
+        async (page) => {
+          const records = await Promise.all(
+            page.map((e) => orIfMissing(() => calls.get(e.callSid), undefined)),
+          );
+          return records.filter((r): r is CallResource => r !== undefined);
+        },
+      );
+    },
+  );
+
+  app.get(
+    "/Accounts/:AccountSid/Calls/:CallSid.json",
+    {
+      schema: {
+        operationId: "FetchCall",
+        summary: "One call: its stored record once ended, else the live call as it is now",
+        tags: ["Calls"],
+        params: callParams,
+        response: responses(callSchema),
+      },
+    },
+    async (req) => {
+      const { AccountSid, CallSid } = req.params as { AccountSid: string; CallSid: string };
+      const region = regionFromHost(req.headers.host);
+      return (await ownedCall(ctx.buckets, region, AccountSid, CallSid, req.url)).call;
+    },
+  );
+}

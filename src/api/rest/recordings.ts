@@ -1,0 +1,208 @@
+// Recordings: the account's list, one recording, its media (.wav), and a call's recordings, from
+// object store `sb_recordings_<r>` (recording-objects.ts). A region with no store yet, or with no
+// recordings, lists an empty page.
+import { Readable } from "node:stream";
+import type { ReadableStream as WebReadableStream } from "node:stream/web";
+import type { FastifyInstance, FastifyRequest } from "fastify";
+import { fail } from "../../errors/switchboard-error.js";
+import { regionFromHost } from "../region-from-host.js";
+import { ownedCall } from "./call-lookup.js";
+import { callParams } from "./calls.js";
+import type { RestContext } from "./context.js";
+import { listPage, type PageQuery } from "./paging.js";
+import { DAY_MS, optionalInstant } from "./query-dates.js";
+import {
+  callRecordingResource,
+  recordingFromInfo,
+  recordingResource,
+  type StoredRecording,
+} from "./recording-objects.js";
+import { listOf, listQuery, pathParams, resource, responses, STRING, sid } from "./schemas.js";
+
+const recordingSchema = resource("Recording", {
+  sid: "string",
+  account_sid: "string",
+  call_sid: "string",
+  conference_sid: "string?",
+  api_version: "string",
+  date_created: "string",
+  date_updated: "string",
+  start_time: "string",
+  duration: "string",
+  price: "string?",
+  price_unit: "string",
+  status: "string",
+  channels: "integer",
+  source: "string",
+  error_code: "integer?",
+  uri: "string",
+  media_url: "string",
+});
+
+const recordingParams = pathParams({ AccountSid: sid("AC"), Sid: sid("RE") });
+const FILTERS = ["CallSid", "DateCreated", "DateCreated>", "DateCreated<"] as const;
+type RecordingsQuery = PageQuery & Partial<Record<(typeof FILTERS)[number], string>>;
+
+/** The account's recordings in `region`, newest first. */
+export async function accountRecordings(ctx: RestContext, region: string, accountSid: string) {
+  const os = await ctx.buckets.recordings(region);
+  const infos = os ? await os.list() : [];
+  return infos
+    .map(recordingFromInfo)
+    .filter((r): r is StoredRecording => r?.accountSid === accountSid)
+    .sort((a, b) => b.dateCreated - a.dateCreated || (a.sid < b.sid ? -1 : 1));
+}
+
+export async function findRecording(
+  ctx: RestContext,
+  req: FastifyRequest,
+  accountSid: string,
+  recordingSid: string,
+) {
+  const os = await ctx.buckets.recordings(regionFromHost(req.headers.host));
+  const info = os ? await os.info(recordingSid) : null;
+  const recording = info ? recordingFromInfo(info) : null;
+  if (recording?.accountSid !== accountSid) {
+    throw fail("notFound", `The requested resource ${req.url.split("?")[0]} was not found`);
+  }
+  return { os, recording };
+}
+
+export async function recordingRoutes(app: FastifyInstance, ctx: RestContext): Promise<void> {
+  const base = (req: FastifyRequest) => `${req.protocol}://${req.host}`;
+
+  app.get(
+    "/Accounts/:AccountSid/Recordings.json",
+    {
+      schema: {
+        operationId: "ListRecording",
+        summary: "The account's recordings in the request's region, newest first",
+        tags: ["Recordings"],
+        params: pathParams({ AccountSid: sid("AC") }),
+        querystring: listQuery({
+          CallSid: sid("CA"),
+          DateCreated: { ...STRING, description: "YYYY-MM-DD (UTC)" },
+          "DateCreated>": STRING,
+          "DateCreated<": STRING,
+        }),
+        response: responses(listOf("recordings", recordingSchema)),
+      },
+    },
+    async (req) => {
+      const { AccountSid } = req.params as { AccountSid: string };
+      const q = req.query as RecordingsQuery;
+      const onDay = optionalInstant(q.DateCreated, "DateCreated");
+      const after = optionalInstant(q["DateCreated>"], "DateCreated>");
+      const before = optionalInstant(q["DateCreated<"], "DateCreated<");
+      const all = (await accountRecordings(ctx, regionFromHost(req.headers.host), AccountSid)).filter(
+        (r) =>
+          (q.CallSid === undefined || r.callSid === q.CallSid) &&
+          (onDay === undefined || (r.dateCreated >= onDay && r.dateCreated < onDay + DAY_MS)) &&
+          (after === undefined || r.dateCreated >= after) &&
+          (before === undefined || r.dateCreated < before),
+      );
+      return listPage(
+        {
+          path: req.url.split("?")[0] ?? "",
+          filters: FILTERS.map((name) => [name, q[name]] as const),
+          key: "recordings",
+          query: q,
+          idOf: (r: StoredRecording) => r.sid,
+        },
+        all,
+        (page) => page.map((r) => recordingResource(r, base(req))),
+      );
+    },
+  );
+
+  app.get(
+    "/Accounts/:AccountSid/Recordings/:Sid.json",
+    {
+      schema: {
+        operationId: "FetchRecording",
+        summary: "One recording",
+        tags: ["Recordings"],
+        params: recordingParams,
+        response: responses(recordingSchema),
+      },
+    },
+    async (req) => {
+      const { AccountSid, Sid } = req.params as { AccountSid: string; Sid: string };
+      return recordingResource((await findRecording(ctx, req, AccountSid, Sid)).recording, base(req));
+    },
+  );
+
+  // The media: `media_url` has no extension and gives the WAV, as Twilio's does; `.wav` says so.
+  for (const path of ["/Accounts/:AccountSid/Recordings/:Sid.wav", "/Accounts/:AccountSid/Recordings/:Sid"]) {
+    app.get(
+      path,
+      {
+        schema: {
+          operationId: path.endsWith(".wav") ? "FetchRecordingWav" : "FetchRecordingMedia",
+          summary: "The recording's audio, audio/x-wav",
+          tags: ["Recordings"],
+          params: recordingParams,
+          response: { 200: { type: "string", format: "binary", contentType: "audio/x-wav" } },
+        },
+      },
+      async (req, reply) => {
+        const { AccountSid, Sid } = req.params as { AccountSid: string; Sid: string };
+        const { os } = await findRecording(ctx, req, AccountSid, Sid);
+        const media = await os?.get(Sid);
+        if (!media) throw fail("notFound", `The requested resource ${req.url} was not found`);
+        reply.type("audio/x-wav").header("Content-Length", media.info.size);
+        return reply.send(Readable.fromWeb(media.data as WebReadableStream<Uint8Array>));
+      },
+    );
+  }
+
+  app.get(
+    "/Accounts/:AccountSid/Calls/:CallSid/Recordings.json",
+    {
+      schema: {
+        operationId: "ListCallRecording",
+        summary: "A call's recordings, newest first",
+        tags: ["Calls"],
+        params: callParams,
+        querystring: listQuery(),
+        response: responses(listOf("recordings", recordingSchema)),
+      },
+    },
+    async (req) => {
+      const { AccountSid, CallSid } = req.params as { AccountSid: string; CallSid: string };
+      const region = regionFromHost(req.headers.host);
+      await ownedCall(ctx.buckets, region, AccountSid, CallSid, req.url);
+      const all = (await accountRecordings(ctx, region, AccountSid)).filter((r) => r.callSid === CallSid);
+      return listPage(
+        {
+          path: req.url.split("?")[0] ?? "",
+          key: "recordings",
+          query: req.query as PageQuery,
+          idOf: (r: StoredRecording) => r.sid,
+        },
+        all,
+        (page) => page.map(callRecordingResource),
+      );
+    },
+  );
+
+  app.get(
+    "/Accounts/:AccountSid/Calls/:CallSid/Recordings/:Sid.json",
+    {
+      schema: {
+        operationId: "FetchCallRecording",
+        summary: "One recording of a call",
+        tags: ["Calls"],
+        params: pathParams({ AccountSid: sid("AC"), CallSid: sid("CA"), Sid: sid("RE") }),
+        response: responses(recordingSchema),
+      },
+    },
+    async (req) => {
+      const { AccountSid, CallSid, Sid } = req.params as { AccountSid: string; CallSid: string; Sid: string };
+      const { recording } = await findRecording(ctx, req, AccountSid, Sid);
+      if (recording.callSid !== CallSid)
+        throw fail("notFound", `The requested resource ${req.url} was not found`);
+      return callRecordingResource(recording);
+    },
+  );
+}

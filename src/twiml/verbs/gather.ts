@@ -1,0 +1,183 @@
+// <Gather>: plays its nested Say/Play/Pause while listening for keys and/or speech; the caller's
+// first input stops the prompts (barge-in). With input, the action URL is requested with Digits or
+// SpeechResult/Confidence; with none, the call falls through to the next verb (or requests the
+// action anyway with actionOnEmptyResult).
+import { ErrorCodes } from "../../errors/codes.js";
+import type { TwimlElement } from "../element.js";
+import type { GatherInput, GatherVerb, HttpMethod, VerbOutcome } from "../types.js";
+import type { ParseContext, VerbDefinition } from "../verb-definition.js";
+import { checkAttributes, checkNoText } from "../verb-parsing.js";
+import { pause } from "./pause.js";
+import { play } from "./play.js";
+import { say } from "./say.js";
+
+const ATTRIBUTES = [
+  "action",
+  "method",
+  "input",
+  "timeout",
+  "speechTimeout",
+  "finishOnKey",
+  "numDigits",
+  "actionOnEmptyResult",
+  "partialResultCallback",
+  "partialResultCallbackMethod",
+  "language",
+  "hints",
+  "profanityFilter",
+  "speechModel",
+  "enhanced",
+  "bargeIn",
+  "maxSpeechTime",
+  "debug",
+];
+const PROMPTS = { Say: say, Play: play, Pause: pause } as const;
+const BARGE_IN = new Error("barge-in");
+
+export const gather: VerbDefinition<GatherVerb> = {
+  name: "Gather",
+  parse(el, ctx) {
+    checkAttributes(el, ATTRIBUTES, ctx);
+    checkNoText(el, ctx);
+    const a = el.attributes;
+    const timeout = positiveInt(a.timeout, 5, "timeout", ctx) ?? 5;
+    const speechTimeout =
+      a.speechTimeout === "auto"
+        ? "auto"
+        : (positiveInt(a.speechTimeout, timeout, "speechTimeout", ctx) ?? timeout);
+    const numDigits = positiveInt(
+      a.numDigits,
+      undefined,
+      "numDigits",
+      ctx,
+      ErrorCodes.gatherInvalidNumDigits.code,
+    );
+    return {
+      name: "Gather",
+      action: actionUrl(a.action, ctx),
+      method: method(a.method, ctx),
+      input: inputs(a.input),
+      timeout,
+      speechTimeout,
+      finishOnKey: finishOnKey(a.finishOnKey, ctx),
+      ...(numDigits !== undefined && { numDigits }),
+      actionOnEmptyResult: a.actionOnEmptyResult === "true",
+      language: a.language || "en-US",
+      ...(a.hints && { hints: a.hints }),
+      prompts: prompts(el, ctx),
+    };
+  },
+
+  async execute(ctx, verb, signal): Promise<VerbOutcome> {
+    const speechTimeoutMs = (verb.speechTimeout === "auto" ? 2 : verb.speechTimeout) * 1000;
+    const listener = ctx.channel.listen(
+      {
+        input: verb.input,
+        finishOnKey: verb.finishOnKey,
+        ...(verb.numDigits !== undefined && { numDigits: verb.numDigits }),
+        timeoutMs: verb.timeout * 1000,
+        speechTimeoutMs,
+      },
+      signal,
+    );
+    try {
+      // The prompts play under their own signal: the call's (hang-up) or the caller's first input.
+      const prompting = new AbortController();
+      const stop = () => prompting.abort(signal.reason);
+      signal.addEventListener("abort", stop, { once: true });
+      void listener.started.then(() => prompting.abort(BARGE_IN));
+      try {
+        for (const prompt of verb.prompts) {
+          if (prompting.signal.aborted) break;
+          const definition = PROMPTS[prompt.name] as VerbDefinition<typeof prompt>;
+          await definition.execute(ctx, prompt, prompting.signal);
+        }
+      } catch (err) {
+        if (prompting.signal.reason !== BARGE_IN) throw err;
+      } finally {
+        signal.removeEventListener("abort", stop);
+      }
+      signal.throwIfAborted();
+      const input = await listener.result();
+      signal.throwIfAborted();
+      const params: Record<string, string> = input.speech
+        ? { SpeechResult: input.speech.text, Confidence: input.speech.confidence.toFixed(2) }
+        : { Digits: input.digits };
+      const empty = input.digits === "" && !input.speech;
+      if (empty && !verb.actionOnEmptyResult) return { kind: "next" };
+      return { kind: "fetch", url: verb.action, method: verb.method, params };
+    } finally {
+      listener.close();
+    }
+  },
+};
+
+function prompts(el: TwimlElement, ctx: ParseContext): GatherVerb["prompts"] {
+  const out: GatherVerb["prompts"][number][] = [];
+  for (const child of el.children) {
+    if (typeof child === "string") continue;
+    const definition = PROMPTS[child.name as keyof typeof PROMPTS];
+    if (!definition) {
+      ctx.warn(
+        ErrorCodes.gatherInvalidNestedVerb.code,
+        `<${child.name}> cannot be nested in <Gather>; ignored`,
+        child,
+      );
+      continue;
+    }
+    const nested: ParseContext = {
+      documentUrl: ctx.documentUrl,
+      warn: (code, message, at) => ctx.warn(code, message, at ?? child),
+    };
+    const verb = definition.parse(child, nested);
+    if (verb) out.push(verb);
+  }
+  return out;
+}
+
+function actionUrl(raw: string | undefined, ctx: ParseContext): string {
+  // Twilio's default action is the document's own URL (a loop, when the app does not expect it).
+  if (raw === undefined || raw.trim() === "") return ctx.documentUrl;
+  try {
+    return new URL(raw.trim(), ctx.documentUrl).href;
+  } catch {
+    ctx.warn(ErrorCodes.invalidUrl.code, `<Gather> action "${raw}" does not resolve; using the document URL`);
+    return ctx.documentUrl;
+  }
+}
+
+function method(raw: string | undefined, ctx: ParseContext): HttpMethod {
+  if (raw === undefined || raw === "POST") return "POST";
+  if (raw === "GET") return "GET";
+  ctx.warn(ErrorCodes.gatherInvalidMethod.code, `<Gather> method="${raw}" is not GET or POST; using POST`);
+  return "POST";
+}
+
+function inputs(raw: string | undefined): GatherInput[] {
+  const kinds = (raw ?? "dtmf").split(/\s+/).filter((k): k is GatherInput => k === "dtmf" || k === "speech");
+  return kinds.length > 0 ? kinds : ["dtmf"];
+}
+
+function finishOnKey(raw: string | undefined, ctx: ParseContext): string {
+  if (raw === undefined) return "#";
+  if (raw === "" || /^[0-9#*]$/.test(raw)) return raw;
+  ctx.warn(
+    ErrorCodes.gatherInvalidFinishOnKey.code,
+    `<Gather> finishOnKey="${raw}" is not one key of 0-9 # *; using #`,
+  );
+  return "#";
+}
+
+function positiveInt<D extends number | undefined>(
+  raw: string | undefined,
+  fallback: D,
+  name: string,
+  ctx: ParseContext,
+  code: number = ErrorCodes.gatherInvalidTimeout.code,
+): number | D {
+  if (raw === undefined) return fallback;
+  const n = /^[0-9]+$/.test(raw) ? Number(raw) : Number.NaN;
+  if (Number.isSafeInteger(n) && n > 0) return n;
+  ctx.warn(code, `<Gather> ${name}="${raw}" is not a positive integer; ignored`);
+  return fallback;
+}

@@ -1,0 +1,187 @@
+// Reads one call's history from JetStream: its inspection events (SB_INSPECT_<R>), its channel
+// commands (the visualizer's SB_CHANNEL_<R>, when it exists) and its stored Call resource. With
+// `follow`, it keeps delivering new records until the signal aborts.
+import { DeliverPolicy, type JsMsg, jetstream, jetstreamManager } from "@nats-io/jetstream";
+import { Kvm } from "@nats-io/kv";
+import type { NatsConnection } from "@nats-io/transport-node";
+import { decode } from "../bus/codec.js";
+import { buckets, streams, subjects } from "../bus/subjects.js";
+import type { CallResource } from "../model/records.js";
+import type { ChannelOut } from "../region/channel-events.js";
+import type { InspectEvent } from "../region/inspector.js";
+import { channelStream } from "./regions.js";
+import { sanitize } from "./sanitize.js";
+
+/**
+ * `ts` is when the server stored the record: one clock for both streams, so records are ordered by
+ * it. `at` is when it happened: the worker's own time for inspection events; channel commands
+ * carry none, so the view estimates it (see alignChannelTimes).
+ */
+export type HistoryRecord =
+  | { source: "inspect"; seq: number; ts: number; at: number; event: InspectEvent }
+  | { source: "channel"; seq: number; ts: number; at: number; event: ChannelOut };
+
+export interface CallHistory {
+  callSid: string;
+  region: string;
+  /** Inspection events and channel commands, in the order the server stored them. */
+  records: HistoryRecord[];
+  /** The stored Call resource, once the call has ended. */
+  call: CallResource | null;
+  /** Whether this region's channel commands are captured (else verbs come from the TwiML only). */
+  channelCaptured: boolean;
+}
+
+/** The region whose inspection stream holds events of this call, or null. */
+export async function findCallRegion(
+  nc: NatsConnection,
+  callSid: string,
+  regions: string[],
+): Promise<string | null> {
+  const jsm = await jetstreamManager(nc);
+  const s = subjects();
+  for (const region of regions) {
+    const last = await jsm.streams
+      .getMessage(streams.inspect(region), { last_by_subj: s.inspect(region, callSid) })
+      .catch(() => null);
+    if (last) return region;
+  }
+  return null;
+}
+
+export async function readStoredCall(
+  nc: NatsConnection,
+  region: string,
+  callSid: string,
+): Promise<CallResource | null> {
+  try {
+    const kv = await new Kvm(nc).open(buckets.calls(region));
+    const e = await kv.get(callSid);
+    return e?.operation === "PUT" ? sanitize(e.json<CallResource>()) : null;
+  } catch {
+    return null;
+  }
+}
+
+/** The edge a live call came in at: only its persisted snapshot keeps it (the record does not). */
+export async function readLiveEdge(
+  nc: NatsConnection,
+  region: string,
+  callSid: string,
+): Promise<string | null> {
+  try {
+    const kv = await new Kvm(nc).open(buckets.actors(region));
+    const e = await kv.get(callSid);
+    if (e?.operation !== "PUT") return null;
+    const edge = (e.json() as { context?: { facts?: { edge?: unknown } } }).context?.facts?.edge;
+    return typeof edge === "string" ? edge : null;
+  } catch {
+    return null;
+  }
+}
+
+/**
+ * Reads the call's history up to now; with `follow`, `onRecord` then gets every later record
+ * until `signal` aborts. Records of the two streams are merged by the server's timestamps.
+ */
+export async function readCallHistory(
+  nc: NatsConnection,
+  region: string,
+  callSid: string,
+  opts: { follow?: (r: HistoryRecord) => void; signal?: AbortSignal } = {},
+): Promise<CallHistory> {
+  const s = subjects();
+  const jsm = await jetstreamManager(nc);
+  const channelCaptured = await jsm.streams
+    .info(channelStream(region))
+    .then(() => true)
+    .catch(() => false);
+  const records: HistoryRecord[] = [];
+  let caughtUp = false;
+  const deliver = (r: HistoryRecord) => (caughtUp ? opts.follow?.(r) : records.push(r));
+  const readers = [
+    readSubject(nc, streams.inspect(region), s.inspect(region, callSid), opts, (m) =>
+      deliver({ source: "inspect", seq: m.seq, ts: millis(m), ...inspectEvent(m) }),
+    ),
+  ];
+  if (channelCaptured) {
+    readers.push(
+      readSubject(nc, channelStream(region), s.callOut(region, callSid), opts, (m) =>
+        deliver({
+          source: "channel",
+          seq: m.seq,
+          ts: millis(m),
+          at: millis(m),
+          event: sanitize(decode(m.data) as ChannelOut),
+        }),
+      ),
+    );
+  }
+  await Promise.all(readers.map((r) => r.caughtUp));
+  const call = await readStoredCall(nc, region, callSid);
+  // Records that arrived meanwhile are still in `records`; from here on they go to `follow`.
+  caughtUp = true;
+  return { callSid, region, records: sortRecords(records), call, channelCaptured };
+}
+
+/** Server time order; on a tie the state change comes before the channel command it caused. */
+export function sortRecords(records: HistoryRecord[]): HistoryRecord[] {
+  const rank = (r: HistoryRecord) => (r.source === "inspect" ? 0 : 1);
+  return records.sort((a, b) => a.ts - b.ts || rank(a) - rank(b) || a.seq - b.seq);
+}
+
+function millis(m: JsMsg): number {
+  return Number(m.info.timestampNanos) / 1e6;
+}
+
+function inspectEvent(m: JsMsg): { at: number; event: InspectEvent } {
+  const { callSid: _sid, at, ...event } = decode(m.data) as InspectEvent & { callSid: string; at: number };
+  return { at: typeof at === "number" ? at : millis(m), event: sanitize(event as InspectEvent) };
+}
+
+/**
+ * Delivers a subject's stored messages in order; `caughtUp` resolves after the last one stored
+ * when reading began. Without `follow` the consumer is closed then; with it, it runs on.
+ */
+function readSubject(
+  nc: NatsConnection,
+  stream: string,
+  subject: string,
+  opts: { follow?: unknown; signal?: AbortSignal },
+  onMsg: (m: JsMsg) => void,
+): { caughtUp: Promise<void> } {
+  const caughtUp = (async () => {
+    const jsm = await jetstreamManager(nc);
+    const last = await jsm.streams.getMessage(stream, { last_by_subj: subject }).catch(() => null);
+    if (!last && !opts.follow) return;
+    const consumer = await jetstream(nc).consumers.get(stream, {
+      filter_subjects: subject,
+      deliver_policy: DeliverPolicy.All,
+    });
+    const messages = await consumer.consume();
+    const close = () => void messages.close().catch(() => {});
+    opts.signal?.addEventListener("abort", close, { once: true });
+    let done!: () => void;
+    const reached = new Promise<void>((resolve) => {
+      done = resolve;
+    });
+    if (!last) done();
+    void (async () => {
+      try {
+        for await (const m of messages) {
+          onMsg(m);
+          if (last && m.seq >= last.seq) {
+            done();
+            if (!opts.follow) break;
+          }
+        }
+      } finally {
+        done();
+        opts.signal?.removeEventListener("abort", close);
+        close();
+      }
+    })();
+    await reached;
+  })();
+  return { caughtUp };
+}

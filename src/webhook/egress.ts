@@ -1,0 +1,134 @@
+// Where webhooks may go. A tenant's voice URL must not make the engine request internal services,
+// so private, loopback and link-local addresses are refused unless allowed (`up` allows loopback
+// for local development). Checked on the address actually connected to — after DNS, on every
+// redirect hop — so a name that resolves (or re-resolves) to an internal address is refused too.
+import { lookup as dnsLookup, type LookupAddress } from "node:dns";
+import { BlockList, isIP, type LookupFunction } from "node:net";
+import { Agent } from "undici";
+import { fail } from "../errors/switchboard-error.js";
+
+const INTERNAL_V4 = [
+  ["0.0.0.0", 8],
+  ["10.0.0.0", 8],
+  ["100.64.0.0", 10],
+  ["127.0.0.0", 8],
+  ["169.254.0.0", 16],
+  ["172.16.0.0", 12],
+  ["192.168.0.0", 16],
+  ["224.0.0.0", 4],
+] as const;
+const INTERNAL_V6 = [
+  ["::1", 128],
+  ["::", 128],
+  ["fc00::", 7],
+  ["fe80::", 10],
+  ["ff00::", 8],
+] as const;
+
+/** A CIDR such as `127.0.0.0/8` or `::1/128`. */
+export function parseCidr(cidr: string): { net: string; prefix: number; type: "ipv4" | "ipv6" } {
+  const [net = "", bits] = cidr.trim().split("/");
+  const family = isIP(net);
+  if (family === 0) throw new Error(`not an IP network: ${cidr}`);
+  const max = family === 4 ? 32 : 128;
+  const prefix = bits === undefined ? max : Number(bits);
+  if (!Number.isInteger(prefix) || prefix < 0 || prefix > max) throw new Error(`bad prefix length: ${cidr}`);
+  return { net, prefix, type: family === 4 ? "ipv4" : "ipv6" };
+}
+
+export class EgressPolicy {
+  readonly #deny = new BlockList();
+  readonly #allow = new BlockList();
+  readonly description: string;
+
+  private constructor(description: string) {
+    this.description = description;
+  }
+
+  /** Any address: for tests and programs that set their own policy. */
+  static allowAll(): EgressPolicy {
+    return new EgressPolicy("any address");
+  }
+
+  /** Internal addresses refused, except those in `allow` (CIDRs). */
+  static internalDenied(allow: readonly string[] = []): EgressPolicy {
+    const p = new EgressPolicy(
+      allow.length ? `public addresses and ${allow.join(", ")}` : "public addresses only",
+    );
+    for (const [net, prefix] of INTERNAL_V4) p.#deny.addSubnet(net, prefix, "ipv4");
+    for (const [net, prefix] of INTERNAL_V6) p.#deny.addSubnet(net, prefix, "ipv6");
+    for (const cidr of allow) {
+      const { net, prefix, type } = parseCidr(cidr);
+      p.#allow.addSubnet(net, prefix, type);
+    }
+    return p;
+  }
+
+  allows(address: string): boolean {
+    const type = isIP(address) === 6 ? "ipv6" : "ipv4";
+    // IPv4-mapped IPv6 (::ffff:10.0.0.1) is judged as the IPv4 address it carries.
+    const mapped = /^::ffff:(\d+\.\d+\.\d+\.\d+)$/i.exec(address)?.[1];
+    if (mapped) return this.allows(mapped);
+    return this.#allow.check(address, type) || !this.#deny.check(address, type);
+  }
+
+  /** A DNS lookup for sockets that fails with code EEGRESS when no resolved address is allowed. */
+  readonly lookup: LookupFunction = (hostname, options, callback) => {
+    dnsLookup(hostname, { ...options, all: true }, (err, addresses: LookupAddress[]) => {
+      if (err) return callback(err, "", 4);
+      const allowed = addresses.filter((a) => this.allows(a.address));
+      if (allowed.length === 0) {
+        const refused = Object.assign(
+          new Error(`${hostname} resolves only to addresses the egress policy refuses`),
+          {
+            code: "EEGRESS",
+          },
+        );
+        return callback(refused, "", 4);
+      }
+      if (options.all) return (callback as unknown as (e: null, a: LookupAddress[]) => void)(null, allowed);
+      const first = allowed[0] as LookupAddress;
+      callback(null, first.address, first.family);
+    });
+  };
+}
+
+let current = EgressPolicy.allowAll();
+let generation = 0;
+
+/** The process's policy; a region worker process sets it once at start. */
+export function egressPolicy(): EgressPolicy {
+  return current;
+}
+
+/** Changes the policy; connection pools made under the old one are not reused. */
+export function setEgressPolicy(policy: EgressPolicy): void {
+  current = policy;
+  generation++;
+}
+
+export function egressGeneration(): number {
+  return generation;
+}
+
+let agent: { generation: number; agent: Agent } | undefined;
+
+/** An undici dispatcher that connects only where the policy allows (for fetches outside requestWebhook). */
+export function egressAgent(): Agent {
+  if (agent?.generation !== generation) {
+    void agent?.agent.close();
+    agent = { generation, agent: new Agent({ connect: { lookup: current.lookup } }) };
+  }
+  return agent.agent;
+}
+
+/** Throws unless the URL's host, when it is an IP literal, is allowed (names are checked at lookup). */
+export function assertEgressAllowed(u: URL): void {
+  const host = u.hostname.replace(/^\[|\]$/g, "");
+  if (isIP(host) !== 0 && !current.allows(host)) {
+    throw fail(
+      "httpRetrievalFailure",
+      `${u.origin} is refused by the egress policy (${current.description})`,
+    );
+  }
+}

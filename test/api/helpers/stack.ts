@@ -1,0 +1,143 @@
+// A whole engine in the test process for the REST tests: a real nats-server, regions us1 and ie1
+// (one worker each), the ashburn edge, the api on a free port, two accounts and a webhook app that
+// validates signatures with the official `twilio` package. `rest()` checks every response it gets
+// against Twilio's OpenAPI description (oai.ts) before handing it back.
+import { randomBytes } from "node:crypto";
+import { connect, type NatsConnection } from "@nats-io/transport-node";
+import { pino } from "pino";
+import { request } from "undici";
+import { expect } from "vitest";
+import { addAccount } from "../../../src/admin/accounts.js";
+import { addNumber } from "../../../src/admin/numbers.js";
+import { type Api, startApi } from "../../../src/api/server.js";
+import { type PlacedCall, placeCall } from "../../../src/caller/place-call.js";
+import { Edge } from "../../../src/edge/edge.js";
+import { newSid } from "../../../src/model/sid.js";
+import { RegionWorker } from "../../../src/region/worker.js";
+import { type GlobalStores, openGlobalStores } from "../../../src/store/global.js";
+import { type NatsServer, startTestNatsServer } from "../../helpers/nats-server.js";
+import { type Route, startTwilioApp, type TwilioApp, VoiceResponse } from "../../helpers/twilio-app.js";
+import { twilioSchemas } from "./oai.js";
+
+export interface Credentials {
+  sid: string;
+  token: string;
+}
+
+export interface RestResponse<T = unknown> {
+  status: number;
+  headers: Record<string, string | string[] | undefined>;
+  body: T;
+  raw: Buffer;
+}
+
+export interface RestOptions {
+  /** Credentials; default the main account; null sends none. */
+  auth?: Credentials | null;
+  /** The Host header (region from Host); default the api's own. */
+  host?: string;
+  form?: Record<string, string>;
+}
+
+export interface Stack extends AsyncDisposable {
+  nats: NatsServer;
+  nc: NatsConnection;
+  global: GlobalStores;
+  api: Api;
+  app: TwilioApp;
+  account: Credentials;
+  other: Credentials;
+  /** A request to the api; its response is checked against Twilio's schemas. */
+  rest<T = Record<string, unknown>>(
+    method: string,
+    path: string,
+    opts?: RestOptions,
+  ): Promise<RestResponse<T>>;
+  /** Adds a number for an account in a region, answered by the app's `path`. */
+  number(number: string, opts?: { region?: string; path?: string; account?: Credentials }): Promise<string>;
+  /** A call at time-scale 0 to `to`, followed to its end. */
+  call(to: string, from?: string): Promise<PlacedCall>;
+}
+
+/** The app's TwiML: /voice says a line; /long answers, then pauses 10 min; /next says one line. */
+export const APP_ROUTES: Record<string, Route> = {
+  "/voice": () => ({ body: new VoiceResponse().say("Hello from the REST tests").toString() }),
+  "/long": () => {
+    const r = new VoiceResponse();
+    r.say("Hold on");
+    r.pause({ length: 600 });
+    return { body: r.toString() };
+  },
+  "/next": () => ({ body: new VoiceResponse().say("Redirected").toString() }),
+};
+
+export async function startStack(): Promise<Stack> {
+  const nats = await startTestNatsServer();
+  const nc = await connect({ servers: nats.url });
+  const log = pino({ level: "silent" });
+  const global = await openGlobalStores(nc);
+  const account = { sid: newSid("AC"), token: randomBytes(16).toString("hex") };
+  const other = { sid: newSid("AC"), token: randomBytes(16).toString("hex") };
+  await addAccount(global, { sid: account.sid, token: account.token });
+  await addAccount(global, { sid: other.sid, token: other.token });
+  const app = await startTwilioApp(account.token, APP_ROUTES);
+  const workers = await Promise.all(
+    ["us1", "ie1"].map((region) => RegionWorker.start({ nc, region, log, drainMs: 1_000 })),
+  );
+  const edge = await Edge.start({ nc, edge: "ashburn", log });
+  const api = await startApi({ nc, port: 0, log });
+  const schemas = twilioSchemas();
+
+  const rest = async <T>(method: string, path: string, opts: RestOptions = {}): Promise<RestResponse<T>> => {
+    const auth = opts.auth === undefined ? account : opts.auth;
+    const headers: Record<string, string> = {};
+    if (auth) headers.authorization = `Basic ${Buffer.from(`${auth.sid}:${auth.token}`).toString("base64")}`;
+    if (opts.host) headers.host = opts.host;
+    let body: string | undefined;
+    if (opts.form) {
+      headers["content-type"] = "application/x-www-form-urlencoded";
+      body = new URLSearchParams(opts.form).toString();
+    }
+    const res = await request(`${api.url}${path}`, { method: method as "GET", headers, body });
+    const raw = Buffer.from(await res.body.arrayBuffer());
+    const type = String(res.headers["content-type"] ?? "");
+    const parsed = type.startsWith("application/json")
+      ? JSON.parse(raw.toString("utf8"))
+      : raw.toString("utf8");
+    const errors = schemas.check(method, path.split("?")[0] ?? "", res.statusCode, parsed);
+    expect(errors, `${method} ${path} -> ${res.statusCode} ${raw.toString("utf8").slice(0, 300)}`).toEqual(
+      errors === null ? null : [],
+    );
+    return { status: res.statusCode, headers: res.headers, body: parsed as T, raw };
+  };
+
+  return {
+    nats,
+    nc,
+    global,
+    api,
+    app,
+    account,
+    other,
+    rest,
+    number: async (number, opts = {}) => {
+      const { config } = await addNumber(nc, global, {
+        number,
+        region: opts.region ?? "us1",
+        voiceUrl: `${app.url}${opts.path ?? "/voice"}`,
+        accountSid: (opts.account ?? account).sid,
+      });
+      return config.sid;
+    },
+    call: (to, from = "+15557654321") =>
+      placeCall(nc, { to, from, edge: "ashburn", caller: { timeScale: 0 }, timeoutMs: 10_000 }),
+    [Symbol.asyncDispose]: async () => {
+      await api.close();
+      await edge.stop();
+      await Promise.all(workers.map((w) => w.stop()));
+      await app.close();
+      await nc.close();
+      await nats.stop();
+    },
+  };
+}

@@ -1,0 +1,76 @@
+// A whole engine in the test process: a real nats-server, an account, a region worker and an edge,
+// so a test can add numbers, place calls and read what was stored.
+import { randomBytes } from "node:crypto";
+import { connect, type NatsConnection } from "@nats-io/transport-node";
+import { pino } from "pino";
+import { addAccount } from "../../src/admin/accounts.js";
+import { type AddNumberOptions, addNumber } from "../../src/admin/numbers.js";
+import { type PlaceCallOptions, type PlacedCall, placeCall } from "../../src/caller/place-call.js";
+import { Edge } from "../../src/edge/edge.js";
+import type { AccountRecord } from "../../src/model/records.js";
+import { newSid } from "../../src/model/sid.js";
+import { RegionWorker } from "../../src/region/worker.js";
+import { type GlobalStores, openGlobalStores } from "../../src/store/global.js";
+import {
+  listNotifications,
+  type NotificationRecord,
+  openNotifications,
+} from "../../src/store/notifications.js";
+import { type NatsServer, startTestNatsServer } from "./nats-server.js";
+
+export interface TestEngine extends AsyncDisposable {
+  nats: NatsServer;
+  nc: NatsConnection;
+  global: GlobalStores;
+  accountSid: string;
+  authToken: string;
+  worker: RegionWorker;
+  edge: Edge;
+  addNumber(opts: Omit<AddNumberOptions, "region" | "accountSid"> & { region?: string }): Promise<void>;
+  call(opts: Partial<PlaceCallOptions> & { to: string }): Promise<PlacedCall>;
+  notifications(callSid: string): Promise<NotificationRecord[]>;
+}
+
+export async function startTestEngine(
+  opts: { region?: string; signingKey?: AccountRecord["webhook_signing_key"] } = {},
+): Promise<TestEngine> {
+  const region = opts.region ?? "us1";
+  const nats = await startTestNatsServer();
+  const nc = await connect({ servers: nats.url });
+  const log = pino({ level: "silent" });
+  const global = await openGlobalStores(nc);
+  const accountSid = newSid("AC");
+  const authToken = randomBytes(16).toString("hex");
+  await addAccount(global, { sid: accountSid, token: authToken, signingKey: opts.signingKey ?? null });
+  const worker = await RegionWorker.start({ nc, region, log });
+  const edge = await Edge.start({ nc, edge: "ashburn", log });
+  const notifications = await openNotifications(nc, region);
+  const close = async () => {
+    await edge.stop();
+    await worker.stop();
+    await nc.close();
+    await nats.stop();
+  };
+  return {
+    nats,
+    nc,
+    global,
+    accountSid,
+    authToken,
+    worker,
+    edge,
+    addNumber: async (n) => {
+      await addNumber(nc, global, { region, accountSid, ...n });
+    },
+    call: (c) =>
+      placeCall(nc, {
+        from: "+15557654321",
+        edge: "ashburn",
+        caller: { timeScale: 0 },
+        timeoutMs: 20_000,
+        ...c,
+      }),
+    notifications: (callSid) => listNotifications(notifications, callSid),
+    [Symbol.asyncDispose]: close,
+  };
+}

@@ -1,0 +1,143 @@
+// The visualizer end to end in a real headless Chromium: calls placed through a real edge and
+// region appear live in the list; a call's page draws the machine's statechart with the current
+// state highlighted, lists the webhook requests in order, steps back through the history, and
+// follows the live call to its end. Screenshots land in test/artifacts/.
+import { mkdir } from "node:fs/promises";
+import { type Browser, chromium, type Page } from "playwright-core";
+import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import type { StatelyMessage } from "../../src/visualizer/stately.js";
+import { CHROMIUM_ARGS, CHROMIUM_PATH } from "./chromium.js";
+import { startVizStage, type VizStage } from "./stage.js";
+
+const ARTIFACTS = new URL("../artifacts/", import.meta.url);
+const WAIT = { timeout: 15_000, interval: 50 };
+
+let stage: VizStage;
+let browser: Browser;
+
+beforeAll(async () => {
+  [stage, browser] = await Promise.all([
+    startVizStage(),
+    chromium.launch({ executablePath: CHROMIUM_PATH, args: CHROMIUM_ARGS }),
+  ]);
+  await mkdir(ARTIFACTS, { recursive: true });
+});
+
+afterAll(async () => {
+  await browser?.close();
+  await stage?.[Symbol.asyncDispose]();
+});
+
+async function open(path: string): Promise<Page> {
+  const page = await browser.newPage({ viewport: { width: 1600, height: 1000 } });
+  page.on("pageerror", (err) => {
+    throw err;
+  });
+  await page.goto(`${stage.api.url}${path}`);
+  return page;
+}
+
+const activeTop = (page: Page) =>
+  page.locator('#chart [data-state-id][data-depth="1"].active').getAttribute("data-state-id");
+const webhookTexts = (page: Page) =>
+  page.locator('#timeline li[data-kind="webhook"] .what').allTextContents();
+
+describe("the call-flow visualizer in Chromium", () => {
+  it("lists calls as they happen, then shows a live call's statechart, webhooks and history", async () => {
+    const list = await open("/viz/");
+    await list.locator("#connection.live").waitFor();
+
+    // A call that runs Say, Pause, Redirect, Say, Hangup appears while the page is open.
+    const finished = await stage.placeFinishing();
+    await list.locator(`tr[data-sid="${finished.callSid}"] [data-status="completed"]`).waitFor();
+
+    // A call parked in a long Pause appears as live, with its current state.
+    const parked = await stage.placeParked();
+    const row = list.locator(`tr[data-sid="${parked}"][data-live="true"]`);
+    await row.waitFor();
+    await expect.poll(() => row.locator("td").nth(7).textContent(), WAIT).toBe("executing-twiml.Pause");
+    expect(await row.locator("td").nth(3).textContent()).toBe("ashburn");
+    await list.screenshot({ path: new URL("visualizer-list.png", ARTIFACTS).pathname });
+
+    await row.locator("a").click();
+    await list.waitForURL(`**/viz/calls/${parked}`);
+    const page = list;
+    await expect.poll(() => page.locator('#chart [data-state-id][data-depth="1"]').count(), WAIT).toBe(6);
+    const keys = await page.locator('#chart [data-depth="1"] text.name').allTextContents();
+    expect(keys).toEqual([
+      "arriving",
+      "routed",
+      "fetching-webhook",
+      "executing-twiml",
+      "storing",
+      "completed",
+    ]);
+    await expect.poll(() => activeTop(page), WAIT).toBe("call.executing-twiml");
+    expect(await page.locator('[data-state-id="call.executing-twiml.Pause"].active').count()).toBe(1);
+    expect(await page.locator("#chart .transition.taken").count()).toBeGreaterThan(5);
+    expect(await webhookTexts(page)).toEqual([
+      `POST ${stage.app.url}/hold  CallStatus=ringing  -> 200 text/xml`,
+      `POST ${stage.app.url}/park  CallStatus=in-progress  -> 200 text/xml`,
+    ]);
+
+    // One step back: the request for /park is being made, the Pause is still ahead.
+    await page.keyboard.press("ArrowLeft");
+    await expect.poll(() => page.locator("#where").getAttribute("data-label"), WAIT).toBe("fetching-webhook");
+    expect(await activeTop(page)).toBe("call.fetching-webhook");
+    expect(await page.locator('#timeline li.future[data-kind="channel"]').allTextContents()).toEqual([
+      expect.stringContaining("pause 600 s"),
+    ]);
+    // Clicking the request shows its parameters and the TwiML that came back.
+    await page.locator('#timeline li[data-kind="webhook"]').nth(1).click();
+    expect(await page.locator("#detail").textContent()).toContain('<Pause length="600"/>');
+    await page.screenshot({ path: new URL("visualizer-call.png", ARTIFACTS).pathname });
+
+    // The caller hangs up: the page follows the call to its end.
+    stage.hangUp(parked);
+    await expect
+      .poll(() => page.locator("#status [data-status]").getAttribute("data-status"), WAIT)
+      .toBe("completed");
+    await page.keyboard.press("End");
+    await expect.poll(() => activeTop(page), WAIT).toBe("call.completed");
+    expect(await page.locator("#where").getAttribute("data-label")).toBe("completed");
+    await page.close();
+  });
+
+  it("shows a finished call, steps back from completed, and exports its history", async () => {
+    const finished = await stage.placeFinishing();
+    const page = await open(`/viz/calls/${finished.callSid}`);
+    await expect.poll(() => activeTop(page), WAIT).toBe("call.completed");
+    expect(await webhookTexts(page)).toEqual([
+      `POST ${stage.app.url}/voice  CallStatus=ringing  -> 200 text/xml`,
+      `POST ${stage.app.url}/menu  CallStatus=in-progress  -> 200 text/xml`,
+    ]);
+    await page.locator("#prev").click();
+    await expect.poll(() => activeTop(page), WAIT).toBe("call.storing");
+    await page.screenshot({ path: new URL("visualizer-finished.png", ARTIFACTS).pathname });
+    await page.close();
+
+    // A call whose app cannot be fetched shows the error with its Twilio code.
+    const broken = await stage.placeBroken();
+    const failed = await open(`/viz/calls/${broken.callSid}`);
+    await failed.locator("#notes li.error").first().waitFor();
+    expect(await failed.locator("#notes li.error").first().textContent()).toMatch(/^error 11200 .*404/);
+    expect(await failed.locator("#timeline").textContent()).toContain(
+      "We are sorry, an application error has occurred",
+    );
+    await failed.close();
+
+    const history = await (
+      await fetch(`${stage.api.url}/viz/api/calls/${finished.callSid}/history.json`)
+    ).json();
+    expect(history).toMatchObject({
+      callSid: finished.callSid,
+      region: "us1",
+      call: { status: "completed" },
+    });
+    expect(JSON.stringify(history)).not.toMatch(/X-Twilio-Signature|auth_token/i);
+    const res = await fetch(`${stage.api.url}/viz/api/calls/${finished.callSid}/stately.json`);
+    const stately = (await res.json()) as StatelyMessage[];
+    expect(stately[0]).toMatchObject({ type: "@xstate.actor", name: "call", sessionId: finished.callSid });
+    expect(stately.at(-1)).toMatchObject({ type: "@xstate.snapshot", snapshot: { value: "completed" } });
+  });
+});
