@@ -126,14 +126,19 @@ export class CallHost {
       void snapshots.write(live.actor.getPersistedSnapshot());
       const { context } = snapshot;
       const verb = context.verbs[context.index];
-      rt.inspector.publish(job.callSid, {
-        type: "state",
-        value: snapshot.value,
-        status: context.status,
-        event: ev.event.type,
-        verb: snapshot.matches("executing-twiml") && verb ? { name: verb.name, index: context.index } : null,
-        documentUrl: context.documentUrl,
-      });
+      rt.inspector.publish(
+        job.callSid,
+        {
+          type: "state",
+          value: snapshot.value,
+          status: context.status,
+          event: ev.event.type,
+          verb:
+            snapshot.matches("executing-twiml") && verb ? { name: verb.name, index: context.index } : null,
+          documentUrl: context.documentUrl,
+        },
+        clock.now(),
+      );
     };
     actor = createActor(this.#machine, {
       clock,

@@ -1,5 +1,8 @@
 // Inspection events for the visualizer and `switchboard call`: one publish each, on
-// `sb.region.<r>.inspect.<sid>`, kept by stream SB_INSPECT_<R>. Secrets never go in here.
+// `sb.region.<r>.inspect.<sid>`, kept by stream SB_INSPECT_<R>. Secrets never go in here: auth
+// tokens and signatures are never part of an event, and URL credentials are cut from every URL.
+// Each event carries the worker's sequence number (events of a call are published in order by one
+// worker) and, when known, the call's own clock time (simulated at time-scale 0).
 import type { NatsConnection } from "@nats-io/transport-node";
 import { encode } from "../bus/codec.js";
 import type { Subjects } from "../bus/subjects.js";
@@ -27,7 +30,30 @@ export type InspectEvent =
       durationMs: number;
       body?: string;
     }
-  | { type: "notification"; code: number; level: "error" | "warning"; message: string };
+  /** A webhook request that failed: no response, an error status, or a response that could not be used. */
+  | {
+      type: "webhook.error";
+      url: string;
+      code: number;
+      message: string;
+      httpStatus?: number;
+      durationMs: number;
+    }
+  | { type: "notification"; code: number; level: "error" | "warning"; message: string; requestUrl?: string };
+
+/** `https://user:pass@host/x` -> `https://host/x`; anything that is not a URL is kept as it is. */
+export function withoutCredentials(url: string): string {
+  if (!url.includes("@")) return url;
+  try {
+    const u = new URL(url);
+    if (!u.username && !u.password) return url;
+    u.username = "";
+    u.password = "";
+    return u.toString();
+  } catch {
+    return url;
+  }
+}
 
 export class Inspector {
   constructor(
@@ -36,7 +62,25 @@ export class Inspector {
     private readonly region: string,
   ) {}
 
-  publish(callSid: string, event: InspectEvent, at = Date.now()): void {
-    this.nc.publish(this.subjects.inspect(this.region, callSid), encode({ ...event, callSid, at }));
+  #seq = 0;
+
+  publish(callSid: string, event: InspectEvent, clockAt?: number): void {
+    const scrubbed: InspectEvent =
+      "url" in event
+        ? { ...event, url: withoutCredentials(event.url) }
+        : event.type === "state" && event.documentUrl
+          ? { ...event, documentUrl: withoutCredentials(event.documentUrl) }
+          : event.type === "notification" && event.requestUrl
+            ? { ...event, requestUrl: withoutCredentials(event.requestUrl) }
+            : event;
+    const at = Date.now();
+    const envelope = {
+      ...scrubbed,
+      callSid,
+      at,
+      seq: ++this.#seq,
+      ...(clockAt !== undefined && { clockAt }),
+    };
+    this.nc.publish(this.subjects.inspect(this.region, callSid), encode(envelope));
   }
 }

@@ -14,34 +14,70 @@ export function fetchTwiml(rt: RegionRuntime) {
     const account = facts.accountSid ? rt.accounts.get(facts.accountSid) : undefined;
     if (!account) throw fail("notFound", `unknown account ${facts.accountSid}`);
     const params = callParams(facts, input.callStatus, input.extraParams);
-    rt.inspector.publish(facts.callSid, {
-      type: "webhook.request",
-      url: input.url,
-      method: input.method,
-      params,
-    });
-    const res = await call.clock.holding(() =>
-      requestWebhook({
-        url: input.url,
-        method: input.method,
-        params,
-        authToken: account.auth_token,
-        ...(account.webhook_signing_key && { signingKey: account.webhook_signing_key }),
-        headers: { "X-Home-Region": rt.region },
-        cookies: call.cookies,
-        signal,
-      }),
+    rt.inspector.publish(
+      facts.callSid,
+      { type: "webhook.request", url: input.url, method: input.method, params },
+      call.clock.now(),
     );
+    const started = performance.now();
+    const res = await call.clock
+      .holding(() =>
+        requestWebhook({
+          url: input.url,
+          method: input.method,
+          params,
+          authToken: account.auth_token,
+          ...(account.webhook_signing_key && { signingKey: account.webhook_signing_key }),
+          headers: { "X-Home-Region": rt.region },
+          cookies: call.cookies,
+          signal,
+        }),
+      )
+      .catch((err: unknown) => {
+        const e = err as { code?: number; message?: string; httpStatus?: number };
+        rt.inspector.publish(
+          facts.callSid,
+          {
+            type: "webhook.error",
+            url: input.url,
+            code: e.code ?? 12400,
+            message: e.message ?? String(err),
+            ...(e.httpStatus !== undefined && { httpStatus: e.httpStatus }),
+            durationMs: Math.round((performance.now() - started) * 100) / 100,
+          },
+          call.clock.now(),
+        );
+        throw err;
+      });
     rt.stats.observeWebhook(res.durationMs);
-    rt.inspector.publish(facts.callSid, {
-      type: "webhook.response",
-      url: res.url,
-      status: res.status,
-      contentType: res.contentType,
-      durationMs: Math.round(res.durationMs * 100) / 100,
-      body: res.body.length <= 4096 ? res.body : `${res.body.slice(0, 4096)}…`,
-    });
-    const doc = documentFromResponse(res);
+    rt.inspector.publish(
+      facts.callSid,
+      {
+        type: "webhook.response",
+        url: res.url,
+        status: res.status,
+        contentType: res.contentType,
+        durationMs: Math.round(res.durationMs * 100) / 100,
+        body: res.body.length <= 4096 ? res.body : `${res.body.slice(0, 4096)}…`,
+      },
+      call.clock.now(),
+    );
+    const doc = (() => {
+      try {
+        return documentFromResponse(res);
+      } catch (err) {
+        const e = err as { code?: number; message?: string };
+        const event = {
+          type: "webhook.error" as const,
+          url: res.url,
+          code: e.code ?? 12400,
+          message: e.message ?? "",
+          durationMs: 0,
+        };
+        rt.inspector.publish(facts.callSid, event, call.clock.now());
+        throw err;
+      }
+    })();
     for (const w of doc.warnings) {
       rt.notifier.notify({
         accountSid: account.sid,

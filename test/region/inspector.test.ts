@@ -1,0 +1,52 @@
+// Inspection events are kept for a day and shown to people: URL credentials must never be in them,
+// and each carries its order and the call's own time.
+import { connect } from "@nats-io/transport-node";
+import { describe, expect, it } from "vitest";
+import { decode } from "../../src/bus/codec.js";
+import { subjects } from "../../src/bus/subjects.js";
+import { Inspector, withoutCredentials } from "../../src/region/inspector.js";
+import { startTestNatsServer } from "../helpers/nats-server.js";
+
+describe("Inspector", () => {
+  it("cuts credentials from every URL it publishes, and numbers the events", async () => {
+    await using nats = await startTestNatsServer({ jetstream: false });
+    const nc = await connect({ servers: nats.url });
+    const got: Record<string, unknown>[] = [];
+    const sub = nc.subscribe("sb.region.us1.inspect.CA1", {
+      callback: (_e, m) => got.push(decode(m.data) as never),
+    });
+    await nc.flush();
+    const inspector = new Inspector(nc, subjects(), "us1");
+    const url = "https://alice:s3cret@app.example/voice?x=1";
+    inspector.publish("CA1", { type: "webhook.request", url, method: "POST", params: {} }, 42);
+    inspector.publish("CA1", {
+      type: "state",
+      value: "routed",
+      status: "ringing",
+      event: "e",
+      verb: null,
+      documentUrl: url,
+    });
+    inspector.publish("CA1", {
+      type: "notification",
+      level: "error",
+      code: 11200,
+      message: "m",
+      requestUrl: url,
+    });
+    await nc.flush();
+    expect(JSON.stringify(got)).not.toContain("s3cret");
+    expect(got.map((e) => e.url ?? e.documentUrl ?? e.requestUrl)).toEqual(
+      Array(3).fill("https://app.example/voice?x=1"),
+    );
+    expect(got.map((e) => e.seq)).toEqual([1, 2, 3]);
+    expect(got[0]?.clockAt).toBe(42);
+    sub.unsubscribe();
+    await nc.close();
+  });
+
+  it("leaves URLs without credentials, and non-URLs, as they are", () => {
+    expect(withoutCredentials("http://127.0.0.1:8080/a@b")).toBe("http://127.0.0.1:8080/a@b");
+    expect(withoutCredentials("not a url @ all")).toBe("not a url @ all");
+  });
+});
