@@ -44,6 +44,8 @@ export interface NumberSetup {
 
 export interface FetchInput {
   facts: CallFacts;
+  /** Which document of the call this is (1, 2, …): a request made again after a resume is the same one. */
+  document: number;
   url: string;
   method: HttpMethod;
   callStatus: CallStatus;
@@ -340,6 +342,7 @@ export const callMachine = callSetup.createMachine({
         src: "fetchTwiml",
         input: ({ context }) => ({
           facts: context.facts,
+          document: context.documents,
           url: context.request?.url ?? "",
           method: context.request?.method ?? "POST",
           callStatus: context.status,

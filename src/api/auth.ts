@@ -32,3 +32,12 @@ export function authenticate(
   const matches = tokenMatches(account, creds.password);
   return matches && account?.sid === creds.user && account.status === "active" ? account : undefined;
 }
+
+/**
+ * The AccountSid a request's credentials claim, whether or not they are right; undefined when the
+ * user is not shaped like one (so the login limiter tracks no arbitrary strings).
+ */
+export function claimedAccountSid(header: string | undefined): string | undefined {
+  const user = basicCredentials(header)?.user;
+  return user !== undefined && isSid("AC", user) ? user : undefined;
+}

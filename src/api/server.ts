@@ -1,14 +1,21 @@
 // The api process: Twilio's REST API over the records the regions store, and /healthz. Each
 // group of routes is a fastify plugin in its own folder, given the same ApiContext.
 import type { NatsConnection } from "@nats-io/transport-node";
-import Fastify from "fastify";
+import Fastify, { type FastifyInstance, type FastifyReply } from "fastify";
+import { ErrorCodes } from "../errors/codes.js";
 import type { Logger } from "../log.js";
 import type { AccountRecord } from "../model/records.js";
 import { openGlobalStores } from "../store/global.js";
 import { WatchedKv } from "../store/watched-kv.js";
 import type { ApiContext } from "./context.js";
+import type { LoginLimiter } from "./login-limiter.js";
+import { installErrorHandling } from "./rest/errors.js";
 import { restApi } from "./rest/plugin.js";
+import { twilioErrorBody } from "./twilio-error.js";
 import { vizPlugin } from "./viz/plugin.js";
+
+/** Larger request bodies are refused with 413: Twilio's parameters are small (a Twiml is at most 4000). */
+export const API_BODY_LIMIT = 64 * 1024;
 
 export interface Api {
   url: string;
@@ -20,15 +27,30 @@ export async function startApi(opts: {
   port: number;
   host?: string;
   log: Logger;
+  /** Failed-login limiter; default 10 failures a minute per client IP and per AccountSid. */
+  loginLimiter?: LoginLimiter;
 }): Promise<Api> {
   const global = await openGlobalStores(opts.nc);
   const accounts = await WatchedKv.start<AccountRecord>(global.accounts.kv);
   const ctx: ApiContext = { nc: opts.nc, log: opts.log, global, accounts };
   // Requests are logged at info; the api logs warnings and errors only, to keep the hot path quiet.
-  const app = Fastify({ loggerInstance: opts.log.child({ component: "api" }, { level: "warn" }) });
+  const app = Fastify({
+    loggerInstance: opts.log.child({ component: "api" }, { level: "warn" }),
+    bodyLimit: API_BODY_LIMIT,
+    // Refusals before routing (a path with a malformed %-escape): Twilio's body, as everywhere.
+    frameworkErrors: (err, _req, reply) => {
+      const status = err.statusCode ?? 400;
+      void (reply as FastifyReply)
+        .code(status)
+        .send(twilioErrorBody(ErrorCodes.invalidParameter.code, err.message, status));
+    },
+  });
+  // Outside the Twilio routes too (unknown paths, oversize bodies), errors leave in Twilio's shape.
+  // (The cast only widens the logger type: the handlers log through req.log.)
+  installErrorHandling(app as unknown as FastifyInstance);
 
   app.get("/healthz", async () => ({ status: "ok" }));
-  await app.register(restApi, ctx);
+  await app.register(restApi, { ...ctx, ...(opts.loginLimiter && { loginLimiter: opts.loginLimiter }) });
   await app.register(vizPlugin, ctx);
 
   const address = await app.listen({ port: opts.port, host: opts.host ?? "127.0.0.1" });

@@ -52,6 +52,7 @@ export const ErrorCodes = {
   authenticationFailed: entry(20003, "Authentication Error - invalid username", 401),
   notFound: entry(20404, "The requested resource was not found", 404),
   invalidParameter: entry(20422, "Invalid Parameter", 400),
+  tooManyRequests: entry(20429, "Too Many Requests", 429),
   internalServerError: entry(20500, "Internal Server Error", 500),
   serviceUnavailable: entry(20503, "Service Unavailable", 503),
   invalidToNumber: entry(21211, "Invalid 'To' Phone Number"),

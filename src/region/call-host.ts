@@ -2,7 +2,7 @@
 // calls as children of one host actor is quadratic, DESIGN.md §9). The machine is provided with
 // the real effects once; each call gets its own clock, channel, cookies and snapshot writer.
 import type { Msg, Subscription } from "@nats-io/transport-node";
-import { type Actor, createActor, type InspectionEvent } from "xstate";
+import { type Actor, createActor, type InspectionEvent, type Snapshot } from "xstate";
 import { callMachine } from "../../machines/call.machine.js";
 import { decode, encode, encodingOf } from "../bus/codec.js";
 import { respondError, respondValue } from "../bus/service-error.js";
@@ -16,7 +16,7 @@ import { endCall } from "./effects/end-call.js";
 import { fetchTwiml } from "./effects/fetch-twiml.js";
 import { loadNumber } from "./effects/load-number.js";
 import { announceCall, answerCall, verbActors } from "./effects/verbs.js";
-import type { LiveCall } from "./live-call.js";
+import type { LiveCall, StoredActor } from "./live-call.js";
 import type { RegionRuntime } from "./runtime.js";
 import { SimulatedChannel } from "./simulated-channel.js";
 import { SnapshotWriter } from "./snapshot-writer.js";
@@ -100,20 +100,54 @@ export class CallHost {
     return this.#calls.has(callSid);
   }
 
-  /** Starts a call; resolves once its first snapshot is stored, so the call is durable here. */
+  /** Starts a call; resolves once it is owned here and its first snapshot is stored (durable). */
   async start(job: CallJob): Promise<void> {
     if (this.#calls.has(job.callSid)) return;
+    await this.#rt.leases.own(job.callSid);
+    await this.#launch(job);
+  }
+
+  /**
+   * Resumes a call this worker has just claimed from a dead one, from its last stored snapshot: the
+   * effect it was in runs again (an in-flight webhook is requested again, with the same idempotency
+   * token; a Gather listens again from the start; a Say or Pause plays again in full).
+   */
+  async resume(callSid: string): Promise<boolean> {
+    const stored = (await this.#rt.stores.actors.get(callSid)) as StoredActor | undefined;
+    if (!stored?.sb) {
+      // Owned but never started: the stream redelivers its message, which starts it afresh.
+      await this.#rt.leases.release(callSid);
+      return false;
+    }
+    const { sb, ...snapshot } = stored;
+    await this.#launch(sb.job, { snapshot, sb });
+    this.#rt.inspector.publish(callSid, { type: "resumed", worker: this.#rt.leases.worker, from: sb.owner });
+    return true;
+  }
+
+  async #launch(job: CallJob, restored?: { snapshot: unknown; sb: StoredActor["sb"] }): Promise<void> {
     const rt = this.#rt;
-    const clock = new CallClock(job.caller?.timeScale ?? 1);
+    const scale = job.caller?.timeScale ?? 1;
+    // A resumed call's clock goes on from where it was (simulated time does not restart).
+    const clock = new CallClock(scale, restored && scale < 1 ? restored.sb.clockAt : Date.now());
     const outSubject = rt.subjects.callOut(rt.region, job.callSid);
     const publish = (event: ChannelOut) => rt.nc.publish(outSubject, encode(event));
     let actor: Actor<typeof this.machine> | undefined;
     const snapshots = new SnapshotWriter(rt.stores.actors, job.callSid, (err) =>
       rt.log.error({ err, callSid: job.callSid }, "cannot persist call snapshot"),
     );
-    const channel = new SimulatedChannel(clock, publish, job.caller, () =>
-      actor?.send({ type: "channel.hangup" }),
+    const channel = new SimulatedChannel(
+      clock,
+      publish,
+      job.caller,
+      () => actor?.send({ type: "channel.hangup" }),
+      restored?.sb.channel,
     );
+    const persist = () =>
+      snapshots.write({
+        ...live.actor.getPersistedSnapshot(),
+        sb: { owner: rt.leases.worker, job, clockAt: clock.now(), channel: channel.state() },
+      } satisfies StoredActor);
     let lastValue = "";
     // Every state change is persisted and published for inspection. The inspection event (unlike a
     // plain subscription) also says which event caused the change; only the call's root actor counts.
@@ -123,7 +157,7 @@ export class CallHost {
       const value = JSON.stringify(snapshot.value);
       if (value === lastValue) return;
       lastValue = value;
-      void snapshots.write(live.actor.getPersistedSnapshot());
+      void persist();
       const { context } = snapshot;
       const verb = context.verbs[context.index];
       rt.inspector.publish(
@@ -143,6 +177,7 @@ export class CallHost {
     actor = createActor(this.#machine, {
       clock,
       inspect: onInspect,
+      ...(restored && { snapshot: restored.snapshot as Snapshot<unknown> }),
       input: {
         facts: {
           callSid: job.callSid,
@@ -170,13 +205,20 @@ export class CallHost {
     this.#calls.set(job.callSid, live);
 
     live.actor.subscribe({
-      complete: () => void this.#finish(live),
+      // XState calls `complete` for a stopped actor too: only a call that reached its end is
+      // finished; a stopped one (hand-over, lost lease) keeps its snapshot for the next owner.
+      complete: () => {
+        if (live.actor.getSnapshot().status === "done") void this.#finish(live);
+        else this.#detach(live);
+      },
       error: (err) => {
         rt.log.error({ err, callSid: job.callSid }, "call actor failed");
         void this.#finish(live);
       },
     });
     actor.start();
+    if (restored) channel.resumeScript(actor.getSnapshot().context.answeredAt);
+    else void persist();
     await snapshots.settled();
   }
 
@@ -192,14 +234,23 @@ export class CallHost {
     });
   }
 
-  /** Stops every live actor; their last snapshots stay stored so another worker can resume them. */
-  stopAll(): void {
+  /**
+   * Stops every live actor and waits for their snapshots to be stored: each stays owned by this
+   * worker, so another worker resumes it once this one's heartbeat is gone.
+   */
+  async stopAll(): Promise<void> {
     for (const sub of this.#subs.splice(0)) sub.unsubscribe();
-    for (const call of this.#calls.values()) {
-      call.actor.stop();
-      call.clock.dispose();
-    }
-    this.#calls.clear();
+    const calls = [...this.#calls.values()];
+    for (const call of calls) call.actor.stop();
+    await Promise.all(calls.map((c) => c.snapshots.settled()));
+  }
+
+  /** Another worker took the call over (this one was thought dead): stop this copy, store nothing. */
+  lose(callSid: string): void {
+    const call = this.#calls.get(callSid);
+    if (!call) return;
+    this.#rt.log.warn({ callSid }, "call was taken over by another worker; stopping this copy");
+    call.actor.stop();
   }
 
   private get machine() {
@@ -240,12 +291,20 @@ export class CallHost {
     call.clock.dispose();
     await call.snapshots.settled();
     try {
+      // The record is stored: the snapshot and the lease are not needed by anyone any more.
       await this.#rt.stores.actors.delete(call.callSid);
+      await this.#rt.leases.release(call.callSid);
     } catch (err) {
-      this.#rt.log.warn({ err, callSid: call.callSid }, "cannot delete finished call snapshot");
+      this.#rt.log.warn({ err, callSid: call.callSid }, "cannot delete finished call's snapshot or lease");
     }
-    this.#calls.delete(call.callSid);
+    this.#detach(call);
     this.onCallEnded?.(call.callSid);
+  }
+
+  #detach(call: LiveCall): void {
+    call.clock.dispose();
+    if (this.#calls.get(call.callSid) !== call) return;
+    this.#calls.delete(call.callSid);
     if (this.#calls.size === 0) this.#idle?.();
   }
 }

@@ -39,6 +39,8 @@ export type InspectEvent =
       httpStatus?: number;
       durationMs: number;
     }
+  /** The call was taken over from a worker that died, and goes on from its last snapshot. */
+  | { type: "resumed"; worker: string; from: string }
   | { type: "notification"; code: number; level: "error" | "warning"; message: string; requestUrl?: string };
 
 /** `https://user:pass@host/x` -> `https://host/x`; anything that is not a URL is kept as it is. */

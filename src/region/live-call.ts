@@ -2,8 +2,9 @@
 import type { Actor } from "xstate";
 import type { CallMachine } from "../../machines/call.machine.js";
 import type { CallClock } from "../clock/call-clock.js";
+import type { CallJob } from "../model/call-job.js";
 import type { CookieJar } from "../webhook/cookie-jar.js";
-import type { SimulatedChannel } from "./simulated-channel.js";
+import type { ChannelState, SimulatedChannel } from "./simulated-channel.js";
 import type { SnapshotWriter } from "./snapshot-writer.js";
 
 export interface LiveCall {
@@ -17,3 +18,17 @@ export interface LiveCall {
   /** When the edge accepted the call (wall clock), for date_created. */
   readonly offeredAt: number;
 }
+
+/**
+ * What `sb_actors_<R>` holds under a live call's CallSid: XState's persisted snapshot, plus what a
+ * worker needs to resume the call from it (its owner, the job it came from, its clock, its caller).
+ */
+export type StoredActor = Record<string, unknown> & {
+  sb: {
+    owner: string;
+    job: CallJob;
+    /** The call clock's time when stored (simulated time goes on from here on resume). */
+    clockAt: number;
+    channel: ChannelState;
+  };
+};

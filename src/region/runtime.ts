@@ -6,6 +6,7 @@ import type { AccountRecord } from "../model/records.js";
 import type { RegionStores } from "../store/region.js";
 import type { WatchedKv } from "../store/watched-kv.js";
 import type { Inspector } from "./inspector.js";
+import type { WorkerLeases } from "./leases.js";
 import type { LiveCall } from "./live-call.js";
 import type { Notifier } from "./notifier.js";
 import type { StatusCallbacks } from "./status-callbacks.js";
@@ -23,6 +24,8 @@ export interface RegionRuntime {
   /** The number's status callbacks, in order per call, off the call's path. */
   statusCallbacks: StatusCallbacks;
   stats: WorkerStatsPublisher;
+  /** Which calls this worker owns; noticing dead workers. */
+  leases: WorkerLeases;
   log: Logger;
   /** The live call with this sid; effects run only for live calls, so a miss is a bug. */
   call(callSid: string): LiveCall;

@@ -28,6 +28,12 @@ interface LiveListener {
   speak(text: string): void;
 }
 
+/** What a resumed call needs to carry on the caller's script where it was. */
+export interface ChannelState {
+  digitsUsed: number;
+  speechUsed: number;
+}
+
 export class SimulatedChannel implements Channel {
   #hangupTimer: unknown;
   #digitsUsed = 0;
@@ -40,7 +46,23 @@ export class SimulatedChannel implements Channel {
     private readonly script: CallerScript | undefined,
     /** Called when the simulated caller hangs up. */
     private readonly onCallerHangup: () => void,
-  ) {}
+    resumed?: ChannelState,
+  ) {
+    this.#digitsUsed = resumed?.digitsUsed ?? 0;
+    this.#speechUsed = resumed?.speechUsed ?? 0;
+  }
+
+  state(): ChannelState {
+    return { digitsUsed: this.#digitsUsed, speechUsed: this.#speechUsed };
+  }
+
+  /** A resumed call that was answered: the caller still hangs up when the script says. */
+  resumeScript(answeredAt: number | null): void {
+    const after = this.script?.hangupAfter;
+    if (after === undefined || answeredAt === null) return;
+    const remaining = answeredAt + after * 1000 - this.clock.now();
+    this.#hangupTimer = this.clock.setTimeout(this.onCallerHangup, Math.max(0, remaining));
+  }
 
   async ring(): Promise<void> {
     this.publish({ kind: "ringing" });

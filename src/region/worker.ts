@@ -17,6 +17,7 @@ import { closeWebhookPools } from "../webhook/request.js";
 import { CallHost } from "./call-host.js";
 import { type ExpiryContext, expireCall } from "./expired-call.js";
 import { Inspector } from "./inspector.js";
+import { WorkerLeases } from "./leases.js";
 import { Notifier } from "./notifier.js";
 import { StatusCallbacks } from "./status-callbacks.js";
 import { WorkerStatsPublisher } from "./worker-stats.js";
@@ -39,12 +40,21 @@ export interface RegionWorkerOptions {
 const MAX_BATCH = 256;
 
 export class RegionWorker {
-  readonly counters = { received: 0, started: 0, ended: 0, invalid: 0, expired: 0 };
+  readonly counters = {
+    received: 0,
+    started: 0,
+    ended: 0,
+    invalid: 0,
+    expired: 0,
+    resumed: 0,
+    duplicates: 0,
+  };
   #running = true;
   #slotFreed: (() => void) | undefined;
   #loop: Promise<void> | undefined;
   #expiry!: ExpiryContext;
   #stats: WorkerStatsPublisher | undefined;
+  #leases!: WorkerLeases;
 
   private constructor(
     private readonly opts: Required<Omit<RegionWorkerOptions, "prefix">> & { prefix?: string },
@@ -71,8 +81,10 @@ export class RegionWorker {
     const notifier = new Notifier(await openNotifications(nc, region), inspector, log);
     const statusCallbacks = new StatusCallbacks({ region, accounts, notifier, log });
     const stats = new WorkerStatsPublisher(nc, s, region);
+    const leases = new WorkerLeases(stores.actors.kv, stats.worker, log);
     const host = new CallHost({
       stats,
+      leases,
       region,
       nc,
       subjects: s,
@@ -90,6 +102,10 @@ export class RegionWorker {
     );
     const worker = new RegionWorker(opts, host, statusCallbacks, accounts, consumer);
     worker.#expiry = { region, nc, subjects: s, stores, notifier };
+    worker.#leases = leases;
+    leases.onDead = (dead) => void worker.#takeOver(dead);
+    leases.onLost = (callSid) => host.lose(callSid);
+    await leases.start();
     worker.#loop = worker.#pull();
     worker.#stats = stats;
     stats.start(() => ({ liveCalls: host.size, byState: host.byState(), counters: { ...worker.counters } }));
@@ -139,6 +155,12 @@ export class RegionWorker {
       msg.term();
       return;
     }
+    if (msg.redelivered && (await this.#alreadyTaken(job.callSid))) {
+      // A worker took it before (and may have died): its lease and snapshot carry it from here.
+      this.counters.duplicates++;
+      msg.ack();
+      return;
+    }
     const waitedMs = Date.now() - job.offeredAt;
     if (waitedMs > this.opts.maxWaitMs && !this.host.has(job.callSid)) {
       await this.#expire(msg, job, waitedMs);
@@ -151,6 +173,28 @@ export class RegionWorker {
     } catch (err) {
       this.opts.log.error({ err, callSid: job.callSid }, "cannot start call; it will be redelivered");
       msg.nak(1_000);
+    }
+  }
+
+  /** True when the call has a snapshot (some worker runs it, or will resume it) or a record (it ended). */
+  async #alreadyTaken(callSid: string): Promise<boolean> {
+    if (this.host.has(callSid)) return true;
+    const { stores } = this.#expiry;
+    return (
+      (await stores.actors.get(callSid)) !== undefined || (await stores.calls.get(callSid)) !== undefined
+    );
+  }
+
+  /** Claims a dead worker's calls and resumes each won, beyond `--concurrency` if need be: none is dropped. */
+  async #takeOver(dead: string): Promise<void> {
+    try {
+      const won = await this.#leases.claim(dead);
+      for (const callSid of won) {
+        if (await this.host.resume(callSid)) this.counters.resumed++;
+      }
+      if (won.length) this.opts.log.info({ dead, resumed: won.length }, "took over a dead worker's calls");
+    } catch (err) {
+      this.opts.log.error({ err, dead }, "taking over a dead worker's calls failed");
     }
   }
 
@@ -168,13 +212,18 @@ export class RegionWorker {
     }
   }
 
-  /** Graceful stop: no new calls, let live calls finish for a while, then leave them persisted. */
+  /**
+   * Graceful stop: no new calls; live calls get `drainMs` to finish; the rest are stopped with their
+   * snapshots stored and handed over (this worker's heartbeat is deleted, so another worker of the
+   * region resumes them at once).
+   */
   async stop(): Promise<void> {
     this.#running = false;
     this.#stats?.stop();
     this.#slotFreed?.();
     await this.host.drain(this.opts.drainMs);
-    this.host.stopAll();
+    await this.host.stopAll();
+    await this.#leases.stop(true);
     await this.statusCallbacks.drain();
     this.accounts.stop();
     await this.#loop?.catch(() => {});

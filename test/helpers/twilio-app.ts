@@ -15,7 +15,13 @@ export interface ReceivedRequest {
   at: number;
 }
 
-export type Route = (req: ReceivedRequest) => { status?: number; contentType?: string; body: string };
+export interface Answer {
+  status?: number;
+  contentType?: string;
+  body: string;
+}
+/** Answers a request; a promise lets a test hold the answer back (a slow or hung app). */
+export type Route = (req: ReceivedRequest) => Answer | Promise<Answer>;
 
 export interface TwilioApp extends AsyncDisposable {
   url: string;
@@ -61,14 +67,18 @@ export async function startTwilioApp(authToken: string, routes: Record<string, R
       res.writeHead(404).end();
       return;
     }
-    const answer = route(received);
+    const answer = await route(received);
     res
       .writeHead(answer.status ?? 200, { "Content-Type": answer.contentType ?? "text/xml" })
       .end(answer.body);
   });
   await new Promise<void>((resolve) => server.listen(0, "127.0.0.1", resolve));
   const { port } = server.address() as AddressInfo;
-  const close = () => new Promise<void>((resolve) => server.close(() => resolve()));
+  const close = () =>
+    new Promise<void>((resolve) => {
+      server.close(() => resolve());
+      server.closeAllConnections();
+    });
   return {
     url: `http://127.0.0.1:${port}`,
     requests,

@@ -13,7 +13,9 @@ describe("Inspector", () => {
     const nc = await connect({ servers: nats.url });
     const got: Record<string, unknown>[] = [];
     const sub = nc.subscribe("sb.region.us1.inspect.CA1", {
-      callback: (_e, m) => got.push(decode(m.data) as never),
+      callback: (_e, m) => {
+        got.push(decode(m.data) as never);
+      },
     });
     await nc.flush();
     const inspector = new Inspector(nc, subjects(), "us1");

@@ -3,17 +3,13 @@
 import type { FastifyInstance } from "fastify";
 
 export function acceptFormBodies(app: FastifyInstance): void {
-  app.addContentTypeParser(
-    "application/x-www-form-urlencoded",
-    { parseAs: "string", bodyLimit: 1024 * 1024 },
-    (_req, body, done) => {
-      const parsed: Record<string, string | string[]> = {};
-      for (const [name, value] of new URLSearchParams(String(body))) {
-        const previous = parsed[name];
-        if (previous === undefined) parsed[name] = value;
-        else parsed[name] = Array.isArray(previous) ? [...previous, value] : [previous, value];
-      }
-      done(null, parsed);
-    },
-  );
+  app.addContentTypeParser("application/x-www-form-urlencoded", { parseAs: "string" }, (_req, body, done) => {
+    const parsed: Record<string, string | string[]> = {};
+    for (const [name, value] of new URLSearchParams(String(body))) {
+      const previous = parsed[name];
+      if (previous === undefined) parsed[name] = value;
+      else parsed[name] = Array.isArray(previous) ? [...previous, value] : [previous, value];
+    }
+    done(null, parsed);
+  });
 }

@@ -4,6 +4,7 @@
 import { createRequire } from "node:module";
 import type { FastifyInstance } from "fastify";
 import type { ApiContext } from "../context.js";
+import { LoginLimiter, limitFailedLogins } from "../login-limiter.js";
 import { accountRoutes } from "./accounts.js";
 import { requireAccount } from "./auth-hook.js";
 import { callEventRoutes } from "./call-events.js";
@@ -49,8 +50,12 @@ const API_2010: RouteGroup[] = [
   async (app) => notYetRoutes(app),
 ];
 
-export async function restApi(app: FastifyInstance, api: ApiContext): Promise<void> {
-  const ctx: RestContext = { ...api, buckets: new RegionBuckets(api.nc) };
+export async function restApi(
+  app: FastifyInstance,
+  api: ApiContext & { loginLimiter?: LoginLimiter },
+): Promise<void> {
+  const { loginLimiter = new LoginLimiter(), ...rest } = api;
+  const ctx: RestContext = { ...rest, buckets: new RegionBuckets(api.nc) };
   const openapi = new OpenApiCollector();
   const metrics = new ApiMetrics(ctx);
   openapi.watch(app);
@@ -61,6 +66,8 @@ export async function restApi(app: FastifyInstance, api: ApiContext): Promise<vo
   const twilio = (groups: RouteGroup[]) => async (scope: FastifyInstance) => {
     acceptFormBodies(scope);
     installErrorHandling(scope);
+    // One limiter for both scopes: failures count across /2010-04-01 and /v2.
+    limitFailedLogins(scope, loginLimiter);
     requireAccount(scope, ctx);
     for (const group of groups) await scope.register(async (child) => group(child, ctx));
   };

@@ -1,4 +1,5 @@
 // fetching-webhook: request the document as Twilio does, and read the TwiML it returns.
+import { createHash } from "node:crypto";
 import { fromPromise } from "xstate";
 import type { FetchedDocument, FetchInput } from "../../../machines/call.machine.js";
 import { fail } from "../../errors/switchboard-error.js";
@@ -6,6 +7,12 @@ import { documentFromResponse } from "../../twiml/from-response.js";
 import { callParams } from "../../webhook/params.js";
 import { requestWebhook } from "../../webhook/request.js";
 import type { RegionRuntime } from "../runtime.js";
+
+/** A UUID-shaped token derived from the call and the document's number. */
+export function idempotencyToken(callSid: string, document: number): string {
+  const h = createHash("sha256").update(`${callSid}:${document}`).digest("hex");
+  return `${h.slice(0, 8)}-${h.slice(8, 12)}-${h.slice(12, 16)}-${h.slice(16, 20)}-${h.slice(20, 32)}`;
+}
 
 export function fetchTwiml(rt: RegionRuntime) {
   return fromPromise<FetchedDocument, FetchInput>(async ({ input, signal }) => {
@@ -29,6 +36,9 @@ export function fetchTwiml(rt: RegionRuntime) {
           authToken: account.auth_token,
           ...(account.webhook_signing_key && { signingKey: account.webhook_signing_key }),
           headers: { "X-Home-Region": rt.region },
+          // Stable per document of the call: a request made again by a worker that resumed the
+          // call carries the token of the first attempt, so the app can tell it is the same one.
+          idempotencyToken: idempotencyToken(facts.callSid, input.document),
           cookies: call.cookies,
           signal,
         }),

@@ -1,0 +1,142 @@
+// Who owns which live call, and noticing when an owner dies. A lease per call with its own
+// heartbeat would cost a KV write per call per heartbeat (100k parked calls: 200k writes a second),
+// so the heartbeat is per worker and each call's lease points at its owner:
+//   `_w.<worker>`           the worker's heartbeat, rewritten every HEARTBEAT_MS
+//   `_o.<worker>.<CallSid>` the worker owns the call (written before the call is acked, deleted when it ends)
+// in `sb_actors_<R>`, beside each call's snapshot (`<CallSid>`). A worker whose heartbeat has not been
+// seen for DEAD_AFTER_MS (or whose heartbeat key was deleted: a graceful hand-over) is dead; every
+// other worker then claims its calls, one conditional delete of `_o.<dead>.<sid>` each, so exactly
+// one of them resumes each call.
+import { type KV, KvWatchInclude } from "@nats-io/kv";
+import type { Logger } from "../log.js";
+
+export const HEARTBEAT_MS = 500;
+export const DEAD_AFTER_MS = 1_500;
+
+const heartbeatKey = (worker: string) => `_w.${worker}`;
+const ownerKey = (worker: string, callSid: string) => `_o.${worker}.${callSid}`;
+
+export class WorkerLeases {
+  readonly #lastSeen = new Map<string, number>();
+  readonly #dead = new Set<string>();
+  #beat: NodeJS.Timeout | undefined;
+  #check: NodeJS.Timeout | undefined;
+  #stopWatch: (() => void) | undefined;
+  #stopOwnWatch: (() => void) | undefined;
+  /** False while this worker cannot store its heartbeat: then it judges no one (it may be the one cut off). */
+  #healthy = true;
+  /** Called once for each other worker found dead. */
+  onDead: ((worker: string) => void) | undefined;
+  /** Called when another worker claimed a call this worker still runs: this copy must stop. */
+  onLost: ((callSid: string) => void) | undefined;
+
+  constructor(
+    private readonly kv: KV,
+    readonly worker: string,
+    private readonly log: Logger,
+  ) {}
+
+  async start(): Promise<void> {
+    await this.#heartbeat();
+    this.#beat = setInterval(() => void this.#heartbeat(), HEARTBEAT_MS);
+    const watch = await this.kv.watch({ key: "_w.>" });
+    this.#stopWatch = () => watch.stop();
+    (async () => {
+      for await (const e of watch) {
+        const worker = e.key.slice(3);
+        if (worker === this.worker) continue;
+        if (e.operation === "PUT") {
+          // Judged by when we saw the beat, not the writer's clock: no skew between machines.
+          this.#lastSeen.set(worker, Date.now());
+          this.#dead.delete(worker);
+        } else this.#declareDead(worker);
+      }
+    })().catch(() => {});
+    // A lease of ours deleted by someone else means another worker took the call over.
+    const own = await this.kv.watch({ key: `_o.${this.worker}.>`, include: KvWatchInclude.UpdatesOnly });
+    this.#stopOwnWatch = () => own.stop();
+    (async () => {
+      for await (const e of own) {
+        if (e.operation !== "PUT") this.onLost?.(e.key.slice(`_o.${this.worker}.`.length));
+      }
+    })().catch(() => {});
+    this.#check = setInterval(() => {
+      if (!this.#healthy) return;
+      const now = Date.now();
+      for (const [worker, seen] of this.#lastSeen) if (now - seen > DEAD_AFTER_MS) this.#declareDead(worker);
+    }, HEARTBEAT_MS / 2);
+  }
+
+  /** Records that this worker owns the call; resolves once stored. */
+  async own(callSid: string): Promise<void> {
+    await this.kv.put(ownerKey(this.worker, callSid), "");
+  }
+
+  /** The call ended here: it has no owner any more. */
+  async release(callSid: string): Promise<void> {
+    await this.kv.purge(ownerKey(this.worker, callSid));
+  }
+
+  /**
+   * Claims the dead worker's calls for this worker and returns the ones won. Each claim is a delete
+   * conditional on the lease's revision, so when several workers claim at once each call goes to one.
+   */
+  async claim(dead: string): Promise<string[]> {
+    const won: string[] = [];
+    const keys: string[] = [];
+    for await (const key of await this.kv.keys(`_o.${dead}.*`)) keys.push(key);
+    // Survivors claim in different orders, so a large hand-over is shared rather than fought over.
+    keys.sort(() => Math.random() - 0.5);
+    for (const key of keys) {
+      const lease = await this.kv.get(key);
+      if (lease?.operation !== "PUT") continue;
+      try {
+        await this.kv.purge(key, { previousSeq: lease.revision });
+      } catch {
+        continue; // another worker won this one
+      }
+      const callSid = key.slice(`_o.${dead}.`.length);
+      await this.own(callSid);
+      won.push(callSid);
+    }
+    // The dead worker's heartbeat would only be judged again by every worker that starts later.
+    await this.kv.purge(heartbeatKey(dead)).catch(() => {});
+    return won;
+  }
+
+  /**
+   * Stops beating. With `handOver`, deletes the heartbeat so the others take this worker's calls at
+   * once rather than after DEAD_AFTER_MS.
+   */
+  async stop(handOver: boolean): Promise<void> {
+    clearInterval(this.#beat);
+    clearInterval(this.#check);
+    this.#stopWatch?.();
+    this.#stopOwnWatch?.();
+    if (handOver) await this.kv.purge(heartbeatKey(this.worker)).catch(() => {});
+  }
+
+  async #heartbeat(): Promise<void> {
+    try {
+      await this.kv.put(heartbeatKey(this.worker), JSON.stringify({ at: Date.now(), pid: process.pid }));
+      if (!this.#healthy) {
+        // Back after an outage (a nats-server restart): everyone else was cut off too, so their
+        // silence says nothing; give each of them a full DEAD_AFTER_MS from now.
+        this.#healthy = true;
+        for (const worker of this.#lastSeen.keys()) this.#lastSeen.set(worker, Date.now());
+      }
+    } catch (err) {
+      if (this.#healthy)
+        this.log.warn({ err }, "heartbeat not stored; not judging other workers until it is");
+      this.#healthy = false;
+    }
+  }
+
+  #declareDead(worker: string): void {
+    this.#lastSeen.delete(worker);
+    if (this.#dead.has(worker)) return;
+    this.#dead.add(worker);
+    this.log.warn({ worker }, "worker is gone; claiming its calls");
+    this.onDead?.(worker);
+  }
+}

@@ -1,0 +1,160 @@
+// A worker dies (SIGKILL) in the middle of calls: another worker of the region takes each over from
+// its last snapshot within seconds and the call carries on, with exactly one record at the end.
+import { randomBytes } from "node:crypto";
+import { jetstreamManager } from "@nats-io/jetstream";
+import { connect, type NatsConnection } from "@nats-io/transport-node";
+import { pino } from "pino";
+import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import { addAccount } from "../../src/admin/accounts.js";
+import { addNumber } from "../../src/admin/numbers.js";
+import { type CallProgress, type PlacedCall, placeCall } from "../../src/caller/place-call.js";
+import { Edge } from "../../src/edge/edge.js";
+import { newSid } from "../../src/model/sid.js";
+import { openGlobalStores } from "../../src/store/global.js";
+import { type CliProcess, startCli } from "../helpers/cli.js";
+import { type NatsServer, startTestNatsServer } from "../helpers/nats-server.js";
+import { startTwilioApp, type TwilioApp, VoiceResponse } from "../helpers/twilio-app.js";
+
+let nats: NatsServer;
+let nc: NatsConnection;
+let edge: Edge;
+let app: TwilioApp;
+const accountSid = newSid("AC");
+const token = randomBytes(16).toString("hex");
+const worker = () =>
+  startCli(["region", "--region", "us1", "--allow-egress", "127.0.0.0/8", "--nats", nats.url]);
+
+beforeAll(async () => {
+  nats = await startTestNatsServer();
+  nc = await connect({ servers: nats.url });
+  const global = await openGlobalStores(nc);
+  await addAccount(global, { sid: accountSid, token });
+  app = await startTwilioApp(token, {
+    "/pause": () => {
+      const r = new VoiceResponse();
+      r.say("Hold");
+      r.pause({ length: 3 });
+      r.say("Back");
+      return { body: r.toString() };
+    },
+    // The first request hangs (its worker dies waiting); the same request made again is answered.
+    "/slow": (req) =>
+      app.requests.filter((r) => r.path === "/slow" && r.params.CallSid === req.params.CallSid).length > 1
+        ? { body: new VoiceResponse().say("Answered the second time").toString() }
+        : new Promise(() => {}),
+    "/gather": () => {
+      const r = new VoiceResponse();
+      r.gather({ numDigits: 2, action: "/got" }).say(
+        "Enter two digits, please, after this rather long prompt.",
+      );
+      return { body: r.toString() };
+    },
+    "/got": (req) => ({ body: new VoiceResponse().say(`Got ${req.params.Digits}`).toString() }),
+  });
+  for (const [n, path] of [
+    ["+15558000001", "/pause"],
+    ["+15558000002", "/slow"],
+    ["+15558000003", "/gather"],
+  ]) {
+    await addNumber(nc, global, {
+      number: n as string,
+      region: "us1",
+      voiceUrl: `${app.url}${path}`,
+      accountSid,
+    });
+  }
+  edge = await Edge.start({ nc, edge: "ashburn", log: pino({ level: "silent" }) });
+});
+
+afterAll(async () => {
+  await edge?.stop();
+  await app?.close();
+  await nc?.close();
+  await nats?.stop();
+});
+
+/** Places a real-time call; resolves `reached` at the first progress event that matches. */
+function call(to: string, reach: (p: CallProgress) => boolean, caller: { digits?: string[] } = {}) {
+  let reached!: () => void;
+  const at = new Promise<void>((r) => {
+    reached = r;
+  });
+  const said: string[] = [];
+  const resumed: number[] = [];
+  const ended: Promise<PlacedCall> = placeCall(nc, {
+    to,
+    from: "+15557654321",
+    edge: "ashburn",
+    caller: { ...caller, timeScale: 1 },
+    timeoutMs: 30_000,
+    onProgress: (p) => {
+      if (p.source === "channel" && p.event.kind === "say") said.push(p.event.text);
+      if (p.source === "inspect" && p.event.type === "resumed") resumed.push(Date.now());
+      if (reach(p)) reached();
+    },
+  });
+  return { at, ended, said, resumed };
+}
+
+async function killAndReplace(a: CliProcess): Promise<{ killedAt: number; b: CliProcess }> {
+  const b = worker();
+  await b.waitForLog("ready");
+  a.child.kill("SIGKILL");
+  const killedAt = Date.now();
+  await a.exited;
+  return { killedAt, b };
+}
+
+/** How many times the call's record was written (the bucket keeps one revision; the stream counts writes). */
+async function recordWrites(callSid: string): Promise<number> {
+  const jsm = await jetstreamManager(nc);
+  const info = await jsm.streams.info("KV_sb_calls_us1", { subjects_filter: `$KV.sb_calls_us1.${callSid}` });
+  return info.state.subjects?.[`$KV.sb_calls_us1.${callSid}`] ?? 0;
+}
+
+describe("a worker dies mid-call", () => {
+  it("resumes a call parked in a Pause: the Pause plays again, then the call goes on", async () => {
+    await using a = worker();
+    await a.waitForLog("ready");
+    const c = call("+15558000001", (p) => p.source === "channel" && p.event.kind === "pause");
+    await c.at;
+    const { killedAt, b } = await killAndReplace(a);
+    await using _b = b;
+    const placed = await c.ended;
+    expect(placed.call.status).toBe("completed");
+    expect(c.said).toEqual(["Hold", "Back"]);
+    expect(c.resumed).toHaveLength(1);
+    expect((c.resumed[0] ?? 0) - killedAt).toBeLessThan(3_000);
+    expect(await recordWrites(placed.callSid)).toBe(1);
+  });
+
+  it("requests an in-flight webhook again with the same I-Twilio-Idempotency-Token", async () => {
+    await using a = worker();
+    await a.waitForLog("ready");
+    const c = call("+15558000002", () => false);
+    const first = await app.waitFor((r) => r.path === "/slow");
+    const { b } = await killAndReplace(a);
+    await using _b = b;
+    const again = await app.waitFor((r) => r.path === "/slow" && r !== first);
+    expect(again.params.CallSid).toBe(first.params.CallSid);
+    expect(again.headers["i-twilio-idempotency-token"]).toBe(first.headers["i-twilio-idempotency-token"]);
+    const placed = await c.ended;
+    expect(placed.call).toMatchObject({ status: "completed", error_code: null });
+    expect(c.said).toEqual(["Answered the second time"]);
+  });
+
+  it("restarts a Gather from its prompt, and the caller's keys still reach the action", async () => {
+    await using a = worker();
+    await a.waitForLog("ready");
+    const c = call("+15558000003", (p) => p.source === "channel" && p.event.kind === "say", {
+      digits: ["42"],
+    });
+    await c.at;
+    const { b } = await killAndReplace(a);
+    await using _b = b;
+    const placed = await c.ended;
+    expect(c.said.at(-1)).toBe("Got 42");
+    expect(c.said.filter((s) => s.startsWith("Enter two digits"))).toHaveLength(2);
+    expect(placed.call.status).toBe("completed");
+  });
+});
