@@ -10,6 +10,8 @@ export function subjects(prefix = DEFAULT_PREFIX) {
   return {
     edgeOffer: (edge: string) => `${prefix}.edge.${edge}.offer`,
     regionCalls: (region: string) => `${prefix}.region.${region}.calls`,
+    /** The region's outbox of status callbacks (stream SB_CALLBACKS_<R>). */
+    regionCallbacks: (region: string) => `${prefix}.region.${region}.callbacks`,
     callIn: (region: string, callSid: string) => `${prefix}.region.${region}.call.${callSid}.in`,
     callOut: (region: string, callSid: string) => `${prefix}.region.${region}.call.${callSid}.out`,
     callControl: (region: string, callSid: string) => `${prefix}.region.${region}.call.${callSid}.control`,
@@ -32,6 +34,7 @@ export type Subjects = ReturnType<typeof subjects>;
 export const streams = {
   calls: (region: string) => `SB_CALLS_${region.toUpperCase().replaceAll("-", "_")}`,
   inspect: (region: string) => `SB_INSPECT_${region.toUpperCase().replaceAll("-", "_")}`,
+  callbacks: (region: string) => `SB_CALLBACKS_${region.toUpperCase().replaceAll("-", "_")}`,
 };
 
 export const buckets = {
@@ -46,3 +49,6 @@ export const buckets = {
 
 /** The durable pull consumer all workers of a region share. */
 export const WORKER_CONSUMER = "workers";
+
+/** The durable pull consumer that sends a region's status callbacks. */
+export const CALLBACK_CONSUMER = "callbacks";

@@ -10,6 +10,7 @@ import { natsOption, parseName, parseNumber, splitList } from "./options.js";
 
 interface RegionFlags {
   region: string;
+  drain: number;
   nats?: string;
   concurrency: number;
   /** Seconds. */
@@ -61,6 +62,14 @@ export function registerServiceCommands(program: Command): void {
         .argParser(parseNumber(1, 86_400))
         .default(60),
     )
+    .addOption(
+      new Option(
+        "--drain <seconds>",
+        "on SIGTERM, how long live calls may finish before they are handed over",
+      )
+        .argParser(parseNumber(0, 86_400))
+        .default(10),
+    )
     .action((o: RegionFlags) =>
       runService(`region ${o.region}`, async (log) => {
         // A worker requests tenants' URLs: internal networks are refused unless allowed.
@@ -72,6 +81,7 @@ export function registerServiceCommands(program: Command): void {
           log,
           concurrency: o.concurrency,
           maxWaitMs: o.maxWait * 1000,
+          drainMs: o.drain * 1000,
         });
         return {
           stop: async () => {

@@ -1,10 +1,18 @@
-// Status callbacks (spec §5): requested in order per call, never holding the call up. A callback
-// that fails is recorded as a 15003 warning against the call; its response body is ignored.
+// Status callbacks (spec §5), through a durable outbox: the call puts each callback in the region's
+// stream SB_CALLBACKS_<R> (message id `<CallSid>.<SequenceNumber>`, so a call resumed by another
+// worker that queues it again makes no second one), and the region's workers send them from there,
+// acking once the request is done. A worker that dies mid-request leaves the message to be sent
+// again with the same I-Twilio-Idempotency-Token. Sending never holds the call up; a callback that
+// fails is recorded as a 15003 warning; its response body is ignored.
+import type { Consumer, JetStreamClient, JsMsg } from "@nats-io/jetstream";
 import type { CallFacts } from "../../machines/call.machine.js";
+import { decode, encode } from "../bus/codec.js";
+import type { Subjects } from "../bus/subjects.js";
 import type { Logger } from "../log.js";
 import type { AccountRecord } from "../model/records.js";
 import type { WatchedKv } from "../store/watched-kv.js";
 import type { HttpMethod } from "../twiml/types.js";
+import { idempotencyToken } from "../webhook/idempotency.js";
 import { type StatusEvent, statusCallbackParams } from "../webhook/params.js";
 import { requestWebhook } from "../webhook/request.js";
 import type { Notifier } from "./notifier.js";
@@ -16,32 +24,75 @@ export interface StatusCallback {
   event: StatusEvent;
 }
 
+/** Callbacks sent at once by one worker; more wait in the stream. */
+const IN_FLIGHT = 64;
+
 export class StatusCallbacks {
-  /** The tail of each call's queue: a call's callbacks go out one after another. */
-  readonly #tails = new Map<string, Promise<void>>();
+  readonly #inFlight = new Set<Promise<void>>();
+  #running = true;
+  #loop: Promise<void> | undefined;
 
   constructor(
     private readonly deps: {
       region: string;
+      js: JetStreamClient;
+      subjects: Subjects;
       accounts: WatchedKv<AccountRecord>;
       notifier: Notifier;
       log: Logger;
     },
   ) {}
 
-  /** Queues the callback behind the call's earlier ones and returns at once. */
-  send(cb: StatusCallback): void {
-    const sid = cb.facts.callSid;
-    const tail = (this.#tails.get(sid) ?? Promise.resolve()).then(() => this.#request(cb));
-    this.#tails.set(sid, tail);
-    void tail.finally(() => {
-      if (this.#tails.get(sid) === tail) this.#tails.delete(sid);
+  /** Stores the callback in the outbox; resolves once JetStream has it. */
+  async queue(cb: StatusCallback): Promise<void> {
+    const { js, subjects, region } = this.deps;
+    await js.publish(subjects.regionCallbacks(region), encode(cb), {
+      msgID: `${cb.facts.callSid}.${cb.event.sequenceNumber}`,
+      timeout: 5_000,
     });
   }
 
-  /** Resolves when every queued callback has been requested (for a graceful stop). */
-  async drain(): Promise<void> {
-    while (this.#tails.size > 0) await Promise.allSettled([...this.#tails.values()]);
+  /** Sends what the outbox holds until `stop()`. */
+  start(consumer: Consumer): void {
+    this.#loop = (async () => {
+      while (this.#running) {
+        try {
+          const batch = await consumer.fetch({
+            max_messages: IN_FLIGHT - this.#inFlight.size || 1,
+            expires: 2_000,
+          });
+          for await (const msg of batch) {
+            const sending = this.#send(msg).finally(() => this.#inFlight.delete(sending));
+            this.#inFlight.add(sending);
+            if (this.#inFlight.size >= IN_FLIGHT) await Promise.race(this.#inFlight);
+          }
+        } catch (err) {
+          if (!this.#running) break;
+          this.deps.log.warn({ err }, "pulling status callbacks failed; retrying");
+          await new Promise((r) => setTimeout(r, 500));
+        }
+      }
+    })();
+  }
+
+  /** Stops pulling and waits for the callbacks being sent. */
+  async stop(): Promise<void> {
+    this.#running = false;
+    await this.#loop;
+    await Promise.allSettled([...this.#inFlight]);
+  }
+
+  async #send(msg: JsMsg): Promise<void> {
+    let cb: StatusCallback;
+    try {
+      cb = decode(msg.data) as StatusCallback;
+    } catch (err) {
+      this.deps.log.error({ err, seq: msg.seq }, "dropped an unreadable status callback");
+      msg.term();
+      return;
+    }
+    await this.#request(cb);
+    msg.ack();
   }
 
   async #request(cb: StatusCallback): Promise<void> {
@@ -56,6 +107,7 @@ export class StatusCallbacks {
         authToken: account.auth_token,
         ...(account.webhook_signing_key && { signingKey: account.webhook_signing_key }),
         headers: { "X-Home-Region": this.deps.region },
+        idempotencyToken: idempotencyToken(facts.callSid, "callback", cb.event.sequenceNumber),
       });
     } catch (err) {
       const e = err as { code?: number; message?: string; httpStatus?: number };

@@ -4,7 +4,7 @@
 import { type Consumer, type JsMsg, jetstream } from "@nats-io/jetstream";
 import type { NatsConnection } from "@nats-io/transport-node";
 import { decode } from "../bus/codec.js";
-import { streams, subjects, WORKER_CONSUMER } from "../bus/subjects.js";
+import { CALLBACK_CONSUMER, streams, subjects, WORKER_CONSUMER } from "../bus/subjects.js";
 import type { Logger } from "../log.js";
 import { type CallJob, parseCallJob } from "../model/call-job.js";
 import type { AccountRecord } from "../model/records.js";
@@ -54,6 +54,7 @@ export class RegionWorker {
   #loop: Promise<void> | undefined;
   #expiry!: ExpiryContext;
   #stats: WorkerStatsPublisher | undefined;
+  #starting = 0;
   #leases!: WorkerLeases;
 
   private constructor(
@@ -79,7 +80,8 @@ export class RegionWorker {
     const accounts = await WatchedKv.start<AccountRecord>(global.accounts.kv);
     const inspector = new Inspector(nc, s, region);
     const notifier = new Notifier(await openNotifications(nc, region), inspector, log);
-    const statusCallbacks = new StatusCallbacks({ region, accounts, notifier, log });
+    const js = jetstream(nc);
+    const statusCallbacks = new StatusCallbacks({ region, js, subjects: s, accounts, notifier, log });
     const stats = new WorkerStatsPublisher(nc, s, region);
     const leases = new WorkerLeases(stores.actors.kv, stats.worker, log);
     const host = new CallHost({
@@ -96,10 +98,11 @@ export class RegionWorker {
       log,
     });
     host.listen();
-    const js = jetstream(nc);
-    const consumer = await retrying("call consumer", () =>
-      js.consumers.get(streams.calls(region), WORKER_CONSUMER),
-    );
+    const [consumer, callbackConsumer] = await Promise.all([
+      retrying("call consumer", () => js.consumers.get(streams.calls(region), WORKER_CONSUMER)),
+      retrying("callback consumer", () => js.consumers.get(streams.callbacks(region), CALLBACK_CONSUMER)),
+    ]);
+    statusCallbacks.start(callbackConsumer);
     const worker = new RegionWorker(opts, host, statusCallbacks, accounts, consumer);
     worker.#expiry = { region, nc, subjects: s, stores, notifier };
     worker.#leases = leases;
@@ -119,7 +122,8 @@ export class RegionWorker {
   async #pull(): Promise<void> {
     const { concurrency, log } = this.opts;
     while (this.#running) {
-      const free = concurrency - this.host.size;
+      // Calls still starting (lease and first snapshot being written) count as taken.
+      const free = concurrency - this.host.size - this.#starting;
       if (free <= 0) {
         await new Promise<void>((resolve) => {
           this.#slotFreed = resolve;
@@ -133,7 +137,11 @@ export class RegionWorker {
             msg.nak();
             continue;
           }
-          void this.#take(msg);
+          this.#starting++;
+          void this.#take(msg).finally(() => {
+            this.#starting--;
+            this.#slotFreed?.();
+          });
         }
       } catch (err) {
         if (!this.#running) break;
@@ -224,7 +232,7 @@ export class RegionWorker {
     await this.host.drain(this.opts.drainMs);
     await this.host.stopAll();
     await this.#leases.stop(true);
-    await this.statusCallbacks.drain();
+    await this.statusCallbacks.stop();
     this.accounts.stop();
     await this.#loop?.catch(() => {});
     await closeWebhookPools();

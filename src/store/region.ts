@@ -5,7 +5,7 @@ import { AckPolicy, DeliverPolicy, jetstreamManager, RetentionPolicy, StorageTyp
 import { type KV, Kvm } from "@nats-io/kv";
 import { type ObjectStore, Objm } from "@nats-io/obj";
 import type { NatsConnection } from "@nats-io/transport-node";
-import { buckets, streams, subjects, WORKER_CONSUMER } from "../bus/subjects.js";
+import { buckets, CALLBACK_CONSUMER, streams, subjects, WORKER_CONSUMER } from "../bus/subjects.js";
 import type { CallResource, NumberConfig } from "../model/records.js";
 import { openGlobalStores } from "./global.js";
 import { JsonKv } from "./json-kv.js";
@@ -53,19 +53,37 @@ export async function provisionRegionStreams(nc: NatsConnection, region: string,
     storage: StorageType.File,
     max_age: 24 * 60 * MINUTE_NS,
   });
-  await retrying(`consumer ${WORKER_CONSUMER}`, async () => {
-    try {
-      await jsm.consumers.info(streams.calls(region), WORKER_CONSUMER);
-    } catch (err) {
-      if (!/consumer not found/i.test((err as Error).message)) throw err;
-      await jsm.consumers.add(streams.calls(region), {
-        durable_name: WORKER_CONSUMER,
-        ack_policy: AckPolicy.Explicit,
-        deliver_policy: DeliverPolicy.All,
-        ack_wait: 30 * 1_000_000_000,
-        max_ack_pending: 20_000,
-      });
-    }
+  await ensure(streams.callbacks(region), {
+    subjects: [s.regionCallbacks(region)],
+    retention: RetentionPolicy.Workqueue,
+    storage: StorageType.File,
+    // A callback queued again by a worker that resumed the call (same call, same SequenceNumber)
+    // within this window is the same callback.
+    duplicate_window: 10 * MINUTE_NS,
+  });
+  const consumer = (stream: string, name: string, extra: Record<string, unknown>) =>
+    retrying(`consumer ${name}`, async () => {
+      try {
+        await jsm.consumers.info(stream, name);
+      } catch (err) {
+        if (!/consumer not found/i.test((err as Error).message)) throw err;
+        await jsm.consumers.add(stream, {
+          durable_name: name,
+          ack_policy: AckPolicy.Explicit,
+          deliver_policy: DeliverPolicy.All,
+          ...extra,
+        });
+      }
+    });
+  await consumer(streams.calls(region), WORKER_CONSUMER, {
+    ack_wait: 30 * 1_000_000_000,
+    max_ack_pending: 20_000,
+  });
+  // A callback request takes 15 s at most (Twilio's cap); one not acked by then is sent again,
+  // with the same idempotency token, by whichever worker pulls it.
+  await consumer(streams.callbacks(region), CALLBACK_CONSUMER, {
+    ack_wait: 20 * 1_000_000_000,
+    max_deliver: 5,
   });
   await Promise.all([provisionRoutingMirror(nc, region), openRecordings(nc, region)]);
 }

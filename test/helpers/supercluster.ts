@@ -110,7 +110,12 @@ export function permissionsOf(user: string, regions: string[]): Permissions | un
     callIndexBucket(region),
   ];
   const own = [
-    ...[streams.calls(region), streams.inspect(region), routingMirrorStream(region)].flatMap(onStream),
+    ...[
+      streams.calls(region),
+      streams.inspect(region),
+      streams.callbacks(region),
+      routingMirrorStream(region),
+    ].flatMap(onStream),
     ...regionKv.flatMap((b) => [...onStream(kvStream(b)), `$KV.${b}.>`]),
     ...onStream(`OBJ_${buckets.recordings(region)}`),
     `$O.${buckets.recordings(region)}.>`,

@@ -20,7 +20,9 @@ export function endCall(rt: RegionRuntime) {
     await call.clock.holding(() => rt.stores.calls.put(callSid, record));
     await call.clock.holding(() => indexCall(rt.nc, rt.region, record));
     if (input.statusCallback) {
-      rt.statusCallbacks.send({
+      // In the outbox before the call counts as ended: a worker that dies here leaves the call to
+      // be resumed, and the callback it queues again is the same message (deduplicated).
+      const callback = {
         facts: input.facts,
         ...input.statusCallback,
         event: {
@@ -29,7 +31,8 @@ export function endCall(rt: RegionRuntime) {
           sequenceNumber: 0,
           at: endedAt,
         },
-      });
+      };
+      await call.clock.holding(() => rt.statusCallbacks.queue(callback));
     }
     const ended: ChannelOut = { kind: "ended", status: input.status, region: rt.region };
     rt.nc.publish(rt.subjects.callOut(rt.region, callSid), encode(ended));

@@ -1,18 +1,12 @@
 // fetching-webhook: request the document as Twilio does, and read the TwiML it returns.
-import { createHash } from "node:crypto";
 import { fromPromise } from "xstate";
 import type { FetchedDocument, FetchInput } from "../../../machines/call.machine.js";
 import { fail } from "../../errors/switchboard-error.js";
 import { documentFromResponse } from "../../twiml/from-response.js";
+import { idempotencyToken } from "../../webhook/idempotency.js";
 import { callParams } from "../../webhook/params.js";
 import { requestWebhook } from "../../webhook/request.js";
 import type { RegionRuntime } from "../runtime.js";
-
-/** A UUID-shaped token derived from the call and the document's number. */
-export function idempotencyToken(callSid: string, document: number): string {
-  const h = createHash("sha256").update(`${callSid}:${document}`).digest("hex");
-  return `${h.slice(0, 8)}-${h.slice(8, 12)}-${h.slice(12, 16)}-${h.slice(16, 20)}-${h.slice(20, 32)}`;
-}
 
 export function fetchTwiml(rt: RegionRuntime) {
   return fromPromise<FetchedDocument, FetchInput>(async ({ input, signal }) => {
