@@ -2,7 +2,7 @@
 // fetch, each verb, the final write) and the region worker provides the real ones with
 // `machine.provide()`; tests provide fakes. It reads time only from what its effects report, and
 // its XState timers run on the clock given to `createActor`, so it never sleeps by itself.
-import { assign, fromPromise, setup } from "xstate";
+import { assign, fromPromise, not, setup, stateIn } from "xstate";
 import type { CallStatus } from "../src/model/records.js";
 import type { HttpMethod, SayVerb, Verb, VerbName, VerbOutcome } from "../src/twiml/types.js";
 
@@ -161,6 +161,10 @@ const callSetup = setup({
     Gather: fromPromise<VerbOutcome, VerbInput>(notProvided("Gather")),
     endCall: fromPromise<void, EndInput>(notProvided("endCall")),
   },
+  delays: {
+    /** Twilio's maximum call duration (4 h); a call still going then is ended with 32015. */
+    maxCallDuration: 4 * 60 * 60 * 1000,
+  },
   actions: {
     /** Reports an error or warning against the call (a Notification); provided by the worker. */
     reportError: (_, _params: CallError) => {},
@@ -263,6 +267,20 @@ export const callMachine = callSetup.createMachine({
     documents: 0,
   }),
   initial: "arriving",
+  after: {
+    maxCallDuration: {
+      guard: not(stateIn("#call.storing")),
+      target: ".storing",
+      actions: [
+        assign({
+          endedBy: "app",
+          status: ({ context }) => endStatus(context),
+          error: { code: 32015, message: "the call exceeded the maximum call duration of 4 hours" },
+        }),
+        { type: "reportError", params: { code: 32015, message: "the call exceeded the maximum call duration" } },
+      ],
+    },
+  },
   on: {
     "channel.hangup": {
       target: ".storing",

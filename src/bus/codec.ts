@@ -8,6 +8,9 @@ import { fail } from "../errors/switchboard-error.js";
 // Plain maps, no records: payloads must stay readable by any msgpack decoder, not only msgpackr.
 const packr = new Packr({ useRecords: false, mapsAsObjects: true });
 const JSON_TYPE = "application/json";
+// One of each for the process: constructing them per message showed in the worker's profile.
+const textEncoder = new TextEncoder();
+const textDecoder = new TextDecoder();
 
 export type Encoding = "msgpack" | "json";
 
@@ -17,14 +20,14 @@ export function encodingOf(h: MsgHdrs | undefined): Encoding {
 }
 
 export function encode(value: unknown, encoding: Encoding = "msgpack"): Uint8Array {
-  return encoding === "json" ? new TextEncoder().encode(JSON.stringify(value)) : packr.pack(value);
+  return encoding === "json" ? textEncoder.encode(JSON.stringify(value)) : packr.pack(value);
 }
 
 /** Decodes a payload; anything that is not valid msgpack/JSON throws 90001. */
 export function decode(data: Uint8Array, encoding: Encoding = "msgpack"): unknown {
   if (data.length === 0) throw fail("badPayload", "empty payload");
   try {
-    return encoding === "json" ? JSON.parse(new TextDecoder().decode(data)) : packr.unpack(data);
+    return encoding === "json" ? JSON.parse(textDecoder.decode(data)) : packr.unpack(data);
   } catch (err) {
     throw fail("badPayload", `payload is not valid ${encoding}: ${(err as Error).message}`, { cause: err });
   }

@@ -18,6 +18,9 @@ import { WatchedKv } from "../store/watched-kv.js";
 
 export const DEFAULT_REGION = "us1";
 
+/** An offer is a few hundred bytes; SIP headers and a caller script fit well within this. */
+export const MAX_OFFER_BYTES = 16 * 1024;
+
 export interface EdgeOptions {
   nc: NatsConnection;
   edge: string;
@@ -71,6 +74,9 @@ export class Edge {
   async #answer(msg: Msg): Promise<void> {
     this.counters.offers++;
     try {
+      if (msg.data.length > MAX_OFFER_BYTES) {
+        throw fail("offerTooLarge", `offer is ${msg.data.length} bytes; the limit is ${MAX_OFFER_BYTES}`);
+      }
       const offer = parseOffer(decode(msg.data, encodingOf(msg.headers)));
       const reply = await this.accept(offer);
       this.counters.accepted++;

@@ -43,6 +43,7 @@ export const ErrorCodes = {
   playInvalidDigits: entry(13430, "Play: invalid DTMF digits", 400, "warning"),
   sayInvalidLoop: entry(13510, "Say: invalid loop value", 400, "warning"),
   sayInvalidText: entry(13520, "Say: invalid text", 400, "warning"),
+  sayTooLong: entry(13521, "Say: text too long", 400, "warning"),
   redirectInvalidMethod: entry(13710, "Redirect: invalid method value", 400, "warning"),
   rejectInvalidReason: entry(13810, "Reject: invalid reason", 400, "warning"),
   pauseInvalidLength: entry(13910, "Pause: invalid length", 400, "warning"),
@@ -69,6 +70,8 @@ export const ErrorCodes = {
   badPayload: entry(90001, "Bus payload could not be decoded", 400),
   invalidPayload: entry(90002, "Bus payload failed validation", 400),
   regionUnavailable: entry(90003, "The call's region did not accept it", 503),
+  tooManyDocuments: entry(90006, "Too many TwiML documents for one call", 400),
+  offerTooLarge: entry(90007, "Call offer too large", 400),
   numberNotConfigured: entry(90004, "The number has no configuration in the call's region", 404),
   waitedTooLong: entry(90005, "No worker in the call's region took it in time", 503),
 } as const satisfies Record<string, ErrorCodeInfo>;

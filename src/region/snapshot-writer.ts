@@ -1,10 +1,12 @@
 // Persists a call actor's snapshot to `sb_actors_<R>` on state changes without a write per change: at
 // most one write is in flight and only the newest waiting snapshot is kept, so the stored snapshot is
-// always the latest one once writes settle. A write also waits out COALESCE_MS after the previous one
-// started, so the short-lived states of a burst (at time-scale 0, a whole call) cost one write, not
-// one each — the profile of `npm run bench` showed those writes as most of a call's JetStream work.
-// A crash can lose at most that window of progress, and resuming from an older snapshot only repeats
-// work, which the in-flight write already allowed. The first snapshot and any that `settled()` waits
+// always the latest one once writes settle. A write also waits until the previous one started at
+// least COALESCE_MS ago, or as long ago as that write took, whichever is longer: the short-lived
+// states of a burst (at time-scale 0, a whole call) cost one write, not one each, and under load,
+// when writes slow down, a call writes less often instead of adding to the load — `npm run bench`
+// counted these writes as the largest share of a call's JetStream work. A crash loses at most that
+// window of progress; resuming from an older snapshot only repeats work, as the in-flight write
+// already allowed. The first snapshot and any that `settled()` waits
 // for are written at once. A finished actor's snapshot is never written: the call's record is
 // stored by then and its snapshot is deleted next.
 import type { JsonKv } from "../store/json-kv.js";
@@ -26,6 +28,8 @@ export class SnapshotWriter {
   #pending: { version: number; snapshot: unknown } | undefined;
   #writing = false;
   #lastStart = Number.NEGATIVE_INFINITY;
+  /** How long the last write took (ms). */
+  #lastDuration = 0;
   #timer: NodeJS.Timeout | undefined;
   #waiters: Waiter[] = [];
 
@@ -65,7 +69,7 @@ export class SnapshotWriter {
       this.#markStored(this.#latest);
       return;
     }
-    const wait = this.#lastStart + COALESCE_MS - performance.now();
+    const wait = this.#lastStart + Math.max(COALESCE_MS, this.#lastDuration) - performance.now();
     if (wait > 0 && next.version > this.#urgent) {
       this.#timer ??= setTimeout(() => {
         this.#timer = undefined;
@@ -77,12 +81,14 @@ export class SnapshotWriter {
     this.#timer = undefined;
     this.#pending = undefined;
     this.#writing = true;
-    this.#lastStart = performance.now();
+    const started = performance.now();
+    this.#lastStart = started;
     this.kv
       .put(this.key, next.snapshot)
       .catch((err: unknown) => this.onError(err))
       .then(() => {
         this.#writing = false;
+        this.#lastDuration = performance.now() - started;
         this.#markStored(next.version);
         this.#pump();
       });

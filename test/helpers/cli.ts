@@ -1,8 +1,19 @@
 // Runs the real `switchboard` CLI as a child process, as a user would, and waits on what it prints.
 import { type ChildProcess, spawn } from "node:child_process";
+import { existsSync } from "node:fs";
+import { dirname, join } from "node:path";
 import { fileURLToPath } from "node:url";
 
-const BIN = fileURLToPath(new URL("../../bin/switchboard.js", import.meta.url));
+/** bin/switchboard.js, found from the package root (this file also runs compiled, from dist/). */
+const BIN = (() => {
+  let dir = dirname(fileURLToPath(import.meta.url));
+  while (!existsSync(join(dir, "package.json")) || !existsSync(join(dir, "bin", "switchboard.js"))) {
+    const up = dirname(dir);
+    if (up === dir) throw new Error("cannot find the switchboard package root");
+    dir = up;
+  }
+  return join(dir, "bin", "switchboard.js");
+})();
 
 export interface CliProcess extends AsyncDisposable {
   readonly child: ChildProcess;

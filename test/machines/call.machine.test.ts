@@ -45,7 +45,7 @@ type Documents = Record<string, Verb[] | SwitchboardError>;
 /** Runs one call with fake effects; returns what it did. */
 async function run(
   documents: Documents,
-  opts: { number?: Partial<NumberSetup> | SwitchboardError; hangupAt?: number } = {},
+  opts: { number?: Partial<NumberSetup> | SwitchboardError; hangupAt?: number; maxCallMs?: number } = {},
 ) {
   const clock = new CallClock(0, INPUT.arrivedAt);
   const fetched: FetchInput[] = [];
@@ -98,6 +98,7 @@ async function run(
       }),
     },
     actions: { reportError: (_, params) => void errors.push(params.code) },
+    ...(opts.maxCallMs !== undefined && { delays: { maxCallDuration: opts.maxCallMs } }),
   });
   const actor = createActor(machine, { input: INPUT, clock });
   const states: string[] = [];
@@ -207,5 +208,13 @@ describe("the call machine", () => {
       { hangupAt: 2000 },
     );
     expect(r.ended).toMatchObject({ status: "no-answer", endedBy: "caller", answeredAt: null });
+  });
+
+  it("ends a call that runs past the maximum duration with 32015", async () => {
+    const doc = [say("Hi"), { name: "Pause", length: 60 } as Verb, say("never")];
+    const r = await run({ [NUMBER.voiceUrl]: doc }, { maxCallMs: 10_000 });
+    expect(r.ran).toEqual(["Say:Hi", "Pause"]);
+    expect(r.ended).toMatchObject({ status: "completed", error: { code: 32015 } });
+    expect(r.errors).toEqual([32015]);
   });
 });

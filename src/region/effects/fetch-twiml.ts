@@ -8,9 +8,18 @@ import { callParams } from "../../webhook/params.js";
 import { requestWebhook } from "../../webhook/request.js";
 import type { RegionRuntime } from "../runtime.js";
 
+/**
+ * Twilio documents no cap on the documents a voice call may request, but a Redirect or action loop
+ * at time-scale 0 would spin without end (no audio ever takes time): a call gets this many.
+ */
+export const MAX_DOCUMENTS = 1000;
+
 export function fetchTwiml(rt: RegionRuntime) {
   return fromPromise<FetchedDocument, FetchInput>(async ({ input, signal }) => {
     const { facts } = input;
+    if (input.document > MAX_DOCUMENTS) {
+      throw fail("tooManyDocuments", `the call requested more than ${MAX_DOCUMENTS} TwiML documents (a loop?)`);
+    }
     const call = rt.call(facts.callSid);
     const account = facts.accountSid ? rt.accounts.get(facts.accountSid) : undefined;
     if (!account) throw fail("notFound", `unknown account ${facts.accountSid}`);

@@ -23,6 +23,12 @@ export const say: VerbDefinition<SayVerb> = {
     // An empty attribute is treated as absent rather than as a voice or language named "".
     const voice = el.attributes.voice || "man";
     const language = el.attributes.language || "en-US";
+    const limit = sayLimit(voice);
+    if (text.length > limit) {
+      // Twilio warns (13521) and speaks what fits rather than failing the call.
+      ctx.warn(ErrorCodes.sayTooLong.code, `<Say> text is ${text.length} characters; ${voice} speaks at most ${limit}`);
+      return { name: "Say", text: text.slice(0, limit), voice, language, loop };
+    }
     return { name: "Say", text, voice, language, loop };
   },
   async execute(ctx, verb, signal) {
@@ -34,6 +40,13 @@ export const say: VerbDefinition<SayVerb> = {
     return { kind: "next" };
   },
 };
+
+/** Twilio's text limits (spec §8): Polly 3000, Google 5000, the basic voices 4096 characters. */
+function sayLimit(voice: string): number {
+  if (voice.startsWith("Polly.")) return 3000;
+  if (voice.startsWith("Google.")) return 5000;
+  return 4096;
+}
 
 /** The text exactly as written, SSML elements replaced by their own text; anything else is ignored. */
 function spokenText(el: TwimlElement, ctx: ParseContext): string {
