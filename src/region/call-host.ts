@@ -7,6 +7,7 @@ import { callMachine } from "../../machines/call.machine.js";
 import { decode, encode, encodingOf } from "../bus/codec.js";
 import { respondError, respondValue } from "../bus/service-error.js";
 import { CallClock } from "../clock/call-clock.js";
+import { fail, toSwitchboardError } from "../errors/switchboard-error.js";
 import { parseCallControl } from "../model/call-control.js";
 import type { CallJob } from "../model/call-job.js";
 import { CookieJar } from "../webhook/cookie-jar.js";
@@ -267,11 +268,14 @@ export class CallHost {
     const call = this.#calls.get(callSid);
     if (!call) return;
     try {
-      const event = ChannelInSchema.parse(decode(msg.data, encodingOf(msg.headers)));
+      const parsed = ChannelInSchema.safeParse(decode(msg.data, encodingOf(msg.headers)));
+      if (!parsed.success) throw fail("invalidPayload", `invalid channel input: ${parsed.error.issues[0]?.message}`);
+      const event = parsed.data;
       if (event.kind === "hangup") call.actor.send({ type: "channel.hangup" });
       else call.channel.input(event);
     } catch (err) {
-      this.#rt.log.warn({ callSid, err }, "ignored invalid channel input");
+      const e = toSwitchboardError(err);
+      this.#rt.log.warn({ callSid, code: e.code }, `ignored channel input: ${e.message}`);
     }
   }
 
