@@ -2,196 +2,24 @@
 // fetch, each verb, the final write) and the region worker provides the real ones with
 // `machine.provide()`; tests provide fakes. It reads time only from what its effects report, and
 // its XState timers run on the clock given to `createActor`, so it never sleeps by itself.
-import { assign, fromPromise, not, setup, stateIn } from "xstate";
-import type { CallStatus } from "../src/model/records.js";
-import type { HttpMethod, SayVerb, Verb, VerbName, VerbOutcome } from "../src/twiml/types.js";
+import { assign, not, stateIn } from "xstate";
+import type { Verb, VerbName, VerbOutcome } from "../src/twiml/types.js";
+import { APPLICATION_ERROR_SAY, callSetup, endStatus, errorOf } from "./call.setup.js";
 
-/** Facts about the call that every webhook request carries. Never secrets: this is persisted. */
-export interface CallFacts {
-  callSid: string;
-  accountSid: string | null;
-  to: string;
-  from: string;
-  region: string;
-  edge: string;
-  direction: "inbound";
-  apiVersion: string;
-  phoneNumberSid: string | null;
-  sipHeaders?: Record<string, string>;
-  geo?: Record<string, string>;
-}
+export type {
+  CallContext,
+  CallError,
+  CallEvent,
+  CallFacts,
+  CallInput,
+  EndInput,
+  FetchedDocument,
+  FetchInput,
+  NumberSetup,
+  VerbInput,
+} from "./call.types.js";
 
-export interface CallInput {
-  facts: Omit<CallFacts, "accountSid" | "apiVersion" | "phoneNumberSid">;
-  /** The offer's account, if it named one. */
-  accountSid?: string;
-  /** When the call arrived, in the call clock's ms. */
-  arrivedAt: number;
-}
-
-/** What the region knows about the called number (its IncomingPhoneNumber config). */
-export interface NumberSetup {
-  accountSid: string;
-  phoneNumberSid: string;
-  apiVersion: string;
-  voiceUrl: string;
-  voiceMethod: HttpMethod;
-  fallbackUrl: string | null;
-  fallbackMethod: HttpMethod;
-  /** The number's StatusCallback, requested when the call ends. */
-  statusCallback: { url: string; method: HttpMethod } | null;
-}
-
-export interface FetchInput {
-  facts: CallFacts;
-  /** Which document of the call this is (1, 2, …): a request made again after a resume is the same one. */
-  document: number;
-  url: string;
-  method: HttpMethod;
-  callStatus: CallStatus;
-  extraParams: Record<string, string>;
-}
-
-export interface FetchedDocument {
-  /** The URL the document came from (after HTTP redirects): relative URLs resolve against it. */
-  documentUrl: string;
-  verbs: Verb[];
-}
-
-export interface VerbInput {
-  callSid: string;
-  verb: Verb;
-}
-
-export interface CallError {
-  code: number;
-  message: string;
-}
-
-export interface EndInput {
-  facts: CallFacts;
-  status: CallStatus;
-  arrivedAt: number;
-  answeredAt: number | null;
-  /** Who ended it: the app (Hangup, Reject, end of document, error) or the caller. */
-  endedBy: "app" | "caller";
-  rejectReason: "rejected" | "busy" | null;
-  error: CallError | null;
-  statusCallback: NumberSetup["statusCallback"];
-}
-
-export interface CallContext {
-  facts: CallFacts;
-  arrivedAt: number;
-  answeredAt: number | null;
-  status: CallStatus;
-  number: NumberSetup | null;
-  /** The next document to request. */
-  request: { url: string; method: HttpMethod; extraParams: Record<string, string> } | null;
-  usedFallback: boolean;
-  documentUrl: string | null;
-  verbs: Verb[];
-  index: number;
-  endedBy: "app" | "caller";
-  rejectReason: "rejected" | "busy" | null;
-  error: CallError | null;
-  /** Documents requested so far (Redirect and action loops are bounded by it). */
-  documents: number;
-}
-
-export type CallEvent =
-  /** The caller hung up. */
-  | { type: "channel.hangup" }
-  /** REST `Url`/`Method`: fetch this document now, replacing what the call was doing. */
-  | { type: "control.redirect"; url: string; method: HttpMethod }
-  /** REST `Twiml`: run this document now. */
-  | { type: "control.twiml"; verbs: Verb[] }
-  /** REST `Status`: completed hangs the call up; canceled ends a call that is not answered yet. */
-  | { type: "control.end"; status: "completed" | "canceled" };
-
-/** What the caller hears when the app cannot be fetched or run, as on Twilio. */
-export const APPLICATION_ERROR_SAY: SayVerb = {
-  name: "Say",
-  text: "We are sorry, an application error has occurred. Goodbye.",
-  voice: "woman",
-  language: "en-US",
-  loop: 1,
-};
-
-const notProvided = (what: string) => async (): Promise<never> => {
-  throw new Error(`${what} is not provided: the region worker supplies it with machine.provide()`);
-};
-
-const isVerb =
-  (name: VerbName) =>
-  ({ context }: { context: CallContext }) =>
-    context.verbs[context.index]?.name === name;
-
-/** The error an effect rejected with, as a code and a message (12400 when it carries none). */
-function errorOf(error: unknown): CallError {
-  const e = error as { code?: unknown; message?: unknown };
-  return {
-    code: typeof e?.code === "number" ? e.code : 12400,
-    message: typeof e?.message === "string" ? e.message : String(error),
-  };
-}
-
-const endStatus = (context: CallContext): CallStatus =>
-  context.answeredAt === null ? "no-answer" : "completed";
-
-const callSetup = setup({
-  types: {
-    context: {} as CallContext,
-    input: {} as CallInput,
-    events: {} as CallEvent,
-  },
-  actors: {
-    loadNumber: fromPromise<NumberSetup, { facts: CallInput["facts"]; accountSid?: string }>(
-      notProvided("loadNumber"),
-    ),
-    announceCall: fromPromise<void, { facts: CallFacts }>(notProvided("announceCall")),
-    fetchTwiml: fromPromise<FetchedDocument, FetchInput>(notProvided("fetchTwiml")),
-    answerCall: fromPromise<{ at: number }, { callSid: string }>(notProvided("answerCall")),
-    Say: fromPromise<VerbOutcome, VerbInput>(notProvided("Say")),
-    Play: fromPromise<VerbOutcome, VerbInput>(notProvided("Play")),
-    Pause: fromPromise<VerbOutcome, VerbInput>(notProvided("Pause")),
-    Hangup: fromPromise<VerbOutcome, VerbInput>(notProvided("Hangup")),
-    Reject: fromPromise<VerbOutcome, VerbInput>(notProvided("Reject")),
-    Redirect: fromPromise<VerbOutcome, VerbInput>(notProvided("Redirect")),
-    Gather: fromPromise<VerbOutcome, VerbInput>(notProvided("Gather")),
-    endCall: fromPromise<void, EndInput>(notProvided("endCall")),
-  },
-  delays: {
-    /** Twilio's maximum call duration (4 h); a call still going then is ended with 32015. */
-    maxCallDuration: 4 * 60 * 60 * 1000,
-  },
-  actions: {
-    /** Reports an error or warning against the call (a Notification); provided by the worker. */
-    reportError: (_, _params: CallError) => {},
-  },
-  guards: {
-    isDocumentDone: ({ context }) => context.index >= context.verbs.length,
-    /** Twilio answers before every first verb but Reject; a first Pause delays the answer. */
-    needsAnswer: ({ context }) => {
-      if (context.answeredAt !== null) return false;
-      const next = context.verbs[context.index];
-      return next === undefined || (next.name !== "Reject" && next.name !== "Pause");
-    },
-    canFallBack: ({ context }) => !context.usedFallback && !!context.number?.fallbackUrl,
-    /** The number's config is loaded, so documents can be fetched for the call. */
-    isRouted: ({ context }) => context.number !== null,
-    isSay: isVerb("Say"),
-    isPlay: isVerb("Play"),
-    isPause: isVerb("Pause"),
-    isHangup: isVerb("Hangup"),
-    isReject: isVerb("Reject"),
-    isRedirect: isVerb("Redirect"),
-    isGather: isVerb("Gather"),
-    isFetch: (_, outcome: VerbOutcome) => outcome.kind === "fetch",
-    isHangupOutcome: (_, outcome: VerbOutcome) => outcome.kind === "hangup",
-    isRejectOutcome: (_, outcome: VerbOutcome) => outcome.kind === "reject",
-  },
-});
+export { APPLICATION_ERROR_SAY };
 
 /** The child state of one verb kind: run the verb, then act on what it asks for. */
 function verbState(name: VerbName) {
@@ -277,7 +105,10 @@ export const callMachine = callSetup.createMachine({
           status: ({ context }) => endStatus(context),
           error: { code: 32015, message: "the call exceeded the maximum call duration of 4 hours" },
         }),
-        { type: "reportError", params: { code: 32015, message: "the call exceeded the maximum call duration" } },
+        {
+          type: "reportError",
+          params: { code: 32015, message: "the call exceeded the maximum call duration" },
+        },
       ],
     },
   },

@@ -269,7 +269,8 @@ export class CallHost {
     if (!call) return;
     try {
       const parsed = ChannelInSchema.safeParse(decode(msg.data, encodingOf(msg.headers)));
-      if (!parsed.success) throw fail("invalidPayload", `invalid channel input: ${parsed.error.issues[0]?.message}`);
+      if (!parsed.success)
+        throw fail("invalidPayload", `invalid channel input: ${parsed.error.issues[0]?.message}`);
       const event = parsed.data;
       if (event.kind === "hangup") call.actor.send({ type: "channel.hangup" });
       else call.channel.input(event);

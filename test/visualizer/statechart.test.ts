@@ -40,7 +40,7 @@ describe("the statechart read from the call machine", () => {
       "after 1000 ms",
     );
     expect(transitionLabel(edge(ANY_STATE, "call.storing") ?? fail())).toBe(
-      "channel.hangup, control.end [guard]",
+      "channel.hangup, control.end [guard], xstate.after.maxCallDuration.call [guard]",
     );
     // Events a state ignores (storing swallows hang-ups) are no edges.
     expect(chart.transitions.some((t) => t.source === "call.storing")).toBe(false);

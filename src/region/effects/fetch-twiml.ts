@@ -18,7 +18,10 @@ export function fetchTwiml(rt: RegionRuntime) {
   return fromPromise<FetchedDocument, FetchInput>(async ({ input, signal }) => {
     const { facts } = input;
     if (input.document > MAX_DOCUMENTS) {
-      throw fail("tooManyDocuments", `the call requested more than ${MAX_DOCUMENTS} TwiML documents (a loop?)`);
+      throw fail(
+        "tooManyDocuments",
+        `the call requested more than ${MAX_DOCUMENTS} TwiML documents (a loop?)`,
+      );
     }
     const call = rt.call(facts.callSid);
     const account = facts.accountSid ? rt.accounts.get(facts.accountSid) : undefined;

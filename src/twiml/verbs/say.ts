@@ -26,7 +26,10 @@ export const say: VerbDefinition<SayVerb> = {
     const limit = sayLimit(voice);
     if (text.length > limit) {
       // Twilio warns (13521) and speaks what fits rather than failing the call.
-      ctx.warn(ErrorCodes.sayTooLong.code, `<Say> text is ${text.length} characters; ${voice} speaks at most ${limit}`);
+      ctx.warn(
+        ErrorCodes.sayTooLong.code,
+        `<Say> text is ${text.length} characters; ${voice} speaks at most ${limit}`,
+      );
       return { name: "Say", text: text.slice(0, limit), voice, language, loop };
     }
     return { name: "Say", text, voice, language, loop };

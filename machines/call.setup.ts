@@ -1,0 +1,100 @@
+// The call machine's vocabulary: every effect it names (the region worker provides the real ones),
+// its guards and delays, and the helpers its transitions share. Pure: xstate and types only.
+import { fromPromise, setup } from "xstate";
+import type { CallStatus } from "../src/model/records.js";
+import type { SayVerb, VerbName, VerbOutcome } from "../src/twiml/types.js";
+import type {
+  CallContext,
+  CallError,
+  CallEvent,
+  CallFacts,
+  CallInput,
+  EndInput,
+  FetchedDocument,
+  FetchInput,
+  NumberSetup,
+  VerbInput,
+} from "./call.types.js";
+
+export const APPLICATION_ERROR_SAY: SayVerb = {
+  name: "Say",
+  text: "We are sorry, an application error has occurred. Goodbye.",
+  voice: "woman",
+  language: "en-US",
+  loop: 1,
+};
+
+const notProvided = (what: string) => async (): Promise<never> => {
+  throw new Error(`${what} is not provided: the region worker supplies it with machine.provide()`);
+};
+
+const isVerb =
+  (name: VerbName) =>
+  ({ context }: { context: CallContext }) =>
+    context.verbs[context.index]?.name === name;
+
+/** The error an effect rejected with, as a code and a message (12400 when it carries none). */
+export function errorOf(error: unknown): CallError {
+  const e = error as { code?: unknown; message?: unknown };
+  return {
+    code: typeof e?.code === "number" ? e.code : 12400,
+    message: typeof e?.message === "string" ? e.message : String(error),
+  };
+}
+
+export const endStatus = (context: CallContext): CallStatus =>
+  context.answeredAt === null ? "no-answer" : "completed";
+
+export const callSetup = setup({
+  types: {
+    context: {} as CallContext,
+    input: {} as CallInput,
+    events: {} as CallEvent,
+  },
+  actors: {
+    loadNumber: fromPromise<NumberSetup, { facts: CallInput["facts"]; accountSid?: string }>(
+      notProvided("loadNumber"),
+    ),
+    announceCall: fromPromise<void, { facts: CallFacts }>(notProvided("announceCall")),
+    fetchTwiml: fromPromise<FetchedDocument, FetchInput>(notProvided("fetchTwiml")),
+    answerCall: fromPromise<{ at: number }, { callSid: string }>(notProvided("answerCall")),
+    Say: fromPromise<VerbOutcome, VerbInput>(notProvided("Say")),
+    Play: fromPromise<VerbOutcome, VerbInput>(notProvided("Play")),
+    Pause: fromPromise<VerbOutcome, VerbInput>(notProvided("Pause")),
+    Hangup: fromPromise<VerbOutcome, VerbInput>(notProvided("Hangup")),
+    Reject: fromPromise<VerbOutcome, VerbInput>(notProvided("Reject")),
+    Redirect: fromPromise<VerbOutcome, VerbInput>(notProvided("Redirect")),
+    Gather: fromPromise<VerbOutcome, VerbInput>(notProvided("Gather")),
+    endCall: fromPromise<void, EndInput>(notProvided("endCall")),
+  },
+  delays: {
+    /** Twilio's maximum call duration (4 h); a call still going then is ended with 32015. */
+    maxCallDuration: 4 * 60 * 60 * 1000,
+  },
+  actions: {
+    /** Reports an error or warning against the call (a Notification); provided by the worker. */
+    reportError: (_, _params: CallError) => {},
+  },
+  guards: {
+    isDocumentDone: ({ context }) => context.index >= context.verbs.length,
+    /** Twilio answers before every first verb but Reject; a first Pause delays the answer. */
+    needsAnswer: ({ context }) => {
+      if (context.answeredAt !== null) return false;
+      const next = context.verbs[context.index];
+      return next === undefined || (next.name !== "Reject" && next.name !== "Pause");
+    },
+    canFallBack: ({ context }) => !context.usedFallback && !!context.number?.fallbackUrl,
+    /** The number's config is loaded, so documents can be fetched for the call. */
+    isRouted: ({ context }) => context.number !== null,
+    isSay: isVerb("Say"),
+    isPlay: isVerb("Play"),
+    isPause: isVerb("Pause"),
+    isHangup: isVerb("Hangup"),
+    isReject: isVerb("Reject"),
+    isRedirect: isVerb("Redirect"),
+    isGather: isVerb("Gather"),
+    isFetch: (_, outcome: VerbOutcome) => outcome.kind === "fetch",
+    isHangupOutcome: (_, outcome: VerbOutcome) => outcome.kind === "hangup",
+    isRejectOutcome: (_, outcome: VerbOutcome) => outcome.kind === "reject",
+  },
+});

@@ -1,0 +1,107 @@
+// The types of the call machine: its input, context, events, and what its effects take and give.
+// Types only, so the machine and the code that provides its effects can share them.
+import type { CallStatus } from "../src/model/records.js";
+import type { HttpMethod, Verb } from "../src/twiml/types.js";
+
+/** Facts about the call that every webhook request carries. Never secrets: this is persisted. */
+export interface CallFacts {
+  callSid: string;
+  accountSid: string | null;
+  to: string;
+  from: string;
+  region: string;
+  edge: string;
+  direction: "inbound";
+  apiVersion: string;
+  phoneNumberSid: string | null;
+  sipHeaders?: Record<string, string>;
+  geo?: Record<string, string>;
+}
+
+export interface CallInput {
+  facts: Omit<CallFacts, "accountSid" | "apiVersion" | "phoneNumberSid">;
+  /** The offer's account, if it named one. */
+  accountSid?: string;
+  /** When the call arrived, in the call clock's ms. */
+  arrivedAt: number;
+}
+
+/** What the region knows about the called number (its IncomingPhoneNumber config). */
+export interface NumberSetup {
+  accountSid: string;
+  phoneNumberSid: string;
+  apiVersion: string;
+  voiceUrl: string;
+  voiceMethod: HttpMethod;
+  fallbackUrl: string | null;
+  fallbackMethod: HttpMethod;
+  /** The number's StatusCallback, requested when the call ends. */
+  statusCallback: { url: string; method: HttpMethod } | null;
+}
+
+export interface FetchInput {
+  facts: CallFacts;
+  /** Which document of the call this is (1, 2, …): a request made again after a resume is the same one. */
+  document: number;
+  url: string;
+  method: HttpMethod;
+  callStatus: CallStatus;
+  extraParams: Record<string, string>;
+}
+
+export interface FetchedDocument {
+  /** The URL the document came from (after HTTP redirects): relative URLs resolve against it. */
+  documentUrl: string;
+  verbs: Verb[];
+}
+
+export interface VerbInput {
+  callSid: string;
+  verb: Verb;
+}
+
+export interface CallError {
+  code: number;
+  message: string;
+}
+
+export interface EndInput {
+  facts: CallFacts;
+  status: CallStatus;
+  arrivedAt: number;
+  answeredAt: number | null;
+  /** Who ended it: the app (Hangup, Reject, end of document, error) or the caller. */
+  endedBy: "app" | "caller";
+  rejectReason: "rejected" | "busy" | null;
+  error: CallError | null;
+  statusCallback: NumberSetup["statusCallback"];
+}
+
+export interface CallContext {
+  facts: CallFacts;
+  arrivedAt: number;
+  answeredAt: number | null;
+  status: CallStatus;
+  number: NumberSetup | null;
+  /** The next document to request. */
+  request: { url: string; method: HttpMethod; extraParams: Record<string, string> } | null;
+  usedFallback: boolean;
+  documentUrl: string | null;
+  verbs: Verb[];
+  index: number;
+  endedBy: "app" | "caller";
+  rejectReason: "rejected" | "busy" | null;
+  error: CallError | null;
+  /** Documents requested so far (Redirect and action loops are bounded by it). */
+  documents: number;
+}
+
+export type CallEvent =
+  /** The caller hung up. */
+  | { type: "channel.hangup" }
+  /** REST `Url`/`Method`: fetch this document now, replacing what the call was doing. */
+  | { type: "control.redirect"; url: string; method: HttpMethod }
+  /** REST `Twiml`: run this document now. */
+  | { type: "control.twiml"; verbs: Verb[] }
+  /** REST `Status`: completed hangs the call up; canceled ends a call that is not answered yet. */
+  | { type: "control.end"; status: "completed" | "canceled" };
