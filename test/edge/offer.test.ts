@@ -78,6 +78,12 @@ describe("the edge's offer subject", () => {
       [new Uint8Array([0xc1, 0xff, 0x00]), false, 90001, /not valid msgpack/],
       [new TextEncoder().encode("{not json"), true, 90001, /not valid json/],
       [new Uint8Array(), false, 90001, /empty payload/],
+      [
+        encode({ to: "+15551230001", from: "+15557654321", pad: "y".repeat(17_000) }),
+        false,
+        90007,
+        /limit is 16384/,
+      ],
     ];
     for (const [payload, json, code, message] of cases) {
       const err = await refusal(payload, json);

@@ -47,7 +47,7 @@ describe("the call-flow visualizer in Chromium", () => {
     const list = await open("/viz/");
     await list.locator("#connection.live").waitFor();
 
-    // A call that runs Say, Pause, Redirect, Say, Hangup appears while the page is open.
+    // A call that runs Say, Pause, Gather (the caller presses 1), Say, Redirect, Say, Hangup appears.
     const finished = await stage.placeFinishing();
     await list.locator(`tr[data-sid="${finished.callSid}"] [data-status="completed"]`).waitFor();
 
@@ -110,6 +110,7 @@ describe("the call-flow visualizer in Chromium", () => {
     expect(await webhookTexts(page)).toEqual([
       `POST ${stage.app.url}/voice  CallStatus=ringing  -> 200 text/xml`,
       `POST ${stage.app.url}/menu  CallStatus=in-progress  -> 200 text/xml`,
+      `POST ${stage.app.url}/bye  CallStatus=in-progress  -> 200 text/xml`,
     ]);
     await page.locator("#prev").click();
     await expect.poll(() => activeTop(page), WAIT).toBe("call.storing");

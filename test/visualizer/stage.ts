@@ -49,10 +49,16 @@ export async function startVizStage(opts: { port?: number } = {}): Promise<VizSt
       const r = new VoiceResponse();
       r.say({ voice: "woman" }, "Thanks for calling switchboard.");
       r.pause({ length: 2 });
-      r.redirect({ method: "POST" }, "/menu");
+      r.gather({ numDigits: 1, action: "/menu" }).say("Press 1 to continue.");
       return { body: r.toString() };
     },
     "/menu": () => {
+      const r = new VoiceResponse();
+      r.say("You pressed one.");
+      r.redirect({ method: "POST" }, "/bye");
+      return { body: r.toString() };
+    },
+    "/bye": () => {
       const r = new VoiceResponse();
       r.say("Goodbye.");
       r.hangup();
@@ -89,7 +95,12 @@ export async function startVizStage(opts: { port?: number } = {}): Promise<VizSt
     api,
     app,
     placeFinishing: () =>
-      placeCall(nc, { to: FINISHING, from: CALLER, edge: "ashburn", caller: { timeScale: 0 } }),
+      placeCall(nc, {
+        to: FINISHING,
+        from: CALLER,
+        edge: "ashburn",
+        caller: { digits: ["1"], timeScale: 0 },
+      }),
     placeBroken: () => placeCall(nc, { to: BROKEN, from: CALLER, edge: "ashburn", caller: { timeScale: 0 } }),
     placeParked: async () => {
       const callSid = newSid("CA");

@@ -23,7 +23,8 @@ describe("switchboard trace", () => {
     expect(r.stderr).toBe("");
     expect(r.code).toBe(0);
     const lines = r.stdout.trimEnd().split("\n");
-    expect(lines[0]).toBe(`call ${callSid} in us1: +15557654321 -> +15551230001, completed, duration 5 s`);
+    // The prompts, the 2 s Pause, the caller pressing 1 a second after the Gather's prompt: 8 s.
+    expect(lines[0]).toBe(`call ${callSid} in us1: +15557654321 -> +15551230001, completed, duration 8 s`);
     const webhooks = lines.filter((l) => / webhook {2}/.test(l)).map((l) => l.replace(/^.* webhook {2}/, ""));
     expect(webhooks).toEqual([
       expect.stringMatching(
@@ -31,6 +32,9 @@ describe("switchboard trace", () => {
       ),
       expect.stringMatching(
         /^POST http:\/\/127\.0\.0\.1:\d+\/menu {2}CallStatus=in-progress {2}-> 200 text\/xml/,
+      ),
+      expect.stringMatching(
+        /^POST http:\/\/127\.0\.0\.1:\d+\/bye {2}CallStatus=in-progress {2}-> 200 text\/xml/,
       ),
     ]);
     expect(lines).toContainEqual(

@@ -27,6 +27,7 @@ const routes: Record<string, Handler> = {
   "/wrong-root": xml("<Foo><Say>Hi</Say></Foo>"),
   "/huge": xml(`<Response><Say>${"a".repeat(70 * 1024)}</Say></Response>`),
   "/loop": (_req, res) => res.writeHead(302, { Location: "/loop" }).end(),
+  "/twiml-loop": xml('<Response><Redirect method="POST">/twiml-loop</Redirect></Response>'),
   "/drip": (_req, res) => {
     res.writeHead(200, { "Content-Type": "text/xml" });
     const timer = setInterval(() => res.write(" "), 50);
@@ -116,6 +117,12 @@ const faults: Fault[] = [
   },
   { name: "over 64 kB", voiceUrl: () => `${base}/huge`, code: 11750, heard: APPLICATION_ERROR_SAY.text },
   { name: "redirect loop", voiceUrl: () => `${base}/loop`, code: 11215, heard: APPLICATION_ERROR_SAY.text },
+  {
+    name: "TwiML Redirect loop",
+    voiceUrl: () => `${base}/twiml-loop`,
+    code: 90006,
+    heard: APPLICATION_ERROR_SAY.text,
+  },
   {
     name: "slow drip",
     voiceUrl: () => `${base}/drip#tt=400`,
