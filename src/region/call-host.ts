@@ -221,6 +221,11 @@ export class CallHost {
     if (restored) channel.resumeScript(actor.getSnapshot().context.answeredAt);
     else void persist();
     await snapshots.settled();
+    if (snapshots.failed && !restored) {
+      // Not durable yet: the worker must not ack the call's message, so the stream keeps it.
+      actor.stop();
+      throw new Error(`call ${job.callSid}: its first snapshot was not stored`);
+    }
   }
 
   /** Resolves when no call is live, or after `timeoutMs`. */

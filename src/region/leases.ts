@@ -12,13 +12,18 @@ import type { Logger } from "../log.js";
 
 export const HEARTBEAT_MS = 500;
 export const DEAD_AFTER_MS = 1_500;
+/** How often the leases of workers found dead are looked at again, and for how long. */
+const SWEEP_MS = 5_000;
+const FORGET_DEAD_MS = 10 * 60_000;
 
 const heartbeatKey = (worker: string) => `_w.${worker}`;
 const ownerKey = (worker: string, callSid: string) => `_o.${worker}.${callSid}`;
 
 export class WorkerLeases {
   readonly #lastSeen = new Map<string, number>();
-  readonly #dead = new Set<string>();
+  /** Workers found dead, and when. */
+  readonly #dead = new Map<string, number>();
+  #lastSweep = Date.now();
   #beat: NodeJS.Timeout | undefined;
   #check: NodeJS.Timeout | undefined;
   #stopWatch: (() => void) | undefined;
@@ -64,6 +69,14 @@ export class WorkerLeases {
       if (!this.#healthy) return;
       const now = Date.now();
       for (const [worker, seen] of this.#lastSeen) if (now - seen > DEAD_AFTER_MS) this.#declareDead(worker);
+      // A claim that failed (nats-server restarting) leaves leases behind: look again now and then.
+      if (now - this.#lastSweep > SWEEP_MS) {
+        this.#lastSweep = now;
+        for (const [worker, since] of this.#dead) {
+          if (now - since > FORGET_DEAD_MS) this.#dead.delete(worker);
+          else this.onDead?.(worker);
+        }
+      }
     }, HEARTBEAT_MS / 2);
   }
 
@@ -135,7 +148,7 @@ export class WorkerLeases {
   #declareDead(worker: string): void {
     this.#lastSeen.delete(worker);
     if (this.#dead.has(worker)) return;
-    this.#dead.add(worker);
+    this.#dead.set(worker, Date.now());
     this.log.warn({ worker }, "worker is gone; claiming its calls");
     this.onDead?.(worker);
   }

@@ -32,6 +32,12 @@ export class SnapshotWriter {
   #lastDuration = 0;
   #timer: NodeJS.Timeout | undefined;
   #waiters: Waiter[] = [];
+  #failed = false;
+
+  /** True when the latest write failed (a later write that succeeds clears it). */
+  get failed(): boolean {
+    return this.#failed;
+  }
 
   constructor(
     private readonly kv: JsonKv<unknown>,
@@ -85,7 +91,15 @@ export class SnapshotWriter {
     this.#lastStart = started;
     this.kv
       .put(this.key, next.snapshot)
-      .catch((err: unknown) => this.onError(err))
+      .then(
+        () => {
+          this.#failed = false;
+        },
+        (err: unknown) => {
+          this.#failed = true;
+          this.onError(err);
+        },
+      )
       .then(() => {
         this.#writing = false;
         this.#lastDuration = performance.now() - started;

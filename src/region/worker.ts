@@ -18,6 +18,7 @@ import { CallHost } from "./call-host.js";
 import { type ExpiryContext, expireCall } from "./expired-call.js";
 import { Inspector } from "./inspector.js";
 import { WorkerLeases } from "./leases.js";
+import type { StoredActor } from "./live-call.js";
 import { Notifier } from "./notifier.js";
 import { StatusCallbacks } from "./status-callbacks.js";
 import { WorkerStatsPublisher } from "./worker-stats.js";
@@ -163,11 +164,22 @@ export class RegionWorker {
       msg.term();
       return;
     }
-    if (msg.redelivered && (await this.#alreadyTaken(job.callSid))) {
-      // A worker took it before (and may have died): its lease and snapshot carry it from here.
-      this.counters.duplicates++;
-      msg.ack();
-      return;
+    if (msg.redelivered) {
+      try {
+        if (await this.#alreadyTaken(job.callSid)) {
+          // A worker took it before (and may have died): its lease and snapshot carry it from here.
+          this.counters.duplicates++;
+          msg.ack();
+          return;
+        }
+      } catch (err) {
+        this.opts.log.warn(
+          { err, callSid: job.callSid },
+          "cannot tell whether a redelivered call runs; later",
+        );
+        msg.nak(1_000);
+        return;
+      }
     }
     const waitedMs = Date.now() - job.offeredAt;
     if (waitedMs > this.opts.maxWaitMs && !this.host.has(job.callSid)) {
@@ -184,25 +196,50 @@ export class RegionWorker {
     }
   }
 
-  /** True when the call has a snapshot (some worker runs it, or will resume it) or a record (it ended). */
+  /**
+   * True when the call is carried already: it ended (a record), runs here, or has a snapshot whose
+   * owner runs it or will have it claimed. A snapshot that names this worker but is not running here
+   * (its first write was stored although this worker saw it fail) is resumed here, now.
+   */
   async #alreadyTaken(callSid: string): Promise<boolean> {
     if (this.host.has(callSid)) return true;
     const { stores } = this.#expiry;
-    return (
-      (await stores.actors.get(callSid)) !== undefined || (await stores.calls.get(callSid)) !== undefined
-    );
+    if ((await stores.calls.get(callSid)) !== undefined) return true;
+    const stored = (await stores.actors.get(callSid)) as StoredActor | undefined;
+    if (!stored) return false;
+    if (stored.sb?.owner === this.#leases.worker) {
+      await this.#leases.own(callSid);
+      await this.#resumeUntilDone(callSid);
+    }
+    return true;
   }
 
-  /** Claims a dead worker's calls and resumes each won, beyond `--concurrency` if need be: none is dropped. */
+  /**
+   * Claims a dead worker's calls and resumes each won, beyond `--concurrency` if need be: none is
+   * dropped. A call claimed but not resumed yet (its snapshot could not be read: nats-server
+   * restarting) is tried again until it is, since no other worker would ever claim it from us.
+   */
   async #takeOver(dead: string): Promise<void> {
+    let won: string[];
     try {
-      const won = await this.#leases.claim(dead);
-      for (const callSid of won) {
-        if (await this.host.resume(callSid)) this.counters.resumed++;
-      }
-      if (won.length) this.opts.log.info({ dead, resumed: won.length }, "took over a dead worker's calls");
+      won = await this.#leases.claim(dead);
     } catch (err) {
-      this.opts.log.error({ err, dead }, "taking over a dead worker's calls failed");
+      this.opts.log.warn({ err, dead }, "claiming a dead worker's calls failed; will retry");
+      return; // the leases sweep calls onDead again for this worker
+    }
+    if (won.length) this.opts.log.info({ dead, claimed: won.length }, "took over a dead worker's calls");
+    await Promise.all(won.map((callSid) => this.#resumeUntilDone(callSid)));
+  }
+
+  async #resumeUntilDone(callSid: string): Promise<void> {
+    for (let delay = 250; this.#running; delay = Math.min(delay * 2, 5_000)) {
+      try {
+        if (await this.host.resume(callSid)) this.counters.resumed++;
+        return;
+      } catch (err) {
+        this.opts.log.warn({ err, callSid }, "resuming a call failed; retrying");
+        await new Promise((r) => setTimeout(r, delay));
+      }
     }
   }
 

@@ -21,9 +21,19 @@ export function signatureSettingsHeader(key: SigningKey): string {
   return `key=${key.sid},algorithm=${key.algorithm}`;
 }
 
-/** Byte-wise (UTF-8) order, the "Unix-style case-sensitive" sort Twilio documents. */
+const SURROGATE = /[\uD800-\uDFFF]/;
+
+/**
+ * Byte-wise (UTF-8) order, the "Unix-style case-sensitive" sort Twilio documents. UTF-8 byte order is
+ * code point order, which plain string comparison (UTF-16 code units) matches unless a surrogate pair
+ * is involved: only then are bytes compared. Encoding both names for every comparison was most of
+ * the signing cost in a profile of requestWebhook.
+ */
 function compareBytes(a: string, b: string): number {
-  return Buffer.compare(Buffer.from(a, "utf8"), Buffer.from(b, "utf8"));
+  if (SURROGATE.test(a) || SURROGATE.test(b)) {
+    return Buffer.compare(Buffer.from(a, "utf8"), Buffer.from(b, "utf8"));
+  }
+  return a < b ? -1 : a > b ? 1 : 0;
 }
 
 /**
