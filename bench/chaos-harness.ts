@@ -6,6 +6,7 @@ import { createServer } from "node:http";
 import type { AddressInfo } from "node:net";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
+import { jetstreamManager } from "@nats-io/jetstream";
 import { Kvm } from "@nats-io/kv";
 import { pino } from "pino";
 import { addAccount, newAuthToken } from "../src/admin/accounts.js";
@@ -100,10 +101,12 @@ export async function runChaos(o: ChaosOptions): Promise<ChaosReport> {
       "--nats",
       `nats://127.0.0.1:${port}`,
     ]);
+    everyWorker.push(w);
     await w.waitForLog("ready", 30_000);
     return w;
   };
   const workers: CliProcess[] = [];
+  const everyWorker: CliProcess[] = [];
   for (let i = 0; i < o.workers; i++) workers.push(await startWorker());
   // Watch the records as they are stored (the watch resumes by itself after a reconnect).
   const calls = await new Kvm(nc).open("sb_calls_us1");
@@ -148,6 +151,8 @@ export async function runChaos(o: ChaosOptions): Promise<ChaosReport> {
     await new Promise((r) => setTimeout(r, 200));
 
   const ended = offered.filter((sid) => records.has(sid));
+  for (const sid of offered.filter((x) => !records.has(x)))
+    process.stderr.write(`${await explainLost(nc, sid)}\n`);
   const report: ChaosReport = {
     offered: offered.length,
     completed: ended.filter((sid) => records.get(sid)?.status === "completed").length,
@@ -166,6 +171,21 @@ export async function runChaos(o: ChaosOptions): Promise<ChaosReport> {
   await nats.stop();
   await rm(storeDir, { recursive: true, force: true });
   return report;
+}
+
+/** Where a lost call got to: its record, snapshot, leases and the call stream, for the report. */
+async function explainLost(nc: Parameters<typeof offerCall>[0], callSid: string): Promise<string> {
+  const kvm = new Kvm(nc);
+  const record = await (await kvm.open("sb_calls_us1")).get(callSid);
+  const actors = await kvm.open("sb_actors_us1");
+  const snap = await actors.get(callSid);
+  const leases: string[] = [];
+  for await (const k of await actors.keys(`_o.*.${callSid}`)) leases.push(k);
+  const jsm = await jetstreamManager(nc);
+  const consumer = await jsm.consumers.info("SB_CALLS_US1", "workers");
+  const value =
+    snap?.operation === "PUT" ? snap.json<{ value?: unknown; sb?: { owner?: string } }>() : undefined;
+  return `lost ${callSid}: record=${record?.operation ?? "none"} snapshot=${snap?.operation ?? "none"} owner=${value?.sb?.owner} state=${JSON.stringify(value?.value)} leases=${leases.join(",") || "none"} stream pending=${consumer.num_pending} unacked=${consumer.num_ack_pending} redelivered=${consumer.num_redelivered}`;
 }
 
 /** Offers the call until the edge has stored it (a restarting nats-server refuses offers for a while). */

@@ -103,13 +103,16 @@ export class WorkerLeases {
     for (const key of keys) {
       const lease = await this.kv.get(key);
       if (lease?.operation !== "PUT") continue;
+      const callSid = key.slice(`_o.${dead}.`.length);
+      // Our lease first, the dead one's second: dying in between leaves two leases (the call may be
+      // resumed twice), never none (no one would ever resume it).
+      await this.own(callSid);
       try {
         await this.kv.purge(key, { previousSeq: lease.revision });
       } catch {
-        continue; // another worker won this one
+        await this.release(callSid); // another worker won this one
+        continue;
       }
-      const callSid = key.slice(`_o.${dead}.`.length);
-      await this.own(callSid);
       won.push(callSid);
     }
     // The dead worker's heartbeat would only be judged again by every worker that starts later.
