@@ -95,8 +95,13 @@ export const callMachine = callSetup.createMachine({
     documents: 0,
   }),
   initial: "arriving",
-  after: {
-    maxCallDuration: {
+  // Twilio's maximum call duration (4 h), as an invoked timer rather than an `after` delay: XState
+  // re-runs an invoked actor when a stored snapshot is restored, but does not re-schedule delays, and a
+  // resumed call must keep its limit (counted from its arrival).
+  invoke: {
+    src: "callTimer",
+    input: ({ context }) => ({ callSid: context.facts.callSid, arrivedAt: context.arrivedAt }),
+    onDone: {
       guard: not(stateIn("#call.storing")),
       target: ".storing",
       actions: [
@@ -314,7 +319,14 @@ export const callMachine = callSetup.createMachine({
             onError: "waiting",
           },
         },
-        waiting: { after: { 1000: "writing" } },
+        // An invoked pause, not an `after` delay, so that a call resumed here tries again too.
+        waiting: {
+          invoke: {
+            src: "retryDelay",
+            input: ({ context }) => ({ callSid: context.facts.callSid }),
+            onDone: "writing",
+          },
+        },
       },
       // The call is over: nothing changes it any more.
       on: { "channel.hangup": {}, "control.redirect": {}, "control.twiml": {}, "control.end": {} },

@@ -66,10 +66,10 @@ export const callSetup = setup({
     Redirect: fromPromise<VerbOutcome, VerbInput>(notProvided("Redirect")),
     Gather: fromPromise<VerbOutcome, VerbInput>(notProvided("Gather")),
     endCall: fromPromise<void, EndInput>(notProvided("endCall")),
-  },
-  delays: {
-    /** Twilio's maximum call duration (4 h); a call still going then is ended with 32015. */
-    maxCallDuration: 4 * 60 * 60 * 1000,
+    /** Resolves when the call has lasted the maximum call duration (4 h) since it arrived. */
+    callTimer: fromPromise<void, { callSid: string; arrivedAt: number }>(notProvided("callTimer")),
+    /** Resolves when the record may be written again, after a failed write. */
+    retryDelay: fromPromise<void, { callSid: string }>(notProvided("retryDelay")),
   },
   actions: {
     /** Reports an error or warning against the call (a Notification); provided by the worker. */

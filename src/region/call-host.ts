@@ -16,6 +16,7 @@ import { ChannelInSchema, type ChannelOut } from "./channel-events.js";
 import { endCall } from "./effects/end-call.js";
 import { fetchTwiml } from "./effects/fetch-twiml.js";
 import { loadNumber } from "./effects/load-number.js";
+import { callTimer, retryDelay } from "./effects/timers.js";
 import { announceCall, answerCall, verbActors } from "./effects/verbs.js";
 import type { LiveCall, StoredActor } from "./live-call.js";
 import type { RegionRuntime } from "./runtime.js";
@@ -41,6 +42,8 @@ export class CallHost {
         fetchTwiml: fetchTwiml(r),
         answerCall: answerCall(r),
         endCall: endCall(r),
+        callTimer: callTimer(r),
+        retryDelay: retryDelay(),
         ...verbActors(r),
       },
       actions: {

@@ -96,9 +96,13 @@ async function run(
       endCall: fromPromise(async ({ input }: { input: EndInput }) => {
         ended = input;
       }),
+      callTimer: fromPromise(
+        ({ input, signal }: { input: { callSid: string; arrivedAt: number }; signal: AbortSignal }) =>
+          sleep(clock, input.arrivedAt + (opts.maxCallMs ?? 4 * 3_600_000) - clock.now(), signal),
+      ),
+      retryDelay: fromPromise(async () => {}),
     },
     actions: { reportError: (_, params) => void errors.push(params.code) },
-    ...(opts.maxCallMs !== undefined && { delays: { maxCallDuration: opts.maxCallMs } }),
   });
   const actor = createActor(machine, { input: INPUT, clock });
   const states: string[] = [];

@@ -36,11 +36,9 @@ describe("the statechart read from the call machine", () => {
     expect(
       transitionLabel(edge("call.executing-twiml.Say", "call.executing-twiml.dispatching") ?? fail()),
     ).toBe("done, error");
-    expect(transitionLabel(edge("call.storing.waiting", "call.storing.writing") ?? fail())).toBe(
-      "after 1000 ms",
-    );
+    expect(transitionLabel(edge("call.storing.waiting", "call.storing.writing") ?? fail())).toBe("done");
     expect(transitionLabel(edge(ANY_STATE, "call.storing") ?? fail())).toBe(
-      "channel.hangup, control.end [guard], xstate.after.maxCallDuration.call [guard]",
+      "channel.hangup, control.end [guard], done [guard]",
     );
     // Events a state ignores (storing swallows hang-ups) are no edges.
     expect(chart.transitions.some((t) => t.source === "call.storing")).toBe(false);
