@@ -92,18 +92,33 @@ export async function openRegionStores(nc: NatsConnection, region: string): Prom
   const [numbers, calls, actors] = await Promise.all([
     openRegionKv(nc, region, buckets.numbers(region), 5),
     openRegionKv(nc, region, buckets.calls(region), 1),
-    openRegionKv(nc, region, buckets.actors(region), 1),
+    openRegionKv(nc, region, buckets.actors(region), 1, ACTORS_TTL_MS),
   ]);
   return { region, numbers: new JsonKv(numbers), calls: new JsonKv(calls), actors: new JsonKv(actors) };
 }
 
 /** Opens (creating it, placed in the region, if need be) one of the region's KV buckets. */
-export function openRegionKv(nc: NatsConnection, region: string, name: string, history: number): Promise<KV> {
+export function openRegionKv(
+  nc: NatsConnection,
+  region: string,
+  name: string,
+  history: number,
+  ttlMs?: number,
+): Promise<KV> {
   const placed = storePlacement(nc, region);
+  const ttl = ttlMs === undefined ? {} : { ttl: ttlMs };
   return retrying(`open bucket ${name}`, () =>
-    withPlacementHint(placed, () => new Kvm(nc).create(name, { history, ...placed })),
+    withPlacementHint(placed, () => new Kvm(nc).create(name, { history, ...ttl, ...placed })),
   );
 }
+
+/**
+ * Entries of `sb_actors_<R>` expire after this long. A finished call leaves a delete marker for its
+ * snapshot and its lease, which nats-server 2.9 cannot expire one by one; nothing in the bucket needs
+ * to outlive a call (4 h at most; a parked call's lease and snapshot are written once), and heartbeats
+ * are rewritten every 500 ms.
+ */
+export const ACTORS_TTL_MS = 24 * 60 * 60 * 1000;
 
 /** The region's recordings (object store `sb_recordings_<r>`), placed in the region. */
 export function openRecordings(nc: NatsConnection, region: string): Promise<ObjectStore> {
