@@ -5,12 +5,12 @@ import { startTestNatsServer } from "../helpers/nats-server.js";
 
 describe("connectNats", () => {
   it("splits credentials out of the URL, decoded", () => {
-    expect(natsServerAndCredentials("nats://region-us1:p%40ss@127.0.0.1:4222")).toEqual({
-      servers: "nats://127.0.0.1:4222",
+    expect(natsServerAndCredentials("nats://region-us1:p%40ss@127.0.0.1:7422")).toEqual({
+      servers: "nats://127.0.0.1:7422",
       user: "region-us1",
       pass: "p@ss",
     });
-    expect(natsServerAndCredentials("nats://127.0.0.1:4222")).toEqual({ servers: "nats://127.0.0.1:4222" });
+    expect(natsServerAndCredentials("nats://127.0.0.1:7422")).toEqual({ servers: "nats://127.0.0.1:7422" });
   });
 
   it("logs in to a server that requires users with credentials given in the URL", async () => {

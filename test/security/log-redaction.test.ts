@@ -96,7 +96,7 @@ describe("log redaction", () => {
   it("cuts credentials from URLs in any field, error message or stack", () => {
     const sink = logged((log) => {
       log.info({ url: "https://alice:hunter2@app.example.com/voice?x=1" }, "webhook");
-      log.info({ servers: ["nats://api:natspass@10.0.0.1:4222"] }, "connect");
+      log.info({ servers: ["nats://api:natspass@10.0.0.1:7422"] }, "connect");
       log.error({ err: new Error("GET https://bob:pa55@app.example.com/v failed") }, "failed");
       log.warn("fetching http://carol:pw%40x@host/ now");
     });
@@ -106,7 +106,7 @@ describe("log redaction", () => {
     }
     const [webhook, connect, failed, msg] = sink.lines();
     expect(webhook?.url).toBe("https://[Redacted]@app.example.com/voice?x=1");
-    expect(connect?.servers).toEqual(["nats://[Redacted]@10.0.0.1:4222"]);
+    expect(connect?.servers).toEqual(["nats://[Redacted]@10.0.0.1:7422"]);
     expect((failed?.err as { message?: string } | undefined)?.message).toBe(
       "GET https://[Redacted]@app.example.com/v failed",
     );
