@@ -116,6 +116,7 @@ async function up(o: UpOptions, log: Parameters<Parameters<typeof runService>[1]
     }
     if (created) process.stdout.write(`account ${account.sid} token ${account.auth_token}\n`);
     process.stdout.write(`ready ${api.url}\n`);
+    process.stdout.write(`watch calls live: ${api.url}/viz/\n`);
     if (hint) process.stdout.write(`make a first call: ${hint}\n`);
     return { stop: stopAll };
   } catch (err) {
