@@ -6,18 +6,7 @@ import { assign, not, stateIn } from "xstate";
 import type { Verb, VerbName, VerbOutcome } from "../src/twiml/types.js";
 import { APPLICATION_ERROR_SAY, callSetup, endStatus, errorOf } from "./call.setup.js";
 
-export type {
-  CallContext,
-  CallError,
-  CallEvent,
-  CallFacts,
-  CallInput,
-  EndInput,
-  FetchedDocument,
-  FetchInput,
-  NumberSetup,
-  VerbInput,
-} from "./call.types.js";
+export type * from "./call.types.js";
 
 export { APPLICATION_ERROR_SAY };
 

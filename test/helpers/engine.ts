@@ -16,6 +16,7 @@ import {
   type NotificationRecord,
   openNotifications,
 } from "../../src/store/notifications.js";
+import { provisionRegionStreams } from "../../src/store/region.js";
 import { type NatsServer, startTestNatsServer } from "./nats-server.js";
 
 export interface TestEngine extends AsyncDisposable {
@@ -24,7 +25,8 @@ export interface TestEngine extends AsyncDisposable {
   global: GlobalStores;
   accountSid: string;
   authToken: string;
-  worker: RegionWorker;
+  /** The in-process worker; undefined with `worker: false` (the test runs worker processes itself). */
+  worker: RegionWorker | undefined;
   edge: Edge;
   addNumber(opts: Omit<AddNumberOptions, "region" | "accountSid"> & { region?: string }): Promise<void>;
   call(opts: Partial<PlaceCallOptions> & { to: string }): Promise<PlacedCall>;
@@ -32,7 +34,7 @@ export interface TestEngine extends AsyncDisposable {
 }
 
 export async function startTestEngine(
-  opts: { region?: string; signingKey?: AccountRecord["webhook_signing_key"] } = {},
+  opts: { region?: string; signingKey?: AccountRecord["webhook_signing_key"]; worker?: boolean } = {},
 ): Promise<TestEngine> {
   const region = opts.region ?? "us1";
   const nats = await startTestNatsServer();
@@ -42,12 +44,14 @@ export async function startTestEngine(
   const accountSid = newSid("AC");
   const authToken = randomBytes(16).toString("hex");
   await addAccount(global, { sid: accountSid, token: authToken, signingKey: opts.signingKey ?? null });
-  const worker = await RegionWorker.start({ nc, region, log });
+  const worker = opts.worker === false ? undefined : await RegionWorker.start({ nc, region, log });
+  // Without a worker of its own, the region's streams must still be there for the edge to store calls.
+  if (!worker) await provisionRegionStreams(nc, region);
   const edge = await Edge.start({ nc, edge: "ashburn", log });
   const notifications = await openNotifications(nc, region);
   const close = async () => {
     await edge.stop();
-    await worker.stop();
+    await worker?.stop();
     await nc.close();
     await nats.stop();
   };

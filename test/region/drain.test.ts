@@ -1,35 +1,22 @@
 // SIGTERM hands a worker's live calls over instead of dropping them, and a worker never takes more
 // calls than its --concurrency: the rest wait in the region's stream.
-import { randomBytes } from "node:crypto";
 import { jetstreamManager } from "@nats-io/jetstream";
-import { connect, type NatsConnection } from "@nats-io/transport-node";
 import { pino } from "pino";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import { addAccount } from "../../src/admin/accounts.js";
-import { addNumber } from "../../src/admin/numbers.js";
-import { type CallProgress, placeCall } from "../../src/caller/place-call.js";
-import { Edge } from "../../src/edge/edge.js";
-import { newSid } from "../../src/model/sid.js";
+import type { CallProgress } from "../../src/caller/place-call.js";
 import { RegionWorker } from "../../src/region/worker.js";
-import { openGlobalStores } from "../../src/store/global.js";
 import { startCli } from "../helpers/cli.js";
-import { type NatsServer, startTestNatsServer } from "../helpers/nats-server.js";
+import { startTestEngine, type TestEngine } from "../helpers/engine.js";
 import { startTwilioApp, type TwilioApp, VoiceResponse } from "../helpers/twilio-app.js";
 
-let nats: NatsServer;
-let nc: NatsConnection;
-let edge: Edge;
+let engine: TestEngine;
 let app: TwilioApp;
-const accountSid = newSid("AC");
-const token = randomBytes(16).toString("hex");
 const log = pino({ level: "silent" });
 
 beforeAll(async () => {
-  nats = await startTestNatsServer();
-  nc = await connect({ servers: nats.url });
-  const global = await openGlobalStores(nc);
-  await addAccount(global, { sid: accountSid, token });
-  app = await startTwilioApp(token, {
+  // The engine runs the edge; each test brings the workers it needs.
+  engine = await startTestEngine({ worker: false });
+  app = await startTwilioApp(engine.authToken, {
     "/park": () => {
       const r = new VoiceResponse();
       r.say("Hold");
@@ -39,28 +26,21 @@ beforeAll(async () => {
     },
     "/status": () => ({ status: 204, body: "" }),
   });
-  await addNumber(nc, global, {
+  await engine.addNumber({
     number: "+15558100001",
-    region: "us1",
     voiceUrl: `${app.url}/park`,
     statusCallback: `${app.url}/status`,
-    accountSid,
   });
-  edge = await Edge.start({ nc, edge: "ashburn", log });
 });
 
 afterAll(async () => {
-  await edge?.stop();
   await app?.close();
-  await nc?.close();
-  await nats?.stop();
+  await engine?.[Symbol.asyncDispose]();
 });
 
 function call(onProgress?: (p: CallProgress) => void) {
-  return placeCall(nc, {
+  return engine.call({
     to: "+15558100001",
-    from: "+15557654321",
-    edge: "ashburn",
     caller: { timeScale: 1 },
     timeoutMs: 30_000,
     ...(onProgress && { onProgress }),
@@ -78,7 +58,7 @@ describe("graceful drain", () => {
       "--drain",
       "0",
       "--nats",
-      nats.url,
+      engine.nats.url,
     ]);
     await a.waitForLog("ready");
     let parked!: () => void;
@@ -93,7 +73,7 @@ describe("graceful drain", () => {
       if (p.source === "inspect" && p.event.type === "resumed") resumed.push(Date.now());
     });
     await isParked;
-    const b = await RegionWorker.start({ nc, region: "us1", log });
+    const b = await RegionWorker.start({ nc: engine.nc, region: "us1", log });
     try {
       const stoppedAt = Date.now();
       expect(await a.stop()).toBe(0);
@@ -115,7 +95,7 @@ describe("graceful drain", () => {
 
 describe("back-pressure", () => {
   it("takes no more calls than --concurrency; the others wait in the stream and all complete", async () => {
-    const worker = await RegionWorker.start({ nc, region: "us1", log, concurrency: 1 });
+    const worker = await RegionWorker.start({ nc: engine.nc, region: "us1", log, concurrency: 1 });
     try {
       let parked!: () => void;
       const oneParked = new Promise<void>((r) => {
@@ -133,7 +113,7 @@ describe("back-pressure", () => {
       const calls = [call(watch), call(watch), call(watch)];
       await Promise.all([oneParked, threeStored]);
       // One call is live (parked in its Pause); the two others wait in the stream, untaken.
-      const jsm = await jetstreamManager(nc);
+      const jsm = await jetstreamManager(engine.nc);
       expect((await jsm.consumers.info("SB_CALLS_US1", "workers")).num_pending).toBe(2);
       expect(worker.liveCalls).toBe(1);
       const placed = await Promise.all(calls);

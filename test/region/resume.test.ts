@@ -1,35 +1,21 @@
 // A worker dies (SIGKILL) in the middle of calls: another worker of the region takes each over from
 // its last snapshot within seconds and the call carries on, with exactly one record at the end.
-import { randomBytes } from "node:crypto";
 import { jetstreamManager } from "@nats-io/jetstream";
-import { connect, type NatsConnection } from "@nats-io/transport-node";
-import { pino } from "pino";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import { addAccount } from "../../src/admin/accounts.js";
-import { addNumber } from "../../src/admin/numbers.js";
-import { type CallProgress, type PlacedCall, placeCall } from "../../src/caller/place-call.js";
-import { Edge } from "../../src/edge/edge.js";
-import { newSid } from "../../src/model/sid.js";
-import { openGlobalStores } from "../../src/store/global.js";
+import type { CallProgress, PlacedCall } from "../../src/caller/place-call.js";
 import { type CliProcess, startCli } from "../helpers/cli.js";
-import { type NatsServer, startTestNatsServer } from "../helpers/nats-server.js";
+import { startTestEngine, type TestEngine } from "../helpers/engine.js";
 import { startTwilioApp, type TwilioApp, VoiceResponse } from "../helpers/twilio-app.js";
 
-let nats: NatsServer;
-let nc: NatsConnection;
-let edge: Edge;
+let engine: TestEngine;
 let app: TwilioApp;
-const accountSid = newSid("AC");
-const token = randomBytes(16).toString("hex");
+// Workers are processes here, so that they can be SIGKILLed; the engine runs only the edge.
 const worker = () =>
-  startCli(["region", "--region", "us1", "--allow-egress", "127.0.0.0/8", "--nats", nats.url]);
+  startCli(["region", "--region", "us1", "--allow-egress", "127.0.0.0/8", "--nats", engine.nats.url]);
 
 beforeAll(async () => {
-  nats = await startTestNatsServer();
-  nc = await connect({ servers: nats.url });
-  const global = await openGlobalStores(nc);
-  await addAccount(global, { sid: accountSid, token });
-  app = await startTwilioApp(token, {
+  engine = await startTestEngine({ worker: false });
+  app = await startTwilioApp(engine.authToken, {
     "/pause": () => {
       const r = new VoiceResponse();
       r.say("Hold");
@@ -51,26 +37,18 @@ beforeAll(async () => {
     },
     "/got": (req) => ({ body: new VoiceResponse().say(`Got ${req.params.Digits}`).toString() }),
   });
-  for (const [n, path] of [
+  for (const [number, path] of [
     ["+15558000001", "/pause"],
     ["+15558000002", "/slow"],
     ["+15558000003", "/gather"],
-  ]) {
-    await addNumber(nc, global, {
-      number: n as string,
-      region: "us1",
-      voiceUrl: `${app.url}${path}`,
-      accountSid,
-    });
+  ] as const) {
+    await engine.addNumber({ number, voiceUrl: `${app.url}${path}` });
   }
-  edge = await Edge.start({ nc, edge: "ashburn", log: pino({ level: "silent" }) });
 });
 
 afterAll(async () => {
-  await edge?.stop();
   await app?.close();
-  await nc?.close();
-  await nats?.stop();
+  await engine?.[Symbol.asyncDispose]();
 });
 
 /** Places a real-time call; resolves `reached` at the first progress event that matches. */
@@ -81,10 +59,8 @@ function call(to: string, reach: (p: CallProgress) => boolean, caller: { digits?
   });
   const said: string[] = [];
   const resumed: number[] = [];
-  const ended: Promise<PlacedCall> = placeCall(nc, {
+  const ended: Promise<PlacedCall> = engine.call({
     to,
-    from: "+15557654321",
-    edge: "ashburn",
     caller: { ...caller, timeScale: 1 },
     timeoutMs: 30_000,
     onProgress: (p) => {
@@ -107,7 +83,7 @@ async function killAndReplace(a: CliProcess): Promise<{ killedAt: number; b: Cli
 
 /** How many times the call's record was written (the bucket keeps one revision; the stream counts writes). */
 async function recordWrites(callSid: string): Promise<number> {
-  const jsm = await jetstreamManager(nc);
+  const jsm = await jetstreamManager(engine.nc);
   const info = await jsm.streams.info("KV_sb_calls_us1", { subjects_filter: `$KV.sb_calls_us1.${callSid}` });
   return info.state.subjects?.[`$KV.sb_calls_us1.${callSid}`] ?? 0;
 }

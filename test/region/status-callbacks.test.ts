@@ -57,7 +57,7 @@ describe("status callbacks", () => {
     expect(placed.call.status).toBe("completed");
     // The callback goes out after the call is stored: wait for the warning to be stored too.
     await app.waitForRequests(2);
-    await engine.worker.stop();
+    await engine.worker?.stop();
     const notes = await engine.notifications(placed.callSid);
     expect(notes).toHaveLength(1);
     expect(notes[0]).toMatchObject({ error_code: "15003", log: "1", request_url: `${app.url}/status` });

@@ -59,9 +59,8 @@ export function recordingFromInfo(info: ObjectInfo): StoredRecording | null {
   };
 }
 
-/** Twilio's Recording resource (api.v2010.account.recording); `base` is the api's own origin. */
-export function recordingResource(r: StoredRecording, base: string): Record<string, unknown> {
-  const path = `/2010-04-01/Accounts/${r.accountSid}/Recordings/${r.sid}`;
+/** The fields both of Twilio's recording shapes (account and call) have in common. */
+function recordingFields(r: StoredRecording): Record<string, unknown> {
   return {
     account_sid: r.accountSid,
     api_version: "2010-04-01",
@@ -73,6 +72,14 @@ export function recordingResource(r: StoredRecording, base: string): Record<stri
     duration: String(r.duration),
     sid: r.sid,
     price: null,
+  };
+}
+
+/** Twilio's Recording resource (api.v2010.account.recording); `base` is the api's own origin. */
+export function recordingResource(r: StoredRecording, base: string): Record<string, unknown> {
+  const path = `/2010-04-01/Accounts/${r.accountSid}/Recordings/${r.sid}`;
+  return {
+    ...recordingFields(r),
     price_unit: "USD",
     status: "completed",
     channels: r.channels,
@@ -91,16 +98,7 @@ export function recordingResource(r: StoredRecording, base: string): Record<stri
 /** Twilio's call Recording resource (api.v2010.account.call.call_recording). */
 export function callRecordingResource(r: StoredRecording): Record<string, unknown> {
   return {
-    account_sid: r.accountSid,
-    api_version: "2010-04-01",
-    call_sid: r.callSid,
-    conference_sid: r.conferenceSid,
-    date_created: rfc2822(r.dateCreated),
-    date_updated: rfc2822(r.dateCreated),
-    start_time: rfc2822(r.startTime),
-    duration: String(r.duration),
-    sid: r.sid,
-    price: null,
+    ...recordingFields(r),
     uri: `/2010-04-01/Accounts/${r.accountSid}/Calls/${r.callSid}/Recordings/${r.sid}.json`,
     encryption_details: null,
     price_unit: "USD",
