@@ -4,7 +4,7 @@
 // its XState timers run on the clock given to `createActor`, so it never sleeps by itself.
 import { assign, not, stateIn } from "xstate";
 import type { Verb, VerbName, VerbOutcome } from "../src/twiml/types.js";
-import { APPLICATION_ERROR_SAY, callSetup, endStatus, errorOf } from "./call.setup.js";
+import { APPLICATION_ERROR_SAY, callSetup, endStatus, errorOf, VERB_NAMES } from "./call.setup.js";
 
 export type * from "./call.types.js";
 
@@ -249,13 +249,7 @@ export const callMachine = callSetup.createMachine({
               target: "#call.storing",
               actions: assign({ status: ({ context }) => endStatus(context) }),
             },
-            { guard: "isSay", target: "Say" },
-            { guard: "isPlay", target: "Play" },
-            { guard: "isPause", target: "Pause" },
-            { guard: "isHangup", target: "Hangup" },
-            { guard: "isReject", target: "Reject" },
-            { guard: "isRedirect", target: "Redirect" },
-            { guard: "isGather", target: "Gather" },
+            ...VERB_NAMES.map((name) => ({ guard: { type: "isVerb" as const, params: name }, target: name })),
             // A verb this machine has no state for is skipped (the parser already warned).
             {
               target: "dispatching",
@@ -278,13 +272,10 @@ export const callMachine = callSetup.createMachine({
             },
           },
         },
-        Say: verbState("Say"),
-        Play: verbState("Play"),
-        Pause: verbState("Pause"),
-        Hangup: verbState("Hangup"),
-        Reject: verbState("Reject"),
-        Redirect: verbState("Redirect"),
-        Gather: verbState("Gather"),
+        ...(Object.fromEntries(VERB_NAMES.map((name) => [name, verbState(name)])) as Record<
+          VerbName,
+          ReturnType<typeof verbState>
+        >),
       },
     },
     storing: {

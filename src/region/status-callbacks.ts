@@ -24,6 +24,22 @@ export interface StatusCallback {
   event: StatusEvent;
 }
 
+/**
+ * Any other asynchronous request a verb makes about its call (recordingStatusCallback, a Dial's or a
+ * Conference's statusCallback, partialResultCallback…): sent as given, through the same outbox.
+ */
+export interface VerbCallback {
+  facts: CallFacts;
+  url: string;
+  method: HttpMethod;
+  params: Record<string, string>;
+  /** Names this request within the call (e.g. `RE….completed`): the same key is sent once. */
+  key: string;
+}
+
+type Outgoing = StatusCallback | VerbCallback;
+const keyOf = (cb: Outgoing) => ("key" in cb ? cb.key : String(cb.event.sequenceNumber));
+
 /** Callbacks sent at once by one worker; more wait in the stream. */
 const IN_FLIGHT = 64;
 
@@ -44,10 +60,10 @@ export class StatusCallbacks {
   ) {}
 
   /** Stores the callback in the outbox; resolves once JetStream has it. */
-  async queue(cb: StatusCallback): Promise<void> {
+  async queue(cb: Outgoing): Promise<void> {
     const { js, subjects, region } = this.deps;
     await js.publish(subjects.regionCallbacks(region), encode(cb), {
-      msgID: `${cb.facts.callSid}.${cb.event.sequenceNumber}`,
+      msgID: `${cb.facts.callSid}.${keyOf(cb)}`,
       timeout: 5_000,
     });
   }
@@ -83,9 +99,9 @@ export class StatusCallbacks {
   }
 
   async #send(msg: JsMsg): Promise<void> {
-    let cb: StatusCallback;
+    let cb: Outgoing;
     try {
-      cb = decode(msg.data) as StatusCallback;
+      cb = decode(msg.data) as Outgoing;
     } catch (err) {
       this.deps.log.error({ err, seq: msg.seq }, "dropped an unreadable status callback");
       msg.term();
@@ -95,7 +111,7 @@ export class StatusCallbacks {
     msg.ack();
   }
 
-  async #request(cb: StatusCallback): Promise<void> {
+  async #request(cb: Outgoing): Promise<void> {
     const { facts } = cb;
     const account = facts.accountSid ? this.deps.accounts.get(facts.accountSid) : undefined;
     if (!account) return;
@@ -103,11 +119,11 @@ export class StatusCallbacks {
       await requestWebhook({
         url: cb.url,
         method: cb.method,
-        params: statusCallbackParams(facts, cb.event),
+        params: "key" in cb ? cb.params : statusCallbackParams(facts, cb.event),
         authToken: account.auth_token,
         ...(account.webhook_signing_key && { signingKey: account.webhook_signing_key }),
         headers: { "X-Home-Region": this.deps.region },
-        idempotencyToken: idempotencyToken(facts.callSid, "callback", cb.event.sequenceNumber),
+        idempotencyToken: idempotencyToken(facts.callSid, "callback", keyOf(cb)),
       });
     } catch (err) {
       const e = err as { code?: number; message?: string; httpStatus?: number };

@@ -119,6 +119,29 @@ export interface InputListener {
   close(): void;
 }
 
+export interface RecordOptions {
+  /** Silence that ends the recording, in ms (Twilio's `timeout`; 0: silence never ends it). */
+  readonly timeoutMs: number;
+  /** The longest recording, in ms (Twilio's `maxLength`). */
+  readonly maxLengthMs: number;
+  /** Keys that end the recording ("" for none). */
+  readonly finishOnKey: string;
+  readonly playBeep: boolean;
+  /** Leading and trailing silence is cut (Twilio's `trim="trim-silence"`). */
+  readonly trimSilence: boolean;
+}
+
+/** What the caller sent while recording. */
+export interface RecordedAudio {
+  /** A WAV file of the caller's audio (8 kHz mono). */
+  readonly wav: Uint8Array;
+  readonly durationMs: number;
+  /** The key that ended it, "hangup" when the caller hung up, "" for silence or the maximum length. */
+  readonly digits: string;
+  /** What the caller said, when the channel knows (the simulated caller's script). */
+  readonly transcript?: string;
+}
+
 /**
  * The call's audio side: a port. The built-in implementation is the simulated channel over NATS;
  * a SIP/RTP gateway is another. Each method resolves when the audio has finished (in the clock's
@@ -133,14 +156,42 @@ export interface Channel {
   pause(seconds: number, signal: AbortSignal): Promise<void>;
   /** Starts listening for keys and/or speech, before the Gather's prompts play. */
   listen(options: ListenOptions, signal: AbortSignal): InputListener;
+  /** Records the caller until a key, silence, the maximum length or hang-up (which resolves, not rejects). */
+  record(options: RecordOptions, signal: AbortSignal): Promise<RecordedAudio>;
   hangup(): Promise<void>;
   reject(reason: RejectVerb["reason"]): Promise<void>;
+}
+
+/** Who the call is: what a verb needs for its callbacks' parameters and for child legs. */
+export interface CallIdentity {
+  readonly callSid: string;
+  readonly accountSid: string;
+  readonly from: string;
+  readonly to: string;
+  readonly direction: string;
+  readonly region: string;
+}
+
+/** An asynchronous request a verb makes (recordingStatusCallback, a Dial's statusCallback…). */
+export interface VerbCallbackRequest {
+  readonly url: string;
+  readonly method: HttpMethod;
+  /** Sent as given: the verb chooses Twilio's parameters for its callback. */
+  readonly params: Readonly<Record<string, string>>;
+  /** Names the request within the call; a request queued again with the same key is sent once. */
+  readonly key: string;
 }
 
 /** All a verb may touch while it runs: never the whole call. */
 export interface VerbContext {
   readonly channel: Channel;
   readonly clock: Clock;
+  readonly call: CallIdentity;
   /** Reports a warning (e.g. 13510) against the call; the verb carries on. */
   warn(code: number, message: string): void;
+  /**
+   * Queues a signed callback in the region's durable outbox; resolves once it is stored, not sent
+   * (a callback never holds the call up; a failed one is a 15003 warning on the call).
+   */
+  callback(request: VerbCallbackRequest): Promise<void>;
 }

@@ -6,6 +6,9 @@ import type {
   Channel,
   InputListener,
   ListenOptions,
+  RecordedAudio,
+  RecordOptions,
+  VerbCallbackRequest,
   VerbContext,
 } from "../../src/twiml/types.js";
 
@@ -84,6 +87,12 @@ export class FakeChannel implements Channel {
       close: () => this.calls.push(["close"]),
     };
   }
+  /** What the caller sends the next Record. */
+  nextRecording: RecordedAudio = { wav: new Uint8Array(44), durationMs: 0, digits: "" };
+  async record(options: RecordOptions, _signal: AbortSignal): Promise<RecordedAudio> {
+    this.calls.push(["record", options]);
+    return this.nextRecording;
+  }
   async hangup(): Promise<void> {
     this.calls.push(["hangup"]);
   }
@@ -105,10 +114,28 @@ export function fakeContext(): {
   channel: FakeChannel;
   clock: ManualClock;
   warnings: unknown[];
+  /** The callbacks verbs queued, in order. */
+  callbacks: VerbCallbackRequest[];
 } {
   const clock = new ManualClock();
   const channel = new FakeChannel(clock);
   const warnings: unknown[] = [];
-  const ctx: VerbContext = { channel, clock, warn: (code, message) => warnings.push({ code, message }) };
-  return { ctx, channel, clock, warnings };
+  const callbacks: VerbCallbackRequest[] = [];
+  const ctx: VerbContext = {
+    channel,
+    clock,
+    call: {
+      callSid: "CA00000000000000000000000000000001",
+      accountSid: "AC00000000000000000000000000000001",
+      from: "+15557654321",
+      to: "+15551234567",
+      direction: "inbound",
+      region: "us1",
+    },
+    warn: (code, message) => warnings.push({ code, message }),
+    callback: async (request) => {
+      callbacks.push(request);
+    },
+  };
+  return { ctx, channel, clock, warnings, callbacks };
 }

@@ -2,8 +2,9 @@
 // the narrow VerbContext (channel, clock, warnings) in reach.
 import { fromPromise } from "xstate";
 import type { CallFacts, VerbInput } from "../../../machines/call.machine.js";
+import { VERB_NAMES } from "../../../machines/call.setup.js";
 import { executeVerb } from "../../twiml/registry.js";
-import type { VerbName, VerbOutcome } from "../../twiml/types.js";
+import type { VerbContext, VerbName, VerbOutcome } from "../../twiml/types.js";
 import type { RegionRuntime } from "../runtime.js";
 
 export function answerCall(rt: RegionRuntime) {
@@ -23,13 +24,31 @@ export function announceCall(rt: RegionRuntime) {
 export function runVerb(rt: RegionRuntime) {
   return fromPromise<VerbOutcome, VerbInput>(async ({ input, signal }) => {
     const call = rt.call(input.callSid);
-    const ctx = {
+    const facts = call.actor.getSnapshot().context.facts;
+    const ctx: VerbContext = {
       channel: call.channel,
       clock: call.clock,
-      warn: (code: number, message: string) => {
-        const accountSid = call.actor.getSnapshot().context.facts.accountSid ?? "";
-        rt.notifier.notify({ accountSid, callSid: input.callSid, level: "warning", code, message });
+      call: {
+        callSid: facts.callSid,
+        accountSid: facts.accountSid ?? "",
+        from: facts.from,
+        to: facts.to,
+        direction: facts.direction,
+        region: facts.region,
       },
+      warn: (code, message) => {
+        rt.notifier.notify({
+          accountSid: facts.accountSid ?? "",
+          callSid: facts.callSid,
+          level: "warning",
+          code,
+          message,
+        });
+      },
+      callback: (request) =>
+        call.clock.holding(() =>
+          rt.statusCallbacks.queue({ facts, ...request, params: { ...request.params } }),
+        ),
     };
     return executeVerb(ctx, input.verb, signal);
   });
@@ -37,5 +56,5 @@ export function runVerb(rt: RegionRuntime) {
 
 export function verbActors(rt: RegionRuntime): Record<VerbName, ReturnType<typeof runVerb>> {
   const run = runVerb(rt);
-  return { Say: run, Play: run, Pause: run, Hangup: run, Reject: run, Redirect: run, Gather: run };
+  return Object.fromEntries(VERB_NAMES.map((name) => [name, run])) as Record<VerbName, typeof run>;
 }

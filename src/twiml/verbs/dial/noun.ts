@@ -1,0 +1,44 @@
+// What <Dial> hands each of its nouns, and what a noun gives back: the contract between the Dial
+// verb and the nouns that live beside it (Number, Client, Sip ring a leg; Conference and Queue join
+// a room). A noun reads only what it is given here and the VerbContext, never the Dial's state.
+import type { TwimlElement } from "../../element.js";
+import type { VerbContext } from "../../types.js";
+import type { ParseContext } from "../../verb-definition.js";
+
+/** The <Dial> attributes a noun needs to connect its leg. */
+export interface DialOptions {
+  /** Seconds to ring before giving up (no-answer). */
+  readonly timeoutS: number;
+  /** Longest bridge, in seconds (Twilio's default is 4 h). */
+  readonly timeLimitS: number;
+  /** The caller ID the child leg shows (defaults to the parent's From). */
+  readonly callerId: string;
+  /** The parent leaves the bridge when the caller presses *. */
+  readonly hangupOnStar: boolean;
+  /** Twilio's `record` value: do-not-record, record-from-answer, record-from-ringing, …-dual. */
+  readonly record: string;
+  readonly answerOnBridge: boolean;
+}
+
+/** DialCallStatus values (spec): what the Dial's action request reports. */
+export type DialCallStatus = "completed" | "answered" | "busy" | "no-answer" | "failed" | "canceled";
+
+/** How one Dial ended, for its action request. */
+export interface DialResult {
+  readonly status: DialCallStatus;
+  /** The child leg, when one was created (DialCallSid). */
+  readonly callSid?: string;
+  /** Seconds the bridge lasted (DialCallDuration). */
+  readonly durationS: number;
+  readonly bridged: boolean;
+  /** More parameters the noun adds to the action request (e.g. QueueSid, QueueResult). */
+  readonly params?: Readonly<Record<string, string>>;
+}
+
+export interface DialNoun<N extends { readonly noun: string }> {
+  readonly name: N["noun"];
+  /** The typed noun, with defaults for bad attribute values; undefined (after a warning) to skip it. */
+  parse(el: TwimlElement, ctx: ParseContext): N | undefined;
+  /** Connects the caller to the noun's target; resolves when that leg ends or could not be made. */
+  dial(ctx: VerbContext, noun: N, options: DialOptions, signal: AbortSignal): Promise<DialResult>;
+}
