@@ -78,7 +78,6 @@ function machineFor(variant: Variant, nc: NatsConnection) {
       Gather: verb,
       endCall: fromPromise(async () => {}),
       // The 4-hour limit never comes in a bench; the record write never needs a retry.
-      callTimer: fromPromise(() => new Promise<void>(() => {})),
       retryDelay: fromPromise(async () => {}),
     },
   });

@@ -84,13 +84,12 @@ export const callMachine = callSetup.createMachine({
     documents: 0,
   }),
   initial: "arriving",
-  // Twilio's maximum call duration (4 h), as an invoked timer rather than an `after` delay: XState
-  // re-runs an invoked actor when a stored snapshot is restored, but does not re-schedule delays, and a
-  // resumed call must keep its limit (counted from its arrival).
-  invoke: {
-    src: "callTimer",
-    input: ({ context }) => ({ callSid: context.facts.callSid, arrivedAt: context.arrivedAt }),
-    onDone: {
+  on: {
+    // Twilio's maximum call duration (4 h). The host sends it from a timer on the call's clock, counted
+    // from the call's arrival, and sets that timer again when it resumes the call: a per-call invoked
+    // actor did the same at about 3 KB a call (DESIGN.md §9), and XState does not re-schedule `after`
+    // delays on restore.
+    "call.limit": {
       guard: not(stateIn("#call.storing")),
       target: ".storing",
       actions: [
@@ -105,8 +104,6 @@ export const callMachine = callSetup.createMachine({
         },
       ],
     },
-  },
-  on: {
     "channel.hangup": {
       target: ".storing",
       actions: assign({ endedBy: "caller", status: ({ context }) => endStatus(context) }),

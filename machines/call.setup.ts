@@ -78,8 +78,6 @@ export const callSetup = setup({
     answerCall: fromPromise<{ at: number }, { callSid: string }>(notProvided("answerCall")),
     ...verbActorSlots,
     endCall: fromPromise<void, EndInput>(notProvided("endCall")),
-    /** Resolves when the call has lasted the maximum call duration (4 h) since it arrived. */
-    callTimer: fromPromise<void, { callSid: string; arrivedAt: number }>(notProvided("callTimer")),
     /** Resolves when the record may be written again, after a failed write. */
     retryDelay: fromPromise<void, { callSid: string }>(notProvided("retryDelay")),
   },

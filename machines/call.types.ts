@@ -99,6 +99,8 @@ export interface CallContext {
 export type CallEvent =
   /** The caller hung up. */
   | { type: "channel.hangup" }
+  /** The call has lasted Twilio's maximum call duration (4 h) since it arrived. */
+  | { type: "call.limit" }
   /** REST `Url`/`Method`: fetch this document now, replacing what the call was doing. */
   | { type: "control.redirect"; url: string; method: HttpMethod }
   /** REST `Twiml`: run this document now. */

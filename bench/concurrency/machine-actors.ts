@@ -44,8 +44,7 @@ const machine = callMachine.provide({
     Redirect: instant,
     Gather: instant,
     endCall: fromPromise(async () => {}),
-    // The 4-hour limit never comes in a bench; the record write never needs a retry.
-    callTimer: fromPromise(() => new Promise<void>(() => {})),
+    // The record write never needs a retry.
     retryDelay: fromPromise(async () => {}),
   },
 });

@@ -16,7 +16,7 @@ import { ChannelInSchema, type ChannelOut } from "./channel-events.js";
 import { endCall } from "./effects/end-call.js";
 import { fetchTwiml } from "./effects/fetch-twiml.js";
 import { loadNumber } from "./effects/load-number.js";
-import { callTimer, retryDelay } from "./effects/timers.js";
+import { MAX_CALL_DURATION_MS, retryDelay } from "./effects/timers.js";
 import { announceCall, answerCall, verbActors } from "./effects/verbs.js";
 import type { LiveCall, StoredActor } from "./live-call.js";
 import type { RegionRuntime } from "./runtime.js";
@@ -31,6 +31,8 @@ export class CallHost {
   #idle: (() => void) | undefined;
   /** Called after a call has ended and its record is stored. */
   onCallEnded: ((callSid: string) => void) | undefined;
+  /** Twilio's maximum call duration; shorter only in tests. */
+  maxCallMs = MAX_CALL_DURATION_MS;
 
   constructor(rt: Omit<RegionRuntime, "call">) {
     this.#rt = { ...rt, call: (sid) => this.#live(sid) };
@@ -42,7 +44,6 @@ export class CallHost {
         fetchTwiml: fetchTwiml(r),
         answerCall: answerCall(r),
         endCall: endCall(r),
-        callTimer: callTimer(r),
         retryDelay: retryDelay(),
         ...verbActors(r),
       },
@@ -104,11 +105,17 @@ export class CallHost {
     return this.#calls.has(callSid);
   }
 
-  /** Starts a call; resolves once it is owned here and its first snapshot is stored (durable). */
+  /**
+   * Starts a call; resolves once it is owned here and its first snapshot is stored (durable). The
+   * call starts running (its webhook is requested) while its lease is being stored: a worker that
+   * dies before both are stored has not acked the call, so the stream gives it to another worker,
+   * which requests the same document again with the same idempotency token, as a resume would.
+   */
   async start(job: CallJob): Promise<void> {
     if (this.#calls.has(job.callSid)) return;
-    await this.#rt.leases.own(job.callSid);
-    await this.#launch(job);
+    const owned = this.#rt.leases.own(job.callSid);
+    owned.catch(() => {}); // awaited in #launch; unhandled until then
+    await this.#launch(job, undefined, owned);
   }
 
   /**
@@ -129,7 +136,11 @@ export class CallHost {
     return true;
   }
 
-  async #launch(job: CallJob, restored?: { snapshot: unknown; sb: StoredActor["sb"] }): Promise<void> {
+  async #launch(
+    job: CallJob,
+    restored?: { snapshot: unknown; sb: StoredActor["sb"] },
+    owned: Promise<void> = Promise.resolve(),
+  ): Promise<void> {
     const rt = this.#rt;
     const scale = job.caller?.timeScale ?? 1;
     // A resumed call's clock goes on from where it was (simulated time does not restart).
@@ -147,6 +158,9 @@ export class CallHost {
       () => actor?.send({ type: "channel.hangup" }),
       restored?.sb.channel,
     );
+    // No snapshot is stored before the lease that points at it (a snapshot without a lease is a call
+    // no one would ever resume): until then state changes are only published.
+    let leased = restored !== undefined;
     const persist = () =>
       snapshots.write({
         ...live.actor.getPersistedSnapshot(),
@@ -161,7 +175,7 @@ export class CallHost {
       const value = JSON.stringify(snapshot.value);
       if (value === lastValue) return;
       lastValue = value;
-      void persist();
+      if (leased) void persist();
       const { context } = snapshot;
       const verb = context.verbs[context.index];
       rt.inspector.publish(
@@ -221,8 +235,23 @@ export class CallHost {
       },
     });
     actor.start();
-    if (restored) channel.resumeScript(actor.getSnapshot().context.answeredAt);
-    else void persist();
+    const { arrivedAt, answeredAt } = actor.getSnapshot().context;
+    // Twilio's maximum call duration, on the call's clock from its arrival: a resumed call keeps it.
+    live.limit = clock.setTimeout(
+      () => live.actor.send({ type: "call.limit" }),
+      arrivedAt + this.maxCallMs - clock.now(),
+    );
+    if (restored) channel.resumeScript(answeredAt);
+    else {
+      try {
+        await owned;
+      } catch (err) {
+        actor.stop();
+        throw err;
+      }
+      leased = true;
+      if (actor.getSnapshot().status === "active") void persist();
+    }
     await snapshots.settled();
     if (snapshots.failed && !restored) {
       // Not durable yet: the worker must not ack the call's message, so the stream keeps it.
@@ -315,6 +344,7 @@ export class CallHost {
   }
 
   #detach(call: LiveCall): void {
+    call.clock.clearTimeout(call.limit);
     call.clock.dispose();
     if (this.#calls.get(call.callSid) !== call) return;
     this.#calls.delete(call.callSid);

@@ -17,6 +17,8 @@ export interface LiveCall {
   readonly snapshots: SnapshotWriter;
   /** When the edge accepted the call (wall clock), for date_created. */
   readonly offeredAt: number;
+  /** The timer of the call's maximum duration, on its clock. */
+  limit?: unknown;
 }
 
 /**

@@ -2,7 +2,7 @@
 import type { NatsConnection } from "@nats-io/transport-node";
 import type { Subjects } from "../bus/subjects.js";
 import type { Logger } from "../log.js";
-import type { AccountRecord } from "../model/records.js";
+import type { AccountRecord, NumberConfig } from "../model/records.js";
 import type { RegionStores } from "../store/region.js";
 import type { WatchedKv } from "../store/watched-kv.js";
 import type { Inspector } from "./inspector.js";
@@ -18,6 +18,8 @@ export interface RegionRuntime {
   subjects: Subjects;
   stores: RegionStores;
   accounts: WatchedKv<AccountRecord>;
+  /** The region's number configs (`sb_numbers_<R>`), kept current by a watch. */
+  numbers: WatchedKv<NumberConfig>;
   inspector: Inspector;
   /** Errors and warnings against a call: stored, published, logged. */
   notifier: Notifier;

@@ -7,7 +7,7 @@ import { decode } from "../bus/codec.js";
 import { CALLBACK_CONSUMER, streams, subjects, WORKER_CONSUMER } from "../bus/subjects.js";
 import type { Logger } from "../log.js";
 import { type CallJob, parseCallJob } from "../model/call-job.js";
-import type { AccountRecord } from "../model/records.js";
+import type { AccountRecord, NumberConfig } from "../model/records.js";
 import { openGlobalStores } from "../store/global.js";
 import { openNotifications } from "../store/notifications.js";
 import { openRegionStores, provisionRegionStreams } from "../store/region.js";
@@ -62,7 +62,7 @@ export class RegionWorker {
     private readonly opts: Required<Omit<RegionWorkerOptions, "prefix">> & { prefix?: string },
     private readonly host: CallHost,
     private readonly statusCallbacks: StatusCallbacks,
-    private readonly accounts: WatchedKv<AccountRecord>,
+    private readonly watches: { stop(): void }[],
     private readonly consumer: Consumer,
   ) {
     host.onCallEnded = () => {
@@ -78,7 +78,11 @@ export class RegionWorker {
     const s = subjects(opts.prefix);
     await provisionRegionStreams(nc, region, opts.prefix);
     const [global, stores] = await Promise.all([openGlobalStores(nc), openRegionStores(nc, region)]);
-    const accounts = await WatchedKv.start<AccountRecord>(global.accounts.kv);
+    const [accounts, numbers] = await Promise.all([
+      WatchedKv.start<AccountRecord>(global.accounts.kv),
+      // Every call reads its number's config: from a local copy, not a JetStream request per call.
+      WatchedKv.start<NumberConfig>(stores.numbers.kv),
+    ]);
     const inspector = new Inspector(nc, s, region);
     const notifier = new Notifier(await openNotifications(nc, region), inspector, log);
     const js = jetstream(nc);
@@ -93,6 +97,7 @@ export class RegionWorker {
       subjects: s,
       stores,
       accounts,
+      numbers,
       inspector,
       notifier,
       statusCallbacks,
@@ -104,7 +109,7 @@ export class RegionWorker {
       retrying("callback consumer", () => js.consumers.get(streams.callbacks(region), CALLBACK_CONSUMER)),
     ]);
     statusCallbacks.start(callbackConsumer);
-    const worker = new RegionWorker(opts, host, statusCallbacks, accounts, consumer);
+    const worker = new RegionWorker(opts, host, statusCallbacks, [accounts, numbers], consumer);
     worker.#expiry = { region, nc, subjects: s, stores, notifier };
     worker.#leases = leases;
     leases.onDead = (dead) => void worker.#takeOver(dead);
@@ -270,7 +275,7 @@ export class RegionWorker {
     await this.host.stopAll();
     await this.#leases.stop(true);
     await this.statusCallbacks.stop();
-    this.accounts.stop();
+    for (const w of this.watches) w.stop();
     await this.#loop?.catch(() => {});
     await closeWebhookPools();
   }

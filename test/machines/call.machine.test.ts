@@ -96,10 +96,6 @@ async function run(
       endCall: fromPromise(async ({ input }: { input: EndInput }) => {
         ended = input;
       }),
-      callTimer: fromPromise(
-        ({ input, signal }: { input: { callSid: string; arrivedAt: number }; signal: AbortSignal }) =>
-          sleep(clock, input.arrivedAt + (opts.maxCallMs ?? 4 * 3_600_000) - clock.now(), signal),
-      ),
       retryDelay: fromPromise(async () => {}),
     },
     actions: { reportError: (_, params) => void errors.push(params.code) },
@@ -112,6 +108,8 @@ async function run(
   });
   const done = new Promise<void>((resolve) => actor.subscribe({ complete: resolve }));
   actor.start();
+  // The host's part: the maximum call duration, on the call's clock from its arrival.
+  clock.setTimeout(() => actor.send({ type: "call.limit" }), opts.maxCallMs ?? 4 * 3_600_000);
   if (opts.hangupAt !== undefined)
     clock.setTimeout(() => actor.send({ type: "channel.hangup" }), opts.hangupAt);
   await done;

@@ -1,7 +1,7 @@
 // SnapshotWriter: one write in flight, the newest snapshot wins, bursts coalesce, and nothing that
 // someone waits for is held back.
-import { describe, expect, it } from "vitest";
-import { SnapshotWriter } from "../../src/region/snapshot-writer.js";
+import { describe, expect, it, vi } from "vitest";
+import { COALESCE_MS, SnapshotWriter } from "../../src/region/snapshot-writer.js";
 import type { JsonKv } from "../../src/store/json-kv.js";
 
 /** A bucket whose puts finish only when the test says so. */
@@ -48,19 +48,25 @@ describe("SnapshotWriter", () => {
     await Promise.all([last, settled]);
   });
 
-  it("coalesces a burst after a write into one write, a few milliseconds later", async () => {
-    const { kv, puts } = slowKv();
-    const w = new SnapshotWriter(kv, "CA1", () => {});
-    void w.write({ value: "a" });
-    puts[0]?.finish();
-    await tick();
-    void w.write({ value: "b" });
-    const stored = w.write({ value: "c" });
-    expect(puts).toHaveLength(1);
-    await new Promise((r) => setTimeout(r, 30));
-    expect(puts.map((p) => p.value)).toEqual([{ value: "a" }, { value: "c" }]);
-    puts[1]?.finish();
-    await stored;
+  it("coalesces a burst after a write into one write, once the window has passed", async () => {
+    vi.useFakeTimers({ toFake: ["setTimeout", "clearTimeout", "performance"] });
+    try {
+      const { kv, puts } = slowKv();
+      const w = new SnapshotWriter(kv, "CA1", () => {});
+      void w.write({ value: "a" });
+      puts[0]?.finish();
+      await tick();
+      void w.write({ value: "b" });
+      const stored = w.write({ value: "c" });
+      vi.advanceTimersByTime(COALESCE_MS - 1);
+      expect(puts).toHaveLength(1);
+      vi.advanceTimersByTime(1);
+      expect(puts.map((p) => p.value)).toEqual([{ value: "a" }, { value: "c" }]);
+      puts[1]?.finish();
+      await stored;
+    } finally {
+      vi.useRealTimers();
+    }
   });
 
   it("never writes a finished actor's snapshot, and drops what waited before it", async () => {

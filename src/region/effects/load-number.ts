@@ -8,9 +8,10 @@ import type { RegionRuntime } from "../runtime.js";
 export function loadNumber(rt: RegionRuntime) {
   return fromPromise<NumberSetup, { facts: CallInput["facts"]; accountSid?: string }>(async ({ input }) => {
     const { facts } = input;
-    const config = await rt
-      .call(facts.callSid)
-      .clock.holding(() => rt.stores.numbers.get(numberKey(facts.to)));
+    const key = numberKey(facts.to);
+    // The local copy first; a number added a moment ago may not have reached it yet.
+    const config =
+      rt.numbers.get(key) ?? (await rt.call(facts.callSid).clock.holding(() => rt.stores.numbers.get(key)));
     if (!config) {
       throw fail("numberNotConfigured", `${facts.to} has no configuration in region ${rt.region}`);
     }

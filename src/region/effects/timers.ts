@@ -1,19 +1,10 @@
-// The machine's two waits that are not verbs: the maximum call duration, counted on the call's clock
-// from its arrival (so a resumed call keeps its deadline), and the pause before writing a record
-// again, in wall-clock time (infrastructure, not call time: at time-scale 0 it must still wait).
+// The machine's waits that are not verbs: the pause before writing a record again, in wall-clock time
+// (infrastructure, not call time: at time-scale 0 it must still wait). The maximum call duration is a
+// timer on the call's clock that the host sets (call-host.ts), counted from the call's arrival.
 import { fromPromise } from "xstate";
-import { sleep } from "../../clock/clock.js";
-import type { RegionRuntime } from "../runtime.js";
 
 /** Twilio's maximum call duration. */
 export const MAX_CALL_DURATION_MS = 4 * 60 * 60 * 1000;
-
-export function callTimer(rt: RegionRuntime, maxMs = MAX_CALL_DURATION_MS) {
-  return fromPromise<void, { callSid: string; arrivedAt: number }>(async ({ input, signal }) => {
-    const { clock } = rt.call(input.callSid);
-    await sleep(clock, Math.max(0, input.arrivedAt + maxMs - clock.now()), signal);
-  });
-}
 
 export function retryDelay() {
   return fromPromise<void, { callSid: string }>(
