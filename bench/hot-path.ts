@@ -1,12 +1,16 @@
 // A quick look at switchboard's hot path without the whole bench: NATS messages per call by kind and
 // a short throughput round, against the bare pipeline in the same stack.
-//   node dist/bench/hot-path.js [calls]
+//   node dist/bench/hot-path.js [calls]      BENCH_PROFILE=<dir> also writes and summarises CPU profiles
 import { countMessages } from "./lib/message-count.js";
 import { startStack } from "./lib/stack.js";
+import { formatSummary, summarizeFiles } from "./profile-summary.js";
 import { measureThroughput } from "./throughput.js";
 
 const calls = Number(process.argv[2] ?? 500);
-const stack = await startStack({});
+const profileDir = process.env.BENCH_PROFILE;
+const stack = await startStack(
+  profileDir ? { nodeArgs: ["--cpu-prof", `--cpu-prof-dir=${profileDir}`] } : {},
+);
 try {
   for (const [name, p] of [
     ["switchboard", stack.switchboard],
@@ -26,3 +30,5 @@ try {
 } finally {
   await stack.stop();
 }
+if (profileDir)
+  for (const s of await summarizeFiles([profileDir], 25)) process.stdout.write(`${formatSummary(s)}\n`);

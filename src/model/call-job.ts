@@ -1,6 +1,7 @@
 // What the edge stores in a region's call stream: the offer, resolved and stamped.
 import { z } from "zod";
 import { fail } from "../errors/switchboard-error.js";
+import { intern } from "../util/intern.js";
 import { CallerScriptSchema } from "./offer.js";
 
 export const CallJobSchema = z.object({
@@ -24,5 +25,7 @@ export function parseCallJob(value: unknown): CallJob {
     const issue = result.error.issues[0];
     throw fail("invalidPayload", `invalid call job: ${issue?.path.join(".")}: ${issue?.message}`);
   }
-  return result.data;
+  const job = result.data;
+  // Held by each live call for as long as it lasts: share the fields that calls repeat.
+  return { ...job, to: intern(job.to), edge: intern(job.edge), region: intern(job.region) };
 }

@@ -10,6 +10,7 @@ import { CallClock } from "../clock/call-clock.js";
 import { fail, toSwitchboardError } from "../errors/switchboard-error.js";
 import { parseCallControl } from "../model/call-control.js";
 import type { CallJob } from "../model/call-job.js";
+import { intern } from "../util/intern.js";
 import { CookieJar } from "../webhook/cookie-jar.js";
 import { applyCallControl } from "./call-control.js";
 import { ChannelInSchema, type ChannelOut } from "./channel-events.js";
@@ -145,8 +146,9 @@ export class CallHost {
     const scale = job.caller?.timeScale ?? 1;
     // A resumed call's clock goes on from where it was (simulated time does not restart).
     const clock = new CallClock(scale, restored && scale < 1 ? restored.sb.clockAt : Date.now());
-    const outSubject = rt.subjects.callOut(rt.region, job.callSid);
-    const publish = (event: ChannelOut) => rt.nc.publish(outSubject, encode(event));
+    // The subject is built per event rather than kept: 80 bytes a call, for events that are few.
+    const publish = (event: ChannelOut) =>
+      rt.nc.publish(rt.subjects.callOut(rt.region, job.callSid), encode(event));
     let actor: Actor<typeof this.machine> | undefined;
     const snapshots = new SnapshotWriter(rt.stores.actors, job.callSid, (err) =>
       rt.log.error({ err, callSid: job.callSid }, "cannot persist call snapshot"),
@@ -172,7 +174,7 @@ export class CallHost {
     const onInspect = (ev: InspectionEvent) => {
       if (ev.type !== "@xstate.snapshot" || ev.actorRef !== actor) return;
       const snapshot = ev.snapshot as ReturnType<typeof live.actor.getSnapshot>;
-      const value = JSON.stringify(snapshot.value);
+      const value = intern(JSON.stringify(snapshot.value));
       if (value === lastValue) return;
       lastValue = value;
       if (leased) void persist();

@@ -3,6 +3,7 @@ import type { Actor } from "xstate";
 import type { CallMachine } from "../../machines/call.machine.js";
 import type { CallClock } from "../clock/call-clock.js";
 import type { CallJob } from "../model/call-job.js";
+import type { VerbContext } from "../twiml/types.js";
 import type { CookieJar } from "../webhook/cookie-jar.js";
 import type { ChannelState, SimulatedChannel } from "./simulated-channel.js";
 import type { SnapshotWriter } from "./snapshot-writer.js";
@@ -19,6 +20,8 @@ export interface LiveCall {
   readonly offeredAt: number;
   /** The timer of the call's maximum duration, on its clock. */
   limit?: unknown;
+  /** What its verbs are given, made when the first one runs. */
+  verbContext?: VerbContext;
 }
 
 /**

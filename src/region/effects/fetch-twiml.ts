@@ -1,8 +1,10 @@
 // fetching-webhook: request the document as Twilio does, and read the TwiML it returns.
+
 import { fromPromise } from "xstate";
 import type { FetchedDocument, FetchInput } from "../../../machines/call.machine.js";
 import { fail } from "../../errors/switchboard-error.js";
 import { documentFromResponse } from "../../twiml/from-response.js";
+import { intern } from "../../util/intern.js";
 import { idempotencyToken } from "../../webhook/idempotency.js";
 import { callParams } from "../../webhook/params.js";
 import { requestWebhook } from "../../webhook/request.js";
@@ -106,6 +108,7 @@ export function fetchTwiml(rt: RegionRuntime) {
         responseBody: res.body.slice(0, 4096),
       });
     }
-    return { documentUrl: res.url, verbs: [...doc.verbs] };
+    // Calls to one app share its document URLs: one copy, not one per live call.
+    return { documentUrl: intern(res.url), verbs: [...doc.verbs] };
   });
 }

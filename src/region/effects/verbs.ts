@@ -5,6 +5,7 @@ import type { CallFacts, VerbInput } from "../../../machines/call.machine.js";
 import { VERB_NAMES } from "../../../machines/call.setup.js";
 import { executeVerb } from "../../twiml/registry.js";
 import type { VerbContext, VerbName, VerbOutcome } from "../../twiml/types.js";
+import type { LiveCall } from "../live-call.js";
 import type { RegionRuntime } from "../runtime.js";
 
 export function answerCall(rt: RegionRuntime) {
@@ -24,34 +25,40 @@ export function announceCall(rt: RegionRuntime) {
 export function runVerb(rt: RegionRuntime) {
   return fromPromise<VerbOutcome, VerbInput>(async ({ input, signal }) => {
     const call = rt.call(input.callSid);
-    const facts = call.actor.getSnapshot().context.facts;
-    const ctx: VerbContext = {
-      channel: call.channel,
-      clock: call.clock,
-      call: {
-        callSid: facts.callSid,
-        accountSid: facts.accountSid ?? "",
-        from: facts.from,
-        to: facts.to,
-        direction: facts.direction,
-        region: facts.region,
-      },
-      warn: (code, message) => {
-        rt.notifier.notify({
-          accountSid: facts.accountSid ?? "",
-          callSid: facts.callSid,
-          level: "warning",
-          code,
-          message,
-        });
-      },
-      callback: (request) =>
-        call.clock.holding(() =>
-          rt.statusCallbacks.queue({ facts, ...request, params: { ...request.params } }),
-        ),
-    };
-    return executeVerb(ctx, input.verb, signal);
+    // One context per call, made for its first verb: a parked call keeps no copy per verb.
+    call.verbContext ??= verbContext(rt, call);
+    return executeVerb(call.verbContext, input.verb, signal);
   });
+}
+
+function verbContext(rt: RegionRuntime, call: LiveCall): VerbContext {
+  // The facts are final once the call is routed, which is before any verb runs.
+  const facts = call.actor.getSnapshot().context.facts;
+  return {
+    channel: call.channel,
+    clock: call.clock,
+    call: {
+      callSid: facts.callSid,
+      accountSid: facts.accountSid ?? "",
+      from: facts.from,
+      to: facts.to,
+      direction: facts.direction,
+      region: facts.region,
+    },
+    warn: (code, message) => {
+      rt.notifier.notify({
+        accountSid: facts.accountSid ?? "",
+        callSid: facts.callSid,
+        level: "warning",
+        code,
+        message,
+      });
+    },
+    callback: (request) =>
+      call.clock.holding(() =>
+        rt.statusCallbacks.queue({ facts, ...request, params: { ...request.params } }),
+      ),
+  };
 }
 
 export function verbActors(rt: RegionRuntime): Record<VerbName, ReturnType<typeof runVerb>> {
