@@ -25,17 +25,18 @@ export function runVerb(rt: RegionRuntime) {
   return fromPromise<VerbOutcome, VerbInput>(async ({ input, signal }) => {
     const call = rt.call(input.callSid);
     const facts = call.actor.getSnapshot().context.facts;
+    const identity = {
+      callSid: facts.callSid,
+      accountSid: facts.accountSid ?? "",
+      from: facts.from,
+      to: facts.to,
+      direction: facts.direction,
+      region: facts.region,
+    };
     const ctx: VerbContext = {
       channel: call.channel,
       clock: call.clock,
-      call: {
-        callSid: facts.callSid,
-        accountSid: facts.accountSid ?? "",
-        from: facts.from,
-        to: facts.to,
-        direction: facts.direction,
-        region: facts.region,
-      },
+      call: identity,
       warn: (code, message) => {
         rt.notifier.notify({
           accountSid: facts.accountSid ?? "",
@@ -49,6 +50,7 @@ export function runVerb(rt: RegionRuntime) {
         call.clock.holding(() =>
           rt.statusCallbacks.queue({ facts, ...request, params: { ...request.params } }),
         ),
+      recordings: rt.recordings.port(identity),
     };
     return executeVerb(ctx, input.verb, signal);
   });
