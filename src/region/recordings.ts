@@ -27,37 +27,32 @@ export class RegionRecordings {
     },
   ) {}
 
-  /** The port a verb of this call gets. */
-  port(call: CallIdentity): RecordingPort {
+  /** The port a verb of this call gets; `holding` runs real-time work while the call's clock waits. */
+  port(call: CallIdentity, holding: <T>(work: () => Promise<T>) => Promise<T>): RecordingPort {
     const base = `${this.deps.apiUrl.replace(/\/+$/, "")}/2010-04-01/Accounts/${call.accountSid}`;
     return {
       url: (sid) => `${base}/Recordings/${sid}`,
       store: async ({ sid, startTime, audio, transcribe }) => {
+        const transcriptionSid = `TR${randomBytes(16).toString("hex")}`;
+        // The simulated caller's script is the transcript; no words makes a failed transcription.
         const transcription: StoredTranscription | undefined = transcribe
           ? {
-              sid: `TR${randomBytes(16).toString("hex")}`,
-              url: "",
+              sid: transcriptionSid,
+              url: `${base}/Transcriptions/${transcriptionSid}`,
               status: audio.transcript ? "completed" : "failed",
               text: audio.transcript ?? "",
             }
           : undefined;
-        const withUrl = transcription && {
-          ...transcription,
-          url: `${base}/Transcriptions/${transcription.sid}`,
+        const facts = {
+          sid,
+          accountSid: call.accountSid,
+          callSid: call.callSid,
+          duration: Math.round(audio.durationMs / 1000),
+          startTime,
+          ...(transcription && { transcription }),
         };
-        await putRecording(
-          await this.#open(),
-          {
-            sid,
-            accountSid: call.accountSid,
-            callSid: call.callSid,
-            duration: Math.round(audio.durationMs / 1000),
-            startTime,
-            ...(withUrl && { transcription: withUrl }),
-          },
-          audio.wav,
-        );
-        return withUrl ? { transcription: withUrl } : {};
+        await holding(async () => putRecording(await this.#open(), facts, audio.wav));
+        return transcription ? { transcription } : {};
       },
       keep: (work) => {
         const set = this.#kept.get(call.callSid) ?? new Set<Promise<unknown>>();

@@ -50,7 +50,8 @@ export function runVerb(rt: RegionRuntime) {
         call.clock.holding(() =>
           rt.statusCallbacks.queue({ facts, ...request, params: { ...request.params } }),
         ),
-      recordings: rt.recordings.port(identity),
+      // Storing is real-time work: simulated time must not run on (and end the call) meanwhile.
+      recordings: rt.recordings.port(identity, (work) => call.clock.holding(work)),
     };
     return executeVerb(ctx, input.verb, signal);
   });
