@@ -95,6 +95,16 @@ describe("<Record> attributes", () => {
     });
   });
 
+  it("needs an absolute action in a document given as Twiml (11100), and then just records", async () => {
+    const doc = parseTwiml(`<Response><Record/><Record action="/x"/></Response>`, "");
+    expect(codes(doc)).toEqual([11100, 11100]);
+    const { ctx, channel, recordings } = fakeContext();
+    channel.nextRecording = { wav: encodeWav([{ ms: 2000, speech: true }]), durationMs: 2000, digits: "" };
+    const outcome = await record.execute(ctx, doc.verbs[0] as RecordVerb, new AbortController().signal);
+    expect(outcome).toEqual({ kind: "next" });
+    expect(recordings.stored).toHaveLength(1);
+  });
+
   it("takes no children and no text (12200)", () => {
     const doc = parseTwiml(`<Response><Record>text<Say>x</Say></Record></Response>`, DOC);
     expect(codes(doc)).toEqual([12200, 12200]);

@@ -52,7 +52,7 @@ export const record: VerbDefinition<RecordVerb> = {
     const transcribeCallback = url(a.transcribeCallback, "transcribeCallback", ctx);
     return {
       name: "Record",
-      action: url(a.action, "action", ctx) ?? ctx.documentUrl,
+      action: action(a.action, ctx),
       method: method(a.method, "method", ErrorCodes.recordInvalidMethod.code, ctx),
       timeout: wholeSeconds(a.timeout, 5, 0, ErrorCodes.recordInvalidTimeout.code, "timeout", ctx),
       finishOnKey: finishOnKey(a.finishOnKey, ctx),
@@ -162,7 +162,12 @@ async function recordCaller(ctx: VerbContext, verb: RecordVerb, signal: AbortSig
     RecordingDuration: duration,
     ...((hungUp || audio.digits !== "") && { Digits: hungUp ? "hangup" : audio.digits }),
   };
-  if (!hungUp) return { kind: "fetch", url: verb.action, method: verb.method, params };
+  if (!hungUp) {
+    return verb.action === ""
+      ? { kind: "next" }
+      : { kind: "fetch", url: verb.action, method: verb.method, params };
+  }
+  if (verb.action === "") return { kind: "hangup" };
   // The caller is gone: Twilio still requests the action (its TwiML is ignored), after the call.
   await ctx.callback({
     url: verb.action,
@@ -186,6 +191,20 @@ function callParams(call: CallIdentity, callStatus: string): Record<string, stri
     Direction: call.direction,
     ApiVersion: "2010-04-01",
   };
+}
+
+/**
+ * The action, by default the document's own URL. A document given as `Twiml` (REST) has no URL: an
+ * action there must be absolute, and without one Twilio reports 11100; the recording is then kept
+ * and the call goes on with the next verb ("").
+ */
+function action(raw: string | undefined, ctx: ParseContext): string {
+  const resolved = url(raw, "action", ctx);
+  if (resolved !== undefined) return resolved;
+  if (ctx.documentUrl === "" && (raw === undefined || raw.trim() === "")) {
+    ctx.warn(ErrorCodes.invalidUrl.code, "<Record> in a Twiml document needs an absolute action URL");
+  }
+  return ctx.documentUrl;
 }
 
 function url(raw: string | undefined, name: string, ctx: ParseContext): string | undefined {
