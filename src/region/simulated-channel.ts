@@ -55,6 +55,8 @@ export class SimulatedChannel implements Channel {
   #recordingsUsed = 0;
   /** Live keys go here while a Record runs. */
   #recorder: ((key: string) => void) | undefined;
+  /** Set before the call hears of it, so a cancelled Record can tell a hang-up from a hand-over. */
+  #callerGone = false;
 
   constructor(
     private readonly clock: CallClock,
@@ -82,7 +84,13 @@ export class SimulatedChannel implements Channel {
     const after = this.script?.hangupAfter;
     if (after === undefined || answeredAt === null) return;
     const remaining = answeredAt + after * 1000 - this.clock.now();
-    this.#hangupTimer = this.clock.setTimeout(this.onCallerHangup, Math.max(0, remaining));
+    this.#hangupTimer = this.clock.setTimeout(() => this.callerHungUp(), Math.max(0, remaining));
+  }
+
+  /** The caller hung up (the script's time came, or live input on `.in`). */
+  callerHungUp(): void {
+    this.#callerGone = true;
+    this.onCallerHangup();
   }
 
   async ring(): Promise<void> {
@@ -92,7 +100,8 @@ export class SimulatedChannel implements Channel {
   async answer(): Promise<void> {
     this.publish({ kind: "answer" });
     const after = this.script?.hangupAfter;
-    if (after !== undefined) this.#hangupTimer = this.clock.setTimeout(this.onCallerHangup, after * 1000);
+    if (after !== undefined)
+      this.#hangupTimer = this.clock.setTimeout(() => this.callerHungUp(), after * 1000);
   }
 
   async say(text: string, options: { voice: string; language: string }, signal: AbortSignal): Promise<void> {
@@ -257,7 +266,8 @@ export class SimulatedChannel implements Channel {
           ...(take?.text && spoken > 0 && { transcript: take.text }),
         });
       };
-      const hungUp = () => finish("hangup");
+      // Cancelled without a hang-up (the call was redirected or handed to another worker): "".
+      const hungUp = () => finish(this.#callerGone ? "hangup" : "");
       if (signal.aborted) return hungUp();
       signal.addEventListener("abort", hungUp, { once: true });
       this.#recorder = (k) => {

@@ -192,7 +192,11 @@ export interface Channel {
   pause(seconds: number, signal: AbortSignal): Promise<void>;
   /** Starts listening for keys and/or speech, before the Gather's prompts play. */
   listen(options: ListenOptions, signal: AbortSignal): InputListener;
-  /** Records the caller until a key, silence, the maximum length or hang-up (which resolves, not rejects). */
+  /**
+   * Records the caller until a key, silence, the maximum length or hang-up, which resolves (not
+   * rejects) with digits "hangup". Any other cancellation resolves with what was recorded, which the
+   * verb discards (the call was redirected or another worker carries it on).
+   */
   record(options: RecordOptions, signal: AbortSignal): Promise<RecordedAudio>;
   hangup(): Promise<void>;
   reject(reason: RejectVerb["reason"]): Promise<void>;

@@ -7,6 +7,8 @@ import { pino } from "pino";
 import { request } from "undici";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { type Api, startApi } from "../../src/api/server.js";
+import { encode } from "../../src/bus/codec.js";
+import { subjects } from "../../src/bus/subjects.js";
 import type { CallProgress } from "../../src/caller/place-call.js";
 import { readWavHeader } from "../../src/media/wav.js";
 import type { CallerScript } from "../../src/model/offer.js";
@@ -262,6 +264,32 @@ describe("<Record>", () => {
       RecordingSid: action.params.RecordingSid,
       RecordingDuration: "10",
     });
+  });
+
+  it("treats a live hang-up on the channel's .in subject the same way", async () => {
+    voice = (r) => {
+      r.record({ action: "/recorded", timeout: 0 });
+    };
+    // Real time: the caller would talk for a minute; it hangs up as soon as the recording starts.
+    let callSid: string | undefined;
+    let recording = false;
+    const hangUp = () => {
+      if (callSid && recording)
+        engine.nc.publish(subjects().callIn("us1", callSid), encode({ kind: "hangup" }));
+    };
+    const placed = await engine.call({
+      to: NUMBER,
+      caller: { recordings: [{ text: "a long story", seconds: 60 }], timeScale: 1 },
+      onProgress: (p) => {
+        if (p.source === "offered") callSid = p.callSid;
+        if (p.source === "channel" && p.event.kind === "record") recording = true;
+        hangUp();
+      },
+    });
+    expect(placed.call.status).toBe("completed");
+    const action = await app.waitFor((r) => r.path === "/recorded" && r.params.CallSid === placed.callSid);
+    expect(action.params).toMatchObject({ Digits: "hangup", CallStatus: "completed" });
+    expect(Number(action.params.RecordingDuration)).toBeLessThan(60);
   });
 
   it("requests nothing and goes on to the next verb when the recording is empty", async () => {

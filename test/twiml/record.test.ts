@@ -195,6 +195,17 @@ describe("<Record> execution", () => {
     });
   });
 
+  it("keeps nothing when cancelled while the caller is still there (redirect, hand-over)", async () => {
+    const { ctx, channel, callbacks, recordings } = fakeContext();
+    channel.nextRecording = audio(2000, "");
+    const cancelled = new AbortController();
+    cancelled.abort(new Error("redirected"));
+    await expect(record.execute(ctx, verb(), cancelled.signal)).rejects.toThrow("redirected");
+    await Promise.all(recordings.kept);
+    expect(recordings.stored).toEqual([]);
+    expect(callbacks).toEqual([]);
+  });
+
   it("transcribes only recordings of 2 to 120 seconds", async () => {
     for (const [ms, expected] of [
       [1500, false],

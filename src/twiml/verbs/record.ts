@@ -127,7 +127,10 @@ async function recordCaller(ctx: VerbContext, verb: RecordVerb, signal: AbortSig
     },
     signal,
   );
-  const hungUp = signal.aborted || audio.digits === "hangup";
+  const hungUp = audio.digits === "hangup";
+  // Cancelled, but the caller is still there (a redirect, or the call handed to another worker,
+  // which records again): nothing to keep.
+  if (signal.aborted && !hungUp) return { kind: "next" };
   if (audio.durationMs === 0) {
     // Twilio: "if Twilio receives an empty recording, it will not make a request to the action URL";
     // the recording is absent (not stored) and the call goes on with the next verb.
