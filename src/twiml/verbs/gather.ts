@@ -169,7 +169,8 @@ function prompts(el: TwimlElement, ctx: ParseContext): GatherVerb["prompts"] {
   for (const child of el.children) {
     if (typeof child === "string") continue;
     const definition = PROMPTS[child.name as keyof typeof PROMPTS];
-    if (!definition) {
+    // Twilio: Play may be nested in Gather, but not a `<Play digits>`.
+    if (!definition || (child.name === "Play" && child.attributes.digits !== undefined)) {
       ctx.warn(
         ErrorCodes.gatherInvalidNestedVerb.code,
         `<${child.name}> cannot be nested in <Gather>; ignored`,
