@@ -163,7 +163,8 @@ async function recordCaller(ctx: VerbContext, verb: RecordVerb, signal: AbortSig
     RecordingUrl: recordingUrl,
     RecordingSid: sid,
     RecordingDuration: duration,
-    ...((hungUp || audio.digits !== "") && { Digits: hungUp ? "hangup" : audio.digits }),
+    // The key that ended it, or "hangup"; none when silence or maxLength did.
+    ...(audio.digits !== "" && { Digits: audio.digits }),
   };
   if (!hungUp) {
     return verb.action === ""
