@@ -16,6 +16,10 @@ export function describeProgress(p: CallProgress): string | undefined {
         return `reject   ${e.reason}`;
       case "gather":
         return `gather   listening for ${e.input.join(" and ")}${e.finishOnKey ? ` (finish on ${e.finishOnKey})` : ""}`;
+      case "record":
+        return `record   up to ${e.maxLength} s${e.finishOnKey ? ` (finish on ${e.finishOnKey})` : ""}`;
+      case "digits":
+        return `digits   ${e.digits}`;
       case "ended":
         return undefined;
       default:

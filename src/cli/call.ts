@@ -11,6 +11,7 @@ interface CallOptions {
   edge: string;
   digits: string[];
   speech: string[];
+  record: string[];
   hangupAfter?: number;
   timeScale: number;
   json?: boolean;
@@ -29,6 +30,12 @@ export function registerCallCommand(program: Command): void {
     )
     .option("--digits <keys>", "keys that answer the next <Gather> (repeat for each)", collect, [])
     .option("--speech <text>", "speech that answers the next <Gather> (repeat for each)", collect, [])
+    .option(
+      "--record <text[:seconds][@key]>",
+      "what the caller says to the next <Record>, for how long, then the key pressed (repeat for each)",
+      collect,
+      [],
+    )
     .addOption(
       new Option("--hangup-after <seconds>", "the caller hangs up this long after the answer").argParser(
         parseNumber(0.001, 86_400),
@@ -62,6 +69,7 @@ export function registerCallCommand(program: Command): void {
             caller: {
               ...(o.digits.length && { digits: o.digits }),
               ...(o.speech.length && { speech: o.speech }),
+              ...(o.record.length && { recordings: o.record.map(parseRecording) }),
               ...(o.hangupAfter !== undefined && { hangupAfter: o.hangupAfter }),
               timeScale: o.timeScale,
             },
@@ -86,4 +94,18 @@ export function registerCallCommand(program: Command): void {
         }
       }),
     );
+}
+
+/** `hello there:4@#`: says "hello there" for 4 s, then presses #. Seconds and key are optional. */
+export function parseRecording(spec: string): { text?: string; seconds?: number; key?: string } {
+  let rest = spec;
+  const key = /@([0-9#*])$/.exec(rest)?.[1];
+  if (key !== undefined) rest = rest.slice(0, -2);
+  const seconds = /:([0-9]+(?:\.[0-9]+)?)$/.exec(rest)?.[1];
+  if (seconds !== undefined) rest = rest.slice(0, -(seconds.length + 1));
+  return {
+    ...(rest && { text: rest }),
+    ...(seconds !== undefined && { seconds: Number(seconds) }),
+    ...(key !== undefined && { key }),
+  };
 }

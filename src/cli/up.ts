@@ -87,7 +87,9 @@ async function up(o: UpOptions, log: Parameters<Parameters<typeof runService>[1]
       token: process.env.SWITCHBOARD_AUTH_TOKEN,
     });
     for (const region of o.regions) {
-      const worker = await RegionWorker.start({ nc, region, log: log.child({ region }) });
+      // RecordingUrl names the api `up` serves (any free port, --port 0, falls back to the default).
+      const apiUrl = o.port === 0 ? {} : { apiUrl: `http://127.0.0.1:${o.port}` };
+      const worker = await RegionWorker.start({ nc, region, log: log.child({ region }), ...apiUrl });
       stops.push(() => worker.stop());
     }
     for (const edge of o.edges) {

@@ -11,6 +11,23 @@ export const CallerScriptSchema = z.object({
   digits: z.array(z.string().max(64)).max(100).optional(),
   /** Each entry answers the next speech Gather with this text. */
   speech: z.array(z.string().max(4096)).max(100).optional(),
+  /**
+   * Each entry answers the next Record: the caller talks for `seconds` (else as long as `text` takes
+   * to say), then presses `key` if given, else falls silent. With no entry the caller stays silent.
+   */
+  recordings: z
+    .array(
+      z.object({
+        text: z.string().max(4096).optional(),
+        seconds: z.number().min(0).max(14_400).optional(),
+        key: z
+          .string()
+          .regex(/^[0-9#*]$/)
+          .optional(),
+      }),
+    )
+    .max(100)
+    .optional(),
   /** The caller hangs up this many seconds after the call is answered. */
   hangupAfter: z.number().positive().max(86_400).optional(),
   /** 0 runs without waiting (simulated time), 1 is real time. */

@@ -311,7 +311,7 @@ export class CallHost {
       if (!parsed.success)
         throw fail("invalidPayload", `invalid channel input: ${parsed.error.issues[0]?.message}`);
       const event = parsed.data;
-      if (event.kind === "hangup") call.actor.send({ type: "channel.hangup" });
+      if (event.kind === "hangup") call.channel.callerHungUp();
       else call.channel.input(event);
     } catch (err) {
       const e = toSwitchboardError(err);

@@ -11,6 +11,10 @@ export type ChannelOut =
   | { kind: "pause"; length: number }
   /** A Gather started listening. */
   | { kind: "gather"; input: string[]; finishOnKey: string }
+  /** A Record started: what ends it (seconds; timeout 0 = silence never does). */
+  | { kind: "record"; finishOnKey: string; timeout: number; maxLength: number; beep: boolean }
+  /** `<Play digits>` sent DTMF to the caller. */
+  | { kind: "digits"; digits: string }
   | { kind: "hangup" }
   | { kind: "reject"; reason: "rejected" | "busy" }
   /** Published after the Call resource is stored: the call is over. */

@@ -9,6 +9,7 @@ import type { Inspector } from "./inspector.js";
 import type { WorkerLeases } from "./leases.js";
 import type { LiveCall } from "./live-call.js";
 import type { Notifier } from "./notifier.js";
+import type { RegionRecordings } from "./recordings.js";
 import type { StatusCallbacks } from "./status-callbacks.js";
 import type { WorkerStatsPublisher } from "./worker-stats.js";
 
@@ -25,6 +26,8 @@ export interface RegionRuntime {
   notifier: Notifier;
   /** The number's status callbacks, in order per call, off the call's path. */
   statusCallbacks: StatusCallbacks;
+  /** Recordings made by <Record>, and the work on them the call's end waits for. */
+  recordings: RegionRecordings;
   stats: WorkerStatsPublisher;
   /** Which calls this worker owns; noticing dead workers. */
   leases: WorkerLeases;

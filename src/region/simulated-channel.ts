@@ -5,6 +5,7 @@
 
 import type { CallClock } from "../clock/call-clock.js";
 import { sleep } from "../clock/clock.js";
+import { encodeWav } from "../media/wav.js";
 import type { CallerScript } from "../model/offer.js";
 import type {
   CallerInput,
@@ -24,6 +25,9 @@ const KEY_INTERVAL_MS = 250;
 // Text-to-speech speaks about 15 characters a second (≈ 170 words a minute).
 const SPEECH_MS_PER_CHAR = 65;
 const MIN_SPEECH_MS = 300;
+// <Play digits>: each key is a 100 ms tone and a 100 ms gap; `w` waits 0.5 s and `W` 1 s (Twilio).
+const DTMF_KEY_MS = 200;
+const DTMF_PAUSE_MS: Record<string, number> = { w: 500, W: 1000 };
 
 export function speechDurationMs(text: string): number {
   return Math.max(MIN_SPEECH_MS, text.trim().length * SPEECH_MS_PER_CHAR);
@@ -39,6 +43,8 @@ interface LiveListener {
 export interface ChannelState {
   digitsUsed: number;
   speechUsed: number;
+  /** Absent in snapshots stored before <Record> existed. */
+  recordingsUsed?: number;
 }
 
 export class SimulatedChannel implements Channel {
@@ -46,6 +52,11 @@ export class SimulatedChannel implements Channel {
   #digitsUsed = 0;
   #speechUsed = 0;
   #listener: LiveListener | undefined;
+  #recordingsUsed = 0;
+  /** Live keys go here while a Record runs. */
+  #recorder: ((key: string) => void) | undefined;
+  /** Set before the call hears of it, so a cancelled Record can tell a hang-up from a hand-over. */
+  #callerGone = false;
 
   constructor(
     private readonly clock: CallClock,
@@ -57,10 +68,15 @@ export class SimulatedChannel implements Channel {
   ) {
     this.#digitsUsed = resumed?.digitsUsed ?? 0;
     this.#speechUsed = resumed?.speechUsed ?? 0;
+    this.#recordingsUsed = resumed?.recordingsUsed ?? 0;
   }
 
   state(): ChannelState {
-    return { digitsUsed: this.#digitsUsed, speechUsed: this.#speechUsed };
+    return {
+      digitsUsed: this.#digitsUsed,
+      speechUsed: this.#speechUsed,
+      recordingsUsed: this.#recordingsUsed,
+    };
   }
 
   /** A resumed call that was answered: the caller still hangs up when the script says. */
@@ -68,7 +84,13 @@ export class SimulatedChannel implements Channel {
     const after = this.script?.hangupAfter;
     if (after === undefined || answeredAt === null) return;
     const remaining = answeredAt + after * 1000 - this.clock.now();
-    this.#hangupTimer = this.clock.setTimeout(this.onCallerHangup, Math.max(0, remaining));
+    this.#hangupTimer = this.clock.setTimeout(() => this.callerHungUp(), Math.max(0, remaining));
+  }
+
+  /** The caller hung up (the script's time came, or live input on `.in`). */
+  callerHungUp(): void {
+    this.#callerGone = true;
+    this.onCallerHangup();
   }
 
   async ring(): Promise<void> {
@@ -78,7 +100,8 @@ export class SimulatedChannel implements Channel {
   async answer(): Promise<void> {
     this.publish({ kind: "answer" });
     const after = this.script?.hangupAfter;
-    if (after !== undefined) this.#hangupTimer = this.clock.setTimeout(this.onCallerHangup, after * 1000);
+    if (after !== undefined)
+      this.#hangupTimer = this.clock.setTimeout(() => this.callerHungUp(), after * 1000);
   }
 
   async say(text: string, options: { voice: string; language: string }, signal: AbortSignal): Promise<void> {
@@ -86,7 +109,15 @@ export class SimulatedChannel implements Channel {
     await sleep(this.clock, speechDurationMs(text), signal);
   }
 
-  async play(url: string, _options: { digits?: string }, signal: AbortSignal): Promise<void> {
+  async play(url: string, options: { digits?: string }, signal: AbortSignal): Promise<void> {
+    if (options.digits !== undefined) {
+      this.publish({ kind: "digits", digits: options.digits });
+      let ms = 0;
+      for (const k of options.digits) ms += DTMF_PAUSE_MS[k] ?? DTMF_KEY_MS;
+      await sleep(this.clock, ms, signal);
+    }
+    // A digits-only <Play digits="…"/> has no media.
+    if (url === "") return;
     this.publish({ kind: "play", url });
     const ms = await this.clock.holding(() => mediaDurationMs(url, signal));
     await sleep(this.clock, ms, signal);
@@ -160,8 +191,12 @@ export class SimulatedChannel implements Channel {
 
   /** Live input from `.in` (an interactive caller): keys and speech go to the listening Gather. */
   input(event: { kind: "digits"; digits: string } | { kind: "speech"; text: string }): void {
-    if (event.kind === "digits") for (const k of event.digits) this.#listener?.key(k);
-    else this.#listener?.speak(event.text);
+    if (event.kind === "digits") {
+      for (const k of event.digits) {
+        this.#listener?.key(k);
+        this.#recorder?.(k);
+      }
+    } else this.#listener?.speak(event.text);
   }
 
   /** The script's next answer for this Gather: keys if it takes keys and some are left, else speech. */
@@ -177,13 +212,75 @@ export class SimulatedChannel implements Channel {
       }
     } else if (options.input.includes("speech") && words !== undefined) {
       this.#speechUsed++;
+      const { onPartialSpeech } = options;
+      if (onPartialSpeech) {
+        // The recogniser's unstable results: the words so far, as each is spoken.
+        const spoken = words.trim().split(/\s+/);
+        spoken.forEach((_w, i) => {
+          const prefix = spoken.slice(0, i + 1).join(" ");
+          timers.push(this.clock.setTimeout(() => onPartialSpeech(prefix), at + speechDurationMs(prefix)));
+        });
+      }
       timers.push(this.clock.setTimeout(() => live.speak(words), at + speechDurationMs(words)));
     }
   }
 
-  async record(_options: RecordOptions, _signal: AbortSignal): Promise<RecordedAudio> {
-    // Written by the <Record> work (issue #3), in progress on its own branch.
-    throw new Error("record is not implemented by the simulated channel yet");
+  /**
+   * The caller's next scripted recording: talk (a quiet tone) for its length, then press its key or
+   * fall silent until `timeout` ends it. With no script entry the caller is silent from the start.
+   */
+  record(options: RecordOptions, signal: AbortSignal): Promise<RecordedAudio> {
+    const { clock } = this;
+    const take = this.script?.recordings?.[this.#recordingsUsed];
+    if (take !== undefined) this.#recordingsUsed++;
+    const speechMs =
+      take?.seconds !== undefined ? take.seconds * 1000 : take?.text ? speechDurationMs(take.text) : 0;
+    this.publish({
+      kind: "record",
+      finishOnKey: options.finishOnKey,
+      timeout: options.timeoutMs / 1000,
+      maxLength: options.maxLengthMs / 1000,
+      beep: options.playBeep,
+    });
+    const start = clock.now();
+    return new Promise((resolve) => {
+      const timers: unknown[] = [];
+      let done = false;
+      const finish = (digits: string) => {
+        if (done) return;
+        done = true;
+        for (const t of timers) clock.clearTimeout(t);
+        signal.removeEventListener("abort", hungUp);
+        this.#recorder = undefined;
+        const elapsed = Math.min(clock.now() - start, options.maxLengthMs);
+        const spoken = Math.min(elapsed, speechMs);
+        // Trimming cuts the silence after the caller's words (they start talking at once).
+        const silence = options.trimSilence ? 0 : elapsed - spoken;
+        resolve({
+          wav: encodeWav([
+            { ms: spoken, speech: true },
+            { ms: silence, speech: false },
+          ]),
+          durationMs: spoken + silence,
+          digits,
+          ...(take?.text && spoken > 0 && { transcript: take.text }),
+        });
+      };
+      // Cancelled without a hang-up (the call was redirected or handed to another worker): "".
+      const hungUp = () => finish(this.#callerGone ? "hangup" : "");
+      if (signal.aborted) return hungUp();
+      signal.addEventListener("abort", hungUp, { once: true });
+      this.#recorder = (k) => {
+        if (options.finishOnKey.includes(k)) finish(k);
+      };
+      timers.push(clock.setTimeout(() => finish(""), options.maxLengthMs));
+      const key = take?.key;
+      if (key !== undefined && options.finishOnKey.includes(key)) {
+        timers.push(clock.setTimeout(() => finish(key), speechMs));
+      } else if (options.timeoutMs > 0) {
+        timers.push(clock.setTimeout(() => finish(""), speechMs + options.timeoutMs));
+      }
+    });
   }
 
   async hangup(): Promise<void> {

@@ -20,6 +20,7 @@ import { Inspector } from "./inspector.js";
 import { WorkerLeases } from "./leases.js";
 import type { StoredActor } from "./live-call.js";
 import { Notifier } from "./notifier.js";
+import { RegionRecordings } from "./recordings.js";
 import { StatusCallbacks } from "./status-callbacks.js";
 import { WorkerStatsPublisher } from "./worker-stats.js";
 
@@ -36,6 +37,8 @@ export interface RegionWorkerOptions {
    * an older one ends `failed` with 90005 instead. Default 60 s.
    */
   maxWaitMs?: number;
+  /** The REST API's origin, for RecordingUrl (default $SWITCHBOARD_API_URL, else http://127.0.0.1:8080). */
+  apiUrl?: string;
 }
 
 const MAX_BATCH = 256;
@@ -57,6 +60,7 @@ export class RegionWorker {
   #stats: WorkerStatsPublisher | undefined;
   #starting = 0;
   #leases!: WorkerLeases;
+  #recordings!: RegionRecordings;
 
   private constructor(
     private readonly opts: Required<Omit<RegionWorkerOptions, "prefix">> & { prefix?: string },
@@ -73,7 +77,13 @@ export class RegionWorker {
   }
 
   static async start(options: RegionWorkerOptions): Promise<RegionWorker> {
-    const opts = { concurrency: 1000, drainMs: 10_000, maxWaitMs: 60_000, ...options };
+    const opts = {
+      concurrency: 1000,
+      drainMs: 10_000,
+      maxWaitMs: 60_000,
+      apiUrl: process.env.SWITCHBOARD_API_URL ?? "http://127.0.0.1:8080",
+      ...options,
+    };
     const { nc, region, log } = opts;
     const s = subjects(opts.prefix);
     await provisionRegionStreams(nc, region, opts.prefix);
@@ -89,7 +99,9 @@ export class RegionWorker {
     const statusCallbacks = new StatusCallbacks({ region, js, subjects: s, accounts, notifier, log });
     const stats = new WorkerStatsPublisher(nc, s, region);
     const leases = new WorkerLeases(stores.actors.kv, stats.worker, log);
+    const recordings = new RegionRecordings({ nc, region, apiUrl: opts.apiUrl, log });
     const host = new CallHost({
+      recordings,
       stats,
       leases,
       region,
@@ -110,6 +122,7 @@ export class RegionWorker {
     ]);
     statusCallbacks.start(callbackConsumer);
     const worker = new RegionWorker(opts, host, statusCallbacks, [accounts, numbers], consumer);
+    worker.#recordings = recordings;
     worker.#expiry = { region, nc, subjects: s, stores, notifier };
     worker.#leases = leases;
     leases.onDead = (dead) => void worker.#takeOver(dead);
@@ -273,6 +286,8 @@ export class RegionWorker {
     this.#slotFreed?.();
     await this.host.drain(this.opts.drainMs);
     await this.host.stopAll();
+    // Recordings of calls that ended (or were handed over) while being stored are finished first.
+    await this.#recordings.settled();
     await this.#leases.stop(true);
     await this.statusCallbacks.stop();
     for (const w of this.watches) w.stop();

@@ -7,11 +7,12 @@ import { gather } from "./verbs/gather.js";
 import { hangup } from "./verbs/hangup.js";
 import { pause } from "./verbs/pause.js";
 import { play } from "./verbs/play.js";
+import { record } from "./verbs/record.js";
 import { redirect } from "./verbs/redirect.js";
 import { reject } from "./verbs/reject.js";
 import { say } from "./verbs/say.js";
 
-const definitions = [say, play, pause, hangup, reject, redirect, gather] as const;
+const definitions = [say, play, pause, hangup, reject, redirect, gather, record] as const;
 
 type Missing = Exclude<VerbName, (typeof definitions)[number]["name"]>;
 const everyVerbDefined: [Missing] extends [never] ? true : Missing = true;

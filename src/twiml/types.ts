@@ -15,7 +15,7 @@ export interface SayVerb {
 
 export interface PlayVerb {
   readonly name: "Play";
-  /** Absolute URL, resolved against the document URL. */
+  /** Absolute URL, resolved against the document URL; "" for a digits-only `<Play digits="…"/>`. */
   readonly url: string;
   readonly loop: number;
   readonly digits?: string;
@@ -61,11 +61,45 @@ export interface GatherVerb {
   readonly actionOnEmptyResult: boolean;
   readonly language: string;
   readonly hints?: string;
+  /** Requested with each unstable speech result while the caller speaks (its answer is ignored). */
+  readonly partialResultCallback?: string;
+  readonly partialResultCallbackMethod?: HttpMethod;
   /** Nested Say, Play and Pause, played while listening; the caller's first input stops them. */
   readonly prompts: readonly (SayVerb | PlayVerb | PauseVerb)[];
 }
 
-export type Verb = SayVerb | PlayVerb | PauseVerb | HangupVerb | RejectVerb | RedirectVerb | GatherVerb;
+export type RecordingStatusEvent = "in-progress" | "completed" | "absent";
+
+export interface RecordVerb {
+  readonly name: "Record";
+  /** Absolute; Twilio's default is the current document's URL. */
+  readonly action: string;
+  readonly method: HttpMethod;
+  /** Seconds of silence that end the recording; 0: silence never does. */
+  readonly timeout: number;
+  /** Keys that end the recording, any of them ("" for none). */
+  readonly finishOnKey: string;
+  /** Seconds. */
+  readonly maxLength: number;
+  readonly playBeep: boolean;
+  /** `trim="trim-silence"` (the default): leading and trailing silence is cut. */
+  readonly trimSilence: boolean;
+  readonly recordingStatusCallback?: string;
+  readonly recordingStatusCallbackMethod: HttpMethod;
+  readonly recordingStatusCallbackEvent: readonly RecordingStatusEvent[];
+  readonly transcribe: boolean;
+  readonly transcribeCallback?: string;
+}
+
+export type Verb =
+  | SayVerb
+  | PlayVerb
+  | PauseVerb
+  | HangupVerb
+  | RejectVerb
+  | RedirectVerb
+  | GatherVerb
+  | RecordVerb;
 export type VerbName = Verb["name"];
 
 /** A 12200-style warning found while reading a document: the call carries on. */
@@ -107,6 +141,8 @@ export interface ListenOptions {
   readonly numDigits?: number;
   readonly timeoutMs: number;
   readonly speechTimeoutMs: number;
+  /** Called with the words recognised so far, each time more arrive (partialResultCallback). */
+  readonly onPartialSpeech?: (text: string) => void;
 }
 
 /** Listening for one Gather's input. */
@@ -156,7 +192,11 @@ export interface Channel {
   pause(seconds: number, signal: AbortSignal): Promise<void>;
   /** Starts listening for keys and/or speech, before the Gather's prompts play. */
   listen(options: ListenOptions, signal: AbortSignal): InputListener;
-  /** Records the caller until a key, silence, the maximum length or hang-up (which resolves, not rejects). */
+  /**
+   * Records the caller until a key, silence, the maximum length or hang-up, which resolves (not
+   * rejects) with digits "hangup". Any other cancellation resolves with what was recorded, which the
+   * verb discards (the call was redirected or another worker carries it on).
+   */
   record(options: RecordOptions, signal: AbortSignal): Promise<RecordedAudio>;
   hangup(): Promise<void>;
   reject(reason: RejectVerb["reason"]): Promise<void>;
@@ -182,6 +222,37 @@ export interface VerbCallbackRequest {
   readonly key: string;
 }
 
+/** A finished recording for the region to keep. */
+export interface NewRecording {
+  /** `RE…`, chosen by the verb so its callbacks can name it before it is stored. */
+  readonly sid: string;
+  /** When recording began (call clock, ms since the epoch). */
+  readonly startTime: number;
+  readonly audio: RecordedAudio;
+  /** Also make a Transcription of it (the text is the channel's transcript). */
+  readonly transcribe: boolean;
+}
+
+export interface StoredTranscription {
+  readonly sid: string;
+  readonly url: string;
+  readonly status: "completed" | "failed";
+  readonly text: string;
+}
+
+/** Where a verb's recordings go: the region's object store and its REST resources. */
+export interface RecordingPort {
+  /** The recording's RecordingUrl (the REST media URL, no extension), known before it is stored. */
+  url(recordingSid: string): string;
+  /** Stores the WAV and its Recording resource (and the Transcription); resolves once stored. */
+  store(recording: NewRecording): Promise<{ readonly transcription?: StoredTranscription }>;
+  /**
+   * Work that must finish even when the verb is cancelled (a hang-up mid-recording still stores it
+   * and requests the action): the call's end waits for it, bounded.
+   */
+  keep(work: Promise<unknown>): void;
+}
+
 /** All a verb may touch while it runs: never the whole call. */
 export interface VerbContext {
   readonly channel: Channel;
@@ -194,4 +265,5 @@ export interface VerbContext {
    * (a callback never holds the call up; a failed one is a 15003 warning on the call).
    */
   callback(request: VerbCallbackRequest): Promise<void>;
+  readonly recordings: RecordingPort;
 }

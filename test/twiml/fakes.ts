@@ -6,6 +6,7 @@ import type {
   Channel,
   InputListener,
   ListenOptions,
+  NewRecording,
   RecordedAudio,
   RecordOptions,
   VerbCallbackRequest,
@@ -116,11 +117,14 @@ export function fakeContext(): {
   warnings: unknown[];
   /** The callbacks verbs queued, in order. */
   callbacks: VerbCallbackRequest[];
+  /** Recordings verbs stored, and the work they asked to keep past their cancellation. */
+  recordings: { stored: NewRecording[]; kept: Promise<unknown>[] };
 } {
   const clock = new ManualClock();
   const channel = new FakeChannel(clock);
   const warnings: unknown[] = [];
   const callbacks: VerbCallbackRequest[] = [];
+  const recordings = { stored: [] as NewRecording[], kept: [] as Promise<unknown>[] };
   const ctx: VerbContext = {
     channel,
     clock,
@@ -136,6 +140,21 @@ export function fakeContext(): {
     callback: async (request) => {
       callbacks.push(request);
     },
+    recordings: {
+      url: (sid) =>
+        `https://api.example.com/2010-04-01/Accounts/AC00000000000000000000000000000001/Recordings/${sid}`,
+      store: async (recording) => {
+        recordings.stored.push(recording);
+        if (!recording.transcribe) return {};
+        const sid = "TR00000000000000000000000000000001";
+        const text = recording.audio.transcript ?? "";
+        const url = `https://api.example.com/2010-04-01/Accounts/AC00000000000000000000000000000001/Transcriptions/${sid}`;
+        return { transcription: { sid, url, status: text ? "completed" : "failed", text } };
+      },
+      keep: (work) => {
+        recordings.kept.push(work);
+      },
+    },
   };
-  return { ctx, channel, clock, warnings, callbacks };
+  return { ctx, channel, clock, warnings, callbacks, recordings };
 }

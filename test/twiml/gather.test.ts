@@ -1,7 +1,7 @@
 // <Gather>: reading it as Twilio does, and running it against a fake channel.
 import { describe, expect, it } from "vitest";
 import { parseTwiml } from "../../src/twiml/parse.js";
-import type { GatherVerb } from "../../src/twiml/types.js";
+import type { GatherVerb, ListenOptions } from "../../src/twiml/types.js";
 import { gather } from "../../src/twiml/verbs/gather.js";
 import { VoiceResponse } from "../helpers/twilio-app.js";
 import { fakeContext } from "./fakes.js";
@@ -75,6 +75,48 @@ describe("<Gather> attributes", () => {
     expect(doc.warnings.map((w) => w.code).sort()).toEqual([13310, 13313, 13314, 13320]);
     expect(doc.verbs[0]).toMatchObject({ timeout: 5, finishOnKey: "#", prompts: [{ name: "Say" }] });
     expect(doc.verbs[0]).not.toHaveProperty("numDigits");
+  });
+});
+
+describe("<Gather partialResultCallback> and nesting", () => {
+  it("reads partialResultCallback against the document, with its method", () => {
+    const doc = parse((r) =>
+      r.gather({ input: ["speech"], partialResultCallback: "/partial", partialResultCallbackMethod: "GET" }),
+    );
+    expect(doc.verbs[0]).toMatchObject({
+      partialResultCallback: "https://app.example/partial",
+      partialResultCallbackMethod: "GET",
+    });
+    expect(doc.warnings).toEqual([]);
+  });
+
+  it("does not nest a digits-only Play (13320)", () => {
+    const doc = parseTwiml(`<Response><Gather><Play digits="12"/><Say>Hi</Say></Gather></Response>`, DOC);
+    expect(doc.warnings.map((w) => w.code)).toEqual([13320]);
+    expect(doc.verbs[0]).toMatchObject({ prompts: [{ name: "Say" }] });
+  });
+
+  it("requests each unstable result with a growing SequenceNumber, keyed apart", async () => {
+    const { ctx, channel, callbacks } = fakeContext();
+    const g = parse((r) => r.gather({ input: ["speech"], partialResultCallback: "/partial" }))
+      .verbs[0] as GatherVerb;
+    const running = gather.execute(ctx, g, new AbortController().signal);
+    const options = channel.calls[0]?.[1] as ListenOptions;
+    options.onPartialSpeech?.("my");
+    options.onPartialSpeech?.("my modem");
+    await running;
+    expect(callbacks.map((c) => [c.url, c.params.UnstableSpeechResult, c.params.SequenceNumber])).toEqual([
+      ["https://app.example/partial", "my", "0"],
+      ["https://app.example/partial", "my modem", "1"],
+    ]);
+    expect(new Set(callbacks.map((c) => c.key)).size).toBe(2);
+  });
+
+  it("asks for no partial results without a partialResultCallback", async () => {
+    const { ctx, channel } = fakeContext();
+    const g = parse((r) => r.gather({ input: ["speech"] })).verbs[0] as GatherVerb;
+    await gather.execute(ctx, g, new AbortController().signal);
+    expect(channel.calls[0]?.[1]).not.toHaveProperty("onPartialSpeech");
   });
 });
 

@@ -78,8 +78,11 @@ describe("verb attributes", () => {
     ]);
   });
 
-  it("skips a digits-only Play with 12200 until PlayVerb can carry no URL", () => {
-    expect(outcome(`<Play digits="wwww3"/>`)).toEqual([[12200], []]);
+  it("reads a digits-only Play as DTMF with no media URL, and skips one whose digits are invalid", () => {
+    expect(outcome(`<Play digits="wwww3"/><Play digits="x1"/>`)).toEqual([
+      [13430, 12200],
+      [{ name: "Play", url: "", loop: 1, digits: "wwww3" }],
+    ]);
   });
 
   it("trims whitespace around a URL body", () => {

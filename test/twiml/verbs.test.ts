@@ -22,6 +22,7 @@ describe("registry", () => {
       "Hangup",
       "Pause",
       "Play",
+      "Record",
       "Redirect",
       "Reject",
       "Say",

@@ -14,6 +14,14 @@ export interface RecordingFacts {
   channels?: number;
   source?: string;
   conferenceSid?: string | null;
+  /** The recording's transcription (`<Record transcribe="true">`), kept with it. */
+  transcription?: RecordingTranscription | null;
+}
+
+export interface RecordingTranscription {
+  sid: string;
+  status: "completed" | "failed";
+  text: string;
 }
 
 /** A recording's facts as they read back from the store (null when the object is not one). */
@@ -35,6 +43,12 @@ export async function putRecording(os: ObjectStore, facts: RecordingFacts, wav: 
         channels: String(facts.channels ?? 1),
         source: facts.source ?? "RecordVerb",
         ...(facts.conferenceSid && { conference_sid: facts.conferenceSid }),
+        // Header values cannot hold every character a caller may say: the text is URI-encoded.
+        ...(facts.transcription && {
+          transcription_sid: facts.transcription.sid,
+          transcription_status: facts.transcription.status,
+          transcription_text: encodeURIComponent(facts.transcription.text),
+        }),
       },
     },
     wav,
@@ -54,6 +68,13 @@ export function recordingFromInfo(info: ObjectInfo): StoredRecording | null {
     channels: Number(m.channels ?? 1),
     source: m.source ?? "RecordVerb",
     conferenceSid: m.conference_sid ?? null,
+    transcription: m.transcription_sid
+      ? {
+          sid: m.transcription_sid,
+          status: m.transcription_status === "completed" ? "completed" : "failed",
+          text: decodeURIComponent(m.transcription_text ?? ""),
+        }
+      : null,
     dateCreated: Date.parse(info.mtime),
     size: info.size,
   };

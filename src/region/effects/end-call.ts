@@ -12,6 +12,8 @@ export function endCall(rt: RegionRuntime) {
     const { callSid } = input.facts;
     const call = rt.call(callSid);
     const endedAt = call.clock.now();
+    // A recording the caller hung up on is still being stored: the record comes after it.
+    await call.clock.holding(() => rt.recordings.settled(callSid));
     if (input.endedBy === "app") {
       if (input.rejectReason) await call.channel.reject(input.rejectReason);
       else await call.channel.hangup();

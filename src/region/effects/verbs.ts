@@ -34,17 +34,18 @@ export function runVerb(rt: RegionRuntime) {
 function verbContext(rt: RegionRuntime, call: LiveCall): VerbContext {
   // The facts are final once the call is routed, which is before any verb runs.
   const facts = call.actor.getSnapshot().context.facts;
+  const identity = {
+    callSid: facts.callSid,
+    accountSid: facts.accountSid ?? "",
+    from: facts.from,
+    to: facts.to,
+    direction: facts.direction,
+    region: facts.region,
+  };
   return {
     channel: call.channel,
     clock: call.clock,
-    call: {
-      callSid: facts.callSid,
-      accountSid: facts.accountSid ?? "",
-      from: facts.from,
-      to: facts.to,
-      direction: facts.direction,
-      region: facts.region,
-    },
+    call: identity,
     warn: (code, message) => {
       rt.notifier.notify({
         accountSid: facts.accountSid ?? "",
@@ -58,6 +59,8 @@ function verbContext(rt: RegionRuntime, call: LiveCall): VerbContext {
       call.clock.holding(() =>
         rt.statusCallbacks.queue({ facts, ...request, params: { ...request.params } }),
       ),
+    // Storing is real-time work: simulated time must not run on (and end the call) meanwhile.
+    recordings: rt.recordings.port(identity, (work) => call.clock.holding(work)),
   };
 }
 

@@ -2,9 +2,10 @@
 // first input stops the prompts (barge-in). With input, the action URL is requested with Digits or
 // SpeechResult/Confidence; with none, the call falls through to the next verb (or requests the
 // action anyway with actionOnEmptyResult).
+import { randomUUID } from "node:crypto";
 import { ErrorCodes } from "../../errors/codes.js";
 import type { TwimlElement } from "../element.js";
-import type { GatherInput, GatherVerb, HttpMethod, VerbOutcome } from "../types.js";
+import type { GatherInput, GatherVerb, HttpMethod, VerbContext, VerbOutcome } from "../types.js";
 import type { ParseContext, VerbDefinition } from "../verb-definition.js";
 import { checkAttributes, checkNoText } from "../verb-parsing.js";
 import { pause } from "./pause.js";
@@ -64,6 +65,7 @@ export const gather: VerbDefinition<GatherVerb> = {
       actionOnEmptyResult: a.actionOnEmptyResult === "true",
       language: a.language || "en-US",
       ...(a.hints && { hints: a.hints }),
+      ...partialResults(a.partialResultCallback, a.partialResultCallbackMethod, ctx),
       prompts: prompts(el, ctx),
     };
   },
@@ -77,6 +79,7 @@ export const gather: VerbDefinition<GatherVerb> = {
         ...(verb.numDigits !== undefined && { numDigits: verb.numDigits }),
         timeoutMs: verb.timeout * 1000,
         speechTimeoutMs,
+        ...(verb.partialResultCallback && { onPartialSpeech: partialResultSender(ctx, verb) }),
       },
       signal,
     );
@@ -112,12 +115,62 @@ export const gather: VerbDefinition<GatherVerb> = {
   },
 };
 
+/**
+ * partialResultCallback: each unstable result is requested as it arrives, numbered from 0, and the
+ * answer is ignored (Twilio). Keys are unique per Gather run so two Gathers of a call never collide.
+ */
+function partialResultSender(ctx: VerbContext, verb: GatherVerb): (text: string) => void {
+  const run = randomUUID();
+  let sequence = 0;
+  return (text) => {
+    const SequenceNumber = String(sequence++);
+    void ctx
+      .callback({
+        url: verb.partialResultCallback ?? "",
+        method: verb.partialResultCallbackMethod ?? "POST",
+        key: `gather.${run}.partial.${SequenceNumber}`,
+        params: {
+          AccountSid: ctx.call.accountSid,
+          CallSid: ctx.call.callSid,
+          From: ctx.call.from,
+          To: ctx.call.to,
+          Direction: ctx.call.direction,
+          ApiVersion: "2010-04-01",
+          CallStatus: "in-progress",
+          UnstableSpeechResult: text,
+          // switchboard's recogniser is the caller's script: what it hears is final.
+          Stability: "0.9",
+          SequenceNumber,
+          LanguageCode: verb.language,
+        },
+      })
+      .catch((err: unknown) => ctx.warn(ErrorCodes.internalFailure.code, `partialResultCallback: ${err}`));
+  };
+}
+
+function partialResults(
+  raw: string | undefined,
+  rawMethod: string | undefined,
+  ctx: ParseContext,
+): Pick<GatherVerb, "partialResultCallback" | "partialResultCallbackMethod"> {
+  if (raw === undefined || raw.trim() === "") return {};
+  let url: URL;
+  try {
+    url = new URL(raw.trim(), ctx.documentUrl);
+  } catch {
+    ctx.warn(ErrorCodes.invalidUrl.code, `<Gather> partialResultCallback "${raw}" does not resolve; ignored`);
+    return {};
+  }
+  return { partialResultCallback: url.href, partialResultCallbackMethod: method(rawMethod, ctx) };
+}
+
 function prompts(el: TwimlElement, ctx: ParseContext): GatherVerb["prompts"] {
   const out: GatherVerb["prompts"][number][] = [];
   for (const child of el.children) {
     if (typeof child === "string") continue;
     const definition = PROMPTS[child.name as keyof typeof PROMPTS];
-    if (!definition) {
+    // Twilio: Play may be nested in Gather, but not a `<Play digits>`.
+    if (!definition || (child.name === "Play" && child.attributes.digits !== undefined)) {
       ctx.warn(
         ErrorCodes.gatherInvalidNestedVerb.code,
         `<${child.name}> cannot be nested in <Gather>; ignored`,

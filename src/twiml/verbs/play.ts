@@ -1,8 +1,8 @@
-// <Play>: plays the audio at its body URL `loop` times, or sends `digits` as DTMF alongside it.
+// <Play>: plays the audio at its body URL `loop` times, or sends `digits` as DTMF (alone, with no URL).
 import { ErrorCodes } from "../../errors/codes.js";
 import type { PlayVerb } from "../types.js";
 import type { VerbDefinition } from "../verb-definition.js";
-import { bodyUrl, checkAttributes, checkChildElements, parseLoop } from "../verb-parsing.js";
+import { bodyUrl, checkAttributes, checkChildElements, directText, parseLoop } from "../verb-parsing.js";
 
 /** DTMF keys, plus w (0.5 s pause) and W (1 s pause). */
 const DIGITS = /^[0-9ABCD#*wW]+$/;
@@ -17,8 +17,10 @@ export const play: VerbDefinition<PlayVerb> = {
     const validDigits = digits === undefined || DIGITS.test(digits);
     if (!validDigits)
       ctx.warn(ErrorCodes.playInvalidDigits.code, `<Play> digits="${digits}" is not valid DTMF; ignored`);
-    // A digits-only <Play digits="…"/> is valid on Twilio, but PlayVerb.url is required: bodyUrl warns
-    // and the verb is skipped until the type allows it.
+    // A digits-only <Play digits="…"/> sends DTMF and plays no media (its url is "").
+    if (digits !== undefined && validDigits && directText(el).trim() === "") {
+      return { name: "Play", url: "", loop, digits };
+    }
     const url = bodyUrl(el, ctx);
     if (url === undefined) return undefined;
     return validDigits && digits !== undefined
