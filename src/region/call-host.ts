@@ -163,11 +163,19 @@ export class CallHost {
     // No snapshot is stored before the lease that points at it (a snapshot without a lease is a call
     // no one would ever resume): until then state changes are only published.
     let leased = restored !== undefined;
-    const persist = () =>
-      snapshots.write({
+    const persist = () => {
+      const cookies = live.cookies.saved();
+      return snapshots.write({
         ...live.actor.getPersistedSnapshot(),
-        sb: { owner: rt.leases.worker, job, clockAt: clock.now(), channel: channel.state() },
+        sb: {
+          owner: rt.leases.worker,
+          job,
+          clockAt: clock.now(),
+          channel: channel.state(),
+          ...(cookies && { cookies }),
+        },
       } satisfies StoredActor);
+    };
     let lastValue = "";
     // Every state change is persisted and published for inspection. The inspection event (unlike a
     // plain subscription) also says which event caused the change; only the call's root actor counts.
@@ -218,7 +226,7 @@ export class CallHost {
       actor,
       clock,
       channel,
-      cookies: new CookieJar(),
+      cookies: new CookieJar(undefined, restored?.sb.cookies),
       snapshots,
       offeredAt: job.offeredAt,
     };

@@ -4,7 +4,7 @@ import type { CallMachine } from "../../machines/call.machine.js";
 import type { CallClock } from "../clock/call-clock.js";
 import type { CallJob } from "../model/call-job.js";
 import type { VerbContext } from "../twiml/types.js";
-import type { CookieJar } from "../webhook/cookie-jar.js";
+import type { CookieJar, SavedCookie } from "../webhook/cookie-jar.js";
 import type { ChannelState, SimulatedChannel } from "./simulated-channel.js";
 import type { SnapshotWriter } from "./snapshot-writer.js";
 
@@ -35,5 +35,7 @@ export type StoredActor = Record<string, unknown> & {
     /** The call clock's time when stored (simulated time goes on from here on resume). */
     clockAt: number;
     channel: ChannelState;
+    /** The cookies the app set, when it set any. */
+    cookies?: SavedCookie[];
   };
 };

@@ -14,10 +14,24 @@ interface Cookie {
  * A browser-like cookie store (RFC 6265, without a public-suffix list): Set-Cookie from any response is
  * returned as Cookie on later requests that match its domain, path and Secure flag, until it expires.
  */
+/** A cookie as a snapshot keeps it: JSON has no Infinity, so a session cookie expires at null. */
+export type SavedCookie = Omit<Cookie, "expiresAt"> & { expiresAt: number | null };
+
 export class CookieJar {
   #cookies: Cookie[] = [];
 
-  constructor(readonly maxCookies = 50) {}
+  constructor(
+    readonly maxCookies = 50,
+    saved: readonly SavedCookie[] = [],
+  ) {
+    this.#cookies = saved.slice(-maxCookies).map((c) => ({ ...c, expiresAt: c.expiresAt ?? Infinity }));
+  }
+
+  /** The cookies to keep with the call's snapshot (so a resumed call sends them), or undefined for none. */
+  saved(): SavedCookie[] | undefined {
+    if (this.#cookies.length === 0) return undefined;
+    return this.#cookies.map((c) => ({ ...c, expiresAt: Number.isFinite(c.expiresAt) ? c.expiresAt : null }));
+  }
 
   /** Stores the Set-Cookie header value(s) of a response from `url`. */
   store(setCookie: string | string[] | undefined, url: URL): void {

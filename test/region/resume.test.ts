@@ -16,13 +16,15 @@ const worker = () =>
 beforeAll(async () => {
   engine = await startTestEngine({ worker: false });
   app = await startTwilioApp(engine.authToken, {
+    // The app sets a session cookie before the Pause; the request after it must still carry it.
     "/pause": () => {
       const r = new VoiceResponse();
       r.say("Hold");
       r.pause({ length: 3 });
-      r.say("Back");
-      return { body: r.toString() };
+      r.redirect("/back");
+      return { body: r.toString(), headers: { "Set-Cookie": "session=abc123; Path=/" } };
     },
+    "/back": () => ({ body: new VoiceResponse().say("Back").toString() }),
     // The first request hangs (its worker dies waiting); the same request made again is answered.
     "/slow": (req) =>
       app.requests.filter((r) => r.path === "/slow" && r.params.CallSid === req.params.CallSid).length > 1
@@ -89,7 +91,7 @@ async function recordWrites(callSid: string): Promise<number> {
 }
 
 describe("a worker dies mid-call", () => {
-  it("resumes a call parked in a Pause: the Pause plays again, then the call goes on", async () => {
+  it("resumes a call parked in a Pause: the Pause plays again, then the call goes on with its cookies", async () => {
     await using a = worker();
     await a.waitForLog("ready");
     const c = call("+15558000001", (p) => p.source === "channel" && p.event.kind === "pause");
@@ -99,6 +101,8 @@ describe("a worker dies mid-call", () => {
     const placed = await c.ended;
     expect(placed.call.status).toBe("completed");
     expect(c.said).toEqual(["Hold", "Back"]);
+    const back = app.requests.find((r) => r.path === "/back" && r.params.CallSid === placed.callSid);
+    expect(back?.headers.cookie).toBe("session=abc123");
     expect(c.resumed).toHaveLength(1);
     expect((c.resumed[0] ?? 0) - killedAt).toBeLessThan(3_000);
     expect(await recordWrites(placed.callSid)).toBe(1);
