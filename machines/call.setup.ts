@@ -41,6 +41,11 @@ export const VERB_NAMES = [
   "Reject",
   "Redirect",
   "Gather",
+  "Connect",
+  "Start",
+  "Stop",
+  "Refer",
+  "Sms",
 ] as const satisfies readonly VerbName[];
 type StatelessVerb = Exclude<VerbName, (typeof VERB_NAMES)[number]>;
 const everyVerbHasAState: [StatelessVerb] extends [never] ? true : StatelessVerb = true;

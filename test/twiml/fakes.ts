@@ -6,6 +6,7 @@ import type {
   Channel,
   InputListener,
   ListenOptions,
+  MediaStreams,
   RecordedAudio,
   RecordOptions,
   VerbCallbackRequest,
@@ -109,6 +110,30 @@ export class FakeChannel implements Channel {
   }
 }
 
+/** Records what the verbs ask of the call's Media Streams; a connected stream ends when the test says. */
+export class FakeStreams implements MediaStreams {
+  readonly calls: ChannelCall[] = [];
+  #endConnect: (() => void) | undefined;
+
+  connect(stream: Parameters<MediaStreams["connect"]>[0], signal: AbortSignal): Promise<void> {
+    this.calls.push(["connect", stream]);
+    return new Promise((resolve, reject) => {
+      this.#endConnect = resolve;
+      signal.addEventListener("abort", () => reject(signal.reason), { once: true });
+    });
+  }
+  async start(stream: Parameters<MediaStreams["start"]>[0]): Promise<void> {
+    this.calls.push(["start", stream]);
+  }
+  async stop(name: string | undefined): Promise<void> {
+    this.calls.push(["stop", name]);
+  }
+  /** The server closes the connected stream. */
+  serverCloses(): void {
+    this.#endConnect?.();
+  }
+}
+
 export function fakeContext(): {
   ctx: VerbContext;
   channel: FakeChannel;
@@ -116,13 +141,16 @@ export function fakeContext(): {
   warnings: unknown[];
   /** The callbacks verbs queued, in order. */
   callbacks: VerbCallbackRequest[];
+  streams: FakeStreams;
 } {
   const clock = new ManualClock();
   const channel = new FakeChannel(clock);
   const warnings: unknown[] = [];
   const callbacks: VerbCallbackRequest[] = [];
+  const streams = new FakeStreams();
   const ctx: VerbContext = {
     channel,
+    streams,
     clock,
     call: {
       callSid: "CA00000000000000000000000000000001",
@@ -131,11 +159,12 @@ export function fakeContext(): {
       to: "+15551234567",
       direction: "inbound",
       region: "us1",
+      transport: "pstn",
     },
     warn: (code, message) => warnings.push({ code, message }),
     callback: async (request) => {
       callbacks.push(request);
     },
   };
-  return { ctx, channel, clock, warnings, callbacks };
+  return { ctx, channel, clock, warnings, callbacks, streams };
 }
