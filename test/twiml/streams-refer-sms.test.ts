@@ -184,7 +184,7 @@ describe("<Sms>", () => {
       method: "POST",
       params: { SmsSid: expect.stringMatching(/^SM[0-9a-f]{32}$/), SmsStatus: "sending" },
     });
-    const smsSid = (outcome as { params: { SmsSid: string } }).params.SmsSid;
+    const smsSid = outcome.kind === "fetch" ? (outcome.params?.SmsSid ?? "") : "";
     expect(notes).toEqual([
       { code: 90008, message: `<Sms> ${smsSid} from +15551234567 to +15557654321: Your code is 1234` },
     ]);
