@@ -7,7 +7,7 @@ import { subjects } from "../../src/bus/subjects.js";
 import type { CallProgress } from "../../src/caller/place-call.js";
 import { startTestEngine, type TestEngine } from "../helpers/engine.js";
 import { type Route, startTwilioApp, type TwilioApp, VoiceResponse } from "../helpers/twilio-app.js";
-import { startWsServer, type WsConnection, type WsServer } from "../helpers/ws-server.js";
+import { startWsServer, type WsServer } from "../helpers/ws-server.js";
 
 const SILENT_FRAME = Buffer.alloc(160, 0xff).toString("base64");
 let engine: TestEngine;
