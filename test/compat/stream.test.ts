@@ -5,6 +5,7 @@ import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { encode } from "../../src/bus/codec.js";
 import { subjects } from "../../src/bus/subjects.js";
 import type { CallProgress } from "../../src/caller/place-call.js";
+import { EgressPolicy, setEgressPolicy } from "../../src/webhook/egress.js";
 import { startTestEngine, type TestEngine } from "../helpers/engine.js";
 import { type Route, startTwilioApp, type TwilioApp, VoiceResponse } from "../helpers/twilio-app.js";
 import { startWsServer, type WsServer } from "../helpers/ws-server.js";
@@ -193,6 +194,25 @@ describe("<Connect><Stream>", () => {
     expect(notes.map((n) => [n.error_code, n.log])).toContainEqual(["31920", "0"]);
     const error = await streamStatus(callSid, "stream-error");
     expect(error.params.StreamError).toMatch(/did not open/);
+  });
+
+  it("obeys the egress policy: a stream to an internal address is refused (31920)", async () => {
+    // The app stays reachable on 127.0.0.1; the stream's server is on another loopback address.
+    await using internal = await startWsServer({ host: "127.0.0.2" });
+    const to = await numberAnswering((r) => {
+      r.connect().stream({ url: `${internal.url}/media` });
+      r.say("Refused.");
+    });
+    setEgressPolicy(EgressPolicy.internalDenied(["127.0.0.1/32"]));
+    try {
+      const { callSid, said } = await call(to);
+      expect(said).toEqual(["Refused."]);
+      const notes = await engine.notifications(callSid);
+      expect(notes.find((n) => n.error_code === "31920")?.message_text).toMatch(/egress policy/);
+      expect(internal.connections).toEqual([]);
+    } finally {
+      setEgressPolicy(EgressPolicy.allowAll());
+    }
   });
 });
 

@@ -23,7 +23,7 @@ export interface WsConnection {
 }
 
 export interface WsServer extends AsyncDisposable {
-  /** ws://127.0.0.1:<port> */
+  /** ws://<host>:<port> (host 127.0.0.1 unless given) */
   readonly url: string;
   readonly connections: WsConnection[];
   /** Resolves with the n-th connection (0-based), already made or still to come. */
@@ -33,8 +33,9 @@ export interface WsServer extends AsyncDisposable {
 
 /** Starts a server; upgrades to a path outside `paths` (when given) are answered 404. */
 export async function startWsServer(
-  opts: { paths?: string[]; onConnection?: (c: WsConnection) => void } = {},
+  opts: { paths?: string[]; host?: string; onConnection?: (c: WsConnection) => void } = {},
 ): Promise<WsServer> {
+  const host = opts.host ?? "127.0.0.1";
   const connections: WsConnection[] = [];
   const waiters = new Set<() => void>();
   const sockets = new Set<Socket>();
@@ -59,7 +60,7 @@ export async function startWsServer(
     opts.onConnection?.(conn);
     for (const w of waiters) w();
   });
-  await new Promise<void>((resolve) => server.listen(0, "127.0.0.1", resolve));
+  await new Promise<void>((resolve) => server.listen(0, host, resolve));
   const { port } = server.address() as AddressInfo;
   const close = () =>
     new Promise<void>((resolve) => {
@@ -67,7 +68,7 @@ export async function startWsServer(
       server.close(() => resolve());
     });
   return {
-    url: `ws://127.0.0.1:${port}`,
+    url: `ws://${host}:${port}`,
     connections,
     connection: (n, timeoutMs = 10_000) =>
       waitUntil(waiters, () => connections[n], timeoutMs, `no connection #${n} within ${timeoutMs} ms`),
