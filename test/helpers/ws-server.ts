@@ -88,10 +88,19 @@ function connection(socket: Socket, path: string): WsConnection {
   socket.on("close", () => done());
   socket.on("error", () => done());
   const frame = (opcode: number, payload: Buffer) => {
-    const head =
-      payload.length < 126
-        ? Buffer.from([0x80 | opcode, payload.length])
-        : Buffer.from([0x80 | opcode, 126, payload.length >> 8, payload.length & 0xff]);
+    let head: Buffer;
+    if (payload.length < 126) head = Buffer.from([0x80 | opcode, payload.length]);
+    else if (payload.length < 65536) {
+      head = Buffer.alloc(4);
+      head.writeUInt8(0x80 | opcode, 0);
+      head.writeUInt8(126, 1);
+      head.writeUInt16BE(payload.length, 2);
+    } else {
+      head = Buffer.alloc(10);
+      head.writeUInt8(0x80 | opcode, 0);
+      head.writeUInt8(127, 1);
+      head.writeBigUInt64BE(BigInt(payload.length), 2);
+    }
     if (!socket.destroyed) socket.write(Buffer.concat([head, payload]));
   };
   socket.on("data", (chunk: Buffer) => {
