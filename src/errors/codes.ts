@@ -57,6 +57,7 @@ export const ErrorCodes = {
   // Call progress callbacks (Twilio 15xxx)
   callbackErrorResponse: entry(15003, "Call Progress: Warning Response to Callback URL", 400, "warning"),
   // Media Streams (Twilio 319xx)
+  streamConnectionTimeout: entry(31901, "Stream - WebSocket - Connection Timeout", 504),
   streamHandshakeError: entry(31920, "Stream - WebSocket - Handshake Error", 502),
   streamUrlSchema: entry(31922, "Stream - WebSocket - URL Schema Not Supported", 400),
   streamInvalidTrack: entry(31941, "Stream - Invalid Track configuration", 400),

@@ -22,6 +22,8 @@ const TICK_MS = 100;
 /** Audio sent at once when a scale-0 stream starts, and at most again when it stops. */
 const SIMULATED_FIRST_MS = 1000;
 const SIMULATED_MAX_FRAMES = 500;
+/** Real time a server has to complete the WebSocket handshake (a network limit, like a webhook's). */
+const OPEN_TIMEOUT_MS = 10_000;
 
 export interface MediaStreamOptions {
   readonly url: string;
@@ -35,6 +37,8 @@ export interface MediaStreamOptions {
   readonly clock: CallClock;
   /** The server broke the protocol (31951); called once per stream. */
   readonly onInvalidMessage: (reason: string) => void;
+  /** Real ms the handshake may take before it fails with 31901 (10 s). */
+  readonly openTimeoutMs?: number;
 }
 
 export class MediaStream {
@@ -69,7 +73,10 @@ export class MediaStream {
           : ["inbound"];
   }
 
-  /** Connects and sends `connected` and `start`; rejects with 31920 when the socket cannot open. */
+  /**
+   * Connects and sends `connected` and `start`; rejects with 31920 when the socket cannot open, 31901
+   * when the server does not complete the handshake in time.
+   */
   static open(o: MediaStreamOptions): Promise<MediaStream> {
     return new Promise((resolve, reject) => {
       let ws: WebSocket;
@@ -84,8 +91,16 @@ export class MediaStream {
       }
       let opened = false;
       let stream: MediaStream | undefined;
+      const timeoutMs = o.openTimeoutMs ?? OPEN_TIMEOUT_MS;
+      const timer = setTimeout(() => {
+        reject(
+          fail("streamConnectionTimeout", `the WebSocket at ${o.url} did not open within ${timeoutMs} ms`),
+        );
+        ws.close();
+      }, timeoutMs);
       const ended = new Promise<"server" | "engine">((done) => {
         ws.addEventListener("close", () => {
+          clearTimeout(timer);
           if (stream) {
             stream.#halt();
             done(stream.#stopping ? "engine" : "server");
@@ -102,6 +117,7 @@ export class MediaStream {
         }
       });
       ws.addEventListener("open", () => {
+        clearTimeout(timer);
         opened = true;
         stream = new MediaStream(o, ws, ended);
         stream.#begin();

@@ -1,5 +1,8 @@
 // The Media Streams client on its own, against a real WebSocket server, at time-scales above 0: audio
 // paced in the call's time, marks answered once the audio before them has played, clear.
+
+import type { AddressInfo } from "node:net";
+import { createServer, type Socket } from "node:net";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { CallClock } from "../../src/clock/call-clock.js";
 import { MediaStream, type MediaStreamOptions } from "../../src/region/media-stream.js";
@@ -100,6 +103,21 @@ describe("a media stream at time-scale > 0", () => {
       await expect(open({ url: `${refusing.url}/s` })).rejects.toMatchObject({ code: 31920 });
     } finally {
       await refusing.close();
+    }
+  });
+
+  it("rejects with 31901 when the server never completes the handshake", async () => {
+    const held: Socket[] = [];
+    const silent = createServer((socket) => held.push(socket));
+    await new Promise<void>((resolve) => silent.listen(0, "127.0.0.1", resolve));
+    const { port } = silent.address() as AddressInfo;
+    try {
+      await expect(open({ url: `ws://127.0.0.1:${port}/s`, openTimeoutMs: 200 })).rejects.toMatchObject({
+        code: 31901,
+      });
+    } finally {
+      for (const socket of held) socket.destroy();
+      await new Promise((resolve) => silent.close(resolve));
     }
   });
 });
