@@ -5,10 +5,16 @@ import type { CallClock } from "../clock/call-clock.js";
 import { ErrorCodes } from "../errors/codes.js";
 import { toSwitchboardError } from "../errors/switchboard-error.js";
 import { newSid } from "../model/sid.js";
-import type { CallIdentity, MediaStreams, StreamNoun, VerbCallbackRequest } from "../twiml/types.js";
+import type {
+  CallIdentity,
+  MediaStreams,
+  StreamNoun,
+  VerbCallbackRequest,
+  VerbContext,
+} from "../twiml/types.js";
 import { MediaStream } from "./media-stream.js";
 
-/** What a stream reports through: the verb context's callback and warnings, and error notifications. */
+/** What a stream reports through: the context of the verb that began it, and error notifications. */
 export interface StreamHooks {
   readonly call: CallIdentity;
   callback(request: VerbCallbackRequest): Promise<void>;
@@ -35,11 +41,21 @@ export class CallStreams {
     this.#clock = clock;
   }
 
-  /** The port a verb is given, reporting through that verb's hooks. */
-  port(hooks: StreamHooks): MediaStreams {
+  /**
+   * The port a verb is given. Its streams report through the verb's context (read when a stream
+   * opens, so the context may be the object the port is part of) and `error` for failures.
+   */
+  port(
+    context: () => Pick<VerbContext, "call" | "callback" | "warn">,
+    error: (code: number, message: string) => void,
+  ): MediaStreams {
+    const hooks = (): StreamHooks => {
+      const ctx = context();
+      return { call: ctx.call, callback: ctx.callback, warn: ctx.warn, error };
+    };
     return {
-      connect: (noun, signal) => this.#connect(noun, hooks, signal),
-      start: (noun) => this.#start(noun, hooks),
+      connect: (noun, signal) => this.#connect(noun, hooks(), signal),
+      start: (noun) => this.#start(noun, hooks()),
       stop: async (name) => {
         for (const r of this.#running) {
           if (r.background && (name === undefined || r.noun.name === name)) r.stream.stop();

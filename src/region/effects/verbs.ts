@@ -25,41 +25,44 @@ export function runVerb(rt: RegionRuntime) {
   return fromPromise<VerbOutcome, VerbInput>(async ({ input, signal }) => {
     const call = rt.call(input.callSid);
     const facts = call.actor.getSnapshot().context.facts;
-    const notify = (level: "error" | "warning") => (code: number, message: string) => {
-      rt.notifier.notify({
-        accountSid: facts.accountSid ?? "",
-        callSid: facts.callSid,
-        level,
-        code,
-        message,
-      });
-    };
-    const identity: VerbContext["call"] = {
-      callSid: facts.callSid,
-      accountSid: facts.accountSid ?? "",
-      from: facts.from,
-      to: facts.to,
-      direction: facts.direction,
-      region: facts.region,
-      // A call that came in over SIP (a SIP gateway or a SIP domain) carries its SIP headers or a sip: caller.
-      transport: facts.sipHeaders || facts.from.startsWith("sip:") ? "sip" : "pstn",
-    };
-    const callback: VerbContext["callback"] = (request) =>
-      call.clock.holding(() =>
-        rt.statusCallbacks.queue({ facts, ...request, params: { ...request.params } }),
-      );
     const ctx: VerbContext = {
       channel: call.channel,
-      streams: call.streams.port({
-        call: identity,
-        callback,
-        warn: notify("warning"),
-        error: notify("error"),
-      }),
+      // The call's streams report through this verb's context; failures to open are errors (31920).
+      streams: call.streams.port(
+        () => ctx,
+        (code, message) =>
+          rt.notifier.notify({
+            accountSid: ctx.call.accountSid,
+            callSid: ctx.call.callSid,
+            level: "error",
+            code,
+            message,
+          }),
+      ),
       clock: call.clock,
-      call: identity,
-      warn: notify("warning"),
-      callback,
+      call: {
+        callSid: facts.callSid,
+        accountSid: facts.accountSid ?? "",
+        from: facts.from,
+        to: facts.to,
+        direction: facts.direction,
+        region: facts.region,
+        // A call that came in over SIP (a SIP gateway or a SIP domain) has SIP headers or a sip: caller.
+        transport: facts.sipHeaders || facts.from.startsWith("sip:") ? "sip" : "pstn",
+      },
+      warn: (code, message) => {
+        rt.notifier.notify({
+          accountSid: facts.accountSid ?? "",
+          callSid: facts.callSid,
+          level: "warning",
+          code,
+          message,
+        });
+      },
+      callback: (request) =>
+        call.clock.holding(() =>
+          rt.statusCallbacks.queue({ facts, ...request, params: { ...request.params } }),
+        ),
     };
     return executeVerb(ctx, input.verb, signal);
   });
