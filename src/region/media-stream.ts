@@ -134,9 +134,9 @@ export class MediaStream {
     if (this.#stopping || this.#ws.readyState !== WebSocket.OPEN) return;
     this.#stopping = true;
     if (this.#o.clock.scale === 0) this.#catchUp(SIMULATED_MAX_FRAMES);
+    // Marks whose audio has not played are dropped with the stream (only `clear` answers them early).
     this.#halt();
-    // Twilio answers the marks still pending when a stream ends.
-    for (const mark of this.#marks.splice(0)) this.#echo(mark);
+    this.#marks = [];
     this.#send({
       event: "stop",
       sequenceNumber: this.#nextSequence(),
