@@ -267,7 +267,7 @@ describe("<Start><Stream> and <Stop><Stream>", () => {
 
   it("stops a stream nobody stopped when the call ends", async () => {
     const to = await numberAnswering((r) => {
-      r.start().stream({ url: `${ws.url}/bg` });
+      r.start().stream({ url: `${ws.url}/bg`, statusCallback: `${app.url}/stream-status` });
       r.say("Goodbye.");
     });
     const server = ws.connections.length;
@@ -276,5 +276,6 @@ describe("<Start><Stream> and <Stop><Stream>", () => {
     const stop = await conn.waitFor((m) => m.event === "stop");
     await conn.closed;
     expect(stop.stop).toEqual({ accountSid: engine.accountSid, callSid });
+    expect((await streamStatus(callSid, "stream-stopped")).params.StreamSid).toBe(stop.streamSid);
   });
 });
