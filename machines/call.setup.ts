@@ -42,6 +42,11 @@ export const VERB_NAMES = [
   "Redirect",
   "Gather",
   "Record",
+  "Connect",
+  "Start",
+  "Stop",
+  "Refer",
+  "Sms",
 ] as const satisfies readonly VerbName[];
 type StatelessVerb = Exclude<VerbName, (typeof VERB_NAMES)[number]>;
 const everyVerbHasAState: [StatelessVerb] extends [never] ? true : StatelessVerb = true;

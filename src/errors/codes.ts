@@ -53,8 +53,21 @@ export const ErrorCodes = {
   redirectInvalidMethod: entry(13710, "Redirect: invalid method value", 400, "warning"),
   rejectInvalidReason: entry(13810, "Reject: invalid reason", 400, "warning"),
   pauseInvalidLength: entry(13910, "Pause: invalid length", 400, "warning"),
+  referNotSip: entry(13801, "Refer not allowed on non-SIP call legs", 400),
+  // Sms (Twilio 141xx; warnings)
+  smsInvalidTo: entry(14101, 'Invalid "To" attribute', 400, "warning"),
+  smsInvalidFrom: entry(14102, 'Invalid "From" attribute', 400, "warning"),
+  smsInvalidBody: entry(14103, "Invalid Body", 400, "warning"),
+  smsInvalidMethod: entry(14104, "Invalid Method attribute", 400, "warning"),
+  smsInvalidStatusCallback: entry(14105, "Invalid statusCallback attribute", 400, "warning"),
   // Call progress callbacks (Twilio 15xxx)
   callbackErrorResponse: entry(15003, "Call Progress: Warning Response to Callback URL", 400, "warning"),
+  // Media Streams (Twilio 319xx)
+  streamConnectionTimeout: entry(31901, "Stream - WebSocket - Connection Timeout", 504),
+  streamHandshakeError: entry(31920, "Stream - WebSocket - Handshake Error", 502),
+  streamUrlSchema: entry(31922, "Stream - WebSocket - URL Schema Not Supported", 400),
+  streamInvalidTrack: entry(31941, "Stream - Invalid Track configuration", 400),
+  streamInvalidMessage: entry(31951, "Stream - Protocol - Invalid Message", 400, "warning"),
   // REST and accounts (Twilio 2xxxx)
   authenticationFailed: entry(20003, "Authentication Error - invalid username", 401),
   notFound: entry(20404, "The requested resource was not found", 404),
@@ -78,6 +91,7 @@ export const ErrorCodes = {
   regionUnavailable: entry(90003, "The call's region did not accept it", 503),
   tooManyDocuments: entry(90006, "Too many TwiML documents for one call", 400),
   offerTooLarge: entry(90007, "Call offer too large", 400),
+  smsNotSent: entry(90008, "Sms verb recorded, not sent", 400, "warning"),
   numberNotConfigured: entry(90004, "The number has no configuration in the call's region", 404),
   waitedTooLong: entry(90005, "No worker in the call's region took it in time", 503),
 } as const satisfies Record<string, ErrorCodeInfo>;

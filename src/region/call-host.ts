@@ -13,6 +13,7 @@ import type { CallJob } from "../model/call-job.js";
 import { intern } from "../util/intern.js";
 import { CookieJar } from "../webhook/cookie-jar.js";
 import { applyCallControl } from "./call-control.js";
+import { CallStreams } from "./call-streams.js";
 import { ChannelInSchema, type ChannelOut } from "./channel-events.js";
 import { endCall } from "./effects/end-call.js";
 import { fetchTwiml } from "./effects/fetch-twiml.js";
@@ -228,6 +229,7 @@ export class CallHost {
       channel,
       cookies: new CookieJar(undefined, restored?.sb.cookies),
       snapshots,
+      streams: new CallStreams(clock),
       offeredAt: job.offeredAt,
     };
     this.#calls.set(job.callSid, live);
@@ -356,6 +358,7 @@ export class CallHost {
   #detach(call: LiveCall): void {
     call.clock.clearTimeout(call.limit);
     call.clock.dispose();
+    call.streams.closeAll();
     if (this.#calls.get(call.callSid) !== call) return;
     this.#calls.delete(call.callSid);
     if (this.#calls.size === 0) this.#idle?.();

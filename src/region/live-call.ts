@@ -5,6 +5,7 @@ import type { CallClock } from "../clock/call-clock.js";
 import type { CallJob } from "../model/call-job.js";
 import type { VerbContext } from "../twiml/types.js";
 import type { CookieJar, SavedCookie } from "../webhook/cookie-jar.js";
+import type { CallStreams } from "./call-streams.js";
 import type { ChannelState, SimulatedChannel } from "./simulated-channel.js";
 import type { SnapshotWriter } from "./snapshot-writer.js";
 
@@ -16,6 +17,8 @@ export interface LiveCall {
   /** Cookies the app set, returned on every later request of this call, as a browser would. */
   readonly cookies: CookieJar;
   readonly snapshots: SnapshotWriter;
+  /** The call's open Media Streams; closed when the call ends or leaves this worker. */
+  readonly streams: CallStreams;
   /** When the edge accepted the call (wall clock), for date_created. */
   readonly offeredAt: number;
   /** The timer of the call's maximum duration, on its clock. */

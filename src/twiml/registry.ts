@@ -3,16 +3,35 @@
 import { fail } from "../errors/switchboard-error.js";
 import type { Verb, VerbContext, VerbName, VerbOutcome } from "./types.js";
 import type { VerbDefinition } from "./verb-definition.js";
+import { connect } from "./verbs/connect.js";
 import { gather } from "./verbs/gather.js";
 import { hangup } from "./verbs/hangup.js";
 import { pause } from "./verbs/pause.js";
 import { play } from "./verbs/play.js";
 import { record } from "./verbs/record.js";
 import { redirect } from "./verbs/redirect.js";
+import { refer } from "./verbs/refer.js";
 import { reject } from "./verbs/reject.js";
 import { say } from "./verbs/say.js";
+import { sms } from "./verbs/sms.js";
+import { start } from "./verbs/start.js";
+import { stop } from "./verbs/stop.js";
 
-const definitions = [say, play, pause, hangup, reject, redirect, gather, record] as const;
+const definitions = [
+  say,
+  play,
+  pause,
+  hangup,
+  reject,
+  redirect,
+  gather,
+  record,
+  connect,
+  start,
+  stop,
+  refer,
+  sms,
+] as const;
 
 type Missing = Exclude<VerbName, (typeof definitions)[number]["name"]>;
 const everyVerbDefined: [Missing] extends [never] ? true : Missing = true;

@@ -91,6 +91,61 @@ export interface RecordVerb {
   readonly transcribeCallback?: string;
 }
 
+/** Which side of the call a Media Stream carries (Twilio's `track` attribute). */
+export type StreamTrack = "inbound_track" | "outbound_track" | "both_tracks";
+
+/** `<Stream>`, the noun of `<Connect>` and `<Start>`: a Media Streams WebSocket. */
+export interface StreamNoun {
+  /** Absolute ws: or wss: URL. */
+  readonly url: string;
+  /** Unique within the call; `<Stop><Stream name>` stops it. */
+  readonly name?: string;
+  readonly track: StreamTrack;
+  readonly statusCallback?: string;
+  readonly statusCallbackMethod: HttpMethod;
+  /** `<Parameter name value>` children, sent in the start message's customParameters. */
+  readonly parameters: Readonly<Record<string, string>>;
+}
+
+export interface ConnectVerb {
+  readonly name: "Connect";
+  /** Requested once the stream has ended; without it the next verb runs. */
+  readonly action?: string;
+  readonly method: HttpMethod;
+  readonly stream: StreamNoun;
+}
+
+export interface StartVerb {
+  readonly name: "Start";
+  readonly streams: readonly StreamNoun[];
+}
+
+export interface StopVerb {
+  readonly name: "Stop";
+  /** The streams to stop, by name (undefined: every stream the call started). */
+  readonly streams: readonly { readonly name?: string }[];
+}
+
+export interface ReferVerb {
+  readonly name: "Refer";
+  /** The `<Sip>` noun's URI: where the SIP endpoint is asked to transfer the call. */
+  readonly target: string;
+  readonly action?: string;
+  readonly method: HttpMethod;
+}
+
+export interface SmsVerb {
+  readonly name: "Sms";
+  readonly body: string;
+  /** As written; the caller when absent (inbound call). */
+  readonly to?: string;
+  /** As written; the called number when absent (inbound call). */
+  readonly from?: string;
+  readonly action?: string;
+  readonly method: HttpMethod;
+  readonly statusCallback?: string;
+}
+
 export type Verb =
   | SayVerb
   | PlayVerb
@@ -99,7 +154,12 @@ export type Verb =
   | RejectVerb
   | RedirectVerb
   | GatherVerb
-  | RecordVerb;
+  | RecordVerb
+  | ConnectVerb
+  | StartVerb
+  | StopVerb
+  | ReferVerb
+  | SmsVerb;
 export type VerbName = Verb["name"];
 
 /** A 12200-style warning found while reading a document: the call carries on. */
@@ -210,6 +270,8 @@ export interface CallIdentity {
   readonly to: string;
   readonly direction: string;
   readonly region: string;
+  /** "sip" for a call that came in over SIP (it carries SIP headers or a sip: caller): only those can be referred. */
+  readonly transport: "pstn" | "sip";
 }
 
 /** An asynchronous request a verb makes (recordingStatusCallback, a Dial's statusCallback…). */
@@ -253,9 +315,26 @@ export interface RecordingPort {
   keep(work: Promise<unknown>): void;
 }
 
+/**
+ * The call's Media Streams (a port, one per live call): the region keeps the WebSockets open across
+ * verbs and closes them when the call ends.
+ */
+export interface MediaStreams {
+  /**
+   * Opens a bidirectional stream (`<Connect><Stream>`) and resolves when the server closes it;
+   * rejects with a SwitchboardError (31920…) when it cannot open, or with the signal's reason.
+   */
+  connect(stream: StreamNoun, signal: AbortSignal): Promise<void>;
+  /** Opens a unidirectional stream that runs until stopped or the call ends; resolves once it is open. */
+  start(stream: StreamNoun): Promise<void>;
+  /** Stops the call's running stream of that name (every one when `name` is undefined). */
+  stop(name: string | undefined): Promise<void>;
+}
+
 /** All a verb may touch while it runs: never the whole call. */
 export interface VerbContext {
   readonly channel: Channel;
+  readonly streams: MediaStreams;
   readonly clock: Clock;
   readonly call: CallIdentity;
   /** Reports a warning (e.g. 13510) against the call; the verb carries on. */

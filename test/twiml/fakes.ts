@@ -6,6 +6,7 @@ import type {
   Channel,
   InputListener,
   ListenOptions,
+  MediaStreams,
   NewRecording,
   RecordedAudio,
   RecordOptions,
@@ -110,6 +111,30 @@ export class FakeChannel implements Channel {
   }
 }
 
+/** Records what the verbs ask of the call's Media Streams; a connected stream ends when the test says. */
+export class FakeStreams implements MediaStreams {
+  readonly calls: ChannelCall[] = [];
+  #endConnect: (() => void) | undefined;
+
+  connect(stream: Parameters<MediaStreams["connect"]>[0], signal: AbortSignal): Promise<void> {
+    this.calls.push(["connect", stream]);
+    return new Promise((resolve, reject) => {
+      this.#endConnect = resolve;
+      signal.addEventListener("abort", () => reject(signal.reason), { once: true });
+    });
+  }
+  async start(stream: Parameters<MediaStreams["start"]>[0]): Promise<void> {
+    this.calls.push(["start", stream]);
+  }
+  async stop(name: string | undefined): Promise<void> {
+    this.calls.push(["stop", name]);
+  }
+  /** The server closes the connected stream. */
+  serverCloses(): void {
+    this.#endConnect?.();
+  }
+}
+
 export function fakeContext(): {
   ctx: VerbContext;
   channel: FakeChannel;
@@ -119,14 +144,17 @@ export function fakeContext(): {
   callbacks: VerbCallbackRequest[];
   /** Recordings verbs stored, and the work they asked to keep past their cancellation. */
   recordings: { stored: NewRecording[]; kept: Promise<unknown>[] };
+  streams: FakeStreams;
 } {
   const clock = new ManualClock();
   const channel = new FakeChannel(clock);
   const warnings: unknown[] = [];
   const callbacks: VerbCallbackRequest[] = [];
   const recordings = { stored: [] as NewRecording[], kept: [] as Promise<unknown>[] };
+  const streams = new FakeStreams();
   const ctx: VerbContext = {
     channel,
+    streams,
     clock,
     call: {
       callSid: "CA00000000000000000000000000000001",
@@ -135,6 +163,7 @@ export function fakeContext(): {
       to: "+15551234567",
       direction: "inbound",
       region: "us1",
+      transport: "pstn",
     },
     warn: (code, message) => warnings.push({ code, message }),
     callback: async (request) => {
@@ -156,5 +185,5 @@ export function fakeContext(): {
       },
     },
   };
-  return { ctx, channel, clock, warnings, callbacks, recordings };
+  return { ctx, channel, clock, warnings, callbacks, recordings, streams };
 }

@@ -18,14 +18,19 @@ const say = (text: string, loop = 1): SayVerb => ({
 describe("registry", () => {
   it("holds every verb under its case-sensitive name", () => {
     expect([...verbs.keys()].sort()).toEqual([
+      "Connect",
       "Gather",
       "Hangup",
       "Pause",
       "Play",
       "Record",
       "Redirect",
+      "Refer",
       "Reject",
       "Say",
+      "Sms",
+      "Start",
+      "Stop",
     ]);
     expect(verbDefinition("say")).toBeUndefined();
     expect(verbDefinition("Say")?.name).toBe("Say");

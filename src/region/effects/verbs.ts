@@ -41,9 +41,23 @@ function verbContext(rt: RegionRuntime, call: LiveCall): VerbContext {
     to: facts.to,
     direction: facts.direction,
     region: facts.region,
+    // A call that came in over SIP (a SIP gateway or a SIP domain) has SIP headers or a sip: caller.
+    transport: facts.sipHeaders || facts.from.startsWith("sip:") ? ("sip" as const) : ("pstn" as const),
   };
-  return {
+  const ctx: VerbContext = {
     channel: call.channel,
+    // The call's streams report through this context; failures to open are errors (31920…).
+    streams: call.streams.port(
+      () => ctx,
+      (code, message) =>
+        rt.notifier.notify({
+          accountSid: identity.accountSid,
+          callSid: identity.callSid,
+          level: "error",
+          code,
+          message,
+        }),
+    ),
     clock: call.clock,
     call: identity,
     warn: (code, message) => {
@@ -62,6 +76,7 @@ function verbContext(rt: RegionRuntime, call: LiveCall): VerbContext {
     // Storing is real-time work: simulated time must not run on (and end the call) meanwhile.
     recordings: rt.recordings.port(identity, (work) => call.clock.holding(work)),
   };
+  return ctx;
 }
 
 export function verbActors(rt: RegionRuntime): Record<VerbName, ReturnType<typeof runVerb>> {
