@@ -34,7 +34,8 @@ interface Running {
 
 export class CallStreams {
   readonly #clock: CallClock;
-  readonly #running = new Set<Running>();
+  // Made on a call's first stream: most calls never open one, and parked calls are many (issue #9).
+  #running: Set<Running> | undefined;
   #closed = false;
 
   constructor(clock: CallClock) {
@@ -57,7 +58,7 @@ export class CallStreams {
       connect: (noun, signal) => this.#connect(noun, hooks(), signal),
       start: (noun) => this.#start(noun, hooks()),
       stop: async (name) => {
-        for (const r of this.#running) {
+        for (const r of this.#running ?? []) {
           if (r.background && (name === undefined || r.noun.name === name)) r.stream.stop();
         }
       },
@@ -67,7 +68,7 @@ export class CallStreams {
   /** The call has ended: every open stream gets `stop` and is closed. */
   closeAll(): void {
     this.#closed = true;
-    for (const r of this.#running) r.stream.stop();
+    for (const r of this.#running ?? []) r.stream.stop();
   }
 
   async #connect(noun: StreamNoun, hooks: StreamHooks, signal: AbortSignal): Promise<void> {
@@ -121,11 +122,12 @@ export class CallStreams {
       throw err;
     }
     const running: Running = { stream, noun, hooks, background };
+    this.#running ??= new Set();
     this.#running.add(running);
     if (this.#closed) stream.stop();
     await this.#status(noun, hooks, streamSid, "stream-started");
     void stream.ended.then(() => {
-      this.#running.delete(running);
+      this.#running?.delete(running);
       return this.#status(noun, hooks, streamSid, "stream-stopped");
     });
     return running;
