@@ -84,6 +84,17 @@ export function webhookExchanges(events: Array<InspectEvent & { at: number }>): 
         date_created: rfc2822(e.at),
       };
       open = undefined;
+    } else if (e.type === "webhook.error" && open && e.httpStatus !== undefined) {
+      // An error status is still a response (Twilio lists it); a timeout or a refused connection
+      // got none, and its request keeps `response: null`.
+      open.response = {
+        response_code: e.httpStatus,
+        request_duration: Math.round(e.durationMs),
+        content_type: null,
+        response_body: null,
+        date_created: rfc2822(e.at),
+      };
+      open = undefined;
     }
   }
   return out;
