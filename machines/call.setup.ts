@@ -41,6 +41,7 @@ export const VERB_NAMES = [
   "Reject",
   "Redirect",
   "Gather",
+  "Dial",
 ] as const satisfies readonly VerbName[];
 type StatelessVerb = Exclude<VerbName, (typeof VERB_NAMES)[number]>;
 const everyVerbHasAState: [StatelessVerb] extends [never] ? true : StatelessVerb = true;

@@ -11,7 +11,9 @@ export interface CallFacts {
   from: string;
   region: string;
   edge: string;
-  direction: "inbound";
+  /** outbound-dial for a <Dial>'s child leg (src/region/child-leg.ts), which has a parent. */
+  direction: "inbound" | "outbound-dial";
+  parentCallSid?: string;
   apiVersion: string;
   phoneNumberSid: string | null;
   sipHeaders?: Record<string, string>;

@@ -205,6 +205,7 @@ export class CallHost {
       cookies: new CookieJar(),
       snapshots,
       offeredAt: job.offeredAt,
+      ...(job.caller && { caller: job.caller }),
     };
     this.#calls.set(job.callSid, live);
 

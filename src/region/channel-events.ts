@@ -11,6 +11,8 @@ export type ChannelOut =
   | { kind: "pause"; length: number }
   /** A Gather started listening. */
   | { kind: "gather"; input: string[]; finishOnKey: string }
+  /** The caller is bridged to a <Dial> leg (its CallSid and To). */
+  | { kind: "dial"; callSid: string; to: string }
   | { kind: "hangup" }
   | { kind: "reject"; reason: "rejected" | "busy" }
   /** Published after the Call resource is stored: the call is over. */

@@ -3,6 +3,7 @@ import type { Actor } from "xstate";
 import type { CallMachine } from "../../machines/call.machine.js";
 import type { CallClock } from "../clock/call-clock.js";
 import type { CallJob } from "../model/call-job.js";
+import type { CallerScript } from "../model/offer.js";
 import type { CookieJar } from "../webhook/cookie-jar.js";
 import type { ChannelState, SimulatedChannel } from "./simulated-channel.js";
 import type { SnapshotWriter } from "./snapshot-writer.js";
@@ -17,6 +18,8 @@ export interface LiveCall {
   readonly snapshots: SnapshotWriter;
   /** When the edge accepted the call (wall clock), for date_created. */
   readonly offeredAt: number;
+  /** The offer's simulated-caller script: how the parties a <Dial> rings answer (`callees`). */
+  readonly caller?: CallerScript;
 }
 
 /**

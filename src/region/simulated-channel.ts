@@ -39,12 +39,15 @@ interface LiveListener {
 export interface ChannelState {
   digitsUsed: number;
   speechUsed: number;
+  /** Entries of the script's `starAfter` used by bridges so far. */
+  starsUsed?: number;
 }
 
 export class SimulatedChannel implements Channel {
   #hangupTimer: unknown;
   #digitsUsed = 0;
   #speechUsed = 0;
+  #starsUsed = 0;
   #listener: LiveListener | undefined;
 
   constructor(
@@ -57,10 +60,11 @@ export class SimulatedChannel implements Channel {
   ) {
     this.#digitsUsed = resumed?.digitsUsed ?? 0;
     this.#speechUsed = resumed?.speechUsed ?? 0;
+    this.#starsUsed = resumed?.starsUsed ?? 0;
   }
 
   state(): ChannelState {
-    return { digitsUsed: this.#digitsUsed, speechUsed: this.#speechUsed };
+    return { digitsUsed: this.#digitsUsed, speechUsed: this.#speechUsed, starsUsed: this.#starsUsed };
   }
 
   /** A resumed call that was answered: the caller still hangs up when the script says. */
@@ -184,6 +188,36 @@ export class SimulatedChannel implements Channel {
   async record(_options: RecordOptions, _signal: AbortSignal): Promise<RecordedAudio> {
     // Written by the <Record> work (issue #3), in progress on its own branch.
     throw new Error("record is not implemented by the simulated channel yet");
+  }
+
+  /**
+   * A <Dial> bridge: the caller's `*` (live on `.in`, or the script's next `starAfter`) ends it when
+   * `hangupOnStar` is set; other keys go nowhere, as on Twilio.
+   */
+  bridge(leg: { callSid: string; to: string; hangupOnStar: boolean }, signal: AbortSignal): Promise<void> {
+    this.publish({ kind: "dial", callSid: leg.callSid, to: leg.to });
+    const starAfter = this.script?.starAfter?.[this.#starsUsed];
+    if (starAfter !== undefined) this.#starsUsed++;
+    return new Promise((resolve, reject) => {
+      let timer: unknown;
+      const live: LiveListener = {
+        key: (k) => {
+          if (k === "*" && leg.hangupOnStar) finish(resolve);
+        },
+        speak: () => {},
+      };
+      const finish = (settle: () => void) => {
+        this.clock.clearTimeout(timer);
+        signal.removeEventListener("abort", onAbort);
+        if (this.#listener === live) this.#listener = undefined;
+        settle();
+      };
+      const onAbort = () => finish(() => reject(signal.reason));
+      if (signal.aborted) return onAbort();
+      signal.addEventListener("abort", onAbort, { once: true });
+      this.#listener = live;
+      if (starAfter !== undefined) timer = this.clock.setTimeout(() => live.key("*"), starAfter * 1000);
+    });
   }
 
   async hangup(): Promise<void> {

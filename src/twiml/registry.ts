@@ -3,6 +3,7 @@
 import { fail } from "../errors/switchboard-error.js";
 import type { Verb, VerbContext, VerbName, VerbOutcome } from "./types.js";
 import type { VerbDefinition } from "./verb-definition.js";
+import { dial } from "./verbs/dial.js";
 import { gather } from "./verbs/gather.js";
 import { hangup } from "./verbs/hangup.js";
 import { pause } from "./verbs/pause.js";
@@ -11,7 +12,7 @@ import { redirect } from "./verbs/redirect.js";
 import { reject } from "./verbs/reject.js";
 import { say } from "./verbs/say.js";
 
-const definitions = [say, play, pause, hangup, reject, redirect, gather] as const;
+const definitions = [say, play, pause, hangup, reject, redirect, gather, dial] as const;
 
 type Missing = Exclude<VerbName, (typeof definitions)[number]["name"]>;
 const everyVerbDefined: [Missing] extends [never] ? true : Missing = true;

@@ -2,12 +2,17 @@
 // only moves when the test says so.
 import { type Clock, sleep } from "../../src/clock/clock.js";
 import type {
+  BridgedLeg,
   CallerInput,
   Channel,
+  DialNetwork,
+  DialTarget,
   InputListener,
+  LegProgress,
   ListenOptions,
   RecordedAudio,
   RecordOptions,
+  Unanswered,
   VerbCallbackRequest,
   VerbContext,
 } from "../../src/twiml/types.js";
@@ -93,6 +98,17 @@ export class FakeChannel implements Channel {
     this.calls.push(["record", options]);
     return this.nextRecording;
   }
+  /** Presses * on the bridge in progress (it ends when the bridge has hangupOnStar). */
+  pressStar: () => void = () => {};
+  bridge(leg: { callSid: string; to: string; hangupOnStar: boolean }, signal: AbortSignal): Promise<void> {
+    this.calls.push(["bridge", leg]);
+    return new Promise((resolve, reject) => {
+      signal.addEventListener("abort", () => reject(signal.reason), { once: true });
+      this.pressStar = () => {
+        if (leg.hangupOnStar) resolve();
+      };
+    });
+  }
   async hangup(): Promise<void> {
     this.calls.push(["hangup"]);
   }
@@ -109,6 +125,52 @@ export class FakeChannel implements Channel {
   }
 }
 
+/**
+ * A DialNetwork whose next ring comes out as `next` says: the first target answers (and stays on until
+ * `calleeHangsUp()` or the Dial hangs it up), or nobody does with the given status. It reports the
+ * legs' events as the real one does, with the child's CallSid.
+ */
+export class FakeDialNetwork implements DialNetwork {
+  readonly rings: { targets: readonly DialTarget[]; timeoutS: number; callerId: string }[] = [];
+  next: "answer" | Unanswered["status"] = "answer";
+  /** Seconds of connected time the bridged leg reports. */
+  talkS = 12;
+  hungUp = false;
+  calleeHangsUp: () => void = () => {};
+
+  async ring(
+    targets: readonly DialTarget[],
+    options: { timeoutS: number; callerId: string; onProgress: (p: LegProgress) => void },
+    signal: AbortSignal,
+  ): Promise<BridgedLeg | Unanswered> {
+    signal.throwIfAborted();
+    this.rings.push({ targets, timeoutS: options.timeoutS, callerId: options.callerId });
+    const callSid = "CA0000000000000000000000000000c001";
+    const report = (event: LegProgress["event"]) =>
+      options.onProgress({ target: 0, event, callSid, params: { CallSid: callSid, Event: event } });
+    report("initiated");
+    report("ringing");
+    if (this.next !== "answer") {
+      report("completed");
+      return { answered: false, status: this.next, callSid };
+    }
+    report("answered");
+    const ended = new Promise<void>((resolve) => {
+      this.calleeHangsUp = resolve;
+    });
+    return {
+      answered: true,
+      callSid,
+      to: targets[0]?.to ?? "",
+      ended,
+      hangup: async () => {
+        this.hungUp = true;
+      },
+      durationS: () => this.talkS,
+    };
+  }
+}
+
 export function fakeContext(): {
   ctx: VerbContext;
   channel: FakeChannel;
@@ -116,11 +178,13 @@ export function fakeContext(): {
   warnings: unknown[];
   /** The callbacks verbs queued, in order. */
   callbacks: VerbCallbackRequest[];
+  network: FakeDialNetwork;
 } {
   const clock = new ManualClock();
   const channel = new FakeChannel(clock);
   const warnings: unknown[] = [];
   const callbacks: VerbCallbackRequest[] = [];
+  const network = new FakeDialNetwork();
   const ctx: VerbContext = {
     channel,
     clock,
@@ -136,6 +200,7 @@ export function fakeContext(): {
     callback: async (request) => {
       callbacks.push(request);
     },
+    legs: network,
   };
-  return { ctx, channel, clock, warnings, callbacks };
+  return { ctx, channel, clock, warnings, callbacks, network };
 }

@@ -18,6 +18,7 @@ const say = (text: string, loop = 1): SayVerb => ({
 describe("registry", () => {
   it("holds every verb under its case-sensitive name", () => {
     expect([...verbs.keys()].sort()).toEqual([
+      "Dial",
       "Gather",
       "Hangup",
       "Pause",

@@ -5,6 +5,7 @@ import type { CallFacts, VerbInput } from "../../../machines/call.machine.js";
 import { VERB_NAMES } from "../../../machines/call.setup.js";
 import { executeVerb } from "../../twiml/registry.js";
 import type { VerbContext, VerbName, VerbOutcome } from "../../twiml/types.js";
+import { regionDialNetwork } from "../dial-network.js";
 import type { RegionRuntime } from "../runtime.js";
 
 export function answerCall(rt: RegionRuntime) {
@@ -49,6 +50,7 @@ export function runVerb(rt: RegionRuntime) {
         call.clock.holding(() =>
           rt.statusCallbacks.queue({ facts, ...request, params: { ...request.params } }),
         ),
+      legs: regionDialNetwork(rt, call, facts),
     };
     return executeVerb(ctx, input.verb, signal);
   });
