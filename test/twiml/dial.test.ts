@@ -1,0 +1,330 @@
+// <Dial> and its Number, Client and Sip nouns: reading them as Twilio does, and running the verb
+// against a fake network (the real one is exercised in test/compat/dial.test.ts).
+import { describe, expect, it } from "vitest";
+import { parseTwiml } from "../../src/twiml/parse.js";
+import type { DialVerb } from "../../src/twiml/types.js";
+import { e164 } from "../../src/twiml/verbs/dial/number.js";
+import { dial } from "../../src/twiml/verbs/dial.js";
+import { VoiceResponse } from "../helpers/twilio-app.js";
+import { fakeContext } from "./fakes.js";
+
+const DOC = "https://app.example/calls/start";
+
+function parse(build: (r: InstanceType<typeof VoiceResponse>) => void) {
+  const r = new VoiceResponse();
+  build(r);
+  return parseTwiml(r.toString(), DOC);
+}
+
+const codes = (doc: { warnings: readonly { code: number }[] }) => doc.warnings.map((w) => w.code);
+
+describe("<Dial> attributes", () => {
+  it("takes Twilio's defaults: no action, 30 s timeout, 4 h time limit, plain text as a Number", () => {
+    const doc = parse((r) => r.dial("+15551230000"));
+    expect(doc.warnings).toEqual([]);
+    expect(doc.verbs[0]).toEqual({
+      name: "Dial",
+      method: "POST",
+      timeout: 30,
+      timeLimit: 14_400,
+      hangupOnStar: false,
+      record: "do-not-record",
+      answerOnBridge: false,
+      trim: "do-not-trim",
+      nouns: [
+        {
+          noun: "Number",
+          number: "+15551230000",
+          method: "POST",
+          statusCallbackMethod: "POST",
+          statusCallbackEvent: ["completed"],
+        },
+      ],
+    });
+  });
+
+  it("reads every attribute, resolving the action against the document URL", () => {
+    const doc = parse((r) =>
+      r.dial(
+        {
+          action: "after-dial",
+          method: "GET",
+          timeout: 12,
+          timeLimit: 60,
+          callerId: "+15557770000",
+          hangupOnStar: true,
+          record: "record-from-answer-dual",
+          answerOnBridge: true,
+          ringTone: "uk",
+          trim: "trim-silence",
+          recordingStatusCallback: "https://app.example/rec",
+        },
+        "415-123-4567",
+      ),
+    );
+    expect(doc.warnings).toEqual([]);
+    expect(doc.verbs[0]).toMatchObject({
+      action: "https://app.example/calls/after-dial",
+      method: "GET",
+      timeout: 12,
+      timeLimit: 60,
+      callerId: "+15557770000",
+      hangupOnStar: true,
+      record: "record-from-answer-dual",
+      answerOnBridge: true,
+      ringTone: "uk",
+      trim: "trim-silence",
+      nouns: [{ noun: "Number", number: "+14151234567" }],
+    });
+  });
+
+  it("warns with Twilio's Dial codes and falls back to the defaults", () => {
+    const doc = parseTwiml(
+      `<Response><Dial method="PUT" timeout="soon" timeLimit="-1" hangupOnStar="yes" callerId="bad id!" record="always" answerOnBridge="1" ringTone="xx">+15551230000</Dial></Response>`,
+      DOC,
+    );
+    expect(codes(doc).sort()).toEqual([13210, 13212, 13213, 13214, 13216, 13217, 13219, 13220]);
+    expect(doc.verbs[0]).toMatchObject({
+      method: "POST",
+      timeout: 30,
+      timeLimit: 14_400,
+      hangupOnStar: false,
+      record: "do-not-record",
+      answerOnBridge: false,
+    });
+    expect((doc.verbs[0] as DialVerb).callerId).toBeUndefined();
+    expect((doc.verbs[0] as DialVerb).ringTone).toBeUndefined();
+  });
+
+  it("treats `true`/`false` as record aliases and keeps the timeout within 5-600 s", () => {
+    const a = parseTwiml(`<Response><Dial record="true" timeout="1">+15551230000</Dial></Response>`, DOC);
+    const b = parseTwiml(`<Response><Dial record="false" timeout="900">+15551230000</Dial></Response>`, DOC);
+    expect(a.verbs[0]).toMatchObject({ record: "record-from-answer", timeout: 5 });
+    expect(b.verbs[0]).toMatchObject({ record: "do-not-record", timeout: 600 });
+  });
+});
+
+describe("<Dial> nouns", () => {
+  it("reads Number, Client (text or <Identity>, with <Parameter>s) and Sip with their leg attributes", () => {
+    const doc = parse((r) => {
+      const d = r.dial();
+      d.number(
+        {
+          sendDigits: "ww123#",
+          url: "/whisper",
+          method: "GET",
+          statusCallback: "https://app.example/leg",
+          statusCallbackEvent: ["initiated", "ringing", "answered", "completed"],
+          statusCallbackMethod: "GET",
+          byoc: "BY00000000000000000000000000000000",
+        },
+        "+15551230000",
+      );
+      d.client("alice");
+      const c = d.client({ url: "https://app.example/screen" });
+      c.identity("bob");
+      c.parameter({ name: "Team", value: "Blue" });
+      d.sip({ username: "u", password: "p" }, "sip:carol@example.com;transport=tls");
+    });
+    expect(doc.warnings).toEqual([]);
+    expect((doc.verbs[0] as DialVerb).nouns).toEqual([
+      {
+        noun: "Number",
+        number: "+15551230000",
+        sendDigits: "ww123#",
+        url: "https://app.example/whisper",
+        method: "GET",
+        statusCallback: "https://app.example/leg",
+        statusCallbackMethod: "GET",
+        statusCallbackEvent: ["initiated", "ringing", "answered", "completed"],
+        byoc: "BY00000000000000000000000000000000",
+      },
+      {
+        noun: "Client",
+        identity: "alice",
+        parameters: {},
+        method: "POST",
+        statusCallbackMethod: "POST",
+        statusCallbackEvent: ["completed"],
+      },
+      {
+        noun: "Client",
+        identity: "bob",
+        parameters: { Team: "Blue" },
+        url: "https://app.example/screen",
+        method: "POST",
+        statusCallbackMethod: "POST",
+        statusCallbackEvent: ["completed"],
+      },
+      {
+        noun: "Sip",
+        uri: "sip:carol@example.com;transport=tls",
+        username: "u",
+        password: "p",
+        method: "POST",
+        statusCallbackMethod: "POST",
+        statusCallbackEvent: ["completed"],
+      },
+    ]);
+  });
+
+  it("skips a Number that is not a phone number (13223) and bad sendDigits/method (13222, 13221)", () => {
+    const doc = parseTwiml(
+      `<Response><Dial><Number>call me maybe</Number><Number sendDigits="12x" method="PATCH">+15551230000</Number></Dial></Response>`,
+      DOC,
+    );
+    expect(codes(doc)).toEqual([13223, 13222, 13221]);
+    expect((doc.verbs[0] as DialVerb).nouns).toMatchObject([
+      { noun: "Number", number: "+15551230000", method: "POST" },
+    ]);
+    expect((doc.verbs[0] as DialVerb).nouns[0]).not.toHaveProperty("sendDigits");
+  });
+
+  it("warns 13215 about Conference and Queue (not dialed yet) and unknown elements, and skips an empty Dial", () => {
+    const doc = parseTwiml(
+      `<Response><Dial><Conference>room</Conference><Queue>support</Queue><Say>hi</Say></Dial><Say>next</Say></Response>`,
+      DOC,
+    );
+    expect(codes(doc)).toEqual([13215, 13215, 13215, 13215]);
+    expect(doc.verbs.map((v) => v.name)).toEqual(["Say"]);
+  });
+
+  it("rings at most 10 nouns, warning about the rest", () => {
+    const numbers = Array.from(
+      { length: 12 },
+      (_, i) => `<Number>+1555123${String(i).padStart(4, "0")}</Number>`,
+    );
+    const doc = parseTwiml(`<Response><Dial>${numbers.join("")}</Dial></Response>`, DOC);
+    expect(codes(doc)).toEqual([13215, 13215]);
+    expect((doc.verbs[0] as DialVerb).nouns).toHaveLength(10);
+  });
+
+  it("reads unformatted US numbers as E.164 and refuses the rest", () => {
+    expect(e164("+442071234567")).toBe("+442071234567");
+    expect(e164("(415) 123-4567")).toBe("+14151234567");
+    expect(e164("1 415 123 4567")).toBe("+14151234567");
+    expect(e164("12345")).toBeUndefined();
+    expect(e164("sip:bob@x")).toBeUndefined();
+  });
+});
+
+describe("running <Dial>", () => {
+  const verb = (xml: string) => parseTwiml(`<Response>${xml}</Response>`, DOC).verbs[0] as DialVerb;
+  const live = () => new AbortController().signal;
+
+  it("without action, falls through to the next verb once the callee hangs up", async () => {
+    const { ctx, network } = fakeContext();
+    const running = dial.execute(ctx, verb("<Dial>+15551230000</Dial>"), live());
+    await Promise.resolve();
+    await new Promise((r) => setImmediate(r));
+    network.calleeHangsUp();
+    expect(await running).toEqual({ kind: "next" });
+    expect(network.rings[0]).toMatchObject({ timeoutS: 30, callerId: "+15557654321" });
+  });
+
+  it("requests the action with DialCallStatus, DialCallSid, DialCallDuration and DialBridged", async () => {
+    const { ctx, network } = fakeContext();
+    const running = dial.execute(
+      ctx,
+      verb(`<Dial action="/done" callerId="+15550001111">+15551230000</Dial>`),
+      live(),
+    );
+    await new Promise((r) => setImmediate(r));
+    network.calleeHangsUp();
+    expect(await running).toEqual({
+      kind: "fetch",
+      url: "https://app.example/done",
+      method: "POST",
+      params: {
+        DialCallStatus: "completed",
+        DialCallSid: "CA0000000000000000000000000000c001",
+        DialCallDuration: "12",
+        DialBridged: "true",
+      },
+    });
+    expect(network.rings[0]?.callerId).toBe("+15550001111");
+    expect(network.hungUp).toBe(true);
+  });
+
+  it.each(["busy", "no-answer", "failed"] as const)("reports %s without a bridge", async (status) => {
+    const { ctx, network } = fakeContext();
+    network.next = status;
+    const outcome = await dial.execute(ctx, verb(`<Dial action="/done">+15551230000</Dial>`), live());
+    expect(outcome).toMatchObject({
+      params: { DialCallStatus: status, DialCallDuration: "0", DialBridged: "false" },
+    });
+  });
+
+  it("ends the bridge at the time limit, on the call's clock", async () => {
+    const { ctx, network, clock } = fakeContext();
+    const running = dial.execute(
+      ctx,
+      verb(`<Dial action="/done" timeLimit="20">+15551230000</Dial>`),
+      live(),
+    );
+    await new Promise((r) => setImmediate(r));
+    expect(network.hungUp).toBe(false);
+    clock.advance(20_000);
+    expect(await running).toMatchObject({ params: { DialCallStatus: "completed", DialBridged: "true" } });
+    expect(network.hungUp).toBe(true);
+  });
+
+  it("hangupOnStar: * ends the bridge; without it * does nothing", async () => {
+    const { ctx, network, channel } = fakeContext();
+    const running = dial.execute(
+      ctx,
+      verb(`<Dial action="/done" hangupOnStar="true">+15551230000</Dial>`),
+      live(),
+    );
+    await new Promise((r) => setImmediate(r));
+    expect(channel.calls).toContainEqual([
+      "bridge",
+      { callSid: "CA0000000000000000000000000000c001", to: "+15551230000", hangupOnStar: true },
+    ]);
+    channel.pressStar();
+    expect(await running).toMatchObject({ params: { DialCallStatus: "completed" } });
+    expect(network.hungUp).toBe(true);
+
+    const other = fakeContext();
+    const second = dial.execute(other.ctx, verb(`<Dial action="/done">+15551230000</Dial>`), live());
+    await new Promise((r) => setImmediate(r));
+    other.channel.pressStar();
+    await new Promise((r) => setImmediate(r));
+    expect(other.network.hungUp).toBe(false);
+    other.network.calleeHangsUp();
+    await second;
+  });
+
+  it("sends each leg event the noun subscribed to, keyed by the child's CallSid", async () => {
+    const { ctx, network, callbacks } = fakeContext();
+    network.next = "busy";
+    await dial.execute(
+      ctx,
+      verb(
+        `<Dial><Number statusCallback="/leg" statusCallbackEvent="ringing completed">+15551230000</Number></Dial>`,
+      ),
+      live(),
+    );
+    await new Promise((r) => setImmediate(r));
+    expect(callbacks.map((c) => [c.url, c.key])).toEqual([
+      ["https://app.example/leg", "CA0000000000000000000000000000c001.ringing"],
+      ["https://app.example/leg", "CA0000000000000000000000000000c001.completed"],
+    ]);
+  });
+
+  it("rings every noun at once", async () => {
+    const { ctx, network } = fakeContext();
+    network.next = "no-answer";
+    await dial.execute(
+      ctx,
+      verb(`<Dial><Number>+15551230000</Number><Client>alice</Client><Sip>sip:bob@example.com</Sip></Dial>`),
+      live(),
+    );
+    expect(network.rings).toHaveLength(1);
+    expect(network.rings[0]?.targets.map((t) => t.to)).toEqual([
+      "+15551230000",
+      "client:alice",
+      "sip:bob@example.com",
+    ]);
+  });
+});
