@@ -95,11 +95,14 @@ function attempt(
   timeoutS: number,
   signal: AbortSignal,
 ): Promise<Attempt> {
-  return hostedRegion(rt, target.to).then((region) =>
-    region === undefined
-      ? simulated(call, leg, call.caller?.callees?.[target.to], timeoutS, signal)
-      : ringHosted(rt, call, leg, region, timeoutS, signal),
-  );
+  // Real work: at time-scale 0 the call's clock must not jump ahead (to its 4 h limit) meanwhile.
+  return call.clock
+    .holding(() => hostedRegion(rt, target.to))
+    .then((region) =>
+      region === undefined
+        ? simulated(call, leg, call.caller?.callees?.[target.to], timeoutS, signal)
+        : ringHosted(rt, call, leg, region, timeoutS, signal),
+    );
 }
 
 /** The region a hosted number's calls go to, or undefined for a number switchboard does not host. */

@@ -68,8 +68,19 @@ export async function ringHosted(
       if (signal.aborted) reject(signal.reason);
       signal.addEventListener("abort", () => reject(signal.reason), { once: true });
     });
-    const ringTimeout = sleep(call.clock, timeoutS * 1000, signal).then(() => "timeout" as const);
-    const first = await Promise.race([answer.then(() => "answer" as const), end, ringTimeout, aborted]);
+    const ringing = new AbortController();
+    const stopRinging = () => ringing.abort(signal.reason);
+    signal.addEventListener("abort", stopRinging, { once: true });
+    const ringTimeout = sleep(call.clock, timeoutS * 1000, ringing.signal).then(() => "timeout" as const);
+    const first = await Promise.race([
+      answer.then(() => "answer" as const),
+      end,
+      ringTimeout,
+      aborted,
+    ]).finally(() => {
+      signal.removeEventListener("abort", stopRinging);
+      ringing.abort(new Error("ringing over"));
+    });
     if (first !== "answer") {
       if (first === "timeout") hangUpInbound();
       sub.unsubscribe();
@@ -88,9 +99,8 @@ export async function ringHosted(
     connect: () => ({
       ended: end.then(async () => {
         sub.unsubscribe();
-        release();
         // Simulated time: the parent's clock moves on by as long as the hosted call talked.
-        const talked = await connectedMs(rt, hostedRegion, inboundSid);
+        const talked = await connectedMs(rt, hostedRegion, inboundSid).finally(release);
         const answeredAt = leg.answeredAt ?? call.clock.now();
         await sleep(call.clock, Math.max(0, answeredAt + talked - call.clock.now()));
         await leg.end("completed");
