@@ -16,6 +16,8 @@ export function describeProgress(p: CallProgress): string | undefined {
         return `reject   ${e.reason}`;
       case "gather":
         return `gather   listening for ${e.input.join(" and ")}${e.finishOnKey ? ` (finish on ${e.finishOnKey})` : ""}`;
+      case "dial":
+        return `dial     bridged to ${e.to} (${e.callSid})`;
       case "ended":
         return undefined;
       default:

@@ -1,6 +1,7 @@
 // `switchboard call`: place a simulated inbound call, play the caller, print each step.
 import { type Command, Option } from "commander";
 import { connectNats, natsUrl } from "../bus/connect.js";
+import { mergeCallerScript, parseCallee, readCallerScript } from "../caller/caller-script.js";
 import { describeProgress } from "../caller/describe-progress.js";
 import { placeCall } from "../caller/place-call.js";
 import { action, collect, natsOption, parseName, parseNumber } from "./options.js";
@@ -12,6 +13,8 @@ interface CallOptions {
   digits: string[];
   speech: string[];
   hangupAfter?: number;
+  callee: string[];
+  script?: string;
   timeScale: number;
   json?: boolean;
   timeout: number;
@@ -34,6 +37,16 @@ export function registerCallCommand(program: Command): void {
         parseNumber(0.001, 86_400),
       ),
     )
+    .option(
+      "--callee <target=outcome>",
+      "how a party a <Dial> rings answers: TARGET=answer|busy|no-answer|failed[:answerAfter[:talk]] (repeat)",
+      collect,
+      [],
+    )
+    .option(
+      "--script <file>",
+      "a JSON caller script (digits, speech, hangupAfter, callees, starAfter); flags win",
+    )
     .addOption(
       new Option("--time-scale <s>", "0 runs without waiting, 1 is real time")
         .argParser(parseNumber(0, 1))
@@ -48,6 +61,16 @@ export function registerCallCommand(program: Command): void {
     .addOption(natsOption())
     .action(
       action(async (o: CallOptions) => {
+        const caller = mergeCallerScript(
+          o.script === undefined ? undefined : await readCallerScript(o.script),
+          {
+            ...(o.digits.length && { digits: o.digits }),
+            ...(o.speech.length && { speech: o.speech }),
+            ...(o.hangupAfter !== undefined && { hangupAfter: o.hangupAfter }),
+            ...(o.callee.length && { callees: Object.fromEntries(o.callee.map(parseCallee)) }),
+            timeScale: o.timeScale,
+          },
+        );
         const nc = await connectNats(natsUrl(o.nats), "switchboard-call", 5_000);
         const started = Date.now();
         const print = (line: string) => {
@@ -59,12 +82,7 @@ export function registerCallCommand(program: Command): void {
             to: o.to,
             from: o.from,
             edge: o.edge,
-            caller: {
-              ...(o.digits.length && { digits: o.digits }),
-              ...(o.speech.length && { speech: o.speech }),
-              ...(o.hangupAfter !== undefined && { hangupAfter: o.hangupAfter }),
-              timeScale: o.timeScale,
-            },
+            caller,
             timeoutMs: o.timeout * 1000,
             ...(!o.json && {
               onProgress: (p) => {

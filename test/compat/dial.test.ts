@@ -21,7 +21,6 @@ const HOSTED = "+15551237001";
 const CALLER = "+15557654321";
 const OUTSIDE = "+15559990001";
 const OUTSIDE_2 = "+15559990002";
-const OUTSIDE_3 = "+15559990003";
 
 let engine: TestEngine;
 let app: TwilioApp;
