@@ -283,6 +283,32 @@ describe("<Dial> to parties on the simulated network", () => {
     expect(done.params).toMatchObject({ ParentCallSid: callSid, CallDuration: "8" });
     expect(await record(dialed?.callSid ?? "")).toMatchObject({ status: "completed", duration: "8" });
   });
+  it("a caller who hangs up while the legs ring cancels them all", async () => {
+    const { callSid, call, requests } = await dialCall(
+      (r) => {
+        const d = r.dial({ action: "/after", timeout: 60 });
+        d.number({ statusCallback: "/leg" }, OUTSIDE);
+        d.number({ statusCallback: "/leg" }, OUTSIDE_2);
+      },
+      {
+        callees: { [OUTSIDE]: { outcome: "no-answer" }, [OUTSIDE_2]: { outcome: "answer", answerAfter: 20 } },
+        hangupAfter: 3,
+      },
+    );
+    expect(requests.map((r) => r.path)).toEqual(["/voice"]);
+    expect(call.status).toBe("completed");
+    const done = await Promise.all(
+      [OUTSIDE, OUTSIDE_2].map((to) =>
+        app.waitFor((r) => r.path === "/leg" && r.params.ParentCallSid === callSid && r.params.To === to),
+      ),
+    );
+    expect(done.map((r) => r.params.CallStatus)).toEqual(["canceled", "canceled"]);
+    const legs = await Promise.all(done.map((r) => record(r.params.CallSid ?? "")));
+    expect(legs.map((l) => [l.status, l.duration])).toEqual([
+      ["canceled", null],
+      ["canceled", null],
+    ]);
+  });
 });
 
 describe("<Number url> whisper", () => {
