@@ -51,6 +51,10 @@ beforeAll(async () => {
       if (req.params.Digits !== "1") r.hangup();
       return { body: r.toString() };
     },
+    "/whisper-dial": twiml((r) => {
+      r.dial("+15550000000");
+      r.say("Dialing is not allowed here");
+    }),
     "/hosted": twiml((r) => {
       r.say("This is the hosted number's own app");
       r.pause({ length: 4 });
@@ -357,6 +361,17 @@ describe("<Number url> whisper", () => {
       { callees: { [OUTSIDE]: { outcome: "answer", answerAfter: 1, digits: "2" } } },
     );
     expect(declined.action?.params).toMatchObject({ DialCallStatus: "no-answer", DialBridged: "false" });
+  });
+  it("skips a <Dial> in the whisper with 13201 and plays the rest", async () => {
+    const { action } = await dialCall(
+      (r) => r.dial({ action: "/after" }).number({ url: "/whisper-dial" }, OUTSIDE),
+      {
+        callees: { [OUTSIDE]: { outcome: "answer", answerAfter: 1, talk: 2 } },
+      },
+    );
+    expect(action?.params).toMatchObject({ DialCallStatus: "completed", DialBridged: "true" });
+    const notes = await engine.notifications(action?.params.DialCallSid ?? "");
+    expect(notes.map((n) => n.error_code)).toEqual(["13201"]);
   });
 });
 
