@@ -18,6 +18,7 @@ import {
 
 const NUMBER = "+15551237000";
 const HOSTED = "+15551237001";
+const HOSTED_BUSY = "+15551237002";
 const CALLER = "+15557654321";
 const OUTSIDE = "+15559990001";
 const OUTSIDE_2 = "+15559990002";
@@ -55,6 +56,7 @@ beforeAll(async () => {
       r.dial("+15550000000");
       r.say("Dialing is not allowed here");
     }),
+    "/hosted-busy": twiml((r) => r.reject({ reason: "busy" })),
     "/hosted": twiml((r) => {
       r.say("This is the hosted number's own app");
       r.pause({ length: 4 });
@@ -62,6 +64,7 @@ beforeAll(async () => {
   });
   await engine.addNumber({ number: NUMBER, voiceUrl: `${app.url}/voice` });
   await engine.addNumber({ number: HOSTED, voiceUrl: `${app.url}/hosted` });
+  await engine.addNumber({ number: HOSTED_BUSY, voiceUrl: `${app.url}/hosted-busy` });
 });
 
 afterAll(async () => {
@@ -398,5 +401,19 @@ describe("<Dial> to a number switchboard hosts", () => {
     const inbound = await record(inboundSid);
     expect(inbound).toMatchObject({ direction: "inbound", status: "completed", to: HOSTED });
     expect(action?.params.DialCallDuration).toBe(inbound.duration);
+  });
+
+  it("takes the status of a hosted call that ends unanswered (its app <Reject>s as busy)", async () => {
+    const { callSid, action } = await dialCall((r) => r.dial({ action: "/after" }, HOSTED_BUSY));
+    expect(action?.params).toMatchObject({
+      DialCallStatus: "busy",
+      DialBridged: "false",
+      DialCallDuration: "0",
+    });
+    expect(await record(action?.params.DialCallSid ?? "")).toMatchObject({
+      status: "busy",
+      parent_call_sid: callSid,
+      to: HOSTED_BUSY,
+    });
   });
 });
