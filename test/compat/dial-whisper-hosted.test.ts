@@ -1,0 +1,115 @@
+// <Dial> through a real engine: the whisper (`<Number url>`) run on the callee before the bridge,
+// and a dialed number switchboard hosts becoming a real inbound call to its own app.
+import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import type { ReceivedRequest } from "../helpers/twilio-app.js";
+import { type DialFixture, HOSTED, HOSTED_BUSY, OUTSIDE, startDialFixture } from "./dial-fixture.js";
+
+let f: DialFixture;
+beforeAll(async () => {
+  f = await startDialFixture();
+});
+afterAll(async () => {
+  await f?.[Symbol.asyncDispose]();
+});
+const dialCall: DialFixture["dialCall"] = (xml, caller) => f.dialCall(xml, caller);
+const record: DialFixture["record"] = (sid) => f.record(sid);
+
+describe("<Number url> whisper", () => {
+  const whisperRequests = (childSid: string, path: string) =>
+    f.app.requests.filter((r: ReceivedRequest) => r.path === path && r.params.CallSid === childSid);
+
+  it("plays to the callee after it answers, then bridges", async () => {
+    const { action } = await dialCall(
+      (r) => r.dial({ action: "/after" }).number({ url: "/whisper" }, OUTSIDE),
+      {
+        callees: { [OUTSIDE]: { outcome: "answer", answerAfter: 1, talk: 10 } },
+      },
+    );
+    const childSid = action?.params.DialCallSid ?? "";
+    const [whisper] = whisperRequests(childSid, "/whisper");
+    expect(whisper?.signatureValid).toBe(true);
+    expect(whisper?.params).toMatchObject({
+      Direction: "outbound-dial",
+      CallStatus: "in-progress",
+      To: OUTSIDE,
+    });
+    expect(whisper?.params.ParentCallSid).toBe(action?.params.CallSid);
+    expect(action?.params).toMatchObject({ DialCallStatus: "completed", DialBridged: "true" });
+  });
+
+  it("a <Hangup> in the whisper declines the call: no-answer, not bridged", async () => {
+    const { action } = await dialCall(
+      (r) => r.dial({ action: "/after" }).number({ url: "/whisper-declined" }, OUTSIDE),
+      { callees: { [OUTSIDE]: { outcome: "answer", answerAfter: 1 } } },
+    );
+    expect(action?.params).toMatchObject({ DialCallStatus: "no-answer", DialBridged: "false" });
+    expect(whisperRequests(action?.params.DialCallSid ?? "", "/whisper-declined")).toHaveLength(1);
+  });
+
+  it("the callee's keys answer a whisper <Gather>", async () => {
+    const accepted = await dialCall(
+      (r) => r.dial({ action: "/after" }).number({ url: "/whisper-gather" }, OUTSIDE),
+      { callees: { [OUTSIDE]: { outcome: "answer", answerAfter: 1, talk: 3, digits: "1" } } },
+    );
+    expect(accepted.action?.params).toMatchObject({ DialCallStatus: "completed", DialBridged: "true" });
+    const [choice] = whisperRequests(accepted.action?.params.DialCallSid ?? "", "/whisper-choice");
+    expect(choice?.params.Digits).toBe("1");
+
+    const declined = await dialCall(
+      (r) => r.dial({ action: "/after" }).number({ url: "/whisper-gather" }, OUTSIDE),
+      { callees: { [OUTSIDE]: { outcome: "answer", answerAfter: 1, digits: "2" } } },
+    );
+    expect(declined.action?.params).toMatchObject({ DialCallStatus: "no-answer", DialBridged: "false" });
+  });
+  it("skips a <Dial> in the whisper with 13201 and plays the rest", async () => {
+    const { action } = await dialCall(
+      (r) => r.dial({ action: "/after" }).number({ url: "/whisper-dial" }, OUTSIDE),
+      {
+        callees: { [OUTSIDE]: { outcome: "answer", answerAfter: 1, talk: 2 } },
+      },
+    );
+    expect(action?.params).toMatchObject({ DialCallStatus: "completed", DialBridged: "true" });
+    const notes = await f.engine.notifications(action?.params.DialCallSid ?? "");
+    expect(notes.map((n) => n.error_code)).toEqual(["13201"]);
+  });
+});
+
+describe("<Dial> to a number switchboard hosts", () => {
+  it("is a real inbound call to that number's app; the bridge lasts until that call ends", async () => {
+    const { callSid, action } = await dialCall((r) =>
+      r.dial({ action: "/after", callerId: "+15550001234" }, HOSTED),
+    );
+    const hosted = f.app.requests.find((r) => r.path === "/hosted" && r.params.From === "+15550001234");
+    expect(hosted?.signatureValid).toBe(true);
+    expect(hosted?.params).toMatchObject({ To: HOSTED, Direction: "inbound" });
+    const inboundSid = hosted?.params.CallSid ?? "";
+    expect(action?.params).toMatchObject({ DialCallStatus: "completed", DialBridged: "true" });
+    // DialCallSid is the parent's outbound-dial leg; the hosted number's call is its own inbound call.
+    const legSid = action?.params.DialCallSid ?? "";
+    expect(legSid).not.toBe(inboundSid);
+    expect(await record(legSid)).toMatchObject({
+      parent_call_sid: callSid,
+      direction: "outbound-dial",
+      to: HOSTED,
+      from: "+15550001234",
+      status: "completed",
+    });
+    const inbound = await record(inboundSid);
+    expect(inbound).toMatchObject({ direction: "inbound", status: "completed", to: HOSTED });
+    expect(action?.params.DialCallDuration).toBe(inbound.duration);
+  });
+
+  it("takes the status of a hosted call that ends unanswered (its app <Reject>s as busy)", async () => {
+    const { callSid, action } = await dialCall((r) => r.dial({ action: "/after" }, HOSTED_BUSY));
+    expect(action?.params).toMatchObject({
+      DialCallStatus: "busy",
+      DialBridged: "false",
+      DialCallDuration: "0",
+    });
+    expect(await record(action?.params.DialCallSid ?? "")).toMatchObject({
+      status: "busy",
+      parent_call_sid: callSid,
+      to: HOSTED_BUSY,
+    });
+  });
+});
