@@ -1,8 +1,13 @@
 // <Dial> through a real engine, to parties switchboard does not host: the caller's script
 // (`callees`) says how each answers. Action parameters, parallel nouns, child legs, their status
 // callbacks, timeLimit, hangupOnStar and the caller hanging up.
+import { pino } from "pino";
+import { request } from "undici";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import { startApi } from "../../src/api/server.js";
+import type { CallResource } from "../../src/model/records.js";
 import type { ChannelOut } from "../../src/region/channel-events.js";
+import { twilioSchemas } from "../api/helpers/oai.js";
 import { CALLER, type DialFixture, OUTSIDE, OUTSIDE_2, startDialFixture } from "./dial-fixture.js";
 
 let f: DialFixture;
@@ -103,6 +108,37 @@ describe("<Dial> to parties on the simulated network", () => {
       "sip:bob@example.com": "canceled",
       "client:alice": "busy",
     });
+  });
+
+  it("the REST Calls list finds the child legs by ParentCallSid, in Twilio's Call schema", async () => {
+    const { callSid, action } = await dialCall(
+      (r) => {
+        const d = r.dial({ action: "/after" });
+        d.number(OUTSIDE);
+        d.client("alice");
+      },
+      { callees: { [OUTSIDE]: { outcome: "answer", answerAfter: 2, talk: 3 } } },
+    );
+    await using api = Object.assign(
+      await startApi({ nc: f.engine.nc, port: 0, log: pino({ level: "silent" }) }),
+      {
+        [Symbol.asyncDispose]: () => api.close(),
+      },
+    );
+    const path = `/2010-04-01/Accounts/${f.engine.accountSid}/Calls.json`;
+    const res = await request(`${api.url}${path}?ParentCallSid=${callSid}`, {
+      headers: {
+        authorization: `Basic ${Buffer.from(`${f.engine.accountSid}:${f.engine.authToken}`).toString("base64")}`,
+      },
+    });
+    const body = (await res.body.json()) as { calls: CallResource[] };
+    expect(res.statusCode).toBe(200);
+    expect(twilioSchemas().check("GET", path, 200, body)).toEqual([]);
+    expect(body.calls.map((c) => [c.to, c.status, c.direction, c.parent_call_sid]).sort()).toEqual([
+      [OUTSIDE, "completed", "outbound-dial", callSid],
+      ["client:alice", "canceled", "outbound-dial", callSid],
+    ]);
+    expect(body.calls.find((c) => c.to === OUTSIDE)?.sid).toBe(action?.params.DialCallSid);
   });
 
   it("without an action, goes on to the next verb once the callee hangs up", async () => {
