@@ -13,6 +13,8 @@ import { startTwilioApp, type TwilioApp, VoiceResponse } from "../helpers/twilio
 export const NUMBER = "+15551237000";
 export const HOSTED = "+15551237001";
 export const HOSTED_BUSY = "+15551237002";
+/** Its app's second document is held until the test calls `releaseHeld()` (the call stays live). */
+export const HOSTED_HELD = "+15551237003";
 export const CALLER = "+15557654321";
 export const OUTSIDE = "+15559990001";
 export const OUTSIDE_2 = "+15559990002";
@@ -34,6 +36,8 @@ export interface DialFixture extends AsyncDisposable {
     }
   >;
   record(sid: string): Promise<CallResource>;
+  /** Answers the held request of HOSTED_HELD's app. */
+  releaseHeld(): void;
   /** The child legs the Calls list shows for a parent (the index the REST API reads). */
   childSids(parentCallSid: string): Promise<string[]>;
 }
@@ -47,6 +51,10 @@ const twiml = (build: Build) => () => {
 export async function startDialFixture(): Promise<DialFixture> {
   const engine = await startTestEngine();
   let voice: () => string = () => "<Response/>";
+  let releaseHeld = () => {};
+  const held = new Promise<void>((resolve) => {
+    releaseHeld = resolve;
+  });
   const app = await startTwilioApp(engine.authToken, {
     "/voice": () => ({ body: voice() }),
     "/after": twiml((r) => r.say("after the dial")),
@@ -69,6 +77,14 @@ export async function startDialFixture(): Promise<DialFixture> {
       r.say("Dialing is not allowed here");
     }),
     "/hosted-busy": twiml((r) => r.reject({ reason: "busy" })),
+    "/hosted-held": twiml((r) => {
+      r.say("Please hold");
+      r.redirect("/held");
+    }),
+    "/held": async () => {
+      await held;
+      return { body: "<Response/>" };
+    },
     "/hosted": twiml((r) => {
       r.say("This is the hosted number's own app");
       r.pause({ length: 4 });
@@ -77,6 +93,7 @@ export async function startDialFixture(): Promise<DialFixture> {
   await engine.addNumber({ number: NUMBER, voiceUrl: `${app.url}/voice` });
   await engine.addNumber({ number: HOSTED, voiceUrl: `${app.url}/hosted` });
   await engine.addNumber({ number: HOSTED_BUSY, voiceUrl: `${app.url}/hosted-busy` });
+  await engine.addNumber({ number: HOSTED_HELD, voiceUrl: `${app.url}/hosted-held` });
   return {
     engine,
     app,
@@ -100,6 +117,7 @@ export async function startDialFixture(): Promise<DialFixture> {
       return { ...placed, out, requests, action };
     },
     record: (sid) => readCall(engine.nc, "us1", sid),
+    releaseHeld: () => releaseHeld(),
     async childSids(parentCallSid) {
       const kv = await openCallIndex(engine.nc, "us1");
       const keys: string[] = [];
@@ -108,6 +126,7 @@ export async function startDialFixture(): Promise<DialFixture> {
       return keys.map((k) => k.split(".")[3] ?? "").sort();
     },
     async [Symbol.asyncDispose]() {
+      releaseHeld();
       await app.close();
       await engine[Symbol.asyncDispose]();
     },
