@@ -1,8 +1,9 @@
 // <Dial> through a real engine: the whisper (`<Number url>`) run on the callee before the bridge,
 // and a dialed number switchboard hosts becoming a real inbound call to its own app.
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import { encode } from "../../src/bus/codec.js";
+import { decode, encode } from "../../src/bus/codec.js";
 import { subjects } from "../../src/bus/subjects.js";
+import type { ChannelOut } from "../../src/region/channel-events.js";
 import type { ReceivedRequest } from "../helpers/twilio-app.js";
 import {
   type DialFixture,
@@ -124,20 +125,36 @@ describe("<Dial> to a number switchboard hosts", () => {
   });
 
   it("a caller who hangs up during the bridge hangs the hosted call up too; no action is requested", async () => {
-    const dialing = f.dialCall((r) => r.dial({ action: "/after" }, HOSTED_HELD));
+    const dialing = f.dialCall((r) =>
+      r.dial({ action: "/after" }).number({ statusCallback: "/leg" }, HOSTED_HELD),
+    );
     // The hosted call is live (its app holds its second document); the parent is bridged to it.
     const held = await f.app.waitFor((r) => r.path === "/held" && r.params.To === HOSTED_HELD);
     const parent = f.app.requests.filter((r) => r.path === "/voice" && r.params.To === NUMBER).at(-1);
     expect(parent?.at).toBeLessThanOrEqual(held.at);
+    // Watch the hosted call's end, then hang the parent up.
+    const hostedEnded = new Promise<void>((resolve) => {
+      const sub = f.engine.nc.subscribe(subjects().anyCallOut(held.params.CallSid ?? ""), {
+        callback: (_err, msg) => {
+          if ((decode(msg.data) as ChannelOut).kind === "ended") {
+            sub.unsubscribe();
+            resolve();
+          }
+        },
+      });
+    });
+    await f.engine.nc.flush();
     f.engine.nc.publish(subjects().callIn("us1", parent?.params.CallSid ?? ""), encode({ kind: "hangup" }));
     const { callSid, requests } = await dialing;
     expect(callSid).toBe(parent?.params.CallSid);
     expect(requests.map((r) => r.path)).toEqual(["/voice"]);
+    await hostedEnded;
     f.releaseHeld();
     const inbound = await record(held.params.CallSid ?? "");
     expect(inbound).toMatchObject({ direction: "inbound", status: "completed", to: HOSTED_HELD });
-    const legs = await f.childSids(callSid);
-    expect(legs).toHaveLength(1);
-    expect(await record(legs[0] ?? "")).toMatchObject({ status: "completed", to: HOSTED_HELD });
+    const leg = await f.app.waitFor((r) => r.path === "/leg" && r.params.ParentCallSid === callSid);
+    expect(leg.params.CallStatus).toBe("completed");
+    expect(await f.childSids(callSid)).toEqual([leg.params.CallSid]);
+    expect(await record(leg.params.CallSid ?? "")).toMatchObject({ status: "completed", to: HOSTED_HELD });
   });
 });
