@@ -71,9 +71,22 @@ export function regionDialNetwork(rt: RegionRuntime, call: LiveCall, facts: Call
                     reject(err);
                   }
                 },
-                async () => {
-                  ends[i] = "canceled";
-                  await leg.end("canceled");
+                async (err: unknown) => {
+                  // Stopped (another leg answered, the caller hung up) is canceled; anything else
+                  // (the hosted number's edge refused the call, a store failed) is a failed leg.
+                  const status = legSignal.aborted ? "canceled" : "failed";
+                  if (status === "failed") {
+                    const e = err as { code?: number; message?: string };
+                    rt.notifier.notify({
+                      accountSid: facts.accountSid ?? "",
+                      callSid: leg.callSid,
+                      level: "error",
+                      code: e.code ?? 12400,
+                      message: `dialing ${target.to}: ${e.message ?? String(err)}`,
+                    });
+                  }
+                  ends[i] = status;
+                  await leg.end(status);
                   settle();
                 },
               )

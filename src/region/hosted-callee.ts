@@ -72,12 +72,23 @@ export async function ringHosted(
     const stopRinging = () => ringing.abort(signal.reason);
     signal.addEventListener("abort", stopRinging, { once: true });
     const ringTimeout = sleep(call.clock, timeoutS * 1000, ringing.signal).then(() => "timeout" as const);
+    // At time-scale 0 the held clock cannot time the ringing out: a hosted call that never answers
+    // (its region has no worker) is given up after the timeout in real time instead.
+    let guard: NodeJS.Timeout | undefined;
+    const realTimeout =
+      call.clock.scale === 0
+        ? new Promise<"timeout">((resolve) => {
+            guard = setTimeout(() => resolve("timeout"), timeoutS * 1000);
+          })
+        : new Promise<never>(() => {});
     const first = await Promise.race([
       answer.then(() => "answer" as const),
       end,
       ringTimeout,
+      realTimeout,
       aborted,
     ]).finally(() => {
+      clearTimeout(guard);
       signal.removeEventListener("abort", stopRinging);
       ringing.abort(new Error("ringing over"));
     });

@@ -4,6 +4,7 @@ import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { decode, encode } from "../../src/bus/codec.js";
 import { subjects } from "../../src/bus/subjects.js";
 import type { ChannelOut } from "../../src/region/channel-events.js";
+import { provisionRegionStreams } from "../../src/store/region.js";
 import type { ReceivedRequest } from "../helpers/twilio-app.js";
 import {
   type DialFixture,
@@ -156,5 +157,25 @@ describe("<Dial> to a number switchboard hosts", () => {
     expect(leg.params.CallStatus).toBe("completed");
     expect(await f.childSids(callSid)).toEqual([leg.params.CallSid]);
     expect(await record(leg.params.CallSid ?? "")).toMatchObject({ status: "completed", to: HOSTED_HELD });
+  });
+
+  it("gives a hosted number whose region takes no calls up as no-answer after the timeout", async () => {
+    // ie1 has its streams but no worker: the edge stores the call and nobody ever answers it.
+    await provisionRegionStreams(f.engine.nc, "ie1");
+    await f.engine.addNumber({ number: "+15551237010", voiceUrl: `${f.app.url}/hosted`, region: "ie1" });
+    const started = Date.now();
+    const { action } = await dialCall((r) => r.dial({ action: "/after", timeout: 5 }, "+15551237010"));
+    expect(action?.params).toMatchObject({ DialCallStatus: "no-answer", DialBridged: "false" });
+    expect(Date.now() - started).toBeGreaterThanOrEqual(5_000);
+    expect(await record(action?.params.DialCallSid ?? "")).toMatchObject({ status: "no-answer" });
+  });
+
+  it("fails the leg, with a notification, when the hosted number's edge refuses the call", async () => {
+    // Routed to a region that has no call stream: the edge cannot store the call (90003).
+    await f.engine.addNumber({ number: "+15551237011", voiceUrl: `${f.app.url}/hosted`, region: "ap9" });
+    const { action } = await dialCall((r) => r.dial({ action: "/after" }, "+15551237011"));
+    expect(action?.params).toMatchObject({ DialCallStatus: "failed", DialBridged: "false" });
+    const notes = await f.engine.notifications(action?.params.DialCallSid ?? "");
+    expect(notes.map((n) => n.error_code)).toEqual(["90003"]);
   });
 });
