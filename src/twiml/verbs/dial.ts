@@ -11,7 +11,6 @@ import { clientNoun } from "./dial/client.js";
 import { absoluteUrl } from "./dial/leg-options.js";
 import type { DialNoun, DialOptions, DialResult } from "./dial/noun.js";
 import { numberNoun } from "./dial/number.js";
-import type { LegToRing } from "./dial/ring.js";
 import { ringLegs } from "./dial/ring.js";
 import { sipNoun } from "./dial/sip.js";
 
@@ -121,13 +120,14 @@ export const dial: VerbDefinition<DialVerb> = {
       const target = definitionOf(noun).target?.(noun);
       return target ? [target] : [];
     });
-    // Ringing nouns ring together (first answer wins); a noun that joins a room (Conference, Queue)
-    // is connected alone, as Twilio does not mix them with ringing nouns.
-    const first = verb.nouns[0] as DialNounSpec;
+    // Ringing nouns ring together (first answer wins). A noun that joins a room (Conference, Queue)
+    // is connected alone: Twilio does not mix the two kinds (13000; to be warned about at parse time
+    // once those nouns are in NOUNS), so a Dial holding ringing nouns rings only those.
+    const room = verb.nouns.find((noun) => definitionOf(noun).target === undefined);
     const result: DialResult =
-      ringing.length === verb.nouns.length
-        ? await ringLegs(ctx, ringing as LegToRing[], options, signal)
-        : await definitionOf(first).dial(ctx, first, options, signal);
+      ringing.length > 0 || room === undefined
+        ? await ringLegs(ctx, ringing, options, signal)
+        : await definitionOf(room).dial(ctx, room, options, signal);
     signal.throwIfAborted();
     if (verb.action === undefined) return { kind: "next" };
     return {

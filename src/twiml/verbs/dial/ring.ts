@@ -2,6 +2,7 @@
 // noun asked, and holds the bridge until the callee hangs up, the caller presses * (hangupOnStar) or
 // the Dial's timeLimit passes. Shared by <Dial> (parallel nouns) and each ringing noun's own `dial`.
 import { sleep } from "../../../clock/clock.js";
+import { ErrorCodes } from "../../../errors/codes.js";
 import type { DialTarget, LegNounOptions, LegProgress, VerbContext } from "../../types.js";
 import type { DialOptions, DialResult } from "./noun.js";
 
@@ -25,7 +26,9 @@ export async function ringLegs(
         params: p.params,
         key: `${p.callSid}.${p.event}`,
       })
-      .catch((err: unknown) => ctx.warn(15003, `leg status callback not queued: ${String(err)}`));
+      .catch((err: unknown) =>
+        ctx.warn(ErrorCodes.callbackErrorResponse.code, `leg status callback not queued: ${String(err)}`),
+      );
   };
   const rung = await ctx.legs.ring(
     legs.map(({ options: _, ...target }) => target),
