@@ -3,6 +3,7 @@
 // rings and talks, indexed once it ends (the index key carries the final status), and reported to
 // the Dial as Twilio's leg events with the child's own parameters.
 import type { CallFacts } from "../../machines/call.machine.js";
+import { encode } from "../bus/codec.js";
 import type { CallClock } from "../clock/call-clock.js";
 import type { CallResource, CallStatus } from "../model/records.js";
 import { newSid } from "../model/sid.js";
@@ -10,6 +11,7 @@ import { indexCall } from "../store/call-index.js";
 import type { LegEvent, LegProgress } from "../twiml/types.js";
 import { statusCallbackParams } from "../webhook/params.js";
 import { callResource } from "./call-resource.js";
+import type { ChannelOut } from "./channel-events.js";
 import type { RegionRuntime } from "./runtime.js";
 
 export type LegEnd = Extract<CallStatus, "completed" | "busy" | "no-answer" | "failed" | "canceled">;
@@ -67,6 +69,7 @@ export class ChildLeg {
   async ringing(): Promise<void> {
     this.status = "ringing";
     await this.#store();
+    this.#publish({ kind: "ringing" });
     this.#report("ringing", "ringing");
   }
 
@@ -74,6 +77,7 @@ export class ChildLeg {
     this.status = "in-progress";
     this.answeredAt = this.clock.now();
     await this.#store();
+    this.#publish({ kind: "answer" });
     this.#report("answered", "in-progress");
   }
 
@@ -84,6 +88,8 @@ export class ChildLeg {
       this.endedAt = this.clock.now();
       const record = await this.#store();
       await this.clock.holding(() => indexCall(this.rt.nc, this.rt.region, record));
+      // As for any call: `ended` on the leg's own `.out` once its record is stored.
+      this.#publish({ kind: "ended", status, region: this.rt.region });
       this.#report("completed", status, this.durationS());
     })();
     return this.#ending;
@@ -113,6 +119,11 @@ export class ChildLeg {
     const record = this.#record();
     await this.clock.holding(() => this.rt.stores.calls.put(this.callSid, record));
     return record;
+  }
+
+  /** The leg's own `.out` subject shows it ring, answer and end, like any call's. */
+  #publish(event: ChannelOut): void {
+    this.rt.nc.publish(this.rt.subjects.callOut(this.rt.region, this.callSid), encode(event));
   }
 
   #report(event: LegEvent, callStatus: CallStatus, callDuration?: number): void {

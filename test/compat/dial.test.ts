@@ -5,6 +5,7 @@ import { pino } from "pino";
 import { request } from "undici";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { startApi } from "../../src/api/server.js";
+import { decode } from "../../src/bus/codec.js";
 import type { CallResource } from "../../src/model/records.js";
 import type { ChannelOut } from "../../src/region/channel-events.js";
 import { twilioSchemas } from "../api/helpers/oai.js";
@@ -142,6 +143,16 @@ describe("<Dial> to parties on the simulated network", () => {
   });
 
   it("without an action, goes on to the next verb once the callee hangs up", async () => {
+    // Every call's `.out` in the region: the leg's own subject shows it ring, answer and end.
+    const byCall = new Map<string, string[]>();
+    const sub = f.engine.nc.subscribe("sb.region.us1.call.*.out", {
+      callback: (_err, msg) => {
+        const sid = msg.subject.split(".")[4] ?? "";
+        const e = decode(msg.data) as ChannelOut;
+        byCall.set(sid, [...(byCall.get(sid) ?? []), e.kind === "ended" ? `ended:${e.status}` : e.kind]);
+      },
+    });
+    await f.engine.nc.flush();
     const { requests, out, call } = await dialCall(
       (r) => {
         r.dial(OUTSIDE);
@@ -153,6 +164,10 @@ describe("<Dial> to parties on the simulated network", () => {
     const kinds = out.map((e) => (e.kind === "say" ? `say:${e.text}` : e.kind));
     expect(kinds.slice(kinds.indexOf("dial"))).toEqual(["dial", "say:still here", "hangup", "ended"]);
     expect(call.status).toBe("completed");
+    await f.engine.nc.flush();
+    sub.unsubscribe();
+    const dialed = out.find((e): e is Extract<ChannelOut, { kind: "dial" }> => e.kind === "dial");
+    expect(byCall.get(dialed?.callSid ?? "")).toEqual(["ringing", "answer", "ended:completed"]);
   });
 
   it("sends the child leg's status callbacks with its own CallSid and ParentCallSid", async () => {
