@@ -60,17 +60,20 @@ export function registerCallCommand(program: Command): void {
     .option("--json", "print only the final Call resource, as JSON")
     .addOption(natsOption())
     .action(
-      action(async (o: CallOptions) => {
-        const caller = mergeCallerScript(
-          o.script === undefined ? undefined : await readCallerScript(o.script),
-          {
-            ...(o.digits.length && { digits: o.digits }),
-            ...(o.speech.length && { speech: o.speech }),
-            ...(o.hangupAfter !== undefined && { hangupAfter: o.hangupAfter }),
-            ...(o.callee.length && { callees: Object.fromEntries(o.callee.map(parseCallee)) }),
-            timeScale: o.timeScale,
-          },
-        );
+      action(async (o: CallOptions, cmd: Command) => {
+        const file = o.script === undefined ? undefined : await readCallerScript(o.script);
+        // The script's timeScale stands unless --time-scale was given (its default is 0).
+        const timeScale =
+          cmd.getOptionValueSource("timeScale") === "default" && file?.timeScale !== undefined
+            ? file.timeScale
+            : o.timeScale;
+        const caller = mergeCallerScript(file, {
+          ...(o.digits.length && { digits: o.digits }),
+          ...(o.speech.length && { speech: o.speech }),
+          ...(o.hangupAfter !== undefined && { hangupAfter: o.hangupAfter }),
+          ...(o.callee.length && { callees: Object.fromEntries(o.callee.map(parseCallee)) }),
+          timeScale,
+        });
         const nc = await connectNats(natsUrl(o.nats), "switchboard-call", 5_000);
         const started = Date.now();
         const print = (line: string) => {
