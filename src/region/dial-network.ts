@@ -186,6 +186,8 @@ async function connect(
   signal: AbortSignal,
 ): Promise<BridgedLeg | Unanswered> {
   await leg.answered();
+  // The callee hears the digits first (an extension), before any whisper.
+  if (target.sendDigits) await sleep(call.clock, dtmfMs(target.sendDigits), signal);
   if (target.whisper) {
     const callee = call.caller?.callees?.[target.to];
     const verdict = await runWhisper(rt, call, leg.facts, target.whisper, callee, signal).catch(
@@ -217,6 +219,13 @@ async function connect(
     hangup,
     durationS: () => leg.durationS(),
   };
+}
+
+/** How long sending `digits` takes: a key 250 ms, `w` half a second, `W` a second (Twilio's pauses). */
+export function dtmfMs(digits: string): number {
+  let ms = 0;
+  for (const k of digits) ms += k === "w" ? 500 : k === "W" ? 1000 : 250;
+  return ms;
 }
 
 /** Nobody answered: no-answer wins over busy, busy over canceled, canceled over failed. */

@@ -207,6 +207,19 @@ describe("<Dial> to parties on the simulated network", () => {
     });
   });
 
+  it("sends <Number sendDigits> to the callee once it answers, before the bridge", async () => {
+    const { action } = await dialCall(
+      (r) => r.dial({ action: "/after" }).number({ sendDigits: "Ww1w234" }, OUTSIDE),
+      {
+        callees: { [OUTSIDE]: { outcome: "answer", answerAfter: 1, talk: 10 } },
+      },
+    );
+    // W 1 s, w 0.5 s each, keys 0.25 s each: 3 s of digits after 1 s of ringing, then 10 s of talk.
+    const child = await record(action?.params.DialCallSid ?? "");
+    expect(Date.parse(child.end_time ?? "") - Date.parse(child.start_time ?? "")).toBe(14_000);
+    expect(action?.params.DialCallDuration).toBe(child.duration);
+  });
+
   it("ends the bridge at timeLimit", async () => {
     const { action } = await dialCall((r) => r.dial({ action: "/after", timeLimit: 7 }, OUTSIDE), {
       callees: { [OUTSIDE]: { outcome: "answer", answerAfter: 1, talk: 60 } },
