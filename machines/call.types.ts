@@ -101,6 +101,8 @@ export interface CallContext {
 export type CallEvent =
   /** The caller hung up. */
   | { type: "channel.hangup" }
+  /** A verb answered the call as it ran (a first <Dial answerOnBridge> when it bridges). */
+  | { type: "verb.answered"; at: number }
   /** REST `Url`/`Method`: fetch this document now, replacing what the call was doing. */
   | { type: "control.redirect"; url: string; method: HttpMethod }
   /** REST `Twiml`: run this document now. */

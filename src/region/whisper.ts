@@ -45,6 +45,7 @@ export async function runWhisper(
     warn,
     callback: async () => {},
     legs: noDialing,
+    answer: async () => {},
   };
   let next: { url: string; method: HttpMethod; params: Record<string, string> } = { ...whisper, params: {} };
   for (let document = 1; document <= MAX_DOCUMENTS; document++) {

@@ -271,6 +271,8 @@ export interface VerbContext {
   callback(request: VerbCallbackRequest): Promise<void>;
   /** Child legs and the network they ring on (<Dial>). */
   readonly legs: DialNetwork;
+  /** Answers the call now unless it is answered already (a <Dial answerOnBridge> when it bridges). */
+  answer(): Promise<void>;
 }
 
 /** One target a <Dial> rings: a child leg to a number, a client or a SIP URI. */

@@ -220,6 +220,26 @@ describe("<Dial> to parties on the simulated network", () => {
     expect(action?.params.DialCallDuration).toBe(child.duration);
   });
 
+  it("answerOnBridge: a first Dial leaves the caller ringing until the bridge answers it", async () => {
+    const bridged = await dialCall((r) => r.dial({ answerOnBridge: true }, OUTSIDE), {
+      callees: { [OUTSIDE]: { outcome: "answer", answerAfter: 4, talk: 5 } },
+    });
+    const kinds = bridged.out.map((e) => e.kind);
+    expect(kinds.slice(0, 3)).toEqual(["ringing", "answer", "dial"]);
+    // Answered at the bridge, so the call completed (a call never answered ends no-answer).
+    expect(bridged.call.status).toBe("completed");
+
+    const busy = await dialCall((r) => r.dial({ answerOnBridge: true, action: "/after" }, OUTSIDE), {
+      callees: { [OUTSIDE]: { outcome: "busy" } },
+    });
+    expect(busy.action?.params).toMatchObject({ CallStatus: "ringing", DialCallStatus: "busy" });
+    expect(busy.out.map((e) => e.kind).slice(0, 2)).toEqual(["ringing", "answer"]);
+    const plain = await dialCall((r) => r.dial({ action: "/after" }, OUTSIDE), {
+      callees: { [OUTSIDE]: { outcome: "busy" } },
+    });
+    expect(plain.action?.params).toMatchObject({ CallStatus: "in-progress", DialCallStatus: "busy" });
+  });
+
   it("ends the bridge at timeLimit", async () => {
     const { action } = await dialCall((r) => r.dial({ action: "/after", timeLimit: 7 }, OUTSIDE), {
       callees: { [OUTSIDE]: { outcome: "answer", answerAfter: 1, talk: 60 } },

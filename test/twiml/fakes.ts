@@ -201,6 +201,7 @@ export function fakeContext(): {
       callbacks.push(request);
     },
     legs: network,
+    answer: () => channel.answer(),
   };
   return { ctx, channel, clock, warnings, callbacks, network };
 }

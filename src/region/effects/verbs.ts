@@ -51,6 +51,11 @@ export function runVerb(rt: RegionRuntime) {
           rt.statusCallbacks.queue({ facts, ...request, params: { ...request.params } }),
         ),
       legs: regionDialNetwork(rt, call, facts),
+      answer: async () => {
+        if (call.actor.getSnapshot().context.answeredAt !== null) return;
+        await call.channel.answer();
+        call.actor.send({ type: "verb.answered", at: call.clock.now() });
+      },
     };
     return executeVerb(ctx, input.verb, signal);
   });

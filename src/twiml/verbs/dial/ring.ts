@@ -48,6 +48,8 @@ export async function ringLegs(
   const stop = () => bridge.abort(signal.reason);
   signal.addEventListener("abort", stop, { once: true });
   try {
+    // A caller still ringing (a first Dial with answerOnBridge) is answered as the bridge starts.
+    await ctx.answer();
     await Promise.race([
       rung.ended,
       sleep(ctx.clock, options.timeLimitS * 1000, bridge.signal),
