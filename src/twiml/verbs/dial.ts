@@ -16,7 +16,7 @@ import { sipNoun } from "./dial/sip.js";
 
 /**
  * Every noun by its element name. Adding Conference or Queue: add its type to `DialNounSpec`
- * (types.ts) and its definition here; this table's type then requires it.
+ * (verbs/dial/types.ts) and its definition here; this table's type then requires it.
  */
 const NOUNS: { readonly [K in DialNounSpec["noun"]]: DialNoun<Extract<DialNounSpec, { noun: K }>> } = {
   Number: numberNoun,
