@@ -23,7 +23,13 @@ const DEFAULT_BUSY_AFTER_S = 1;
 /** How one leg's ringing came out; an answered one still has to be connected (or cancelled). */
 export type Attempt =
   | { answered: false; status: Exclude<LegEnd, "completed"> }
-  | { answered: true; connect: () => Pick<BridgedLeg, "ended" | "hangup"> };
+  | {
+      answered: true;
+      /** Bridges the leg: resolves `ended` when the callee hangs up; `hangup` ends it from our side. */
+      connect: () => Pick<BridgedLeg, "ended" | "hangup">;
+      /** Drops a leg that answered too late (another won): a hosted call is hung up. */
+      cancel: () => void;
+    };
 
 export function regionDialNetwork(rt: RegionRuntime, call: LiveCall, facts: CallFacts): DialNetwork {
   return {
@@ -55,6 +61,7 @@ export function regionDialNetwork(rt: RegionRuntime, call: LiveCall, facts: Call
                 async (a) => {
                   if (!a.answered || won) {
                     // Answered at the same instant as the winner: it loses, as if it had been canceled.
+                    if (a.answered) a.cancel();
                     ends[i] = a.answered ? "canceled" : a.status;
                     await leg.end(a.answered ? "canceled" : a.status);
                     return settle();
@@ -159,6 +166,7 @@ async function simulated(
   if (outcome === "busy") return { answered: false, status: "busy" };
   return {
     answered: true,
+    cancel: () => {},
     connect: () => {
       const talk = new AbortController();
       const ended = sleep(call.clock, (callee?.talk ?? DEFAULT_TALK_S) * 1000, talk.signal).then(

@@ -107,6 +107,11 @@ export async function ringHosted(
   }
   return {
     answered: true,
+    cancel: () => {
+      hangUpInbound();
+      sub.unsubscribe();
+      release();
+    },
     connect: () => ({
       ended: end.then(async () => {
         sub.unsubscribe();
