@@ -178,4 +178,24 @@ describe("<Dial> to a number switchboard hosts", () => {
     const notes = await f.engine.notifications(action?.params.DialCallSid ?? "");
     expect(notes.map((n) => n.error_code)).toEqual(["90003"]);
   });
+
+  it("rings a hosted number and a simulated party together; the hosted call answers first here", async () => {
+    // At time-scale 0 the parent's clock waits for the hosted call (real time), so the simulated
+    // party's 1 s of ringing has not passed when the hosted number's app answers.
+    const { callSid, action } = await dialCall(
+      (r) => {
+        const d = r.dial({ action: "/after" });
+        d.number(OUTSIDE);
+        d.number(HOSTED);
+      },
+      { callees: { [OUTSIDE]: { outcome: "answer", answerAfter: 1 } } },
+    );
+    expect(action?.params).toMatchObject({ DialCallStatus: "completed", DialBridged: "true" });
+    const legs = await Promise.all((await f.childSids(callSid)).map(record));
+    expect(Object.fromEntries(legs.map((l) => [l.to, l.status]))).toEqual({
+      [OUTSIDE]: "canceled",
+      [HOSTED]: "completed",
+    });
+    expect(legs.find((l) => l.to === HOSTED)?.sid).toBe(action?.params.DialCallSid);
+  });
 });
