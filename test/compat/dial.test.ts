@@ -142,6 +142,37 @@ describe("<Dial> to parties on the simulated network", () => {
     expect(body.calls.find((c) => c.to === OUTSIDE)?.sid).toBe(action?.params.DialCallSid);
   });
 
+  it("when no parallel noun answers, reports no-answer over busy over failed, naming that leg", async () => {
+    const busyAndFailed = await dialCall(
+      (r) => {
+        const d = r.dial({ action: "/after" });
+        d.number(OUTSIDE);
+        d.number(OUTSIDE_2);
+      },
+      { callees: { [OUTSIDE]: { outcome: "failed" }, [OUTSIDE_2]: { outcome: "busy" } } },
+    );
+    expect(busyAndFailed.action?.params.DialCallStatus).toBe("busy");
+    expect((await record(busyAndFailed.action?.params.DialCallSid ?? "")).to).toBe(OUTSIDE_2);
+
+    const all = await dialCall(
+      (r) => {
+        const d = r.dial({ action: "/after", timeout: 8 });
+        d.number(OUTSIDE);
+        d.number(OUTSIDE_2);
+        d.client("alice");
+      },
+      {
+        callees: {
+          [OUTSIDE]: { outcome: "busy" },
+          [OUTSIDE_2]: { outcome: "no-answer" },
+          "client:alice": { outcome: "failed" },
+        },
+      },
+    );
+    expect(all.action?.params).toMatchObject({ DialCallStatus: "no-answer", DialBridged: "false" });
+    expect((await record(all.action?.params.DialCallSid ?? "")).to).toBe(OUTSIDE_2);
+  });
+
   it("without an action, goes on to the next verb once the callee hangs up", async () => {
     // Every call's `.out` in the region: the leg's own subject shows it ring, answer and end.
     const byCall = new Map<string, string[]>();
