@@ -1,5 +1,6 @@
 // <Dial> and its Number, Client and Sip nouns, read as Twilio reads them. Running the verb:
 // dial-run.test.ts; against the real network: test/compat/dial*.test.ts.
+import fc from "fast-check";
 import { describe, expect, it } from "vitest";
 import { parseTwiml } from "../../src/twiml/parse.js";
 import type { DialVerb } from "../../src/twiml/types.js";
@@ -203,5 +204,65 @@ describe("<Dial> nouns", () => {
     expect(e164("1 415 123 4567")).toBe("+14151234567");
     expect(e164("12345")).toBeUndefined();
     expect(e164("sip:bob@x")).toBeUndefined();
+  });
+});
+
+describe("<Dial> on any input", () => {
+  const attr = fc.constantFrom(
+    "action",
+    "method",
+    "timeout",
+    "timeLimit",
+    "callerId",
+    "hangupOnStar",
+    "record",
+    "ringTone",
+    "answerOnBridge",
+    "url",
+    "sendDigits",
+    "statusCallbackEvent",
+    "statusCallback",
+  );
+  const value = fc.oneof(
+    fc.string({ maxLength: 12 }),
+    fc.constantFrom("", "GET", "true", "0", "-1", "600", "http://x/", "::", "%zz"),
+  );
+  const attrs = fc.dictionary(attr, value, { maxKeys: 5 });
+  const noun = fc.record({
+    name: fc.constantFrom("Number", "Client", "Sip", "Conference", "Queue", "Say", "Identity", "Parameter"),
+    attrs,
+    text: fc.string({ maxLength: 20 }),
+  });
+  const escape = (t: string) => t.replace(/&/g, "&amp;").replace(/</g, "&lt;").replace(/"/g, "&quot;");
+  const xmlAttrs = (a: Record<string, string>) =>
+    Object.entries(a)
+      .map(([k, v]) => ` ${k}="${escape(v)}"`)
+      .join("");
+
+  it("never throws: every bad value is a warning, a default or a skipped noun", () => {
+    fc.assert(
+      fc.property(
+        attrs,
+        fc.array(noun, { maxLength: 12 }),
+        fc.string({ maxLength: 20 }),
+        (a, nouns, text) => {
+          const body = nouns
+            .map((n) => `<${n.name}${xmlAttrs(n.attrs)}>${escape(n.text)}</${n.name}>`)
+            .join("");
+          const doc = parseTwiml(
+            `<Response><Dial${xmlAttrs(a)}>${escape(text)}${body}</Dial></Response>`,
+            DOC,
+          );
+          const verb = doc.verbs[0] as DialVerb | undefined;
+          if (verb) {
+            expect(verb.nouns.length).toBeGreaterThan(0);
+            expect(verb.nouns.length).toBeLessThanOrEqual(10);
+            expect(verb.timeout).toBeGreaterThanOrEqual(5);
+            expect(verb.timeout).toBeLessThanOrEqual(600);
+          }
+        },
+      ),
+      { numRuns: 300 },
+    );
   });
 });
