@@ -136,8 +136,11 @@ export const dial: VerbDefinition<DialVerb> = {
       method: verb.method,
       params: {
         DialCallStatus: result.status,
-        ...(result.callSid !== undefined && { DialCallSid: result.callSid }),
-        DialCallDuration: String(result.durationS),
+        // Twilio sends neither for a Conference (a room noun returns no callSid).
+        ...(result.callSid !== undefined && {
+          DialCallSid: result.callSid,
+          DialCallDuration: String(result.durationS),
+        }),
         DialBridged: String(result.bridged),
         ...result.params,
       },
