@@ -13,7 +13,7 @@ import { startTwilioApp, type TwilioApp, VoiceResponse } from "../helpers/twilio
 export const NUMBER = "+15551237000";
 export const HOSTED = "+15551237001";
 export const HOSTED_BUSY = "+15551237002";
-/** Its app's second document is held until the test calls `releaseHeld()` (the call stays live). */
+/** Its app's second document waits while a test's `hold()` is in force (the call stays live). */
 export const HOSTED_HELD = "+15551237003";
 export const CALLER = "+15557654321";
 export const OUTSIDE = "+15559990001";
@@ -36,8 +36,8 @@ export interface DialFixture extends AsyncDisposable {
     }
   >;
   record(sid: string): Promise<CallResource>;
-  /** Answers the held request of HOSTED_HELD's app. */
-  releaseHeld(): void;
+  /** Holds HOSTED_HELD's app's second document until the returned function is called. */
+  hold(): () => void;
   /** The child legs the Calls list shows for a parent (the index the REST API reads). */
   childSids(parentCallSid: string): Promise<string[]>;
 }
@@ -51,10 +51,14 @@ const twiml = (build: Build) => () => {
 export async function startDialFixture(): Promise<DialFixture> {
   const engine = await startTestEngine();
   let voice: () => string = () => "<Response/>";
+  let held = Promise.resolve();
   let releaseHeld = () => {};
-  const held = new Promise<void>((resolve) => {
-    releaseHeld = resolve;
-  });
+  const hold = () => {
+    held = new Promise<void>((resolve) => {
+      releaseHeld = resolve;
+    });
+    return releaseHeld;
+  };
   const app = await startTwilioApp(engine.authToken, {
     "/voice": () => ({ body: voice() }),
     "/after": twiml((r) => r.say("after the dial")),
@@ -117,7 +121,7 @@ export async function startDialFixture(): Promise<DialFixture> {
       return { ...placed, out, requests, action };
     },
     record: (sid) => readCall(engine.nc, "us1", sid),
-    releaseHeld: () => releaseHeld(),
+    hold,
     async childSids(parentCallSid) {
       const kv = await openCallIndex(engine.nc, "us1");
       const keys: string[] = [];

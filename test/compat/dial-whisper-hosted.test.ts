@@ -125,15 +125,15 @@ describe("<Dial> to a number switchboard hosts", () => {
     });
   });
 
-  it("a caller who hangs up during the bridge hangs the hosted call up too; no action is requested", async () => {
-    const dialing = f.dialCall((r) =>
-      r.dial({ action: "/after" }).number({ statusCallback: "/leg" }, HOSTED_HELD),
+  /** Dials HOSTED_HELD and resolves once the parent is bridged to its (held, so live) call. */
+  async function bridgedToHeld(build: Parameters<DialFixture["dialCall"]>[0]) {
+    const dialing = f.dialCall(build);
+    const held = await f.app.waitFor(
+      (r) => r.path === "/held" && r.params.To === HOSTED_HELD && !seen.has(r.params.CallSid ?? ""),
     );
-    // The hosted call is live (its app holds its second document); the parent is bridged to it.
-    const held = await f.app.waitFor((r) => r.path === "/held" && r.params.To === HOSTED_HELD);
+    seen.add(held.params.CallSid ?? "");
     const parent = f.app.requests.filter((r) => r.path === "/voice" && r.params.To === NUMBER).at(-1);
     expect(parent?.at).toBeLessThanOrEqual(held.at);
-    // Watch the hosted call's end, then hang the parent up.
     const hostedEnded = new Promise<void>((resolve) => {
       const sub = f.engine.nc.subscribe(subjects().anyCallOut(held.params.CallSid ?? ""), {
         callback: (_err, msg) => {
@@ -145,18 +145,43 @@ describe("<Dial> to a number switchboard hosts", () => {
       });
     });
     await f.engine.nc.flush();
-    f.engine.nc.publish(subjects().callIn("us1", parent?.params.CallSid ?? ""), encode({ kind: "hangup" }));
+    const toParent = (event: unknown) =>
+      f.engine.nc.publish(subjects().callIn("us1", parent?.params.CallSid ?? ""), encode(event));
+    return { dialing, held, parentSid: parent?.params.CallSid ?? "", hostedEnded, toParent };
+  }
+  const seen = new Set<string>();
+
+  it("a caller who hangs up during the bridge hangs the hosted call up too; no action is requested", async () => {
+    const release = f.hold();
+    const { dialing, held, parentSid, hostedEnded, toParent } = await bridgedToHeld((r) =>
+      r.dial({ action: "/after" }).number({ statusCallback: "/leg" }, HOSTED_HELD),
+    );
+    toParent({ kind: "hangup" });
     const { callSid, requests } = await dialing;
-    expect(callSid).toBe(parent?.params.CallSid);
+    expect(callSid).toBe(parentSid);
     expect(requests.map((r) => r.path)).toEqual(["/voice"]);
     await hostedEnded;
-    f.releaseHeld();
+    release();
     const inbound = await record(held.params.CallSid ?? "");
     expect(inbound).toMatchObject({ direction: "inbound", status: "completed", to: HOSTED_HELD });
     const leg = await f.app.waitFor((r) => r.path === "/leg" && r.params.ParentCallSid === callSid);
     expect(leg.params.CallStatus).toBe("completed");
     expect(await f.childSids(callSid)).toEqual([leg.params.CallSid]);
     expect(await record(leg.params.CallSid ?? "")).toMatchObject({ status: "completed", to: HOSTED_HELD });
+  });
+
+  it("hangupOnStar: a live * on the caller's .in ends the bridge, hangs the hosted call up, and goes on", async () => {
+    const release = f.hold();
+    const { dialing, held, hostedEnded, toParent } = await bridgedToHeld((r) =>
+      r.dial({ action: "/after", hangupOnStar: true }, HOSTED_HELD),
+    );
+    toParent({ kind: "digits", digits: "5*" });
+    const { action } = await dialing;
+    expect(action?.params).toMatchObject({ DialCallStatus: "completed", DialBridged: "true" });
+    await hostedEnded;
+    release();
+    expect(await record(held.params.CallSid ?? "")).toMatchObject({ status: "completed", to: HOSTED_HELD });
+    expect(await record(action?.params.DialCallSid ?? "")).toMatchObject({ status: "completed" });
   });
 
   it("gives a hosted number whose region takes no calls up as no-answer after the timeout", async () => {

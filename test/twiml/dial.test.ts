@@ -233,10 +233,10 @@ describe("<Dial> on any input", () => {
     attrs,
     text: fc.string({ maxLength: 20 }),
   });
-  const escape = (t: string) => t.replace(/&/g, "&amp;").replace(/</g, "&lt;").replace(/"/g, "&quot;");
+  const xmlText = (t: string) => t.replace(/&/g, "&amp;").replace(/</g, "&lt;").replace(/"/g, "&quot;");
   const xmlAttrs = (a: Record<string, string>) =>
     Object.entries(a)
-      .map(([k, v]) => ` ${k}="${escape(v)}"`)
+      .map(([k, v]) => ` ${k}="${xmlText(v)}"`)
       .join("");
 
   it("never throws: every bad value is a warning, a default or a skipped noun", () => {
@@ -247,10 +247,10 @@ describe("<Dial> on any input", () => {
         fc.string({ maxLength: 20 }),
         (a, nouns, text) => {
           const body = nouns
-            .map((n) => `<${n.name}${xmlAttrs(n.attrs)}>${escape(n.text)}</${n.name}>`)
+            .map((n) => `<${n.name}${xmlAttrs(n.attrs)}>${xmlText(n.text)}</${n.name}>`)
             .join("");
           const doc = parseTwiml(
-            `<Response><Dial${xmlAttrs(a)}>${escape(text)}${body}</Dial></Response>`,
+            `<Response><Dial${xmlAttrs(a)}>${xmlText(text)}${body}</Dial></Response>`,
             DOC,
           );
           const verb = doc.verbs[0] as DialVerb | undefined;
