@@ -237,6 +237,12 @@ export const callMachine = callSetup.createMachine({
     },
     "executing-twiml": {
       initial: "dispatching",
+      on: {
+        "verb.answered": {
+          guard: ({ context }) => context.answeredAt === null,
+          actions: assign({ answeredAt: ({ event }) => event.at, status: "in-progress" }),
+        },
+      },
       states: {
         dispatching: {
           always: [

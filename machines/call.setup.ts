@@ -47,6 +47,7 @@ export const VERB_NAMES = [
   "Stop",
   "Refer",
   "Sms",
+  "Dial",
 ] as const satisfies readonly VerbName[];
 type StatelessVerb = Exclude<VerbName, (typeof VERB_NAMES)[number]>;
 const everyVerbHasAState: [StatelessVerb] extends [never] ? true : StatelessVerb = true;
@@ -97,7 +98,9 @@ export const callSetup = setup({
     needsAnswer: ({ context }) => {
       if (context.answeredAt !== null) return false;
       const next = context.verbs[context.index];
-      return next === undefined || (next.name !== "Reject" && next.name !== "Pause");
+      // A first <Dial answerOnBridge> leaves the caller ringing until it bridges (it answers then).
+      const bridgeAnswers = next?.name === "Dial" && next.answerOnBridge;
+      return next === undefined || (next.name !== "Reject" && next.name !== "Pause" && !bridgeAnswers);
     },
     canFallBack: ({ context }) => !context.usedFallback && !!context.number?.fallbackUrl,
     /** The number's config is loaded, so documents can be fetched for the call. */

@@ -11,7 +11,9 @@ export interface CallFacts {
   from: string;
   region: string;
   edge: string;
-  direction: "inbound";
+  /** outbound-dial for a <Dial>'s child leg (src/region/child-leg.ts), which has a parent. */
+  direction: "inbound" | "outbound-dial";
+  parentCallSid?: string;
   apiVersion: string;
   phoneNumberSid: string | null;
   sipHeaders?: Record<string, string>;
@@ -101,6 +103,8 @@ export type CallEvent =
   | { type: "channel.hangup" }
   /** The call has lasted Twilio's maximum call duration (4 h) since it arrived. */
   | { type: "call.limit" }
+  /** A verb answered the call as it ran (a first <Dial answerOnBridge> when it bridges). */
+  | { type: "verb.answered"; at: number }
   /** REST `Url`/`Method`: fetch this document now, replacing what the call was doing. */
   | { type: "control.redirect"; url: string; method: HttpMethod }
   /** REST `Twiml`: run this document now. */

@@ -20,6 +20,8 @@ export function describeProgress(p: CallProgress): string | undefined {
         return `record   up to ${e.maxLength} s${e.finishOnKey ? ` (finish on ${e.finishOnKey})` : ""}`;
       case "digits":
         return `digits   ${e.digits}`;
+      case "dial":
+        return `dial     bridged to ${e.to} (${e.callSid})`;
       case "ended":
         return undefined;
       default:

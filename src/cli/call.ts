@@ -1,6 +1,7 @@
 // `switchboard call`: place a simulated inbound call, play the caller, print each step.
 import { type Command, Option } from "commander";
 import { connectNats, natsUrl } from "../bus/connect.js";
+import { mergeCallerScript, parseCallee, readCallerScript } from "../caller/caller-script.js";
 import { describeProgress } from "../caller/describe-progress.js";
 import { placeCall } from "../caller/place-call.js";
 import { action, collect, natsOption, parseName, parseNumber } from "./options.js";
@@ -13,6 +14,8 @@ interface CallOptions {
   speech: string[];
   record: string[];
   hangupAfter?: number;
+  callee: string[];
+  script?: string;
   timeScale: number;
   json?: boolean;
   timeout: number;
@@ -41,6 +44,16 @@ export function registerCallCommand(program: Command): void {
         parseNumber(0.001, 86_400),
       ),
     )
+    .option(
+      "--callee <target=outcome>",
+      "how a party a <Dial> rings answers: TARGET=answer|busy|no-answer|failed[:answerAfter[:talk]] (repeat)",
+      collect,
+      [],
+    )
+    .option(
+      "--script <file>",
+      "a JSON caller script (digits, speech, recordings, hangupAfter, callees, starAfter); flags win",
+    )
     .addOption(
       new Option("--time-scale <s>", "0 runs without waiting, 1 is real time")
         .argParser(parseNumber(0, 1))
@@ -54,7 +67,21 @@ export function registerCallCommand(program: Command): void {
     .option("--json", "print only the final Call resource, as JSON")
     .addOption(natsOption())
     .action(
-      action(async (o: CallOptions) => {
+      action(async (o: CallOptions, cmd: Command) => {
+        const file = o.script === undefined ? undefined : await readCallerScript(o.script);
+        // The script's timeScale stands unless --time-scale was given (its default is 0).
+        const timeScale =
+          cmd.getOptionValueSource("timeScale") === "default" && file?.timeScale !== undefined
+            ? file.timeScale
+            : o.timeScale;
+        const caller = mergeCallerScript(file, {
+          ...(o.digits.length && { digits: o.digits }),
+          ...(o.speech.length && { speech: o.speech }),
+          ...(o.record.length && { recordings: o.record.map(parseRecording) }),
+          ...(o.hangupAfter !== undefined && { hangupAfter: o.hangupAfter }),
+          ...(o.callee.length && { callees: Object.fromEntries(o.callee.map(parseCallee)) }),
+          timeScale,
+        });
         const nc = await connectNats(natsUrl(o.nats), "switchboard-call", 5_000);
         const started = Date.now();
         const print = (line: string) => {
@@ -66,13 +93,7 @@ export function registerCallCommand(program: Command): void {
             to: o.to,
             from: o.from,
             edge: o.edge,
-            caller: {
-              ...(o.digits.length && { digits: o.digits }),
-              ...(o.speech.length && { speech: o.speech }),
-              ...(o.record.length && { recordings: o.record.map(parseRecording) }),
-              ...(o.hangupAfter !== undefined && { hangupAfter: o.hangupAfter }),
-              timeScale: o.timeScale,
-            },
+            caller,
             timeoutMs: o.timeout * 1000,
             ...(!o.json && {
               onProgress: (p) => {

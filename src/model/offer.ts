@@ -5,6 +5,18 @@ import { fail } from "../errors/switchboard-error.js";
 import { isCallerId, isE164 } from "./phone.js";
 import { isSid } from "./sid.js";
 
+/** How a party a <Dial> rings (one switchboard does not host) behaves on the simulated network. */
+export const CalleeSchema = z.object({
+  outcome: z.enum(["answer", "busy", "no-answer", "failed"]),
+  /** Seconds of ringing before it answers (or is busy); default 5 (busy: 1). */
+  answerAfter: z.number().nonnegative().max(86_400).optional(),
+  /** Seconds it talks once bridged before it hangs up; default 30. */
+  talk: z.number().positive().max(86_400).optional(),
+  /** Keys it presses to a <Gather> in its whisper TwiML (`<Number url>`). */
+  digits: z.string().max(64).optional(),
+});
+export type Callee = z.infer<typeof CalleeSchema>;
+
 /** The simulated caller's script, carried with the call so it plays in the call's own time. */
 export const CallerScriptSchema = z.object({
   /** Each entry answers the next Gather with these keys. */
@@ -32,6 +44,10 @@ export const CallerScriptSchema = z.object({
   hangupAfter: z.number().positive().max(86_400).optional(),
   /** 0 runs without waiting (simulated time), 1 is real time. */
   timeScale: z.number().min(0).max(1).optional(),
+  /** Dialed targets (`+1555…`, `client:alice`, `sip:bob@example.com`) by how they answer. */
+  callees: z.record(z.string().max(300), CalleeSchema).optional(),
+  /** Each entry: the caller presses * this many seconds into the next <Dial> bridge (hangupOnStar). */
+  starAfter: z.array(z.number().nonnegative().max(86_400)).max(100).optional(),
 });
 export type CallerScript = z.infer<typeof CallerScriptSchema>;
 

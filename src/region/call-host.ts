@@ -231,6 +231,7 @@ export class CallHost {
       snapshots,
       streams: new CallStreams(clock),
       offeredAt: job.offeredAt,
+      ...(job.caller && { caller: job.caller }),
     };
     this.#calls.set(job.callSid, live);
 

@@ -14,7 +14,7 @@ export function callResource(end: EndInput, endedAt: number | null, createdAt: n
     sid: facts.callSid,
     date_created: rfc2822(createdAt),
     date_updated: rfc2822(Date.now()),
-    parent_call_sid: null,
+    parent_call_sid: facts.parentCallSid ?? null,
     account_sid: facts.accountSid ?? "",
     to: facts.to,
     to_formatted: formatNumber(facts.to),

@@ -15,6 +15,8 @@ export type ChannelOut =
   | { kind: "record"; finishOnKey: string; timeout: number; maxLength: number; beep: boolean }
   /** `<Play digits>` sent DTMF to the caller. */
   | { kind: "digits"; digits: string }
+  /** The caller is bridged to a <Dial> leg (its CallSid and To). */
+  | { kind: "dial"; callSid: string; to: string }
   | { kind: "hangup" }
   | { kind: "reject"; reason: "rejected" | "busy" }
   /** Published after the Call resource is stored: the call is over. */

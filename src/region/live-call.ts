@@ -3,6 +3,7 @@ import type { Actor } from "xstate";
 import type { CallMachine } from "../../machines/call.machine.js";
 import type { CallClock } from "../clock/call-clock.js";
 import type { CallJob } from "../model/call-job.js";
+import type { CallerScript } from "../model/offer.js";
 import type { VerbContext } from "../twiml/types.js";
 import type { CookieJar, SavedCookie } from "../webhook/cookie-jar.js";
 import type { CallStreams } from "./call-streams.js";
@@ -25,6 +26,8 @@ export interface LiveCall {
   limit?: unknown;
   /** What its verbs are given, made when the first one runs. */
   verbContext?: VerbContext;
+  /** The offer's simulated-caller script: how the parties a <Dial> rings answer (`callees`). */
+  readonly caller?: CallerScript;
 }
 
 /**

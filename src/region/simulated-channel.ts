@@ -45,12 +45,15 @@ export interface ChannelState {
   speechUsed: number;
   /** Absent in snapshots stored before <Record> existed. */
   recordingsUsed?: number;
+  /** Entries of the script's `starAfter` used by bridges so far. */
+  starsUsed?: number;
 }
 
 export class SimulatedChannel implements Channel {
   #hangupTimer: unknown;
   #digitsUsed = 0;
   #speechUsed = 0;
+  #starsUsed = 0;
   #listener: LiveListener | undefined;
   #recordingsUsed = 0;
   /** Live keys go here while a Record runs. */
@@ -69,6 +72,7 @@ export class SimulatedChannel implements Channel {
     this.#digitsUsed = resumed?.digitsUsed ?? 0;
     this.#speechUsed = resumed?.speechUsed ?? 0;
     this.#recordingsUsed = resumed?.recordingsUsed ?? 0;
+    this.#starsUsed = resumed?.starsUsed ?? 0;
   }
 
   state(): ChannelState {
@@ -76,6 +80,7 @@ export class SimulatedChannel implements Channel {
       digitsUsed: this.#digitsUsed,
       speechUsed: this.#speechUsed,
       recordingsUsed: this.#recordingsUsed,
+      starsUsed: this.#starsUsed,
     };
   }
 
@@ -280,6 +285,36 @@ export class SimulatedChannel implements Channel {
       } else if (options.timeoutMs > 0) {
         timers.push(clock.setTimeout(() => finish(""), speechMs + options.timeoutMs));
       }
+    });
+  }
+
+  /**
+   * A <Dial> bridge: the caller's `*` (live on `.in`, or the script's next `starAfter`) ends it when
+   * `hangupOnStar` is set; other keys go nowhere, as on Twilio.
+   */
+  bridge(leg: { callSid: string; to: string; hangupOnStar: boolean }, signal: AbortSignal): Promise<void> {
+    this.publish({ kind: "dial", callSid: leg.callSid, to: leg.to });
+    const starAfter = this.script?.starAfter?.[this.#starsUsed];
+    if (starAfter !== undefined) this.#starsUsed++;
+    return new Promise((resolve, reject) => {
+      let timer: unknown;
+      const live: LiveListener = {
+        key: (k) => {
+          if (k === "*" && leg.hangupOnStar) finish(resolve);
+        },
+        speak: () => {},
+      };
+      const finish = (settle: () => void) => {
+        this.clock.clearTimeout(timer);
+        signal.removeEventListener("abort", onAbort);
+        if (this.#listener === live) this.#listener = undefined;
+        settle();
+      };
+      const onAbort = () => finish(() => reject(signal.reason));
+      if (signal.aborted) return onAbort();
+      signal.addEventListener("abort", onAbort, { once: true });
+      this.#listener = live;
+      if (starAfter !== undefined) timer = this.clock.setTimeout(() => live.key("*"), starAfter * 1000);
     });
   }
 

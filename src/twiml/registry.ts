@@ -4,6 +4,7 @@ import { fail } from "../errors/switchboard-error.js";
 import type { Verb, VerbContext, VerbName, VerbOutcome } from "./types.js";
 import type { VerbDefinition } from "./verb-definition.js";
 import { connect } from "./verbs/connect.js";
+import { dial } from "./verbs/dial.js";
 import { gather } from "./verbs/gather.js";
 import { hangup } from "./verbs/hangup.js";
 import { pause } from "./verbs/pause.js";
@@ -31,6 +32,7 @@ const definitions = [
   stop,
   refer,
   sms,
+  dial,
 ] as const;
 
 type Missing = Exclude<VerbName, (typeof definitions)[number]["name"]>;

@@ -1,6 +1,7 @@
 // The typed form of a TwiML document, and the narrow interface a verb is given to run.
 // The call machine imports these types only; parsing and executing live beside them.
 import type { Clock } from "../clock/clock.js";
+import type { DialNetwork, DialVerb } from "./verbs/dial/types.js";
 
 export type HttpMethod = "GET" | "POST";
 
@@ -159,7 +160,8 @@ export type Verb =
   | StartVerb
   | StopVerb
   | ReferVerb
-  | SmsVerb;
+  | SmsVerb
+  | DialVerb;
 export type VerbName = Verb["name"];
 
 /** A 12200-style warning found while reading a document: the call carries on. */
@@ -260,6 +262,11 @@ export interface Channel {
   record(options: RecordOptions, signal: AbortSignal): Promise<RecordedAudio>;
   hangup(): Promise<void>;
   reject(reason: RejectVerb["reason"]): Promise<void>;
+  /**
+   * The caller is bridged to a dialed leg (`.out` shows `dial`) until `signal` aborts. Resolves when
+   * the caller presses `*` and `hangupOnStar` is set; otherwise it only ends by the signal.
+   */
+  bridge(leg: { callSid: string; to: string; hangupOnStar: boolean }, signal: AbortSignal): Promise<void>;
 }
 
 /** Who the call is: what a verb needs for its callbacks' parameters and for child legs. */
@@ -331,6 +338,9 @@ export interface MediaStreams {
   stop(name: string | undefined): Promise<void>;
 }
 
+// <Dial>'s verb, noun and network types live beside it; re-exported here for every user of types.ts.
+export type * from "./verbs/dial/types.js";
+
 /** All a verb may touch while it runs: never the whole call. */
 export interface VerbContext {
   readonly channel: Channel;
@@ -345,4 +355,8 @@ export interface VerbContext {
    */
   callback(request: VerbCallbackRequest): Promise<void>;
   readonly recordings: RecordingPort;
+  /** Child legs and the network they ring on (<Dial>). */
+  readonly legs: DialNetwork;
+  /** Answers the call now unless it is answered already (a <Dial answerOnBridge> when it bridges). */
+  answer(): Promise<void>;
 }

@@ -206,6 +206,8 @@ function channelText(e: ChannelOut): string {
       return `pause ${e.length} s`;
     case "reject":
       return `reject ${e.reason}`;
+    case "dial":
+      return `dial: bridged to ${e.to} (${e.callSid})`;
     case "ended":
       return `ended ${e.status} in ${e.region}`;
     default:

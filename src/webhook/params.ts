@@ -30,6 +30,7 @@ export function callParams(
     Direction: facts.direction,
     Caller: facts.from,
     Called: facts.to,
+    ...(facts.parentCallSid && { ParentCallSid: facts.parentCallSid }),
   };
   for (const [key, value] of Object.entries(facts.geo ?? {})) {
     params[key] = value;

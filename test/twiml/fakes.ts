@@ -2,14 +2,19 @@
 // only moves when the test says so.
 import { type Clock, sleep } from "../../src/clock/clock.js";
 import type {
+  BridgedLeg,
   CallerInput,
   Channel,
+  DialNetwork,
+  DialTarget,
   InputListener,
+  LegProgress,
   ListenOptions,
   MediaStreams,
   NewRecording,
   RecordedAudio,
   RecordOptions,
+  Unanswered,
   VerbCallbackRequest,
   VerbContext,
 } from "../../src/twiml/types.js";
@@ -95,6 +100,17 @@ export class FakeChannel implements Channel {
     this.calls.push(["record", options]);
     return this.nextRecording;
   }
+  /** Presses * on the bridge in progress (it ends when the bridge has hangupOnStar). */
+  pressStar: () => void = () => {};
+  bridge(leg: { callSid: string; to: string; hangupOnStar: boolean }, signal: AbortSignal): Promise<void> {
+    this.calls.push(["bridge", leg]);
+    return new Promise((resolve, reject) => {
+      signal.addEventListener("abort", () => reject(signal.reason), { once: true });
+      this.pressStar = () => {
+        if (leg.hangupOnStar) resolve();
+      };
+    });
+  }
   async hangup(): Promise<void> {
     this.calls.push(["hangup"]);
   }
@@ -135,6 +151,52 @@ export class FakeStreams implements MediaStreams {
   }
 }
 
+/**
+ * A DialNetwork whose next ring comes out as `next` says: the first target answers (and stays on until
+ * `calleeHangsUp()` or the Dial hangs it up), or nobody does with the given status. It reports the
+ * legs' events as the real one does, with the child's CallSid.
+ */
+export class FakeDialNetwork implements DialNetwork {
+  readonly rings: { targets: readonly DialTarget[]; timeoutS: number; callerId: string }[] = [];
+  next: "answer" | Unanswered["status"] = "answer";
+  /** Seconds of connected time the bridged leg reports. */
+  talkS = 12;
+  hungUp = false;
+  calleeHangsUp: () => void = () => {};
+
+  async ring(
+    targets: readonly DialTarget[],
+    options: { timeoutS: number; callerId: string; onProgress: (p: LegProgress) => void },
+    signal: AbortSignal,
+  ): Promise<BridgedLeg | Unanswered> {
+    signal.throwIfAborted();
+    this.rings.push({ targets, timeoutS: options.timeoutS, callerId: options.callerId });
+    const callSid = "CA0000000000000000000000000000c001";
+    const report = (event: LegProgress["event"]) =>
+      options.onProgress({ target: 0, event, callSid, params: { CallSid: callSid, Event: event } });
+    report("initiated");
+    report("ringing");
+    if (this.next !== "answer") {
+      report("completed");
+      return { answered: false, status: this.next, callSid };
+    }
+    report("answered");
+    const ended = new Promise<void>((resolve) => {
+      this.calleeHangsUp = resolve;
+    });
+    return {
+      answered: true,
+      callSid,
+      to: targets[0]?.to ?? "",
+      ended,
+      hangup: async () => {
+        this.hungUp = true;
+      },
+      durationS: () => this.talkS,
+    };
+  }
+}
+
 export function fakeContext(): {
   ctx: VerbContext;
   channel: FakeChannel;
@@ -145,6 +207,7 @@ export function fakeContext(): {
   /** Recordings verbs stored, and the work they asked to keep past their cancellation. */
   recordings: { stored: NewRecording[]; kept: Promise<unknown>[] };
   streams: FakeStreams;
+  network: FakeDialNetwork;
 } {
   const clock = new ManualClock();
   const channel = new FakeChannel(clock);
@@ -152,6 +215,7 @@ export function fakeContext(): {
   const callbacks: VerbCallbackRequest[] = [];
   const recordings = { stored: [] as NewRecording[], kept: [] as Promise<unknown>[] };
   const streams = new FakeStreams();
+  const network = new FakeDialNetwork();
   const ctx: VerbContext = {
     channel,
     streams,
@@ -184,6 +248,8 @@ export function fakeContext(): {
         recordings.kept.push(work);
       },
     },
+    legs: network,
+    answer: () => channel.answer(),
   };
-  return { ctx, channel, clock, warnings, callbacks, recordings, streams };
+  return { ctx, channel, clock, warnings, callbacks, recordings, streams, network };
 }

@@ -19,6 +19,7 @@ describe("registry", () => {
   it("holds every verb under its case-sensitive name", () => {
     expect([...verbs.keys()].sort()).toEqual([
       "Connect",
+      "Dial",
       "Gather",
       "Hangup",
       "Pause",

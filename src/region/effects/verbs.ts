@@ -5,6 +5,7 @@ import type { CallFacts, VerbInput } from "../../../machines/call.machine.js";
 import { VERB_NAMES } from "../../../machines/call.setup.js";
 import { executeVerb } from "../../twiml/registry.js";
 import type { VerbContext, VerbName, VerbOutcome } from "../../twiml/types.js";
+import { regionDialNetwork } from "../dial-network.js";
 import type { LiveCall } from "../live-call.js";
 import type { RegionRuntime } from "../runtime.js";
 
@@ -75,6 +76,12 @@ function verbContext(rt: RegionRuntime, call: LiveCall): VerbContext {
       ),
     // Storing is real-time work: simulated time must not run on (and end the call) meanwhile.
     recordings: rt.recordings.port(identity, (work) => call.clock.holding(work)),
+    legs: regionDialNetwork(rt, call, facts),
+    answer: async () => {
+      if (call.actor.getSnapshot().context.answeredAt !== null) return;
+      await call.channel.answer();
+      call.actor.send({ type: "verb.answered", at: call.clock.now() });
+    },
   };
   return ctx;
 }

@@ -2,7 +2,7 @@
 // verb and the nouns that live beside it (Number, Client, Sip ring a leg; Conference and Queue join
 // a room). A noun reads only what it is given here and the VerbContext, never the Dial's state.
 import type { TwimlElement } from "../../element.js";
-import type { VerbContext } from "../../types.js";
+import type { DialTarget, LegNounOptions, VerbContext } from "../../types.js";
 import type { ParseContext } from "../../verb-definition.js";
 
 /** The <Dial> attributes a noun needs to connect its leg. */
@@ -41,4 +41,9 @@ export interface DialNoun<N extends { readonly noun: string }> {
   parse(el: TwimlElement, ctx: ParseContext): N | undefined;
   /** Connects the caller to the noun's target; resolves when that leg ends or could not be made. */
   dial(ctx: VerbContext, noun: N, options: DialOptions, signal: AbortSignal): Promise<DialResult>;
+  /**
+   * Nouns that ring a leg (Number, Client, Sip) describe it here, so <Dial> can ring up to 10 at once
+   * (first answer wins). Nouns without it (Conference, Queue) are connected by `dial`, one per Dial.
+   */
+  target?(noun: N): DialTarget & { readonly options: LegNounOptions };
 }

@@ -1,0 +1,69 @@
+// Rings one or more legs through the VerbContext's network, sends each leg's status callbacks as its
+// noun asked, and holds the bridge until the callee hangs up, the caller presses * (hangupOnStar) or
+// the Dial's timeLimit passes. Shared by <Dial> (parallel nouns) and each ringing noun's own `dial`.
+import { sleep } from "../../../clock/clock.js";
+import { ErrorCodes } from "../../../errors/codes.js";
+import type { DialTarget, LegNounOptions, LegProgress, VerbContext } from "../../types.js";
+import type { DialOptions, DialResult } from "./noun.js";
+
+/** A target and what its noun asked for its leg (whisper, status callbacks). */
+export type LegToRing = DialTarget & { readonly options: LegNounOptions };
+
+export async function ringLegs(
+  ctx: VerbContext,
+  legs: readonly LegToRing[],
+  options: DialOptions,
+  signal: AbortSignal,
+): Promise<DialResult> {
+  const onProgress = (p: LegProgress) => {
+    const leg = legs[p.target]?.options;
+    if (!leg?.statusCallback || !leg.statusCallbackEvent.includes(p.event)) return;
+    // Durable and off the call's path: a callback that cannot be stored is a warning, not a failure.
+    ctx
+      .callback({
+        url: leg.statusCallback,
+        method: leg.statusCallbackMethod,
+        params: p.params,
+        key: `${p.callSid}.${p.event}`,
+      })
+      .catch((err: unknown) =>
+        ctx.warn(ErrorCodes.callbackErrorResponse.code, `leg status callback not queued: ${String(err)}`),
+      );
+  };
+  const rung = await ctx.legs.ring(
+    legs.map(({ options: _, ...target }) => target),
+    { timeoutS: options.timeoutS, callerId: options.callerId, onProgress },
+    signal,
+  );
+  if (!rung.answered) {
+    return {
+      status: rung.status,
+      ...(rung.callSid && { callSid: rung.callSid }),
+      durationS: 0,
+      bridged: false,
+    };
+  }
+  // The bridge ends on whichever comes first; its own signal stops the other two.
+  const bridge = new AbortController();
+  const stop = () => bridge.abort(signal.reason);
+  signal.addEventListener("abort", stop, { once: true });
+  try {
+    // A caller still ringing (a first Dial with answerOnBridge) is answered as the bridge starts.
+    await ctx.answer();
+    await Promise.race([
+      rung.ended,
+      sleep(ctx.clock, options.timeLimitS * 1000, bridge.signal),
+      ctx.channel.bridge(
+        { callSid: rung.callSid, to: rung.to, hangupOnStar: options.hangupOnStar },
+        bridge.signal,
+      ),
+    ]);
+  } finally {
+    signal.removeEventListener("abort", stop);
+    bridge.abort(new Error("bridge over"));
+    // Whoever ended it, the leg is over now (a callee that hung up first makes this a no-op).
+    await rung.hangup();
+  }
+  signal.throwIfAborted();
+  return { status: "completed", callSid: rung.callSid, durationS: rung.durationS(), bridged: true };
+}
