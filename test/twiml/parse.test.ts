@@ -101,6 +101,26 @@ describe("parseTwiml", () => {
     expect(warnings).toEqual([]);
   });
 
+  it("breaks words at every SSML element the helper writes back to back, and reads <sub> as its alias", () => {
+    const xml = response((r) => {
+      const say = r.say("Say ");
+      say.sayAs({ "interpret-as": "spell-out" }, "ABC");
+      say.prosody({ rate: "slow" }, "slowly");
+      say.sub({ alias: "World Wide Web Consortium" }, "W3C");
+      say.sub("IBM");
+      say.w("done");
+    });
+    expect(parseTwiml(xml, DOC).verbs).toEqual([
+      {
+        name: "Say",
+        text: "Say ABC slowly World Wide Web Consortium IBM done",
+        voice: "man",
+        language: "en-US",
+        loop: 1,
+      },
+    ]);
+  });
+
   it("resolves relative URLs against the document URL", () => {
     const xml = `<Response><Redirect>../other/next</Redirect><Redirect>/root</Redirect><Play>//cdn.example.net/x.wav</Play><Redirect>https://elsewhere.example/y</Redirect></Response>`;
     expect(parseTwiml(xml, "https://example.com/voice/start.xml?a=1").verbs).toEqual([

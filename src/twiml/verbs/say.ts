@@ -7,8 +7,6 @@ import type { ParseContext, VerbDefinition } from "../verb-definition.js";
 import { checkAttributes, parseLoop } from "../verb-parsing.js";
 
 const SSML = new Set(["break", "emphasis", "lang", "p", "phoneme", "prosody", "s", "say-as", "sub", "w"]);
-/** SSML elements that separate words: "One<break/>two" is read as "One two". */
-const SEPARATING = new Set(["break", "p", "s"]);
 
 export const say: VerbDefinition<SayVerb> = {
   name: "Say",
@@ -66,9 +64,13 @@ function spokenText(el: TwimlElement, ctx: ParseContext): string {
         child,
       );
     } else {
-      const separates = SEPARATING.has(child.name);
-      text = join(text, spokenText(child, ctx), separates || afterSeparator);
-      afterSeparator = separates;
+      // Every SSML element Twilio allows marks whole words or more, and twilio's VoiceResponse
+      // writes them back to back (`<prosody>slowly</prosody><say-as>ABC</say-as>`): each one's
+      // edges are word breaks. <sub> is heard as its alias.
+      const words =
+        child.name === "sub" && child.attributes.alias ? child.attributes.alias : spokenText(child, ctx);
+      text = join(text, words, true);
+      afterSeparator = true;
     }
   }
   return text;
