@@ -70,10 +70,15 @@ export interface Scenario {
   number: string;
   /** The app's absolute URL for a path of this scenario. */
   url(path: string): string;
-  call(
-    caller?: Omit<CallerScript, "timeScale">,
-    offer?: Partial<Pick<Offer, "geo" | "from">>,
-  ): Promise<CallRun>;
+  /**
+   * Places a call to the number at time-scale 0 (unless the script says otherwise); `onEvent` sees
+   * each channel event as it happens (to answer it live on `.in`).
+   */
+  call(caller?: CallerScript, offer?: CallOffer): Promise<CallRun>;
+}
+
+export interface CallOffer extends Partial<Pick<Offer, "geo" | "from">> {
+  onEvent?: (event: ChannelOut, callSid: string) => void;
 }
 
 export interface Compat extends AsyncDisposable {
@@ -136,18 +141,22 @@ async function placeCallWithOffer(
   app: TwilioApp,
   name: string,
   to: string,
-  caller: Omit<CallerScript, "timeScale">,
-  offer: Partial<Pick<Offer, "geo" | "from">>,
+  caller: CallerScript,
+  offer: CallOffer,
 ): Promise<CallRun> {
   const events: ChannelOut[] = [];
   let placed: PlacedCall;
   if (offer.geo === undefined) {
+    let sid = "";
     placed = await engine.call({
       to,
       ...(offer.from && { from: offer.from }),
-      caller: { ...caller, timeScale: 0 },
+      caller: { timeScale: 0, ...caller },
       onProgress: (p: CallProgress) => {
-        if (p.source === "channel") events.push(p.event);
+        if (p.source === "offered") sid = p.callSid;
+        if (p.source !== "channel") return;
+        events.push(p.event);
+        offer.onEvent?.(p.event, sid);
       },
     });
   } else {
@@ -181,8 +190,8 @@ async function placeCallWithOffer(
 async function offerWithGeo(
   engine: TestEngine,
   to: string,
-  caller: Omit<CallerScript, "timeScale">,
-  offer: Partial<Pick<Offer, "geo" | "from">>,
+  caller: CallerScript,
+  offer: CallOffer,
   events: ChannelOut[],
 ): Promise<PlacedCall> {
   const callSid = newSid("CA");
@@ -205,7 +214,7 @@ async function offerWithGeo(
       from: offer.from ?? "+15557654321",
       callSid,
       ...(offer.geo && { geo: offer.geo }),
-      caller: { ...caller, timeScale: 0 },
+      caller: { timeScale: 0, ...caller },
     });
     let timer: NodeJS.Timeout | undefined;
     const region = await Promise.race([
