@@ -42,6 +42,7 @@ export const ErrorCodes = {
   playInvalidLoop: entry(13410, "Play: invalid loop value", 400, "warning"),
   playInvalidDigits: entry(13430, "Play: invalid DTMF digits", 400, "warning"),
   sayInvalidLoop: entry(13510, "Say: invalid loop value", 400, "warning"),
+  sayInvalidVoice: entry(13511, "Say: Invalid voice value", 400, "warning"),
   sayInvalidText: entry(13520, "Say: invalid text", 400, "warning"),
   sayTooLong: entry(13521, "Say: text too long", 400, "warning"),
   recordInvalidMethod: entry(13610, "Record: Invalid method value", 400, "warning"),

@@ -19,7 +19,7 @@ export const say: VerbDefinition<SayVerb> = {
       return undefined;
     }
     // An empty attribute is treated as absent rather than as a voice or language named "".
-    const voice = el.attributes.voice || "man";
+    const voice = sayVoice(el.attributes.voice, ctx);
     const language = el.attributes.language || "en-US";
     const limit = sayLimit(voice);
     if (text.length > limit) {
@@ -41,6 +41,17 @@ export const say: VerbDefinition<SayVerb> = {
     return { kind: "next" };
   },
 };
+
+/** Twilio's basic voices, and its Amazon Polly and Google voices by name (`Polly.Joanna-Neural`). */
+const VOICE = /^(?:man|woman|alice|(?:Polly|Google)\.[A-Za-z0-9-]+)$/;
+
+/** The voice, or Twilio's default after a 13511 warning when Twilio has no voice of that name. */
+function sayVoice(raw: string | undefined, ctx: ParseContext): string {
+  if (!raw) return "man";
+  if (VOICE.test(raw)) return raw;
+  ctx.warn(ErrorCodes.sayInvalidVoice.code, `<Say> voice="${raw}" is not a Twilio voice; using man`);
+  return "man";
+}
 
 /** Twilio's text limits (spec §8): Polly 3000, Google 5000, the basic voices 4096 characters. */
 function sayLimit(voice: string): number {
