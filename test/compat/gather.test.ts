@@ -5,7 +5,7 @@ import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { encode } from "../../src/bus/codec.js";
 import { subjects } from "../../src/bus/subjects.js";
 import { speechDurationMs } from "../../src/region/simulated-channel.js";
-import { type Compat, keys, STANDARD, sortedKeys, startCompat } from "./harness.js";
+import { type Compat, keys, raw, STANDARD, sortedKeys, startCompat } from "./harness.js";
 
 let compat: Compat;
 
@@ -146,6 +146,44 @@ describe("<Gather> without input", () => {
     expect(keys(action.params)).toEqual(sortedKeys(STANDARD, ["Digits"]));
     expect(action.params.Digits).toBe("");
     expect(run.said).toEqual(["Action requested"]);
+  });
+});
+
+describe("<Gather> ending otherwise", () => {
+  it("requests nothing when the caller hangs up while it listens", async () => {
+    const s = await compat.scenario("gather-hangup", {
+      "/voice": (r) => {
+        r.gather({ action: "done", timeout: 10 }).say("Press a key");
+        r.say("Not reached");
+      },
+      "/done": (r) => r.say("Not reached"),
+    });
+    const run = await s.call({ hangupAfter: 3 });
+    expect(run.said).toEqual(["Press a key"]);
+    expect(run.placed.call).toMatchObject({ status: "completed", duration: "3" });
+    await run.of("/status");
+    expect(run.requests().map((r) => r.path)).toEqual(["/gather-hangup/voice", "/gather-hangup/status"]);
+  });
+
+  it("follows a 302 from the action with a GET that does not carry Digits again", async () => {
+    const s = await compat.scenario("gather-moved", {
+      "/voice": (r) => {
+        r.gather({ action: "old", numDigits: 1 });
+      },
+      "/old": raw((req) => ({
+        status: 302,
+        contentType: "text/plain",
+        body: "",
+        headers: { Location: `new?from=${req.params.Digits}` },
+      })),
+      "/new": (r) => r.say("Moved"),
+    });
+    const run = await s.call({ digits: ["5"] });
+    // It carries no call parameters at all, so it is found by its path.
+    const moved = await compat.app.waitFor((r) => r.path === "/gather-moved/new", 5_000);
+    expect(moved).toMatchObject({ method: "GET", signatureValid: true });
+    expect(moved.params).toEqual({ from: "5" });
+    expect(run.said).toEqual(["Moved"]);
   });
 });
 

@@ -4,7 +4,7 @@
 import { vi } from "vitest";
 import { decode } from "../../src/bus/codec.js";
 import { subjects } from "../../src/bus/subjects.js";
-import { type CallProgress, type PlacedCall, readCall } from "../../src/caller/place-call.js";
+import { type PlacedCall, readCall } from "../../src/caller/place-call.js";
 import { offerCall } from "../../src/edge/edge.js";
 import type { CallerScript, Offer } from "../../src/model/offer.js";
 import { newSid } from "../../src/model/sid.js";
@@ -145,23 +145,7 @@ async function placeCallWithOffer(
   offer: CallOffer,
 ): Promise<CallRun> {
   const events: ChannelOut[] = [];
-  let placed: PlacedCall;
-  if (offer.geo === undefined) {
-    let sid = "";
-    placed = await engine.call({
-      to,
-      ...(offer.from && { from: offer.from }),
-      caller: { timeScale: 0, ...caller },
-      onProgress: (p: CallProgress) => {
-        if (p.source === "offered") sid = p.callSid;
-        if (p.source !== "channel") return;
-        events.push(p.event);
-        offer.onEvent?.(p.event, sid);
-      },
-    });
-  } else {
-    placed = await offerWithGeo(engine, to, caller, offer, events);
-  }
+  const placed = await offerAtEdge(engine, to, caller, offer, events);
   const { callSid } = placed;
   const mine = (r: ReceivedRequest) => r.params.CallSid === callSid;
   return {
@@ -186,8 +170,12 @@ async function placeCallWithOffer(
   };
 }
 
-/** engine.call() has no geo: offer at the edge directly, listening on `.out` before offering. */
-async function offerWithGeo(
+/**
+ * Offers the call at the edge with a CallSid chosen here, listening on `.out` before offering, so
+ * `onEvent` always knows the CallSid (engine.call() learns it only from the edge's reply, which can
+ * be handled after the call's first events) and the offer can carry geo.
+ */
+async function offerAtEdge(
   engine: TestEngine,
   to: string,
   caller: CallerScript,
@@ -204,6 +192,7 @@ async function offerWithGeo(
       if (err) return;
       const event = decode(msg.data) as ChannelOut;
       events.push(event);
+      offer.onEvent?.(event, callSid);
       if (event.kind === "ended") ended(event.region);
     },
   });

@@ -4,6 +4,8 @@
 import { createServer, type IncomingMessage } from "node:http";
 import type { AddressInfo } from "node:net";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import { encode } from "../../src/bus/codec.js";
+import { subjects } from "../../src/bus/subjects.js";
 import { speechDurationMs } from "../../src/region/simulated-channel.js";
 import { type Compat, keys, RFC2822, STANDARD, STATUS_CALLBACK, startCompat } from "./harness.js";
 
@@ -195,6 +197,28 @@ describe("<Pause>", () => {
     expect(next.params.CallStatus).toBe("in-progress");
     // switchboard's duration runs from the call's arrival, so the unanswered pause counts in it.
     expect(run.placed.call.duration).toBe(seconds(3000 + speechDurationMs("Answered")));
+  });
+
+  it("leaves the call no-answer when the caller hangs up during a leading Pause", async () => {
+    const s = await compat.scenario("pause-abandoned", {
+      "/voice": (r) => {
+        r.pause({ length: 30 });
+        r.say("Not reached");
+      },
+    });
+    const run = await s.call(
+      // Real time, so the hang-up on `.in` lands while the 30 s Pause runs; it ends the Pause at once.
+      { timeScale: 1 },
+      {
+        onEvent: (event, callSid) => {
+          if (event.kind === "pause")
+            compat.engine.nc.publish(subjects().callIn("us1", callSid), encode({ kind: "hangup" }));
+        },
+      },
+    );
+    expect(run.events.map((e) => e.kind)).toEqual(["ringing", "pause", "ended"]);
+    expect(run.placed.call).toMatchObject({ status: "no-answer", duration: null });
+    expect((await run.of("/status")).params.CallStatus).toBe("no-answer");
   });
 
   it("waits length seconds mid-call, 1 by default", async () => {

@@ -18,6 +18,8 @@ export interface ReceivedRequest {
 export interface Answer {
   status?: number;
   contentType?: string;
+  /** Further response headers (a redirect's Location). */
+  headers?: Record<string, string>;
   body: string;
 }
 /** Answers a request; a promise lets a test hold the answer back (a slow or hung app). */
@@ -69,7 +71,10 @@ export async function startTwilioApp(authToken: string, routes: Record<string, R
     }
     const answer = await route(received);
     res
-      .writeHead(answer.status ?? 200, { "Content-Type": answer.contentType ?? "text/xml" })
+      .writeHead(answer.status ?? 200, {
+        "Content-Type": answer.contentType ?? "text/xml",
+        ...answer.headers,
+      })
       .end(answer.body);
   });
   await new Promise<void>((resolve) => server.listen(0, "127.0.0.1", resolve));
