@@ -46,8 +46,11 @@ describe("warnings", () => {
       });
       expect(n.more_info).toBe(`https://www.twilio.com/docs/errors/${n.error_code}`);
     }
-    expect(notes[0]?.message_text).toContain("<say>");
+    // Each names the element and where it is in the document, as Twilio's do.
+    const prefix = `<?xml version="1.0" encoding="UTF-8"?><Response>`.length;
+    expect(notes[0]?.message_text).toMatch(new RegExp(`<say>.*\\(line 1, column ${prefix + 1}\\)$`));
     expect(notes[1]?.message_text).toContain('"voise"');
+    expect(notes[5]?.message_text).toContain("text outside any verb");
   });
 
   it("runs an empty <Response/> as an answered call that hangs up at once", async () => {
