@@ -63,6 +63,33 @@ describe("<Gather> with keys", () => {
     expect(action.params).toMatchObject({ Digits: "7", lang: "en", CallStatus: "in-progress" });
   });
 
+  it("takes a GET document's URL without the call's parameters as its default action", async () => {
+    const s = await compat.scenario(
+      "gather-get-loop",
+      {
+        "/voice": (r, req) => {
+          if (req.params.Digits === "2") return void r.hangup();
+          r.gather({ numDigits: 1, method: "GET" }).say(`Round ${req.params.Digits ?? 0}`);
+        },
+      },
+      { voiceMethod: "GET" },
+    );
+    const run = await s.call({ digits: ["1", "2"] });
+    const rounds = run.requests().filter((r) => r.path === "/gather-get-loop/voice");
+    expect(rounds.map((r) => [r.method, r.params.CallStatus, r.params.Digits])).toEqual([
+      ["GET", "ringing", undefined],
+      ["GET", "in-progress", "1"],
+      ["GET", "in-progress", "2"],
+    ]);
+    // Each request names each parameter once: the parameters sent with one request are not part of
+    // the document URL the next one goes to.
+    for (const r of rounds) {
+      const names = [...new URLSearchParams(r.url.split("?")[1]).keys()];
+      expect(names.sort()).toEqual(keys(r.params));
+      expect(r.signatureValid).toBe(true);
+    }
+  });
+
   it("ends at numDigits without a finishing key, and ignores the keys after", async () => {
     const s = await compat.scenario("gather-numdigits", {
       "/voice": (r) => {

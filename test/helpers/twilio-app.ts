@@ -9,6 +9,8 @@ import twilio from "twilio";
 export interface ReceivedRequest {
   method: string;
   path: string;
+  /** The path and query string as requested. */
+  url: string;
   params: Record<string, string>;
   headers: IncomingMessage["headers"];
   signatureValid: boolean;
@@ -53,6 +55,7 @@ export async function startTwilioApp(authToken: string, routes: Record<string, R
     const received: ReceivedRequest = {
       method: req.method ?? "",
       path: url.pathname,
+      url: `${url.pathname}${url.search}`,
       params,
       headers: req.headers,
       signatureValid,
