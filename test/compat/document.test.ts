@@ -4,6 +4,8 @@
 // Real nats-server, edge, worker and signature-checking app.
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { APPLICATION_ERROR_SAY } from "../../machines/call.machine.js";
+import { encode } from "../../src/bus/codec.js";
+import { subjects } from "../../src/bus/subjects.js";
 import { type Compat, keys, raw, STANDARD, sortedKeys, startCompat } from "./harness.js";
 
 let compat: Compat;
@@ -51,6 +53,31 @@ describe("warnings", () => {
     expect(notes[0]?.message_text).toMatch(new RegExp(`<say>.*\\(line 1, column ${prefix + 1}\\)$`));
     expect(notes[1]?.message_text).toContain('"voise"');
     expect(notes[5]?.message_text).toContain("text outside any verb");
+  });
+
+  it("records the warnings of TwiML that replaces a live call's (REST Twiml) too", async () => {
+    const s = await compat.scenario("live-twiml", {
+      "/voice": (r) => {
+        r.pause({ length: 60 });
+      },
+    });
+    let changed: Promise<unknown> | undefined;
+    const run = await s.call(
+      // Real time, so the 60 s Pause is still running when the change arrives; the change ends it.
+      { timeScale: 1 },
+      {
+        onEvent: (event, callSid) => {
+          if (event.kind !== "pause") return;
+          const twiml = `<Response><Say voise="woman">Changed</Say><Hangup/></Response>`;
+          changed = compat.engine.nc.request(subjects().callControl("us1", callSid), encode({ twiml }));
+        },
+      },
+    );
+    await changed;
+    expect(run.said).toEqual(["Changed"]);
+    const [note] = await run.notifications(1);
+    expect(note).toMatchObject({ error_code: "12200", log: "1" });
+    expect(note?.message_text).toContain('"voise"');
   });
 
   it("runs an empty <Response/> as an answered call that hangs up at once", async () => {
