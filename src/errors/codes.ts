@@ -40,6 +40,7 @@ export const ErrorCodes = {
   gatherInvalidNestedVerb: entry(13320, "Gather: invalid nested verb", 400, "warning"),
   gatherInvalidMethod: entry(13312, "Gather: invalid method value", 400, "warning"),
   playInvalidLoop: entry(13410, "Play: invalid loop value", 400, "warning"),
+  playInvalidContentType: entry(13420, "Play: Invalid Content-Type", 502),
   playInvalidDigits: entry(13430, "Play: invalid DTMF digits", 400, "warning"),
   sayInvalidLoop: entry(13510, "Say: invalid loop value", 400, "warning"),
   sayInvalidVoice: entry(13511, "Say: Invalid voice value", 400, "warning"),

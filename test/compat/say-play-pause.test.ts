@@ -21,6 +21,8 @@ beforeAll(async () => {
     // 32,000 bytes of MP3 at 128 kbit/s: two seconds of audio.
     if (req.url === "/two-seconds.mp3")
       res.writeHead(200, { "Content-Type": "audio/mpeg" }).end("x".repeat(32_000));
+    else if (req.url === "/page.html")
+      res.writeHead(200, { "Content-Type": "text/html; charset=utf-8" }).end("<p>Not audio</p>");
     else res.writeHead(404).end();
   });
   await new Promise<void>((resolve) => server.listen(0, "127.0.0.1", resolve));
@@ -170,6 +172,25 @@ describe("<Play>", () => {
     ]);
     expect(notes[0]?.message_text).toContain("missing.mp3");
     expect(notes[1]?.message_text).toContain("unreachable.wav");
+  });
+
+  it("reports 13420 for a URL that answers with something other than audio, and skips it", async () => {
+    const s = await compat.scenario("play-not-audio", {
+      "/voice": (r) => {
+        r.play(`${cdn.url}/page.html`);
+        r.say("After the page");
+      },
+    });
+    const run = await s.call();
+    expect(run.said).toEqual(["After the page"]);
+    // The page took no time: only the Say counts.
+    expect(run.placed.call).toMatchObject({
+      status: "completed",
+      duration: seconds(speechDurationMs("After the page")),
+    });
+    const [note] = await run.notifications(1);
+    expect(note).toMatchObject({ error_code: "13420", log: "0" });
+    expect(note?.message_text).toContain("text/html");
   });
 });
 
