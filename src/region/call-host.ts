@@ -10,6 +10,7 @@ import { CallClock } from "../clock/call-clock.js";
 import { fail, toSwitchboardError } from "../errors/switchboard-error.js";
 import { parseCallControl } from "../model/call-control.js";
 import type { CallJob } from "../model/call-job.js";
+import type { TwimlWarning } from "../twiml/types.js";
 import { intern } from "../util/intern.js";
 import { CookieJar } from "../webhook/cookie-jar.js";
 import { applyCallControl } from "./call-control.js";
@@ -335,8 +336,17 @@ export class CallHost {
     if (!call) return;
     try {
       const change = parseCallControl(decode(msg.data, encodingOf(msg.headers)));
-      if (msg.reply) respondValue(msg, applyCallControl(call.actor, change, call.offeredAt));
-      else applyCallControl(call.actor, change, call.offeredAt);
+      // A `Twiml` given over REST is checked as a fetched document is: its warnings go on the call.
+      const warn = (w: TwimlWarning) =>
+        this.#rt.notifier.notify({
+          accountSid: call.actor.getSnapshot().context.facts.accountSid ?? "",
+          callSid,
+          level: "warning",
+          code: w.code,
+          message: `${w.message} (line ${w.line}, column ${w.column})`,
+        });
+      const resource = applyCallControl(call.actor, change, call.offeredAt, warn);
+      if (msg.reply) respondValue(msg, resource);
     } catch (err) {
       if (msg.reply) respondError(msg, err);
     }

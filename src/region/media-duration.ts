@@ -28,6 +28,15 @@ export async function mediaDurationMs(url: string, signal?: AbortSignal): Promis
     await res.body.dump();
     throw fail("httpRetrievalFailure", `media ${url} answered HTTP ${res.statusCode}`);
   }
+  // Twilio plays audio only: a page or a document where the media should be is 13420, and skipped.
+  const type = String(res.headers["content-type"] ?? "")
+    .split(";")[0]
+    ?.trim()
+    .toLowerCase();
+  if (type && !type.startsWith("audio/")) {
+    await res.body.dump();
+    throw fail("playInvalidContentType", `media ${url} is ${type}, not audio`);
+  }
   const body = Buffer.from(await res.body.arrayBuffer());
   return wavDurationMs(body) ?? Math.round((body.length / MP3_BYTES_PER_SECOND) * 1000);
 }

@@ -89,9 +89,15 @@ export async function addNotification(
 ): Promise<NotificationRecord> {
   const at = Date.now();
   const record = notificationRecord(n, at);
-  await kv.put(`${n.callSid}.${String(at).padStart(13, "0")}_${record.sid}`, record);
+  // A document's warnings are reported within one millisecond, and the random NotificationSid after
+  // the time would then order them by chance: the key's time is made strictly increasing instead.
+  lastKeyMs = Math.max(at, lastKeyMs + 1);
+  await kv.put(`${n.callSid}.${String(lastKeyMs).padStart(13, "0")}_${record.sid}`, record);
   return record;
 }
+
+/** The time in the newest notification key this process wrote (see addNotification). */
+let lastKeyMs = 0;
 
 /** A call's notifications, oldest first. */
 export async function listNotifications(

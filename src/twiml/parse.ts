@@ -1,4 +1,4 @@
-// TwiML text -> typed verbs. Bad XML or a wrong root fails the document (12100, 12102); anything
+// TwiML text -> typed verbs. Bad XML or a wrong root fails the document (12100, 12102, 12101); anything
 // else wrong inside <Response> is a warning and the offending verb or attribute is skipped, as on Twilio.
 import { ErrorCodes } from "../errors/codes.js";
 import { fail } from "../errors/switchboard-error.js";
@@ -11,7 +11,8 @@ import { readXml } from "./xml.js";
 
 /**
  * Parses a TwiML document fetched from `documentUrl` (relative URLs in it resolve against that).
- * Throws SwitchboardError 12100 for malformed XML and 12102 when the root is not <Response>.
+ * Throws SwitchboardError 12100 for malformed XML, 12102 when the root is not <Response> and 12101
+ * when its `version` is not a TwiML version.
  */
 export function parseTwiml(xml: string, documentUrl: string): TwimlDocument {
   const root = readXml(xml, documentUrl);
@@ -28,8 +29,21 @@ export function parseTwiml(xml: string, documentUrl: string): TwimlDocument {
   });
 
   const responseContext = contextFor(root);
+  // Twilio still reads the old `<Response version>`: an API version it does not know fails the
+  // document (12101); a known one is no schema problem.
+  const version = root.attributes.version;
+  if (version !== undefined && !TWIML_VERSIONS.includes(version)) {
+    throw fail(
+      "invalidXmlVersion",
+      `<Response version="${version}"> is not a TwiML version (${documentUrl})`,
+    );
+  }
   // Namespace declarations are XML plumbing, not TwiML attributes.
-  checkAttributes(root, Object.keys(root.attributes).filter(isNamespaceDeclaration), responseContext);
+  checkAttributes(
+    root,
+    [...Object.keys(root.attributes).filter(isNamespaceDeclaration), "version"],
+    responseContext,
+  );
   for (const child of root.children) {
     if (typeof child === "string") {
       if (child.trim() !== "")
@@ -49,6 +63,8 @@ export function parseTwiml(xml: string, documentUrl: string): TwimlDocument {
 }
 
 const schema = ErrorCodes.schemaValidation.code;
+/** The API versions a `<Response version>` may name. */
+const TWIML_VERSIONS = ["2008-08-01", "2010-04-01"];
 
 function isNamespaceDeclaration(name: string): boolean {
   return name === "xmlns" || name.startsWith("xmlns:");

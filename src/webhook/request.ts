@@ -34,7 +34,10 @@ export interface WebhookRequest {
 }
 
 export interface WebhookResponse {
-  /** The final URL after redirects, without fragment (TwiML relative URLs resolve against it). */
+  /**
+   * The final URL after redirects, without fragment and without the parameters a GET added to it
+   * (TwiML relative URLs, and a Gather's or Record's default action, resolve against it).
+   */
   url: string;
   status: number;
   /** Media type only, lower-cased, without parameters. */
@@ -307,6 +310,9 @@ export async function requestWebhook(req: WebhookRequest): Promise<WebhookRespon
   const overrides = parseConnectionOverrides(req.url);
   let url = parseHttpUrl(withoutFragment(req.url));
   assertEgressAllowed(url);
+  // The document's URL is the one asked for, not the one the GET parameters were added to: a Gather's
+  // default action (that URL) would otherwise carry this request's parameters into the next request.
+  const requested = url.href;
   const form = new URLSearchParams(req.params).toString();
   if (req.method === "GET" && form !== "") url.search = url.search ? `${url.search}&${form}` : `?${form}`;
   let hop: Hop = { url, method: req.method, body: req.method === "POST" ? form : undefined };
@@ -340,7 +346,7 @@ export async function requestWebhook(req: WebhookRequest): Promise<WebhookRespon
       if (outcome.kind === "done") {
         const durationMs = performance.now() - started;
         return {
-          url: hop.url.href,
+          url: redirects === 0 ? requested : hop.url.href,
           status: outcome.status,
           contentType: outcome.contentType,
           body: outcome.body,

@@ -9,6 +9,8 @@ import twilio from "twilio";
 export interface ReceivedRequest {
   method: string;
   path: string;
+  /** The path and query string as requested. */
+  url: string;
   params: Record<string, string>;
   headers: IncomingMessage["headers"];
   signatureValid: boolean;
@@ -18,7 +20,7 @@ export interface ReceivedRequest {
 export interface Answer {
   status?: number;
   contentType?: string;
-  /** More response headers (e.g. Set-Cookie). */
+  /** More response headers (Set-Cookie, a redirect's Location). */
   headers?: Record<string, string>;
   body: string;
 }
@@ -53,6 +55,7 @@ export async function startTwilioApp(authToken: string, routes: Record<string, R
     const received: ReceivedRequest = {
       method: req.method ?? "",
       path: url.pathname,
+      url: `${url.pathname}${url.search}`,
       params,
       headers: req.headers,
       signatureValid,

@@ -1,5 +1,6 @@
 // <Gather>: reading it as Twilio does, and running it against a fake channel.
 import { describe, expect, it } from "vitest";
+import { fail } from "../../src/errors/switchboard-error.js";
 import { parseTwiml } from "../../src/twiml/parse.js";
 import type { GatherVerb, ListenOptions } from "../../src/twiml/types.js";
 import { gather } from "../../src/twiml/verbs/gather.js";
@@ -167,6 +168,24 @@ describe("running <Gather>", () => {
     );
     expect(outcome).toMatchObject({ params: { Digits: "1" } });
     expect(channel.calls.filter((c) => c[0] === "say")).toHaveLength(1);
+  });
+
+  it("reports a prompt that fails and goes on with the next prompt and the listening", async () => {
+    const { ctx, channel, warnings } = fakeContext();
+    channel.play = async (url) => {
+      channel.calls.push(["play", url, {}]);
+      throw fail("httpRetrievalFailure", `media ${url} answered HTTP 404`);
+    };
+    channel.nextInput = { digits: "3" };
+    const g = parse((r) => {
+      const menu = r.gather();
+      menu.play("/missing.mp3");
+      menu.say("Press a key");
+    }).verbs[0] as GatherVerb;
+    const outcome = await gather.execute(ctx, g, new AbortController().signal);
+    expect(outcome).toMatchObject({ kind: "fetch", params: { Digits: "3" } });
+    expect(channel.calls.map((c) => c[0])).toEqual(["listen", "play", "say", "result", "close"]);
+    expect(warnings).toEqual([{ code: 11200, message: expect.stringContaining("missing.mp3") }]);
   });
 
   it("stops listening when the call ends mid-prompt", async () => {

@@ -101,6 +101,26 @@ describe("parseTwiml", () => {
     expect(warnings).toEqual([]);
   });
 
+  it("breaks words at every SSML element the helper writes back to back, and reads <sub> as its alias", () => {
+    const xml = response((r) => {
+      const say = r.say("Say ");
+      say.sayAs({ "interpret-as": "spell-out" }, "ABC");
+      say.prosody({ rate: "slow" }, "slowly");
+      say.sub({ alias: "World Wide Web Consortium" }, "W3C");
+      say.sub("IBM");
+      say.w("done");
+    });
+    expect(parseTwiml(xml, DOC).verbs).toEqual([
+      {
+        name: "Say",
+        text: "Say ABC slowly World Wide Web Consortium IBM done",
+        voice: "man",
+        language: "en-US",
+        loop: 1,
+      },
+    ]);
+  });
+
   it("resolves relative URLs against the document URL", () => {
     const xml = `<Response><Redirect>../other/next</Redirect><Redirect>/root</Redirect><Play>//cdn.example.net/x.wav</Play><Redirect>https://elsewhere.example/y</Redirect></Response>`;
     expect(parseTwiml(xml, "https://example.com/voice/start.xml?a=1").verbs).toEqual([
@@ -151,6 +171,27 @@ describe("parseTwiml", () => {
     expect(parseError("<Foo/>").code).toBe(12102);
     expect(parseError("<response><Say>hi</Say></response>").code).toBe(12102);
     expect(parseError(`<t:Response xmlns:t="urn:x"/>`).code).toBe(12102);
+  });
+
+  it("fails with 12101 when <Response version> is not a TwiML version, and accepts the two that are", () => {
+    expect(parseError(`<Response version="2012-01-01"><Hangup/></Response>`).code).toBe(12101);
+    for (const version of ["2010-04-01", "2008-08-01"]) {
+      expect(parseTwiml(`<Response version="${version}"><Hangup/></Response>`, DOC)).toEqual({
+        verbs: [{ name: "Hangup" }],
+        warnings: [],
+      });
+    }
+  });
+
+  it("warns 12200 about a verb inside Say and 13320 about a Gather inside Gather, and runs the rest", () => {
+    const xml = `<Response><Say>Hi<Play>a.mp3</Play></Say><Gather><Gather/><Say>Menu</Say></Gather></Response>`;
+    const { verbs, warnings } = parseTwiml(xml, DOC);
+    expect(verbs.map((v) => v.name)).toEqual(["Say", "Gather"]);
+    expect(verbs[1]).toMatchObject({ prompts: [{ name: "Say", text: "Menu" }] });
+    expect(warnings).toEqual([
+      { code: 12200, message: expect.stringContaining("<Play>"), line: 1, column: 18 },
+      { code: 13320, message: expect.stringContaining("<Gather>"), line: 1, column: 50 },
+    ]);
   });
 
   it("skips an unknown or wrongly cased verb with a 12200 warning at its position", () => {

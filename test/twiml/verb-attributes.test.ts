@@ -47,6 +47,17 @@ describe("verb attributes", () => {
     ]);
   });
 
+  it("keeps Twilio's voices and warns 13511 about any other, speaking with the default", () => {
+    const voices = ["man", "woman", "alice", "Polly.Joanna-Neural", "Google.en-US-Chirp3-HD-Aoede"];
+    for (const voice of voices) {
+      expect(outcome(`<Say voice="${voice}">hi</Say>`)).toEqual([[], [{ ...say("hi"), voice }]]);
+    }
+    expect(outcome(`<Say voice="robot">hi</Say><Say voice="Polly.">hi</Say>`)).toEqual([
+      [13511, 13511],
+      [say("hi"), say("hi")],
+    ]);
+  });
+
   it("warns 12200 about an unknown attribute and ignores it", () => {
     expect(outcome(`<Say voise="woman">hi</Say>`)).toEqual([[12200], [say("hi")]]);
   });

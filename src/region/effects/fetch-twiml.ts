@@ -102,7 +102,8 @@ export function fetchTwiml(rt: RegionRuntime) {
         callSid: facts.callSid,
         level: "warning",
         code: w.code,
-        message: w.message,
+        // Twilio's 12200 page: "check the line and column reported by the warning".
+        message: w.line === undefined ? w.message : `${w.message} (line ${w.line}, column ${w.column})`,
         requestUrl: res.url,
         requestMethod: input.method,
         responseBody: res.body.slice(0, 4096),

@@ -3,6 +3,7 @@
 import { fromPromise } from "xstate";
 import type { CallFacts, VerbInput } from "../../../machines/call.machine.js";
 import { VERB_NAMES } from "../../../machines/call.setup.js";
+import { errorCodeInfo } from "../../errors/codes.js";
 import { executeVerb } from "../../twiml/registry.js";
 import type { VerbContext, VerbName, VerbOutcome } from "../../twiml/types.js";
 import { regionDialNetwork } from "../dial-network.js";
@@ -65,7 +66,8 @@ function verbContext(rt: RegionRuntime, call: LiveCall): VerbContext {
       rt.notifier.notify({
         accountSid: facts.accountSid ?? "",
         callSid: facts.callSid,
-        level: "warning",
+        // The registry says how grave a code is: an 11200 from a prompt's media is an error.
+        level: errorCodeInfo(code)?.level ?? "warning",
         code,
         message,
       });

@@ -4,6 +4,7 @@
 // action anyway with actionOnEmptyResult).
 import { randomUUID } from "node:crypto";
 import { ErrorCodes } from "../../errors/codes.js";
+import { toSwitchboardError } from "../../errors/switchboard-error.js";
 import type { TwimlElement } from "../element.js";
 import type { GatherInput, GatherVerb, HttpMethod, VerbContext, VerbOutcome } from "../types.js";
 import type { ParseContext, VerbDefinition } from "../verb-definition.js";
@@ -93,7 +94,15 @@ export const gather: VerbDefinition<GatherVerb> = {
         for (const prompt of verb.prompts) {
           if (prompting.signal.aborted) break;
           const definition = PROMPTS[prompt.name] as VerbDefinition<typeof prompt>;
-          await definition.execute(ctx, prompt, prompting.signal);
+          try {
+            await definition.execute(ctx, prompt, prompting.signal);
+          } catch (err) {
+            if (prompting.signal.aborted) throw err;
+            // A prompt that fails (a <Play> whose media cannot be fetched) is reported and skipped,
+            // as the same verb outside a Gather is: the Gather goes on with its next prompt and listens.
+            const e = toSwitchboardError(err);
+            ctx.warn(e.code, e.message);
+          }
         }
       } catch (err) {
         if (prompting.signal.reason !== BARGE_IN) throw err;

@@ -7,8 +7,6 @@ import type { ParseContext, VerbDefinition } from "../verb-definition.js";
 import { checkAttributes, parseLoop } from "../verb-parsing.js";
 
 const SSML = new Set(["break", "emphasis", "lang", "p", "phoneme", "prosody", "s", "say-as", "sub", "w"]);
-/** SSML elements that separate words: "One<break/>two" is read as "One two". */
-const SEPARATING = new Set(["break", "p", "s"]);
 
 export const say: VerbDefinition<SayVerb> = {
   name: "Say",
@@ -21,7 +19,7 @@ export const say: VerbDefinition<SayVerb> = {
       return undefined;
     }
     // An empty attribute is treated as absent rather than as a voice or language named "".
-    const voice = el.attributes.voice || "man";
+    const voice = sayVoice(el.attributes.voice, ctx);
     const language = el.attributes.language || "en-US";
     const limit = sayLimit(voice);
     if (text.length > limit) {
@@ -43,6 +41,17 @@ export const say: VerbDefinition<SayVerb> = {
     return { kind: "next" };
   },
 };
+
+/** Twilio's basic voices, and its Amazon Polly and Google voices by name (`Polly.Joanna-Neural`). */
+const VOICE = /^(?:man|woman|alice|(?:Polly|Google)\.[A-Za-z0-9-]+)$/;
+
+/** The voice, or Twilio's default after a 13511 warning when Twilio has no voice of that name. */
+function sayVoice(raw: string | undefined, ctx: ParseContext): string {
+  if (!raw) return "man";
+  if (VOICE.test(raw)) return raw;
+  ctx.warn(ErrorCodes.sayInvalidVoice.code, `<Say> voice="${raw}" is not a Twilio voice; using man`);
+  return "man";
+}
 
 /** Twilio's text limits (spec §8): Polly 3000, Google 5000, the basic voices 4096 characters. */
 function sayLimit(voice: string): number {
@@ -66,9 +75,13 @@ function spokenText(el: TwimlElement, ctx: ParseContext): string {
         child,
       );
     } else {
-      const separates = SEPARATING.has(child.name);
-      text = join(text, spokenText(child, ctx), separates || afterSeparator);
-      afterSeparator = separates;
+      // Every SSML element Twilio allows marks whole words or more, and twilio's VoiceResponse
+      // writes them back to back (`<prosody>slowly</prosody><say-as>ABC</say-as>`): each one's
+      // edges are word breaks. <sub> is heard as its alias.
+      const words =
+        child.name === "sub" && child.attributes.alias ? child.attributes.alias : spokenText(child, ctx);
+      text = join(text, words, true);
+      afterSeparator = true;
     }
   }
   return text;
