@@ -61,7 +61,7 @@ describe("a call's notifications and events", () => {
     );
   });
 
-  it("lists each webhook request with its response, null when none came back", async () => {
+  it("lists each webhook request with its response, an error status included", async () => {
     const events = async (sid: string) =>
       (
         await stack.rest<{ events: Array<{ request: Body; response: Body | null }> }>(
@@ -73,10 +73,10 @@ describe("a call's notifications and events", () => {
     expect(good).toHaveLength(1);
     expect(good[0]?.request).toMatchObject({ method: "POST", url: `${stack.app.url}/voice` });
     expect(good[0]?.response).toMatchObject({ response_code: 200, content_type: "text/xml" });
-    // The region reports a failed request as a notification (11200), not as a response event.
+    // A 404 is still a response (the 11200 it causes is a notification); a timeout would be null.
     const bad = await events(failing);
     expect(bad[0]?.request).toMatchObject({ method: "POST", url: `${stack.app.url}/missing` });
-    expect(bad[0]?.response).toBeNull();
+    expect(bad[0]?.response).toMatchObject({ response_code: 404, response_body: null });
   });
 
   it("is 404 for a call of another account", async () => {

@@ -38,7 +38,7 @@ describe("the statechart read from the call machine", () => {
     ).toBe("done, error");
     expect(transitionLabel(edge("call.storing.waiting", "call.storing.writing") ?? fail())).toBe("done");
     expect(transitionLabel(edge(ANY_STATE, "call.storing") ?? fail())).toBe(
-      "channel.hangup, control.end [guard], done [guard]",
+      "call.limit [guard], channel.hangup, control.end [guard]",
     );
     // Events a state ignores (storing swallows hang-ups) are no edges.
     expect(chart.transitions.some((t) => t.source === "call.storing")).toBe(false);
