@@ -41,6 +41,8 @@ export const VERB_NAMES = [
   "Reject",
   "Redirect",
   "Gather",
+  "Enqueue",
+  "Leave",
 ] as const satisfies readonly VerbName[];
 type StatelessVerb = Exclude<VerbName, (typeof VERB_NAMES)[number]>;
 const everyVerbHasAState: [StatelessVerb] extends [never] ? true : StatelessVerb = true;

@@ -47,6 +47,8 @@ export const ErrorCodes = {
   redirectInvalidMethod: entry(13710, "Redirect: invalid method value", 400, "warning"),
   rejectInvalidReason: entry(13810, "Reject: invalid reason", 400, "warning"),
   pauseInvalidLength: entry(13910, "Pause: invalid length", 400, "warning"),
+  // Conferences (Twilio 16xxx)
+  participantLabelTaken: entry(16025, "Participant label already exists in the conference", 400, "warning"),
   // Call progress callbacks (Twilio 15xxx)
   callbackErrorResponse: entry(15003, "Call Progress: Warning Response to Callback URL", 400, "warning"),
   // REST and accounts (Twilio 2xxxx)
@@ -74,6 +76,7 @@ export const ErrorCodes = {
   offerTooLarge: entry(90007, "Call offer too large", 400),
   numberNotConfigured: entry(90004, "The number has no configuration in the call's region", 404),
   waitedTooLong: entry(90005, "No worker in the call's region took it in time", 503),
+  conferenceFull: entry(90008, "The conference has its maximum number of participants", 400, "warning"),
 } as const satisfies Record<string, ErrorCodeInfo>;
 
 export type ErrorCodeName = keyof typeof ErrorCodes;

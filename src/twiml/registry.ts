@@ -3,15 +3,17 @@
 import { fail } from "../errors/switchboard-error.js";
 import type { Verb, VerbContext, VerbName, VerbOutcome } from "./types.js";
 import type { VerbDefinition } from "./verb-definition.js";
+import { enqueue } from "./verbs/enqueue.js";
 import { gather } from "./verbs/gather.js";
 import { hangup } from "./verbs/hangup.js";
+import { leave } from "./verbs/leave.js";
 import { pause } from "./verbs/pause.js";
 import { play } from "./verbs/play.js";
 import { redirect } from "./verbs/redirect.js";
 import { reject } from "./verbs/reject.js";
 import { say } from "./verbs/say.js";
 
-const definitions = [say, play, pause, hangup, reject, redirect, gather] as const;
+const definitions = [say, play, pause, hangup, reject, redirect, gather, enqueue, leave] as const;
 
 type Missing = Exclude<VerbName, (typeof definitions)[number]["name"]>;
 const everyVerbDefined: [Missing] extends [never] ? true : Missing = true;

@@ -18,8 +18,10 @@ const say = (text: string, loop = 1): SayVerb => ({
 describe("registry", () => {
   it("holds every verb under its case-sensitive name", () => {
     expect([...verbs.keys()].sort()).toEqual([
+      "Enqueue",
       "Gather",
       "Hangup",
+      "Leave",
       "Pause",
       "Play",
       "Redirect",

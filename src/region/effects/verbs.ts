@@ -5,7 +5,10 @@ import type { CallFacts, VerbInput } from "../../../machines/call.machine.js";
 import { VERB_NAMES } from "../../../machines/call.setup.js";
 import { executeVerb } from "../../twiml/registry.js";
 import type { VerbContext, VerbName, VerbOutcome } from "../../twiml/types.js";
+import { conferencePort } from "../conferences.js";
+import { queuePort } from "../queues.js";
 import type { RegionRuntime } from "../runtime.js";
+import { verbFetchTwiml } from "./verb-fetch.js";
 
 export function answerCall(rt: RegionRuntime) {
   return fromPromise<{ at: number }, { callSid: string }>(async ({ input }) => {
@@ -25,6 +28,7 @@ export function runVerb(rt: RegionRuntime) {
   return fromPromise<VerbOutcome, VerbInput>(async ({ input, signal }) => {
     const call = rt.call(input.callSid);
     const facts = call.actor.getSnapshot().context.facts;
+    const identity = { accountSid: facts.accountSid ?? "", callSid: facts.callSid };
     const ctx: VerbContext = {
       channel: call.channel,
       clock: call.clock,
@@ -49,6 +53,9 @@ export function runVerb(rt: RegionRuntime) {
         call.clock.holding(() =>
           rt.statusCallbacks.queue({ facts, ...request, params: { ...request.params } }),
         ),
+      fetchTwiml: verbFetchTwiml(rt, call, facts),
+      conferences: conferencePort(rt.conferences, rt.nc, call.clock, identity),
+      queues: queuePort(rt.queues, rt.nc, call.clock, identity),
     };
     return executeVerb(ctx, input.verb, signal);
   });

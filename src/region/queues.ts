@@ -1,0 +1,36 @@
+// The queue port of one call (twiml/rooms.ts), over the region's shared queue store: bound to the
+// call's account and CallSid; each change holds the call's clock while it is written, a wait does
+// not (the caller's time goes on while others come and go).
+import type { NatsConnection } from "@nats-io/transport-node";
+import type { CallClock } from "../clock/call-clock.js";
+import type { QueueStore } from "../store/queue-store.js";
+import type { QueuePort } from "../twiml/rooms.js";
+import { waitForState } from "./watch-state.js";
+
+export function queuePort(
+  store: QueueStore,
+  nc: NatsConnection,
+  clock: Pick<CallClock, "holding">,
+  call: { accountSid: string; callSid: string },
+): QueuePort {
+  const { accountSid, callSid } = call;
+  return {
+    enqueue: (name) => clock.holding(() => store.enqueue(accountSid, name, callSid)),
+    get: (queueSid) => store.get(accountSid, queueSid),
+    remove: (queueSid) => clock.holding(() => store.remove(accountSid, queueSid, callSid)),
+    dequeue: (name, url) =>
+      clock.holding(async () => {
+        const queue = await store.byName(accountSid, name);
+        if (!queue) return { kind: "missing" };
+        const bridge = await store.dequeue(accountSid, queue.sid, "front", {
+          by: callSid,
+          ...(url && { url: url.url, method: url.method }),
+        });
+        return bridge ? { kind: "dequeued", queue, bridge } : { kind: "empty", queue };
+      }),
+    bridge: (member) => store.bridge(member),
+    setBridge: (member, state) =>
+      clock.holding(() => store.setBridge(member, state, state === "ended" ? callSid : undefined)),
+    waitFor: (queueSid, read, done, signal) => waitForState(nc, store.subject(queueSid), read, done, signal),
+  };
+}

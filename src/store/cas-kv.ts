@@ -1,0 +1,70 @@
+// Compare-and-set on one KV key: read, change, write only if nobody wrote in between, else read again.
+// Conferences and queues are shared by calls on every worker of a region; this is how their joins,
+// leaves and dequeues stay safe when they race.
+import type { KV } from "@nats-io/kv";
+
+export interface Versioned<T> {
+  readonly value: T | undefined;
+  /** 0 when the key has no value (never written, or deleted). */
+  readonly revision: number;
+}
+
+export async function readVersioned<T>(kv: KV, key: string): Promise<Versioned<T>> {
+  const e = await kv.get(key);
+  if (e?.operation !== "PUT" || e.length === 0) return { value: undefined, revision: 0 };
+  return { value: e.json() as T, revision: e.revision };
+}
+
+/**
+ * Applies `change` to the key's current value and writes the result only if the key is unchanged
+ * since it was read; on a conflict it reads and applies again. `change` returns the new value (or
+ * `undefined` to write nothing) and a result for the caller; it must be pure, as it may run more
+ * than once.
+ */
+export async function mutate<T, R>(
+  kv: KV,
+  key: string,
+  change: (current: T | undefined) => { value: T | undefined; result: R },
+): Promise<{ result: R; value: T | undefined; revision: number }> {
+  for (let attempt = 0; ; attempt++) {
+    const current = await readVersioned<T>(kv, key);
+    const { value, result } = change(current.value);
+    if (value === undefined) return { result, value: current.value, revision: current.revision };
+    const data = JSON.stringify(value);
+    try {
+      const revision =
+        current.revision === 0 ? await kv.create(key, data) : await kv.update(key, data, current.revision);
+      return { result, value, revision };
+    } catch (err) {
+      if (!isConflict(err) || attempt >= 50) throw err;
+    }
+  }
+}
+
+/** Deletes the key only while it is at `revision`; false when it moved on (someone wrote since). */
+export async function deleteAt(kv: KV, key: string, revision: number): Promise<boolean> {
+  try {
+    await kv.delete(key, { previousSeq: revision });
+    return true;
+  } catch (err) {
+    if (isConflict(err)) return false;
+    throw err;
+  }
+}
+
+function isConflict(err: unknown): boolean {
+  return /wrong last sequence|key exists/i.test(String((err as Error)?.message ?? err));
+}
+
+/** The keys matching a subject filter; none when the bucket does not exist (yet). */
+export async function listKeysOf(kv: KV, filter: string): Promise<string[]> {
+  try {
+    const keys: string[] = [];
+    for await (const key of await kv.keys(filter)) keys.push(key);
+    return keys;
+  } catch (err) {
+    const e = err as { code?: number; message?: string };
+    if (e?.code === 10059 || /stream not found/i.test(String(e?.message))) return [];
+    throw err;
+  }
+}
