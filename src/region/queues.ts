@@ -1,6 +1,7 @@
 // The queue port of one call (twiml/rooms.ts), over the region's shared queue store: bound to the
-// call's account and CallSid; each change holds the call's clock while it is written, a wait does
-// not (the caller's time goes on while others come and go).
+// call's account and CallSid; each read and change holds the call's clock while it is in flight (so
+// a simulated clock never jumps over real work); a wait does not (the caller's time goes on while
+// others come and go).
 import type { NatsConnection } from "@nats-io/transport-node";
 import type { CallClock } from "../clock/call-clock.js";
 import type { QueueStore } from "../store/queue-store.js";
@@ -16,7 +17,7 @@ export function queuePort(
   const { accountSid, callSid } = call;
   return {
     enqueue: (name) => clock.holding(() => store.enqueue(accountSid, name, callSid)),
-    get: (queueSid) => store.get(accountSid, queueSid),
+    get: (queueSid) => clock.holding(() => store.get(accountSid, queueSid)),
     remove: (queueSid) => clock.holding(() => store.remove(accountSid, queueSid, callSid)),
     dequeue: (name, url) =>
       clock.holding(async () => {
@@ -28,7 +29,7 @@ export function queuePort(
         });
         return bridge ? { kind: "dequeued", queue, bridge } : { kind: "empty", queue };
       }),
-    bridge: (member) => store.bridge(member),
+    bridge: (member) => clock.holding(() => store.bridge(member)),
     setBridge: (member, state) =>
       clock.holding(() => store.setBridge(member, state, state === "ended" ? callSid : undefined)),
     waitFor: (queueSid, read, done, signal) => waitForState(nc, store.subject(queueSid), read, done, signal),

@@ -99,7 +99,7 @@ export const enqueue: VerbDefinition<EnqueueVerb> = {
           await ctx.callback({
             url: verb.action,
             method: verb.method,
-            params: { QueueResult: result, ...timing() },
+            params: { ...actionCallParams(ctx, "completed"), QueueResult: result, ...timing() },
             key: `enqueue.${queueSid}.${enqueuedAt}`,
           });
         }
@@ -126,7 +126,7 @@ export const enqueue: VerbDefinition<EnqueueVerb> = {
           await ctx.callback({
             url: verb.action,
             method: verb.method,
-            params: { QueueResult: "redirected", ...timing() },
+            params: { ...actionCallParams(ctx, "in-progress"), QueueResult: "redirected", ...timing() },
             key: `enqueue.${queueSid}.${enqueuedAt}`,
           });
         }
@@ -161,6 +161,23 @@ export const enqueue: VerbDefinition<EnqueueVerb> = {
     }
   },
 };
+
+/**
+ * The call's own parameters for an action request sent as a callback (the caller hung up, or REST
+ * moved the call on): the app sees it as it would see the action URL requested in the call.
+ */
+function actionCallParams(ctx: VerbContext, callStatus: string): Record<string, string> {
+  const { call } = ctx;
+  return {
+    CallSid: call.callSid,
+    AccountSid: call.accountSid,
+    From: call.from,
+    To: call.to,
+    Direction: call.direction,
+    CallStatus: callStatus,
+    ApiVersion: "2010-04-01",
+  };
+}
 
 /** Plays the wait music until the caller is dequeued or the music says to leave. */
 async function waitInQueue(
