@@ -1,6 +1,7 @@
 // Compare-and-set on one KV key: read, change, write only if nobody wrote in between, else read again.
 // Conferences and queues are shared by calls on every worker of a region; this is how their joins,
 // leaves and dequeues stay safe when they race.
+import type { JetStreamManager } from "@nats-io/jetstream";
 import type { KV } from "@nats-io/kv";
 
 export interface Versioned<T> {
@@ -56,12 +57,18 @@ function isConflict(err: unknown): boolean {
   return /wrong last sequence|key exists/i.test(String((err as Error)?.message ?? err));
 }
 
-/** The keys matching a subject filter; none when the bucket does not exist (yet). */
+/**
+ * The keys matching a subject filter; none when the bucket does not exist (yet). Read from the
+ * stream's subject list in one request, not with `kv.keys()`: its consumer waits for a count of
+ * pending messages that a concurrent write to a history-1 key can make unreachable, and hangs.
+ */
 export async function listKeysOf(kv: KV, filter: string): Promise<string[]> {
+  const bucket = kv as unknown as { jsm: JetStreamManager; stream: string; prefix: string };
   try {
-    const keys: string[] = [];
-    for await (const key of await kv.keys(filter)) keys.push(key);
-    return keys;
+    const info = await bucket.jsm.streams.info(bucket.stream, {
+      subjects_filter: `${bucket.prefix}.${filter}`,
+    });
+    return Object.keys(info.state.subjects ?? {}).map((subject) => subject.slice(bucket.prefix.length + 1));
   } catch (err) {
     const e = err as { code?: number; message?: string };
     if (e?.code === 10059 || /stream not found/i.test(String(e?.message))) return [];
