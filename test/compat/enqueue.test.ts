@@ -33,31 +33,35 @@ function twiml(build: (r: InstanceType<typeof VoiceResponse>) => void) {
 }
 
 beforeAll(async () => {
-  stack = await startCompatStack({
-    "/enqueue": () =>
-      twiml((r) => {
-        r.enqueue({ action: "/after", waitUrl: "/wait" }, "support");
-        r.say("not reached: the action answers");
-      }),
-    "/enqueue-sales": () => twiml((r) => r.enqueue({ action: "/after", waitUrl: "/wait" }, "sales")),
-    "/wait": (req) => {
-      const from = req.params.From;
-      // REST and Dial tests hold the wait document back: the caller waits, its time standing still.
-      if (from === REDIRECTED || from === BRIDGED || from === WAITING) return never;
-      const mine = stack.app.requests.filter(
-        (r) => r.path === "/wait" && r.params.CallSid === req.params.CallSid,
-      );
-      if (from === LEAVER && mine.length >= 2) return twiml((r) => r.leave());
-      return twiml((r) => r.say("please hold"));
+  stack = await startCompatStack(
+    {
+      "/enqueue": () =>
+        twiml((r) => {
+          r.enqueue({ action: "/after", waitUrl: "/wait" }, "support");
+          r.say("not reached: the action answers");
+        }),
+      "/enqueue-sales": () => twiml((r) => r.enqueue({ action: "/after", waitUrl: "/wait" }, "sales")),
+      "/wait": (req) => {
+        const from = req.params.From;
+        // REST and Dial tests hold the wait document back: the caller waits, its time standing still.
+        if (from === REDIRECTED || from === BRIDGED || from === WAITING) return never;
+        const mine = stack.app.requests.filter(
+          (r) => r.path === "/wait" && r.params.CallSid === req.params.CallSid,
+        );
+        if (from === LEAVER && mine.length >= 2) return twiml((r) => r.leave());
+        return twiml((r) => r.say("please hold"));
+      },
+      "/after": () => twiml((r) => r.say("bye")),
+      "/rest-next": () =>
+        twiml((r) => {
+          r.say("redirected");
+          r.hangup();
+        }),
+      "/whisper": () => twiml((r) => r.say("connecting you")),
+      // Two workers share the region: a queue's callers may run on either.
     },
-    "/after": () => twiml((r) => r.say("bye")),
-    "/rest-next": () =>
-      twiml((r) => {
-        r.say("redirected");
-        r.hangup();
-      }),
-    "/whisper": () => twiml((r) => r.say("connecting you")),
-  });
+    2,
+  );
   await stack.engine.addNumber({ number: NUMBER, voiceUrl: `${stack.app.url}/enqueue` });
   await stack.engine.addNumber({ number: SALES, voiceUrl: `${stack.app.url}/enqueue-sales` });
 });

@@ -4,6 +4,7 @@ import { pino } from "pino";
 import { request } from "undici";
 import { expect } from "vitest";
 import { type Api, startApi } from "../../src/api/server.js";
+import { RegionWorker } from "../../src/region/worker.js";
 import { twilioSchemas } from "../api/helpers/oai.js";
 import { startTestEngine, type TestEngine } from "../helpers/engine.js";
 import { type Route, startTwilioApp, type TwilioApp } from "../helpers/twilio-app.js";
@@ -22,10 +23,17 @@ export interface CompatStack extends AsyncDisposable {
   account: string;
 }
 
-export async function startCompatStack(routes: Record<string, Route>): Promise<CompatStack> {
+/** `workers`: how many region workers share us1 (the engine's own, plus more), so calls of one queue run on different workers. */
+export async function startCompatStack(routes: Record<string, Route>, workers = 1): Promise<CompatStack> {
   const engine = await startTestEngine();
+  const log = pino({ level: "silent" });
+  const more = await Promise.all(
+    Array.from({ length: workers - 1 }, () =>
+      RegionWorker.start({ nc: engine.nc, region: "us1", log, drainMs: 500 }),
+    ),
+  );
   const app = await startTwilioApp(engine.authToken, routes);
-  const api = await startApi({ nc: engine.nc, port: 0, log: pino({ level: "silent" }) });
+  const api = await startApi({ nc: engine.nc, port: 0, log });
   const schemas = twilioSchemas();
   const auth = `Basic ${Buffer.from(`${engine.accountSid}:${engine.authToken}`).toString("base64")}`;
   const rest = async <T>(method: string, path: string, form?: Record<string, string>) => {
@@ -50,6 +58,7 @@ export async function startCompatStack(routes: Record<string, Route>): Promise<C
     account: `/2010-04-01/Accounts/${engine.accountSid}`,
     [Symbol.asyncDispose]: async () => {
       await api.close();
+      await Promise.all(more.map((w) => w.stop()));
       await app.close();
       await engine[Symbol.asyncDispose]();
     },
