@@ -16,7 +16,7 @@ export function queuePort(
 ): QueuePort {
   const { accountSid, callSid } = call;
   return {
-    enqueue: (name) => clock.holding(() => store.enqueue(accountSid, name, callSid)),
+    enqueue: (name, maxSize) => clock.holding(() => store.enqueue(accountSid, name, callSid, maxSize)),
     get: (queueSid) => clock.holding(() => store.get(accountSid, queueSid)),
     remove: (queueSid) => clock.holding(() => store.remove(accountSid, queueSid, callSid)),
     dequeue: (name, url) =>

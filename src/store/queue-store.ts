@@ -82,8 +82,9 @@ export class QueueStore {
     accountSid: string,
     friendlyName: string,
     callSid: string,
+    maxSize?: number,
   ): Promise<{ kind: "enqueued" | "full"; queue: QueueRecord }> {
-    const { queue } = await this.open(accountSid, friendlyName);
+    const { queue } = await this.open(accountSid, friendlyName, maxSize);
     const member: MemberRecord = { callSid, enqueuedAt: Date.now() };
     const out = await mutate<QueueRecord, "enqueued" | "full">(
       this.kv,

@@ -40,7 +40,7 @@ export type DequeueResult =
 
 export interface QueuePort {
   /** Puts this call at the back of the queue named `friendlyName` (created on first use). */
-  enqueue(friendlyName: string): Promise<{ kind: "enqueued" | "full"; queue: QueueRecord }>;
+  enqueue(friendlyName: string, maxSize?: number): Promise<{ kind: "enqueued" | "full"; queue: QueueRecord }>;
   get(queueSid: string): Promise<QueueRecord | undefined>;
   /** Takes this call out of the queue; false when it was dequeued already. */
   remove(queueSid: string): Promise<boolean>;

@@ -76,6 +76,8 @@ export interface EnqueueVerb {
   /** Absolute; undefined for Twilio's default hold music, "" for silence. */
   readonly waitUrl: string | undefined;
   readonly waitUrlMethod: HttpMethod;
+  /** The size a queue made by this Enqueue gets (twilio-node's maxQueueSize; default 1000). */
+  readonly maxQueueSize?: number;
 }
 
 /** Leaves the queue: meaningful only in an Enqueue's waitUrl document. */

@@ -43,7 +43,10 @@ describe("<Enqueue> and <Leave>", () => {
 
   it("resolves action and waitUrl against the document, keeps waitUrl='' (silence), and warns about TaskRouter", () => {
     const doc = parse((r) => {
-      r.enqueue({ action: "done", method: "GET", waitUrl: "/music", waitUrlMethod: "GET" }, "a");
+      r.enqueue(
+        { action: "done", method: "GET", waitUrl: "/music", waitUrlMethod: "GET", maxQueueSize: 5 } as never,
+        "a",
+      );
       r.enqueue({ waitUrl: "", workflowSid: "WW0123" }, "b");
     });
     expect(doc.verbs).toEqual([
@@ -54,6 +57,7 @@ describe("<Enqueue> and <Leave>", () => {
         method: "GET",
         waitUrl: "https://app.example/music",
         waitUrlMethod: "GET",
+        maxQueueSize: 5,
       },
       { name: "Enqueue", queue: "b", method: "POST", waitUrl: "", waitUrlMethod: "POST" },
     ]);

@@ -3,8 +3,8 @@
 // (<Leave> in the waitUrl), or hangs up. Then the action URL gets QueueResult, QueueSid, QueueTime.
 import { ErrorCodes } from "../../errors/codes.js";
 import { fail } from "../../errors/switchboard-error.js";
-import { averageWaitS, type BridgeRecord } from "../../model/rooms.js";
-import { methodAttribute, urlAttribute } from "../attribute-values.js";
+import { averageWaitS, type BridgeRecord, DEFAULT_QUEUE_SIZE, MAX_QUEUE_SIZE } from "../../model/rooms.js";
+import { intAttribute, methodAttribute, urlAttribute } from "../attribute-values.js";
 import type { QueuePort } from "../rooms.js";
 import type { EnqueueVerb, VerbContext, VerbOutcome } from "../types.js";
 import type { VerbDefinition } from "../verb-definition.js";
@@ -43,6 +43,13 @@ export const enqueue: VerbDefinition<EnqueueVerb> = {
     }
     const action = urlAttribute(el, "action", ctx) || undefined;
     const waitUrl = urlAttribute(el, "waitUrl", ctx);
+    const maxQueueSize = intAttribute(
+      el,
+      "maxQueueSize",
+      DEFAULT_QUEUE_SIZE,
+      { min: 1, max: MAX_QUEUE_SIZE },
+      ctx,
+    );
     return {
       name: "Enqueue",
       queue,
@@ -51,6 +58,7 @@ export const enqueue: VerbDefinition<EnqueueVerb> = {
       waitUrl,
       // Twilio: POST when a waitUrl is given; its default music is a static document (GET).
       waitUrlMethod: methodAttribute(el, "waitUrlMethod", "POST", ctx),
+      ...(el.attributes.maxQueueSize !== undefined && { maxQueueSize }),
     };
   },
 
@@ -65,7 +73,7 @@ export const enqueue: VerbDefinition<EnqueueVerb> = {
 
     let joined: Awaited<ReturnType<QueuePort["enqueue"]>>;
     try {
-      joined = await queues.enqueue(verb.queue);
+      joined = await queues.enqueue(verb.queue, verb.maxQueueSize);
     } catch (err) {
       signal.throwIfAborted();
       ctx.warn(ErrorCodes.internalFailure.code, `<Enqueue> ${verb.queue}: ${(err as Error).message}`);
