@@ -250,7 +250,10 @@ export class CallHost {
   async stopAll(): Promise<void> {
     for (const sub of this.#subs.splice(0)) sub.unsubscribe();
     const calls = [...this.#calls.values()];
-    for (const call of calls) call.actor.stop();
+    for (const call of calls) {
+      call.handingOver = true;
+      call.actor.stop();
+    }
     await Promise.all(calls.map((c) => c.snapshots.settled()));
   }
 
@@ -259,6 +262,7 @@ export class CallHost {
     const call = this.#calls.get(callSid);
     if (!call) return;
     this.#rt.log.warn({ callSid }, "call was taken over by another worker; stopping this copy");
+    call.handingOver = true;
     call.actor.stop();
   }
 

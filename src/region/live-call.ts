@@ -17,6 +17,11 @@ export interface LiveCall {
   readonly snapshots: SnapshotWriter;
   /** When the edge accepted the call (wall clock), for date_created. */
   readonly offeredAt: number;
+  /**
+   * Set just before the actor is stopped to hand the call to another worker: the verb cancelled
+   * then must not act as if the caller left (leave a conference or queue).
+   */
+  handingOver?: boolean;
 }
 
 /**

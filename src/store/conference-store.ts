@@ -66,23 +66,22 @@ export class ConferenceStore {
           if (participant.label !== undefined && c.participants.some((p) => p.label === participant.label))
             return { value: undefined, result: { kind: "label-taken", conference: c } };
           const now = participant.joinedAt;
-          const events: ConferenceEvent[] = [
-            { event: "participant-join", sequence: c.sequence + 1, at: now, participant },
-          ];
+          const events = new EventList(c);
+          events.add({ event: "participant-join", at: now, participant });
           const starts = c.status === "init" && participant.startConferenceOnEnter;
-          if (starts) events.push({ event: "conference-start", sequence: c.sequence + 2, at: now });
+          if (starts) events.add({ event: "conference-start", at: now });
           const next: ConferenceRecord = {
             ...c,
             status: starts ? "in-progress" : c.status,
             participants: [...c.participants, participant],
-            sequence: c.sequence + events.length,
+            sequence: events.sequence,
             dateUpdated: now,
           };
-          return { value: next, result: { kind: "joined", conference: next, events } };
+          return { value: next, result: { kind: "joined", conference: next, events: events.list } };
         },
       );
       if (out.result === "ended") continue; // it ended between our reads: join (or make) the next one
-      if (out.result.kind === "joined" && out.result.events.length > 0) this.#announce(conference.sid);
+      if (out.result.kind === "joined") this.#announce(conference.sid);
       return out.result;
     }
   }
@@ -97,14 +96,12 @@ export class ConferenceStore {
     callSid: string,
   ): Promise<{ conference: ConferenceRecord | undefined; events: ConferenceEvent[] }> {
     const key = conferenceKey(accountSid, sid);
-    const out = await mutate<ConferenceRecord, ConferenceEvent[]>(this.kv, key, (c) => {
+    const out = await mutate<ConferenceRecord, ConferenceEvent[] | undefined>(this.kv, key, (c) => {
       const me = c?.participants.find((p) => p.callSid === callSid);
-      if (!c || !me) return { value: undefined, result: [] };
+      if (!c || !me) return { value: undefined, result: undefined };
       const now = Date.now();
-      let sequence = c.sequence;
-      const events: ConferenceEvent[] = [
-        { event: "participant-leave", sequence: ++sequence, at: now, participant: me },
-      ];
+      const events = new EventList(c);
+      events.add({ event: "participant-leave", at: now, participant: me });
       const rest = c.participants.filter((p) => p !== me);
       const reason: ConferenceEndReason | undefined = me.endConferenceOnExit
         ? "participant-with-end-conference-on-exit-left"
@@ -112,28 +109,27 @@ export class ConferenceStore {
           ? "last-participant-left"
           : undefined;
       if (!reason) {
-        const next = { ...c, participants: rest, sequence, dateUpdated: now };
-        return { value: next, result: events };
+        const next = { ...c, participants: rest, sequence: events.sequence, dateUpdated: now };
+        return { value: next, result: events.list };
       }
-      for (const p of rest)
-        events.push({ event: "participant-leave", sequence: ++sequence, at: now, participant: p });
-      events.push({ event: "conference-end", sequence: ++sequence, at: now, reason, callSidEnding: callSid });
+      for (const p of rest) events.add({ event: "participant-leave", at: now, participant: p });
+      events.add({ event: "conference-end", at: now, reason, callSidEnding: callSid });
       const ended: ConferenceRecord = {
         ...c,
         status: "completed",
         participants: [],
-        sequence,
+        sequence: events.sequence,
         dateUpdated: now,
         reasonEnded: reason,
         callSidEnding: callSid,
       };
-      return { value: ended, result: events };
+      return { value: ended, result: events.list };
     });
-    if (out.result.length > 0) {
+    if (out.result) {
       if (out.value?.status === "completed") await this.#unname(out.value);
       this.#announce(sid);
     }
-    return { conference: out.value, events: out.result };
+    return { conference: out.value, events: out.result ?? [] };
   }
 
   /** The live conference of the request's name, made (status init) when there is none. */
@@ -179,5 +175,23 @@ export class ConferenceStore {
 
   #announce(sid: string): void {
     this.nc.publish(this.subject(sid));
+  }
+}
+
+/**
+ * The events one change causes, numbered as the conference's statusCallback receives them: only the
+ * events it asked for take a SequenceNumber, so the app sees 1, 2, 3… with no gaps.
+ */
+class EventList {
+  readonly list: ConferenceEvent[] = [];
+  sequence: number;
+
+  constructor(private readonly conference: ConferenceRecord) {
+    this.sequence = conference.sequence;
+  }
+
+  add(event: Omit<ConferenceEvent, "sequence">): void {
+    if (!this.conference.statusCallback?.events.includes(event.event)) return;
+    this.list.push({ ...event, sequence: ++this.sequence });
   }
 }

@@ -13,6 +13,16 @@ import type {
 } from "../model/rooms.js";
 import type { HttpMethod, TwimlDocument } from "./types.js";
 
+/**
+ * The reason a verb's signal aborts with when its call moves to another worker (which runs the verb
+ * again): unlike a hang-up, the caller is still there, so the verb leaves no conference or queue.
+ */
+export class CallHandedOver extends Error {
+  override name = "CallHandedOver";
+}
+
+export const isHandOver = (reason: unknown): boolean => reason instanceof CallHandedOver;
+
 export interface ConferencePort {
   /** Joins the live conference named `friendlyName`, creating it when there is none. */
   join(request: {

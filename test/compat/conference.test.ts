@@ -8,6 +8,7 @@ import { buckets, subjects } from "../../src/bus/subjects.js";
 import { conferencePort } from "../../src/region/conferences.js";
 import { ConferenceStore } from "../../src/store/conference-store.js";
 import { documentFromResponse } from "../../src/twiml/from-response.js";
+import { CallHandedOver } from "../../src/twiml/rooms.js";
 import type { VerbCallbackRequest, VerbContext } from "../../src/twiml/types.js";
 import { type ConferenceNoun, conferenceNoun } from "../../src/twiml/verbs/dial/conference.js";
 import type { DialOptions, DialResult } from "../../src/twiml/verbs/dial/noun.js";
@@ -47,13 +48,12 @@ interface Participant {
   callbacksQueued(count: number): Promise<VerbCallbackRequest[]>;
   /** The noun's dial, running; `hangUp` aborts it as the caller's hang-up does. */
   dial(noun: Partial<ConferenceNoun>): Promise<DialResult>;
-  hangUp(): void;
+  hangUp(reason?: Error): void;
 }
 
 /** A call on its own "worker": its own conference port, its own requests to the app. */
-async function participant(): Promise<Participant> {
+async function participant(callSid = `CA${(++n).toString(16).padStart(32, "0")}`): Promise<Participant> {
   const { engine } = stack;
-  const callSid = `CA${(++n).toString(16).padStart(32, "0")}`;
   const kv = await new Kvm(engine.nc).open(buckets.conferences("us1"));
   const store = new ConferenceStore(kv, engine.nc, subjects(), "us1");
   const { ctx: base, channel } = fakeContext();
@@ -103,7 +103,7 @@ async function participant(): Promise<Participant> {
       }),
     dial: (noun) =>
       conferenceNoun.dial(ctx, { ...defaults, ...noun } as ConferenceNoun, options, hangup.signal),
-    hangUp: () => hangup.abort(new Error("the caller hung up")),
+    hangUp: (reason = new Error("the caller hung up")) => hangup.abort(reason),
   };
 }
 
@@ -314,5 +314,44 @@ describe("<Dial><Conference>", () => {
     c.hangUp();
     a.hangUp();
     await Promise.allSettled([aDial, cDial]);
+  });
+
+  it("keeps a call that moves to another worker in the conference: its resumed Dial finds itself joined", async () => {
+    const [a, b] = await Promise.all([participant(), participant()]);
+    const events = {
+      statusCallback: callbackUrl,
+      statusCallbackEvents: ["participant-join", "participant-leave"],
+    };
+    const aDial = a.dial({ name: "handover", ...events });
+    const bDial = b.dial({ name: "handover" });
+    await a.callbacksQueued(1);
+    await b.callbacksQueued(1);
+    a.hangUp(new CallHandedOver("moved"));
+    await expect(aDial).rejects.toThrow("moved");
+    const resumed = await participant(a.callSid);
+    const again = resumed.dial({ name: "handover", ...events });
+    const { sid } = await conferenceNamed("handover", (c) => c?.status === "in-progress");
+    const list = await stack.rest("GET", `${stack.account}/Conferences/${sid}/Participants.json`);
+    expect((list.body.participants as { call_sid: string }[]).map((p) => p.call_sid)).toEqual([
+      a.callSid,
+      b.callSid,
+    ]);
+    b.hangUp();
+    await expect(bDial).rejects.toThrow("hung up");
+    await b.callbacksQueued(2);
+    resumed.hangUp();
+    await expect(again).rejects.toThrow("hung up");
+    await resumed.callbacksQueued(1);
+    // No second join for the resumed call: the events are join a, join b, leave b, leave a.
+    const sent = [...a.callbacks, ...b.callbacks, ...resumed.callbacks].map(
+      (c) =>
+        `${c.params.SequenceNumber} ${c.params.StatusCallbackEvent} ${c.params.CallSid === a.callSid ? "a" : "b"}`,
+    );
+    expect(sent.sort()).toEqual([
+      "1 participant-join a",
+      "2 participant-join b",
+      "3 participant-leave b",
+      "4 participant-leave a",
+    ]);
   });
 });

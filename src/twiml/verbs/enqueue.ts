@@ -5,7 +5,7 @@ import { ErrorCodes } from "../../errors/codes.js";
 import { fail } from "../../errors/switchboard-error.js";
 import { averageWaitS, type BridgeRecord, DEFAULT_QUEUE_SIZE, MAX_QUEUE_SIZE } from "../../model/rooms.js";
 import { intAttribute, methodAttribute, urlAttribute } from "../attribute-values.js";
-import type { QueuePort } from "../rooms.js";
+import { isHandOver, type QueuePort } from "../rooms.js";
 import type { EnqueueVerb, VerbContext, VerbOutcome } from "../types.js";
 import type { VerbDefinition } from "../verb-definition.js";
 import { checkAttributes, checkChildElements, directText } from "../verb-parsing.js";
@@ -93,7 +93,9 @@ export const enqueue: VerbDefinition<EnqueueVerb> = {
 
     // The caller hanging up ends the wait wherever it is. This runs after the verb has been
     // cancelled, so nothing waits on it: it leaves the queue (or the bridge) and tells the action URL.
+    // A call handed to another worker stays: the verb runs again there, in the same place.
     const onHangup = () => {
+      if (isHandOver(signal.reason)) return;
       const leaving = async () => {
         let result: QueueResult = "hangup";
         if (!(await queues.remove(queueSid))) {

@@ -13,6 +13,7 @@ import {
   type ParticipantRecord,
 } from "../../../model/rooms.js";
 import { booleanAttribute, intAttribute, methodAttribute, urlAttribute } from "../../attribute-values.js";
+import { isHandOver } from "../../rooms.js";
 import type { HttpMethod, VerbContext } from "../../types.js";
 import { checkAttributes, checkChildElements, directText } from "../../verb-parsing.js";
 import { runWaitMusic } from "../../wait-loop.js";
@@ -189,8 +190,10 @@ export const conferenceNoun: DialNoun<ConferenceNoun> = {
     await sendEvents(ctx, joined.conference, joined.events);
 
     // The caller hanging up takes them out of the conference. This runs after the verb is cancelled
-    // and nothing waits on it; the events it causes go out through the call's durable outbox.
+    // and nothing waits on it; the events it causes go out through the call's durable outbox. A call
+    // handed to another worker stays in: the verb runs again there and finds itself joined.
     const onHangup = () => {
+      if (isHandOver(signal.reason)) return;
       conferences
         .leave(sid)
         .then(({ conference, events }) => conference && sendEvents(ctx, conference, events))

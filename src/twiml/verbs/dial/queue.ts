@@ -117,7 +117,8 @@ async function bridged(
       QueueTime: String(Math.round((Date.now() - bridge.enqueuedAt) / 1000)),
     },
   });
-  // The caller hanging up ends the bridge for the member too; nothing waits on this.
+  // The caller hanging up ends the bridge for the member too; nothing waits on this. So does a
+  // hand-over to another worker: the resumed Dial cannot find its member again, who goes on.
   const onHangup = () => {
     queues
       .setBridge(member, "ended")
