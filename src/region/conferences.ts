@@ -1,6 +1,6 @@
 // The conference port of one call (twiml/rooms.ts), over the region's shared conference store:
 // bound to the call's account and CallSid; each change holds the call's clock while it is written,
-// a wait does not.
+// a wait for others paces it (its timers fire in real time while it waits).
 import type { NatsConnection } from "@nats-io/transport-node";
 import type { CallClock } from "../clock/call-clock.js";
 import type { ConferenceStore } from "../store/conference-store.js";
@@ -10,7 +10,7 @@ import { waitForState } from "./watch-state.js";
 export function conferencePort(
   store: ConferenceStore,
   nc: NatsConnection,
-  clock: Pick<CallClock, "holding">,
+  clock: Pick<CallClock, "holding" | "pacing">,
   call: { accountSid: string; callSid: string },
 ): ConferencePort {
   const { accountSid, callSid } = call;
@@ -26,7 +26,10 @@ export function conferencePort(
         }),
       ),
     leave: (sid) => clock.holding(() => store.leave(accountSid, sid, callSid)),
+    // A wait for others paces the clock: the caller's own timers fire in real time meanwhile.
     waitFor: (sid, done, signal) =>
-      waitForState(nc, store.subject(sid), () => store.get(accountSid, sid), done, signal),
+      clock.pacing(() =>
+        waitForState(nc, store.subject(sid), () => store.get(accountSid, sid), done, signal),
+      ),
   };
 }

@@ -1,7 +1,7 @@
 // The queue port of one call (twiml/rooms.ts), over the region's shared queue store: bound to the
 // call's account and CallSid; each read and change holds the call's clock while it is in flight (so
-// a simulated clock never jumps over real work); a wait does not (the caller's time goes on while
-// others come and go).
+// a simulated clock never jumps over real work); a wait for others paces it (its timers fire in real
+// time: at time-scale 0 a waiting caller must not hang up before anyone could come).
 import type { NatsConnection } from "@nats-io/transport-node";
 import type { CallClock } from "../clock/call-clock.js";
 import type { QueueStore } from "../store/queue-store.js";
@@ -11,7 +11,7 @@ import { waitForState } from "./watch-state.js";
 export function queuePort(
   store: QueueStore,
   nc: NatsConnection,
-  clock: Pick<CallClock, "holding">,
+  clock: Pick<CallClock, "holding" | "pacing">,
   call: { accountSid: string; callSid: string },
 ): QueuePort {
   const { accountSid, callSid } = call;
@@ -32,6 +32,8 @@ export function queuePort(
     bridge: (member) => clock.holding(() => store.bridge(member)),
     setBridge: (member, state) =>
       clock.holding(() => store.setBridge(member, state, state === "ended" ? callSid : undefined)),
-    waitFor: (queueSid, read, done, signal) => waitForState(nc, store.subject(queueSid), read, done, signal),
+    // A wait for others paces the clock: the caller's own timers fire in real time meanwhile.
+    waitFor: (queueSid, read, done, signal) =>
+      clock.pacing(() => waitForState(nc, store.subject(queueSid), read, done, signal)),
   };
 }

@@ -68,7 +68,12 @@ async function participant(callSid = `CA${(++n).toString(16).padStart(32, "0")}`
       callbacks.push(request);
       for (const w of waiters) w();
     },
-    conferences: conferencePort(store, engine.nc, { holding: (work) => work() }, identity),
+    conferences: conferencePort(
+      store,
+      engine.nc,
+      { holding: (work) => work(), pacing: (work) => work() },
+      identity,
+    ),
     // The real signed request: the app rejects a bad signature with 403.
     fetchTwiml: async (url, method, params, signal) => {
       const res = await requestWebhook({
