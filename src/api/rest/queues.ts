@@ -3,9 +3,7 @@
 // `Front`) dequeues it: its call leaves the queue and goes on at that Url.
 import type { FastifyInstance, FastifyRequest } from "fastify";
 import { fail } from "../../errors/switchboard-error.js";
-import { rfc2822 } from "../../model/dates.js";
 import {
-  averageWaitS,
   DEFAULT_QUEUE_SIZE,
   MAX_QUEUE_SIZE,
   type MemberRecord,
@@ -15,65 +13,9 @@ import type { QueueStore } from "../../store/queue-store.js";
 import { regionFromHost } from "../region-from-host.js";
 import type { RestContext } from "./context.js";
 import { listPage, type PageQuery } from "./paging.js";
+import { memberResource, memberSchema, queueResource, queueSchema } from "./queue-resources.js";
 import { orIfMissing } from "./region-buckets.js";
-import {
-  formBody,
-  HTTP_METHOD,
-  listOf,
-  listQuery,
-  pathParams,
-  resource,
-  responses,
-  STRING,
-  sid,
-} from "./schemas.js";
-
-const queueSchema = resource("Queue", {
-  sid: "string",
-  account_sid: "string",
-  friendly_name: "string",
-  current_size: "integer",
-  max_size: "integer",
-  average_wait_time: "integer",
-  date_created: "string",
-  date_updated: "string",
-  uri: "string",
-});
-const memberSchema = resource("Member", {
-  call_sid: "string",
-  queue_sid: "string",
-  position: "integer",
-  wait_time: "integer",
-  date_enqueued: "string",
-  uri: "string",
-});
-
-const base = (accountSid: string) => `/2010-04-01/Accounts/${accountSid}/Queues`;
-
-export function queueResource(q: QueueRecord, now = Date.now()) {
-  return {
-    sid: q.sid,
-    account_sid: q.accountSid,
-    friendly_name: q.friendlyName,
-    current_size: q.members.length,
-    max_size: q.maxSize,
-    average_wait_time: averageWaitS(q, now),
-    date_created: rfc2822(q.dateCreated),
-    date_updated: rfc2822(q.dateUpdated),
-    uri: `${base(q.accountSid)}/${q.sid}.json`,
-  };
-}
-
-export function memberResource(q: QueueRecord, m: MemberRecord, position: number, now = Date.now()) {
-  return {
-    call_sid: m.callSid,
-    queue_sid: q.sid,
-    position,
-    wait_time: Math.max(0, Math.round((now - m.enqueuedAt) / 1000)),
-    date_enqueued: rfc2822(m.enqueuedAt),
-    uri: `${base(q.accountSid)}/${q.sid}/Members/${m.callSid}.json`,
-  };
-}
+import { formBody, HTTP_METHOD, listOf, listQuery, pathParams, responses, STRING, sid } from "./schemas.js";
 
 const queueParams = pathParams({ AccountSid: sid("AC"), Sid: sid("QU") });
 const memberParams = pathParams({
