@@ -7,7 +7,9 @@ export type ConferenceStatus = "init" | "in-progress" | "completed";
 
 export type ConferenceEndReason =
   | "participant-with-end-conference-on-exit-left"
+  | "participant-with-end-conference-on-exit-kicked"
   | "last-participant-left"
+  | "last-participant-kicked"
   | "conference-ended-via-api";
 
 export interface ParticipantRecord {
@@ -88,7 +90,11 @@ export type ConferenceEventName =
   | "conference-start"
   | "conference-end"
   | "participant-join"
-  | "participant-leave";
+  | "participant-leave"
+  | "participant-mute"
+  | "participant-unmute"
+  | "participant-hold"
+  | "participant-unhold";
 
 export interface ConferenceEvent {
   readonly event: ConferenceEventName;

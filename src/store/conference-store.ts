@@ -94,6 +94,8 @@ export class ConferenceStore {
     accountSid: string,
     sid: string,
     callSid: string,
+    /** Removed by REST, not by its own hang-up. */
+    kicked = false,
   ): Promise<{ conference: ConferenceRecord | undefined; events: ConferenceEvent[] }> {
     const key = conferenceKey(accountSid, sid);
     const out = await mutate<ConferenceRecord, ConferenceEvent[] | undefined>(this.kv, key, (c) => {
@@ -104,9 +106,13 @@ export class ConferenceStore {
       events.add({ event: "participant-leave", at: now, participant: me });
       const rest = c.participants.filter((p) => p !== me);
       const reason: ConferenceEndReason | undefined = me.endConferenceOnExit
-        ? "participant-with-end-conference-on-exit-left"
+        ? kicked
+          ? "participant-with-end-conference-on-exit-kicked"
+          : "participant-with-end-conference-on-exit-left"
         : rest.length === 0
-          ? "last-participant-left"
+          ? kicked
+            ? "last-participant-kicked"
+            : "last-participant-left"
           : undefined;
       if (!reason) {
         const next = { ...c, participants: rest, sequence: events.sequence, dateUpdated: now };
@@ -130,6 +136,79 @@ export class ConferenceStore {
       this.#announce(sid);
     }
     return { conference: out.value, events: out.result ?? [] };
+  }
+
+  /** REST `Status=completed`: every participant leaves and the conference ends. */
+  async end(
+    accountSid: string,
+    sid: string,
+  ): Promise<{ conference: ConferenceRecord | undefined; events: ConferenceEvent[] }> {
+    const out = await mutate<ConferenceRecord, ConferenceEvent[] | undefined>(
+      this.kv,
+      conferenceKey(accountSid, sid),
+      (c) => {
+        if (!c || c.status === "completed") return { value: undefined, result: undefined };
+        const now = Date.now();
+        const events = new EventList(c);
+        for (const p of c.participants) events.add({ event: "participant-leave", at: now, participant: p });
+        const reason: ConferenceEndReason = "conference-ended-via-api";
+        events.add({ event: "conference-end", at: now, reason });
+        const ended: ConferenceRecord = {
+          ...c,
+          status: "completed",
+          participants: [],
+          sequence: events.sequence,
+          dateUpdated: now,
+          reasonEnded: reason,
+        };
+        return { value: ended, result: events.list };
+      },
+    );
+    if (out.result && out.value) {
+      await this.#unname(out.value);
+      this.#announce(sid);
+    }
+    return { conference: out.value, events: out.result ?? [] };
+  }
+
+  /** REST: mutes or holds a participant (or lets them go); undefined when it is not in the conference. */
+  async setParticipant(
+    accountSid: string,
+    sid: string,
+    callSid: string,
+    change: { muted?: boolean; hold?: boolean },
+  ): Promise<{ conference: ConferenceRecord; events: ConferenceEvent[] } | undefined> {
+    const out = await mutate<ConferenceRecord, ConferenceEvent[] | undefined>(
+      this.kv,
+      conferenceKey(accountSid, sid),
+      (c) => {
+        const me = c?.participants.find((p) => p.callSid === callSid);
+        if (!c || !me || c.status === "completed") return { value: undefined, result: undefined };
+        const now = Date.now();
+        const next: ParticipantRecord = { ...me, ...change };
+        const events = new EventList(c);
+        if (next.muted !== me.muted)
+          events.add({
+            event: next.muted ? "participant-mute" : "participant-unmute",
+            at: now,
+            participant: next,
+          });
+        if (next.hold !== me.hold)
+          events.add({
+            event: next.hold ? "participant-hold" : "participant-unhold",
+            at: now,
+            participant: next,
+          });
+        const participants = c.participants.map((p) => (p === me ? next : p));
+        return {
+          value: { ...c, participants, sequence: events.sequence, dateUpdated: now },
+          result: events.list,
+        };
+      },
+    );
+    if (!out.result || !out.value) return undefined;
+    this.#announce(sid);
+    return { conference: out.value, events: out.result };
   }
 
   /** The live conference of the request's name, made (status init) when there is none. */

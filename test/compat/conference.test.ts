@@ -23,6 +23,7 @@ let n = 0;
 beforeAll(async () => {
   stack = await startCompatStack({
     "/conf-wait": () => ({ body: new VoiceResponse().say("waiting for the moderator").toString() }),
+    "/conf-events": () => ({ status: 204, body: "" }),
   });
 });
 
@@ -358,5 +359,58 @@ describe("<Dial><Conference>", () => {
       "3 participant-leave b",
       "4 participant-leave a",
     ]);
+  });
+
+  it("lets REST mute, remove and end, and sends each change to the conference's statusCallback, signed", async () => {
+    const [a, b] = await Promise.all([participant(), participant()]);
+    const events = {
+      statusCallback: `${stack.app.url}/conf-events`,
+      statusCallbackEvents: ["participant-join", "participant-leave", "participant-mute", "conference-end"],
+    };
+    const aDial = a.dial({ name: "managed", ...events });
+    await a.callbacksQueued(1);
+    const bDial = b.dial({ name: "managed" });
+    await b.callbacksQueued(1);
+    const { sid } = await conferenceNamed("managed", (c) => c?.status === "in-progress");
+    const base = `${stack.account}/Conferences/${sid}`;
+
+    const muted = await stack.rest("POST", `${base}/Participants/${b.callSid}.json`, { Muted: "true" });
+    expect(muted.body).toMatchObject({ call_sid: b.callSid, muted: true, hold: false });
+    const kicked = await stack.rest("DELETE", `${base}/Participants/${a.callSid}.json`);
+    expect(kicked.status).toBe(204);
+    // A removed participant's call goes on after its Dial.
+    await expect(aDial).resolves.toMatchObject({ status: "answered", bridged: true });
+    const ended = await stack.rest("POST", `${base}.json`, { Status: "completed" });
+    expect(ended.body).toMatchObject({
+      status: "completed",
+      reason_conference_ended: "conference-ended-via-api",
+    });
+    await expect(bDial).resolves.toMatchObject({ status: "answered" });
+
+    await stack.app.waitFor(
+      (r) => r.path === "/conf-events" && r.params.StatusCallbackEvent === "conference-end",
+    );
+    const sent = stack.app.requests.filter(
+      (r) => r.path === "/conf-events" && r.params.ConferenceSid === sid,
+    );
+    expect(sent.every((r) => r.signatureValid)).toBe(true);
+    const who = (callSid: string | undefined) =>
+      callSid === a.callSid ? "a" : callSid === b.callSid ? "b" : "-";
+    expect(
+      sent
+        .map((r) => `${r.params.SequenceNumber} ${r.params.StatusCallbackEvent} ${who(r.params.CallSid)}`)
+        .sort(),
+    ).toEqual([
+      "3 participant-mute b",
+      "4 participant-leave a",
+      "5 participant-leave b",
+      "6 conference-end -",
+    ]);
+    expect(sent.find((r) => r.params.StatusCallbackEvent === "participant-mute")?.params.Muted).toBe("true");
+    expect(sent.find((r) => r.params.StatusCallbackEvent === "conference-end")?.params).toMatchObject({
+      ReasonConferenceEnded: "conference-ended-via-api",
+      FriendlyName: "managed",
+      AccountSid: stack.engine.accountSid,
+    });
   });
 });

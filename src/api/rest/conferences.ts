@@ -6,10 +6,11 @@ import { fail } from "../../errors/switchboard-error.js";
 import { rfc2822 } from "../../model/dates.js";
 import type { ConferenceRecord, ParticipantRecord } from "../../model/rooms.js";
 import { regionFromHost } from "../region-from-host.js";
+import { queueConferenceCallbacks } from "./conference-callbacks.js";
 import type { RestContext } from "./context.js";
 import { listPage, type PageQuery } from "./paging.js";
 import { orIfMissing } from "./region-buckets.js";
-import { listOf, listQuery, pathParams, resource, responses, STRING, sid } from "./schemas.js";
+import { formBody, listOf, listQuery, pathParams, resource, responses, STRING, sid } from "./schemas.js";
 
 const conferenceSchema = resource("Conference", {
   sid: "string",
@@ -194,6 +195,86 @@ export async function conferenceRoutes(app: FastifyInstance, ctx: RestContext): 
       const p = c.participants.find((x) => x.callSid === CallSid);
       if (!p) throw notFound(req);
       return participantResource(c, p);
+    },
+  );
+
+  const conferenceParams = pathParams({ AccountSid: sid("AC"), Sid: sid("CF") });
+  const participantParams = pathParams({
+    AccountSid: sid("AC"),
+    ConferenceSid: sid("CF"),
+    CallSid: sid("CA"),
+  });
+  const BOOLEAN = { type: "string", enum: ["true", "false", "True", "False"] };
+  const flag = (raw: string | undefined) => (raw === undefined ? undefined : raw.toLowerCase() === "true");
+
+  app.post(
+    "/Accounts/:AccountSid/Conferences/:Sid.json",
+    {
+      schema: {
+        operationId: "UpdateConference",
+        summary: "Status=completed ends the conference: every participant leaves",
+        tags: ["Conferences"],
+        params: conferenceParams,
+        body: formBody({ Status: { type: "string", enum: ["completed"] } }, ["Status"]),
+        response: responses(conferenceSchema),
+      },
+    },
+    async (req) => {
+      const { AccountSid, Sid } = req.params as { AccountSid: string; Sid: string };
+      const current = await found(req, AccountSid, Sid);
+      const { conference, events } = await (await store(req)).end(AccountSid, Sid);
+      if (conference) await queueConferenceCallbacks(ctx.nc, conference, events);
+      return conferenceResource(conference ?? current);
+    },
+  );
+
+  app.post(
+    "/Accounts/:AccountSid/Conferences/:ConferenceSid/Participants/:CallSid.json",
+    {
+      schema: {
+        operationId: "UpdateParticipant",
+        summary: "Mutes or holds a participant (Muted, Hold)",
+        tags: ["Conferences"],
+        params: participantParams,
+        body: formBody({ Muted: BOOLEAN, Hold: BOOLEAN }),
+        response: responses(participantSchema),
+      },
+    },
+    async (req) => {
+      const { AccountSid = "", ConferenceSid = "", CallSid = "" } = req.params as Record<string, string>;
+      const body = (req.body ?? {}) as { Muted?: string; Hold?: string };
+      const muted = flag(body.Muted);
+      const hold = flag(body.Hold);
+      const changed = await (await store(req)).setParticipant(AccountSid, ConferenceSid, CallSid, {
+        ...(muted !== undefined && { muted }),
+        ...(hold !== undefined && { hold }),
+      });
+      if (!changed) throw notFound(req);
+      await queueConferenceCallbacks(ctx.nc, changed.conference, changed.events);
+      const p = changed.conference.participants.find((x) => x.callSid === CallSid);
+      if (!p) throw notFound(req);
+      return participantResource(changed.conference, p);
+    },
+  );
+
+  app.delete(
+    "/Accounts/:AccountSid/Conferences/:ConferenceSid/Participants/:CallSid.json",
+    {
+      schema: {
+        operationId: "DeleteParticipant",
+        summary: "Removes a participant: its call goes on after its <Dial>",
+        tags: ["Conferences"],
+        params: participantParams,
+        response: responses(null, 204),
+      },
+    },
+    async (req, reply) => {
+      const { AccountSid = "", ConferenceSid = "", CallSid = "" } = req.params as Record<string, string>;
+      const c = await found(req, AccountSid, ConferenceSid);
+      if (!c.participants.some((p) => p.callSid === CallSid)) throw notFound(req);
+      const { conference, events } = await (await store(req)).leave(AccountSid, ConferenceSid, CallSid, true);
+      if (conference) await queueConferenceCallbacks(ctx.nc, conference, events);
+      return reply.code(204).send();
     },
   );
 }
