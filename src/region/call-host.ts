@@ -297,10 +297,14 @@ export class CallHost {
     if (!call) return;
     try {
       const change = parseCallControl(decode(msg.data, encodingOf(msg.headers)));
+      // A new Url or Twiml moves the call on (the verb it leaves hears so, synchronously, below).
+      call.redirecting = !change.status;
       if (msg.reply) respondValue(msg, applyCallControl(call.actor, change, call.offeredAt));
       else applyCallControl(call.actor, change, call.offeredAt);
     } catch (err) {
       if (msg.reply) respondError(msg, err);
+    } finally {
+      call.redirecting = false;
     }
   }
 

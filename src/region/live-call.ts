@@ -22,6 +22,8 @@ export interface LiveCall {
    * then must not act as if the caller left (leave a conference or queue).
    */
   handingOver?: boolean;
+  /** Set while a REST update (new Url or Twiml) moves the call on: the verb it leaves was redirected. */
+  redirecting?: boolean;
 }
 
 /**

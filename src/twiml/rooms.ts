@@ -23,6 +23,14 @@ export class CallHandedOver extends Error {
 
 export const isHandOver = (reason: unknown): boolean => reason instanceof CallHandedOver;
 
+/**
+ * The reason a verb's signal aborts with when a REST update gives the call new TwiML: the caller is
+ * still there but leaves the verb (an Enqueue's action hears QueueResult=redirected).
+ */
+export class CallRedirected extends Error {
+  override name = "CallRedirected";
+}
+
 export interface ConferencePort {
   /** Joins the live conference named `friendlyName`, creating it when there is none. */
   join(request: {

@@ -22,6 +22,7 @@ const REDIRECTED = "+15550000003";
 const BRIDGED = "+15550000004";
 const WAITING = "+15550000005";
 const TURNED_AWAY = "+15550000006";
+const MOVED = "+15550000007";
 
 const never = new Promise<never>(() => {});
 let stack: CompatStack;
@@ -44,7 +45,7 @@ beforeAll(async () => {
       "/wait": (req) => {
         const from = req.params.From;
         // REST and Dial tests hold the wait document back: the caller waits, its time standing still.
-        if (from === REDIRECTED || from === BRIDGED || from === WAITING) return never;
+        if (from === REDIRECTED || from === BRIDGED || from === WAITING || from === MOVED) return never;
         const mine = stack.app.requests.filter(
           (r) => r.path === "/wait" && r.params.CallSid === req.params.CallSid,
         );
@@ -181,6 +182,30 @@ describe("<Enqueue>", () => {
     expect(after.params).toMatchObject({ QueueResult: "redirected", QueueSid: queueSid });
     const emptied = await stack.rest("GET", `${stack.account}/Queues/${queueSid}.json`);
     expect(emptied.body.current_size).toBe(0);
+  });
+
+  it("tells the action QueueResult=redirected when a REST call update gives the waiting caller new TwiML", async () => {
+    const { callSid: offered, ended } = place(MOVED);
+    const callSid = await offered;
+    const queueSid = (await firstWait(callSid)).params.QueueSid ?? "";
+    // The api finds a live call by its stored snapshot, written just after the call enters a verb.
+    const actors = await new Kvm(stack.engine.nc).open(buckets.actors("us1"));
+    await expect
+      .poll(async () => ((await actors.get(callSid))?.json() as { value?: unknown } | undefined)?.value)
+      .toEqual({ "executing-twiml": "Enqueue" });
+    const updated = await stack.rest("POST", `${stack.account}/Calls/${callSid}.json`, {
+      Url: `${stack.app.url}/rest-next`,
+    });
+    expect(updated.status).toBe(200);
+    expect((await ended).call.status).toBe("completed");
+    const after = await stack.app.waitFor((r) => r.path === "/after" && r.params.CallSid === callSid);
+    expect(after.params).toMatchObject({
+      QueueResult: "redirected",
+      QueueSid: queueSid,
+      CallStatus: "in-progress",
+    });
+    const member = await stack.rest("GET", `${stack.account}/Queues/${queueSid}/Members/${callSid}.json`);
+    expect(member.status).toBe(404);
   });
 
   it("answers QueueResult=queue-full, without a QueueSid, when the queue is at its MaxSize", async () => {

@@ -4,7 +4,7 @@ import { fromPromise } from "xstate";
 import type { CallFacts, VerbInput } from "../../../machines/call.machine.js";
 import { VERB_NAMES } from "../../../machines/call.setup.js";
 import { executeVerb } from "../../twiml/registry.js";
-import { CallHandedOver } from "../../twiml/rooms.js";
+import { CallHandedOver, CallRedirected } from "../../twiml/rooms.js";
 import type { VerbContext, VerbName, VerbOutcome } from "../../twiml/types.js";
 import { conferencePort } from "../conferences.js";
 import { queuePort } from "../queues.js";
@@ -58,11 +58,15 @@ export function runVerb(rt: RegionRuntime) {
       conferences: conferencePort(rt.conferences, rt.nc, call.clock, identity),
       queues: queuePort(rt.queues, rt.nc, call.clock, identity),
     };
-    // A verb cancelled because its call moves to another worker hears so (see CallHandedOver).
+    // A verb hears why it was cancelled when its call moves to another worker or to new TwiML.
     const verbSignal = new AbortController();
     const cancel = () =>
       verbSignal.abort(
-        call.handingOver ? new CallHandedOver("the call moved to another worker") : signal.reason,
+        call.handingOver
+          ? new CallHandedOver("the call moved to another worker")
+          : call.redirecting
+            ? new CallRedirected("a REST update gave the call new TwiML")
+            : signal.reason,
       );
     if (signal.aborted) cancel();
     else signal.addEventListener("abort", cancel, { once: true });

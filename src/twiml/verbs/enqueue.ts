@@ -5,7 +5,7 @@ import { ErrorCodes } from "../../errors/codes.js";
 import { fail } from "../../errors/switchboard-error.js";
 import { averageWaitS, type BridgeRecord, DEFAULT_QUEUE_SIZE, MAX_QUEUE_SIZE } from "../../model/rooms.js";
 import { intAttribute, methodAttribute, urlAttribute } from "../attribute-values.js";
-import { isHandOver, type QueuePort } from "../rooms.js";
+import { CallRedirected, isHandOver, type QueuePort } from "../rooms.js";
 import type { EnqueueVerb, VerbContext, VerbOutcome } from "../types.js";
 import type { VerbDefinition } from "../verb-definition.js";
 import { checkAttributes, checkChildElements, directText } from "../verb-parsing.js";
@@ -97,7 +97,7 @@ export const enqueue: VerbDefinition<EnqueueVerb> = {
     const onHangup = () => {
       if (isHandOver(signal.reason)) return;
       const leaving = async () => {
-        let result: QueueResult = "hangup";
+        let result: QueueResult = signal.reason instanceof CallRedirected ? "redirected" : "hangup";
         if (!(await queues.remove(queueSid))) {
           const bridge = await queues.bridge(me);
           if (isMine(bridge)) {
@@ -109,7 +109,11 @@ export const enqueue: VerbDefinition<EnqueueVerb> = {
           await ctx.callback({
             url: verb.action,
             method: verb.method,
-            params: { ...actionCallParams(ctx, "completed"), QueueResult: result, ...timing() },
+            params: {
+              ...actionCallParams(ctx, result === "redirected" ? "in-progress" : "completed"),
+              QueueResult: result,
+              ...timing(),
+            },
             key: `enqueue.${queueSid}.${enqueuedAt}`,
           });
         }
