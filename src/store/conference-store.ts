@@ -4,6 +4,7 @@
 // with the conference's next SequenceNumber, for the call that made it to send.
 import type { KV } from "@nats-io/kv";
 import type { NatsConnection } from "@nats-io/transport-node";
+import { nextConferenceStatus } from "../../machines/conference.machine.js";
 import type { Subjects } from "../bus/subjects.js";
 import {
   type ConferenceEndReason,
@@ -68,11 +69,14 @@ export class ConferenceStore {
           const now = participant.joinedAt;
           const events = new EventList(c);
           events.add({ event: "participant-join", at: now, participant });
-          const starts = c.status === "init" && participant.startConferenceOnEnter;
-          if (starts) events.add({ event: "conference-start", at: now });
+          const status = nextConferenceStatus(c.status, {
+            type: "participant.joined",
+            starts: participant.startConferenceOnEnter,
+          });
+          if (status !== c.status) events.add({ event: "conference-start", at: now });
           const next: ConferenceRecord = {
             ...c,
-            status: starts ? "in-progress" : c.status,
+            status,
             participants: [...c.participants, participant],
             sequence: events.sequence,
             dateUpdated: now,
@@ -105,15 +109,23 @@ export class ConferenceStore {
       const events = new EventList(c);
       events.add({ event: "participant-leave", at: now, participant: me });
       const rest = c.participants.filter((p) => p !== me);
-      const reason: ConferenceEndReason | undefined = me.endConferenceOnExit
-        ? kicked
-          ? "participant-with-end-conference-on-exit-kicked"
-          : "participant-with-end-conference-on-exit-left"
-        : rest.length === 0
-          ? kicked
-            ? "last-participant-kicked"
-            : "last-participant-left"
-          : undefined;
+      const status = nextConferenceStatus(c.status, {
+        type: "participant.left",
+        ends: me.endConferenceOnExit,
+        remaining: rest.length,
+      });
+      const reason: ConferenceEndReason | undefined =
+        status !== "completed"
+          ? undefined
+          : me.endConferenceOnExit
+            ? kicked
+              ? "participant-with-end-conference-on-exit-kicked"
+              : "participant-with-end-conference-on-exit-left"
+            : rest.length === 0
+              ? kicked
+                ? "last-participant-kicked"
+                : "last-participant-left"
+              : undefined;
       if (!reason) {
         const next = { ...c, participants: rest, sequence: events.sequence, dateUpdated: now };
         return { value: next, result: events.list };
