@@ -37,10 +37,16 @@ export async function mutate<T, R>(
         current.revision === 0 ? await kv.create(key, data) : await kv.update(key, data, current.revision);
       return { result, value, revision };
     } catch (err) {
-      if (!isConflict(err) || attempt >= 50) throw err;
+      if (!isConflict(err) || attempt >= MAX_ATTEMPTS) throw err;
+      // Many writers on one key (a full conference joining at once): back off a little, at random,
+      // so they stop colliding in lockstep.
+      if (attempt >= 3) await new Promise((r) => setTimeout(r, Math.random() * Math.min(25, attempt * 2)));
     }
   }
 }
+
+/** A change that still conflicts after this many tries fails (the key is written faster than read). */
+const MAX_ATTEMPTS = 500;
 
 /** Deletes the key only while it is at `revision`; false when it moved on (someone wrote since). */
 export async function deleteAt(kv: KV, key: string, revision: number): Promise<boolean> {
