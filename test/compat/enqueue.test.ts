@@ -23,6 +23,7 @@ const BRIDGED = "+15550000004";
 const WAITING = "+15550000005";
 const TURNED_AWAY = "+15550000006";
 const MOVED = "+15550000007";
+const LATE = "+15550000008";
 
 const never = new Promise<never>(() => {});
 let stack: CompatStack;
@@ -281,6 +282,22 @@ describe("<Dial><Queue> (the noun, with the region's real queue port)", () => {
     await ended;
     const after = await stack.app.waitFor((r) => r.path === "/after" && r.params.CallSid === member);
     expect(after.params).toMatchObject({ QueueResult: "bridged", QueueSid: wait.params.QueueSid });
+  });
+
+  it("waits on an empty queue until a caller comes, then bridges to them", async () => {
+    const ctx = await dialer("CA0000000000000000000000000000a003");
+    const dialing = queueNoun.dial(
+      ctx,
+      { noun: "Queue", name: "support", method: "POST" },
+      options,
+      new AbortController().signal,
+    );
+    const { callSid: offered, ended } = place(LATE, { hangupAfter: 2 });
+    const member = await offered;
+    await expect(dialing).resolves.toMatchObject({ status: "completed", callSid: member, bridged: true });
+    expect((await ended).call.status).toBe("completed");
+    const after = await stack.app.waitFor((r) => r.path === "/after" && r.params.CallSid === member);
+    expect(after.params.QueueResult).toBe("bridged");
   });
 
   it("fails the Dial for a queue that does not exist", async () => {
