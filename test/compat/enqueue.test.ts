@@ -6,9 +6,12 @@ import { buckets, subjects } from "../../src/bus/subjects.js";
 import type { PlacedCall } from "../../src/caller/place-call.js";
 import { queuePort } from "../../src/region/queues.js";
 import { QueueStore } from "../../src/store/queue-store.js";
+import { parseTwiml } from "../../src/twiml/parse.js";
+import { CallHandedOver } from "../../src/twiml/rooms.js";
 import type { VerbContext } from "../../src/twiml/types.js";
 import type { DialOptions } from "../../src/twiml/verbs/dial/noun.js";
 import { queueNoun } from "../../src/twiml/verbs/dial/queue.js";
+import { enqueue } from "../../src/twiml/verbs/enqueue.js";
 import { type ReceivedRequest, VoiceResponse } from "../helpers/twilio-app.js";
 import { fakeContext } from "../twiml/fakes.js";
 import { type CompatStack, startCompatStack } from "./stack.js";
@@ -309,5 +312,64 @@ describe("<Dial><Queue> (the noun, with the region's real queue port)", () => {
       new AbortController().signal,
     );
     expect(result).toMatchObject({ status: "failed", bridged: false });
+  });
+});
+
+describe("<Enqueue> across a hand-over (the verb, with the region's real queue port)", () => {
+  it("keeps a caller whose call moves to another worker in its place; the resumed verb finds it there", async () => {
+    const { engine } = stack;
+    const kv = await new Kvm(engine.nc).open(buckets.queues("us1"));
+    const store = new QueueStore(kv, engine.nc, subjects(), "us1");
+    const callSid = "CA0000000000000000000000000000b001";
+    const identity = { accountSid: engine.accountSid, callSid };
+    const verbContext = () => {
+      const fake = fakeContext();
+      const ctx: VerbContext = {
+        ...fake.ctx,
+        call: { ...fake.ctx.call, ...identity },
+        queues: queuePort(
+          store,
+          engine.nc,
+          { holding: (work) => work(), pacing: (work) => work() },
+          identity,
+        ),
+        // The wait music pauses on the test's clock, which never moves: the caller just waits.
+        fetchTwiml: async (url) => ({
+          ...parseTwiml(new VoiceResponse().pause({ length: 30 }).toString(), url),
+          documentUrl: url,
+        }),
+      };
+      return { ...fake, ctx };
+    };
+    const verb = {
+      name: "Enqueue",
+      queue: "handover",
+      action: "https://app.example/after",
+      method: "POST",
+      waitUrl: "https://app.example/wait",
+      waitUrlMethod: "POST",
+    } as const;
+    const inQueue = async () =>
+      (await store.byName(engine.accountSid, "handover"))?.members.map((m) => m.callSid);
+
+    const first = verbContext();
+    const moving = new AbortController();
+    const running = enqueue.execute(first.ctx, verb, moving.signal);
+    await expect.poll(inQueue).toEqual([callSid]);
+    moving.abort(new CallHandedOver("moved"));
+    await expect(running).rejects.toThrow("moved");
+    expect(await inQueue()).toEqual([callSid]);
+    expect(first.callbacks).toEqual([]);
+
+    const resumed = verbContext();
+    const hangup = new AbortController();
+    const again = enqueue.execute(resumed.ctx, verb, hangup.signal);
+    await expect.poll(() => resumed.channel.calls.length).toBeGreaterThan(0);
+    expect(await inQueue()).toEqual([callSid]);
+    hangup.abort(new Error("the caller hung up"));
+    await expect(again).rejects.toThrow("hung up");
+    await expect.poll(inQueue).toEqual([]);
+    await expect.poll(() => resumed.callbacks.length).toBe(1);
+    expect(resumed.callbacks[0]?.params).toMatchObject({ QueueResult: "hangup", CallSid: callSid });
   });
 });
