@@ -76,7 +76,7 @@ export const ErrorCodes = {
   offerTooLarge: entry(90007, "Call offer too large", 400),
   numberNotConfigured: entry(90004, "The number has no configuration in the call's region", 404),
   waitedTooLong: entry(90005, "No worker in the call's region took it in time", 503),
-  conferenceFull: entry(90008, "The conference has its maximum number of participants", 400, "warning"),
+  conferenceFull: entry(90008, "Conference is full (maxParticipants)", 400, "warning"),
 } as const satisfies Record<string, ErrorCodeInfo>;
 
 export type ErrorCodeName = keyof typeof ErrorCodes;
