@@ -48,6 +48,8 @@ export const VERB_NAMES = [
   "Refer",
   "Sms",
   "Dial",
+  "Enqueue",
+  "Leave",
 ] as const satisfies readonly VerbName[];
 type StatelessVerb = Exclude<VerbName, (typeof VERB_NAMES)[number]>;
 const everyVerbHasAState: [StatelessVerb] extends [never] ? true : StatelessVerb = true;

@@ -26,6 +26,11 @@ export function subjects(prefix = DEFAULT_PREFIX) {
     workerStats: (region: string, worker: string) => `${prefix}.region.${region}.stats.${worker}`,
     allWorkerStats: () => `${prefix}.region.*.stats.*`,
     allCallControl: (region: string) => `${prefix}.region.${region}.call.*.control`,
+    /** A conference's changes (its state is in KV; a watcher re-reads it on each message). */
+    conferenceEvents: (region: string, conferenceSid: string) =>
+      `${prefix}.region.${region}.conference.${conferenceSid}.events`,
+    /** A queue's changes, members and bridges alike (state in KV, re-read on each message). */
+    queueEvents: (region: string, queueSid: string) => `${prefix}.region.${region}.queue.${queueSid}.events`,
   };
 }
 
@@ -45,6 +50,8 @@ export const buckets = {
   actors: (region: string) => `sb_actors_${region.replaceAll("-", "_")}`,
   recordings: (region: string) => `sb_recordings_${region.replaceAll("-", "_")}`,
   notifications: (region: string) => `sb_notifications_${region.replaceAll("-", "_")}`,
+  conferences: (region: string) => `sb_conferences_${region.replaceAll("-", "_")}`,
+  queues: (region: string) => `sb_queues_${region.replaceAll("-", "_")}`,
 };
 
 /** The durable pull consumer all workers of a region share. */

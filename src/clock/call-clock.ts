@@ -21,6 +21,11 @@ export class CallClock implements Clock {
   #seq = 0;
   #holds = 0;
   #draining = false;
+  // Paced (simulated mode): the call waits on something outside it (another call), so its timers
+  // fire at their real due time instead of at once. See pace().
+  #paced = 0;
+  #pacedFrom: { real: number; virtual: number } | undefined;
+  #realTimer: NodeJS.Timeout | undefined;
 
   constructor(scale = 1, start = Date.now()) {
     this.scale = Math.min(1, Math.max(0, scale));
@@ -30,7 +35,10 @@ export class CallClock implements Clock {
   }
 
   now(): number {
-    if (this.scale === 0) return this.#virtual;
+    if (this.scale === 0) {
+      const from = this.#pacedFrom;
+      return from ? Math.max(this.#virtual, from.virtual + (Date.now() - from.real)) : this.#virtual;
+    }
     return this.#origin + (Date.now() - this.#realOrigin) / this.scale;
   }
 
@@ -42,6 +50,8 @@ export class CallClock implements Clock {
     let i = this.#timers.length;
     while (i > 0 && (this.#timers[i - 1] as Timer).due > timer.due) i--;
     this.#timers.splice(i, 0, timer);
+    // A paced wait for a later timer must not delay this one.
+    if (i === 0) this.#cancelRealTimer();
     this.#schedule();
     return timer;
   }
@@ -53,6 +63,10 @@ export class CallClock implements Clock {
     }
     const i = this.#timers.indexOf(handle as Timer);
     if (i >= 0) this.#timers.splice(i, 1);
+    if (i === 0 && this.#realTimer !== undefined) {
+      this.#cancelRealTimer();
+      this.#schedule();
+    }
   }
 
   /** Marks real-time work in flight; simulated time stands still until every hold is released. */
@@ -68,6 +82,40 @@ export class CallClock implements Clock {
     };
   }
 
+  /**
+   * Marks a wait on something outside the call (another call joining a conference, a caller being
+   * dequeued): until released, simulated time runs at the wall clock's pace, so the call's timers
+   * (its wait music, its caller's scripted hang-up, its 4 h limit) fire when they would in real
+   * time, not all at once before the other call had a chance to come.
+   */
+  pace(): () => void {
+    if (this.scale > 0) return () => {};
+    if (this.#paced++ === 0) this.#pacedFrom = { real: Date.now(), virtual: this.#virtual };
+    this.#cancelRealTimer();
+    this.#schedule();
+    let released = false;
+    return () => {
+      if (released) return;
+      released = true;
+      if (--this.#paced === 0) {
+        this.#virtual = this.now();
+        this.#pacedFrom = undefined;
+      }
+      this.#cancelRealTimer();
+      this.#schedule();
+    };
+  }
+
+  /** Runs `work` while pacing the clock (see pace()). */
+  async pacing<T>(work: () => Promise<T>): Promise<T> {
+    const release = this.pace();
+    try {
+      return await work();
+    } finally {
+      release();
+    }
+  }
+
   /** Runs `work` while holding the clock. */
   async holding<T>(work: () => Promise<T>): Promise<T> {
     const release = this.hold();
@@ -81,20 +129,38 @@ export class CallClock implements Clock {
   /** Drops every pending timer (the call is over). */
   dispose(): void {
     this.#timers.length = 0;
+    this.#cancelRealTimer();
+  }
+
+  #cancelRealTimer(): void {
+    if (this.#realTimer === undefined) return;
+    clearTimeout(this.#realTimer);
+    this.#realTimer = undefined;
+    this.#draining = false;
   }
 
   #schedule(): void {
     if (this.#draining || this.#holds > 0 || this.#timers.length === 0) return;
     this.#draining = true;
-    // setImmediate, not a microtask: I/O that has already completed gets to run (and hold) first.
-    setImmediate(() => {
+    const fire = () => {
+      this.#realTimer = undefined;
       this.#draining = false;
       if (this.#holds > 0) return;
-      const timer = this.#timers.shift();
-      if (!timer) return;
-      this.#virtual = Math.max(this.#virtual, timer.due);
+      const first = this.#timers[0];
+      if (!first) return;
+      // Paced, a timer fires only when due (the one this wait was for may have been cleared).
+      if (this.#paced > 0 && first.due > this.now()) {
+        this.#schedule();
+        return;
+      }
+      const timer = this.#timers.shift() as Timer;
+      this.#virtual = Math.max(this.now(), timer.due);
       timer.fn();
       this.#schedule();
-    });
+    };
+    const wait = this.#paced > 0 ? (this.#timers[0] as Timer).due - this.now() : 0;
+    // setImmediate, not a microtask: I/O that has already completed gets to run (and hold) first.
+    if (wait > 0) this.#realTimer = setTimeout(fire, wait);
+    else setImmediate(fire);
   }
 }

@@ -62,6 +62,7 @@ export const ErrorCodes = {
   smsInvalidBody: entry(14103, "Invalid Body", 400, "warning"),
   smsInvalidMethod: entry(14104, "Invalid Method attribute", 400, "warning"),
   smsInvalidStatusCallback: entry(14105, "Invalid statusCallback attribute", 400, "warning"),
+  dialConferenceMixed: entry(13000, "Conference Noun cannot be mixed with Number nouns", 400, "warning"),
   dialOutFromDialSegment: entry(13201, "Dial: Cannot Dial out from a Dial Call Segment", 400, "warning"),
   dialInvalidMethod: entry(13210, "Dial: Invalid method value", 400, "warning"),
   dialInvalidTimeout: entry(13212, "Dial: Invalid timeout value", 400, "warning"),
@@ -75,6 +76,8 @@ export const ErrorCodes = {
   dialNumberInvalidMethod: entry(13221, "Dial->Number: Invalid method value", 400, "warning"),
   dialNumberInvalidSendDigits: entry(13222, "Dial->Number: Invalid sendDigits value", 400, "warning"),
   dialInvalidPhoneNumberFormat: entry(13223, "Dial: Invalid phone number format", 400, "warning"),
+  // Conferences (Twilio 16xxx)
+  participantLabelTaken: entry(16025, "Participant label already exists in the conference", 400, "warning"),
   // Call progress callbacks (Twilio 15xxx)
   callbackErrorResponse: entry(15003, "Call Progress: Warning Response to Callback URL", 400, "warning"),
   // Media Streams (Twilio 319xx)
@@ -109,6 +112,7 @@ export const ErrorCodes = {
   smsNotSent: entry(90008, "Sms verb recorded, not sent", 400, "warning"),
   numberNotConfigured: entry(90004, "The number has no configuration in the call's region", 404),
   waitedTooLong: entry(90005, "No worker in the call's region took it in time", 503),
+  conferenceFull: entry(90009, "Conference is full (maxParticipants)", 400, "warning"),
 } as const satisfies Record<string, ErrorCodeInfo>;
 
 export type ErrorCodeName = keyof typeof ErrorCodes;

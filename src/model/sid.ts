@@ -1,7 +1,7 @@
 // Twilio resource identifiers: a two-letter prefix and 32 lower-case hex digits.
 import { randomBytes } from "node:crypto";
 
-export type SidPrefix = "CA" | "AC" | "PN" | "RE" | "QQ" | "NO" | "MZ" | "SM";
+export type SidPrefix = "CA" | "AC" | "PN" | "RE" | "QQ" | "NO" | "MZ" | "SM" | "CF" | "QU";
 
 export function newSid(prefix: SidPrefix): string {
   return prefix + randomBytes(16).toString("hex");

@@ -293,7 +293,10 @@ export class CallHost {
   async stopAll(): Promise<void> {
     for (const sub of this.#subs.splice(0)) sub.unsubscribe();
     const calls = [...this.#calls.values()];
-    for (const call of calls) call.actor.stop();
+    for (const call of calls) {
+      call.handingOver = true;
+      call.actor.stop();
+    }
     await Promise.all(calls.map((c) => c.snapshots.settled()));
   }
 
@@ -302,6 +305,7 @@ export class CallHost {
     const call = this.#calls.get(callSid);
     if (!call) return;
     this.#rt.log.warn({ callSid }, "call was taken over by another worker; stopping this copy");
+    call.handingOver = true;
     call.actor.stop();
   }
 
@@ -336,6 +340,8 @@ export class CallHost {
     if (!call) return;
     try {
       const change = parseCallControl(decode(msg.data, encodingOf(msg.headers)));
+      // A new Url or Twiml moves the call on (the verb it leaves hears so, synchronously, below).
+      call.redirecting = !change.status;
       // A `Twiml` given over REST is checked as a fetched document is: its warnings go on the call.
       const warn = (w: TwimlWarning) =>
         this.#rt.notifier.notify({
@@ -349,6 +355,8 @@ export class CallHost {
       if (msg.reply) respondValue(msg, resource);
     } catch (err) {
       if (msg.reply) respondError(msg, err);
+    } finally {
+      call.redirecting = false;
     }
   }
 

@@ -28,6 +28,13 @@ export interface LiveCall {
   verbContext?: VerbContext;
   /** The offer's simulated-caller script: how the parties a <Dial> rings answer (`callees`). */
   readonly caller?: CallerScript;
+  /**
+   * Set just before the actor is stopped to hand the call to another worker: the verb cancelled
+   * then must not act as if the caller left (leave a conference or queue).
+   */
+  handingOver?: boolean;
+  /** Set while a REST update (new Url or Twiml) moves the call on: the verb it leaves was redirected. */
+  redirecting?: boolean;
 }
 
 /**

@@ -3,6 +3,8 @@ import type { NatsConnection } from "@nats-io/transport-node";
 import type { Subjects } from "../bus/subjects.js";
 import type { Logger } from "../log.js";
 import type { AccountRecord, NumberConfig } from "../model/records.js";
+import type { ConferenceStore } from "../store/conference-store.js";
+import type { QueueStore } from "../store/queue-store.js";
 import type { RegionStores } from "../store/region.js";
 import type { WatchedKv } from "../store/watched-kv.js";
 import type { Inspector } from "./inspector.js";
@@ -32,6 +34,9 @@ export interface RegionRuntime {
   /** Which calls this worker owns; noticing dead workers. */
   leases: WorkerLeases;
   log: Logger;
+  /** The region's conferences and queues, shared by every worker of the region. */
+  conferences: ConferenceStore;
+  queues: QueueStore;
   /** The live call with this sid; effects run only for live calls, so a miss is a bug. */
   call(callSid: string): LiveCall;
 }

@@ -12,6 +12,7 @@ import { openGlobalStores } from "../store/global.js";
 import { openNotifications } from "../store/notifications.js";
 import { openRegionStores, provisionRegionStreams } from "../store/region.js";
 import { retrying } from "../store/retry.js";
+import { openRoomStores } from "../store/room-stores.js";
 import { WatchedKv } from "../store/watched-kv.js";
 import { closeWebhookPools } from "../webhook/request.js";
 import { CallHost } from "./call-host.js";
@@ -87,7 +88,11 @@ export class RegionWorker {
     const { nc, region, log } = opts;
     const s = subjects(opts.prefix);
     await provisionRegionStreams(nc, region, opts.prefix);
-    const [global, stores] = await Promise.all([openGlobalStores(nc), openRegionStores(nc, region)]);
+    const [global, stores, rooms] = await Promise.all([
+      openGlobalStores(nc),
+      openRegionStores(nc, region),
+      openRoomStores(nc, s, region),
+    ]);
     const [accounts, numbers] = await Promise.all([
       WatchedKv.start<AccountRecord>(global.accounts.kv),
       // Every call reads its number's config: from a local copy, not a JetStream request per call.
@@ -114,6 +119,7 @@ export class RegionWorker {
       notifier,
       statusCallbacks,
       log,
+      ...rooms,
     });
     host.listen();
     const [consumer, callbackConsumer] = await Promise.all([

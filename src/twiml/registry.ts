@@ -5,8 +5,10 @@ import type { Verb, VerbContext, VerbName, VerbOutcome } from "./types.js";
 import type { VerbDefinition } from "./verb-definition.js";
 import { connect } from "./verbs/connect.js";
 import { dial } from "./verbs/dial.js";
+import { enqueue } from "./verbs/enqueue.js";
 import { gather } from "./verbs/gather.js";
 import { hangup } from "./verbs/hangup.js";
+import { leave } from "./verbs/leave.js";
 import { pause } from "./verbs/pause.js";
 import { play } from "./verbs/play.js";
 import { record } from "./verbs/record.js";
@@ -33,6 +35,8 @@ const definitions = [
   refer,
   sms,
   dial,
+  enqueue,
+  leave,
 ] as const;
 
 type Missing = Exclude<VerbName, (typeof definitions)[number]["name"]>;

@@ -1,6 +1,7 @@
 // The typed form of a TwiML document, and the narrow interface a verb is given to run.
 // The call machine imports these types only; parsing and executing live beside them.
 import type { Clock } from "../clock/clock.js";
+import type { ConferencePort, FetchedTwiml, QueuePort } from "./rooms.js";
 import type { DialNetwork, DialVerb } from "./verbs/dial/types.js";
 
 export type HttpMethod = "GET" | "POST";
@@ -147,6 +148,25 @@ export interface SmsVerb {
   readonly statusCallback?: string;
 }
 
+export interface EnqueueVerb {
+  readonly name: "Enqueue";
+  /** The queue's FriendlyName (the body). */
+  readonly queue: string;
+  /** Absolute; requested with QueueResult when the caller leaves the queue (none: next verb). */
+  readonly action?: string;
+  readonly method: HttpMethod;
+  /** Absolute; undefined for Twilio's default hold music, "" for silence. */
+  readonly waitUrl: string | undefined;
+  readonly waitUrlMethod: HttpMethod;
+  /** The size a queue made by this Enqueue gets (twilio-node's maxQueueSize; default 1000). */
+  readonly maxQueueSize?: number;
+}
+
+/** Leaves the queue: meaningful only in an Enqueue's waitUrl document. */
+export interface LeaveVerb {
+  readonly name: "Leave";
+}
+
 export type Verb =
   | SayVerb
   | PlayVerb
@@ -161,7 +181,9 @@ export type Verb =
   | StopVerb
   | ReferVerb
   | SmsVerb
-  | DialVerb;
+  | DialVerb
+  | EnqueueVerb
+  | LeaveVerb;
 export type VerbName = Verb["name"];
 
 /** A 12200-style warning found while reading a document: the call carries on. */
@@ -359,4 +381,18 @@ export interface VerbContext {
   readonly legs: DialNetwork;
   /** Answers the call now unless it is answered already (a <Dial answerOnBridge> when it bridges). */
   answer(): Promise<void>;
+  /**
+   * Requests TwiML for the verb's own use (a waitUrl, a Queue noun's url), signed like the call's
+   * webhooks, with the call's parameters plus `params`; a parse warning is reported on the call.
+   */
+  fetchTwiml?(
+    url: string,
+    method: HttpMethod,
+    params: Readonly<Record<string, string>>,
+    signal: AbortSignal,
+  ): Promise<FetchedTwiml>;
+  /** The region's conferences (optional: only the region worker provides them). */
+  readonly conferences?: ConferencePort;
+  /** The region's queues (optional: only the region worker provides them). */
+  readonly queues?: QueuePort;
 }

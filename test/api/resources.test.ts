@@ -87,13 +87,11 @@ describe("a call's notifications and events", () => {
   });
 });
 
-describe("resources switchboard does not produce yet", () => {
-  it("list as valid empty pages and fetch as 404", async () => {
+describe("resources with nothing in them yet", () => {
+  it("list as valid empty pages and fetch as 404 (a missing conference or queue has no members)", async () => {
     const lists = [
       ["/Conferences.json", "conferences"],
-      [`/Conferences/${sidOf("CF")}/Participants.json`, "participants"],
       ["/Queues.json", "queues"],
-      [`/Queues/${sidOf("QU")}/Members.json`, "queue_members"],
       ["/Transcriptions.json", "transcriptions"],
     ] as const;
     for (const [path, key] of lists) {
@@ -105,8 +103,10 @@ describe("resources switchboard does not produce yet", () => {
     const qu = sidOf("QU");
     const instances = [
       `/Conferences/${cf}.json`,
+      `/Conferences/${cf}/Participants.json`,
       `/Conferences/${cf}/Participants/${ok}.json`,
       `/Queues/${qu}.json`,
+      `/Queues/${qu}/Members.json`,
       `/Queues/${qu}/Members/${ok}.json`,
       `/Transcriptions/${sidOf("TR")}.json`,
     ];

@@ -65,3 +65,34 @@ describe("CallClock at time-scale 1", () => {
     expect(clock.now() - before).toBeGreaterThanOrEqual(19);
   });
 });
+
+describe("CallClock at time-scale 0, paced (waiting on another call)", () => {
+  it("fires timers at their real due time while paced, and at once again when released", async () => {
+    const clock = new CallClock(0, 0);
+    const release = clock.pace();
+    const started = Date.now();
+    await sleep(clock, 80);
+    expect(Date.now() - started).toBeGreaterThanOrEqual(75);
+    expect(clock.now()).toBeGreaterThanOrEqual(80);
+    // An hour away: only releasing the pace lets it fire without waiting an hour.
+    const later = sleep(clock, 3_600_000);
+    release();
+    await later;
+    expect(Date.now() - started).toBeLessThan(5_000);
+    expect(clock.now()).toBeGreaterThanOrEqual(3_600_080);
+  });
+
+  it("does not fire a later timer early when the one it was waiting for is cleared", async () => {
+    const clock = new CallClock(0, 0);
+    const release = clock.pace();
+    const fired: string[] = [];
+    const soon = clock.setTimeout(() => fired.push("soon"), 50);
+    clock.setTimeout(() => fired.push("in an hour"), 3_600_000);
+    const marker = sleep(clock, 120).then(() => fired.push("marker"));
+    clock.clearTimeout(soon);
+    await marker;
+    expect(fired).toEqual(["marker"]);
+    release();
+    clock.dispose();
+  });
+});

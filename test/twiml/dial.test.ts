@@ -179,13 +179,20 @@ describe("<Dial> nouns", () => {
     expect((doc.verbs[0] as DialVerb).nouns[0]).not.toHaveProperty("sendDigits");
   });
 
-  it("warns 13215 about Conference and Queue (not dialed yet) and unknown elements, and skips an empty Dial", () => {
+  it("joins one room alone: 13215 for an element that is no noun, 13000 for a second room or a mix", () => {
     const doc = parseTwiml(
       `<Response><Dial><Conference>room</Conference><Queue>support</Queue><Say>hi</Say></Dial><Say>next</Say></Response>`,
       DOC,
     );
-    expect(codes(doc)).toEqual([13215, 13215, 13215, 13215]);
-    expect(doc.verbs.map((v) => v.name)).toEqual(["Say"]);
+    expect(codes(doc)).toEqual([13215, 13000]);
+    expect(doc.verbs.map((v) => v.name)).toEqual(["Dial", "Say"]);
+    expect((doc.verbs[0] as DialVerb).nouns.map((n) => n.noun)).toEqual(["Conference"]);
+    const mixed = parseTwiml(
+      `<Response><Dial><Number>+15551230000</Number><Conference>room</Conference></Dial></Response>`,
+      DOC,
+    );
+    expect(codes(mixed)).toEqual([13000]);
+    expect((mixed.verbs[0] as DialVerb).nouns.map((n) => n.noun)).toEqual(["Number"]);
   });
 
   it("rings at most 10 nouns, warning about the rest", () => {
@@ -233,7 +240,9 @@ describe("<Dial> on any input", () => {
     attrs,
     text: fc.string({ maxLength: 20 }),
   });
-  const xmlText = (t: string) => t.replace(/&/g, "&amp;").replace(/</g, "&lt;").replace(/"/g, "&quot;");
+  // ">" too: "]]>" is not allowed in XML text.
+  const xmlText = (t: string) =>
+    t.replace(/&/g, "&amp;").replace(/</g, "&lt;").replace(/>/g, "&gt;").replace(/"/g, "&quot;");
   const xmlAttrs = (a: Record<string, string>) =>
     Object.entries(a)
       .map(([k, v]) => ` ${k}="${xmlText(v)}"`)

@@ -20,8 +20,10 @@ describe("registry", () => {
     expect([...verbs.keys()].sort()).toEqual([
       "Connect",
       "Dial",
+      "Enqueue",
       "Gather",
       "Hangup",
+      "Leave",
       "Pause",
       "Play",
       "Record",

@@ -1,4 +1,4 @@
-// Resources whose producers switchboard does not have yet (<Conference>, <Enqueue>, transcription):
+// Resources whose producers switchboard does not have yet (transcription):
 // their lists are valid, empty Twilio pages and their instances are 404, so clients that read them
 // work today and keep working when the verbs arrive.
 import type { FastifyInstance } from "fastify";
@@ -20,52 +20,6 @@ interface Family {
 }
 
 const FAMILIES: Family[] = [
-  {
-    tag: "Conferences",
-    list: "/Conferences.json",
-    instance: "/Conferences/:Sid.json",
-    key: "conferences",
-    name: "Conference",
-    params: {},
-    instanceSid: "CF",
-    fields: { sid: "string", friendly_name: "string", status: "string", region: "string", uri: "string" },
-  },
-  {
-    tag: "Conferences",
-    list: "/Conferences/:ConferenceSid/Participants.json",
-    instance: "/Conferences/:ConferenceSid/Participants/:CallSid.json",
-    key: "participants",
-    name: "Participant",
-    params: { ConferenceSid: "CF" },
-    instanceSid: "CA",
-    fields: {
-      call_sid: "string",
-      conference_sid: "string",
-      muted: "boolean",
-      hold: "boolean",
-      status: "string",
-    },
-  },
-  {
-    tag: "Queues",
-    list: "/Queues.json",
-    instance: "/Queues/:Sid.json",
-    key: "queues",
-    name: "Queue",
-    params: {},
-    instanceSid: "QU",
-    fields: { sid: "string", friendly_name: "string", current_size: "integer", max_size: "integer" },
-  },
-  {
-    tag: "Queues",
-    list: "/Queues/:QueueSid/Members.json",
-    instance: "/Queues/:QueueSid/Members/:CallSid.json",
-    key: "queue_members",
-    name: "Member",
-    params: { QueueSid: "QU" },
-    instanceSid: "CA",
-    fields: { call_sid: "string", queue_sid: "string", position: "integer", wait_time: "integer" },
-  },
   {
     tag: "Transcriptions",
     list: "/Transcriptions.json",

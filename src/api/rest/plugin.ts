@@ -11,6 +11,7 @@ import { callEventRoutes } from "./call-events.js";
 import { callNotificationRoutes } from "./call-notifications.js";
 import { callUpdateRoutes } from "./call-update.js";
 import { callRoutes } from "./calls.js";
+import { conferenceRoutes } from "./conferences.js";
 import type { RestContext } from "./context.js";
 import { installErrorHandling } from "./errors.js";
 import { acceptFormBodies } from "./form-body.js";
@@ -18,6 +19,7 @@ import { ApiMetrics, metricsRoutes } from "./metrics.js";
 import { notYetRoutes } from "./not-yet.js";
 import { numberRoutes } from "./numbers.js";
 import { OpenApiCollector } from "./openapi.js";
+import { queueRoutes } from "./queues.js";
 import { recordingTranscriptionRoutes } from "./recording-transcriptions.js";
 import { recordingRoutes } from "./recordings.js";
 import { RegionBuckets } from "./region-buckets.js";
@@ -47,6 +49,8 @@ const API_2010: RouteGroup[] = [
   recordingRoutes,
   recordingTranscriptionRoutes,
   numberRoutes,
+  conferenceRoutes,
+  queueRoutes,
   async (app) => notYetRoutes(app),
 ];
 

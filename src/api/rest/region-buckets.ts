@@ -5,11 +5,13 @@ import { type JetStreamManager, jetstreamManager } from "@nats-io/jetstream";
 import { type KV, Kvm } from "@nats-io/kv";
 import { type ObjectStore, Objm } from "@nats-io/obj";
 import type { NatsConnection } from "@nats-io/transport-node";
-import { buckets } from "../../bus/subjects.js";
+import { buckets, subjects } from "../../bus/subjects.js";
 import type { CallResource, NumberConfig } from "../../model/records.js";
 import { callIndexBucket } from "../../store/call-index.js";
+import { ConferenceStore } from "../../store/conference-store.js";
 import { JsonKv } from "../../store/json-kv.js";
 import type { NotificationRecord } from "../../store/notifications.js";
+import { QueueStore } from "../../store/queue-store.js";
 
 export class RegionBuckets {
   readonly #kvs = new Map<string, Promise<KV>>();
@@ -31,6 +33,15 @@ export class RegionBuckets {
 
   actors(region: string): Promise<KV> {
     return this.#kv(buckets.actors(region));
+  }
+
+  /** The region's queues; REST changes are announced to the calls waiting in them. */
+  async queues(region: string): Promise<QueueStore> {
+    return new QueueStore(await this.#kv(buckets.queues(region)), this.nc, subjects(), region);
+  }
+
+  async conferences(region: string): Promise<ConferenceStore> {
+    return new ConferenceStore(await this.#kv(buckets.conferences(region)), this.nc, subjects(), region);
   }
 
   callIndex(region: string): Promise<KV> {

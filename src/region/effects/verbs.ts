@@ -5,10 +5,14 @@ import type { CallFacts, VerbInput } from "../../../machines/call.machine.js";
 import { VERB_NAMES } from "../../../machines/call.setup.js";
 import { errorCodeInfo } from "../../errors/codes.js";
 import { executeVerb } from "../../twiml/registry.js";
+import { CallHandedOver, CallRedirected } from "../../twiml/rooms.js";
 import type { VerbContext, VerbName, VerbOutcome } from "../../twiml/types.js";
+import { conferencePort } from "../conferences.js";
 import { regionDialNetwork } from "../dial-network.js";
 import type { LiveCall } from "../live-call.js";
+import { queuePort } from "../queues.js";
 import type { RegionRuntime } from "../runtime.js";
+import { verbFetchTwiml } from "./verb-fetch.js";
 
 export function answerCall(rt: RegionRuntime) {
   return fromPromise<{ at: number }, { callSid: string }>(async ({ input }) => {
@@ -29,8 +33,35 @@ export function runVerb(rt: RegionRuntime) {
     const call = rt.call(input.callSid);
     // One context per call, made for its first verb: a parked call keeps no copy per verb.
     call.verbContext ??= verbContext(rt, call);
-    return executeVerb(call.verbContext, input.verb, signal);
+    return executeVerb(
+      call.verbContext,
+      input.verb,
+      HEARS_WHY.has(input.verb.name) ? why(call, signal) : signal,
+    );
   });
+}
+
+/** The verbs that act on why they were cancelled: a caller who left leaves its conference or queue. */
+const HEARS_WHY = new Set<string>(["Enqueue", "Dial"]);
+
+/**
+ * A signal whose reason says why the verb was cancelled: its call moved to another worker (it stays
+ * in its conference or queue) or to new TwiML (`QueueResult=redirected`), else the caller hung up.
+ * Only for HEARS_WHY verbs: a parked call's Pause keeps no second AbortController.
+ */
+function why(call: LiveCall, signal: AbortSignal): AbortSignal {
+  const verbSignal = new AbortController();
+  const cancel = () =>
+    verbSignal.abort(
+      call.handingOver
+        ? new CallHandedOver("the call moved to another worker")
+        : call.redirecting
+          ? new CallRedirected("a REST update gave the call new TwiML")
+          : signal.reason,
+    );
+  if (signal.aborted) cancel();
+  else signal.addEventListener("abort", cancel, { once: true });
+  return verbSignal.signal;
 }
 
 function verbContext(rt: RegionRuntime, call: LiveCall): VerbContext {
@@ -76,6 +107,9 @@ function verbContext(rt: RegionRuntime, call: LiveCall): VerbContext {
       call.clock.holding(() =>
         rt.statusCallbacks.queue({ facts, ...request, params: { ...request.params } }),
       ),
+    fetchTwiml: verbFetchTwiml(rt, call, facts),
+    conferences: conferencePort(rt.conferences, rt.nc, call.clock, identity),
+    queues: queuePort(rt.queues, rt.nc, call.clock, identity),
     // Storing is real-time work: simulated time must not run on (and end the call) meanwhile.
     recordings: rt.recordings.port(identity, (work) => call.clock.holding(work)),
     legs: regionDialNetwork(rt, call, facts),

@@ -8,9 +8,11 @@ import type { DialNounSpec, DialVerb, HttpMethod, VerbOutcome } from "../types.j
 import type { ParseContext, VerbDefinition } from "../verb-definition.js";
 import { checkAttributes } from "../verb-parsing.js";
 import { clientNoun } from "./dial/client.js";
+import { conferenceNoun } from "./dial/conference.js";
 import { absoluteUrl } from "./dial/leg-options.js";
 import type { DialNoun, DialOptions, DialResult } from "./dial/noun.js";
 import { numberNoun } from "./dial/number.js";
+import { queueNoun } from "./dial/queue.js";
 import { ringLegs } from "./dial/ring.js";
 import { sipNoun } from "./dial/sip.js";
 
@@ -22,9 +24,11 @@ const NOUNS: { readonly [K in DialNounSpec["noun"]]: DialNoun<Extract<DialNounSp
   Number: numberNoun,
   Client: clientNoun,
   Sip: sipNoun,
+  Conference: conferenceNoun,
+  Queue: queueNoun,
 };
 /** Nouns Twilio has that switchboard does not dial (yet): warned about and skipped. */
-const NOT_YET = ["Conference", "Queue", "Application", "WhatsApp", "Sim"];
+const NOT_YET = ["Application", "WhatsApp", "Sim"];
 const MAX_PARALLEL = 10;
 
 const ATTRIBUTES = [
@@ -121,8 +125,7 @@ export const dial: VerbDefinition<DialVerb> = {
       return target ? [target] : [];
     });
     // Ringing nouns ring together (first answer wins). A noun that joins a room (Conference, Queue)
-    // is connected alone: Twilio does not mix the two kinds (13000; to be warned about at parse time
-    // once those nouns are in NOUNS), so a Dial holding ringing nouns rings only those.
+    // is connected alone: parsing keeps a Dial to one kind (see parseNouns).
     const room = verb.nouns.find((noun) => definitionOf(noun).target === undefined);
     const result: DialResult =
       ringing.length > 0 || room === undefined
@@ -190,7 +193,18 @@ function parseNouns(el: TwimlElement, ctx: ParseContext): DialNounSpec[] {
     const noun = definition.parse(child, nested);
     if (noun) nouns.push(noun);
   }
-  return nouns;
+  // A room (Conference, Queue) is joined alone: Twilio does not mix it with parties to ring, nor
+  // dial two rooms at once. The ringing nouns, or else the first room, are kept.
+  const isRoom = (n: DialNounSpec) => definitionOf(n).target === undefined;
+  const rooms = nouns.filter(isRoom);
+  const kept = rooms.length === nouns.length ? rooms.slice(0, 1) : nouns.filter((n) => !isRoom(n));
+  for (const dropped of nouns.filter((n) => !kept.includes(n))) {
+    ctx.warn(
+      ErrorCodes.dialConferenceMixed.code,
+      `<${dropped.noun}> cannot be dialed together with the other nouns of this <Dial>; ignored`,
+    );
+  }
+  return kept;
 }
 
 function parseMethod(raw: string | undefined, ctx: ParseContext): HttpMethod {

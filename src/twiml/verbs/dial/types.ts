@@ -1,7 +1,9 @@
 // The typed <Dial>, its ringing nouns, and the port (DialNetwork on VerbContext) through which it
 // reaches child legs. Types only; src/twiml/types.ts re-exports them.
 import type { HttpMethod } from "../../types.js";
+import type { ConferenceNoun } from "./conference.js";
 import type { DialCallStatus } from "./noun.js";
+import type { QueueNoun } from "./queue.js";
 
 /** What a ringing noun (Number, Client, Sip) shares: its whisper URL and its leg's status callbacks. */
 export interface LegNounOptions {
@@ -42,7 +44,7 @@ export interface SipNoun extends LegNounOptions {
  * The nouns a <Dial> may hold. Conference and Queue (their own files beside dial.ts) join this union
  * with their types; dial.ts finds each noun's definition in its table by `noun`.
  */
-export type DialNounSpec = NumberNoun | ClientNoun | SipNoun;
+export type DialNounSpec = NumberNoun | ClientNoun | SipNoun | ConferenceNoun | QueueNoun;
 
 export interface DialVerb {
   readonly name: "Dial";

@@ -1,0 +1,203 @@
+// A region's queues in `sb_queues_<r>` (model/rooms.ts): created by name on first use (or by REST),
+// joined, left and dequeued with compare-and-set, each change announced on the queue's subject.
+// Shared by the region's workers (the calls) and the api (REST).
+import type { KV } from "@nats-io/kv";
+import type { NatsConnection } from "@nats-io/transport-node";
+import type { Subjects } from "../bus/subjects.js";
+import {
+  type BridgeRecord,
+  bridgeKey,
+  DEFAULT_QUEUE_SIZE,
+  type MemberRecord,
+  type NameRecord,
+  nameKey,
+  type QueueRecord,
+  queueKey,
+} from "../model/rooms.js";
+import { newSid } from "../model/sid.js";
+import { deleteAt, listKeysOf, mutate, readVersioned } from "./cas-kv.js";
+
+export class QueueStore {
+  constructor(
+    readonly kv: KV,
+    private readonly nc: NatsConnection,
+    private readonly subjects: Subjects,
+    readonly region: string,
+  ) {}
+
+  subject(queueSid: string): string {
+    return this.subjects.queueEvents(this.region, queueSid);
+  }
+
+  async get(accountSid: string, sid: string): Promise<QueueRecord | undefined> {
+    return (await readVersioned<QueueRecord>(this.kv, queueKey(accountSid, sid))).value;
+  }
+
+  async byName(accountSid: string, friendlyName: string): Promise<QueueRecord | undefined> {
+    const index = await readVersioned<NameRecord>(this.kv, nameKey(accountSid, friendlyName));
+    return index.value && this.get(accountSid, index.value.sid);
+  }
+
+  async list(accountSid: string): Promise<QueueRecord[]> {
+    const keys = await listKeysOf(this.kv, `q.${accountSid}.>`);
+    const queues = await Promise.all(keys.map((k) => readVersioned<QueueRecord>(this.kv, k)));
+    return queues.flatMap((q) => (q.value ? [q.value] : [])).sort((a, b) => a.dateCreated - b.dateCreated);
+  }
+
+  /** The queue with this name, created (with `maxSize`) when there is none; `created` says which. */
+  async open(
+    accountSid: string,
+    friendlyName: string,
+    maxSize = DEFAULT_QUEUE_SIZE,
+  ): Promise<{ queue: QueueRecord; created: boolean }> {
+    const indexKey = nameKey(accountSid, friendlyName);
+    for (;;) {
+      const index = await readVersioned<NameRecord>(this.kv, indexKey);
+      const existing = index.value && (await this.get(accountSid, index.value.sid));
+      if (existing) return { queue: existing, created: false };
+      const now = Date.now();
+      const queue: QueueRecord = {
+        sid: newSid("QU"),
+        accountSid,
+        friendlyName,
+        maxSize,
+        dateCreated: now,
+        dateUpdated: now,
+        members: [],
+      };
+      await this.kv.create(queueKey(accountSid, queue.sid), JSON.stringify(queue));
+      const named = await mutate<NameRecord, boolean>(this.kv, indexKey, (current) =>
+        current?.sid === index.value?.sid
+          ? { value: { sid: queue.sid }, result: true }
+          : { value: undefined, result: false },
+      );
+      if (named.result) return { queue, created: true };
+      // Another caller named a queue first: ours was never seen by anyone.
+      await this.kv.delete(queueKey(accountSid, queue.sid));
+    }
+  }
+
+  /** Puts the call at the back of the queue, unless the queue is full. */
+  async enqueue(
+    accountSid: string,
+    friendlyName: string,
+    callSid: string,
+    maxSize?: number,
+  ): Promise<{ kind: "enqueued" | "full"; queue: QueueRecord }> {
+    const { queue } = await this.open(accountSid, friendlyName, maxSize);
+    const member: MemberRecord = { callSid, enqueuedAt: Date.now() };
+    const out = await mutate<QueueRecord, "enqueued" | "full">(
+      this.kv,
+      queueKey(accountSid, queue.sid),
+      (q) => {
+        if (!q) return { value: undefined, result: "full" };
+        if (q.members.some((m) => m.callSid === callSid)) return { value: undefined, result: "enqueued" };
+        if (q.members.length >= q.maxSize) return { value: undefined, result: "full" };
+        return {
+          value: { ...q, members: [...q.members, member], dateUpdated: Date.now() },
+          result: "enqueued",
+        };
+      },
+    );
+    if (out.result === "enqueued") this.#announce(queue.sid);
+    return { kind: out.result, queue: out.value ?? queue };
+  }
+
+  /** Takes the call out of the queue; false when it was not waiting there (dequeued already). */
+  async remove(accountSid: string, queueSid: string, callSid: string): Promise<boolean> {
+    const out = await mutate<QueueRecord, boolean>(this.kv, queueKey(accountSid, queueSid), (q) => {
+      if (!q?.members.some((m) => m.callSid === callSid)) return { value: undefined, result: false };
+      const members = q.members.filter((m) => m.callSid !== callSid);
+      return { value: { ...q, members, dateUpdated: Date.now() }, result: true };
+    });
+    if (out.result) this.#announce(queueSid);
+    return out.result;
+  }
+
+  /**
+   * Takes a member out (the front one, or the one with `callSid`) and records how it leaves: bridged
+   * to a dequeuing call, or redirected by REST. Undefined when there is no such member.
+   */
+  async dequeue(
+    accountSid: string,
+    queueSid: string,
+    which: "front" | string,
+    how: Pick<BridgeRecord, "by" | "url" | "method" | "redirect">,
+  ): Promise<BridgeRecord | undefined> {
+    const out = await mutate<QueueRecord, MemberRecord | undefined>(
+      this.kv,
+      queueKey(accountSid, queueSid),
+      (q) => {
+        const member = which === "front" ? q?.members[0] : q?.members.find((m) => m.callSid === which);
+        if (!q || !member) return { value: undefined, result: undefined };
+        const members = q.members.filter((m) => m !== member);
+        return { value: { ...q, members, dateUpdated: Date.now() }, result: member };
+      },
+    );
+    const member = out.result;
+    if (!member) return undefined;
+    const bridge: BridgeRecord = {
+      queueSid,
+      member: member.callSid,
+      enqueuedAt: member.enqueuedAt,
+      state: "dequeued",
+      ...how,
+    };
+    // Only the dequeuer that removed the member writes this: no compare needed.
+    await this.kv.put(bridgeKey(member.callSid), JSON.stringify(bridge));
+    this.#announce(queueSid);
+    return bridge;
+  }
+
+  async bridge(memberCallSid: string): Promise<BridgeRecord | undefined> {
+    return (await readVersioned<BridgeRecord>(this.kv, bridgeKey(memberCallSid))).value;
+  }
+
+  /** Moves a bridge on (dequeued → bridged → ended); never back. Returns the bridge as it now is. */
+  async setBridge(
+    memberCallSid: string,
+    state: "bridged" | "ended",
+    endedBy?: string,
+  ): Promise<BridgeRecord | undefined> {
+    const order = { dequeued: 0, bridged: 1, ended: 2 };
+    const out = await mutate<BridgeRecord, undefined>(this.kv, bridgeKey(memberCallSid), (b) => {
+      if (!b || order[b.state] >= order[state]) return { value: undefined, result: undefined };
+      return { value: { ...b, state, ...(endedBy && { endedBy }) }, result: undefined };
+    });
+    if (out.value) this.#announce(out.value.queueSid);
+    return out.value;
+  }
+
+  /** REST update: a new MaxSize (or FriendlyName). */
+  async update(
+    accountSid: string,
+    sid: string,
+    change: { maxSize?: number; friendlyName?: string },
+  ): Promise<QueueRecord | undefined> {
+    const out = await mutate<QueueRecord, undefined>(this.kv, queueKey(accountSid, sid), (q) =>
+      q
+        ? { value: { ...q, ...change, dateUpdated: Date.now() }, result: undefined }
+        : { value: undefined, result: undefined },
+    );
+    if (out.value && change.friendlyName !== undefined) {
+      await this.kv.put(nameKey(accountSid, change.friendlyName), JSON.stringify({ sid }));
+    }
+    return out.value;
+  }
+
+  /** REST delete; false when the queue does not exist. */
+  async delete(accountSid: string, sid: string): Promise<boolean> {
+    const current = await readVersioned<QueueRecord>(this.kv, queueKey(accountSid, sid));
+    if (!current.value) return false;
+    if (!(await deleteAt(this.kv, queueKey(accountSid, sid), current.revision))) return false;
+    const index = await readVersioned<NameRecord>(this.kv, nameKey(accountSid, current.value.friendlyName));
+    if (index.value?.sid === sid)
+      await deleteAt(this.kv, nameKey(accountSid, current.value.friendlyName), index.revision);
+    this.#announce(sid);
+    return true;
+  }
+
+  #announce(queueSid: string): void {
+    this.nc.publish(this.subject(queueSid));
+  }
+}

@@ -1,0 +1,22 @@
+// The region's conference and queue buckets, created (placed in the region, like its other buckets)
+// by every process that serves the region.
+import type { NatsConnection } from "@nats-io/transport-node";
+import { buckets, type Subjects } from "../bus/subjects.js";
+import { ConferenceStore } from "./conference-store.js";
+import { QueueStore } from "./queue-store.js";
+import { openRegionKv } from "./region.js";
+
+export async function openRoomStores(
+  nc: NatsConnection,
+  subjects: Subjects,
+  region: string,
+): Promise<{ conferences: ConferenceStore; queues: QueueStore }> {
+  const [conferences, queues] = await Promise.all([
+    openRegionKv(nc, region, buckets.conferences(region), 1),
+    openRegionKv(nc, region, buckets.queues(region), 1),
+  ]);
+  return {
+    conferences: new ConferenceStore(conferences, nc, subjects, region),
+    queues: new QueueStore(queues, nc, subjects, region),
+  };
+}

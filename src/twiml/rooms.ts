@@ -1,0 +1,84 @@
+// The ports through which <Enqueue>, <Leave> and <Dial>'s Conference and Queue nouns reach a region's
+// shared conferences and queues (src/region/conferences.ts, queues.ts). Each is bound to the call
+// that runs the verb: its account, its CallSid, its clock (a change holds the call's clock while it
+// is written; a wait does not, so the caller's own time goes on while waiting for others).
+import type {
+  BridgeRecord,
+  ConferenceEvent,
+  ConferenceRecord,
+  ConferenceStatusCallback,
+  JoinResult,
+  ParticipantRecord,
+  QueueRecord,
+} from "../model/rooms.js";
+import type { HttpMethod, TwimlDocument } from "./types.js";
+
+/**
+ * The reason a verb's signal aborts with when its call moves to another worker (which runs the verb
+ * again): unlike a hang-up, the caller is still there, so the verb leaves no conference or queue.
+ */
+export class CallHandedOver extends Error {
+  override name = "CallHandedOver";
+}
+
+export const isHandOver = (reason: unknown): boolean => reason instanceof CallHandedOver;
+
+/**
+ * The reason a verb's signal aborts with when a REST update gives the call new TwiML: the caller is
+ * still there but leaves the verb (an Enqueue's action hears QueueResult=redirected).
+ */
+export class CallRedirected extends Error {
+  override name = "CallRedirected";
+}
+
+export interface ConferencePort {
+  /** Joins the live conference named `friendlyName`, creating it when there is none. */
+  join(request: {
+    friendlyName: string;
+    participant: Omit<ParticipantRecord, "callSid" | "joinedAt">;
+    maxParticipants: number;
+    statusCallback?: ConferenceStatusCallback;
+  }): Promise<JoinResult>;
+  /** Leaves it; ends it when this call had endConferenceOnExit or was the last one in. */
+  leave(
+    conferenceSid: string,
+  ): Promise<{ conference: ConferenceRecord | undefined; events: ConferenceEvent[] }>;
+  /** Resolves with the conference once `done` accepts it (read again on every change). */
+  waitFor(
+    conferenceSid: string,
+    done: (conference: ConferenceRecord | undefined) => boolean,
+    signal: AbortSignal,
+  ): Promise<ConferenceRecord | undefined>;
+}
+
+export type DequeueResult =
+  | { kind: "missing" }
+  | { kind: "empty"; queue: QueueRecord }
+  | { kind: "dequeued"; queue: QueueRecord; bridge: BridgeRecord };
+
+export interface QueuePort {
+  /** Puts this call at the back of the queue named `friendlyName` (created on first use). */
+  enqueue(friendlyName: string, maxSize?: number): Promise<{ kind: "enqueued" | "full"; queue: QueueRecord }>;
+  get(queueSid: string): Promise<QueueRecord | undefined>;
+  /** Takes this call out of the queue; false when it was dequeued already. */
+  remove(queueSid: string): Promise<boolean>;
+  /** Dequeues the front member of the queue named `friendlyName` for this call to bridge to. */
+  dequeue(friendlyName: string, url?: { url: string; method: HttpMethod }): Promise<DequeueResult>;
+  /** How the member `memberCallSid` was dequeued, once it was. */
+  bridge(memberCallSid: string): Promise<BridgeRecord | undefined>;
+  /** Moves the member's bridge on; `ended` names this call as the one that ended it. */
+  setBridge(memberCallSid: string, state: "bridged" | "ended"): Promise<BridgeRecord | undefined>;
+  /** Resolves with `read()` once `done` accepts it (read again on every change of the queue). */
+  waitFor<T>(
+    queueSid: string,
+    read: () => Promise<T>,
+    done: (state: T) => boolean,
+    signal: AbortSignal,
+  ): Promise<T>;
+}
+
+/** A TwiML document a verb requested for its own use (a waitUrl, a Queue noun's url). */
+export interface FetchedTwiml extends TwimlDocument {
+  /** The URL it came from after redirects: relative URLs in it were resolved against this. */
+  readonly documentUrl: string;
+}

@@ -1,0 +1,273 @@
+// <Dial><Conference>: joins the region's conference of that name (per account), shared by calls on
+// every worker. A caller who joins a conference that has not started hears its waitUrl until a
+// startConferenceOnEnter participant comes; then stays until they hang up or the conference ends
+// (an endConferenceOnExit participant left, or the last one did). Status callbacks go out through
+// the call's durable outbox, numbered by the conference.
+import { ErrorCodes } from "../../../errors/codes.js";
+import { fail } from "../../../errors/switchboard-error.js";
+import { type ConferenceRecord, DEFAULT_MAX_PARTICIPANTS } from "../../../model/rooms.js";
+import { booleanAttribute, intAttribute, methodAttribute, urlAttribute } from "../../attribute-values.js";
+import { isHandOver } from "../../rooms.js";
+import type { HttpMethod, VerbContext } from "../../types.js";
+import { checkAttributes, checkChildElements, directText } from "../../verb-parsing.js";
+import { runWaitMusic } from "../../wait-loop.js";
+import { sendEvents } from "./conference-events.js";
+import type { DialNoun, DialResult } from "./noun.js";
+
+export interface ConferenceNoun {
+  readonly noun: "Conference";
+  readonly name: string;
+  readonly muted: boolean;
+  readonly beep: "true" | "false" | "onEnter" | "onExit";
+  readonly startConferenceOnEnter: boolean;
+  readonly endConferenceOnExit: boolean;
+  /** Absolute; undefined for Twilio's default hold music, "" for silence. */
+  readonly waitUrl: string | undefined;
+  readonly waitMethod: HttpMethod;
+  readonly maxParticipants: number;
+  readonly record: "do-not-record" | "record-from-start";
+  readonly trim: "trim-silence" | "do-not-trim";
+  readonly statusCallback?: string;
+  readonly statusCallbackMethod: HttpMethod;
+  /** Twilio's event names (conference-start, participant-join, …), from the short names given. */
+  readonly statusCallbackEvents: readonly string[];
+  readonly coach?: string;
+  readonly jitterBufferSize: string;
+  readonly participantLabel?: string;
+  readonly region?: string;
+}
+
+const ATTRIBUTES = [
+  "muted",
+  "beep",
+  "startConferenceOnEnter",
+  "endConferenceOnExit",
+  "waitUrl",
+  "waitMethod",
+  "maxParticipants",
+  "record",
+  "trim",
+  "statusCallback",
+  "statusCallbackMethod",
+  "statusCallbackEvent",
+  "recordingStatusCallback",
+  "recordingStatusCallbackMethod",
+  "recordingStatusCallbackEvent",
+  "eventCallbackUrl",
+  "coach",
+  "jitterBufferSize",
+  "participantLabel",
+  "region",
+  "recordingConfigurationId",
+];
+
+/** statusCallbackEvent's short names and the StatusCallbackEvent values each one turns on. */
+const EVENTS: Record<string, readonly string[]> = {
+  start: ["conference-start"],
+  end: ["conference-end"],
+  join: ["participant-join"],
+  leave: ["participant-leave"],
+  mute: ["participant-mute", "participant-unmute"],
+  hold: ["participant-hold", "participant-unhold"],
+  modify: ["participant-modify"],
+  speaker: ["participant-speech-start", "participant-speech-stop"],
+  announcement: ["announcement-end", "announcement-fail"],
+};
+
+/** Verbs Twilio runs in a conference's waitUrl document (then it falls silent). */
+const WAIT_VERBS = ["Play", "Say", "Pause", "Redirect"] as const;
+const MAX_LABEL = 128;
+
+export const conferenceNoun: DialNoun<ConferenceNoun> = {
+  name: "Conference",
+  parse(el, ctx) {
+    checkAttributes(el, ATTRIBUTES, ctx);
+    checkChildElements(el, ctx);
+    const name = directText(el).trim();
+    const schema = ErrorCodes.schemaValidation.code;
+    if (name === "") {
+      ctx.warn(schema, "<Conference> needs a room name; skipped");
+      return undefined;
+    }
+    const a = el.attributes;
+    const oneOf = <T extends string>(attr: string, values: readonly T[], fallback: T): T => {
+      const raw = a[attr];
+      if (raw === undefined) return fallback;
+      if ((values as readonly string[]).includes(raw)) return raw as T;
+      ctx.warn(schema, `<Conference> ${attr}="${raw}" is not one of ${values.join(", ")}; using ${fallback}`);
+      return fallback;
+    };
+    const events = (a.statusCallbackEvent ?? "start end").split(/[\s,]+/).filter(Boolean);
+    for (const e of events)
+      if (!EVENTS[e]) ctx.warn(schema, `<Conference> statusCallbackEvent "${e}" is unknown; ignored`);
+    const label = a.participantLabel;
+    if (label !== undefined && label.length > MAX_LABEL)
+      ctx.warn(schema, `<Conference> participantLabel is longer than ${MAX_LABEL}; ignored`);
+    const statusCallback = urlAttribute(el, "statusCallback", ctx) || undefined;
+    return {
+      noun: "Conference",
+      name,
+      muted: booleanAttribute(el, "muted", false, ctx),
+      beep: oneOf("beep", ["true", "false", "onEnter", "onExit"] as const, "true"),
+      startConferenceOnEnter: booleanAttribute(el, "startConferenceOnEnter", true, ctx),
+      endConferenceOnExit: booleanAttribute(el, "endConferenceOnExit", false, ctx),
+      waitUrl: urlAttribute(el, "waitUrl", ctx),
+      waitMethod: methodAttribute(el, "waitMethod", "POST", ctx),
+      maxParticipants: intAttribute(
+        el,
+        "maxParticipants",
+        DEFAULT_MAX_PARTICIPANTS,
+        { min: 2, max: 250 },
+        ctx,
+      ),
+      record: oneOf("record", ["do-not-record", "record-from-start"] as const, "do-not-record"),
+      trim: oneOf("trim", ["trim-silence", "do-not-trim"] as const, "trim-silence"),
+      ...(statusCallback && { statusCallback }),
+      statusCallbackMethod: methodAttribute(el, "statusCallbackMethod", "POST", ctx),
+      statusCallbackEvents: events.flatMap((e) => EVENTS[e] ?? []),
+      ...(a.coach && { coach: a.coach }),
+      jitterBufferSize: oneOf("jitterBufferSize", ["small", "medium", "large", "off"] as const, "large"),
+      ...(label !== undefined && label.length <= MAX_LABEL && { participantLabel: label }),
+      ...(a.region && { region: a.region }),
+    };
+  },
+
+  async dial(ctx, noun, options, signal): Promise<DialResult> {
+    const conferences = ctx.conferences;
+    if (!conferences) throw fail("internalFailure", "<Conference> needs the region's conferences");
+    const me = ctx.call.callSid;
+    const joined = await conferences.join({
+      friendlyName: noun.name,
+      participant: {
+        muted: noun.muted,
+        hold: false,
+        coaching: noun.coach !== undefined,
+        ...(noun.coach && { callSidToCoach: noun.coach }),
+        startConferenceOnEnter: noun.startConferenceOnEnter,
+        endConferenceOnExit: noun.endConferenceOnExit,
+        ...(noun.participantLabel !== undefined && { label: noun.participantLabel }),
+      },
+      maxParticipants: noun.maxParticipants,
+      ...(noun.statusCallback && {
+        statusCallback: {
+          url: noun.statusCallback,
+          method: noun.statusCallbackMethod,
+          events: [...noun.statusCallbackEvents],
+        },
+      }),
+    });
+    if (joined.kind === "label-taken") {
+      ctx.warn(
+        ErrorCodes.participantLabelTaken.code,
+        `<Conference> participantLabel "${noun.participantLabel}" is taken`,
+      );
+      return {
+        status: "failed",
+        durationS: 0,
+        bridged: false,
+        params: { ConferenceSid: joined.conference.sid },
+      };
+    }
+    if (joined.kind === "full") {
+      ctx.warn(
+        ErrorCodes.conferenceFull.code,
+        `<Conference> ${noun.name} has ${joined.conference.maxParticipants} participants`,
+      );
+      return {
+        status: "failed",
+        durationS: 0,
+        bridged: false,
+        params: { ConferenceSid: joined.conference.sid },
+      };
+    }
+    const sid = joined.conference.sid;
+    const joinedAt = ctx.clock.now();
+    await sendEvents(ctx, joined.conference, joined.events);
+
+    // The caller hanging up takes them out of the conference. This runs after the verb is cancelled
+    // and nothing waits on it; the events it causes go out through the call's durable outbox. A call
+    // handed to another worker stays in: the verb runs again there and finds itself joined.
+    const onHangup = () => {
+      if (isHandOver(signal.reason)) return;
+      conferences
+        .leave(sid)
+        .then(({ conference, events }) => conference && sendEvents(ctx, conference, events))
+        .catch((err: Error) =>
+          ctx.warn(ErrorCodes.internalFailure.code, `<Conference> leaving: ${err.message}`),
+        );
+    };
+    signal.addEventListener("abort", onHangup, { once: true });
+    // The Dial's timeLimit ends this participant's stay, as it ends a bridge.
+    const limit = new AbortController();
+    const stop = () => limit.abort(signal.reason);
+    signal.addEventListener("abort", stop, { once: true });
+    const timer = ctx.clock.setTimeout(() => limit.abort(TIME_LIMIT), options.timeLimitS * 1000);
+    const inIt = (c: ConferenceRecord | undefined) =>
+      c !== undefined && c.status !== "completed" && c.participants.some((p) => p.callSid === me);
+    try {
+      let startedAt: number | undefined = joined.conference.status === "in-progress" ? joinedAt : undefined;
+      if (startedAt === undefined) {
+        await untilStarted(ctx, noun, sid, inIt, limit.signal);
+        startedAt = ctx.clock.now();
+      }
+      await conferences.waitFor(sid, (c) => !inIt(c), limit.signal);
+      return {
+        status: "answered",
+        durationS: seconds(ctx, startedAt),
+        bridged: true,
+        params: { ConferenceSid: sid },
+      };
+    } catch (err) {
+      if (limit.signal.reason !== TIME_LIMIT || signal.aborted) throw err;
+      const { conference, events } = await conferences.leave(sid);
+      if (conference) await sendEvents(ctx, conference, events);
+      return {
+        status: "answered",
+        durationS: seconds(ctx, joinedAt),
+        bridged: true,
+        params: { ConferenceSid: sid },
+      };
+    } finally {
+      ctx.clock.clearTimeout(timer);
+      signal.removeEventListener("abort", stop);
+      signal.removeEventListener("abort", onHangup);
+    }
+  },
+};
+
+const TIME_LIMIT = new Error("the Dial's timeLimit was reached");
+
+const seconds = (ctx: VerbContext, since: number) => Math.round((ctx.clock.now() - since) / 1000);
+
+/** Plays the waitUrl until the conference starts (or ends, or drops this caller). */
+async function untilStarted(
+  ctx: VerbContext,
+  noun: ConferenceNoun,
+  sid: string,
+  inIt: (c: ConferenceRecord | undefined) => boolean,
+  signal: AbortSignal,
+): Promise<void> {
+  const conferences = ctx.conferences;
+  if (!conferences) return;
+  const music = new AbortController();
+  const stop = () => music.abort(signal.reason);
+  signal.addEventListener("abort", stop, { once: true });
+  try {
+    runWaitMusic(
+      ctx,
+      {
+        url: noun.waitUrl,
+        method: noun.waitMethod,
+        allowed: WAIT_VERBS,
+        atEnd: "silence",
+        what: "<Conference> waitUrl",
+        params: () => ({ ConferenceSid: sid, FriendlyName: noun.name }),
+      },
+      music.signal,
+    ).catch(() => {});
+    await conferences.waitFor(sid, (c) => !inIt(c) || c?.status === "in-progress", signal);
+  } finally {
+    signal.removeEventListener("abort", stop);
+    music.abort(new Error("the conference started"));
+  }
+}

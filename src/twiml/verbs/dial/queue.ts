@@ -1,0 +1,151 @@
+// <Dial><Queue>: takes the caller at the front of the region's queue of that name and bridges to them
+// (their call, on whichever worker, plays the noun's `url` first, then reports the bridge). An empty
+// queue is waited on for up to the Dial's timeout, as on Twilio; a missing queue fails the Dial.
+// The bridge lasts until either side hangs up or the Dial's timeLimit.
+import { ErrorCodes } from "../../../errors/codes.js";
+import { fail } from "../../../errors/switchboard-error.js";
+import type { BridgeRecord } from "../../../model/rooms.js";
+import { methodAttribute, urlAttribute } from "../../attribute-values.js";
+import type { HttpMethod, VerbContext } from "../../types.js";
+import { checkAttributes, checkChildElements, directText } from "../../verb-parsing.js";
+import type { DialNoun, DialResult } from "./noun.js";
+
+export interface QueueNoun {
+  readonly noun: "Queue";
+  /** The queue's FriendlyName. */
+  readonly name: string;
+  /** TwiML for the dequeued caller before the bridge (Play, Say, Pause, Redirect). */
+  readonly url?: string;
+  readonly method: HttpMethod;
+}
+
+const TIMED_OUT = new Error("nobody came into the queue before the Dial's timeout");
+const TIME_LIMIT = new Error("the Dial's timeLimit was reached");
+
+export const queueNoun: DialNoun<QueueNoun> = {
+  name: "Queue",
+  parse(el, ctx) {
+    checkAttributes(el, ["url", "method", "reservationSid", "postWorkActivitySid"], ctx);
+    checkChildElements(el, ctx);
+    const name = directText(el).trim();
+    if (name === "") {
+      ctx.warn(ErrorCodes.schemaValidation.code, "<Queue> needs a queue name; skipped");
+      return undefined;
+    }
+    if (el.attributes.reservationSid !== undefined || el.attributes.postWorkActivitySid !== undefined) {
+      ctx.warn(ErrorCodes.schemaValidation.code, "<Queue> TaskRouter attributes are not available; ignored");
+    }
+    const url = urlAttribute(el, "url", ctx) || undefined;
+    return { noun: "Queue", name, ...(url && { url }), method: methodAttribute(el, "method", "POST", ctx) };
+  },
+
+  async dial(ctx, noun, options, signal): Promise<DialResult> {
+    const queues = ctx.queues;
+    if (!queues) throw fail("internalFailure", "<Queue> needs the region's queues");
+    const me = ctx.call.callSid;
+    const ringing = new AbortController();
+    const stop = () => ringing.abort(signal.reason);
+    signal.addEventListener("abort", stop, { once: true });
+    const timer = ctx.clock.setTimeout(() => ringing.abort(TIMED_OUT), options.timeoutS * 1000);
+    const noAnswer: DialResult = { status: "no-answer", durationS: 0, bridged: false };
+    let bridge: BridgeRecord | undefined;
+    /** A member taken out of the queue but not bridged yet: let go of it if this call gives up. */
+    let pending: string | undefined;
+    try {
+      while (!bridge) {
+        const taken = await queues.dequeue(
+          noun.name,
+          noun.url ? { url: noun.url, method: noun.method } : undefined,
+        );
+        if (taken.kind === "missing") return { status: "failed", durationS: 0, bridged: false };
+        if (taken.kind === "empty") {
+          await queues.waitFor(
+            taken.queue.sid,
+            () => queues.get(taken.queue.sid),
+            (q) => !q || q.members.length > 0,
+            ringing.signal,
+          );
+          continue;
+        }
+        const member = taken.bridge.member;
+        pending = member;
+        const now = await queues.waitFor(
+          taken.queue.sid,
+          () => queues.bridge(member),
+          (b) => b?.by !== me || b.state !== "dequeued",
+          ringing.signal,
+        );
+        // A caller who hung up while their url played is gone: take the next one.
+        if (now?.by === me && now.state === "bridged") bridge = now;
+        pending = undefined;
+      }
+    } catch (err) {
+      if (pending !== undefined) {
+        queues
+          .setBridge(pending, "ended")
+          .catch((e: Error) => ctx.warn(ErrorCodes.internalFailure.code, `<Queue> letting go: ${e.message}`));
+      }
+      if (ringing.signal.reason === TIMED_OUT && !signal.aborted) return noAnswer;
+      throw err;
+    } finally {
+      ctx.clock.clearTimeout(timer);
+      signal.removeEventListener("abort", stop);
+    }
+    return bridged(ctx, bridge, options.timeLimitS, signal);
+  },
+};
+
+/** Stays bridged to the member until either side leaves or the time limit. */
+async function bridged(
+  ctx: VerbContext,
+  bridge: BridgeRecord,
+  timeLimitS: number,
+  signal: AbortSignal,
+): Promise<DialResult> {
+  const queues = ctx.queues;
+  if (!queues) throw fail("internalFailure", "<Queue> needs the region's queues");
+  const me = ctx.call.callSid;
+  const member = bridge.member;
+  const since = ctx.clock.now();
+  const result = (): DialResult => ({
+    status: "completed",
+    callSid: member,
+    durationS: Math.round((ctx.clock.now() - since) / 1000),
+    bridged: true,
+    params: {
+      QueueSid: bridge.queueSid,
+      QueueTime: String(Math.round((Date.now() - bridge.enqueuedAt) / 1000)),
+    },
+  });
+  // The caller hanging up ends the bridge for the member too; nothing waits on this. So does a
+  // hand-over to another worker: the resumed Dial cannot find its member again, who goes on.
+  const onHangup = () => {
+    queues
+      .setBridge(member, "ended")
+      .catch((err: Error) =>
+        ctx.warn(ErrorCodes.internalFailure.code, `<Queue> ending the bridge: ${err.message}`),
+      );
+  };
+  signal.addEventListener("abort", onHangup, { once: true });
+  const limit = new AbortController();
+  const stop = () => limit.abort(signal.reason);
+  signal.addEventListener("abort", stop, { once: true });
+  const timer = ctx.clock.setTimeout(() => limit.abort(TIME_LIMIT), timeLimitS * 1000);
+  try {
+    await queues.waitFor(
+      bridge.queueSid,
+      () => queues.bridge(member),
+      (b) => b?.by !== me || b.state === "ended",
+      limit.signal,
+    );
+    return result();
+  } catch (err) {
+    if (limit.signal.reason !== TIME_LIMIT || signal.aborted) throw err;
+    await queues.setBridge(member, "ended");
+    return result();
+  } finally {
+    ctx.clock.clearTimeout(timer);
+    signal.removeEventListener("abort", stop);
+    signal.removeEventListener("abort", onHangup);
+  }
+}

@@ -1,0 +1,96 @@
+// The one "wait music" runner, shared by <Enqueue>'s waitUrl, <Conference>'s waitUrl and <Queue>'s
+// url: fetches the document through the verb port, runs the verbs Twilio allows there with their own
+// definitions (in the call's clock), and then loops, falls silent or returns, as its caller asks.
+// It runs until the verb that started it aborts its signal (the caller was dequeued, the conference
+// started, the caller hung up), unless the document says <Leave> or <Hangup>.
+import { ErrorCodes } from "../errors/codes.js";
+import { fail } from "../errors/switchboard-error.js";
+import { executeVerb } from "./registry.js";
+import type { HttpMethod, VerbContext, VerbName } from "./types.js";
+
+/** Twilio's default hold music when a waitUrl is absent. */
+export const DEFAULT_WAIT_URL = "http://twimlets.com/holdmusic?Bucket=com.twilio.music.classical";
+
+export interface WaitMusic {
+  /** Absolute; undefined for Twilio's default, "" for silence. */
+  readonly url: string | undefined;
+  readonly method: HttpMethod;
+  /** The verbs allowed in the document; any other is warned about and skipped. */
+  readonly allowed: readonly VerbName[];
+  /** When the document runs out: fetch it again, fall silent, or return. */
+  readonly atEnd: "loop" | "silence" | "return";
+  /** The parameters of each request (a queue's position changes between requests). */
+  params(): Promise<Record<string, string>> | Record<string, string>;
+  /** Names the document in warnings ("<Enqueue> waitUrl"). */
+  readonly what: string;
+}
+
+export type WaitEnd = { readonly kind: "leave" } | { readonly kind: "hangup" } | { readonly kind: "done" };
+
+/** Runs the wait music; rejects with the signal's reason when it aborts. */
+export async function runWaitMusic(
+  ctx: VerbContext,
+  music: WaitMusic,
+  signal: AbortSignal,
+): Promise<WaitEnd> {
+  signal.throwIfAborted();
+  if (music.url === "") return music.atEnd === "return" ? { kind: "done" } : silence(signal);
+  const fetchTwiml = ctx.fetchTwiml;
+  if (!fetchTwiml) throw fail("internalFailure", `${music.what}: this call cannot request TwiML`);
+  let url = music.url ?? DEFAULT_WAIT_URL;
+  // Twilio's default is a static document: GET, as Twilio requests it.
+  let method: HttpMethod = music.url === undefined ? "GET" : music.method;
+  let extra: Readonly<Record<string, string>> = {};
+  for (;;) {
+    let doc: Awaited<ReturnType<typeof fetchTwiml>>;
+    try {
+      doc = await fetchTwiml(url, method, { ...(await music.params()), ...extra }, signal);
+    } catch (err) {
+      signal.throwIfAborted();
+      // The caller keeps waiting: a broken wait document must not take them out of the queue.
+      const e = err as { code?: number; message?: string };
+      ctx.warn(
+        e.code ?? ErrorCodes.httpRetrievalFailure.code,
+        `${music.what} ${url}: ${e.message}; silence instead`,
+      );
+      return music.atEnd === "return" ? { kind: "done" } : silence(signal);
+    }
+    extra = {};
+    const started = ctx.clock.now();
+    let next: { url: string; method: HttpMethod; params?: Readonly<Record<string, string>> } | undefined;
+    for (const verb of doc.verbs) {
+      if (!music.allowed.includes(verb.name)) {
+        ctx.warn(
+          ErrorCodes.schemaValidation.code,
+          `<${verb.name}> is not allowed in a ${music.what}; skipped`,
+        );
+        continue;
+      }
+      if (verb.name === "Leave") return { kind: "leave" };
+      const outcome = await executeVerb(ctx, verb, signal);
+      if (outcome.kind === "hangup") return { kind: "hangup" };
+      if (outcome.kind === "fetch") {
+        next = outcome;
+        break;
+      }
+    }
+    if (next) {
+      ({ url, method } = next);
+      extra = next.params ?? {};
+      continue;
+    }
+    if (music.atEnd === "return") return { kind: "done" };
+    if (music.atEnd === "silence") return silence(signal);
+    // A document that takes no time (nothing allowed in it, or the call's time is simulated and it
+    // only pauses for nothing) would loop without end: fall silent instead.
+    if (ctx.clock.now() === started) return silence(signal);
+  }
+}
+
+/** Waits, silent, until the signal aborts. */
+export function silence(signal: AbortSignal): Promise<never> {
+  return new Promise((_resolve, reject) => {
+    if (signal.aborted) reject(signal.reason);
+    else signal.addEventListener("abort", () => reject(signal.reason), { once: true });
+  });
+}

@@ -1,0 +1,139 @@
+// <Dial><Conference> and <Dial><Queue> from a real call's TwiML (the nouns' own tests call them
+// directly): two callers meet in a conference until the moderator leaves, and an agent's <Dial><Queue>
+// takes the caller waiting in an <Enqueue>. TwiML from twilio's VoiceResponse, every request
+// signature-checked.
+import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import type { PlacedCall } from "../../src/caller/place-call.js";
+import { VoiceResponse } from "../helpers/twilio-app.js";
+import { type CompatStack, startCompatStack } from "./stack.js";
+
+const CONFERENCE = "+15551230200";
+const QUEUE = "+15551230201";
+const AGENT_LINE = "+15551230202";
+const MODERATOR = "+15550002001";
+const GUEST = "+15550002002";
+const never = new Promise<never>(() => {});
+let stack: CompatStack;
+
+function twiml(build: (r: InstanceType<typeof VoiceResponse>) => void) {
+  const r = new VoiceResponse();
+  build(r);
+  return { body: r.toString() };
+}
+
+beforeAll(async () => {
+  stack = await startCompatStack({
+    "/conference": (req) =>
+      twiml((r) => {
+        const moderator = req.params.From === MODERATOR;
+        r.dial({ action: "/dial-after" }).conference(
+          {
+            startConferenceOnEnter: moderator,
+            endConferenceOnExit: moderator,
+            waitUrl: "",
+            statusCallback: "/conference-events",
+            statusCallbackEvent: ["start", "end", "join", "leave"],
+          },
+          "standup",
+        );
+        r.say("the conference is over");
+      }),
+    "/conference-events": () => twiml(() => {}),
+    "/dial-after": () => twiml((r) => r.say("goodbye")),
+    "/enqueue": () => twiml((r) => r.enqueue({ action: "/enqueue-after", waitUrl: "/hold" }, "helpdesk")),
+    // The wait document is held back: the caller waits in the queue until an agent takes it.
+    "/hold": () => never,
+    "/enqueue-after": () => twiml((r) => r.say("thanks for calling")),
+    "/agent": () => twiml((r) => r.dial({ action: "/agent-after" }).queue({ url: "/whisper" }, "helpdesk")),
+    "/whisper": () => twiml((r) => r.say("an agent is taking your call")),
+    "/agent-after": () => twiml((r) => r.say("next caller")),
+  });
+  await stack.engine.addNumber({ number: CONFERENCE, voiceUrl: `${stack.app.url}/conference` });
+  await stack.engine.addNumber({ number: QUEUE, voiceUrl: `${stack.app.url}/enqueue` });
+  await stack.engine.addNumber({ number: AGENT_LINE, voiceUrl: `${stack.app.url}/agent` });
+});
+
+afterAll(async () => {
+  await stack?.[Symbol.asyncDispose]();
+});
+
+/** Places a call; `callSid` resolves once it is offered, `ended` with the stored call. */
+function place(to: string, from: string, hangupAfter?: number) {
+  let offered!: (sid: string) => void;
+  const callSid = new Promise<string>((resolve) => {
+    offered = resolve;
+  });
+  const ended: Promise<PlacedCall> = stack.engine.call({
+    to,
+    from,
+    caller: { timeScale: 0, ...(hangupAfter !== undefined && { hangupAfter }) },
+    timeoutMs: 30_000,
+    onProgress: (p) => {
+      if (p.source === "offered") offered(p.callSid);
+    },
+  });
+  return { callSid, ended };
+}
+
+const requestsOf = (callSid: string, path: string) =>
+  stack.app.requests.filter((r) => r.path === path && r.params.CallSid === callSid);
+
+describe("<Dial><Conference>", () => {
+  it("holds the guest until the moderator leaves, then requests the guest's action with DialCallStatus=answered", async () => {
+    const guest = place(CONFERENCE, GUEST);
+    const guestSid = await guest.callSid;
+    await stack.app.waitFor(
+      (r) =>
+        r.path === "/conference-events" &&
+        r.params.CallSid === guestSid &&
+        r.params.StatusCallbackEvent === "participant-join",
+    );
+    // The moderator starts the conference and ends it for everyone when it hangs up.
+    const moderator = place(CONFERENCE, MODERATOR, 2);
+    const [g, m] = await Promise.all([guest.ended, moderator.ended]);
+
+    expect(m.call.status).toBe("completed");
+    // The caller hung up during the Dial: the session ends, no action request.
+    expect(requestsOf(m.callSid, "/dial-after")).toEqual([]);
+    expect(g.call.status).toBe("completed");
+    const [after] = requestsOf(g.callSid, "/dial-after");
+    expect(after?.signatureValid).toBe(true);
+    expect(after?.params).toMatchObject({ DialCallStatus: "answered", DialBridged: "true" });
+    expect(after?.params.ConferenceSid).toMatch(/^CF[0-9a-f]{32}$/);
+    // Twilio sends neither for a conference.
+    expect(after?.params).not.toHaveProperty("DialCallSid");
+    expect(after?.params).not.toHaveProperty("DialCallDuration");
+
+    const events = stack.app.requests
+      .filter((r) => r.path === "/conference-events")
+      .map((r) => r.params.StatusCallbackEvent);
+    expect(events[0]).toBe("participant-join");
+    expect(events).toContain("conference-start");
+    expect(events.at(-1)).toBe("conference-end");
+    const conference = await stack.rest<{ status: string; friendly_name: string }>(
+      "GET",
+      `${stack.account}/Conferences/${after?.params.ConferenceSid}.json`,
+    );
+    expect(conference.body).toMatchObject({ status: "completed", friendly_name: "standup" });
+  });
+});
+
+describe("<Dial><Queue>", () => {
+  it("bridges the agent to the caller at the front of the queue, after playing the caller the noun's url", async () => {
+    const caller = place(QUEUE, "+15550002003");
+    const callerSid = await caller.callSid;
+    await stack.app.waitFor((r) => r.path === "/hold" && r.params.CallSid === callerSid);
+    const agent = place(AGENT_LINE, "+15550002004", 2);
+    const [c, a] = await Promise.all([caller.ended, agent.ended]);
+
+    expect(requestsOf(callerSid, "/whisper")).toHaveLength(1);
+    const [after] = requestsOf(callerSid, "/enqueue-after");
+    expect(after?.signatureValid).toBe(true);
+    expect(after?.params).toMatchObject({ QueueResult: "bridged", DequeuingCallSid: a.callSid });
+    expect(after?.params.QueueSid).toMatch(/^QU[0-9a-f]{32}$/);
+    expect(c.call.status).toBe("completed");
+    // The agent hung up on the bridge: its session ends there.
+    expect(a.call.status).toBe("completed");
+    expect(requestsOf(a.callSid, "/agent-after")).toEqual([]);
+  });
+});

@@ -1,0 +1,375 @@
+// <Enqueue>, <Leave> and <Dial><Queue> as a Twilio app uses them: TwiML from twilio's VoiceResponse,
+// every request signature-checked, the queue's REST resources checked against Twilio's description.
+import { Kvm } from "@nats-io/kv";
+import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import { buckets, subjects } from "../../src/bus/subjects.js";
+import type { PlacedCall } from "../../src/caller/place-call.js";
+import { queuePort } from "../../src/region/queues.js";
+import { QueueStore } from "../../src/store/queue-store.js";
+import { parseTwiml } from "../../src/twiml/parse.js";
+import { CallHandedOver } from "../../src/twiml/rooms.js";
+import type { VerbContext } from "../../src/twiml/types.js";
+import type { DialOptions } from "../../src/twiml/verbs/dial/noun.js";
+import { queueNoun } from "../../src/twiml/verbs/dial/queue.js";
+import { enqueue } from "../../src/twiml/verbs/enqueue.js";
+import { type ReceivedRequest, VoiceResponse } from "../helpers/twilio-app.js";
+import { fakeContext } from "../twiml/fakes.js";
+import { type CompatStack, startCompatStack } from "./stack.js";
+
+const NUMBER = "+15551230100";
+const SALES = "+15551230101";
+// Each test's caller, by From: the wait document answers each one its own way.
+const LEAVER = "+15550000001";
+const HANGER = "+15550000002";
+const REDIRECTED = "+15550000003";
+const BRIDGED = "+15550000004";
+const WAITING = "+15550000005";
+const TURNED_AWAY = "+15550000006";
+const MOVED = "+15550000007";
+const LATE = "+15550000008";
+
+const never = new Promise<never>(() => {});
+let stack: CompatStack;
+
+function twiml(build: (r: InstanceType<typeof VoiceResponse>) => void) {
+  const r = new VoiceResponse();
+  build(r);
+  return { body: r.toString() };
+}
+
+beforeAll(async () => {
+  stack = await startCompatStack(
+    {
+      "/enqueue": () =>
+        twiml((r) => {
+          r.enqueue({ action: "/after", waitUrl: "/wait" }, "support");
+          r.say("not reached: the action answers");
+        }),
+      "/enqueue-sales": () => twiml((r) => r.enqueue({ action: "/after", waitUrl: "/wait" }, "sales")),
+      "/wait": (req) => {
+        const from = req.params.From;
+        // REST and Dial tests hold the wait document back: the caller waits, its time standing still.
+        if (from === REDIRECTED || from === BRIDGED || from === WAITING || from === MOVED) return never;
+        const mine = stack.app.requests.filter(
+          (r) => r.path === "/wait" && r.params.CallSid === req.params.CallSid,
+        );
+        if (from === LEAVER && mine.length >= 2) return twiml((r) => r.leave());
+        return twiml((r) => r.say("please hold"));
+      },
+      "/after": () => twiml((r) => r.say("bye")),
+      "/rest-next": () =>
+        twiml((r) => {
+          r.say("redirected");
+          r.hangup();
+        }),
+      "/whisper": () => twiml((r) => r.say("connecting you")),
+      // Two workers share the region: a queue's callers may run on either.
+    },
+    2,
+  );
+  await stack.engine.addNumber({ number: NUMBER, voiceUrl: `${stack.app.url}/enqueue` });
+  await stack.engine.addNumber({ number: SALES, voiceUrl: `${stack.app.url}/enqueue-sales` });
+});
+
+afterAll(async () => {
+  await stack?.[Symbol.asyncDispose]();
+});
+
+const requestsOf = (callSid: string) => stack.app.requests.filter((r) => r.params.CallSid === callSid);
+
+/** Places a call and resolves with its CallSid once it is offered, and the call's end. */
+function place(from: string, opts: { to?: string; hangupAfter?: number } = {}) {
+  let offered!: (sid: string) => void;
+  const callSid = new Promise<string>((resolve) => {
+    offered = resolve;
+  });
+  const ended: Promise<PlacedCall> = stack.engine.call({
+    to: opts.to ?? NUMBER,
+    from,
+    caller: { timeScale: 0, ...(opts.hangupAfter && { hangupAfter: opts.hangupAfter }) },
+    onProgress: (p) => {
+      if (p.source === "offered") offered(p.callSid);
+    },
+  });
+  return { callSid, ended };
+}
+
+const firstWait = (callSid: string) =>
+  stack.app.waitFor((r) => r.path === "/wait" && r.params.CallSid === callSid);
+
+describe("<Enqueue>", () => {
+  it("requests the waitUrl with the queue's parameters, and <Leave> goes on at the action with QueueResult=leave", async () => {
+    const { ended } = place(LEAVER);
+    const { callSid, call } = await ended;
+    expect(call.status).toBe("completed");
+    const requests = requestsOf(callSid);
+    expect(requests.map((r) => r.path)).toEqual(["/enqueue", "/wait", "/wait", "/after"]);
+    expect(requests.every((r) => r.signatureValid)).toBe(true);
+    const [, first, second, after] = requests as [
+      ReceivedRequest,
+      ReceivedRequest,
+      ReceivedRequest,
+      ReceivedRequest,
+    ];
+    const queueSid = first.params.QueueSid ?? "";
+    expect(queueSid).toMatch(/^QU[0-9a-f]{32}$/);
+    expect(first.params).toMatchObject({
+      QueueSid: queueSid,
+      QueuePosition: "1",
+      CurrentQueueSize: "1",
+      MaxQueueSize: "1000",
+      QueueTime: "0",
+      AvgQueueTime: "0",
+      CallStatus: "in-progress",
+    });
+    // "please hold" takes 0.7 s of the call's time.
+    expect(second.params).toMatchObject({ QueueSid: queueSid, QueueTime: "1", QueuePosition: "1" });
+    expect(after.params).toMatchObject({ QueueResult: "leave", QueueSid: queueSid, QueueTime: "1" });
+
+    const members = await stack.rest(`GET`, `${stack.account}/Queues/${queueSid}/Members.json`);
+    expect(members.body.queue_members).toEqual([]);
+  });
+
+  it("tells the action QueueResult=hangup when the caller hangs up while waiting", async () => {
+    // Waiting on others, the caller's time runs at the wall clock's pace: 3 s are 3 s.
+    const { ended } = place(HANGER, { hangupAfter: 3 });
+    const { callSid, call } = await ended;
+    expect(call.duration).toBe("3");
+    const after = await stack.app.waitFor((r) => r.path === "/after" && r.params.CallSid === callSid);
+    expect(after.signatureValid).toBe(true);
+    expect(after.params).toMatchObject({ QueueResult: "hangup", QueueTime: "3" });
+    expect(after.params.QueueSid).toMatch(/^QU/);
+    // The wait document played again and again until the hang-up (0.7 s each).
+    expect(requestsOf(callSid).filter((r) => r.path === "/wait").length).toBeGreaterThanOrEqual(4);
+    const member = await stack.rest(
+      "GET",
+      `${stack.account}/Queues/${after.params.QueueSid}/Members/${callSid}.json`,
+    );
+    expect(member.status).toBe(404);
+  });
+
+  it("lists a waiting caller as a Member, and a REST dequeue (POST Url to Front) redirects it", async () => {
+    const { callSid: offered, ended } = place(REDIRECTED);
+    const callSid = await offered;
+    const wait = await firstWait(callSid);
+    const queueSid = wait.params.QueueSid ?? "";
+
+    const queue = await stack.rest("GET", `${stack.account}/Queues/${queueSid}.json`);
+    expect(queue.body).toMatchObject({
+      sid: queueSid,
+      friendly_name: "support",
+      current_size: 1,
+      max_size: 1000,
+      account_sid: stack.engine.accountSid,
+      uri: `${stack.account}/Queues/${queueSid}.json`,
+    });
+    const list = await stack.rest("GET", `${stack.account}/Queues.json`);
+    expect((list.body.queues as { sid: string }[]).map((q) => q.sid)).toContain(queueSid);
+    const members = await stack.rest("GET", `${stack.account}/Queues/${queueSid}/Members.json`);
+    expect(members.body.queue_members).toEqual([
+      expect.objectContaining({ call_sid: callSid, queue_sid: queueSid, position: 1 }),
+    ]);
+    const front = await stack.rest("GET", `${stack.account}/Queues/${queueSid}/Members/Front.json`);
+    expect(front.body).toMatchObject({ call_sid: callSid, position: 1 });
+
+    const dequeued = await stack.rest("POST", `${stack.account}/Queues/${queueSid}/Members/Front.json`, {
+      Url: `${stack.app.url}/rest-next`,
+      Method: "POST",
+    });
+    expect(dequeued.status).toBe(200);
+    expect(dequeued.body).toMatchObject({ call_sid: callSid, queue_sid: queueSid });
+
+    const { call } = await ended;
+    expect(call.status).toBe("completed");
+    expect(requestsOf(callSid).map((r) => r.path)).toContain("/rest-next");
+    const after = await stack.app.waitFor((r) => r.path === "/after" && r.params.CallSid === callSid);
+    expect(after.params).toMatchObject({ QueueResult: "redirected", QueueSid: queueSid });
+    const emptied = await stack.rest("GET", `${stack.account}/Queues/${queueSid}.json`);
+    expect(emptied.body.current_size).toBe(0);
+  });
+
+  it("tells the action QueueResult=redirected when a REST call update gives the waiting caller new TwiML", async () => {
+    const { callSid: offered, ended } = place(MOVED);
+    const callSid = await offered;
+    const queueSid = (await firstWait(callSid)).params.QueueSid ?? "";
+    // The api finds a live call by its stored snapshot, written just after the call enters a verb.
+    const actors = await new Kvm(stack.engine.nc).open(buckets.actors("us1"));
+    await expect
+      .poll(async () => ((await actors.get(callSid))?.json() as { value?: unknown } | undefined)?.value)
+      .toEqual({ "executing-twiml": "Enqueue" });
+    const updated = await stack.rest("POST", `${stack.account}/Calls/${callSid}.json`, {
+      Url: `${stack.app.url}/rest-next`,
+    });
+    expect(updated.status).toBe(200);
+    expect((await ended).call.status).toBe("completed");
+    const after = await stack.app.waitFor((r) => r.path === "/after" && r.params.CallSid === callSid);
+    expect(after.params).toMatchObject({
+      QueueResult: "redirected",
+      QueueSid: queueSid,
+      CallStatus: "in-progress",
+    });
+    const member = await stack.rest("GET", `${stack.account}/Queues/${queueSid}/Members/${callSid}.json`);
+    expect(member.status).toBe(404);
+  });
+
+  it("answers QueueResult=queue-full, without a QueueSid, when the queue is at its MaxSize", async () => {
+    const created = await stack.rest("POST", `${stack.account}/Queues.json`, {
+      FriendlyName: "sales",
+      MaxSize: "1",
+    });
+    expect(created.status).toBe(201);
+    expect(created.body).toMatchObject({ friendly_name: "sales", max_size: 1, current_size: 0 });
+    const queueSid = String(created.body.sid);
+    const again = await stack.rest("POST", `${stack.account}/Queues.json`, { FriendlyName: "sales" });
+    expect(again.status).toBe(400);
+
+    const first = place(WAITING, { to: SALES });
+    const waiting = await first.callSid;
+    expect((await firstWait(waiting)).params.QueueSid).toBe(queueSid);
+    const { callSid } = await place(TURNED_AWAY, { to: SALES }).ended;
+    const after = requestsOf(callSid).find((r) => r.path === "/after");
+    expect(after?.params.QueueResult).toBe("queue-full");
+    expect(after?.params.QueueSid).toBeUndefined();
+
+    await stack.rest("POST", `${stack.account}/Queues/${queueSid}/Members/${waiting}.json`, {
+      Url: `${stack.app.url}/rest-next`,
+    });
+    expect((await first.ended).call.status).toBe("completed");
+  });
+});
+
+describe("<Dial><Queue> (the noun, with the region's real queue port)", () => {
+  const options: DialOptions = {
+    timeoutS: 30,
+    timeLimitS: 14_400,
+    callerId: "+15557654321",
+    hangupOnStar: false,
+    record: "do-not-record",
+    answerOnBridge: false,
+  };
+
+  async function dialer(callSid: string): Promise<VerbContext> {
+    const { engine } = stack;
+    const kv = await new Kvm(engine.nc).open(buckets.queues("us1"));
+    const store = new QueueStore(kv, engine.nc, subjects(), "us1");
+    const { ctx } = fakeContext();
+    const identity = { accountSid: engine.accountSid, callSid };
+    return {
+      ...ctx,
+      call: { ...ctx.call, ...identity },
+      queues: queuePort(store, engine.nc, { holding: (work) => work(), pacing: (work) => work() }, identity),
+    };
+  }
+
+  it("dequeues the front caller, plays them its url, and stays bridged until they hang up", async () => {
+    const { callSid: offered, ended } = place(BRIDGED, { hangupAfter: 3 });
+    const member = await offered;
+    const wait = await firstWait(member);
+    const agent = "CA0000000000000000000000000000a001";
+    const ctx = await dialer(agent);
+    const result = await queueNoun.dial(
+      ctx,
+      { noun: "Queue", name: "support", url: `${stack.app.url}/whisper`, method: "POST" },
+      options,
+      new AbortController().signal,
+    );
+    expect(result).toMatchObject({
+      status: "completed",
+      callSid: member,
+      bridged: true,
+      params: { QueueSid: wait.params.QueueSid },
+    });
+    const whisper = requestsOf(member).find((r) => r.path === "/whisper");
+    expect(whisper?.signatureValid).toBe(true);
+    expect(whisper?.params).toMatchObject({ QueueSid: wait.params.QueueSid, DequeingCallSid: agent });
+    await ended;
+    const after = await stack.app.waitFor((r) => r.path === "/after" && r.params.CallSid === member);
+    expect(after.params).toMatchObject({ QueueResult: "bridged", QueueSid: wait.params.QueueSid });
+  });
+
+  it("waits on an empty queue until a caller comes, then bridges to them", async () => {
+    const ctx = await dialer("CA0000000000000000000000000000a003");
+    const dialing = queueNoun.dial(
+      ctx,
+      { noun: "Queue", name: "support", method: "POST" },
+      options,
+      new AbortController().signal,
+    );
+    const { callSid: offered, ended } = place(LATE, { hangupAfter: 2 });
+    const member = await offered;
+    await expect(dialing).resolves.toMatchObject({ status: "completed", callSid: member, bridged: true });
+    expect((await ended).call.status).toBe("completed");
+    const after = await stack.app.waitFor((r) => r.path === "/after" && r.params.CallSid === member);
+    expect(after.params.QueueResult).toBe("bridged");
+  });
+
+  it("fails the Dial for a queue that does not exist", async () => {
+    const ctx = await dialer("CA0000000000000000000000000000a002");
+    const result = await queueNoun.dial(
+      ctx,
+      { noun: "Queue", name: "nobody-made-this", method: "POST" },
+      options,
+      new AbortController().signal,
+    );
+    expect(result).toMatchObject({ status: "failed", bridged: false });
+  });
+});
+
+describe("<Enqueue> across a hand-over (the verb, with the region's real queue port)", () => {
+  it("keeps a caller whose call moves to another worker in its place; the resumed verb finds it there", async () => {
+    const { engine } = stack;
+    const kv = await new Kvm(engine.nc).open(buckets.queues("us1"));
+    const store = new QueueStore(kv, engine.nc, subjects(), "us1");
+    const callSid = "CA0000000000000000000000000000b001";
+    const identity = { accountSid: engine.accountSid, callSid };
+    const verbContext = () => {
+      const fake = fakeContext();
+      const ctx: VerbContext = {
+        ...fake.ctx,
+        call: { ...fake.ctx.call, ...identity },
+        queues: queuePort(
+          store,
+          engine.nc,
+          { holding: (work) => work(), pacing: (work) => work() },
+          identity,
+        ),
+        // The wait music pauses on the test's clock, which never moves: the caller just waits.
+        fetchTwiml: async (url) => ({
+          ...parseTwiml(new VoiceResponse().pause({ length: 30 }).toString(), url),
+          documentUrl: url,
+        }),
+      };
+      return { ...fake, ctx };
+    };
+    const verb = {
+      name: "Enqueue",
+      queue: "handover",
+      action: "https://app.example/after",
+      method: "POST",
+      waitUrl: "https://app.example/wait",
+      waitUrlMethod: "POST",
+    } as const;
+    const inQueue = async () =>
+      (await store.byName(engine.accountSid, "handover"))?.members.map((m) => m.callSid);
+
+    const first = verbContext();
+    const moving = new AbortController();
+    const running = enqueue.execute(first.ctx, verb, moving.signal);
+    await expect.poll(inQueue).toEqual([callSid]);
+    moving.abort(new CallHandedOver("moved"));
+    await expect(running).rejects.toThrow("moved");
+    expect(await inQueue()).toEqual([callSid]);
+    expect(first.callbacks).toEqual([]);
+
+    const resumed = verbContext();
+    const hangup = new AbortController();
+    const again = enqueue.execute(resumed.ctx, verb, hangup.signal);
+    await expect.poll(() => resumed.channel.calls.length).toBeGreaterThan(0);
+    expect(await inQueue()).toEqual([callSid]);
+    hangup.abort(new Error("the caller hung up"));
+    await expect(again).rejects.toThrow("hung up");
+    await expect.poll(inQueue).toEqual([]);
+    await expect.poll(() => resumed.callbacks.length).toBe(1);
+    expect(resumed.callbacks[0]?.params).toMatchObject({ QueueResult: "hangup", CallSid: callSid });
+  });
+});

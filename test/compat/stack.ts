@@ -1,0 +1,66 @@
+// The engine (real nats-server, worker, edge), the api on a free port and a Twilio-style webhook app,
+// for the conference and queue tests: REST answers are checked against Twilio's OpenAPI description.
+import { pino } from "pino";
+import { request } from "undici";
+import { expect } from "vitest";
+import { type Api, startApi } from "../../src/api/server.js";
+import { RegionWorker } from "../../src/region/worker.js";
+import { twilioSchemas } from "../api/helpers/oai.js";
+import { startTestEngine, type TestEngine } from "../helpers/engine.js";
+import { type Route, startTwilioApp, type TwilioApp } from "../helpers/twilio-app.js";
+
+export interface CompatStack extends AsyncDisposable {
+  engine: TestEngine;
+  app: TwilioApp;
+  api: Api;
+  /** A REST request as the account; the response must match Twilio's schema for it. */
+  rest<T = Record<string, unknown>>(
+    method: string,
+    path: string,
+    form?: Record<string, string>,
+  ): Promise<{ status: number; body: T }>;
+  /** `/2010-04-01/Accounts/<AccountSid>` */
+  account: string;
+}
+
+/** `workers`: how many region workers share us1 (the engine's own, plus more), so calls of one queue run on different workers. */
+export async function startCompatStack(routes: Record<string, Route>, workers = 1): Promise<CompatStack> {
+  const engine = await startTestEngine();
+  const log = pino({ level: "silent" });
+  const more = await Promise.all(
+    Array.from({ length: workers - 1 }, () =>
+      RegionWorker.start({ nc: engine.nc, region: "us1", log, drainMs: 500 }),
+    ),
+  );
+  const app = await startTwilioApp(engine.authToken, routes);
+  const api = await startApi({ nc: engine.nc, port: 0, log });
+  const schemas = twilioSchemas();
+  const auth = `Basic ${Buffer.from(`${engine.accountSid}:${engine.authToken}`).toString("base64")}`;
+  const rest = async <T>(method: string, path: string, form?: Record<string, string>) => {
+    const headers: Record<string, string> = { authorization: auth };
+    if (form) headers["content-type"] = "application/x-www-form-urlencoded";
+    const res = await request(`${api.url}${path}`, {
+      method: method as "GET",
+      headers,
+      ...(form && { body: new URLSearchParams(form).toString() }),
+    });
+    const text = await res.body.text();
+    const body = text === "" ? undefined : JSON.parse(text);
+    const errors = schemas.check(method, path.split("?")[0] ?? "", res.statusCode, body);
+    expect(errors, `${method} ${path} -> ${res.statusCode} ${text.slice(0, 300)}`).toEqual([]);
+    return { status: res.statusCode, body: body as T };
+  };
+  return {
+    engine,
+    app,
+    api,
+    rest,
+    account: `/2010-04-01/Accounts/${engine.accountSid}`,
+    [Symbol.asyncDispose]: async () => {
+      await api.close();
+      await Promise.all(more.map((w) => w.stop()));
+      await app.close();
+      await engine[Symbol.asyncDispose]();
+    },
+  };
+}
