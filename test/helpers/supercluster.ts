@@ -106,7 +106,14 @@ export function permissionsOf(user: string, regions: string[]): Permissions | un
   const region = regions.find((r) => user === regionUser(r));
   if (!region) throw new Error(`no NATS user ${user}`);
   const regionKv = [
-    ...[buckets.numbers, buckets.calls, buckets.actors, buckets.notifications].map((b) => b(region)),
+    ...[
+      buckets.numbers,
+      buckets.calls,
+      buckets.actors,
+      buckets.notifications,
+      buckets.conferences,
+      buckets.queues,
+    ].map((b) => b(region)),
     callIndexBucket(region),
   ];
   const own = [
