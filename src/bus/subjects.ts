@@ -26,6 +26,9 @@ export function subjects(prefix = DEFAULT_PREFIX) {
     workerStats: (region: string, worker: string) => `${prefix}.region.${region}.stats.${worker}`,
     allWorkerStats: () => `${prefix}.region.*.stats.*`,
     allCallControl: (region: string) => `${prefix}.region.${region}.call.*.control`,
+    /** A SIP gateway's channel commands for one of its calls (request/reply, docs/sip.md). */
+    sipCallCommand: (gateway: string, callSid: string) => `${prefix}.sip.${gateway}.call.${callSid}.cmd`,
+    sipAllCommands: (gateway: string) => `${prefix}.sip.${gateway}.call.*.cmd`,
   };
 }
 

@@ -18,7 +18,8 @@ import { fetchTwiml } from "./effects/fetch-twiml.js";
 import { loadNumber } from "./effects/load-number.js";
 import { callTimer, retryDelay } from "./effects/timers.js";
 import { announceCall, answerCall, verbActors } from "./effects/verbs.js";
-import type { LiveCall, StoredActor } from "./live-call.js";
+import type { HostedChannel, LiveCall, StoredActor } from "./live-call.js";
+import { RemoteChannel } from "./remote-channel.js";
 import type { RegionRuntime } from "./runtime.js";
 import { SimulatedChannel } from "./simulated-channel.js";
 import { SnapshotWriter } from "./snapshot-writer.js";
@@ -140,13 +141,17 @@ export class CallHost {
     const snapshots = new SnapshotWriter(rt.stores.actors, job.callSid, (err) =>
       rt.log.error({ err, callSid: job.callSid }, "cannot persist call snapshot"),
     );
-    const channel = new SimulatedChannel(
-      clock,
-      publish,
-      job.caller,
-      () => actor?.send({ type: "channel.hangup" }),
-      restored?.sb.channel,
-    );
+    const onCallerHangup = () => actor?.send({ type: "channel.hangup" });
+    // A SIP call's audio is on its gateway (real time); any other call's is simulated here.
+    const channel: HostedChannel = job.sip
+      ? new RemoteChannel(
+          rt.nc,
+          rt.subjects.sipCallCommand(job.sip.gateway, job.callSid),
+          clock,
+          publish,
+          onCallerHangup,
+        )
+      : new SimulatedChannel(clock, publish, job.caller, onCallerHangup, restored?.sb.channel);
     const persist = () =>
       snapshots.write({
         ...live.actor.getPersistedSnapshot(),
@@ -191,6 +196,9 @@ export class CallHost {
           edge: job.edge,
           direction: "inbound",
           ...(job.sipHeaders && { sipHeaders: job.sipHeaders }),
+          ...(job.sip && {
+            sip: { callId: job.sip.callId, ...(job.sip.sourceIp && { sourceIp: job.sip.sourceIp }) },
+          }),
           ...(job.geo && { geo: job.geo }),
         },
         ...(job.accountSid && { accountSid: job.accountSid }),
