@@ -42,6 +42,8 @@ const MAX_HEADER_BYTES = 8 * 1024;
 
 export class SipGateway {
   readonly calls = new Map<string, SipCall>();
+  /** Called when a call has been offered to the edge (its CallSid is the region's). */
+  onCall: ((callSid: string) => void) | undefined;
   readonly #speech = new Speech();
   readonly #fetcher = new AudioFetcher();
   readonly #subjects;
@@ -208,6 +210,7 @@ export class SipGateway {
       region = reply.region;
       for (const event of pendingInput.splice(0)) input(event);
       log.info({ callSid, region, callId: dialog.callId, to: sipOffer.to }, "SIP call offered");
+      this.onCall?.(callSid);
     } catch (err) {
       const e = toSwitchboardError(err);
       log.info({ callSid, code: e.code, err: e.message }, "SIP call refused by the edge");
