@@ -72,7 +72,14 @@ export interface SippResult {
 export function sipp(
   gatewayPort: number,
   scenario: string,
-  opts: { to: string; keys?: Record<string, string | number>; args?: string[]; timeoutS?: number },
+  opts: {
+    to: string;
+    keys?: Record<string, string | number>;
+    args?: string[];
+    timeoutS?: number;
+    /** sipp's working directory (where rtp_stream finds tone.ulaw). */
+    cwd?: string;
+  },
 ): Promise<SippResult> {
   const keys = { caller: "15557654321", rtpport: 6000, codecs: "0 101", ...opts.keys };
   const args = [
@@ -93,7 +100,7 @@ export function sipp(
     ...(opts.args ?? []),
   ];
   return new Promise((resolve, reject) => {
-    const child = spawn("sipp", args, { cwd: tmpdir(), stdio: ["ignore", "pipe", "pipe"] });
+    const child = spawn("sipp", args, { cwd: opts.cwd ?? tmpdir(), stdio: ["ignore", "pipe", "pipe"] });
     let stdout = "";
     let stderr = "";
     child.stdout.on("data", (c: Buffer) => {
@@ -107,13 +114,12 @@ export function sipp(
   });
 }
 
-/** `seconds` of a 440 Hz tone as raw μ-law: what sipp's rtp_stream sends as it is. */
-export async function writeToneUlaw(seconds: number): Promise<string> {
+/** A directory holding tone.ulaw, `seconds` of a 440 Hz tone as raw μ-law (rtp_stream sends it as it is). */
+export async function toneDir(seconds: number): Promise<string> {
   const samples = Math.round(seconds * 8000);
   const bytes = new Uint8Array(samples);
   for (let i = 0; i < samples; i++) bytes[i] = linearToUlaw(8000 * Math.sin((2 * Math.PI * 440 * i) / 8000));
   const dir = await mkdtemp(join(tmpdir(), "sb-sip-"));
-  const file = join(dir, "tone.ulaw");
-  await writeFile(file, bytes);
-  return file;
+  await writeFile(join(dir, "tone.ulaw"), bytes);
+  return dir;
 }
