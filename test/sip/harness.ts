@@ -81,7 +81,7 @@ export function sipp(
     cwd?: string;
   },
 ): Promise<SippResult> {
-  const keys = { caller: "15557654321", rtpport: 6000, codecs: "0 101", ...opts.keys };
+  const keys = { caller: "15557654321", rtpport: 6000, codecs: "0 101", dtmf_pt: 101, ...opts.keys };
   const args = [
     `127.0.0.1:${gatewayPort}`,
     "-sf",
