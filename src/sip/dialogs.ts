@@ -40,6 +40,13 @@ export class InboundDialog {
   #cseq = 1;
   #resend: NodeJS.Timeout | undefined;
   #acked: (() => void) | undefined;
+  #closedResolve!: () => void;
+  /** Resolves when the dialog is over (a final failure sent, or a BYE sent or received). */
+  readonly closed = new Promise<void>((resolve) => {
+    this.#closedResolve = resolve;
+  });
+  /** Settles when the 200 is acknowledged or given up on. */
+  #confirmed: Promise<void> | undefined;
 
   constructor(
     private readonly stack: sip.SipStack,
@@ -73,15 +80,16 @@ export class InboundDialog {
 
   /** Sends 200 with the SDP answer, again and again (T1 doubling to T2) until the ACK; resolves on it. */
   answer(sdp: string): Promise<void> {
-    if (this.state !== "early") return Promise.resolve();
+    if (this.state !== "early") return this.#confirmed ?? Promise.resolve();
     this.state = "answering";
     const ok = this.#respond(200, "OK", sdp);
-    return new Promise<void>((resolve) => {
+    this.#confirmed = new Promise<void>((resolve) => {
       let interval = T1;
       const started = Date.now();
       const again = () => {
         if (Date.now() - started >= ACK_WAIT) {
           this.#acked = undefined;
+          resolve();
           this.on.ackTimeout?.();
           return;
         }
@@ -93,29 +101,32 @@ export class InboundDialog {
       this.#acked = () => {
         clearTimeout(this.#resend);
         this.#acked = undefined;
-        this.state = "confirmed";
+        if (this.state === "answering") this.state = "confirmed";
         resolve();
       };
     });
+    return this.#confirmed;
   }
 
   /** A final failure to the INVITE (486 busy, 603 decline, 487 cancelled…); the package re-sends it. */
   reject(status: number, reason: string): void {
     if (this.state !== "early") return;
-    this.state = "ended";
+    this.#close();
     this.#respond(status, reason);
   }
 
   /** Ends an answered call from our side; resolves on the BYE's final response (or its timeout). */
-  bye(): Promise<void> {
+  async bye(): Promise<void> {
     if (this.state === "early") {
       this.reject(603, "Decline");
-      return Promise.resolve();
+      return;
     }
-    if (this.state === "ended") return Promise.resolve();
+    // A BYE may not overtake the ACK of our 200 (§15): it waits for the ACK, or for giving up on it.
+    if (this.state === "answering") await this.#confirmed;
+    if (this.state === "ended") return;
     clearTimeout(this.#resend);
     this.#acked = undefined;
-    this.state = "ended";
+    this.#close();
     const h = this.invite.headers;
     const target = h.contact?.[0]?.uri ?? h.from.uri;
     const routes = (h["record-route"] ?? []).map((r) => ({ ...r }));
@@ -158,7 +169,7 @@ export class InboundDialog {
         if (this.state === "ended") return;
         clearTimeout(this.#resend);
         this.#acked = undefined;
-        this.state = "ended";
+        this.#close();
         this.on.bye?.();
         return;
       }
@@ -177,6 +188,11 @@ export class InboundDialog {
       default:
         this.stack.send(sip.makeResponse(rq, rq.method === "OPTIONS" ? 200 : 405, "OK"));
     }
+  }
+
+  #close(): void {
+    this.state = "ended";
+    this.#closedResolve();
   }
 
   #respond(status: number, reason: string, sdp?: string): sip.SipMessage {

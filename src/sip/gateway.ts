@@ -119,7 +119,8 @@ export class SipGateway {
     const media = offer && chooseMedia(offer);
     if (!offer || !media) {
       dialog.reject(488, "Not Acceptable Here");
-      return this.#sip?.forget(dialog);
+      this.#sip?.forget(dialog);
+      return;
     }
     let socket: Socket;
     try {
@@ -127,7 +128,8 @@ export class SipGateway {
     } catch (err) {
       log.warn({ err: String(err) }, "no RTP port free");
       dialog.reject(503, "Service Unavailable");
-      return this.#sip?.forget(dialog);
+      this.#sip?.forget(dialog);
+      return;
     }
     const callSid = newSid("CA");
     let region: string | undefined;
@@ -173,7 +175,8 @@ export class SipGateway {
     call.onEnded = () => {
       ended.unsubscribe();
       this.calls.delete(callSid);
-      this.#sip?.forget(dialog);
+      // The dialog stays until it is over: an ACK or a BYE may still be on its way.
+      void dialog.closed.then(() => this.#sip?.forget(dialog));
       if (this.calls.size === 0) {
         clearInterval(this.#ticker);
         this.#ticker = undefined;

@@ -14,6 +14,9 @@ import { phoneRtp, sipp, startGateway, toneDir } from "./harness.js";
 // pauses where it would record (sipp's timing is the same), and the Recording assertions are
 // skipped; the gateway's recording itself is tested through the channel in record.test.ts.
 const HAS_RECORD = verbs.has("Record");
+const LONG_PROMPT =
+  "Please enter your account code using the keys on your telephone, followed by the pound key. " +
+  "If you do not know your code, stay on the line and someone will be with you shortly.";
 
 describe("a SIP call through Say, Gather, Record, Say, Hangup", () => {
   it("carries the caller's keys to the Gather, records the caller, and hangs up with BYE", {
@@ -72,6 +75,8 @@ describe("a SIP call through Say, Gather, Record, Say, Hangup", () => {
     expect(voice.params.SipCallId).toMatch(/@127\.0\.0\.2$/);
     const gathered = await app.waitFor((r) => r.path === "/gathered");
     expect(gathered.params.Digits).toBe("12");
+    // Barge-in: the Gather ended on # (≈ 3.3 s after the answer), not after its prompt had played.
+    expect(gathered.at - voice.at).toBeLessThan(5_000);
 
     // What sipp heard: 20 ms μ-law packets, and the prompts in them (not only silence).
     expect(phone.packets.every((p) => p.payloadType === 0 && p.payload.length === 160)).toBe(true);
