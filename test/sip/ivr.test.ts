@@ -27,9 +27,8 @@ describe("a SIP call through Say, Gather, Record, Say, Hangup", () => {
       "/voice": () => {
         const r = new VoiceResponse();
         r.say("Hello");
-        r.gather({ action: "/gathered", finishOnKey: "#", timeout: 10 }).say(
-          "Enter your code, then press pound.",
-        );
+        // A prompt of some 10 s: the caller's first key (2.5 s after the answer) must cut it short.
+        r.gather({ action: "/gathered", finishOnKey: "#", timeout: 10 }).say(LONG_PROMPT);
         return { body: r.toString() };
       },
       "/gathered": () => {
