@@ -191,6 +191,8 @@ export class SipGateway {
       },
       info: (k) => call?.key(k),
     };
+    // A CANCEL that came while the RTP port was being bound has ended the dialog already.
+    if (dialog.state === "ended") call.callerEnded("cancel");
     this.calls.set(callSid, call);
     this.#ticker ??= setInterval(() => {
       const now = performance.now();

@@ -36,6 +36,52 @@ describe("switchboard sip", () => {
     expect(await gateway.stop()).toBe(0);
   });
 
+  it("ends the call as a caller hang-up when its gateway dies mid-prompt", { timeout: 60_000 }, async () => {
+    await using engine = await startTestEngine();
+    await using app = await startTwilioApp(engine.authToken, {
+      "/voice": () => {
+        const r = new VoiceResponse();
+        r.say("This announcement is long enough that the gateway will be gone before it ends. ".repeat(4));
+        r.hangup();
+        return { body: r.toString() };
+      },
+      "/status": () => ({ body: "" }),
+    });
+    await engine.addNumber({
+      number: "+15551230012",
+      voiceUrl: `${app.url}/voice`,
+      statusCallback: `${app.url}/status`,
+    });
+    const port = await freeUdpPort("127.0.0.1");
+    await using gateway = startCli([
+      "sip",
+      "--edge",
+      "ashburn",
+      "--listen",
+      `127.0.0.1:${port}`,
+      "--nats",
+      engine.nats.url,
+    ]);
+    await gateway.waitForLog("ready");
+    await using phone = await phoneRtp();
+    const caller = sipp(port, "short.xml", {
+      to: "+15551230012",
+      keys: { rtpport: phone.port },
+      timeoutS: 12,
+    });
+    await gateway.waitForLog("SIP call offered");
+    // Answered and half a second into the prompt.
+    await phone.waitForPackets(25);
+    gateway.child.kill("SIGKILL");
+    const killedAt = Date.now();
+    // The region's channel pings the gateway every 5 s: no responders ends the call.
+    const status = await app.waitFor((r) => r.path === "/status", 15_000);
+    expect(status.params.CallStatus).toBe("completed");
+    expect(Date.now() - killedAt).toBeLessThan(8_000);
+    // sipp never gets its BYE: it gives up at its timeout.
+    expect((await caller).code).not.toBe(0);
+  });
+
   it("exits non-zero with a one-line reason when its SIP port is taken", { timeout: 30_000 }, async () => {
     await using engine = await startTestEngine({ worker: false });
     const taken = createSocket("udp4");

@@ -44,20 +44,43 @@ export async function startGateway(
 }
 
 /** The caller's phone's RTP port: records every packet the gateway sends it. */
-export async function phoneRtp(): Promise<
-  { port: number; packets: RtpPacket[]; socket: Socket } & AsyncDisposable
-> {
+export interface PhoneRtp extends AsyncDisposable {
+  port: number;
+  packets: RtpPacket[];
+  socket: Socket;
+  /** Resolves once `count` packets have arrived. */
+  waitForPackets(count: number, timeoutMs?: number): Promise<void>;
+}
+
+export async function phoneRtp(): Promise<PhoneRtp> {
   const socket = createSocket("udp4");
   await new Promise<void>((resolve) => socket.bind(0, SIPP_IP, resolve));
   const packets: RtpPacket[] = [];
+  const waiters = new Set<() => void>();
   socket.on("message", (data) => {
     const p = parseRtp(new Uint8Array(data));
     if (p) packets.push({ ...p, payload: p.payload.slice() });
+    for (const w of waiters) w();
   });
   return {
     port: socket.address().port,
     packets,
     socket,
+    waitForPackets: (count, timeoutMs = 10_000) =>
+      new Promise<void>((resolve, reject) => {
+        const check = () => {
+          if (packets.length < count) return;
+          clearTimeout(timer);
+          waiters.delete(check);
+          resolve();
+        };
+        const timer = setTimeout(() => {
+          waiters.delete(check);
+          reject(new Error(`only ${packets.length} of ${count} RTP packets within ${timeoutMs} ms`));
+        }, timeoutMs);
+        waiters.add(check);
+        check();
+      }),
     [Symbol.asyncDispose]: () => new Promise<void>((resolve) => socket.close(() => resolve())),
   };
 }

@@ -45,10 +45,17 @@ describe("the SIP gateway", () => {
     try {
       await using gw = await startGateway(engine);
       await using phone = await phoneRtp();
-      const result = await sipp(gw.sipPort, "short.xml", { to: "+15551230001", keys: { rtpport: phone.port } });
+      const result = await sipp(gw.sipPort, "short.xml", {
+        to: "+15551230001",
+        keys: { rtpport: phone.port },
+      });
       expect(result.code, result.stdout + result.stderr).toBe(0);
       const voice = await app.waitFor((r) => r.path === "/voice");
-      expect(voice.params).toMatchObject({ To: "+15551230001", From: "+15557654321", "SipHeader_X-Customer-Id": "42" });
+      expect(voice.params).toMatchObject({
+        To: "+15551230001",
+        From: "+15557654321",
+        "SipHeader_X-Customer-Id": "42",
+      });
       const sipSid = voice.params.CallSid ?? "";
       expect(phone.packets.length).toBeGreaterThan(10);
 
