@@ -92,7 +92,7 @@ export interface SippResult {
 }
 
 /** Runs a sipp scenario from test/sip against the gateway; resolves when sipp exits (killed after `timeoutS`). */
-export function sipp(
+export async function sipp(
   gatewayPort: number,
   scenario: string,
   opts: {
@@ -104,7 +104,10 @@ export function sipp(
     cwd?: string;
   },
 ): Promise<SippResult> {
-  const keys = { caller: "15557654321", rtpport: 6000, codecs: "0 101", dtmf_pt: 101, ...opts.keys };
+  // sipp's own RTP socket (rtp_stream, play_pcap_audio) on a free port, not its fixed default 6000, so
+  // sipps of parallel test files do not meet; unless a test listens itself, the SDP names it too.
+  const mediaPort = await freeUdpPort(SIPP_IP);
+  const keys = { caller: "15557654321", rtpport: mediaPort, codecs: "0 101", dtmf_pt: 101, ...opts.keys };
   const args = [
     `127.0.0.1:${gatewayPort}`,
     "-sf",
@@ -119,10 +122,12 @@ export function sipp(
     String(opts.timeoutS ?? 30),
     "-timeout_error",
     "-nostdin",
+    "-mp",
+    String(mediaPort),
     ...Object.entries(keys).flatMap(([k, v]) => ["-key", k, String(v)]),
     ...(opts.args ?? []),
   ];
-  return new Promise((resolve, reject) => {
+  return await new Promise((resolve, reject) => {
     const child = spawn("sipp", args, { cwd: opts.cwd ?? tmpdir(), stdio: ["ignore", "pipe", "pipe"] });
     let stdout = "";
     let stderr = "";
