@@ -15,6 +15,7 @@ import type { ChannelIn, ChannelOut } from "../region/channel-events.js";
 import { SipCommandSchema } from "./commands.js";
 import { type InboundDialog, SipDialogs } from "./dialogs.js";
 import { AudioFetcher } from "./media/fetch-audio.js";
+import { FinishedRecordings } from "./media/finished-recordings.js";
 import { RtpSession } from "./media/rtp-session.js";
 import { Speech } from "./media/tts.js";
 import { buildSdpAnswer, chooseMedia, parseSdpOffer } from "./sdp.js";
@@ -46,6 +47,7 @@ export class SipGateway {
   onCall: ((callSid: string) => void) | undefined;
   readonly #speech = new Speech();
   readonly #fetcher = new AudioFetcher();
+  readonly #recordings = new FinishedRecordings();
   readonly #subjects;
   #sip: SipDialogs | undefined;
   #sub: Subscription | undefined;
@@ -107,6 +109,14 @@ export class SipGateway {
     }
     const call = this.calls.get(callSid);
     if (call) return call.handle(msg, cmd);
+    if (cmd.op === "fetch") {
+      try {
+        respondValue(msg, this.#recordings.slice(cmd.id, cmd.offset));
+      } catch (err) {
+        respondError(msg, err);
+      }
+      return;
+    }
     // Ending a call that is already over is done; anything else about it is too late.
     if (cmd.op === "hangup" || cmd.op === "reject" || cmd.op === "stop") respondValue(msg, {});
     else respondError(msg, fail("sipCallGone", `call ${callSid} is not on SIP gateway ${this.opts.id}`));
@@ -157,6 +167,7 @@ export class SipGateway {
       answerSdp,
       speech: this.#speech,
       fetcher: this.#fetcher,
+      recordings: this.#recordings,
       input,
       log,
     });

@@ -5,10 +5,11 @@ import { respondError, respondValue } from "../bus/service-error.js";
 import { fail } from "../errors/switchboard-error.js";
 import type { Logger } from "../log.js";
 import type { ChannelIn } from "../region/channel-events.js";
-import { type RecordReply, type SipCommand, WAV_CHUNK } from "./commands.js";
+import type { SipCommand } from "./commands.js";
 import type { InboundDialog } from "./dialogs.js";
 import type { AudioFetcher } from "./media/fetch-audio.js";
-import { Recorder, type Recording } from "./media/recorder.js";
+import type { FinishedRecordings } from "./media/finished-recordings.js";
+import { Recorder } from "./media/recorder.js";
 import type { RtpSession } from "./media/rtp-session.js";
 import type { Speech } from "./media/tts.js";
 import type { RtpPacket } from "./rtp/packet.js";
@@ -25,6 +26,7 @@ export interface SipCallDeps {
   answerSdp: string;
   speech: Speech;
   fetcher: AudioFetcher;
+  recordings: FinishedRecordings;
   /** Sends channel input to the call's region (once the region is known). */
   input(event: ChannelIn): void;
   log: Logger;
@@ -34,7 +36,6 @@ export class SipCall {
   readonly #ops = new Map<string, AbortController>();
   #recorder: Recorder | undefined;
   #recordReplied: Promise<void> = Promise.resolve();
-  #lastRecording: { id: string; recording: Recording } | undefined;
   #ended = false;
   /** Called once when the call is over on the SIP side (either party, or never acknowledged). */
   onEnded: (() => void) | undefined;
@@ -83,7 +84,7 @@ export class SipCall {
       return {};
     }
     if (cmd.op === "hangup" || cmd.op === "reject") return this.#finish(cmd);
-    if (cmd.op === "fetch") return this.#fetch(cmd.id, cmd.offset);
+    if (cmd.op === "fetch") return this.d.recordings.slice(cmd.id, cmd.offset);
     if (this.#ended) throw fail("sipCallGone", `call ${this.d.callSid} has ended on the SIP gateway`);
     switch (cmd.op) {
       case "ping":
@@ -130,20 +131,13 @@ export class SipCall {
     });
     try {
       const recording = await recorder.result;
-      this.#lastRecording = { id, recording };
-      return this.#fetch(id, 0);
+      this.d.recordings.keep(id, recording);
+      return this.d.recordings.slice(id, 0);
     } finally {
       if (this.#recorder === recorder) this.#recorder = undefined;
       // Let the reply be published before a hang-up that ended the recording.
       queueMicrotask(replied);
     }
-  }
-
-  #fetch(id: string, offset: number): RecordReply {
-    const last = this.#lastRecording;
-    if (last?.id !== id) throw fail("sipCallGone", `no recording ${id} on the SIP gateway`);
-    const { wav, durationMs, digits } = last.recording;
-    return { durationMs, digits, size: wav.length, offset, chunk: wav.subarray(offset, offset + WAV_CHUNK) };
   }
 
   async #finish(cmd: Extract<SipCommand, { op: "hangup" | "reject" }>): Promise<unknown> {
