@@ -19,6 +19,9 @@ const BEEP = Int16Array.from({ length: 2000 }, (_, i) =>
   Math.round(8000 * Math.sin((2 * Math.PI * 1000 * i) / 8000)),
 );
 
+/** How long after a recording that the caller's hang-up ended the region is told of the hang-up. */
+const HANGUP_AFTER_RECORD_MS = 5_000;
+
 export interface SipCallDeps {
   callSid: string;
   dialog: InboundDialog;
@@ -61,10 +64,21 @@ export class SipCall {
   callerEnded(why: string): void {
     if (this.#ended) return;
     this.d.log.info({ callSid: this.d.callSid, why }, "caller ended the call");
-    // A recording in progress ends with what was said and "hangup" (its reply goes out first).
-    this.#recorder?.stop("hangup");
+    const recording = this.#recorder;
+    // Before the call's commands are aborted, so the recording ends as "hangup", not as cancelled.
+    recording?.stop("hangup");
     this.#end();
-    void this.#recordReplied.then(() => this.d.input({ kind: "hangup" }));
+    if (!recording) {
+      this.d.input({ kind: "hangup" });
+      return;
+    }
+    // A recording in progress ends with what was said and "hangup", and Twilio still requests the
+    // Record's action with it. A hang-up on `.in` now would overtake the reply in the region (it
+    // cancels the verb before its result is read), so the region learns of it from its next command
+    // (90010), or from `.in` once the action has had time to be requested.
+    void this.#recordReplied.then(() => {
+      setTimeout(() => this.d.input({ kind: "hangup" }), HANGUP_AFTER_RECORD_MS).unref();
+    });
   }
 
   /** Carries out one command and answers it (the answer to a prompt comes when it has played). */

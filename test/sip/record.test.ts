@@ -1,49 +1,75 @@
 // <Record> on RTP, through the region's side of the port: the test plays the region, driving the
-// call with the real RemoteChannel, while sipp sends 2 s of audio and a # as RFC 4733 events.
+// call with the real RemoteChannel, while sipp sends 2 s of audio, then # (RFC 4733) or BYE.
 import { describe, expect, it } from "vitest";
-import { encode } from "../../src/bus/codec.js";
+import { decode, encode } from "../../src/bus/codec.js";
 import { subjects } from "../../src/bus/subjects.js";
 import { CallClock } from "../../src/clock/call-clock.js";
 import { RemoteChannel } from "../../src/region/remote-channel.js";
+import type { RecordedAudio } from "../../src/twiml/types.js";
 import { startTestEngine } from "../helpers/engine.js";
-import { phoneRtp, sipp, startGateway, toneDir } from "./harness.js";
+import { type PhoneRtp, phoneRtp, type SippResult, sipp, startGateway, toneDir } from "./harness.js";
+
+const OPTIONS = {
+  timeoutMs: 10_000,
+  maxLengthMs: 60_000,
+  finishOnKey: "#",
+  playBeep: true,
+  trimSilence: true,
+};
+
+/** Calls in with `scenario`, answers, records, and hangs up unless the caller did. */
+async function recordCall(scenario: string): Promise<{
+  recorded: RecordedAudio;
+  caller: SippResult;
+  phone: PhoneRtp;
+  /** What the gateway sent the region on the call's `.in`, in order, with the record reply. */
+  sequence: string[];
+}> {
+  // No worker: the test is the region, so nothing else sends the gateway commands.
+  await using engine = await startTestEngine({ worker: false });
+  await using gw = await startGateway(engine);
+  const phone = await phoneRtp();
+  const offered = new Promise<string>((resolve) => {
+    gw.onCall = resolve;
+  });
+  const sequence: string[] = [];
+  const input = engine.nc.subscribe("sb.region.us1.call.*.in", {
+    callback: (_, msg) => {
+      sequence.push((decode(msg.data) as { kind: string }).kind);
+    },
+  });
+  const caller = sipp(gw.sipPort, scenario, {
+    to: "+15551230002",
+    keys: { rtpport: phone.port },
+    cwd: await toneDir(2),
+  });
+  const callSid = await offered;
+  const channel = new RemoteChannel(
+    engine.nc,
+    subjects().sipCallCommand("gw1", callSid),
+    new CallClock(1),
+    (event) => engine.nc.publish(`test.${callSid}.out`, encode(event)),
+    () => sequence.push("gone"),
+  );
+  await channel.ring();
+  await channel.answer();
+  const recorded = await channel.record(OPTIONS, new AbortController().signal);
+  await engine.nc.flush();
+  sequence.push("recorded");
+  await channel.hangup();
+  const result = await caller;
+  await engine.nc.flush();
+  input.unsubscribe();
+  return { recorded, caller: result, phone, sequence };
+}
 
 describe("recording a SIP caller", () => {
   it("returns what the caller sent, in order, as a WAV of its duration, ended by #", {
     timeout: 60_000,
   }, async () => {
-    // No worker: the test is the region, so nothing else sends the gateway commands.
-    await using engine = await startTestEngine({ worker: false });
-    await using gw = await startGateway(engine);
-    await using phone = await phoneRtp();
-    const offered = new Promise<string>((resolve) => {
-      gw.onCall = resolve;
-    });
-    const caller = sipp(gw.sipPort, "record.xml", {
-      to: "+15551230002",
-      keys: { rtpport: phone.port },
-      cwd: await toneDir(2),
-    });
-    const callSid = await offered;
-    let hungUp = false;
-    const channel = new RemoteChannel(
-      engine.nc,
-      subjects().sipCallCommand("gw1", callSid),
-      new CallClock(1),
-      (event) => engine.nc.publish(`test.${callSid}.out`, encode(event)),
-      () => {
-        hungUp = true;
-      },
-    );
-    await channel.ring();
-    await channel.answer();
-    const recorded = await channel.record(
-      { timeoutMs: 10_000, maxLengthMs: 60_000, finishOnKey: "#", playBeep: true, trimSilence: true },
-      new AbortController().signal,
-    );
-    await channel.hangup();
-    const result = await caller;
-    expect(result.code, result.stdout + result.stderr).toBe(0);
+    const { recorded, caller, phone } = await recordCall("record.xml");
+    await using _ = phone;
+    expect(caller.code, caller.stdout + caller.stderr).toBe(0);
     expect(recorded.digits).toBe("#");
     expect(Math.abs(recorded.durationMs - 2000)).toBeLessThanOrEqual(100);
     const wav = Buffer.from(recorded.wav);
@@ -52,6 +78,18 @@ describe("recording a SIP caller", () => {
     expect(wav.readUInt32LE(40)).toBe((recorded.durationMs / 1000) * 16000);
     // The beep went out before the recording (1 kHz, not silence).
     expect(phone.packets.some((p) => p.payload.some((b) => b !== 0xff))).toBe(true);
-    expect(hungUp).toBe(false);
+  });
+
+  it("ends the recording with what was said when the caller hangs up, the hang-up not overtaking it", {
+    timeout: 60_000,
+  }, async () => {
+    const { recorded, caller, phone, sequence } = await recordCall("record-bye.xml");
+    await using _ = phone;
+    expect(caller.code, caller.stdout + caller.stderr).toBe(0);
+    expect(recorded.digits).toBe("hangup");
+    expect(Math.abs(recorded.durationMs - 2000)).toBeLessThanOrEqual(100);
+    // The hang-up did not overtake the recording: the region has the result and no hang-up yet
+    // (it hears of it from its next command, or on `.in` a few seconds later).
+    expect(sequence).toEqual(["recorded"]);
   });
 });
