@@ -31,7 +31,7 @@ export interface RtpEvents {
 
 export class RtpSession {
   /** Counters, for tests and logs. */
-  readonly stats = { sent: 0, received: 0, keys: 0 };
+  readonly stats = { sent: 0, received: 0, keys: 0, sendErrors: 0 };
   readonly #dtmf = new DtmfReceiver();
   readonly #ssrc = randomInt(0, 2 ** 32);
   #seq = randomInt(0, 2 ** 16);
@@ -51,6 +51,10 @@ export class RtpSession {
   ) {
     this.#silence = encodeG711(media.codec, new Int16Array(FRAME_SAMPLES));
     socket.on("message", (data) => this.#receive(data));
+    // A send can fail (no route to the caller's address): count it; a socket error must not crash.
+    socket.on("error", () => {
+      this.stats.sendErrors++;
+    });
   }
 
   get port(): number {
