@@ -4,6 +4,7 @@
 // re-sent requests and re-sends non-2xx finals); only this file imports it, so the stack can be
 // swapped without touching the gateway.
 import { randomBytes } from "node:crypto";
+import dgram from "node:dgram";
 import * as sip from "sip";
 
 const T1 = 500;
@@ -218,15 +219,24 @@ export class SipDialogs {
     private readonly onInvite: (dialog: InboundDialog) => void,
   ) {
     this.#contact = `sip:switchboard@${opts.address}:${opts.port}`;
-    this.#stack = sip.create(
-      {
-        address: opts.address,
-        port: opts.port,
-        tcp: false,
-        logger: { error: opts.onError ?? (() => {}) },
-      },
-      (rq, remote) => this.#request(rq, remote),
-    );
+    // The package sends on its UDP socket without an 'error' listener, so one failed send (no route
+    // to a phone's Contact) would crash the process: give the socket it creates a listener.
+    const createSocket = dgram.createSocket;
+    dgram.createSocket = ((...args: Parameters<typeof createSocket>) =>
+      createSocket(...args).on("error", (err) => opts.onError?.(err))) as typeof createSocket;
+    try {
+      this.#stack = sip.create(
+        {
+          address: opts.address,
+          port: opts.port,
+          tcp: false,
+          logger: { error: opts.onError ?? (() => {}) },
+        },
+        (rq, remote) => this.#request(rq, remote),
+      );
+    } finally {
+      dgram.createSocket = createSocket;
+    }
   }
 
   get size(): number {
