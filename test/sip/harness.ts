@@ -47,6 +47,8 @@ export async function startGateway(
 export interface PhoneRtp extends AsyncDisposable {
   port: number;
   packets: RtpPacket[];
+  /** When each packet arrived (performance.now()). */
+  arrivals: number[];
   socket: Socket;
   /** Resolves once `count` packets have arrived. */
   waitForPackets(count: number, timeoutMs?: number): Promise<void>;
@@ -56,15 +58,20 @@ export async function phoneRtp(): Promise<PhoneRtp> {
   const socket = createSocket("udp4");
   await new Promise<void>((resolve) => socket.bind(0, SIPP_IP, resolve));
   const packets: RtpPacket[] = [];
+  const arrivals: number[] = [];
   const waiters = new Set<() => void>();
   socket.on("message", (data) => {
     const p = parseRtp(new Uint8Array(data));
-    if (p) packets.push({ ...p, payload: p.payload.slice() });
+    if (p) {
+      packets.push({ ...p, payload: p.payload.slice() });
+      arrivals.push(performance.now());
+    }
     for (const w of waiters) w();
   });
   return {
     port: socket.address().port,
     packets,
+    arrivals,
     socket,
     waitForPackets: (count, timeoutMs = 10_000) =>
       new Promise<void>((resolve, reject) => {

@@ -81,6 +81,12 @@ describe("a SIP call through Say, Gather, Record, Say, Hangup", () => {
     expect(phone.packets.every((p) => p.payloadType === 0 && p.payload.length === 160)).toBe(true);
     const voiced = phone.packets.filter((p) => p.payload.some((b) => b !== 0xff && b !== 0x7f)).length;
     expect(voiced).toBeGreaterThan(40);
+    // Paced in real time: one packet per 20 ms over the whole call (a stream of ~10 s), in sequence.
+    const span = (phone.arrivals.at(-1) ?? 0) - (phone.arrivals[0] ?? 0);
+    expect(span / (phone.packets.length - 1)).toBeGreaterThan(19);
+    expect(span / (phone.packets.length - 1)).toBeLessThan(21);
+    const seq = phone.packets.map((p) => p.sequence);
+    expect(seq.every((n, i) => i === 0 || n === ((seq[i - 1] ?? 0) + 1) % 65536)).toBe(true);
 
     const status = await app.waitFor((r) => r.path === "/status" && r.params.CallStatus === "completed");
     expect(Number(status.params.CallDuration)).toBeGreaterThanOrEqual(7);
