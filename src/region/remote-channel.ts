@@ -34,6 +34,7 @@ interface LiveListener {
 export class RemoteChannel implements HostedChannel {
   #listener: LiveListener | undefined;
   #gone = false;
+  #callerGone = false;
 
   constructor(
     private readonly nc: NatsConnection,
@@ -135,9 +136,14 @@ export class RemoteChannel implements HostedChannel {
     if (event.kind === "digits") for (const k of event.digits) this.#listener?.key(k);
   }
 
+  /**
+   * Records on the gateway. Cancelled (hang-up, redirect, hand-over), it still resolves with what was
+   * recorded: the gateway answers the `stop` with it. Digits are "hangup" when the caller hung up.
+   */
   async record(options: RecordOptions, signal: AbortSignal): Promise<RecordedAudio> {
     const id = randomUUID();
-    const first = (await this.#long({ op: "record", id, options: { ...options } }, signal)) as RecordReply;
+    const cmd: SipCommand = { op: "record", id, options: { ...options } };
+    const first = (await this.#long(cmd, signal, { replyOnAbort: true })) as RecordReply;
     const wav = new Uint8Array(first.size);
     wav.set(first.chunk, 0);
     // A long recording comes in slices, each under NATS's payload limit.
@@ -147,7 +153,37 @@ export class RemoteChannel implements HostedChannel {
       wav.set(part.chunk, offset);
       offset += part.chunk.length;
     }
-    return { wav, durationMs: first.durationMs, digits: first.digits };
+    const digits = this.#callerGone ? "hangup" : first.digits;
+    return { wav, durationMs: first.durationMs, digits };
+  }
+
+  /** The caller hung up (`.in`): set before the call hears of it, so a cancelled Record says "hangup". */
+  callerHungUp(): void {
+    this.#callerGone = true;
+    this.onCallerHangup();
+  }
+
+  /**
+   * A <Dial> bridge. The gateway has no media path to a dialed leg yet: the caller hears silence,
+   * and `*` ends the bridge when `hangupOnStar` is set; otherwise only the signal ends it.
+   */
+  bridge(leg: { callSid: string; to: string; hangupOnStar: boolean }, signal: AbortSignal): Promise<void> {
+    return new Promise((resolve, reject) => {
+      const live: LiveListener = {
+        key: (k) => {
+          if (k === "*" && leg.hangupOnStar) finish(resolve);
+        },
+      };
+      const finish = (settle: () => void) => {
+        signal.removeEventListener("abort", onAbort);
+        if (this.#listener === live) this.#listener = undefined;
+        settle();
+      };
+      const onAbort = () => finish(() => reject(signal.reason));
+      if (signal.aborted) return onAbort();
+      signal.addEventListener("abort", onAbort, { once: true });
+      this.#listener = live;
+    });
   }
 
   async hangup(): Promise<void> {
@@ -183,14 +219,20 @@ export class RemoteChannel implements HostedChannel {
    * A command that lasts as long as its audio: the request waits without a short timeout, the
    * gateway is pinged meanwhile, and an abort (hang-up, barge-in) sends `stop` for it.
    */
-  async #long(cmd: Extract<SipCommand, { id: string }>, signal: AbortSignal): Promise<unknown> {
-    signal.throwIfAborted();
+  async #long(
+    cmd: Extract<SipCommand, { id: string }>,
+    signal: AbortSignal,
+    opts: { replyOnAbort?: boolean } = {},
+  ): Promise<unknown> {
+    if (signal.aborted && !opts.replyOnAbort) throw signal.reason;
     const ac = new AbortController();
+    let grace: NodeJS.Timeout | undefined;
     const onAbort = () => {
-      ac.abort(signal.reason);
       this.nc.publish(this.subject, encode({ op: "stop", id: cmd.id } satisfies SipCommand));
+      // A recording's reply to the stop is its result: wait for it, within bounds.
+      if (opts.replyOnAbort) grace = setTimeout(() => ac.abort(signal.reason), SHORT_TIMEOUT_MS);
+      else ac.abort(signal.reason);
     };
-    signal.addEventListener("abort", onAbort, { once: true });
     const aborted = new Promise<never>((_, reject) => {
       ac.signal.addEventListener("abort", () => reject(ac.signal.reason), { once: true });
     });
@@ -203,12 +245,15 @@ export class RemoteChannel implements HostedChannel {
         .request(this.subject, encode(cmd), { timeout: LONGEST_MS })
         .then((msg) => readReply(msg));
       reply.catch(() => {});
+      if (signal.aborted) onAbort();
+      else signal.addEventListener("abort", onAbort, { once: true });
       return await Promise.race([reply, aborted]);
     } catch (err) {
-      if (signal.aborted) throw signal.reason;
+      if (signal.aborted && !(opts.replyOnAbort && err !== signal.reason)) throw signal.reason;
       throw this.#lost(err);
     } finally {
       clearInterval(ping);
+      clearTimeout(grace);
       signal.removeEventListener("abort", onAbort);
     }
   }

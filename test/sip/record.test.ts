@@ -18,7 +18,11 @@ const OPTIONS = {
 };
 
 /** Calls in with `scenario`, answers, records, and hangs up unless the caller did. */
-async function recordCall(scenario: string): Promise<{
+async function recordCall(
+  scenario: string,
+  /** Cancels the recording (as a redirect or a hand-over would) when it resolves. */
+  cancelWhen?: (phone: PhoneRtp) => Promise<void>,
+): Promise<{
   recorded: RecordedAudio;
   caller: SippResult;
   phone: PhoneRtp;
@@ -53,7 +57,9 @@ async function recordCall(scenario: string): Promise<{
   );
   await channel.ring();
   await channel.answer();
-  const recorded = await channel.record(OPTIONS, new AbortController().signal);
+  const cancel = new AbortController();
+  void cancelWhen?.(phone).then(() => cancel.abort(new Error("redirected")));
+  const recorded = await channel.record(OPTIONS, cancel.signal);
   await engine.nc.flush();
   sequence.push("recorded");
   await channel.hangup();
@@ -91,5 +97,15 @@ describe("recording a SIP caller", () => {
     // The hang-up did not overtake the recording: the region has the result and no hang-up yet
     // (it hears of it from its next command, or on `.in` a few seconds later).
     expect(sequence).toEqual(["recorded"]);
+  });
+
+  it("resolves a cancelled recording with what was recorded so far", { timeout: 60_000 }, async () => {
+    // The gateway's RTP to the phone is paced at 50 packets a second: 100 is 2 s after the answer,
+    // about a second into the caller's 2 s tone (sipp starts it a second after its ACK).
+    const { recorded, phone } = await recordCall("record.xml", (p) => p.waitForPackets(100));
+    await using _ = phone;
+    expect(recorded.digits).toBe("");
+    expect(recorded.durationMs).toBeGreaterThan(500);
+    expect(recorded.durationMs).toBeLessThan(1600);
   });
 });
