@@ -17,6 +17,8 @@ export interface CallFacts {
   apiVersion: string;
   phoneNumberSid: string | null;
   sipHeaders?: Record<string, string>;
+  /** A SIP call's Call-ID and source address (Twilio's SipCallId, SipSourceIp). */
+  sip?: { callId: string; sourceIp?: string };
   geo?: Record<string, string>;
 }
 

@@ -31,6 +31,9 @@ export function subjects(prefix = DEFAULT_PREFIX) {
       `${prefix}.region.${region}.conference.${conferenceSid}.events`,
     /** A queue's changes, members and bridges alike (state in KV, re-read on each message). */
     queueEvents: (region: string, queueSid: string) => `${prefix}.region.${region}.queue.${queueSid}.events`,
+    /** A SIP gateway's channel commands for one of its calls (request/reply, docs/sip.md). */
+    sipCallCommand: (gateway: string, callSid: string) => `${prefix}.sip.${gateway}.call.${callSid}.cmd`,
+    sipAllCommands: (gateway: string) => `${prefix}.sip.${gateway}.call.*.cmd`,
   };
 }
 

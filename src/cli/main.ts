@@ -5,6 +5,7 @@ import { registerCallCommand } from "./call.js";
 import { registerCallsCommand } from "./calls.js";
 import { registerLoadCommand } from "./load.js";
 import { registerServiceCommands } from "./service-commands.js";
+import { registerSipCommand } from "./sip.js";
 import { registerTraceCommand } from "./trace.js";
 import { registerUpCommand } from "./up.js";
 
@@ -15,6 +16,7 @@ const program = new Command("switchboard")
 
 registerUpCommand(program);
 registerServiceCommands(program);
+registerSipCommand(program);
 registerAdminCommands(program);
 registerCallCommand(program);
 registerCallsCommand(program);

@@ -108,6 +108,7 @@ export class Edge {
       ...(offer.sipHeaders && { sipHeaders: offer.sipHeaders }),
       ...(offer.geo && { geo: offer.geo }),
       ...(offer.caller && { caller: offer.caller }),
+      ...(offer.sip && { sip: offer.sip }),
     };
     try {
       await this.js.publish(subjects(this.opts.prefix).regionCalls(region), encode(job), {

@@ -113,6 +113,8 @@ export const ErrorCodes = {
   numberNotConfigured: entry(90004, "The number has no configuration in the call's region", 404),
   waitedTooLong: entry(90005, "No worker in the call's region took it in time", 503),
   conferenceFull: entry(90009, "Conference is full (maxParticipants)", 400, "warning"),
+  sipCallGone: entry(90010, "The call is gone from its SIP gateway", 410),
+  mediaConversionFailed: entry(90011, "Audio could not be synthesised or converted", 502),
 } as const satisfies Record<string, ErrorCodeInfo>;
 
 export type ErrorCodeName = keyof typeof ErrorCodes;

@@ -2,7 +2,7 @@
 import { z } from "zod";
 import { fail } from "../errors/switchboard-error.js";
 import { intern } from "../util/intern.js";
-import { CallerScriptSchema } from "./offer.js";
+import { CallerScriptSchema, SipLegSchema } from "./offer.js";
 
 export const CallJobSchema = z.object({
   callSid: z.string().regex(/^CA[0-9a-f]{32}$/),
@@ -16,6 +16,7 @@ export const CallJobSchema = z.object({
   sipHeaders: z.record(z.string(), z.string()).optional(),
   geo: z.record(z.string(), z.string()).optional(),
   caller: CallerScriptSchema.optional(),
+  sip: SipLegSchema.optional(),
 });
 export type CallJob = z.infer<typeof CallJobSchema>;
 

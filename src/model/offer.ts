@@ -51,6 +51,15 @@ export const CallerScriptSchema = z.object({
 });
 export type CallerScript = z.infer<typeof CallerScriptSchema>;
 
+/** Where a SIP call's audio is: the gateway that holds its RTP, and the call's SIP Call-ID. */
+export const SipLegSchema = z.object({
+  gateway: z.string().regex(/^[A-Za-z0-9_-]{1,64}$/),
+  callId: z.string().min(1).max(256),
+  /** The address the INVITE came from (Twilio's SipSourceIp). */
+  sourceIp: z.string().max(64).optional(),
+});
+export type SipLeg = z.infer<typeof SipLegSchema>;
+
 const GEO_KEYS = [
   "FromCity",
   "FromState",
@@ -75,6 +84,8 @@ export const OfferSchema = z.object({
     .refine((g) => Object.keys(g).every((k) => GEO_KEYS.includes(k)), { message: `geo keys: ${GEO_KEYS}` })
     .optional(),
   caller: CallerScriptSchema.optional(),
+  /** A call from a SIP gateway: the region sends its channel commands there (docs/sip.md). */
+  sip: SipLegSchema.optional(),
 });
 export type Offer = z.infer<typeof OfferSchema>;
 

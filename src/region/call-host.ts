@@ -21,7 +21,8 @@ import { fetchTwiml } from "./effects/fetch-twiml.js";
 import { loadNumber } from "./effects/load-number.js";
 import { MAX_CALL_DURATION_MS, retryDelay } from "./effects/timers.js";
 import { announceCall, answerCall, verbActors } from "./effects/verbs.js";
-import type { LiveCall, StoredActor } from "./live-call.js";
+import type { HostedChannel, LiveCall, StoredActor } from "./live-call.js";
+import { RemoteChannel } from "./remote-channel.js";
 import type { RegionRuntime } from "./runtime.js";
 import { SimulatedChannel } from "./simulated-channel.js";
 import { SnapshotWriter } from "./snapshot-writer.js";
@@ -155,13 +156,17 @@ export class CallHost {
     const snapshots = new SnapshotWriter(rt.stores.actors, job.callSid, (err) =>
       rt.log.error({ err, callSid: job.callSid }, "cannot persist call snapshot"),
     );
-    const channel = new SimulatedChannel(
-      clock,
-      publish,
-      job.caller,
-      () => actor?.send({ type: "channel.hangup" }),
-      restored?.sb.channel,
-    );
+    const onCallerHangup = () => actor?.send({ type: "channel.hangup" });
+    // A SIP call's audio is on its gateway (real time); any other call's is simulated here.
+    const channel: HostedChannel = job.sip
+      ? new RemoteChannel(
+          rt.nc,
+          rt.subjects.sipCallCommand(job.sip.gateway, job.callSid),
+          clock,
+          publish,
+          onCallerHangup,
+        )
+      : new SimulatedChannel(clock, publish, job.caller, onCallerHangup, restored?.sb.channel);
     // No snapshot is stored before the lease that points at it (a snapshot without a lease is a call
     // no one would ever resume): until then state changes are only published.
     let leased = restored !== undefined;
@@ -217,6 +222,9 @@ export class CallHost {
           edge: job.edge,
           direction: "inbound",
           ...(job.sipHeaders && { sipHeaders: job.sipHeaders }),
+          ...(job.sip && {
+            sip: { callId: job.sip.callId, ...(job.sip.sourceIp && { sourceIp: job.sip.sourceIp }) },
+          }),
           ...(job.geo && { geo: job.geo }),
         },
         ...(job.accountSid && { accountSid: job.accountSid }),

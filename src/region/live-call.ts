@@ -4,17 +4,17 @@ import type { CallMachine } from "../../machines/call.machine.js";
 import type { CallClock } from "../clock/call-clock.js";
 import type { CallJob } from "../model/call-job.js";
 import type { CallerScript } from "../model/offer.js";
-import type { VerbContext } from "../twiml/types.js";
+import type { Channel, VerbContext } from "../twiml/types.js";
 import type { CookieJar, SavedCookie } from "../webhook/cookie-jar.js";
 import type { CallStreams } from "./call-streams.js";
-import type { ChannelState, SimulatedChannel } from "./simulated-channel.js";
+import type { ChannelState } from "./simulated-channel.js";
 import type { SnapshotWriter } from "./snapshot-writer.js";
 
 export interface LiveCall {
   readonly callSid: string;
   readonly actor: Actor<CallMachine>;
   readonly clock: CallClock;
-  readonly channel: SimulatedChannel;
+  readonly channel: HostedChannel;
   /** Cookies the app set, returned on every later request of this call, as a browser would. */
   readonly cookies: CookieJar;
   readonly snapshots: SnapshotWriter;
@@ -35,6 +35,16 @@ export interface LiveCall {
   handingOver?: boolean;
   /** Set while a REST update (new Url or Twiml) moves the call on: the verb it leaves was redirected. */
   redirecting?: boolean;
+}
+
+/** A call's channel as its host holds it: the port, plus live input and what a resumed call needs. */
+export interface HostedChannel extends Channel {
+  /** Live input from `.in`: keys and speech for a listening Gather. */
+  input(event: { kind: "digits"; digits: string } | { kind: "speech"; text: string }): void;
+  state(): ChannelState;
+  resumeScript(answeredAt: number | null): void;
+  /** The caller hung up (`.in`): noted before the call hears of it, so a cancelled Record says "hangup". */
+  callerHungUp(): void;
 }
 
 /**

@@ -37,6 +37,10 @@ export function callParams(
     const legacy = LEGACY_GEO[key];
     if (legacy) params[legacy] = value;
   }
+  if (facts.sip) {
+    params.SipCallId = facts.sip.callId;
+    if (facts.sip.sourceIp) params.SipSourceIp = facts.sip.sourceIp;
+  }
   for (const [name, value] of Object.entries(facts.sipHeaders ?? {})) params[`SipHeader_${name}`] = value;
   return Object.assign(params, extra);
 }

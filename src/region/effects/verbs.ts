@@ -75,7 +75,8 @@ function verbContext(rt: RegionRuntime, call: LiveCall): VerbContext {
     direction: facts.direction,
     region: facts.region,
     // A call that came in over SIP (a SIP gateway or a SIP domain) has SIP headers or a sip: caller.
-    transport: facts.sipHeaders || facts.from.startsWith("sip:") ? ("sip" as const) : ("pstn" as const),
+    transport:
+      facts.sip || facts.sipHeaders || facts.from.startsWith("sip:") ? ("sip" as const) : ("pstn" as const),
   };
   const ctx: VerbContext = {
     channel: call.channel,

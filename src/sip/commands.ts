@@ -1,0 +1,43 @@
+// The channel commands a region's call sends its SIP gateway on `sb.sip.<gateway>.call.<sid>.cmd`
+// (request/reply, msgpack). Each reply comes when the command is carried out (a prompt's reply when
+// its last packet is sent); `stop` cancels a command by id. Validated on receipt like every payload.
+import { z } from "zod";
+
+const id = z.string().min(1).max(64);
+
+export const RecordOptionsSchema = z.object({
+  timeoutMs: z.number().min(0),
+  maxLengthMs: z.number().positive(),
+  finishOnKey: z.string().max(16),
+  playBeep: z.boolean(),
+  trimSilence: z.boolean(),
+});
+
+export const SipCommandSchema = z.discriminatedUnion("op", [
+  z.object({ op: z.literal("ring") }),
+  z.object({ op: z.literal("answer") }),
+  z.object({ op: z.literal("say"), id, text: z.string().max(8192), voice: z.string(), language: z.string() }),
+  z.object({ op: z.literal("play"), id, url: z.string().max(4096), digits: z.string().max(256).optional() }),
+  z.object({ op: z.literal("pause"), id, ms: z.number().min(0).max(14_400_000) }),
+  z.object({ op: z.literal("record"), id, options: RecordOptionsSchema }),
+  /** The next part of a finished recording's WAV, from byte `offset`. */
+  z.object({ op: z.literal("fetch"), id, offset: z.number().int().min(0) }),
+  z.object({ op: z.literal("stop"), id }),
+  z.object({ op: z.literal("hangup") }),
+  z.object({ op: z.literal("reject"), reason: z.enum(["rejected", "busy"]) }),
+  /** Is the call still there? (a long prompt's requester asks now and then) */
+  z.object({ op: z.literal("ping") }),
+]);
+export type SipCommand = z.infer<typeof SipCommandSchema>;
+
+/** The reply to `record`, and to each `fetch`: a slice of the WAV, so no message is over NATS's limit. */
+export interface RecordReply {
+  durationMs: number;
+  digits: string;
+  size: number;
+  offset: number;
+  chunk: Uint8Array;
+}
+
+/** WAV bytes per reply: well under NATS's default 1 MiB max_payload. */
+export const WAV_CHUNK = 512 * 1024;

@@ -1,0 +1,295 @@
+// The SIP gateway: a SIP user agent server on UDP that turns each INVITE into a call offer on its
+// edge, names itself in the offer so the call's region sends its channel commands here, and carries
+// those out on the call's RTP session (docs/sip.md).
+import { createSocket, type Socket } from "node:dgram";
+import type { Msg, NatsConnection, Subscription } from "@nats-io/transport-node";
+import { decode, encode, encodingOf } from "../bus/codec.js";
+import { respondError, respondValue } from "../bus/service-error.js";
+import { subjects } from "../bus/subjects.js";
+import { offerCall } from "../edge/edge.js";
+import { fail, toSwitchboardError } from "../errors/switchboard-error.js";
+import type { Logger } from "../log.js";
+import type { Offer } from "../model/offer.js";
+import { newSid } from "../model/sid.js";
+import type { ChannelIn, ChannelOut } from "../region/channel-events.js";
+import { SipCommandSchema } from "./commands.js";
+import { type InboundDialog, SipDialogs } from "./dialogs.js";
+import { AudioFetcher } from "./media/fetch-audio.js";
+import { FinishedRecordings } from "./media/finished-recordings.js";
+import { RtpSession } from "./media/rtp-session.js";
+import { Speech } from "./media/tts.js";
+import { buildSdpAnswer, chooseMedia, parseSdpOffer } from "./sdp.js";
+import { SipCall } from "./sip-call.js";
+
+export interface GatewayOptions {
+  nc: NatsConnection;
+  /** The edge that takes this gateway's offers. */
+  edge: string;
+  /** This gateway's name in subjects: unique among running gateways. */
+  id: string;
+  /** SIP listens here (UDP). */
+  address: string;
+  port: number;
+  /** The RTP port range (inclusive), e.g. [20000, 20999]; even ports are used. */
+  rtpPorts: readonly [number, number];
+  /** The address put in SDP answers; default the SIP address. */
+  mediaAddress?: string;
+  log: Logger;
+  prefix?: string;
+}
+
+/** The offer's headers must fit its schema (names ≤ 128, values ≤ 1024 chars) and its 16 KiB limit. */
+const MAX_HEADER_BYTES = 8 * 1024;
+
+export class SipGateway {
+  readonly calls = new Map<string, SipCall>();
+  /** Called when a call has been offered to the edge (its CallSid is the region's). */
+  onCall: ((callSid: string) => void) | undefined;
+  readonly #speech = new Speech();
+  readonly #fetcher = new AudioFetcher();
+  readonly #recordings = new FinishedRecordings();
+  readonly #subjects;
+  #sip: SipDialogs | undefined;
+  #sub: Subscription | undefined;
+  #ticker: NodeJS.Timeout | undefined;
+  #nextPort: number;
+  #sessionId = Date.now() % 1_000_000_000;
+  #stopping = false;
+
+  private constructor(private readonly opts: GatewayOptions) {
+    this.#subjects = subjects(opts.prefix);
+    this.#nextPort = opts.rtpPorts[0] + (opts.rtpPorts[0] % 2);
+  }
+
+  static async start(opts: GatewayOptions): Promise<SipGateway> {
+    const gw = new SipGateway(opts);
+    // The sip package binds without reporting failure (an unhandled 'error' would crash): check first.
+    await assertUdpFree(opts.address, opts.port);
+    gw.#sub = opts.nc.subscribe(gw.#subjects.sipAllCommands(opts.id), {
+      callback: (err, msg) => {
+        if (err) return;
+        const sid = msg.subject.split(".").at(-2) ?? "";
+        void gw.#command(sid, msg);
+      },
+    });
+    gw.#sip = new SipDialogs(
+      {
+        address: opts.address,
+        port: opts.port,
+        onError: (err) => opts.log.warn({ err: String(err) }, "sip"),
+      },
+      (dialog) => void gw.#invite(dialog),
+    );
+    return gw;
+  }
+
+  get mediaAddress(): string {
+    return this.opts.mediaAddress ?? this.opts.address;
+  }
+
+  /** Stops taking calls; ends the live ones (BYE) and closes the SIP socket. */
+  async stop(): Promise<void> {
+    this.#stopping = true;
+    await this.#sub?.drain();
+    await Promise.all([...this.calls.values()].map((c) => c.shutdown()));
+    clearInterval(this.#ticker);
+    this.#sip?.stop();
+  }
+
+  async #command(callSid: string, msg: Msg): Promise<void> {
+    let cmd: ReturnType<typeof SipCommandSchema.parse>;
+    try {
+      const parsed = SipCommandSchema.safeParse(decode(msg.data, encodingOf(msg.headers)));
+      if (!parsed.success)
+        throw fail("invalidPayload", `invalid SIP command: ${parsed.error.issues[0]?.message}`);
+      cmd = parsed.data;
+    } catch (err) {
+      respondError(msg, err);
+      return;
+    }
+    const call = this.calls.get(callSid);
+    if (call) return call.handle(msg, cmd);
+    if (cmd.op === "fetch") {
+      try {
+        respondValue(msg, this.#recordings.slice(cmd.id, cmd.offset));
+      } catch (err) {
+        respondError(msg, err);
+      }
+      return;
+    }
+    // Ending a call that is already over is done; anything else about it is too late.
+    if (cmd.op === "hangup" || cmd.op === "reject" || cmd.op === "stop") respondValue(msg, {});
+    else respondError(msg, fail("sipCallGone", `call ${callSid} is not on SIP gateway ${this.opts.id}`));
+  }
+
+  async #invite(dialog: InboundDialog): Promise<void> {
+    const { log } = this.opts;
+    if (this.#stopping) return dialog.reject(503, "Service Unavailable");
+    const offer = parseSdpOffer(dialog.sdpOffer);
+    const media = offer && chooseMedia(offer);
+    if (!offer || !media) {
+      dialog.reject(488, "Not Acceptable Here");
+      this.#sip?.forget(dialog);
+      return;
+    }
+    let socket: Socket;
+    try {
+      socket = await this.#allocatePort();
+    } catch (err) {
+      log.warn({ err: String(err) }, "no RTP port free");
+      dialog.reject(503, "Service Unavailable");
+      this.#sip?.forget(dialog);
+      return;
+    }
+    const callSid = newSid("CA");
+    let region: string | undefined;
+    const pendingInput: ChannelIn[] = [];
+    const input = (event: ChannelIn) => {
+      if (region) this.opts.nc.publish(this.#subjects.callIn(region, callSid), encode(event));
+      else pendingInput.push(event);
+    };
+    let call: SipCall | undefined;
+    const rtp = new RtpSession(socket, { address: offer.address, port: offer.port }, media, {
+      key: (k) => call?.key(k),
+      audio: (packet, pcm) => call?.audio(packet, pcm),
+    });
+    this.#sessionId++;
+    const answerSdp = buildSdpAnswer({
+      address: this.mediaAddress,
+      port: rtp.port,
+      sessionId: this.#sessionId,
+      media,
+    });
+    call = new SipCall({
+      callSid,
+      dialog,
+      rtp,
+      answerSdp,
+      speech: this.#speech,
+      fetcher: this.#fetcher,
+      recordings: this.#recordings,
+      input,
+      log,
+    });
+    // The region says on `.out` when the call is over: the SIP side ends then, whatever the reason.
+    const ended = this.opts.nc.subscribe(this.#subjects.anyCallOut(callSid), {
+      callback: (err, msg) => {
+        if (err) return;
+        try {
+          const event = decode(msg.data) as ChannelOut;
+          if (event.kind === "ended") call?.regionEnded();
+        } catch {
+          // not ours to judge: the region validates what it publishes
+        }
+      },
+    });
+    call.onEnded = () => {
+      ended.unsubscribe();
+      this.calls.delete(callSid);
+      // The dialog stays until it is over: an ACK or a BYE may still be on its way.
+      void dialog.closed.then(() => this.#sip?.forget(dialog));
+      if (this.calls.size === 0) {
+        clearInterval(this.#ticker);
+        this.#ticker = undefined;
+      }
+    };
+    dialog.on = {
+      bye: () => call?.callerEnded("bye"),
+      cancel: () => call?.callerEnded("cancel"),
+      ackTimeout: () => {
+        call?.callerEnded("no ACK");
+        void dialog.bye();
+      },
+      info: (k) => call?.key(k),
+    };
+    // A CANCEL that came while the RTP port was being bound has ended the dialog already.
+    if (dialog.state === "ended") call.callerEnded("cancel");
+    this.calls.set(callSid, call);
+    this.#ticker ??= setInterval(() => {
+      const now = performance.now();
+      for (const c of this.calls.values()) c.tick(now);
+    }, 10);
+    const sipOffer: Offer = {
+      to: e164(dialog.toUser),
+      from: callerId(dialog),
+      callSid,
+      sipHeaders: fitHeaders(dialog.xHeaders),
+      sip: { gateway: this.opts.id, callId: dialog.callId, sourceIp: dialog.sourceAddress },
+    };
+    try {
+      const reply = await offerCall(
+        this.opts.nc,
+        this.opts.edge,
+        sipOffer,
+        this.opts.prefix ? { prefix: this.opts.prefix } : {},
+      );
+      region = reply.region;
+      for (const event of pendingInput.splice(0)) input(event);
+      log.info({ callSid, region, callId: dialog.callId, to: sipOffer.to }, "SIP call offered");
+      this.onCall?.(callSid);
+    } catch (err) {
+      const e = toSwitchboardError(err);
+      log.info({ callSid, code: e.code, err: e.message }, "SIP call refused by the edge");
+      // 21211/20404: no such number; 90003: its region is down; anything else: our fault.
+      const [status, reason] =
+        e.code === 21211 || e.code === 20404
+          ? [404, "Not Found"]
+          : e.code === 90003
+            ? [503, "Service Unavailable"]
+            : [500, "Server Internal Error"];
+      dialog.reject(status, reason);
+      call.abandon();
+    }
+  }
+
+  async #allocatePort(): Promise<Socket> {
+    const [lo, hi] = this.opts.rtpPorts;
+    const count = Math.floor((hi - lo) / 2) + 1;
+    for (let i = 0; i < count; i++) {
+      const port = this.#nextPort;
+      this.#nextPort = port + 2 > hi ? lo + (lo % 2) : port + 2;
+      const socket = createSocket("udp4");
+      const bound = await new Promise<boolean>((resolve) => {
+        socket.once("error", () => resolve(false));
+        socket.bind(port, this.mediaAddress, () => resolve(true));
+      });
+      if (bound) return socket;
+      socket.close();
+    }
+    throw new Error(`no free RTP port in ${lo}-${hi}`);
+  }
+}
+
+/** The called number as dialled, made E.164 by adding `+` where it lacks one. */
+export function e164(user: string): string {
+  return user.startsWith("+") ? user : `+${user}`;
+}
+
+/** The caller: a number from the From user part (made E.164), else the From SIP URI without params. */
+export function callerId(dialog: Pick<InboundDialog, "fromUser" | "fromUri">): string {
+  if (/^\+?\d{2,15}$/.test(dialog.fromUser)) return e164(dialog.fromUser);
+  const uri = dialog.fromUri.split(";")[0] ?? dialog.fromUri;
+  return uri.startsWith("sip:") && uri.length < 255 ? uri : "anonymous";
+}
+
+function fitHeaders(headers: Record<string, string>): Record<string, string> {
+  const out: Record<string, string> = {};
+  let bytes = 0;
+  for (const [name, value] of Object.entries(headers)) {
+    if (name.length > 128 || value.length > 1024) continue;
+    bytes += name.length + value.length;
+    if (bytes > MAX_HEADER_BYTES) break;
+    out[name] = value;
+  }
+  return out;
+}
+
+function assertUdpFree(address: string, port: number): Promise<void> {
+  return new Promise((resolve, reject) => {
+    const s = createSocket("udp4");
+    s.once("error", (err) =>
+      reject(new Error(`cannot listen for SIP on ${address}:${port}: ${err.message}`)),
+    );
+    s.bind(port, address, () => s.close(() => resolve()));
+  });
+}

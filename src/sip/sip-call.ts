@@ -1,0 +1,220 @@
+// One SIP call on the gateway: carries out its region's channel commands on its dialog and RTP
+// session, and sends the caller's keys and hang-up back to the region as channel input.
+import type { Msg } from "@nats-io/transport-node";
+import { respondError, respondValue } from "../bus/service-error.js";
+import { fail } from "../errors/switchboard-error.js";
+import type { Logger } from "../log.js";
+import type { ChannelIn } from "../region/channel-events.js";
+import type { SipCommand } from "./commands.js";
+import type { InboundDialog } from "./dialogs.js";
+import type { AudioFetcher } from "./media/fetch-audio.js";
+import type { FinishedRecordings } from "./media/finished-recordings.js";
+import { Recorder } from "./media/recorder.js";
+import type { RtpSession } from "./media/rtp-session.js";
+import type { Speech } from "./media/tts.js";
+import type { RtpPacket } from "./rtp/packet.js";
+
+/** Twilio's beep before a recording: 1 kHz for 250 ms. */
+const BEEP = Int16Array.from({ length: 2000 }, (_, i) =>
+  Math.round(8000 * Math.sin((2 * Math.PI * 1000 * i) / 8000)),
+);
+
+/** How long after a recording that the caller's hang-up ended the region is told of the hang-up. */
+const HANGUP_AFTER_RECORD_MS = 5_000;
+
+export interface SipCallDeps {
+  callSid: string;
+  dialog: InboundDialog;
+  rtp: RtpSession;
+  answerSdp: string;
+  speech: Speech;
+  fetcher: AudioFetcher;
+  recordings: FinishedRecordings;
+  /** Sends channel input to the call's region (once the region is known). */
+  input(event: ChannelIn): void;
+  log: Logger;
+}
+
+export class SipCall {
+  readonly #ops = new Map<string, AbortController>();
+  #recorder: Recorder | undefined;
+  #recordReplied: Promise<void> = Promise.resolve();
+  #ended = false;
+  /** Called once when the call is over on the SIP side (either party, or never acknowledged). */
+  onEnded: (() => void) | undefined;
+
+  constructor(private readonly d: SipCallDeps) {}
+
+  get callSid(): string {
+    return this.d.callSid;
+  }
+
+  get ended(): boolean {
+    return this.#ended;
+  }
+
+  /** A key from the caller (RFC 4733 or INFO): to the region's Gather, and to a recording's finishOnKey. */
+  key(k: string): void {
+    if (this.#ended) return;
+    this.#recorder?.key(k);
+    this.d.input({ kind: "digits", digits: k });
+  }
+
+  /** The caller hung up (BYE), cancelled (CANCEL) or never acknowledged the answer. */
+  callerEnded(why: string): void {
+    if (this.#ended) return;
+    this.d.log.info({ callSid: this.d.callSid, why }, "caller ended the call");
+    const recording = this.#recorder;
+    // Before the call's commands are aborted, so the recording ends as "hangup", not as cancelled.
+    recording?.stop("hangup");
+    this.#end();
+    if (!recording) {
+      this.d.input({ kind: "hangup" });
+      return;
+    }
+    // A recording in progress ends with what was said and "hangup", and Twilio still requests the
+    // Record's action with it. A hang-up on `.in` now would overtake the reply in the region (it
+    // cancels the verb before its result is read), so the region learns of it from its next command
+    // (90010), or from `.in` once the action has had time to be requested.
+    void this.#recordReplied.then(() => {
+      setTimeout(() => this.d.input({ kind: "hangup" }), HANGUP_AFTER_RECORD_MS).unref();
+    });
+  }
+
+  /** Carries out one command and answers it (the answer to a prompt comes when it has played). */
+  async handle(msg: Msg, cmd: SipCommand): Promise<void> {
+    try {
+      const value = await this.#run(cmd);
+      respondValue(msg, value ?? {});
+    } catch (err) {
+      respondError(msg, err);
+    }
+  }
+
+  async #run(cmd: SipCommand): Promise<unknown> {
+    const { dialog, rtp } = this.d;
+    if (cmd.op === "stop") {
+      this.#ops.get(cmd.id)?.abort(new Error("stopped"));
+      return {};
+    }
+    if (cmd.op === "hangup" || cmd.op === "reject") return this.#finish(cmd);
+    if (cmd.op === "fetch") return this.d.recordings.slice(cmd.id, cmd.offset);
+    if (this.#ended) throw fail("sipCallGone", `call ${this.d.callSid} has ended on the SIP gateway`);
+    switch (cmd.op) {
+      case "ping":
+        return {};
+      case "ring":
+        dialog.ringing();
+        return {};
+      case "answer":
+        rtp.start(performance.now());
+        // The reply does not wait for the ACK: the prompts start as the 200 goes out, as on a phone.
+        void dialog.answer(this.d.answerSdp);
+        return {};
+      default:
+        return this.#withSignal(cmd.id, (signal) => this.#media(cmd, signal));
+    }
+  }
+
+  async #media(cmd: Extract<SipCommand, { id: string }>, signal: AbortSignal): Promise<unknown> {
+    const { rtp } = this.d;
+    switch (cmd.op) {
+      case "say":
+        return rtp.play(await this.d.speech.say(cmd.text, cmd.voice, cmd.language), signal);
+      case "play":
+        if (cmd.digits) await rtp.sendDigits(cmd.digits, signal);
+        if (cmd.url) await rtp.play(await this.d.fetcher.pcm(cmd.url, signal), signal);
+        return {};
+      case "pause":
+        return rtp.play(new Int16Array(Math.round(cmd.ms * 8)), signal);
+      case "record":
+        return this.#record(cmd.id, cmd.options, signal);
+      default:
+        throw fail("invalidPayload", `unexpected command ${cmd.op}`);
+    }
+  }
+
+  async #record(id: string, options: Extract<SipCommand, { op: "record" }>["options"], signal: AbortSignal) {
+    if (options.playBeep) await this.d.rtp.play(BEEP, signal);
+    const recorder = new Recorder(options);
+    this.#recorder = recorder;
+    signal.addEventListener("abort", () => recorder.stop(""), { once: true });
+    let replied!: () => void;
+    this.#recordReplied = new Promise((r) => {
+      replied = r;
+    });
+    try {
+      const recording = await recorder.result;
+      this.d.recordings.keep(id, recording);
+      return this.d.recordings.slice(id, 0);
+    } finally {
+      if (this.#recorder === recorder) this.#recorder = undefined;
+      // Let the reply be published before a hang-up that ended the recording.
+      queueMicrotask(replied);
+    }
+  }
+
+  async #finish(cmd: Extract<SipCommand, { op: "hangup" | "reject" }>): Promise<unknown> {
+    if (this.#ended) return {};
+    const { dialog } = this.d;
+    if (dialog.state === "early") {
+      // Twilio's SIP answers: <Reject reason="busy"> 486, "rejected" 603; ending unanswered otherwise 480.
+      if (cmd.op === "reject" && cmd.reason === "busy") dialog.reject(486, "Busy Here");
+      else if (cmd.op === "reject") dialog.reject(603, "Decline");
+      else dialog.reject(480, "Temporarily Unavailable");
+      this.#end();
+      return {};
+    }
+    this.#end();
+    await dialog.bye();
+    return {};
+  }
+
+  /** Caller audio, for a recording in progress. */
+  audio(packet: RtpPacket, pcm: Int16Array): void {
+    this.#recorder?.audio(packet, pcm);
+  }
+
+  tick(now: number): void {
+    this.d.rtp.tick(now);
+  }
+
+  /** The edge refused the call (it was rejected on SIP already): release it, tell no region. */
+  abandon(): void {
+    this.#end();
+  }
+
+  /** The gateway is stopping: end the call on SIP (BYE, or 480 before the answer). */
+  async shutdown(): Promise<void> {
+    await this.#finish({ op: "hangup" });
+  }
+
+  /** The region ended the call without a hang-up command (e.g. it failed): end the SIP side too. */
+  regionEnded(): void {
+    if (this.#ended) return;
+    void this.#finish({ op: "hangup" });
+  }
+
+  async #withSignal<T>(id: string, work: (signal: AbortSignal) => Promise<T>): Promise<T> {
+    this.#ops.get(id)?.abort(new Error("repeated"));
+    const ac = new AbortController();
+    this.#ops.set(id, ac);
+    try {
+      return await work(ac.signal);
+    } catch (err) {
+      if (this.#ended) throw fail("sipCallGone", `call ${this.d.callSid} has ended on the SIP gateway`);
+      throw err;
+    } finally {
+      if (this.#ops.get(id) === ac) this.#ops.delete(id);
+    }
+  }
+
+  #end(): void {
+    if (this.#ended) return;
+    this.#ended = true;
+    const gone = fail("sipCallGone", `call ${this.d.callSid} has ended on the SIP gateway`);
+    for (const ac of this.#ops.values()) ac.abort(gone);
+    this.d.rtp.close(gone);
+    this.onEnded?.();
+  }
+}

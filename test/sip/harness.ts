@@ -1,0 +1,160 @@
+// What the SIP tests share: a gateway in the test process beside the test engine, a free SIP port,
+// a UDP socket standing in for the caller's phone's RTP port, and sipp run as the caller.
+import { spawn } from "node:child_process";
+import { createSocket, type Socket } from "node:dgram";
+import { mkdtemp, writeFile } from "node:fs/promises";
+import { tmpdir } from "node:os";
+import { dirname, join } from "node:path";
+import { fileURLToPath } from "node:url";
+import { pino } from "pino";
+import { SipGateway } from "../../src/sip/gateway.js";
+import { linearToUlaw } from "../../src/sip/rtp/g711.js";
+import { parseRtp, type RtpPacket } from "../../src/sip/rtp/packet.js";
+import type { TestEngine } from "../helpers/engine.js";
+
+export const SCENARIOS = dirname(fileURLToPath(import.meta.url));
+/** sipp runs on another loopback address: the sip package misroutes in-dialog requests to its own. */
+export const SIPP_IP = "127.0.0.2";
+
+export async function freeUdpPort(address: string): Promise<number> {
+  const s = createSocket("udp4");
+  await new Promise<void>((resolve) => s.bind(0, address, resolve));
+  const { port } = s.address();
+  await new Promise<void>((resolve) => s.close(() => resolve()));
+  return port;
+}
+
+export async function startGateway(
+  engine: TestEngine,
+  id = "gw1",
+): Promise<SipGateway & AsyncDisposable & { sipPort: number }> {
+  const port = await freeUdpPort("127.0.0.1");
+  // A random range, so parallel test files do not meet.
+  const lo = 20_000 + 2 * Math.floor(Math.random() * 15_000);
+  const gw = await SipGateway.start({
+    nc: engine.nc,
+    edge: "ashburn",
+    id,
+    address: "127.0.0.1",
+    port,
+    rtpPorts: [lo, lo + 399],
+    log: pino({ level: process.env.SIP_LOG ?? "silent" }),
+  });
+  return Object.assign(gw, { [Symbol.asyncDispose]: () => gw.stop(), sipPort: port });
+}
+
+/** The caller's phone's RTP port: records every packet the gateway sends it. */
+export interface PhoneRtp extends AsyncDisposable {
+  port: number;
+  packets: RtpPacket[];
+  /** When each packet arrived (performance.now()). */
+  arrivals: number[];
+  socket: Socket;
+  /** Resolves once `count` packets have arrived. */
+  waitForPackets(count: number, timeoutMs?: number): Promise<void>;
+}
+
+export async function phoneRtp(): Promise<PhoneRtp> {
+  const socket = createSocket("udp4");
+  await new Promise<void>((resolve) => socket.bind(0, SIPP_IP, resolve));
+  const packets: RtpPacket[] = [];
+  const arrivals: number[] = [];
+  const waiters = new Set<() => void>();
+  socket.on("message", (data) => {
+    const p = parseRtp(new Uint8Array(data));
+    if (p) {
+      packets.push({ ...p, payload: p.payload.slice() });
+      arrivals.push(performance.now());
+    }
+    for (const w of waiters) w();
+  });
+  return {
+    port: socket.address().port,
+    packets,
+    arrivals,
+    socket,
+    waitForPackets: (count, timeoutMs = 10_000) =>
+      new Promise<void>((resolve, reject) => {
+        const check = () => {
+          if (packets.length < count) return;
+          clearTimeout(timer);
+          waiters.delete(check);
+          resolve();
+        };
+        const timer = setTimeout(() => {
+          waiters.delete(check);
+          reject(new Error(`only ${packets.length} of ${count} RTP packets within ${timeoutMs} ms`));
+        }, timeoutMs);
+        waiters.add(check);
+        check();
+      }),
+    [Symbol.asyncDispose]: () => new Promise<void>((resolve) => socket.close(() => resolve())),
+  };
+}
+
+export interface SippResult {
+  code: number | null;
+  stdout: string;
+  stderr: string;
+}
+
+/** Runs a sipp scenario from test/sip against the gateway; resolves when sipp exits (killed after `timeoutS`). */
+export async function sipp(
+  gatewayPort: number,
+  scenario: string,
+  opts: {
+    to: string;
+    keys?: Record<string, string | number>;
+    args?: string[];
+    timeoutS?: number;
+    /** sipp's working directory (where rtp_stream finds tone.ulaw). */
+    cwd?: string;
+  },
+): Promise<SippResult> {
+  // sipp's own RTP socket (rtp_stream, play_pcap_audio) on a free port, not its fixed default 6000, so
+  // sipps of parallel test files do not meet; unless a test listens itself, the SDP names it too.
+  const mediaPort = await freeUdpPort(SIPP_IP);
+  const keys = { caller: "15557654321", rtpport: mediaPort, codecs: "0 101", dtmf_pt: 101, ...opts.keys };
+  const args = [
+    `127.0.0.1:${gatewayPort}`,
+    "-sf",
+    join(SCENARIOS, scenario),
+    "-s",
+    opts.to.replace(/^\+/, ""),
+    "-i",
+    SIPP_IP,
+    "-m",
+    "1",
+    "-timeout",
+    String(opts.timeoutS ?? 30),
+    "-timeout_error",
+    "-nostdin",
+    "-mp",
+    String(mediaPort),
+    ...Object.entries(keys).flatMap(([k, v]) => ["-key", k, String(v)]),
+    ...(opts.args ?? []),
+  ];
+  return await new Promise((resolve, reject) => {
+    const child = spawn("sipp", args, { cwd: opts.cwd ?? tmpdir(), stdio: ["ignore", "pipe", "pipe"] });
+    let stdout = "";
+    let stderr = "";
+    child.stdout.on("data", (c: Buffer) => {
+      stdout = (stdout + c.toString()).slice(-20_000);
+    });
+    child.stderr.on("data", (c: Buffer) => {
+      stderr = (stderr + c.toString()).slice(-20_000);
+    });
+    child.on("error", reject);
+    child.on("close", (code) => resolve({ code, stdout, stderr }));
+  });
+}
+
+/** A directory holding tone.ulaw, `seconds` of a 440 Hz tone as raw μ-law (rtp_stream sends it as it is). */
+export async function toneDir(seconds: number): Promise<string> {
+  const samples = Math.round(seconds * 8000);
+  const bytes = new Uint8Array(samples);
+  for (let i = 0; i < samples; i++) bytes[i] = linearToUlaw(8000 * Math.sin((2 * Math.PI * 440 * i) / 8000));
+  const dir = await mkdtemp(join(tmpdir(), "sb-sip-"));
+  await writeFile(join(dir, "tone.ulaw"), bytes);
+  return dir;
+}
