@@ -5,15 +5,10 @@ import { Objm } from "@nats-io/obj";
 import { describe, expect, it } from "vitest";
 import { buckets } from "../../src/bus/subjects.js";
 import type { CallResource } from "../../src/model/records.js";
-import { verbs } from "../../src/twiml/registry.js";
 import { startTestEngine } from "../helpers/engine.js";
 import { startTwilioApp, VoiceResponse } from "../helpers/twilio-app.js";
 import { phoneRtp, sipp, startGateway, toneDir } from "./harness.js";
 
-// <Record> is being written on another branch (issue #3). Until it is in the registry the app
-// pauses where it would record (sipp's timing is the same), and the Recording assertions are
-// skipped; the gateway's recording itself is tested through the channel in record.test.ts.
-const HAS_RECORD = verbs.has("Record");
 const LONG_PROMPT =
   "Please enter your account code using the keys on your telephone, followed by the pound key. " +
   "If you do not know your code, stay on the line and someone will be with you shortly.";
@@ -33,12 +28,7 @@ describe("a SIP call through Say, Gather, Record, Say, Hangup", () => {
       },
       "/gathered": () => {
         const r = new VoiceResponse();
-        if (HAS_RECORD)
-          r.record({ action: "/recorded", finishOnKey: "#", timeout: 5, maxLength: 30, playBeep: false });
-        else {
-          r.pause({ length: 6 });
-          r.redirect("/recorded");
-        }
+        r.record({ action: "/recorded", finishOnKey: "#", timeout: 5, maxLength: 30, playBeep: false });
         return { body: r.toString() };
       },
       "/recorded": () => {
@@ -94,7 +84,7 @@ describe("a SIP call through Say, Gather, Record, Say, Hangup", () => {
     const call = (await calls.get(voice.params.CallSid ?? ""))?.json<CallResource>();
     expect(call).toMatchObject({ status: "completed", to: "+15551230003", from: "+15557654321" });
 
-    if (HAS_RECORD) {
+    {
       // The stored recording (object store sb_recordings_us1) holds the 2 s sipp sent, within 100 ms.
       const recorded = await app.waitFor((r) => r.path === "/recorded");
       expect(recorded.params.Digits).toBe("#");

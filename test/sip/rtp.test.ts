@@ -92,4 +92,28 @@ describe("RFC 4733 telephone-events", () => {
     }
     expect(keys.join("")).toBe("121");
   });
+
+  it("takes a replayed press (the same timestamp, after the event ended and a pause) as a new key", () => {
+    const rx = new DtmfReceiver();
+    const press = (at: number) => {
+      const keys: string[] = [];
+      for (let i = 0; i < 5; i++) {
+        const k = rx.receive(
+          7,
+          4000,
+          buildTelephoneEvent({ event: 11, end: i >= 3, volume: 10, duration: 160 * (i + 1) }),
+          at + i * 20,
+        );
+        if (k !== undefined) keys.push(k);
+      }
+      return keys.join("");
+    };
+    expect(press(0)).toBe("#");
+    // sipp's play_pcap_audio sends the same pcap again a few seconds later: a second #.
+    expect(press(3000)).toBe("#");
+    // End retransmissions that come late but within a few packet times are still the same press.
+    expect(
+      rx.receive(7, 4000, buildTelephoneEvent({ event: 11, end: true, volume: 10, duration: 960 }), 3150),
+    ).toBeUndefined();
+  });
 });

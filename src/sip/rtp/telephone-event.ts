@@ -45,22 +45,33 @@ export function eventOf(key: string): number | undefined {
 /**
  * Turns a stream of telephone-event packets into keys: each key is reported once, on its first
  * packet, however many times its packets (and their end retransmissions) arrive. An event is
- * named by its source, timestamp and code (RFC 4733 §2.5.1.2).
+ * named by its source, timestamp and code (RFC 4733 §2.5.1.2). A sender that replays a recorded
+ * press (sipp's play_pcap_audio sends a pcap's packets as they are, timestamps included) repeats
+ * that name: packets of an event that has ended, arriving after a pause, are a new press.
  */
 export class DtmfReceiver {
-  readonly #seen: string[] = [];
+  readonly #seen = new Map<string, { ended: boolean; lastAt: number }>();
 
   /** The key this packet starts, or undefined for a packet of a key already reported. */
-  receive(ssrc: number, timestamp: number, payload: Uint8Array): string | undefined {
+  receive(ssrc: number, timestamp: number, payload: Uint8Array, now = performance.now()): string | undefined {
     const e = parseTelephoneEvent(payload);
     if (!e) return undefined;
     const key = keyOf(e.event);
     if (key === undefined) return undefined;
     const id = `${ssrc}:${timestamp}:${e.event}`;
-    if (this.#seen.includes(id)) return undefined;
-    this.#seen.push(id);
+    const known = this.#seen.get(id);
+    if (known && !(known.ended && now - known.lastAt > REPLAYED_AFTER_MS)) {
+      known.ended ||= e.end;
+      known.lastAt = now;
+      return undefined;
+    }
+    this.#seen.delete(id);
+    this.#seen.set(id, { ended: e.end, lastAt: now });
     // Only recent events can be repeated; keep a short memory.
-    if (this.#seen.length > 32) this.#seen.shift();
+    if (this.#seen.size > 32) this.#seen.delete(this.#seen.keys().next().value as string);
     return key;
   }
 }
+
+/** An ended event's retransmissions come within a few packet times (RFC 4733 §2.5.1.4); later is a new press. */
+const REPLAYED_AFTER_MS = 250;
