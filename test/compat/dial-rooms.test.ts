@@ -104,8 +104,14 @@ describe("<Dial><Conference>", () => {
     expect(after?.params).not.toHaveProperty("DialCallSid");
     expect(after?.params).not.toHaveProperty("DialCallDuration");
 
+    // Callbacks are sent from the outbox after the calls moved on, concurrently: wait for the last
+    // one, and order them by SequenceNumber, not by arrival.
+    await stack.app.waitFor(
+      (r) => r.path === "/conference-events" && r.params.StatusCallbackEvent === "conference-end",
+    );
     const events = stack.app.requests
       .filter((r) => r.path === "/conference-events")
+      .sort((a, b) => Number(a.params.SequenceNumber) - Number(b.params.SequenceNumber))
       .map((r) => r.params.StatusCallbackEvent);
     expect(events[0]).toBe("participant-join");
     expect(events).toContain("conference-start");
