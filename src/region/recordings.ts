@@ -32,7 +32,7 @@ export class RegionRecordings {
     const base = `${this.deps.apiUrl.replace(/\/+$/, "")}/2010-04-01/Accounts/${call.accountSid}`;
     return {
       url: (sid) => `${base}/Recordings/${sid}`,
-      store: async ({ sid, startTime, audio, transcribe }) => {
+      store: async ({ sid, startTime, audio, transcribe, source, channels }) => {
         const transcriptionSid = `TR${randomBytes(16).toString("hex")}`;
         // The simulated caller's script is the transcript; no words makes a failed transcription.
         const transcription: StoredTranscription | undefined = transcribe
@@ -49,6 +49,8 @@ export class RegionRecordings {
           callSid: call.callSid,
           duration: Math.round(audio.durationMs / 1000),
           startTime,
+          ...(source && { source }),
+          ...(channels && { channels }),
           ...(transcription && { transcription }),
         };
         await holding(async () => putRecording(await this.#open(), facts, audio.wav));

@@ -10,14 +10,9 @@ import type { CallClock } from "../clock/call-clock.js";
 import { ErrorCodes } from "../errors/codes.js";
 import { fail, SwitchboardError } from "../errors/switchboard-error.js";
 import type { RecordReply, SipCommand } from "../sip/commands.js";
-import type {
-  CallerInput,
-  InputListener,
-  ListenOptions,
-  RecordedAudio,
-  RecordOptions,
-} from "../twiml/types.js";
+import type { InputListener, ListenOptions, RecordedAudio, RecordOptions } from "../twiml/types.js";
 import type { ChannelOut } from "./channel-events.js";
+import { type LiveListener, listenForGather } from "./gather-listener.js";
 import type { HostedChannel } from "./live-call.js";
 
 /** A short command (ring, answer, hang-up) that takes longer than this has lost its gateway. */
@@ -26,10 +21,6 @@ const SHORT_TIMEOUT_MS = 10_000;
 const PING_EVERY_MS = 5_000;
 /** No prompt or recording outlasts Twilio's longest call (4 h). */
 const LONGEST_MS = 4 * 3600_000 + 60_000;
-
-interface LiveListener {
-  key(k: string): void;
-}
 
 export class RemoteChannel implements HostedChannel {
   #listener: LiveListener | undefined;
@@ -82,52 +73,14 @@ export class RemoteChannel implements HostedChannel {
   }
 
   listen(options: ListenOptions, signal: AbortSignal): InputListener {
-    const { clock } = this;
-    let started!: () => void;
-    const startedP = new Promise<void>((r) => {
-      started = r;
-    });
-    let finish!: (input: CallerInput) => void;
-    const resultP = new Promise<CallerInput>((r) => {
-      finish = r;
-    });
-    let digits = "";
-    let done = false;
-    let promptsOver = false;
-    let timer: unknown;
-    const end = () => {
-      if (done) return;
-      done = true;
-      clock.clearTimeout(timer);
-      if (this.#listener === live) this.#listener = undefined;
-      finish({ digits });
-    };
-    const rearm = (ms: number) => {
-      clock.clearTimeout(timer);
-      timer = clock.setTimeout(end, ms);
-    };
-    const live: LiveListener = {
-      key: (k) => {
-        if (done || !options.input.includes("dtmf")) return;
-        started();
-        if (k === options.finishOnKey) return end();
-        digits += k;
-        if (options.numDigits !== undefined && digits.length >= options.numDigits) return end();
-        if (promptsOver) rearm(options.timeoutMs);
+    const { listener, live } = listenForGather(this.clock, options, signal, {
+      ended: () => {
+        if (this.#listener === live) this.#listener = undefined;
       },
-    };
+    });
     this.#listener = live;
-    signal.addEventListener("abort", end, { once: true });
     this.publish({ kind: "gather", input: [...options.input], finishOnKey: options.finishOnKey });
-    return {
-      started: startedP,
-      result: () => {
-        promptsOver = true;
-        if (!done) rearm(options.timeoutMs);
-        return resultP;
-      },
-      close: end,
-    };
+    return listener;
   }
 
   /** Keys from the gateway (the caller's RFC 4733 events or INFO) go to the listening Gather. */
@@ -173,6 +126,7 @@ export class RemoteChannel implements HostedChannel {
         key: (k) => {
           if (k === "*" && leg.hangupOnStar) finish(resolve);
         },
+        speak: () => {},
       };
       const finish = (settle: () => void) => {
         signal.removeEventListener("abort", onAbort);

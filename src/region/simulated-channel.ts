@@ -7,15 +7,9 @@ import type { CallClock } from "../clock/call-clock.js";
 import { sleep } from "../clock/clock.js";
 import { encodeWav } from "../media/wav.js";
 import type { CallerScript } from "../model/offer.js";
-import type {
-  CallerInput,
-  Channel,
-  InputListener,
-  ListenOptions,
-  RecordedAudio,
-  RecordOptions,
-} from "../twiml/types.js";
+import type { Channel, InputListener, ListenOptions, RecordedAudio, RecordOptions } from "../twiml/types.js";
 import type { ChannelOut } from "./channel-events.js";
+import { type LiveListener, listenForGather } from "./gather-listener.js";
 import { mediaDurationMs } from "./media-duration.js";
 
 // The simulated caller answers a Gather a second after its prompts end, pressing a key every
@@ -31,12 +25,6 @@ const DTMF_PAUSE_MS: Record<string, number> = { w: 500, W: 1000 };
 
 export function speechDurationMs(text: string): number {
   return Math.max(MIN_SPEECH_MS, text.trim().length * SPEECH_MS_PER_CHAR);
-}
-
-/** What the caller sends while a Gather listens. */
-interface LiveListener {
-  key(k: string): void;
-  speak(text: string): void;
 }
 
 /** What a resumed call needs to carry on the caller's script where it was. */
@@ -134,64 +122,17 @@ export class SimulatedChannel implements Channel {
   }
 
   listen(options: ListenOptions, signal: AbortSignal): InputListener {
-    const { clock } = this;
-    let started!: () => void;
-    const startedP = new Promise<void>((r) => {
-      started = r;
-    });
-    let finish!: (input: CallerInput) => void;
-    const resultP = new Promise<CallerInput>((r) => {
-      finish = r;
-    });
-    let digits = "";
-    let speech: CallerInput["speech"];
-    let done = false;
-    let promptsOver = false;
-    let timer: unknown;
     const scripted: unknown[] = [];
-    const end = () => {
-      if (done) return;
-      done = true;
-      clock.clearTimeout(timer);
-      for (const t of scripted) clock.clearTimeout(t);
-      this.#listener = undefined;
-      finish(speech ? { digits, speech } : { digits });
-    };
-    const rearm = (ms: number) => {
-      clock.clearTimeout(timer);
-      timer = clock.setTimeout(end, ms);
-    };
-    const live: LiveListener = {
-      key: (k) => {
-        if (done || !options.input.includes("dtmf")) return;
-        started();
-        if (k === options.finishOnKey) return end();
-        digits += k;
-        if (options.numDigits !== undefined && digits.length >= options.numDigits) return end();
-        if (promptsOver) rearm(options.timeoutMs);
+    const { listener, live } = listenForGather(this.clock, options, signal, {
+      ended: () => {
+        for (const t of scripted) this.clock.clearTimeout(t);
+        if (this.#listener === live) this.#listener = undefined;
       },
-      speak: (text) => {
-        if (done || !options.input.includes("speech")) return;
-        started();
-        speech = { text, confidence: 0.92 };
-        rearm(options.speechTimeoutMs);
-      },
-    };
+      promptsOver: (l) => this.#playScript(options, l, scripted),
+    });
     this.#listener = live;
-    signal.addEventListener("abort", end, { once: true });
     this.publish({ kind: "gather", input: [...options.input], finishOnKey: options.finishOnKey });
-    return {
-      started: startedP,
-      result: () => {
-        promptsOver = true;
-        if (!done) {
-          rearm(options.timeoutMs);
-          this.#playScript(options, live, scripted);
-        }
-        return resultP;
-      },
-      close: end,
-    };
+    return listener;
   }
 
   /** Live input from `.in` (an interactive caller): keys and speech go to the listening Gather. */

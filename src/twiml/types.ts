@@ -322,6 +322,9 @@ export interface NewRecording {
   readonly audio: RecordedAudio;
   /** Also make a Transcription of it (the text is the channel's transcript). */
   readonly transcribe: boolean;
+  /** What made it (Twilio's `source`): RecordVerb unless said. */
+  readonly source?: "RecordVerb" | "DialVerb";
+  readonly channels?: 1 | 2;
 }
 
 export interface StoredTranscription {

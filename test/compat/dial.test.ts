@@ -6,8 +6,10 @@ import { request } from "undici";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { startApi } from "../../src/api/server.js";
 import { decode } from "../../src/bus/codec.js";
+import { readWavHeader } from "../../src/media/wav.js";
 import type { CallResource } from "../../src/model/records.js";
 import type { ChannelOut } from "../../src/region/channel-events.js";
+import { openRecordings } from "../../src/store/region.js";
 import { twilioSchemas } from "../api/helpers/oai.js";
 import { CALLER, type DialFixture, OUTSIDE, OUTSIDE_2, startDialFixture } from "./dial-fixture.js";
 
@@ -54,6 +56,38 @@ describe("<Dial> to parties on the simulated network", () => {
     // The parent rang 3 s and talked 20 s before the action's Say.
     expect(Number(call.duration)).toBeGreaterThanOrEqual(23);
     expect(await f.childSids(callSid)).toEqual([childSid]);
+  });
+
+  it("records the bridge with record=record-from-answer: RecordingUrl on the action, a Recording, its callback", async () => {
+    const { callSid, action } = await dialCall(
+      (r) =>
+        r.dial(
+          { action: "/after", record: "record-from-answer", recordingStatusCallback: "/dial-recording" },
+          OUTSIDE,
+        ),
+      { callees: { [OUTSIDE]: { outcome: "answer", answerAfter: 2, talk: 12 } } },
+    );
+    const recordingSid = action?.params.RecordingSid ?? "";
+    expect(recordingSid).toMatch(/^RE[0-9a-f]{32}$/);
+    expect(action?.params).toMatchObject({
+      DialCallStatus: "completed",
+      RecordingDuration: "12",
+      RecordingUrl: expect.stringMatching(
+        new RegExp(`/Accounts/${f.engine.accountSid}/Recordings/${recordingSid}$`),
+      ),
+    });
+    const status = await f.app.waitFor((r) => r.path === "/dial-recording" && r.params.CallSid === callSid);
+    expect(status.signatureValid).toBe(true);
+    expect(status.params).toMatchObject({
+      RecordingSid: recordingSid,
+      RecordingStatus: "completed",
+      RecordingDuration: "12",
+      RecordingSource: "DialVerb",
+      RecordingChannels: "1",
+    });
+    const os = await openRecordings(f.engine.nc, "us1");
+    const wav = await os.getBlob(recordingSid);
+    expect(readWavHeader(wav ?? new Uint8Array()).durationMs).toBe(12_000);
   });
 
   it.each([

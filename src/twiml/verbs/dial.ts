@@ -13,6 +13,7 @@ import { absoluteUrl } from "./dial/leg-options.js";
 import type { DialNoun, DialOptions, DialResult } from "./dial/noun.js";
 import { numberNoun } from "./dial/number.js";
 import { queueNoun } from "./dial/queue.js";
+import { recordBridge } from "./dial/record-bridge.js";
 import { ringLegs } from "./dial/ring.js";
 import { sipNoun } from "./dial/sip.js";
 
@@ -80,6 +81,12 @@ export const dial: VerbDefinition<DialVerb> = {
       return undefined;
     }
     const action = absoluteUrl(a.action, "action", el, ctx);
+    const recordingStatusCallback = absoluteUrl(
+      a.recordingStatusCallback,
+      "recordingStatusCallback",
+      el,
+      ctx,
+    );
     const timeout = seconds(a.timeout, DEFAULT_TIMEOUT, "timeout", ErrorCodes.dialInvalidTimeout.code, ctx);
     const callerId = parseCallerId(a.callerId, ctx);
     return {
@@ -106,7 +113,7 @@ export const dial: VerbDefinition<DialVerb> = {
       ),
       ...(a.ringTone !== undefined && parseRingTone(a.ringTone, ctx)),
       trim: a.trim === "trim-silence" ? "trim-silence" : "do-not-trim",
-      ...(a.recordingStatusCallback && { recordingStatusCallback: a.recordingStatusCallback }),
+      ...(recordingStatusCallback && { recordingStatusCallback }),
       nouns,
     };
   },
@@ -132,6 +139,7 @@ export const dial: VerbDefinition<DialVerb> = {
         ? await ringLegs(ctx, ringing, options, signal)
         : await definitionOf(room).dial(ctx, room, options, signal);
     signal.throwIfAborted();
+    const recording = await recordBridge(ctx, verb, result, ctx.clock.now() - result.durationS * 1000);
     if (verb.action === undefined) return { kind: "next" };
     return {
       kind: "fetch",
@@ -145,6 +153,7 @@ export const dial: VerbDefinition<DialVerb> = {
           DialCallDuration: String(result.durationS),
         }),
         DialBridged: String(result.bridged),
+        ...recording,
         ...result.params,
       },
     };

@@ -1,0 +1,52 @@
+// <Dial record="…">: the bridged conversation kept as a Recording of the parent call, its URL on the
+// Dial's action (RecordingUrl) and a recordingStatusCallback when asked for. The simulated network
+// carries no audio, so the WAV holds the bridge's length of tone; `-dual` ones say 2 channels but hold one.
+// record-from-ringing counts from the answer too: the ringing time is not known to the verb.
+
+import { encodeWav } from "../../../media/wav.js";
+import { rfc2822 } from "../../../model/dates.js";
+import { newSid } from "../../../model/sid.js";
+import type { VerbContext } from "../../types.js";
+import type { DialResult } from "./noun.js";
+import type { DialVerb } from "./types.js";
+
+/** The action's recording parameters, once the recording is stored; none when nothing was recorded. */
+export async function recordBridge(
+  ctx: VerbContext,
+  verb: DialVerb,
+  result: DialResult,
+  bridgedAt: number,
+): Promise<Record<string, string>> {
+  if (verb.record === "do-not-record" || !result.bridged || result.durationS <= 0) return {};
+  const sid = newSid("RE");
+  const durationMs = result.durationS * 1000;
+  await ctx.recordings.store({
+    sid,
+    startTime: bridgedAt,
+    audio: { wav: encodeWav([{ ms: durationMs, speech: true }]), durationMs, digits: "" },
+    transcribe: false,
+    source: "DialVerb",
+    channels: verb.record.endsWith("-dual") ? 2 : 1,
+  });
+  const url = ctx.recordings.url(sid);
+  if (verb.recordingStatusCallback) {
+    await ctx.callback({
+      url: verb.recordingStatusCallback,
+      method: "POST",
+      key: `${sid}.completed`,
+      params: {
+        AccountSid: ctx.call.accountSid,
+        CallSid: ctx.call.callSid,
+        RecordingSid: sid,
+        RecordingUrl: url,
+        RecordingStatus: "completed",
+        RecordingDuration: String(result.durationS),
+        RecordingChannels: verb.record.endsWith("-dual") ? "2" : "1",
+        RecordingStartTime: rfc2822(bridgedAt),
+        RecordingSource: "DialVerb",
+        ErrorCode: "0",
+      },
+    });
+  }
+  return { RecordingUrl: url, RecordingSid: sid, RecordingDuration: String(result.durationS) };
+}
