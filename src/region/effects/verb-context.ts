@@ -60,7 +60,8 @@ export class RegionVerbContext implements VerbContext {
     return this.#live.clock;
   }
 
-  warn(code: number, message: string): void {
+  // Methods as bound properties: verbs and ports pass them around on their own (`{ warn: ctx.warn }`).
+  readonly warn = (code: number, message: string): void => {
     this.#rt.notifier.notify({
       accountSid: this.call.accountSid,
       callSid: this.call.callSid,
@@ -69,21 +70,21 @@ export class RegionVerbContext implements VerbContext {
       code,
       message,
     });
-  }
+  };
 
-  callback(request: VerbCallbackRequest): Promise<void> {
+  readonly callback = (request: VerbCallbackRequest): Promise<void> => {
     const facts = this.#facts;
     return this.#live.clock.holding(() =>
       this.#rt.statusCallbacks.queue({ facts, ...request, params: { ...request.params } }),
     );
-  }
+  };
 
-  async answer(): Promise<void> {
+  readonly answer = async (): Promise<void> => {
     const { actor, channel, clock } = this.#live;
     if (actor.getSnapshot().context.answeredAt !== null) return;
     await channel.answer();
     actor.send({ type: "verb.answered", at: clock.now() });
-  }
+  };
 
   get streams(): MediaStreams {
     // The call's streams report through this context; failures to open are errors (31920…).
@@ -122,14 +123,14 @@ export class RegionVerbContext implements VerbContext {
     return this.#queues;
   }
 
-  fetchTwiml(
+  readonly fetchTwiml = (
     url: string,
     method: HttpMethod,
     params: Readonly<Record<string, string>>,
     signal: AbortSignal,
-  ): Promise<FetchedTwiml> {
+  ): Promise<FetchedTwiml> => {
     // One fetcher per call: it counts the call's wait documents.
     this.#fetch ??= verbFetchTwiml(this.#rt, this.#live, this.#facts);
     return this.#fetch(url, method, params, signal);
-  }
+  };
 }
