@@ -3,6 +3,7 @@
 import type { Clock } from "../clock/clock.js";
 import type { ConferencePort, FetchedTwiml, QueuePort } from "./rooms.js";
 import type { DialNetwork, DialVerb } from "./verbs/dial/types.js";
+import type { RecordedAudio, RecordingPort, RecordOptions, RecordVerb } from "./verbs/record/types.js";
 
 export type HttpMethod = "GET" | "POST";
 
@@ -68,29 +69,6 @@ export interface GatherVerb {
   readonly partialResultCallbackMethod?: HttpMethod;
   /** Nested Say, Play and Pause, played while listening; the caller's first input stops them. */
   readonly prompts: readonly (SayVerb | PlayVerb | PauseVerb)[];
-}
-
-export type RecordingStatusEvent = "in-progress" | "completed" | "absent";
-
-export interface RecordVerb {
-  readonly name: "Record";
-  /** Absolute; Twilio's default is the current document's URL. */
-  readonly action: string;
-  readonly method: HttpMethod;
-  /** Seconds of silence that end the recording; 0: silence never does. */
-  readonly timeout: number;
-  /** Keys that end the recording, any of them ("" for none). */
-  readonly finishOnKey: string;
-  /** Seconds. */
-  readonly maxLength: number;
-  readonly playBeep: boolean;
-  /** `trim="trim-silence"` (the default): leading and trailing silence is cut. */
-  readonly trimSilence: boolean;
-  readonly recordingStatusCallback?: string;
-  readonly recordingStatusCallbackMethod: HttpMethod;
-  readonly recordingStatusCallbackEvent: readonly RecordingStatusEvent[];
-  readonly transcribe: boolean;
-  readonly transcribeCallback?: string;
 }
 
 /** Which side of the call a Media Stream carries (Twilio's `track` attribute). */
@@ -239,29 +217,6 @@ export interface InputListener {
   close(): void;
 }
 
-export interface RecordOptions {
-  /** Silence that ends the recording, in ms (Twilio's `timeout`; 0: silence never ends it). */
-  readonly timeoutMs: number;
-  /** The longest recording, in ms (Twilio's `maxLength`). */
-  readonly maxLengthMs: number;
-  /** Keys that end the recording ("" for none). */
-  readonly finishOnKey: string;
-  readonly playBeep: boolean;
-  /** Leading and trailing silence is cut (Twilio's `trim="trim-silence"`). */
-  readonly trimSilence: boolean;
-}
-
-/** What the caller sent while recording. */
-export interface RecordedAudio {
-  /** A WAV file of the caller's audio (8 kHz mono). */
-  readonly wav: Uint8Array;
-  readonly durationMs: number;
-  /** The key that ended it, "hangup" when the caller hung up, "" for silence or the maximum length. */
-  readonly digits: string;
-  /** What the caller said, when the channel knows (the simulated caller's script). */
-  readonly transcript?: string;
-}
-
 /**
  * The call's audio side: a port. The built-in implementation is the simulated channel over NATS;
  * a SIP/RTP gateway is another. Each method resolves when the audio has finished (in the clock's
@@ -313,40 +268,6 @@ export interface VerbCallbackRequest {
   readonly key: string;
 }
 
-/** A finished recording for the region to keep. */
-export interface NewRecording {
-  /** `RE…`, chosen by the verb so its callbacks can name it before it is stored. */
-  readonly sid: string;
-  /** When recording began (call clock, ms since the epoch). */
-  readonly startTime: number;
-  readonly audio: RecordedAudio;
-  /** Also make a Transcription of it (the text is the channel's transcript). */
-  readonly transcribe: boolean;
-  /** What made it (Twilio's `source`): RecordVerb unless said. */
-  readonly source?: "RecordVerb" | "DialVerb";
-  readonly channels?: 1 | 2;
-}
-
-export interface StoredTranscription {
-  readonly sid: string;
-  readonly url: string;
-  readonly status: "completed" | "failed";
-  readonly text: string;
-}
-
-/** Where a verb's recordings go: the region's object store and its REST resources. */
-export interface RecordingPort {
-  /** The recording's RecordingUrl (the REST media URL, no extension), known before it is stored. */
-  url(recordingSid: string): string;
-  /** Stores the WAV and its Recording resource (and the Transcription); resolves once stored. */
-  store(recording: NewRecording): Promise<{ readonly transcription?: StoredTranscription }>;
-  /**
-   * Work that must finish even when the verb is cancelled (a hang-up mid-recording still stores it
-   * and requests the action): the call's end waits for it, bounded.
-   */
-  keep(work: Promise<unknown>): void;
-}
-
 /**
  * The call's Media Streams (a port, one per live call): the region keeps the WebSockets open across
  * verbs and closes them when the call ends.
@@ -365,6 +286,7 @@ export interface MediaStreams {
 
 // <Dial>'s verb, noun and network types live beside it; re-exported here for every user of types.ts.
 export type * from "./verbs/dial/types.js";
+export type * from "./verbs/record/types.js";
 
 /** All a verb may touch while it runs: never the whole call. */
 export interface VerbContext {

@@ -67,19 +67,7 @@ export function fetchTwiml(rt: RegionRuntime) {
         );
         throw err;
       });
-    rt.stats.observeWebhook(res.durationMs);
-    rt.inspector.publish(
-      facts.callSid,
-      {
-        type: "webhook.response",
-        url: res.url,
-        status: res.status,
-        contentType: res.contentType,
-        durationMs: Math.round(res.durationMs * 100) / 100,
-        body: res.body.length <= 4096 ? res.body : `${res.body.slice(0, 4096)}…`,
-      },
-      call.clock.now(),
-    );
+    observeResponse(rt, facts.callSid, res, call.clock.now());
     const doc = (() => {
       try {
         return documentFromResponse(res);
@@ -112,4 +100,26 @@ export function fetchTwiml(rt: RegionRuntime) {
     // Calls to one app share its document URLs: one copy, not one per live call.
     return { documentUrl: intern(res.url), verbs: [...doc.verbs] };
   });
+}
+
+/** A webhook's answer, counted for /metrics and published for inspection (its body cut at 4 KiB). */
+export function observeResponse(
+  rt: RegionRuntime,
+  callSid: string,
+  res: Awaited<ReturnType<typeof requestWebhook>>,
+  clockAt: number,
+): void {
+  rt.stats.observeWebhook(res.durationMs);
+  rt.inspector.publish(
+    callSid,
+    {
+      type: "webhook.response",
+      url: res.url,
+      status: res.status,
+      contentType: res.contentType,
+      durationMs: Math.round(res.durationMs * 100) / 100,
+      body: res.body.length <= 4096 ? res.body : `${res.body.slice(0, 4096)}…`,
+    },
+    clockAt,
+  );
 }

@@ -11,6 +11,7 @@ import { callParams } from "../../webhook/params.js";
 import { requestWebhook } from "../../webhook/request.js";
 import type { LiveCall } from "../live-call.js";
 import type { RegionRuntime } from "../runtime.js";
+import { observeResponse } from "./fetch-twiml.js";
 
 export function verbFetchTwiml(rt: RegionRuntime, call: LiveCall, facts: CallFacts) {
   let requests = 0;
@@ -37,19 +38,7 @@ export function verbFetchTwiml(rt: RegionRuntime, call: LiveCall, facts: CallFac
         signal,
       }),
     );
-    rt.stats.observeWebhook(res.durationMs);
-    rt.inspector.publish(
-      facts.callSid,
-      {
-        type: "webhook.response",
-        url: res.url,
-        status: res.status,
-        contentType: res.contentType,
-        durationMs: Math.round(res.durationMs * 100) / 100,
-        body: res.body.length <= 4096 ? res.body : `${res.body.slice(0, 4096)}…`,
-      },
-      call.clock.now(),
-    );
+    observeResponse(rt, facts.callSid, res, call.clock.now());
     const doc = documentFromResponse(res);
     for (const w of doc.warnings) {
       rt.notifier.notify({
