@@ -108,8 +108,9 @@ async function run(
   });
   const done = new Promise<void>((resolve) => actor.subscribe({ complete: resolve }));
   actor.start();
-  // The host's part: the maximum call duration, on the call's clock from its arrival.
-  clock.setTimeout(() => actor.send({ type: "call.limit" }), opts.maxCallMs ?? 4 * 3_600_000);
+  // The host's part: the maximum call duration, on the call's clock from its arrival, until the end.
+  const limit = clock.setTimeout(() => actor.send({ type: "call.limit" }), opts.maxCallMs ?? 4 * 3_600_000);
+  void done.then(() => clock.clearTimeout(limit));
   if (opts.hangupAt !== undefined)
     clock.setTimeout(() => actor.send({ type: "channel.hangup" }), opts.hangupAt);
   await done;
