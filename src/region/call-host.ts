@@ -268,6 +268,9 @@ export class CallHost {
       try {
         await owned;
       } catch (err) {
+        // A call that already ended here has its record and callbacks stored: it is done, and given
+        // again to a worker it would run twice. Any other is stopped and left to the stream.
+        if (actor.getSnapshot().status === "done") return;
         actor.stop();
         throw err;
       }

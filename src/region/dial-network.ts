@@ -131,7 +131,7 @@ async function hostedRegion(rt: RegionRuntime, to: string): Promise<string | und
   const key = numberKey(to);
   const route = await (await routing(rt)).get(key);
   if (route) return route.region;
-  return (await rt.stores.numbers.get(key)) ? rt.region : undefined;
+  return rt.numbers.has(key) || (await rt.stores.numbers.get(key)) ? rt.region : undefined;
 }
 
 const routingTables = new WeakMap<object, ReturnType<typeof openGlobalStores>>();

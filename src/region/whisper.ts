@@ -16,7 +16,8 @@ import { CalleeChannel } from "./callee-channel.js";
 import type { LiveCall } from "./live-call.js";
 import type { RegionRuntime } from "./runtime.js";
 
-const ALLOWED = new Set(["Say", "Play", "Pause", "Gather", "Hangup", "Reject", "Redirect"]);
+// Twilio allows only these in a whisper (twilio-voice-spec.md, <Number url>); the rest are skipped.
+const ALLOWED = new Set(["Say", "Play", "Gather", "Hangup"]);
 /** Whisper documents one leg may fetch (a Gather loop at time-scale 0 must end). */
 const MAX_DOCUMENTS = 20;
 

@@ -6,13 +6,18 @@ import { ConferenceStore } from "./conference-store.js";
 import { QueueStore } from "./queue-store.js";
 import { openRegionKv } from "./region.js";
 
+const CONFERENCE_TTL_MS = 24 * 60 * 60 * 1000;
+
 export async function openRoomStores(
   nc: NatsConnection,
   subjects: Subjects,
   region: string,
 ): Promise<{ conferences: ConferenceStore; queues: QueueStore }> {
   const [conferences, queues] = await Promise.all([
-    openRegionKv(nc, region, buckets.conferences(region), 1),
+    // A conference lives at most a call's 4 hours; a day later its record goes, as a call's snapshot
+    // does (the bucket would otherwise keep every conference ever held). Queues are kept: Twilio's are
+    // resources that last until deleted.
+    openRegionKv(nc, region, buckets.conferences(region), 1, CONFERENCE_TTL_MS),
     openRegionKv(nc, region, buckets.queues(region), 1),
   ]);
   return {

@@ -139,6 +139,7 @@ export const dial: VerbDefinition<DialVerb> = {
         ? await ringLegs(ctx, ringing, options, signal)
         : await definitionOf(room).dial(ctx, room, options, signal);
     signal.throwIfAborted();
+    if (result.skip) return { kind: "next" };
     const recording = await recordBridge(ctx, verb, result, ctx.clock.now() - result.durationS * 1000);
     if (verb.action === undefined) return { kind: "next" };
     return {

@@ -122,6 +122,11 @@ export const enqueue: VerbDefinition<EnqueueVerb> = {
         ctx.warn(ErrorCodes.internalFailure.code, `<Enqueue> leaving ${verb.queue}: ${err.message}`),
       );
     };
+    // Cancelled while joining: the listener would never fire on a signal already aborted.
+    if (signal.aborted) {
+      onHangup();
+      signal.throwIfAborted();
+    }
     signal.addEventListener("abort", onHangup, { once: true });
     try {
       const waited = await waitInQueue(ctx, verb, queueSid, isMine, timing, signal);

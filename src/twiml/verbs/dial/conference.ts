@@ -161,12 +161,8 @@ export const conferenceNoun: DialNoun<ConferenceNoun> = {
         ErrorCodes.participantLabelTaken.code,
         `<Conference> participantLabel "${noun.participantLabel}" is taken`,
       );
-      return {
-        status: "failed",
-        durationS: 0,
-        bridged: false,
-        params: { ConferenceSid: joined.conference.sid },
-      };
+      // Twilio skips to the next verb: the Dial's action is not requested.
+      return { status: "failed", durationS: 0, bridged: false, skip: true };
     }
     if (joined.kind === "full") {
       ctx.warn(
@@ -196,6 +192,11 @@ export const conferenceNoun: DialNoun<ConferenceNoun> = {
           ctx.warn(ErrorCodes.internalFailure.code, `<Conference> leaving: ${err.message}`),
         );
     };
+    // Cancelled while joining: the listener would never fire on a signal already aborted.
+    if (signal.aborted) {
+      onHangup();
+      signal.throwIfAborted();
+    }
     signal.addEventListener("abort", onHangup, { once: true });
     // The Dial's timeLimit ends this participant's stay, as it ends a bridge.
     const limit = new AbortController();

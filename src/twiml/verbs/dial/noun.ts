@@ -33,6 +33,8 @@ export interface DialResult {
   readonly bridged: boolean;
   /** More parameters the noun adds to the action request (e.g. QueueSid, QueueResult). */
   readonly params?: Readonly<Record<string, string>>;
+  /** The Dial is skipped: no action request, the call goes on with the next verb (a taken participantLabel). */
+  readonly skip?: boolean;
 }
 
 export interface DialNoun<N extends { readonly noun: string }> {
