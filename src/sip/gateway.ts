@@ -198,7 +198,7 @@ export class SipGateway {
       cancel: () => call?.callerEnded("cancel"),
       ackTimeout: () => {
         call?.callerEnded("no ACK");
-        void dialog.bye();
+        dialog.bye().catch((err: unknown) => this.opts.log.warn({ err }, "BYE after a missing ACK failed"));
       },
       info: (k) => call?.key(k),
     };

@@ -192,7 +192,10 @@ export class SipCall {
   /** The region ended the call without a hang-up command (e.g. it failed): end the SIP side too. */
   regionEnded(): void {
     if (this.#ended) return;
-    void this.#finish({ op: "hangup" });
+    // Nothing awaits this: a failure is logged, never an unhandled rejection (which ends the process).
+    this.#finish({ op: "hangup" }).catch((err: unknown) =>
+      this.d.log.warn({ err, callSid: this.d.callSid }, "ending the SIP side of a call failed"),
+    );
   }
 
   async #withSignal<T>(id: string, work: (signal: AbortSignal) => Promise<T>): Promise<T> {
