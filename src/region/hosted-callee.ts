@@ -134,9 +134,14 @@ export async function ringHosted(
 /** How long the hosted call lasted (its stored duration), in ms. */
 async function connectedMs(rt: RegionRuntime, region: string, callSid: string): Promise<number> {
   try {
-    const kv = await new Kvm(rt.nc).open(buckets.calls(region));
-    const e = await kv.get(callSid);
-    const record = e?.operation === "PUT" ? e.json<CallResource>() : undefined;
+    // This region's bucket is open already; another region's is opened for the one read.
+    const record =
+      region === rt.region
+        ? await rt.stores.calls.get(callSid)
+        : await new Kvm(rt.nc)
+            .open(buckets.calls(region))
+            .then((kv) => kv.get(callSid))
+            .then((e) => (e?.operation === "PUT" ? e.json<CallResource>() : undefined));
     return Number(record?.duration ?? 0) * 1000;
   } catch {
     return 0;
