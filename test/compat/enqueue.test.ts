@@ -316,23 +316,24 @@ describe("<Dial><Queue> (the noun, with the region's real queue port)", () => {
 });
 
 describe("<Enqueue> across a hand-over (the verb, with the region's real queue port)", () => {
-  it("keeps a caller whose call moves to another worker in its place; the resumed verb finds it there", async () => {
+  /** The region's real queue port for `callSid`, and verb contexts for that call on "workers". */
+  async function rig(callSid: string) {
     const { engine } = stack;
     const kv = await new Kvm(engine.nc).open(buckets.queues("us1"));
     const store = new QueueStore(kv, engine.nc, subjects(), "us1");
-    const callSid = "CA0000000000000000000000000000b001";
-    const identity = { accountSid: engine.accountSid, callSid };
+    const port = (sid: string) =>
+      queuePort(
+        store,
+        engine.nc,
+        { holding: (work) => work(), pacing: (work) => work() },
+        { accountSid: engine.accountSid, callSid: sid },
+      );
     const verbContext = () => {
       const fake = fakeContext();
       const ctx: VerbContext = {
         ...fake.ctx,
-        call: { ...fake.ctx.call, ...identity },
-        queues: queuePort(
-          store,
-          engine.nc,
-          { holding: (work) => work(), pacing: (work) => work() },
-          identity,
-        ),
+        call: { ...fake.ctx.call, accountSid: engine.accountSid, callSid },
+        queues: port(callSid),
         // The wait music pauses on the test's clock, which never moves: the caller just waits.
         fetchTwiml: async (url) => ({
           ...parseTwiml(new VoiceResponse().pause({ length: 30 }).toString(), url),
@@ -341,35 +342,70 @@ describe("<Enqueue> across a hand-over (the verb, with the region's real queue p
       };
       return { ...fake, ctx };
     };
-    const verb = {
+    const inQueue = async (name: string) =>
+      (await store.byName(engine.accountSid, name))?.members.map((m) => m.callSid);
+    return { port, verbContext, inQueue };
+  }
+  const verbFor = (queue: string) =>
+    ({
       name: "Enqueue",
-      queue: "handover",
+      queue,
       action: "https://app.example/after",
       method: "POST",
       waitUrl: "https://app.example/wait",
       waitUrlMethod: "POST",
-    } as const;
-    const inQueue = async () =>
-      (await store.byName(engine.accountSid, "handover"))?.members.map((m) => m.callSid);
+    }) as const;
+
+  it("keeps a caller whose call moves to another worker in its place; the resumed verb finds it there", async () => {
+    const callSid = "CA0000000000000000000000000000b001";
+    const { verbContext, inQueue } = await rig(callSid);
+    const verb = verbFor("handover");
 
     const first = verbContext();
     const moving = new AbortController();
     const running = enqueue.execute(first.ctx, verb, moving.signal);
-    await expect.poll(inQueue).toEqual([callSid]);
+    await expect.poll(() => inQueue("handover")).toEqual([callSid]);
     moving.abort(new CallHandedOver("moved"));
     await expect(running).rejects.toThrow("moved");
-    expect(await inQueue()).toEqual([callSid]);
+    expect(await inQueue("handover")).toEqual([callSid]);
     expect(first.callbacks).toEqual([]);
 
     const resumed = verbContext();
     const hangup = new AbortController();
     const again = enqueue.execute(resumed.ctx, verb, hangup.signal);
     await expect.poll(() => resumed.channel.calls.length).toBeGreaterThan(0);
-    expect(await inQueue()).toEqual([callSid]);
+    expect(await inQueue("handover")).toEqual([callSid]);
     hangup.abort(new Error("the caller hung up"));
     await expect(again).rejects.toThrow("hung up");
-    await expect.poll(inQueue).toEqual([]);
+    await expect.poll(() => inQueue("handover")).toEqual([]);
     await expect.poll(() => resumed.callbacks.length).toBe(1);
     expect(resumed.callbacks[0]?.params).toMatchObject({ QueueResult: "hangup", CallSid: callSid });
+  });
+
+  it("goes on with its bridge when an agent dequeued it while its call moved: it does not queue again", async () => {
+    const callSid = "CA0000000000000000000000000000b002";
+    const agentSid = "CA0000000000000000000000000000a002";
+    const { port, verbContext, inQueue } = await rig(callSid);
+    const verb = verbFor("handover-bridge");
+
+    const first = verbContext();
+    const moving = new AbortController();
+    const running = enqueue.execute(first.ctx, verb, moving.signal);
+    await expect.poll(() => inQueue("handover-bridge")).toEqual([callSid]);
+    moving.abort(new CallHandedOver("moved"));
+    await expect(running).rejects.toThrow("moved");
+    // An agent takes the caller while its call is between workers.
+    const agent = port(agentSid);
+    expect(await agent.dequeue("handover-bridge")).toMatchObject({ kind: "dequeued" });
+
+    const resumed = verbContext();
+    const again = enqueue.execute(resumed.ctx, verb, new AbortController().signal);
+    await expect.poll(async () => (await agent.bridge(callSid))?.state).toBe("bridged");
+    expect(await inQueue("handover-bridge")).toEqual([]);
+    await agent.setBridge(callSid, "ended");
+    await expect(again).resolves.toMatchObject({
+      kind: "fetch",
+      params: { QueueResult: "bridged", DequeuingCallSid: agentSid },
+    });
   });
 });

@@ -3,7 +3,13 @@
 // (<Leave> in the waitUrl), or hangs up. Then the action URL gets QueueResult, QueueSid, QueueTime.
 import { ErrorCodes } from "../../errors/codes.js";
 import { fail } from "../../errors/switchboard-error.js";
-import { averageWaitS, type BridgeRecord, DEFAULT_QUEUE_SIZE, MAX_QUEUE_SIZE } from "../../model/rooms.js";
+import {
+  averageWaitS,
+  type BridgeRecord,
+  DEFAULT_QUEUE_SIZE,
+  MAX_QUEUE_SIZE,
+  type QueueRecord,
+} from "../../model/rooms.js";
 import { intAttribute, methodAttribute, urlAttribute } from "../attribute-values.js";
 import { CallRedirected, isHandOver, type QueuePort } from "../rooms.js";
 import type { EnqueueVerb, VerbContext, VerbOutcome } from "../types.js";
@@ -72,8 +78,15 @@ export const enqueue: VerbDefinition<EnqueueVerb> = {
         : { kind: "next" };
 
     let joined: Awaited<ReturnType<QueuePort["enqueue"]>>;
+    // A call handed to another worker after an agent dequeued it runs this verb again: it goes on
+    // with that bridge, rather than joining the queue a second time.
+    let dequeued: BridgeRecord | undefined;
     try {
-      joined = await queues.enqueue(verb.queue, verb.maxQueueSize);
+      const taken = await alreadyDequeued(queues, me, verb.queue);
+      dequeued = taken?.bridge;
+      joined = taken
+        ? { kind: "enqueued", queue: taken.queue }
+        : await queues.enqueue(verb.queue, verb.maxQueueSize);
     } catch (err) {
       signal.throwIfAborted();
       ctx.warn(ErrorCodes.internalFailure.code, `<Enqueue> ${verb.queue}: ${(err as Error).message}`);
@@ -82,7 +95,9 @@ export const enqueue: VerbDefinition<EnqueueVerb> = {
     // QueueSid and QueueTime go only to a caller that was enqueued (Twilio).
     if (joined.kind === "full") return after("queue-full");
     const queueSid = joined.queue.sid;
-    const member = joined.queue.members.find((m) => m.callSid === me);
+    const member = dequeued
+      ? { enqueuedAt: dequeued.enqueuedAt }
+      : joined.queue.members.find((m) => m.callSid === me);
     const enqueuedAt = ctx.clock.now();
     const timing = () => ({
       QueueSid: queueSid,
@@ -129,7 +144,9 @@ export const enqueue: VerbDefinition<EnqueueVerb> = {
     }
     signal.addEventListener("abort", onHangup, { once: true });
     try {
-      const waited = await waitInQueue(ctx, verb, queueSid, isMine, timing, signal);
+      const waited = dequeued
+        ? { bridge: dequeued }
+        : await waitInQueue(ctx, verb, queueSid, isMine, timing, signal);
       let bridge: BridgeRecord;
       if ("end" in waited) {
         // <Leave> or <Hangup> in the wait document, unless a dequeue got there first.
@@ -180,6 +197,19 @@ export const enqueue: VerbDefinition<EnqueueVerb> = {
     }
   },
 };
+
+/** This call's live bridge out of the queue named `name`, when an agent has dequeued it already. */
+async function alreadyDequeued(
+  queues: QueuePort,
+  me: string,
+  name: string,
+): Promise<{ bridge: BridgeRecord; queue: QueueRecord } | undefined> {
+  const bridge = await queues.bridge(me);
+  if (!bridge || bridge.state === "ended" || bridge.redirect) return undefined;
+  const queue = await queues.get(bridge.queueSid);
+  if (queue?.friendlyName !== name || queue.members.some((m) => m.callSid === me)) return undefined;
+  return { bridge, queue };
+}
 
 /**
  * The call's own parameters for an action request sent as a callback (the caller hung up, or REST
