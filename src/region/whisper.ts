@@ -58,6 +58,7 @@ export async function runWhisper(
     channel: new CalleeChannel(parent.clock, callee),
     clock: parent.clock,
     call: { ...leg, accountSid: account.sid, transport: "pstn" },
+    callParams: (status) => callParams(leg, status),
     warn,
     callback: async () => {},
     legs: noDialing,

@@ -1,6 +1,7 @@
 // The typed form of a TwiML document, and the narrow interface a verb is given to run.
 // The call machine imports these types only; parsing and executing live beside them.
 import type { Clock } from "../clock/clock.js";
+import type { CallStatus } from "../model/records.js";
 import type { ConferencePort, FetchedTwiml, QueuePort } from "./rooms.js";
 import type { DialNetwork, DialVerb } from "./verbs/dial/types.js";
 import type { RecordedAudio, RecordingPort, RecordOptions, RecordVerb } from "./verbs/record/types.js";
@@ -296,6 +297,11 @@ export interface VerbContext {
   readonly call: CallIdentity;
   /** Reports a warning (e.g. 13510) against the call; the verb carries on. */
   warn(code: number, message: string): void;
+  /**
+   * The parameters every request about the call carries (CallSid, From, To, CallStatus, the SIP and
+   * geographic ones…), for a request a verb sends itself, such as an action sent after a hang-up.
+   */
+  callParams(callStatus: CallStatus): Record<string, string>;
   /**
    * Queues a signed callback in the region's durable outbox; resolves once it is stored, not sent
    * (a callback never holds the call up; a failed one is a 15003 warning on the call).

@@ -4,6 +4,7 @@
 import type { CallFacts } from "../../../machines/call.machine.js";
 import type { Clock } from "../../clock/clock.js";
 import { errorCodeInfo } from "../../errors/codes.js";
+import type { CallStatus } from "../../model/records.js";
 import type { ConferencePort, FetchedTwiml, QueuePort } from "../../twiml/rooms.js";
 import type {
   CallIdentity,
@@ -15,6 +16,7 @@ import type {
   VerbCallbackRequest,
   VerbContext,
 } from "../../twiml/types.js";
+import { callParams } from "../../webhook/params.js";
 import { conferencePort } from "../conferences.js";
 import { regionDialNetwork } from "../dial-network.js";
 import type { LiveCall } from "../live-call.js";
@@ -71,6 +73,9 @@ export class RegionVerbContext implements VerbContext {
       message,
     });
   };
+
+  readonly callParams = (callStatus: CallStatus): Record<string, string> =>
+    callParams(this.#facts, callStatus);
 
   readonly callback = (request: VerbCallbackRequest): Promise<void> => {
     const facts = this.#facts;

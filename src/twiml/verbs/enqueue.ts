@@ -125,7 +125,7 @@ export const enqueue: VerbDefinition<EnqueueVerb> = {
             url: verb.action,
             method: verb.method,
             params: {
-              ...actionCallParams(ctx, result === "redirected" ? "in-progress" : "completed"),
+              ...ctx.callParams(result === "redirected" ? "in-progress" : "completed"),
               QueueResult: result,
               ...timing(),
             },
@@ -162,7 +162,7 @@ export const enqueue: VerbDefinition<EnqueueVerb> = {
           await ctx.callback({
             url: verb.action,
             method: verb.method,
-            params: { ...actionCallParams(ctx, "in-progress"), QueueResult: "redirected", ...timing() },
+            params: { ...ctx.callParams("in-progress"), QueueResult: "redirected", ...timing() },
             key: `enqueue.${queueSid}.${enqueuedAt}`,
           });
         }
@@ -209,23 +209,6 @@ async function alreadyDequeued(
   const queue = await queues.get(bridge.queueSid);
   if (queue?.friendlyName !== name || queue.members.some((m) => m.callSid === me)) return undefined;
   return { bridge, queue };
-}
-
-/**
- * The call's own parameters for an action request sent as a callback (the caller hung up, or REST
- * moved the call on): the app sees it as it would see the action URL requested in the call.
- */
-function actionCallParams(ctx: VerbContext, callStatus: string): Record<string, string> {
-  const { call } = ctx;
-  return {
-    CallSid: call.callSid,
-    AccountSid: call.accountSid,
-    From: call.from,
-    To: call.to,
-    Direction: call.direction,
-    CallStatus: callStatus,
-    ApiVersion: "2010-04-01",
-  };
 }
 
 /** Plays the wait music until the caller is dequeued or the music says to leave. */

@@ -6,14 +6,7 @@
 import { ErrorCodes } from "../../errors/codes.js";
 import { rfc2822 } from "../../model/dates.js";
 import { newSid } from "../../model/sid.js";
-import type {
-  CallIdentity,
-  HttpMethod,
-  RecordingStatusEvent,
-  RecordVerb,
-  VerbContext,
-  VerbOutcome,
-} from "../types.js";
+import type { HttpMethod, RecordingStatusEvent, RecordVerb, VerbContext, VerbOutcome } from "../types.js";
 import type { ParseContext, VerbDefinition } from "../verb-definition.js";
 import { checkAttributes, checkChildElements, checkNoText } from "../verb-parsing.js";
 
@@ -148,7 +141,7 @@ async function recordCaller(ctx: VerbContext, verb: RecordVerb, signal: AbortSig
       method: "POST",
       key: `${sid}.transcription`,
       params: {
-        ...callParams(ctx.call, hungUp ? "completed" : "in-progress"),
+        ...ctx.callParams(hungUp ? "completed" : "in-progress"),
         TranscriptionSid: transcription.sid,
         TranscriptionText: transcription.text,
         TranscriptionStatus: transcription.status,
@@ -177,25 +170,12 @@ async function recordCaller(ctx: VerbContext, verb: RecordVerb, signal: AbortSig
     url: verb.action,
     method: verb.method,
     key: `${sid}.action`,
-    params: { ...callParams(ctx.call, "completed"), ...params },
+    params: { ...ctx.callParams("completed"), ...params },
   });
   return { kind: "hangup" };
 }
 
 /** The standard request parameters a verb can give from the call's identity. */
-function callParams(call: CallIdentity, callStatus: string): Record<string, string> {
-  return {
-    AccountSid: call.accountSid,
-    CallSid: call.callSid,
-    From: call.from,
-    To: call.to,
-    Caller: call.from,
-    Called: call.to,
-    CallStatus: callStatus,
-    Direction: call.direction,
-    ApiVersion: "2010-04-01",
-  };
-}
 
 /**
  * The action, by default the document's own URL. A document given as `Twiml` (REST) has no URL: an
