@@ -3,7 +3,6 @@
 // takes the caller waiting in an <Enqueue>. TwiML from twilio's VoiceResponse, every request
 // signature-checked.
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import type { PlacedCall } from "../../src/caller/place-call.js";
 import { VoiceResponse } from "../helpers/twilio-app.js";
 import { type CompatStack, startCompatStack } from "./stack.js";
 
@@ -57,23 +56,8 @@ afterAll(async () => {
   await stack?.[Symbol.asyncDispose]();
 });
 
-/** Places a call; `callSid` resolves once it is offered, `ended` with the stored call. */
-function place(to: string, from: string, hangupAfter?: number) {
-  let offered!: (sid: string) => void;
-  const callSid = new Promise<string>((resolve) => {
-    offered = resolve;
-  });
-  const ended: Promise<PlacedCall> = stack.engine.call({
-    to,
-    from,
-    caller: { timeScale: 0, ...(hangupAfter !== undefined && { hangupAfter }) },
-    timeoutMs: 30_000,
-    onProgress: (p) => {
-      if (p.source === "offered") offered(p.callSid);
-    },
-  });
-  return { callSid, ended };
-}
+const place = (to: string, from: string, hangupAfter?: number) =>
+  stack.place(to, from, hangupAfter === undefined ? {} : { hangupAfter });
 
 const requestsOf = (callSid: string, path: string) =>
   stack.app.requests.filter((r) => r.path === path && r.params.CallSid === callSid);

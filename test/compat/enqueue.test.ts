@@ -3,7 +3,6 @@
 import { Kvm } from "@nats-io/kv";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { buckets, subjects } from "../../src/bus/subjects.js";
-import type { PlacedCall } from "../../src/caller/place-call.js";
 import { queuePort } from "../../src/region/queues.js";
 import { QueueStore } from "../../src/store/queue-store.js";
 import { parseTwiml } from "../../src/twiml/parse.js";
@@ -77,22 +76,9 @@ afterAll(async () => {
 
 const requestsOf = (callSid: string) => stack.app.requests.filter((r) => r.params.CallSid === callSid);
 
-/** Places a call and resolves with its CallSid once it is offered, and the call's end. */
-function place(from: string, opts: { to?: string; hangupAfter?: number } = {}) {
-  let offered!: (sid: string) => void;
-  const callSid = new Promise<string>((resolve) => {
-    offered = resolve;
-  });
-  const ended: Promise<PlacedCall> = stack.engine.call({
-    to: opts.to ?? NUMBER,
-    from,
-    caller: { timeScale: 0, ...(opts.hangupAfter && { hangupAfter: opts.hangupAfter }) },
-    onProgress: (p) => {
-      if (p.source === "offered") offered(p.callSid);
-    },
-  });
-  return { callSid, ended };
-}
+/** Places a call to NUMBER (or `opts.to`) from `from`. */
+const place = (from: string, opts: { to?: string; hangupAfter?: number } = {}) =>
+  stack.place(opts.to ?? NUMBER, from, opts);
 
 const firstWait = (callSid: string) =>
   stack.app.waitFor((r) => r.path === "/wait" && r.params.CallSid === callSid);

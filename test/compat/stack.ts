@@ -4,6 +4,7 @@ import { pino } from "pino";
 import { request } from "undici";
 import { expect } from "vitest";
 import { type Api, startApi } from "../../src/api/server.js";
+import type { PlacedCall } from "../../src/caller/place-call.js";
 import { RegionWorker } from "../../src/region/worker.js";
 import { twilioSchemas } from "../api/helpers/oai.js";
 import { startTestEngine, type TestEngine } from "../helpers/engine.js";
@@ -21,6 +22,15 @@ export interface CompatStack extends AsyncDisposable {
   ): Promise<{ status: number; body: T }>;
   /** `/2010-04-01/Accounts/<AccountSid>` */
   account: string;
+  /**
+   * Places a call at time-scale 0: `callSid` resolves once the edge has it (so a test can wait for
+   * what it does meanwhile), `ended` with the stored call.
+   */
+  place(
+    to: string,
+    from: string,
+    opts?: { hangupAfter?: number },
+  ): { callSid: Promise<string>; ended: Promise<PlacedCall> };
 }
 
 /** `workers`: how many region workers share us1 (the engine's own, plus more), so calls of one queue run on different workers. */
@@ -56,6 +66,22 @@ export async function startCompatStack(routes: Record<string, Route>, workers = 
     api,
     rest,
     account: `/2010-04-01/Accounts/${engine.accountSid}`,
+    place: (to, from, opts = {}) => {
+      let offered!: (sid: string) => void;
+      const callSid = new Promise<string>((resolve) => {
+        offered = resolve;
+      });
+      const ended = engine.call({
+        to,
+        from,
+        caller: { timeScale: 0, ...(opts.hangupAfter !== undefined && { hangupAfter: opts.hangupAfter }) },
+        timeoutMs: 30_000,
+        onProgress: (p) => {
+          if (p.source === "offered") offered(p.callSid);
+        },
+      });
+      return { callSid, ended };
+    },
     [Symbol.asyncDispose]: async () => {
       await api.close();
       await Promise.all(more.map((w) => w.stop()));
