@@ -17,6 +17,7 @@ import { Edge, offerCall } from "../src/edge/edge.js";
 import type { CallResource } from "../src/model/records.js";
 import { newSid } from "../src/model/sid.js";
 import { startNatsServer } from "../src/nats-server/launcher.js";
+import { inspectEnvelopes } from "../src/region/inspector.js";
 import { openGlobalStores } from "../src/store/global.js";
 import { type CliProcess, startCli } from "../test/helpers/cli.js";
 
@@ -83,10 +84,11 @@ export async function runChaos(o: ChaosOptions): Promise<ChaosReport> {
   const resumeMs: number[] = [];
   nc.subscribe("sb.region.us1.inspect.*", {
     callback: (_err, msg) => {
-      const e = decode(msg.data) as { type?: string; from?: string; at?: number };
-      if (e.type !== "resumed" || !e.from) return;
-      const at = killedAt.get(e.from.split("-")[0] ?? "");
-      if (at !== undefined && e.at !== undefined) resumeMs.push(e.at - at);
+      for (const e of inspectEnvelopes(msg.data)) {
+        if (e.type !== "resumed") continue;
+        const at = killedAt.get(e.from.split("-")[0] ?? "");
+        if (at !== undefined) resumeMs.push(e.at - at);
+      }
     },
   });
   const done = new Set<string>();

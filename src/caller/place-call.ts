@@ -10,7 +10,7 @@ import type { CallerScript } from "../model/offer.js";
 import type { CallResource } from "../model/records.js";
 import { newSid } from "../model/sid.js";
 import type { ChannelOut } from "../region/channel-events.js";
-import type { InspectEvent } from "../region/inspector.js";
+import { type InspectEvent, inspectEnvelopes } from "../region/inspector.js";
 
 export type CallProgress =
   /** The edge stored the call in its region's stream. */
@@ -53,10 +53,9 @@ export async function placeCall(nc: NatsConnection, opts: PlaceCallOptions): Pro
   });
   const inspect = nc.subscribe(s.anyInspect(callSid), {
     callback: (err, msg) => {
-      if (!err) {
-        const event = decode(msg.data) as InspectEvent & { at: number };
+      if (err) return;
+      for (const event of inspectEnvelopes(msg.data))
         opts.onProgress?.({ source: "inspect", region: regionOf(msg.subject), event });
-      }
     },
   });
   let timer: NodeJS.Timeout | undefined;

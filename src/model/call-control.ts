@@ -7,19 +7,17 @@ import { fail } from "../errors/switchboard-error.js";
 /** Twilio caps the `Twiml` parameter at 4000 characters (32018). */
 export const MAX_TWIML_PARAM = 4000;
 
-export const CallControlSchema = z
-  .object({
-    /** Fetch this URL now and run what it returns (Twilio's `Url`). */
-    url: z.url({ protocol: /^https?$/ }).optional(),
-    method: z.enum(["GET", "POST"]).optional(),
-    /** Run this TwiML now (Twilio's `Twiml`). */
-    twiml: z.string().optional(),
-    /** End the call: `completed` hangs up a live call; `canceled` ends one not yet answered. */
-    status: z.enum(["completed", "canceled"]).optional(),
-  })
-  .refine((c) => c.url || c.twiml !== undefined || c.status, {
-    message: "one of url, twiml or status is required",
-  });
+export const CallControlSchema = z.object({
+  /** Fetch this URL now and run what it returns (Twilio's `Url`). */
+  url: z.url({ protocol: /^https?$/ }).optional(),
+  method: z.enum(["GET", "POST"]).optional(),
+  /** Run this TwiML now (Twilio's `Twiml`). */
+  twiml: z.string().optional(),
+  /** End the call: `completed` hangs up a live call; `canceled` ends one not yet answered. */
+  status: z.enum(["completed", "canceled"]).optional(),
+});
+// An empty request changes nothing and reads the call as it is now: the api asks so for a call too
+// young to have a stored snapshot.
 export type CallControl = z.infer<typeof CallControlSchema>;
 
 export function parseCallControl(value: unknown): CallControl {

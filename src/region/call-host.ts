@@ -9,7 +9,7 @@ import { respondError, respondValue } from "../bus/service-error.js";
 import { CallClock } from "../clock/call-clock.js";
 import { fail, toSwitchboardError } from "../errors/switchboard-error.js";
 import { parseCallControl } from "../model/call-control.js";
-import type { CallJob } from "../model/call-job.js";
+import { type CallJob, parseCallJob } from "../model/call-job.js";
 import type { TwimlWarning } from "../twiml/types.js";
 import { intern } from "../util/intern.js";
 import { CookieJar } from "../webhook/cookie-jar.js";
@@ -110,14 +110,15 @@ export class CallHost {
   }
 
   /**
-   * Starts a call; resolves once it is owned here and its first snapshot is stored (durable). The
+   * Starts a call; resolves once it is owned here (durable: its lease holds the job, `encoded`). The
    * call starts running (its webhook is requested) while its lease is being stored: a worker that
-   * dies before both are stored has not acked the call, so the stream gives it to another worker,
-   * which requests the same document again with the same idempotency token, as a resume would.
+   * dies before that has not acked the call, so the stream gives it to another worker, which
+   * requests the same document again with the same idempotency token, as a resume would. Its first
+   * snapshot is stored only if it is still live after the snapshot window (snapshot-writer.ts).
    */
-  async start(job: CallJob): Promise<void> {
+  async start(job: CallJob, encoded: Uint8Array = encode(job)): Promise<void> {
     if (this.#calls.has(job.callSid)) return;
-    const owned = this.#rt.leases.own(job.callSid);
+    const owned = this.#rt.leases.own(job.callSid, encoded);
     owned.catch(() => {}); // awaited in #launch; unhandled until then
     await this.#launch(job, undefined, owned);
   }
@@ -127,16 +128,24 @@ export class CallHost {
    * effect it was in runs again (an in-flight webhook is requested again, with the same idempotency
    * token; a Gather listens again from the start; a Say or Pause plays again in full).
    */
-  async resume(callSid: string): Promise<boolean> {
-    const stored = (await this.#rt.stores.actors.get(callSid)) as StoredActor | undefined;
-    if (!stored?.sb) {
-      // Owned but never started: the stream redelivers its message, which starts it afresh.
-      await this.#rt.leases.release(callSid);
-      return false;
+  async resume(callSid: string, from: string): Promise<boolean> {
+    const { leases, stores, inspector } = this.#rt;
+    const stored = (await stores.actors.get(callSid)) as StoredActor | undefined;
+    if (stored?.sb) {
+      const { sb, ...snapshot } = stored;
+      await this.#launch(sb.job, { snapshot, sb });
+    } else {
+      // No snapshot yet (its owner died inside the first window): the lease's job starts it afresh,
+      // as the stream's redelivery would, without waiting for the stream's ack timeout.
+      const encoded = await leases.job(callSid);
+      if (!encoded) {
+        // A lease without a job (written by an older worker): the stream redelivers the call.
+        await leases.release(callSid);
+        return false;
+      }
+      await this.#launch(parseCallJob(decode(encoded)));
     }
-    const { sb, ...snapshot } = stored;
-    await this.#launch(sb.job, { snapshot, sb });
-    this.#rt.inspector.publish(callSid, { type: "resumed", worker: this.#rt.leases.worker, from: sb.owner });
+    inspector.publish(callSid, { type: "resumed", worker: leases.worker, from });
     return true;
   }
 
@@ -150,11 +159,30 @@ export class CallHost {
     // A resumed call's clock goes on from where it was (simulated time does not restart).
     const clock = new CallClock(scale, restored && scale < 1 ? restored.sb.clockAt : Date.now());
     // The subject is built per event rather than kept: 80 bytes a call, for events that are few.
-    const publish = (event: ChannelOut) =>
+    // The call's inspection events go first: on the stream a state change precedes what it caused.
+    const publish = (event: ChannelOut) => {
+      rt.inspector.flush(job.callSid);
       rt.nc.publish(rt.subjects.callOut(rt.region, job.callSid), encode(event));
+    };
     let actor: Actor<typeof this.machine> | undefined;
-    const snapshots = new SnapshotWriter(rt.stores.actors, job.callSid, (err) =>
-      rt.log.error({ err, callSid: job.callSid }, "cannot persist call snapshot"),
+    const snapshots = new SnapshotWriter(
+      rt.stores.actors,
+      job.callSid,
+      () => {
+        const cookies = live.cookies.saved();
+        return {
+          ...live.actor.getPersistedSnapshot(),
+          sb: {
+            owner: rt.leases.worker,
+            job,
+            clockAt: clock.now(),
+            channel: channel.state(),
+            ...(cookies && { cookies }),
+          },
+        } satisfies StoredActor;
+      },
+      (err) => rt.log.error({ err, callSid: job.callSid }, "cannot persist call snapshot"),
+      { holdFirst: restored === undefined, stored: restored !== undefined },
     );
     const onCallerHangup = () => actor?.send({ type: "channel.hangup" });
     // A SIP call's audio is on its gateway (real time); any other call's is simulated here.
@@ -170,19 +198,6 @@ export class CallHost {
     // No snapshot is stored before the lease that points at it (a snapshot without a lease is a call
     // no one would ever resume): until then state changes are only published.
     let leased = restored !== undefined;
-    const persist = () => {
-      const cookies = live.cookies.saved();
-      return snapshots.write({
-        ...live.actor.getPersistedSnapshot(),
-        sb: {
-          owner: rt.leases.worker,
-          job,
-          clockAt: clock.now(),
-          channel: channel.state(),
-          ...(cookies && { cookies }),
-        },
-      } satisfies StoredActor);
-    };
     let lastValue = "";
     // Every state change is persisted and published for inspection. The inspection event (unlike a
     // plain subscription) also says which event caused the change; only the call's root actor counts.
@@ -192,7 +207,7 @@ export class CallHost {
       const value = intern(JSON.stringify(snapshot.value));
       if (value === lastValue) return;
       lastValue = value;
-      if (leased) void persist();
+      if (leased) void snapshots.changed();
       const { context } = snapshot;
       const verb = context.verbs[context.index];
       rt.inspector.publish(
@@ -263,26 +278,25 @@ export class CallHost {
       () => live.actor.send({ type: "call.limit" }),
       arrivedAt + this.maxCallMs - clock.now(),
     );
-    if (restored) channel.resumeScript(answeredAt);
-    else {
-      try {
-        await owned;
-      } catch (err) {
-        // A call that already ended here has its record and callbacks stored: it is done, and given
-        // again to a worker it would run twice. Any other is stopped and left to the stream.
-        if (actor.getSnapshot().status === "done") return;
-        actor.stop();
-        throw err;
-      }
-      leased = true;
-      if (actor.getSnapshot().status === "active") void persist();
+    if (restored) {
+      channel.resumeScript(answeredAt);
+      await snapshots.settled(); // stored as this worker's now
+      return;
     }
-    await snapshots.settled();
-    if (snapshots.failed && !restored) {
-      // Not durable yet: the worker must not ack the call's message, so the stream keeps it.
+    try {
+      await owned;
+    } catch (err) {
+      // A call that already ended here has its record and callbacks stored: it is done, and given
+      // again to a worker it would run twice. Any other is stopped and left to the stream.
+      if (actor.getSnapshot().status === "done") return;
       actor.stop();
-      throw new Error(`call ${job.callSid}: its first snapshot was not stored`);
+      // The put may have been stored though it failed here: a lease with no call behind it must go.
+      await rt.leases.release(job.callSid).catch(() => {});
+      throw err;
     }
+    leased = true;
+    // Stored once the window has passed, if the call is still live by then.
+    if (actor.getSnapshot().status === "active") void snapshots.changed();
   }
 
   /** Resolves when no call is live, or after `timeoutMs`. */
@@ -304,11 +318,13 @@ export class CallHost {
   async stopAll(): Promise<void> {
     for (const sub of this.#subs.splice(0)) sub.unsubscribe();
     const calls = [...this.#calls.values()];
-    for (const call of calls) {
+    const stored = calls.map((call) => {
       call.handingOver = true;
+      const sealed = call.snapshots.seal(); // taken before the stop: the state to resume
       call.actor.stop();
-    }
-    await Promise.all(calls.map((c) => c.snapshots.settled()));
+      return sealed;
+    });
+    await Promise.all(stored);
   }
 
   /** Another worker took the call over (this one was thought dead): stop this copy, store nothing. */
@@ -317,6 +333,7 @@ export class CallHost {
     if (!call) return;
     this.#rt.log.warn({ callSid }, "call was taken over by another worker; stopping this copy");
     call.handingOver = true;
+    call.snapshots.discard();
     call.actor.stop();
   }
 
@@ -352,7 +369,7 @@ export class CallHost {
     try {
       const change = parseCallControl(decode(msg.data, encodingOf(msg.headers)));
       // A new Url or Twiml moves the call on (the verb it leaves hears so, synchronously, below).
-      call.redirecting = !change.status;
+      call.redirecting = change.url !== undefined || change.twiml !== undefined;
       // A `Twiml` given over REST is checked as a fetched document is: its warnings go on the call.
       const warn = (w: TwimlWarning) =>
         this.#rt.notifier.notify({
@@ -376,7 +393,7 @@ export class CallHost {
     await call.snapshots.settled();
     try {
       // The record is stored: the snapshot and the lease are not needed by anyone any more.
-      await this.#rt.stores.actors.delete(call.callSid);
+      if (call.snapshots.inBucket) await this.#rt.stores.actors.delete(call.callSid);
       await this.#rt.leases.release(call.callSid);
     } catch (err) {
       this.#rt.log.warn({ err, callSid: call.callSid }, "cannot delete finished call's snapshot or lease");

@@ -123,6 +123,7 @@ export class ChildLeg {
 
   /** The leg's own `.out` subject shows it ring, answer and end, like any call's. */
   #publish(event: ChannelOut): void {
+    this.rt.inspector.flush(this.callSid);
     this.rt.nc.publish(this.rt.subjects.callOut(this.rt.region, this.callSid), encode(event));
   }
 

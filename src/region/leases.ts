@@ -2,7 +2,9 @@
 // heartbeat would cost a KV write per call per heartbeat (100k parked calls: 200k writes a second),
 // so the heartbeat is per worker and each call's lease points at its owner:
 //   `_w.<worker>`           the worker's heartbeat, rewritten every HEARTBEAT_MS
-//   `_o.<worker>.<CallSid>` the worker owns the call (written before the call is acked, deleted when it ends)
+//   `_o.<worker>.<CallSid>` the worker owns the call (written before the call is acked, deleted when it
+//                           ends); its value is the call's job, so the lease alone can start the call
+//                           again if its owner dies before the call's first snapshot is stored
 // in `sb_actors_<R>`, beside each call's snapshot (`<CallSid>`). A worker whose heartbeat has not been
 // seen for DEAD_AFTER_MS (or whose heartbeat key was deleted: a graceful hand-over) is dead; every
 // other worker then claims its calls, one conditional delete of `_o.<dead>.<sid>` each, so exactly
@@ -18,6 +20,8 @@ const FORGET_DEAD_MS = 10 * 60_000;
 
 const heartbeatKey = (worker: string) => `_w.${worker}`;
 const ownerKey = (worker: string, callSid: string) => `_o.${worker}.${callSid}`;
+/** The filter for every worker's lease on a call. */
+export const leaseKeysOf = (callSid: string) => `_o.*.${callSid}`;
 
 export class WorkerLeases {
   readonly #lastSeen = new Map<string, number>();
@@ -80,9 +84,28 @@ export class WorkerLeases {
     }, HEARTBEAT_MS / 2);
   }
 
-  /** Records that this worker owns the call; resolves once stored. */
-  async own(callSid: string): Promise<void> {
-    await this.kv.put(ownerKey(this.worker, callSid), "");
+  /** Records that this worker owns the call, started from `job` (encoded); resolves once stored. */
+  async own(callSid: string, job: Uint8Array): Promise<void> {
+    await this.kv.put(ownerKey(this.worker, callSid), job);
+  }
+
+  /** Whether this worker has found `worker` dead (its calls are being claimed). */
+  isDead(worker: string): boolean {
+    return this.#dead.has(worker);
+  }
+
+  /** The job stored in this worker's lease on the call (encoded), or undefined when it has none. */
+  async job(callSid: string): Promise<Uint8Array | undefined> {
+    const lease = await this.kv.get(ownerKey(this.worker, callSid));
+    return lease?.operation === "PUT" && lease.value.length > 0 ? lease.value : undefined;
+  }
+
+  /** The workers that hold a lease on the call (normally one; two for a moment during a claim). */
+  async holders(callSid: string): Promise<string[]> {
+    const found: string[] = [];
+    for await (const key of await this.kv.keys(leaseKeysOf(callSid)))
+      found.push(key.slice(3, -callSid.length - 1));
+    return found;
   }
 
   /** The call ended here: it has no owner any more. */
@@ -106,7 +129,7 @@ export class WorkerLeases {
       const callSid = key.slice(`_o.${dead}.`.length);
       // Our lease first, the dead one's second: dying in between leaves two leases (the call may be
       // resumed twice), never none (no one would ever resume it).
-      await this.own(callSid);
+      await this.own(callSid, lease.value);
       try {
         await this.kv.purge(key, { previousSeq: lease.revision });
       } catch {

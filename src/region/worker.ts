@@ -3,7 +3,7 @@
 // stored. Several workers share the region's durable consumer.
 import { type Consumer, type JsMsg, jetstream } from "@nats-io/jetstream";
 import type { NatsConnection } from "@nats-io/transport-node";
-import { decode } from "../bus/codec.js";
+import { decode, encode } from "../bus/codec.js";
 import { CALLBACK_CONSUMER, streams, subjects, WORKER_CONSUMER } from "../bus/subjects.js";
 import type { Logger } from "../log.js";
 import { type CallJob, parseCallJob } from "../model/call-job.js";
@@ -62,6 +62,7 @@ export class RegionWorker {
   #starting = 0;
   #leases!: WorkerLeases;
   #recordings!: RegionRecordings;
+  #inspector!: Inspector;
 
   private constructor(
     private readonly opts: Required<Omit<RegionWorkerOptions, "prefix">> & { prefix?: string },
@@ -129,6 +130,7 @@ export class RegionWorker {
     statusCallbacks.start(callbackConsumer);
     const worker = new RegionWorker(opts, host, statusCallbacks, [accounts, numbers], consumer);
     worker.#recordings = recordings;
+    worker.#inspector = inspector;
     worker.#expiry = { region, nc, subjects: s, stores, notifier };
     worker.#leases = leases;
     leases.onDead = (dead) => void worker.#takeOver(dead);
@@ -211,7 +213,7 @@ export class RegionWorker {
       return;
     }
     try {
-      await this.host.start(job);
+      await this.host.start(job, msg.data);
       this.counters.started++;
       msg.ack();
     } catch (err) {
@@ -221,21 +223,32 @@ export class RegionWorker {
   }
 
   /**
-   * True when the call is carried already: it ended (a record), runs here, or has a snapshot whose
-   * owner runs it or will have it claimed. A snapshot that names this worker but is not running here
-   * (its first write was stored although this worker saw it fail) is resumed here, now.
+   * True when the call is carried already: it ended (a record), runs here, has a snapshot whose
+   * owner runs it or will have it claimed, or a lease of a worker found dead (whose calls are
+   * claimed from their leases). A snapshot or lease that names this worker but is not running here
+   * (its write was stored although this worker saw it fail) is resumed here, now. A lease of a live
+   * worker without a snapshot is one whose start failed there (a call that started has its snapshot
+   * long before the stream redelivers it): the call is started here.
    */
   async #alreadyTaken(callSid: string): Promise<boolean> {
     if (this.host.has(callSid)) return true;
     const { stores } = this.#expiry;
+    const me = this.#leases.worker;
     if ((await stores.calls.get(callSid)) !== undefined) return true;
     const stored = (await stores.actors.get(callSid)) as StoredActor | undefined;
-    if (!stored) return false;
-    if (stored.sb?.owner === this.#leases.worker) {
-      await this.#leases.own(callSid);
-      await this.#resumeUntilDone(callSid);
+    if (stored) {
+      if (stored.sb?.owner === me) {
+        await this.#leases.own(callSid, encode(stored.sb.job));
+        await this.#resumeUntilDone(callSid, me);
+      }
+      return true;
     }
-    return true;
+    const holders = await this.#leases.holders(callSid);
+    if (holders.includes(me)) {
+      await this.#resumeUntilDone(callSid, me);
+      return true;
+    }
+    return holders.some((w) => this.#leases.isDead(w));
   }
 
   /**
@@ -252,13 +265,13 @@ export class RegionWorker {
       return; // the leases sweep calls onDead again for this worker
     }
     if (won.length) this.opts.log.info({ dead, claimed: won.length }, "took over a dead worker's calls");
-    await Promise.all(won.map((callSid) => this.#resumeUntilDone(callSid)));
+    await Promise.all(won.map((callSid) => this.#resumeUntilDone(callSid, dead)));
   }
 
-  async #resumeUntilDone(callSid: string): Promise<void> {
+  async #resumeUntilDone(callSid: string, from: string): Promise<void> {
     for (let delay = 250; this.#running; delay = Math.min(delay * 2, 5_000)) {
       try {
-        if (await this.host.resume(callSid)) this.counters.resumed++;
+        if (await this.host.resume(callSid, from)) this.counters.resumed++;
         return;
       } catch (err) {
         this.opts.log.warn({ err, callSid }, "resuming a call failed; retrying");
@@ -296,6 +309,7 @@ export class RegionWorker {
     await this.#recordings.settled();
     await this.#leases.stop(true);
     await this.statusCallbacks.stop();
+    this.#inspector.flushAll();
     for (const w of this.watches) w.stop();
     await this.#loop?.catch(() => {});
     await closeWebhookPools();

@@ -7,7 +7,7 @@ import { decode } from "../bus/codec.js";
 import { buckets, streams } from "../bus/subjects.js";
 import type { Logger } from "../log.js";
 import type { CallResource } from "../model/records.js";
-import type { InspectEvent } from "../region/inspector.js";
+import { type InspectEvent, inspectEnvelopes } from "../region/inspector.js";
 import { readLiveEdge } from "./history.js";
 import { ensureChannelCapture } from "./regions.js";
 import { sanitize } from "./sanitize.js";
@@ -157,10 +157,15 @@ export class CallDirectory {
 
   #onInspect(region: string, m: JsMsg): void {
     const callSid = m.subject.slice(m.subject.lastIndexOf(".") + 1);
-    const e = decode(m.data) as InspectEvent;
     const row = this.#row(region, callSid);
     const at = Number(m.info.timestampNanos) / 1e6;
     row.startedAt ??= at;
+    for (const e of inspectEnvelopes(m.data)) this.#apply(region, row, e, at);
+    this.#changed(row);
+  }
+
+  #apply(region: string, row: CallRow, e: InspectEvent, at: number): void {
+    const { callSid } = row;
     if (e.type === "state") {
       row.state = stateLabel(e.value);
       // Once the record is stored it is the truth; replayed events must not make the call live again.
@@ -177,7 +182,6 @@ export class CallDirectory {
       row.from ??= e.params.From ?? null;
       row.to ??= e.params.To ?? null;
     }
-    this.#changed(row);
   }
 
   #onRecord(region: string, m: JsMsg): void {

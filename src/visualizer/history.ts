@@ -8,7 +8,8 @@ import { decode } from "../bus/codec.js";
 import { buckets, streams, subjects } from "../bus/subjects.js";
 import type { CallResource } from "../model/records.js";
 import type { ChannelOut } from "../region/channel-events.js";
-import type { InspectEvent } from "../region/inspector.js";
+import { type InspectEvent, inspectEnvelopes } from "../region/inspector.js";
+import { leaseKeysOf } from "../region/leases.js";
 import { channelStream } from "./regions.js";
 import { sanitize } from "./sanitize.js";
 
@@ -63,7 +64,10 @@ export async function readStoredCall(
   }
 }
 
-/** The edge a live call came in at: only its persisted snapshot keeps it (the record does not). */
+/**
+ * The edge a live call came in at: only its persisted snapshot keeps it (the record does not), or,
+ * in the call's first second, the job in its owner's lease.
+ */
 export async function readLiveEdge(
   nc: NatsConnection,
   region: string,
@@ -72,8 +76,16 @@ export async function readLiveEdge(
   try {
     const kv = await new Kvm(nc).open(buckets.actors(region));
     const e = await kv.get(callSid);
-    if (e?.operation !== "PUT") return null;
-    const edge = (e.json() as { context?: { facts?: { edge?: unknown } } }).context?.facts?.edge;
+    let edge: unknown;
+    if (e?.operation === "PUT")
+      edge = (e.json() as { context?: { facts?: { edge?: unknown } } }).context?.facts?.edge;
+    else
+      for await (const key of await kv.keys(leaseKeysOf(callSid))) {
+        const lease = await kv.get(key);
+        if (lease?.operation === "PUT" && lease.value.length > 0)
+          edge = (decode(lease.value) as { edge?: unknown }).edge;
+        break;
+      }
     return typeof edge === "string" ? edge : null;
   } catch {
     return null;
@@ -100,9 +112,9 @@ export async function readCallHistory(
   let caughtUp = false;
   const deliver = (r: HistoryRecord) => (caughtUp ? opts.follow?.(r) : records.push(r));
   const readers = [
-    readSubject(nc, streams.inspect(region), s.inspect(region, callSid), opts, (m) =>
-      deliver({ source: "inspect", seq: m.seq, ts: millis(m), ...inspectEvent(m) }),
-    ),
+    readSubject(nc, streams.inspect(region), s.inspect(region, callSid), opts, (m) => {
+      for (const e of inspectEvents(m)) deliver({ source: "inspect", seq: m.seq, ts: millis(m), ...e });
+    }),
   ];
   if (channelCaptured) {
     readers.push(
@@ -134,9 +146,12 @@ function millis(m: JsMsg): number {
   return Number(m.info.timestampNanos) / 1e6;
 }
 
-function inspectEvent(m: JsMsg): { at: number; event: InspectEvent } {
-  const { callSid: _sid, at, ...event } = decode(m.data) as InspectEvent & { callSid: string; at: number };
-  return { at: typeof at === "number" ? at : millis(m), event: sanitize(event as InspectEvent) };
+/** The events of one inspection message (a batch), each with its worker time. */
+function inspectEvents(m: JsMsg): Array<{ at: number; event: InspectEvent }> {
+  return inspectEnvelopes(m.data).map(({ callSid: _sid, at, ...event }) => ({
+    at: typeof at === "number" ? at : millis(m),
+    event: sanitize(event as InspectEvent),
+  }));
 }
 
 /**

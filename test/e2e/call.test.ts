@@ -126,14 +126,17 @@ describe("a call, end to end through the CLI", () => {
       params: { CallStatus: "in-progress" },
     });
 
-    // What `call` printed is what the region stored; the finished actor's snapshot is gone.
+    // What `call` printed is what the region stored; the finished call left no snapshot or lease.
     const nc = await connect({ servers: nats.url });
     try {
       const kvm = new Kvm(nc);
       const stored = await (await kvm.open("sb_calls_us1")).get(call.sid);
       expect(stored?.json()).toEqual(call);
-      const snapshot = await (await kvm.open("sb_actors_us1")).get(call.sid);
-      expect(snapshot?.operation).toBe("DEL");
+      const actors = await kvm.open("sb_actors_us1");
+      expect((await actors.get(call.sid))?.operation ?? "none").not.toBe("PUT");
+      const leases: string[] = [];
+      for await (const key of await actors.keys(`_o.*.${call.sid}`)) leases.push(key);
+      expect(leases).toEqual([]);
     } finally {
       await nc.close();
     }

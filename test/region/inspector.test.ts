@@ -2,9 +2,9 @@
 // and each carries its order and the call's own time.
 import { connect } from "@nats-io/transport-node";
 import { describe, expect, it } from "vitest";
-import { decode } from "../../src/bus/codec.js";
+import { encode } from "../../src/bus/codec.js";
 import { subjects } from "../../src/bus/subjects.js";
-import { Inspector, withoutCredentials } from "../../src/region/inspector.js";
+import { Inspector, inspectEnvelopes, withoutCredentials } from "../../src/region/inspector.js";
 import { startTestNatsServer } from "../helpers/nats-server.js";
 
 describe("Inspector", () => {
@@ -14,7 +14,7 @@ describe("Inspector", () => {
     const got: Record<string, unknown>[] = [];
     const sub = nc.subscribe("sb.region.us1.inspect.CA1", {
       callback: (_e, m) => {
-        got.push(decode(m.data) as never);
+        got.push(...(inspectEnvelopes(m.data) as never[]));
       },
     });
     await nc.flush();
@@ -36,6 +36,7 @@ describe("Inspector", () => {
       message: "m",
       requestUrl: url,
     });
+    inspector.flushAll();
     await nc.flush();
     expect(JSON.stringify(got)).not.toContain("s3cret");
     expect(got.map((e) => e.url ?? e.documentUrl ?? e.requestUrl)).toEqual(
@@ -45,6 +46,44 @@ describe("Inspector", () => {
     expect(got[0]?.clockAt).toBe(42);
     sub.unsubscribe();
     await nc.close();
+  });
+
+  it("sends a call's events of one turn as one message, and flushes a call before its channel command", async () => {
+    await using nats = await startTestNatsServer({ jetstream: false });
+    const nc = await connect({ servers: nats.url });
+    const messages: Array<{ sid: string; seqs: number[] }> = [];
+    const sub = nc.subscribe("sb.region.us1.inspect.*", {
+      callback: (_e, m) => {
+        messages.push({
+          sid: m.subject.split(".").at(-1) ?? "",
+          seqs: inspectEnvelopes(m.data).map((e) => e.seq),
+        });
+      },
+    });
+    await nc.flush();
+    const inspector = new Inspector(nc, subjects(), "us1");
+    const state = (value: string) =>
+      ({ type: "state", value, status: "ringing", event: "e", verb: null, documentUrl: null }) as const;
+    inspector.publish("CA1", state("routed"));
+    inspector.publish("CA2", state("routed"));
+    inspector.publish("CA1", state("fetching-webhook"));
+    inspector.flush("CA1"); // as before CA1's channel command
+    inspector.publish("CA1", state("storing"));
+    // The rest go out when this turn of the event loop ends.
+    await new Promise((resolve) => setImmediate(resolve));
+    await nc.flush();
+    expect(messages).toEqual([
+      { sid: "CA1", seqs: [1, 3] },
+      { sid: "CA2", seqs: [2] },
+      { sid: "CA1", seqs: [4] },
+    ]);
+    sub.unsubscribe();
+    await nc.close();
+  });
+
+  it("reads a message written before batching (one event) as a batch of one", () => {
+    const one = { type: "resumed", worker: "w2", from: "w1", callSid: "CA1", at: 5, seq: 9 };
+    expect(inspectEnvelopes(encode(one))).toEqual([one]);
   });
 
   it("leaves URLs without credentials, and non-URLs, as they are", () => {

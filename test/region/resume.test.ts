@@ -1,6 +1,7 @@
 // A worker dies (SIGKILL) in the middle of calls: another worker of the region takes each over from
 // its last snapshot within seconds and the call carries on, with exactly one record at the end.
 import { jetstreamManager } from "@nats-io/jetstream";
+import { Kvm } from "@nats-io/kv";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import type { CallProgress, PlacedCall } from "../../src/caller/place-call.js";
 import { type CliProcess, startCli } from "../helpers/cli.js";
@@ -9,6 +10,8 @@ import { startTwilioApp, type TwilioApp, VoiceResponse } from "../helpers/twilio
 
 let engine: TestEngine;
 let app: TwilioApp;
+/** The worker `/early` kills as the call's first request reaches the app. */
+let early: CliProcess | undefined;
 // Workers are processes here, so that they can be SIGKILLed; the engine runs only the edge.
 const worker = () =>
   startCli(["region", "--region", "us1", "--allow-egress", "127.0.0.0/8", "--nats", engine.nats.url]);
@@ -30,6 +33,16 @@ beforeAll(async () => {
       app.requests.filter((r) => r.path === "/slow" && r.params.CallSid === req.params.CallSid).length > 1
         ? { body: new VoiceResponse().say("Answered the second time").toString() }
         : new Promise(() => {}),
+    // The worker dies as its first request arrives: milliseconds into the call, before its first
+    // snapshot is due (COALESCE_MS); the same request made again is answered.
+    "/early": (req) => {
+      if (
+        app.requests.filter((r) => r.path === "/early" && r.params.CallSid === req.params.CallSid).length > 1
+      )
+        return { body: new VoiceResponse().say("Started again").toString() };
+      early?.child.kill("SIGKILL");
+      return new Promise(() => {});
+    },
     "/gather": () => {
       const r = new VoiceResponse();
       r.gather({ numDigits: 2, action: "/got" }).say(
@@ -43,6 +56,7 @@ beforeAll(async () => {
     ["+15558000001", "/pause"],
     ["+15558000002", "/slow"],
     ["+15558000003", "/gather"],
+    ["+15558000004", "/early"],
   ] as const) {
     await engine.addNumber({ number, voiceUrl: `${app.url}${path}` });
   }
@@ -81,6 +95,13 @@ async function killAndReplace(a: CliProcess): Promise<{ killedAt: number; b: Cli
   const killedAt = Date.now();
   await a.exited;
   return { killedAt, b };
+}
+
+/** The call's stored snapshot in `sb_actors_us1`, or undefined. */
+async function storedSnapshot(callSid: string): Promise<unknown> {
+  const kv = await new Kvm(engine.nc).open("sb_actors_us1");
+  const e = await kv.get(callSid);
+  return e?.operation === "PUT" ? e.json() : undefined;
 }
 
 /** How many times the call's record was written (the bucket keeps one revision; the stream counts writes). */
@@ -136,5 +157,28 @@ describe("a worker dies mid-call", () => {
     expect(c.said.at(-1)).toBe("Got 42");
     expect(c.said.filter((s) => s.startsWith("Enter two digits"))).toHaveLength(2);
     expect(placed.call.status).toBe("completed");
+  });
+
+  it("starts a call again from its lease, within seconds, when its worker dies before the first snapshot", async () => {
+    early = worker();
+    await using a = early;
+    await a.waitForLog("ready");
+    const c = call("+15558000004", () => false);
+    const first = await app.waitFor((r) => r.path === "/early");
+    await a.exited;
+    // Nothing but the lease carries the call: without its job, it would wait for the stream's
+    // redelivery (ack_wait, 30 s), past this call's 30 s timeout.
+    expect(await storedSnapshot(first.params.CallSid ?? "")).toBeUndefined();
+    await using b = worker();
+    await b.waitForLog("ready");
+    const readyAt = Date.now();
+    const placed = await c.ended;
+    expect(placed.call).toMatchObject({ status: "completed", error_code: null });
+    expect(c.said).toEqual(["Started again"]);
+    expect(c.resumed).toHaveLength(1);
+    expect((c.resumed[0] ?? 0) - readyAt).toBeLessThan(5_000);
+    const again = app.requests.filter((r) => r.path === "/early" && r.params.CallSid === placed.callSid);
+    expect(again).toHaveLength(2);
+    expect(await recordWrites(placed.callSid)).toBe(1);
   });
 });

@@ -1,7 +1,13 @@
-// SnapshotWriter: one write in flight, the newest snapshot wins, bursts coalesce, and nothing that
-// someone waits for is held back.
+// SnapshotWriter: one write in flight, the snapshot taken when a write starts (so the newest wins),
+// bursts coalesce, a new call's first write waits out the window, and nothing that someone waits
+// for is held back.
 import { describe, expect, it, vi } from "vitest";
-import { COALESCE_MS, SnapshotWriter } from "../../src/region/snapshot-writer.js";
+import {
+  COALESCE_MS,
+  FIRST_SNAPSHOT_MS,
+  SnapshotWriter,
+  type SnapshotWriterOptions,
+} from "../../src/region/snapshot-writer.js";
 import type { JsonKv } from "../../src/store/json-kv.js";
 
 /** A bucket whose puts finish only when the test says so. */
@@ -14,18 +20,34 @@ function slowKv() {
   return { kv, puts };
 }
 
+/** A writer over `kv` whose actor is in `actor.state`; `captures` counts the snapshots taken. */
+function writerOf(
+  kv: JsonKv<unknown>,
+  opts?: SnapshotWriterOptions,
+  onError: (e: unknown) => void = () => {},
+) {
+  const actor: { state: Record<string, unknown>; captures: number } = { state: {}, captures: 0 };
+  const capture = () => {
+    actor.captures++;
+    return { ...actor.state };
+  };
+  return { w: new SnapshotWriter(kv, "CA1", capture, onError, opts), actor };
+}
+
 const tick = () => new Promise((r) => setImmediate(r));
 
 describe("SnapshotWriter", () => {
-  it("writes the first snapshot at once and resolves settled() when it is stored", async () => {
+  it("writes a resumed call's first snapshot at once and resolves settled() when it is stored", async () => {
     const { kv, puts } = slowKv();
-    const w = new SnapshotWriter(kv, "CA1", () => {});
-    void w.write({ value: "arriving" });
+    const { w, actor } = writerOf(kv, { stored: true });
+    actor.state = { value: "arriving" };
+    void w.changed();
     let settled = false;
     void w.settled().then(() => {
       settled = true;
     });
     expect(puts.map((p) => p.value)).toEqual([{ value: "arriving" }]);
+    expect(w.inBucket).toBe(true);
     await tick();
     expect(settled).toBe(false);
     puts[0]?.finish();
@@ -33,17 +55,21 @@ describe("SnapshotWriter", () => {
     expect(settled).toBe(true);
   });
 
-  it("keeps only the newest of the snapshots that arrive while a write is in flight", async () => {
+  it("takes the snapshot when the write starts: changes while a write is in flight cost one write", async () => {
     const { kv, puts } = slowKv();
-    const w = new SnapshotWriter(kv, "CA1", () => {});
-    void w.write({ value: "a" });
-    void w.write({ value: "b" });
-    const last = w.write({ value: "c" });
+    const { w, actor } = writerOf(kv);
+    actor.state = { value: "a" };
+    void w.changed();
+    actor.state = { value: "b" };
+    void w.changed();
+    actor.state = { value: "c" };
+    const last = w.changed();
     // settled() writes what waits without the coalescing delay
     const settled = w.settled();
     puts[0]?.finish();
     await tick();
     expect(puts.map((p) => p.value)).toEqual([{ value: "a" }, { value: "c" }]);
+    expect(actor.captures).toBe(2);
     puts[1]?.finish();
     await Promise.all([last, settled]);
   });
@@ -52,12 +78,15 @@ describe("SnapshotWriter", () => {
     vi.useFakeTimers({ toFake: ["setTimeout", "clearTimeout", "performance"] });
     try {
       const { kv, puts } = slowKv();
-      const w = new SnapshotWriter(kv, "CA1", () => {});
-      void w.write({ value: "a" });
+      const { w, actor } = writerOf(kv);
+      actor.state = { value: "a" };
+      void w.changed();
       puts[0]?.finish();
       await tick();
-      void w.write({ value: "b" });
-      const stored = w.write({ value: "c" });
+      actor.state = { value: "b" };
+      void w.changed();
+      actor.state = { value: "c" };
+      const stored = w.changed();
       vi.advanceTimersByTime(COALESCE_MS - 1);
       expect(puts).toHaveLength(1);
       vi.advanceTimersByTime(1);
@@ -69,12 +98,44 @@ describe("SnapshotWriter", () => {
     }
   });
 
-  it("never writes a finished actor's snapshot, and drops what waited before it", async () => {
+  it("holds a new call's first snapshot for FIRST_SNAPSHOT_MS, and writes none if the call ends before", async () => {
+    vi.useFakeTimers({ toFake: ["setTimeout", "clearTimeout", "performance"] });
+    try {
+      const { kv, puts } = slowKv();
+      const short = writerOf(kv, { holdFirst: true });
+      short.actor.state = { status: "active", value: "routed" };
+      void short.w.changed();
+      vi.advanceTimersByTime(FIRST_SNAPSHOT_MS / 2);
+      short.actor.state = { status: "done", value: "completed" };
+      const ended = short.w.changed();
+      vi.advanceTimersByTime(FIRST_SNAPSHOT_MS);
+      await ended;
+      expect(puts).toHaveLength(0);
+      expect(short.actor.captures).toBe(1); // taken once, found done, not written
+      expect(short.w.inBucket).toBe(false);
+
+      const long = writerOf(kv, { holdFirst: true });
+      long.actor.state = { status: "active", value: "Pause" };
+      void long.w.changed();
+      vi.advanceTimersByTime(FIRST_SNAPSHOT_MS - 1);
+      expect(puts).toHaveLength(0);
+      vi.advanceTimersByTime(1);
+      expect(puts.map((p) => p.value)).toEqual([{ status: "active", value: "Pause" }]);
+      expect(long.w.inBucket).toBe(true);
+    } finally {
+      vi.useRealTimers();
+    }
+  });
+
+  it("never writes a finished actor's snapshot", async () => {
     const { kv, puts } = slowKv();
-    const w = new SnapshotWriter(kv, "CA1", () => {});
-    void w.write({ status: "active", value: "a" });
-    void w.write({ status: "active", value: "storing" });
-    void w.write({ status: "done", value: "completed" });
+    const { w, actor } = writerOf(kv);
+    actor.state = { status: "active", value: "a" };
+    void w.changed();
+    actor.state = { status: "active", value: "storing" };
+    void w.changed();
+    actor.state = { status: "done", value: "completed" };
+    void w.changed();
     const settled = w.settled();
     puts[0]?.finish();
     await settled;
@@ -82,12 +143,39 @@ describe("SnapshotWriter", () => {
     expect(puts.map((p) => p.value)).toEqual([{ status: "active", value: "a" }]);
   });
 
+  it("seal() stores the snapshot taken then, even after the actor has moved on (stopped)", async () => {
+    const { kv, puts } = slowKv();
+    const { w, actor } = writerOf(kv, { holdFirst: true });
+    actor.state = { status: "active", value: "Pause" };
+    void w.changed();
+    const sealed = w.seal();
+    actor.state = { status: "stopped", value: "Pause" };
+    void w.changed();
+    puts[0]?.finish();
+    await sealed;
+    await tick();
+    expect(puts.map((p) => p.value)).toEqual([{ status: "active", value: "Pause" }]);
+  });
+
+  it("discard() stores nothing more and releases waiters", async () => {
+    const { kv, puts } = slowKv();
+    const { w, actor } = writerOf(kv, { holdFirst: true });
+    actor.state = { status: "active", value: "Pause" };
+    const waiting = w.changed();
+    w.discard();
+    await waiting;
+    await w.settled();
+    expect(puts).toHaveLength(0);
+  });
+
   it("reports a failed write and still settles", async () => {
     const errors: unknown[] = [];
     const kv = { put: () => Promise.reject(new Error("no JetStream")) } as unknown as JsonKv<unknown>;
-    const w = new SnapshotWriter(kv, "CA1", (err) => errors.push(err));
-    await w.write({ value: "a" });
+    const { w, actor } = writerOf(kv, {}, (err) => errors.push(err));
+    actor.state = { value: "a" };
+    await w.changed();
     await w.settled();
     expect(errors).toHaveLength(1);
+    expect(w.failed).toBe(true);
   });
 });

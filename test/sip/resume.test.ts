@@ -6,6 +6,7 @@ import { decode } from "../../src/bus/codec.js";
 import { buckets } from "../../src/bus/subjects.js";
 import type { CallResource } from "../../src/model/records.js";
 import type { ChannelOut } from "../../src/region/channel-events.js";
+import { inspectEnvelopes } from "../../src/region/inspector.js";
 import { startCli } from "../helpers/cli.js";
 import { startTestEngine } from "../helpers/engine.js";
 import { startTwilioApp, VoiceResponse } from "../helpers/twilio-app.js";
@@ -54,7 +55,7 @@ describe("a region worker dies mid SIP call", () => {
     let resumed = 0;
     const inspect = engine.nc.subscribe("sb.region.us1.inspect.*", {
       callback: (_, msg) => {
-        if ((decode(msg.data) as { type?: string }).type === "resumed") resumed++;
+        for (const e of inspectEnvelopes(msg.data)) if (e.type === "resumed") resumed++;
       },
     });
     await using phone = await phoneRtp();

@@ -3,6 +3,7 @@
 import { describe, expect, it } from "vitest";
 import { decode } from "../../src/bus/codec.js";
 import type { ChannelOut } from "../../src/region/channel-events.js";
+import { inspectEnvelopes } from "../../src/region/inspector.js";
 import { startTestEngine } from "../helpers/engine.js";
 import { startTwilioApp, VoiceResponse } from "../helpers/twilio-app.js";
 import { phoneRtp, sipp, startGateway } from "./harness.js";
@@ -38,8 +39,8 @@ describe("the SIP gateway", () => {
     });
     const inspectSub = engine.nc.subscribe("sb.region.*.inspect.*", {
       callback: (_, msg) => {
-        const e = decode(msg.data) as { type?: string; value?: unknown };
-        if (e.type === "state") push(states, msg.subject.split(".")[4] ?? "", JSON.stringify(e.value));
+        for (const e of inspectEnvelopes(msg.data))
+          if (e.type === "state") push(states, msg.subject.split(".")[4] ?? "", JSON.stringify(e.value));
       },
     });
     try {

@@ -7,7 +7,7 @@ import type { FastifyInstance } from "fastify";
 import { decode } from "../../bus/codec.js";
 import { streams, subjects } from "../../bus/subjects.js";
 import { rfc2822 } from "../../model/dates.js";
-import type { InspectEvent } from "../../region/inspector.js";
+import { type InspectEvent, inspectEnvelopes } from "../../region/inspector.js";
 import { regionFromHost } from "../region-from-host.js";
 import { ownedCall } from "./call-lookup.js";
 import { callParams } from "./calls.js";
@@ -121,19 +121,21 @@ async function inspectionEvents(
     throw err;
   }
   try {
+    // Messages, each a batch of events.
     const wanted = Math.min(info.num_pending, MAX_EVENTS);
     if (wanted === 0) return [];
     const consumer = await jetstream(b.nc).consumers.get(stream, info.name);
     const events: Array<InspectEvent & { at: number }> = [];
+    let read = 0;
     for await (const m of await consumer.fetch({ max_messages: wanted, expires: 5_000 })) {
       try {
-        events.push(decode(m.data) as InspectEvent & { at: number });
+        events.push(...inspectEnvelopes(m.data));
       } catch {
-        // An undecodable event is skipped; the rest of the call's history still reads.
+        // An undecodable message is skipped; the rest of the call's history still reads.
       }
-      if (events.length >= wanted) break;
+      if (++read >= wanted || events.length >= MAX_EVENTS) break;
     }
-    return events;
+    return events.slice(0, MAX_EVENTS);
   } finally {
     await jsm.consumers.delete(stream, info.name).catch(() => {});
   }

@@ -1,12 +1,21 @@
 // Finding one call for an account: the stored Call resource once the call has ended, else the
-// live call's persisted actor snapshot in `sb_actors_<r>` (the region writes it on every state
-// change), rendered as the Call resource it would be now. Another account's call is not found.
+// live call's persisted actor snapshot in `sb_actors_<r>` (the region writes it as the call goes on),
+// rendered as the Call resource it would be now. A call in its first second has no snapshot yet,
+// only its owner's lease (snapshot-writer.ts): its worker is asked, with an empty control request.
+// Another account's call is not found.
+
+import type { KV } from "@nats-io/kv";
 import type { EndInput } from "../../../machines/call.machine.js";
+import { encode } from "../../bus/codec.js";
+import { readReply } from "../../bus/service-error.js";
+import { subjects } from "../../bus/subjects.js";
 import { fail } from "../../errors/switchboard-error.js";
 import type { CallResource } from "../../model/records.js";
 import { isSid } from "../../model/sid.js";
 import { callResource } from "../../region/call-resource.js";
+import { leaseKeysOf } from "../../region/leases.js";
 import { JsonKv } from "../../store/json-kv.js";
+import { CONTROL_TIMEOUT_MS } from "./call-control-timeout.js";
 import { orIfMissing, type RegionBuckets } from "./region-buckets.js";
 
 export interface FoundCall {
@@ -25,18 +34,35 @@ export async function storedCall(
   return orIfMissing(() => calls.get(callSid), undefined);
 }
 
-/** The live call's resource from its snapshot, or undefined when no snapshot (or no account) yet. */
+/** The live call's resource, or undefined when it is not live (or has no account yet). */
 export async function liveCall(
   b: RegionBuckets,
   region: string,
   callSid: string,
 ): Promise<CallResource | undefined> {
   if (!isSid("CA", callSid)) return undefined;
-  const kv = new JsonKv<unknown>(await b.actors(region));
-  const snapshot = await orIfMissing(() => kv.get(callSid), undefined);
+  const actors = await b.actors(region);
+  const snapshot = await orIfMissing(() => new JsonKv<unknown>(actors).get(callSid), undefined);
   const context = contextOf(snapshot);
-  if (!context?.facts?.accountSid || context.facts.callSid !== callSid) return undefined;
-  return callResource(context, null, context.arrivedAt);
+  if (context) {
+    if (!context.facts?.accountSid || context.facts.callSid !== callSid) return undefined;
+    return callResource(context, null, context.arrivedAt);
+  }
+  if (!(await orIfMissing(() => hasLease(actors, callSid), false))) return undefined;
+  try {
+    const reply = await b.nc.request(subjects().callControl(region, callSid), encode({}), {
+      timeout: CONTROL_TIMEOUT_MS,
+    });
+    const call = readReply(reply) as CallResource;
+    return call.account_sid ? call : undefined;
+  } catch {
+    return undefined; // it ended meanwhile, or its worker is gone and it waits to be resumed
+  }
+}
+
+async function hasLease(actors: KV, callSid: string): Promise<boolean> {
+  for await (const _ of await actors.keys(leaseKeysOf(callSid))) return true;
+  return false;
 }
 
 /** The call if it exists in `region` and belongs to `accountSid`; 20404 otherwise. */

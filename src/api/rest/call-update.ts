@@ -10,13 +10,11 @@ import { fail } from "../../errors/switchboard-error.js";
 import { type CallControl, parseCallControl } from "../../model/call-control.js";
 import type { CallResource } from "../../model/records.js";
 import { regionFromHost } from "../region-from-host.js";
+import { CONTROL_TIMEOUT_MS } from "./call-control-timeout.js";
 import { liveCall, storedCall } from "./call-lookup.js";
 import { callParams, callSchema } from "./calls.js";
 import type { RestContext } from "./context.js";
 import { formBody, HTTP_METHOD, responses, STRING } from "./schemas.js";
-
-/** How long the hosting worker has to answer before the api decides nobody hosts the call. */
-export const CONTROL_TIMEOUT_MS = 2_000;
 
 /** Update parameters Twilio takes that switchboard does not carry out yet: refused, not ignored. */
 const UNSUPPORTED = ["FallbackUrl", "FallbackMethod", "StatusCallback", "StatusCallbackMethod", "TimeLimit"];
