@@ -5,10 +5,13 @@
 //   `_o.<worker>.<CallSid>` the worker owns the call (written before the call is acked, deleted when it
 //                           ends); its value is the call's job, so the lease alone can start the call
 //                           again if its owner dies before the call's first snapshot is stored
+//   `_c.<worker>.<CallSid>` a notice to the worker that another one claimed the call from it
 // in `sb_actors_<R>`, beside each call's snapshot (`<CallSid>`). A worker whose heartbeat has not been
 // seen for DEAD_AFTER_MS (or whose heartbeat key was deleted: a graceful hand-over) is dead; every
 // other worker then claims its calls, one conditional delete of `_o.<dead>.<sid>` each, so exactly
-// one of them resumes each call.
+// one of them resumes each call. The winner then leaves a notice for the worker it claimed from: one
+// that was only thought dead (cut off, or stalled) stops its copy when it sees it. A worker watches
+// only its notices, not its own leases, which would send it two messages for every call it runs.
 import { type KV, KvWatchInclude } from "@nats-io/kv";
 import type { Logger } from "../log.js";
 
@@ -20,6 +23,7 @@ const FORGET_DEAD_MS = 10 * 60_000;
 
 const heartbeatKey = (worker: string) => `_w.${worker}`;
 const ownerKey = (worker: string, callSid: string) => `_o.${worker}.${callSid}`;
+const claimNoticeKey = (from: string, callSid: string) => `_c.${from}.${callSid}`;
 /** The filter for every worker's lease on a call. */
 export const leaseKeysOf = (callSid: string) => `_o.*.${callSid}`;
 
@@ -61,13 +65,12 @@ export class WorkerLeases {
         } else this.#declareDead(worker);
       }
     })().catch(() => {});
-    // A lease of ours deleted by someone else means another worker took the call over.
-    const own = await this.kv.watch({ key: `_o.${this.worker}.>`, include: KvWatchInclude.UpdatesOnly });
-    this.#stopOwnWatch = () => own.stop();
+    // A notice (any operation on it) means another worker took the call over.
+    const prefix = claimNoticeKey(this.worker, "");
+    const notices = await this.kv.watch({ key: `${prefix}>`, include: KvWatchInclude.UpdatesOnly });
+    this.#stopOwnWatch = () => notices.stop();
     (async () => {
-      for await (const e of own) {
-        if (e.operation !== "PUT") this.onLost?.(e.key.slice(`_o.${this.worker}.`.length));
-      }
+      for await (const e of notices) this.onLost?.(e.key.slice(prefix.length));
     })().catch(() => {});
     this.#check = setInterval(() => {
       if (!this.#healthy) return;
@@ -137,6 +140,7 @@ export class WorkerLeases {
         continue;
       }
       won.push(callSid);
+      await this.kv.put(claimNoticeKey(dead, callSid), this.worker).catch(() => {});
     }
     // The dead worker's heartbeat would only be judged again by every worker that starts later.
     await this.kv.purge(heartbeatKey(dead)).catch(() => {});

@@ -75,17 +75,19 @@ function call(to: string, reach: (p: CallProgress) => boolean, caller: { digits?
   });
   const said: string[] = [];
   const resumed: number[] = [];
+  const placed = { sid: "" };
   const ended: Promise<PlacedCall> = engine.call({
     to,
     caller: { ...caller, timeScale: 1 },
     timeoutMs: 30_000,
     onProgress: (p) => {
+      if (p.source === "offered") placed.sid = p.callSid;
       if (p.source === "channel" && p.event.kind === "say") said.push(p.event.text);
       if (p.source === "inspect" && p.event.type === "resumed") resumed.push(Date.now());
       if (reach(p)) reached();
     },
   });
-  return { at, ended, said, resumed };
+  return { at, ended, said, resumed, placed };
 }
 
 async function killAndReplace(a: CliProcess): Promise<{ killedAt: number; b: CliProcess }> {
@@ -179,6 +181,32 @@ describe("a worker dies mid-call", () => {
     expect((c.resumed[0] ?? 0) - readyAt).toBeLessThan(5_000);
     const again = app.requests.filter((r) => r.path === "/early" && r.params.CallSid === placed.callSid);
     expect(again).toHaveLength(2);
+    expect(await recordWrites(placed.callSid)).toBe(1);
+  });
+
+  it("a worker only thought dead (stalled) stops its copy once another has taken the call over", async () => {
+    await using a = worker();
+    await a.waitForLog("ready");
+    await using b = worker();
+    await b.waitForLog("ready");
+    const c = call("+15558000001", (p) => p.source === "channel" && p.event.kind === "pause");
+    await c.at;
+    // Which worker runs the call: the one whose lease names it.
+    const kv = await new Kvm(engine.nc).open("sb_actors_us1");
+    let owner = "";
+    for await (const key of await kv.keys(`_o.*.${c.placed.sid}`)) owner = key.split(".")[1] ?? "";
+    const [stalled, other] = owner.startsWith(`${a.child.pid}-`) ? [a, b] : [b, a];
+    stalled.child.kill("SIGSTOP");
+    try {
+      await other.waitForLog("took over a dead worker's calls", 10_000);
+    } finally {
+      stalled.child.kill("SIGCONT");
+    }
+    await stalled.waitForLog("call was taken over by another worker; stopping this copy", 10_000);
+    const placed = await c.ended;
+    expect(placed.call.status).toBe("completed");
+    // The stalled copy said nothing more: its Pause did not run on to the Redirect.
+    expect(c.said).toEqual(["Hold", "Back"]);
     expect(await recordWrites(placed.callSid)).toBe(1);
   });
 });
