@@ -11,7 +11,6 @@ import { Kvm } from "@nats-io/kv";
 import { pino } from "pino";
 import { addAccount, newAuthToken } from "../src/admin/accounts.js";
 import { addNumber } from "../src/admin/numbers.js";
-import { decode } from "../src/bus/codec.js";
 import { connectNats } from "../src/bus/connect.js";
 import { Edge, offerCall } from "../src/edge/edge.js";
 import type { CallResource } from "../src/model/records.js";

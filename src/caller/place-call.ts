@@ -54,8 +54,10 @@ export async function placeCall(nc: NatsConnection, opts: PlaceCallOptions): Pro
   const inspect = nc.subscribe(s.anyInspect(callSid), {
     callback: (err, msg) => {
       if (err) return;
+      // Channel commands come from `.out` above, as they happen.
       for (const event of inspectEnvelopes(msg.data))
-        opts.onProgress?.({ source: "inspect", region: regionOf(msg.subject), event });
+        if (event.type !== "channel")
+          opts.onProgress?.({ source: "inspect", region: regionOf(msg.subject), event });
     },
   });
   let timer: NodeJS.Timeout | undefined;

@@ -123,8 +123,8 @@ export class ChildLeg {
 
   /** The leg's own `.out` subject shows it ring, answer and end, like any call's. */
   #publish(event: ChannelOut): void {
-    this.rt.inspector.flush(this.callSid);
     this.rt.nc.publish(this.rt.subjects.callOut(this.rt.region, this.callSid), encode(event));
+    this.rt.inspector.command(this.callSid, event, this.clock.now());
   }
 
   #report(event: LegEvent, callStatus: CallStatus, callDuration?: number): void {

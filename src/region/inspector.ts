@@ -5,14 +5,15 @@
 // (simulated at time-scale 0).
 //
 // A call's events are batched: one message holds, as an array, every event the call had since its
-// last message. `npm run bench` counted 9 inspection messages per short call, each one stored by
-// the stream, out of 35; XState's microsteps come in bursts, so a batch is sent when the worker's
-// current turn of the event loop ends (setImmediate), and before any command the call sends on its
-// channel (`flush`): on the stream, a state change still comes before the command it caused, which
-// is the order the visualizer reads (src/visualizer/causal-order.ts).
+// last message, sent when the worker's current turn of the event loop ends (setImmediate). `npm run
+// bench` counted 9 inspection messages per short call, each one stored by the stream, out of 35.
+// The commands the call sends on its channel (`.out`, published at once for live listeners) are
+// events here too (`command`), so the stream holds a call's state changes, requests and commands
+// in the one order the worker saw them: the visualizer reads that, and needs no capture of `.out`.
 import type { NatsConnection } from "@nats-io/transport-node";
 import { decode, encode } from "../bus/codec.js";
 import type { Subjects } from "../bus/subjects.js";
+import type { ChannelOut } from "./channel-events.js";
 
 export type InspectEvent =
   | {
@@ -46,6 +47,8 @@ export type InspectEvent =
       httpStatus?: number;
       durationMs: number;
     }
+  /** A command the call sent on its channel (`.out`), in its place among the call's events. */
+  | { type: "channel"; command: ChannelOut }
   /** The call was taken over from a worker that died, and goes on from its last snapshot. */
   | { type: "resumed"; worker: string; from: string }
   | { type: "notification"; code: number; level: "error" | "warning"; message: string; requestUrl?: string };
@@ -92,11 +95,13 @@ export class Inspector {
     const scrubbed: InspectEvent =
       "url" in event
         ? { ...event, url: withoutCredentials(event.url) }
-        : event.type === "state" && event.documentUrl
-          ? { ...event, documentUrl: withoutCredentials(event.documentUrl) }
-          : event.type === "notification" && event.requestUrl
-            ? { ...event, requestUrl: withoutCredentials(event.requestUrl) }
-            : event;
+        : event.type === "channel" && "url" in event.command && typeof event.command.url === "string"
+          ? { ...event, command: { ...event.command, url: withoutCredentials(event.command.url) } }
+          : event.type === "state" && event.documentUrl
+            ? { ...event, documentUrl: withoutCredentials(event.documentUrl) }
+            : event.type === "notification" && event.requestUrl
+              ? { ...event, requestUrl: withoutCredentials(event.requestUrl) }
+              : event;
     const at = Date.now();
     const envelope: InspectEnvelope = {
       ...scrubbed,
@@ -111,18 +116,17 @@ export class Inspector {
     this.#scheduled ??= setImmediate(() => this.flushAll());
   }
 
-  /** Sends the call's waiting events now: before a command on its channel, so they come first. */
-  flush(callSid: string): void {
-    const batch = this.#pending.get(callSid);
-    if (!batch) return;
-    this.#pending.delete(callSid);
-    this.nc.publish(this.subjects.inspect(this.region, callSid), encode(batch));
+  /** Records a command the call sends on its channel, in its place among the call's events. */
+  command(callSid: string, command: ChannelOut, clockAt?: number): void {
+    this.publish(callSid, { type: "channel", command }, clockAt);
   }
 
   /** Sends every call's waiting events (at the end of each turn, and when the worker stops). */
   flushAll(): void {
     if (this.#scheduled) clearImmediate(this.#scheduled);
     this.#scheduled = undefined;
-    for (const callSid of this.#pending.keys()) this.flush(callSid);
+    for (const [callSid, batch] of this.#pending)
+      this.nc.publish(this.subjects.inspect(this.region, callSid), encode(batch));
+    this.#pending.clear();
   }
 }

@@ -4,25 +4,6 @@
 // state change back in front of the one command its entry caused, so entries land in their step.
 import type { HistoryRecord } from "./history.js";
 
-/**
- * Gives channel commands a time on the worker's clock: one worker publishes a call's events and
- * commands over one connection, so a command was sent about as long before the server stored it as
- * the inspection event stored just before it.
- */
-export function alignChannelTimes(records: readonly HistoryRecord[]): HistoryRecord[] {
-  let lag = 0;
-  let last = Number.NEGATIVE_INFINITY;
-  return records.map((r) => {
-    if (r.source === "inspect") {
-      lag = r.ts - r.at;
-      last = Math.max(last, r.at);
-      return r;
-    }
-    last = Math.max(last, r.ts - lag);
-    return { ...r, at: last };
-  });
-}
-
 /** The command a state's effect sends first, where it is not the verb's name in lower case. */
 const FIRST_COMMAND: Record<string, string> = { routed: "ringing", answering: "answer" };
 

@@ -9,7 +9,6 @@ import type { Logger } from "../log.js";
 import type { CallResource } from "../model/records.js";
 import { type InspectEvent, inspectEnvelopes } from "../region/inspector.js";
 import { readLiveEdge } from "./history.js";
-import { ensureChannelCapture } from "./regions.js";
 import { sanitize } from "./sanitize.js";
 import { stateLabel } from "./steps.js";
 
@@ -82,12 +81,7 @@ export class CallDirectory {
    * picks up what is not followed yet, such as a bucket created after the region's first call.
    */
   async addRegion(region: string): Promise<void> {
-    if (!this.#regions.has(region)) {
-      this.#regions.add(region);
-      await ensureChannelCapture(this.nc, region).catch((err) =>
-        this.log.warn({ err, region }, "cannot create the channel capture stream"),
-      );
-    }
+    this.#regions.add(region);
     await Promise.all([
       this.#follow(streams.inspect(region), (m) => this.#onInspect(region, m)),
       this.#follow(`KV_${buckets.calls(region)}`, (m) => this.#onRecord(region, m)),

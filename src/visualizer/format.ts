@@ -22,7 +22,9 @@ export function formatEntry(view: CallView, entry: TimelineEntry): string {
 export function formatTimeline(view: CallView & { edge?: string | null }): string[] {
   const lines = [formatHeader(view), ...view.entries.map((e) => formatEntry(view, e))];
   if (!view.channelCaptured) {
-    lines.push("(channel commands are not captured for this region: run `switchboard api` to capture them)");
+    lines.push(
+      "(no channel commands were recorded for this call: it ran before they were inspection events)",
+    );
   }
   return lines;
 }

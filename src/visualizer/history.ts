@@ -1,6 +1,6 @@
-// Reads one call's history from JetStream: its inspection events (SB_INSPECT_<R>), its channel
-// commands (the visualizer's SB_CHANNEL_<R>, when it exists) and its stored Call resource. With
-// `follow`, it keeps delivering new records until the signal aborts.
+// Reads one call's history from JetStream: its inspection events (SB_INSPECT_<R>), among them its
+// channel commands, and its stored Call resource. With `follow`, it keeps delivering new records
+// until the signal aborts.
 import { DeliverPolicy, type JsMsg, jetstream, jetstreamManager } from "@nats-io/jetstream";
 import { Kvm } from "@nats-io/kv";
 import type { NatsConnection } from "@nats-io/transport-node";
@@ -10,22 +10,21 @@ import type { CallResource } from "../model/records.js";
 import type { ChannelOut } from "../region/channel-events.js";
 import { type InspectEvent, inspectEnvelopes } from "../region/inspector.js";
 import { leaseKeysOf } from "../region/leases.js";
-import { channelStream } from "./regions.js";
 import { sanitize } from "./sanitize.js";
 
 /**
- * `ts` is when the server stored the record: one clock for both streams, so records are ordered by
- * it. `at` is when it happened: the worker's own time for inspection events; channel commands
- * carry none, so the view estimates it (see alignChannelTimes).
+ * `seq` is the stream sequence of the message (a batch) the record came in and `i` its place in it:
+ * together, the order the worker saw them in. `ts` is when the server stored the message; `at` is
+ * when the record happened, on the worker's clock.
  */
 export type HistoryRecord =
-  | { source: "inspect"; seq: number; ts: number; at: number; event: InspectEvent }
-  | { source: "channel"; seq: number; ts: number; at: number; event: ChannelOut };
+  | { source: "inspect"; seq: number; i: number; ts: number; at: number; event: InspectEvent }
+  | { source: "channel"; seq: number; i: number; ts: number; at: number; event: ChannelOut };
 
 export interface CallHistory {
   callSid: string;
   region: string;
-  /** Inspection events and channel commands, in the order the server stored them. */
+  /** Inspection events and channel commands, in the order the worker saw them. */
   records: HistoryRecord[];
   /** The stored Call resource, once the call has ended. */
   call: CallResource | null;
@@ -92,66 +91,46 @@ export async function readLiveEdge(
   }
 }
 
-/**
- * Reads the call's history up to now; with `follow`, `onRecord` then gets every later record
- * until `signal` aborts. Records of the two streams are merged by the server's timestamps.
- */
+/** Reads the call's history up to now; with `follow`, `onRecord` then gets every later record until `signal` aborts. */
 export async function readCallHistory(
   nc: NatsConnection,
   region: string,
   callSid: string,
   opts: { follow?: (r: HistoryRecord) => void; signal?: AbortSignal } = {},
 ): Promise<CallHistory> {
-  const s = subjects();
-  const jsm = await jetstreamManager(nc);
-  const channelCaptured = await jsm.streams
-    .info(channelStream(region))
-    .then(() => true)
-    .catch(() => false);
   const records: HistoryRecord[] = [];
   let caughtUp = false;
   const deliver = (r: HistoryRecord) => (caughtUp ? opts.follow?.(r) : records.push(r));
-  const readers = [
-    readSubject(nc, streams.inspect(region), s.inspect(region, callSid), opts, (m) => {
-      for (const e of inspectEvents(m)) deliver({ source: "inspect", seq: m.seq, ts: millis(m), ...e });
-    }),
-  ];
-  if (channelCaptured) {
-    readers.push(
-      readSubject(nc, channelStream(region), s.callOut(region, callSid), opts, (m) =>
-        deliver({
-          source: "channel",
-          seq: m.seq,
-          ts: millis(m),
-          at: millis(m),
-          event: sanitize(decode(m.data) as ChannelOut),
-        }),
-      ),
-    );
-  }
-  await Promise.all(readers.map((r) => r.caughtUp));
+  const reader = readSubject(nc, streams.inspect(region), subjects().inspect(region, callSid), opts, (m) => {
+    for (const r of historyRecords(m)) deliver(r);
+  });
+  await reader.caughtUp;
   const call = await readStoredCall(nc, region, callSid);
   // Records that arrived meanwhile are still in `records`; from here on they go to `follow`.
   caughtUp = true;
+  // A call recorded before commands were inspection events (or one with none yet) shows none.
+  const channelCaptured = records.length === 0 || records.some((r) => r.source === "channel");
   return { callSid, region, records: sortRecords(records), call, channelCaptured };
 }
 
-/** Server time order; on a tie the state change comes before the channel command it caused. */
+/** The order the worker saw them in: by message, then by place in the message. */
 export function sortRecords(records: HistoryRecord[]): HistoryRecord[] {
-  const rank = (r: HistoryRecord) => (r.source === "inspect" ? 0 : 1);
-  return records.sort((a, b) => a.ts - b.ts || rank(a) - rank(b) || a.seq - b.seq);
+  return records.sort((a, b) => a.seq - b.seq || a.i - b.i);
 }
 
 function millis(m: JsMsg): number {
   return Number(m.info.timestampNanos) / 1e6;
 }
 
-/** The events of one inspection message (a batch), each with its worker time. */
-function inspectEvents(m: JsMsg): Array<{ at: number; event: InspectEvent }> {
-  return inspectEnvelopes(m.data).map(({ callSid: _sid, at, ...event }) => ({
-    at: typeof at === "number" ? at : millis(m),
-    event: sanitize(event as InspectEvent),
-  }));
+/** The records of one inspection message (a batch), each with its worker time. */
+function historyRecords(m: JsMsg): HistoryRecord[] {
+  const ts = millis(m);
+  return inspectEnvelopes(m.data).map(({ callSid: _sid, at: t, ...event }, i) => {
+    const at = typeof t === "number" ? t : ts;
+    return event.type === "channel"
+      ? { source: "channel", seq: m.seq, i, ts, at, event: sanitize(event.command) }
+      : { source: "inspect", seq: m.seq, i, ts, at, event: sanitize(event as InspectEvent) };
+  });
 }
 
 /**

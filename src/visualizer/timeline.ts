@@ -6,7 +6,7 @@ import type { ChannelOut } from "../region/channel-events.js";
 import { documentFromResponse } from "../twiml/from-response.js";
 import type { Verb } from "../twiml/types.js";
 import type { WebhookResponse } from "../webhook/request.js";
-import { alignChannelTimes, causalOrder } from "./causal-order.js";
+import { causalOrder } from "./causal-order.js";
 import type { CallHistory, HistoryRecord } from "./history.js";
 import { type StepResolver, stateLabel } from "./steps.js";
 
@@ -75,7 +75,7 @@ export function buildCallView(history: CallHistory, resolver: StepResolver): Cal
   const push = (r: HistoryRecord, kind: EntryKind, text: string, detail: Record<string, unknown>) =>
     entries.push({ at: r.at, step: step(), kind, text, durationMs: null, detail });
 
-  for (const r of causalOrder(alignChannelTimes(history.records))) {
+  for (const r of causalOrder(history.records)) {
     if (r.source === "channel") {
       push(r, "channel", channelText(r.event), { ...r.event });
       continue;

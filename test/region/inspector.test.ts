@@ -48,16 +48,14 @@ describe("Inspector", () => {
     await nc.close();
   });
 
-  it("sends a call's events of one turn as one message, and flushes a call before its channel command", async () => {
+  it("sends a call's events of one turn as one message, its channel commands in their place", async () => {
     await using nats = await startTestNatsServer({ jetstream: false });
     const nc = await connect({ servers: nats.url });
-    const messages: Array<{ sid: string; seqs: number[] }> = [];
+    const messages: Array<{ sid: string; types: string[] }> = [];
     const sub = nc.subscribe("sb.region.us1.inspect.*", {
       callback: (_e, m) => {
-        messages.push({
-          sid: m.subject.split(".").at(-1) ?? "",
-          seqs: inspectEnvelopes(m.data).map((e) => e.seq),
-        });
+        const types = inspectEnvelopes(m.data).map((e) => (e.type === "channel" ? e.command.kind : e.type));
+        messages.push({ sid: m.subject.split(".").at(-1) ?? "", types });
       },
     });
     await nc.flush();
@@ -66,16 +64,38 @@ describe("Inspector", () => {
       ({ type: "state", value, status: "ringing", event: "e", verb: null, documentUrl: null }) as const;
     inspector.publish("CA1", state("routed"));
     inspector.publish("CA2", state("routed"));
-    inspector.publish("CA1", state("fetching-webhook"));
-    inspector.flush("CA1"); // as before CA1's channel command
-    inspector.publish("CA1", state("storing"));
+    inspector.command("CA1", { kind: "play", url: "https://u:secret@cdn.example/a.mp3" });
+    inspector.publish("CA1", state("Play"));
     // The rest go out when this turn of the event loop ends.
+    await new Promise((resolve) => setImmediate(resolve));
+    inspector.publish("CA1", state("storing"));
     await new Promise((resolve) => setImmediate(resolve));
     await nc.flush();
     expect(messages).toEqual([
-      { sid: "CA1", seqs: [1, 3] },
-      { sid: "CA2", seqs: [2] },
-      { sid: "CA1", seqs: [4] },
+      { sid: "CA1", types: ["state", "play", "state"] },
+      { sid: "CA2", types: ["state"] },
+      { sid: "CA1", types: ["state"] },
+    ]);
+    sub.unsubscribe();
+    await nc.close();
+  });
+
+  it("cuts credentials from a channel command's URL", async () => {
+    await using nats = await startTestNatsServer({ jetstream: false });
+    const nc = await connect({ servers: nats.url });
+    const got: unknown[] = [];
+    const sub = nc.subscribe("sb.region.us1.inspect.CA1", {
+      callback: (_e, m) => {
+        got.push(...inspectEnvelopes(m.data));
+      },
+    });
+    await nc.flush();
+    const inspector = new Inspector(nc, subjects(), "us1");
+    inspector.command("CA1", { kind: "play", url: "https://u:secret@cdn.example/a.mp3" });
+    inspector.flushAll();
+    await nc.flush();
+    expect(got).toMatchObject([
+      { type: "channel", command: { kind: "play", url: "https://cdn.example/a.mp3" } },
     ]);
     sub.unsubscribe();
     await nc.close();

@@ -99,6 +99,16 @@ async function killAndReplace(a: CliProcess): Promise<{ killedAt: number; b: Cli
   return { killedAt, b };
 }
 
+/** Resolves once the call has a stored snapshot (a call's first is stored a second in). */
+async function snapshotStored(callSid: string): Promise<void> {
+  const kv = await new Kvm(engine.nc).open("sb_actors_us1");
+  const watch = await kv.watch({ key: callSid });
+  for await (const e of watch) {
+    if (e.operation === "PUT") break;
+  }
+  watch.stop();
+}
+
 /** The call's stored snapshot in `sb_actors_us1`, or undefined. */
 async function storedSnapshot(callSid: string): Promise<unknown> {
   const kv = await new Kvm(engine.nc).open("sb_actors_us1");
@@ -119,6 +129,7 @@ describe("a worker dies mid-call", () => {
     await a.waitForLog("ready");
     const c = call("+15558000001", (p) => p.source === "channel" && p.event.kind === "pause");
     await c.at;
+    await snapshotStored(c.placed.sid); // resumed from it, not started again from the lease
     const { killedAt, b } = await killAndReplace(a);
     await using _b = b;
     const placed = await c.ended;

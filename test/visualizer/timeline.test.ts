@@ -28,14 +28,14 @@ const state = (value: unknown, status: string, event: string, verb?: [string, nu
     verb: verb ? { name: verb[0], index: verb[1] } : null,
     documentUrl: doc ?? null,
   });
-// The server stores each record 2 ms after the worker sent it.
+// The server stores each record 2 ms after the worker sent it; `at` is the worker's time.
 const inspect = (event: InspectEvent): HistoryRecord => {
   at += 5;
-  return { source: "inspect", seq: ++seq, ts: at + 2, at, event };
+  return { source: "inspect", seq: ++seq, i: 0, ts: at + 2, at, event };
 };
 const channel = (event: ChannelOut): HistoryRecord => {
   at += 5;
-  return { source: "channel", seq: ++seq, ts: at + 2, at: at + 2, event };
+  return { source: "channel", seq: ++seq, i: 0, ts: at + 2, at, event };
 };
 const done = (state: string) => `xstate.done.actor.0.call.${state}`;
 const exec = (verb: string) => ({ "executing-twiml": verb });

@@ -4,7 +4,6 @@
 import { AckPolicy, DeliverPolicy, jetstream } from "@nats-io/jetstream";
 import { nanos } from "@nats-io/transport-node";
 import type { FastifyInstance } from "fastify";
-import { decode } from "../../bus/codec.js";
 import { streams, subjects } from "../../bus/subjects.js";
 import { rfc2822 } from "../../model/dates.js";
 import { type InspectEvent, inspectEnvelopes } from "../../region/inspector.js";

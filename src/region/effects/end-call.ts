@@ -38,5 +38,6 @@ export function endCall(rt: RegionRuntime) {
     }
     const ended: ChannelOut = { kind: "ended", status: input.status, region: rt.region };
     rt.nc.publish(rt.subjects.callOut(rt.region, callSid), encode(ended));
+    rt.inspector.command(callSid, ended, call.clock.now());
   });
 }

@@ -53,7 +53,7 @@ function renderFacts(v) {
   if (v.parentCallSid)
     rows.push(["parent call", h("a", { href: `/viz/calls/${v.parentCallSid}` }, v.parentCallSid)]);
   for (const c of v.children) rows.push(["child leg", h("a", { href: `/viz/calls/${c}` }, c)]);
-  if (!v.channelCaptured) rows.push(["channel", "not captured: verbs are read from the TwiML"]);
+  if (!v.channelCaptured) rows.push(["channel", "not recorded: verbs are read from the TwiML"]);
   $("facts").replaceChildren(...rows.flatMap(([k, val]) => [h("dt", {}, k), h("dd", {}, val)]));
 }
 
