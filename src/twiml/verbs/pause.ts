@@ -22,9 +22,10 @@ export const pause: VerbDefinition<PauseVerb> = {
     }
     return { name: "Pause", length };
   },
-  async execute(ctx, verb, signal) {
+  // Not async: 100,000 parked calls wait here (issue #9), and an async frame keeps a suspended
+  // generator and a promise of its own for each. A sync throw becomes a rejection in executeVerb.
+  execute(ctx, verb, signal) {
     signal.throwIfAborted();
-    await ctx.channel.pause(verb.length, signal);
-    return { kind: "next" };
+    return ctx.channel.pause(verb.length, signal).then(() => ({ kind: "next" }));
   },
 };
