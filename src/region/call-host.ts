@@ -238,7 +238,6 @@ export class CallHost {
       channel,
       cookies: new CookieJar(undefined, restored?.sb.cookies),
       snapshots,
-      streams: new CallStreams(clock),
       offeredAt: job.offeredAt,
       ...(job.caller && { caller: job.caller }),
     };
@@ -388,6 +387,8 @@ export class CallHost {
   #detach(call: LiveCall): void {
     call.clock.clearTimeout(call.limit);
     call.clock.dispose();
+    // Closed even if never opened: a verb still running that opens one has it stopped at once.
+    call.streams ??= new CallStreams(call.clock);
     call.streams.closeAll();
     if (this.#calls.get(call.callSid) !== call) return;
     this.#calls.delete(call.callSid);
