@@ -29,17 +29,8 @@ export class RegionVerbContext implements VerbContext {
   readonly #rt: RegionRuntime;
   readonly #live: LiveCall;
   readonly #facts: CallFacts;
-  #call: CallIdentity | undefined;
-  #streams: MediaStreams | undefined;
-  #recordings: RecordingPort | undefined;
-  #legs: DialNetwork | undefined;
-  #conferences: ConferencePort | undefined;
-  #queues: QueuePort | undefined;
-  #fetch: ReturnType<typeof verbFetchTwiml> | undefined;
-  #warn: VerbContext["warn"] | undefined;
-  #callParams: VerbContext["callParams"] | undefined;
-  #callback: VerbContext["callback"] | undefined;
-  #answer: VerbContext["answer"] | undefined;
+  /** What this context has made so far: nothing, for a parked call's Pause. */
+  #made: Made | undefined;
 
   constructor(rt: RegionRuntime, live: LiveCall) {
     this.#rt = rt;
@@ -48,10 +39,16 @@ export class RegionVerbContext implements VerbContext {
     this.#facts = live.actor.getSnapshot().context.facts;
   }
 
+  get #lazy(): Made {
+    this.#made ??= new Made();
+    return this.#made;
+  }
+
   get call(): CallIdentity {
-    if (this.#call) return this.#call;
+    const made = this.#lazy;
+    if (made.call) return made.call;
     const facts = this.#facts;
-    this.#call = {
+    made.call = {
       callSid: facts.callSid,
       accountSid: facts.accountSid ?? "",
       from: facts.from,
@@ -61,7 +58,7 @@ export class RegionVerbContext implements VerbContext {
       // A call that came in over SIP (a SIP gateway or a SIP domain) has SIP headers or a sip: caller.
       transport: facts.sip || facts.sipHeaders || facts.from.startsWith("sip:") ? "sip" : "pstn",
     };
-    return this.#call;
+    return made.call;
   }
 
   get channel(): Channel {
@@ -75,7 +72,8 @@ export class RegionVerbContext implements VerbContext {
   // Methods as bound functions, made on first use: verbs and ports pass them around on their own
   // (`{ warn: ctx.warn }`).
   get warn(): (code: number, message: string) => void {
-    this.#warn ??= (code, message) => {
+    const made = this.#lazy;
+    made.warn ??= (code, message) => {
       this.#rt.notifier.notify({
         accountSid: this.call.accountSid,
         callSid: this.call.callSid,
@@ -85,39 +83,43 @@ export class RegionVerbContext implements VerbContext {
         message,
       });
     };
-    return this.#warn;
+    return made.warn;
   }
 
   get callParams(): (callStatus: CallStatus) => Record<string, string> {
-    this.#callParams ??= (callStatus) => callParams(this.#facts, callStatus);
-    return this.#callParams;
+    const made = this.#lazy;
+    made.callParams ??= (callStatus) => callParams(this.#facts, callStatus);
+    return made.callParams;
   }
 
   get callback(): (request: VerbCallbackRequest) => Promise<void> {
-    this.#callback ??= (request) => {
+    const made = this.#lazy;
+    made.callback ??= (request) => {
       const facts = this.#facts;
       return this.#live.clock.holding(() =>
         this.#rt.statusCallbacks.queue({ facts, ...request, params: { ...request.params } }),
       );
     };
-    return this.#callback;
+    return made.callback;
   }
 
   get answer(): () => Promise<void> {
-    this.#answer ??= async () => {
+    const made = this.#lazy;
+    made.answer ??= async () => {
       const { actor, channel, clock } = this.#live;
       if (actor.getSnapshot().context.answeredAt !== null) return;
       await channel.answer();
       actor.send({ type: "verb.answered", at: clock.now() });
     };
-    return this.#answer;
+    return made.answer;
   }
 
   get streams(): MediaStreams {
+    const made = this.#lazy;
     // The call's streams report through this context; failures to open are errors (31920…).
     const live = this.#live;
     live.streams ??= new CallStreams(live.clock);
-    this.#streams ??= live.streams.port(
+    made.streams ??= live.streams.port(
       () => this,
       (code, message) =>
         this.#rt.notifier.notify({
@@ -128,33 +130,53 @@ export class RegionVerbContext implements VerbContext {
           message,
         }),
     );
-    return this.#streams;
+    return made.streams;
   }
 
   get recordings(): RecordingPort {
+    const made = this.#lazy;
     // Storing is real-time work: simulated time must not run on (and end the call) meanwhile.
-    this.#recordings ??= this.#rt.recordings.port(this.call, (work) => this.#live.clock.holding(work));
-    return this.#recordings;
+    made.recordings ??= this.#rt.recordings.port(this.call, (work) => this.#live.clock.holding(work));
+    return made.recordings;
   }
 
   get legs(): DialNetwork {
-    this.#legs ??= regionDialNetwork(this.#rt, this.#live, this.#facts);
-    return this.#legs;
+    const made = this.#lazy;
+    made.legs ??= regionDialNetwork(this.#rt, this.#live, this.#facts);
+    return made.legs;
   }
 
   get conferences(): ConferencePort {
-    this.#conferences ??= conferencePort(this.#rt.conferences, this.#rt.nc, this.#live.clock, this.call);
-    return this.#conferences;
+    const made = this.#lazy;
+    made.conferences ??= conferencePort(this.#rt.conferences, this.#rt.nc, this.#live.clock, this.call);
+    return made.conferences;
   }
 
   get queues(): QueuePort {
-    this.#queues ??= queuePort(this.#rt.queues, this.#rt.nc, this.#live.clock, this.call);
-    return this.#queues;
+    const made = this.#lazy;
+    made.queues ??= queuePort(this.#rt.queues, this.#rt.nc, this.#live.clock, this.call);
+    return made.queues;
   }
 
   get fetchTwiml(): ReturnType<typeof verbFetchTwiml> {
+    const made = this.#lazy;
     // One fetcher per call: it counts the call's wait documents.
-    this.#fetch ??= verbFetchTwiml(this.#rt, this.#live, this.#facts);
-    return this.#fetch;
+    made.fetch ??= verbFetchTwiml(this.#rt, this.#live, this.#facts);
+    return made.fetch;
   }
+}
+
+/** The ports, bound methods and identity a RegionVerbContext makes on first use. */
+class Made {
+  call: CallIdentity | undefined;
+  streams: MediaStreams | undefined;
+  recordings: RecordingPort | undefined;
+  legs: DialNetwork | undefined;
+  conferences: ConferencePort | undefined;
+  queues: QueuePort | undefined;
+  fetch: ReturnType<typeof verbFetchTwiml> | undefined;
+  warn: VerbContext["warn"] | undefined;
+  callParams: VerbContext["callParams"] | undefined;
+  callback: VerbContext["callback"] | undefined;
+  answer: VerbContext["answer"] | undefined;
 }
