@@ -4,6 +4,7 @@
 // Work in real time (a webhook request, a KV write) holds the clock, so simulated time never
 // races ahead of it: a caller's "hang up after 5 s" lands after the webhook that came first.
 import type { Clock } from "./clock.js";
+import { clearLongTimeout, setLongTimeout } from "./long-timers.js";
 
 interface Timer {
   due: number;
@@ -42,12 +43,13 @@ export class CallClock implements Clock {
 
   setTimeout(fn: () => void, ms: number): unknown {
     const delay = Math.max(0, ms);
-    return this.#simulated ? this.#simulated.setTimeout(fn, delay) : setTimeout(fn, delay * this.scale);
+    // Real time: an hour's Pause or a call's 4 h limit waits in a shared slot until its last minutes.
+    return this.#simulated ? this.#simulated.setTimeout(fn, delay) : setLongTimeout(fn, delay * this.scale);
   }
 
   clearTimeout(handle: unknown): void {
     if (this.#simulated) this.#simulated.clearTimeout(handle as Timer);
-    else clearTimeout(handle as NodeJS.Timeout);
+    else clearLongTimeout(handle);
   }
 
   /** Marks real-time work in flight; simulated time stands still until every hold is released. */
