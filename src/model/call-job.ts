@@ -2,7 +2,7 @@
 import { z } from "zod";
 import { fail } from "../errors/switchboard-error.js";
 import { intern } from "../util/intern.js";
-import { CallerScriptSchema, SipLegSchema } from "./offer.js";
+import { type CallerScript, CallerScriptSchema, SipLegSchema } from "./offer.js";
 
 export const CallJobSchema = z.object({
   callSid: z.string().regex(/^CA[0-9a-f]{32}$/),
@@ -28,5 +28,22 @@ export function parseCallJob(value: unknown): CallJob {
   }
   const job = result.data;
   // Held by each live call for as long as it lasts: share the fields that calls repeat.
-  return { ...job, to: intern(job.to), edge: intern(job.edge), region: intern(job.region) };
+  const shared = { ...job, to: intern(job.to), edge: intern(job.edge), region: intern(job.region) };
+  if (job.caller) shared.caller = sharedScript(job.caller);
+  return shared;
+}
+
+// The calls of one load or test run repeat one caller script: one copy each, as intern() does for
+// strings (a script is never changed once parsed). Bounded, so scripts that do not repeat cannot grow it.
+const MAX_SCRIPTS = 1_000;
+const MAX_SCRIPT_CHARS = 1_024;
+const scripts = new Map<string, CallerScript>();
+
+function sharedScript(script: CallerScript): CallerScript {
+  const key = JSON.stringify(script);
+  if (key.length > MAX_SCRIPT_CHARS) return script;
+  const known = scripts.get(key);
+  if (known) return known;
+  if (scripts.size < MAX_SCRIPTS) scripts.set(key, script);
+  return script;
 }
