@@ -4,7 +4,7 @@
 // its XState timers run on the clock given to `createActor`, so it never sleeps by itself.
 import { assign, not, stateIn } from "xstate";
 import type { Verb, VerbName, VerbOutcome } from "../src/twiml/types.js";
-import { APPLICATION_ERROR_SAY, callSetup, endStatus, errorOf, VERB_NAMES } from "./call.setup.js";
+import { APPLICATION_ERROR_SAY, callSetup, endStatus, errorOf, NO_PARAMS, VERB_NAMES } from "./call.setup.js";
 
 export type * from "./call.types.js";
 
@@ -113,7 +113,7 @@ export const callMachine = callSetup.createMachine({
       target: ".fetching-webhook",
       reenter: true,
       actions: assign({
-        request: ({ event }) => ({ url: event.url, method: event.method, extraParams: {} }),
+        request: ({ event }) => ({ url: event.url, method: event.method, extraParams: NO_PARAMS }),
       }),
     },
     "control.twiml": {
@@ -149,7 +149,7 @@ export const callMachine = callSetup.createMachine({
               apiVersion: event.output.apiVersion,
               phoneNumberSid: event.output.phoneNumberSid,
             },
-            request: { url: event.output.voiceUrl, method: event.output.voiceMethod, extraParams: {} },
+            request: { url: event.output.voiceUrl, method: event.output.voiceMethod, extraParams: NO_PARAMS },
           })),
         },
         onError: {
@@ -186,7 +186,7 @@ export const callMachine = callSetup.createMachine({
           url: context.request?.url ?? "",
           method: context.request?.method ?? "POST",
           callStatus: context.status,
-          extraParams: context.request?.extraParams ?? {},
+          extraParams: context.request?.extraParams ?? NO_PARAMS,
         }),
         onDone: {
           target: "executing-twiml",

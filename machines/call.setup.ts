@@ -24,6 +24,12 @@ export const APPLICATION_ERROR_SAY: SayVerb = {
   loop: 1,
 };
 
+/**
+ * A request's extra parameters when it has none: one shared (frozen) object instead of one per call,
+ * since a call keeps its last request in its context for as long as it lasts (issue #9).
+ */
+export const NO_PARAMS: Record<string, string> = Object.freeze({}) as Record<string, string>;
+
 const notProvided = (what: string) => async (): Promise<never> => {
   throw new Error(`${what} is not provided: the region worker supplies it with machine.provide()`);
 };

@@ -4,6 +4,7 @@
 // Work in real time (a webhook request, a KV write) holds the clock, so simulated time never
 // races ahead of it: a caller's "hang up after 5 s" lands after the webhook that came first.
 import type { Clock } from "./clock.js";
+import { clearLongTimeout, setLongTimeout } from "./long-timers.js";
 
 interface Timer {
   due: number;
@@ -13,73 +14,47 @@ interface Timer {
 
 export class CallClock implements Clock {
   readonly scale: number;
+  // Call time is #origin + (wall time - #realOrigin) / scale. At scale 1 only their difference counts:
+  // it is kept in #origin (usually 0) and #realOrigin is 0, so a call at time-scale 1 holds small
+  // integers, not boxed doubles. 100,000 parked calls each have a clock (issue #9).
   #origin: number;
   #realOrigin: number;
-  // Simulated mode (scale 0) only:
-  #virtual: number;
-  #timers: Timer[] = [];
-  #seq = 0;
-  #holds = 0;
-  #draining = false;
-  // Paced (simulated mode): the call waits on something outside it (another call), so its timers
-  // fire at their real due time instead of at once. See pace().
-  #paced = 0;
-  #pacedFrom: { real: number; virtual: number } | undefined;
-  #realTimer: NodeJS.Timeout | undefined;
+  /** Simulated mode (scale 0) only: its timers and where its time stands. */
+  #simulated: SimulatedTime | undefined;
 
   constructor(scale = 1, start = Date.now()) {
     this.scale = Math.min(1, Math.max(0, scale));
-    this.#origin = start;
-    this.#realOrigin = Date.now();
-    this.#virtual = start;
+    const real = Date.now();
+    if (this.scale === 1) {
+      this.#origin = start - real;
+      this.#realOrigin = 0;
+    } else {
+      this.#origin = start;
+      this.#realOrigin = real;
+    }
+    if (this.scale === 0) this.#simulated = new SimulatedTime(start);
   }
 
   now(): number {
-    if (this.scale === 0) {
-      const from = this.#pacedFrom;
-      return from ? Math.max(this.#virtual, from.virtual + (Date.now() - from.real)) : this.#virtual;
-    }
-    return this.#origin + (Date.now() - this.#realOrigin) / this.scale;
+    return this.#simulated
+      ? this.#simulated.now()
+      : this.#origin + (Date.now() - this.#realOrigin) / this.scale;
   }
 
   setTimeout(fn: () => void, ms: number): unknown {
     const delay = Math.max(0, ms);
-    if (this.scale > 0) return setTimeout(fn, delay * this.scale);
-    const timer = { due: this.#virtual + delay, seq: this.#seq++, fn };
-    // Kept sorted by due time, then by order of scheduling.
-    let i = this.#timers.length;
-    while (i > 0 && (this.#timers[i - 1] as Timer).due > timer.due) i--;
-    this.#timers.splice(i, 0, timer);
-    // A paced wait for a later timer must not delay this one.
-    if (i === 0) this.#cancelRealTimer();
-    this.#schedule();
-    return timer;
+    // Real time: an hour's Pause or a call's 4 h limit waits in a shared slot until its last minutes.
+    return this.#simulated ? this.#simulated.setTimeout(fn, delay) : setLongTimeout(fn, delay * this.scale);
   }
 
   clearTimeout(handle: unknown): void {
-    if (this.scale > 0) {
-      clearTimeout(handle as NodeJS.Timeout);
-      return;
-    }
-    const i = this.#timers.indexOf(handle as Timer);
-    if (i >= 0) this.#timers.splice(i, 1);
-    if (i === 0 && this.#realTimer !== undefined) {
-      this.#cancelRealTimer();
-      this.#schedule();
-    }
+    if (this.#simulated) this.#simulated.clearTimeout(handle as Timer);
+    else clearLongTimeout(handle);
   }
 
   /** Marks real-time work in flight; simulated time stands still until every hold is released. */
   hold(): () => void {
-    if (this.scale > 0) return () => {};
-    this.#holds++;
-    let released = false;
-    return () => {
-      if (released) return;
-      released = true;
-      this.#holds--;
-      this.#schedule();
-    };
+    return this.#simulated ? this.#simulated.hold() : noop;
   }
 
   /**
@@ -89,21 +64,7 @@ export class CallClock implements Clock {
    * time, not all at once before the other call had a chance to come.
    */
   pace(): () => void {
-    if (this.scale > 0) return () => {};
-    if (this.#paced++ === 0) this.#pacedFrom = { real: Date.now(), virtual: this.#virtual };
-    this.#cancelRealTimer();
-    this.#schedule();
-    let released = false;
-    return () => {
-      if (released) return;
-      released = true;
-      if (--this.#paced === 0) {
-        this.#virtual = this.now();
-        this.#pacedFrom = undefined;
-      }
-      this.#cancelRealTimer();
-      this.#schedule();
-    };
+    return this.#simulated ? this.#simulated.pace() : noop;
   }
 
   /** Runs `work` while pacing the clock (see pace()). */
@@ -127,6 +88,87 @@ export class CallClock implements Clock {
   }
 
   /** Drops every pending timer (the call is over). */
+  dispose(): void {
+    this.#simulated?.dispose();
+  }
+}
+
+const noop = () => {};
+
+/**
+ * Simulated time (scale 0): a timer fires as soon as nothing real is in flight (no hold), and the
+ * clock jumps to its due time; paced, it fires at its real due time instead.
+ */
+class SimulatedTime {
+  #virtual: number;
+  #timers: Timer[] = [];
+  #seq = 0;
+  #holds = 0;
+  #draining = false;
+  // Paced: the call waits on something outside it (another call), so its timers fire at their real
+  // due time instead of at once. See CallClock.pace().
+  #paced = 0;
+  #pacedFrom: { real: number; virtual: number } | undefined;
+  #realTimer: NodeJS.Timeout | undefined;
+
+  constructor(start: number) {
+    this.#virtual = start;
+  }
+
+  now(): number {
+    const from = this.#pacedFrom;
+    return from ? Math.max(this.#virtual, from.virtual + (Date.now() - from.real)) : this.#virtual;
+  }
+
+  setTimeout(fn: () => void, delay: number): Timer {
+    const timer = { due: this.#virtual + delay, seq: this.#seq++, fn };
+    // Kept sorted by due time, then by order of scheduling.
+    let i = this.#timers.length;
+    while (i > 0 && (this.#timers[i - 1] as Timer).due > timer.due) i--;
+    this.#timers.splice(i, 0, timer);
+    // A paced wait for a later timer must not delay this one.
+    if (i === 0) this.#cancelRealTimer();
+    this.#schedule();
+    return timer;
+  }
+
+  clearTimeout(handle: Timer): void {
+    const i = this.#timers.indexOf(handle);
+    if (i >= 0) this.#timers.splice(i, 1);
+    if (i === 0 && this.#realTimer !== undefined) {
+      this.#cancelRealTimer();
+      this.#schedule();
+    }
+  }
+
+  hold(): () => void {
+    this.#holds++;
+    let released = false;
+    return () => {
+      if (released) return;
+      released = true;
+      this.#holds--;
+      this.#schedule();
+    };
+  }
+
+  pace(): () => void {
+    if (this.#paced++ === 0) this.#pacedFrom = { real: Date.now(), virtual: this.#virtual };
+    this.#cancelRealTimer();
+    this.#schedule();
+    let released = false;
+    return () => {
+      if (released) return;
+      released = true;
+      if (--this.#paced === 0) {
+        this.#virtual = this.now();
+        this.#pacedFrom = undefined;
+      }
+      this.#cancelRealTimer();
+      this.#schedule();
+    };
+  }
+
   dispose(): void {
     this.#timers.length = 0;
     this.#cancelRealTimer();

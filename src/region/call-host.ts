@@ -253,24 +253,12 @@ export class CallHost {
       channel,
       cookies: new CookieJar(undefined, restored?.sb.cookies),
       snapshots,
-      streams: new CallStreams(clock),
       offeredAt: job.offeredAt,
       ...(job.caller && { caller: job.caller }),
     };
     this.#calls.set(job.callSid, live);
 
-    live.actor.subscribe({
-      // XState calls `complete` for a stopped actor too: only a call that reached its end is
-      // finished; a stopped one (hand-over, lost lease) keeps its snapshot for the next owner.
-      complete: () => {
-        if (live.actor.getSnapshot().status === "done") void this.#finish(live);
-        else this.#detach(live);
-      },
-      error: (err) => {
-        rt.log.error({ err, callSid: job.callSid }, "call actor failed");
-        void this.#finish(live);
-      },
-    });
+    live.actor.subscribe(new CallEndObserver(live, this.#ended));
     actor.start();
     const { arrivedAt, answeredAt } = actor.getSnapshot().context;
     // Twilio's maximum call duration, on the call's clock from its arrival: a resumed call keeps it.
@@ -298,6 +286,18 @@ export class CallHost {
     // Stored once the window has passed, if the call is still live by then.
     if (actor.getSnapshot().status === "active") void snapshots.changed();
   }
+
+  /**
+   * A call's actor has ended. XState calls `complete` for a stopped actor too: only a call that reached
+   * its end is finished; a stopped one (hand-over, lost lease) keeps its snapshot for the next owner.
+   */
+  readonly #ended = (call: LiveCall, failure?: { err: unknown }): void => {
+    if (failure) {
+      this.#rt.log.error({ err: failure.err, callSid: call.callSid }, "call actor failed");
+      void this.#finish(call);
+    } else if (call.actor.getSnapshot().status === "done") void this.#finish(call);
+    else this.#detach(call);
+  };
 
   /** Resolves when no call is live, or after `timeoutMs`. */
   async drain(timeoutMs: number): Promise<void> {
@@ -405,9 +405,27 @@ export class CallHost {
   #detach(call: LiveCall): void {
     call.clock.clearTimeout(call.limit);
     call.clock.dispose();
+    // Closed even if never opened: a verb still running that opens one has it stopped at once.
+    call.streams ??= new CallStreams(call.clock);
     call.streams.closeAll();
     if (this.#calls.get(call.callSid) !== call) return;
     this.#calls.delete(call.callSid);
     if (this.#calls.size === 0) this.#idle?.();
+  }
+}
+
+/** Observes one call's actor for its end: a small object per call, not two closures (issue #9). */
+class CallEndObserver {
+  constructor(
+    readonly call: LiveCall,
+    readonly ended: (call: LiveCall, failure?: { err: unknown }) => void,
+  ) {}
+
+  complete(): void {
+    this.ended(this.call);
+  }
+
+  error(err: unknown): void {
+    this.ended(this.call, { err });
   }
 }

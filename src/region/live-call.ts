@@ -18,8 +18,11 @@ export interface LiveCall {
   /** Cookies the app set, returned on every later request of this call, as a browser would. */
   readonly cookies: CookieJar;
   readonly snapshots: SnapshotWriter;
-  /** The call's open Media Streams; closed when the call ends or leaves this worker. */
-  readonly streams: CallStreams;
+  /**
+   * The call's open Media Streams; closed when the call ends or leaves this worker. Made when a verb
+   * first asks for them (most calls never open one) or when the call is closed.
+   */
+  streams?: CallStreams;
   /** When the edge accepted the call (wall clock), for date_created. */
   readonly offeredAt: number;
   /** The timer of the call's maximum duration, on its clock. */

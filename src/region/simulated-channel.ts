@@ -116,9 +116,14 @@ export class SimulatedChannel implements Channel {
     await sleep(this.clock, ms, signal);
   }
 
-  async pause(seconds: number, signal: AbortSignal): Promise<void> {
-    this.publish({ kind: "pause", length: seconds });
-    await sleep(this.clock, seconds * 1000, signal);
+  // Not async (a parked call waits here: no generator kept per call). A publish that throws rejects.
+  pause(seconds: number, signal: AbortSignal): Promise<void> {
+    try {
+      this.publish({ kind: "pause", length: seconds });
+    } catch (err) {
+      return Promise.reject(err);
+    }
+    return sleep(this.clock, seconds * 1000, signal);
   }
 
   listen(options: ListenOptions, signal: AbortSignal): InputListener {

@@ -56,9 +56,17 @@ export function verbDefinition(name: string): VerbDefinition<Verb> | undefined {
   return verbs.get(name);
 }
 
-/** Runs a parsed verb with its own definition. */
-export async function executeVerb(ctx: VerbContext, verb: Verb, signal: AbortSignal): Promise<VerbOutcome> {
-  const definition = verbs.get(verb.name);
-  if (definition === undefined) throw fail("internalFailure", `No definition for verb <${verb.name}>`);
-  return definition.execute(ctx, verb, signal);
+/**
+ * Runs a parsed verb with its own definition. Never throws: every failure is a rejection. Not an
+ * async function: a parked call waits in it for as long as its verb runs, and each async frame it
+ * waits in keeps a promise of its own (issue #9).
+ */
+export function executeVerb(ctx: VerbContext, verb: Verb, signal: AbortSignal): Promise<VerbOutcome> {
+  try {
+    const definition = verbs.get(verb.name);
+    if (definition === undefined) throw fail("internalFailure", `No definition for verb <${verb.name}>`);
+    return definition.execute(ctx, verb, signal);
+  } catch (err) {
+    return Promise.reject(err);
+  }
 }

@@ -10,6 +10,8 @@ interface Cookie {
   expiresAt: number;
 }
 
+const NONE: Cookie[] = [];
+
 /**
  * A browser-like cookie store (RFC 6265, without a public-suffix list): Set-Cookie from any response is
  * returned as Cookie on later requests that match its domain, path and Secure flag, until it expires.
@@ -18,13 +20,16 @@ interface Cookie {
 export type SavedCookie = Omit<Cookie, "expiresAt"> & { expiresAt: number | null };
 
 export class CookieJar {
-  #cookies: Cookie[] = [];
+  // Only an array just made by filter() is changed in place, so a jar with no cookies can share NONE:
+  // most apps set none, and a parked call keeps its jar (issue #9).
+  #cookies: Cookie[] = NONE;
 
   constructor(
     readonly maxCookies = 50,
     saved: readonly SavedCookie[] = [],
   ) {
-    this.#cookies = saved.slice(-maxCookies).map((c) => ({ ...c, expiresAt: c.expiresAt ?? Infinity }));
+    if (saved.length > 0)
+      this.#cookies = saved.slice(-maxCookies).map((c) => ({ ...c, expiresAt: c.expiresAt ?? Infinity }));
   }
 
   /** The cookies to keep with the call's snapshot (so a resumed call sends them), or undefined for none. */
@@ -80,6 +85,7 @@ export class CookieJar {
 
   /** The Cookie header for a request to `url`, or undefined when no cookie applies. */
   header(url: URL): string | undefined {
+    if (this.#cookies.length === 0) return undefined;
     const now = Date.now();
     this.#cookies = this.#cookies.filter((c) => c.expiresAt > now);
     const host = url.hostname.toLowerCase();

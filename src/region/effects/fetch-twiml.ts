@@ -3,7 +3,8 @@
 import { fromPromise } from "xstate";
 import type { FetchedDocument, FetchInput } from "../../../machines/call.machine.js";
 import { fail } from "../../errors/switchboard-error.js";
-import { documentFromResponse } from "../../twiml/from-response.js";
+import { sharedDocument } from "../../twiml/shared-documents.js";
+import type { Verb } from "../../twiml/types.js";
 import { intern } from "../../util/intern.js";
 import { idempotencyToken } from "../../webhook/idempotency.js";
 import { callParams } from "../../webhook/params.js";
@@ -70,7 +71,7 @@ export function fetchTwiml(rt: RegionRuntime) {
     observeResponse(rt, facts.callSid, res, call.clock.now());
     const doc = (() => {
       try {
-        return documentFromResponse(res);
+        return sharedDocument(res);
       } catch (err) {
         const e = err as { code?: number; message?: string };
         const event = {
@@ -97,8 +98,9 @@ export function fetchTwiml(rt: RegionRuntime) {
         responseBody: res.body.slice(0, 4096),
       });
     }
-    // Calls to one app share its document URLs: one copy, not one per live call.
-    return { documentUrl: intern(res.url), verbs: [...doc.verbs] };
+    // Calls to one app share its document URLs and documents: one copy, not one per live call. The
+    // verbs are shared and frozen (nothing changes parsed verbs; the machine replaces, never edits).
+    return { documentUrl: intern(res.url), verbs: doc.verbs as Verb[] };
   });
 }
 

@@ -3,6 +3,7 @@ import { fromPromise } from "xstate";
 import type { CallInput, NumberSetup } from "../../../machines/call.machine.js";
 import { fail } from "../../errors/switchboard-error.js";
 import { numberKey } from "../../model/phone.js";
+import type { NumberConfig } from "../../model/records.js";
 import type { RegionRuntime } from "../runtime.js";
 
 export function loadNumber(rt: RegionRuntime) {
@@ -22,17 +23,33 @@ export function loadNumber(rt: RegionRuntime) {
       throw fail("notFound", `${facts.to} belongs to unknown account ${config.account_sid}`);
     }
     if (!config.voice_url) throw fail("noVoiceUrl", `${facts.to} has no voice URL in region ${rt.region}`);
-    return {
-      accountSid: config.account_sid,
-      phoneNumberSid: config.sid,
-      apiVersion: config.api_version,
-      voiceUrl: config.voice_url,
-      voiceMethod: config.voice_method,
-      fallbackUrl: config.voice_fallback_url,
-      fallbackMethod: config.voice_fallback_method,
-      statusCallback: config.status_callback
-        ? { url: config.status_callback, method: config.status_callback_method }
-        : null,
-    };
+    let setup = setups.get(config);
+    if (!setup) {
+      setup = numberSetup(config, config.voice_url);
+      setups.set(config, setup);
+    }
+    return setup;
   });
+}
+
+/**
+ * One NumberSetup per config object: the watched copy of the bucket replaces the object when the
+ * config changes, so every call to a number shares it instead of keeping its own in its context for
+ * as long as it lasts (issue #9). Nothing changes a NumberSetup once made.
+ */
+const setups = new WeakMap<NumberConfig, NumberSetup>();
+
+function numberSetup(config: NumberConfig, voiceUrl: string): NumberSetup {
+  return {
+    accountSid: config.account_sid,
+    phoneNumberSid: config.sid,
+    apiVersion: config.api_version,
+    voiceUrl,
+    voiceMethod: config.voice_method,
+    fallbackUrl: config.voice_fallback_url,
+    fallbackMethod: config.voice_fallback_method,
+    statusCallback: config.status_callback
+      ? { url: config.status_callback, method: config.status_callback_method }
+      : null,
+  };
 }

@@ -1,22 +1,23 @@
 // What a call's verbs are given (VerbContext), made once per call when its first verb runs. Most
 // calls use few of its ports, and a parked call keeps its context for as long as it waits (100,000 of
-// them in one worker, issue #9), so each port is made the first time a verb asks for it.
+// them in one worker, issue #9), so each port, each bound method and the call's identity is made the
+// first time a verb asks for it: a Pause uses none of them.
 import type { CallFacts } from "../../../machines/call.machine.js";
 import type { Clock } from "../../clock/clock.js";
 import { errorCodeInfo } from "../../errors/codes.js";
 import type { CallStatus } from "../../model/records.js";
-import type { ConferencePort, FetchedTwiml, QueuePort } from "../../twiml/rooms.js";
+import type { ConferencePort, QueuePort } from "../../twiml/rooms.js";
 import type {
   CallIdentity,
   Channel,
   DialNetwork,
-  HttpMethod,
   MediaStreams,
   RecordingPort,
   VerbCallbackRequest,
   VerbContext,
 } from "../../twiml/types.js";
 import { callParams } from "../../webhook/params.js";
+import { CallStreams } from "../call-streams.js";
 import { conferencePort } from "../conferences.js";
 import { regionDialNetwork } from "../dial-network.js";
 import type { LiveCall } from "../live-call.js";
@@ -25,24 +26,29 @@ import type { RegionRuntime } from "../runtime.js";
 import { verbFetchTwiml } from "./verb-fetch.js";
 
 export class RegionVerbContext implements VerbContext {
-  readonly call: CallIdentity;
   readonly #rt: RegionRuntime;
   readonly #live: LiveCall;
   readonly #facts: CallFacts;
-  #streams: MediaStreams | undefined;
-  #recordings: RecordingPort | undefined;
-  #legs: DialNetwork | undefined;
-  #conferences: ConferencePort | undefined;
-  #queues: QueuePort | undefined;
-  #fetch: ReturnType<typeof verbFetchTwiml> | undefined;
+  /** What this context has made so far: nothing, for a parked call's Pause. */
+  #made: Made | undefined;
 
   constructor(rt: RegionRuntime, live: LiveCall) {
     this.#rt = rt;
     this.#live = live;
     // The facts are final once the call is routed, which is before any verb runs.
-    const facts = live.actor.getSnapshot().context.facts;
-    this.#facts = facts;
-    this.call = {
+    this.#facts = live.actor.getSnapshot().context.facts;
+  }
+
+  get #lazy(): Made {
+    this.#made ??= new Made();
+    return this.#made;
+  }
+
+  get call(): CallIdentity {
+    const made = this.#lazy;
+    if (made.call) return made.call;
+    const facts = this.#facts;
+    made.call = {
       callSid: facts.callSid,
       accountSid: facts.accountSid ?? "",
       from: facts.from,
@@ -52,6 +58,7 @@ export class RegionVerbContext implements VerbContext {
       // A call that came in over SIP (a SIP gateway or a SIP domain) has SIP headers or a sip: caller.
       transport: facts.sip || facts.sipHeaders || facts.from.startsWith("sip:") ? "sip" : "pstn",
     };
+    return made.call;
   }
 
   get channel(): Channel {
@@ -62,38 +69,57 @@ export class RegionVerbContext implements VerbContext {
     return this.#live.clock;
   }
 
-  // Methods as bound properties: verbs and ports pass them around on their own (`{ warn: ctx.warn }`).
-  readonly warn = (code: number, message: string): void => {
-    this.#rt.notifier.notify({
-      accountSid: this.call.accountSid,
-      callSid: this.call.callSid,
-      // The registry says how grave a code is: an 11200 from a prompt's media is an error.
-      level: errorCodeInfo(code)?.level ?? "warning",
-      code,
-      message,
-    });
-  };
+  // Methods as bound functions, made on first use: verbs and ports pass them around on their own
+  // (`{ warn: ctx.warn }`).
+  get warn(): (code: number, message: string) => void {
+    const made = this.#lazy;
+    made.warn ??= (code, message) => {
+      this.#rt.notifier.notify({
+        accountSid: this.call.accountSid,
+        callSid: this.call.callSid,
+        // The registry says how grave a code is: an 11200 from a prompt's media is an error.
+        level: errorCodeInfo(code)?.level ?? "warning",
+        code,
+        message,
+      });
+    };
+    return made.warn;
+  }
 
-  readonly callParams = (callStatus: CallStatus): Record<string, string> =>
-    callParams(this.#facts, callStatus);
+  get callParams(): (callStatus: CallStatus) => Record<string, string> {
+    const made = this.#lazy;
+    made.callParams ??= (callStatus) => callParams(this.#facts, callStatus);
+    return made.callParams;
+  }
 
-  readonly callback = (request: VerbCallbackRequest): Promise<void> => {
-    const facts = this.#facts;
-    return this.#live.clock.holding(() =>
-      this.#rt.statusCallbacks.queue({ facts, ...request, params: { ...request.params } }),
-    );
-  };
+  get callback(): (request: VerbCallbackRequest) => Promise<void> {
+    const made = this.#lazy;
+    made.callback ??= (request) => {
+      const facts = this.#facts;
+      return this.#live.clock.holding(() =>
+        this.#rt.statusCallbacks.queue({ facts, ...request, params: { ...request.params } }),
+      );
+    };
+    return made.callback;
+  }
 
-  readonly answer = async (): Promise<void> => {
-    const { actor, channel, clock } = this.#live;
-    if (actor.getSnapshot().context.answeredAt !== null) return;
-    await channel.answer();
-    actor.send({ type: "verb.answered", at: clock.now() });
-  };
+  get answer(): () => Promise<void> {
+    const made = this.#lazy;
+    made.answer ??= async () => {
+      const { actor, channel, clock } = this.#live;
+      if (actor.getSnapshot().context.answeredAt !== null) return;
+      await channel.answer();
+      actor.send({ type: "verb.answered", at: clock.now() });
+    };
+    return made.answer;
+  }
 
   get streams(): MediaStreams {
+    const made = this.#lazy;
     // The call's streams report through this context; failures to open are errors (31920…).
-    this.#streams ??= this.#live.streams.port(
+    const live = this.#live;
+    live.streams ??= new CallStreams(live.clock);
+    made.streams ??= live.streams.port(
       () => this,
       (code, message) =>
         this.#rt.notifier.notify({
@@ -104,38 +130,53 @@ export class RegionVerbContext implements VerbContext {
           message,
         }),
     );
-    return this.#streams;
+    return made.streams;
   }
 
   get recordings(): RecordingPort {
+    const made = this.#lazy;
     // Storing is real-time work: simulated time must not run on (and end the call) meanwhile.
-    this.#recordings ??= this.#rt.recordings.port(this.call, (work) => this.#live.clock.holding(work));
-    return this.#recordings;
+    made.recordings ??= this.#rt.recordings.port(this.call, (work) => this.#live.clock.holding(work));
+    return made.recordings;
   }
 
   get legs(): DialNetwork {
-    this.#legs ??= regionDialNetwork(this.#rt, this.#live, this.#facts);
-    return this.#legs;
+    const made = this.#lazy;
+    made.legs ??= regionDialNetwork(this.#rt, this.#live, this.#facts);
+    return made.legs;
   }
 
   get conferences(): ConferencePort {
-    this.#conferences ??= conferencePort(this.#rt.conferences, this.#rt.nc, this.#live.clock, this.call);
-    return this.#conferences;
+    const made = this.#lazy;
+    made.conferences ??= conferencePort(this.#rt.conferences, this.#rt.nc, this.#live.clock, this.call);
+    return made.conferences;
   }
 
   get queues(): QueuePort {
-    this.#queues ??= queuePort(this.#rt.queues, this.#rt.nc, this.#live.clock, this.call);
-    return this.#queues;
+    const made = this.#lazy;
+    made.queues ??= queuePort(this.#rt.queues, this.#rt.nc, this.#live.clock, this.call);
+    return made.queues;
   }
 
-  readonly fetchTwiml = (
-    url: string,
-    method: HttpMethod,
-    params: Readonly<Record<string, string>>,
-    signal: AbortSignal,
-  ): Promise<FetchedTwiml> => {
+  get fetchTwiml(): ReturnType<typeof verbFetchTwiml> {
+    const made = this.#lazy;
     // One fetcher per call: it counts the call's wait documents.
-    this.#fetch ??= verbFetchTwiml(this.#rt, this.#live, this.#facts);
-    return this.#fetch(url, method, params, signal);
-  };
+    made.fetch ??= verbFetchTwiml(this.#rt, this.#live, this.#facts);
+    return made.fetch;
+  }
+}
+
+/** The ports, bound methods and identity a RegionVerbContext makes on first use. */
+class Made {
+  call: CallIdentity | undefined;
+  streams: MediaStreams | undefined;
+  recordings: RecordingPort | undefined;
+  legs: DialNetwork | undefined;
+  conferences: ConferencePort | undefined;
+  queues: QueuePort | undefined;
+  fetch: ReturnType<typeof verbFetchTwiml> | undefined;
+  warn: VerbContext["warn"] | undefined;
+  callParams: VerbContext["callParams"] | undefined;
+  callback: VerbContext["callback"] | undefined;
+  answer: VerbContext["answer"] | undefined;
 }

@@ -25,12 +25,18 @@ export function announceCall(rt: RegionRuntime) {
 }
 
 export function runVerb(rt: RegionRuntime) {
-  return fromPromise<VerbOutcome, VerbInput>(async ({ input, signal }) => {
-    const call = rt.call(input.callSid);
-    // One context per call, made for its first verb: a parked call keeps no copy per verb.
-    call.verbContext ??= new RegionVerbContext(rt, call);
-    const ctx = call.verbContext;
-    return executeVerb(ctx, input.verb, HEARS_WHY.has(input.verb.name) ? why(call, signal) : signal);
+  // Not async: the verb's own promise is the actor's, with no frame of ours kept around it while a
+  // parked call waits (issue #9). Failures reject, as they would from an async function.
+  return fromPromise<VerbOutcome, VerbInput>(({ input, signal }) => {
+    try {
+      const call = rt.call(input.callSid);
+      // One context per call, made for its first verb: a parked call keeps no copy per verb.
+      call.verbContext ??= new RegionVerbContext(rt, call);
+      const ctx = call.verbContext;
+      return executeVerb(ctx, input.verb, HEARS_WHY.has(input.verb.name) ? why(call, signal) : signal);
+    } catch (err) {
+      return Promise.reject(err);
+    }
   });
 }
 

@@ -1,6 +1,6 @@
 // <Pause>: silence for `length` seconds, in the clock's time (the channel waits on it).
 import { ErrorCodes } from "../../errors/codes.js";
-import type { PauseVerb } from "../types.js";
+import type { PauseVerb, VerbOutcome } from "../types.js";
 import type { VerbDefinition } from "../verb-definition.js";
 import { checkAttributes, checkChildElements, checkNoText } from "../verb-parsing.js";
 
@@ -22,9 +22,13 @@ export const pause: VerbDefinition<PauseVerb> = {
     }
     return { name: "Pause", length };
   },
-  async execute(ctx, verb, signal) {
+  // Not async: 100,000 parked calls wait here (issue #9), and an async frame keeps a suspended
+  // generator and a promise of its own for each. A sync throw becomes a rejection in executeVerb.
+  execute(ctx, verb, signal) {
     signal.throwIfAborted();
-    await ctx.channel.pause(verb.length, signal);
-    return { kind: "next" };
+    return ctx.channel.pause(verb.length, signal).then(next);
   },
 };
+
+/** One function for every call's then(), rather than a closure each. */
+const next = (): VerbOutcome => ({ kind: "next" });
