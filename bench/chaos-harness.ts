@@ -152,8 +152,13 @@ export async function runChaos(o: ChaosOptions): Promise<ChaosReport> {
     await new Promise((r) => setTimeout(r, 200));
 
   const ended = offered.filter((sid) => records.has(sid));
-  for (const sid of offered.filter((x) => !records.has(x)))
+  for (const sid of offered.filter((x) => !records.has(x))) {
     process.stderr.write(`${await explainLost(nc, sid)}\n`);
+    // What every worker (the killed ones too) logged about it.
+    for (const w of everyWorker)
+      for (const line of w.output().split("\n").filter((l) => l.includes(sid)))
+        process.stderr.write(`  worker ${w.child.pid}: ${line.slice(0, 400)}\n`);
+  }
   const report: ChaosReport = {
     offered: offered.length,
     completed: ended.filter((sid) => records.get(sid)?.status === "completed").length,

@@ -130,6 +130,11 @@ export class CallHost {
    */
   async resume(callSid: string, from: string): Promise<boolean> {
     const { leases, stores, inspector } = this.#rt;
+    if ((await stores.calls.get(callSid)) !== undefined) {
+      // It ended (its lease outlived it: a release that failed); running it again would be a second call.
+      await leases.release(callSid);
+      return false;
+    }
     const stored = (await stores.actors.get(callSid)) as StoredActor | undefined;
     if (stored?.sb) {
       const { sb, ...snapshot } = stored;

@@ -65,12 +65,18 @@ export class WorkerLeases {
         } else this.#declareDead(worker);
       }
     })().catch(() => {});
-    // A notice (any operation on it) means another worker took the call over.
+    // A notice means another worker took the call over, if this worker's lease on it is gone: a
+    // notice read late (the watch was catching up after a reconnect) must not stop a copy this
+    // worker has since claimed back.
     const prefix = claimNoticeKey(this.worker, "");
     const notices = await this.kv.watch({ key: `${prefix}>`, include: KvWatchInclude.UpdatesOnly });
     this.#stopOwnWatch = () => notices.stop();
     (async () => {
-      for await (const e of notices) this.onLost?.(e.key.slice(prefix.length));
+      for await (const e of notices) {
+        const callSid = e.key.slice(prefix.length);
+        const lease = await this.kv.get(ownerKey(this.worker, callSid)).catch(() => null);
+        if (lease?.operation !== "PUT") this.onLost?.(callSid);
+      }
     })().catch(() => {});
     this.#check = setInterval(() => {
       if (!this.#healthy) return;
