@@ -115,6 +115,7 @@ export const ErrorCodes = {
   conferenceFull: entry(90009, "Conference is full (maxParticipants)", 400, "warning"),
   sipCallGone: entry(90010, "The call is gone from its SIP gateway", 410),
   mediaConversionFailed: entry(90011, "Audio could not be synthesised or converted", 502),
+  callActorFailed: entry(90012, "The call's actor failed", 500),
 } as const satisfies Record<string, ErrorCodeInfo>;
 
 export type ErrorCodeName = keyof typeof ErrorCodes;

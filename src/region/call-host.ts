@@ -21,6 +21,7 @@ import { fetchTwiml } from "./effects/fetch-twiml.js";
 import { loadNumber } from "./effects/load-number.js";
 import { MAX_CALL_DURATION_MS, retryDelay } from "./effects/timers.js";
 import { announceCall, answerCall, verbActors } from "./effects/verbs.js";
+import { storeFailedCall } from "./failed-call.js";
 import type { HostedChannel, LiveCall, StoredActor } from "./live-call.js";
 import { RemoteChannel } from "./remote-channel.js";
 import type { RegionRuntime } from "./runtime.js";
@@ -299,7 +300,17 @@ export class CallHost {
   readonly #ended = (call: LiveCall, failure?: { err: unknown }): void => {
     if (failure) {
       this.#rt.log.error({ err: failure.err, callSid: call.callSid }, "call actor failed");
-      void this.#finish(call);
+      // Ended with a failed record first: releasing the lease of a call with no record would lose it.
+      storeFailedCall(this.#rt, call, failure.err).then(
+        () => this.#finish(call),
+        (err: unknown) => {
+          this.#rt.log.error(
+            { err, callSid: call.callSid },
+            "cannot store a failed call's record; keeping its lease",
+          );
+          this.#detach(call);
+        },
+      );
     } else if (call.actor.getSnapshot().status === "done") void this.#finish(call);
     else this.#detach(call);
   };
