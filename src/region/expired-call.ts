@@ -2,23 +2,12 @@
 // worker for a while) is not run late: its caller is long gone. It ends `failed` with 90005 and
 // one stored Call resource, written directly rather than by an actor, so there is nothing to resume.
 import type { EndInput } from "../../machines/call.machine.js";
-import { encode } from "../bus/codec.js";
-import type { Subjects } from "../bus/subjects.js";
 import { ErrorCodes } from "../errors/codes.js";
 import type { CallJob } from "../model/call-job.js";
 import { numberKey } from "../model/phone.js";
-import type { RegionStores } from "../store/region.js";
-import { callResource } from "./call-resource.js";
-import type { ChannelOut } from "./channel-events.js";
-import type { Notifier } from "./notifier.js";
+import { type FailedEndContext, storeFailedEnd } from "./store-failed-end.js";
 
-export interface ExpiryContext {
-  region: string;
-  nc: { publish(subject: string, data: Uint8Array): void };
-  subjects: Subjects;
-  stores: RegionStores;
-  notifier: Notifier;
-}
+export type ExpiryContext = FailedEndContext;
 
 /**
  * Stores the expired call's record (only if it has none: a redelivered message must not write a
@@ -29,7 +18,7 @@ export async function expireCall(ctx: ExpiryContext, job: CallJob, waitedMs: num
   const message = `no worker in ${ctx.region} took the call for ${Math.round(waitedMs / 1000)} s`;
   // The number's config gives the record its account and PN sid, as a run call's record has them.
   const number = await ctx.stores.numbers.get(numberKey(job.to));
-  const end: EndInput = {
+  const end: EndInput & { error: { code: number; message: string } } = {
     facts: {
       callSid: job.callSid,
       accountSid: job.accountSid ?? number?.account_sid ?? null,
@@ -49,15 +38,5 @@ export async function expireCall(ctx: ExpiryContext, job: CallJob, waitedMs: num
     error: { code, message },
     statusCallback: null,
   };
-  const created = await ctx.stores.calls.create(job.callSid, callResource(end, Date.now(), job.offeredAt));
-  if (!created) return;
-  ctx.notifier.notify({
-    accountSid: end.facts.accountSid ?? "",
-    callSid: job.callSid,
-    level: "error",
-    code,
-    message,
-  });
-  const ended: ChannelOut = { kind: "ended", status: "failed", region: ctx.region };
-  ctx.nc.publish(ctx.subjects.callOut(ctx.region, job.callSid), encode(ended));
+  await storeFailedEnd(ctx, end, { endedAt: Date.now(), offeredAt: job.offeredAt });
 }
