@@ -156,7 +156,10 @@ export async function runChaos(o: ChaosOptions): Promise<ChaosReport> {
     process.stderr.write(`${await explainLost(nc, sid)}\n`);
     // What every worker (the killed ones too) logged about it.
     for (const w of everyWorker)
-      for (const line of w.output().split("\n").filter((l) => l.includes(sid)))
+      for (const line of w
+        .output()
+        .split("\n")
+        .filter((l) => l.includes(sid)))
         process.stderr.write(`  worker ${w.child.pid}: ${line.slice(0, 400)}\n`);
   }
   const report: ChaosReport = {
