@@ -4,25 +4,21 @@
 import type { Msg, Subscription } from "@nats-io/transport-node";
 import { type Actor, createActor, type InspectionEvent, type Snapshot } from "xstate";
 import { callMachine } from "../../machines/call.machine.js";
-import { decode, encode, encodingOf } from "../bus/codec.js";
-import { respondError, respondValue } from "../bus/service-error.js";
+import { decode, encode } from "../bus/codec.js";
 import { CallClock } from "../clock/call-clock.js";
-import { fail, toSwitchboardError } from "../errors/switchboard-error.js";
-import { parseCallControl } from "../model/call-control.js";
 import { type CallJob, parseCallJob } from "../model/call-job.js";
-import type { TwimlWarning } from "../twiml/types.js";
 import { intern } from "../util/intern.js";
 import { CookieJar } from "../webhook/cookie-jar.js";
-import { applyCallControl } from "./call-control.js";
+import { takeCallControl, takeChannelInput } from "./call-messages.js";
 import { CallStreams } from "./call-streams.js";
-import { ChannelInSchema, type ChannelOut } from "./channel-events.js";
+import type { ChannelOut } from "./channel-events.js";
 import { endCall } from "./effects/end-call.js";
 import { fetchTwiml } from "./effects/fetch-twiml.js";
 import { loadNumber } from "./effects/load-number.js";
 import { MAX_CALL_DURATION_MS, retryDelay } from "./effects/timers.js";
 import { announceCall, answerCall, verbActors } from "./effects/verbs.js";
 import { storeFailedCall } from "./failed-call.js";
-import type { HostedChannel, LiveCall, StoredActor } from "./live-call.js";
+import { CallEndObserver, type HostedChannel, type LiveCall, type StoredActor } from "./live-call.js";
 import { RemoteChannel } from "./remote-channel.js";
 import type { RegionRuntime } from "./runtime.js";
 import { SimulatedChannel } from "./simulated-channel.js";
@@ -127,7 +123,8 @@ export class CallHost {
   /**
    * Resumes a call this worker has just claimed from a dead one, from its last stored snapshot: the
    * effect it was in runs again (an in-flight webhook is requested again, with the same idempotency
-   * token; a Gather listens again from the start; a Say or Pause plays again in full).
+   * token; a Gather listens again from the start; a Say or Pause plays again in full), or, with no
+   * snapshot yet, afresh from the job in its lease. `from` is the worker it came from.
    */
   async resume(callSid: string, from: string): Promise<boolean> {
     const { leases, stores, inspector } = this.#rt;
@@ -205,7 +202,8 @@ export class CallHost {
     // no one would ever resume): until then state changes are only published.
     let leased = restored !== undefined;
     let lastValue = "";
-    // Every state change is persisted and published for inspection. The inspection event (unlike a
+    // Every state change is published for inspection and marks the snapshot stale (SnapshotWriter
+    // stores it within its window). The inspection event (unlike a
     // plain subscription) also says which event caused the change; only the call's root actor counts.
     const onInspect = (ev: InspectionEvent) => {
       if (ev.type !== "@xstate.snapshot" || ev.actorRef !== actor) return;
@@ -365,43 +363,12 @@ export class CallHost {
 
   #input(callSid: string, msg: Msg): void {
     const call = this.#calls.get(callSid);
-    if (!call) return;
-    try {
-      const parsed = ChannelInSchema.safeParse(decode(msg.data, encodingOf(msg.headers)));
-      if (!parsed.success)
-        throw fail("invalidPayload", `invalid channel input: ${parsed.error.issues[0]?.message}`);
-      const event = parsed.data;
-      if (event.kind === "hangup") call.channel.callerHungUp();
-      else call.channel.input(event);
-    } catch (err) {
-      const e = toSwitchboardError(err);
-      this.#rt.log.warn({ callSid, code: e.code }, `ignored channel input: ${e.message}`);
-    }
+    if (call) takeChannelInput(this.#rt, call, msg);
   }
 
   #control(callSid: string, msg: Msg): void {
     const call = this.#calls.get(callSid);
-    if (!call) return;
-    try {
-      const change = parseCallControl(decode(msg.data, encodingOf(msg.headers)));
-      // A new Url or Twiml moves the call on (the verb it leaves hears so, synchronously, below).
-      call.redirecting = change.url !== undefined || change.twiml !== undefined;
-      // A `Twiml` given over REST is checked as a fetched document is: its warnings go on the call.
-      const warn = (w: TwimlWarning) =>
-        this.#rt.notifier.notify({
-          accountSid: call.actor.getSnapshot().context.facts.accountSid ?? "",
-          callSid,
-          level: "warning",
-          code: w.code,
-          message: `${w.message} (line ${w.line}, column ${w.column})`,
-        });
-      const resource = applyCallControl(call.actor, change, call.offeredAt, warn);
-      if (msg.reply) respondValue(msg, resource);
-    } catch (err) {
-      if (msg.reply) respondError(msg, err);
-    } finally {
-      call.redirecting = false;
-    }
+    if (call) takeCallControl(this.#rt, call, msg);
   }
 
   async #finish(call: LiveCall): Promise<void> {
@@ -427,21 +394,5 @@ export class CallHost {
     if (this.#calls.get(call.callSid) !== call) return;
     this.#calls.delete(call.callSid);
     if (this.#calls.size === 0) this.#idle?.();
-  }
-}
-
-/** Observes one call's actor for its end: a small object per call, not two closures (issue #9). */
-class CallEndObserver {
-  constructor(
-    readonly call: LiveCall,
-    readonly ended: (call: LiveCall, failure?: { err: unknown }) => void,
-  ) {}
-
-  complete(): void {
-    this.ended(this.call);
-  }
-
-  error(err: unknown): void {
-    this.ended(this.call, { err });
   }
 }

@@ -65,3 +65,19 @@ export type StoredActor = Record<string, unknown> & {
     cookies?: SavedCookie[];
   };
 };
+
+/** Observes one call's actor for its end: a small object per call, not two closures (issue #9). */
+export class CallEndObserver {
+  constructor(
+    readonly call: LiveCall,
+    readonly ended: (call: LiveCall, failure?: { err: unknown }) => void,
+  ) {}
+
+  complete(): void {
+    this.ended(this.call);
+  }
+
+  error(err: unknown): void {
+    this.ended(this.call, { err });
+  }
+}
