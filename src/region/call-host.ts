@@ -127,6 +127,7 @@ export class CallHost {
    * snapshot yet, afresh from the job in its lease. `from` is the worker it came from.
    */
   async resume(callSid: string, from: string): Promise<boolean> {
+    if (this.#calls.has(callSid)) return true; // claimed again by a sweep: it runs here already
     const { leases, stores, inspector } = this.#rt;
     if ((await stores.calls.get(callSid)) !== undefined) {
       // It ended (its lease outlived it: a release that failed); running it again would be a second call.

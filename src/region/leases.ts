@@ -5,13 +5,17 @@
 //   `_o.<worker>.<CallSid>` the worker owns the call (written before the call is acked, deleted when it
 //                           ends); its value is the call's job, so the lease alone can start the call
 //                           again if its owner dies before the call's first snapshot is stored
-//   `_c.<worker>.<CallSid>` a notice to the worker that another one claimed the call from it
+//   `_c.<worker>.<CallSid>.<rev>` the claim of a call from a worker whose lease had revision rev:
+//                           its value names the one claimer that won
 // in `sb_actors_<R>`, beside each call's snapshot (`<CallSid>`). A worker whose heartbeat has not been
 // seen for DEAD_AFTER_MS (or whose heartbeat key was deleted: a graceful hand-over) is dead; every
-// other worker then claims its calls, one conditional delete of `_o.<dead>.<sid>` each, so exactly
-// one of them resumes each call. The winner then leaves a notice for the worker it claimed from: one
-// that was only thought dead (cut off, or stalled) stops its copy when it sees it. A worker watches
-// only its notices, not its own leases, which would send it two messages for every call it runs.
+// other worker then claims its calls. A claim is decided by one write that can succeed once, the
+// creation of `_c.<dead>.<sid>.<rev>` naming the claimer: a claimer whose create failed reads the key
+// to learn who won (itself, when only the reply was lost, as happens while nats-server restarts),
+// so exactly one resumes each call and none gives up a call it won. The key is also the notice to the
+// worker claimed from: one that was only thought dead (cut off, or stalled) stops its copy when it
+// sees it. A worker watches only its notices, not its own leases, which would send it two messages
+// for every call it runs.
 import { type KV, KvWatchInclude } from "@nats-io/kv";
 import type { Logger } from "../log.js";
 
@@ -23,7 +27,7 @@ const FORGET_DEAD_MS = 10 * 60_000;
 
 const heartbeatKey = (worker: string) => `_w.${worker}`;
 const ownerKey = (worker: string, callSid: string) => `_o.${worker}.${callSid}`;
-const claimNoticeKey = (from: string, callSid: string) => `_c.${from}.${callSid}`;
+const claimKey = (from: string, callSid: string, revision: number) => `_c.${from}.${callSid}.${revision}`;
 /** The filter for every worker's lease on a call. */
 export const leaseKeysOf = (callSid: string) => `_o.*.${callSid}`;
 
@@ -65,17 +69,17 @@ export class WorkerLeases {
         } else this.#declareDead(worker);
       }
     })().catch(() => {});
-    // A notice means another worker took the call over, if this worker's lease on it is gone: a
-    // notice read late (the watch was catching up after a reconnect) must not stop a copy this
-    // worker has since claimed back.
-    const prefix = claimNoticeKey(this.worker, "");
+    // A claim from this worker means another worker took the call over, unless this worker's lease
+    // is newer than the one claimed: a claim read late must not stop a copy it has claimed back since.
+    const prefix = `_c.${this.worker}.`;
     const notices = await this.kv.watch({ key: `${prefix}>`, include: KvWatchInclude.UpdatesOnly });
     this.#stopOwnWatch = () => notices.stop();
     (async () => {
       for await (const e of notices) {
-        const callSid = e.key.slice(prefix.length);
+        if (e.operation !== "PUT") continue;
+        const [callSid = "", revision = "0"] = e.key.slice(prefix.length).split(".");
         const lease = await this.kv.get(ownerKey(this.worker, callSid)).catch(() => null);
-        if (lease?.operation !== "PUT") this.onLost?.(callSid);
+        if (lease?.operation !== "PUT" || lease.revision <= Number(revision)) this.onLost?.(callSid);
       }
     })().catch(() => {});
     this.#check = setInterval(() => {
@@ -123,8 +127,9 @@ export class WorkerLeases {
   }
 
   /**
-   * Claims the dead worker's calls for this worker and returns the ones won. Each claim is a delete
-   * conditional on the lease's revision, so when several workers claim at once each call goes to one.
+   * Claims the dead worker's calls for this worker and returns the ones won (see the top of this
+   * file). A call whose claim could not be decided (nats-server unreachable) is left with the dead
+   * worker's lease, for the next sweep.
    */
   async claim(dead: string): Promise<string[]> {
     const won: string[] = [];
@@ -136,17 +141,26 @@ export class WorkerLeases {
       const lease = await this.kv.get(key);
       if (lease?.operation !== "PUT") continue;
       const callSid = key.slice(`_o.${dead}.`.length);
-      // Our lease first, the dead one's second: dying in between leaves two leases (the call may be
-      // resumed twice), never none (no one would ever resume it).
+      // Our lease first, the claim second, the dead one's lease last: dying in between leaves a lease
+      // someone will claim, never a call no one would ever resume.
       await this.own(callSid, lease.value);
-      try {
-        await this.kv.purge(key, { previousSeq: lease.revision });
-      } catch {
-        await this.release(callSid); // another worker won this one
+      const claim = claimKey(dead, callSid, lease.revision);
+      const winner = await this.kv.create(claim, this.worker).then(
+        () => this.worker,
+        async () => {
+          const entry = await this.kv.get(claim).catch(() => null);
+          return entry?.operation === "PUT" ? entry.string() : undefined;
+        },
+      );
+      if (winner !== this.worker) {
+        // Another worker won it, or nobody yet (the dead lease stays for the next sweep).
+        if (winner === undefined)
+          this.log.warn({ callSid, dead }, "claim undecided; the next sweep tries again");
+        await this.release(callSid).catch(() => {});
         continue;
       }
+      await this.kv.purge(key).catch(() => {}); // left, the next sweep finds the claim ours again
       won.push(callSid);
-      await this.kv.put(claimNoticeKey(dead, callSid), this.worker).catch(() => {});
     }
     // The dead worker's heartbeat would only be judged again by every worker that starts later.
     await this.kv.purge(heartbeatKey(dead)).catch(() => {});
