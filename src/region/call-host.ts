@@ -162,12 +162,8 @@ export class CallHost {
     const scale = job.caller?.timeScale ?? 1;
     // A resumed call's clock goes on from where it was (simulated time does not restart).
     const clock = new CallClock(scale, restored && scale < 1 ? restored.sb.clockAt : Date.now());
-    // The subject is built per event rather than kept: 80 bytes a call, for events that are few.
-    // Published at once for live listeners, and kept in order among the call's inspection events.
-    const publish = (event: ChannelOut) => {
-      rt.nc.publish(rt.subjects.callOut(rt.region, job.callSid), encode(event));
-      rt.inspector.command(job.callSid, event, clock.now());
-    };
+    // Sent on `.out` and kept in order among the call's inspection events.
+    const publish = (event: ChannelOut) => rt.inspector.command(job.callSid, event, clock.now());
     let actor: Actor<typeof this.machine> | undefined;
     const snapshots = new SnapshotWriter(
       rt.stores.actors,

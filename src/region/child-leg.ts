@@ -3,7 +3,6 @@
 // rings and talks, indexed once it ends (the index key carries the final status), and reported to
 // the Dial as Twilio's leg events with the child's own parameters.
 import type { CallFacts } from "../../machines/call.machine.js";
-import { encode } from "../bus/codec.js";
 import type { CallClock } from "../clock/call-clock.js";
 import type { CallResource, CallStatus } from "../model/records.js";
 import { newSid } from "../model/sid.js";
@@ -123,7 +122,6 @@ export class ChildLeg {
 
   /** The leg's own `.out` subject shows it ring, answer and end, like any call's. */
   #publish(event: ChannelOut): void {
-    this.rt.nc.publish(this.rt.subjects.callOut(this.rt.region, this.callSid), encode(event));
     this.rt.inspector.command(this.callSid, event, this.clock.now());
   }
 

@@ -116,8 +116,12 @@ export class Inspector {
     this.#scheduled ??= setImmediate(() => this.flushAll());
   }
 
-  /** Records a command the call sends on its channel, in its place among the call's events. */
+  /**
+   * Sends a command on the call's channel (`.out`, at once, for live listeners) and records it in its
+   * place among the call's events: every command goes through here, so none is missing from either.
+   */
   command(callSid: string, command: ChannelOut, clockAt?: number): void {
+    this.nc.publish(this.subjects.callOut(this.region, callSid), encode(command));
     this.publish(callSid, { type: "channel", command }, clockAt);
   }
 

@@ -37,7 +37,7 @@ export async function storeFailedEnd(
     message: end.error.message,
   });
   const ended: ChannelOut = { kind: "ended", status: "failed", region: ctx.region };
-  ctx.nc.publish(ctx.subjects.callOut(ctx.region, callSid), encode(ended));
-  ctx.inspector?.command(callSid, ended, times.clockAt);
+  if (ctx.inspector) ctx.inspector.command(callSid, ended, times.clockAt);
+  else ctx.nc.publish(ctx.subjects.callOut(ctx.region, callSid), encode(ended));
   return true;
 }

@@ -20,19 +20,9 @@ import {
   type TwilioApp,
   VoiceResponse,
 } from "../helpers/twilio-app.js";
+import { STANDARD } from "./harness.js";
 
 const NUMBER = "+15551238000";
-const STANDARD = [
-  "AccountSid",
-  "ApiVersion",
-  "CallSid",
-  "CallStatus",
-  "Called",
-  "Caller",
-  "Direction",
-  "From",
-  "To",
-];
 const STATUS_PARAMS = [
   "AccountSid",
   "CallSid",

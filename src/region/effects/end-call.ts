@@ -1,7 +1,6 @@
 // storing: end the channel, then write the Call resource; only then tell watchers it ended.
 import { fromPromise } from "xstate";
 import type { EndInput } from "../../../machines/call.machine.js";
-import { encode } from "../../bus/codec.js";
 import { indexCall } from "../../store/call-index.js";
 import { callResource } from "../call-resource.js";
 import type { ChannelOut } from "../channel-events.js";
@@ -37,7 +36,6 @@ export function endCall(rt: RegionRuntime) {
       await call.clock.holding(() => rt.statusCallbacks.queue(callback));
     }
     const ended: ChannelOut = { kind: "ended", status: input.status, region: rt.region };
-    rt.nc.publish(rt.subjects.callOut(rt.region, callSid), encode(ended));
     rt.inspector.command(callSid, ended, call.clock.now());
   });
 }
