@@ -11,12 +11,12 @@ import { Kvm } from "@nats-io/kv";
 import { pino } from "pino";
 import { addAccount, newAuthToken } from "../src/admin/accounts.js";
 import { addNumber } from "../src/admin/numbers.js";
-import { connectNats } from "../src/bus/connect.js";
 import { Edge, offerCall } from "../src/edge/edge.js";
 import type { CallResource } from "../src/model/records.js";
 import { newSid } from "../src/model/sid.js";
 import { startNatsServer } from "../src/nats-server/launcher.js";
-import { inspectEnvelopes } from "../src/region/inspector.js";
+import { connectNats } from "../src/protocol/connect.js";
+import { inspectEnvelopes } from "../src/region/inspect/inspector.js";
 import { openGlobalStores } from "../src/store/global.js";
 import { type CliProcess, startCli } from "../test/helpers/cli.js";
 

@@ -9,7 +9,7 @@ import { connect } from "@nats-io/transport-node";
 import { Packr } from "msgpackr";
 import { SaxesParser } from "saxes";
 import { Pool } from "undici";
-import { buckets } from "../../src/bus/subjects.js";
+import { buckets } from "../../src/protocol/subjects.js";
 import { BARE } from "../lib/provision.js";
 
 const { values } = parseArgs({

@@ -3,8 +3,8 @@
 import type { NatsConnection } from "@nats-io/transport-node";
 import { pace, Waker } from "../../src/caller/load.js";
 import { offerCall } from "../../src/edge/edge.js";
-import type { CallerScript } from "../../src/model/offer.js";
 import { newSid } from "../../src/model/sid.js";
+import type { CallerScript } from "../../src/protocol/offer.js";
 
 export interface OfferCallsOptions {
   to: string;

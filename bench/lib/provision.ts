@@ -5,8 +5,8 @@ import { Kvm } from "@nats-io/kv";
 import type { NatsConnection } from "@nats-io/transport-node";
 import { addAccount, newAuthToken } from "../../src/admin/accounts.js";
 import { addNumber, routeNumber } from "../../src/admin/numbers.js";
-import { buckets } from "../../src/bus/subjects.js";
 import { newSid } from "../../src/model/sid.js";
+import { buckets } from "../../src/protocol/subjects.js";
 import { openGlobalStores } from "../../src/store/global.js";
 
 export interface Account {

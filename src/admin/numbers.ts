@@ -1,12 +1,12 @@
 // Adding numbers to a region and routing them: `switchboard numbers add|route`.
 
 import type { NatsConnection } from "@nats-io/transport-node";
-import { buckets, NAME_PATTERN } from "../bus/subjects.js";
 import { fail } from "../errors/switchboard-error.js";
 import { rfc2822 } from "../model/dates.js";
 import { isE164, numberKey } from "../model/phone.js";
 import type { NumberConfig, RoutingEntry } from "../model/records.js";
 import { isSid, newSid } from "../model/sid.js";
+import { buckets, NAME_PATTERN } from "../protocol/subjects.js";
 import { defaultAccountSid, type GlobalStores } from "../store/global.js";
 import { JsonKv } from "../store/json-kv.js";
 import { openRegionKv } from "../store/region.js";

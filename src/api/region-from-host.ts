@@ -1,6 +1,6 @@
 // The region of a region-scoped request, from the Host as Twilio does it:
 // api.<edge>.<region>.twilio.com (and api.<region>.twilio.com); anything else is us1.
-import { NAME_PATTERN } from "../bus/subjects.js";
+import { NAME_PATTERN } from "../protocol/subjects.js";
 
 export function regionFromHost(host: string | undefined): string {
   const labels = (host ?? "").split(":")[0]?.split(".") ?? [];

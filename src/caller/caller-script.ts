@@ -3,7 +3,7 @@
 // functions serve tests and scripts that place calls with `placeCall`.
 import { readFile } from "node:fs/promises";
 import { fail } from "../errors/switchboard-error.js";
-import { type Callee, CalleeSchema, type CallerScript, CallerScriptSchema } from "../model/offer.js";
+import { type Callee, CalleeSchema, type CallerScript, CallerScriptSchema } from "../protocol/offer.js";
 
 /**
  * Reads `TARGET=OUTCOME[:ANSWER_AFTER[:TALK]]`, e.g. `+15551230000=answer:3:20`, `sip:bob@x=busy`,

@@ -5,9 +5,9 @@
 import { type NatsConnection, TimeoutError } from "@nats-io/transport-node";
 import * as hdr from "hdr-histogram-js";
 import { offerCall } from "../edge/edge.js";
-import type { CallerScript } from "../model/offer.js";
 import type { CallStatus } from "../model/records.js";
 import { newSid } from "../model/sid.js";
+import type { CallerScript } from "../protocol/offer.js";
 import { type AwaitedCall, inRegion, RecordWatch, routedRegion } from "./record-watch.js";
 
 export interface LoadOptions {

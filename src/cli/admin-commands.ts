@@ -2,7 +2,7 @@
 import { type Command, Option } from "commander";
 import { addAccount } from "../admin/accounts.js";
 import { addNumber, routeNumber } from "../admin/numbers.js";
-import { connectNats, natsUrl } from "../bus/connect.js";
+import { connectNats, natsUrl } from "../protocol/connect.js";
 import { openGlobalStores } from "../store/global.js";
 import { action, natsOption, parseName } from "./options.js";
 

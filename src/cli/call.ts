@@ -1,9 +1,9 @@
 // `switchboard call`: place a simulated inbound call, play the caller, print each step.
 import { type Command, Option } from "commander";
-import { connectNats, natsUrl } from "../bus/connect.js";
 import { mergeCallerScript, parseCallee, readCallerScript } from "../caller/caller-script.js";
 import { describeProgress } from "../caller/describe-progress.js";
 import { placeCall } from "../caller/place-call.js";
+import { connectNats, natsUrl } from "../protocol/connect.js";
 import { action, collect, natsOption, parseName, parseNumber } from "./options.js";
 
 interface CallOptions {

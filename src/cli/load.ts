@@ -1,8 +1,8 @@
 // `switchboard load`: place N simulated calls at a steady rate, wait for each to end, and print
 // throughput and latency percentiles (a progress bar on a terminal; `--json` for scripts).
 import { type Command, Option } from "commander";
-import { connectNats, natsUrl } from "../bus/connect.js";
 import { type LoadCounters, runLoad } from "../caller/load.js";
+import { connectNats, natsUrl } from "../protocol/connect.js";
 import { action, natsOption, parseName, parseNumber } from "./options.js";
 
 interface LoadCliOptions {

@@ -1,7 +1,7 @@
 // Options and helpers every command shares.
 import { type Command, InvalidArgumentError, Option } from "commander";
-import { NAME_PATTERN } from "../bus/subjects.js";
 import { SwitchboardError } from "../errors/switchboard-error.js";
+import { NAME_PATTERN } from "../protocol/subjects.js";
 
 export function natsOption(): Option {
   return new Option("--nats <url>", "NATS server URL (default: $NATS_URL, else nats://127.0.0.1:4222)");

@@ -1,9 +1,9 @@
 // The long-running processes: `switchboard edge`, `switchboard region`, `switchboard api`.
 import { type Command, Option } from "commander";
 import { startApi } from "../api/server.js";
-import { connectNats, natsUrl } from "../bus/connect.js";
 import { Edge } from "../edge/edge.js";
 import { runService } from "../process/run-service.js";
+import { connectNats, natsUrl } from "../protocol/connect.js";
 import { RegionWorker } from "../region/worker.js";
 import { EgressPolicy, setEgressPolicy } from "../webhook/egress.js";
 import { natsOption, parseName, parseNumber, splitList } from "./options.js";

@@ -1,8 +1,8 @@
 // `switchboard sip --edge NAME [--listen 127.0.0.1:5060] [--rtp-ports 20000-20999]`: the SIP gateway.
 import { randomBytes } from "node:crypto";
 import { type Command, InvalidArgumentError, Option } from "commander";
-import { connectNats, natsUrl } from "../bus/connect.js";
 import { runService } from "../process/run-service.js";
+import { connectNats, natsUrl } from "../protocol/connect.js";
 import { SipGateway } from "../sip/gateway.js";
 import { EgressPolicy, setEgressPolicy } from "../webhook/egress.js";
 import { natsOption, parseName, splitList } from "./options.js";

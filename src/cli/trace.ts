@@ -2,8 +2,8 @@
 // inspection events; `--follow` keeps printing while the call runs.
 import type { Command } from "commander";
 import { callMachine } from "../../machines/call.machine.js";
-import { connectNats, natsUrl } from "../bus/connect.js";
 import { fail } from "../errors/switchboard-error.js";
+import { connectNats, natsUrl } from "../protocol/connect.js";
 import { formatEntry, formatHeader, formatTimeline } from "../visualizer/format.js";
 import {
   findCallRegion,

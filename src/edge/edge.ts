@@ -3,16 +3,16 @@
 // region's stream has stored the call, so an acknowledged call is never lost.
 import { type JetStreamClient, jetstream } from "@nats-io/jetstream";
 import type { Msg, NatsConnection, Subscription } from "@nats-io/transport-node";
-import { decode, encode, encodingOf } from "../bus/codec.js";
-import { readReply, respondError, respondValue } from "../bus/service-error.js";
-import { subjects } from "../bus/subjects.js";
 import { fail, SwitchboardError } from "../errors/switchboard-error.js";
 import type { Logger } from "../log.js";
-import type { CallJob } from "../model/call-job.js";
-import { type Offer, type OfferReply, parseOffer } from "../model/offer.js";
 import { numberKey } from "../model/phone.js";
 import type { AccountRecord, RoutingEntry } from "../model/records.js";
 import { newSid } from "../model/sid.js";
+import type { CallJob } from "../protocol/call-job.js";
+import { decode, encode, encodingOf } from "../protocol/codec.js";
+import { type Offer, type OfferReply, parseOffer } from "../protocol/offer.js";
+import { readReply, respondError, respondValue } from "../protocol/service-error.js";
+import { subjects } from "../protocol/subjects.js";
 import { openGlobalStores, openRoutingReplica } from "../store/global.js";
 import { WatchedKv } from "../store/watched-kv.js";
 

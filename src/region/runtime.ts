@@ -1,19 +1,19 @@
 // What the region's effects share: its connection, stores, caches and its live calls.
 import type { NatsConnection } from "@nats-io/transport-node";
-import type { Subjects } from "../bus/subjects.js";
 import type { Logger } from "../log.js";
 import type { AccountRecord, NumberConfig } from "../model/records.js";
+import type { Subjects } from "../protocol/subjects.js";
 import type { ConferenceStore } from "../store/conference-store.js";
 import type { QueueStore } from "../store/queue-store.js";
 import type { RegionStores } from "../store/region.js";
 import type { WatchedKv } from "../store/watched-kv.js";
-import type { Inspector } from "./inspector.js";
-import type { WorkerLeases } from "./leases.js";
-import type { LiveCall } from "./live-call.js";
-import type { Notifier } from "./notifier.js";
-import type { RegionRecordings } from "./recordings.js";
-import type { StatusCallbacks } from "./status-callbacks.js";
-import type { WorkerStatsPublisher } from "./worker-stats.js";
+import type { WorkerLeases } from "./host/leases.js";
+import type { LiveCall } from "./host/live-call.js";
+import type { WorkerStatsPublisher } from "./host/worker-stats.js";
+import type { Inspector } from "./inspect/inspector.js";
+import type { Notifier } from "./outbox/notifier.js";
+import type { RegionRecordings } from "./outbox/recordings.js";
+import type { StatusCallbacks } from "./outbox/status-callbacks.js";
 
 export interface RegionRuntime {
   region: string;

@@ -3,11 +3,11 @@
 // stored. Several workers share the region's durable consumer.
 import { type Consumer, type JsMsg, jetstream } from "@nats-io/jetstream";
 import type { NatsConnection } from "@nats-io/transport-node";
-import { decode, encode } from "../bus/codec.js";
-import { CALLBACK_CONSUMER, streams, subjects, WORKER_CONSUMER } from "../bus/subjects.js";
 import type { Logger } from "../log.js";
-import { type CallJob, parseCallJob } from "../model/call-job.js";
 import type { AccountRecord, NumberConfig } from "../model/records.js";
+import { type CallJob, parseCallJob } from "../protocol/call-job.js";
+import { decode, encode } from "../protocol/codec.js";
+import { CALLBACK_CONSUMER, streams, subjects, WORKER_CONSUMER } from "../protocol/subjects.js";
 import { openGlobalStores } from "../store/global.js";
 import { openNotifications } from "../store/notifications.js";
 import { openRegionStores, provisionRegionStreams } from "../store/region.js";
@@ -15,15 +15,15 @@ import { retrying } from "../store/retry.js";
 import { openRoomStores } from "../store/room-stores.js";
 import { WatchedKv } from "../store/watched-kv.js";
 import { closeWebhookPools } from "../webhook/request.js";
-import { CallHost } from "./call-host.js";
-import { type ExpiryContext, expireCall } from "./expired-call.js";
-import { Inspector } from "./inspector.js";
-import { WorkerLeases } from "./leases.js";
-import type { StoredActor } from "./live-call.js";
-import { Notifier } from "./notifier.js";
-import { RegionRecordings } from "./recordings.js";
-import { StatusCallbacks } from "./status-callbacks.js";
-import { WorkerStatsPublisher } from "./worker-stats.js";
+import { CallHost } from "./host/call-host.js";
+import { type ExpiryContext, expireCall } from "./host/expired-call.js";
+import { WorkerLeases } from "./host/leases.js";
+import type { StoredActor } from "./host/live-call.js";
+import { WorkerStatsPublisher } from "./host/worker-stats.js";
+import { Inspector } from "./inspect/inspector.js";
+import { Notifier } from "./outbox/notifier.js";
+import { RegionRecordings } from "./outbox/recordings.js";
+import { StatusCallbacks } from "./outbox/status-callbacks.js";
 
 export interface RegionWorkerOptions {
   nc: NatsConnection;

@@ -3,16 +3,16 @@
 // those out on the call's RTP session (docs/sip.md).
 import { createSocket, type Socket } from "node:dgram";
 import type { Msg, NatsConnection, Subscription } from "@nats-io/transport-node";
-import { decode, encode, encodingOf } from "../bus/codec.js";
-import { respondError, respondValue } from "../bus/service-error.js";
-import { subjects } from "../bus/subjects.js";
 import { offerCall } from "../edge/edge.js";
 import { fail, toSwitchboardError } from "../errors/switchboard-error.js";
 import type { Logger } from "../log.js";
-import type { Offer } from "../model/offer.js";
 import { newSid } from "../model/sid.js";
-import type { ChannelIn, ChannelOut } from "../region/channel-events.js";
-import { SipCommandSchema } from "./commands.js";
+import type { ChannelIn, ChannelOut } from "../protocol/channel-events.js";
+import { decode, encode, encodingOf } from "../protocol/codec.js";
+import type { Offer } from "../protocol/offer.js";
+import { respondError, respondValue } from "../protocol/service-error.js";
+import { SipCommandSchema } from "../protocol/sip-commands.js";
+import { subjects } from "../protocol/subjects.js";
 import { type InboundDialog, SipDialogs } from "./dialogs.js";
 import { AudioFetcher } from "./media/fetch-audio.js";
 import { FinishedRecordings } from "./media/finished-recordings.js";

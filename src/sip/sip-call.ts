@@ -1,11 +1,11 @@
 // One SIP call on the gateway: carries out its region's channel commands on its dialog and RTP
 // session, and sends the caller's keys and hang-up back to the region as channel input.
 import type { Msg } from "@nats-io/transport-node";
-import { respondError, respondValue } from "../bus/service-error.js";
 import { fail } from "../errors/switchboard-error.js";
 import type { Logger } from "../log.js";
-import type { ChannelIn } from "../region/channel-events.js";
-import type { SipCommand } from "./commands.js";
+import type { ChannelIn } from "../protocol/channel-events.js";
+import { respondError, respondValue } from "../protocol/service-error.js";
+import type { SipCommand } from "../protocol/sip-commands.js";
 import type { InboundDialog } from "./dialogs.js";
 import type { AudioFetcher } from "./media/fetch-audio.js";
 import type { FinishedRecordings } from "./media/finished-recordings.js";

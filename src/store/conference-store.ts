@@ -5,7 +5,6 @@
 import type { KV } from "@nats-io/kv";
 import type { NatsConnection } from "@nats-io/transport-node";
 import { nextConferenceStatus } from "../../machines/conference.machine.js";
-import type { Subjects } from "../bus/subjects.js";
 import {
   type ConferenceEndReason,
   type ConferenceEvent,
@@ -18,6 +17,7 @@ import {
   type ParticipantRecord,
 } from "../model/rooms.js";
 import { newSid } from "../model/sid.js";
+import type { Subjects } from "../protocol/subjects.js";
 import { deleteAt, listKeysOf, mutate, readVersioned } from "./cas-kv.js";
 
 export interface JoinRequest {

@@ -3,8 +3,8 @@
 import { jetstreamManager } from "@nats-io/jetstream";
 import { type KV, Kvm } from "@nats-io/kv";
 import type { NatsConnection } from "@nats-io/transport-node";
-import { buckets } from "../bus/subjects.js";
 import type { AccountRecord, RoutingEntry } from "../model/records.js";
+import { buckets } from "../protocol/subjects.js";
 import { JsonKv } from "./json-kv.js";
 import {
   GLOBAL_SCOPE,

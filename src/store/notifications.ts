@@ -4,10 +4,10 @@
 // the bucket, and the keys sort in the order the notifications were made.
 import { Kvm } from "@nats-io/kv";
 import type { NatsConnection } from "@nats-io/transport-node";
-import { buckets } from "../bus/subjects.js";
 import { moreInfoUrl } from "../errors/codes.js";
 import { rfc2822 } from "../model/dates.js";
 import { newSid } from "../model/sid.js";
+import { buckets } from "../protocol/subjects.js";
 import { JsonKv } from "./json-kv.js";
 import { storePlacement, withPlacementHint } from "./placement.js";
 import { retrying } from "./retry.js";

@@ -5,7 +5,7 @@
 // fails every create with "no suitable peers", so without a cluster storage is made as before.
 import type { Placement } from "@nats-io/jetstream";
 import type { NatsConnection } from "@nats-io/transport-node";
-import { buckets } from "../bus/subjects.js";
+import { buckets } from "../protocol/subjects.js";
 
 /** `tags`: always place; `none`: never; `auto` (default): place when the server is in a cluster. */
 export type PlacementMode = "auto" | "tags" | "none";

@@ -3,7 +3,6 @@
 // Shared by the region's workers (the calls) and the api (REST).
 import type { KV } from "@nats-io/kv";
 import type { NatsConnection } from "@nats-io/transport-node";
-import type { Subjects } from "../bus/subjects.js";
 import {
   type BridgeRecord,
   bridgeKey,
@@ -15,6 +14,7 @@ import {
   queueKey,
 } from "../model/rooms.js";
 import { newSid } from "../model/sid.js";
+import type { Subjects } from "../protocol/subjects.js";
 import { deleteAt, listKeysOf, mutate, readVersioned } from "./cas-kv.js";
 
 export class QueueStore {

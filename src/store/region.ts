@@ -5,8 +5,8 @@ import { AckPolicy, DeliverPolicy, jetstreamManager, RetentionPolicy, StorageTyp
 import { type KV, Kvm } from "@nats-io/kv";
 import { type ObjectStore, Objm } from "@nats-io/obj";
 import type { NatsConnection } from "@nats-io/transport-node";
-import { buckets, CALLBACK_CONSUMER, streams, subjects, WORKER_CONSUMER } from "../bus/subjects.js";
 import type { CallResource, NumberConfig } from "../model/records.js";
+import { buckets, CALLBACK_CONSUMER, streams, subjects, WORKER_CONSUMER } from "../protocol/subjects.js";
 import { openGlobalStores } from "./global.js";
 import { JsonKv } from "./json-kv.js";
 import { routingMirrorStream, storePlacement, withPlacementHint } from "./placement.js";

@@ -1,7 +1,7 @@
 // The region's conference and queue buckets, created (placed in the region, like its other buckets)
 // by every process that serves the region.
 import type { NatsConnection } from "@nats-io/transport-node";
-import { buckets, type Subjects } from "../bus/subjects.js";
+import { buckets, type Subjects } from "../protocol/subjects.js";
 import { ConferenceStore } from "./conference-store.js";
 import { QueueStore } from "./queue-store.js";
 import { openRegionKv } from "./region.js";

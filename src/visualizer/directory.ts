@@ -3,11 +3,11 @@
 // (ended calls), both followed with ordered consumers. Bounded: the newest MAX_CALLS are kept.
 import { DeliverPolicy, type JsMsg, jetstream, jetstreamManager } from "@nats-io/jetstream";
 import type { NatsConnection } from "@nats-io/transport-node";
-import { decode } from "../bus/codec.js";
-import { buckets, streams } from "../bus/subjects.js";
 import type { Logger } from "../log.js";
 import type { CallResource } from "../model/records.js";
-import { type InspectEvent, inspectEnvelopes } from "../region/inspector.js";
+import { decode } from "../protocol/codec.js";
+import { buckets, streams } from "../protocol/subjects.js";
+import { type InspectEvent, inspectEnvelopes } from "../region/inspect/inspector.js";
 import { readLiveEdge } from "./history.js";
 import { sanitize } from "./sanitize.js";
 import { stateLabel } from "./steps.js";

@@ -4,12 +4,12 @@
 import { DeliverPolicy, type JsMsg, jetstream, jetstreamManager } from "@nats-io/jetstream";
 import { Kvm } from "@nats-io/kv";
 import type { NatsConnection } from "@nats-io/transport-node";
-import { decode } from "../bus/codec.js";
-import { buckets, streams, subjects } from "../bus/subjects.js";
 import type { CallResource } from "../model/records.js";
-import type { ChannelOut } from "../region/channel-events.js";
-import { type InspectEvent, inspectEnvelopes } from "../region/inspector.js";
-import { leaseKeysOf } from "../region/leases.js";
+import type { ChannelOut } from "../protocol/channel-events.js";
+import { decode } from "../protocol/codec.js";
+import { buckets, streams, subjects } from "../protocol/subjects.js";
+import { leaseKeysOf } from "../region/host/leases.js";
+import { type InspectEvent, inspectEnvelopes } from "../region/inspect/inspector.js";
 import { sanitize } from "./sanitize.js";
 
 /**

@@ -2,7 +2,7 @@
 // `sb.region.<r>.inspect.>` and bucket sb_calls_<r>.
 import { jetstreamManager } from "@nats-io/jetstream";
 import type { NatsConnection } from "@nats-io/transport-node";
-import { buckets } from "../bus/subjects.js";
+import { buckets } from "../protocol/subjects.js";
 
 const INSPECT_STREAM = "SB_INSPECT_";
 const CALLS_KV_STREAM = `KV_${buckets.calls("")}`;

@@ -2,7 +2,7 @@
 // reported state change) and one timeline of states, webhook exchanges, channel commands and
 // notifications, each entry tied to the step it happened in. Pure: history in, view out.
 import { APPLICATION_ERROR_SAY } from "../../machines/call.machine.js";
-import type { ChannelOut } from "../region/channel-events.js";
+import type { ChannelOut } from "../protocol/channel-events.js";
 import { documentFromResponse } from "../twiml/from-response.js";
 import type { Verb } from "../twiml/types.js";
 import type { WebhookResponse } from "../webhook/request.js";

@@ -1,9 +1,9 @@
 // Calls over REST: real calls through an edge and region workers, listed from the call index with
 // Twilio's filters and paging, fetched one by one, and kept apart per account and per region.
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import { callResource } from "../../src/model/call-resource.js";
 import type { CallResource } from "../../src/model/records.js";
 import { newSid } from "../../src/model/sid.js";
-import { callResource } from "../../src/region/call-resource.js";
 import { callIndexKey, indexCall, openCallIndex } from "../../src/store/call-index.js";
 import { openRegionStores } from "../../src/store/region.js";
 import { type Stack, startStack } from "./helpers/stack.js";

@@ -5,9 +5,9 @@
 import { randomBytes } from "node:crypto";
 import { Objm } from "@nats-io/obj";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import { putRecording } from "../../src/api/rest/recording-objects.js";
-import { buckets } from "../../src/bus/subjects.js";
 import { newSid } from "../../src/model/sid.js";
+import { buckets } from "../../src/protocol/subjects.js";
+import { putRecording } from "../../src/store/recording-objects.js";
 import { type Stack, startStack } from "./helpers/stack.js";
 
 let stack: Stack;

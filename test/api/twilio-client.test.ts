@@ -5,12 +5,12 @@ import { Objm } from "@nats-io/obj";
 import type { Subscription } from "@nats-io/transport-node";
 import { request } from "undici";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import { putRecording } from "../../src/api/rest/recording-objects.js";
-import { decode } from "../../src/bus/codec.js";
-import { buckets, subjects } from "../../src/bus/subjects.js";
 import { offerCall } from "../../src/edge/edge.js";
 import { newSid } from "../../src/model/sid.js";
-import type { ChannelOut } from "../../src/region/channel-events.js";
+import type { ChannelOut } from "../../src/protocol/channel-events.js";
+import { decode } from "../../src/protocol/codec.js";
+import { buckets, subjects } from "../../src/protocol/subjects.js";
+import { putRecording } from "../../src/store/recording-objects.js";
 import { type Stack, startStack } from "./helpers/stack.js";
 import { twilioClient } from "./helpers/twilio-client.js";
 

@@ -1,7 +1,7 @@
 // `switchboard call --record TEXT[:SECONDS][@KEY]`: what the simulated caller says to each <Record>.
 import { describe, expect, it } from "vitest";
 import { parseRecording } from "../../src/cli/call.js";
-import { CallerScriptSchema } from "../../src/model/offer.js";
+import { CallerScriptSchema } from "../../src/protocol/offer.js";
 
 describe("--record", () => {
   it("reads text, seconds and the key that ends the recording, each optional", () => {

@@ -4,8 +4,8 @@
 // parameters, and the Conference and Participant resources checked against Twilio's description.
 import { Kvm } from "@nats-io/kv";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import { buckets, subjects } from "../../src/bus/subjects.js";
-import { conferencePort } from "../../src/region/conferences.js";
+import { buckets, subjects } from "../../src/protocol/subjects.js";
+import { conferencePort } from "../../src/region/rooms/conferences.js";
 import { ConferenceStore } from "../../src/store/conference-store.js";
 import { documentFromResponse } from "../../src/twiml/from-response.js";
 import { CallHandedOver } from "../../src/twiml/rooms.js";

@@ -1,7 +1,7 @@
 // <Dial> through a real engine: how a bridge starts and ends — sendDigits, answerOnBridge,
 // timeLimit, hangupOnStar, and the caller hanging up while the legs ring or talk.
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import type { ChannelOut } from "../../src/region/channel-events.js";
+import type { ChannelOut } from "../../src/protocol/channel-events.js";
 import { type DialFixture, OUTSIDE, OUTSIDE_2, startDialFixture } from "./dial-fixture.js";
 
 let f: DialFixture;

@@ -3,9 +3,9 @@
 // with whatever TwiML the test gives `dialCall`; HOSTED numbers run their own apps.
 import type { CallProgress } from "../../src/caller/place-call.js";
 import { readCall } from "../../src/caller/place-call.js";
-import type { CallerScript } from "../../src/model/offer.js";
 import type { CallResource } from "../../src/model/records.js";
-import type { ChannelOut } from "../../src/region/channel-events.js";
+import type { ChannelOut } from "../../src/protocol/channel-events.js";
+import type { CallerScript } from "../../src/protocol/offer.js";
 import { callIndexFilter, openCallIndex } from "../../src/store/call-index.js";
 import { startTestEngine, type TestEngine } from "../helpers/engine.js";
 import { startTwilioApp, type TwilioApp, VoiceResponse } from "../helpers/twilio-app.js";

@@ -1,9 +1,9 @@
 // <Dial> through a real engine: the whisper (`<Number url>`) run on the callee before the bridge,
 // and a dialed number switchboard hosts becoming a real inbound call to its own app.
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import { decode, encode } from "../../src/bus/codec.js";
-import { subjects } from "../../src/bus/subjects.js";
-import type { ChannelOut } from "../../src/region/channel-events.js";
+import type { ChannelOut } from "../../src/protocol/channel-events.js";
+import { decode, encode } from "../../src/protocol/codec.js";
+import { subjects } from "../../src/protocol/subjects.js";
 import { provisionRegionStreams } from "../../src/store/region.js";
 import type { ReceivedRequest } from "../helpers/twilio-app.js";
 import {

@@ -4,8 +4,8 @@
 // Real nats-server, edge, worker and signature-checking app.
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { APPLICATION_ERROR_SAY } from "../../machines/call.machine.js";
-import { encode } from "../../src/bus/codec.js";
-import { subjects } from "../../src/bus/subjects.js";
+import { encode } from "../../src/protocol/codec.js";
+import { subjects } from "../../src/protocol/subjects.js";
 import { type Compat, keys, raw, STANDARD, sortedKeys, startCompat } from "./harness.js";
 
 let compat: Compat;

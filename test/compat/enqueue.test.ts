@@ -2,8 +2,8 @@
 // every request signature-checked, the queue's REST resources checked against Twilio's description.
 import { Kvm } from "@nats-io/kv";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import { buckets, subjects } from "../../src/bus/subjects.js";
-import { queuePort } from "../../src/region/queues.js";
+import { buckets, subjects } from "../../src/protocol/subjects.js";
+import { queuePort } from "../../src/region/rooms/queues.js";
 import { QueueStore } from "../../src/store/queue-store.js";
 import { parseTwiml } from "../../src/twiml/parse.js";
 import { CallHandedOver } from "../../src/twiml/rooms.js";

@@ -2,9 +2,9 @@
 // default (the document's own URL) and GET, finishOnKey and numDigits, the fall-through on silence,
 // actionOnEmptyResult, the nested prompts and barge-in. Real nats-server, edge, worker and app.
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import { encode } from "../../src/bus/codec.js";
-import { subjects } from "../../src/bus/subjects.js";
-import { speechDurationMs } from "../../src/region/simulated-channel.js";
+import { encode } from "../../src/protocol/codec.js";
+import { subjects } from "../../src/protocol/subjects.js";
+import { speechDurationMs } from "../../src/region/channel/simulated-channel.js";
 import { type Compat, keys, raw, STANDARD, sortedKeys, startCompat } from "./harness.js";
 
 let compat: Compat;

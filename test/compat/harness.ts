@@ -2,13 +2,13 @@
 // test (each with its own routes under its own path), and a call that collects what the channel
 // did and every request the app received for it. Real nats-server, edge, worker and HTTP app.
 import { vi } from "vitest";
-import { decode } from "../../src/bus/codec.js";
-import { subjects } from "../../src/bus/subjects.js";
 import { type PlacedCall, readCall } from "../../src/caller/place-call.js";
 import { offerCall } from "../../src/edge/edge.js";
-import type { CallerScript, Offer } from "../../src/model/offer.js";
 import { newSid } from "../../src/model/sid.js";
-import type { ChannelOut } from "../../src/region/channel-events.js";
+import type { ChannelOut } from "../../src/protocol/channel-events.js";
+import { decode } from "../../src/protocol/codec.js";
+import type { CallerScript, Offer } from "../../src/protocol/offer.js";
+import { subjects } from "../../src/protocol/subjects.js";
 import type { NotificationRecord } from "../../src/store/notifications.js";
 import { startTestEngine, type TestEngine } from "../helpers/engine.js";
 import {

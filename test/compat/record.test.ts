@@ -7,11 +7,11 @@ import { pino } from "pino";
 import { request } from "undici";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { type Api, startApi } from "../../src/api/server.js";
-import { encode } from "../../src/bus/codec.js";
-import { subjects } from "../../src/bus/subjects.js";
 import type { CallProgress } from "../../src/caller/place-call.js";
 import { readWavHeader } from "../../src/media/wav.js";
-import type { CallerScript } from "../../src/model/offer.js";
+import { encode } from "../../src/protocol/codec.js";
+import type { CallerScript } from "../../src/protocol/offer.js";
+import { subjects } from "../../src/protocol/subjects.js";
 import { RegionWorker } from "../../src/region/worker.js";
 import { startTestEngine, type TestEngine } from "../helpers/engine.js";
 import {

@@ -4,9 +4,9 @@
 import { createServer, type IncomingMessage } from "node:http";
 import type { AddressInfo } from "node:net";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import { encode } from "../../src/bus/codec.js";
-import { subjects } from "../../src/bus/subjects.js";
-import { speechDurationMs } from "../../src/region/simulated-channel.js";
+import { encode } from "../../src/protocol/codec.js";
+import { subjects } from "../../src/protocol/subjects.js";
+import { speechDurationMs } from "../../src/region/channel/simulated-channel.js";
 import { type Compat, keys, RFC2822, STANDARD, STATUS_CALLBACK, startCompat } from "./harness.js";
 
 let compat: Compat;

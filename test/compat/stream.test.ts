@@ -2,9 +2,9 @@
 // (nats-server, worker, edge) and an app written with the twilio package: what the server receives,
 // message by message, and what the call does around it.
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import { encode } from "../../src/bus/codec.js";
-import { subjects } from "../../src/bus/subjects.js";
 import type { CallProgress } from "../../src/caller/place-call.js";
+import { encode } from "../../src/protocol/codec.js";
+import { subjects } from "../../src/protocol/subjects.js";
 import { EgressPolicy, setEgressPolicy } from "../../src/webhook/egress.js";
 import { startTestEngine, type TestEngine } from "../helpers/engine.js";
 import { type Route, startTwilioApp, type TwilioApp, VoiceResponse } from "../helpers/twilio-app.js";

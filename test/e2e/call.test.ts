@@ -7,7 +7,7 @@ import { connect } from "@nats-io/transport-node";
 import { describe, expect, it } from "vitest";
 import type { CallResource } from "../../src/model/records.js";
 import { newSid } from "../../src/model/sid.js";
-import { speechDurationMs } from "../../src/region/simulated-channel.js";
+import { speechDurationMs } from "../../src/region/channel/simulated-channel.js";
 import { runCli, startCli } from "../helpers/cli.js";
 import { startTestNatsServer } from "../helpers/nats-server.js";
 import { startTwilioApp, VoiceResponse } from "../helpers/twilio-app.js";

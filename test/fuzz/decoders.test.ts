@@ -3,11 +3,11 @@
 import fc from "fast-check";
 import { Packr } from "msgpackr";
 import { describe, expect, it } from "vitest";
-import { decode, type Encoding } from "../../src/bus/codec.js";
-import { parseCallControl } from "../../src/model/call-control.js";
-import { parseCallJob } from "../../src/model/call-job.js";
-import { parseOffer } from "../../src/model/offer.js";
-import { ChannelInSchema } from "../../src/region/channel-events.js";
+import { parseCallControl } from "../../src/protocol/call-control.js";
+import { parseCallJob } from "../../src/protocol/call-job.js";
+import { ChannelInSchema } from "../../src/protocol/channel-events.js";
+import { decode, type Encoding } from "../../src/protocol/codec.js";
+import { parseOffer } from "../../src/protocol/offer.js";
 import { assertClearError, refusedClearly, runs } from "./expect-refusal.js";
 
 const RUNS = runs(200);

@@ -1,12 +1,12 @@
 // Live-call changes on `sb.region.<r>.call.<sid>.control` (what REST `POST Calls/{Sid}.json` sends):
 // the current verb is interrupted and the call carries on with the new instructions.
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import { encode } from "../../src/bus/codec.js";
-import { readReply } from "../../src/bus/service-error.js";
 import type { CallProgress, PlacedCall } from "../../src/caller/place-call.js";
 import { SwitchboardError } from "../../src/errors/switchboard-error.js";
-import type { CallControl } from "../../src/model/call-control.js";
 import type { CallResource } from "../../src/model/records.js";
+import type { CallControl } from "../../src/protocol/call-control.js";
+import { encode } from "../../src/protocol/codec.js";
+import { readReply } from "../../src/protocol/service-error.js";
 import { startTestEngine, type TestEngine } from "../helpers/engine.js";
 import { startTwilioApp, type TwilioApp, VoiceResponse } from "../helpers/twilio-app.js";
 

@@ -2,9 +2,9 @@
 // and each carries its order and the call's own time.
 import { connect } from "@nats-io/transport-node";
 import { describe, expect, it } from "vitest";
-import { encode } from "../../src/bus/codec.js";
-import { subjects } from "../../src/bus/subjects.js";
-import { Inspector, inspectEnvelopes, withoutCredentials } from "../../src/region/inspector.js";
+import { encode } from "../../src/protocol/codec.js";
+import { subjects } from "../../src/protocol/subjects.js";
+import { Inspector, inspectEnvelopes, withoutCredentials } from "../../src/region/inspect/inspector.js";
 import { startTestNatsServer } from "../helpers/nats-server.js";
 
 describe("Inspector", () => {

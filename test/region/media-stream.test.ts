@@ -5,7 +5,7 @@ import type { AddressInfo } from "node:net";
 import { createServer, type Socket } from "node:net";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { CallClock } from "../../src/clock/call-clock.js";
-import { MediaStream, type MediaStreamOptions } from "../../src/region/media-stream.js";
+import { MediaStream, type MediaStreamOptions } from "../../src/region/streams/media-stream.js";
 import { startWsServer, type WsServer } from "../helpers/ws-server.js";
 
 let ws: WsServer;

@@ -2,9 +2,9 @@
 // whether it arrives live on `.in` or from the caller's script.
 import { describe, expect, it } from "vitest";
 import { CallClock } from "../../src/clock/call-clock.js";
-import type { CallerScript } from "../../src/model/offer.js";
-import type { ChannelOut } from "../../src/region/channel-events.js";
-import { SimulatedChannel } from "../../src/region/simulated-channel.js";
+import type { ChannelOut } from "../../src/protocol/channel-events.js";
+import type { CallerScript } from "../../src/protocol/offer.js";
+import { SimulatedChannel } from "../../src/region/channel/simulated-channel.js";
 
 function channel(script?: CallerScript) {
   const clock = new CallClock(0, 0);

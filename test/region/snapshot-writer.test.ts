@@ -7,7 +7,7 @@ import {
   FIRST_SNAPSHOT_MS,
   SnapshotWriter,
   type SnapshotWriterOptions,
-} from "../../src/region/snapshot-writer.js";
+} from "../../src/region/host/snapshot-writer.js";
 import type { JsonKv } from "../../src/store/json-kv.js";
 
 /** A bucket whose puts finish only when the test says so. */

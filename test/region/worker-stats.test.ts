@@ -1,8 +1,8 @@
 // The workers' figures behind /metrics: published by each worker, summed per region by the api.
 import { describe, expect, it } from "vitest";
 import { WorkerMetrics } from "../../src/api/rest/worker-metrics.js";
-import { decode, encode } from "../../src/bus/codec.js";
-import type { WorkerStats } from "../../src/region/worker-stats.js";
+import { decode, encode } from "../../src/protocol/codec.js";
+import type { WorkerStats } from "../../src/region/host/worker-stats.js";
 import { startTestEngine } from "../helpers/engine.js";
 import { startTwilioApp, VoiceResponse } from "../helpers/twilio-app.js";
 

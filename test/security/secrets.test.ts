@@ -5,7 +5,7 @@ import { randomBytes } from "node:crypto";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { addAccount } from "../../src/admin/accounts.js";
 import { newSid } from "../../src/model/sid.js";
-import { withoutCredentials } from "../../src/region/inspector.js";
+import { withoutCredentials } from "../../src/region/inspect/inspector.js";
 import { type ApiStack, startApiStack } from "./api-stack.js";
 
 let stack: ApiStack;

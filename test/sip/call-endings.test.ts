@@ -2,8 +2,8 @@
 // while it rings, and the app's <Reject> (486 busy, 603 rejected) — each as Twilio records it.
 import { Kvm } from "@nats-io/kv";
 import { describe, expect, it } from "vitest";
-import { buckets } from "../../src/bus/subjects.js";
 import type { CallResource } from "../../src/model/records.js";
+import { buckets } from "../../src/protocol/subjects.js";
 import { startTestEngine, type TestEngine } from "../helpers/engine.js";
 import { startTwilioApp, type TwilioApp, VoiceResponse } from "../helpers/twilio-app.js";
 import { phoneRtp, sipp, startGateway } from "./harness.js";

@@ -1,6 +1,6 @@
 // A long recording goes to the region in slices under NATS's payload limit.
 import { describe, expect, it } from "vitest";
-import { WAV_CHUNK } from "../../src/sip/commands.js";
+import { WAV_CHUNK } from "../../src/protocol/sip-commands.js";
 import { FinishedRecordings } from "../../src/sip/media/finished-recordings.js";
 
 describe("finished recordings", () => {

@@ -3,8 +3,8 @@
 import { Kvm } from "@nats-io/kv";
 import { Objm } from "@nats-io/obj";
 import { describe, expect, it } from "vitest";
-import { buckets } from "../../src/bus/subjects.js";
 import type { CallResource } from "../../src/model/records.js";
+import { buckets } from "../../src/protocol/subjects.js";
 import { startTestEngine } from "../helpers/engine.js";
 import { startTwilioApp, VoiceResponse } from "../helpers/twilio-app.js";
 import { phoneRtp, sipp, startGateway, toneDir } from "./harness.js";

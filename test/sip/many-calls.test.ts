@@ -1,8 +1,8 @@
 // Fifty SIP calls from sipp at ten a second, all answered, played and hung up by the gateway.
 import { Kvm } from "@nats-io/kv";
 import { describe, expect, it } from "vitest";
-import { buckets } from "../../src/bus/subjects.js";
 import type { CallResource } from "../../src/model/records.js";
+import { buckets } from "../../src/protocol/subjects.js";
 import { startTestEngine } from "../helpers/engine.js";
 import { startTwilioApp, VoiceResponse } from "../helpers/twilio-app.js";
 import { sipp, startGateway } from "./harness.js";

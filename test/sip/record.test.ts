@@ -1,10 +1,10 @@
 // <Record> on RTP, through the region's side of the port: the test plays the region, driving the
 // call with the real RemoteChannel, while sipp sends 2 s of audio, then # (RFC 4733) or BYE.
 import { describe, expect, it } from "vitest";
-import { decode, encode } from "../../src/bus/codec.js";
-import { subjects } from "../../src/bus/subjects.js";
 import { CallClock } from "../../src/clock/call-clock.js";
-import { RemoteChannel } from "../../src/region/remote-channel.js";
+import { decode, encode } from "../../src/protocol/codec.js";
+import { subjects } from "../../src/protocol/subjects.js";
+import { RemoteChannel } from "../../src/region/channel/remote-channel.js";
 import type { RecordedAudio } from "../../src/twiml/types.js";
 import { startTestEngine } from "../helpers/engine.js";
 import { type PhoneRtp, phoneRtp, type SippResult, sipp, startGateway, toneDir } from "./harness.js";

@@ -2,11 +2,11 @@
 // commands to the same gateway, and the caller's call goes on to its end as if nothing happened.
 import { Kvm } from "@nats-io/kv";
 import { describe, expect, it } from "vitest";
-import { decode } from "../../src/bus/codec.js";
-import { buckets } from "../../src/bus/subjects.js";
 import type { CallResource } from "../../src/model/records.js";
-import type { ChannelOut } from "../../src/region/channel-events.js";
-import { inspectEnvelopes } from "../../src/region/inspector.js";
+import type { ChannelOut } from "../../src/protocol/channel-events.js";
+import { decode } from "../../src/protocol/codec.js";
+import { buckets } from "../../src/protocol/subjects.js";
+import { inspectEnvelopes } from "../../src/region/inspect/inspector.js";
 import { startCli } from "../helpers/cli.js";
 import { startTestEngine } from "../helpers/engine.js";
 import { startTwilioApp, VoiceResponse } from "../helpers/twilio-app.js";

@@ -1,9 +1,9 @@
 // A real SIP caller (sipp) on the gateway gives the same call as a simulated caller: the same
 // channel events on `.out` and the same state changes for the visualizer, only in real time.
 import { describe, expect, it } from "vitest";
-import { decode } from "../../src/bus/codec.js";
-import type { ChannelOut } from "../../src/region/channel-events.js";
-import { inspectEnvelopes } from "../../src/region/inspector.js";
+import type { ChannelOut } from "../../src/protocol/channel-events.js";
+import { decode } from "../../src/protocol/codec.js";
+import { inspectEnvelopes } from "../../src/region/inspect/inspector.js";
 import { startTestEngine } from "../helpers/engine.js";
 import { startTwilioApp, VoiceResponse } from "../helpers/twilio-app.js";
 import { phoneRtp, sipp, startGateway } from "./harness.js";

@@ -3,8 +3,8 @@
 import { Kvm } from "@nats-io/kv";
 import { connect, type NatsConnection } from "@nats-io/transport-node";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import { subjects } from "../../src/bus/subjects.js";
 import type { ParticipantRecord } from "../../src/model/rooms.js";
+import { subjects } from "../../src/protocol/subjects.js";
 import { ConferenceStore } from "../../src/store/conference-store.js";
 import { QueueStore } from "../../src/store/queue-store.js";
 import { type NatsServer, startTestNatsServer } from "../helpers/nats-server.js";

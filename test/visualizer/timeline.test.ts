@@ -2,8 +2,8 @@
 // state's event), turned into steps and a timeline; secrets scrubbed; exported for Stately.
 import { describe, expect, it } from "vitest";
 import { callMachine } from "../../machines/call.machine.js";
-import type { ChannelOut } from "../../src/region/channel-events.js";
-import type { InspectEvent } from "../../src/region/inspector.js";
+import type { ChannelOut } from "../../src/protocol/channel-events.js";
+import type { InspectEvent } from "../../src/region/inspect/inspector.js";
 import { formatTimeline } from "../../src/visualizer/format.js";
 import type { CallHistory, HistoryRecord } from "../../src/visualizer/history.js";
 import { REDACTED, sanitize } from "../../src/visualizer/sanitize.js";

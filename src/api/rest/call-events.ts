@@ -4,9 +4,9 @@
 import { AckPolicy, DeliverPolicy, jetstream } from "@nats-io/jetstream";
 import { nanos } from "@nats-io/transport-node";
 import type { FastifyInstance } from "fastify";
-import { streams, subjects } from "../../bus/subjects.js";
 import { rfc2822 } from "../../model/dates.js";
-import { type InspectEvent, inspectEnvelopes } from "../../region/inspector.js";
+import { streams, subjects } from "../../protocol/subjects.js";
+import { type InspectEvent, inspectEnvelopes } from "../../region/inspect/inspector.js";
 import { regionFromHost } from "../region-from-host.js";
 import { ownedCall } from "./call-lookup.js";
 import { callParams } from "./calls.js";

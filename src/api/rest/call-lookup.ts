@@ -6,14 +6,14 @@
 
 import type { KV } from "@nats-io/kv";
 import type { EndInput } from "../../../machines/call.machine.js";
-import { encode } from "../../bus/codec.js";
-import { readReply } from "../../bus/service-error.js";
-import { subjects } from "../../bus/subjects.js";
 import { fail } from "../../errors/switchboard-error.js";
+import { callResource } from "../../model/call-resource.js";
 import type { CallResource } from "../../model/records.js";
 import { isSid } from "../../model/sid.js";
-import { callResource } from "../../region/call-resource.js";
-import { leaseKeysOf } from "../../region/leases.js";
+import { encode } from "../../protocol/codec.js";
+import { readReply } from "../../protocol/service-error.js";
+import { subjects } from "../../protocol/subjects.js";
+import { leaseKeysOf } from "../../region/host/leases.js";
 import { JsonKv } from "../../store/json-kv.js";
 import { CONTROL_TIMEOUT_MS } from "./call-control-timeout.js";
 import { orIfMissing, type RegionBuckets } from "./region-buckets.js";

@@ -3,12 +3,12 @@
 // nobody answers in time the stored record tells an ended call (21220) from an unknown one (20404).
 import type { Msg } from "@nats-io/transport-node";
 import type { FastifyInstance } from "fastify";
-import { encode } from "../../bus/codec.js";
-import { readReply } from "../../bus/service-error.js";
-import { subjects } from "../../bus/subjects.js";
 import { fail } from "../../errors/switchboard-error.js";
-import { type CallControl, parseCallControl } from "../../model/call-control.js";
 import type { CallResource } from "../../model/records.js";
+import { type CallControl, parseCallControl } from "../../protocol/call-control.js";
+import { encode } from "../../protocol/codec.js";
+import { readReply } from "../../protocol/service-error.js";
+import { subjects } from "../../protocol/subjects.js";
 import { regionFromHost } from "../region-from-host.js";
 import { CONTROL_TIMEOUT_MS } from "./call-control-timeout.js";
 import { liveCall, storedCall } from "./call-lookup.js";

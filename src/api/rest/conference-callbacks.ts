@@ -4,10 +4,10 @@
 import { jetstream } from "@nats-io/jetstream";
 import type { NatsConnection } from "@nats-io/transport-node";
 import type { CallFacts } from "../../../machines/call.types.js";
-import { encode } from "../../bus/codec.js";
-import { subjects } from "../../bus/subjects.js";
 import type { ConferenceEvent, ConferenceRecord } from "../../model/rooms.js";
-import type { VerbCallback } from "../../region/status-callbacks.js";
+import { encode } from "../../protocol/codec.js";
+import { subjects } from "../../protocol/subjects.js";
+import type { VerbCallback } from "../../region/outbox/status-callbacks.js";
 import { eventParams } from "../../twiml/verbs/dial/conference-events.js";
 
 export async function queueConferenceCallbacks(

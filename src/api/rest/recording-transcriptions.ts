@@ -4,9 +4,9 @@
 import type { FastifyInstance } from "fastify";
 import { fail } from "../../errors/switchboard-error.js";
 import { rfc2822 } from "../../model/dates.js";
+import type { StoredRecording } from "../../store/recording-objects.js";
 import type { RestContext } from "./context.js";
 import { listPage, type PageQuery } from "./paging.js";
-import type { StoredRecording } from "./recording-objects.js";
 import { findRecording } from "./recordings.js";
 import { listOf, listQuery, pathParams, resource, responses, sid } from "./schemas.js";
 

@@ -5,18 +5,18 @@ import { Readable } from "node:stream";
 import type { ReadableStream as WebReadableStream } from "node:stream/web";
 import type { FastifyInstance, FastifyRequest } from "fastify";
 import { fail } from "../../errors/switchboard-error.js";
+import {
+  callRecordingResource,
+  recordingFromInfo,
+  recordingResource,
+  type StoredRecording,
+} from "../../store/recording-objects.js";
 import { regionFromHost } from "../region-from-host.js";
 import { ownedCall } from "./call-lookup.js";
 import { callParams } from "./calls.js";
 import type { RestContext } from "./context.js";
 import { listPage, type PageQuery } from "./paging.js";
 import { DAY_MS, optionalInstant } from "./query-dates.js";
-import {
-  callRecordingResource,
-  recordingFromInfo,
-  recordingResource,
-  type StoredRecording,
-} from "./recording-objects.js";
 import { listOf, listQuery, pathParams, resource, responses, STRING, sid } from "./schemas.js";
 
 const recordingSchema = resource("Recording", {

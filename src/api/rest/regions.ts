@@ -1,6 +1,6 @@
 // Which regions exist: a region is real once its call stream (SB_CALLS_<R>) does, which every
 // region worker provisions at start. The api refuses to put numbers or routes in any other.
-import { streams } from "../../bus/subjects.js";
+import { streams } from "../../protocol/subjects.js";
 import { isMissingStream, type RegionBuckets } from "./region-buckets.js";
 
 const known = new WeakMap<RegionBuckets, Set<string>>();

@@ -4,10 +4,10 @@
 import { createHash } from "node:crypto";
 import type { FastifyInstance, FastifyRequest } from "fastify";
 import { routeNumber } from "../../admin/numbers.js";
-import { NAME_PATTERN } from "../../bus/subjects.js";
 import { fail } from "../../errors/switchboard-error.js";
 import { isE164, numberKey } from "../../model/phone.js";
 import type { RoutingEntry } from "../../model/records.js";
+import { NAME_PATTERN } from "../../protocol/subjects.js";
 import { accountOf } from "./auth-hook.js";
 import type { RestContext } from "./context.js";
 import { orIfMissing } from "./region-buckets.js";

@@ -2,9 +2,9 @@
 // (src/region/worker-stats.ts); the api keeps the latest one per worker and adds them up per region.
 // A worker silent for longer than STALE_MS has stopped and no longer counts.
 import type { NatsConnection, Subscription } from "@nats-io/transport-node";
-import { decode } from "../../bus/codec.js";
-import { subjects } from "../../bus/subjects.js";
-import { WEBHOOK_BUCKETS, type WorkerStats } from "../../region/worker-stats.js";
+import { decode } from "../../protocol/codec.js";
+import { subjects } from "../../protocol/subjects.js";
+import { WEBHOOK_BUCKETS, type WorkerStats } from "../../region/host/worker-stats.js";
 
 const STALE_MS = 30_000;
 

@@ -1,9 +1,9 @@
 // storing: end the channel, then write the Call resource; only then tell watchers it ended.
 import { fromPromise } from "xstate";
 import type { EndInput } from "../../../machines/call.machine.js";
+import { callResource } from "../../model/call-resource.js";
+import type { ChannelOut } from "../../protocol/channel-events.js";
 import { indexCall } from "../../store/call-index.js";
-import { callResource } from "../call-resource.js";
-import type { ChannelOut } from "../channel-events.js";
 import type { RegionRuntime } from "../runtime.js";
 
 export function endCall(rt: RegionRuntime) {

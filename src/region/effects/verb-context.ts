@@ -17,12 +17,12 @@ import type {
   VerbContext,
 } from "../../twiml/types.js";
 import { callParams } from "../../webhook/params.js";
-import { CallStreams } from "../call-streams.js";
-import { conferencePort } from "../conferences.js";
-import { regionDialNetwork } from "../dial-network.js";
-import type { LiveCall } from "../live-call.js";
-import { queuePort } from "../queues.js";
+import { regionDialNetwork } from "../dial/dial-network.js";
+import type { LiveCall } from "../host/live-call.js";
+import { conferencePort } from "../rooms/conferences.js";
+import { queuePort } from "../rooms/queues.js";
 import type { RegionRuntime } from "../runtime.js";
+import { CallStreams } from "../streams/call-streams.js";
 import { verbFetchTwiml } from "./verb-fetch.js";
 
 export class RegionVerbContext implements VerbContext {

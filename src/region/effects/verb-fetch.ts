@@ -9,7 +9,7 @@ import type { HttpMethod } from "../../twiml/types.js";
 import { idempotencyToken } from "../../webhook/idempotency.js";
 import { callParams } from "../../webhook/params.js";
 import { requestWebhook } from "../../webhook/request.js";
-import type { LiveCall } from "../live-call.js";
+import type { LiveCall } from "../host/live-call.js";
 import type { RegionRuntime } from "../runtime.js";
 import { observeResponse } from "./fetch-twiml.js";
 

@@ -6,7 +6,7 @@ import { VERB_NAMES } from "../../../machines/call.setup.js";
 import { executeVerb } from "../../twiml/registry.js";
 import { CallHandedOver, CallRedirected } from "../../twiml/rooms.js";
 import type { VerbName, VerbOutcome } from "../../twiml/types.js";
-import type { LiveCall } from "../live-call.js";
+import type { LiveCall } from "../host/live-call.js";
 import type { RegionRuntime } from "../runtime.js";
 import { RegionVerbContext } from "./verb-context.js";
 

@@ -2,7 +2,7 @@
 // the caller's hang-up ended both the recording and the call.
 
 import { fail } from "../../errors/switchboard-error.js";
-import { type RecordReply, WAV_CHUNK } from "../commands.js";
+import { type RecordReply, WAV_CHUNK } from "../../protocol/sip-commands.js";
 import type { Recording } from "./recorder.js";
 
 const KEEP_MS = 60_000;

@@ -1,0 +1,69 @@
+// The far end of a simulated <Dial> leg while its whisper TwiML (`<Number url>`) plays to it: audio
+// takes its time on the parent call's clock, nothing is published (the caller hears ringing), and
+// the callee answers a whisper <Gather> with the keys its script gives.
+import type { CallClock } from "../../clock/call-clock.js";
+import { sleep } from "../../clock/clock.js";
+import type { Callee } from "../../protocol/offer.js";
+import type { CallerInput, Channel, InputListener, ListenOptions, RecordedAudio } from "../../twiml/types.js";
+import { mediaDurationMs } from "./media-duration.js";
+import { speechDurationMs } from "./simulated-channel.js";
+
+const CALLEE_THINKS_MS = 1000;
+
+export class CalleeChannel implements Channel {
+  #digitsUsed = false;
+
+  constructor(
+    private readonly clock: CallClock,
+    private readonly callee: Callee | undefined,
+  ) {}
+
+  async ring(): Promise<void> {}
+  async answer(): Promise<void> {}
+
+  async say(text: string, _options: { voice: string; language: string }, signal: AbortSignal): Promise<void> {
+    await sleep(this.clock, speechDurationMs(text), signal);
+  }
+
+  async play(url: string, _options: { digits?: string }, signal: AbortSignal): Promise<void> {
+    const ms = await this.clock.holding(() => mediaDurationMs(url, signal));
+    await sleep(this.clock, ms, signal);
+  }
+
+  async pause(seconds: number, signal: AbortSignal): Promise<void> {
+    await sleep(this.clock, seconds * 1000, signal);
+  }
+
+  /** The callee's keys (once per leg), a second after the prompts; else silence until the timeout. */
+  listen(options: ListenOptions, signal: AbortSignal): InputListener {
+    const keys = this.#digitsUsed ? undefined : this.callee?.digits;
+    this.#digitsUsed = true;
+    const pressed = keys !== undefined && options.input.includes("dtmf");
+    return {
+      started: new Promise(() => {}),
+      result: async (): Promise<CallerInput> => {
+        if (!pressed) {
+          await sleep(this.clock, options.timeoutMs, signal);
+          return { digits: "" };
+        }
+        await sleep(this.clock, CALLEE_THINKS_MS, signal);
+        const end = keys.indexOf(options.finishOnKey);
+        let digits = end >= 0 && options.finishOnKey !== "" ? keys.slice(0, end) : keys;
+        if (options.numDigits !== undefined) digits = digits.slice(0, options.numDigits);
+        return { digits };
+      },
+      close: () => {},
+    };
+  }
+
+  async record(): Promise<RecordedAudio> {
+    throw new Error("a whisper cannot <Record>");
+  }
+
+  async hangup(): Promise<void> {}
+  async reject(): Promise<void> {}
+
+  bridge(): Promise<void> {
+    return new Promise(() => {});
+  }
+}

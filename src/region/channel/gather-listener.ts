@@ -1,0 +1,88 @@
+// One <Gather>'s listening, the same whatever carries the call's audio (the simulated channel, a SIP
+// gateway): keys until finishOnKey or numDigits, speech until its own silence, and the Gather's
+// timeout counted from the end of its prompts, all on the call's clock.
+import type { Clock } from "../../clock/clock.js";
+import type { CallerInput, InputListener, ListenOptions } from "../../twiml/types.js";
+
+/** What the caller sends while a Gather listens. */
+export interface LiveListener {
+  key(k: string): void;
+  speak(text: string): void;
+}
+
+export interface GatherListening {
+  /** What the Gather verb holds. */
+  readonly listener: InputListener;
+  /** Where the channel delivers the caller's keys and words. */
+  readonly live: LiveListener;
+}
+
+/** The speech recogniser's confidence for simulated speech. */
+const SPEECH_CONFIDENCE = 0.92;
+
+export function listenForGather(
+  clock: Clock,
+  options: ListenOptions,
+  signal: AbortSignal,
+  hooks: {
+    /** The Gather has its input (or gave up): the channel stops routing input here. */
+    ended(): void;
+    /** The prompts are over and the Gather waits: a scripted caller answers now. */
+    promptsOver?(live: LiveListener): void;
+  },
+): GatherListening {
+  let started!: () => void;
+  const startedP = new Promise<void>((r) => {
+    started = r;
+  });
+  let finish!: (input: CallerInput) => void;
+  const resultP = new Promise<CallerInput>((r) => {
+    finish = r;
+  });
+  let digits = "";
+  let speech: CallerInput["speech"];
+  let done = false;
+  let promptsOver = false;
+  let timer: unknown;
+  const end = () => {
+    if (done) return;
+    done = true;
+    clock.clearTimeout(timer);
+    hooks.ended();
+    finish(speech ? { digits, speech } : { digits });
+  };
+  const rearm = (ms: number) => {
+    clock.clearTimeout(timer);
+    timer = clock.setTimeout(end, ms);
+  };
+  const live: LiveListener = {
+    key: (k) => {
+      if (done || !options.input.includes("dtmf")) return;
+      started();
+      if (k === options.finishOnKey) return end();
+      digits += k;
+      if (options.numDigits !== undefined && digits.length >= options.numDigits) return end();
+      if (promptsOver) rearm(options.timeoutMs);
+    },
+    speak: (text) => {
+      if (done || !options.input.includes("speech")) return;
+      started();
+      speech = { text, confidence: SPEECH_CONFIDENCE };
+      rearm(options.speechTimeoutMs);
+    },
+  };
+  signal.addEventListener("abort", end, { once: true });
+  const listener: InputListener = {
+    started: startedP,
+    result: () => {
+      promptsOver = true;
+      if (!done) {
+        rearm(options.timeoutMs);
+        hooks.promptsOver?.(live);
+      }
+      return resultP;
+    },
+    close: end,
+  };
+  return { listener, live };
+}

@@ -1,0 +1,239 @@
+// The channel of a call whose audio is elsewhere: each command goes to the SIP gateway holding the
+// call's RTP as a NATS request (`sb.sip.<gateway>.call.<sid>.cmd`) and resolves with its reply, which
+// comes when the audio has played. Keys arrive on the call's `.in` like any channel input; a Gather
+// is timed here, on the call's clock. The actor cannot tell this channel from the simulated one.
+import { randomUUID } from "node:crypto";
+import type { NatsConnection } from "@nats-io/transport-node";
+import type { CallClock } from "../../clock/call-clock.js";
+import { ErrorCodes } from "../../errors/codes.js";
+import { fail, SwitchboardError } from "../../errors/switchboard-error.js";
+import type { ChannelOut } from "../../protocol/channel-events.js";
+import { encode } from "../../protocol/codec.js";
+import { readReply } from "../../protocol/service-error.js";
+import type { RecordReply, SipCommand } from "../../protocol/sip-commands.js";
+import type { InputListener, ListenOptions, RecordedAudio, RecordOptions } from "../../twiml/types.js";
+import type { HostedChannel } from "../host/live-call.js";
+import { type LiveListener, listenForGather } from "./gather-listener.js";
+
+/** A short command (ring, answer, hang-up) that takes longer than this has lost its gateway. */
+const SHORT_TIMEOUT_MS = 10_000;
+/** While a prompt plays, the gateway is asked this often whether the call is still there. */
+const PING_EVERY_MS = 5_000;
+/** No prompt or recording outlasts Twilio's longest call (4 h). */
+const LONGEST_MS = 4 * 3600_000 + 60_000;
+
+export class RemoteChannel implements HostedChannel {
+  #listener: LiveListener | undefined;
+  #gone = false;
+  #callerGone = false;
+
+  constructor(
+    private readonly nc: NatsConnection,
+    /** The call's command subject on its gateway. */
+    private readonly subject: string,
+    private readonly clock: CallClock,
+    private readonly publish: (event: ChannelOut) => void,
+    /** Called when the gateway says the call is gone (the caller hung up, or the gateway is lost). */
+    private readonly onCallerHangup: () => void,
+  ) {}
+
+  /** Nothing to carry over: the caller's side is the gateway's, not a script. */
+  state() {
+    return { digitsUsed: 0, speechUsed: 0 };
+  }
+
+  resumeScript(): void {}
+
+  async ring(): Promise<void> {
+    this.publish({ kind: "ringing" });
+    await this.#short({ op: "ring" });
+  }
+
+  async answer(): Promise<void> {
+    await this.#short({ op: "answer" });
+    this.publish({ kind: "answer" });
+  }
+
+  async say(text: string, options: { voice: string; language: string }, signal: AbortSignal): Promise<void> {
+    this.publish({ kind: "say", text, voice: options.voice, language: options.language });
+    await this.#long({ op: "say", id: randomUUID(), text, ...options }, signal);
+  }
+
+  async play(url: string, options: { digits?: string }, signal: AbortSignal): Promise<void> {
+    this.publish({ kind: "play", url });
+    await this.#long(
+      { op: "play", id: randomUUID(), url, ...(options.digits && { digits: options.digits }) },
+      signal,
+    );
+  }
+
+  async pause(seconds: number, signal: AbortSignal): Promise<void> {
+    this.publish({ kind: "pause", length: seconds });
+    await this.#long({ op: "pause", id: randomUUID(), ms: seconds * 1000 }, signal);
+  }
+
+  listen(options: ListenOptions, signal: AbortSignal): InputListener {
+    const { listener, live } = listenForGather(this.clock, options, signal, {
+      ended: () => {
+        if (this.#listener === live) this.#listener = undefined;
+      },
+    });
+    this.#listener = live;
+    this.publish({ kind: "gather", input: [...options.input], finishOnKey: options.finishOnKey });
+    return listener;
+  }
+
+  /** Keys from the gateway (the caller's RFC 4733 events or INFO) go to the listening Gather. */
+  input(event: { kind: "digits"; digits: string } | { kind: "speech"; text: string }): void {
+    // Speech needs a recogniser, which the gateway does not have yet.
+    if (event.kind === "digits") for (const k of event.digits) this.#listener?.key(k);
+  }
+
+  /**
+   * Records on the gateway. Cancelled (hang-up, redirect, hand-over), it still resolves with what was
+   * recorded: the gateway answers the `stop` with it. Digits are "hangup" when the caller hung up.
+   */
+  async record(options: RecordOptions, signal: AbortSignal): Promise<RecordedAudio> {
+    const id = randomUUID();
+    const cmd: SipCommand = { op: "record", id, options: { ...options } };
+    const first = (await this.#long(cmd, signal, { replyOnAbort: true })) as RecordReply;
+    const wav = new Uint8Array(first.size);
+    wav.set(first.chunk, 0);
+    // A long recording comes in slices, each under NATS's payload limit.
+    for (let offset = first.chunk.length; offset < first.size; ) {
+      const part = (await this.#short({ op: "fetch", id, offset })) as RecordReply;
+      if (part.chunk.length === 0) break;
+      wav.set(part.chunk, offset);
+      offset += part.chunk.length;
+    }
+    const digits = this.#callerGone ? "hangup" : first.digits;
+    return { wav, durationMs: first.durationMs, digits };
+  }
+
+  /** The caller hung up (`.in`): set before the call hears of it, so a cancelled Record says "hangup". */
+  callerHungUp(): void {
+    this.#callerGone = true;
+    this.onCallerHangup();
+  }
+
+  /**
+   * A <Dial> bridge. The gateway has no media path to a dialed leg yet: the caller hears silence,
+   * and `*` ends the bridge when `hangupOnStar` is set; otherwise only the signal ends it.
+   */
+  bridge(leg: { callSid: string; to: string; hangupOnStar: boolean }, signal: AbortSignal): Promise<void> {
+    return new Promise((resolve, reject) => {
+      const live: LiveListener = {
+        key: (k) => {
+          if (k === "*" && leg.hangupOnStar) finish(resolve);
+        },
+        speak: () => {},
+      };
+      const finish = (settle: () => void) => {
+        signal.removeEventListener("abort", onAbort);
+        if (this.#listener === live) this.#listener = undefined;
+        settle();
+      };
+      const onAbort = () => finish(() => reject(signal.reason));
+      if (signal.aborted) return onAbort();
+      signal.addEventListener("abort", onAbort, { once: true });
+      this.#listener = live;
+    });
+  }
+
+  async hangup(): Promise<void> {
+    this.publish({ kind: "hangup" });
+    await this.#end({ op: "hangup" });
+  }
+
+  async reject(reason: "rejected" | "busy"): Promise<void> {
+    this.publish({ kind: "reject", reason });
+    await this.#end({ op: "reject", reason });
+  }
+
+  /** Ending is best effort: a gateway that has lost the call has ended it already. */
+  async #end(cmd: SipCommand): Promise<void> {
+    try {
+      await this.#short(cmd);
+    } catch (err) {
+      if (!(err instanceof SwitchboardError && err.code === ErrorCodes.sipCallGone.code)) throw err;
+    }
+  }
+
+  async #short(cmd: SipCommand): Promise<unknown> {
+    try {
+      return await this.clock.holding(async () =>
+        readReply(await this.nc.request(this.subject, encode(cmd), { timeout: SHORT_TIMEOUT_MS })),
+      );
+    } catch (err) {
+      throw this.#lost(err);
+    }
+  }
+
+  /**
+   * A command that lasts as long as its audio: the request waits without a short timeout, the
+   * gateway is pinged meanwhile, and an abort (hang-up, barge-in) sends `stop` for it.
+   */
+  async #long(
+    cmd: Extract<SipCommand, { id: string }>,
+    signal: AbortSignal,
+    opts: { replyOnAbort?: boolean } = {},
+  ): Promise<unknown> {
+    if (signal.aborted && !opts.replyOnAbort) throw signal.reason;
+    const ac = new AbortController();
+    let grace: NodeJS.Timeout | undefined;
+    const onAbort = () => {
+      this.nc.publish(this.subject, encode({ op: "stop", id: cmd.id } satisfies SipCommand));
+      // A recording's reply to the stop is its result: wait for it, within bounds.
+      if (opts.replyOnAbort) grace = setTimeout(() => ac.abort(signal.reason), SHORT_TIMEOUT_MS);
+      else ac.abort(signal.reason);
+    };
+    const aborted = new Promise<never>((_, reject) => {
+      ac.signal.addEventListener("abort", () => reject(ac.signal.reason), { once: true });
+    });
+    aborted.catch(() => {});
+    const ping = setInterval(() => {
+      this.#short({ op: "ping" }).catch((err: unknown) => ac.abort(err));
+    }, PING_EVERY_MS);
+    try {
+      const reply = this.nc
+        .request(this.subject, encode(cmd), { timeout: LONGEST_MS })
+        .then((msg) => readReply(msg));
+      reply.catch(() => {});
+      if (signal.aborted) onAbort();
+      else signal.addEventListener("abort", onAbort, { once: true });
+      return await Promise.race([reply, aborted]);
+    } catch (err) {
+      if (signal.aborted && !(opts.replyOnAbort && err !== signal.reason)) throw signal.reason;
+      throw this.#lost(err);
+    } finally {
+      clearInterval(ping);
+      clearTimeout(grace);
+      signal.removeEventListener("abort", onAbort);
+    }
+  }
+
+  /**
+   * The call is gone from the gateway (the caller hung up; the gateway restarted or cannot be
+   * reached): the actor hears a caller hang-up, as it would from the caller's BYE.
+   */
+  #lost(err: unknown): unknown {
+    const gone =
+      (err instanceof SwitchboardError && err.code === ErrorCodes.sipCallGone.code) || unreachable(err);
+    if (!gone) return err;
+    if (!this.#gone) {
+      this.#gone = true;
+      this.onCallerHangup();
+    }
+    return err instanceof SwitchboardError
+      ? err
+      : fail("sipCallGone", `the SIP gateway has lost the call: ${String(err)}`);
+  }
+}
+
+/** No gateway answers (it stopped, or is cut off): NATS's no-responders or a request timeout. */
+function unreachable(err: unknown): boolean {
+  const e = err as { name?: string; cause?: unknown; isNoResponders?: () => boolean } | undefined;
+  if (!e) return false;
+  if (e.isNoResponders?.() || e.name === "NoRespondersError" || e.name === "TimeoutError") return true;
+  return e.cause !== undefined && e.cause !== err && unreachable(e.cause);
+}

@@ -1,0 +1,139 @@
+// One child leg of a <Dial>: a Call resource of its own in the parent's region (Direction
+// outbound-dial, ParentCallSid = the parent), stored at each status so the REST API shows it while it
+// rings and talks, indexed once it ends (the index key carries the final status), and reported to
+// the Dial as Twilio's leg events with the child's own parameters.
+import type { CallFacts } from "../../../machines/call.machine.js";
+import type { CallClock } from "../../clock/call-clock.js";
+import { callResource } from "../../model/call-resource.js";
+import type { CallResource, CallStatus } from "../../model/records.js";
+import { newSid } from "../../model/sid.js";
+import type { ChannelOut } from "../../protocol/channel-events.js";
+import { indexCall } from "../../store/call-index.js";
+import type { LegEvent, LegProgress } from "../../twiml/types.js";
+import { statusCallbackParams } from "../../webhook/params.js";
+import type { RegionRuntime } from "../runtime.js";
+
+export type LegEnd = Extract<CallStatus, "completed" | "busy" | "no-answer" | "failed" | "canceled">;
+
+export class ChildLeg {
+  readonly facts: CallFacts;
+  readonly createdAt: number;
+  answeredAt: number | null = null;
+  endedAt: number | null = null;
+  status: CallStatus = "queued";
+  #sequence = 0;
+  #ending: Promise<void> | undefined;
+
+  constructor(
+    private readonly rt: RegionRuntime,
+    private readonly clock: CallClock,
+    parent: CallFacts,
+    to: string,
+    from: string,
+    /** Which target of the Dial this leg rings, for its progress events. */
+    private readonly target: number,
+    private readonly onProgress: (p: LegProgress) => void,
+  ) {
+    this.createdAt = clock.now();
+    this.facts = {
+      callSid: newSid("CA"),
+      accountSid: parent.accountSid,
+      to,
+      from,
+      region: parent.region,
+      edge: parent.edge,
+      direction: "outbound-dial",
+      parentCallSid: parent.callSid,
+      apiVersion: parent.apiVersion,
+      phoneNumberSid: null,
+    };
+  }
+
+  get callSid(): string {
+    return this.facts.callSid;
+  }
+
+  /** Seconds connected: from the answer to the end (or to now, while it talks). */
+  durationS(): number {
+    if (this.answeredAt === null) return 0;
+    return Math.round(((this.endedAt ?? this.clock.now()) - this.answeredAt) / 1000);
+  }
+
+  /** Dial legs are never queued (spec): created and initiated at once. */
+  async initiate(): Promise<void> {
+    await this.#store();
+    this.#report("initiated", "queued");
+  }
+
+  async ringing(): Promise<void> {
+    this.status = "ringing";
+    await this.#store();
+    this.#publish({ kind: "ringing" });
+    this.#report("ringing", "ringing");
+  }
+
+  async answered(): Promise<void> {
+    this.status = "in-progress";
+    this.answeredAt = this.clock.now();
+    await this.#store();
+    this.#publish({ kind: "answer" });
+    this.#report("answered", "in-progress");
+  }
+
+  /** Ends the leg once: stores and indexes its final record, then reports `completed`. */
+  end(status: LegEnd): Promise<void> {
+    this.#ending ??= (async () => {
+      this.status = status;
+      this.endedAt = this.clock.now();
+      const record = await this.#store();
+      await this.clock.holding(() => indexCall(this.rt.nc, this.rt.region, record));
+      // As for any call: `ended` on the leg's own `.out` once its record is stored.
+      this.#publish({ kind: "ended", status, region: this.rt.region });
+      this.#report("completed", status, this.durationS());
+    })();
+    return this.#ending;
+  }
+
+  #record(): CallResource {
+    const record = callResource(
+      {
+        facts: this.facts,
+        status: this.status,
+        arrivedAt: this.createdAt,
+        answeredAt: this.answeredAt,
+        endedBy: "app",
+        rejectReason: null,
+        error: null,
+        statusCallback: null,
+      },
+      this.endedAt,
+      this.createdAt,
+    );
+    // A leg's duration is its connected time (Twilio bills from the answer), not its ringing.
+    const answered = this.answeredAt !== null && this.endedAt !== null;
+    return { ...record, duration: answered ? String(this.durationS()) : null };
+  }
+
+  async #store(): Promise<CallResource> {
+    const record = this.#record();
+    await this.clock.holding(() => this.rt.stores.calls.put(this.callSid, record));
+    return record;
+  }
+
+  /** The leg's own `.out` subject shows it ring, answer and end, like any call's. */
+  #publish(event: ChannelOut): void {
+    this.rt.inspector.command(this.callSid, event, this.clock.now());
+  }
+
+  #report(event: LegEvent, callStatus: CallStatus, callDuration?: number): void {
+    const params = statusCallbackParams(this.facts, {
+      callStatus,
+      sequenceNumber: this.#sequence++,
+      at: this.clock.now(),
+      ...(callDuration !== undefined && { callDuration }),
+    });
+    // Twilio reports the first event of a Dial leg as `initiated`.
+    if (event === "initiated") params.CallStatus = "initiated";
+    this.onProgress({ target: this.target, event, callSid: this.callSid, params });
+  }
+}

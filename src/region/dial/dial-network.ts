@@ -1,0 +1,249 @@
+// The region's DialNetwork: each target a <Dial> rings is a child leg (child-leg.ts). A number
+// switchboard hosts (it has a route, or a config in this region) is reached as a real inbound call
+// through the parent's edge (hosted-callee.ts); anything else is answered by the simulated network as
+// the caller's script says (`callees`), by default after 5 s of ringing, talking for 30 s. All of it
+// runs on the parent call's clock, so `--time-scale 0` takes no real time.
+import type { CallFacts } from "../../../machines/call.machine.js";
+import { sleep } from "../../clock/clock.js";
+import { isE164, numberKey } from "../../model/phone.js";
+import type { Callee } from "../../protocol/offer.js";
+import { openGlobalStores } from "../../store/global.js";
+import type { BridgedLeg, DialNetwork, DialTarget, Unanswered } from "../../twiml/types.js";
+import type { LiveCall } from "../host/live-call.js";
+import type { RegionRuntime } from "../runtime.js";
+import { ChildLeg, type LegEnd } from "./child-leg.js";
+import { ringHosted } from "./hosted-callee.js";
+import { runWhisper } from "./whisper.js";
+
+/** A simulated callee with no script entry answers after this long and talks this long (seconds). */
+export const DEFAULT_ANSWER_AFTER_S = 5;
+export const DEFAULT_TALK_S = 30;
+const DEFAULT_BUSY_AFTER_S = 1;
+
+/** How one leg's ringing came out; an answered one still has to be connected (or cancelled). */
+export type Attempt =
+  | { answered: false; status: Exclude<LegEnd, "completed"> }
+  | {
+      answered: true;
+      /** Bridges the leg: resolves `ended` when the callee hangs up; `hangup` ends it from our side. */
+      connect: () => Pick<BridgedLeg, "ended" | "hangup">;
+      /** Drops a leg that answered too late (another won): a hosted call is hung up. */
+      cancel: () => void;
+    };
+
+export function regionDialNetwork(rt: RegionRuntime, call: LiveCall, facts: CallFacts): DialNetwork {
+  return {
+    async ring(targets, options, signal) {
+      const legs = targets.map(
+        (t, i) => new ChildLeg(rt, call.clock, facts, t.to, options.callerId, i, options.onProgress),
+      );
+      await Promise.all(legs.map((leg) => leg.initiate()));
+      const controllers = legs.map(() => new AbortController());
+      const abortAll = () => {
+        for (const c of controllers) c.abort(signal.reason);
+      };
+      signal.addEventListener("abort", abortAll, { once: true });
+      try {
+        return await new Promise<BridgedLeg | Unanswered>((resolve, reject) => {
+          let settled = 0;
+          let won = false;
+          const ends: (Unanswered["status"] | undefined)[] = [];
+          const settle = () => {
+            if (++settled < legs.length || won) return;
+            if (signal.aborted) reject(signal.reason);
+            else resolve(unanswered(legs, ends));
+          };
+          legs.forEach((leg, i) => {
+            const target = targets[i] as DialTarget;
+            const legSignal = (controllers[i] as AbortController).signal;
+            attempt(rt, call, leg, target, options.timeoutS, legSignal)
+              .then(
+                async (a) => {
+                  if (!a.answered || won) {
+                    // Answered at the same instant as the winner: it loses, as if it had been canceled.
+                    if (a.answered) a.cancel();
+                    ends[i] = a.answered ? "canceled" : a.status;
+                    await leg.end(a.answered ? "canceled" : a.status);
+                    return settle();
+                  }
+                  won = true;
+                  controllers.forEach((c, j) => {
+                    if (j !== i) c.abort(new Error("another leg answered"));
+                  });
+                  try {
+                    resolve(await connect(rt, call, leg, target, a, legSignal));
+                  } catch (err) {
+                    // The caller hung up during the whisper: the answered leg is over.
+                    await leg.end("completed");
+                    reject(err);
+                  }
+                },
+                async (err: unknown) => {
+                  // Stopped (another leg answered, the caller hung up) is canceled; anything else
+                  // (the hosted number's edge refused the call, a store failed) is a failed leg.
+                  const status = legSignal.aborted ? "canceled" : "failed";
+                  if (status === "failed") {
+                    const e = err as { code?: number; message?: string };
+                    rt.notifier.notify({
+                      accountSid: facts.accountSid ?? "",
+                      callSid: leg.callSid,
+                      level: "error",
+                      code: e.code ?? 12400,
+                      message: `dialing ${target.to}: ${e.message ?? String(err)}`,
+                    });
+                  }
+                  ends[i] = status;
+                  await leg.end(status);
+                  settle();
+                },
+              )
+              .catch(reject);
+          });
+        });
+      } finally {
+        signal.removeEventListener("abort", abortAll);
+      }
+    },
+  };
+}
+
+function attempt(
+  rt: RegionRuntime,
+  call: LiveCall,
+  leg: ChildLeg,
+  target: DialTarget,
+  timeoutS: number,
+  signal: AbortSignal,
+): Promise<Attempt> {
+  // Real work: at time-scale 0 the call's clock must not jump ahead (to its 4 h limit) meanwhile.
+  return call.clock
+    .holding(() => hostedRegion(rt, target.to))
+    .then((region) =>
+      region === undefined
+        ? simulated(call, leg, call.caller?.callees?.[target.to], timeoutS, signal)
+        : ringHosted(rt, call, leg, region, timeoutS, signal),
+    );
+}
+
+/** The region a hosted number's calls go to, or undefined for a number switchboard does not host. */
+async function hostedRegion(rt: RegionRuntime, to: string): Promise<string | undefined> {
+  if (!isE164(to)) return undefined;
+  const key = numberKey(to);
+  const route = await (await routing(rt)).get(key);
+  if (route) return route.region;
+  return rt.numbers.has(key) || (await rt.stores.numbers.get(key)) ? rt.region : undefined;
+}
+
+const routingTables = new WeakMap<object, ReturnType<typeof openGlobalStores>>();
+function routing(rt: RegionRuntime) {
+  let stores = routingTables.get(rt.nc);
+  if (!stores) {
+    stores = openGlobalStores(rt.nc);
+    stores.catch(() => routingTables.delete(rt.nc));
+    routingTables.set(rt.nc, stores);
+  }
+  return stores.then((s) => s.routing);
+}
+
+/** The simulated network: the script's outcome for this target, on the parent call's clock. */
+async function simulated(
+  call: LiveCall,
+  leg: ChildLeg,
+  callee: Callee | undefined,
+  timeoutS: number,
+  signal: AbortSignal,
+): Promise<Attempt> {
+  const outcome = callee?.outcome ?? "answer";
+  // A bad number fails at once, without ringing.
+  if (outcome === "failed") return { answered: false, status: "failed" };
+  await leg.ringing();
+  const after = callee?.answerAfter ?? (outcome === "busy" ? DEFAULT_BUSY_AFTER_S : DEFAULT_ANSWER_AFTER_S);
+  if (outcome === "no-answer" || after >= timeoutS) {
+    await sleep(call.clock, timeoutS * 1000, signal);
+    return { answered: false, status: "no-answer" };
+  }
+  await sleep(call.clock, after * 1000, signal);
+  if (outcome === "busy") return { answered: false, status: "busy" };
+  return {
+    answered: true,
+    cancel: () => {},
+    connect: () => {
+      const talk = new AbortController();
+      const ended = sleep(call.clock, (callee?.talk ?? DEFAULT_TALK_S) * 1000, talk.signal).then(
+        () => leg.end("completed"),
+        () => {},
+      );
+      return {
+        ended,
+        hangup: async () => {
+          talk.abort();
+          await leg.end("completed");
+        },
+      };
+    },
+  };
+}
+
+/** The winner answers; its whisper (if any) plays to it; then it is bridged, or it declined. */
+async function connect(
+  rt: RegionRuntime,
+  call: LiveCall,
+  leg: ChildLeg,
+  target: DialTarget,
+  answered: Extract<Attempt, { answered: true }>,
+  signal: AbortSignal,
+): Promise<BridgedLeg | Unanswered> {
+  await leg.answered();
+  // The callee hears the digits first (an extension), before any whisper.
+  if (target.sendDigits) await sleep(call.clock, dtmfMs(target.sendDigits), signal);
+  if (target.whisper) {
+    const callee = call.caller?.callees?.[target.to];
+    const verdict = await runWhisper(rt, call, leg.facts, target.whisper, callee, signal).catch(
+      (err: unknown) => {
+        const e = err as { code?: number; message?: string };
+        if (signal.aborted) throw err;
+        rt.notifier.notify({
+          accountSid: leg.facts.accountSid ?? "",
+          callSid: leg.callSid,
+          level: "error",
+          code: e.code ?? 12400,
+          message: `whisper ${target.whisper?.url}: ${e.message ?? String(err)}`,
+        });
+        return "failed" as const;
+      },
+    );
+    if (verdict !== "accepted") {
+      // The callee heard the whisper and hung up (or it could not play): no bridge.
+      await answered.connect().hangup();
+      return { answered: false, status: verdict === "failed" ? "failed" : "no-answer", callSid: leg.callSid };
+    }
+  }
+  const { ended, hangup } = answered.connect();
+  return {
+    answered: true,
+    callSid: leg.callSid,
+    to: target.to,
+    ended,
+    hangup,
+    durationS: () => leg.durationS(),
+  };
+}
+
+/** How long sending `digits` takes: a key 250 ms, `w` half a second, `W` a second (Twilio's pauses). */
+export function dtmfMs(digits: string): number {
+  let ms = 0;
+  for (const k of digits) ms += k === "w" ? 500 : k === "W" ? 1000 : 250;
+  return ms;
+}
+
+/** Nobody answered: no-answer wins over busy, busy over canceled, canceled over failed. */
+function unanswered(
+  legs: readonly ChildLeg[],
+  ends: readonly (Unanswered["status"] | undefined)[],
+): Unanswered {
+  for (const status of ["no-answer", "busy", "canceled", "failed"] as const) {
+    const i = ends.indexOf(status);
+    if (i >= 0) return { answered: false, status, callSid: (legs[i] as ChildLeg).callSid };
+  }
+  return { answered: false, status: "failed" };
+}

@@ -1,0 +1,149 @@
+// A <Dial> to a number switchboard hosts: the child leg becomes a real inbound call to that number,
+// offered through the parent's edge like any other call, and running that number's own app. The
+// child leg (DialCallSid, outbound-dial, ParentCallSid = the parent) and the inbound call (its own
+// CallSid, Direction inbound, in the number's region) are two Call resources, as on Twilio when one
+// Twilio number dials another. The leg mirrors the inbound call: it answers when that call answers
+// and ends when that call's `ended` arrives on its `.out`.
+import { Kvm } from "@nats-io/kv";
+import { sleep } from "../../clock/clock.js";
+import type { CallResource } from "../../model/records.js";
+import { newSid } from "../../model/sid.js";
+import type { ChannelOut } from "../../protocol/channel-events.js";
+import { decode, encode } from "../../protocol/codec.js";
+import type { OfferReply } from "../../protocol/offer.js";
+import { readReply } from "../../protocol/service-error.js";
+import { buckets } from "../../protocol/subjects.js";
+import type { LiveCall } from "../host/live-call.js";
+import type { RegionRuntime } from "../runtime.js";
+import type { ChildLeg } from "./child-leg.js";
+import type { Attempt } from "./dial-network.js";
+
+export async function ringHosted(
+  rt: RegionRuntime,
+  call: LiveCall,
+  leg: ChildLeg,
+  region: string,
+  timeoutS: number,
+  signal: AbortSignal,
+): Promise<Attempt> {
+  signal.throwIfAborted();
+  const inboundSid = newSid("CA");
+  let answered!: () => void;
+  const answer = new Promise<void>((r) => {
+    answered = r;
+  });
+  let ended!: (status: string) => void;
+  const end = new Promise<string>((r) => {
+    ended = r;
+  });
+  // Subscribed before the offer, so nothing the call does is missed.
+  const sub = rt.nc.subscribe(rt.subjects.anyCallOut(inboundSid), {
+    callback: (err, msg) => {
+      if (err) return;
+      const event = decode(msg.data) as ChannelOut;
+      if (event.kind === "answer") answered();
+      if (event.kind === "ended") ended(event.status);
+    },
+  });
+  // The inbound call runs in real time on its own worker: at time-scale 0 the parent's clock must
+  // not run ahead meanwhile (its timeout and timeLimit timers wait until the hosted call is done).
+  const release = call.clock.hold();
+  let hostedRegion = region;
+  const hangUpInbound = () =>
+    rt.nc.publish(rt.subjects.callIn(hostedRegion, inboundSid), encode({ kind: "hangup" }));
+  try {
+    await rt.nc.flush();
+    const offer = {
+      to: leg.facts.to,
+      from: leg.facts.from,
+      callSid: inboundSid,
+      caller: { timeScale: call.clock.scale },
+    };
+    const reply = readReply(
+      await rt.nc.request(rt.subjects.edgeOffer(leg.facts.edge), encode(offer), { timeout: 10_000 }),
+    ) as OfferReply;
+    hostedRegion = reply.region;
+    await leg.ringing();
+    const aborted = new Promise<never>((_, reject) => {
+      if (signal.aborted) reject(signal.reason);
+      signal.addEventListener("abort", () => reject(signal.reason), { once: true });
+    });
+    const ringing = new AbortController();
+    const stopRinging = () => ringing.abort(signal.reason);
+    signal.addEventListener("abort", stopRinging, { once: true });
+    const ringTimeout = sleep(call.clock, timeoutS * 1000, ringing.signal).then(() => "timeout" as const);
+    // At time-scale 0 the held clock cannot time the ringing out: a hosted call that never answers
+    // (its region has no worker) is given up after the timeout in real time instead.
+    let guard: NodeJS.Timeout | undefined;
+    const realTimeout =
+      call.clock.scale === 0
+        ? new Promise<"timeout">((resolve) => {
+            guard = setTimeout(() => resolve("timeout"), timeoutS * 1000);
+          })
+        : new Promise<never>(() => {});
+    const first = await Promise.race([
+      answer.then(() => "answer" as const),
+      end,
+      ringTimeout,
+      realTimeout,
+      aborted,
+    ]).finally(() => {
+      clearTimeout(guard);
+      signal.removeEventListener("abort", stopRinging);
+      ringing.abort(new Error("ringing over"));
+    });
+    if (first !== "answer") {
+      if (first === "timeout") hangUpInbound();
+      sub.unsubscribe();
+      release();
+      const status = first === "busy" || first === "failed" ? first : "no-answer";
+      return { answered: false, status };
+    }
+  } catch (err) {
+    hangUpInbound();
+    sub.unsubscribe();
+    release();
+    throw err;
+  }
+  return {
+    answered: true,
+    cancel: () => {
+      hangUpInbound();
+      sub.unsubscribe();
+      release();
+    },
+    connect: () => ({
+      ended: end.then(async () => {
+        sub.unsubscribe();
+        // Simulated time: the parent's clock moves on by as long as the hosted call talked.
+        const talked = await connectedMs(rt, hostedRegion, inboundSid).finally(release);
+        const answeredAt = leg.answeredAt ?? call.clock.now();
+        await sleep(call.clock, Math.max(0, answeredAt + talked - call.clock.now()));
+        await leg.end("completed");
+      }),
+      hangup: async () => {
+        hangUpInbound();
+        sub.unsubscribe();
+        release();
+        await leg.end("completed");
+      },
+    }),
+  };
+}
+
+/** How long the hosted call lasted (its stored duration), in ms. */
+async function connectedMs(rt: RegionRuntime, region: string, callSid: string): Promise<number> {
+  try {
+    // This region's bucket is open already; another region's is opened for the one read.
+    const record =
+      region === rt.region
+        ? await rt.stores.calls.get(callSid)
+        : await new Kvm(rt.nc)
+            .open(buckets.calls(region))
+            .then((kv) => kv.get(callSid))
+            .then((e) => (e?.operation === "PUT" ? e.json<CallResource>() : undefined));
+    return Number(record?.duration ?? 0) * 1000;
+  } catch {
+    return 0;
+  }
+}

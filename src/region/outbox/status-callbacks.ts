@@ -1,0 +1,142 @@
+// Status callbacks (spec §5), through a durable outbox: the call puts each callback in the region's
+// stream SB_CALLBACKS_<R> (message id `<CallSid>.<SequenceNumber>`, so a call resumed by another
+// worker that queues it again makes no second one), and the region's workers send them from there,
+// acking once the request is done. A worker that dies mid-request leaves the message to be sent
+// again with the same I-Twilio-Idempotency-Token. Sending never holds the call up; a callback that
+// fails is recorded as a 15003 warning; its response body is ignored.
+import type { Consumer, JetStreamClient, JsMsg } from "@nats-io/jetstream";
+import type { CallFacts } from "../../../machines/call.machine.js";
+import type { Logger } from "../../log.js";
+import type { AccountRecord } from "../../model/records.js";
+import { decode, encode } from "../../protocol/codec.js";
+import type { Subjects } from "../../protocol/subjects.js";
+import type { WatchedKv } from "../../store/watched-kv.js";
+import type { HttpMethod } from "../../twiml/types.js";
+import { idempotencyToken } from "../../webhook/idempotency.js";
+import { type StatusEvent, statusCallbackParams } from "../../webhook/params.js";
+import { requestWebhook } from "../../webhook/request.js";
+import type { Notifier } from "./notifier.js";
+
+export interface StatusCallback {
+  facts: CallFacts;
+  url: string;
+  method: HttpMethod;
+  event: StatusEvent;
+}
+
+/**
+ * Any other asynchronous request a verb makes about its call (recordingStatusCallback, a Dial's or a
+ * Conference's statusCallback, partialResultCallback…): sent as given, through the same outbox.
+ */
+export interface VerbCallback {
+  facts: CallFacts;
+  url: string;
+  method: HttpMethod;
+  params: Record<string, string>;
+  /** Names this request within the call (e.g. `RE….completed`): the same key is sent once. */
+  key: string;
+}
+
+type Outgoing = StatusCallback | VerbCallback;
+const keyOf = (cb: Outgoing) => ("key" in cb ? cb.key : String(cb.event.sequenceNumber));
+
+/** Callbacks sent at once by one worker; more wait in the stream. */
+const IN_FLIGHT = 64;
+
+export class StatusCallbacks {
+  readonly #inFlight = new Set<Promise<void>>();
+  #running = true;
+  #loop: Promise<void> | undefined;
+
+  constructor(
+    private readonly deps: {
+      region: string;
+      js: JetStreamClient;
+      subjects: Subjects;
+      accounts: WatchedKv<AccountRecord>;
+      notifier: Notifier;
+      log: Logger;
+    },
+  ) {}
+
+  /** Stores the callback in the outbox; resolves once JetStream has it. */
+  async queue(cb: Outgoing): Promise<void> {
+    const { js, subjects, region } = this.deps;
+    await js.publish(subjects.regionCallbacks(region), encode(cb), {
+      msgID: `${cb.facts.callSid}.${keyOf(cb)}`,
+      timeout: 5_000,
+    });
+  }
+
+  /** Sends what the outbox holds until `stop()`. */
+  start(consumer: Consumer): void {
+    this.#loop = (async () => {
+      while (this.#running) {
+        try {
+          const batch = await consumer.fetch({
+            max_messages: IN_FLIGHT - this.#inFlight.size || 1,
+            expires: 2_000,
+          });
+          for await (const msg of batch) {
+            const sending = this.#send(msg).finally(() => this.#inFlight.delete(sending));
+            this.#inFlight.add(sending);
+            if (this.#inFlight.size >= IN_FLIGHT) await Promise.race(this.#inFlight);
+          }
+        } catch (err) {
+          if (!this.#running) break;
+          this.deps.log.warn({ err }, "pulling status callbacks failed; retrying");
+          await new Promise((r) => setTimeout(r, 500));
+        }
+      }
+    })();
+  }
+
+  /** Stops pulling and waits for the callbacks being sent. */
+  async stop(): Promise<void> {
+    this.#running = false;
+    await this.#loop;
+    await Promise.allSettled([...this.#inFlight]);
+  }
+
+  async #send(msg: JsMsg): Promise<void> {
+    let cb: Outgoing;
+    try {
+      cb = decode(msg.data) as Outgoing;
+    } catch (err) {
+      this.deps.log.error({ err, seq: msg.seq }, "dropped an unreadable status callback");
+      msg.term();
+      return;
+    }
+    await this.#request(cb);
+    msg.ack();
+  }
+
+  async #request(cb: Outgoing): Promise<void> {
+    const { facts } = cb;
+    const account = facts.accountSid ? this.deps.accounts.get(facts.accountSid) : undefined;
+    if (!account) return;
+    try {
+      await requestWebhook({
+        url: cb.url,
+        method: cb.method,
+        params: "key" in cb ? cb.params : statusCallbackParams(facts, cb.event),
+        authToken: account.auth_token,
+        ...(account.webhook_signing_key && { signingKey: account.webhook_signing_key }),
+        headers: { "X-Home-Region": this.deps.region },
+        idempotencyToken: idempotencyToken(facts.callSid, "callback", keyOf(cb)),
+      });
+    } catch (err) {
+      const e = err as { code?: number; message?: string; httpStatus?: number };
+      this.deps.notifier.notify({
+        accountSid: account.sid,
+        callSid: facts.callSid,
+        level: "warning",
+        // Twilio: a 4xx/5xx answer to a callback is 15003; a request that could not be made keeps its code.
+        code: e.httpStatus !== undefined || e.code === undefined ? 15003 : e.code,
+        message: `status callback ${cb.url}: ${e.message ?? String(err)}`,
+        requestUrl: cb.url,
+        requestMethod: cb.method,
+      });
+    }
+  }
+}

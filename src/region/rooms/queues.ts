@@ -1,0 +1,39 @@
+// The queue port of one call (twiml/rooms.ts), over the region's shared queue store: bound to the
+// call's account and CallSid; each read and change holds the call's clock while it is in flight (so
+// a simulated clock never jumps over real work); a wait for others paces it (its timers fire in real
+// time: at time-scale 0 a waiting caller must not hang up before anyone could come).
+import type { NatsConnection } from "@nats-io/transport-node";
+import type { CallClock } from "../../clock/call-clock.js";
+import type { QueueStore } from "../../store/queue-store.js";
+import type { QueuePort } from "../../twiml/rooms.js";
+import { waitForState } from "../host/watch-state.js";
+
+export function queuePort(
+  store: QueueStore,
+  nc: NatsConnection,
+  clock: Pick<CallClock, "holding" | "pacing">,
+  call: { accountSid: string; callSid: string },
+): QueuePort {
+  const { accountSid, callSid } = call;
+  return {
+    enqueue: (name, maxSize) => clock.holding(() => store.enqueue(accountSid, name, callSid, maxSize)),
+    get: (queueSid) => clock.holding(() => store.get(accountSid, queueSid)),
+    remove: (queueSid) => clock.holding(() => store.remove(accountSid, queueSid, callSid)),
+    dequeue: (name, url) =>
+      clock.holding(async () => {
+        const queue = await store.byName(accountSid, name);
+        if (!queue) return { kind: "missing" };
+        const bridge = await store.dequeue(accountSid, queue.sid, "front", {
+          by: callSid,
+          ...(url && { url: url.url, method: url.method }),
+        });
+        return bridge ? { kind: "dequeued", queue, bridge } : { kind: "empty", queue };
+      }),
+    bridge: (member) => clock.holding(() => store.bridge(member)),
+    setBridge: (member, state) =>
+      clock.holding(() => store.setBridge(member, state, state === "ended" ? callSid : undefined)),
+    // A wait for others paces the clock: the caller's own timers fire in real time meanwhile.
+    waitFor: (queueSid, read, done, signal) =>
+      clock.pacing(() => waitForState(nc, store.subject(queueSid), read, done, signal)),
+  };
+}

@@ -1,0 +1,164 @@
+// The Media Streams of one live call: the port behind VerbContext.streams. A `<Start>` stream outlives
+// the verb that began it, so the streams live here, per call, and the call host closes them when the
+// call ends (each then gets its `stop` message and its stream-stopped callback).
+import type { CallClock } from "../../clock/call-clock.js";
+import { ErrorCodes } from "../../errors/codes.js";
+import { toSwitchboardError } from "../../errors/switchboard-error.js";
+import { newSid } from "../../model/sid.js";
+import type {
+  CallIdentity,
+  MediaStreams,
+  StreamNoun,
+  VerbCallbackRequest,
+  VerbContext,
+} from "../../twiml/types.js";
+import { MediaStream } from "./media-stream.js";
+
+/** What a stream reports through: the context of the verb that began it, and error notifications. */
+export interface StreamHooks {
+  readonly call: CallIdentity;
+  callback(request: VerbCallbackRequest): Promise<void>;
+  warn(code: number, message: string): void;
+  error(code: number, message: string): void;
+}
+
+type StreamEvent = "stream-started" | "stream-stopped" | "stream-error";
+
+interface Running {
+  readonly stream: MediaStream;
+  readonly noun: StreamNoun;
+  readonly hooks: StreamHooks;
+  /** `<Start>` streams only: `<Stop>` does not end a `<Connect>`. */
+  readonly background: boolean;
+}
+
+export class CallStreams {
+  readonly #clock: CallClock;
+  // Made on a call's first stream: most calls never open one, and parked calls are many (issue #9).
+  #running: Set<Running> | undefined;
+  #closed = false;
+
+  constructor(clock: CallClock) {
+    this.#clock = clock;
+  }
+
+  /**
+   * The port a verb is given. Its streams report through the verb's context (read when a stream
+   * opens, so the context may be the object the port is part of) and `error` for failures.
+   */
+  port(
+    context: () => Pick<VerbContext, "call" | "callback" | "warn">,
+    error: (code: number, message: string) => void,
+  ): MediaStreams {
+    const hooks = (): StreamHooks => {
+      const ctx = context();
+      return { call: ctx.call, callback: ctx.callback, warn: ctx.warn, error };
+    };
+    return {
+      connect: (noun, signal) => this.#connect(noun, hooks(), signal),
+      start: (noun) => this.#start(noun, hooks()),
+      stop: async (name) => {
+        for (const r of this.#running ?? []) {
+          if (r.background && (name === undefined || r.noun.name === name)) r.stream.stop();
+        }
+      },
+    };
+  }
+
+  /** The call has ended: every open stream gets `stop` and is closed. */
+  closeAll(): void {
+    this.#closed = true;
+    for (const r of this.#running ?? []) r.stream.stop();
+  }
+
+  async #connect(noun: StreamNoun, hooks: StreamHooks, signal: AbortSignal): Promise<void> {
+    signal.throwIfAborted();
+    // The server decides how long a <Connect> lasts, as a webhook decides how long its answer takes:
+    // simulated time stands still meanwhile (it would otherwise race to the call's time limit).
+    const release = this.#clock.hold();
+    try {
+      const running = await this.#open(noun, hooks, false);
+      const stop = () => running.stream.stop();
+      signal.addEventListener("abort", stop, { once: true });
+      try {
+        await running.stream.ended;
+      } finally {
+        signal.removeEventListener("abort", stop);
+      }
+      signal.throwIfAborted();
+    } finally {
+      release();
+    }
+  }
+
+  async #start(noun: StreamNoun, hooks: StreamHooks): Promise<void> {
+    try {
+      await this.#clock.holding(() => this.#open(noun, hooks, true));
+    } catch (err) {
+      // <Start> moves on whatever happens to its stream; the failure is on the call's notifications.
+      const e = toSwitchboardError(err);
+      hooks.error(e.code, e.message);
+    }
+  }
+
+  async #open(noun: StreamNoun, hooks: StreamHooks, background: boolean): Promise<Running> {
+    const streamSid = newSid("MZ");
+    const { call } = hooks;
+    let stream: MediaStream;
+    try {
+      stream = await MediaStream.open({
+        url: noun.url,
+        streamSid,
+        accountSid: call.accountSid,
+        callSid: call.callSid,
+        track: noun.track,
+        parameters: noun.parameters,
+        bidirectional: !background,
+        clock: this.#clock,
+        onInvalidMessage: (reason) => hooks.warn(ErrorCodes.streamInvalidMessage.code, reason),
+      });
+    } catch (err) {
+      await this.#status(noun, hooks, streamSid, "stream-error", (err as Error).message);
+      throw err;
+    }
+    const running: Running = { stream, noun, hooks, background };
+    this.#running ??= new Set();
+    this.#running.add(running);
+    if (this.#closed) stream.stop();
+    await this.#status(noun, hooks, streamSid, "stream-started");
+    void stream.ended.then(() => {
+      this.#running?.delete(running);
+      return this.#status(noun, hooks, streamSid, "stream-stopped");
+    });
+    return running;
+  }
+
+  /** The stream's statusCallback (Twilio's parameters), through the call's durable outbox. */
+  async #status(
+    noun: StreamNoun,
+    hooks: StreamHooks,
+    streamSid: string,
+    event: StreamEvent,
+    error?: string,
+  ): Promise<void> {
+    if (!noun.statusCallback) return;
+    await hooks
+      .callback({
+        url: noun.statusCallback,
+        method: noun.statusCallbackMethod,
+        params: {
+          AccountSid: hooks.call.accountSid,
+          CallSid: hooks.call.callSid,
+          StreamSid: streamSid,
+          StreamName: noun.name ?? streamSid,
+          StreamEvent: event,
+          ...(error !== undefined && { StreamError: error }),
+          Timestamp: new Date(this.#clock.now()).toISOString(),
+        },
+        key: `stream.${streamSid}.${event}`,
+      })
+      .catch(() => {
+        // A callback that cannot be queued must not stop the stream; the outbox logs its own failures.
+      });
+  }
+}
