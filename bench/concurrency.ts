@@ -9,7 +9,7 @@ import { fileURLToPath } from "node:url";
 import { Kvm } from "@nats-io/kv";
 import { connect, type NatsConnection } from "@nats-io/transport-node";
 import { Waker } from "../src/caller/load.js";
-import { startNatsServer } from "../src/nats-server/launcher.js";
+import { startNatsServer } from "../src/dev/nats-server.js";
 import { decode } from "../src/protocol/codec.js";
 import { buckets, subjects } from "../src/protocol/subjects.js";
 import type { WorkerStats } from "../src/region/host/worker-stats.js";

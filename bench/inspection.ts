@@ -7,7 +7,7 @@
 import { connect, type NatsConnection } from "@nats-io/transport-node";
 import { type AnyActorRef, createActor, fromPromise, type InspectionEvent } from "xstate";
 import { type CallInput, callMachine, type FetchInput, type NumberSetup } from "../machines/call.machine.js";
-import { startNatsServer } from "../src/nats-server/launcher.js";
+import { startNatsServer } from "../src/dev/nats-server.js";
 import { encode } from "../src/protocol/codec.js";
 import { subjects } from "../src/protocol/subjects.js";
 import { provisionRegionStreams } from "../src/store/region.js";

@@ -8,9 +8,9 @@ import { pino } from "pino";
 import { addAccount, newAuthToken } from "../src/admin/accounts.js";
 import { addNumber } from "../src/admin/numbers.js";
 import { placeCall } from "../src/caller/place-call.js";
+import { startNatsServer } from "../src/dev/nats-server.js";
 import { Edge } from "../src/edge/edge.js";
 import { newSid } from "../src/model/sid.js";
-import { startNatsServer } from "../src/nats-server/launcher.js";
 import { RegionWorker } from "../src/region/worker.js";
 import { openGlobalStores } from "../src/store/global.js";
 

@@ -2,7 +2,7 @@
 // (in the bench process, answering `<Say>Hi</Say>`), and two pipelines side by side, each an edge and
 // two workers in their own processes: switchboard (the real CLI) and the bare baseline.
 import { connect, type NatsConnection } from "@nats-io/transport-node";
-import { type NatsServer, startNatsServer } from "../../src/nats-server/launcher.js";
+import { type NatsServer, startNatsServer } from "../../src/dev/nats-server.js";
 import { type BenchProcess, spawnBench, spawnCli } from "./processes.js";
 import { BARE, provisionAccount, provisionBare, provisionNumber } from "./provision.js";
 import { startWebhookServer, type WebhookServer } from "./webhook-server.js";

@@ -4,7 +4,7 @@ import {
   NatsServerNotInstalledError,
   type NatsServerOptions,
   startNatsServer,
-} from "../../src/nats-server/launcher.js";
+} from "../../src/dev/nats-server.js";
 
 export type { NatsServer, NatsServerOptions };
 export { NatsServerNotInstalledError };

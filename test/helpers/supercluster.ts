@@ -7,7 +7,7 @@
 //   await using sc = await startSupercluster();
 //   const nc = await connect({ servers: sc.url("us1") });
 import { createServer, type Server } from "node:net";
-import { type NatsServer, startNatsServer } from "../../src/nats-server/launcher.js";
+import { type NatsServer, startNatsServer } from "../../src/dev/nats-server.js";
 import { buckets, streams } from "../../src/protocol/subjects.js";
 import { callIndexBucket } from "../../src/store/call-index.js";
 import { GLOBAL_SCOPE, regionTag, routingMirrorStream } from "../../src/store/placement.js";

@@ -4,7 +4,7 @@ import { connect } from "node:net";
 import { tmpdir } from "node:os";
 import { dirname, join } from "node:path";
 import { afterEach, describe, expect, it } from "vitest";
-import { INSTALL_HINT, NatsServerNotInstalledError } from "../../src/nats-server/launcher.js";
+import { INSTALL_HINT, NatsServerNotInstalledError } from "../../src/dev/nats-server.js";
 import { type NatsServer, startTestNatsServer } from "../helpers/nats-server.js";
 
 const started: NatsServer[] = [];
