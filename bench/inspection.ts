@@ -11,7 +11,7 @@ import { startNatsServer } from "../src/dev/nats-server.js";
 import { encode } from "../src/protocol/codec.js";
 import { subjects } from "../src/protocol/subjects.js";
 import { provisionRegionStreams } from "../src/store/region.js";
-import type { Verb, VerbOutcome } from "../src/twiml/types.js";
+import type { Verb, VerbOutcome } from "../src/twiml/verb-data.js";
 
 const CALLS = Number(process.env.CALLS ?? 3000);
 const ROUNDS = Number(process.env.ROUNDS ?? 7);

@@ -109,8 +109,12 @@ export function resolve(files: FileMap, from: string, specifier: string): string
   return candidates.find((c) => files.has(c)) ?? base;
 }
 
-/** Every source file's imports, resolved. */
+const graphs = new WeakMap<FileMap, Map<string, Import[]>>();
+
+/** Every source file's imports, resolved (parsed once per file map: each rule reads the same graph). */
 export function importGraph(files: FileMap): Map<string, Import[]> {
+  const known = graphs.get(files);
+  if (known) return known;
   const graph = new Map<string, Import[]>();
   for (const [path, text] of files) {
     if (!SOURCE.test(path)) continue;
@@ -123,6 +127,7 @@ export function importGraph(files: FileMap): Map<string, Import[]> {
       })),
     );
   }
+  graphs.set(files, graph);
   return graph;
 }
 

@@ -8,10 +8,10 @@ import { sleep } from "../../clock/clock.js";
 import { isE164, numberKey } from "../../model/phone.js";
 import type { Callee } from "../../protocol/offer.js";
 import { openGlobalStores } from "../../store/global.js";
-import type { BridgedLeg, DialNetwork, DialTarget, Unanswered } from "../../twiml/types.js";
+import type { BridgedLeg, DialNetwork, DialTarget, Unanswered } from "../../twiml/ports/dial-network.js";
 import type { LiveCall } from "../host/live-call.js";
 import type { RegionRuntime } from "../runtime.js";
-import { ChildLeg, type LegEnd } from "./child-leg.js";
+import { type Attempt, ChildLeg } from "./child-leg.js";
 import { ringHosted } from "./hosted-callee.js";
 import { runWhisper } from "./whisper.js";
 
@@ -19,17 +19,6 @@ import { runWhisper } from "./whisper.js";
 export const DEFAULT_ANSWER_AFTER_S = 5;
 export const DEFAULT_TALK_S = 30;
 const DEFAULT_BUSY_AFTER_S = 1;
-
-/** How one leg's ringing came out; an answered one still has to be connected (or cancelled). */
-export type Attempt =
-  | { answered: false; status: Exclude<LegEnd, "completed"> }
-  | {
-      answered: true;
-      /** Bridges the leg: resolves `ended` when the callee hangs up; `hangup` ends it from our side. */
-      connect: () => Pick<BridgedLeg, "ended" | "hangup">;
-      /** Drops a leg that answered too late (another won): a hosted call is hung up. */
-      cancel: () => void;
-    };
 
 export function regionDialNetwork(rt: RegionRuntime, call: LiveCall, facts: CallFacts): DialNetwork {
   return {

@@ -15,8 +15,7 @@ import { readReply } from "../../protocol/service-error.js";
 import { buckets } from "../../protocol/subjects.js";
 import type { LiveCall } from "../host/live-call.js";
 import type { RegionRuntime } from "../runtime.js";
-import type { ChildLeg } from "./child-leg.js";
-import type { Attempt } from "./dial-network.js";
+import type { Attempt, ChildLeg } from "./child-leg.js";
 
 export async function ringHosted(
   rt: RegionRuntime,

@@ -4,7 +4,7 @@ import { fromPromise } from "xstate";
 import type { FetchedDocument, FetchInput } from "../../../machines/call.machine.js";
 import { fail } from "../../errors/switchboard-error.js";
 import { sharedDocument } from "../../twiml/shared-documents.js";
-import type { Verb } from "../../twiml/types.js";
+import type { Verb } from "../../twiml/verb-data.js";
 import { intern } from "../../util/intern.js";
 import { idempotencyToken } from "../../webhook/idempotency.js";
 import { callParams } from "../../webhook/params.js";

@@ -6,16 +6,12 @@ import type { CallFacts } from "../../../machines/call.machine.js";
 import type { Clock } from "../../clock/clock.js";
 import { errorCodeInfo } from "../../errors/codes.js";
 import type { CallStatus } from "../../model/records.js";
-import type { ConferencePort, QueuePort } from "../../twiml/rooms.js";
-import type {
-  CallIdentity,
-  Channel,
-  DialNetwork,
-  MediaStreams,
-  RecordingPort,
-  VerbCallbackRequest,
-  VerbContext,
-} from "../../twiml/types.js";
+import type { Channel } from "../../twiml/ports/channel.js";
+import type { DialNetwork } from "../../twiml/ports/dial-network.js";
+import type { MediaStreams } from "../../twiml/ports/media-streams.js";
+import type { RecordingPort } from "../../twiml/ports/recordings.js";
+import type { ConferencePort, QueuePort } from "../../twiml/ports/rooms.js";
+import type { CallIdentity, VerbCallbackRequest, VerbContext } from "../../twiml/verb-context.js";
 import { callParams } from "../../webhook/params.js";
 import { regionDialNetwork } from "../dial/dial-network.js";
 import type { LiveCall } from "../host/live-call.js";

@@ -3,9 +3,9 @@
 // parameters), inspected like them; its warnings are the call's notifications.
 import type { CallFacts } from "../../../machines/call.machine.js";
 import { fail } from "../../errors/switchboard-error.js";
+import type { HttpMethod } from "../../model/http.js";
 import { documentFromResponse } from "../../twiml/from-response.js";
-import type { FetchedTwiml } from "../../twiml/rooms.js";
-import type { HttpMethod } from "../../twiml/types.js";
+import type { FetchedTwiml } from "../../twiml/verb-context.js";
 import { idempotencyToken } from "../../webhook/idempotency.js";
 import { callParams } from "../../webhook/params.js";
 import { requestWebhook } from "../../webhook/request.js";

@@ -3,9 +3,9 @@
 import { fromPromise } from "xstate";
 import type { CallFacts, VerbInput } from "../../../machines/call.machine.js";
 import { VERB_NAMES } from "../../../machines/call.setup.js";
+import { CallHandedOver, CallRedirected } from "../../twiml/abort-reasons.js";
 import { executeVerb } from "../../twiml/registry.js";
-import { CallHandedOver, CallRedirected } from "../../twiml/rooms.js";
-import type { VerbName, VerbOutcome } from "../../twiml/types.js";
+import type { VerbName, VerbOutcome } from "../../twiml/verb-data.js";
 import type { LiveCall } from "../host/live-call.js";
 import type { RegionRuntime } from "../runtime.js";
 import { RegionVerbContext } from "./verb-context.js";

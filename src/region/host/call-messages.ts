@@ -6,7 +6,7 @@ import { parseCallControl } from "../../protocol/call-control.js";
 import { ChannelInSchema } from "../../protocol/channel-events.js";
 import { decode, encodingOf } from "../../protocol/codec.js";
 import { respondError, respondValue } from "../../protocol/service-error.js";
-import type { TwimlWarning } from "../../twiml/types.js";
+import type { TwimlWarning } from "../../twiml/verb-data.js";
 import type { RegionRuntime } from "../runtime.js";
 import { applyCallControl } from "./call-control.js";
 import type { LiveCall } from "./live-call.js";

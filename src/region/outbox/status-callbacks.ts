@@ -7,11 +7,11 @@
 import type { Consumer, JetStreamClient, JsMsg } from "@nats-io/jetstream";
 import type { CallFacts } from "../../../machines/call.machine.js";
 import type { Logger } from "../../log.js";
+import type { HttpMethod } from "../../model/http.js";
 import type { AccountRecord } from "../../model/records.js";
 import { decode, encode } from "../../protocol/codec.js";
 import type { Subjects } from "../../protocol/subjects.js";
 import type { WatchedKv } from "../../store/watched-kv.js";
-import type { HttpMethod } from "../../twiml/types.js";
 import { idempotencyToken } from "../../webhook/idempotency.js";
 import { type StatusEvent, statusCallbackParams } from "../../webhook/params.js";
 import { requestWebhook } from "../../webhook/request.js";

@@ -2,7 +2,7 @@
 // durable outbox, one request per event the conference's statusCallback asked for.
 import { rfc2822 } from "../../../model/dates.js";
 import type { ConferenceEvent, ConferenceRecord, ParticipantRecord } from "../../../model/rooms.js";
-import type { VerbContext } from "../../types.js";
+import type { VerbContext } from "../../verb-context.js";
 
 /** Sends the conference's status callbacks for `events`, when it has a statusCallback that wants them. */
 export async function sendEvents(
