@@ -41,7 +41,7 @@ export function runVerb(rt: RegionRuntime, callOf: CallLookup) {
 }
 
 /** The verbs that act on why they were cancelled: a caller who left leaves its conference or queue. */
-const HEARS_WHY = new Set<string>(["Enqueue", "Dial"]);
+const HEARS_WHY: ReadonlySet<string> = new Set(["Enqueue", "Dial"]);
 
 /**
  * A signal whose reason says why the verb was cancelled: its call moved to another worker (it stays
