@@ -37,7 +37,7 @@ export class ChildLeg {
   #ending: Promise<void> | undefined;
 
   constructor(
-    private readonly rt: RegionRuntime,
+    private readonly rt: Pick<RegionRuntime, "region" | "bus" | "stores" | "inspector">,
     private readonly clock: CallClock,
     parent: CallFacts,
     to: string,
@@ -98,7 +98,7 @@ export class ChildLeg {
       this.status = status;
       this.endedAt = this.clock.now();
       const record = await this.#store();
-      await this.clock.holding(() => indexCall(this.rt.nc, this.rt.region, record));
+      await this.clock.holding(() => indexCall(this.rt.bus.nc, this.rt.region, record));
       // As for any call: `ended` on the leg's own `.out` once its record is stored.
       this.#publish({ kind: "ended", status, region: this.rt.region });
       this.#report("completed", status, this.durationS());

@@ -54,10 +54,16 @@ export async function runWhisper(
   callee: Callee | undefined,
   signal: AbortSignal,
 ): Promise<"accepted" | "declined"> {
-  const account = leg.accountSid ? rt.accounts.get(leg.accountSid) : undefined;
+  const account = leg.accountSid ? rt.directory.accounts.get(leg.accountSid) : undefined;
   if (!account) throw fail("notFound", `unknown account ${leg.accountSid}`);
   const warn = (code: number, message: string) =>
-    rt.notifier.notify({ accountSid: account.sid, callSid: leg.callSid, level: "warning", code, message });
+    rt.outbox.notifier.notify({
+      accountSid: account.sid,
+      callSid: leg.callSid,
+      level: "warning",
+      code,
+      message,
+    });
   const ctx: VerbContext = {
     channel: new CalleeChannel(parent.clock, callee),
     clock: parent.clock,
