@@ -4,6 +4,7 @@
 import type { Msg, Subscription } from "@nats-io/transport-node";
 import { type Actor, createActor, type InspectionEvent, type Snapshot } from "xstate";
 import { callMachine } from "../../../machines/call.machine.js";
+import { migrateCallSnapshot } from "../../../machines/call.migrate.js";
 import { CallClock } from "../../clock/call-clock.js";
 import { type CallJob, parseCallJob } from "../../protocol/call-job.js";
 import type { ChannelOut } from "../../protocol/channel-events.js";
@@ -16,7 +17,7 @@ import { endCall } from "../effects/end-call.js";
 import { fetchTwiml } from "../effects/fetch-twiml.js";
 import { loadNumber } from "../effects/load-number.js";
 import { MAX_CALL_DURATION_MS, retryDelay } from "../effects/timers.js";
-import { announceCall, answerCall, verbActors } from "../effects/verbs.js";
+import { announceCall, answerCall, runVerb } from "../effects/verbs.js";
 import type { RegionRuntime } from "../runtime.js";
 import { CallStreams } from "../streams/call-streams.js";
 import { takeCallControl, takeChannelInput } from "./call-messages.js";
@@ -46,7 +47,7 @@ export class CallHost {
         answerCall: answerCall(r),
         endCall: endCall(r),
         retryDelay: retryDelay(),
-        ...verbActors(r),
+        runVerb: runVerb(r),
       },
       actions: {
         reportError: ({ context }, params) => {
@@ -205,11 +206,12 @@ export class CallHost {
     const onInspect = (ev: InspectionEvent) => {
       if (ev.type !== "@xstate.snapshot" || ev.actorRef !== actor) return;
       const snapshot = ev.snapshot as ReturnType<typeof live.actor.getSnapshot>;
-      const value = intern(JSON.stringify(snapshot.value));
+      const { context } = snapshot;
+      // Every verb runs in the one `verb` state: the verb's name tells one verb's step from the next.
+      const value = intern(JSON.stringify(snapshot.value) + (context.verb ?? ""));
       if (value === lastValue) return;
       lastValue = value;
       if (leased) void snapshots.changed();
-      const { context } = snapshot;
       const verb = context.verbs[context.index];
       rt.inspector.publish(
         job.callSid,
@@ -228,7 +230,8 @@ export class CallHost {
     actor = createActor(this.#machine, {
       clock,
       inspect: onInspect,
-      ...(restored && { snapshot: restored.snapshot as Snapshot<unknown> }),
+      // A call stored by an older machine is brought to this one's shape first (call.migrate.ts).
+      ...(restored && { snapshot: migrateCallSnapshot(restored.snapshot) as Snapshot<unknown> }),
       input: {
         facts: {
           callSid: job.callSid,
