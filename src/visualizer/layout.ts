@@ -45,6 +45,8 @@ const MARGIN = 8;
 /** Between two lanes: one line of label above each lane's line. */
 const LANE = LINE_HEIGHT + 6;
 const MIN_GAP = 36;
+/** Room in a compound's title bar for "▸ Enqueue #12". */
+const VERB_NOW = 14;
 /** The state that runs every verb invokes this (machines/call.setup.ts). */
 const VERB_ACTOR = "runVerb";
 
@@ -72,7 +74,8 @@ export async function layoutStatechart(chart: Statechart): Promise<StatechartLay
     const within = chart.transitions.filter((t) => ids.has(t.source) && ids.has(t.target));
     for (const t of within) inner.add(t.id);
     const piece = await layoutInside(s, children, within);
-    piece.width = Math.max(piece.width, s.key.length * NAME_CHAR + 2 * 12 + 90);
+    // Its title bar holds its name and, on the verb state's parent, the verb the call runs.
+    piece.width = Math.max(piece.width, (s.key.length + VERB_NOW) * NAME_CHAR + 2 * 12);
     pieces.set(s.id, piece);
   }
 
@@ -119,7 +122,7 @@ export async function layoutStatechart(chart: Statechart): Promise<StatechartLay
   const laneY = (l: Lane) => {
     const list = l.side === "top" ? top : bottom;
     const i = list.indexOf(l);
-    return l.side === "top" ? rowTop - 6 - (i + 1) * LANE + LANE - 4 : rowBottom + 4 + (i + 1) * LANE;
+    return l.side === "top" ? rowTop - 10 - i * LANE : rowBottom + 4 + (i + 1) * LANE;
   };
 
   // The "any state" box, left of the outermost lanes, which leave its right side.
