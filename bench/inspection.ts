@@ -69,13 +69,7 @@ function machineFor(variant: Variant, nc: NatsConnection) {
         return { documentUrl: input.url, verbs };
       }),
       answerCall: fromPromise(async () => ({ at: Date.now() })),
-      Say: verb,
-      Play: verb,
-      Pause: verb,
-      Hangup: verb,
-      Reject: verb,
-      Redirect: verb,
-      Gather: verb,
+      runVerb: verb,
       endCall: fromPromise(async () => {}),
       // The 4-hour limit never comes in a bench; the record write never needs a retry.
       retryDelay: fromPromise(async () => {}),

@@ -3,7 +3,7 @@
 
 import type { HttpMethod } from "../src/model/http.js";
 import type { CallStatus } from "../src/model/records.js";
-import type { Verb } from "../src/twiml/verb-data.js";
+import type { Verb, VerbName } from "../src/twiml/verb-data.js";
 
 /** Facts about the call that every webhook request carries. Never secrets: this is persisted. */
 export interface CallFacts {
@@ -95,6 +95,8 @@ export interface CallContext {
   documentUrl: string | null;
   verbs: Verb[];
   index: number;
+  /** The name of the verb running now (in `executing-twiml.verb`), null when none is. */
+  verb: VerbName | null;
   endedBy: "app" | "caller";
   rejectReason: "rejected" | "busy" | null;
   error: CallError | null;

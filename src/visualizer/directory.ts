@@ -161,7 +161,7 @@ export class CallDirectory {
   #apply(region: string, row: CallRow, e: InspectEvent, at: number): void {
     const { callSid } = row;
     if (e.type === "state") {
-      row.state = stateLabel(e.value);
+      row.state = stateLabel(e.value, e.verb?.name);
       // Once the record is stored it is the truth; replayed events must not make the call live again.
       if (!this.#stored.has(callSid)) {
         row.status = e.status;

@@ -99,7 +99,7 @@ export function buildCallView(history: CallHistory, resolver: StepResolver): Cal
         steps.push({
           index: steps.length,
           at: r.at,
-          label: stateLabel(e.value),
+          label: stateLabel(e.value, e.verb?.name),
           value: e.value,
           status: e.status,
           event: e.event,

@@ -181,8 +181,13 @@ describe("<Enqueue>", () => {
     // The api finds a live call by its stored snapshot, written just after the call enters a verb.
     const actors = await new Kvm(stack.engine.nc).open(buckets.actors("us1"));
     await expect
-      .poll(async () => ((await actors.get(callSid))?.json() as { value?: unknown } | undefined)?.value)
-      .toEqual({ "executing-twiml": "Enqueue" });
+      .poll(async () => {
+        const stored = (await actors.get(callSid))?.json() as
+          | { value?: unknown; context?: { verb?: unknown } }
+          | undefined;
+        return [stored?.value, stored?.context?.verb];
+      })
+      .toEqual([{ "executing-twiml": "verb" }, "Enqueue"]);
     const updated = await stack.rest("POST", `${stack.account}/Calls/${callSid}.json`, {
       Url: `${stack.app.url}/rest-next`,
     });

@@ -7,7 +7,7 @@ import { endCall } from "./end-call.js";
 import { fetchTwiml } from "./fetch-twiml.js";
 import { loadNumber } from "./load-number.js";
 import { retryDelay } from "./timers.js";
-import { announceCall, answerCall, verbActors } from "./verbs.js";
+import { announceCall, answerCall, runVerb } from "./verbs.js";
 
 export function regionCallMachine(rt: RegionRuntime, callOf: CallLookup) {
   const { notifier } = rt.outbox;
@@ -19,7 +19,7 @@ export function regionCallMachine(rt: RegionRuntime, callOf: CallLookup) {
       answerCall: answerCall(callOf),
       endCall: endCall(rt, callOf),
       retryDelay: retryDelay(),
-      ...verbActors(rt, callOf),
+      runVerb: runVerb(rt, callOf),
     },
     actions: {
       reportError: ({ context }, params) => {

@@ -1,11 +1,11 @@
-// executing-twiml: answering the call and running each verb through the TwiML registry, with only
-// the narrow VerbContext (verb-context.ts) in reach.
+// executing-twiml: answering the call, and `runVerb`, which runs whatever verb the machine's one
+// `verb` state hands it by name through the TwiML registry, with only the narrow VerbContext
+// (verb-context.ts) in reach.
 import { fromPromise } from "xstate";
 import type { CallFacts, VerbInput } from "../../../machines/call.machine.js";
-import { VERB_NAMES } from "../../../machines/call.setup.js";
 import { CallHandedOver, CallRedirected } from "../../twiml/abort-reasons.js";
 import { executeVerb } from "../../twiml/registry.js";
-import type { VerbName, VerbOutcome } from "../../twiml/verb-data.js";
+import type { VerbOutcome } from "../../twiml/verb-data.js";
 import type { CallLookup, LiveCall } from "../host/live-call.js";
 import type { RegionRuntime } from "../runtime.js";
 import { RegionVerbContext } from "./verb-context.js";
@@ -55,12 +55,4 @@ function why(call: LiveCall, signal: AbortSignal): AbortSignal {
   if (signal.aborted) cancel();
   else signal.addEventListener("abort", cancel, { once: true });
   return verbSignal.signal;
-}
-
-export function verbActors(
-  rt: RegionRuntime,
-  callOf: CallLookup,
-): Record<VerbName, ReturnType<typeof runVerb>> {
-  const run = runVerb(rt, callOf);
-  return Object.fromEntries(VERB_NAMES.map((name) => [name, run])) as Record<VerbName, typeof run>;
 }

@@ -3,6 +3,7 @@
 // published, and stored once the call is leased). The one place a call is made; call-host.ts runs it.
 import { type Actor, createActor, type InspectionEvent, type Snapshot } from "xstate";
 import type { CallMachine } from "../../../machines/call.machine.js";
+import { migrateCallSnapshot } from "../../../machines/call.migrate.js";
 import { CallClock } from "../../clock/call-clock.js";
 import type { CallJob } from "../../protocol/call-job.js";
 import type { ChannelOut } from "../../protocol/channel-events.js";
@@ -81,11 +82,12 @@ export class CallBuilder {
     const onInspect = (ev: InspectionEvent) => {
       if (ev.type !== "@xstate.snapshot" || ev.actorRef !== actor) return;
       const snapshot = ev.snapshot as ReturnType<Actor<CallMachine>["getSnapshot"]>;
-      const value = intern(JSON.stringify(snapshot.value));
+      const { context } = snapshot;
+      // Every verb runs in the one `verb` state: the verb's name tells one verb's step from the next.
+      const value = intern(JSON.stringify(snapshot.value) + (context.verb ?? ""));
       if (value === lastValue) return;
       lastValue = value;
       call.stateChanged();
-      const { context } = snapshot;
       const verb = context.verbs[context.index];
       rt.inspector.publish(
         job.callSid,
@@ -104,7 +106,8 @@ export class CallBuilder {
     actor = createActor(this.#machine, {
       clock,
       inspect: onInspect,
-      ...(restored && { snapshot: restored.snapshot as Snapshot<unknown> }),
+      // A call stored by an older machine is brought to this one's shape first (call.migrate.ts).
+      ...(restored && { snapshot: migrateCallSnapshot(restored.snapshot) as Snapshot<unknown> }),
       input: {
         facts: {
           callSid: job.callSid,
