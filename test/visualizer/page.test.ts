@@ -17,10 +17,14 @@ let stage: VizStage;
 let browser: Browser;
 
 beforeAll(async () => {
-  [stage, browser] = await Promise.all([
+  // Settled one by one: when one start fails, afterAll still stops the other.
+  const [started, launched] = await Promise.allSettled([
     startVizStage(),
     chromium.launch({ executablePath: CHROMIUM_PATH, args: CHROMIUM_ARGS }),
   ]);
+  if (started.status === "fulfilled") stage = started.value;
+  if (launched.status === "fulfilled") browser = launched.value;
+  for (const r of [started, launched]) if (r.status === "rejected") throw r.reason;
   await mkdir(ARTIFACTS, { recursive: true });
 });
 
