@@ -3,7 +3,6 @@
 // (verb-context.ts) in reach.
 import { fromPromise } from "xstate";
 import type { CallFacts, VerbInput } from "../../../machines/call.machine.js";
-import { CallHandedOver, CallRedirected } from "../../twiml/abort-reasons.js";
 import { executeVerb } from "../../twiml/registry.js";
 import type { VerbOutcome } from "../../twiml/verb-data.js";
 import type { CallLookup, LiveCall } from "../host/live-call.js";
