@@ -8,7 +8,7 @@ import type { Logger } from "../log.js";
 import { numberKey } from "../model/phone.js";
 import type { AccountRecord, RoutingEntry } from "../model/records.js";
 import { newSid } from "../model/sid.js";
-import type { CallJob } from "../protocol/call-job.js";
+import { type CallJob, CallJobSchema } from "../protocol/call-job.js";
 import { decode, encode, encodingOf } from "../protocol/codec.js";
 import { type Offer, type OfferReply, parseOffer } from "../protocol/offer.js";
 import { readReply, respondError, respondValue } from "../protocol/service-error.js";
@@ -110,6 +110,13 @@ export class Edge {
       ...(offer.caller && { caller: offer.caller }),
       ...(offer.sip && { sip: offer.sip }),
     };
+    // The worker parses the job with this schema: a job it would refuse is refused here, with a code,
+    // rather than acknowledged and never run.
+    const checked = CallJobSchema.safeParse(job);
+    if (!checked.success) {
+      const issue = checked.error.issues[0];
+      throw fail("invalidPayload", `invalid offer: ${issue?.path.join(".") || "job"}: ${issue?.message}`);
+    }
     try {
       await this.js.publish(subjects(this.opts.prefix).regionCalls(region), encode(job), {
         msgID: callSid,

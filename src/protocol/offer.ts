@@ -71,10 +71,18 @@ const GEO_KEYS = [
   "ToCountry",
 ];
 
+/**
+ * A CallSid as the region stores and runs it: lower-case hex only, so that the edge refuses what a
+ * worker would not run (the call job uses this same schema).
+ */
+export const CallSidSchema = z
+  .string()
+  .regex(/^CA[0-9a-f]{32}$/, { message: "callSid must be CA followed by 32 lower-case hex digits" });
+
 export const OfferSchema = z.object({
   to: z.string().max(64),
   from: z.string().max(300),
-  callSid: z.string().optional(),
+  callSid: CallSidSchema.optional(),
   accountSid: z.string().optional(),
   /** SIP headers passed to the webhook as SipHeader_<name>. */
   sipHeaders: z.record(z.string().max(128), z.string().max(1024)).optional(),
@@ -105,9 +113,6 @@ export function parseOffer(value: unknown): Offer {
   if (!isE164(offer.to)) throw fail("invalidToNumber", `'To' is not an E.164 number: ${offer.to}`);
   if (!isCallerId(offer.from))
     throw fail("invalidFromNumber", `'From' is not a valid caller ID: ${offer.from}`);
-  if (offer.callSid !== undefined && !isSid("CA", offer.callSid)) {
-    throw fail("invalidPayload", `invalid offer: callSid must be CA followed by 32 hex digits`);
-  }
   if (offer.accountSid !== undefined && !isSid("AC", offer.accountSid)) {
     throw fail("invalidPayload", `invalid offer: accountSid must be AC followed by 32 hex digits`);
   }
