@@ -3,12 +3,12 @@
 // nothing the call does, and reads the stored Call resource once the region says the call ended.
 import { Kvm } from "@nats-io/kv";
 import type { NatsConnection } from "@nats-io/transport-node";
-import { offerCall } from "../edge/edge.js";
 import type { CallResource } from "../model/records.js";
 import { newSid } from "../model/sid.js";
 import type { ChannelOut } from "../protocol/channel-events.js";
 import { decode } from "../protocol/codec.js";
 import type { CallerScript } from "../protocol/offer.js";
+import { offerCall } from "../protocol/offer.js";
 import { buckets, subjects } from "../protocol/subjects.js";
 import { type InspectEvent, inspectEnvelopes } from "../region/inspect/inspector.js";
 

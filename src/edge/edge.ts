@@ -10,13 +10,11 @@ import type { AccountRecord, RoutingEntry } from "../model/records.js";
 import { newSid } from "../model/sid.js";
 import { type CallJob, CallJobSchema } from "../protocol/call-job.js";
 import { decode, encode, encodingOf } from "../protocol/codec.js";
-import { type Offer, type OfferReply, parseOffer } from "../protocol/offer.js";
-import { readReply, respondError, respondValue } from "../protocol/service-error.js";
+import { DEFAULT_REGION, type Offer, type OfferReply, parseOffer } from "../protocol/offer.js";
+import { respondError, respondValue } from "../protocol/service-error.js";
 import { subjects } from "../protocol/subjects.js";
 import { openGlobalStores, openRoutingReplica } from "../store/global.js";
 import { WatchedKv } from "../store/watched-kv.js";
-
-export const DEFAULT_REGION = "us1";
 
 /** An offer is a few hundred bytes; SIP headers and a caller script fit well within this. */
 export const MAX_OFFER_BYTES = 16 * 1024;
@@ -135,17 +133,4 @@ export class Edge {
     this.routing.stop();
     this.accounts.stop();
   }
-}
-
-/** Places a call through an edge and returns its sid and region (throws the edge's error). */
-export async function offerCall(
-  nc: NatsConnection,
-  edge: string,
-  offer: Offer,
-  opts: { prefix?: string; timeoutMs?: number } = {},
-): Promise<OfferReply> {
-  const msg = await nc.request(subjects(opts.prefix).edgeOffer(edge), encode(offer), {
-    timeout: opts.timeoutMs ?? 10_000,
-  });
-  return readReply(msg) as OfferReply;
 }

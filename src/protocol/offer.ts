@@ -1,9 +1,13 @@
 // A call offer (DESIGN.md §3, contract): what anyone publishes to `sb.edge.<edge>.offer` to place
-// a call, validated on receipt with Twilio's codes for bad numbers.
+// a call, validated on receipt with Twilio's codes for bad numbers, and the edge's reply.
+import type { NatsConnection } from "@nats-io/transport-node";
 import { z } from "zod";
 import { fail } from "../errors/switchboard-error.js";
 import { isCallerId, isE164 } from "../model/phone.js";
 import { isSid } from "../model/sid.js";
+import { encode } from "./codec.js";
+import { readReply } from "./service-error.js";
+import { NAME_PATTERN, subjects } from "./subjects.js";
 
 /** How a party a <Dial> rings (one switchboard does not host) behaves on the simulated network. */
 export const CalleeSchema = z.object({
@@ -97,9 +101,29 @@ export const OfferSchema = z.object({
 });
 export type Offer = z.infer<typeof OfferSchema>;
 
-export interface OfferReply {
-  callSid: string;
-  region: string;
+/** The region numbers with no route go to, as on Twilio. */
+export const DEFAULT_REGION = "us1";
+
+/** The edge's reply once the region's stream has stored the call. */
+export const OfferReplySchema = z.object({
+  callSid: CallSidSchema,
+  region: z.string().regex(NAME_PATTERN),
+});
+export type OfferReply = z.infer<typeof OfferReplySchema>;
+
+/** Places a call through an edge and returns its sid and region (throws the edge's error). */
+export async function offerCall(
+  nc: NatsConnection,
+  edge: string,
+  offer: Offer,
+  opts: { prefix?: string; timeoutMs?: number } = {},
+): Promise<OfferReply> {
+  const msg = await nc.request(subjects(opts.prefix).edgeOffer(edge), encode(offer), {
+    timeout: opts.timeoutMs ?? 10_000,
+  });
+  const reply = OfferReplySchema.safeParse(readReply(msg));
+  if (!reply.success) throw fail("invalidPayload", `invalid offer reply: ${reply.error.issues[0]?.message}`);
+  return reply.data;
 }
 
 /** Validates a decoded offer: 90002 for a wrong shape, 21211/21212 for bad numbers. */

@@ -5,10 +5,10 @@
 import { jetstream } from "@nats-io/jetstream";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { readCall } from "../../src/caller/place-call.js";
-import { offerCall } from "../../src/edge/edge.js";
 import { SwitchboardError } from "../../src/errors/switchboard-error.js";
 import type { ChannelOut } from "../../src/protocol/channel-events.js";
 import { decode, encode } from "../../src/protocol/codec.js";
+import { offerCall } from "../../src/protocol/offer.js";
 import { subjects } from "../../src/protocol/subjects.js";
 import { openNotifications } from "../../src/store/notifications.js";
 import { startTestEngine, type TestEngine } from "../helpers/engine.js";
