@@ -1,10 +1,10 @@
 // The region workers' own figures for /metrics: each worker publishes a summary every few seconds
-// (src/region/worker-stats.ts); the api keeps the latest one per worker and adds them up per region.
+// (protocol/worker-stats.ts); the api keeps the latest one per worker and adds them up per region.
 // A worker silent for longer than STALE_MS has stopped and no longer counts.
 import type { NatsConnection, Subscription } from "@nats-io/transport-node";
 import { decode } from "../../protocol/codec.js";
 import { subjects } from "../../protocol/subjects.js";
-import { WEBHOOK_BUCKETS, type WorkerStats } from "../../region/host/worker-stats.js";
+import { WEBHOOK_BUCKETS, type WorkerStats, WorkerStatsSchema } from "../../protocol/worker-stats.js";
 
 const STALE_MS = 30_000;
 
@@ -17,10 +17,8 @@ export class WorkerMetrics {
       callback: (err, msg) => {
         if (err) return;
         try {
-          const stats = decode(msg.data) as WorkerStats;
-          if (typeof stats?.worker === "string" && typeof stats.region === "string") {
-            this.#latest.set(`${stats.region}/${stats.worker}`, stats);
-          }
+          const stats = WorkerStatsSchema.safeParse(decode(msg.data));
+          if (stats.success) this.#latest.set(`${stats.data.region}/${stats.data.worker}`, stats.data);
         } catch {
           // A malformed stats message is dropped; /metrics shows what the others said.
         }
