@@ -6,7 +6,6 @@ import { Kvm } from "@nats-io/kv";
 import type { NatsConnection } from "@nats-io/transport-node";
 import type { CallResource } from "../model/records.js";
 import type { ChannelOut } from "../protocol/channel-events.js";
-import { decode } from "../protocol/codec.js";
 import { type InspectEvent, inspectEnvelopes } from "../protocol/inspect.js";
 import { buckets, streams, subjects } from "../protocol/subjects.js";
 import { liveCallEdge } from "../store/actor-snapshots.js";

@@ -4,7 +4,6 @@
 import type { Msg } from "@nats-io/transport-node";
 import type { FastifyInstance } from "fastify";
 import { fail } from "../../errors/switchboard-error.js";
-import type { CallResource } from "../../model/records.js";
 import { type CallControl, parseCallControl, readCallControlReply } from "../../protocol/call-control.js";
 import { encode } from "../../protocol/codec.js";
 import { readReply } from "../../protocol/service-error.js";

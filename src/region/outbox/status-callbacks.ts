@@ -5,19 +5,16 @@
 // again with the same I-Twilio-Idempotency-Token. Sending never holds the call up; a callback that
 // fails is recorded as a 15003 warning; its response body is ignored.
 import type { Consumer, JetStreamClient, JsMsg } from "@nats-io/jetstream";
-import type { CallFacts } from "../../../machines/call.machine.js";
 import type { Logger } from "../../log.js";
 import type { AccountRecord } from "../../model/records.js";
 import { type OutboxCallback, parseOutboxCallback } from "../../protocol/callbacks.js";
 import { decode, encode } from "../../protocol/codec.js";
 import type { Subjects } from "../../protocol/subjects.js";
 import type { WatchedKv } from "../../store/watched-kv.js";
-import type { HttpMethod } from "../../twiml/types.js";
 import { idempotencyToken } from "../../webhook/idempotency.js";
-import { type StatusEvent, statusCallbackParams } from "../../webhook/params.js";
+import { statusCallbackParams } from "../../webhook/params.js";
 import { requestWebhook } from "../../webhook/request.js";
 import type { Notifier } from "./notifier.js";
-
 
 type Outgoing = OutboxCallback;
 const keyOf = (cb: Outgoing) => ("key" in cb ? cb.key : String(cb.event.sequenceNumber));
