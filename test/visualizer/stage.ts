@@ -16,6 +16,7 @@ import { offerCall } from "../../src/protocol/offer.js";
 import { subjects } from "../../src/protocol/subjects.js";
 import { RegionWorker } from "../../src/region/worker.js";
 import { openGlobalStores } from "../../src/store/global.js";
+import { vizPlugin } from "../../src/visualizer/server/plugin.js";
 import { type NatsServer, startTestNatsServer } from "../helpers/nats-server.js";
 import { startTwilioApp, type TwilioApp, VoiceResponse } from "../helpers/twilio-app.js";
 
@@ -88,7 +89,7 @@ export async function startVizStage(opts: { port?: number } = {}): Promise<VizSt
   }
   const worker = await RegionWorker.start({ nc, region: "us1", log, drainMs: 0 });
   const edge = await Edge.start({ nc, edge: "ashburn", log });
-  const api = await startApi({ nc, port: opts.port ?? 0, log });
+  const api = await startApi({ nc, port: opts.port ?? 0, log, parts: [vizPlugin] });
 
   return {
     nats,
