@@ -3,7 +3,7 @@
 // `machine.provide()`; tests provide fakes. It reads time only from what its effects report, and
 // its XState timers run on the clock given to `createActor`, so it never sleeps by itself.
 import { assign, not, stateIn } from "xstate";
-import type { Verb, VerbName, VerbOutcome } from "../src/twiml/types.js";
+import type { Verb, VerbName, VerbOutcome } from "../src/twiml/verb-data.js";
 import { APPLICATION_ERROR_SAY, callSetup, endStatus, errorOf, NO_PARAMS, VERB_NAMES } from "./call.setup.js";
 
 export type * from "./call.types.js";

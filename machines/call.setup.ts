@@ -2,7 +2,7 @@
 // its guards and delays, and the helpers its transitions share. Pure: xstate and types only.
 import { fromPromise, setup } from "xstate";
 import type { CallStatus } from "../src/model/records.js";
-import type { SayVerb, VerbName, VerbOutcome } from "../src/twiml/types.js";
+import type { SayVerb, VerbName, VerbOutcome } from "../src/twiml/verb-data.js";
 import type {
   CallContext,
   CallError,
@@ -36,7 +36,7 @@ const notProvided = (what: string) => async (): Promise<never> => {
 
 /**
  * Every verb the machine has a child state for, in `executing-twiml`. Adding a verb is a name here,
- * its type in `src/twiml/types.ts` and its definition in the registry: the check below fails to compile
+ * its type in `src/twiml/verb-data.ts` and its definition in the registry: the check below fails to compile
  * when a verb type has no state.
  */
 export const VERB_NAMES = [

@@ -1,7 +1,9 @@
 // The types of the call machine: its input, context, events, and what its effects take and give.
 // Types only, so the machine and the code that provides its effects can share them.
+
+import type { HttpMethod } from "../src/model/http.js";
 import type { CallStatus } from "../src/model/records.js";
-import type { HttpMethod, Verb } from "../src/twiml/types.js";
+import type { Verb } from "../src/twiml/verb-data.js";
 
 /** Facts about the call that every webhook request carries. Never secrets: this is persisted. */
 export interface CallFacts {

@@ -9,7 +9,7 @@ import {
   type NumberSetup,
   type VerbInput,
 } from "../../machines/call.machine.js";
-import type { Verb, VerbOutcome } from "../../src/twiml/types.js";
+import type { Verb, VerbOutcome } from "../../src/twiml/verb-data.js";
 import "./probe.js";
 
 const NUMBER: NumberSetup = {

@@ -4,27 +4,18 @@
 import { type Consumer, type JsMsg, jetstream } from "@nats-io/jetstream";
 import type { NatsConnection } from "@nats-io/transport-node";
 import type { Logger } from "../log.js";
-import type { AccountRecord, NumberConfig } from "../model/records.js";
 import { type CallJob, parseCallJob } from "../protocol/call-job.js";
 import { decode, encode } from "../protocol/codec.js";
-import { CALLBACK_CONSUMER, streams, subjects, WORKER_CONSUMER } from "../protocol/subjects.js";
-import { openGlobalStores } from "../store/global.js";
-import { openNotifications } from "../store/notifications.js";
-import { openRegionStores, provisionRegionStreams } from "../store/region.js";
+import { CALLBACK_CONSUMER, streams, WORKER_CONSUMER } from "../protocol/subjects.js";
 import { retrying } from "../store/retry.js";
-import { openRoomStores } from "../store/room-stores.js";
-import { WatchedKv } from "../store/watched-kv.js";
 import { closeWebhookPools } from "../webhook/request.js";
 import { CallHost } from "./host/call-host.js";
 import { type ExpiryContext, expireCall } from "./host/expired-call.js";
 import { WorkerLeases } from "./host/leases.js";
 import type { StoredActor } from "./host/live-call.js";
 import { refuseJob } from "./host/refused-job.js";
-import { WorkerStatsPublisher } from "./host/worker-stats.js";
-import { Inspector } from "./inspect/inspector.js";
-import { Notifier } from "./outbox/notifier.js";
-import { RegionRecordings } from "./outbox/recordings.js";
-import { StatusCallbacks } from "./outbox/status-callbacks.js";
+import type { WorkerStatsPublisher } from "./host/worker-stats.js";
+import { openRegionRuntime, type RegionRuntime } from "./runtime.js";
 
 export interface RegionWorkerOptions {
   nc: NatsConnection;
@@ -58,20 +49,19 @@ export class RegionWorker {
   #running = true;
   #slotFreed: (() => void) | undefined;
   #loop: Promise<void> | undefined;
-  #expiry!: ExpiryContext;
+  #expiry: ExpiryContext;
   #stats: WorkerStatsPublisher | undefined;
   #starting = 0;
-  #leases!: WorkerLeases;
-  #recordings!: RegionRecordings;
-  #inspector!: Inspector;
 
   private constructor(
     private readonly opts: Required<Omit<RegionWorkerOptions, "prefix">> & { prefix?: string },
+    private readonly rt: RegionRuntime,
+    private readonly leases: WorkerLeases,
     private readonly host: CallHost,
-    private readonly statusCallbacks: StatusCallbacks,
-    private readonly watches: { stop(): void }[],
     private readonly consumer: Consumer,
   ) {
+    const { region, bus, stores, outbox } = rt;
+    this.#expiry = { region, nc: bus.nc, subjects: bus.subjects, stores, notifier: outbox.notifier };
     host.onCallEnded = () => {
       this.counters.ended++;
       this.#stats?.changed();
@@ -88,58 +78,27 @@ export class RegionWorker {
       ...options,
     };
     const { nc, region, log } = opts;
-    const s = subjects(opts.prefix);
-    await provisionRegionStreams(nc, region, opts.prefix);
-    const [global, stores, rooms] = await Promise.all([
-      openGlobalStores(nc),
-      openRegionStores(nc, region),
-      openRoomStores(nc, s, region),
-    ]);
-    const [accounts, numbers] = await Promise.all([
-      WatchedKv.start<AccountRecord>(global.accounts.kv),
-      // Every call reads its number's config: from a local copy, not a JetStream request per call.
-      WatchedKv.start<NumberConfig>(stores.numbers.kv),
-    ]);
-    const inspector = new Inspector(nc, s, region);
-    const notifier = new Notifier(await openNotifications(nc, region), inspector, log);
-    const js = jetstream(nc);
-    const statusCallbacks = new StatusCallbacks({ region, js, subjects: s, accounts, notifier, log });
-    const stats = new WorkerStatsPublisher(nc, s, region);
-    const leases = new WorkerLeases(stores.actors.kv, stats.worker, log);
-    const recordings = new RegionRecordings({ nc, region, apiUrl: opts.apiUrl, log });
-    const host = new CallHost({
-      recordings,
-      stats,
-      leases,
-      region,
-      nc,
-      subjects: s,
-      stores,
-      accounts,
-      numbers,
-      inspector,
-      notifier,
-      statusCallbacks,
-      log,
-      ...rooms,
-    });
+    const rt = await openRegionRuntime(opts);
+    const leases = new WorkerLeases(rt.stores.actors.kv, rt.stats.worker, log);
+    const host = new CallHost(rt, leases);
     host.listen();
+    const js = jetstream(nc);
     const [consumer, callbackConsumer] = await Promise.all([
       retrying("call consumer", () => js.consumers.get(streams.calls(region), WORKER_CONSUMER)),
       retrying("callback consumer", () => js.consumers.get(streams.callbacks(region), CALLBACK_CONSUMER)),
     ]);
-    statusCallbacks.start(callbackConsumer);
-    const worker = new RegionWorker(opts, host, statusCallbacks, [accounts, numbers], consumer);
-    worker.#recordings = recordings;
-    worker.#inspector = inspector;
-    worker.#expiry = { region, nc, subjects: s, stores, notifier };
-    worker.#leases = leases;
+    rt.outbox.statusCallbacks.start(callbackConsumer);
+    const worker = new RegionWorker(opts, rt, leases, host, consumer);
     leases.onDead = (dead) => void worker.#takeOver(dead);
     leases.onLost = (callSid) => host.lose(callSid);
     await leases.start();
     worker.#loop = worker.#pull();
-    worker.#stats = stats;
-    stats.start(() => ({ liveCalls: host.size, byState: host.byState(), counters: { ...worker.counters } }));
+    worker.#stats = rt.stats;
+    rt.stats.start(() => ({
+      liveCalls: host.size,
+      byState: host.byState(),
+      counters: { ...worker.counters },
+    }));
     return worker;
   }
 
@@ -242,22 +201,22 @@ export class RegionWorker {
   async #alreadyTaken(callSid: string): Promise<boolean> {
     if (this.host.has(callSid)) return true;
     const { stores } = this.#expiry;
-    const me = this.#leases.worker;
+    const me = this.leases.worker;
     if ((await stores.calls.get(callSid)) !== undefined) return true;
     const stored = (await stores.actors.get(callSid)) as StoredActor | undefined;
     if (stored) {
       if (stored.sb?.owner === me) {
-        await this.#leases.own(callSid, encode(stored.sb.job));
+        await this.leases.own(callSid, encode(stored.sb.job));
         await this.#resumeUntilDone(callSid, me);
       }
       return true;
     }
-    const holders = await this.#leases.holders(callSid);
+    const holders = await this.leases.holders(callSid);
     if (holders.includes(me)) {
       await this.#resumeUntilDone(callSid, me);
       return true;
     }
-    return holders.some((w) => this.#leases.isDead(w));
+    return holders.some((w) => this.leases.isDead(w));
   }
 
   /**
@@ -268,7 +227,7 @@ export class RegionWorker {
   async #takeOver(dead: string): Promise<void> {
     let won: string[];
     try {
-      won = await this.#leases.claim(dead);
+      won = await this.leases.claim(dead);
     } catch (err) {
       this.opts.log.warn({ err, dead }, "claiming a dead worker's calls failed; will retry");
       return; // the leases sweep calls onDead again for this worker
@@ -315,11 +274,12 @@ export class RegionWorker {
     await this.host.drain(this.opts.drainMs);
     await this.host.stopAll();
     // Recordings of calls that ended (or were handed over) while being stored are finished first.
-    await this.#recordings.settled();
-    await this.#leases.stop(true);
-    await this.statusCallbacks.stop();
-    this.#inspector.flushAll();
-    for (const w of this.watches) w.stop();
+    await this.rt.outbox.recordings.settled();
+    await this.leases.stop(true);
+    await this.rt.outbox.statusCallbacks.stop();
+    this.rt.inspector.flushAll();
+    this.rt.directory.accounts.stop();
+    this.rt.directory.numbers.stop();
     await this.#loop?.catch(() => {});
     await closeWebhookPools();
   }

@@ -5,8 +5,28 @@
 // started, the caller hung up), unless the document says <Leave> or <Hangup>.
 import { ErrorCodes } from "../errors/codes.js";
 import { fail } from "../errors/switchboard-error.js";
-import { executeVerb } from "./registry.js";
-import type { HttpMethod, VerbContext, VerbName } from "./types.js";
+import type { HttpMethod } from "../model/http.js";
+import type { VerbContext } from "./verb-context.js";
+import type { Verb, VerbOutcome } from "./verb-data.js";
+import type { VerbDefinition } from "./verb-definition.js";
+import { gather } from "./verbs/gather.js";
+import { hangup } from "./verbs/hangup.js";
+import { pause } from "./verbs/pause.js";
+import { play } from "./verbs/play.js";
+import { redirect } from "./verbs/redirect.js";
+import { say } from "./verbs/say.js";
+
+/**
+ * Every verb a wait document may run (each caller allows some of them), by its own definition: taken
+ * from the verb files, not the registry, which would import this file back through Enqueue and Dial.
+ */
+const RUNNABLE = [say, play, pause, hangup, redirect, gather] as const;
+const runnable: ReadonlyMap<string, VerbDefinition<Verb>> = new Map(
+  RUNNABLE.map((definition): [string, VerbDefinition<Verb>] => [definition.name, definition]),
+);
+
+/** The verbs a wait document may hold: those it runs, and <Leave>, which the runner acts on itself. */
+export type WaitVerbName = (typeof RUNNABLE)[number]["name"] | "Leave";
 
 /** Twilio's default hold music when a waitUrl is absent. */
 export const DEFAULT_WAIT_URL = "http://twimlets.com/holdmusic?Bucket=com.twilio.music.classical";
@@ -16,7 +36,7 @@ export interface WaitMusic {
   readonly url: string | undefined;
   readonly method: HttpMethod;
   /** The verbs allowed in the document; any other is warned about and skipped. */
-  readonly allowed: readonly VerbName[];
+  readonly allowed: readonly WaitVerbName[];
   /** When the document runs out: fetch it again, fall silent, or return. */
   readonly atEnd: "loop" | "silence" | "return";
   /** The parameters of each request (a queue's position changes between requests). */
@@ -59,7 +79,7 @@ export async function runWaitMusic(
     const started = ctx.clock.now();
     let next: { url: string; method: HttpMethod; params?: Readonly<Record<string, string>> } | undefined;
     for (const verb of doc.verbs) {
-      if (!music.allowed.includes(verb.name)) {
+      if (!(music.allowed as readonly string[]).includes(verb.name)) {
         ctx.warn(
           ErrorCodes.schemaValidation.code,
           `<${verb.name}> is not allowed in a ${music.what}; skipped`,
@@ -67,7 +87,7 @@ export async function runWaitMusic(
         continue;
       }
       if (verb.name === "Leave") return { kind: "leave" };
-      const outcome = await executeVerb(ctx, verb, signal);
+      const outcome = await runVerb(ctx, verb, signal);
       if (outcome.kind === "hangup") return { kind: "hangup" };
       if (outcome.kind === "fetch") {
         next = outcome;
@@ -85,6 +105,14 @@ export async function runWaitMusic(
     // only pauses for nothing) would loop without end: fall silent instead.
     if (ctx.clock.now() === started) return silence(signal);
   }
+}
+
+/** Runs one verb of a wait document with its own definition; every failure is a rejection. */
+function runVerb(ctx: VerbContext, verb: Verb, signal: AbortSignal): Promise<VerbOutcome> {
+  const definition = runnable.get(verb.name);
+  if (definition === undefined)
+    return Promise.reject(fail("internalFailure", `No wait-music definition for <${verb.name}>`));
+  return definition.execute(ctx, verb, signal);
 }
 
 /** Waits, silent, until the signal aborts. */

@@ -15,7 +15,7 @@ import {
 import { CallClock } from "../../src/clock/call-clock.js";
 import { sleep } from "../../src/clock/clock.js";
 import { SwitchboardError } from "../../src/errors/switchboard-error.js";
-import type { Verb, VerbOutcome } from "../../src/twiml/types.js";
+import type { Verb, VerbOutcome } from "../../src/twiml/verb-data.js";
 
 const NUMBER: NumberSetup = {
   accountSid: `AC${"a".repeat(32)}`,

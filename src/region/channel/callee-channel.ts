@@ -4,7 +4,13 @@
 import type { CallClock } from "../../clock/call-clock.js";
 import { sleep } from "../../clock/clock.js";
 import type { Callee } from "../../protocol/offer.js";
-import type { CallerInput, Channel, InputListener, ListenOptions, RecordedAudio } from "../../twiml/types.js";
+import type {
+  CallerInput,
+  Channel,
+  InputListener,
+  ListenOptions,
+  RecordedAudio,
+} from "../../twiml/ports/channel.js";
 import { mediaDurationMs } from "./media-duration.js";
 import { speechDurationMs } from "./simulated-channel.js";
 

@@ -11,7 +11,12 @@ import type { ChannelOut } from "../../protocol/channel-events.js";
 import { encode } from "../../protocol/codec.js";
 import { readReply } from "../../protocol/service-error.js";
 import { parseRecordReply, type SipCommand } from "../../protocol/sip-commands.js";
-import type { InputListener, ListenOptions, RecordedAudio, RecordOptions } from "../../twiml/types.js";
+import type {
+  InputListener,
+  ListenOptions,
+  RecordedAudio,
+  RecordOptions,
+} from "../../twiml/ports/channel.js";
 import type { HostedChannel } from "../host/live-call.js";
 import { type LiveListener, listenForGather } from "./gather-listener.js";
 

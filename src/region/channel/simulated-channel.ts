@@ -14,7 +14,7 @@ import type {
   ListenOptions,
   RecordedAudio,
   RecordOptions,
-} from "../../twiml/types.js";
+} from "../../twiml/ports/channel.js";
 import { type LiveListener, listenForGather } from "./gather-listener.js";
 import { mediaDurationMs } from "./media-duration.js";
 

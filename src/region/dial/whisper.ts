@@ -5,10 +5,14 @@
 import type { CallFacts } from "../../../machines/call.machine.js";
 import { ErrorCodes } from "../../errors/codes.js";
 import { fail } from "../../errors/switchboard-error.js";
+import type { HttpMethod } from "../../model/http.js";
 import type { Callee } from "../../protocol/offer.js";
 import { documentFromResponse } from "../../twiml/from-response.js";
+import type { DialNetwork } from "../../twiml/ports/dial-network.js";
+import type { MediaStreams } from "../../twiml/ports/media-streams.js";
+import type { RecordingPort } from "../../twiml/ports/recordings.js";
 import { executeVerb } from "../../twiml/registry.js";
-import type { DialNetwork, HttpMethod, MediaStreams, RecordingPort, VerbContext } from "../../twiml/types.js";
+import type { VerbContext } from "../../twiml/verb-context.js";
 import { idempotencyToken } from "../../webhook/idempotency.js";
 import { callParams } from "../../webhook/params.js";
 import { requestWebhook } from "../../webhook/request.js";
@@ -50,10 +54,16 @@ export async function runWhisper(
   callee: Callee | undefined,
   signal: AbortSignal,
 ): Promise<"accepted" | "declined"> {
-  const account = leg.accountSid ? rt.accounts.get(leg.accountSid) : undefined;
+  const account = leg.accountSid ? rt.directory.accounts.get(leg.accountSid) : undefined;
   if (!account) throw fail("notFound", `unknown account ${leg.accountSid}`);
   const warn = (code: number, message: string) =>
-    rt.notifier.notify({ accountSid: account.sid, callSid: leg.callSid, level: "warning", code, message });
+    rt.outbox.notifier.notify({
+      accountSid: account.sid,
+      callSid: leg.callSid,
+      level: "warning",
+      code,
+      message,
+    });
   const ctx: VerbContext = {
     channel: new CalleeChannel(parent.clock, callee),
     clock: parent.clock,

@@ -4,11 +4,12 @@ import { fromPromise } from "xstate";
 import type { FetchedDocument, FetchInput } from "../../../machines/call.machine.js";
 import { fail } from "../../errors/switchboard-error.js";
 import { sharedDocument } from "../../twiml/shared-documents.js";
-import type { Verb } from "../../twiml/types.js";
+import type { Verb } from "../../twiml/verb-data.js";
 import { intern } from "../../util/intern.js";
 import { idempotencyToken } from "../../webhook/idempotency.js";
 import { callParams } from "../../webhook/params.js";
 import { requestWebhook } from "../../webhook/request.js";
+import type { CallLookup } from "../host/live-call.js";
 import type { RegionRuntime } from "../runtime.js";
 
 /**
@@ -17,7 +18,7 @@ import type { RegionRuntime } from "../runtime.js";
  */
 export const MAX_DOCUMENTS = 1000;
 
-export function fetchTwiml(rt: RegionRuntime) {
+export function fetchTwiml(rt: RegionRuntime, callOf: CallLookup) {
   return fromPromise<FetchedDocument, FetchInput>(async ({ input, signal }) => {
     const { facts } = input;
     if (input.document > MAX_DOCUMENTS) {
@@ -26,8 +27,8 @@ export function fetchTwiml(rt: RegionRuntime) {
         `the call requested more than ${MAX_DOCUMENTS} TwiML documents (a loop?)`,
       );
     }
-    const call = rt.call(facts.callSid);
-    const account = facts.accountSid ? rt.accounts.get(facts.accountSid) : undefined;
+    const call = callOf(facts.callSid);
+    const account = facts.accountSid ? rt.directory.accounts.get(facts.accountSid) : undefined;
     if (!account) throw fail("notFound", `unknown account ${facts.accountSid}`);
     const params = callParams(facts, input.callStatus, input.extraParams);
     rt.inspector.publish(
@@ -86,7 +87,7 @@ export function fetchTwiml(rt: RegionRuntime) {
       }
     })();
     for (const w of doc.warnings) {
-      rt.notifier.notify({
+      rt.outbox.notifier.notify({
         accountSid: account.sid,
         callSid: facts.callSid,
         level: "warning",
@@ -106,7 +107,7 @@ export function fetchTwiml(rt: RegionRuntime) {
 
 /** A webhook's answer, counted for /metrics and published for inspection (its body cut at 4 KiB). */
 export function observeResponse(
-  rt: RegionRuntime,
+  rt: Pick<RegionRuntime, "stats" | "inspector">,
   callSid: string,
   res: Awaited<ReturnType<typeof requestWebhook>>,
   clockAt: number,

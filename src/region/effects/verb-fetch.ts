@@ -3,9 +3,9 @@
 // parameters), inspected like them; its warnings are the call's notifications.
 import type { CallFacts } from "../../../machines/call.machine.js";
 import { fail } from "../../errors/switchboard-error.js";
+import type { HttpMethod } from "../../model/http.js";
 import { documentFromResponse } from "../../twiml/from-response.js";
-import type { FetchedTwiml } from "../../twiml/rooms.js";
-import type { HttpMethod } from "../../twiml/types.js";
+import type { FetchedTwiml } from "../../twiml/verb-context.js";
 import { idempotencyToken } from "../../webhook/idempotency.js";
 import { callParams } from "../../webhook/params.js";
 import { requestWebhook } from "../../webhook/request.js";
@@ -21,7 +21,7 @@ export function verbFetchTwiml(rt: RegionRuntime, call: LiveCall, facts: CallFac
     extra: Readonly<Record<string, string>>,
     signal: AbortSignal,
   ): Promise<FetchedTwiml> => {
-    const account = facts.accountSid ? rt.accounts.get(facts.accountSid) : undefined;
+    const account = facts.accountSid ? rt.directory.accounts.get(facts.accountSid) : undefined;
     if (!account) throw fail("notFound", `unknown account ${facts.accountSid}`);
     const params = callParams(facts, "in-progress", extra);
     rt.inspector.publish(facts.callSid, { type: "webhook.request", url, method, params }, call.clock.now());
@@ -41,7 +41,7 @@ export function verbFetchTwiml(rt: RegionRuntime, call: LiveCall, facts: CallFac
     observeResponse(rt, facts.callSid, res, call.clock.now());
     const doc = documentFromResponse(res);
     for (const w of doc.warnings) {
-      rt.notifier.notify({
+      rt.outbox.notifier.notify({
         accountSid: account.sid,
         callSid: facts.callSid,
         level: "warning",

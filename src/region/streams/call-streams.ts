@@ -5,13 +5,9 @@ import type { CallClock } from "../../clock/call-clock.js";
 import { ErrorCodes } from "../../errors/codes.js";
 import { toSwitchboardError } from "../../errors/switchboard-error.js";
 import { newSid } from "../../model/sid.js";
-import type {
-  CallIdentity,
-  MediaStreams,
-  StreamNoun,
-  VerbCallbackRequest,
-  VerbContext,
-} from "../../twiml/types.js";
+import type { MediaStreams } from "../../twiml/ports/media-streams.js";
+import type { CallIdentity, VerbCallbackRequest, VerbContext } from "../../twiml/verb-context.js";
+import type { StreamNoun } from "../../twiml/verb-data.js";
 import { MediaStream } from "./media-stream.js";
 
 /** What a stream reports through: the context of the verb that began it, and error notifications. */

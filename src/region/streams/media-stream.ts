@@ -10,7 +10,7 @@
 import { WebSocket } from "undici";
 import type { CallClock } from "../../clock/call-clock.js";
 import { fail } from "../../errors/switchboard-error.js";
-import type { StreamTrack } from "../../twiml/types.js";
+import type { StreamTrack } from "../../twiml/verb-data.js";
 import { assertEgressAllowed, egressAgent } from "../../webhook/egress.js";
 
 const FRAME_MS = 20;

@@ -3,7 +3,7 @@
 // the api shares for changes made over REST).
 import type { ConferenceEvent, ConferenceRecord } from "../../../model/rooms.js";
 import { conferenceCallbacks } from "../../../protocol/callbacks.js";
-import type { VerbContext } from "../../types.js";
+import type { VerbContext } from "../../verb-context.js";
 
 /** Sends the conference's status callbacks for `events`, when it has a statusCallback that wants them. */
 export async function sendEvents(
