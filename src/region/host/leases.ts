@@ -15,6 +15,7 @@
 // for every call it runs.
 import { type KV, KvWatchInclude } from "@nats-io/kv";
 import type { Logger } from "../../log.js";
+import type { CallJob } from "../../protocol/call-job.js";
 import {
   callOfLeaseKey,
   claimKey,
@@ -22,6 +23,7 @@ import {
   HEARTBEAT_KEYS,
   type Heartbeat,
   heartbeatKey,
+  leaseJob,
   leaseKeysOf,
   leasesOfWorker,
   ownerKey,
@@ -114,10 +116,10 @@ export class WorkerLeases {
     return this.#dead.has(worker);
   }
 
-  /** The job stored in this worker's lease on the call (encoded), or undefined when it has none. */
-  async job(callSid: string): Promise<Uint8Array | undefined> {
+  /** The job stored in this worker's lease on the call, or undefined when it has none. */
+  async job(callSid: string): Promise<CallJob | undefined> {
     const lease = await this.kv.get(ownerKey(this.worker, callSid));
-    return lease?.operation === "PUT" && lease.value.length > 0 ? lease.value : undefined;
+    return lease?.operation === "PUT" ? leaseJob(lease.value) : undefined;
   }
 
   /** The workers that hold a lease on the call (normally one; two for a moment during a claim). */
