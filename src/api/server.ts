@@ -12,10 +12,12 @@ import type { LoginLimiter } from "./login-limiter.js";
 import { installErrorHandling } from "./rest/errors.js";
 import { restApi } from "./rest/plugin.js";
 import { twilioErrorBody } from "./twilio-error.js";
-import { vizPlugin } from "./viz/plugin.js";
 
 /** Larger request bodies are refused with 413: Twilio's parameters are small (a Twiml is at most 4000). */
 export const API_BODY_LIMIT = 64 * 1024;
+
+/** A fastify plugin served beside the REST API, given the api's context. */
+export type ApiPart = (app: FastifyInstance, ctx: ApiContext) => Promise<void>;
 
 export interface Api {
   url: string;
@@ -29,6 +31,11 @@ export async function startApi(opts: {
   log: Logger;
   /** Failed-login limiter; default 10 failures a minute per client IP and per AccountSid. */
   loginLimiter?: LoginLimiter;
+  /**
+   * Other parts served on the same port, registered after the REST API: the composition root
+   * (src/cli) adds the visualizer's server here, so the api does not import it.
+   */
+  parts?: ApiPart[];
 }): Promise<Api> {
   const global = await openGlobalStores(opts.nc);
   const accounts = await WatchedKv.start<AccountRecord>(global.accounts.kv);
@@ -51,7 +58,7 @@ export async function startApi(opts: {
 
   app.get("/healthz", async () => ({ status: "ok" }));
   await app.register(restApi, { ...ctx, ...(opts.loginLimiter && { loginLimiter: opts.loginLimiter }) });
-  await app.register(vizPlugin, ctx);
+  for (const part of opts.parts ?? []) await app.register(part, ctx);
 
   const address = await app.listen({ port: opts.port, host: opts.host ?? "127.0.0.1" });
   return {

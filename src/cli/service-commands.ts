@@ -5,6 +5,7 @@ import { Edge } from "../edge/edge.js";
 import { runService } from "../process/run-service.js";
 import { connectNats, natsUrl } from "../protocol/connect.js";
 import { RegionWorker } from "../region/worker.js";
+import { vizPlugin } from "../visualizer/server/plugin.js";
 import { EgressPolicy, setEgressPolicy } from "../webhook/egress.js";
 import { natsOption, parseName, parseNumber, splitList } from "./options.js";
 
@@ -101,7 +102,7 @@ export function registerServiceCommands(program: Command): void {
     .action((o: { port: number; host: string; nats?: string }) =>
       runService("api", async (log) => {
         const nc = await connectNats(natsUrl(o.nats), "switchboard-api");
-        const api = await startApi({ nc, port: o.port, host: o.host, log });
+        const api = await startApi({ nc, port: o.port, host: o.host, log, parts: [vizPlugin] });
         log.info({ url: api.url }, "listening");
         return {
           stop: async () => {

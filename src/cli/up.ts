@@ -13,6 +13,7 @@ import { runService, type Service } from "../process/run-service.js";
 import { connectNats, DEFAULT_NATS_URL } from "../protocol/connect.js";
 import { RegionWorker } from "../region/worker.js";
 import { openGlobalStores } from "../store/global.js";
+import { vizPlugin } from "../visualizer/server/plugin.js";
 import { EgressPolicy, setEgressPolicy } from "../webhook/egress.js";
 import { natsOption, parseNames, parseNumber, splitList } from "./options.js";
 
@@ -96,7 +97,7 @@ async function up(o: UpOptions, log: Parameters<Parameters<typeof runService>[1]
       const e = await Edge.start({ nc, edge, log: log.child({ edge }) });
       stops.push(() => e.stop());
     }
-    const api = await startApi({ nc, port: o.port, log });
+    const api = await startApi({ nc, port: o.port, log, parts: [vizPlugin] });
     stops.push(() => api.close());
     let hint = "";
     if (o.demo) {

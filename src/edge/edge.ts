@@ -8,15 +8,13 @@ import type { Logger } from "../log.js";
 import { numberKey } from "../model/phone.js";
 import type { AccountRecord, RoutingEntry } from "../model/records.js";
 import { newSid } from "../model/sid.js";
-import type { CallJob } from "../protocol/call-job.js";
+import { type CallJob, CallJobSchema } from "../protocol/call-job.js";
 import { decode, encode, encodingOf } from "../protocol/codec.js";
-import { type Offer, type OfferReply, parseOffer } from "../protocol/offer.js";
-import { readReply, respondError, respondValue } from "../protocol/service-error.js";
+import { DEFAULT_REGION, type Offer, type OfferReply, parseOffer } from "../protocol/offer.js";
+import { respondError, respondValue } from "../protocol/service-error.js";
 import { subjects } from "../protocol/subjects.js";
 import { openGlobalStores, openRoutingReplica } from "../store/global.js";
 import { WatchedKv } from "../store/watched-kv.js";
-
-export const DEFAULT_REGION = "us1";
 
 /** An offer is a few hundred bytes; SIP headers and a caller script fit well within this. */
 export const MAX_OFFER_BYTES = 16 * 1024;
@@ -110,6 +108,13 @@ export class Edge {
       ...(offer.caller && { caller: offer.caller }),
       ...(offer.sip && { sip: offer.sip }),
     };
+    // The worker parses the job with this schema: a job it would refuse is refused here, with a code,
+    // rather than acknowledged and never run.
+    const checked = CallJobSchema.safeParse(job);
+    if (!checked.success) {
+      const issue = checked.error.issues[0];
+      throw fail("invalidPayload", `invalid offer: ${issue?.path.join(".") || "job"}: ${issue?.message}`);
+    }
     try {
       await this.js.publish(subjects(this.opts.prefix).regionCalls(region), encode(job), {
         msgID: callSid,
@@ -128,17 +133,4 @@ export class Edge {
     this.routing.stop();
     this.accounts.stop();
   }
-}
-
-/** Places a call through an edge and returns its sid and region (throws the edge's error). */
-export async function offerCall(
-  nc: NatsConnection,
-  edge: string,
-  offer: Offer,
-  opts: { prefix?: string; timeoutMs?: number } = {},
-): Promise<OfferReply> {
-  const msg = await nc.request(subjects(opts.prefix).edgeOffer(edge), encode(offer), {
-    timeout: opts.timeoutMs ?? 10_000,
-  });
-  return readReply(msg) as OfferReply;
 }

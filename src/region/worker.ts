@@ -13,6 +13,7 @@ import { CallHost } from "./host/call-host.js";
 import { type ExpiryContext, expireCall } from "./host/expired-call.js";
 import { WorkerLeases } from "./host/leases.js";
 import type { StoredActor } from "./host/live-call.js";
+import { refuseJob } from "./host/refused-job.js";
 import type { WorkerStatsPublisher } from "./host/worker-stats.js";
 import { openRegionRuntime, type RegionRuntime } from "./runtime.js";
 
@@ -143,10 +144,18 @@ export class RegionWorker {
     try {
       job = parseCallJob(decode(msg.data));
     } catch (err) {
-      // A message that can never become a call is dropped for good, not redelivered forever.
-      this.counters.invalid++;
-      this.opts.log.error({ err, seq: msg.seq }, "dropped an invalid call message");
-      msg.term();
+      // A job that can never run is not redelivered forever: it ends failed, with a record and a
+      // notification, when it names a call; a message that names none is dropped.
+      try {
+        const callSid = await refuseJob(this.#expiry, msg.data, err);
+        if (callSid) this.opts.log.warn({ err, callSid }, "ended a call whose job cannot run");
+        else this.opts.log.error({ err, seq: msg.seq }, "dropped an invalid call message");
+        this.counters.invalid++;
+        msg.term();
+      } catch (storeErr) {
+        this.opts.log.warn({ err: storeErr, seq: msg.seq }, "cannot end an invalid call job; later");
+        msg.nak(1_000);
+      }
       return;
     }
     if (msg.redelivered) {

@@ -3,13 +3,13 @@
 // those out on the call's RTP session (docs/sip.md).
 import { createSocket, type Socket } from "node:dgram";
 import type { Msg, NatsConnection, Subscription } from "@nats-io/transport-node";
-import { offerCall } from "../edge/edge.js";
 import { fail, toSwitchboardError } from "../errors/switchboard-error.js";
 import type { Logger } from "../log.js";
 import { newSid } from "../model/sid.js";
-import type { ChannelIn, ChannelOut } from "../protocol/channel-events.js";
+import { type ChannelIn, readChannelOut } from "../protocol/channel-events.js";
 import { decode, encode, encodingOf } from "../protocol/codec.js";
 import type { Offer } from "../protocol/offer.js";
+import { offerCall } from "../protocol/offer.js";
 import { respondError, respondValue } from "../protocol/service-error.js";
 import { SipCommandSchema } from "../protocol/sip-commands.js";
 import { subjects } from "../protocol/subjects.js";
@@ -176,8 +176,7 @@ export class SipGateway {
       callback: (err, msg) => {
         if (err) return;
         try {
-          const event = decode(msg.data) as ChannelOut;
-          if (event.kind === "ended") call?.regionEnded();
+          if (readChannelOut(decode(msg.data))?.kind === "ended") call?.regionEnded();
         } catch {
           // not ours to judge: the region validates what it publishes
         }

@@ -3,11 +3,11 @@
 // did and every request the app received for it. Real nats-server, edge, worker and HTTP app.
 import { vi } from "vitest";
 import { type PlacedCall, readCall } from "../../src/caller/place-call.js";
-import { offerCall } from "../../src/edge/edge.js";
 import { newSid } from "../../src/model/sid.js";
 import type { ChannelOut } from "../../src/protocol/channel-events.js";
 import { decode } from "../../src/protocol/codec.js";
 import type { CallerScript, Offer } from "../../src/protocol/offer.js";
+import { offerCall } from "../../src/protocol/offer.js";
 import { subjects } from "../../src/protocol/subjects.js";
 import type { NotificationRecord } from "../../src/store/notifications.js";
 import { startTestEngine, type TestEngine } from "../helpers/engine.js";

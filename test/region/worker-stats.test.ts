@@ -3,7 +3,7 @@ import { Registry } from "prom-client";
 import { describe, expect, it } from "vitest";
 import { WorkerMetrics } from "../../src/api/rest/worker-metrics.js";
 import { decode, encode } from "../../src/protocol/codec.js";
-import type { WorkerStats } from "../../src/region/host/worker-stats.js";
+import type { WorkerStats } from "../../src/protocol/worker-stats.js";
 import { startTestEngine } from "../helpers/engine.js";
 import { startTwilioApp, VoiceResponse } from "../helpers/twilio-app.js";
 

@@ -9,12 +9,14 @@ import { addAccount } from "../../src/admin/accounts.js";
 import { addNumber } from "../../src/admin/numbers.js";
 import { type Api, startApi } from "../../src/api/server.js";
 import { type PlacedCall, placeCall } from "../../src/caller/place-call.js";
-import { Edge, offerCall } from "../../src/edge/edge.js";
+import { Edge } from "../../src/edge/edge.js";
 import { newSid } from "../../src/model/sid.js";
 import { encode } from "../../src/protocol/codec.js";
+import { offerCall } from "../../src/protocol/offer.js";
 import { subjects } from "../../src/protocol/subjects.js";
 import { RegionWorker } from "../../src/region/worker.js";
 import { openGlobalStores } from "../../src/store/global.js";
+import { vizPlugin } from "../../src/visualizer/server/plugin.js";
 import { type NatsServer, startTestNatsServer } from "../helpers/nats-server.js";
 import { setUp, type Teardown } from "../helpers/teardown.js";
 import { startTwilioApp, type TwilioApp, VoiceResponse } from "../helpers/twilio-app.js";
@@ -91,7 +93,9 @@ export async function startVizStage(opts: { port?: number } = {}): Promise<VizSt
     }
     t.add(await RegionWorker.start({ nc, region: "us1", log, drainMs: 0 }), (w) => w.stop());
     t.add(await Edge.start({ nc, edge: "ashburn", log }), (e) => e.stop());
-    const api = t.add(await startApi({ nc, port: opts.port ?? 0, log }), (a) => a.close());
+    const api = t.add(await startApi({ nc, port: opts.port ?? 0, log, parts: [vizPlugin] }), (a) =>
+      a.close(),
+    );
     return stage(nats, nc, api, app, t);
   });
 }

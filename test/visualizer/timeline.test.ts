@@ -3,7 +3,7 @@
 import { describe, expect, it } from "vitest";
 import { callMachine } from "../../machines/call.machine.js";
 import type { ChannelOut } from "../../src/protocol/channel-events.js";
-import type { InspectEvent } from "../../src/region/inspect/inspector.js";
+import type { InspectEvent } from "../../src/protocol/inspect.js";
 import { formatTimeline } from "../../src/visualizer/format.js";
 import type { CallHistory, HistoryRecord } from "../../src/visualizer/history.js";
 import { REDACTED, sanitize } from "../../src/visualizer/sanitize.js";

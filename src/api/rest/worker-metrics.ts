@@ -1,12 +1,12 @@
 // The region workers' own figures for /metrics: each worker publishes a summary every few seconds
-// (src/region/host/worker-stats.ts); the api keeps the latest one per worker and, at each scrape,
-// adds them up per region into prom-client metrics. A worker silent for longer than STALE_MS has
-// stopped and no longer counts.
+// (protocol/worker-stats.ts); the api keeps the latest one per worker and, at each scrape, adds
+// them up per region into prom-client metrics. A worker silent for longer than STALE_MS has stopped
+// and no longer counts.
 import type { NatsConnection, Subscription } from "@nats-io/transport-node";
 import { Counter, Gauge, type Metric, type Registry } from "prom-client";
 import { decode } from "../../protocol/codec.js";
 import { subjects } from "../../protocol/subjects.js";
-import { WEBHOOK_BUCKETS, type WorkerStats } from "../../region/host/worker-stats.js";
+import { WEBHOOK_BUCKETS, type WorkerStats, WorkerStatsSchema } from "../../protocol/worker-stats.js";
 
 const STALE_MS = 30_000;
 
@@ -19,10 +19,8 @@ export class WorkerMetrics {
       callback: (err, msg) => {
         if (err) return;
         try {
-          const stats = decode(msg.data) as WorkerStats;
-          if (typeof stats?.worker === "string" && typeof stats.region === "string") {
-            this.#latest.set(`${stats.region}/${stats.worker}`, stats);
-          }
+          const stats = WorkerStatsSchema.safeParse(decode(msg.data));
+          if (stats.success) this.#latest.set(`${stats.data.region}/${stats.data.worker}`, stats.data);
         } catch {
           // A malformed stats message is dropped; /metrics shows what the others said.
         }

@@ -8,7 +8,7 @@ import { Kvm } from "@nats-io/kv";
 import { sleep } from "../../clock/clock.js";
 import type { CallResource } from "../../model/records.js";
 import { newSid } from "../../model/sid.js";
-import type { ChannelOut } from "../../protocol/channel-events.js";
+import { readChannelOut } from "../../protocol/channel-events.js";
 import { decode, encode } from "../../protocol/codec.js";
 import type { OfferReply } from "../../protocol/offer.js";
 import { readReply } from "../../protocol/service-error.js";
@@ -43,9 +43,9 @@ export async function ringHosted(
   const sub = nc.subscribe(subjects.anyCallOut(inboundSid), {
     callback: (err, msg) => {
       if (err) return;
-      const event = decode(msg.data) as ChannelOut;
-      if (event.kind === "answer") answered();
-      if (event.kind === "ended") ended(event.status);
+      const event = readChannelOut(decode(msg.data));
+      if (event?.kind === "answer") answered();
+      if (event?.kind === "ended") ended(event.status);
     },
   });
   // The inbound call runs in real time on its own worker: at time-scale 0 the parent's clock must

@@ -2,8 +2,8 @@
 // calls as children of one host actor is quadratic, DESIGN.md §9). It starts, resumes, hands over and
 // finishes calls (their leases), and routes each call's messages to it; build-call.ts makes a call.
 import type { Msg, Subscription } from "@nats-io/transport-node";
-import { type CallJob, parseCallJob } from "../../protocol/call-job.js";
-import { decode, encode } from "../../protocol/codec.js";
+import type { CallJob } from "../../protocol/call-job.js";
+import { encode } from "../../protocol/codec.js";
 import { MAX_CALL_DURATION_MS } from "../effects/timers.js";
 import type { RegionRuntime } from "../runtime.js";
 import { CallBuilder, type RestoredCall } from "./build-call.js";
@@ -121,13 +121,13 @@ export class CallHost {
     } else {
       // No snapshot yet (its owner died inside the first window): the lease's job starts it afresh,
       // as the stream's redelivery would, without waiting for the stream's ack timeout.
-      const encoded = await leases.job(callSid);
-      if (!encoded) {
+      const job = await leases.job(callSid);
+      if (!job) {
         // A lease without a job (written by an older worker): the stream redelivers the call.
         await leases.release(callSid);
         return false;
       }
-      await this.#launch(parseCallJob(decode(encoded)));
+      await this.#launch(job);
     }
     inspector.publish(callSid, { type: "resumed", worker: leases.worker, from });
     return true;

@@ -5,39 +5,18 @@
 // again with the same I-Twilio-Idempotency-Token. Sending never holds the call up; a callback that
 // fails is recorded as a 15003 warning; its response body is ignored.
 import type { Consumer, JetStreamClient, JsMsg } from "@nats-io/jetstream";
-import type { CallFacts } from "../../../machines/call.machine.js";
 import type { Logger } from "../../log.js";
-import type { HttpMethod } from "../../model/http.js";
 import type { AccountRecord } from "../../model/records.js";
+import { type OutboxCallback, parseOutboxCallback } from "../../protocol/callbacks.js";
 import { decode, encode } from "../../protocol/codec.js";
 import type { Subjects } from "../../protocol/subjects.js";
 import type { WatchedKv } from "../../store/watched-kv.js";
 import { idempotencyToken } from "../../webhook/idempotency.js";
-import { type StatusEvent, statusCallbackParams } from "../../webhook/params.js";
+import { statusCallbackParams } from "../../webhook/params.js";
 import { requestWebhook } from "../../webhook/request.js";
 import type { Notifier } from "./notifier.js";
 
-export interface StatusCallback {
-  facts: CallFacts;
-  url: string;
-  method: HttpMethod;
-  event: StatusEvent;
-}
-
-/**
- * Any other asynchronous request a verb makes about its call (recordingStatusCallback, a Dial's or a
- * Conference's statusCallback, partialResultCallback…): sent as given, through the same outbox.
- */
-export interface VerbCallback {
-  facts: CallFacts;
-  url: string;
-  method: HttpMethod;
-  params: Record<string, string>;
-  /** Names this request within the call (e.g. `RE….completed`): the same key is sent once. */
-  key: string;
-}
-
-type Outgoing = StatusCallback | VerbCallback;
+type Outgoing = OutboxCallback;
 const keyOf = (cb: Outgoing) => ("key" in cb ? cb.key : String(cb.event.sequenceNumber));
 
 /** Callbacks sent at once by one worker; more wait in the stream. */
@@ -101,9 +80,9 @@ export class StatusCallbacks {
   async #send(msg: JsMsg): Promise<void> {
     let cb: Outgoing;
     try {
-      cb = decode(msg.data) as Outgoing;
+      cb = parseOutboxCallback(decode(msg.data));
     } catch (err) {
-      this.deps.log.error({ err, seq: msg.seq }, "dropped an unreadable status callback");
+      this.deps.log.error({ err, seq: msg.seq }, "dropped an unreadable or invalid status callback");
       msg.term();
       return;
     }
