@@ -6,7 +6,7 @@ import { runService } from "../process/run-service.js";
 import { connectNats, natsUrl } from "../protocol/connect.js";
 import { RegionWorker } from "../region/worker.js";
 import { vizPlugin } from "../visualizer/server/plugin.js";
-import { EgressPolicy, setEgressPolicy } from "../webhook/egress.js";
+import { EgressPolicy } from "../webhook/egress.js";
 import { natsOption, parseName, parseNumber, splitList } from "./options.js";
 
 interface RegionFlags {
@@ -73,8 +73,6 @@ export function registerServiceCommands(program: Command): void {
     )
     .action((o: RegionFlags) =>
       runService(`region ${o.region}`, async (log) => {
-        // A worker requests tenants' URLs: internal networks are refused unless allowed.
-        setEgressPolicy(EgressPolicy.internalDenied(splitList(o.allowEgress)));
         const nc = await connectNats(natsUrl(o.nats), `switchboard-region-${o.region}`);
         const worker = await RegionWorker.start({
           nc,
@@ -83,6 +81,8 @@ export function registerServiceCommands(program: Command): void {
           concurrency: o.concurrency,
           maxWaitMs: o.maxWait * 1000,
           drainMs: o.drain * 1000,
+          // A worker requests tenants' URLs: internal networks are refused unless allowed.
+          egress: EgressPolicy.internalDenied(splitList(o.allowEgress)),
         });
         return {
           stop: async () => {

@@ -14,7 +14,8 @@ import { connectNats, DEFAULT_NATS_URL } from "../protocol/connect.js";
 import { RegionWorker } from "../region/worker.js";
 import { openGlobalStores } from "../store/global.js";
 import { vizPlugin } from "../visualizer/server/plugin.js";
-import { EgressPolicy, setEgressPolicy } from "../webhook/egress.js";
+import { WebhookClient } from "../webhook/client.js";
+import { EgressPolicy } from "../webhook/egress.js";
 import { natsOption, parseNames, parseNumber, splitList } from "./options.js";
 
 export const DEMO_NUMBER = "+15005550006";
@@ -66,9 +67,13 @@ async function up(o: UpOptions, log: Parameters<Parameters<typeof runService>[1]
   const stopAll = async () => {
     for (const stop of stops.reverse()) await stop().catch((err) => log.warn({ err }, "stop failed"));
   };
-  // Local development: webhooks on this machine (loopback) are allowed, other internal networks not.
-  setEgressPolicy(EgressPolicy.internalDenied(["127.0.0.0/8", "::1/128", ...splitList(o.allowEgress)]));
   try {
+    // Local development: webhooks on this machine (loopback) are allowed, other internal networks
+    // not. One client for every region's worker, made here and closed here after them.
+    const webhooks = new WebhookClient({
+      egress: EgressPolicy.internalDenied(["127.0.0.0/8", "::1/128", ...splitList(o.allowEgress)]),
+    });
+    stops.push(() => webhooks.close());
     let url = o.nats;
     if (!url) {
       const server = await startNatsServer({
@@ -90,7 +95,13 @@ async function up(o: UpOptions, log: Parameters<Parameters<typeof runService>[1]
     for (const region of o.regions) {
       // RecordingUrl names the api `up` serves (any free port, --port 0, falls back to the default).
       const apiUrl = o.port === 0 ? {} : { apiUrl: `http://127.0.0.1:${o.port}` };
-      const worker = await RegionWorker.start({ nc, region, log: log.child({ region }), ...apiUrl });
+      const worker = await RegionWorker.start({
+        nc,
+        region,
+        log: log.child({ region }),
+        webhooks,
+        ...apiUrl,
+      });
       stops.push(() => worker.stop());
     }
     for (const edge of o.edges) {

@@ -13,6 +13,7 @@ import type { QueueStore } from "../store/queue-store.js";
 import { openRegionStores, provisionRegionStreams, type RegionStores } from "../store/region.js";
 import { openRoomStores } from "../store/room-stores.js";
 import { WatchedKv } from "../store/watched-kv.js";
+import type { WebhookClient } from "../webhook/client.js";
 import { WorkerStatsPublisher } from "./host/worker-stats.js";
 import { Inspector } from "./inspect/inspector.js";
 import { Notifier } from "./outbox/notifier.js";
@@ -32,6 +33,8 @@ export interface RegionRuntime {
   readonly inspector: Inspector;
   /** This worker's stats (`/metrics`), webhook timings among them. */
   readonly stats: WorkerStatsPublisher;
+  /** Every webhook, media fetch and stream of the region's calls goes out through it (pools, egress). */
+  readonly webhooks: WebhookClient;
 }
 
 /** The worker's NATS connection and the subjects it speaks on. */
@@ -73,6 +76,8 @@ export interface RegionRuntimeOptions {
   prefix?: string;
   /** The REST API's origin, for RecordingUrl. */
   apiUrl: string;
+  /** Made (and closed) by the worker, or shared by `up`. */
+  webhooks: WebhookClient;
 }
 
 /**
@@ -96,8 +101,18 @@ export async function openRegionRuntime(opts: RegionRuntimeOptions): Promise<Reg
   const inspector = new Inspector(nc, s, region);
   const notifier = new Notifier(await openNotifications(nc, region), inspector, log);
   const js = jetstream(nc);
-  const statusCallbacks = new StatusCallbacks({ region, js, subjects: s, accounts, notifier, log });
   const stats = new WorkerStatsPublisher(nc, s, region);
+  const { webhooks } = opts;
+  const statusCallbacks = new StatusCallbacks({
+    region,
+    js,
+    subjects: s,
+    directory: { accounts },
+    outbox: { notifier },
+    log,
+    webhooks,
+    stats,
+  });
   const recordings = new RegionRecordings({ nc, region, apiUrl: opts.apiUrl, log });
   return {
     region,
@@ -109,5 +124,6 @@ export async function openRegionRuntime(opts: RegionRuntimeOptions): Promise<Reg
     outbox: { notifier, statusCallbacks, recordings },
     inspector,
     stats,
+    webhooks,
   };
 }

@@ -8,7 +8,8 @@ import { type CallJob, parseCallJob } from "../protocol/call-job.js";
 import { decode, encode } from "../protocol/codec.js";
 import { CALLBACK_CONSUMER, streams, WORKER_CONSUMER } from "../protocol/subjects.js";
 import { retrying } from "../store/retry.js";
-import { closeWebhookPools } from "../webhook/request.js";
+import { WebhookClient } from "../webhook/client.js";
+import type { EgressPolicy } from "../webhook/egress.js";
 import { CallHost } from "./host/call-host.js";
 import { type ExpiryContext, expireCall } from "./host/expired-call.js";
 import { WorkerLeases } from "./host/leases.js";
@@ -32,6 +33,13 @@ export interface RegionWorkerOptions {
   maxWaitMs?: number;
   /** The REST API's origin, for RecordingUrl (default $SWITCHBOARD_API_URL, else http://127.0.0.1:8080). */
   apiUrl?: string;
+  /** Where the worker's webhooks, media and streams may go (default: anywhere). */
+  egress?: EgressPolicy;
+  /**
+   * A client shared with other workers of the process (`up`): its maker closes it. Without one the
+   * worker makes its own (under `egress`) and closes it when it stops.
+   */
+  webhooks?: WebhookClient;
 }
 
 const MAX_BATCH = 256;
@@ -52,9 +60,13 @@ export class RegionWorker {
   #expiry: ExpiryContext;
   #stats: WorkerStatsPublisher | undefined;
   #starting = 0;
+  /** The worker's own client, closed by stop(); undefined when it was given one. */
+  #ownWebhooks: WebhookClient | undefined;
 
   private constructor(
-    private readonly opts: Required<Omit<RegionWorkerOptions, "prefix">> & { prefix?: string },
+    private readonly opts: Required<Omit<RegionWorkerOptions, "prefix" | "egress" | "webhooks">> & {
+      prefix?: string;
+    },
     private readonly rt: RegionRuntime,
     private readonly leases: WorkerLeases,
     private readonly host: CallHost,
@@ -78,7 +90,11 @@ export class RegionWorker {
       ...options,
     };
     const { nc, region, log } = opts;
-    const rt = await openRegionRuntime(opts);
+    const ownWebhooks = options.webhooks
+      ? undefined
+      : new WebhookClient(options.egress ? { egress: options.egress } : {});
+    const webhooks = options.webhooks ?? (ownWebhooks as WebhookClient);
+    const rt = await openRegionRuntime({ ...opts, webhooks });
     const leases = new WorkerLeases(rt.stores.actors.kv, rt.stats.worker, log);
     const host = new CallHost(rt, leases);
     host.listen();
@@ -89,6 +105,7 @@ export class RegionWorker {
     ]);
     rt.outbox.statusCallbacks.start(callbackConsumer);
     const worker = new RegionWorker(opts, rt, leases, host, consumer);
+    worker.#ownWebhooks = ownWebhooks;
     leases.onDead = (dead) => void worker.#takeOver(dead);
     leases.onLost = (callSid) => host.lose(callSid);
     await leases.start();
@@ -100,6 +117,11 @@ export class RegionWorker {
       counters: { ...worker.counters },
     }));
     return worker;
+  }
+
+  /** The client the worker's calls send their webhooks, media fetches and streams through. */
+  get webhooks(): WebhookClient {
+    return this.rt.webhooks;
   }
 
   get liveCalls(): number {
@@ -281,6 +303,6 @@ export class RegionWorker {
     this.rt.directory.accounts.stop();
     this.rt.directory.numbers.stop();
     await this.#loop?.catch(() => {});
-    await closeWebhookPools();
+    await this.#ownWebhooks?.close();
   }
 }

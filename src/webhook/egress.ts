@@ -2,9 +2,9 @@
 // so private, loopback and link-local addresses are refused unless allowed (`up` allows loopback
 // for local development). Checked on the address actually connected to — after DNS, on every
 // redirect hop — so a name that resolves (or re-resolves) to an internal address is refused too.
+// A policy is a value: the WebhookClient that holds it applies it (no process-wide policy).
 import { lookup as dnsLookup, type LookupAddress } from "node:dns";
 import { BlockList, isIP, type LookupFunction } from "node:net";
-import { Agent } from "undici";
 import { fail } from "../errors/switchboard-error.js";
 
 const INTERNAL_V4 = [
@@ -93,42 +93,10 @@ export class EgressPolicy {
   };
 }
 
-let current = EgressPolicy.allowAll();
-let generation = 0;
-
-/** The process's policy; a region worker process sets it once at start. */
-export function egressPolicy(): EgressPolicy {
-  return current;
-}
-
-/** Changes the policy; connection pools made under the old one are not reused. */
-export function setEgressPolicy(policy: EgressPolicy): void {
-  current = policy;
-  generation++;
-}
-
-export function egressGeneration(): number {
-  return generation;
-}
-
-let agent: { generation: number; agent: Agent } | undefined;
-
-/** An undici dispatcher that connects only where the policy allows (for fetches outside requestWebhook). */
-export function egressAgent(): Agent {
-  if (agent?.generation !== generation) {
-    void agent?.agent.close();
-    agent = { generation, agent: new Agent({ connect: { lookup: current.lookup } }) };
-  }
-  return agent.agent;
-}
-
-/** Throws unless the URL's host, when it is an IP literal, is allowed (names are checked at lookup). */
-export function assertEgressAllowed(u: URL): void {
+/** Throws 11200 unless the URL's host, when it is an IP literal, is allowed (names are checked at lookup). */
+export function assertEgressAllowed(policy: EgressPolicy, u: URL): void {
   const host = u.hostname.replace(/^\[|\]$/g, "");
-  if (isIP(host) !== 0 && !current.allows(host)) {
-    throw fail(
-      "httpRetrievalFailure",
-      `${u.origin} is refused by the egress policy (${current.description})`,
-    );
+  if (isIP(host) !== 0 && !policy.allows(host)) {
+    throw fail("httpRetrievalFailure", `${u.origin} is refused by the egress policy (${policy.description})`);
   }
 }

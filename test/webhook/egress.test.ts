@@ -3,8 +3,8 @@ import { createServer, type Server } from "node:http";
 import type { AddressInfo } from "node:net";
 import { afterAll, afterEach, beforeAll, describe, expect, it } from "vitest";
 import { SwitchboardError } from "../../src/errors/switchboard-error.js";
-import { EgressPolicy, parseCidr, setEgressPolicy } from "../../src/webhook/egress.js";
-import { requestWebhook } from "../../src/webhook/request.js";
+import { WebhookClient } from "../../src/webhook/client.js";
+import { EgressPolicy, parseCidr } from "../../src/webhook/egress.js";
 
 const TWIML = '<?xml version="1.0"?><Response/>';
 let server: Server;
@@ -19,10 +19,16 @@ beforeAll(async () => {
   await new Promise<void>((r) => server.listen(0, "0.0.0.0", r));
   port = (server.address() as AddressInfo).port;
 });
-afterAll(() => new Promise((r) => server.close(r)));
-afterEach(() => setEgressPolicy(EgressPolicy.allowAll()));
+const web = new WebhookClient();
+afterAll(async () => {
+  await web.close();
+  await new Promise((r) => server.close(r));
+});
+afterEach(() => {
+  web.egress = EgressPolicy.allowAll();
+});
 
-const get = (url: string) => requestWebhook({ url, method: "POST", params: {}, authToken: "token-123456" });
+const get = (url: string) => web.request({ url, method: "POST", params: {}, authToken: "token-123456" });
 const refusal = async (url: string) => {
   const err = await get(url).catch((e) => e);
   expect(err).toBeInstanceOf(SwitchboardError);
@@ -63,28 +69,28 @@ describe("EgressPolicy", () => {
 
 describe("webhook requests under a policy", () => {
   it("refuses an internal IP literal with 11200 before connecting", async () => {
-    setEgressPolicy(EgressPolicy.internalDenied());
+    web.egress = EgressPolicy.internalDenied();
     const err = await refusal(`http://127.0.0.1:${port}/ok`);
     expect(err.code).toBe(11200);
     expect(err.message).toMatch(/egress policy/);
   });
 
   it("refuses a name that resolves to an internal address", async () => {
-    setEgressPolicy(EgressPolicy.internalDenied());
+    web.egress = EgressPolicy.internalDenied();
     const err = await refusal(`http://localhost:${port}/ok`);
     expect(err.code).toBe(11200);
     expect(err.message).toMatch(/egress policy/);
   });
 
   it("refuses a redirect from an allowed host to an internal one", async () => {
-    setEgressPolicy(EgressPolicy.internalDenied(["127.0.0.2/32"]));
+    web.egress = EgressPolicy.internalDenied(["127.0.0.2/32"]);
     expect((await get(`http://127.0.0.2:${port}/ok`)).status).toBe(200);
     const err = await refusal(`http://127.0.0.2:${port}/bounce`);
     expect(err.message).toMatch(/127\.0\.0\.1.*egress policy/);
   });
 
   it("lets allowed networks through, by IP and by name", async () => {
-    setEgressPolicy(EgressPolicy.internalDenied(["127.0.0.0/8", "::1/128"]));
+    web.egress = EgressPolicy.internalDenied(["127.0.0.0/8", "::1/128"]);
     expect((await get(`http://127.0.0.1:${port}/ok`)).status).toBe(200);
     expect((await get(`http://localhost:${port}/ok`)).status).toBe(200);
   });

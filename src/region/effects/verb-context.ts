@@ -113,6 +113,7 @@ export class RegionVerbContext implements VerbContext {
     const made = this.#lazy;
     // The call's streams report through this context; failures to open are errors (31920…).
     made.streams ??= this.#live.streams().port(
+      this.#rt.webhooks,
       () => this,
       (code, message) =>
         this.#rt.outbox.notifier.notify({

@@ -8,7 +8,7 @@ import { CallClock } from "../../clock/call-clock.js";
 import type { CallJob } from "../../protocol/call-job.js";
 import type { ChannelOut } from "../../protocol/channel-events.js";
 import { intern } from "../../util/intern.js";
-import { CookieJar } from "../../webhook/cookie-jar.js";
+import { CookieJar } from "../../webhook/cookies.js";
 import { RemoteChannel } from "../channel/remote-channel.js";
 import { SimulatedChannel } from "../channel/simulated-channel.js";
 import { type RegionCallMachine, regionCallMachine } from "../effects/region-machine.js";
@@ -73,7 +73,7 @@ export class CallBuilder {
           publish,
           onCallerHangup,
         )
-      : new SimulatedChannel(clock, publish, job.caller, onCallerHangup, restored?.sb.channel);
+      : new SimulatedChannel(clock, rt.webhooks, publish, job.caller, onCallerHangup, restored?.sb.channel);
     let lastValue = "";
     // Every state change is published for inspection and marks the snapshot stale (SnapshotWriter
     // stores it within its window). The inspection event (unlike a plain subscription) also says

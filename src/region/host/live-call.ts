@@ -12,7 +12,7 @@ import { CallHandedOver, CallRedirected } from "../../twiml/abort-reasons.js";
 import type { Channel } from "../../twiml/ports/channel.js";
 import type { VerbContext } from "../../twiml/verb-context.js";
 import type { TwimlWarning } from "../../twiml/verb-data.js";
-import type { CookieJar, SavedCookie } from "../../webhook/cookie-jar.js";
+import type { CookieJar, SavedCookie } from "../../webhook/cookies.js";
 import type { ChannelState } from "../channel/simulated-channel.js";
 import { CallStreams } from "../streams/call-streams.js";
 import { applyCallControl } from "./call-control.js";

@@ -10,11 +10,9 @@ import type { AccountRecord } from "../../model/records.js";
 import { type OutboxCallback, parseOutboxCallback } from "../../protocol/callbacks.js";
 import { decode, encode } from "../../protocol/codec.js";
 import type { Subjects } from "../../protocol/subjects.js";
-import type { WatchedKv } from "../../store/watched-kv.js";
 import { idempotencyToken } from "../../webhook/idempotency.js";
 import { statusCallbackParams } from "../../webhook/params.js";
-import { requestWebhook } from "../../webhook/request.js";
-import type { Notifier } from "./notifier.js";
+import { accountOf, type CallWebhookDeps, sendCallWebhook } from "../effects/call-webhook.js";
 
 type Outgoing = OutboxCallback;
 const keyOf = (cb: Outgoing) => ("key" in cb ? cb.key : String(cb.event.sequenceNumber));
@@ -28,12 +26,9 @@ export class StatusCallbacks {
   #loop: Promise<void> | undefined;
 
   constructor(
-    private readonly deps: {
-      region: string;
+    private readonly deps: Omit<CallWebhookDeps, "inspector"> & {
       js: JetStreamClient;
       subjects: Subjects;
-      accounts: WatchedKv<AccountRecord>;
-      notifier: Notifier;
       log: Logger;
     },
   ) {}
@@ -92,21 +87,25 @@ export class StatusCallbacks {
 
   async #request(cb: Outgoing): Promise<void> {
     const { facts } = cb;
-    const account = facts.accountSid ? this.deps.accounts.get(facts.accountSid) : undefined;
-    if (!account) return;
+    let account: AccountRecord;
     try {
-      await requestWebhook({
+      account = accountOf(this.deps, facts.accountSid);
+    } catch {
+      return; // the account was deleted: there is no one to call back
+    }
+    try {
+      // No clock, no inspector: sent off the call's path, counted for /metrics but not inspected.
+      await sendCallWebhook(this.deps, {
+        callSid: facts.callSid,
+        accountSid: account.sid,
         url: cb.url,
         method: cb.method,
         params: "key" in cb ? cb.params : statusCallbackParams(facts, cb.event),
-        authToken: account.auth_token,
-        ...(account.webhook_signing_key && { signingKey: account.webhook_signing_key }),
-        headers: { "X-Home-Region": this.deps.region },
         idempotencyToken: idempotencyToken(facts.callSid, "callback", keyOf(cb)),
       });
     } catch (err) {
       const e = err as { code?: number; message?: string; httpStatus?: number };
-      this.deps.notifier.notify({
+      this.deps.outbox.notifier.notify({
         accountSid: account.sid,
         callSid: facts.callSid,
         level: "warning",
