@@ -2,7 +2,7 @@
 // the REST API and Twilio's debugger show), published for inspection, and logged. Storing never
 // holds the call up: a failed write is logged, not thrown. What one call can store is bounded: the
 // same code and message again is one notification with a count, a response body is stored once, and
-// past MAX_CALL_NOTIFICATIONS distinct ones a single 90013 notification counts the rest.
+// past MAX_CALL_NOTIFICATIONS distinct warnings (or errors) a single 90013 notification counts the rest.
 import { ErrorCodes } from "../../errors/codes.js";
 import type { Logger } from "../../log.js";
 import { rfc2822 } from "../../model/dates.js";
@@ -16,7 +16,10 @@ import {
 } from "../../store/notifications.js";
 import type { Inspector } from "../inspect/inspector.js";
 
-/** Distinct notifications (code and message) one call stores; the 90013 one after them counts the rest. */
+/**
+ * Distinct warnings (code and message) one call stores, and as many errors (counted apart, so the
+ * error that ends a call is kept however many warnings came before); one 90013 counts the rest.
+ */
 export const MAX_CALL_NOTIFICATIONS = 100;
 /** Calls whose notifications this worker remembers, to aggregate repeats (the oldest are forgotten). */
 const CALLS_REMEMBERED = 5_000;
@@ -33,6 +36,7 @@ interface Stored {
 
 interface CallNotes {
   byText: Map<string, Stored>;
+  distinct: { error: number; warning: number };
   bodies: Map<string, Promise<string>>;
   limit?: Stored;
 }
@@ -54,10 +58,11 @@ export class Notifier {
       this.#repeat(seen);
       return;
     }
-    if (notes.byText.size >= MAX_CALL_NOTIFICATIONS) {
+    if (notes.distinct[n.level] >= MAX_CALL_NOTIFICATIONS) {
       this.#overLimit(notes, n);
       return;
     }
+    notes.distinct[n.level]++;
     this.inspector.publish(n.callSid, {
       type: "notification",
       level: n.level,
@@ -82,7 +87,7 @@ export class Notifier {
       // Most recently used last, so the first entry is the one to forget.
       this.#calls.delete(callSid);
     } else {
-      notes = { byText: new Map(), bodies: new Map() };
+      notes = { byText: new Map(), distinct: { error: 0, warning: 0 }, bodies: new Map() };
       if (this.#calls.size >= CALLS_REMEMBERED) {
         const oldest = this.#calls.keys().next().value;
         if (oldest !== undefined) this.#calls.delete(oldest);
@@ -144,7 +149,7 @@ export class Notifier {
       return;
     }
     const code = ErrorCodes.notificationsLimited.code;
-    const message = `More than ${MAX_CALL_NOTIFICATIONS} distinct errors and warnings on this call; the rest are counted here, not stored`;
+    const message = `More than ${MAX_CALL_NOTIFICATIONS} distinct ${n.level}s on this call; the rest are counted here, not stored`;
     this.log.warn({ callSid: n.callSid, code }, message);
     notes.limit = this.#store(notes, {
       accountSid: n.accountSid,
