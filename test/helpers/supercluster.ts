@@ -98,8 +98,18 @@ export function permissionsOf(user: string, regions: string[]): Permissions | un
     // Reads the routing table (or a region's mirror of it) and accounts; stores each call in its
     // region's call stream, whose ack comes back on an inbox.
     const mirrors = [GLOBAL_SCOPE, ...regions].flatMap((r) => jsApi(routingMirrorStream(r)));
+    // Claims each CallSid in sb_callsids (create-only writes, reads of a claim), creating the bucket
+    // if it is missing; no other verb of its API.
+    const callSids = kvStream(buckets.callSids);
+    const claims = [
+      `$JS.API.STREAM.INFO.${callSids}`,
+      `$JS.API.STREAM.CREATE.${callSids}`,
+      `$JS.API.STREAM.MSG.GET.${callSids}`,
+      `$JS.API.DIRECT.GET.${callSids}.>`,
+      `$KV.${buckets.callSids}.>`,
+    ];
     return {
-      publish: [...BASE, ...global, ...mirrors, ...regions.map((r) => `sb.region.${r}.calls`)],
+      publish: [...BASE, ...global, ...mirrors, ...claims, ...regions.map((r) => `sb.region.${r}.calls`)],
       subscribe: ["_INBOX.>", "sb.edge.*.offer"],
     };
   }

@@ -9,6 +9,7 @@ import type { CallResource, CallStatus } from "../../model/records.js";
 import { newSid } from "../../model/sid.js";
 import type { ChannelOut } from "../../protocol/channel-events.js";
 import { indexCall } from "../../store/call-index.js";
+import { storeCallRecord } from "../../store/call-records.js";
 import type { BridgedLeg, LegProgress } from "../../twiml/ports/dial-network.js";
 import type { LegEvent } from "../../twiml/verbs/dial/data.js";
 import { statusCallbackParams } from "../../webhook/params.js";
@@ -128,7 +129,9 @@ export class ChildLeg {
 
   async #store(): Promise<CallResource> {
     const record = this.#record();
-    await this.clock.holding(() => this.rt.stores.calls.put(this.callSid, record));
+    // Create-only, like every call's record (store/call-records.ts): a leg's CallSid is new, so a
+    // record already there is this leg's from an earlier attempt.
+    await this.clock.holding(() => storeCallRecord(this.rt.stores.calls, record));
     return record;
   }
 
