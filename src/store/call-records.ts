@@ -19,3 +19,18 @@ export async function storeCallRecord(
   const same = held.account_sid === record.account_sid && held.to === record.to && held.from === record.from;
   return same ? "same" : "other";
 }
+
+/**
+ * Writes a record that changes while its call lives (a Dial leg: queued, ringing, in-progress, then
+ * its end) at the revision its writer last wrote, so it replaces only its own: the first write is
+ * create-only. Returns the new revision; a write that finds another writer's record fails (and leaves
+ * that record as it is).
+ */
+export async function writeOwnCallRecord(
+  calls: JsonKv<CallResource>,
+  record: CallResource,
+  revision: number,
+): Promise<number> {
+  const data = JSON.stringify(record);
+  return revision === 0 ? calls.kv.create(record.sid, data) : calls.kv.update(record.sid, data, revision);
+}

@@ -9,7 +9,7 @@ import type { CallResource, CallStatus } from "../../model/records.js";
 import { newSid } from "../../model/sid.js";
 import type { ChannelOut } from "../../protocol/channel-events.js";
 import { indexCall } from "../../store/call-index.js";
-import { storeCallRecord } from "../../store/call-records.js";
+import { writeOwnCallRecord } from "../../store/call-records.js";
 import type { BridgedLeg, LegProgress } from "../../twiml/ports/dial-network.js";
 import type { LegEvent } from "../../twiml/verbs/dial/data.js";
 import { statusCallbackParams } from "../../webhook/params.js";
@@ -36,6 +36,9 @@ export class ChildLeg {
   status: CallStatus = "queued";
   #sequence = 0;
   #ending: Promise<void> | undefined;
+  /** The revision of the leg's record in sb_calls_<r> (0 before its first write), and the write in flight. */
+  #revision = 0;
+  #writing: Promise<unknown> = Promise.resolve();
 
   constructor(
     private readonly rt: Pick<RegionRuntime, "region" | "bus" | "stores" | "inspector">,
@@ -127,12 +130,18 @@ export class ChildLeg {
     return { ...record, duration: answered ? String(this.durationS()) : null };
   }
 
-  async #store(): Promise<CallResource> {
-    const record = this.#record();
-    // Create-only, like every call's record (store/call-records.ts): a leg's CallSid is new, so a
-    // record already there is this leg's from an earlier attempt.
-    await this.clock.holding(() => storeCallRecord(this.rt.stores.calls, record));
-    return record;
+  /** Writes the leg's record as it is now, after the writes before it (one at a time). */
+  #store(): Promise<CallResource> {
+    const write = this.#writing.then(async () => {
+      const record = this.#record();
+      // At the revision this leg last wrote (store/call-records.ts): it replaces its own record only.
+      this.#revision = await this.clock.holding(() =>
+        writeOwnCallRecord(this.rt.stores.calls, record, this.#revision),
+      );
+      return record;
+    });
+    this.#writing = write.catch(() => {});
+    return write;
   }
 
   /** The leg's own `.out` subject shows it ring, answer and end, like any call's. */
