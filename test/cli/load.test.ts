@@ -57,8 +57,12 @@ describe("switchboard load", () => {
     expect(app.requests).toHaveLength(COUNT);
     expect(app.requests.every((r) => r.signatureValid)).toBe(true);
 
-    // A number with no config in its region: the region stores every call as failed (90004).
-    const unconfigured = JSON.parse((await load("+15559990000")).stdout) as LoadResult;
+    // A number with no config in its region: the region stores every call as failed (90004). The
+    // records come back before some offers' replies: a late reply must not crash the command.
+    const unconfiguredRun = await load("+15559990000");
+    expect(unconfiguredRun.stderr).toBe("");
+    expect(unconfiguredRun.code).toBe(0);
+    const unconfigured = JSON.parse(unconfiguredRun.stdout) as LoadResult;
     expect(unconfigured).toMatchObject({ offered: COUNT, completed: 0, failed: COUNT, lost: 0 });
   });
 
@@ -80,5 +84,7 @@ describe("switchboard load", () => {
     ]);
     expect(JSON.parse(ran.stdout)).toMatchObject({ offered: 5, completed: 0, failed: 5, lost: 0 });
     expect(ran.stderr).toMatch(/^5 offers refused: .*E\.164/);
+    // Nothing was placed: a script must see the failure in the exit code.
+    expect(ran.code).toBe(1);
   });
 });

@@ -101,12 +101,17 @@ export function startCli(args: string[], env: Record<string, string> = {}): CliP
   };
 }
 
-/** Runs a one-shot command to its end. */
+/**
+ * Runs a one-shot command to its end. `stdoutClosed`: its stdout is a pipe nobody reads (closed at
+ * once, as `| head` closes it), so its first write fails with EPIPE.
+ */
 export async function runCli(
   args: string[],
   env: Record<string, string> = {},
+  opts: { stdoutClosed?: boolean } = {},
 ): Promise<{ code: number | null; stdout: string; stderr: string }> {
   const child = spawn(process.execPath, [BIN, ...args], { env: { ...process.env, ...env } });
+  if (opts.stdoutClosed) child.stdout.destroy();
   let stdout = "";
   let stderr = "";
   child.stdout.setEncoding("utf8").on("data", (c: string) => {
