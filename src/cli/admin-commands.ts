@@ -2,6 +2,7 @@
 import { type Command, Option } from "commander";
 import { addAccount } from "../admin/accounts.js";
 import { addNumber, routeNumber } from "../admin/numbers.js";
+import { requireRegion } from "../admin/regions.js";
 import { connectNats, natsUrl } from "../protocol/connect.js";
 import { openGlobalStores } from "../store/global.js";
 import { action, natsOption, parseName } from "./options.js";
@@ -87,6 +88,7 @@ export function registerAdminCommands(program: Command): void {
     .action(
       action(async (number: string, o: Record<string, string | undefined>) => {
         await withGlobal(o.nats, async (g, nc) => {
+          await requireRegion(nc, o.region as string);
           const { config, routed } = await addNumber(nc, g, {
             number,
             region: o.region as string,
@@ -112,7 +114,8 @@ export function registerAdminCommands(program: Command): void {
     .addOption(natsOption())
     .action(
       action(async (number: string, region: string, o: { nats?: string }) => {
-        await withGlobal(o.nats, async (g) => {
+        await withGlobal(o.nats, async (g, nc) => {
+          await requireRegion(nc, region);
           await routeNumber(g, number, region);
           process.stdout.write(`number ${number} routed to ${region}\n`);
         });

@@ -2,7 +2,7 @@
 // copy of the routing table (unrouted numbers go to us1, as on Twilio), and replies only after the
 // region's stream has stored the call, so an acknowledged call is never lost.
 import { type JetStreamClient, jetstream } from "@nats-io/jetstream";
-import type { Msg, NatsConnection, Subscription } from "@nats-io/transport-node";
+import { type Msg, type NatsConnection, RequestError, type Subscription } from "@nats-io/transport-node";
 import { fail, SwitchboardError } from "../errors/switchboard-error.js";
 import type { Logger } from "../log.js";
 import { numberKey } from "../model/phone.js";
@@ -116,9 +116,11 @@ export class Edge {
         timeout: 5_000,
       });
     } catch (err) {
-      throw fail("regionUnavailable", `region ${region} did not store the call: ${(err as Error).message}`, {
-        cause: err,
-      });
+      // No stream listens on the region's subject (the client calls that "jetstream is not enabled").
+      const why = hasNoResponders(err)
+        ? `it has no call stream (no region worker has run there; start \`switchboard region --region ${region}\`)`
+        : (err as Error).message;
+      throw fail("regionUnavailable", `region ${region} did not store the call: ${why}`, { cause: err });
     }
     return { callSid, region };
   }
@@ -128,6 +130,14 @@ export class Edge {
     this.routing.stop();
     this.accounts.stop();
   }
+}
+
+function hasNoResponders(err: unknown): boolean {
+  const cause = (err as Error | undefined)?.cause;
+  return (
+    (err instanceof RequestError && err.isNoResponders()) ||
+    (cause instanceof RequestError && cause.isNoResponders())
+  );
 }
 
 /** Places a call through an edge and returns its sid and region (throws the edge's error). */

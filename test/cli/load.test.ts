@@ -23,18 +23,19 @@ describe("switchboard load", () => {
         return { body: r.toString() };
       },
     });
-    expect(
-      await runCli(["accounts", "add", "--sid", accountSid, "--token", token, ...natsFlag]),
-    ).toMatchObject({ code: 0 });
-    const add = ["numbers", "add", "+15551230001", "--region", "us1", "--voice-url", `${app.url}/voice`];
-    expect(await runCli([...add, "--account", accountSid, ...natsFlag])).toMatchObject({ code: 0 });
-
+    // A region exists once its worker has run: numbers can be added to it from then on.
     await using edge = startCli(["edge", "--edge", "ashburn", ...natsFlag]);
     // The webhook app listens on loopback, which a worker refuses unless allowed.
     await using region = startCli(["region", "--region", "us1", ...natsFlag], {
       SWITCHBOARD_ALLOW_EGRESS: "127.0.0.0/8",
     });
     await Promise.all([edge.waitForLog("ready"), region.waitForLog("ready")]);
+
+    expect(
+      await runCli(["accounts", "add", "--sid", accountSid, "--token", token, ...natsFlag]),
+    ).toMatchObject({ code: 0 });
+    const add = ["numbers", "add", "+15551230001", "--region", "us1", "--voice-url", `${app.url}/voice`];
+    expect(await runCli([...add, "--account", accountSid, ...natsFlag])).toMatchObject({ code: 0 });
 
     const load = (to: string) =>
       runCli(["load", "--to", to, "--rate", "400", "--count", String(COUNT), "--json", ...natsFlag]);
