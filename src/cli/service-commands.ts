@@ -2,6 +2,7 @@
 import { type Command, Option } from "commander";
 import { startApi } from "../api/server.js";
 import { Edge } from "../edge/edge.js";
+import { explainListenError } from "../process/ports.js";
 import { runService } from "../process/run-service.js";
 import { connectNats, natsUrl } from "../protocol/connect.js";
 import { RegionWorker } from "../region/worker.js";
@@ -101,7 +102,14 @@ export function registerServiceCommands(program: Command): void {
     .action((o: { port: number; host: string; nats?: string }) =>
       runService("api", async (log) => {
         const nc = await connectNats(natsUrl(o.nats), "switchboard-api");
-        const api = await startApi({ nc, port: o.port, host: o.host, log });
+        const api = await startApi({ nc, port: o.port, host: o.host, log }).catch((err: unknown) =>
+          explainListenError(
+            err,
+            o.port,
+            "the api",
+            "stop what holds it, or pass --port N (0: any free port)",
+          ),
+        );
         log.info({ url: api.url }, "listening");
         return {
           stop: async () => {

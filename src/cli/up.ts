@@ -9,6 +9,7 @@ import { startDemoApp } from "../dev/demo-app.js";
 import { startNatsServer } from "../dev/nats-server.js";
 import { Edge } from "../edge/edge.js";
 import { numberKey } from "../model/phone.js";
+import { explainListenError, requirePortFree } from "../process/ports.js";
 import { runService, type Service } from "../process/run-service.js";
 import { connectNats, DEFAULT_NATS_URL } from "../protocol/connect.js";
 import { RegionWorker } from "../region/worker.js";
@@ -67,9 +68,18 @@ async function up(o: UpOptions, log: Parameters<Parameters<typeof runService>[1]
   };
   // Local development: webhooks on this machine (loopback) are allowed, other internal networks not.
   setEgressPolicy(EgressPolicy.internalDenied(["127.0.0.0/8", "::1/128", ...splitList(o.allowEgress)]));
+  const apiFix = "stop what holds it, or pass --port N (0: any free port)";
   try {
+    // Both ports are checked before anything starts, so a clash costs nothing to stop.
+    await requirePortFree("127.0.0.1", o.port, "the api", apiFix);
     let url = o.nats;
     if (!url) {
+      await requirePortFree(
+        "127.0.0.1",
+        o.natsPort,
+        "its nats-server's client port",
+        "stop what holds it (another `switchboard up`?), pass --nats-port N (-1: any free port), or --nats URL to use that server",
+      );
       const server = await startNatsServer({
         port: o.natsPort,
         storeDir: join(resolve(o.data), "jetstream"),
@@ -96,8 +106,11 @@ async function up(o: UpOptions, log: Parameters<Parameters<typeof runService>[1]
       const e = await Edge.start({ nc, edge, log: log.child({ edge }) });
       stops.push(() => e.stop());
     }
-    const api = await startApi({ nc, port: o.port, log });
+    const api = await startApi({ nc, port: o.port, log }).catch((err: unknown) =>
+      explainListenError(err, o.port, "the api", apiFix),
+    );
     stops.push(() => api.close());
+    const natsFlag = url === DEFAULT_NATS_URL ? "" : ` --nats ${url}`;
     let hint = "";
     if (o.demo) {
       const demo = await startDemoApp({ authToken: () => account.auth_token });
@@ -113,10 +126,13 @@ async function up(o: UpOptions, log: Parameters<Parameters<typeof runService>[1]
           friendlyName: DEMO_NAME,
         });
       }
-      const natsFlag = url === DEFAULT_NATS_URL ? "" : ` --nats ${url}`;
       hint = `npx switchboard call --to ${DEMO_NUMBER} --from +15551234567${natsFlag}`;
     }
     if (created) process.stdout.write(`account ${account.sid} token ${account.auth_token}\n`);
+    else
+      process.stdout.write(
+        `account ${account.sid} (its token: npx switchboard accounts get ${account.sid}${natsFlag})\n`,
+      );
     process.stdout.write(`ready ${api.url}\n`);
     process.stdout.write(`watch calls live: ${api.url}/viz/\n`);
     if (hint) process.stdout.write(`make a first call: ${hint}\n`);

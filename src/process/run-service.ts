@@ -15,7 +15,6 @@ export async function runService(name: string, start: (log: Logger) => Promise<S
     process.stderr.write(`switchboard ${name}: ${oneLine(err)}\n`);
     process.exit(1);
   }
-  log.info("ready");
   let stopping = false;
   const stop = async (signal: string) => {
     if (stopping) return;
@@ -33,6 +32,8 @@ export async function runService(name: string, start: (log: Logger) => Promise<S
   };
   process.once("SIGINT", () => void stop("SIGINT"));
   process.once("SIGTERM", () => void stop("SIGTERM"));
+  // Only now: whoever reads `ready` and signals at once must find the handlers in place.
+  log.info("ready");
 }
 
 export function oneLine(err: unknown): string {
