@@ -58,7 +58,7 @@ export function registerUpCommand(program: Command): void {
         "networks webhooks may reach besides public ones and loopback",
       ).env("SWITCHBOARD_ALLOW_EGRESS"),
     )
-    .action((o: UpOptions) => runService("up", (log) => up(o, log)));
+    .action((o: UpOptions) => runService("up", (log) => up(o, log), { component: "up" }));
 }
 
 async function up(o: UpOptions, log: Parameters<Parameters<typeof runService>[1]>[0]): Promise<Service> {
@@ -87,7 +87,7 @@ async function up(o: UpOptions, log: Parameters<Parameters<typeof runService>[1]
       });
       stops.push(() => server.stop());
       url = server.url;
-      log.info({ url, storeDir: server.storeDir }, "nats-server started");
+      log.info({ component: "nats-server", url, storeDir: server.storeDir }, "nats-server started");
     }
     const nc = await connectNats(url, "switchboard-up");
     stops.push(() => nc.drain());
@@ -99,15 +99,20 @@ async function up(o: UpOptions, log: Parameters<Parameters<typeof runService>[1]
     for (const region of o.regions) {
       // RecordingUrl names the api `up` serves (any free port, --port 0, falls back to the default).
       const apiUrl = o.port === 0 ? {} : { apiUrl: `http://127.0.0.1:${o.port}` };
-      const worker = await RegionWorker.start({ nc, region, log: log.child({ region }), ...apiUrl });
+      const worker = await RegionWorker.start({
+        nc,
+        region,
+        log: log.child({ component: "region", region }),
+        ...apiUrl,
+      });
       stops.push(() => worker.stop());
     }
     for (const edge of o.edges) {
-      const e = await Edge.start({ nc, edge, log: log.child({ edge }) });
+      const e = await Edge.start({ nc, edge, log: log.child({ component: "edge", edge }) });
       stops.push(() => e.stop());
     }
-    const api = await startApi({ nc, port: o.port, log }).catch((err: unknown) =>
-      explainListenError(err, o.port, "the api", apiFix),
+    const api = await startApi({ nc, port: o.port, log: log.child({ component: "api" }) }).catch(
+      (err: unknown) => explainListenError(err, o.port, "the api", apiFix),
     );
     stops.push(() => api.close());
     const natsFlag = url === DEFAULT_NATS_URL ? "" : ` --nats ${url}`;

@@ -83,8 +83,7 @@ export class Edge {
       if (msg.reply) respondValue(msg, reply);
     } catch (err) {
       this.counters.rejected++;
-      const level = err instanceof SwitchboardError && err.code < 12400 ? "error" : "info";
-      this.opts.log[level === "error" ? "warn" : "info"]({ err: String(err) }, "offer refused");
+      this.opts.log[refusalLevel(err)]({ err }, "offer refused");
       if (msg.reply) respondError(msg, err);
     }
   }
@@ -130,6 +129,16 @@ export class Edge {
     this.routing.stop();
     this.accounts.stop();
   }
+}
+
+/**
+ * How loud a refused offer is: a region that did not store the call (90003) and the account and
+ * payload faults below 12400 are the operator's to fix (warn); a bad number is the caller's (info);
+ * anything that is not a SwitchboardError is a bug (error).
+ */
+function refusalLevel(err: unknown): "error" | "warn" | "info" {
+  if (!(err instanceof SwitchboardError)) return "error";
+  return err.code === 90003 || err.code < 12400 ? "warn" : "info";
 }
 
 function hasNoResponders(err: unknown): boolean {

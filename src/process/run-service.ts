@@ -6,8 +6,16 @@ export interface Service {
   stop(): Promise<void>;
 }
 
-export async function runService(name: string, start: (log: Logger) => Promise<Service>): Promise<void> {
-  const log = createLogger(name);
+/**
+ * Runs a service whose log lines all carry `bindings`: `{component: "region", region: "us1"}`, so
+ * a line says which part of switchboard wrote it (`up` gives each part it runs its own).
+ */
+export async function runService(
+  name: string,
+  start: (log: Logger) => Promise<Service>,
+  bindings: Record<string, string> = {},
+): Promise<void> {
+  const log = createLogger(name).child(bindings);
   let service: Service;
   try {
     service = await start(log);

@@ -131,7 +131,7 @@ export class RegionWorker {
     const worker = new RegionWorker(opts, host, statusCallbacks, [accounts, numbers], consumer);
     worker.#recordings = recordings;
     worker.#inspector = inspector;
-    worker.#expiry = { region, nc, subjects: s, stores, notifier };
+    worker.#expiry = { region, nc, subjects: s, stores, notifier, log };
     worker.#leases = leases;
     leases.onDead = (dead) => void worker.#takeOver(dead);
     leases.onLost = (callSid) => host.lose(callSid);

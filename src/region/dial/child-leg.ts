@@ -11,6 +11,7 @@ import type { ChannelOut } from "../../protocol/channel-events.js";
 import { indexCall } from "../../store/call-index.js";
 import type { LegEvent, LegProgress } from "../../twiml/types.js";
 import { statusCallbackParams } from "../../webhook/params.js";
+import { logCallEnded } from "../call-end-log.js";
 import type { RegionRuntime } from "../runtime.js";
 
 export type LegEnd = Extract<CallStatus, "completed" | "busy" | "no-answer" | "failed" | "canceled">;
@@ -87,6 +88,7 @@ export class ChildLeg {
       this.endedAt = this.clock.now();
       const record = await this.#store();
       await this.clock.holding(() => indexCall(this.rt.nc, this.rt.region, record));
+      logCallEnded(this.rt.log, this.rt.region, record);
       // As for any call: `ended` on the leg's own `.out` once its record is stored.
       this.#publish({ kind: "ended", status, region: this.rt.region });
       this.#report("completed", status, this.durationS());

@@ -4,6 +4,7 @@ import type { EndInput } from "../../../machines/call.machine.js";
 import { callResource } from "../../model/call-resource.js";
 import type { ChannelOut } from "../../protocol/channel-events.js";
 import { indexCall } from "../../store/call-index.js";
+import { logCallEnded } from "../call-end-log.js";
 import type { RegionRuntime } from "../runtime.js";
 
 export function endCall(rt: RegionRuntime) {
@@ -35,6 +36,7 @@ export function endCall(rt: RegionRuntime) {
       };
       await call.clock.holding(() => rt.statusCallbacks.queue(callback));
     }
+    logCallEnded(rt.log, rt.region, record);
     const ended: ChannelOut = { kind: "ended", status: input.status, region: rt.region };
     rt.inspector.command(callSid, ended, call.clock.now());
   });
