@@ -188,7 +188,8 @@ export function permissionsOf(user: string, regions: string[]): Permissions | un
     readStream(kvStream(b)),
   );
   return {
-    publish: [...BASE, `sb.region.${region}.>`, ...own, ...global],
+    // SIP gateways take their calls' channel commands from the region (request/reply, docs/sip.md).
+    publish: [...BASE, `sb.region.${region}.>`, "sb.sip.*.call.*.cmd", ...own, ...global],
     subscribe: ["_INBOX.>", `sb.region.${region}.>`],
   };
 }

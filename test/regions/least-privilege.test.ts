@@ -1,12 +1,11 @@
 // Issue #16, items 6 and 8: the NATS users of the SHIPPED deploy/nats configs hold only what their
 // role uses. One real nats-server runs the configs' own `authorization` block (passwords from the
-// environment, as in production); a region, an edge, the api and a SIP gateway do their normal work
+// environment, as in production); a region, an edge, the api and a SIP gateway (a real SIP call) do their normal work
 // with their own users, and then each role tries what an intruder holding its password would: delete
 // an account, purge another region's route and write its own, seal the accounts, delete a bucket to
 // re-create it as a mirror of ie1's, read the tokens. All refused; the data is untouched.
 
 import { randomBytes } from "node:crypto";
-import { createSocket } from "node:dgram";
 import { readFileSync } from "node:fs";
 import { fileURLToPath } from "node:url";
 import { jetstreamManager } from "@nats-io/jetstream";
@@ -21,13 +20,12 @@ import { type NatsServer, startNatsServer } from "../../src/dev/nats-server.js";
 import { Edge } from "../../src/edge/edge.js";
 import { numberKey } from "../../src/model/phone.js";
 import { newSid } from "../../src/model/sid.js";
-import { encode } from "../../src/protocol/codec.js";
-import { readReply } from "../../src/protocol/service-error.js";
 import { RegionWorker } from "../../src/region/worker.js";
 import { SipGateway } from "../../src/sip/gateway.js";
 import { openGlobalStores } from "../../src/store/global.js";
 import { natsUsers } from "../helpers/supercluster.js";
 import { startTwilioApp, type TwilioApp } from "../helpers/twilio-app.js";
+import { freeUdpPort, phoneRtp, sipp } from "../sip/harness.js";
 
 const log = pino({ level: "silent" });
 const REGIONS = ["us1", "ie1"];
@@ -50,6 +48,7 @@ let app: TwilioApp;
 let api: Api;
 let edge: Edge;
 let gateway: SipGateway;
+let sipPort: number;
 const workers: RegionWorker[] = [];
 
 const as = (user: string) => conns.get(user) as NatsConnection;
@@ -87,16 +86,13 @@ beforeAll(async () => {
   });
   edge = await Edge.start({ nc: as("edge"), edge: "dublin", log });
   api = await startApi({ nc: as("api"), port: 0, log });
-  const udp = createSocket("udp4");
-  await new Promise<void>((r) => udp.bind(0, "127.0.0.1", r));
-  const port = udp.address().port;
-  await new Promise<void>((r) => udp.close(() => r()));
+  sipPort = await freeUdpPort("127.0.0.1");
   gateway = await SipGateway.start({
     nc: as("sip"),
     edge: "dublin",
     id: "gw1",
     address: "127.0.0.1",
-    port,
+    port: sipPort,
     rtpPorts: [32000, 32099],
     log,
   });
@@ -137,22 +133,16 @@ describe("the shipped NATS users (deploy/nats)", () => {
     });
     expect(res.status).toBe(200);
 
-    // The SIP gateway's user offers a call to the edge and feeds it (what SipGateway does per call).
-    const callSid = newSid("CA");
-    const reply = await as("sip").request(
-      "sb.edge.dublin.offer",
-      encode({ to: IE1_NUMBER, from: "+15557654321", callSid }),
-      { timeout: 5_000 },
-    );
-    expect(readReply(reply)).toMatchObject({ callSid, region: "ie1" });
-    const out = as("sip").subscribe(`sb.region.*.call.${callSid}.out`);
-    as("sip").publish(`sb.region.ie1.call.${callSid}.in`, encode({}));
-    await as("sip").flush();
-    out.unsubscribe();
+    // A SIP call through the gateway (its own user) to the same number: offered to the edge, run by
+    // the region, which sends the gateway its channel commands; the prompt reaches the phone.
+    await using phone = await phoneRtp();
+    const result = await sipp(sipPort, "short.xml", { to: US1_NUMBER, keys: { rtpport: phone.port }, timeoutS: 15 });
+    expect(result.code, `${result.stdout}${result.stderr}; refused: ${violations().join("\n")}`).toBe(0);
+    expect(phone.packets.length).toBeGreaterThan(0);
 
     expect(violations()).toEqual([]);
     for (const user of natsUsers(REGIONS)) expect(as(user).isClosed(), user).toBe(false);
-  }, 30_000);
+  }, 60_000);
 
   const attackers = ["edge", "sip", "region-us1", "api"];
   const ie1Route = `$KV.sb_routing.${numberKey(IE1_NUMBER)}`;
