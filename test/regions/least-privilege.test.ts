@@ -136,7 +136,11 @@ describe("the shipped NATS users (deploy/nats)", () => {
     // A SIP call through the gateway (its own user) to the same number: offered to the edge, run by
     // the region, which sends the gateway its channel commands; the prompt reaches the phone.
     await using phone = await phoneRtp();
-    const result = await sipp(sipPort, "short.xml", { to: US1_NUMBER, keys: { rtpport: phone.port }, timeoutS: 15 });
+    const result = await sipp(sipPort, "short.xml", {
+      to: US1_NUMBER,
+      keys: { rtpport: phone.port },
+      timeoutS: 15,
+    });
     expect(result.code, `${result.stdout}${result.stderr}; refused: ${violations().join("\n")}`).toBe(0);
     expect(phone.packets.length).toBeGreaterThan(0);
 
