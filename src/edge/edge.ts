@@ -6,14 +6,15 @@ import type { Msg, NatsConnection, Subscription } from "@nats-io/transport-node"
 import { fail, SwitchboardError } from "../errors/switchboard-error.js";
 import type { Logger } from "../log.js";
 import { numberKey } from "../model/phone.js";
-import type { AccountRecord, RoutingEntry } from "../model/records.js";
+import type { RoutingEntry } from "../model/records.js";
 import { newSid } from "../model/sid.js";
 import { type CallJob, CallJobSchema } from "../protocol/call-job.js";
 import { decode, encode, encodingOf } from "../protocol/codec.js";
 import { DEFAULT_REGION, type Offer, type OfferReply, parseOffer } from "../protocol/offer.js";
 import { respondError, respondValue } from "../protocol/service-error.js";
 import { subjects } from "../protocol/subjects.js";
-import { openGlobalStores, openRoutingReplica } from "../store/global.js";
+import type { AccountStatus } from "../store/account-status.js";
+import { openEdgeStores, openRoutingReplica } from "../store/global.js";
 import { WatchedKv } from "../store/watched-kv.js";
 
 /** An offer is a few hundred bytes; SIP headers and a caller script fit well within this. */
@@ -42,15 +43,16 @@ export class Edge {
     private readonly opts: EdgeOptions,
     private readonly js: JetStreamClient,
     readonly routing: WatchedKv<RoutingEntry>,
-    private readonly accounts: WatchedKv<AccountRecord>,
+    /** Which accounts exist (`sb_account_status`): an edge never reads `sb_accounts` and its tokens. */
+    private readonly accounts: WatchedKv<AccountStatus>,
   ) {}
 
   static async start(opts: EdgeOptions): Promise<Edge> {
-    const global = await openGlobalStores(opts.nc);
+    const global = await openEdgeStores(opts.nc);
     const replica = await openRoutingReplica(opts.nc, global, opts.routingStream);
     const [routing, accounts] = await Promise.all([
       WatchedKv.start<RoutingEntry>(replica.kv),
-      WatchedKv.start<AccountRecord>(global.accounts.kv),
+      WatchedKv.start<AccountStatus>(global.accountStatus.kv),
     ]);
     const edge = new Edge(opts, jetstream(opts.nc), routing, accounts);
     edge.routingStream = replica.stream;

@@ -1,6 +1,7 @@
 // Every long-running process has one shape: start, log `ready`, stop gracefully on SIGINT/SIGTERM,
 // and exit non-zero with a one-line reason when it cannot start.
 import { createLogger, type Logger } from "../log.js";
+import { onParentExit, startedByNpm } from "./parent-watch.js";
 
 export interface Service {
   stop(): Promise<void>;
@@ -33,6 +34,9 @@ export async function runService(name: string, start: (log: Logger) => Promise<S
   };
   process.once("SIGINT", () => void stop("SIGINT"));
   process.once("SIGTERM", () => void stop("SIGTERM"));
+  // Under npm a shell stands between the user's signal and this process; when npm and the shell go,
+  // the signal was meant for us. (A process started directly keeps running when its parent exits.)
+  if (startedByNpm()) onParentExit(() => void stop("parent exited"));
 }
 
 export function oneLine(err: unknown): string {
