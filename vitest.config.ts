@@ -7,5 +7,7 @@ export default defineConfig({
     pool: "forks",
     testTimeout: 30_000,
     hookTimeout: 30_000,
+    // Fails the run when it leaves a process it started running.
+    globalSetup: ["test/global/no-leftovers.ts"],
   },
 });

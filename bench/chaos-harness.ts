@@ -12,11 +12,12 @@ import { pino } from "pino";
 import { addAccount, newAuthToken } from "../src/admin/accounts.js";
 import { addNumber } from "../src/admin/numbers.js";
 import { startNatsServer } from "../src/dev/nats-server.js";
-import { Edge, offerCall } from "../src/edge/edge.js";
+import { Edge } from "../src/edge/edge.js";
 import type { CallResource } from "../src/model/records.js";
 import { newSid } from "../src/model/sid.js";
 import { connectNats } from "../src/protocol/connect.js";
-import { inspectEnvelopes } from "../src/region/inspect/inspector.js";
+import { inspectEnvelopes } from "../src/protocol/inspect.js";
+import { offerCall } from "../src/protocol/offer.js";
 import { openGlobalStores } from "../src/store/global.js";
 import { type CliProcess, startCli } from "../test/helpers/cli.js";
 

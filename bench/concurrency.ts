@@ -12,7 +12,7 @@ import { Waker } from "../src/caller/load.js";
 import { startNatsServer } from "../src/dev/nats-server.js";
 import { decode } from "../src/protocol/codec.js";
 import { buckets, subjects } from "../src/protocol/subjects.js";
-import type { WorkerStats } from "../src/region/host/worker-stats.js";
+import type { WorkerStats } from "../src/protocol/worker-stats.js";
 import type { LoopReport, MemoryReport } from "./concurrency/probe.js";
 import { type Probe, probeOf } from "./concurrency/probe-client.js";
 import { offerCalls } from "./lib/offer-calls.js";

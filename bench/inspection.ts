@@ -1,5 +1,5 @@
 // What inspection costs a call actor: the same call (config, webhook, Say, Pause, Redirect, Say,
-// Hangup, record; every effect an instant fake) run without an inspect callback, with call-host's
+// Hangup, record; every effect an instant fake) run without an inspect callback, with build-call's
 // callback (root snapshots only, state value changed?, build the event), and with that plus the
 // publishes a real call makes (each state change and each webhook request/response, msgpack-
 // encoded, to a real nats-server whose SB_INSPECT stream stores them).
@@ -11,7 +11,7 @@ import { startNatsServer } from "../src/dev/nats-server.js";
 import { encode } from "../src/protocol/codec.js";
 import { subjects } from "../src/protocol/subjects.js";
 import { provisionRegionStreams } from "../src/store/region.js";
-import type { Verb, VerbOutcome } from "../src/twiml/types.js";
+import type { Verb, VerbOutcome } from "../src/twiml/verb-data.js";
 
 const CALLS = Number(process.env.CALLS ?? 3000);
 const ROUNDS = Number(process.env.ROUNDS ?? 7);
@@ -69,13 +69,7 @@ function machineFor(variant: Variant, nc: NatsConnection) {
         return { documentUrl: input.url, verbs };
       }),
       answerCall: fromPromise(async () => ({ at: Date.now() })),
-      Say: verb,
-      Play: verb,
-      Pause: verb,
-      Hangup: verb,
-      Reject: verb,
-      Redirect: verb,
-      Gather: verb,
+      runVerb: verb,
       endCall: fromPromise(async () => {}),
       // The 4-hour limit never comes in a bench; the record write never needs a retry.
       retryDelay: fromPromise(async () => {}),
@@ -103,7 +97,7 @@ async function oneCall(
   };
   let root: AnyActorRef | undefined;
   let lastValue = "";
-  // The same work as call-host's onInspect, less the snapshot write it also triggers.
+  // The same work as build-call's onInspect, less the snapshot write it also triggers.
   const inspect = (ev: InspectionEvent) => {
     if (ev.type !== "@xstate.snapshot" || ev.actorRef !== root) return;
     const snapshot = ev.snapshot as ReturnType<typeof actor.getSnapshot>;
@@ -161,7 +155,7 @@ async function main(): Promise<void> {
   );
   const names: Record<Variant, string> = {
     none: "no inspect callback",
-    callback: "call-host's inspect callback, no publish",
+    callback: "build-call's inspect callback, no publish",
     publish: "callback + publish state and webhook events",
   };
   for (const v of variants) {

@@ -1,64 +1,68 @@
 // The life of one inbound call, as a pure statechart. It names every effect (config lookup, webhook
-// fetch, each verb, the final write) and the region worker provides the real ones with
+// fetch, running a verb, the final write) and the region worker provides the real ones with
 // `machine.provide()`; tests provide fakes. It reads time only from what its effects report, and
 // its XState timers run on the clock given to `createActor`, so it never sleeps by itself.
 import { assign, not, stateIn } from "xstate";
-import type { Verb, VerbName, VerbOutcome } from "../src/twiml/types.js";
-import { APPLICATION_ERROR_SAY, callSetup, endStatus, errorOf, NO_PARAMS, VERB_NAMES } from "./call.setup.js";
+import type { Verb, VerbOutcome } from "../src/twiml/verb-data.js";
+import { APPLICATION_ERROR_SAY, callSetup, endStatus, errorOf, NO_PARAMS } from "./call.setup.js";
 
 export type * from "./call.types.js";
 
 export { APPLICATION_ERROR_SAY };
 
-/** The child state of one verb kind: run the verb, then act on what it asks for. */
-function verbState(name: VerbName) {
-  return callSetup.createStateConfig({
-    invoke: {
-      src: name,
-      input: ({ context }) => ({
-        callSid: context.facts.callSid,
-        verb: context.verbs[context.index] as Verb,
-      }),
-      onDone: [
-        {
-          guard: { type: "isFetch", params: ({ event }) => event.output },
-          target: "#call.fetching-webhook",
-          actions: assign(({ event }) => {
-            const o = event.output as Extract<VerbOutcome, { kind: "fetch" }>;
-            return { request: { url: o.url, method: o.method, extraParams: { ...o.params } } };
-          }),
-        },
-        {
-          guard: { type: "isHangupOutcome", params: ({ event }) => event.output },
-          target: "#call.storing",
-          actions: assign({ status: ({ context }) => endStatus(context) }),
-        },
-        {
-          guard: { type: "isRejectOutcome", params: ({ event }) => event.output },
-          target: "#call.storing",
-          actions: assign(({ context, event }) => {
-            const reason = event.output.kind === "reject" ? event.output.reason : "rejected";
-            // Only a first-verb Reject leaves the call unanswered; busy -> busy, rejected -> no-answer.
-            if (context.answeredAt !== null) return { status: "completed" as const };
-            return {
-              rejectReason: reason,
-              status: reason === "busy" ? ("busy" as const) : ("no-answer" as const),
-            };
-          }),
-        },
-        { target: "dispatching", actions: assign({ index: ({ context }) => context.index + 1 }) },
-      ],
-      onError: {
-        // A verb that fails is reported and skipped, as Twilio moves on after a failed <Play>.
-        target: "dispatching",
-        actions: [
-          { type: "reportError", params: ({ event }) => errorOf(event.error) },
-          assign({ index: ({ context }) => context.index + 1 }),
-        ],
+/**
+ * The one state every verb runs in: it invokes `runVerb` with the current verb (the region runs it
+ * by name through the TwiML registry), then acts on what the verb asks for. The verb's name is kept
+ * in the context while it runs, since the state value no longer says which verb it is.
+ */
+const verbState = callSetup.createStateConfig({
+  entry: assign({ verb: ({ context }) => context.verbs[context.index]?.name ?? null }),
+  exit: assign({ verb: null }),
+  invoke: {
+    src: "runVerb",
+    input: ({ context }) => ({
+      callSid: context.facts.callSid,
+      verb: context.verbs[context.index] as Verb,
+    }),
+    onDone: [
+      {
+        guard: { type: "isFetch", params: ({ event }) => event.output },
+        target: "#call.fetching-webhook",
+        actions: assign(({ event }) => {
+          const o = event.output as Extract<VerbOutcome, { kind: "fetch" }>;
+          return { request: { url: o.url, method: o.method, extraParams: { ...o.params } } };
+        }),
       },
+      {
+        guard: { type: "isHangupOutcome", params: ({ event }) => event.output },
+        target: "#call.storing",
+        actions: assign({ status: ({ context }) => endStatus(context) }),
+      },
+      {
+        guard: { type: "isRejectOutcome", params: ({ event }) => event.output },
+        target: "#call.storing",
+        actions: assign(({ context, event }) => {
+          const reason = event.output.kind === "reject" ? event.output.reason : "rejected";
+          // Only a first-verb Reject leaves the call unanswered; busy -> busy, rejected -> no-answer.
+          if (context.answeredAt !== null) return { status: "completed" as const };
+          return {
+            rejectReason: reason,
+            status: reason === "busy" ? ("busy" as const) : ("no-answer" as const),
+          };
+        }),
+      },
+      { target: "dispatching", actions: assign({ index: ({ context }) => context.index + 1 }) },
+    ],
+    onError: {
+      // A verb that fails is reported and skipped, as Twilio moves on after a failed <Play>.
+      target: "dispatching",
+      actions: [
+        { type: "reportError", params: ({ event }) => errorOf(event.error) },
+        assign({ index: ({ context }) => context.index + 1 }),
+      ],
     },
-  });
-}
+  },
+});
 
 export const callMachine = callSetup.createMachine({
   id: "call",
@@ -78,6 +82,7 @@ export const callMachine = callSetup.createMachine({
     documentUrl: null,
     verbs: [],
     index: 0,
+    verb: null,
     endedBy: "app",
     rejectReason: null,
     error: null,
@@ -252,13 +257,8 @@ export const callMachine = callSetup.createMachine({
               target: "#call.storing",
               actions: assign({ status: ({ context }) => endStatus(context) }),
             },
-            ...VERB_NAMES.map((name) => ({ guard: { type: "isVerb" as const, params: name }, target: name })),
-            // A verb this machine has no state for is skipped (the parser already warned).
-            {
-              target: "dispatching",
-              reenter: true,
-              actions: assign({ index: ({ context }) => context.index + 1 }),
-            },
+            // Every verb runs in the one `verb` state; one with no definition fails there and is skipped.
+            { target: "verb" },
           ],
         },
         answering: {
@@ -275,10 +275,7 @@ export const callMachine = callSetup.createMachine({
             },
           },
         },
-        ...(Object.fromEntries(VERB_NAMES.map((name) => [name, verbState(name)])) as Record<
-          VerbName,
-          ReturnType<typeof verbState>
-        >),
+        verb: verbState,
       },
     },
     storing: {

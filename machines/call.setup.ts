@@ -2,7 +2,7 @@
 // its guards and delays, and the helpers its transitions share. Pure: xstate and types only.
 import { fromPromise, setup } from "xstate";
 import type { CallStatus } from "../src/model/records.js";
-import type { SayVerb, VerbName, VerbOutcome } from "../src/twiml/types.js";
+import type { SayVerb, VerbOutcome } from "../src/twiml/verb-data.js";
 import type {
   CallContext,
   CallError,
@@ -34,38 +34,6 @@ const notProvided = (what: string) => async (): Promise<never> => {
   throw new Error(`${what} is not provided: the region worker supplies it with machine.provide()`);
 };
 
-/**
- * Every verb the machine has a child state for, in `executing-twiml`. Adding a verb is a name here,
- * its type in `src/twiml/types.ts` and its definition in the registry: the check below fails to compile
- * when a verb type has no state.
- */
-export const VERB_NAMES = [
-  "Say",
-  "Play",
-  "Pause",
-  "Hangup",
-  "Reject",
-  "Redirect",
-  "Gather",
-  "Record",
-  "Connect",
-  "Start",
-  "Stop",
-  "Refer",
-  "Sms",
-  "Dial",
-  "Enqueue",
-  "Leave",
-] as const satisfies readonly VerbName[];
-type StatelessVerb = Exclude<VerbName, (typeof VERB_NAMES)[number]>;
-const everyVerbHasAState: [StatelessVerb] extends [never] ? true : StatelessVerb = true;
-void everyVerbHasAState;
-
-type VerbActor = ReturnType<typeof fromPromise<VerbOutcome, VerbInput>>;
-const verbActorSlots = Object.fromEntries(
-  VERB_NAMES.map((name) => [name, fromPromise<VerbOutcome, VerbInput>(notProvided(name))]),
-) as Record<VerbName, VerbActor>;
-
 /** The error an effect rejected with, as a code and a message (12400 when it carries none). */
 export function errorOf(error: unknown): CallError {
   const e = error as { code?: unknown; message?: unknown };
@@ -91,7 +59,8 @@ export const callSetup = setup({
     announceCall: fromPromise<void, { facts: CallFacts }>(notProvided("announceCall")),
     fetchTwiml: fromPromise<FetchedDocument, FetchInput>(notProvided("fetchTwiml")),
     answerCall: fromPromise<{ at: number }, { callSid: string }>(notProvided("answerCall")),
-    ...verbActorSlots,
+    /** Runs one verb (any kind): the region runs it by name through the TwiML registry. */
+    runVerb: fromPromise<VerbOutcome, VerbInput>(notProvided("runVerb")),
     endCall: fromPromise<void, EndInput>(notProvided("endCall")),
     /** Resolves when the record may be written again, after a failed write. */
     retryDelay: fromPromise<void, { callSid: string }>(notProvided("retryDelay")),
@@ -113,8 +82,6 @@ export const callSetup = setup({
     canFallBack: ({ context }) => !context.usedFallback && !!context.number?.fallbackUrl,
     /** The number's config is loaded, so documents can be fetched for the call. */
     isRouted: ({ context }) => context.number !== null,
-    /** The next verb is a `name`. */
-    isVerb: ({ context }, name: VerbName) => context.verbs[context.index]?.name === name,
     isFetch: (_, outcome: VerbOutcome) => outcome.kind === "fetch",
     isHangupOutcome: (_, outcome: VerbOutcome) => outcome.kind === "hangup",
     isRejectOutcome: (_, outcome: VerbOutcome) => outcome.kind === "reject",

@@ -1,7 +1,9 @@
 // The types of the call machine: its input, context, events, and what its effects take and give.
 // Types only, so the machine and the code that provides its effects can share them.
+
+import type { HttpMethod } from "../src/model/http.js";
 import type { CallStatus } from "../src/model/records.js";
-import type { HttpMethod, Verb } from "../src/twiml/types.js";
+import type { Verb, VerbName } from "../src/twiml/verb-data.js";
 
 /** Facts about the call that every webhook request carries. Never secrets: this is persisted. */
 export interface CallFacts {
@@ -93,6 +95,8 @@ export interface CallContext {
   documentUrl: string | null;
   verbs: Verb[];
   index: number;
+  /** The name of the verb running now (in `executing-twiml.verb`), null when none is. */
+  verb: VerbName | null;
   endedBy: "app" | "caller";
   rejectReason: "rejected" | "busy" | null;
   error: CallError | null;

@@ -14,9 +14,9 @@ async function main(): Promise<void> {
   try {
     await stage.placeFinishing();
     const live = await stage.placeParked();
-    const page = await browser.newPage({ viewport: { width: 1600, height: 1000 }, deviceScaleFactor: 1 });
+    const page = await browser.newPage({ viewport: { width: 1440, height: 900 }, deviceScaleFactor: 1 });
     await page.goto(`${stage.api.url}/viz/calls/${live}`);
-    await page.locator('#where[data-label="executing-twiml.Pause"]').waitFor({ timeout: 15_000 });
+    await page.locator('#where[data-label="executing-twiml.verb(Pause)"]').waitFor({ timeout: 15_000 });
     // The live step, with the verb it runs and the TwiML document that verb came from.
     await page.locator('#timeline li[data-kind="state"]').last().click();
     await page.evaluate("window.scrollTo(0, 0)");

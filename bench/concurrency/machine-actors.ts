@@ -9,7 +9,7 @@ import {
   type NumberSetup,
   type VerbInput,
 } from "../../machines/call.machine.js";
-import type { Verb, VerbOutcome } from "../../src/twiml/types.js";
+import type { Verb, VerbOutcome } from "../../src/twiml/verb-data.js";
 import "./probe.js";
 
 const NUMBER: NumberSetup = {
@@ -23,26 +23,21 @@ const NUMBER: NumberSetup = {
   statusCallback: null,
 };
 const PARK: Verb[] = [{ name: "Pause", length: 3600 }];
-const instant = fromPromise<VerbOutcome, VerbInput>(async () => ({ kind: "next" }));
 const machine = callMachine.provide({
   actors: {
     loadNumber: fromPromise(async () => NUMBER),
     announceCall: fromPromise(async () => {}),
     fetchTwiml: fromPromise(async () => ({ documentUrl: NUMBER.voiceUrl, verbs: PARK })),
     answerCall: fromPromise(async () => ({ at: Date.now() })),
-    Pause: fromPromise<VerbOutcome, VerbInput>(
-      ({ signal }) =>
-        new Promise((resolve) => {
-          const timer = setTimeout(() => resolve({ kind: "next" }), 3_600_000);
-          signal.addEventListener("abort", () => clearTimeout(timer), { once: true });
-        }),
+    // The one verb actor: a Pause parks for an hour (until stopped); every other verb is instant.
+    runVerb: fromPromise<VerbOutcome, VerbInput>(({ input, signal }) =>
+      input.verb.name !== "Pause"
+        ? Promise.resolve({ kind: "next" })
+        : new Promise((resolve) => {
+            const timer = setTimeout(() => resolve({ kind: "next" }), 3_600_000);
+            signal.addEventListener("abort", () => clearTimeout(timer), { once: true });
+          }),
     ),
-    Say: instant,
-    Play: instant,
-    Hangup: instant,
-    Reject: instant,
-    Redirect: instant,
-    Gather: instant,
     endCall: fromPromise(async () => {}),
     // The record write never needs a retry.
     retryDelay: fromPromise(async () => {}),

@@ -2,9 +2,9 @@
 // worker with calls that last an hour. The pacing is `switchboard load`'s.
 import type { NatsConnection } from "@nats-io/transport-node";
 import { pace, Waker } from "../../src/caller/load.js";
-import { offerCall } from "../../src/edge/edge.js";
 import { newSid } from "../../src/model/sid.js";
 import type { CallerScript } from "../../src/protocol/offer.js";
+import { offerCall } from "../../src/protocol/offer.js";
 
 export interface OfferCallsOptions {
   to: string;

@@ -4,6 +4,7 @@ import { fail } from "../errors/switchboard-error.js";
 import { rfc2822 } from "../model/dates.js";
 import type { AccountRecord } from "../model/records.js";
 import { isSid, newSid } from "../model/sid.js";
+import { accountStatusOf } from "../store/account-status.js";
 import {
   DEFAULT_ACCOUNT_KEY,
   defaultAccountSid,
@@ -43,6 +44,8 @@ export async function addAccount(
       opts.signingKey === undefined ? (existing?.webhook_signing_key ?? null) : opts.signingKey,
   };
   await stores.accounts.put(opts.sid, account);
+  // The edges' view of it, after the account itself: a crash in between is mended by the backfill.
+  await stores.accountStatus.put(opts.sid, accountStatusOf(account));
   if (opts.makeDefault) await setDefaultAccountSid(stores, opts.sid);
   return account;
 }

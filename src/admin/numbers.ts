@@ -3,6 +3,7 @@
 import type { NatsConnection } from "@nats-io/transport-node";
 import { fail } from "../errors/switchboard-error.js";
 import { rfc2822 } from "../model/dates.js";
+import type { HttpMethod } from "../model/http.js";
 import { isE164, numberKey } from "../model/phone.js";
 import type { NumberConfig, RoutingEntry } from "../model/records.js";
 import { isSid, newSid } from "../model/sid.js";
@@ -10,7 +11,6 @@ import { buckets, NAME_PATTERN } from "../protocol/subjects.js";
 import { defaultAccountSid, type GlobalStores } from "../store/global.js";
 import { JsonKv } from "../store/json-kv.js";
 import { openRegionKv } from "../store/region.js";
-import type { HttpMethod } from "../twiml/types.js";
 
 export interface AddNumberOptions {
   number: string;

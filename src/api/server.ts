@@ -5,6 +5,7 @@ import Fastify, { type FastifyInstance, type FastifyReply } from "fastify";
 import { ErrorCodes } from "../errors/codes.js";
 import type { Logger } from "../log.js";
 import type { AccountRecord } from "../model/records.js";
+import { backfillAccountStatus } from "../store/account-status.js";
 import { openGlobalStores } from "../store/global.js";
 import { WatchedKv } from "../store/watched-kv.js";
 import type { ApiContext } from "./context.js";
@@ -12,10 +13,12 @@ import type { LoginLimiter } from "./login-limiter.js";
 import { installErrorHandling } from "./rest/errors.js";
 import { restApi } from "./rest/plugin.js";
 import { twilioErrorBody } from "./twilio-error.js";
-import { vizPlugin } from "./viz/plugin.js";
 
 /** Larger request bodies are refused with 413: Twilio's parameters are small (a Twiml is at most 4000). */
 export const API_BODY_LIMIT = 64 * 1024;
+
+/** A fastify plugin served beside the REST API, given the api's context. */
+export type ApiPart = (app: FastifyInstance, ctx: ApiContext) => Promise<void>;
 
 export interface Api {
   url: string;
@@ -29,8 +32,16 @@ export async function startApi(opts: {
   log: Logger;
   /** Failed-login limiter; default 10 failures a minute per client IP and per AccountSid. */
   loginLimiter?: LoginLimiter;
+  /**
+   * Other parts served on the same port, registered after the REST API: the composition root
+   * (src/cli) adds the visualizer's server here, so the api does not import it.
+   */
+  parts?: ApiPart[];
 }): Promise<Api> {
   const global = await openGlobalStores(opts.nc);
+  // Accounts made before `sb_account_status` existed (an upgrade) become known to edges.
+  const backfilled = await backfillAccountStatus(global.accounts, global.accountStatus);
+  if (backfilled > 0) opts.log.info({ backfilled }, "account status written for existing accounts");
   const accounts = await WatchedKv.start<AccountRecord>(global.accounts.kv);
   const ctx: ApiContext = { nc: opts.nc, log: opts.log, global, accounts };
   // Requests are logged at info; the api logs warnings and errors only, to keep the hot path quiet.
@@ -51,7 +62,7 @@ export async function startApi(opts: {
 
   app.get("/healthz", async () => ({ status: "ok" }));
   await app.register(restApi, { ...ctx, ...(opts.loginLimiter && { loginLimiter: opts.loginLimiter }) });
-  await app.register(vizPlugin, ctx);
+  for (const part of opts.parts ?? []) await app.register(part, ctx);
 
   const address = await app.listen({ port: opts.port, host: opts.host ?? "127.0.0.1" });
   return {

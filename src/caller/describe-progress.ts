@@ -31,7 +31,7 @@ export function describeProgress(p: CallProgress): string | undefined {
   const e = p.event;
   switch (e.type) {
     case "state":
-      return `state    ${stateName(e.value)}  [${e.status}]`;
+      return `state    ${stateName(e.value, e.verb?.name)}  [${e.status}]`;
     case "webhook.request":
       return `webhook  ${e.method} ${e.url}  CallStatus=${e.params.CallStatus ?? ""}`;
     case "webhook.response":
@@ -41,8 +41,9 @@ export function describeProgress(p: CallProgress): string | undefined {
   }
 }
 
-function stateName(value: unknown): string {
-  if (typeof value === "string") return value;
+/** "executing-twiml.verb(Say)": the one state every verb runs in, named by the verb it runs. */
+function stateName(value: unknown, verb: string | undefined): string {
+  if (typeof value === "string") return value === "verb" && verb ? `verb(${verb})` : value;
   const [key, child] = Object.entries(value as Record<string, unknown>)[0] ?? [];
-  return child === undefined ? String(key) : `${key}.${stateName(child)}`;
+  return child === undefined ? String(key) : `${key}.${stateName(child, verb)}`;
 }

@@ -4,10 +4,10 @@
 // region: one message per call, carrying the record itself, instead of two subscriptions per call.
 import { type NatsConnection, TimeoutError } from "@nats-io/transport-node";
 import * as hdr from "hdr-histogram-js";
-import { offerCall } from "../edge/edge.js";
 import type { CallStatus } from "../model/records.js";
 import { newSid } from "../model/sid.js";
 import type { CallerScript } from "../protocol/offer.js";
+import { offerCall } from "../protocol/offer.js";
 import { type AwaitedCall, inRegion, RecordWatch, routedRegion } from "./record-watch.js";
 
 export interface LoadOptions {

@@ -3,14 +3,14 @@
 // nothing the call does, and reads the stored Call resource once the region says the call ended.
 import { Kvm } from "@nats-io/kv";
 import type { NatsConnection } from "@nats-io/transport-node";
-import { offerCall } from "../edge/edge.js";
 import type { CallResource } from "../model/records.js";
 import { newSid } from "../model/sid.js";
-import type { ChannelOut } from "../protocol/channel-events.js";
+import { type ChannelOut, readChannelOut } from "../protocol/channel-events.js";
 import { decode } from "../protocol/codec.js";
+import { type InspectEvent, inspectEnvelopes } from "../protocol/inspect.js";
 import type { CallerScript } from "../protocol/offer.js";
+import { offerCall } from "../protocol/offer.js";
 import { buckets, subjects } from "../protocol/subjects.js";
-import { type InspectEvent, inspectEnvelopes } from "../region/inspect/inspector.js";
 
 export type CallProgress =
   /** The edge stored the call in its region's stream. */
@@ -48,7 +48,13 @@ export async function placeCall(nc: NatsConnection, opts: PlaceCallOptions): Pro
   const out = nc.subscribe(s.anyCallOut(callSid), {
     callback: (err, msg) => {
       if (err) return;
-      const event = decode(msg.data) as ChannelOut;
+      let event: ChannelOut | undefined;
+      try {
+        event = readChannelOut(decode(msg.data));
+      } catch {
+        return; // not a message of the protocol: ignored, as one that fails the schema is
+      }
+      if (!event) return;
       opts.onProgress?.({ source: "channel", region: regionOf(msg.subject), event });
       if (event.kind === "ended") ended(event.region);
     },

@@ -3,9 +3,9 @@
 // call's end and status from one message that carries the record itself.
 import { Kvm } from "@nats-io/kv";
 import type { NatsConnection, Subscription } from "@nats-io/transport-node";
-import { DEFAULT_REGION } from "../edge/edge.js";
 import { numberKey } from "../model/phone.js";
 import { type CallStatus, type RoutingEntry, TERMINAL_STATUSES } from "../model/records.js";
+import { DEFAULT_REGION } from "../protocol/offer.js";
 import { buckets } from "../protocol/subjects.js";
 
 /** A call whose record is awaited; its region is known once the edge has replied. */

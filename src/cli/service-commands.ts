@@ -6,7 +6,8 @@ import { explainListenError } from "../process/ports.js";
 import { runService } from "../process/run-service.js";
 import { connectNats, natsUrl } from "../protocol/connect.js";
 import { RegionWorker } from "../region/worker.js";
-import { EgressPolicy, setEgressPolicy } from "../webhook/egress.js";
+import { vizPlugin } from "../visualizer/server/plugin.js";
+import { EgressPolicy } from "../webhook/egress.js";
 import { natsOption, parseName, parseNumber, splitList } from "./options.js";
 
 interface RegionFlags {
@@ -79,8 +80,6 @@ export function registerServiceCommands(program: Command): void {
       runService(
         `region ${o.region}`,
         async (log) => {
-          // A worker requests tenants' URLs: internal networks are refused unless allowed.
-          setEgressPolicy(EgressPolicy.internalDenied(splitList(o.allowEgress)));
           const nc = await connectNats(natsUrl(o.nats), `switchboard-region-${o.region}`);
           const worker = await RegionWorker.start({
             nc,
@@ -89,6 +88,8 @@ export function registerServiceCommands(program: Command): void {
             concurrency: o.concurrency,
             maxWaitMs: o.maxWait * 1000,
             drainMs: o.drain * 1000,
+            // A worker requests tenants' URLs: internal networks are refused unless allowed.
+            egress: EgressPolicy.internalDenied(splitList(o.allowEgress)),
           });
           return {
             stop: async () => {
@@ -112,13 +113,14 @@ export function registerServiceCommands(program: Command): void {
         "api",
         async (log) => {
           const nc = await connectNats(natsUrl(o.nats), "switchboard-api");
-          const api = await startApi({ nc, port: o.port, host: o.host, log }).catch((err: unknown) =>
-            explainListenError(
-              err,
-              o.port,
-              "the api",
-              "stop what holds it, or pass --port N (0: any free port)",
-            ),
+          const api = await startApi({ nc, port: o.port, host: o.host, log, parts: [vizPlugin] }).catch(
+            (err: unknown) =>
+              explainListenError(
+                err,
+                o.port,
+                "the api",
+                "stop what holds it, or pass --port N (0: any free port)",
+              ),
           );
           log.info({ url: api.url }, "listening");
           return {

@@ -4,7 +4,7 @@ import { type Command, InvalidArgumentError, Option } from "commander";
 import { runService } from "../process/run-service.js";
 import { connectNats, natsUrl } from "../protocol/connect.js";
 import { SipGateway } from "../sip/gateway.js";
-import { EgressPolicy, setEgressPolicy } from "../webhook/egress.js";
+import { EgressPolicy } from "../webhook/egress.js";
 import { natsOption, parseName, splitList } from "./options.js";
 
 interface SipFlags {
@@ -45,8 +45,6 @@ export function registerSipCommand(program: Command): void {
       runService(
         `sip ${o.edge}`,
         async (log) => {
-          // The gateway fetches tenants' <Play> URLs: internal networks are refused unless allowed.
-          setEgressPolicy(EgressPolicy.internalDenied(splitList(o.allowEgress)));
           const id = o.id ?? `${o.edge}-${randomBytes(3).toString("hex")}`;
           const nc = await connectNats(natsUrl(o.nats), `switchboard-sip-${id}`);
           const gateway = await SipGateway.start({
@@ -58,6 +56,8 @@ export function registerSipCommand(program: Command): void {
             rtpPorts: o.rtpPorts,
             ...(o.mediaAddress && { mediaAddress: o.mediaAddress }),
             log,
+            // The gateway fetches tenants' <Play> URLs: internal networks are refused unless allowed.
+            egress: EgressPolicy.internalDenied(splitList(o.allowEgress)),
           });
           log.info(
             { id, sip: `${o.listen.address}:${o.listen.port}`, rtp: o.rtpPorts.join("-") },

@@ -14,7 +14,9 @@ import { runService, type Service } from "../process/run-service.js";
 import { connectNats, DEFAULT_NATS_URL } from "../protocol/connect.js";
 import { RegionWorker } from "../region/worker.js";
 import { openGlobalStores } from "../store/global.js";
-import { EgressPolicy, setEgressPolicy } from "../webhook/egress.js";
+import { vizPlugin } from "../visualizer/server/plugin.js";
+import { WebhookClient } from "../webhook/client.js";
+import { EgressPolicy } from "../webhook/egress.js";
 import { natsOption, parseNames, parseNumber, splitList } from "./options.js";
 
 export const DEMO_NUMBER = "+15005550006";
@@ -66,12 +68,16 @@ async function up(o: UpOptions, log: Parameters<Parameters<typeof runService>[1]
   const stopAll = async () => {
     for (const stop of stops.reverse()) await stop().catch((err) => log.warn({ err }, "stop failed"));
   };
-  // Local development: webhooks on this machine (loopback) are allowed, other internal networks not.
-  setEgressPolicy(EgressPolicy.internalDenied(["127.0.0.0/8", "::1/128", ...splitList(o.allowEgress)]));
   const apiFix = "stop what holds it, or pass --port N (0: any free port)";
   try {
     // Both ports are checked before anything starts, so a clash costs nothing to stop.
     await requirePortFree("127.0.0.1", o.port, "the api", apiFix);
+    // Local development: webhooks on this machine (loopback) are allowed, other internal networks
+    // not. One client for every region's worker, made here and closed here after them.
+    const webhooks = new WebhookClient({
+      egress: EgressPolicy.internalDenied(["127.0.0.0/8", "::1/128", ...splitList(o.allowEgress)]),
+    });
+    stops.push(() => webhooks.close());
     let url = o.nats;
     if (!url) {
       await requirePortFree(
@@ -103,6 +109,7 @@ async function up(o: UpOptions, log: Parameters<Parameters<typeof runService>[1]
         nc,
         region,
         log: log.child({ component: "region", region }),
+        webhooks,
         ...apiUrl,
       });
       stops.push(() => worker.stop());
@@ -111,9 +118,12 @@ async function up(o: UpOptions, log: Parameters<Parameters<typeof runService>[1]
       const e = await Edge.start({ nc, edge, log: log.child({ component: "edge", edge }) });
       stops.push(() => e.stop());
     }
-    const api = await startApi({ nc, port: o.port, log: log.child({ component: "api" }) }).catch(
-      (err: unknown) => explainListenError(err, o.port, "the api", apiFix),
-    );
+    const api = await startApi({
+      nc,
+      port: o.port,
+      log: log.child({ component: "api" }),
+      parts: [vizPlugin],
+    }).catch((err: unknown) => explainListenError(err, o.port, "the api", apiFix));
     stops.push(() => api.close());
     const natsFlag = url === DEFAULT_NATS_URL ? "" : ` --nats ${url}`;
     let hint = "";

@@ -6,17 +6,16 @@ import { type Msg, type NatsConnection, RequestError, type Subscription } from "
 import { fail, SwitchboardError } from "../errors/switchboard-error.js";
 import type { Logger } from "../log.js";
 import { numberKey } from "../model/phone.js";
-import type { AccountRecord, RoutingEntry } from "../model/records.js";
+import type { RoutingEntry } from "../model/records.js";
 import { newSid } from "../model/sid.js";
-import type { CallJob } from "../protocol/call-job.js";
+import { type CallJob, CallJobSchema } from "../protocol/call-job.js";
 import { decode, encode, encodingOf } from "../protocol/codec.js";
-import { type Offer, type OfferReply, parseOffer } from "../protocol/offer.js";
-import { readReply, respondError, respondValue } from "../protocol/service-error.js";
+import { DEFAULT_REGION, type Offer, type OfferReply, parseOffer } from "../protocol/offer.js";
+import { respondError, respondValue } from "../protocol/service-error.js";
 import { subjects } from "../protocol/subjects.js";
-import { openGlobalStores, openRoutingReplica } from "../store/global.js";
+import type { AccountStatus } from "../store/account-status.js";
+import { openEdgeStores, openRoutingReplica } from "../store/global.js";
 import { WatchedKv } from "../store/watched-kv.js";
-
-export const DEFAULT_REGION = "us1";
 
 /** An offer is a few hundred bytes; SIP headers and a caller script fit well within this. */
 export const MAX_OFFER_BYTES = 16 * 1024;
@@ -44,15 +43,16 @@ export class Edge {
     private readonly opts: EdgeOptions,
     private readonly js: JetStreamClient,
     readonly routing: WatchedKv<RoutingEntry>,
-    private readonly accounts: WatchedKv<AccountRecord>,
+    /** Which accounts exist (`sb_account_status`): an edge never reads `sb_accounts` and its tokens. */
+    private readonly accounts: WatchedKv<AccountStatus>,
   ) {}
 
   static async start(opts: EdgeOptions): Promise<Edge> {
-    const global = await openGlobalStores(opts.nc);
+    const global = await openEdgeStores(opts.nc);
     const replica = await openRoutingReplica(opts.nc, global, opts.routingStream);
     const [routing, accounts] = await Promise.all([
       WatchedKv.start<RoutingEntry>(replica.kv),
-      WatchedKv.start<AccountRecord>(global.accounts.kv),
+      WatchedKv.start<AccountStatus>(global.accountStatus.kv),
     ]);
     const edge = new Edge(opts, jetstream(opts.nc), routing, accounts);
     edge.routingStream = replica.stream;
@@ -109,6 +109,13 @@ export class Edge {
       ...(offer.caller && { caller: offer.caller }),
       ...(offer.sip && { sip: offer.sip }),
     };
+    // The worker parses the job with this schema: a job it would refuse is refused here, with a code,
+    // rather than acknowledged and never run.
+    const checked = CallJobSchema.safeParse(job);
+    if (!checked.success) {
+      const issue = checked.error.issues[0];
+      throw fail("invalidPayload", `invalid offer: ${issue?.path.join(".") || "job"}: ${issue?.message}`);
+    }
     try {
       await this.js.publish(subjects(this.opts.prefix).regionCalls(region), encode(job), {
         msgID: callSid,
@@ -147,17 +154,4 @@ function hasNoResponders(err: unknown): boolean {
     (err instanceof RequestError && err.isNoResponders()) ||
     (cause instanceof RequestError && cause.isNoResponders())
   );
-}
-
-/** Places a call through an edge and returns its sid and region (throws the edge's error). */
-export async function offerCall(
-  nc: NatsConnection,
-  edge: string,
-  offer: Offer,
-  opts: { prefix?: string; timeoutMs?: number } = {},
-): Promise<OfferReply> {
-  const msg = await nc.request(subjects(opts.prefix).edgeOffer(edge), encode(offer), {
-    timeout: opts.timeoutMs ?? 10_000,
-  });
-  return readReply(msg) as OfferReply;
 }

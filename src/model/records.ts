@@ -1,5 +1,5 @@
 // The stored records, with Twilio's field names so the REST API can return them as they are.
-import type { HttpMethod } from "../twiml/types.js";
+import type { HttpMethod } from "./http.js";
 
 /** `sb_accounts`: AccountSid -> account. The token is kept because signing webhooks needs it. */
 export interface AccountRecord {

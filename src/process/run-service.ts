@@ -1,6 +1,7 @@
 // Every long-running process has one shape: start, log `ready`, stop gracefully on SIGINT/SIGTERM,
 // and exit non-zero with a one-line reason when it cannot start.
 import { createLogger, type Logger } from "../log.js";
+import { onParentExit, startedByNpm } from "./parent-watch.js";
 
 export interface Service {
   stop(): Promise<void>;
@@ -40,6 +41,9 @@ export async function runService(
   };
   process.once("SIGINT", () => void stop("SIGINT"));
   process.once("SIGTERM", () => void stop("SIGTERM"));
+  // Under npm a shell stands between the user's signal and this process; when npm and the shell go,
+  // the signal was meant for us. (A process started directly keeps running when its parent exits.)
+  if (startedByNpm()) onParentExit(() => void stop("parent exited"));
   // Only now: whoever reads `ready` and signals at once must find the handlers in place.
   log.info("ready");
 }

@@ -3,6 +3,8 @@
 // error reply (service-error.ts) with Twilio's code.
 import { z } from "zod";
 import { fail } from "../errors/switchboard-error.js";
+import type { CallResource } from "../model/records.js";
+import { CallStatusSchema } from "./channel-events.js";
 
 /** Twilio caps the `Twiml` parameter at 4000 characters (32018). */
 export const MAX_TWIML_PARAM = 4000;
@@ -36,4 +38,46 @@ export function parseCallControl(value: unknown): CallControl {
     );
   }
   return result.data;
+}
+
+const nullableString = z.string().nullable();
+
+/** The reply to a control request: the call's Call resource as it is now (model/records.ts). */
+export const CallControlReplySchema = z.object({
+  sid: z.string(),
+  date_created: z.string(),
+  date_updated: z.string(),
+  parent_call_sid: nullableString,
+  account_sid: z.string(),
+  to: z.string(),
+  to_formatted: z.string(),
+  from: z.string(),
+  from_formatted: z.string(),
+  phone_number_sid: nullableString,
+  status: CallStatusSchema,
+  start_time: nullableString,
+  end_time: nullableString,
+  duration: nullableString,
+  price: nullableString,
+  price_unit: z.string(),
+  direction: z.enum(["inbound", "outbound-api", "outbound-dial"]),
+  answered_by: nullableString,
+  api_version: z.string(),
+  forwarded_from: nullableString,
+  group_sid: nullableString,
+  caller_name: nullableString,
+  queue_time: z.string(),
+  trunk_sid: nullableString,
+  uri: z.string(),
+  subresource_uris: z.record(z.string(), z.string()),
+  error_code: z.number().nullable().optional(),
+  error_message: nullableString.optional(),
+});
+
+/** Validates a control request's (decoded) reply: the call as it is now; 90002 when it is not one. */
+export function readCallControlReply(value: unknown): CallResource {
+  const parsed = CallControlReplySchema.safeParse(value);
+  if (!parsed.success)
+    throw fail("invalidPayload", `invalid call control reply: ${parsed.error.issues[0]?.message}`);
+  return parsed.data;
 }

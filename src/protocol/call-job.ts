@@ -2,10 +2,12 @@
 import { z } from "zod";
 import { fail } from "../errors/switchboard-error.js";
 import { intern } from "../util/intern.js";
-import { type CallerScript, CallerScriptSchema, SipLegSchema } from "./offer.js";
+import { type CallerScript, CallerScriptSchema, CallSidSchema, SipLegSchema } from "./offer.js";
 
+// The edge checks every job it builds against this schema before storing it, and the worker parses
+// what it takes with it: one schema, so an acknowledged call is always one a worker can run.
 export const CallJobSchema = z.object({
-  callSid: z.string().regex(/^CA[0-9a-f]{32}$/),
+  callSid: CallSidSchema,
   to: z.string(),
   from: z.string(),
   accountSid: z.string().optional(),

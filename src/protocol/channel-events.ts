@@ -3,24 +3,53 @@
 import { z } from "zod";
 import type { CallStatus } from "../model/records.js";
 
-export type ChannelOut =
-  | { kind: "ringing" }
-  | { kind: "answer" }
-  | { kind: "say"; text: string; voice: string; language: string }
-  | { kind: "play"; url: string }
-  | { kind: "pause"; length: number }
+export const CallStatusSchema = z.enum([
+  "queued",
+  "ringing",
+  "in-progress",
+  "completed",
+  "busy",
+  "failed",
+  "no-answer",
+  "canceled",
+]);
+// The model's status list and this one must stay the same list.
+type SameStatuses = [z.infer<typeof CallStatusSchema>, CallStatus] extends [
+  CallStatus,
+  z.infer<typeof CallStatusSchema>,
+]
+  ? true
+  : never;
+const sameStatuses: SameStatuses = true;
+void sameStatuses;
+
+/** A command the call sends its channel on `.out`. */
+export const ChannelOutSchema = z.discriminatedUnion("kind", [
+  z.object({ kind: z.literal("ringing") }),
+  z.object({ kind: z.literal("answer") }),
+  z.object({ kind: z.literal("say"), text: z.string(), voice: z.string(), language: z.string() }),
+  z.object({ kind: z.literal("play"), url: z.string() }),
+  z.object({ kind: z.literal("pause"), length: z.number() }),
   /** A Gather started listening. */
-  | { kind: "gather"; input: string[]; finishOnKey: string }
+  z.object({ kind: z.literal("gather"), input: z.array(z.string()), finishOnKey: z.string() }),
   /** A Record started: what ends it (seconds; timeout 0 = silence never does). */
-  | { kind: "record"; finishOnKey: string; timeout: number; maxLength: number; beep: boolean }
+  z.object({
+    kind: z.literal("record"),
+    finishOnKey: z.string(),
+    timeout: z.number(),
+    maxLength: z.number(),
+    beep: z.boolean(),
+  }),
   /** `<Play digits>` sent DTMF to the caller. */
-  | { kind: "digits"; digits: string }
+  z.object({ kind: z.literal("digits"), digits: z.string() }),
   /** The caller is bridged to a <Dial> leg (its CallSid and To). */
-  | { kind: "dial"; callSid: string; to: string }
-  | { kind: "hangup" }
-  | { kind: "reject"; reason: "rejected" | "busy" }
+  z.object({ kind: z.literal("dial"), callSid: z.string(), to: z.string() }),
+  z.object({ kind: z.literal("hangup") }),
+  z.object({ kind: z.literal("reject"), reason: z.enum(["rejected", "busy"]) }),
   /** Published after the Call resource is stored: the call is over. */
-  | { kind: "ended"; status: CallStatus; region: string };
+  z.object({ kind: z.literal("ended"), status: CallStatusSchema, region: z.string() }),
+]);
+export type ChannelOut = z.infer<typeof ChannelOutSchema>;
 
 /** Live input from the channel: the caller's keys and speech, or the caller hanging up. */
 export const ChannelInSchema = z.discriminatedUnion("kind", [
@@ -29,3 +58,9 @@ export const ChannelInSchema = z.discriminatedUnion("kind", [
   z.object({ kind: z.literal("speech"), text: z.string().min(1).max(4096) }),
 ]);
 export type ChannelIn = z.infer<typeof ChannelInSchema>;
+
+/** A decoded `.out` message as a command, or undefined when it is not one (it is then ignored). */
+export function readChannelOut(value: unknown): ChannelOut | undefined {
+  const parsed = ChannelOutSchema.safeParse(value);
+  return parsed.success ? parsed.data : undefined;
+}

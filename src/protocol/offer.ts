@@ -1,9 +1,13 @@
 // A call offer (DESIGN.md §3, contract): what anyone publishes to `sb.edge.<edge>.offer` to place
-// a call, validated on receipt with Twilio's codes for bad numbers.
+// a call, validated on receipt with Twilio's codes for bad numbers, and the edge's reply.
+import type { NatsConnection } from "@nats-io/transport-node";
 import { z } from "zod";
 import { fail } from "../errors/switchboard-error.js";
 import { isCallerId, isE164 } from "../model/phone.js";
 import { isSid } from "../model/sid.js";
+import { encode } from "./codec.js";
+import { readReply } from "./service-error.js";
+import { NAME_PATTERN, subjects } from "./subjects.js";
 
 /** How a party a <Dial> rings (one switchboard does not host) behaves on the simulated network. */
 export const CalleeSchema = z.object({
@@ -72,10 +76,18 @@ export const GEO_KEYS = [
   "ToCountry",
 ];
 
+/**
+ * A CallSid as the region stores and runs it: lower-case hex only, so that the edge refuses what a
+ * worker would not run (the call job uses this same schema).
+ */
+export const CallSidSchema = z
+  .string()
+  .regex(/^CA[0-9a-f]{32}$/, { message: "callSid must be CA followed by 32 lower-case hex digits" });
+
 export const OfferSchema = z.object({
   to: z.string().max(64),
   from: z.string().max(300),
-  callSid: z.string().optional(),
+  callSid: CallSidSchema.optional(),
   accountSid: z.string().optional(),
   /** SIP headers passed to the webhook as SipHeader_<name>. */
   sipHeaders: z.record(z.string().max(128), z.string().max(1024)).optional(),
@@ -90,9 +102,29 @@ export const OfferSchema = z.object({
 });
 export type Offer = z.infer<typeof OfferSchema>;
 
-export interface OfferReply {
-  callSid: string;
-  region: string;
+/** The region numbers with no route go to, as on Twilio. */
+export const DEFAULT_REGION = "us1";
+
+/** The edge's reply once the region's stream has stored the call. */
+export const OfferReplySchema = z.object({
+  callSid: CallSidSchema,
+  region: z.string().regex(NAME_PATTERN),
+});
+export type OfferReply = z.infer<typeof OfferReplySchema>;
+
+/** Places a call through an edge and returns its sid and region (throws the edge's error). */
+export async function offerCall(
+  nc: NatsConnection,
+  edge: string,
+  offer: Offer,
+  opts: { prefix?: string; timeoutMs?: number } = {},
+): Promise<OfferReply> {
+  const msg = await nc.request(subjects(opts.prefix).edgeOffer(edge), encode(offer), {
+    timeout: opts.timeoutMs ?? 10_000,
+  });
+  const reply = OfferReplySchema.safeParse(readReply(msg));
+  if (!reply.success) throw fail("invalidPayload", `invalid offer reply: ${reply.error.issues[0]?.message}`);
+  return reply.data;
 }
 
 /** Validates a decoded offer: 90002 for a wrong shape, 21211/21212 for bad numbers. */
@@ -106,9 +138,6 @@ export function parseOffer(value: unknown): Offer {
   if (!isE164(offer.to)) throw fail("invalidToNumber", `'To' is not an E.164 number: ${offer.to}`);
   if (!isCallerId(offer.from))
     throw fail("invalidFromNumber", `'From' is not a valid caller ID: ${offer.from}`);
-  if (offer.callSid !== undefined && !isSid("CA", offer.callSid)) {
-    throw fail("invalidPayload", `invalid offer: callSid must be CA followed by 32 hex digits`);
-  }
   if (offer.accountSid !== undefined && !isSid("AC", offer.accountSid)) {
     throw fail("invalidPayload", `invalid offer: accountSid must be AC followed by 32 hex digits`);
   }

@@ -1,7 +1,8 @@
 // The channel commands a region's call sends its SIP gateway on `sb.sip.<gateway>.call.<sid>.cmd`
 // (request/reply, msgpack). Each reply comes when the command is carried out (a prompt's reply when
-// its last packet is sent); `stop` cancels a command by id. Validated on receipt like every payload.
+// its last packet is sent); `stop` cancels a command by id. Commands and replies are validated on receipt.
 import { z } from "zod";
+import { fail } from "../errors/switchboard-error.js";
 
 const id = z.string().min(1).max(64);
 
@@ -30,13 +31,32 @@ export const SipCommandSchema = z.discriminatedUnion("op", [
 ]);
 export type SipCommand = z.infer<typeof SipCommandSchema>;
 
-/** The reply to `record`, and to each `fetch`: a slice of the WAV, so no message is over NATS's limit. */
-export interface RecordReply {
-  durationMs: number;
-  digits: string;
-  size: number;
-  offset: number;
-  chunk: Uint8Array;
+/**
+ * The reply to `record`, and to each `fetch`: a slice of the WAV from `offset`, so no message is over
+ * NATS's limit. Every other command's reply is an empty map (or an error reply, service-error.ts).
+ */
+export const RecordReplySchema = z
+  .object({
+    durationMs: z.number().min(0),
+    digits: z.string().max(64),
+    /** The whole WAV's size, in bytes. */
+    size: z
+      .number()
+      .int()
+      .min(0)
+      .max(1 << 30),
+    offset: z.number().int().min(0),
+    chunk: z.custom<Uint8Array>((v) => v instanceof Uint8Array, { message: "chunk must be bytes" }),
+  })
+  .refine((r) => r.offset + r.chunk.length <= r.size, { message: "chunk runs past the recording's size" });
+export type RecordReply = z.infer<typeof RecordReplySchema>;
+
+/** Validates a decoded `record` or `fetch` reply (90002 when it is not one). */
+export function parseRecordReply(value: unknown): RecordReply {
+  const parsed = RecordReplySchema.safeParse(value);
+  if (!parsed.success)
+    throw fail("invalidPayload", `invalid record reply: ${parsed.error.issues[0]?.message}`);
+  return parsed.data;
 }
 
 /** WAV bytes per reply: well under NATS's default 1 MiB max_payload. */

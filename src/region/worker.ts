@@ -4,26 +4,19 @@
 import { type Consumer, type JsMsg, jetstream } from "@nats-io/jetstream";
 import type { NatsConnection } from "@nats-io/transport-node";
 import type { Logger } from "../log.js";
-import type { AccountRecord, NumberConfig } from "../model/records.js";
 import { type CallJob, parseCallJob } from "../protocol/call-job.js";
 import { decode, encode } from "../protocol/codec.js";
-import { CALLBACK_CONSUMER, streams, subjects, WORKER_CONSUMER } from "../protocol/subjects.js";
-import { openGlobalStores } from "../store/global.js";
-import { openNotifications } from "../store/notifications.js";
-import { openRegionStores, provisionRegionStreams } from "../store/region.js";
+import { CALLBACK_CONSUMER, streams, WORKER_CONSUMER } from "../protocol/subjects.js";
 import { retrying } from "../store/retry.js";
-import { openRoomStores } from "../store/room-stores.js";
-import { WatchedKv } from "../store/watched-kv.js";
-import { closeWebhookPools } from "../webhook/request.js";
+import { WebhookClient } from "../webhook/client.js";
+import type { EgressPolicy } from "../webhook/egress.js";
 import { CallHost } from "./host/call-host.js";
 import { type ExpiryContext, expireCall } from "./host/expired-call.js";
 import { WorkerLeases } from "./host/leases.js";
 import type { StoredActor } from "./host/live-call.js";
-import { WorkerStatsPublisher } from "./host/worker-stats.js";
-import { Inspector } from "./inspect/inspector.js";
-import { Notifier } from "./outbox/notifier.js";
-import { RegionRecordings } from "./outbox/recordings.js";
-import { StatusCallbacks } from "./outbox/status-callbacks.js";
+import { refuseJob } from "./host/refused-job.js";
+import type { WorkerStatsPublisher } from "./host/worker-stats.js";
+import { openRegionRuntime, type RegionRuntime } from "./runtime.js";
 
 export interface RegionWorkerOptions {
   nc: NatsConnection;
@@ -40,6 +33,13 @@ export interface RegionWorkerOptions {
   maxWaitMs?: number;
   /** The REST API's origin, for RecordingUrl (default $SWITCHBOARD_API_URL, else http://127.0.0.1:8080). */
   apiUrl?: string;
+  /** Where the worker's webhooks, media and streams may go (default: anywhere). */
+  egress?: EgressPolicy;
+  /**
+   * A client shared with other workers of the process (`up`): its maker closes it. Without one the
+   * worker makes its own (under `egress`) and closes it when it stops.
+   */
+  webhooks?: WebhookClient;
 }
 
 const MAX_BATCH = 256;
@@ -57,20 +57,23 @@ export class RegionWorker {
   #running = true;
   #slotFreed: (() => void) | undefined;
   #loop: Promise<void> | undefined;
-  #expiry!: ExpiryContext;
+  #expiry: ExpiryContext;
   #stats: WorkerStatsPublisher | undefined;
   #starting = 0;
-  #leases!: WorkerLeases;
-  #recordings!: RegionRecordings;
-  #inspector!: Inspector;
+  /** The worker's own client, closed by stop(); undefined when it was given one. */
+  #ownWebhooks: WebhookClient | undefined;
 
   private constructor(
-    private readonly opts: Required<Omit<RegionWorkerOptions, "prefix">> & { prefix?: string },
+    private readonly opts: Required<Omit<RegionWorkerOptions, "prefix" | "egress" | "webhooks">> & {
+      prefix?: string;
+    },
+    private readonly rt: RegionRuntime,
+    private readonly leases: WorkerLeases,
     private readonly host: CallHost,
-    private readonly statusCallbacks: StatusCallbacks,
-    private readonly watches: { stop(): void }[],
     private readonly consumer: Consumer,
   ) {
+    const { region, bus, stores, outbox, log } = rt;
+    this.#expiry = { region, nc: bus.nc, subjects: bus.subjects, stores, notifier: outbox.notifier, log };
     host.onCallEnded = () => {
       this.counters.ended++;
       this.#stats?.changed();
@@ -87,59 +90,38 @@ export class RegionWorker {
       ...options,
     };
     const { nc, region, log } = opts;
-    const s = subjects(opts.prefix);
-    await provisionRegionStreams(nc, region, opts.prefix);
-    const [global, stores, rooms] = await Promise.all([
-      openGlobalStores(nc),
-      openRegionStores(nc, region),
-      openRoomStores(nc, s, region),
-    ]);
-    const [accounts, numbers] = await Promise.all([
-      WatchedKv.start<AccountRecord>(global.accounts.kv),
-      // Every call reads its number's config: from a local copy, not a JetStream request per call.
-      WatchedKv.start<NumberConfig>(stores.numbers.kv),
-    ]);
-    const inspector = new Inspector(nc, s, region);
-    const notifier = new Notifier(await openNotifications(nc, region), inspector, log);
-    const js = jetstream(nc);
-    const statusCallbacks = new StatusCallbacks({ region, js, subjects: s, accounts, notifier, log });
-    const stats = new WorkerStatsPublisher(nc, s, region);
-    const leases = new WorkerLeases(stores.actors.kv, stats.worker, log);
-    const recordings = new RegionRecordings({ nc, region, apiUrl: opts.apiUrl, log });
-    const host = new CallHost({
-      recordings,
-      stats,
-      leases,
-      region,
-      nc,
-      subjects: s,
-      stores,
-      accounts,
-      numbers,
-      inspector,
-      notifier,
-      statusCallbacks,
-      log,
-      ...rooms,
-    });
+    const ownWebhooks = options.webhooks
+      ? undefined
+      : new WebhookClient(options.egress ? { egress: options.egress } : {});
+    const webhooks = options.webhooks ?? (ownWebhooks as WebhookClient);
+    const rt = await openRegionRuntime({ ...opts, webhooks });
+    const leases = new WorkerLeases(rt.stores.actors.kv, rt.stats.worker, log);
+    const host = new CallHost(rt, leases);
     host.listen();
+    const js = jetstream(nc);
     const [consumer, callbackConsumer] = await Promise.all([
       retrying("call consumer", () => js.consumers.get(streams.calls(region), WORKER_CONSUMER)),
       retrying("callback consumer", () => js.consumers.get(streams.callbacks(region), CALLBACK_CONSUMER)),
     ]);
-    statusCallbacks.start(callbackConsumer);
-    const worker = new RegionWorker(opts, host, statusCallbacks, [accounts, numbers], consumer);
-    worker.#recordings = recordings;
-    worker.#inspector = inspector;
-    worker.#expiry = { region, nc, subjects: s, stores, notifier, log };
-    worker.#leases = leases;
+    rt.outbox.statusCallbacks.start(callbackConsumer);
+    const worker = new RegionWorker(opts, rt, leases, host, consumer);
+    worker.#ownWebhooks = ownWebhooks;
     leases.onDead = (dead) => void worker.#takeOver(dead);
     leases.onLost = (callSid) => host.lose(callSid);
     await leases.start();
     worker.#loop = worker.#pull();
-    worker.#stats = stats;
-    stats.start(() => ({ liveCalls: host.size, byState: host.byState(), counters: { ...worker.counters } }));
+    worker.#stats = rt.stats;
+    rt.stats.start(() => ({
+      liveCalls: host.size,
+      byState: host.byState(),
+      counters: { ...worker.counters },
+    }));
     return worker;
+  }
+
+  /** The client the worker's calls send their webhooks, media fetches and streams through. */
+  get webhooks(): WebhookClient {
+    return this.rt.webhooks;
   }
 
   get liveCalls(): number {
@@ -184,10 +166,18 @@ export class RegionWorker {
     try {
       job = parseCallJob(decode(msg.data));
     } catch (err) {
-      // A message that can never become a call is dropped for good, not redelivered forever.
-      this.counters.invalid++;
-      this.opts.log.error({ err, seq: msg.seq }, "dropped an invalid call message");
-      msg.term();
+      // A job that can never run is not redelivered forever: it ends failed, with a record and a
+      // notification, when it names a call; a message that names none is dropped.
+      try {
+        const callSid = await refuseJob(this.#expiry, msg.data, err);
+        if (callSid) this.opts.log.warn({ err, callSid }, "ended a call whose job cannot run");
+        else this.opts.log.error({ err, seq: msg.seq }, "dropped an invalid call message");
+        this.counters.invalid++;
+        msg.term();
+      } catch (storeErr) {
+        this.opts.log.warn({ err: storeErr, seq: msg.seq }, "cannot end an invalid call job; later");
+        msg.nak(1_000);
+      }
       return;
     }
     if (msg.redelivered) {
@@ -233,22 +223,22 @@ export class RegionWorker {
   async #alreadyTaken(callSid: string): Promise<boolean> {
     if (this.host.has(callSid)) return true;
     const { stores } = this.#expiry;
-    const me = this.#leases.worker;
+    const me = this.leases.worker;
     if ((await stores.calls.get(callSid)) !== undefined) return true;
     const stored = (await stores.actors.get(callSid)) as StoredActor | undefined;
     if (stored) {
       if (stored.sb?.owner === me) {
-        await this.#leases.own(callSid, encode(stored.sb.job));
+        await this.leases.own(callSid, encode(stored.sb.job));
         await this.#resumeUntilDone(callSid, me);
       }
       return true;
     }
-    const holders = await this.#leases.holders(callSid);
+    const holders = await this.leases.holders(callSid);
     if (holders.includes(me)) {
       await this.#resumeUntilDone(callSid, me);
       return true;
     }
-    return holders.some((w) => this.#leases.isDead(w));
+    return holders.some((w) => this.leases.isDead(w));
   }
 
   /**
@@ -259,7 +249,7 @@ export class RegionWorker {
   async #takeOver(dead: string): Promise<void> {
     let won: string[];
     try {
-      won = await this.#leases.claim(dead);
+      won = await this.leases.claim(dead);
     } catch (err) {
       this.opts.log.warn({ err, dead }, "claiming a dead worker's calls failed; will retry");
       return; // the leases sweep calls onDead again for this worker
@@ -306,12 +296,13 @@ export class RegionWorker {
     await this.host.drain(this.opts.drainMs);
     await this.host.stopAll();
     // Recordings of calls that ended (or were handed over) while being stored are finished first.
-    await this.#recordings.settled();
-    await this.#leases.stop(true);
-    await this.statusCallbacks.stop();
-    this.#inspector.flushAll();
-    for (const w of this.watches) w.stop();
+    await this.rt.outbox.recordings.settled();
+    await this.leases.stop(true);
+    await this.rt.outbox.statusCallbacks.stop();
+    this.rt.inspector.flushAll();
+    this.rt.directory.accounts.stop();
+    this.rt.directory.numbers.stop();
     await this.#loop?.catch(() => {});
-    await closeWebhookPools();
+    await this.#ownWebhooks?.close();
   }
 }

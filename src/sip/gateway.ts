@@ -3,16 +3,18 @@
 // those out on the call's RTP session (docs/sip.md).
 import { createSocket, type Socket } from "node:dgram";
 import type { Msg, NatsConnection, Subscription } from "@nats-io/transport-node";
-import { offerCall } from "../edge/edge.js";
 import { fail, toSwitchboardError } from "../errors/switchboard-error.js";
 import type { Logger } from "../log.js";
 import { newSid } from "../model/sid.js";
-import type { ChannelIn, ChannelOut } from "../protocol/channel-events.js";
+import { type ChannelIn, readChannelOut } from "../protocol/channel-events.js";
 import { decode, encode, encodingOf } from "../protocol/codec.js";
 import type { Offer } from "../protocol/offer.js";
+import { offerCall } from "../protocol/offer.js";
 import { respondError, respondValue } from "../protocol/service-error.js";
 import { SipCommandSchema } from "../protocol/sip-commands.js";
 import { subjects } from "../protocol/subjects.js";
+import { WebhookClient } from "../webhook/client.js";
+import type { EgressPolicy } from "../webhook/egress.js";
 import { type InboundDialog, SipDialogs } from "./dialogs.js";
 import { AudioFetcher } from "./media/fetch-audio.js";
 import { FinishedRecordings } from "./media/finished-recordings.js";
@@ -36,6 +38,8 @@ export interface GatewayOptions {
   mediaAddress?: string;
   log: Logger;
   prefix?: string;
+  /** Where <Play> URLs may be fetched from (default: anywhere). */
+  egress?: EgressPolicy;
 }
 
 /** The offer's headers must fit its schema (names ≤ 128, values ≤ 1024 chars) and its 16 KiB limit. */
@@ -46,7 +50,9 @@ export class SipGateway {
   /** Called when a call has been offered to the edge (its CallSid is the region's). */
   onCall: ((callSid: string) => void) | undefined;
   readonly #speech = new Speech();
-  readonly #fetcher = new AudioFetcher();
+  // The gateway's own: made here, closed by stop().
+  readonly #web: WebhookClient;
+  readonly #fetcher: AudioFetcher;
   readonly #recordings = new FinishedRecordings();
   readonly #subjects;
   #sip: SipDialogs | undefined;
@@ -58,6 +64,8 @@ export class SipGateway {
 
   private constructor(private readonly opts: GatewayOptions) {
     this.#subjects = subjects(opts.prefix);
+    this.#web = new WebhookClient(opts.egress ? { egress: opts.egress } : {});
+    this.#fetcher = new AudioFetcher(this.#web);
     this.#nextPort = opts.rtpPorts[0] + (opts.rtpPorts[0] % 2);
   }
 
@@ -94,6 +102,7 @@ export class SipGateway {
     await Promise.all([...this.calls.values()].map((c) => c.shutdown()));
     clearInterval(this.#ticker);
     this.#sip?.stop();
+    await this.#web.close();
   }
 
   async #command(callSid: string, msg: Msg): Promise<void> {
@@ -176,8 +185,7 @@ export class SipGateway {
       callback: (err, msg) => {
         if (err) return;
         try {
-          const event = decode(msg.data) as ChannelOut;
-          if (event.kind === "ended") call?.regionEnded();
+          if (readChannelOut(decode(msg.data))?.kind === "ended") call?.regionEnded();
         } catch {
           // not ours to judge: the region validates what it publishes
         }

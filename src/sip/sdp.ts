@@ -1,6 +1,8 @@
 // SDP offer/answer (RFC 3264) for one audio stream: read the caller's offer, choose G.711 μ-law or
 // A-law (the first of the two in the caller's order) and telephone-event when offered, and write
-// the answer. Anything else in the offer (video, other codecs) is declined or ignored.
+// the answer. Anything else in the offer (video, other codecs) is declined or ignored. The SDP text
+// itself is read and written by sdp-transform (RFC 4566's grammar).
+import { parse, write } from "sdp-transform";
 import type { G711Codec } from "./rtp/g711.js";
 
 export interface SdpOffer {
@@ -25,36 +27,19 @@ const STATIC: Record<number, { name: string; rate: number }> = {
 
 /** Reads the first audio stream of an offer; undefined when there is none with a port. */
 export function parseSdpOffer(sdp: string): SdpOffer | undefined {
-  let sessionAddress: string | undefined;
-  let mediaAddress: string | undefined;
-  let port: number | undefined;
-  let pts: number[] = [];
+  const session = parse(sdp);
+  const audio = session.media.find((m) => m.type === "audio");
+  // A media-level c= wins over the session's; a multicast address may carry "/ttl".
+  const address = (audio?.connection ?? session.connection)?.ip?.split("/")[0];
+  const port = Number(audio?.port);
+  if (!audio || address === undefined || !Number.isInteger(port) || port <= 0) return undefined;
   const rtpmap = new Map<number, { name: string; rate: number }>();
-  let inAudio = false;
-  let seenAudio = false;
-  for (const raw of sdp.split(/\r?\n/)) {
-    const line = raw.trim();
-    if (line.startsWith("m=")) {
-      if (seenAudio) break;
-      const [media, p, , ...fmts] = line.slice(2).split(/\s+/);
-      inAudio = media === "audio";
-      if (inAudio) {
-        seenAudio = true;
-        port = Number(p);
-        pts = fmts.map(Number).filter((n) => Number.isInteger(n) && n >= 0 && n < 128);
-      }
-    } else if (line.startsWith("c=")) {
-      const address = line.split(/\s+/)[2]?.split("/")[0];
-      if (inAudio) mediaAddress = address;
-      else if (!seenAudio) sessionAddress = address;
-    } else if (inAudio && line.startsWith("a=rtpmap:")) {
-      const m = /^a=rtpmap:(\d+)\s+([^/\s]+)\/(\d+)/.exec(line);
-      if (m) rtpmap.set(Number(m[1]), { name: m[2] as string, rate: Number(m[3]) });
-    }
-  }
-  const address = mediaAddress ?? sessionAddress;
-  if (!seenAudio || address === undefined || port === undefined || !Number.isInteger(port) || port <= 0)
-    return undefined;
+  for (const r of audio.rtp) if (r.rate !== undefined) rtpmap.set(r.payload, { name: r.codec, rate: r.rate });
+  const pts = String(audio.payloads ?? "")
+    .split(/\s+/)
+    .filter(Boolean)
+    .map(Number)
+    .filter((n) => Number.isInteger(n) && n >= 0 && n < 128);
   const formats = pts.map((pt) => {
     const known = rtpmap.get(pt) ?? STATIC[pt] ?? { name: "", rate: 0 };
     return { pt, name: known.name, rate: known.rate };
@@ -80,20 +65,35 @@ export function buildSdpAnswer(opts: {
   media: MediaChoice;
 }) {
   const { media } = opts;
-  const pts = [media.codecPt, ...(media.dtmfPt === undefined ? [] : [media.dtmfPt])];
-  return [
-    "v=0",
-    `o=switchboard ${opts.sessionId} ${opts.sessionId} IN IP4 ${opts.address}`,
-    "s=switchboard",
-    `c=IN IP4 ${opts.address}`,
-    "t=0 0",
-    `m=audio ${opts.port} RTP/AVP ${pts.join(" ")}`,
-    `a=rtpmap:${media.codecPt} ${media.codec}/8000`,
-    ...(media.dtmfPt === undefined
-      ? []
-      : [`a=rtpmap:${media.dtmfPt} telephone-event/8000`, `a=fmtp:${media.dtmfPt} 0-15`]),
-    "a=ptime:20",
-    "a=sendrecv",
-    "",
-  ].join("\r\n");
+  const dtmf = media.dtmfPt;
+  const pts = [media.codecPt, ...(dtmf === undefined ? [] : [dtmf])];
+  return write({
+    version: 0,
+    origin: {
+      username: "switchboard",
+      sessionId: opts.sessionId,
+      sessionVersion: opts.sessionId,
+      netType: "IN",
+      ipVer: 4,
+      address: opts.address,
+    },
+    name: "switchboard",
+    connection: { version: 4, ip: opts.address },
+    timing: { start: 0, stop: 0 },
+    media: [
+      {
+        type: "audio",
+        port: opts.port,
+        protocol: "RTP/AVP",
+        payloads: pts.join(" "),
+        rtp: [
+          { payload: media.codecPt, codec: media.codec, rate: 8000 },
+          ...(dtmf === undefined ? [] : [{ payload: dtmf, codec: "telephone-event", rate: 8000 }]),
+        ],
+        fmtp: dtmf === undefined ? [] : [{ payload: dtmf, config: "0-15" }],
+        ptime: 20,
+        direction: "sendrecv",
+      },
+    ],
+  });
 }

@@ -1,8 +1,8 @@
 // Attribute readers shared by <Enqueue> and <Dial>'s Conference and Queue nouns. Each warns (12200
 // unless a verb's own code is given) and falls back to the default, as Twilio's parser does.
 import { ErrorCodes } from "../errors/codes.js";
+import type { HttpMethod } from "../model/http.js";
 import type { TwimlElement } from "./element.js";
-import type { HttpMethod } from "./types.js";
 import type { ParseContext } from "./verb-definition.js";
 
 const schema = ErrorCodes.schemaValidation.code;

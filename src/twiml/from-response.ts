@@ -4,7 +4,7 @@
 import { fail, SwitchboardError } from "../errors/switchboard-error.js";
 import type { WebhookResponse } from "../webhook/request.js";
 import { parseTwiml } from "./parse.js";
-import type { TwimlDocument } from "./types.js";
+import type { TwimlDocument } from "./verb-data.js";
 
 const TWIML_TYPES = new Set(["text/xml", "application/xml", "text/html"]);
 

@@ -4,7 +4,7 @@ import { ErrorCodes } from "../errors/codes.js";
 import { fail } from "../errors/switchboard-error.js";
 import type { TwimlElement } from "./element.js";
 import { verbDefinition } from "./registry.js";
-import type { TwimlDocument, TwimlWarning, Verb } from "./types.js";
+import type { TwimlDocument, TwimlWarning, Verb } from "./verb-data.js";
 import type { ParseContext } from "./verb-definition.js";
 import { checkAttributes } from "./verb-parsing.js";
 import { readXml } from "./xml.js";

@@ -1,7 +1,8 @@
 // Verb name -> definition, built from one list: no switch to grow. The type check below fails to
-// compile when types.ts gains a verb that has no definition here.
+// compile when verb-data.ts gains a verb that has no definition here.
 import { fail } from "../errors/switchboard-error.js";
-import type { Verb, VerbContext, VerbName, VerbOutcome } from "./types.js";
+import type { VerbContext } from "./verb-context.js";
+import type { Verb, VerbName, VerbOutcome } from "./verb-data.js";
 import type { VerbDefinition } from "./verb-definition.js";
 import { connect } from "./verbs/connect.js";
 import { dial } from "./verbs/dial.js";

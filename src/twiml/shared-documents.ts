@@ -4,7 +4,7 @@
 // never changed once made, so sharing them is safe; the verbs array is frozen to keep it so.
 import type { WebhookResponse } from "../webhook/request.js";
 import { documentFromResponse } from "./from-response.js";
-import type { TwimlDocument } from "./types.js";
+import type { TwimlDocument } from "./verb-data.js";
 
 /** Documents kept, the most recently read last. */
 const MAX_DOCUMENTS = 256;

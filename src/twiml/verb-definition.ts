@@ -1,7 +1,8 @@
 // What every verb file exports: how to read its element and how to run it. The registry maps names to
 // these, so adding a verb is one new file and one entry in its list.
 import type { TwimlElement } from "./element.js";
-import type { Verb, VerbContext, VerbOutcome } from "./types.js";
+import type { VerbContext } from "./verb-context.js";
+import type { Verb, VerbOutcome } from "./verb-data.js";
 
 /** Where in the source a warning points: an element, or any line:column. */
 export interface SourcePosition {

@@ -1,12 +1,33 @@
 // The one "wait music" runner, shared by <Enqueue>'s waitUrl, <Conference>'s waitUrl and <Queue>'s
-// url: fetches the document through the verb port, runs the verbs Twilio allows there with their own
-// definitions (in the call's clock), and then loops, falls silent or returns, as its caller asks.
+// url: runs the document (run-document.ts: the verbs Twilio allows there, by their own definitions,
+// in the call's clock), and then loops, falls silent or returns, as its caller asks.
 // It runs until the verb that started it aborts its signal (the caller was dequeued, the conference
 // started, the caller hung up), unless the document says <Leave> or <Hangup>.
 import { ErrorCodes } from "../errors/codes.js";
 import { fail } from "../errors/switchboard-error.js";
-import { executeVerb } from "./registry.js";
-import type { HttpMethod, VerbContext, VerbName } from "./types.js";
+import type { HttpMethod } from "../model/http.js";
+import { type DocumentRequest, type DocumentRules, runDocument } from "./run-document.js";
+import type { VerbContext } from "./verb-context.js";
+import type { Verb, VerbOutcome } from "./verb-data.js";
+import type { VerbDefinition } from "./verb-definition.js";
+import { gather } from "./verbs/gather.js";
+import { hangup } from "./verbs/hangup.js";
+import { pause } from "./verbs/pause.js";
+import { play } from "./verbs/play.js";
+import { redirect } from "./verbs/redirect.js";
+import { say } from "./verbs/say.js";
+
+/**
+ * Every verb a wait document may run (each caller allows some of them), by its own definition: taken
+ * from the verb files, not the registry, which would import this file back through Enqueue and Dial.
+ */
+const RUNNABLE = [say, play, pause, hangup, redirect, gather] as const;
+const runnable: ReadonlyMap<string, VerbDefinition<Verb>> = new Map(
+  RUNNABLE.map((definition): [string, VerbDefinition<Verb>] => [definition.name, definition]),
+);
+
+/** The verbs a wait document may hold: those it runs, and <Leave>, which the runner acts on itself. */
+export type WaitVerbName = (typeof RUNNABLE)[number]["name"] | "Leave";
 
 /** Twilio's default hold music when a waitUrl is absent. */
 export const DEFAULT_WAIT_URL = "http://twimlets.com/holdmusic?Bucket=com.twilio.music.classical";
@@ -16,7 +37,7 @@ export interface WaitMusic {
   readonly url: string | undefined;
   readonly method: HttpMethod;
   /** The verbs allowed in the document; any other is warned about and skipped. */
-  readonly allowed: readonly VerbName[];
+  readonly allowed: readonly WaitVerbName[];
   /** When the document runs out: fetch it again, fall silent, or return. */
   readonly atEnd: "loop" | "silence" | "return";
   /** The parameters of each request (a queue's position changes between requests). */
@@ -35,56 +56,46 @@ export async function runWaitMusic(
 ): Promise<WaitEnd> {
   signal.throwIfAborted();
   if (music.url === "") return music.atEnd === "return" ? { kind: "done" } : silence(signal);
-  const fetchTwiml = ctx.fetchTwiml;
-  if (!fetchTwiml) throw fail("internalFailure", `${music.what}: this call cannot request TwiML`);
-  let url = music.url ?? DEFAULT_WAIT_URL;
   // Twilio's default is a static document: GET, as Twilio requests it.
-  let method: HttpMethod = music.url === undefined ? "GET" : music.method;
-  let extra: Readonly<Record<string, string>> = {};
+  let request: DocumentRequest =
+    music.url === undefined
+      ? { url: DEFAULT_WAIT_URL, method: "GET", params: {} }
+      : { url: music.url, method: music.method, params: {} };
+  const rules: DocumentRules = {
+    allowed: music.allowed,
+    what: music.what,
+    params: () => music.params(),
+    fetchFailed: "return",
+    runVerb,
+  };
   for (;;) {
-    let doc: Awaited<ReturnType<typeof fetchTwiml>>;
-    try {
-      doc = await fetchTwiml(url, method, { ...(await music.params()), ...extra }, signal);
-    } catch (err) {
-      signal.throwIfAborted();
+    const end = await runDocument(ctx, request, rules, signal);
+    if (end.kind === "leave" || end.kind === "hangup") return { kind: end.kind };
+    if (end.kind === "unavailable") {
       // The caller keeps waiting: a broken wait document must not take them out of the queue.
-      const e = err as { code?: number; message?: string };
+      const e = end.error as { code?: number; message?: string };
       ctx.warn(
         e.code ?? ErrorCodes.httpRetrievalFailure.code,
-        `${music.what} ${url}: ${e.message}; silence instead`,
+        `${music.what} ${end.request.url}: ${e.message}; silence instead`,
       );
       return music.atEnd === "return" ? { kind: "done" } : silence(signal);
-    }
-    extra = {};
-    const started = ctx.clock.now();
-    let next: { url: string; method: HttpMethod; params?: Readonly<Record<string, string>> } | undefined;
-    for (const verb of doc.verbs) {
-      if (!music.allowed.includes(verb.name)) {
-        ctx.warn(
-          ErrorCodes.schemaValidation.code,
-          `<${verb.name}> is not allowed in a ${music.what}; skipped`,
-        );
-        continue;
-      }
-      if (verb.name === "Leave") return { kind: "leave" };
-      const outcome = await executeVerb(ctx, verb, signal);
-      if (outcome.kind === "hangup") return { kind: "hangup" };
-      if (outcome.kind === "fetch") {
-        next = outcome;
-        break;
-      }
-    }
-    if (next) {
-      ({ url, method } = next);
-      extra = next.params ?? {};
-      continue;
     }
     if (music.atEnd === "return") return { kind: "done" };
     if (music.atEnd === "silence") return silence(signal);
     // A document that takes no time (nothing allowed in it, or the call's time is simulated and it
     // only pauses for nothing) would loop without end: fall silent instead.
-    if (ctx.clock.now() === started) return silence(signal);
+    if (ctx.clock.now() === end.readAt) return silence(signal);
+    // The music loops on the document it ended in (after any <Redirect>), asked for afresh.
+    request = { ...end.last, params: {} };
   }
+}
+
+/** Runs one verb of a wait document with its own definition; every failure is a rejection. */
+function runVerb(ctx: VerbContext, verb: Verb, signal: AbortSignal): Promise<VerbOutcome> {
+  const definition = runnable.get(verb.name);
+  if (definition === undefined)
+    return Promise.reject(fail("internalFailure", `No wait-music definition for <${verb.name}>`));
+  return definition.execute(ctx, verb, signal);
 }
 
 /** Waits, silent, until the signal aborts. */

@@ -1,8 +1,10 @@
 // The worker publishes a state change only after XState has started the new state's effects, and an
 // effect's first command goes out synchronously as it starts: on the stream, the webhook request
-// comes just before `fetching-webhook`, and `say` just before `executing-twiml.Say`. This puts each
-// state change back in front of the one command its entry caused, so entries land in their step.
+// comes just before `fetching-webhook`, and `say` just before `executing-twiml.verb` running a Say.
+// This puts each state change back in front of the one command its entry caused, so entries land in
+// their step.
 import type { HistoryRecord } from "./history.js";
+import { VERB_STATE } from "./steps.js";
 
 /** The command a state's effect sends first, where it is not the verb's name in lower case. */
 const FIRST_COMMAND: Record<string, string> = { routed: "ringing", answering: "answer" };
@@ -16,7 +18,10 @@ export function causalOrder(records: readonly HistoryRecord[]): HistoryRecord[] 
       continue;
     }
     const previous = out.at(-1);
-    if (previous && out.length - 1 > lastState && startedBy(leafKey(r.event.value), previous)) {
+    // A verb's step is named by its verb: the one `verb` state runs every kind.
+    const leaf = leafKey(r.event.value);
+    const name = leaf === VERB_STATE ? (r.event.verb?.name ?? leaf) : leaf;
+    if (previous && out.length - 1 > lastState && startedBy(name, previous)) {
       // Both left in the same synchronous step: the state was entered when its effect started.
       out.splice(out.length - 1, 0, { ...r, at: Math.min(r.at, previous.at) });
       lastState = out.length - 2;

@@ -6,8 +6,8 @@ import type { NatsConnection } from "@nats-io/transport-node";
 import type { Logger } from "../log.js";
 import type { CallResource } from "../model/records.js";
 import { decode } from "../protocol/codec.js";
+import { type InspectEvent, inspectEnvelopes } from "../protocol/inspect.js";
 import { buckets, streams } from "../protocol/subjects.js";
-import { type InspectEvent, inspectEnvelopes } from "../region/inspect/inspector.js";
 import { readLiveEdge } from "./history.js";
 import { sanitize } from "./sanitize.js";
 import { stateLabel } from "./steps.js";
@@ -161,7 +161,7 @@ export class CallDirectory {
   #apply(region: string, row: CallRow, e: InspectEvent, at: number): void {
     const { callSid } = row;
     if (e.type === "state") {
-      row.state = stateLabel(e.value);
+      row.state = stateLabel(e.value, e.verb?.name);
       // Once the record is stored it is the truth; replayed events must not make the call live again.
       if (!this.#stored.has(callSid)) {
         row.status = e.status;

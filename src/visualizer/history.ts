@@ -6,10 +6,9 @@ import { Kvm } from "@nats-io/kv";
 import type { NatsConnection } from "@nats-io/transport-node";
 import type { CallResource } from "../model/records.js";
 import type { ChannelOut } from "../protocol/channel-events.js";
-import { decode } from "../protocol/codec.js";
+import { type InspectEvent, inspectEnvelopes } from "../protocol/inspect.js";
 import { buckets, streams, subjects } from "../protocol/subjects.js";
-import { leaseKeysOf } from "../region/host/leases.js";
-import { type InspectEvent, inspectEnvelopes } from "../region/inspect/inspector.js";
+import { liveCallEdge } from "../store/actor-snapshots.js";
 import { sanitize } from "./sanitize.js";
 
 /**
@@ -73,19 +72,7 @@ export async function readLiveEdge(
   callSid: string,
 ): Promise<string | null> {
   try {
-    const kv = await new Kvm(nc).open(buckets.actors(region));
-    const e = await kv.get(callSid);
-    let edge: unknown;
-    if (e?.operation === "PUT")
-      edge = (e.json() as { context?: { facts?: { edge?: unknown } } }).context?.facts?.edge;
-    else
-      for await (const key of await kv.keys(leaseKeysOf(callSid))) {
-        const lease = await kv.get(key);
-        if (lease?.operation === "PUT" && lease.value.length > 0)
-          edge = (decode(lease.value) as { edge?: unknown }).edge;
-        break;
-      }
-    return typeof edge === "string" ? edge : null;
+    return await liveCallEdge(await new Kvm(nc).open(buckets.actors(region)), callSid);
   } catch {
     return null;
   }

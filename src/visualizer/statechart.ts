@@ -4,7 +4,7 @@
 import type { AnyStateMachine, AnyStateNode } from "xstate";
 
 export interface ChartState {
-  /** The state node id, e.g. "call.executing-twiml.Say". */
+  /** The state node id, e.g. "call.executing-twiml.verb". */
   id: string;
   key: string;
   parent: string | null;
@@ -20,7 +20,7 @@ export interface ChartState {
 export interface ChartTrigger {
   /** The event type as the machine knows it ("" for an eventless `always` transition). */
   eventType: string;
-  /** A short readable name: "done", "error", "always", "after 1000 ms", or the event type. */
+  /** A short readable name: "fetchTwiml done", "endCall error", "always", "after 1000 ms", or the event type. */
   label: string;
   guard: string | null;
 }
@@ -70,12 +70,14 @@ export function statechartOf(machine: AnyStateMachine): Statechart {
       invokes: node.invoke.map((i) => (typeof i.src === "string" ? i.src : "inline")),
     });
     const transitions = [...node.transitions.values()].flat().concat(node.always ?? []);
+    // What each invocation runs, by its id: a done or error edge is named after it.
+    const invoked = new Map(node.invoke.map((i) => [i.id, typeof i.src === "string" ? i.src : "inline"]));
     for (const t of transitions) {
       // Targetless transitions (an event the state ignores) change nothing: nothing to draw.
       for (const target of t.target ?? []) {
         add(id, target.id, {
           eventType: String(t.eventType ?? ""),
-          label: triggerLabel(String(t.eventType ?? "")),
+          label: triggerLabel(String(t.eventType ?? ""), invoked),
           guard: guardName(t.guard),
         });
       }
@@ -86,10 +88,21 @@ export function statechartOf(machine: AnyStateMachine): Statechart {
   return { machineId: root.id, states, transitions: [...byPair.values()] };
 }
 
-function triggerLabel(eventType: string): string {
+/**
+ * "always", "after 1000 ms", the event type, or, for an invoked effect that ended, its name and how
+ * ("fetchTwiml done", "endCall error"): every state invokes its own effect, so no two edges of the
+ * chart share a label.
+ */
+function triggerLabel(eventType: string, invoked: ReadonlyMap<string, string>): string {
   if (eventType === "") return "always";
-  if (eventType.startsWith("xstate.done.actor.")) return "done";
-  if (eventType.startsWith("xstate.error.actor.")) return "error";
+  for (const [prefix, how] of [
+    ["xstate.done.actor.", "done"],
+    ["xstate.error.actor.", "error"],
+  ] as const) {
+    if (!eventType.startsWith(prefix)) continue;
+    const src = invoked.get(eventType.slice(prefix.length));
+    return src ? `${src} ${how}` : how;
+  }
   const after = /^xstate\.after\.(\d+)\./.exec(eventType);
   if (after) return `after ${after[1]} ms`;
   return eventType;
@@ -105,7 +118,7 @@ function guardName(guard: unknown): string | null {
   return "guard";
 }
 
-/** A short label, e.g. "done [isHangupOutcome | isRejectOutcome], error". */
+/** A short label, e.g. "runVerb done [isHangupOutcome | isRejectOutcome]". */
 export function transitionLabel(t: ChartTransition): string {
   const groups = new Map<string, string[]>();
   for (const x of t.triggers) {
@@ -113,7 +126,14 @@ export function transitionLabel(t: ChartTransition): string {
     if (x.guard) guards.push(x.guard);
     groups.set(x.label, guards);
   }
+  // "fetchTwiml done, fetchTwiml error" reads as "fetchTwiml done, error".
+  let actor = "";
   return [...groups]
-    .map(([label, guards]) => (guards.length ? `${label} [${guards.join(" | ")}]` : label))
+    .map(([label, guards]) => {
+      const [first = "", how] = label.split(" ");
+      const short = how !== undefined && first === actor ? how : label;
+      actor = how !== undefined ? first : "";
+      return guards.length ? `${short} [${guards.join(" | ")}]` : short;
+    })
     .join(", ");
 }

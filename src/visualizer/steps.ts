@@ -26,7 +26,7 @@ export class StepResolver {
     for (const t of chart.transitions) this.#from.set(t.source, [...(this.#from.get(t.source) ?? []), t]);
   }
 
-  /** Active state ids for a state value such as `{"executing-twiml": "Say"}`. */
+  /** Active state ids for a state value such as `{"executing-twiml": "verb"}`. */
   activeIds(value: unknown, prefix = ""): string[] {
     if (typeof value === "string") {
       const s = this.#byPath.get(prefix ? `${prefix}.${value}` : value);
@@ -82,11 +82,17 @@ export class StepResolver {
   }
 }
 
-/** "executing-twiml.Say" for `{"executing-twiml": "Say"}`. */
-export function stateLabel(value: unknown): string {
-  if (typeof value === "string") return value;
+/** The state every verb runs in: its step is named after the verb it runs. */
+export const VERB_STATE = "verb";
+
+/**
+ * "executing-twiml.verb(Say)" for `{"executing-twiml": "verb"}` while a Say runs (`verb`, from the
+ * state's inspection event), "storing.writing" for `{storing: "writing"}`.
+ */
+export function stateLabel(value: unknown, verb?: string | null): string {
+  if (typeof value === "string") return value === VERB_STATE && verb ? `${value}(${verb})` : value;
   if (value === null || typeof value !== "object") return String(value);
   return Object.entries(value as Record<string, unknown>)
-    .map(([key, child]) => `${key}.${stateLabel(child)}`)
+    .map(([key, child]) => `${key}.${stateLabel(child, verb)}`)
     .join(", ");
 }

@@ -4,7 +4,7 @@
 import { APPLICATION_ERROR_SAY } from "../../machines/call.machine.js";
 import type { ChannelOut } from "../protocol/channel-events.js";
 import { documentFromResponse } from "../twiml/from-response.js";
-import type { Verb } from "../twiml/types.js";
+import type { Verb } from "../twiml/verb-data.js";
 import type { WebhookResponse } from "../webhook/request.js";
 import { causalOrder } from "./causal-order.js";
 import type { CallHistory, HistoryRecord } from "./history.js";
@@ -99,7 +99,7 @@ export function buildCallView(history: CallHistory, resolver: StepResolver): Cal
         steps.push({
           index: steps.length,
           at: r.at,
-          label: stateLabel(e.value),
+          label: stateLabel(e.value, e.verb?.name),
           value: e.value,
           status: e.status,
           event: e.event,

@@ -2,28 +2,18 @@
 // so private, loopback and link-local addresses are refused unless allowed (`up` allows loopback
 // for local development). Checked on the address actually connected to — after DNS, on every
 // redirect hop — so a name that resolves (or re-resolves) to an internal address is refused too.
+// A policy is a value: the WebhookClient that holds it applies it (no process-wide policy).
 import { lookup as dnsLookup, type LookupAddress } from "node:dns";
 import { BlockList, isIP, type LookupFunction } from "node:net";
-import { Agent } from "undici";
 import { fail } from "../errors/switchboard-error.js";
+import { embeddedIPv4, mappedIPv4 } from "./embedded-ipv4.js";
+import { netAndPrefix, SPECIAL_IPV4, SPECIAL_IPV6 } from "./special-ranges.js";
 
-const INTERNAL_V4 = [
-  ["0.0.0.0", 8],
-  ["10.0.0.0", 8],
-  ["100.64.0.0", 10],
-  ["127.0.0.0", 8],
-  ["169.254.0.0", 16],
-  ["172.16.0.0", 12],
-  ["192.168.0.0", 16],
-  ["224.0.0.0", 4],
-] as const;
-const INTERNAL_V6 = [
-  ["::1", 128],
-  ["::", 128],
-  ["fc00::", 7],
-  ["fe80::", 10],
-  ["ff00::", 8],
-] as const;
+// Every special-purpose block (IANA's registries, src/webhook/special-ranges.ts), as [net, prefix].
+const INTERNAL_V4 = SPECIAL_IPV4.map((r) => netAndPrefix(r.cidr));
+// Not ::ffff:0:0/96 itself: a mapped address is judged as its IPv4 address (allows()), and node's
+// BlockList would match every IPv4 address against that row.
+const INTERNAL_V6 = SPECIAL_IPV6.map((r) => netAndPrefix(r.cidr)).filter(([net]) => !mappedIPv4(net));
 
 /** A CIDR such as `127.0.0.0/8` or `::1/128`. */
 export function parseCidr(cidr: string): { net: string; prefix: number; type: "ipv4" | "ipv6" } {
@@ -66,10 +56,13 @@ export class EgressPolicy {
 
   allows(address: string): boolean {
     const type = isIP(address) === 6 ? "ipv6" : "ipv4";
-    // IPv4-mapped IPv6 (::ffff:10.0.0.1) is judged as the IPv4 address it carries.
-    const mapped = /^::ffff:(\d+\.\d+\.\d+\.\d+)$/i.exec(address)?.[1];
+    // IPv4-mapped IPv6 (::ffff:10.0.0.1) is the IPv4 address itself: judged as that alone.
+    const mapped = mappedIPv4(address);
     if (mapped) return this.allows(mapped);
-    return this.#allow.check(address, type) || !this.#deny.check(address, type);
+    // Any other form that carries IPv4 (compatible, NAT64, 6to4, Teredo) must pass on its own block
+    // and on every address it carries, so allowing a translator's prefix never opens 10/8 behind it.
+    const own = this.#allow.check(address, type) || !this.#deny.check(address, type);
+    return own && embeddedIPv4(address).every((v4) => this.allows(v4));
   }
 
   /** A DNS lookup for sockets that fails with code EEGRESS when no resolved address is allowed. */
@@ -93,42 +86,10 @@ export class EgressPolicy {
   };
 }
 
-let current = EgressPolicy.allowAll();
-let generation = 0;
-
-/** The process's policy; a region worker process sets it once at start. */
-export function egressPolicy(): EgressPolicy {
-  return current;
-}
-
-/** Changes the policy; connection pools made under the old one are not reused. */
-export function setEgressPolicy(policy: EgressPolicy): void {
-  current = policy;
-  generation++;
-}
-
-export function egressGeneration(): number {
-  return generation;
-}
-
-let agent: { generation: number; agent: Agent } | undefined;
-
-/** An undici dispatcher that connects only where the policy allows (for fetches outside requestWebhook). */
-export function egressAgent(): Agent {
-  if (agent?.generation !== generation) {
-    void agent?.agent.close();
-    agent = { generation, agent: new Agent({ connect: { lookup: current.lookup } }) };
-  }
-  return agent.agent;
-}
-
-/** Throws unless the URL's host, when it is an IP literal, is allowed (names are checked at lookup). */
-export function assertEgressAllowed(u: URL): void {
+/** Throws 11200 unless the URL's host, when it is an IP literal, is allowed (names are checked at lookup). */
+export function assertEgressAllowed(policy: EgressPolicy, u: URL): void {
   const host = u.hostname.replace(/^\[|\]$/g, "");
-  if (isIP(host) !== 0 && !current.allows(host)) {
-    throw fail(
-      "httpRetrievalFailure",
-      `${u.origin} is refused by the egress policy (${current.description})`,
-    );
+  if (isIP(host) !== 0 && !policy.allows(host)) {
+    throw fail("httpRetrievalFailure", `${u.origin} is refused by the egress policy (${policy.description})`);
   }
 }

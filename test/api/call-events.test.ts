@@ -2,7 +2,7 @@
 // nothing at all (a timeout).
 import { describe, expect, it } from "vitest";
 import { webhookExchanges } from "../../src/api/rest/call-events.js";
-import type { InspectEvent } from "../../src/region/inspect/inspector.js";
+import type { InspectEvent } from "../../src/protocol/inspect.js";
 
 const at = Date.UTC(2026, 10, 27, 12, 0, 0);
 const request = (url: string): InspectEvent & { at: number } => ({

@@ -261,6 +261,18 @@ describe("/metrics", () => {
     );
     expect(text).toMatch(/^switchboard_api_request_duration_seconds_count\{/m);
   });
+
+  it("adds the process and Node.js metrics, each named once", async () => {
+    const res = await stack.rest("GET", "/metrics", { auth: null });
+    const text = String(res.body);
+    if (process.env.SHOW_METRICS) console.log(text);
+    expect(text).toMatch(/^process_cpu_user_seconds_total \d/m);
+    expect(text).toMatch(/^process_resident_memory_bytes \d/m);
+    expect(text).toMatch(/^nodejs_eventloop_lag_seconds \d/m);
+    expect(text).toMatch(/^nodejs_heap_size_used_bytes \d/m);
+    const types = text.match(/^# TYPE \S+/gm) ?? [];
+    expect(new Set(types).size).toBe(types.length);
+  });
 });
 
 /** A sid with a prefix switchboard never issues (CF, QU, TR). */

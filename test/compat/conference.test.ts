@@ -7,12 +7,13 @@ import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { buckets, subjects } from "../../src/protocol/subjects.js";
 import { conferencePort } from "../../src/region/rooms/conferences.js";
 import { ConferenceStore } from "../../src/store/conference-store.js";
+import { CallHandedOver } from "../../src/twiml/abort-reasons.js";
 import { documentFromResponse } from "../../src/twiml/from-response.js";
-import { CallHandedOver } from "../../src/twiml/rooms.js";
-import type { VerbCallbackRequest, VerbContext } from "../../src/twiml/types.js";
-import { type ConferenceNoun, conferenceNoun } from "../../src/twiml/verbs/dial/conference.js";
+import type { VerbCallbackRequest, VerbContext } from "../../src/twiml/verb-context.js";
+import { conferenceNoun } from "../../src/twiml/verbs/dial/conference.js";
+import type { ConferenceNoun } from "../../src/twiml/verbs/dial/data.js";
 import type { DialOptions, DialResult } from "../../src/twiml/verbs/dial/noun.js";
-import { requestWebhook } from "../../src/webhook/request.js";
+import { WebhookClient } from "../../src/webhook/client.js";
 import { VoiceResponse } from "../helpers/twilio-app.js";
 import { type FakeChannel, fakeContext } from "../twiml/fakes.js";
 import { type CompatStack, startCompatStack } from "./stack.js";
@@ -27,7 +28,9 @@ beforeAll(async () => {
   });
 });
 
+const web = new WebhookClient();
 afterAll(async () => {
+  await web.close();
   await stack?.[Symbol.asyncDispose]();
 });
 
@@ -77,7 +80,7 @@ async function participant(callSid = `CA${(++n).toString(16).padStart(32, "0")}`
     ),
     // The real signed request: the app rejects a bad signature with 403.
     fetchTwiml: async (url, method, params, signal) => {
-      const res = await requestWebhook({
+      const res = await web.request({
         url,
         method,
         params: { CallSid: callSid, AccountSid: engine.accountSid, CallStatus: "in-progress", ...params },

@@ -5,9 +5,9 @@ import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { buckets, subjects } from "../../src/protocol/subjects.js";
 import { queuePort } from "../../src/region/rooms/queues.js";
 import { QueueStore } from "../../src/store/queue-store.js";
+import { CallHandedOver } from "../../src/twiml/abort-reasons.js";
 import { parseTwiml } from "../../src/twiml/parse.js";
-import { CallHandedOver } from "../../src/twiml/rooms.js";
-import type { VerbContext } from "../../src/twiml/types.js";
+import type { VerbContext } from "../../src/twiml/verb-context.js";
 import type { DialOptions } from "../../src/twiml/verbs/dial/noun.js";
 import { queueNoun } from "../../src/twiml/verbs/dial/queue.js";
 import { enqueue } from "../../src/twiml/verbs/enqueue.js";
@@ -181,8 +181,13 @@ describe("<Enqueue>", () => {
     // The api finds a live call by its stored snapshot, written just after the call enters a verb.
     const actors = await new Kvm(stack.engine.nc).open(buckets.actors("us1"));
     await expect
-      .poll(async () => ((await actors.get(callSid))?.json() as { value?: unknown } | undefined)?.value)
-      .toEqual({ "executing-twiml": "Enqueue" });
+      .poll(async () => {
+        const stored = (await actors.get(callSid))?.json() as
+          | { value?: unknown; context?: { verb?: unknown } }
+          | undefined;
+        return [stored?.value, stored?.context?.verb];
+      })
+      .toEqual([{ "executing-twiml": "verb" }, "Enqueue"]);
     const updated = await stack.rest("POST", `${stack.account}/Calls/${callSid}.json`, {
       Url: `${stack.app.url}/rest-next`,
     });

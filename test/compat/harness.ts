@@ -3,14 +3,15 @@
 // did and every request the app received for it. Real nats-server, edge, worker and HTTP app.
 import { vi } from "vitest";
 import { type PlacedCall, readCall } from "../../src/caller/place-call.js";
-import { offerCall } from "../../src/edge/edge.js";
 import { newSid } from "../../src/model/sid.js";
 import type { ChannelOut } from "../../src/protocol/channel-events.js";
 import { decode } from "../../src/protocol/codec.js";
 import type { CallerScript, Offer } from "../../src/protocol/offer.js";
+import { offerCall } from "../../src/protocol/offer.js";
 import { subjects } from "../../src/protocol/subjects.js";
 import type { NotificationRecord } from "../../src/store/notifications.js";
 import { startTestEngine, type TestEngine } from "../helpers/engine.js";
+import { setUp, type Teardown } from "../helpers/teardown.js";
 import {
   type ReceivedRequest,
   type Route,
@@ -96,14 +97,22 @@ export interface Compat extends AsyncDisposable {
 }
 
 export async function startCompat(firstNumber: number): Promise<Compat> {
-  const engine = await startTestEngine();
   const routes: Record<string, Route> = {};
-  const app = await startTwilioApp(engine.authToken, routes);
+  return setUp(async (t) => {
+    const engine = t.use(await startTestEngine());
+    const app = t.use(await startTwilioApp(engine.authToken, routes));
+    return compat(engine, app, routes, firstNumber, t);
+  });
+}
+
+function compat(
+  engine: TestEngine,
+  app: TwilioApp,
+  routes: Record<string, Route>,
+  firstNumber: number,
+  t: Teardown,
+): Compat {
   let next = firstNumber;
-  const close = async () => {
-    await app.close();
-    await engine[Symbol.asyncDispose]();
-  };
   return {
     engine,
     app,
@@ -132,7 +141,7 @@ export async function startCompat(firstNumber: number): Promise<Compat> {
         call: (caller = {}, offer = {}) => placeCallWithOffer(engine, app, name, number, caller, offer),
       };
     },
-    [Symbol.asyncDispose]: close,
+    [Symbol.asyncDispose]: () => t.stop(),
   };
 }
 

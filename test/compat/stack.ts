@@ -8,6 +8,7 @@ import type { PlacedCall } from "../../src/caller/place-call.js";
 import { RegionWorker } from "../../src/region/worker.js";
 import { twilioSchemas } from "../api/helpers/oai.js";
 import { startTestEngine, type TestEngine } from "../helpers/engine.js";
+import { setUp, type Teardown } from "../helpers/teardown.js";
 import { type Route, startTwilioApp, type TwilioApp } from "../helpers/twilio-app.js";
 
 export interface CompatStack extends AsyncDisposable {
@@ -35,15 +36,20 @@ export interface CompatStack extends AsyncDisposable {
 
 /** `workers`: how many region workers share us1 (the engine's own, plus more), so calls of one queue run on different workers. */
 export async function startCompatStack(routes: Record<string, Route>, workers = 1): Promise<CompatStack> {
-  const engine = await startTestEngine();
-  const log = pino({ level: "silent" });
-  const more = await Promise.all(
-    Array.from({ length: workers - 1 }, () =>
+  return setUp(async (t) => {
+    const engine = t.use(await startTestEngine());
+    const log = pino({ level: "silent" });
+    const more = Array.from({ length: workers - 1 }, () =>
       RegionWorker.start({ nc: engine.nc, region: "us1", log, drainMs: 500 }),
-    ),
-  );
-  const app = await startTwilioApp(engine.authToken, routes);
-  const api = await startApi({ nc: engine.nc, port: 0, log });
+    );
+    await t.all(more, (w) => w.stop());
+    const app = t.use(await startTwilioApp(engine.authToken, routes));
+    const api = t.add(await startApi({ nc: engine.nc, port: 0, log }), (a) => a.close());
+    return compatStack(engine, app, api, t);
+  });
+}
+
+function compatStack(engine: TestEngine, app: TwilioApp, api: Api, t: Teardown): CompatStack {
   const schemas = twilioSchemas();
   const auth = `Basic ${Buffer.from(`${engine.accountSid}:${engine.authToken}`).toString("base64")}`;
   const rest = async <T>(method: string, path: string, form?: Record<string, string>) => {
@@ -82,11 +88,6 @@ export async function startCompatStack(routes: Record<string, Route>, workers = 
       });
       return { callSid, ended };
     },
-    [Symbol.asyncDispose]: async () => {
-      await api.close();
-      await Promise.all(more.map((w) => w.stop()));
-      await app.close();
-      await engine[Symbol.asyncDispose]();
-    },
+    [Symbol.asyncDispose]: () => t.stop(),
   };
 }

@@ -5,7 +5,7 @@ import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import type { CallProgress } from "../../src/caller/place-call.js";
 import { encode } from "../../src/protocol/codec.js";
 import { subjects } from "../../src/protocol/subjects.js";
-import { EgressPolicy, setEgressPolicy } from "../../src/webhook/egress.js";
+import { EgressPolicy } from "../../src/webhook/egress.js";
 import { startTestEngine, type TestEngine } from "../helpers/engine.js";
 import { type Route, startTwilioApp, type TwilioApp, VoiceResponse } from "../helpers/twilio-app.js";
 import { startWsServer, type WsServer } from "../helpers/ws-server.js";
@@ -203,7 +203,9 @@ describe("<Connect><Stream>", () => {
       r.connect().stream({ url: `${internal.url}/media` });
       r.say("Refused.");
     });
-    setEgressPolicy(EgressPolicy.internalDenied(["127.0.0.1/32"]));
+    const web = engine.worker?.webhooks;
+    if (!web) throw new Error("the engine runs no worker");
+    web.egress = EgressPolicy.internalDenied(["127.0.0.1/32"]);
     try {
       const { callSid, said } = await call(to);
       expect(said).toEqual(["Refused."]);
@@ -211,7 +213,7 @@ describe("<Connect><Stream>", () => {
       expect(notes.find((n) => n.error_code === "31920")?.message_text).toMatch(/egress policy/);
       expect(internal.connections).toEqual([]);
     } finally {
-      setEgressPolicy(EgressPolicy.allowAll());
+      web.egress = EgressPolicy.allowAll();
     }
   });
 });

@@ -28,8 +28,21 @@ export interface CliProcess extends AsyncDisposable {
   exited: Promise<number | null>;
 }
 
-export function startCli(args: string[], env: Record<string, string> = {}): CliProcess {
-  const child = spawn(process.execPath, [BIN, ...args], {
+/** The package root (where package.json and bin/ are). */
+export const PACKAGE_ROOT = dirname(dirname(BIN));
+
+/**
+ * Starts the CLI with `args`. `launcher` is what runs it: by default `node bin/switchboard.js`, or
+ * e.g. `["npx", "switchboard"]` or `["npm", "start", "--"]` (run from the package root) as users do.
+ */
+export function startCli(
+  args: string[],
+  env: Record<string, string> = {},
+  launcher: string[] = [process.execPath, BIN],
+): CliProcess {
+  const [command = process.execPath, ...before] = launcher;
+  const child = spawn(command, [...before, ...args], {
+    cwd: PACKAGE_ROOT,
     env: { ...process.env, ...env },
     stdio: ["ignore", "pipe", "pipe"],
   });

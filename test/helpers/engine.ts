@@ -18,6 +18,7 @@ import {
 } from "../../src/store/notifications.js";
 import { provisionRegionStreams } from "../../src/store/region.js";
 import { type NatsServer, startTestNatsServer } from "./nats-server.js";
+import { setUp, type Teardown } from "./teardown.js";
 
 export interface TestEngine extends AsyncDisposable {
   nats: NatsServer;
@@ -37,32 +38,35 @@ export async function startTestEngine(
   opts: { region?: string; signingKey?: AccountRecord["webhook_signing_key"]; worker?: boolean } = {},
 ): Promise<TestEngine> {
   const region = opts.region ?? "us1";
-  const nats = await startTestNatsServer();
-  const nc = await connect({ servers: nats.url });
-  const log = pino({ level: "silent" });
-  const global = await openGlobalStores(nc);
-  const accountSid = newSid("AC");
-  const authToken = randomBytes(16).toString("hex");
-  await addAccount(global, { sid: accountSid, token: authToken, signingKey: opts.signingKey ?? null });
-  const worker = opts.worker === false ? undefined : await RegionWorker.start({ nc, region, log });
-  // Without a worker of its own, the region's streams must still be there for the edge to store calls.
-  if (!worker) await provisionRegionStreams(nc, region);
-  const edge = await Edge.start({ nc, edge: "ashburn", log });
-  const notifications = await openNotifications(nc, region);
-  const close = async () => {
-    await edge.stop();
-    await worker?.stop();
-    await nc.close();
-    await nats.stop();
-  };
+  return setUp(async (t) => {
+    const nats = t.use(await startTestNatsServer());
+    const nc = t.add(await connect({ servers: nats.url }), (c) => c.close());
+    const log = pino({ level: "silent" });
+    const global = await openGlobalStores(nc);
+    const accountSid = newSid("AC");
+    const authToken = randomBytes(16).toString("hex");
+    await addAccount(global, { sid: accountSid, token: authToken, signingKey: opts.signingKey ?? null });
+    const worker =
+      opts.worker === false
+        ? undefined
+        : t.add(await RegionWorker.start({ nc, region, log }), (w) => w.stop());
+    // Without a worker of its own, the region's streams must still be there for the edge to store calls.
+    if (!worker) await provisionRegionStreams(nc, region);
+    const edge = t.add(await Edge.start({ nc, edge: "ashburn", log }), (e) => e.stop());
+    const notifications = await openNotifications(nc, region);
+    return engine({ nats, nc, global, accountSid, authToken, worker, edge }, region, notifications, t);
+  });
+}
+
+function engine(
+  parts: Pick<TestEngine, "nats" | "nc" | "global" | "accountSid" | "authToken" | "worker" | "edge">,
+  region: string,
+  notifications: Awaited<ReturnType<typeof openNotifications>>,
+  t: Teardown,
+): TestEngine {
+  const { nc, global, accountSid } = parts;
   return {
-    nats,
-    nc,
-    global,
-    accountSid,
-    authToken,
-    worker,
-    edge,
+    ...parts,
     addNumber: async (n) => {
       await addNumber(nc, global, { region, accountSid, ...n });
     },
@@ -75,6 +79,6 @@ export async function startTestEngine(
         ...c,
       }),
     notifications: (callSid) => listNotifications(notifications, callSid),
-    [Symbol.asyncDispose]: close,
+    [Symbol.asyncDispose]: () => t.stop(),
   };
 }

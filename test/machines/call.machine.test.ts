@@ -2,7 +2,7 @@
 // and nothing touches NATS or HTTP.
 
 import { describe, expect, it } from "vitest";
-import { createActor, fromPromise } from "xstate";
+import { createActor, fromPromise, type SnapshotFrom } from "xstate";
 import {
   APPLICATION_ERROR_SAY,
   type CallInput,
@@ -15,7 +15,7 @@ import {
 import { CallClock } from "../../src/clock/call-clock.js";
 import { sleep } from "../../src/clock/clock.js";
 import { SwitchboardError } from "../../src/errors/switchboard-error.js";
-import type { Verb, VerbOutcome } from "../../src/twiml/types.js";
+import type { Verb, VerbOutcome } from "../../src/twiml/verb-data.js";
 
 const NUMBER: NumberSetup = {
   accountSid: `AC${"a".repeat(32)}`,
@@ -45,7 +45,12 @@ type Documents = Record<string, Verb[] | SwitchboardError>;
 /** Runs one call with fake effects; returns what it did. */
 async function run(
   documents: Documents,
-  opts: { number?: Partial<NumberSetup> | SwitchboardError; hangupAt?: number; maxCallMs?: number } = {},
+  opts: {
+    number?: Partial<NumberSetup> | SwitchboardError;
+    hangupAt?: number;
+    maxCallMs?: number;
+    watch?: (s: SnapshotFrom<typeof callMachine>) => void;
+  } = {},
 ) {
   const clock = new CallClock(0, INPUT.arrivedAt);
   const fetched: FetchInput[] = [];
@@ -87,12 +92,7 @@ async function run(
         return { documentUrl: input.url, verbs: doc };
       }),
       answerCall: fromPromise(async () => ({ at: clock.now() })),
-      Say: verb,
-      Play: verb,
-      Pause: verb,
-      Hangup: verb,
-      Reject: verb,
-      Redirect: verb,
+      runVerb: verb,
       endCall: fromPromise(async ({ input }: { input: EndInput }) => {
         ended = input;
       }),
@@ -105,6 +105,7 @@ async function run(
   actor.subscribe((s) => {
     const top = typeof s.value === "string" ? s.value : Object.keys(s.value)[0];
     if (top && states.at(-1) !== top) states.push(top);
+    opts.watch?.(s);
   });
   const done = new Promise<void>((resolve) => actor.subscribe({ complete: resolve }));
   actor.start();
@@ -139,6 +140,24 @@ describe("the call machine", () => {
     });
     expect(r.fetched[0]).toMatchObject({ url: NUMBER.voiceUrl, method: "POST", callStatus: "ringing" });
     expect(r.fetched[0]?.facts.accountSid).toBe(NUMBER.accountSid);
+  });
+
+  it("runs every verb in the one verb state, with the verb's name in the context while it runs", async () => {
+    const seen: [unknown, unknown][] = [];
+    const r = await run(
+      { [NUMBER.voiceUrl]: [say("Hi"), { name: "Pause", length: 1 }, { name: "Hangup" }] },
+      {
+        watch: (s) => seen.push([s.value, s.context.verb]),
+      },
+    );
+    const inVerb = seen.filter(([v]) => JSON.stringify(v) === '{"executing-twiml":"verb"}').map(([, n]) => n);
+    expect([...new Set(inVerb)]).toEqual(["Say", "Pause", "Hangup"]);
+    expect(r.final.context.verb).toBeNull();
+    expect(Object.keys(callMachine.root.states["executing-twiml"]?.states ?? {})).toEqual([
+      "dispatching",
+      "answering",
+      "verb",
+    ]);
   });
 
   it("hangs up at the end of the document, as Twilio does", async () => {

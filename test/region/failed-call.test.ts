@@ -11,9 +11,9 @@ import { decode } from "../../src/protocol/codec.js";
 import { subjects } from "../../src/protocol/subjects.js";
 import { storeFailedCall } from "../../src/region/host/failed-call.js";
 import type { LiveCall } from "../../src/region/host/live-call.js";
+import type { FailedEndContext } from "../../src/region/host/store-failed-end.js";
 import { Inspector } from "../../src/region/inspect/inspector.js";
 import { Notifier } from "../../src/region/outbox/notifier.js";
-import type { RegionRuntime } from "../../src/region/runtime.js";
 import { openNotifications } from "../../src/store/notifications.js";
 import { openRegionStores, provisionRegionStreams } from "../../src/store/region.js";
 import { startTestNatsServer } from "../helpers/nats-server.js";
@@ -26,7 +26,7 @@ describe("a call whose actor failed", () => {
     const stores = await openRegionStores(nc, "us1");
     const inspector = new Inspector(nc, subjects(), "us1");
     const notifier = new Notifier(await openNotifications(nc, "us1"), inspector, pino({ level: "silent" }));
-    const rt = {
+    const ctx: FailedEndContext = {
       nc,
       subjects: subjects(),
       region: "us1",
@@ -34,7 +34,7 @@ describe("a call whose actor failed", () => {
       inspector,
       notifier,
       log: pino({ level: "silent" }),
-    } as unknown as RegionRuntime;
+    };
     const callSid = `CA${"f".repeat(32)}`;
     const accountSid = `AC${"a".repeat(32)}`;
     // The machine is only read (its context), never started: a failure can come at any step.
@@ -66,8 +66,8 @@ describe("a call whose actor failed", () => {
     });
     await nc.flush();
 
-    await storeFailedCall(rt, call, new Error("boom"));
-    await storeFailedCall(rt, call, new Error("boom again"));
+    await storeFailedCall(ctx, call, new Error("boom"));
+    await storeFailedCall(ctx, call, new Error("boom again"));
     await nc.flush();
 
     const record = (await stores.calls.get(callSid)) as CallResource | undefined;

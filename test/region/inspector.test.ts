@@ -3,8 +3,9 @@
 import { connect } from "@nats-io/transport-node";
 import { describe, expect, it } from "vitest";
 import { encode } from "../../src/protocol/codec.js";
+import { inspectEnvelopes } from "../../src/protocol/inspect.js";
 import { subjects } from "../../src/protocol/subjects.js";
-import { Inspector, inspectEnvelopes, withoutCredentials } from "../../src/region/inspect/inspector.js";
+import { Inspector, withoutCredentials } from "../../src/region/inspect/inspector.js";
 import { startTestNatsServer } from "../helpers/nats-server.js";
 
 describe("Inspector", () => {

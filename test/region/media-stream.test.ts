@@ -6,13 +6,16 @@ import { createServer, type Socket } from "node:net";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { CallClock } from "../../src/clock/call-clock.js";
 import { MediaStream, type MediaStreamOptions } from "../../src/region/streams/media-stream.js";
+import { WebhookClient } from "../../src/webhook/client.js";
 import { startWsServer, type WsServer } from "../helpers/ws-server.js";
 
 let ws: WsServer;
 beforeAll(async () => {
   ws = await startWsServer();
 });
+const web = new WebhookClient();
 afterAll(async () => {
+  await web.close();
   await ws?.close();
 });
 
@@ -32,6 +35,7 @@ async function open(overrides: Partial<MediaStreamOptions> = {}) {
     parameters: {},
     bidirectional: true,
     clock,
+    web,
     onInvalidMessage: (reason) => invalid.push(reason),
     ...overrides,
   });

@@ -5,12 +5,14 @@ import { CallClock } from "../../src/clock/call-clock.js";
 import type { ChannelOut } from "../../src/protocol/channel-events.js";
 import type { CallerScript } from "../../src/protocol/offer.js";
 import { SimulatedChannel } from "../../src/region/channel/simulated-channel.js";
+import { WebhookClient } from "../../src/webhook/client.js";
 
 function channel(script?: CallerScript) {
   const clock = new CallClock(0, 0);
   const out: ChannelOut[] = [];
   const ch = new SimulatedChannel(
     clock,
+    new WebhookClient(), // no Play here: it opens no connection
     (e) => out.push(e),
     script,
     () => {},

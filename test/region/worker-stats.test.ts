@@ -1,15 +1,11 @@
 // The workers' figures behind /metrics: published by each worker, summed per region by the api.
+import { Registry } from "prom-client";
 import { describe, expect, it } from "vitest";
 import { WorkerMetrics } from "../../src/api/rest/worker-metrics.js";
 import { decode, encode } from "../../src/protocol/codec.js";
-import type { WorkerStats } from "../../src/region/host/worker-stats.js";
+import type { WorkerStats } from "../../src/protocol/worker-stats.js";
 import { startTestEngine } from "../helpers/engine.js";
 import { startTwilioApp, VoiceResponse } from "../helpers/twilio-app.js";
-
-const label = (v: Record<string, string>) =>
-  Object.entries(v)
-    .map(([k, x]) => `${k}="${x}"`)
-    .join(",");
 
 describe("worker stats", () => {
   it("a worker publishes its ended calls and webhook latencies soon after a call ends", async () => {
@@ -56,7 +52,9 @@ describe("worker stats", () => {
     // The server delivers our publishes to this connection's own subscription before it answers
     // the flush's PING, so after the flush the api side has read them.
     await engine.nc.flush();
-    const text = metrics.lines(label).join("\n");
+    const registry = new Registry();
+    metrics.register(registry);
+    const text = await registry.metrics();
     metrics.close();
     expect(text).toMatch(/^switchboard_active_actors\{region="ie1"\} 5$/m);
     expect(text).toMatch(/^switchboard_live_calls\{region="ie1",state="executing-twiml"\} 5$/m);

@@ -10,9 +10,10 @@ import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { addAccount } from "../../src/admin/accounts.js";
 import { addNumber, routeNumber } from "../../src/admin/numbers.js";
 import { placeCall } from "../../src/caller/place-call.js";
-import { Edge, offerCall } from "../../src/edge/edge.js";
+import { Edge } from "../../src/edge/edge.js";
 import { numberKey } from "../../src/model/phone.js";
 import { newSid } from "../../src/model/sid.js";
+import { offerCall } from "../../src/protocol/offer.js";
 import { buckets } from "../../src/protocol/subjects.js";
 import { RegionWorker } from "../../src/region/worker.js";
 import { type GlobalStores, openGlobalStores } from "../../src/store/global.js";
@@ -181,7 +182,9 @@ describe("regions on a supercluster", () => {
     // a server holds must be its own cluster's, and what a region needs must be there.
     const scopeOf = (stream: string) =>
       REGIONS.find((r) => stream.toLowerCase().endsWith(`_${r}`)) ?? "global";
-    const required: Record<string, string[]> = { global: ["KV_sb_accounts", "KV_sb_routing"] };
+    const required: Record<string, string[]> = {
+      global: ["KV_sb_accounts", "KV_sb_account_status", "KV_sb_routing"],
+    };
     for (const r of REGIONS) {
       const R = r.toUpperCase();
       required[r] = [

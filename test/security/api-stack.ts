@@ -12,6 +12,7 @@ import { newSid } from "../../src/model/sid.js";
 import { type GlobalStores, openGlobalStores } from "../../src/store/global.js";
 import { provisionRegionStreams } from "../../src/store/region.js";
 import { type NatsServer, startTestNatsServer } from "../helpers/nats-server.js";
+import { setUp, type Teardown } from "../helpers/teardown.js";
 
 export interface ApiStack extends AsyncDisposable {
   nats: NatsServer;
@@ -35,19 +36,34 @@ export async function startApiStack(
     setup?: (global: GlobalStores) => Promise<void>;
   } = {},
 ): Promise<ApiStack> {
-  const nats = await startTestNatsServer();
-  const nc = await connect({ servers: nats.url });
-  await provisionRegionStreams(nc, "us1");
-  const global = await openGlobalStores(nc);
-  const account = { sid: newSid("AC"), token: randomBytes(16).toString("hex") };
-  await addAccount(global, { sid: account.sid, token: account.token });
-  await opts.setup?.(global);
-  const api = await startApi({
-    nc,
-    port: 0,
-    log: opts.log ?? pino({ level: "silent" }),
-    ...(opts.loginLimiter && { loginLimiter: opts.loginLimiter }),
+  return setUp(async (t) => {
+    const nats = t.use(await startTestNatsServer());
+    const nc = t.add(await connect({ servers: nats.url }), (c) => c.close());
+    await provisionRegionStreams(nc, "us1");
+    const global = await openGlobalStores(nc);
+    const account = { sid: newSid("AC"), token: randomBytes(16).toString("hex") };
+    await addAccount(global, { sid: account.sid, token: account.token });
+    await opts.setup?.(global);
+    const api = t.add(
+      await startApi({
+        nc,
+        port: 0,
+        log: opts.log ?? pino({ level: "silent" }),
+        ...(opts.loginLimiter && { loginLimiter: opts.loginLimiter }),
+      }),
+      (a) => a.close(),
+    );
+    return apiStack(nats, nc, api, account, t);
   });
+}
+
+function apiStack(
+  nats: NatsServer,
+  nc: NatsConnection,
+  api: Api,
+  account: ApiStack["account"],
+  t: Teardown,
+): ApiStack {
   return {
     nats,
     nc,
@@ -62,11 +78,7 @@ export async function startApiStack(
       });
       return { status: res.statusCode, headers: res.headers, text: await res.body.text() };
     },
-    [Symbol.asyncDispose]: async () => {
-      await api.close();
-      await nc.close();
-      await nats.stop();
-    },
+    [Symbol.asyncDispose]: () => t.stop(),
   };
 }
 

@@ -7,6 +7,7 @@ import { tmpdir } from "node:os";
 import { dirname, join } from "node:path";
 import { fileURLToPath } from "node:url";
 import { pino } from "pino";
+import { onTestFinished } from "vitest";
 import { SipGateway } from "../../src/sip/gateway.js";
 import { linearToUlaw } from "../../src/sip/rtp/g711.js";
 import { parseRtp, type RtpPacket } from "../../src/sip/rtp/packet.js";
@@ -136,6 +137,10 @@ export async function sipp(
   ];
   return await new Promise((resolve, reject) => {
     const child = spawn("sipp", args, { cwd: opts.cwd ?? tmpdir(), stdio: ["ignore", "pipe", "pipe"] });
+    // A test that fails before sipp's own timeout must not leave sipp behind it.
+    stopWhenTestEnds(() => {
+      if (child.exitCode === null && child.signalCode === null) child.kill("SIGKILL");
+    });
     let stdout = "";
     let stderr = "";
     child.stdout.on("data", (c: Buffer) => {
@@ -147,6 +152,15 @@ export async function sipp(
     child.on("error", reject);
     child.on("close", (code) => resolve({ code, stdout, stderr }));
   });
+}
+
+/** Runs `stop` when the current test ends; outside a test (a hook), the caller stops what it started. */
+function stopWhenTestEnds(stop: () => void): void {
+  try {
+    onTestFinished(stop);
+  } catch {
+    // not inside a test
+  }
 }
 
 /** A directory holding tone.ulaw, `seconds` of a 440 Hz tone as raw μ-law (rtp_stream sends it as it is). */

@@ -5,7 +5,7 @@ import { CallClock } from "../../src/clock/call-clock.js";
 import { decode, encode } from "../../src/protocol/codec.js";
 import { subjects } from "../../src/protocol/subjects.js";
 import { RemoteChannel } from "../../src/region/channel/remote-channel.js";
-import type { RecordedAudio } from "../../src/twiml/types.js";
+import type { RecordedAudio } from "../../src/twiml/ports/channel.js";
 import { startTestEngine } from "../helpers/engine.js";
 import { type PhoneRtp, phoneRtp, type SippResult, sipp, startGateway, toneDir } from "./harness.js";
 

@@ -3,7 +3,7 @@
 import { describe, expect, it } from "vitest";
 import type { ChannelOut } from "../../src/protocol/channel-events.js";
 import { decode } from "../../src/protocol/codec.js";
-import { inspectEnvelopes } from "../../src/region/inspect/inspector.js";
+import { inspectEnvelopes } from "../../src/protocol/inspect.js";
 import { startTestEngine } from "../helpers/engine.js";
 import { startTwilioApp, VoiceResponse } from "../helpers/twilio-app.js";
 import { phoneRtp, sipp, startGateway } from "./harness.js";

@@ -2,7 +2,7 @@
 // timeLimit, hangupOnStar and the legs' status callbacks, on a clock the test moves.
 import { describe, expect, it } from "vitest";
 import { parseTwiml } from "../../src/twiml/parse.js";
-import type { DialVerb } from "../../src/twiml/types.js";
+import type { DialVerb } from "../../src/twiml/verbs/dial/data.js";
 import { dial } from "../../src/twiml/verbs/dial.js";
 import { fakeContext } from "./fakes.js";
 

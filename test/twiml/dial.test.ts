@@ -3,7 +3,7 @@
 import fc from "fast-check";
 import { describe, expect, it } from "vitest";
 import { parseTwiml } from "../../src/twiml/parse.js";
-import type { DialVerb } from "../../src/twiml/types.js";
+import type { DialVerb } from "../../src/twiml/verbs/dial/data.js";
 import { e164 } from "../../src/twiml/verbs/dial/number.js";
 import { VoiceResponse } from "../helpers/twilio-app.js";
 

@@ -2,22 +2,23 @@
 // only moves when the test says so.
 import { type Clock, sleep } from "../../src/clock/clock.js";
 import type {
-  BridgedLeg,
   CallerInput,
   Channel,
-  DialNetwork,
-  DialTarget,
   InputListener,
-  LegProgress,
   ListenOptions,
-  MediaStreams,
-  NewRecording,
   RecordedAudio,
   RecordOptions,
+} from "../../src/twiml/ports/channel.js";
+import type {
+  BridgedLeg,
+  DialNetwork,
+  DialTarget,
+  LegProgress,
   Unanswered,
-  VerbCallbackRequest,
-  VerbContext,
-} from "../../src/twiml/types.js";
+} from "../../src/twiml/ports/dial-network.js";
+import type { MediaStreams } from "../../src/twiml/ports/media-streams.js";
+import type { NewRecording } from "../../src/twiml/ports/recordings.js";
+import type { VerbCallbackRequest, VerbContext } from "../../src/twiml/verb-context.js";
 
 export type ChannelCall = readonly [method: string, ...args: unknown[]];
 

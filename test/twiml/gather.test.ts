@@ -2,7 +2,8 @@
 import { describe, expect, it } from "vitest";
 import { fail } from "../../src/errors/switchboard-error.js";
 import { parseTwiml } from "../../src/twiml/parse.js";
-import type { GatherVerb, ListenOptions } from "../../src/twiml/types.js";
+import type { ListenOptions } from "../../src/twiml/ports/channel.js";
+import type { GatherVerb } from "../../src/twiml/verb-data.js";
 import { gather } from "../../src/twiml/verbs/gather.js";
 import { VoiceResponse } from "../helpers/twilio-app.js";
 import { fakeContext } from "./fakes.js";

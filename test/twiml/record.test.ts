@@ -2,7 +2,7 @@
 import { describe, expect, it } from "vitest";
 import { encodeWav, readWavHeader } from "../../src/media/wav.js";
 import { parseTwiml } from "../../src/twiml/parse.js";
-import type { RecordVerb } from "../../src/twiml/types.js";
+import type { RecordVerb } from "../../src/twiml/verbs/record/data.js";
 import { record } from "../../src/twiml/verbs/record.js";
 import { VoiceResponse } from "../helpers/twilio-app.js";
 import { fakeContext } from "./fakes.js";

@@ -1,10 +1,10 @@
 // <Enqueue>, <Leave>, the Conference and Queue nouns read as Twilio reads them, and the wait-music
 // runner they share, against a fake channel and a fake document source.
 import { describe, expect, it } from "vitest";
+import type { HttpMethod } from "../../src/model/http.js";
 import type { TwimlElement } from "../../src/twiml/element.js";
 import { parseTwiml } from "../../src/twiml/parse.js";
-import type { FetchedTwiml } from "../../src/twiml/rooms.js";
-import type { HttpMethod } from "../../src/twiml/types.js";
+import type { FetchedTwiml } from "../../src/twiml/verb-context.js";
 import type { ParseContext } from "../../src/twiml/verb-definition.js";
 import { conferenceNoun } from "../../src/twiml/verbs/dial/conference.js";
 import { queueNoun } from "../../src/twiml/verbs/dial/queue.js";

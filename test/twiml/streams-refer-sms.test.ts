@@ -4,7 +4,7 @@ import twilio from "twilio";
 import { describe, expect, it } from "vitest";
 import { parseTwiml } from "../../src/twiml/parse.js";
 import { executeVerb } from "../../src/twiml/registry.js";
-import type { TwimlDocument, Verb } from "../../src/twiml/types.js";
+import type { TwimlDocument, Verb } from "../../src/twiml/verb-data.js";
 import { fakeContext } from "./fakes.js";
 
 const DOC = "https://example.com/voice/start.xml";

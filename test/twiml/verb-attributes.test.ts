@@ -1,6 +1,6 @@
 import { describe, expect, it } from "vitest";
 import { parseTwiml } from "../../src/twiml/parse.js";
-import type { SayVerb, TwimlDocument, Verb } from "../../src/twiml/types.js";
+import type { SayVerb, TwimlDocument, Verb } from "../../src/twiml/verb-data.js";
 
 const DOC = "https://example.com/voice/start.xml";
 

@@ -2,7 +2,7 @@ import twilio from "twilio";
 import { describe, expect, it } from "vitest";
 import { parseTwiml } from "../../src/twiml/parse.js";
 import { executeVerb, verbDefinition, verbs } from "../../src/twiml/registry.js";
-import type { SayVerb, Verb } from "../../src/twiml/types.js";
+import type { SayVerb, Verb } from "../../src/twiml/verb-data.js";
 import { fakeContext } from "./fakes.js";
 
 const DOC = "https://example.com/voice/start.xml";

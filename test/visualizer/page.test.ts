@@ -11,15 +11,20 @@ import { startVizStage, type VizStage } from "./stage.js";
 
 const ARTIFACTS = new URL("../artifacts/", import.meta.url);
 const WAIT = { timeout: 15_000, interval: 50 };
+const VIEWPORT = { width: 1440, height: 900 };
 
 let stage: VizStage;
 let browser: Browser;
 
 beforeAll(async () => {
-  [stage, browser] = await Promise.all([
+  // Settled one by one: when one start fails, afterAll still stops the other.
+  const [started, launched] = await Promise.allSettled([
     startVizStage(),
     chromium.launch({ executablePath: CHROMIUM_PATH, args: CHROMIUM_ARGS }),
   ]);
+  if (started.status === "fulfilled") stage = started.value;
+  if (launched.status === "fulfilled") browser = launched.value;
+  for (const r of [started, launched]) if (r.status === "rejected") throw r.reason;
   await mkdir(ARTIFACTS, { recursive: true });
 });
 
@@ -29,7 +34,8 @@ afterAll(async () => {
 });
 
 async function open(path: string): Promise<Page> {
-  const page = await browser.newPage({ viewport: { width: 1600, height: 1000 } });
+  // The size of a laptop screen: the whole statechart must show on it without scrolling.
+  const page = await browser.newPage({ viewport: VIEWPORT });
   page.on("pageerror", (err) => {
     throw err;
   });
@@ -55,7 +61,7 @@ describe("the call-flow visualizer in Chromium", () => {
     const parked = await stage.placeParked();
     const row = list.locator(`tr[data-sid="${parked}"][data-live="true"]`);
     await row.waitFor();
-    await expect.poll(() => row.locator("td").nth(7).textContent(), WAIT).toBe("executing-twiml.Pause");
+    await expect.poll(() => row.locator("td").nth(7).textContent(), WAIT).toBe("executing-twiml.verb(Pause)");
     expect(await row.locator("td").nth(3).textContent()).toBe("ashburn");
     await list.screenshot({ path: new URL("visualizer-list.png", ARTIFACTS).pathname });
 
@@ -73,7 +79,30 @@ describe("the call-flow visualizer in Chromium", () => {
       "completed",
     ]);
     await expect.poll(() => activeTop(page), WAIT).toBe("call.executing-twiml");
-    expect(await page.locator('[data-state-id="call.executing-twiml.Pause"].active').count()).toBe(1);
+    expect(await page.locator('[data-state-id="call.executing-twiml.verb"].active').count()).toBe(1);
+    // The verb the call runs is named on executing-twiml.
+    expect(await page.locator('[data-state-id="call.executing-twiml"] text.verb-now').textContent()).toBe(
+      "▸ Pause #0",
+    );
+    // The whole chart, and each of the six states, is in view at 1440 x 900, at a legible size.
+    expect(await page.evaluate<number>("document.documentElement.scrollWidth")).toBeLessThanOrEqual(
+      VIEWPORT.width,
+    );
+    const wrap = page.locator(".chart-wrap");
+    expect(
+      await wrap.evaluate((w) => [w.scrollWidth - w.clientWidth, w.scrollHeight - w.clientHeight]),
+    ).toEqual([0, 0]);
+    const chart = (await page.locator("#chart").boundingBox()) ?? fail();
+    expect(chart.x).toBeGreaterThanOrEqual(0);
+    expect(chart.y + chart.height).toBeLessThanOrEqual(VIEWPORT.height);
+    for (const state of await page.locator('#chart [data-state-id][data-depth="1"]').all()) {
+      const b = (await state.locator("rect").first().boundingBox()) ?? fail();
+      expect(b.x).toBeGreaterThanOrEqual(0);
+      expect(b.x + b.width).toBeLessThanOrEqual(VIEWPORT.width);
+      expect(b.y + b.height).toBeLessThanOrEqual(VIEWPORT.height);
+      const name = (await state.locator("text.name").boundingBox()) ?? fail();
+      expect(name.height).toBeGreaterThanOrEqual(11);
+    }
     expect(await page.locator("#chart .transition.taken").count()).toBeGreaterThan(5);
     expect(await webhookTexts(page)).toEqual([
       `POST ${stage.app.url}/hold  CallStatus=ringing  -> 200 text/xml`,
@@ -142,3 +171,7 @@ describe("the call-flow visualizer in Chromium", () => {
     expect(stately.at(-1)).toMatchObject({ type: "@xstate.snapshot", snapshot: { value: "completed" } });
   });
 });
+
+function fail(): never {
+  throw new Error("not on the page");
+}

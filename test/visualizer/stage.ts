@@ -9,13 +9,16 @@ import { addAccount } from "../../src/admin/accounts.js";
 import { addNumber } from "../../src/admin/numbers.js";
 import { type Api, startApi } from "../../src/api/server.js";
 import { type PlacedCall, placeCall } from "../../src/caller/place-call.js";
-import { Edge, offerCall } from "../../src/edge/edge.js";
+import { Edge } from "../../src/edge/edge.js";
 import { newSid } from "../../src/model/sid.js";
 import { encode } from "../../src/protocol/codec.js";
+import { offerCall } from "../../src/protocol/offer.js";
 import { subjects } from "../../src/protocol/subjects.js";
 import { RegionWorker } from "../../src/region/worker.js";
 import { openGlobalStores } from "../../src/store/global.js";
+import { vizPlugin } from "../../src/visualizer/server/plugin.js";
 import { type NatsServer, startTestNatsServer } from "../helpers/nats-server.js";
+import { setUp, type Teardown } from "../helpers/teardown.js";
 import { startTwilioApp, type TwilioApp, VoiceResponse } from "../helpers/twilio-app.js";
 
 export const FINISHING = "+15551230001";
@@ -39,56 +42,65 @@ export interface VizStage extends AsyncDisposable {
 }
 
 export async function startVizStage(opts: { port?: number } = {}): Promise<VizStage> {
-  const nats = await startTestNatsServer();
-  const nc = await connect({ servers: nats.url });
-  const log = pino({ level: "silent" });
-  const accountSid = newSid("AC");
-  const token = randomBytes(16).toString("hex");
-  const app = await startTwilioApp(token, {
-    "/voice": () => {
-      const r = new VoiceResponse();
-      r.say({ voice: "woman" }, "Thanks for calling switchboard.");
-      r.pause({ length: 2 });
-      r.gather({ numDigits: 1, action: "/menu" }).say("Press 1 to continue.");
-      return { body: r.toString() };
-    },
-    "/menu": () => {
-      const r = new VoiceResponse();
-      r.say("You pressed one.");
-      r.redirect({ method: "POST" }, "/bye");
-      return { body: r.toString() };
-    },
-    "/bye": () => {
-      const r = new VoiceResponse();
-      r.say("Goodbye.");
-      r.hangup();
-      return { body: r.toString() };
-    },
-    "/hold": () => {
-      const r = new VoiceResponse();
-      r.say("Please hold.");
-      r.redirect({ method: "POST" }, "/park");
-      return { body: r.toString() };
-    },
-    "/park": () => {
-      const r = new VoiceResponse();
-      r.pause({ length: 600 });
-      return { body: r.toString() };
-    },
+  return setUp(async (t) => {
+    const nats = t.use(await startTestNatsServer());
+    const nc = t.add(await connect({ servers: nats.url }), (c) => c.close());
+    const log = pino({ level: "silent" });
+    const accountSid = newSid("AC");
+    const token = randomBytes(16).toString("hex");
+    const app = t.use(
+      await startTwilioApp(token, {
+        "/voice": () => {
+          const r = new VoiceResponse();
+          r.say({ voice: "woman" }, "Thanks for calling switchboard.");
+          r.pause({ length: 2 });
+          r.gather({ numDigits: 1, action: "/menu" }).say("Press 1 to continue.");
+          return { body: r.toString() };
+        },
+        "/menu": () => {
+          const r = new VoiceResponse();
+          r.say("You pressed one.");
+          r.redirect({ method: "POST" }, "/bye");
+          return { body: r.toString() };
+        },
+        "/bye": () => {
+          const r = new VoiceResponse();
+          r.say("Goodbye.");
+          r.hangup();
+          return { body: r.toString() };
+        },
+        "/hold": () => {
+          const r = new VoiceResponse();
+          r.say("Please hold.");
+          r.redirect({ method: "POST" }, "/park");
+          return { body: r.toString() };
+        },
+        "/park": () => {
+          const r = new VoiceResponse();
+          r.pause({ length: 600 });
+          return { body: r.toString() };
+        },
+      }),
+    );
+    const global = await openGlobalStores(nc);
+    await addAccount(global, { sid: accountSid, token });
+    for (const [number, path] of [
+      [FINISHING, "/voice"],
+      [PARKING, "/hold"],
+      [BROKEN, "/missing"],
+    ] as const) {
+      await addNumber(nc, global, { number, region: "us1", voiceUrl: `${app.url}${path}`, accountSid });
+    }
+    t.add(await RegionWorker.start({ nc, region: "us1", log, drainMs: 0 }), (w) => w.stop());
+    t.add(await Edge.start({ nc, edge: "ashburn", log }), (e) => e.stop());
+    const api = t.add(await startApi({ nc, port: opts.port ?? 0, log, parts: [vizPlugin] }), (a) =>
+      a.close(),
+    );
+    return stage(nats, nc, api, app, t);
   });
-  const global = await openGlobalStores(nc);
-  await addAccount(global, { sid: accountSid, token });
-  for (const [number, path] of [
-    [FINISHING, "/voice"],
-    [PARKING, "/hold"],
-    [BROKEN, "/missing"],
-  ] as const) {
-    await addNumber(nc, global, { number, region: "us1", voiceUrl: `${app.url}${path}`, accountSid });
-  }
-  const worker = await RegionWorker.start({ nc, region: "us1", log, drainMs: 0 });
-  const edge = await Edge.start({ nc, edge: "ashburn", log });
-  const api = await startApi({ nc, port: opts.port ?? 0, log });
+}
 
+function stage(nats: NatsServer, nc: NatsConnection, api: Api, app: TwilioApp, t: Teardown): VizStage {
   return {
     nats,
     nc,
@@ -108,13 +120,6 @@ export async function startVizStage(opts: { port?: number } = {}): Promise<VizSt
       return callSid;
     },
     hangUp: (callSid) => nc.publish(subjects().callIn("us1", callSid), encode({ kind: "hangup" })),
-    [Symbol.asyncDispose]: async () => {
-      await api.close();
-      await edge.stop();
-      await worker.stop();
-      await nc.close();
-      await app.close();
-      await nats.stop();
-    },
+    [Symbol.asyncDispose]: () => t.stop(),
   };
 }

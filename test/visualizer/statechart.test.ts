@@ -29,31 +29,59 @@ describe("the statechart read from the call machine", () => {
     );
   });
 
-  it("merges parallel transitions and names their events and guards", () => {
-    expect(transitionLabel(edge("call.executing-twiml.Say", "call.storing") ?? fail())).toBe(
-      "done [isHangupOutcome | isRejectOutcome]",
+  it("merges parallel transitions and names their effects, events and guards, no label twice", () => {
+    expect(transitionLabel(edge("call.executing-twiml.verb", "call.storing") ?? fail())).toBe(
+      "runVerb done [isHangupOutcome | isRejectOutcome]",
     );
     expect(
-      transitionLabel(edge("call.executing-twiml.Say", "call.executing-twiml.dispatching") ?? fail()),
-    ).toBe("done, error");
-    expect(transitionLabel(edge("call.storing.waiting", "call.storing.writing") ?? fail())).toBe("done");
+      transitionLabel(edge("call.executing-twiml.verb", "call.executing-twiml.dispatching") ?? fail()),
+    ).toBe("runVerb done, error");
+    expect(transitionLabel(edge("call.storing.waiting", "call.storing.writing") ?? fail())).toBe(
+      "retryDelay done",
+    );
     expect(transitionLabel(edge(ANY_STATE, "call.storing") ?? fail())).toBe(
       "call.limit [guard], channel.hangup, control.end [guard]",
     );
     // Events a state ignores (storing swallows hang-ups) are no edges.
     expect(chart.transitions.some((t) => t.source === "call.storing")).toBe(false);
+    const labels = chart.transitions.map(transitionLabel);
+    expect(labels.filter((l, i) => labels.indexOf(l) !== i)).toEqual([]);
   });
 
-  it("lays every state and transition out with elkjs, children inside their parents", async () => {
+  it("lays the six states out in one row, children inside their parents, within 1440 px", async () => {
     const layout = await layoutStatechart(chart);
     expect(layout.states).toHaveLength(chart.states.length);
     const box = (id: string) => layout.states.find((s) => s.id === id) ?? fail();
+    const row = chart.states.filter((s) => s.depth === 1).map((s) => box(s.id));
+    const middles = new Set(row.map((b) => Math.round(b.y + b.height / 2)));
+    expect(middles.size).toBe(1);
+    row.slice(1).forEach((b, i) => {
+      const a = row[i] ?? fail();
+      expect(b.x).toBeGreaterThan(a.x + a.width);
+    });
     const parent = box("call.executing-twiml");
-    const child = box("call.executing-twiml.Say");
+    const child = box("call.executing-twiml.verb");
     expect(child.x).toBeGreaterThan(parent.x);
     expect(child.x + child.width).toBeLessThan(parent.x + parent.width);
     expect(child.y).toBeGreaterThan(parent.y);
+    expect(layout.verbHolder).toBe("call.executing-twiml");
     expect(layout.transitions.every((t) => t.points.length >= 2)).toBe(true);
+    // The page's chart panel at 1440 x 900 holds it at full size.
+    expect(layout.width).toBeLessThan(1390);
+    expect(layout.height).toBeLessThan(560);
+    // No label lies over another.
+    const boxes = layout.transitions.flatMap((t) => (t.labelBox ? [t.labelBox] : []));
+    const overlapping = boxes.filter((a, i) =>
+      boxes.some(
+        (b, j) =>
+          i !== j &&
+          a.x < b.x + b.width &&
+          b.x < a.x + a.width &&
+          a.y < b.y + b.height &&
+          b.y < a.y + a.height,
+      ),
+    );
+    expect(overlapping).toEqual([]);
   });
 });
 
@@ -61,9 +89,9 @@ describe("mapping reported steps onto the chart", () => {
   const resolver = new StepResolver(chart);
 
   it("finds the active states of a state value", () => {
-    expect(resolver.activeIds({ "executing-twiml": "Say" })).toEqual([
+    expect(resolver.activeIds({ "executing-twiml": "verb" })).toEqual([
       "call.executing-twiml",
-      "call.executing-twiml.Say",
+      "call.executing-twiml.verb",
     ]);
     expect(resolver.activeIds("completed")).toEqual(["call.completed"]);
   });
@@ -83,13 +111,13 @@ describe("mapping reported steps onto the chart", () => {
 
   it("picks the transition whose target the machine reached, and the machine's own ones last", () => {
     const redirect = resolver.resolve(
-      ["call.executing-twiml", "call.executing-twiml.Redirect"],
+      ["call.executing-twiml", "call.executing-twiml.verb"],
       "fetching-webhook",
-      "xstate.done.actor.0.call.executing-twiml.Redirect",
+      "xstate.done.actor.0.call.executing-twiml.verb",
     );
-    expect(redirect.taken).toEqual([edge("call.executing-twiml.Redirect", "call.fetching-webhook")?.id]);
+    expect(redirect.taken).toEqual([edge("call.executing-twiml.verb", "call.fetching-webhook")?.id]);
     const hangup = resolver.resolve(
-      ["call.executing-twiml", "call.executing-twiml.Pause"],
+      ["call.executing-twiml", "call.executing-twiml.verb"],
       { storing: "writing" },
       "channel.hangup",
     );

@@ -3,7 +3,7 @@
 import { describe, expect, it } from "vitest";
 import { callMachine } from "../../machines/call.machine.js";
 import type { ChannelOut } from "../../src/protocol/channel-events.js";
-import type { InspectEvent } from "../../src/region/inspect/inspector.js";
+import type { InspectEvent } from "../../src/protocol/inspect.js";
 import { formatTimeline } from "../../src/visualizer/format.js";
 import type { CallHistory, HistoryRecord } from "../../src/visualizer/history.js";
 import { REDACTED, sanitize } from "../../src/visualizer/sanitize.js";
@@ -66,19 +66,19 @@ const records: HistoryRecord[] = [
   channel({ kind: "answer" }),
   state(exec("answering"), "ringing", done("fetching-webhook"), ["Say", 0], `${APP}/voice`),
   channel({ kind: "say", text: "Hi", voice: "woman", language: "en-US" }),
-  state(exec("Say"), "in-progress", done("executing-twiml.answering"), ["Say", 0], `${APP}/voice`),
+  state(exec("verb"), "in-progress", done("executing-twiml.answering"), ["Say", 0], `${APP}/voice`),
   channel({ kind: "pause", length: 2 }),
-  state(exec("Pause"), "in-progress", done("executing-twiml.Say"), ["Pause", 1], `${APP}/voice`),
-  state(exec("Redirect"), "in-progress", done("executing-twiml.Pause"), ["Redirect", 2], `${APP}/voice`),
+  state(exec("verb"), "in-progress", done("executing-twiml.verb"), ["Pause", 1], `${APP}/voice`),
+  state(exec("verb"), "in-progress", done("executing-twiml.verb"), ["Redirect", 2], `${APP}/voice`),
   request("/menu", "in-progress"),
-  state("fetching-webhook", "in-progress", done("executing-twiml.Redirect"), undefined, `${APP}/voice`),
+  state("fetching-webhook", "in-progress", done("executing-twiml.verb"), undefined, `${APP}/voice`),
   response("/menu", MENU),
   inspect({ type: "notification", level: "warning", code: 13322, message: "an attribute was ignored" }),
   channel({ kind: "say", text: "Bye", voice: "man", language: "en-US" }),
-  state(exec("Say"), "in-progress", done("fetching-webhook"), ["Say", 0], `${APP}/menu`),
-  state(exec("Hangup"), "in-progress", done("executing-twiml.Say"), ["Hangup", 1], `${APP}/menu`),
+  state(exec("verb"), "in-progress", done("fetching-webhook"), ["Say", 0], `${APP}/menu`),
+  state(exec("verb"), "in-progress", done("executing-twiml.verb"), ["Hangup", 1], `${APP}/menu`),
   channel({ kind: "hangup" }),
-  state({ storing: "writing" }, "completed", done("executing-twiml.Hangup"), undefined, `${APP}/menu`),
+  state({ storing: "writing" }, "completed", done("executing-twiml.verb"), undefined, `${APP}/menu`),
   channel({ kind: "ended", status: "completed", region: "us1" }),
   state("completed", "completed", done("storing.writing"), undefined, `${APP}/menu`),
 ];
@@ -101,12 +101,12 @@ describe("a call's timeline", () => {
       "routed",
       "fetching-webhook",
       "executing-twiml.answering",
-      "executing-twiml.Say",
-      "executing-twiml.Pause",
-      "executing-twiml.Redirect",
+      "executing-twiml.verb(Say)",
+      "executing-twiml.verb(Pause)",
+      "executing-twiml.verb(Redirect)",
       "fetching-webhook",
-      "executing-twiml.Say",
-      "executing-twiml.Hangup",
+      "executing-twiml.verb(Say)",
+      "executing-twiml.verb(Hangup)",
       "storing.writing",
       "completed",
     ]);
@@ -137,7 +137,7 @@ describe("a call's timeline", () => {
   it("is live while the call has not reached completed", () => {
     const running = buildCallView(history(12), resolver);
     expect(running.live).toBe(true);
-    expect(running.steps.at(-1)?.label).toBe("executing-twiml.Pause");
+    expect(running.steps.at(-1)?.label).toBe("executing-twiml.verb(Pause)");
     expect(running.steps.at(-1)?.durationMs).toBeNull();
   });
 

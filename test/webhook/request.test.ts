@@ -9,12 +9,9 @@ import type { AddressInfo } from "node:net";
 import twilio from "twilio";
 import { afterAll, afterEach, describe, expect, it } from "vitest";
 import { SwitchboardError } from "../../src/errors/switchboard-error.js";
-import {
-  CookieJar,
-  closeWebhookPools,
-  requestWebhook,
-  type WebhookRequest,
-} from "../../src/webhook/request.js";
+import { WebhookClient } from "../../src/webhook/client.js";
+import { CookieJar } from "../../src/webhook/cookies.js";
+import type { WebhookRequest, WebhookResponse } from "../../src/webhook/request.js";
 
 const TOKEN = "0123456789abcdef0123456789abcdef";
 const PARAMS = { CallSid: "CA0123", From: "+14158675310", To: "+18005551212", SpeechResult: "héllo & 'bye'" };
@@ -76,11 +73,8 @@ function redirect(res: ServerResponse, status: number, location: string, cookie?
   res.writeHead(status, { location, ...(cookie ? { "set-cookie": cookie } : {}) }).end();
 }
 
-function post(
-  url: string,
-  extra: Partial<WebhookRequest> = {},
-): Promise<Awaited<ReturnType<typeof requestWebhook>>> {
-  return requestWebhook({ url, method: "POST", params: PARAMS, authToken: TOKEN, ...extra });
+function post(url: string, extra: Partial<WebhookRequest> = {}): Promise<WebhookResponse> {
+  return web.request({ url, method: "POST", params: PARAMS, authToken: TOKEN, ...extra });
 }
 
 async function failure(p: Promise<unknown>, code: number): Promise<SwitchboardError> {
@@ -100,9 +94,10 @@ afterEach(async () => {
     await new Promise((resolve) => server.close(resolve));
   }
 });
-afterAll(closeWebhookPools);
+const web = new WebhookClient();
+afterAll(() => web.close());
 
-describe("requestWebhook: the request", () => {
+describe("WebhookClient.request: the request", () => {
   it("POSTs signed form params with Twilio's headers", async () => {
     const { base, seen } = await serve((_req, res) => twiml(res));
     const configured = `${base}/voice?app=1#ct=2000`;
@@ -126,7 +121,7 @@ describe("requestWebhook: the request", () => {
 
   it("GETs with the params appended to the query string, signed over the full URL", async () => {
     const { base, seen } = await serve((_req, res) => twiml(res));
-    const res = await requestWebhook({
+    const res = await web.request({
       url: `${base}/g?a=b c`,
       method: "GET",
       params: PARAMS,
@@ -181,6 +176,27 @@ describe("requestWebhook: the request", () => {
     expect(at("https://www.example.com/app")).toBe("a=1; b=2");
   });
 
+  it("CookieJar refuses a cookie for a public suffix (Domain=co.uk), as browsers do", () => {
+    const jar = new CookieJar();
+    jar.store(["x=1; Domain=co.uk", "y=2; Domain=example.co.uk"], new URL("http://www.example.co.uk/"));
+    expect(jar.header(new URL("http://other.co.uk/"))).toBeUndefined();
+    expect(jar.header(new URL("http://api.example.co.uk/"))).toBe("y=2");
+  });
+
+  it("CookieJar keeps at most maxCookies, the oldest out first, and saves what a resumed call restores", () => {
+    const jar = new CookieJar(2);
+    const from = new URL("http://app.example.com/");
+    jar.store(["a=1", "b=2; Max-Age=600", "c=3"], from);
+    expect(jar.header(from)).toBe("b=2; c=3");
+    const saved = jar.saved();
+    expect(saved?.map((c) => [c.name, c.expiresAt === null])).toEqual([
+      ["b", false],
+      ["c", true],
+    ]);
+    expect(new CookieJar(50, JSON.parse(JSON.stringify(saved))).header(from)).toBe("b=2; c=3");
+    expect(new CookieJar().saved()).toBeUndefined();
+  });
+
   it("decodes the body by its charset and reports the bare media type", async () => {
     const { base } = await serve((_req, res) =>
       res.writeHead(200, { "content-type": "Text/Plain; charset=ISO-8859-1" }).end(Buffer.from([0x63, 0xe9])),
@@ -189,7 +205,7 @@ describe("requestWebhook: the request", () => {
   });
 });
 
-describe("requestWebhook: failures", () => {
+describe("WebhookClient.request: failures", () => {
   it("404 and 500 are 11200 with the status in the message, not retried by default", async () => {
     const { base, seen } = await serve((req, res) => res.writeHead(req.url === "/missing" ? 404 : 500).end());
     expect((await failure(post(`${base}/missing`), 11200)).message).toContain("404");
@@ -259,7 +275,7 @@ describe("requestWebhook: failures", () => {
   });
 });
 
-describe("requestWebhook: retries", () => {
+describe("WebhookClient.request: retries", () => {
   it("rp=5xx retries a 500 with the same idempotency token", async () => {
     const { base, seen } = await serve((_req, res, _s, n) =>
       n === 1 ? res.writeHead(500).end() : twiml(res),

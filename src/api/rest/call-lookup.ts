@@ -1,20 +1,17 @@
 // Finding one call for an account: the stored Call resource once the call has ended, else the
-// live call's persisted actor snapshot in `sb_actors_<r>` (the region writes it as the call goes on),
-// rendered as the Call resource it would be now. A call in its first second has no snapshot yet,
+// live call's Call resource as its persisted actor snapshot in `sb_actors_<r>` has it now
+// (store/actor-snapshots.ts). A call in its first second has no snapshot yet,
 // only its owner's lease (snapshot-writer.ts): its worker is asked, with an empty control request.
 // Another account's call is not found.
 
-import type { KV } from "@nats-io/kv";
-import type { EndInput } from "../../../machines/call.machine.js";
 import { fail } from "../../errors/switchboard-error.js";
-import { callResource } from "../../model/call-resource.js";
 import type { CallResource } from "../../model/records.js";
 import { isSid } from "../../model/sid.js";
+import { readCallControlReply } from "../../protocol/call-control.js";
 import { encode } from "../../protocol/codec.js";
 import { readReply } from "../../protocol/service-error.js";
 import { subjects } from "../../protocol/subjects.js";
-import { leaseKeysOf } from "../../region/host/leases.js";
-import { JsonKv } from "../../store/json-kv.js";
+import { readLiveCall } from "../../store/actor-snapshots.js";
 import { CONTROL_TIMEOUT_MS } from "./call-control-timeout.js";
 import { orIfMissing, type RegionBuckets } from "./region-buckets.js";
 
@@ -42,27 +39,18 @@ export async function liveCall(
 ): Promise<CallResource | undefined> {
   if (!isSid("CA", callSid)) return undefined;
   const actors = await b.actors(region);
-  const snapshot = await orIfMissing(() => new JsonKv<unknown>(actors).get(callSid), undefined);
-  const context = contextOf(snapshot);
-  if (context) {
-    if (!context.facts?.accountSid || context.facts.callSid !== callSid) return undefined;
-    return callResource(context, null, context.arrivedAt);
-  }
-  if (!(await orIfMissing(() => hasLease(actors, callSid), false))) return undefined;
+  const state = await orIfMissing(() => readLiveCall(actors, callSid), { kind: "absent" } as const);
+  if (state.kind === "snapshot") return state.call;
+  if (state.kind === "absent") return undefined;
   try {
     const reply = await b.nc.request(subjects().callControl(region, callSid), encode({}), {
       timeout: CONTROL_TIMEOUT_MS,
     });
-    const call = readReply(reply) as CallResource;
+    const call = readCallControlReply(readReply(reply));
     return call.account_sid ? call : undefined;
   } catch {
     return undefined; // it ended meanwhile, or its worker is gone and it waits to be resumed
   }
-}
-
-async function hasLease(actors: KV, callSid: string): Promise<boolean> {
-  for await (const _ of await actors.keys(leaseKeysOf(callSid))) return true;
-  return false;
 }
 
 /** The call if it exists in `region` and belongs to `accountSid`; 20404 otherwise. */
@@ -83,14 +71,4 @@ export async function ownedCall(
 
 function asLive(call: CallResource | undefined): FoundCall | undefined {
   return call && { call, live: true };
-}
-
-/**
- * The machine context inside a persisted snapshot: XState's `getPersistedSnapshot()` shape
- * (`{context}`), or that wrapped with an owner's lease (`{snapshot: {context}}`).
- */
-function contextOf(value: unknown): EndInput | undefined {
-  const v = value as { context?: unknown; snapshot?: { context?: unknown } } | undefined;
-  const context = (v?.context ?? v?.snapshot?.context) as EndInput | undefined;
-  return context && typeof context === "object" && "facts" in context ? context : undefined;
 }

@@ -4,8 +4,7 @@
 import type { Msg } from "@nats-io/transport-node";
 import type { FastifyInstance } from "fastify";
 import { fail } from "../../errors/switchboard-error.js";
-import type { CallResource } from "../../model/records.js";
-import { type CallControl, parseCallControl } from "../../protocol/call-control.js";
+import { type CallControl, parseCallControl, readCallControlReply } from "../../protocol/call-control.js";
 import { encode } from "../../protocol/codec.js";
 import { readReply } from "../../protocol/service-error.js";
 import { subjects } from "../../protocol/subjects.js";
@@ -68,7 +67,7 @@ export async function callUpdateRoutes(app: FastifyInstance, ctx: RestContext): 
         // No worker hosts it (no responders, or silence): it ended meanwhile, or never ran here.
         throw await ended();
       }
-      return readReply(msg) as CallResource;
+      return readCallControlReply(readReply(msg));
     },
   );
 }

@@ -3,26 +3,22 @@
 // region's workers send them signed, as they send the ones the calls queue.
 import { jetstream } from "@nats-io/jetstream";
 import type { NatsConnection } from "@nats-io/transport-node";
-import type { CallFacts } from "../../../machines/call.types.js";
 import type { ConferenceEvent, ConferenceRecord } from "../../model/rooms.js";
+import { conferenceCallbacks, type VerbCallback } from "../../protocol/callbacks.js";
 import { encode } from "../../protocol/codec.js";
 import { subjects } from "../../protocol/subjects.js";
-import type { VerbCallback } from "../../region/outbox/status-callbacks.js";
-import { eventParams } from "../../twiml/verbs/dial/conference-events.js";
 
 export async function queueConferenceCallbacks(
   nc: NatsConnection,
   conference: ConferenceRecord,
   events: readonly ConferenceEvent[],
 ): Promise<void> {
-  const callback = conference.statusCallback;
-  if (!callback) return;
   const js = jetstream(nc);
-  for (const e of events) {
-    if (!callback.events.includes(e.event)) continue;
+  for (const request of conferenceCallbacks(conference, events)) {
     // The call the event is about (the conference itself for its end): whose notifications a failure goes to.
-    const facts: CallFacts = {
-      callSid: e.participant?.callSid ?? conference.sid,
+    const callSid = request.params.CallSid ?? conference.sid;
+    const facts: VerbCallback["facts"] = {
+      callSid,
       accountSid: conference.accountSid,
       to: "",
       from: "",
@@ -32,15 +28,9 @@ export async function queueConferenceCallbacks(
       apiVersion: "2010-04-01",
       phoneNumberSid: null,
     };
-    const cb: VerbCallback = {
-      facts,
-      url: callback.url,
-      method: callback.method,
-      params: eventParams(conference, e),
-      key: `${conference.sid}.${e.sequence}`,
-    };
+    const cb: VerbCallback = { facts, ...request };
     await js.publish(subjects().regionCallbacks(conference.region), encode(cb), {
-      msgID: `${facts.callSid}.${cb.key}`,
+      msgID: `${callSid}.${cb.key}`,
       timeout: 5_000,
     });
   }

@@ -18,7 +18,7 @@ import { acceptFormBodies } from "./form-body.js";
 import { ApiMetrics, metricsRoutes } from "./metrics.js";
 import { notYetRoutes } from "./not-yet.js";
 import { numberRoutes } from "./numbers.js";
-import { OpenApiCollector } from "./openapi.js";
+import { openApi } from "./openapi.js";
 import { queueRoutes } from "./queues.js";
 import { recordingTranscriptionRoutes } from "./recording-transcriptions.js";
 import { recordingRoutes } from "./recordings.js";
@@ -60,9 +60,8 @@ export async function restApi(
 ): Promise<void> {
   const { loginLimiter = new LoginLimiter(), ...rest } = api;
   const ctx: RestContext = { ...rest, buckets: new RegionBuckets(api.nc) };
-  const openapi = new OpenApiCollector();
   const metrics = new ApiMetrics(ctx);
-  openapi.watch(app);
+  await openApi(app, packageVersion());
   metrics.watch(app);
   // Response schemas document; replies are plain JSON of what the handler returns.
   app.setSerializerCompiler(() => (data) => JSON.stringify(data));
@@ -78,6 +77,5 @@ export async function restApi(
   await app.register(twilio(API_2010), { prefix: "/2010-04-01" });
   await app.register(twilio([routesV2Routes]), { prefix: "/v2" });
 
-  app.get("/openapi.json", async () => openapi.document(packageVersion()));
   await app.register(async (scope) => metricsRoutes(scope, metrics));
 }

@@ -17,7 +17,7 @@ import { callParams } from "./calls.js";
 import type { RestContext } from "./context.js";
 import { listPage, type PageQuery } from "./paging.js";
 import { DAY_MS, optionalInstant } from "./query-dates.js";
-import { listOf, listQuery, pathParams, resource, responses, STRING, sid } from "./schemas.js";
+import { described, listOf, listQuery, pathParams, resource, responses, STRING, sid } from "./schemas.js";
 
 const recordingSchema = resource("Recording", {
   sid: "string",
@@ -142,7 +142,8 @@ export async function recordingRoutes(app: FastifyInstance, ctx: RestContext): P
           summary: "The recording's audio, audio/x-wav",
           tags: ["Recordings"],
           params: recordingParams,
-          response: { 200: { type: "string", format: "binary", contentType: "audio/x-wav" } },
+          produces: ["audio/x-wav"],
+          response: { 200: described({ type: "string", format: "binary" }, "Media") },
         },
       },
       async (req, reply) => {

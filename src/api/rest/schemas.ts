@@ -65,9 +65,14 @@ export const twilioError = resource("Error", {
 /** The responses of a route: `ok` under its status, and Twilio's error body for the rest. */
 export function responses(ok: Schema | null, status = 200): Schema {
   return {
-    [status]: ok ?? { type: "null", description: "No content" },
-    "4xx": twilioError,
+    [status]: ok ? described(ok, "OK") : { type: "null", description: "No Content" },
+    "4xx": described(twilioError, "Twilio error"),
   };
+}
+
+/** A response schema with the description /openapi.json gives the response (@fastify/swagger's key). */
+export function described(schema: Schema, description: string): Schema {
+  return { ...schema, "x-response-description": description };
 }
 
 export const STRING = { type: "string" } as const;

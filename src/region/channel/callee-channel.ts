@@ -4,7 +4,14 @@
 import type { CallClock } from "../../clock/call-clock.js";
 import { sleep } from "../../clock/clock.js";
 import type { Callee } from "../../protocol/offer.js";
-import type { CallerInput, Channel, InputListener, ListenOptions, RecordedAudio } from "../../twiml/types.js";
+import type {
+  CallerInput,
+  Channel,
+  InputListener,
+  ListenOptions,
+  RecordedAudio,
+} from "../../twiml/ports/channel.js";
+import type { WebhookClient } from "../../webhook/client.js";
 import { mediaDurationMs } from "./media-duration.js";
 import { speechDurationMs } from "./simulated-channel.js";
 
@@ -15,6 +22,8 @@ export class CalleeChannel implements Channel {
 
   constructor(
     private readonly clock: CallClock,
+    /** Fetches the media a <Play> plays, to time it. */
+    private readonly web: WebhookClient,
     private readonly callee: Callee | undefined,
   ) {}
 
@@ -26,7 +35,7 @@ export class CalleeChannel implements Channel {
   }
 
   async play(url: string, _options: { digits?: string }, signal: AbortSignal): Promise<void> {
-    const ms = await this.clock.holding(() => mediaDurationMs(url, signal));
+    const ms = await this.clock.holding(() => mediaDurationMs(this.web, url, signal));
     await sleep(this.clock, ms, signal);
   }
 

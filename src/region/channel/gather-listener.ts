@@ -2,7 +2,7 @@
 // gateway): keys until finishOnKey or numDigits, speech until its own silence, and the Gather's
 // timeout counted from the end of its prompts, all on the call's clock.
 import type { Clock } from "../../clock/clock.js";
-import type { CallerInput, InputListener, ListenOptions } from "../../twiml/types.js";
+import type { CallerInput, InputListener, ListenOptions } from "../../twiml/ports/channel.js";
 
 /** What the caller sends while a Gather listens. */
 export interface LiveListener {

@@ -3,20 +3,25 @@
 // formats, estimated from the size at 128 kbit/s.
 import { request } from "undici";
 import { fail, SwitchboardError } from "../../errors/switchboard-error.js";
-import { assertEgressAllowed, egressAgent } from "../../webhook/egress.js";
+import type { WebhookClient } from "../../webhook/client.js";
 
 const MP3_BYTES_PER_SECOND = 16_000;
 
-export async function mediaDurationMs(url: string, signal?: AbortSignal): Promise<number> {
+/** Fetched through `web`: its egress policy applies, as to webhooks. */
+export async function mediaDurationMs(
+  web: WebhookClient,
+  url: string,
+  signal?: AbortSignal,
+): Promise<number> {
   let res: Awaited<ReturnType<typeof request>>;
   try {
-    assertEgressAllowed(new URL(url));
+    web.assertAllowed(new URL(url));
     res = await request(url, {
       method: "GET",
       signal,
       headersTimeout: 5_000,
       bodyTimeout: 15_000,
-      dispatcher: egressAgent(),
+      dispatcher: web.dispatcher(),
     });
   } catch (err) {
     if (err instanceof SwitchboardError) throw err;

@@ -10,8 +10,13 @@ import { fail, SwitchboardError } from "../../errors/switchboard-error.js";
 import type { ChannelOut } from "../../protocol/channel-events.js";
 import { encode } from "../../protocol/codec.js";
 import { readReply } from "../../protocol/service-error.js";
-import type { RecordReply, SipCommand } from "../../protocol/sip-commands.js";
-import type { InputListener, ListenOptions, RecordedAudio, RecordOptions } from "../../twiml/types.js";
+import { parseRecordReply, type SipCommand } from "../../protocol/sip-commands.js";
+import type {
+  InputListener,
+  ListenOptions,
+  RecordedAudio,
+  RecordOptions,
+} from "../../twiml/ports/channel.js";
 import type { HostedChannel } from "../host/live-call.js";
 import { type LiveListener, listenForGather } from "./gather-listener.js";
 
@@ -96,12 +101,12 @@ export class RemoteChannel implements HostedChannel {
   async record(options: RecordOptions, signal: AbortSignal): Promise<RecordedAudio> {
     const id = randomUUID();
     const cmd: SipCommand = { op: "record", id, options: { ...options } };
-    const first = (await this.#long(cmd, signal, { replyOnAbort: true })) as RecordReply;
+    const first = parseRecordReply(await this.#long(cmd, signal, { replyOnAbort: true }));
     const wav = new Uint8Array(first.size);
     wav.set(first.chunk, 0);
     // A long recording comes in slices, each under NATS's payload limit.
     for (let offset = first.chunk.length; offset < first.size; ) {
-      const part = (await this.#short({ op: "fetch", id, offset })) as RecordReply;
+      const part = parseRecordReply(await this.#short({ op: "fetch", id, offset }));
       if (part.chunk.length === 0) break;
       wav.set(part.chunk, offset);
       offset += part.chunk.length;

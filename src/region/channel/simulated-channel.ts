@@ -14,7 +14,8 @@ import type {
   ListenOptions,
   RecordedAudio,
   RecordOptions,
-} from "../../twiml/types.js";
+} from "../../twiml/ports/channel.js";
+import type { WebhookClient } from "../../webhook/client.js";
 import { type LiveListener, listenForGather } from "./gather-listener.js";
 import { mediaDurationMs } from "./media-duration.js";
 
@@ -57,6 +58,8 @@ export class SimulatedChannel implements Channel {
 
   constructor(
     private readonly clock: CallClock,
+    /** Fetches the media a <Play> plays, to time it. */
+    private readonly web: WebhookClient,
     private readonly publish: (event: ChannelOut) => void,
     private readonly script: CallerScript | undefined,
     /** Called when the simulated caller hangs up. */
@@ -118,7 +121,7 @@ export class SimulatedChannel implements Channel {
     // A digits-only <Play digits="…"/> has no media.
     if (url === "") return;
     this.publish({ kind: "play", url });
-    const ms = await this.clock.holding(() => mediaDurationMs(url, signal));
+    const ms = await this.clock.holding(() => mediaDurationMs(this.web, url, signal));
     await sleep(this.clock, ms, signal);
   }
 

@@ -9,12 +9,24 @@ import type { CallResource, CallStatus } from "../../model/records.js";
 import { newSid } from "../../model/sid.js";
 import type { ChannelOut } from "../../protocol/channel-events.js";
 import { indexCall } from "../../store/call-index.js";
-import type { LegEvent, LegProgress } from "../../twiml/types.js";
+import type { BridgedLeg, LegProgress } from "../../twiml/ports/dial-network.js";
+import type { LegEvent } from "../../twiml/verbs/dial/data.js";
 import { statusCallbackParams } from "../../webhook/params.js";
 import { logCallEnded } from "../call-end-log.js";
 import type { RegionRuntime } from "../runtime.js";
 
 export type LegEnd = Extract<CallStatus, "completed" | "busy" | "no-answer" | "failed" | "canceled">;
+
+/** How one leg's ringing came out; an answered one still has to be connected (or cancelled). */
+export type Attempt =
+  | { answered: false; status: Exclude<LegEnd, "completed"> }
+  | {
+      answered: true;
+      /** Bridges the leg: resolves `ended` when the callee hangs up; `hangup` ends it from our side. */
+      connect: () => Pick<BridgedLeg, "ended" | "hangup">;
+      /** Drops a leg that answered too late (another won): a hosted call is hung up. */
+      cancel: () => void;
+    };
 
 export class ChildLeg {
   readonly facts: CallFacts;
@@ -26,7 +38,7 @@ export class ChildLeg {
   #ending: Promise<void> | undefined;
 
   constructor(
-    private readonly rt: RegionRuntime,
+    private readonly rt: Pick<RegionRuntime, "region" | "bus" | "stores" | "inspector" | "log">,
     private readonly clock: CallClock,
     parent: CallFacts,
     to: string,
@@ -87,7 +99,7 @@ export class ChildLeg {
       this.status = status;
       this.endedAt = this.clock.now();
       const record = await this.#store();
-      await this.clock.holding(() => indexCall(this.rt.nc, this.rt.region, record));
+      await this.clock.holding(() => indexCall(this.rt.bus.nc, this.rt.region, record));
       logCallEnded(this.rt.log, this.rt.region, record);
       // As for any call: `ended` on the leg's own `.out` once its record is stored.
       this.#publish({ kind: "ended", status, region: this.rt.region });

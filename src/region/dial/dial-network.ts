@@ -7,11 +7,10 @@ import type { CallFacts } from "../../../machines/call.machine.js";
 import { sleep } from "../../clock/clock.js";
 import { isE164, numberKey } from "../../model/phone.js";
 import type { Callee } from "../../protocol/offer.js";
-import { openGlobalStores } from "../../store/global.js";
-import type { BridgedLeg, DialNetwork, DialTarget, Unanswered } from "../../twiml/types.js";
+import type { BridgedLeg, DialNetwork, DialTarget, Unanswered } from "../../twiml/ports/dial-network.js";
 import type { LiveCall } from "../host/live-call.js";
 import type { RegionRuntime } from "../runtime.js";
-import { ChildLeg, type LegEnd } from "./child-leg.js";
+import { type Attempt, ChildLeg } from "./child-leg.js";
 import { ringHosted } from "./hosted-callee.js";
 import { runWhisper } from "./whisper.js";
 
@@ -19,17 +18,6 @@ import { runWhisper } from "./whisper.js";
 export const DEFAULT_ANSWER_AFTER_S = 5;
 export const DEFAULT_TALK_S = 30;
 const DEFAULT_BUSY_AFTER_S = 1;
-
-/** How one leg's ringing came out; an answered one still has to be connected (or cancelled). */
-export type Attempt =
-  | { answered: false; status: Exclude<LegEnd, "completed"> }
-  | {
-      answered: true;
-      /** Bridges the leg: resolves `ended` when the callee hangs up; `hangup` ends it from our side. */
-      connect: () => Pick<BridgedLeg, "ended" | "hangup">;
-      /** Drops a leg that answered too late (another won): a hosted call is hung up. */
-      cancel: () => void;
-    };
 
 export function regionDialNetwork(rt: RegionRuntime, call: LiveCall, facts: CallFacts): DialNetwork {
   return {
@@ -84,7 +72,7 @@ export function regionDialNetwork(rt: RegionRuntime, call: LiveCall, facts: Call
                   const status = legSignal.aborted ? "canceled" : "failed";
                   if (status === "failed") {
                     const e = err as { code?: number; message?: string };
-                    rt.notifier.notify({
+                    rt.outbox.notifier.notify({
                       accountSid: facts.accountSid ?? "",
                       callSid: leg.callSid,
                       level: "error",
@@ -129,20 +117,9 @@ function attempt(
 async function hostedRegion(rt: RegionRuntime, to: string): Promise<string | undefined> {
   if (!isE164(to)) return undefined;
   const key = numberKey(to);
-  const route = await (await routing(rt)).get(key);
+  const route = await rt.directory.routing.get(key);
   if (route) return route.region;
-  return rt.numbers.has(key) || (await rt.stores.numbers.get(key)) ? rt.region : undefined;
-}
-
-const routingTables = new WeakMap<object, ReturnType<typeof openGlobalStores>>();
-function routing(rt: RegionRuntime) {
-  let stores = routingTables.get(rt.nc);
-  if (!stores) {
-    stores = openGlobalStores(rt.nc);
-    stores.catch(() => routingTables.delete(rt.nc));
-    routingTables.set(rt.nc, stores);
-  }
-  return stores.then((s) => s.routing);
+  return rt.directory.numbers.has(key) || (await rt.stores.numbers.get(key)) ? rt.region : undefined;
 }
 
 /** The simulated network: the script's outcome for this target, on the parent call's clock. */
@@ -202,7 +179,7 @@ async function connect(
       (err: unknown) => {
         const e = err as { code?: number; message?: string };
         if (signal.aborted) throw err;
-        rt.notifier.notify({
+        rt.outbox.notifier.notify({
           accountSid: leg.facts.accountSid ?? "",
           callSid: leg.callSid,
           level: "error",

@@ -8,18 +8,20 @@ import { Kvm } from "@nats-io/kv";
 import { sleep } from "../../clock/clock.js";
 import type { CallResource } from "../../model/records.js";
 import { newSid } from "../../model/sid.js";
-import type { ChannelOut } from "../../protocol/channel-events.js";
+import { readChannelOut } from "../../protocol/channel-events.js";
 import { decode, encode } from "../../protocol/codec.js";
 import type { OfferReply } from "../../protocol/offer.js";
 import { readReply } from "../../protocol/service-error.js";
 import { buckets } from "../../protocol/subjects.js";
 import type { LiveCall } from "../host/live-call.js";
 import type { RegionRuntime } from "../runtime.js";
-import type { ChildLeg } from "./child-leg.js";
-import type { Attempt } from "./dial-network.js";
+import type { Attempt, ChildLeg } from "./child-leg.js";
+
+/** What ringing a hosted number uses of the region. */
+export type HostedRuntime = Pick<RegionRuntime, "region" | "bus" | "stores">;
 
 export async function ringHosted(
-  rt: RegionRuntime,
+  rt: HostedRuntime,
   call: LiveCall,
   leg: ChildLeg,
   region: string,
@@ -27,6 +29,7 @@ export async function ringHosted(
   signal: AbortSignal,
 ): Promise<Attempt> {
   signal.throwIfAborted();
+  const { nc, subjects } = rt.bus;
   const inboundSid = newSid("CA");
   let answered!: () => void;
   const answer = new Promise<void>((r) => {
@@ -37,12 +40,12 @@ export async function ringHosted(
     ended = r;
   });
   // Subscribed before the offer, so nothing the call does is missed.
-  const sub = rt.nc.subscribe(rt.subjects.anyCallOut(inboundSid), {
+  const sub = nc.subscribe(subjects.anyCallOut(inboundSid), {
     callback: (err, msg) => {
       if (err) return;
-      const event = decode(msg.data) as ChannelOut;
-      if (event.kind === "answer") answered();
-      if (event.kind === "ended") ended(event.status);
+      const event = readChannelOut(decode(msg.data));
+      if (event?.kind === "answer") answered();
+      if (event?.kind === "ended") ended(event.status);
     },
   });
   // The inbound call runs in real time on its own worker: at time-scale 0 the parent's clock must
@@ -50,9 +53,9 @@ export async function ringHosted(
   const release = call.clock.hold();
   let hostedRegion = region;
   const hangUpInbound = () =>
-    rt.nc.publish(rt.subjects.callIn(hostedRegion, inboundSid), encode({ kind: "hangup" }));
+    nc.publish(subjects.callIn(hostedRegion, inboundSid), encode({ kind: "hangup" }));
   try {
-    await rt.nc.flush();
+    await nc.flush();
     const offer = {
       to: leg.facts.to,
       from: leg.facts.from,
@@ -60,7 +63,7 @@ export async function ringHosted(
       caller: { timeScale: call.clock.scale },
     };
     const reply = readReply(
-      await rt.nc.request(rt.subjects.edgeOffer(leg.facts.edge), encode(offer), { timeout: 10_000 }),
+      await nc.request(subjects.edgeOffer(leg.facts.edge), encode(offer), { timeout: 10_000 }),
     ) as OfferReply;
     hostedRegion = reply.region;
     await leg.ringing();
@@ -132,13 +135,13 @@ export async function ringHosted(
 }
 
 /** How long the hosted call lasted (its stored duration), in ms. */
-async function connectedMs(rt: RegionRuntime, region: string, callSid: string): Promise<number> {
+async function connectedMs(rt: HostedRuntime, region: string, callSid: string): Promise<number> {
   try {
     // This region's bucket is open already; another region's is opened for the one read.
     const record =
       region === rt.region
         ? await rt.stores.calls.get(callSid)
-        : await new Kvm(rt.nc)
+        : await new Kvm(rt.bus.nc)
             .open(buckets.calls(region))
             .then((kv) => kv.get(callSid))
             .then((e) => (e?.operation === "PUT" ? e.json<CallResource>() : undefined));

@@ -5,22 +5,26 @@ import { callResource } from "../../model/call-resource.js";
 import type { ChannelOut } from "../../protocol/channel-events.js";
 import { indexCall } from "../../store/call-index.js";
 import { logCallEnded } from "../call-end-log.js";
+import type { CallLookup } from "../host/live-call.js";
 import type { RegionRuntime } from "../runtime.js";
 
-export function endCall(rt: RegionRuntime) {
+export function endCall(
+  rt: Pick<RegionRuntime, "region" | "bus" | "stores" | "outbox" | "inspector" | "log">,
+  callOf: CallLookup,
+) {
   return fromPromise<void, EndInput>(async ({ input }) => {
     const { callSid } = input.facts;
-    const call = rt.call(callSid);
+    const call = callOf(callSid);
     const endedAt = call.clock.now();
     // A recording the caller hung up on is still being stored: the record comes after it.
-    await call.clock.holding(() => rt.recordings.settled(callSid));
+    await call.clock.holding(() => rt.outbox.recordings.settled(callSid));
     if (input.endedBy === "app") {
       if (input.rejectReason) await call.channel.reject(input.rejectReason);
       else await call.channel.hangup();
     }
     const record = callResource(input, endedAt, call.offeredAt);
     await call.clock.holding(() => rt.stores.calls.put(callSid, record));
-    await call.clock.holding(() => indexCall(rt.nc, rt.region, record));
+    await call.clock.holding(() => indexCall(rt.bus.nc, rt.region, record));
     if (input.statusCallback) {
       // In the outbox before the call counts as ended: a worker that dies here leaves the call to
       // be resumed, and the callback it queues again is the same message (deduplicated).
@@ -34,7 +38,7 @@ export function endCall(rt: RegionRuntime) {
           at: endedAt,
         },
       };
-      await call.clock.holding(() => rt.statusCallbacks.queue(callback));
+      await call.clock.holding(() => rt.outbox.statusCallbacks.queue(callback));
     }
     logCallEnded(rt.log, rt.region, record);
     const ended: ChannelOut = { kind: "ended", status: input.status, region: rt.region };

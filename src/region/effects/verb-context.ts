@@ -6,23 +6,18 @@ import type { CallFacts } from "../../../machines/call.machine.js";
 import type { Clock } from "../../clock/clock.js";
 import { errorCodeInfo } from "../../errors/codes.js";
 import type { CallStatus } from "../../model/records.js";
-import type { ConferencePort, QueuePort } from "../../twiml/rooms.js";
-import type {
-  CallIdentity,
-  Channel,
-  DialNetwork,
-  MediaStreams,
-  RecordingPort,
-  VerbCallbackRequest,
-  VerbContext,
-} from "../../twiml/types.js";
+import type { Channel } from "../../twiml/ports/channel.js";
+import type { DialNetwork } from "../../twiml/ports/dial-network.js";
+import type { MediaStreams } from "../../twiml/ports/media-streams.js";
+import type { RecordingPort } from "../../twiml/ports/recordings.js";
+import type { ConferencePort, QueuePort } from "../../twiml/ports/rooms.js";
+import type { CallIdentity, VerbCallbackRequest, VerbContext } from "../../twiml/verb-context.js";
 import { callParams } from "../../webhook/params.js";
 import { regionDialNetwork } from "../dial/dial-network.js";
 import type { LiveCall } from "../host/live-call.js";
 import { conferencePort } from "../rooms/conferences.js";
 import { queuePort } from "../rooms/queues.js";
 import type { RegionRuntime } from "../runtime.js";
-import { CallStreams } from "../streams/call-streams.js";
 import { verbFetchTwiml } from "./verb-fetch.js";
 
 export class RegionVerbContext implements VerbContext {
@@ -74,7 +69,7 @@ export class RegionVerbContext implements VerbContext {
   get warn(): (code: number, message: string) => void {
     const made = this.#lazy;
     made.warn ??= (code, message) => {
-      this.#rt.notifier.notify({
+      this.#rt.outbox.notifier.notify({
         accountSid: this.call.accountSid,
         callSid: this.call.callSid,
         // The registry says how grave a code is: an 11200 from a prompt's media is an error.
@@ -97,7 +92,7 @@ export class RegionVerbContext implements VerbContext {
     made.callback ??= (request) => {
       const facts = this.#facts;
       return this.#live.clock.holding(() =>
-        this.#rt.statusCallbacks.queue({ facts, ...request, params: { ...request.params } }),
+        this.#rt.outbox.statusCallbacks.queue({ facts, ...request, params: { ...request.params } }),
       );
     };
     return made.callback;
@@ -117,12 +112,11 @@ export class RegionVerbContext implements VerbContext {
   get streams(): MediaStreams {
     const made = this.#lazy;
     // The call's streams report through this context; failures to open are errors (31920…).
-    const live = this.#live;
-    live.streams ??= new CallStreams(live.clock);
-    made.streams ??= live.streams.port(
+    made.streams ??= this.#live.streams().port(
+      this.#rt.webhooks,
       () => this,
       (code, message) =>
-        this.#rt.notifier.notify({
+        this.#rt.outbox.notifier.notify({
           accountSid: this.call.accountSid,
           callSid: this.call.callSid,
           level: "error",
@@ -136,7 +130,7 @@ export class RegionVerbContext implements VerbContext {
   get recordings(): RecordingPort {
     const made = this.#lazy;
     // Storing is real-time work: simulated time must not run on (and end the call) meanwhile.
-    made.recordings ??= this.#rt.recordings.port(this.call, (work) => this.#live.clock.holding(work));
+    made.recordings ??= this.#rt.outbox.recordings.port(this.call, (work) => this.#live.clock.holding(work));
     return made.recordings;
   }
 
@@ -148,13 +142,18 @@ export class RegionVerbContext implements VerbContext {
 
   get conferences(): ConferencePort {
     const made = this.#lazy;
-    made.conferences ??= conferencePort(this.#rt.conferences, this.#rt.nc, this.#live.clock, this.call);
+    made.conferences ??= conferencePort(
+      this.#rt.rooms.conferences,
+      this.#rt.bus.nc,
+      this.#live.clock,
+      this.call,
+    );
     return made.conferences;
   }
 
   get queues(): QueuePort {
     const made = this.#lazy;
-    made.queues ??= queuePort(this.#rt.queues, this.#rt.nc, this.#live.clock, this.call);
+    made.queues ??= queuePort(this.#rt.rooms.queues, this.#rt.bus.nc, this.#live.clock, this.call);
     return made.queues;
   }
 

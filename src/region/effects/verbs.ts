@@ -1,38 +1,38 @@
-// executing-twiml: answering the call and running each verb through the TwiML registry, with only
-// the narrow VerbContext (verb-context.ts) in reach.
+// executing-twiml: answering the call, and `runVerb`, which runs whatever verb the machine's one
+// `verb` state hands it by name through the TwiML registry, with only the narrow VerbContext
+// (verb-context.ts) in reach.
 import { fromPromise } from "xstate";
 import type { CallFacts, VerbInput } from "../../../machines/call.machine.js";
-import { VERB_NAMES } from "../../../machines/call.setup.js";
 import { executeVerb } from "../../twiml/registry.js";
-import { CallHandedOver, CallRedirected } from "../../twiml/rooms.js";
-import type { VerbName, VerbOutcome } from "../../twiml/types.js";
-import type { LiveCall } from "../host/live-call.js";
+import type { VerbOutcome } from "../../twiml/verb-data.js";
+import type { CallLookup, LiveCall } from "../host/live-call.js";
 import type { RegionRuntime } from "../runtime.js";
 import { RegionVerbContext } from "./verb-context.js";
 
-export function answerCall(rt: RegionRuntime) {
+export function answerCall(callOf: CallLookup) {
   return fromPromise<{ at: number }, { callSid: string }>(async ({ input }) => {
-    const call = rt.call(input.callSid);
+    const call = callOf(input.callSid);
     await call.channel.answer();
     return { at: call.clock.now() };
   });
 }
 
-export function announceCall(rt: RegionRuntime) {
+export function announceCall(callOf: CallLookup) {
   return fromPromise<void, { facts: CallFacts }>(async ({ input }) => {
-    await rt.call(input.facts.callSid).channel.ring();
+    await callOf(input.facts.callSid).channel.ring();
   });
 }
 
-export function runVerb(rt: RegionRuntime) {
+export function runVerb(rt: RegionRuntime, callOf: CallLookup) {
+  // One per host, not one closure per call.
+  const contextOf = (call: LiveCall) => new RegionVerbContext(rt, call);
   // Not async: the verb's own promise is the actor's, with no frame of ours kept around it while a
   // parked call waits (issue #9). Failures reject, as they would from an async function.
   return fromPromise<VerbOutcome, VerbInput>(({ input, signal }) => {
     try {
-      const call = rt.call(input.callSid);
+      const call = callOf(input.callSid);
       // One context per call, made for its first verb: a parked call keeps no copy per verb.
-      call.verbContext ??= new RegionVerbContext(rt, call);
-      const ctx = call.verbContext;
+      const ctx = call.verbContext(contextOf);
       return executeVerb(ctx, input.verb, HEARS_WHY.has(input.verb.name) ? why(call, signal) : signal);
     } catch (err) {
       return Promise.reject(err);
@@ -41,7 +41,7 @@ export function runVerb(rt: RegionRuntime) {
 }
 
 /** The verbs that act on why they were cancelled: a caller who left leaves its conference or queue. */
-const HEARS_WHY = new Set<string>(["Enqueue", "Dial"]);
+const HEARS_WHY: ReadonlySet<string> = new Set(["Enqueue", "Dial"]);
 
 /**
  * A signal whose reason says why the verb was cancelled: its call moved to another worker (it stays
@@ -50,20 +50,8 @@ const HEARS_WHY = new Set<string>(["Enqueue", "Dial"]);
  */
 function why(call: LiveCall, signal: AbortSignal): AbortSignal {
   const verbSignal = new AbortController();
-  const cancel = () =>
-    verbSignal.abort(
-      call.handingOver
-        ? new CallHandedOver("the call moved to another worker")
-        : call.redirecting
-          ? new CallRedirected("a REST update gave the call new TwiML")
-          : signal.reason,
-    );
+  const cancel = () => verbSignal.abort(call.whyCancelled(signal.reason));
   if (signal.aborted) cancel();
   else signal.addEventListener("abort", cancel, { once: true });
   return verbSignal.signal;
-}
-
-export function verbActors(rt: RegionRuntime): Record<VerbName, ReturnType<typeof runVerb>> {
-  const run = runVerb(rt);
-  return Object.fromEntries(VERB_NAMES.map((name) => [name, run])) as Record<VerbName, typeof run>;
 }

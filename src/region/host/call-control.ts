@@ -5,7 +5,7 @@ import { callResource } from "../../model/call-resource.js";
 import type { CallResource } from "../../model/records.js";
 import type { CallControl } from "../../protocol/call-control.js";
 import { parseTwiml } from "../../twiml/parse.js";
-import type { TwimlWarning } from "../../twiml/types.js";
+import type { TwimlWarning } from "../../twiml/verb-data.js";
 
 /** Sends the change to the call's actor and returns the call as it is right after. */
 export function applyCallControl(

@@ -6,13 +6,12 @@ import { parseCallControl } from "../../protocol/call-control.js";
 import { ChannelInSchema } from "../../protocol/channel-events.js";
 import { decode, encodingOf } from "../../protocol/codec.js";
 import { respondError, respondValue } from "../../protocol/service-error.js";
-import type { TwimlWarning } from "../../twiml/types.js";
+import type { TwimlWarning } from "../../twiml/verb-data.js";
 import type { RegionRuntime } from "../runtime.js";
-import { applyCallControl } from "./call-control.js";
 import type { LiveCall } from "./live-call.js";
 
 /** Hands keys, speech or a hang-up to the call's channel; a bad payload is logged and ignored. */
-export function takeChannelInput(rt: RegionRuntime, call: LiveCall, msg: Msg): void {
+export function takeChannelInput(rt: Pick<RegionRuntime, "log">, call: LiveCall, msg: Msg): void {
   try {
     const parsed = ChannelInSchema.safeParse(decode(msg.data, encodingOf(msg.headers)));
     if (!parsed.success)
@@ -27,25 +26,22 @@ export function takeChannelInput(rt: RegionRuntime, call: LiveCall, msg: Msg): v
 }
 
 /** Applies a live-call change and answers with the call as it is right after (an empty one only reads). */
-export function takeCallControl(rt: RegionRuntime, call: LiveCall, msg: Msg): void {
+export function takeCallControl(rt: Pick<RegionRuntime, "outbox">, call: LiveCall, msg: Msg): void {
   try {
     const change = parseCallControl(decode(msg.data, encodingOf(msg.headers)));
-    // A new Url or Twiml moves the call on (the verb it leaves hears so, synchronously, below).
-    call.redirecting = change.url !== undefined || change.twiml !== undefined;
     // A `Twiml` given over REST is checked as a fetched document is: its warnings go on the call.
     const warn = (w: TwimlWarning) =>
-      rt.notifier.notify({
+      rt.outbox.notifier.notify({
         accountSid: call.actor.getSnapshot().context.facts.accountSid ?? "",
         callSid: call.callSid,
         level: "warning",
         code: w.code,
         message: `${w.message} (line ${w.line}, column ${w.column})`,
       });
-    const resource = applyCallControl(call.actor, change, call.offeredAt, warn);
+    // A new Url or Twiml moves the call on: the verb it leaves hears that it was redirected.
+    const resource = call.applyControl(change, warn);
     if (msg.reply) respondValue(msg, resource);
   } catch (err) {
     if (msg.reply) respondError(msg, err);
-  } finally {
-    call.redirecting = false;
   }
 }

@@ -3,12 +3,15 @@
 // disappearing: its lease and snapshot are released only after this record is stored.
 import type { EndInput } from "../../../machines/call.machine.js";
 import { ErrorCodes } from "../../errors/codes.js";
-import type { RegionRuntime } from "../runtime.js";
 import type { LiveCall } from "./live-call.js";
-import { storeFailedEnd } from "./store-failed-end.js";
+import { type FailedEndContext, storeFailedEnd } from "./store-failed-end.js";
 
 /** Stores the failed call's record (unless it has one already), reports 90012 and announces its end. */
-export async function storeFailedCall(rt: RegionRuntime, call: LiveCall, err: unknown): Promise<void> {
+export async function storeFailedCall(
+  ctx: FailedEndContext,
+  call: Pick<LiveCall, "actor" | "clock" | "offeredAt">,
+  err: unknown,
+): Promise<void> {
   const { context } = call.actor.getSnapshot();
   const error = {
     code: ErrorCodes.callActorFailed.code,
@@ -25,5 +28,5 @@ export async function storeFailedCall(rt: RegionRuntime, call: LiveCall, err: un
     statusCallback: null,
   };
   const endedAt = call.clock.now();
-  await storeFailedEnd(rt, end, { endedAt, offeredAt: call.offeredAt, clockAt: endedAt });
+  await storeFailedEnd(ctx, end, { endedAt, offeredAt: call.offeredAt, clockAt: endedAt });
 }

@@ -1,13 +1,10 @@
 // Who owns which live call, and noticing when an owner dies. A lease per call with its own
 // heartbeat would cost a KV write per call per heartbeat (100k parked calls: 200k writes a second),
-// so the heartbeat is per worker and each call's lease points at its owner:
-//   `_w.<worker>`           the worker's heartbeat, rewritten every HEARTBEAT_MS
-//   `_o.<worker>.<CallSid>` the worker owns the call (written before the call is acked, deleted when it
-//                           ends); its value is the call's job, so the lease alone can start the call
-//                           again if its owner dies before the call's first snapshot is stored
-//   `_c.<worker>.<CallSid>.<rev>` the claim of a call from a worker whose lease had revision rev:
-//                           its value names the one claimer that won
-// in `sb_actors_<R>`, beside each call's snapshot (`<CallSid>`). A worker whose heartbeat has not been
+// so the heartbeat is per worker and each call's lease points at its owner (the key layout is
+// protocol/leases.ts): the heartbeat `_w.<worker>`, rewritten every HEARTBEAT_MS; the lease
+// `_o.<worker>.<CallSid>`, written before the call is acked and deleted when it ends, whose value is
+// the call's job, so the lease alone can start the call again if its owner dies before the call's
+// first snapshot is stored; and the claim `_c.<worker>.<CallSid>.<rev>`. A worker whose heartbeat has not been
 // seen for DEAD_AFTER_MS (or whose heartbeat key was deleted: a graceful hand-over) is dead; every
 // other worker then claims its calls. A claim is decided by one write that can succeed once, the
 // creation of `_c.<dead>.<sid>.<rev>` naming the claimer: a claimer whose create failed reads the key
@@ -18,18 +15,28 @@
 // for every call it runs.
 import { type KV, KvWatchInclude } from "@nats-io/kv";
 import type { Logger } from "../../log.js";
+import type { CallJob } from "../../protocol/call-job.js";
+import {
+  callOfLeaseKey,
+  claimKey,
+  claimsFrom,
+  HEARTBEAT_KEYS,
+  type Heartbeat,
+  heartbeatKey,
+  leaseJob,
+  leaseKeysOf,
+  leasesOfWorker,
+  ownerKey,
+  parseClaimKey,
+  workerOfHeartbeatKey,
+  workerOfLeaseKey,
+} from "../../protocol/leases.js";
 
 export const HEARTBEAT_MS = 500;
 export const DEAD_AFTER_MS = 1_500;
 /** How often the leases of workers found dead are looked at again, and for how long. */
 const SWEEP_MS = 5_000;
 const FORGET_DEAD_MS = 10 * 60_000;
-
-const heartbeatKey = (worker: string) => `_w.${worker}`;
-const ownerKey = (worker: string, callSid: string) => `_o.${worker}.${callSid}`;
-const claimKey = (from: string, callSid: string, revision: number) => `_c.${from}.${callSid}.${revision}`;
-/** The filter for every worker's lease on a call. */
-export const leaseKeysOf = (callSid: string) => `_o.*.${callSid}`;
 
 export class WorkerLeases {
   readonly #lastSeen = new Map<string, number>();
@@ -56,11 +63,11 @@ export class WorkerLeases {
   async start(): Promise<void> {
     await this.#heartbeat();
     this.#beat = setInterval(() => void this.#heartbeat(), HEARTBEAT_MS);
-    const watch = await this.kv.watch({ key: "_w.>" });
+    const watch = await this.kv.watch({ key: HEARTBEAT_KEYS });
     this.#stopWatch = () => watch.stop();
     (async () => {
       for await (const e of watch) {
-        const worker = e.key.slice(3);
+        const worker = workerOfHeartbeatKey(e.key);
         if (worker === this.worker) continue;
         if (e.operation === "PUT") {
           // Judged by when we saw the beat, not the writer's clock: no skew between machines.
@@ -71,15 +78,17 @@ export class WorkerLeases {
     })().catch(() => {});
     // A claim from this worker means another worker took the call over, unless this worker's lease
     // is newer than the one claimed: a claim read late must not stop a copy it has claimed back since.
-    const prefix = `_c.${this.worker}.`;
-    const notices = await this.kv.watch({ key: `${prefix}>`, include: KvWatchInclude.UpdatesOnly });
+    const notices = await this.kv.watch({
+      key: claimsFrom(this.worker),
+      include: KvWatchInclude.UpdatesOnly,
+    });
     this.#stopOwnWatch = () => notices.stop();
     (async () => {
       for await (const e of notices) {
         if (e.operation !== "PUT") continue;
-        const [callSid = "", revision = "0"] = e.key.slice(prefix.length).split(".");
+        const { callSid, revision } = parseClaimKey(e.key, this.worker);
         const lease = await this.kv.get(ownerKey(this.worker, callSid)).catch(() => null);
-        if (lease?.operation !== "PUT" || lease.revision <= Number(revision)) this.onLost?.(callSid);
+        if (lease?.operation !== "PUT" || lease.revision <= revision) this.onLost?.(callSid);
       }
     })().catch(() => {});
     this.#check = setInterval(() => {
@@ -108,17 +117,17 @@ export class WorkerLeases {
     return this.#dead.has(worker);
   }
 
-  /** The job stored in this worker's lease on the call (encoded), or undefined when it has none. */
-  async job(callSid: string): Promise<Uint8Array | undefined> {
+  /** The job stored in this worker's lease on the call, or undefined when it has none. */
+  async job(callSid: string): Promise<CallJob | undefined> {
     const lease = await this.kv.get(ownerKey(this.worker, callSid));
-    return lease?.operation === "PUT" && lease.value.length > 0 ? lease.value : undefined;
+    return lease?.operation === "PUT" ? leaseJob(lease.value) : undefined;
   }
 
   /** The workers that hold a lease on the call (normally one; two for a moment during a claim). */
   async holders(callSid: string): Promise<string[]> {
     const found: string[] = [];
     for await (const key of await this.kv.keys(leaseKeysOf(callSid)))
-      found.push(key.slice(3, -callSid.length - 1));
+      found.push(workerOfLeaseKey(key, callSid));
     return found;
   }
 
@@ -135,13 +144,13 @@ export class WorkerLeases {
   async claim(dead: string): Promise<string[]> {
     const won: string[] = [];
     const keys: string[] = [];
-    for await (const key of await this.kv.keys(`_o.${dead}.*`)) keys.push(key);
+    for await (const key of await this.kv.keys(leasesOfWorker(dead))) keys.push(key);
     // Survivors claim in different orders, so a large hand-over is shared rather than fought over.
     keys.sort(() => Math.random() - 0.5);
     for (const key of keys) {
       const lease = await this.kv.get(key);
       if (lease?.operation !== "PUT") continue;
-      const callSid = key.slice(`_o.${dead}.`.length);
+      const callSid = callOfLeaseKey(key, dead);
       // Our lease first, the claim second, the dead one's lease last: dying in between leaves a lease
       // someone will claim, never a call no one would ever resume.
       await this.own(callSid, lease.value);
@@ -184,7 +193,8 @@ export class WorkerLeases {
 
   async #heartbeat(): Promise<void> {
     try {
-      await this.kv.put(heartbeatKey(this.worker), JSON.stringify({ at: Date.now(), pid: process.pid }));
+      const beat: Heartbeat = { at: Date.now(), pid: process.pid };
+      await this.kv.put(heartbeatKey(this.worker), JSON.stringify(beat));
       if (!this.#healthy) {
         // Back after an outage (a nats-server restart): everyone else was cut off too, so their
         // silence says nothing; give each of them a full DEAD_AFTER_MS from now.

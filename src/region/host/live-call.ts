@@ -1,16 +1,41 @@
-// One call hosted by this worker: its actor and the per-call things its effects use.
+// One call hosted by this worker: its actor, the per-call things its effects use, and the call's
+// state that is not the machine's (lease stored, time limit, streams, verb context, why a verb was
+// cancelled). That state is private: only the methods below change it, each named for its moment.
 import type { Actor } from "xstate";
 import type { CallMachine } from "../../../machines/call.machine.js";
 import type { CallClock } from "../../clock/call-clock.js";
+import type { CallResource } from "../../model/records.js";
+import type { CallControl } from "../../protocol/call-control.js";
 import type { CallJob } from "../../protocol/call-job.js";
 import type { CallerScript } from "../../protocol/offer.js";
-import type { Channel, VerbContext } from "../../twiml/types.js";
-import type { CookieJar, SavedCookie } from "../../webhook/cookie-jar.js";
+import { CallHandedOver, CallRedirected } from "../../twiml/abort-reasons.js";
+import type { Channel } from "../../twiml/ports/channel.js";
+import type { VerbContext } from "../../twiml/verb-context.js";
+import type { TwimlWarning } from "../../twiml/verb-data.js";
+import type { CookieJar, SavedCookie } from "../../webhook/cookies.js";
 import type { ChannelState } from "../channel/simulated-channel.js";
-import type { CallStreams } from "../streams/call-streams.js";
+import { CallStreams } from "../streams/call-streams.js";
+import { applyCallControl } from "./call-control.js";
 import type { SnapshotWriter } from "./snapshot-writer.js";
 
-export interface LiveCall {
+/** The live call with this sid; effects run only for live calls, so a miss is a bug. */
+export type CallLookup = (callSid: string) => LiveCall;
+
+/** What a LiveCall is made of (build-call.ts makes them). */
+export interface LiveCallParts {
+  readonly callSid: string;
+  readonly actor: Actor<CallMachine>;
+  readonly clock: CallClock;
+  readonly channel: HostedChannel;
+  readonly cookies: CookieJar;
+  readonly snapshots: SnapshotWriter;
+  readonly offeredAt: number;
+  readonly caller: CallerScript | undefined;
+  /** A resumed call is leased already; a new one is once its lease is stored (leaseStored). */
+  readonly leased: boolean;
+}
+
+export class LiveCall {
   readonly callSid: string;
   readonly actor: Actor<CallMachine>;
   readonly clock: CallClock;
@@ -18,26 +43,124 @@ export interface LiveCall {
   /** Cookies the app set, returned on every later request of this call, as a browser would. */
   readonly cookies: CookieJar;
   readonly snapshots: SnapshotWriter;
+  /** When the edge accepted the call (wall clock), for date_created. */
+  readonly offeredAt: number;
+  /** The offer's simulated-caller script: how the parties a <Dial> rings answer (`callees`). */
+  readonly caller: CallerScript | undefined;
+  /**
+   * No snapshot is stored before the lease that points at it (a snapshot without a lease is a call
+   * no one would ever resume): until then state changes are only published.
+   */
+  #leased: boolean;
+  /** The timer of the call's maximum duration, on its clock. */
+  #limit: unknown;
   /**
    * The call's open Media Streams; closed when the call ends or leaves this worker. Made when a verb
    * first asks for them (most calls never open one) or when the call is closed.
    */
-  streams?: CallStreams;
-  /** When the edge accepted the call (wall clock), for date_created. */
-  readonly offeredAt: number;
-  /** The timer of the call's maximum duration, on its clock. */
-  limit?: unknown;
+  #streams: CallStreams | undefined;
   /** What its verbs are given, made when the first one runs. */
-  verbContext?: VerbContext;
-  /** The offer's simulated-caller script: how the parties a <Dial> rings answer (`callees`). */
-  readonly caller?: CallerScript;
+  #verbContext: VerbContext | undefined;
   /**
    * Set just before the actor is stopped to hand the call to another worker: the verb cancelled
    * then must not act as if the caller left (leave a conference or queue).
    */
-  handingOver?: boolean;
+  #handingOver = false;
   /** Set while a REST update (new Url or Twiml) moves the call on: the verb it leaves was redirected. */
-  redirecting?: boolean;
+  #redirecting = false;
+
+  constructor(parts: LiveCallParts) {
+    this.callSid = parts.callSid;
+    this.actor = parts.actor;
+    this.clock = parts.clock;
+    this.channel = parts.channel;
+    this.cookies = parts.cookies;
+    this.snapshots = parts.snapshots;
+    this.offeredAt = parts.offeredAt;
+    this.caller = parts.caller;
+    this.#leased = parts.leased;
+  }
+
+  /** The actor changed state: the snapshot is stale (stored within SnapshotWriter's window) once leased. */
+  stateChanged(): void {
+    if (this.#leased) void this.snapshots.changed();
+  }
+
+  /** The call's lease is stored: its snapshot may be stored from now on. */
+  leaseStored(): void {
+    this.#leased = true;
+    // Stored once the window has passed, if the call is still live by then.
+    if (this.actor.getSnapshot().status === "active") void this.snapshots.changed();
+  }
+
+  /** Twilio's maximum call duration, on the call's clock from its arrival: a resumed call keeps it. */
+  limitDuration(maxCallMs: number): void {
+    const { arrivedAt } = this.actor.getSnapshot().context;
+    this.#limit = this.clock.setTimeout(
+      () => this.actor.send({ type: "call.limit" }),
+      arrivedAt + maxCallMs - this.clock.now(),
+    );
+  }
+
+  /** The context its verbs run in: one per call, made (by `make`) for its first verb. */
+  verbContext(make: (call: LiveCall) => VerbContext): VerbContext {
+    this.#verbContext ??= make(this);
+    return this.#verbContext;
+  }
+
+  /** The call's Media Streams, made when first asked for. */
+  streams(): CallStreams {
+    this.#streams ??= new CallStreams(this.clock);
+    return this.#streams;
+  }
+
+  /**
+   * Applies a live-call change (REST's POST Calls/{Sid}) and returns the call as it is right after.
+   * A new Url or Twiml moves the call on: the verb it leaves hears so, synchronously, meanwhile.
+   */
+  applyControl(change: CallControl, warn: (warning: TwimlWarning) => void): CallResource {
+    this.#redirecting = change.url !== undefined || change.twiml !== undefined;
+    try {
+      return applyCallControl(this.actor, change, this.offeredAt, warn);
+    } finally {
+      this.#redirecting = false;
+    }
+  }
+
+  /**
+   * Why a verb of this call was cancelled: the call moved to another worker (it stays in its
+   * conference or queue) or to new TwiML (`QueueResult=redirected`), else `reason` (the caller hung up).
+   */
+  whyCancelled(reason: unknown): unknown {
+    return this.#handingOver
+      ? new CallHandedOver("the call moved to another worker")
+      : this.#redirecting
+        ? new CallRedirected("a REST update gave the call new TwiML")
+        : reason;
+  }
+
+  /** Stops this copy to hand the call over; resolves once the state it stopped in is stored. */
+  handOver(): Promise<void> {
+    this.#handingOver = true;
+    const sealed = this.snapshots.seal(); // taken before the stop: the state to resume
+    this.actor.stop();
+    return sealed;
+  }
+
+  /** Another worker took the call over (this one was thought dead): stops this copy, stores nothing. */
+  drop(): void {
+    this.#handingOver = true;
+    this.snapshots.discard();
+    this.actor.stop();
+  }
+
+  /** The call left this worker (it ended, or was stopped): its time limit, clock and streams end. */
+  close(): void {
+    this.clock.clearTimeout(this.#limit);
+    this.clock.dispose();
+    // Closed even if never opened: a verb still running that opens one has it stopped at once.
+    this.streams().closeAll();
+  }
 }
 
 /** A call's channel as its host holds it: the port, plus live input and what a resumed call needs. */

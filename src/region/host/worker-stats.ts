@@ -1,24 +1,12 @@
 // What a worker tells the api's /metrics, every few seconds on `sb.region.<r>.stats.<worker>`:
 // its live calls by state, its call counters and a histogram of its webhook latencies. Publishing
-// a small summary keeps /metrics from ever asking the workers anything.
+// a small summary keeps /metrics from ever asking the workers anything. The message's schema is
+// protocol/worker-stats.ts.
 import { randomBytes } from "node:crypto";
 import type { NatsConnection } from "@nats-io/transport-node";
 import { encode } from "../../protocol/codec.js";
 import type { Subjects } from "../../protocol/subjects.js";
-
-/** Upper bounds (seconds) of the webhook latency buckets; Twilio's hard cap is 15 s. */
-export const WEBHOOK_BUCKETS = [0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 15];
-
-export interface WorkerStats {
-  worker: string;
-  region: string;
-  at: number;
-  liveCalls: number;
-  /** Live calls by top-level state. */
-  byState: Record<string, number>;
-  counters: Record<string, number>;
-  webhook: { buckets: number[]; sum: number; count: number };
-}
+import { WEBHOOK_BUCKETS, type WorkerStats } from "../../protocol/worker-stats.js";
 
 export class WorkerStatsPublisher {
   readonly worker = `${process.pid}-${randomBytes(3).toString("hex")}`;

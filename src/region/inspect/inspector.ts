@@ -10,48 +10,12 @@
 // The commands the call sends on its channel (`.out`, published at once for live listeners) are
 // events here too (`command`), so the stream holds a call's state changes, requests and commands
 // in the one order the worker saw them: the visualizer reads that, and needs no capture of `.out`.
+// The events' schema is protocol/inspect.ts.
 import type { NatsConnection } from "@nats-io/transport-node";
 import type { ChannelOut } from "../../protocol/channel-events.js";
-import { decode, encode } from "../../protocol/codec.js";
+import { encode } from "../../protocol/codec.js";
+import type { InspectEnvelope, InspectEvent } from "../../protocol/inspect.js";
 import type { Subjects } from "../../protocol/subjects.js";
-
-export type InspectEvent =
-  | {
-      type: "state";
-      /** The machine's state value, e.g. "routed" or {"executing-twiml": "Say"}. */
-      value: unknown;
-      /** The call's Twilio status at that moment. */
-      status: string;
-      /** The event that caused the change (e.g. "xstate.done.actor.0.call.fetching-webhook"). */
-      event: string;
-      /** The verb being run, when executing TwiML. */
-      verb: { name: string; index: number } | null;
-      /** The URL of the TwiML document being run. */
-      documentUrl: string | null;
-    }
-  | { type: "webhook.request"; url: string; method: string; params: Record<string, string> }
-  | {
-      type: "webhook.response";
-      url: string;
-      status: number;
-      contentType?: string;
-      durationMs: number;
-      body?: string;
-    }
-  /** A webhook request that failed: no response, an error status, or a response that could not be used. */
-  | {
-      type: "webhook.error";
-      url: string;
-      code: number;
-      message: string;
-      httpStatus?: number;
-      durationMs: number;
-    }
-  /** A command the call sent on its channel (`.out`), in its place among the call's events. */
-  | { type: "channel"; command: ChannelOut }
-  /** The call was taken over from a worker that died, and goes on from its last snapshot. */
-  | { type: "resumed"; worker: string; from: string }
-  | { type: "notification"; code: number; level: "error" | "warning"; message: string; requestUrl?: string };
 
 /** `https://user:pass@host/x` -> `https://host/x`; anything that is not a URL is kept as it is. */
 export function withoutCredentials(url: string): string {
@@ -65,18 +29,6 @@ export function withoutCredentials(url: string): string {
   } catch {
     return url;
   }
-}
-
-/** An event as published: the call, the worker's time and sequence number, and the call's clock. */
-export type InspectEnvelope = InspectEvent & { callSid: string; at: number; seq: number; clockAt?: number };
-
-/**
- * The events one inspection message holds, in order: an array (a batch), or, from a stream written
- * before batching, one event. Throws if the payload does not decode.
- */
-export function inspectEnvelopes(data: Uint8Array): InspectEnvelope[] {
-  const decoded = decode(data) as InspectEnvelope | InspectEnvelope[];
-  return Array.isArray(decoded) ? decoded : [decoded];
 }
 
 export class Inspector {

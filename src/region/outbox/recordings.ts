@@ -8,7 +8,8 @@ import type { NatsConnection } from "@nats-io/transport-node";
 import type { Logger } from "../../log.js";
 import { putRecording } from "../../store/recording-objects.js";
 import { openRecordings } from "../../store/region.js";
-import type { CallIdentity, RecordingPort, StoredTranscription } from "../../twiml/types.js";
+import type { RecordingPort, StoredTranscription } from "../../twiml/ports/recordings.js";
+import type { CallIdentity } from "../../twiml/verb-context.js";
 
 /** How long a call's end waits for its recordings before writing its record anyway. */
 const KEEP_LIMIT_MS = 20_000;

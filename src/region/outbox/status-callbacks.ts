@@ -5,39 +5,16 @@
 // again with the same I-Twilio-Idempotency-Token. Sending never holds the call up; a callback that
 // fails is recorded as a 15003 warning; its response body is ignored.
 import type { Consumer, JetStreamClient, JsMsg } from "@nats-io/jetstream";
-import type { CallFacts } from "../../../machines/call.machine.js";
 import type { Logger } from "../../log.js";
 import type { AccountRecord } from "../../model/records.js";
+import { type OutboxCallback, parseOutboxCallback } from "../../protocol/callbacks.js";
 import { decode, encode } from "../../protocol/codec.js";
 import type { Subjects } from "../../protocol/subjects.js";
-import type { WatchedKv } from "../../store/watched-kv.js";
-import type { HttpMethod } from "../../twiml/types.js";
 import { idempotencyToken } from "../../webhook/idempotency.js";
-import { type StatusEvent, statusCallbackParams } from "../../webhook/params.js";
-import { requestWebhook } from "../../webhook/request.js";
-import type { Notifier } from "./notifier.js";
+import { statusCallbackParams } from "../../webhook/params.js";
+import { accountOf, type CallWebhookDeps, sendCallWebhook } from "../effects/call-webhook.js";
 
-export interface StatusCallback {
-  facts: CallFacts;
-  url: string;
-  method: HttpMethod;
-  event: StatusEvent;
-}
-
-/**
- * Any other asynchronous request a verb makes about its call (recordingStatusCallback, a Dial's or a
- * Conference's statusCallback, partialResultCallback…): sent as given, through the same outbox.
- */
-export interface VerbCallback {
-  facts: CallFacts;
-  url: string;
-  method: HttpMethod;
-  params: Record<string, string>;
-  /** Names this request within the call (e.g. `RE….completed`): the same key is sent once. */
-  key: string;
-}
-
-type Outgoing = StatusCallback | VerbCallback;
+type Outgoing = OutboxCallback;
 const keyOf = (cb: Outgoing) => ("key" in cb ? cb.key : String(cb.event.sequenceNumber));
 
 /** Callbacks sent at once by one worker; more wait in the stream. */
@@ -49,12 +26,9 @@ export class StatusCallbacks {
   #loop: Promise<void> | undefined;
 
   constructor(
-    private readonly deps: {
-      region: string;
+    private readonly deps: Omit<CallWebhookDeps, "inspector"> & {
       js: JetStreamClient;
       subjects: Subjects;
-      accounts: WatchedKv<AccountRecord>;
-      notifier: Notifier;
       log: Logger;
     },
   ) {}
@@ -101,9 +75,9 @@ export class StatusCallbacks {
   async #send(msg: JsMsg): Promise<void> {
     let cb: Outgoing;
     try {
-      cb = decode(msg.data) as Outgoing;
+      cb = parseOutboxCallback(decode(msg.data));
     } catch (err) {
-      this.deps.log.error({ err, seq: msg.seq }, "dropped an unreadable status callback");
+      this.deps.log.error({ err, seq: msg.seq }, "dropped an unreadable or invalid status callback");
       msg.term();
       return;
     }
@@ -113,21 +87,25 @@ export class StatusCallbacks {
 
   async #request(cb: Outgoing): Promise<void> {
     const { facts } = cb;
-    const account = facts.accountSid ? this.deps.accounts.get(facts.accountSid) : undefined;
-    if (!account) return;
+    let account: AccountRecord;
     try {
-      await requestWebhook({
+      account = accountOf(this.deps, facts.accountSid);
+    } catch {
+      return; // the account was deleted: there is no one to call back
+    }
+    try {
+      // No clock, no inspector: sent off the call's path, counted for /metrics but not inspected.
+      await sendCallWebhook(this.deps, {
+        callSid: facts.callSid,
+        accountSid: account.sid,
         url: cb.url,
         method: cb.method,
         params: "key" in cb ? cb.params : statusCallbackParams(facts, cb.event),
-        authToken: account.auth_token,
-        ...(account.webhook_signing_key && { signingKey: account.webhook_signing_key }),
-        headers: { "X-Home-Region": this.deps.region },
         idempotencyToken: idempotencyToken(facts.callSid, "callback", keyOf(cb)),
       });
     } catch (err) {
       const e = err as { code?: number; message?: string; httpStatus?: number };
-      this.deps.notifier.notify({
+      this.deps.outbox.notifier.notify({
         accountSid: account.sid,
         callSid: facts.callSid,
         level: "warning",

@@ -1,10 +1,10 @@
-// The conference port of one call (twiml/rooms.ts), over the region's shared conference store:
+// The conference port of one call (twiml/ports/rooms.ts), over the region's shared conference store:
 // bound to the call's account and CallSid; each change holds the call's clock while it is written,
 // a wait for others paces it (its timers fire in real time while it waits).
 import type { NatsConnection } from "@nats-io/transport-node";
 import type { CallClock } from "../../clock/call-clock.js";
 import type { ConferenceStore } from "../../store/conference-store.js";
-import type { ConferencePort } from "../../twiml/rooms.js";
+import type { ConferencePort } from "../../twiml/ports/rooms.js";
 import { waitForState } from "../host/watch-state.js";
 
 export function conferencePort(

@@ -1,11 +1,11 @@
-// The queue port of one call (twiml/rooms.ts), over the region's shared queue store: bound to the
+// The queue port of one call (twiml/ports/rooms.ts), over the region's shared queue store: bound to the
 // call's account and CallSid; each read and change holds the call's clock while it is in flight (so
 // a simulated clock never jumps over real work); a wait for others paces it (its timers fire in real
 // time: at time-scale 0 a waiting caller must not hang up before anyone could come).
 import type { NatsConnection } from "@nats-io/transport-node";
 import type { CallClock } from "../../clock/call-clock.js";
 import type { QueueStore } from "../../store/queue-store.js";
-import type { QueuePort } from "../../twiml/rooms.js";
+import type { QueuePort } from "../../twiml/ports/rooms.js";
 import { waitForState } from "../host/watch-state.js";
 
 export function queuePort(

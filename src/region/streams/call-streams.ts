@@ -5,13 +5,10 @@ import type { CallClock } from "../../clock/call-clock.js";
 import { ErrorCodes } from "../../errors/codes.js";
 import { toSwitchboardError } from "../../errors/switchboard-error.js";
 import { newSid } from "../../model/sid.js";
-import type {
-  CallIdentity,
-  MediaStreams,
-  StreamNoun,
-  VerbCallbackRequest,
-  VerbContext,
-} from "../../twiml/types.js";
+import type { MediaStreams } from "../../twiml/ports/media-streams.js";
+import type { CallIdentity, VerbCallbackRequest, VerbContext } from "../../twiml/verb-context.js";
+import type { StreamNoun } from "../../twiml/verb-data.js";
+import type { WebhookClient } from "../../webhook/client.js";
 import { MediaStream } from "./media-stream.js";
 
 /** What a stream reports through: the context of the verb that began it, and error notifications. */
@@ -20,6 +17,8 @@ export interface StreamHooks {
   callback(request: VerbCallbackRequest): Promise<void>;
   warn(code: number, message: string): void;
   error(code: number, message: string): void;
+  /** The streams' WebSockets go through its dispatcher, under its egress policy. */
+  readonly web: WebhookClient;
 }
 
 type StreamEvent = "stream-started" | "stream-stopped" | "stream-error";
@@ -47,12 +46,13 @@ export class CallStreams {
    * opens, so the context may be the object the port is part of) and `error` for failures.
    */
   port(
+    web: WebhookClient,
     context: () => Pick<VerbContext, "call" | "callback" | "warn">,
     error: (code: number, message: string) => void,
   ): MediaStreams {
     const hooks = (): StreamHooks => {
       const ctx = context();
-      return { call: ctx.call, callback: ctx.callback, warn: ctx.warn, error };
+      return { call: ctx.call, callback: ctx.callback, warn: ctx.warn, error, web };
     };
     return {
       connect: (noun, signal) => this.#connect(noun, hooks(), signal),
@@ -115,6 +115,7 @@ export class CallStreams {
         parameters: noun.parameters,
         bidirectional: !background,
         clock: this.#clock,
+        web: hooks.web,
         onInvalidMessage: (reason) => hooks.warn(ErrorCodes.streamInvalidMessage.code, reason),
       });
     } catch (err) {

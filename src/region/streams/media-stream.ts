@@ -10,8 +10,8 @@
 import { WebSocket } from "undici";
 import type { CallClock } from "../../clock/call-clock.js";
 import { fail } from "../../errors/switchboard-error.js";
-import type { StreamTrack } from "../../twiml/types.js";
-import { assertEgressAllowed, egressAgent } from "../../webhook/egress.js";
+import type { StreamTrack } from "../../twiml/verb-data.js";
+import type { WebhookClient } from "../../webhook/client.js";
 
 const FRAME_MS = 20;
 /** 20 ms of 8 kHz μ-law. */
@@ -35,6 +35,8 @@ export interface MediaStreamOptions {
   /** `<Connect>`: the server may send audio, marks and clear. */
   readonly bidirectional: boolean;
   readonly clock: CallClock;
+  /** The socket connects through its dispatcher, under its egress policy. */
+  readonly web: WebhookClient;
   /** The server broke the protocol (31951); called once per stream. */
   readonly onInvalidMessage: (reason: string) => void;
   /** Real ms the handshake may take before it fails with 31901 (10 s). */
@@ -81,8 +83,8 @@ export class MediaStream {
     return new Promise((resolve, reject) => {
       let ws: WebSocket;
       try {
-        assertEgressAllowed(new URL(o.url));
-        ws = new WebSocket(o.url, { dispatcher: egressAgent() });
+        o.web.assertAllowed(new URL(o.url));
+        ws = new WebSocket(o.url, { dispatcher: o.web.dispatcher() });
       } catch (err) {
         reject(
           fail("streamHandshakeError", `cannot open ${o.url}: ${(err as Error).message}`, { cause: err }),

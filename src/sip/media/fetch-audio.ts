@@ -2,7 +2,7 @@
 // cached with its ETag (revalidated with If-None-Match on each use) and decoded to 8 kHz PCM.
 import { request } from "undici";
 import { fail } from "../../errors/switchboard-error.js";
-import { assertEgressAllowed, egressAgent } from "../../webhook/egress.js";
+import type { WebhookClient } from "../../webhook/client.js";
 import { soxTypeOf, toPcm8k } from "./convert.js";
 import { MediaCache } from "./media-cache.js";
 
@@ -13,6 +13,9 @@ const TIMEOUT_MS = 15_000;
 export class AudioFetcher {
   readonly #cache = new MediaCache<string>(128 * 1024 * 1024);
 
+  /** `web`: the fetches go through its dispatcher, under its egress policy. */
+  constructor(private readonly web: WebhookClient) {}
+
   async pcm(url: string, signal: AbortSignal): Promise<Int16Array> {
     let u: URL;
     try {
@@ -20,13 +23,13 @@ export class AudioFetcher {
     } catch {
       throw fail("invalidUrl", `<Play> URL is not valid: ${url}`);
     }
-    assertEgressAllowed(u);
+    this.web.assertAllowed(u);
     const cached = this.#cache.peek(url);
     let res: Awaited<ReturnType<typeof request>>;
     try {
       res = await request(u, {
         method: "GET",
-        dispatcher: egressAgent(),
+        dispatcher: this.web.dispatcher(),
         headers: cached?.tag ? { "if-none-match": cached.tag } : {},
         signal: AbortSignal.any([signal, AbortSignal.timeout(TIMEOUT_MS)]),
       });

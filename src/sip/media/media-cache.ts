@@ -1,53 +1,44 @@
 // A bounded cache of decoded audio (8 kHz PCM), least recently used out first, that shares one
-// conversion among concurrent callers of the same key.
+// conversion among concurrent callers of the same key: lru-cache, sized by the audio's bytes.
+import { LRUCache } from "lru-cache";
 
 interface Entry {
   pcm: Int16Array;
   tag: string;
 }
 
-export class MediaCache<K> {
-  readonly #entries = new Map<K, Entry>();
-  readonly #pending = new Map<K, Promise<Int16Array>>();
-  #bytes = 0;
+type Make = () => Promise<{ value: Int16Array; tag: string }>;
 
-  constructor(private readonly maxBytes: number) {}
+export class MediaCache<K extends {}> {
+  readonly #entries: LRUCache<K, Entry, Make>;
 
+  constructor(maxBytes: number) {
+    this.#entries = new LRUCache<K, Entry, Make>({
+      maxSize: maxBytes,
+      // lru-cache wants a positive size; an empty clip still takes an entry.
+      sizeCalculation: (e) => Math.max(1, e.pcm.byteLength),
+      // fetch() shares one pending make() among concurrent callers of a key.
+      fetchMethod: async (_key, _stale, { context }) => {
+        const { value, tag } = await context();
+        return { pcm: value, tag };
+      },
+    });
+  }
+
+  /** The entry for `key` without making it more recent (to revalidate it with its tag). */
   peek(key: K): Entry | undefined {
-    return this.#entries.get(key);
+    return this.#entries.peek(key);
   }
 
   /** The cached audio for `key`, else what `make` produces (stored with its tag, e.g. an ETag). */
-  get(key: K, make: () => Promise<{ value: Int16Array; tag: string }>): Promise<Int16Array> {
-    const hit = this.#entries.get(key);
-    if (hit) {
-      this.#entries.delete(key);
-      this.#entries.set(key, hit);
-      return Promise.resolve(hit.pcm);
-    }
-    const pending = this.#pending.get(key);
-    if (pending) return pending;
-    const p = make()
-      .then(({ value, tag }) => {
-        this.put(key, value, tag);
-        return value;
-      })
-      .finally(() => this.#pending.delete(key));
-    this.#pending.set(key, p);
-    return p;
+  async get(key: K, make: Make): Promise<Int16Array> {
+    const entry = await this.#entries.fetch(key, { context: make });
+    if (!entry) throw new Error("media cache: no audio made"); // make() always returns one
+    return entry.pcm;
   }
 
+  /** Stores the audio; audio larger than the whole cache is not kept (and drops the key's old audio). */
   put(key: K, pcm: Int16Array, tag: string): void {
-    const old = this.#entries.get(key);
-    if (old) this.#bytes -= old.pcm.byteLength;
-    this.#entries.delete(key);
-    if (pcm.byteLength > this.maxBytes) return;
     this.#entries.set(key, { pcm, tag });
-    this.#bytes += pcm.byteLength;
-    for (const [k, e] of this.#entries) {
-      if (this.#bytes <= this.maxBytes) break;
-      this.#entries.delete(k);
-      this.#bytes -= e.pcm.byteLength;
-    }
   }
 }

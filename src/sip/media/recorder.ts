@@ -1,6 +1,6 @@
 // <Record> on RTP: the caller's audio placed by RTP timestamp (so reordered packets land in order and
 // lost ones leave silence), ended by a finishing key, silence, the maximum length or hang-up.
-import type { RecordOptions } from "../../twiml/types.js";
+import type { RecordOptions } from "../../twiml/ports/channel.js";
 import type { RtpPacket } from "../rtp/packet.js";
 import { wavFromPcm } from "../rtp/wav.js";
 

@@ -2,7 +2,7 @@
 // the WebSocket (or the caller hangs up), then requests the action URL, or goes on to the next verb.
 // Connect's other nouns (ConversationRelay, Room, VirtualAgent…) are not simulated: warned and skipped.
 import { ErrorCodes } from "../../errors/codes.js";
-import type { ConnectVerb, StreamNoun, VerbOutcome } from "../types.js";
+import type { ConnectVerb, StreamNoun, VerbOutcome } from "../verb-data.js";
 import type { VerbDefinition } from "../verb-definition.js";
 import { checkAttributes, checkNoText } from "../verb-parsing.js";
 import { callbackUrl, httpMethod, parseStream } from "./connect/stream.js";

@@ -3,12 +3,14 @@
 // With `action`, the action URL gets DialCallStatus, DialCallSid, DialCallDuration and DialBridged
 // and its TwiML replaces the document; without one the call goes on to the next verb.
 import { ErrorCodes } from "../../errors/codes.js";
+import type { HttpMethod } from "../../model/http.js";
 import type { TwimlElement } from "../element.js";
-import type { DialNounSpec, DialVerb, HttpMethod, VerbOutcome } from "../types.js";
+import type { VerbOutcome } from "../verb-data.js";
 import type { ParseContext, VerbDefinition } from "../verb-definition.js";
 import { checkAttributes } from "../verb-parsing.js";
 import { clientNoun } from "./dial/client.js";
 import { conferenceNoun } from "./dial/conference.js";
+import type { DialNounSpec, DialVerb } from "./dial/data.js";
 import { absoluteUrl } from "./dial/leg-options.js";
 import type { DialNoun, DialOptions, DialResult } from "./dial/noun.js";
 import { numberNoun } from "./dial/number.js";
@@ -19,7 +21,7 @@ import { sipNoun } from "./dial/sip.js";
 
 /**
  * Every noun by its element name. Adding Conference or Queue: add its type to `DialNounSpec`
- * (verbs/dial/types.ts) and its definition here; this table's type then requires it.
+ * (verbs/dial/data.ts) and its definition here; this table's type then requires it.
  */
 const NOUNS: { readonly [K in DialNounSpec["noun"]]: DialNoun<Extract<DialNounSpec, { noun: K }>> } = {
   Number: numberNoun,

@@ -10,9 +10,11 @@ import {
   MAX_QUEUE_SIZE,
   type QueueRecord,
 } from "../../model/rooms.js";
+import { CallRedirected, isHandOver } from "../abort-reasons.js";
 import { intAttribute, methodAttribute, urlAttribute } from "../attribute-values.js";
-import { CallRedirected, isHandOver, type QueuePort } from "../rooms.js";
-import type { EnqueueVerb, VerbContext, VerbOutcome } from "../types.js";
+import type { QueuePort } from "../ports/rooms.js";
+import type { VerbContext } from "../verb-context.js";
+import type { EnqueueVerb, VerbOutcome } from "../verb-data.js";
 import type { VerbDefinition } from "../verb-definition.js";
 import { checkAttributes, checkChildElements, directText } from "../verb-parsing.js";
 import { runWaitMusic, type WaitEnd } from "../wait-loop.js";

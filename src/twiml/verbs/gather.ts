@@ -5,8 +5,10 @@
 import { randomUUID } from "node:crypto";
 import { ErrorCodes } from "../../errors/codes.js";
 import { toSwitchboardError } from "../../errors/switchboard-error.js";
+import type { HttpMethod } from "../../model/http.js";
 import type { TwimlElement } from "../element.js";
-import type { GatherInput, GatherVerb, HttpMethod, VerbContext, VerbOutcome } from "../types.js";
+import type { VerbContext } from "../verb-context.js";
+import type { GatherInput, GatherVerb, VerbOutcome } from "../verb-data.js";
 import type { ParseContext, VerbDefinition } from "../verb-definition.js";
 import { checkAttributes, checkNoText } from "../verb-parsing.js";
 import { pause } from "./pause.js";

@@ -1,5 +1,5 @@
 // <Hangup>: ends the call. The call machine hangs the channel up; the verb only says so.
-import type { HangupVerb } from "../types.js";
+import type { HangupVerb } from "../verb-data.js";
 import type { VerbDefinition } from "../verb-definition.js";
 import { checkAttributes, checkChildElements, checkNoText } from "../verb-parsing.js";
 

@@ -1,7 +1,7 @@
 // <Leave>: takes the caller out of the queue. It means something only in an <Enqueue> waitUrl
 // document, where the wait-music runner (wait-loop.ts) acts on it before it would run; anywhere
 // else Twilio ignores it, and so does this.
-import type { LeaveVerb } from "../types.js";
+import type { LeaveVerb } from "../verb-data.js";
 import type { VerbDefinition } from "../verb-definition.js";
 import { checkAttributes, checkChildElements, checkNoText } from "../verb-parsing.js";
 

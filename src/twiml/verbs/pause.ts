@@ -1,6 +1,6 @@
 // <Pause>: silence for `length` seconds, in the clock's time (the channel waits on it).
 import { ErrorCodes } from "../../errors/codes.js";
-import type { PauseVerb, VerbOutcome } from "../types.js";
+import type { PauseVerb, VerbOutcome } from "../verb-data.js";
 import type { VerbDefinition } from "../verb-definition.js";
 import { checkAttributes, checkChildElements, checkNoText } from "../verb-parsing.js";
 

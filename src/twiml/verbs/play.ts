@@ -1,6 +1,6 @@
 // <Play>: plays the audio at its body URL `loop` times, or sends `digits` as DTMF (alone, with no URL).
 import { ErrorCodes } from "../../errors/codes.js";
-import type { PlayVerb } from "../types.js";
+import type { PlayVerb } from "../verb-data.js";
 import type { VerbDefinition } from "../verb-definition.js";
 import { bodyUrl, checkAttributes, checkChildElements, directText, parseLoop } from "../verb-parsing.js";
 

@@ -5,10 +5,13 @@
 // (through the durable callback outbox, since the call has moved on and its TwiML is ignored).
 import { ErrorCodes } from "../../errors/codes.js";
 import { rfc2822 } from "../../model/dates.js";
+import type { HttpMethod } from "../../model/http.js";
 import { newSid } from "../../model/sid.js";
-import type { HttpMethod, RecordingStatusEvent, RecordVerb, VerbContext, VerbOutcome } from "../types.js";
+import type { VerbContext } from "../verb-context.js";
+import type { VerbOutcome } from "../verb-data.js";
 import type { ParseContext, VerbDefinition } from "../verb-definition.js";
 import { checkAttributes, checkChildElements, checkNoText } from "../verb-parsing.js";
+import type { RecordingStatusEvent, RecordVerb } from "./record/data.js";
 
 const ATTRIBUTES = [
   "action",

@@ -1,6 +1,7 @@
 // <Redirect>: hands the call to the TwiML at its body URL; verbs after it never run.
 import { ErrorCodes } from "../../errors/codes.js";
-import type { HttpMethod, RedirectVerb } from "../types.js";
+import type { HttpMethod } from "../../model/http.js";
+import type { RedirectVerb } from "../verb-data.js";
 import type { ParseContext, VerbDefinition } from "../verb-definition.js";
 import { bodyUrl, checkAttributes, checkChildElements } from "../verb-parsing.js";
 

@@ -3,7 +3,7 @@
 // REFER itself is simulated: accepted (202), its NOTIFY 200, as a SIP phone that transfers would answer.
 import { ErrorCodes } from "../../errors/codes.js";
 import { fail } from "../../errors/switchboard-error.js";
-import type { ReferVerb, VerbOutcome } from "../types.js";
+import type { ReferVerb, VerbOutcome } from "../verb-data.js";
 import type { VerbDefinition } from "../verb-definition.js";
 import { checkAttributes, checkNoText, directText } from "../verb-parsing.js";
 import { callbackUrl, httpMethod } from "./connect/stream.js";

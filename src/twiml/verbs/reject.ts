@@ -1,7 +1,7 @@
 // <Reject>: refuses the call as busy or rejected. The call machine tells the channel, which only
 // avoids answering when Reject is the first verb.
 import { ErrorCodes } from "../../errors/codes.js";
-import type { RejectVerb } from "../types.js";
+import type { RejectVerb } from "../verb-data.js";
 import type { VerbDefinition } from "../verb-definition.js";
 import { checkAttributes, checkChildElements, checkNoText } from "../verb-parsing.js";
 

@@ -2,7 +2,7 @@
 // plain text.
 import { ErrorCodes } from "../../errors/codes.js";
 import type { TwimlElement } from "../element.js";
-import type { SayVerb } from "../types.js";
+import type { SayVerb } from "../verb-data.js";
 import type { ParseContext, VerbDefinition } from "../verb-definition.js";
 import { checkAttributes, parseLoop } from "../verb-parsing.js";
 

@@ -4,7 +4,7 @@
 import { ErrorCodes } from "../../errors/codes.js";
 import { isE164 } from "../../model/phone.js";
 import { newSid } from "../../model/sid.js";
-import type { SmsVerb, VerbOutcome } from "../types.js";
+import type { SmsVerb, VerbOutcome } from "../verb-data.js";
 import type { VerbDefinition } from "../verb-definition.js";
 import { checkAttributes, checkChildElements, directText } from "../verb-parsing.js";
 import { callbackUrl, httpMethod } from "./connect/stream.js";

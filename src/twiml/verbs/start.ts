@@ -2,7 +2,7 @@
 // <Stop><Stream> or the call's end); the document moves straight on. Other <Start> nouns (Siprec,
 // Transcription) are not simulated: warned and skipped.
 import { ErrorCodes } from "../../errors/codes.js";
-import type { StartVerb, StreamNoun } from "../types.js";
+import type { StartVerb, StreamNoun } from "../verb-data.js";
 import type { VerbDefinition } from "../verb-definition.js";
 import { checkAttributes, checkNoText } from "../verb-parsing.js";
 import { httpMethod, parseStream } from "./connect/stream.js";

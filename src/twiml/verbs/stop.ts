@@ -1,7 +1,7 @@
 // <Stop><Stream name>: stops a stream that <Start> began. A <Stream> without a name stops every
 // stream the call has running (switchboard's reading: Twilio documents stopping by name only).
 import { ErrorCodes } from "../../errors/codes.js";
-import type { StopVerb } from "../types.js";
+import type { StopVerb } from "../verb-data.js";
 import type { VerbDefinition } from "../verb-definition.js";
 import { checkAttributes, checkNoText } from "../verb-parsing.js";
 

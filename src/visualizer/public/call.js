@@ -37,7 +37,8 @@ function marks() {
     for (const id of [...s.active, ...s.passed]) visited.add(id);
     for (const id of s.taken) taken.add(id);
   }
-  return { active: new Set(current?.active ?? []), visited, taken };
+  const verb = current?.verb ? `${current.verb.name} #${current.verb.index}` : null;
+  return { active: new Set(current?.active ?? []), visited, taken, verb };
 }
 
 function renderFacts(v) {

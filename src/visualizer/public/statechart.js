@@ -61,6 +61,10 @@ export function drawStatechart(svg, layout) {
     const labelY = compound ? box.y + 17 : box.y + (s.invokes.length ? 18 : box.height / 2 + 4);
     const labelX = compound ? box.x + 10 : box.x + box.width / 2;
     g.append(el("text", { x: labelX, y: labelY, class: compound ? "name left" : "name" }, s.key));
+    if (s.id === layout.verbHolder) {
+      // The verb the call runs now, filled in for each step (markStatechart).
+      g.append(el("text", { x: box.x + box.width - 10, y: labelY, class: "verb-now" }));
+    }
     if (s.invokes.length && !compound) {
       g.append(el("text", { x: labelX, y: labelY + 15, class: "invoke" }, s.invokes.join(", ")));
     }
@@ -74,26 +78,36 @@ export function drawStatechart(svg, layout) {
   }
   svg.append(boxes);
 
+  // Paths first, then every label on a backing of its own, so no line runs through a label's text.
   const edges = el("g", { class: "transitions" });
+  const labels = el("g", { class: "transition-labels" });
   for (const t of layout.transitions) {
     if (t.points.length < 2) continue;
     const g = el("g", { class: "transition", "data-transition-id": t.id });
     const d = t.points.map((p, i) => `${i ? "L" : "M"} ${p.x} ${p.y}`).join(" ");
     g.append(el("path", { d, "marker-end": "url(#arrow-plain)" }));
+    edges.append(g);
     if (t.labelBox) {
+      const lg = el("g", { class: "transition", "data-transition-id": t.id });
+      const { x, y, width, height } = t.labelBox;
+      lg.append(el("rect", { class: "label-bg", x, y, width, height, rx: 2 }));
       const text = el("text", { class: "label" });
       t.label.split("\n").forEach((line, i) => {
-        text.append(el("tspan", { x: t.labelBox.x + 2, y: t.labelBox.y + 11 + i * 14 }, line));
+        text.append(el("tspan", { x: x + 3, y: y + 11 + i * 13 }, line));
       });
-      g.append(text);
+      lg.append(text);
+      labels.append(lg);
     }
-    edges.append(g);
   }
-  svg.append(edges);
+  svg.append(edges, labels);
 }
 
-/** Marks the states of `active` (current), `visited` and the transitions of `taken`. */
-export function markStatechart(svg, { active, visited, taken }) {
+/**
+ * Marks the states of `active` (current), `visited` and the transitions of `taken`, and names the
+ * verb the call runs (`verb`, e.g. "Pause #1") on the state that holds the verb state.
+ */
+export function markStatechart(svg, { active, visited, taken, verb }) {
+  for (const t of svg.querySelectorAll("text.verb-now")) t.textContent = verb ? `▸ ${verb}` : "";
   for (const g of svg.querySelectorAll("[data-state-id]")) {
     const id = g.getAttribute("data-state-id");
     g.classList.toggle("active", active.has(id));

@@ -16,6 +16,7 @@ import { newSid } from "../../../src/model/sid.js";
 import { RegionWorker } from "../../../src/region/worker.js";
 import { type GlobalStores, openGlobalStores } from "../../../src/store/global.js";
 import { type NatsServer, startTestNatsServer } from "../../helpers/nats-server.js";
+import { setUp, type Teardown } from "../../helpers/teardown.js";
 import { type Route, startTwilioApp, type TwilioApp, VoiceResponse } from "../../helpers/twilio-app.js";
 import { twilioSchemas } from "./oai.js";
 
@@ -72,20 +73,31 @@ export const APP_ROUTES: Record<string, Route> = {
 };
 
 export async function startStack(): Promise<Stack> {
-  const nats = await startTestNatsServer();
-  const nc = await connect({ servers: nats.url });
-  const log = pino({ level: "silent" });
-  const global = await openGlobalStores(nc);
-  const account = { sid: newSid("AC"), token: randomBytes(16).toString("hex") };
-  const other = { sid: newSid("AC"), token: randomBytes(16).toString("hex") };
-  await addAccount(global, { sid: account.sid, token: account.token });
-  await addAccount(global, { sid: other.sid, token: other.token });
-  const app = await startTwilioApp(account.token, APP_ROUTES);
-  const workers = await Promise.all(
-    ["us1", "ie1"].map((region) => RegionWorker.start({ nc, region, log, drainMs: 1_000 })),
-  );
-  const edge = await Edge.start({ nc, edge: "ashburn", log });
-  const api = await startApi({ nc, port: 0, log });
+  return setUp(async (t) => {
+    const nats = t.use(await startTestNatsServer());
+    const nc = t.add(await connect({ servers: nats.url }), (c) => c.close());
+    const log = pino({ level: "silent" });
+    const global = await openGlobalStores(nc);
+    const account = { sid: newSid("AC"), token: randomBytes(16).toString("hex") };
+    const other = { sid: newSid("AC"), token: randomBytes(16).toString("hex") };
+    await addAccount(global, { sid: account.sid, token: account.token });
+    await addAccount(global, { sid: other.sid, token: other.token });
+    const app = t.use(await startTwilioApp(account.token, APP_ROUTES));
+    await t.all(
+      ["us1", "ie1"].map((region) => RegionWorker.start({ nc, region, log, drainMs: 1_000 })),
+      (w) => w.stop(),
+    );
+    t.add(await Edge.start({ nc, edge: "ashburn", log }), (e) => e.stop());
+    const api = t.add(await startApi({ nc, port: 0, log }), (a) => a.close());
+    return stack({ nats, nc, global, app, api, account, other }, t);
+  });
+}
+
+function stack(
+  parts: Pick<Stack, "nats" | "nc" | "global" | "app" | "api" | "account" | "other">,
+  t: Teardown,
+): Stack {
+  const { nc, global, app, api, account } = parts;
   const schemas = twilioSchemas();
 
   const rest = async <T>(method: string, path: string, opts: RestOptions = {}): Promise<RestResponse<T>> => {
@@ -112,13 +124,7 @@ export async function startStack(): Promise<Stack> {
   };
 
   return {
-    nats,
-    nc,
-    global,
-    api,
-    app,
-    account,
-    other,
+    ...parts,
     rest,
     number: async (number, opts = {}) => {
       const { config } = await addNumber(nc, global, {
@@ -131,13 +137,6 @@ export async function startStack(): Promise<Stack> {
     },
     call: (to, from = "+15557654321") =>
       placeCall(nc, { to, from, edge: "ashburn", caller: { timeScale: 0 }, timeoutMs: 10_000 }),
-    [Symbol.asyncDispose]: async () => {
-      await api.close();
-      await edge.stop();
-      await Promise.all(workers.map((w) => w.stop()));
-      await app.close();
-      await nc.close();
-      await nats.stop();
-    },
+    [Symbol.asyncDispose]: () => t.stop(),
   };
 }

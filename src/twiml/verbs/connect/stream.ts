@@ -2,8 +2,9 @@
 // A stream Twilio could not open (bad URL scheme, bad track) is warned about and skipped here, so the
 // verbs only ever see streams they can run.
 import { ErrorCodes } from "../../../errors/codes.js";
+import type { HttpMethod } from "../../../model/http.js";
 import type { TwimlElement } from "../../element.js";
-import type { HttpMethod, StreamNoun, StreamTrack } from "../../types.js";
+import type { StreamNoun, StreamTrack } from "../../verb-data.js";
 import type { ParseContext } from "../../verb-definition.js";
 import { checkAttributes, checkChildElements, checkNoText } from "../../verb-parsing.js";
 

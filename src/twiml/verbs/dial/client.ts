@@ -2,8 +2,8 @@
 // child leg to `client:<identity>`. <Parameter>s are accepted and kept for the client.
 import { ErrorCodes } from "../../../errors/codes.js";
 import { textOf } from "../../element.js";
-import type { ClientNoun } from "../../types.js";
 import { checkAttributes, directText } from "../../verb-parsing.js";
+import type { ClientNoun } from "./data.js";
 import { LEG_ATTRIBUTES, parseLegOptions } from "./leg-options.js";
 import type { DialNoun } from "./noun.js";
 import { type LegToRing, ringLegs } from "./ring.js";

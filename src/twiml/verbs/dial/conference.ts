@@ -6,36 +6,14 @@
 import { ErrorCodes } from "../../../errors/codes.js";
 import { fail } from "../../../errors/switchboard-error.js";
 import { type ConferenceRecord, DEFAULT_MAX_PARTICIPANTS } from "../../../model/rooms.js";
+import { isHandOver } from "../../abort-reasons.js";
 import { booleanAttribute, intAttribute, methodAttribute, urlAttribute } from "../../attribute-values.js";
-import { isHandOver } from "../../rooms.js";
-import type { HttpMethod, VerbContext } from "../../types.js";
+import type { VerbContext } from "../../verb-context.js";
 import { checkAttributes, checkChildElements, directText } from "../../verb-parsing.js";
 import { runWaitMusic } from "../../wait-loop.js";
 import { sendEvents } from "./conference-events.js";
+import type { ConferenceNoun } from "./data.js";
 import type { DialNoun, DialResult } from "./noun.js";
-
-export interface ConferenceNoun {
-  readonly noun: "Conference";
-  readonly name: string;
-  readonly muted: boolean;
-  readonly beep: "true" | "false" | "onEnter" | "onExit";
-  readonly startConferenceOnEnter: boolean;
-  readonly endConferenceOnExit: boolean;
-  /** Absolute; undefined for Twilio's default hold music, "" for silence. */
-  readonly waitUrl: string | undefined;
-  readonly waitMethod: HttpMethod;
-  readonly maxParticipants: number;
-  readonly record: "do-not-record" | "record-from-start";
-  readonly trim: "trim-silence" | "do-not-trim";
-  readonly statusCallback?: string;
-  readonly statusCallbackMethod: HttpMethod;
-  /** Twilio's event names (conference-start, participant-join, …), from the short names given. */
-  readonly statusCallbackEvents: readonly string[];
-  readonly coach?: string;
-  readonly jitterBufferSize: string;
-  readonly participantLabel?: string;
-  readonly region?: string;
-}
 
 const ATTRIBUTES = [
   "muted",

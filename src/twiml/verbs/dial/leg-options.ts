@@ -1,9 +1,10 @@
 // What Number, Client and Sip share: the whisper `url`/`method` and the child leg's status
 // callbacks. Bad values are warned about and fall back to Twilio's defaults.
 import { ErrorCodes } from "../../../errors/codes.js";
+import type { HttpMethod } from "../../../model/http.js";
 import type { TwimlElement } from "../../element.js";
-import type { HttpMethod, LegEvent, LegNounOptions } from "../../types.js";
 import type { ParseContext } from "../../verb-definition.js";
+import type { LegEvent, LegNounOptions } from "./data.js";
 
 export const LEG_ATTRIBUTES = [
   "url",

@@ -2,8 +2,10 @@
 // verb and the nouns that live beside it (Number, Client, Sip ring a leg; Conference and Queue join
 // a room). A noun reads only what it is given here and the VerbContext, never the Dial's state.
 import type { TwimlElement } from "../../element.js";
-import type { DialTarget, LegNounOptions, VerbContext } from "../../types.js";
+import type { DialTarget } from "../../ports/dial-network.js";
+import type { VerbContext } from "../../verb-context.js";
 import type { ParseContext } from "../../verb-definition.js";
+import type { DialCallStatus, LegNounOptions } from "./data.js";
 
 /** The <Dial> attributes a noun needs to connect its leg. */
 export interface DialOptions {
@@ -19,9 +21,6 @@ export interface DialOptions {
   readonly record: string;
   readonly answerOnBridge: boolean;
 }
-
-/** DialCallStatus values (spec): what the Dial's action request reports. */
-export type DialCallStatus = "completed" | "answered" | "busy" | "no-answer" | "failed" | "canceled";
 
 /** How one Dial ended, for its action request. */
 export interface DialResult {

@@ -1,8 +1,8 @@
 // <Number>: a phone number to ring as a child leg. Plain text inside <Dial> is one too. Twilio prefers
 // E.164 and accepts unformatted US numbers; anything else is 13223 and the noun is skipped.
 import { ErrorCodes } from "../../../errors/codes.js";
-import type { NumberNoun } from "../../types.js";
 import { checkAttributes, checkChildElements, directText } from "../../verb-parsing.js";
+import type { NumberNoun } from "./data.js";
 import { AMD_ATTRIBUTES, LEG_ATTRIBUTES, parseLegOptions } from "./leg-options.js";
 import type { DialNoun } from "./noun.js";
 import { type LegToRing, ringLegs } from "./ring.js";

@@ -6,18 +6,10 @@ import { ErrorCodes } from "../../../errors/codes.js";
 import { fail } from "../../../errors/switchboard-error.js";
 import type { BridgeRecord } from "../../../model/rooms.js";
 import { methodAttribute, urlAttribute } from "../../attribute-values.js";
-import type { HttpMethod, VerbContext } from "../../types.js";
+import type { VerbContext } from "../../verb-context.js";
 import { checkAttributes, checkChildElements, directText } from "../../verb-parsing.js";
+import type { QueueNoun } from "./data.js";
 import type { DialNoun, DialResult } from "./noun.js";
-
-export interface QueueNoun {
-  readonly noun: "Queue";
-  /** The queue's FriendlyName. */
-  readonly name: string;
-  /** TwiML for the dequeued caller before the bridge (Play, Say, Pause, Redirect). */
-  readonly url?: string;
-  readonly method: HttpMethod;
-}
 
 const TIMED_OUT = new Error("nobody came into the queue before the Dial's timeout");
 const TIME_LIMIT = new Error("the Dial's timeLimit was reached");

@@ -6,9 +6,9 @@
 import { encodeWav } from "../../../media/wav.js";
 import { rfc2822 } from "../../../model/dates.js";
 import { newSid } from "../../../model/sid.js";
-import type { VerbContext } from "../../types.js";
+import type { VerbContext } from "../../verb-context.js";
+import type { DialVerb } from "./data.js";
 import type { DialResult } from "./noun.js";
-import type { DialVerb } from "./types.js";
 
 /** The action's recording parameters, once the recording is stored; none when nothing was recorded. */
 export async function recordBridge(

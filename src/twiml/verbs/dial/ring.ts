@@ -3,7 +3,9 @@
 // the Dial's timeLimit passes. Shared by <Dial> (parallel nouns) and each ringing noun's own `dial`.
 import { sleep } from "../../../clock/clock.js";
 import { ErrorCodes } from "../../../errors/codes.js";
-import type { DialTarget, LegNounOptions, LegProgress, VerbContext } from "../../types.js";
+import type { DialTarget, LegProgress } from "../../ports/dial-network.js";
+import type { VerbContext } from "../../verb-context.js";
+import type { LegNounOptions } from "./data.js";
 import type { DialOptions, DialResult } from "./noun.js";
 
 /** A target and what its noun asked for its leg (whisper, status callbacks). */

@@ -1,8 +1,8 @@
 // <Sip>: a SIP URI rung as a child leg (the simulated network answers it as the caller's script
 // says; a real SIP gateway is another DialNetwork). The URI must be sip: or sips: and under 255 chars.
 import { ErrorCodes } from "../../../errors/codes.js";
-import type { SipNoun } from "../../types.js";
 import { checkAttributes, checkChildElements, directText } from "../../verb-parsing.js";
+import type { SipNoun } from "./data.js";
 import { AMD_ATTRIBUTES, LEG_ATTRIBUTES, parseLegOptions } from "./leg-options.js";
 import type { DialNoun } from "./noun.js";
 import { type LegToRing, ringLegs } from "./ring.js";

@@ -1,7 +1,7 @@
 // One call's view for the page: read its history, build the view, and while the call runs push a
 // fresh view (at most every 100 ms) as its events arrive; the stream ends with the call.
 import type { NatsConnection } from "@nats-io/transport-node";
-import type { CallDirectory } from "../../visualizer/directory.js";
+import type { CallDirectory } from "../directory.js";
 import {
   type CallHistory,
   findCallRegion,
@@ -9,9 +9,9 @@ import {
   readCallHistory,
   readStoredCall,
   sortRecords,
-} from "../../visualizer/history.js";
-import type { StepResolver } from "../../visualizer/steps.js";
-import { buildCallView, type CallView } from "../../visualizer/timeline.js";
+} from "../history.js";
+import type { StepResolver } from "../steps.js";
+import { buildCallView, type CallView } from "../timeline.js";
 import type { EventStream } from "./sse.js";
 
 export type PageCallView = CallView & { edge: string | null; children: string[] };

@@ -1,7 +1,9 @@
 // The ports through which <Enqueue>, <Leave> and <Dial>'s Conference and Queue nouns reach a region's
-// shared conferences and queues (src/region/conferences.ts, queues.ts). Each is bound to the call
-// that runs the verb: its account, its CallSid, its clock (a change holds the call's clock while it
-// is written; a wait does not, so the caller's own time goes on while waiting for others).
+// shared conferences and queues (src/region/rooms/). Each is bound to the call that runs the verb: its
+// account, its CallSid, its clock (a change holds the call's clock while it is written; a wait does
+// not, so the caller's own time goes on while waiting for others).
+
+import type { HttpMethod } from "../../model/http.js";
 import type {
   BridgeRecord,
   ConferenceEvent,
@@ -10,26 +12,7 @@ import type {
   JoinResult,
   ParticipantRecord,
   QueueRecord,
-} from "../model/rooms.js";
-import type { HttpMethod, TwimlDocument } from "./types.js";
-
-/**
- * The reason a verb's signal aborts with when its call moves to another worker (which runs the verb
- * again): unlike a hang-up, the caller is still there, so the verb leaves no conference or queue.
- */
-export class CallHandedOver extends Error {
-  override name = "CallHandedOver";
-}
-
-export const isHandOver = (reason: unknown): boolean => reason instanceof CallHandedOver;
-
-/**
- * The reason a verb's signal aborts with when a REST update gives the call new TwiML: the caller is
- * still there but leaves the verb (an Enqueue's action hears QueueResult=redirected).
- */
-export class CallRedirected extends Error {
-  override name = "CallRedirected";
-}
+} from "../../model/rooms.js";
 
 export interface ConferencePort {
   /** Joins the live conference named `friendlyName`, creating it when there is none. */
@@ -75,10 +58,4 @@ export interface QueuePort {
     done: (state: T) => boolean,
     signal: AbortSignal,
   ): Promise<T>;
-}
-
-/** A TwiML document a verb requested for its own use (a waitUrl, a Queue noun's url). */
-export interface FetchedTwiml extends TwimlDocument {
-  /** The URL it came from after redirects: relative URLs in it were resolved against this. */
-  readonly documentUrl: string;
 }

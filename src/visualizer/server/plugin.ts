@@ -1,15 +1,16 @@
-// The call-flow visualizer under /viz/: the pages, the statechart laid out from the machine
+// The call-flow visualizer's server, under /viz/ on the api's port: the pages, the statechart laid out from the machine
 // definition, the live call list and call views (server-sent events), and exports.
 import { setTimeout as delay } from "node:timers/promises";
+import type { NatsConnection } from "@nats-io/transport-node";
 import type { FastifyInstance, FastifyReply } from "fastify";
 import { callMachine } from "../../../machines/call.machine.js";
-import { CallDirectory } from "../../visualizer/directory.js";
-import { layoutStatechart, type StatechartLayout } from "../../visualizer/layout.js";
-import { discoverRegions } from "../../visualizer/regions.js";
-import { statechartOf } from "../../visualizer/statechart.js";
-import { toStatelyMessages } from "../../visualizer/stately.js";
-import { StepResolver } from "../../visualizer/steps.js";
-import type { ApiContext } from "../context.js";
+import type { Logger } from "../../log.js";
+import { CallDirectory } from "../directory.js";
+import { layoutStatechart, type StatechartLayout } from "../layout.js";
+import { discoverRegions } from "../regions.js";
+import { statechartOf } from "../statechart.js";
+import { toStatelyMessages } from "../stately.js";
+import { StepResolver } from "../steps.js";
 import { loadAssets } from "./assets.js";
 import { CallViews } from "./call-stream.js";
 import { type EventStream, openEventStream } from "./sse.js";
@@ -19,7 +20,14 @@ const CALL_SID = /^CA[0-9a-f]{32}$/;
 const DISCOVERY_MS = 5_000;
 const FIRST_DISCOVERY_MS = 3_000;
 
-export async function vizPlugin(app: FastifyInstance, ctx: ApiContext): Promise<void> {
+/** What the visualizer reads from: the bus (calls' inspection streams and records) and a logger. */
+export interface VisualizerContext {
+  nc: NatsConnection;
+  log: Logger;
+}
+
+/** Serves the visualizer under /viz/; the composition root (src/cli) registers it on the api's server. */
+export async function vizPlugin(app: FastifyInstance, ctx: VisualizerContext): Promise<void> {
   const chart = statechartOf(callMachine);
   let layout: Promise<StatechartLayout> | undefined;
   const assets = await loadAssets();

@@ -1,0 +1,143 @@
+// Builds one call from its job, new or resumed: its clock, channel, cookies, snapshot writer and actor
+// (of the machine provided with the region's effects), and the actor's inspection (every state change
+// published, and stored once the call is leased). The one place a call is made; call-host.ts runs it.
+import { type Actor, createActor, type InspectionEvent, type Snapshot } from "xstate";
+import type { CallMachine } from "../../../machines/call.machine.js";
+import { migrateCallSnapshot } from "../../../machines/call.migrate.js";
+import { CallClock } from "../../clock/call-clock.js";
+import type { CallJob } from "../../protocol/call-job.js";
+import type { ChannelOut } from "../../protocol/channel-events.js";
+import { intern } from "../../util/intern.js";
+import { CookieJar } from "../../webhook/cookies.js";
+import { RemoteChannel } from "../channel/remote-channel.js";
+import { SimulatedChannel } from "../channel/simulated-channel.js";
+import { type RegionCallMachine, regionCallMachine } from "../effects/region-machine.js";
+import type { RegionRuntime } from "../runtime.js";
+import { type CallLookup, type HostedChannel, LiveCall, type StoredActor } from "./live-call.js";
+import { SnapshotWriter } from "./snapshot-writer.js";
+
+/** A call resumed from its stored snapshot: XState's part, and switchboard's (`sb`). */
+export interface RestoredCall {
+  snapshot: unknown;
+  sb: StoredActor["sb"];
+}
+
+export class CallBuilder {
+  readonly #rt: RegionRuntime;
+  /** This worker: the owner named in every snapshot it stores. */
+  readonly #owner: string;
+  readonly #machine: RegionCallMachine;
+
+  constructor(rt: RegionRuntime, owner: string, callOf: CallLookup) {
+    this.#rt = rt;
+    this.#owner = owner;
+    this.#machine = regionCallMachine(rt, callOf);
+  }
+
+  /** Makes the call's parts and its actor, not started: the host registers it first. */
+  build(job: CallJob, restored?: RestoredCall): LiveCall {
+    const rt = this.#rt;
+    const owner = this.#owner;
+    const scale = job.caller?.timeScale ?? 1;
+    // A resumed call's clock goes on from where it was (simulated time does not restart).
+    const clock = new CallClock(scale, restored && scale < 1 ? restored.sb.clockAt : Date.now());
+    // Sent on `.out` and kept in order among the call's inspection events.
+    const publish = (event: ChannelOut) => rt.inspector.command(job.callSid, event, clock.now());
+    let actor: Actor<CallMachine> | undefined;
+    const snapshots: SnapshotWriter = new SnapshotWriter(
+      rt.stores.actors,
+      job.callSid,
+      (): StoredActor => {
+        const cookies = call.cookies.saved();
+        return {
+          ...call.actor.getPersistedSnapshot(),
+          sb: {
+            owner,
+            job,
+            clockAt: clock.now(),
+            channel: channel.state(),
+            ...(cookies && { cookies }),
+          },
+        } satisfies StoredActor;
+      },
+      (err) => rt.log.error({ err, callSid: job.callSid }, "cannot persist call snapshot"),
+      { holdFirst: restored === undefined, stored: restored !== undefined },
+    );
+    const onCallerHangup = () => actor?.send({ type: "channel.hangup" });
+    // A SIP call's audio is on its gateway (real time); any other call's is simulated here.
+    const channel: HostedChannel = job.sip
+      ? new RemoteChannel(
+          rt.bus.nc,
+          rt.bus.subjects.sipCallCommand(job.sip.gateway, job.callSid),
+          clock,
+          publish,
+          onCallerHangup,
+        )
+      : new SimulatedChannel(clock, rt.webhooks, publish, job.caller, onCallerHangup, restored?.sb.channel);
+    let lastValue = "";
+    // Every state change is published for inspection and marks the snapshot stale (SnapshotWriter
+    // stores it within its window). The inspection event (unlike a plain subscription) also says
+    // which event caused the change; only the call's root actor counts. `call` is set by then: no
+    // event passes the first test before createActor has returned.
+    const onInspect = (ev: InspectionEvent) => {
+      if (ev.type !== "@xstate.snapshot" || ev.actorRef !== actor) return;
+      const snapshot = ev.snapshot as ReturnType<Actor<CallMachine>["getSnapshot"]>;
+      const { context } = snapshot;
+      // Every verb runs in the one `verb` state: the verb's name tells one verb's step from the next.
+      const value = intern(JSON.stringify(snapshot.value) + (context.verb ?? ""));
+      if (value === lastValue) return;
+      lastValue = value;
+      call.stateChanged();
+      const verb = context.verbs[context.index];
+      rt.inspector.publish(
+        job.callSid,
+        {
+          type: "state",
+          value: snapshot.value,
+          status: context.status,
+          event: ev.event.type,
+          verb:
+            snapshot.matches("executing-twiml") && verb ? { name: verb.name, index: context.index } : null,
+          documentUrl: context.documentUrl,
+        },
+        clock.now(),
+      );
+    };
+    actor = createActor(this.#machine, {
+      clock,
+      inspect: onInspect,
+      // A call stored by an older machine is brought to this one's shape first (call.migrate.ts).
+      ...(restored && { snapshot: migrateCallSnapshot(restored.snapshot) as Snapshot<unknown> }),
+      input: {
+        facts: {
+          callSid: job.callSid,
+          to: job.to,
+          from: job.from,
+          region: rt.region,
+          edge: job.edge,
+          direction: "inbound",
+          ...(job.sipHeaders && { sipHeaders: job.sipHeaders }),
+          ...(job.sip && {
+            sip: { callId: job.sip.callId, ...(job.sip.sourceIp && { sourceIp: job.sip.sourceIp }) },
+          }),
+          ...(job.geo && { geo: job.geo }),
+        },
+        ...(job.accountSid && { accountSid: job.accountSid }),
+        arrivedAt: clock.now(),
+      },
+    });
+    const call: LiveCall = new LiveCall({
+      callSid: job.callSid,
+      actor,
+      clock,
+      channel,
+      cookies: new CookieJar(undefined, restored?.sb.cookies),
+      snapshots,
+      offeredAt: job.offeredAt,
+      caller: job.caller,
+      // No snapshot is stored before the lease that points at it: a resumed call's is stored already.
+      leased: restored !== undefined,
+    });
+    return call;
+  }
+}

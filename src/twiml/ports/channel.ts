@@ -1,0 +1,82 @@
+// The Channel port: the call's audio side, as a verb may ask of it (speak, play, listen, record,
+// bridge). The simulated channel over NATS implements it, and so does the SIP/RTP gateway.
+import type { GatherInput, RejectVerb } from "../verb-data.js";
+
+/** What the caller gave a Gather. */
+export interface CallerInput {
+  /** Keys pressed, without the finishing key. */
+  readonly digits: string;
+  readonly speech?: { readonly text: string; readonly confidence: number };
+}
+
+export interface ListenOptions {
+  readonly input: readonly GatherInput[];
+  readonly finishOnKey: string;
+  readonly numDigits?: number;
+  readonly timeoutMs: number;
+  readonly speechTimeoutMs: number;
+  /** Called with the words recognised so far, each time more arrive (partialResultCallback). */
+  readonly onPartialSpeech?: (text: string) => void;
+}
+
+/** Listening for one Gather's input. */
+export interface InputListener {
+  /** Resolves when the caller's first key or word arrives (barge-in stops the prompts then). */
+  readonly started: Promise<void>;
+  /** The prompts are over (or were interrupted): the timeout runs from now. Resolves with the input. */
+  result(): Promise<CallerInput>;
+  /** Stops listening (the Gather ended or was cancelled). */
+  close(): void;
+}
+
+/**
+ * The call's audio side: a port. The built-in implementation is the simulated channel over NATS;
+ * a SIP/RTP gateway is another. Each method resolves when the audio has finished (in the clock's
+ * time) and rejects with the signal's reason when the verb is cancelled (e.g. the caller hung up).
+ */
+export interface Channel {
+  /** The call has reached its region and is ringing (SIP: 180 Ringing). */
+  ring(): Promise<void>;
+  answer(): Promise<void>;
+  say(text: string, options: { voice: string; language: string }, signal: AbortSignal): Promise<void>;
+  play(url: string, options: { digits?: string }, signal: AbortSignal): Promise<void>;
+  pause(seconds: number, signal: AbortSignal): Promise<void>;
+  /** Starts listening for keys and/or speech, before the Gather's prompts play. */
+  listen(options: ListenOptions, signal: AbortSignal): InputListener;
+  /**
+   * Records the caller until a key, silence, the maximum length or hang-up, which resolves (not
+   * rejects) with digits "hangup". Any other cancellation resolves with what was recorded, which the
+   * verb discards (the call was redirected or another worker carries it on).
+   */
+  record(options: RecordOptions, signal: AbortSignal): Promise<RecordedAudio>;
+  hangup(): Promise<void>;
+  reject(reason: RejectVerb["reason"]): Promise<void>;
+  /**
+   * The caller is bridged to a dialed leg (`.out` shows `dial`) until `signal` aborts. Resolves when
+   * the caller presses `*` and `hangupOnStar` is set; otherwise it only ends by the signal.
+   */
+  bridge(leg: { callSid: string; to: string; hangupOnStar: boolean }, signal: AbortSignal): Promise<void>;
+}
+
+export interface RecordOptions {
+  /** Silence that ends the recording, in ms (Twilio's `timeout`; 0: silence never ends it). */
+  readonly timeoutMs: number;
+  /** The longest recording, in ms (Twilio's `maxLength`). */
+  readonly maxLengthMs: number;
+  /** Keys that end the recording ("" for none). */
+  readonly finishOnKey: string;
+  readonly playBeep: boolean;
+  /** Leading and trailing silence is cut (Twilio's `trim="trim-silence"`). */
+  readonly trimSilence: boolean;
+}
+
+/** What the caller sent while recording. */
+export interface RecordedAudio {
+  /** A WAV file of the caller's audio (8 kHz mono). */
+  readonly wav: Uint8Array;
+  readonly durationMs: number;
+  /** The key that ended it, "hangup" when the caller hung up, "" for silence or the maximum length. */
+  readonly digits: string;
+  /** What the caller said, when the channel knows (the simulated caller's script). */
+  readonly transcript?: string;
+}

@@ -1,0 +1,60 @@
+// The DialNetwork port: how <Dial> rings child legs and learns which answered. The region
+// implements it (src/region/dial/).
+import type { HttpMethod } from "../../model/http.js";
+import type { DialCallStatus, LegEvent } from "../verbs/dial/data.js";
+
+/** One target a <Dial> rings: a child leg to a number, a client or a SIP URI. */
+export interface DialTarget {
+  /** What the child leg's To is: `+1555…`, `client:alice`, `sip:bob@example.com`. */
+  readonly to: string;
+  readonly whisper?: { readonly url: string; readonly method: HttpMethod };
+  /** Keys played to the callee once it answers. */
+  readonly sendDigits?: string;
+}
+
+/** A leg's progress, with the parameters Twilio sends for it (the child's CallSid, ParentCallSid…). */
+export interface LegProgress {
+  /** Index of the target in the list given to `ring`. */
+  readonly target: number;
+  readonly event: LegEvent;
+  readonly callSid: string;
+  readonly params: Readonly<Record<string, string>>;
+}
+
+/** How a Dial's ringing ended when nobody was bridged. */
+export interface Unanswered {
+  readonly answered: false;
+  readonly status: Exclude<DialCallStatus, "completed" | "answered">;
+  /** The leg the status is about (DialCallSid), when a leg was made. */
+  readonly callSid?: string;
+}
+
+/** The leg that answered first and is bridged to the caller. */
+export interface BridgedLeg {
+  readonly answered: true;
+  readonly callSid: string;
+  readonly to: string;
+  /** Resolves when the callee hangs up (its side of the bridge ends). */
+  readonly ended: Promise<void>;
+  /** Ends the leg from the caller's side (Dial timeLimit, `*`, the caller hung up); idempotent. */
+  hangup(): Promise<void>;
+  /** Seconds the leg has been connected, so far or in all once it ended (DialCallDuration). */
+  durationS(): number;
+}
+
+/**
+ * The port <Dial> reaches child legs through. The region implements it: a hosted number becomes a
+ * real inbound call; anything else is answered by the simulated network as the caller's script says.
+ */
+export interface DialNetwork {
+  /**
+   * Rings every target at once, each as a child Call; the first to answer (after its whisper) wins
+   * and the others end `canceled`. Resolves with the bridged leg, or how the ringing ended. When
+   * `signal` aborts, legs still ringing end `canceled`.
+   */
+  ring(
+    targets: readonly DialTarget[],
+    options: { timeoutS: number; callerId: string; onProgress: (p: LegProgress) => void },
+    signal: AbortSignal,
+  ): Promise<BridgedLeg | Unanswered>;
+}

@@ -1,0 +1,78 @@
+// What a verb is given to run (VerbContext): the ports it may ask of the call, who the call is, and
+// the few things it may do beside them (warn, queue a callback, fetch a document). Never the whole call.
+import type { Clock } from "../clock/clock.js";
+import type { HttpMethod } from "../model/http.js";
+import type { CallStatus } from "../model/records.js";
+import type { Channel } from "./ports/channel.js";
+import type { DialNetwork } from "./ports/dial-network.js";
+import type { MediaStreams } from "./ports/media-streams.js";
+import type { RecordingPort } from "./ports/recordings.js";
+import type { ConferencePort, QueuePort } from "./ports/rooms.js";
+import type { TwimlDocument } from "./verb-data.js";
+
+/** Who the call is: what a verb needs for its callbacks' parameters and for child legs. */
+export interface CallIdentity {
+  readonly callSid: string;
+  readonly accountSid: string;
+  readonly from: string;
+  readonly to: string;
+  readonly direction: string;
+  readonly region: string;
+  /** "sip" for a call that came in over SIP (it carries SIP headers or a sip: caller): only those can be referred. */
+  readonly transport: "pstn" | "sip";
+}
+
+/** An asynchronous request a verb makes (recordingStatusCallback, a Dial's statusCallback…). */
+export interface VerbCallbackRequest {
+  readonly url: string;
+  readonly method: HttpMethod;
+  /** Sent as given: the verb chooses Twilio's parameters for its callback. */
+  readonly params: Readonly<Record<string, string>>;
+  /** Names the request within the call; a request queued again with the same key is sent once. */
+  readonly key: string;
+}
+
+/** A TwiML document a verb requested for its own use (a waitUrl, a Queue noun's url). */
+export interface FetchedTwiml extends TwimlDocument {
+  /** The URL it came from after redirects: relative URLs in it were resolved against this. */
+  readonly documentUrl: string;
+}
+
+/** All a verb may touch while it runs: never the whole call. */
+export interface VerbContext {
+  readonly channel: Channel;
+  readonly streams: MediaStreams;
+  readonly clock: Clock;
+  readonly call: CallIdentity;
+  /** Reports a warning (e.g. 13510) against the call; the verb carries on. */
+  warn(code: number, message: string): void;
+  /**
+   * The parameters every request about the call carries (CallSid, From, To, CallStatus, the SIP and
+   * geographic ones…), for a request a verb sends itself, such as an action sent after a hang-up.
+   */
+  callParams(callStatus: CallStatus): Record<string, string>;
+  /**
+   * Queues a signed callback in the region's durable outbox; resolves once it is stored, not sent
+   * (a callback never holds the call up; a failed one is a 15003 warning on the call).
+   */
+  callback(request: VerbCallbackRequest): Promise<void>;
+  readonly recordings: RecordingPort;
+  /** Child legs and the network they ring on (<Dial>). */
+  readonly legs: DialNetwork;
+  /** Answers the call now unless it is answered already (a <Dial answerOnBridge> when it bridges). */
+  answer(): Promise<void>;
+  /**
+   * Requests TwiML for the verb's own use (a waitUrl, a Queue noun's url), signed like the call's
+   * webhooks, with the call's parameters plus `params`; a parse warning is reported on the call.
+   */
+  fetchTwiml?(
+    url: string,
+    method: HttpMethod,
+    params: Readonly<Record<string, string>>,
+    signal: AbortSignal,
+  ): Promise<FetchedTwiml>;
+  /** The region's conferences (optional: only the region worker provides them). */
+  readonly conferences?: ConferencePort;
+  /** The region's queues (optional: only the region worker provides them). */
+  readonly queues?: QueuePort;
+}

@@ -1,0 +1,110 @@
+// One attempt at one hop of a webhook request: sent through the client's pool for the origin, its
+// cookies stored, and its answer read: a redirect, a failure, or a body (capped, decoded by charset).
+import type { Dispatcher, Pool } from "undici";
+import { type Failure, failure, networkFailure, statusFailure } from "./failures.js";
+import { type Hop, headersFor, type Signer } from "./request-headers.js";
+
+const REDIRECT_STATUSES = new Set([301, 302, 303, 307, 308]);
+
+export type Outcome =
+  | { kind: "done"; status: number; contentType: string | undefined; body: string }
+  | { kind: "redirect"; status: number; location: string | undefined }
+  | Failure;
+
+/** What every attempt of one request shares. */
+export interface AttemptContext extends Signer {
+  pool(origin: string, connectTimeoutMs: number): Pool;
+  egressDescription: string;
+  callerSignal: AbortSignal | undefined;
+  signal: AbortSignal;
+  connectTimeoutMs: number;
+  readTimeoutMs: number;
+  totalTimeoutMs: number;
+  maxBodyBytes: number;
+  timedOut: boolean;
+}
+
+/** Origin and path only: query strings carry callers' numbers and customers' secrets. */
+export function shown(u: URL): string {
+  return u.origin + u.pathname;
+}
+
+export async function attempt(hop: Hop, ctx: AttemptContext): Promise<Outcome> {
+  const u = hop.url;
+  const lost = (err: unknown, partial: boolean) =>
+    networkFailure(err, {
+      at: shown(u),
+      host: u.host,
+      timedOut: ctx.timedOut,
+      totalTimeoutMs: ctx.totalTimeoutMs,
+      callerSignal: ctx.callerSignal,
+      egressDescription: ctx.egressDescription,
+      partial,
+    });
+  let res: Dispatcher.ResponseData;
+  try {
+    res = await ctx.pool(u.origin, ctx.connectTimeoutMs).request({
+      path: u.pathname + u.search,
+      method: hop.method,
+      headers: headersFor(hop, ctx),
+      body: hop.body,
+      signal: ctx.signal,
+      // undici runs these on its coarse timer wheel (fires up to ~1 s late); the total timeout is exact.
+      headersTimeout: ctx.readTimeoutMs,
+      bodyTimeout: ctx.readTimeoutMs,
+    });
+  } catch (err) {
+    return lost(err, false);
+  }
+  res.body.on("error", () => {}); // failures surface through dump() or iteration; destroy() must not throw
+  const status = res.statusCode;
+  ctx.jar.store(res.headers["set-cookie"], u);
+  if (REDIRECT_STATUSES.has(status)) {
+    await discard(res);
+    return { kind: "redirect", status, location: header(res, "location") };
+  }
+  if (status < 200 || status >= 300) {
+    await discard(res);
+    return statusFailure(status, shown(u));
+  }
+  const tooLarge = (): Failure => {
+    const message = `${shown(u)}: response body larger than ${ctx.maxBodyBytes} bytes`;
+    return failure("bodyTooLarge", message, new RangeError(message));
+  };
+  if (Number(header(res, "content-length") ?? 0) > ctx.maxBodyBytes) {
+    res.body.destroy();
+    return tooLarge();
+  }
+  const chunks: Buffer[] = [];
+  let size = 0;
+  try {
+    for await (const chunk of res.body as AsyncIterable<Buffer>) {
+      size += chunk.length;
+      if (size > ctx.maxBodyBytes) return tooLarge(); // leaving the loop destroys the body
+      chunks.push(chunk);
+    }
+  } catch (err) {
+    return lost(err, true);
+  }
+  const contentTypeHeader = header(res, "content-type");
+  const contentType = contentTypeHeader?.split(";")[0]?.trim().toLowerCase() || undefined;
+  return { kind: "done", status, contentType, body: decode(Buffer.concat(chunks, size), contentTypeHeader) };
+}
+
+function header(res: Dispatcher.ResponseData, name: string): string | undefined {
+  const v = res.headers[name];
+  return Array.isArray(v) ? v[0] : v;
+}
+
+async function discard(res: Dispatcher.ResponseData): Promise<void> {
+  await res.body.dump({ limit: 64 * 1024 }).catch(() => {});
+}
+
+function decode(bytes: Buffer, contentTypeHeader: string | undefined): string {
+  const charset = /;\s*charset="?([^";\s]+)/i.exec(contentTypeHeader ?? "")?.[1];
+  try {
+    return new TextDecoder(charset ?? "utf-8").decode(bytes);
+  } catch {
+    return new TextDecoder("utf-8").decode(bytes);
+  }
+}

@@ -1,0 +1,138 @@
+// How a webhook request fails, as Twilio reports it (spec §4): every condition a request can end in,
+// as a table of the Twilio code it is reported with and the retry policy (`#rp=`) that may try it again.
+import type { ErrorCodeName } from "../errors/codes.js";
+import { fail, type SwitchboardError } from "../errors/switchboard-error.js";
+import type { RetryPolicyName } from "./connection-overrides.js";
+
+interface Row {
+  code: ErrorCodeName;
+  /** The retry policy that allows another attempt; none for conditions never retried. */
+  retryAs?: RetryPolicyName;
+}
+
+/** Condition → Twilio code (11100 invalidUrl, 11200 retrieval, 11205 connection, 11210 host, 11215, 11750). */
+export const FAILURES = {
+  invalidUrl: { code: "invalidUrl" },
+  refusedByEgress: { code: "httpRetrievalFailure" },
+  invalidRequest: { code: "httpRetrievalFailure" },
+  hostNotFound: { code: "httpBadHostName" },
+  connectFailed: { code: "httpConnectionFailure", retryAs: "ct" },
+  readTimedOut: { code: "httpConnectionFailure", retryAs: "rt" },
+  connectionLost: { code: "httpConnectionFailure", retryAs: "rt" },
+  totalTimeout: { code: "httpConnectionFailure" },
+  aborted: { code: "httpConnectionFailure" },
+  clientErrorStatus: { code: "httpRetrievalFailure", retryAs: "4xx" },
+  serverErrorStatus: { code: "httpRetrievalFailure", retryAs: "5xx" },
+  otherStatus: { code: "httpRetrievalFailure" },
+  bodyTooLarge: { code: "responseTooLarge" },
+  redirectWithoutLocation: { code: "httpRetrievalFailure" },
+  invalidRedirect: { code: "httpRetrievalFailure" },
+  tooManyRedirects: { code: "tooManyRedirects" },
+} as const satisfies Record<string, Row>;
+
+export type FailureCondition = keyof typeof FAILURES;
+
+type ErrorCodeRow = readonly [matches: (code: string) => boolean, condition: FailureCondition, what: string];
+
+const DNS_CODES = ["ENOTFOUND", "EAI_AGAIN", "EAI_FAIL", "EAI_NONAME", "EAI_NODATA"];
+const CONNECT_CODES = [
+  "UND_ERR_CONNECT_TIMEOUT",
+  "ECONNREFUSED",
+  "EHOSTUNREACH",
+  "ENETUNREACH",
+  "EADDRNOTAVAIL",
+  "ETIMEDOUT",
+];
+const LOST: ErrorCodeRow = [() => true, "connectionLost", "connection lost"];
+
+/** A network error's code (ENOTFOUND, UND_ERR_…) → its condition; the first row that matches wins. */
+const BY_ERROR_CODE: readonly ErrorCodeRow[] = [
+  [(c) => DNS_CODES.includes(c), "hostNotFound", "host not found"],
+  [(c) => c === "EEGRESS", "refusedByEgress", "refused by the egress policy"],
+  [(c) => c === "UND_ERR_INVALID_ARG", "invalidRequest", "invalid request"],
+  [(c) => CONNECT_CODES.includes(c), "connectFailed", "connection failed"],
+  [(c) => c.endsWith("_TIMEOUT"), "readTimedOut", "read timed out"],
+  LOST,
+];
+
+/** A failed attempt: its condition's code, and whether another attempt may follow. */
+export interface Failure {
+  kind: "failed";
+  condition: FailureCondition;
+  message: string;
+  cause: unknown;
+  retryAs?: RetryPolicyName;
+  /** The HTTP status, when the server answered with an error status. */
+  httpStatus?: number;
+}
+
+export function failure(
+  condition: FailureCondition,
+  message: string,
+  cause: unknown = new Error(message),
+): Failure {
+  const row: Row = FAILURES[condition];
+  return { kind: "failed", condition, message, cause, ...(row.retryAs && { retryAs: row.retryAs }) };
+}
+
+/** The SwitchboardError a request that ends in `condition` throws. */
+export function failed(condition: FailureCondition, message: string, cause?: unknown): SwitchboardError {
+  return fail(FAILURES[condition].code, message, cause === undefined ? undefined : { cause });
+}
+
+/** The error of the last failed attempt, with the attempts spent and the HTTP status, if any. */
+export function finalError(f: Failure, attempts: number): SwitchboardError & { httpStatus?: number } {
+  const tries = attempts === 1 ? "1 attempt" : `${attempts} attempts`;
+  return Object.assign(failed(f.condition, `${f.message} (${tries})`, f.cause), { httpStatus: f.httpStatus });
+}
+
+/** An answer outside 2xx (and not a redirect). */
+export function statusFailure(status: number, at: string): Failure {
+  const condition = status >= 500 ? "serverErrorStatus" : status >= 400 ? "clientErrorStatus" : "otherStatus";
+  return { ...failure(condition, `${at} answered HTTP ${status}`), httpStatus: status };
+}
+
+export interface NetworkContext {
+  /** Origin and path of the hop, for messages. */
+  at: string;
+  host: string;
+  timedOut: boolean;
+  totalTimeoutMs: number;
+  callerSignal: AbortSignal | undefined;
+  egressDescription: string;
+  /** Part of the response had arrived: never retried (spec §4). */
+  partial: boolean;
+}
+
+/** A request that got no (complete) answer. */
+export function networkFailure(err: unknown, c: NetworkContext): Failure {
+  if (c.timedOut) {
+    return failure(
+      "totalTimeout",
+      `${c.at}: no complete response within the total timeout of ${c.totalTimeoutMs} ms`,
+      err,
+    );
+  }
+  if (c.callerSignal?.aborted)
+    return failure("aborted", `${c.at}: request aborted`, c.callerSignal.reason ?? err);
+  const code = errorCode(err) ?? "unknown";
+  const [, condition, what] = BY_ERROR_CODE.find(([matches]) => matches(code)) ?? LOST;
+  const message =
+    condition === "hostNotFound"
+      ? `${c.host}: ${what} (${code})`
+      : condition === "refusedByEgress"
+        ? `${c.at}: ${what} (${c.egressDescription})`
+        : condition === "invalidRequest"
+          ? `${c.at}: ${what}`
+          : `${c.at}: ${what} (${code})`;
+  const f = failure(condition, message, err);
+  if (c.partial) delete f.retryAs;
+  return f;
+}
+
+function errorCode(err: unknown): string | undefined {
+  const e = err as { code?: unknown; errors?: unknown[]; cause?: unknown } | undefined;
+  if (typeof e?.code === "string") return e.code;
+  if (Array.isArray(e?.errors) && e.errors.length > 0) return errorCode(e.errors[0]);
+  return e?.cause !== undefined && e.cause !== err ? errorCode(e.cause) : undefined;
+}
