@@ -4,7 +4,7 @@
 // the bucket, and the keys sort in the order the notifications were made. A response body is stored
 // once, under `bodies.<CallSid>.<hash>`, and the notifications about it point at it.
 import { createHash } from "node:crypto";
-import { DiscardPolicy, jetstreamManager } from "@nats-io/jetstream";
+import { DiscardPolicy, jetstreamManager, RetentionPolicy, StorageType } from "@nats-io/jetstream";
 import { Kvm } from "@nats-io/kv";
 import type { NatsConnection } from "@nats-io/transport-node";
 import { moreInfoUrl } from "../errors/codes.js";
@@ -75,26 +75,46 @@ export async function openNotifications(
   const maxAgeMs = limits.maxAgeMs ?? NOTIFICATIONS_MAX_AGE_MS;
   // Notifications are call data: they stay on the region's own servers (placement.ts).
   const placed = storePlacement(nc, region);
-  const kv = await retrying(`open bucket ${name}`, () =>
-    withPlacementHint(placed, () =>
-      new Kvm(nc).create(name, { history: 1, max_bytes: maxBytes, ttl: maxAgeMs, ...placed }),
-    ),
-  );
-  await retrying(`limits of bucket ${name}`, async () => {
-    const jsm = await jetstreamManager(nc);
-    const stream = `KV_${name}`;
-    const { config } = await jsm.streams.info(stream);
-    const maxAge = maxAgeMs * 1_000_000;
-    // A log drops its oldest entries when full; a KV bucket is made to refuse new ones instead.
-    if (config.max_bytes === maxBytes && config.max_age === maxAge && config.discard === DiscardPolicy.Old)
-      return;
-    await jsm.streams.update(stream, {
-      ...config,
-      max_bytes: maxBytes,
-      max_age: maxAge,
-      discard: DiscardPolicy.Old,
-    });
+  const jsm = await retrying("JetStream", () => jetstreamManager(nc));
+  const stream = `KV_${name}`;
+  const limitsOf = { max_bytes: maxBytes, max_age: maxAgeMs * 1_000_000, discard: DiscardPolicy.Old };
+  const existing = await retrying(`open bucket ${name}`, async () => {
+    try {
+      return (await jsm.streams.info(stream)).config;
+    } catch (err) {
+      if (!/stream not found/i.test(String((err as Error)?.message))) throw err;
+    }
+    // Made here rather than by Kvm.create, which makes a full bucket refuse new entries: a log drops
+    // its oldest instead. The rest is what nats.js makes a KV bucket with.
+    await withPlacementHint(placed, () =>
+      jsm.streams.add({
+        name: stream,
+        subjects: [`$KV.${name}.>`],
+        retention: RetentionPolicy.Limits,
+        storage: StorageType.File,
+        max_msgs_per_subject: 1,
+        max_msg_size: -1,
+        allow_rollup_hdrs: true,
+        allow_direct: true,
+        deny_delete: true,
+        num_replicas: placed.replicas,
+        ...(placed.placement && { placement: placed.placement }),
+        ...limitsOf,
+      }),
+    );
+    return undefined;
   });
+  if (
+    existing &&
+    (existing.max_bytes !== limitsOf.max_bytes ||
+      existing.max_age !== limitsOf.max_age ||
+      existing.discard !== limitsOf.discard)
+  ) {
+    // A bucket made before the limits: only a role that may update streams (admin, `up`) gives them
+    // to it; a region's workers may not (deploy/nats), and carry on without.
+    await jsm.streams.update(stream, { ...existing, ...limitsOf }).catch(() => {});
+  }
+  const kv = await retrying(`open bucket ${name}`, () => new Kvm(nc).open(name));
   return new JsonKv<StoredNotification>(kv);
 }
 

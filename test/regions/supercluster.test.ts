@@ -183,7 +183,7 @@ describe("regions on a supercluster", () => {
     const scopeOf = (stream: string) =>
       REGIONS.find((r) => stream.toLowerCase().endsWith(`_${r}`)) ?? "global";
     const required: Record<string, string[]> = {
-      global: ["KV_sb_accounts", "KV_sb_routing", `KV_${buckets.callSids}`],
+      global: ["KV_sb_accounts", "KV_sb_account_status", "KV_sb_routing", `KV_${buckets.callSids}`],
     };
     for (const r of REGIONS) {
       const R = r.toUpperCase();
