@@ -43,8 +43,8 @@ export interface StoredNotification extends NotificationRecord {
 }
 
 /**
- * How long notifications are kept: 30 days, as Twilio keeps its debugger's logs and Request
- * Inspector (twilio-voice-spec.md). Past `NOTIFICATIONS_MAX_BYTES` a region's oldest go first.
+ * How long notifications are kept: 30 days, as Twilio keeps its Request Inspector's
+ * (twilio-voice-spec.md). Past `NOTIFICATIONS_MAX_BYTES` a region's oldest go first.
  */
 export const NOTIFICATIONS_MAX_AGE_MS = 30 * 24 * 60 * 60 * 1000;
 export const NOTIFICATIONS_MAX_BYTES = 512 * 1024 * 1024;
