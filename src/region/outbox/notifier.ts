@@ -73,14 +73,6 @@ export class Notifier {
     notes.byText.set(text, this.#store(notes, n));
   }
 
-  /** Settles once every notification reported so far is stored (tests, and a worker that drains). */
-  async flushed(): Promise<void> {
-    for (const notes of this.#calls.values()) {
-      const all = [...notes.byText.values(), ...(notes.limit ? [notes.limit] : [])];
-      await Promise.all(all.map((s) => s.writing));
-    }
-  }
-
   #notesOf(callSid: string): CallNotes {
     let notes = this.#calls.get(callSid);
     if (notes) {
