@@ -124,7 +124,11 @@ export function formEncodedHeaders(headers: Record<string, string>): string {
 /** An answer outside 2xx (and not a redirect). */
 export function statusFailure(status: number, at: string, response?: FailedResponse): Failure {
   const condition = status >= 500 ? "serverErrorStatus" : status >= 400 ? "clientErrorStatus" : "otherStatus";
-  return { ...failure(condition, `${at} answered HTTP ${status}`), httpStatus: status, ...(response && { response }) };
+  return {
+    ...failure(condition, `${at} answered HTTP ${status}`),
+    httpStatus: status,
+    ...(response && { response }),
+  };
 }
 
 export interface NetworkContext {

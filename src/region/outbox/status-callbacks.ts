@@ -10,8 +10,8 @@ import type { AccountRecord } from "../../model/records.js";
 import { type OutboxCallback, parseOutboxCallback } from "../../protocol/callbacks.js";
 import { decode, encode } from "../../protocol/codec.js";
 import type { Subjects } from "../../protocol/subjects.js";
-import { idempotencyToken } from "../../webhook/idempotency.js";
 import { failedResponseOf, formEncodedHeaders } from "../../webhook/failures.js";
+import { idempotencyToken } from "../../webhook/idempotency.js";
 import { statusCallbackParams } from "../../webhook/params.js";
 import { accountOf, type CallWebhookDeps, sendCallWebhook } from "../effects/call-webhook.js";
 

@@ -81,7 +81,8 @@ export const APP_ROUTES: Record<string, Route> = {
   }),
 };
 
-export const CRASH_BODY = "TypeError: Cannot read properties of undefined (reading 'answer')\n    at survey.js:42";
+export const CRASH_BODY =
+  "TypeError: Cannot read properties of undefined (reading 'answer')\n    at survey.js:42";
 
 export async function startStack(): Promise<Stack> {
   return setUp(async (t) => {
