@@ -26,6 +26,12 @@ export interface CallRow {
   duration: string | null;
   parentCallSid: string | null;
   errorCode: number | null;
+  /**
+   * Errors and warnings reported against the call (its Notifications), as its inspection events
+   * told them: the list marks them (and a stored `errorCode`, for a call whose events it did not read).
+   */
+  errors: number;
+  warnings: number;
 }
 
 const MAX_CALLS = 2000;
@@ -142,6 +148,8 @@ export class CallDirectory {
         duration: null,
         parentCallSid: null,
         errorCode: null,
+        errors: 0,
+        warnings: 0,
       };
       this.#rows.set(callSid, row);
       if (this.#rows.size > MAX_CALLS) this.#evict();
@@ -175,6 +183,9 @@ export class CallDirectory {
     } else if (e.type === "webhook.request") {
       row.from ??= e.params.From ?? null;
       row.to ??= e.params.To ?? null;
+    } else if (e.type === "notification") {
+      if (e.level === "error") row.errors++;
+      else row.warnings++;
     }
   }
 

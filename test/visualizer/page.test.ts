@@ -7,7 +7,7 @@ import { type Browser, chromium, type Page } from "playwright-core";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import type { StatelyMessage } from "../../src/visualizer/stately.js";
 import { CHROMIUM_ARGS, CHROMIUM_PATH } from "./chromium.js";
-import { startVizStage, type VizStage } from "./stage.js";
+import { CRASH_BODY, startVizStage, type VizStage } from "./stage.js";
 
 const ARTIFACTS = new URL("../artifacts/", import.meta.url);
 const WAIT = { timeout: 15_000, interval: 50 };
@@ -169,6 +169,45 @@ describe("the call-flow visualizer in Chromium", () => {
     const stately = (await res.json()) as StatelyMessage[];
     expect(stately[0]).toMatchObject({ type: "@xstate.actor", name: "call", sessionId: finished.callSid });
     expect(stately.at(-1)).toMatchObject({ type: "@xstate.snapshot", snapshot: { value: "completed" } });
+  });
+});
+
+describe("the debugger view in Chromium", () => {
+  it("shows what a failing webhook answered: status, headers and body", async () => {
+    const crashed = await stage.placeCrashing();
+    const page = await open(`/viz/calls/${crashed.callSid}`);
+    const request = page.locator('#timeline li[data-kind="webhook"]').first();
+    await request.waitFor();
+    expect(await request.locator(".what").textContent()).toBe(
+      `POST ${stage.app.url}/crash  CallStatus=ringing  -> 500 (11200)`,
+    );
+    await request.click();
+    const detail = page.locator("#detail");
+    await detail.locator("[data-response-status]").waitFor();
+    expect(await detail.locator("[data-response-status]").getAttribute("data-response-status")).toBe("500");
+    const text = (await detail.textContent()) ?? "";
+    expect(text).toContain(CRASH_BODY);
+    expect(text).toContain("x-app: survey");
+    expect(text).not.toContain("no response");
+    await page.close();
+  });
+
+  it("names why each step happened and shows the caller's key press on a line of its own", async () => {
+    const finished = await stage.placeFinishing();
+    const page = await open(`/viz/calls/${finished.callSid}`);
+    await expect.poll(() => activeTop(page), WAIT).toBe("call.completed");
+    const inputs = await page.locator('#timeline li[data-kind="input"] .what').allTextContents();
+    expect(inputs).toEqual(["digits 1"]);
+    const states = await page.locator('#timeline li[data-kind="state"] .what').allTextContents();
+    expect(states).toContain("fetching-webhook  [in-progress]  ← key press 1");
+    expect(states).toContain("fetching-webhook  [in-progress]  ← Redirect finished");
+    expect(states[0]).toBe("arriving  [queued]  ← call offered");
+    // The TwiML of the running document is shown indented.
+    await page.locator('#timeline li[data-kind="webhook"]').first().click();
+    expect(await page.locator("#detail").textContent()).toContain(
+      '\n  <Say voice="woman">Thanks for calling switchboard.</Say>\n',
+    );
+    await page.close();
   });
 });
 

@@ -1,7 +1,8 @@
 // A whole switchboard on this machine for the visualizer's tests and its screenshot: a real
 // nats-server, region us1, edge ashburn, the api (with /viz/), and a Twilio-style app with two
 // numbers — one whose call runs Say, Pause, Redirect, Say, Hangup, and one that parks its call in
-// a long Pause so the page has a live call to follow; a third number's URL answers 404.
+// a long Pause so the page has a live call to follow; a third number's URL answers 404, and a
+// fourth's answers 500 with a stack trace, as a crashing app does.
 import { randomBytes } from "node:crypto";
 import { connect, type NatsConnection } from "@nats-io/transport-node";
 import { pino } from "pino";
@@ -24,7 +25,10 @@ import { startTwilioApp, type TwilioApp, VoiceResponse } from "../helpers/twilio
 export const FINISHING = "+15551230001";
 export const PARKING = "+15551230002";
 export const BROKEN = "+15551230003";
+export const CRASHING = "+15551230004";
 export const CALLER = "+15557654321";
+export const CRASH_BODY =
+  "TypeError: Cannot read properties of undefined (reading 'answer')\n    at survey.js:42";
 
 export interface VizStage extends AsyncDisposable {
   nats: NatsServer;
@@ -35,6 +39,8 @@ export interface VizStage extends AsyncDisposable {
   placeFinishing(): Promise<PlacedCall>;
   /** A call whose voice URL answers 404: the caller hears the application error; resolves when ended. */
   placeBroken(): Promise<PlacedCall>;
+  /** A call whose voice URL answers 500 with CRASH_BODY; resolves when ended. */
+  placeCrashing(): Promise<PlacedCall>;
   /** A call at time-scale 1 that ends up in a 600 s Pause; resolves with its sid once offered. */
   placeParked(): Promise<string>;
   /** The caller hangs up. */
@@ -75,6 +81,12 @@ export async function startVizStage(opts: { port?: number } = {}): Promise<VizSt
           r.redirect({ method: "POST" }, "/park");
           return { body: r.toString() };
         },
+        "/crash": () => ({
+          status: 500,
+          contentType: "text/plain",
+          headers: { "X-App": "survey" },
+          body: CRASH_BODY,
+        }),
         "/park": () => {
           const r = new VoiceResponse();
           r.pause({ length: 600 });
@@ -88,6 +100,7 @@ export async function startVizStage(opts: { port?: number } = {}): Promise<VizSt
       [FINISHING, "/voice"],
       [PARKING, "/hold"],
       [BROKEN, "/missing"],
+      [CRASHING, "/crash"],
     ] as const) {
       await addNumber(nc, global, { number, region: "us1", voiceUrl: `${app.url}${path}`, accountSid });
     }
@@ -114,6 +127,8 @@ function stage(nats: NatsServer, nc: NatsConnection, api: Api, app: TwilioApp, t
         caller: { digits: ["1"], timeScale: 0 },
       }),
     placeBroken: () => placeCall(nc, { to: BROKEN, from: CALLER, edge: "ashburn", caller: { timeScale: 0 } }),
+    placeCrashing: () =>
+      placeCall(nc, { to: CRASHING, from: CALLER, edge: "ashburn", caller: { timeScale: 0 } }),
     placeParked: async () => {
       const callSid = newSid("CA");
       await offerCall(nc, "ashburn", { to: PARKING, from: CALLER, callSid, caller: { timeScale: 1 } });

@@ -8,6 +8,7 @@ import type { Logger } from "../../log.js";
 import { CallDirectory } from "../directory.js";
 import { layoutStatechart, type StatechartLayout } from "../layout.js";
 import { discoverRegions } from "../regions.js";
+import { searchCalls } from "../search.js";
 import { statechartOf } from "../statechart.js";
 import { toStatelyMessages } from "../stately.js";
 import { StepResolver } from "../steps.js";
@@ -92,6 +93,10 @@ export async function vizPlugin(app: FastifyInstance, ctx: VisualizerContext): P
       directory.onChange((calls) => stream.send("upsert", { regions: directory.regions, calls })),
     );
   });
+  // Every stored call, not only the newest the list holds: by CallSid, number or status.
+  app.get("/viz/api/calls/search", async (req) =>
+    searchCalls(ctx.nc, directory, String((req.query as { q?: unknown }).q ?? "").slice(0, 200)),
+  );
   app.get("/viz/api/calls/:sid", async (req, reply) => {
     const sid = sidOf(req.params, reply);
     if (!sid) return;
