@@ -7,6 +7,23 @@ export function natsOption(): Option {
   return new Option("--nats <url>", "NATS server URL (default: $NATS_URL, else nats://127.0.0.1:4222)");
 }
 
+/**
+ * `--operator-token`: logs in to the visualizer as the operator, who sees every account's calls.
+ * The environment is preferred: a flag shows in the process list. Empty means no operator.
+ */
+export function operatorTokenOption(): Option {
+  return new Option(
+    "--operator-token <token>",
+    "lets `operator` log in to /viz/ and see every account's calls (prefer the environment)",
+  )
+    .env("SWITCHBOARD_OPERATOR_TOKEN")
+    .argParser((value: string): string | undefined => {
+      if (value === "") return undefined;
+      if (!/^\S{16,200}$/.test(value)) throw new InvalidArgumentError("16-200 characters, no spaces");
+      return value;
+    });
+}
+
 export function collect(value: string, previous: string[]): string[] {
   return [...previous, value];
 }

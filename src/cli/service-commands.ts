@@ -7,7 +7,7 @@ import { connectNats, natsUrl } from "../protocol/connect.js";
 import { RegionWorker } from "../region/worker.js";
 import { vizPlugin } from "../visualizer/server/plugin.js";
 import { EgressPolicy } from "../webhook/egress.js";
-import { natsOption, parseName, parseNumber, splitList } from "./options.js";
+import { natsOption, operatorTokenOption, parseName, parseNumber, splitList } from "./options.js";
 
 interface RegionFlags {
   region: string;
@@ -99,10 +99,18 @@ export function registerServiceCommands(program: Command): void {
     .addOption(new Option("--port <port>", "HTTP port").argParser(parseNumber(0, 65535)).default(8080))
     .addOption(new Option("--host <host>", "address to listen on").default("127.0.0.1"))
     .addOption(natsOption())
-    .action((o: { port: number; host: string; nats?: string }) =>
+    .addOption(operatorTokenOption())
+    .action((o: { port: number; host: string; nats?: string; operatorToken?: string }) =>
       runService("api", async (log) => {
         const nc = await connectNats(natsUrl(o.nats), "switchboard-api");
-        const api = await startApi({ nc, port: o.port, host: o.host, log, parts: [vizPlugin] });
+        const api = await startApi({
+          nc,
+          port: o.port,
+          host: o.host,
+          log,
+          operatorToken: o.operatorToken,
+          parts: [vizPlugin],
+        });
         log.info({ url: api.url }, "listening");
         return {
           stop: async () => {

@@ -16,7 +16,7 @@ import { openGlobalStores } from "../store/global.js";
 import { vizPlugin } from "../visualizer/server/plugin.js";
 import { WebhookClient } from "../webhook/client.js";
 import { EgressPolicy } from "../webhook/egress.js";
-import { natsOption, parseNames, parseNumber, splitList } from "./options.js";
+import { natsOption, operatorTokenOption, parseNames, parseNumber, splitList } from "./options.js";
 
 export const DEMO_NUMBER = "+15005550006";
 const DEMO_NAME = "switchboard demo";
@@ -30,6 +30,7 @@ interface UpOptions {
   natsPort: number;
   demo: boolean;
   allowEgress?: string;
+  operatorToken?: string;
 }
 
 export function registerUpCommand(program: Command): void {
@@ -59,6 +60,7 @@ export function registerUpCommand(program: Command): void {
         "networks webhooks may reach besides public ones and loopback",
       ).env("SWITCHBOARD_ALLOW_EGRESS"),
     )
+    .addOption(operatorTokenOption())
     .action((o: UpOptions) => runService("up", (log) => up(o, log)));
 }
 
@@ -108,7 +110,13 @@ async function up(o: UpOptions, log: Parameters<Parameters<typeof runService>[1]
       const e = await Edge.start({ nc, edge, log: log.child({ edge }) });
       stops.push(() => e.stop());
     }
-    const api = await startApi({ nc, port: o.port, log, parts: [vizPlugin] });
+    const api = await startApi({
+      nc,
+      port: o.port,
+      log,
+      operatorToken: o.operatorToken,
+      parts: [vizPlugin],
+    });
     stops.push(() => api.close());
     let hint = "";
     if (o.demo) {
@@ -131,6 +139,14 @@ async function up(o: UpOptions, log: Parameters<Parameters<typeof runService>[1]
     if (created) process.stdout.write(`account ${account.sid} token ${account.auth_token}\n`);
     process.stdout.write(`ready ${api.url}\n`);
     process.stdout.write(`watch calls live: ${api.url}/viz/\n`);
+    // The visualizer asks for a login: the default account's. Its token is printed only when made;
+    // a user who lost it sets a new one through the environment.
+    const whereToken = created
+      ? "printed above"
+      : process.env.SWITCHBOARD_AUTH_TOKEN
+        ? "SWITCHBOARD_AUTH_TOKEN"
+        : "printed when it was made; set SWITCHBOARD_ACCOUNT_SID and SWITCHBOARD_AUTH_TOKEN to choose a new one";
+    process.stdout.write(`log in to it as ${account.sid} with the account's auth token (${whereToken})\n`);
     if (hint) process.stdout.write(`make a first call: ${hint}\n`);
     return { stop: stopAll };
   } catch (err) {

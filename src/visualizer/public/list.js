@@ -1,5 +1,6 @@
 // The live call list: a snapshot, then upserts, over server-sent events; filtered in the page.
 import { formatClock, formatSeconds, h, statusBadge } from "./common.js";
+import { liveEvents } from "./session.js";
 
 const calls = new Map();
 const regions = new Set();
@@ -55,7 +56,7 @@ function updateRegions(list) {
   }
 }
 
-const source = new EventSource("/viz/api/calls/events");
+const source = liveEvents("/viz/api/calls/events");
 source.addEventListener("open", () => {
   $("connection").textContent = "live";
   $("connection").className = "badge live";
