@@ -9,6 +9,7 @@ import { connect, type NatsConnection } from "@nats-io/transport-node";
 import { pino } from "pino";
 import { addAccount } from "../../src/admin/accounts.js";
 import { addNumber } from "../../src/admin/numbers.js";
+import type { LoginLimiter } from "../../src/api/login-limiter.js";
 import { type Api, startApi } from "../../src/api/server.js";
 import { type PlacedCall, placeCall } from "../../src/caller/place-call.js";
 import { Edge } from "../../src/edge/edge.js";
@@ -56,7 +57,9 @@ export interface VizStage extends AsyncDisposable {
   hangUp(callSid: string): void;
 }
 
-export async function startVizStage(opts: { port?: number } = {}): Promise<VizStage> {
+export async function startVizStage(
+  opts: { port?: number; loginLimiter?: LoginLimiter } = {},
+): Promise<VizStage> {
   return setUp(async (t) => {
     const nats = t.use(await startTestNatsServer());
     const nc = t.add(await connect({ servers: nats.url }), (c) => c.close());
@@ -124,7 +127,14 @@ export async function startVizStage(opts: { port?: number } = {}): Promise<VizSt
     t.add(await RegionWorker.start({ nc, region: "us1", log, drainMs: 0 }), (w) => w.stop());
     t.add(await Edge.start({ nc, edge: "ashburn", log }), (e) => e.stop());
     const api = t.add(
-      await startApi({ nc, port: opts.port ?? 0, log, operatorToken: OPERATOR_TOKEN, parts: [vizPlugin] }),
+      await startApi({
+        nc,
+        port: opts.port ?? 0,
+        log,
+        operatorToken: OPERATOR_TOKEN,
+        parts: [vizPlugin],
+        ...(opts.loginLimiter && { loginLimiter: opts.loginLimiter }),
+      }),
       (a) => a.close(),
     );
     return stage({ nats, nc, api, app, account, other }, t);
