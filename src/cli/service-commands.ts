@@ -7,7 +7,14 @@ import { connectNats, natsUrl } from "../protocol/connect.js";
 import { RegionWorker } from "../region/worker.js";
 import { vizPlugin } from "../visualizer/server/plugin.js";
 import { EgressPolicy } from "../webhook/egress.js";
-import { natsOption, operatorTokenOption, parseName, parseNumber, splitList } from "./options.js";
+import {
+  natsOption,
+  operatorToken,
+  operatorTokenOption,
+  parseName,
+  parseNumber,
+  splitList,
+} from "./options.js";
 
 interface RegionFlags {
   region: string;
@@ -102,13 +109,14 @@ export function registerServiceCommands(program: Command): void {
     .addOption(operatorTokenOption())
     .action((o: { port: number; host: string; nats?: string; operatorToken?: string }) =>
       runService("api", async (log) => {
+        const operator = operatorToken(o.operatorToken);
         const nc = await connectNats(natsUrl(o.nats), "switchboard-api");
         const api = await startApi({
           nc,
           port: o.port,
           host: o.host,
           log,
-          operatorToken: o.operatorToken,
+          operatorToken: operator,
           parts: [vizPlugin],
         });
         log.info({ url: api.url }, "listening");

@@ -16,7 +16,14 @@ import { openGlobalStores } from "../store/global.js";
 import { vizPlugin } from "../visualizer/server/plugin.js";
 import { WebhookClient } from "../webhook/client.js";
 import { EgressPolicy } from "../webhook/egress.js";
-import { natsOption, operatorTokenOption, parseNames, parseNumber, splitList } from "./options.js";
+import {
+  natsOption,
+  operatorToken,
+  operatorTokenOption,
+  parseNames,
+  parseNumber,
+  splitList,
+} from "./options.js";
 
 export const DEMO_NUMBER = "+15005550006";
 const DEMO_NAME = "switchboard demo";
@@ -70,6 +77,7 @@ async function up(o: UpOptions, log: Parameters<Parameters<typeof runService>[1]
     for (const stop of stops.reverse()) await stop().catch((err) => log.warn({ err }, "stop failed"));
   };
   try {
+    const operator = operatorToken(o.operatorToken);
     // Local development: webhooks on this machine (loopback) are allowed, other internal networks
     // not. One client for every region's worker, made here and closed here after them.
     const webhooks = new WebhookClient({
@@ -114,7 +122,7 @@ async function up(o: UpOptions, log: Parameters<Parameters<typeof runService>[1]
       nc,
       port: o.port,
       log,
-      operatorToken: o.operatorToken,
+      operatorToken: operator,
       parts: [vizPlugin],
     });
     stops.push(() => api.close());
