@@ -216,6 +216,11 @@ describe("the visualizer's login in Chromium", () => {
     await page.locator("form#login #user").waitFor();
     const cookies = await page.context().cookies();
     expect(cookies.filter((c) => c.name === "sb_viz_session" && c.value !== "")).toEqual([]);
+
+    // After a login the form goes on to a visualizer page only, never to another site.
+    await page.goto(`${stage.api.url}/viz/login?next=${encodeURIComponent("//evil.example/viz/")}`);
+    await logIn(page, stage.account.sid, stage.account.token);
+    expect(page.url()).toBe(`${stage.api.url}/viz/`);
     await page.close();
   });
 });
