@@ -1,10 +1,16 @@
-// Adding accounts: `switchboard accounts add` and `up`'s default account.
+// Accounts: `switchboard accounts add|list|get` and `up`'s default account.
 import { randomBytes } from "node:crypto";
 import { fail } from "../errors/switchboard-error.js";
 import { rfc2822 } from "../model/dates.js";
 import type { AccountRecord } from "../model/records.js";
 import { isSid, newSid } from "../model/sid.js";
-import { defaultAccountSid, type GlobalStores, setDefaultAccountSid } from "../store/global.js";
+import { accountStatusOf } from "../store/account-status.js";
+import {
+  DEFAULT_ACCOUNT_KEY,
+  defaultAccountSid,
+  type GlobalStores,
+  setDefaultAccountSid,
+} from "../store/global.js";
 
 export function newAuthToken(): string {
   return randomBytes(16).toString("hex");
@@ -38,6 +44,8 @@ export async function addAccount(
       opts.signingKey === undefined ? (existing?.webhook_signing_key ?? null) : opts.signingKey,
   };
   await stores.accounts.put(opts.sid, account);
+  // The edges' view of it, after the account itself: a crash in between is mended by the backfill.
+  await stores.accountStatus.put(opts.sid, accountStatusOf(account));
   if (opts.makeDefault) await setDefaultAccountSid(stores, opts.sid);
   return account;
 }
@@ -58,4 +66,24 @@ export async function ensureDefaultAccount(
   if (existing) return { account: existing, created: false };
   const account = await addAccount(stores, { sid: newSid("AC"), token: newAuthToken(), makeDefault: true });
   return { account, created: true };
+}
+
+/** Every stored account, by sid, with which one is the default (numbers added without --account). */
+export async function listAccounts(
+  stores: GlobalStores,
+): Promise<{ accounts: AccountRecord[]; defaultSid: string | undefined }> {
+  const sids: string[] = [];
+  for await (const key of await stores.accounts.kv.keys()) if (key !== DEFAULT_ACCOUNT_KEY) sids.push(key);
+  const found = await Promise.all(sids.sort().map((sid) => stores.accounts.get(sid)));
+  return {
+    accounts: found.filter((a): a is AccountRecord => a !== undefined),
+    defaultSid: await defaultAccountSid(stores),
+  };
+}
+
+/** One account; 20404 when there is none with that sid. */
+export async function getAccount(stores: GlobalStores, sid: string): Promise<AccountRecord> {
+  const account = isSid("AC", sid) ? await stores.accounts.get(sid) : undefined;
+  if (!account) throw fail("notFound", `no account ${sid}`);
+  return account;
 }

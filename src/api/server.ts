@@ -5,6 +5,7 @@ import Fastify, { type FastifyInstance, type FastifyReply } from "fastify";
 import { ErrorCodes } from "../errors/codes.js";
 import type { Logger } from "../log.js";
 import type { AccountRecord } from "../model/records.js";
+import { backfillAccountStatus } from "../store/account-status.js";
 import { openGlobalStores } from "../store/global.js";
 import { WatchedKv } from "../store/watched-kv.js";
 import type { ApiContext } from "./context.js";
@@ -41,6 +42,9 @@ export async function startApi(opts: {
   parts?: ApiPart[];
 }): Promise<Api> {
   const global = await openGlobalStores(opts.nc);
+  // Accounts made before `sb_account_status` existed (an upgrade) become known to edges.
+  const backfilled = await backfillAccountStatus(global.accounts, global.accountStatus);
+  if (backfilled > 0) opts.log.info({ backfilled }, "account status written for existing accounts");
   const accounts = await WatchedKv.start<AccountRecord>(global.accounts.kv);
   // One limiter for the REST API and the visualizer's logins: failures count across both.
   const loginLimiter = opts.loginLimiter ?? new LoginLimiter();

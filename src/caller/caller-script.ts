@@ -27,13 +27,24 @@ export function parseCallee(spec: string): [target: string, callee: Callee] {
   return [target, parsed.data];
 }
 
-/** A script file's JSON, validated as a CallerScript. */
+/**
+ * A script file's JSON, validated as a CallerScript. A file that cannot be read or is not JSON is the
+ * user's file problem, not a Twilio error: it carries no Twilio code. A wrong shape is 20422.
+ */
 export async function readCallerScript(file: string): Promise<CallerScript> {
+  let text: string;
+  try {
+    text = await readFile(file, "utf8");
+  } catch (err) {
+    const e = err as NodeJS.ErrnoException;
+    const why = e.code === "ENOENT" ? "no such file" : e.code === "EISDIR" ? "is a directory" : e.message;
+    throw new Error(`cannot read the script ${file}: ${why}`, { cause: err });
+  }
   let value: unknown;
   try {
-    value = JSON.parse(await readFile(file, "utf8"));
+    value = JSON.parse(text);
   } catch (err) {
-    throw fail("invalidParameter", `script ${file}: ${(err as Error).message}`);
+    throw new Error(`the script ${file} is not JSON: ${(err as Error).message}`, { cause: err });
   }
   return validScript(value, `script ${file}`);
 }

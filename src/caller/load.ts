@@ -21,6 +21,8 @@ export interface LoadOptions {
   concurrency?: number;
   /** The caller's script for every call; default `{timeScale: 0}`. */
   caller?: CallerScript;
+  /** Twilio's geographic parameters for every call's webhook (FromCity, ToCountry, …). */
+  geo?: Record<string, string>;
   /** Real milliseconds a call may take from its offer to its record before it counts as lost. */
   timeoutMs?: number;
   prefix?: string;
@@ -98,14 +100,24 @@ export async function runLoad(nc: NatsConnection, opts: LoadOptions): Promise<Lo
     counters.offered++;
     counters.inFlight++;
     opts.onOffer?.(callSid, call.offeredAt);
-    const offer = { to: opts.to, from: opts.from, callSid, caller: opts.caller ?? { timeScale: 0 } };
+    const offer = {
+      to: opts.to,
+      from: opts.from,
+      callSid,
+      caller: opts.caller ?? { timeScale: 0 },
+      ...(opts.geo && { geo: opts.geo }),
+    };
     offerCall(nc, opts.edge, offer, { prefix: opts.prefix, timeoutMs: Math.min(timeoutMs, 10_000) }).then(
       (reply) => {
         call.region = reply.region;
         // A region the routing table did not name: watch it, then catch a record written before that.
         if (!records.has(reply.region)) {
           const region = reply.region;
-          void records.watch(region).then(() => records.recheck(inRegion(pending, region)));
+          // The run may have ended (every record seen) before this reply: then there is nothing to do.
+          records
+            .watch(region)
+            .then(() => records.recheck(inRegion(pending, region)))
+            .catch(() => {});
         }
       },
       (err: unknown) => {

@@ -23,6 +23,8 @@ export interface PlaceCallOptions {
   from: string;
   edge: string;
   caller?: CallerScript;
+  /** Twilio's geographic parameters for the webhook (FromCity, ToCountry, …). */
+  geo?: Record<string, string>;
   /** Real milliseconds to wait for the call to end. */
   timeoutMs?: number;
   prefix?: string;
@@ -69,7 +71,13 @@ export async function placeCall(nc: NatsConnection, opts: PlaceCallOptions): Pro
   let timer: NodeJS.Timeout | undefined;
   try {
     await nc.flush();
-    const offer = { to: opts.to, from: opts.from, callSid, ...(opts.caller && { caller: opts.caller }) };
+    const offer = {
+      to: opts.to,
+      from: opts.from,
+      callSid,
+      ...(opts.caller && { caller: opts.caller }),
+      ...(opts.geo && { geo: opts.geo }),
+    };
     const reply = await offerCall(nc, opts.edge, offer, opts);
     opts.onProgress?.({ source: "offered", region: reply.region, callSid });
     const timeoutMs = opts.timeoutMs ?? 60_000;

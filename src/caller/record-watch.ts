@@ -27,6 +27,7 @@ export async function routedRegion(nc: NatsConnection, to: string): Promise<stri
 /** Every record written to the watched regions' calls buckets, reported once it is terminal. */
 export class RecordWatch {
   readonly #subs = new Map<string, Subscription>();
+  #closed = false;
 
   constructor(
     private readonly nc: NatsConnection,
@@ -37,8 +38,9 @@ export class RecordWatch {
     return this.#subs.has(region);
   }
 
+  /** Starts watching a region; after `close()` (an offer's reply came late) it does nothing. */
   async watch(region: string): Promise<void> {
-    if (this.#subs.has(region)) return;
+    if (this.#closed || this.#subs.has(region)) return;
     const prefix = `$KV.${buckets.calls(region)}.`;
     const decoder = new TextDecoder();
     this.#subs.set(
@@ -77,6 +79,7 @@ export class RecordWatch {
   }
 
   close(): void {
+    this.#closed = true;
     for (const sub of this.#subs.values()) sub.unsubscribe();
     this.#subs.clear();
   }

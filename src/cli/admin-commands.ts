@@ -1,7 +1,9 @@
-// `switchboard accounts add`, `switchboard numbers add|route`.
+// `switchboard accounts add|list|get`, `switchboard numbers add|route`.
 import { type Command, Option } from "commander";
-import { addAccount } from "../admin/accounts.js";
+import { addAccount, getAccount, listAccounts } from "../admin/accounts.js";
 import { addNumber, routeNumber } from "../admin/numbers.js";
+import { requireRegion } from "../admin/regions.js";
+import type { AccountRecord } from "../model/records.js";
 import { connectNats, natsUrl } from "../protocol/connect.js";
 import { openGlobalStores } from "../store/global.js";
 import { action, natsOption, parseName } from "./options.js";
@@ -70,6 +72,45 @@ export function registerAdminCommands(program: Command): void {
       }),
     );
 
+  accounts
+    .command("list")
+    .description("every account with its auth token (admin: this prints secrets); * marks the default")
+    .option("--json", "print the account records as JSON")
+    .addOption(natsOption())
+    .action(
+      action(async (o: { json?: boolean; nats?: string }) => {
+        await withGlobal(o.nats, async (g) => {
+          const { accounts: all, defaultSid } = await listAccounts(g);
+          if (o.json) {
+            const records = all.map((a) => ({ ...a, default: a.sid === defaultSid }));
+            process.stdout.write(`${JSON.stringify(records, null, 2)}\n`);
+            return;
+          }
+          for (const a of all) {
+            const mark = a.sid === defaultSid ? "*" : " ";
+            process.stdout.write(`${mark} ${a.sid}  token ${a.auth_token}  ${a.friendly_name}\n`);
+          }
+        });
+      }),
+    );
+  accounts
+    .command("get <AccountSid>")
+    .description("one account with its auth token (admin: this prints secrets), e.g. up's after a restart")
+    .option("--json", "print the account record as JSON")
+    .addOption(natsOption())
+    .action(
+      action(async (sid: string, o: { json?: boolean; nats?: string }) => {
+        await withGlobal(o.nats, async (g) => {
+          const a: AccountRecord = await getAccount(g, sid);
+          process.stdout.write(
+            o.json
+              ? `${JSON.stringify(a, null, 2)}\n`
+              : `account ${a.sid}\ntoken   ${a.auth_token}\nname    ${a.friendly_name}\n`,
+          );
+        });
+      }),
+    );
+
   const numbers = program.command("numbers").description("manage phone numbers and their routing");
   numbers
     .command("add <number>")
@@ -87,6 +128,7 @@ export function registerAdminCommands(program: Command): void {
     .action(
       action(async (number: string, o: Record<string, string | undefined>) => {
         await withGlobal(o.nats, async (g, nc) => {
+          await requireRegion(nc, o.region as string);
           const { config, routed } = await addNumber(nc, g, {
             number,
             region: o.region as string,
@@ -112,7 +154,8 @@ export function registerAdminCommands(program: Command): void {
     .addOption(natsOption())
     .action(
       action(async (number: string, region: string, o: { nats?: string }) => {
-        await withGlobal(o.nats, async (g) => {
+        await withGlobal(o.nats, async (g, nc) => {
+          await requireRegion(nc, region);
           await routeNumber(g, number, region);
           process.stdout.write(`number ${number} routed to ${region}\n`);
         });

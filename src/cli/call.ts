@@ -4,7 +4,8 @@ import { mergeCallerScript, parseCallee, readCallerScript } from "../caller/call
 import { describeProgress } from "../caller/describe-progress.js";
 import { placeCall } from "../caller/place-call.js";
 import { connectNats, natsUrl } from "../protocol/connect.js";
-import { action, collect, natsOption, parseName, parseNumber } from "./options.js";
+import { action, collect, geoOption, natsOption, parseName, parseNumber } from "./options.js";
+import { EXIT } from "./program.js";
 
 interface CallOptions {
   to: string;
@@ -17,6 +18,7 @@ interface CallOptions {
   callee: string[];
   script?: string;
   timeScale: number;
+  geo: Record<string, string>;
   json?: boolean;
   timeout: number;
   nats?: string;
@@ -25,7 +27,9 @@ interface CallOptions {
 export function registerCallCommand(program: Command): void {
   program
     .command("call")
-    .description("place a simulated inbound call and play the caller; exits 0 when the call has ended")
+    .description(
+      "place a simulated inbound call and play the caller; exits 0 when it ended completed without an error, else 1",
+    )
     .requiredOption("--to <number>", "the called number (E.164)")
     .requiredOption("--from <number>", "the caller's number (E.164)")
     .addOption(
@@ -64,6 +68,7 @@ export function registerCallCommand(program: Command): void {
         .argParser(parseNumber(1, 86_400))
         .default(120),
     )
+    .addOption(geoOption())
     .option("--json", "print only the final Call resource, as JSON")
     .addOption(natsOption())
     .action(
@@ -94,6 +99,7 @@ export function registerCallCommand(program: Command): void {
             from: o.from,
             edge: o.edge,
             caller,
+            ...(Object.keys(o.geo).length > 0 && { geo: o.geo }),
             timeoutMs: o.timeout * 1000,
             ...(!o.json && {
               onProgress: (p) => {
@@ -102,14 +108,18 @@ export function registerCallCommand(program: Command): void {
               },
             }),
           });
+          const c = placed.call;
           if (o.json) {
-            process.stdout.write(`${JSON.stringify(placed.call, null, 2)}\n`);
+            process.stdout.write(`${JSON.stringify(c, null, 2)}\n`);
           } else {
-            const c = placed.call;
+            // A call that was never answered has no duration: say nothing rather than "- s".
+            const duration = c.duration ? `, duration ${c.duration} s` : "";
             const error = c.error_code ? `, error ${c.error_code}: ${c.error_message}` : "";
-            print(`ended    ${c.status} in ${placed.region}, duration ${c.duration ?? "-"} s${error}`);
+            print(`ended    ${c.status} in ${placed.region}${duration}${error}`);
             print(`call     ${c.sid}`);
           }
+          // Scripts tell a call that went as planned from one that did not by the exit code alone.
+          if (c.status !== "completed" || c.error_code) process.exitCode = EXIT.failed;
         } finally {
           await nc.close();
         }

@@ -3,7 +3,7 @@
 import { type Command, Option } from "commander";
 import { type LoadCounters, runLoad } from "../caller/load.js";
 import { connectNats, natsUrl } from "../protocol/connect.js";
-import { action, natsOption, parseName, parseNumber } from "./options.js";
+import { action, geoOption, natsOption, parseName, parseNumber } from "./options.js";
 
 interface LoadCliOptions {
   to: string;
@@ -14,6 +14,7 @@ interface LoadCliOptions {
   concurrency: number;
   timeScale: number;
   timeout: number;
+  geo: Record<string, string>;
   json?: boolean;
   nats?: string;
 }
@@ -52,6 +53,7 @@ export function registerLoadCommand(program: Command): void {
     .addOption(
       new Option("--edge <name>", "the edge the calls enter at").argParser(parseName).default("ashburn"),
     )
+    .addOption(geoOption())
     .option("--json", "print only the result, as one JSON object")
     .addOption(natsOption())
     .action(
@@ -67,6 +69,7 @@ export function registerLoadCommand(program: Command): void {
             count: o.count,
             concurrency: o.concurrency,
             caller: { timeScale: o.timeScale },
+            ...(Object.keys(o.geo).length > 0 && { geo: o.geo }),
             timeoutMs: o.timeout * 1000,
             ...(bar && { onProgress: bar.draw }),
           });
@@ -83,8 +86,10 @@ export function registerLoadCommand(program: Command): void {
                 `latency (offer → record stored) ms  p50 ${l.p50}  p99 ${l.p99}  max ${l.max}\n`,
             );
           }
-          // Lost calls mean the engine dropped work: scripts should notice.
-          if (r.lost > 0) process.exitCode = 1;
+          // Lost calls mean the engine dropped work, and a run whose every offer was refused placed
+          // nothing: scripts should notice both (calls that ran and failed are the app's business).
+          const refused = [...run.refused.values()].reduce((a, b) => a + b, 0);
+          if (r.lost > 0 || (r.offered > 0 && refused === r.offered)) process.exitCode = 1;
         } finally {
           bar?.clear();
           await nc.close();

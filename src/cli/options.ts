@@ -1,6 +1,7 @@
 // Options and helpers every command shares.
 import { type Command, InvalidArgumentError, Option } from "commander";
 import { SwitchboardError } from "../errors/switchboard-error.js";
+import { GEO_KEYS } from "../protocol/offer.js";
 import { NAME_PATTERN } from "../protocol/subjects.js";
 
 export function natsOption(): Option {
@@ -42,6 +43,26 @@ export function parseName(value: string): string {
 
 export function parseNames(value: string): string[] {
   return value.split(",").map((v) => parseName(v.trim()));
+}
+
+/** `--geo FromCity=Dublin` (repeatable): one of Twilio's geographic parameters for the webhook. */
+export function geoOption(): Option {
+  return new Option(
+    "--geo <Name=value>",
+    `a geographic parameter the webhook receives (repeat): ${GEO_KEYS.join(", ")}`,
+  )
+    .argParser(collectGeo)
+    .default({}, "none");
+}
+
+function collectGeo(spec: string, previous: Record<string, string>): Record<string, string> {
+  const at = spec.indexOf("=");
+  const name = spec.slice(0, at);
+  if (at <= 0 || !GEO_KEYS.includes(name))
+    throw new InvalidArgumentError(`expected Name=value, Name one of ${GEO_KEYS.join(", ")}`);
+  const value = spec.slice(at + 1);
+  if (value.length > 128) throw new InvalidArgumentError("a value of at most 128 characters");
+  return { ...previous, [name]: value };
 }
 
 export function parseNumber(min: number, max: number) {

@@ -2,6 +2,7 @@
 import { type Command, Option } from "commander";
 import { startApi } from "../api/server.js";
 import { Edge } from "../edge/edge.js";
+import { explainListenError } from "../process/ports.js";
 import { runService } from "../process/run-service.js";
 import { connectNats, natsUrl } from "../protocol/connect.js";
 import { RegionWorker } from "../region/worker.js";
@@ -37,16 +38,20 @@ export function registerServiceCommands(program: Command): void {
       "the stream to read the routing table from (default: sb_routing, or the mirror of the region it is in)",
     )
     .action((o: { edge: string; nats?: string; routingStream?: string }) =>
-      runService(`edge ${o.edge}`, async (log) => {
-        const nc = await connectNats(natsUrl(o.nats), `switchboard-edge-${o.edge}`);
-        const edge = await Edge.start({ nc, edge: o.edge, log, routingStream: o.routingStream });
-        return {
-          stop: async () => {
-            await edge.stop();
-            await nc.drain();
-          },
-        };
-      }),
+      runService(
+        `edge ${o.edge}`,
+        async (log) => {
+          const nc = await connectNats(natsUrl(o.nats), `switchboard-edge-${o.edge}`);
+          const edge = await Edge.start({ nc, edge: o.edge, log, routingStream: o.routingStream });
+          return {
+            stop: async () => {
+              await edge.stop();
+              await nc.drain();
+            },
+          };
+        },
+        { component: "edge", edge: o.edge },
+      ),
     );
 
   program
@@ -79,25 +84,29 @@ export function registerServiceCommands(program: Command): void {
         .default(10),
     )
     .action((o: RegionFlags) =>
-      runService(`region ${o.region}`, async (log) => {
-        const nc = await connectNats(natsUrl(o.nats), `switchboard-region-${o.region}`);
-        const worker = await RegionWorker.start({
-          nc,
-          region: o.region,
-          log,
-          concurrency: o.concurrency,
-          maxWaitMs: o.maxWait * 1000,
-          drainMs: o.drain * 1000,
-          // A worker requests tenants' URLs: internal networks are refused unless allowed.
-          egress: EgressPolicy.internalDenied(splitList(o.allowEgress)),
-        });
-        return {
-          stop: async () => {
-            await worker.stop();
-            await nc.drain();
-          },
-        };
-      }),
+      runService(
+        `region ${o.region}`,
+        async (log) => {
+          const nc = await connectNats(natsUrl(o.nats), `switchboard-region-${o.region}`);
+          const worker = await RegionWorker.start({
+            nc,
+            region: o.region,
+            log,
+            concurrency: o.concurrency,
+            maxWaitMs: o.maxWait * 1000,
+            drainMs: o.drain * 1000,
+            // A worker requests tenants' URLs: internal networks are refused unless allowed.
+            egress: EgressPolicy.internalDenied(splitList(o.allowEgress)),
+          });
+          return {
+            stop: async () => {
+              await worker.stop();
+              await nc.drain();
+            },
+          };
+        },
+        { component: "region", region: o.region },
+      ),
     );
 
   program
@@ -108,24 +117,35 @@ export function registerServiceCommands(program: Command): void {
     .addOption(natsOption())
     .addOption(operatorTokenOption())
     .action((o: { port: number; host: string; nats?: string; operatorToken?: string }) =>
-      runService("api", async (log) => {
-        const operator = operatorToken(o.operatorToken);
-        const nc = await connectNats(natsUrl(o.nats), "switchboard-api");
-        const api = await startApi({
-          nc,
-          port: o.port,
-          host: o.host,
-          log,
-          operatorToken: operator,
-          parts: [vizPlugin],
-        });
-        log.info({ url: api.url }, "listening");
-        return {
-          stop: async () => {
-            await api.close();
-            await nc.drain();
-          },
-        };
-      }),
+      runService(
+        "api",
+        async (log) => {
+          const operator = operatorToken(o.operatorToken);
+          const nc = await connectNats(natsUrl(o.nats), "switchboard-api");
+          const api = await startApi({
+            nc,
+            port: o.port,
+            host: o.host,
+            log,
+            operatorToken: operator,
+            parts: [vizPlugin],
+          }).catch((err: unknown) =>
+            explainListenError(
+              err,
+              o.port,
+              "the api",
+              "stop what holds it, or pass --port N (0: any free port)",
+            ),
+          );
+          log.info({ url: api.url }, "listening");
+          return {
+            stop: async () => {
+              await api.close();
+              await nc.drain();
+            },
+          };
+        },
+        { component: "api" },
+      ),
     );
 }

@@ -42,29 +42,36 @@ export function registerSipCommand(program: Command): void {
       ).env("SWITCHBOARD_ALLOW_EGRESS"),
     )
     .action((o: SipFlags) =>
-      runService(`sip ${o.edge}`, async (log) => {
-        const id = o.id ?? `${o.edge}-${randomBytes(3).toString("hex")}`;
-        const nc = await connectNats(natsUrl(o.nats), `switchboard-sip-${id}`);
-        const gateway = await SipGateway.start({
-          nc,
-          edge: o.edge,
-          id,
-          address: o.listen.address,
-          port: o.listen.port,
-          rtpPorts: o.rtpPorts,
-          ...(o.mediaAddress && { mediaAddress: o.mediaAddress }),
-          log,
-          // The gateway fetches tenants' <Play> URLs: internal networks are refused unless allowed.
-          egress: EgressPolicy.internalDenied(splitList(o.allowEgress)),
-        });
-        log.info({ id, sip: `${o.listen.address}:${o.listen.port}`, rtp: o.rtpPorts.join("-") }, "listening");
-        return {
-          stop: async () => {
-            await gateway.stop();
-            await nc.drain();
-          },
-        };
-      }),
+      runService(
+        `sip ${o.edge}`,
+        async (log) => {
+          const id = o.id ?? `${o.edge}-${randomBytes(3).toString("hex")}`;
+          const nc = await connectNats(natsUrl(o.nats), `switchboard-sip-${id}`);
+          const gateway = await SipGateway.start({
+            nc,
+            edge: o.edge,
+            id,
+            address: o.listen.address,
+            port: o.listen.port,
+            rtpPorts: o.rtpPorts,
+            ...(o.mediaAddress && { mediaAddress: o.mediaAddress }),
+            log,
+            // The gateway fetches tenants' <Play> URLs: internal networks are refused unless allowed.
+            egress: EgressPolicy.internalDenied(splitList(o.allowEgress)),
+          });
+          log.info(
+            { id, sip: `${o.listen.address}:${o.listen.port}`, rtp: o.rtpPorts.join("-") },
+            "listening",
+          );
+          return {
+            stop: async () => {
+              await gateway.stop();
+              await nc.drain();
+            },
+          };
+        },
+        { component: "sip", edge: o.edge },
+      ),
     );
 }
 

@@ -9,6 +9,7 @@ import { startDemoApp } from "../dev/demo-app.js";
 import { startNatsServer } from "../dev/nats-server.js";
 import { Edge } from "../edge/edge.js";
 import { numberKey } from "../model/phone.js";
+import { explainListenError, requirePortFree } from "../process/ports.js";
 import { runService, type Service } from "../process/run-service.js";
 import { connectNats, DEFAULT_NATS_URL } from "../protocol/connect.js";
 import { RegionWorker } from "../region/worker.js";
@@ -68,7 +69,7 @@ export function registerUpCommand(program: Command): void {
       ).env("SWITCHBOARD_ALLOW_EGRESS"),
     )
     .addOption(operatorTokenOption())
-    .action((o: UpOptions) => runService("up", (log) => up(o, log)));
+    .action((o: UpOptions) => runService("up", (log) => up(o, log), { component: "up" }));
 }
 
 async function up(o: UpOptions, log: Parameters<Parameters<typeof runService>[1]>[0]): Promise<Service> {
@@ -76,8 +77,11 @@ async function up(o: UpOptions, log: Parameters<Parameters<typeof runService>[1]
   const stopAll = async () => {
     for (const stop of stops.reverse()) await stop().catch((err) => log.warn({ err }, "stop failed"));
   };
+  const apiFix = "stop what holds it, or pass --port N (0: any free port)";
   try {
     const operator = operatorToken(o.operatorToken);
+    // Both ports are checked before anything starts, so a clash costs nothing to stop.
+    await requirePortFree("127.0.0.1", o.port, "the api", apiFix);
     // Local development: webhooks on this machine (loopback) are allowed, other internal networks
     // not. One client for every region's worker, made here and closed here after them.
     const webhooks = new WebhookClient({
@@ -86,6 +90,12 @@ async function up(o: UpOptions, log: Parameters<Parameters<typeof runService>[1]
     stops.push(() => webhooks.close());
     let url = o.nats;
     if (!url) {
+      await requirePortFree(
+        "127.0.0.1",
+        o.natsPort,
+        "its nats-server's client port",
+        "stop what holds it (another `switchboard up`?), pass --nats-port N (-1: any free port), or --nats URL to use that server",
+      );
       const server = await startNatsServer({
         port: o.natsPort,
         storeDir: join(resolve(o.data), "jetstream"),
@@ -93,7 +103,7 @@ async function up(o: UpOptions, log: Parameters<Parameters<typeof runService>[1]
       });
       stops.push(() => server.stop());
       url = server.url;
-      log.info({ url, storeDir: server.storeDir }, "nats-server started");
+      log.info({ component: "nats-server", url, storeDir: server.storeDir }, "nats-server started");
     }
     const nc = await connectNats(url, "switchboard-up");
     stops.push(() => nc.drain());
@@ -108,24 +118,25 @@ async function up(o: UpOptions, log: Parameters<Parameters<typeof runService>[1]
       const worker = await RegionWorker.start({
         nc,
         region,
-        log: log.child({ region }),
+        log: log.child({ component: "region", region }),
         webhooks,
         ...apiUrl,
       });
       stops.push(() => worker.stop());
     }
     for (const edge of o.edges) {
-      const e = await Edge.start({ nc, edge, log: log.child({ edge }) });
+      const e = await Edge.start({ nc, edge, log: log.child({ component: "edge", edge }) });
       stops.push(() => e.stop());
     }
     const api = await startApi({
       nc,
       port: o.port,
-      log,
+      log: log.child({ component: "api" }),
       operatorToken: operator,
       parts: [vizPlugin],
-    });
+    }).catch((err: unknown) => explainListenError(err, o.port, "the api", apiFix));
     stops.push(() => api.close());
+    const natsFlag = url === DEFAULT_NATS_URL ? "" : ` --nats ${url}`;
     let hint = "";
     if (o.demo) {
       const demo = await startDemoApp({ authToken: () => account.auth_token });
@@ -141,20 +152,17 @@ async function up(o: UpOptions, log: Parameters<Parameters<typeof runService>[1]
           friendlyName: DEMO_NAME,
         });
       }
-      const natsFlag = url === DEFAULT_NATS_URL ? "" : ` --nats ${url}`;
       hint = `npx switchboard call --to ${DEMO_NUMBER} --from +15551234567${natsFlag}`;
     }
     if (created) process.stdout.write(`account ${account.sid} token ${account.auth_token}\n`);
+    else
+      process.stdout.write(
+        `account ${account.sid} (its token: npx switchboard accounts get ${account.sid}${natsFlag})\n`,
+      );
     process.stdout.write(`ready ${api.url}\n`);
     process.stdout.write(`watch calls live: ${api.url}/viz/\n`);
-    // The visualizer asks for a login: the default account's. Its token is printed only when made;
-    // a user who lost it sets a new one through the environment.
-    const whereToken = created
-      ? "printed above"
-      : process.env.SWITCHBOARD_AUTH_TOKEN
-        ? "SWITCHBOARD_AUTH_TOKEN"
-        : "printed when it was made; set SWITCHBOARD_ACCOUNT_SID and SWITCHBOARD_AUTH_TOKEN to choose a new one";
-    process.stdout.write(`log in to it as ${account.sid} with the account's auth token (${whereToken})\n`);
+    // The visualizer asks for a login: the default account's, whose token the account line gives.
+    process.stdout.write(`log in to it as ${account.sid} with the account's auth token (above)\n`);
     if (hint) process.stdout.write(`make a first call: ${hint}\n`);
     return { stop: stopAll };
   } catch (err) {

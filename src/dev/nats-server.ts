@@ -5,12 +5,13 @@
 // Readiness means "the client port accepts TCP connections". With JetStream on, the JetStream API may
 // still answer "no responders"/503 for a moment after that, so clients should retry JetStream calls at
 // start rather than treat the first failure as fatal.
-import { type ChildProcess, spawn } from "node:child_process";
+import type { ChildProcess } from "node:child_process";
 import { mkdtemp, readdir, readFile, rm, writeFile } from "node:fs/promises";
 import { connect } from "node:net";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { setTimeout as delay } from "node:timers/promises";
+import { spawnTied } from "../process/tied-spawn.js";
 
 export interface NatsServerOptions {
   /** Client port; -1 (default) lets the server pick a free one. Never hard-code 4222 in tests. */
@@ -60,8 +61,8 @@ const OUTPUT_CAP = 64 * 1024;
 const POLL_MS = 20;
 const KILL_AFTER_MS = 5_000;
 
-// Best effort against orphaned servers when the process exits without stop(); it does not run when the
-// process is killed by a signal, so tests should still stop (or `await using`) every server.
+// Against orphaned servers when the process exits without stop(). It does not run when the process is
+// killed by a signal: for that each server is spawned with a parent-death signal (spawnTied).
 const live = new Set<ChildProcess>();
 let exitHookInstalled = false;
 function track(child: ChildProcess): void {
@@ -94,7 +95,9 @@ export async function startNatsServer(opts: NatsServerOptions = {}): Promise<Nat
     out += chunk.toString("utf8");
     if (out.length > OUTPUT_CAP) out = out.slice(-OUTPUT_CAP);
   };
-  const child = spawn(bin, ["-c", confFile], { stdio: ["ignore", "pipe", "pipe"] });
+  // Tied to this process: `switchboard up` (or a test worker) SIGKILLed takes its server with it.
+  const child = spawnTied(bin, ["-c", confFile]);
+  child.stdin.end(); // it reads no input
   child.stdout.on("data", append);
   child.stderr.on("data", append);
   // 'close' rather than 'exit': it fires once stdio is drained, so the output is complete.

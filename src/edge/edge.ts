@@ -2,18 +2,19 @@
 // copy of the routing table (unrouted numbers go to us1, as on Twilio), and replies only after the
 // region's stream has stored the call, so an acknowledged call is never lost.
 import { type JetStreamClient, jetstream } from "@nats-io/jetstream";
-import type { Msg, NatsConnection, Subscription } from "@nats-io/transport-node";
+import { type Msg, type NatsConnection, RequestError, type Subscription } from "@nats-io/transport-node";
 import { fail, SwitchboardError } from "../errors/switchboard-error.js";
 import type { Logger } from "../log.js";
 import { numberKey } from "../model/phone.js";
-import type { AccountRecord, RoutingEntry } from "../model/records.js";
+import type { RoutingEntry } from "../model/records.js";
 import { newSid } from "../model/sid.js";
 import { type CallJob, CallJobSchema } from "../protocol/call-job.js";
 import { decode, encode, encodingOf } from "../protocol/codec.js";
 import { DEFAULT_REGION, type Offer, type OfferReply, parseOffer } from "../protocol/offer.js";
 import { respondError, respondValue } from "../protocol/service-error.js";
 import { subjects } from "../protocol/subjects.js";
-import { openGlobalStores, openRoutingReplica } from "../store/global.js";
+import type { AccountStatus } from "../store/account-status.js";
+import { openEdgeStores, openRoutingReplica } from "../store/global.js";
 import { WatchedKv } from "../store/watched-kv.js";
 
 /** An offer is a few hundred bytes; SIP headers and a caller script fit well within this. */
@@ -42,15 +43,16 @@ export class Edge {
     private readonly opts: EdgeOptions,
     private readonly js: JetStreamClient,
     readonly routing: WatchedKv<RoutingEntry>,
-    private readonly accounts: WatchedKv<AccountRecord>,
+    /** Which accounts exist (`sb_account_status`): an edge never reads `sb_accounts` and its tokens. */
+    private readonly accounts: WatchedKv<AccountStatus>,
   ) {}
 
   static async start(opts: EdgeOptions): Promise<Edge> {
-    const global = await openGlobalStores(opts.nc);
+    const global = await openEdgeStores(opts.nc);
     const replica = await openRoutingReplica(opts.nc, global, opts.routingStream);
     const [routing, accounts] = await Promise.all([
       WatchedKv.start<RoutingEntry>(replica.kv),
-      WatchedKv.start<AccountRecord>(global.accounts.kv),
+      WatchedKv.start<AccountStatus>(global.accountStatus.kv),
     ]);
     const edge = new Edge(opts, jetstream(opts.nc), routing, accounts);
     edge.routingStream = replica.stream;
@@ -81,8 +83,7 @@ export class Edge {
       if (msg.reply) respondValue(msg, reply);
     } catch (err) {
       this.counters.rejected++;
-      const level = err instanceof SwitchboardError && err.code < 12400 ? "error" : "info";
-      this.opts.log[level === "error" ? "warn" : "info"]({ err: String(err) }, "offer refused");
+      this.opts.log[refusalLevel(err)]({ err }, "offer refused");
       if (msg.reply) respondError(msg, err);
     }
   }
@@ -121,9 +122,11 @@ export class Edge {
         timeout: 5_000,
       });
     } catch (err) {
-      throw fail("regionUnavailable", `region ${region} did not store the call: ${(err as Error).message}`, {
-        cause: err,
-      });
+      // No stream listens on the region's subject (the client calls that "jetstream is not enabled").
+      const why = hasNoResponders(err)
+        ? `it has no call stream (no region worker has run there; start \`switchboard region --region ${region}\`)`
+        : (err as Error).message;
+      throw fail("regionUnavailable", `region ${region} did not store the call: ${why}`, { cause: err });
     }
     return { callSid, region };
   }
@@ -133,4 +136,22 @@ export class Edge {
     this.routing.stop();
     this.accounts.stop();
   }
+}
+
+/**
+ * How loud a refused offer is: a region that did not store the call (90003) and the account and
+ * payload faults below 12400 are the operator's to fix (warn); a bad number is the caller's (info);
+ * anything that is not a SwitchboardError is a bug (error).
+ */
+function refusalLevel(err: unknown): "error" | "warn" | "info" {
+  if (!(err instanceof SwitchboardError)) return "error";
+  return err.code === 90003 || err.code < 12400 ? "warn" : "info";
+}
+
+function hasNoResponders(err: unknown): boolean {
+  const cause = (err as Error | undefined)?.cause;
+  return (
+    (err instanceof RequestError && err.isNoResponders()) ||
+    (cause instanceof RequestError && cause.isNoResponders())
+  );
 }

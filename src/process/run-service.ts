@@ -1,13 +1,22 @@
 // Every long-running process has one shape: start, log `ready`, stop gracefully on SIGINT/SIGTERM,
 // and exit non-zero with a one-line reason when it cannot start.
 import { createLogger, type Logger } from "../log.js";
+import { onParentExit, startedByNpm } from "./parent-watch.js";
 
 export interface Service {
   stop(): Promise<void>;
 }
 
-export async function runService(name: string, start: (log: Logger) => Promise<Service>): Promise<void> {
-  const log = createLogger(name);
+/**
+ * Runs a service whose log lines all carry `bindings`: `{component: "region", region: "us1"}`, so
+ * a line says which part of switchboard wrote it (`up` gives each part it runs its own).
+ */
+export async function runService(
+  name: string,
+  start: (log: Logger) => Promise<Service>,
+  bindings: Record<string, string> = {},
+): Promise<void> {
+  const log = createLogger(name).child(bindings);
   let service: Service;
   try {
     service = await start(log);
@@ -15,7 +24,6 @@ export async function runService(name: string, start: (log: Logger) => Promise<S
     process.stderr.write(`switchboard ${name}: ${oneLine(err)}\n`);
     process.exit(1);
   }
-  log.info("ready");
   let stopping = false;
   const stop = async (signal: string) => {
     if (stopping) return;
@@ -33,6 +41,11 @@ export async function runService(name: string, start: (log: Logger) => Promise<S
   };
   process.once("SIGINT", () => void stop("SIGINT"));
   process.once("SIGTERM", () => void stop("SIGTERM"));
+  // Under npm a shell stands between the user's signal and this process; when npm and the shell go,
+  // the signal was meant for us. (A process started directly keeps running when its parent exits.)
+  if (startedByNpm()) onParentExit(() => void stop("parent exited"));
+  // Only now: whoever reads `ready` and signals at once must find the handlers in place.
+  log.info("ready");
 }
 
 export function oneLine(err: unknown): string {

@@ -16,8 +16,8 @@ export const CalleeSchema = z.object({
   answerAfter: z.number().nonnegative().max(86_400).optional(),
   /** Seconds it talks once bridged before it hangs up; default 30. */
   talk: z.number().positive().max(86_400).optional(),
-  /** Keys it presses to a <Gather> in its whisper TwiML (`<Number url>`). */
-  digits: z.string().max(64).optional(),
+  /** Keys it presses to its whisper's <Gather>s (`<Number url>`): one entry each, as the caller's. */
+  digits: z.union([z.array(z.string().max(64)).max(100), z.string().max(64)]).optional(),
 });
 export type Callee = z.infer<typeof CalleeSchema>;
 
@@ -64,7 +64,8 @@ export const SipLegSchema = z.object({
 });
 export type SipLeg = z.infer<typeof SipLegSchema>;
 
-const GEO_KEYS = [
+// The geographic parameters Twilio sends (params.ts adds the legacy CallerCity… copies).
+export const GEO_KEYS = [
   "FromCity",
   "FromState",
   "FromZip",

@@ -72,8 +72,8 @@ export class RegionWorker {
     private readonly host: CallHost,
     private readonly consumer: Consumer,
   ) {
-    const { region, bus, stores, outbox } = rt;
-    this.#expiry = { region, nc: bus.nc, subjects: bus.subjects, stores, notifier: outbox.notifier };
+    const { region, bus, stores, outbox, log } = rt;
+    this.#expiry = { region, nc: bus.nc, subjects: bus.subjects, stores, notifier: outbox.notifier, log };
     host.onCallEnded = () => {
       this.counters.ended++;
       this.#stats?.changed();

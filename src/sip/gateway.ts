@@ -84,7 +84,7 @@ export class SipGateway {
       {
         address: opts.address,
         port: opts.port,
-        onError: (err) => opts.log.warn({ err: String(err) }, "sip"),
+        onError: (err) => opts.log.warn({ err }, "sip"),
       },
       (dialog) => void gw.#invite(dialog),
     );
@@ -145,7 +145,7 @@ export class SipGateway {
     try {
       socket = await this.#allocatePort();
     } catch (err) {
-      log.warn({ err: String(err) }, "no RTP port free");
+      log.warn({ err }, "no RTP port free");
       dialog.reject(503, "Service Unavailable");
       this.#sip?.forget(dialog);
       return;
@@ -237,7 +237,11 @@ export class SipGateway {
       this.onCall?.(callSid);
     } catch (err) {
       const e = toSwitchboardError(err);
-      log.info({ callSid, code: e.code, err: e.message }, "SIP call refused by the edge");
+      // A region that did not take the call is an operator's problem; a wrong number is the caller's.
+      log[e.code === 90003 ? "warn" : "info"](
+        { callSid, code: e.code, err: e },
+        "SIP call refused by the edge",
+      );
       // 21211/20404: no such number; 90003: its region is down; anything else: our fault.
       const [status, reason] =
         e.code === 21211 || e.code === 20404

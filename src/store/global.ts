@@ -1,10 +1,12 @@
-// The global buckets every edge and region reads: the routing table and the accounts.
+// The global buckets: the routing table, the accounts (with their secrets: regions sign with them)
+// and the accounts' status without secrets, which is all an edge reads of them.
 
 import { jetstreamManager } from "@nats-io/jetstream";
 import { type KV, Kvm } from "@nats-io/kv";
 import type { NatsConnection } from "@nats-io/transport-node";
 import type { AccountRecord, RoutingEntry } from "../model/records.js";
 import { buckets } from "../protocol/subjects.js";
+import { ACCOUNT_STATUS_BUCKET, type AccountStatus } from "./account-status.js";
 import { JsonKv } from "./json-kv.js";
 import {
   GLOBAL_SCOPE,
@@ -18,21 +20,48 @@ import { retrying } from "./retry.js";
 export interface GlobalStores {
   routing: JsonKv<RoutingEntry>;
   accounts: JsonKv<AccountRecord>;
+  accountStatus: JsonKv<AccountStatus>;
 }
+
+/** What an edge opens: the routing table and the accounts' status, never `sb_accounts`. */
+export type EdgeStores = Pick<GlobalStores, "routing" | "accountStatus">;
 
 /** The key in `sb_accounts` that names the default account (`up` sets it). */
 export const DEFAULT_ACCOUNT_KEY = "_default";
 
 /** Opens the global buckets, creating them (placed on the `region:global` servers) if need be. */
 export async function openGlobalStores(nc: NatsConnection): Promise<GlobalStores> {
+  const open = globalBucket(nc);
+  const [routing, accounts, accountStatus] = await Promise.all([
+    open(buckets.routing, 5),
+    open(buckets.accounts, 1),
+    open(ACCOUNT_STATUS_BUCKET, 1),
+  ]);
+  return {
+    routing: new JsonKv(routing),
+    accounts: new JsonKv(accounts),
+    accountStatus: new JsonKv(accountStatus),
+  };
+}
+
+/** Opens the buckets an edge reads. They exist once an account does (the api or admin made them). */
+export async function openEdgeStores(nc: NatsConnection): Promise<EdgeStores> {
+  const open = globalBucket(nc);
+  const [routing, accountStatus] = await Promise.all([
+    open(buckets.routing, 5),
+    open(ACCOUNT_STATUS_BUCKET, 1),
+  ]);
+  return { routing: new JsonKv(routing), accountStatus: new JsonKv(accountStatus) };
+}
+
+/** Opens a global bucket (STREAM.INFO), creating it on the `region:global` servers if it is missing. */
+function globalBucket(nc: NatsConnection): (name: string, history: number) => Promise<KV> {
   const kvm = new Kvm(nc);
   const placed = storePlacement(nc, GLOBAL_SCOPE);
-  const open = (name: string, history: number) =>
+  return (name, history) =>
     retrying(`open bucket ${name}`, () =>
       withPlacementHint(placed, () => kvm.create(name, { history, ...placed })),
     );
-  const [routing, accounts] = await Promise.all([open(buckets.routing, 5), open(buckets.accounts, 1)]);
-  return { routing: new JsonKv(routing), accounts: new JsonKv(accounts) };
 }
 
 /**
@@ -43,7 +72,7 @@ export async function openGlobalStores(nc: NatsConnection): Promise<GlobalStores
  */
 export async function openRoutingReplica(
   nc: NatsConnection,
-  global: GlobalStores,
+  global: Pick<GlobalStores, "routing">,
   streamName?: string,
 ): Promise<{ kv: KV; stream: string }> {
   const stream = streamName ?? (await localRoutingMirror(nc));

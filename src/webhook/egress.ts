@@ -6,24 +6,14 @@
 import { lookup as dnsLookup, type LookupAddress } from "node:dns";
 import { BlockList, isIP, type LookupFunction } from "node:net";
 import { fail } from "../errors/switchboard-error.js";
+import { embeddedIPv4, mappedIPv4 } from "./embedded-ipv4.js";
+import { netAndPrefix, SPECIAL_IPV4, SPECIAL_IPV6 } from "./special-ranges.js";
 
-const INTERNAL_V4 = [
-  ["0.0.0.0", 8],
-  ["10.0.0.0", 8],
-  ["100.64.0.0", 10],
-  ["127.0.0.0", 8],
-  ["169.254.0.0", 16],
-  ["172.16.0.0", 12],
-  ["192.168.0.0", 16],
-  ["224.0.0.0", 4],
-] as const;
-const INTERNAL_V6 = [
-  ["::1", 128],
-  ["::", 128],
-  ["fc00::", 7],
-  ["fe80::", 10],
-  ["ff00::", 8],
-] as const;
+// Every special-purpose block (IANA's registries, src/webhook/special-ranges.ts), as [net, prefix].
+const INTERNAL_V4 = SPECIAL_IPV4.map((r) => netAndPrefix(r.cidr));
+// Not ::ffff:0:0/96 itself: a mapped address is judged as its IPv4 address (allows()), and node's
+// BlockList would match every IPv4 address against that row.
+const INTERNAL_V6 = SPECIAL_IPV6.map((r) => netAndPrefix(r.cidr)).filter(([net]) => !mappedIPv4(net));
 
 /** A CIDR such as `127.0.0.0/8` or `::1/128`. */
 export function parseCidr(cidr: string): { net: string; prefix: number; type: "ipv4" | "ipv6" } {
@@ -66,10 +56,13 @@ export class EgressPolicy {
 
   allows(address: string): boolean {
     const type = isIP(address) === 6 ? "ipv6" : "ipv4";
-    // IPv4-mapped IPv6 (::ffff:10.0.0.1) is judged as the IPv4 address it carries.
-    const mapped = /^::ffff:(\d+\.\d+\.\d+\.\d+)$/i.exec(address)?.[1];
+    // IPv4-mapped IPv6 (::ffff:10.0.0.1) is the IPv4 address itself: judged as that alone.
+    const mapped = mappedIPv4(address);
     if (mapped) return this.allows(mapped);
-    return this.#allow.check(address, type) || !this.#deny.check(address, type);
+    // Any other form that carries IPv4 (compatible, NAT64, 6to4, Teredo) must pass on its own block
+    // and on every address it carries, so allowing a translator's prefix never opens 10/8 behind it.
+    const own = this.#allow.check(address, type) || !this.#deny.check(address, type);
+    return own && embeddedIPv4(address).every((v4) => this.allows(v4));
   }
 
   /** A DNS lookup for sockets that fails with code EEGRESS when no resolved address is allowed. */

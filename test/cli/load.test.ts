@@ -23,18 +23,19 @@ describe("switchboard load", () => {
         return { body: r.toString() };
       },
     });
-    expect(
-      await runCli(["accounts", "add", "--sid", accountSid, "--token", token, ...natsFlag]),
-    ).toMatchObject({ code: 0 });
-    const add = ["numbers", "add", "+15551230001", "--region", "us1", "--voice-url", `${app.url}/voice`];
-    expect(await runCli([...add, "--account", accountSid, ...natsFlag])).toMatchObject({ code: 0 });
-
+    // A region exists once its worker has run: numbers can be added to it from then on.
     await using edge = startCli(["edge", "--edge", "ashburn", ...natsFlag]);
     // The webhook app listens on loopback, which a worker refuses unless allowed.
     await using region = startCli(["region", "--region", "us1", ...natsFlag], {
       SWITCHBOARD_ALLOW_EGRESS: "127.0.0.0/8",
     });
     await Promise.all([edge.waitForLog("ready"), region.waitForLog("ready")]);
+
+    expect(
+      await runCli(["accounts", "add", "--sid", accountSid, "--token", token, ...natsFlag]),
+    ).toMatchObject({ code: 0 });
+    const add = ["numbers", "add", "+15551230001", "--region", "us1", "--voice-url", `${app.url}/voice`];
+    expect(await runCli([...add, "--account", accountSid, ...natsFlag])).toMatchObject({ code: 0 });
 
     const load = (to: string) =>
       runCli(["load", "--to", to, "--rate", "400", "--count", String(COUNT), "--json", ...natsFlag]);
@@ -57,8 +58,12 @@ describe("switchboard load", () => {
     expect(app.requests).toHaveLength(COUNT);
     expect(app.requests.every((r) => r.signatureValid)).toBe(true);
 
-    // A number with no config in its region: the region stores every call as failed (90004).
-    const unconfigured = JSON.parse((await load("+15559990000")).stdout) as LoadResult;
+    // A number with no config in its region: the region stores every call as failed (90004). The
+    // records come back before some offers' replies: a late reply must not crash the command.
+    const unconfiguredRun = await load("+15559990000");
+    expect(unconfiguredRun.stderr).toBe("");
+    expect(unconfiguredRun.code).toBe(0);
+    const unconfigured = JSON.parse(unconfiguredRun.stdout) as LoadResult;
     expect(unconfigured).toMatchObject({ offered: COUNT, completed: 0, failed: COUNT, lost: 0 });
   });
 
@@ -80,5 +85,7 @@ describe("switchboard load", () => {
     ]);
     expect(JSON.parse(ran.stdout)).toMatchObject({ offered: 5, completed: 0, failed: 5, lost: 0 });
     expect(ran.stderr).toMatch(/^5 offers refused: .*E\.164/);
+    // Nothing was placed: a script must see the failure in the exit code.
+    expect(ran.code).toBe(1);
   });
 });

@@ -44,9 +44,7 @@ describe("switchboard up", () => {
       expect(await denied.json()).toMatchObject({ code: 20003, status: 401 });
 
       // The visualizer asks for a login, and `up` says which: the account it printed.
-      await up.waitForLine(
-        new RegExp(`^log in to it as ${sid} with the account's auth token \\(printed above\\)$`),
-      );
+      await up.waitForLine(new RegExp(`^log in to it as ${sid} with the account's auth token \\(above\\)$`));
       expect((await fetch(`${apiUrl}/viz/api/calls`)).status).toBe(401);
       const login = await fetch(`${apiUrl}/viz/api/login`, {
         method: "POST",

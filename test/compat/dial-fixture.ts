@@ -76,6 +76,14 @@ export async function startDialFixture(): Promise<DialFixture> {
       if (req.params.Digits !== "1") r.hangup();
       return { body: r.toString() };
     },
+    // Two whisper prompts in a row: a PIN, then the choice.
+    "/whisper-pin": twiml((r) => r.gather({ numDigits: 4, action: "/whisper-pin-check" }).say("Your PIN")),
+    "/whisper-pin-check": (req) => {
+      const r = new VoiceResponse();
+      if (req.params.Digits === "1234") r.gather({ numDigits: 1, action: "/whisper-choice" }).say("Press 1");
+      else r.hangup();
+      return { body: r.toString() };
+    },
     "/whisper-dial": twiml((r) => {
       r.dial("+15550000000");
       r.say("Dialing is not allowed here");

@@ -73,6 +73,17 @@ describe("<Number url> whisper", () => {
     );
     expect(declined.action?.params).toMatchObject({ DialCallStatus: "no-answer", DialBridged: "false" });
   });
+  it("the callee's digits answer one whisper <Gather> each, as the caller's do", async () => {
+    const { action } = await dialCall(
+      (r) => r.dial({ action: "/after" }).number({ url: "/whisper-pin" }, OUTSIDE),
+      { callees: { [OUTSIDE]: { outcome: "answer", answerAfter: 1, talk: 3, digits: ["1234", "1"] } } },
+    );
+    expect(action?.params).toMatchObject({ DialCallStatus: "completed", DialBridged: "true" });
+    const childSid = action?.params.DialCallSid ?? "";
+    expect(whisperRequests(childSid, "/whisper-pin-check")[0]?.params.Digits).toBe("1234");
+    expect(whisperRequests(childSid, "/whisper-choice")[0]?.params.Digits).toBe("1");
+  });
+
   it("skips a <Dial> in the whisper with 13201 and plays the rest", async () => {
     const { action } = await dialCall(
       (r) => r.dial({ action: "/after" }).number({ url: "/whisper-dial" }, OUTSIDE),

@@ -37,6 +37,18 @@ describe("a call, end to end through the CLI", () => {
       },
     });
 
+    // A region exists once its worker has run: numbers can be added to it from then on.
+    await using edge = startCli(["edge", "--edge", "ashburn", ...natsFlag]);
+    await using region = startCli([
+      "region",
+      "--region",
+      "us1",
+      "--allow-egress",
+      "127.0.0.0/8",
+      ...natsFlag,
+    ]);
+    await Promise.all([edge.waitForLog("ready"), region.waitForLog("ready")]);
+
     expect(
       await runCli(["accounts", "add", "--sid", accountSid, "--token", token, ...natsFlag]),
     ).toMatchObject({
@@ -56,17 +68,6 @@ describe("a call, end to end through the CLI", () => {
     ]);
     expect(added.stderr).toBe("");
     expect(added.stdout).toMatch(/saved in us1, routed to us1/);
-
-    await using edge = startCli(["edge", "--edge", "ashburn", ...natsFlag]);
-    await using region = startCli([
-      "region",
-      "--region",
-      "us1",
-      "--allow-egress",
-      "127.0.0.0/8",
-      ...natsFlag,
-    ]);
-    await Promise.all([edge.waitForLog("ready"), region.waitForLog("ready")]);
 
     const placed = await runCli([
       "call",

@@ -28,8 +28,21 @@ export interface CliProcess extends AsyncDisposable {
   exited: Promise<number | null>;
 }
 
-export function startCli(args: string[], env: Record<string, string> = {}): CliProcess {
-  const child = spawn(process.execPath, [BIN, ...args], {
+/** The package root (where package.json and bin/ are). */
+export const PACKAGE_ROOT = dirname(dirname(BIN));
+
+/**
+ * Starts the CLI with `args`. `launcher` is what runs it: by default `node bin/switchboard.js`, or
+ * e.g. `["npx", "switchboard"]` or `["npm", "start", "--"]` (run from the package root) as users do.
+ */
+export function startCli(
+  args: string[],
+  env: Record<string, string> = {},
+  launcher: string[] = [process.execPath, BIN],
+): CliProcess {
+  const [command = process.execPath, ...before] = launcher;
+  const child = spawn(command, [...before, ...args], {
+    cwd: PACKAGE_ROOT,
     env: { ...process.env, ...env },
     stdio: ["ignore", "pipe", "pipe"],
   });
@@ -101,12 +114,17 @@ export function startCli(args: string[], env: Record<string, string> = {}): CliP
   };
 }
 
-/** Runs a one-shot command to its end. */
+/**
+ * Runs a one-shot command to its end. `stdoutClosed`: its stdout is a pipe nobody reads (closed at
+ * once, as `| head` closes it), so its first write fails with EPIPE.
+ */
 export async function runCli(
   args: string[],
   env: Record<string, string> = {},
+  opts: { stdoutClosed?: boolean } = {},
 ): Promise<{ code: number | null; stdout: string; stderr: string }> {
   const child = spawn(process.execPath, [BIN, ...args], { env: { ...process.env, ...env } });
+  if (opts.stdoutClosed) child.stdout.destroy();
   let stdout = "";
   let stderr = "";
   child.stdout.setEncoding("utf8").on("data", (c: string) => {

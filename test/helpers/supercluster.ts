@@ -9,6 +9,7 @@
 import { createServer, type Server } from "node:net";
 import { type NatsServer, startNatsServer } from "../../src/dev/nats-server.js";
 import { buckets, streams } from "../../src/protocol/subjects.js";
+import { ACCOUNT_STATUS_BUCKET } from "../../src/store/account-status.js";
 import { callIndexBucket } from "../../src/store/call-index.js";
 import { GLOBAL_SCOPE, regionTag, routingMirrorStream } from "../../src/store/placement.js";
 
@@ -53,54 +54,108 @@ export function topologyConfig(
 }
 
 /**
- * The NATS users of a deployment, one per role (docs/regions.md): `edge` (every edge), `api`,
- * `region-<r>` (the workers of region r) and `admin` (operators' commands, unrestricted). A region's
- * user reaches only its own region's subjects, streams and buckets, and the global buckets it reads.
+ * The NATS users of a deployment, one per role (docs/regions.md, docs/security.md): `edge` (every
+ * edge), `sip` (every SIP gateway), `api`, `region-<r>` (the workers of region r) and `admin`
+ * (operators' commands, unrestricted). Each holds the subjects its role uses and no more: reading a
+ * stream never lets one purge, delete, update or seal it (issue #16).
  */
-export const ROLES = ["edge", "api", "admin"] as const;
+export const ROLES = ["edge", "sip", "api", "admin"] as const;
 export const regionUser = (region: string) => `region-${region}`;
 
 /** Subject permissions: what a user may publish to and subscribe to (anything else is refused). */
 export interface Permissions {
   publish: string[];
   subscribe: string[];
+  /** Refused even where `publish` allows. */
+  publishDeny?: string[];
 }
 
-/** The `$JS.API` subjects that name `stream` (INFO, CREATE, CONSUMER.*, DIRECT.GET, MSG.GET …). */
-function jsApi(stream: string): string[] {
+const API = "$JS.API";
+
+/**
+ * Reading a stream, as the nats.js 3.x kv client does it: STREAM.INFO (open), DIRECT.GET and
+ * STREAM.MSG.GET (get), ordered push consumers (watch, keys) with their flow control. No STREAM.CREATE,
+ * UPDATE, PURGE, DELETE or MSG.DELETE.
+ */
+function readStream(stream: string): string[] {
   return [
-    `$JS.API.*.*.${stream}`,
-    `$JS.API.*.*.${stream}.>`,
-    `$JS.API.*.*.*.${stream}`,
-    `$JS.API.*.*.*.${stream}.>`,
+    `${API}.STREAM.INFO.${stream}`,
+    `${API}.STREAM.MSG.GET.${stream}`,
+    `${API}.DIRECT.GET.${stream}`,
+    `${API}.DIRECT.GET.${stream}.>`,
+    `${API}.CONSUMER.CREATE.${stream}`,
+    `${API}.CONSUMER.CREATE.${stream}.>`,
+    `${API}.CONSUMER.INFO.${stream}.*`,
+    `${API}.CONSUMER.DELETE.${stream}.*`,
+    `$JS.FC.${stream}.>`,
   ];
 }
 
-/** What one stream lets a client do: manage and read it through the API, and ack its messages. */
-function onStream(stream: string): string[] {
-  return [...jsApi(stream), `$JS.ACK.${stream}.>`, `$JS.FC.${stream}.>`];
+/**
+ * A stream a role owns: read it, create it (at start, if missing), run its durable consumers and ack
+ * their messages. Still no update (sealing is an update), purge, delete or message delete.
+ */
+function ownStream(stream: string): string[] {
+  return [
+    ...readStream(stream),
+    `${API}.STREAM.CREATE.${stream}`,
+    `${API}.CONSUMER.DURABLE.CREATE.${stream}.*`,
+    `${API}.CONSUMER.MSG.NEXT.${stream}.*`,
+    `${API}.CONSUMER.NAMES.${stream}`,
+    `${API}.CONSUMER.LIST.${stream}`,
+    `$JS.ACK.${stream}.>`,
+  ];
 }
 
 const kvStream = (bucket: string) => `KV_${bucket}`;
 /** Replies, and what every JetStream client asks first. */
-const BASE = ["_INBOX.>", "$JS.API.INFO"];
+const BASE = ["_INBOX.>", `${API}.INFO`];
+
+/** JetStream verbs that destroy or rewrite stored data, or change the cluster: no service uses them. */
+export const DESTRUCTIVE = [
+  `${API}.STREAM.DELETE.>`,
+  `${API}.STREAM.UPDATE.>`,
+  `${API}.STREAM.PURGE.>`,
+  `${API}.STREAM.MSG.DELETE.>`,
+  `${API}.STREAM.SNAPSHOT.>`,
+  `${API}.STREAM.RESTORE.>`,
+  `${API}.STREAM.PEER.>`,
+  `${API}.STREAM.LEADER.>`,
+  `${API}.CONSUMER.LEADER.>`,
+  `${API}.META.>`,
+  `${API}.SERVER.>`,
+  `${API}.ACCOUNT.>`,
+];
 
 /** The permissions of `user`, or undefined for one that may do anything (admin). */
 export function permissionsOf(user: string, regions: string[]): Permissions | undefined {
-  const global = [buckets.routing, buckets.accounts].flatMap((b) => onStream(kvStream(b)));
   if (user === "admin") return undefined;
   if (user === "api") {
-    // The api serves every region's calls and numbers from the global cluster.
-    const all = ["sb.>", "$JS.API.>", "$JS.ACK.>", "$JS.FC.>", "$KV.>", "$O.>", "_INBOX.>"];
-    return { publish: all, subscribe: all };
+    // The api serves every region's calls, numbers and routes from the global cluster and writes
+    // numbers, routes and account status; it never destroys stored data and never writes accounts
+    // (a publish to $KV.sb_accounts with a roll-up header would wipe the bucket).
+    const all = ["sb.>", `${API}.>`, "$JS.ACK.>", "$JS.FC.>", "$KV.>", "$O.>", "_INBOX.>"];
+    return { publish: all, subscribe: all, publishDeny: [...DESTRUCTIVE, `$KV.${buckets.accounts}.>`] };
   }
   if (user === "edge") {
-    // Reads the routing table (or a region's mirror of it) and accounts; stores each call in its
-    // region's call stream, whose ack comes back on an inbox.
-    const mirrors = [GLOBAL_SCOPE, ...regions].flatMap((r) => jsApi(routingMirrorStream(r)));
+    // Reads the routing table (or a region's mirror of it) and which accounts exist, never their
+    // tokens (sb_accounts); stores each call in its region's call stream, whose ack comes on an inbox.
+    const reads = [
+      kvStream(buckets.routing),
+      kvStream(ACCOUNT_STATUS_BUCKET),
+      ...[GLOBAL_SCOPE, ...regions].map(routingMirrorStream),
+    ];
     return {
-      publish: [...BASE, ...global, ...mirrors, ...regions.map((r) => `sb.region.${r}.calls`)],
+      publish: [...BASE, ...reads.flatMap(readStream), ...regions.map((r) => `sb.region.${r}.calls`)],
       subscribe: ["_INBOX.>", "sb.edge.*.offer"],
+    };
+  }
+  if (user === "sip") {
+    // Offers calls to edges and feeds their channel input; takes channel commands for its calls and
+    // each call's output. No JetStream at all.
+    return {
+      publish: ["_INBOX.>", "sb.edge.*.offer", "sb.region.*.call.*.in"],
+      subscribe: ["_INBOX.>", "sb.sip.*.call.*.cmd", "sb.region.*.call.*.out"],
     };
   }
   const region = regions.find((r) => user === regionUser(r));
@@ -122,13 +177,19 @@ export function permissionsOf(user: string, regions: string[]): Permissions | un
       streams.inspect(region),
       streams.callbacks(region),
       routingMirrorStream(region),
-    ].flatMap(onStream),
-    ...regionKv.flatMap((b) => [...onStream(kvStream(b)), `$KV.${b}.>`]),
-    ...onStream(`OBJ_${buckets.recordings(region)}`),
+      ...regionKv.map(kvStream),
+      `OBJ_${buckets.recordings(region)}`,
+    ].flatMap(ownStream),
+    ...regionKv.map((b) => `$KV.${b}.>`),
     `$O.${buckets.recordings(region)}.>`,
   ];
+  // Reads the routing table, the accounts (it signs webhooks with their tokens) and their status.
+  const global = [buckets.routing, buckets.accounts, ACCOUNT_STATUS_BUCKET].flatMap((b) =>
+    readStream(kvStream(b)),
+  );
   return {
-    publish: [...BASE, `sb.region.${region}.>`, ...own, ...global],
+    // SIP gateways take their calls' channel commands from the region (request/reply, docs/sip.md).
+    publish: [...BASE, `sb.region.${region}.>`, "sb.sip.*.call.*.cmd", ...own, ...global],
     subscribe: ["_INBOX.>", `sb.region.${region}.>`],
   };
 }
@@ -151,7 +212,9 @@ export function authorizationConfig(regions: string[], password: (user: string) 
     if (!perms) return `${head} }`;
     return [
       `${head}, permissions: {`,
-      `        publish: { allow: ${list(perms.publish)} }`,
+      perms.publishDeny
+        ? `        publish: { allow: ${list(perms.publish)}, deny: ${list(perms.publishDeny)} }`
+        : `        publish: { allow: ${list(perms.publish)} }`,
       `        subscribe: { allow: ${list(perms.subscribe)} }`,
       "      } }",
     ].join("\n");

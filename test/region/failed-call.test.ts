@@ -33,6 +33,7 @@ describe("a call whose actor failed", () => {
       stores,
       inspector,
       notifier,
+      log: pino({ level: "silent" }),
     };
     const callSid = `CA${"f".repeat(32)}`;
     const accountSid = `AC${"a".repeat(32)}`;

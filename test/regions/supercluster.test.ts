@@ -182,7 +182,9 @@ describe("regions on a supercluster", () => {
     // a server holds must be its own cluster's, and what a region needs must be there.
     const scopeOf = (stream: string) =>
       REGIONS.find((r) => stream.toLowerCase().endsWith(`_${r}`)) ?? "global";
-    const required: Record<string, string[]> = { global: ["KV_sb_accounts", "KV_sb_routing"] };
+    const required: Record<string, string[]> = {
+      global: ["KV_sb_accounts", "KV_sb_account_status", "KV_sb_routing"],
+    };
     for (const r of REGIONS) {
       const R = r.toUpperCase();
       required[r] = [

@@ -18,7 +18,7 @@ import { speechDurationMs } from "./simulated-channel.js";
 const CALLEE_THINKS_MS = 1000;
 
 export class CalleeChannel implements Channel {
-  #digitsUsed = false;
+  #digitsUsed = 0;
 
   constructor(
     private readonly clock: CallClock,
@@ -43,10 +43,15 @@ export class CalleeChannel implements Channel {
     await sleep(this.clock, seconds * 1000, signal);
   }
 
-  /** The callee's keys (once per leg), a second after the prompts; else silence until the timeout. */
+  /**
+   * The callee's next keys (one script entry per Gather; a lone string answers the first), a second
+   * after the prompts; else silence until the timeout.
+   */
   listen(options: ListenOptions, signal: AbortSignal): InputListener {
-    const keys = this.#digitsUsed ? undefined : this.callee?.digits;
-    this.#digitsUsed = true;
+    const script = this.callee?.digits;
+    const entries = typeof script === "string" ? [script] : (script ?? []);
+    const keys = entries[this.#digitsUsed];
+    this.#digitsUsed++;
     const pressed = keys !== undefined && options.input.includes("dtmf");
     return {
       started: new Promise(() => {}),

@@ -12,6 +12,7 @@ import { indexCall } from "../../store/call-index.js";
 import type { BridgedLeg, LegProgress } from "../../twiml/ports/dial-network.js";
 import type { LegEvent } from "../../twiml/verbs/dial/data.js";
 import { statusCallbackParams } from "../../webhook/params.js";
+import { logCallEnded } from "../call-end-log.js";
 import type { RegionRuntime } from "../runtime.js";
 
 export type LegEnd = Extract<CallStatus, "completed" | "busy" | "no-answer" | "failed" | "canceled">;
@@ -37,7 +38,7 @@ export class ChildLeg {
   #ending: Promise<void> | undefined;
 
   constructor(
-    private readonly rt: Pick<RegionRuntime, "region" | "bus" | "stores" | "inspector">,
+    private readonly rt: Pick<RegionRuntime, "region" | "bus" | "stores" | "inspector" | "log">,
     private readonly clock: CallClock,
     parent: CallFacts,
     to: string,
@@ -99,6 +100,7 @@ export class ChildLeg {
       this.endedAt = this.clock.now();
       const record = await this.#store();
       await this.clock.holding(() => indexCall(this.rt.bus.nc, this.rt.region, record));
+      logCallEnded(this.rt.log, this.rt.region, record);
       // As for any call: `ended` on the leg's own `.out` once its record is stored.
       this.#publish({ kind: "ended", status, region: this.rt.region });
       this.#report("completed", status, this.durationS());

@@ -4,11 +4,12 @@ import type { EndInput } from "../../../machines/call.machine.js";
 import { callResource } from "../../model/call-resource.js";
 import type { ChannelOut } from "../../protocol/channel-events.js";
 import { indexCall } from "../../store/call-index.js";
+import { logCallEnded } from "../call-end-log.js";
 import type { CallLookup } from "../host/live-call.js";
 import type { RegionRuntime } from "../runtime.js";
 
 export function endCall(
-  rt: Pick<RegionRuntime, "region" | "bus" | "stores" | "outbox" | "inspector">,
+  rt: Pick<RegionRuntime, "region" | "bus" | "stores" | "outbox" | "inspector" | "log">,
   callOf: CallLookup,
 ) {
   return fromPromise<void, EndInput>(async ({ input }) => {
@@ -39,6 +40,7 @@ export function endCall(
       };
       await call.clock.holding(() => rt.outbox.statusCallbacks.queue(callback));
     }
+    logCallEnded(rt.log, rt.region, record);
     const ended: ChannelOut = { kind: "ended", status: input.status, region: rt.region };
     rt.inspector.command(callSid, ended, call.clock.now());
   });

@@ -32,7 +32,7 @@ export class CallHost {
     this.#rt = rt;
     this.#leases = leases;
     this.#builder = new CallBuilder(rt, leases.worker, (sid) => this.#live(sid));
-    const { region, bus, stores, outbox, inspector } = rt;
+    const { region, bus, stores, outbox, inspector, log } = rt;
     this.#failedEnd = {
       region,
       nc: bus.nc,
@@ -40,6 +40,7 @@ export class CallHost {
       stores,
       notifier: outbox.notifier,
       inspector,
+      log,
     };
   }
 

@@ -73,7 +73,7 @@ export class WorkerLeases {
           // Judged by when we saw the beat, not the writer's clock: no skew between machines.
           this.#lastSeen.set(worker, Date.now());
           this.#dead.delete(worker);
-        } else this.#declareDead(worker);
+        } else this.#declareDead(worker, "handed-over");
       }
     })().catch(() => {});
     // A claim from this worker means another worker took the call over, unless this worker's lease
@@ -94,7 +94,8 @@ export class WorkerLeases {
     this.#check = setInterval(() => {
       if (!this.#healthy) return;
       const now = Date.now();
-      for (const [worker, seen] of this.#lastSeen) if (now - seen > DEAD_AFTER_MS) this.#declareDead(worker);
+      for (const [worker, seen] of this.#lastSeen)
+        if (now - seen > DEAD_AFTER_MS) this.#declareDead(worker, "silent");
       // A claim that failed (nats-server restarting) leaves leases behind: look again now and then.
       if (now - this.#lastSweep > SWEEP_MS) {
         this.#lastSweep = now;
@@ -171,8 +172,10 @@ export class WorkerLeases {
       await this.kv.purge(key).catch(() => {}); // left, the next sweep finds the claim ours again
       won.push(callSid);
     }
-    // The dead worker's heartbeat would only be judged again by every worker that starts later.
-    await this.kv.purge(heartbeatKey(dead)).catch(() => {});
+    // The dead worker's heartbeat would only be judged again by every worker that starts later;
+    // one already deleted (a clean stop) is left as it is, not deleted once more per sweep.
+    const beat = await this.kv.get(heartbeatKey(dead)).catch(() => null);
+    if (beat?.operation === "PUT") await this.kv.purge(heartbeatKey(dead)).catch(() => {});
     return won;
   }
 
@@ -205,11 +208,17 @@ export class WorkerLeases {
     }
   }
 
-  #declareDead(worker: string): void {
+  /**
+   * A worker whose heartbeat went silent died: a warning. One whose heartbeat was deleted stopped
+   * cleanly and handed its calls over (the watch replays such deletions from every earlier run, so
+   * they are no news); its calls, if it left any, are claimed all the same.
+   */
+  #declareDead(worker: string, how: "silent" | "handed-over"): void {
     this.#lastSeen.delete(worker);
     if (this.#dead.has(worker)) return;
     this.#dead.set(worker, Date.now());
-    this.log.warn({ worker }, "worker is gone; claiming its calls");
+    if (how === "silent") this.log.warn({ worker }, "worker is gone; claiming its calls");
+    else this.log.debug({ worker }, "worker stopped cleanly; claiming any calls it handed over");
     this.onDead?.(worker);
   }
 }

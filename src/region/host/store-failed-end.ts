@@ -2,11 +2,13 @@
 // failed): one stored record, failed with the given error, its notification, and `ended` on
 // `.out` like any call's. A record already there (a redelivered message, a second report) wins.
 import type { EndInput } from "../../../machines/call.machine.js";
+import type { Logger } from "../../log.js";
 import { callResource } from "../../model/call-resource.js";
 import type { ChannelOut } from "../../protocol/channel-events.js";
 import { encode } from "../../protocol/codec.js";
 import type { Subjects } from "../../protocol/subjects.js";
 import type { RegionStores } from "../../store/region.js";
+import { logCallEnded } from "../call-end-log.js";
 import type { Inspector } from "../inspect/inspector.js";
 import type { Notifier } from "../outbox/notifier.js";
 
@@ -16,6 +18,7 @@ export interface FailedEndContext {
   subjects: Subjects;
   stores: RegionStores;
   notifier: Notifier;
+  log: Logger;
   /** Given when the call has inspection events: its end goes among them. */
   inspector?: Inspector;
 }
@@ -27,8 +30,10 @@ export async function storeFailedEnd(
   times: { endedAt: number; offeredAt: number; clockAt?: number },
 ): Promise<boolean> {
   const { callSid } = end.facts;
-  const created = await ctx.stores.calls.create(callSid, callResource(end, times.endedAt, times.offeredAt));
+  const record = callResource(end, times.endedAt, times.offeredAt);
+  const created = await ctx.stores.calls.create(callSid, record);
   if (!created) return false;
+  logCallEnded(ctx.log, ctx.region, record);
   ctx.notifier.notify({
     accountSid: end.facts.accountSid ?? "",
     callSid,

@@ -1,12 +1,13 @@
 // Audio in any format sox reads (WAV, MP3, AIFF, μ-law .au, …) or espeak-ng speaks, turned into what
 // the RTP sender plays: 8 kHz mono 16-bit linear PCM. External programs, run without a shell.
-import { spawn } from "node:child_process";
 import { fail } from "../../errors/switchboard-error.js";
+import { spawnTied } from "../../process/tied-spawn.js";
 
 /** Runs a program with `input` on stdin; resolves with its stdout, rejects (90011) if it fails. */
 export function run(cmd: string, args: readonly string[], input: Uint8Array | string): Promise<Buffer> {
   return new Promise((resolve, reject) => {
-    const child = spawn(cmd, args, { stdio: ["pipe", "pipe", "pipe"] });
+    // Tied to the gateway: a `switchboard sip` that is killed leaves no converter running.
+    const child = spawnTied(cmd, args);
     const out: Buffer[] = [];
     let err = "";
     child.stdout.on("data", (c: Buffer) => out.push(c));
