@@ -42,32 +42,42 @@ export function matchesQuery(
   );
 }
 
-/** The key filters that find a query without a scan, or `[">"]` (every key) when none does. */
-function indexFilters(q: string): string[] {
+/**
+ * The key filters that find a query without a scan, or every key of the account (all keys for the
+ * operator, `account` null) when none does. Keys lead with the AccountSid, so an account's search
+ * never reads another account's calls.
+ */
+function indexFilters(q: string, account: string | null): string[] {
   // Keys: <AccountSid>.<day>.<time>.<CallSid>.<status>.<to>.<from>.<parent>
-  if (/^CA[0-9a-f]{32}$/.test(q)) return [`*.*.*.${q}.*.*.*.*`];
-  if (STATUSES.has(q)) return [`*.*.*.*.${q}.*.*.*`];
-  if (/^\+\d{1,15}$/.test(q)) return [`*.*.*.*.*.p${q.slice(1)}.*.*`, `*.*.*.*.*.*.p${q.slice(1)}.*`];
-  return [">"];
+  const a = account ?? "*";
+  if (/^CA[0-9a-f]{32}$/.test(q)) return [`${a}.*.*.${q}.*.*.*.*`];
+  if (STATUSES.has(q)) return [`${a}.*.*.*.${q}.*.*.*`];
+  if (/^\+\d{1,15}$/.test(q)) return [`${a}.*.*.*.*.p${q.slice(1)}.*.*`, `${a}.*.*.*.*.*.p${q.slice(1)}.*`];
+  return [account === null ? ">" : `${account}.>`];
 }
 
-/** Stored and live calls that match `query`, newest first, at most SEARCH_LIMIT. */
+/**
+ * Stored and live calls of `account` (every account's for the operator, null) that match `query`,
+ * newest first, at most SEARCH_LIMIT.
+ */
 export async function searchCalls(
   nc: NatsConnection,
   directory: CallDirectory,
   query: string,
+  account: string | null,
 ): Promise<{ calls: CallRow[]; complete: boolean }> {
   const q = query.trim();
   const found = new Map<string, CallRow>();
+  const visible = (row: CallRow) => account === null || row.accountSid === account;
   for (const row of directory.rows(Number.POSITIVE_INFINITY))
-    if (matchesQuery(row, q)) found.set(row.callSid, row);
+    if (visible(row) && matchesQuery(row, q)) found.set(row.callSid, row);
   let complete = true;
   const kvm = new Kvm(nc);
   for (const region of directory.regions) {
     const index = await kvm.open(callIndexBucket(region)).catch(() => undefined);
     if (!index) continue;
     const byCall = new Map<string, CallIndexEntry>();
-    for (const filter of indexFilters(q)) {
+    for (const filter of indexFilters(q, account)) {
       const keys = await index.keys(filter).catch(() => undefined);
       if (!keys) continue;
       for await (const key of keys) {
@@ -92,6 +102,7 @@ export async function searchCalls(
 async function storedRow(kvm: Kvm, region: string, e: CallIndexEntry): Promise<CallRow> {
   const row: CallRow = {
     callSid: e.callSid,
+    accountSid: e.accountSid,
     region,
     edge: null,
     from: e.from ?? null,

@@ -1,6 +1,7 @@
 // One call: the statechart with the current step marked, the timeline, errors, details, and
 // stepping through the history. Views arrive over server-sent events while the call runs.
 import { errorLink, formatClock, formatMs, formatSeconds, h, statusBadge } from "./common.js";
+import { getJson, liveEvents } from "./session.js";
 import { drawStatechart, markStatechart } from "./statechart.js";
 
 const $ = (id) => document.getElementById(id);
@@ -233,11 +234,11 @@ document.addEventListener("keydown", (e) => {
   goTo(steps);
 });
 
-const layout = await fetch("/viz/api/statechart").then((r) => r.json());
+const layout = await getJson("/viz/api/statechart");
 drawStatechart($("chart"), layout);
 applyFit();
 
-const source = new EventSource(`/viz/api/calls/${callSid}/events`);
+const source = liveEvents(`/viz/api/calls/${callSid}/events`);
 source.addEventListener("view", (e) => {
   state.view = JSON.parse(e.data);
   if (state.follow) state.step = state.view.steps.length - 1;

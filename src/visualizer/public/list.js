@@ -1,6 +1,7 @@
 // The live call list: a snapshot, then upserts, over server-sent events; filtered in the page. A
 // search also asks the server, which searches every stored call, not only those the page holds.
 import { formatClock, formatSeconds, h, statusBadge } from "./common.js";
+import { liveEvents } from "./session.js";
 
 const calls = new Map();
 /** The server's answer for the current search: stored calls the page may not hold. */
@@ -122,7 +123,7 @@ function updateRegions(list) {
   }
 }
 
-const source = new EventSource("/viz/api/calls/events");
+const source = liveEvents("/viz/api/calls/events");
 source.addEventListener("open", () => {
   $("connection").textContent = "live";
   $("connection").className = "badge live";
