@@ -7,8 +7,8 @@ import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import type { CallResource } from "../../src/model/records.js";
 import { newSid } from "../../src/model/sid.js";
 import { buckets } from "../../src/protocol/subjects.js";
-import { CHROMIUM_ARGS, CHROMIUM_PATH } from "./chromium.js";
-import { startVizStage, type VizStage } from "./stage.js";
+import { CHROMIUM_ARGS, CHROMIUM_PATH, logIn } from "./chromium.js";
+import { CRASHING, type Credentials, startVizStage, type VizStage } from "./stage.js";
 
 const WAIT = { timeout: 15_000, interval: 50 };
 
@@ -36,8 +36,15 @@ async function open(path: string): Promise<Page> {
     throw err;
   });
   await page.goto(`${stage.api.url}${path}`);
+  await logIn(page, stage.account.sid, stage.account.token);
   return page;
 }
+
+/** A data route, with an account's Basic credentials. */
+const get = (path: string, who: Credentials = stage.account) =>
+  fetch(`${stage.api.url}${path}`, {
+    headers: { authorization: `Basic ${Buffer.from(`${who.sid}:${who.token}`).toString("base64")}` },
+  });
 
 /** Stores `count` completed calls that started after `after`, as the region would have. */
 async function storeNewerCalls(like: CallResource, count: number): Promise<void> {
@@ -68,7 +75,7 @@ describe("the call list as a debugger", () => {
     await storeNewerCalls(finished.call, 500);
     await expect
       .poll(async () => {
-        const res = await fetch(`${stage.api.url}/viz/api/calls`);
+        const res = await get("/viz/api/calls");
         const { calls } = (await res.json()) as { calls: Array<{ callSid: string }> };
         return calls.length === 500 && !calls.some((c) => c.callSid === crashed.callSid);
       }, WAIT)
@@ -83,24 +90,28 @@ describe("the call list as a debugger", () => {
       .poll(() => later.locator("#count").textContent(), WAIT)
       .toBe("1 matching of every stored call");
     // By number and by status too, over the whole store.
-    await later.locator("#search").fill("+15551230004");
+    await later.locator("#search").fill(CRASHING);
     await expect.poll(() => later.locator(`tr[data-sid="${crashed.callSid}"]`).count(), WAIT).toBe(1);
     await later.close();
   });
 
   it("answers searches at /viz/api/calls/search from the call index", async () => {
     const crashed = await stage.placeCrashing();
-    const res = await fetch(`${stage.api.url}/viz/api/calls/search?q=${crashed.callSid}`);
+    const res = await get(`/viz/api/calls/search?q=${crashed.callSid}`);
     const body = (await res.json()) as { calls: Array<Record<string, unknown>>; complete: boolean };
     expect(body.calls).toEqual([
       expect.objectContaining({
         callSid: crashed.callSid,
         status: "completed",
-        to: "+15551230004",
+        to: CRASHING,
         errors: 1,
       }),
     ]);
-    const byStatus = await fetch(`${stage.api.url}/viz/api/calls/search?q=completed`);
+    const byStatus = await get("/viz/api/calls/search?q=completed");
     expect(((await byStatus.json()) as { calls: unknown[] }).calls.length).toBeGreaterThan(1);
+    // Another account's search does not find it, not even by its CallSid; without a login, 401.
+    const other = await get(`/viz/api/calls/search?q=${crashed.callSid}`, stage.other);
+    expect(((await other.json()) as { calls: unknown[] }).calls).toEqual([]);
+    expect((await fetch(`${stage.api.url}/viz/api/calls/search?q=completed`)).status).toBe(401);
   });
 });
