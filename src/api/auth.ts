@@ -27,10 +27,19 @@ export function authenticate(
   lookup: (sid: string) => AccountRecord | undefined,
 ): AccountRecord | undefined {
   const creds = basicCredentials(header);
-  if (!creds || !isSid("AC", creds.user)) return undefined;
-  const account = lookup(creds.user);
-  const matches = tokenMatches(account, creds.password);
-  return matches && account?.sid === creds.user && account.status === "active" ? account : undefined;
+  return creds && accountFor(creds.user, creds.password, lookup);
+}
+
+/** The active account whose sid is `user` and whose token is `password`, or undefined. */
+export function accountFor(
+  user: string,
+  password: string,
+  lookup: (sid: string) => AccountRecord | undefined,
+): AccountRecord | undefined {
+  if (!isSid("AC", user)) return undefined;
+  const account = lookup(user);
+  const matches = tokenMatches(account, password);
+  return matches && account?.sid === user && account.status === "active" ? account : undefined;
 }
 
 /**

@@ -4,6 +4,7 @@ import type { Logger } from "../log.js";
 import type { AccountRecord } from "../model/records.js";
 import type { GlobalStores } from "../store/global.js";
 import type { WatchedKv } from "../store/watched-kv.js";
+import type { Logins } from "./logins.js";
 
 export interface ApiContext {
   nc: NatsConnection;
@@ -11,4 +12,6 @@ export interface ApiContext {
   global: GlobalStores;
   /** A watched copy of `sb_accounts`, for authentication. */
   accounts: WatchedKv<AccountRecord>;
+  /** Logins for the parts beside the REST API (the visualizer), counted by the REST API's limiter. */
+  logins: Logins;
 }

@@ -9,7 +9,8 @@ import { backfillAccountStatus } from "../store/account-status.js";
 import { openGlobalStores } from "../store/global.js";
 import { WatchedKv } from "../store/watched-kv.js";
 import type { ApiContext } from "./context.js";
-import type { LoginLimiter } from "./login-limiter.js";
+import { LoginLimiter } from "./login-limiter.js";
+import { Logins } from "./logins.js";
 import { installErrorHandling } from "./rest/errors.js";
 import { restApi } from "./rest/plugin.js";
 import { twilioErrorBody } from "./twilio-error.js";
@@ -32,6 +33,8 @@ export async function startApi(opts: {
   log: Logger;
   /** Failed-login limiter; default 10 failures a minute per client IP and per AccountSid. */
   loginLimiter?: LoginLimiter;
+  /** Logs in to the visualizer as the operator, who sees every account's calls; none without it. */
+  operatorToken?: string;
   /**
    * Other parts served on the same port, registered after the REST API: the composition root
    * (src/cli) adds the visualizer's server here, so the api does not import it.
@@ -43,7 +46,10 @@ export async function startApi(opts: {
   const backfilled = await backfillAccountStatus(global.accounts, global.accountStatus);
   if (backfilled > 0) opts.log.info({ backfilled }, "account status written for existing accounts");
   const accounts = await WatchedKv.start<AccountRecord>(global.accounts.kv);
-  const ctx: ApiContext = { nc: opts.nc, log: opts.log, global, accounts };
+  // One limiter for the REST API and the visualizer's logins: failures count across both.
+  const loginLimiter = opts.loginLimiter ?? new LoginLimiter();
+  const logins = new Logins((sid) => accounts.get(sid), loginLimiter, opts.operatorToken);
+  const ctx: ApiContext = { nc: opts.nc, log: opts.log, global, accounts, logins };
   // Requests are logged at info; the api logs warnings and errors only, to keep the hot path quiet.
   const app = Fastify({
     loggerInstance: opts.log.child({ component: "api" }, { level: "warn" }),
@@ -61,7 +67,7 @@ export async function startApi(opts: {
   installErrorHandling(app as unknown as FastifyInstance);
 
   app.get("/healthz", async () => ({ status: "ok" }));
-  await app.register(restApi, { ...ctx, ...(opts.loginLimiter && { loginLimiter: opts.loginLimiter }) });
+  await app.register(restApi, { ...ctx, loginLimiter });
   for (const part of opts.parts ?? []) await app.register(part, ctx);
 
   const address = await app.listen({ port: opts.port, host: opts.host ?? "127.0.0.1" });

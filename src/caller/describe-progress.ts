@@ -36,6 +36,12 @@ export function describeProgress(p: CallProgress): string | undefined {
       return `webhook  ${e.method} ${e.url}  CallStatus=${e.params.CallStatus ?? ""}`;
     case "webhook.response":
       return `         <- ${e.status} ${e.contentType ?? "(no content type)"} in ${e.durationMs} ms`;
+    case "webhook.error":
+      return e.httpStatus === undefined
+        ? `         <- no response (${e.code}) after ${e.durationMs} ms`
+        : `         <- ${e.httpStatus} ${e.response?.contentType ?? ""} (${e.code}) in ${e.durationMs} ms`;
+    case "resumed":
+      return `resumed  on worker ${e.worker} (taken over from ${e.from})`;
     case "notification":
       return `${e.level.padEnd(8)} ${e.code} ${e.message}`;
   }

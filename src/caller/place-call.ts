@@ -1,6 +1,9 @@
 // Places a simulated inbound call through an edge and follows it to its end: what `switchboard
 // call` (and `load`) do. It listens before it offers (it picks the CallSid itself), so it misses
 // nothing the call does, and reads the stored Call resource once the region says the call ended.
+// Progress is reported in the call's own order: `offered` first, then the call's inspection batches
+// (state changes, requests, responses and channel commands in the order the worker saw them), not
+// the channel's `.out` (sent at once, ahead of the batch holding the response that caused it).
 import { Kvm } from "@nats-io/kv";
 import type { NatsConnection } from "@nats-io/transport-node";
 import type { CallResource } from "../model/records.js";
@@ -17,6 +20,9 @@ export type CallProgress =
   | { source: "offered"; region: string; callSid: string }
   | { source: "channel"; region: string; event: ChannelOut }
   | { source: "inspect"; region: string; event: InspectEvent & { at: number } };
+
+/** How long an `ended` on `.out` waits for the inspection batch that carries the call's last events. */
+const LAST_BATCH_MS = 1_000;
 
 export interface PlaceCallOptions {
   to: string;
@@ -45,6 +51,23 @@ export async function placeCall(nc: NatsConnection, opts: PlaceCallOptions): Pro
     ended = resolve;
   });
   const regionOf = (subject: string) => subject.split(".")[2] ?? "";
+  // Until the edge has said where it stored the call, what the call does waits: `offered` comes first.
+  let offered = false;
+  const early: CallProgress[] = [];
+  const report = (p: CallProgress) => {
+    if (offered) opts.onProgress?.(p);
+    else early.push(p);
+  };
+  // `.out` only tells the end (a call ended without an actor has no inspection events); its `ended`
+  // waits a moment for the inspection batch that holds the call's last events.
+  let outEnded: NodeJS.Timeout | undefined;
+  let endKnown = false;
+  const finish = (region: string) => {
+    if (endKnown) return;
+    endKnown = true;
+    clearTimeout(outEnded);
+    ended(region);
+  };
   const out = nc.subscribe(s.anyCallOut(callSid), {
     callback: (err, msg) => {
       if (err) return;
@@ -54,18 +77,34 @@ export async function placeCall(nc: NatsConnection, opts: PlaceCallOptions): Pro
       } catch {
         return; // not a message of the protocol: ignored, as one that fails the schema is
       }
-      if (!event) return;
-      opts.onProgress?.({ source: "channel", region: regionOf(msg.subject), event });
-      if (event.kind === "ended") ended(event.region);
+      if (event?.kind === "ended" && !endKnown) {
+        const region = regionOf(msg.subject);
+        const last = event;
+        outEnded ??= setTimeout(() => {
+          report({ source: "channel", region, event: last });
+          finish(region);
+        }, LAST_BATCH_MS);
+      }
     },
   });
   const inspect = nc.subscribe(s.anyInspect(callSid), {
     callback: (err, msg) => {
       if (err) return;
-      // Channel commands come from `.out` above, as they happen.
-      for (const event of inspectEnvelopes(msg.data))
-        if (event.type !== "channel")
-          opts.onProgress?.({ source: "inspect", region: regionOf(msg.subject), event });
+      const region = regionOf(msg.subject);
+      let events: ReturnType<typeof inspectEnvelopes>;
+      try {
+        events = inspectEnvelopes(msg.data);
+      } catch {
+        return;
+      }
+      for (const event of events) {
+        if (event.type !== "channel") {
+          report({ source: "inspect", region, event });
+          continue;
+        }
+        report({ source: "channel", region, event: event.command });
+        if (event.command.kind === "ended") finish(region);
+      }
     },
   });
   let timer: NodeJS.Timeout | undefined;
@@ -80,6 +119,8 @@ export async function placeCall(nc: NatsConnection, opts: PlaceCallOptions): Pro
     };
     const reply = await offerCall(nc, opts.edge, offer, opts);
     opts.onProgress?.({ source: "offered", region: reply.region, callSid });
+    offered = true;
+    for (const p of early.splice(0)) opts.onProgress?.(p);
     const timeoutMs = opts.timeoutMs ?? 60_000;
     const timedOut = new Promise<never>((_, reject) => {
       timer = setTimeout(
@@ -91,6 +132,7 @@ export async function placeCall(nc: NatsConnection, opts: PlaceCallOptions): Pro
     return { callSid, region, call: await readCall(nc, region, callSid) };
   } finally {
     clearTimeout(timer);
+    clearTimeout(outEnded);
     out.unsubscribe();
     inspect.unsubscribe();
   }

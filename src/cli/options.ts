@@ -8,6 +8,29 @@ export function natsOption(): Option {
   return new Option("--nats <url>", "NATS server URL (default: $NATS_URL, else nats://127.0.0.1:4222)");
 }
 
+/**
+ * `--operator-token`: logs in to the visualizer as the operator, who sees every account's calls.
+ * The environment is preferred: a flag shows in the process list. Checked by `operatorToken`, not
+ * by commander, whose error would print the value.
+ */
+export function operatorTokenOption(): Option {
+  return new Option(
+    "--operator-token <token>",
+    "lets `operator` log in to /viz/ and see every account's calls (prefer the environment)",
+  ).env("SWITCHBOARD_OPERATOR_TOKEN");
+}
+
+/** The operator token to use (undefined when unset or empty); throws, without echoing it, when weak. */
+export function operatorToken(value: string | undefined): string | undefined {
+  if (value === undefined || value === "") return undefined;
+  if (!/^\S{16,200}$/.test(value)) {
+    throw new Error(
+      "the operator token (--operator-token, SWITCHBOARD_OPERATOR_TOKEN) must be 16-200 characters, no spaces",
+    );
+  }
+  return value;
+}
+
 export function collect(value: string, previous: string[]): string[] {
   return [...previous, value];
 }

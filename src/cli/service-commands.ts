@@ -8,7 +8,14 @@ import { connectNats, natsUrl } from "../protocol/connect.js";
 import { RegionWorker } from "../region/worker.js";
 import { vizPlugin } from "../visualizer/server/plugin.js";
 import { EgressPolicy } from "../webhook/egress.js";
-import { natsOption, parseName, parseNumber, splitList } from "./options.js";
+import {
+  natsOption,
+  operatorToken,
+  operatorTokenOption,
+  parseName,
+  parseNumber,
+  splitList,
+} from "./options.js";
 
 interface RegionFlags {
   region: string;
@@ -108,19 +115,27 @@ export function registerServiceCommands(program: Command): void {
     .addOption(new Option("--port <port>", "HTTP port").argParser(parseNumber(0, 65535)).default(8080))
     .addOption(new Option("--host <host>", "address to listen on").default("127.0.0.1"))
     .addOption(natsOption())
-    .action((o: { port: number; host: string; nats?: string }) =>
+    .addOption(operatorTokenOption())
+    .action((o: { port: number; host: string; nats?: string; operatorToken?: string }) =>
       runService(
         "api",
         async (log) => {
+          const operator = operatorToken(o.operatorToken);
           const nc = await connectNats(natsUrl(o.nats), "switchboard-api");
-          const api = await startApi({ nc, port: o.port, host: o.host, log, parts: [vizPlugin] }).catch(
-            (err: unknown) =>
-              explainListenError(
-                err,
-                o.port,
-                "the api",
-                "stop what holds it, or pass --port N (0: any free port)",
-              ),
+          const api = await startApi({
+            nc,
+            port: o.port,
+            host: o.host,
+            log,
+            operatorToken: operator,
+            parts: [vizPlugin],
+          }).catch((err: unknown) =>
+            explainListenError(
+              err,
+              o.port,
+              "the api",
+              "stop what holds it, or pass --port N (0: any free port)",
+            ),
           );
           log.info({ url: api.url }, "listening");
           return {

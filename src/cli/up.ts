@@ -17,7 +17,14 @@ import { openGlobalStores } from "../store/global.js";
 import { vizPlugin } from "../visualizer/server/plugin.js";
 import { WebhookClient } from "../webhook/client.js";
 import { EgressPolicy } from "../webhook/egress.js";
-import { natsOption, parseNames, parseNumber, splitList } from "./options.js";
+import {
+  natsOption,
+  operatorToken,
+  operatorTokenOption,
+  parseNames,
+  parseNumber,
+  splitList,
+} from "./options.js";
 
 export const DEMO_NUMBER = "+15005550006";
 const DEMO_NAME = "switchboard demo";
@@ -31,6 +38,7 @@ interface UpOptions {
   natsPort: number;
   demo: boolean;
   allowEgress?: string;
+  operatorToken?: string;
 }
 
 export function registerUpCommand(program: Command): void {
@@ -60,6 +68,7 @@ export function registerUpCommand(program: Command): void {
         "networks webhooks may reach besides public ones and loopback",
       ).env("SWITCHBOARD_ALLOW_EGRESS"),
     )
+    .addOption(operatorTokenOption())
     .action((o: UpOptions) => runService("up", (log) => up(o, log), { component: "up" }));
 }
 
@@ -70,6 +79,7 @@ async function up(o: UpOptions, log: Parameters<Parameters<typeof runService>[1]
   };
   const apiFix = "stop what holds it, or pass --port N (0: any free port)";
   try {
+    const operator = operatorToken(o.operatorToken);
     // Both ports are checked before anything starts, so a clash costs nothing to stop.
     await requirePortFree("127.0.0.1", o.port, "the api", apiFix);
     // Local development: webhooks on this machine (loopback) are allowed, other internal networks
@@ -122,6 +132,7 @@ async function up(o: UpOptions, log: Parameters<Parameters<typeof runService>[1]
       nc,
       port: o.port,
       log: log.child({ component: "api" }),
+      operatorToken: operator,
       parts: [vizPlugin],
     }).catch((err: unknown) => explainListenError(err, o.port, "the api", apiFix));
     stops.push(() => api.close());
@@ -150,6 +161,8 @@ async function up(o: UpOptions, log: Parameters<Parameters<typeof runService>[1]
       );
     process.stdout.write(`ready ${api.url}\n`);
     process.stdout.write(`watch calls live: ${api.url}/viz/\n`);
+    // The visualizer asks for a login: the default account's, whose token the account line gives.
+    process.stdout.write(`log in to it as ${account.sid} with the account's auth token (above)\n`);
     if (hint) process.stdout.write(`make a first call: ${hint}\n`);
     return { stop: stopAll };
   } catch (err) {

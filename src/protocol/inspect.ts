@@ -43,6 +43,16 @@ const WebhookErrorEvent = z.object({
   message: z.string(),
   httpStatus: z.number().optional(),
   durationMs: z.number(),
+  /** What the server answered with its error status: headers and the body's first 64 KB. */
+  response: z
+    .object({
+      status: z.number(),
+      headers: z.record(z.string(), z.string()),
+      contentType: z.string().optional(),
+      body: z.string(),
+      truncated: z.boolean().optional(),
+    })
+    .optional(),
 });
 
 /** A command the call sent on its channel (`.out`), in its place among the call's events. */

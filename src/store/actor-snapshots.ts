@@ -41,14 +41,31 @@ export async function hasLease(actors: KV, callSid: string): Promise<boolean> {
 
 /** The edge a live call came through: from its snapshot, else from its lease's job; null if neither says. */
 export async function liveCallEdge(actors: KV, callSid: string): Promise<string | null> {
+  return (await liveCallOrigin(actors, callSid)).edge;
+}
+
+/**
+ * Where a live call came from: its edge and its account, from its snapshot, else from its lease's
+ * job (a call in its first second); null for what neither says.
+ */
+export async function liveCallOrigin(
+  actors: KV,
+  callSid: string,
+): Promise<{ edge: string | null; accountSid: string | null }> {
   const context = await readSnapshotContext(actors, callSid);
-  if (context) return typeof context.facts.edge === "string" ? context.facts.edge : null;
+  if (context) {
+    const { edge, accountSid } = context.facts as { edge?: unknown; accountSid?: unknown };
+    return {
+      edge: typeof edge === "string" ? edge : null,
+      accountSid: typeof accountSid === "string" && context.facts.callSid === callSid ? accountSid : null,
+    };
+  }
   for await (const key of await actors.keys(leaseKeysOf(callSid))) {
     const lease = await actors.get(key);
-    if (lease?.operation === "PUT") return leaseJob(lease.value)?.edge ?? null;
-    break;
+    const job = lease?.operation === "PUT" ? leaseJob(lease.value) : undefined;
+    return { edge: job?.edge ?? null, accountSid: job?.accountSid ?? null };
   }
-  return null;
+  return { edge: null, accountSid: null };
 }
 
 /**

@@ -24,6 +24,9 @@ export interface CallIndexEntry {
   status: CallStatus;
   /** Start time in ms since the epoch, to the second. */
   startedAt: number;
+  to?: string;
+  from?: string;
+  parentCallSid?: string;
 }
 
 /** A Calls list's filters; absent ones match anything. */
@@ -99,7 +102,7 @@ export function callIndexFilter(f: CallIndexFilter): string {
 }
 
 export function parseCallIndexKey(key: string): CallIndexEntry | undefined {
-  const [accountSid, day, time, callSid, status] = key.split(".");
+  const [accountSid, day, time, callSid, status, to, from, parent] = key.split(".");
   if (!accountSid || !day || !time || !callSid || !status) return undefined;
   const ymd = String(99_999_999 - Number(day)).padStart(8, "0");
   const hms = String(999_999 - Number(time)).padStart(6, "0");
@@ -111,7 +114,16 @@ export function parseCallIndexKey(key: string): CallIndexEntry | undefined {
     Number(hms.slice(2, 4)),
     Number(hms.slice(4, 6)),
   );
-  return { key, accountSid, callSid, status: status as CallStatus, startedAt };
+  return {
+    key,
+    accountSid,
+    callSid,
+    status: status as CallStatus,
+    startedAt,
+    ...(to !== undefined && { to: addressFromToken(to) }),
+    ...(from !== undefined && { from: addressFromToken(from) }),
+    ...(parent !== undefined && parent !== "-" && { parentCallSid: parent }),
+  };
 }
 
 /** The yyyymmdd of a UTC instant, as the `day` filter takes it. */
@@ -131,6 +143,12 @@ function invertedTime(ms: number): { day: string; time: string } {
 
 function addressToken(value: string): string {
   return /^\+\d{1,15}$/.test(value) ? `p${value.slice(1)}` : `b${Buffer.from(value).toString("base64url")}`;
+}
+
+/** A key's to/from token back to the address (`p15551230001` -> `+15551230001`). */
+export function addressFromToken(token: string): string {
+  if (token.startsWith("p")) return `+${token.slice(1)}`;
+  return token.startsWith("b") ? Buffer.from(token.slice(1), "base64url").toString("utf8") : token;
 }
 
 function p2(n: number): string {

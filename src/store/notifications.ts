@@ -59,6 +59,8 @@ export interface NewNotification {
   requestMethod?: string;
   requestVariables?: Record<string, string>;
   responseBody?: string;
+  /** Twilio's `response_headers`: the headers form-encoded, `Name=value&…`. */
+  responseHeaders?: string;
 }
 
 /**
@@ -157,7 +159,7 @@ export function notificationRecord(n: NewNotification, at = Date.now()): Notific
     request_url: n.requestUrl ?? null,
     request_variables: n.requestVariables ? new URLSearchParams(n.requestVariables).toString() : null,
     response_body: n.responseBody ?? null,
-    response_headers: null,
+    response_headers: n.responseHeaders ?? null,
     uri: `/2010-04-01/Accounts/${n.accountSid}/Calls/${n.callSid}/Notifications/${sid}.json`,
   };
 }

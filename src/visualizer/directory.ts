@@ -8,13 +8,15 @@ import type { CallResource } from "../model/records.js";
 import { decode } from "../protocol/codec.js";
 import { type InspectEvent, inspectEnvelopes } from "../protocol/inspect.js";
 import { buckets, streams } from "../protocol/subjects.js";
-import { readLiveEdge } from "./history.js";
+import { readLiveOrigin } from "./history.js";
 import { sanitize } from "./sanitize.js";
 import { stateLabel } from "./steps.js";
 
 export interface CallRow {
   callSid: string;
   region: string;
+  /** The account the call belongs to, once an event, its record or its snapshot names it. */
+  accountSid: string | null;
   edge: string | null;
   from: string | null;
   to: string | null;
@@ -26,6 +28,12 @@ export interface CallRow {
   duration: string | null;
   parentCallSid: string | null;
   errorCode: number | null;
+  /**
+   * Errors and warnings reported against the call (its Notifications), as its inspection events
+   * told them: the list marks them (and a stored `errorCode`, for a call whose events it did not read).
+   */
+  errors: number;
+  warnings: number;
 }
 
 const MAX_CALLS = 2000;
@@ -56,9 +64,12 @@ export class CallDirectory {
     return [...this.#regions].sort();
   }
 
-  /** The newest calls first. */
-  rows(limit = 500): CallRow[] {
-    return [...this.#rows.values()].sort((a, b) => (b.startedAt ?? 0) - (a.startedAt ?? 0)).slice(0, limit);
+  /** The newest calls first; with `keep`, only the calls it keeps (one account's). */
+  rows(limit = 500, keep: (row: CallRow) => boolean = () => true): CallRow[] {
+    return [...this.#rows.values()]
+      .filter(keep)
+      .sort((a, b) => (b.startedAt ?? 0) - (a.startedAt ?? 0))
+      .slice(0, limit);
   }
 
   get(callSid: string): CallRow | undefined {
@@ -132,6 +143,7 @@ export class CallDirectory {
       row = {
         callSid,
         region,
+        accountSid: null,
         edge: null,
         from: null,
         to: null,
@@ -142,6 +154,8 @@ export class CallDirectory {
         duration: null,
         parentCallSid: null,
         errorCode: null,
+        errors: 0,
+        warnings: 0,
       };
       this.#rows.set(callSid, row);
       if (this.#rows.size > MAX_CALLS) this.#evict();
@@ -168,13 +182,23 @@ export class CallDirectory {
         row.live = row.state !== "completed";
       }
       const tries = this.#edgeTries.get(callSid) ?? 0;
-      if (row.edge === null && row.live && tries < 3 && Date.now() - at < EDGE_LOOKUP_MS) {
+      if (
+        (row.edge === null || row.accountSid === null) &&
+        row.live &&
+        tries < 3 &&
+        Date.now() - at < EDGE_LOOKUP_MS
+      ) {
         this.#edgeTries.set(callSid, tries + 1);
         void this.#lookUpEdge(region, row);
       }
     } else if (e.type === "webhook.request") {
+      // The worker fills AccountSid from the call's own facts (empty before its number is loaded).
+      row.accountSid ||= e.params.AccountSid || null;
       row.from ??= e.params.From ?? null;
       row.to ??= e.params.To ?? null;
+    } else if (e.type === "notification") {
+      if (e.level === "error") row.errors++;
+      else row.warnings++;
     }
   }
 
@@ -185,6 +209,7 @@ export class CallDirectory {
     const row = this.#row(region, callSid);
     this.#stored.add(callSid);
     Object.assign(row, {
+      accountSid: call.account_sid ?? row.accountSid,
       from: call.from,
       to: call.to,
       status: call.status,
@@ -198,11 +223,12 @@ export class CallDirectory {
   }
 
   async #lookUpEdge(region: string, row: CallRow): Promise<void> {
-    const edge = await readLiveEdge(this.nc, region, row.callSid);
-    if (edge !== null && row.edge === null) {
-      row.edge = edge;
-      this.#changed(row);
-    }
+    const origin = await readLiveOrigin(this.nc, region, row.callSid);
+    const edge = row.edge === null ? origin.edge : null;
+    const accountSid = row.accountSid === null ? origin.accountSid : null;
+    if (edge !== null) row.edge = edge;
+    if (accountSid !== null) row.accountSid = accountSid;
+    if (edge !== null || accountSid !== null) this.#changed(row);
   }
 
   #changed(row: CallRow): void {

@@ -8,7 +8,7 @@ import type { CallResource } from "../model/records.js";
 import type { ChannelOut } from "../protocol/channel-events.js";
 import { type InspectEvent, inspectEnvelopes } from "../protocol/inspect.js";
 import { buckets, streams, subjects } from "../protocol/subjects.js";
-import { liveCallEdge } from "../store/actor-snapshots.js";
+import { liveCallEdge, liveCallOrigin } from "../store/actor-snapshots.js";
 import { sanitize } from "./sanitize.js";
 
 /**
@@ -75,6 +75,19 @@ export async function readLiveEdge(
     return await liveCallEdge(await new Kvm(nc).open(buckets.actors(region)), callSid);
   } catch {
     return null;
+  }
+}
+
+/** A live call's edge and account (see `liveCallOrigin`); nulls when the region's buckets cannot be read. */
+export async function readLiveOrigin(
+  nc: NatsConnection,
+  region: string,
+  callSid: string,
+): Promise<{ edge: string | null; accountSid: string | null }> {
+  try {
+    return await liveCallOrigin(await new Kvm(nc).open(buckets.actors(region)), callSid);
+  } catch {
+    return { edge: null, accountSid: null };
   }
 }
 

@@ -7,7 +7,9 @@ import { documentFromResponse } from "../twiml/from-response.js";
 import type { Verb } from "../twiml/verb-data.js";
 import type { WebhookResponse } from "../webhook/request.js";
 import { causalOrder } from "./causal-order.js";
+import { transitionCause, verbResult } from "./causes.js";
 import type { CallHistory, HistoryRecord } from "./history.js";
+import { prettyXml } from "./pretty-xml.js";
 import { type StepResolver, stateLabel } from "./steps.js";
 
 export interface TimelineStep {
@@ -17,6 +19,8 @@ export interface TimelineStep {
   value: unknown;
   status: string;
   event: string;
+  /** What caused the step, in words ("key press 1", "caller hung up", "REST redirect (Url)"). */
+  cause: string;
   active: string[];
   passed: string[];
   taken: string[];
@@ -26,7 +30,8 @@ export interface TimelineStep {
   durationMs: number | null;
 }
 
-export type EntryKind = "state" | "webhook" | "channel" | "error" | "warning";
+/** `input`: what a Gather heard or a Record kept; `worker`: the call moved to another worker. */
+export type EntryKind = "state" | "webhook" | "channel" | "input" | "worker" | "error" | "warning";
 
 export interface TimelineEntry {
   at: number;
@@ -72,8 +77,15 @@ export function buildCallView(history: CallHistory, resolver: StepResolver): Cal
   let from: string | null = null;
   let to: string | null = null;
   const step = () => steps.length - 1;
-  const push = (r: HistoryRecord, kind: EntryKind, text: string, detail: Record<string, unknown>) =>
-    entries.push({ at: r.at, step: step(), kind, text, durationMs: null, detail });
+  const push = (r: HistoryRecord, kind: EntryKind, text: string, detail: Record<string, unknown>) => {
+    const entry: TimelineEntry = { at: r.at, step: step(), kind, text, durationMs: null, detail };
+    entries.push(entry);
+    return entry;
+  };
+  /** The current step's line: its cause is named again when a later record tells it better. */
+  let stateEntry: TimelineEntry | undefined;
+  const stateText = (s: TimelineStep) =>
+    `${stateLabel(s.value)}  [${s.status}]${s.verb ? `  #${s.verb.index} ${describeVerb(s.verb.name, s.verb.verb)}` : ""}  ← ${s.cause}`;
 
   for (const r of causalOrder(history.records)) {
     if (r.source === "channel") {
@@ -96,46 +108,87 @@ export function buildCallView(history: CallHistory, resolver: StepResolver): Cal
         }
         const verb = e.verb ? { ...e.verb, verb: document?.verbs?.[e.verb.index] ?? null } : null;
         if (previous) previous.durationMs = r.at - previous.at;
-        steps.push({
+        const current: TimelineStep = {
           index: steps.length,
           at: r.at,
           label: stateLabel(e.value, e.verb?.name),
           value: e.value,
           status: e.status,
           event: e.event,
+          cause: transitionCause(e.event, previous?.verb?.name ?? null, previous === undefined),
           ...path,
           verb,
           documentUrl: e.documentUrl,
           durationMs: null,
-        });
-        const verbText = verb ? `  #${verb.index} ${describeVerb(verb.name, verb.verb)}` : "";
-        push(r, "state", `${stateLabel(e.value)}  [${e.status}]${verbText}`, {
+        };
+        steps.push(current);
+        stateEntry = push(r, "state", stateText(current), {
           event: e.event,
+          cause: current.cause,
           status: e.status,
           verb,
           documentUrl: e.documentUrl,
-          document: verb ? (document?.body ?? null) : null,
+          document: verb && document?.body ? prettyXml(document.body) : null,
         });
         break;
       }
-      case "webhook.request":
+      case "webhook.request": {
         from ??= e.params.From ?? null;
         to ??= e.params.To ?? null;
+        const result = verbResult(e.params);
+        const current = steps.at(-1);
+        if (result && current) {
+          // The verb's result, on its own line, names the step its request was made in.
+          push(r, "input", result.text, { params: e.params });
+          if (current.event.startsWith("xstate.done.actor.") && stateEntry) {
+            current.cause = result.cause;
+            stateEntry.text = stateText(current);
+            stateEntry.detail.cause = result.cause;
+          }
+        }
         push(r, "webhook", `${e.method} ${e.url}  CallStatus=${e.params.CallStatus ?? ""}`, {
           request: { method: e.method, url: e.url, params: e.params },
           response: null,
         });
         break;
+      }
       case "webhook.response": {
         lastResponse = { url: e.url, verbs: parseVerbs(e), body: e.body ?? null };
-        const request = [...entries]
-          .reverse()
-          .find((x) => x.kind === "webhook" && x.detail.response === null);
+        const request = openRequest(entries);
         if (request) {
-          request.detail.response = { ...e };
+          const twiml = e.body !== undefined && /xml/.test(e.contentType ?? "xml") ? prettyXml(e.body) : null;
+          request.detail.response = { ...e, ...(twiml !== null && { twiml }) };
           request.durationMs = e.durationMs;
           request.text += `  -> ${e.status} ${e.contentType ?? "(no content type)"}`;
         }
+        break;
+      }
+      case "webhook.error": {
+        // A request that failed: its answer, when there was one, is kept as any response is, and
+        // the error says what was wrong with it (the status, or a document that could not be used).
+        const request = openRequest(entries) ?? entries.findLast((x) => x.kind === "webhook");
+        if (!request) break;
+        const error = { code: e.code, message: e.message };
+        if (request.detail.response === null) {
+          request.durationMs = e.durationMs;
+          request.detail.response = e.response
+            ? { ...e.response, url: e.url, durationMs: e.durationMs, failed: true }
+            : { failed: true, durationMs: e.durationMs, status: null };
+          request.text +=
+            e.httpStatus !== undefined ? `  -> ${e.httpStatus} (${e.code})` : `  -> no response (${e.code})`;
+        } else request.text += `  (${e.code})`;
+        request.detail.error = error;
+        break;
+      }
+      case "resumed": {
+        // The new worker reports the restored state first, then that it took the call over.
+        const current = steps.at(-1);
+        if (current?.event === "xstate.init" && current.index > 0 && stateEntry) {
+          current.cause = `take-over by worker ${e.worker}`;
+          stateEntry.text = stateText(current);
+          stateEntry.detail.cause = current.cause;
+        }
+        push(r, "worker", `resumed on worker ${e.worker} (taken over from ${e.from})`, { ...e });
         break;
       }
       case "notification":
@@ -166,6 +219,11 @@ export function buildCallView(history: CallHistory, resolver: StepResolver): Cal
     entries,
     record: call,
   };
+}
+
+/** The newest webhook request still waiting for its answer. */
+function openRequest(entries: TimelineEntry[]): TimelineEntry | undefined {
+  return entries.findLast((x) => x.kind === "webhook" && x.detail.response === null);
 }
 
 function parseVerbs(e: { url: string; status: number; contentType?: string; body?: string }): Verb[] | null {

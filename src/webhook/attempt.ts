@@ -1,10 +1,12 @@
 // One attempt at one hop of a webhook request: sent through the client's pool for the origin, its
 // cookies stored, and its answer read: a redirect, a failure, or a body (capped, decoded by charset).
 import type { Dispatcher, Pool } from "undici";
-import { type Failure, failure, networkFailure, statusFailure } from "./failures.js";
+import { type FailedResponse, type Failure, failure, networkFailure, statusFailure } from "./failures.js";
 import { type Hop, headersFor, type Signer } from "./request-headers.js";
 
 const REDIRECT_STATUSES = new Set([301, 302, 303, 307, 308]);
+/** Of an error answer's body, this much is kept (Twilio's debugger shows the first 64 KB). */
+export const FAILED_BODY_KEPT = 64 * 1024;
 
 export type Outcome =
   | { kind: "done"; status: number; contentType: string | undefined; body: string }
@@ -63,10 +65,7 @@ export async function attempt(hop: Hop, ctx: AttemptContext): Promise<Outcome> {
     await discard(res);
     return { kind: "redirect", status, location: header(res, "location") };
   }
-  if (status < 200 || status >= 300) {
-    await discard(res);
-    return statusFailure(status, shown(u));
-  }
+  if (status < 200 || status >= 300) return statusFailure(status, shown(u), await keep(res));
   const tooLarge = (): Failure => {
     const message = `${shown(u)}: response body larger than ${ctx.maxBodyBytes} bytes`;
     return failure("bodyTooLarge", message, new RangeError(message));
@@ -94,6 +93,40 @@ export async function attempt(hop: Hop, ctx: AttemptContext): Promise<Outcome> {
 function header(res: Dispatcher.ResponseData, name: string): string | undefined {
   const v = res.headers[name];
   return Array.isArray(v) ? v[0] : v;
+}
+
+/** An error answer as the debugger shows it: headers, and the body's first FAILED_BODY_KEPT bytes. */
+async function keep(res: Dispatcher.ResponseData): Promise<FailedResponse> {
+  const headers: Record<string, string> = {};
+  for (const [name, value] of Object.entries(res.headers)) {
+    if (value !== undefined) headers[name.toLowerCase()] = Array.isArray(value) ? value.join(", ") : value;
+  }
+  const chunks: Buffer[] = [];
+  let size = 0;
+  let truncated = false;
+  try {
+    for await (const chunk of res.body as AsyncIterable<Buffer>) {
+      const room = FAILED_BODY_KEPT - size;
+      if (chunk.length > room) {
+        chunks.push(chunk.subarray(0, room));
+        size += room;
+        truncated = true;
+        break; // leaving the loop destroys the rest of the body
+      }
+      chunks.push(chunk);
+      size += chunk.length;
+    }
+  } catch {
+    // The status is what failed the request; a body cut short is shown as far as it came.
+  }
+  const contentType = headers["content-type"]?.split(";")[0]?.trim().toLowerCase() || undefined;
+  return {
+    status: res.statusCode,
+    headers,
+    ...(contentType && { contentType }),
+    body: decode(Buffer.concat(chunks, size), headers["content-type"]),
+    ...(truncated && { truncated }),
+  };
 }
 
 async function discard(res: Dispatcher.ResponseData): Promise<void> {

@@ -55,6 +55,22 @@ const BY_ERROR_CODE: readonly ErrorCodeRow[] = [
   LOST,
 ];
 
+/**
+ * What the server answered when it answered with an error status: kept (the body bounded, as
+ * Twilio's debugger keeps the first 64 KB) so the call's Events, Notifications and the visualizer
+ * can show why the app failed, not only that it did.
+ */
+export interface FailedResponse {
+  status: number;
+  /** Header names lower-cased; a repeated header's values joined with ", ". */
+  headers: Record<string, string>;
+  /** Media type only, lower-cased, without parameters. */
+  contentType?: string;
+  body: string;
+  /** The body was longer than what is kept. */
+  truncated?: boolean;
+}
+
 /** A failed attempt: its condition's code, and whether another attempt may follow. */
 export interface Failure {
   kind: "failed";
@@ -64,6 +80,8 @@ export interface Failure {
   retryAs?: RetryPolicyName;
   /** The HTTP status, when the server answered with an error status. */
   httpStatus?: number;
+  /** The answer itself, when the server answered with an error status. */
+  response?: FailedResponse;
 }
 
 export function failure(
@@ -80,16 +98,37 @@ export function failed(condition: FailureCondition, message: string, cause?: unk
   return fail(FAILURES[condition].code, message, cause === undefined ? undefined : { cause });
 }
 
-/** The error of the last failed attempt, with the attempts spent and the HTTP status, if any. */
-export function finalError(f: Failure, attempts: number): SwitchboardError & { httpStatus?: number } {
+/** A webhook request's error: its Twilio code, and what the server answered when it answered. */
+export type WebhookError = SwitchboardError & { httpStatus?: number; response?: FailedResponse };
+
+/** The error of the last failed attempt, with the attempts spent and the HTTP status and answer, if any. */
+export function finalError(f: Failure, attempts: number): WebhookError {
   const tries = attempts === 1 ? "1 attempt" : `${attempts} attempts`;
-  return Object.assign(failed(f.condition, `${f.message} (${tries})`, f.cause), { httpStatus: f.httpStatus });
+  return Object.assign(failed(f.condition, `${f.message} (${tries})`, f.cause), {
+    httpStatus: f.httpStatus,
+    ...(f.response && { response: f.response }),
+  });
+}
+
+/** The answer a webhook error carries, if the server answered (anything else thrown: none). */
+export function failedResponseOf(err: unknown): FailedResponse | undefined {
+  const r = (err as { response?: FailedResponse } | null | undefined)?.response;
+  return r && typeof r.status === "number" && typeof r.body === "string" ? r : undefined;
+}
+
+/** Twilio's Notification `response_headers`: the headers form-encoded, `Name=value&…`. */
+export function formEncodedHeaders(headers: Record<string, string>): string {
+  return new URLSearchParams(headers).toString();
 }
 
 /** An answer outside 2xx (and not a redirect). */
-export function statusFailure(status: number, at: string): Failure {
+export function statusFailure(status: number, at: string, response?: FailedResponse): Failure {
   const condition = status >= 500 ? "serverErrorStatus" : status >= 400 ? "clientErrorStatus" : "otherStatus";
-  return { ...failure(condition, `${at} answered HTTP ${status}`), httpStatus: status };
+  return {
+    ...failure(condition, `${at} answered HTTP ${status}`),
+    httpStatus: status,
+    ...(response && { response }),
+  };
 }
 
 export interface NetworkContext {

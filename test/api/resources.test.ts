@@ -8,11 +8,12 @@ import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { newSid } from "../../src/model/sid.js";
 import { buckets } from "../../src/protocol/subjects.js";
 import { putRecording } from "../../src/store/recording-objects.js";
-import { type Stack, startStack } from "./helpers/stack.js";
+import { CRASH_BODY, type Stack, startStack } from "./helpers/stack.js";
 
 let stack: Stack;
 let ok: string;
 let failing: string;
+let crashing: string;
 const acct = () => `/2010-04-01/Accounts/${stack.account.sid}`;
 type Body = Record<string, unknown>;
 
@@ -22,6 +23,8 @@ beforeAll(async () => {
   await stack.number("+15551232002", { path: "/missing" });
   ok = (await stack.call("+15551232001")).callSid;
   failing = (await stack.call("+15551232002")).callSid;
+  await stack.number("+15551232009", { path: "/crash" });
+  crashing = (await stack.call("+15551232009")).callSid;
 });
 
 afterAll(async () => {
@@ -76,7 +79,31 @@ describe("a call's notifications and events", () => {
     // A 404 is still a response (the 11200 it causes is a notification); a timeout would be null.
     const bad = await events(failing);
     expect(bad[0]?.request).toMatchObject({ method: "POST", url: `${stack.app.url}/missing` });
-    expect(bad[0]?.response).toMatchObject({ response_code: 404, response_body: null });
+    expect(bad[0]?.response).toMatchObject({ response_code: 404, response_body: "" });
+  });
+
+  it("keeps what a failing webhook answered: status, headers and body, in Events and Notifications", async () => {
+    const events = (
+      await stack.rest<{ events: Array<{ response: Body | null }> }>(
+        "GET",
+        `${acct()}/Calls/${crashing}/Events.json`,
+      )
+    ).body.events;
+    expect(events[0]?.response).toMatchObject({
+      response_code: 500,
+      content_type: "text/plain",
+      response_body: CRASH_BODY,
+    });
+    const list = await stack.rest<{ notifications: Body[] }>(
+      "GET",
+      `${acct()}/Calls/${crashing}/Notifications.json`,
+    );
+    const error = list.body.notifications.find((n) => n.error_code === "11200") ?? {};
+    expect(error).toMatchObject({ response_body: CRASH_BODY, request_url: `${stack.app.url}/crash` });
+    // Twilio's form: `Name=value&…`.
+    const headers = new URLSearchParams(String(error.response_headers));
+    expect(headers.get("x-app")).toBe("survey");
+    expect(headers.get("content-type")).toBe("text/plain");
   });
 
   it("is 404 for a call of another account", async () => {
@@ -254,7 +281,7 @@ describe("/metrics", () => {
     expect(res.status).toBe(200);
     expect(res.headers["content-type"]).toMatch(/^text\/plain/);
     const text = String(res.body);
-    expect(text).toMatch(/^switchboard_calls_stored\{region="us1",status="completed"\} 2$/m);
+    expect(text).toMatch(/^switchboard_calls_stored\{region="us1",status="completed"\} 3$/m);
     expect(text).toMatch(/^switchboard_calls_stored\{region="us1",status="busy"\} 0$/m);
     expect(text).toMatch(
       /^switchboard_api_requests_total\{method="GET",route="[^"]+Calls\/:CallSid\/Events\.json",code="200"\} \d+$/m,

@@ -43,6 +43,25 @@ describe("switchboard up", () => {
       expect(denied.status).toBe(401);
       expect(await denied.json()).toMatchObject({ code: 20003, status: 401 });
 
+      // The visualizer asks for a login, and `up` says which: the account it printed.
+      await up.waitForLine(new RegExp(`^log in to it as ${sid} with the account's auth token \\(above\\)$`));
+      expect((await fetch(`${apiUrl}/viz/api/calls`)).status).toBe(401);
+      const login = await fetch(`${apiUrl}/viz/api/login`, {
+        method: "POST",
+        headers: { "content-type": "application/json" },
+        body: JSON.stringify({ user: sid, token }),
+      });
+      expect(login.status).toBe(200);
+      const cookie = (login.headers.get("set-cookie") ?? "").split(";")[0] ?? "";
+      await expect
+        .poll(async () => {
+          const list = (await (await fetch(`${apiUrl}/viz/api/calls`, { headers: { cookie } })).json()) as {
+            calls: { callSid: string }[];
+          };
+          return list.calls.map((c) => c.callSid);
+        })
+        .toContain(call.sid);
+
       expect(await up.stop()).toBe(0);
     } finally {
       await rm(data, { recursive: true, force: true });
@@ -54,5 +73,14 @@ describe("switchboard up", () => {
     expect(r.code).toBe(1);
     expect(r.stderr.trim().split("\n")).toHaveLength(1);
     expect(r.stderr).toMatch(/cannot connect to NATS at nats:\/\/127\.0\.0\.1:1/);
+  });
+
+  it("refuses a weak operator token without printing it", async () => {
+    const r = await runCli(["up", "--nats", "nats://127.0.0.1:1", "--port", "0"], {
+      SWITCHBOARD_OPERATOR_TOKEN: "hunter2",
+    });
+    expect(r.code).toBe(1);
+    expect(r.stderr).toMatch(/operator token .* must be 16-200 characters/);
+    expect(r.stderr).not.toContain("hunter2");
   });
 });

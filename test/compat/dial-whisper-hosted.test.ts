@@ -138,6 +138,19 @@ describe("<Dial> to a number switchboard hosts", () => {
 
   /** Dials HOSTED_HELD and resolves once the parent is bridged to its (held, so live) call. */
   async function bridgedToHeld(build: Parameters<DialFixture["dialCall"]>[0]) {
+    // The parent's own `dial` command says it is bridged: the hosted call's answer and the test's
+    // input reach the parent's worker on different connections, so /held alone does not order them.
+    const bridged = new Set<string>();
+    let onBridged = (_sid: string) => {};
+    const dials = f.engine.nc.subscribe(subjects().anyCallOut("*"), {
+      callback: (_err, msg) => {
+        if ((decode(msg.data) as ChannelOut).kind !== "dial") return;
+        const sid = msg.subject.split(".")[4] ?? "";
+        bridged.add(sid);
+        onBridged(sid);
+      },
+    });
+    await f.engine.nc.flush();
     const dialing = f.dialCall(build);
     const held = await f.app.waitFor(
       (r) => r.path === "/held" && r.params.To === HOSTED_HELD && !seen.has(r.params.CallSid ?? ""),
@@ -156,6 +169,12 @@ describe("<Dial> to a number switchboard hosts", () => {
       });
     });
     await f.engine.nc.flush();
+    const parentSid = parent?.params.CallSid ?? "";
+    await new Promise<void>((resolve) => {
+      onBridged = (sid) => sid === parentSid && resolve();
+      if (bridged.has(parentSid)) resolve();
+    });
+    dials.unsubscribe();
     const toParent = (event: unknown) =>
       f.engine.nc.publish(subjects().callIn("us1", parent?.params.CallSid ?? ""), encode(event));
     return { dialing, held, parentSid: parent?.params.CallSid ?? "", hostedEnded, toParent };

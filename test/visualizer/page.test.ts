@@ -1,13 +1,14 @@
 // The visualizer end to end in a real headless Chromium: calls placed through a real edge and
 // region appear live in the list; a call's page draws the machine's statechart with the current
 // state highlighted, lists the webhook requests in order, steps back through the history, and
-// follows the live call to its end. Screenshots land in test/artifacts/.
+// follows the live call to its end; each page asks for a login first. Screenshots land in
+// test/artifacts/.
 import { mkdir } from "node:fs/promises";
 import { type Browser, chromium, type Page } from "playwright-core";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import type { StatelyMessage } from "../../src/visualizer/stately.js";
-import { CHROMIUM_ARGS, CHROMIUM_PATH } from "./chromium.js";
-import { startVizStage, type VizStage } from "./stage.js";
+import { CHROMIUM_ARGS, CHROMIUM_PATH, logIn } from "./chromium.js";
+import { CRASH_BODY, startVizStage, type VizStage } from "./stage.js";
 
 const ARTIFACTS = new URL("../artifacts/", import.meta.url);
 const WAIT = { timeout: 15_000, interval: 50 };
@@ -33,7 +34,15 @@ afterAll(async () => {
   await stage?.[Symbol.asyncDispose]();
 });
 
+/** A new browser (no cookies) on the page, logged in through the form as the stage's account. */
 async function open(path: string): Promise<Page> {
+  const page = await openLoggedOut(path);
+  await logIn(page, stage.account.sid, stage.account.token);
+  expect(new URL(page.url()).pathname).toBe(path);
+  return page;
+}
+
+async function openLoggedOut(path: string): Promise<Page> {
   // The size of a laptop screen: the whole statechart must show on it without scrolling.
   const page = await browser.newPage({ viewport: VIEWPORT });
   page.on("pageerror", (err) => {
@@ -42,6 +51,10 @@ async function open(path: string): Promise<Page> {
   await page.goto(`${stage.api.url}${path}`);
   return page;
 }
+
+const basic = (sid: string, token: string) => ({
+  authorization: `Basic ${Buffer.from(`${sid}:${token}`).toString("base64")}`,
+});
 
 const activeTop = (page: Page) =>
   page.locator('#chart [data-state-id][data-depth="1"].active').getAttribute("data-state-id");
@@ -156,8 +169,10 @@ describe("the call-flow visualizer in Chromium", () => {
     );
     await failed.close();
 
+    const auth = { headers: basic(stage.account.sid, stage.account.token) };
+    expect((await fetch(`${stage.api.url}/viz/api/calls/${finished.callSid}/history.json`)).status).toBe(401);
     const history = await (
-      await fetch(`${stage.api.url}/viz/api/calls/${finished.callSid}/history.json`)
+      await fetch(`${stage.api.url}/viz/api/calls/${finished.callSid}/history.json`, auth)
     ).json();
     expect(history).toMatchObject({
       callSid: finished.callSid,
@@ -165,10 +180,87 @@ describe("the call-flow visualizer in Chromium", () => {
       call: { status: "completed" },
     });
     expect(JSON.stringify(history)).not.toMatch(/X-Twilio-Signature|auth_token/i);
-    const res = await fetch(`${stage.api.url}/viz/api/calls/${finished.callSid}/stately.json`);
+    const res = await fetch(`${stage.api.url}/viz/api/calls/${finished.callSid}/stately.json`, auth);
     const stately = (await res.json()) as StatelyMessage[];
     expect(stately[0]).toMatchObject({ type: "@xstate.actor", name: "call", sessionId: finished.callSid });
     expect(stately.at(-1)).toMatchObject({ type: "@xstate.snapshot", snapshot: { value: "completed" } });
+  });
+});
+
+describe("the debugger view in Chromium", () => {
+  it("shows what a failing webhook answered: status, headers and body", async () => {
+    const crashed = await stage.placeCrashing();
+    const page = await open(`/viz/calls/${crashed.callSid}`);
+    const request = page.locator('#timeline li[data-kind="webhook"]').first();
+    await request.waitFor();
+    expect(await request.locator(".what").textContent()).toBe(
+      `POST ${stage.app.url}/crash  CallStatus=ringing  -> 500 (11200)`,
+    );
+    await request.click();
+    const detail = page.locator("#detail");
+    await detail.locator("[data-response-status]").waitFor();
+    expect(await detail.locator("[data-response-status]").getAttribute("data-response-status")).toBe("500");
+    const text = (await detail.textContent()) ?? "";
+    expect(text).toContain(CRASH_BODY);
+    expect(text).toContain("x-app: survey");
+    expect(text).not.toContain("no response");
+    await page.close();
+  });
+
+  it("names why each step happened and shows the caller's key press on a line of its own", async () => {
+    const finished = await stage.placeFinishing();
+    const page = await open(`/viz/calls/${finished.callSid}`);
+    await expect.poll(() => activeTop(page), WAIT).toBe("call.completed");
+    const inputs = await page.locator('#timeline li[data-kind="input"] .what').allTextContents();
+    expect(inputs).toEqual(["digits 1"]);
+    const states = await page.locator('#timeline li[data-kind="state"] .what').allTextContents();
+    expect(states).toContain("fetching-webhook  [in-progress]  ← key press 1");
+    expect(states).toContain("fetching-webhook  [in-progress]  ← Redirect finished");
+    expect(states[0]).toBe("arriving  [queued]  ← call offered");
+    // The TwiML of the running document is shown indented.
+    await page.locator('#timeline li[data-kind="webhook"]').first().click();
+    expect(await page.locator("#detail").textContent()).toContain(
+      '\n  <Say voice="woman">Thanks for calling switchboard.</Say>\n',
+    );
+    await page.close();
+  });
+});
+
+describe("the visualizer's login in Chromium", () => {
+  it("shows a logged-out browser the login form, refuses a wrong token, and logs out", async () => {
+    const finished = await stage.placeFinishing();
+    const page = await openLoggedOut(`/viz/calls/${finished.callSid}`);
+    // Sent to the form, which will bring it back to the call.
+    await page.locator("form#login #user").waitFor();
+    const url = new URL(page.url());
+    expect(url.pathname).toBe("/viz/login");
+    expect(url.searchParams.get("next")).toBe(`/viz/calls/${finished.callSid}`);
+    expect(await page.locator("#chart, #calls").count()).toBe(0);
+
+    await page.locator("#user").fill(stage.account.sid);
+    await page.locator("#token").fill("not-the-token");
+    await page.locator('form#login button[type="submit"]').click();
+    await expect.poll(() => page.locator("#error").textContent(), WAIT).toBe("wrong AccountSid or token");
+    expect(new URL(page.url()).pathname).toBe("/viz/login");
+
+    await logIn(page, stage.account.sid, stage.account.token);
+    expect(new URL(page.url()).pathname).toBe(`/viz/calls/${finished.callSid}`);
+    await expect.poll(() => activeTop(page), WAIT).toBe("call.completed");
+    expect(await page.locator("#who").textContent()).toBe(stage.account.sid);
+
+    // Logging out ends the session: the page and its data need a login again.
+    await page.locator("#logout").click();
+    await page.locator("form#login #user").waitFor();
+    await page.goto(`${stage.api.url}/viz/`);
+    await page.locator("form#login #user").waitFor();
+    const cookies = await page.context().cookies();
+    expect(cookies.filter((c) => c.name === "sb_viz_session" && c.value !== "")).toEqual([]);
+
+    // After a login the form goes on to a visualizer page only, never to another site.
+    await page.goto(`${stage.api.url}/viz/login?next=${encodeURIComponent("//evil.example/viz/")}`);
+    await logIn(page, stage.account.sid, stage.account.token);
+    expect(page.url()).toBe(`${stage.api.url}/viz/`);
+    await page.close();
   });
 });
 

@@ -1,12 +1,16 @@
 // A whole switchboard on this machine for the visualizer's tests and its screenshot: a real
 // nats-server, region us1, edge ashburn, the api (with /viz/), and a Twilio-style app with two
 // numbers — one whose call runs Say, Pause, Redirect, Say, Hangup, and one that parks its call in
-// a long Pause so the page has a live call to follow; a third number's URL answers 404.
+// a long Pause so the page has a live call to follow; a third number's URL answers 404, and a
+// fourth's answers 500 with a stack trace, as a crashing app does. A second account owns a fifth
+// number (its calls Say and hang up), and an operator token is set, so the visualizer's logins can
+// be tried: each account sees its own calls, the operator all.
 import { randomBytes } from "node:crypto";
 import { connect, type NatsConnection } from "@nats-io/transport-node";
 import { pino } from "pino";
 import { addAccount } from "../../src/admin/accounts.js";
 import { addNumber } from "../../src/admin/numbers.js";
+import type { LoginLimiter } from "../../src/api/login-limiter.js";
 import { type Api, startApi } from "../../src/api/server.js";
 import { type PlacedCall, placeCall } from "../../src/caller/place-call.js";
 import { Edge } from "../../src/edge/edge.js";
@@ -24,30 +28,51 @@ import { startTwilioApp, type TwilioApp, VoiceResponse } from "../helpers/twilio
 export const FINISHING = "+15551230001";
 export const PARKING = "+15551230002";
 export const BROKEN = "+15551230003";
+export const OTHERS = "+15551230004";
+export const CRASHING = "+15551230005";
 export const CALLER = "+15557654321";
+export const CRASH_BODY =
+  "TypeError: Cannot read properties of undefined (reading 'answer')\n    at survey.js:42";
+export const OPERATOR_TOKEN = randomBytes(16).toString("hex");
+
+export interface Credentials {
+  sid: string;
+  token: string;
+}
 
 export interface VizStage extends AsyncDisposable {
   nats: NatsServer;
   nc: NatsConnection;
   api: Api;
   app: TwilioApp;
+  /** The account that owns the first three numbers. */
+  account: Credentials;
+  /** Another account, with the number OTHERS. */
+  other: Credentials;
   /** A call at time-scale 0 through /voice and its Redirect to /menu; resolves when it has ended. */
   placeFinishing(): Promise<PlacedCall>;
   /** A call whose voice URL answers 404: the caller hears the application error; resolves when ended. */
   placeBroken(): Promise<PlacedCall>;
+  /** A call whose voice URL answers 500 with CRASH_BODY; resolves when ended. */
+  placeCrashing(): Promise<PlacedCall>;
   /** A call at time-scale 1 that ends up in a 600 s Pause; resolves with its sid once offered. */
   placeParked(): Promise<string>;
+  /** A call to the other account's number (Say, Hangup); resolves when it has ended. */
+  placeOthers(): Promise<PlacedCall>;
   /** The caller hangs up. */
   hangUp(callSid: string): void;
 }
 
-export async function startVizStage(opts: { port?: number } = {}): Promise<VizStage> {
+export async function startVizStage(
+  opts: { port?: number; loginLimiter?: LoginLimiter } = {},
+): Promise<VizStage> {
   return setUp(async (t) => {
     const nats = t.use(await startTestNatsServer());
     const nc = t.add(await connect({ servers: nats.url }), (c) => c.close());
     const log = pino({ level: "silent" });
-    const accountSid = newSid("AC");
-    const token = randomBytes(16).toString("hex");
+    const account = { sid: newSid("AC"), token: randomBytes(16).toString("hex") };
+    const other = { sid: newSid("AC"), token: randomBytes(16).toString("hex") };
+    const { token } = account;
     const app = t.use(
       await startTwilioApp(token, {
         "/voice": () => {
@@ -75,6 +100,12 @@ export async function startVizStage(opts: { port?: number } = {}): Promise<VizSt
           r.redirect({ method: "POST" }, "/park");
           return { body: r.toString() };
         },
+        "/crash": () => ({
+          status: 500,
+          contentType: "text/plain",
+          headers: { "X-App": "survey" },
+          body: CRASH_BODY,
+        }),
         "/park": () => {
           const r = new VoiceResponse();
           r.pause({ length: 600 });
@@ -82,30 +113,53 @@ export async function startVizStage(opts: { port?: number } = {}): Promise<VizSt
         },
       }),
     );
+    // The other account's app checks signatures with that account's token.
+    const othersApp = t.use(
+      await startTwilioApp(other.token, {
+        "/bye": () => {
+          const r = new VoiceResponse();
+          r.say("Another account's call.");
+          r.hangup();
+          return { body: r.toString() };
+        },
+      }),
+    );
     const global = await openGlobalStores(nc);
-    await addAccount(global, { sid: accountSid, token });
-    for (const [number, path] of [
-      [FINISHING, "/voice"],
-      [PARKING, "/hold"],
-      [BROKEN, "/missing"],
+    await addAccount(global, account);
+    await addAccount(global, other);
+    for (const [number, path, accountSid] of [
+      [FINISHING, "/voice", account.sid],
+      [PARKING, "/hold", account.sid],
+      [BROKEN, "/missing", account.sid],
+      [OTHERS, "/bye", other.sid],
+      [CRASHING, "/crash", account.sid],
     ] as const) {
-      await addNumber(nc, global, { number, region: "us1", voiceUrl: `${app.url}${path}`, accountSid });
+      const url = accountSid === other.sid ? othersApp.url : app.url;
+      await addNumber(nc, global, { number, region: "us1", voiceUrl: `${url}${path}`, accountSid });
     }
     t.add(await RegionWorker.start({ nc, region: "us1", log, drainMs: 0 }), (w) => w.stop());
     t.add(await Edge.start({ nc, edge: "ashburn", log }), (e) => e.stop());
-    const api = t.add(await startApi({ nc, port: opts.port ?? 0, log, parts: [vizPlugin] }), (a) =>
-      a.close(),
+    const api = t.add(
+      await startApi({
+        nc,
+        port: opts.port ?? 0,
+        log,
+        operatorToken: OPERATOR_TOKEN,
+        parts: [vizPlugin],
+        ...(opts.loginLimiter && { loginLimiter: opts.loginLimiter }),
+      }),
+      (a) => a.close(),
     );
-    return stage(nats, nc, api, app, t);
+    return stage({ nats, nc, api, app, account, other }, t);
   });
 }
 
-function stage(nats: NatsServer, nc: NatsConnection, api: Api, app: TwilioApp, t: Teardown): VizStage {
+type Parts = Pick<VizStage, "nats" | "nc" | "api" | "app" | "account" | "other">;
+
+function stage(parts: Parts, t: Teardown): VizStage {
+  const { nc } = parts;
   return {
-    nats,
-    nc,
-    api,
-    app,
+    ...parts,
     placeFinishing: () =>
       placeCall(nc, {
         to: FINISHING,
@@ -113,7 +167,10 @@ function stage(nats: NatsServer, nc: NatsConnection, api: Api, app: TwilioApp, t
         edge: "ashburn",
         caller: { digits: ["1"], timeScale: 0 },
       }),
+    placeOthers: () => placeCall(nc, { to: OTHERS, from: CALLER, edge: "ashburn", caller: { timeScale: 0 } }),
     placeBroken: () => placeCall(nc, { to: BROKEN, from: CALLER, edge: "ashburn", caller: { timeScale: 0 } }),
+    placeCrashing: () =>
+      placeCall(nc, { to: CRASHING, from: CALLER, edge: "ashburn", caller: { timeScale: 0 } }),
     placeParked: async () => {
       const callSid = newSid("CA");
       await offerCall(nc, "ashburn", { to: PARKING, from: CALLER, callSid, caller: { timeScale: 1 } });

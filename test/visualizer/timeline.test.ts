@@ -144,7 +144,7 @@ describe("a call's timeline", () => {
   it("prints as text for `switchboard trace`", () => {
     const lines = formatTimeline({ ...view, edge: "ashburn" });
     expect(lines[0]).toBe(`call ${SID} in us1 via ashburn: +15557654321 -> +15551230001, completed`);
-    expect(lines[1]).toBe("   0.000  state    arriving  [queued]  (5.0 ms)");
+    expect(lines[1]).toBe("   0.000  state    arriving  [queued]  ← call offered  (5.0 ms)");
     expect(lines.some((l) => /webhook {2}POST http:\/\/app\.test\/menu/.test(l))).toBe(true);
   });
 

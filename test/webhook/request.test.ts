@@ -213,6 +213,23 @@ describe("WebhookClient.request: failures", () => {
     expect(seen).toHaveLength(2);
   });
 
+  it("keeps an error answer's status, headers and first 64 KB of body on the error", async () => {
+    const trace = `Error: survey not found\n${"    at handler (app.js:1)\n".repeat(5000)}`;
+    const { base } = await serve((_req, res) =>
+      res.writeHead(500, { "content-type": "text/plain; charset=utf-8", "x-request-id": "r-42" }).end(trace),
+    );
+    const err = (await failure(post(`${base}/broken`), 11200)) as SwitchboardError & {
+      response?: { status: number; headers: Record<string, string>; body: string; truncated?: boolean };
+    };
+    expect(err.response).toMatchObject({
+      status: 500,
+      contentType: "text/plain",
+      headers: { "x-request-id": "r-42" },
+      truncated: true,
+    });
+    expect(err.response?.body).toBe(trace.slice(0, 64 * 1024));
+  });
+
   it("a refused connection is 11205, retried once by default", async () => {
     const { base } = await serve(() => {});
     for (const server of servers.splice(0)) await new Promise((resolve) => server.close(resolve));

@@ -89,8 +89,9 @@ export function webhookExchanges(events: Array<InspectEvent & { at: number }>): 
       open.response = {
         response_code: e.httpStatus,
         request_duration: Math.round(e.durationMs),
-        content_type: null,
-        response_body: null,
+        content_type: e.response?.contentType ?? null,
+        // What the app answered with its error (the first 64 KB), as Twilio's debugger shows it.
+        response_body: e.response?.body ?? null,
         date_created: rfc2822(e.at),
       };
       open = undefined;

@@ -11,6 +11,7 @@ import { sharedDocument } from "../../twiml/shared-documents.js";
 import type { TwimlDocument } from "../../twiml/verb-data.js";
 import type { WebhookClient } from "../../webhook/client.js";
 import type { CookieJar } from "../../webhook/cookies.js";
+import { failedResponseOf } from "../../webhook/failures.js";
 import type { WebhookResponse } from "../../webhook/request.js";
 import type { WorkerStatsPublisher } from "../host/worker-stats.js";
 import type { Inspector } from "../inspect/inspector.js";
@@ -92,6 +93,7 @@ export async function sendCallWebhook(deps: CallWebhookDeps, req: CallWebhook): 
     res = await (clock ? clock.holding(send) : send());
   } catch (err) {
     const e = err as { code?: number; message?: string; httpStatus?: number };
+    const response = failedResponseOf(err);
     inspect({
       type: "webhook.error",
       url: req.url,
@@ -99,6 +101,7 @@ export async function sendCallWebhook(deps: CallWebhookDeps, req: CallWebhook): 
       message: e.message ?? String(err),
       ...(e.httpStatus !== undefined && { httpStatus: e.httpStatus }),
       durationMs: roundMs(performance.now() - started),
+      ...(response && { response }),
     });
     throw err;
   }

@@ -10,6 +10,7 @@ import type { AccountRecord } from "../../model/records.js";
 import { type OutboxCallback, parseOutboxCallback } from "../../protocol/callbacks.js";
 import { decode, encode } from "../../protocol/codec.js";
 import type { Subjects } from "../../protocol/subjects.js";
+import { failedResponseOf, formEncodedHeaders } from "../../webhook/failures.js";
 import { idempotencyToken } from "../../webhook/idempotency.js";
 import { statusCallbackParams } from "../../webhook/params.js";
 import { accountOf, type CallWebhookDeps, sendCallWebhook } from "../effects/call-webhook.js";
@@ -105,6 +106,7 @@ export class StatusCallbacks {
       });
     } catch (err) {
       const e = err as { code?: number; message?: string; httpStatus?: number };
+      const response = failedResponseOf(err);
       this.deps.outbox.notifier.notify({
         accountSid: account.sid,
         callSid: facts.callSid,
@@ -114,6 +116,10 @@ export class StatusCallbacks {
         message: `status callback ${cb.url}: ${e.message ?? String(err)}`,
         requestUrl: cb.url,
         requestMethod: cb.method,
+        ...(response && {
+          responseBody: response.body,
+          responseHeaders: formEncodedHeaders(response.headers),
+        }),
       });
     }
   }

@@ -1,6 +1,7 @@
 // One call: the statechart with the current step marked, the timeline, errors, details, and
 // stepping through the history. Views arrive over server-sent events while the call runs.
 import { errorLink, formatClock, formatMs, formatSeconds, h, statusBadge } from "./common.js";
+import { getJson, liveEvents } from "./session.js";
 import { drawStatechart, markStatechart } from "./statechart.js";
 
 const $ = (id) => document.getElementById(id);
@@ -141,18 +142,44 @@ function renderDetail(v) {
       .join("\n");
     parts.push(h("h2", {}, "Request"), pre(`${request.method} ${request.url}\n\n${params}`));
     parts.push(h("h2", {}, "Response"));
-    if (response) {
+    if (e.detail.error) {
       parts.push(
         h(
           "div",
-          { class: "mono" },
+          { class: "kind error" },
+          "Twilio code ",
+          errorLink(e.detail.error.code),
+          ` ${e.detail.error.message}`,
+        ),
+      );
+    }
+    if (response && response.status !== null) {
+      parts.push(
+        h(
+          "div",
+          { class: "mono", "data-response-status": response.status },
           `${response.status} ${response.contentType ?? ""} in ${formatMs(response.durationMs)}`,
         ),
       );
-      parts.push(pre(response.body ?? "(no body)"));
-    } else parts.push(h("div", { class: "muted" }, "no response (see the errors)"));
+      if (response.headers) {
+        const headers = Object.entries(response.headers).map(([k, val]) => `${k}: ${val}`);
+        parts.push(h("h2", {}, "Response headers"), pre(headers.join("\n")));
+      }
+      const body = response.twiml ?? response.body;
+      parts.push(
+        h("h2", {}, response.truncated ? "Response body (the first 64 KB)" : "Response body"),
+        pre(body === undefined || body === "" ? "(no body)" : body),
+      );
+    } else if (response) parts.push(h("div", { class: "muted" }, "no response: the request got no answer"));
+    else parts.push(h("div", { class: "muted" }, "waiting for the response…"));
   } else if (e.kind === "state") {
     parts.push(
+      h(
+        "div",
+        { class: "cause" },
+        "caused by: ",
+        h("span", { class: "mono" }, e.detail.cause ?? e.detail.event),
+      ),
       pre({
         event: e.detail.event,
         status: e.detail.status,
@@ -207,11 +234,11 @@ document.addEventListener("keydown", (e) => {
   goTo(steps);
 });
 
-const layout = await fetch("/viz/api/statechart").then((r) => r.json());
+const layout = await getJson("/viz/api/statechart");
 drawStatechart($("chart"), layout);
 applyFit();
 
-const source = new EventSource(`/viz/api/calls/${callSid}/events`);
+const source = liveEvents(`/viz/api/calls/${callSid}/events`);
 source.addEventListener("view", (e) => {
   state.view = JSON.parse(e.data);
   if (state.follow) state.step = state.view.steps.length - 1;

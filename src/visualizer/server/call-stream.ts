@@ -7,6 +7,7 @@ import {
   findCallRegion,
   type HistoryRecord,
   readCallHistory,
+  readLiveOrigin,
   readStoredCall,
   sortRecords,
 } from "../history.js";
@@ -27,22 +28,33 @@ export class CallViews {
     return this.directory.get(callSid)?.region ?? findCallRegion(this.nc, callSid, this.directory.regions);
   }
 
-  /** The call's history and view as they are now, or null for an unknown call. */
-  async read(callSid: string): Promise<{ history: CallHistory; view: PageCallView } | null> {
+  /**
+   * The call's region if `accountSid` may see it (null: the operator, who sees every call), else
+   * null, as for a call that does not exist: another account's call is not confirmed to exist.
+   */
+  async visibleRegion(callSid: string, accountSid: string | null): Promise<string | null> {
     const region = await this.region(callSid);
-    if (!region) return null;
+    if (!region || accountSid === null) return region;
+    return (await this.#accountOf(region, callSid)) === accountSid ? region : null;
+  }
+
+  /** The call's history and view as they are now. */
+  async read(region: string, callSid: string): Promise<{ history: CallHistory; view: PageCallView }> {
     const history = await readCallHistory(this.nc, region, callSid);
     return { history, view: this.#view(history) };
   }
 
+  /** The account a call belongs to: as the list knows it, else its stored record, else its live snapshot. */
+  async #accountOf(region: string, callSid: string): Promise<string | null> {
+    const known = this.directory.get(callSid)?.accountSid;
+    if (known) return known;
+    const stored = await readStoredCall(this.nc, region, callSid);
+    if (stored) return stored.account_sid ?? null;
+    return (await readLiveOrigin(this.nc, region, callSid)).accountSid;
+  }
+
   /** Streams views of the call to `stream` until the call ends or the stream closes. */
-  async stream(callSid: string, stream: EventStream): Promise<void> {
-    const region = await this.region(callSid);
-    if (!region) {
-      stream.send("missing", { callSid });
-      stream.close();
-      return;
-    }
+  async stream(region: string, callSid: string, stream: EventStream): Promise<void> {
     const abort = new AbortController();
     stream.onClose(() => abort.abort());
     const arrived: HistoryRecord[] = [];

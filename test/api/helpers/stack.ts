@@ -60,7 +60,10 @@ export interface Stack extends AsyncDisposable {
   call(to: string, from?: string): Promise<PlacedCall>;
 }
 
-/** The app's TwiML: /voice says a line; /long answers, then pauses 10 min; /next says one line. */
+/**
+ * The app's TwiML: /voice says a line; /long answers, then pauses 10 min; /next says one line;
+ * /crash fails as a real app's bug does, with a 500 and a stack trace as its body.
+ */
 export const APP_ROUTES: Record<string, Route> = {
   "/voice": () => ({ body: new VoiceResponse().say("Hello from the REST tests").toString() }),
   "/long": () => {
@@ -70,7 +73,16 @@ export const APP_ROUTES: Record<string, Route> = {
     return { body: r.toString() };
   },
   "/next": () => ({ body: new VoiceResponse().say("Redirected").toString() }),
+  "/crash": () => ({
+    status: 500,
+    contentType: "text/plain",
+    headers: { "X-App": "survey" },
+    body: CRASH_BODY,
+  }),
 };
+
+export const CRASH_BODY =
+  "TypeError: Cannot read properties of undefined (reading 'answer')\n    at survey.js:42";
 
 export async function startStack(): Promise<Stack> {
   return setUp(async (t) => {
