@@ -36,7 +36,7 @@ describe("claiming a dead worker's calls", () => {
       await f.actors.purge(`_w.${deadName}`);
     }
     const placed = await calls.ended;
-    await f.expectRanOnce(placed, "/pause");
+    await f.expectRanOnce(placed);
     const theirs = placed.filter((p) => owners.get(p.callSid) === deadName);
     expect(theirs.length).toBeGreaterThan(0);
     for (const p of theirs) expect(f.seen(p.callSid).resumed, `resumes of ${p.callSid}`).toBe(1);

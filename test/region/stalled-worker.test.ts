@@ -36,7 +36,7 @@ describe("a worker that was stalled", () => {
       stalled.child.kill("SIGCONT");
     }
     const placed = await calls.ended;
-    await f.expectRanOnce(placed, "/pause");
+    await f.expectRanOnce(placed);
     for (const p of placed) {
       const seen = f.seen(p.callSid);
       if (owners.get(p.callSid) === stalledName) {
