@@ -23,6 +23,12 @@ export const DEAD_AFTER_MS = 1_500;
  */
 export const WEDGED_MS = 10_000;
 const CHECK_MS = HEARTBEAT_MS / 2;
+/**
+ * Not seeing its own beat for this long, a worker judges no one: less than DEAD_AFTER_MS, so that
+ * when the watch stops delivering (peers' beats and its own alike) it notices before a peer's
+ * silence would reach the threshold.
+ */
+const BLIND_MS = DEAD_AFTER_MS - HEARTBEAT_MS;
 /** A check this much later than due means this thread did not run meanwhile: what it saw is stale. */
 export const STALLED_MS = 3 * CHECK_MS;
 /** How often the workers found dead are reported again (their claim may have failed), and for how long. */
@@ -58,8 +64,14 @@ export class Heartbeats {
   #beat: NodeJS.Timeout | undefined;
   #check: NodeJS.Timeout | undefined;
   #stopWatch: (() => void) | undefined;
-  /** False while this worker cannot store its heartbeat: then it judges no one (it may be the one cut off). */
-  #healthy = true;
+  /**
+   * When this worker last saw its own heartbeat come back through the watch. Its peers' beats come
+   * the same way: while its own is not seen (cut off, nats-server restarting, the watch lagging, the
+   * server overloaded) their silence says nothing, and it judges no one.
+   */
+  #selfSeen = performance.now();
+  #blind = false;
+  #putFailing = false;
 
   constructor(
     private readonly kv: KV,
@@ -76,7 +88,10 @@ export class Heartbeats {
     (async () => {
       for await (const e of watch) {
         const worker = workerOfHeartbeatKey(e.key);
-        if (worker === this.worker) continue;
+        if (worker === this.worker) {
+          if (e.operation === "PUT") this.#sawSelf();
+          continue;
+        }
         if (e.operation === "PUT") {
           // Judged by when we saw the beat, not the writer's clock: no skew between machines.
           this.#lastSeen.set(worker, performance.now());
@@ -122,7 +137,7 @@ export class Heartbeats {
 
   #judge(): void {
     const now = performance.now();
-    if (!this.#running(now) || !this.#healthy) return;
+    if (!this.#running(now) || !this.#sees(now)) return;
     for (const [worker, seen] of this.#lastSeen) if (now - seen > DEAD_AFTER_MS) this.#declareDead(worker);
     // A claim that failed (nats-server restarting) leaves leases behind: report them again now and then.
     if (now - this.#lastSweep > SWEEP_MS) {
@@ -151,17 +166,33 @@ export class Heartbeats {
     try {
       const beat: Heartbeat = { at: Date.now(), pid: this.o.pid };
       await this.kv.put(heartbeatKey(this.worker), JSON.stringify(beat));
-      if (!this.#healthy) {
-        // Back after an outage (a nats-server restart): everyone else was cut off too, so their
-        // silence says nothing; give each of them a full DEAD_AFTER_MS from now.
-        this.#healthy = true;
-        for (const worker of this.#lastSeen.keys()) this.#lastSeen.set(worker, performance.now());
-      }
+      this.#putFailing = false;
     } catch (err) {
-      if (this.#healthy)
-        this.o.log.warn({ err }, "heartbeat not stored; not judging other workers until it is");
-      this.#healthy = false;
+      if (!this.#putFailing) this.o.log.warn({ err }, "heartbeat not stored");
+      this.#putFailing = true;
     }
+  }
+
+  /** Whether this worker sees its own heartbeat (see #selfSeen); notes when it stops. */
+  #sees(now: number): boolean {
+    if (now - this.#selfSeen <= BLIND_MS) return true;
+    if (!this.#blind)
+      this.o.log.warn(
+        { unseenMs: Math.round(now - this.#selfSeen) },
+        "this worker does not see its own heartbeat; judging no one until it does",
+      );
+    this.#blind = true;
+    return false;
+  }
+
+  #sawSelf(): void {
+    const now = performance.now();
+    this.#selfSeen = now;
+    if (!this.#blind) return;
+    // Back after an outage: everyone else's beats were held up too, so their silence says nothing;
+    // give each of them a full DEAD_AFTER_MS from now.
+    this.#blind = false;
+    for (const worker of this.#lastSeen.keys()) this.#lastSeen.set(worker, now);
   }
 
   #declareDead(worker: string): void {
