@@ -49,6 +49,8 @@ export interface HeartbeatsOptions {
   log: HeartbeatLog;
   /** The process id the heartbeat carries. */
   pid: number;
+  /** WEDGED_MS, unless a test needs it shorter. */
+  wedgedMs?: number;
 }
 
 export class Heartbeats {
@@ -152,7 +154,7 @@ export class Heartbeats {
   async #heartbeat(): Promise<void> {
     const now = performance.now();
     this.#running(now);
-    const wedged = now - this.#progressAt > WEDGED_MS;
+    const wedged = now - this.#progressAt > (this.o.wedgedMs ?? WEDGED_MS);
     if (wedged !== this.#wedged) {
       this.#wedged = wedged;
       this.o.log.warn(
