@@ -113,6 +113,10 @@ export async function runChaos(o: ChaosOptions): Promise<ChaosReport> {
   const resumeMs: number[] = [];
   /** Each call's resumes: from which worker to which, when (ms into the run). */
   const resumedCalls = new Map<string, string[]>();
+  /** The workers each call was claimed from. */
+  const resumedFrom = new Map<string, string[]>();
+  /** The pids of the workers killed or stopped. */
+  const victims = new Set<string>();
   const timeline: string[] = [];
   const note = (what: string) => timeline.push(`+${Date.now() - started} ${what}`);
   nc.subscribe("sb.region.us1.inspect.*", {
@@ -122,6 +126,7 @@ export async function runChaos(o: ChaosOptions): Promise<ChaosReport> {
         const resumes = resumedCalls.get(e.callSid) ?? [];
         resumes.push(`${e.from} -> ${e.worker} at +${e.at - started}`);
         resumedCalls.set(e.callSid, resumes);
+        resumedFrom.set(e.callSid, [...(resumedFrom.get(e.callSid) ?? []), e.from]);
         const at = killedAt.get(e.from.split("-")[0] ?? "");
         if (at !== undefined) {
           resumeMs.push(e.at - at);
@@ -164,9 +169,14 @@ export async function runChaos(o: ChaosOptions): Promise<ChaosReport> {
   const offered: string[] = [];
   const offeredAt = new Map<string, number>();
   const actors = await new Kvm(nc).open("sb_actors_us1");
-  /** Calls a worker was killed or stopped under: they may replay a verb (a resume does). */
+  /**
+   * Calls that may have been on a worker killed or stopped before they were leased (their document
+   * is then requested again when the stream redelivers them): every call in flight but leased by
+   * another worker.
+   */
   const unlucky = new Set<string>();
   const markUnlucky = async (victim: CliProcess) => {
+    victims.add(String(victim.child.pid));
     const healthyOwner = new Set<string>();
     try {
       for await (const key of await actors.keys("_o.>")) {
@@ -241,10 +251,18 @@ export async function runChaos(o: ChaosOptions): Promise<ChaosReport> {
     await new Promise((r) => setTimeout(r, 200));
 
   const ended = offered.filter((sid) => records.has(sid));
+  // A call claimed from a worker that was neither killed nor stopped: that worker was taken for dead.
+  const fromHealthy = (sid: string) =>
+    (resumedFrom.get(sid) ?? []).some((from) => !victims.has(from.split("-")[0] ?? ""));
   const ranTwice = new Set(
-    [...documents.values()].filter((d) => d.n > 1 && !unlucky.has(d.callSid)).map((d) => d.callSid),
+    [...documents.values()]
+      .filter(
+        (d) =>
+          d.n > 1 && (fromHealthy(d.callSid) || (!unlucky.has(d.callSid) && !resumedFrom.has(d.callSid))),
+      )
+      .map((d) => d.callSid),
   );
-  const replayedHealthy = [...resumedCalls.keys()].filter((sid) => !unlucky.has(sid));
+  const replayedHealthy = [...resumedFrom.keys()].filter(fromHealthy);
   const explain = (sid: string, what: string) => {
     process.stderr.write(
       `${what} ${sid}: offered at +${offeredAt.get(sid)}, resumed ${JSON.stringify(resumedCalls.get(sid) ?? [])}\n`,

@@ -4,7 +4,8 @@
 // worker's beat nor makes it misjudge a peer whose beats it read late. Two things still stop it
 // beating: the main thread making no progress for WEDGED_MS (a truly wedged worker must lose its
 // calls), and the whole process stopping (SIGSTOP, a VM starved of CPU) — after which it judges no
-// one until each peer had a full DEAD_AFTER_MS from its own wake-up to be heard from again.
+// one until each peer had a full DEAD_AFTER_MS from its own wake-up to be heard from again. A peer's
+// silence counts only while this worker sees its own beats come back (see #sight).
 import type { KV } from "@nats-io/kv";
 import { HEARTBEAT_KEYS, type Heartbeat, heartbeatKey, workerOfHeartbeatKey } from "../../protocol/leases.js";
 
@@ -13,7 +14,7 @@ export const HEARTBEAT_MS = 500;
  * A peer silent this long is dead. The beat comes from a thread that does nothing else (a KV put
  * every HEARTBEAT_MS), so its gaps are the network's and nats-server's, not the worker's load:
  * `test/region/busy-worker.test.ts` measures them with the main thread blocked by hostile
- * documents (largest gap well under a second); three beats missed in a row is a dead worker.
+ * documents (largest gap 0.6–1.1 s); three beats missed in a row is a dead worker.
  */
 export const DEAD_AFTER_MS = 1_500;
 /**
@@ -23,12 +24,10 @@ export const DEAD_AFTER_MS = 1_500;
  */
 export const WEDGED_MS = 10_000;
 const CHECK_MS = HEARTBEAT_MS / 2;
-/**
- * Not seeing its own beat for this long, a worker judges no one: less than DEAD_AFTER_MS, so that
- * when the watch stops delivering (peers' beats and its own alike) it notices before a peer's
- * silence would reach the threshold.
- */
+/** Not seeing its own beat for this long is worth a warning (see Heartbeats.#sight). */
 const BLIND_MS = DEAD_AFTER_MS - HEARTBEAT_MS;
+/** How long after its own last beat came back a worker still counts as seeing (the next is due). */
+const SIGHT_MS = HEARTBEAT_MS + CHECK_MS;
 /** A check this much later than due means this thread did not run meanwhile: what it saw is stale. */
 export const STALLED_MS = 3 * CHECK_MS;
 /** How often the workers found dead are reported again (their claim may have failed), and for how long. */
@@ -66,12 +65,16 @@ export class Heartbeats {
   #beat: NodeJS.Timeout | undefined;
   #check: NodeJS.Timeout | undefined;
   #stopWatch: (() => void) | undefined;
-  /**
-   * When this worker last saw its own heartbeat come back through the watch. Its peers' beats come
-   * the same way: while its own is not seen (cut off, nats-server restarting, the watch lagging, the
-   * server overloaded) their silence says nothing, and it judges no one.
-   */
+  /** When this worker last saw its own heartbeat come back through the watch. */
   #selfSeen = performance.now();
+  /**
+   * How long (ms) this worker has seen its own beats come back: the clock a peer's silence is
+   * measured on, since the peers' beats come the same way. While its own do not come back either
+   * (cut off, nats-server restarting, the watch lagging, the server overloaded) this clock stands
+   * still: the silence says nothing about the peer. `#lastSeen` holds times on this clock.
+   */
+  #sight = 0;
+  #sightAt = performance.now();
   #blind = false;
   #putFailing = false;
 
@@ -96,7 +99,7 @@ export class Heartbeats {
         }
         if (e.operation === "PUT") {
           // Judged by when we saw the beat, not the writer's clock: no skew between machines.
-          this.#lastSeen.set(worker, performance.now());
+          this.#lastSeen.set(worker, this.#sightNow(performance.now()));
           if (this.#dead.delete(worker)) this.o.onAlive(worker);
         } else this.#declareDead(worker);
       }
@@ -132,15 +135,18 @@ export class Heartbeats {
       { stalledMs: Math.round(late) },
       "this worker was stalled; judging no one until peers are heard again",
     );
-    for (const worker of this.#lastSeen.keys()) this.#lastSeen.set(worker, now);
+    const sight = this.#sightNow(now);
+    for (const worker of this.#lastSeen.keys()) this.#lastSeen.set(worker, sight);
     this.#progressAt = now;
     return false;
   }
 
   #judge(): void {
     const now = performance.now();
-    if (!this.#running(now) || !this.#sees(now)) return;
-    for (const [worker, seen] of this.#lastSeen) if (now - seen > DEAD_AFTER_MS) this.#declareDead(worker);
+    if (!this.#running(now)) return;
+    const sight = this.#sightNow(now);
+    this.#noteSight(now);
+    for (const [worker, seen] of this.#lastSeen) if (sight - seen > DEAD_AFTER_MS) this.#declareDead(worker);
     // A claim that failed (nats-server restarting) leaves leases behind: report them again now and then.
     if (now - this.#lastSweep > SWEEP_MS) {
       this.#lastSweep = now;
@@ -175,26 +181,33 @@ export class Heartbeats {
     }
   }
 
-  /** Whether this worker sees its own heartbeat (see #selfSeen); notes when it stops. */
-  #sees(now: number): boolean {
-    if (now - this.#selfSeen <= BLIND_MS) return true;
-    if (!this.#blind)
+  /** Warns once when this worker stops seeing its own heartbeat (see #selfSeen). */
+  #noteSight(now: number): void {
+    const blind = now - this.#selfSeen > BLIND_MS;
+    if (blind && !this.#blind)
       this.o.log.warn(
         { unseenMs: Math.round(now - this.#selfSeen) },
         "this worker does not see its own heartbeat; judging no one until it does",
       );
-    this.#blind = true;
-    return false;
+    this.#blind = blind;
   }
 
   #sawSelf(): void {
     const now = performance.now();
+    const outage = now - this.#selfSeen > DEAD_AFTER_MS;
+    this.#sightNow(now);
     this.#selfSeen = now;
-    if (!this.#blind) return;
-    // Back after an outage: everyone else's beats were held up too, so their silence says nothing;
-    // give each of them a full DEAD_AFTER_MS from now.
-    this.#blind = false;
-    for (const worker of this.#lastSeen.keys()) this.#lastSeen.set(worker, now);
+    // Back after an outage (a nats-server restart): the others are reconnecting too; each gets a
+    // full DEAD_AFTER_MS from now to be heard again.
+    if (outage) for (const worker of this.#lastSeen.keys()) this.#lastSeen.set(worker, this.#sight);
+  }
+
+  /** Advances the sight clock (see #sight) to `now` and returns it. */
+  #sightNow(now: number): number {
+    const until = Math.min(now, this.#selfSeen + SIGHT_MS);
+    if (until > this.#sightAt) this.#sight += until - this.#sightAt;
+    this.#sightAt = Math.max(this.#sightAt, now);
+    return this.#sight;
   }
 
   #declareDead(worker: string): void {
