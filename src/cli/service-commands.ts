@@ -87,9 +87,12 @@ export function registerServiceCommands(program: Command): void {
       runService(
         `region ${o.region}`,
         async (log) => {
-          const nc = await connectNats(natsUrl(o.nats), `switchboard-region-${o.region}`);
+          const url = natsUrl(o.nats);
+          const nc = await connectNats(url, `switchboard-region-${o.region}`);
           const worker = await RegionWorker.start({
             nc,
+            // The heartbeat gets a thread and a connection of its own (region/host/heartbeats.ts).
+            natsUrl: url,
             region: o.region,
             log,
             concurrency: o.concurrency,
