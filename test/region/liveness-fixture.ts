@@ -2,6 +2,8 @@
 // processes (so they can be stopped, killed and starved), an app that counts every request per
 // call, and a watch on what the region publishes — each call's resumes and Pauses, and each
 // worker's heartbeat gaps as another process sees them.
+
+import { fileURLToPath } from "node:url";
 import { jetstreamManager } from "@nats-io/jetstream";
 import type { KV } from "@nats-io/kv";
 import { expect } from "vitest";
@@ -14,6 +16,9 @@ import { setUp } from "../helpers/teardown.js";
 import { startTwilioApp, type TwilioApp, VoiceResponse } from "../helpers/twilio-app.js";
 
 export const PAUSE_NUMBER = "+15558100001";
+/** How long SIGUSR2 blocks a blockable worker's main thread: twice the death threshold. */
+export const BLOCK_MS = 3_000;
+const BLOCKER = fileURLToPath(new URL("./fixtures/block-main-thread.cjs", import.meta.url));
 export const HOSTILE_NUMBER = "+15558100002";
 
 /** A document that costs its parser about half a second: one Say with 5,000 unknown attributes. */
@@ -32,8 +37,8 @@ export interface LivenessFixture extends AsyncDisposable {
   engine: TestEngine;
   app: TwilioApp;
   actors: KV;
-  /** A worker process of region us1. */
-  worker(): CliProcess;
+  /** A worker process of region us1; `blockable`: SIGUSR2 blocks its main thread (fixtures/block-main-thread.cjs). */
+  worker(opts?: { blockable?: boolean }): CliProcess;
   /** Places `n` real-time calls to `to` at once. */
   place(n: number, to: string): { sids: Promise<string[]>; ended: Promise<PlacedCall[]> };
   seen(callSid: string): Seen;
@@ -106,16 +111,11 @@ export function startLivenessFixture(pauseSeconds: number): Promise<LivenessFixt
       engine,
       app,
       actors,
-      worker: () => {
-        const w = startCli([
-          "region",
-          "--region",
-          "us1",
-          "--allow-egress",
-          "127.0.0.0/8",
-          "--nats",
-          engine.nats.url,
-        ]);
+      worker: (opts = {}) => {
+        const w = startCli(
+          ["region", "--region", "us1", "--allow-egress", "127.0.0.0/8", "--nats", engine.nats.url],
+          opts.blockable ? { NODE_OPTIONS: `--require ${BLOCKER}`, SB_TEST_BLOCK_MS: String(BLOCK_MS) } : {},
+        );
         workers.push(w);
         return w;
       },
