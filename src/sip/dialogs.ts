@@ -131,7 +131,7 @@ function readInvite(rq: SipMessage): InviteInfo | string {
   if (toUser === undefined || toUser === "") return "Malformed Request-URI: no number";
   const fromUri = rq.headers.from?.uri ?? "";
   const from = parseUri(fromUri);
-  if (!from || !from.host) return "Malformed From";
+  if (!from?.host) return "Malformed From";
   const fromUser = decode(from.user ?? "");
   if (fromUser === undefined) return "Malformed From";
   const xHeaders: Record<string, string> = {};

@@ -1,8 +1,7 @@
 // The SIP gateway: a SIP user agent server on UDP and TCP that turns each INVITE from an allowed
 // network into a call offer on its edge, names itself in the offer so the call's region sends its
 // channel commands here, and carries those out on the call's RTP session (docs/sip.md).
-import { createSocket, type Socket } from "node:dgram";
-import { createServer } from "node:net";
+import type { Socket } from "node:dgram";
 import type { Msg, NatsConnection, Subscription } from "@nats-io/transport-node";
 import { fail, toSwitchboardError } from "../errors/switchboard-error.js";
 import type { Logger } from "../log.js";
@@ -23,6 +22,7 @@ import { FinishedRecordings } from "./media/finished-recordings.js";
 import { Pacer } from "./media/pacer.js";
 import { RtpSession } from "./media/rtp-session.js";
 import { Speech } from "./media/tts.js";
+import { assertTcpFree, assertUdpFree, RtpPorts } from "./ports.js";
 import { SdpSession } from "./sdp-session.js";
 import { SipCall } from "./sip-call.js";
 import type { InboundDialog } from "./ua/inbound-dialog.js";
@@ -40,7 +40,7 @@ export interface GatewayOptions {
   rtpPorts: readonly [number, number];
   /** The host peers reach us at (behind NAT, the public one): in Contact, Via and SDP. Default `address`. */
   advertise?: string;
-  /** The address put in SDP; default `advertise`, else the SIP address. */
+  /** The address put in SDP (RTP is bound on `address`); default `advertise`, else the SIP address. */
   mediaAddress?: string;
   /** Who may place calls (default: loopback only, DEFAULT_ALLOW); trunks' ranges are added to it. */
   access?: InboundAccess;
@@ -68,7 +68,7 @@ export class SipGateway {
   /** Paces every call's RTP frames. */
   readonly #pacer = new Pacer();
   readonly access: InboundAccess;
-  #nextPort: number;
+  readonly #rtpPorts: RtpPorts;
   #sessionId = Date.now() % 1_000_000_000;
   #stopping = false;
 
@@ -76,7 +76,7 @@ export class SipGateway {
     this.#subjects = subjects(opts.prefix);
     this.#web = new WebhookClient(opts.egress ? { egress: opts.egress } : {});
     this.#fetcher = new AudioFetcher(this.#web);
-    this.#nextPort = opts.rtpPorts[0] + (opts.rtpPorts[0] % 2);
+    this.#rtpPorts = new RtpPorts(opts.rtpPorts, opts.address);
     this.access = opts.access ?? new InboundAccess();
   }
 
@@ -162,7 +162,7 @@ export class SipGateway {
     }
     let socket: Socket;
     try {
-      socket = await this.#allocatePort();
+      socket = await this.#rtpPorts.allocate();
     } catch (err) {
       log.warn({ err: String(err) }, "no RTP port free");
       dialog.reject(503, "No RTP port free");
@@ -262,23 +262,6 @@ export class SipGateway {
       call.abandon();
     }
   }
-
-  async #allocatePort(): Promise<Socket> {
-    const [lo, hi] = this.opts.rtpPorts;
-    const count = Math.floor((hi - lo) / 2) + 1;
-    for (let i = 0; i < count; i++) {
-      const port = this.#nextPort;
-      this.#nextPort = port + 2 > hi ? lo + (lo % 2) : port + 2;
-      const socket = createSocket("udp4");
-      const bound = await new Promise<boolean>((resolve) => {
-        socket.once("error", () => resolve(false));
-        socket.bind(port, this.mediaAddress, () => resolve(true));
-      });
-      if (bound) return socket;
-      socket.close();
-    }
-    throw new Error(`no free RTP port in ${lo}-${hi}`);
-  }
 }
 
 /** The called number as dialled, made E.164 by adding `+` where it lacks one. */
@@ -303,24 +286,4 @@ function fitHeaders(headers: Record<string, string>): Record<string, string> {
     out[name] = value;
   }
   return out;
-}
-
-function assertTcpFree(address: string, port: number): Promise<void> {
-  return new Promise((resolve, reject) => {
-    const s = createServer();
-    s.once("error", (err) =>
-      reject(new Error(`cannot listen for SIP over TCP on ${address}:${port}: ${err.message}`)),
-    );
-    s.listen(port, address, () => s.close(() => resolve()));
-  });
-}
-
-function assertUdpFree(address: string, port: number): Promise<void> {
-  return new Promise((resolve, reject) => {
-    const s = createSocket("udp4");
-    s.once("error", (err) =>
-      reject(new Error(`cannot listen for SIP on ${address}:${port}: ${err.message}`)),
-    );
-    s.bind(port, address, () => s.close(() => resolve()));
-  });
 }

@@ -154,8 +154,12 @@ export class RtpSession implements Paced {
     const start = this.#startedAt;
     if (start === undefined || this.#closed) return undefined;
     // After a long stall (GC, a busy loop), do not burst: skip the lost time.
-    if (now - (start + this.#frames * FRAME_MS) > MAX_BURST_MS)
-      this.#frames = Math.floor((now - start) / FRAME_MS);
+    // The RTP timestamp skips with it: the peer hears a gap where the time went, not a shifted stream.
+    if (now - (start + this.#frames * FRAME_MS) > MAX_BURST_MS) {
+      const frames = Math.floor((now - start) / FRAME_MS);
+      this.#timestamp = (this.#timestamp + (frames - this.#frames) * FRAME_SAMPLES) >>> 0;
+      this.#frames = frames;
+    }
     while (start + this.#frames * FRAME_MS <= now) {
       this.#frames++;
       this.#sendFrame();
