@@ -57,9 +57,9 @@ export interface PhoneRtp extends AsyncDisposable {
   waitForPackets(count: number, timeoutMs?: number): Promise<void>;
 }
 
-export async function phoneRtp(): Promise<PhoneRtp> {
+export async function phoneRtp(address = SIPP_IP): Promise<PhoneRtp> {
   const socket = createSocket("udp4");
-  await new Promise<void>((resolve) => socket.bind(0, SIPP_IP, resolve));
+  await new Promise<void>((resolve) => socket.bind(0, address, resolve));
   const packets: RtpPacket[] = [];
   const arrivals: number[] = [];
   const waiters = new Set<() => void>();

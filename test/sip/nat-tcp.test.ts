@@ -28,15 +28,16 @@ async function shortNumber(engine: TestEngine, number: string, seconds: number) 
 }
 
 describe("SIP behind NAT and over TCP", () => {
-  it("advertises its public address and sends RTP where the caller's packets come from", {
+  it("advertises its public address and sends RTP where a NATed caller's packets come from", {
     timeout: 60_000,
   }, async () => {
     await using engine = await startTestEngine();
     await using _app = await shortNumber(engine, "+15551230030", 2);
     await using gw = await startGateway(engine, "gw1", { advertise: "192.0.2.7" });
     await using peer = await rawPeer("127.0.0.2", gw.sipPort);
-    await using phone = await phoneRtp();
-    // The SDP names a port the caller does not use (its NAT rewrote nothing in the body).
+    // The phone is behind NAT: its SDP names its private address (127.0.0.2 here), its packets come
+    // from the NAT's public one (127.0.0.3).
+    await using phone = await phoneRtp("127.0.0.3");
     const unused = createSocket("udp4");
     await new Promise<void>((resolve) => unused.bind(0, "127.0.0.2", resolve));
     const seenThere: number[] = [];
@@ -54,7 +55,7 @@ describe("SIP behind NAT and over TCP", () => {
       expect(ok.body).toContain("c=IN IP4 192.0.2.7\r\n");
       const rtpPort = Number(/^m=audio (\d+) /m.exec(ok.body)?.[1]);
       peer.send(request(peer, "ACK", uri, { callId, from, to: ok.header("To") ?? "" }));
-      // The phone's first packets come from another port than its SDP said: the gateway follows them.
+      // The phone's first packet comes from another address than its SDP said: the gateway follows it.
       const silence = buildRtp({
         payloadType: 0,
         marker: true,

@@ -1,7 +1,7 @@
 // One call's RTP: a UDP socket, an outbound stream of 20 ms G.711 packets sent at answer + n·20 ms
 // by the gateway's pacer (silence when nothing plays, RFC 4733 events for Play digits), and the
-// inbound stream read into DTMF keys and audio for a recorder. Symmetric RTP: the stream goes where
-// the peer's first packets come from (behind NAT, not the address in its SDP).
+// inbound stream read into DTMF keys and audio for a recorder. Symmetric RTP: when the peer's first
+// packets come from another address than its SDP named (it is behind NAT), the stream goes there.
 
 import { randomInt } from "node:crypto";
 import type { Socket } from "node:dgram";
@@ -245,16 +245,24 @@ export class RtpSession implements Paced {
     });
     this.#seq = (this.#seq + 1) & 0xffff;
     this.stats.sent++;
-    this.socket.send(packet, remote.port, remote.address);
+    try {
+      this.socket.send(packet, remote.port, remote.address);
+    } catch {
+      // A bad address (port 0 in an SDP): counted, never thrown into the pacer.
+      this.stats.sendErrors++;
+    }
   }
 
   #receive(data: Buffer, from: { address: string; port: number }): void {
     const packet = parseRtp(data);
     if (!packet) return;
     this.stats.received++;
-    if (!this.#latched) {
+    // Behind NAT the SDP names an address we cannot reach (private); the packets' source can be.
+    // Only a source on another address moves the stream: a peer that sends from one port and listens
+    // on another of the same host (split media ports, sipp's pcap player) keeps its SDP's port.
+    if (!this.#latched && from.port > 0) {
       this.#latched = true;
-      this.#remote = { address: from.address, port: from.port };
+      if (from.address !== this.#remote?.address) this.#remote = { address: from.address, port: from.port };
     }
     const media = this.#media;
     if (packet.payloadType === media.dtmfPt) {
