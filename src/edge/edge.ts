@@ -99,6 +99,9 @@ export class Edge {
    */
   async accept(offer: Offer): Promise<OfferReply> {
     const route = this.routing.get(numberKey(offer.to));
+    // A SIP call to a number nobody hosts is refused here (the gateway answers 404), not run in the
+    // default region only to fail there: a carrier retries elsewhere on a 404, not on a late 480.
+    if (!route && offer.sip) throw fail("notFound", `${offer.to} is not a number switchboard hosts`);
     for (const sid of [offer.accountSid, route?.accountSid]) {
       if (sid && !this.accounts.has(sid)) throw fail("notFound", `unknown account ${sid}`);
     }
