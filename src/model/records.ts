@@ -11,6 +11,11 @@ export interface AccountRecord {
   date_updated: string;
   /** When set, webhooks are signed with this shared key instead of the auth token. */
   webhook_signing_key?: { sid: string; secret: string; algorithm: "HMAC_SHA1" | "HMAC_SHA256" } | null;
+  /**
+   * Twilio's "Enforce HTTP Auth on Media URLs" (a Console setting, no REST field): recording media
+   * needs the account's credentials. Off (absent) by default, as on accounts that never turned it on.
+   */
+  enforce_media_auth?: boolean;
 }
 
 /** `sb_routing` (global): number digits -> the region that processes its calls. */
