@@ -6,6 +6,7 @@ import { requireRegion } from "../admin/regions.js";
 import type { AccountRecord } from "../model/records.js";
 import { connectNats, natsUrl } from "../protocol/connect.js";
 import { openGlobalStores } from "../store/global.js";
+import { registerCallerIdCommands } from "./caller-ids.js";
 import { action, natsOption, parseName } from "./options.js";
 
 async function withGlobal<T>(
@@ -143,6 +144,8 @@ export function registerAdminCommands(program: Command): void {
         });
       }),
     );
+
+  registerCallerIdCommands(program);
 
   const numbers = program.command("numbers").description("manage phone numbers and their routing");
   numbers

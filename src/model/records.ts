@@ -16,6 +16,18 @@ export interface AccountRecord {
    * needs the account's credentials. Off (absent) by default, as on accounts that never turned it on.
    */
   enforce_media_auth?: boolean;
+  /** Verified caller IDs (OutgoingCallerIds), by their sid (`PN…`). */
+  outgoing_caller_ids?: Record<string, OutgoingCallerIdRecord>;
+}
+
+/** One verified caller ID, with Twilio's field names (api.v2010.account.outgoing_caller_id). */
+export interface OutgoingCallerIdRecord {
+  /** `PN…`, as Twilio's. */
+  sid: string;
+  phone_number: string;
+  friendly_name: string;
+  date_created: string;
+  date_updated: string;
 }
 
 /** `sb_routing` (global): number digits -> the region that processes its calls. */

@@ -18,6 +18,7 @@ import { acceptFormBodies } from "./form-body.js";
 import { ApiMetrics, metricsRoutes } from "./metrics.js";
 import { numberRoutes } from "./numbers.js";
 import { openApi } from "./openapi.js";
+import { outgoingCallerIdRoutes } from "./outgoing-caller-ids.js";
 import { queueRoutes } from "./queues.js";
 import { recordingRoutes } from "./recordings.js";
 import { RegionBuckets } from "./region-buckets.js";
@@ -48,6 +49,7 @@ const API_2010: RouteGroup[] = [
   recordingRoutes,
   transcriptionRoutes,
   numberRoutes,
+  outgoingCallerIdRoutes,
   conferenceRoutes,
   queueRoutes,
 ];
