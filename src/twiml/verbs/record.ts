@@ -7,6 +7,7 @@ import { ErrorCodes } from "../../errors/codes.js";
 import { rfc2822 } from "../../model/dates.js";
 import type { HttpMethod } from "../../model/http.js";
 import { newSid } from "../../model/sid.js";
+import { resolveUrl } from "../resolve-url.js";
 import type { VerbContext } from "../verb-context.js";
 import type { VerbOutcome } from "../verb-data.js";
 import type { ParseContext, VerbDefinition } from "../verb-definition.js";
@@ -212,7 +213,7 @@ function action(raw: string | undefined, ctx: ParseContext): string {
 function url(raw: string | undefined, name: string, ctx: ParseContext): string | undefined {
   if (raw === undefined || raw.trim() === "") return undefined;
   try {
-    const resolved = new URL(raw.trim(), ctx.documentUrl);
+    const resolved = resolveUrl(raw.trim(), ctx.documentUrl);
     if (resolved.protocol === "http:" || resolved.protocol === "https:") return resolved.href;
   } catch {}
   ctx.warn(ErrorCodes.invalidUrl.code, `<Record> ${name}="${raw}" is not an http(s) URL; ignored`);
