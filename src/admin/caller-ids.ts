@@ -1,30 +1,19 @@
-// Verified caller IDs of an account (`switchboard caller-ids`, REST OutgoingCallerIds): added
-// directly, since a self-hosted engine has no telephone to verify them with (Twilio calls the number
-// and asks for a code). Each change is a compare-and-set on the account's record.
+// Verified caller IDs of an account (`switchboard caller-ids`, REST OutgoingCallerIds), in
+// `sb_caller_ids`: added directly, since a self-hosted engine has nobody to verify them with (Twilio
+// calls the number and asks for a code).
 import { fail } from "../errors/switchboard-error.js";
 import { rfc2822 } from "../model/dates.js";
 import { isE164 } from "../model/phone.js";
-import type { AccountRecord, OutgoingCallerIdRecord } from "../model/records.js";
+import type { OutgoingCallerIdRecord } from "../model/records.js";
 import { isSid, newSid } from "../model/sid.js";
-import { mutate } from "../store/cas-kv.js";
+import { callerIdKey, listCallerIds } from "../store/caller-ids.js";
 import type { GlobalStores } from "../store/global.js";
 
-type Change<R> = (account: AccountRecord) => { account?: AccountRecord; result: R };
-
-async function changeAccount<R>(stores: GlobalStores, accountSid: string, change: Change<R>): Promise<R> {
-  if (!isSid("AC", accountSid)) throw fail("notFound", `no account ${accountSid}`);
-  const { result } = await mutate<AccountRecord, R | undefined>(stores.accounts.kv, accountSid, (current) => {
-    if (!current) return { value: undefined, result: undefined };
-    const { account, result } = change(current);
-    return { value: account, result };
-  });
-  if (result === undefined) throw fail("notFound", `no account ${accountSid}`);
-  return result;
-}
+type Stores = Pick<GlobalStores, "accounts" | "callerIds">;
 
 /** Adds `phoneNumber` (E.164) as a verified caller ID; the existing one when it is there already. */
-export function addCallerId(
-  stores: GlobalStores,
+export async function addCallerId(
+  stores: Stores,
   accountSid: string,
   phoneNumber: string,
   friendlyName?: string,
@@ -32,51 +21,59 @@ export function addCallerId(
   if (!isE164(phoneNumber)) {
     throw fail("phoneNumberInvalid", `${phoneNumber} is not a phone number in E.164 form (+15551234567)`);
   }
-  return changeAccount(stores, accountSid, (account) => {
-    const ids = account.outgoing_caller_ids ?? {};
-    const existing = Object.values(ids).find((c) => c.phone_number === phoneNumber);
-    if (existing) return { result: existing };
-    const now = rfc2822(Date.now());
-    const added: OutgoingCallerIdRecord = {
-      sid: newSid("PN"),
-      phone_number: phoneNumber,
-      friendly_name: friendlyName ?? phoneNumber,
-      date_created: now,
-      date_updated: now,
-    };
-    return { account: { ...account, outgoing_caller_ids: { ...ids, [added.sid]: added } }, result: added };
-  });
+  if (!isSid("AC", accountSid) || !(await stores.accounts.get(accountSid))) {
+    throw fail("notFound", `no account ${accountSid}`);
+  }
+  const key = callerIdKey(accountSid, phoneNumber);
+  const existing = await stores.callerIds.get(key);
+  if (existing) return existing;
+  const now = rfc2822(Date.now());
+  const added: OutgoingCallerIdRecord = {
+    sid: newSid("PN"),
+    account_sid: accountSid,
+    phone_number: phoneNumber,
+    friendly_name: friendlyName ?? phoneNumber,
+    date_created: now,
+    date_updated: now,
+  };
+  // create, not put: of two adds of one number at once, the second finds the first's.
+  if (await stores.callerIds.create(key, added)) return added;
+  return (await stores.callerIds.get(key)) ?? added;
+}
+
+/** The account's caller ID with this sid (`PN…`) or number; 20404 when it has none such. */
+export async function findCallerId(
+  stores: Stores,
+  accountSid: string,
+  sidOrNumber: string,
+): Promise<OutgoingCallerIdRecord> {
+  const found = isE164(sidOrNumber)
+    ? await stores.callerIds.get(callerIdKey(accountSid, sidOrNumber))
+    : (await listCallerIds(stores.callerIds, accountSid)).find((c) => c.sid === sidOrNumber);
+  if (!found) throw fail("notFound", `no caller ID ${sidOrNumber}`);
+  return found;
 }
 
 /** Renames a verified caller ID; 20404 when the account has none with that sid. */
-export function renameCallerId(
-  stores: GlobalStores,
+export async function renameCallerId(
+  stores: Stores,
   accountSid: string,
   sid: string,
   friendlyName: string,
 ): Promise<OutgoingCallerIdRecord> {
-  return changeAccount(stores, accountSid, (account) => {
-    const found = account.outgoing_caller_ids?.[sid];
-    if (!found) throw fail("notFound", `no caller ID ${sid}`);
-    const renamed = { ...found, friendly_name: friendlyName, date_updated: rfc2822(Date.now()) };
-    return {
-      account: { ...account, outgoing_caller_ids: { ...account.outgoing_caller_ids, [sid]: renamed } },
-      result: renamed,
-    };
-  });
+  const found = await findCallerId(stores, accountSid, sid);
+  const renamed = { ...found, friendly_name: friendlyName, date_updated: rfc2822(Date.now()) };
+  await stores.callerIds.put(callerIdKey(accountSid, found.phone_number), renamed);
+  return renamed;
 }
 
 /** Removes a verified caller ID, by its sid or its number; 20404 when the account has none such. */
-export function removeCallerId(
-  stores: GlobalStores,
+export async function removeCallerId(
+  stores: Stores,
   accountSid: string,
   sidOrNumber: string,
 ): Promise<OutgoingCallerIdRecord> {
-  return changeAccount(stores, accountSid, (account) => {
-    const ids = { ...account.outgoing_caller_ids };
-    const found = ids[sidOrNumber] ?? Object.values(ids).find((c) => c.phone_number === sidOrNumber);
-    if (!found) throw fail("notFound", `no caller ID ${sidOrNumber}`);
-    delete ids[found.sid];
-    return { account: { ...account, outgoing_caller_ids: ids }, result: found };
-  });
+  const found = await findCallerId(stores, accountSid, sidOrNumber);
+  await stores.callerIds.delete(callerIdKey(accountSid, found.phone_number));
+  return found;
 }

@@ -5,6 +5,7 @@ import type { Command } from "commander";
 import { addCallerId, removeCallerId } from "../admin/caller-ids.js";
 import { fail } from "../errors/switchboard-error.js";
 import { connectNats, natsUrl } from "../protocol/connect.js";
+import { listCallerIds } from "../store/caller-ids.js";
 import { defaultAccountSid, type GlobalStores, openGlobalStores } from "../store/global.js";
 import { action, natsOption } from "./options.js";
 
@@ -55,9 +56,8 @@ export function registerCallerIdCommands(program: Command): void {
     .action(
       action(async (o: Flags) => {
         await withAccount(o, async (g, accountSid) => {
-          const account = await g.accounts.get(accountSid);
-          if (!account) throw fail("notFound", `no account ${accountSid}`);
-          for (const c of Object.values(account.outgoing_caller_ids ?? {})) {
+          if (!(await g.accounts.get(accountSid))) throw fail("notFound", `no account ${accountSid}`);
+          for (const c of await listCallerIds(g.callerIds, accountSid)) {
             process.stdout.write(`${c.phone_number}  ${c.sid}  ${c.friendly_name}\n`);
           }
         });

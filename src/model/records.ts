@@ -16,14 +16,16 @@ export interface AccountRecord {
    * needs the account's credentials. Off (absent) by default, as on accounts that never turned it on.
    */
   enforce_media_auth?: boolean;
-  /** Verified caller IDs (OutgoingCallerIds), by their sid (`PN…`). */
-  outgoing_caller_ids?: Record<string, OutgoingCallerIdRecord>;
 }
 
-/** One verified caller ID, with Twilio's field names (api.v2010.account.outgoing_caller_id). */
+/**
+ * `sb_caller_ids` (global): a verified caller ID (Twilio's OutgoingCallerId), a number besides its own
+ * that an account may show as the caller ID of the calls it places (<Dial callerId>).
+ */
 export interface OutgoingCallerIdRecord {
   /** `PN…`, as Twilio's. */
   sid: string;
+  account_sid: string;
   phone_number: string;
   friendly_name: string;
   date_created: string;

@@ -11,11 +11,11 @@ export class WatchedKv<T> {
   /** Values seen that were not JSON (skipped). */
   undecodable = 0;
 
-  private constructor(private readonly kv: KV) {}
+  private constructor() {}
 
   /** Resolves once every value present at start has been read. */
   static async start<T>(kv: KV): Promise<WatchedKv<T>> {
-    const cache = new WatchedKv<T>(kv);
+    const cache = new WatchedKv<T>();
     let initialized!: () => void;
     const ready = new Promise<void>((resolve) => {
       initialized = resolve;
@@ -48,15 +48,6 @@ export class WatchedKv<T> {
 
   get(key: string): T | undefined {
     return this.#values.get(key);
-  }
-
-  /**
-   * The key's value as the bucket has it now, not the copy: for a miss that must not be trusted (a
-   * value written a moment ago may not have reached the watch yet).
-   */
-  async read(key: string): Promise<T | undefined> {
-    const e = await this.kv.get(key);
-    return e ? JsonKv.decode<T>(e) : undefined;
   }
 
   has(key: string): boolean {

@@ -1,5 +1,5 @@
 // OutgoingCallerIds: the account's verified caller IDs, which a <Dial callerId> may show besides the
-// account's numbers (src/admin/caller-ids.ts keeps them on the account's record). List, fetch, rename
+// account's numbers (`sb_caller_ids`, written through src/admin/caller-ids.ts). List, fetch, rename
 // and delete are Twilio's; creating one is Twilio's ValidationRequest (POST OutgoingCallerIds.json),
 // which on Twilio calls the number for a code: switchboard has no one to call, so it adds the number
 // at once and answers the ValidationRequest's fields with the new caller ID's (docs/rest-api.md).
@@ -7,6 +7,7 @@ import type { FastifyInstance, FastifyRequest } from "fastify";
 import { addCallerId, removeCallerId, renameCallerId } from "../../admin/caller-ids.js";
 import { fail } from "../../errors/switchboard-error.js";
 import type { OutgoingCallerIdRecord } from "../../model/records.js";
+import { listCallerIds } from "../../store/caller-ids.js";
 import type { RestContext } from "./context.js";
 import { numberPattern } from "./number-resource.js";
 import { listPage, type PageQuery } from "./paging.js";
@@ -34,17 +35,12 @@ const instanceParams = pathParams({ AccountSid: sid("AC"), Sid: sid("PN") });
 function callerIdResource(accountSid: string, c: OutgoingCallerIdRecord): Record<string, unknown> {
   return {
     ...c,
-    account_sid: accountSid,
     uri: `/2010-04-01/Accounts/${accountSid}/OutgoingCallerIds/${c.sid}.json`,
   };
 }
 
 export async function outgoingCallerIdRoutes(app: FastifyInstance, ctx: RestContext): Promise<void> {
-  /** The account's caller IDs, read from the bucket (not the watched copy) so a write reads back. */
-  const callerIdsOf = async (accountSid: string) =>
-    Object.values((await ctx.global.accounts.get(accountSid))?.outgoing_caller_ids ?? {}).sort((a, b) =>
-      a.phone_number < b.phone_number ? -1 : 1,
-    );
+  const callerIdsOf = (accountSid: string) => listCallerIds(ctx.global.callerIds, accountSid);
   const owned = async (req: FastifyRequest) => {
     const { AccountSid, Sid } = req.params as { AccountSid: string; Sid: string };
     const found = (await callerIdsOf(AccountSid)).find((c) => c.sid === Sid);

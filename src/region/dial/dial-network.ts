@@ -5,9 +5,9 @@
 // runs on the parent call's clock, so `--time-scale 0` takes no real time.
 import type { CallFacts } from "../../../machines/call.machine.js";
 import { sleep } from "../../clock/clock.js";
-import { isVerifiedCallerId } from "../../model/caller-ids.js";
 import { isE164, numberKey } from "../../model/phone.js";
 import type { Callee } from "../../protocol/offer.js";
+import { isVerifiedCallerId } from "../../store/caller-ids.js";
 import type { BridgedLeg, DialNetwork, DialTarget, Unanswered } from "../../twiml/ports/dial-network.js";
 import type { LiveCall } from "../host/live-call.js";
 import type { RegionRuntime } from "../runtime.js";
@@ -28,15 +28,13 @@ export function regionDialNetwork(rt: RegionRuntime, call: LiveCall, facts: Call
       if (number === facts.from || number === facts.to) return true;
       const accountSid = facts.accountSid ?? "";
       const key = numberKey(number);
-      const { accounts, numbers, routing } = rt.directory;
-      if (isVerifiedCallerId(accounts.get(accountSid), number)) return true;
+      const { numbers, routing, callerIds } = rt.directory;
       if (numbers.get(key)?.account_sid === accountSid) return true;
       // Real-time reads: the call's clock must not run on (at time-scale 0) while they are out.
       return call.clock.holding(async () => {
         // A number of the account configured in another region: the routing table knows its owner.
         if ((await routing.get(key))?.accountSid === accountSid) return true;
-        // A caller ID verified a moment ago may not have reached the watched copy yet.
-        return isVerifiedCallerId(await accounts.read(accountSid), number);
+        return isVerifiedCallerId(callerIds, accountSid, number);
       });
     },
     async ring(targets, options, signal) {
