@@ -14,6 +14,7 @@ import { runService, type Service } from "../process/run-service.js";
 import { connectNats, DEFAULT_NATS_URL } from "../protocol/connect.js";
 import { RegionWorker } from "../region/worker.js";
 import { openGlobalStores } from "../store/global.js";
+import { provisionRegionStreams } from "../store/region.js";
 import { vizPlugin } from "../visualizer/server/plugin.js";
 import { WebhookClient } from "../webhook/client.js";
 import { EgressPolicy } from "../webhook/egress.js";
@@ -123,6 +124,8 @@ async function up(o: UpOptions, log: Parameters<Parameters<typeof runService>[1]
       token: process.env.SWITCHBOARD_AUTH_TOKEN,
     });
     // The api first: the workers' RecordingUrls name the address it got (any free one with --port 0).
+    // The regions' streams before it, so the visualizer finds the regions when it starts.
+    for (const region of o.regions) await provisionRegionStreams(nc, region);
     const api = await startApi({
       nc,
       port: o.port,
