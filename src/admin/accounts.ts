@@ -1,4 +1,4 @@
-// Accounts: `switchboard accounts add|list|get` and `up`'s default account.
+// Accounts: `switchboard accounts add|update|list|get` and `up`'s default account.
 import { randomBytes } from "node:crypto";
 import { fail } from "../errors/switchboard-error.js";
 import { rfc2822 } from "../model/dates.js";
@@ -25,6 +25,8 @@ export async function addAccount(
     makeDefault?: boolean;
     /** Sign webhooks with this shared key (Twilio's Webhooks Rules) instead of the auth token. */
     signingKey?: AccountRecord["webhook_signing_key"];
+    /** Twilio's "Enforce HTTP Auth on Media URLs"; unchanged (default off) when not given. */
+    enforceMediaAuth?: boolean;
   },
 ): Promise<AccountRecord> {
   if (!isSid("AC", opts.sid))
@@ -42,11 +44,30 @@ export async function addAccount(
     date_updated: now,
     webhook_signing_key:
       opts.signingKey === undefined ? (existing?.webhook_signing_key ?? null) : opts.signingKey,
+    enforce_media_auth: opts.enforceMediaAuth ?? existing?.enforce_media_auth ?? false,
   };
   await stores.accounts.put(opts.sid, account);
   // The edges' view of it, after the account itself: a crash in between is mended by the backfill.
   await stores.accountStatus.put(opts.sid, accountStatusOf(account));
   if (opts.makeDefault) await setDefaultAccountSid(stores, opts.sid);
+  return account;
+}
+
+/** Changes an existing account's settings (`switchboard accounts update`); 20404 when it does not exist. */
+export async function updateAccount(
+  stores: GlobalStores,
+  sid: string,
+  changes: { friendlyName?: string; enforceMediaAuth?: boolean },
+): Promise<AccountRecord> {
+  const existing = await stores.accounts.get(sid);
+  if (!existing) throw fail("notFound", `no account ${sid}`);
+  const account: AccountRecord = {
+    ...existing,
+    ...(changes.friendlyName !== undefined && { friendly_name: changes.friendlyName }),
+    ...(changes.enforceMediaAuth !== undefined && { enforce_media_auth: changes.enforceMediaAuth }),
+    date_updated: rfc2822(Date.now()),
+  };
+  await stores.accounts.put(sid, account);
   return account;
 }
 

@@ -1,11 +1,12 @@
-// `switchboard accounts add|list|get`, `switchboard numbers add|route`.
-import { type Command, Option } from "commander";
-import { addAccount, getAccount, listAccounts } from "../admin/accounts.js";
+// `switchboard accounts add|update|list|get`, `switchboard numbers add|route`.
+import { type Command, InvalidArgumentError, Option } from "commander";
+import { addAccount, getAccount, listAccounts, updateAccount } from "../admin/accounts.js";
 import { addNumber, routeNumber } from "../admin/numbers.js";
 import { requireRegion } from "../admin/regions.js";
 import type { AccountRecord } from "../model/records.js";
 import { connectNats, natsUrl } from "../protocol/connect.js";
 import { openGlobalStores } from "../store/global.js";
+import { registerCallerIdCommands } from "./caller-ids.js";
 import { action, natsOption, parseName } from "./options.js";
 
 async function withGlobal<T>(
@@ -31,8 +32,21 @@ interface AccountOptions {
   signingKeySid?: string;
   signingSecret?: string;
   signingAlgorithm: "HMAC_SHA1" | "HMAC_SHA256";
+  mediaAuth?: boolean;
   nats?: string;
 }
+
+/** `--media-auth on|off`: Twilio's "Enforce HTTP Auth on Media URLs" (default off). */
+const mediaAuthOption = () =>
+  new Option(
+    "--media-auth <on|off>",
+    "require the account's credentials to fetch recording media (Twilio's \"Enforce HTTP Auth on Media URLs\"; default off)",
+  )
+    .choices(["on", "off"])
+    .argParser((v) => {
+      if (v !== "on" && v !== "off") throw new InvalidArgumentError("on or off");
+      return v === "on";
+    });
 
 export function registerAdminCommands(program: Command): void {
   const accounts = program.command("accounts").description("manage accounts");
@@ -50,6 +64,7 @@ export function registerAdminCommands(program: Command): void {
         .choices(["HMAC_SHA1", "HMAC_SHA256"])
         .default("HMAC_SHA256"),
     )
+    .addOption(mediaAuthOption())
     .addOption(natsOption())
     .action(
       action(async (o: AccountOptions) => {
@@ -62,12 +77,31 @@ export function registerAdminCommands(program: Command): void {
             token: o.token,
             ...(o.friendlyName && { friendlyName: o.friendlyName }),
             makeDefault: !!o.default,
+            ...(o.mediaAuth !== undefined && { enforceMediaAuth: o.mediaAuth }),
             ...(o.signingKeySid &&
               o.signingSecret && {
                 signingKey: { sid: o.signingKeySid, secret: o.signingSecret, algorithm: o.signingAlgorithm },
               }),
           });
           process.stdout.write(`account ${a.sid} saved\n`);
+        });
+      }),
+    );
+  accounts
+    .command("update <AccountSid>")
+    .description("change an account's settings")
+    .option("--friendly-name <name>", "a name for people")
+    .addOption(mediaAuthOption())
+    .addOption(natsOption())
+    .action(
+      action(async (sid: string, o: { friendlyName?: string; mediaAuth?: boolean; nats?: string }) => {
+        await withGlobal(o.nats, async (g) => {
+          const a = await updateAccount(g, sid, {
+            ...(o.friendlyName !== undefined && { friendlyName: o.friendlyName }),
+            ...(o.mediaAuth !== undefined && { enforceMediaAuth: o.mediaAuth }),
+          });
+          const media = a.enforce_media_auth ? "on" : "off";
+          process.stdout.write(`account ${a.sid} updated (media auth ${media})\n`);
         });
       }),
     );
@@ -110,6 +144,8 @@ export function registerAdminCommands(program: Command): void {
         });
       }),
     );
+
+  registerCallerIdCommands(program);
 
   const numbers = program.command("numbers").description("manage phone numbers and their routing");
   numbers

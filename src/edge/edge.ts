@@ -16,7 +16,7 @@ import { respondError, respondValue } from "../protocol/service-error.js";
 import { subjects } from "../protocol/subjects.js";
 import type { AccountStatus } from "../store/account-status.js";
 import { type CallSidClaim, CallSids } from "../store/call-sids.js";
-import { openEdgeStores, openRoutingReplica } from "../store/global.js";
+import { type EdgeStores, openEdgeStores, openRoutingReplica } from "../store/global.js";
 import { WatchedKv } from "../store/watched-kv.js";
 
 /** An offer is a few hundred bytes; SIP headers and a caller script fit well within this. */
@@ -48,6 +48,7 @@ export class Edge {
     /** Which accounts exist (`sb_account_status`): an edge never reads `sb_accounts` and its tokens. */
     private readonly accounts: WatchedKv<AccountStatus>,
     private readonly callSids: CallSids,
+    private readonly global: EdgeStores,
   ) {}
 
   static async start(opts: EdgeOptions): Promise<Edge> {
@@ -58,7 +59,7 @@ export class Edge {
       WatchedKv.start<AccountStatus>(global.accountStatus.kv),
       CallSids.open(opts.nc),
     ]);
-    const edge = new Edge(opts, jetstream(opts.nc), routing, accounts, callSids);
+    const edge = new Edge(opts, jetstream(opts.nc), routing, accounts, callSids, global);
     edge.routingStream = replica.stream;
     // A queue group: several processes can serve one edge name and share its offers.
     edge.#sub = opts.nc.subscribe(subjects(opts.prefix).edgeOffer(opts.edge), {
@@ -98,12 +99,18 @@ export class Edge {
    * (another account's, or to another number) is refused with 20409, whenever it was offered.
    */
   async accept(offer: Offer): Promise<OfferReply> {
-    const route = this.routing.get(numberKey(offer.to));
+    const key = numberKey(offer.to);
+    // The local copy first. A route or account written a moment ago (`numbers add`, then a call at
+    // once) may not have reached it, nor a region's mirror of the table: on a miss the global bucket
+    // decides, before an unrouted number goes to the default region.
+    const route = this.routing.get(key) ?? (await this.global.routing.get(key));
     // A SIP call to a number nobody hosts is refused here (the gateway answers 404), not run in the
     // default region only to fail there: a carrier retries elsewhere on a 404, not on a late 480.
     if (!route && offer.sip) throw fail("notFound", `${offer.to} is not a number switchboard hosts`);
     for (const sid of [offer.accountSid, route?.accountSid]) {
-      if (sid && !this.accounts.has(sid)) throw fail("notFound", `unknown account ${sid}`);
+      if (sid && !this.accounts.has(sid) && !(await this.global.accountStatus.get(sid))) {
+        throw fail("notFound", `unknown account ${sid}`);
+      }
     }
     const callSid = offer.callSid ?? newSid("CA");
     const claim: CallSidClaim = {

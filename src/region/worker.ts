@@ -31,7 +31,7 @@ export interface RegionWorkerOptions {
    * an older one ends `failed` with 90005 instead. Default 60 s.
    */
   maxWaitMs?: number;
-  /** The REST API's origin, for RecordingUrl (default $SWITCHBOARD_API_URL, else http://127.0.0.1:8080). */
+  /** The REST API's origin as apps reach it, for RecordingUrl (default http://127.0.0.1:8080; `--api-url`). */
   apiUrl?: string;
   /** Where the worker's webhooks, media and streams may go (default: anywhere). */
   egress?: EgressPolicy;
@@ -94,7 +94,7 @@ export class RegionWorker {
       concurrency: 1000,
       drainMs: 10_000,
       maxWaitMs: 60_000,
-      apiUrl: process.env.SWITCHBOARD_API_URL ?? "http://127.0.0.1:8080",
+      apiUrl: "http://127.0.0.1:8080",
       ...options,
     };
     const { nc, region, log } = opts;

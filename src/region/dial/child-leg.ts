@@ -40,6 +40,11 @@ export class ChildLeg {
   /** The revision of the leg's record in sb_calls_<r> (0 before its first write), and the write in flight. */
   #revision = 0;
   #writing: Promise<unknown> = Promise.resolve();
+  /**
+   * When the leg was made by the wall clock: its date_created and start_time, which REST clients
+   * filter on. At a time-scale below 1 the parent's clock runs ahead of the wall clock.
+   */
+  readonly #createdWall: number;
 
   constructor(
     private readonly rt: Pick<RegionRuntime, "region" | "bus" | "stores" | "inspector" | "log">,
@@ -52,6 +57,7 @@ export class ChildLeg {
     private readonly onProgress: (p: LegProgress) => void,
   ) {
     this.createdAt = clock.now();
+    this.#createdWall = Date.now();
     this.facts = {
       callSid: newSid("CA"),
       accountSid: parent.accountSid,
@@ -125,7 +131,8 @@ export class ChildLeg {
         statusCallback: null,
       },
       this.endedAt,
-      this.createdAt,
+      this.#createdWall,
+      this.#createdWall,
     );
     // A leg's duration is its connected time (Twilio bills from the answer), not its ringing.
     const answered = this.answeredAt !== null && this.endedAt !== null;
