@@ -21,7 +21,7 @@ function heartbeatsOn() {
         progress,
         onDead: (w) => events.push(`${worker} found ${w} dead`),
         onAlive: (w) => events.push(`${worker} found ${w} alive`),
-        log: { warn: (_obj, msg) => events.push(`${worker}: ${msg}`) },
+        log: { warn: (_obj, msg) => events.push(`${worker}: ${msg}`), debug: () => {} },
         pid: 0,
         wedgedMs: WEDGED_MS,
       };

@@ -19,7 +19,10 @@ const beats = new Heartbeats(kv, data.worker, {
   progress: () => Atomics.load(progress, 0),
   onDead: (worker) => post({ type: "dead", worker }),
   onAlive: (worker) => post({ type: "alive", worker }),
-  log: { warn: (obj, msg) => post({ type: "log", obj: { ...obj, err: errText(obj.err) }, msg }) },
+  log: {
+    warn: (obj, msg) => post({ type: "log", level: "warn", obj: { ...obj, err: errText(obj.err) }, msg }),
+    debug: (obj, msg) => post({ type: "log", level: "debug", obj, msg }),
+  },
   pid: data.pid,
 });
 port.on("message", (m: ToHeartbeatThread) => {

@@ -36,8 +36,7 @@ const FORGET_DEAD_MS = 10 * 60_000;
 
 export interface HeartbeatLog {
   warn(obj: Record<string, unknown>, msg: string): void;
-  /** Optional: the heartbeat thread forwards warnings only. */
-  debug?(obj: Record<string, unknown>, msg: string): void;
+  debug(obj: Record<string, unknown>, msg: string): void;
 }
 
 export interface HeartbeatsOptions {
@@ -223,7 +222,7 @@ export class Heartbeats {
     if (this.#dead.has(worker)) return;
     this.#dead.set(worker, performance.now());
     if (how === "silent") this.o.log.warn({ worker }, "worker is gone; claiming its calls");
-    else this.o.log.debug?.({ worker }, "worker stopped cleanly; claiming any calls it handed over");
+    else this.o.log.debug({ worker }, "worker stopped cleanly; claiming any calls it handed over");
     this.o.onDead(worker);
   }
 }

@@ -23,7 +23,7 @@ export interface HeartbeatThreadData {
 
 export type FromHeartbeatThread =
   | { type: "dead" | "alive"; worker: string }
-  | { type: "log"; obj: Record<string, unknown>; msg: string }
+  | { type: "log"; level: "warn" | "debug"; obj: Record<string, unknown>; msg: string }
   | { type: "started" | "stopped" };
 
 export interface ToHeartbeatThread {
@@ -150,7 +150,7 @@ export class Liveness {
         if (m.type === "started") resolve();
         else if (m.type === "dead") this.#died(m.worker);
         else if (m.type === "alive") this.#dead.delete(m.worker);
-        else if (m.type === "log") this.o.log.warn(m.obj, m.msg);
+        else if (m.type === "log") this.o.log[m.level](m.obj, m.msg);
       });
       thread.once("error", reject);
       thread.once("exit", (code) => reject(new Error(`heartbeat thread exited (${code})`)));
