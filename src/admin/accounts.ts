@@ -1,4 +1,4 @@
-// Accounts: `switchboard accounts add|list|get` and `up`'s default account.
+// Accounts: `switchboard accounts add|update|list|get` and `up`'s default account.
 import { randomBytes } from "node:crypto";
 import { fail } from "../errors/switchboard-error.js";
 import { rfc2822 } from "../model/dates.js";
@@ -11,6 +11,7 @@ import {
   type GlobalStores,
   setDefaultAccountSid,
 } from "../store/global.js";
+import { requireTrunk } from "./trunks.js";
 
 export function newAuthToken(): string {
   return randomBytes(16).toString("hex");
@@ -25,12 +26,15 @@ export async function addAccount(
     makeDefault?: boolean;
     /** Sign webhooks with this shared key (Twilio's Webhooks Rules) instead of the auth token. */
     signingKey?: AccountRecord["webhook_signing_key"];
+    /** The trunk its numbers' calls go out through (unless a number names its own); null: none. */
+    trunk?: string | null;
   },
 ): Promise<AccountRecord> {
   if (!isSid("AC", opts.sid))
     throw fail("invalidPayload", `account sid must be AC followed by 32 hex digits`);
   if (!/^\S{8,128}$/.test(opts.token))
     throw fail("invalidPayload", "auth token must be 8-128 characters, no spaces");
+  const trunk = opts.trunk ? await requireTrunk(stores, opts.trunk) : opts.trunk;
   const now = rfc2822(Date.now());
   const existing = await stores.accounts.get(opts.sid);
   const account: AccountRecord = {
@@ -42,11 +46,33 @@ export async function addAccount(
     date_updated: now,
     webhook_signing_key:
       opts.signingKey === undefined ? (existing?.webhook_signing_key ?? null) : opts.signingKey,
+    outbound_trunk: trunk === undefined ? (existing?.outbound_trunk ?? null) : trunk,
   };
   await stores.accounts.put(opts.sid, account);
   // The edges' view of it, after the account itself: a crash in between is mended by the backfill.
   await stores.accountStatus.put(opts.sid, accountStatusOf(account));
   if (opts.makeDefault) await setDefaultAccountSid(stores, opts.sid);
+  return account;
+}
+
+/**
+ * Changes an account that exists: what `changes` gives, the rest (token, status, signing key) as
+ * stored. Its status is unchanged, so the edges' copy (`sb_account_status`) needs no write.
+ */
+export async function updateAccount(
+  stores: GlobalStores,
+  sid: string,
+  changes: { friendlyName?: string; trunk?: string | null },
+): Promise<AccountRecord> {
+  const existing = await getAccount(stores, sid);
+  const trunk = changes.trunk ? await requireTrunk(stores, changes.trunk) : changes.trunk;
+  const account: AccountRecord = {
+    ...existing,
+    friendly_name: changes.friendlyName ?? existing.friendly_name,
+    outbound_trunk: trunk === undefined ? (existing.outbound_trunk ?? null) : trunk,
+    date_updated: rfc2822(Date.now()),
+  };
+  await stores.accounts.put(sid, account);
   return account;
 }
 

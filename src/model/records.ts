@@ -11,6 +11,8 @@ export interface AccountRecord {
   date_updated: string;
   /** When set, webhooks are signed with this shared key instead of the auth token. */
   webhook_signing_key?: { sid: string; secret: string; algorithm: "HMAC_SHA1" | "HMAC_SHA256" } | null;
+  /** The trunk (`sb_trunks` name) its numbers' calls go out through, unless a number names its own. */
+  outbound_trunk?: string | null;
 }
 
 /** `sb_routing` (global): number digits -> the region that processes its calls. */
@@ -37,6 +39,8 @@ export interface NumberConfig {
   api_version: string;
   date_created: string;
   date_updated: string;
+  /** The trunk (`sb_trunks` name) this number's calls go out through; wins over its account's. */
+  outbound_trunk?: string | null;
 }
 
 export type CallStatus =

@@ -48,6 +48,7 @@ export const streams = {
 export const buckets = {
   routing: "sb_routing",
   accounts: "sb_accounts",
+  trunks: "sb_trunks",
   numbers: (region: string) => `sb_numbers_${region.replaceAll("-", "_")}`,
   calls: (region: string) => `sb_calls_${region.replaceAll("-", "_")}`,
   actors: (region: string) => `sb_actors_${region.replaceAll("-", "_")}`,

@@ -1,10 +1,11 @@
-// The global buckets: the routing table, the accounts (with their secrets: regions sign with them)
-// and the accounts' status without secrets, which is all an edge reads of them.
+// The global buckets: the routing table, the accounts (with their secrets: regions sign with them),
+// the accounts' status without secrets, which is all an edge reads of them, and the SIP trunks.
 
 import { jetstreamManager } from "@nats-io/jetstream";
 import { type KV, Kvm } from "@nats-io/kv";
 import type { NatsConnection } from "@nats-io/transport-node";
 import type { AccountRecord, RoutingEntry } from "../model/records.js";
+import type { TrunkRecord } from "../model/trunk.js";
 import { buckets } from "../protocol/subjects.js";
 import { ACCOUNT_STATUS_BUCKET, type AccountStatus } from "./account-status.js";
 import { JsonKv } from "./json-kv.js";
@@ -21,6 +22,8 @@ export interface GlobalStores {
   routing: JsonKv<RoutingEntry>;
   accounts: JsonKv<AccountRecord>;
   accountStatus: JsonKv<AccountStatus>;
+  /** `sb_trunks`: trunk name -> TrunkRecord (read through src/store/trunks.ts, which validates). */
+  trunks: JsonKv<TrunkRecord>;
 }
 
 /** What an edge opens: the routing table and the accounts' status, never `sb_accounts`. */
@@ -32,15 +35,17 @@ export const DEFAULT_ACCOUNT_KEY = "_default";
 /** Opens the global buckets, creating them (placed on the `region:global` servers) if need be. */
 export async function openGlobalStores(nc: NatsConnection): Promise<GlobalStores> {
   const open = globalBucket(nc);
-  const [routing, accounts, accountStatus] = await Promise.all([
+  const [routing, accounts, accountStatus, trunks] = await Promise.all([
     open(buckets.routing, 5),
     open(buckets.accounts, 1),
     open(ACCOUNT_STATUS_BUCKET, 1),
+    open(buckets.trunks, 1),
   ]);
   return {
     routing: new JsonKv(routing),
     accounts: new JsonKv(accounts),
     accountStatus: new JsonKv(accountStatus),
+    trunks: new JsonKv(trunks),
   };
 }
 
@@ -54,8 +59,11 @@ export async function openEdgeStores(nc: NatsConnection): Promise<EdgeStores> {
   return { routing: new JsonKv(routing), accountStatus: new JsonKv(accountStatus) };
 }
 
-/** Opens a global bucket (STREAM.INFO), creating it on the `region:global` servers if it is missing. */
-function globalBucket(nc: NatsConnection): (name: string, history: number) => Promise<KV> {
+/**
+ * Opens a global bucket (STREAM.INFO), creating it on the `region:global` servers if it is missing.
+ * A role that may only read it (an edge, a SIP gateway) can open it once it exists.
+ */
+export function globalBucket(nc: NatsConnection): (name: string, history: number) => Promise<KV> {
   const kvm = new Kvm(nc);
   const placed = storePlacement(nc, GLOBAL_SCOPE);
   return (name, history) =>
