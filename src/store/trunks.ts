@@ -23,7 +23,14 @@ export async function readTrunk(
   global: Pick<GlobalStores, "trunks">,
   name: string,
 ): Promise<TrunkRecord | undefined> {
-  return parseTrunkRecord(await global.trunks.get(name));
+  const entry = await global.trunks.kv.get(name);
+  if (!entry) return undefined;
+  try {
+    return parseTrunkRecord(JsonKv.decode<unknown>(entry));
+  } catch {
+    // Not JSON (written by hand): no trunk, as for a value of the wrong shape.
+    return undefined;
+  }
 }
 
 /** Every trunk, by name. */

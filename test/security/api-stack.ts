@@ -32,6 +32,8 @@ export async function startApiStack(
   opts: {
     log?: Logger;
     loginLimiter?: LoginLimiter;
+    /** Lets user `operator` log in with this token. */
+    operatorToken?: string;
     /** Runs before the api starts (so its watched copy of sb_accounts already has what this adds). */
     setup?: (global: GlobalStores) => Promise<void>;
   } = {},
@@ -50,6 +52,7 @@ export async function startApiStack(
         port: 0,
         log: opts.log ?? pino({ level: "silent" }),
         ...(opts.loginLimiter && { loginLimiter: opts.loginLimiter }),
+        ...(opts.operatorToken && { operatorToken: opts.operatorToken }),
       }),
       (a) => a.close(),
     );
