@@ -10,6 +10,7 @@ import {
   defaultAccountSid,
   type GlobalStores,
   setDefaultAccountSid,
+  type TrunkStores,
 } from "../store/global.js";
 import { requireTrunk } from "./trunks.js";
 
@@ -18,7 +19,7 @@ export function newAuthToken(): string {
 }
 
 export async function addAccount(
-  stores: GlobalStores,
+  stores: GlobalStores & Partial<TrunkStores>,
   opts: {
     sid: string;
     token: string;
@@ -60,7 +61,7 @@ export async function addAccount(
  * stored. Its status is unchanged, so the edges' copy (`sb_account_status`) needs no write.
  */
 export async function updateAccount(
-  stores: GlobalStores,
+  stores: GlobalStores & Partial<TrunkStores>,
   sid: string,
   changes: { friendlyName?: string; trunk?: string | null },
 ): Promise<AccountRecord> {

@@ -8,7 +8,7 @@ import { isE164, numberKey } from "../model/phone.js";
 import type { NumberConfig, RoutingEntry } from "../model/records.js";
 import { isSid, newSid } from "../model/sid.js";
 import { buckets, NAME_PATTERN } from "../protocol/subjects.js";
-import { defaultAccountSid, type GlobalStores } from "../store/global.js";
+import { defaultAccountSid, type GlobalStores, type TrunkStores } from "../store/global.js";
 import { JsonKv } from "../store/json-kv.js";
 import { openRegionKv } from "../store/region.js";
 import { requireRegion } from "./regions.js";
@@ -37,7 +37,7 @@ export async function numbersBucket(nc: NatsConnection, region: string): Promise
 /** Stores the number's config in its region; a number with no route yet is routed there too. */
 export async function addNumber(
   nc: NatsConnection,
-  global: GlobalStores,
+  global: GlobalStores & Partial<TrunkStores>,
   opts: AddNumberOptions,
 ): Promise<{ config: NumberConfig; routed: boolean }> {
   checkNumber(opts.number);
@@ -91,7 +91,7 @@ export async function addNumber(
  */
 export async function updateNumber(
   nc: NatsConnection,
-  global: GlobalStores,
+  global: GlobalStores & Partial<TrunkStores>,
   number: string,
   changes: Partial<Omit<AddNumberOptions, "number" | "accountSid">>,
 ): Promise<NumberConfig> {

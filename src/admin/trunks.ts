@@ -15,7 +15,7 @@ import {
   type TrunkRecord,
 } from "../model/trunk.js";
 import { buckets } from "../protocol/subjects.js";
-import { DEFAULT_ACCOUNT_KEY, type GlobalStores } from "../store/global.js";
+import { type AdminStores, DEFAULT_ACCOUNT_KEY, type TrunkStores } from "../store/global.js";
 import { JsonKv } from "../store/json-kv.js";
 import { readTrunk } from "../store/trunks.js";
 
@@ -33,7 +33,7 @@ export interface AddTrunkOptions {
 }
 
 /** Validates and stores a trunk; every bad field is a 20422 naming it. */
-export async function addTrunk(global: GlobalStores, opts: AddTrunkOptions): Promise<TrunkRecord> {
+export async function addTrunk(global: TrunkStores, opts: AddTrunkOptions): Promise<TrunkRecord> {
   const name = checkTrunkName(opts.name);
   const { host, port } = parseHostPort(opts.host);
   if ((opts.username === undefined) !== (opts.password === undefined)) {
@@ -70,10 +70,14 @@ export async function addTrunk(global: GlobalStores, opts: AddTrunkOptions): Pro
   return trunk;
 }
 
-/** Throws 20404 unless a trunk of that name exists: numbers and accounts name only real trunks. */
-export async function requireTrunk(global: GlobalStores, name: string): Promise<string> {
+/**
+ * Throws 20404 unless a trunk of that name exists: numbers and accounts name only real trunks. The
+ * caller opened `sb_trunks` (`openAdminStores`) to name one; without it naming one is a bug.
+ */
+export async function requireTrunk(stores: Partial<TrunkStores>, name: string): Promise<string> {
   checkTrunkName(name);
-  if (!(await readTrunk(global, name))) {
+  if (!stores.trunks) throw new Error("naming a trunk needs sb_trunks opened (openAdminStores)");
+  if (!(await readTrunk({ trunks: stores.trunks }, name))) {
     throw fail("notFound", `no trunk ${name} (add it with \`switchboard trunks add ${name} --host …\`)`);
   }
   return name;
@@ -83,7 +87,7 @@ export async function requireTrunk(global: GlobalStores, name: string): Promise<
  * Removes a trunk that nothing names. A number or account that still names it would have its calls
  * fail, so removal is refused, listing who names it (a few, then how many more).
  */
-export async function removeTrunk(nc: NatsConnection, global: GlobalStores, name: string): Promise<void> {
+export async function removeTrunk(nc: NatsConnection, global: AdminStores, name: string): Promise<void> {
   checkTrunkName(name);
   if (!(await readTrunk(global, name))) throw fail("notFound", `no trunk ${name}`);
   const users = await trunkReferences(nc, global, name);
@@ -101,7 +105,7 @@ export async function removeTrunk(nc: NatsConnection, global: GlobalStores, name
 /** Who names the trunk: `account AC…` and `number +E164 (region)`, accounts first. */
 export async function trunkReferences(
   nc: NatsConnection,
-  global: GlobalStores,
+  global: AdminStores,
   name: string,
 ): Promise<string[]> {
   const found: string[] = [];

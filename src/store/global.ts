@@ -22,9 +22,18 @@ export interface GlobalStores {
   routing: JsonKv<RoutingEntry>;
   accounts: JsonKv<AccountRecord>;
   accountStatus: JsonKv<AccountStatus>;
-  /** `sb_trunks`: trunk name -> TrunkRecord (read through src/store/trunks.ts, which validates). */
+}
+
+/** `sb_trunks`: trunk name -> TrunkRecord (read through src/store/trunks.ts, which validates). */
+export interface TrunkStores {
   trunks: JsonKv<TrunkRecord>;
 }
+
+/**
+ * What the operators' commands open: the global buckets and the trunks. Apart, because region workers
+ * open the global buckets and may not read the trunks (docs/security.md).
+ */
+export type AdminStores = GlobalStores & TrunkStores;
 
 /** What an edge opens: the routing table and the accounts' status, never `sb_accounts`. */
 export type EdgeStores = Pick<GlobalStores, "routing" | "accountStatus">;
@@ -35,18 +44,29 @@ export const DEFAULT_ACCOUNT_KEY = "_default";
 /** Opens the global buckets, creating them (placed on the `region:global` servers) if need be. */
 export async function openGlobalStores(nc: NatsConnection): Promise<GlobalStores> {
   const open = globalBucket(nc);
-  const [routing, accounts, accountStatus, trunks] = await Promise.all([
+  const [routing, accounts, accountStatus] = await Promise.all([
     open(buckets.routing, 5),
     open(buckets.accounts, 1),
     open(ACCOUNT_STATUS_BUCKET, 1),
-    open(buckets.trunks, 1),
   ]);
   return {
     routing: new JsonKv(routing),
     accounts: new JsonKv(accounts),
     accountStatus: new JsonKv(accountStatus),
-    trunks: new JsonKv(trunks),
   };
+}
+
+/**
+ * Opens `sb_trunks`, creating it on the `region:global` servers if need be (admin, the api). A role
+ * that may only read it (a SIP gateway) opens it once it exists.
+ */
+export async function openTrunkStores(nc: NatsConnection): Promise<TrunkStores> {
+  return { trunks: new JsonKv(await globalBucket(nc)(buckets.trunks, 1)) };
+}
+
+export async function openAdminStores(nc: NatsConnection): Promise<AdminStores> {
+  const [global, trunks] = await Promise.all([openGlobalStores(nc), openTrunkStores(nc)]);
+  return { ...global, ...trunks };
 }
 
 /** Opens the buckets an edge reads. They exist once an account does (the api or admin made them). */
@@ -59,11 +79,8 @@ export async function openEdgeStores(nc: NatsConnection): Promise<EdgeStores> {
   return { routing: new JsonKv(routing), accountStatus: new JsonKv(accountStatus) };
 }
 
-/**
- * Opens a global bucket (STREAM.INFO), creating it on the `region:global` servers if it is missing.
- * A role that may only read it (an edge, a SIP gateway) can open it once it exists.
- */
-export function globalBucket(nc: NatsConnection): (name: string, history: number) => Promise<KV> {
+/** Opens a global bucket (STREAM.INFO), creating it on the `region:global` servers if it is missing. */
+function globalBucket(nc: NatsConnection): (name: string, history: number) => Promise<KV> {
   const kvm = new Kvm(nc);
   const placed = storePlacement(nc, GLOBAL_SCOPE);
   return (name, history) =>

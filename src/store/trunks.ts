@@ -1,28 +1,15 @@
 // Reading `sb_trunks`: one trunk, all of them, the trunk a call from a number goes out through, and
 // a watched copy whose inbound networks a running SIP gateway admits (docs/sip.md, "Trunks").
 import type { KV } from "@nats-io/kv";
-import type { NatsConnection } from "@nats-io/transport-node";
 import { fail } from "../errors/switchboard-error.js";
 import type { AccountRecord, NumberConfig } from "../model/records.js";
 import { parseTrunkRecord, type TrunkRecord } from "../model/trunk.js";
-import { buckets } from "../protocol/subjects.js";
-import { type GlobalStores, globalBucket } from "./global.js";
+import type { TrunkStores } from "./global.js";
 import { JsonKv } from "./json-kv.js";
 import { WatchedKv } from "./watched-kv.js";
 
-/**
- * `sb_trunks` alone, for a process that needs nothing else global (a SIP gateway). It opens once the
- * bucket exists (any admin command or the api creates it); a read-only role cannot create it.
- */
-export async function openTrunkBucket(nc: NatsConnection): Promise<JsonKv<TrunkRecord>> {
-  return new JsonKv(await globalBucket(nc)(buckets.trunks, 1));
-}
-
 /** One trunk by name; undefined when there is none (or the stored value is not a trunk). */
-export async function readTrunk(
-  global: Pick<GlobalStores, "trunks">,
-  name: string,
-): Promise<TrunkRecord | undefined> {
+export async function readTrunk(global: TrunkStores, name: string): Promise<TrunkRecord | undefined> {
   const entry = await global.trunks.kv.get(name);
   if (!entry) return undefined;
   try {
@@ -34,7 +21,7 @@ export async function readTrunk(
 }
 
 /** Every trunk, by name. */
-export async function readTrunks(global: Pick<GlobalStores, "trunks">): Promise<TrunkRecord[]> {
+export async function readTrunks(global: TrunkStores): Promise<TrunkRecord[]> {
   const names: string[] = [];
   for await (const key of await global.trunks.kv.keys()) names.push(key);
   const found = await Promise.all(names.sort().map((name) => readTrunk(global, name)));

@@ -6,7 +6,7 @@ import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { updateAccount } from "../../src/admin/accounts.js";
 import { addNumber } from "../../src/admin/numbers.js";
 import { addTrunk } from "../../src/admin/trunks.js";
-import { openGlobalStores } from "../../src/store/global.js";
+import { openAdminStores } from "../../src/store/global.js";
 import { type ApiStack, startApiStack } from "../security/api-stack.js";
 import { twilioSchemas } from "./helpers/oai.js";
 
@@ -18,7 +18,8 @@ let stack: ApiStack;
 beforeAll(async () => {
   stack = await startApiStack({
     operatorToken: OPERATOR_TOKEN,
-    setup: async (global) => {
+    setup: async (_, nc) => {
+      const global = await openAdminStores(nc);
       await addTrunk(global, {
         name: "carrier",
         host: "sip.carrier.example:5080",
@@ -104,7 +105,7 @@ describe("GET /v1/Trunks.json", () => {
 
 describe("the outbound trunk on Twilio's resources", () => {
   it("shows outbound_trunk on the Account and IncomingPhoneNumber, in Twilio's shapes, trunk_sid untouched", async () => {
-    const global = await openGlobalStores(stack.nc);
+    const global = await openAdminStores(stack.nc);
     const { sid, token } = stack.account;
     await updateAccount(global, sid, { trunk: "backup" });
     const { config } = await addNumber(stack.nc, global, {

@@ -8,7 +8,7 @@ import { addAccount } from "../../src/admin/accounts.js";
 import { numbersBucket } from "../../src/admin/numbers.js";
 import { numberKey } from "../../src/model/phone.js";
 import { newSid } from "../../src/model/sid.js";
-import { type GlobalStores, openGlobalStores } from "../../src/store/global.js";
+import { type AdminStores, openAdminStores } from "../../src/store/global.js";
 import { provisionRegionStreams } from "../../src/store/region.js";
 import { outboundTrunkFor, readTrunk } from "../../src/store/trunks.js";
 import { runCli } from "../helpers/cli.js";
@@ -21,7 +21,7 @@ const NUMBER = "+15551260001";
 
 let env: Awaited<ReturnType<typeof start>>;
 let t: Teardown | undefined;
-let global: GlobalStores;
+let global: AdminStores;
 
 async function start() {
   return setUp(async (td) => {
@@ -34,7 +34,7 @@ async function start() {
 
 beforeAll(async () => {
   env = await start();
-  global = await openGlobalStores(env.nc);
+  global = await openAdminStores(env.nc);
   await provisionRegionStreams(env.nc, "us1");
   await addAccount(global, { sid: ACCOUNT, token: randomBytes(16).toString("hex"), makeDefault: true });
 }, 30_000);

@@ -8,8 +8,8 @@ import { connect, type NatsConnection } from "@nats-io/transport-node";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { addTrunk } from "../../src/admin/trunks.js";
 import { type NatsServer, startNatsServer } from "../../src/dev/nats-server.js";
-import { openGlobalStores } from "../../src/store/global.js";
-import { openTrunkBucket, readTrunk, readTrunks, TrunkWatch } from "../../src/store/trunks.js";
+import { openAdminStores, openTrunkStores } from "../../src/store/global.js";
+import { readTrunk, readTrunks, TrunkWatch } from "../../src/store/trunks.js";
 import { natsUsers } from "../helpers/supercluster.js";
 
 const REGIONS = ["us1", "ie1"];
@@ -31,7 +31,7 @@ beforeAll(async () => {
   for (const user of ["admin", "api", "sip", "edge", "region-us1"]) {
     conns.set(user, await connect({ servers: server.url, user, pass: passwords[user] }));
   }
-  await addTrunk(await openGlobalStores(as("admin")), {
+  await addTrunk(await openAdminStores(as("admin")), {
     name: "carrier",
     host: "sip.carrier.example",
     username: "alice",
@@ -47,19 +47,19 @@ afterAll(async () => {
 
 describe("sb_trunks under the shipped NATS users", () => {
   it("lets a SIP gateway read the trunks, credentials included, and follow admin's changes", async () => {
-    const bucket = await openTrunkBucket(as("sip"));
-    expect(await readTrunk({ trunks: bucket }, "carrier")).toMatchObject({
+    const stores = await openTrunkStores(as("sip"));
+    expect(await readTrunk(stores, "carrier")).toMatchObject({
       host: "sip.carrier.example",
       username: "alice",
       password: TRUNK_PASSWORD,
     });
-    const watch = await TrunkWatch.start(bucket.kv);
+    const watch = await TrunkWatch.start(stores.trunks.kv);
     try {
       expect(watch.inboundCidrs()).toEqual(["192.0.2.0/24"]);
       const changed = new Promise<string[]>((resolve) => {
         watch.onChange = resolve;
       });
-      await addTrunk(await openGlobalStores(as("admin")), {
+      await addTrunk(await openAdminStores(as("admin")), {
         name: "second",
         host: "203.0.113.5",
         inboundCidrs: ["198.51.100.0/24"],
@@ -71,7 +71,7 @@ describe("sb_trunks under the shipped NATS users", () => {
   });
 
   it("lets the api read the trunks", async () => {
-    const names = (await readTrunks(await openGlobalStores(as("api")))).map((t) => t.name);
+    const names = (await readTrunks(await openAdminStores(as("api")))).map((t) => t.name);
     expect(names).toContain("carrier");
   });
 
@@ -106,13 +106,13 @@ describe("sb_trunks under the shipped NATS users", () => {
         refused,
       );
     }
-    await expect(openTrunkBucket(nc)).rejects.toThrow();
+    await expect(openTrunkStores(nc)).rejects.toThrow();
     const sub = nc.subscribe("$KV.sb_trunks.>");
     expect(String(await sub.closed)).toMatch(refused);
   });
 
   it("leaves the trunk as admin wrote it", async () => {
-    expect(await readTrunk(await openGlobalStores(as("admin")), "carrier")).toMatchObject({
+    expect(await readTrunk(await openAdminStores(as("admin")), "carrier")).toMatchObject({
       host: "sip.carrier.example",
       password: TRUNK_PASSWORD,
     });

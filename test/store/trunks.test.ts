@@ -6,14 +6,8 @@ import { describe, expect, it } from "vitest";
 import { addTrunk, removeTrunk } from "../../src/admin/trunks.js";
 import { SwitchboardError } from "../../src/errors/switchboard-error.js";
 import { normalizeCidr, parseHostPort, parseTrunkRecord, type TrunkRecord } from "../../src/model/trunk.js";
-import { openGlobalStores } from "../../src/store/global.js";
-import {
-  inboundCidrs,
-  openTrunkBucket,
-  outboundTrunkFor,
-  resolveOutboundTrunk,
-  TrunkWatch,
-} from "../../src/store/trunks.js";
+import { openAdminStores, openTrunkStores } from "../../src/store/global.js";
+import { inboundCidrs, outboundTrunkFor, resolveOutboundTrunk, TrunkWatch } from "../../src/store/trunks.js";
 import { startTestNatsServer } from "../helpers/nats-server.js";
 import { setUp } from "../helpers/teardown.js";
 
@@ -140,10 +134,10 @@ describe("the watched trunks (a running gateway's copy)", () => {
       const reader = t.add(await connect({ servers: nats.url }), (c) => c.close());
       return { admin, reader, [Symbol.asyncDispose]: () => t.stop() };
     });
-    const global = await openGlobalStores(env.admin);
+    const global = await openAdminStores(env.admin);
     await addTrunk(global, { name: "first", host: "a.example.com", inboundCidrs: ["192.0.2.0/24"] });
 
-    const watch = await TrunkWatch.start((await openTrunkBucket(env.reader)).kv);
+    const watch = await TrunkWatch.start((await openTrunkStores(env.reader)).trunks.kv);
     try {
       expect(watch.inboundCidrs()).toEqual(["192.0.2.0/24"]);
       expect(watch.get("first")).toMatchObject({ host: "a.example.com", port: 5060 });

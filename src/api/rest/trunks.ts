@@ -47,7 +47,7 @@ export async function trunkRoutes(app: FastifyInstance, ctx: RestContext): Promi
       },
     },
     async () => ({
-      trunks: (await readTrunks(ctx.global)).map((t) => shown(trunkView(t))),
+      trunks: (await readTrunks(ctx.trunks)).map((t) => shown(trunkView(t))),
       uri: "/v1/Trunks.json",
     }),
   );
@@ -65,7 +65,7 @@ export async function trunkRoutes(app: FastifyInstance, ctx: RestContext): Promi
     },
     async (req) => {
       const { Name } = req.params as { Name: string };
-      const trunk = await readTrunk(ctx.global, Name);
+      const trunk = await readTrunk(ctx.trunks, Name);
       if (!trunk) throw fail("notFound", `The requested resource ${req.url} was not found`);
       return shown(trunkView(trunk));
     },
