@@ -175,6 +175,21 @@ describe("numbers and accounts name their outbound trunk", () => {
     expect(unknown.code).toBe(1);
     expect(unknown.stderr).toMatch(/^error 20404: no trunk nope/);
 
+    const second = newSid("AC");
+    const added = await sb(
+      "accounts",
+      "add",
+      "--sid",
+      second,
+      "--token",
+      randomBytes(16).toString("hex"),
+      "--trunk",
+      "acct-trunk",
+    );
+    expect(added).toMatchObject({ code: 0, stdout: `account ${second} saved, outbound trunk acct-trunk\n` });
+    expect((await global.accounts.get(second))?.outbound_trunk).toBe("acct-trunk");
+    expect((await sb("accounts", "update", second, "--no-trunk")).code).toBe(0);
+
     const acct = await sb("accounts", "update", ACCOUNT, "--trunk", "acct-trunk");
     expect(acct).toMatchObject({
       code: 0,
