@@ -1,7 +1,11 @@
 // Chaos: steady load on a region run by worker processes, one of which is SIGKILLed again and
-// again (and replaced), with one nats-server restart in the middle; then every offered call is
-// accounted for. Used by the short test (test/region/chaos.test.ts) and `npm run bench` (long form).
-import { mkdtemp, rm } from "node:fs/promises";
+// again (and replaced), another stopped (SIGSTOP) for a while and woken (SIGCONT), with one
+// nats-server restart in the middle and some calls answered with hostile documents (thousands of
+// unknown attributes: half a second of a worker's main thread each); then every offered call is
+// accounted for: one record each, none run twice, and no call of a worker that was neither killed
+// nor stopped while the call ran replayed a verb. Used by the short test
+// (test/region/chaos.test.ts) and `npm run bench` (long form).
+import { mkdtemp, rm, writeFile } from "node:fs/promises";
 import { createServer } from "node:http";
 import type { AddressInfo } from "node:net";
 import { tmpdir } from "node:os";
@@ -32,6 +36,10 @@ export interface ChaosOptions {
   restartNatsAtMs?: number;
   /** How long to wait, after the load, for the last calls to end. */
   settleMs: number;
+  /** When (into the load) a worker is stopped (SIGSTOP), and for how long, before SIGCONT. */
+  stall?: { atMs: number; forMs: number };
+  /** Every this many calls, one is answered with a hostile document; undefined: none. */
+  hostileEvery?: number;
 }
 
 export interface ChaosReport {
@@ -41,11 +49,18 @@ export interface ChaosReport {
   lost: number;
   duplicated: number;
   kills: number;
+  stalls: number;
+  hostile: number;
+  /** Calls whose document was requested more than once with one idempotency token while their worker was healthy. */
+  ranTwice: number;
+  /** Calls resumed (a verb replayed) though no worker running them was killed or stopped. */
+  replayedHealthy: number;
   resumed: number;
   resumeMs: { p50: number; p99: number; max: number };
 }
 
 const TWIML = '<?xml version="1.0"?><Response><Say>Hi</Say><Pause length="2"/><Say>Bye</Say></Response>';
+const HOSTILE = `<?xml version="1.0"?><Response><Say ${Array.from({ length: 5_000 }, (_, i) => `x${i}="v"`).join(" ")}>Hi</Say><Pause length="2"/></Response>`;
 
 export async function runChaos(o: ChaosOptions): Promise<ChaosReport> {
   const storeDir = await mkdtemp(join(tmpdir(), "sb-chaos-"));
@@ -53,6 +68,8 @@ export async function runChaos(o: ChaosOptions): Promise<ChaosReport> {
   const port = nats.port;
   const nc = await connectNats(nats.url, "chaos");
   const callbacks = new Map<string, number>();
+  /** Document requests per idempotency token, and the call each was for. */
+  const documents = new Map<string, { callSid: string; n: number }>();
   const app = createServer((req, res) => {
     let body = "";
     req.on("data", (c) => {
@@ -63,7 +80,14 @@ export async function runChaos(o: ChaosOptions): Promise<ChaosReport> {
         const sid = new URLSearchParams(body).get("CallSid") ?? "";
         callbacks.set(sid, (callbacks.get(sid) ?? 0) + 1);
         res.writeHead(204).end();
-      } else res.writeHead(200, { "Content-Type": "text/xml" }).end(TWIML);
+      } else {
+        const token = String(req.headers["i-twilio-idempotency-token"] ?? "");
+        const callSid = new URLSearchParams(body).get("CallSid") ?? "";
+        const seen = documents.get(token) ?? { callSid, n: 0 };
+        seen.n++;
+        documents.set(token, seen);
+        res.writeHead(200, { "Content-Type": "text/xml" }).end(req.url === "/hostile" ? HOSTILE : TWIML);
+      }
     });
   });
   await new Promise<void>((r) => app.listen(0, "127.0.0.1", r));
@@ -71,23 +95,44 @@ export async function runChaos(o: ChaosOptions): Promise<ChaosReport> {
   const global = await openGlobalStores(nc);
   const accountSid = newSid("AC");
   await addAccount(global, { sid: accountSid, token: newAuthToken() });
-  await addNumber(nc, global, {
-    number: "+15559000001",
-    region: "us1",
-    voiceUrl: `${base}/voice`,
-    statusCallback: `${base}/status`,
-    accountSid,
-  });
+  for (const [number, path] of [
+    ["+15559000001", "/voice"],
+    ["+15559000002", "/hostile"],
+  ] as const)
+    await addNumber(nc, global, {
+      number,
+      region: "us1",
+      voiceUrl: `${base}${path}`,
+      statusCallback: `${base}/status`,
+      accountSid,
+    });
   const edge = await Edge.start({ nc, edge: "ashburn", log: pino({ level: "silent" }) });
 
+  let started = Date.now();
   const killedAt = new Map<string, number>(); // worker pid -> when it was killed
   const resumeMs: number[] = [];
+  /** Each call's resumes: from which worker to which, when (ms into the run). */
+  const resumedCalls = new Map<string, string[]>();
+  /** The workers each call was claimed from. */
+  const resumedFrom = new Map<string, string[]>();
+  /** The pids of the workers killed or stopped. */
+  const victims = new Set<string>();
+  const timeline: string[] = [];
+  const note = (what: string) => timeline.push(`+${Date.now() - started} ${what}`);
   nc.subscribe("sb.region.us1.inspect.*", {
     callback: (_err, msg) => {
       for (const e of inspectEnvelopes(msg.data)) {
         if (e.type !== "resumed") continue;
+        const resumes = resumedCalls.get(e.callSid) ?? [];
+        resumes.push(`${e.from} -> ${e.worker} at +${e.at - started}`);
+        resumedCalls.set(e.callSid, resumes);
+        resumedFrom.set(e.callSid, [...(resumedFrom.get(e.callSid) ?? []), e.from]);
         const at = killedAt.get(e.from.split("-")[0] ?? "");
-        if (at !== undefined) resumeMs.push(e.at - at);
+        if (at !== undefined) {
+          resumeMs.push(e.at - at);
+          if (e.at - at > 3_000)
+            note(`slow resume of ${e.callSid} from ${e.from} by ${e.worker}: ${e.at - at} ms`);
+        }
       }
     },
   });
@@ -122,39 +167,106 @@ export async function runChaos(o: ChaosOptions): Promise<ChaosReport> {
   })().catch(() => {});
 
   const offered: string[] = [];
-  const started = Date.now();
+  const offeredAt = new Map<string, number>();
+  const actors = await new Kvm(nc).open("sb_actors_us1");
+  /**
+   * Calls that may have been on a worker killed or stopped before they were leased (their document
+   * is then requested again when the stream redelivers them): every call in flight but leased by
+   * another worker.
+   */
+  const unlucky = new Set<string>();
+  const markUnlucky = async (victim: CliProcess) => {
+    victims.add(String(victim.child.pid));
+    const healthyOwner = new Set<string>();
+    try {
+      for await (const key of await actors.keys("_o.>")) {
+        const [, owner = "", sid = ""] = key.split(".");
+        if (!owner.startsWith(`${victim.child.pid}-`)) healthyOwner.add(sid);
+      }
+    } catch {
+      // Unreadable (nats-server restarting): every call in flight counts as the victim's.
+    }
+    for (const sid of offered) if (!done.has(sid) && !healthyOwner.has(sid)) unlucky.add(sid);
+  };
   let kills = 0;
+  let stalls = 0;
+  let hostile = 0;
+  let stalled: Promise<void> | undefined;
+  started = Date.now();
+  note(`workers ${workers.map((w) => w.child.pid).join(", ")} ready`);
   let restarted = o.restartNatsAtMs === undefined;
   let nextKill = started + o.killEveryMs;
   const offering: Promise<void>[] = [];
   while (Date.now() - started < o.loadMs) {
     const callSid = newSid("CA");
     offered.push(callSid);
-    offering.push(offerUntilStored(nc, callSid, started + o.loadMs + o.settleMs));
+    offeredAt.set(callSid, Date.now() - started);
+    const toHostile = o.hostileEvery !== undefined && offered.length % o.hostileEvery === 0;
+    if (toHostile) hostile++;
+    const to = toHostile ? "+15559000002" : "+15559000001";
+    offering.push(offerUntilStored(nc, callSid, to, started + o.loadMs + o.settleMs));
+    if (o.stall && !stalled && Date.now() - started >= o.stall.atMs && workers.length > 1) {
+      // The newest worker: the oldest is the next one killed.
+      const victim = workers.at(-1) as CliProcess;
+      victim.child.kill("SIGSTOP");
+      note(`SIGSTOP ${victim.child.pid}`);
+      stalls++;
+      await markUnlucky(victim);
+      const forMs = o.stall.forMs;
+      stalled = new Promise<void>((resolve) =>
+        setTimeout(() => {
+          victim.child.kill("SIGCONT");
+          note(`SIGCONT ${victim.child.pid}`);
+          resolve();
+        }, forMs),
+      );
+    }
     if (Date.now() >= nextKill) {
       const victim = workers.shift() as CliProcess;
       killedAt.set(String(victim.child.pid), Date.now());
       victim.child.kill("SIGKILL");
+      note(`SIGKILL ${victim.child.pid}`);
+      await markUnlucky(victim);
       kills++;
       nextKill = Date.now() + o.killEveryMs;
-      void startWorker().then((w) => workers.push(w));
+      void startWorker().then((w) => {
+        workers.push(w);
+        note(`worker ${w.child.pid} ready`);
+      });
     }
     if (!restarted && Date.now() - started >= (o.restartNatsAtMs ?? 0)) {
       restarted = true;
+      note("nats-server stopping");
       await nats.stop();
       nats = await startNatsServer({ storeDir, port });
+      note("nats-server started");
     }
     await new Promise((r) => setTimeout(r, 1000 / o.rate));
   }
   await Promise.all(offering);
+  await stalled;
   // Every offered call should now end; wait for their records, within the settle time.
   const deadline = Date.now() + o.settleMs;
   while (offered.some((sid) => !done.has(sid)) && Date.now() < deadline)
     await new Promise((r) => setTimeout(r, 200));
 
   const ended = offered.filter((sid) => records.has(sid));
-  for (const sid of offered.filter((x) => !records.has(x))) {
-    process.stderr.write(`${await explainLost(nc, sid)}\n`);
+  // A call claimed from a worker that was neither killed nor stopped: that worker was taken for dead.
+  const fromHealthy = (sid: string) =>
+    (resumedFrom.get(sid) ?? []).some((from) => !victims.has(from.split("-")[0] ?? ""));
+  const ranTwice = new Set(
+    [...documents.values()]
+      .filter(
+        (d) =>
+          d.n > 1 && (fromHealthy(d.callSid) || (!unlucky.has(d.callSid) && !resumedFrom.has(d.callSid))),
+      )
+      .map((d) => d.callSid),
+  );
+  const replayedHealthy = [...resumedFrom.keys()].filter(fromHealthy);
+  const explain = (sid: string, what: string) => {
+    process.stderr.write(
+      `${what} ${sid}: offered at +${offeredAt.get(sid)}, resumed ${JSON.stringify(resumedCalls.get(sid) ?? [])}\n`,
+    );
     // What every worker (the killed ones too) logged about it.
     for (const w of everyWorker)
       for (const line of w
@@ -162,7 +274,17 @@ export async function runChaos(o: ChaosOptions): Promise<ChaosReport> {
         .split("\n")
         .filter((l) => l.includes(sid)))
         process.stderr.write(`  worker ${w.child.pid}: ${line.slice(0, 400)}\n`);
+  };
+  for (const sid of offered.filter((x) => !records.has(x))) {
+    process.stderr.write(`${await explainLost(nc, sid)}\n`);
+    explain(sid, "lost");
   }
+  for (const sid of ranTwice) explain(sid, "ran twice");
+  for (const sid of replayedHealthy) explain(sid, "replayed though healthy");
+  process.stderr.write(`chaos timeline: ${timeline.join("; ")}\n`);
+  // Every worker's whole log, for a closer look: CHAOS_LOGS=<dir>.
+  const logs = process.env.CHAOS_LOGS;
+  if (logs) for (const w of everyWorker) await writeFile(join(logs, `worker-${w.child.pid}.log`), w.output());
   const report: ChaosReport = {
     offered: offered.length,
     completed: ended.filter((sid) => records.get(sid)?.status === "completed").length,
@@ -170,6 +292,10 @@ export async function runChaos(o: ChaosOptions): Promise<ChaosReport> {
     lost: offered.length - ended.length,
     duplicated: [...callbacks.values()].filter((n) => n > 1).length,
     kills,
+    stalls,
+    hostile,
+    ranTwice: ranTwice.size,
+    replayedHealthy: replayedHealthy.length,
     resumed: resumeMs.length,
     resumeMs: percentiles(resumeMs),
   };
@@ -202,12 +328,13 @@ async function explainLost(nc: Parameters<typeof offerCall>[0], callSid: string)
 async function offerUntilStored(
   nc: Parameters<typeof offerCall>[0],
   callSid: string,
+  to: string,
   until: number,
 ): Promise<void> {
   while (Date.now() < until) {
     try {
       await offerCall(nc, "ashburn", {
-        to: "+15559000001",
+        to,
         from: "+15557654321",
         callSid,
         caller: { timeScale: 1 },

@@ -81,7 +81,9 @@ const concurrency = await measureConcurrency({
 say("\n[4/5] routing propagation (bench/routing-propagation.ts, issue #5)…");
 const routing = await routingPropagation();
 
-say("\n[5/5] chaos: a minute of load, a worker SIGKILLed every 5 s, nats-server restarted once (issue #8)…");
+say(
+  "\n[5/5] chaos: a minute of load, a worker SIGKILLed every 5 s, one stopped 20 s, nats-server restarted once, hostile documents (issues #8, #16)…",
+);
 const chaos = await chaosLong();
 say(describeChaos(chaos));
 

@@ -29,6 +29,8 @@ export async function addAccount(
     signingKey?: AccountRecord["webhook_signing_key"];
     /** The trunk its numbers' calls go out through (unless a number names its own); null: none. */
     trunk?: string | null;
+    /** Twilio's "Enforce HTTP Auth on Media URLs"; unchanged (default off) when not given. */
+    enforceMediaAuth?: boolean;
   },
 ): Promise<AccountRecord> {
   if (!isSid("AC", opts.sid))
@@ -48,6 +50,7 @@ export async function addAccount(
     webhook_signing_key:
       opts.signingKey === undefined ? (existing?.webhook_signing_key ?? null) : opts.signingKey,
     outbound_trunk: trunk === undefined ? (existing?.outbound_trunk ?? null) : trunk,
+    enforce_media_auth: opts.enforceMediaAuth ?? existing?.enforce_media_auth ?? false,
   };
   await stores.accounts.put(opts.sid, account);
   // The edges' view of it, after the account itself: a crash in between is mended by the backfill.
@@ -57,20 +60,23 @@ export async function addAccount(
 }
 
 /**
- * Changes an account that exists: what `changes` gives, the rest (token, status, signing key) as
- * stored. Its status is unchanged, so the edges' copy (`sb_account_status`) needs no write.
+ * Changes an existing account's settings (`switchboard accounts update`): what `changes` gives, the
+ * rest (token, status, signing key) as stored; 20404 when it does not exist. Its status is
+ * unchanged, so the edges' copy (`sb_account_status`) needs no write.
  */
 export async function updateAccount(
   stores: GlobalStores & Partial<TrunkStores>,
   sid: string,
-  changes: { friendlyName?: string; trunk?: string | null },
+  changes: { friendlyName?: string; enforceMediaAuth?: boolean; trunk?: string | null },
 ): Promise<AccountRecord> {
-  const existing = await getAccount(stores, sid);
+  const existing = await stores.accounts.get(sid);
+  if (!existing) throw fail("notFound", `no account ${sid}`);
   const trunk = changes.trunk ? await requireTrunk(stores, changes.trunk) : changes.trunk;
   const account: AccountRecord = {
     ...existing,
-    friendly_name: changes.friendlyName ?? existing.friendly_name,
-    outbound_trunk: trunk === undefined ? (existing.outbound_trunk ?? null) : trunk,
+    ...(changes.friendlyName !== undefined && { friendly_name: changes.friendlyName }),
+    ...(changes.enforceMediaAuth !== undefined && { enforce_media_auth: changes.enforceMediaAuth }),
+    ...(trunk !== undefined && { outbound_trunk: trunk }),
     date_updated: rfc2822(Date.now()),
   };
   await stores.accounts.put(sid, account);

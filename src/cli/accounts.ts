@@ -1,5 +1,5 @@
 // `switchboard accounts add|update|list|get`.
-import { type Command, Option } from "commander";
+import { type Command, InvalidArgumentError, Option } from "commander";
 import { addAccount, getAccount, listAccounts, updateAccount } from "../admin/accounts.js";
 import type { AccountRecord } from "../model/records.js";
 import { withGlobal } from "./global-stores.js";
@@ -15,8 +15,28 @@ interface AccountOptions {
   signingSecret?: string;
   signingAlgorithm: "HMAC_SHA1" | "HMAC_SHA256";
   trunk?: string;
+  mediaAuth?: boolean;
   nats?: string;
 }
+
+interface UpdateFlags {
+  friendlyName?: string;
+  mediaAuth?: boolean;
+  trunk?: string | false;
+  nats?: string;
+}
+
+/** `--media-auth on|off`: Twilio's "Enforce HTTP Auth on Media URLs" (default off). */
+const mediaAuthOption = () =>
+  new Option(
+    "--media-auth <on|off>",
+    "require the account's credentials to fetch recording media (Twilio's \"Enforce HTTP Auth on Media URLs\"; default off)",
+  )
+    .choices(["on", "off"])
+    .argParser((v) => {
+      if (v !== "on" && v !== "off") throw new InvalidArgumentError("on or off");
+      return v === "on";
+    });
 
 export function registerAccountCommands(program: Command): void {
   const accounts = program.command("accounts").description("manage accounts");
@@ -34,6 +54,7 @@ export function registerAccountCommands(program: Command): void {
         .choices(["HMAC_SHA1", "HMAC_SHA256"])
         .default("HMAC_SHA256"),
     )
+    .addOption(mediaAuthOption())
     .addOption(
       new Option(
         "--trunk <name>",
@@ -52,6 +73,7 @@ export function registerAccountCommands(program: Command): void {
             token: o.token,
             ...(o.friendlyName && { friendlyName: o.friendlyName }),
             makeDefault: !!o.default,
+            ...(o.mediaAuth !== undefined && { enforceMediaAuth: o.mediaAuth }),
             ...(o.signingKeySid &&
               o.signingSecret && {
                 signingKey: { sid: o.signingKeySid, secret: o.signingSecret, algorithm: o.signingAlgorithm },
@@ -65,8 +87,11 @@ export function registerAccountCommands(program: Command): void {
 
   accounts
     .command("update <AccountSid>")
-    .description("change an account: what is given, the rest (token, status, signing key) as stored")
+    .description(
+      "change an account's settings: what is given, the rest (token, status, signing key) as stored",
+    )
     .option("--friendly-name <name>", "a name for people")
+    .addOption(mediaAuthOption())
     .addOption(
       new Option(
         "--trunk <name>",
@@ -76,13 +101,17 @@ export function registerAccountCommands(program: Command): void {
     .option("--no-trunk", "its numbers' calls go out through no trunk (unless a number names one)")
     .addOption(natsOption())
     .action(
-      action(async (sid: string, o: { friendlyName?: string; trunk?: string | false; nats?: string }) => {
+      action(async (sid: string, o: UpdateFlags) => {
         await withGlobal(o.nats, async (g) => {
           const a = await updateAccount(g, sid, {
-            ...(o.friendlyName && { friendlyName: o.friendlyName }),
+            ...(o.friendlyName !== undefined && { friendlyName: o.friendlyName }),
+            ...(o.mediaAuth !== undefined && { enforceMediaAuth: o.mediaAuth }),
             ...(o.trunk !== undefined && { trunk: o.trunk || null }),
           });
-          process.stdout.write(`account ${a.sid} updated${trunkNote(a.outbound_trunk)}\n`);
+          const media = a.enforce_media_auth ? "on" : "off";
+          process.stdout.write(
+            `account ${a.sid} updated (media auth ${media})${trunkNote(a.outbound_trunk)}\n`,
+          );
         });
       }),
     );

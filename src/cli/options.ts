@@ -41,6 +41,15 @@ export function parseName(value: string): string {
   return value;
 }
 
+/** An http(s) origin (a path is kept), e.g. the api's address as apps reach it. */
+export function parseHttpUrl(value: string): string {
+  try {
+    const url = new URL(value);
+    if (url.protocol === "http:" || url.protocol === "https:") return value.replace(/\/+$/, "");
+  } catch {}
+  throw new InvalidArgumentError("an http(s) URL, e.g. https://switchboard.example.com");
+}
+
 export function parseNames(value: string): string[] {
   return value.split(",").map((v) => parseName(v.trim()));
 }

@@ -12,6 +12,7 @@ import {
   natsOption,
   operatorToken,
   operatorTokenOption,
+  parseHttpUrl,
   parseName,
   parseNumber,
   splitList,
@@ -25,6 +26,7 @@ interface RegionFlags {
   /** Seconds. */
   maxWait: number;
   allowEgress?: string;
+  apiUrl: string;
 }
 
 export function registerServiceCommands(program: Command): void {
@@ -66,6 +68,15 @@ export function registerServiceCommands(program: Command): void {
       ).env("SWITCHBOARD_ALLOW_EGRESS"),
     )
     .addOption(
+      new Option(
+        "--api-url <url>",
+        "the REST API's address as your apps reach it: RecordingUrl and TranscriptionUrl start with it",
+      )
+        .argParser(parseHttpUrl)
+        .env("SWITCHBOARD_API_URL")
+        .default("http://127.0.0.1:8080"),
+    )
+    .addOption(
       new Option("--concurrency <n>", "the most live calls this worker hosts")
         .argParser(parseNumber(1, 1_000_000))
         .default(1000),
@@ -87,11 +98,15 @@ export function registerServiceCommands(program: Command): void {
       runService(
         `region ${o.region}`,
         async (log) => {
-          const nc = await connectNats(natsUrl(o.nats), `switchboard-region-${o.region}`);
+          const url = natsUrl(o.nats);
+          const nc = await connectNats(url, `switchboard-region-${o.region}`);
           const worker = await RegionWorker.start({
             nc,
+            // The heartbeat gets a thread and a connection of its own (region/host/heartbeats.ts).
+            natsUrl: url,
             region: o.region,
             log,
+            apiUrl: o.apiUrl,
             concurrency: o.concurrency,
             maxWaitMs: o.maxWait * 1000,
             drainMs: o.drain * 1000,

@@ -1,17 +1,21 @@
-// `switchboard sip --edge NAME [--listen 127.0.0.1:5060] [--rtp-ports 20000-20999]`: the SIP gateway.
+// `switchboard sip --edge NAME [--listen 127.0.0.1:5060] [--rtp-ports 20000-20999] [--advertise HOST]
+// [--allow CIDR …]`: the SIP gateway (UDP and TCP).
 import { randomBytes } from "node:crypto";
 import { type Command, InvalidArgumentError, Option } from "commander";
 import { runService } from "../process/run-service.js";
 import { connectNats, natsUrl } from "../protocol/connect.js";
 import { SipGateway } from "../sip/gateway.js";
-import { EgressPolicy } from "../webhook/egress.js";
-import { natsOption, parseName, splitList } from "./options.js";
+import { DEFAULT_ALLOW, InboundAccess } from "../sip/inbound-access.js";
+import { EgressPolicy, parseCidr } from "../webhook/egress.js";
+import { collect, natsOption, parseName, splitList } from "./options.js";
 
 interface SipFlags {
   edge: string;
   listen: { address: string; port: number };
   rtpPorts: [number, number];
   mediaAddress?: string;
+  advertise?: string;
+  allow: string[];
   id?: string;
   nats?: string;
   allowEgress?: string;
@@ -20,10 +24,12 @@ interface SipFlags {
 export function registerSipCommand(program: Command): void {
   program
     .command("sip")
-    .description("run a SIP gateway: answer SIP calls (UDP, G.711 over RTP) and offer them to an edge")
+    .description(
+      "run a SIP gateway: answer SIP calls (UDP and TCP, G.711 over RTP) and offer them to an edge",
+    )
     .requiredOption("--edge <name>", "the edge that takes this gateway's calls", parseName)
     .addOption(
-      new Option("--listen <address:port>", "where SIP listens (UDP)")
+      new Option("--listen <address:port>", "where SIP listens (UDP and TCP)")
         .argParser(parseListen)
         .default(parseListen("127.0.0.1:5060"), "127.0.0.1:5060"),
     )
@@ -32,7 +38,21 @@ export function registerSipCommand(program: Command): void {
         .argParser(parseRange)
         .default([20000, 20999], "20000-20999"),
     )
-    .option("--media-address <ip>", "the address put in SDP answers (default: the --listen address)")
+    .option(
+      "--advertise <host>",
+      "the address peers reach this gateway at, behind NAT: put in Contact, Via and SDP (default: the --listen address)",
+    )
+    .option(
+      "--media-address <ip>",
+      "the address put in SDP (default: --advertise, else the --listen address)",
+    )
+    .option(
+      "--allow <cidrs>",
+      `networks that may place calls, comma-separated or repeated (default: ${DEFAULT_ALLOW.join(", ")} only)`,
+      (value: string, previous: string[]) =>
+        splitList(value).reduce((all, v) => collect(parseAllow(v), all), previous),
+      [] as string[],
+    )
     .option("--id <name>", "this gateway's name on the bus (default: <edge>-<random>)")
     .addOption(natsOption())
     .addOption(
@@ -46,6 +66,11 @@ export function registerSipCommand(program: Command): void {
         `sip ${o.edge}`,
         async (log) => {
           const id = o.id ?? `${o.edge}-${randomBytes(3).toString("hex")}`;
+          if (o.allow.length === 0)
+            log.warn(
+              { allow: DEFAULT_ALLOW },
+              "no --allow given: only this machine may place calls; give the carrier's or PBX's networks with --allow",
+            );
           const nc = await connectNats(natsUrl(o.nats), `switchboard-sip-${id}`);
           const gateway = await SipGateway.start({
             nc,
@@ -55,12 +80,19 @@ export function registerSipCommand(program: Command): void {
             port: o.listen.port,
             rtpPorts: o.rtpPorts,
             ...(o.mediaAddress && { mediaAddress: o.mediaAddress }),
+            ...(o.advertise && { advertise: o.advertise }),
+            access: new InboundAccess(o.allow.length > 0 ? o.allow : DEFAULT_ALLOW),
             log,
             // The gateway fetches tenants' <Play> URLs: internal networks are refused unless allowed.
             egress: EgressPolicy.internalDenied(splitList(o.allowEgress)),
           });
           log.info(
-            { id, sip: `${o.listen.address}:${o.listen.port}`, rtp: o.rtpPorts.join("-") },
+            {
+              id,
+              sip: `${o.listen.address}:${o.listen.port}`,
+              rtp: o.rtpPorts.join("-"),
+              allow: gateway.access.cidrs,
+            },
             "listening",
           );
           return {
@@ -81,6 +113,15 @@ function parseListen(value: string): { address: string; port: number } {
   if (!m || port < 1 || port > 65535)
     throw new InvalidArgumentError("expected IPv4:port, e.g. 127.0.0.1:5060");
   return { address: m[1] as string, port };
+}
+
+function parseAllow(value: string): string {
+  try {
+    parseCidr(value);
+    return value;
+  } catch (err) {
+    throw new InvalidArgumentError(`${(err as Error).message} (expected a CIDR such as 203.0.113.0/24)`);
+  }
 }
 
 function parseRange(value: string): [number, number] {

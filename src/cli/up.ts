@@ -14,6 +14,7 @@ import { runService, type Service } from "../process/run-service.js";
 import { connectNats, DEFAULT_NATS_URL } from "../protocol/connect.js";
 import { RegionWorker } from "../region/worker.js";
 import { openGlobalStores } from "../store/global.js";
+import { provisionRegionStreams } from "../store/region.js";
 import { vizPlugin } from "../visualizer/server/plugin.js";
 import { WebhookClient } from "../webhook/client.js";
 import { EgressPolicy } from "../webhook/egress.js";
@@ -21,6 +22,7 @@ import {
   natsOption,
   operatorToken,
   operatorTokenOption,
+  parseHttpUrl,
   parseNames,
   parseNumber,
   splitList,
@@ -39,6 +41,7 @@ interface UpOptions {
   demo: boolean;
   allowEgress?: string;
   operatorToken?: string;
+  apiUrl?: string;
 }
 
 export function registerUpCommand(program: Command): void {
@@ -52,6 +55,14 @@ export function registerUpCommand(program: Command): void {
     )
     .addOption(
       new Option("--port <port>", "the api's HTTP port").argParser(parseNumber(0, 65535)).default(8080),
+    )
+    .addOption(
+      new Option(
+        "--api-url <url>",
+        "the api's address as your apps reach it, for RecordingUrl (default: the address it listens on)",
+      )
+        .argParser(parseHttpUrl)
+        .env("SWITCHBOARD_API_URL"),
     )
     .addOption(
       new Option("--data <dir>", "where its nats-server keeps JetStream data").default(".switchboard"),
@@ -112,22 +123,9 @@ async function up(o: UpOptions, log: Parameters<Parameters<typeof runService>[1]
       sid: process.env.SWITCHBOARD_ACCOUNT_SID,
       token: process.env.SWITCHBOARD_AUTH_TOKEN,
     });
-    for (const region of o.regions) {
-      // RecordingUrl names the api `up` serves (any free port, --port 0, falls back to the default).
-      const apiUrl = o.port === 0 ? {} : { apiUrl: `http://127.0.0.1:${o.port}` };
-      const worker = await RegionWorker.start({
-        nc,
-        region,
-        log: log.child({ component: "region", region }),
-        webhooks,
-        ...apiUrl,
-      });
-      stops.push(() => worker.stop());
-    }
-    for (const edge of o.edges) {
-      const e = await Edge.start({ nc, edge, log: log.child({ component: "edge", edge }) });
-      stops.push(() => e.stop());
-    }
+    // The api first: the workers' RecordingUrls name the address it got (any free one with --port 0).
+    // The regions' streams before it, so the visualizer finds the regions when it starts.
+    for (const region of o.regions) await provisionRegionStreams(nc, region);
     const api = await startApi({
       nc,
       port: o.port,
@@ -136,6 +134,20 @@ async function up(o: UpOptions, log: Parameters<Parameters<typeof runService>[1]
       parts: [vizPlugin],
     }).catch((err: unknown) => explainListenError(err, o.port, "the api", apiFix));
     stops.push(() => api.close());
+    for (const region of o.regions) {
+      const worker = await RegionWorker.start({
+        nc,
+        region,
+        log: log.child({ component: "region", region }),
+        webhooks,
+        apiUrl: o.apiUrl ?? api.url,
+      });
+      stops.push(() => worker.stop());
+    }
+    for (const edge of o.edges) {
+      const e = await Edge.start({ nc, edge, log: log.child({ component: "edge", edge }) });
+      stops.push(() => e.stop());
+    }
     const natsFlag = url === DEFAULT_NATS_URL ? "" : ` --nats ${url}`;
     let hint = "";
     if (o.demo) {

@@ -22,7 +22,15 @@ export class CallClock implements Clock {
   /** Simulated mode (scale 0) only: its timers and where its time stands. */
   #simulated: SimulatedTime | undefined;
 
-  constructor(scale = 1, start = Date.now()) {
+  /**
+   * `gate` runs each real-time timer's callback (the region holds one back after a stall, until it
+   * knows the call is still its own); by default it runs at once.
+   */
+  constructor(
+    scale = 1,
+    start = Date.now(),
+    private readonly gate?: (fn: () => void) => void,
+  ) {
     this.scale = Math.min(1, Math.max(0, scale));
     const real = Date.now();
     if (this.scale === 1) {
@@ -44,7 +52,9 @@ export class CallClock implements Clock {
   setTimeout(fn: () => void, ms: number): unknown {
     const delay = Math.max(0, ms);
     // Real time: an hour's Pause or a call's 4 h limit waits in a shared slot until its last minutes.
-    return this.#simulated ? this.#simulated.setTimeout(fn, delay) : setLongTimeout(fn, delay * this.scale);
+    if (this.#simulated) return this.#simulated.setTimeout(fn, delay);
+    const gate = this.gate;
+    return setLongTimeout(gate ? () => gate(fn) : fn, delay * this.scale);
   }
 
   clearTimeout(handle: unknown): void {

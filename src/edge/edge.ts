@@ -1,6 +1,7 @@
 // The edge: answers call offers on `sb.edge.<edge>.offer`, picks the number's region from its
 // copy of the routing table (unrouted numbers go to us1, as on Twilio), and replies only after the
-// region's stream has stored the call, so an acknowledged call is never lost.
+// region's stream has stored the call, so an acknowledged call is never lost. A CallSid is one call
+// for ever: the edge claims it in `sb_callsids` first, and refuses it (20409) for another call.
 import { type JetStreamClient, jetstream } from "@nats-io/jetstream";
 import { type Msg, type NatsConnection, RequestError, type Subscription } from "@nats-io/transport-node";
 import { fail, SwitchboardError } from "../errors/switchboard-error.js";
@@ -14,7 +15,8 @@ import { DEFAULT_REGION, type Offer, type OfferReply, parseOffer } from "../prot
 import { respondError, respondValue } from "../protocol/service-error.js";
 import { subjects } from "../protocol/subjects.js";
 import type { AccountStatus } from "../store/account-status.js";
-import { openEdgeStores, openRoutingReplica } from "../store/global.js";
+import { type CallSidClaim, CallSids } from "../store/call-sids.js";
+import { type EdgeStores, openEdgeStores, openRoutingReplica } from "../store/global.js";
 import { WatchedKv } from "../store/watched-kv.js";
 
 /** An offer is a few hundred bytes; SIP headers and a caller script fit well within this. */
@@ -45,16 +47,19 @@ export class Edge {
     readonly routing: WatchedKv<RoutingEntry>,
     /** Which accounts exist (`sb_account_status`): an edge never reads `sb_accounts` and its tokens. */
     private readonly accounts: WatchedKv<AccountStatus>,
+    private readonly callSids: CallSids,
+    private readonly global: EdgeStores,
   ) {}
 
   static async start(opts: EdgeOptions): Promise<Edge> {
     const global = await openEdgeStores(opts.nc);
     const replica = await openRoutingReplica(opts.nc, global, opts.routingStream);
-    const [routing, accounts] = await Promise.all([
+    const [routing, accounts, callSids] = await Promise.all([
       WatchedKv.start<RoutingEntry>(replica.kv),
       WatchedKv.start<AccountStatus>(global.accountStatus.kv),
+      CallSids.open(opts.nc),
     ]);
-    const edge = new Edge(opts, jetstream(opts.nc), routing, accounts);
+    const edge = new Edge(opts, jetstream(opts.nc), routing, accounts, callSids, global);
     edge.routingStream = replica.stream;
     // A queue group: several processes can serve one edge name and share its offers.
     edge.#sub = opts.nc.subscribe(subjects(opts.prefix).edgeOffer(opts.edge), {
@@ -88,14 +93,71 @@ export class Edge {
     }
   }
 
-  /** Stores the call in its region's stream; the same CallSid offered twice is one call. */
+  /**
+   * Stores the call in its region's stream. The same offer again (same CallSid, account and number)
+   * is the same call, answered with its region and not run again; a CallSid that is another call's
+   * (another account's, or to another number) is refused with 20409, whenever it was offered.
+   */
   async accept(offer: Offer): Promise<OfferReply> {
-    const route = this.routing.get(numberKey(offer.to));
+    const key = numberKey(offer.to);
+    // The local copy first. A route or account written a moment ago (`numbers add`, then a call at
+    // once) may not have reached it, nor a region's mirror of the table: on a miss the global bucket
+    // decides, before an unrouted number goes to the default region.
+    const route = this.routing.get(key) ?? (await this.global.routing.get(key));
+    // A SIP call to a number nobody hosts is refused here (the gateway answers 404), not run in the
+    // default region only to fail there: a carrier retries elsewhere on a 404, not on a late 480.
+    if (!route && offer.sip) throw fail("notFound", `${offer.to} is not a number switchboard hosts`);
     for (const sid of [offer.accountSid, route?.accountSid]) {
-      if (sid && !this.accounts.has(sid)) throw fail("notFound", `unknown account ${sid}`);
+      if (sid && !this.accounts.has(sid) && !(await this.global.accountStatus.get(sid))) {
+        throw fail("notFound", `unknown account ${sid}`);
+      }
     }
-    const region = route?.region ?? DEFAULT_REGION;
     const callSid = offer.callSid ?? newSid("CA");
+    const claim: CallSidClaim = {
+      accountSid: offer.accountSid ?? route?.accountSid ?? null,
+      to: offer.to,
+      region: route?.region ?? DEFAULT_REGION,
+      stored: false,
+    };
+    // Checked before the claim, so a malformed offer does not take its CallSid.
+    const job = this.#job(offer, callSid, claim.region);
+    const claimed = await this.#claim(callSid, claim);
+    if (!claimed.claimed) {
+      const { held } = claimed;
+      if (held.accountSid !== claim.accountSid || held.to !== claim.to) {
+        throw fail("conflict", `CallSid ${callSid} is already another call's; a CallSid is one call`);
+      }
+      if (held.stored) return { callSid, region: held.region };
+      // Claimed by an offer whose job may not have been stored: store it (the stream's dedupe makes a
+      // second copy within two minutes one message), in the region the claim chose.
+      await this.#store({ ...job, region: held.region });
+      await this.#markStored(callSid, held, claimed.revision);
+      return { callSid, region: held.region };
+    }
+    await this.#store(job);
+    await this.#markStored(callSid, claim, claimed.revision);
+    return { callSid, region: claim.region };
+  }
+
+  /** The call is stored whatever this write does: a claim left unmarked only makes a retry store it again. */
+  async #markStored(callSid: string, claim: CallSidClaim, revision: number): Promise<void> {
+    await this.callSids.markStored(callSid, claim, revision).catch((err) => {
+      this.opts.log.warn({ err: String(err), callSid }, "cannot mark the CallSid's job stored");
+    });
+  }
+
+  async #claim(callSid: string, claim: CallSidClaim) {
+    try {
+      return await this.callSids.claim(callSid, claim);
+    } catch (err) {
+      throw fail("regionUnavailable", `the CallSid registry did not answer: ${(err as Error).message}`, {
+        cause: err,
+      });
+    }
+  }
+
+  /** The job the worker runs, checked with the schema the worker parses it with. */
+  #job(offer: Offer, callSid: string, region: string): CallJob {
     const job: CallJob = {
       callSid,
       to: offer.to,
@@ -109,26 +171,29 @@ export class Edge {
       ...(offer.caller && { caller: offer.caller }),
       ...(offer.sip && { sip: offer.sip }),
     };
-    // The worker parses the job with this schema: a job it would refuse is refused here, with a code,
-    // rather than acknowledged and never run.
+    // A job the worker would refuse is refused here, with a code, rather than acknowledged and never run.
     const checked = CallJobSchema.safeParse(job);
     if (!checked.success) {
       const issue = checked.error.issues[0];
       throw fail("invalidPayload", `invalid offer: ${issue?.path.join(".") || "job"}: ${issue?.message}`);
     }
+    return job;
+  }
+
+  async #store(job: CallJob): Promise<void> {
     try {
-      await this.js.publish(subjects(this.opts.prefix).regionCalls(region), encode(job), {
-        msgID: callSid,
+      await this.js.publish(subjects(this.opts.prefix).regionCalls(job.region), encode(job), {
+        msgID: job.callSid,
         timeout: 5_000,
       });
     } catch (err) {
+      const { region } = job;
       // No stream listens on the region's subject (the client calls that "jetstream is not enabled").
       const why = hasNoResponders(err)
         ? `it has no call stream (no region worker has run there; start \`switchboard region --region ${region}\`)`
         : (err as Error).message;
       throw fail("regionUnavailable", `region ${region} did not store the call: ${why}`, { cause: err });
     }
-    return { callSid, region };
   }
 
   async stop(): Promise<void> {

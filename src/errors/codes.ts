@@ -89,6 +89,7 @@ export const ErrorCodes = {
   // REST and accounts (Twilio 2xxxx)
   authenticationFailed: entry(20003, "Authentication Error - invalid username", 401),
   notFound: entry(20404, "The requested resource was not found", 404),
+  conflict: entry(20409, "Conflict", 409),
   invalidParameter: entry(20422, "Invalid Parameter", 400),
   tooManyRequests: entry(20429, "Too Many Requests", 429),
   internalServerError: entry(20500, "Internal Server Error", 500),
@@ -116,6 +117,7 @@ export const ErrorCodes = {
   sipCallGone: entry(90010, "The call is gone from its SIP gateway", 410),
   mediaConversionFailed: entry(90011, "Audio could not be synthesised or converted", 502),
   callActorFailed: entry(90012, "The call's actor failed", 500),
+  notificationsLimited: entry(90013, "Too many notifications for one call", 400, "warning"),
 } as const satisfies Record<string, ErrorCodeInfo>;
 
 export type ErrorCodeName = keyof typeof ErrorCodes;

@@ -4,8 +4,19 @@ import { rfc2822 } from "./dates.js";
 import { formatNumber } from "./phone.js";
 import type { CallResource } from "./records.js";
 
-/** The Call resource; `endedAt` null describes a live call (no end time or duration yet). */
-export function callResource(end: EndInput, endedAt: number | null, createdAt: number): CallResource {
+/**
+ * The Call resource; `endedAt` null describes a live call (no end time or duration yet). `end.arrivedAt`
+ * and `endedAt` are the call's clock; `startedAt` is when the call began by the wall clock (default:
+ * arrivedAt, which a call's clock starts at), so start_time is an instant a REST client can filter on
+ * even at a time-scale below 1. end_time is start_time plus the call-clock time between them, so it
+ * always agrees with the duration.
+ */
+export function callResource(
+  end: EndInput,
+  endedAt: number | null,
+  createdAt: number,
+  startedAt: number = end.arrivedAt,
+): CallResource {
   const { facts } = end;
   const uri = `/2010-04-01/Accounts/${facts.accountSid}/Calls/${facts.callSid}`;
   // Twilio leaves duration empty for busy, failed and unanswered calls.
@@ -13,7 +24,8 @@ export function callResource(end: EndInput, endedAt: number | null, createdAt: n
   return {
     sid: facts.callSid,
     date_created: rfc2822(createdAt),
-    date_updated: rfc2822(Date.now()),
+    // Never before date_created (a record written in the same second, or by a clock running behind).
+    date_updated: rfc2822(Math.max(Date.now(), createdAt)),
     parent_call_sid: facts.parentCallSid ?? null,
     account_sid: facts.accountSid ?? "",
     to: facts.to,
@@ -22,8 +34,8 @@ export function callResource(end: EndInput, endedAt: number | null, createdAt: n
     from_formatted: formatNumber(facts.from),
     phone_number_sid: facts.phoneNumberSid,
     status: end.status,
-    start_time: rfc2822(end.arrivedAt),
-    end_time: endedAt === null ? null : rfc2822(endedAt),
+    start_time: rfc2822(startedAt),
+    end_time: endedAt === null ? null : rfc2822(startedAt + (endedAt - end.arrivedAt)),
     duration: answered ? String(Math.round((endedAt - end.arrivedAt) / 1000)) : null,
     price: null,
     price_unit: "USD",

@@ -13,6 +13,25 @@ export interface AccountRecord {
   webhook_signing_key?: { sid: string; secret: string; algorithm: "HMAC_SHA1" | "HMAC_SHA256" } | null;
   /** The trunk (`sb_trunks` name) its numbers' calls go out through, unless a number names its own. */
   outbound_trunk?: string | null;
+  /**
+   * Twilio's "Enforce HTTP Auth on Media URLs" (a Console setting, no REST field): recording media
+   * needs the account's credentials. Off (absent) by default, as on accounts that never turned it on.
+   */
+  enforce_media_auth?: boolean;
+}
+
+/**
+ * `sb_caller_ids` (global): a verified caller ID (Twilio's OutgoingCallerId), a number besides its own
+ * that an account may show as the caller ID of the calls it places (<Dial callerId>).
+ */
+export interface OutgoingCallerIdRecord {
+  /** `PN…`, as Twilio's. */
+  sid: string;
+  account_sid: string;
+  phone_number: string;
+  friendly_name: string;
+  date_created: string;
+  date_updated: string;
 }
 
 /** `sb_routing` (global): number digits -> the region that processes its calls. */

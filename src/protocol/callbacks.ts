@@ -54,6 +54,8 @@ export const VerbCallbackSchema = z.object({
   params: z.record(z.string(), z.string()),
   /** Names this request within the call (e.g. `RE….completed`): the same key is sent once. */
   key: z.string().min(1),
+  /** Not sent before this time (ms since the epoch, wall clock): a transcription lands after its recording. */
+  notBefore: z.number().optional(),
 });
 export type VerbCallback = z.infer<typeof VerbCallbackSchema>;
 

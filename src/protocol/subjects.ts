@@ -49,6 +49,8 @@ export const buckets = {
   routing: "sb_routing",
   accounts: "sb_accounts",
   trunks: "sb_trunks",
+  /** Every CallSid ever offered, with whose call it is (src/store/call-sids.ts). */
+  callSids: "sb_callsids",
   numbers: (region: string) => `sb_numbers_${region.replaceAll("-", "_")}`,
   calls: (region: string) => `sb_calls_${region.replaceAll("-", "_")}`,
   actors: (region: string) => `sb_actors_${region.replaceAll("-", "_")}`,

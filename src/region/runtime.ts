@@ -3,7 +3,7 @@
 import { jetstream } from "@nats-io/jetstream";
 import type { NatsConnection } from "@nats-io/transport-node";
 import type { Logger } from "../log.js";
-import type { AccountRecord, NumberConfig, RoutingEntry } from "../model/records.js";
+import type { AccountRecord, NumberConfig, OutgoingCallerIdRecord, RoutingEntry } from "../model/records.js";
 import { type Subjects, subjects } from "../protocol/subjects.js";
 import type { ConferenceStore } from "../store/conference-store.js";
 import { openGlobalStores } from "../store/global.js";
@@ -51,6 +51,8 @@ export interface RegionDirectory {
   readonly numbers: WatchedKv<NumberConfig>;
   /** The routing table (`sb_routing`): which region hosts a number a <Dial> rings. */
   readonly routing: JsonKv<RoutingEntry>;
+  /** Verified caller IDs (`sb_caller_ids`), read when a <Dial callerId> is not the account's own number. */
+  readonly callerIds: JsonKv<OutgoingCallerIdRecord>;
 }
 
 /** The region's conferences and queues, shared by every worker of the region. */
@@ -119,7 +121,7 @@ export async function openRegionRuntime(opts: RegionRuntimeOptions): Promise<Reg
     log,
     bus: { nc, subjects: s },
     stores,
-    directory: { accounts, numbers, routing: global.routing },
+    directory: { accounts, numbers, routing: global.routing, callerIds: global.callerIds },
     rooms,
     outbox: { notifier, statusCallbacks, recordings },
     inspector,

@@ -6,7 +6,7 @@ import type { NatsConnection } from "@nats-io/transport-node";
 import type { Logger } from "../log.js";
 import { type CallJob, parseCallJob } from "../protocol/call-job.js";
 import { decode, encode } from "../protocol/codec.js";
-import { CALLBACK_CONSUMER, streams, WORKER_CONSUMER } from "../protocol/subjects.js";
+import { buckets, CALLBACK_CONSUMER, streams, WORKER_CONSUMER } from "../protocol/subjects.js";
 import { retrying } from "../store/retry.js";
 import { WebhookClient } from "../webhook/client.js";
 import type { EgressPolicy } from "../webhook/egress.js";
@@ -31,7 +31,7 @@ export interface RegionWorkerOptions {
    * an older one ends `failed` with 90005 instead. Default 60 s.
    */
   maxWaitMs?: number;
-  /** The REST API's origin, for RecordingUrl (default $SWITCHBOARD_API_URL, else http://127.0.0.1:8080). */
+  /** The REST API's origin as apps reach it, for RecordingUrl (default http://127.0.0.1:8080; `--api-url`). */
   apiUrl?: string;
   /** Where the worker's webhooks, media and streams may go (default: anywhere). */
   egress?: EgressPolicy;
@@ -40,6 +40,12 @@ export interface RegionWorkerOptions {
    * worker makes its own (under `egress`) and closes it when it stops.
    */
   webhooks?: WebhookClient;
+  /**
+   * The NATS URL (with its credentials) `nc` was connected with: the worker's heartbeat then runs on
+   * a thread of its own with its own connection, so a busy main thread does not silence it
+   * (region/host/heartbeats.ts). Without it the heartbeat runs on the main thread.
+   */
+  natsUrl?: string;
 }
 
 const MAX_BATCH = 256;
@@ -64,7 +70,9 @@ export class RegionWorker {
   #ownWebhooks: WebhookClient | undefined;
 
   private constructor(
-    private readonly opts: Required<Omit<RegionWorkerOptions, "prefix" | "egress" | "webhooks">> & {
+    private readonly opts: Required<
+      Omit<RegionWorkerOptions, "prefix" | "egress" | "webhooks" | "natsUrl">
+    > & {
       prefix?: string;
     },
     private readonly rt: RegionRuntime,
@@ -86,7 +94,7 @@ export class RegionWorker {
       concurrency: 1000,
       drainMs: 10_000,
       maxWaitMs: 60_000,
-      apiUrl: process.env.SWITCHBOARD_API_URL ?? "http://127.0.0.1:8080",
+      apiUrl: "http://127.0.0.1:8080",
       ...options,
     };
     const { nc, region, log } = opts;
@@ -95,7 +103,13 @@ export class RegionWorker {
       : new WebhookClient(options.egress ? { egress: options.egress } : {});
     const webhooks = options.webhooks ?? (ownWebhooks as WebhookClient);
     const rt = await openRegionRuntime({ ...opts, webhooks });
-    const leases = new WorkerLeases(rt.stores.actors.kv, rt.stats.worker, log);
+    const leases = new WorkerLeases({
+      kv: rt.stores.actors.kv,
+      bucket: buckets.actors(region),
+      worker: rt.stats.worker,
+      log,
+      ...(options.natsUrl && { url: options.natsUrl }),
+    });
     const host = new CallHost(rt, leases);
     host.listen();
     const js = jetstream(nc);
@@ -249,7 +263,7 @@ export class RegionWorker {
   async #takeOver(dead: string): Promise<void> {
     let won: string[];
     try {
-      won = await this.leases.claim(dead);
+      won = await this.leases.claim(dead, (callSid) => this.host.has(callSid));
     } catch (err) {
       this.opts.log.warn({ err, dead }, "claiming a dead worker's calls failed; will retry");
       return; // the leases sweep calls onDead again for this worker

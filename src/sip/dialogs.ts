@@ -1,31 +1,13 @@
-// The dialog layer the npm `sip` package lacks, for inbound calls only (RFC 3261 §12-15): the UAS
-// side of INVITE (100/180/200 with a To-tag, the 200 re-sent until its ACK, §13.3.1.4), CANCEL
-// (487), BYE from either side, INFO (DTMF) and OPTIONS. The package gives transactions (it absorbs
-// re-sent requests and re-sends non-2xx finals); only this file imports it, so the stack can be
-// swapped without touching the gateway.
-import { randomBytes } from "node:crypto";
-import dgram from "node:dgram";
-import * as sip from "sip";
+// The gateway's SIP front door: the stack (UDP and TCP), the table of inbound dialogs by Call-ID, and
+// the policy for requests outside a dialog — who may call (403), what is malformed (400), which
+// methods (405, 501) and extensions (420) are taken — before an INVITE becomes a call.
+import type { InboundAccess } from "./inbound-access.js";
+import { InboundDialog, sessionTimer } from "./ua/inbound-dialog.js";
+import { ALLOW, rejection, response, SUPPORTED, unsupportedRequire } from "./ua/responses.js";
+import { parseUri, type Remote, type SipMessage, SipStack } from "./ua/stack.js";
 
-const T1 = 500;
-const T2 = 4000;
-/** 64*T1: how long a 200 is re-sent without an ACK before the call is given up (§13.3.1.4). */
-const ACK_WAIT = 64 * T1;
-
-export interface DialogEvents {
-  /** The caller cancelled before the answer (the INVITE got 487). */
-  cancel(): void;
-  /** The caller sent BYE. */
-  bye(): void;
-  /** A key the caller sent by SIP INFO. */
-  info(key: string): void;
-  /** The 200 was never acknowledged. */
-  ackTimeout(): void;
-}
-
-/** One inbound call's dialog, as the gateway sees it. */
-export class InboundDialog {
-  readonly callId: string;
+/** What the gateway reads from a new INVITE. */
+export interface InviteInfo {
   /** The Request-URI's user part (the called number, as dialled). */
   readonly toUser: string;
   /** The From URI's user part, and the whole URI. */
@@ -33,210 +15,43 @@ export class InboundDialog {
   readonly fromUri: string;
   /** The caller's X-* headers, names in canonical case (`X-Customer-Id`). */
   readonly xHeaders: Record<string, string>;
-  readonly sdpOffer: string;
-  readonly sourceAddress: string;
-  state: "early" | "answering" | "confirmed" | "ended" = "early";
-  on: Partial<DialogEvents> = {};
-  readonly #tag = randomBytes(6).toString("hex");
-  #cseq = 1;
-  #resend: NodeJS.Timeout | undefined;
-  #acked: (() => void) | undefined;
-  #closedResolve!: () => void;
-  /** Resolves when the dialog is over (a final failure sent, or a BYE sent or received). */
-  readonly closed = new Promise<void>((resolve) => {
-    this.#closedResolve = resolve;
-  });
-  /** Settles when the 200 is acknowledged or given up on. */
-  #confirmed: Promise<void> | undefined;
-
-  constructor(
-    private readonly stack: sip.SipStack,
-    private readonly invite: sip.SipMessage,
-    private readonly contact: string,
-    remote: sip.Remote,
-  ) {
-    this.callId = invite.headers["call-id"];
-    this.toUser = decodeURIComponent(sip.parseUri(invite.uri ?? "").user ?? "");
-    this.fromUri = invite.headers.from.uri;
-    this.fromUser = decodeURIComponent(sip.parseUri(this.fromUri).user ?? "");
-    this.xHeaders = {};
-    for (const [name, value] of Object.entries(invite.headers)) {
-      if (name.startsWith("x-") && typeof value === "string") this.xHeaders[canonical(name)] = value;
-    }
-    this.sdpOffer = invite.content ?? "";
-    this.sourceAddress = remote.address;
-  }
-
-  get localTag(): string {
-    return this.#tag;
-  }
-
-  trying(): void {
-    this.stack.send(sip.makeResponse(this.invite, 100, "Trying"));
-  }
-
-  ringing(): void {
-    if (this.state === "early") this.#respond(180, "Ringing");
-  }
-
-  /** Sends 200 with the SDP answer, again and again (T1 doubling to T2) until the ACK; resolves on it. */
-  answer(sdp: string): Promise<void> {
-    if (this.state !== "early") return this.#confirmed ?? Promise.resolve();
-    this.state = "answering";
-    const ok = this.#respond(200, "OK", sdp);
-    this.#confirmed = new Promise<void>((resolve) => {
-      let interval = T1;
-      const started = Date.now();
-      const again = () => {
-        if (Date.now() - started >= ACK_WAIT) {
-          this.#acked = undefined;
-          resolve();
-          this.on.ackTimeout?.();
-          return;
-        }
-        this.stack.send(ok);
-        interval = Math.min(interval * 2, T2);
-        this.#resend = setTimeout(again, interval);
-      };
-      this.#resend = setTimeout(again, interval);
-      this.#acked = () => {
-        clearTimeout(this.#resend);
-        this.#acked = undefined;
-        if (this.state === "answering") this.state = "confirmed";
-        resolve();
-      };
-    });
-    return this.#confirmed;
-  }
-
-  /** A final failure to the INVITE (486 busy, 603 decline, 487 cancelled…); the package re-sends it. */
-  reject(status: number, reason: string): void {
-    if (this.state !== "early") return;
-    this.#close();
-    this.#respond(status, reason);
-  }
-
-  /** Ends an answered call from our side; resolves on the BYE's final response (or its timeout). */
-  async bye(): Promise<void> {
-    if (this.state === "early") {
-      this.reject(603, "Decline");
-      return;
-    }
-    // A BYE may not overtake the ACK of our 200 (§15): it waits for the ACK, or for giving up on it.
-    if (this.state === "answering") await this.#confirmed;
-    if (this.state === "ended") return;
-    clearTimeout(this.#resend);
-    this.#acked = undefined;
-    this.#close();
-    const h = this.invite.headers;
-    const target = h.contact?.[0]?.uri ?? h.from.uri;
-    const routes = (h["record-route"] ?? []).map((r) => ({ ...r }));
-    const bye: sip.SipMessage = {
-      method: "BYE",
-      uri: target,
-      headers: {
-        to: h.from,
-        from: { ...h.to, params: { ...h.to.params, tag: this.#tag } },
-        "call-id": this.callId,
-        cseq: { method: "BYE", seq: this.#cseq++ },
-        via: [],
-        contact: [{ uri: this.contact, params: {} }],
-        "max-forwards": 70,
-        ...(routes.length > 0 && { route: routes }),
-      },
-    };
-    return new Promise<void>((resolve) => {
-      this.stack.send(bye, (rs) => {
-        if ((rs.status ?? 0) >= 200) resolve();
-      });
-    });
-  }
-
-  /** Called by the dialog table for every in-dialog request of this call. */
-  handle(rq: sip.SipMessage): void {
-    switch (rq.method) {
-      case "ACK":
-        this.#acked?.();
-        return;
-      case "CANCEL":
-        this.stack.send(sip.makeResponse(rq, 200, "OK"));
-        if (this.state === "early") {
-          this.reject(487, "Request Terminated");
-          this.on.cancel?.();
-        }
-        return;
-      case "BYE": {
-        this.stack.send(sip.makeResponse(rq, 200, "OK"));
-        if (this.state === "ended") return;
-        clearTimeout(this.#resend);
-        this.#acked = undefined;
-        this.#close();
-        this.on.bye?.();
-        return;
-      }
-      case "INFO": {
-        this.stack.send(sip.makeResponse(rq, 200, "OK"));
-        const key = infoKey(String(rq.headers["content-type"] ?? ""), rq.content ?? "");
-        if (key !== undefined) this.on.info?.(key);
-        return;
-      }
-      case "INVITE":
-        // A re-INVITE (hold, session refresh): keep the session as it is.
-        this.stack.send(
-          withTag(sip.makeResponse(rq, this.state === "ended" ? 481 : 488, "Not Acceptable Here"), this.#tag),
-        );
-        return;
-      default:
-        this.stack.send(sip.makeResponse(rq, rq.method === "OPTIONS" ? 200 : 405, "OK"));
-    }
-  }
-
-  #close(): void {
-    this.state = "ended";
-    this.#closedResolve();
-  }
-
-  #respond(status: number, reason: string, sdp?: string): sip.SipMessage {
-    const rs = withTag(sip.makeResponse(this.invite, status, reason), this.#tag);
-    rs.headers.contact = [{ uri: this.contact, params: {} }];
-    if (sdp !== undefined) {
-      rs.headers["content-type"] = "application/sdp";
-      rs.content = sdp;
-    }
-    this.stack.send(rs);
-    return rs;
-  }
 }
 
-/** The SIP stack and its table of inbound dialogs by Call-ID. */
+/** Methods a SIP UA may send that the gateway knows but does not take outside a dialog (405, not 501). */
+const KNOWN = new Set(["REGISTER", "SUBSCRIBE", "NOTIFY", "MESSAGE", "REFER", "PUBLISH", "PRACK"]);
+
+export interface SipDialogsOptions {
+  address: string;
+  port: number;
+  /** The host in Contact and Via (behind NAT, the public one); default `address`. */
+  advertise?: string;
+  /** Who may send requests outside a dialog. */
+  access: InboundAccess;
+  onError?: (err: unknown) => void;
+  /** A request refused before it became a call (for the log). */
+  onRefused?: (why: { status: number; method: string; source: string; text: string }) => void;
+}
+
 export class SipDialogs {
   readonly #dialogs = new Map<string, InboundDialog>();
-  readonly #stack: sip.SipStack;
-  readonly #contact: string;
+  readonly #stack: SipStack;
+  readonly contact: string;
 
   constructor(
-    opts: { address: string; port: number; onError?: (err: unknown) => void },
-    private readonly onInvite: (dialog: InboundDialog) => void,
+    private readonly opts: SipDialogsOptions,
+    private readonly onInvite: (dialog: InboundDialog, info: InviteInfo) => void,
   ) {
-    this.#contact = `sip:switchboard@${opts.address}:${opts.port}`;
-    // The package sends on its UDP socket without an 'error' listener, so one failed send (no route
-    // to a phone's Contact) would crash the process: give the socket it creates a listener.
-    const createSocket = dgram.createSocket;
-    dgram.createSocket = ((...args: Parameters<typeof createSocket>) =>
-      createSocket(...args).on("error", (err) => opts.onError?.(err))) as typeof createSocket;
-    try {
-      this.#stack = sip.create(
-        {
-          address: opts.address,
-          port: opts.port,
-          tcp: false,
-          logger: { error: opts.onError ?? (() => {}) },
-        },
-        (rq, remote) => this.#request(rq, remote),
-      );
-    } finally {
-      dgram.createSocket = createSocket;
-    }
+    this.contact = `sip:switchboard@${opts.advertise ?? opts.address}:${opts.port}`;
+    this.#stack = new SipStack(
+      {
+        address: opts.address,
+        port: opts.port,
+        ...(opts.advertise && { advertise: opts.advertise }),
+        tcp: true,
+        onError: opts.onError ?? (() => {}),
+      },
+      (rq, remote) => this.#request(rq, remote),
+    );
   }
 
   get size(): number {
@@ -252,29 +67,86 @@ export class SipDialogs {
     this.#stack.destroy();
   }
 
-  #request(rq: sip.SipMessage, remote: sip.Remote): void {
-    const callId = rq.headers["call-id"];
-    const dialog = this.#dialogs.get(callId);
+  #request(rq: SipMessage, remote: Remote): void {
+    const method = rq.method ?? "";
+    const dialog = this.#dialogs.get(rq.headers["call-id"]);
+    if (method === "ACK") {
+      dialog?.handle(rq);
+      return;
+    }
+    const refusal = this.#refusal(rq, remote, dialog !== undefined);
+    if (refusal) {
+      const [status, text, headers] = refusal;
+      this.opts.onRefused?.({ status, method, source: remote.address, text });
+      this.#stack.respond(rejection(rq, status, text, headers));
+      return;
+    }
     if (dialog) {
       dialog.handle(rq);
       return;
     }
-    if (rq.method === "INVITE" && !rq.headers.to.params.tag) {
-      const fresh = new InboundDialog(this.#stack, rq, this.#contact, remote);
-      this.#dialogs.set(callId, fresh);
-      fresh.trying();
-      this.onInvite(fresh);
+    if (method === "OPTIONS") {
+      this.#stack.respond(response(rq, 200, { allow: ALLOW, supported: SUPPORTED.join(", ") }));
       return;
     }
-    if (rq.method === "ACK") return;
-    if (rq.method === "OPTIONS") this.#stack.send(sip.makeResponse(rq, 200, "OK"));
-    else this.#stack.send(sip.makeResponse(rq, 481, "Call/Transaction Does Not Exist"));
+    const fresh = new InboundDialog(this.#stack, rq, this.contact, remote);
+    this.#dialogs.set(fresh.callId, fresh);
+    fresh.trying();
+    this.onInvite(fresh, readInvite(rq) as InviteInfo);
+  }
+
+  /** Why a request is refused before it reaches a dialog or becomes a call, if it is. */
+  #refusal(
+    rq: SipMessage,
+    remote: Remote,
+    inDialog: boolean,
+  ): [number, string, Record<string, unknown>?] | undefined {
+    const method = rq.method ?? "";
+    const unknown = unsupportedRequire(rq);
+    if (unknown.length > 0 && method !== "CANCEL")
+      return [420, `Unsupported extension ${unknown.join(", ")}`, { unsupported: unknown.join(", ") }];
+    if (inDialog) return undefined;
+    if (!this.opts.access.allows(remote.address))
+      return [403, `${remote.address} may not place calls through this gateway`];
+    if (rq.headers.to.params.tag !== undefined || method === "CANCEL" || method === "BYE")
+      return [481, "No such call"];
+    if (method === "OPTIONS") return undefined;
+    if (method !== "INVITE") {
+      if (KNOWN.has(method) || method === "INFO" || method === "UPDATE")
+        return [405, `${method} is not taken outside a call`, { allow: ALLOW }];
+      return [501, `${method} is not implemented`, { allow: ALLOW }];
+    }
+    const info = readInvite(rq);
+    if (typeof info === "string") return [400, info];
+    if ("status" in sessionTimer(rq)) return [422, "Session interval too small", { "min-se": "90" }];
+    return undefined;
   }
 }
 
-function withTag(rs: sip.SipMessage, tag: string): sip.SipMessage {
-  rs.headers.to = { ...rs.headers.to, params: { ...rs.headers.to.params, tag } };
-  return rs;
+/** The INVITE's called number, caller and X- headers; a string says what is malformed (400). */
+function readInvite(rq: SipMessage): InviteInfo | string {
+  const target = parseUri(rq.uri ?? "");
+  if (!target || !/^sips?$/i.test(target.schema ?? "") || !target.host) return "Malformed Request-URI";
+  const toUser = decode(target.user ?? "");
+  if (toUser === undefined || toUser === "") return "Malformed Request-URI: no number";
+  const fromUri = rq.headers.from?.uri ?? "";
+  const from = parseUri(fromUri);
+  if (!from?.host) return "Malformed From";
+  const fromUser = decode(from.user ?? "");
+  if (fromUser === undefined) return "Malformed From";
+  const xHeaders: Record<string, string> = {};
+  for (const [name, value] of Object.entries(rq.headers)) {
+    if (name.startsWith("x-") && typeof value === "string") xHeaders[canonical(name)] = value;
+  }
+  return { toUser, fromUser, fromUri, xHeaders };
+}
+
+function decode(s: string): string | undefined {
+  try {
+    return decodeURIComponent(s);
+  } catch {
+    return undefined;
+  }
 }
 
 /** `x-customer-id` -> `X-Customer-Id`: the package lower-cases header names. */

@@ -1,7 +1,7 @@
-// The SIP gateway: a SIP user agent server on UDP that turns each INVITE into a call offer on its
-// edge, names itself in the offer so the call's region sends its channel commands here, and carries
-// those out on the call's RTP session (docs/sip.md).
-import { createSocket, type Socket } from "node:dgram";
+// The SIP gateway: a SIP user agent server on UDP and TCP that turns each INVITE from an allowed
+// network into a call offer on its edge, names itself in the offer so the call's region sends its
+// channel commands here, and carries those out on the call's RTP session (docs/sip.md).
+import type { Socket } from "node:dgram";
 import type { Msg, NatsConnection, Subscription } from "@nats-io/transport-node";
 import { fail, toSwitchboardError } from "../errors/switchboard-error.js";
 import type { Logger } from "../log.js";
@@ -15,13 +15,17 @@ import { SipCommandSchema } from "../protocol/sip-commands.js";
 import { subjects } from "../protocol/subjects.js";
 import { WebhookClient } from "../webhook/client.js";
 import type { EgressPolicy } from "../webhook/egress.js";
-import { type InboundDialog, SipDialogs } from "./dialogs.js";
+import { type InviteInfo, infoKey, SipDialogs } from "./dialogs.js";
+import { InboundAccess } from "./inbound-access.js";
 import { AudioFetcher } from "./media/fetch-audio.js";
 import { FinishedRecordings } from "./media/finished-recordings.js";
+import { Pacer } from "./media/pacer.js";
 import { RtpSession } from "./media/rtp-session.js";
 import { Speech } from "./media/tts.js";
-import { buildSdpAnswer, chooseMedia, parseSdpOffer } from "./sdp.js";
+import { assertTcpFree, assertUdpFree, RtpPorts } from "./ports.js";
+import { SdpSession } from "./sdp-session.js";
 import { SipCall } from "./sip-call.js";
+import type { InboundDialog } from "./ua/inbound-dialog.js";
 
 export interface GatewayOptions {
   nc: NatsConnection;
@@ -29,13 +33,17 @@ export interface GatewayOptions {
   edge: string;
   /** This gateway's name in subjects: unique among running gateways. */
   id: string;
-  /** SIP listens here (UDP). */
+  /** SIP listens here (UDP and TCP). */
   address: string;
   port: number;
   /** The RTP port range (inclusive), e.g. [20000, 20999]; even ports are used. */
   rtpPorts: readonly [number, number];
-  /** The address put in SDP answers; default the SIP address. */
+  /** The host peers reach us at (behind NAT, the public one): in Contact, Via and SDP. Default `address`. */
+  advertise?: string;
+  /** The address put in SDP (RTP is bound on `address`); default `advertise`, else the SIP address. */
   mediaAddress?: string;
+  /** Who may place calls (default: loopback only, DEFAULT_ALLOW); trunks' ranges are added to it. */
+  access?: InboundAccess;
   log: Logger;
   prefix?: string;
   /** Where <Play> URLs may be fetched from (default: anywhere). */
@@ -57,8 +65,10 @@ export class SipGateway {
   readonly #subjects;
   #sip: SipDialogs | undefined;
   #sub: Subscription | undefined;
-  #ticker: NodeJS.Timeout | undefined;
-  #nextPort: number;
+  /** Paces every call's RTP frames. */
+  readonly #pacer = new Pacer();
+  readonly access: InboundAccess;
+  readonly #rtpPorts: RtpPorts;
   #sessionId = Date.now() % 1_000_000_000;
   #stopping = false;
 
@@ -66,13 +76,15 @@ export class SipGateway {
     this.#subjects = subjects(opts.prefix);
     this.#web = new WebhookClient(opts.egress ? { egress: opts.egress } : {});
     this.#fetcher = new AudioFetcher(this.#web);
-    this.#nextPort = opts.rtpPorts[0] + (opts.rtpPorts[0] % 2);
+    this.#rtpPorts = new RtpPorts(opts.rtpPorts, opts.address);
+    this.access = opts.access ?? new InboundAccess();
   }
 
   static async start(opts: GatewayOptions): Promise<SipGateway> {
     const gw = new SipGateway(opts);
     // The sip package binds without reporting failure (an unhandled 'error' would crash): check first.
     await assertUdpFree(opts.address, opts.port);
+    await assertTcpFree(opts.address, opts.port);
     gw.#sub = opts.nc.subscribe(gw.#subjects.sipAllCommands(opts.id), {
       callback: (err, msg) => {
         if (err) return;
@@ -84,15 +96,18 @@ export class SipGateway {
       {
         address: opts.address,
         port: opts.port,
+        ...(opts.advertise && { advertise: opts.advertise }),
+        access: gw.access,
         onError: (err) => opts.log.warn({ err }, "sip"),
+        onRefused: (why) => opts.log.info(why, "SIP request refused"),
       },
-      (dialog) => void gw.#invite(dialog),
+      (dialog, info) => void gw.#invite(dialog, info),
     );
     return gw;
   }
 
   get mediaAddress(): string {
-    return this.opts.mediaAddress ?? this.opts.address;
+    return this.opts.mediaAddress ?? this.opts.advertise ?? this.opts.address;
   }
 
   /** Stops taking calls; ends the live ones (BYE) and closes the SIP socket. */
@@ -100,7 +115,7 @@ export class SipGateway {
     this.#stopping = true;
     await this.#sub?.drain();
     await Promise.all([...this.calls.values()].map((c) => c.shutdown()));
-    clearInterval(this.#ticker);
+    this.#pacer.stop();
     this.#sip?.stop();
     await this.#web.close();
   }
@@ -131,22 +146,26 @@ export class SipGateway {
     else respondError(msg, fail("sipCallGone", `call ${callSid} is not on SIP gateway ${this.opts.id}`));
   }
 
-  async #invite(dialog: InboundDialog): Promise<void> {
+  async #invite(dialog: InboundDialog, info: InviteInfo): Promise<void> {
     const { log } = this.opts;
-    if (this.#stopping) return dialog.reject(503, "Service Unavailable");
-    const offer = parseSdpOffer(dialog.sdpOffer);
-    const media = offer && chooseMedia(offer);
-    if (!offer || !media) {
-      dialog.reject(488, "Not Acceptable Here");
+    if (this.#stopping) {
+      dialog.reject(503, "The gateway is stopping");
+      this.#sip?.forget(dialog);
+      return;
+    }
+    // No SDP: the caller wants our offer in the 200, and answers in its ACK.
+    const offer = dialog.sdpOffer === "" ? undefined : SdpSession.read(dialog.sdpOffer);
+    if (offer && "refused" in offer) {
+      dialog.reject(488, offer.refused);
       this.#sip?.forget(dialog);
       return;
     }
     let socket: Socket;
     try {
-      socket = await this.#allocatePort();
+      socket = await this.#rtpPorts.allocate();
     } catch (err) {
       log.warn({ err }, "no RTP port free");
-      dialog.reject(503, "Service Unavailable");
+      dialog.reject(503, "No RTP port free");
       this.#sip?.forget(dialog);
       return;
     }
@@ -158,17 +177,15 @@ export class SipGateway {
       else pendingInput.push(event);
     };
     let call: SipCall | undefined;
-    const rtp = new RtpSession(socket, { address: offer.address, port: offer.port }, media, {
-      key: (k) => call?.key(k),
-      audio: (packet, pcm) => call?.audio(packet, pcm),
-    });
-    this.#sessionId++;
-    const answerSdp = buildSdpAnswer({
-      address: this.mediaAddress,
-      port: rtp.port,
-      sessionId: this.#sessionId,
-      media,
-    });
+    const rtp = new RtpSession(
+      socket,
+      this.#pacer,
+      offer?.chosen.remote,
+      offer?.chosen.media ?? { codec: "PCMU", codecPt: 0, dtmfPt: 101 },
+      { key: (k) => call?.key(k), audio: (packet, pcm) => call?.audio(packet, pcm) },
+    );
+    const session = new SdpSession(rtp, this.mediaAddress, ++this.#sessionId);
+    const answerSdp = offer ? session.answer(offer.streams, offer.chosen) : session.offer();
     call = new SipCall({
       callSid,
       dialog,
@@ -196,10 +213,6 @@ export class SipGateway {
       this.calls.delete(callSid);
       // The dialog stays until it is over: an ACK or a BYE may still be on its way.
       void dialog.closed.then(() => this.#sip?.forget(dialog));
-      if (this.calls.size === 0) {
-        clearInterval(this.#ticker);
-        this.#ticker = undefined;
-      }
     };
     dialog.on = {
       bye: () => call?.callerEnded("bye"),
@@ -208,21 +221,26 @@ export class SipGateway {
         call?.callerEnded("no ACK");
         dialog.bye().catch((err: unknown) => this.opts.log.warn({ err }, "BYE after a missing ACK failed"));
       },
-      info: (k) => call?.key(k),
+      info: (type, body) => {
+        const k = infoKey(type, body);
+        if (k !== undefined) call?.key(k);
+      },
+      offer: (sdp) => session.reoffer(sdp),
+      currentOffer: () => session.offer(),
+      answer: (sdp) => {
+        if (!session.answered(sdp))
+          log.warn({ callSid, callId: dialog.callId }, "the ACK's SDP answer has no G.711 audio");
+      },
     };
     // A CANCEL that came while the RTP port was being bound has ended the dialog already.
     if (dialog.state === "ended") call.callerEnded("cancel");
     this.calls.set(callSid, call);
-    this.#ticker ??= setInterval(() => {
-      const now = performance.now();
-      for (const c of this.calls.values()) c.tick(now);
-    }, 10);
     const sipOffer: Offer = {
-      to: e164(dialog.toUser),
-      from: callerId(dialog),
+      to: e164(info.toUser),
+      from: callerId(info),
       callSid,
-      sipHeaders: fitHeaders(dialog.xHeaders),
-      sip: { gateway: this.opts.id, callId: dialog.callId, sourceIp: dialog.sourceAddress },
+      sipHeaders: fitHeaders(info.xHeaders),
+      sip: { gateway: this.opts.id, callId: dialog.callId, sourceIp: dialog.source.address },
     };
     try {
       const reply = await offerCall(
@@ -243,32 +261,10 @@ export class SipGateway {
         "SIP call refused by the edge",
       );
       // 21211/20404: no such number; 90003: its region is down; anything else: our fault.
-      const [status, reason] =
-        e.code === 21211 || e.code === 20404
-          ? [404, "Not Found"]
-          : e.code === 90003
-            ? [503, "Service Unavailable"]
-            : [500, "Server Internal Error"];
-      dialog.reject(status, reason);
+      const status = e.code === 21211 || e.code === 20404 ? 404 : e.code === 90003 ? 503 : 500;
+      dialog.reject(status, `${e.code}: ${e.message}`.slice(0, 200));
       call.abandon();
     }
-  }
-
-  async #allocatePort(): Promise<Socket> {
-    const [lo, hi] = this.opts.rtpPorts;
-    const count = Math.floor((hi - lo) / 2) + 1;
-    for (let i = 0; i < count; i++) {
-      const port = this.#nextPort;
-      this.#nextPort = port + 2 > hi ? lo + (lo % 2) : port + 2;
-      const socket = createSocket("udp4");
-      const bound = await new Promise<boolean>((resolve) => {
-        socket.once("error", () => resolve(false));
-        socket.bind(port, this.mediaAddress, () => resolve(true));
-      });
-      if (bound) return socket;
-      socket.close();
-    }
-    throw new Error(`no free RTP port in ${lo}-${hi}`);
   }
 }
 
@@ -278,7 +274,7 @@ export function e164(user: string): string {
 }
 
 /** The caller: a number from the From user part (made E.164), else the From SIP URI without params. */
-export function callerId(dialog: Pick<InboundDialog, "fromUser" | "fromUri">): string {
+export function callerId(dialog: Pick<InviteInfo, "fromUser" | "fromUri">): string {
   if (/^\+?\d{2,15}$/.test(dialog.fromUser)) return e164(dialog.fromUser);
   const uri = dialog.fromUri.split(";")[0] ?? dialog.fromUri;
   return uri.startsWith("sip:") && uri.length < 255 ? uri : "anonymous";
@@ -294,14 +290,4 @@ function fitHeaders(headers: Record<string, string>): Record<string, string> {
     out[name] = value;
   }
   return out;
-}
-
-function assertUdpFree(address: string, port: number): Promise<void> {
-  return new Promise((resolve, reject) => {
-    const s = createSocket("udp4");
-    s.once("error", (err) =>
-      reject(new Error(`cannot listen for SIP on ${address}:${port}: ${err.message}`)),
-    );
-    s.bind(port, address, () => s.close(() => resolve()));
-  });
 }

@@ -6,13 +6,13 @@ import type { Logger } from "../log.js";
 import type { ChannelIn } from "../protocol/channel-events.js";
 import { respondError, respondValue } from "../protocol/service-error.js";
 import type { SipCommand } from "../protocol/sip-commands.js";
-import type { InboundDialog } from "./dialogs.js";
 import type { AudioFetcher } from "./media/fetch-audio.js";
 import type { FinishedRecordings } from "./media/finished-recordings.js";
 import { Recorder } from "./media/recorder.js";
 import type { RtpSession } from "./media/rtp-session.js";
 import type { Speech } from "./media/tts.js";
 import type { RtpPacket } from "./rtp/packet.js";
+import type { InboundDialog } from "./ua/inbound-dialog.js";
 
 /** Twilio's beep before a recording: 1 kHz for 250 ms. */
 const BEEP = Int16Array.from({ length: 2000 }, (_, i) =>
@@ -159,9 +159,9 @@ export class SipCall {
     const { dialog } = this.d;
     if (dialog.state === "early") {
       // Twilio's SIP answers: <Reject reason="busy"> 486, "rejected" 603; ending unanswered otherwise 480.
-      if (cmd.op === "reject" && cmd.reason === "busy") dialog.reject(486, "Busy Here");
-      else if (cmd.op === "reject") dialog.reject(603, "Decline");
-      else dialog.reject(480, "Temporarily Unavailable");
+      if (cmd.op === "reject" && cmd.reason === "busy") dialog.reject(486, "Reject reason=busy");
+      else if (cmd.op === "reject") dialog.reject(603, "Reject reason=rejected");
+      else dialog.reject(480, "The call ended before it was answered");
       this.#end();
       return {};
     }
@@ -173,10 +173,6 @@ export class SipCall {
   /** Caller audio, for a recording in progress. */
   audio(packet: RtpPacket, pcm: Int16Array): void {
     this.#recorder?.audio(packet, pcm);
-  }
-
-  tick(now: number): void {
-    this.d.rtp.tick(now);
   }
 
   /** The edge refused the call (it was rejected on SIP already): release it, tell no region. */

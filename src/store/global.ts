@@ -1,13 +1,15 @@
 // The global buckets: the routing table, the accounts (with their secrets: regions sign with them),
-// the accounts' status without secrets, which is all an edge reads of them, and the SIP trunks.
+// the accounts' status without secrets, which is all an edge reads of them, verified caller IDs, and
+// the SIP trunks.
 
 import { jetstreamManager } from "@nats-io/jetstream";
 import { type KV, Kvm } from "@nats-io/kv";
 import type { NatsConnection } from "@nats-io/transport-node";
-import type { AccountRecord, RoutingEntry } from "../model/records.js";
+import type { AccountRecord, OutgoingCallerIdRecord, RoutingEntry } from "../model/records.js";
 import type { TrunkRecord } from "../model/trunk.js";
 import { buckets } from "../protocol/subjects.js";
 import { ACCOUNT_STATUS_BUCKET, type AccountStatus } from "./account-status.js";
+import { CALLER_IDS_BUCKET } from "./caller-ids.js";
 import { JsonKv } from "./json-kv.js";
 import {
   GLOBAL_SCOPE,
@@ -22,6 +24,8 @@ export interface GlobalStores {
   routing: JsonKv<RoutingEntry>;
   accounts: JsonKv<AccountRecord>;
   accountStatus: JsonKv<AccountStatus>;
+  /** Verified caller IDs (caller-ids.ts). */
+  callerIds: JsonKv<OutgoingCallerIdRecord>;
 }
 
 /** `sb_trunks`: trunk name -> TrunkRecord (read through src/store/trunks.ts, which validates). */
@@ -44,15 +48,17 @@ export const DEFAULT_ACCOUNT_KEY = "_default";
 /** Opens the global buckets, creating them (placed on the `region:global` servers) if need be. */
 export async function openGlobalStores(nc: NatsConnection): Promise<GlobalStores> {
   const open = globalBucket(nc);
-  const [routing, accounts, accountStatus] = await Promise.all([
+  const [routing, accounts, accountStatus, callerIds] = await Promise.all([
     open(buckets.routing, 5),
     open(buckets.accounts, 1),
     open(ACCOUNT_STATUS_BUCKET, 1),
+    open(CALLER_IDS_BUCKET, 1),
   ]);
   return {
     routing: new JsonKv(routing),
     accounts: new JsonKv(accounts),
     accountStatus: new JsonKv(accountStatus),
+    callerIds: new JsonKv(callerIds),
   };
 }
 

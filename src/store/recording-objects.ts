@@ -40,6 +40,8 @@ export async function putRecording(os: ObjectStore, facts: RecordingFacts, wav: 
         call_sid: facts.callSid,
         duration: String(Math.round(facts.duration)),
         start_time: new Date(facts.startTime).toISOString(),
+        // The object's mtime moves when its metadata is updated (a transcription deleted).
+        date_created: new Date().toISOString(),
         channels: String(facts.channels ?? 1),
         source: facts.source ?? "RecordVerb",
         ...(facts.conferenceSid && { conference_sid: facts.conferenceSid }),
@@ -53,6 +55,17 @@ export async function putRecording(os: ObjectStore, facts: RecordingFacts, wav: 
     },
     wav,
   );
+}
+
+/** Removes a recording's transcription (DELETE …/Transcriptions/{Sid}), keeping the recording. */
+export async function dropTranscription(os: ObjectStore, info: ObjectInfo): Promise<void> {
+  const metadata = { ...(info.metadata ?? {}) };
+  // The creation time moves into the metadata, since updating it moves the object's mtime.
+  metadata.date_created ??= info.mtime;
+  delete metadata.transcription_sid;
+  delete metadata.transcription_status;
+  delete metadata.transcription_text;
+  await os.update(info.name, { description: info.description, options: info.options, metadata });
 }
 
 export function recordingFromInfo(info: ObjectInfo): StoredRecording | null {
@@ -75,7 +88,7 @@ export function recordingFromInfo(info: ObjectInfo): StoredRecording | null {
           text: decodeURIComponent(m.transcription_text ?? ""),
         }
       : null,
-    dateCreated: Date.parse(info.mtime),
+    dateCreated: Date.parse(m.date_created ?? info.mtime),
     size: info.size,
   };
 }

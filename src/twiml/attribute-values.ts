@@ -3,6 +3,7 @@
 import { ErrorCodes } from "../errors/codes.js";
 import type { HttpMethod } from "../model/http.js";
 import type { TwimlElement } from "./element.js";
+import { resolveUrl } from "./resolve-url.js";
 import type { ParseContext } from "./verb-definition.js";
 
 const schema = ErrorCodes.schemaValidation.code;
@@ -13,7 +14,7 @@ export function urlAttribute(el: TwimlElement, name: string, ctx: ParseContext):
   if (raw === undefined) return undefined;
   if (raw.trim() === "") return "";
   try {
-    const url = new URL(raw.trim(), ctx.documentUrl);
+    const url = resolveUrl(raw.trim(), ctx.documentUrl);
     if (url.protocol === "http:" || url.protocol === "https:") return url.href;
   } catch {
     // reported below

@@ -3,6 +3,7 @@
 import { ErrorCodes } from "../errors/codes.js";
 import { fail } from "../errors/switchboard-error.js";
 import type { TwimlElement } from "./element.js";
+import { MAX_WARNINGS } from "./limits.js";
 import { verbDefinition } from "./registry.js";
 import type { TwimlDocument, TwimlWarning, Verb } from "./verb-data.js";
 import type { ParseContext } from "./verb-definition.js";
@@ -21,10 +22,13 @@ export function parseTwiml(xml: string, documentUrl: string): TwimlDocument {
   }
   const verbs: Verb[] = [];
   const warnings: TwimlWarning[] = [];
+  // Each warning becomes a stored notification: past MAX_WARNINGS they are only counted.
+  let unshown = 0;
   const contextFor = (el: TwimlElement): ParseContext => ({
     documentUrl,
     warn(code, message, at = el) {
-      warnings.push({ code, message, line: at.line, column: at.column });
+      if (warnings.length < MAX_WARNINGS) warnings.push({ code, message, line: at.line, column: at.column });
+      else unshown++;
     },
   });
 
@@ -58,6 +62,12 @@ export function parseTwiml(xml: string, documentUrl: string): TwimlDocument {
     }
     const verb = definition.parse(child, contextFor(child));
     if (verb !== undefined) verbs.push(verb);
+  }
+  if (unshown > 0) {
+    warnings.push({
+      code: schema,
+      message: `${unshown} more warning${unshown === 1 ? "" : "s"} in this document not shown (at most ${MAX_WARNINGS} are kept)`,
+    });
   }
   return { verbs, warnings };
 }

@@ -30,6 +30,11 @@ export interface VerbCallbackRequest {
   readonly params: Readonly<Record<string, string>>;
   /** Names the request within the call; a request queued again with the same key is sent once. */
   readonly key: string;
+  /**
+   * Send it no sooner than this many (real) milliseconds after it is queued: work Twilio does after
+   * the call has moved on (a transcription) reports after the requests that follow it.
+   */
+  readonly delayMs?: number;
 }
 
 /** A TwiML document a verb requested for its own use (a waitUrl, a Queue noun's url). */

@@ -2,6 +2,7 @@
 // Each reports a warning and lets the call carry on, as Twilio's 12200/13xxx warnings do.
 import { ErrorCodes } from "../errors/codes.js";
 import type { TwimlElement } from "./element.js";
+import { resolveUrl, unresolvedBecause } from "./resolve-url.js";
 import type { ParseContext } from "./verb-definition.js";
 
 const schema = ErrorCodes.schemaValidation.code;
@@ -67,11 +68,11 @@ export function bodyUrl(el: TwimlElement, ctx: ParseContext): string | undefined
   }
   let url: URL;
   try {
-    url = new URL(body, ctx.documentUrl);
+    url = resolveUrl(body, ctx.documentUrl);
   } catch {
     ctx.warn(
       ErrorCodes.invalidUrl.code,
-      `<${el.name}> URL "${body}" does not resolve against ${ctx.documentUrl}; skipped`,
+      `<${el.name}> URL "${body}" skipped: ${unresolvedBecause(ctx.documentUrl)}`,
     );
     return undefined;
   }

@@ -3,6 +3,7 @@
 import { SaxesParser } from "saxes";
 import { fail } from "../errors/switchboard-error.js";
 import type { TwimlElement, TwimlNode } from "./element.js";
+import { MAX_ATTRIBUTES, MAX_DEPTH, MAX_ELEMENTS } from "./limits.js";
 
 interface OpenElement {
   name: string;
@@ -15,6 +16,8 @@ interface OpenElement {
 /**
  * Reads `xml` into its root element, or throws SwitchboardError 12100 (`documentParseFailure`) naming
  * the line:column where the XML went wrong. Comments, processing instructions and a DOCTYPE are dropped.
+ * A document past the limits of limits.ts (elements, attributes on one element, depth) fails with 12100
+ * too, as soon as the limit is passed: reading it costs no more than reading a document at the limit.
  */
 export function readXml(xml: string, documentUrl: string): TwimlElement {
   const parser = new SaxesParser({ xmlns: false });
@@ -49,9 +52,24 @@ export function readXml(xml: string, documentUrl: string): TwimlElement {
     });
   });
   let start = { line: 1, column: 1 };
+  let elements = 0;
+  let attributes = 0;
+  const tooMuch = (what: string): never => {
+    throw fail(
+      "documentParseFailure",
+      `Document parse failure at ${start.line}:${start.column} of ${documentUrl}: ${what}`,
+    );
+  };
   parser.on("opentagstart", (tag) => {
     // saxes has read the name and one character past it; the `<` is the last one before the name.
     start = position(xml.lastIndexOf("<", parser.position - tag.name.length - 1));
+    attributes = 0;
+    if (++elements > MAX_ELEMENTS) tooMuch(`more than ${MAX_ELEMENTS} elements`);
+    if (stack.length >= MAX_DEPTH) tooMuch(`elements nested more than ${MAX_DEPTH} deep`);
+  });
+  // Counted as saxes reads them, so the 65th attribute stops the parse before the 5,000th is read.
+  parser.on("attribute", () => {
+    if (++attributes > MAX_ATTRIBUTES) tooMuch(`an element with more than ${MAX_ATTRIBUTES} attributes`);
   });
   parser.on("opentag", (tag) => {
     const el: OpenElement = { name: tag.name, attributes: tag.attributes, children: [], ...start };

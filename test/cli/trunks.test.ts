@@ -193,7 +193,7 @@ describe("numbers and accounts name their outbound trunk", () => {
     const acct = await sb("accounts", "update", ACCOUNT, "--trunk", "acct-trunk");
     expect(acct).toMatchObject({
       code: 0,
-      stdout: `account ${ACCOUNT} updated, outbound trunk acct-trunk\n`,
+      stdout: `account ${ACCOUNT} updated (media auth off), outbound trunk acct-trunk\n`,
     });
     const num = await sb(
       "numbers",

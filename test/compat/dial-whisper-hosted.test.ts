@@ -1,6 +1,8 @@
 // <Dial> through a real engine: the whisper (`<Number url>`) run on the callee before the bridge,
 // and a dialed number switchboard hosts becoming a real inbound call to its own app.
+
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import { addCallerId } from "../../src/admin/caller-ids.js";
 import type { ChannelOut } from "../../src/protocol/channel-events.js";
 import { decode, encode } from "../../src/protocol/codec.js";
 import { subjects } from "../../src/protocol/subjects.js";
@@ -99,6 +101,8 @@ describe("<Number url> whisper", () => {
 
 describe("<Dial> to a number switchboard hosts", () => {
   it("is a real inbound call to that number's app; the bridge lasts until that call ends", async () => {
+    // A caller ID the account verified (OutgoingCallerIds): Twilio shows no other number.
+    await addCallerId(f.engine.global, f.engine.accountSid, "+15550001234");
     const { callSid, action } = await dialCall((r) =>
       r.dial({ action: "/after", callerId: "+15550001234" }, HOSTED),
     );

@@ -11,6 +11,7 @@ import { type NatsServer, startNatsServer } from "../../src/dev/nats-server.js";
 import { buckets, streams } from "../../src/protocol/subjects.js";
 import { ACCOUNT_STATUS_BUCKET } from "../../src/store/account-status.js";
 import { callIndexBucket } from "../../src/store/call-index.js";
+import { CALLER_IDS_BUCKET } from "../../src/store/caller-ids.js";
 import { GLOBAL_SCOPE, regionTag, routingMirrorStream } from "../../src/store/placement.js";
 
 export interface ClusterSpec {
@@ -147,8 +148,24 @@ export function permissionsOf(user: string, regions: string[]): Permissions | un
       kvStream(ACCOUNT_STATUS_BUCKET),
       ...[GLOBAL_SCOPE, ...regions].map(routingMirrorStream),
     ];
+    // Claims each CallSid in sb_callsids: opens (creating it if missing) and reads claims, and writes
+    // them through $KV (create-only and expected-revision puts); no consumer, no other API verb.
+    const callSids = kvStream(buckets.callSids);
+    const claims = [
+      `${API}.STREAM.INFO.${callSids}`,
+      `${API}.STREAM.CREATE.${callSids}`,
+      `${API}.STREAM.MSG.GET.${callSids}`,
+      `${API}.DIRECT.GET.${callSids}`,
+      `${API}.DIRECT.GET.${callSids}.>`,
+      `$KV.${buckets.callSids}.>`,
+    ];
     return {
-      publish: [...BASE, ...reads.flatMap(readStream), ...regions.map((r) => `sb.region.${r}.calls`)],
+      publish: [
+        ...BASE,
+        ...reads.flatMap(readStream),
+        ...claims,
+        ...regions.map((r) => `sb.region.${r}.calls`),
+      ],
       subscribe: ["_INBOX.>", "sb.edge.*.offer"],
     };
   }
@@ -185,8 +202,9 @@ export function permissionsOf(user: string, regions: string[]): Permissions | un
     ...regionKv.map((b) => `$KV.${b}.>`),
     `$O.${buckets.recordings(region)}.>`,
   ];
-  // Reads the routing table, the accounts (it signs webhooks with their tokens) and their status.
-  const global = [buckets.routing, buckets.accounts, ACCOUNT_STATUS_BUCKET].flatMap((b) =>
+  // Reads the routing table, the accounts (it signs webhooks with their tokens), their status and
+  // their verified caller IDs (a <Dial callerId>).
+  const global = [buckets.routing, buckets.accounts, ACCOUNT_STATUS_BUCKET, CALLER_IDS_BUCKET].flatMap((b) =>
     readStream(kvStream(b)),
   );
   return {

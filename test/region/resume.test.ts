@@ -207,6 +207,7 @@ describe("a worker dies mid-call", () => {
     let owner = "";
     for await (const key of await kv.keys(`_o.*.${c.placed.sid}`)) owner = key.split(".")[1] ?? "";
     const [stalled, other] = owner.startsWith(`${a.child.pid}-`) ? [a, b] : [b, a];
+    await snapshotStored(c.placed.sid); // resumed from it (in the Pause), not started again from the lease
     stalled.child.kill("SIGSTOP");
     try {
       await other.waitForLog("took over a dead worker's calls", 10_000);

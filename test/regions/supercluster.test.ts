@@ -183,7 +183,7 @@ describe("regions on a supercluster", () => {
     const scopeOf = (stream: string) =>
       REGIONS.find((r) => stream.toLowerCase().endsWith(`_${r}`)) ?? "global";
     const required: Record<string, string[]> = {
-      global: ["KV_sb_accounts", "KV_sb_account_status", "KV_sb_routing"],
+      global: ["KV_sb_accounts", "KV_sb_account_status", "KV_sb_routing", `KV_${buckets.callSids}`],
     };
     for (const r of REGIONS) {
       const R = r.toUpperCase();
@@ -215,6 +215,28 @@ describe("regions on a supercluster", () => {
       }
       expect(messages[`SB_INSPECT_${cluster.toUpperCase()}`]).toBeGreaterThan(0);
     }
+  });
+
+  it("runs a CallSid once across regions: an edge in another cluster refuses it for an ie1 number (20409)", async () => {
+    const byRegion = { us1: "+15551230005", ie1: "+353155500005" } as const;
+    for (const [region, number] of Object.entries(byRegion)) {
+      await configure(number, [region]);
+      await routedEverywhere(number, region);
+    }
+    const callSid = newSid("CA");
+    const offer = (to: string) => ({ to, from: FROM, callSid, caller: { timeScale: 0 } });
+    const placed = await offerCall(nc.us1 as NatsConnection, "ashburn", offer(byRegion.us1));
+    expect(placed).toEqual({ callSid, region: "us1" });
+    await expect(offerCall(nc.global as NatsConnection, "dublin", offer(byRegion.ie1))).rejects.toMatchObject(
+      {
+        code: 20409,
+      },
+    );
+    // The same offer at the other edge is the same call.
+    expect(await offerCall(nc.global as NatsConnection, "dublin", offer(byRegion.us1))).toEqual(placed);
+    const kv = await new Kvm(nc.ie1 as NatsConnection).open(buckets.calls("ie1"));
+    expect(await kv.get(callSid)).toBeNull();
+    expect(apps.ie1?.requests.filter((r) => r.params.CallSid === callSid)).toEqual([]);
   });
 
   it("answers an offer for a region whose servers are down with 90003, at once", async () => {

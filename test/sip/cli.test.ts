@@ -24,6 +24,8 @@ describe("switchboard sip", () => {
       `127.0.0.1:${port}`,
       "--rtp-ports",
       `${lo}-${lo + 99}`,
+      "--allow",
+      "127.0.0.2/32,127.0.0.3",
       "--nats",
       engine.nats.url,
     ]);

@@ -1,6 +1,7 @@
 // Audio as Twilio accepts it for <Play>, and <Say> text, turned into 8 kHz PCM by sox and espeak-ng.
 import { describe, expect, it } from "vitest";
-import { run, soxTypeOf, toPcm8k } from "../../src/sip/media/convert.js";
+import { run } from "../../src/media/run.js";
+import { soxTypeOf, toPcm8k } from "../../src/sip/media/convert.js";
 import { Speech } from "../../src/sip/media/tts.js";
 import { wavFromPcm } from "../../src/sip/rtp/wav.js";
 

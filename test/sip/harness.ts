@@ -8,7 +8,7 @@ import { dirname, join } from "node:path";
 import { fileURLToPath } from "node:url";
 import { pino } from "pino";
 import { onTestFinished } from "vitest";
-import { SipGateway } from "../../src/sip/gateway.js";
+import { type GatewayOptions, SipGateway } from "../../src/sip/gateway.js";
 import { linearToUlaw } from "../../src/sip/rtp/g711.js";
 import { parseRtp, type RtpPacket } from "../../src/sip/rtp/packet.js";
 import type { TestEngine } from "../helpers/engine.js";
@@ -28,6 +28,7 @@ export async function freeUdpPort(address: string): Promise<number> {
 export async function startGateway(
   engine: TestEngine,
   id = "gw1",
+  extra: Partial<Pick<GatewayOptions, "advertise" | "access" | "mediaAddress">> = {},
 ): Promise<SipGateway & AsyncDisposable & { sipPort: number }> {
   const port = await freeUdpPort("127.0.0.1");
   // A random range, so parallel test files do not meet.
@@ -40,6 +41,7 @@ export async function startGateway(
     port,
     rtpPorts: [lo, lo + 399],
     log: pino({ level: process.env.SIP_LOG ?? "silent" }),
+    ...extra,
   });
   return Object.assign(gw, { [Symbol.asyncDispose]: () => gw.stop(), sipPort: port });
 }
@@ -55,9 +57,9 @@ export interface PhoneRtp extends AsyncDisposable {
   waitForPackets(count: number, timeoutMs?: number): Promise<void>;
 }
 
-export async function phoneRtp(): Promise<PhoneRtp> {
+export async function phoneRtp(address = SIPP_IP): Promise<PhoneRtp> {
   const socket = createSocket("udp4");
-  await new Promise<void>((resolve) => socket.bind(0, SIPP_IP, resolve));
+  await new Promise<void>((resolve) => socket.bind(0, address, resolve));
   const packets: RtpPacket[] = [];
   const arrivals: number[] = [];
   const waiters = new Set<() => void>();

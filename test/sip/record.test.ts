@@ -31,6 +31,8 @@ async function recordCall(
 }> {
   // No worker: the test is the region, so nothing else sends the gateway commands.
   await using engine = await startTestEngine({ worker: false });
+  // Routed, so the edge takes the SIP offer; its app is never asked (the test is the region).
+  await engine.addNumber({ number: "+15551230002", voiceUrl: "http://127.0.0.1:9/unused" });
   await using gw = await startGateway(engine);
   const phone = await phoneRtp();
   const offered = new Promise<string>((resolve) => {

@@ -164,6 +164,12 @@ export class FakeDialNetwork implements DialNetwork {
   talkS = 12;
   hungUp = false;
   calleeHangsUp: () => void = () => {};
+  /** Caller IDs the account may show; any, unless a test says. */
+  allowedCallerIds: ((callerId: string) => boolean) | undefined;
+
+  async callerIdAllowed(callerId: string): Promise<boolean> {
+    return this.allowedCallerIds?.(callerId) ?? true;
+  }
 
   async ring(
     targets: readonly DialTarget[],

@@ -1,5 +1,6 @@
 // Basic auth on every Twilio route, and the rule that an account sees only its own resources:
-// a path naming another account is 404 (20404), as if it did not exist.
+// a path naming another account is 404 (20404), as if it did not exist. Recording media is the
+// exception Twilio makes: public unless the account enforces auth on it.
 import type { FastifyInstance, FastifyRequest } from "fastify";
 import type { AccountRecord } from "../../model/records.js";
 import { authenticate } from "../auth.js";
@@ -18,6 +19,13 @@ export function accountOf(req: FastifyRequest): AccountRecord {
 
 export function requireAccount(app: FastifyInstance, ctx: ApiContext): void {
   app.addHook("onRequest", async (req, reply) => {
+    const config = req.routeOptions.config as { accountSidParam?: "Sid"; media?: boolean } | undefined;
+    // Recording media is served without credentials, as Twilio's is, unless its account enforces
+    // HTTP auth on media URLs (`accounts add|update --media-auth on`).
+    if (config?.media) {
+      const owner = ctx.accounts.get((req.params as { AccountSid?: string }).AccountSid ?? "");
+      if (owner && owner.enforce_media_auth !== true) return;
+    }
     const account = authenticate(req.headers.authorization, (sid) => ctx.accounts.get(sid));
     if (!account) {
       reply.header("WWW-Authenticate", 'Basic realm="switchboard"');
@@ -26,7 +34,6 @@ export function requireAccount(app: FastifyInstance, ctx: ApiContext): void {
     accounts.set(req, account);
     // Routes under Accounts/{AccountSid} (or Accounts/{Sid}.json) belong to that account.
     const params = req.params as { AccountSid?: string; Sid?: string };
-    const config = req.routeOptions.config as { accountSidParam?: "Sid" } | undefined;
     const pathAccount = config?.accountSidParam === "Sid" ? params.Sid : params.AccountSid;
     if (pathAccount !== undefined && pathAccount !== account.sid) return notFound(reply, req.url);
   });

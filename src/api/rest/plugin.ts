@@ -17,14 +17,14 @@ import type { RestContext } from "./context.js";
 import { installErrorHandling } from "./errors.js";
 import { acceptFormBodies } from "./form-body.js";
 import { ApiMetrics, metricsRoutes } from "./metrics.js";
-import { notYetRoutes } from "./not-yet.js";
 import { numberRoutes } from "./numbers.js";
 import { openApi } from "./openapi.js";
+import { outgoingCallerIdRoutes } from "./outgoing-caller-ids.js";
 import { queueRoutes } from "./queues.js";
-import { recordingTranscriptionRoutes } from "./recording-transcriptions.js";
 import { recordingRoutes } from "./recordings.js";
 import { RegionBuckets } from "./region-buckets.js";
 import { routesV2Routes } from "./routes-v2.js";
+import { transcriptionRoutes } from "./transcriptions.js";
 import { trunkRoutes } from "./trunks.js";
 
 /** The package's version, from src/ (tests) or dist/src/ (the built CLI). */
@@ -49,11 +49,11 @@ const API_2010: RouteGroup[] = [
   callEventRoutes,
   callNotificationRoutes,
   recordingRoutes,
-  recordingTranscriptionRoutes,
+  transcriptionRoutes,
   numberRoutes,
+  outgoingCallerIdRoutes,
   conferenceRoutes,
   queueRoutes,
-  async (app) => notYetRoutes(app),
 ];
 
 export async function restApi(

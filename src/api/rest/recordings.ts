@@ -1,10 +1,11 @@
-// Recordings: the account's list, one recording, its media (.wav), and a call's recordings, from
+// Recordings: the account's list, one recording, its media (.wav, .mp3), and a call's recordings, from
 // object store `sb_recordings_<r>` (recording-objects.ts). A region with no store yet, or with no
 // recordings, lists an empty page.
 import { Readable } from "node:stream";
 import type { ReadableStream as WebReadableStream } from "node:stream/web";
 import type { FastifyInstance, FastifyRequest } from "fastify";
 import { fail } from "../../errors/switchboard-error.js";
+import { wavToMp3 } from "../../media/mp3.js";
 import {
   callRecordingResource,
   recordingFromInfo,
@@ -132,17 +133,25 @@ export async function recordingRoutes(app: FastifyInstance, ctx: RestContext): P
     },
   );
 
-  // The media: `media_url` has no extension and gives the WAV, as Twilio's does; `.wav` says so.
-  for (const path of ["/Accounts/:AccountSid/Recordings/:Sid.wav", "/Accounts/:AccountSid/Recordings/:Sid"]) {
+  // The media: `media_url` has no extension and gives the WAV, as Twilio's does; `.wav` says so and
+  // `.mp3` encodes it. Without Basic auth unless the account enforces it (auth-hook.ts, `media`).
+  const MEDIA = [
+    { path: "/Accounts/:AccountSid/Recordings/:Sid.wav", operationId: "FetchRecordingWav", mp3: false },
+    { path: "/Accounts/:AccountSid/Recordings/:Sid.mp3", operationId: "FetchRecordingMp3", mp3: true },
+    { path: "/Accounts/:AccountSid/Recordings/:Sid", operationId: "FetchRecordingMedia", mp3: false },
+  ];
+  for (const { path, operationId, mp3 } of MEDIA) {
+    const type = mp3 ? "audio/mpeg" : "audio/x-wav";
     app.get(
       path,
       {
+        config: { media: true },
         schema: {
-          operationId: path.endsWith(".wav") ? "FetchRecordingWav" : "FetchRecordingMedia",
-          summary: "The recording's audio, audio/x-wav",
+          operationId,
+          summary: `The recording's audio, ${type}`,
           tags: ["Recordings"],
           params: recordingParams,
-          produces: ["audio/x-wav"],
+          produces: [type],
           response: { 200: described({ type: "string", format: "binary" }, "Media") },
         },
       },
@@ -151,7 +160,11 @@ export async function recordingRoutes(app: FastifyInstance, ctx: RestContext): P
         const { os } = await findRecording(ctx, req, AccountSid, Sid);
         const media = await os?.get(Sid);
         if (!media) throw fail("notFound", `The requested resource ${req.url} was not found`);
-        reply.type("audio/x-wav").header("Content-Length", media.info.size);
+        if (mp3) {
+          const encoded = await wavToMp3(new Uint8Array(await new Response(media.data).arrayBuffer()));
+          return reply.type(type).header("Content-Length", encoded.length).send(encoded);
+        }
+        reply.type(type).header("Content-Length", media.info.size);
         return reply.send(Readable.fromWeb(media.data as WebReadableStream<Uint8Array>));
       },
     );

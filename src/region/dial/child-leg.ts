@@ -9,6 +9,7 @@ import type { CallResource, CallStatus } from "../../model/records.js";
 import { newSid } from "../../model/sid.js";
 import type { ChannelOut } from "../../protocol/channel-events.js";
 import { indexCall } from "../../store/call-index.js";
+import { writeOwnCallRecord } from "../../store/call-records.js";
 import type { BridgedLeg, LegProgress } from "../../twiml/ports/dial-network.js";
 import type { LegEvent } from "../../twiml/verbs/dial/data.js";
 import { statusCallbackParams } from "../../webhook/params.js";
@@ -36,6 +37,14 @@ export class ChildLeg {
   status: CallStatus = "queued";
   #sequence = 0;
   #ending: Promise<void> | undefined;
+  /** The revision of the leg's record in sb_calls_<r> (0 before its first write), and the write in flight. */
+  #revision = 0;
+  #writing: Promise<unknown> = Promise.resolve();
+  /**
+   * When the leg was made by the wall clock: its date_created and start_time, which REST clients
+   * filter on. At a time-scale below 1 the parent's clock runs ahead of the wall clock.
+   */
+  readonly #createdWall: number;
 
   constructor(
     private readonly rt: Pick<RegionRuntime, "region" | "bus" | "stores" | "inspector" | "log">,
@@ -48,6 +57,7 @@ export class ChildLeg {
     private readonly onProgress: (p: LegProgress) => void,
   ) {
     this.createdAt = clock.now();
+    this.#createdWall = Date.now();
     this.facts = {
       callSid: newSid("CA"),
       accountSid: parent.accountSid,
@@ -121,17 +131,26 @@ export class ChildLeg {
         statusCallback: null,
       },
       this.endedAt,
-      this.createdAt,
+      this.#createdWall,
+      this.#createdWall,
     );
     // A leg's duration is its connected time (Twilio bills from the answer), not its ringing.
     const answered = this.answeredAt !== null && this.endedAt !== null;
     return { ...record, duration: answered ? String(this.durationS()) : null };
   }
 
-  async #store(): Promise<CallResource> {
-    const record = this.#record();
-    await this.clock.holding(() => this.rt.stores.calls.put(this.callSid, record));
-    return record;
+  /** Writes the leg's record as it is now, after the writes before it (one at a time). */
+  #store(): Promise<CallResource> {
+    const write = this.#writing.then(async () => {
+      const record = this.#record();
+      // At the revision this leg last wrote (store/call-records.ts): it replaces its own record only.
+      this.#revision = await this.clock.holding(() =>
+        writeOwnCallRecord(this.rt.stores.calls, record, this.#revision),
+      );
+      return record;
+    });
+    this.#writing = write.catch(() => {});
+    return write;
   }
 
   /** The leg's own `.out` subject shows it ring, answer and end, like any call's. */

@@ -7,6 +7,7 @@ import type { CallFacts } from "../../../machines/call.machine.js";
 import { sleep } from "../../clock/clock.js";
 import { isE164, numberKey } from "../../model/phone.js";
 import type { Callee } from "../../protocol/offer.js";
+import { isVerifiedCallerId } from "../../store/caller-ids.js";
 import type { BridgedLeg, DialNetwork, DialTarget, Unanswered } from "../../twiml/ports/dial-network.js";
 import type { LiveCall } from "../host/live-call.js";
 import type { RegionRuntime } from "../runtime.js";
@@ -21,6 +22,21 @@ const DEFAULT_BUSY_AFTER_S = 1;
 
 export function regionDialNetwork(rt: RegionRuntime, call: LiveCall, facts: CallFacts): DialNetwork {
   return {
+    async callerIdAllowed(callerId) {
+      if (!/^\+?\d{2,15}$/.test(callerId)) return true;
+      const number = callerId.startsWith("+") ? callerId : `+${callerId}`;
+      if (number === facts.from || number === facts.to) return true;
+      const accountSid = facts.accountSid ?? "";
+      const key = numberKey(number);
+      const { numbers, routing, callerIds } = rt.directory;
+      if (numbers.get(key)?.account_sid === accountSid) return true;
+      // Real-time reads: the call's clock must not run on (at time-scale 0) while they are out.
+      return call.clock.holding(async () => {
+        // A number of the account configured in another region: the routing table knows its owner.
+        if ((await routing.get(key))?.accountSid === accountSid) return true;
+        return isVerifiedCallerId(callerIds, accountSid, number);
+      });
+    },
     async ring(targets, options, signal) {
       const legs = targets.map(
         (t, i) => new ChildLeg(rt, call.clock, facts, t.to, options.callerId, i, options.onProgress),

@@ -30,6 +30,7 @@ const noDialing: DialNetwork = {
   ring: async () => {
     throw fail("schemaValidation", "a whisper cannot <Dial>");
   },
+  callerIdAllowed: async () => false,
 };
 
 /** Ports no whisper verb reaches (ALLOWED keeps Record and the streams out); any use is a bug. */

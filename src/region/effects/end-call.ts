@@ -4,6 +4,7 @@ import type { EndInput } from "../../../machines/call.machine.js";
 import { callResource } from "../../model/call-resource.js";
 import type { ChannelOut } from "../../protocol/channel-events.js";
 import { indexCall } from "../../store/call-index.js";
+import { storeCallRecord } from "../../store/call-records.js";
 import { logCallEnded } from "../call-end-log.js";
 import type { CallLookup } from "../host/live-call.js";
 import type { RegionRuntime } from "../runtime.js";
@@ -23,8 +24,11 @@ export function endCall(
       else await call.channel.hangup();
     }
     const record = callResource(input, endedAt, call.offeredAt);
-    await call.clock.holding(() => rt.stores.calls.put(callSid, record));
-    await call.clock.holding(() => indexCall(rt.bus.nc, rt.region, record));
+    const stored = await call.clock.holding(() => storeCallRecord(rt.stores.calls, record));
+    // A CallSid that is another call's (the edge refuses such offers) keeps that call's record and index.
+    if (stored === "other")
+      rt.log.error({ callSid }, "the CallSid has another call's record; this one's is not stored");
+    else await call.clock.holding(() => indexCall(rt.bus.nc, rt.region, record));
     if (input.statusCallback) {
       // In the outbox before the call counts as ended: a worker that dies here leaves the call to
       // be resumed, and the callback it queues again is the same message (deduplicated).

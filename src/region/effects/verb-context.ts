@@ -89,10 +89,17 @@ export class RegionVerbContext implements VerbContext {
 
   get callback(): (request: VerbCallbackRequest) => Promise<void> {
     const made = this.#lazy;
-    made.callback ??= (request) => {
+    made.callback ??= ({ delayMs, ...request }) => {
       const facts = this.#facts;
+      // The outbox runs on the wall clock, whatever the call's time-scale.
+      const notBefore = delayMs ? Date.now() + delayMs : undefined;
       return this.#live.clock.holding(() =>
-        this.#rt.outbox.statusCallbacks.queue({ facts, ...request, params: { ...request.params } }),
+        this.#rt.outbox.statusCallbacks.queue({
+          facts,
+          ...request,
+          params: { ...request.params },
+          ...(notBefore !== undefined && { notBefore }),
+        }),
       );
     };
     return made.callback;

@@ -28,8 +28,12 @@ export class CallBuilder {
   readonly #owner: string;
   readonly #machine: RegionCallMachine;
 
-  constructor(rt: RegionRuntime, owner: string, callOf: CallLookup) {
+  /** Runs a call's timer or snapshot write now, or once the worker knows the call is still its own. */
+  readonly #gate: (fn: () => void) => void;
+
+  constructor(rt: RegionRuntime, owner: string, callOf: CallLookup, gate: (fn: () => void) => void) {
     this.#rt = rt;
+    this.#gate = gate;
     this.#owner = owner;
     this.#machine = regionCallMachine(rt, callOf);
   }
@@ -40,7 +44,8 @@ export class CallBuilder {
     const owner = this.#owner;
     const scale = job.caller?.timeScale ?? 1;
     // A resumed call's clock goes on from where it was (simulated time does not restart).
-    const clock = new CallClock(scale, restored && scale < 1 ? restored.sb.clockAt : Date.now());
+    const gate = this.#gate;
+    const clock = new CallClock(scale, restored && scale < 1 ? restored.sb.clockAt : Date.now(), gate);
     // Sent on `.out` and kept in order among the call's inspection events.
     const publish = (event: ChannelOut) => rt.inspector.command(job.callSid, event, clock.now());
     let actor: Actor<CallMachine> | undefined;
@@ -61,7 +66,7 @@ export class CallBuilder {
         } satisfies StoredActor;
       },
       (err) => rt.log.error({ err, callSid: job.callSid }, "cannot persist call snapshot"),
-      { holdFirst: restored === undefined, stored: restored !== undefined },
+      { holdFirst: restored === undefined, stored: restored !== undefined, gate },
     );
     const onCallerHangup = () => actor?.send({ type: "channel.hangup" });
     // A SIP call's audio is on its gateway (real time); any other call's is simulated here.

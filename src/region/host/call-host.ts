@@ -15,6 +15,11 @@ import type { FailedEndContext } from "./store-failed-end.js";
 
 export class CallHost {
   readonly #calls = new Map<string, LiveCall>();
+  /**
+   * Calls being resumed here, from before the first await of `resume` until they are live (or not):
+   * checked with `#calls` and set in one synchronous step, so no call is launched twice.
+   */
+  readonly #resuming = new Set<string>();
   readonly #rt: RegionRuntime;
   /** Which calls this worker owns; noticing dead workers. */
   readonly #leases: WorkerLeases;
@@ -31,7 +36,18 @@ export class CallHost {
   constructor(rt: RegionRuntime, leases: WorkerLeases) {
     this.#rt = rt;
     this.#leases = leases;
-    this.#builder = new CallBuilder(rt, leases.worker, (sid) => this.#live(sid));
+    // A call taken over while this worker was stalled is stopped before its timers run (a stopped
+    // actor ignores them).
+    this.#builder = new CallBuilder(
+      rt,
+      leases.worker,
+      (sid) => this.#live(sid),
+      (fn) => leases.gate(fn),
+    );
+    // After a stall, calls another worker claimed meanwhile stop before any of them goes on.
+    leases.onWake = async () => {
+      for (const callSid of await leases.lostOf([...this.#calls.keys()])) this.lose(callSid);
+    };
     const { region, bus, stores, outbox, inspector, log } = rt;
     this.#failedEnd = {
       region,
@@ -82,8 +98,9 @@ export class CallHost {
     return this.#calls.size;
   }
 
+  /** Whether the call runs here, or is being resumed here. */
   has(callSid: string): boolean {
-    return this.#calls.has(callSid);
+    return this.#calls.has(callSid) || this.#resuming.has(callSid);
   }
 
   /**
@@ -94,7 +111,7 @@ export class CallHost {
    * snapshot is stored only if it is still live after the snapshot window (snapshot-writer.ts).
    */
   async start(job: CallJob, encoded: Uint8Array = encode(job)): Promise<void> {
-    if (this.#calls.has(job.callSid)) return;
+    if (this.has(job.callSid)) return;
     const owned = this.#leases.own(job.callSid, encoded);
     owned.catch(() => {}); // awaited in #launch; unhandled until then
     await this.#launch(job, undefined, owned);
@@ -104,10 +121,20 @@ export class CallHost {
    * Resumes a call this worker has just claimed from a dead one, from its last stored snapshot: the
    * effect it was in runs again (an in-flight webhook is requested again, with the same idempotency
    * token; a Gather listens again from the start; a Say or Pause plays again in full), or, with no
-   * snapshot yet, afresh from the job in its lease. `from` is the worker it came from.
+   * snapshot yet, afresh from the job in its lease. `from` is the worker it came from. False when
+   * it was not launched: it ended already, or it runs (or is being resumed) here already.
    */
   async resume(callSid: string, from: string): Promise<boolean> {
-    if (this.#calls.has(callSid)) return true; // claimed again by a sweep: it runs here already
+    if (this.has(callSid)) return false; // claimed again by a sweep: it runs here already
+    this.#resuming.add(callSid);
+    try {
+      return await this.#resume(callSid, from);
+    } finally {
+      this.#resuming.delete(callSid);
+    }
+  }
+
+  async #resume(callSid: string, from: string): Promise<boolean> {
     const leases = this.#leases;
     const { stores, inspector } = this.#rt;
     if ((await stores.calls.get(callSid)) !== undefined) {

@@ -6,7 +6,9 @@
 // the call's job, so the lease alone can start the call again if its owner dies before the call's
 // first snapshot is stored; and the claim `_c.<worker>.<CallSid>.<rev>`. A worker whose heartbeat has not been
 // seen for DEAD_AFTER_MS (or whose heartbeat key was deleted: a graceful hand-over) is dead; every
-// other worker then claims its calls. A claim is decided by one write that can succeed once, the
+// other worker then claims its calls (heartbeats.ts beats and judges, on a thread of its own;
+// liveness.ts runs it). One claim round per dead worker at a time, and none for a call this worker
+// runs already: a call is launched once. A claim is decided by one write that can succeed once, the
 // creation of `_c.<dead>.<sid>.<rev>` naming the claimer: a claimer whose create failed reads the key
 // to learn who won (itself, when only the reply was lost, as happens while nats-server restarts),
 // so exactly one resumes each call and none gives up a call it won. The key is also the notice to the
@@ -20,65 +22,64 @@ import {
   callOfLeaseKey,
   claimKey,
   claimsFrom,
-  HEARTBEAT_KEYS,
-  type Heartbeat,
   heartbeatKey,
   leaseJob,
   leaseKeysOf,
   leasesOfWorker,
   ownerKey,
   parseClaimKey,
-  workerOfHeartbeatKey,
   workerOfLeaseKey,
 } from "../../protocol/leases.js";
+import { Liveness } from "./liveness.js";
 
-export const HEARTBEAT_MS = 500;
-export const DEAD_AFTER_MS = 1_500;
-/** How often the leases of workers found dead are looked at again, and for how long. */
-const SWEEP_MS = 5_000;
-const FORGET_DEAD_MS = 10 * 60_000;
+export { DEAD_AFTER_MS, HEARTBEAT_MS } from "./heartbeats.js";
+
+export interface WorkerLeasesOptions {
+  kv: KV;
+  /** The bucket `kv` is (the heartbeat thread opens it on its own connection). */
+  bucket: string;
+  worker: string;
+  log: Logger;
+  /** The NATS URL the heartbeat thread connects with; without it the heartbeat runs on the main thread. */
+  url?: string;
+}
 
 export class WorkerLeases {
-  readonly #lastSeen = new Map<string, number>();
-  /** Workers found dead, and when. */
-  readonly #dead = new Map<string, number>();
-  #lastSweep = Date.now();
-  #beat: NodeJS.Timeout | undefined;
-  #check: NodeJS.Timeout | undefined;
-  #stopWatch: (() => void) | undefined;
+  readonly worker: string;
+  readonly #kv: KV;
+  readonly #log: Logger;
+  readonly #liveness: Liveness;
   #stopOwnWatch: (() => void) | undefined;
-  /** False while this worker cannot store its heartbeat: then it judges no one (it may be the one cut off). */
-  #healthy = true;
-  /** Called once for each other worker found dead. */
+  /** The claim round running for each dead worker; `again` when another was asked for meanwhile. */
+  readonly #rounds = new Map<string, { again: boolean }>();
+  /** Called once for each other worker found dead (and again at sweeps while it stays dead). */
   onDead: ((worker: string) => void) | undefined;
   /** Called when another worker claimed a call this worker still runs: this copy must stop. */
   onLost: ((callSid: string) => void) | undefined;
 
-  constructor(
-    private readonly kv: KV,
-    readonly worker: string,
-    private readonly log: Logger,
-  ) {}
+  constructor(o: WorkerLeasesOptions) {
+    this.worker = o.worker;
+    this.#kv = o.kv;
+    this.#log = o.log;
+    this.#liveness = new Liveness(o);
+    this.#liveness.onDead = (w) => this.onDead?.(w);
+  }
+
+  /** See Liveness.gate: runs `fn` now, or after a stall once the calls' ownership is checked. */
+  gate(fn: () => void): void {
+    this.#liveness.gate(fn);
+  }
+
+  /** Called after this worker's main thread was stalled, before its calls go on (Liveness.onWake). */
+  set onWake(check: () => Promise<void>) {
+    this.#liveness.onWake = check;
+  }
 
   async start(): Promise<void> {
-    await this.#heartbeat();
-    this.#beat = setInterval(() => void this.#heartbeat(), HEARTBEAT_MS);
-    const watch = await this.kv.watch({ key: HEARTBEAT_KEYS });
-    this.#stopWatch = () => watch.stop();
-    (async () => {
-      for await (const e of watch) {
-        const worker = workerOfHeartbeatKey(e.key);
-        if (worker === this.worker) continue;
-        if (e.operation === "PUT") {
-          // Judged by when we saw the beat, not the writer's clock: no skew between machines.
-          this.#lastSeen.set(worker, Date.now());
-          this.#dead.delete(worker);
-        } else this.#declareDead(worker, "handed-over");
-      }
-    })().catch(() => {});
+    await this.#liveness.start();
     // A claim from this worker means another worker took the call over, unless this worker's lease
     // is newer than the one claimed: a claim read late must not stop a copy it has claimed back since.
-    const notices = await this.kv.watch({
+    const notices = await this.#kv.watch({
       key: claimsFrom(this.worker),
       include: KvWatchInclude.UpdatesOnly,
     });
@@ -87,95 +88,132 @@ export class WorkerLeases {
       for await (const e of notices) {
         if (e.operation !== "PUT") continue;
         const { callSid, revision } = parseClaimKey(e.key, this.worker);
-        const lease = await this.kv.get(ownerKey(this.worker, callSid)).catch(() => null);
-        if (lease?.operation !== "PUT" || lease.revision <= revision) this.onLost?.(callSid);
+        if (await this.#claimedAway(callSid, revision)) this.onLost?.(callSid);
       }
     })().catch(() => {});
-    this.#check = setInterval(() => {
-      if (!this.#healthy) return;
-      const now = Date.now();
-      for (const [worker, seen] of this.#lastSeen)
-        if (now - seen > DEAD_AFTER_MS) this.#declareDead(worker, "silent");
-      // A claim that failed (nats-server restarting) leaves leases behind: look again now and then.
-      if (now - this.#lastSweep > SWEEP_MS) {
-        this.#lastSweep = now;
-        for (const [worker, since] of this.#dead) {
-          if (now - since > FORGET_DEAD_MS) this.#dead.delete(worker);
-          else this.onDead?.(worker);
-        }
-      }
-    }, HEARTBEAT_MS / 2);
+  }
+
+  /**
+   * The calls among `live` that another worker has claimed from this one (no lease of ours left, or a
+   * claim of the lease we hold), read fresh from the server: after a stall, before they go on.
+   */
+  async lostOf(live: Iterable<string>): Promise<string[]> {
+    const leased = new Set<string>();
+    for await (const key of await this.#kv.keys(leasesOfWorker(this.worker)))
+      leased.add(callOfLeaseKey(key, this.worker));
+    const claimed = new Map<string, number>();
+    for await (const key of await this.#kv.keys(claimsFrom(this.worker))) {
+      const { callSid, revision } = parseClaimKey(key, this.worker);
+      claimed.set(callSid, Math.max(revision, claimed.get(callSid) ?? 0));
+    }
+    const lost: string[] = [];
+    for (const callSid of live) {
+      const revision = claimed.get(callSid);
+      if (!leased.has(callSid)) lost.push(callSid);
+      else if (revision !== undefined && (await this.#claimedAway(callSid, revision))) lost.push(callSid);
+    }
+    return lost;
+  }
+
+  async #claimedAway(callSid: string, revision: number): Promise<boolean> {
+    const lease = await this.#kv.get(ownerKey(this.worker, callSid)).catch(() => null);
+    return lease?.operation !== "PUT" || lease.revision <= revision;
   }
 
   /** Records that this worker owns the call, started from `job` (encoded); resolves once stored. */
   async own(callSid: string, job: Uint8Array): Promise<void> {
-    await this.kv.put(ownerKey(this.worker, callSid), job);
+    await this.#kv.put(ownerKey(this.worker, callSid), job);
   }
 
   /** Whether this worker has found `worker` dead (its calls are being claimed). */
   isDead(worker: string): boolean {
-    return this.#dead.has(worker);
+    return this.#liveness.isDead(worker);
   }
 
   /** The job stored in this worker's lease on the call, or undefined when it has none. */
   async job(callSid: string): Promise<CallJob | undefined> {
-    const lease = await this.kv.get(ownerKey(this.worker, callSid));
+    const lease = await this.#kv.get(ownerKey(this.worker, callSid));
     return lease?.operation === "PUT" ? leaseJob(lease.value) : undefined;
   }
 
   /** The workers that hold a lease on the call (normally one; two for a moment during a claim). */
   async holders(callSid: string): Promise<string[]> {
     const found: string[] = [];
-    for await (const key of await this.kv.keys(leaseKeysOf(callSid)))
+    for await (const key of await this.#kv.keys(leaseKeysOf(callSid)))
       found.push(workerOfLeaseKey(key, callSid));
     return found;
   }
 
   /** The call ended here: it has no owner any more. */
   async release(callSid: string): Promise<void> {
-    await this.kv.purge(ownerKey(this.worker, callSid));
+    await this.#kv.purge(ownerKey(this.worker, callSid));
   }
 
   /**
    * Claims the dead worker's calls for this worker and returns the ones won (see the top of this
-   * file). A call whose claim could not be decided (nats-server unreachable) is left with the dead
-   * worker's lease, for the next sweep.
+   * file), skipping those `running` here already. A call whose claim could not be decided
+   * (nats-server unreachable) is left with the dead worker's lease, for the next sweep. Asked again
+   * while a round for `dead` runs, it returns nothing and that round goes once more when it ends:
+   * two rounds at once would both find a claim naming this worker and both launch the call.
    */
-  async claim(dead: string): Promise<string[]> {
+  async claim(dead: string, running: (callSid: string) => boolean): Promise<string[]> {
+    const current = this.#rounds.get(dead);
+    if (current) {
+      current.again = true;
+      return [];
+    }
+    const round = { again: true };
+    this.#rounds.set(dead, round);
+    const won: string[] = [];
+    try {
+      while (round.again) {
+        round.again = false;
+        won.push(...(await this.#claimRound(dead, running)));
+      }
+    } finally {
+      this.#rounds.delete(dead);
+    }
+    return [...new Set(won)];
+  }
+
+  async #claimRound(dead: string, running: (callSid: string) => boolean): Promise<string[]> {
+    const kv = this.#kv;
     const won: string[] = [];
     const keys: string[] = [];
-    for await (const key of await this.kv.keys(leasesOfWorker(dead))) keys.push(key);
+    for await (const key of await kv.keys(leasesOfWorker(dead))) keys.push(key);
     // Survivors claim in different orders, so a large hand-over is shared rather than fought over.
     keys.sort(() => Math.random() - 0.5);
     for (const key of keys) {
-      const lease = await this.kv.get(key);
-      if (lease?.operation !== "PUT") continue;
       const callSid = callOfLeaseKey(key, dead);
+      // Won by an earlier round (whose purge of the dead lease failed): it runs here already.
+      if (running(callSid)) continue;
+      const lease = await kv.get(key);
+      if (lease?.operation !== "PUT") continue;
       // Our lease first, the claim second, the dead one's lease last: dying in between leaves a lease
       // someone will claim, never a call no one would ever resume.
       await this.own(callSid, lease.value);
       const claim = claimKey(dead, callSid, lease.revision);
-      const winner = await this.kv.create(claim, this.worker).then(
+      const winner = await kv.create(claim, this.worker).then(
         () => this.worker,
         async () => {
-          const entry = await this.kv.get(claim).catch(() => null);
+          const entry = await kv.get(claim).catch(() => null);
           return entry?.operation === "PUT" ? entry.string() : undefined;
         },
       );
       if (winner !== this.worker) {
         // Another worker won it, or nobody yet (the dead lease stays for the next sweep).
         if (winner === undefined)
-          this.log.warn({ callSid, dead }, "claim undecided; the next sweep tries again");
+          this.#log.warn({ callSid, dead }, "claim undecided; the next sweep tries again");
         await this.release(callSid).catch(() => {});
         continue;
       }
-      await this.kv.purge(key).catch(() => {}); // left, the next sweep finds the claim ours again
+      await kv.purge(key).catch(() => {}); // left, the next sweep finds the claim ours again
       won.push(callSid);
     }
     // The dead worker's heartbeat would only be judged again by every worker that starts later;
     // one already deleted (a clean stop) is left as it is, not deleted once more per sweep.
-    const beat = await this.kv.get(heartbeatKey(dead)).catch(() => null);
-    if (beat?.operation === "PUT") await this.kv.purge(heartbeatKey(dead)).catch(() => {});
+    const beat = await kv.get(heartbeatKey(dead)).catch(() => null);
+    if (beat?.operation === "PUT") await kv.purge(heartbeatKey(dead)).catch(() => {});
     return won;
   }
 
@@ -184,41 +222,7 @@ export class WorkerLeases {
    * once rather than after DEAD_AFTER_MS.
    */
   async stop(handOver: boolean): Promise<void> {
-    clearInterval(this.#beat);
-    clearInterval(this.#check);
-    this.#stopWatch?.();
     this.#stopOwnWatch?.();
-    if (handOver) await this.kv.purge(heartbeatKey(this.worker)).catch(() => {});
-  }
-
-  async #heartbeat(): Promise<void> {
-    try {
-      const beat: Heartbeat = { at: Date.now(), pid: process.pid };
-      await this.kv.put(heartbeatKey(this.worker), JSON.stringify(beat));
-      if (!this.#healthy) {
-        // Back after an outage (a nats-server restart): everyone else was cut off too, so their
-        // silence says nothing; give each of them a full DEAD_AFTER_MS from now.
-        this.#healthy = true;
-        for (const worker of this.#lastSeen.keys()) this.#lastSeen.set(worker, Date.now());
-      }
-    } catch (err) {
-      if (this.#healthy)
-        this.log.warn({ err }, "heartbeat not stored; not judging other workers until it is");
-      this.#healthy = false;
-    }
-  }
-
-  /**
-   * A worker whose heartbeat went silent died: a warning. One whose heartbeat was deleted stopped
-   * cleanly and handed its calls over (the watch replays such deletions from every earlier run, so
-   * they are no news); its calls, if it left any, are claimed all the same.
-   */
-  #declareDead(worker: string, how: "silent" | "handed-over"): void {
-    this.#lastSeen.delete(worker);
-    if (this.#dead.has(worker)) return;
-    this.#dead.set(worker, Date.now());
-    if (how === "silent") this.log.warn({ worker }, "worker is gone; claiming its calls");
-    else this.log.debug({ worker }, "worker stopped cleanly; claiming any calls it handed over");
-    this.onDead?.(worker);
+    await this.#liveness.stop(handOver);
   }
 }

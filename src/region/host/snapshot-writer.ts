@@ -37,6 +37,11 @@ export interface SnapshotWriterOptions {
   holdFirst?: boolean;
   /** The bucket already holds a snapshot under the key (a resumed call). */
   stored?: boolean;
+  /**
+   * Runs each delayed write: after a stall the worker holds it back until it knows the call is
+   * still its own, so a copy taken over meanwhile does not overwrite its new owner's snapshot.
+   */
+  gate?: (fn: () => void) => void;
 }
 
 export class SnapshotWriter {
@@ -57,6 +62,7 @@ export class SnapshotWriter {
   /** Set by seal(): what every later write stores, instead of a new capture. */
   #sealed: unknown;
   #discarded = false;
+  readonly #gate: (fn: () => void) => void;
 
   /** True when the latest write failed (a later write that succeeds clears it). */
   get failed(): boolean {
@@ -81,6 +87,7 @@ export class SnapshotWriter {
   ) {
     if (opts.holdFirst) this.#lastStart = performance.now() + FIRST_SNAPSHOT_MS - COALESCE_MS;
     this.#inBucket = opts.stored ?? false;
+    this.#gate = opts.gate ?? ((fn) => fn());
   }
 
   /** The actor changed; resolves once this state (or a newer one) is stored or skipped. */
@@ -131,8 +138,10 @@ export class SnapshotWriter {
     const wait = this.#lastStart + Math.max(COALESCE_MS, this.#lastDuration) - performance.now();
     if (wait > 0 && version > this.#urgent) {
       this.#timer ??= setTimeout(() => {
-        this.#timer = undefined;
-        this.#pump();
+        this.#gate(() => {
+          this.#timer = undefined;
+          this.#pump();
+        });
       }, wait);
       return;
     }

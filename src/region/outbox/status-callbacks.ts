@@ -3,7 +3,8 @@
 // worker that queues it again makes no second one), and the region's workers send them from there,
 // acking once the request is done. A worker that dies mid-request leaves the message to be sent
 // again with the same I-Twilio-Idempotency-Token. Sending never holds the call up; a callback that
-// fails is recorded as a 15003 warning; its response body is ignored.
+// fails is recorded as a 15003 warning; its response body is ignored. A callback with `notBefore`
+// (a transcription) goes back to the stream, delayed, until it is due.
 import type { Consumer, JetStreamClient, JsMsg } from "@nats-io/jetstream";
 import type { Logger } from "../../log.js";
 import type { AccountRecord } from "../../model/records.js";
@@ -80,6 +81,12 @@ export class StatusCallbacks {
     } catch (err) {
       this.deps.log.error({ err, seq: msg.seq }, "dropped an unreadable or invalid status callback");
       msg.term();
+      return;
+    }
+    // Not due yet (a transcription): back to the stream until it is, holding no sending slot.
+    const wait = "notBefore" in cb && cb.notBefore !== undefined ? cb.notBefore - Date.now() : 0;
+    if (wait > 0) {
+      msg.nak(wait);
       return;
     }
     await this.#request(cb);

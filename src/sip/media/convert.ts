@@ -1,29 +1,6 @@
 // Audio in any format sox reads (WAV, MP3, AIFF, μ-law .au, …) or espeak-ng speaks, turned into what
 // the RTP sender plays: 8 kHz mono 16-bit linear PCM. External programs, run without a shell.
-import { fail } from "../../errors/switchboard-error.js";
-import { spawnTied } from "../../process/tied-spawn.js";
-
-/** Runs a program with `input` on stdin; resolves with its stdout, rejects (90011) if it fails. */
-export function run(cmd: string, args: readonly string[], input: Uint8Array | string): Promise<Buffer> {
-  return new Promise((resolve, reject) => {
-    // Tied to the gateway: a `switchboard sip` that is killed leaves no converter running.
-    const child = spawnTied(cmd, args);
-    const out: Buffer[] = [];
-    let err = "";
-    child.stdout.on("data", (c: Buffer) => out.push(c));
-    child.stderr.on("data", (c: Buffer) => {
-      if (err.length < 2000) err += c.toString();
-    });
-    child.on("error", (e) => reject(fail("mediaConversionFailed", `${cmd}: ${e.message}`, { cause: e })));
-    child.on("close", (code) => {
-      if (code === 0) resolve(Buffer.concat(out));
-      else reject(fail("mediaConversionFailed", `${cmd} exited ${code}: ${err.split("\n")[0] ?? ""}`));
-    });
-    // A program that exits early closes its stdin; the EPIPE is reported by its exit code instead.
-    child.stdin.on("error", () => {});
-    child.stdin.end(input);
-  });
-}
+import { run } from "../../media/run.js";
 
 const RAW_8K = ["-t", "raw", "-r", "8000", "-c", "1", "-e", "signed-integer", "-b", "16", "-L", "-"];
 

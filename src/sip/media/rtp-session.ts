@@ -1,6 +1,7 @@
-// One call's RTP: a UDP socket, an outbound stream of 20 ms G.711 packets paced in real time by the
-// gateway's one ticker (silence when nothing plays, RFC 4733 events for Play digits), and the
-// inbound stream read into DTMF keys and audio for a recorder.
+// One call's RTP: a UDP socket, an outbound stream of 20 ms G.711 packets sent at answer + n·20 ms
+// by the gateway's pacer (silence when nothing plays, RFC 4733 events for Play digits), and the
+// inbound stream read into DTMF keys and audio for a recorder. Symmetric RTP: when the peer's first
+// packets come from another address than its SDP named (it is behind NAT), the stream goes there.
 
 import { randomInt } from "node:crypto";
 import type { Socket } from "node:dgram";
@@ -8,6 +9,7 @@ import { decodeG711, encodeG711, type G711Codec } from "../rtp/g711.js";
 import { buildRtp, parseRtp, type RtpPacket } from "../rtp/packet.js";
 import { buildTelephoneEvent, DtmfReceiver, eventOf } from "../rtp/telephone-event.js";
 import type { MediaChoice } from "../sdp.js";
+import type { Paced, Pacer } from "./pacer.js";
 
 export const FRAME_MS = 20;
 export const FRAME_SAMPLES = 160;
@@ -29,7 +31,10 @@ export interface RtpEvents {
   audio(packet: RtpPacket, pcm: Int16Array): void;
 }
 
-export class RtpSession {
+/** After a stall (GC, a busy loop) longer than this, the lost time is skipped rather than burst. */
+const MAX_BURST_MS = 100;
+
+export class RtpSession implements Paced {
   /** Counters, for tests and logs. */
   readonly stats = { sent: 0, received: 0, keys: 0, sendErrors: 0 };
   readonly #dtmf = new DtmfReceiver();
@@ -40,17 +45,27 @@ export class RtpSession {
   #frames = 0;
   #job: Job | undefined;
   #eventTimestamp = 0;
-  readonly #silence: Uint8Array;
+  #silence: Uint8Array;
   #closed = false;
+  /** Where our packets go; undefined until known (our offer went out in a 200, the answer is not back). */
+  #remote: { address: string; port: number } | undefined;
+  #media: MediaChoice;
+  /** Whether the negotiated direction lets us send (not while the peer holds the call). */
+  #sending = true;
+  /** Set once the peer's first packet has moved `#remote` to its source address. */
+  #latched = false;
 
   constructor(
     private readonly socket: Socket,
-    private readonly remote: { address: string; port: number },
-    private readonly media: MediaChoice,
+    private readonly pacer: Pacer,
+    remote: { address: string; port: number } | undefined,
+    media: MediaChoice,
     private readonly events: RtpEvents,
   ) {
+    this.#remote = remote;
+    this.#media = media;
     this.#silence = encodeG711(media.codec, new Int16Array(FRAME_SAMPLES));
-    socket.on("message", (data) => this.#receive(data));
+    socket.on("message", (data, rinfo) => this.#receive(data, rinfo));
     // A send can fail (no route to the caller's address): count it; a socket error must not crash.
     socket.on("error", () => {
       this.stats.sendErrors++;
@@ -61,9 +76,43 @@ export class RtpSession {
     return this.socket.address().port;
   }
 
-  /** Starts the outbound stream (at the answer). */
+  get media(): MediaChoice {
+    return this.#media;
+  }
+
+  get remote(): { address: string; port: number } | undefined {
+    return this.#remote;
+  }
+
+  /** Starts the outbound stream (at the answer): its first frame now, then one every 20 ms. */
   start(now: number): void {
-    this.#startedAt ??= now;
+    if (this.#startedAt !== undefined || this.#closed) return;
+    this.#startedAt = Math.ceil(now);
+    this.pacer.add(this, this.#startedAt);
+  }
+
+  /**
+   * A new offer/answer in the dialog (hold, resume, a moved address, our offer answered): where to
+   * send, in which codec, and whether to send at all. The stream's timing and sequence go on.
+   */
+  renegotiate(opts: {
+    remote?: { address: string; port: number };
+    media?: MediaChoice;
+    sending: boolean;
+  }): void {
+    if (
+      opts.remote &&
+      (opts.remote.address !== this.#remote?.address || opts.remote.port !== this.#remote?.port)
+    ) {
+      this.#remote = opts.remote;
+      // The peer has moved: latch again onto where its packets now come from.
+      this.#latched = false;
+    }
+    if (opts.media) {
+      this.#media = opts.media;
+      this.#silence = encodeG711(opts.media.codec, new Int16Array(FRAME_SAMPLES));
+    }
+    this.#sending = opts.sending;
   }
 
   /** Plays 8 kHz PCM; resolves when its last frame is sent, rejects with the signal's reason. */
@@ -90,7 +139,7 @@ export class RtpSession {
       else if (k === "W") silence(1000);
       else {
         const event = eventOf(k);
-        if (event === undefined || this.media.dtmfPt === undefined) continue;
+        if (event === undefined || this.#media.dtmfPt === undefined) continue;
         for (let i = 1; i <= 5; i++)
           frames.push({ kind: "event", event, end: i === 5, duration: i * FRAME_SAMPLES, start: i === 1 });
         silence(60);
@@ -100,23 +149,27 @@ export class RtpSession {
     return this.#run(signal, () => frames[i++]);
   }
 
-  /** Called by the gateway's ticker: sends every frame that is due by `now` (ms, monotonic). */
-  tick(now: number): void {
-    if (this.#startedAt === undefined || this.#closed) return;
-    let due = Math.floor((now - this.#startedAt) / FRAME_MS) + 1;
+  /** Called by the pacer: sends every frame due by `now` (ms, monotonic); returns when the next is due. */
+  tick(now: number): number | undefined {
+    const start = this.#startedAt;
+    if (start === undefined || this.#closed) return undefined;
     // After a long stall (GC, a busy loop), do not burst: skip the lost time.
-    if (due - this.#frames > 5) {
-      this.#frames = due - 1;
-      due = this.#frames + 1;
+    // The RTP timestamp skips with it: the peer hears a gap where the time went, not a shifted stream.
+    if (now - (start + this.#frames * FRAME_MS) > MAX_BURST_MS) {
+      const frames = Math.floor((now - start) / FRAME_MS);
+      this.#timestamp = (this.#timestamp + (frames - this.#frames) * FRAME_SAMPLES) >>> 0;
+      this.#frames = frames;
     }
-    while (this.#frames < due) {
+    while (start + this.#frames * FRAME_MS <= now) {
       this.#frames++;
       this.#sendFrame();
     }
+    return start + this.#frames * FRAME_MS;
   }
 
   close(reason: unknown): void {
     this.#closed = true;
+    this.pacer.remove(this);
     this.#job?.reject(reason);
     this.#job = undefined;
     try {
@@ -160,7 +213,8 @@ export class RtpSession {
       this.#job = undefined;
       job.resolve();
     }
-    if (frame?.kind === "event" && this.media.dtmfPt !== undefined) {
+    const dtmfPt = this.#media.dtmfPt;
+    if (frame?.kind === "event" && dtmfPt !== undefined) {
       if (frame.start) this.#eventTimestamp = ts;
       const payload = buildTelephoneEvent({
         event: frame.event,
@@ -170,14 +224,17 @@ export class RtpSession {
       });
       // The end packet is sent three times (RFC 4733 §2.5.1.4), so one loss does not lose the key.
       for (let i = 0; i < (frame.end ? 3 : 1); i++)
-        this.#send(this.media.dtmfPt, frame.start, this.#eventTimestamp, payload);
+        this.#send(dtmfPt, frame.start, this.#eventTimestamp, payload);
       return;
     }
-    const payload = frame?.kind === "audio" ? encodeG711(this.media.codec, frame.pcm) : this.#silence;
-    this.#send(this.media.codecPt, this.stats.sent === 0, ts, payload);
+    const payload = frame?.kind === "audio" ? encodeG711(this.#media.codec, frame.pcm) : this.#silence;
+    this.#send(this.#media.codecPt, this.stats.sent === 0, ts, payload);
   }
 
   #send(payloadType: number, marker: boolean, timestamp: number, payload: Uint8Array): void {
+    const remote = this.#remote;
+    // On hold, or before the peer said where: the stream's time goes on, nothing goes out.
+    if (!this.#sending || !remote || remote.address === "0.0.0.0") return;
     const packet = buildRtp({
       payloadType,
       marker,
@@ -188,14 +245,27 @@ export class RtpSession {
     });
     this.#seq = (this.#seq + 1) & 0xffff;
     this.stats.sent++;
-    this.socket.send(packet, this.remote.port, this.remote.address);
+    try {
+      this.socket.send(packet, remote.port, remote.address);
+    } catch {
+      // A bad address (port 0 in an SDP): counted, never thrown into the pacer.
+      this.stats.sendErrors++;
+    }
   }
 
-  #receive(data: Buffer): void {
+  #receive(data: Buffer, from: { address: string; port: number }): void {
     const packet = parseRtp(data);
     if (!packet) return;
     this.stats.received++;
-    if (packet.payloadType === this.media.dtmfPt) {
+    // Behind NAT the SDP names an address we cannot reach (private); the packets' source can be.
+    // Only a source on another address moves the stream: a peer that sends from one port and listens
+    // on another of the same host (split media ports, sipp's pcap player) keeps its SDP's port.
+    if (!this.#latched && from.port > 0) {
+      this.#latched = true;
+      if (from.address !== this.#remote?.address) this.#remote = { address: from.address, port: from.port };
+    }
+    const media = this.#media;
+    if (packet.payloadType === media.dtmfPt) {
       const key = this.#dtmf.receive(packet.ssrc, packet.timestamp, packet.payload);
       if (key !== undefined) {
         this.stats.keys++;
@@ -205,8 +275,8 @@ export class RtpSession {
     }
     // Either G.711 law is decoded by its static payload type, whichever was negotiated.
     const codec: G711Codec | undefined =
-      packet.payloadType === this.media.codecPt
-        ? this.media.codec
+      packet.payloadType === media.codecPt
+        ? media.codec
         : packet.payloadType === 0
           ? "PCMU"
           : packet.payloadType === 8

@@ -3,7 +3,8 @@
 // picks the voice (en-US -> en-us, es-MX -> es), man/woman pick a male/female variant.
 import { execFile } from "node:child_process";
 import { promisify } from "node:util";
-import { pcmFromBytes, run } from "./convert.js";
+import { run } from "../../media/run.js";
+import { pcmFromBytes } from "./convert.js";
 import { MediaCache } from "./media-cache.js";
 
 const RAW_8K = ["-t", "raw", "-r", "8000", "-c", "1", "-e", "signed-integer", "-b", "16", "-L", "-"];

@@ -57,4 +57,10 @@ export interface DialNetwork {
     options: { timeoutS: number; callerId: string; onProgress: (p: LegProgress) => void },
     signal: AbortSignal,
   ): Promise<BridgedLeg | Unanswered>;
+  /**
+   * Whether the call's account may show `callerId` to the parties it rings: any value that is not a
+   * phone number (a client or SIP identity); a number only if it is the call's From or To, one of
+   * the account's numbers, or one of its verified caller IDs.
+   */
+  callerIdAllowed(callerId: string): Promise<boolean>;
 }

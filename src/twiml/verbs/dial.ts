@@ -136,6 +136,25 @@ export const dial: VerbDefinition<DialVerb> = {
     // Ringing nouns ring together (first answer wins). A noun that joins a room (Conference, Queue)
     // is connected alone: parsing keeps a Dial to one kind (see parseNouns).
     const room = verb.nouns.find((noun) => definitionOf(noun).target === undefined);
+    // Twilio shows a number as the caller ID only if the account may use it (13214): the call's own
+    // From or To, one of its numbers, or a verified caller ID. Otherwise nobody is rung.
+    if (
+      ringing.length > 0 &&
+      verb.callerId !== undefined &&
+      !(await ctx.legs.callerIdAllowed(verb.callerId))
+    ) {
+      ctx.warn(
+        ErrorCodes.dialInvalidCallerId.code,
+        `<Dial> callerId="${verb.callerId}" is not this call's From or To, a number of the account, or a verified caller ID (OutgoingCallerIds); not dialed`,
+      );
+      if (verb.action === undefined) return { kind: "next" };
+      return {
+        kind: "fetch",
+        url: verb.action,
+        method: verb.method,
+        params: { DialCallStatus: "failed", DialBridged: "false" },
+      };
+    }
     const result: DialResult =
       ringing.length > 0 || room === undefined
         ? await ringLegs(ctx, ringing, options, signal)

@@ -7,6 +7,7 @@ import { ErrorCodes } from "../../errors/codes.js";
 import { toSwitchboardError } from "../../errors/switchboard-error.js";
 import type { HttpMethod } from "../../model/http.js";
 import type { TwimlElement } from "../element.js";
+import { resolveUrl } from "../resolve-url.js";
 import type { VerbContext } from "../verb-context.js";
 import type { GatherInput, GatherVerb, VerbOutcome } from "../verb-data.js";
 import type { ParseContext, VerbDefinition } from "../verb-definition.js";
@@ -167,7 +168,7 @@ function partialResults(
   if (raw === undefined || raw.trim() === "") return {};
   let url: URL;
   try {
-    url = new URL(raw.trim(), ctx.documentUrl);
+    url = resolveUrl(raw.trim(), ctx.documentUrl);
   } catch {
     ctx.warn(ErrorCodes.invalidUrl.code, `<Gather> partialResultCallback "${raw}" does not resolve; ignored`);
     return {};
@@ -203,7 +204,7 @@ function actionUrl(raw: string | undefined, ctx: ParseContext): string {
   // Twilio's default action is the document's own URL (a loop, when the app does not expect it).
   if (raw === undefined || raw.trim() === "") return ctx.documentUrl;
   try {
-    return new URL(raw.trim(), ctx.documentUrl).href;
+    return resolveUrl(raw.trim(), ctx.documentUrl).href;
   } catch {
     ctx.warn(ErrorCodes.invalidUrl.code, `<Gather> action "${raw}" does not resolve; using the document URL`);
     return ctx.documentUrl;

@@ -7,6 +7,7 @@ import { ErrorCodes } from "../../errors/codes.js";
 import { rfc2822 } from "../../model/dates.js";
 import type { HttpMethod } from "../../model/http.js";
 import { newSid } from "../../model/sid.js";
+import { resolveUrl } from "../resolve-url.js";
 import type { VerbContext } from "../verb-context.js";
 import type { VerbOutcome } from "../verb-data.js";
 import type { ParseContext, VerbDefinition } from "../verb-definition.js";
@@ -33,6 +34,11 @@ const EVENTS: readonly RecordingStatusEvent[] = ["in-progress", "completed", "ab
 const MAX_LENGTH_LIMIT = 14_400;
 /** Twilio transcribes recordings of 2 to 120 seconds only. */
 const TRANSCRIBABLE_MS = { min: 2_000, max: 120_000 };
+/**
+ * How long after the recording its transcription is sent (real time): Twilio's arrive seconds later,
+ * after the action request, which this delay leaves room for.
+ */
+const TRANSCRIPTION_DELAY_MS = 2_000;
 /** Twilio's warning for a silent recording that was not stored. */
 const SILENT_RECORDING = 16102;
 
@@ -138,11 +144,16 @@ async function recordCaller(ctx: VerbContext, verb: RecordVerb, signal: AbortSig
   const { transcription } = await ctx.recordings.store({ sid, startTime, audio, transcribe });
   const duration = String(Math.round(audio.durationMs / 1000));
   await status("completed", { RecordingDuration: duration, ErrorCode: "0" });
-  if (transcription && verb.transcribeCallback) {
+  // Transcribing takes Twilio a while after the recording: its callback is queued now (durably) but
+  // sent once it is due, after the action this verb ends with (an app that stores the answer in its
+  // action handler and the transcript in its transcribeCallback relies on that order).
+  const transcribed = async () => {
+    if (!transcription || !verb.transcribeCallback) return;
     await ctx.callback({
       url: verb.transcribeCallback,
       method: "POST",
       key: `${sid}.transcription`,
+      delayMs: TRANSCRIPTION_DELAY_MS,
       params: {
         ...ctx.callParams(hungUp ? "completed" : "in-progress"),
         TranscriptionSid: transcription.sid,
@@ -154,7 +165,7 @@ async function recordCaller(ctx: VerbContext, verb: RecordVerb, signal: AbortSig
         RecordingUrl: recordingUrl,
       },
     });
-  }
+  };
   const params: Record<string, string> = {
     RecordingUrl: recordingUrl,
     RecordingSid: sid,
@@ -163,11 +174,15 @@ async function recordCaller(ctx: VerbContext, verb: RecordVerb, signal: AbortSig
     ...(audio.digits !== "" && { Digits: audio.digits }),
   };
   if (!hungUp) {
+    await transcribed();
     return verb.action === ""
       ? { kind: "next" }
       : { kind: "fetch", url: verb.action, method: verb.method, params };
   }
-  if (verb.action === "") return { kind: "hangup" };
+  if (verb.action === "") {
+    await transcribed();
+    return { kind: "hangup" };
+  }
   // The caller is gone: Twilio still requests the action (its TwiML is ignored), after the call.
   await ctx.callback({
     url: verb.action,
@@ -175,6 +190,7 @@ async function recordCaller(ctx: VerbContext, verb: RecordVerb, signal: AbortSig
     key: `${sid}.action`,
     params: { ...ctx.callParams("completed"), ...params },
   });
+  await transcribed();
   return { kind: "hangup" };
 }
 
@@ -197,7 +213,7 @@ function action(raw: string | undefined, ctx: ParseContext): string {
 function url(raw: string | undefined, name: string, ctx: ParseContext): string | undefined {
   if (raw === undefined || raw.trim() === "") return undefined;
   try {
-    const resolved = new URL(raw.trim(), ctx.documentUrl);
+    const resolved = resolveUrl(raw.trim(), ctx.documentUrl);
     if (resolved.protocol === "http:" || resolved.protocol === "https:") return resolved.href;
   } catch {}
   ctx.warn(ErrorCodes.invalidUrl.code, `<Record> ${name}="${raw}" is not an http(s) URL; ignored`);

@@ -4,6 +4,7 @@
 import { ErrorCodes } from "../../../errors/codes.js";
 import type { HttpMethod } from "../../../model/http.js";
 import type { TwimlElement } from "../../element.js";
+import { resolveUrl } from "../../resolve-url.js";
 import type { StreamNoun, StreamTrack } from "../../verb-data.js";
 import type { ParseContext } from "../../verb-definition.js";
 import { checkAttributes, checkChildElements, checkNoText } from "../../verb-parsing.js";
@@ -72,7 +73,7 @@ export function callbackUrl(
 ): string | undefined {
   if (raw === undefined || raw.trim() === "") return undefined;
   try {
-    const url = new URL(raw.trim(), ctx.documentUrl);
+    const url = resolveUrl(raw.trim(), ctx.documentUrl);
     if (url.protocol === "http:" || url.protocol === "https:") return url.href;
   } catch {}
   ctx.warn(code, `<${el.name}> URL "${raw}" is not an http(s) URL; ignored`, el);
@@ -86,7 +87,7 @@ function streamUrl(raw: string | undefined, ctx: ParseContext, el: TwimlElement)
   }
   let url: URL;
   try {
-    url = new URL(raw.trim(), ctx.documentUrl);
+    url = resolveUrl(raw.trim(), ctx.documentUrl);
   } catch {
     ctx.warn(ErrorCodes.invalidUrl.code, `<Stream url="${raw}"> is not a URL; stream skipped`, el);
     return undefined;

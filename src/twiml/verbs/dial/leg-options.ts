@@ -3,6 +3,7 @@
 import { ErrorCodes } from "../../../errors/codes.js";
 import type { HttpMethod } from "../../../model/http.js";
 import type { TwimlElement } from "../../element.js";
+import { resolveUrl } from "../../resolve-url.js";
 import type { ParseContext } from "../../verb-definition.js";
 import type { LegEvent, LegNounOptions } from "./data.js";
 
@@ -74,7 +75,7 @@ export function absoluteUrl(
 ): string | undefined {
   if (raw === undefined || raw.trim() === "") return undefined;
   try {
-    const url = new URL(raw.trim(), ctx.documentUrl);
+    const url = resolveUrl(raw.trim(), ctx.documentUrl);
     if (url.protocol === "http:" || url.protocol === "https:") return url.href;
   } catch {
     // warned below

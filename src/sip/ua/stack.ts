@@ -1,0 +1,139 @@
+// The SIP stack: the npm `sip` package's transports (UDP and TCP on one port) and transactions,
+// composed here rather than through its create(), whose request routing takes any URI on its own
+// host for one of its flow tokens (so a phone on the gateway's IP never got its BYE). This is the
+// only file that imports the package: swapping it touches this file alone.
+import dgram from "node:dgram";
+import * as sip from "sip";
+
+export type { Hop, NameAddr, Remote, SipMessage, SipUri } from "sip";
+
+export interface SipStackOptions {
+  address: string;
+  port: number;
+  /** The host written in Via (behind NAT, the public address); default `address`. */
+  advertise?: string;
+  /** Listen on TCP as well as UDP (same port). */
+  tcp: boolean;
+  onError(err: unknown): void;
+}
+
+export class SipStack {
+  readonly #transport: sip.Transport;
+  readonly #transactions: sip.TransactionLayer;
+
+  constructor(
+    private readonly opts: SipStackOptions,
+    private readonly onRequest: (rq: sip.SipMessage, remote: sip.Remote) => void,
+  ) {
+    const options: sip.StackOptions = {
+      address: opts.address,
+      port: opts.port,
+      publicAddress: opts.advertise ?? opts.address,
+      udp: true,
+      tcp: opts.tcp,
+      logger: { error: opts.onError },
+    };
+    // The package sends on its UDP socket without an 'error' listener, so one failed send (no route
+    // to a phone's Contact) would crash the process: give the socket it creates a listener.
+    const createSocket = dgram.createSocket;
+    dgram.createSocket = ((...args: Parameters<typeof createSocket>) =>
+      createSocket(...args).on("error", (err) => opts.onError(err))) as typeof createSocket;
+    try {
+      this.#transport = sip.makeTransport(options, (m, remote) => this.#receive(m, remote));
+    } finally {
+      dgram.createSocket = createSocket;
+    }
+    this.#transactions = sip.makeTransactionLayer(options, this.#transport.open.bind(this.#transport));
+  }
+
+  /** Sends a response through its request's server transaction, which re-sends it as §17.2 says. */
+  respond(rs: sip.SipMessage): void {
+    this.#transactions.getServer(rs)?.send?.(rs);
+  }
+
+  /**
+   * Sends a request to `hop` in a new client transaction; an ACK to a 2xx goes out on its own
+   * (§17.1.1.3). A hop that cannot be reached answers 503, as a transport error (§8.1.3.1).
+   */
+  request(rq: sip.SipMessage, hop: sip.Hop, onResponse: (rs: sip.SipMessage) => void = () => {}): void {
+    let client: sip.Transaction | undefined;
+    const cn = this.#transport.open(hop, (err) => {
+      this.opts.onError(err);
+      client?.message?.(sip.makeResponse(rq, 503, "Service Unavailable"));
+    });
+    if (rq.method === "ACK") {
+      rq.headers.via = [{ params: { branch: sip.generateBranch() } }];
+      try {
+        cn.send(rq);
+      } finally {
+        cn.release();
+      }
+      return;
+    }
+    // The transport fills in our Via's host, port and transport; the transaction its branch.
+    if (rq.method !== "CANCEL") rq.headers.via = [{ params: {} }];
+    client = this.#transactions.createClientTransaction(cn, rq, onResponse);
+  }
+
+  /** Where a request to `uri` goes (RFC 3263: an IP literal as it is, a name by DNS); undefined if nowhere. */
+  resolve(uri: string): Promise<sip.Hop | undefined> {
+    const parsed = sip.parseUri(uri);
+    if (!parsed) return Promise.resolve(undefined);
+    return new Promise((resolve) => sip.resolve(parsed, (hops) => resolve(hops[0])));
+  }
+
+  destroy(): void {
+    this.#transactions.destroy();
+    this.#transport.destroy();
+  }
+
+  #receive(m: sip.SipMessage, remote: sip.Remote): void {
+    try {
+      const t = m.method ? this.#transactions.getServer(m) : this.#transactions.getClient(m);
+      if (t) {
+        t.message?.(m, remote);
+        return;
+      }
+      // A response no transaction waits for (a 2xx re-sent after its transaction ended) is dropped.
+      if (m.method === undefined) return;
+      if (m.method === "ACK") {
+        this.onRequest(m, remote);
+        return;
+      }
+      const cn = this.#transport.get(remote);
+      if (!cn) return;
+      const server = this.#transactions.createServerTransaction(m, cn);
+      try {
+        this.onRequest(m, remote);
+      } catch (err) {
+        server.send?.(sip.makeResponse(m, 500, "Server Internal Error"));
+        throw err;
+      }
+    } catch (err) {
+      this.opts.onError(err);
+    }
+  }
+}
+
+/** A response to `rq`, with the headers RFC 3261 §8.2.6.2 copies (Via, From, To, Call-ID, CSeq). */
+export function makeResponse(rq: sip.SipMessage, status: number, reason: string): sip.SipMessage {
+  return sip.makeResponse(rq, status, reason);
+}
+
+/** A SIP URI's parts; undefined when the text is not one. */
+export function parseUri(uri: string): sip.SipUri | undefined {
+  try {
+    return sip.parseUri(uri);
+  } catch {
+    return undefined;
+  }
+}
+
+export function stringifyUri(uri: sip.SipUri): string {
+  return sip.stringifyUri(uri);
+}
+
+/** A new branch parameter (RFC 3261 §8.1.1.7). */
+export function newBranch(): string {
+  return sip.generateBranch();
+}
