@@ -10,14 +10,16 @@ import {
   defaultAccountSid,
   type GlobalStores,
   setDefaultAccountSid,
+  type TrunkStores,
 } from "../store/global.js";
+import { requireTrunk } from "./trunks.js";
 
 export function newAuthToken(): string {
   return randomBytes(16).toString("hex");
 }
 
 export async function addAccount(
-  stores: GlobalStores,
+  stores: GlobalStores & Partial<TrunkStores>,
   opts: {
     sid: string;
     token: string;
@@ -25,6 +27,8 @@ export async function addAccount(
     makeDefault?: boolean;
     /** Sign webhooks with this shared key (Twilio's Webhooks Rules) instead of the auth token. */
     signingKey?: AccountRecord["webhook_signing_key"];
+    /** The trunk its numbers' calls go out through (unless a number names its own); null: none. */
+    trunk?: string | null;
     /** Twilio's "Enforce HTTP Auth on Media URLs"; unchanged (default off) when not given. */
     enforceMediaAuth?: boolean;
   },
@@ -33,6 +37,7 @@ export async function addAccount(
     throw fail("invalidPayload", `account sid must be AC followed by 32 hex digits`);
   if (!/^\S{8,128}$/.test(opts.token))
     throw fail("invalidPayload", "auth token must be 8-128 characters, no spaces");
+  const trunk = opts.trunk ? await requireTrunk(stores, opts.trunk) : opts.trunk;
   const now = rfc2822(Date.now());
   const existing = await stores.accounts.get(opts.sid);
   const account: AccountRecord = {
@@ -44,6 +49,7 @@ export async function addAccount(
     date_updated: now,
     webhook_signing_key:
       opts.signingKey === undefined ? (existing?.webhook_signing_key ?? null) : opts.signingKey,
+    outbound_trunk: trunk === undefined ? (existing?.outbound_trunk ?? null) : trunk,
     enforce_media_auth: opts.enforceMediaAuth ?? existing?.enforce_media_auth ?? false,
   };
   await stores.accounts.put(opts.sid, account);
@@ -53,18 +59,24 @@ export async function addAccount(
   return account;
 }
 
-/** Changes an existing account's settings (`switchboard accounts update`); 20404 when it does not exist. */
+/**
+ * Changes an existing account's settings (`switchboard accounts update`): what `changes` gives, the
+ * rest (token, status, signing key) as stored; 20404 when it does not exist. Its status is
+ * unchanged, so the edges' copy (`sb_account_status`) needs no write.
+ */
 export async function updateAccount(
-  stores: GlobalStores,
+  stores: GlobalStores & Partial<TrunkStores>,
   sid: string,
-  changes: { friendlyName?: string; enforceMediaAuth?: boolean },
+  changes: { friendlyName?: string; enforceMediaAuth?: boolean; trunk?: string | null },
 ): Promise<AccountRecord> {
   const existing = await stores.accounts.get(sid);
   if (!existing) throw fail("notFound", `no account ${sid}`);
+  const trunk = changes.trunk ? await requireTrunk(stores, changes.trunk) : changes.trunk;
   const account: AccountRecord = {
     ...existing,
     ...(changes.friendlyName !== undefined && { friendly_name: changes.friendlyName }),
     ...(changes.enforceMediaAuth !== undefined && { enforce_media_auth: changes.enforceMediaAuth }),
+    ...(trunk !== undefined && { outbound_trunk: trunk }),
     date_updated: rfc2822(Date.now()),
   };
   await stores.accounts.put(sid, account);

@@ -1,4 +1,4 @@
-// Adding numbers to a region and routing them: `switchboard numbers add|route`.
+// Adding numbers to a region, changing them and routing them: `switchboard numbers add|update|route`.
 
 import type { NatsConnection } from "@nats-io/transport-node";
 import { fail } from "../errors/switchboard-error.js";
@@ -8,9 +8,11 @@ import { isE164, numberKey } from "../model/phone.js";
 import type { NumberConfig, RoutingEntry } from "../model/records.js";
 import { isSid, newSid } from "../model/sid.js";
 import { buckets, NAME_PATTERN } from "../protocol/subjects.js";
-import { defaultAccountSid, type GlobalStores } from "../store/global.js";
+import { defaultAccountSid, type GlobalStores, type TrunkStores } from "../store/global.js";
 import { JsonKv } from "../store/json-kv.js";
 import { openRegionKv } from "../store/region.js";
+import { requireRegion } from "./regions.js";
+import { requireTrunk } from "./trunks.js";
 
 export interface AddNumberOptions {
   number: string;
@@ -23,6 +25,8 @@ export interface AddNumberOptions {
   statusCallbackMethod?: string;
   accountSid?: string;
   friendlyName?: string;
+  /** The trunk its calls go out through (a name in `sb_trunks`); null: none; undefined: keep. */
+  trunk?: string | null;
 }
 
 /** The region's numbers bucket, created placed in the region (like a worker does) if it is new. */
@@ -33,7 +37,7 @@ export async function numbersBucket(nc: NatsConnection, region: string): Promise
 /** Stores the number's config in its region; a number with no route yet is routed there too. */
 export async function addNumber(
   nc: NatsConnection,
-  global: GlobalStores,
+  global: GlobalStores & Partial<TrunkStores>,
   opts: AddNumberOptions,
 ): Promise<{ config: NumberConfig; routed: boolean }> {
   checkNumber(opts.number);
@@ -50,6 +54,7 @@ export async function addNumber(
   }
   if (opts.fallbackUrl && !opts.voiceUrl)
     throw fail("fallbackWithoutVoiceUrl", "a fallback URL needs a voice URL");
+  const trunk = opts.trunk ? await requireTrunk(global, opts.trunk) : opts.trunk;
   const numbers = await numbersBucket(nc, opts.region);
   const key = numberKey(opts.number);
   const existing = await numbers.get(key);
@@ -68,6 +73,7 @@ export async function addNumber(
     api_version: "2010-04-01",
     date_created: existing?.date_created ?? now,
     date_updated: now,
+    outbound_trunk: trunk === undefined ? (existing?.outbound_trunk ?? null) : trunk,
   };
   await numbers.put(key, config);
   const routed = await global.routing.create(key, {
@@ -77,6 +83,44 @@ export async function addNumber(
     accountSid,
   });
   return { config, routed };
+}
+
+/**
+ * Changes a number that exists: what `changes` gives, the rest as stored. Its region is `region`,
+ * else the one its route points at.
+ */
+export async function updateNumber(
+  nc: NatsConnection,
+  global: GlobalStores & Partial<TrunkStores>,
+  number: string,
+  changes: Partial<Omit<AddNumberOptions, "number" | "accountSid">>,
+): Promise<NumberConfig> {
+  checkNumber(number);
+  const key = numberKey(number);
+  const region = changes.region ?? (await global.routing.get(key))?.region;
+  if (!region) throw fail("notFound", `number ${number} has no route: name its region with --region`);
+  await requireRegion(nc, region);
+  const existing = await (await numbersBucket(nc, region)).get(key);
+  if (!existing) throw fail("notFound", `number ${number} has no config in ${region}`);
+  const kept = <T>(given: T | undefined, stored: T | null) => given ?? stored ?? undefined;
+  const { config } = await addNumber(nc, global, {
+    number,
+    region,
+    accountSid: existing.account_sid,
+    voiceUrl: kept(changes.voiceUrl, existing.voice_url) ?? "",
+    voiceMethod: changes.voiceMethod ?? existing.voice_method,
+    fallbackMethod: changes.fallbackMethod ?? existing.voice_fallback_method,
+    statusCallbackMethod: changes.statusCallbackMethod ?? existing.status_callback_method,
+    friendlyName: changes.friendlyName ?? existing.friendly_name,
+    ...optional("fallbackUrl", kept(changes.fallbackUrl, existing.voice_fallback_url)),
+    ...optional("statusCallback", kept(changes.statusCallback, existing.status_callback)),
+    ...(changes.trunk !== undefined && { trunk: changes.trunk }),
+  });
+  return config;
+}
+
+function optional<K extends string>(key: K, value: string | undefined): Partial<Record<K, string>> {
+  return value === undefined ? {} : ({ [key]: value } as Record<K, string>);
 }
 
 /** Points the number's calls at `region` (the global routing table). */

@@ -2,7 +2,7 @@
 import type { NatsConnection } from "@nats-io/transport-node";
 import type { Logger } from "../log.js";
 import type { AccountRecord } from "../model/records.js";
-import type { GlobalStores } from "../store/global.js";
+import type { GlobalStores, TrunkStores } from "../store/global.js";
 import type { WatchedKv } from "../store/watched-kv.js";
 import type { Logins } from "./logins.js";
 
@@ -10,6 +10,8 @@ export interface ApiContext {
   nc: NatsConnection;
   log: Logger;
   global: GlobalStores;
+  /** `sb_trunks`, which the api reads (GET /v1/Trunks.json) and never writes. */
+  trunks: TrunkStores;
   /** A watched copy of `sb_accounts`, for authentication. */
   accounts: WatchedKv<AccountRecord>;
   /** Logins for the parts beside the REST API (the visualizer), counted by the REST API's limiter. */

@@ -6,7 +6,7 @@ import { ErrorCodes } from "../errors/codes.js";
 import type { Logger } from "../log.js";
 import type { AccountRecord } from "../model/records.js";
 import { backfillAccountStatus } from "../store/account-status.js";
-import { openGlobalStores } from "../store/global.js";
+import { openGlobalStores, openTrunkStores } from "../store/global.js";
 import { WatchedKv } from "../store/watched-kv.js";
 import type { ApiContext } from "./context.js";
 import { LoginLimiter } from "./login-limiter.js";
@@ -41,7 +41,7 @@ export async function startApi(opts: {
    */
   parts?: ApiPart[];
 }): Promise<Api> {
-  const global = await openGlobalStores(opts.nc);
+  const [global, trunks] = await Promise.all([openGlobalStores(opts.nc), openTrunkStores(opts.nc)]);
   // Accounts made before `sb_account_status` existed (an upgrade) become known to edges.
   const backfilled = await backfillAccountStatus(global.accounts, global.accountStatus);
   if (backfilled > 0) opts.log.info({ backfilled }, "account status written for existing accounts");
@@ -49,7 +49,7 @@ export async function startApi(opts: {
   // One limiter for the REST API and the visualizer's logins: failures count across both.
   const loginLimiter = opts.loginLimiter ?? new LoginLimiter();
   const logins = new Logins((sid) => accounts.get(sid), loginLimiter, opts.operatorToken);
-  const ctx: ApiContext = { nc: opts.nc, log: opts.log, global, accounts, logins };
+  const ctx: ApiContext = { nc: opts.nc, log: opts.log, global, trunks, accounts, logins };
   // Requests are logged at info; the api logs warnings and errors only, to keep the hot path quiet.
   const app = Fastify({
     loggerInstance: opts.log.child({ component: "api" }, { level: "warn" }),

@@ -11,6 +11,8 @@ export interface AccountRecord {
   date_updated: string;
   /** When set, webhooks are signed with this shared key instead of the auth token. */
   webhook_signing_key?: { sid: string; secret: string; algorithm: "HMAC_SHA1" | "HMAC_SHA256" } | null;
+  /** The trunk (`sb_trunks` name) its numbers' calls go out through, unless a number names its own. */
+  outbound_trunk?: string | null;
   /**
    * Twilio's "Enforce HTTP Auth on Media URLs" (a Console setting, no REST field): recording media
    * needs the account's credentials. Off (absent) by default, as on accounts that never turned it on.
@@ -56,6 +58,8 @@ export interface NumberConfig {
   api_version: string;
   date_created: string;
   date_updated: string;
+  /** The trunk (`sb_trunks` name) this number's calls go out through; wins over its account's. */
+  outbound_trunk?: string | null;
 }
 
 export type CallStatus =

@@ -48,6 +48,7 @@ export const streams = {
 export const buckets = {
   routing: "sb_routing",
   accounts: "sb_accounts",
+  trunks: "sb_trunks",
   /** Every CallSid ever offered, with whose call it is (src/store/call-sids.ts). */
   callSids: "sb_callsids",
   numbers: (region: string) => `sb_numbers_${region.replaceAll("-", "_")}`,

@@ -1,10 +1,12 @@
 // The global buckets: the routing table, the accounts (with their secrets: regions sign with them),
-// the accounts' status without secrets, which is all an edge reads of them, and verified caller IDs.
+// the accounts' status without secrets, which is all an edge reads of them, verified caller IDs, and
+// the SIP trunks.
 
 import { jetstreamManager } from "@nats-io/jetstream";
 import { type KV, Kvm } from "@nats-io/kv";
 import type { NatsConnection } from "@nats-io/transport-node";
 import type { AccountRecord, OutgoingCallerIdRecord, RoutingEntry } from "../model/records.js";
+import type { TrunkRecord } from "../model/trunk.js";
 import { buckets } from "../protocol/subjects.js";
 import { ACCOUNT_STATUS_BUCKET, type AccountStatus } from "./account-status.js";
 import { CALLER_IDS_BUCKET } from "./caller-ids.js";
@@ -25,6 +27,17 @@ export interface GlobalStores {
   /** Verified caller IDs (caller-ids.ts). */
   callerIds: JsonKv<OutgoingCallerIdRecord>;
 }
+
+/** `sb_trunks`: trunk name -> TrunkRecord (read through src/store/trunks.ts, which validates). */
+export interface TrunkStores {
+  trunks: JsonKv<TrunkRecord>;
+}
+
+/**
+ * What the operators' commands open: the global buckets and the trunks. Apart, because region workers
+ * open the global buckets and may not read the trunks (docs/security.md).
+ */
+export type AdminStores = GlobalStores & TrunkStores;
 
 /** What an edge opens: the routing table and the accounts' status, never `sb_accounts`. */
 export type EdgeStores = Pick<GlobalStores, "routing" | "accountStatus">;
@@ -47,6 +60,19 @@ export async function openGlobalStores(nc: NatsConnection): Promise<GlobalStores
     accountStatus: new JsonKv(accountStatus),
     callerIds: new JsonKv(callerIds),
   };
+}
+
+/**
+ * Opens `sb_trunks`, creating it on the `region:global` servers if need be (admin, the api). A role
+ * that may only read it (a SIP gateway) opens it once it exists.
+ */
+export async function openTrunkStores(nc: NatsConnection): Promise<TrunkStores> {
+  return { trunks: new JsonKv(await globalBucket(nc)(buckets.trunks, 1)) };
+}
+
+export async function openAdminStores(nc: NatsConnection): Promise<AdminStores> {
+  const [global, trunks] = await Promise.all([openGlobalStores(nc), openTrunkStores(nc)]);
+  return { ...global, ...trunks };
 }
 
 /** Opens the buckets an edge reads. They exist once an account does (the api or admin made them). */

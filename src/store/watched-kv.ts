@@ -54,6 +54,11 @@ export class WatchedKv<T> {
     return this.#values.has(key);
   }
 
+  /** Every key and its value, in the order first seen. */
+  entries(): IterableIterator<[string, T]> {
+    return this.#values.entries();
+  }
+
   get size(): number {
     return this.#values.size;
   }

@@ -136,7 +136,9 @@ export function permissionsOf(user: string, regions: string[]): Permissions | un
     // numbers, routes and account status; it never destroys stored data and never writes accounts
     // (a publish to $KV.sb_accounts with a roll-up header would wipe the bucket).
     const all = ["sb.>", `${API}.>`, "$JS.ACK.>", "$JS.FC.>", "$KV.>", "$O.>", "_INBOX.>"];
-    return { publish: all, subscribe: all, publishDeny: [...DESTRUCTIVE, `$KV.${buckets.accounts}.>`] };
+    // Nor trunks: it reads them (REST) but only admin writes them (their passwords included).
+    const adminWritten = [buckets.accounts, buckets.trunks].map((b) => `$KV.${b}.>`);
+    return { publish: all, subscribe: all, publishDeny: [...DESTRUCTIVE, ...adminWritten] };
   }
   if (user === "edge") {
     // Reads the routing table (or a region's mirror of it) and which accounts exist, never their
@@ -169,9 +171,9 @@ export function permissionsOf(user: string, regions: string[]): Permissions | un
   }
   if (user === "sip") {
     // Offers calls to edges and feeds their channel input; takes channel commands for its calls and
-    // each call's output. No JetStream at all.
+    // each call's output. Of JetStream it only reads the trunks (hosts, credentials, inbound networks).
     return {
-      publish: ["_INBOX.>", "sb.edge.*.offer", "sb.region.*.call.*.in"],
+      publish: [...BASE, "sb.edge.*.offer", "sb.region.*.call.*.in", ...readStream(kvStream(buckets.trunks))],
       subscribe: ["_INBOX.>", "sb.sip.*.call.*.cmd", "sb.region.*.call.*.out"],
     };
   }

@@ -32,8 +32,10 @@ export async function startApiStack(
   opts: {
     log?: Logger;
     loginLimiter?: LoginLimiter;
+    /** Lets user `operator` log in with this token. */
+    operatorToken?: string;
     /** Runs before the api starts (so its watched copy of sb_accounts already has what this adds). */
-    setup?: (global: GlobalStores) => Promise<void>;
+    setup?: (global: GlobalStores, nc: NatsConnection) => Promise<void>;
   } = {},
 ): Promise<ApiStack> {
   return setUp(async (t) => {
@@ -43,13 +45,14 @@ export async function startApiStack(
     const global = await openGlobalStores(nc);
     const account = { sid: newSid("AC"), token: randomBytes(16).toString("hex") };
     await addAccount(global, { sid: account.sid, token: account.token });
-    await opts.setup?.(global);
+    await opts.setup?.(global, nc);
     const api = t.add(
       await startApi({
         nc,
         port: 0,
         log: opts.log ?? pino({ level: "silent" }),
         ...(opts.loginLimiter && { loginLimiter: opts.loginLimiter }),
+        ...(opts.operatorToken && { operatorToken: opts.operatorToken }),
       }),
       (a) => a.close(),
     );

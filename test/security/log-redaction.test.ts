@@ -131,11 +131,11 @@ describe("what src/ logs", () => {
       e.isDirectory() ? files(join(dir, e.name)) : e.name.endsWith(".ts") ? [join(dir, e.name)] : [],
     );
   const root = new URL("../../src/", import.meta.url).pathname;
-  // A log call whose first argument names an account, a request, its headers, or a credential.
+  // A log call whose first argument names an account, a trunk, a request, its headers, or a credential.
   const SUSPECT =
-    /\.(?:trace|debug|info|warn|error|fatal)\(\s*(?:\{[^}]*\b(?:account|accounts|req|request|headers|authorization|auth_token|token|secret|signingKey)\b[^}]*\}|(?:account|req|request|headers)\b)/;
+    /\.(?:trace|debug|info|warn|error|fatal)\(\s*(?:\{[^}]*\b(?:account|accounts|trunk|trunks|req|request|headers|authorization|auth_token|token|secret|signingKey|password)\b[^}]*\}|(?:account|trunk|req|request|headers)\b)/;
 
-  it("never passes a whole AccountRecord, request or headers to a logger", () => {
+  it("never passes a whole AccountRecord, TrunkRecord, request or headers to a logger", () => {
     const hits = files(root).flatMap((file) =>
       readFileSync(file, "utf8")
         .split("\n")

@@ -16,6 +16,7 @@ const accountSchema = resource("Account", {
   subresource_uris: "object",
   type: "string",
   uri: "string",
+  outbound_trunk: "string?",
 });
 
 export async function accountRoutes(app: FastifyInstance, _ctx: RestContext): Promise<void> {
@@ -58,5 +59,7 @@ export function accountResource(a: AccountRecord): Record<string, unknown> {
     },
     type: "Full",
     uri: `${base}.json`,
+    // switchboard's addition: the trunk its numbers' calls go out through unless one names its own.
+    outbound_trunk: a.outbound_trunk ?? null,
   };
 }

@@ -18,6 +18,7 @@ export const numberSchema = resource("IncomingPhoneNumber", {
   date_created: "string",
   date_updated: "string",
   uri: "string",
+  outbound_trunk: "string?",
 });
 
 /** Twilio's IncomingPhoneNumber resource for a number's config in a region. */
@@ -60,6 +61,9 @@ export function incomingPhoneNumber(c: NumberConfig): Record<string, unknown> {
     status: "in-use",
     type: "local",
     subresource_uris: { assigned_add_ons: `${uri}/AssignedAddOns.json` },
+    // switchboard's addition: the trunk its calls go out through. Not `trunk_sid`, which on Twilio
+    // hands the number's incoming calls to a trunk instead of the voice URL.
+    outbound_trunk: c.outbound_trunk ?? null,
   };
 }
 

@@ -1,6 +1,7 @@
 // The REST API: Twilio's 2010-04-01 API under /2010-04-01 and Routes v2 under /v2, each route
-// group in its own file, behind Basic auth and Twilio's error bodies; and, without auth,
-// /openapi.json (generated from the route schemas) and /metrics. docs/rest-api.md describes it.
+// group in its own file, behind Basic auth and Twilio's error bodies; switchboard's own trunks under
+// /v1 (the operator only); and, without auth, /openapi.json (generated from the route schemas) and
+// /metrics. docs/rest-api.md describes it.
 import { createRequire } from "node:module";
 import type { FastifyInstance } from "fastify";
 import type { ApiContext } from "../context.js";
@@ -24,6 +25,7 @@ import { recordingRoutes } from "./recordings.js";
 import { RegionBuckets } from "./region-buckets.js";
 import { routesV2Routes } from "./routes-v2.js";
 import { transcriptionRoutes } from "./transcriptions.js";
+import { trunkRoutes } from "./trunks.js";
 
 /** The package's version, from src/ (tests) or dist/src/ (the built CLI). */
 function packageVersion(): string {
@@ -76,6 +78,8 @@ export async function restApi(
   };
   await app.register(twilio(API_2010), { prefix: "/2010-04-01" });
   await app.register(twilio([routesV2Routes]), { prefix: "/v2" });
+  // switchboard's own resources: the operator's configuration, behind the operator's login.
+  await app.register(async (scope) => trunkRoutes(scope, ctx), { prefix: "/v1" });
 
   await app.register(async (scope) => metricsRoutes(scope, metrics));
 }
