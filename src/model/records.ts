@@ -62,15 +62,19 @@ export interface NumberConfig {
   outbound_trunk?: string | null;
 }
 
-export type CallStatus =
-  | "queued"
-  | "ringing"
-  | "in-progress"
-  | "completed"
-  | "busy"
-  | "failed"
-  | "no-answer"
-  | "canceled";
+/** Twilio's call statuses, in the order a call can pass through them: the one list of them. */
+export const CALL_STATUSES = [
+  "queued",
+  "ringing",
+  "in-progress",
+  "completed",
+  "busy",
+  "failed",
+  "no-answer",
+  "canceled",
+] as const;
+
+export type CallStatus = (typeof CALL_STATUSES)[number];
 
 export const TERMINAL_STATUSES: ReadonlySet<CallStatus> = new Set([
   "completed",

@@ -1,18 +1,9 @@
 // What a call does on its channel and what the channel reports, as published on
 // `sb.region.<r>.call.<sid>.out` and read from `.in` (DESIGN.md §3).
 import { z } from "zod";
-import type { CallStatus } from "../model/records.js";
+import { CALL_STATUSES, type CallStatus } from "../model/records.js";
 
-export const CallStatusSchema = z.enum([
-  "queued",
-  "ringing",
-  "in-progress",
-  "completed",
-  "busy",
-  "failed",
-  "no-answer",
-  "canceled",
-]);
+export const CallStatusSchema = z.enum(CALL_STATUSES);
 // The model's status list and this one must stay the same list.
 type SameStatuses = [z.infer<typeof CallStatusSchema>, CallStatus] extends [
   CallStatus,

@@ -4,7 +4,7 @@
 // otherwise; live calls (not indexed until they end) come from the directory.
 import { Kvm } from "@nats-io/kv";
 import type { NatsConnection } from "@nats-io/transport-node";
-import type { CallResource } from "../model/records.js";
+import { CALL_STATUSES, type CallResource } from "../model/records.js";
 import { buckets } from "../protocol/subjects.js";
 import { type CallIndexEntry, callIndexBucket, parseCallIndexKey } from "../store/call-index.js";
 import { JsonKv } from "../store/json-kv.js";
@@ -15,16 +15,7 @@ import { sanitize } from "./sanitize.js";
 /** Matches returned at most, newest first. */
 export const SEARCH_LIMIT = 100;
 
-const STATUSES = new Set([
-  "queued",
-  "ringing",
-  "in-progress",
-  "completed",
-  "busy",
-  "failed",
-  "no-answer",
-  "canceled",
-]);
+const STATUSES: ReadonlySet<string> = new Set(CALL_STATUSES);
 
 /** Whether a call's CallSid, number or status holds the query (numbers also by their digits alone). */
 export function matchesQuery(

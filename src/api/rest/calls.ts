@@ -1,7 +1,7 @@
 // Calls: the list (answered from the call index, never by reading every stored call) and one call.
 import type { FastifyInstance } from "fastify";
 import { fail } from "../../errors/switchboard-error.js";
-import type { CallResource } from "../../model/records.js";
+import { CALL_STATUSES, type CallResource } from "../../model/records.js";
 import {
   type CallIndexEntry,
   type CallIndexFilter,
@@ -16,17 +16,6 @@ import { listPage, type PageQuery } from "./paging.js";
 import { instantOf, optionalInstant } from "./query-dates.js";
 import { listKeys, orIfMissing } from "./region-buckets.js";
 import { listOf, listQuery, pathParams, resource, responses, STRING, sid } from "./schemas.js";
-
-export const CALL_STATUSES = [
-  "queued",
-  "ringing",
-  "in-progress",
-  "completed",
-  "busy",
-  "failed",
-  "no-answer",
-  "canceled",
-] as const;
 
 export const callSchema = resource("Call", {
   sid: "string",

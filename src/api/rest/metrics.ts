@@ -6,7 +6,7 @@ import { AckPolicy, DeliverPolicy } from "@nats-io/jetstream";
 import { nanos } from "@nats-io/transport-node";
 import type { FastifyInstance } from "fastify";
 import { Counter, collectDefaultMetrics, Gauge, Histogram, Registry } from "prom-client";
-import { CALL_STATUSES } from "./calls.js";
+import { CALL_STATUSES } from "../../model/records.js";
 import type { RestContext } from "./context.js";
 import { WorkerMetrics } from "./worker-metrics.js";
 

@@ -1,11 +1,10 @@
 // A call that waited in its region's stream longer than the worker's bound (the region had no
 // worker for a while) is not run late: its caller is long gone. It ends `failed` with 90005 and
 // one stored Call resource, written directly rather than by an actor, so there is nothing to resume.
-import type { EndInput } from "../../../machines/call.machine.js";
 import { ErrorCodes } from "../../errors/codes.js";
 import { numberKey } from "../../model/phone.js";
 import type { CallJob } from "../../protocol/call-job.js";
-import { type FailedEndContext, storeFailedEnd } from "./store-failed-end.js";
+import { type FailedEndContext, failUnrunCall } from "./store-failed-end.js";
 
 export type ExpiryContext = FailedEndContext;
 
@@ -16,27 +15,6 @@ export type ExpiryContext = FailedEndContext;
 export async function expireCall(ctx: ExpiryContext, job: CallJob, waitedMs: number): Promise<void> {
   const { code } = ErrorCodes.waitedTooLong;
   const message = `no worker in ${ctx.region} took the call for ${Math.round(waitedMs / 1000)} s`;
-  // The number's config gives the record its account and PN sid, as a run call's record has them.
   const number = await ctx.stores.numbers.get(numberKey(job.to));
-  const end: EndInput & { error: { code: number; message: string } } = {
-    facts: {
-      callSid: job.callSid,
-      accountSid: job.accountSid ?? number?.account_sid ?? null,
-      to: job.to,
-      from: job.from,
-      region: ctx.region,
-      edge: job.edge,
-      direction: "inbound",
-      apiVersion: "2010-04-01",
-      phoneNumberSid: number?.sid ?? null,
-    },
-    status: "failed",
-    arrivedAt: job.offeredAt,
-    answeredAt: null,
-    endedBy: "app",
-    rejectReason: null,
-    error: { code, message },
-    statusCallback: null,
-  };
-  await storeFailedEnd(ctx, end, { endedAt: Date.now(), offeredAt: job.offeredAt });
+  await failUnrunCall(ctx, job, number, { code, message });
 }

@@ -2,12 +2,11 @@
 // publisher) still ends with one stored Call resource, `failed` with 90002, and its notification,
 // rather than disappearing: the edge acknowledged it, so someone may be waiting for its end.
 import { z } from "zod";
-import type { EndInput } from "../../../machines/call.machine.js";
 import { ErrorCodes } from "../../errors/codes.js";
 import { toSwitchboardError } from "../../errors/switchboard-error.js";
 import { isE164, numberKey } from "../../model/phone.js";
 import { decode } from "../../protocol/codec.js";
-import { type FailedEndContext, storeFailedEnd } from "./store-failed-end.js";
+import { type FailedEndContext, failUnrunCall } from "./store-failed-end.js";
 
 /** What a record needs, read leniently: only a CallSid usable as a key is required. */
 const RecordableJobSchema = z.object({
@@ -44,26 +43,9 @@ export async function refuseJob(
   const job = read.data;
   const number = isE164(job.to) ? await ctx.stores.numbers.get(numberKey(job.to)) : undefined;
   const offeredAt = job.offeredAt ?? Date.now();
-  const end: EndInput & { error: { code: number; message: string } } = {
-    facts: {
-      callSid: job.callSid,
-      accountSid: job.accountSid ?? number?.account_sid ?? null,
-      to: job.to,
-      from: job.from,
-      region: ctx.region,
-      edge: job.edge,
-      direction: "inbound",
-      apiVersion: "2010-04-01",
-      phoneNumberSid: number?.sid ?? null,
-    },
-    status: "failed",
-    arrivedAt: offeredAt,
-    answeredAt: null,
-    endedBy: "app",
-    rejectReason: null,
-    error: { code: ErrorCodes.invalidPayload.code, message: toSwitchboardError(reason).message },
-    statusCallback: null,
-  };
-  await storeFailedEnd(ctx, end, { endedAt: Date.now(), offeredAt });
+  await failUnrunCall(ctx, { ...job, offeredAt }, number, {
+    code: ErrorCodes.invalidPayload.code,
+    message: toSwitchboardError(reason).message,
+  });
   return job.callSid;
 }

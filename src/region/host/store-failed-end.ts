@@ -4,6 +4,7 @@
 import type { EndInput } from "../../../machines/call.machine.js";
 import type { Logger } from "../../log.js";
 import { callResource } from "../../model/call-resource.js";
+import type { NumberConfig } from "../../model/records.js";
 import type { ChannelOut } from "../../protocol/channel-events.js";
 import { encode } from "../../protocol/codec.js";
 import type { Subjects } from "../../protocol/subjects.js";
@@ -45,4 +46,48 @@ export async function storeFailedEnd(
   if (ctx.inspector) ctx.inspector.command(callSid, ended, times.clockAt);
   else ctx.nc.publish(ctx.subjects.callOut(ctx.region, callSid), encode(ended));
   return true;
+}
+
+/** What a call that never ran knows of itself: its job's parties and edge, and when it was offered. */
+export interface UnrunCall {
+  callSid: string;
+  to: string;
+  from: string;
+  edge: string;
+  accountSid?: string | undefined;
+  offeredAt: number;
+}
+
+/**
+ * Ends a call no actor ever ran (it waited too long, or its job could not be run) as `failed` with
+ * `error`: the number's config, where there is one, gives the record its account and PN sid, as a
+ * run call's record has them.
+ */
+export async function failUnrunCall(
+  ctx: FailedEndContext,
+  call: UnrunCall,
+  number: NumberConfig | undefined,
+  error: { code: number; message: string },
+): Promise<void> {
+  const end: EndInput & { error: { code: number; message: string } } = {
+    facts: {
+      callSid: call.callSid,
+      accountSid: call.accountSid ?? number?.account_sid ?? null,
+      to: call.to,
+      from: call.from,
+      region: ctx.region,
+      edge: call.edge,
+      direction: "inbound",
+      apiVersion: "2010-04-01",
+      phoneNumberSid: number?.sid ?? null,
+    },
+    status: "failed",
+    arrivedAt: call.offeredAt,
+    answeredAt: null,
+    endedBy: "app",
+    rejectReason: null,
+    error,
+    statusCallback: null,
+  };
+  await storeFailedEnd(ctx, end, { endedAt: Date.now(), offeredAt: call.offeredAt });
 }
