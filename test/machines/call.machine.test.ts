@@ -4,6 +4,7 @@
 import { describe, expect, it } from "vitest";
 import { createActor, fromPromise, type SnapshotFrom } from "xstate";
 import {
+  type AnnounceOutcome,
   APPLICATION_ERROR_SAY,
   type CallInput,
   callMachine,
@@ -83,7 +84,7 @@ async function run(
         if (opts.number instanceof SwitchboardError) throw opts.number;
         return { ...NUMBER, ...opts.number };
       }),
-      announceCall: fromPromise(async () => {}),
+      announceCall: fromPromise(async (): Promise<AnnounceOutcome> => ({ kind: "ringing" })),
       fetchTwiml: fromPromise(async ({ input }: { input: FetchInput }) => {
         fetched.push(input);
         const doc = documents[input.url];

@@ -6,6 +6,7 @@ import type { ChannelOut } from "../../protocol/channel-events.js";
 import { indexCall } from "../../store/call-index.js";
 import { storeCallRecord } from "../../store/call-records.js";
 import { logCallEnded } from "../call-end-log.js";
+import { completedSequence } from "../dial/outbound-callee.js";
 import type { CallLookup } from "../host/live-call.js";
 import type { RegionRuntime } from "../runtime.js";
 
@@ -29,20 +30,23 @@ export function endCall(
     if (stored === "other")
       rt.log.error({ callSid }, "the CallSid has another call's record; this one's is not stored");
     else await call.clock.holding(() => indexCall(rt.bus.nc, rt.region, record));
-    if (input.statusCallback) {
+    const callback = input.statusCallback;
+    // A number's StatusCallback hears `completed`; an outbound call's, if it asked for it.
+    if (callback && (callback.events === undefined || callback.events.includes("completed"))) {
       // In the outbox before the call counts as ended: a worker that dies here leaves the call to
       // be resumed, and the callback it queues again is the same message (deduplicated).
-      const callback = {
+      const queued = {
         facts: input.facts,
-        ...input.statusCallback,
+        url: callback.url,
+        method: callback.method,
         event: {
           callStatus: input.status,
           callDuration: Number(record.duration ?? 0),
-          sequenceNumber: 0,
+          sequenceNumber: completedSequence(callback.events, input.status, input.answeredAt !== null),
           at: endedAt,
         },
       };
-      await call.clock.holding(() => rt.outbox.statusCallbacks.queue(callback));
+      await call.clock.holding(() => rt.outbox.statusCallbacks.queue(queued));
     }
     logCallEnded(rt.log, rt.region, record);
     const ended: ChannelOut = { kind: "ended", status: input.status, region: rt.region };
