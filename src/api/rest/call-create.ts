@@ -17,6 +17,7 @@ import {
   type OutboundEvent,
 } from "../../protocol/outbound.js";
 import { subjects } from "../../protocol/subjects.js";
+import { CallSids } from "../../store/call-sids.js";
 import { callerIdRegion } from "../../store/caller-ids.js";
 import { regionFromHost } from "../region-from-host.js";
 import { accountParams, callSchema } from "./calls.js";
@@ -61,6 +62,7 @@ type CreateBody = Record<string, string | string[] | undefined>;
 
 export async function callCreateRoutes(app: FastifyInstance, ctx: RestContext): Promise<void> {
   const js = jetstream(ctx.nc);
+  const callSids = await CallSids.open(ctx.nc);
   const stores = {
     routing: ctx.global.routing,
     numbers: (region: string) => ctx.buckets.numbers(region),
@@ -118,6 +120,11 @@ export async function callCreateRoutes(app: FastifyInstance, ctx: RestContext): 
         outbound,
       };
       CallJobSchema.parse(job);
+      // A CallSid is one call for ever (sb_callsids): claimed, as the edge claims an offer's, so no
+      // offer can reuse it. A fresh random sid is nobody's.
+      const claim = { accountSid: AccountSid, to, region, stored: false };
+      const claimed = await callSids.claim(job.callSid, claim);
+      if (!claimed.claimed) throw fail("internalServerError", `CallSid ${job.callSid} is taken; retry`);
       try {
         await js.publish(subjects().regionOutbound(region), encode(job), {
           msgID: job.callSid,
@@ -132,6 +139,7 @@ export async function callCreateRoutes(app: FastifyInstance, ctx: RestContext): 
           },
         );
       }
+      await callSids.markStored(job.callSid, claim, claimed.revision);
       const created = Date.now();
       const call = callResource(
         {
