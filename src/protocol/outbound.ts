@@ -30,6 +30,14 @@ export const OutboundSchema = z
       .string()
       .regex(/^[0-9#*wW]{1,32}$/)
       .optional(),
+    /** REST `Record=true`: the answered call is kept as a Recording (source OutboundAPI). */
+    record: z
+      .object({
+        channels: z.union([z.literal(1), z.literal(2)]),
+        /** RecordingStatusCallback: told `completed` (the only event a REST recording has here). */
+        statusCallback: z.object({ url: z.string().max(4096), method }).optional(),
+      })
+      .optional(),
   })
   .refine((o) => (o.url === undefined) !== (o.twiml === undefined), {
     message: "an outbound call has exactly one of url and twiml",

@@ -165,6 +165,32 @@ describe("POST Calls.json (client.calls.create)", () => {
     expect(done?.params.CallStatus).toBe("completed");
   }, 30_000);
 
+  it("records the call from its answer when Record=true, and tells RecordingStatusCallback", async () => {
+    const created = await client.calls.create({
+      to: PSTN,
+      from: FROM,
+      url: `${stack.app.url}/outbound`,
+      record: true,
+      recordingChannels: "dual",
+      recordingStatusCallback: `${stack.app.url}/status`,
+    });
+    const done = await stack.app.waitFor(
+      (r) =>
+        r.path === "/status" && r.params.CallSid === created.sid && r.params.RecordingStatus === "completed",
+      15_000,
+    );
+    expect(done.signatureValid).toBe(true);
+    expect(done.params).toMatchObject({
+      RecordingSource: "OutboundAPI",
+      RecordingChannels: "2",
+      ErrorCode: "0",
+    });
+    expect(Number(done.params.RecordingDuration)).toBeGreaterThanOrEqual(1);
+    const recordings = await client.calls(created.sid).recordings.list();
+    expect(recordings.map((r) => r.sid)).toEqual([done.params.RecordingSid]);
+    expect(recordings[0]).toMatchObject({ source: "OutboundAPI", channels: 2, callSid: created.sid });
+  }, 30_000);
+
   it("refuses a From the account does not own with 21210", async () => {
     const err = await client.calls
       .create({ to: PSTN, from: "+15550000000", url: `${stack.app.url}/outbound` })
@@ -192,7 +218,22 @@ describe("POST Calls.json (client.calls.create)", () => {
       { To: PSTN, From: FROM, Url: "https://app.example/x", MachineDetection: "Enable" },
       20422,
     ],
-    ["Record=true", { To: PSTN, From: FROM, Url: "https://app.example/x", Record: "true" }, 20422],
+    [
+      "RecordingChannels without Record",
+      { To: PSTN, From: FROM, Url: "https://app.example/x", RecordingChannels: "dual" },
+      20422,
+    ],
+    [
+      "a RecordingStatusCallbackEvent it does not send",
+      {
+        To: PSTN,
+        From: FROM,
+        Url: "https://app.example/x",
+        Record: "true",
+        RecordingStatusCallbackEvent: "in-progress",
+      },
+      20422,
+    ],
     [
       "an unknown event",
       { To: PSTN, From: FROM, Url: "https://app.example/x", StatusCallbackEvent: "paused" },

@@ -6,59 +6,18 @@ import { jetstream } from "@nats-io/jetstream";
 import type { FastifyInstance } from "fastify";
 import { fail } from "../../errors/switchboard-error.js";
 import { callResource } from "../../model/call-resource.js";
-import { isE164 } from "../../model/phone.js";
 import { newSid } from "../../model/sid.js";
 import { type CallJob, CallJobSchema } from "../../protocol/call-job.js";
 import { encode } from "../../protocol/codec.js";
-import {
-  MAX_TWIML_CHARS,
-  OUTBOUND_EVENTS,
-  type Outbound,
-  type OutboundEvent,
-} from "../../protocol/outbound.js";
+import { MAX_TWIML_CHARS } from "../../protocol/outbound.js";
 import { subjects } from "../../protocol/subjects.js";
 import { CallSids } from "../../store/call-sids.js";
 import { callerIdRegion } from "../../store/caller-ids.js";
 import { regionFromHost } from "../region-from-host.js";
+import { type CreateBody, readCreate } from "./call-create-params.js";
 import { accountParams, callSchema } from "./calls.js";
 import type { RestContext } from "./context.js";
 import { formBody, HTTP_METHOD, responses, STRING } from "./schemas.js";
-
-/**
- * Create parameters Twilio takes that switchboard does not carry out: refused with 20422 naming the
- * parameter, never ignored (docs/outbound.md). `Record` is refused only when true.
- */
-export const UNSUPPORTED_CREATE = [
-  "ApplicationSid",
-  "AsyncAmd",
-  "AsyncAmdStatusCallback",
-  "AsyncAmdStatusCallbackMethod",
-  "Byoc",
-  "CallReason",
-  "CallToken",
-  "CallerId",
-  "ClientNotificationUrl",
-  "MachineDetection",
-  "MachineDetectionSilenceTimeout",
-  "MachineDetectionSpeechEndThreshold",
-  "MachineDetectionSpeechThreshold",
-  "MachineDetectionTimeout",
-  "RecordingChannels",
-  "RecordingStatusCallback",
-  "RecordingStatusCallbackEvent",
-  "RecordingStatusCallbackMethod",
-  "RecordingTrack",
-  "SipAuthPassword",
-  "SipAuthUsername",
-  "TimeLimit",
-  "Trim",
-];
-
-/** Twilio's default ringing time for a REST call, and its cap. */
-const DEFAULT_TIMEOUT_S = 60;
-const MAX_TIMEOUT_S = 600;
-
-type CreateBody = Record<string, string | string[] | undefined>;
 
 export async function callCreateRoutes(app: FastifyInstance, ctx: RestContext): Promise<void> {
   const js = jetstream(ctx.nc);
@@ -92,7 +51,10 @@ export async function callCreateRoutes(app: FastifyInstance, ctx: RestContext): 
           },
           Timeout: { ...STRING, description: "Seconds the callee may ring (default 60, at most 600)" },
           SendDigits: STRING,
-          Record: STRING,
+          Record: { ...STRING, description: "true keeps the call from its answer as a Recording" },
+          RecordingChannels: { type: "string", enum: ["mono", "dual"] },
+          RecordingStatusCallback: STRING,
+          RecordingStatusCallbackMethod: HTTP_METHOD,
         }),
         response: responses(callSchema, 201),
       },
@@ -169,95 +131,4 @@ export async function callCreateRoutes(app: FastifyInstance, ctx: RestContext): 
       return reply.code(201).send({ ...call, start_time: null });
     },
   );
-}
-
-/** The request's To, From and what the region needs to run the call, with Twilio's codes. */
-function readCreate(body: CreateBody): { to: string; from: string; outbound: Outbound } {
-  const unsupported = UNSUPPORTED_CREATE.find((name) => body[name] !== undefined);
-  if (unsupported)
-    throw fail("invalidParameter", `switchboard does not support ${unsupported} on a new call`);
-  if (body.Record !== undefined && one(body.Record, "Record").toLowerCase() !== "false") {
-    throw fail("invalidParameter", "switchboard does not support Record on a new call (Record=true)");
-  }
-  const to = body.To === undefined ? "" : one(body.To, "To");
-  const from = body.From === undefined ? "" : one(body.From, "From");
-  if (!to) throw fail("noToNumber", "A 'To' phone number is required.");
-  if (!from) throw fail("noFromNumber", "A 'From' phone number is required.");
-  if (!isE164(to) && !/^sip:[^\s@]+@[^\s]+$/.test(to) && !/^client:[\w.-]{1,256}$/.test(to)) {
-    throw fail(
-      "invalidToNumber",
-      `The 'To' number ${to} is not a valid phone number, SIP URI or client identifier.`,
-    );
-  }
-  if (!isE164(from))
-    throw fail("invalidFromNumber", `The 'From' number ${from} is not a valid phone number.`);
-  const url = body.Url === undefined ? undefined : one(body.Url, "Url");
-  const twiml = body.Twiml === undefined ? undefined : one(body.Twiml, "Twiml");
-  if (!url && twiml === undefined)
-    throw fail("noVoiceUrl", "Either a 'Url' or 'Twiml' parameter is required.");
-  for (const name of ["Url", "FallbackUrl", "StatusCallback"] as const) {
-    const value = body[name];
-    if (value !== undefined && !/^https?:\/\/[^/\s]+/i.test(one(value, name))) {
-      throw fail("invalidUrl", `${name} must be an absolute http or https URL: ${value}`);
-    }
-  }
-  // Twilio: with both, the Url is fetched and the Twiml ignored.
-  if (!url && twiml !== undefined && twiml.length > MAX_TWIML_CHARS) {
-    throw fail("twimlParamTooLong", `Twiml is ${twiml.length} characters; the limit is ${MAX_TWIML_CHARS}`);
-  }
-  const sendDigits = body.SendDigits === undefined ? undefined : one(body.SendDigits, "SendDigits");
-  if (sendDigits !== undefined && !/^[0-9#*wW]{1,32}$/.test(sendDigits)) {
-    throw fail("invalidParameter", `SendDigits may hold 0-9, #, *, w and W (at most 32): ${sendDigits}`);
-  }
-  const statusCallback =
-    body.StatusCallback === undefined ? undefined : one(body.StatusCallback, "StatusCallback");
-  const events = eventsOf(body.StatusCallbackEvent);
-  return {
-    to,
-    from,
-    outbound: {
-      ...(url ? { url } : { twiml: twiml as string }),
-      method: methodOf(body.Method, "Method"),
-      ...(body.FallbackUrl !== undefined && { fallbackUrl: one(body.FallbackUrl, "FallbackUrl") }),
-      fallbackMethod: methodOf(body.FallbackMethod, "FallbackMethod"),
-      ...(statusCallback && {
-        statusCallback: {
-          url: statusCallback,
-          method: methodOf(body.StatusCallbackMethod, "StatusCallbackMethod"),
-          events,
-        },
-      }),
-      timeoutS: timeoutOf(body.Timeout),
-      ...(sendDigits && { sendDigits }),
-    },
-  };
-}
-
-function one(value: string | string[], name: string): string {
-  if (Array.isArray(value)) throw fail("invalidParameter", `${name} was given more than once`);
-  return value;
-}
-
-function methodOf(value: string | string[] | undefined, name: string): "GET" | "POST" {
-  return value === undefined ? "POST" : (one(value, name).toUpperCase() as "GET" | "POST");
-}
-
-/** StatusCallbackEvent: repeated, or space-separated as some clients send it; default `completed`. */
-function eventsOf(value: string | string[] | undefined): OutboundEvent[] {
-  if (value === undefined) return ["completed"];
-  const events = (Array.isArray(value) ? value : [value]).flatMap((v) => v.split(/[\s,]+/)).filter(Boolean);
-  const bad = events.find((e) => !(OUTBOUND_EVENTS as readonly string[]).includes(e));
-  if (bad)
-    throw fail("invalidParameter", `StatusCallbackEvent ${bad} is not one of ${OUTBOUND_EVENTS.join(", ")}`);
-  return [...new Set(events)] as OutboundEvent[];
-}
-
-/** Timeout: whole seconds; Twilio rings at most 600 s, whatever is asked. */
-function timeoutOf(value: string | string[] | undefined): number {
-  if (value === undefined) return DEFAULT_TIMEOUT_S;
-  const text = one(value, "Timeout");
-  const n = Number(text);
-  if (!/^\d+$/.test(text) || n < 1)
-    throw fail("invalidParameter", `Timeout must be a whole number of seconds: ${text}`);
-  return Math.min(n, MAX_TIMEOUT_S);
 }

@@ -8,6 +8,7 @@ import { storeCallRecord } from "../../store/call-records.js";
 import { logCallEnded } from "../call-end-log.js";
 import { completedSequence } from "../dial/outbound-callee.js";
 import type { CallLookup } from "../host/live-call.js";
+import { recordOutboundCall } from "../outbox/outbound-recording.js";
 import type { RegionRuntime } from "../runtime.js";
 
 export function endCall(
@@ -24,6 +25,8 @@ export function endCall(
       if (input.rejectReason) await call.channel.reject(input.rejectReason);
       else await call.channel.hangup();
     }
+    // An outbound call's recording (REST Record=true) is stored before its record, as any recording.
+    await recordOutboundCall(rt, call, input, endedAt);
     const record = callResource(input, endedAt, call.offeredAt);
     const stored = await call.clock.holding(() => storeCallRecord(rt.stores.calls, record));
     // A CallSid that is another call's (the edge refuses such offers) keeps that call's record and index.
