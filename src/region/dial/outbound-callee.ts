@@ -24,7 +24,7 @@ export async function ringCallee(
   const region = await call.clock.holding(() => hostedRegion(rt, facts.to));
   const outcome =
     region === undefined
-      ? await simulated(call, outbound, () => progress("ringing", "ringing"), signal)
+      ? await simulated(call, facts.to, outbound, () => progress("ringing", "ringing"), signal)
       : await hosted(rt, call, facts, region, outbound, () => progress("ringing", "ringing"), signal);
   if (outcome.kind !== "answered") return outcome;
   await call.channel.answer();
@@ -77,11 +77,12 @@ function progressReporter(rt: RegionRuntime, call: LiveCall, facts: CallFacts, o
 /** The simulated network: the script's `callees` entry for `to` (answer after 5 s by default). */
 async function simulated(
   call: LiveCall,
+  to: string,
   outbound: Outbound,
   ringing: () => Promise<void>,
   signal: AbortSignal,
 ): Promise<AnnounceOutcome> {
-  const callee = call.caller?.callees?.[call.actor.getSnapshot().context.facts.to];
+  const callee = call.caller?.callees?.[to];
   const outcome = callee?.outcome ?? "answer";
   // A bad number fails at once, without ringing.
   if (outcome === "failed") return { kind: "unanswered", status: "failed" };
