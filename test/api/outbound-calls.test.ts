@@ -3,6 +3,7 @@
 // rings its To (the simulated network, or a number switchboard hosts), runs its TwiML with
 // Direction=outbound-api once answered, and sends the status callbacks it asked for.
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import { addCallerId } from "../../src/admin/caller-ids.js";
 import type { ReceivedRequest } from "../helpers/twilio-app.js";
 import { VoiceResponse } from "../helpers/twilio-app.js";
 import { type Stack, startStack } from "./helpers/stack.js";
@@ -197,6 +198,18 @@ describe("POST Calls.json (client.calls.create)", () => {
       .catch((e: unknown) => e as { code: number; status: number });
     expect(err).toMatchObject({ code: 21210, status: 400 });
   });
+
+  it("places a call from a verified caller ID (OutgoingCallerIds) in the request's region", async () => {
+    const verified = "+15557770001";
+    const first = await client.calls
+      .create({ to: PSTN, from: verified, url: `${stack.app.url}/outbound` })
+      .catch((e: unknown) => e as { code: number });
+    expect(first).toMatchObject({ code: 21210 });
+    await addCallerId(stack.global, stack.account.sid, verified);
+    const created = await client.calls.create({ to: PSTN, from: verified, url: `${stack.app.url}/outbound` });
+    const doc = await stack.app.waitFor((r) => r.path === "/outbound" && r.params.CallSid === created.sid);
+    expect(doc.params).toMatchObject({ From: verified, Direction: "outbound-api" });
+  }, 30_000);
 
   it("refuses another account's number as From with 21210", async () => {
     const other = "+15551241009";
