@@ -6,7 +6,13 @@
 // Run: npm run build && node dist/bench/inspection.js   (CALLS=… ROUNDS=… to change the size)
 import { connect, type NatsConnection } from "@nats-io/transport-node";
 import { type AnyActorRef, createActor, fromPromise, type InspectionEvent } from "xstate";
-import { type CallInput, callMachine, type FetchInput, type NumberSetup } from "../machines/call.machine.js";
+import {
+  type AnnounceOutcome,
+  type CallInput,
+  callMachine,
+  type FetchInput,
+  type NumberSetup,
+} from "../machines/call.machine.js";
 import { startNatsServer } from "../src/dev/nats-server.js";
 import { encode } from "../src/protocol/codec.js";
 import { subjects } from "../src/protocol/subjects.js";
@@ -54,7 +60,7 @@ function machineFor(variant: Variant, nc: NatsConnection) {
   return callMachine.provide({
     actors: {
       loadNumber: fromPromise(async () => NUMBER),
-      announceCall: fromPromise(async () => {}),
+      announceCall: fromPromise(async (): Promise<AnnounceOutcome> => ({ kind: "ringing" })),
       fetchTwiml: fromPromise(async ({ input }: { input: FetchInput }) => {
         publish(input.facts.callSid, { type: "webhook.request", url: input.url, method: "POST", params: {} });
         const verbs = DOCUMENTS[input.url] ?? [];

@@ -1,4 +1,4 @@
-// The life of one inbound call, as a pure statechart. It names every effect (config lookup, webhook
+// The life of one call, inbound or placed over REST (outbound-api), as a pure statechart. It names every effect (config lookup, webhook
 // fetch, running a verb, the final write) and the region worker provides the real ones with
 // `machine.provide()`; tests provide fakes. It reads time only from what its effects report, and
 // its XState timers run on the clock given to `createActor`, so it never sleeps by itself.
@@ -171,7 +171,26 @@ export const callMachine = callSetup.createMachine({
       invoke: {
         src: "announceCall",
         input: ({ context }) => ({ facts: context.facts }),
-        onDone: "fetching-webhook",
+        onDone: [
+          {
+            // An outbound call's callee answered: the call is in progress before its first document.
+            guard: { type: "isCalleeAnswer", params: ({ event }) => event.output },
+            target: "fetching-webhook",
+            actions: assign({
+              answeredAt: ({ event }) => (event.output.kind === "answered" ? event.output.at : null),
+              status: "in-progress",
+            }),
+          },
+          {
+            // Busy, no answer, a number that failed: no document is ever requested.
+            guard: { type: "isCalleeUnanswered", params: ({ event }) => event.output },
+            target: "storing",
+            actions: assign({
+              status: ({ event }) => (event.output.kind === "unanswered" ? event.output.status : "failed"),
+            }),
+          },
+          { target: "fetching-webhook" },
+        ],
         onError: {
           target: "storing",
           actions: [

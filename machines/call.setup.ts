@@ -4,6 +4,7 @@ import { fromPromise, setup } from "xstate";
 import type { CallStatus } from "../src/model/records.js";
 import type { SayVerb, VerbOutcome } from "../src/twiml/verb-data.js";
 import type {
+  AnnounceOutcome,
   CallContext,
   CallError,
   CallEvent,
@@ -56,7 +57,8 @@ export const callSetup = setup({
     loadNumber: fromPromise<NumberSetup, { facts: CallInput["facts"]; accountSid?: string }>(
       notProvided("loadNumber"),
     ),
-    announceCall: fromPromise<void, { facts: CallFacts }>(notProvided("announceCall")),
+    /** Inbound: the channel rings. Outbound: the callee is rung, and answers or does not. */
+    announceCall: fromPromise<AnnounceOutcome, { facts: CallFacts }>(notProvided("announceCall")),
     fetchTwiml: fromPromise<FetchedDocument, FetchInput>(notProvided("fetchTwiml")),
     answerCall: fromPromise<{ at: number }, { callSid: string }>(notProvided("answerCall")),
     /** Runs one verb (any kind): the region runs it by name through the TwiML registry. */
@@ -83,6 +85,8 @@ export const callSetup = setup({
     /** The number's config is loaded, so documents can be fetched for the call. */
     isRouted: ({ context }) => context.number !== null,
     isFetch: (_, outcome: VerbOutcome) => outcome.kind === "fetch",
+    isCalleeAnswer: (_, outcome: AnnounceOutcome) => outcome.kind === "answered",
+    isCalleeUnanswered: (_, outcome: AnnounceOutcome) => outcome.kind === "unanswered",
     isHangupOutcome: (_, outcome: VerbOutcome) => outcome.kind === "hangup",
     isRejectOutcome: (_, outcome: VerbOutcome) => outcome.kind === "reject",
   },

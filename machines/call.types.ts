@@ -13,8 +13,11 @@ export interface CallFacts {
   from: string;
   region: string;
   edge: string;
-  /** outbound-dial for a <Dial>'s child leg (src/region/child-leg.ts), which has a parent. */
-  direction: "inbound" | "outbound-dial";
+  /**
+   * outbound-dial for a <Dial>'s child leg (src/region/child-leg.ts), which has a parent;
+   * outbound-api for a call placed over REST (`POST Calls.json`), which rings its `to` first.
+   */
+  direction: "inbound" | "outbound-api" | "outbound-dial";
   parentCallSid?: string;
   apiVersion: string;
   phoneNumberSid: string | null;
@@ -41,9 +44,21 @@ export interface NumberSetup {
   voiceMethod: HttpMethod;
   fallbackUrl: string | null;
   fallbackMethod: HttpMethod;
-  /** The number's StatusCallback, requested when the call ends. */
-  statusCallback: { url: string; method: HttpMethod } | null;
+  /**
+   * The number's StatusCallback, requested when the call ends; an outbound call's names the events
+   * it asked for (StatusCallbackEvent), and is requested at `completed` only if that is one of them.
+   */
+  statusCallback: { url: string; method: HttpMethod; events?: readonly string[] } | null;
 }
+
+/**
+ * How announcing the call came out: an inbound call rings (its document answers it); an outbound
+ * call rang its callee, who answered (at `at`, in the call clock's ms) or did not.
+ */
+export type AnnounceOutcome =
+  | { kind: "ringing" }
+  | { kind: "answered"; at: number }
+  | { kind: "unanswered"; status: "busy" | "no-answer" | "failed" };
 
 export interface FetchInput {
   facts: CallFacts;

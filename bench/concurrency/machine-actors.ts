@@ -4,6 +4,7 @@
 // engine around it. Run forked with --expose-gc; `park` via IPC.
 import { createActor, fromPromise } from "xstate";
 import {
+  type AnnounceOutcome,
   type CallInput,
   callMachine,
   type NumberSetup,
@@ -26,7 +27,7 @@ const PARK: Verb[] = [{ name: "Pause", length: 3600 }];
 const machine = callMachine.provide({
   actors: {
     loadNumber: fromPromise(async () => NUMBER),
-    announceCall: fromPromise(async () => {}),
+    announceCall: fromPromise(async (): Promise<AnnounceOutcome> => ({ kind: "ringing" })),
     fetchTwiml: fromPromise(async () => ({ documentUrl: NUMBER.voiceUrl, verbs: PARK })),
     answerCall: fromPromise(async () => ({ at: Date.now() })),
     // The one verb actor: a Pause parks for an hour (until stopped); every other verb is instant.

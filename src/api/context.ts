@@ -2,6 +2,7 @@
 import type { NatsConnection } from "@nats-io/transport-node";
 import type { Logger } from "../log.js";
 import type { AccountRecord } from "../model/records.js";
+import type { CallerScript } from "../protocol/offer.js";
 import type { GlobalStores, TrunkStores } from "../store/global.js";
 import type { WatchedKv } from "../store/watched-kv.js";
 import type { Logins } from "./logins.js";
@@ -16,4 +17,16 @@ export interface ApiContext {
   accounts: WatchedKv<AccountRecord>;
   /** Logins for the parts beside the REST API (the visualizer), counted by the REST API's limiter. */
   logins: Logins;
+  /** How outbound calls (REST `POST Calls.json`) are placed. */
+  outbound: OutboundOptions;
+}
+
+export interface OutboundOptions {
+  /** The edge a call to a number switchboard hosts is offered through (its inbound call). */
+  edge: string;
+  /**
+   * The simulated network's script for the calls it places: `timeScale`, and `callees` (how each
+   * `To` answers), as an offer's caller script says for <Dial> (docs/outbound.md). Default: real time.
+   */
+  script?: CallerScript;
 }

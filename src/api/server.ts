@@ -8,7 +8,7 @@ import type { AccountRecord } from "../model/records.js";
 import { backfillAccountStatus } from "../store/account-status.js";
 import { openGlobalStores, openTrunkStores } from "../store/global.js";
 import { WatchedKv } from "../store/watched-kv.js";
-import type { ApiContext } from "./context.js";
+import type { ApiContext, OutboundOptions } from "./context.js";
 import { LoginLimiter } from "./login-limiter.js";
 import { Logins } from "./logins.js";
 import { installErrorHandling } from "./rest/errors.js";
@@ -17,6 +17,9 @@ import { twilioErrorBody } from "./twilio-error.js";
 
 /** Larger request bodies are refused with 413: Twilio's parameters are small (a Twiml is at most 4000). */
 export const API_BODY_LIMIT = 64 * 1024;
+
+/** The edge outbound calls to hosted numbers go through unless told (`up` runs it first). */
+export const DEFAULT_OUTBOUND_EDGE = "ashburn";
 
 /** A fastify plugin served beside the REST API, given the api's context. */
 export type ApiPart = (app: FastifyInstance, ctx: ApiContext) => Promise<void>;
@@ -40,6 +43,8 @@ export async function startApi(opts: {
    * (src/cli) adds the visualizer's server here, so the api does not import it.
    */
   parts?: ApiPart[];
+  /** How outbound calls are placed; default through the `ashburn` edge, in real time. */
+  outbound?: Partial<OutboundOptions>;
 }): Promise<Api> {
   const [global, trunks] = await Promise.all([openGlobalStores(opts.nc), openTrunkStores(opts.nc)]);
   // Accounts made before `sb_account_status` existed (an upgrade) become known to edges.
@@ -49,7 +54,8 @@ export async function startApi(opts: {
   // One limiter for the REST API and the visualizer's logins: failures count across both.
   const loginLimiter = opts.loginLimiter ?? new LoginLimiter();
   const logins = new Logins((sid) => accounts.get(sid), loginLimiter, opts.operatorToken);
-  const ctx: ApiContext = { nc: opts.nc, log: opts.log, global, trunks, accounts, logins };
+  const outbound: OutboundOptions = { edge: DEFAULT_OUTBOUND_EDGE, ...opts.outbound };
+  const ctx: ApiContext = { nc: opts.nc, log: opts.log, global, trunks, accounts, logins, outbound };
   // Requests are logged at info; the api logs warnings and errors only, to keep the hot path quiet.
   const app = Fastify({
     loggerInstance: opts.log.child({ component: "api" }, { level: "warn" }),

@@ -1,4 +1,4 @@
-// `switchboard calls list|get|update`: the account's calls through the REST API (`switchboard api`),
+// `switchboard calls list|get|create|update`: the account's calls through the REST API (`switchboard api`),
 // exactly as a Twilio client sees them. Credentials come from flags or the environment.
 import { type Command, Option } from "commander";
 import { request } from "undici";
@@ -23,6 +23,19 @@ interface ListOptions extends ApiOptions {
   startedBefore?: string;
   pageSize: number;
   limit: number;
+}
+
+interface CreateOptions extends ApiOptions {
+  to: string;
+  from: string;
+  url?: string;
+  method?: string;
+  twiml?: string;
+  fallbackUrl?: string;
+  statusCallback?: string;
+  statusCallbackEvent: string[];
+  timeout?: number;
+  sendDigits?: string;
 }
 
 interface UpdateOptions extends ApiOptions {
@@ -85,6 +98,43 @@ export function registerCallsCommand(program: Command): void {
       }),
     );
 
+  withApi(calls.command("create"))
+    .description("place an outbound call from one of the account's numbers (REST POST Calls.json)")
+    .requiredOption("--to <to>", "whom to call: an E.164 number, sip:user@host or client:name")
+    .requiredOption("--from <number>", "one of the account's numbers, the caller ID")
+    .option("--url <url>", "the TwiML to run once the callee answers")
+    .option("--method <method>", "GET or POST, for --url")
+    .option("--twiml <twiml>", "TwiML to run instead of fetching --url")
+    .option("--fallback-url <url>", "requested when --url fails")
+    .option("--status-callback <url>", "told of the call's progress")
+    .addOption(
+      new Option("--status-callback-event <event...>", "initiated, ringing, answered, completed")
+        .choices(["initiated", "ringing", "answered", "completed"])
+        .default([]),
+    )
+    .addOption(new Option("--timeout <s>", "seconds the callee may ring").argParser(parseNumber(1, 600)))
+    .option("--send-digits <keys>", "keys to press once the callee answers")
+    .action(
+      action(async (o: CreateOptions, cmd: Command) => {
+        // A usage error (exit 2), as a missing required option is.
+        if (o.url === undefined && o.twiml === undefined) cmd.error("error: give --url or --twiml");
+        const form = new URLSearchParams({ To: o.to, From: o.from });
+        const optional: Array<[string, string | undefined]> = [
+          ["Url", o.url],
+          ["Method", o.method],
+          ["Twiml", o.twiml],
+          ["FallbackUrl", o.fallbackUrl],
+          ["StatusCallback", o.statusCallback],
+          ["Timeout", o.timeout === undefined ? undefined : String(o.timeout)],
+          ["SendDigits", o.sendDigits],
+        ];
+        for (const [name, value] of optional) if (value !== undefined) form.set(name, value);
+        for (const event of o.statusCallbackEvent) form.append("StatusCallbackEvent", event);
+        const call = (await callApi(o, "POST", `${accountPath(o)}/Calls.json`, form)) as CallResource;
+        process.stdout.write(o.json ? `${JSON.stringify(call, null, 2)}\n` : describe(call));
+      }),
+    );
+
   withApi(calls.command("update <CallSid>"))
     .description("change a live call: run new TwiML (--url or --twiml) or end it (--status)")
     .option("--url <url>", "fetch this URL now and run the TwiML it returns")
@@ -133,7 +183,12 @@ function accountPath(o: ApiOptions): string {
 }
 
 /** One request to the API; a Twilio error body becomes a SwitchboardError with its code. */
-async function callApi(o: ApiOptions, method: "GET" | "POST", path: string, form?: Record<string, string>) {
+async function callApi(
+  o: ApiOptions,
+  method: "GET" | "POST",
+  path: string,
+  form?: Record<string, string> | URLSearchParams,
+) {
   const { sid, token } = credentials(o);
   const headers: Record<string, string> = {
     authorization: `Basic ${Buffer.from(`${sid}:${token}`).toString("base64")}`,

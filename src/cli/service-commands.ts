@@ -1,6 +1,6 @@
 // The long-running processes: `switchboard edge`, `switchboard region`, `switchboard api`.
 import { type Command, Option } from "commander";
-import { startApi } from "../api/server.js";
+import { DEFAULT_OUTBOUND_EDGE, startApi } from "../api/server.js";
 import { Edge } from "../edge/edge.js";
 import { explainListenError } from "../process/ports.js";
 import { runService } from "../process/run-service.js";
@@ -131,7 +131,12 @@ export function registerServiceCommands(program: Command): void {
     .addOption(new Option("--host <host>", "address to listen on").default("127.0.0.1"))
     .addOption(natsOption())
     .addOption(operatorTokenOption())
-    .action((o: { port: number; host: string; nats?: string; operatorToken?: string }) =>
+    .addOption(
+      new Option("--edge <name>", "the edge outbound calls to numbers switchboard hosts go through")
+        .argParser(parseName)
+        .default(DEFAULT_OUTBOUND_EDGE),
+    )
+    .action((o: { port: number; host: string; nats?: string; operatorToken?: string; edge: string }) =>
       runService(
         "api",
         async (log) => {
@@ -144,6 +149,7 @@ export function registerServiceCommands(program: Command): void {
             log,
             operatorToken: operator,
             parts: [vizPlugin],
+            outbound: { edge: o.edge },
           }).catch((err: unknown) =>
             explainListenError(
               err,

@@ -132,6 +132,8 @@ async function up(o: UpOptions, log: Parameters<Parameters<typeof runService>[1]
       log: log.child({ component: "api" }),
       operatorToken: operator,
       parts: [vizPlugin],
+      // Outbound calls to hosted numbers enter at the first edge `up` runs.
+      ...(o.edges[0] && { outbound: { edge: o.edges[0] } }),
     }).catch((err: unknown) => explainListenError(err, o.port, "the api", apiFix));
     stops.push(() => api.close());
     for (const region of o.regions) {

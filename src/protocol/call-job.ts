@@ -3,6 +3,7 @@ import { z } from "zod";
 import { fail } from "../errors/switchboard-error.js";
 import { intern } from "../util/intern.js";
 import { type CallerScript, CallerScriptSchema, CallSidSchema, SipLegSchema } from "./offer.js";
+import { OutboundSchema } from "./outbound.js";
 
 // The edge checks every job it builds against this schema before storing it, and the worker parses
 // what it takes with it: one schema, so an acknowledged call is always one a worker can run.
@@ -19,6 +20,11 @@ export const CallJobSchema = z.object({
   geo: z.record(z.string(), z.string()).optional(),
   caller: CallerScriptSchema.optional(),
   sip: SipLegSchema.optional(),
+  /**
+   * A call placed over REST (Direction outbound-api): ring `to`, then run this. Only the api sends
+   * these, on the region's `outbound` subject; the worker refuses one that came on `calls`.
+   */
+  outbound: OutboundSchema.optional(),
 });
 export type CallJob = z.infer<typeof CallJobSchema>;
 

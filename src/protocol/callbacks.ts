@@ -15,7 +15,7 @@ export const CallFactsSchema = z.object({
   from: z.string(),
   region: z.string(),
   edge: z.string(),
-  direction: z.enum(["inbound", "outbound-dial"]),
+  direction: z.enum(["inbound", "outbound-api", "outbound-dial"]),
   parentCallSid: z.string().optional(),
   apiVersion: z.string(),
   phoneNumberSid: z.string().nullable(),

@@ -10,6 +10,8 @@ export function subjects(prefix = DEFAULT_PREFIX) {
   return {
     edgeOffer: (edge: string) => `${prefix}.edge.${edge}.offer`,
     regionCalls: (region: string) => `${prefix}.region.${region}.calls`,
+    /** Outbound calls the api places (REST `POST Calls.json`): stored in the same stream as calls. */
+    regionOutbound: (region: string) => `${prefix}.region.${region}.outbound`,
     /** The region's outbox of status callbacks (stream SB_CALLBACKS_<R>). */
     regionCallbacks: (region: string) => `${prefix}.region.${region}.callbacks`,
     callIn: (region: string, callSid: string) => `${prefix}.region.${region}.call.${callSid}.in`,

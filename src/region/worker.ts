@@ -3,6 +3,7 @@
 // stored. Several workers share the region's durable consumer.
 import { type Consumer, type JsMsg, jetstream } from "@nats-io/jetstream";
 import type { NatsConnection } from "@nats-io/transport-node";
+import { fail } from "../errors/switchboard-error.js";
 import type { Logger } from "../log.js";
 import { type CallJob, parseCallJob } from "../protocol/call-job.js";
 import { decode, encode } from "../protocol/codec.js";
@@ -179,6 +180,7 @@ export class RegionWorker {
     let job: ReturnType<typeof parseCallJob>;
     try {
       job = parseCallJob(decode(msg.data));
+      checkSubject(job, msg.subject, this.rt.bus.subjects.regionOutbound(this.opts.region));
     } catch (err) {
       // A job that can never run is not redelivered forever: it ends failed, with a record and a
       // notification, when it names a call; a message that names none is dropped.
@@ -318,5 +320,21 @@ export class RegionWorker {
     this.rt.directory.numbers.stop();
     await this.#loop?.catch(() => {});
     await this.#ownWebhooks?.close();
+  }
+}
+
+/**
+ * Only the api may place outbound calls (NATS users: only it may publish on `outbound`): a job that
+ * carries an outbound call on `calls` (an edge's subject) is refused, and so is an inbound one on
+ * `outbound`, so no SIP peer or edge can start a call that rings out.
+ */
+function checkSubject(job: CallJob, subject: string, outboundSubject: string): void {
+  if ((job.outbound !== undefined) !== (subject === outboundSubject)) {
+    throw fail(
+      "invalidPayload",
+      job.outbound
+        ? `an outbound call job on ${subject}`
+        : `a job that is not an outbound call on ${subject}`,
+    );
   }
 }

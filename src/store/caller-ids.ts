@@ -2,7 +2,7 @@
 // <Dial callerId> check is one read and an account's list is one key filter. Its own bucket, not a
 // field of the account's record: the api writes caller IDs and is denied writes to `sb_accounts`.
 import { numberKey } from "../model/phone.js";
-import type { OutgoingCallerIdRecord } from "../model/records.js";
+import type { NumberConfig, OutgoingCallerIdRecord, RoutingEntry } from "../model/records.js";
 import type { JsonKv } from "./json-kv.js";
 
 export const CALLER_IDS_BUCKET = "sb_caller_ids";
@@ -29,4 +29,32 @@ export async function listCallerIds(
   return found
     .filter((c): c is OutgoingCallerIdRecord => c !== undefined)
     .sort((a, b) => (a.phone_number < b.phone_number ? -1 : 1));
+}
+
+/** What placing an outbound call reads to check its From (REST `POST Calls.json`, 21210). */
+export interface CallerIdStores {
+  routing: JsonKv<RoutingEntry>;
+  /** A region's numbers (`sb_numbers_<r>`). */
+  numbers(region: string): Promise<JsonKv<NumberConfig>>;
+  callerIds: JsonKv<OutgoingCallerIdRecord>;
+}
+
+/**
+ * The region an account's outbound call from `from` (E.164) is placed from: the region of the
+ * account's number `from` (its route and its config there name the account); `verifiedRegion` for
+ * one of its verified caller IDs; undefined when the account may not use `from` (21210).
+ */
+export async function callerIdRegion(
+  stores: CallerIdStores,
+  accountSid: string,
+  from: string,
+  verifiedRegion: string,
+): Promise<string | undefined> {
+  const key = numberKey(from);
+  const route = await stores.routing.get(key);
+  if (route && (route.accountSid === undefined || route.accountSid === accountSid)) {
+    const config = await (await stores.numbers(route.region)).get(key);
+    if (config?.account_sid === accountSid) return route.region;
+  }
+  return (await isVerifiedCallerId(stores.callerIds, accountSid, from)) ? verifiedRegion : undefined;
 }

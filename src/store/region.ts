@@ -40,13 +40,15 @@ export async function provisionRegionStreams(nc: NatsConnection, region: string,
       }
     });
   };
+  const callSubjects = [s.regionCalls(region), s.regionOutbound(region)];
   await ensure(streams.calls(region), {
-    subjects: [s.regionCalls(region)],
+    subjects: callSubjects,
     retention: RetentionPolicy.Workqueue,
     storage: StorageType.File,
     // A re-sent offer within this window is the same call (message id = CallSid).
     duplicate_window: 2 * MINUTE_NS,
   });
+  await addOutboundSubject(jsm, streams.calls(region), callSubjects);
   await ensure(streams.inspect(region), {
     subjects: [s.inspectAll(region)],
     retention: RetentionPolicy.Limits,
@@ -86,6 +88,25 @@ export async function provisionRegionStreams(nc: NatsConnection, region: string,
     max_deliver: 5,
   });
   await Promise.all([provisionRoutingMirror(nc, region), openRecordings(nc, region)]);
+}
+
+/**
+ * A call stream made before outbound calls existed listens on `calls` only: it is given the
+ * `outbound` subject too. Updating a stream needs a user allowed to (admin, as `up` runs); a region
+ * user is not, and then the api's outbound calls to that region fail with 90003 until a process
+ * with such a user has provisioned the region once (docs/outbound.md).
+ */
+async function addOutboundSubject(
+  jsm: Awaited<ReturnType<typeof jetstreamManager>>,
+  name: string,
+  wanted: string[],
+): Promise<void> {
+  const info = await jsm.streams.info(name);
+  const have = info.config.subjects ?? [];
+  if (wanted.every((w) => have.includes(w))) return;
+  await jsm.streams
+    .update(name, { ...info.config, subjects: [...new Set([...have, ...wanted])] })
+    .catch(() => {});
 }
 
 export async function openRegionStores(nc: NatsConnection, region: string): Promise<RegionStores> {

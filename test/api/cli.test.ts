@@ -1,4 +1,4 @@
-// `switchboard calls list|get|update`, run as a user runs them, against the REST API.
+// `switchboard calls list|get|create|update`, run as a user runs them, against the REST API.
 // Needs the build (`npx tsc -p tsconfig.build.json`), as every CLI test does.
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import type { CallResource } from "../../src/model/records.js";
@@ -9,7 +9,7 @@ let stack: Stack;
 const sids: string[] = [];
 
 beforeAll(async () => {
-  stack = await startStack();
+  stack = await startStack({ outbound: { script: { timeScale: 0 } } });
   await stack.number("+15551233001");
   for (let i = 0; i < 2; i++) sids.push((await stack.call("+15551233001")).callSid);
 });
@@ -71,5 +71,46 @@ describe("switchboard calls", () => {
     ]);
     expect(denied.code).toBe(1);
     expect(denied.stderr).toMatch(/^error 20003: /);
+  });
+
+  it("creates an outbound call: the Call resource, queued, and the app runs it as outbound-api", async () => {
+    const out = await runCli([
+      "calls",
+      "create",
+      "--to",
+      "+15559993001",
+      "--from",
+      "+15551233001",
+      "--url",
+      `${stack.app.url}/voice`,
+      "--status-callback-event",
+      "initiated",
+      "completed",
+      "--status-callback",
+      `${stack.app.url}/next`,
+      ...api(),
+      ...creds(),
+      "--json",
+    ]);
+    expect(out.stderr).toBe("");
+    expect(out.code).toBe(0);
+    const call = JSON.parse(out.stdout) as CallResource;
+    expect(call).toMatchObject({ status: "queued", direction: "outbound-api", to: "+15559993001" });
+    const ran = await stack.app.waitFor((r) => r.path === "/voice" && r.params.CallSid === call.sid);
+    expect(ran.params.Direction).toBe("outbound-api");
+    const initiated = await stack.app.waitFor((r) => r.path === "/next" && r.params.CallSid === call.sid);
+    expect(initiated.params.CallStatus).toBe("initiated");
+  });
+
+  it("exits 1 with 21210 for a From the account does not own, and 2 for a usage error", async () => {
+    const args = ["calls", "create", "--to", "+15559993001", ...api(), ...creds()];
+    const notOurs = await runCli([...args, "--from", "+15550000001", "--url", `${stack.app.url}/voice`]);
+    expect(notOurs.code).toBe(1);
+    expect(notOurs.stderr).toMatch(/^error 21210: /);
+    const nothingToRun = await runCli([...args, "--from", "+15551233001"]);
+    expect(nothingToRun.code).toBe(2);
+    expect(nothingToRun.stderr).toMatch(/--url or --twiml/);
+    const noFrom = await runCli([...args, "--url", `${stack.app.url}/voice`]);
+    expect(noFrom.code).toBe(2);
   });
 });

@@ -134,7 +134,9 @@ export function permissionsOf(user: string, regions: string[]): Permissions | un
   if (user === "api") {
     // The api serves every region's calls, numbers and routes from the global cluster and writes
     // numbers, routes and account status; it never destroys stored data and never writes accounts
-    // (a publish to $KV.sb_accounts with a roll-up header would wipe the bucket).
+    // (a publish to $KV.sb_accounts with a roll-up header would wipe the bucket). It alone of the
+    // services places outbound calls (REST POST Calls.json) on `sb.region.<r>.outbound`; edges and
+    // SIP gateways may not publish there, and a worker refuses an outbound call on any other subject.
     const all = ["sb.>", `${API}.>`, "$JS.ACK.>", "$JS.FC.>", "$KV.>", "$O.>", "_INBOX.>"];
     // Nor trunks: it reads them (REST) but only admin writes them (their passwords included).
     const adminWritten = [buckets.accounts, buckets.trunks].map((b) => `$KV.${b}.>`);

@@ -4,6 +4,7 @@
 import { describe, expect, it } from "vitest";
 import { createActor, fromPromise, type SnapshotFrom } from "xstate";
 import {
+  type AnnounceOutcome,
   APPLICATION_ERROR_SAY,
   type CallInput,
   callMachine,
@@ -47,6 +48,9 @@ async function run(
   documents: Documents,
   opts: {
     number?: Partial<NumberSetup> | SwitchboardError;
+    /** How announcing the call comes out (an outbound call's callee), after `ringMs` of ringing. */
+    announce?: AnnounceOutcome;
+    ringMs?: number;
     hangupAt?: number;
     maxCallMs?: number;
     watch?: (s: SnapshotFrom<typeof callMachine>) => void;
@@ -83,7 +87,10 @@ async function run(
         if (opts.number instanceof SwitchboardError) throw opts.number;
         return { ...NUMBER, ...opts.number };
       }),
-      announceCall: fromPromise(async () => {}),
+      announceCall: fromPromise(async ({ signal }): Promise<AnnounceOutcome> => {
+        await sleep(clock, opts.ringMs ?? 0, signal);
+        return opts.announce ?? { kind: "ringing" };
+      }),
       fetchTwiml: fromPromise(async ({ input }: { input: FetchInput }) => {
         fetched.push(input);
         const doc = documents[input.url];
@@ -238,5 +245,49 @@ describe("the call machine", () => {
     expect(r.ran).toEqual(["Say:Hi", "Pause"]);
     expect(r.ended).toMatchObject({ status: "completed", error: { code: 32015 } });
     expect(r.errors).toEqual([32015]);
+  });
+
+  describe("an outbound call (REST)", () => {
+    it("is in progress once its callee answers: its first document is requested so, and nothing answers again", async () => {
+      const at = INPUT.arrivedAt + 5_000;
+      const r = await run(
+        { [NUMBER.voiceUrl]: [say("Reminder")] },
+        { announce: { kind: "answered", at }, ringMs: 5_000 },
+      );
+      expect(r.states).toEqual([
+        "arriving",
+        "routed",
+        "fetching-webhook",
+        "executing-twiml",
+        "storing",
+        "completed",
+      ]);
+      expect(r.fetched[0]).toMatchObject({ url: NUMBER.voiceUrl, callStatus: "in-progress" });
+      expect(r.ran).toEqual(["Say:Reminder"]);
+      expect(r.ended).toMatchObject({ status: "completed", answeredAt: at });
+    });
+
+    it.each(["busy", "no-answer", "failed"] as const)(
+      "ends %s when its callee does not answer, requesting no document",
+      async (status) => {
+        const r = await run(
+          { [NUMBER.voiceUrl]: [say("never")] },
+          { announce: { kind: "unanswered", status }, ringMs: 3_000 },
+        );
+        expect(r.states).toEqual(["arriving", "routed", "storing", "completed"]);
+        expect(r.fetched).toEqual([]);
+        expect(r.ended).toMatchObject({ status, answeredAt: null, error: null });
+      },
+    );
+
+    it("ends no-answer when the call is hung up while its callee rings", async () => {
+      const clockAt = INPUT.arrivedAt + 1_000;
+      const r = await run(
+        { [NUMBER.voiceUrl]: [say("never")] },
+        { announce: { kind: "answered", at: clockAt }, ringMs: 10_000, hangupAt: 1_000 },
+      );
+      expect(r.fetched).toEqual([]);
+      expect(r.ended).toMatchObject({ status: "no-answer", answeredAt: null });
+    });
   });
 });

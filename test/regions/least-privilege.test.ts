@@ -85,7 +85,8 @@ beforeAll(async () => {
     accountSid,
   });
   edge = await Edge.start({ nc: as("edge"), edge: "dublin", log });
-  api = await startApi({ nc: as("api"), port: 0, log });
+  // Outbound calls ring the simulated network in simulated time (no real-time ringing to wait out).
+  api = await startApi({ nc: as("api"), port: 0, log, outbound: { script: { timeScale: 0 } } });
   sipPort = await freeUdpPort("127.0.0.1");
   gateway = await SipGateway.start({
     nc: as("sip"),
@@ -144,9 +145,31 @@ describe("the shipped NATS users (deploy/nats)", () => {
     expect(result.code, `${result.stdout}${result.stderr}; refused: ${violations().join("\n")}`).toBe(0);
     expect(phone.packets.length).toBeGreaterThan(0);
 
+    // An outbound call (REST POST Calls.json): the api stores it on us1's outbound subject, and
+    // us1's worker rings the callee and runs the number's app with Direction=outbound-api.
+    const created = await fetch(`${api.url}/2010-04-01/Accounts/${accountSid}/Calls.json`, {
+      method: "POST",
+      headers: { authorization: auth, "content-type": "application/x-www-form-urlencoded" },
+      body: new URLSearchParams({ To: "+15559990123", From: US1_NUMBER, Url: `${app.url}/voice` }),
+    });
+    const outbound = (await created.json()) as { sid: string };
+    expect(created.status, JSON.stringify(outbound)).toBe(201);
+    const ran = await app.waitFor((r) => r.params.CallSid === outbound.sid, 15_000);
+    expect(ran.params.Direction).toBe("outbound-api");
+
     expect(violations()).toEqual([]);
     for (const user of natsUsers(REGIONS)) expect(as(user).isClosed(), user).toBe(false);
   }, 60_000);
+
+  it.each(["edge", "sip"])(
+    "refuse %s placing an outbound call (the regions' outbound subject)",
+    async (user) => {
+      // The subject is a JetStream stream's: allowed, the stream would answer with its ack.
+      await expect(as(user).request("sb.region.us1.outbound", "{}", { timeout: 2_000 })).rejects.toThrow(
+        /permissions violation/i,
+      );
+    },
+  );
 
   const attackers = ["edge", "sip", "region-us1", "api"];
   const ie1Route = `$KV.sb_routing.${numberKey(IE1_NUMBER)}`;

@@ -8,6 +8,7 @@ import type { ApiContext } from "../context.js";
 import { LoginLimiter, limitFailedLogins } from "../login-limiter.js";
 import { accountRoutes } from "./accounts.js";
 import { requireAccount } from "./auth-hook.js";
+import { callCreateRoutes } from "./call-create.js";
 import { callEventRoutes } from "./call-events.js";
 import { callNotificationRoutes } from "./call-notifications.js";
 import { callUpdateRoutes } from "./call-update.js";
@@ -45,6 +46,7 @@ type RouteGroup = (app: FastifyInstance, ctx: RestContext) => Promise<void>;
 const API_2010: RouteGroup[] = [
   accountRoutes,
   callRoutes,
+  callCreateRoutes,
   callUpdateRoutes,
   callEventRoutes,
   callNotificationRoutes,

@@ -18,7 +18,7 @@ import { runWhisper } from "./whisper.js";
 /** A simulated callee with no script entry answers after this long and talks this long (seconds). */
 export const DEFAULT_ANSWER_AFTER_S = 5;
 export const DEFAULT_TALK_S = 30;
-const DEFAULT_BUSY_AFTER_S = 1;
+export const DEFAULT_BUSY_AFTER_S = 1;
 
 export function regionDialNetwork(rt: RegionRuntime, call: LiveCall, facts: CallFacts): DialNetwork {
   return {
@@ -130,7 +130,10 @@ function attempt(
 }
 
 /** The region a hosted number's calls go to, or undefined for a number switchboard does not host. */
-async function hostedRegion(rt: RegionRuntime, to: string): Promise<string | undefined> {
+export async function hostedRegion(
+  rt: Pick<RegionRuntime, "region" | "directory" | "stores">,
+  to: string,
+): Promise<string | undefined> {
   if (!isE164(to)) return undefined;
   const key = numberKey(to);
   const route = await rt.directory.routing.get(key);

@@ -5,6 +5,7 @@
 // Twilio number dials another. The leg mirrors the inbound call: it answers when that call answers
 // and ends when that call's `ended` arrives on its `.out`.
 import { Kvm } from "@nats-io/kv";
+import type { CallFacts } from "../../../machines/call.machine.js";
 import { sleep } from "../../clock/clock.js";
 import type { CallResource } from "../../model/records.js";
 import { newSid } from "../../model/sid.js";
@@ -15,7 +16,18 @@ import { readReply } from "../../protocol/service-error.js";
 import { buckets } from "../../protocol/subjects.js";
 import type { LiveCall } from "../host/live-call.js";
 import type { RegionRuntime } from "../runtime.js";
-import type { Attempt, ChildLeg } from "./child-leg.js";
+import type { Attempt, LegEnd } from "./child-leg.js";
+
+/**
+ * The side that rings the hosted number: a <Dial>'s child leg, or an outbound call itself
+ * (outbound-callee.ts). `facts` gives the offer's to, from and edge.
+ */
+export interface HostedLeg {
+  readonly facts: Pick<CallFacts, "to" | "from" | "edge">;
+  answeredAt: number | null;
+  ringing(): Promise<void>;
+  end(status: LegEnd): Promise<void>;
+}
 
 /** What ringing a hosted number uses of the region. */
 export type HostedRuntime = Pick<RegionRuntime, "region" | "bus" | "stores">;
@@ -23,7 +35,7 @@ export type HostedRuntime = Pick<RegionRuntime, "region" | "bus" | "stores">;
 export async function ringHosted(
   rt: HostedRuntime,
   call: LiveCall,
-  leg: ChildLeg,
+  leg: HostedLeg,
   region: string,
   timeoutS: number,
   signal: AbortSignal,

@@ -3,6 +3,7 @@
 import { fromPromise } from "xstate";
 import type { FetchedDocument, FetchInput } from "../../../machines/call.machine.js";
 import { fail } from "../../errors/switchboard-error.js";
+import { parseTwiml } from "../../twiml/parse.js";
 import type { Verb } from "../../twiml/verb-data.js";
 import { intern } from "../../util/intern.js";
 import { idempotencyToken } from "../../webhook/idempotency.js";
@@ -27,6 +28,8 @@ export function fetchTwiml(rt: RegionRuntime, callOf: CallLookup) {
       );
     }
     const call = callOf(facts.callSid);
+    if (input.url === "" && call.outbound?.twiml !== undefined)
+      return outboundTwiml(rt, call.outbound.twiml, facts);
     const { res, doc } = await fetchCallDocument(rt, {
       callSid: facts.callSid,
       accountSid: facts.accountSid,
@@ -44,4 +47,22 @@ export function fetchTwiml(rt: RegionRuntime, callOf: CallLookup) {
     // verbs are shared and frozen (nothing changes parsed verbs; the machine replaces, never edits).
     return { documentUrl: intern(res.url), verbs: doc.verbs as Verb[] };
   });
+}
+
+/**
+ * An outbound call's `Twiml`: run as if fetched. There is no document URL, so relative URLs cannot
+ * resolve (the parser warns 11100 and skips them), as for a call update's Twiml.
+ */
+function outboundTwiml(rt: RegionRuntime, twiml: string, facts: FetchInput["facts"]): FetchedDocument {
+  const doc = parseTwiml(twiml, "");
+  for (const w of doc.warnings) {
+    rt.outbox.notifier.notify({
+      accountSid: facts.accountSid ?? "",
+      callSid: facts.callSid,
+      level: "warning",
+      code: w.code,
+      message: w.message,
+    });
+  }
+  return { documentUrl: "", verbs: [...doc.verbs] };
 }

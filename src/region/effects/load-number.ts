@@ -1,9 +1,11 @@
-// arriving: the called number's config in this region, and its account.
+// arriving: the called number's config in this region, and its account; for a call placed over REST,
+// what its request said to run (its Url or Twiml, FallbackUrl, StatusCallback).
 import { fromPromise } from "xstate";
 import type { CallInput, NumberSetup } from "../../../machines/call.machine.js";
 import { fail } from "../../errors/switchboard-error.js";
-import { numberKey } from "../../model/phone.js";
+import { isE164, numberKey } from "../../model/phone.js";
 import type { NumberConfig } from "../../model/records.js";
+import type { Outbound } from "../../protocol/outbound.js";
 import type { CallLookup } from "../host/live-call.js";
 import type { RegionRuntime } from "../runtime.js";
 
@@ -17,10 +19,11 @@ export function loadNumber(rt: Pick<RegionRuntime, "region" | "stores" | "direct
   const setups = new WeakMap<NumberConfig, NumberSetup>();
   return fromPromise<NumberSetup, { facts: CallInput["facts"]; accountSid?: string }>(async ({ input }) => {
     const { facts } = input;
+    const call = callOf(facts.callSid);
+    if (call.outbound) return outboundSetup(rt, input.accountSid, facts.from, call.outbound);
     const key = numberKey(facts.to);
     // The local copy first; a number added a moment ago may not have reached it yet.
-    const config =
-      numbers.get(key) ?? (await callOf(facts.callSid).clock.holding(() => rt.stores.numbers.get(key)));
+    const config = numbers.get(key) ?? (await call.clock.holding(() => rt.stores.numbers.get(key)));
     if (!config) {
       throw fail("numberNotConfigured", `${facts.to} has no configuration in region ${rt.region}`);
     }
@@ -52,5 +55,31 @@ function numberSetup(config: NumberConfig, voiceUrl: string): NumberSetup {
     statusCallback: config.status_callback
       ? { url: config.status_callback, method: config.status_callback_method }
       : null,
+  };
+}
+
+/**
+ * An outbound call's setup comes from its REST request, not from a number; its Twiml (no Url) is
+ * run by fetch-twiml.ts when the URL to fetch is empty. The api checked the account and the From.
+ */
+function outboundSetup(
+  rt: Pick<RegionRuntime, "directory">,
+  accountSid: string | undefined,
+  from: string,
+  outbound: Outbound,
+): NumberSetup {
+  if (!accountSid || !rt.directory.accounts.has(accountSid)) {
+    throw fail("notFound", `outbound call of unknown account ${accountSid}`);
+  }
+  const fromConfig = isE164(from) ? rt.directory.numbers.get(numberKey(from)) : undefined;
+  return {
+    accountSid,
+    phoneNumberSid: fromConfig?.account_sid === accountSid ? fromConfig.sid : "",
+    apiVersion: "2010-04-01",
+    voiceUrl: outbound.url ?? "",
+    voiceMethod: outbound.method,
+    fallbackUrl: outbound.fallbackUrl ?? null,
+    fallbackMethod: outbound.fallbackMethod,
+    statusCallback: outbound.statusCallback ?? null,
   };
 }

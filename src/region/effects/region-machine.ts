@@ -15,7 +15,7 @@ export function regionCallMachine(rt: RegionRuntime, callOf: CallLookup) {
   return callMachine.provide({
     actors: {
       loadNumber: loadNumber(rt, callOf),
-      announceCall: announceCall(callOf),
+      announceCall: announceCall(rt, callOf),
       fetchTwiml: fetchTwiml(rt, callOf),
       answerCall: answerCall(callOf),
       endCall: endCall(rt, callOf),

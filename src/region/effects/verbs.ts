@@ -2,9 +2,10 @@
 // `verb` state hands it by name through the TwiML registry, with only the narrow VerbContext
 // (verb-context.ts) in reach.
 import { fromPromise } from "xstate";
-import type { CallFacts, VerbInput } from "../../../machines/call.machine.js";
+import type { AnnounceOutcome, CallFacts, VerbInput } from "../../../machines/call.machine.js";
 import { executeVerb } from "../../twiml/registry.js";
 import type { VerbOutcome } from "../../twiml/verb-data.js";
+import { ringCallee } from "../dial/outbound-callee.js";
 import type { CallLookup, LiveCall } from "../host/live-call.js";
 import type { RegionRuntime } from "../runtime.js";
 import { RegionVerbContext } from "./verb-context.js";
@@ -17,9 +18,13 @@ export function answerCall(callOf: CallLookup) {
   });
 }
 
-export function announceCall(callOf: CallLookup) {
-  return fromPromise<void, { facts: CallFacts }>(async ({ input }) => {
-    await callOf(input.facts.callSid).channel.ring();
+/** Inbound: the channel rings. Outbound (REST): the callee is rung (outbound-callee.ts). */
+export function announceCall(rt: RegionRuntime, callOf: CallLookup) {
+  return fromPromise<AnnounceOutcome, { facts: CallFacts }>(async ({ input, signal }) => {
+    const call = callOf(input.facts.callSid);
+    if (call.outbound) return ringCallee(rt, call, input.facts, call.outbound, signal);
+    await call.channel.ring();
+    return { kind: "ringing" };
   });
 }
 

@@ -7,10 +7,12 @@ import { migrateCallSnapshot } from "../../../machines/call.migrate.js";
 import { CallClock } from "../../clock/call-clock.js";
 import type { CallJob } from "../../protocol/call-job.js";
 import type { ChannelOut } from "../../protocol/channel-events.js";
+import type { CallerScript } from "../../protocol/offer.js";
 import { intern } from "../../util/intern.js";
 import { CookieJar } from "../../webhook/cookies.js";
 import { RemoteChannel } from "../channel/remote-channel.js";
 import { SimulatedChannel } from "../channel/simulated-channel.js";
+import { DEFAULT_TALK_S } from "../dial/dial-network.js";
 import { type RegionCallMachine, regionCallMachine } from "../effects/region-machine.js";
 import type { RegionRuntime } from "../runtime.js";
 import { type CallLookup, type HostedChannel, LiveCall, type StoredActor } from "./live-call.js";
@@ -78,7 +80,14 @@ export class CallBuilder {
           publish,
           onCallerHangup,
         )
-      : new SimulatedChannel(clock, rt.webhooks, publish, job.caller, onCallerHangup, restored?.sb.channel);
+      : new SimulatedChannel(
+          clock,
+          rt.webhooks,
+          publish,
+          channelScript(job),
+          onCallerHangup,
+          restored?.sb.channel,
+        );
     let lastValue = "";
     // Every state change is published for inspection and marks the snapshot stale (SnapshotWriter
     // stores it within its window). The inspection event (unlike a plain subscription) also says
@@ -120,7 +129,7 @@ export class CallBuilder {
           from: job.from,
           region: rt.region,
           edge: job.edge,
-          direction: "inbound",
+          direction: job.outbound ? "outbound-api" : "inbound",
           ...(job.sipHeaders && { sipHeaders: job.sipHeaders }),
           ...(job.sip && {
             sip: { callId: job.sip.callId, ...(job.sip.sourceIp && { sourceIp: job.sip.sourceIp }) },
@@ -140,9 +149,21 @@ export class CallBuilder {
       snapshots,
       offeredAt: job.offeredAt,
       caller: job.caller,
+      outbound: job.outbound,
       // No snapshot is stored before the lease that points at it: a resumed call's is stored already.
       leased: restored !== undefined,
     });
     return call;
   }
+}
+
+/**
+ * The script the call's simulated party plays. An outbound call's party is its callee: it talks as
+ * long as the script's `callees` entry for `to` says (30 s by default) and then hangs up, unless
+ * the script says when (`hangupAfter`). A hosted callee ends the call when its own call ends.
+ */
+function channelScript(job: CallJob): CallerScript | undefined {
+  if (!job.outbound) return job.caller;
+  const callee = job.caller?.callees?.[job.to];
+  return { ...job.caller, hangupAfter: job.caller?.hangupAfter ?? callee?.talk ?? DEFAULT_TALK_S };
 }

@@ -8,6 +8,7 @@ import type { CallResource } from "../../model/records.js";
 import type { CallControl } from "../../protocol/call-control.js";
 import type { CallJob } from "../../protocol/call-job.js";
 import type { CallerScript } from "../../protocol/offer.js";
+import type { Outbound } from "../../protocol/outbound.js";
 import { CallHandedOver, CallRedirected } from "../../twiml/abort-reasons.js";
 import type { Channel } from "../../twiml/ports/channel.js";
 import type { VerbContext } from "../../twiml/verb-context.js";
@@ -31,6 +32,8 @@ export interface LiveCallParts {
   readonly snapshots: SnapshotWriter;
   readonly offeredAt: number;
   readonly caller: CallerScript | undefined;
+  /** A call placed over REST: what to ring and run (undefined for any other call). */
+  readonly outbound: Outbound | undefined;
   /** A resumed call is leased already; a new one is once its lease is stored (leaseStored). */
   readonly leased: boolean;
 }
@@ -47,6 +50,11 @@ export class LiveCall {
   readonly offeredAt: number;
   /** The offer's simulated-caller script: how the parties a <Dial> rings answer (`callees`). */
   readonly caller: CallerScript | undefined;
+  /** A call placed over REST (`POST Calls.json`): its callee is rung first (outbound-callee.ts). */
+  readonly outbound: Outbound | undefined;
+  /** What must stop when the call leaves this worker (a hosted callee's call to hang up). */
+  #atClose: (() => void)[] = [];
+  #closed = false;
   /**
    * No snapshot is stored before the lease that points at it (a snapshot without a lease is a call
    * no one would ever resume): until then state changes are only published.
@@ -78,6 +86,7 @@ export class LiveCall {
     this.snapshots = parts.snapshots;
     this.offeredAt = parts.offeredAt;
     this.caller = parts.caller;
+    this.outbound = parts.outbound;
     this.#leased = parts.leased;
   }
 
@@ -154,8 +163,20 @@ export class LiveCall {
     this.actor.stop();
   }
 
+  /** Runs `fn` when the call leaves this worker (at once if it has). */
+  atClose(fn: () => void): void {
+    if (this.#closed) fn();
+    else this.#atClose.push(fn);
+  }
+
+  get isClosed(): boolean {
+    return this.#closed;
+  }
+
   /** The call left this worker (it ended, or was stopped): its time limit, clock and streams end. */
   close(): void {
+    this.#closed = true;
+    for (const fn of this.#atClose.splice(0)) fn();
     this.clock.clearTimeout(this.#limit);
     this.clock.dispose();
     // Closed even if never opened: a verb still running that opens one has it stopped at once.

@@ -9,6 +9,7 @@ import { request } from "undici";
 import { expect } from "vitest";
 import { addAccount } from "../../../src/admin/accounts.js";
 import { addNumber } from "../../../src/admin/numbers.js";
+import type { OutboundOptions } from "../../../src/api/context.js";
 import { type Api, startApi } from "../../../src/api/server.js";
 import { type PlacedCall, placeCall } from "../../../src/caller/place-call.js";
 import { Edge } from "../../../src/edge/edge.js";
@@ -84,7 +85,14 @@ export const APP_ROUTES: Record<string, Route> = {
 export const CRASH_BODY =
   "TypeError: Cannot read properties of undefined (reading 'answer')\n    at survey.js:42";
 
-export async function startStack(): Promise<Stack> {
+export interface StackOptions {
+  /** How the api places outbound calls (its simulated network's script). */
+  outbound?: Partial<OutboundOptions>;
+  /** More routes of the webhook app, beside APP_ROUTES. */
+  routes?: Record<string, Route>;
+}
+
+export async function startStack(opts: StackOptions = {}): Promise<Stack> {
   return setUp(async (t) => {
     const nats = t.use(await startTestNatsServer());
     const nc = t.add(await connect({ servers: nats.url }), (c) => c.close());
@@ -94,13 +102,14 @@ export async function startStack(): Promise<Stack> {
     const other = { sid: newSid("AC"), token: randomBytes(16).toString("hex") };
     await addAccount(global, { sid: account.sid, token: account.token });
     await addAccount(global, { sid: other.sid, token: other.token });
-    const app = t.use(await startTwilioApp(account.token, APP_ROUTES));
+    const app = t.use(await startTwilioApp(account.token, { ...APP_ROUTES, ...opts.routes }));
     await t.all(
       ["us1", "ie1"].map((region) => RegionWorker.start({ nc, region, log, drainMs: 1_000 })),
       (w) => w.stop(),
     );
     t.add(await Edge.start({ nc, edge: "ashburn", log }), (e) => e.stop());
-    const api = t.add(await startApi({ nc, port: 0, log }), (a) => a.close());
+    const outbound = opts.outbound ? { outbound: opts.outbound } : {};
+    const api = t.add(await startApi({ nc, port: 0, log, ...outbound }), (a) => a.close());
     return stack({ nats, nc, global, app, api, account, other }, t);
   });
 }

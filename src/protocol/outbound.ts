@@ -1,0 +1,45 @@
+// An outbound call (REST `POST Calls.json`): what the api puts in the From number's region's call
+// stream on `sb.region.<R>.outbound`, beside the job, and the worker runs (docs/outbound.md).
+import { z } from "zod";
+
+const method = z.enum(["GET", "POST"]);
+
+/** Twilio's StatusCallbackEvent values for a call placed over REST. */
+export const OUTBOUND_EVENTS = ["initiated", "ringing", "answered", "completed"] as const;
+export type OutboundEvent = (typeof OUTBOUND_EVENTS)[number];
+
+/** Twilio's `Twiml` parameter: at most 4000 characters (32018). */
+export const MAX_TWIML_CHARS = 4000;
+
+/** The REST parameters a region needs to place and run the call; the rest of the job is a call's. */
+export const OutboundSchema = z
+  .object({
+    /** The document to run once the callee answers; exactly one of url and twiml. */
+    url: z.string().max(4096).optional(),
+    method,
+    twiml: z.string().max(MAX_TWIML_CHARS).optional(),
+    fallbackUrl: z.string().max(4096).optional(),
+    fallbackMethod: method,
+    statusCallback: z
+      .object({ url: z.string().max(4096), method, events: z.array(z.enum(OUTBOUND_EVENTS)).max(4) })
+      .optional(),
+    /** Seconds the callee may ring before the call ends no-answer (Twilio: default 60, at most 600). */
+    timeoutS: z.number().int().min(1).max(600),
+    /** Keys sent once the callee answers, before the TwiML runs (`w` waits 0.5 s, `W` 1 s). */
+    sendDigits: z
+      .string()
+      .regex(/^[0-9#*wW]{1,32}$/)
+      .optional(),
+    /** REST `Record=true`: the answered call is kept as a Recording (source OutboundAPI). */
+    record: z
+      .object({
+        channels: z.union([z.literal(1), z.literal(2)]),
+        /** RecordingStatusCallback: told `completed` (the only event a REST recording has here). */
+        statusCallback: z.object({ url: z.string().max(4096), method }).optional(),
+      })
+      .optional(),
+  })
+  .refine((o) => (o.url === undefined) !== (o.twiml === undefined), {
+    message: "an outbound call has exactly one of url and twiml",
+  });
+export type Outbound = z.infer<typeof OutboundSchema>;

@@ -1,0 +1,137 @@
+// An outbound call's first step (REST `POST Calls.json`): ring its `to` as a <Dial> rings a target —
+// a number switchboard hosts is offered through the call's edge and runs its own app
+// (hosted-callee.ts); anything else is the simulated network, answering as the call's script says —
+// and send the progress callbacks it asked for (initiated, ringing, answered).
+import type { AnnounceOutcome, CallFacts } from "../../../machines/call.machine.js";
+import { sleep } from "../../clock/clock.js";
+import type { CallStatus } from "../../model/records.js";
+import type { Outbound, OutboundEvent } from "../../protocol/outbound.js";
+import { statusCallbackParams } from "../../webhook/params.js";
+import type { LiveCall } from "../host/live-call.js";
+import type { RegionRuntime } from "../runtime.js";
+import { DEFAULT_ANSWER_AFTER_S, DEFAULT_BUSY_AFTER_S, dtmfMs, hostedRegion } from "./dial-network.js";
+import { type HostedLeg, ringHosted } from "./hosted-callee.js";
+
+export async function ringCallee(
+  rt: RegionRuntime,
+  call: LiveCall,
+  facts: CallFacts,
+  outbound: Outbound,
+  signal: AbortSignal,
+): Promise<AnnounceOutcome> {
+  const progress = progressReporter(rt, call, facts, outbound);
+  await progress("initiated", "initiated");
+  const region = await call.clock.holding(() => hostedRegion(rt, facts.to));
+  const outcome =
+    region === undefined
+      ? await simulated(call, facts.to, outbound, () => progress("ringing", "ringing"), signal)
+      : await hosted(rt, call, facts, region, outbound, () => progress("ringing", "ringing"), signal);
+  if (outcome.kind !== "answered") return outcome;
+  await call.channel.answer();
+  await progress("answered", "in-progress");
+  // The callee hears the digits first (an extension), before the call's TwiML runs.
+  if (outbound.sendDigits) await sleep(call.clock, dtmfMs(outbound.sendDigits), signal);
+  return outcome;
+}
+
+/**
+ * The SequenceNumber of an outbound call's `completed` callback: one more than the progress
+ * callbacks it was sent, which follow from how the call went (a failed call never rang). Worked out
+ * rather than counted, so a call resumed on another worker numbers it the same (the outbox keys
+ * callbacks by it).
+ */
+export function completedSequence(
+  events: readonly string[] | undefined,
+  status: CallStatus,
+  answered: boolean,
+): number {
+  if (!events) return 0;
+  const rang = answered || status !== "failed";
+  return (
+    Number(events.includes("initiated")) +
+    Number(rang && events.includes("ringing")) +
+    Number(answered && events.includes("answered"))
+  );
+}
+
+/** Queues the call's progress callbacks it asked for, numbered 0, 1, 2 in the order Twilio sends them. */
+function progressReporter(rt: RegionRuntime, call: LiveCall, facts: CallFacts, outbound: Outbound) {
+  const cb = outbound.statusCallback;
+  let sequenceNumber = 0;
+  return async (event: OutboundEvent, callStatus: CallStatus | "initiated"): Promise<void> => {
+    if (!cb?.events.includes(event)) return;
+    const n = sequenceNumber++;
+    const params = statusCallbackParams(facts, {
+      callStatus: callStatus === "initiated" ? "queued" : callStatus,
+      sequenceNumber: n,
+      at: call.clock.now(),
+    });
+    // Twilio reports the first event as CallStatus=initiated, a status no Call resource has.
+    params.CallStatus = callStatus;
+    // Keyed by its SequenceNumber, as the `completed` callback is: sent once, however often queued.
+    const queued = { facts, url: cb.url, method: cb.method, params, key: String(n) };
+    await call.clock.holding(() => rt.outbox.statusCallbacks.queue(queued));
+  };
+}
+
+/** The simulated network: the script's `callees` entry for `to` (answer after 5 s by default). */
+async function simulated(
+  call: LiveCall,
+  to: string,
+  outbound: Outbound,
+  ringing: () => Promise<void>,
+  signal: AbortSignal,
+): Promise<AnnounceOutcome> {
+  const callee = call.caller?.callees?.[to];
+  const outcome = callee?.outcome ?? "answer";
+  // A bad number fails at once, without ringing.
+  if (outcome === "failed") return { kind: "unanswered", status: "failed" };
+  await call.channel.ring();
+  await ringing();
+  const after = callee?.answerAfter ?? (outcome === "busy" ? DEFAULT_BUSY_AFTER_S : DEFAULT_ANSWER_AFTER_S);
+  if (outcome === "no-answer" || after >= outbound.timeoutS) {
+    await sleep(call.clock, outbound.timeoutS * 1000, signal);
+    return { kind: "unanswered", status: "no-answer" };
+  }
+  await sleep(call.clock, after * 1000, signal);
+  if (outcome === "busy") return { kind: "unanswered", status: "busy" };
+  return { kind: "answered", at: call.clock.now() };
+}
+
+/**
+ * A number switchboard hosts: its inbound call is offered through this call's edge and runs that
+ * number's app. Once it answers, either side's end ends the other: the hosted call's end is this
+ * call's callee hanging up; this call's end hangs the hosted call up.
+ */
+async function hosted(
+  rt: RegionRuntime,
+  call: LiveCall,
+  facts: CallFacts,
+  region: string,
+  outbound: Outbound,
+  ringing: () => Promise<void>,
+  signal: AbortSignal,
+): Promise<AnnounceOutcome> {
+  const leg: HostedLeg & { answeredAt: number | null } = {
+    facts,
+    answeredAt: null,
+    ringing: async () => {
+      await call.channel.ring();
+      await ringing();
+    },
+    end: async () => {
+      if (!call.isClosed) call.channel.callerHungUp();
+    },
+  };
+  const attempt = await ringHosted(rt, call, leg, region, outbound.timeoutS, signal);
+  if (!attempt.answered)
+    return {
+      kind: "unanswered",
+      status: attempt.status === "busy" ? "busy" : attempt.status === "failed" ? "failed" : "no-answer",
+    };
+  const at = call.clock.now();
+  leg.answeredAt = at;
+  const bridge = attempt.connect();
+  call.atClose(() => void bridge.hangup());
+  return { kind: "answered", at };
+}

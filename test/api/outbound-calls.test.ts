@@ -1,0 +1,264 @@
+// Issue #17, outbound calls: `client.calls.create()` from the official `twilio` package against a
+// real api, edge, region workers and nats-server. The call is placed from its From number's region,
+// rings its To (the simulated network, or a number switchboard hosts), runs its TwiML with
+// Direction=outbound-api once answered, and sends the status callbacks it asked for.
+import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import { addCallerId } from "../../src/admin/caller-ids.js";
+import type { ReceivedRequest } from "../helpers/twilio-app.js";
+import { VoiceResponse } from "../helpers/twilio-app.js";
+import { type Stack, startStack } from "./helpers/stack.js";
+import { twilioClient } from "./helpers/twilio-client.js";
+
+const FROM = "+15551241001";
+const HOSTED = "+15551241002";
+const IE1_FROM = "+353155501003";
+const PSTN = "+15559870001";
+const BUSY = "+15559870002";
+const NO_ANSWER = "+15559870003";
+
+let stack: Stack;
+let client: ReturnType<typeof twilioClient>["client"];
+
+beforeAll(async () => {
+  stack = await startStack({
+    outbound: {
+      script: {
+        timeScale: 0,
+        callees: { [BUSY]: { outcome: "busy" }, [NO_ANSWER]: { outcome: "no-answer" } },
+      },
+    },
+    routes: {
+      "/outbound": () => ({ body: new VoiceResponse().say("This is a reminder").toString() }),
+      "/status": () => ({ status: 204, body: "" }),
+    },
+  });
+  ({ client } = twilioClient(stack.api.url, stack.account));
+  await stack.number(FROM);
+  await stack.number(HOSTED);
+  await stack.number(IE1_FROM, { region: "ie1" });
+}, 60_000);
+
+afterAll(async () => {
+  await stack?.[Symbol.asyncDispose]();
+});
+
+/** The status callbacks of `callSid`, once its `completed` one has arrived, in SequenceNumber order. */
+async function callbacksOf(callSid: string): Promise<ReceivedRequest[]> {
+  await stack.app.waitFor(
+    (r) => r.path === "/status" && r.params.CallSid === callSid && isFinal(r.params.CallStatus),
+    15_000,
+  );
+  return stack.app.requests
+    .filter((r) => r.path === "/status" && r.params.CallSid === callSid)
+    .sort((a, b) => Number(a.params.SequenceNumber) - Number(b.params.SequenceNumber));
+}
+
+const isFinal = (status: string | undefined) =>
+  ["completed", "busy", "no-answer", "failed", "canceled"].includes(status ?? "");
+
+describe("POST Calls.json (client.calls.create)", () => {
+  it("places the call, runs its TwiML with Direction=outbound-api, and sends every callback asked for", async () => {
+    const created = await client.calls.create({
+      to: PSTN,
+      from: FROM,
+      url: `${stack.app.url}/outbound`,
+      statusCallback: `${stack.app.url}/status`,
+      statusCallbackEvent: ["initiated", "ringing", "answered", "completed"],
+    });
+    expect(created).toMatchObject({
+      to: PSTN,
+      from: FROM,
+      status: "queued",
+      direction: "outbound-api",
+      accountSid: stack.account.sid,
+    });
+    const doc = await stack.app.waitFor((r) => r.path === "/outbound" && r.params.CallSid === created.sid);
+    expect(doc.signatureValid).toBe(true);
+    expect(doc.params).toMatchObject({
+      Direction: "outbound-api",
+      CallStatus: "in-progress",
+      To: PSTN,
+      From: FROM,
+      AccountSid: stack.account.sid,
+      ApiVersion: "2010-04-01",
+    });
+    const callbacks = await callbacksOf(created.sid);
+    expect(callbacks.map((r) => [r.params.SequenceNumber, r.params.CallStatus])).toEqual([
+      ["0", "initiated"],
+      ["1", "ringing"],
+      ["2", "in-progress"],
+      ["3", "completed"],
+    ]);
+    for (const r of callbacks) {
+      expect(r.signatureValid).toBe(true);
+      expect(r.params).toMatchObject({
+        CallbackSource: "call-progress-events",
+        Direction: "outbound-api",
+        To: PSTN,
+        From: FROM,
+      });
+    }
+    expect(Number(callbacks[3]?.params.CallDuration)).toBeGreaterThanOrEqual(1);
+    const fetched = await client.calls(created.sid).fetch();
+    expect(fetched).toMatchObject({ status: "completed", direction: "outbound-api", to: PSTN });
+  }, 30_000);
+
+  it("places a call from an ie1 number in ie1, with its Twiml", async () => {
+    const created = await client.calls.create({
+      to: PSTN,
+      from: IE1_FROM,
+      twiml: "<Response><Say>Hi</Say></Response>",
+      statusCallback: `${stack.app.url}/status`,
+    });
+    const [done] = await callbacksOf(created.sid);
+    expect(done?.params).toMatchObject({ CallStatus: "completed", Direction: "outbound-api" });
+    const res = await stack.rest<{ status: string }>(
+      "GET",
+      `/2010-04-01/Accounts/${stack.account.sid}/Calls/${created.sid}.json`,
+      { host: "api.dublin.ie1.twilio.com" },
+    );
+    expect(res).toMatchObject({ status: 200, body: { status: "completed", from: IE1_FROM } });
+  }, 20_000);
+
+  it.each([
+    [BUSY, "busy"],
+    [NO_ANSWER, "no-answer"],
+  ])(
+    "ends a call to %s %s without requesting its TwiML",
+    async (to, status) => {
+      const created = await client.calls.create({
+        to,
+        from: FROM,
+        url: `${stack.app.url}/outbound`,
+        statusCallback: `${stack.app.url}/status`,
+        timeout: 20,
+      });
+      const callbacks = await callbacksOf(created.sid);
+      expect(callbacks.map((r) => r.params.CallStatus)).toEqual([status]);
+      expect(callbacks[0]?.params.SequenceNumber).toBe("0");
+      expect(stack.app.requests.some((r) => r.path === "/outbound" && r.params.CallSid === created.sid)).toBe(
+        false,
+      );
+      expect((await client.calls(created.sid).fetch()).status).toBe(status);
+    },
+    30_000,
+  );
+
+  it("rings a number switchboard hosts: its own app answers an inbound call from the From", async () => {
+    const created = await client.calls.create({
+      to: HOSTED,
+      from: FROM,
+      url: `${stack.app.url}/outbound`,
+      statusCallback: `${stack.app.url}/status`,
+    });
+    const inbound = await stack.app.waitFor(
+      (r) => r.path === "/voice" && r.params.To === HOSTED && r.params.From === FROM,
+      15_000,
+    );
+    expect(inbound.params.Direction).toBe("inbound");
+    const doc = await stack.app.waitFor(
+      (r) => r.path === "/outbound" && r.params.CallSid === created.sid,
+      15_000,
+    );
+    expect(doc.params.Direction).toBe("outbound-api");
+    // The hosted call's app says its line and hangs up: the outbound call's callee is gone.
+    const [done] = await callbacksOf(created.sid);
+    expect(done?.params.CallStatus).toBe("completed");
+  }, 30_000);
+
+  it("records the call from its answer when Record=true, and tells RecordingStatusCallback", async () => {
+    const created = await client.calls.create({
+      to: PSTN,
+      from: FROM,
+      url: `${stack.app.url}/outbound`,
+      record: true,
+      recordingChannels: "dual",
+      recordingStatusCallback: `${stack.app.url}/status`,
+    });
+    const done = await stack.app.waitFor(
+      (r) =>
+        r.path === "/status" && r.params.CallSid === created.sid && r.params.RecordingStatus === "completed",
+      15_000,
+    );
+    expect(done.signatureValid).toBe(true);
+    expect(done.params).toMatchObject({
+      RecordingSource: "OutboundAPI",
+      RecordingChannels: "2",
+      ErrorCode: "0",
+    });
+    expect(Number(done.params.RecordingDuration)).toBeGreaterThanOrEqual(1);
+    const recordings = await client.calls(created.sid).recordings.list();
+    expect(recordings.map((r) => r.sid)).toEqual([done.params.RecordingSid]);
+    expect(recordings[0]).toMatchObject({ source: "OutboundAPI", channels: 2, callSid: created.sid });
+  }, 30_000);
+
+  it("refuses a From the account does not own with 21210", async () => {
+    const err = await client.calls
+      .create({ to: PSTN, from: "+15550000000", url: `${stack.app.url}/outbound` })
+      .catch((e: unknown) => e as { code: number; status: number });
+    expect(err).toMatchObject({ code: 21210, status: 400 });
+  });
+
+  it("places a call from a verified caller ID (OutgoingCallerIds) in the request's region", async () => {
+    const verified = "+15557770001";
+    const first = await client.calls
+      .create({ to: PSTN, from: verified, url: `${stack.app.url}/outbound` })
+      .catch((e: unknown) => e as { code: number });
+    expect(first).toMatchObject({ code: 21210 });
+    await addCallerId(stack.global, stack.account.sid, verified);
+    const created = await client.calls.create({ to: PSTN, from: verified, url: `${stack.app.url}/outbound` });
+    const doc = await stack.app.waitFor((r) => r.path === "/outbound" && r.params.CallSid === created.sid);
+    expect(doc.params).toMatchObject({ From: verified, Direction: "outbound-api" });
+  }, 30_000);
+
+  it("refuses another account's number as From with 21210", async () => {
+    const other = "+15551241009";
+    await stack.number(other, { account: stack.other });
+    const res = await stack.rest("POST", `/2010-04-01/Accounts/${stack.account.sid}/Calls.json`, {
+      form: { To: PSTN, From: other, Url: `${stack.app.url}/outbound` },
+    });
+    expect(res).toMatchObject({ status: 400, body: { code: 21210 } });
+  });
+
+  it.each([
+    ["no To", { From: FROM, Url: "https://app.example/x" }, 21201],
+    ["no From", { To: PSTN, Url: "https://app.example/x" }, 21213],
+    ["neither Url nor Twiml", { To: PSTN, From: FROM }, 21205],
+    ["a bad To", { To: "12ab", From: FROM, Url: "https://app.example/x" }, 21211],
+    ["a relative Url", { To: PSTN, From: FROM, Url: "/x" }, 11100],
+    [
+      "MachineDetection",
+      { To: PSTN, From: FROM, Url: "https://app.example/x", MachineDetection: "Enable" },
+      20422,
+    ],
+    [
+      "RecordingChannels without Record",
+      { To: PSTN, From: FROM, Url: "https://app.example/x", RecordingChannels: "dual" },
+      20422,
+    ],
+    [
+      "a RecordingStatusCallbackEvent it does not send",
+      {
+        To: PSTN,
+        From: FROM,
+        Url: "https://app.example/x",
+        Record: "true",
+        RecordingStatusCallbackEvent: "in-progress",
+      },
+      20422,
+    ],
+    [
+      "an unknown event",
+      { To: PSTN, From: FROM, Url: "https://app.example/x", StatusCallbackEvent: "paused" },
+      20422,
+    ],
+    [
+      "a Twiml over 4000 characters",
+      { To: PSTN, From: FROM, Twiml: `<Response>${" ".repeat(4000)}</Response>` },
+      32018,
+    ],
+  ])("refuses %s with its Twilio code", async (_what, form, code) => {
+    const res = await stack.rest("POST", `/2010-04-01/Accounts/${stack.account.sid}/Calls.json`, { form });
+    expect(res).toMatchObject({ status: 400, body: { code } });
+  });
+});

@@ -1,0 +1,138 @@
+// Issue #17, outbound calls in the region: an accepted outbound call is as durable as an inbound one
+// (a worker SIGKILLed mid-call has it resumed by another, from its snapshot), and only the region's
+// `outbound` subject carries outbound calls: a job on the wrong subject ends failed (90002), unrun.
+import { jetstream } from "@nats-io/jetstream";
+import { Kvm } from "@nats-io/kv";
+import { pino } from "pino";
+import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import { type Api, startApi } from "../../src/api/server.js";
+import type { CallResource } from "../../src/model/records.js";
+import { newSid } from "../../src/model/sid.js";
+import type { CallJob } from "../../src/protocol/call-job.js";
+import { encode } from "../../src/protocol/codec.js";
+import { subjects } from "../../src/protocol/subjects.js";
+import { type CliProcess, startCli } from "../helpers/cli.js";
+import { startTestEngine, type TestEngine } from "../helpers/engine.js";
+import { startTwilioApp, type TwilioApp, VoiceResponse } from "../helpers/twilio-app.js";
+
+const FROM = "+15558100001";
+const PSTN = "+15559810001";
+
+let engine: TestEngine;
+let app: TwilioApp;
+let api: Api;
+const worker = (): CliProcess =>
+  startCli(["region", "--region", "us1", "--allow-egress", "127.0.0.0/8", "--nats", engine.nats.url]);
+
+beforeAll(async () => {
+  engine = await startTestEngine({ worker: false });
+  app = await startTwilioApp(engine.authToken, {
+    "/pause": () => {
+      const r = new VoiceResponse();
+      r.say("Hold");
+      r.pause({ length: 3 });
+      r.redirect("/back");
+      return { body: r.toString() };
+    },
+    "/back": () => ({ body: new VoiceResponse().say("Back").toString() }),
+    "/status": () => ({ status: 204, body: "" }),
+  });
+  await engine.addNumber({ number: FROM, voiceUrl: `${app.url}/pause` });
+  // Real time, so the worker can be killed mid-call; the callee answers at once.
+  api = await startApi({
+    nc: engine.nc,
+    port: 0,
+    log: pino({ level: "silent" }),
+    outbound: { script: { timeScale: 1, callees: { [PSTN]: { outcome: "answer", answerAfter: 0 } } } },
+  });
+}, 60_000);
+
+afterAll(async () => {
+  await api?.close();
+  await app?.close();
+  await engine?.[Symbol.asyncDispose]();
+});
+
+async function createCall(form: Record<string, string>): Promise<string> {
+  const auth = Buffer.from(`${engine.accountSid}:${engine.authToken}`).toString("base64");
+  const res = await fetch(`${api.url}/2010-04-01/Accounts/${engine.accountSid}/Calls.json`, {
+    method: "POST",
+    headers: { authorization: `Basic ${auth}`, "content-type": "application/x-www-form-urlencoded" },
+    body: new URLSearchParams(form),
+  });
+  const body = (await res.json()) as { sid: string };
+  expect(res.status, JSON.stringify(body)).toBe(201);
+  return body.sid;
+}
+
+/** The call's stored record, once it is stored. */
+async function record(callSid: string): Promise<CallResource> {
+  const kv = await new Kvm(engine.nc).open("sb_calls_us1");
+  const watch = await kv.watch({ key: callSid });
+  try {
+    for await (const e of watch) {
+      const r = e.operation === "PUT" ? e.json<CallResource>() : undefined;
+      if (r && ["completed", "failed", "busy", "no-answer", "canceled"].includes(r.status)) return r;
+    }
+  } finally {
+    watch.stop();
+  }
+  throw new Error("watch ended");
+}
+
+async function snapshotStored(callSid: string): Promise<void> {
+  const kv = await new Kvm(engine.nc).open("sb_actors_us1");
+  const watch = await kv.watch({ key: callSid });
+  for await (const e of watch) if (e.operation === "PUT") break;
+  watch.stop();
+}
+
+describe("outbound calls in the region", () => {
+  it("resume on another worker when theirs dies mid-call, and end completed with its callback", async () => {
+    await using a = worker();
+    await a.waitForLog("ready");
+    const callSid = await createCall({
+      To: PSTN,
+      From: FROM,
+      Url: `${app.url}/pause`,
+      StatusCallback: `${app.url}/status`,
+    });
+    await app.waitFor((r) => r.path === "/pause" && r.params.CallSid === callSid, 15_000);
+    await snapshotStored(callSid);
+    await using b = worker();
+    await b.waitForLog("ready");
+    a.child.kill("SIGKILL");
+    await a.exited;
+    const back = await app.waitFor((r) => r.path === "/back" && r.params.CallSid === callSid, 20_000);
+    expect(back.params).toMatchObject({ Direction: "outbound-api", CallStatus: "in-progress" });
+    expect(await record(callSid)).toMatchObject({ status: "completed", direction: "outbound-api" });
+    const done = await app.waitFor((r) => r.path === "/status" && r.params.CallSid === callSid, 15_000);
+    expect(done.params).toMatchObject({ CallStatus: "completed", SequenceNumber: "0" });
+  }, 60_000);
+
+  it("refuses an outbound job on the calls subject and an inbound one on the outbound subject", async () => {
+    await using w = worker();
+    await w.waitForLog("ready");
+    const js = jetstream(engine.nc);
+    const job = (outbound: boolean): CallJob => ({
+      callSid: newSid("CA"),
+      to: PSTN,
+      from: FROM,
+      accountSid: engine.accountSid,
+      edge: "ashburn",
+      region: "us1",
+      offeredAt: Date.now(),
+      ...(outbound && {
+        outbound: { url: `${app.url}/pause`, method: "POST", fallbackMethod: "POST", timeoutS: 60 },
+      }),
+    });
+    const smuggled = job(true);
+    const misfiled = job(false);
+    await js.publish(subjects().regionCalls("us1"), encode(smuggled), { msgID: smuggled.callSid });
+    await js.publish(subjects().regionOutbound("us1"), encode(misfiled), { msgID: misfiled.callSid });
+    for (const j of [smuggled, misfiled]) {
+      expect(await record(j.callSid)).toMatchObject({ status: "failed", error_code: 90002 });
+    }
+    expect(app.requests.some((r) => r.params.CallSid === smuggled.callSid)).toBe(false);
+  }, 30_000);
+});
