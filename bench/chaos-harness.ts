@@ -47,7 +47,10 @@ export interface ChaosReport {
   completed: number;
   failed: number;
   lost: number;
+  /** Calls that ended twice: completed-status callbacks with two idempotency tokens. */
   duplicated: number;
+  /** Completed-status callbacks sent again with the same token (at least once, as Twilio sends). */
+  callbackRetries: number;
   kills: number;
   stalls: number;
   hostile: number;
@@ -67,7 +70,12 @@ export async function runChaos(o: ChaosOptions): Promise<ChaosReport> {
   let nats = await startNatsServer({ storeDir });
   const port = nats.port;
   const nc = await connectNats(nats.url, "chaos");
-  const callbacks = new Map<string, number>();
+  /**
+   * Each call's completed-status callbacks, by I-Twilio-Idempotency-Token. The outbox sends at least
+   * once: a worker killed mid-request leaves its callback to be sent again with the same token (as
+   * Twilio retries), which an app dedupes; two tokens would be two ends of one call.
+   */
+  const callbacks = new Map<string, Map<string, number>>();
   /** Document requests per idempotency token, and the call each was for. */
   const documents = new Map<string, { callSid: string; n: number }>();
   const app = createServer((req, res) => {
@@ -78,7 +86,10 @@ export async function runChaos(o: ChaosOptions): Promise<ChaosReport> {
     req.on("end", () => {
       if (req.url === "/status") {
         const sid = new URLSearchParams(body).get("CallSid") ?? "";
-        callbacks.set(sid, (callbacks.get(sid) ?? 0) + 1);
+        const token = String(req.headers["i-twilio-idempotency-token"] ?? "");
+        const byToken = callbacks.get(sid) ?? new Map<string, number>();
+        byToken.set(token, (byToken.get(token) ?? 0) + 1);
+        callbacks.set(sid, byToken);
         res.writeHead(204).end();
       } else {
         const token = String(req.headers["i-twilio-idempotency-token"] ?? "");
@@ -290,7 +301,10 @@ export async function runChaos(o: ChaosOptions): Promise<ChaosReport> {
     completed: ended.filter((sid) => records.get(sid)?.status === "completed").length,
     failed: ended.filter((sid) => records.get(sid)?.status !== "completed").length,
     lost: offered.length - ended.length,
-    duplicated: [...callbacks.values()].filter((n) => n > 1).length,
+    duplicated: [...callbacks.values()].filter((byToken) => byToken.size > 1).length,
+    callbackRetries: [...callbacks.values()]
+      .flatMap((byToken) => [...byToken.values()])
+      .reduce((sum, n) => sum + n - 1, 0),
     kills,
     stalls,
     hostile,

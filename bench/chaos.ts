@@ -22,7 +22,7 @@ export function describeChaos(r: ChaosReport): string {
   return [
     `chaos (60 s at 8 calls/s on 3 workers, one SIGKILLed every 5 s, one SIGSTOPped for 20 s, nats-server restarted once, 1 call in 20 hostile)`,
     `  offered ${r.offered}, completed ${r.completed}, failed ${r.failed}, hostile ${r.hostile}`,
-    `  lost ${r.lost} (goal 0: ${ok(r.lost === 0)}), duplicated ${r.duplicated} (goal 0: ${ok(r.duplicated === 0)})`,
+    `  lost ${r.lost} (goal 0: ${ok(r.lost === 0)}), duplicated ${r.duplicated} (goal 0: ${ok(r.duplicated === 0)}), callbacks retried with their token ${r.callbackRetries}`,
     `  ran twice ${r.ranTwice} (goal 0: ${ok(r.ranTwice === 0)}), healthy calls replayed ${r.replayedHealthy} (goal 0: ${ok(r.replayedHealthy === 0)})`,
     `  kills ${r.kills}, stalls ${r.stalls}, calls resumed after a kill ${r.resumed}`,
     `  resume p50 ${r.resumeMs.p50} ms, p99 ${r.resumeMs.p99} ms, max ${r.resumeMs.max} ms (goal p99 < 3000: ${ok(r.resumeMs.p99 < 3000)})`,
