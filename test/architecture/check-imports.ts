@@ -294,7 +294,7 @@ function shortestCycle(
 }
 
 /**
- * The strings in a file that lead to `outside` (e.g. "../shared"), taken relative either to the file
+ * The strings in a file that lead to `outside` (e.g. a folder beside the repository), taken relative either to the file
  * (new URL(…, import.meta.url), join(__dirname, …)) or to the repository root (a script's cwd).
  * Source files are read by their string literals, so a comment naming the path is not a read.
  */

@@ -1,5 +1,5 @@
-// Checks REST responses against Twilio's own OpenAPI description (`test/fixtures/twilio-oai/`, or
-// $TWILIO_OAI_DIR) with ajv: a response's method, path and status pick the schema, as a client
+// Checks REST responses against Twilio's own OpenAPI description (`test/fixtures/twilio-oai/`, kept
+// in the project) with ajv: a response's method, path and status pick the schema, as a client
 // generated from that description would expect it. Error bodies are checked against Twilio's error
 // object (the one the description gives for its 408), with all four fields required.
 import { readFileSync } from "node:fs";
@@ -9,8 +9,7 @@ import addFormatsModule from "ajv-formats";
 
 const addFormats = addFormatsModule as unknown as (ajv: Ajv) => Ajv;
 
-const OAI_DIR =
-  process.env.TWILIO_OAI_DIR ?? fileURLToPath(new URL("../../fixtures/twilio-oai/", import.meta.url));
+const OAI_DIR = fileURLToPath(new URL("../../fixtures/twilio-oai/", import.meta.url));
 
 type Json = Record<string, unknown>;
 
