@@ -110,7 +110,7 @@ export async function layoutStatechart(chart: Statechart): Promise<StatechartLay
   const boxes = new Map<string, Box>();
   let x = MARGIN;
   row.forEach((s, i) => {
-    if (i > 0) x += Math.max(MIN_GAP, (gapLabel.get(i)?.width ?? 0) + 16);
+    if (i > 0) x += Math.max(MIN_GAP, (gapLabel.get(i)?.width ?? 0) + 10);
     const p = pieces.get(s.id) as Piece;
     const y = rowTop + (rowHeight - p.height) / 2;
     boxes.set(s.id, { x, y, width: p.width, height: p.height });
