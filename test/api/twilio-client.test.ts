@@ -2,15 +2,12 @@
 // fetch calls, read a recording, change live calls, add and list numbers, route a number. Every
 // response it gets is also checked against Twilio's OpenAPI description (helpers/twilio-client.ts).
 import { Objm } from "@nats-io/obj";
-import type { Subscription } from "@nats-io/transport-node";
 import { request } from "undici";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { newSid } from "../../src/model/sid.js";
-import type { ChannelOut } from "../../src/protocol/channel-events.js";
-import { decode } from "../../src/protocol/codec.js";
-import { offerCall } from "../../src/protocol/offer.js";
-import { buckets, subjects } from "../../src/protocol/subjects.js";
+import { buckets } from "../../src/protocol/subjects.js";
 import { putRecording } from "../../src/store/recording-objects.js";
+import { pausedCall } from "../helpers/live-call.js";
 import { type Stack, startStack } from "./helpers/stack.js";
 import { twilioClient } from "./helpers/twilio-client.js";
 
@@ -34,34 +31,7 @@ afterAll(async () => {
 });
 
 /** A real-time call to LONG, resolved once its 10-minute <Pause> has begun (the call is answered). */
-async function liveCall(): Promise<{ callSid: string; events: ChannelOut[]; ended: Promise<void> }> {
-  const callSid = newSid("CA");
-  const events: ChannelOut[] = [];
-  let paused!: () => void;
-  let done!: () => void;
-  const pausing = new Promise<void>((resolve) => {
-    paused = resolve;
-  });
-  const endedPromise = new Promise<void>((resolve) => {
-    done = resolve;
-  });
-  const sub: Subscription = stack.nc.subscribe(subjects().callOut("us1", callSid), {
-    callback: (err, msg) => {
-      if (err) return;
-      const event = decode(msg.data) as ChannelOut;
-      events.push(event);
-      if (event.kind === "pause") paused();
-      if (event.kind === "ended") {
-        sub.unsubscribe();
-        done();
-      }
-    },
-  });
-  await stack.nc.flush();
-  await offerCall(stack.nc, "ashburn", { to: LONG, from: "+15557654321", callSid, caller: { timeScale: 1 } });
-  await pausing;
-  return { callSid, events, ended: endedPromise };
-}
+const liveCall = () => pausedCall(stack.nc, LONG);
 
 describe("the official twilio client", () => {
   it("lists calls, following next pages, and parses their fields", async () => {

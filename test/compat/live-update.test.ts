@@ -1,20 +1,10 @@
-// What a REST client meets around live and finished calls (issue #19, item 5): a live call given
-// `Twiml` with an absolute <Redirect> follows it (it was skipped with 11100 "does not resolve
-// against "), a relative one gets a clear 11100; an impossible StartTime date is refused; and at
-// time-scale 0 a Dial's child leg is stored with wall-clock dates, so `StartTime` filters find it
-// and its date_updated is not before its date_created. Real engine, api, the official `twilio` client.
-import type { Subscription } from "@nats-io/transport-node";
 import { pino } from "pino";
 import { request } from "undici";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { type Api, startApi } from "../../src/api/server.js";
-import { newSid } from "../../src/model/sid.js";
-import type { ChannelOut } from "../../src/protocol/channel-events.js";
-import { decode } from "../../src/protocol/codec.js";
-import { offerCall } from "../../src/protocol/offer.js";
-import { subjects } from "../../src/protocol/subjects.js";
 import { twilioClient } from "../api/helpers/twilio-client.js";
 import { startTestEngine, type TestEngine } from "../helpers/engine.js";
+import { pausedCall } from "../helpers/live-call.js";
 import { startTwilioApp, type TwilioApp, VoiceResponse } from "../helpers/twilio-app.js";
 
 const LONG = "+15551238300";
@@ -55,40 +45,8 @@ afterAll(async () => {
   await engine?.[Symbol.asyncDispose]();
 });
 
-/** A real-time call to LONG, resolved once its 10-minute <Pause> has begun. */
-async function liveCall() {
-  const callSid = newSid("CA");
-  const events: ChannelOut[] = [];
-  let paused!: () => void;
-  let done!: () => void;
-  const pausing = new Promise<void>((resolve) => {
-    paused = resolve;
-  });
-  const ended = new Promise<void>((resolve) => {
-    done = resolve;
-  });
-  const sub: Subscription = engine.nc.subscribe(subjects().callOut("us1", callSid), {
-    callback: (err, msg) => {
-      if (err) return;
-      const event = decode(msg.data) as ChannelOut;
-      events.push(event);
-      if (event.kind === "pause") paused();
-      if (event.kind === "ended") {
-        sub.unsubscribe();
-        done();
-      }
-    },
-  });
-  await engine.nc.flush();
-  await offerCall(engine.nc, "ashburn", {
-    to: LONG,
-    from: "+15557654321",
-    callSid,
-    caller: { timeScale: 1 },
-  });
-  await pausing;
-  return { callSid, events, ended };
-}
+/** A real-time call to LONG, resolved once its 10-minute <Pause> has begun (the call is answered). */
+const liveCall = () => pausedCall(engine.nc, LONG);
 
 describe("a live call's update with Twiml", () => {
   it("follows an absolute <Redirect>", async () => {
