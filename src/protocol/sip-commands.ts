@@ -26,6 +26,18 @@ export const SipCommandSchema = z.discriminatedUnion("op", [
   z.object({ op: z.literal("stop"), id }),
   z.object({ op: z.literal("hangup") }),
   z.object({ op: z.literal("reject"), reason: z.enum(["rejected", "busy"]) }),
+  /**
+   * Connects this call's RTP to an outbound leg's on the same gateway (sip-legs.ts), transcoding
+   * PCMU↔PCMA where they differ and passing RFC 4733 keys both ways. Answered when either side hangs
+   * up or on `stop`; with `record`, the reply is the bridge's recording (as `record`'s: slices by
+   * `fetch`), one channel for both parties or `dual`: the caller left, the leg right.
+   */
+  z.object({
+    op: z.literal("bridge"),
+    id,
+    legSid: z.string().regex(/^CA[0-9a-f]{32}$/),
+    record: z.enum(["none", "mono", "dual"]),
+  }),
   /** Is the call still there? (a long prompt's requester asks now and then) */
   z.object({ op: z.literal("ping") }),
 ]);

@@ -36,6 +36,12 @@ export function subjects(prefix = DEFAULT_PREFIX) {
     /** A SIP gateway's channel commands for one of its calls (request/reply, docs/sip.md). */
     sipCallCommand: (gateway: string, callSid: string) => `${prefix}.sip.${gateway}.call.${callSid}.cmd`,
     sipAllCommands: (gateway: string) => `${prefix}.sip.${gateway}.call.*.cmd`,
+    /** Place an outbound SIP leg on this gateway (sip-legs.ts): a Dial from one of its calls. */
+    sipOriginate: (gateway: string) => `${prefix}.sip.${gateway}.originate`,
+    /** Place an outbound SIP leg on any gateway (queue group "gateways"): a REST outbound call. */
+    sipAnyOriginate: () => `${prefix}.sip.originate`,
+    /** How an outbound leg's INVITE goes (ringing, answered, failed), from its gateway. */
+    callLeg: (region: string, callSid: string) => `${prefix}.region.${region}.call.${callSid}.leg`,
   };
 }
 
