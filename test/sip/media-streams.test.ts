@@ -5,6 +5,7 @@
 import { readFileSync } from "node:fs";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { decodeG711, linearToUlaw } from "../../src/sip/rtp/g711.js";
+import { EgressPolicy } from "../../src/webhook/egress.js";
 import { startTestEngine, type TestEngine } from "../helpers/engine.js";
 import { type Route, startTwilioApp, type TwilioApp, VoiceResponse } from "../helpers/twilio-app.js";
 import { startWsServer, type WsConnection, type WsServer } from "../helpers/ws-server.js";
@@ -300,5 +301,29 @@ describe("<Start><Stream> on a SIP call", () => {
         Buffer.from(phone.packets[heardAt + j]?.payload ?? []).equals(outbound[voiced + j] as Buffer),
       ).toBe(true);
     }
+  });
+});
+
+describe("a SIP call's stream that cannot open", () => {
+  it("fails under the gateway's egress policy: stream-error with the reason, and no socket", {
+    timeout: 60_000,
+  }, async () => {
+    // The gateway opens the socket, so its egress policy applies (internal addresses refused here).
+    await using guarded = await startGateway(engine, "gw-guarded", { egress: EgressPolicy.internalDenied() });
+    const to = await numberAnswering((r) => {
+      r.connect({ action: `${app.url}/after` }).stream({
+        url: `${ws.url}/refused`,
+        statusCallback: `${app.url}/stream-status`,
+      });
+    });
+    const phone = await phoneRtp();
+    await using _ = phone;
+    void sipp(guarded.sipPort, "stream.xml", { to, keys: { rtpport: phone.port }, cwd: await toneDir(5) });
+    const failed = await app.waitFor(
+      (r) => r.path === "/stream-status" && r.params.StreamEvent === "stream-error",
+      20_000,
+    );
+    expect(failed.params.StreamError).toMatch(/refused|not allowed|internal/i);
+    expect(ws.connections.some((c) => c.path === "/refused")).toBe(false);
   });
 });
