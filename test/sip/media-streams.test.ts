@@ -327,3 +327,35 @@ describe("a SIP call's stream that cannot open", () => {
     expect(ws.connections.some((c) => c.path === "/refused")).toBe(false);
   });
 });
+
+describe("a SIP caller hanging up on a stream", () => {
+  it("ends the stream on the gateway: stop, the socket closed, stream-stopped", {
+    timeout: 60_000,
+  }, async () => {
+    const to = await numberAnswering((r) => {
+      r.start().stream({ name: "hup", url: `${ws.url}/hup`, statusCallback: `${app.url}/stream-status` });
+      r.say("A prompt the caller hangs up on, long enough to be cut short by the hang up.");
+      r.pause({ length: 30 });
+    });
+    const first = ws.connections.length;
+    const phone = await phoneRtp();
+    await using _ = phone;
+    const caller = sipp(gw.sipPort, "caller-bye.xml", { to, keys: { rtpport: phone.port } });
+    const conn = await ws.connection(first, 20_000);
+    const result = await caller;
+    expect(result.code, result.stdout + result.stderr).toBe(0);
+    const stop = await conn.waitFor((m) => m.event === "stop");
+    expect(stop.stop).toMatchObject({ callSid: expect.stringMatching(/^CA/) });
+    await conn.closed;
+    await app.waitFor(
+      (r) =>
+        r.path === "/stream-status" &&
+        r.params.StreamName === "hup" &&
+        r.params.StreamEvent === "stream-stopped",
+    );
+    // The default track is the caller's only (this caller sends no audio, so no frames either).
+    expect((conn.messages[1] as { start: { tracks: string[] } }).start.tracks).toEqual(["inbound"]);
+    expect(media(conn, "outbound")).toEqual([]);
+    expect(conn.messages.at(-1)).toMatchObject({ event: "stop" });
+  });
+});
