@@ -132,17 +132,6 @@ export class RtpSession implements Paced {
     });
   }
 
-  /**
-   * Plays frames pulled one per 20 ms (a Media Stream's audio as it arrives); resolves when `next`
-   * has none, rejects with the signal's reason or when a prompt supersedes it.
-   */
-  feed(next: () => Int16Array | undefined, signal: AbortSignal): Promise<void> {
-    return this.#run(signal, () => {
-      const pcm = next();
-      return pcm && { kind: "audio", pcm };
-    });
-  }
-
   /** Sends keys as RFC 4733 events (100 ms each, 60 ms apart; w = 500 ms, W = 1 s of silence). */
   sendDigits(digits: string, signal: AbortSignal): Promise<void> {
     const frames: Frame[] = [];
@@ -163,6 +152,17 @@ export class RtpSession implements Paced {
     }
     let i = 0;
     return this.#run(signal, () => frames[i++]);
+  }
+
+  /**
+   * Plays frames pulled one per 20 ms (a Media Stream's audio as it arrives); resolves when `next`
+   * has none, rejects with the signal's reason or when a prompt supersedes it.
+   */
+  feed(next: () => Int16Array | undefined, signal: AbortSignal): Promise<void> {
+    return this.#run(signal, () => {
+      const pcm = next();
+      return pcm && { kind: "audio", pcm };
+    });
   }
 
   /** Called by the pacer: sends every frame due by `now` (ms, monotonic); returns when the next is due. */
