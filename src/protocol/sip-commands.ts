@@ -23,21 +23,6 @@ export const SipCommandSchema = z.discriminatedUnion("op", [
   z.object({ op: z.literal("record"), id, options: RecordOptionsSchema }),
   /** The next part of a finished recording's WAV, from byte `offset`. */
   z.object({ op: z.literal("fetch"), id, offset: z.number().int().min(0) }),
-  z.object({ op: z.literal("stop"), id }),
-  z.object({ op: z.literal("hangup") }),
-  z.object({ op: z.literal("reject"), reason: z.enum(["rejected", "busy"]) }),
-  /**
-   * Connects this call's RTP to an outbound leg's on the same gateway (sip-legs.ts), transcoding
-   * PCMU↔PCMA where they differ and passing RFC 4733 keys both ways. Answered when either side hangs
-   * up or on `stop`; with `record`, the reply is the bridge's recording (as `record`'s: slices by
-   * `fetch`), one channel for both parties or `dual`: the caller left, the leg right.
-   */
-  z.object({
-    op: z.literal("bridge"),
-    id,
-    legSid: z.string().regex(/^CA[0-9a-f]{32}$/),
-    record: z.enum(["none", "mono", "dual"]),
-  }),
   /**
    * A Media Stream (`<Start>`/`<Connect><Stream>`): the gateway opens the app's WebSocket (the egress
    * policy applies, as to <Play>) and speaks Twilio's protocol on it with the call's real audio; with
@@ -57,6 +42,21 @@ export const SipCommandSchema = z.discriminatedUnion("op", [
   }),
   /** Answered (StreamEndedReply) when the stream `id` has ended; a stream lives as long as this waits. */
   z.object({ op: z.literal("stream-ended"), id }),
+  z.object({ op: z.literal("stop"), id }),
+  z.object({ op: z.literal("hangup") }),
+  z.object({ op: z.literal("reject"), reason: z.enum(["rejected", "busy"]) }),
+  /**
+   * Connects this call's RTP to an outbound leg's on the same gateway (sip-legs.ts), transcoding
+   * PCMU↔PCMA where they differ and passing RFC 4733 keys both ways. Answered when either side hangs
+   * up or on `stop`; with `record`, the reply is the bridge's recording (as `record`'s: slices by
+   * `fetch`), one channel for both parties or `dual`: the caller left, the leg right.
+   */
+  z.object({
+    op: z.literal("bridge"),
+    id,
+    legSid: z.string().regex(/^CA[0-9a-f]{32}$/),
+    record: z.enum(["none", "mono", "dual"]),
+  }),
   /** Is the call still there? (a long prompt's requester asks now and then) */
   z.object({ op: z.literal("ping") }),
 ]);
