@@ -267,6 +267,10 @@ describe("<Start><Stream> on a SIP call", () => {
     const { phone, caller } = await callIn(to);
     await using _ = phone;
     const conn = await ws.connection(first, 20_000);
+    const started = await conn.waitFor((m) => m.event === "start");
+    // A one-way stream takes nothing from the app: the gateway refuses it, the region warns once (31951).
+    conn.send({ event: "media", streamSid: started.streamSid, media: { payload: tone(880, 200) } });
+    conn.send({ event: "clear", streamSid: started.streamSid });
     await conn.closed;
     const result = await caller;
     expect(result.code, result.stdout + result.stderr).toBe(0);
@@ -277,6 +281,9 @@ describe("<Start><Stream> on a SIP call", () => {
         r.params.StreamName === "fork",
     );
     expect(stopped.params.StreamName).toBe("fork");
+    // Warned when the stream ended, seconds before the call did (the caller's BYE came after a 5 s pause).
+    const notes = await engine.notifications(stopped.params.CallSid as string);
+    expect(notes.filter((n) => n.error_code === "31951").map((n) => n.log)).toEqual(["1"]);
 
     expectTwilioShapes(conn, ["connected", "start", "media", "stop"]);
     const start = conn.messages[1] as { start: { tracks: string[]; streamSid: string } };

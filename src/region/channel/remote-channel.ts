@@ -122,7 +122,11 @@ export class RemoteChannel implements HostedChannel {
   openStream(o: MediaStreamOptions): Promise<OpenStream> {
     const gateway = {
       short: (cmd: SipCommand, timeoutMs: number) => this.#short(cmd, timeoutMs),
-      long: (cmd: Extract<SipCommand, { id: string }>, signal: AbortSignal) => this.#long(cmd, signal),
+      long: (
+        cmd: Extract<SipCommand, { id: string }>,
+        signal: AbortSignal,
+        opts: { replyOnAbort: boolean },
+      ) => this.#long(cmd, signal, opts),
     };
     return openRemoteStream(gateway, randomUUID(), o);
   }

@@ -11,7 +11,12 @@ export const STREAM_OPEN_TIMEOUT_MS = 15_000;
 
 export interface StreamCommands {
   short(cmd: SipCommand, timeoutMs: number): Promise<unknown>;
-  long(cmd: Extract<SipCommand, { id: string }>, signal: AbortSignal): Promise<unknown>;
+  /** With `replyOnAbort`, an abort sends `stop` for the id and still waits (a bounded while) for the reply. */
+  long(
+    cmd: Extract<SipCommand, { id: string }>,
+    signal: AbortSignal,
+    opts: { replyOnAbort: boolean },
+  ): Promise<unknown>;
 }
 
 export async function openRemoteStream(
@@ -34,7 +39,8 @@ export async function openRemoteStream(
     STREAM_OPEN_TIMEOUT_MS,
   );
   const stopping = new AbortController();
-  const ended = gateway.long({ op: "stream-ended", id }, stopping.signal).then(
+  // Stopped here, the reply still comes (the gateway closes the socket at once): it may carry a 31951.
+  const ended = gateway.long({ op: "stream-ended", id }, stopping.signal, { replyOnAbort: true }).then(
     (value) => {
       const reply = parseStreamEndedReply(value);
       if (reply.invalid !== undefined) o.onInvalidMessage(reply.invalid);
