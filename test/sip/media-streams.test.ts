@@ -54,11 +54,11 @@ async function numberAnswering(build: (r: InstanceType<typeof VoiceResponse>) =>
 }
 
 /** sipp calls `to`, sending 5 s of 440 Hz a second after the answer, then #; the phone records what it hears. */
-async function callIn(to: string) {
+async function callIn(to: string, codecs = "0 101") {
   const phone = await phoneRtp();
   const caller = sipp(gw.sipPort, "stream.xml", {
     to,
-    keys: { rtpport: phone.port },
+    keys: { rtpport: phone.port, codecs },
     cwd: await toneDir(5),
     timeoutS: 40,
   });
@@ -120,7 +120,9 @@ const media = (conn: WsConnection, track: string) =>
 /** The packets the phone heard with `hz` in them, with when each arrived. */
 function heard(phone: PhoneRtp, hz: number): number[] {
   return phone.packets.flatMap((p, i) =>
-    amplitude(decodeG711("PCMU", p.payload), hz) > 2000 ? [phone.arrivals[i] as number] : [],
+    amplitude(decodeG711(p.payloadType === 8 ? "PCMA" : "PCMU", p.payload), hz) > 2000
+      ? [phone.arrivals[i] as number]
+      : [],
   );
 }
 
@@ -195,55 +197,64 @@ describe("<Connect><Stream> on a SIP call", () => {
     expect(times.filter((t) => t > clearedAt + 60)).toEqual([]);
   });
 
-  it("runs a voice bot built like Twilio's echo sample unchanged: the caller hears itself", {
-    timeout: 60_000,
-  }, async () => {
-    const to = await numberAnswering((r) => {
-      r.connect().stream({ url: `${ws.url}/echo` });
-      r.hangup();
-    });
-    const first = ws.connections.length;
-    const { phone, caller } = await callIn(to);
-    await using _ = phone;
-    const conn = await ws.connection(first, 20_000);
-    // Twilio's sample ("Bidirectional Stream with Echo"): buffer 50 chunks, send them back with a mark,
-    // close on #. Only the transport differs (this server's connection instead of the ws package's).
-    let streamSid: string | null = null;
-    let audioBuffer: string[] = [];
-    let chunkCount = 0;
-    const marks: string[] = [];
-    conn.onMessage((data) => {
-      switch (data.event) {
-        case "start":
-          streamSid = (data.start as { streamSid: string }).streamSid;
-          break;
-        case "media":
-          audioBuffer.push((data.media as { payload: string }).payload);
-          chunkCount++;
-          if (audioBuffer.length >= 50) {
-            const combinedPayload = Buffer.concat(audioBuffer.map((p) => Buffer.from(p, "base64"))).toString(
-              "base64",
-            );
-            conn.send({ event: "media", streamSid, media: { payload: combinedPayload } });
-            conn.send({ event: "mark", streamSid, mark: { name: `echo-${chunkCount}` } });
-            audioBuffer = [];
-          }
-          break;
-        case "mark":
-          marks.push((data.mark as { name: string }).name);
-          break;
-        case "dtmf":
-          if ((data.dtmf as { digit: string }).digit === "#") conn.close(1000);
-          break;
-      }
-    });
-    const result = await caller;
-    expect(result.code, result.stdout + result.stderr).toBe(0);
-    // The caller's own tone came back to it, about five seconds of it, and the bot's marks were answered.
-    expect(heard(phone, 440).length).toBeGreaterThan(150);
-    expect(marks.length).toBeGreaterThanOrEqual(3);
-    expect(marks[0]).toBe("echo-50");
-  });
+  it.each([
+    ["PCMU", "0 101"],
+    ["PCMA", "8 101"],
+  ])(
+    "runs a voice bot built like Twilio's echo sample unchanged: a %s caller hears itself",
+    {
+      timeout: 60_000,
+    },
+    async (codec, codecs) => {
+      const to = await numberAnswering((r) => {
+        r.connect().stream({ url: `${ws.url}/echo` });
+        r.hangup();
+      });
+      const first = ws.connections.length;
+      const { phone, caller } = await callIn(to, codecs);
+      await using _ = phone;
+      const conn = await ws.connection(first, 20_000);
+      // Twilio's sample ("Bidirectional Stream with Echo"): buffer 50 chunks, send them back with a mark,
+      // close on #. Only the transport differs (this server's connection instead of the ws package's).
+      let streamSid: string | null = null;
+      let audioBuffer: string[] = [];
+      let chunkCount = 0;
+      const marks: string[] = [];
+      conn.onMessage((data) => {
+        switch (data.event) {
+          case "start":
+            streamSid = (data.start as { streamSid: string }).streamSid;
+            break;
+          case "media":
+            audioBuffer.push((data.media as { payload: string }).payload);
+            chunkCount++;
+            if (audioBuffer.length >= 50) {
+              const combinedPayload = Buffer.concat(
+                audioBuffer.map((p) => Buffer.from(p, "base64")),
+              ).toString("base64");
+              conn.send({ event: "media", streamSid, media: { payload: combinedPayload } });
+              conn.send({ event: "mark", streamSid, mark: { name: `echo-${chunkCount}` } });
+              audioBuffer = [];
+            }
+            break;
+          case "mark":
+            marks.push((data.mark as { name: string }).name);
+            break;
+          case "dtmf":
+            if ((data.dtmf as { digit: string }).digit === "#") conn.close(1000);
+            break;
+        }
+      });
+      const result = await caller;
+      expect(result.code, result.stdout + result.stderr).toBe(0);
+      // The caller's own tone came back to it, about five seconds of it, and the bot's marks were answered.
+      expect(heard(phone, 440).length).toBeGreaterThan(150);
+      expect(marks.length).toBeGreaterThanOrEqual(3);
+      expect(marks[0]).toBe("echo-50");
+      // The app's μ-law reaches the caller in the caller's codec (sipp's tone itself is μ-law, type 0).
+      expect(phone.packets.every((p) => p.payloadType === (codec === "PCMA" ? 8 : 0))).toBe(true);
+    },
+  );
 });
 
 describe("<Start><Stream> on a SIP call", () => {
