@@ -23,6 +23,25 @@ export const SipCommandSchema = z.discriminatedUnion("op", [
   z.object({ op: z.literal("record"), id, options: RecordOptionsSchema }),
   /** The next part of a finished recording's WAV, from byte `offset`. */
   z.object({ op: z.literal("fetch"), id, offset: z.number().int().min(0) }),
+  /**
+   * A Media Stream (`<Start>`/`<Connect><Stream>`): the gateway opens the app's WebSocket (the egress
+   * policy applies, as to <Play>) and speaks Twilio's protocol on it with the call's real audio; with
+   * `bidirectional`, the app's `media` is played to the caller. Answered once the socket is open
+   * (31920/31901 when it cannot open); `stop` with the id ends it.
+   */
+  z.object({
+    op: z.literal("stream"),
+    id,
+    url: z.string().max(4096),
+    streamSid: z.string().min(1).max(64),
+    accountSid: z.string().max(64),
+    callSid: z.string().max(64),
+    track: z.enum(["inbound_track", "outbound_track", "both_tracks"]),
+    parameters: z.record(z.string().max(256), z.string().max(4096)),
+    bidirectional: z.boolean(),
+  }),
+  /** Answered (StreamEndedReply) when the stream `id` has ended; a stream lives as long as this waits. */
+  z.object({ op: z.literal("stream-ended"), id }),
   z.object({ op: z.literal("stop"), id }),
   z.object({ op: z.literal("hangup") }),
   z.object({ op: z.literal("reject"), reason: z.enum(["rejected", "busy"]) }),
@@ -68,6 +87,21 @@ export function parseRecordReply(value: unknown): RecordReply {
   const parsed = RecordReplySchema.safeParse(value);
   if (!parsed.success)
     throw fail("invalidPayload", `invalid record reply: ${parsed.error.issues[0]?.message}`);
+  return parsed.data;
+}
+
+/** The reply to `stream-ended`: who closed the socket, and the first message of the app's it refused (31951). */
+export const StreamEndedReplySchema = z.object({
+  by: z.enum(["server", "engine"]),
+  invalid: z.string().max(1024).optional(),
+});
+export type StreamEndedReply = z.infer<typeof StreamEndedReplySchema>;
+
+/** Validates a decoded `stream-ended` reply (90002 when it is not one). */
+export function parseStreamEndedReply(value: unknown): StreamEndedReply {
+  const parsed = StreamEndedReplySchema.safeParse(value);
+  if (!parsed.success)
+    throw fail("invalidPayload", `invalid stream-ended reply: ${parsed.error.issues[0]?.message}`);
   return parsed.data;
 }
 

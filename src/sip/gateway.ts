@@ -182,7 +182,11 @@ export class SipGateway {
       this.#pacer,
       offer?.chosen.remote,
       offer?.chosen.media ?? { codec: "PCMU", codecPt: 0, dtmfPt: 101 },
-      { key: (k) => call?.key(k), audio: (packet, pcm) => call?.audio(packet, pcm) },
+      {
+        key: (k) => call?.key(k),
+        audio: (packet, pcm) => call?.audio(packet, pcm),
+        sent: (pcm) => call?.sent(pcm),
+      },
     );
     const session = new SdpSession(rtp, this.mediaAddress, ++this.#sessionId);
     const answerSdp = offer ? session.answer(offer.streams, offer.chosen) : session.offer();
@@ -194,6 +198,7 @@ export class SipGateway {
       speech: this.#speech,
       fetcher: this.#fetcher,
       recordings: this.#recordings,
+      web: this.#web,
       input,
       log,
     });

@@ -6,6 +6,8 @@ import type { Logger } from "../log.js";
 import type { ChannelIn } from "../protocol/channel-events.js";
 import { respondError, respondValue } from "../protocol/service-error.js";
 import type { SipCommand } from "../protocol/sip-commands.js";
+import type { WebhookClient } from "../webhook/client.js";
+import { CallForks } from "./media/call-forks.js";
 import type { AudioFetcher } from "./media/fetch-audio.js";
 import type { FinishedRecordings } from "./media/finished-recordings.js";
 import { Recorder } from "./media/recorder.js";
@@ -30,6 +32,8 @@ export interface SipCallDeps {
   speech: Speech;
   fetcher: AudioFetcher;
   recordings: FinishedRecordings;
+  /** Media Streams' WebSockets go through it, under the gateway's egress policy. */
+  web: WebhookClient;
   /** Sends channel input to the call's region (once the region is known). */
   input(event: ChannelIn): void;
   log: Logger;
@@ -40,10 +44,13 @@ export class SipCall {
   #recorder: Recorder | undefined;
   #recordReplied: Promise<void> = Promise.resolve();
   #ended = false;
+  readonly #forks: CallForks;
   /** Called once when the call is over on the SIP side (either party, or never acknowledged). */
   onEnded: (() => void) | undefined;
 
-  constructor(private readonly d: SipCallDeps) {}
+  constructor(private readonly d: SipCallDeps) {
+    this.#forks = new CallForks(d.web, d.rtp);
+  }
 
   get callSid(): string {
     return this.d.callSid;
@@ -57,6 +64,7 @@ export class SipCall {
   key(k: string): void {
     if (this.#ended) return;
     this.#recorder?.key(k);
+    this.#forks.key(k);
     this.d.input({ kind: "digits", digits: k });
   }
 
@@ -95,10 +103,13 @@ export class SipCall {
     const { dialog, rtp } = this.d;
     if (cmd.op === "stop") {
       this.#ops.get(cmd.id)?.abort(new Error("stopped"));
+      this.#forks.stop(cmd.id);
       return {};
     }
     if (cmd.op === "hangup" || cmd.op === "reject") return this.#finish(cmd);
     if (cmd.op === "fetch") return this.d.recordings.slice(cmd.id, cmd.offset);
+    // Answered when the stream ends, the call's end included.
+    if (cmd.op === "stream-ended") return this.#forks.ended(cmd.id);
     if (this.#ended) throw fail("sipCallGone", `call ${this.d.callSid} has ended on the SIP gateway`);
     switch (cmd.op) {
       case "ping":
@@ -106,6 +117,8 @@ export class SipCall {
       case "ring":
         dialog.ringing();
         return {};
+      case "stream":
+        return this.#forks.open(cmd);
       case "answer":
         rtp.start(performance.now());
         // The reply does not wait for the ACK: the prompts start as the 200 goes out, as on a phone.
@@ -173,6 +186,12 @@ export class SipCall {
   /** Caller audio, for a recording in progress. */
   audio(packet: RtpPacket, pcm: Int16Array): void {
     this.#recorder?.audio(packet, pcm);
+    this.#forks.inbound(pcm);
+  }
+
+  /** What the gateway has just sent the caller: a stream's outbound track. */
+  sent(pcm: Int16Array): void {
+    if (this.#forks.size > 0) this.#forks.outbound(pcm);
   }
 
   /** The edge refused the call (it was rejected on SIP already): release it, tell no region. */
@@ -213,6 +232,7 @@ export class SipCall {
     this.#ended = true;
     const gone = fail("sipCallGone", `call ${this.d.callSid} has ended on the SIP gateway`);
     for (const ac of this.#ops.values()) ac.abort(gone);
+    this.#forks.closeAll();
     this.d.rtp.close(gone);
     this.onEnded?.();
   }

@@ -16,6 +16,8 @@ export interface WsConnection {
     timeoutMs?: number,
   ): Promise<Record<string, unknown>>;
   send(message: unknown): void;
+  /** Calls `handle` with every message from now on, as an app's `on('message')` does. */
+  onMessage(handle: (m: Record<string, unknown>) => void): void;
   /** Sends a close frame and ends the connection (the server closes the stream). */
   close(code?: number): void;
   /** Resolves when the connection is gone, whoever closed it. */
@@ -80,6 +82,7 @@ export async function startWsServer(
 function connection(socket: Socket, path: string): WsConnection {
   const messages: unknown[] = [];
   const waiters = new Set<() => void>();
+  const handlers: ((m: Record<string, unknown>) => void)[] = [];
   let buffer = Buffer.alloc(0);
   let done!: () => void;
   const closed = new Promise<void>((resolve) => {
@@ -126,7 +129,9 @@ function connection(socket: Socket, path: string): WsConnection {
       for (let i = 0; i < payload.length; i++) payload[i] = (payload[i] as number) ^ (mask[i % 4] as number);
       buffer = buffer.subarray(offset + 4 + length);
       if (opcode === 0x1) {
-        messages.push(JSON.parse(payload.toString("utf8")));
+        const message = JSON.parse(payload.toString("utf8"));
+        messages.push(message);
+        for (const handle of handlers) handle(message);
         for (const w of waiters) w();
       } else if (opcode === 0x8) {
         frame(0x8, payload.subarray(0, 2));
@@ -148,6 +153,9 @@ function connection(socket: Socket, path: string): WsConnection {
         `no matching WebSocket message within ${timeoutMs} ms (got ${messages.length})`,
       ),
     send: (message) => frame(0x1, Buffer.from(JSON.stringify(message))),
+    onMessage: (handle) => {
+      handlers.push(handle);
+    },
     close: (code = 1000) => {
       const payload = Buffer.alloc(2);
       payload.writeUInt16BE(code);

@@ -18,7 +18,10 @@ import type {
   RecordOptions,
 } from "../../twiml/ports/channel.js";
 import type { HostedChannel } from "../host/live-call.js";
+import type { MediaStreamOptions } from "../streams/media-stream.js";
+import type { OpenStream } from "../streams/open-stream.js";
 import { type LiveListener, listenForGather } from "./gather-listener.js";
+import { openRemoteStream } from "./remote-stream.js";
 
 /** A short command (ring, answer, hang-up) that takes longer than this has lost its gateway. */
 const SHORT_TIMEOUT_MS = 10_000;
@@ -115,6 +118,19 @@ export class RemoteChannel implements HostedChannel {
     return { wav, durationMs: first.durationMs, digits };
   }
 
+  /** A Media Stream of the call's real audio, opened by its gateway (remote-stream.ts). */
+  openStream(o: MediaStreamOptions): Promise<OpenStream> {
+    const gateway = {
+      short: (cmd: SipCommand, timeoutMs: number) => this.#short(cmd, timeoutMs),
+      long: (
+        cmd: Extract<SipCommand, { id: string }>,
+        signal: AbortSignal,
+        opts: { replyOnAbort: boolean },
+      ) => this.#long(cmd, signal, opts),
+    };
+    return openRemoteStream(gateway, randomUUID(), o);
+  }
+
   /** The caller hung up (`.in`): set before the call hears of it, so a cancelled Record says "hangup". */
   callerHungUp(): void {
     this.#callerGone = true;
@@ -164,10 +180,10 @@ export class RemoteChannel implements HostedChannel {
     }
   }
 
-  async #short(cmd: SipCommand): Promise<unknown> {
+  async #short(cmd: SipCommand, timeoutMs = SHORT_TIMEOUT_MS): Promise<unknown> {
     try {
       return await this.clock.holding(async () =>
-        readReply(await this.nc.request(this.subject, encode(cmd), { timeout: SHORT_TIMEOUT_MS })),
+        readReply(await this.nc.request(this.subject, encode(cmd), { timeout: timeoutMs })),
       );
     } catch (err) {
       throw this.#lost(err);

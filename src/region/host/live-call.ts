@@ -16,6 +16,7 @@ import type { TwimlWarning } from "../../twiml/verb-data.js";
 import type { CookieJar, SavedCookie } from "../../webhook/cookies.js";
 import type { ChannelState } from "../channel/simulated-channel.js";
 import { CallStreams } from "../streams/call-streams.js";
+import type { StreamOpener } from "../streams/open-stream.js";
 import { applyCallControl } from "./call-control.js";
 import type { SnapshotWriter } from "./snapshot-writer.js";
 
@@ -119,7 +120,8 @@ export class LiveCall {
 
   /** The call's Media Streams, made when first asked for. */
   streams(): CallStreams {
-    this.#streams ??= new CallStreams(this.clock);
+    const opener = this.channel.openStream;
+    this.#streams ??= new CallStreams(this.clock, opener && ((o) => opener.call(this.channel, o)));
     return this.#streams;
   }
 
@@ -192,6 +194,8 @@ export interface HostedChannel extends Channel {
   resumeScript(answeredAt: number | null): void;
   /** The caller hung up (`.in`): noted before the call hears of it, so a cancelled Record says "hangup". */
   callerHungUp(): void;
+  /** Opens Media Streams where the call's audio is (a SIP call's gateway); absent: the region's own. */
+  openStream?: StreamOpener;
 }
 
 /**

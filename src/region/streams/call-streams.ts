@@ -10,6 +10,7 @@ import type { CallIdentity, VerbCallbackRequest, VerbContext } from "../../twiml
 import type { StreamNoun } from "../../twiml/verb-data.js";
 import type { WebhookClient } from "../../webhook/client.js";
 import { MediaStream } from "./media-stream.js";
+import type { OpenStream, StreamOpener } from "./open-stream.js";
 
 /** What a stream reports through: the context of the verb that began it, and error notifications. */
 export interface StreamHooks {
@@ -24,7 +25,7 @@ export interface StreamHooks {
 type StreamEvent = "stream-started" | "stream-stopped" | "stream-error";
 
 interface Running {
-  readonly stream: MediaStream;
+  readonly stream: OpenStream;
   readonly noun: StreamNoun;
   readonly hooks: StreamHooks;
   /** `<Start>` streams only: `<Stop>` does not end a `<Connect>`. */
@@ -37,8 +38,12 @@ export class CallStreams {
   #running: Set<Running> | undefined;
   #closed = false;
 
-  constructor(clock: CallClock) {
+  readonly #opener: StreamOpener;
+
+  /** `opener`: where the call's audio is (its SIP gateway); the region's own silent stream by default. */
+  constructor(clock: CallClock, opener: StreamOpener = (o) => MediaStream.open(o)) {
     this.#clock = clock;
+    this.#opener = opener;
   }
 
   /**
@@ -104,9 +109,9 @@ export class CallStreams {
   async #open(noun: StreamNoun, hooks: StreamHooks, background: boolean): Promise<Running> {
     const streamSid = newSid("MZ");
     const { call } = hooks;
-    let stream: MediaStream;
+    let stream: OpenStream;
     try {
-      stream = await MediaStream.open({
+      stream = await this.#opener({
         url: noun.url,
         streamSid,
         accountSid: call.accountSid,

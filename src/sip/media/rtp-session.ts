@@ -29,7 +29,12 @@ export interface RtpEvents {
   key(key: string): void;
   /** An audio packet, decoded. */
   audio(packet: RtpPacket, pcm: Int16Array): void;
+  /** The 20 ms frame just sent to the peer, as PCM (silence while nothing plays): a stream's outbound track. */
+  sent?(pcm: Int16Array): void;
 }
+
+/** The outbound track's frame while a key is sent (RFC 4733 carries no audio). */
+const SILENT_FRAME = new Int16Array(FRAME_SAMPLES);
 
 /** After a stall (GC, a busy loop) longer than this, the lost time is skipped rather than burst. */
 const MAX_BURST_MS = 100;
@@ -149,6 +154,17 @@ export class RtpSession implements Paced {
     return this.#run(signal, () => frames[i++]);
   }
 
+  /**
+   * Plays frames pulled one per 20 ms (a Media Stream's audio as it arrives); resolves when `next`
+   * has none, rejects with the signal's reason or when a prompt supersedes it.
+   */
+  feed(next: () => Int16Array | undefined, signal: AbortSignal): Promise<void> {
+    return this.#run(signal, () => {
+      const pcm = next();
+      return pcm && { kind: "audio", pcm };
+    });
+  }
+
   /** Called by the pacer: sends every frame due by `now` (ms, monotonic); returns when the next is due. */
   tick(now: number): number | undefined {
     const start = this.#startedAt;
@@ -213,6 +229,7 @@ export class RtpSession implements Paced {
       this.#job = undefined;
       job.resolve();
     }
+    this.events.sent?.(frame?.kind === "audio" ? frame.pcm : SILENT_FRAME);
     const dtmfPt = this.#media.dtmfPt;
     if (frame?.kind === "event" && dtmfPt !== undefined) {
       if (frame.start) this.#eventTimestamp = ts;
