@@ -33,6 +33,8 @@ export const shippedPasswords: Record<string, string> = Object.fromEntries(
 export interface ShippedNatsServer extends NatsServer {
   /** A connection as `user` (edge, sip, api, admin, region-us1, region-ie1); the caller closes it. */
   connectAs(user: string): Promise<NatsConnection>;
+  /** The server's URL with `user`'s credentials, for a CLI's `--nats`. */
+  urlAs(user: string): string;
   /** Server log lines that report a refused publish or subscription. */
   violations(): string[];
 }
@@ -43,6 +45,7 @@ export async function startShippedNatsServer(): Promise<ShippedNatsServer> {
   const server = await startNatsServer({ port: -1, extraConfig: authorizationOf(shippedConf("global")) });
   return Object.assign(server, {
     connectAs: (user: string) => connect({ servers: server.url, user, pass: shippedPasswords[user] }),
+    urlAs: (user: string) => server.url.replace("nats://", `nats://${user}:${shippedPasswords[user]}@`),
     violations: () =>
       server
         .output()
