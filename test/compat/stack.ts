@@ -91,14 +91,8 @@ function compatStack(engine: TestEngine, app: TwilioApp, api: Api, t: Teardown):
       });
       return { callSid, ended };
     },
-    [Symbol.asyncDispose]: async () => {
-      // Any refusal of the shipped users fails the file, even one a route turned into an empty answer.
-      const refused = engine.nats
-        .output()
-        .split("\n")
-        .filter((l) => /violation/i.test(l));
-      await t.stop();
-      if (refused.length > 0) throw new Error(`the shipped NATS users refused:\n${refused.join("\n")}`);
-    },
+    // The engine's disposal fails on any refusal of the shipped users, even one a route turned
+    // into an empty answer.
+    [Symbol.asyncDispose]: () => t.stop(),
   };
 }

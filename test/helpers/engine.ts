@@ -75,11 +75,12 @@ export async function startTestEngine(
     const edge = t.add(await Edge.start({ nc: await roleNc("edge"), edge: "ashburn", log }), (e) => e.stop());
     const notifications = await openNotifications(nc, region);
     const parts = { nats, nc, connectAs, global, accountSid, authToken, worker, edge };
-    return engine(parts, region, notifications, t);
+    return engine(!!opts.shippedUsers, parts, region, notifications, t);
   });
 }
 
 function engine(
+  shipped: boolean,
   parts: Pick<
     TestEngine,
     "nats" | "nc" | "connectAs" | "global" | "accountSid" | "authToken" | "worker" | "edge"
@@ -103,6 +104,16 @@ function engine(
         ...c,
       }),
     notifications: (callSid) => listNotifications(notifications, callSid),
-    [Symbol.asyncDispose]: () => t.stop(),
+    [Symbol.asyncDispose]: async () => {
+      // On the shipped users, any refusal the server logged fails the test that disposes the engine.
+      const refused = shipped
+        ? parts.nats
+            .output()
+            .split("\n")
+            .filter((l) => /violation/i.test(l))
+        : [];
+      await t.stop();
+      if (refused.length > 0) throw new Error(`the shipped NATS users refused:\n${refused.join("\n")}`);
+    },
   };
 }
