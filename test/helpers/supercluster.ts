@@ -225,7 +225,7 @@ export function permissionsOf(user: string, regions: string[]): Permissions | un
 
 /**
  * The api (REST and the visualizer it serves) for every region: exactly what src/api and
- * src/visualizer/server send (docs/security.md lists it by route). Reads the regions' records, calls'
+ * src/visualizer/server send (docs/security.md lists it). Reads the regions' records, calls'
  * inspection events and recordings; writes numbers, queues and conferences (REST changes them), a
  * recording's metadata (a transcription deleted), routes, verified caller IDs, CallSid claims and
  * accounts' status (the start-up backfill); places outbound calls and queues conference callbacks in
