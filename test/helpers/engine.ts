@@ -33,6 +33,8 @@ export interface TestEngine extends AsyncDisposable {
    * `shippedUsers`, that user's rights in the shipped deploy/nats configs; without, an unrestricted one.
    */
   connectAs(user: string): Promise<NatsConnection>;
+  /** The server's URL for a CLI's `--nats`: with `shippedUsers`, with admin's credentials in it. */
+  adminUrl: string;
   /** The in-process worker; undefined with `worker: false` (the test runs worker processes itself). */
   worker: RegionWorker | undefined;
   edge: Edge;
@@ -74,7 +76,8 @@ export async function startTestEngine(
     if (!worker) await provisionRegionStreams(nc, region);
     const edge = t.add(await Edge.start({ nc: await roleNc("edge"), edge: "ashburn", log }), (e) => e.stop());
     const notifications = await openNotifications(nc, region);
-    const parts = { nats, nc, connectAs, global, accountSid, authToken, worker, edge };
+    const adminUrl = shipped ? shipped.urlAs("admin") : nats.url;
+    const parts = { nats, nc, connectAs, adminUrl, global, accountSid, authToken, worker, edge };
     return engine(!!opts.shippedUsers, parts, region, notifications, t);
   });
 }
@@ -83,7 +86,7 @@ function engine(
   shipped: boolean,
   parts: Pick<
     TestEngine,
-    "nats" | "nc" | "connectAs" | "global" | "accountSid" | "authToken" | "worker" | "edge"
+    "nats" | "nc" | "connectAs" | "adminUrl" | "global" | "accountSid" | "authToken" | "worker" | "edge"
   >,
   region: string,
   notifications: Awaited<ReturnType<typeof openNotifications>>,
