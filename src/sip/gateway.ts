@@ -25,6 +25,7 @@ import { Speech } from "./media/tts.js";
 import { assertTcpFree, assertUdpFree, RtpPorts } from "./ports.js";
 import { SdpSession } from "./sdp-session.js";
 import { SipCall } from "./sip-call.js";
+import { type Recogniser, recogniserFrom } from "./speech/recogniser.js";
 import type { InboundDialog } from "./ua/inbound-dialog.js";
 
 export interface GatewayOptions {
@@ -48,6 +49,8 @@ export interface GatewayOptions {
   prefix?: string;
   /** Where <Play> URLs may be fetched from (default: anywhere). */
   egress?: EgressPolicy;
+  /** Speech Gathers' recogniser (default: pocketsphinx; speech/recogniser.ts). */
+  recogniser?: Recogniser;
 }
 
 /** The offer's headers must fit its schema (names ≤ 128, values ≤ 1024 chars) and its 16 KiB limit. */
@@ -58,6 +61,7 @@ export class SipGateway {
   /** Called when a call has been offered to the edge (its CallSid is the region's). */
   onCall: ((callSid: string) => void) | undefined;
   readonly #speech = new Speech();
+  readonly #recogniser: Recogniser;
   // The gateway's own: made here, closed by stop().
   readonly #web: WebhookClient;
   readonly #fetcher: AudioFetcher;
@@ -78,6 +82,7 @@ export class SipGateway {
     this.#fetcher = new AudioFetcher(this.#web);
     this.#rtpPorts = new RtpPorts(opts.rtpPorts, opts.address);
     this.access = opts.access ?? new InboundAccess();
+    this.#recogniser = opts.recogniser ?? recogniserFrom(undefined);
   }
 
   static async start(opts: GatewayOptions): Promise<SipGateway> {
@@ -194,6 +199,7 @@ export class SipGateway {
       speech: this.#speech,
       fetcher: this.#fetcher,
       recordings: this.#recordings,
+      recogniser: this.#recogniser,
       input,
       log,
     });

@@ -12,6 +12,8 @@ import { Recorder } from "./media/recorder.js";
 import type { RtpSession } from "./media/rtp-session.js";
 import type { Speech } from "./media/tts.js";
 import type { RtpPacket } from "./rtp/packet.js";
+import { SpeechListening } from "./speech/listening.js";
+import { languageFor, type Recogniser } from "./speech/recogniser.js";
 import type { InboundDialog } from "./ua/inbound-dialog.js";
 
 /** Twilio's beep before a recording: 1 kHz for 250 ms. */
@@ -30,6 +32,8 @@ export interface SipCallDeps {
   speech: Speech;
   fetcher: AudioFetcher;
   recordings: FinishedRecordings;
+  /** Recognises the caller's speech during a speech Gather (`listen`); without one, speech is not heard. */
+  recogniser?: Recogniser;
   /** Sends channel input to the call's region (once the region is known). */
   input(event: ChannelIn): void;
   log: Logger;
@@ -38,6 +42,7 @@ export interface SipCallDeps {
 export class SipCall {
   readonly #ops = new Map<string, AbortController>();
   #recorder: Recorder | undefined;
+  #listening: SpeechListening | undefined;
   #recordReplied: Promise<void> = Promise.resolve();
   #ended = false;
   /** Called once when the call is over on the SIP side (either party, or never acknowledged). */
@@ -103,6 +108,8 @@ export class SipCall {
     switch (cmd.op) {
       case "ping":
         return {};
+      case "listen":
+        return this.#listen(cmd);
       case "ring":
         dialog.ringing();
         return {};
@@ -170,9 +177,34 @@ export class SipCall {
     return {};
   }
 
-  /** Caller audio, for a recording in progress. */
+  /** Caller audio, for a recording in progress and a speech Gather's listening. */
   audio(packet: RtpPacket, pcm: Int16Array): void {
     this.#recorder?.audio(packet, pcm);
+    this.#listening?.audio(pcm);
+  }
+
+  /** A speech Gather: listens until its result is sent or `stop` (by id) ends it. Answers at once. */
+  #listen(cmd: Extract<SipCommand, { op: "listen" }>): unknown {
+    const { recogniser } = this.d;
+    if (!recogniser) return {};
+    const { language, warning } = languageFor(recogniser, cmd.options.language);
+    this.#ops.get(cmd.id)?.abort(new Error("repeated"));
+    this.#listening?.stop();
+    const ac = new AbortController();
+    const listening = new SpeechListening(
+      { ...cmd.options, language },
+      recogniser,
+      this.d.input,
+      this.d.log,
+      () => {
+        if (this.#listening === listening) this.#listening = undefined;
+        if (this.#ops.get(cmd.id) === ac) this.#ops.delete(cmd.id);
+      },
+    );
+    ac.signal.addEventListener("abort", () => listening.stop(), { once: true });
+    this.#ops.set(cmd.id, ac);
+    this.#listening = listening;
+    return warning ? { warning } : {};
   }
 
   /** The edge refused the call (it was rejected on SIP already): release it, tell no region. */

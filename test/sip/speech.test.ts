@@ -1,0 +1,83 @@
+// Speech on real SIP calls (issue #18): sipp says an espeak-ng utterance into a <Gather input="speech">
+// while its prompt plays; the gateway's voice activity detection and pocketsphinx (Debian) turn it
+// into the SpeechResult the app's action receives. A silent caller times out as Twilio's does.
+import { execFile } from "node:child_process";
+import { mkdtemp, readFile, writeFile } from "node:fs/promises";
+import { tmpdir } from "node:os";
+import { join } from "node:path";
+import { promisify } from "node:util";
+import { describe, expect, it } from "vitest";
+import { startTestEngine } from "../helpers/engine.js";
+import { startTwilioApp, VoiceResponse } from "../helpers/twilio-app.js";
+import { phoneRtp, sipp, startGateway } from "./harness.js";
+
+const exec = promisify(execFile);
+const PROMPT =
+  "Thank you for calling. Please tell us in a few words what you are calling about today, " +
+  "and we will put you through to the right person as soon as we can.";
+
+/** A directory whose utterance.ulaw is `words` spoken by espeak-ng as raw 8 kHz μ-law (or 3 s of silence). */
+async function utteranceDir(words: string | undefined): Promise<string> {
+  const dir = await mkdtemp(join(tmpdir(), "sb-speech-"));
+  const out = join(dir, "utterance.ulaw");
+  if (words === undefined) {
+    await writeFile(out, new Uint8Array(3 * 8000).fill(0xff));
+    return dir;
+  }
+  await exec("espeak-ng", ["-v", "en-us", "-s", "140", "-w", join(dir, "said.wav"), words]);
+  await exec("sox", [join(dir, "said.wav"), "-r", "8000", "-c", "1", "-t", "ul", out]);
+  expect((await readFile(out)).length).toBeGreaterThan(4000);
+  return dir;
+}
+
+async function speechCall(words: string | undefined, gather: Record<string, string | number>) {
+  await using engine = await startTestEngine();
+  await using app = await startTwilioApp(engine.authToken, {
+    "/voice": () => {
+      const r = new VoiceResponse();
+      r.gather({ input: ["speech"], action: "/heard", ...gather }).say(PROMPT);
+      r.redirect("/nothing");
+      return { body: r.toString() };
+    },
+    "/heard": () => ({ body: new VoiceResponse().hangup().toString() }),
+    "/nothing": () => ({ body: new VoiceResponse().hangup().toString() }),
+  });
+  await engine.addNumber({ number: "+15551230018", voiceUrl: `${app.url}/voice` });
+  await using gw = await startGateway(engine);
+  await using phone = await phoneRtp();
+  const caller = await sipp(gw.sipPort, "speech.xml", {
+    to: "+15551230018",
+    keys: { rtpport: phone.port },
+    cwd: await utteranceDir(words),
+    timeoutS: 25,
+  });
+  expect(caller.code, caller.stdout + caller.stderr).toBe(0);
+  const voice = await app.waitFor((r) => r.path === "/voice");
+  const next = await app.waitFor((r) => r.path === "/heard" || r.path === "/nothing");
+  return { voice, next, phone, requests: app.requests.map((r) => r.path) };
+}
+
+describe("<Gather input=speech> on a SIP call", () => {
+  it("hears the caller's answer with hints, cutting the prompt short, and gives the action SpeechResult", {
+    timeout: 30_000,
+  }, async () => {
+    const { voice, next } = await speechCall("two three four", {
+      hints: "yes, no, two three four",
+      speechTimeout: "auto",
+    });
+    expect(next.path).toBe("/heard");
+    expect(next.params.SpeechResult).toBe("two three four");
+    expect(Number(next.params.Confidence)).toBeGreaterThan(0);
+    // Barge-in: the prompt (≈ 9 s) was stopped by the speech 1.5 s after the answer; the utterance
+    // (≈ 1.5 s), a second of quiet and the recognition end the Gather well before the prompt would have.
+    expect(next.at - voice.at).toBeLessThan(7_000);
+  });
+
+  it("times out on a silent caller: no action, the next verb runs", { timeout: 30_000 }, async () => {
+    const { voice, next, requests } = await speechCall(undefined, { hints: "yes, no", timeout: 2 });
+    expect(next.path).toBe("/nothing");
+    expect(requests).not.toContain("/heard");
+    // The prompt played to its end (nothing barged in), then the 2 s timeout.
+    expect(next.at - voice.at).toBeGreaterThan(8_000);
+  });
+});
