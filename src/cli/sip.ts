@@ -6,7 +6,7 @@ import { runService } from "../process/run-service.js";
 import { connectNats, natsUrl } from "../protocol/connect.js";
 import { SipGateway } from "../sip/gateway.js";
 import { DEFAULT_ALLOW, InboundAccess } from "../sip/inbound-access.js";
-import { recogniserFrom } from "../sip/speech/recogniser.js";
+import { recogniserFrom } from "../sip/speech/engines.js";
 import { EgressPolicy, parseCidr } from "../webhook/egress.js";
 import { collect, natsOption, parseName, splitList } from "./options.js";
 

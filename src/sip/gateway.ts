@@ -25,7 +25,8 @@ import { Speech } from "./media/tts.js";
 import { assertTcpFree, assertUdpFree, RtpPorts } from "./ports.js";
 import { SdpSession } from "./sdp-session.js";
 import { SipCall } from "./sip-call.js";
-import { type Recogniser, recogniserFrom } from "./speech/recogniser.js";
+import { recogniserFrom } from "./speech/engines.js";
+import type { Recogniser } from "./speech/recogniser.js";
 import type { InboundDialog } from "./ua/inbound-dialog.js";
 
 export interface GatewayOptions {
