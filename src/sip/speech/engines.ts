@@ -66,7 +66,10 @@ export class HttpRecogniser implements Recogniser {
       throw fail("mediaConversionFailed", `speech recogniser ${url.origin} answered ${res.status}`);
     const parsed = HttpReplySchema.safeParse(await res.json());
     if (!parsed.success)
-      throw fail("mediaConversionFailed", `speech recogniser: ${parsed.error.issues[0]?.message}`);
+      throw fail(
+        "mediaConversionFailed",
+        `speech recogniser's answer: ${parsed.error.issues[0]?.path.join(".")}: ${parsed.error.issues[0]?.message}`,
+      );
     return parsed.data.confidence === undefined
       ? { text: parsed.data.text.trim() }
       : { text: parsed.data.text.trim(), confidence: parsed.data.confidence };

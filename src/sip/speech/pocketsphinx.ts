@@ -29,15 +29,8 @@ export class Pocketsphinx implements Recogniser {
         await writeFile(join(dir, "hints.gram"), jsgf(phrases));
         args.push("-jsgf", join(dir, "hints.gram"));
       }
-      const out = await run(this.program, args, "");
-      // One line per utterance it found in the audio.
-      const text = out
-        .toString("utf8")
-        .split("\n")
-        .map((l) => l.trim())
-        .filter(Boolean)
-        .join(" ");
-      return { text };
+      const out = await run(this.program, [...args, "-time", "yes"], "");
+      return readOutput(out.toString("utf8"), phrases.length > 0);
     } finally {
       await rm(dir, { recursive: true, force: true });
     }
@@ -61,6 +54,26 @@ export class Pocketsphinx implements Recogniser {
       )
       .filter((p) => p.length > 0 && p.every((w) => words.has(w)));
   }
+}
+
+/**
+ * pocketsphinx_continuous's output with `-time yes`: each utterance's text on a line, then a line per
+ * word with its start, end and posterior probability. The confidence is the words' mean posterior;
+ * with a grammar every posterior is 1.0, which says nothing, so none is given then.
+ */
+export function readOutput(out: string, grammar: boolean): Recognition {
+  const texts: string[] = [];
+  const posteriors: number[] = [];
+  for (const line of out.split("\n").map((l) => l.trim())) {
+    if (line === "") continue;
+    const word = /^(\S+) \d+\.\d+ \d+\.\d+ (\d+(?:\.\d+)?)$/.exec(line);
+    if (!word) texts.push(line);
+    else if (!/^(<.*>|\[.*\])$/.test(word[1] ?? "")) posteriors.push(Number(word[2]));
+  }
+  const text = texts.join(" ");
+  if (grammar || posteriors.length === 0 || text === "") return { text };
+  const mean = posteriors.reduce((a, b) => a + b, 0) / posteriors.length;
+  return { text, confidence: Math.min(1, Math.max(0, mean)) };
 }
 
 function jsgf(phrases: string[][]): string {
