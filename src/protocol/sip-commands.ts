@@ -12,6 +12,8 @@ export const RecordOptionsSchema = z.object({
   finishOnKey: z.string().max(16),
   playBeep: z.boolean(),
   trimSilence: z.boolean(),
+  /** Recognise the recording's words too, for `transcribe` (docs/sip.md "Speech"). */
+  transcribe: z.boolean().optional(),
 });
 
 export const ListenOptionsSchema = z.object({
@@ -28,6 +30,12 @@ export type ListenOptions = z.infer<typeof ListenOptionsSchema>;
 /** The reply to `listen`: a Twilio warning (e.g. 13331 for a language the recogniser lacks). */
 export const ListenReplySchema = z.object({
   warning: z.object({ code: z.number().int(), message: z.string().max(1024) }).optional(),
+});
+
+/** The reply to `transcribe`: "" when no words were recognised (a failed transcription). */
+export const TranscribeReplySchema = z.object({
+  text: z.string().max(65_536),
+  confidence: z.number().min(0).max(1).optional(),
 });
 
 export const SipCommandSchema = z.discriminatedUnion("op", [
@@ -61,6 +69,8 @@ export const SipCommandSchema = z.discriminatedUnion("op", [
    * with a Twilio warning when the language is one the recogniser lacks; `stop` ends the listening.
    */
   z.object({ op: z.literal("listen"), id, options: ListenOptionsSchema }),
+  /** The words of a finished recording made with `transcribe` (answered when recognised). */
+  z.object({ op: z.literal("transcribe"), id }),
   /** Is the call still there? (a long prompt's requester asks now and then) */
   z.object({ op: z.literal("ping") }),
 ]);

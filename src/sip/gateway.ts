@@ -27,6 +27,7 @@ import { SdpSession } from "./sdp-session.js";
 import { SipCall } from "./sip-call.js";
 import { recogniserFrom } from "./speech/engines.js";
 import type { Recogniser } from "./speech/recogniser.js";
+import { Transcripts } from "./speech/transcripts.js";
 import type { InboundDialog } from "./ua/inbound-dialog.js";
 
 export interface GatewayOptions {
@@ -63,6 +64,7 @@ export class SipGateway {
   onCall: ((callSid: string) => void) | undefined;
   readonly #speech = new Speech();
   readonly #recogniser: Recogniser;
+  readonly #transcripts: Transcripts;
   // The gateway's own: made here, closed by stop().
   readonly #web: WebhookClient;
   readonly #fetcher: AudioFetcher;
@@ -84,6 +86,7 @@ export class SipGateway {
     this.#rtpPorts = new RtpPorts(opts.rtpPorts, opts.address);
     this.access = opts.access ?? new InboundAccess();
     this.#recogniser = opts.recogniser ?? recogniserFrom(undefined);
+    this.#transcripts = new Transcripts(this.#recogniser, opts.log);
   }
 
   static async start(opts: GatewayOptions): Promise<SipGateway> {
@@ -139,9 +142,14 @@ export class SipGateway {
     }
     const call = this.calls.get(callSid);
     if (call) return call.handle(msg, cmd);
-    if (cmd.op === "fetch") {
+    if (cmd.op === "fetch" || cmd.op === "transcribe") {
       try {
-        respondValue(msg, this.#recordings.slice(cmd.id, cmd.offset));
+        respondValue(
+          msg,
+          cmd.op === "fetch"
+            ? this.#recordings.slice(cmd.id, cmd.offset)
+            : await this.#transcripts.reply(cmd.id),
+        );
       } catch (err) {
         respondError(msg, err);
       }
@@ -201,6 +209,7 @@ export class SipGateway {
       fetcher: this.#fetcher,
       recordings: this.#recordings,
       recogniser: this.#recogniser,
+      transcripts: this.#transcripts,
       input,
       log,
     });

@@ -14,6 +14,7 @@ import type { Speech } from "./media/tts.js";
 import type { RtpPacket } from "./rtp/packet.js";
 import { SpeechListening } from "./speech/listening.js";
 import { languageFor, type Recogniser } from "./speech/recogniser.js";
+import type { Transcripts } from "./speech/transcripts.js";
 import type { InboundDialog } from "./ua/inbound-dialog.js";
 
 /** Twilio's beep before a recording: 1 kHz for 250 ms. */
@@ -34,6 +35,8 @@ export interface SipCallDeps {
   recordings: FinishedRecordings;
   /** Recognises the caller's speech during a speech Gather (`listen`); without one, speech is not heard. */
   recogniser?: Recogniser;
+  /** Where recordings made with `transcribe` are recognised (the gateway's: they outlive the call). */
+  transcripts?: Transcripts;
   /** Sends channel input to the call's region (once the region is known). */
   input(event: ChannelIn): void;
   log: Logger;
@@ -104,6 +107,7 @@ export class SipCall {
     }
     if (cmd.op === "hangup" || cmd.op === "reject") return this.#finish(cmd);
     if (cmd.op === "fetch") return this.d.recordings.slice(cmd.id, cmd.offset);
+    if (cmd.op === "transcribe") return this.#transcript(cmd.id);
     if (this.#ended) throw fail("sipCallGone", `call ${this.d.callSid} has ended on the SIP gateway`);
     switch (cmd.op) {
       case "ping":
@@ -153,6 +157,7 @@ export class SipCall {
     try {
       const recording = await recorder.result;
       this.d.recordings.keep(id, recording);
+      if (options.transcribe) this.d.transcripts?.start(id, recording.wav);
       return this.d.recordings.slice(id, 0);
     } finally {
       if (this.#recorder === recorder) this.#recorder = undefined;
@@ -181,6 +186,11 @@ export class SipCall {
   audio(packet: RtpPacket, pcm: Int16Array): void {
     this.#recorder?.audio(packet, pcm);
     this.#listening?.audio(pcm);
+  }
+
+  #transcript(id: string): Promise<unknown> {
+    if (!this.d.transcripts) throw fail("sipCallGone", "this SIP gateway has no speech recogniser");
+    return this.d.transcripts.reply(id);
   }
 
   /** A speech Gather: listens until its result is sent or `stop` (by id) ends it. Answers at once. */

@@ -2,11 +2,12 @@
 // while its prompt plays; the gateway's voice activity detection and pocketsphinx (Debian) turn it
 // into the SpeechResult the app's action receives. A silent caller times out as Twilio's does.
 import { execFile } from "node:child_process";
-import { mkdtemp, readFile, writeFile } from "node:fs/promises";
+import { chmod, mkdtemp, readFile, writeFile } from "node:fs/promises";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { promisify } from "node:util";
 import { describe, expect, it } from "vitest";
+import { recogniserFrom } from "../../src/sip/speech/engines.js";
 import { startTestEngine } from "../helpers/engine.js";
 import { startTwilioApp, VoiceResponse } from "../helpers/twilio-app.js";
 import { phoneRtp, sipp, startGateway } from "./harness.js";
@@ -79,5 +80,50 @@ describe("<Gather input=speech> on a SIP call", () => {
     expect(requests).not.toContain("/heard");
     // The prompt played to its end (nothing barged in), then the 2 s timeout.
     expect(next.at - voice.at).toBeGreaterThan(8_000);
+  });
+
+  it("transcribes a <Record transcribe> with the gateway's recogniser", { timeout: 30_000 }, async () => {
+    // An operator's recogniser (--speech command:…), a real program: it reads the recorded WAV and
+    // says how loud it was, which shows the caller's words reached it and its text the transcription.
+    const dir = await utteranceDir("please call me back tomorrow morning");
+    const program = join(dir, "loudness.sh");
+    await writeFile(
+      program,
+      "#!/bin/sh\nsox -t wav - -n stat 2>&1 | awk '/RMS +amplitude/ { print \"the caller spoke at rms \" $3 }'\n",
+    );
+    await chmod(program, 0o755);
+    await using engine = await startTestEngine();
+    await using app = await startTwilioApp(engine.authToken, {
+      "/voice": () => {
+        const r = new VoiceResponse();
+        r.record({
+          action: "/recorded",
+          timeout: 2,
+          playBeep: false,
+          trim: "do-not-trim",
+          transcribe: true,
+          transcribeCallback: "/transcribed",
+        });
+        return { body: r.toString() };
+      },
+      "/recorded": () => ({ body: new VoiceResponse().hangup().toString() }),
+      "/transcribed": () => ({ body: "" }),
+    });
+    await engine.addNumber({ number: "+15551230018", voiceUrl: `${app.url}/voice` });
+    await using gw = await startGateway(engine, "gw1", { recogniser: recogniserFrom(`command:${program}`) });
+    await using phone = await phoneRtp();
+    const caller = await sipp(gw.sipPort, "speech.xml", {
+      to: "+15551230018",
+      keys: { rtpport: phone.port },
+      cwd: dir,
+      timeoutS: 25,
+    });
+    expect(caller.code, caller.stdout + caller.stderr).toBe(0);
+    const transcribed = await app.waitFor((r) => r.path === "/transcribed", 15_000);
+    expect(transcribed.params.TranscriptionStatus).toBe("completed");
+    const rms = Number(
+      /^the caller spoke at rms ([0-9.]+)$/.exec(transcribed.params.TranscriptionText ?? "")?.[1],
+    );
+    expect(rms).toBeGreaterThan(0.01);
   });
 });

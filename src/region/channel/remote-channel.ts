@@ -10,7 +10,12 @@ import { fail, SwitchboardError } from "../../errors/switchboard-error.js";
 import type { CallerEvent, ChannelOut } from "../../protocol/channel-events.js";
 import { encode } from "../../protocol/codec.js";
 import { readReply } from "../../protocol/service-error.js";
-import { ListenReplySchema, parseRecordReply, type SipCommand } from "../../protocol/sip-commands.js";
+import {
+  ListenReplySchema,
+  parseRecordReply,
+  type SipCommand,
+  TranscribeReplySchema,
+} from "../../protocol/sip-commands.js";
 import type {
   InputListener,
   ListenOptions,
@@ -22,6 +27,8 @@ import { type LiveListener, listenForGather } from "./gather-listener.js";
 
 /** A short command (ring, answer, hang-up) that takes longer than this has lost its gateway. */
 const SHORT_TIMEOUT_MS = 10_000;
+/** Recognising a recording of up to 120 s (Twilio's transcription limit) takes the gateway this at most. */
+const TRANSCRIBE_TIMEOUT_MS = 60_000;
 /** While a prompt plays, the gateway is asked this often whether the call is still there. */
 const PING_EVERY_MS = 5_000;
 /** No prompt or recording outlasts Twilio's longest call (4 h). */
@@ -145,7 +152,20 @@ export class RemoteChannel implements HostedChannel {
       offset += part.chunk.length;
     }
     const digits = this.#callerGone ? "hangup" : first.digits;
-    return { wav, durationMs: first.durationMs, digits };
+    const transcript = options.transcribe ? await this.#transcript(id) : undefined;
+    return { wav, durationMs: first.durationMs, digits, ...(transcript && { transcript }) };
+  }
+
+  /** The gateway's transcript of a recording; none (a failed transcription) when it has none. */
+  async #transcript(id: string): Promise<string | undefined> {
+    try {
+      const msg = await this.nc.request(this.subject, encode({ op: "transcribe", id } satisfies SipCommand), {
+        timeout: TRANSCRIBE_TIMEOUT_MS,
+      });
+      return TranscribeReplySchema.parse(readReply(msg)).text || undefined;
+    } catch {
+      return undefined;
+    }
   }
 
   /** The caller hung up (`.in`): set before the call hears of it, so a cancelled Record says "hangup". */

@@ -76,6 +76,8 @@ export interface RecordOptions {
   readonly playBeep: boolean;
   /** Leading and trailing silence is cut (Twilio's `trim="trim-silence"`). */
   readonly trimSilence: boolean;
+  /** `transcribe="true"`: a channel with a recogniser gives the recording's transcript. */
+  readonly transcribe?: boolean;
 }
 
 /** What the caller sent while recording. */
