@@ -55,23 +55,38 @@ async function speechCall(words: string | undefined, gather: Record<string, stri
   expect(caller.code, caller.stdout + caller.stderr).toBe(0);
   const voice = await app.waitFor((r) => r.path === "/voice");
   const next = await app.waitFor((r) => r.path === "/heard" || r.path === "/nothing");
-  return { voice, next, phone, requests: app.requests.map((r) => r.path) };
+  // The Gather's warnings are written before its action is requested.
+  const warnings = (await engine.notifications(voice.params.CallSid ?? "")).map((n) => n.error_code);
+  return { voice, next, phone, warnings, requests: app.requests.map((r) => r.path) };
 }
 
 describe("<Gather input=speech> on a SIP call", () => {
   it("hears the caller's answer with hints, cutting the prompt short, and gives the action SpeechResult", {
     timeout: 30_000,
   }, async () => {
-    const { voice, next } = await speechCall("two three four", {
+    const { voice, next, warnings } = await speechCall("two three four", {
       hints: "yes, no, two three four",
       speechTimeout: "auto",
     });
+    expect(warnings).toEqual([]);
     expect(next.path).toBe("/heard");
     expect(next.params.SpeechResult).toBe("two three four");
     expect(Number(next.params.Confidence)).toBeGreaterThan(0);
     // Barge-in: the prompt (≈ 9 s) was stopped by the speech 1.5 s after the answer; the utterance
     // (≈ 1.5 s), a second of quiet and the recognition end the Gather well before the prompt would have.
     expect(next.at - voice.at).toBeLessThan(7_000);
+  });
+
+  it("recognises a language pocketsphinx lacks as en-US, with Twilio's warning 13331", {
+    timeout: 30_000,
+  }, async () => {
+    const { next, warnings } = await speechCall("yes", {
+      hints: "yes, no",
+      language: "fr-FR",
+      speechTimeout: 1,
+    });
+    expect(next.params.SpeechResult).toBe("yes");
+    expect(warnings).toContain("13331");
   });
 
   it("times out on a silent caller: no action, the next verb runs", { timeout: 30_000 }, async () => {
