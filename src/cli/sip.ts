@@ -69,6 +69,7 @@ export function registerSipCommand(program: Command): void {
         "the speech recogniser for <Gather input=speech>: pocketsphinx, command:PROGRAM [ARGS] (WAV on stdin, prints the text) or an http(s) URL (POSTed the WAV)",
       )
         .env("SWITCHBOARD_SIP_SPEECH")
+        .argParser(parseSpeech)
         .default("pocketsphinx"),
     )
     .action((o: SipFlags) =>
@@ -144,4 +145,14 @@ function parseRange(value: string): [number, number] {
       "expected a range of at least two ports within 1024-65535, e.g. 20000-20999",
     );
   return [lo, hi];
+}
+
+/** An engine spec recogniserFrom takes, checked before anything starts. */
+function parseSpeech(value: string): string {
+  try {
+    recogniserFrom(value);
+  } catch (err) {
+    throw new InvalidArgumentError(err instanceof Error ? err.message : String(err));
+  }
+  return value;
 }

@@ -64,7 +64,7 @@ describe("<Gather input=speech> on a SIP call", () => {
   it("hears the caller's answer with hints, cutting the prompt short, and gives the action SpeechResult", {
     timeout: 30_000,
   }, async () => {
-    const { voice, next, warnings } = await speechCall("two three four", {
+    const { voice, next, warnings, phone } = await speechCall("two three four", {
       hints: "yes, no, two three four",
       speechTimeout: "auto",
     });
@@ -75,6 +75,10 @@ describe("<Gather input=speech> on a SIP call", () => {
     // Barge-in: the prompt (≈ 9 s) was stopped by the speech 1.5 s after the answer; the utterance
     // (≈ 1.5 s), a second of quiet and the recognition end the Gather well before the prompt would have.
     expect(next.at - voice.at).toBeLessThan(7_000);
+    // What the caller heard: the prompt for the 1.5 s before it spoke, not its 9 s.
+    const voiced = phone.packets.filter((p) => p.payload.some((b) => b !== 0xff && b !== 0x7f)).length;
+    expect(voiced).toBeGreaterThan(40);
+    expect(voiced).toBeLessThan(200);
   });
 
   it("recognises a language pocketsphinx lacks as en-US, with Twilio's warning 13331", {
