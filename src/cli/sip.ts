@@ -6,6 +6,7 @@ import { runService } from "../process/run-service.js";
 import { connectNats, natsUrl } from "../protocol/connect.js";
 import { SipGateway } from "../sip/gateway.js";
 import { DEFAULT_ALLOW, InboundAccess } from "../sip/inbound-access.js";
+import { recogniserFrom } from "../sip/speech/engines.js";
 import { EgressPolicy, parseCidr } from "../webhook/egress.js";
 import { collect, natsOption, parseName, splitList } from "./options.js";
 
@@ -19,6 +20,7 @@ interface SipFlags {
   id?: string;
   nats?: string;
   allowEgress?: string;
+  speech?: string;
 }
 
 export function registerSipCommand(program: Command): void {
@@ -61,6 +63,15 @@ export function registerSipCommand(program: Command): void {
         "comma-separated networks <Play> URLs may reach besides public addresses (e.g. 127.0.0.0/8)",
       ).env("SWITCHBOARD_ALLOW_EGRESS"),
     )
+    .addOption(
+      new Option(
+        "--speech <engine>",
+        "the speech recogniser for <Gather input=speech>: pocketsphinx, command:PROGRAM [ARGS] (WAV on stdin, prints the text) or an http(s) URL (POSTed the WAV)",
+      )
+        .env("SWITCHBOARD_SIP_SPEECH")
+        .argParser(parseSpeech)
+        .default("pocketsphinx"),
+    )
     .action((o: SipFlags) =>
       runService(
         `sip ${o.edge}`,
@@ -78,6 +89,7 @@ export function registerSipCommand(program: Command): void {
             id,
             address: o.listen.address,
             port: o.listen.port,
+            recogniser: recogniserFrom(o.speech),
             rtpPorts: o.rtpPorts,
             ...(o.mediaAddress && { mediaAddress: o.mediaAddress }),
             ...(o.advertise && { advertise: o.advertise }),
@@ -133,4 +145,14 @@ function parseRange(value: string): [number, number] {
       "expected a range of at least two ports within 1024-65535, e.g. 20000-20999",
     );
   return [lo, hi];
+}
+
+/** An engine spec recogniserFrom takes, checked before anything starts. */
+function parseSpeech(value: string): string {
+  try {
+    recogniserFrom(value);
+  } catch (err) {
+    throw new InvalidArgumentError(err instanceof Error ? err.message : String(err));
+  }
+  return value;
 }

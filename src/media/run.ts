@@ -3,11 +3,19 @@
 import { fail } from "../errors/switchboard-error.js";
 import { spawnTied } from "../process/tied-spawn.js";
 
-/** Runs a program with `input` on stdin; resolves with its stdout, rejects (90011) if it fails. */
-export function run(cmd: string, args: readonly string[], input: Uint8Array | string): Promise<Buffer> {
+/**
+ * Runs a program with `input` on stdin (and `env` added to this process's environment); resolves
+ * with its stdout, rejects (90011) if it fails.
+ */
+export function run(
+  cmd: string,
+  args: readonly string[],
+  input: Uint8Array | string,
+  env?: Record<string, string>,
+): Promise<Buffer> {
   return new Promise((resolve, reject) => {
     // Tied to this process: a gateway or api that is killed leaves no converter running.
-    const child = spawnTied(cmd, args);
+    const child = spawnTied(cmd, args, env ? { env: { ...process.env, ...env } } : {});
     const out: Buffer[] = [];
     let err = "";
     child.stdout.on("data", (c: Buffer) => out.push(c));

@@ -25,6 +25,9 @@ import { Speech } from "./media/tts.js";
 import { assertTcpFree, assertUdpFree, RtpPorts } from "./ports.js";
 import { SdpSession } from "./sdp-session.js";
 import { SipCall } from "./sip-call.js";
+import { recogniserFrom } from "./speech/engines.js";
+import type { Recogniser } from "./speech/recogniser.js";
+import { Transcripts } from "./speech/transcripts.js";
 import type { InboundDialog } from "./ua/inbound-dialog.js";
 
 export interface GatewayOptions {
@@ -48,6 +51,8 @@ export interface GatewayOptions {
   prefix?: string;
   /** Where <Play> URLs may be fetched from (default: anywhere). */
   egress?: EgressPolicy;
+  /** Speech Gathers' recogniser (default: pocketsphinx; speech/recogniser.ts). */
+  recogniser?: Recogniser;
 }
 
 /** The offer's headers must fit its schema (names ≤ 128, values ≤ 1024 chars) and its 16 KiB limit. */
@@ -58,6 +63,8 @@ export class SipGateway {
   /** Called when a call has been offered to the edge (its CallSid is the region's). */
   onCall: ((callSid: string) => void) | undefined;
   readonly #speech = new Speech();
+  readonly #recogniser: Recogniser;
+  readonly #transcripts: Transcripts;
   // The gateway's own: made here, closed by stop().
   readonly #web: WebhookClient;
   readonly #fetcher: AudioFetcher;
@@ -78,6 +85,8 @@ export class SipGateway {
     this.#fetcher = new AudioFetcher(this.#web);
     this.#rtpPorts = new RtpPorts(opts.rtpPorts, opts.address);
     this.access = opts.access ?? new InboundAccess();
+    this.#recogniser = opts.recogniser ?? recogniserFrom(undefined);
+    this.#transcripts = new Transcripts(this.#recogniser, opts.log);
   }
 
   static async start(opts: GatewayOptions): Promise<SipGateway> {
@@ -133,9 +142,14 @@ export class SipGateway {
     }
     const call = this.calls.get(callSid);
     if (call) return call.handle(msg, cmd);
-    if (cmd.op === "fetch") {
+    if (cmd.op === "fetch" || cmd.op === "transcribe") {
       try {
-        respondValue(msg, this.#recordings.slice(cmd.id, cmd.offset));
+        respondValue(
+          msg,
+          cmd.op === "fetch"
+            ? this.#recordings.slice(cmd.id, cmd.offset)
+            : await this.#transcripts.reply(cmd.id),
+        );
       } catch (err) {
         respondError(msg, err);
       }
@@ -199,6 +213,8 @@ export class SipGateway {
       fetcher: this.#fetcher,
       recordings: this.#recordings,
       web: this.#web,
+      recogniser: this.#recogniser,
+      transcripts: this.#transcripts,
       input,
       log,
     });

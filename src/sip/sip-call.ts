@@ -14,6 +14,9 @@ import { Recorder } from "./media/recorder.js";
 import type { RtpSession } from "./media/rtp-session.js";
 import type { Speech } from "./media/tts.js";
 import type { RtpPacket } from "./rtp/packet.js";
+import { SpeechListening } from "./speech/listening.js";
+import { languageFor, type Recogniser } from "./speech/recogniser.js";
+import type { Transcripts } from "./speech/transcripts.js";
 import type { InboundDialog } from "./ua/inbound-dialog.js";
 
 /** Twilio's beep before a recording: 1 kHz for 250 ms. */
@@ -34,6 +37,10 @@ export interface SipCallDeps {
   recordings: FinishedRecordings;
   /** Media Streams' WebSockets go through it, under the gateway's egress policy. */
   web: WebhookClient;
+  /** Recognises the caller's speech during a speech Gather (`listen`); without one, speech is not heard. */
+  recogniser?: Recogniser;
+  /** Where recordings made with `transcribe` are recognised (the gateway's: they outlive the call). */
+  transcripts?: Transcripts;
   /** Sends channel input to the call's region (once the region is known). */
   input(event: ChannelIn): void;
   log: Logger;
@@ -42,6 +49,7 @@ export interface SipCallDeps {
 export class SipCall {
   readonly #ops = new Map<string, AbortController>();
   #recorder: Recorder | undefined;
+  #listening: SpeechListening | undefined;
   #recordReplied: Promise<void> = Promise.resolve();
   #ended = false;
   readonly #forks: CallForks;
@@ -110,10 +118,13 @@ export class SipCall {
     if (cmd.op === "fetch") return this.d.recordings.slice(cmd.id, cmd.offset);
     // Answered when the stream ends, the call's end included.
     if (cmd.op === "stream-ended") return this.#forks.ended(cmd.id);
+    if (cmd.op === "transcribe") return this.#transcript(cmd.id);
     if (this.#ended) throw fail("sipCallGone", `call ${this.d.callSid} has ended on the SIP gateway`);
     switch (cmd.op) {
       case "ping":
         return {};
+      case "listen":
+        return this.#listen(cmd);
       case "ring":
         dialog.ringing();
         return {};
@@ -159,6 +170,7 @@ export class SipCall {
     try {
       const recording = await recorder.result;
       this.d.recordings.keep(id, recording);
+      if (options.transcribe) this.d.transcripts?.start(id, recording.wav);
       return this.d.recordings.slice(id, 0);
     } finally {
       if (this.#recorder === recorder) this.#recorder = undefined;
@@ -183,15 +195,45 @@ export class SipCall {
     return {};
   }
 
-  /** Caller audio, for a recording in progress. */
+  /** Caller audio, for a recording in progress and a speech Gather's listening. */
   audio(packet: RtpPacket, pcm: Int16Array): void {
     this.#recorder?.audio(packet, pcm);
     this.#forks.inbound(pcm);
+    this.#listening?.audio(pcm);
   }
 
   /** What the gateway has just sent the caller: a stream's outbound track. */
   sent(pcm: Int16Array): void {
     if (this.#forks.size > 0) this.#forks.outbound(pcm);
+  }
+
+  #transcript(id: string): Promise<unknown> {
+    if (!this.d.transcripts) throw fail("sipCallGone", "this SIP gateway has no speech recogniser");
+    return this.d.transcripts.reply(id);
+  }
+
+  /** A speech Gather: listens until its result is sent or `stop` (by id) ends it. Answers at once. */
+  #listen(cmd: Extract<SipCommand, { op: "listen" }>): unknown {
+    const { recogniser } = this.d;
+    if (!recogniser) return {};
+    const { language, warning } = languageFor(recogniser, cmd.options.language);
+    this.#ops.get(cmd.id)?.abort(new Error("repeated"));
+    this.#listening?.stop();
+    const ac = new AbortController();
+    const listening = new SpeechListening(
+      { ...cmd.options, language },
+      recogniser,
+      this.d.input,
+      this.d.log,
+      () => {
+        if (this.#listening === listening) this.#listening = undefined;
+        if (this.#ops.get(cmd.id) === ac) this.#ops.delete(cmd.id);
+      },
+    );
+    ac.signal.addEventListener("abort", () => listening.stop(), { once: true });
+    this.#ops.set(cmd.id, ac);
+    this.#listening = listening;
+    return warning ? { warning } : {};
   }
 
   /** The edge refused the call (it was rejected on SIP already): release it, tell no region. */

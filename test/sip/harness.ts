@@ -28,7 +28,9 @@ export async function freeUdpPort(address: string): Promise<number> {
 export async function startGateway(
   engine: TestEngine,
   id = "gw1",
-  extra: Partial<Pick<GatewayOptions, "advertise" | "access" | "mediaAddress" | "egress">> = {},
+  extra: Partial<
+    Pick<GatewayOptions, "advertise" | "access" | "mediaAddress" | "egress" | "recogniser">
+  > = {},
 ): Promise<SipGateway & AsyncDisposable & { sipPort: number }> {
   const port = await freeUdpPort("127.0.0.1");
   // A random range, so parallel test files do not meet.

@@ -7,10 +7,15 @@ import type { NatsConnection } from "@nats-io/transport-node";
 import type { CallClock } from "../../clock/call-clock.js";
 import { ErrorCodes } from "../../errors/codes.js";
 import { fail, SwitchboardError } from "../../errors/switchboard-error.js";
-import type { ChannelOut } from "../../protocol/channel-events.js";
+import type { CallerEvent, ChannelOut } from "../../protocol/channel-events.js";
 import { encode } from "../../protocol/codec.js";
 import { readReply } from "../../protocol/service-error.js";
-import { parseRecordReply, type SipCommand } from "../../protocol/sip-commands.js";
+import {
+  ListenReplySchema,
+  parseRecordReply,
+  type SipCommand,
+  TranscribeReplySchema,
+} from "../../protocol/sip-commands.js";
 import type {
   InputListener,
   ListenOptions,
@@ -25,6 +30,8 @@ import { openRemoteStream } from "./remote-stream.js";
 
 /** A short command (ring, answer, hang-up) that takes longer than this has lost its gateway. */
 const SHORT_TIMEOUT_MS = 10_000;
+/** Recognising a recording of up to 120 s (Twilio's transcription limit) takes the gateway this at most. */
+const TRANSCRIBE_TIMEOUT_MS = 60_000;
 /** While a prompt plays, the gateway is asked this often whether the call is still there. */
 const PING_EVERY_MS = 5_000;
 /** No prompt or recording outlasts Twilio's longest call (4 h). */
@@ -81,20 +88,53 @@ export class RemoteChannel implements HostedChannel {
   }
 
   listen(options: ListenOptions, signal: AbortSignal): InputListener {
+    const speechId = options.input.includes("speech") ? randomUUID() : undefined;
     const { listener, live } = listenForGather(this.clock, options, signal, {
       ended: () => {
         if (this.#listener === live) this.#listener = undefined;
+        // The gateway's listening ends with the Gather (it may have ended on its own already).
+        if (speechId)
+          this.nc.publish(this.subject, encode({ op: "stop", id: speechId } satisfies SipCommand));
       },
     });
     this.#listener = live;
     this.publish({ kind: "gather", input: [...options.input], finishOnKey: options.finishOnKey });
+    if (speechId) this.#startListening(speechId, options);
     return listener;
   }
 
-  /** Keys from the gateway (the caller's RFC 4733 events or INFO) go to the listening Gather. */
-  input(event: { kind: "digits"; digits: string } | { kind: "speech"; text: string }): void {
-    // Speech needs a recogniser, which the gateway does not have yet.
-    if (event.kind === "digits") for (const k of event.digits) this.#listener?.key(k);
+  /**
+   * Starts the gateway's speech listening (its recogniser's events come on `.in`). Not awaited: the
+   * prompts start at once; a lost gateway is found by the next command, a warning is reported.
+   */
+  #startListening(id: string, options: ListenOptions): void {
+    const cmd: SipCommand = {
+      op: "listen",
+      id,
+      options: {
+        speechTimeoutMs: options.speechAuto ? "auto" : Math.min(options.speechTimeoutMs, 60_000),
+        hints: [...(options.hints ?? [])],
+        language: options.language ?? "en-US",
+        partial: options.onPartialSpeech !== undefined,
+      },
+    };
+    this.#short(cmd)
+      .then((value) => {
+        const warning = ListenReplySchema.safeParse(value).data?.warning;
+        if (warning) options.onWarning?.(warning.code, warning.message);
+      })
+      .catch(() => {});
+  }
+
+  /** Keys (the caller's RFC 4733 events or INFO) and the recogniser's speech go to the listening Gather. */
+  input(event: CallerEvent): void {
+    const live = this.#listener;
+    if (!live) return;
+    if (event.kind === "digits") for (const k of event.digits) live.key(k);
+    else if (event.kind === "speechStarted") live.speechStarted?.();
+    else if (event.kind === "speechEnded") live.speechEnded?.();
+    else if (event.partial) live.partial?.(event.text);
+    else live.recognised?.(event.text, event.confidence);
   }
 
   /**
@@ -115,7 +155,20 @@ export class RemoteChannel implements HostedChannel {
       offset += part.chunk.length;
     }
     const digits = this.#callerGone ? "hangup" : first.digits;
-    return { wav, durationMs: first.durationMs, digits };
+    const transcript = options.transcribe ? await this.#transcript(id) : undefined;
+    return { wav, durationMs: first.durationMs, digits, ...(transcript && { transcript }) };
+  }
+
+  /** The gateway's transcript of a recording; none (a failed transcription) when it has none. */
+  async #transcript(id: string): Promise<string | undefined> {
+    try {
+      const msg = await this.nc.request(this.subject, encode({ op: "transcribe", id } satisfies SipCommand), {
+        timeout: TRANSCRIBE_TIMEOUT_MS,
+      });
+      return TranscribeReplySchema.parse(readReply(msg)).text || undefined;
+    } catch {
+      return undefined;
+    }
   }
 
   /** A Media Stream of the call's real audio, opened by its gateway (remote-stream.ts). */

@@ -6,7 +6,7 @@
 import type { CallClock } from "../../clock/call-clock.js";
 import { sleep } from "../../clock/clock.js";
 import { encodeWav } from "../../media/wav.js";
-import type { ChannelOut } from "../../protocol/channel-events.js";
+import type { CallerEvent, ChannelOut } from "../../protocol/channel-events.js";
 import type { CallerScript } from "../../protocol/offer.js";
 import type {
   Channel,
@@ -150,13 +150,13 @@ export class SimulatedChannel implements Channel {
   }
 
   /** Live input from `.in` (an interactive caller): keys and speech go to the listening Gather. */
-  input(event: { kind: "digits"; digits: string } | { kind: "speech"; text: string }): void {
+  input(event: CallerEvent): void {
     if (event.kind === "digits") {
       for (const k of event.digits) {
         this.#listener?.key(k);
         this.#recorder?.(k);
       }
-    } else this.#listener?.speak(event.text);
+    } else if (event.kind === "speech" && !event.partial) this.#listener?.speak(event.text);
   }
 
   /** The script's next answer for this Gather: keys if it takes keys and some are left, else speech. */

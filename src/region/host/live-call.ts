@@ -7,6 +7,7 @@ import type { CallClock } from "../../clock/call-clock.js";
 import type { CallResource } from "../../model/records.js";
 import type { CallControl } from "../../protocol/call-control.js";
 import type { CallJob } from "../../protocol/call-job.js";
+import type { CallerEvent } from "../../protocol/channel-events.js";
 import type { CallerScript } from "../../protocol/offer.js";
 import type { Outbound } from "../../protocol/outbound.js";
 import { CallHandedOver, CallRedirected } from "../../twiml/abort-reasons.js";
@@ -189,7 +190,7 @@ export class LiveCall {
 /** A call's channel as its host holds it: the port, plus live input and what a resumed call needs. */
 export interface HostedChannel extends Channel {
   /** Live input from `.in`: keys and speech for a listening Gather. */
-  input(event: { kind: "digits"; digits: string } | { kind: "speech"; text: string }): void;
+  input(event: CallerEvent): void;
   state(): ChannelState;
   resumeScript(answeredAt: number | null): void;
   /** The caller hung up (`.in`): noted before the call hears of it, so a cancelled Record says "hangup". */

@@ -17,6 +17,14 @@ export interface ListenOptions {
   readonly speechTimeoutMs: number;
   /** Called with the words recognised so far, each time more arrive (partialResultCallback). */
   readonly onPartialSpeech?: (text: string) => void;
+  /** `speechTimeout="auto"`: the recogniser decides when speech has ended (speechTimeoutMs is a fallback). */
+  readonly speechAuto?: boolean;
+  /** Words and phrases to expect (Twilio's `hints`), for a recogniser that can be biased. */
+  readonly hints?: readonly string[];
+  /** The speech's language (BCP-47, e.g. en-US). */
+  readonly language?: string;
+  /** A channel's recogniser reports a Twilio warning (e.g. 13331, a language it lacks). */
+  readonly onWarning?: (code: number, message: string) => void;
 }
 
 /** Listening for one Gather's input. */
@@ -68,6 +76,8 @@ export interface RecordOptions {
   readonly playBeep: boolean;
   /** Leading and trailing silence is cut (Twilio's `trim="trim-silence"`). */
   readonly trimSilence: boolean;
+  /** `transcribe="true"`: a channel with a recogniser gives the recording's transcript. */
+  readonly transcribe?: boolean;
 }
 
 /** What the caller sent while recording. */
