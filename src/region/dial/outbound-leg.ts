@@ -73,6 +73,12 @@ export async function ringSipLeg(
         return { kind: "unanswered", status: "failed" };
       }
       call.placedOn(gateway);
+      // Ended (a REST hang-up) while the originate was out: the call's end went to the channel it had
+      // then, so the leg, which rings by now, is cancelled here.
+      if (signal.aborted) {
+        call.channel.hangup().catch(() => {});
+        throw signal.reason;
+      }
     }
     const deadline = outbound.timeoutS * 1000 + FINAL_GRACE_MS;
     let rang = false;
