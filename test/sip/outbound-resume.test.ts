@@ -15,7 +15,9 @@ import { startCli } from "../helpers/cli.js";
 import { startTestEngine } from "../helpers/engine.js";
 import { startTwilioApp, VoiceResponse } from "../helpers/twilio-app.js";
 import { phoneRtp, startGateway } from "./harness.js";
-import { CALLEE_IP, sippUas } from "./uas.js";
+import { sippUas } from "./uas.js";
+
+const CALLEE_IP = "127.0.0.3";
 
 describe("a region worker dies mid outbound call through a trunk", () => {
   it("is resumed by another worker on the leg's gateway, and the callee hears the rest", {
@@ -37,7 +39,7 @@ describe("a region worker dies mid outbound call through a trunk", () => {
     });
     await engine.addNumber({ number: "+15551252001", voiceUrl: `${app.url}/voice` });
     await using phone = await phoneRtp(CALLEE_IP);
-    const uas = await sippUas("uas-answer.xml", { rtpport: phone.port });
+    const uas = await sippUas("uas-answer.xml", { keys: { rtpport: phone.port } });
     const trunks = await openTrunkStores(engine.nc);
     await addTrunk(trunks, { name: "carrier", host: `${CALLEE_IP}:${uas.port}` });
     await updateAccount({ ...engine.global, ...trunks }, engine.accountSid, { trunk: "carrier" });
@@ -78,7 +80,7 @@ describe("a region worker dies mid outbound call through a trunk", () => {
     await using b = worker();
     await b.waitForLog("ready");
     a.child.kill("SIGKILL");
-    const result = await uas.done;
+    const result = await uas.result;
     await stored;
     out.unsubscribe();
     inspect.unsubscribe();

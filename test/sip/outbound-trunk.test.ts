@@ -15,7 +15,9 @@ import { twilioClient } from "../api/helpers/twilio-client.js";
 import type { ReceivedRequest } from "../helpers/twilio-app.js";
 import { VoiceResponse } from "../helpers/twilio-app.js";
 import { freeUdpPort, phoneRtp } from "./harness.js";
-import { CALLEE_IP, sippUas } from "./uas.js";
+import { sippUas } from "./uas.js";
+
+const CALLEE_IP = "127.0.0.3";
 
 const FROM = "+15551252001";
 const TO = "+15559872001";
@@ -81,7 +83,7 @@ const ALL_EVENTS = ["initiated", "ringing", "answered", "completed"];
 describe("client.calls.create() through a trunk to a SIP peer", () => {
   it("rings the peer through the trunk, and the peer hears the TwiML's Say", async () => {
     await using phone = await phoneRtp(CALLEE_IP);
-    const uas = await sippUas("uas-answer.xml", { rtpport: phone.port });
+    const uas = await sippUas("uas-answer.xml", { keys: { rtpport: phone.port } });
     await trunkTo(uas.port);
     const created = await client.calls.create({
       to: TO,
@@ -93,7 +95,7 @@ describe("client.calls.create() through a trunk to a SIP peer", () => {
     });
     expect(created).toMatchObject({ status: "queued", direction: "outbound-api" });
     // sipp exits 0 only if the INVITE's Request-URI and From were as checked and the BYE came.
-    const result = await uas.done;
+    const result = await uas.result;
     expect(result.code, result.stdout + result.stderr).toBe(0);
 
     const doc = await stack.app.waitFor((r) => r.path === "/say" && r.params.CallSid === created.sid);
@@ -142,7 +144,7 @@ describe("client.calls.create() through a trunk to a SIP peer", () => {
       url: `${stack.app.url}/say`,
       statusCallback: `${stack.app.url}/status`,
     });
-    expect((await uas.done).code).toBe(0);
+    expect((await uas.result).code).toBe(0);
     const [final] = await callbacksOf(created.sid);
     expect(final?.params).toMatchObject({ CallStatus: "busy", Direction: "outbound-api", CallDuration: "0" });
     expect((await client.calls(created.sid).fetch()).status).toBe("busy");
@@ -161,7 +163,7 @@ describe("client.calls.create() through a trunk to a SIP peer", () => {
       statusCallbackEvent: ALL_EVENTS,
     });
     // sipp exits 0 only once the CANCEL came and its 487 was acknowledged.
-    expect((await uas.done).code).toBe(0);
+    expect((await uas.result).code).toBe(0);
     const callbacks = await callbacksOf(created.sid);
     expect(callbacks.map((r) => r.params.CallStatus)).toEqual(["initiated", "ringing", "no-answer"]);
     expect(Date.now() - started).toBeGreaterThanOrEqual(2_000);
