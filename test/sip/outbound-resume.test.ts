@@ -91,5 +91,26 @@ describe("a region worker dies mid outbound call through a trunk", () => {
     expect(app.requests.filter((r) => r.path === "/voice")).toHaveLength(1);
     expect((await client.calls(created.sid).fetch()).status).toBe("completed");
     expect(gw.calls.size).toBe(0);
+    // And the callee heard both: "Hold", the 3 s Pause (played again from its start by the resumed
+    // worker), then "Back" — played by the leg's gateway, so only if the resumed call reached it.
+    const voiced = phone.packets
+      .filter((p) => p.payloadType === 0)
+      .map((p) => p.payload.some((b) => b !== 0xff && b !== 0x7f));
+    const bursts = voicedBursts(voiced);
+    expect(bursts.length, JSON.stringify(bursts)).toBe(2);
+    const [hold, back] = bursts as [[number, number], [number, number]];
+    expect(back[0] - hold[1]).toBeGreaterThanOrEqual(140); // ≥ 2.8 s of 20 ms packets between them
   });
 });
+
+/** Runs of voiced packets, as [first, last] indexes; gaps under 0.5 s (a word's pauses) join a run. */
+function voicedBursts(voiced: boolean[]): [number, number][] {
+  const runs: [number, number][] = [];
+  voiced.forEach((v, i) => {
+    if (!v) return;
+    const last = runs.at(-1);
+    if (last && i - last[1] <= 25) last[1] = i;
+    else runs.push([i, i]);
+  });
+  return runs;
+}
