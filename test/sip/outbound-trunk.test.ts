@@ -12,6 +12,7 @@ import { ulawToLinear } from "../../src/sip/rtp/g711.js";
 import { openTrunkStores } from "../../src/store/global.js";
 import { type Stack, startStack } from "../api/helpers/stack.js";
 import { twilioClient } from "../api/helpers/twilio-client.js";
+import { runCli } from "../helpers/cli.js";
 import type { ReceivedRequest } from "../helpers/twilio-app.js";
 import { VoiceResponse } from "../helpers/twilio-app.js";
 import { freeUdpPort, phoneRtp } from "./harness.js";
@@ -168,6 +169,37 @@ describe("client.calls.create() through a trunk to a SIP peer", () => {
     expect(callbacks.map((r) => r.params.CallStatus)).toEqual(["initiated", "ringing", "no-answer"]);
     expect(Date.now() - started).toBeGreaterThanOrEqual(2_000);
     expect(stack.app.requests.some((r) => r.path === "/say" && r.params.CallSid === created.sid)).toBe(false);
+  }, 60_000);
+
+  it("places the same call from the terminal (`switchboard calls create`)", async () => {
+    const uas = await sippUas("uas-busy.xml");
+    await trunkTo(uas.port);
+    const out = await runCli([
+      "calls",
+      "create",
+      "--to",
+      TO,
+      "--from",
+      FROM,
+      "--twiml",
+      "<Response><Say>Never heard</Say></Response>",
+      "--status-callback",
+      `${stack.app.url}/status`,
+      "--api",
+      stack.api.url,
+      "--account",
+      stack.account.sid,
+      "--token",
+      stack.account.token,
+      "--json",
+    ]);
+    expect(out.stderr).toBe("");
+    expect(out.code).toBe(0);
+    const call = JSON.parse(out.stdout) as { sid: string };
+    // The peer behind the trunk saw the INVITE and answered it busy.
+    expect((await uas.result).code).toBe(0);
+    const [final] = await callbacksOf(call.sid);
+    expect(final?.params).toMatchObject({ CallStatus: "busy", Direction: "outbound-api" });
   }, 60_000);
 
   it("refuses a From the account does not own with 21210", async () => {
