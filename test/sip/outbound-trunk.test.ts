@@ -151,6 +151,25 @@ describe("client.calls.create() through a trunk to a SIP peer", () => {
     expect((await client.calls(created.sid).fetch()).status).toBe("busy");
   }, 60_000);
 
+  it("numbers the failed callback after the ringing one when the peer rings, then fails (404)", async () => {
+    const uas = await sippUas("uas-ring-404.xml");
+    await trunkTo(uas.port);
+    const created = await client.calls.create({
+      to: TO,
+      from: FROM,
+      url: `${stack.app.url}/say`,
+      statusCallback: `${stack.app.url}/status`,
+      statusCallbackEvent: ALL_EVENTS,
+    });
+    expect((await uas.result).code).toBe(0);
+    const callbacks = await callbacksOf(created.sid);
+    expect(callbacks.map((r) => [r.params.SequenceNumber, r.params.CallStatus])).toEqual([
+      ["0", "initiated"],
+      ["1", "ringing"],
+      ["2", "failed"],
+    ]);
+  }, 60_000);
+
   it("cancels at Timeout and ends no-answer when the peer only rings", async () => {
     const uas = await sippUas("uas-no-answer.xml");
     await trunkTo(uas.port);

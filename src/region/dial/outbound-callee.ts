@@ -45,17 +45,18 @@ export async function ringCallee(
 
 /**
  * The SequenceNumber of an outbound call's `completed` callback: one more than the progress
- * callbacks it was sent, which follow from how the call went (a failed call never rang). Worked out
- * rather than counted, so a call resumed on another worker numbers it the same (the outbox keys
- * callbacks by it).
+ * callbacks it was sent, which follow from how the call went (a failed call never rang, unless its
+ * SIP leg did: `legRang`, stored with the call). Worked out rather than counted, so a call resumed
+ * on another worker numbers it the same (the outbox keys callbacks by it).
  */
 export function completedSequence(
   events: readonly string[] | undefined,
   status: CallStatus,
   answered: boolean,
+  legRang = false,
 ): number {
   if (!events) return 0;
-  const rang = answered || status !== "failed";
+  const rang = answered || legRang || status !== "failed";
   return (
     Number(events.includes("initiated")) +
     Number(rang && events.includes("ringing")) +

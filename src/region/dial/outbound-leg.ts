@@ -92,6 +92,7 @@ export async function ringSipLeg(
       if (event.kind === "ringing") {
         if (rang) continue;
         rang = true;
+        call.legRang();
         rt.inspector.command(facts.callSid, { kind: "ringing" }, call.clock.now());
         await ringing();
       } else if (event.kind === "answered") {

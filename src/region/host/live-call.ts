@@ -31,7 +31,7 @@ export interface LiveCallParts {
   /** The channel of a SIP leg on `gateway` (`sb.sip.<gateway>.call.<sid>.cmd`), for `placedOn`. */
   readonly legChannel: (gateway: string) => HostedChannel;
   /** The gateway a resumed outbound call's SIP leg is on (its stored `sb.leg`). */
-  readonly leg?: { gateway: string } | undefined;
+  readonly leg?: { gateway: string; rang?: boolean } | undefined;
   readonly cookies: CookieJar;
   readonly snapshots: SnapshotWriter;
   readonly offeredAt: number;
@@ -49,7 +49,7 @@ export class LiveCall {
   #channel: HostedChannel;
   readonly #legChannel: (gateway: string) => HostedChannel;
   /** The gateway of an outbound call's SIP leg, once one took it: stored with the call, for a resume. */
-  #leg: { gateway: string } | undefined;
+  #leg: { gateway: string; rang?: boolean } | undefined;
   /** Cookies the app set, returned on every later request of this call, as a browser would. */
   readonly cookies: CookieJar;
   readonly snapshots: SnapshotWriter;
@@ -105,8 +105,15 @@ export class LiveCall {
   }
 
   /** The SIP leg an outbound call went out on, if any (stored with the call as `sb.leg`). */
-  get leg(): { gateway: string } | undefined {
+  get leg(): { gateway: string; rang?: boolean } | undefined {
     return this.#leg;
+  }
+
+  /** The SIP leg rang (its `ringing` callback was sent): kept, so its final callback is numbered after it. */
+  legRang(): void {
+    if (!this.#leg || this.#leg.rang) return;
+    this.#leg = { ...this.#leg, rang: true };
+    if (this.#leased) void this.snapshots.changed();
   }
 
   /**
@@ -238,7 +245,7 @@ export type StoredActor = Record<string, unknown> & {
     /** The cookies the app set, when it set any. */
     cookies?: SavedCookie[];
     /** An outbound call's SIP leg: the gateway its audio is on (LiveCall.placedOn). */
-    leg?: { gateway: string };
+    leg?: { gateway: string; rang?: boolean };
   };
 };
 
