@@ -71,7 +71,7 @@ async function callbacksOf(callSid: string): Promise<ReceivedRequest[]> {
     (r) =>
       r.path === "/status" &&
       r.params.CallSid === callSid &&
-      ["completed", "busy", "no-answer", "failed"].includes(r.params.CallStatus ?? ""),
+      ["completed", "busy", "no-answer", "failed", "canceled"].includes(r.params.CallStatus ?? ""),
     30_000,
   );
   return stack.app.requests
@@ -188,6 +188,30 @@ describe("client.calls.create() through a trunk to a SIP peer", () => {
     expect(callbacks.map((r) => r.params.CallStatus)).toEqual(["initiated", "ringing", "no-answer"]);
     expect(Date.now() - started).toBeGreaterThanOrEqual(2_000);
     expect(stack.app.requests.some((r) => r.path === "/say" && r.params.CallSid === created.sid)).toBe(false);
+  }, 60_000);
+
+  it("cancels the ringing leg (CANCEL) when the call is canceled over REST", async () => {
+    const uas = await sippUas("uas-no-answer.xml");
+    await trunkTo(uas.port);
+    const created = await client.calls.create({
+      to: TO,
+      from: FROM,
+      url: `${stack.app.url}/say`,
+      timeout: 30,
+      statusCallback: `${stack.app.url}/status`,
+      statusCallbackEvent: ALL_EVENTS,
+    });
+    await stack.app.waitFor(
+      (r) => r.path === "/status" && r.params.CallSid === created.sid && r.params.CallStatus === "ringing",
+      10_000,
+    );
+    const started = Date.now();
+    await client.calls(created.sid).update({ status: "canceled" });
+    // sipp exits 0 only once the CANCEL came (long before the 30 s Timeout) and its 487 was acknowledged.
+    expect((await uas.result).code).toBe(0);
+    expect(Date.now() - started).toBeLessThan(10_000);
+    const callbacks = await callbacksOf(created.sid);
+    expect(callbacks.at(-1)?.params.CallStatus).toBe("canceled");
   }, 60_000);
 
   it("places the same call from the terminal (`switchboard calls create`)", async () => {
