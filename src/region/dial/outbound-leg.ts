@@ -108,14 +108,14 @@ export async function ringSipLeg(
 }
 
 /** Asks any gateway to place the leg: the gateway that did, or undefined when none replied. */
-async function originate(rt: RegionRuntime, request: Originate): Promise<string | undefined> {
+async function originate(rt: RegionRuntime, leg: Originate): Promise<string | undefined> {
   try {
-    const msg = await rt.bus.nc.request(rt.bus.subjects.sipAnyOriginate(), encode(request), {
+    const msg = await rt.bus.nc.request(rt.bus.subjects.sipAnyOriginate(), encode(leg), {
       timeout: ORIGINATE_TIMEOUT_MS,
     });
     return OriginateReplySchema.parse(readReply(msg)).gateway;
   } catch (err) {
-    rt.log.warn({ err, callSid: request.legSid }, "outbound SIP leg not placed");
+    rt.log.warn({ err, callSid: leg.legSid }, "outbound SIP leg not placed");
     return undefined;
   }
 }
