@@ -121,6 +121,7 @@ export const ErrorCodes = {
   mediaConversionFailed: entry(90011, "Audio could not be synthesised or converted", 502),
   callActorFailed: entry(90012, "The call's actor failed", 500),
   notificationsLimited: entry(90013, "Too many notifications for one call", 400, "warning"),
+  noSipGateway: entry(90014, "No SIP gateway took the outbound call", 503),
 } as const satisfies Record<string, ErrorCodeInfo>;
 
 export type ErrorCodeName = keyof typeof ErrorCodes;

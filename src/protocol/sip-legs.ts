@@ -32,6 +32,11 @@ export const OriginateSchema = z.object({
   nextHop: SipNextHopSchema.optional(),
   /** Digest credentials for a 401/407 challenge (a trunk's, or the <Sip> noun's username/password). */
   auth: z.object({ username: z.string().min(1).max(256), password: z.string().max(256) }).optional(),
+  /**
+   * The trunk (`sb_trunks` name) this leg goes out through: without `auth`, the gateway answers a
+   * 401/407 with that trunk's credentials, which only it (and the api) may read, never a region.
+   */
+  trunk: z.string().min(1).max(63).optional(),
   /** Extra headers for the INVITE (`X-…` from a <Sip> URI's headers), names ≤ 128, values ≤ 1024. */
   headers: z.record(z.string().max(128), z.string().max(1024)).optional(),
   /** Unanswered after this long, the INVITE is cancelled (CANCEL) and the leg fails with 487/no-answer. */

@@ -30,6 +30,10 @@ export interface LiveCallParts {
   readonly actor: Actor<CallMachine>;
   readonly clock: CallClock;
   readonly channel: HostedChannel;
+  /** The channel of a SIP leg on `gateway` (`sb.sip.<gateway>.call.<sid>.cmd`), for `placedOn`. */
+  readonly legChannel: (gateway: string) => HostedChannel;
+  /** The gateway a resumed outbound call's SIP leg is on (its stored `sb.leg`). */
+  readonly leg?: { gateway: string; rang?: boolean } | undefined;
   readonly cookies: CookieJar;
   readonly snapshots: SnapshotWriter;
   readonly offeredAt: number;
@@ -44,7 +48,10 @@ export class LiveCall {
   readonly callSid: string;
   readonly actor: Actor<CallMachine>;
   readonly clock: CallClock;
-  readonly channel: HostedChannel;
+  #channel: HostedChannel;
+  readonly #legChannel: (gateway: string) => HostedChannel;
+  /** The gateway of an outbound call's SIP leg, once one took it: stored with the call, for a resume. */
+  #leg: { gateway: string; rang?: boolean } | undefined;
   /** Cookies the app set, returned on every later request of this call, as a browser would. */
   readonly cookies: CookieJar;
   readonly snapshots: SnapshotWriter;
@@ -83,13 +90,43 @@ export class LiveCall {
     this.callSid = parts.callSid;
     this.actor = parts.actor;
     this.clock = parts.clock;
-    this.channel = parts.channel;
+    this.#channel = parts.channel;
+    this.#legChannel = parts.legChannel;
+    this.#leg = parts.leg;
     this.cookies = parts.cookies;
     this.snapshots = parts.snapshots;
     this.offeredAt = parts.offeredAt;
     this.caller = parts.caller;
     this.outbound = parts.outbound;
     this.#leased = parts.leased;
+  }
+
+  /** Where the call's audio is: simulated here, or on a SIP gateway. */
+  get channel(): HostedChannel {
+    return this.#channel;
+  }
+
+  /** The SIP leg an outbound call went out on, if any (stored with the call as `sb.leg`). */
+  get leg(): { gateway: string; rang?: boolean } | undefined {
+    return this.#leg;
+  }
+
+  /** The SIP leg rang (its `ringing` callback was sent): kept, so its final callback is numbered after it. */
+  legRang(): void {
+    if (!this.#leg || this.#leg.rang) return;
+    this.#leg = { ...this.#leg, rang: true };
+    if (this.#leased) void this.snapshots.changed();
+  }
+
+  /**
+   * An outbound call's SIP leg was placed on `gateway` (outbound-leg.ts): the call's channel is that
+   * leg from now on, and the gateway is stored with the call at once, so a worker that resumes it
+   * commands the same gateway (the leg's audio is there and nowhere else).
+   */
+  placedOn(gateway: string): void {
+    this.#leg = { gateway };
+    this.#channel = this.#legChannel(gateway);
+    if (this.#leased) void this.snapshots.changed();
   }
 
   /** The actor changed state: the snapshot is stale (stored within SnapshotWriter's window) once leased. */
@@ -212,6 +249,8 @@ export type StoredActor = Record<string, unknown> & {
     channel: ChannelState;
     /** The cookies the app set, when it set any. */
     cookies?: SavedCookie[];
+    /** An outbound call's SIP leg: the gateway its audio is on (LiveCall.placedOn). */
+    leg?: { gateway: string; rang?: boolean };
   };
 };
 
