@@ -7,8 +7,8 @@ import type { ChannelIn } from "../protocol/channel-events.js";
 import { respondError, respondValue } from "../protocol/service-error.js";
 import type { SipCommand } from "../protocol/sip-commands.js";
 import type { WebhookClient } from "../webhook/client.js";
-import { CallForks } from "./media/call-forks.js";
 import { Bridge, type CallTap } from "./media/bridge.js";
+import { CallForks } from "./media/call-forks.js";
 import type { AudioFetcher } from "./media/fetch-audio.js";
 import type { FinishedRecordings } from "./media/finished-recordings.js";
 import { Recorder } from "./media/recorder.js";
@@ -18,7 +18,6 @@ import type { RtpPacket } from "./rtp/packet.js";
 import { SpeechListening } from "./speech/listening.js";
 import { languageFor, type Recogniser } from "./speech/recogniser.js";
 import type { Transcripts } from "./speech/transcripts.js";
-import type { InboundDialog } from "./ua/inbound-dialog.js";
 
 /** What a call needs of its SIP session: an inbound call's (InboundDialog) or an outbound leg's (OutboundDialog). */
 export interface CallDialog {
