@@ -128,6 +128,7 @@ export const dial: VerbDefinition<DialVerb> = {
       hangupOnStar: verb.hangupOnStar,
       record: verb.record,
       answerOnBridge: verb.answerOnBridge,
+      ...(verb.ringTone && { ringTone: verb.ringTone }),
     };
     const ringing = verb.nouns.flatMap((noun) => {
       const target = definitionOf(noun).target?.(noun);
