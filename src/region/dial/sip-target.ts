@@ -5,9 +5,9 @@
 import type { CallFacts } from "../../../machines/call.machine.js";
 import { ErrorCodes } from "../../errors/codes.js";
 import { isE164, numberKey } from "../../model/phone.js";
+import type { AccountRecord, NumberConfig } from "../../model/records.js";
 import { outboundTrunkFor } from "../../store/trunks.js";
 import type { DialTarget } from "../../twiml/ports/dial-network.js";
-import type { RegionRuntime } from "../runtime.js";
 import type { SipLegRequest } from "./sip-leg.js";
 
 /** Headers a <Sip> URI may carry besides X- ones (Twilio, error 13252). */
@@ -15,8 +15,14 @@ const STANDARD_HEADERS = ["user-to-user", "remote-party-id", "p-preferred-identi
 /** Twilio caps a <Sip> URI's headers at 1024 characters in all. */
 const MAX_HEADERS = 1024;
 
+/** The region's numbers and accounts, as far as a leg's trunk needs them. */
+export interface TrunkDirectory {
+  readonly numbers: { get(key: string): Pick<NumberConfig, "outbound_trunk"> | undefined };
+  readonly accounts: { get(sid: string): Pick<AccountRecord, "outbound_trunk"> | undefined };
+}
+
 export function sipLegRequest(
-  rt: Pick<RegionRuntime, "directory">,
+  rt: { readonly directory: TrunkDirectory },
   facts: CallFacts,
   target: DialTarget,
   callerId: string,
