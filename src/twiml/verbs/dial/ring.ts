@@ -66,7 +66,14 @@ export async function ringLegs(
       bridge.signal,
     );
     bridged.catch(() => {});
-    await Promise.race([rung.ended, sleep(ctx.clock, options.timeLimitS * 1000, bridge.signal), bridged]);
+    // Stopped from outside (the caller hung up), the bridge is over all the same: the Dial reports it.
+    await Promise.race([
+      rung.ended,
+      sleep(ctx.clock, options.timeLimitS * 1000, bridge.signal),
+      bridged,
+    ]).catch((err: unknown) => {
+      if (!signal.aborted) throw err;
+    });
   } finally {
     signal.removeEventListener("abort", stop);
     bridge.abort(new Error("bridge over"));
@@ -74,8 +81,8 @@ export async function ringLegs(
     await rung.hangup();
   }
   // A channel with real audio answers the bridge's end with its recording; the simulated one has none.
+  // Returned even when the caller hung up: the Dial's action is still requested then (dial.ts).
   const audio = await bridged.catch(() => undefined);
-  signal.throwIfAborted();
   return {
     status: "completed",
     callSid: rung.callSid,
