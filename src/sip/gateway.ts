@@ -15,16 +15,17 @@ import { SipCommandSchema } from "../protocol/sip-commands.js";
 import { subjects } from "../protocol/subjects.js";
 import { WebhookClient } from "../webhook/client.js";
 import type { EgressPolicy } from "../webhook/egress.js";
-import { type InviteInfo, infoKey, SipDialogs } from "./dialogs.js";
+import { type InviteInfo, infoKey, SipDialogs, type TrackedDialog } from "./dialogs.js";
 import { InboundAccess } from "./inbound-access.js";
 import { AudioFetcher } from "./media/fetch-audio.js";
 import { FinishedRecordings } from "./media/finished-recordings.js";
 import { Pacer } from "./media/pacer.js";
 import { RtpSession } from "./media/rtp-session.js";
 import { Speech } from "./media/tts.js";
+import { type LegContext, originate } from "./outbound-legs.js";
 import { assertTcpFree, assertUdpFree, RtpPorts } from "./ports.js";
 import { SdpSession } from "./sdp-session.js";
-import { SipCall } from "./sip-call.js";
+import { type CallDialog, SipCall, type SipCallDeps } from "./sip-call.js";
 import type { InboundDialog } from "./ua/inbound-dialog.js";
 
 export interface GatewayOptions {
@@ -64,7 +65,7 @@ export class SipGateway {
   readonly #recordings = new FinishedRecordings();
   readonly #subjects;
   #sip: SipDialogs | undefined;
-  #sub: Subscription | undefined;
+  #subs: Subscription[] = [];
   /** Paces every call's RTP frames. */
   readonly #pacer = new Pacer();
   readonly access: InboundAccess;
@@ -85,13 +86,15 @@ export class SipGateway {
     // The sip package binds without reporting failure (an unhandled 'error' would crash): check first.
     await assertUdpFree(opts.address, opts.port);
     await assertTcpFree(opts.address, opts.port);
-    gw.#sub = opts.nc.subscribe(gw.#subjects.sipAllCommands(opts.id), {
-      callback: (err, msg) => {
-        if (err) return;
-        const sid = msg.subject.split(".").at(-2) ?? "";
-        void gw.#command(sid, msg);
-      },
-    });
+    gw.#subs.push(
+      opts.nc.subscribe(gw.#subjects.sipAllCommands(opts.id), {
+        callback: (err, msg) => {
+          if (err) return;
+          const sid = msg.subject.split(".").at(-2) ?? "";
+          void gw.#command(sid, msg);
+        },
+      }),
+    );
     gw.#sip = new SipDialogs(
       {
         address: opts.address,
@@ -103,7 +106,72 @@ export class SipGateway {
       },
       (dialog, info) => void gw.#invite(dialog, info),
     );
+    // Legs for calls on this gateway (a Dial), and for any gateway (a REST outbound call).
+    const legs = gw.#legContext(gw.#sip);
+    const place = (err: unknown, msg: Msg) => {
+      if (!err)
+        void originate(legs, msg).catch((e: unknown) => opts.log.warn({ err: e }, "originate failed"));
+    };
+    gw.#subs.push(
+      opts.nc.subscribe(gw.#subjects.sipOriginate(opts.id), { callback: place }),
+      opts.nc.subscribe(gw.#subjects.sipAnyOriginate(), { queue: "gateways", callback: place }),
+    );
     return gw;
+  }
+
+  #legContext(sip: SipDialogs): LegContext {
+    return {
+      nc: this.opts.nc,
+      subjects: this.#subjects,
+      gateway: this.opts.id,
+      log: this.opts.log,
+      sip,
+      pacer: this.#pacer,
+      mediaAddress: this.mediaAddress,
+      fromHost: this.opts.advertise ?? this.opts.address,
+      stopping: () => this.#stopping,
+      allocateRtp: () => this.#rtpPorts.allocate(),
+      nextSessionId: () => ++this.#sessionId,
+      newCall: (deps) => this.#newCall(deps),
+    };
+  }
+
+  /**
+   * A call of this gateway, inbound or an outbound leg: in `calls` until it is over, its SIP side
+   * ended when the region says on `.out` that the call is over, whatever the reason.
+   */
+  #newCall(
+    deps: Pick<SipCallDeps, "callSid" | "rtp" | "answerSdp" | "input"> & {
+      dialog: CallDialog & TrackedDialog & { closed: Promise<void> };
+    },
+  ): SipCall {
+    const { callSid, dialog } = deps;
+    const call = new SipCall({
+      ...deps,
+      speech: this.#speech,
+      fetcher: this.#fetcher,
+      recordings: this.#recordings,
+      log: this.opts.log,
+      call: (sid) => this.calls.get(sid),
+    });
+    const ended = this.opts.nc.subscribe(this.#subjects.anyCallOut(callSid), {
+      callback: (err, msg) => {
+        if (err) return;
+        try {
+          if (readChannelOut(decode(msg.data))?.kind === "ended") call.regionEnded();
+        } catch {
+          // not ours to judge: the region validates what it publishes
+        }
+      },
+    });
+    call.onEnded = () => {
+      ended.unsubscribe();
+      this.calls.delete(callSid);
+      // The dialog stays until it is over: an ACK or a BYE may still be on its way.
+      void dialog.closed.then(() => this.#sip?.forget(dialog));
+    };
+    this.calls.set(callSid, call);
+    return call;
   }
 
   get mediaAddress(): string {
@@ -113,7 +181,7 @@ export class SipGateway {
   /** Stops taking calls; ends the live ones (BYE) and closes the SIP socket. */
   async stop(): Promise<void> {
     this.#stopping = true;
-    await this.#sub?.drain();
+    await Promise.all(this.#subs.map((sub) => sub.drain()));
     await Promise.all([...this.calls.values()].map((c) => c.shutdown()));
     this.#pacer.stop();
     this.#sip?.stop();
@@ -186,34 +254,7 @@ export class SipGateway {
     );
     const session = new SdpSession(rtp, this.mediaAddress, ++this.#sessionId);
     const answerSdp = offer ? session.answer(offer.streams, offer.chosen) : session.offer();
-    call = new SipCall({
-      callSid,
-      dialog,
-      rtp,
-      answerSdp,
-      speech: this.#speech,
-      fetcher: this.#fetcher,
-      recordings: this.#recordings,
-      input,
-      log,
-    });
-    // The region says on `.out` when the call is over: the SIP side ends then, whatever the reason.
-    const ended = this.opts.nc.subscribe(this.#subjects.anyCallOut(callSid), {
-      callback: (err, msg) => {
-        if (err) return;
-        try {
-          if (readChannelOut(decode(msg.data))?.kind === "ended") call?.regionEnded();
-        } catch {
-          // not ours to judge: the region validates what it publishes
-        }
-      },
-    });
-    call.onEnded = () => {
-      ended.unsubscribe();
-      this.calls.delete(callSid);
-      // The dialog stays until it is over: an ACK or a BYE may still be on its way.
-      void dialog.closed.then(() => this.#sip?.forget(dialog));
-    };
+    call = this.#newCall({ callSid, dialog, rtp, answerSdp, input });
     dialog.on = {
       bye: () => call?.callerEnded("bye"),
       cancel: () => call?.callerEnded("cancel"),
@@ -234,7 +275,6 @@ export class SipGateway {
     };
     // A CANCEL that came while the RTP port was being bound has ended the dialog already.
     if (dialog.state === "ended") call.callerEnded("cancel");
-    this.calls.set(callSid, call);
     const sipOffer: Offer = {
       to: e164(info.toUser),
       from: callerId(info),

@@ -6,13 +6,23 @@ import type { Logger } from "../log.js";
 import type { ChannelIn } from "../protocol/channel-events.js";
 import { respondError, respondValue } from "../protocol/service-error.js";
 import type { SipCommand } from "../protocol/sip-commands.js";
+import { Bridge, type CallTap } from "./media/bridge.js";
 import type { AudioFetcher } from "./media/fetch-audio.js";
 import type { FinishedRecordings } from "./media/finished-recordings.js";
 import { Recorder } from "./media/recorder.js";
 import type { RtpSession } from "./media/rtp-session.js";
 import type { Speech } from "./media/tts.js";
 import type { RtpPacket } from "./rtp/packet.js";
-import type { InboundDialog } from "./ua/inbound-dialog.js";
+
+/** What a call needs of its SIP session: an inbound call's (InboundDialog) or an outbound leg's (OutboundDialog). */
+export interface CallDialog {
+  readonly state: "early" | "answering" | "confirmed" | "ended";
+  ringing(): void;
+  answer(sdp: string): Promise<void>;
+  /** Ends it before the answer: a final failure inbound, a CANCEL outbound. */
+  reject(status: number, text?: string): void;
+  bye(): Promise<void>;
+}
 
 /** Twilio's beep before a recording: 1 kHz for 250 ms. */
 const BEEP = Int16Array.from({ length: 2000 }, (_, i) =>
@@ -24,7 +34,7 @@ const HANGUP_AFTER_RECORD_MS = 5_000;
 
 export interface SipCallDeps {
   callSid: string;
-  dialog: InboundDialog;
+  dialog: CallDialog;
   rtp: RtpSession;
   answerSdp: string;
   speech: Speech;
@@ -32,6 +42,8 @@ export interface SipCallDeps {
   recordings: FinishedRecordings;
   /** Sends channel input to the call's region (once the region is known). */
   input(event: ChannelIn): void;
+  /** Another call on this gateway, for a bridge. */
+  call(callSid: string): SipCall | undefined;
   log: Logger;
 }
 
@@ -39,7 +51,15 @@ export class SipCall {
   readonly #ops = new Map<string, AbortController>();
   #recorder: Recorder | undefined;
   #recordReplied: Promise<void> = Promise.resolve();
+  #bridge: { bridge: Bridge; recorded: boolean } | undefined;
   #ended = false;
+  #endedResolve!: () => void;
+  /** Resolves when the call is over on the SIP side. */
+  readonly done = new Promise<void>((resolve) => {
+    this.#endedResolve = resolve;
+  });
+  /** A bridge or early-media relay listening to this call's party. */
+  tap: CallTap | undefined;
   /** Called once when the call is over on the SIP side (either party, or never acknowledged). */
   onEnded: (() => void) | undefined;
 
@@ -53,10 +73,20 @@ export class SipCall {
     return this.#ended;
   }
 
+  get rtp(): RtpSession {
+    return this.d.rtp;
+  }
+
+  /** Whether the SIP session is answered (confirmed, or answering: the 200 sent, its ACK due). */
+  get answered(): boolean {
+    return this.d.dialog.state === "confirmed" || this.d.dialog.state === "answering";
+  }
+
   /** A key from the caller (RFC 4733 or INFO): to the region's Gather, and to a recording's finishOnKey. */
   key(k: string): void {
     if (this.#ended) return;
     this.#recorder?.key(k);
+    this.tap?.key(k);
     this.d.input({ kind: "digits", digits: k });
   }
 
@@ -67,8 +97,9 @@ export class SipCall {
     const recording = this.#recorder;
     // Before the call's commands are aborted, so the recording ends as "hangup", not as cancelled.
     recording?.stop("hangup");
+    const recorded = recording !== undefined || this.#bridge?.recorded === true;
     this.#end();
-    if (!recording) {
+    if (!recorded) {
       this.d.input({ kind: "hangup" });
       return;
     }
@@ -99,6 +130,7 @@ export class SipCall {
     }
     if (cmd.op === "hangup" || cmd.op === "reject") return this.#finish(cmd);
     if (cmd.op === "fetch") return this.d.recordings.slice(cmd.id, cmd.offset);
+    if (cmd.op === "bridge") return this.#bridgeTo(cmd);
     if (this.#ended) throw fail("sipCallGone", `call ${this.d.callSid} has ended on the SIP gateway`);
     switch (cmd.op) {
       case "ping":
@@ -154,6 +186,42 @@ export class SipCall {
     }
   }
 
+  /**
+   * Relays this call and an outbound leg to each other until either hangs up or `stop`; the reply is
+   * empty, or the bridge's recording (a hang-up then waits for it, as a <Record>'s does).
+   */
+  async #bridgeTo(cmd: Extract<SipCommand, { op: "bridge" }>): Promise<unknown> {
+    const leg = this.d.call(cmd.legSid);
+    if (this.#ended || !leg || leg.ended || leg === this)
+      throw fail("sipCallGone", `call ${cmd.legSid} is not live on this SIP gateway with ${this.d.callSid}`);
+    this.#ops.get(cmd.id)?.abort(new Error("repeated"));
+    const ac = new AbortController();
+    this.#ops.set(cmd.id, ac);
+    const bridge = new Bridge(this, leg, cmd.record);
+    const recorded = cmd.record !== "none";
+    this.#bridge = { bridge, recorded };
+    let replied = () => {};
+    if (recorded)
+      this.#recordReplied = new Promise((r) => {
+        replied = r;
+      });
+    const stopped = new Promise<void>((resolve) =>
+      ac.signal.addEventListener("abort", () => resolve(), { once: true }),
+    );
+    try {
+      await Promise.race([this.done, leg.done, stopped]);
+      const recording = bridge.stop();
+      if (!recording) return {};
+      this.d.recordings.keep(cmd.id, recording);
+      return this.d.recordings.slice(cmd.id, 0);
+    } finally {
+      bridge.stop();
+      if (this.#bridge?.bridge === bridge) this.#bridge = undefined;
+      if (this.#ops.get(cmd.id) === ac) this.#ops.delete(cmd.id);
+      queueMicrotask(replied);
+    }
+  }
+
   async #finish(cmd: Extract<SipCommand, { op: "hangup" | "reject" }>): Promise<unknown> {
     if (this.#ended) return {};
     const { dialog } = this.d;
@@ -170,9 +238,10 @@ export class SipCall {
     return {};
   }
 
-  /** Caller audio, for a recording in progress. */
+  /** Caller audio, for a recording in progress or a bridge. */
   audio(packet: RtpPacket, pcm: Int16Array): void {
     this.#recorder?.audio(packet, pcm);
+    this.tap?.audio(packet, pcm);
   }
 
   /** The edge refused the call (it was rejected on SIP already): release it, tell no region. */
@@ -214,6 +283,7 @@ export class SipCall {
     const gone = fail("sipCallGone", `call ${this.d.callSid} has ended on the SIP gateway`);
     for (const ac of this.#ops.values()) ac.abort(gone);
     this.d.rtp.close(gone);
+    this.#endedResolve();
     this.onEnded?.();
   }
 }
