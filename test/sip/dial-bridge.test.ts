@@ -91,7 +91,7 @@ describe("<Dial> from a SIP call", () => {
     await using phone = await phoneRtp();
     const caller = await sipp(s.gw.sipPort, "dial-caller.xml", {
       to: NUMBER,
-      keys: { rtpport: phone.port, send_ms: 300, talk_ms: 3500 },
+      keys: { rtpport: phone.port },
       cwd: dir,
     });
     expect(...ok(caller)).toBe(0);
@@ -138,7 +138,7 @@ describe("<Dial> from a SIP call", () => {
     await using phone = await phoneRtp();
     const caller = await sipp(s.gw.sipPort, "dial-caller.xml", {
       to: NUMBER,
-      keys: { rtpport: phone.port, send_ms: 300, talk_ms: 3500 },
+      keys: { rtpport: phone.port },
       cwd: dir,
     });
     expect(...ok(caller)).toBe(0);
@@ -193,7 +193,7 @@ describe("<Dial> from a SIP call", () => {
   it("keeps the caller unanswered until the callee answers (answerOnBridge)", {
     timeout: 60_000,
   }, async () => {
-    const callee = await sippCallee("dial-callee.xml", { cwd: await signalDir(), keys: { answer_ms: 2000 } });
+    const callee = await sippCallee("dial-callee-late.xml", { cwd: await signalDir() });
     await using s = await setUp(
       (r, to) => r.dial({ action: "/dialed", answerOnBridge: true, timeLimit: 2 }).sip(to),
       `sip:bob@${CALLEE_IP}:${callee.port}`,
@@ -223,7 +223,7 @@ describe("<Dial> from a SIP call", () => {
     await using phone = await phoneRtp();
     const caller = await sipp(s.gw.sipPort, "dial-caller-star.xml", {
       to: NUMBER,
-      keys: { rtpport: phone.port, star_ms: 1500 },
+      keys: { rtpport: phone.port },
     });
     expect(...ok(caller)).toBe(0);
     // The callee got the BYE (its scenario waits for it), and the caller was still there for /dialed.

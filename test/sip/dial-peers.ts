@@ -95,7 +95,7 @@ export async function sippCallee(
 ): Promise<Callee> {
   const port = await freeUdpPort(CALLEE_IP);
   const mediaPort = await freeUdpPort(CALLEE_IP);
-  const keys = { rtpport: mediaPort, answer_ms: 500, ...opts.keys };
+  const keys = { rtpport: mediaPort, ...opts.keys };
   const args = [
     ...["-sf", join(SCENARIOS, scenario), "-i", CALLEE_IP, "-p", String(port)],
     ...["-mi", CALLEE_IP, "-mp", String(mediaPort), "-m", "1"],
