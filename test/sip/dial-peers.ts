@@ -88,8 +88,25 @@ export interface Callee {
   result: Promise<SippResult>;
 }
 
-/** Starts sipp as the dialed callee running `scenario` once; resolves once it listens. */
+/**
+ * Starts sipp as the dialed callee running `scenario` once; resolves once it listens. Its ports are
+ * picked free and then bound by sipp (video RTP on the media port + 2 too), so one taken meanwhile by
+ * a parallel test is tried again with others, a few times.
+ */
 export async function sippCallee(
+  scenario: string,
+  opts: { cwd: string; keys?: Record<string, string | number>; timeoutS?: number },
+): Promise<Callee> {
+  for (let attempt = 1; ; attempt++) {
+    try {
+      return await startCallee(scenario, opts);
+    } catch (err) {
+      if (attempt === 3 || !/Address already in use/.test(String(err))) throw err;
+    }
+  }
+}
+
+async function startCallee(
   scenario: string,
   opts: { cwd: string; keys?: Record<string, string | number>; timeoutS?: number },
 ): Promise<Callee> {
