@@ -42,6 +42,11 @@ async function setUp(dial: DialTwiml, callee: string) {
       return { body: r.toString() };
     },
     "/leg": () => ({ body: "" }),
+    "/whisper": () => {
+      const r = new VoiceResponse();
+      r.play({ digits: "1234" });
+      return { body: r.toString() };
+    },
   });
   await engine.addNumber({ number: NUMBER, voiceUrl: `${app.url}/voice` });
   const gw = await startGateway(engine);
@@ -281,6 +286,32 @@ describe("<Dial> from a SIP call", () => {
     // The caller sent nothing here (dial-caller-waits.xml); the callee its chirp: left silent, right it.
     expect(correlation(right, CALLEE_SIGNAL)).toBeGreaterThanOrEqual(0.99);
     expect(rms(left)).toBeLessThan(rms(right) / 10);
+  });
+});
+
+describe("a whisper on a SIP leg", () => {
+  it("runs the <Sip url> TwiML on the answered leg, then bridges", { timeout: 60_000 }, async () => {
+    const dir = await signalDir();
+    const calleeRtp = await phoneRtp(CALLEE_IP);
+    await using _callee = calleeRtp;
+    const callee = await sippCallee("dial-callee.xml", { cwd: dir, keys: { rtpport: calleeRtp.port } });
+    await using s = await setUp(
+      (r, to) => r.dial({ action: "/dialed", timeLimit: 4 }).sip({ url: "/whisper" }, to),
+      `sip:bob@${CALLEE_IP}:${callee.port}`,
+    );
+    await using phone = await phoneRtp();
+    const caller = await sipp(s.gw.sipPort, "dial-caller-waits.xml", {
+      to: NUMBER,
+      keys: { rtpport: phone.port },
+    });
+    expect(...ok(caller)).toBe(0);
+    expect(...ok(await callee.result)).toBe(0);
+    const action = await dialAction(s.app);
+    const whisper = await s.app.waitFor((r) => r.path === "/whisper");
+    expect(whisper.params).toMatchObject({ CallSid: action.DialCallSid, ParentCallSid: action.CallSid });
+    expect(action).toMatchObject({ DialCallStatus: "completed", DialBridged: "true" });
+    // The whisper's keys went to the callee as RFC 4733 events on its leg (the caller sent none).
+    expect(calleeRtp.packets.some((p) => p.payloadType === 101)).toBe(true);
   });
 });
 
