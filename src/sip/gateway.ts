@@ -133,6 +133,7 @@ export class SipGateway {
       allocateRtp: () => this.#rtpPorts.allocate(),
       nextSessionId: () => ++this.#sessionId,
       newCall: (deps) => this.#newCall(deps),
+      call: (sid) => this.calls.get(sid),
     };
   }
 

@@ -13,6 +13,7 @@ import type { subjects } from "../protocol/subjects.js";
 import { infoKey, type SipDialogs } from "./dialogs.js";
 import type { Pacer } from "./media/pacer.js";
 import { RtpSession } from "./media/rtp-session.js";
+import { Ringing } from "./ringing.js";
 import { SdpSession } from "./sdp-session.js";
 import type { SipCall } from "./sip-call.js";
 import { OutboundDialog } from "./ua/outbound-dialog.js";
@@ -41,15 +42,8 @@ export interface LegContext {
     answerSdp: string;
     input(event: ChannelIn): void;
   }): SipCall;
-  /** Called with the leg once it is placed (M3: the ringing relay). */
-  onLeg?(leg: PlacedLeg): void;
-}
-
-/** A leg on its way: what the ringing relay needs. */
-export interface PlacedLeg {
-  originate: Originate;
-  dialog: OutboundDialog;
-  call: SipCall;
+  /** A call of this gateway (the one that hears a leg ring). */
+  call(callSid: string): SipCall | undefined;
 }
 
 /** Handles one `originate` request: the reply at once, then the INVITE. */
@@ -111,13 +105,19 @@ export async function originate(ctx: LegContext, msg: Msg): Promise<void> {
     input: (event) => ctx.nc.publish(ctx.subjects.callIn(o.region, o.legSid), encode(event)),
   });
   call = leg;
+  const ringing = o.ringingTo
+    ? new Ringing(ctx.call(o.ringingTo.callSid), leg, o.ringingTo.ringTone)
+    : undefined;
+  void leg.done.then(() => ringing?.stop());
   dialog.on = {
     ringing: (status, answer) => {
       // 183 with SDP: the callee's early media, which the ringing relay passes on.
       const early = status === 183 && answer !== undefined && session.answered(answer);
       publish({ kind: "ringing", earlyMedia: early });
+      ringing?.ringing(early);
     },
     answered: (answer) => {
+      ringing?.stop();
       if (answer !== undefined && !session.answered(answer)) {
         failed(488, "The answer has no PCMU or PCMA audio");
         leg.abandon();
@@ -129,6 +129,7 @@ export async function originate(ctx: LegContext, msg: Msg): Promise<void> {
       publish({ kind: "answered" });
     },
     failed: (status, reason) => {
+      ringing?.stop();
       failed(status, reason);
       leg.abandon();
     },
@@ -141,7 +142,6 @@ export async function originate(ctx: LegContext, msg: Msg): Promise<void> {
   };
   ctx.sip.track(dialog);
   ctx.log.info({ legSid: o.legSid, uri: o.uri, hop, callId: dialog.callId }, "placing an outbound leg");
-  ctx.onLeg?.({ originate: o, dialog, call: leg });
   dialog.start();
 }
 

@@ -18,6 +18,8 @@ import type { RtpPacket } from "./rtp/packet.js";
 export interface CallDialog {
   readonly state: "early" | "answering" | "confirmed" | "ended";
   ringing(): void;
+  /** 183 with our SDP: early media, before the answer. */
+  progress(sdp: string): void;
   answer(sdp: string): Promise<void>;
   /** Ends it before the answer: a final failure inbound, a CANCEL outbound. */
   reject(status: number, text?: string): void;
@@ -80,6 +82,18 @@ export class SipCall {
   /** Whether the SIP session is answered (confirmed, or answering: the 200 sent, its ACK due). */
   get answered(): boolean {
     return this.d.dialog.state === "confirmed" || this.d.dialog.state === "answering";
+  }
+
+  /** Rings the caller (180): its dialled leg rings. */
+  ring(): void {
+    if (!this.#ended) this.d.dialog.ringing();
+  }
+
+  /** Early media to the caller (183 with our SDP, RTP from now): its dialled leg's. */
+  earlyMedia(): void {
+    if (this.#ended || this.d.dialog.state !== "early") return;
+    this.d.dialog.progress(this.d.answerSdp);
+    this.d.rtp.start(performance.now());
   }
 
   /** A key from the caller (RFC 4733 or INFO): to the region's Gather, and to a recording's finishOnKey. */

@@ -77,3 +77,39 @@ export function correlationAt(sent: Int16Array, received: Int16Array, lag: numbe
   }
   return ss === 0 || rr === 0 ? 0 : sr / Math.sqrt(ss * rr);
 }
+
+/** The power of one frequency in `pcm` (Goertzel), normalised by the length. */
+export function powerAt(pcm: Int16Array, hz: number): number {
+  const k = 2 * Math.cos((2 * Math.PI * hz) / 8000);
+  let s1 = 0;
+  let s2 = 0;
+  for (const x of pcm) {
+    const s = x + k * s1 - s2;
+    s2 = s1;
+    s1 = s;
+  }
+  return (s1 * s1 + s2 * s2 - k * s1 * s2) / (pcm.length * pcm.length);
+}
+
+/** Lengths of the runs of loud and quiet 20 ms frames, from the first loud one: [on, off, on, off…]. */
+export function cadence(pcm: Int16Array): number[] {
+  const loud: boolean[] = [];
+  for (let i = 0; i + 160 <= pcm.length; i += 160) {
+    let sum = 0;
+    for (let j = i; j < i + 160; j++) sum += Math.abs(pcm[j] as number);
+    loud.push(sum / 160 > 300);
+  }
+  const runs: number[] = [];
+  let state = true;
+  let run = 0;
+  for (const l of loud.slice(Math.max(0, loud.indexOf(true)))) {
+    if (l === state) run++;
+    else {
+      runs.push(run);
+      state = l;
+      run = 1;
+    }
+  }
+  runs.push(run);
+  return runs;
+}

@@ -157,7 +157,7 @@ describe("outbound legs", () => {
     expect(gw.calls.size).toBe(0);
   });
 
-  it("fails 408 when nothing answers at all, and refuses a malformed originate (90002)", {
+  it("fails 408 when nothing answers at all, 503 when the next hop cannot be reached, and refuses a malformed originate (90002)", {
     timeout: 30_000,
   }, async () => {
     await using engine = await startTestEngine({ worker: false });
@@ -169,6 +169,26 @@ describe("outbound legs", () => {
       timeoutMs: 1_000,
     });
     expect(await watch.next((e) => e.subject === "leg")).toMatchObject({ kind: "failed", sipCode: 408 });
+    // Unreachable: a trunk over TCP that refuses the connection, a host that does not resolve.
+    const closed = await placeLeg(engine.nc, {
+      uri: "sip:+15551239999@trunk.test",
+      from: { user: "alice" },
+      nextHop: { host: "127.0.0.3", port: silent, transport: "tcp" },
+      timeoutMs: 10_000,
+    });
+    expect(await closed.watch.next((e) => e.subject === "leg")).toMatchObject({
+      kind: "failed",
+      sipCode: 503,
+    });
+    const nowhere = await placeLeg(engine.nc, {
+      uri: "sip:bob@nowhere.invalid",
+      from: { user: "alice" },
+      timeoutMs: 10_000,
+    });
+    expect(await nowhere.watch.next((e) => e.subject === "leg")).toMatchObject({
+      kind: "failed",
+      sipCode: 503,
+    });
     const bad = placeLeg(engine.nc, { uri: "x", from: { user: "" }, timeoutMs: 0 } as never, "gw1");
     await expect(bad).rejects.toSatisfy((e) => e instanceof SwitchboardError && e.code === 90002);
   });

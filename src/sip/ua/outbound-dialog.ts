@@ -91,6 +91,8 @@ export class OutboundDialog {
   /** SipCall's dialog: a leg has nothing to ring or answer, it is the one calling. */
   ringing(): void {}
 
+  progress(): void {}
+
   answer(): Promise<void> {
     return Promise.resolve();
   }
