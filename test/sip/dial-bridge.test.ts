@@ -87,10 +87,16 @@ describe("<Dial> from a SIP call", () => {
     const dir = await signalDir();
     const calleeRtp = await phoneRtp(CALLEE_IP);
     await using _callee = calleeRtp;
-    const callee = await sippCallee("dial-callee.xml", { cwd: dir, keys: { rtpport: calleeRtp.port } });
+    // The callee checks the INVITE: X-Ticket from the URI's headers, the callerId as From.
+    const callee = await sippCallee("dial-callee-headers.xml", {
+      cwd: dir,
+      keys: { rtpport: calleeRtp.port },
+    });
     await using s = await setUp(
       (r, to) =>
-        r.dial({ action: "/dialed" }).sip({ statusCallback: "/leg", statusCallbackEvent: ["completed"] }, to),
+        r
+          .dial({ action: "/dialed", callerId: NUMBER })
+          .sip({ statusCallback: "/leg", statusCallbackEvent: ["completed"] }, to),
       `sip:bob@${CALLEE_IP}:${callee.port}?X-Ticket=42`,
     );
     await using phone = await phoneRtp();
