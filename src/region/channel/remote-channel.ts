@@ -13,10 +13,12 @@ import { readReply } from "../../protocol/service-error.js";
 import {
   ListenReplySchema,
   parseRecordReply,
+  type RecordReply,
   type SipCommand,
   TranscribeReplySchema,
 } from "../../protocol/sip-commands.js";
 import type {
+  BridgeLeg,
   InputListener,
   ListenOptions,
   RecordedAudio,
@@ -144,19 +146,26 @@ export class RemoteChannel implements HostedChannel {
   async record(options: RecordOptions, signal: AbortSignal): Promise<RecordedAudio> {
     const id = randomUUID();
     const cmd: SipCommand = { op: "record", id, options: { ...options } };
-    const first = parseRecordReply(await this.#long(cmd, signal, { replyOnAbort: true }));
+    const audio = await this.#recording(
+      id,
+      parseRecordReply(await this.#long(cmd, signal, { replyOnAbort: true })),
+    );
+    const transcript = options.transcribe ? await this.#transcript(id) : undefined;
+    const ended = this.#callerGone ? { ...audio, digits: "hangup" } : audio;
+    return transcript ? { ...ended, transcript } : ended;
+  }
+
+  /** A finished recording's WAV: the reply's first slice, then the rest by `fetch` (each under NATS's payload limit). */
+  async #recording(id: string, first: RecordReply): Promise<RecordedAudio> {
     const wav = new Uint8Array(first.size);
     wav.set(first.chunk, 0);
-    // A long recording comes in slices, each under NATS's payload limit.
     for (let offset = first.chunk.length; offset < first.size; ) {
       const part = parseRecordReply(await this.#short({ op: "fetch", id, offset }));
       if (part.chunk.length === 0) break;
       wav.set(part.chunk, offset);
       offset += part.chunk.length;
     }
-    const digits = this.#callerGone ? "hangup" : first.digits;
-    const transcript = options.transcribe ? await this.#transcript(id) : undefined;
-    return { wav, durationMs: first.durationMs, digits, ...(transcript && { transcript }) };
+    return { wav, durationMs: first.durationMs, digits: first.digits };
   }
 
   /** The gateway's transcript of a recording; none (a failed transcription) when it has none. */
@@ -191,27 +200,31 @@ export class RemoteChannel implements HostedChannel {
   }
 
   /**
-   * A <Dial> bridge. The gateway has no media path to a dialed leg yet: the caller hears silence,
-   * and `*` ends the bridge when `hangupOnStar` is set; otherwise only the signal ends it.
+   * A <Dial> bridge: the gateway relays RTP between this call and the leg (`bridge`, a long command:
+   * answered when either party hangs up, or on `stop`). The caller's `*` stops it when `hangupOnStar`
+   * is set; an abort (timeLimit, the Dial cancelled) stops it too. Either way the gateway's reply is
+   * awaited, as a recording's is: with `record` it is the bridge's recording.
    */
-  bridge(leg: { callSid: string; to: string; hangupOnStar: boolean }, signal: AbortSignal): Promise<void> {
-    return new Promise((resolve, reject) => {
-      const live: LiveListener = {
-        key: (k) => {
-          if (k === "*" && leg.hangupOnStar) finish(resolve);
-        },
-        speak: () => {},
-      };
-      const finish = (settle: () => void) => {
-        signal.removeEventListener("abort", onAbort);
-        if (this.#listener === live) this.#listener = undefined;
-        settle();
-      };
-      const onAbort = () => finish(() => reject(signal.reason));
-      if (signal.aborted) return onAbort();
-      signal.addEventListener("abort", onAbort, { once: true });
-      this.#listener = live;
-    });
+  async bridge(leg: BridgeLeg, signal: AbortSignal): Promise<RecordedAudio | undefined> {
+    this.publish({ kind: "dial", callSid: leg.callSid, to: leg.to });
+    const id = randomUUID();
+    const star = new AbortController();
+    const live: LiveListener = {
+      key: (k) => {
+        if (k === "*" && leg.hangupOnStar) star.abort(new Error("the caller pressed *"));
+      },
+      speak: () => {},
+    };
+    this.#listener = live;
+    const stop = AbortSignal.any([signal, star.signal]);
+    try {
+      const cmd: SipCommand = { op: "bridge", id, legSid: leg.callSid, record: leg.record ?? "none" };
+      const reply = await this.#long(cmd, stop, { replyOnAbort: true });
+      if (!leg.record) return undefined;
+      return await this.#recording(id, parseRecordReply(reply));
+    } finally {
+      if (this.#listener === live) this.#listener = undefined;
+    }
   }
 
   async hangup(): Promise<void> {

@@ -9,6 +9,7 @@ import { encodeWav } from "../../media/wav.js";
 import type { CallerEvent, ChannelOut } from "../../protocol/channel-events.js";
 import type { CallerScript } from "../../protocol/offer.js";
 import type {
+  BridgeLeg,
   Channel,
   InputListener,
   ListenOptions,
@@ -247,7 +248,7 @@ export class SimulatedChannel implements Channel {
    * A <Dial> bridge: the caller's `*` (live on `.in`, or the script's next `starAfter`) ends it when
    * `hangupOnStar` is set; other keys go nowhere, as on Twilio.
    */
-  bridge(leg: { callSid: string; to: string; hangupOnStar: boolean }, signal: AbortSignal): Promise<void> {
+  bridge(leg: BridgeLeg, signal: AbortSignal): Promise<undefined> {
     this.publish({ kind: "dial", callSid: leg.callSid, to: leg.to });
     const starAfter = this.script?.starAfter?.[this.#starsUsed];
     if (starAfter !== undefined) this.#starsUsed++;
@@ -255,7 +256,7 @@ export class SimulatedChannel implements Channel {
       let timer: unknown;
       const live: LiveListener = {
         key: (k) => {
-          if (k === "*" && leg.hangupOnStar) finish(resolve);
+          if (k === "*" && leg.hangupOnStar) finish(() => resolve(undefined));
         },
         speak: () => {},
       };

@@ -158,6 +158,7 @@ export class CallBuilder {
       offeredAt: job.offeredAt,
       caller: job.caller,
       outbound: job.outbound,
+      sipGateway: job.sip?.gateway,
       // No snapshot is stored before the lease that points at it: a resumed call's is stored already.
       leased: restored !== undefined,
     });

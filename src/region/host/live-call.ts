@@ -42,6 +42,8 @@ export interface LiveCallParts {
   readonly outbound: Outbound | undefined;
   /** A resumed call is leased already; a new one is once its lease is stored (leaseStored). */
   readonly leased: boolean;
+  /** The SIP gateway holding a SIP call's audio: its <Dial> legs go out through it (undefined otherwise). */
+  readonly sipGateway?: string | undefined;
 }
 
 export class LiveCall {
@@ -61,6 +63,8 @@ export class LiveCall {
   readonly caller: CallerScript | undefined;
   /** A call placed over REST (`POST Calls.json`): its callee is rung first (outbound-callee.ts). */
   readonly outbound: Outbound | undefined;
+  /** The SIP gateway holding a SIP call's audio: its <Dial> legs are placed there (dial/sip-leg.ts). */
+  readonly sipGateway: string | undefined;
   /** What must stop when the call leaves this worker (a hosted callee's call to hang up). */
   #atClose: (() => void)[] = [];
   #closed = false;
@@ -98,6 +102,7 @@ export class LiveCall {
     this.offeredAt = parts.offeredAt;
     this.caller = parts.caller;
     this.outbound = parts.outbound;
+    this.sipGateway = parts.sipGateway;
     this.#leased = parts.leased;
   }
 

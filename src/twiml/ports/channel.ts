@@ -61,9 +61,21 @@ export interface Channel {
   reject(reason: RejectVerb["reason"]): Promise<void>;
   /**
    * The caller is bridged to a dialed leg (`.out` shows `dial`) until `signal` aborts. Resolves when
-   * the caller presses `*` and `hangupOnStar` is set; otherwise it only ends by the signal.
+   * the caller presses `*` and `hangupOnStar` is set; a channel that carries the leg's audio (SIP)
+   * also resolves when either party hangs up, and when `signal` aborts. With `record`, a channel
+   * with real audio resolves with the bridge's recording (`dual`: the caller left, the leg right);
+   * one without (the simulated network) resolves with undefined or rejects with the signal's reason.
    */
-  bridge(leg: { callSid: string; to: string; hangupOnStar: boolean }, signal: AbortSignal): Promise<void>;
+  bridge(leg: BridgeLeg, signal: AbortSignal): Promise<RecordedAudio | undefined>;
+}
+
+/** The leg a bridge connects the caller to. */
+export interface BridgeLeg {
+  readonly callSid: string;
+  readonly to: string;
+  readonly hangupOnStar: boolean;
+  /** Record the bridge: both parties in one channel, or one channel each. */
+  readonly record?: "mono" | "dual";
 }
 
 export interface RecordOptions {
