@@ -27,7 +27,7 @@ export class Ringing {
       this.#mode = "early";
       if (!parent.answered) parent.earlyMedia();
       const relay = new Relay();
-      this.#tap = { audio: (_, pcm) => relay.push(pcm), key: () => {} };
+      this.#tap = { audio: (packet, pcm) => relay.push(packet, pcm), key: () => {} };
       this.leg.tap = this.#tap;
       this.#play(() => relay.next());
       return;

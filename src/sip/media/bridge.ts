@@ -45,7 +45,7 @@ export class Bridge {
 
   #connect(from: BridgeParty, to: BridgeParty, channel: 0 | 1): void {
     const relay = new Relay();
-    from.tap = { audio: (_, pcm) => relay.push(pcm), key: (k) => relay.key(k) };
+    from.tap = { audio: (packet, pcm) => relay.push(packet, pcm), key: (k) => relay.key(k) };
     if (this.record !== "none") relay.onFrame = (pcm) => this.#heard[channel].push(pcm);
     // Ends when the bridge stops (the abort), or when the stream closes or another prompt replaces it.
     to.rtp.stream(relay.next, this.#ac.signal).catch(() => {});

@@ -1,33 +1,48 @@
-// Audio carried from one call's RTP to another's: a small jitter buffer of decoded PCM that the
-// receiving stream's pacer pulls a frame from every 20 ms (on that stream's own timestamps, sequence,
-// SSRC and codec, so PCMU↔PCMA transcoding is the decode here and the encode there), and keys turned
-// into RFC 4733 events on the way.
+// Audio carried from one call's RTP to another's: a jitter buffer placing each decoded packet by its
+// RTP timestamp, which the receiving stream's pacer reads a frame from every 20 ms a fixed delay
+// behind (on that stream's own timestamps, sequence, SSRC and codec, so PCMU↔PCMA transcoding is the
+// decode here and the encode there). A late packet leaves its 20 ms silent rather than shifting what
+// follows; keys become RFC 4733 events on the way.
+import type { RtpPacket } from "../rtp/packet.js";
 import { eventOf } from "../rtp/telephone-event.js";
 import { FRAME_SAMPLES, type Frame } from "./rtp-session.js";
 
-/** Frames held before playing out (and again after running dry): covers a late packet or two. */
-const PRIME_FRAMES = 3;
-/** Beyond this much audio waiting (a burst after a stall), the oldest is dropped to keep delay down. */
-const MAX_SAMPLES = 8000 * 0.3;
+/** How far behind the source the far end hears it: covers a late packet or a stalled event loop. */
+const DELAY_SAMPLES = 8 * 100;
+/** The buffer: a second and a half of audio, by position. */
+const RING = 8000 * 1.5;
+/** Further ahead than this (the source's clock ran fast, or our stream skipped time): start again. */
+const MAX_AHEAD = 8 * 400;
+/** This many packets in a row too late to play: the source's clock ran slow, start again. */
+const LATE_RUN = 5;
 
 export class Relay {
-  #buffer = new Int16Array(MAX_SAMPLES + 8000);
-  #length = 0;
-  #priming = true;
+  readonly #ring = new Int16Array(RING);
+  readonly #has = new Uint8Array(RING);
+  /** The next sample position the receiving stream plays. */
+  #read = 0;
+  /** Where the source's timestamps are placed: its SSRC, a timestamp and the position it plays at. */
+  #anchor: { ssrc: number; timestamp: number; at: number } | undefined;
+  #late = 0;
   readonly #events: Frame[] = [];
   /** Called with each frame sent on (what the far party hears), for a bridge's recording. */
   onFrame: ((pcm: Int16Array) => void) | undefined;
 
   /** Audio heard on the source call. */
-  push(pcm: Int16Array): void {
-    if (this.#length + pcm.length > MAX_SAMPLES) {
-      const keep = Math.min(this.#length, PRIME_FRAMES * FRAME_SAMPLES);
-      this.#buffer.copyWithin(0, this.#length - keep, this.#length);
-      this.#length = keep;
+  push(packet: Pick<RtpPacket, "ssrc" | "timestamp">, pcm: Int16Array): void {
+    let at = this.#position(packet);
+    if (at === undefined || at - this.#read > MAX_AHEAD) at = this.#anchorAt(packet);
+    if (at + pcm.length <= this.#read) {
+      if (++this.#late < LATE_RUN) return;
+      at = this.#anchorAt(packet);
     }
-    const n = Math.min(pcm.length, this.#buffer.length - this.#length);
-    this.#buffer.set(pcm.subarray(0, n), this.#length);
-    this.#length += n;
+    this.#late = 0;
+    for (let i = 0; i < pcm.length; i++) {
+      const p = at + i;
+      if (p < this.#read) continue;
+      this.#ring[p % RING] = pcm[i] as number;
+      this.#has[p % RING] = 1;
+    }
   }
 
   /** A key pressed on the source call: 100 ms of RFC 4733 event, then 60 ms of silence. */
@@ -39,11 +54,17 @@ export class Relay {
     for (let i = 0; i < 3; i++) this.#events.push({ kind: "audio", pcm: new Int16Array(FRAME_SAMPLES) });
   }
 
-  /** The next 20 ms for the receiving stream: a key's event, relayed audio, or silence while there is none. */
+  /** The next 20 ms for the receiving stream: a key's event, relayed audio, or silence where there is none. */
   next = (): Frame => {
-    const event = this.#events.shift();
+    const pcm = new Int16Array(FRAME_SAMPLES);
+    for (let i = 0; i < FRAME_SAMPLES; i++) {
+      const p = (this.#read + i) % RING;
+      if (this.#has[p]) pcm[i] = this.#ring[p] as number;
+      this.#has[p] = 0;
+    }
+    this.#read += FRAME_SAMPLES;
     // During a key the source sends events, not audio; what audio there is keeps its place in time.
-    const pcm = this.#take();
+    const event = this.#events.shift();
     if (event) {
       this.onFrame?.(event.kind === "audio" ? event.pcm : new Int16Array(FRAME_SAMPLES));
       return event;
@@ -52,20 +73,18 @@ export class Relay {
     return { kind: "audio", pcm };
   };
 
-  #take(): Int16Array {
-    if (this.#priming && this.#length >= PRIME_FRAMES * FRAME_SAMPLES) this.#priming = false;
-    if (this.#priming) return new Int16Array(FRAME_SAMPLES);
-    if (this.#length < FRAME_SAMPLES) {
-      // Ran dry: wait for a few frames again rather than play each late one as it comes.
-      this.#priming = true;
-      const pcm = new Int16Array(FRAME_SAMPLES);
-      pcm.set(this.#buffer.subarray(0, this.#length));
-      this.#length = 0;
-      return pcm;
-    }
-    const pcm = this.#buffer.slice(0, FRAME_SAMPLES);
-    this.#buffer.copyWithin(0, FRAME_SAMPLES, this.#length);
-    this.#length -= FRAME_SAMPLES;
-    return pcm;
+  #position(packet: Pick<RtpPacket, "ssrc" | "timestamp">): number | undefined {
+    const a = this.#anchor;
+    if (!a || a.ssrc !== packet.ssrc) return undefined;
+    return a.at + ((packet.timestamp - a.timestamp) | 0);
+  }
+
+  /** Places this packet a delay ahead of what plays now, and the source's next ones after it. */
+  #anchorAt(packet: Pick<RtpPacket, "ssrc" | "timestamp">): number {
+    const at = this.#read + DELAY_SAMPLES;
+    this.#anchor = { ssrc: packet.ssrc, timestamp: packet.timestamp, at };
+    this.#late = 0;
+    this.#has.fill(0);
+    return at;
   }
 }
