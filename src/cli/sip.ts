@@ -9,6 +9,7 @@ import { DEFAULT_ALLOW, InboundAccess } from "../sip/inbound-access.js";
 import { recogniserFrom } from "../sip/speech/engines.js";
 import { EgressPolicy, parseCidr } from "../webhook/egress.js";
 import { collect, natsOption, parseName, splitList } from "./options.js";
+import { watchTrunks } from "./sip-trunks.js";
 
 interface SipFlags {
   edge: string;
@@ -83,6 +84,8 @@ export function registerSipCommand(program: Command): void {
               "no --allow given: only this machine may place calls; give the carrier's or PBX's networks with --allow",
             );
           const nc = await connectNats(natsUrl(o.nats), `switchboard-sip-${id}`);
+          const access = new InboundAccess(o.allow.length > 0 ? o.allow : DEFAULT_ALLOW);
+          const trunks = await watchTrunks(nc, access, log);
           const gateway = await SipGateway.start({
             nc,
             edge: o.edge,
@@ -93,7 +96,8 @@ export function registerSipCommand(program: Command): void {
             rtpPorts: o.rtpPorts,
             ...(o.mediaAddress && { mediaAddress: o.mediaAddress }),
             ...(o.advertise && { advertise: o.advertise }),
-            access: new InboundAccess(o.allow.length > 0 ? o.allow : DEFAULT_ALLOW),
+            access,
+            ...(trunks && { trunks }),
             log,
             // The gateway fetches tenants' <Play> URLs: internal networks are refused unless allowed.
             egress: EgressPolicy.internalDenied(splitList(o.allowEgress)),
@@ -104,12 +108,14 @@ export function registerSipCommand(program: Command): void {
               sip: `${o.listen.address}:${o.listen.port}`,
               rtp: o.rtpPorts.join("-"),
               allow: gateway.access.cidrs,
+              trunkNetworks: gateway.access.trunkCidrs,
             },
             "listening",
           );
           return {
             stop: async () => {
               await gateway.stop();
+              trunks?.stop();
               await nc.drain();
             },
           };

@@ -6,6 +6,7 @@ import type { Msg, NatsConnection, Subscription } from "@nats-io/transport-node"
 import { fail, toSwitchboardError } from "../errors/switchboard-error.js";
 import type { Logger } from "../log.js";
 import { newSid } from "../model/sid.js";
+import type { TrunkRecord } from "../model/trunk.js";
 import { type ChannelIn, readChannelOut } from "../protocol/channel-events.js";
 import { decode, encode, encodingOf } from "../protocol/codec.js";
 import type { Offer } from "../protocol/offer.js";
@@ -48,6 +49,8 @@ export interface GatewayOptions {
   mediaAddress?: string;
   /** Who may place calls (default: loopback only, DEFAULT_ALLOW); trunks' ranges are added to it. */
   access?: InboundAccess;
+  /** The trunks outbound legs may name (a watched copy of `sb_trunks`); without it, such a leg fails. */
+  trunks?: { get(name: string): TrunkRecord | undefined };
   log: Logger;
   prefix?: string;
   /** Where <Play> URLs may be fetched from (default: anywhere). */
@@ -143,6 +146,7 @@ export class SipGateway {
       nextSessionId: () => ++this.#sessionId,
       newCall: (deps) => this.#newCall(deps),
       call: (sid) => this.calls.get(sid),
+      trunk: (name) => this.opts.trunks?.get(name),
     };
   }
 

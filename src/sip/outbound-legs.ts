@@ -5,11 +5,13 @@ import type { Socket } from "node:dgram";
 import type { Msg, NatsConnection } from "@nats-io/transport-node";
 import { fail } from "../errors/switchboard-error.js";
 import type { Logger } from "../log.js";
+import type { TrunkRecord } from "../model/trunk.js";
 import type { ChannelIn } from "../protocol/channel-events.js";
 import { decode, encode, encodingOf } from "../protocol/codec.js";
 import { respondError, respondValue } from "../protocol/service-error.js";
 import { type LegEvent, type Originate, OriginateSchema } from "../protocol/sip-legs.js";
 import type { subjects } from "../protocol/subjects.js";
+import { throughTrunk } from "../store/trunks.js";
 import { infoKey, type SipDialogs } from "./dialogs.js";
 import type { Pacer } from "./media/pacer.js";
 import { RtpSession } from "./media/rtp-session.js";
@@ -44,6 +46,8 @@ export interface LegContext {
   }): SipCall;
   /** A call of this gateway (the one that hears a leg ring). */
   call(callSid: string): SipCall | undefined;
+  /** A trunk by name, from the gateway's watched copy of `sb_trunks`; none without one. */
+  trunk(name: string): TrunkRecord | undefined;
 }
 
 /** Handles one `originate` request: the reply at once, then the INVITE. */
@@ -66,6 +70,13 @@ export async function originate(ctx: LegContext, msg: Msg): Promise<void> {
     publish({ kind: "failed", sipCode, reason: reason.slice(0, 256) });
   };
   if (ctx.stopping()) return failed(503, "The gateway is stopping");
+  if (o.trunk !== undefined) {
+    // Regions name the trunk; its host and credentials are read here, where the secret may be.
+    // A REST call's job carries the trunk's address (the api read it) but never its password.
+    const trunk = ctx.trunk(o.trunk);
+    if (trunk) o = throughTrunk(o, trunk);
+    else if (!o.nextHop) return failed(503, `Trunk ${o.trunk} is not known to this gateway`);
+  }
   const hop: Hop | undefined = o.nextHop
     ? { protocol: o.nextHop.transport.toUpperCase(), address: o.nextHop.host, port: o.nextHop.port }
     : await ctx.sip.stack.resolve(o.uri);

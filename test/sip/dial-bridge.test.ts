@@ -10,6 +10,7 @@ import type { CallResource } from "../../src/model/records.js";
 import { decode } from "../../src/protocol/codec.js";
 import { buckets } from "../../src/protocol/subjects.js";
 import { openTrunkStores } from "../../src/store/global.js";
+import { TrunkWatch } from "../../src/store/trunks.js";
 import { startTestEngine, type TestEngine } from "../helpers/engine.js";
 import { startTwilioApp, type TwilioApp, VoiceResponse } from "../helpers/twilio-app.js";
 import {
@@ -49,13 +50,16 @@ async function setUp(dial: DialTwiml, callee: string) {
     },
   });
   await engine.addNumber({ number: NUMBER, voiceUrl: `${app.url}/voice` });
-  const gw = await startGateway(engine);
+  // The gateway reads the trunks (regions may not): a <Number> leg names its trunk.
+  const trunks = await TrunkWatch.start((await openTrunkStores(engine.nc)).trunks.kv);
+  const gw = await startGateway(engine, "gw1", { trunks });
   return {
     engine,
     app,
     gw,
     async [Symbol.asyncDispose]() {
       await gw.stop();
+      trunks.stop();
       await app.close();
       await engine[Symbol.asyncDispose]();
     },
@@ -120,10 +124,9 @@ describe("<Dial> from a SIP call", () => {
     expect(child).toMatchObject({ status: "completed", to: expect.stringMatching(/^sip:bob@/) });
   });
 
-  // Skipped until the gateway resolves an originate's `trunk` (it needs a TrunkWatch of sb_trunks and
-  // `throughTrunk` before it picks the next hop, src/sip/outbound-legs.ts): region workers may not read
-  // the trunks, so the region names the trunk and the gateway must fill in its address and credentials.
-  it.skip("sends <Dial><Number> through the number's trunk, answering its 407 digest challenge", {
+  // Region workers may not read the trunks: the region names the trunk, and the gateway fills in its
+  // address and credentials from its watched copy (throughTrunk, src/sip/outbound-legs.ts).
+  it("sends <Dial><Number> through the number's trunk, answering its 401 digest challenge", {
     timeout: 60_000,
   }, async () => {
     const dir = await signalDir();
