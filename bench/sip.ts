@@ -5,6 +5,9 @@
 //   BENCH_SIP_LEVELS=100,200,500,1000   calls at once per level
 //   BENCH_SIP_SECONDS=10                the measured window per level
 //   BENCH_SIP_RATE=50                   calls placed per second
+//   BENCH_SIP_NICE=-10                  run the receiver and both senders at this priority (root): on a
+//                                       busy machine, what they do on a quiet one
+//   BENCH_SIP_CALLER_RTP=0              the callers send no RTP (what the gateway's receiving costs)
 //   BENCH_PROFILE=<dir>                 a CPU profile of the gateway, summarised
 import { mkdir, mkdtemp, rm, writeFile } from "node:fs/promises";
 import { loadavg, tmpdir } from "node:os";
@@ -13,7 +16,7 @@ import { fileURLToPath } from "node:url";
 import { linearToUlaw } from "../src/sip/rtp/g711.js";
 import { describeMachine, machineLine, round2 } from "./lib/report.js";
 import { formatSummary, summarizeFiles } from "./profile-summary.js";
-import { type LevelResult, runLevel } from "./sip/level.js";
+import { type LevelResult, renice, runLevel, writeScenario } from "./sip/level.js";
 import { freeUdpPort, startSipStack } from "./sip/stack.js";
 
 const say = (line: string) => process.stdout.write(`${line}\n`);
@@ -21,12 +24,18 @@ const levels = (process.env.BENCH_SIP_LEVELS ?? "100,200,500,1000").split(",").m
 const windowS = Number(process.env.BENCH_SIP_SECONDS ?? 10);
 const rate = Number(process.env.BENCH_SIP_RATE ?? 50);
 const profileDir = process.env.BENCH_PROFILE;
+const callerRtp = process.env.BENCH_SIP_CALLER_RTP !== "0";
+const nice = process.env.BENCH_SIP_NICE ? Number(process.env.BENCH_SIP_NICE) : undefined;
 
 const machine = describeMachine();
 const started = new Date();
 say(`switchboard media bench, ${started.toISOString()}`);
 say(`machine: ${machineLine(machine)}`);
-say(`levels ${levels.join(", ")} calls at once; ${windowS} s measured each; calls placed at ${rate}/s`);
+say(
+  `levels ${levels.join(", ")} calls at once; ${windowS} s measured each; calls placed at ${rate}/s` +
+    (nice === undefined ? "" : `; receiver and senders at nice ${nice}`) +
+    (callerRtp ? "; callers stream G.711 too" : "; callers send no RTP"),
+);
 
 const workDir = await mkdtemp(join(tmpdir(), "sb-bench-sip-"));
 // What each caller streams to the gateway: a second of a 300 Hz tone, looped by sipp's rtp_stream.
@@ -34,6 +43,7 @@ await writeFile(
   join(workDir, "caller.ulaw"),
   Uint8Array.from({ length: 8000 }, (_, i) => linearToUlaw(4000 * Math.sin((2 * Math.PI * 300 * i) / 8000))),
 );
+await writeScenario(workDir, callerRtp);
 if (profileDir) await mkdir(profileDir, { recursive: true });
 const maxCalls = Math.max(...levels);
 // Two ports a call (the gateway takes even ports), and room for ports other processes hold.
@@ -54,19 +64,26 @@ function row(r: LevelResult): string {
     a.intact + a.silence > 0 ? (100 * a.intact) / (a.intact + a.corrupt + a.outOfOrder) : Number.NaN;
   return (
     `| ${r.calls} | ${failed}${r.notPlaying ? ` (${r.notPlaying} silent)` : ""} ` +
-    `| ${f1(g.cpuPercent)} % / ${f1(b.cpuPercent)} % | ${f2(g.cpuMsPerCallSecond)} / ${f2(b.cpuMsPerCallSecond)} ` +
+    `| ${f1(g.cpuPercent)} % (${f1(g.systemPercent)} sys) / ${f1(b.cpuPercent)} % (${f1(b.systemPercent)} sys) | ${f2(g.cpuMsPerCallSecond)} / ${f2(b.cpuMsPerCallSecond)} ` +
     `| ${f1(g.rssKiBPerCall)} | ${f2(g.report.intervals.stdev)} / ${f2(b.report.intervals.stdev)} ` +
     `| ${f1(g.report.intervals.p99)} / ${f1(b.report.intervals.p99)} | ${f1(g.report.intervals.max)} / ${f1(b.report.intervals.max)} ` +
     `| ${a.seqGaps} | ${f2(intact)} % (${a.corrupt} corrupt, ${a.outOfOrder} out of order) |`
   );
 }
 
+renice(stack.gateway.child.pid, nice);
 const results: LevelResult[] = [];
 const loads: number[] = [];
 try {
   for (const calls of levels) {
     say(`\n[${calls} calls at once] load average ${loadavg().map(round2).join(" ")}`);
-    const r = await runLevel(stack, calls, { windowS, rate, workDir, say });
+    const r = await runLevel(stack, calls, {
+      windowS,
+      rate,
+      workDir,
+      say,
+      ...(nice !== undefined && { nice }),
+    });
     loads.push(round2(loadavg()[0] ?? 0));
     results.push(r);
     say(row(r));
@@ -95,7 +112,10 @@ if (at500) {
 const file = fileURLToPath(
   new URL(`../../bench/results/sip-${started.toISOString().slice(0, 10)}.json`, import.meta.url),
 );
-await writeFile(file, `${JSON.stringify({ machine, windowS, rate, loads, results }, null, 2)}\n`);
+await writeFile(
+  file,
+  `${JSON.stringify({ machine, windowS, rate, nice, callerRtp, loads, results }, null, 2)}\n`,
+);
 say(`results: ${file}`);
 if (profileDir) {
   say(`\nCPU profile of the gateway (${profileDir}):`);
