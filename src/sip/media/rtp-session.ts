@@ -125,8 +125,13 @@ export class RtpSession implements Paced {
     let at = 0;
     return this.#run(signal, () => {
       if (at >= pcm.length) return undefined;
-      const frame = new Int16Array(FRAME_SAMPLES);
-      frame.set(pcm.subarray(at, at + FRAME_SAMPLES));
+      // A whole frame is a view of the prompt (no copy a frame for every call); the last one is padded.
+      let frame = pcm.subarray(at, at + FRAME_SAMPLES);
+      if (frame.length < FRAME_SAMPLES) {
+        const padded = new Int16Array(FRAME_SAMPLES);
+        padded.set(frame);
+        frame = padded;
+      }
       at += FRAME_SAMPLES;
       return { kind: "audio", pcm: frame };
     });
