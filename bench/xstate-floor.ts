@@ -35,7 +35,7 @@ const machine = callMachine.provide({
   },
 });
 
-async function oneCall(i: number, inspect: boolean): Promise<void> {
+async function oneCall(i: number, inspect: boolean): Promise<number> {
   const input: CallInput = {
     facts: {
       callSid: `CA${i.toString(16).padStart(32, "0")}`,
@@ -48,7 +48,7 @@ async function oneCall(i: number, inspect: boolean): Promise<void> {
     arrivedAt: Date.now(),
   };
   let root: AnyActorRef | undefined;
-  let changes = 0;
+  let changes = 0; // what the worker's observer does with a state change: count it
   const actor = createActor(machine, {
     input,
     ...(inspect && {
@@ -62,6 +62,7 @@ async function oneCall(i: number, inspect: boolean): Promise<void> {
     actor.subscribe({ complete: resolve });
     actor.start();
   });
+  return changes;
 }
 
 const calls = Number(process.argv[2] ?? 20_000);

@@ -46,7 +46,9 @@ function censored(value: unknown, depth: number): unknown {
     let copy: unknown[] | undefined;
     for (let i = 0; i < value.length; i++) {
       const v = censored(value[i], depth + 1);
-      if (v !== value[i]) (copy ??= [...value])[i] = v;
+      if (v === value[i]) continue;
+      copy ??= [...value];
+      copy[i] = v;
     }
     return copy ?? value;
   }
@@ -56,7 +58,9 @@ function censored(value: unknown, depth: number): unknown {
   let copy: Record<string, unknown> | undefined;
   for (const key in obj) {
     const v = SECRETS.has(key.toLowerCase()) || SECRETS.has(key) ? CENSOR : censored(obj[key], depth + 1);
-    if (v !== obj[key]) (copy ??= { ...obj })[key] = v;
+    if (v === obj[key]) continue;
+    copy ??= { ...obj };
+    copy[key] = v;
   }
   return copy ?? value;
 }
