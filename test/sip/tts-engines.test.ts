@@ -137,7 +137,7 @@ describe("engines", () => {
     expect(powerAt(pcm, 500)).toBeGreaterThan(100 * powerAt(pcm, 800));
   });
 
-  it("fails with 90011 when the command exits non-zero, prints nothing or is missing", async () => {
+  it("fails with 90011 when the command exits non-zero, prints nothing, is missing or hangs", async () => {
     const p: Prompt = { text: "x", voice: "man", language: "en-US" };
     const failing = await script("echo 'no voice for that' >&2; exit 3");
     await expect(new CommandSynthesiser(failing, []).synthesise(p)).rejects.toMatchObject({
@@ -149,6 +149,14 @@ describe("engines", () => {
     await expect(new CommandSynthesiser("/nonexistent/tts", []).synthesise(p)).rejects.toMatchObject({
       code: 90011,
     });
+    // One that hangs is killed at its time limit.
+    const hanging = await script("exec sleep 30");
+    const started = performance.now();
+    await expect(new CommandSynthesiser(hanging, [], 300).synthesise(p)).rejects.toMatchObject({
+      code: 90011,
+      message: expect.stringContaining("took over 300 ms"),
+    });
+    expect(performance.now() - started).toBeLessThan(5_000);
   });
 
   it("POSTs {text, voice, language} to an HTTP engine and decodes its WAV", async () => {

@@ -54,11 +54,12 @@ export class CommandSynthesiser implements Synthesiser {
   constructor(
     private readonly program: string,
     private readonly args: readonly string[],
+    private readonly timeoutMs = TIMEOUT_MS,
   ) {}
 
   async synthesise(p: Prompt): Promise<Int16Array> {
     const env = { SB_TTS_VOICE: p.voice, SB_TTS_LANGUAGE: p.language };
-    const out = await run(this.program, this.args, p.text, env, TIMEOUT_MS);
+    const out = await run(this.program, this.args, p.text, env, this.timeoutMs);
     if (out.length === 0) throw fail("mediaConversionFailed", `text to speech ${this.program}: no audio`);
     if (out.length > MAX_BYTES)
       throw fail("mediaConversionFailed", `text to speech ${this.program}: over ${MAX_BYTES} bytes`);
