@@ -7,6 +7,7 @@ import { connectNats, natsUrl } from "../protocol/connect.js";
 import { SipGateway } from "../sip/gateway.js";
 import { DEFAULT_ALLOW, InboundAccess } from "../sip/inbound-access.js";
 import { recogniserFrom } from "../sip/speech/engines.js";
+import { type TtsEngine, ttsEngineFrom } from "../sip/tts/engines.js";
 import { EgressPolicy, parseCidr } from "../webhook/egress.js";
 import { collect, natsOption, parseName, splitList } from "./options.js";
 import { watchTrunks } from "./sip-trunks.js";
@@ -22,6 +23,7 @@ interface SipFlags {
   nats?: string;
   allowEgress?: string;
   speech?: string;
+  tts: TtsEngine;
 }
 
 export function registerSipCommand(program: Command): void {
@@ -73,6 +75,15 @@ export function registerSipCommand(program: Command): void {
         .argParser(parseSpeech)
         .default("pocketsphinx"),
     )
+    .addOption(
+      new Option(
+        "--tts <engine>",
+        "the text to speech for <Say>: espeak-ng, command:PROGRAM [ARGS] (text on stdin, audio on stdout) or an http(s) URL (POSTed {text, voice, language}, answers audio)",
+      )
+        .env("SWITCHBOARD_SIP_TTS")
+        .argParser(parseTts)
+        .default(ttsEngineFrom("espeak-ng"), "espeak-ng"),
+    )
     .action((o: SipFlags) =>
       runService(
         `sip ${o.edge}`,
@@ -93,6 +104,7 @@ export function registerSipCommand(program: Command): void {
             address: o.listen.address,
             port: o.listen.port,
             recogniser: recogniserFrom(o.speech),
+            tts: o.tts,
             rtpPorts: o.rtpPorts,
             ...(o.mediaAddress && { mediaAddress: o.mediaAddress }),
             ...(o.advertise && { advertise: o.advertise }),
@@ -161,4 +173,13 @@ function parseSpeech(value: string): string {
     throw new InvalidArgumentError(err instanceof Error ? err.message : String(err));
   }
   return value;
+}
+
+/** The engine `--tts` names; an unknown one is an error before anything starts. */
+function parseTts(value: string): TtsEngine {
+  try {
+    return ttsEngineFrom(value);
+  } catch (err) {
+    throw new InvalidArgumentError(err instanceof Error ? err.message : String(err));
+  }
 }

@@ -5,13 +5,14 @@ import { spawnTied } from "../process/tied-spawn.js";
 
 /**
  * Runs a program with `input` on stdin (and `env` added to this process's environment); resolves
- * with its stdout, rejects (90011) if it fails.
+ * with its stdout, rejects (90011) if it fails or, given `timeoutMs`, is still running then (killed).
  */
 export function run(
   cmd: string,
   args: readonly string[],
   input: Uint8Array | string,
   env?: Record<string, string>,
+  timeoutMs?: number,
 ): Promise<Buffer> {
   return new Promise((resolve, reject) => {
     // Tied to this process: a gateway or api that is killed leaves no converter running.
@@ -23,7 +24,15 @@ export function run(
       if (err.length < 2000) err += c.toString();
     });
     child.on("error", (e) => reject(fail("mediaConversionFailed", `${cmd}: ${e.message}`, { cause: e })));
+    const timer =
+      timeoutMs === undefined
+        ? undefined
+        : setTimeout(() => {
+            child.kill("SIGKILL");
+            reject(fail("mediaConversionFailed", `${cmd} took over ${timeoutMs} ms`));
+          }, timeoutMs);
     child.on("close", (code) => {
+      clearTimeout(timer);
       if (code === 0) resolve(Buffer.concat(out));
       else reject(fail("mediaConversionFailed", `${cmd} exited ${code}: ${err.split("\n")[0] ?? ""}`));
     });

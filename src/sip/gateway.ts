@@ -22,7 +22,6 @@ import { AudioFetcher } from "./media/fetch-audio.js";
 import { FinishedRecordings } from "./media/finished-recordings.js";
 import { Pacer } from "./media/pacer.js";
 import { RtpSession } from "./media/rtp-session.js";
-import { Speech } from "./media/tts.js";
 import { type LegContext, originate } from "./outbound-legs.js";
 import { assertTcpFree, assertUdpFree, RtpPorts } from "./ports.js";
 import { SdpSession } from "./sdp-session.js";
@@ -30,6 +29,8 @@ import { type CallDialog, SipCall, type SipCallDeps } from "./sip-call.js";
 import { recogniserFrom } from "./speech/engines.js";
 import type { Recogniser } from "./speech/recogniser.js";
 import { Transcripts } from "./speech/transcripts.js";
+import { synthesiserFrom, type TtsEngine } from "./tts/engines.js";
+import { Prompts } from "./tts/prompts.js";
 import type { InboundDialog } from "./ua/inbound-dialog.js";
 
 export interface GatewayOptions {
@@ -57,6 +58,8 @@ export interface GatewayOptions {
   egress?: EgressPolicy;
   /** Speech Gathers' recogniser (default: pocketsphinx; speech/recogniser.ts). */
   recogniser?: Recogniser;
+  /** <Say>'s text-to-speech engine (default: espeak-ng; tts/synthesiser.ts). */
+  tts?: TtsEngine;
 }
 
 /** The offer's headers must fit its schema (names ≤ 128, values ≤ 1024 chars) and its 16 KiB limit. */
@@ -66,7 +69,7 @@ export class SipGateway {
   readonly calls = new Map<string, SipCall>();
   /** Called when a call has been offered to the edge (its CallSid is the region's). */
   onCall: ((callSid: string) => void) | undefined;
-  readonly #speech = new Speech();
+  readonly #prompts: Prompts;
   readonly #recogniser: Recogniser;
   readonly #transcripts: Transcripts;
   // The gateway's own: made here, closed by stop().
@@ -87,6 +90,7 @@ export class SipGateway {
     this.#subjects = subjects(opts.prefix);
     this.#web = new WebhookClient(opts.egress ? { egress: opts.egress } : {});
     this.#fetcher = new AudioFetcher(this.#web);
+    this.#prompts = new Prompts(synthesiserFrom(opts.tts ?? { kind: "espeak-ng" }, this.#web));
     this.#rtpPorts = new RtpPorts(opts.rtpPorts, opts.address);
     this.access = opts.access ?? new InboundAccess();
     this.#recogniser = opts.recogniser ?? recogniserFrom(undefined);
@@ -162,7 +166,7 @@ export class SipGateway {
     const { callSid, dialog } = deps;
     const call = new SipCall({
       ...deps,
-      speech: this.#speech,
+      prompts: this.#prompts,
       fetcher: this.#fetcher,
       recordings: this.#recordings,
       web: this.#web,

@@ -13,11 +13,11 @@ import type { AudioFetcher } from "./media/fetch-audio.js";
 import type { FinishedRecordings } from "./media/finished-recordings.js";
 import { Recorder } from "./media/recorder.js";
 import type { RtpSession } from "./media/rtp-session.js";
-import type { Speech } from "./media/tts.js";
 import type { RtpPacket } from "./rtp/packet.js";
 import { SpeechListening } from "./speech/listening.js";
 import { languageFor, type Recogniser } from "./speech/recogniser.js";
 import type { Transcripts } from "./speech/transcripts.js";
+import type { Prompts } from "./tts/prompts.js";
 
 /** What a call needs of its SIP session: an inbound call's (InboundDialog) or an outbound leg's (OutboundDialog). */
 export interface CallDialog {
@@ -44,7 +44,7 @@ export interface SipCallDeps {
   dialog: CallDialog;
   rtp: RtpSession;
   answerSdp: string;
-  speech: Speech;
+  prompts: Prompts;
   fetcher: AudioFetcher;
   recordings: FinishedRecordings;
   /** Media Streams' WebSockets go through it, under the gateway's egress policy. */
@@ -190,7 +190,7 @@ export class SipCall {
     const { rtp } = this.d;
     switch (cmd.op) {
       case "say":
-        return rtp.play(await this.d.speech.say(cmd.text, cmd.voice, cmd.language), signal);
+        return rtp.play(await this.d.prompts.say(cmd.text, cmd.voice, cmd.language), signal);
       case "play":
         if (cmd.digits) await rtp.sendDigits(cmd.digits, signal);
         if (cmd.url) await rtp.play(await this.d.fetcher.pcm(cmd.url, signal), signal);

@@ -29,7 +29,7 @@ export async function startGateway(
   engine: TestEngine,
   id = "gw1",
   extra: Partial<
-    Pick<GatewayOptions, "advertise" | "access" | "mediaAddress" | "egress" | "recogniser" | "trunks">
+    Pick<GatewayOptions, "advertise" | "access" | "mediaAddress" | "egress" | "recogniser" | "trunks" | "tts">
   > = {},
 ): Promise<SipGateway & AsyncDisposable & { sipPort: number }> {
   // A port free on UDP may be taken on TCP (a client connection's ephemeral port): try a few.

@@ -7,8 +7,8 @@ import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { updateAccount } from "../../src/admin/accounts.js";
 import { addTrunk } from "../../src/admin/trunks.js";
 import { SipGateway } from "../../src/sip/gateway.js";
-import { Speech } from "../../src/sip/media/tts.js";
 import { ulawToLinear } from "../../src/sip/rtp/g711.js";
+import { Prompts } from "../../src/sip/tts/prompts.js";
 import { openTrunkStores } from "../../src/store/global.js";
 import { type Stack, startStack } from "../api/helpers/stack.js";
 import { twilioClient } from "../api/helpers/twilio-client.js";
@@ -129,7 +129,7 @@ describe("client.calls.create() through a trunk to a SIP peer", () => {
 
     // The Say, by content: decoded μ-law against espeak-ng's rendering of the same text.
     const heard = decodeUlaw(phone.packets.filter((p) => p.payloadType === 0).map((p) => p.payload));
-    const spoken = await new Speech().say(TEXT, "woman", "en-US");
+    const spoken = await new Prompts().say(TEXT, "woman", "en-US");
     const { correlation, at } = bestAlignment(heard, spoken);
     expect(correlation).toBeGreaterThan(0.95);
     const during = rms(heard.subarray(at, at + spoken.length));
