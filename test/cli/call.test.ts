@@ -17,7 +17,8 @@ afterAll(async () => {
   await stack?.[Symbol.asyncDispose]();
 });
 
-const nats = () => ["--nats", stack.nats.url];
+// The CLI logs in as an operator would (the stack runs every role on its shipped NATS user).
+const nats = () => ["--nats", stack.nats.urlAs("admin")];
 
 describe("switchboard call", () => {
   it("exits 0 for a call that completed and prints its duration", async () => {
