@@ -1,5 +1,5 @@
 // The requests inside a session that both dialogs (the caller's and our outbound legs) answer alike:
-// BYE, INFO, OPTIONS, and 405 for what a call does not take. Offers (re-INVITE, UPDATE) are each dialog's own.
+// BYE, INFO, OPTIONS, and 405 for what a call does not take; offers (re-INVITE, UPDATE) go to the dialog.
 import { ALLOW, rejection, response, SUPPORTED } from "./responses.js";
 import type { SipMessage, SipStack } from "./stack.js";
 
@@ -8,13 +8,15 @@ export interface InDialogSession {
   readonly ended: boolean;
   /** Ends the session on the far end's BYE. */
   close(): void;
+  /** Answers a re-INVITE or UPDATE (each dialog its own way). */
+  offer(rq: SipMessage): void;
   readonly on: {
     bye?(): void;
     info?(contentType: string, body: string): void;
   };
 }
 
-/** Answers an in-dialog request that is not an offer (INVITE and UPDATE are the dialog's to answer). */
+/** Answers a request inside the session (not an ACK, nor one the dialog has refused already). */
 export function answerInDialog(stack: SipStack, rq: SipMessage, session: InDialogSession): void {
   const method = rq.method ?? "";
   switch (method) {
@@ -27,6 +29,10 @@ export function answerInDialog(stack: SipStack, rq: SipMessage, session: InDialo
     case "INFO":
       stack.respond(response(rq, 200));
       session.on.info?.(String(rq.headers["content-type"] ?? ""), rq.content ?? "");
+      return;
+    case "INVITE":
+    case "UPDATE":
+      session.offer(rq);
       return;
     case "OPTIONS":
       stack.respond(response(rq, 200, { allow: ALLOW, supported: SUPPORTED.join(", ") }));

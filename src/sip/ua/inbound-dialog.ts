@@ -148,13 +148,10 @@ export class InboundDialog {
       return;
     }
     this.dialog.remoteCseq = Math.max(this.dialog.remoteCseq, rq.headers.cseq.seq);
-    if (method === "INVITE" || method === "UPDATE") {
-      this.#offer(rq);
-      return;
-    }
     answerInDialog(this.stack, rq, {
       ended: this.state === "ended",
       close: () => this.#close(),
+      offer: (offer) => this.#offer(offer),
       on: this.on,
     });
   }

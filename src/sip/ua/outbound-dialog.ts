@@ -137,13 +137,10 @@ export class OutboundDialog {
       this.stack.respond(rejection(rq, 481, "The call has ended"));
       return;
     }
-    if (method === "INVITE" || method === "UPDATE") {
-      this.#offer(rq);
-      return;
-    }
     answerInDialog(this.stack, rq, {
       ended: this.state === "ended",
       close: () => this.#close(),
+      offer: (offer) => this.#offer(offer),
       on: this.on,
     });
   }
