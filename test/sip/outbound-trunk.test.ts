@@ -12,9 +12,9 @@ import { ulawToLinear } from "../../src/sip/rtp/g711.js";
 import { Prompts } from "../../src/sip/tts/prompts.js";
 import { openTrunkStores } from "../../src/store/global.js";
 import { type Stack, startStack } from "../api/helpers/stack.js";
+import { statusCallbacks } from "../api/helpers/status-callbacks.js";
 import { twilioClient } from "../api/helpers/twilio-client.js";
 import { runCli } from "../helpers/cli.js";
-import type { ReceivedRequest } from "../helpers/twilio-app.js";
 import { VoiceResponse } from "../helpers/twilio-app.js";
 import { freeUdpPort, phoneRtp } from "./harness.js";
 import { sippUas, type Uas, type UasOptions } from "./uas.js";
@@ -67,18 +67,7 @@ async function trunkTo(port: number): Promise<void> {
   await updateAccount({ ...stack.global, ...trunks }, stack.account.sid, { trunk: "carrier" });
 }
 
-async function callbacksOf(callSid: string): Promise<ReceivedRequest[]> {
-  await stack.app.waitFor(
-    (r) =>
-      r.path === "/status" &&
-      r.params.CallSid === callSid &&
-      ["completed", "busy", "no-answer", "failed", "canceled"].includes(r.params.CallStatus ?? ""),
-    30_000,
-  );
-  return stack.app.requests
-    .filter((r) => r.path === "/status" && r.params.CallSid === callSid)
-    .sort((a, b) => Number(a.params.SequenceNumber) - Number(b.params.SequenceNumber));
-}
+const callbacksOf = (callSid: string) => statusCallbacks(stack.app, callSid, 30_000);
 
 const ALL_EVENTS = ["initiated", "ringing", "answered", "completed"];
 
