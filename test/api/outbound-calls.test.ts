@@ -4,9 +4,9 @@
 // Direction=outbound-api once answered, and sends the status callbacks it asked for.
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { addCallerId } from "../../src/admin/caller-ids.js";
-import type { ReceivedRequest } from "../helpers/twilio-app.js";
 import { VoiceResponse } from "../helpers/twilio-app.js";
 import { type Stack, startStack } from "./helpers/stack.js";
+import { statusCallbacks } from "./helpers/status-callbacks.js";
 import { twilioClient } from "./helpers/twilio-client.js";
 
 const FROM = "+15551241001";
@@ -42,19 +42,7 @@ afterAll(async () => {
   await stack?.[Symbol.asyncDispose]();
 });
 
-/** The status callbacks of `callSid`, once its `completed` one has arrived, in SequenceNumber order. */
-async function callbacksOf(callSid: string): Promise<ReceivedRequest[]> {
-  await stack.app.waitFor(
-    (r) => r.path === "/status" && r.params.CallSid === callSid && isFinal(r.params.CallStatus),
-    15_000,
-  );
-  return stack.app.requests
-    .filter((r) => r.path === "/status" && r.params.CallSid === callSid)
-    .sort((a, b) => Number(a.params.SequenceNumber) - Number(b.params.SequenceNumber));
-}
-
-const isFinal = (status: string | undefined) =>
-  ["completed", "busy", "no-answer", "failed", "canceled"].includes(status ?? "");
+const callbacksOf = (callSid: string) => statusCallbacks(stack.app, callSid, 15_000);
 
 describe("POST Calls.json (client.calls.create)", () => {
   it("places the call, runs its TwiML with Direction=outbound-api, and sends every callback asked for", async () => {

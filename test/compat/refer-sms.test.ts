@@ -2,13 +2,13 @@
 // every request's signature, and what the call records.
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import type { CallProgress } from "../../src/caller/place-call.js";
+import { AnsweringNumbers } from "../helpers/answering-numbers.js";
 import { startTestEngine, type TestEngine } from "../helpers/engine.js";
-import { type Route, startTwilioApp, type TwilioApp, VoiceResponse } from "../helpers/twilio-app.js";
+import { startTwilioApp, type TwilioApp, VoiceResponse } from "../helpers/twilio-app.js";
 
 let engine: TestEngine;
 let app: TwilioApp;
-const voice: Record<string, Route> = {};
-let numbers = 0;
+const numbers = new AnsweringNumbers("+1555124");
 
 const twiml = (build: (r: InstanceType<typeof VoiceResponse>) => void) => () => {
   const r = new VoiceResponse();
@@ -19,7 +19,7 @@ const twiml = (build: (r: InstanceType<typeof VoiceResponse>) => void) => () => 
 beforeAll(async () => {
   engine = await startTestEngine();
   app = await startTwilioApp(engine.authToken, {
-    "/voice": (req) => (voice[req.params.To ?? ""] as Route)(req),
+    "/voice": numbers.route,
     "/refer-done": twiml((r) => r.say("Transferred.")),
     "/sms-done": twiml((r) => r.say("Text sent.")),
     "/sms-status": () => ({ status: 204, body: "" }),
@@ -31,13 +31,9 @@ afterAll(async () => {
   await engine?.[Symbol.asyncDispose]();
 });
 
-async function numberAnswering(build: (r: InstanceType<typeof VoiceResponse>) => void): Promise<string> {
-  numbers += 1;
-  const number = `+1555124${String(7000 + numbers)}`;
-  voice[number] = twiml(build);
-  await engine.addNumber({ number, voiceUrl: `${app.url}/voice` });
-  return number;
-}
+/** A number answering with `build`'s TwiML. */
+const numberAnswering = (build: (r: InstanceType<typeof VoiceResponse>) => void) =>
+  numbers.add(engine, app.url, build);
 
 async function call(to: string, from?: string) {
   const said: string[] = [];

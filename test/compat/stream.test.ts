@@ -6,8 +6,9 @@ import type { CallProgress } from "../../src/caller/place-call.js";
 import { encode } from "../../src/protocol/codec.js";
 import { subjects } from "../../src/protocol/subjects.js";
 import { EgressPolicy } from "../../src/webhook/egress.js";
+import { AnsweringNumbers } from "../helpers/answering-numbers.js";
 import { startTestEngine, type TestEngine } from "../helpers/engine.js";
-import { type Route, startTwilioApp, type TwilioApp, VoiceResponse } from "../helpers/twilio-app.js";
+import { startTwilioApp, type TwilioApp, VoiceResponse } from "../helpers/twilio-app.js";
 import { startWsServer, type WsServer } from "../helpers/ws-server.js";
 
 const SILENT_FRAME = Buffer.alloc(160, 0xff).toString("base64");
@@ -15,8 +16,7 @@ let engine: TestEngine;
 let app: TwilioApp;
 let ws: WsServer;
 /** Each test answers /voice itself; a number per test keeps their calls apart. */
-const voice: Record<string, Route> = {};
-let numbers = 0;
+const numbers = new AnsweringNumbers("+1555123");
 
 beforeAll(async () => {
   engine = await startTestEngine();
@@ -27,7 +27,7 @@ beforeAll(async () => {
     return { body: r.toString() };
   };
   app = await startTwilioApp(engine.authToken, {
-    "/voice": (req) => (voice[req.params.To ?? ""] as Route)(req),
+    "/voice": numbers.route,
     "/after": xml((r) => {
       r.say("Back from the stream.");
       r.hangup();
@@ -42,18 +42,9 @@ afterAll(async () => {
   await engine?.[Symbol.asyncDispose]();
 });
 
-/** A number whose voice URL answers with `build`'s TwiML. */
-async function numberAnswering(build: (r: InstanceType<typeof VoiceResponse>) => void): Promise<string> {
-  numbers += 1;
-  const number = `+1555123${String(7000 + numbers)}`;
-  voice[number] = () => {
-    const r = new VoiceResponse();
-    build(r);
-    return { body: r.toString() };
-  };
-  await engine.addNumber({ number, voiceUrl: `${app.url}/voice` });
-  return number;
-}
+/** A number answering with `build`'s TwiML. */
+const numberAnswering = (build: (r: InstanceType<typeof VoiceResponse>) => void) =>
+  numbers.add(engine, app.url, build);
 
 async function call(to: string) {
   const said: string[] = [];

@@ -17,6 +17,7 @@ import {
   CALLEE_IP,
   CALLEE_SIGNAL,
   CALLER_SIGNAL,
+  type Callee,
   correlation,
   pcmOf,
   signalDir,
@@ -68,6 +69,23 @@ async function setUp(dial: DialTwiml, callee: string) {
 
 const ok = (r: SippResult) => [r.code, r.stdout + r.stderr] as const;
 
+/** Calls NUMBER from sipp running `scenario` (RTP to `phone`); both it and the callee must exit 0. */
+async function callThrough(
+  s: { gw: { sipPort: number } },
+  phone: { port: number },
+  scenario: string,
+  callee: Callee,
+  cwd?: string,
+): Promise<void> {
+  const caller = await sipp(s.gw.sipPort, scenario, {
+    to: NUMBER,
+    keys: { rtpport: phone.port },
+    ...(cwd !== undefined && { cwd }),
+  });
+  expect(...ok(caller)).toBe(0);
+  expect(...ok(await callee.result)).toBe(0);
+}
+
 /** The parent's and the leg's `answer` on `.out`, in the order they came. */
 function answers(engine: TestEngine): { order: string[]; stop: () => void } {
   const order: string[] = [];
@@ -104,13 +122,7 @@ describe("<Dial> from a SIP call", () => {
       `sip:bob@${CALLEE_IP}:${callee.port}?X-Ticket=42`,
     );
     await using phone = await phoneRtp();
-    const caller = await sipp(s.gw.sipPort, "dial-caller.xml", {
-      to: NUMBER,
-      keys: { rtpport: phone.port },
-      cwd: dir,
-    });
-    expect(...ok(caller)).toBe(0);
-    expect(...ok(await callee.result)).toBe(0);
+    await callThrough(s, phone, "dial-caller.xml", callee, dir);
     // Each heard the other: G.711 both ways, transcoded μ-law→A-law and back.
     expect(correlation(pcmOf(calleeRtp.packets), CALLER_SIGNAL)).toBeGreaterThanOrEqual(0.99);
     expect(correlation(pcmOf(phone.packets), CALLEE_SIGNAL)).toBeGreaterThanOrEqual(0.99);
@@ -153,14 +165,8 @@ describe("<Dial> from a SIP call", () => {
       },
     );
     await using phone = await phoneRtp();
-    const caller = await sipp(s.gw.sipPort, "dial-caller.xml", {
-      to: NUMBER,
-      keys: { rtpport: phone.port },
-      cwd: dir,
-    });
-    expect(...ok(caller)).toBe(0);
     // sipp checked the digest (a wrong one gets 403 and fails it) and the Request-URI's number.
-    expect(...ok(await trunk.result)).toBe(0);
+    await callThrough(s, phone, "dial-caller.xml", trunk, dir);
     expect(correlation(pcmOf(calleeRtp.packets), CALLER_SIGNAL)).toBeGreaterThanOrEqual(0.99);
     expect(correlation(pcmOf(phone.packets), CALLEE_SIGNAL)).toBeGreaterThanOrEqual(0.99);
   });
@@ -172,12 +178,7 @@ describe("<Dial> from a SIP call", () => {
       `sip:busy@${CALLEE_IP}:${callee.port}`,
     );
     await using phone = await phoneRtp();
-    const caller = await sipp(s.gw.sipPort, "dial-caller-waits.xml", {
-      to: NUMBER,
-      keys: { rtpport: phone.port },
-    });
-    expect(...ok(caller)).toBe(0);
-    expect(...ok(await callee.result)).toBe(0);
+    await callThrough(s, phone, "dial-caller-waits.xml", callee);
     expect(await dialAction(s.app)).toMatchObject({
       DialCallStatus: "busy",
       DialSipResponseCode: "486",
@@ -195,13 +196,8 @@ describe("<Dial> from a SIP call", () => {
     );
     await using phone = await phoneRtp();
     const started = Date.now();
-    const caller = await sipp(s.gw.sipPort, "dial-caller-waits.xml", {
-      to: NUMBER,
-      keys: { rtpport: phone.port },
-    });
-    expect(...ok(caller)).toBe(0);
     // sipp exits 0 only if the CANCEL came (and its ACK for the 487).
-    expect(...ok(await callee.result)).toBe(0);
+    await callThrough(s, phone, "dial-caller-waits.xml", callee);
     const action = await dialAction(s.app);
     expect(action).toMatchObject({ DialCallStatus: "no-answer", DialSipResponseCode: "487" });
     expect(Date.now() - started).toBeGreaterThanOrEqual(5_000);
@@ -217,13 +213,8 @@ describe("<Dial> from a SIP call", () => {
     );
     const seen = answers(s.engine);
     await using phone = await phoneRtp();
-    const caller = await sipp(s.gw.sipPort, "dial-caller-waits.xml", {
-      to: NUMBER,
-      keys: { rtpport: phone.port },
-    });
+    await callThrough(s, phone, "dial-caller-waits.xml", callee);
     seen.stop();
-    expect(...ok(caller)).toBe(0);
-    expect(...ok(await callee.result)).toBe(0);
     const action = await dialAction(s.app);
     // The leg answered first; only then was the caller answered (its 200 OK).
     expect(seen.order).toEqual([action.DialCallSid, action.CallSid]);
@@ -238,13 +229,8 @@ describe("<Dial> from a SIP call", () => {
       `sip:bob@${CALLEE_IP}:${callee.port}`,
     );
     await using phone = await phoneRtp();
-    const caller = await sipp(s.gw.sipPort, "dial-caller-star.xml", {
-      to: NUMBER,
-      keys: { rtpport: phone.port },
-    });
-    expect(...ok(caller)).toBe(0);
     // The callee got the BYE (its scenario waits for it), and the caller was still there for /dialed.
-    expect(...ok(await callee.result)).toBe(0);
+    await callThrough(s, phone, "dial-caller-star.xml", callee);
     expect(await dialAction(s.app)).toMatchObject({ DialCallStatus: "completed", DialBridged: "true" });
   });
 
@@ -255,12 +241,7 @@ describe("<Dial> from a SIP call", () => {
       `sip:bob@${CALLEE_IP}:${callee.port}`,
     );
     await using phone = await phoneRtp();
-    const caller = await sipp(s.gw.sipPort, "dial-caller-waits.xml", {
-      to: NUMBER,
-      keys: { rtpport: phone.port },
-    });
-    expect(...ok(caller)).toBe(0);
-    expect(...ok(await callee.result)).toBe(0);
+    await callThrough(s, phone, "dial-caller-waits.xml", callee);
     const action = await dialAction(s.app);
     expect(action).toMatchObject({ DialCallStatus: "completed", DialSipResponseCode: "200" });
     expect(Number(action.DialCallDuration)).toBeGreaterThanOrEqual(2);
@@ -279,12 +260,7 @@ describe("<Dial> from a SIP call", () => {
       `sip:bob@${CALLEE_IP}:${callee.port}`,
     );
     await using phone = await phoneRtp();
-    const caller = await sipp(s.gw.sipPort, "dial-caller-waits.xml", {
-      to: NUMBER,
-      keys: { rtpport: phone.port },
-    });
-    expect(...ok(caller)).toBe(0);
-    expect(...ok(await callee.result)).toBe(0);
+    await callThrough(s, phone, "dial-caller-waits.xml", callee);
     const action = await dialAction(s.app);
     expect(action.RecordingUrl).toMatch(/\/Recordings\/RE[0-9a-f]{32}$/);
     const store = await new Objm(s.engine.nc).open(buckets.recordings("us1"));
@@ -309,12 +285,7 @@ describe("a whisper on a SIP leg", () => {
       `sip:bob@${CALLEE_IP}:${callee.port}`,
     );
     await using phone = await phoneRtp();
-    const caller = await sipp(s.gw.sipPort, "dial-caller-waits.xml", {
-      to: NUMBER,
-      keys: { rtpport: phone.port },
-    });
-    expect(...ok(caller)).toBe(0);
-    expect(...ok(await callee.result)).toBe(0);
+    await callThrough(s, phone, "dial-caller-waits.xml", callee);
     const action = await dialAction(s.app);
     const whisper = await s.app.waitFor((r) => r.path === "/whisper");
     expect(whisper.params).toMatchObject({ CallSid: action.DialCallSid, ParentCallSid: action.CallSid });

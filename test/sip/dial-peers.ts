@@ -1,15 +1,12 @@
 // The parties of the <Dial> tests: sipp as the dialed callee (a UAS on 127.0.0.3), the two test signals
 // the caller and the callee send (distinct chirps, so what each hears is told apart by content), and a
 // correlation of what arrived against what was sent.
-import { spawn } from "node:child_process";
-import { createSocket } from "node:dgram";
 import { mkdtemp, writeFile } from "node:fs/promises";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
-import { onTestFinished } from "vitest";
 import { alawToLinear, linearToAlaw, linearToUlaw, ulawToLinear } from "../../src/sip/rtp/g711.js";
 import type { RtpPacket } from "../../src/sip/rtp/packet.js";
-import { freeUdpPort, SCENARIOS, type SippResult } from "./harness.js";
+import { sippUas, type Uas } from "./uas.js";
 
 export const CALLEE_IP = "127.0.0.3";
 const RATE = 8000;
@@ -82,72 +79,12 @@ export function correlation(heard: Int16Array, sent: Int16Array): number {
   return best;
 }
 
-export interface Callee {
-  port: number;
-  /** Resolves when sipp exits. */
-  result: Promise<SippResult>;
-}
+export type Callee = Uas;
 
-/**
- * Starts sipp as the dialed callee running `scenario` once; resolves once it listens. Its ports are
- * picked free and then bound by sipp (video RTP on the media port + 2 too), so one taken meanwhile by
- * a parallel test is tried again with others, a few times.
- */
-export async function sippCallee(
+/** Starts sipp as the dialed callee (on 127.0.0.3) running `scenario` once; resolves once it listens. */
+export function sippCallee(
   scenario: string,
   opts: { cwd: string; keys?: Record<string, string | number>; timeoutS?: number },
 ): Promise<Callee> {
-  for (let attempt = 1; ; attempt++) {
-    try {
-      return await startCallee(scenario, opts);
-    } catch (err) {
-      if (attempt === 3 || !/Address already in use/.test(String(err))) throw err;
-    }
-  }
-}
-
-async function startCallee(
-  scenario: string,
-  opts: { cwd: string; keys?: Record<string, string | number>; timeoutS?: number },
-): Promise<Callee> {
-  const port = await freeUdpPort(CALLEE_IP);
-  const mediaPort = await freeUdpPort(CALLEE_IP);
-  const keys = { rtpport: mediaPort, ...opts.keys };
-  const args = [
-    ...["-sf", join(SCENARIOS, scenario), "-i", CALLEE_IP, "-p", String(port)],
-    ...["-mi", CALLEE_IP, "-mp", String(mediaPort), "-m", "1"],
-    ...["-timeout", String(opts.timeoutS ?? 30), "-timeout_error", "-nostdin"],
-    ...Object.entries(keys).flatMap(([k, v]) => ["-key", k, String(v)]),
-  ];
-  const child = spawn("sipp", args, { cwd: opts.cwd, stdio: ["ignore", "pipe", "pipe"] });
-  onTestFinished(() => {
-    if (child.exitCode === null && child.signalCode === null) child.kill("SIGKILL");
-  });
-  let out = "";
-  child.stdout.on("data", (c: Buffer) => {
-    out = (out + c.toString()).slice(-20_000);
-  });
-  child.stderr.on("data", (c: Buffer) => {
-    out = (out + c.toString()).slice(-20_000);
-  });
-  const result = new Promise<SippResult>((resolve, reject) => {
-    child.on("error", reject);
-    child.on("close", (code) => resolve({ code, stdout: out, stderr: "" }));
-  });
-  // Listening once its SIP port is taken (sipp binds within a moment of starting).
-  const deadline = Date.now() + 10_000;
-  while (!(await udpTaken(CALLEE_IP, port))) {
-    if (child.exitCode !== null || Date.now() > deadline)
-      throw new Error(`sipp callee did not start: ${out}`);
-    await new Promise((r) => setTimeout(r, 20));
-  }
-  return { port, result };
-}
-
-function udpTaken(address: string, port: number): Promise<boolean> {
-  return new Promise((resolve) => {
-    const s = createSocket("udp4");
-    s.once("error", () => resolve(true));
-    s.bind(port, address, () => s.close(() => resolve(false)));
-  });
+  return sippUas(scenario, { ...opts, address: CALLEE_IP });
 }

@@ -1,6 +1,6 @@
 // What the SIP tests share: a gateway in the test process beside the test engine, a free SIP port,
 // a UDP socket standing in for the caller's phone's RTP port, and sipp run as the caller.
-import { spawn } from "node:child_process";
+import { type ChildProcess, spawn } from "node:child_process";
 import { createSocket, type Socket } from "node:dgram";
 import { mkdtemp, writeFile } from "node:fs/promises";
 import { tmpdir } from "node:os";
@@ -146,23 +146,37 @@ export async function sipp(
     ...Object.entries(keys).flatMap(([k, v]) => ["-key", k, String(v)]),
     ...(opts.args ?? []),
   ];
-  return await new Promise((resolve, reject) => {
-    const child = spawn("sipp", args, { cwd: opts.cwd ?? tmpdir(), stdio: ["ignore", "pipe", "pipe"] });
-    // A test that fails before sipp's own timeout must not leave sipp behind it.
-    stopWhenTestEnds(() => {
-      if (child.exitCode === null && child.signalCode === null) child.kill("SIGKILL");
-    });
-    let stdout = "";
-    let stderr = "";
-    child.stdout.on("data", (c: Buffer) => {
-      stdout = (stdout + c.toString()).slice(-20_000);
-    });
-    child.stderr.on("data", (c: Buffer) => {
-      stderr = (stderr + c.toString()).slice(-20_000);
-    });
+  return await spawnSipp(args, opts.cwd ?? tmpdir()).result;
+}
+
+export interface SippProcess {
+  readonly child: ChildProcess;
+  /** Resolves when sipp exits, with the last 20 kB of each of its outputs. */
+  readonly result: Promise<SippResult>;
+  /** What sipp has written so far (for an error when it does not start). */
+  output(): string;
+}
+
+/** Starts sipp with `args` in `cwd`; it is killed when the current test ends, if still running. */
+export function spawnSipp(args: readonly string[], cwd: string): SippProcess {
+  const child = spawn("sipp", args, { cwd, stdio: ["ignore", "pipe", "pipe"] });
+  // A test that fails before sipp's own timeout must not leave sipp behind it.
+  stopWhenTestEnds(() => {
+    if (child.exitCode === null && child.signalCode === null) child.kill("SIGKILL");
+  });
+  let stdout = "";
+  let stderr = "";
+  child.stdout.on("data", (c: Buffer) => {
+    stdout = (stdout + c.toString()).slice(-20_000);
+  });
+  child.stderr.on("data", (c: Buffer) => {
+    stderr = (stderr + c.toString()).slice(-20_000);
+  });
+  const result = new Promise<SippResult>((resolve, reject) => {
     child.on("error", reject);
     child.on("close", (code) => resolve({ code, stdout, stderr }));
   });
+  return { child, result, output: () => stdout + stderr };
 }
 
 /** Runs `stop` when the current test ends; outside a test (a hook), the caller stops what it started. */

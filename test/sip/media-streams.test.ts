@@ -6,8 +6,9 @@ import { readFileSync } from "node:fs";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { decodeG711, linearToUlaw } from "../../src/sip/rtp/g711.js";
 import { EgressPolicy } from "../../src/webhook/egress.js";
+import { AnsweringNumbers } from "../helpers/answering-numbers.js";
 import { startTestEngine, type TestEngine } from "../helpers/engine.js";
-import { type Route, startTwilioApp, type TwilioApp, VoiceResponse } from "../helpers/twilio-app.js";
+import { startTwilioApp, type TwilioApp, VoiceResponse } from "../helpers/twilio-app.js";
 import { startWsServer, type WsConnection, type WsServer } from "../helpers/ws-server.js";
 import { type PhoneRtp, phoneRtp, sipp, startGateway, toneDir } from "./harness.js";
 
@@ -19,14 +20,13 @@ let engine: TestEngine;
 let app: TwilioApp;
 let ws: WsServer;
 let gw: Awaited<ReturnType<typeof startGateway>>;
-const voice: Record<string, Route> = {};
-let numbers = 0;
+const numbers = new AnsweringNumbers("+1555124");
 
 beforeAll(async () => {
   engine = await startTestEngine();
   ws = await startWsServer();
   app = await startTwilioApp(engine.authToken, {
-    "/voice": (req) => (voice[req.params.To ?? ""] as Route)(req),
+    "/voice": numbers.route,
     "/after": () => ({ body: new VoiceResponse().hangup().toString() }),
     "/stream-status": () => ({ status: 204, body: "" }),
   });
@@ -41,17 +41,8 @@ afterAll(async () => {
 });
 
 /** A number answering with `build`'s TwiML. */
-async function numberAnswering(build: (r: InstanceType<typeof VoiceResponse>) => void): Promise<string> {
-  numbers += 1;
-  const number = `+1555124${String(7000 + numbers)}`;
-  voice[number] = () => {
-    const r = new VoiceResponse();
-    build(r);
-    return { body: r.toString() };
-  };
-  await engine.addNumber({ number, voiceUrl: `${app.url}/voice` });
-  return number;
-}
+const numberAnswering = (build: (r: InstanceType<typeof VoiceResponse>) => void) =>
+  numbers.add(engine, app.url, build);
 
 /** sipp calls `to`, sending 5 s of 440 Hz a second after the answer, then #; the phone records what it hears. */
 async function callIn(to: string, codecs = "0 101") {

@@ -6,16 +6,13 @@ import { describe, expect, it } from "vitest";
 import { updateAccount } from "../../src/admin/accounts.js";
 import { addTrunk } from "../../src/admin/trunks.js";
 import { startApi } from "../../src/api/server.js";
-import type { ChannelOut } from "../../src/protocol/channel-events.js";
-import { decode } from "../../src/protocol/codec.js";
-import { inspectEnvelopes } from "../../src/protocol/inspect.js";
 import { openTrunkStores } from "../../src/store/global.js";
 import { twilioClient } from "../api/helpers/twilio-client.js";
-import { startCli } from "../helpers/cli.js";
 import { startTestEngine } from "../helpers/engine.js";
 import { startTwilioApp, VoiceResponse } from "../helpers/twilio-app.js";
 import { phoneRtp, startGateway } from "./harness.js";
 import { sippUas } from "./uas.js";
+import { regionWorker, watchCall } from "./worker-death.js";
 
 const CALLEE_IP = "127.0.0.3";
 
@@ -24,8 +21,7 @@ describe("a region worker dies mid outbound call through a trunk", () => {
     timeout: 60_000,
   }, async () => {
     await using engine = await startTestEngine({ worker: false });
-    const worker = () =>
-      startCli(["region", "--region", "us1", "--allow-egress", "127.0.0.0/8", "--nats", engine.nats.url]);
+    const worker = () => regionWorker(engine.nats.url);
     const api = await startApi({ nc: engine.nc, port: 0, log: pino({ level: "silent" }) });
     await using _api = { [Symbol.asyncDispose]: () => api.close() };
     await using app = await startTwilioApp(engine.authToken, {
@@ -47,47 +43,24 @@ describe("a region worker dies mid outbound call through a trunk", () => {
     await using a = worker();
     await a.waitForLog("ready");
 
-    const said: string[] = [];
-    let paused!: () => void;
-    const inPause = new Promise<void>((resolve) => {
-      paused = resolve;
-    });
-    let ended!: () => void;
-    const stored = new Promise<void>((resolve) => {
-      ended = resolve;
-    });
-    const out = engine.nc.subscribe("sb.region.us1.call.*.out", {
-      callback: (_, msg) => {
-        const e = decode(msg.data) as ChannelOut;
-        if (e.kind === "say") said.push(e.text);
-        if (e.kind === "pause") paused();
-        if (e.kind === "ended") ended();
-      },
-    });
-    let resumed = 0;
-    const inspect = engine.nc.subscribe("sb.region.us1.inspect.*", {
-      callback: (_, msg) => {
-        for (const e of inspectEnvelopes(msg.data)) if (e.type === "resumed") resumed++;
-      },
-    });
+    const watch = watchCall(engine.nc);
     const { client } = twilioClient(api.url, { sid: engine.accountSid, token: engine.authToken });
     const created = await client.calls.create({
       to: "+15559872001",
       from: "+15551252001",
       url: `${app.url}/voice`,
     });
-    await inPause;
+    await watch.inPause;
     await using b = worker();
     await b.waitForLog("ready");
     a.child.kill("SIGKILL");
     const result = await uas.result;
-    await stored;
-    out.unsubscribe();
-    inspect.unsubscribe();
+    await watch.ended;
+    watch.stop();
     // sipp's BYE came from the gateway after "Back": the resumed worker reached the leg's gateway.
     expect(result.code, result.stdout + result.stderr).toBe(0);
-    expect(resumed).toBe(1);
-    expect(said).toEqual(["Hold", "Back"]);
+    expect(watch.resumed()).toBe(1);
+    expect(watch.said).toEqual(["Hold", "Back"]);
     expect(app.requests.filter((r) => r.path === "/voice")).toHaveLength(1);
     expect((await client.calls(created.sid).fetch()).status).toBe("completed");
     expect(gw.calls.size).toBe(0);

@@ -3,6 +3,7 @@
 // answers — and the peer hears the TwiML's <Say>: what reaches its RTP socket is the same speech as
 // espeak-ng renders the text (after G.711), not silence. Busy and no-answer end as Twilio's statuses.
 import { pino } from "pino";
+import type { CallInstance, CallListInstanceCreateOptions } from "twilio/lib/rest/api/v2010/account/call.js";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { updateAccount } from "../../src/admin/accounts.js";
 import { addTrunk } from "../../src/admin/trunks.js";
@@ -11,12 +12,12 @@ import { ulawToLinear } from "../../src/sip/rtp/g711.js";
 import { Prompts } from "../../src/sip/tts/prompts.js";
 import { openTrunkStores } from "../../src/store/global.js";
 import { type Stack, startStack } from "../api/helpers/stack.js";
+import { statusCallbacks } from "../api/helpers/status-callbacks.js";
 import { twilioClient } from "../api/helpers/twilio-client.js";
 import { runCli } from "../helpers/cli.js";
-import type { ReceivedRequest } from "../helpers/twilio-app.js";
 import { VoiceResponse } from "../helpers/twilio-app.js";
 import { freeUdpPort, phoneRtp } from "./harness.js";
-import { sippUas } from "./uas.js";
+import { sippUas, type Uas, type UasOptions } from "./uas.js";
 
 const CALLEE_IP = "127.0.0.3";
 
@@ -66,34 +67,40 @@ async function trunkTo(port: number): Promise<void> {
   await updateAccount({ ...stack.global, ...trunks }, stack.account.sid, { trunk: "carrier" });
 }
 
-async function callbacksOf(callSid: string): Promise<ReceivedRequest[]> {
-  await stack.app.waitFor(
-    (r) =>
-      r.path === "/status" &&
-      r.params.CallSid === callSid &&
-      ["completed", "busy", "no-answer", "failed", "canceled"].includes(r.params.CallStatus ?? ""),
-    30_000,
-  );
-  return stack.app.requests
-    .filter((r) => r.path === "/status" && r.params.CallSid === callSid)
-    .sort((a, b) => Number(a.params.SequenceNumber) - Number(b.params.SequenceNumber));
-}
+const callbacksOf = (callSid: string) => statusCallbacks(stack.app, callSid, 30_000);
 
 const ALL_EVENTS = ["initiated", "ringing", "answered", "completed"];
+
+/**
+ * Starts sipp running `scenario` behind the account's trunk, then places a call to it over REST with
+ * the /say TwiML and /status callbacks; `placedAt` is when the request went out.
+ */
+async function callPeer(
+  scenario: string,
+  params: Partial<CallListInstanceCreateOptions> = {},
+  uasOptions: UasOptions = {},
+): Promise<{ uas: Uas; created: CallInstance; placedAt: number }> {
+  const uas = await sippUas(scenario, uasOptions);
+  await trunkTo(uas.port);
+  const placedAt = Date.now();
+  const created = await client.calls.create({
+    to: TO,
+    from: FROM,
+    url: `${stack.app.url}/say`,
+    statusCallback: `${stack.app.url}/status`,
+    ...params,
+  });
+  return { uas, created, placedAt };
+}
 
 describe("client.calls.create() through a trunk to a SIP peer", () => {
   it("rings the peer through the trunk, and the peer hears the TwiML's Say", async () => {
     await using phone = await phoneRtp(CALLEE_IP);
-    const uas = await sippUas("uas-answer.xml", { keys: { rtpport: phone.port } });
-    await trunkTo(uas.port);
-    const created = await client.calls.create({
-      to: TO,
-      from: FROM,
-      url: `${stack.app.url}/say`,
-      sendDigits: "1#",
-      statusCallback: `${stack.app.url}/status`,
-      statusCallbackEvent: ALL_EVENTS,
-    });
+    const { uas, created } = await callPeer(
+      "uas-answer.xml",
+      { sendDigits: "1#", statusCallbackEvent: ALL_EVENTS },
+      { keys: { rtpport: phone.port } },
+    );
     expect(created).toMatchObject({ status: "queued", direction: "outbound-api" });
     // sipp exits 0 only if the INVITE's Request-URI and From were as checked and the BYE came.
     const result = await uas.result;
@@ -137,14 +144,7 @@ describe("client.calls.create() through a trunk to a SIP peer", () => {
   }, 60_000);
 
   it("ends busy when the peer answers 486", async () => {
-    const uas = await sippUas("uas-busy.xml");
-    await trunkTo(uas.port);
-    const created = await client.calls.create({
-      to: TO,
-      from: FROM,
-      url: `${stack.app.url}/say`,
-      statusCallback: `${stack.app.url}/status`,
-    });
+    const { uas, created } = await callPeer("uas-busy.xml");
     expect((await uas.result).code).toBe(0);
     const [final] = await callbacksOf(created.sid);
     expect(final?.params).toMatchObject({ CallStatus: "busy", Direction: "outbound-api", CallDuration: "0" });
@@ -152,15 +152,7 @@ describe("client.calls.create() through a trunk to a SIP peer", () => {
   }, 60_000);
 
   it("numbers the failed callback after the ringing one when the peer rings, then fails (404)", async () => {
-    const uas = await sippUas("uas-ring-404.xml");
-    await trunkTo(uas.port);
-    const created = await client.calls.create({
-      to: TO,
-      from: FROM,
-      url: `${stack.app.url}/say`,
-      statusCallback: `${stack.app.url}/status`,
-      statusCallbackEvent: ALL_EVENTS,
-    });
+    const { uas, created } = await callPeer("uas-ring-404.xml", { statusCallbackEvent: ALL_EVENTS });
     expect((await uas.result).code).toBe(0);
     const callbacks = await callbacksOf(created.sid);
     expect(callbacks.map((r) => [r.params.SequenceNumber, r.params.CallStatus])).toEqual([
@@ -171,34 +163,21 @@ describe("client.calls.create() through a trunk to a SIP peer", () => {
   }, 60_000);
 
   it("cancels at Timeout and ends no-answer when the peer only rings", async () => {
-    const uas = await sippUas("uas-no-answer.xml");
-    await trunkTo(uas.port);
-    const started = Date.now();
-    const created = await client.calls.create({
-      to: TO,
-      from: FROM,
-      url: `${stack.app.url}/say`,
+    const { uas, created, placedAt } = await callPeer("uas-no-answer.xml", {
       timeout: 2,
-      statusCallback: `${stack.app.url}/status`,
       statusCallbackEvent: ALL_EVENTS,
     });
     // sipp exits 0 only once the CANCEL came and its 487 was acknowledged.
     expect((await uas.result).code).toBe(0);
     const callbacks = await callbacksOf(created.sid);
     expect(callbacks.map((r) => r.params.CallStatus)).toEqual(["initiated", "ringing", "no-answer"]);
-    expect(Date.now() - started).toBeGreaterThanOrEqual(2_000);
+    expect(Date.now() - placedAt).toBeGreaterThanOrEqual(2_000);
     expect(stack.app.requests.some((r) => r.path === "/say" && r.params.CallSid === created.sid)).toBe(false);
   }, 60_000);
 
   it("cancels the ringing leg (CANCEL) when the call is canceled over REST", async () => {
-    const uas = await sippUas("uas-no-answer.xml");
-    await trunkTo(uas.port);
-    const created = await client.calls.create({
-      to: TO,
-      from: FROM,
-      url: `${stack.app.url}/say`,
+    const { uas, created } = await callPeer("uas-no-answer.xml", {
       timeout: 30,
-      statusCallback: `${stack.app.url}/status`,
       statusCallbackEvent: ALL_EVENTS,
     });
     await stack.app.waitFor(

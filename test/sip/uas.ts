@@ -1,6 +1,5 @@
 // sipp as a callee (UAS) for the gateway's outbound legs, and the region's side of a leg played by
 // the test: an originate request, the leg's events and input, and commands on its subject.
-import { spawn } from "node:child_process";
 import { createSocket } from "node:dgram";
 import { tmpdir } from "node:os";
 import { isAbsolute, join } from "node:path";
@@ -12,7 +11,7 @@ import { readReply } from "../../src/protocol/service-error.js";
 import type { SipCommand } from "../../src/protocol/sip-commands.js";
 import type { Originate } from "../../src/protocol/sip-legs.js";
 import { subjects } from "../../src/protocol/subjects.js";
-import { freeUdpPort, SCENARIOS, type SippResult } from "./harness.js";
+import { freeUdpPort, SCENARIOS, type SippResult, spawnSipp } from "./harness.js";
 
 export interface Uas {
   address: string;
@@ -22,66 +21,61 @@ export interface Uas {
   result: Promise<SippResult>;
 }
 
-/** Starts sipp as a UAS on `address` running `scenario` for one call; resolves once it listens. */
-export async function sippUas(
-  scenario: string,
-  opts: {
-    address?: string;
-    cwd?: string;
-    keys?: Record<string, string | number>;
-    timeoutS?: number;
-    /** Where sipp writes every message it sends and receives. */
-    messageFile?: string;
-  } = {},
-): Promise<Uas> {
+export interface UasOptions {
+  /** Its loopback address (127.0.0.3 unless told). */
+  address?: string;
+  /** sipp's working directory (where rtp_stream finds its audio). */
+  cwd?: string;
+  /** Scenario keys; `rtpport` (sipp's media port) and `codecs` ("0 101") unless given. */
+  keys?: Record<string, string | number>;
+  timeoutS?: number;
+  /** Where sipp writes every message it sends and receives. */
+  messageFile?: string;
+}
+
+/**
+ * Starts sipp as a UAS running `scenario` (a file of test/sip, or a path) for one call; resolves once it
+ * listens. Its ports are picked free and then bound by sipp (video RTP on the media port + 2 too), so
+ * one taken meanwhile by a parallel test is tried again with others, a few times.
+ */
+export async function sippUas(scenario: string, opts: UasOptions = {}): Promise<Uas> {
+  for (let attempt = 1; ; attempt++) {
+    try {
+      return await startUas(scenario, opts);
+    } catch (err) {
+      if (attempt === 3 || !/Address already in use/.test(String(err))) throw err;
+    }
+  }
+}
+
+async function startUas(scenario: string, opts: UasOptions): Promise<Uas> {
   const address = opts.address ?? "127.0.0.3";
   const port = await freeUdpPort(address);
   const mediaPort = await freeUdpPort(address);
-  const keys = { codecs: "0 101", ...opts.keys };
+  const keys = { rtpport: mediaPort, codecs: "0 101", ...opts.keys };
   const args = [
-    "-sf",
-    isAbsolute(scenario) ? scenario : join(SCENARIOS, scenario),
-    "-i",
-    address,
-    "-p",
-    String(port),
-    "-mi",
-    address,
-    "-mp",
-    String(mediaPort),
-    "-m",
-    "1",
-    "-timeout",
-    String(opts.timeoutS ?? 30),
-    "-timeout_error",
-    "-nostdin",
+    ...[
+      "-sf",
+      isAbsolute(scenario) ? scenario : join(SCENARIOS, scenario),
+      "-i",
+      address,
+      "-p",
+      String(port),
+    ],
+    ...["-mi", address, "-mp", String(mediaPort), "-m", "1"],
+    ...["-timeout", String(opts.timeoutS ?? 30), "-timeout_error", "-nostdin"],
     ...(opts.messageFile ? ["-trace_msg", "-message_file", opts.messageFile] : []),
     ...Object.entries(keys).flatMap(([k, v]) => ["-key", k, String(v)]),
   ];
-  const child = spawn("sipp", args, { cwd: opts.cwd ?? tmpdir(), stdio: ["ignore", "pipe", "pipe"] });
-  onTestFinished(() => {
-    if (child.exitCode === null && child.signalCode === null) child.kill("SIGKILL");
-  });
-  let stdout = "";
-  let stderr = "";
-  child.stdout.on("data", (c: Buffer) => {
-    stdout = (stdout + c.toString()).slice(-20_000);
-  });
-  child.stderr.on("data", (c: Buffer) => {
-    stderr = (stderr + c.toString()).slice(-20_000);
-  });
-  const result = new Promise<SippResult>((resolve, reject) => {
-    child.on("error", reject);
-    child.on("close", (code) => resolve({ code, stdout, stderr }));
-  });
+  const sipp = spawnSipp(args, opts.cwd ?? tmpdir());
   // Listening when its SIP port is taken (bounded: sipp binds within a moment of starting).
   const deadline = Date.now() + 10_000;
   while (!(await udpTaken(address, port))) {
-    if (child.exitCode !== null || Date.now() > deadline)
-      throw new Error(`sipp UAS did not start: ${stdout}${stderr}`);
+    if (sipp.child.exitCode !== null || Date.now() > deadline)
+      throw new Error(`sipp UAS did not start: ${sipp.output()}`);
     await new Promise((r) => setTimeout(r, 20));
   }
-  return { address, port, mediaPort, result };
+  return { address, port, mediaPort, result: sipp.result };
 }
 
 function udpTaken(address: string, port: number): Promise<boolean> {

@@ -9,7 +9,7 @@
 // scale 0, so a stream never changes a call's timing, and a long simulated call cannot flood the server.
 import { WebSocket } from "undici";
 import type { CallClock } from "../../clock/call-clock.js";
-import { fail } from "../../errors/switchboard-error.js";
+import { openStreamSocket, readAppMessage, StreamMessages } from "../../media/stream-protocol.js";
 import type { StreamTrack } from "../../twiml/verb-data.js";
 import type { WebhookClient } from "../../webhook/client.js";
 
@@ -22,8 +22,6 @@ const TICK_MS = 100;
 /** Audio sent at once when a scale-0 stream starts, and at most again when it stops. */
 const SIMULATED_FIRST_MS = 1000;
 const SIMULATED_MAX_FRAMES = 500;
-/** Real time a server has to complete the WebSocket handshake (a network limit, like a webhook's). */
-const OPEN_TIMEOUT_MS = 10_000;
 
 export interface MediaStreamOptions {
   readonly url: string;
@@ -50,7 +48,7 @@ export class MediaStream {
   readonly #o: MediaStreamOptions;
   readonly #ws: WebSocket;
   readonly #tracks: ("inbound" | "outbound")[];
-  #sequence = 0;
+  readonly #messages: StreamMessages;
   #chunks = new Map<string, number>();
   /** Call time of the stream's start, and of the next frame to send (ms from the start). */
   #startedAt = 0;
@@ -67,6 +65,7 @@ export class MediaStream {
     this.streamSid = o.streamSid;
     this.#ws = ws;
     this.ended = ended;
+    this.#messages = new StreamMessages(o);
     this.#tracks =
       o.track === "both_tracks"
         ? ["inbound", "outbound"]
@@ -80,54 +79,18 @@ export class MediaStream {
    * when the server does not complete the handshake in time.
    */
   static open(o: MediaStreamOptions): Promise<MediaStream> {
-    return new Promise((resolve, reject) => {
-      let ws: WebSocket;
-      try {
-        o.web.assertAllowed(new URL(o.url));
-        ws = new WebSocket(o.url, { dispatcher: o.web.dispatcher() });
-      } catch (err) {
-        reject(
-          fail("streamHandshakeError", `cannot open ${o.url}: ${(err as Error).message}`, { cause: err }),
-        );
-        return;
-      }
-      let opened = false;
-      let stream: MediaStream | undefined;
-      const timeoutMs = o.openTimeoutMs ?? OPEN_TIMEOUT_MS;
-      const timer = setTimeout(() => {
-        reject(
-          fail("streamConnectionTimeout", `the WebSocket at ${o.url} did not open within ${timeoutMs} ms`),
-        );
-        ws.close();
-      }, timeoutMs);
-      const ended = new Promise<"server" | "engine">((done) => {
-        ws.addEventListener("close", () => {
-          clearTimeout(timer);
-          if (stream) {
-            stream.#halt();
-            done(stream.#stopping ? "engine" : "server");
-          } else {
-            done("server");
-          }
-          if (!opened) reject(fail("streamHandshakeError", `the WebSocket at ${o.url} did not open`));
-        });
-      });
-      ws.addEventListener("error", (ev) => {
-        if (!opened) {
-          const message = (ev as unknown as { message?: string }).message || "connection failed";
-          reject(fail("streamHandshakeError", `the WebSocket at ${o.url} did not open: ${message}`));
-        }
-      });
-      ws.addEventListener("open", () => {
-        clearTimeout(timer);
-        opened = true;
-        stream = new MediaStream(o, ws, ended);
-        stream.#begin();
-        resolve(stream);
-      });
-      ws.addEventListener("message", (ev) => {
-        if (stream) stream.#receive(ev.data);
-      });
+    return openStreamSocket(o, (ws) => {
+      let done!: (by: "server" | "engine") => void;
+      const stream = new MediaStream(o, ws, new Promise((resolve) => (done = resolve)));
+      stream.#begin();
+      return {
+        stream,
+        message: (data) => stream.#receive(data),
+        closed: () => {
+          stream.#halt();
+          done(stream.#stopping ? "engine" : "server");
+        },
+      };
     });
   }
 
@@ -139,32 +102,15 @@ export class MediaStream {
     // Marks whose audio has not played are dropped with the stream (only `clear` answers them early).
     this.#halt();
     this.#marks = [];
-    this.#send({
-      event: "stop",
-      sequenceNumber: this.#nextSequence(),
-      streamSid: this.streamSid,
-      stop: { accountSid: this.#o.accountSid, callSid: this.#o.callSid },
-    });
+    this.#send(this.#messages.stop());
     this.#ws.close(1000);
   }
 
   #begin(): void {
     const o = this.#o;
     this.#startedAt = o.clock.now();
-    this.#send({ event: "connected", protocol: "Call", version: "1.0.0" });
-    this.#send({
-      event: "start",
-      sequenceNumber: this.#nextSequence(),
-      start: {
-        accountSid: o.accountSid,
-        streamSid: o.streamSid,
-        callSid: o.callSid,
-        tracks: this.#tracks,
-        customParameters: { ...o.parameters },
-        mediaFormat: { encoding: "audio/x-mulaw", sampleRate: 8000, channels: 1 },
-      },
-      streamSid: o.streamSid,
-    });
+    this.#send(this.#messages.connected());
+    this.#send(this.#messages.start(this.#tracks, o.parameters));
     if (o.clock.scale === 0) {
       this.#sendFramesUntil(SIMULATED_FIRST_MS, SIMULATED_FIRST_MS / FRAME_MS);
     } else {
@@ -186,12 +132,7 @@ export class MediaStream {
       for (const track of this.#tracks) {
         const chunk = (this.#chunks.get(track) ?? 0) + 1;
         this.#chunks.set(track, chunk);
-        this.#send({
-          event: "media",
-          sequenceNumber: this.#nextSequence(),
-          media: { track, chunk: String(chunk), timestamp: String(this.#nextFrameAt), payload: SILENCE },
-          streamSid: this.streamSid,
-        });
+        this.#send(this.#messages.media(track, chunk, this.#nextFrameAt, SILENCE));
       }
       this.#nextFrameAt += FRAME_MS;
     }
@@ -199,47 +140,21 @@ export class MediaStream {
 
   #receive(data: unknown): void {
     if (this.#stopping) return;
-    let message: {
-      event?: unknown;
-      streamSid?: unknown;
-      media?: { payload?: unknown };
-      mark?: { name?: unknown };
-    };
-    try {
-      if (typeof data !== "string") throw new Error("a binary frame");
-      message = JSON.parse(data);
-      if (typeof message !== "object" || message === null) throw new Error("not an object");
-    } catch {
-      this.#invalid("a message that is not JSON text");
-      return;
-    }
-    if (!this.#o.bidirectional) {
-      this.#invalid(`a "${String(message.event)}" message on a one-way stream`);
-      return;
-    }
-    if (message.streamSid !== this.streamSid) {
-      this.#invalid(`streamSid ${String(message.streamSid)}`);
+    const message = readAppMessage(data, this.streamSid, this.#o.bidirectional);
+    if (typeof message === "string") {
+      this.#invalid(message);
       return;
     }
     const clock = this.#o.clock;
     switch (message.event) {
       case "media": {
-        const payload = message.media?.payload;
-        if (typeof payload !== "string") {
-          this.#invalid("a media message without a payload");
-          return;
-        }
         // The caller hears it after what is already queued: 8 bytes of μ-law per millisecond.
-        const ms = Buffer.from(payload, "base64").length / 8;
+        const ms = message.audio.length / 8;
         this.#playUntil = Math.max(clock.now(), this.#playUntil) + ms;
         return;
       }
       case "mark": {
-        const name = message.mark?.name;
-        if (typeof name !== "string") {
-          this.#invalid("a mark message without a name");
-          return;
-        }
+        const name = message.name;
         const wait = this.#playUntil - clock.now();
         // At scale 0 (and with nothing queued) the audio has played at once: answer now.
         if (clock.scale === 0 || wait <= 0) {
@@ -263,20 +178,11 @@ export class MediaStream {
         }
         return;
       }
-      default: {
-        this.#invalid(`an unknown "${String(message.event)}" message`);
-        return;
-      }
     }
   }
 
   #echo(mark: { name: string }): void {
-    this.#send({
-      event: "mark",
-      sequenceNumber: this.#nextSequence(),
-      streamSid: this.streamSid,
-      mark: { name: mark.name },
-    });
+    this.#send(this.#messages.mark(mark.name));
   }
 
   #invalid(reason: string): void {
@@ -289,11 +195,6 @@ export class MediaStream {
   #halt(): void {
     this.#o.clock.clearTimeout(this.#tick);
     for (const mark of this.#marks) this.#o.clock.clearTimeout(mark.timer);
-  }
-
-  #nextSequence(): string {
-    this.#sequence += 1;
-    return String(this.#sequence);
   }
 
   #send(message: object): void {

@@ -3,15 +3,12 @@
 // gateway sends the caller (outbound), `dtmf`, `mark` echoes and `stop` — and, bidirectional, the app's
 // `media`/`mark`/`clear` played to the caller through a StreamPlayout.
 import { WebSocket } from "undici";
-import { fail } from "../../errors/switchboard-error.js";
+import { openStreamSocket, readAppMessage, StreamMessages } from "../../media/stream-protocol.js";
 import type { StreamEndedReply } from "../../protocol/sip-commands.js";
 import type { WebhookClient } from "../../webhook/client.js";
 import { encodeG711 } from "../rtp/g711.js";
 import { FRAME_SAMPLES } from "./rtp-session.js";
 import { type PlayoutSink, StreamPlayout } from "./stream-playout.js";
-
-/** Real time a server has to complete the WebSocket handshake (as on simulated calls: 31901 after). */
-const OPEN_TIMEOUT_MS = 10_000;
 
 type Track = "inbound" | "outbound";
 
@@ -45,7 +42,7 @@ export class StreamFork {
   readonly #startedAt = performance.now();
   readonly #playout: StreamPlayout | undefined;
   readonly #ulaw = new Uint8Array(FRAME_SAMPLES);
-  #sequence = 0;
+  readonly #messages: StreamMessages;
   #stopping = false;
   #invalid: string | undefined;
 
@@ -53,6 +50,7 @@ export class StreamFork {
     this.#o = o;
     this.#ws = ws;
     this.ended = ended;
+    this.#messages = new StreamMessages(o);
     if (o.track !== "outbound_track") this.#framers.set("inbound", new Framer());
     if (o.track !== "inbound_track") this.#framers.set("outbound", new Framer());
     if (o.bidirectional) this.#playout = new StreamPlayout(o.sink, (name) => this.#echo(name));
@@ -60,54 +58,21 @@ export class StreamFork {
 
   /** Connects and sends `connected` and `start`; rejects with 31920 (cannot open) or 31901 (too slow). */
   static open(o: StreamForkOptions): Promise<StreamFork> {
-    return new Promise((resolve, reject) => {
-      let ws: WebSocket;
-      try {
-        o.web.assertAllowed(new URL(o.url));
-        ws = new WebSocket(o.url, { dispatcher: o.web.dispatcher() });
-      } catch (err) {
-        reject(
-          fail("streamHandshakeError", `cannot open ${o.url}: ${(err as Error).message}`, { cause: err }),
-        );
-        return;
-      }
-      let fork: StreamFork | undefined;
-      const timeoutMs = o.openTimeoutMs ?? OPEN_TIMEOUT_MS;
-      const timer = setTimeout(() => {
-        reject(
-          fail("streamConnectionTimeout", `the WebSocket at ${o.url} did not open within ${timeoutMs} ms`),
-        );
-        ws.close();
-      }, timeoutMs);
-      const ended = new Promise<StreamEndedReply>((done) => {
-        ws.addEventListener("close", () => {
-          clearTimeout(timer);
-          if (!fork) {
-            reject(fail("streamHandshakeError", `the WebSocket at ${o.url} did not open`));
-            done({ by: "server" });
-            return;
-          }
+    return openStreamSocket(o, (ws) => {
+      let done!: (reply: StreamEndedReply) => void;
+      const fork = new StreamFork(o, ws, new Promise((resolve) => (done = resolve)));
+      fork.#begin();
+      return {
+        stream: fork,
+        message: (data) => fork.#receive(data),
+        closed: () => {
           fork.#playout?.close();
           done({
             by: fork.#stopping ? "engine" : "server",
             ...(fork.#invalid !== undefined && { invalid: fork.#invalid }),
           });
-        });
-      });
-      ws.addEventListener("error", (ev) => {
-        if (fork) return;
-        const message = (ev as unknown as { message?: string }).message || "connection failed";
-        reject(fail("streamHandshakeError", `the WebSocket at ${o.url} did not open: ${message}`));
-      });
-      ws.addEventListener("open", () => {
-        clearTimeout(timer);
-        fork = new StreamFork(o, ws, ended);
-        fork.#begin();
-        resolve(fork);
-      });
-      ws.addEventListener("message", (ev) => {
-        if (fork) fork.#receive(ev.data);
-      });
+        },
+      };
     });
   }
 
@@ -124,12 +89,7 @@ export class StreamFork {
   /** A key from the caller: Twilio sends `dtmf` on bidirectional streams only. */
   key(digit: string): void {
     if (!this.#o.bidirectional) return;
-    this.#send({
-      event: "dtmf",
-      streamSid: this.#o.streamSid,
-      sequenceNumber: this.#nextSequence(),
-      dtmf: { track: "inbound_track", digit },
-    });
+    this.#send(this.#messages.dtmf(digit));
   }
 
   /** Sends `stop` and closes the socket (the call ended, `<Stop>`, or the region stopped it). */
@@ -138,31 +98,13 @@ export class StreamFork {
     this.#stopping = true;
     this.#playout?.close();
     if (this.#ws.readyState !== WebSocket.OPEN) return;
-    this.#send({
-      event: "stop",
-      sequenceNumber: this.#nextSequence(),
-      stop: { accountSid: this.#o.accountSid, callSid: this.#o.callSid },
-      streamSid: this.#o.streamSid,
-    });
+    this.#send(this.#messages.stop());
     this.#ws.close(1000);
   }
 
   #begin(): void {
-    const o = this.#o;
-    this.#send({ event: "connected", protocol: "Call", version: "1.0.0" });
-    this.#send({
-      event: "start",
-      sequenceNumber: this.#nextSequence(),
-      start: {
-        accountSid: o.accountSid,
-        streamSid: o.streamSid,
-        callSid: o.callSid,
-        tracks: [...this.#framers.keys()],
-        customParameters: { ...o.parameters },
-        mediaFormat: { encoding: "audio/x-mulaw", sampleRate: 8000, channels: 1 },
-      },
-      streamSid: o.streamSid,
-    });
+    this.#send(this.#messages.connected());
+    this.#send(this.#messages.start([...this.#framers.keys()], this.#o.parameters));
   }
 
   #audio(track: Track, pcm: Int16Array): void {
@@ -176,18 +118,15 @@ export class StreamFork {
       if (framer.filled < FRAME_SAMPLES) break;
       framer.filled = 0;
       framer.chunk += 1;
-      this.#send({
-        event: "media",
-        sequenceNumber: this.#nextSequence(),
-        media: {
+      this.#send(
+        this.#messages.media(
           track,
-          chunk: String(framer.chunk),
+          framer.chunk,
           // When the frame was complete, in ms since the stream started (Twilio's clock is the media's).
-          timestamp: String(Math.round(performance.now() - this.#startedAt)),
-          payload: Buffer.from(encodeG711("PCMU", framer.frame, this.#ulaw)).toString("base64"),
-        },
-        streamSid: this.#o.streamSid,
-      });
+          Math.round(performance.now() - this.#startedAt),
+          Buffer.from(encodeG711("PCMU", framer.frame, this.#ulaw)).toString("base64"),
+        ),
+      );
     }
   }
 
@@ -200,55 +139,17 @@ export class StreamFork {
 
   /** Acts on one of the app's messages; says what was wrong with it, if anything. */
   #take(data: unknown): string | undefined {
-    let message: {
-      event?: unknown;
-      streamSid?: unknown;
-      media?: { payload?: unknown };
-      mark?: { name?: unknown };
-    };
-    try {
-      if (typeof data !== "string") throw new Error("a binary frame");
-      message = JSON.parse(data);
-      if (typeof message !== "object" || message === null) throw new Error("not an object");
-    } catch {
-      return "a message that is not JSON text";
-    }
-    const playout = this.#playout;
-    if (!playout) return `a "${String(message.event)}" message on a one-way stream`;
-    if (message.streamSid !== this.#o.streamSid) return `streamSid ${String(message.streamSid)}`;
-    switch (message.event) {
-      case "media": {
-        const payload = message.media?.payload;
-        if (typeof payload !== "string") return "a media message without a payload";
-        playout.media(Buffer.from(payload, "base64"));
-        return undefined;
-      }
-      case "mark": {
-        const name = message.mark?.name;
-        if (typeof name !== "string") return "a mark message without a name";
-        playout.mark(name);
-        return undefined;
-      }
-      case "clear":
-        playout.clear();
-        return undefined;
-      default:
-        return `an unknown "${String(message.event)}" message`;
-    }
+    const message = readAppMessage(data, this.#o.streamSid, this.#o.bidirectional);
+    if (typeof message === "string") return message;
+    // Only a bidirectional stream, which has a playout, gets here.
+    if (message.event === "media") this.#playout?.media(message.audio);
+    else if (message.event === "mark") this.#playout?.mark(message.name);
+    else this.#playout?.clear();
+    return undefined;
   }
 
   #echo(name: string): void {
-    this.#send({
-      event: "mark",
-      sequenceNumber: this.#nextSequence(),
-      streamSid: this.#o.streamSid,
-      mark: { name },
-    });
-  }
-
-  #nextSequence(): string {
-    this.#sequence += 1;
-    return String(this.#sequence);
+    this.#send(this.#messages.mark(name));
   }
 
   #send(message: object): void {

@@ -4,6 +4,7 @@
 // What the session's SDP means is the caller's (`on.offer`/`on.answer`), not this file's.
 import { randomBytes } from "node:crypto";
 import { Dialog } from "./dialog.js";
+import { answerInDialog } from "./in-dialog.js";
 import { ALLOW, rejection, response, SUPPORTED } from "./responses.js";
 import type { Remote, SipMessage, SipStack } from "./stack.js";
 
@@ -147,27 +148,12 @@ export class InboundDialog {
       return;
     }
     this.dialog.remoteCseq = Math.max(this.dialog.remoteCseq, rq.headers.cseq.seq);
-    switch (method) {
-      case "BYE":
-        this.stack.respond(response(rq, 200));
-        if (this.state === "ended") return;
-        this.#close();
-        this.on.bye?.();
-        return;
-      case "INFO":
-        this.stack.respond(response(rq, 200));
-        this.on.info?.(String(rq.headers["content-type"] ?? ""), rq.content ?? "");
-        return;
-      case "OPTIONS":
-        this.stack.respond(response(rq, 200, { allow: ALLOW, supported: SUPPORTED.join(", ") }));
-        return;
-      case "INVITE":
-      case "UPDATE":
-        this.#offer(rq);
-        return;
-      default:
-        this.stack.respond(rejection(rq, 405, `${method} is not taken in a call`, { allow: ALLOW }));
-    }
+    answerInDialog(this.stack, rq, {
+      ended: this.state === "ended",
+      close: () => this.#close(),
+      offer: (offer) => this.#offer(offer),
+      on: this.on,
+    });
   }
 
   /** A re-INVITE or UPDATE: a new offer (hold, resume, a moved address), or a session refresh. */

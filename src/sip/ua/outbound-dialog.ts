@@ -4,6 +4,7 @@
 import { randomBytes } from "node:crypto";
 import { Dialog } from "./dialog.js";
 import { authorization, type Credentials, parseChallenge } from "./digest.js";
+import { answerInDialog } from "./in-dialog.js";
 import type { OfferResult } from "./inbound-dialog.js";
 import { ALLOW, rejection, response, SUPPORTED } from "./responses.js";
 import type { Hop, SipMessage, SipStack } from "./stack.js";
@@ -136,40 +137,29 @@ export class OutboundDialog {
       this.stack.respond(rejection(rq, 481, "The call has ended"));
       return;
     }
-    switch (method) {
-      case "BYE":
-        this.stack.respond(response(rq, 200));
-        if (this.state === "ended") return;
-        this.#close();
-        this.on.bye?.();
-        return;
-      case "INFO":
-        this.stack.respond(response(rq, 200));
-        this.on.info?.(String(rq.headers["content-type"] ?? ""), rq.content ?? "");
-        return;
-      case "OPTIONS":
-        this.stack.respond(response(rq, 200, { allow: ALLOW, supported: SUPPORTED.join(", ") }));
-        return;
-      case "INVITE":
-      case "UPDATE": {
-        const result = rq.content ? this.on.offer?.(rq.content) : undefined;
-        if (result && "status" in result) {
-          this.stack.respond(rejection(rq, result.status, result.text));
-          return;
-        }
-        if (rq.headers.contact?.[0]?.uri && this.dialog) this.dialog.remoteTarget = rq.headers.contact[0].uri;
-        const ok = response(rq, 200, {
-          contact: [{ uri: this.opts.contact, params: {} }],
-          ...(result && { "content-type": "application/sdp" }),
-        });
-        if (result) ok.content = result.sdp;
-        // The package's server transaction re-sends a 2xx to an INVITE only as asked; the callee's ACK ends it.
-        this.stack.respond(ok);
-        return;
-      }
-      default:
-        this.stack.respond(rejection(rq, 405, `${method} is not taken in a call`, { allow: ALLOW }));
+    answerInDialog(this.stack, rq, {
+      ended: this.state === "ended",
+      close: () => this.#close(),
+      offer: (offer) => this.#offer(offer),
+      on: this.on,
+    });
+  }
+
+  /** A re-INVITE or UPDATE from the callee: a new offer (hold, resume, a moved address). */
+  #offer(rq: SipMessage): void {
+    const result = rq.content ? this.on.offer?.(rq.content) : undefined;
+    if (result && "status" in result) {
+      this.stack.respond(rejection(rq, result.status, result.text));
+      return;
     }
+    if (rq.headers.contact?.[0]?.uri && this.dialog) this.dialog.remoteTarget = rq.headers.contact[0].uri;
+    const ok = response(rq, 200, {
+      contact: [{ uri: this.opts.contact, params: {} }],
+      ...(result && { "content-type": "application/sdp" }),
+    });
+    if (result) ok.content = result.sdp;
+    // The package's server transaction re-sends a 2xx to an INVITE only as asked; the callee's ACK ends it.
+    this.stack.respond(ok);
   }
 
   #send(rq: SipMessage): void {

@@ -1,0 +1,61 @@
+// What the tests of a region worker dying mid SIP call share: region workers as processes (so one can
+// be SIGKILLed), and a watch on the call's channel events and the region's `resumed` inspections.
+import type { NatsConnection } from "@nats-io/transport-node";
+import type { ChannelOut } from "../../src/protocol/channel-events.js";
+import { decode } from "../../src/protocol/codec.js";
+import { inspectEnvelopes } from "../../src/protocol/inspect.js";
+import { startCli } from "../helpers/cli.js";
+
+/** Starts a region worker for us1 as a process, on the test engine's NATS. */
+export function regionWorker(natsUrl: string): ReturnType<typeof startCli> {
+  return startCli(["region", "--region", "us1", "--allow-egress", "127.0.0.0/8", "--nats", natsUrl]);
+}
+
+export interface CallWatch {
+  /** The texts of the `say` events, in order. */
+  readonly said: string[];
+  /** The first `pause`: where the test kills the worker. */
+  readonly inPause: Promise<void>;
+  /** The `ended` event: the Call resource is stored. */
+  readonly ended: Promise<void>;
+  /** How many calls a worker has resumed. */
+  resumed(): number;
+  stop(): void;
+}
+
+/** Watches the us1 calls' channel events and resumes. */
+export function watchCall(nc: NatsConnection): CallWatch {
+  const said: string[] = [];
+  let paused!: () => void;
+  const inPause = new Promise<void>((resolve) => {
+    paused = resolve;
+  });
+  let stored!: () => void;
+  const ended = new Promise<void>((resolve) => {
+    stored = resolve;
+  });
+  const out = nc.subscribe("sb.region.us1.call.*.out", {
+    callback: (_, msg) => {
+      const e = decode(msg.data) as ChannelOut;
+      if (e.kind === "say") said.push(e.text);
+      if (e.kind === "pause") paused();
+      if (e.kind === "ended") stored();
+    },
+  });
+  let resumed = 0;
+  const inspect = nc.subscribe("sb.region.us1.inspect.*", {
+    callback: (_, msg) => {
+      for (const e of inspectEnvelopes(msg.data)) if (e.type === "resumed") resumed++;
+    },
+  });
+  return {
+    said,
+    inPause,
+    ended,
+    resumed: () => resumed,
+    stop: () => {
+      out.unsubscribe();
+      inspect.unsubscribe();
+    },
+  };
+}
