@@ -20,6 +20,7 @@ import { InboundAccess } from "./inbound-access.js";
 import { AudioFetcher } from "./media/fetch-audio.js";
 import { FinishedRecordings } from "./media/finished-recordings.js";
 import { Pacer } from "./media/pacer.js";
+import { GatewayRooms } from "./media/room-mix.js";
 import { RtpSession } from "./media/rtp-session.js";
 import { Speech } from "./media/tts.js";
 import { assertTcpFree, assertUdpFree, RtpPorts } from "./ports.js";
@@ -67,6 +68,7 @@ export class SipGateway {
   #sub: Subscription | undefined;
   /** Paces every call's RTP frames. */
   readonly #pacer = new Pacer();
+  readonly #rooms: GatewayRooms;
   readonly access: InboundAccess;
   readonly #rtpPorts: RtpPorts;
   #sessionId = Date.now() % 1_000_000_000;
@@ -78,6 +80,7 @@ export class SipGateway {
     this.#fetcher = new AudioFetcher(this.#web);
     this.#rtpPorts = new RtpPorts(opts.rtpPorts, opts.address);
     this.access = opts.access ?? new InboundAccess();
+    this.#rooms = new GatewayRooms(opts.nc, this.#subjects, this.#pacer, opts.log);
   }
 
   static async start(opts: GatewayOptions): Promise<SipGateway> {
@@ -199,6 +202,7 @@ export class SipGateway {
       fetcher: this.#fetcher,
       recordings: this.#recordings,
       web: this.#web,
+      rooms: this.#rooms,
       input,
       log,
     });

@@ -11,6 +11,8 @@ import { CallForks } from "./media/call-forks.js";
 import type { AudioFetcher } from "./media/fetch-audio.js";
 import type { FinishedRecordings } from "./media/finished-recordings.js";
 import { Recorder } from "./media/recorder.js";
+import { RoomMember } from "./media/room-member.js";
+import type { GatewayRooms } from "./media/room-mix.js";
 import type { RtpSession } from "./media/rtp-session.js";
 import type { Speech } from "./media/tts.js";
 import type { RtpPacket } from "./rtp/packet.js";
@@ -34,6 +36,8 @@ export interface SipCallDeps {
   recordings: FinishedRecordings;
   /** Media Streams' WebSockets go through it, under the gateway's egress policy. */
   web: WebhookClient;
+  /** The rooms (conferences, queue bridges) this gateway mixes for its calls. */
+  rooms: GatewayRooms;
   /** Sends channel input to the call's region (once the region is known). */
   input(event: ChannelIn): void;
   log: Logger;
@@ -45,6 +49,8 @@ export class SipCall {
   #recordReplied: Promise<void> = Promise.resolve();
   #ended = false;
   readonly #forks: CallForks;
+  /** The room the call is in, by the `room` command's id. */
+  #room: { id: string; member: RoomMember } | undefined;
   /** Called once when the call is over on the SIP side (either party, or never acknowledged). */
   onEnded: (() => void) | undefined;
 
@@ -119,6 +125,10 @@ export class SipCall {
         return {};
       case "stream":
         return this.#forks.open(cmd);
+      case "room-update":
+        if (this.#room?.id !== cmd.id) throw fail("invalidPayload", `room ${cmd.id} is not joined`);
+        this.#room.member.update({ muted: cmd.muted, hold: cmd.hold, coachOf: cmd.coachOf });
+        return {};
       case "answer":
         rtp.start(performance.now());
         // The reply does not wait for the ACK: the prompts start as the 200 goes out, as on a phone.
@@ -142,6 +152,8 @@ export class SipCall {
         return rtp.play(new Int16Array(Math.round(cmd.ms * 8)), signal);
       case "record":
         return this.#record(cmd.id, cmd.options, signal);
+      case "room":
+        return this.#inRoom(cmd, signal);
       default:
         throw fail("invalidPayload", `unexpected command ${cmd.op}`);
     }
@@ -167,6 +179,21 @@ export class SipCall {
     }
   }
 
+  /** In the room until `stop` (or the call's end); a call is in one room at a time. */
+  async #inRoom(cmd: Extract<SipCommand, { op: "room" }>, signal: AbortSignal): Promise<unknown> {
+    if (this.#room) this.#ops.get(this.#room.id)?.abort(new Error("joined another room"));
+    const { op: _op, id, ...membership } = cmd;
+    const member = new RoomMember(this.d.rooms, this.d.callSid, this.d.rtp, membership);
+    const room = { id, member };
+    this.#room = room;
+    try {
+      await member.run(signal);
+      return {};
+    } finally {
+      if (this.#room === room) this.#room = undefined;
+    }
+  }
+
   async #finish(cmd: Extract<SipCommand, { op: "hangup" | "reject" }>): Promise<unknown> {
     if (this.#ended) return {};
     const { dialog } = this.d;
@@ -187,6 +214,7 @@ export class SipCall {
   audio(packet: RtpPacket, pcm: Int16Array): void {
     this.#recorder?.audio(packet, pcm);
     this.#forks.inbound(pcm);
+    this.#room?.member.inbound(pcm);
   }
 
   /** What the gateway has just sent the caller: a stream's outbound track. */

@@ -175,8 +175,14 @@ export function permissionsOf(user: string, regions: string[]): Permissions | un
     // Offers calls to edges and feeds their channel input; takes channel commands for its calls and
     // each call's output. Of JetStream it only reads the trunks (hosts, credentials, inbound networks).
     return {
-      publish: [...BASE, "sb.edge.*.offer", "sb.region.*.call.*.in", ...readStream(kvStream(buckets.trunks))],
-      subscribe: ["_INBOX.>", "sb.sip.*.call.*.cmd", "sb.region.*.call.*.out"],
+      publish: [
+        ...BASE,
+        "sb.edge.*.offer",
+        "sb.region.*.call.*.in",
+        "sb.room.*.audio.*",
+        ...readStream(kvStream(buckets.trunks)),
+      ],
+      subscribe: ["_INBOX.>", "sb.sip.*.call.*.cmd", "sb.region.*.call.*.out", "sb.room.*.audio.*"],
     };
   }
   const region = regions.find((r) => user === regionUser(r));

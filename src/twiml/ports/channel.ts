@@ -56,6 +56,32 @@ export interface Channel {
    * the caller presses `*` and `hangupOnStar` is set; otherwise it only ends by the signal.
    */
   bridge(leg: { callSid: string; to: string; hangupOnStar: boolean }, signal: AbortSignal): Promise<void>;
+  /**
+   * The caller's audio joins a room of calls (a started conference, a queue bridge) that may be on
+   * other gateways: it hears the others' mix until `signal` aborts. Only channels with real audio
+   * have it (the SIP gateway's); the simulated channel has no audio to mix.
+   */
+  joinRoom?(room: RoomJoin, signal: AbortSignal): RoomHandle;
+}
+
+/** How a call is in a room: what the others hear of it, and it of them. */
+export interface RoomState {
+  readonly muted: boolean;
+  /** Neither heard nor hearing; the verb plays hold music meanwhile. */
+  readonly hold: boolean;
+  /** A coach is heard only by this CallSid. */
+  readonly coachOf?: string | undefined;
+}
+
+export interface RoomJoin extends RoomState {
+  /** Names the room in subjects: a ConferenceSid, a queue bridge's id. */
+  readonly roomSid: string;
+  readonly beep: { readonly enter: boolean; readonly exit: boolean };
+}
+
+export interface RoomHandle {
+  /** Mute, hold or coach changed (REST, or the participant's record). */
+  update(state: RoomState): void;
 }
 
 export interface RecordOptions {
