@@ -35,7 +35,7 @@ export function participantAudio(
   let handle: RoomHandle | undefined;
   let last: RoomState | undefined;
   let music: AbortController | undefined;
-  const holdMusic = (on: boolean) => {
+  const holdMusic = (on: boolean, url?: string, method: "GET" | "POST" = "POST") => {
     if (on === (music !== undefined)) return;
     if (!on) {
       music?.abort(new Error("unheld"));
@@ -43,12 +43,12 @@ export function participantAudio(
       return;
     }
     music = new AbortController();
-    // Twilio's default HoldUrl is its classical hold music, as waitUrl's.
+    // Twilio's default HoldUrl is its classical hold music, as waitUrl's; an audio HoldUrl loops.
     runWaitMusic(
       ctx,
       {
-        url: undefined,
-        method: "GET",
+        url,
+        method,
         allowed: HOLD_VERBS,
         atEnd: "loop",
         what: "<Conference> hold music",
@@ -78,7 +78,7 @@ export function participantAudio(
       )
         handle.update(state);
       last = state;
-      holdMusic(state.hold);
+      holdMusic(state.hold, p.holdUrl, p.holdMethod);
     },
     stop() {
       holdMusic(false);

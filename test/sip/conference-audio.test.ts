@@ -3,7 +3,10 @@
 // must hear exactly the others it should: never itself, not a muted caller, a coach only if coached.
 import { createServer, type Server } from "node:http";
 import type { AddressInfo } from "node:net";
+import { pino } from "pino";
+import { request } from "undici";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import { type Api, startApi } from "../../src/api/server.js";
 import { decodeG711 } from "../../src/sip/rtp/g711.js";
 import { wavFromPcm } from "../../src/sip/rtp/wav.js";
 import { startTestEngine, type TestEngine } from "../helpers/engine.js";
@@ -15,6 +18,7 @@ let app: TwilioApp;
 let gw: Awaited<ReturnType<typeof startGateway>>;
 let gw2: Awaited<ReturnType<typeof startGateway>>;
 let media: Server;
+let api: Api;
 let musicUrl = "";
 const voice: Record<string, Route> = {};
 let numbers = 0;
@@ -31,6 +35,7 @@ beforeAll(async () => {
   });
   gw = await startGateway(engine, "gw1");
   gw2 = await startGateway(engine, "gw2");
+  api = await startApi({ nc: engine.nc, port: 0, log: pino({ level: "silent" }) });
   const wav = wavFromPcm(
     Int16Array.from({ length: 8000 }, (_, i) =>
       Math.round(8000 * Math.sin((2 * Math.PI * MUSIC_HZ * i) / 8000)),
@@ -47,6 +52,7 @@ beforeAll(async () => {
 afterAll(async () => {
   await gw?.stop();
   await gw2?.stop();
+  await api?.close();
   await app?.close();
   await new Promise((resolve) => media?.close(resolve));
   await engine?.[Symbol.asyncDispose]();
@@ -114,10 +120,25 @@ async function untilHeard(phone: PhoneRtp, hz: number, count: number, timeoutMs 
   }
 }
 
-const conference = (name: string, attrs: Record<string, string> = {}) =>
+const conference = (name: string, attrs: Record<string, string> = {}, timeLimit = 6) =>
   numberAnswering((r) => {
-    r.dial({ timeLimit: 6 }).conference({ beep: "false", ...attrs } as never, name);
+    r.dial({ timeLimit }).conference({ beep: "false", ...attrs } as never, name);
   });
+
+/** A REST request to the engine's API, as the account. */
+async function rest(method: "GET" | "POST", path: string, form?: Record<string, string>) {
+  const res = await request(`${api.url}/2010-04-01/Accounts/${engine.accountSid}${path}`, {
+    method,
+    headers: {
+      authorization: `Basic ${Buffer.from(`${engine.accountSid}:${engine.authToken}`).toString("base64")}`,
+      ...(form && { "content-type": "application/x-www-form-urlencoded" }),
+    },
+    ...(form && { body: new URLSearchParams(form).toString() }),
+  });
+  const body = (await res.body.json()) as Record<string, unknown>;
+  expect(res.statusCode, JSON.stringify(body)).toBe(200);
+  return body;
+}
 
 describe("a conference of SIP callers", () => {
   it("each of three callers hears the other two and never itself", { timeout: 40_000 }, async () => {
@@ -194,7 +215,57 @@ describe("a conference of SIP callers", () => {
   });
 });
 
+describe("a SIP conference's participants changed over REST", () => {
+  it("a muted participant falls silent; a held one hears the HoldUrl and is not heard", {
+    timeout: 40_000,
+  }, async () => {
+    const to = await conference("rest", {}, 10);
+    const a = await callIn(to, 440, gw, 14);
+    await using _a = a.phone;
+    const b = await callIn(to, 660, gw, 14);
+    await using _b = b.phone;
+    await untilHeard(a.phone, 660, 25);
+    await untilHeard(b.phone, 440, 25);
+    const list = await rest("GET", "/Conferences.json?Status=in-progress");
+    const sid = (list.conferences as { sid: string; friendly_name: string }[]).find(
+      (c) => c.friendly_name === "rest",
+    )?.sid;
+    const calls = (await rest("GET", `/Conferences/${sid}/Participants.json`)).participants as {
+      call_sid: string;
+    }[];
+    const [first, second] = calls.map((p) => p.call_sid);
+    // b joined second: muted, a no longer hears it (after the packets already on their way).
+    await rest("POST", `/Conferences/${sid}/Participants/${second}.json`, { Muted: "true" });
+    const mutedAt = a.phone.packets.length + 10;
+    await a.phone.waitForPackets(mutedAt + 75);
+    expect(heard(a.phone, 660, mutedAt)).toBe(0);
+    // a on hold: hears the HoldUrl's audio (looped), and b no longer hears a.
+    await rest("POST", `/Conferences/${sid}/Participants/${first}.json`, { Hold: "true", HoldUrl: musicUrl });
+    const heldAt = b.phone.packets.length + 10;
+    await untilHeard(a.phone, MUSIC_HZ, 60);
+    expect(heard(b.phone, 440, heldAt)).toBe(0);
+    for (const r of await Promise.all([a.done, b.done])) expect(r.code, r.stderr).toBe(0);
+  });
+});
+
 describe("a queue of SIP callers", () => {
+  it("an audio waitUrl loops until the agent comes", { timeout: 40_000 }, async () => {
+    const queued = await numberAnswering((r) => {
+      r.enqueue({ waitUrl: musicUrl, waitUrlMethod: "GET" }, "audio-wait");
+    });
+    const agent = await numberAnswering((r) => {
+      r.dial({ timeLimit: 3 }).queue("audio-wait");
+    });
+    const a = await callIn(queued, 440, gw, 14);
+    await using _a = a.phone;
+    // The music is one second long: three seconds of it is the file played again and again.
+    await untilHeard(a.phone, MUSIC_HZ, 150);
+    const b = await callIn(agent, 660, gw);
+    await using _b = b.phone;
+    for (const r of await Promise.all([a.done, b.done])) expect(r.code, r.stderr).toBe(0);
+    expect(heard(b.phone, 440)).toBeGreaterThan(50);
+  });
+
   it("the queued caller hears the wait music, then talks with the agent who dequeued them", {
     timeout: 40_000,
   }, async () => {
