@@ -9,9 +9,10 @@ import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { type Api, startApi } from "../../src/api/server.js";
 import { decodeG711 } from "../../src/sip/rtp/g711.js";
 import { wavFromPcm } from "../../src/sip/rtp/wav.js";
+import { startCli } from "../helpers/cli.js";
 import { startTestEngine, type TestEngine } from "../helpers/engine.js";
 import { type Route, startTwilioApp, type TwilioApp, VoiceResponse } from "../helpers/twilio-app.js";
-import { type PhoneRtp, phoneRtp, sipp, startGateway, toneDir } from "./harness.js";
+import { freeUdpPort, type PhoneRtp, phoneRtp, sipp, startGateway, toneDir } from "./harness.js";
 
 let engine: TestEngine;
 let app: TwilioApp;
@@ -79,7 +80,12 @@ interface Caller {
 }
 
 /** sipp calls `to` on `gateway`, sending `hz` for `seconds`; its phone records what it hears. */
-async function callIn(to: string, hz: number, gateway = gw, seconds = 12): Promise<Caller> {
+async function callIn(
+  to: string,
+  hz: number,
+  gateway: { sipPort: number } = gw,
+  seconds = 12,
+): Promise<Caller> {
   const phone = await phoneRtp();
   const done = sipp(gateway.sipPort, "room.xml", {
     to,
@@ -201,17 +207,35 @@ describe("a conference of SIP callers", () => {
     expect(heard(a.phone, 660)).toBeGreaterThan(100);
   });
 
-  it("spans two gateways: callers on each hear each other", { timeout: 40_000 }, async () => {
+  it("spans two gateway processes: callers on each hear each other", { timeout: 40_000 }, async () => {
     const to = await conference("two-gateways");
+    // The second gateway is `switchboard sip` in its own process, with its own NATS connection.
+    const sipPort = await freeUdpPort("127.0.0.1");
+    const lo = 20_000 + 2 * Math.floor(Math.random() * 15_000);
+    await using other = startCli([
+      "sip",
+      "--edge",
+      "ashburn",
+      "--listen",
+      `127.0.0.1:${sipPort}`,
+      "--rtp-ports",
+      `${lo}-${lo + 99}`,
+      "--allow",
+      "127.0.0.2/32",
+      "--nats",
+      engine.nats.url,
+    ]);
+    await other.waitForLog("ready");
     const a = await callIn(to, 440, gw);
     await using _a = a.phone;
-    const b = await callIn(to, 660, gw2);
+    const b = await callIn(to, 660, { sipPort });
     await using _b = b.phone;
     for (const r of await Promise.all([a.done, b.done])) expect(r.code, r.stderr).toBe(0);
     expect(heard(a.phone, 660)).toBeGreaterThan(100);
     expect(heard(b.phone, 440)).toBeGreaterThan(100);
     expect(heard(a.phone, 440)).toBe(0);
     expect(heard(b.phone, 660)).toBe(0);
+    expect(await other.stop()).toBe(0);
   });
 });
 
