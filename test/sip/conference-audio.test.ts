@@ -243,10 +243,11 @@ describe("a SIP conference's participants changed over REST", () => {
   it("a muted participant falls silent; a held one hears the HoldUrl and is not heard", {
     timeout: 40_000,
   }, async () => {
-    const to = await conference("rest", {}, 10);
-    const a = await callIn(to, 440, gw, 14);
+    const toA = await conference("rest", {}, 10);
+    const toB = await conference("rest", {}, 10);
+    const a = await callIn(toA, 440, gw, 14);
     await using _a = a.phone;
-    const b = await callIn(to, 660, gw, 14);
+    const b = await callIn(toB, 660, gw, 14);
     await using _b = b.phone;
     await untilHeard(a.phone, 660, 25);
     await untilHeard(b.phone, 440, 25);
@@ -254,11 +255,9 @@ describe("a SIP conference's participants changed over REST", () => {
     const sid = (list.conferences as { sid: string; friendly_name: string }[]).find(
       (c) => c.friendly_name === "rest",
     )?.sid;
-    const calls = (await rest("GET", `/Conferences/${sid}/Participants.json`)).participants as {
-      call_sid: string;
-    }[];
-    const [first, second] = calls.map((p) => p.call_sid);
-    // b joined second: muted, a no longer hears it (after the packets already on their way).
+    const callOf = async (to: string) => (await app.waitFor((r) => r.params.To === to)).params.CallSid;
+    const [first, second] = [await callOf(toA), await callOf(toB)];
+    // b muted: a no longer hears it (after the packets already on their way).
     await rest("POST", `/Conferences/${sid}/Participants/${second}.json`, { Muted: "true" });
     const mutedAt = a.phone.packets.length + 10;
     await a.phone.waitForPackets(mutedAt + 75);
