@@ -57,7 +57,7 @@ afterAll(async () => {
   await app?.close();
   await new Promise((resolve) => media?.close(resolve));
   await engine?.[Symbol.asyncDispose]();
-});
+}, 60_000);
 
 /** A number answering with `build`'s TwiML (given the request, e.g. for its CallSid). */
 async function numberAnswering(
