@@ -192,6 +192,28 @@ describe("a conference of SIP callers", () => {
     expect(heard(c.phone, 440)).toBeGreaterThan(100);
   });
 
+  it("a caller waiting for the moderator hears the waitUrl, then the moderator", {
+    timeout: 40_000,
+  }, async () => {
+    const waiting = await conference("moderated", {
+      startConferenceOnEnter: "false",
+      waitUrl: `${app.url}/wait`,
+    });
+    const moderator = await conference("moderated");
+    const a = await callIn(waiting, 440);
+    await using _a = a.phone;
+    await untilHeard(a.phone, MUSIC_HZ, 50);
+    const b = await callIn(moderator, 660);
+    await using _b = b.phone;
+    await untilHeard(a.phone, 660, 25);
+    const startedAt = a.phone.packets.length;
+    for (const r of await Promise.all([a.done, b.done])) expect(r.code, r.stderr).toBe(0);
+    // The music stops when the conference starts: the caller hears the moderator, not the music.
+    expect(heard(a.phone, MUSIC_HZ, startedAt)).toBe(0);
+    expect(heard(a.phone, 660)).toBeGreaterThan(100);
+    expect(heard(b.phone, 440)).toBeGreaterThan(100);
+  });
+
   it("beeps when a caller enters", { timeout: 40_000 }, async () => {
     const first = await conference("beeps");
     const second = await conference("beeps", { beep: "onEnter" });
