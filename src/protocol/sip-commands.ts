@@ -82,6 +82,11 @@ export const SipCommandSchema = z.discriminatedUnion("op", [
     hold: z.boolean(),
     coachOf: z.string().max(64).optional(),
   }),
+  /**
+   * Records the room's mix (every member; coaches, as in Twilio's recording, left out) on this call's
+   * gateway until `stop` with the id, which is answered with the recording as `record` is (`fetch` slices).
+   */
+  z.object({ op: z.literal("room-record"), id, roomSid: RoomSidSchema }),
   /** Is the call still there? (a long prompt's requester asks now and then) */
   z.object({ op: z.literal("ping") }),
 ]);

@@ -13,6 +13,7 @@ import type { FinishedRecordings } from "./media/finished-recordings.js";
 import { Recorder } from "./media/recorder.js";
 import { RoomMember } from "./media/room-member.js";
 import type { GatewayRooms } from "./media/room-mix.js";
+import { RoomRecorder } from "./media/room-recorder.js";
 import type { RtpSession } from "./media/rtp-session.js";
 import type { Speech } from "./media/tts.js";
 import type { RtpPacket } from "./rtp/packet.js";
@@ -154,6 +155,12 @@ export class SipCall {
         return this.#record(cmd.id, cmd.options, signal);
       case "room":
         return this.#inRoom(cmd, signal);
+      case "room-record": {
+        // Stopped (or the call ended), it answers with what it has: the region stores it.
+        const recording = await new RoomRecorder().run(this.d.rooms, cmd.roomSid, signal);
+        this.d.recordings.keep(cmd.id, recording);
+        return this.d.recordings.slice(cmd.id, 0);
+      }
       default:
         throw fail("invalidPayload", `unexpected command ${cmd.op}`);
     }

@@ -1,6 +1,7 @@
 // Puts a call's real audio into a room, on channels that have it (SIP calls; docs/rooms.md): a queue
 // bridge is a room of two; a conference participant follows its record's mute, hold and coach.
 import type { ConferenceRecord } from "../model/rooms.js";
+import { newSid } from "../model/sid.js";
 import type { RoomHandle, RoomState } from "./ports/channel.js";
 import type { VerbContext } from "./verb-context.js";
 import { runWaitMusic, type WaitVerbName } from "./wait-loop.js";
@@ -85,4 +86,27 @@ export function participantAudio(
       left.abort(new Error("left the conference"));
     },
   };
+}
+
+/**
+ * Records the conference's mix on this call's gateway until `signal` aborts (the participant who
+ * started it leaves), then stores it as a Recording of the conference; nothing on a channel without
+ * real audio. Stored even when the call hung up: the call's end waits for it.
+ */
+export function recordConference(ctx: VerbContext, conferenceSid: string, signal: AbortSignal): void {
+  if (!ctx.channel.recordRoom) return;
+  const sid = newSid("RE");
+  const startTime = ctx.clock.now();
+  ctx.recordings.keep(
+    ctx.channel.recordRoom(conferenceSid, signal).then((audio) =>
+      ctx.recordings.store({
+        sid,
+        startTime,
+        audio,
+        transcribe: false,
+        source: "Conference",
+        conferenceSid,
+      }),
+    ),
+  );
 }

@@ -214,6 +214,45 @@ describe("a conference of SIP callers", () => {
     expect(heard(b.phone, 440)).toBeGreaterThan(100);
   });
 
+  it("record-from-start stores the conference's mix as a Recording of it", { timeout: 40_000 }, async () => {
+    const to = await conference("recorded", { record: "record-from-start" });
+    const a = await callIn(to, 440);
+    await using _a = a.phone;
+    const b = await callIn(to, 660);
+    await using _b = b.phone;
+    for (const r of await Promise.all([a.done, b.done])) expect(r.code, r.stderr).toBe(0);
+    const sid = (
+      (await rest("GET", "/Conferences.json")).conferences as { sid: string; friendly_name: string }[]
+    ).find((c) => c.friendly_name === "recorded")?.sid;
+    // Stored as the recording participant's verb ends: wait for it, bounded.
+    type Rec = { sid: string; source: string; conference_sid: string; duration: string };
+    let found: Rec | undefined;
+    for (const deadline = performance.now() + 10_000; !found && performance.now() < deadline; ) {
+      const list = (await rest("GET", "/Recordings.json")).recordings as Rec[];
+      found = list.find((r) => r.conference_sid === sid);
+      if (!found) await new Promise((resolve) => setTimeout(resolve, 200));
+    }
+    expect(found).toMatchObject({ source: "Conference", conference_sid: sid });
+    const res = await request(
+      `${api.url}/2010-04-01/Accounts/${engine.accountSid}/Recordings/${found?.sid}.wav`,
+      {
+        headers: {
+          authorization: `Basic ${Buffer.from(`${engine.accountSid}:${engine.authToken}`).toString("base64")}`,
+        },
+      },
+    );
+    const wav = new Uint8Array(await res.body.arrayBuffer());
+    const pcm = new Int16Array(
+      wav.buffer.slice(44 + wav.byteOffset, wav.byteOffset + wav.length - ((wav.length - 44) % 2)),
+    );
+    const frames = Array.from({ length: Math.floor(pcm.length / 160) }, (_, i) =>
+      pcm.subarray(i * 160, (i + 1) * 160),
+    );
+    // Both callers are in the mix, each for seconds.
+    expect(frames.filter((f) => amplitude(f, 440) > 1500).length).toBeGreaterThan(100);
+    expect(frames.filter((f) => amplitude(f, 660) > 1500).length).toBeGreaterThan(100);
+  });
+
   it("beeps when a caller enters", { timeout: 40_000 }, async () => {
     const first = await conference("beeps");
     const second = await conference("beeps", { beep: "onEnter" });

@@ -105,8 +105,19 @@ export class RemoteChannel implements HostedChannel {
    * recorded: the gateway answers the `stop` with it. Digits are "hangup" when the caller hung up.
    */
   async record(options: RecordOptions, signal: AbortSignal): Promise<RecordedAudio> {
-    const id = randomUUID();
-    const cmd: SipCommand = { op: "record", id, options: { ...options } };
+    return this.#recording({ op: "record", id: randomUUID(), options: { ...options } }, signal);
+  }
+
+  /** A room's mix, recorded on this call's gateway until `signal` aborts (a conference's recording). */
+  recordRoom(roomSid: string, signal: AbortSignal): Promise<RecordedAudio> {
+    return this.#recording({ op: "room-record", id: randomUUID(), roomSid }, signal);
+  }
+
+  async #recording(
+    cmd: Extract<SipCommand, { op: "record" | "room-record" }>,
+    signal: AbortSignal,
+  ): Promise<RecordedAudio> {
+    const id = cmd.id;
     const first = parseRecordReply(await this.#long(cmd, signal, { replyOnAbort: true }));
     const wav = new Uint8Array(first.size);
     wav.set(first.chunk, 0);

@@ -62,6 +62,8 @@ export interface Channel {
    * have it (the SIP gateway's); the simulated channel has no audio to mix.
    */
   joinRoom?(room: RoomJoin, signal: AbortSignal): RoomHandle;
+  /** Records a room's mix until `signal` aborts, then resolves with it (channels with `joinRoom`). */
+  recordRoom?(roomSid: string, signal: AbortSignal): Promise<RecordedAudio>;
 }
 
 /** How a call is in a room: what the others hear of it, and it of them. */
