@@ -6,8 +6,11 @@ import { runService } from "../process/run-service.js";
 import { connectNats, natsUrl } from "../protocol/connect.js";
 import { SipGateway } from "../sip/gateway.js";
 import { DEFAULT_ALLOW, InboundAccess } from "../sip/inbound-access.js";
+import { recogniserFrom } from "../sip/speech/engines.js";
+import { type TtsEngine, ttsEngineFrom } from "../sip/tts/engines.js";
 import { EgressPolicy, parseCidr } from "../webhook/egress.js";
 import { collect, natsOption, parseName, splitList } from "./options.js";
+import { watchTrunks } from "./sip-trunks.js";
 
 interface SipFlags {
   edge: string;
@@ -19,6 +22,8 @@ interface SipFlags {
   id?: string;
   nats?: string;
   allowEgress?: string;
+  speech?: string;
+  tts: TtsEngine;
 }
 
 export function registerSipCommand(program: Command): void {
@@ -61,6 +66,24 @@ export function registerSipCommand(program: Command): void {
         "comma-separated networks <Play> URLs may reach besides public addresses (e.g. 127.0.0.0/8)",
       ).env("SWITCHBOARD_ALLOW_EGRESS"),
     )
+    .addOption(
+      new Option(
+        "--speech <engine>",
+        "the speech recogniser for <Gather input=speech>: pocketsphinx, command:PROGRAM [ARGS] (WAV on stdin, prints the text) or an http(s) URL (POSTed the WAV)",
+      )
+        .env("SWITCHBOARD_SIP_SPEECH")
+        .argParser(parseSpeech)
+        .default("pocketsphinx"),
+    )
+    .addOption(
+      new Option(
+        "--tts <engine>",
+        "the text to speech for <Say>: espeak-ng, command:PROGRAM [ARGS] (text on stdin, audio on stdout) or an http(s) URL (POSTed {text, voice, language}, answers audio)",
+      )
+        .env("SWITCHBOARD_SIP_TTS")
+        .argParser(parseTts)
+        .default(ttsEngineFrom("espeak-ng"), "espeak-ng"),
+    )
     .action((o: SipFlags) =>
       runService(
         `sip ${o.edge}`,
@@ -72,16 +95,21 @@ export function registerSipCommand(program: Command): void {
               "no --allow given: only this machine may place calls; give the carrier's or PBX's networks with --allow",
             );
           const nc = await connectNats(natsUrl(o.nats), `switchboard-sip-${id}`);
+          const access = new InboundAccess(o.allow.length > 0 ? o.allow : DEFAULT_ALLOW);
+          const trunks = await watchTrunks(nc, access, log);
           const gateway = await SipGateway.start({
             nc,
             edge: o.edge,
             id,
             address: o.listen.address,
             port: o.listen.port,
+            recogniser: recogniserFrom(o.speech),
+            tts: o.tts,
             rtpPorts: o.rtpPorts,
             ...(o.mediaAddress && { mediaAddress: o.mediaAddress }),
             ...(o.advertise && { advertise: o.advertise }),
-            access: new InboundAccess(o.allow.length > 0 ? o.allow : DEFAULT_ALLOW),
+            access,
+            ...(trunks && { trunks }),
             log,
             // The gateway fetches tenants' <Play> URLs: internal networks are refused unless allowed.
             egress: EgressPolicy.internalDenied(splitList(o.allowEgress)),
@@ -92,12 +120,14 @@ export function registerSipCommand(program: Command): void {
               sip: `${o.listen.address}:${o.listen.port}`,
               rtp: o.rtpPorts.join("-"),
               allow: gateway.access.cidrs,
+              trunkNetworks: gateway.access.trunkCidrs,
             },
             "listening",
           );
           return {
             stop: async () => {
               await gateway.stop();
+              trunks?.stop();
               await nc.drain();
             },
           };
@@ -133,4 +163,23 @@ function parseRange(value: string): [number, number] {
       "expected a range of at least two ports within 1024-65535, e.g. 20000-20999",
     );
   return [lo, hi];
+}
+
+/** An engine spec recogniserFrom takes, checked before anything starts. */
+function parseSpeech(value: string): string {
+  try {
+    recogniserFrom(value);
+  } catch (err) {
+    throw new InvalidArgumentError(err instanceof Error ? err.message : String(err));
+  }
+  return value;
+}
+
+/** The engine `--tts` names; an unknown one is an error before anything starts. */
+function parseTts(value: string): TtsEngine {
+  try {
+    return ttsEngineFrom(value);
+  } catch (err) {
+    throw new InvalidArgumentError(err instanceof Error ? err.message : String(err));
+  }
 }

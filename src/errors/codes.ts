@@ -76,6 +76,7 @@ export const ErrorCodes = {
   dialNumberInvalidMethod: entry(13221, "Dial->Number: Invalid method value", 400, "warning"),
   dialNumberInvalidSendDigits: entry(13222, "Dial->Number: Invalid sendDigits value", 400, "warning"),
   dialInvalidPhoneNumberFormat: entry(13223, "Dial: Invalid phone number format", 400, "warning"),
+  dialInvalidHeaderName: entry(13252, "Dial: Invalid header name", 400, "warning"),
   // Conferences (Twilio 16xxx)
   participantLabelTaken: entry(16025, "Participant label already exists in the conference", 400, "warning"),
   // Call progress callbacks (Twilio 15xxx)
@@ -121,6 +122,7 @@ export const ErrorCodes = {
   mediaConversionFailed: entry(90011, "Audio could not be synthesised or converted", 502),
   callActorFailed: entry(90012, "The call's actor failed", 500),
   notificationsLimited: entry(90013, "Too many notifications for one call", 400, "warning"),
+  noSipGateway: entry(90014, "No SIP gateway took the outbound call", 503),
 } as const satisfies Record<string, ErrorCodeInfo>;
 
 export type ErrorCodeName = keyof typeof ErrorCodes;

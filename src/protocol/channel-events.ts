@@ -46,9 +46,24 @@ export type ChannelOut = z.infer<typeof ChannelOutSchema>;
 export const ChannelInSchema = z.discriminatedUnion("kind", [
   z.object({ kind: z.literal("hangup") }),
   z.object({ kind: z.literal("digits"), digits: z.string().regex(/^[0-9A-D#*]{1,64}$/) }),
-  z.object({ kind: z.literal("speech"), text: z.string().min(1).max(4096) }),
+  /**
+   * What the caller said. From a SIP gateway's recogniser: its confidence (0–1) when the engine gives
+   * one, and `partial` for an unstable result while the caller still speaks (partialResultCallback).
+   */
+  z.object({
+    kind: z.literal("speech"),
+    text: z.string().min(1).max(4096),
+    confidence: z.number().min(0).max(1).optional(),
+    partial: z.boolean().optional(),
+  }),
+  /** A gateway heard the caller start speaking during a speech Gather (barge-in stops the prompts). */
+  z.object({ kind: z.literal("speechStarted") }),
+  /** The caller's speech ended and nothing was recognised (the Gather goes on as if none came). */
+  z.object({ kind: z.literal("speechEnded") }),
 ]);
 export type ChannelIn = z.infer<typeof ChannelInSchema>;
+/** Live input other than the hang-up: keys, speech, and a recogniser's speech events. */
+export type CallerEvent = Exclude<ChannelIn, { kind: "hangup" }>;
 
 /** A decoded `.out` message as a command, or undefined when it is not one (it is then ignored). */
 export function readChannelOut(value: unknown): ChannelOut | undefined {

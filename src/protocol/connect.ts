@@ -1,6 +1,7 @@
 // Connecting to NATS: a process waits a bounded time for the server at start, then reconnects
 // forever, because a region must outlive a nats-server restart without losing calls.
 import { connect, type NatsConnection } from "@nats-io/transport-node";
+import { coalesceWrites } from "./coalesced-writes.js";
 
 export const DEFAULT_NATS_URL = "nats://127.0.0.1:4222";
 
@@ -32,7 +33,7 @@ export async function connectNats(url: string, name: string, waitMs = 10_000): P
   const target = natsServerAndCredentials(url);
   for (;;) {
     try {
-      return await connect({
+      const nc = await connect({
         ...target,
         name,
         maxReconnectAttempts: -1,
@@ -42,6 +43,8 @@ export async function connectNats(url: string, name: string, waitMs = 10_000): P
         reconnectTimeWait: 250,
         timeout: 2_000,
       });
+      coalesceWrites(nc);
+      return nc;
     } catch (err) {
       if (Date.now() >= deadline) {
         throw new Error(`cannot connect to NATS at ${target.servers}: ${(err as Error).message}`, {

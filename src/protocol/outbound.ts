@@ -11,6 +11,21 @@ export type OutboundEvent = (typeof OUTBOUND_EVENTS)[number];
 /** Twilio's `Twiml` parameter: at most 4000 characters (32018). */
 export const MAX_TWIML_CHARS = 4000;
 
+/**
+ * The trunk an outbound call to a number goes out through (its From number's, else its account's):
+ * resolved by the api, which may read `sb_trunks` (a region may not). No secret: the gateway adds the
+ * trunk's credentials itself, by `name` (sip-legs.ts).
+ */
+export const OutboundTrunkSchema = z.object({
+  name: z.string().min(1).max(63),
+  host: z.string().min(1).max(253),
+  port: z.number().int().min(1).max(65_535),
+  transport: z.enum(["udp", "tcp"]),
+  /** The host put in From (the trunk's from_domain; default its host). */
+  fromDomain: z.string().max(253).optional(),
+});
+export type OutboundTrunk = z.infer<typeof OutboundTrunkSchema>;
+
 /** The REST parameters a region needs to place and run the call; the rest of the job is a call's. */
 export const OutboundSchema = z
   .object({
@@ -30,6 +45,8 @@ export const OutboundSchema = z
       .string()
       .regex(/^[0-9#*wW]{1,32}$/)
       .optional(),
+    /** Where a call to a number that switchboard does not host goes: absent, the simulated network. */
+    trunk: OutboundTrunkSchema.optional(),
     /** REST `Record=true`: the answered call is kept as a Recording (source OutboundAPI). */
     record: z
       .object({

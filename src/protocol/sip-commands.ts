@@ -13,6 +13,30 @@ export const RecordOptionsSchema = z.object({
   finishOnKey: z.string().max(16),
   playBeep: z.boolean(),
   trimSilence: z.boolean(),
+  /** Recognise the recording's words too, for `transcribe` (docs/sip.md "Speech"). */
+  transcribe: z.boolean().optional(),
+});
+
+export const ListenOptionsSchema = z.object({
+  /** Silence that ends an utterance, in ms; "auto": the gateway's own end-of-speech pause. */
+  speechTimeoutMs: z.union([z.number().min(0).max(60_000), z.literal("auto")]),
+  /** Words and phrases to expect (Twilio's `hints`, a comma list). */
+  hints: z.array(z.string().max(100)).max(500),
+  language: z.string().max(32),
+  /** Send unstable results while the caller speaks, where the recogniser gives them. */
+  partial: z.boolean(),
+});
+export type ListenOptions = z.infer<typeof ListenOptionsSchema>;
+
+/** The reply to `listen`: a Twilio warning (e.g. 13331 for a language the recogniser lacks). */
+export const ListenReplySchema = z.object({
+  warning: z.object({ code: z.number().int(), message: z.string().max(1024) }).optional(),
+});
+
+/** The reply to `transcribe`: "" when no words were recognised (a failed transcription). */
+export const TranscribeReplySchema = z.object({
+  text: z.string().max(65_536),
+  confidence: z.number().min(0).max(1).optional(),
 });
 
 export const SipCommandSchema = z.discriminatedUnion("op", [
@@ -87,6 +111,15 @@ export const SipCommandSchema = z.discriminatedUnion("op", [
    * gateway until `stop` with the id, which is answered with the recording as `record` is (`fetch` slices).
    */
   z.object({ op: z.literal("room-record"), id, roomSid: RoomSidSchema }),
+  /**
+   * Listens for speech during a Gather (docs/sip.md "Speech"): voice activity detection on the
+   * caller's audio sends `speechStarted` on `.in`, then, after `speechTimeoutMs` of silence (or the
+   * recogniser's own end with `auto`), the recognised `speech` (or `speechEnded`). Answered at once,
+   * with a Twilio warning when the language is one the recogniser lacks; `stop` ends the listening.
+   */
+  z.object({ op: z.literal("listen"), id, options: ListenOptionsSchema }),
+  /** The words of a finished recording made with `transcribe` (answered when recognised). */
+  z.object({ op: z.literal("transcribe"), id }),
   /** Is the call still there? (a long prompt's requester asks now and then) */
   z.object({ op: z.literal("ping") }),
 ]);

@@ -28,6 +28,14 @@ export const OriginateSchema = z.object({
   uri: z.string().min(5).max(2048),
   /** The From: its user part (the caller ID, E.164 or a name) and host (a trunk's from_domain). */
   from: z.object({ user: z.string().min(1).max(256), host: z.string().min(1).max(253).optional() }),
+  /**
+   * The outbound trunk by name (a number's or account's `outbound_trunk`). Region workers may not
+   * read `sb_trunks` (docs/security.md), so a <Dial><Number> names the trunk and puts its name where
+   * the URI's host goes (`sip:+15551234567@carrier`); the gateway, which reads the trunks, fills the
+   * host, `nextHop`, `auth` and `from.host` from it (`throughTrunk`, src/store/trunks.ts). Added
+   * after the first version of this contract: optional, so older senders still validate.
+   */
+  trunk: z.string().min(1).max(63).optional(),
   /** A trunk's address; absent for a <Sip> URI, which is sent where its host resolves (RFC 3263). */
   nextHop: SipNextHopSchema.optional(),
   /** Digest credentials for a 401/407 challenge (a trunk's, or the <Sip> noun's username/password). */

@@ -109,6 +109,7 @@ export class RegionWorker {
       bucket: buckets.actors(region),
       worker: rt.stats.worker,
       log,
+      nc,
       ...(options.natsUrl && { url: options.natsUrl }),
     });
     const host = new CallHost(rt, leases);

@@ -17,6 +17,12 @@ export interface InviteInfo {
   readonly xHeaders: Record<string, string>;
 }
 
+/** A session in the table: an inbound call's dialog, or an outbound leg's (its in-dialog requests). */
+export interface TrackedDialog {
+  readonly callId: string;
+  handle(rq: SipMessage): void;
+}
+
 /** Methods a SIP UA may send that the gateway knows but does not take outside a dialog (405, not 501). */
 const KNOWN = new Set(["REGISTER", "SUBSCRIBE", "NOTIFY", "MESSAGE", "REFER", "PUBLISH", "PRACK"]);
 
@@ -33,7 +39,7 @@ export interface SipDialogsOptions {
 }
 
 export class SipDialogs {
-  readonly #dialogs = new Map<string, InboundDialog>();
+  readonly #dialogs = new Map<string, TrackedDialog>();
   readonly #stack: SipStack;
   readonly contact: string;
 
@@ -58,8 +64,18 @@ export class SipDialogs {
     return this.#dialogs.size;
   }
 
+  /** The stack, for an outbound leg's requests. */
+  get stack(): SipStack {
+    return this.#stack;
+  }
+
+  /** Routes the requests of an outbound leg's session (by its Call-ID) to it. */
+  track(dialog: TrackedDialog): void {
+    this.#dialogs.set(dialog.callId, dialog);
+  }
+
   /** Forgets a call's dialog once the call is over (its transactions finish on their own). */
-  forget(dialog: InboundDialog): void {
+  forget(dialog: TrackedDialog): void {
     if (this.#dialogs.get(dialog.callId) === dialog) this.#dialogs.delete(dialog.callId);
   }
 

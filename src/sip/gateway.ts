@@ -6,6 +6,7 @@ import type { Msg, NatsConnection, Subscription } from "@nats-io/transport-node"
 import { fail, toSwitchboardError } from "../errors/switchboard-error.js";
 import type { Logger } from "../log.js";
 import { newSid } from "../model/sid.js";
+import type { TrunkRecord } from "../model/trunk.js";
 import { type ChannelIn, readChannelOut } from "../protocol/channel-events.js";
 import { decode, encode, encodingOf } from "../protocol/codec.js";
 import type { Offer } from "../protocol/offer.js";
@@ -15,17 +16,22 @@ import { SipCommandSchema } from "../protocol/sip-commands.js";
 import { subjects } from "../protocol/subjects.js";
 import { WebhookClient } from "../webhook/client.js";
 import type { EgressPolicy } from "../webhook/egress.js";
-import { type InviteInfo, infoKey, SipDialogs } from "./dialogs.js";
+import { type InviteInfo, infoKey, SipDialogs, type TrackedDialog } from "./dialogs.js";
 import { InboundAccess } from "./inbound-access.js";
 import { AudioFetcher } from "./media/fetch-audio.js";
 import { FinishedRecordings } from "./media/finished-recordings.js";
 import { Pacer } from "./media/pacer.js";
 import { GatewayRooms } from "./media/room-mix.js";
 import { RtpSession } from "./media/rtp-session.js";
-import { Speech } from "./media/tts.js";
+import { type LegContext, originate } from "./outbound-legs.js";
 import { assertTcpFree, assertUdpFree, RtpPorts } from "./ports.js";
 import { SdpSession } from "./sdp-session.js";
-import { SipCall } from "./sip-call.js";
+import { type CallDialog, SipCall, type SipCallDeps } from "./sip-call.js";
+import { recogniserFrom } from "./speech/engines.js";
+import type { Recogniser } from "./speech/recogniser.js";
+import { Transcripts } from "./speech/transcripts.js";
+import { synthesiserFrom, type TtsEngine } from "./tts/engines.js";
+import { Prompts } from "./tts/prompts.js";
 import type { InboundDialog } from "./ua/inbound-dialog.js";
 
 export interface GatewayOptions {
@@ -45,10 +51,16 @@ export interface GatewayOptions {
   mediaAddress?: string;
   /** Who may place calls (default: loopback only, DEFAULT_ALLOW); trunks' ranges are added to it. */
   access?: InboundAccess;
+  /** The trunks outbound legs may name (a watched copy of `sb_trunks`); without it, such a leg fails. */
+  trunks?: { get(name: string): TrunkRecord | undefined };
   log: Logger;
   prefix?: string;
   /** Where <Play> URLs may be fetched from (default: anywhere). */
   egress?: EgressPolicy;
+  /** Speech Gathers' recogniser (default: pocketsphinx; speech/recogniser.ts). */
+  recogniser?: Recogniser;
+  /** <Say>'s text-to-speech engine (default: espeak-ng; tts/synthesiser.ts). */
+  tts?: TtsEngine;
 }
 
 /** The offer's headers must fit its schema (names ≤ 128, values ≤ 1024 chars) and its 16 KiB limit. */
@@ -58,14 +70,16 @@ export class SipGateway {
   readonly calls = new Map<string, SipCall>();
   /** Called when a call has been offered to the edge (its CallSid is the region's). */
   onCall: ((callSid: string) => void) | undefined;
-  readonly #speech = new Speech();
+  readonly #prompts: Prompts;
+  readonly #recogniser: Recogniser;
+  readonly #transcripts: Transcripts;
   // The gateway's own: made here, closed by stop().
   readonly #web: WebhookClient;
   readonly #fetcher: AudioFetcher;
   readonly #recordings = new FinishedRecordings();
   readonly #subjects;
   #sip: SipDialogs | undefined;
-  #sub: Subscription | undefined;
+  #subs: Subscription[] = [];
   /** Paces every call's RTP frames. */
   readonly #pacer = new Pacer();
   readonly #rooms: GatewayRooms;
@@ -78,9 +92,12 @@ export class SipGateway {
     this.#subjects = subjects(opts.prefix);
     this.#web = new WebhookClient(opts.egress ? { egress: opts.egress } : {});
     this.#fetcher = new AudioFetcher(this.#web);
+    this.#prompts = new Prompts(synthesiserFrom(opts.tts ?? { kind: "espeak-ng" }, this.#web));
     this.#rtpPorts = new RtpPorts(opts.rtpPorts, opts.address);
     this.access = opts.access ?? new InboundAccess();
     this.#rooms = new GatewayRooms(opts.nc, this.#subjects, this.#pacer, opts.log);
+    this.#recogniser = opts.recogniser ?? recogniserFrom(undefined);
+    this.#transcripts = new Transcripts(this.#recogniser, opts.log);
   }
 
   static async start(opts: GatewayOptions): Promise<SipGateway> {
@@ -88,13 +105,15 @@ export class SipGateway {
     // The sip package binds without reporting failure (an unhandled 'error' would crash): check first.
     await assertUdpFree(opts.address, opts.port);
     await assertTcpFree(opts.address, opts.port);
-    gw.#sub = opts.nc.subscribe(gw.#subjects.sipAllCommands(opts.id), {
-      callback: (err, msg) => {
-        if (err) return;
-        const sid = msg.subject.split(".").at(-2) ?? "";
-        void gw.#command(sid, msg);
-      },
-    });
+    gw.#subs.push(
+      opts.nc.subscribe(gw.#subjects.sipAllCommands(opts.id), {
+        callback: (err, msg) => {
+          if (err) return;
+          const sid = msg.subject.split(".").at(-2) ?? "";
+          void gw.#command(sid, msg);
+        },
+      }),
+    );
     gw.#sip = new SipDialogs(
       {
         address: opts.address,
@@ -106,7 +125,78 @@ export class SipGateway {
       },
       (dialog, info) => void gw.#invite(dialog, info),
     );
+    // Legs for calls on this gateway (a Dial), and for any gateway (a REST outbound call).
+    const legs = gw.#legContext(gw.#sip);
+    const place = (err: unknown, msg: Msg) => {
+      if (!err)
+        void originate(legs, msg).catch((e: unknown) => opts.log.warn({ err: e }, "originate failed"));
+    };
+    gw.#subs.push(
+      opts.nc.subscribe(gw.#subjects.sipOriginate(opts.id), { callback: place }),
+      opts.nc.subscribe(gw.#subjects.sipAnyOriginate(), { queue: "gateways", callback: place }),
+    );
     return gw;
+  }
+
+  #legContext(sip: SipDialogs): LegContext {
+    return {
+      nc: this.opts.nc,
+      subjects: this.#subjects,
+      gateway: this.opts.id,
+      log: this.opts.log,
+      sip,
+      pacer: this.#pacer,
+      mediaAddress: this.mediaAddress,
+      fromHost: this.opts.advertise ?? this.opts.address,
+      stopping: () => this.#stopping,
+      allocateRtp: () => this.#rtpPorts.allocate(),
+      nextSessionId: () => ++this.#sessionId,
+      newCall: (deps) => this.#newCall(deps),
+      call: (sid) => this.calls.get(sid),
+      trunk: (name) => this.opts.trunks?.get(name),
+    };
+  }
+
+  /**
+   * A call of this gateway, inbound or an outbound leg: in `calls` until it is over, its SIP side
+   * ended when the region says on `.out` that the call is over, whatever the reason.
+   */
+  #newCall(
+    deps: Pick<SipCallDeps, "callSid" | "rtp" | "answerSdp" | "input"> & {
+      dialog: CallDialog & TrackedDialog & { closed: Promise<void> };
+    },
+  ): SipCall {
+    const { callSid, dialog } = deps;
+    const call = new SipCall({
+      ...deps,
+      prompts: this.#prompts,
+      fetcher: this.#fetcher,
+      recordings: this.#recordings,
+      web: this.#web,
+      recogniser: this.#recogniser,
+      transcripts: this.#transcripts,
+      rooms: this.#rooms,
+      log: this.opts.log,
+      call: (sid) => this.calls.get(sid),
+    });
+    const ended = this.opts.nc.subscribe(this.#subjects.anyCallOut(callSid), {
+      callback: (err, msg) => {
+        if (err) return;
+        try {
+          if (readChannelOut(decode(msg.data))?.kind === "ended") call.regionEnded();
+        } catch {
+          // not ours to judge: the region validates what it publishes
+        }
+      },
+    });
+    call.onEnded = () => {
+      ended.unsubscribe();
+      this.calls.delete(callSid);
+      // The dialog stays until it is over: an ACK or a BYE may still be on its way.
+      void dialog.closed.then(() => this.#sip?.forget(dialog));
+    };
+    this.calls.set(callSid, call);
+    return call;
   }
 
   get mediaAddress(): string {
@@ -116,7 +206,7 @@ export class SipGateway {
   /** Stops taking calls; ends the live ones (BYE) and closes the SIP socket. */
   async stop(): Promise<void> {
     this.#stopping = true;
-    await this.#sub?.drain();
+    await Promise.all(this.#subs.map((sub) => sub.drain()));
     await Promise.all([...this.calls.values()].map((c) => c.shutdown()));
     this.#pacer.stop();
     this.#sip?.stop();
@@ -136,9 +226,14 @@ export class SipGateway {
     }
     const call = this.calls.get(callSid);
     if (call) return call.handle(msg, cmd);
-    if (cmd.op === "fetch") {
+    if (cmd.op === "fetch" || cmd.op === "transcribe") {
       try {
-        respondValue(msg, this.#recordings.slice(cmd.id, cmd.offset));
+        respondValue(
+          msg,
+          cmd.op === "fetch"
+            ? this.#recordings.slice(cmd.id, cmd.offset)
+            : await this.#transcripts.reply(cmd.id),
+        );
       } catch (err) {
         respondError(msg, err);
       }
@@ -193,36 +288,7 @@ export class SipGateway {
     );
     const session = new SdpSession(rtp, this.mediaAddress, ++this.#sessionId);
     const answerSdp = offer ? session.answer(offer.streams, offer.chosen) : session.offer();
-    call = new SipCall({
-      callSid,
-      dialog,
-      rtp,
-      answerSdp,
-      speech: this.#speech,
-      fetcher: this.#fetcher,
-      recordings: this.#recordings,
-      web: this.#web,
-      rooms: this.#rooms,
-      input,
-      log,
-    });
-    // The region says on `.out` when the call is over: the SIP side ends then, whatever the reason.
-    const ended = this.opts.nc.subscribe(this.#subjects.anyCallOut(callSid), {
-      callback: (err, msg) => {
-        if (err) return;
-        try {
-          if (readChannelOut(decode(msg.data))?.kind === "ended") call?.regionEnded();
-        } catch {
-          // not ours to judge: the region validates what it publishes
-        }
-      },
-    });
-    call.onEnded = () => {
-      ended.unsubscribe();
-      this.calls.delete(callSid);
-      // The dialog stays until it is over: an ACK or a BYE may still be on its way.
-      void dialog.closed.then(() => this.#sip?.forget(dialog));
-    };
+    call = this.#newCall({ callSid, dialog, rtp, answerSdp, input });
     dialog.on = {
       bye: () => call?.callerEnded("bye"),
       cancel: () => call?.callerEnded("cancel"),
@@ -243,7 +309,6 @@ export class SipGateway {
     };
     // A CANCEL that came while the RTP port was being bound has ended the dialog already.
     if (dialog.state === "ended") call.callerEnded("cancel");
-    this.calls.set(callSid, call);
     const sipOffer: Offer = {
       to: e164(info.toUser),
       from: callerId(info),

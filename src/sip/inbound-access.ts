@@ -1,5 +1,5 @@
-// Who may place calls through the gateway: a list of networks (the gateway's `--allow` CIDRs; a
-// trunk's `--inbound-cidr` ranges join the same list with `add`). Everyone else gets 403.
+// Who may place calls through the gateway: the gateway's own networks (`--allow` CIDRs) and the
+// trunks' `--inbound-cidr` ranges, which follow `sb_trunks` as it changes. Everyone else gets 403.
 import { BlockList, isIP } from "node:net";
 import { parseCidr } from "../webhook/egress.js";
 
@@ -9,6 +9,9 @@ export const DEFAULT_ALLOW = ["127.0.0.0/8", "::1/128"] as const;
 export class InboundAccess {
   readonly #list = new BlockList();
   readonly #cidrs: string[] = [];
+  /** The trunks' part, replaced whole when a trunk is added, changed or removed. */
+  #trunks = new BlockList();
+  #trunkCidrs: readonly string[] = [];
 
   constructor(cidrs: readonly string[] = DEFAULT_ALLOW) {
     this.add(cidrs);
@@ -23,8 +26,36 @@ export class InboundAccess {
     }
   }
 
+  /**
+   * The trunks' inbound networks from now on, in place of the previous ones. A value that is not a
+   * CIDR is left out (it was validated when written; one written by hand must not close the gateway).
+   */
+  setTrunks(cidrs: readonly string[]): string[] {
+    const list = new BlockList();
+    const kept: string[] = [];
+    const refused: string[] = [];
+    for (const cidr of cidrs) {
+      try {
+        const { net, prefix, type } = parseCidr(cidr);
+        list.addSubnet(net, prefix, type);
+        kept.push(cidr.trim());
+      } catch {
+        refused.push(cidr);
+      }
+    }
+    this.#trunks = list;
+    this.#trunkCidrs = kept;
+    return refused;
+  }
+
+  /** The gateway's own networks. */
   get cidrs(): readonly string[] {
     return this.#cidrs;
+  }
+
+  /** The trunks' networks, as last set. */
+  get trunkCidrs(): readonly string[] {
+    return this.#trunkCidrs;
   }
 
   allows(address: string): boolean {
@@ -33,6 +64,7 @@ export class InboundAccess {
     if (v4) return this.allows(v4);
     const family = isIP(address);
     if (family === 0) return false;
-    return this.#list.check(address, family === 4 ? "ipv4" : "ipv6");
+    const type = family === 4 ? "ipv4" : "ipv6";
+    return this.#list.check(address, type) || this.#trunks.check(address, type);
   }
 }

@@ -7,6 +7,7 @@ import type { ChannelIn } from "../protocol/channel-events.js";
 import { respondError, respondValue } from "../protocol/service-error.js";
 import type { SipCommand } from "../protocol/sip-commands.js";
 import type { WebhookClient } from "../webhook/client.js";
+import { Bridge, type CallTap } from "./media/bridge.js";
 import { CallForks } from "./media/call-forks.js";
 import type { AudioFetcher } from "./media/fetch-audio.js";
 import type { FinishedRecordings } from "./media/finished-recordings.js";
@@ -15,9 +16,23 @@ import { RoomMember } from "./media/room-member.js";
 import type { GatewayRooms } from "./media/room-mix.js";
 import { RoomRecorder } from "./media/room-recorder.js";
 import type { RtpSession } from "./media/rtp-session.js";
-import type { Speech } from "./media/tts.js";
 import type { RtpPacket } from "./rtp/packet.js";
-import type { InboundDialog } from "./ua/inbound-dialog.js";
+import { SpeechListening } from "./speech/listening.js";
+import { languageFor, type Recogniser } from "./speech/recogniser.js";
+import type { Transcripts } from "./speech/transcripts.js";
+import type { Prompts } from "./tts/prompts.js";
+
+/** What a call needs of its SIP session: an inbound call's (InboundDialog) or an outbound leg's (OutboundDialog). */
+export interface CallDialog {
+  readonly state: "early" | "answering" | "confirmed" | "ended";
+  ringing(): void;
+  /** 183 with our SDP: early media, before the answer. */
+  progress(sdp: string): void;
+  answer(sdp: string): Promise<void>;
+  /** Ends it before the answer: a final failure inbound, a CANCEL outbound. */
+  reject(status: number, text?: string): void;
+  bye(): Promise<void>;
+}
 
 /** Twilio's beep before a recording: 1 kHz for 250 ms. */
 const BEEP = Int16Array.from({ length: 2000 }, (_, i) =>
@@ -29,29 +44,44 @@ const HANGUP_AFTER_RECORD_MS = 5_000;
 
 export interface SipCallDeps {
   callSid: string;
-  dialog: InboundDialog;
+  dialog: CallDialog;
   rtp: RtpSession;
   answerSdp: string;
-  speech: Speech;
+  prompts: Prompts;
   fetcher: AudioFetcher;
   recordings: FinishedRecordings;
   /** Media Streams' WebSockets go through it, under the gateway's egress policy. */
   web: WebhookClient;
   /** The rooms (conferences, queue bridges) this gateway mixes for its calls. */
   rooms: GatewayRooms;
+  /** Recognises the caller's speech during a speech Gather (`listen`); without one, speech is not heard. */
+  recogniser?: Recogniser;
+  /** Where recordings made with `transcribe` are recognised (the gateway's: they outlive the call). */
+  transcripts?: Transcripts;
   /** Sends channel input to the call's region (once the region is known). */
   input(event: ChannelIn): void;
+  /** Another call on this gateway, for a bridge. */
+  call(callSid: string): SipCall | undefined;
   log: Logger;
 }
 
 export class SipCall {
   readonly #ops = new Map<string, AbortController>();
   #recorder: Recorder | undefined;
+  #listening: SpeechListening | undefined;
   #recordReplied: Promise<void> = Promise.resolve();
+  #bridge: { bridge: Bridge; recorded: boolean } | undefined;
   #ended = false;
   readonly #forks: CallForks;
   /** The room the call is in, by the `room` command's id. */
   #room: { id: string; member: RoomMember } | undefined;
+  #endedResolve!: () => void;
+  /** Resolves when the call is over on the SIP side. */
+  readonly done = new Promise<void>((resolve) => {
+    this.#endedResolve = resolve;
+  });
+  /** A bridge or early-media relay listening to this call's party. */
+  tap: CallTap | undefined;
   /** Called once when the call is over on the SIP side (either party, or never acknowledged). */
   onEnded: (() => void) | undefined;
 
@@ -67,11 +97,33 @@ export class SipCall {
     return this.#ended;
   }
 
+  get rtp(): RtpSession {
+    return this.d.rtp;
+  }
+
+  /** Whether the SIP session is answered (confirmed, or answering: the 200 sent, its ACK due). */
+  get answered(): boolean {
+    return this.d.dialog.state === "confirmed" || this.d.dialog.state === "answering";
+  }
+
+  /** Rings the caller (180): its dialled leg rings. */
+  ring(): void {
+    if (!this.#ended) this.d.dialog.ringing();
+  }
+
+  /** Early media to the caller (183 with our SDP, RTP from now): its dialled leg's. */
+  earlyMedia(): void {
+    if (this.#ended || this.d.dialog.state !== "early") return;
+    this.d.dialog.progress(this.d.answerSdp);
+    this.d.rtp.start(performance.now());
+  }
+
   /** A key from the caller (RFC 4733 or INFO): to the region's Gather, and to a recording's finishOnKey. */
   key(k: string): void {
     if (this.#ended) return;
     this.#recorder?.key(k);
     this.#forks.key(k);
+    this.tap?.key(k);
     this.d.input({ kind: "digits", digits: k });
   }
 
@@ -82,8 +134,9 @@ export class SipCall {
     const recording = this.#recorder;
     // Before the call's commands are aborted, so the recording ends as "hangup", not as cancelled.
     recording?.stop("hangup");
+    const recorded = recording !== undefined || this.#bridge?.recorded === true;
     this.#end();
-    if (!recording) {
+    if (!recorded) {
       this.d.input({ kind: "hangup" });
       return;
     }
@@ -117,10 +170,14 @@ export class SipCall {
     if (cmd.op === "fetch") return this.d.recordings.slice(cmd.id, cmd.offset);
     // Answered when the stream ends, the call's end included.
     if (cmd.op === "stream-ended") return this.#forks.ended(cmd.id);
+    if (cmd.op === "transcribe") return this.#transcript(cmd.id);
+    if (cmd.op === "bridge") return this.#bridgeTo(cmd);
     if (this.#ended) throw fail("sipCallGone", `call ${this.d.callSid} has ended on the SIP gateway`);
     switch (cmd.op) {
       case "ping":
         return {};
+      case "listen":
+        return this.#listen(cmd);
       case "ring":
         dialog.ringing();
         return {};
@@ -144,7 +201,7 @@ export class SipCall {
     const { rtp } = this.d;
     switch (cmd.op) {
       case "say":
-        return rtp.play(await this.d.speech.say(cmd.text, cmd.voice, cmd.language), signal);
+        return rtp.play(await this.d.prompts.say(cmd.text, cmd.voice, cmd.language), signal);
       case "play":
         if (cmd.digits) await rtp.sendDigits(cmd.digits, signal);
         if (cmd.url) await rtp.play(await this.d.fetcher.pcm(cmd.url, signal), signal);
@@ -178,6 +235,7 @@ export class SipCall {
     try {
       const recording = await recorder.result;
       this.d.recordings.keep(id, recording);
+      if (options.transcribe) this.d.transcripts?.start(id, recording.wav);
       return this.d.recordings.slice(id, 0);
     } finally {
       if (this.#recorder === recorder) this.#recorder = undefined;
@@ -201,6 +259,42 @@ export class SipCall {
     }
   }
 
+  /**
+   * Relays this call and an outbound leg to each other until either hangs up or `stop`; the reply is
+   * empty, or the bridge's recording (a hang-up then waits for it, as a <Record>'s does).
+   */
+  async #bridgeTo(cmd: Extract<SipCommand, { op: "bridge" }>): Promise<unknown> {
+    const leg = this.d.call(cmd.legSid);
+    if (this.#ended || !leg || leg.ended || leg === this)
+      throw fail("sipCallGone", `call ${cmd.legSid} is not live on this SIP gateway with ${this.d.callSid}`);
+    this.#ops.get(cmd.id)?.abort(new Error("repeated"));
+    const ac = new AbortController();
+    this.#ops.set(cmd.id, ac);
+    const bridge = new Bridge(this, leg, cmd.record);
+    const recorded = cmd.record !== "none";
+    this.#bridge = { bridge, recorded };
+    let replied = () => {};
+    if (recorded)
+      this.#recordReplied = new Promise((r) => {
+        replied = r;
+      });
+    const stopped = new Promise<void>((resolve) =>
+      ac.signal.addEventListener("abort", () => resolve(), { once: true }),
+    );
+    try {
+      await Promise.race([this.done, leg.done, stopped]);
+      const recording = bridge.stop();
+      if (!recording) return {};
+      this.d.recordings.keep(cmd.id, recording);
+      return this.d.recordings.slice(cmd.id, 0);
+    } finally {
+      bridge.stop();
+      if (this.#bridge?.bridge === bridge) this.#bridge = undefined;
+      if (this.#ops.get(cmd.id) === ac) this.#ops.delete(cmd.id);
+      queueMicrotask(replied);
+    }
+  }
+
   async #finish(cmd: Extract<SipCommand, { op: "hangup" | "reject" }>): Promise<unknown> {
     if (this.#ended) return {};
     const { dialog } = this.d;
@@ -217,16 +311,47 @@ export class SipCall {
     return {};
   }
 
-  /** Caller audio, for a recording in progress. */
+  /** Caller audio, for a recording in progress, a speech Gather's listening, streams and a bridge. */
   audio(packet: RtpPacket, pcm: Int16Array): void {
     this.#recorder?.audio(packet, pcm);
     this.#forks.inbound(pcm);
     this.#room?.member.inbound(pcm);
+    this.#listening?.audio(pcm);
+    this.tap?.audio(packet, pcm);
   }
 
   /** What the gateway has just sent the caller: a stream's outbound track. */
   sent(pcm: Int16Array): void {
     if (this.#forks.size > 0) this.#forks.outbound(pcm);
+  }
+
+  #transcript(id: string): Promise<unknown> {
+    if (!this.d.transcripts) throw fail("sipCallGone", "this SIP gateway has no speech recogniser");
+    return this.d.transcripts.reply(id);
+  }
+
+  /** A speech Gather: listens until its result is sent or `stop` (by id) ends it. Answers at once. */
+  #listen(cmd: Extract<SipCommand, { op: "listen" }>): unknown {
+    const { recogniser } = this.d;
+    if (!recogniser) return {};
+    const { language, warning } = languageFor(recogniser, cmd.options.language);
+    this.#ops.get(cmd.id)?.abort(new Error("repeated"));
+    this.#listening?.stop();
+    const ac = new AbortController();
+    const listening = new SpeechListening(
+      { ...cmd.options, language },
+      recogniser,
+      this.d.input,
+      this.d.log,
+      () => {
+        if (this.#listening === listening) this.#listening = undefined;
+        if (this.#ops.get(cmd.id) === ac) this.#ops.delete(cmd.id);
+      },
+    );
+    ac.signal.addEventListener("abort", () => listening.stop(), { once: true });
+    this.#ops.set(cmd.id, ac);
+    this.#listening = listening;
+    return warning ? { warning } : {};
   }
 
   /** The edge refused the call (it was rejected on SIP already): release it, tell no region. */
@@ -269,6 +394,7 @@ export class SipCall {
     for (const ac of this.#ops.values()) ac.abort(gone);
     this.#forks.closeAll();
     this.d.rtp.close(gone);
+    this.#endedResolve();
     this.onEnded?.();
   }
 }

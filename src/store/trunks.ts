@@ -3,7 +3,8 @@
 import type { KV } from "@nats-io/kv";
 import { fail } from "../errors/switchboard-error.js";
 import type { AccountRecord, NumberConfig } from "../model/records.js";
-import { parseTrunkRecord, type TrunkRecord } from "../model/trunk.js";
+import { DEFAULT_SIP_PORT, parseTrunkRecord, type TrunkRecord } from "../model/trunk.js";
+import type { Originate } from "../protocol/sip-legs.js";
 import type { TrunkStores } from "./global.js";
 import { JsonKv } from "./json-kv.js";
 import { WatchedKv } from "./watched-kv.js";
@@ -54,6 +55,25 @@ export async function resolveOutboundTrunk(
   const found = await trunk(name);
   if (!found) throw fail("notFound", `trunk ${name} is named for outbound calls but does not exist`);
   return found;
+}
+
+/**
+ * An originate that names its trunk (`trunk`, the region's <Dial><Number>) made ready to send: the
+ * Request-URI's host is the trunk's (the region wrote the trunk's name there, as it may not read the
+ * trunk), the INVITE goes to the trunk's address with its credentials, and From carries its
+ * from_domain (else its host). Called by the gateway, which reads `sb_trunks`; an originate without
+ * `trunk` is returned as it is.
+ */
+export function throughTrunk(originate: Originate, trunk: TrunkRecord): Originate {
+  const user = /^sips?:([^@;?]+)@/i.exec(originate.uri)?.[1] ?? "";
+  const host = trunk.host.includes(":") && !trunk.host.startsWith("[") ? `[${trunk.host}]` : trunk.host;
+  return {
+    ...originate,
+    uri: `sip:${user}@${host}${trunk.port === DEFAULT_SIP_PORT ? "" : `:${trunk.port}`}`,
+    nextHop: { host: trunk.host, port: trunk.port, transport: trunk.transport },
+    ...(trunk.username !== null && { auth: { username: trunk.username, password: trunk.password ?? "" } }),
+    from: { ...originate.from, host: trunk.from_domain ?? trunk.host },
+  };
 }
 
 /** The union of the trunks' inbound networks, sorted, each once. */

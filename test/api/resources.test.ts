@@ -163,6 +163,8 @@ describe("resources with nothing in them yet", () => {
 
   it("lists empty pages for a region that has no buckets at all", async () => {
     const host = "api.nowhere.zz9.twilio.com";
+    // The deployment has no zz9: the api's user may not touch it, which reads as nothing there.
+    stack.allowRefusals(/zz9/i);
     for (const [path, key] of [
       ["/Calls.json", "calls"],
       ["/Recordings.json", "recordings"],

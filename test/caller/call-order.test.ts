@@ -28,7 +28,7 @@ async function callLines(): Promise<string[]> {
     "--digits",
     "1",
     "--nats",
-    stage.nats.url,
+    stage.nats.urlAs("admin"),
   ]);
   expect(r.stderr).toBe("");
   expect(r.code).toBe(0);

@@ -16,8 +16,9 @@ let api: Api;
 let client: ReturnType<typeof twilioClient>["client"];
 
 beforeAll(async () => {
-  f = await startDialFixture();
-  api = await startApi({ nc: f.engine.nc, port: 0, log: pino({ level: "silent" }) });
+  // Every role on its shipped NATS user: the api's caller-ID writes and the worker's reads included.
+  f = await startDialFixture({ shippedUsers: true });
+  api = await startApi({ nc: await f.engine.connectAs("api"), port: 0, log: pino({ level: "silent" }) });
   ({ client } = twilioClient(api.url, { sid: f.engine.accountSid, token: f.engine.authToken }));
 }, 60_000);
 afterAll(async () => {
@@ -79,7 +80,7 @@ describe("<Dial callerId>", () => {
   });
 
   it("adds, lists and removes verified caller IDs from the command line", async () => {
-    const nats = ["--nats", f.engine.nats.url, "--account", f.engine.accountSid];
+    const nats = ["--nats", f.engine.adminUrl, "--account", f.engine.accountSid];
     const added = await runCli(["caller-ids", "add", "+15550008888", "--friendly-name", "cli", ...nats]);
     expect(added.stderr).toBe("");
     expect(added.stdout).toMatch(/^caller ID \+15550008888 \(PN[0-9a-f]{32}\) verified/);

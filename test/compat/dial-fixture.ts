@@ -48,8 +48,9 @@ const twiml = (build: Build) => () => {
   return { body: r.toString() };
 };
 
-export async function startDialFixture(): Promise<DialFixture> {
-  const engine = await startTestEngine();
+/** `shippedUsers`: the engine runs each role on its shipped NATS user (test/helpers/engine.ts). */
+export async function startDialFixture(opts: { shippedUsers?: boolean } = {}): Promise<DialFixture> {
+  const engine = await startTestEngine({ shippedUsers: opts.shippedUsers ?? false });
   let voice: () => string = () => "<Response/>";
   let held = Promise.resolve();
   let releaseHeld = () => {};

@@ -185,7 +185,11 @@ describe("<Dial> to a number switchboard hosts", () => {
   }
   const seen = new Set<string>();
 
-  it("a caller who hangs up during the bridge hangs the hosted call up too; no action is requested", async () => {
+  // Twilio requests the action "when the <Dial> call ends", whoever hung up
+  // (https://www.twilio.com/docs/voice/twiml/dial: "Twilio will make a GET or POST request to the
+  // action URL (if provided) when the <Dial> call ends"; only without an action does it ask whether
+  // "the original caller is still on the line"). With the caller gone, CallStatus is completed.
+  it("a caller who hangs up during the bridge hangs the hosted call up too; the action is still requested", async () => {
     const release = f.hold();
     const { dialing, held, parentSid, hostedEnded, toParent } = await bridgedToHeld((r) =>
       r.dial({ action: "/after" }).number({ statusCallback: "/leg" }, HOSTED_HELD),
@@ -193,9 +197,15 @@ describe("<Dial> to a number switchboard hosts", () => {
     toParent({ kind: "hangup" });
     const { callSid, requests } = await dialing;
     expect(callSid).toBe(parentSid);
-    expect(requests.map((r) => r.path)).toEqual(["/voice"]);
+    expect(requests.map((r) => r.path)).toContain("/voice");
     await hostedEnded;
     release();
+    const after = await f.app.waitFor((r) => r.path === "/after" && r.params.CallSid === callSid);
+    expect(after.params).toMatchObject({
+      CallStatus: "completed",
+      DialCallStatus: "completed",
+      DialBridged: "true",
+    });
     const inbound = await record(held.params.CallSid ?? "");
     expect(inbound).toMatchObject({ direction: "inbound", status: "completed", to: HOSTED_HELD });
     const leg = await f.app.waitFor((r) => r.path === "/leg" && r.params.ParentCallSid === callSid);

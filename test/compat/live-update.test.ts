@@ -23,8 +23,8 @@ const twiml = (build: (r: InstanceType<typeof VoiceResponse>) => void) => () => 
 };
 
 beforeAll(async () => {
-  engine = await startTestEngine();
-  api = await startApi({ nc: engine.nc, port: 0, log: pino({ level: "silent" }) });
+  engine = await startTestEngine({ shippedUsers: true });
+  api = await startApi({ nc: await engine.connectAs("api"), port: 0, log: pino({ level: "silent" }) });
   app = await startTwilioApp(engine.authToken, {
     "/long": twiml((r) => r.pause({ length: 600 })),
     "/next": twiml((r) => r.say("redirected by the REST update")),

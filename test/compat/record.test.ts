@@ -44,11 +44,17 @@ let app: TwilioApp;
 let voice: (r: InstanceType<typeof VoiceResponse>) => void = () => {};
 
 beforeAll(async () => {
-  engine = await startTestEngine({ worker: false });
+  engine = await startTestEngine({ worker: false, shippedUsers: true });
   const log = pino({ level: "silent" });
-  api = await startApi({ nc: engine.nc, port: 0, log });
+  api = await startApi({ nc: await engine.connectAs("api"), port: 0, log });
   // Its RecordingUrl must point at this test's api, so the worker is started here with its URL.
-  worker = await RegionWorker.start({ nc: engine.nc, region: "us1", log, apiUrl: api.url, drainMs: 1_000 });
+  worker = await RegionWorker.start({
+    nc: await engine.connectAs("region-us1"),
+    region: "us1",
+    log,
+    apiUrl: api.url,
+    drainMs: 1_000,
+  });
   const twiml = (build: (r: InstanceType<typeof VoiceResponse>) => void) => () => {
     const r = new VoiceResponse();
     build(r);

@@ -24,10 +24,16 @@ const answers = new Set<string>();
 const txAnswers = new Map<string, number>();
 
 beforeAll(async () => {
-  engine = await startTestEngine({ worker: false });
+  engine = await startTestEngine({ worker: false, shippedUsers: true });
   const log = pino({ level: "silent" });
-  api = await startApi({ nc: engine.nc, port: 0, log });
-  worker = await RegionWorker.start({ nc: engine.nc, region: "us1", log, apiUrl: api.url, drainMs: 1_000 });
+  api = await startApi({ nc: await engine.connectAs("api"), port: 0, log });
+  worker = await RegionWorker.start({
+    nc: await engine.connectAs("region-us1"),
+    region: "us1",
+    log,
+    apiUrl: api.url,
+    drainMs: 1_000,
+  });
   const twiml = (build: (r: InstanceType<typeof VoiceResponse>) => void): Answer => {
     const r = new VoiceResponse();
     build(r);

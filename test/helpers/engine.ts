@@ -18,6 +18,8 @@ import {
 } from "../../src/store/notifications.js";
 import { provisionRegionStreams } from "../../src/store/region.js";
 import { type NatsServer, startTestNatsServer } from "./nats-server.js";
+import { startShippedNatsServer } from "./shipped-users.js";
+import { regionUser } from "./supercluster.js";
 import { setUp, type Teardown } from "./teardown.js";
 
 export interface TestEngine extends AsyncDisposable {
@@ -26,6 +28,13 @@ export interface TestEngine extends AsyncDisposable {
   global: GlobalStores;
   accountSid: string;
   authToken: string;
+  /**
+   * A connection as a role's NATS user (`api`, `region-us1` …), closed with the engine: with
+   * `shippedUsers`, that user's rights in the shipped deploy/nats configs; without, an unrestricted one.
+   */
+  connectAs(user: string): Promise<NatsConnection>;
+  /** The server's URL for a CLI's `--nats`: with `shippedUsers`, with admin's credentials in it. */
+  adminUrl: string;
   /** The in-process worker; undefined with `worker: false` (the test runs worker processes itself). */
   worker: RegionWorker | undefined;
   edge: Edge;
@@ -35,12 +44,23 @@ export interface TestEngine extends AsyncDisposable {
 }
 
 export async function startTestEngine(
-  opts: { region?: string; signingKey?: AccountRecord["webhook_signing_key"]; worker?: boolean } = {},
+  opts: {
+    region?: string;
+    signingKey?: AccountRecord["webhook_signing_key"];
+    worker?: boolean;
+    /** Run on the shipped deploy/nats users: `nc` is admin, the worker and the edge their own users. */
+    shippedUsers?: boolean;
+  } = {},
 ): Promise<TestEngine> {
   const region = opts.region ?? "us1";
   return setUp(async (t) => {
-    const nats = t.use(await startTestNatsServer());
-    const nc = t.add(await connect({ servers: nats.url }), (c) => c.close());
+    const shipped = opts.shippedUsers ? t.use(await startShippedNatsServer()) : undefined;
+    const nats = shipped ?? t.use(await startTestNatsServer());
+    const connectAs = async (user: string) =>
+      t.add(await (shipped ? shipped.connectAs(user) : connect({ servers: nats.url })), (c) => c.close());
+    const nc = await connectAs("admin");
+    // Without the shipped users, the worker and the edge share `nc`, as they always have here.
+    const roleNc = async (user: string) => (shipped ? connectAs(user) : nc);
     const log = pino({ level: "silent" });
     const global = await openGlobalStores(nc);
     const accountSid = newSid("AC");
@@ -49,17 +69,25 @@ export async function startTestEngine(
     const worker =
       opts.worker === false
         ? undefined
-        : t.add(await RegionWorker.start({ nc, region, log }), (w) => w.stop());
+        : t.add(await RegionWorker.start({ nc: await roleNc(regionUser(region)), region, log }), (w) =>
+            w.stop(),
+          );
     // Without a worker of its own, the region's streams must still be there for the edge to store calls.
     if (!worker) await provisionRegionStreams(nc, region);
-    const edge = t.add(await Edge.start({ nc, edge: "ashburn", log }), (e) => e.stop());
+    const edge = t.add(await Edge.start({ nc: await roleNc("edge"), edge: "ashburn", log }), (e) => e.stop());
     const notifications = await openNotifications(nc, region);
-    return engine({ nats, nc, global, accountSid, authToken, worker, edge }, region, notifications, t);
+    const adminUrl = shipped ? shipped.urlAs("admin") : nats.url;
+    const parts = { nats, nc, connectAs, adminUrl, global, accountSid, authToken, worker, edge };
+    return engine(!!opts.shippedUsers, parts, region, notifications, t);
   });
 }
 
 function engine(
-  parts: Pick<TestEngine, "nats" | "nc" | "global" | "accountSid" | "authToken" | "worker" | "edge">,
+  shipped: boolean,
+  parts: Pick<
+    TestEngine,
+    "nats" | "nc" | "connectAs" | "adminUrl" | "global" | "accountSid" | "authToken" | "worker" | "edge"
+  >,
   region: string,
   notifications: Awaited<ReturnType<typeof openNotifications>>,
   t: Teardown,
@@ -79,6 +107,16 @@ function engine(
         ...c,
       }),
     notifications: (callSid) => listNotifications(notifications, callSid),
-    [Symbol.asyncDispose]: () => t.stop(),
+    [Symbol.asyncDispose]: async () => {
+      // On the shipped users, any refusal the server logged fails the test that disposes the engine.
+      const refused = shipped
+        ? parts.nats
+            .output()
+            .split("\n")
+            .filter((l) => /violation/i.test(l))
+        : [];
+      await t.stop();
+      if (refused.length > 0) throw new Error(`the shipped NATS users refused:\n${refused.join("\n")}`);
+    },
   };
 }

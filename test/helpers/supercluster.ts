@@ -67,8 +67,6 @@ export const regionUser = (region: string) => `region-${region}`;
 export interface Permissions {
   publish: string[];
   subscribe: string[];
-  /** Refused even where `publish` allows. */
-  publishDeny?: string[];
 }
 
 const API = "$JS.API";
@@ -108,40 +106,22 @@ function ownStream(stream: string): string[] {
   ];
 }
 
+/**
+ * Reading a stream through ephemeral pull consumers as well (the visualizer's ordered consumers,
+ * Events.json's filtered one): `readStream` and their `CONSUMER.MSG.NEXT`. No durable, no ack.
+ */
+function pullStream(stream: string): string[] {
+  return [...readStream(stream), `${API}.CONSUMER.MSG.NEXT.${stream}.*`];
+}
+
 const kvStream = (bucket: string) => `KV_${bucket}`;
 /** Replies, and what every JetStream client asks first. */
 const BASE = ["_INBOX.>", `${API}.INFO`];
 
-/** JetStream verbs that destroy or rewrite stored data, or change the cluster: no service uses them. */
-export const DESTRUCTIVE = [
-  `${API}.STREAM.DELETE.>`,
-  `${API}.STREAM.UPDATE.>`,
-  `${API}.STREAM.PURGE.>`,
-  `${API}.STREAM.MSG.DELETE.>`,
-  `${API}.STREAM.SNAPSHOT.>`,
-  `${API}.STREAM.RESTORE.>`,
-  `${API}.STREAM.PEER.>`,
-  `${API}.STREAM.LEADER.>`,
-  `${API}.CONSUMER.LEADER.>`,
-  `${API}.META.>`,
-  `${API}.SERVER.>`,
-  `${API}.ACCOUNT.>`,
-];
-
 /** The permissions of `user`, or undefined for one that may do anything (admin). */
 export function permissionsOf(user: string, regions: string[]): Permissions | undefined {
   if (user === "admin") return undefined;
-  if (user === "api") {
-    // The api serves every region's calls, numbers and routes from the global cluster and writes
-    // numbers, routes and account status; it never destroys stored data and never writes accounts
-    // (a publish to $KV.sb_accounts with a roll-up header would wipe the bucket). It alone of the
-    // services places outbound calls (REST POST Calls.json) on `sb.region.<r>.outbound`; edges and
-    // SIP gateways may not publish there, and a worker refuses an outbound call on any other subject.
-    const all = ["sb.>", `${API}.>`, "$JS.ACK.>", "$JS.FC.>", "$KV.>", "$O.>", "_INBOX.>"];
-    // Nor trunks: it reads them (REST) but only admin writes them (their passwords included).
-    const adminWritten = [buckets.accounts, buckets.trunks].map((b) => `$KV.${b}.>`);
-    return { publish: all, subscribe: all, publishDeny: [...DESTRUCTIVE, ...adminWritten] };
-  }
+  if (user === "api") return apiPermissions(regions);
   if (user === "edge") {
     // Reads the routing table (or a region's mirror of it) and which accounts exist, never their
     // tokens (sb_accounts); stores each call in its region's call stream, whose ack comes on an inbox.
@@ -174,15 +154,25 @@ export function permissionsOf(user: string, regions: string[]): Permissions | un
   if (user === "sip") {
     // Offers calls to edges and feeds their channel input; takes channel commands for its calls and
     // each call's output. Of JetStream it only reads the trunks (hosts, credentials, inbound networks).
+    // It places outbound legs (sb.sip.<gw>.originate, or sb.sip.originate in queue group
+    // "gateways") and reports how each goes on its call's `.leg` subject, in any region.
     return {
       publish: [
         ...BASE,
         "sb.edge.*.offer",
         "sb.region.*.call.*.in",
+        "sb.region.*.call.*.leg",
         "sb.room.*.audio.*",
         ...readStream(kvStream(buckets.trunks)),
       ],
-      subscribe: ["_INBOX.>", "sb.sip.*.call.*.cmd", "sb.region.*.call.*.out", "sb.room.*.audio.*"],
+      subscribe: [
+        "_INBOX.>",
+        "sb.sip.*.call.*.cmd",
+        "sb.region.*.call.*.out",
+        "sb.sip.*.originate",
+        "sb.sip.originate",
+        "sb.room.*.audio.*",
+      ],
     };
   }
   const region = regions.find((r) => user === regionUser(r));
@@ -216,9 +206,79 @@ export function permissionsOf(user: string, regions: string[]): Permissions | un
     readStream(kvStream(b)),
   );
   return {
-    // SIP gateways take their calls' channel commands from the region (request/reply, docs/sip.md).
-    publish: [...BASE, `sb.region.${region}.>`, "sb.sip.*.call.*.cmd", ...own, ...global],
-    subscribe: ["_INBOX.>", `sb.region.${region}.>`],
+    // SIP gateways take their calls' channel commands and outbound legs (originate, on one gateway or
+    // any) from the region, request/reply (docs/sip.md); the legs' events come on `sb.region.<r>.>`.
+    publish: [
+      ...BASE,
+      `sb.region.${region}.>`,
+      "sb.sip.*.call.*.cmd",
+      "sb.sip.*.originate",
+      "sb.sip.originate",
+      // A <Dial> to (or an outbound call of) a number switchboard hosts offers an inbound call
+      // through an edge, follows its `.out` and hangs it up over `.in`, in whichever region hosts it.
+      "sb.edge.*.offer",
+      "sb.region.*.call.*.in",
+      ...own,
+      ...global,
+    ],
+    subscribe: ["_INBOX.>", `sb.region.${region}.>`, "sb.region.*.call.*.out"],
+  };
+}
+
+/**
+ * The api (REST and the visualizer it serves) for every region: exactly what src/api and
+ * src/visualizer/server send (docs/security.md lists it). Reads the regions' records, calls'
+ * inspection events and recordings; writes numbers, queues and conferences (REST changes them), a
+ * recording's metadata (a transcription deleted), routes, verified caller IDs, CallSid claims and
+ * accounts' status (the start-up backfill); places outbound calls and queues conference callbacks in
+ * the regions' streams; asks a live call's worker over `.control`. Never a call's `.in`, never
+ * `sb_accounts` or `sb_trunks` (admin writes them), never a stream update, purge or delete.
+ */
+function apiPermissions(regions: string[]): Permissions {
+  // Global buckets: opened with create (a fresh deployment's api may be first), read; written where
+  // the api writes (routes v2 and numbers, caller IDs, claims of outbound CallSids, status backfill).
+  const globalBuckets = [
+    buckets.routing,
+    buckets.accounts,
+    ACCOUNT_STATUS_BUCKET,
+    CALLER_IDS_BUCKET,
+    buckets.trunks,
+    buckets.callSids,
+  ];
+  const written = [buckets.routing, ACCOUNT_STATUS_BUCKET, CALLER_IDS_BUCKET, buckets.callSids];
+  const global = [
+    ...globalBuckets.flatMap((b) => [...readStream(kvStream(b)), `${API}.STREAM.CREATE.${kvStream(b)}`]),
+    ...written.map((b) => `$KV.${b}.>`),
+    // Which regions exist and their call indexes (/metrics, the visualizer's discovery): names and configs.
+    `${API}.STREAM.NAMES`,
+    `${API}.STREAM.LIST`,
+  ];
+  const region = (r: string) => [
+    ...[
+      buckets.numbers(r),
+      buckets.notifications(r),
+      buckets.actors(r),
+      buckets.queues(r),
+      buckets.conferences(r),
+      callIndexBucket(r),
+    ].flatMap((b) => readStream(kvStream(b))),
+    // Followed by the visualizer, read by Events.json: pull consumers.
+    ...[streams.inspect(r), kvStream(buckets.calls(r))].flatMap(pullStream),
+    ...readStream(`OBJ_${buckets.recordings(r)}`),
+    // Whether the region exists (numbers and routes go only to one that does).
+    `${API}.STREAM.INFO.${streams.calls(r)}`,
+    ...[buckets.numbers(r), buckets.queues(r), buckets.conferences(r)].map((b) => `$KV.${b}.>`),
+    `$O.${buckets.recordings(r)}.M.>`,
+    `sb.region.${r}.outbound`,
+    `sb.region.${r}.callbacks`,
+    `sb.region.${r}.call.*.control`,
+    `sb.region.${r}.queue.*.events`,
+    `sb.region.${r}.conference.*.events`,
+  ];
+  // Workers' counters for /metrics, subscribed to as one wildcard.
+  return {
+    publish: [...BASE, ...global, ...regions.flatMap(region)],
+    subscribe: ["_INBOX.>", "sb.region.*.stats.*"],
   };
 }
 
@@ -240,9 +300,7 @@ export function authorizationConfig(regions: string[], password: (user: string) 
     if (!perms) return `${head} }`;
     return [
       `${head}, permissions: {`,
-      perms.publishDeny
-        ? `        publish: { allow: ${list(perms.publish)}, deny: ${list(perms.publishDeny)} }`
-        : `        publish: { allow: ${list(perms.publish)} }`,
+      `        publish: { allow: ${list(perms.publish)} }`,
       `        subscribe: { allow: ${list(perms.subscribe)} }`,
       "      } }",
     ].join("\n");

@@ -1,12 +1,14 @@
 // Inspection events are kept for a day and shown to people: URL credentials must never be in them,
 // and each carries its order and the call's own time.
 import { connect } from "@nats-io/transport-node";
-import { describe, expect, it } from "vitest";
+import { describe, expect, it, vi } from "vitest";
 import { encode } from "../../src/protocol/codec.js";
 import { inspectEnvelopes } from "../../src/protocol/inspect.js";
 import { subjects } from "../../src/protocol/subjects.js";
 import { Inspector, withoutCredentials } from "../../src/region/inspect/inspector.js";
 import { startTestNatsServer } from "../helpers/nats-server.js";
+
+const WINDOW_MS = 300;
 
 describe("Inspector", () => {
   it("cuts credentials from every URL it publishes, and numbers the events", async () => {
@@ -49,7 +51,7 @@ describe("Inspector", () => {
     await nc.close();
   });
 
-  it("sends a call's events of one turn as one message, its channel commands in their place", async () => {
+  it("with no window, sends a call's events of one turn as one message, its channel commands in their place", async () => {
     await using nats = await startTestNatsServer({ jetstream: false });
     const nc = await connect({ servers: nats.url });
     const messages: Array<{ sid: string; types: string[] }> = [];
@@ -60,7 +62,7 @@ describe("Inspector", () => {
       },
     });
     await nc.flush();
-    const inspector = new Inspector(nc, subjects(), "us1");
+    const inspector = new Inspector(nc, subjects(), "us1", 0);
     const state = (value: string) =>
       ({ type: "state", value, status: "ringing", event: "e", verb: null, documentUrl: null }) as const;
     inspector.publish("CA1", state("routed"));
@@ -76,6 +78,39 @@ describe("Inspector", () => {
       { sid: "CA1", types: ["state", "play", "state"] },
       { sid: "CA2", types: ["state"] },
       { sid: "CA1", types: ["state"] },
+    ]);
+    sub.unsubscribe();
+    await nc.close();
+  });
+
+  it("sends a call's events of one window as one message, over turns of the event loop", async () => {
+    await using nats = await startTestNatsServer({ jetstream: false });
+    const nc = await connect({ servers: nats.url });
+    const messages: Array<{ sid: string; types: string[] }> = [];
+    const sub = nc.subscribe("sb.region.us1.inspect.*", {
+      callback: (_e, m) => {
+        const types = inspectEnvelopes(m.data).map((e) => (e.type === "channel" ? e.command.kind : e.type));
+        messages.push({ sid: m.subject.split(".").at(-1) ?? "", types });
+      },
+    });
+    await nc.flush();
+    // A window long enough that this machine's load cannot split it.
+    const inspector = new Inspector(nc, subjects(), "us1", WINDOW_MS);
+    const state = (value: string) =>
+      ({ type: "state", value, status: "ringing", event: "e", verb: null, documentUrl: null }) as const;
+    inspector.publish("CA1", state("routed"));
+    inspector.publish("CA2", state("routed"));
+    inspector.command("CA1", { kind: "play", url: "https://u:secret@cdn.example/a.mp3" });
+    inspector.publish("CA1", state("Play"));
+    // A later turn, inside the window: the same message.
+    await new Promise((resolve) => setImmediate(resolve));
+    inspector.publish("CA1", state("storing"));
+    await new Promise((resolve) => setImmediate(resolve));
+    // Sent when the window ends, with no flush asked for.
+    await vi.waitFor(() => expect(messages).toHaveLength(2), { timeout: WINDOW_MS + 2_000 });
+    expect(messages).toEqual([
+      { sid: "CA1", types: ["state", "play", "state", "state"] },
+      { sid: "CA2", types: ["state"] },
     ]);
     sub.unsubscribe();
     await nc.close();

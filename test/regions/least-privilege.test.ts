@@ -6,43 +6,40 @@
 // re-create it as a mirror of ie1's, read the tokens. All refused; the data is untouched.
 
 import { randomBytes } from "node:crypto";
-import { readFileSync } from "node:fs";
-import { fileURLToPath } from "node:url";
 import { jetstreamManager } from "@nats-io/jetstream";
-import { connect, type NatsConnection } from "@nats-io/transport-node";
+import type { NatsConnection } from "@nats-io/transport-node";
 import { pino } from "pino";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { addAccount } from "../../src/admin/accounts.js";
 import { addNumber } from "../../src/admin/numbers.js";
 import { type Api, startApi } from "../../src/api/server.js";
 import { placeCall } from "../../src/caller/place-call.js";
-import { type NatsServer, startNatsServer } from "../../src/dev/nats-server.js";
 import { Edge } from "../../src/edge/edge.js";
 import { numberKey } from "../../src/model/phone.js";
 import { newSid } from "../../src/model/sid.js";
 import { RegionWorker } from "../../src/region/worker.js";
 import { SipGateway } from "../../src/sip/gateway.js";
 import { openGlobalStores } from "../../src/store/global.js";
+import {
+  authorizationOf,
+  SHIPPED_REGIONS,
+  type ShippedNatsServer,
+  shippedConf,
+  startShippedNatsServer,
+} from "../helpers/shipped-users.js";
 import { natsUsers } from "../helpers/supercluster.js";
 import { startTwilioApp, type TwilioApp } from "../helpers/twilio-app.js";
 import { freeUdpPort, phoneRtp, sipp } from "../sip/harness.js";
 
 const log = pino({ level: "silent" });
 const REGIONS = ["us1", "ie1"];
-const conf = (cluster: string) =>
-  readFileSync(fileURLToPath(new URL(`../../deploy/nats/${cluster}.conf`, import.meta.url)), "utf8");
-const authorization = (text: string) => text.slice(text.indexOf("authorization {"));
-/** The environment variable the shipped configs read a user's password from (deploy.test.ts). */
-const passwordVar = (user: string) => `SB_${user.replace(/^region-/, "").toUpperCase()}_PASSWORD`;
-const password = (user: string) => `${user}-${randomBytes(6).toString("hex")}`;
-const passwords = Object.fromEntries(natsUsers(REGIONS).map((u) => [u, password(u)]));
 
 const token = randomBytes(16).toString("hex");
 const accountSid = newSid("AC");
 const US1_NUMBER = "+15551250001";
 const IE1_NUMBER = "+353155500077";
 
-let server: NatsServer;
+let server: ShippedNatsServer;
 const conns = new Map<string, NatsConnection>();
 let app: TwilioApp;
 let api: Api;
@@ -52,21 +49,15 @@ let sipPort: number;
 const workers: RegionWorker[] = [];
 
 const as = (user: string) => conns.get(user) as NatsConnection;
-const violations = () =>
-  server
-    .output()
-    .split("\n")
-    .filter((l) => /violation/i.test(l));
+const violations = () => server.violations();
 
 beforeAll(async () => {
   // The three clusters' files carry the same users; the server runs that block as shipped.
-  expect(authorization(conf("global"))).toBe(authorization(conf("us1")));
-  expect(authorization(conf("global"))).toBe(authorization(conf("ie1")));
-  for (const [user, pass] of Object.entries(passwords)) process.env[passwordVar(user)] = pass;
-  server = await startNatsServer({ port: -1, extraConfig: authorization(conf("global")) });
-  for (const user of natsUsers(REGIONS)) {
-    conns.set(user, await connect({ servers: server.url, user, pass: passwords[user] }));
-  }
+  expect(authorizationOf(shippedConf("global"))).toBe(authorizationOf(shippedConf("us1")));
+  expect(authorizationOf(shippedConf("global"))).toBe(authorizationOf(shippedConf("ie1")));
+  expect(SHIPPED_REGIONS).toEqual(REGIONS);
+  server = await startShippedNatsServer();
+  for (const user of natsUsers(REGIONS)) conns.set(user, await server.connectAs(user));
   app = await startTwilioApp(token, { "/voice": () => ({ body: "<Response><Say>hi</Say></Response>" }) });
   const global = await openGlobalStores(as("admin"));
   await addAccount(global, { sid: accountSid, token });
@@ -258,5 +249,149 @@ describe("the shipped NATS users (deploy/nats)", () => {
     expect(await global.accountStatus.get(accountSid)).toEqual({ sid: accountSid, status: "active" });
     // And the server logged the refusals (so the empty list in the first test means something).
     expect(violations().length).toBeGreaterThan(0);
+  });
+});
+
+/** Each request refused by the server as a permissions violation (never answered, never stored). */
+async function expectRefused(user: string, tries: [string, string, unknown][]): Promise<void> {
+  for (const [what, subject, body] of tries) {
+    await expect(
+      as(user).request(subject, JSON.stringify(body), { timeout: 2_000 }),
+      `${user}: ${what} (${subject})`,
+    ).rejects.toThrow(/permissions violation/i);
+  }
+}
+
+/** Each subscription closed by the server as a permissions violation. */
+async function expectSubscriptionsRefused(user: string, subjects: string[]): Promise<void> {
+  for (const subject of subjects) {
+    const sub = as(user).subscribe(subject);
+    expect(String(await sub.closed), `${user} subscribing ${subject}`).toMatch(/permissions violation/i);
+  }
+}
+
+describe("a compromised api (the shipped `api` user)", () => {
+  const sid = newSid("CA");
+  it("may not write what it only reads, take a region's call jobs or callbacks, or make streams", async () => {
+    await expectRefused("api", [
+      ["write a call record", `$KV.sb_calls_us1.${sid}`, {}],
+      ["write a call's lease or snapshot", `$KV.sb_actors_us1.${sid}`, {}],
+      ["write the call index", `$KV.sb_call_index_us1.${sid}`, {}],
+      ["write a notification", `$KV.sb_notifications_us1.${sid}`, {}],
+      ["write a trunk", "$KV.sb_trunks.carrier", { name: "carrier", host: "evil.example" }],
+      ["write a recording's media", "$O.sb_recordings_us1.C.x", {}],
+      ["make a durable consumer on us1's calls", "$JS.API.CONSUMER.DURABLE.CREATE.SB_CALLS_US1.thief", {}],
+      ["make a consumer on us1's calls", "$JS.API.CONSUMER.CREATE.SB_CALLS_US1.thief", {}],
+      ["pull us1's call jobs", "$JS.API.CONSUMER.MSG.NEXT.SB_CALLS_US1.workers", { batch: 1 }],
+      ["pull us1's status callbacks", "$JS.API.CONSUMER.MSG.NEXT.SB_CALLBACKS_US1.callbacks", { batch: 1 }],
+      ["ack a call job", "$JS.ACK.SB_CALLS_US1.workers.1.1.1.1.0", {}],
+      ["re-create us1's calls as a mirror", "$JS.API.STREAM.CREATE.KV_sb_calls_us1", { mirror: {} }],
+      ["make a stream of its own", "$JS.API.STREAM.CREATE.EVIL", { name: "EVIL", subjects: ["sb.>"] }],
+      ["purge a recording", "$JS.API.STREAM.PURGE.OBJ_sb_recordings_us1", {}],
+      ["seal us1's numbers", "$JS.API.STREAM.UPDATE.KV_sb_numbers_us1", { sealed: true }],
+      ["delete us1's call stream", "$JS.API.STREAM.DELETE.SB_CALLS_US1", {}],
+    ]);
+  });
+
+  it("may not feed a call, forge its output, offer calls, queue inbound jobs or command gateways", async () => {
+    await expectRefused("api", [
+      ["feed a us1 call", `sb.region.us1.call.${sid}.in`, { kind: "hangup" }],
+      ["feed an ie1 call", `sb.region.ie1.call.${sid}.in`, { kind: "hangup" }],
+      ["forge a call's output", `sb.region.us1.call.${sid}.out`, { kind: "ended" }],
+      ["forge an outbound leg's events", `sb.region.us1.call.${sid}.leg`, {}],
+      ["store an inbound call", "sb.region.us1.calls", {}],
+      ["offer a call", "sb.edge.dublin.offer", { to: US1_NUMBER, from: "+15557654321" }],
+      ["command a gateway", `sb.sip.gw1.call.${sid}.cmd`, {}],
+      ["originate a SIP leg", "sb.sip.originate", {}],
+      ["originate a SIP leg on gw1", "sb.sip.gw1.originate", {}],
+      ["forge a worker's stats", "sb.region.us1.stats.w1", {}],
+      ["forge an inspection event", `sb.region.us1.inspect.${sid}`, {}],
+    ]);
+  });
+
+  it("may not listen to calls' traffic, offers, gateways or the accounts' writes", async () => {
+    await expectSubscriptionsRefused("api", [
+      "sb.region.us1.>",
+      "sb.region.*.call.*.in",
+      "sb.region.*.call.*.out",
+      "sb.region.us1.call.*.control",
+      "sb.region.us1.inspect.>",
+      "sb.edge.*.offer",
+      "sb.sip.>",
+      "$KV.sb_accounts.>",
+      ">",
+    ]);
+  });
+
+  it("may ask a call's worker over .control (nobody hosts this one) and open, not replace, the accounts", async () => {
+    await expect(
+      as("api").request(`sb.region.us1.call.${sid}.control`, "{}", { timeout: 500 }),
+    ).rejects.toThrow(/no responders|timeout/i); // not a permissions violation
+    // It may create the global buckets it opens (a fresh deployment's api can be first), so the server
+    // is what refuses a mirror under the name: it is taken, and the api may not delete it.
+    const reply = await as("api").request(
+      "$JS.API.STREAM.CREATE.KV_sb_accounts",
+      JSON.stringify({ name: "KV_sb_accounts", mirror: { name: "KV_sb_calls_ie1" } }),
+      { timeout: 2_000 },
+    );
+    expect(JSON.parse(new TextDecoder().decode(reply.data))).toHaveProperty("error");
+  });
+
+  it("left every store it tried as it was", async () => {
+    const jsm = await jetstreamManager(as("admin"));
+    expect((await jsm.streams.info("KV_sb_accounts")).config.mirror).toBeUndefined();
+    expect((await jsm.streams.info("KV_sb_numbers_us1")).config.sealed).toBeFalsy();
+    await expect(jsm.streams.info("EVIL")).rejects.toThrow(/not found/i);
+    await expect(jsm.consumers.info("SB_CALLS_US1", "thief")).rejects.toThrow(/not found/i);
+    const calls = await jsm.streams.getMessage("KV_sb_calls_us1", {
+      last_by_subj: `$KV.sb_calls_us1.${sid}`,
+    });
+    expect(calls).toBeNull();
+  });
+});
+
+describe("outbound SIP legs (sb.sip.<gw>.originate, sb.sip.originate, sb.region.<r>.call.<sid>.leg)", () => {
+  const sid = newSid("CA");
+  it("let a region originate on one gateway or any (queue group), and a gateway answer and report the leg", async () => {
+    const gw = as("sip");
+    // A stand-in gateway on the gateway's user: its own originate subject, and the shared one in the
+    // gateways' queue group.
+    for (const [subject, opts] of [
+      ["sb.sip.gw-test.originate", {}],
+      ["sb.sip.originate", { queue: "gateways" }],
+    ] as const) {
+      gw.subscribe(subject, {
+        ...opts,
+        callback: (_err, msg) => {
+          msg.respond(`took ${subject}`);
+        },
+      });
+    }
+    await gw.flush();
+    const own = await as("region-us1").request("sb.sip.gw-test.originate", "{}", { timeout: 2_000 });
+    expect(own.string()).toBe("took sb.sip.gw-test.originate");
+    const any = await as("region-ie1").request("sb.sip.originate", "{}", { timeout: 2_000 });
+    expect(any.string()).toMatch(/^took /);
+    // The leg's events: the gateway publishes on the call's `.leg` in any region; that region hears it.
+    const legs = as("region-us1").subscribe(`sb.region.us1.call.${sid}.leg`, { max: 1 });
+    await as("region-us1").flush();
+    gw.publish(`sb.region.us1.call.${sid}.leg`, "ringing");
+    gw.publish(`sb.region.ie1.call.${sid}.leg`, "ringing");
+    for await (const m of legs) expect(m.string()).toBe("ringing");
+    const ours = (l: string) => /User "(sip|region-\w+)"/.test(l) && /originate|\.leg/.test(l);
+    expect(violations().filter(ours)).toEqual([]);
+  });
+
+  it("refuse originating to the edge and the api, and taking legs to a region", async () => {
+    for (const user of ["edge", "api"]) {
+      await expectRefused(user, [
+        ["originate on any gateway", "sb.sip.originate", {}],
+        ["originate on gw1", "sb.sip.gw1.originate", {}],
+      ]);
+    }
+    await expectRefused("edge", [["forge a leg's events", `sb.region.us1.call.${sid}.leg`, {}]]);
+    await expectSubscriptionsRefused("region-us1", ["sb.sip.originate", "sb.sip.gw1.originate"]);
+    await expectSubscriptionsRefused("edge", ["sb.sip.originate", `sb.region.us1.call.${sid}.leg`]);
+    await expectSubscriptionsRefused("region-ie1", [`sb.region.us1.call.${sid}.leg`]);
   });
 });

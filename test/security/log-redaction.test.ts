@@ -93,6 +93,25 @@ describe("log redaction", () => {
     expect(sink.raw.join("\n")).not.toContain("c2lnbmF0dXJl");
   });
 
+  it("redacts secrets in a child logger's bindings, inside arrays, and in capitalised header names", () => {
+    const sink = logged((log) => {
+      log.child({ account }).info("bound");
+      log.info({ legs: [{ password: "pw1" }, { to: "+1555" }] }, "array");
+      log.info({ headers: { Authorization: "Basic abc", Cookie: "s=1" } }, "capitalised");
+    });
+    expect(sink.raw.join("\n")).not.toMatch(new RegExp(`${TOKEN}|pw1|Basic abc|s=1`));
+    const [bound, array, capitalised] = sink.lines();
+    expect(bound?.account).toMatchObject({ sid: account.sid, auth_token: "[Redacted]" });
+    expect(array?.legs).toEqual([{ password: "[Redacted]" }, { to: "+1555" }]);
+    expect(capitalised?.headers).toEqual({ Authorization: "[Redacted]", Cookie: "[Redacted]" });
+  });
+
+  it("leaves what it logs untouched", () => {
+    const fields = { opts: { password: "pw2" } };
+    logged((log) => log.info(fields, "x"));
+    expect(fields.opts.password).toBe("pw2");
+  });
+
   it("cuts credentials from URLs in any field, error message or stack", () => {
     const sink = logged((log) => {
       log.info({ url: "https://alice:hunter2@app.example.com/voice?x=1" }, "webhook");

@@ -104,4 +104,22 @@ describe("switchboard sip", () => {
       taken.close();
     }
   });
+
+  it("refuses an unknown --tts engine, from the flag or $SWITCHBOARD_SIP_TTS, before it starts", {
+    timeout: 30_000,
+  }, async () => {
+    for (const [args, env] of [
+      [["--tts", "polly"], {}],
+      [[], { SWITCHBOARD_SIP_TTS: "polly" }],
+    ] as const) {
+      await using gateway = startCli(["sip", "--edge", "ashburn", ...args], env);
+      // A usage error (2), said on one line before anything starts (the next one points to --help).
+      expect(await gateway.exited).toBe(2);
+      const [reason, hint] = gateway.output().trim().split("\n");
+      expect(reason).toMatch(
+        /^error: option '--tts <engine>' .*'polly'.* is invalid\. --tts: "polly" is not espeak-ng, command:PROGRAM or an http\(s\) URL$/,
+      );
+      expect(hint).toMatch(/--help/);
+    }
+  });
 });

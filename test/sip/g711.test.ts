@@ -72,3 +72,15 @@ describe("G.711", () => {
     );
   });
 });
+
+describe("G.711 encoding by table", () => {
+  it("encodes every 16-bit sample as the bit search does", () => {
+    const pcm = Int16Array.from({ length: 65536 }, (_, i) => i - 32768);
+    const ulaw = encodeG711("PCMU", pcm);
+    const alaw = encodeG711("PCMA", pcm);
+    for (let i = 0; i < pcm.length; i++) {
+      if (ulaw[i] !== linearToUlaw(pcm[i] as number)) expect.fail(`μ-law of ${pcm[i]}`);
+      if (alaw[i] !== linearToAlaw(pcm[i] as number)) expect.fail(`A-law of ${pcm[i]}`);
+    }
+  });
+});

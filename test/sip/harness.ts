@@ -28,22 +28,31 @@ export async function freeUdpPort(address: string): Promise<number> {
 export async function startGateway(
   engine: TestEngine,
   id = "gw1",
-  extra: Partial<Pick<GatewayOptions, "advertise" | "access" | "mediaAddress" | "egress">> = {},
+  extra: Partial<
+    Pick<GatewayOptions, "advertise" | "access" | "mediaAddress" | "egress" | "recogniser" | "trunks" | "tts">
+  > = {},
 ): Promise<SipGateway & AsyncDisposable & { sipPort: number }> {
-  const port = await freeUdpPort("127.0.0.1");
-  // A random range, so parallel test files do not meet.
-  const lo = 20_000 + 2 * Math.floor(Math.random() * 15_000);
-  const gw = await SipGateway.start({
-    nc: engine.nc,
-    edge: "ashburn",
-    id,
-    address: "127.0.0.1",
-    port,
-    rtpPorts: [lo, lo + 399],
-    log: pino({ level: process.env.SIP_LOG ?? "silent" }),
-    ...extra,
-  });
-  return Object.assign(gw, { [Symbol.asyncDispose]: () => gw.stop(), sipPort: port });
+  // A port free on UDP may be taken on TCP (a client connection's ephemeral port): try a few.
+  for (let attempt = 1; ; attempt++) {
+    const port = await freeUdpPort("127.0.0.1");
+    // A random range, so parallel test files do not meet.
+    const lo = 20_000 + 2 * Math.floor(Math.random() * 15_000);
+    try {
+      const gw = await SipGateway.start({
+        nc: engine.nc,
+        edge: "ashburn",
+        id,
+        address: "127.0.0.1",
+        port,
+        rtpPorts: [lo, lo + 399],
+        log: pino({ level: process.env.SIP_LOG ?? "silent" }),
+        ...extra,
+      });
+      return Object.assign(gw, { [Symbol.asyncDispose]: () => gw.stop(), sipPort: port });
+    } catch (err) {
+      if (attempt >= 5 || !/EADDRINUSE/.test(String(err))) throw err;
+    }
+  }
 }
 
 /** The caller's phone's RTP port: records every packet the gateway sends it. */

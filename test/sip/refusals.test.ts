@@ -2,8 +2,13 @@
 // and a Reason header: a Require it does not support (420), methods outside a call (405/501),
 // malformed Request-URI or From (400), SRTP offers (488), callers outside --allow (403), and a
 // number nobody hosts (404).
+
+import pino from "pino";
 import { describe, expect, it } from "vitest";
+import { addTrunk, removeTrunk } from "../../src/admin/trunks.js";
+import { watchTrunks } from "../../src/cli/sip-trunks.js";
 import { InboundAccess } from "../../src/sip/inbound-access.js";
+import { openAdminStores } from "../../src/store/global.js";
 import { startTestEngine } from "../helpers/engine.js";
 import { startGateway } from "./harness.js";
 import { rawPeer, request, sdpOffer } from "./raw-sip.js";
@@ -102,6 +107,50 @@ describe("SIP requests the gateway refuses", () => {
     gw.access.add(["127.0.0.2/32"]);
     outsider.send(request(outsider, "OPTIONS", uri));
     expect((await outsider.next(final)).status).toBe(200);
+  });
+
+  it("lets a trunk's --inbound-cidr networks place calls, following sb_trunks as trunks come and go", {
+    timeout: 60_000,
+  }, async () => {
+    await using engine = await startTestEngine();
+    const log = pino({ level: "silent" });
+    const access = new InboundAccess(["127.0.0.3/32"]);
+    const stores = await openAdminStores(engine.nc);
+    const watch = await watchTrunks(engine.nc, access, log);
+    if (!watch) throw new Error("the trunks could not be watched");
+    await using _watch = { [Symbol.asyncDispose]: async () => watch.stop() };
+    await using gw = await startGateway(engine, "gw1", { access });
+    await using carrier = await rawPeer("127.0.0.2", gw.sipPort);
+    const uri = `sip:+15559999999@127.0.0.1:${gw.sipPort}`;
+    const options = async () => {
+      carrier.send(request(carrier, "OPTIONS", uri));
+      return (await carrier.next(final)).status;
+    };
+    expect(await options()).toBe(403);
+    // watchTrunks applies each change to the access list; hear of it after, to wait on the event.
+    const apply = watch.onChange;
+    let heard: (() => void) | undefined;
+    watch.onChange = (cidrs) => {
+      apply?.(cidrs);
+      heard?.();
+    };
+    const change = (work: () => Promise<unknown>) =>
+      new Promise<void>((resolve, reject) => {
+        const timer = setTimeout(() => reject(new Error("no change to the trunks was heard")), 10_000);
+        heard = () => {
+          clearTimeout(timer);
+          resolve();
+        };
+        work().catch(reject);
+      });
+    await change(() =>
+      addTrunk(stores, { name: "carrier", host: "127.0.0.9", inboundCidrs: ["127.0.0.2/32"] }),
+    );
+    expect(access.trunkCidrs).toEqual(["127.0.0.2/32"]);
+    expect(await options()).toBe(200);
+    await change(() => removeTrunk(engine.nc, stores, "carrier"));
+    expect(access.trunkCidrs).toEqual([]);
+    expect(await options()).toBe(403);
   });
 
   it("lets only the machine itself call when no --allow is given", () => {

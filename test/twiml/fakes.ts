@@ -103,12 +103,15 @@ export class FakeChannel implements Channel {
   }
   /** Presses * on the bridge in progress (it ends when the bridge has hangupOnStar). */
   pressStar: () => void = () => {};
-  bridge(leg: { callSid: string; to: string; hangupOnStar: boolean }, signal: AbortSignal): Promise<void> {
+  bridge(
+    leg: { callSid: string; to: string; hangupOnStar: boolean },
+    signal: AbortSignal,
+  ): Promise<RecordedAudio | undefined> {
     this.calls.push(["bridge", leg]);
     return new Promise((resolve, reject) => {
       signal.addEventListener("abort", () => reject(signal.reason), { once: true });
       this.pressStar = () => {
-        if (leg.hangupOnStar) resolve();
+        if (leg.hangupOnStar) resolve(undefined);
       };
     });
   }

@@ -6,7 +6,7 @@
 // number (its calls Say and hang up), and an operator token is set, so the visualizer's logins can
 // be tried: each account sees its own calls, the operator all.
 import { randomBytes } from "node:crypto";
-import { connect, type NatsConnection } from "@nats-io/transport-node";
+import type { NatsConnection } from "@nats-io/transport-node";
 import { pino } from "pino";
 import { addAccount } from "../../src/admin/accounts.js";
 import { addNumber } from "../../src/admin/numbers.js";
@@ -21,7 +21,7 @@ import { subjects } from "../../src/protocol/subjects.js";
 import { RegionWorker } from "../../src/region/worker.js";
 import { openGlobalStores } from "../../src/store/global.js";
 import { vizPlugin } from "../../src/visualizer/server/plugin.js";
-import { type NatsServer, startTestNatsServer } from "../helpers/nats-server.js";
+import { type ShippedNatsServer, startShippedNatsServer } from "../helpers/shipped-users.js";
 import { setUp, type Teardown } from "../helpers/teardown.js";
 import { startTwilioApp, type TwilioApp, VoiceResponse } from "../helpers/twilio-app.js";
 
@@ -41,7 +41,7 @@ export interface Credentials {
 }
 
 export interface VizStage extends AsyncDisposable {
-  nats: NatsServer;
+  nats: ShippedNatsServer;
   nc: NatsConnection;
   api: Api;
   app: TwilioApp;
@@ -67,8 +67,10 @@ export async function startVizStage(
   opts: { port?: number; loginLimiter?: LoginLimiter } = {},
 ): Promise<VizStage> {
   return setUp(async (t) => {
-    const nats = t.use(await startTestNatsServer());
-    const nc = t.add(await connect({ servers: nats.url }), (c) => c.close());
+    // Every role on its shipped NATS user; the visualizer runs inside the api, on the api's.
+    const nats = t.use(await startShippedNatsServer());
+    const as = async (user: string) => t.add(await nats.connectAs(user), (c) => c.close());
+    const nc = await as("admin");
     const log = pino({ level: "silent" });
     const account = { sid: newSid("AC"), token: randomBytes(16).toString("hex") };
     const other = { sid: newSid("AC"), token: randomBytes(16).toString("hex") };
@@ -137,11 +139,13 @@ export async function startVizStage(
       const url = accountSid === other.sid ? othersApp.url : app.url;
       await addNumber(nc, global, { number, region: "us1", voiceUrl: `${url}${path}`, accountSid });
     }
-    t.add(await RegionWorker.start({ nc, region: "us1", log, drainMs: 0 }), (w) => w.stop());
-    t.add(await Edge.start({ nc, edge: "ashburn", log }), (e) => e.stop());
+    t.add(await RegionWorker.start({ nc: await as("region-us1"), region: "us1", log, drainMs: 0 }), (w) =>
+      w.stop(),
+    );
+    t.add(await Edge.start({ nc: await as("edge"), edge: "ashburn", log }), (e) => e.stop());
     const api = t.add(
       await startApi({
-        nc,
+        nc: await as("api"),
         port: opts.port ?? 0,
         log,
         operatorToken: OPERATOR_TOKEN,
@@ -177,6 +181,11 @@ function stage(parts: Parts, t: Teardown): VizStage {
       return callSid;
     },
     hangUp: (callSid) => nc.publish(subjects().callIn("us1", callSid), encode({ kind: "hangup" })),
-    [Symbol.asyncDispose]: () => t.stop(),
+    [Symbol.asyncDispose]: async () => {
+      // Any refusal of the shipped users fails the file, even one the page turned into "no calls".
+      const refused = parts.nats.violations();
+      await t.stop();
+      if (refused.length > 0) throw new Error(`the shipped NATS users refused:\n${refused.join("\n")}`);
+    },
   };
 }

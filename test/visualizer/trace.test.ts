@@ -9,7 +9,7 @@ let nats: string[];
 
 beforeAll(async () => {
   stage = await startVizStage();
-  nats = ["--nats", stage.nats.url];
+  nats = ["--nats", stage.nats.urlAs("admin")];
 });
 
 afterAll(async () => {

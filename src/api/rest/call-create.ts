@@ -17,6 +17,7 @@ import { regionFromHost } from "../region-from-host.js";
 import { type CreateBody, readCreate } from "./call-create-params.js";
 import { accountParams, callSchema } from "./calls.js";
 import type { RestContext } from "./context.js";
+import { outboundTrunkOf } from "./outbound-trunk.js";
 import { formBody, HTTP_METHOD, responses, STRING } from "./schemas.js";
 
 export async function callCreateRoutes(app: FastifyInstance, ctx: RestContext): Promise<void> {
@@ -70,6 +71,7 @@ export async function callCreateRoutes(app: FastifyInstance, ctx: RestContext): 
           `The source phone number provided, ${from}, is not yet verified for your account: it is not one of its numbers or verified caller IDs`,
         );
       }
+      const trunk = await outboundTrunkOf(ctx, { accountSid: AccountSid, from, to, region });
       const job: CallJob = {
         callSid: newSid("CA"),
         to,
@@ -79,7 +81,7 @@ export async function callCreateRoutes(app: FastifyInstance, ctx: RestContext): 
         region,
         offeredAt: Date.now(),
         ...(ctx.outbound.script && { caller: ctx.outbound.script }),
-        outbound,
+        outbound: trunk ? { ...outbound, trunk } : outbound,
       };
       CallJobSchema.parse(job);
       // A CallSid is one call for ever (sb_callsids): claimed, as the edge claims an offer's, so no

@@ -80,10 +80,15 @@ export class RegionBuckets {
   }
 }
 
-/** True when JetStream says the stream (bucket, object store) does not exist. */
+/**
+ * True when JetStream says the stream (bucket, object store) does not exist, or the api's NATS user
+ * may not touch it: the user holds every region of the deployment (docs/security.md), so a Host
+ * naming another region names one that does not exist here.
+ */
 export function isMissingStream(err: unknown): boolean {
   const e = err as { code?: number; message?: string } | undefined;
-  return e?.code === 10059 || /(stream|object store) not found/i.test(String(e?.message ?? ""));
+  const message = String(e?.message ?? "");
+  return e?.code === 10059 || /(stream|object store) not found|permissions violation/i.test(message);
 }
 
 /** Runs a read; a missing bucket gives `fallback` instead of an error. */

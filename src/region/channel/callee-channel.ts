@@ -77,7 +77,7 @@ export class CalleeChannel implements Channel {
   async hangup(): Promise<void> {}
   async reject(): Promise<void> {}
 
-  bridge(): Promise<void> {
+  bridge(): Promise<undefined> {
     return new Promise(() => {});
   }
 }

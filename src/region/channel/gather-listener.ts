@@ -8,6 +8,14 @@ import type { CallerInput, InputListener, ListenOptions } from "../../twiml/port
 export interface LiveListener {
   key(k: string): void;
   speak(text: string): void;
+  /** A recogniser heard speech start: barge-in, and the Gather waits for its result, not its timeout. */
+  speechStarted?(): void;
+  /** A recogniser's final result, after its own end of speech: the Gather ends with it at once. */
+  recognised?(text: string, confidence: number | undefined): void;
+  /** The recogniser found no words in what it heard: the Gather ends without speech. */
+  speechEnded?(): void;
+  /** An unstable result while the caller still speaks. */
+  partial?(text: string): void;
 }
 
 export interface GatherListening {
@@ -17,8 +25,10 @@ export interface GatherListening {
   readonly live: LiveListener;
 }
 
-/** The speech recogniser's confidence for simulated speech. */
+/** The speech recogniser's confidence for simulated speech (and a recogniser that gives none). */
 const SPEECH_CONFIDENCE = 0.92;
+/** Twilio's longest utterance (maxSpeechTime) and time to recognise it: the bound on a started speech. */
+const LONGEST_SPEECH_MS = 70_000;
 
 export function listenForGather(
   clock: Clock,
@@ -43,6 +53,7 @@ export function listenForGather(
   let speech: CallerInput["speech"];
   let done = false;
   let promptsOver = false;
+  let speaking = false;
   let timer: unknown;
   const end = () => {
     if (done) return;
@@ -70,6 +81,25 @@ export function listenForGather(
       speech = { text, confidence: SPEECH_CONFIDENCE };
       rearm(options.speechTimeoutMs);
     },
+    speechStarted: () => {
+      if (done || !options.input.includes("speech")) return;
+      started();
+      speaking = true;
+      rearm(LONGEST_SPEECH_MS);
+    },
+    recognised: (text, confidence) => {
+      if (done || !options.input.includes("speech")) return;
+      started();
+      speech = { text, confidence: confidence ?? SPEECH_CONFIDENCE };
+      end();
+    },
+    speechEnded: () => {
+      if (done || !speaking) return;
+      end();
+    },
+    partial: (text) => {
+      if (!done && options.input.includes("speech")) options.onPartialSpeech?.(text);
+    },
   };
   signal.addEventListener("abort", end, { once: true });
   const listener: InputListener = {
@@ -77,7 +107,7 @@ export function listenForGather(
     result: () => {
       promptsOver = true;
       if (!done) {
-        rearm(options.timeoutMs);
+        if (!speaking) rearm(options.timeoutMs);
         hooks.promptsOver?.(live);
       }
       return resultP;

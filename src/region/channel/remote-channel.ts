@@ -7,11 +7,18 @@ import type { NatsConnection } from "@nats-io/transport-node";
 import type { CallClock } from "../../clock/call-clock.js";
 import { ErrorCodes } from "../../errors/codes.js";
 import { fail, SwitchboardError } from "../../errors/switchboard-error.js";
-import type { ChannelOut } from "../../protocol/channel-events.js";
+import type { CallerEvent, ChannelOut } from "../../protocol/channel-events.js";
 import { encode } from "../../protocol/codec.js";
 import { readReply } from "../../protocol/service-error.js";
-import { parseRecordReply, type SipCommand } from "../../protocol/sip-commands.js";
+import {
+  ListenReplySchema,
+  parseRecordReply,
+  type RecordReply,
+  type SipCommand,
+  TranscribeReplySchema,
+} from "../../protocol/sip-commands.js";
 import type {
+  BridgeLeg,
   InputListener,
   ListenOptions,
   RecordedAudio,
@@ -28,6 +35,8 @@ import { openRemoteStream } from "./remote-stream.js";
 
 /** A short command (ring, answer, hang-up) that takes longer than this has lost its gateway. */
 const SHORT_TIMEOUT_MS = 10_000;
+/** Recognising a recording of up to 120 s (Twilio's transcription limit) takes the gateway this at most. */
+const TRANSCRIBE_TIMEOUT_MS = 60_000;
 /** While a prompt plays, the gateway is asked this often whether the call is still there. */
 const PING_EVERY_MS = 5_000;
 /** No prompt or recording outlasts Twilio's longest call (4 h). */
@@ -84,20 +93,53 @@ export class RemoteChannel implements HostedChannel {
   }
 
   listen(options: ListenOptions, signal: AbortSignal): InputListener {
+    const speechId = options.input.includes("speech") ? randomUUID() : undefined;
     const { listener, live } = listenForGather(this.clock, options, signal, {
       ended: () => {
         if (this.#listener === live) this.#listener = undefined;
+        // The gateway's listening ends with the Gather (it may have ended on its own already).
+        if (speechId)
+          this.nc.publish(this.subject, encode({ op: "stop", id: speechId } satisfies SipCommand));
       },
     });
     this.#listener = live;
     this.publish({ kind: "gather", input: [...options.input], finishOnKey: options.finishOnKey });
+    if (speechId) this.#startListening(speechId, options);
     return listener;
   }
 
-  /** Keys from the gateway (the caller's RFC 4733 events or INFO) go to the listening Gather. */
-  input(event: { kind: "digits"; digits: string } | { kind: "speech"; text: string }): void {
-    // Speech needs a recogniser, which the gateway does not have yet.
-    if (event.kind === "digits") for (const k of event.digits) this.#listener?.key(k);
+  /**
+   * Starts the gateway's speech listening (its recogniser's events come on `.in`). Not awaited: the
+   * prompts start at once; a lost gateway is found by the next command, a warning is reported.
+   */
+  #startListening(id: string, options: ListenOptions): void {
+    const cmd: SipCommand = {
+      op: "listen",
+      id,
+      options: {
+        speechTimeoutMs: options.speechAuto ? "auto" : Math.min(options.speechTimeoutMs, 60_000),
+        hints: [...(options.hints ?? [])],
+        language: options.language ?? "en-US",
+        partial: options.onPartialSpeech !== undefined,
+      },
+    };
+    this.#short(cmd)
+      .then((value) => {
+        const warning = ListenReplySchema.safeParse(value).data?.warning;
+        if (warning) options.onWarning?.(warning.code, warning.message);
+      })
+      .catch(() => {});
+  }
+
+  /** Keys (the caller's RFC 4733 events or INFO) and the recogniser's speech go to the listening Gather. */
+  input(event: CallerEvent): void {
+    const live = this.#listener;
+    if (!live) return;
+    if (event.kind === "digits") for (const k of event.digits) live.key(k);
+    else if (event.kind === "speechStarted") live.speechStarted?.();
+    else if (event.kind === "speechEnded") live.speechEnded?.();
+    else if (event.partial) live.partial?.(event.text);
+    else live.recognised?.(event.text, event.confidence);
   }
 
   /**
@@ -105,31 +147,47 @@ export class RemoteChannel implements HostedChannel {
    * recorded: the gateway answers the `stop` with it. Digits are "hangup" when the caller hung up.
    */
   async record(options: RecordOptions, signal: AbortSignal): Promise<RecordedAudio> {
-    return this.#recording({ op: "record", id: randomUUID(), options: { ...options } }, signal);
+    const id = randomUUID();
+    const cmd: SipCommand = { op: "record", id, options: { ...options } };
+    const audio = await this.#recording(
+      id,
+      parseRecordReply(await this.#long(cmd, signal, { replyOnAbort: true })),
+    );
+    const transcript = options.transcribe ? await this.#transcript(id) : undefined;
+    const ended = this.#callerGone ? { ...audio, digits: "hangup" } : audio;
+    return transcript ? { ...ended, transcript } : ended;
   }
 
   /** A room's mix, recorded on this call's gateway until `signal` aborts (a conference's recording). */
-  recordRoom(roomSid: string, signal: AbortSignal): Promise<RecordedAudio> {
-    return this.#recording({ op: "room-record", id: randomUUID(), roomSid }, signal);
+  async recordRoom(roomSid: string, signal: AbortSignal): Promise<RecordedAudio> {
+    const id = randomUUID();
+    const cmd: SipCommand = { op: "room-record", id, roomSid };
+    return this.#recording(id, parseRecordReply(await this.#long(cmd, signal, { replyOnAbort: true })));
   }
 
-  async #recording(
-    cmd: Extract<SipCommand, { op: "record" | "room-record" }>,
-    signal: AbortSignal,
-  ): Promise<RecordedAudio> {
-    const id = cmd.id;
-    const first = parseRecordReply(await this.#long(cmd, signal, { replyOnAbort: true }));
+  /** A finished recording's WAV: the reply's first slice, then the rest by `fetch` (each under NATS's payload limit). */
+  async #recording(id: string, first: RecordReply): Promise<RecordedAudio> {
     const wav = new Uint8Array(first.size);
     wav.set(first.chunk, 0);
-    // A long recording comes in slices, each under NATS's payload limit.
     for (let offset = first.chunk.length; offset < first.size; ) {
       const part = parseRecordReply(await this.#short({ op: "fetch", id, offset }));
       if (part.chunk.length === 0) break;
       wav.set(part.chunk, offset);
       offset += part.chunk.length;
     }
-    const digits = this.#callerGone ? "hangup" : first.digits;
-    return { wav, durationMs: first.durationMs, digits };
+    return { wav, durationMs: first.durationMs, digits: first.digits };
+  }
+
+  /** The gateway's transcript of a recording; none (a failed transcription) when it has none. */
+  async #transcript(id: string): Promise<string | undefined> {
+    try {
+      const msg = await this.nc.request(this.subject, encode({ op: "transcribe", id } satisfies SipCommand), {
+        timeout: TRANSCRIBE_TIMEOUT_MS,
+      });
+      return TranscribeReplySchema.parse(readReply(msg)).text || undefined;
+    } catch {
+      return undefined;
+    }
   }
 
   /** A Media Stream of the call's real audio, opened by its gateway (remote-stream.ts). */
@@ -174,27 +232,31 @@ export class RemoteChannel implements HostedChannel {
   }
 
   /**
-   * A <Dial> bridge. The gateway has no media path to a dialed leg yet: the caller hears silence,
-   * and `*` ends the bridge when `hangupOnStar` is set; otherwise only the signal ends it.
+   * A <Dial> bridge: the gateway relays RTP between this call and the leg (`bridge`, a long command:
+   * answered when either party hangs up, or on `stop`). The caller's `*` stops it when `hangupOnStar`
+   * is set; an abort (timeLimit, the Dial cancelled) stops it too. Either way the gateway's reply is
+   * awaited, as a recording's is: with `record` it is the bridge's recording.
    */
-  bridge(leg: { callSid: string; to: string; hangupOnStar: boolean }, signal: AbortSignal): Promise<void> {
-    return new Promise((resolve, reject) => {
-      const live: LiveListener = {
-        key: (k) => {
-          if (k === "*" && leg.hangupOnStar) finish(resolve);
-        },
-        speak: () => {},
-      };
-      const finish = (settle: () => void) => {
-        signal.removeEventListener("abort", onAbort);
-        if (this.#listener === live) this.#listener = undefined;
-        settle();
-      };
-      const onAbort = () => finish(() => reject(signal.reason));
-      if (signal.aborted) return onAbort();
-      signal.addEventListener("abort", onAbort, { once: true });
-      this.#listener = live;
-    });
+  async bridge(leg: BridgeLeg, signal: AbortSignal): Promise<RecordedAudio | undefined> {
+    this.publish({ kind: "dial", callSid: leg.callSid, to: leg.to });
+    const id = randomUUID();
+    const star = new AbortController();
+    const live: LiveListener = {
+      key: (k) => {
+        if (k === "*" && leg.hangupOnStar) star.abort(new Error("the caller pressed *"));
+      },
+      speak: () => {},
+    };
+    this.#listener = live;
+    const stop = AbortSignal.any([signal, star.signal]);
+    try {
+      const cmd: SipCommand = { op: "bridge", id, legSid: leg.callSid, record: leg.record ?? "none" };
+      const reply = await this.#long(cmd, stop, { replyOnAbort: true });
+      if (!leg.record) return undefined;
+      return await this.#recording(id, parseRecordReply(reply));
+    } finally {
+      if (this.#listener === live) this.#listener = undefined;
+    }
   }
 
   async hangup(): Promise<void> {

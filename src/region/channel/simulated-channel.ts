@@ -6,9 +6,10 @@
 import type { CallClock } from "../../clock/call-clock.js";
 import { sleep } from "../../clock/clock.js";
 import { encodeWav } from "../../media/wav.js";
-import type { ChannelOut } from "../../protocol/channel-events.js";
+import type { CallerEvent, ChannelOut } from "../../protocol/channel-events.js";
 import type { CallerScript } from "../../protocol/offer.js";
 import type {
+  BridgeLeg,
   Channel,
   InputListener,
   ListenOptions,
@@ -150,13 +151,13 @@ export class SimulatedChannel implements Channel {
   }
 
   /** Live input from `.in` (an interactive caller): keys and speech go to the listening Gather. */
-  input(event: { kind: "digits"; digits: string } | { kind: "speech"; text: string }): void {
+  input(event: CallerEvent): void {
     if (event.kind === "digits") {
       for (const k of event.digits) {
         this.#listener?.key(k);
         this.#recorder?.(k);
       }
-    } else this.#listener?.speak(event.text);
+    } else if (event.kind === "speech" && !event.partial) this.#listener?.speak(event.text);
   }
 
   /** The script's next answer for this Gather: keys if it takes keys and some are left, else speech. */
@@ -247,7 +248,7 @@ export class SimulatedChannel implements Channel {
    * A <Dial> bridge: the caller's `*` (live on `.in`, or the script's next `starAfter`) ends it when
    * `hangupOnStar` is set; other keys go nowhere, as on Twilio.
    */
-  bridge(leg: { callSid: string; to: string; hangupOnStar: boolean }, signal: AbortSignal): Promise<void> {
+  bridge(leg: BridgeLeg, signal: AbortSignal): Promise<undefined> {
     this.publish({ kind: "dial", callSid: leg.callSid, to: leg.to });
     const starAfter = this.script?.starAfter?.[this.#starsUsed];
     if (starAfter !== undefined) this.#starsUsed++;
@@ -255,7 +256,7 @@ export class SimulatedChannel implements Channel {
       let timer: unknown;
       const live: LiveListener = {
         key: (k) => {
-          if (k === "*" && leg.hangupOnStar) finish(resolve);
+          if (k === "*" && leg.hangupOnStar) finish(() => resolve(undefined));
         },
         speak: () => {},
       };

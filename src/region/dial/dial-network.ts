@@ -13,6 +13,8 @@ import type { LiveCall } from "../host/live-call.js";
 import type { RegionRuntime } from "../runtime.js";
 import { type Attempt, ChildLeg } from "./child-leg.js";
 import { ringHosted } from "./hosted-callee.js";
+import { ringSip } from "./sip-leg.js";
+import { sipLegRequest } from "./sip-target.js";
 import { runWhisper } from "./whisper.js";
 
 /** A simulated callee with no script entry answers after this long and talks this long (seconds). */
@@ -52,21 +54,23 @@ export function regionDialNetwork(rt: RegionRuntime, call: LiveCall, facts: Call
           let settled = 0;
           let won = false;
           const ends: (Unanswered["status"] | undefined)[] = [];
+          const codes: (number | undefined)[] = [];
           const settle = () => {
             if (++settled < legs.length || won) return;
             if (signal.aborted) reject(signal.reason);
-            else resolve(unanswered(legs, ends));
+            else resolve(unanswered(legs, ends, codes));
           };
           legs.forEach((leg, i) => {
             const target = targets[i] as DialTarget;
             const legSignal = (controllers[i] as AbortController).signal;
-            attempt(rt, call, leg, target, options.timeoutS, legSignal)
+            attempt(rt, call, facts, leg, target, options, legSignal)
               .then(
                 async (a) => {
                   if (!a.answered || won) {
                     // Answered at the same instant as the winner: it loses, as if it had been canceled.
                     if (a.answered) a.cancel();
                     ends[i] = a.answered ? "canceled" : a.status;
+                    if (!a.answered) codes[i] = a.sipCode;
                     await leg.end(a.answered ? "canceled" : a.status);
                     return settle();
                   }
@@ -111,22 +115,41 @@ export function regionDialNetwork(rt: RegionRuntime, call: LiveCall, facts: Call
   };
 }
 
-function attempt(
+/**
+ * Rings one target: a number switchboard hosts runs its own app; from a SIP call, a <Sip> URI or a
+ * number with an outbound trunk is a real SIP leg on the caller's gateway; anything else is the
+ * simulated network.
+ */
+async function attempt(
   rt: RegionRuntime,
   call: LiveCall,
+  facts: CallFacts,
   leg: ChildLeg,
   target: DialTarget,
-  timeoutS: number,
+  options: { timeoutS: number; callerId: string; ringTone?: string },
   signal: AbortSignal,
 ): Promise<Attempt> {
+  const { timeoutS } = options;
   // Real work: at time-scale 0 the call's clock must not jump ahead (to its 4 h limit) meanwhile.
-  return call.clock
-    .holding(() => hostedRegion(rt, target.to))
-    .then((region) =>
-      region === undefined
-        ? simulated(call, leg, call.caller?.callees?.[target.to], timeoutS, signal)
-        : ringHosted(rt, call, leg, region, timeoutS, signal),
-    );
+  const region = await call.clock.holding(() => hostedRegion(rt, target.to));
+  if (region !== undefined) return ringHosted(rt, call, leg, region, timeoutS, signal);
+  const warn = (code: number, message: string) =>
+    rt.outbox.notifier.notify({
+      accountSid: facts.accountSid ?? "",
+      callSid: leg.callSid,
+      level: "warning",
+      code,
+      message,
+    });
+  const sip = call.sipGateway && sipLegRequest(rt, facts, target, options.callerId, warn);
+  if (call.sipGateway && sip) {
+    const tried = await ringSip(rt, call, leg, call.sipGateway, sip, options, signal);
+    // Twilio gives DialSipResponseCode for a <Sip> only, not for a number sent out over a trunk.
+    if (sip.trunk === undefined) return tried;
+    const { sipCode: _, ...attempt } = tried;
+    return attempt;
+  }
+  return simulated(call, leg, call.caller?.callees?.[target.to], timeoutS, signal);
 }
 
 /** The region a hosted number's calls go to, or undefined for a number switchboard does not host. */
@@ -190,28 +213,41 @@ async function connect(
   signal: AbortSignal,
 ): Promise<BridgedLeg | Unanswered> {
   await leg.answered();
-  // The callee hears the digits first (an extension), before any whisper.
-  if (target.sendDigits) await sleep(call.clock, dtmfMs(target.sendDigits), signal);
+  // The callee hears the digits first (an extension), before any whisper: played on a SIP leg.
+  if (target.sendDigits && answered.channel)
+    await answered.channel.play("", { digits: target.sendDigits }, signal);
+  else if (target.sendDigits) await sleep(call.clock, dtmfMs(target.sendDigits), signal);
   if (target.whisper) {
     const callee = call.caller?.callees?.[target.to];
-    const verdict = await runWhisper(rt, call, leg.facts, target.whisper, callee, signal).catch(
-      (err: unknown) => {
-        const e = err as { code?: number; message?: string };
-        if (signal.aborted) throw err;
-        rt.outbox.notifier.notify({
-          accountSid: leg.facts.accountSid ?? "",
-          callSid: leg.callSid,
-          level: "error",
-          code: e.code ?? 12400,
-          message: `whisper ${target.whisper?.url}: ${e.message ?? String(err)}`,
-        });
-        return "failed" as const;
-      },
-    );
+    const verdict = await runWhisper(
+      rt,
+      call,
+      leg.facts,
+      target.whisper,
+      callee,
+      signal,
+      answered.channel,
+    ).catch((err: unknown) => {
+      const e = err as { code?: number; message?: string };
+      if (signal.aborted) throw err;
+      rt.outbox.notifier.notify({
+        accountSid: leg.facts.accountSid ?? "",
+        callSid: leg.callSid,
+        level: "error",
+        code: e.code ?? 12400,
+        message: `whisper ${target.whisper?.url}: ${e.message ?? String(err)}`,
+      });
+      return "failed" as const;
+    });
     if (verdict !== "accepted") {
       // The callee heard the whisper and hung up (or it could not play): no bridge.
       await answered.connect().hangup();
-      return { answered: false, status: verdict === "failed" ? "failed" : "no-answer", callSid: leg.callSid };
+      return {
+        answered: false,
+        status: verdict === "failed" ? "failed" : "no-answer",
+        callSid: leg.callSid,
+        ...(answered.sipCode !== undefined && { sipCode: answered.sipCode }),
+      };
     }
   }
   const { ended, hangup } = answered.connect();
@@ -222,6 +258,7 @@ async function connect(
     ended,
     hangup,
     durationS: () => leg.durationS(),
+    ...(answered.sipCode !== undefined && { sipCode: answered.sipCode }),
   };
 }
 
@@ -236,10 +273,18 @@ export function dtmfMs(digits: string): number {
 function unanswered(
   legs: readonly ChildLeg[],
   ends: readonly (Unanswered["status"] | undefined)[],
+  codes: readonly (number | undefined)[],
 ): Unanswered {
   for (const status of ["no-answer", "busy", "canceled", "failed"] as const) {
     const i = ends.indexOf(status);
-    if (i >= 0) return { answered: false, status, callSid: (legs[i] as ChildLeg).callSid };
+    const sipCode = codes[i];
+    if (i >= 0)
+      return {
+        answered: false,
+        status,
+        callSid: (legs[i] as ChildLeg).callSid,
+        ...(sipCode !== undefined && { sipCode }),
+      };
   }
   return { answered: false, status: "failed" };
 }

@@ -1,6 +1,7 @@
 // An outbound call's first step (REST `POST Calls.json`): ring its `to` as a <Dial> rings a target —
 // a number switchboard hosts is offered through the call's edge and runs its own app
-// (hosted-callee.ts); anything else is the simulated network, answering as the call's script says —
+// (hosted-callee.ts); a number with a trunk, or a `sip:` URI, is a real SIP leg (outbound-leg.ts);
+// anything else is the simulated network, answering as the call's script says —
 // and send the progress callbacks it asked for (initiated, ringing, answered).
 import type { AnnounceOutcome, CallFacts } from "../../../machines/call.machine.js";
 import { sleep } from "../../clock/clock.js";
@@ -11,6 +12,7 @@ import type { LiveCall } from "../host/live-call.js";
 import type { RegionRuntime } from "../runtime.js";
 import { DEFAULT_ANSWER_AFTER_S, DEFAULT_BUSY_AFTER_S, dtmfMs, hostedRegion } from "./dial-network.js";
 import { type HostedLeg, ringHosted } from "./hosted-callee.js";
+import { goesOutOverSip, ringSipLeg } from "./outbound-leg.js";
 
 export async function ringCallee(
   rt: RegionRuntime,
@@ -22,31 +24,39 @@ export async function ringCallee(
   const progress = progressReporter(rt, call, facts, outbound);
   await progress("initiated", "initiated");
   const region = await call.clock.holding(() => hostedRegion(rt, facts.to));
+  const ringing = () => progress("ringing", "ringing");
   const outcome =
-    region === undefined
-      ? await simulated(call, facts.to, outbound, () => progress("ringing", "ringing"), signal)
-      : await hosted(rt, call, facts, region, outbound, () => progress("ringing", "ringing"), signal);
+    region !== undefined
+      ? await hosted(rt, call, facts, region, outbound, ringing, signal)
+      : call.leg || goesOutOverSip(facts.to, outbound)
+        ? await ringSipLeg(rt, call, facts, outbound, ringing, signal)
+        : await simulated(call, facts.to, outbound, ringing, signal);
   if (outcome.kind !== "answered") return outcome;
   await call.channel.answer();
   await progress("answered", "in-progress");
-  // The callee hears the digits first (an extension), before the call's TwiML runs.
-  if (outbound.sendDigits) await sleep(call.clock, dtmfMs(outbound.sendDigits), signal);
+  // The callee hears the digits first (an extension), before the call's TwiML runs: a real leg as
+  // RFC 4733 keys (a digits-only Play), the simulated network as the time they take.
+  if (outbound.sendDigits) {
+    if (call.leg) await call.channel.play("", { digits: outbound.sendDigits }, signal);
+    else await sleep(call.clock, dtmfMs(outbound.sendDigits), signal);
+  }
   return outcome;
 }
 
 /**
  * The SequenceNumber of an outbound call's `completed` callback: one more than the progress
- * callbacks it was sent, which follow from how the call went (a failed call never rang). Worked out
- * rather than counted, so a call resumed on another worker numbers it the same (the outbox keys
- * callbacks by it).
+ * callbacks it was sent, which follow from how the call went (a failed call never rang, unless its
+ * SIP leg did: `legRang`, stored with the call). Worked out rather than counted, so a call resumed
+ * on another worker numbers it the same (the outbox keys callbacks by it).
  */
 export function completedSequence(
   events: readonly string[] | undefined,
   status: CallStatus,
   answered: boolean,
+  legRang = false,
 ): number {
   if (!events) return 0;
-  const rang = answered || status !== "failed";
+  const rang = answered || legRang || status !== "failed";
   return (
     Number(events.includes("initiated")) +
     Number(rang && events.includes("ringing")) +

@@ -7,6 +7,7 @@ import { ErrorCodes } from "../../errors/codes.js";
 import { fail } from "../../errors/switchboard-error.js";
 import type { HttpMethod } from "../../model/http.js";
 import type { Callee } from "../../protocol/offer.js";
+import type { Channel } from "../../twiml/ports/channel.js";
 import type { DialNetwork } from "../../twiml/ports/dial-network.js";
 import type { MediaStreams } from "../../twiml/ports/media-streams.js";
 import type { RecordingPort } from "../../twiml/ports/recordings.js";
@@ -55,6 +56,8 @@ export async function runWhisper(
   whisper: { url: string; method: HttpMethod },
   callee: Callee | undefined,
   signal: AbortSignal,
+  /** The leg's own channel when it is a call of its own (a SIP leg); else the simulated callee. */
+  channel?: Channel,
 ): Promise<"accepted" | "declined"> {
   const account = accountOf(rt, leg.accountSid);
   const warn = (code: number, message: string) =>
@@ -67,7 +70,7 @@ export async function runWhisper(
     });
   let documents = 0;
   const ctx: VerbContext = {
-    channel: new CalleeChannel(parent.clock, rt.webhooks, callee),
+    channel: channel ?? new CalleeChannel(parent.clock, rt.webhooks, callee),
     clock: parent.clock,
     call: { ...leg, accountSid: account.sid, transport: "pstn" },
     callParams: (status) => callParams(leg, status),

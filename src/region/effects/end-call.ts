@@ -45,7 +45,12 @@ export function endCall(
         event: {
           callStatus: input.status,
           callDuration: Number(record.duration ?? 0),
-          sequenceNumber: completedSequence(callback.events, input.status, input.answeredAt !== null),
+          sequenceNumber: completedSequence(
+            callback.events,
+            input.status,
+            input.answeredAt !== null,
+            call.leg?.rang === true,
+          ),
           at: endedAt,
         },
       };

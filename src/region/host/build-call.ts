@@ -62,8 +62,9 @@ export class CallBuilder {
             owner,
             job,
             clockAt: clock.now(),
-            channel: channel.state(),
+            channel: call.channel.state(),
             ...(cookies && { cookies }),
+            ...(call.leg && { leg: call.leg }),
           },
         } satisfies StoredActor;
       },
@@ -71,15 +72,20 @@ export class CallBuilder {
       { holdFirst: restored === undefined, stored: restored !== undefined, gate },
     );
     const onCallerHangup = () => actor?.send({ type: "channel.hangup" });
-    // A SIP call's audio is on its gateway (real time); any other call's is simulated here.
-    const channel: HostedChannel = job.sip
-      ? new RemoteChannel(
-          rt.bus.nc,
-          rt.bus.subjects.sipCallCommand(job.sip.gateway, job.callSid),
-          clock,
-          publish,
-          onCallerHangup,
-        )
+    const legChannel = (gateway: string): HostedChannel =>
+      new RemoteChannel(
+        rt.bus.nc,
+        rt.bus.subjects.sipCallCommand(gateway, job.callSid),
+        clock,
+        publish,
+        onCallerHangup,
+      );
+    // A SIP call's audio is on its gateway (real time), as is an outbound call's SIP leg once placed
+    // (a resumed one names its gateway in `sb.leg`); any other call's is simulated here.
+    const leg = restored?.sb.leg;
+    const gateway = job.sip?.gateway ?? leg?.gateway;
+    const channel: HostedChannel = gateway
+      ? legChannel(gateway)
       : new SimulatedChannel(
           clock,
           rt.webhooks,
@@ -116,6 +122,8 @@ export class CallBuilder {
         },
         clock.now(),
       );
+      // The call's last state: its batch goes now rather than at the end of the window.
+      if (snapshot.status === "done") rt.inspector.flushCall(job.callSid);
     };
     actor = createActor(this.#machine, {
       clock,
@@ -145,11 +153,14 @@ export class CallBuilder {
       actor,
       clock,
       channel,
+      legChannel,
+      leg,
       cookies: new CookieJar(undefined, restored?.sb.cookies),
       snapshots,
       offeredAt: job.offeredAt,
       caller: job.caller,
       outbound: job.outbound,
+      sipGateway: job.sip?.gateway,
       // No snapshot is stored before the lease that points at it: a resumed call's is stored already.
       leased: restored !== undefined,
     });

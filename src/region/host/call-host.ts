@@ -270,10 +270,10 @@ export class CallHost {
     try {
       // The record is stored: the snapshot and the lease are not needed by anyone any more.
       if (call.snapshots.inBucket) await this.#rt.stores.actors.delete(call.callSid);
-      await this.#leases.release(call.callSid);
     } catch (err) {
-      this.#rt.log.warn({ err, callSid: call.callSid }, "cannot delete finished call's snapshot or lease");
+      this.#rt.log.warn({ err, callSid: call.callSid }, "cannot delete finished call's snapshot");
     }
+    this.#leases.releaseEnded(call.callSid);
     this.#detach(call);
     this.onCallEnded?.(call.callSid);
   }

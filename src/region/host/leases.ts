@@ -15,7 +15,8 @@
 // worker claimed from: one that was only thought dead (cut off, or stalled) stops its copy when it
 // sees it. A worker watches only its notices, not its own leases, which would send it two messages
 // for every call it runs.
-import { type KV, KvWatchInclude } from "@nats-io/kv";
+import { Bucket, type KV, KvWatchInclude } from "@nats-io/kv";
+import { Empty, headers, type NatsConnection } from "@nats-io/transport-node";
 import type { Logger } from "../../log.js";
 import type { CallJob } from "../../protocol/call-job.js";
 import {
@@ -42,11 +43,14 @@ export interface WorkerLeasesOptions {
   log: Logger;
   /** The NATS URL the heartbeat thread connects with; without it the heartbeat runs on the main thread. */
   url?: string;
+  /** The connection `kv` is on: an ended call's lease is purged on it without waiting for a reply. */
+  nc?: NatsConnection;
 }
 
 export class WorkerLeases {
   readonly worker: string;
   readonly #kv: KV;
+  readonly #nc: NatsConnection | undefined;
   readonly #log: Logger;
   readonly #liveness: Liveness;
   #stopOwnWatch: (() => void) | undefined;
@@ -60,6 +64,7 @@ export class WorkerLeases {
   constructor(o: WorkerLeasesOptions) {
     this.worker = o.worker;
     this.#kv = o.kv;
+    this.#nc = o.nc;
     this.#log = o.log;
     this.#liveness = new Liveness(o);
     this.#liveness.onDead = (w) => this.onDead?.(w);
@@ -147,6 +152,28 @@ export class WorkerLeases {
   /** The call ended here: it has no owner any more. */
   async release(callSid: string): Promise<void> {
     await this.#kv.purge(ownerKey(this.worker, callSid));
+  }
+
+  /**
+   * The call ended here and its record is stored: its lease is purged without waiting for the
+   * server's acknowledgement, which would only be logged (issue #20: a reply and a request fewer per
+   * call). A purge lost on the way leaves a lease that `CallHost.resume` finds harmless: it looks
+   * for the call's record first.
+   */
+  releaseEnded(callSid: string): void {
+    const kv = this.#kv;
+    if (!this.#nc || !(kv instanceof Bucket)) {
+      this.release(callSid).catch((err) =>
+        this.#log.warn({ err, callSid }, "cannot delete ended call's lease"),
+      );
+      return;
+    }
+    const h = headers();
+    h.set("KV-Operation", "PURGE");
+    h.set("Nats-Rollup", "sub");
+    this.#nc.publish(kv.subjectForKey(kv.encodeKey(ownerKey(this.worker, callSid)), true), Empty, {
+      headers: h,
+    });
   }
 
   /**

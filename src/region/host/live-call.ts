@@ -7,6 +7,7 @@ import type { CallClock } from "../../clock/call-clock.js";
 import type { CallResource } from "../../model/records.js";
 import type { CallControl } from "../../protocol/call-control.js";
 import type { CallJob } from "../../protocol/call-job.js";
+import type { CallerEvent } from "../../protocol/channel-events.js";
 import type { CallerScript } from "../../protocol/offer.js";
 import type { Outbound } from "../../protocol/outbound.js";
 import { CallHandedOver, CallRedirected } from "../../twiml/abort-reasons.js";
@@ -29,6 +30,10 @@ export interface LiveCallParts {
   readonly actor: Actor<CallMachine>;
   readonly clock: CallClock;
   readonly channel: HostedChannel;
+  /** The channel of a SIP leg on `gateway` (`sb.sip.<gateway>.call.<sid>.cmd`), for `placedOn`. */
+  readonly legChannel: (gateway: string) => HostedChannel;
+  /** The gateway a resumed outbound call's SIP leg is on (its stored `sb.leg`). */
+  readonly leg?: { gateway: string; rang?: boolean } | undefined;
   readonly cookies: CookieJar;
   readonly snapshots: SnapshotWriter;
   readonly offeredAt: number;
@@ -37,13 +42,18 @@ export interface LiveCallParts {
   readonly outbound: Outbound | undefined;
   /** A resumed call is leased already; a new one is once its lease is stored (leaseStored). */
   readonly leased: boolean;
+  /** The SIP gateway holding a SIP call's audio: its <Dial> legs go out through it (undefined otherwise). */
+  readonly sipGateway?: string | undefined;
 }
 
 export class LiveCall {
   readonly callSid: string;
   readonly actor: Actor<CallMachine>;
   readonly clock: CallClock;
-  readonly channel: HostedChannel;
+  #channel: HostedChannel;
+  readonly #legChannel: (gateway: string) => HostedChannel;
+  /** The gateway of an outbound call's SIP leg, once one took it: stored with the call, for a resume. */
+  #leg: { gateway: string; rang?: boolean } | undefined;
   /** Cookies the app set, returned on every later request of this call, as a browser would. */
   readonly cookies: CookieJar;
   readonly snapshots: SnapshotWriter;
@@ -53,6 +63,8 @@ export class LiveCall {
   readonly caller: CallerScript | undefined;
   /** A call placed over REST (`POST Calls.json`): its callee is rung first (outbound-callee.ts). */
   readonly outbound: Outbound | undefined;
+  /** The SIP gateway holding a SIP call's audio: its <Dial> legs are placed there (dial/sip-leg.ts). */
+  readonly sipGateway: string | undefined;
   /** What must stop when the call leaves this worker (a hosted callee's call to hang up). */
   #atClose: (() => void)[] = [];
   #closed = false;
@@ -82,13 +94,44 @@ export class LiveCall {
     this.callSid = parts.callSid;
     this.actor = parts.actor;
     this.clock = parts.clock;
-    this.channel = parts.channel;
+    this.#channel = parts.channel;
+    this.#legChannel = parts.legChannel;
+    this.#leg = parts.leg;
     this.cookies = parts.cookies;
     this.snapshots = parts.snapshots;
     this.offeredAt = parts.offeredAt;
     this.caller = parts.caller;
     this.outbound = parts.outbound;
+    this.sipGateway = parts.sipGateway;
     this.#leased = parts.leased;
+  }
+
+  /** Where the call's audio is: simulated here, or on a SIP gateway. */
+  get channel(): HostedChannel {
+    return this.#channel;
+  }
+
+  /** The SIP leg an outbound call went out on, if any (stored with the call as `sb.leg`). */
+  get leg(): { gateway: string; rang?: boolean } | undefined {
+    return this.#leg;
+  }
+
+  /** The SIP leg rang (its `ringing` callback was sent): kept, so its final callback is numbered after it. */
+  legRang(): void {
+    if (!this.#leg || this.#leg.rang) return;
+    this.#leg = { ...this.#leg, rang: true };
+    if (this.#leased) void this.snapshots.changed();
+  }
+
+  /**
+   * An outbound call's SIP leg was placed on `gateway` (outbound-leg.ts): the call's channel is that
+   * leg from now on, and the gateway is stored with the call at once, so a worker that resumes it
+   * commands the same gateway (the leg's audio is there and nowhere else).
+   */
+  placedOn(gateway: string): void {
+    this.#leg = { gateway };
+    this.#channel = this.#legChannel(gateway);
+    if (this.#leased) void this.snapshots.changed();
   }
 
   /** The actor changed state: the snapshot is stale (stored within SnapshotWriter's window) once leased. */
@@ -189,7 +232,7 @@ export class LiveCall {
 /** A call's channel as its host holds it: the port, plus live input and what a resumed call needs. */
 export interface HostedChannel extends Channel {
   /** Live input from `.in`: keys and speech for a listening Gather. */
-  input(event: { kind: "digits"; digits: string } | { kind: "speech"; text: string }): void;
+  input(event: CallerEvent): void;
   state(): ChannelState;
   resumeScript(answeredAt: number | null): void;
   /** The caller hung up (`.in`): noted before the call hears of it, so a cancelled Record says "hangup". */
@@ -211,6 +254,8 @@ export type StoredActor = Record<string, unknown> & {
     channel: ChannelState;
     /** The cookies the app set, when it set any. */
     cookies?: SavedCookie[];
+    /** An outbound call's SIP leg: the gateway its audio is on (LiveCall.placedOn). */
+    leg?: { gateway: string; rang?: boolean };
   };
 };
 

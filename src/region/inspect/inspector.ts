@@ -5,8 +5,10 @@
 // (simulated at time-scale 0).
 //
 // A call's events are batched: one message holds, as an array, every event the call had since its
-// last message, sent when the worker's current turn of the event loop ends (setImmediate). `npm run
-// bench` counted 9 inspection messages per short call, each one stored by the stream, out of 35.
+// last message, sent at most INSPECT_WINDOW_MS after the first of them (every call's batch goes out
+// together), or when the call ends. `npm run bench` counted 9 inspection messages per short call, each one stored by the
+// stream, out of 35; one per turn of the event loop made that 4; the window and a flush at the end make it 1
+// (issue #20: the stream's file writes were much of nats-server's CPU per call).
 // The commands the call sends on its channel (`.out`, published at once for live listeners) are
 // events here too (`command`), so the stream holds a call's state changes, requests and commands
 // in the one order the worker saw them: the visualizer reads that, and needs no capture of `.out`.
@@ -31,17 +33,26 @@ export function withoutCredentials(url: string): string {
   }
 }
 
+/**
+ * How long an event may wait for the rest of its call's batch: short beside what a person watching
+ * notices, long enough to hold a short call's whole life at time-scale 0. A call's last batch goes
+ * as soon as it ends (`flushCall`), so a short call is one message.
+ */
+export const INSPECT_WINDOW_MS = 100;
+
 export class Inspector {
+  /** `windowMs` 0: each batch goes when the current turn of the event loop ends. */
   constructor(
     private readonly nc: NatsConnection,
     private readonly subjects: Subjects,
     private readonly region: string,
+    private readonly windowMs = INSPECT_WINDOW_MS,
   ) {}
 
   #seq = 0;
   /** Events not sent yet, by call, in the order they happened. */
   readonly #pending = new Map<string, InspectEnvelope[]>();
-  #scheduled: NodeJS.Immediate | undefined;
+  #scheduled: { cancel(): void } | undefined;
 
   publish(callSid: string, event: InspectEvent, clockAt?: number): void {
     const scrubbed: InspectEvent =
@@ -65,7 +76,17 @@ export class Inspector {
     const batch = this.#pending.get(callSid);
     if (batch) batch.push(envelope);
     else this.#pending.set(callSid, [envelope]);
-    this.#scheduled ??= setImmediate(() => this.flushAll());
+    this.#scheduled ??= this.#schedule();
+  }
+
+  #schedule(): { cancel(): void } {
+    const flush = () => this.flushAll();
+    if (this.windowMs <= 0) {
+      const immediate = setImmediate(flush);
+      return { cancel: () => clearImmediate(immediate) };
+    }
+    const timer = setTimeout(flush, this.windowMs);
+    return { cancel: () => clearTimeout(timer) };
   }
 
   /**
@@ -77,9 +98,17 @@ export class Inspector {
     this.publish(callSid, { type: "channel", command }, clockAt);
   }
 
-  /** Sends every call's waiting events (at the end of each turn, and when the worker stops). */
+  /** Sends the call's waiting events now (its actor reached its end: nothing more will come). */
+  flushCall(callSid: string): void {
+    const batch = this.#pending.get(callSid);
+    if (!batch) return;
+    this.#pending.delete(callSid);
+    this.nc.publish(this.subjects.inspect(this.region, callSid), encode(batch));
+  }
+
+  /** Sends every call's waiting events (at the end of each window, and when the worker stops). */
   flushAll(): void {
-    if (this.#scheduled) clearImmediate(this.#scheduled);
+    this.#scheduled?.cancel();
     this.#scheduled = undefined;
     for (const [callSid, batch] of this.#pending)
       this.nc.publish(this.subjects.inspect(this.region, callSid), encode(batch));

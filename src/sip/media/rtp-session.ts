@@ -15,7 +15,7 @@ export const FRAME_MS = 20;
 export const FRAME_SAMPLES = 160;
 
 /** What an output job gives for one 20 ms frame. */
-type Frame =
+export type Frame =
   | { kind: "audio"; pcm: Int16Array }
   | { kind: "event"; event: number; end: boolean; duration: number; start: boolean };
 
@@ -125,11 +125,24 @@ export class RtpSession implements Paced {
     let at = 0;
     return this.#run(signal, () => {
       if (at >= pcm.length) return undefined;
-      const frame = new Int16Array(FRAME_SAMPLES);
-      frame.set(pcm.subarray(at, at + FRAME_SAMPLES));
+      // A whole frame is a view of the prompt (no copy a frame for every call); the last one is padded.
+      let frame = pcm.subarray(at, at + FRAME_SAMPLES);
+      if (frame.length < FRAME_SAMPLES) {
+        const padded = new Int16Array(FRAME_SAMPLES);
+        padded.set(frame);
+        frame = padded;
+      }
       at += FRAME_SAMPLES;
       return { kind: "audio", pcm: frame };
     });
+  }
+
+  /**
+   * Sends what `next` gives, a frame per 20 ms, until it gives nothing or `signal` aborts (a bridge's
+   * relayed audio and keys): on this stream's own timestamps, sequence and SSRC.
+   */
+  stream(next: () => Frame | undefined, signal: AbortSignal): Promise<void> {
+    return this.#run(signal, next);
   }
 
   /** Sends keys as RFC 4733 events (100 ms each, 60 ms apart; w = 500 ms, W = 1 s of silence). */

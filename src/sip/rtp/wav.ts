@@ -1,6 +1,7 @@
 // WAV (RIFF) files of 16-bit linear PCM: how recordings are stored, as Twilio serves them.
 
-export function wavFromPcm(pcm: Int16Array, sampleRate = 8000): Uint8Array {
+/** A WAV of `pcm`; with 2 channels, `pcm` holds their samples interleaved (left, right, left…). */
+export function wavFromPcm(pcm: Int16Array, sampleRate = 8000, channels: 1 | 2 = 1): Uint8Array {
   const dataBytes = pcm.length * 2;
   const out = new Uint8Array(44 + dataBytes);
   const v = new DataView(out.buffer);
@@ -13,10 +14,10 @@ export function wavFromPcm(pcm: Int16Array, sampleRate = 8000): Uint8Array {
   ascii(12, "fmt ");
   v.setUint32(16, 16, true);
   v.setUint16(20, 1, true); // PCM
-  v.setUint16(22, 1, true); // mono
+  v.setUint16(22, channels, true);
   v.setUint32(24, sampleRate, true);
-  v.setUint32(28, sampleRate * 2, true);
-  v.setUint16(32, 2, true);
+  v.setUint32(28, sampleRate * 2 * channels, true);
+  v.setUint16(32, 2 * channels, true);
   v.setUint16(34, 16, true);
   ascii(36, "data");
   v.setUint32(40, dataBytes, true);

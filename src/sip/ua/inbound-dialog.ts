@@ -79,6 +79,11 @@ export class InboundDialog {
     if (this.state === "early") this.stack.respond(this.#build(180));
   }
 
+  /** 183 Session Progress with our SDP: early media before the answer (its 200 repeats the SDP). */
+  progress(sdp: string): void {
+    if (this.state === "early") this.stack.respond(this.#build(183, sdp));
+  }
+
   /** Sends 200 with our SDP, again and again (T1 doubling to T2) until the ACK; resolves on it. */
   answer(sdp: string): Promise<void> {
     if (this.state !== "early") return this.#confirmed ?? Promise.resolve();

@@ -5,6 +5,7 @@ import { makeResponse, type SipMessage } from "./stack.js";
 const PHRASES: Record<number, string> = {
   100: "Trying",
   180: "Ringing",
+  183: "Session Progress",
   200: "OK",
   400: "Bad Request",
   403: "Forbidden",

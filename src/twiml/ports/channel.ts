@@ -17,6 +17,14 @@ export interface ListenOptions {
   readonly speechTimeoutMs: number;
   /** Called with the words recognised so far, each time more arrive (partialResultCallback). */
   readonly onPartialSpeech?: (text: string) => void;
+  /** `speechTimeout="auto"`: the recogniser decides when speech has ended (speechTimeoutMs is a fallback). */
+  readonly speechAuto?: boolean;
+  /** Words and phrases to expect (Twilio's `hints`), for a recogniser that can be biased. */
+  readonly hints?: readonly string[];
+  /** The speech's language (BCP-47, e.g. en-US). */
+  readonly language?: string;
+  /** A channel's recogniser reports a Twilio warning (e.g. 13331, a language it lacks). */
+  readonly onWarning?: (code: number, message: string) => void;
 }
 
 /** Listening for one Gather's input. */
@@ -53,9 +61,12 @@ export interface Channel {
   reject(reason: RejectVerb["reason"]): Promise<void>;
   /**
    * The caller is bridged to a dialed leg (`.out` shows `dial`) until `signal` aborts. Resolves when
-   * the caller presses `*` and `hangupOnStar` is set; otherwise it only ends by the signal.
+   * the caller presses `*` and `hangupOnStar` is set; a channel that carries the leg's audio (SIP)
+   * also resolves when either party hangs up, and when `signal` aborts. With `record`, a channel
+   * with real audio resolves with the bridge's recording (`dual`: the caller left, the leg right);
+   * one without (the simulated network) resolves with undefined or rejects with the signal's reason.
    */
-  bridge(leg: { callSid: string; to: string; hangupOnStar: boolean }, signal: AbortSignal): Promise<void>;
+  bridge(leg: BridgeLeg, signal: AbortSignal): Promise<RecordedAudio | undefined>;
   /**
    * The caller's audio joins a room of calls (a started conference, a queue bridge) that may be on
    * other gateways: it hears the others' mix until `signal` aborts. Only channels with real audio
@@ -86,6 +97,15 @@ export interface RoomHandle {
   update(state: RoomState): void;
 }
 
+/** The leg a bridge connects the caller to. */
+export interface BridgeLeg {
+  readonly callSid: string;
+  readonly to: string;
+  readonly hangupOnStar: boolean;
+  /** Record the bridge: both parties in one channel, or one channel each. */
+  readonly record?: "mono" | "dual";
+}
+
 export interface RecordOptions {
   /** Silence that ends the recording, in ms (Twilio's `timeout`; 0: silence never ends it). */
   readonly timeoutMs: number;
@@ -96,6 +116,8 @@ export interface RecordOptions {
   readonly playBeep: boolean;
   /** Leading and trailing silence is cut (Twilio's `trim="trim-silence"`). */
   readonly trimSilence: boolean;
+  /** `transcribe="true"`: a channel with a recogniser gives the recording's transcript. */
+  readonly transcribe?: boolean;
 }
 
 /** What the caller sent while recording. */

@@ -10,6 +10,8 @@ export interface DialTarget {
   readonly whisper?: { readonly url: string; readonly method: HttpMethod };
   /** Keys played to the callee once it answers. */
   readonly sendDigits?: string;
+  /** Digest credentials for a <Sip> URI's challenge (its `username`/`password`). */
+  readonly auth?: { readonly username: string; readonly password: string };
 }
 
 /** A leg's progress, with the parameters Twilio sends for it (the child's CallSid, ParentCallSid…). */
@@ -27,6 +29,8 @@ export interface Unanswered {
   readonly status: Exclude<DialCallStatus, "completed" | "answered">;
   /** The leg the status is about (DialCallSid), when a leg was made. */
   readonly callSid?: string;
+  /** The SIP final response of a leg placed over SIP (DialSipResponseCode on a <Sip>'s action). */
+  readonly sipCode?: number;
 }
 
 /** The leg that answered first and is bridged to the caller. */
@@ -40,6 +44,8 @@ export interface BridgedLeg {
   hangup(): Promise<void>;
   /** Seconds the leg has been connected, so far or in all once it ended (DialCallDuration). */
   durationS(): number;
+  /** 200 for a leg placed over SIP (DialSipResponseCode on a <Sip>'s action). */
+  readonly sipCode?: number;
 }
 
 /**
@@ -54,7 +60,13 @@ export interface DialNetwork {
    */
   ring(
     targets: readonly DialTarget[],
-    options: { timeoutS: number; callerId: string; onProgress: (p: LegProgress) => void },
+    options: {
+      timeoutS: number;
+      callerId: string;
+      onProgress: (p: LegProgress) => void;
+      /** What the caller hears while the legs ring (Twilio's `ringTone`), where the network plays one. */
+      ringTone?: string;
+    },
     signal: AbortSignal,
   ): Promise<BridgedLeg | Unanswered>;
   /**

@@ -4,6 +4,7 @@
 // and its TwiML replaces the document; without one the call goes on to the next verb.
 import { ErrorCodes } from "../../errors/codes.js";
 import type { HttpMethod } from "../../model/http.js";
+import { CallHandedOver, CallRedirected } from "../abort-reasons.js";
 import type { TwimlElement } from "../element.js";
 import type { VerbOutcome } from "../verb-data.js";
 import type { ParseContext, VerbDefinition } from "../verb-definition.js";
@@ -128,6 +129,7 @@ export const dial: VerbDefinition<DialVerb> = {
       hangupOnStar: verb.hangupOnStar,
       record: verb.record,
       answerOnBridge: verb.answerOnBridge,
+      ...(verb.ringTone && { ringTone: verb.ringTone }),
     };
     const ringing = verb.nouns.flatMap((noun) => {
       const target = definitionOf(noun).target?.(noun);
@@ -159,28 +161,45 @@ export const dial: VerbDefinition<DialVerb> = {
       ringing.length > 0 || room === undefined
         ? await ringLegs(ctx, ringing, options, signal)
         : await definitionOf(room).dial(ctx, room, options, signal);
-    signal.throwIfAborted();
+    if (signal.aborted && !callerHungUp(signal.reason)) throw signal.reason;
     if (result.skip) return { kind: "next" };
     const recording = await recordBridge(ctx, verb, result, ctx.clock.now() - result.durationS * 1000);
-    if (verb.action === undefined) return { kind: "next" };
-    return {
-      kind: "fetch",
-      url: verb.action,
-      method: verb.method,
-      params: {
-        DialCallStatus: result.status,
-        // Twilio sends neither for a Conference (a room noun returns no callSid).
-        ...(result.callSid !== undefined && {
-          DialCallSid: result.callSid,
-          DialCallDuration: String(result.durationS),
-        }),
-        DialBridged: String(result.bridged),
-        ...recording,
-        ...result.params,
-      },
+    if (verb.action === undefined) {
+      signal.throwIfAborted();
+      return { kind: "next" };
+    }
+    const params = {
+      DialCallStatus: result.status,
+      // Twilio sends neither for a Conference (a room noun returns no callSid).
+      ...(result.callSid !== undefined && {
+        DialCallSid: result.callSid,
+        DialCallDuration: String(result.durationS),
+      }),
+      DialBridged: String(result.bridged),
+      ...recording,
+      ...result.params,
     };
+    if (signal.aborted) {
+      // The caller hung up during the bridge. Twilio requests the action "when the <Dial> call ends"
+      // whoever hung up (twilio.com/docs/voice/twiml/dial: the action is requested when the dialed
+      // call ends; only without an action does it matter whether "the original caller is still on
+      // the line"): sent with CallStatus=completed, its TwiML unused as the call is over.
+      await ctx.callback({
+        url: verb.action,
+        method: verb.method,
+        params: { ...ctx.callParams("completed"), ...params },
+        key: `dial-action.${result.callSid ?? ""}`,
+      });
+      throw signal.reason;
+    }
+    return { kind: "fetch", url: verb.action, method: verb.method, params };
   },
 };
+
+/** A verb's signal aborted by anything but a hand-over or a REST redirect: the caller hung up. */
+function callerHungUp(reason: unknown): boolean {
+  return !(reason instanceof CallHandedOver || reason instanceof CallRedirected);
+}
 
 /** The nouns in document order; plain text is a Number. At most 10 ring at once. */
 function parseNouns(el: TwimlElement, ctx: ParseContext): DialNounSpec[] {

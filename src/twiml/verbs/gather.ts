@@ -83,6 +83,10 @@ export const gather: VerbDefinition<GatherVerb> = {
         ...(verb.numDigits !== undefined && { numDigits: verb.numDigits }),
         timeoutMs: verb.timeout * 1000,
         speechTimeoutMs,
+        ...(verb.speechTimeout === "auto" && { speechAuto: true }),
+        ...(verb.hints && { hints: hintList(verb.hints) }),
+        language: verb.language,
+        onWarning: (code, message) => ctx.warn(code, message),
         ...(verb.partialResultCallback && { onPartialSpeech: partialResultSender(ctx, verb) }),
       },
       signal,
@@ -126,6 +130,15 @@ export const gather: VerbDefinition<GatherVerb> = {
     }
   },
 };
+
+/** Twilio's `hints`: a comma list of up to 500 words or phrases of up to 100 characters each. */
+function hintList(hints: string): string[] {
+  return hints
+    .split(",")
+    .map((h) => h.trim())
+    .filter((h) => h !== "" && h.length <= 100)
+    .slice(0, 500);
+}
 
 /**
  * partialResultCallback: each unstable result is requested as it arrives, numbered from 0, and the

@@ -126,6 +126,7 @@ async function recordCaller(ctx: VerbContext, verb: RecordVerb, signal: AbortSig
       finishOnKey: verb.finishOnKey,
       playBeep: verb.playBeep,
       trimSilence: verb.trimSilence,
+      ...(verb.transcribe && { transcribe: true }),
     },
     signal,
   );

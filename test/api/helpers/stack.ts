@@ -1,9 +1,10 @@
-// A whole engine in the test process for the REST tests: a real nats-server, regions us1 and ie1
-// (one worker each), the ashburn edge, the api on a free port, two accounts and a webhook app that
-// validates signatures with the official `twilio` package. `rest()` checks every response it gets
+// A whole engine in the test process for the REST tests: a real nats-server with the shipped
+// deploy/nats users, regions us1 and ie1 (one worker each), the ashburn edge, the api on a free port,
+// each under its own user (a grant the api needs that the shipped config lacks fails these tests),
+// two accounts and a webhook app that validates signatures with the official `twilio` package. `rest()` checks every response it gets
 // against Twilio's OpenAPI description (oai.ts) before handing it back.
 import { randomBytes } from "node:crypto";
-import { connect, type NatsConnection } from "@nats-io/transport-node";
+import type { NatsConnection } from "@nats-io/transport-node";
 import { pino } from "pino";
 import { request } from "undici";
 import { expect } from "vitest";
@@ -16,7 +17,8 @@ import { Edge } from "../../../src/edge/edge.js";
 import { newSid } from "../../../src/model/sid.js";
 import { RegionWorker } from "../../../src/region/worker.js";
 import { type GlobalStores, openGlobalStores } from "../../../src/store/global.js";
-import { type NatsServer, startTestNatsServer } from "../../helpers/nats-server.js";
+import { type ShippedNatsServer, startShippedNatsServer } from "../../helpers/shipped-users.js";
+import { regionUser } from "../../helpers/supercluster.js";
 import { setUp, type Teardown } from "../../helpers/teardown.js";
 import { type Route, startTwilioApp, type TwilioApp, VoiceResponse } from "../../helpers/twilio-app.js";
 import { twilioSchemas } from "./oai.js";
@@ -42,7 +44,8 @@ export interface RestOptions {
 }
 
 export interface Stack extends AsyncDisposable {
-  nats: NatsServer;
+  nats: ShippedNatsServer;
+  /** The operators' user (admin): the tests' own setup and checks. */
   nc: NatsConnection;
   global: GlobalStores;
   api: Api;
@@ -59,6 +62,11 @@ export interface Stack extends AsyncDisposable {
   number(number: string, opts?: { region?: string; path?: string; account?: Credentials }): Promise<string>;
   /** A call at time-scale 0 to `to`, followed to its end. */
   call(to: string, from?: string): Promise<PlacedCall>;
+  /**
+   * Permission violations the server may log from now on (a Host naming a region the deployment does
+   * not have); any other fails the stack's disposal, so a refused grant cannot pass unseen.
+   */
+  allowRefusals(subject: RegExp): void;
 }
 
 /**
@@ -94,8 +102,9 @@ export interface StackOptions {
 
 export async function startStack(opts: StackOptions = {}): Promise<Stack> {
   return setUp(async (t) => {
-    const nats = t.use(await startTestNatsServer());
-    const nc = t.add(await connect({ servers: nats.url }), (c) => c.close());
+    const nats = t.use(await startShippedNatsServer());
+    const as = async (user: string) => t.add(await nats.connectAs(user), (c) => c.close());
+    const nc = await as("admin");
     const log = pino({ level: "silent" });
     const global = await openGlobalStores(nc);
     const account = { sid: newSid("AC"), token: randomBytes(16).toString("hex") };
@@ -104,12 +113,14 @@ export async function startStack(opts: StackOptions = {}): Promise<Stack> {
     await addAccount(global, { sid: other.sid, token: other.token });
     const app = t.use(await startTwilioApp(account.token, { ...APP_ROUTES, ...opts.routes }));
     await t.all(
-      ["us1", "ie1"].map((region) => RegionWorker.start({ nc, region, log, drainMs: 1_000 })),
+      ["us1", "ie1"].map(async (region) =>
+        RegionWorker.start({ nc: await as(regionUser(region)), region, log, drainMs: 1_000 }),
+      ),
       (w) => w.stop(),
     );
-    t.add(await Edge.start({ nc, edge: "ashburn", log }), (e) => e.stop());
+    t.add(await Edge.start({ nc: await as("edge"), edge: "ashburn", log }), (e) => e.stop());
     const outbound = opts.outbound ? { outbound: opts.outbound } : {};
-    const api = t.add(await startApi({ nc, port: 0, log, ...outbound }), (a) => a.close());
+    const api = t.add(await startApi({ nc: await as("api"), port: 0, log, ...outbound }), (a) => a.close());
     return stack({ nats, nc, global, app, api, account, other }, t);
   });
 }
@@ -118,7 +129,8 @@ function stack(
   parts: Pick<Stack, "nats" | "nc" | "global" | "app" | "api" | "account" | "other">,
   t: Teardown,
 ): Stack {
-  const { nc, global, app, api, account } = parts;
+  const { nc, global, app, api, account, nats } = parts;
+  const allowed: RegExp[] = [];
   const schemas = twilioSchemas();
 
   const rest = async <T>(method: string, path: string, opts: RestOptions = {}): Promise<RestResponse<T>> => {
@@ -158,6 +170,11 @@ function stack(
     },
     call: (to, from = "+15557654321") =>
       placeCall(nc, { to, from, edge: "ashburn", caller: { timeScale: 0 }, timeoutMs: 10_000 }),
-    [Symbol.asyncDispose]: () => t.stop(),
+    allowRefusals: (subject) => void allowed.push(subject),
+    [Symbol.asyncDispose]: async () => {
+      const refused = nats.violations().filter((l) => !allowed.some((a) => a.test(l)));
+      await t.stop();
+      if (refused.length > 0) throw new Error(`the shipped NATS users refused:\n${refused.join("\n")}`);
+    },
   };
 }

@@ -2,6 +2,7 @@
 // verb and the nouns that live beside it (Number, Client, Sip ring a leg; Conference and Queue join
 // a room). A noun reads only what it is given here and the VerbContext, never the Dial's state.
 import type { TwimlElement } from "../../element.js";
+import type { RecordedAudio } from "../../ports/channel.js";
 import type { DialTarget } from "../../ports/dial-network.js";
 import type { VerbContext } from "../../verb-context.js";
 import type { ParseContext } from "../../verb-definition.js";
@@ -20,6 +21,8 @@ export interface DialOptions {
   /** Twilio's `record` value: do-not-record, record-from-answer, record-from-ringing, …-dual. */
   readonly record: string;
   readonly answerOnBridge: boolean;
+  /** The tone the caller hears while the legs ring (Twilio's `ringTone`, a country code). */
+  readonly ringTone?: string;
 }
 
 /** How one Dial ended, for its action request. */
@@ -34,6 +37,8 @@ export interface DialResult {
   readonly params?: Readonly<Record<string, string>>;
   /** The Dial is skipped: no action request, the call goes on with the next verb (a taken participantLabel). */
   readonly skip?: boolean;
+  /** The bridge's recording, from a channel with real audio (a SIP call) when `record` asked for it. */
+  readonly audio?: RecordedAudio;
 }
 
 export interface DialNoun<N extends { readonly noun: string }> {

@@ -1,7 +1,8 @@
 // <Dial record="…">: the bridged conversation kept as a Recording of the parent call, its URL on the
-// Dial's action (RecordingUrl) and a recordingStatusCallback when asked for. The simulated network
-// carries no audio, so the WAV holds the bridge's length of tone; `-dual` ones say 2 channels but hold one.
-// record-from-ringing counts from the answer too: the ringing time is not known to the verb.
+// Dial's action (RecordingUrl) and a recordingStatusCallback when asked for. A SIP call's bridge is
+// recorded by its gateway (the real audio; `-dual`: the caller left, the callee right); the simulated
+// network carries no audio, so its WAV holds the bridge's length of tone (`-dual` says 2 channels but
+// holds one). record-from-ringing counts from the answer too: the ringing time is not known to the verb.
 
 import { encodeWav } from "../../../media/wav.js";
 import { rfc2822 } from "../../../model/dates.js";
@@ -17,13 +18,15 @@ export async function recordBridge(
   result: DialResult,
   bridgedAt: number,
 ): Promise<Record<string, string>> {
-  if (verb.record === "do-not-record" || !result.bridged || result.durationS <= 0) return {};
+  if (verb.record === "do-not-record" || !result.bridged) return {};
+  if (result.durationS <= 0 && !result.audio?.durationMs) return {};
   const sid = newSid("RE");
-  const durationMs = result.durationS * 1000;
+  const durationMs = result.audio?.durationMs ?? result.durationS * 1000;
+  const seconds = String(Math.round(durationMs / 1000));
   await ctx.recordings.store({
     sid,
     startTime: bridgedAt,
-    audio: { wav: encodeWav([{ ms: durationMs, speech: true }]), durationMs, digits: "" },
+    audio: result.audio ?? { wav: encodeWav([{ ms: durationMs, speech: true }]), durationMs, digits: "" },
     transcribe: false,
     source: "DialVerb",
     channels: verb.record.endsWith("-dual") ? 2 : 1,
@@ -40,7 +43,7 @@ export async function recordBridge(
         RecordingSid: sid,
         RecordingUrl: url,
         RecordingStatus: "completed",
-        RecordingDuration: String(result.durationS),
+        RecordingDuration: seconds,
         RecordingChannels: verb.record.endsWith("-dual") ? "2" : "1",
         RecordingStartTime: rfc2822(bridgedAt),
         RecordingSource: "DialVerb",
@@ -48,5 +51,5 @@ export async function recordBridge(
       },
     });
   }
-  return { RecordingUrl: url, RecordingSid: sid, RecordingDuration: String(result.durationS) };
+  return { RecordingUrl: url, RecordingSid: sid, RecordingDuration: seconds };
 }

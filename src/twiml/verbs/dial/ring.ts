@@ -3,6 +3,7 @@
 // the Dial's timeLimit passes. Shared by <Dial> (parallel nouns) and each ringing noun's own `dial`.
 import { sleep } from "../../../clock/clock.js";
 import { ErrorCodes } from "../../../errors/codes.js";
+import type { RecordedAudio } from "../../ports/channel.js";
 import type { DialTarget, LegProgress } from "../../ports/dial-network.js";
 import type { VerbContext } from "../../verb-context.js";
 import type { LegNounOptions } from "./data.js";
@@ -34,7 +35,12 @@ export async function ringLegs(
   };
   const rung = await ctx.legs.ring(
     legs.map(({ options: _, ...target }) => target),
-    { timeoutS: options.timeoutS, callerId: options.callerId, onProgress },
+    {
+      timeoutS: options.timeoutS,
+      callerId: options.callerId,
+      onProgress,
+      ...(options.ringTone && { ringTone: options.ringTone }),
+    },
     signal,
   );
   if (!rung.answered) {
@@ -43,29 +49,52 @@ export async function ringLegs(
       ...(rung.callSid && { callSid: rung.callSid }),
       durationS: 0,
       bridged: false,
+      ...(rung.sipCode !== undefined && { params: { DialSipResponseCode: String(rung.sipCode) } }),
     };
   }
   // The bridge ends on whichever comes first; its own signal stops the other two.
   const bridge = new AbortController();
   const stop = () => bridge.abort(signal.reason);
   signal.addEventListener("abort", stop, { once: true });
+  const record = recordMode(options.record);
+  let bridged: Promise<RecordedAudio | undefined> | undefined;
   try {
     // A caller still ringing (a first Dial with answerOnBridge) is answered as the bridge starts.
     await ctx.answer();
+    bridged = ctx.channel.bridge(
+      { callSid: rung.callSid, to: rung.to, hangupOnStar: options.hangupOnStar, ...(record && { record }) },
+      bridge.signal,
+    );
+    bridged.catch(() => {});
+    // Stopped from outside (the caller hung up), the bridge is over all the same: the Dial reports it.
     await Promise.race([
       rung.ended,
       sleep(ctx.clock, options.timeLimitS * 1000, bridge.signal),
-      ctx.channel.bridge(
-        { callSid: rung.callSid, to: rung.to, hangupOnStar: options.hangupOnStar },
-        bridge.signal,
-      ),
-    ]);
+      bridged,
+    ]).catch((err: unknown) => {
+      if (!signal.aborted) throw err;
+    });
   } finally {
     signal.removeEventListener("abort", stop);
     bridge.abort(new Error("bridge over"));
     // Whoever ended it, the leg is over now (a callee that hung up first makes this a no-op).
     await rung.hangup();
   }
-  signal.throwIfAborted();
-  return { status: "completed", callSid: rung.callSid, durationS: rung.durationS(), bridged: true };
+  // A channel with real audio answers the bridge's end with its recording; the simulated one has none.
+  // Returned even when the caller hung up: the Dial's action is still requested then (dial.ts).
+  const audio = await bridged.catch(() => undefined);
+  return {
+    status: "completed",
+    callSid: rung.callSid,
+    durationS: rung.durationS(),
+    bridged: true,
+    ...(audio && { audio }),
+    ...(rung.sipCode !== undefined && { params: { DialSipResponseCode: String(rung.sipCode) } }),
+  };
+}
+
+/** What the channel records of the bridge for Twilio's `record` value (record-bridge.ts stores it). */
+function recordMode(record: string): "mono" | "dual" | undefined {
+  if (record === "do-not-record") return undefined;
+  return record.endsWith("-dual") ? "dual" : "mono";
 }

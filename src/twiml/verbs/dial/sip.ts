@@ -1,5 +1,6 @@
-// <Sip>: a SIP URI rung as a child leg (the simulated network answers it as the caller's script
-// says; a real SIP gateway is another DialNetwork). The URI must be sip: or sips: and under 255 chars.
+// <Sip>: a SIP URI rung as a child leg: a real SIP leg from a SIP call (its username/password answer
+// a digest challenge), else answered by the simulated network as the caller's script says. The URI
+// must be sip: or sips: and under 255 chars.
 import { ErrorCodes } from "../../../errors/codes.js";
 import { checkAttributes, checkChildElements, directText } from "../../verb-parsing.js";
 import type { SipNoun } from "./data.js";
@@ -38,6 +39,7 @@ export const sipNoun: DialNoun<SipNoun> = {
 function sipTarget(noun: SipNoun): LegToRing {
   return {
     to: noun.uri,
+    ...(noun.username && { auth: { username: noun.username, password: noun.password ?? "" } }),
     ...(noun.url && { whisper: { url: noun.url, method: noun.method } }),
     options: noun,
   };

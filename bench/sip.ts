@@ -1,0 +1,123 @@
+// `npm run bench:sip`: issue #20's media plane. Concurrent SIP calls (sipp, G.711 both ways) through
+// ONE gateway process, each playing a prompt; per level, failures, the gateway's CPU and RSS per call,
+// the RTP send interval (stdev, p99) and intact audio at the receiving side, beside a plain Node
+// sender's figures to the same sockets in the same run. Not part of `npm test`.
+//   BENCH_SIP_LEVELS=100,200,500,1000   calls at once per level
+//   BENCH_SIP_SECONDS=10                the measured window per level
+//   BENCH_SIP_RATE=50                   calls placed per second
+//   BENCH_SIP_NICE=-10                  run the receiver and both senders at this priority (root): on a
+//                                       busy machine, what they do on a quiet one
+//   BENCH_SIP_CALLER_RTP=0              the callers send no RTP (what the gateway's receiving costs)
+//   BENCH_PROFILE=<dir>                 a CPU profile of the gateway, summarised
+import { mkdir, mkdtemp, rm, writeFile } from "node:fs/promises";
+import { loadavg, tmpdir } from "node:os";
+import { join } from "node:path";
+import { fileURLToPath } from "node:url";
+import { linearToUlaw } from "../src/sip/rtp/g711.js";
+import { describeMachine, machineLine, round2 } from "./lib/report.js";
+import { formatSummary, summarizeFiles } from "./profile-summary.js";
+import { type LevelResult, renice, runLevel, writeScenario } from "./sip/level.js";
+import { freeUdpPort, startSipStack } from "./sip/stack.js";
+
+const say = (line: string) => process.stdout.write(`${line}\n`);
+const levels = (process.env.BENCH_SIP_LEVELS ?? "100,200,500,1000").split(",").map(Number);
+const windowS = Number(process.env.BENCH_SIP_SECONDS ?? 10);
+const rate = Number(process.env.BENCH_SIP_RATE ?? 50);
+const profileDir = process.env.BENCH_PROFILE;
+const callerRtp = process.env.BENCH_SIP_CALLER_RTP !== "0";
+const nice = process.env.BENCH_SIP_NICE ? Number(process.env.BENCH_SIP_NICE) : undefined;
+
+const machine = describeMachine();
+const started = new Date();
+say(`switchboard media bench, ${started.toISOString()}`);
+say(`machine: ${machineLine(machine)}`);
+say(
+  `levels ${levels.join(", ")} calls at once; ${windowS} s measured each; calls placed at ${rate}/s` +
+    (nice === undefined ? "" : `; receiver and senders at nice ${nice}`) +
+    (callerRtp ? "; callers stream G.711 too" : "; callers send no RTP"),
+);
+
+const workDir = await mkdtemp(join(tmpdir(), "sb-bench-sip-"));
+// What each caller streams to the gateway: a second of a 300 Hz tone, looped by sipp's rtp_stream.
+await writeFile(
+  join(workDir, "caller.ulaw"),
+  Uint8Array.from({ length: 8000 }, (_, i) => linearToUlaw(4000 * Math.sin((2 * Math.PI * 300 * i) / 8000))),
+);
+await writeScenario(workDir, callerRtp);
+if (profileDir) await mkdir(profileDir, { recursive: true });
+const maxCalls = Math.max(...levels);
+// Two ports a call (the gateway takes even ports), and room for ports other processes hold.
+const rtpLo = 30_000 + 2 * Math.floor(Math.random() * 5_000);
+const stack = await startSipStack({
+  sipPort: await freeUdpPort("127.0.0.1"),
+  rtpPorts: [rtpLo, rtpLo + 4 * maxCalls + 200],
+  ...(profileDir && { gatewayNodeArgs: ["--cpu-prof", `--cpu-prof-dir=${profileDir}`] }),
+});
+const f1 = (x: number) => (Number.isFinite(x) ? x.toFixed(1) : "–");
+const f2 = (x: number) => (Number.isFinite(x) ? x.toFixed(2) : "–");
+function row(r: LevelResult): string {
+  const g = r.gateway;
+  const b = r.baseline;
+  const a = g.report.audio;
+  const failed = r.sipp.failed + Math.max(0, r.calls - r.sipp.successful - r.sipp.failed);
+  const intact =
+    a.intact + a.silence > 0 ? (100 * a.intact) / (a.intact + a.corrupt + a.outOfOrder) : Number.NaN;
+  return (
+    `| ${r.calls} | ${failed}${r.notPlaying ? ` (${r.notPlaying} silent)` : ""} ` +
+    `| ${f1(g.cpuPercent)} % (${f1(g.systemPercent)} sys) / ${f1(b.cpuPercent)} % (${f1(b.systemPercent)} sys) | ${f2(g.cpuMsPerCallSecond)} / ${f2(b.cpuMsPerCallSecond)} ` +
+    `| ${f1(g.rssKiBPerCall)} | ${f2(g.report.intervals.stdev)} / ${f2(b.report.intervals.stdev)} ` +
+    `| ${f1(g.report.intervals.p99)} / ${f1(b.report.intervals.p99)} | ${f1(g.report.intervals.max)} / ${f1(b.report.intervals.max)} ` +
+    `| ${a.seqGaps} | ${f2(intact)} % (${a.corrupt} corrupt, ${a.outOfOrder} out of order) |`
+  );
+}
+
+renice(stack.gateway.child.pid, nice);
+const results: LevelResult[] = [];
+const loads: number[] = [];
+try {
+  for (const calls of levels) {
+    say(`\n[${calls} calls at once] load average ${loadavg().map(round2).join(" ")}`);
+    const r = await runLevel(stack, calls, {
+      windowS,
+      rate,
+      workDir,
+      say,
+      ...(nice !== undefined && { nice }),
+    });
+    loads.push(round2(loadavg()[0] ?? 0));
+    results.push(r);
+    say(row(r));
+  }
+} finally {
+  await stack.stop();
+  await rm(workDir, { recursive: true, force: true });
+}
+machine.loadAverage.end = round2(loadavg()[0] ?? 0);
+
+say(`\nmachine: ${machineLine(machine)}`);
+say("gateway / baseline (a plain Node sender, one timer) in each cell; intervals at the receiver, ms");
+say(
+  "| calls | failed | CPU, % of a core | CPU ms per call-second | RSS KiB per call | interval stdev | interval p99 | interval max | seq gaps | audio intact |",
+);
+say("|---|---|---|---|---|---|---|---|---|---|");
+for (const r of results) say(row(r));
+const at500 = results.find((r) => r.calls === 500);
+if (at500) {
+  const i = at500.gateway.report.intervals;
+  const met = i.p99 <= 22 && i.stdev <= 1;
+  say(
+    `goal at 500 calls (p99 ≤ 22 ms, stdev ≤ 1 ms): ${met ? "met" : "NOT met"} (p99 ${f1(i.p99)}, stdev ${f2(i.stdev)})`,
+  );
+}
+const file = fileURLToPath(
+  new URL(`../../bench/results/sip-${started.toISOString().slice(0, 10)}.json`, import.meta.url),
+);
+await writeFile(
+  file,
+  `${JSON.stringify({ machine, windowS, rate, nice, callerRtp, loads, results }, null, 2)}\n`,
+);
+say(`results: ${file}`);
+if (profileDir) {
+  say(`\nCPU profile of the gateway (${profileDir}):`);
+  for (const s of await summarizeFiles([profileDir], 20)) say(formatSummary(s));
+}

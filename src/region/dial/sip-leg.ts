@@ -1,0 +1,138 @@
+// A <Dial> target placed as a real SIP leg through the parent call's own gateway, so both legs' RTP
+// meet in one process (docs/sip.md, "Dial"): the region asks the gateway to originate, hears the
+// INVITE's progress on the leg's `.leg` subject, and once it answers the leg is a call on the gateway
+// like any other: commands go to its `.cmd` (a RemoteChannel), its hang-up arrives on its `.in`.
+import type { NatsConnection } from "@nats-io/transport-node";
+import { ChannelInSchema } from "../../protocol/channel-events.js";
+import { decode, encode } from "../../protocol/codec.js";
+import { readReply } from "../../protocol/service-error.js";
+import { dialStatusOf, type LegEvent, type Originate, readLegEvent } from "../../protocol/sip-legs.js";
+import { RemoteChannel } from "../channel/remote-channel.js";
+import type { LiveCall } from "../host/live-call.js";
+import type { RegionRuntime } from "../runtime.js";
+import type { Attempt, ChildLeg } from "./child-leg.js";
+
+/** What the target makes of the INVITE (sip-target.ts); the leg's ids and timing are added here. */
+export type SipLegRequest = Omit<Originate, "legSid" | "region" | "timeoutMs" | "ringingTo">;
+
+/** The gateway answers `originate` at once; a gateway that does not has lost the call. */
+const ORIGINATE_TIMEOUT_MS = 10_000;
+/**
+ * The gateway cancels an unanswered INVITE itself at `timeoutMs` and reports 487; should that report
+ * never come (the gateway died), the region gives up this much later.
+ */
+const GUARD_MS = 5_000;
+
+type Final = Extract<LegEvent, { kind: "answered" | "failed" }>;
+
+export async function ringSip(
+  rt: Pick<RegionRuntime, "region" | "bus" | "inspector">,
+  call: LiveCall,
+  leg: ChildLeg,
+  gateway: string,
+  request: SipLegRequest,
+  options: { timeoutS: number; ringTone?: string },
+  signal: AbortSignal,
+): Promise<Attempt> {
+  signal.throwIfAborted();
+  const { nc, subjects } = rt.bus;
+  const legSid = leg.callSid;
+  let hungUp!: () => void;
+  const ended = new Promise<void>((resolve) => {
+    hungUp = resolve;
+  });
+  const channel = new RemoteChannel(
+    nc,
+    subjects.sipCallCommand(gateway, legSid),
+    call.clock,
+    (event) => rt.inspector.command(legSid, event, call.clock.now()),
+    () => hungUp(),
+  );
+  let onFinal!: (e: Final) => void;
+  const final = new Promise<Final>((resolve) => {
+    onFinal = resolve;
+  });
+  let ringing: Promise<void> | undefined;
+  // Both subscribed before the originate, so no event of the leg is missed.
+  const legSub = nc.subscribe(subjects.callLeg(rt.region, legSid), {
+    callback: (err, msg) => {
+      const event = err ? undefined : readLegEvent(decode(msg.data));
+      if (event?.kind === "ringing") ringing ??= leg.ringing().catch(() => {});
+      else if (event) onFinal(event);
+    },
+  });
+  const inSub = nc.subscribe(subjects.callIn(rt.region, legSid), {
+    callback: (err, msg) => {
+      const input = err ? undefined : ChannelInSchema.safeParse(decode(msg.data)).data;
+      if (input?.kind === "hangup") channel.callerHungUp();
+      else if (input) channel.input(input);
+    },
+  });
+  const close = () => {
+    legSub.unsubscribe();
+    inSub.unsubscribe();
+  };
+  // Before the answer a hang-up is a CANCEL; after it, a BYE. Best effort: a lost leg is over anyway.
+  const hangUpLeg = () => channel.hangup().catch(() => {});
+  let guard: NodeJS.Timeout | undefined;
+  const onAbort = () => void hangUpLeg();
+  try {
+    await nc.flush();
+    const originate: Originate = {
+      ...request,
+      legSid,
+      region: rt.region,
+      timeoutMs: options.timeoutS * 1000,
+      ringingTo: { callSid: call.callSid, ...(options.ringTone && { ringTone: options.ringTone }) },
+    };
+    await originateOn(nc, subjects.sipOriginate(gateway), originate);
+    signal.addEventListener("abort", onAbort, { once: true });
+    const aborted = new Promise<never>((_, reject) => {
+      if (signal.aborted) reject(signal.reason);
+      signal.addEventListener("abort", () => reject(signal.reason), { once: true });
+    });
+    const timedOut = new Promise<Final>((resolve) => {
+      guard = setTimeout(
+        () => resolve({ kind: "failed", sipCode: 408, reason: "no final response from the gateway" }),
+        options.timeoutS * 1000 + GUARD_MS,
+      );
+    });
+    const outcome = await Promise.race([final, timedOut, aborted]);
+    await ringing;
+    if (outcome.kind === "failed") {
+      if (outcome.reason === "no final response from the gateway") await hangUpLeg();
+      close();
+      return { answered: false, status: dialStatusOf(outcome.sipCode), sipCode: outcome.sipCode };
+    }
+  } catch (err) {
+    close();
+    throw err;
+  } finally {
+    clearTimeout(guard);
+    signal.removeEventListener("abort", onAbort);
+  }
+  return {
+    answered: true,
+    channel,
+    sipCode: 200,
+    cancel: () => {
+      void hangUpLeg().finally(close);
+    },
+    connect: () => ({
+      ended: ended.then(async () => {
+        close();
+        await leg.end("completed");
+      }),
+      hangup: async () => {
+        await hangUpLeg();
+        close();
+        await leg.end("completed");
+      },
+    }),
+  };
+}
+
+/** Sends the originate; the gateway's reply (or its error reply) comes at once. */
+async function originateOn(nc: NatsConnection, subject: string, originate: Originate): Promise<void> {
+  readReply(await nc.request(subject, encode(originate), { timeout: ORIGINATE_TIMEOUT_MS }));
+}

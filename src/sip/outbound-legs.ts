@@ -1,0 +1,164 @@
+// Outbound legs (sip-legs.ts): a region asks this gateway to place a call; the gateway answers at
+// once with its name, sends the INVITE (a trunk's next hop, or where the URI resolves; digest on a
+// challenge), reports how it goes on the leg's `.leg` subject, and once answered runs it as any call.
+import type { Socket } from "node:dgram";
+import type { Msg, NatsConnection } from "@nats-io/transport-node";
+import { fail } from "../errors/switchboard-error.js";
+import type { Logger } from "../log.js";
+import type { TrunkRecord } from "../model/trunk.js";
+import type { ChannelIn } from "../protocol/channel-events.js";
+import { decode, encode, encodingOf } from "../protocol/codec.js";
+import { respondError, respondValue } from "../protocol/service-error.js";
+import { type LegEvent, type Originate, OriginateSchema } from "../protocol/sip-legs.js";
+import type { subjects } from "../protocol/subjects.js";
+import { throughTrunk } from "../store/trunks.js";
+import { infoKey, type SipDialogs } from "./dialogs.js";
+import type { Pacer } from "./media/pacer.js";
+import { RtpSession } from "./media/rtp-session.js";
+import { Ringing } from "./ringing.js";
+import { SdpSession } from "./sdp-session.js";
+import type { SipCall } from "./sip-call.js";
+import { OutboundDialog } from "./ua/outbound-dialog.js";
+import type { Hop } from "./ua/stack.js";
+
+/** What placing a leg needs from its gateway. */
+export interface LegContext {
+  nc: NatsConnection;
+  subjects: ReturnType<typeof subjects>;
+  gateway: string;
+  log: Logger;
+  sip: SipDialogs;
+  pacer: Pacer;
+  /** The address in our SDP. */
+  mediaAddress: string;
+  /** The From host when the originate names none: our advertised address. */
+  fromHost: string;
+  stopping(): boolean;
+  allocateRtp(): Promise<Socket>;
+  nextSessionId(): number;
+  /** Makes the leg a call of the gateway (in `calls`, ended by the region's `.out`). */
+  newCall(opts: {
+    callSid: string;
+    dialog: OutboundDialog;
+    rtp: RtpSession;
+    answerSdp: string;
+    input(event: ChannelIn): void;
+  }): SipCall;
+  /** A call of this gateway (the one that hears a leg ring). */
+  call(callSid: string): SipCall | undefined;
+  /** A trunk by name, from the gateway's watched copy of `sb_trunks`; none without one. */
+  trunk(name: string): TrunkRecord | undefined;
+}
+
+/** Handles one `originate` request: the reply at once, then the INVITE. */
+export async function originate(ctx: LegContext, msg: Msg): Promise<void> {
+  let o: Originate;
+  try {
+    const parsed = OriginateSchema.safeParse(decode(msg.data, encodingOf(msg.headers)));
+    if (!parsed.success)
+      throw fail("invalidPayload", `invalid originate: ${parsed.error.issues[0]?.message}`);
+    o = parsed.data;
+  } catch (err) {
+    respondError(msg, err);
+    return;
+  }
+  respondValue(msg, { gateway: ctx.gateway });
+  const publish = (event: LegEvent) =>
+    ctx.nc.publish(ctx.subjects.callLeg(o.region, o.legSid), encode(event));
+  const failed = (sipCode: number, reason: string) => {
+    ctx.log.info({ legSid: o.legSid, sipCode, reason }, "outbound leg failed");
+    publish({ kind: "failed", sipCode, reason: reason.slice(0, 256) });
+  };
+  if (ctx.stopping()) return failed(503, "The gateway is stopping");
+  if (o.trunk !== undefined) {
+    // Regions name the trunk; its host and credentials are read here, where the secret may be.
+    // A REST call's job carries the trunk's address (the api read it) but never its password.
+    const trunk = ctx.trunk(o.trunk);
+    if (trunk) o = throughTrunk(o, trunk);
+    else if (!o.nextHop) return failed(503, `Trunk ${o.trunk} is not known to this gateway`);
+  }
+  const hop: Hop | undefined = o.nextHop
+    ? { protocol: o.nextHop.transport.toUpperCase(), address: o.nextHop.host, port: o.nextHop.port }
+    : await ctx.sip.stack.resolve(o.uri);
+  if (!hop) return failed(503, `Cannot resolve ${o.uri}`);
+  let socket: Socket;
+  try {
+    socket = await ctx.allocateRtp();
+  } catch (err) {
+    ctx.log.warn({ err }, "no RTP port free");
+    return failed(503, "No RTP port free");
+  }
+  let call: SipCall | undefined;
+  const rtp = new RtpSession(
+    socket,
+    ctx.pacer,
+    undefined,
+    { codec: "PCMU", codecPt: 0, dtmfPt: 101 },
+    { key: (k) => call?.key(k), audio: (packet, pcm) => call?.audio(packet, pcm) },
+  );
+  const session = new SdpSession(rtp, ctx.mediaAddress, ctx.nextSessionId());
+  const sdp = session.offer();
+  const dialog = new OutboundDialog(ctx.sip.stack, {
+    uri: o.uri,
+    from: `sip:${escapeUser(o.from.user)}@${o.from.host ?? ctx.fromHost}`,
+    contact: ctx.sip.contact,
+    hop,
+    sdp,
+    timeoutMs: o.timeoutMs,
+    ...(o.auth && { auth: o.auth }),
+    ...(o.headers && { headers: o.headers }),
+  });
+  const leg = ctx.newCall({
+    callSid: o.legSid,
+    dialog,
+    rtp,
+    answerSdp: sdp,
+    input: (event) => ctx.nc.publish(ctx.subjects.callIn(o.region, o.legSid), encode(event)),
+  });
+  call = leg;
+  const ringing = o.ringingTo
+    ? new Ringing(ctx.call(o.ringingTo.callSid), leg, o.ringingTo.ringTone)
+    : undefined;
+  void leg.done.then(() => ringing?.stop());
+  dialog.on = {
+    ringing: (status, answer) => {
+      // 183 with SDP: the callee's early media, which the ringing relay passes on.
+      const early = status === 183 && answer !== undefined && session.answered(answer);
+      publish({ kind: "ringing", earlyMedia: early });
+      ringing?.ringing(early);
+    },
+    answered: (answer) => {
+      ringing?.stop();
+      if (answer !== undefined && !session.answered(answer)) {
+        failed(488, "The answer has no PCMU or PCMA audio");
+        leg.abandon();
+        dialog.bye().catch(() => {});
+        return;
+      }
+      leg.rtp.start(performance.now());
+      ctx.log.info({ legSid: o.legSid, callId: dialog.callId }, "outbound leg answered");
+      publish({ kind: "answered" });
+    },
+    failed: (status, reason) => {
+      ringing?.stop();
+      failed(status, reason);
+      leg.abandon();
+    },
+    bye: () => leg.callerEnded("bye"),
+    info: (type, body) => {
+      const k = infoKey(type, body);
+      if (k !== undefined) leg.key(k);
+    },
+    offer: (offer) => session.reoffer(offer),
+  };
+  ctx.sip.track(dialog);
+  ctx.log.info({ legSid: o.legSid, uri: o.uri, hop, callId: dialog.callId }, "placing an outbound leg");
+  dialog.start();
+}
+
+/** A From user part as RFC 3261 §25.1 allows it (unreserved, user-unreserved; the rest %-escaped). */
+export function escapeUser(user: string): string {
+  return user.replace(/[^A-Za-z0-9\-_.!~*'()&=+$,;?/]/g, (c) =>
+    [...Buffer.from(c, "utf8")].map((b) => `%${b.toString(16).toUpperCase().padStart(2, "0")}`).join(""),
+  );
+}

@@ -1,0 +1,55 @@
+// A nats-server that runs the SHIPPED deploy/nats users: the `authorization` block of
+// deploy/nats/global.conf as it ships, passwords from the server's environment as in production, and
+// a connection per role. Tests that run a service under its own user go through this, so a grant the
+// service needs and the shipped config lacks fails them (issue #16, item 6).
+//
+//   const nats = await startShippedNatsServer();
+//   const api = await nats.connectAs("api");
+import { randomBytes } from "node:crypto";
+import { readFileSync } from "node:fs";
+import { fileURLToPath } from "node:url";
+import { connect, type NatsConnection } from "@nats-io/transport-node";
+import { type NatsServer, startNatsServer } from "../../src/dev/nats-server.js";
+import { natsUsers } from "./supercluster.js";
+
+/** The regions the shipped configs are generated for (test/regions/deploy.test.ts). */
+export const SHIPPED_REGIONS = ["us1", "ie1"];
+
+/** The shipped config of a cluster (global, us1, ie1). */
+export const shippedConf = (cluster: string) =>
+  readFileSync(fileURLToPath(new URL(`../../deploy/nats/${cluster}.conf`, import.meta.url)), "utf8");
+
+/** The `authorization` block of a shipped config (the three clusters' are the same). */
+export const authorizationOf = (conf: string) => conf.slice(conf.indexOf("authorization {"));
+
+/** The environment variable the shipped configs read a user's password from (deploy.test.ts). */
+export const passwordVar = (user: string) => `SB_${user.replace(/^region-/, "").toUpperCase()}_PASSWORD`;
+
+/** One password per user for this test process, random so that no test relies on a known one. */
+export const shippedPasswords: Record<string, string> = Object.fromEntries(
+  natsUsers(SHIPPED_REGIONS).map((u) => [u, `${u}-${randomBytes(6).toString("hex")}`]),
+);
+
+export interface ShippedNatsServer extends NatsServer {
+  /** A connection as `user` (edge, sip, api, admin, region-us1, region-ie1); the caller closes it. */
+  connectAs(user: string): Promise<NatsConnection>;
+  /** The server's URL with `user`'s credentials, for a CLI's `--nats`. */
+  urlAs(user: string): string;
+  /** Server log lines that report a refused publish or subscription. */
+  violations(): string[];
+}
+
+export async function startShippedNatsServer(): Promise<ShippedNatsServer> {
+  // nats-server reads `$SB_…_PASSWORD` from its environment, which it inherits from this process.
+  for (const [user, pass] of Object.entries(shippedPasswords)) process.env[passwordVar(user)] = pass;
+  const server = await startNatsServer({ port: -1, extraConfig: authorizationOf(shippedConf("global")) });
+  return Object.assign(server, {
+    connectAs: (user: string) => connect({ servers: server.url, user, pass: shippedPasswords[user] }),
+    urlAs: (user: string) => server.url.replace("nats://", `nats://${user}:${shippedPasswords[user]}@`),
+    violations: () =>
+      server
+        .output()
+        .split("\n")
+        .filter((l) => /violation/i.test(l)),
+  });
+}

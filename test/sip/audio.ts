@@ -1,0 +1,115 @@
+// Measures of audio the SIP tests read back: a WAV's samples, a tone's frequency, and how closely
+// one signal follows another (normalised cross-correlation at the best lag).
+import type { RtpPacket } from "../../src/sip/rtp/packet.js";
+
+/** Samples of a 16-bit mono WAV (after its 44-byte header). */
+export function wavSamples(wav: Uint8Array): Int16Array {
+  // A copy: a Buffer's slice is a view into its pool, at an offset.
+  const copy = new Uint8Array(wav.subarray(44));
+  return new Int16Array(copy.buffer, 0, Math.floor(copy.length / 2));
+}
+
+/** The frequency of a pure tone, from its zero crossings. */
+export function toneHz(pcm: Int16Array): number {
+  let crossings = 0;
+  for (let i = 1; i < pcm.length; i++) if ((pcm[i - 1] as number) < 0 !== (pcm[i] as number) < 0) crossings++;
+  return crossings / 2 / (pcm.length / 8000);
+}
+
+/** A linear chirp: `seconds` long, from `f0` to `f1` Hz, at amplitude 8000 (distinct at every lag). */
+export function chirp(seconds: number, f0: number, f1: number): Int16Array {
+  const n = Math.round(seconds * 8000);
+  const k = (f1 - f0) / seconds;
+  return Int16Array.from({ length: n }, (_, i) => {
+    const t = i / 8000;
+    return Math.round(8000 * Math.sin(2 * Math.PI * (f0 * t + (k * t * t) / 2)));
+  });
+}
+
+/** The PCM of the G.711 audio packets in `packets` (by sequence; telephone events left out). */
+export function pcmOf(
+  packets: readonly RtpPacket[],
+  decode: (b: number) => number,
+  payloadType: number,
+): Int16Array {
+  const audio = packets.filter((p) => p.payloadType === payloadType);
+  const out = new Int16Array(audio.length * 160);
+  let at = 0;
+  for (const p of audio) for (const b of p.payload) out[at++] = decode(b);
+  return out.subarray(0, at);
+}
+
+/**
+ * How closely `received` contains `sent`: the normalised cross-correlation at the best lag (1 is the
+ * same signal). The lag is searched near where `received` first gets loud, then sample by sample.
+ */
+export function bestCorrelation(
+  sent: Int16Array,
+  received: Int16Array,
+): { correlation: number; lag: number } {
+  let onset = received.findIndex((s) => Math.abs(s) > 2000);
+  if (onset < 0) return { correlation: 0, lag: -1 };
+  const sentOnset = sent.findIndex((s) => Math.abs(s) > 2000);
+  onset -= sentOnset;
+  let best = { correlation: 0, lag: -1 };
+  for (
+    let lag = Math.max(0, onset - 800);
+    lag <= onset + 800 && lag + sent.length <= received.length;
+    lag++
+  ) {
+    const c = correlationAt(sent, received, lag);
+    if (c > best.correlation) best = { correlation: c, lag };
+  }
+  return best;
+}
+
+/** The normalised correlation of `sent` with `received` from sample `lag`. */
+export function correlationAt(sent: Int16Array, received: Int16Array, lag: number): number {
+  let sr = 0;
+  let ss = 0;
+  let rr = 0;
+  for (let i = 0; i < sent.length; i++) {
+    const s = sent[i] as number;
+    const r = received[lag + i] ?? 0;
+    sr += s * r;
+    ss += s * s;
+    rr += r * r;
+  }
+  return ss === 0 || rr === 0 ? 0 : sr / Math.sqrt(ss * rr);
+}
+
+/** The power of one frequency in `pcm` (Goertzel), normalised by the length. */
+export function powerAt(pcm: Int16Array, hz: number): number {
+  const k = 2 * Math.cos((2 * Math.PI * hz) / 8000);
+  let s1 = 0;
+  let s2 = 0;
+  for (const x of pcm) {
+    const s = x + k * s1 - s2;
+    s2 = s1;
+    s1 = s;
+  }
+  return (s1 * s1 + s2 * s2 - k * s1 * s2) / (pcm.length * pcm.length);
+}
+
+/** Lengths of the runs of loud and quiet 20 ms frames, from the first loud one: [on, off, on, off…]. */
+export function cadence(pcm: Int16Array): number[] {
+  const loud: boolean[] = [];
+  for (let i = 0; i + 160 <= pcm.length; i += 160) {
+    let sum = 0;
+    for (let j = i; j < i + 160; j++) sum += Math.abs(pcm[j] as number);
+    loud.push(sum / 160 > 300);
+  }
+  const runs: number[] = [];
+  let state = true;
+  let run = 0;
+  for (const l of loud.slice(Math.max(0, loud.indexOf(true)))) {
+    if (l === state) run++;
+    else {
+      runs.push(run);
+      state = l;
+      run = 1;
+    }
+  }
+  runs.push(run);
+  return runs;
+}

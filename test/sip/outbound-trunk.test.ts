@@ -1,0 +1,288 @@
+// Issue #17's acceptance call: `client.calls.create()` from the official `twilio` package places an
+// outbound call through the account's trunk, via a real SIP gateway, to a SIP peer (sipp) that
+// answers — and the peer hears the TwiML's <Say>: what reaches its RTP socket is the same speech as
+// espeak-ng renders the text (after G.711), not silence. Busy and no-answer end as Twilio's statuses.
+import { pino } from "pino";
+import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import { updateAccount } from "../../src/admin/accounts.js";
+import { addTrunk } from "../../src/admin/trunks.js";
+import { SipGateway } from "../../src/sip/gateway.js";
+import { ulawToLinear } from "../../src/sip/rtp/g711.js";
+import { Prompts } from "../../src/sip/tts/prompts.js";
+import { openTrunkStores } from "../../src/store/global.js";
+import { type Stack, startStack } from "../api/helpers/stack.js";
+import { twilioClient } from "../api/helpers/twilio-client.js";
+import { runCli } from "../helpers/cli.js";
+import type { ReceivedRequest } from "../helpers/twilio-app.js";
+import { VoiceResponse } from "../helpers/twilio-app.js";
+import { freeUdpPort, phoneRtp } from "./harness.js";
+import { sippUas } from "./uas.js";
+
+const CALLEE_IP = "127.0.0.3";
+
+const FROM = "+15551252001";
+const TO = "+15559872001";
+const TEXT = "Your appointment is tomorrow at nine in the morning.";
+
+let stack: Stack;
+let gateway: SipGateway | undefined;
+let client: ReturnType<typeof twilioClient>["client"];
+
+beforeAll(async () => {
+  stack = await startStack({
+    routes: {
+      "/say": () => {
+        const r = new VoiceResponse();
+        r.say({ voice: "woman", language: "en-US" }, TEXT);
+        return { body: r.toString() };
+      },
+      "/status": () => ({ status: 204, body: "" }),
+    },
+  });
+  ({ client } = twilioClient(stack.api.url, stack.account));
+  const port = await freeUdpPort("127.0.0.1");
+  const lo = 20_000 + 2 * Math.floor(Math.random() * 15_000);
+  gateway = await SipGateway.start({
+    nc: stack.nc,
+    edge: "ashburn",
+    id: "gw-out",
+    address: "127.0.0.1",
+    port,
+    rtpPorts: [lo, lo + 399],
+    log: pino({ level: process.env.SIP_LOG ?? "silent" }),
+  });
+  await stack.number(FROM);
+}, 60_000);
+
+afterAll(async () => {
+  await gateway?.stop();
+  await stack?.[Symbol.asyncDispose]();
+});
+
+/** Points the account's trunk at this test's callee (a sipp UAS on `port`). */
+async function trunkTo(port: number): Promise<void> {
+  const trunks = await openTrunkStores(stack.nc);
+  await addTrunk(trunks, { name: "carrier", host: `${CALLEE_IP}:${port}`, replace: true });
+  await updateAccount({ ...stack.global, ...trunks }, stack.account.sid, { trunk: "carrier" });
+}
+
+async function callbacksOf(callSid: string): Promise<ReceivedRequest[]> {
+  await stack.app.waitFor(
+    (r) =>
+      r.path === "/status" &&
+      r.params.CallSid === callSid &&
+      ["completed", "busy", "no-answer", "failed", "canceled"].includes(r.params.CallStatus ?? ""),
+    30_000,
+  );
+  return stack.app.requests
+    .filter((r) => r.path === "/status" && r.params.CallSid === callSid)
+    .sort((a, b) => Number(a.params.SequenceNumber) - Number(b.params.SequenceNumber));
+}
+
+const ALL_EVENTS = ["initiated", "ringing", "answered", "completed"];
+
+describe("client.calls.create() through a trunk to a SIP peer", () => {
+  it("rings the peer through the trunk, and the peer hears the TwiML's Say", async () => {
+    await using phone = await phoneRtp(CALLEE_IP);
+    const uas = await sippUas("uas-answer.xml", { keys: { rtpport: phone.port } });
+    await trunkTo(uas.port);
+    const created = await client.calls.create({
+      to: TO,
+      from: FROM,
+      url: `${stack.app.url}/say`,
+      sendDigits: "1#",
+      statusCallback: `${stack.app.url}/status`,
+      statusCallbackEvent: ALL_EVENTS,
+    });
+    expect(created).toMatchObject({ status: "queued", direction: "outbound-api" });
+    // sipp exits 0 only if the INVITE's Request-URI and From were as checked and the BYE came.
+    const result = await uas.result;
+    expect(result.code, result.stdout + result.stderr).toBe(0);
+
+    const doc = await stack.app.waitFor((r) => r.path === "/say" && r.params.CallSid === created.sid);
+    expect(doc.params).toMatchObject({
+      Direction: "outbound-api",
+      CallStatus: "in-progress",
+      To: TO,
+      From: FROM,
+    });
+    const callbacks = await callbacksOf(created.sid);
+    expect(callbacks.map((r) => [r.params.SequenceNumber, r.params.CallStatus])).toEqual([
+      ["0", "initiated"],
+      ["1", "ringing"],
+      ["2", "in-progress"],
+      ["3", "completed"],
+    ]);
+    for (const cb of callbacks) {
+      expect(cb.signatureValid).toBe(true);
+      expect(cb.params).toMatchObject({
+        Direction: "outbound-api",
+        CallbackSource: "call-progress-events",
+        AccountSid: stack.account.sid,
+      });
+    }
+    expect(Number(callbacks.at(-1)?.params.CallDuration)).toBeGreaterThanOrEqual(2);
+
+    // SendDigits: RFC 4733 events 1 and # (11) reached the callee before the speech.
+    const events = phone.packets.filter((p) => p.payloadType === 101).map((p) => p.payload[0]);
+    expect([...new Set(events)]).toEqual([1, 11]);
+
+    // The Say, by content: decoded μ-law against espeak-ng's rendering of the same text.
+    const heard = decodeUlaw(phone.packets.filter((p) => p.payloadType === 0).map((p) => p.payload));
+    const spoken = await new Prompts().say(TEXT, "woman", "en-US");
+    const { correlation, at } = bestAlignment(heard, spoken);
+    expect(correlation).toBeGreaterThan(0.95);
+    const during = rms(heard.subarray(at, at + spoken.length));
+    expect(during).toBeGreaterThan(30 * Math.max(rms(heard.subarray(0, Math.min(at, 1600))), 10));
+  }, 60_000);
+
+  it("ends busy when the peer answers 486", async () => {
+    const uas = await sippUas("uas-busy.xml");
+    await trunkTo(uas.port);
+    const created = await client.calls.create({
+      to: TO,
+      from: FROM,
+      url: `${stack.app.url}/say`,
+      statusCallback: `${stack.app.url}/status`,
+    });
+    expect((await uas.result).code).toBe(0);
+    const [final] = await callbacksOf(created.sid);
+    expect(final?.params).toMatchObject({ CallStatus: "busy", Direction: "outbound-api", CallDuration: "0" });
+    expect((await client.calls(created.sid).fetch()).status).toBe("busy");
+  }, 60_000);
+
+  it("numbers the failed callback after the ringing one when the peer rings, then fails (404)", async () => {
+    const uas = await sippUas("uas-ring-404.xml");
+    await trunkTo(uas.port);
+    const created = await client.calls.create({
+      to: TO,
+      from: FROM,
+      url: `${stack.app.url}/say`,
+      statusCallback: `${stack.app.url}/status`,
+      statusCallbackEvent: ALL_EVENTS,
+    });
+    expect((await uas.result).code).toBe(0);
+    const callbacks = await callbacksOf(created.sid);
+    expect(callbacks.map((r) => [r.params.SequenceNumber, r.params.CallStatus])).toEqual([
+      ["0", "initiated"],
+      ["1", "ringing"],
+      ["2", "failed"],
+    ]);
+  }, 60_000);
+
+  it("cancels at Timeout and ends no-answer when the peer only rings", async () => {
+    const uas = await sippUas("uas-no-answer.xml");
+    await trunkTo(uas.port);
+    const started = Date.now();
+    const created = await client.calls.create({
+      to: TO,
+      from: FROM,
+      url: `${stack.app.url}/say`,
+      timeout: 2,
+      statusCallback: `${stack.app.url}/status`,
+      statusCallbackEvent: ALL_EVENTS,
+    });
+    // sipp exits 0 only once the CANCEL came and its 487 was acknowledged.
+    expect((await uas.result).code).toBe(0);
+    const callbacks = await callbacksOf(created.sid);
+    expect(callbacks.map((r) => r.params.CallStatus)).toEqual(["initiated", "ringing", "no-answer"]);
+    expect(Date.now() - started).toBeGreaterThanOrEqual(2_000);
+    expect(stack.app.requests.some((r) => r.path === "/say" && r.params.CallSid === created.sid)).toBe(false);
+  }, 60_000);
+
+  it("cancels the ringing leg (CANCEL) when the call is canceled over REST", async () => {
+    const uas = await sippUas("uas-no-answer.xml");
+    await trunkTo(uas.port);
+    const created = await client.calls.create({
+      to: TO,
+      from: FROM,
+      url: `${stack.app.url}/say`,
+      timeout: 30,
+      statusCallback: `${stack.app.url}/status`,
+      statusCallbackEvent: ALL_EVENTS,
+    });
+    await stack.app.waitFor(
+      (r) => r.path === "/status" && r.params.CallSid === created.sid && r.params.CallStatus === "ringing",
+      10_000,
+    );
+    const started = Date.now();
+    await client.calls(created.sid).update({ status: "canceled" });
+    // sipp exits 0 only once the CANCEL came (long before the 30 s Timeout) and its 487 was acknowledged.
+    expect((await uas.result).code).toBe(0);
+    expect(Date.now() - started).toBeLessThan(10_000);
+    const callbacks = await callbacksOf(created.sid);
+    expect(callbacks.at(-1)?.params.CallStatus).toBe("canceled");
+  }, 60_000);
+
+  it("places the same call from the terminal (`switchboard calls create`)", async () => {
+    const uas = await sippUas("uas-busy.xml");
+    await trunkTo(uas.port);
+    const out = await runCli([
+      "calls",
+      "create",
+      "--to",
+      TO,
+      "--from",
+      FROM,
+      "--twiml",
+      "<Response><Say>Never heard</Say></Response>",
+      "--status-callback",
+      `${stack.app.url}/status`,
+      "--api",
+      stack.api.url,
+      "--account",
+      stack.account.sid,
+      "--token",
+      stack.account.token,
+      "--json",
+    ]);
+    expect(out.stderr).toBe("");
+    expect(out.code).toBe(0);
+    const call = JSON.parse(out.stdout) as { sid: string };
+    // The peer behind the trunk saw the INVITE and answered it busy.
+    expect((await uas.result).code).toBe(0);
+    const [final] = await callbacksOf(call.sid);
+    expect(final?.params).toMatchObject({ CallStatus: "busy", Direction: "outbound-api" });
+  }, 60_000);
+
+  it("refuses a From the account does not own with 21210", async () => {
+    await expect(
+      client.calls.create({ to: TO, from: "+15551252999", url: `${stack.app.url}/say` }),
+    ).rejects.toMatchObject({ code: 21210, status: 400 });
+  });
+});
+
+function decodeUlaw(payloads: Uint8Array[]): Int16Array {
+  const out = new Int16Array(payloads.reduce((n, p) => n + p.length, 0));
+  let i = 0;
+  for (const p of payloads) for (const b of p) out[i++] = ulawToLinear(b);
+  return out;
+}
+
+function rms(x: Int16Array): number {
+  let sum = 0;
+  for (const v of x) sum += v * v;
+  return x.length === 0 ? 0 : Math.sqrt(sum / x.length);
+}
+
+/** The offset in `heard` where `ref` fits best, and the normalised correlation there. */
+function bestAlignment(heard: Int16Array, ref: Int16Array): { correlation: number; at: number } {
+  const onset = (x: Int16Array) => x.findIndex((v) => Math.abs(v) > 300);
+  const base = onset(heard) - onset(ref);
+  let best = { correlation: -1, at: 0 };
+  for (let lag = Math.max(0, base - 800); lag <= base + 800; lag++) {
+    let xy = 0;
+    let xx = 0;
+    let yy = 0;
+    for (let i = 0; i < ref.length && lag + i < heard.length; i++) {
+      const x = heard[lag + i] as number;
+      const y = ref[i] as number;
+      xy += x * y;
+      xx += x * x;
+      yy += y * y;
+    }
+    const c = xx > 0 && yy > 0 ? xy / Math.sqrt(xx * yy) : 0;
+    if (c > best.correlation) best = { correlation: c, at: lag };
+  }
+  return best;
+}
