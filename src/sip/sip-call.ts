@@ -9,12 +9,11 @@ import type { SipCommand } from "../protocol/sip-commands.js";
 import type { WebhookClient } from "../webhook/client.js";
 import { Bridge, type CallTap } from "./media/bridge.js";
 import { CallForks } from "./media/call-forks.js";
+import { CallRoom } from "./media/call-room.js";
 import type { AudioFetcher } from "./media/fetch-audio.js";
 import type { FinishedRecordings } from "./media/finished-recordings.js";
 import { Recorder } from "./media/recorder.js";
-import { RoomMember } from "./media/room-member.js";
 import type { GatewayRooms } from "./media/room-mix.js";
-import { RoomRecorder } from "./media/room-recorder.js";
 import type { RtpSession } from "./media/rtp-session.js";
 import type { RtpPacket } from "./rtp/packet.js";
 import { SpeechListening } from "./speech/listening.js";
@@ -73,8 +72,7 @@ export class SipCall {
   #bridge: { bridge: Bridge; recorded: boolean } | undefined;
   #ended = false;
   readonly #forks: CallForks;
-  /** The room the call is in, by the `room` command's id. */
-  #room: { id: string; member: RoomMember } | undefined;
+  readonly #room: CallRoom;
   #endedResolve!: () => void;
   /** Resolves when the call is over on the SIP side. */
   readonly done = new Promise<void>((resolve) => {
@@ -87,6 +85,7 @@ export class SipCall {
 
   constructor(private readonly d: SipCallDeps) {
     this.#forks = new CallForks(d.web, d.rtp);
+    this.#room = new CallRoom(d.rooms, d.callSid, d.rtp, (id) => this.#ops.get(id)?.abort(new Error("left")));
   }
 
   get callSid(): string {
@@ -184,9 +183,7 @@ export class SipCall {
       case "stream":
         return this.#forks.open(cmd);
       case "room-update":
-        if (this.#room?.id !== cmd.id) throw fail("invalidPayload", `room ${cmd.id} is not joined`);
-        this.#room.member.update({ muted: cmd.muted, hold: cmd.hold, coachOf: cmd.coachOf });
-        return {};
+        return this.#room.update(cmd);
       case "answer":
         rtp.start(performance.now());
         // The reply does not wait for the ACK: the prompts start as the 200 goes out, as on a phone.
@@ -211,10 +208,10 @@ export class SipCall {
       case "record":
         return this.#record(cmd.id, cmd.options, signal);
       case "room":
-        return this.#inRoom(cmd, signal);
+        return this.#room.join(cmd, signal);
       case "room-record": {
         // Stopped (or the call ended), it answers with what it has: the region stores it.
-        const recording = await new RoomRecorder().run(this.d.rooms, cmd.roomSid, signal);
+        const recording = await this.#room.record(cmd.roomSid, signal);
         this.d.recordings.keep(cmd.id, recording);
         return this.d.recordings.slice(cmd.id, 0);
       }
@@ -241,21 +238,6 @@ export class SipCall {
       if (this.#recorder === recorder) this.#recorder = undefined;
       // Let the reply be published before a hang-up that ended the recording.
       queueMicrotask(replied);
-    }
-  }
-
-  /** In the room until `stop` (or the call's end); a call is in one room at a time. */
-  async #inRoom(cmd: Extract<SipCommand, { op: "room" }>, signal: AbortSignal): Promise<unknown> {
-    if (this.#room) this.#ops.get(this.#room.id)?.abort(new Error("joined another room"));
-    const { op: _op, id, ...membership } = cmd;
-    const member = new RoomMember(this.d.rooms, this.d.callSid, this.d.rtp, membership);
-    const room = { id, member };
-    this.#room = room;
-    try {
-      await member.run(signal);
-      return {};
-    } finally {
-      if (this.#room === room) this.#room = undefined;
     }
   }
 
@@ -315,7 +297,7 @@ export class SipCall {
   audio(packet: RtpPacket, pcm: Int16Array): void {
     this.#recorder?.audio(packet, pcm);
     this.#forks.inbound(pcm);
-    this.#room?.member.inbound(pcm);
+    this.#room.inbound(pcm);
     this.#listening?.audio(pcm);
     this.tap?.audio(packet, pcm);
   }
