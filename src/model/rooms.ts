@@ -17,6 +17,9 @@ export interface ParticipantRecord {
   label?: string;
   muted: boolean;
   hold: boolean;
+  /** What a held participant hears (REST HoldUrl; Twilio's hold music when absent). */
+  holdUrl?: string;
+  holdMethod?: "GET" | "POST";
   coaching: boolean;
   callSidToCoach?: string;
   startConferenceOnEnter: boolean;

@@ -3,6 +3,7 @@
 // its last packet is sent); `stop` cancels a command by id. Commands and replies are validated on receipt.
 import { z } from "zod";
 import { fail } from "../errors/switchboard-error.js";
+import { RoomSidSchema } from "./room-audio.js";
 
 const id = z.string().min(1).max(64);
 
@@ -81,6 +82,35 @@ export const SipCommandSchema = z.discriminatedUnion("op", [
     legSid: z.string().regex(/^CA[0-9a-f]{32}$/),
     record: z.enum(["none", "mono", "dual"]),
   }),
+  /**
+   * Joins the call's audio to a room (a conference, a queue bridge) whose members may be on other
+   * gateways: it hears the mix of the others, and its own audio is published unless muted or held
+   * (room-audio.ts). Answered when `stop` with the id leaves the room (or the call ends).
+   */
+  z.object({
+    op: z.literal("room"),
+    id,
+    roomSid: RoomSidSchema,
+    muted: z.boolean(),
+    /** Held: neither heard nor hearing the room (the region plays the hold music meanwhile). */
+    hold: z.boolean(),
+    /** A coach: only this CallSid hears it. */
+    coachOf: z.string().max(64).optional(),
+    beep: z.object({ enter: z.boolean(), exit: z.boolean() }),
+  }),
+  /** Changes how the call is in the room `id` (mute, hold, coach), as REST or TwiML asked. */
+  z.object({
+    op: z.literal("room-update"),
+    id,
+    muted: z.boolean(),
+    hold: z.boolean(),
+    coachOf: z.string().max(64).optional(),
+  }),
+  /**
+   * Records the room's mix (every member; coaches, as in Twilio's recording, left out) on this call's
+   * gateway until `stop` with the id, which is answered with the recording as `record` is (`fetch` slices).
+   */
+  z.object({ op: z.literal("room-record"), id, roomSid: RoomSidSchema }),
   /**
    * Listens for speech during a Gather (docs/sip.md "Speech"): voice activity detection on the
    * caller's audio sends `speechStarted` on `.in`, then, after `speechTimeoutMs` of silence (or the

@@ -42,6 +42,10 @@ export function subjects(prefix = DEFAULT_PREFIX) {
     sipAnyOriginate: () => `${prefix}.sip.originate`,
     /** How an outbound leg's INVITE goes (ringing, answered, failed), from its gateway. */
     callLeg: (region: string, callSid: string) => `${prefix}.region.${region}.call.${callSid}.leg`,
+    /** One room member's 20 ms audio frames (room-audio.ts), from the gateway that holds its call. */
+    roomAudio: (roomSid: string, callSid: string) => `${prefix}.room.${roomSid}.audio.${callSid}`,
+    /** Every member's frames of a room: each gateway with members in it mixes them for its own. */
+    roomAllAudio: (roomSid: string) => `${prefix}.room.${roomSid}.audio.*`,
   };
 }
 

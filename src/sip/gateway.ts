@@ -21,6 +21,7 @@ import { InboundAccess } from "./inbound-access.js";
 import { AudioFetcher } from "./media/fetch-audio.js";
 import { FinishedRecordings } from "./media/finished-recordings.js";
 import { Pacer } from "./media/pacer.js";
+import { GatewayRooms } from "./media/room-mix.js";
 import { RtpSession } from "./media/rtp-session.js";
 import { type LegContext, originate } from "./outbound-legs.js";
 import { assertTcpFree, assertUdpFree, RtpPorts } from "./ports.js";
@@ -81,6 +82,7 @@ export class SipGateway {
   #subs: Subscription[] = [];
   /** Paces every call's RTP frames. */
   readonly #pacer = new Pacer();
+  readonly #rooms: GatewayRooms;
   readonly access: InboundAccess;
   readonly #rtpPorts: RtpPorts;
   #sessionId = Date.now() % 1_000_000_000;
@@ -93,6 +95,7 @@ export class SipGateway {
     this.#prompts = new Prompts(synthesiserFrom(opts.tts ?? { kind: "espeak-ng" }, this.#web));
     this.#rtpPorts = new RtpPorts(opts.rtpPorts, opts.address);
     this.access = opts.access ?? new InboundAccess();
+    this.#rooms = new GatewayRooms(opts.nc, this.#subjects, this.#pacer, opts.log);
     this.#recogniser = opts.recogniser ?? recogniserFrom(undefined);
     this.#transcripts = new Transcripts(this.#recogniser, opts.log);
   }
@@ -172,6 +175,7 @@ export class SipGateway {
       web: this.#web,
       recogniser: this.#recogniser,
       transcripts: this.#transcripts,
+      rooms: this.#rooms,
       log: this.opts.log,
       call: (sid) => this.calls.get(sid),
     });

@@ -9,9 +9,11 @@ import type { SipCommand } from "../protocol/sip-commands.js";
 import type { WebhookClient } from "../webhook/client.js";
 import { Bridge, type CallTap } from "./media/bridge.js";
 import { CallForks } from "./media/call-forks.js";
+import { CallRoom } from "./media/call-room.js";
 import type { AudioFetcher } from "./media/fetch-audio.js";
 import type { FinishedRecordings } from "./media/finished-recordings.js";
 import { Recorder } from "./media/recorder.js";
+import type { GatewayRooms } from "./media/room-mix.js";
 import type { RtpSession } from "./media/rtp-session.js";
 import type { RtpPacket } from "./rtp/packet.js";
 import { SpeechListening } from "./speech/listening.js";
@@ -49,6 +51,8 @@ export interface SipCallDeps {
   recordings: FinishedRecordings;
   /** Media Streams' WebSockets go through it, under the gateway's egress policy. */
   web: WebhookClient;
+  /** The rooms (conferences, queue bridges) this gateway mixes for its calls. */
+  rooms: GatewayRooms;
   /** Recognises the caller's speech during a speech Gather (`listen`); without one, speech is not heard. */
   recogniser?: Recogniser;
   /** Where recordings made with `transcribe` are recognised (the gateway's: they outlive the call). */
@@ -68,6 +72,7 @@ export class SipCall {
   #bridge: { bridge: Bridge; recorded: boolean } | undefined;
   #ended = false;
   readonly #forks: CallForks;
+  readonly #room: CallRoom;
   #endedResolve!: () => void;
   /** Resolves when the call is over on the SIP side. */
   readonly done = new Promise<void>((resolve) => {
@@ -80,6 +85,7 @@ export class SipCall {
 
   constructor(private readonly d: SipCallDeps) {
     this.#forks = new CallForks(d.web, d.rtp);
+    this.#room = new CallRoom(d.rooms, d.callSid, d.rtp, (id) => this.#ops.get(id)?.abort(new Error("left")));
   }
 
   get callSid(): string {
@@ -176,6 +182,8 @@ export class SipCall {
         return {};
       case "stream":
         return this.#forks.open(cmd);
+      case "room-update":
+        return this.#room.update(cmd);
       case "answer":
         rtp.start(performance.now());
         // The reply does not wait for the ACK: the prompts start as the 200 goes out, as on a phone.
@@ -199,6 +207,14 @@ export class SipCall {
         return rtp.play(new Int16Array(Math.round(cmd.ms * 8)), signal);
       case "record":
         return this.#record(cmd.id, cmd.options, signal);
+      case "room":
+        return this.#room.join(cmd, signal);
+      case "room-record": {
+        // Stopped (or the call ended), it answers with what it has: the region stores it.
+        const recording = await this.#room.record(cmd.roomSid, signal);
+        this.d.recordings.keep(cmd.id, recording);
+        return this.d.recordings.slice(cmd.id, 0);
+      }
       default:
         throw fail("invalidPayload", `unexpected command ${cmd.op}`);
     }
@@ -281,6 +297,7 @@ export class SipCall {
   audio(packet: RtpPacket, pcm: Int16Array): void {
     this.#recorder?.audio(packet, pcm);
     this.#forks.inbound(pcm);
+    this.#room.inbound(pcm);
     this.#listening?.audio(pcm);
     this.tap?.audio(packet, pcm);
   }

@@ -188,7 +188,7 @@ export class ConferenceStore {
     accountSid: string,
     sid: string,
     callSid: string,
-    change: { muted?: boolean; hold?: boolean },
+    change: { muted?: boolean; hold?: boolean; holdUrl?: string; holdMethod?: "GET" | "POST" },
   ): Promise<{ conference: ConferenceRecord; events: ConferenceEvent[] } | undefined> {
     const out = await mutate<ConferenceRecord, ConferenceEvent[] | undefined>(
       this.kv,

@@ -29,7 +29,11 @@ export function documentFromResponse(res: WebhookResponse): TwimlDocument {
     }
   }
   if (type.startsWith("audio/")) {
-    return { verbs: [{ name: "Play", url: res.url, loop: 1 }, { name: "Hangup" }], warnings: [] };
+    return {
+      verbs: [{ name: "Play", url: res.url, loop: 1 }, { name: "Hangup" }],
+      warnings: [],
+      audio: true,
+    };
   }
   throw fail("invalidContentType", `${res.url} answered with Content-Type ${type}, which is not TwiML`);
 }

@@ -30,6 +30,8 @@ export interface DocumentRules {
   readonly maxDocuments?: number;
   /** "return": a document that cannot be fetched ends the run as `unavailable` instead of throwing. */
   readonly fetchFailed?: "throw" | "return";
+  /** "music": a URL that answers with audio is music to play (and loop), not a call to hang up. */
+  readonly audio?: "document" | "music";
 }
 
 export type DocumentEnd =
@@ -69,7 +71,10 @@ export async function runDocument(
     }
     const readAt = ctx.clock.now();
     let next: DocumentRequest | undefined;
-    for (const verb of doc.verbs) {
+    // Twilio plays an audio waitUrl over and over; the Hangup an audio answer implies is for a call's URL.
+    const verbs =
+      doc.audio && rules.audio === "music" ? doc.verbs.filter((v) => v.name === "Play") : doc.verbs;
+    for (const verb of verbs) {
       if (!allowed.has(verb.name)) {
         const code = rules.skippedCode?.(verb.name) ?? ErrorCodes.schemaValidation.code;
         ctx.warn(code, `<${verb.name}> is not allowed in a ${rules.what}; skipped`);

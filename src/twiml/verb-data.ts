@@ -172,6 +172,8 @@ export interface TwimlWarning {
 export interface TwimlDocument {
   readonly verbs: readonly Verb[];
   readonly warnings: readonly TwimlWarning[];
+  /** The URL answered with audio, not TwiML: `verbs` plays it, then hangs up. */
+  readonly audio?: true;
 }
 
 /** What a verb asks the call to do once it has run: the machine acts on it. */

@@ -66,6 +66,7 @@ export async function runWaitMusic(
     what: music.what,
     params: () => music.params(),
     fetchFailed: "return",
+    audio: "music",
     runVerb,
   };
   for (;;) {

@@ -162,6 +162,7 @@ export function permissionsOf(user: string, regions: string[]): Permissions | un
         "sb.edge.*.offer",
         "sb.region.*.call.*.in",
         "sb.region.*.call.*.leg",
+        "sb.room.*.audio.*",
         ...readStream(kvStream(buckets.trunks)),
       ],
       subscribe: [
@@ -170,6 +171,7 @@ export function permissionsOf(user: string, regions: string[]): Permissions | un
         "sb.region.*.call.*.out",
         "sb.sip.*.originate",
         "sb.sip.originate",
+        "sb.room.*.audio.*",
       ],
     };
   }

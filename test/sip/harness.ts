@@ -188,11 +188,11 @@ function stopWhenTestEnds(stop: () => void): void {
   }
 }
 
-/** A directory holding tone.ulaw, `seconds` of a 440 Hz tone as raw μ-law (rtp_stream sends it as it is). */
-export async function toneDir(seconds: number): Promise<string> {
+/** A directory holding tone.ulaw, `seconds` of a tone (440 Hz) as raw μ-law (rtp_stream sends it as it is). */
+export async function toneDir(seconds: number, hz = 440): Promise<string> {
   const samples = Math.round(seconds * 8000);
   const bytes = new Uint8Array(samples);
-  for (let i = 0; i < samples; i++) bytes[i] = linearToUlaw(8000 * Math.sin((2 * Math.PI * 440 * i) / 8000));
+  for (let i = 0; i < samples; i++) bytes[i] = linearToUlaw(8000 * Math.sin((2 * Math.PI * hz * i) / 8000));
   const dir = await mkdtemp(join(tmpdir(), "sb-sip-"));
   await writeFile(join(dir, "tone.ulaw"), bytes);
   return dir;

@@ -10,7 +10,17 @@ import { queueConferenceCallbacks } from "./conference-callbacks.js";
 import type { RestContext } from "./context.js";
 import { listPage, type PageQuery } from "./paging.js";
 import { orIfMissing } from "./region-buckets.js";
-import { formBody, listOf, listQuery, pathParams, resource, responses, STRING, sid } from "./schemas.js";
+import {
+  formBody,
+  HTTP_METHOD,
+  listOf,
+  listQuery,
+  pathParams,
+  resource,
+  responses,
+  STRING,
+  sid,
+} from "./schemas.js";
 
 const conferenceSchema = resource("Conference", {
   sid: "string",
@@ -233,21 +243,28 @@ export async function conferenceRoutes(app: FastifyInstance, ctx: RestContext): 
     {
       schema: {
         operationId: "UpdateParticipant",
-        summary: "Mutes or holds a participant (Muted, Hold)",
+        summary: "Mutes or holds a participant (Muted, Hold, HoldUrl, HoldMethod)",
         tags: ["Conferences"],
         params: participantParams,
-        body: formBody({ Muted: BOOLEAN, Hold: BOOLEAN }),
+        body: formBody({ Muted: BOOLEAN, Hold: BOOLEAN, HoldUrl: STRING, HoldMethod: HTTP_METHOD }),
         response: responses(participantSchema),
       },
     },
     async (req) => {
       const { AccountSid = "", ConferenceSid = "", CallSid = "" } = req.params as Record<string, string>;
-      const body = (req.body ?? {}) as { Muted?: string; Hold?: string };
+      const body = (req.body ?? {}) as {
+        Muted?: string;
+        Hold?: string;
+        HoldUrl?: string;
+        HoldMethod?: string;
+      };
       const muted = flag(body.Muted);
       const hold = flag(body.Hold);
       const changed = await (await store(req)).setParticipant(AccountSid, ConferenceSid, CallSid, {
         ...(muted !== undefined && { muted }),
         ...(hold !== undefined && { hold }),
+        ...(body.HoldUrl && { holdUrl: body.HoldUrl }),
+        ...(body.HoldMethod && { holdMethod: body.HoldMethod.toUpperCase() === "GET" ? "GET" : "POST" }),
       });
       if (!changed) throw notFound(req);
       await queueConferenceCallbacks(ctx.nc, changed.conference, changed.events);

@@ -23,6 +23,9 @@ import type {
   ListenOptions,
   RecordedAudio,
   RecordOptions,
+  RoomHandle,
+  RoomJoin,
+  RoomState,
 } from "../../twiml/ports/channel.js";
 import type { HostedChannel } from "../host/live-call.js";
 import type { MediaStreamOptions } from "../streams/media-stream.js";
@@ -155,6 +158,13 @@ export class RemoteChannel implements HostedChannel {
     return transcript ? { ...ended, transcript } : ended;
   }
 
+  /** A room's mix, recorded on this call's gateway until `signal` aborts (a conference's recording). */
+  async recordRoom(roomSid: string, signal: AbortSignal): Promise<RecordedAudio> {
+    const id = randomUUID();
+    const cmd: SipCommand = { op: "room-record", id, roomSid };
+    return this.#recording(id, parseRecordReply(await this.#long(cmd, signal, { replyOnAbort: true })));
+  }
+
   /** A finished recording's WAV: the reply's first slice, then the rest by `fetch` (each under NATS's payload limit). */
   async #recording(id: string, first: RecordReply): Promise<RecordedAudio> {
     const wav = new Uint8Array(first.size);
@@ -191,6 +201,28 @@ export class RemoteChannel implements HostedChannel {
       ) => this.#long(cmd, signal, opts),
     };
     return openRemoteStream(gateway, randomUUID(), o);
+  }
+
+  /**
+   * The call's audio joins a room mixed by the gateways of its members (docs/rooms.md): the `room`
+   * command lasts until `signal` aborts, which sends its `stop`. A lost gateway is a caller hang-up.
+   */
+  joinRoom(room: RoomJoin, signal: AbortSignal): RoomHandle {
+    const id = randomUUID();
+    const state = (s: RoomState) => ({
+      muted: s.muted,
+      hold: s.hold,
+      ...(s.coachOf && { coachOf: s.coachOf }),
+    });
+    this.#long({ op: "room", id, roomSid: room.roomSid, beep: room.beep, ...state(room) }, signal).catch(
+      () => {},
+    );
+    return {
+      update: (s) => {
+        if (signal.aborted) return;
+        this.#short({ op: "room-update", id, ...state(s) }).catch(() => {});
+      },
+    };
   }
 
   /** The caller hung up (`.in`): set before the call hears of it, so a cancelled Record says "hangup". */

@@ -33,7 +33,7 @@ export class RegionRecordings {
     const base = `${this.deps.apiUrl.replace(/\/+$/, "")}/2010-04-01/Accounts/${call.accountSid}`;
     return {
       url: (sid) => `${base}/Recordings/${sid}`,
-      store: async ({ sid, startTime, audio, transcribe, source, channels }) => {
+      store: async ({ sid, startTime, audio, transcribe, source, channels, conferenceSid }) => {
         const transcriptionSid = `TR${randomBytes(16).toString("hex")}`;
         // The simulated caller's script is the transcript; no words makes a failed transcription.
         const transcription: StoredTranscription | undefined = transcribe
@@ -51,6 +51,7 @@ export class RegionRecordings {
           duration: Math.round(audio.durationMs / 1000),
           startTime,
           ...(source && { source }),
+          ...(conferenceSid && { conferenceSid }),
           ...(channels && { channels }),
           ...(transcription && { transcription }),
         };

@@ -67,6 +67,34 @@ export interface Channel {
    * one without (the simulated network) resolves with undefined or rejects with the signal's reason.
    */
   bridge(leg: BridgeLeg, signal: AbortSignal): Promise<RecordedAudio | undefined>;
+  /**
+   * The caller's audio joins a room of calls (a started conference, a queue bridge) that may be on
+   * other gateways: it hears the others' mix until `signal` aborts. Only channels with real audio
+   * have it (the SIP gateway's); the simulated channel has no audio to mix.
+   */
+  joinRoom?(room: RoomJoin, signal: AbortSignal): RoomHandle;
+  /** Records a room's mix until `signal` aborts, then resolves with it (channels with `joinRoom`). */
+  recordRoom?(roomSid: string, signal: AbortSignal): Promise<RecordedAudio>;
+}
+
+/** How a call is in a room: what the others hear of it, and it of them. */
+export interface RoomState {
+  readonly muted: boolean;
+  /** Neither heard nor hearing; the verb plays hold music meanwhile. */
+  readonly hold: boolean;
+  /** A coach is heard only by this CallSid. */
+  readonly coachOf?: string | undefined;
+}
+
+export interface RoomJoin extends RoomState {
+  /** Names the room in subjects: a ConferenceSid, a queue bridge's id. */
+  readonly roomSid: string;
+  readonly beep: { readonly enter: boolean; readonly exit: boolean };
+}
+
+export interface RoomHandle {
+  /** Mute, hold or coach changed (REST, or the participant's record). */
+  update(state: RoomState): void;
 }
 
 /** The leg a bridge connects the caller to. */

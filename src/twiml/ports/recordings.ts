@@ -12,7 +12,9 @@ export interface NewRecording {
   /** Also make a Transcription of it (the text is the channel's transcript). */
   readonly transcribe: boolean;
   /** What made it (Twilio's `source`): RecordVerb unless said. */
-  readonly source?: "RecordVerb" | "DialVerb" | "OutboundAPI";
+  readonly source?: "RecordVerb" | "DialVerb" | "OutboundAPI" | "Conference";
+  /** A conference's recording: its ConferenceSid. */
+  readonly conferenceSid?: string;
   readonly channels?: 1 | 2;
 }
 

@@ -13,6 +13,7 @@ import {
 import { CallRedirected, isHandOver } from "../abort-reasons.js";
 import { intAttribute, methodAttribute, urlAttribute } from "../attribute-values.js";
 import type { QueuePort } from "../ports/rooms.js";
+import { joinBridgeRoom } from "../room-audio.js";
 import type { VerbContext } from "../verb-context.js";
 import type { EnqueueVerb, VerbOutcome } from "../verb-data.js";
 import type { VerbDefinition } from "../verb-definition.js";
@@ -187,12 +188,19 @@ export const enqueue: VerbDefinition<EnqueueVerb> = {
         );
       }
       await queues.setBridge(me, "bridged");
-      await queues.waitFor(
-        queueSid,
-        () => queues.bridge(me),
-        (b) => !isMine(b) || b.state === "ended",
-        signal,
-      );
+      // The caller and the agent hear each other in a room of two (on SIP calls: real audio).
+      const talking = new AbortController();
+      joinBridgeRoom(ctx, me, talking.signal);
+      try {
+        await queues.waitFor(
+          queueSid,
+          () => queues.bridge(me),
+          (b) => !isMine(b) || b.state === "ended",
+          signal,
+        );
+      } finally {
+        talking.abort(new Error("the bridge ended"));
+      }
       return after("bridged", { ...queueTime, DequeuingCallSid: bridge.by });
     } finally {
       signal.removeEventListener("abort", onHangup);

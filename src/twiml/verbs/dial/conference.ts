@@ -8,6 +8,7 @@ import { fail } from "../../../errors/switchboard-error.js";
 import { type ConferenceRecord, DEFAULT_MAX_PARTICIPANTS } from "../../../model/rooms.js";
 import { isHandOver } from "../../abort-reasons.js";
 import { booleanAttribute, intAttribute, methodAttribute, urlAttribute } from "../../attribute-values.js";
+import { participantAudio, recordConference } from "../../room-audio.js";
 import type { VerbContext } from "../../verb-context.js";
 import { checkAttributes, checkChildElements, directText } from "../../verb-parsing.js";
 import { runWaitMusic } from "../../wait-loop.js";
@@ -181,6 +182,9 @@ export const conferenceNoun: DialNoun<ConferenceNoun> = {
     const stop = () => limit.abort(signal.reason);
     signal.addEventListener("abort", stop, { once: true });
     const timer = ctx.clock.setTimeout(() => limit.abort(TIME_LIMIT), options.timeLimitS * 1000);
+    let audio: ReturnType<typeof participantAudio> | undefined;
+    const recording = new AbortController();
+    let recordingStarted = false;
     const inIt = (c: ConferenceRecord | undefined) =>
       c !== undefined && c.status !== "completed" && c.participants.some((p) => p.callSid === me);
     try {
@@ -189,7 +193,27 @@ export const conferenceNoun: DialNoun<ConferenceNoun> = {
         await untilStarted(ctx, noun, sid, inIt, limit.signal);
         startedAt = ctx.clock.now();
       }
-      await conferences.waitFor(sid, (c) => !inIt(c), limit.signal);
+      // Started: a call with real audio hears the others now, and follows its mute, hold and coach.
+      audio = participantAudio(ctx, { sid, friendlyName: noun.name, beep: noun.beep });
+      const live = audio;
+      // record-from-start: the call whose joining started the conference records its mix.
+      // record-from-start: the first participant still in the started conference records its mix
+      // (every call reads the same record, so exactly one does).
+      const recordIfFirst = (c: ConferenceRecord | undefined) => {
+        if (noun.record !== "record-from-start" || recording.signal.aborted || recordingStarted) return;
+        if (c?.status !== "in-progress" || c.participants[0]?.callSid !== me) return;
+        recordingStarted = true;
+        recordConference(ctx, sid, recording.signal);
+      };
+      await conferences.waitFor(
+        sid,
+        (c) => {
+          live.watch(c);
+          recordIfFirst(c);
+          return !inIt(c);
+        },
+        limit.signal,
+      );
       return {
         status: "answered",
         durationS: seconds(ctx, startedAt),
@@ -207,6 +231,8 @@ export const conferenceNoun: DialNoun<ConferenceNoun> = {
         params: { ConferenceSid: sid },
       };
     } finally {
+      audio?.stop();
+      recording.abort(new Error("left the conference"));
       ctx.clock.clearTimeout(timer);
       signal.removeEventListener("abort", stop);
       signal.removeEventListener("abort", onHangup);

@@ -6,6 +6,7 @@ import { ErrorCodes } from "../../../errors/codes.js";
 import { fail } from "../../../errors/switchboard-error.js";
 import type { BridgeRecord } from "../../../model/rooms.js";
 import { methodAttribute, urlAttribute } from "../../attribute-values.js";
+import { joinBridgeRoom } from "../../room-audio.js";
 import type { VerbContext } from "../../verb-context.js";
 import { checkAttributes, checkChildElements, directText } from "../../verb-parsing.js";
 import type { QueueNoun } from "./data.js";
@@ -123,6 +124,8 @@ async function bridged(
   const stop = () => limit.abort(signal.reason);
   signal.addEventListener("abort", stop, { once: true });
   const timer = ctx.clock.setTimeout(() => limit.abort(TIME_LIMIT), timeLimitS * 1000);
+  // The agent hears the caller in their room of two (real audio on SIP calls), until the bridge ends.
+  joinBridgeRoom(ctx, member, limit.signal);
   try {
     await queues.waitFor(
       bridge.queueSid,
@@ -137,6 +140,7 @@ async function bridged(
     return result();
   } finally {
     ctx.clock.clearTimeout(timer);
+    limit.abort(new Error("the bridge ended"));
     signal.removeEventListener("abort", stop);
     signal.removeEventListener("abort", onHangup);
   }

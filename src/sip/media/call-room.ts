@@ -1,0 +1,52 @@
+// A SIP call's place in rooms (conferences, queue bridges; docs/rooms.md): the `room` command's
+// membership and its updates, `room-record`'s recorder, and the caller's audio for the member.
+import { fail } from "../../errors/switchboard-error.js";
+import type { SipCommand } from "../../protocol/sip-commands.js";
+import type { Recording } from "./recorder.js";
+import { RoomMember } from "./room-member.js";
+import type { GatewayRooms } from "./room-mix.js";
+import { RoomRecorder } from "./room-recorder.js";
+import type { RtpSession } from "./rtp-session.js";
+
+export class CallRoom {
+  /** The room the call is in, by the `room` command's id. */
+  #room: { id: string; member: RoomMember } | undefined;
+
+  constructor(
+    private readonly rooms: GatewayRooms,
+    private readonly callSid: string,
+    private readonly rtp: RtpSession,
+    /** Ends another command of the call by id (a call is in one room at a time). */
+    private readonly stopOp: (id: string) => void,
+  ) {}
+
+  /** In the room until `signal` aborts (`stop`, or the call's end). */
+  async join(cmd: Extract<SipCommand, { op: "room" }>, signal: AbortSignal): Promise<Record<string, never>> {
+    if (this.#room) this.stopOp(this.#room.id);
+    const { op: _op, id, ...membership } = cmd;
+    const room = { id, member: new RoomMember(this.rooms, this.callSid, this.rtp, membership) };
+    this.#room = room;
+    try {
+      await room.member.run(signal);
+      return {};
+    } finally {
+      if (this.#room === room) this.#room = undefined;
+    }
+  }
+
+  update(cmd: Extract<SipCommand, { op: "room-update" }>): Record<string, never> {
+    if (this.#room?.id !== cmd.id) throw fail("invalidPayload", `room ${cmd.id} is not joined`);
+    this.#room.member.update({ muted: cmd.muted, hold: cmd.hold, coachOf: cmd.coachOf });
+    return {};
+  }
+
+  /** The room's mix until `signal` aborts; resolves with it then (stopped, or the call ended). */
+  record(roomSid: string, signal: AbortSignal): Promise<Recording> {
+    return new RoomRecorder().run(this.rooms, roomSid, signal);
+  }
+
+  /** The caller's audio: published to the room, unless muted or held. */
+  inbound(pcm: Int16Array): void {
+    this.#room?.member.inbound(pcm);
+  }
+}

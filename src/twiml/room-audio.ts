@@ -1,0 +1,112 @@
+// Puts a call's real audio into a room, on channels that have it (SIP calls; docs/rooms.md): a queue
+// bridge is a room of two; a conference participant follows its record's mute, hold and coach.
+import type { ConferenceRecord } from "../model/rooms.js";
+import { newSid } from "../model/sid.js";
+import type { RoomHandle, RoomState } from "./ports/channel.js";
+import type { VerbContext } from "./verb-context.js";
+import { runWaitMusic, type WaitVerbName } from "./wait-loop.js";
+
+/** The room of a queue bridge, named by the dequeued member (both sides know it). */
+export const bridgeRoomSid = (memberCallSid: string) => `QB${memberCallSid}`;
+
+/** Both sides of a <Dial><Queue> bridge hear each other until `signal` aborts. */
+export function joinBridgeRoom(ctx: VerbContext, memberCallSid: string, signal: AbortSignal): void {
+  ctx.channel.joinRoom?.(
+    { roomSid: bridgeRoomSid(memberCallSid), muted: false, hold: false, beep: { enter: false, exit: false } },
+    signal,
+  );
+}
+
+const HOLD_VERBS: readonly WaitVerbName[] = ["Play", "Say", "Pause", "Redirect"];
+
+/** A conference participant's audio: joined at its first sight in the started conference. */
+export interface ParticipantAudio {
+  /** The conference as it now is: joins, or passes on a change of mute, hold or coach. */
+  watch(conference: ConferenceRecord | undefined): void;
+  /** Leaves the room (and stops any hold music). */
+  stop(): void;
+}
+
+export function participantAudio(
+  ctx: VerbContext,
+  room: { sid: string; friendlyName: string; beep: "true" | "false" | "onEnter" | "onExit" },
+): ParticipantAudio {
+  const me = ctx.call.callSid;
+  const left = new AbortController();
+  let handle: RoomHandle | undefined;
+  let last: RoomState | undefined;
+  let music: AbortController | undefined;
+  const holdMusic = (on: boolean, url?: string, method: "GET" | "POST" = "POST") => {
+    if (on === (music !== undefined)) return;
+    if (!on) {
+      music?.abort(new Error("unheld"));
+      music = undefined;
+      return;
+    }
+    music = new AbortController();
+    // Twilio's default HoldUrl is its classical hold music, as waitUrl's; an audio HoldUrl loops.
+    runWaitMusic(
+      ctx,
+      {
+        url,
+        method,
+        allowed: HOLD_VERBS,
+        atEnd: "loop",
+        what: "<Conference> hold music",
+        params: () => ({ ConferenceSid: room.sid, FriendlyName: room.friendlyName }),
+      },
+      music.signal,
+    ).catch(() => {});
+  };
+  return {
+    watch(conference) {
+      const p = conference?.participants.find((x) => x.callSid === me);
+      if (!p || !ctx.channel.joinRoom || left.signal.aborted) return;
+      const state: RoomState = {
+        muted: p.muted,
+        hold: p.hold,
+        ...(p.coaching && p.callSidToCoach && { coachOf: p.callSidToCoach }),
+      };
+      if (!handle) {
+        const beep = {
+          enter: ["true", "onEnter"].includes(room.beep),
+          exit: ["true", "onExit"].includes(room.beep),
+        };
+        handle = ctx.channel.joinRoom({ roomSid: room.sid, beep, ...state }, left.signal);
+      } else if (
+        last &&
+        (last.muted !== state.muted || last.hold !== state.hold || last.coachOf !== state.coachOf)
+      )
+        handle.update(state);
+      last = state;
+      holdMusic(state.hold, p.holdUrl, p.holdMethod);
+    },
+    stop() {
+      holdMusic(false);
+      left.abort(new Error("left the conference"));
+    },
+  };
+}
+
+/**
+ * Records the conference's mix on this call's gateway until `signal` aborts (the participant who
+ * started it leaves), then stores it as a Recording of the conference; nothing on a channel without
+ * real audio. Stored even when the call hung up: the call's end waits for it.
+ */
+export function recordConference(ctx: VerbContext, conferenceSid: string, signal: AbortSignal): void {
+  if (!ctx.channel.recordRoom) return;
+  const sid = newSid("RE");
+  const startTime = ctx.clock.now();
+  ctx.recordings.keep(
+    ctx.channel.recordRoom(conferenceSid, signal).then((audio) =>
+      ctx.recordings.store({
+        sid,
+        startTime,
+        audio,
+        transcribe: false,
+        source: "Conference",
+        conferenceSid,
+      }),
+    ),
+  );
+}
