@@ -51,7 +51,7 @@ const cmdline = (pid: number) => {
 const alive = (pid: number) => processes().some((p) => p.pid === pid && p.state !== "Z" && p.state !== "X");
 
 /** Waits, with a bound, until none of `pids` runs; fails naming those still running. */
-async function waitGone(pids: number[], timeoutMs = 15_000): Promise<void> {
+async function waitGone(pids: number[], timeoutMs = 30_000): Promise<void> {
   const deadline = Date.now() + timeoutMs;
   for (;;) {
     const running = pids.filter(alive);
