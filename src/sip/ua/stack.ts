@@ -37,7 +37,7 @@ export class SipStack {
     // to a phone's Contact) would crash the process: give the socket it creates a listener.
     const createSocket = dgram.createSocket;
     dgram.createSocket = ((...args: Parameters<typeof createSocket>) =>
-      createSocket(...args).on("error", (err) => opts.onError(err))) as typeof createSocket;
+      quietSocket(createSocket(...args), opts.onError)) as typeof createSocket;
     try {
       this.#transport = sip.makeTransport(options, (m, remote) => this.#receive(m, remote));
     } finally {
@@ -113,6 +113,25 @@ export class SipStack {
       this.opts.onError(err);
     }
   }
+}
+
+/**
+ * A socket whose failures are reported, never thrown: an 'error' listener for asynchronous ones, and
+ * a `send` that catches the synchronous one a transaction's retransmission timer meets when it fires
+ * after the socket was closed (ERR_SOCKET_DGRAM_NOT_RUNNING: the package keeps such timers past
+ * destroy(), and an uncaught throw there would end the process).
+ */
+function quietSocket(socket: dgram.Socket, onError: (err: unknown) => void): dgram.Socket {
+  socket.on("error", onError);
+  const send = socket.send.bind(socket) as (...args: unknown[]) => void;
+  socket.send = ((...args: unknown[]) => {
+    try {
+      send(...args);
+    } catch (err) {
+      onError(err);
+    }
+  }) as typeof socket.send;
+  return socket;
 }
 
 /** A response to `rq`, with the headers RFC 3261 §8.2.6.2 copies (Via, From, To, Call-ID, CSeq). */
