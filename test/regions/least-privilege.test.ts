@@ -372,11 +372,11 @@ describe("outbound SIP legs (sb.sip.<gw>.originate, sb.sip.originate, sb.region.
     const own = await as("region-us1").request("sb.sip.gw-test.originate", "{}", { timeout: 2_000 });
     expect(own.string()).toBe("took sb.sip.gw-test.originate");
     // The shared subject's queue group also holds this file's real gateway (beforeAll): either may
-    // take it. The stand-in says "took"; the real one refuses "{}" as not an originate (90002).
+    // take it. The stand-in says "took"; the real one refuses "{}", which is not msgpack (90001).
     // Either answer shows the region may ask and the gateway's user may answer.
     const any = await as("region-ie1").request("sb.sip.originate", "{}", { timeout: 2_000 });
     const answer = any.string();
-    if (!answer.startsWith("took ")) expect(readServiceError(any.data)).toBe(90002);
+    if (!answer.startsWith("took ")) expect(readServiceError(any.data)).toBe(90001);
     // The leg's events: the gateway publishes on the call's `.leg` in any region; that region hears it.
     const legs = as("region-us1").subscribe(`sb.region.us1.call.${sid}.leg`, { max: 1 });
     await as("region-us1").flush();
