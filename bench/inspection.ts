@@ -11,28 +11,19 @@ import {
   type CallInput,
   callMachine,
   type FetchInput,
-  type NumberSetup,
 } from "../machines/call.machine.js";
 import { startNatsServer } from "../src/dev/nats-server.js";
 import { encode } from "../src/protocol/codec.js";
 import { subjects } from "../src/protocol/subjects.js";
 import { provisionRegionStreams } from "../src/store/region.js";
 import type { Verb, VerbOutcome } from "../src/twiml/verb-data.js";
+import { FAKE_NUMBER } from "./lib/fake-call.js";
 
 const CALLS = Number(process.env.CALLS ?? 3000);
 const ROUNDS = Number(process.env.ROUNDS ?? 7);
 const CONCURRENCY = 64;
 
-const NUMBER: NumberSetup = {
-  accountSid: `AC${"a".repeat(32)}`,
-  phoneNumberSid: `PN${"b".repeat(32)}`,
-  apiVersion: "2010-04-01",
-  voiceUrl: "https://app.example/voice",
-  voiceMethod: "POST",
-  fallbackUrl: null,
-  fallbackMethod: "POST",
-  statusCallback: null,
-};
+const NUMBER = FAKE_NUMBER;
 const say = (text: string): Verb => ({ name: "Say", text, voice: "man", language: "en-US", loop: 1 });
 const DOCUMENTS: Record<string, Verb[]> = {
   [NUMBER.voiceUrl]: [

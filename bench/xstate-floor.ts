@@ -3,50 +3,15 @@
 // with and without an `inspect` observer like the worker's.
 //   node dist/bench/xstate-floor.js [calls]
 import { performance } from "node:perf_hooks";
-import { type AnyActorRef, createActor, fromPromise, type InspectionEvent } from "xstate";
-import {
-  type AnnounceOutcome,
-  type CallInput,
-  callMachine,
-  type NumberSetup,
-} from "../machines/call.machine.js";
-import type { Verb, VerbOutcome } from "../src/twiml/verb-data.js";
+import { type AnyActorRef, createActor, type InspectionEvent } from "xstate";
+import type { Verb } from "../src/twiml/verb-data.js";
+import { fakeCallInput, fakeCallMachine } from "./lib/fake-call.js";
 
-const NUMBER: NumberSetup = {
-  accountSid: `AC${"a".repeat(32)}`,
-  phoneNumberSid: `PN${"b".repeat(32)}`,
-  apiVersion: "2010-04-01",
-  voiceUrl: "https://app.example/voice",
-  voiceMethod: "POST",
-  fallbackUrl: null,
-  fallbackMethod: "POST",
-  statusCallback: null,
-};
 const SAY: Verb[] = [{ name: "Say", text: "Hi", voice: "man", language: "en-US", loop: 1 }];
-const machine = callMachine.provide({
-  actors: {
-    loadNumber: fromPromise(async () => NUMBER),
-    announceCall: fromPromise(async (): Promise<AnnounceOutcome> => ({ kind: "ringing" })),
-    fetchTwiml: fromPromise(async () => ({ documentUrl: NUMBER.voiceUrl, verbs: SAY })),
-    answerCall: fromPromise(async () => ({ at: Date.now() })),
-    runVerb: fromPromise(async (): Promise<VerbOutcome> => ({ kind: "next" })),
-    endCall: fromPromise(async () => {}),
-    retryDelay: fromPromise(async () => {}),
-  },
-});
+const machine = fakeCallMachine(SAY);
 
 async function oneCall(i: number, inspect: boolean): Promise<number> {
-  const input: CallInput = {
-    facts: {
-      callSid: `CA${i.toString(16).padStart(32, "0")}`,
-      to: "+15551230001",
-      from: "+15557654321",
-      region: "us1",
-      edge: "ashburn",
-      direction: "inbound",
-    },
-    arrivedAt: Date.now(),
-  };
+  const input = fakeCallInput(i);
   let root: AnyActorRef | undefined;
   let changes = 0; // what the worker's observer does with a state change: count it
   const actor = createActor(machine, {
