@@ -26,7 +26,7 @@ export async function freeUdpPort(address: string): Promise<number> {
 }
 
 export async function startGateway(
-  engine: TestEngine,
+  engine: Pick<TestEngine, "nc">,
   id = "gw1",
   extra: Partial<
     Pick<GatewayOptions, "advertise" | "access" | "mediaAddress" | "egress" | "recogniser" | "trunks" | "tts">

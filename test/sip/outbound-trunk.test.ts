@@ -2,12 +2,11 @@
 // outbound call through the account's trunk, via a real SIP gateway, to a SIP peer (sipp) that
 // answers — and the peer hears the TwiML's <Say>: what reaches its RTP socket is the same speech as
 // espeak-ng renders the text (after G.711), not silence. Busy and no-answer end as Twilio's statuses.
-import { pino } from "pino";
 import type { CallInstance, CallListInstanceCreateOptions } from "twilio/lib/rest/api/v2010/account/call.js";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { updateAccount } from "../../src/admin/accounts.js";
 import { addTrunk } from "../../src/admin/trunks.js";
-import { SipGateway } from "../../src/sip/gateway.js";
+import type { SipGateway } from "../../src/sip/gateway.js";
 import { ulawToLinear } from "../../src/sip/rtp/g711.js";
 import { Prompts } from "../../src/sip/tts/prompts.js";
 import { openTrunkStores } from "../../src/store/global.js";
@@ -16,7 +15,7 @@ import { statusCallbacks } from "../api/helpers/status-callbacks.js";
 import { twilioClient } from "../api/helpers/twilio-client.js";
 import { runCli } from "../helpers/cli.js";
 import { VoiceResponse } from "../helpers/twilio-app.js";
-import { freeUdpPort, phoneRtp } from "./harness.js";
+import { phoneRtp, startGateway } from "./harness.js";
 import { sippUas, type Uas, type UasOptions } from "./uas.js";
 
 const CALLEE_IP = "127.0.0.3";
@@ -41,17 +40,8 @@ beforeAll(async () => {
     },
   });
   ({ client } = twilioClient(stack.api.url, stack.account));
-  const port = await freeUdpPort("127.0.0.1");
-  const lo = 20_000 + 2 * Math.floor(Math.random() * 15_000);
-  gateway = await SipGateway.start({
-    nc: stack.nc,
-    edge: "ashburn",
-    id: "gw-out",
-    address: "127.0.0.1",
-    port,
-    rtpPorts: [lo, lo + 399],
-    log: pino({ level: process.env.SIP_LOG ?? "silent" }),
-  });
+  // The harness's start retries a port free on UDP but taken on TCP (seen in CI).
+  gateway = await startGateway(stack, "gw-out");
   await stack.number(FROM);
 }, 60_000);
 
