@@ -2,6 +2,7 @@
 // forever, because a region must outlive a nats-server restart without losing calls.
 import { connect, type NatsConnection } from "@nats-io/transport-node";
 import { coalesceWrites } from "./coalesced-writes.js";
+import { quietRequestEnd } from "./quiet-request-end.js";
 
 export const DEFAULT_NATS_URL = "nats://127.0.0.1:4222";
 
@@ -44,6 +45,7 @@ export async function connectNats(url: string, name: string, waitMs = 10_000): P
         timeout: 2_000,
       });
       coalesceWrites(nc);
+      quietRequestEnd(nc);
       return nc;
     } catch (err) {
       if (Date.now() >= deadline) {
