@@ -91,6 +91,11 @@ export function powerAt(pcm: Int16Array, hz: number): number {
   return (s1 * s1 + s2 * s2 - k * s1 * s2) / (pcm.length * pcm.length);
 }
 
+/** The amplitude of a sine at `hz` in `pcm` (from its Goertzel power): a full-scale tone's is 32767. */
+export function amplitudeAt(pcm: Int16Array, hz: number): number {
+  return 2 * Math.sqrt(powerAt(pcm, hz));
+}
+
 /** Lengths of the runs of loud and quiet 20 ms frames, from the first loud one: [on, off, on, off…]. */
 export function cadence(pcm: Int16Array): number[] {
   const loud: boolean[] = [];

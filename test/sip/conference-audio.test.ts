@@ -12,6 +12,7 @@ import { wavFromPcm } from "../../src/sip/rtp/wav.js";
 import { startCli } from "../helpers/cli.js";
 import { startTestEngine, type TestEngine } from "../helpers/engine.js";
 import { type Route, startTwilioApp, type TwilioApp, VoiceResponse } from "../helpers/twilio-app.js";
+import { amplitudeAt } from "./audio.js";
 import { freeUdpPort, type PhoneRtp, phoneRtp, sipp, startGateway, toneDir } from "./harness.js";
 
 let engine: TestEngine;
@@ -96,24 +97,12 @@ async function callIn(
   return { phone, done };
 }
 
-/** The amplitude of `hz` in `pcm` (Goertzel). */
-function amplitude(pcm: Int16Array, hz: number): number {
-  const k = (2 * Math.PI * hz) / 8000;
-  let s1 = 0;
-  let s2 = 0;
-  for (const x of pcm) {
-    const s = x + 2 * Math.cos(k) * s1 - s2;
-    s2 = s1;
-    s1 = s;
-  }
-  return (2 * Math.sqrt(s1 * s1 + s2 * s2 - 2 * Math.cos(k) * s1 * s2)) / pcm.length;
-}
-
 /** How many of the phone's packets carry `hz` (from packet `from` on). */
 function heard(phone: PhoneRtp, hz: number, from = 0): number {
   return phone.packets
     .slice(from)
-    .filter((p) => amplitude(decodeG711(p.payloadType === 8 ? "PCMA" : "PCMU", p.payload), hz) > 1500).length;
+    .filter((p) => amplitudeAt(decodeG711(p.payloadType === 8 ? "PCMA" : "PCMU", p.payload), hz) > 1500)
+    .length;
 }
 
 /** Waits (bounded) until the phone has heard `hz` in `count` packets. */
@@ -249,8 +238,8 @@ describe("a conference of SIP callers", () => {
       pcm.subarray(i * 160, (i + 1) * 160),
     );
     // Both callers are in the mix, each for seconds.
-    expect(frames.filter((f) => amplitude(f, 440) > 1500).length).toBeGreaterThan(100);
-    expect(frames.filter((f) => amplitude(f, 660) > 1500).length).toBeGreaterThan(100);
+    expect(frames.filter((f) => amplitudeAt(f, 440) > 1500).length).toBeGreaterThan(100);
+    expect(frames.filter((f) => amplitudeAt(f, 660) > 1500).length).toBeGreaterThan(100);
   });
 
   it("beeps when a caller enters", { timeout: 40_000 }, async () => {

@@ -10,6 +10,7 @@ import { AnsweringNumbers } from "../helpers/answering-numbers.js";
 import { startTestEngine, type TestEngine } from "../helpers/engine.js";
 import { startTwilioApp, type TwilioApp, VoiceResponse } from "../helpers/twilio-app.js";
 import { startWsServer, type WsConnection, type WsServer } from "../helpers/ws-server.js";
+import { amplitudeAt } from "./audio.js";
 import { type PhoneRtp, phoneRtp, sipp, startGateway, toneDir } from "./harness.js";
 
 const TWILIO = JSON.parse(
@@ -56,19 +57,6 @@ async function callIn(to: string, codecs = "0 101") {
   return { phone, caller };
 }
 
-/** The amplitude of `hz` in `pcm` (Goertzel). */
-function amplitude(pcm: Int16Array, hz: number): number {
-  const k = (2 * Math.PI * hz) / 8000;
-  let s1 = 0;
-  let s2 = 0;
-  for (const x of pcm) {
-    const s = x + 2 * Math.cos(k) * s1 - s2;
-    s2 = s1;
-    s1 = s;
-  }
-  return (2 * Math.sqrt(s1 * s1 + s2 * s2 - 2 * Math.cos(k) * s1 * s2)) / pcm.length;
-}
-
 const ulaw = (payload: string) => decodeG711("PCMU", Buffer.from(payload, "base64"));
 
 /** `n` ms of `hz` as μ-law base64, as an app sends it back. */
@@ -111,7 +99,7 @@ const media = (conn: WsConnection, track: string) =>
 /** The packets the phone heard with `hz` in them, with when each arrived. */
 function heard(phone: PhoneRtp, hz: number): number[] {
   return phone.packets.flatMap((p, i) =>
-    amplitude(decodeG711(p.payloadType === 8 ? "PCMA" : "PCMU", p.payload), hz) > 2000
+    amplitudeAt(decodeG711(p.payloadType === 8 ? "PCMA" : "PCMU", p.payload), hz) > 2000
       ? [phone.arrivals[i] as number]
       : [],
   );
@@ -173,8 +161,8 @@ describe("<Connect><Stream> on a SIP call", () => {
     expect(inbound.every((m, i) => m.media.chunk === String(i + 1))).toBe(true);
     expect(inbound.every((m) => Buffer.from(m.media.payload, "base64").length === 160)).toBe(true);
     const pcm = Int16Array.from(inbound.slice(10, 210).flatMap((m) => [...ulaw(m.media.payload)]));
-    expect(amplitude(pcm, 440)).toBeGreaterThan(5000);
-    expect(amplitude(pcm, 880)).toBeLessThan(500);
+    expect(amplitudeAt(pcm, 440)).toBeGreaterThan(5000);
+    expect(amplitudeAt(pcm, 880)).toBeLessThan(500);
     const stamps = inbound.map((m) => Number(m.media.timestamp));
     expect(stamps.every((t, i) => i === 0 || t >= (stamps[i - 1] as number))).toBe(true);
 
@@ -296,7 +284,7 @@ describe("<Start><Stream> on a SIP call", () => {
 
     const inbound = media(conn, "inbound");
     const pcm = Int16Array.from(inbound.slice(10, 110).flatMap((m) => [...ulaw(m.media.payload)]));
-    expect(amplitude(pcm, 440)).toBeGreaterThan(5000);
+    expect(amplitudeAt(pcm, 440)).toBeGreaterThan(5000);
     // The outbound track is what the caller got, frame for frame: the prompt's frames, in order.
     const outbound = media(conn, "outbound").map((m) => Buffer.from(m.media.payload, "base64"));
     const voiced = outbound.findIndex((f) => f.some((b) => b !== 0xff && b !== 0x7f));
