@@ -3,27 +3,13 @@
 // does not take in a call (405), and a phone on the gateway's own IP that still gets its BYE.
 import { randomBytes } from "node:crypto";
 import { describe, expect, it } from "vitest";
-import { startTestEngine, type TestEngine } from "../helpers/engine.js";
-import { startTwilioApp, VoiceResponse } from "../helpers/twilio-app.js";
-import { phoneRtp, startGateway } from "./harness.js";
+import { startTestEngine } from "../helpers/engine.js";
+import { pausingNumber, phoneRtp, startGateway } from "./harness.js";
 import { type RawPeer, rawPeer, request, type SipText, sdpOffer } from "./raw-sip.js";
 
 const final = (m: SipText) => (m.status ?? 0) >= 200;
 
 /** A number whose app says a word, pauses `seconds` (RTP silence flows) and hangs up (a first Pause would not answer). */
-async function pausingNumber(engine: TestEngine, number: string, seconds: number) {
-  const app = await startTwilioApp(engine.authToken, {
-    "/voice": () => {
-      const r = new VoiceResponse();
-      r.say("Hi");
-      r.pause({ length: seconds });
-      r.hangup();
-      return { body: r.toString() };
-    },
-  });
-  await engine.addNumber({ number, voiceUrl: `${app.url}/voice` });
-  return app;
-}
 
 /** Places a call from `peer` and acknowledges the 200; returns what the in-dialog requests need. */
 async function call(

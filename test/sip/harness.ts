@@ -12,6 +12,7 @@ import { type GatewayOptions, SipGateway } from "../../src/sip/gateway.js";
 import { linearToUlaw } from "../../src/sip/rtp/g711.js";
 import { parseRtp, type RtpPacket } from "../../src/sip/rtp/packet.js";
 import type { TestEngine } from "../helpers/engine.js";
+import { startTwilioApp, type TwilioApp, VoiceResponse } from "../helpers/twilio-app.js";
 
 export const SCENARIOS = dirname(fileURLToPath(import.meta.url));
 /** sipp runs on another loopback address: the sip package misroutes in-dialog requests to its own. */
@@ -196,4 +197,19 @@ export async function toneDir(seconds: number, hz = 440): Promise<string> {
   const dir = await mkdtemp(join(tmpdir(), "sb-sip-"));
   await writeFile(join(dir, "tone.ulaw"), bytes);
   return dir;
+}
+
+/** A number whose app says "Hi", pauses `seconds` and hangs up: a call that stays up a known while. */
+export async function pausingNumber(engine: TestEngine, number: string, seconds: number): Promise<TwilioApp> {
+  const app = await startTwilioApp(engine.authToken, {
+    "/voice": () => {
+      const r = new VoiceResponse();
+      r.say("Hi");
+      r.pause({ length: seconds });
+      r.hangup();
+      return { body: r.toString() };
+    },
+  });
+  await engine.addNumber({ number, voiceUrl: `${app.url}/voice` });
+  return app;
 }

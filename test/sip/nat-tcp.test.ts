@@ -6,33 +6,18 @@ import { randomBytes } from "node:crypto";
 import { createSocket } from "node:dgram";
 import { describe, expect, it } from "vitest";
 import { buildRtp } from "../../src/sip/rtp/packet.js";
-import { startTestEngine, type TestEngine } from "../helpers/engine.js";
-import { startTwilioApp, VoiceResponse } from "../helpers/twilio-app.js";
-import { phoneRtp, startGateway } from "./harness.js";
+import { startTestEngine } from "../helpers/engine.js";
+import { pausingNumber, phoneRtp, startGateway } from "./harness.js";
 import { rawPeer, request, type SipText, sdpOffer } from "./raw-sip.js";
 
 const final = (m: SipText) => (m.status ?? 0) >= 200;
-
-async function shortNumber(engine: TestEngine, number: string, seconds: number) {
-  const app = await startTwilioApp(engine.authToken, {
-    "/voice": () => {
-      const r = new VoiceResponse();
-      r.say("Hi");
-      r.pause({ length: seconds });
-      r.hangup();
-      return { body: r.toString() };
-    },
-  });
-  await engine.addNumber({ number, voiceUrl: `${app.url}/voice` });
-  return app;
-}
 
 describe("SIP behind NAT and over TCP", () => {
   it("advertises its public address and sends RTP where a NATed caller's packets come from", {
     timeout: 60_000,
   }, async () => {
     await using engine = await startTestEngine();
-    await using _app = await shortNumber(engine, "+15551230030", 2);
+    await using _app = await pausingNumber(engine, "+15551230030", 2);
     await using gw = await startGateway(engine, "gw1", { advertise: "192.0.2.7" });
     await using peer = await rawPeer("127.0.0.2", gw.sipPort);
     // The phone is behind NAT: its SDP names its private address (127.0.0.2 here), its packets come
@@ -81,7 +66,7 @@ describe("SIP behind NAT and over TCP", () => {
     timeout: 60_000,
   }, async () => {
     await using engine = await startTestEngine();
-    await using _app = await shortNumber(engine, "+15551230031", 1);
+    await using _app = await pausingNumber(engine, "+15551230031", 1);
     await using gw = await startGateway(engine);
     await using peer = await rawPeer("127.0.0.2", gw.sipPort, "TCP");
     await using phone = await phoneRtp();
