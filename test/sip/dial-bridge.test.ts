@@ -299,16 +299,25 @@ describe("a whisper on a SIP leg", () => {
     const dir = await signalDir();
     const calleeRtp = await phoneRtp(CALLEE_IP);
     await using _callee = calleeRtp;
-    const callee = await sippCallee("dial-callee.xml", { cwd: dir, keys: { rtpport: calleeRtp.port } });
+    const callee = await sippCallee("dial-callee-headers.xml", {
+      cwd: dir,
+      keys: { rtpport: calleeRtp.port },
+    });
     await using s = await setUp(
-      (r, to) => r.dial({ action: "/dialed", timeLimit: 4 }).sip({ url: "/whisper" }, to),
-      `sip:bob@${CALLEE_IP}:${callee.port}`,
+      (r, to) => r.dial({ action: "/dialed", timeLimit: 4, callerId: NUMBER }).sip({ url: "/whisper" }, to),
+      `sip:bob@${CALLEE_IP}:${callee.port}?X-Ticket=42`,
     );
     await using phone = await phoneRtp();
     await callThrough(s, phone, "dial-caller-waits.xml", callee);
     const action = await dialAction(s.app);
     const whisper = await s.app.waitFor((r) => r.path === "/whisper");
-    expect(whisper.params).toMatchObject({ CallSid: action.DialCallSid, ParentCallSid: action.CallSid });
+    // The screening request gets the 200 OK's X- headers as SipHeader_X-* (Twilio's receiving-sip guide).
+    expect(whisper.signatureValid).toBe(true);
+    expect(whisper.params).toMatchObject({
+      CallSid: action.DialCallSid,
+      ParentCallSid: action.CallSid,
+      "SipHeader_X-Foo": "bar",
+    });
     expect(action).toMatchObject({ DialCallStatus: "completed", DialBridged: "true" });
     // The whisper's keys went to the callee as RFC 4733 events on its leg (the caller sent none).
     expect(calleeRtp.packets.some((p) => p.payloadType === 101)).toBe(true);

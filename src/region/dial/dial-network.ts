@@ -225,10 +225,12 @@ async function connect(
   else if (target.sendDigits) await sleep(call.clock, dtmfMs(target.sendDigits), signal);
   if (target.whisper) {
     const callee = call.caller?.callees?.[target.to];
+    // Twilio posts the X- headers of a <Sip> leg's 200 OK to its screening URL as SipHeader_X-*.
+    const headers = answered.sip?.headers;
     const verdict = await runWhisper(
       rt,
       call,
-      leg.facts,
+      headers ? { ...leg.facts, sipHeaders: { ...headers } } : leg.facts,
       target.whisper,
       callee,
       signal,
