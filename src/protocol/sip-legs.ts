@@ -57,20 +57,50 @@ export type Originate = z.infer<typeof OriginateSchema>;
 export const OriginateReplySchema = z.object({ gateway: z.string().min(1).max(64) });
 export type OriginateReply = z.infer<typeof OriginateReplySchema>;
 
+/** An X- header name a leg event may carry: `X-` and an RFC 3261 token, 128 characters at most. */
+export const LEG_HEADER_NAME = /^X-[A-Za-z0-9._!%*+`'~-]{1,126}$/i;
+/** At most this many X- headers of a final response travel on a leg event (the gateway keeps the first). */
+export const MAX_LEG_HEADERS = 32;
+/** …and at most this many characters of their names and values in all. */
+export const MAX_LEG_HEADER_BYTES = 4096;
+
+/**
+ * What a <Sip>'s action gets of the INVITE's final response (DialSipCallId, DialSipHeader_X-*):
+ * the leg's Call-ID, and the X- headers of the callee's 2xx or failure (names in canonical case,
+ * `X-Foo`). Added after the first version of this contract: optional, so older senders validate.
+ */
+const FinalResponseFields = {
+  callId: z.string().min(1).max(256).optional(),
+  headers: z
+    .record(z.string().regex(LEG_HEADER_NAME), z.string().max(1024))
+    .refine((h) => Object.keys(h).length <= MAX_LEG_HEADERS, {
+      message: `at most ${MAX_LEG_HEADERS} headers`,
+    })
+    .refine(
+      (h) => Object.entries(h).reduce((n, [k, v]) => n + k.length + v.length, 0) <= MAX_LEG_HEADER_BYTES,
+      {
+        message: `at most ${MAX_LEG_HEADER_BYTES} characters of headers`,
+      },
+    )
+    .optional(),
+};
+
 /** How an outbound leg's INVITE goes, on `sb.region.<r>.call.<legSid>.leg`. */
 export const LegEventSchema = z.discriminatedUnion("kind", [
   /** 180, or 183 (earlyMedia: the callee's audio is relayed to `ringingTo`). */
   z.object({ kind: z.literal("ringing"), earlyMedia: z.boolean() }),
   /** 2xx received and acknowledged; RTP flows. The leg is now a call like any other on the gateway. */
-  z.object({ kind: z.literal("answered") }),
+  z.object({ kind: z.literal("answered"), ...FinalResponseFields }),
   /**
    * A final non-2xx (486 busy, 487 after our CANCEL or `timeoutMs`, 408 when nothing answered at
    * all, 503 when the next hop cannot be reached…), or the gateway could not place it (`sipCode` 500).
+   * `headers` only when the callee sent the response (not our own 408 or 503).
    */
   z.object({
     kind: z.literal("failed"),
     sipCode: z.number().int().min(300).max(699),
     reason: z.string().max(256),
+    ...FinalResponseFields,
   }),
 ]);
 export type LegEvent = z.infer<typeof LegEventSchema>;

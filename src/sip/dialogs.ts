@@ -5,6 +5,7 @@ import type { InboundAccess } from "./inbound-access.js";
 import { InboundDialog, sessionTimer } from "./ua/inbound-dialog.js";
 import { ALLOW, rejection, response, SUPPORTED, unsupportedRequire } from "./ua/responses.js";
 import { parseUri, type Remote, type SipMessage, SipStack } from "./ua/stack.js";
+import { xHeadersOf } from "./x-headers.js";
 
 /** What the gateway reads from a new INVITE. */
 export interface InviteInfo {
@@ -150,11 +151,7 @@ function readInvite(rq: SipMessage): InviteInfo | string {
   if (!from?.host) return "Malformed From";
   const fromUser = decode(from.user ?? "");
   if (fromUser === undefined) return "Malformed From";
-  const xHeaders: Record<string, string> = {};
-  for (const [name, value] of Object.entries(rq.headers)) {
-    if (name.startsWith("x-") && typeof value === "string") xHeaders[canonical(name)] = value;
-  }
-  return { toUser, fromUser, fromUri, xHeaders };
+  return { toUser, fromUser, fromUri, xHeaders: xHeadersOf(rq) };
 }
 
 function decode(s: string): string | undefined {
@@ -163,11 +160,6 @@ function decode(s: string): string | undefined {
   } catch {
     return undefined;
   }
-}
-
-/** `x-customer-id` -> `X-Customer-Id`: the package lower-cases header names. */
-function canonical(name: string): string {
-  return name.replace(/(^|-)([a-z])/g, (_, dash: string, c: string) => dash + c.toUpperCase());
 }
 
 /** The key in an INFO body: `application/dtmf-relay` (`Signal=5`) or `application/dtmf` (`5`). */

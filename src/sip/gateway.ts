@@ -33,6 +33,7 @@ import { Transcripts } from "./speech/transcripts.js";
 import { synthesiserFrom, type TtsEngine } from "./tts/engines.js";
 import { Prompts } from "./tts/prompts.js";
 import type { InboundDialog } from "./ua/inbound-dialog.js";
+import { fitHeaders } from "./x-headers.js";
 
 export interface GatewayOptions {
   nc: NatsConnection;
@@ -313,7 +314,7 @@ export class SipGateway {
       to: e164(info.toUser),
       from: callerId(info),
       callSid,
-      sipHeaders: fitHeaders(info.xHeaders),
+      sipHeaders: fitHeaders(info.xHeaders, { maxBytes: MAX_HEADER_BYTES }),
       sip: { gateway: this.opts.id, callId: dialog.callId, sourceIp: dialog.source.address },
     };
     try {
@@ -352,16 +353,4 @@ export function callerId(dialog: Pick<InviteInfo, "fromUser" | "fromUri">): stri
   if (/^\+?\d{2,15}$/.test(dialog.fromUser)) return e164(dialog.fromUser);
   const uri = dialog.fromUri.split(";")[0] ?? dialog.fromUri;
   return uri.startsWith("sip:") && uri.length < 255 ? uri : "anonymous";
-}
-
-function fitHeaders(headers: Record<string, string>): Record<string, string> {
-  const out: Record<string, string> = {};
-  let bytes = 0;
-  for (const [name, value] of Object.entries(headers)) {
-    if (name.length > 128 || value.length > 1024) continue;
-    bytes += name.length + value.length;
-    if (bytes > MAX_HEADER_BYTES) break;
-    out[name] = value;
-  }
-  return out;
 }

@@ -9,7 +9,14 @@ import type { TrunkRecord } from "../model/trunk.js";
 import type { ChannelIn } from "../protocol/channel-events.js";
 import { decode, encode, encodingOf } from "../protocol/codec.js";
 import { respondError, respondValue } from "../protocol/service-error.js";
-import { type LegEvent, type Originate, OriginateSchema } from "../protocol/sip-legs.js";
+import {
+  LEG_HEADER_NAME,
+  type LegEvent,
+  MAX_LEG_HEADER_BYTES,
+  MAX_LEG_HEADERS,
+  type Originate,
+  OriginateSchema,
+} from "../protocol/sip-legs.js";
 import type { subjects } from "../protocol/subjects.js";
 import { throughTrunk } from "../store/trunks.js";
 import { infoKey, type SipDialogs } from "./dialogs.js";
@@ -19,7 +26,8 @@ import { Ringing } from "./ringing.js";
 import { SdpSession } from "./sdp-session.js";
 import type { SipCall } from "./sip-call.js";
 import { OutboundDialog } from "./ua/outbound-dialog.js";
-import type { Hop } from "./ua/stack.js";
+import type { Hop, SipMessage } from "./ua/stack.js";
+import { fitHeaders, xHeadersOf } from "./x-headers.js";
 
 /** What placing a leg needs from its gateway. */
 export interface LegContext {
@@ -65,9 +73,9 @@ export async function originate(ctx: LegContext, msg: Msg): Promise<void> {
   respondValue(msg, { gateway: ctx.gateway });
   const publish = (event: LegEvent) =>
     ctx.nc.publish(ctx.subjects.callLeg(o.region, o.legSid), encode(event));
-  const failed = (sipCode: number, reason: string) => {
+  const failed = (sipCode: number, reason: string, final?: FinalResponse) => {
     ctx.log.info({ legSid: o.legSid, sipCode, reason }, "outbound leg failed");
-    publish({ kind: "failed", sipCode, reason: reason.slice(0, 256) });
+    publish({ kind: "failed", sipCode, reason: reason.slice(0, 256), ...final });
   };
   if (ctx.stopping()) return failed(503, "The gateway is stopping");
   if (o.trunk !== undefined) {
@@ -127,21 +135,22 @@ export async function originate(ctx: LegContext, msg: Msg): Promise<void> {
       publish({ kind: "ringing", earlyMedia: early });
       ringing?.ringing(early);
     },
-    answered: (answer) => {
+    answered: (answer, rs) => {
       ringing?.stop();
+      const final = finalResponse(dialog.callId, rs);
       if (answer !== undefined && !session.answered(answer)) {
-        failed(488, "The answer has no PCMU or PCMA audio");
+        failed(488, "The answer has no PCMU or PCMA audio", final);
         leg.abandon();
         dialog.bye().catch(() => {});
         return;
       }
       leg.rtp.start(performance.now());
       ctx.log.info({ legSid: o.legSid, callId: dialog.callId }, "outbound leg answered");
-      publish({ kind: "answered" });
+      publish({ kind: "answered", ...final });
     },
-    failed: (status, reason) => {
+    failed: (status, reason, rs) => {
       ringing?.stop();
-      failed(status, reason);
+      failed(status, reason, finalResponse(dialog.callId, rs));
       leg.abandon();
     },
     bye: () => leg.callerEnded("bye"),
@@ -154,6 +163,22 @@ export async function originate(ctx: LegContext, msg: Msg): Promise<void> {
   ctx.sip.track(dialog);
   ctx.log.info({ legSid: o.legSid, uri: o.uri, hop, callId: dialog.callId }, "placing an outbound leg");
   dialog.start();
+}
+
+type FinalResponse = Pick<Extract<LegEvent, { kind: "failed" }>, "callId" | "headers">;
+
+/**
+ * The leg's Call-ID and the X- headers of the callee's final response, as a leg event carries them:
+ * names the schema takes, the first MAX_LEG_HEADERS within MAX_LEG_HEADER_BYTES (a callee may send
+ * any number; what a webhook gets stays small). No headers for a failure of our own (408, 503).
+ */
+function finalResponse(callId: string, rs: SipMessage | undefined): FinalResponse {
+  const named = Object.entries(rs ? xHeadersOf(rs) : {}).filter(([name]) => LEG_HEADER_NAME.test(name));
+  const headers = fitHeaders(Object.fromEntries(named), {
+    maxBytes: MAX_LEG_HEADER_BYTES,
+    maxCount: MAX_LEG_HEADERS,
+  });
+  return { callId, ...(Object.keys(headers).length > 0 && { headers }) };
 }
 
 /** A From user part as RFC 3261 §25.1 allows it (unreserved, user-unreserved; the rest %-escaped). */

@@ -14,7 +14,9 @@ import {
   parseClaimKey,
   workerOfLeaseKey,
 } from "../../src/protocol/leases.js";
+import { readLegEvent } from "../../src/protocol/sip-legs.js";
 import { WorkerStatsSchema } from "../../src/protocol/worker-stats.js";
+import { fitHeaders } from "../../src/sip/x-headers.js";
 
 const callSid = newSid("CA");
 const facts = {
@@ -95,5 +97,33 @@ describe("protocol messages", () => {
     expect(() => parseOutboxCallback({ facts, url: "https://example.com/r", method: "PUT" })).toThrow(
       /invalid callback/,
     );
+  });
+
+  it("takes a leg event with or without its final response's Call-ID and X- headers, within bounds", () => {
+    // As the first version of the contract sent them (no callId, no headers): still valid.
+    expect(readLegEvent({ kind: "answered" })).toEqual({ kind: "answered" });
+    expect(readLegEvent({ kind: "failed", sipCode: 486, reason: "Busy Here" })).toMatchObject({
+      sipCode: 486,
+    });
+    const failed = {
+      kind: "failed",
+      sipCode: 486,
+      reason: "Busy",
+      callId: "abc",
+      headers: { "X-Foo": "bar" },
+    };
+    expect(readLegEvent(failed)).toEqual(failed);
+    const many = Object.fromEntries(Array.from({ length: 33 }, (_, i) => [`X-H${i}`, "v"]));
+    expect(readLegEvent({ kind: "answered", headers: many })).toBeUndefined();
+    expect(readLegEvent({ kind: "answered", headers: { "X-Big": "v".repeat(1025) } })).toBeUndefined();
+    const wide = Object.fromEntries(Array.from({ length: 5 }, (_, i) => [`X-H${i}`, "v".repeat(1000)]));
+    expect(readLegEvent({ kind: "answered", headers: wide })).toBeUndefined();
+    expect(readLegEvent({ kind: "answered", headers: { Contact: "<sip:x@y>" } })).toBeUndefined();
+  });
+
+  it("fits a peer's X- headers to a count and a size, skipping any too long", () => {
+    const headers = { "X-Huge": "h".repeat(1025), "X-A": "1".repeat(10), "X-B": "2".repeat(10), "X-C": "3" };
+    expect(fitHeaders(headers, { maxBytes: 29 })).toEqual({ "X-A": "1".repeat(10), "X-B": "2".repeat(10) });
+    expect(fitHeaders(headers, { maxBytes: 1000, maxCount: 1 })).toEqual({ "X-A": "1".repeat(10) });
   });
 });

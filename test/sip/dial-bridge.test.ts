@@ -129,6 +129,18 @@ describe("<Dial> from a SIP call", () => {
     expect(calleeRtp.packets.filter((p) => p.payloadType !== 101).every((p) => p.payloadType === 8)).toBe(
       true,
     );
+    // The action carries the leg's Call-ID and its 200 OK's X- headers (names in canonical case),
+    // signed as the `twilio` package checks them.
+    const action = await s.app.waitFor((r) => r.path === "/dialed", 30_000);
+    expect(action.signatureValid).toBe(true);
+    expect(action.params).toMatchObject({
+      DialCallStatus: "completed",
+      DialSipResponseCode: "200",
+      "DialSipHeader_X-Foo": "bar",
+      "DialSipHeader_X-Seen": "42 sip:+15551230007@",
+    });
+    expect(action.params.DialSipCallId).toMatch(/.+/);
+    expect(action.params["DialSipHeader_X-Call-Id-Echo"]).toBe(action.params.DialSipCallId);
     const leg = await s.app.waitFor((r) => r.path === "/leg");
     expect(leg.params).toMatchObject({ CallStatus: "completed", Direction: "outbound-dial" });
     const calls = await new Kvm(s.engine.nc).open(buckets.calls("us1"));
@@ -171,7 +183,9 @@ describe("<Dial> from a SIP call", () => {
     expect(correlation(pcmOf(phone.packets), CALLEE_SIGNAL)).toBeGreaterThanOrEqual(0.99);
   });
 
-  it("reports a busy <Sip> callee as busy, with its SIP response code", { timeout: 60_000 }, async () => {
+  it("reports a busy <Sip> callee as busy, with its SIP response code, Call-ID and X- headers", {
+    timeout: 60_000,
+  }, async () => {
     const callee = await sippCallee("dial-callee-busy.xml", { cwd: await signalDir() });
     await using s = await setUp(
       (r, to) => r.dial({ action: "/dialed" }).sip(to),
@@ -179,11 +193,16 @@ describe("<Dial> from a SIP call", () => {
     );
     await using phone = await phoneRtp();
     await callThrough(s, phone, "dial-caller-waits.xml", callee);
-    expect(await dialAction(s.app)).toMatchObject({
+    const action = await s.app.waitFor((r) => r.path === "/dialed", 30_000);
+    expect(action.signatureValid).toBe(true);
+    expect(action.params).toMatchObject({
       DialCallStatus: "busy",
       DialSipResponseCode: "486",
       DialBridged: "false",
+      "DialSipHeader_X-Busy-Reason": "all lines in use",
     });
+    expect(action.params.DialSipCallId).toMatch(/.+/);
+    expect(action.params["DialSipHeader_X-Call-Id-Echo"]).toBe(action.params.DialSipCallId);
   });
 
   it("cancels an unanswered callee at the Dial's timeout (CANCEL) and reports no-answer", {
@@ -200,6 +219,7 @@ describe("<Dial> from a SIP call", () => {
     await callThrough(s, phone, "dial-caller-waits.xml", callee);
     const action = await dialAction(s.app);
     expect(action).toMatchObject({ DialCallStatus: "no-answer", DialSipResponseCode: "487" });
+    expect(action.DialSipCallId).toMatch(/.+/);
     expect(Date.now() - started).toBeGreaterThanOrEqual(5_000);
   });
 
@@ -279,16 +299,25 @@ describe("a whisper on a SIP leg", () => {
     const dir = await signalDir();
     const calleeRtp = await phoneRtp(CALLEE_IP);
     await using _callee = calleeRtp;
-    const callee = await sippCallee("dial-callee.xml", { cwd: dir, keys: { rtpport: calleeRtp.port } });
+    const callee = await sippCallee("dial-callee-headers.xml", {
+      cwd: dir,
+      keys: { rtpport: calleeRtp.port },
+    });
     await using s = await setUp(
-      (r, to) => r.dial({ action: "/dialed", timeLimit: 4 }).sip({ url: "/whisper" }, to),
-      `sip:bob@${CALLEE_IP}:${callee.port}`,
+      (r, to) => r.dial({ action: "/dialed", timeLimit: 4, callerId: NUMBER }).sip({ url: "/whisper" }, to),
+      `sip:bob@${CALLEE_IP}:${callee.port}?X-Ticket=42`,
     );
     await using phone = await phoneRtp();
     await callThrough(s, phone, "dial-caller-waits.xml", callee);
     const action = await dialAction(s.app);
     const whisper = await s.app.waitFor((r) => r.path === "/whisper");
-    expect(whisper.params).toMatchObject({ CallSid: action.DialCallSid, ParentCallSid: action.CallSid });
+    // The screening request gets the 200 OK's X- headers as SipHeader_X-* (Twilio's receiving-sip guide).
+    expect(whisper.signatureValid).toBe(true);
+    expect(whisper.params).toMatchObject({
+      CallSid: action.DialCallSid,
+      ParentCallSid: action.CallSid,
+      "SipHeader_X-Foo": "bar",
+    });
     expect(action).toMatchObject({ DialCallStatus: "completed", DialBridged: "true" });
     // The whisper's keys went to the callee as RFC 4733 events on its leg (the caller sent none).
     expect(calleeRtp.packets.some((p) => p.payloadType === 101)).toBe(true);

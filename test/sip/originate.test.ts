@@ -7,6 +7,7 @@ import { join } from "node:path";
 import { describe, expect, it } from "vitest";
 import { SwitchboardError } from "../../src/errors/switchboard-error.js";
 import { parseRecordReply } from "../../src/protocol/sip-commands.js";
+import { LegEventSchema } from "../../src/protocol/sip-legs.js";
 import { startTestEngine } from "../helpers/engine.js";
 import { toneHz, wavSamples } from "./audio.js";
 import { freeUdpPort, SCENARIOS, startGateway, toneDir } from "./harness.js";
@@ -69,8 +70,11 @@ describe("outbound legs", () => {
       );
       expect(reply).toEqual({ gateway: "gw1" });
       expect(await watch.next((e) => e.subject === "leg")).toEqual({ kind: "ringing", earlyMedia: false });
+      // The leg's Call-ID (DialSipCallId) and its 200 OK's X- headers (the trunk echoes X-Trace).
       expect(await watch.next((e) => e.subject === "leg" && e.body.kind !== "ringing")).toEqual({
         kind: "answered",
+        callId: expect.stringMatching(/^[0-9a-f]{24}$/),
+        headers: { "X-Trace": "abc" },
       });
       expect(gw.calls.has(watch.legSid)).toBe(true);
       // The callee's 2 s tone, ended by its # (RFC 4733).
@@ -129,6 +133,35 @@ describe("outbound legs", () => {
     const result = await uas.result;
     expect(result.code, result.stdout + result.stderr).toBe(0);
     expect(gw.calls.size).toBe(0);
+  });
+
+  // A hostile callee's headers do not travel whole: the leg event (and so the Dial's action) keeps the
+  // first 32 X- headers that fit, each value at most 1024 characters.
+  it("bounds the X- headers of a callee's failure it passes on", { timeout: 30_000 }, async () => {
+    await using engine = await startTestEngine({ worker: false });
+    await using _gw = await startGateway(engine);
+    const many = Array.from({ length: 40 }, (_, i) => `X-H${String(i).padStart(2, "0")}: ${i}`);
+    const text = (await readFile(join(SCENARIOS, "uas-busy.xml"), "latin1"))
+      .replace('<!DOCTYPE scenario SYSTEM "sipp.dtd">', "")
+      .replace(
+        /(SIP\/2\.0 486 Busy Here[\s\S]*?\[last_CSeq:\]\n)/,
+        `$1      X-Huge: ${"h".repeat(2000)}\n${many.map((h) => `      ${h}\n`).join("")}`,
+      );
+    const path = join(await mkdtemp(join(tmpdir(), "sb-uas-")), "uas-busy-headers.xml");
+    await writeFile(path, text);
+    const uas = await sippUas(path);
+    const { watch } = await placeLeg(engine.nc, {
+      uri: `sip:bob@${uas.address}:${uas.port}`,
+      from: { user: "alice" },
+      timeoutMs: 10_000,
+    });
+    const failed = await watch.next((e) => e.subject === "leg" && e.body.kind === "failed");
+    expect(LegEventSchema.safeParse(failed).success).toBe(true);
+    const headers = (failed as { headers?: Record<string, string> }).headers ?? {};
+    expect(Object.keys(headers)).toEqual(many.slice(0, 32).map((h) => h.split(":")[0]));
+    expect(headers["X-H31"]).toBe("31");
+    const result = await uas.result;
+    expect(result.code, result.stdout + result.stderr).toBe(0);
   });
 
   it("cancels a leg still ringing at its timeout (487), and one the region hangs up", {

@@ -11,7 +11,7 @@ import type { ChannelOut } from "../../protocol/channel-events.js";
 import { indexCall } from "../../store/call-index.js";
 import { writeOwnCallRecord } from "../../store/call-records.js";
 import type { Channel } from "../../twiml/ports/channel.js";
-import type { BridgedLeg, LegProgress } from "../../twiml/ports/dial-network.js";
+import type { BridgedLeg, LegProgress, SipOutcome } from "../../twiml/ports/dial-network.js";
 import type { LegEvent } from "../../twiml/verbs/dial/data.js";
 import { statusCallbackParams } from "../../webhook/params.js";
 import { logCallEnded } from "../call-end-log.js";
@@ -21,13 +21,13 @@ export type LegEnd = Extract<CallStatus, "completed" | "busy" | "no-answer" | "f
 
 /** How one leg's ringing came out; an answered one still has to be connected (or cancelled). */
 export type Attempt =
-  | { answered: false; status: Exclude<LegEnd, "completed">; sipCode?: number }
+  | { answered: false; status: Exclude<LegEnd, "completed">; sip?: SipOutcome }
   | {
       answered: true;
       /** A leg that is a call of its own (a SIP leg): its whisper and sendDigits play on it. */
       channel?: Channel;
-      /** A SIP leg's final response (200). */
-      sipCode?: number;
+      /** A SIP leg's final response (its 2xx). */
+      sip?: SipOutcome;
       /** Bridges the leg: resolves `ended` when the callee hangs up; `hangup` ends it from our side. */
       connect: () => Pick<BridgedLeg, "ended" | "hangup">;
       /** Drops a leg that answered too late (another won): a hosted call is hung up. */

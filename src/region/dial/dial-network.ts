@@ -8,7 +8,13 @@ import { sleep } from "../../clock/clock.js";
 import { isE164, numberKey } from "../../model/phone.js";
 import type { Callee } from "../../protocol/offer.js";
 import { isVerifiedCallerId } from "../../store/caller-ids.js";
-import type { BridgedLeg, DialNetwork, DialTarget, Unanswered } from "../../twiml/ports/dial-network.js";
+import type {
+  BridgedLeg,
+  DialNetwork,
+  DialTarget,
+  SipOutcome,
+  Unanswered,
+} from "../../twiml/ports/dial-network.js";
 import type { LiveCall } from "../host/live-call.js";
 import type { RegionRuntime } from "../runtime.js";
 import { type Attempt, ChildLeg } from "./child-leg.js";
@@ -54,11 +60,11 @@ export function regionDialNetwork(rt: RegionRuntime, call: LiveCall, facts: Call
           let settled = 0;
           let won = false;
           const ends: (Unanswered["status"] | undefined)[] = [];
-          const codes: (number | undefined)[] = [];
+          const outcomes: (SipOutcome | undefined)[] = [];
           const settle = () => {
             if (++settled < legs.length || won) return;
             if (signal.aborted) reject(signal.reason);
-            else resolve(unanswered(legs, ends, codes));
+            else resolve(unanswered(legs, ends, outcomes));
           };
           legs.forEach((leg, i) => {
             const target = targets[i] as DialTarget;
@@ -70,7 +76,7 @@ export function regionDialNetwork(rt: RegionRuntime, call: LiveCall, facts: Call
                     // Answered at the same instant as the winner: it loses, as if it had been canceled.
                     if (a.answered) a.cancel();
                     ends[i] = a.answered ? "canceled" : a.status;
-                    if (!a.answered) codes[i] = a.sipCode;
+                    if (!a.answered) outcomes[i] = a.sip;
                     await leg.end(a.answered ? "canceled" : a.status);
                     return settle();
                   }
@@ -144,9 +150,9 @@ async function attempt(
   const sip = call.sipGateway && sipLegRequest(rt, facts, target, options.callerId, warn);
   if (call.sipGateway && sip) {
     const tried = await ringSip(rt, call, leg, call.sipGateway, sip, options, signal);
-    // Twilio gives DialSipResponseCode for a <Sip> only, not for a number sent out over a trunk.
+    // Twilio gives DialSip* for a <Sip> only, not for a number sent out over a trunk.
     if (sip.trunk === undefined) return tried;
-    const { sipCode: _, ...attempt } = tried;
+    const { sip: _, ...attempt } = tried;
     return attempt;
   }
   return simulated(call, leg, call.caller?.callees?.[target.to], timeoutS, signal);
@@ -219,10 +225,12 @@ async function connect(
   else if (target.sendDigits) await sleep(call.clock, dtmfMs(target.sendDigits), signal);
   if (target.whisper) {
     const callee = call.caller?.callees?.[target.to];
+    // Twilio posts the X- headers of a <Sip> leg's 200 OK to its screening URL as SipHeader_X-*.
+    const headers = answered.sip?.headers;
     const verdict = await runWhisper(
       rt,
       call,
-      leg.facts,
+      headers ? { ...leg.facts, sipHeaders: { ...headers } } : leg.facts,
       target.whisper,
       callee,
       signal,
@@ -246,7 +254,7 @@ async function connect(
         answered: false,
         status: verdict === "failed" ? "failed" : "no-answer",
         callSid: leg.callSid,
-        ...(answered.sipCode !== undefined && { sipCode: answered.sipCode }),
+        ...(answered.sip && { sip: answered.sip }),
       };
     }
   }
@@ -258,7 +266,7 @@ async function connect(
     ended,
     hangup,
     durationS: () => leg.durationS(),
-    ...(answered.sipCode !== undefined && { sipCode: answered.sipCode }),
+    ...(answered.sip && { sip: answered.sip }),
   };
 }
 
@@ -273,17 +281,17 @@ export function dtmfMs(digits: string): number {
 function unanswered(
   legs: readonly ChildLeg[],
   ends: readonly (Unanswered["status"] | undefined)[],
-  codes: readonly (number | undefined)[],
+  outcomes: readonly (SipOutcome | undefined)[],
 ): Unanswered {
   for (const status of ["no-answer", "busy", "canceled", "failed"] as const) {
     const i = ends.indexOf(status);
-    const sipCode = codes[i];
+    const sip = outcomes[i];
     if (i >= 0)
       return {
         answered: false,
         status,
         callSid: (legs[i] as ChildLeg).callSid,
-        ...(sipCode !== undefined && { sipCode }),
+        ...(sip && { sip }),
       };
   }
   return { answered: false, status: "failed" };

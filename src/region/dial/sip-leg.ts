@@ -7,6 +7,7 @@ import { ChannelInSchema } from "../../protocol/channel-events.js";
 import { decode, encode } from "../../protocol/codec.js";
 import { readReply } from "../../protocol/service-error.js";
 import { dialStatusOf, type LegEvent, type Originate, readLegEvent } from "../../protocol/sip-legs.js";
+import type { SipOutcome } from "../../twiml/ports/dial-network.js";
 import { RemoteChannel } from "../channel/remote-channel.js";
 import type { LiveCall } from "../host/live-call.js";
 import type { RegionRuntime } from "../runtime.js";
@@ -75,6 +76,7 @@ export async function ringSip(
   // Before the answer a hang-up is a CANCEL; after it, a BYE. Best effort: a lost leg is over anyway.
   const hangUpLeg = () => channel.hangup().catch(() => {});
   let guard: NodeJS.Timeout | undefined;
+  let sip: SipOutcome = { code: 200 };
   const onAbort = () => void hangUpLeg();
   try {
     await nc.flush();
@@ -102,8 +104,9 @@ export async function ringSip(
     if (outcome.kind === "failed") {
       if (outcome.reason === "no final response from the gateway") await hangUpLeg();
       close();
-      return { answered: false, status: dialStatusOf(outcome.sipCode), sipCode: outcome.sipCode };
+      return { answered: false, status: dialStatusOf(outcome.sipCode), sip: sipOutcome(outcome) };
     }
+    sip = sipOutcome(outcome);
   } catch (err) {
     close();
     throw err;
@@ -114,7 +117,7 @@ export async function ringSip(
   return {
     answered: true,
     channel,
-    sipCode: 200,
+    sip,
     cancel: () => {
       void hangUpLeg().finally(close);
     },
@@ -129,6 +132,15 @@ export async function ringSip(
         await leg.end("completed");
       },
     }),
+  };
+}
+
+/** The final response as the Dial's action reports it (DialSip*): a 2xx is 200, as Twilio says. */
+function sipOutcome(final: Final): SipOutcome {
+  return {
+    code: final.kind === "failed" ? final.sipCode : 200,
+    ...(final.callId !== undefined && { callId: final.callId }),
+    ...(final.headers && { headers: final.headers }),
   };
 }
 

@@ -12,10 +12,16 @@ import type { Hop, SipMessage, SipStack } from "./stack.js";
 export interface OutboundDialogEvents {
   /** 180 or 183; `sdp` when it carries the callee's early media. */
   ringing(status: number, sdp: string | undefined): void;
-  /** The 2xx, acknowledged: its SDP answer (absent if it came already in a reliable 1xx, which we do not use). */
-  answered(sdp: string | undefined): void;
-  /** A final failure: the callee's, 487 after our CANCEL, 408 when nothing answered, 503 unreachable. */
-  failed(status: number, reason: string): void;
+  /**
+   * The 2xx, acknowledged: its SDP answer (absent if it came already in a reliable 1xx, which we do
+   * not use), and the response itself (its X- headers go to the Dial's action).
+   */
+  answered(sdp: string | undefined, response: SipMessage): void;
+  /**
+   * A final failure: the callee's (`response` then is it), 487 after our CANCEL, 408 when nothing
+   * answered, 503 unreachable.
+   */
+  failed(status: number, reason: string, response?: SipMessage): void;
   /** The callee hung up. */
   bye(): void;
   info(contentType: string, body: string): void;
@@ -184,8 +190,8 @@ export class OutboundDialog {
     if ((status === 401 || status === 407) && this.opts.auth && !this.#challenged) {
       if (this.#retryWithAuth(rs, this.opts.auth)) return;
     }
-    if (this.#cancelled !== undefined && status === 487) this.#fail(487, this.#cancelled);
-    else this.#fail(status, rs.reason ?? "");
+    if (this.#cancelled !== undefined && status === 487) this.#fail(487, this.#cancelled, rs);
+    else this.#fail(status, rs.reason ?? "", rs);
   }
 
   /** A 2xx to our INVITE: ACK it (each copy), and the first one answers the call, unless we cancelled. */
@@ -215,7 +221,7 @@ export class OutboundDialog {
       return;
     }
     this.state = "confirmed";
-    this.on.answered?.(rs.content ? rs.content : undefined);
+    this.on.answered?.(rs.content ? rs.content : undefined, rs);
   }
 
   /** The INVITE again with our answer to the challenge; false when the challenge cannot be answered. */
@@ -281,10 +287,10 @@ export class OutboundDialog {
     this.cancel("No answer within the timeout");
   }
 
-  #fail(status: number, reason: string): void {
+  #fail(status: number, reason: string, rs?: SipMessage): void {
     if (this.state !== "early") return;
     this.#close();
-    this.on.failed?.(status, reason);
+    this.on.failed?.(status, reason, rs);
   }
 
   #close(): void {

@@ -23,14 +23,24 @@ export interface LegProgress {
   readonly params: Readonly<Record<string, string>>;
 }
 
+/** How a leg placed over SIP ended its INVITE: a <Sip>'s action gets it as DialSip* parameters. */
+export interface SipOutcome {
+  /** The final response's status (DialSipResponseCode): 200 when answered, 486 busy… */
+  readonly code: number;
+  /** The leg's SIP Call-ID (DialSipCallId). */
+  readonly callId?: string;
+  /** The X- headers of the callee's final response, canonical names (DialSipHeader_X-Foo). */
+  readonly headers?: Readonly<Record<string, string>>;
+}
+
 /** How a Dial's ringing ended when nobody was bridged. */
 export interface Unanswered {
   readonly answered: false;
   readonly status: Exclude<DialCallStatus, "completed" | "answered">;
   /** The leg the status is about (DialCallSid), when a leg was made. */
   readonly callSid?: string;
-  /** The SIP final response of a leg placed over SIP (DialSipResponseCode on a <Sip>'s action). */
-  readonly sipCode?: number;
+  /** The final response of a leg placed over SIP (DialSip* on a <Sip>'s action). */
+  readonly sip?: SipOutcome;
 }
 
 /** The leg that answered first and is bridged to the caller. */
@@ -44,8 +54,8 @@ export interface BridgedLeg {
   hangup(): Promise<void>;
   /** Seconds the leg has been connected, so far or in all once it ended (DialCallDuration). */
   durationS(): number;
-  /** 200 for a leg placed over SIP (DialSipResponseCode on a <Sip>'s action). */
-  readonly sipCode?: number;
+  /** The 2xx of a leg placed over SIP (DialSip* on a <Sip>'s action). */
+  readonly sip?: SipOutcome;
 }
 
 /**

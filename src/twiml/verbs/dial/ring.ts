@@ -4,7 +4,7 @@
 import { sleep } from "../../../clock/clock.js";
 import { ErrorCodes } from "../../../errors/codes.js";
 import type { RecordedAudio } from "../../ports/channel.js";
-import type { DialTarget, LegProgress } from "../../ports/dial-network.js";
+import type { DialTarget, LegProgress, SipOutcome } from "../../ports/dial-network.js";
 import type { VerbContext } from "../../verb-context.js";
 import type { LegNounOptions } from "./data.js";
 import type { DialOptions, DialResult } from "./noun.js";
@@ -49,7 +49,7 @@ export async function ringLegs(
       ...(rung.callSid && { callSid: rung.callSid }),
       durationS: 0,
       bridged: false,
-      ...(rung.sipCode !== undefined && { params: { DialSipResponseCode: String(rung.sipCode) } }),
+      ...(rung.sip && { params: dialSipParams(rung.sip) }),
     };
   }
   // The bridge ends on whichever comes first; its own signal stops the other two.
@@ -89,8 +89,16 @@ export async function ringLegs(
     durationS: rung.durationS(),
     bridged: true,
     ...(audio && { audio }),
-    ...(rung.sipCode !== undefined && { params: { DialSipResponseCode: String(rung.sipCode) } }),
+    ...(rung.sip && { params: dialSipParams(rung.sip) }),
   };
+}
+
+/** A <Sip> leg's parameters on the Dial's action: its Call-ID, final response code and X- headers. */
+function dialSipParams(sip: SipOutcome): Record<string, string> {
+  const params: Record<string, string> = { DialSipResponseCode: String(sip.code) };
+  if (sip.callId !== undefined) params.DialSipCallId = sip.callId;
+  for (const [name, value] of Object.entries(sip.headers ?? {})) params[`DialSipHeader_${name}`] = value;
+  return params;
 }
 
 /** What the channel records of the bridge for Twilio's `record` value (record-bridge.ts stores it). */
