@@ -284,6 +284,7 @@ export class SipGateway {
       {
         key: (k) => call?.key(k),
         audio: (packet, pcm) => call?.audio(packet, pcm),
+        hears: () => call?.hearing ?? false,
         sent: (pcm) => call?.sent(pcm),
       },
     );

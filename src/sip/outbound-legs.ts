@@ -102,7 +102,11 @@ export async function originate(ctx: LegContext, msg: Msg): Promise<void> {
     ctx.pacer,
     undefined,
     { codec: "PCMU", codecPt: 0, dtmfPt: 101 },
-    { key: (k) => call?.key(k), audio: (packet, pcm) => call?.audio(packet, pcm) },
+    {
+      key: (k) => call?.key(k),
+      audio: (packet, pcm) => call?.audio(packet, pcm),
+      hears: () => call?.hearing ?? false,
+    },
   );
   const session = new SdpSession(rtp, ctx.mediaAddress, ctx.nextSessionId());
   const sdp = session.offer();
