@@ -155,6 +155,7 @@ export class SipGateway {
       newCall: (deps) => this.#newCall(deps),
       call: (sid) => this.calls.get(sid),
       trunk: (name) => this.opts.trunks?.get(name),
+      recordings: this.#recordings,
     };
   }
 

@@ -32,8 +32,11 @@ export interface RtpEvents {
   audio(packet: RtpPacket, pcm: Int16Array): void;
   /** Whether `audio` wants packets now (default: always); when not, none is decoded (25,000 a second at 500 calls). */
   hears?(): boolean;
-  /** The 20 ms frame just sent to the peer, as PCM (silence while nothing plays): a stream's outbound track. */
-  sent?(pcm: Int16Array): void;
+  /**
+   * The 20 ms frame just sent to the peer, as PCM (silence while nothing plays): a stream's outbound
+   * track. `frame` is its index from the stream's start: frames skipped after a stall leave a gap.
+   */
+  sent?(pcm: Int16Array, frame: number): void;
 }
 
 /** The outbound track's frame while a key is sent (RFC 4733 carries no audio). */
@@ -262,7 +265,7 @@ export class RtpSession implements Paced {
       this.#job = undefined;
       job.resolve();
     }
-    this.events.sent?.(frame?.kind === "audio" ? frame.pcm : SILENT_FRAME);
+    this.events.sent?.(frame?.kind === "audio" ? frame.pcm : SILENT_FRAME, this.#frames - 1);
     const dtmfPt = this.#media.dtmfPt;
     if (frame?.kind === "event" && dtmfPt !== undefined) {
       if (frame.start) this.#eventTimestamp = ts;
