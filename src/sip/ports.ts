@@ -29,18 +29,23 @@ export class RtpPorts {
   async allocate(): Promise<Socket> {
     const [lo, hi] = this.range;
     const count = Math.floor((hi - lo) / 2) + 1;
+    let last: Error | undefined;
     for (let i = 0; i < count; i++) {
       const port = this.#next;
       this.#next = port + 2 > hi ? lo + (lo % 2) : port + 2;
       const socket = createSocket({ type: "udp4", lookup: literalLookup });
       const bound = await new Promise<boolean>((resolve) => {
-        socket.once("error", () => resolve(false));
+        socket.once("error", (err) => {
+          last = err;
+          resolve(false);
+        });
         socket.bind(port, this.address, () => resolve(true));
       });
       if (bound) return socket;
       socket.close();
     }
-    throw new Error(`no free RTP port in ${lo}-${hi}`);
+    // The last refusal says why (every port taken, or not one bindable on this address).
+    throw new Error(`no free RTP port in ${lo}-${hi} on ${this.address}: ${last?.message}`);
   }
 }
 

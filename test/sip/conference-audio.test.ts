@@ -204,10 +204,15 @@ describe("a conference of SIP callers", () => {
   });
 
   it("record-from-start stores the conference's mix as a Recording of it", { timeout: 40_000 }, async () => {
-    const to = await conference("recorded", { record: "record-from-start" });
-    const a = await callIn(to, 440);
+    // The first caller (who records the mix) may stay 15 s, the second 6: both are in the mix for
+    // the second's 6 s unless it takes over 9 s to join. With 6 s for both, a second caller slow to
+    // join under load (two test files at once: sipp starting, its INVITE) left the first one's limit
+    // only a moment to share, and the mix held next to none of the first one's tone.
+    const first = await conference("recorded", { record: "record-from-start" }, 15);
+    const second = await conference("recorded");
+    const a = await callIn(first, 440, gw, 15);
     await using _a = a.phone;
-    const b = await callIn(to, 660);
+    const b = await callIn(second, 660);
     await using _b = b.phone;
     for (const r of await Promise.all([a.done, b.done])) expect(r.code, r.stderr).toBe(0);
     const sid = (

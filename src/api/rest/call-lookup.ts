@@ -61,12 +61,20 @@ export async function ownedCall(
   callSid: string,
   url: string,
 ): Promise<FoundCall> {
-  const stored = await storedCall(b, region, callSid);
-  const found = stored ? { call: stored, live: false } : await liveCall(b, region, callSid).then(asLive);
+  const found =
+    (await storedCall(b, region, callSid).then(asStored)) ??
+    (await liveCall(b, region, callSid).then(asLive)) ??
+    // Neither stored nor live: it may have ended between the two reads (its worker stores the
+    // record, then deletes the snapshot and the lease), so the record is read once more.
+    (await storedCall(b, region, callSid).then(asStored));
   if (!found || found.call.account_sid !== accountSid) {
     throw fail("notFound", `The requested resource ${url.split("?")[0]} was not found`);
   }
   return found;
+}
+
+function asStored(call: CallResource | undefined): FoundCall | undefined {
+  return call && { call, live: false };
 }
 
 function asLive(call: CallResource | undefined): FoundCall | undefined {

@@ -44,9 +44,13 @@ export class CallHost {
       (sid) => this.#live(sid),
       (fn) => leases.gate(fn),
     );
-    // After a stall, calls another worker claimed meanwhile stop before any of them goes on.
+    // After a stall, calls another worker claimed meanwhile stop before any of them goes on. Only
+    // calls whose lease is stored: one still starting has nothing another worker could claim (its
+    // job is acked only once its lease is stored), and the lease being written may not be listed
+    // yet — judged lost, a call that had just started was dropped, unrun and unrecorded.
     leases.onWake = async () => {
-      for (const callSid of await leases.lostOf([...this.#calls.keys()])) this.lose(callSid);
+      const leased = [...this.#calls.values()].filter((c) => c.isLeased).map((c) => c.callSid);
+      for (const callSid of await leases.lostOf(leased)) this.lose(callSid);
     };
     const { region, bus, stores, outbox, inspector, log } = rt;
     this.#failedEnd = {

@@ -139,6 +139,11 @@ export class LiveCall {
     if (this.#leased) void this.snapshots.changed();
   }
 
+  /** Whether the call's lease is stored (a new call's is being written while it starts). */
+  get isLeased(): boolean {
+    return this.#leased;
+  }
+
   /** The call's lease is stored: its snapshot may be stored from now on. */
   leaseStored(): void {
     this.#leased = true;
