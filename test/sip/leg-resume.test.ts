@@ -2,7 +2,6 @@
 // hangs up, or the leg's gateway dies) before another worker resumes the call: the resumed call asks
 // the leg's gateway what it missed (`leg-state`) instead of waiting for an event published to no one
 // (issue #17). The callee (sipp) answers when the test cues it, once the old worker is dead.
-import { createSocket } from "node:dgram";
 import { Kvm } from "@nats-io/kv";
 import { connect } from "@nats-io/transport-node";
 import { pino } from "pino";
@@ -17,7 +16,7 @@ import { twilioClient } from "../api/helpers/twilio-client.js";
 import { startTestEngine } from "../helpers/engine.js";
 import { startTwilioApp, VoiceResponse } from "../helpers/twilio-app.js";
 import { phoneRtp, startGateway } from "./harness.js";
-import { sippUas } from "./uas.js";
+import { answerCue, sippUas } from "./uas.js";
 import { regionWorker, watchCall } from "./worker-death.js";
 
 const CALLEE_IP = "127.0.0.3";
@@ -71,16 +70,13 @@ async function resumeAfter(meanwhile: Meanwhile) {
     },
   });
   await engine.addNumber({ number: "+15551252002", voiceUrl: `${app.url}/voice` });
-  // sipp sends the INVITE's Call-ID here; the test's INFO in that dialog is its cue to answer.
-  const cue = createSocket("udp4");
-  await using _cue = { [Symbol.asyncDispose]: async () => void cue.close() };
-  const callId = new Promise<string>((resolve) => cue.once("message", (m) => resolve(m.toString().trim())));
-  await new Promise<void>((resolve) => cue.bind(0, "127.0.0.1", resolve));
+  // sipp answers when the test cues it, not on a timer.
+  const cue = await answerCue();
   await using phone = await phoneRtp(CALLEE_IP);
   const uas = await sippUas("uas-answer-on-cue.xml", {
     keys: {
       rtpport: phone.port,
-      cue: cue.address().port,
+      cue: cue.port,
       hangup: meanwhile === "answers-and-hangs-up" ? "yes" : "no",
     },
     timeoutS: 60,
@@ -124,7 +120,7 @@ async function resumeAfter(meanwhile: Meanwhile) {
     timeout: 10,
   });
   // The leg rings, and the call's snapshot names its gateway: a worker that resumes it knows the leg.
-  const legCallId = await bounded(callId, "the INVITE");
+  await bounded(cue.callId, "the INVITE");
   await bounded(ringing, "the leg's ringing");
   const actors = await new Kvm(engine.nc).open(buckets.actors("us1"));
   await bounded(snapshotWithLeg(actors, created.sid), "a snapshot with the leg");
@@ -134,7 +130,7 @@ async function resumeAfter(meanwhile: Meanwhile) {
   // leg's gateway dies (the SIP side of this in-process one stays, unreachable over NATS).
   if (meanwhile === "gateway-dies") await gwNc.close();
   else {
-    sendInfo(cue, { host: CALLEE_IP, port: uas.port }, legCallId);
+    await cue.answer(uas);
     await bounded(answered, "the leg's answer");
   }
   if (meanwhile === "answers-and-hangs-up") await bounded(hungUp, "the callee's hang-up");
@@ -146,6 +142,7 @@ async function resumeAfter(meanwhile: Meanwhile) {
   const sipp = meanwhile === "gateway-dies" ? undefined : await bounded(uas.result, "sipp's end", 40_000);
   await bounded(watch.ended, "the call's end", 40_000);
   const endedAt = Date.now();
+  await bounded(watch.firstResume, "the resume's inspection");
   watch.stop();
   for (const s of subs) s.unsubscribe();
   expect(watch.resumed()).toBe(1);
@@ -160,28 +157,6 @@ async function resumeAfter(meanwhile: Meanwhile) {
     endedAfterByeS: (endedAt - byeAt) / 1000,
     endedAfterReadyS: (endedAt - ready) / 1000,
   };
-}
-
-/** The INFO that cues sipp to answer: any request in the INVITE's dialog (sipp matches its Call-ID). */
-function sendInfo(
-  socket: ReturnType<typeof createSocket>,
-  to: { host: string; port: number },
-  callId: string,
-) {
-  const { port } = socket.address();
-  const text = [
-    `INFO sip:callee@${to.host}:${to.port} SIP/2.0`,
-    `Via: SIP/2.0/UDP 127.0.0.1:${port};branch=z9hG4bK-cue-${Date.now()}`,
-    "From: <sip:test@127.0.0.1>;tag=cue",
-    `To: <sip:callee@${to.host}>`,
-    `Call-ID: ${callId}`,
-    "CSeq: 1 INFO",
-    "Max-Forwards: 70",
-    "Content-Length: 0",
-    "",
-    "",
-  ].join("\r\n");
-  socket.send(text, to.port, to.host);
 }
 
 /** Resolves once the call's stored snapshot names the gateway of its leg (`sb.leg`). */
