@@ -9,6 +9,8 @@
 //                                       busy machine, what they do on a quiet one
 //   BENCH_SIP_CALLER_RTP=0              the callers send no RTP (what the gateway's receiving costs)
 //   BENCH_PROFILE=<dir>                 a CPU profile of the gateway, summarised
+//   BENCH_SIP_TRACE=<file>              the gateway's pacer trace (late turns and what delayed them)
+//   BENCH_SIP_GATEWAY_NODE_ARGS="…"     Node flags for the gateway (e.g. --max-semi-space-size=64)
 import { mkdir, mkdtemp, rm, writeFile } from "node:fs/promises";
 import { loadavg, tmpdir } from "node:os";
 import { join } from "node:path";
@@ -17,6 +19,7 @@ import { linearToUlaw } from "../src/sip/rtp/g711.js";
 import { describeMachine, machineLine, round2 } from "./lib/report.js";
 import { formatSummary, summarizeFiles } from "./profile-summary.js";
 import { type LevelResult, renice, runLevel, writeScenario } from "./sip/level.js";
+import { summarizeTraceFile } from "./sip/pacer-trace.js";
 import { freeUdpPort, startSipStack } from "./sip/stack.js";
 
 const say = (line: string) => process.stdout.write(`${line}\n`);
@@ -25,6 +28,8 @@ const windowS = Number(process.env.BENCH_SIP_SECONDS ?? 10);
 const rate = Number(process.env.BENCH_SIP_RATE ?? 50);
 const profileDir = process.env.BENCH_PROFILE;
 const callerRtp = process.env.BENCH_SIP_CALLER_RTP !== "0";
+const traceFile = process.env.BENCH_SIP_TRACE;
+const gatewayNodeArgs = (process.env.BENCH_SIP_GATEWAY_NODE_ARGS ?? "").split(" ").filter(Boolean);
 const nice = process.env.BENCH_SIP_NICE ? Number(process.env.BENCH_SIP_NICE) : undefined;
 
 const machine = describeMachine();
@@ -51,7 +56,11 @@ const rtpLo = 30_000 + 2 * Math.floor(Math.random() * 5_000);
 const stack = await startSipStack({
   sipPort: await freeUdpPort("127.0.0.1"),
   rtpPorts: [rtpLo, rtpLo + 4 * maxCalls + 200],
-  ...(profileDir && { gatewayNodeArgs: ["--cpu-prof", `--cpu-prof-dir=${profileDir}`] }),
+  gatewayNodeArgs: [
+    ...gatewayNodeArgs,
+    ...(profileDir ? ["--cpu-prof", `--cpu-prof-dir=${profileDir}`] : []),
+  ],
+  ...(traceFile && { gatewayEnv: { SWITCHBOARD_PACER_TRACE: traceFile } }),
 });
 const f1 = (x: number) => (Number.isFinite(x) ? x.toFixed(1) : "–");
 const f2 = (x: number) => (Number.isFinite(x) ? x.toFixed(2) : "–");
@@ -117,6 +126,7 @@ await writeFile(
   `${JSON.stringify({ machine, windowS, rate, nice, callerRtp, loads, results }, null, 2)}\n`,
 );
 say(`results: ${file}`);
+if (traceFile) for (const line of await summarizeTraceFile(traceFile)) say(line);
 if (profileDir) {
   say(`\nCPU profile of the gateway (${profileDir}):`);
   for (const s of await summarizeFiles([profileDir], 20)) say(formatSummary(s));

@@ -2,7 +2,7 @@
 // then N sipp calls through the gateway with their SDP naming the same sockets; each measured over
 // the same window, once every stream plays.
 import { execFileSync, spawn } from "node:child_process";
-import { readFileSync } from "node:fs";
+import { readdirSync, readFileSync } from "node:fs";
 import { readFile, writeFile } from "node:fs/promises";
 import { join } from "node:path";
 import { fileURLToPath } from "node:url";
@@ -46,10 +46,18 @@ export interface LevelResult {
 const sleep = (ms: number) => new Promise((resolve) => setTimeout(resolve, ms));
 
 /** Gives `pid` the scheduling priority `nice` (BENCH_SIP_NICE): on a machine busy with other work, the
- * measured processes get a core as on a quiet machine. Needs root for a negative value. */
+ * measured processes get a core as on a quiet machine. Needs root for a negative value. Every thread:
+ * Linux's nice is per thread, and a scavenge waits for V8's GC helper threads (left at nice 0, a
+ * scavenge on a loaded machine took 340 ms). Threads started later (a Worker) keep the nice they inherit. */
 export function renice(pid: number | undefined, nice: number | undefined): void {
   if (nice === undefined || pid === undefined) return;
-  execFileSync("renice", ["-n", String(nice), "-p", String(pid)], { stdio: "ignore" });
+  let tids: string[];
+  try {
+    tids = readdirSync(`/proc/${pid}/task`);
+  } catch {
+    tids = [String(pid)];
+  }
+  execFileSync("renice", ["-n", String(nice), "-p", ...tids], { stdio: "ignore" });
 }
 
 /** CPU milliseconds `pid` has spent in the kernel (its system time), NaN where /proc is not readable. */

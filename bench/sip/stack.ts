@@ -38,6 +38,8 @@ export async function startSipStack(opts: {
   sipPort: number;
   rtpPorts: [number, number];
   gatewayNodeArgs?: string[];
+  /** Extra environment for the gateway (the pacer trace). */
+  gatewayEnv?: Record<string, string>;
 }): Promise<SipStack> {
   const nats = await startNatsServer({ port: -1 });
   const nc = await connect({ servers: nats.url });
@@ -91,7 +93,7 @@ export async function startSipStack(opts: {
       "127.0.0.0/8",
       ...natsArg,
     ],
-    { nodeArgs: opts.gatewayNodeArgs ?? [], env: egress },
+    { nodeArgs: opts.gatewayNodeArgs ?? [], env: { ...egress, ...opts.gatewayEnv } },
   );
   const processes = [
     spawnCli("switchboard edge", ["edge", "--edge", "ashburn", ...natsArg]),

@@ -51,6 +51,13 @@ export const OriginateSchema = z.object({
    * gateway. Absent for a REST outbound call, which has no one to hear it.
    */
   ringingTo: z.object({ callSid: CallSidSchema, ringTone: z.string().max(8).optional() }).optional(),
+  /**
+   * A REST call's `Record=true`: the gateway records the leg from its answer to its end — what the
+   * callee said and what it heard — `mono` (mixed) or `dual` (callee left, what it heard right), and
+   * keeps the WAV under `id` once the leg is over, for the region's `fetch` (sip-commands.ts). Added
+   * after the first version of this contract: optional, so older senders still validate.
+   */
+  record: z.object({ id: z.string().min(1).max(64), channels: z.enum(["mono", "dual"]) }).optional(),
 });
 export type Originate = z.infer<typeof OriginateSchema>;
 

@@ -158,6 +158,7 @@ export class SipGateway {
       newCall: (deps) => this.#newCall(deps),
       call: (sid) => this.calls.get(sid),
       trunk: (name) => this.opts.trunks?.get(name),
+      recordings: this.#recordings,
       legs: this.#legStates,
     };
   }
@@ -296,6 +297,7 @@ export class SipGateway {
       {
         key: (k) => call?.key(k),
         audio: (packet, pcm) => call?.audio(packet, pcm),
+        hears: () => call?.hearing ?? false,
         sent: (pcm) => call?.sent(pcm),
       },
     );

@@ -21,6 +21,8 @@ import type { subjects } from "../protocol/subjects.js";
 import { throughTrunk } from "../store/trunks.js";
 import { infoKey, type SipDialogs } from "./dialogs.js";
 import type { LegStates } from "./leg-states.js";
+import { CallRecorder } from "./media/call-recorder.js";
+import type { FinishedRecordings } from "./media/finished-recordings.js";
 import type { Pacer } from "./media/pacer.js";
 import { RtpSession } from "./media/rtp-session.js";
 import { Ringing } from "./ringing.js";
@@ -55,6 +57,8 @@ export interface LegContext {
   }): SipCall;
   /** A call of this gateway (the one that hears a leg ring). */
   call(callSid: string): SipCall | undefined;
+  /** Where finished recordings wait for their region's `fetch` (a REST call's `Record=true`). */
+  recordings: FinishedRecordings;
   /** A trunk by name, from the gateway's watched copy of `sb_trunks`; none without one. */
   trunk(name: string): TrunkRecord | undefined;
   /** What each leg reported, for `leg-state` (a resumed call asks). */
@@ -106,12 +110,25 @@ export async function originate(ctx: LegContext, msg: Msg): Promise<void> {
     ctx.log.warn({ err }, "no RTP port free");
     return failed(503, "No RTP port free");
   }
+  /** `Record=true` (a REST call's): the whole leg, what the callee says and hears, from its answer. */
+  let whole: CallRecorder | undefined;
   const rtp = new RtpSession(
     socket,
     ctx.pacer,
     undefined,
     { codec: "PCMU", codecPt: 0, dtmfPt: 101 },
-    { key: (k) => call?.key(k), audio: (packet, pcm) => call?.audio(packet, pcm) },
+    {
+      key: (k) => call?.key(k),
+      audio: (packet, pcm) => {
+        whole?.audio(packet, pcm);
+        call?.audio(packet, pcm);
+      },
+      hears: () => whole !== undefined || (call?.hearing ?? false),
+      sent: (pcm, frame) => {
+        whole?.sent(pcm, frame);
+        call?.sent(pcm);
+      },
+    },
   );
   const session = new SdpSession(rtp, ctx.mediaAddress, ctx.nextSessionId());
   const sdp = session.offer();
@@ -156,6 +173,8 @@ export async function originate(ctx: LegContext, msg: Msg): Promise<void> {
         dialog.bye().catch(() => {});
         return;
       }
+      // Recording from the first frame the callee hears: its length is the answered call's.
+      if (o.record) whole = recordWhole(ctx, leg, o.record);
       leg.rtp.start(performance.now());
       ctx.log.info({ legSid: o.legSid, callId: dialog.callId }, "outbound leg answered");
       publish({ kind: "answered", ...final });
@@ -191,6 +210,17 @@ function finalResponse(callId: string, rs: SipMessage | undefined): FinalRespons
     maxCount: MAX_LEG_HEADERS,
   });
   return { callId, ...(Object.keys(headers).length > 0 && { headers }) };
+}
+
+/**
+ * Records the answered leg until it ends (either side's BYE, the region's hang-up, the gateway
+ * stopping), then keeps the WAV under `id` for the region's `fetch` — before the region can hear of
+ * the end: `done` resolves as the leg ends, ahead of the hang-up it publishes or the reply it sends.
+ */
+function recordWhole(ctx: LegContext, leg: SipCall, record: NonNullable<Originate["record"]>): CallRecorder {
+  const recorder = new CallRecorder(record.channels);
+  void leg.done.then(() => ctx.recordings.keep(record.id, recorder.stop()));
+  return recorder;
 }
 
 /** A From user part as RFC 3261 §25.1 allows it (unreserved, user-unreserved; the rest %-escaped). */

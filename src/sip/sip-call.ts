@@ -295,6 +295,17 @@ export class SipCall {
     return {};
   }
 
+  /** Whether anything takes the caller's audio now: when nothing does, it is not decoded. */
+  get hearing(): boolean {
+    return (
+      this.#recorder !== undefined ||
+      this.#forks.size > 0 ||
+      this.#room.joined ||
+      this.#listening !== undefined ||
+      this.tap !== undefined
+    );
+  }
+
   /** Caller audio, for a recording in progress, a speech Gather's listening, streams and a bridge. */
   audio(packet: RtpPacket, pcm: Int16Array): void {
     this.#recorder?.audio(packet, pcm);

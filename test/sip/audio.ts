@@ -1,5 +1,6 @@
 // Measures of audio the SIP tests read back: a WAV's samples, a tone's frequency, and how closely
 // one signal follows another (normalised cross-correlation at the best lag).
+import { ulawToLinear } from "../../src/sip/rtp/g711.js";
 import type { RtpPacket } from "../../src/sip/rtp/packet.js";
 
 /** Samples of a 16-bit mono WAV (after its 44-byte header). */
@@ -117,4 +118,41 @@ export function cadence(pcm: Int16Array): number[] {
   }
   runs.push(run);
   return runs;
+}
+
+/** The PCM of μ-law payloads, in order. */
+export function decodeUlaw(payloads: Uint8Array[]): Int16Array {
+  const out = new Int16Array(payloads.reduce((n, p) => n + p.length, 0));
+  let i = 0;
+  for (const p of payloads) for (const b of p) out[i++] = ulawToLinear(b);
+  return out;
+}
+
+/** The root mean square of `x` (0 when empty). */
+export function rms(x: Int16Array): number {
+  let sum = 0;
+  for (const v of x) sum += v * v;
+  return x.length === 0 ? 0 : Math.sqrt(sum / x.length);
+}
+
+/** The offset in `heard` where `ref` fits best, and the normalised correlation there. */
+export function bestAlignment(heard: Int16Array, ref: Int16Array): { correlation: number; at: number } {
+  const onset = (x: Int16Array) => x.findIndex((v) => Math.abs(v) > 300);
+  const base = onset(heard) - onset(ref);
+  let best = { correlation: -1, at: 0 };
+  for (let lag = Math.max(0, base - 800); lag <= base + 800; lag++) {
+    let xy = 0;
+    let xx = 0;
+    let yy = 0;
+    for (let i = 0; i < ref.length && lag + i < heard.length; i++) {
+      const x = heard[lag + i] as number;
+      const y = ref[i] as number;
+      xy += x * y;
+      xx += x * x;
+      yy += y * y;
+    }
+    const c = xx > 0 && yy > 0 ? xy / Math.sqrt(xx * yy) : 0;
+    if (c > best.correlation) best = { correlation: c, at: lag };
+  }
+  return best;
 }

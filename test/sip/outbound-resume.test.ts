@@ -1,7 +1,9 @@
 // A region worker dies in the middle of an outbound call that went out through a trunk: the worker
 // that resumes it sends its commands to the gateway that holds the leg (stored with the call), and
-// the callee hears the rest of the TwiML and the gateway's BYE as if nothing had happened.
+// the callee hears the rest of the TwiML and the gateway's BYE as if nothing had happened; its
+// Record=true recording, made by that gateway, is stored once, whole.
 import { pino } from "pino";
+import { request } from "undici";
 import { describe, expect, it } from "vitest";
 import { updateAccount } from "../../src/admin/accounts.js";
 import { addTrunk } from "../../src/admin/trunks.js";
@@ -10,6 +12,7 @@ import { openTrunkStores } from "../../src/store/global.js";
 import { twilioClient } from "../api/helpers/twilio-client.js";
 import { startTestEngine } from "../helpers/engine.js";
 import { startTwilioApp, VoiceResponse } from "../helpers/twilio-app.js";
+import { wavSamples } from "./audio.js";
 import { phoneRtp, startGateway } from "./harness.js";
 import { sippUas } from "./uas.js";
 import { regionWorker, watchCall } from "./worker-death.js";
@@ -49,6 +52,7 @@ describe("a region worker dies mid outbound call through a trunk", () => {
       to: "+15559872001",
       from: "+15551252001",
       url: `${app.url}/voice`,
+      record: true,
     });
     await watch.inPause;
     await using b = worker();
@@ -73,6 +77,21 @@ describe("a region worker dies mid outbound call through a trunk", () => {
     expect(bursts.length, JSON.stringify(bursts)).toBe(2);
     const [hold, back] = bursts as [[number, number], [number, number]];
     expect(back[0] - hold[1]).toBeGreaterThanOrEqual(140); // ≥ 2.8 s of 20 ms packets between them
+
+    // Record=true: one Recording, made by the leg's gateway across the hand-over and stored by the
+    // resumed worker, holding both prompts over the whole call.
+    const recordings = await client.calls(created.sid).recordings.list();
+    expect(recordings.map((r) => r.source)).toEqual(["OutboundAPI"]);
+    const media = await request(
+      `${api.url}/2010-04-01/Accounts/${engine.accountSid}/Recordings/${recordings[0]?.sid}.wav`,
+    );
+    const pcm = wavSamples(new Uint8Array(await media.body.arrayBuffer()));
+    const call = await client.calls(created.sid).fetch();
+    expect(Math.abs(pcm.length / 8000 - Number(call.duration))).toBeLessThanOrEqual(1);
+    const frames = Array.from({ length: Math.floor(pcm.length / 160) }, (_, i) =>
+      pcm.subarray(i * 160, i * 160 + 160).some((s) => Math.abs(s) > 100),
+    );
+    expect(voicedBursts(frames).length, JSON.stringify(voicedBursts(frames))).toBe(2);
   });
 });
 

@@ -7,7 +7,6 @@ import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { updateAccount } from "../../src/admin/accounts.js";
 import { addTrunk } from "../../src/admin/trunks.js";
 import type { SipGateway } from "../../src/sip/gateway.js";
-import { ulawToLinear } from "../../src/sip/rtp/g711.js";
 import { Prompts } from "../../src/sip/tts/prompts.js";
 import { openTrunkStores } from "../../src/store/global.js";
 import { type Stack, startStack } from "../api/helpers/stack.js";
@@ -15,6 +14,7 @@ import { statusCallbacks } from "../api/helpers/status-callbacks.js";
 import { twilioClient } from "../api/helpers/twilio-client.js";
 import { runCli } from "../helpers/cli.js";
 import { VoiceResponse } from "../helpers/twilio-app.js";
+import { bestAlignment, decodeUlaw, rms } from "./audio.js";
 import { phoneRtp, startGateway } from "./harness.js";
 import { sippUas, type Uas, type UasOptions } from "./uas.js";
 
@@ -220,38 +220,3 @@ describe("client.calls.create() through a trunk to a SIP peer", () => {
     ).rejects.toMatchObject({ code: 21210, status: 400 });
   });
 });
-
-function decodeUlaw(payloads: Uint8Array[]): Int16Array {
-  const out = new Int16Array(payloads.reduce((n, p) => n + p.length, 0));
-  let i = 0;
-  for (const p of payloads) for (const b of p) out[i++] = ulawToLinear(b);
-  return out;
-}
-
-function rms(x: Int16Array): number {
-  let sum = 0;
-  for (const v of x) sum += v * v;
-  return x.length === 0 ? 0 : Math.sqrt(sum / x.length);
-}
-
-/** The offset in `heard` where `ref` fits best, and the normalised correlation there. */
-function bestAlignment(heard: Int16Array, ref: Int16Array): { correlation: number; at: number } {
-  const onset = (x: Int16Array) => x.findIndex((v) => Math.abs(v) > 300);
-  const base = onset(heard) - onset(ref);
-  let best = { correlation: -1, at: 0 };
-  for (let lag = Math.max(0, base - 800); lag <= base + 800; lag++) {
-    let xy = 0;
-    let xx = 0;
-    let yy = 0;
-    for (let i = 0; i < ref.length && lag + i < heard.length; i++) {
-      const x = heard[lag + i] as number;
-      const y = ref[i] as number;
-      xy += x * y;
-      xx += x * x;
-      yy += y * y;
-    }
-    const c = xx > 0 && yy > 0 ? xy / Math.sqrt(xx * yy) : 0;
-    if (c > best.correlation) best = { correlation: c, at: lag };
-  }
-  return best;
-}

@@ -165,6 +165,16 @@ export class RemoteChannel implements HostedChannel {
     return this.#recording(id, parseRecordReply(await this.#long(cmd, signal, { replyOnAbort: true })));
   }
 
+  /** The gateway's recording of the whole call (a REST call's `Record=true`), fetched once the call is over. */
+  async callRecording(id: string): Promise<RecordedAudio> {
+    // Not through #short: the call is over, so a gateway without it is no hang-up to report.
+    const cmd: SipCommand = { op: "fetch", id, offset: 0 };
+    const first = await this.clock.holding(async () =>
+      readReply(await this.nc.request(this.subject, encode(cmd), { timeout: SHORT_TIMEOUT_MS })),
+    );
+    return this.#recording(id, parseRecordReply(first));
+  }
+
   /** A finished recording's WAV: the reply's first slice, then the rest by `fetch` (each under NATS's payload limit). */
   async #recording(id: string, first: RecordReply): Promise<RecordedAudio> {
     const wav = new Uint8Array(first.size);

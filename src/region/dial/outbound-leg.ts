@@ -18,6 +18,7 @@ import {
   readLegEvent,
 } from "../../protocol/sip-legs.js";
 import type { LiveCall } from "../host/live-call.js";
+import { outboundRecordingSid } from "../outbox/outbound-recording.js";
 import type { RegionRuntime } from "../runtime.js";
 
 /** A gateway that has not replied to the originate within this long is not there. */
@@ -32,7 +33,10 @@ export function goesOutOverSip(to: string, outbound: Outbound): boolean {
   return /^sips?:/i.test(to) || outbound.trunk !== undefined;
 }
 
-/** The INVITE a call's leg is: Request-URI, next hop and From from its trunk; the leg is the call. */
+/**
+ * The INVITE a call's leg is: Request-URI, next hop and From from its trunk; the leg is the call.
+ * With `Record=true` the gateway records the leg from its answer (what it holds: the real audio).
+ */
 export function originateOf(region: string, facts: CallFacts, outbound: Outbound): Originate {
   const trunk = outbound.trunk;
   const sipUri = /^sips?:/i.test(facts.to);
@@ -46,6 +50,12 @@ export function originateOf(region: string, facts: CallFacts, outbound: Outbound
     ...(trunk && !sipUri && { nextHop: { host: trunk.host, port: trunk.port, transport: trunk.transport } }),
     ...(trunk && !sipUri && { trunk: trunk.name }),
     timeoutMs: outbound.timeoutS * 1000,
+    ...(outbound.record && {
+      record: {
+        id: outboundRecordingSid(facts.callSid),
+        channels: outbound.record.channels === 2 ? ("dual" as const) : ("mono" as const),
+      },
+    }),
   };
 }
 

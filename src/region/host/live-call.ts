@@ -11,7 +11,7 @@ import type { CallerEvent } from "../../protocol/channel-events.js";
 import type { CallerScript } from "../../protocol/offer.js";
 import type { Outbound } from "../../protocol/outbound.js";
 import { CallHandedOver, CallRedirected } from "../../twiml/abort-reasons.js";
-import type { Channel } from "../../twiml/ports/channel.js";
+import type { Channel, RecordedAudio } from "../../twiml/ports/channel.js";
 import type { VerbContext } from "../../twiml/verb-context.js";
 import type { TwimlWarning } from "../../twiml/verb-data.js";
 import type { CookieJar, SavedCookie } from "../../webhook/cookies.js";
@@ -239,6 +239,11 @@ export interface HostedChannel extends Channel {
   callerHungUp(): void;
   /** Opens Media Streams where the call's audio is (a SIP call's gateway); absent: the region's own. */
   openStream?: StreamOpener;
+  /**
+   * The recording its gateway made of the whole call (an outbound leg placed with `record`), once the
+   * call is over there; rejects when the gateway has none (lost with it). Absent: no real audio.
+   */
+  callRecording?(id: string): Promise<RecordedAudio>;
 }
 
 /**

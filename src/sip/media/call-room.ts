@@ -45,6 +45,11 @@ export class CallRoom {
     return new RoomRecorder().run(this.rooms, roomSid, signal);
   }
 
+  /** Whether the call is in a room (its audio is wanted). */
+  get joined(): boolean {
+    return this.#room !== undefined;
+  }
+
   /** The caller's audio: published to the room, unless muted or held. */
   inbound(pcm: Int16Array): void {
     this.#room?.member.inbound(pcm);

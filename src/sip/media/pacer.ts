@@ -2,6 +2,8 @@
 // never moved onto a shared ticker's grid). Streams wait in a wheel of 1 ms slots by the whole
 // millisecond their next frame is due; the timer wakes at the next slot that holds one.
 
+import { pacerTrace } from "./pacer-trace.js";
+
 /** A paced stream: sends what is due by `now` and says when its next frame is due (whole ms), or stops. */
 export interface Paced {
   tick(now: number): number | undefined;
@@ -16,6 +18,8 @@ export class Pacer {
   /** The last whole millisecond whose slot has been run. */
   #cursor: number;
   #timer: NodeJS.Timeout | undefined;
+  /** The whole ms the timer was armed for (for the trace's lateness). */
+  #armedFor = 0;
 
   constructor(private readonly clock: () => number = () => performance.now()) {
     this.#cursor = Math.floor(clock());
@@ -58,6 +62,7 @@ export class Pacer {
     this.#timer = undefined;
     const now = this.clock();
     const until = Math.floor(now);
+    let frames = 0;
     // After a stall longer than the wheel, every slot is due once.
     for (let ms = Math.max(this.#cursor + 1, until - WHEEL + 1); ms <= until; ms++) {
       const slot = this.#slots[ms % WHEEL] as Set<Paced>;
@@ -65,12 +70,14 @@ export class Pacer {
         const due = this.#due.get(stream);
         if (due === undefined || due > now) continue;
         slot.delete(stream);
+        frames++;
         const next = stream.tick(now);
         if (next === undefined) this.#due.delete(stream);
         else this.#place(stream, Math.ceil(next));
       }
     }
     this.#cursor = Math.max(this.#cursor, until);
+    pacerTrace?.turn(this.#armedFor, now, this.clock(), frames, this.#due.size);
     this.#arm();
   };
 
@@ -89,6 +96,7 @@ export class Pacer {
     }
     if (next === Number.POSITIVE_INFINITY) return;
     clearTimeout(this.#timer);
+    this.#armedFor = next;
     this.#timer = setTimeout(this.#run, Math.max(0, next - this.clock()));
   }
 }

@@ -1,0 +1,110 @@
+// One RtpSession over real loopback UDP sockets and the real pacer: each packet keeps its own header and
+// frame although the session writes every packet into one buffer, and the caller's audio is decoded
+// only while something hears it (issue #20's media plane).
+import { createSocket, type Socket } from "node:dgram";
+import { afterEach, describe, expect, it } from "vitest";
+import { Pacer } from "../../src/sip/media/pacer.js";
+import { RtpSession } from "../../src/sip/media/rtp-session.js";
+import { decodeG711, encodeG711 } from "../../src/sip/rtp/g711.js";
+import { buildRtp, parseRtp, type RtpPacket } from "../../src/sip/rtp/packet.js";
+
+const bound = async (): Promise<Socket> => {
+  const s = createSocket("udp4");
+  await new Promise<void>((resolve) => s.bind(0, "127.0.0.1", resolve));
+  return s;
+};
+
+describe("RtpSession", () => {
+  const cleanup: (() => void)[] = [];
+  afterEach(() => {
+    for (const c of cleanup.splice(0)) c();
+  });
+
+  async function pair(hears: () => boolean, audio: (p: RtpPacket, pcm: Int16Array) => void = () => {}) {
+    const pacer = new Pacer();
+    const peer = await bound();
+    const socket = await bound();
+    const keys: string[] = [];
+    const session = new RtpSession(
+      socket,
+      pacer,
+      { address: "127.0.0.1", port: peer.address().port },
+      { codec: "PCMU", codecPt: 0, dtmfPt: 101 },
+      { key: (k) => keys.push(k), audio, hears },
+    );
+    cleanup.push(() => {
+      session.close(new Error("test over"));
+      pacer.stop();
+      peer.close();
+    });
+    return { session, peer, keys };
+  }
+
+  it("sends each frame of a prompt in its own packet, header and payload intact", async () => {
+    const { session, peer } = await pair(() => false);
+    // Eight frames, each a different constant, so a frame written over another shows.
+    const frames = 8;
+    const pcm = new Int16Array(160 * frames);
+    for (let f = 0; f < frames; f++) pcm.fill(1000 * (f + 1), f * 160, (f + 1) * 160);
+    const got: RtpPacket[] = [];
+    const heard = new Promise<void>((resolve) =>
+      peer.on("message", (data) => {
+        const p = parseRtp(data);
+        if (p && p.payload[0] !== 0xff) got.push({ ...p, payload: Uint8Array.from(p.payload) });
+        if (got.length === frames) resolve();
+      }),
+    );
+    session.start(performance.now());
+    await session.play(pcm, new AbortController().signal);
+    await heard;
+    for (let f = 0; f < frames; f++) {
+      const p = got[f] as RtpPacket;
+      expect(p.payload).toEqual(encodeG711("PCMU", pcm.subarray(f * 160, (f + 1) * 160)));
+      expect(p.payloadType).toBe(0);
+      if (f > 0) {
+        const prev = got[f - 1] as RtpPacket;
+        expect(p.sequence).toBe((prev.sequence + 1) & 0xffff);
+        expect(p.timestamp).toBe((prev.timestamp + 160) >>> 0);
+        expect(p.ssrc).toBe(prev.ssrc);
+      }
+    }
+  });
+
+  it("decodes the caller's audio only while something hears it; keys always", async () => {
+    let hearing = false;
+    const decoded: Int16Array[] = [];
+    const { session, keys } = await pair(
+      () => hearing,
+      (_p, pcm) => decoded.push(pcm),
+    );
+    const caller = await bound();
+    cleanup.push(() => caller.close());
+    let seq = 1;
+    const send = (payloadType: number, payload: Uint8Array) =>
+      new Promise<void>((resolve) =>
+        caller.send(
+          buildRtp({ payloadType, marker: false, sequence: seq++, timestamp: seq * 160, ssrc: 7, payload }),
+          session.port,
+          "127.0.0.1",
+          () => resolve(),
+        ),
+      );
+    const tone = encodeG711("PCMU", new Int16Array(160).fill(2000));
+    const until = async (what: () => boolean) => {
+      for (let i = 0; i < 200 && !what(); i++) await new Promise((r) => setImmediate(r));
+      return what();
+    };
+    await send(0, tone);
+    await send(0, tone);
+    expect(await until(() => session.stats.received === 2)).toBe(true);
+    expect(decoded).toHaveLength(0);
+    // A key's end packet (event 5, end bit) comes through while nothing hears the audio.
+    await send(101, Uint8Array.of(5, 0x80 | 10, 0x03, 0x20));
+    expect(await until(() => keys.length === 1)).toBe(true);
+    expect(keys).toEqual(["5"]);
+    hearing = true;
+    await send(0, tone);
+    expect(await until(() => decoded.length === 1)).toBe(true);
+    expect(decoded[0]).toEqual(decodeG711("PCMU", tone));
+  });
+});
