@@ -157,6 +157,8 @@ async function legState(
   legSid: string,
 ): Promise<LegState | "gone" | undefined> {
   try {
+    // The server has the `.leg` subscription before the gateway hears the question.
+    await rt.bus.nc.flush();
     const ask: SipCommand = { op: "leg-state" };
     const msg = await rt.bus.nc.request(rt.bus.subjects.sipCallCommand(gateway, legSid), encode(ask), {
       timeout: LEG_STATE_TIMEOUT_MS,
