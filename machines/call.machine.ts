@@ -173,6 +173,17 @@ export const callMachine = callSetup.createMachine({
         input: ({ context }) => ({ facts: context.facts }),
         onDone: [
           {
+            // …and hung up already: the call is over, as Twilio would have ended it then (completed).
+            guard: { type: "isCalleeGone", params: ({ event }) => event.output },
+            target: "storing",
+            actions: assign({
+              answeredAt: ({ event }) => (event.output.kind === "answered" ? event.output.at : null),
+              endedAt: ({ event }) => (event.output.kind === "answered" ? event.output.endedAt : undefined),
+              status: "completed",
+              endedBy: "caller",
+            }),
+          },
+          {
             // An outbound call's callee answered: the call is in progress before its first document.
             guard: { type: "isCalleeAnswer", params: ({ event }) => event.output },
             target: "fetching-webhook",
@@ -312,6 +323,7 @@ export const callMachine = callSetup.createMachine({
               rejectReason: context.rejectReason,
               error: context.error,
               statusCallback: context.number?.statusCallback ?? null,
+              ...(context.endedAt !== undefined && { endedAt: context.endedAt }),
             }),
             onDone: "#call.completed",
             // The record must not be lost: wait and write again (a resumed actor retries too).

@@ -86,6 +86,9 @@ export const callSetup = setup({
     isRouted: ({ context }) => context.number !== null,
     isFetch: (_, outcome: VerbOutcome) => outcome.kind === "fetch",
     isCalleeAnswer: (_, outcome: AnnounceOutcome) => outcome.kind === "answered",
+    /** Answered and hung up already (a resumed call learned it from the leg's gateway). */
+    isCalleeGone: (_, outcome: AnnounceOutcome) =>
+      outcome.kind === "answered" && outcome.endedAt !== undefined,
     isCalleeUnanswered: (_, outcome: AnnounceOutcome) => outcome.kind === "unanswered",
     isHangupOutcome: (_, outcome: VerbOutcome) => outcome.kind === "hangup",
     isRejectOutcome: (_, outcome: VerbOutcome) => outcome.kind === "reject",

@@ -57,7 +57,11 @@ export interface NumberSetup {
  */
 export type AnnounceOutcome =
   | { kind: "ringing" }
-  | { kind: "answered"; at: number }
+  /**
+   * `endedAt`: the callee hung up already, at that call-clock time (a resumed call learned of both
+   * from the leg's gateway, issue #17): the call is over, no document is requested.
+   */
+  | { kind: "answered"; at: number; endedAt?: number }
   | { kind: "unanswered"; status: "busy" | "no-answer" | "failed" };
 
 export interface FetchInput {
@@ -96,6 +100,8 @@ export interface EndInput {
   rejectReason: "rejected" | "busy" | null;
   error: CallError | null;
   statusCallback: NumberSetup["statusCallback"];
+  /** When the call ended, if before it reached `storing` (AnnounceOutcome's `endedAt`); else now. */
+  endedAt?: number;
 }
 
 export interface CallContext {
@@ -117,6 +123,8 @@ export interface CallContext {
   error: CallError | null;
   /** Documents requested so far (Redirect and action loops are bounded by it). */
   documents: number;
+  /** An outbound call whose callee answered and hung up before the call learned of it (EndInput's `endedAt`). */
+  endedAt?: number;
 }
 
 export type CallEvent =

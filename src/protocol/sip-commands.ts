@@ -122,6 +122,12 @@ export const SipCommandSchema = z.discriminatedUnion("op", [
   z.object({ op: z.literal("transcribe"), id }),
   /** Is the call still there? (a long prompt's requester asks now and then) */
   z.object({ op: z.literal("ping") }),
+  /**
+   * How an outbound leg (sip-legs.ts) has gone so far, answered with a LegState by the gateway that
+   * placed it, also after the leg ended (for a while): a region that resumes a call whose leg rang
+   * learns what it missed while no worker listened on `.leg`. 90010 for a leg the gateway does not know.
+   */
+  z.object({ op: z.literal("leg-state") }),
 ]);
 export type SipCommand = z.infer<typeof SipCommandSchema>;
 

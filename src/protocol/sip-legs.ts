@@ -7,6 +7,7 @@
 //   gateway ──LegEvent──▶ sb.region.<r>.call.<legSid>.leg   (ringing, early media, answered, failed)
 //   gateway ──ChannelIn─▶ sb.region.<r>.call.<legSid>.in    (after the answer, as any call: keys, hang-up)
 //   region ──SipCommand─▶ sb.sip.<gw>.call.<legSid>.cmd     (as any call: say/play/record…; hangup = CANCEL before the answer)
+//   region ──leg-state──▶ sb.sip.<gw>.call.<legSid>.cmd     (a resumed call: LegState, what the events said so far)
 //   region ──bridge─────▶ sb.sip.<gw>.call.<parentSid>.cmd  (sip-commands.ts: RTP between the two legs)
 import { z } from "zod";
 import { CallSidSchema } from "./offer.js";
@@ -111,6 +112,25 @@ export const LegEventSchema = z.discriminatedUnion("kind", [
   }),
 ]);
 export type LegEvent = z.infer<typeof LegEventSchema>;
+
+/**
+ * The reply to `leg-state` (sip-commands.ts): what the leg's `.leg` events said so far, and when, so a
+ * region that resumes the call learns it whatever it missed. Times are ms before the reply was sent
+ * (no clocks compared across hosts). Added after the first version of this contract.
+ */
+export const LegStateSchema = z.object({
+  /** A 180/183 came (a `ringing` event was published). */
+  rang: z.boolean(),
+  /** The final event (`answered` or `failed`) once there is one; none while the INVITE is pending. */
+  final: LegEventSchema.refine((e) => e.kind !== "ringing", {
+    message: "a final event is answered or failed",
+  }).optional(),
+  /** After an answer: how long ago it came… */
+  answeredMsAgo: z.number().int().min(0).optional(),
+  /** …and how long ago the leg ended (the callee's BYE, or ours), once it has. */
+  endedMsAgo: z.number().int().min(0).optional(),
+});
+export type LegState = z.infer<typeof LegStateSchema>;
 
 /** A decoded `.leg` message, or undefined when it is not one (ignored, as `.out` commands are). */
 export function readLegEvent(value: unknown): LegEvent | undefined {

@@ -18,6 +18,7 @@ import { WebhookClient } from "../webhook/client.js";
 import type { EgressPolicy } from "../webhook/egress.js";
 import { type InviteInfo, infoKey, SipDialogs, type TrackedDialog } from "./dialogs.js";
 import { InboundAccess } from "./inbound-access.js";
+import { LegStates } from "./leg-states.js";
 import { AudioFetcher } from "./media/fetch-audio.js";
 import { FinishedRecordings } from "./media/finished-recordings.js";
 import { Pacer } from "./media/pacer.js";
@@ -88,6 +89,8 @@ export class SipGateway {
   readonly #rtpPorts: RtpPorts;
   #sessionId = Date.now() % 1_000_000_000;
   #stopping = false;
+  /** What the outbound legs placed here reported, for `leg-state`. */
+  readonly #legStates = new LegStates();
 
   private constructor(private readonly opts: GatewayOptions) {
     this.#subjects = subjects(opts.prefix);
@@ -156,6 +159,7 @@ export class SipGateway {
       call: (sid) => this.calls.get(sid),
       trunk: (name) => this.opts.trunks?.get(name),
       recordings: this.#recordings,
+      legs: this.#legStates,
     };
   }
 
@@ -224,6 +228,14 @@ export class SipGateway {
       cmd = parsed.data;
     } catch (err) {
       respondError(msg, err);
+      return;
+    }
+    // Answered for a leg that ended too: a resumed call asks what it missed.
+    if (cmd.op === "leg-state") {
+      const state = this.#legStates.of(callSid);
+      if (state) respondValue(msg, state);
+      else
+        respondError(msg, fail("sipCallGone", `no outbound leg ${callSid} on SIP gateway ${this.opts.id}`));
       return;
     }
     const call = this.calls.get(callSid);

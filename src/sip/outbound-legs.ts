@@ -20,6 +20,7 @@ import {
 import type { subjects } from "../protocol/subjects.js";
 import { throughTrunk } from "../store/trunks.js";
 import { infoKey, type SipDialogs } from "./dialogs.js";
+import type { LegStates } from "./leg-states.js";
 import { CallRecorder } from "./media/call-recorder.js";
 import type { FinishedRecordings } from "./media/finished-recordings.js";
 import type { Pacer } from "./media/pacer.js";
@@ -60,6 +61,8 @@ export interface LegContext {
   recordings: FinishedRecordings;
   /** A trunk by name, from the gateway's watched copy of `sb_trunks`; none without one. */
   trunk(name: string): TrunkRecord | undefined;
+  /** What each leg reported, for `leg-state` (a resumed call asks). */
+  legs: LegStates;
 }
 
 /** Handles one `originate` request: the reply at once, then the INVITE. */
@@ -74,12 +77,19 @@ export async function originate(ctx: LegContext, msg: Msg): Promise<void> {
     respondError(msg, err);
     return;
   }
+  // Known before the reply goes: a region may ask `leg-state` as soon as it has the reply.
+  ctx.legs.placed(o.legSid);
   respondValue(msg, { gateway: ctx.gateway });
-  const publish = (event: LegEvent) =>
+  const publish = (event: LegEvent) => {
+    ctx.legs.saw(o.legSid, event);
     ctx.nc.publish(ctx.subjects.callLeg(o.region, o.legSid), encode(event));
+  };
+  let call: SipCall | undefined;
   const failed = (sipCode: number, reason: string, final?: FinalResponse) => {
     ctx.log.info({ legSid: o.legSid, sipCode, reason }, "outbound leg failed");
     publish({ kind: "failed", sipCode, reason: reason.slice(0, 256), ...final });
+    // Not placed at all: over now (a placed leg is over when its call is, below).
+    if (!call) ctx.legs.ended(o.legSid);
   };
   if (ctx.stopping()) return failed(503, "The gateway is stopping");
   if (o.trunk !== undefined) {
@@ -100,7 +110,6 @@ export async function originate(ctx: LegContext, msg: Msg): Promise<void> {
     ctx.log.warn({ err }, "no RTP port free");
     return failed(503, "No RTP port free");
   }
-  let call: SipCall | undefined;
   /** `Record=true` (a REST call's): the whole leg, what the callee says and hears, from its answer. */
   let whole: CallRecorder | undefined;
   const rtp = new RtpSession(
@@ -144,7 +153,10 @@ export async function originate(ctx: LegContext, msg: Msg): Promise<void> {
   const ringing = o.ringingTo
     ? new Ringing(ctx.call(o.ringingTo.callSid), leg, o.ringingTo.ringTone)
     : undefined;
-  void leg.done.then(() => ringing?.stop());
+  void leg.done.then(() => {
+    ringing?.stop();
+    ctx.legs.ended(o.legSid);
+  });
   dialog.on = {
     ringing: (status, answer) => {
       // 183 with SDP: the callee's early media, which the ringing relay passes on.

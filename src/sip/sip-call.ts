@@ -171,6 +171,8 @@ export class SipCall {
     if (cmd.op === "stream-ended") return this.#forks.ended(cmd.id);
     if (cmd.op === "transcribe") return this.#transcript(cmd.id);
     if (cmd.op === "bridge") return this.#bridgeTo(cmd);
+    // The gateway answers it from its LegStates, before a call is looked up.
+    if (cmd.op === "leg-state") throw fail("invalidPayload", "leg-state is answered by the gateway");
     if (this.#ended) throw fail("sipCallGone", `call ${this.d.callSid} has ended on the SIP gateway`);
     switch (cmd.op) {
       case "ping":

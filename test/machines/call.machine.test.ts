@@ -280,6 +280,18 @@ describe("the call machine", () => {
       },
     );
 
+    it("ends completed at the callee's hang-up when it answered and hung up before the call learned it (a resumed call)", async () => {
+      const at = INPUT.arrivedAt + 2_000;
+      const endedAt = INPUT.arrivedAt + 4_000;
+      const r = await run(
+        { [NUMBER.voiceUrl]: [say("never")] },
+        { announce: { kind: "answered", at, endedAt }, ringMs: 9_000 },
+      );
+      expect(r.states).toEqual(["arriving", "routed", "storing", "completed"]);
+      expect(r.fetched).toEqual([]);
+      expect(r.ended).toMatchObject({ status: "completed", answeredAt: at, endedAt, endedBy: "caller" });
+    });
+
     it("ends no-answer when the call is hung up while its callee rings", async () => {
       const clockAt = INPUT.arrivedAt + 1_000;
       const r = await run(

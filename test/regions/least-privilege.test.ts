@@ -17,7 +17,7 @@ import { placeCall } from "../../src/caller/place-call.js";
 import { Edge } from "../../src/edge/edge.js";
 import { numberKey } from "../../src/model/phone.js";
 import { newSid } from "../../src/model/sid.js";
-import { decode } from "../../src/protocol/codec.js";
+import { decode, encode } from "../../src/protocol/codec.js";
 import { RegionWorker } from "../../src/region/worker.js";
 import { SipGateway } from "../../src/sip/gateway.js";
 import { openGlobalStores } from "../../src/store/global.js";
@@ -384,6 +384,18 @@ describe("outbound SIP legs (sb.sip.<gw>.originate, sb.sip.originate, sb.region.
     gw.publish(`sb.region.ie1.call.${sid}.leg`, "ringing");
     for await (const m of legs) expect(m.string()).toBe("ringing");
     const ours = (l: string) => /User "(sip|region-\w+)"/.test(l) && /originate|\.leg/.test(l);
+    expect(violations().filter(ours)).toEqual([]);
+  });
+
+  it("let a region ask a gateway how a leg went (leg-state on the leg's .cmd), and no one else", async () => {
+    // The real gateway (on the shipped `sip` user) answers: it never placed this leg (90010).
+    const reply = await as("region-ie1").request(`sb.sip.gw1.call.${sid}.cmd`, encode({ op: "leg-state" }), {
+      timeout: 2_000,
+    });
+    expect(readServiceError(reply.data)).toBe(90010);
+    for (const user of ["edge", "api"])
+      await expectRefused(user, [["ask a leg's state", `sb.sip.gw1.call.${sid}.cmd`, { op: "leg-state" }]]);
+    const ours = (l: string) => /User "(sip|region-\w+)"/.test(l) && /\.cmd/.test(l);
     expect(violations().filter(ours)).toEqual([]);
   });
 

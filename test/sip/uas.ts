@@ -171,3 +171,43 @@ export async function command(
   const msg = await nc.request(subjects().sipCallCommand(gw, callSid), encode(cmd), { timeout: timeoutMs });
   return readReply(msg);
 }
+
+/**
+ * The test's side of uas-answer-on-cue.xml: sipp sends the INVITE's Call-ID to `port`; `answer` sends
+ * it an INFO in that dialog (sipp matches the Call-ID), its cue to answer. Closed when the test ends.
+ */
+export interface AnswerCue {
+  port: number;
+  /** The leg's Call-ID, once sipp has the INVITE. */
+  callId: Promise<string>;
+  answer(uas: { address: string; port: number }): Promise<void>;
+}
+
+export async function answerCue(): Promise<AnswerCue> {
+  const socket = createSocket("udp4");
+  onTestFinished(() => void socket.close());
+  const callId = new Promise<string>((resolve) =>
+    socket.once("message", (m) => resolve(m.toString().trim())),
+  );
+  await new Promise<void>((resolve) => socket.bind(0, "127.0.0.1", resolve));
+  const { port } = socket.address();
+  return {
+    port,
+    callId,
+    answer: async (uas) => {
+      const text = [
+        `INFO sip:callee@${uas.address}:${uas.port} SIP/2.0`,
+        `Via: SIP/2.0/UDP 127.0.0.1:${port};branch=z9hG4bK-cue-${Date.now()}`,
+        "From: <sip:test@127.0.0.1>;tag=cue",
+        `To: <sip:callee@${uas.address}>`,
+        `Call-ID: ${await callId}`,
+        "CSeq: 1 INFO",
+        "Max-Forwards: 70",
+        "Content-Length: 0",
+        "",
+        "",
+      ].join("\r\n");
+      socket.send(text, uas.port, uas.address);
+    },
+  };
+}

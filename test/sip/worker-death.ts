@@ -20,6 +20,8 @@ export interface CallWatch {
   readonly ended: Promise<void>;
   /** How many calls a worker has resumed. */
   resumed(): number;
+  /** The first `resumed` inspection (batched: it may come after a quick call's `ended`). */
+  readonly firstResume: Promise<void>;
   stop(): void;
 }
 
@@ -43,9 +45,17 @@ export function watchCall(nc: NatsConnection): CallWatch {
     },
   });
   let resumed = 0;
+  let resumedOnce!: () => void;
+  const firstResume = new Promise<void>((resolve) => {
+    resumedOnce = resolve;
+  });
   const inspect = nc.subscribe("sb.region.us1.inspect.*", {
     callback: (_, msg) => {
-      for (const e of inspectEnvelopes(msg.data)) if (e.type === "resumed") resumed++;
+      for (const e of inspectEnvelopes(msg.data))
+        if (e.type === "resumed") {
+          resumed++;
+          resumedOnce();
+        }
     },
   });
   return {
@@ -53,6 +63,7 @@ export function watchCall(nc: NatsConnection): CallWatch {
     inPause,
     ended,
     resumed: () => resumed,
+    firstResume,
     stop: () => {
       out.unsubscribe();
       inspect.unsubscribe();

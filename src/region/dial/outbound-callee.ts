@@ -32,6 +32,11 @@ export async function ringCallee(
         ? await ringSipLeg(rt, call, facts, outbound, ringing, signal)
         : await simulated(call, facts.to, outbound, ringing, signal);
   if (outcome.kind !== "answered") return outcome;
+  // Answered and hung up already (a resumed call's leg): Twilio sent `answered` then; nothing plays now.
+  if (outcome.endedAt !== undefined) {
+    await progress("answered", "in-progress");
+    return outcome;
+  }
   await call.channel.answer();
   await progress("answered", "in-progress");
   // The callee hears the digits first (an extension), before the call's TwiML runs: a real leg as

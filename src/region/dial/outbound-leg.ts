@@ -7,9 +7,12 @@ import { ErrorCodes } from "../../errors/codes.js";
 import { decode, encode, encodingOf } from "../../protocol/codec.js";
 import type { Outbound } from "../../protocol/outbound.js";
 import { readReply } from "../../protocol/service-error.js";
+import type { SipCommand } from "../../protocol/sip-commands.js";
 import {
   dialStatusOf,
   type LegEvent,
+  type LegState,
+  LegStateSchema,
   type Originate,
   OriginateReplySchema,
   readLegEvent,
@@ -22,6 +25,8 @@ import type { RegionRuntime } from "../runtime.js";
 const ORIGINATE_TIMEOUT_MS = 5_000;
 /** The gateway cancels at `timeoutMs`; if its final event is lost too, the region gives up this much later. */
 const FINAL_GRACE_MS = 15_000;
+/** The leg's gateway answers `leg-state` at once; one that has not within this long is not there. */
+const LEG_STATE_TIMEOUT_MS = 5_000;
 
 /** Whether `to` leaves switchboard as a SIP leg: a `sip:` URI, or a number with a trunk. */
 export function goesOutOverSip(to: string, outbound: Outbound): boolean {
@@ -69,6 +74,7 @@ export async function ringSipLeg(
   const nc = rt.bus.nc;
   // Listening before the INVITE goes: its first event can come before the originate's reply.
   const events = new LegEvents(nc, rt.bus.subjects.callLeg(rt.region, facts.callSid));
+  let caught: Extract<AnnounceOutcome, { kind: "answered" }> | undefined;
   try {
     if (!call.leg) {
       const gateway = await call.clock.holding(() => originate(rt, originateOf(rt.region, facts, outbound)));
@@ -89,6 +95,15 @@ export async function ringSipLeg(
         call.channel.hangup().catch(() => {});
         throw signal.reason;
       }
+    } else {
+      // Resumed: the leg may have rung, answered or failed (and the callee hung up) while no worker
+      // listened. Asked only now, after subscribing above, so no event falls between the two.
+      const state = await call.clock.holding(() => legState(rt, call.leg?.gateway ?? "", facts.callSid));
+      if (state === "gone") {
+        rt.log.warn({ callSid: facts.callSid }, "the outbound SIP leg is gone from its gateway");
+        return { kind: "unanswered", status: "failed" };
+      }
+      if (state) caught = events.catchUp(state, call.clock.now());
     }
     const deadline = outbound.timeoutS * 1000 + FINAL_GRACE_MS;
     let rang = false;
@@ -106,7 +121,8 @@ export async function ringSipLeg(
         rt.inspector.command(facts.callSid, { kind: "ringing" }, call.clock.now());
         await ringing();
       } else if (event.kind === "answered") {
-        return { kind: "answered", at: call.clock.now() };
+        // From the leg's state or its live event: the same answer (a leg answers once), timed by the state.
+        return caught ?? { kind: "answered", at: call.clock.now() };
       } else {
         rt.log.info({ callSid: facts.callSid, sipCode: event.sipCode }, `outbound SIP leg: ${event.reason}`);
         return { kind: "unanswered", status: dialStatusOf(event.sipCode) };
@@ -126,6 +142,36 @@ async function originate(rt: RegionRuntime, leg: Originate): Promise<string | un
     return OriginateReplySchema.parse(readReply(msg)).gateway;
   } catch (err) {
     rt.log.warn({ err, callSid: leg.legSid }, "outbound SIP leg not placed");
+    return undefined;
+  }
+}
+
+/**
+ * What the leg's gateway says of it (`leg-state`): "gone" when the gateway does not know the leg or
+ * does not answer at all (it died: the leg died with it); undefined when it could not tell (a gateway
+ * older than `leg-state`, a slow one): the events decide then, as before.
+ */
+async function legState(
+  rt: RegionRuntime,
+  gateway: string,
+  legSid: string,
+): Promise<LegState | "gone" | undefined> {
+  try {
+    // The server has the `.leg` subscription before the gateway hears the question.
+    await rt.bus.nc.flush();
+    const ask: SipCommand = { op: "leg-state" };
+    const msg = await rt.bus.nc.request(rt.bus.subjects.sipCallCommand(gateway, legSid), encode(ask), {
+      timeout: LEG_STATE_TIMEOUT_MS,
+    });
+    return LegStateSchema.parse(readReply(msg));
+  } catch (err) {
+    const e = err as { code?: number; name?: string; isNoResponders?: () => boolean };
+    if (e.code === ErrorCodes.sipCallGone.code || e.isNoResponders?.() || e.name === "NoRespondersError")
+      return "gone";
+    rt.log.warn(
+      { err, callSid: legSid },
+      "cannot learn the outbound SIP leg's state; waiting for its events",
+    );
     return undefined;
   }
 }
@@ -171,6 +217,24 @@ class LegEvents {
       signal.addEventListener("abort", onAbort, { once: true });
       if (this.#queue.length > 0) this.#wake();
     });
+  }
+
+  /**
+   * Puts what the leg's state says before the events heard since subscribing (none is newer than
+   * it): its ringing, then its final event. Repeats of either are harmless (a ringing is reported
+   * once; the first final ends the wait). Returns the answer's timing when it answered.
+   */
+  catchUp(state: LegState, now: number): Extract<AnnounceOutcome, { kind: "answered" }> | undefined {
+    const front: LegEvent[] = [];
+    if (state.rang) front.push({ kind: "ringing", earlyMedia: false });
+    if (state.final) front.push(state.final);
+    this.#queue.unshift(...front);
+    if (state.final?.kind !== "answered") return undefined;
+    return {
+      kind: "answered",
+      at: now - (state.answeredMsAgo ?? 0),
+      ...(state.endedMsAgo !== undefined && { endedAt: now - state.endedMsAgo }),
+    };
   }
 
   close(): void {

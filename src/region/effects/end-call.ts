@@ -18,7 +18,7 @@ export function endCall(
   return fromPromise<void, EndInput>(async ({ input }) => {
     const { callSid } = input.facts;
     const call = callOf(callSid);
-    const endedAt = call.clock.now();
+    const endedAt = input.endedAt ?? call.clock.now();
     // A recording the caller hung up on is still being stored: the record comes after it.
     await call.clock.holding(() => rt.outbox.recordings.settled(callSid));
     if (input.endedBy === "app") {
