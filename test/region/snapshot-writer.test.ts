@@ -168,6 +168,43 @@ describe("SnapshotWriter", () => {
     expect(puts).toHaveLength(0);
   });
 
+  it("close() drops a change still waiting out its window: no timer keeps a finished call alive", async () => {
+    const { kv, puts } = slowKv();
+    const { w, actor } = writerOf(kv, { holdFirst: true });
+    // The call's end is settled first; its last state change arrives after (as XState reports it).
+    actor.state = { status: "active", value: "storing" };
+    await w.settled();
+    actor.state = { status: "done", value: "completed" };
+    const late = w.changed();
+    const timers = () => process.getActiveResourcesInfo().filter((r) => r === "Timeout").length;
+    const before = timers();
+    w.close();
+    expect(timers()).toBe(before - 1); // the window's timer, which held the capture (the call), is gone
+    await late;
+    void w.changed(); // nothing after close is taken
+    expect(timers()).toBe(before - 1);
+    expect(puts).toHaveLength(0);
+    expect(actor.captures).toBe(0);
+  });
+
+  it("close() during a hand-over still stores the sealed snapshot queued behind a write", async () => {
+    const { kv, puts } = slowKv();
+    const { w, actor } = writerOf(kv, { stored: true });
+    actor.state = { status: "active", value: "Say" };
+    void w.changed(); // written at once (a resumed call): in flight
+    actor.state = { status: "active", value: "Pause" };
+    const sealed = w.seal(); // queued behind the write in flight
+    w.close(); // the actor stops and the call leaves the worker at once
+    puts[0]?.finish();
+    await tick();
+    puts[1]?.finish();
+    await sealed;
+    expect(puts.map((p) => p.value)).toEqual([
+      { status: "active", value: "Say" },
+      { status: "active", value: "Pause" },
+    ]);
+  });
+
   it("reports a failed write and still settles", async () => {
     const errors: unknown[] = [];
     const kv = { put: () => Promise.reject(new Error("no JetStream")) } as unknown as JsonKv<unknown>;

@@ -226,6 +226,7 @@ export class LiveCall {
   /** The call left this worker (it ended, or was stopped): its time limit, clock and streams end. */
   close(): void {
     this.#closed = true;
+    this.snapshots.close();
     for (const fn of this.#atClose.splice(0)) fn();
     this.clock.clearTimeout(this.#limit);
     this.clock.dispose();

@@ -62,6 +62,8 @@ export class SnapshotWriter {
   /** Set by seal(): what every later write stores, instead of a new capture. */
   #sealed: unknown;
   #discarded = false;
+  /** Set by close(): the call left this worker, and no later change is taken. */
+  #closed = false;
   readonly #gate: (fn: () => void) => void;
 
   /** True when the latest write failed (a later write that succeeds clears it). */
@@ -92,7 +94,7 @@ export class SnapshotWriter {
 
   /** The actor changed; resolves once this state (or a newer one) is stored or skipped. */
   changed(): Promise<void> {
-    if (this.#sealed !== undefined || this.#discarded) return this.#until(this.#latest);
+    if (this.#sealed !== undefined || this.#discarded || this.#closed) return this.#until(this.#latest);
     const version = ++this.#latest;
     this.#pump();
     return this.#until(version);
@@ -122,6 +124,19 @@ export class SnapshotWriter {
     this.#pump();
   }
 
+  /**
+   * The call left this worker (it ended, or was handed over or lost): later changes are not taken,
+   * and a change still waiting out its window is dropped. Writes already due (a sealed hand-over
+   * snapshot, settled()) still complete. Without this, the window's timer held a finished call's
+   * whole state (actor, channel, clock) for up to FIRST_SNAPSHOT_MS: its last state change arrives
+   * after its end was handled, and at 400 calls a second that kept ~400 finished calls alive per
+   * worker (issue #20, a heap snapshot during the latency bench).
+   */
+  close(): void {
+    this.#closed = true;
+    this.#pump();
+  }
+
   #until(version: number): Promise<void> {
     if (this.#stored >= version) return Promise.resolve();
     return new Promise((resolve) => this.#waiters.push({ version, resolve }));
@@ -130,9 +145,11 @@ export class SnapshotWriter {
   #pump(): void {
     if (this.#writing) return; // the write's completion pumps again
     const version = this.#latest;
-    if (version <= this.#stored) {
+    // Discarded, nothing more is stored; closed, the changes no one asked to settle are dropped.
+    if (version <= this.#stored || this.#discarded || (this.#closed && version > this.#urgent)) {
       clearTimeout(this.#timer);
       this.#timer = undefined;
+      this.#markStored(version);
       return;
     }
     const wait = this.#lastStart + Math.max(COALESCE_MS, this.#lastDuration) - performance.now();
