@@ -43,21 +43,27 @@ export async function ringHosted(
   signal.throwIfAborted();
   const { nc, subjects } = rt.bus;
   const inboundSid = newSid("CA");
-  let answered!: () => void;
-  const answer = new Promise<void>((r) => {
-    answered = r;
-  });
   let ended!: (status: string) => void;
   const end = new Promise<string>((r) => {
     ended = r;
+  });
+  // What the hosted call did first, in the order its events came: one that answers and ends at once
+  // (its app says a line and hangs up) has both read in one turn, and a race of `answer` and `end`
+  // would take the end (one microtask nearer) for a call that was never answered.
+  let saw!: (first: "answer" | string) => void;
+  const firstEvent = new Promise<"answer" | string>((r) => {
+    saw = r;
   });
   // Subscribed before the offer, so nothing the call does is missed.
   const sub = nc.subscribe(subjects.anyCallOut(inboundSid), {
     callback: (err, msg) => {
       if (err) return;
       const event = readChannelOut(decode(msg.data));
-      if (event?.kind === "answer") answered();
-      if (event?.kind === "ended") ended(event.status);
+      if (event?.kind === "answer") saw("answer");
+      if (event?.kind === "ended") {
+        ended(event.status);
+        saw(event.status);
+      }
     },
   });
   // The inbound call runs in real time on its own worker: at time-scale 0 the parent's clock must
@@ -96,13 +102,7 @@ export async function ringHosted(
             guard = setTimeout(() => resolve("timeout"), timeoutS * 1000);
           })
         : new Promise<never>(() => {});
-    const first = await Promise.race([
-      answer.then(() => "answer" as const),
-      end,
-      ringTimeout,
-      realTimeout,
-      aborted,
-    ]).finally(() => {
+    const first = await Promise.race([firstEvent, ringTimeout, realTimeout, aborted]).finally(() => {
       clearTimeout(guard);
       signal.removeEventListener("abort", stopRinging);
       ringing.abort(new Error("ringing over"));
