@@ -24,6 +24,8 @@ export interface ParticipantRecord {
   callSidToCoach?: string;
   startConferenceOnEnter: boolean;
   endConferenceOnExit: boolean;
+  /** Its TwiML asked for record="record-from-start": the first such participant still in records the mix. */
+  record?: boolean;
   /** When the participant joined (wall clock). */
   joinedAt: number;
 }

@@ -34,6 +34,8 @@ beforeAll(async () => {
   app = await startTwilioApp(engine.authToken, {
     "/voice": (req) => (voice[req.params.To ?? ""] as Route)(req),
     "/wait": () => ({ body: new VoiceResponse().play(musicUrl).toString() }),
+    // Conferences' status callbacks: the tests wait on their participant-join events.
+    "/events": () => ({ body: "" }),
   });
   gw = await startGateway(engine, "gw1");
   gw2 = await startGateway(engine, "gw2");
@@ -135,6 +137,53 @@ async function rest(method: "GET" | "POST", path: string, form?: Record<string, 
   return body;
 }
 
+type Rec = { sid: string; source: string; conference_sid: string; duration: string };
+
+/** The 20 ms frames of the conference's Recording, once it is stored (a bounded wait). */
+async function conferenceRecording(conferenceSid: string): Promise<Int16Array[]> {
+  // Stored as the recording participant's verb ends: wait for it, bounded.
+  let found: Rec | undefined;
+  for (const deadline = performance.now() + 10_000; !found && performance.now() < deadline; ) {
+    const list = (await rest("GET", "/Recordings.json")).recordings as Rec[];
+    found = list.find((r) => r.conference_sid === conferenceSid);
+    if (!found) await new Promise((resolve) => setTimeout(resolve, 200));
+  }
+  expect(found, `a Recording of ${conferenceSid}`).toMatchObject({
+    source: "Conference",
+    conference_sid: conferenceSid,
+  });
+  const res = await request(
+    `${api.url}/2010-04-01/Accounts/${engine.accountSid}/Recordings/${found?.sid}.wav`,
+    {
+      headers: {
+        authorization: `Basic ${Buffer.from(`${engine.accountSid}:${engine.authToken}`).toString("base64")}`,
+      },
+    },
+  );
+  const wav = new Uint8Array(await res.body.arrayBuffer());
+  const pcm = new Int16Array(
+    wav.buffer.slice(44 + wav.byteOffset, wav.byteOffset + wav.length - ((wav.length - 44) % 2)),
+  );
+  return Array.from({ length: Math.floor(pcm.length / 160) }, (_, i) => pcm.subarray(i * 160, (i + 1) * 160));
+}
+
+/** How many of the recording's frames carry `hz`. */
+const framesWith = (frames: Int16Array[], hz: number) =>
+  frames.filter((f) => amplitudeAt(f, hz) > 1500).length;
+
+/** The CallSid of the call to `to`, once its conference's participant-join callback came. */
+async function joined(to: string): Promise<{ callSid: string; conferenceSid: string }> {
+  const callSid = (await app.waitFor((r) => r.params.To === to, 15_000)).params.CallSid ?? "";
+  const join = await app.waitFor(
+    (r) =>
+      r.path === "/events" &&
+      r.params.StatusCallbackEvent === "participant-join" &&
+      r.params.CallSid === callSid,
+    15_000,
+  );
+  return { callSid, conferenceSid: join.params.ConferenceSid ?? "" };
+}
+
 describe("a conference of SIP callers", () => {
   it("each of three callers hears the other two and never itself", { timeout: 40_000 }, async () => {
     const to = await conference("three");
@@ -218,34 +267,48 @@ describe("a conference of SIP callers", () => {
     const sid = (
       (await rest("GET", "/Conferences.json")).conferences as { sid: string; friendly_name: string }[]
     ).find((c) => c.friendly_name === "recorded")?.sid;
-    // Stored as the recording participant's verb ends: wait for it, bounded.
-    type Rec = { sid: string; source: string; conference_sid: string; duration: string };
-    let found: Rec | undefined;
-    for (const deadline = performance.now() + 10_000; !found && performance.now() < deadline; ) {
-      const list = (await rest("GET", "/Recordings.json")).recordings as Rec[];
-      found = list.find((r) => r.conference_sid === sid);
-      if (!found) await new Promise((resolve) => setTimeout(resolve, 200));
-    }
-    expect(found).toMatchObject({ source: "Conference", conference_sid: sid });
-    const res = await request(
-      `${api.url}/2010-04-01/Accounts/${engine.accountSid}/Recordings/${found?.sid}.wav`,
-      {
-        headers: {
-          authorization: `Basic ${Buffer.from(`${engine.accountSid}:${engine.authToken}`).toString("base64")}`,
-        },
-      },
-    );
-    const wav = new Uint8Array(await res.body.arrayBuffer());
-    const pcm = new Int16Array(
-      wav.buffer.slice(44 + wav.byteOffset, wav.byteOffset + wav.length - ((wav.length - 44) % 2)),
-    );
-    const frames = Array.from({ length: Math.floor(pcm.length / 160) }, (_, i) =>
-      pcm.subarray(i * 160, (i + 1) * 160),
-    );
+    const frames = await conferenceRecording(sid ?? "");
     // Both callers are in the mix, each for seconds.
-    expect(frames.filter((f) => amplitudeAt(f, 440) > 1500).length).toBeGreaterThan(100);
-    expect(frames.filter((f) => amplitudeAt(f, 660) > 1500).length).toBeGreaterThan(100);
+    expect(framesWith(frames, 440)).toBeGreaterThan(100);
+    expect(framesWith(frames, 660)).toBeGreaterThan(100);
   });
+
+  // The conference ended by another participant's endConferenceOnExit (its call hung up over REST)
+  // is still recorded, whoever joined first: the recording was made by the first participant in,
+  // which was none when that one had not asked for it (the ender joining first, as under load).
+  for (const enderFirst of [true, false])
+    it(`record-from-start is stored when another's endConferenceOnExit ends it (${enderFirst ? "the ender" : "the recorder"} joined first)`, {
+      timeout: 60_000,
+    }, async () => {
+      const name = enderFirst ? "ended-ender-first" : "ended-recorder-first";
+      const events = { statusCallback: `${app.url}/events`, statusCallbackEvent: "join" };
+      const recorderTo = await conference(name, { record: "record-from-start", ...events }, 60);
+      const enderTo = await conference(name, { endConferenceOnExit: "true", ...events }, 60);
+      const [firstTo, secondTo] = enderFirst ? [enderTo, recorderTo] : [recorderTo, enderTo];
+      const hzOf = (to: string) => (to === recorderTo ? 440 : 660);
+      // Each joins only once the one before is in the conference: the order is the test's, not luck's.
+      const a = await callIn(firstTo, hzOf(firstTo), gw, 25);
+      await using _a = a.phone;
+      const first = await joined(firstTo);
+      const b = await callIn(secondTo, hzOf(secondTo), gw, 25);
+      await using _b = b.phone;
+      const second = await joined(secondTo);
+      const [recorder, ender] = enderFirst ? [b, a] : [a, b];
+      // Both in the room, each hearing the other for 3 s: the mix holds both tones by then.
+      await untilHeard(recorder.phone, 660, 150);
+      await untilHeard(ender.phone, 440, 150);
+      await rest("POST", `/Calls/${(enderFirst ? first : second).callSid}.json`, { Status: "completed" });
+      for (const r of await Promise.all([a.done, b.done])) expect(r.code, r.stderr).toBe(0);
+      const sid = first.conferenceSid;
+      expect(second.conferenceSid).toBe(sid);
+      expect(await rest("GET", `/Conferences/${sid}.json`)).toMatchObject({
+        status: "completed",
+        reason_conference_ended: "participant-with-end-conference-on-exit-left",
+      });
+      const frames = await conferenceRecording(sid);
+      expect(framesWith(frames, 440)).toBeGreaterThan(100);
+      expect(framesWith(frames, 660)).toBeGreaterThan(100);
+    });
 
   it("beeps when a caller enters", { timeout: 40_000 }, async () => {
     const first = await conference("beeps");

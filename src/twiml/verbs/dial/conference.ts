@@ -124,6 +124,7 @@ export const conferenceNoun: DialNoun<ConferenceNoun> = {
         ...(noun.coach && { callSidToCoach: noun.coach }),
         startConferenceOnEnter: noun.startConferenceOnEnter,
         endConferenceOnExit: noun.endConferenceOnExit,
+        ...(noun.record === "record-from-start" && { record: true }),
         ...(noun.participantLabel !== undefined && { label: noun.participantLabel }),
       },
       maxParticipants: noun.maxParticipants,
@@ -196,12 +197,13 @@ export const conferenceNoun: DialNoun<ConferenceNoun> = {
       // Started: a call with real audio hears the others now, and follows its mute, hold and coach.
       audio = participantAudio(ctx, { sid, friendlyName: noun.name, beep: noun.beep });
       const live = audio;
-      // record-from-start: the call whose joining started the conference records its mix.
-      // record-from-start: the first participant still in the started conference records its mix
-      // (every call reads the same record, so exactly one does).
+      // record-from-start: the first participant still in the started conference that asked for it
+      // records its mix (every call reads the same record, so exactly one does). Not the first one
+      // in: a caller who joined before the one asking (and ended it with endConferenceOnExit) left
+      // the conference unrecorded.
       const recordIfFirst = (c: ConferenceRecord | undefined) => {
         if (noun.record !== "record-from-start" || recording.signal.aborted || recordingStarted) return;
-        if (c?.status !== "in-progress" || c.participants[0]?.callSid !== me) return;
+        if (c?.status !== "in-progress" || c.participants.find((p) => p.record)?.callSid !== me) return;
         recordingStarted = true;
         recordConference(ctx, sid, recording.signal);
       };
