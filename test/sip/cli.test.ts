@@ -5,7 +5,7 @@ import { describe, expect, it } from "vitest";
 import { startCli } from "../helpers/cli.js";
 import { startTestEngine } from "../helpers/engine.js";
 import { startTwilioApp, VoiceResponse } from "../helpers/twilio-app.js";
-import { freeUdpPort, phoneRtp, sipp } from "./harness.js";
+import { freeUdpPort, phoneRtp, sipp, startSipProcess } from "./harness.js";
 
 describe("switchboard sip", () => {
   it("serves SIP calls for its edge until SIGTERM", { timeout: 60_000 }, async () => {
@@ -14,21 +14,9 @@ describe("switchboard sip", () => {
       "/voice": () => ({ body: new VoiceResponse().say("Hi").toString() }),
     });
     await engine.addNumber({ number: "+15551230008", voiceUrl: `${app.url}/voice` });
-    const port = await freeUdpPort("127.0.0.1");
-    const lo = 20_000 + 2 * Math.floor(Math.random() * 15_000);
-    await using gateway = startCli([
-      "sip",
-      "--edge",
-      "ashburn",
-      "--listen",
-      `127.0.0.1:${port}`,
-      "--rtp-ports",
-      `${lo}-${lo + 99}`,
-      "--allow",
-      "127.0.0.2/32,127.0.0.3",
-      "--nats",
-      engine.nats.url,
-    ]);
+    const started = await startSipProcess(engine.nats.url, ["--allow", "127.0.0.2/32,127.0.0.3"]);
+    await using gateway = started.process;
+    const port = started.sipPort;
     await gateway.waitForLog("ready");
     await using phone = await phoneRtp();
     const result = await sipp(port, "short.xml", { to: "+15551230008", keys: { rtpport: phone.port } });

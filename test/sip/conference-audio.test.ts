@@ -9,11 +9,10 @@ import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { type Api, startApi } from "../../src/api/server.js";
 import { decodeG711 } from "../../src/sip/rtp/g711.js";
 import { wavFromPcm } from "../../src/sip/rtp/wav.js";
-import { startCli } from "../helpers/cli.js";
 import { startTestEngine, type TestEngine } from "../helpers/engine.js";
 import { type Route, startTwilioApp, type TwilioApp, VoiceResponse } from "../helpers/twilio-app.js";
 import { amplitudeAt } from "./audio.js";
-import { freeUdpPort, type PhoneRtp, phoneRtp, sipp, startGateway, toneDir } from "./harness.js";
+import { type PhoneRtp, phoneRtp, sipp, startGateway, startSipProcess, toneDir } from "./harness.js";
 
 let engine: TestEngine;
 let app: TwilioApp;
@@ -328,21 +327,9 @@ describe("a conference of SIP callers", () => {
   it("spans two gateway processes: callers on each hear each other", { timeout: 40_000 }, async () => {
     const to = await conference("two-gateways");
     // The second gateway is `switchboard sip` in its own process, with its own NATS connection.
-    const sipPort = await freeUdpPort("127.0.0.1");
-    const lo = 20_000 + 2 * Math.floor(Math.random() * 15_000);
-    await using other = startCli([
-      "sip",
-      "--edge",
-      "ashburn",
-      "--listen",
-      `127.0.0.1:${sipPort}`,
-      "--rtp-ports",
-      `${lo}-${lo + 99}`,
-      "--allow",
-      "127.0.0.2/32",
-      "--nats",
-      engine.nats.url,
-    ]);
+    const started = await startSipProcess(engine.nats.url, ["--allow", "127.0.0.2/32"]);
+    await using other = started.process;
+    const sipPort = started.sipPort;
     await other.waitForLog("ready");
     const a = await callIn(to, 440, gw);
     await using _a = a.phone;

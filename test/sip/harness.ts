@@ -11,6 +11,7 @@ import { onTestFinished } from "vitest";
 import { type GatewayOptions, SipGateway } from "../../src/sip/gateway.js";
 import { linearToUlaw } from "../../src/sip/rtp/g711.js";
 import { parseRtp, type RtpPacket } from "../../src/sip/rtp/packet.js";
+import { type CliProcess, startCli } from "../helpers/cli.js";
 import type { TestEngine } from "../helpers/engine.js";
 import { startTwilioApp, type TwilioApp, VoiceResponse } from "../helpers/twilio-app.js";
 
@@ -212,4 +213,29 @@ export async function pausingNumber(engine: TestEngine, number: string, seconds:
   });
   await engine.addNumber({ number, voiceUrl: `${app.url}/voice` });
   return app;
+}
+
+/**
+ * `switchboard sip` in its own process (to be SIGKILLed, or to be a second gateway), on a free SIP
+ * port and a random RTP range, with `extra` arguments (e.g. `--allow`); not yet ready when returned.
+ */
+export async function startSipProcess(
+  natsUrl: string,
+  extra: string[] = [],
+): Promise<{ process: CliProcess; sipPort: number }> {
+  const sipPort = await freeUdpPort("127.0.0.1");
+  const lo = 20_000 + 2 * Math.floor(Math.random() * 15_000);
+  const process = startCli([
+    "sip",
+    "--edge",
+    "ashburn",
+    "--listen",
+    `127.0.0.1:${sipPort}`,
+    "--rtp-ports",
+    `${lo}-${lo + 99}`,
+    ...extra,
+    "--nats",
+    natsUrl,
+  ]);
+  return { process, sipPort };
 }

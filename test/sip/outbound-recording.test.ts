@@ -17,10 +17,9 @@ import { openTrunkStores } from "../../src/store/global.js";
 import { type Stack, startStack } from "../api/helpers/stack.js";
 import { statusCallbacks } from "../api/helpers/status-callbacks.js";
 import { twilioClient } from "../api/helpers/twilio-client.js";
-import { startCli } from "../helpers/cli.js";
 import { VoiceResponse } from "../helpers/twilio-app.js";
 import { bestAlignment, correlationAt, powerAt, rms, wavSamples } from "./audio.js";
-import { freeUdpPort, startGateway } from "./harness.js";
+import { startGateway, startSipProcess } from "./harness.js";
 import { sippUas, type UasOptions } from "./uas.js";
 
 const CALLEE_IP = "127.0.0.3";
@@ -259,19 +258,7 @@ describe("Record=true on a call through a trunk", () => {
     await gateway?.stop();
     gateway = undefined;
     // The only gateway now: `switchboard sip` in its own process, so it can be SIGKILLed.
-    const sipPort = await freeUdpPort("127.0.0.1");
-    const lo = 20_000 + 2 * Math.floor(Math.random() * 15_000);
-    await using killed = startCli([
-      "sip",
-      "--edge",
-      "ashburn",
-      "--listen",
-      `127.0.0.1:${sipPort}`,
-      "--rtp-ports",
-      `${lo}-${lo + 99}`,
-      "--nats",
-      stack.nats.urlAs("admin"),
-    ]);
+    await using killed = (await startSipProcess(stack.nats.urlAs("admin"))).process;
     // Its start under a loaded machine has been seen to take over 20 s.
     await killed.waitForLog("ready", 45_000);
     // No BYE ever reaches this callee: sipp gives up at its timeout (killed at the test's end anyway).
