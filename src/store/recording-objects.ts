@@ -143,3 +143,17 @@ export function callRecordingResource(r: StoredRecording): Record<string, unknow
     track: "both",
   };
 }
+
+/** Twilio's conference Recording resource (api.v2010.account.conference.conference_recording). */
+export function conferenceRecordingResource(r: StoredRecording): Record<string, unknown> {
+  return {
+    ...recordingFields(r),
+    uri: `/2010-04-01/Accounts/${r.accountSid}/Conferences/${r.conferenceSid}/Recordings/${r.sid}.json`,
+    encryption_details: null,
+    price_unit: "USD",
+    status: "completed",
+    channels: r.channels,
+    source: r.source,
+    error_code: null,
+  };
+}

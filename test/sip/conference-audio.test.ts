@@ -151,6 +151,12 @@ async function conferenceRecording(conferenceSid: string): Promise<Int16Array[]>
     source: "Conference",
     conference_sid: conferenceSid,
   });
+  // The conference's own list (`client.conferences(sid).recordings`) and fetch name it too.
+  const path = `/Conferences/${conferenceSid}/Recordings`;
+  const own = (await rest("GET", `${path}.json`)).recordings as (Rec & { uri: string })[];
+  expect(own.map((r) => r.sid)).toContain(found?.sid);
+  expect(own.every((r) => r.conference_sid === conferenceSid && r.uri.includes(path))).toBe(true);
+  expect(await rest("GET", `${path}/${found?.sid}.json`)).toMatchObject({ sid: found?.sid });
   const res = await request(
     `${api.url}/2010-04-01/Accounts/${engine.accountSid}/Recordings/${found?.sid}.wav`,
     {

@@ -8,6 +8,7 @@ import { fail } from "../../errors/switchboard-error.js";
 import { wavToMp3 } from "../../media/mp3.js";
 import {
   callRecordingResource,
+  conferenceRecordingResource,
   recordingFromInfo,
   recordingResource,
   type StoredRecording,
@@ -197,6 +198,61 @@ export async function recordingRoutes(app: FastifyInstance, ctx: RestContext): P
         all,
         (page) => page.map(callRecordingResource),
       );
+    },
+  );
+
+  // A conference's recordings: those its record-from-start participant stored (source Conference).
+  app.get(
+    "/Accounts/:AccountSid/Conferences/:ConferenceSid/Recordings.json",
+    {
+      schema: {
+        operationId: "ListConferenceRecording",
+        summary: "A conference's recordings, newest first",
+        tags: ["Conferences"],
+        params: pathParams({ AccountSid: sid("AC"), ConferenceSid: sid("CF") }),
+        querystring: listQuery(),
+        response: responses(listOf("recordings", recordingSchema)),
+      },
+    },
+    async (req) => {
+      const { AccountSid, ConferenceSid } = req.params as { AccountSid: string; ConferenceSid: string };
+      const all = (await accountRecordings(ctx, regionFromHost(req.headers.host), AccountSid)).filter(
+        (r) => r.conferenceSid === ConferenceSid,
+      );
+      return listPage(
+        {
+          path: req.url.split("?")[0] ?? "",
+          key: "recordings",
+          query: req.query as PageQuery,
+          idOf: (r: StoredRecording) => r.sid,
+        },
+        all,
+        (page) => page.map(conferenceRecordingResource),
+      );
+    },
+  );
+
+  app.get(
+    "/Accounts/:AccountSid/Conferences/:ConferenceSid/Recordings/:Sid.json",
+    {
+      schema: {
+        operationId: "FetchConferenceRecording",
+        summary: "One recording of a conference",
+        tags: ["Conferences"],
+        params: pathParams({ AccountSid: sid("AC"), ConferenceSid: sid("CF"), Sid: sid("RE") }),
+        response: responses(recordingSchema),
+      },
+    },
+    async (req) => {
+      const { AccountSid, ConferenceSid, Sid } = req.params as {
+        AccountSid: string;
+        ConferenceSid: string;
+        Sid: string;
+      };
+      const { recording } = await findRecording(ctx, req, AccountSid, Sid);
+      if (recording.conferenceSid !== ConferenceSid)
+        throw fail("notFound", `The requested resource ${req.url} was not found`);
+      return conferenceRecordingResource(recording);
     },
   );
 
