@@ -129,31 +129,28 @@ export function recordingResource(r: StoredRecording, base: string): Record<stri
   };
 }
 
-/** Twilio's call Recording resource (api.v2010.account.call.call_recording). */
-export function callRecordingResource(r: StoredRecording): Record<string, unknown> {
+/** A Recording as a call's or a conference's subresource: the same fields under its own `uri`. */
+function subresourceRecording(r: StoredRecording, uri: string): Record<string, unknown> {
   return {
     ...recordingFields(r),
-    uri: `/2010-04-01/Accounts/${r.accountSid}/Calls/${r.callSid}/Recordings/${r.sid}.json`,
+    uri,
     encryption_details: null,
     price_unit: "USD",
     status: "completed",
     channels: r.channels,
     source: r.source,
     error_code: null,
-    track: "both",
   };
+}
+
+/** Twilio's call Recording resource (api.v2010.account.call.call_recording). */
+export function callRecordingResource(r: StoredRecording): Record<string, unknown> {
+  const uri = `/2010-04-01/Accounts/${r.accountSid}/Calls/${r.callSid}/Recordings/${r.sid}.json`;
+  return { ...subresourceRecording(r, uri), track: "both" };
 }
 
 /** Twilio's conference Recording resource (api.v2010.account.conference.conference_recording). */
 export function conferenceRecordingResource(r: StoredRecording): Record<string, unknown> {
-  return {
-    ...recordingFields(r),
-    uri: `/2010-04-01/Accounts/${r.accountSid}/Conferences/${r.conferenceSid}/Recordings/${r.sid}.json`,
-    encryption_details: null,
-    price_unit: "USD",
-    status: "completed",
-    channels: r.channels,
-    source: r.source,
-    error_code: null,
-  };
+  const uri = `/2010-04-01/Accounts/${r.accountSid}/Conferences/${r.conferenceSid}/Recordings/${r.sid}.json`;
+  return subresourceRecording(r, uri);
 }

@@ -70,6 +70,24 @@ export async function findRecording(
   return { os, recording };
 }
 
+/** A page of a call's or a conference's recordings, each as that subresource. */
+function recordingsPage(
+  req: FastifyRequest,
+  all: StoredRecording[],
+  resource: (r: StoredRecording) => Record<string, unknown>,
+) {
+  return listPage(
+    {
+      path: req.url.split("?")[0] ?? "",
+      key: "recordings",
+      query: req.query as PageQuery,
+      idOf: (r: StoredRecording) => r.sid,
+    },
+    all,
+    (page) => page.map(resource),
+  );
+}
+
 export async function recordingRoutes(app: FastifyInstance, ctx: RestContext): Promise<void> {
   const base = (req: FastifyRequest) => `${req.protocol}://${req.host}`;
 
@@ -188,16 +206,7 @@ export async function recordingRoutes(app: FastifyInstance, ctx: RestContext): P
       const region = regionFromHost(req.headers.host);
       await ownedCall(ctx.buckets, region, AccountSid, CallSid, req.url);
       const all = (await accountRecordings(ctx, region, AccountSid)).filter((r) => r.callSid === CallSid);
-      return listPage(
-        {
-          path: req.url.split("?")[0] ?? "",
-          key: "recordings",
-          query: req.query as PageQuery,
-          idOf: (r: StoredRecording) => r.sid,
-        },
-        all,
-        (page) => page.map(callRecordingResource),
-      );
+      return recordingsPage(req, all, callRecordingResource);
     },
   );
 
@@ -219,16 +228,7 @@ export async function recordingRoutes(app: FastifyInstance, ctx: RestContext): P
       const all = (await accountRecordings(ctx, regionFromHost(req.headers.host), AccountSid)).filter(
         (r) => r.conferenceSid === ConferenceSid,
       );
-      return listPage(
-        {
-          path: req.url.split("?")[0] ?? "",
-          key: "recordings",
-          query: req.query as PageQuery,
-          idOf: (r: StoredRecording) => r.sid,
-        },
-        all,
-        (page) => page.map(conferenceRecordingResource),
-      );
+      return recordingsPage(req, all, conferenceRecordingResource);
     },
   );
 
