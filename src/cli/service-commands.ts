@@ -2,6 +2,7 @@
 import { type Command, Option } from "commander";
 import { DEFAULT_OUTBOUND_EDGE, startApi } from "../api/server.js";
 import { Edge } from "../edge/edge.js";
+import { tuneHeapForCalls } from "../process/heap-tuning.js";
 import { explainListenError } from "../process/ports.js";
 import { runService } from "../process/run-service.js";
 import { connectNats, natsUrl } from "../protocol/connect.js";
@@ -98,6 +99,7 @@ export function registerServiceCommands(program: Command): void {
       runService(
         `region ${o.region}`,
         async (log) => {
+          tuneHeapForCalls(); // this process hosts calls (process/heap-tuning.ts)
           const url = natsUrl(o.nats);
           const nc = await connectNats(url, `switchboard-region-${o.region}`);
           const worker = await RegionWorker.start({

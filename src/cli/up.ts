@@ -9,6 +9,7 @@ import { startDemoApp } from "../dev/demo-app.js";
 import { startNatsServer } from "../dev/nats-server.js";
 import { Edge } from "../edge/edge.js";
 import { numberKey } from "../model/phone.js";
+import { tuneHeapForCalls } from "../process/heap-tuning.js";
 import { explainListenError, requirePortFree } from "../process/ports.js";
 import { runService, type Service } from "../process/run-service.js";
 import { connectNats, DEFAULT_NATS_URL } from "../protocol/connect.js";
@@ -84,6 +85,7 @@ export function registerUpCommand(program: Command): void {
 }
 
 async function up(o: UpOptions, log: Parameters<Parameters<typeof runService>[1]>[0]): Promise<Service> {
+  tuneHeapForCalls(); // this process hosts the regions' calls (process/heap-tuning.ts)
   const stops: (() => Promise<void>)[] = [];
   const stopAll = async () => {
     for (const stop of stops.reverse()) await stop().catch((err) => log.warn({ err }, "stop failed"));

@@ -1,0 +1,21 @@
+// V8 heap settings for a process that hosts calls (`switchboard region`, `switchboard up`), applied
+// once before its first call. Measured for issue #20 (bench/README.md, seventh session).
+import { setFlagsFromString } from "node:v8";
+
+let tuned = false;
+
+/**
+ * Turns off V8's allocation-site pretenuring. V8 moves an allocation site to the old generation
+ * once most of its objects survive scavenges; a burst of calls in flight (a cold start, a surge,
+ * `npm run bench`'s 200 at once) does that to the sites of every XState actor's system and scope,
+ * and the decision sticks. From then on each call's actors are born old, are garbage within
+ * milliseconds that only a full GC frees, and keep alive every young object they point to. At 774
+ * calls/s (Node 22) each scavenge then copied ~0.9 MB and promoted ~0.8 MB, took 4–5 ms at the
+ * median and filled the old generation for a 10–40 ms full GC every few seconds; without it, 0.3 MB
+ * and 0.23 MB, 3 ms. Process-wide, so only processes that host calls ask for it.
+ */
+export function tuneHeapForCalls(): void {
+  if (tuned) return;
+  tuned = true;
+  setFlagsFromString("--no-allocation-site-pretenuring");
+}
