@@ -26,6 +26,11 @@ const machine = describeMachine();
 const started = new Date();
 say(`switchboard bench, ${started.toISOString()}`);
 say(`machine: ${machineLine(machine)}`);
+// The engine supports Node 22 and 24 (package.json engines); V8's GC differs enough between versions
+// that figures measured on an older Node are not the ones users get (bench/README.md, seventh session).
+if (Number(process.versions.node.split(".")[0]) < 22) {
+  say(`warning: Node ${process.version} is older than the Node 22 switchboard supports; figures may differ`);
+}
 
 say("\n[1/5] throughput: switchboard (edge + 2 workers) and the bare pipeline, rounds alternating…");
 if (profileDir) await mkdir(profileDir, { recursive: true });
