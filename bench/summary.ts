@@ -7,7 +7,8 @@ import type { Row } from "./lib/report.js";
 import type { ThroughputResult } from "./throughput.js";
 
 export const GOALS = {
-  throughputRatio: 0.7,
+  // Issue #9 asked 0.70; issue #20, measuring what the design adds per call, set the step at 0.50.
+  throughputRatio: 0.5,
   webhookP99Ms: 10,
   bytesPerCall: 10 * 1024,
   loopDelayP99Ms: 20,
