@@ -120,6 +120,16 @@ async function storedRecording(callSid: string) {
   return { recording, done, wav, call: await client.calls(callSid).fetch() };
 }
 
+/** The call ended completed with no Recording, no recording callback, and a 90010 warning saying why. */
+async function expectEndedUnrecorded(callSid: string): Promise<void> {
+  const callbacks = await statusCallbacks(stack.app, callSid, 30_000);
+  expect(callbacks.at(-1)?.params.CallStatus).toBe("completed");
+  expect(await client.calls(callSid).recordings.list()).toEqual([]);
+  expect(stack.app.requests.some((r) => r.path === "/rec" && r.params.CallSid === callSid)).toBe(false);
+  const notes = await client.calls(callSid).notifications.list();
+  expect(notes.map((n) => n.errorCode)).toContain("90010");
+}
+
 /** The two channels of an interleaved stereo WAV. */
 function channelsOf(wav: Uint8Array): [Int16Array, Int16Array] {
   const both = wavSamples(wav);
@@ -246,12 +256,7 @@ describe("Record=true on a call through a trunk", () => {
     // The stopping gateway hung up on the callee (BYE), and the region finds the call gone.
     const result = await uas.result;
     expect(result.code, result.stdout + result.stderr).toBe(0);
-    const callbacks = await statusCallbacks(stack.app, created.sid, 30_000);
-    expect(callbacks.at(-1)?.params.CallStatus).toBe("completed");
-    expect(await client.calls(created.sid).recordings.list()).toEqual([]);
-    expect(stack.app.requests.some((r) => r.path === "/rec" && r.params.CallSid === created.sid)).toBe(false);
-    const notes = await client.calls(created.sid).notifications.list();
-    expect(notes.map((n) => n.errorCode)).toContain("90010");
+    await expectEndedUnrecorded(created.sid);
   }, 60_000);
 
   it("stores none, with a 90010 warning, when the gateway process holding the call is killed", async () => {
@@ -270,11 +275,6 @@ describe("Record=true on a call through a trunk", () => {
     );
     killed.child.kill("SIGKILL");
     // The region's channel pings the gateway every 5 s: no responders ends the call as a hang-up.
-    const callbacks = await statusCallbacks(stack.app, created.sid, 30_000);
-    expect(callbacks.at(-1)?.params.CallStatus).toBe("completed");
-    expect(await client.calls(created.sid).recordings.list()).toEqual([]);
-    expect(stack.app.requests.some((r) => r.path === "/rec" && r.params.CallSid === created.sid)).toBe(false);
-    const notes = await client.calls(created.sid).notifications.list();
-    expect(notes.map((n) => n.errorCode)).toContain("90010");
+    await expectEndedUnrecorded(created.sid);
   }, 90_000);
 });
