@@ -19,7 +19,7 @@ import { numberKey } from "../../src/model/phone.js";
 import { newSid } from "../../src/model/sid.js";
 import { decode, encode } from "../../src/protocol/codec.js";
 import { RegionWorker } from "../../src/region/worker.js";
-import { SipGateway } from "../../src/sip/gateway.js";
+import type { SipGateway } from "../../src/sip/gateway.js";
 import { openGlobalStores } from "../../src/store/global.js";
 import {
   authorizationOf,
@@ -30,7 +30,7 @@ import {
 } from "../helpers/shipped-users.js";
 import { natsUsers } from "../helpers/supercluster.js";
 import { startTwilioApp, type TwilioApp } from "../helpers/twilio-app.js";
-import { freeUdpPort, phoneRtp, sipp } from "../sip/harness.js";
+import { phoneRtp, sipp, startGateway } from "../sip/harness.js";
 
 const log = pino({ level: "silent" });
 const REGIONS = ["us1", "ie1"];
@@ -79,16 +79,10 @@ beforeAll(async () => {
   edge = await Edge.start({ nc: as("edge"), edge: "dublin", log });
   // Outbound calls ring the simulated network in simulated time (no real-time ringing to wait out).
   api = await startApi({ nc: as("api"), port: 0, log, outbound: { script: { timeScale: 0 } } });
-  sipPort = await freeUdpPort("127.0.0.1");
-  gateway = await SipGateway.start({
-    nc: as("sip"),
-    edge: "dublin",
-    id: "gw1",
-    address: "127.0.0.1",
-    port: sipPort,
-    rtpPorts: [32000, 32099],
-    log,
-  });
+  // A port free on UDP and TCP, tried again when another process takes it first (harness.ts).
+  const started = await startGateway({ nc: as("sip") }, "gw1", { edge: "dublin" });
+  gateway = started;
+  sipPort = started.sipPort;
 }, 60_000);
 
 afterAll(async () => {

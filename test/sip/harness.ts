@@ -31,7 +31,10 @@ export async function startGateway(
   engine: Pick<TestEngine, "nc">,
   id = "gw1",
   extra: Partial<
-    Pick<GatewayOptions, "advertise" | "access" | "mediaAddress" | "egress" | "recogniser" | "trunks" | "tts">
+    Pick<
+      GatewayOptions,
+      "advertise" | "access" | "edge" | "mediaAddress" | "egress" | "recogniser" | "trunks" | "tts"
+    >
   > = {},
 ): Promise<SipGateway & AsyncDisposable & { sipPort: number }> {
   // A port free on UDP may be taken on TCP (a client connection's ephemeral port): try a few.
