@@ -5,7 +5,7 @@ import { describe, expect, it } from "vitest";
 import { startCli } from "../helpers/cli.js";
 import { startTestEngine } from "../helpers/engine.js";
 import { startTwilioApp, VoiceResponse } from "../helpers/twilio-app.js";
-import { freeUdpPort, phoneRtp, sipp, startSipProcess } from "./harness.js";
+import { freeSipPort, phoneRtp, sipp, startSipProcess } from "./harness.js";
 
 describe("switchboard sip", () => {
   it("serves SIP calls for its edge until SIGTERM", { timeout: 60_000 }, async () => {
@@ -42,7 +42,7 @@ describe("switchboard sip", () => {
       voiceUrl: `${app.url}/voice`,
       statusCallback: `${app.url}/status`,
     });
-    const port = await freeUdpPort("127.0.0.1");
+    const port = await freeSipPort("127.0.0.1");
     await using gateway = startCli([
       "sip",
       "--edge",

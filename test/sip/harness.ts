@@ -3,6 +3,7 @@
 import { type ChildProcess, spawn } from "node:child_process";
 import { createSocket, type Socket } from "node:dgram";
 import { mkdtemp, writeFile } from "node:fs/promises";
+import { createServer } from "node:net";
 import { tmpdir } from "node:os";
 import { dirname, join } from "node:path";
 import { fileURLToPath } from "node:url";
@@ -27,6 +28,26 @@ export async function freeUdpPort(address: string): Promise<number> {
   return port;
 }
 
+/**
+ * A port free on UDP and on TCP at once, for a gateway's SIP listener (it takes both): a port free on
+ * UDP may be another process's ephemeral TCP port. Still free only until it is bound.
+ */
+export async function freeSipPort(address: string): Promise<number> {
+  for (let attempt = 0; attempt < 50; attempt++) {
+    const port = await freeUdpPort(address);
+    const tcp = createServer();
+    const free = await new Promise<boolean>((resolve) => {
+      tcp.once("error", () => resolve(false));
+      tcp.listen(port, address, () => resolve(true));
+    });
+    if (free) {
+      await new Promise<void>((resolve) => tcp.close(() => resolve()));
+      return port;
+    }
+  }
+  throw new Error(`no port free on both UDP and TCP on ${address} in 50 tries`);
+}
+
 export async function startGateway(
   engine: Pick<TestEngine, "nc">,
   id = "gw1",
@@ -39,7 +60,7 @@ export async function startGateway(
 ): Promise<SipGateway & AsyncDisposable & { sipPort: number }> {
   // A port free on UDP may be taken on TCP (a client connection's ephemeral port): try a few.
   for (let attempt = 1; ; attempt++) {
-    const port = await freeUdpPort("127.0.0.1");
+    const port = await freeSipPort("127.0.0.1");
     // A random range, so parallel test files do not meet.
     const lo = 20_000 + 2 * Math.floor(Math.random() * 15_000);
     try {
@@ -226,7 +247,7 @@ export async function startSipProcess(
   natsUrl: string,
   extra: string[] = [],
 ): Promise<{ process: CliProcess; sipPort: number }> {
-  const sipPort = await freeUdpPort("127.0.0.1");
+  const sipPort = await freeSipPort("127.0.0.1");
   const lo = 20_000 + 2 * Math.floor(Math.random() * 15_000);
   const process = startCli([
     "sip",
