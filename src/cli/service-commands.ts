@@ -44,6 +44,7 @@ export function registerServiceCommands(program: Command): void {
       runService(
         `edge ${o.edge}`,
         async (log) => {
+          tuneHeapForCalls(); // every offer's path runs here (process/heap-tuning.ts)
           const nc = await connectNats(natsUrl(o.nats), `switchboard-edge-${o.edge}`);
           const edge = await Edge.start({ nc, edge: o.edge, log, routingStream: o.routingStream });
           return {

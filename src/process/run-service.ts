@@ -1,6 +1,7 @@
 // Every long-running process has one shape: start, log `ready`, stop gracefully on SIGINT/SIGTERM,
 // and exit non-zero with a one-line reason when it cannot start.
 import { createLogger, type Logger } from "../log.js";
+import { heapTuning } from "./heap-tuning.js";
 import { onParentExit, startedByNpm } from "./parent-watch.js";
 
 export interface Service {
@@ -45,7 +46,8 @@ export async function runService(
   // the signal was meant for us. (A process started directly keeps running when its parent exits.)
   if (startedByNpm()) onParentExit(() => void stop("parent exited"));
   // Only now: whoever reads `ready` and signals at once must find the handlers in place.
-  log.info("ready");
+  const heap = heapTuning();
+  log.info(heap ? { heap } : {}, "ready");
 }
 
 export function oneLine(err: unknown): string {

@@ -47,7 +47,9 @@ describe("a call, end to end through the CLI", () => {
       "127.0.0.0/8",
       ...natsFlag,
     ]);
-    await Promise.all([edge.waitForLog("ready"), region.waitForLog("ready")]);
+    const ready = await Promise.all([edge.waitForLog("ready"), region.waitForLog("ready")]);
+    // Both are on every call's path: each turned V8's pretenuring off (process/heap-tuning.ts).
+    for (const line of ready) expect(line.heap).toBe("allocation-site pretenuring off");
 
     expect(
       await runCli(["accounts", "add", "--sid", accountSid, "--token", token, ...natsFlag]),
