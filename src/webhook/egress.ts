@@ -15,6 +15,9 @@ const INTERNAL_V4 = SPECIAL_IPV4.map((r) => netAndPrefix(r.cidr));
 // BlockList would match every IPv4 address against that row.
 const INTERNAL_V6 = SPECIAL_IPV6.map((r) => netAndPrefix(r.cidr)).filter(([net]) => !mappedIPv4(net));
 
+/** How many addresses' answers a policy keeps (egress.allows). */
+const MAX_ANSWERS = 4096;
+
 /** A CIDR such as `127.0.0.0/8` or `::1/128`. */
 export function parseCidr(cidr: string): { net: string; prefix: number; type: "ipv4" | "ipv6" } {
   const [net = "", bits] = cidr.trim().split("/");
@@ -29,6 +32,11 @@ export function parseCidr(cidr: string): { net: string; prefix: number; type: "i
 export class EgressPolicy {
   readonly #deny = new BlockList();
   readonly #allow = new BlockList();
+  /**
+   * Answers already given, by address: a policy never changes, and BlockList.check builds a
+   * SocketAddress for each question (most of a webhook's egress check in the worker's profile).
+   */
+  readonly #answers = new Map<string, boolean>();
   readonly description: string;
 
   private constructor(description: string) {
@@ -55,6 +63,16 @@ export class EgressPolicy {
   }
 
   allows(address: string): boolean {
+    const known = this.#answers.get(address);
+    if (known !== undefined) return known;
+    const answer = this.#judge(address);
+    // Bounded: a flood of distinct addresses only empties the memo, never grows it past this.
+    if (this.#answers.size >= MAX_ANSWERS) this.#answers.clear();
+    this.#answers.set(address, answer);
+    return answer;
+  }
+
+  #judge(address: string): boolean {
     const type = isIP(address) === 6 ? "ipv6" : "ipv4";
     // IPv4-mapped IPv6 (::ffff:10.0.0.1) is the IPv4 address itself: judged as that alone.
     const mapped = mappedIPv4(address);

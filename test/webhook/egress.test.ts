@@ -62,6 +62,20 @@ describe("EgressPolicy", () => {
     expect(p.allows("10.6.0.1")).toBe(false);
   });
 
+  it("answers an address the same when asked again, and after its memo of answers filled", () => {
+    const p = EgressPolicy.internalDenied(["10.5.0.0/16"]);
+    const asked = ["10.5.1.1", "10.6.1.1", "::ffff:10.6.1.1", "::ffff:10.5.1.1", "8.8.8.8", "::1"];
+    const first = asked.map((a) => p.allows(a));
+    expect(first).toEqual([true, false, false, true, true, false]);
+    expect(asked.map((a) => p.allows(a))).toEqual(first);
+    // More distinct addresses than the memo holds (public and private alike), then the same questions.
+    for (let i = 0; i < 5_000; i++) {
+      expect(p.allows(`${i % 2 ? 192 : 10}.168.${(i >> 8) & 255}.${i & 255}`)).toBe(false);
+      expect(p.allows(`1.2.${(i >> 8) & 255}.${i & 255}`)).toBe(true);
+    }
+    expect(asked.map((a) => p.allows(a))).toEqual(first);
+  });
+
   it("rejects a malformed network", () => {
     expect(() => parseCidr("10.0.0.0/33")).toThrow(/prefix/);
     expect(() => parseCidr("not-an-ip/8")).toThrow(/not an IP network/);
