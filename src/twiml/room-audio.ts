@@ -1,9 +1,13 @@
 // Puts a call's real audio into a room, on channels that have it (SIP calls; docs/rooms.md): a queue
 // bridge is a room of two; a conference participant follows its record's mute, hold and coach.
+import { ErrorCodes } from "../errors/codes.js";
+import { rfc2822 } from "../model/dates.js";
 import type { ConferenceRecord } from "../model/rooms.js";
 import { newSid } from "../model/sid.js";
 import type { RoomHandle, RoomState } from "./ports/channel.js";
+import { sendRecordingStatus } from "./recording-status.js";
 import type { VerbContext } from "./verb-context.js";
+import type { RecordingStatusCallback } from "./verbs/record/data.js";
 import { runWaitMusic, type WaitVerbName } from "./wait-loop.js";
 
 /** The room of a queue bridge, named by the dequeued member (both sides know it). */
@@ -91,22 +95,51 @@ export function participantAudio(
 /**
  * Records the conference's mix on this call's gateway until `signal` aborts (the participant who
  * started it leaves), then stores it as a Recording of the conference; nothing on a channel without
- * real audio. Stored even when the call hung up: the call's end waits for it.
+ * real audio. Stored even when the call hung up: the call's end waits for it. The statuses the
+ * noun's recordingStatusCallbackEvent names (in-progress, completed) go to its callback.
  */
-export function recordConference(ctx: VerbContext, conferenceSid: string, signal: AbortSignal): void {
-  if (!ctx.channel.recordRoom) return;
+export function recordConference(
+  ctx: VerbContext,
+  conferenceSid: string,
+  callback: RecordingStatusCallback | undefined,
+  signal: AbortSignal,
+): void {
+  const recordRoom = ctx.channel.recordRoom?.bind(ctx.channel);
+  if (!recordRoom) return;
   const sid = newSid("RE");
   const startTime = ctx.clock.now();
+  // Twilio's parameters for a conference recording: it is the conference's, not one call's.
+  const params = {
+    AccountSid: ctx.call.accountSid,
+    ConferenceSid: conferenceSid,
+    RecordingUrl: ctx.recordings.url(sid),
+    RecordingChannels: "1",
+    RecordingStartTime: rfc2822(startTime),
+    RecordingSource: "Conference",
+  };
+  const recorded = recordRoom(conferenceSid, signal);
+  recorded.catch(() => {}); // awaited below, once the in-progress status is queued
   ctx.recordings.keep(
-    ctx.channel.recordRoom(conferenceSid, signal).then((audio) =>
-      ctx.recordings.store({
+    (async () => {
+      // A status that cannot be queued costs the app that request, never the recording.
+      await sendRecordingStatus(ctx, callback, sid, "in-progress", params).catch((err: Error) =>
+        ctx.warn(ErrorCodes.internalFailure.code, `<Conference> recording status: ${err.message}`),
+      );
+      const audio = await recorded;
+      await ctx.recordings.store({
         sid,
         startTime,
         audio,
         transcribe: false,
         source: "Conference",
         conferenceSid,
-      }),
-    ),
+      });
+      const duration = String(Math.round(audio.durationMs / 1000));
+      await sendRecordingStatus(ctx, callback, sid, "completed", {
+        ...params,
+        RecordingDuration: duration,
+        ErrorCode: "0",
+      });
+    })(),
   );
 }

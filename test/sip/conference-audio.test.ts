@@ -35,6 +35,7 @@ beforeAll(async () => {
     "/wait": () => ({ body: new VoiceResponse().play(musicUrl).toString() }),
     // Conferences' status callbacks: the tests wait on their participant-join events.
     "/events": () => ({ body: "" }),
+    "/recording-status": () => ({ body: "" }),
   });
   gw = await startGateway(engine, "gw1");
   gw2 = await startGateway(engine, "gw2");
@@ -262,7 +263,15 @@ describe("a conference of SIP callers", () => {
     // the second's 6 s unless it takes over 9 s to join. With 6 s for both, a second caller slow to
     // join under load (two test files at once: sipp starting, its INVITE) left the first one's limit
     // only a moment to share, and the mix held next to none of the first one's tone.
-    const first = await conference("recorded", { record: "record-from-start" }, 15);
+    const first = await conference(
+      "recorded",
+      {
+        record: "record-from-start",
+        recordingStatusCallback: `${app.url}/recording-status`,
+        recordingStatusCallbackEvent: "in-progress completed",
+      },
+      15,
+    );
     const second = await conference("recorded");
     const a = await callIn(first, 440, gw, 15);
     await using _a = a.phone;
@@ -276,6 +285,25 @@ describe("a conference of SIP callers", () => {
     // Both callers are in the mix, each for seconds.
     expect(framesWith(frames, 440)).toBeGreaterThan(100);
     expect(framesWith(frames, 660)).toBeGreaterThan(100);
+    // Its recordingStatusCallback: in-progress as it started, completed once stored, signed, naming
+    // the conference and the Recording the REST API serves.
+    const [rec] = (await rest("GET", `/Conferences/${sid}/Recordings.json`)).recordings as Rec[];
+    const statusOf = (s: string) =>
+      app.waitFor((r) => r.path === "/recording-status" && r.params.RecordingStatus === s, 10_000);
+    const [started, completed] = await Promise.all([statusOf("in-progress"), statusOf("completed")]);
+    for (const r of [started, completed]) {
+      expect(r.signatureValid).toBe(true);
+      expect(r.params).toMatchObject({
+        AccountSid: engine.accountSid,
+        ConferenceSid: sid,
+        RecordingSid: rec?.sid,
+        RecordingSource: "Conference",
+        RecordingChannels: "1",
+      });
+      expect(r.params.RecordingUrl).toMatch(new RegExp(`/Recordings/${rec?.sid}$`));
+    }
+    expect(completed.params.RecordingDuration).toBe(rec?.duration);
+    expect(app.requests.indexOf(started)).toBeLessThan(app.requests.indexOf(completed));
   });
 
   // The conference ended by another participant's endConferenceOnExit (its call hung up over REST)

@@ -127,6 +127,36 @@ describe("the Conference and Queue nouns", () => {
     expect(warnings).toEqual([12200, 12200]);
   });
 
+  it("reads the recording's status callback: resolved, its method, its events (13621 for a bad one)", () => {
+    const asked = noun((d) =>
+      d.conference(
+        {
+          record: "record-from-start",
+          recordingStatusCallback: "/recordings",
+          recordingStatusCallbackMethod: "GET",
+          recordingStatusCallbackEvent: ["in-progress", "completed", "paused"] as never,
+        },
+        "r",
+      ),
+    );
+    expect(conferenceNoun.parse(asked.el, asked.ctx)).toMatchObject({
+      record: "record-from-start",
+      recordingStatusCallback: {
+        url: "https://app.example/recordings",
+        method: "GET",
+        events: ["in-progress", "completed"],
+      },
+    });
+    expect(asked.warnings).toEqual([13621]);
+    // Without an event list Twilio sends "completed" only; without a URL, nothing.
+    const plain = noun((d) => d.conference({ recordingStatusCallback: "https://rec.example/s" }, "r"));
+    expect(conferenceNoun.parse(plain.el, plain.ctx)).toMatchObject({
+      recordingStatusCallback: { url: "https://rec.example/s", method: "POST", events: ["completed"] },
+    });
+    const none = noun((d) => d.conference({ record: "record-from-start" }, "r"));
+    expect(conferenceNoun.parse(none.el, none.ctx)).not.toHaveProperty("recordingStatusCallback");
+  });
+
   it("reads a queue noun's url against the document", () => {
     const { el, ctx } = noun((d) => d.queue({ url: "whisper", method: "GET" }, "support"));
     expect(queueNoun.parse(el, ctx)).toEqual({

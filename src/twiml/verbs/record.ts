@@ -7,6 +7,7 @@ import { ErrorCodes } from "../../errors/codes.js";
 import { rfc2822 } from "../../model/dates.js";
 import type { HttpMethod } from "../../model/http.js";
 import { newSid } from "../../model/sid.js";
+import { recordingStatusEvents, sendRecordingStatus } from "../recording-status.js";
 import { resolveUrl } from "../resolve-url.js";
 import type { VerbContext } from "../verb-context.js";
 import type { VerbOutcome } from "../verb-data.js";
@@ -29,7 +30,6 @@ const ATTRIBUTES = [
   "transcribeCallback",
   "recordingConfigurationId",
 ];
-const EVENTS: readonly RecordingStatusEvent[] = ["in-progress", "completed", "absent"];
 /** Twilio's longest recording without the 24-hour feature (4 h). */
 const MAX_LENGTH_LIMIT = 14_400;
 /** Twilio transcribes recordings of 2 to 120 seconds only. */
@@ -76,7 +76,7 @@ export const record: VerbDefinition<RecordVerb> = {
         ErrorCodes.schemaValidation.code,
         ctx,
       ),
-      recordingStatusCallbackEvent: events(a.recordingStatusCallbackEvent, ctx),
+      recordingStatusCallbackEvent: recordingStatusEvents(a.recordingStatusCallbackEvent, ctx, "Record"),
       transcribe,
       ...(transcribeCallback && { transcribeCallback }),
     };
@@ -98,25 +98,23 @@ async function recordCaller(ctx: VerbContext, verb: RecordVerb, signal: AbortSig
   const sid = newSid("RE");
   const startTime = ctx.clock.now();
   const recordingUrl = ctx.recordings.url(sid);
-  const status = async (recordingStatus: RecordingStatusEvent, extra: Record<string, string> = {}) => {
-    if (!verb.recordingStatusCallback || !verb.recordingStatusCallbackEvent.includes(recordingStatus)) return;
-    await ctx.callback({
-      url: verb.recordingStatusCallback,
-      method: verb.recordingStatusCallbackMethod,
-      key: `${sid}.${recordingStatus}`,
-      params: {
-        AccountSid: ctx.call.accountSid,
-        CallSid: ctx.call.callSid,
-        RecordingSid: sid,
-        RecordingUrl: recordingUrl,
-        RecordingStatus: recordingStatus,
-        RecordingChannels: "1",
-        RecordingStartTime: rfc2822(startTime),
-        RecordingSource: "RecordVerb",
-        ...extra,
-      },
+  const callback = verb.recordingStatusCallback
+    ? {
+        url: verb.recordingStatusCallback,
+        method: verb.recordingStatusCallbackMethod,
+        events: verb.recordingStatusCallbackEvent,
+      }
+    : undefined;
+  const status = (recordingStatus: RecordingStatusEvent, extra: Record<string, string> = {}) =>
+    sendRecordingStatus(ctx, callback, sid, recordingStatus, {
+      AccountSid: ctx.call.accountSid,
+      CallSid: ctx.call.callSid,
+      RecordingUrl: recordingUrl,
+      RecordingChannels: "1",
+      RecordingStartTime: rfc2822(startTime),
+      RecordingSource: "RecordVerb",
+      ...extra,
     });
-  };
 
   await status("in-progress");
   const audio = await ctx.channel.record(
@@ -266,17 +264,4 @@ function trim(raw: string | undefined, ctx: ParseContext): boolean {
   // Twilio's 13699: "Defaults to no trim."
   ctx.warn(ErrorCodes.recordInvalidTrim.code, `<Record> trim="${raw}" is not trim-silence or do-not-trim`);
   return false;
-}
-
-function events(raw: string | undefined, ctx: ParseContext): RecordingStatusEvent[] {
-  if (raw === undefined || raw.trim() === "") return ["completed"];
-  const words = raw.trim().split(/[\s,]+/);
-  const valid = words.filter((w): w is RecordingStatusEvent => EVENTS.includes(w as RecordingStatusEvent));
-  if (valid.length < words.length) {
-    ctx.warn(
-      ErrorCodes.recordInvalidStatusCallbackEvent.code,
-      `<Record> recordingStatusCallbackEvent="${raw}" has values other than ${EVENTS.join(", ")}`,
-    );
-  }
-  return valid.length > 0 ? [...new Set(valid)] : ["completed"];
 }

@@ -8,6 +8,7 @@ import { fail } from "../../../errors/switchboard-error.js";
 import { type ConferenceRecord, DEFAULT_MAX_PARTICIPANTS } from "../../../model/rooms.js";
 import { isHandOver } from "../../abort-reasons.js";
 import { booleanAttribute, intAttribute, methodAttribute, urlAttribute } from "../../attribute-values.js";
+import { recordingStatusEvents } from "../../recording-status.js";
 import { participantAudio, recordConference } from "../../room-audio.js";
 import type { VerbContext } from "../../verb-context.js";
 import { checkAttributes, checkChildElements, directText } from "../../verb-parsing.js";
@@ -83,6 +84,7 @@ export const conferenceNoun: DialNoun<ConferenceNoun> = {
     if (label !== undefined && label.length > MAX_LABEL)
       ctx.warn(schema, `<Conference> participantLabel is longer than ${MAX_LABEL}; ignored`);
     const statusCallback = urlAttribute(el, "statusCallback", ctx) || undefined;
+    const recordingStatusCallback = urlAttribute(el, "recordingStatusCallback", ctx) || undefined;
     return {
       noun: "Conference",
       name,
@@ -100,6 +102,13 @@ export const conferenceNoun: DialNoun<ConferenceNoun> = {
         ctx,
       ),
       record: oneOf("record", ["do-not-record", "record-from-start"] as const, "do-not-record"),
+      ...(recordingStatusCallback && {
+        recordingStatusCallback: {
+          url: recordingStatusCallback,
+          method: methodAttribute(el, "recordingStatusCallbackMethod", "POST", ctx),
+          events: recordingStatusEvents(a.recordingStatusCallbackEvent, ctx, "Conference"),
+        },
+      }),
       trim: oneOf("trim", ["trim-silence", "do-not-trim"] as const, "trim-silence"),
       ...(statusCallback && { statusCallback }),
       statusCallbackMethod: methodAttribute(el, "statusCallbackMethod", "POST", ctx),
@@ -205,7 +214,7 @@ export const conferenceNoun: DialNoun<ConferenceNoun> = {
         if (noun.record !== "record-from-start" || recording.signal.aborted || recordingStarted) return;
         if (c?.status !== "in-progress" || c.participants.find((p) => p.record)?.callSid !== me) return;
         recordingStarted = true;
-        recordConference(ctx, sid, recording.signal);
+        recordConference(ctx, sid, noun.recordingStatusCallback, recording.signal);
       };
       await conferences.waitFor(
         sid,

@@ -1,6 +1,7 @@
 // <Dial> as data: the verb, its nouns (Number, Client, Sip ring a leg; Conference and Queue join a
 // room) and the statuses its action reports. Types only, part of the verb data the machine sees.
 import type { HttpMethod } from "../../../model/http.js";
+import type { RecordingStatusCallback } from "../record/data.js";
 
 /** What a ringing noun (Number, Client, Sip) shares: its whisper URL and its leg's status callbacks. */
 export interface LegNounOptions {
@@ -72,6 +73,8 @@ export interface ConferenceNoun {
   readonly waitMethod: HttpMethod;
   readonly maxParticipants: number;
   readonly record: "do-not-record" | "record-from-start";
+  /** Where the conference's recording reports its statuses (the recording participant's noun). */
+  readonly recordingStatusCallback?: RecordingStatusCallback;
   readonly trim: "trim-silence" | "do-not-trim";
   readonly statusCallback?: string;
   readonly statusCallbackMethod: HttpMethod;

@@ -4,6 +4,13 @@ import type { HttpMethod } from "../../../model/http.js";
 
 export type RecordingStatusEvent = "in-progress" | "completed" | "absent";
 
+/** Where a recording's statuses go, and which of them (a <Conference record>'s). */
+export interface RecordingStatusCallback {
+  readonly url: string;
+  readonly method: HttpMethod;
+  readonly events: readonly RecordingStatusEvent[];
+}
+
 export interface RecordVerb {
   readonly name: "Record";
   /** Absolute; Twilio's default is the current document's URL. */
