@@ -11,6 +11,7 @@ import { addTrunk } from "../../src/admin/trunks.js";
 import { startApi } from "../../src/api/server.js";
 import { decode } from "../../src/protocol/codec.js";
 import { buckets } from "../../src/protocol/subjects.js";
+import { FIRST_SNAPSHOT_MS } from "../../src/region/host/snapshot-writer.js";
 import { openTrunkStores } from "../../src/store/global.js";
 import { twilioClient } from "../api/helpers/twilio-client.js";
 import { startTestEngine } from "../helpers/engine.js";
@@ -120,10 +121,15 @@ async function resumeAfter(meanwhile: Meanwhile) {
     timeout: 10,
   });
   // The leg rings, and the call's snapshot names its gateway: a worker that resumes it knows the leg.
-  await bounded(cue.callId, "the INVITE");
-  await bounded(ringing, "the leg's ringing");
+  // Stored as the leg is placed, well inside a new call's first-snapshot window: a worker that died
+  // before it would place the leg again from the call's job, and the callee would ring twice.
   const actors = await new Kvm(engine.nc).open(buckets.actors("us1"));
-  await bounded(snapshotWithLeg(actors, created.sid), "a snapshot with the leg");
+  const withLeg = snapshotWithLeg(actors, created.sid);
+  await bounded(cue.callId, "the INVITE");
+  const invitedAt = performance.now();
+  await bounded(withLeg, "a snapshot with the leg");
+  expect(performance.now() - invitedAt).toBeLessThan(FIRST_SNAPSHOT_MS / 2);
+  await bounded(ringing, "the leg's ringing");
   a.child.kill("SIGKILL");
   await a.exited;
   // No worker runs now: the callee answers (and hangs up), the leg's events go to no one; or the

@@ -131,7 +131,16 @@ export class LiveCall {
   placedOn(gateway: string): void {
     this.#leg = { gateway };
     this.#channel = this.#legChannel(gateway);
-    if (this.#leased) void this.snapshots.changed();
+    if (this.#leased) this.#storeLegNow();
+  }
+
+  /**
+   * Writes the snapshot that names the leg now, not after a new call's first-snapshot window (1 s):
+   * a worker that resumes the call from its job alone places the leg again, and its callee rings twice.
+   */
+  #storeLegNow(): void {
+    void this.snapshots.changed();
+    void this.snapshots.settled();
   }
 
   /** The actor changed state: the snapshot is stale (stored within SnapshotWriter's window) once leased. */
@@ -147,8 +156,11 @@ export class LiveCall {
   /** The call's lease is stored: its snapshot may be stored from now on. */
   leaseStored(): void {
     this.#leased = true;
-    // Stored once the window has passed, if the call is still live by then.
-    if (this.actor.getSnapshot().status === "active") void this.snapshots.changed();
+    if (this.actor.getSnapshot().status !== "active") return;
+    // A leg placed while the lease was being written is stored now; anything else once the window
+    // has passed, if the call is still live by then.
+    if (this.#leg) this.#storeLegNow();
+    else void this.snapshots.changed();
   }
 
   /** Twilio's maximum call duration, on the call's clock from its arrival: a resumed call keeps it. */
