@@ -62,7 +62,12 @@ describe("<Dial> to parties on the simulated network", () => {
     const { callSid, action } = await dialCall(
       (r) =>
         r.dial(
-          { action: "/after", record: "record-from-answer", recordingStatusCallback: "/dial-recording" },
+          {
+            action: "/after",
+            record: "record-from-answer",
+            recordingStatusCallback: "/dial-recording",
+            recordingStatusCallbackMethod: "GET",
+          },
           OUTSIDE,
         ),
       { callees: { [OUTSIDE]: { outcome: "answer", answerAfter: 2, talk: 12 } } },
@@ -77,6 +82,8 @@ describe("<Dial> to parties on the simulated network", () => {
       ),
     });
     const status = await f.app.waitFor((r) => r.path === "/dial-recording" && r.params.CallSid === callSid);
+    // Requested with the method the Dial named, signed as a GET is (its parameters in the URL).
+    expect(status.method).toBe("GET");
     expect(status.signatureValid).toBe(true);
     expect(status.params).toMatchObject({
       RecordingSid: recordingSid,

@@ -57,6 +57,8 @@ describe("<Dial> attributes", () => {
           ringTone: "uk",
           trim: "trim-silence",
           recordingStatusCallback: "https://app.example/rec",
+          recordingStatusCallbackMethod: "GET",
+          recordingStatusCallbackEvent: ["completed", "absent"],
         },
         "415-123-4567",
       ),
@@ -73,6 +75,9 @@ describe("<Dial> attributes", () => {
       answerOnBridge: true,
       ringTone: "uk",
       trim: "trim-silence",
+      recordingStatusCallback: "https://app.example/rec",
+      recordingStatusCallbackMethod: "GET",
+      recordingStatusCallbackEvent: ["completed", "absent"],
       nouns: [{ noun: "Number", number: "+14151234567" }],
     });
   });

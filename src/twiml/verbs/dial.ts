@@ -5,7 +5,9 @@
 import { ErrorCodes } from "../../errors/codes.js";
 import type { HttpMethod } from "../../model/http.js";
 import { CallHandedOver, CallRedirected } from "../abort-reasons.js";
+import { methodAttribute } from "../attribute-values.js";
 import type { TwimlElement } from "../element.js";
+import { recordingStatusEvents } from "../recording-status.js";
 import type { VerbOutcome } from "../verb-data.js";
 import type { ParseContext, VerbDefinition } from "../verb-definition.js";
 import { checkAttributes } from "../verb-parsing.js";
@@ -116,7 +118,11 @@ export const dial: VerbDefinition<DialVerb> = {
       ),
       ...(a.ringTone !== undefined && parseRingTone(a.ringTone, ctx)),
       trim: a.trim === "trim-silence" ? "trim-silence" : "do-not-trim",
-      ...(recordingStatusCallback && { recordingStatusCallback }),
+      ...(recordingStatusCallback && {
+        recordingStatusCallback,
+        recordingStatusCallbackMethod: methodAttribute(el, "recordingStatusCallbackMethod", "POST", ctx),
+        recordingStatusCallbackEvent: recordingStatusEvents(a.recordingStatusCallbackEvent, ctx, "Dial"),
+      }),
       nouns,
     };
   },

@@ -1,7 +1,7 @@
 // <Dial> as data: the verb, its nouns (Number, Client, Sip ring a leg; Conference and Queue join a
 // room) and the statuses its action reports. Types only, part of the verb data the machine sees.
 import type { HttpMethod } from "../../../model/http.js";
-import type { RecordingStatusCallback } from "../record/data.js";
+import type { RecordingStatusCallback, RecordingStatusEvent } from "../record/data.js";
 
 /** What a ringing noun (Number, Client, Sip) shares: its whisper URL and its leg's status callbacks. */
 export interface LegNounOptions {
@@ -58,6 +58,9 @@ export interface DialVerb {
   readonly ringTone?: string;
   readonly trim: "trim-silence" | "do-not-trim";
   readonly recordingStatusCallback?: string;
+  /** Read with the callback; absent in a verb stored before they were read: POST, `completed`. */
+  readonly recordingStatusCallbackMethod?: HttpMethod;
+  readonly recordingStatusCallbackEvent?: readonly RecordingStatusEvent[];
   readonly nouns: readonly DialNounSpec[];
 }
 

@@ -7,6 +7,7 @@
 import { encodeWav } from "../../../media/wav.js";
 import { rfc2822 } from "../../../model/dates.js";
 import { newSid } from "../../../model/sid.js";
+import { sendRecordingStatus } from "../../recording-status.js";
 import type { VerbContext } from "../../verb-context.js";
 import type { DialVerb } from "./data.js";
 import type { DialResult } from "./noun.js";
@@ -32,24 +33,23 @@ export async function recordBridge(
     channels: verb.record.endsWith("-dual") ? 2 : 1,
   });
   const url = ctx.recordings.url(sid);
-  if (verb.recordingStatusCallback) {
-    await ctx.callback({
-      url: verb.recordingStatusCallback,
-      method: "POST",
-      key: `${sid}.completed`,
-      params: {
-        AccountSid: ctx.call.accountSid,
-        CallSid: ctx.call.callSid,
-        RecordingSid: sid,
-        RecordingUrl: url,
-        RecordingStatus: "completed",
-        RecordingDuration: seconds,
-        RecordingChannels: verb.record.endsWith("-dual") ? "2" : "1",
-        RecordingStartTime: rfc2822(bridgedAt),
-        RecordingSource: "DialVerb",
-        ErrorCode: "0",
-      },
-    });
-  }
+  // Stored once the bridge is over: `completed` is the status this verb reports (not `in-progress`).
+  const callback = verb.recordingStatusCallback
+    ? {
+        url: verb.recordingStatusCallback,
+        method: verb.recordingStatusCallbackMethod ?? "POST",
+        events: verb.recordingStatusCallbackEvent ?? ["completed" as const],
+      }
+    : undefined;
+  await sendRecordingStatus(ctx, callback, sid, "completed", {
+    AccountSid: ctx.call.accountSid,
+    CallSid: ctx.call.callSid,
+    RecordingUrl: url,
+    RecordingDuration: seconds,
+    RecordingChannels: verb.record.endsWith("-dual") ? "2" : "1",
+    RecordingStartTime: rfc2822(bridgedAt),
+    RecordingSource: "DialVerb",
+    ErrorCode: "0",
+  });
   return { RecordingUrl: url, RecordingSid: sid, RecordingDuration: seconds };
 }
