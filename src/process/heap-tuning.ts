@@ -14,7 +14,7 @@ let tuned = false;
  * calls/s (Node 22) each scavenge then copied ~0.9 MB and promoted ~0.8 MB, took 4–5 ms at the
  * median and filled the old generation for a 10–40 ms full GC every few seconds; without it, 0.3 MB
  * and 0.23 MB, 3 ms. The edge's scavenges were as slow (three JetStream requests an offer): at 725
- * offers/s 4 ms at the median, 21 ms at most, with a 5–27 ms full GC every few seconds, all on the
+ * offers/s 2–4 ms at the median, 21 ms at most, with a 5–27 ms full GC every few seconds, all on the
  * offer's path; without it, 1.4 ms and 5–8 ms, and no full GC. Process-wide, so only processes on
  * a call's path ask for it.
  */
