@@ -2,6 +2,7 @@
 // the TwiML asked for (recordingStatusCallbackEvent; "completed" by default), through the call's
 // durable outbox, keyed by the recording and its status so that a resumed call sends each one once.
 import { ErrorCodes } from "../errors/codes.js";
+import type { HttpMethod } from "../model/http.js";
 import type { VerbContext } from "./verb-context.js";
 import type { ParseContext } from "./verb-definition.js";
 import type { RecordingStatusCallback, RecordingStatusEvent } from "./verbs/record/data.js";
@@ -24,6 +25,20 @@ export function recordingStatusEvents(
     );
   }
   return valid.length > 0 ? [...new Set(valid)] : ["completed"];
+}
+
+/** A verb's recordingStatusCallback attributes as one callback (none without a URL); POST and `completed` when unread. */
+export function recordingStatusCallbackOf(verb: {
+  readonly recordingStatusCallback?: string;
+  readonly recordingStatusCallbackMethod?: HttpMethod;
+  readonly recordingStatusCallbackEvent?: readonly RecordingStatusEvent[];
+}): RecordingStatusCallback | undefined {
+  if (!verb.recordingStatusCallback) return undefined;
+  return {
+    url: verb.recordingStatusCallback,
+    method: verb.recordingStatusCallbackMethod ?? "POST",
+    events: verb.recordingStatusCallbackEvent ?? ["completed"],
+  };
 }
 
 /** Queues the recording's `status` request when one was asked for; `params` are Twilio's for the verb. */

@@ -7,7 +7,11 @@ import { ErrorCodes } from "../../errors/codes.js";
 import { rfc2822 } from "../../model/dates.js";
 import type { HttpMethod } from "../../model/http.js";
 import { newSid } from "../../model/sid.js";
-import { recordingStatusEvents, sendRecordingStatus } from "../recording-status.js";
+import {
+  recordingStatusCallbackOf,
+  recordingStatusEvents,
+  sendRecordingStatus,
+} from "../recording-status.js";
 import { resolveUrl } from "../resolve-url.js";
 import type { VerbContext } from "../verb-context.js";
 import type { VerbOutcome } from "../verb-data.js";
@@ -98,13 +102,7 @@ async function recordCaller(ctx: VerbContext, verb: RecordVerb, signal: AbortSig
   const sid = newSid("RE");
   const startTime = ctx.clock.now();
   const recordingUrl = ctx.recordings.url(sid);
-  const callback = verb.recordingStatusCallback
-    ? {
-        url: verb.recordingStatusCallback,
-        method: verb.recordingStatusCallbackMethod,
-        events: verb.recordingStatusCallbackEvent,
-      }
-    : undefined;
+  const callback = recordingStatusCallbackOf(verb);
   const status = (recordingStatus: RecordingStatusEvent, extra: Record<string, string> = {}) =>
     sendRecordingStatus(ctx, callback, sid, recordingStatus, {
       AccountSid: ctx.call.accountSid,

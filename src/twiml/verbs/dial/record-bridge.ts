@@ -7,7 +7,7 @@
 import { encodeWav } from "../../../media/wav.js";
 import { rfc2822 } from "../../../model/dates.js";
 import { newSid } from "../../../model/sid.js";
-import { sendRecordingStatus } from "../../recording-status.js";
+import { recordingStatusCallbackOf, sendRecordingStatus } from "../../recording-status.js";
 import type { VerbContext } from "../../verb-context.js";
 import type { DialVerb } from "./data.js";
 import type { DialResult } from "./noun.js";
@@ -34,13 +34,7 @@ export async function recordBridge(
   });
   const url = ctx.recordings.url(sid);
   // Stored once the bridge is over: `completed` is the status this verb reports (not `in-progress`).
-  const callback = verb.recordingStatusCallback
-    ? {
-        url: verb.recordingStatusCallback,
-        method: verb.recordingStatusCallbackMethod ?? "POST",
-        events: verb.recordingStatusCallbackEvent ?? ["completed" as const],
-      }
-    : undefined;
+  const callback = recordingStatusCallbackOf(verb);
   await sendRecordingStatus(ctx, callback, sid, "completed", {
     AccountSid: ctx.call.accountSid,
     CallSid: ctx.call.callSid,
