@@ -4,6 +4,9 @@ import { jetstreamManager } from "@nats-io/jetstream";
 import { Kvm } from "@nats-io/kv";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import type { CallProgress, PlacedCall } from "../../src/caller/place-call.js";
+import type { CallResource } from "../../src/model/records.js";
+import type { CallerScript } from "../../src/protocol/offer.js";
+import type { StoredActor } from "../../src/region/host/live-call.js";
 import { type CliProcess, startCli } from "../helpers/cli.js";
 import { startTestEngine, type TestEngine } from "../helpers/engine.js";
 import { startTwilioApp, type TwilioApp, VoiceResponse } from "../helpers/twilio-app.js";
@@ -51,12 +54,34 @@ beforeAll(async () => {
       return { body: r.toString() };
     },
     "/got": (req) => ({ body: new VoiceResponse().say(`Got ${req.params.Digits}`).toString() }),
+    "/dial": () => {
+      const r = new VoiceResponse();
+      r.dial({ action: "/dialed" }).number("+15559990001");
+      return { body: r.toString() };
+    },
+    "/dial-hosted": () => {
+      const r = new VoiceResponse();
+      r.dial({ action: "/dialed" }).number("+15558000007");
+      return { body: r.toString() };
+    },
+    // The number the Dial rings: its first call talks long (the worker dies meanwhile), later ones not.
+    "/hosted": (req) => {
+      const r = new VoiceResponse();
+      r.say("Hosted");
+      if (req.params.CallSid === app.requests.find((q) => q.path === "/hosted")?.params.CallSid)
+        r.pause({ length: 25 });
+      return { body: r.toString() };
+    },
+    "/dialed": (req) => ({ body: new VoiceResponse().say(`Dial ${req.params.DialCallStatus}`).toString() }),
   });
   for (const [number, path] of [
     ["+15558000001", "/pause"],
     ["+15558000002", "/slow"],
     ["+15558000003", "/gather"],
     ["+15558000004", "/early"],
+    ["+15558000005", "/dial"],
+    ["+15558000006", "/dial-hosted"],
+    ["+15558000007", "/hosted"],
   ] as const) {
     await engine.addNumber({ number, voiceUrl: `${app.url}${path}` });
   }
@@ -68,7 +93,11 @@ afterAll(async () => {
 });
 
 /** Places a real-time call; resolves `reached` at the first progress event that matches. */
-function call(to: string, reach: (p: CallProgress) => boolean, caller: { digits?: string[] } = {}) {
+function call(
+  to: string,
+  reach: (p: CallProgress) => boolean,
+  caller: Pick<CallerScript, "digits" | "callees"> = {},
+) {
   let reached!: () => void;
   const at = new Promise<void>((r) => {
     reached = r;
@@ -114,6 +143,20 @@ async function storedSnapshot(callSid: string): Promise<unknown> {
   const kv = await new Kvm(engine.nc).open("sb_actors_us1");
   const e = await kv.get(callSid);
   return e?.operation === "PUT" ? e.json() : undefined;
+}
+
+/** Resolves with the call's first stored snapshot that `ok` accepts. */
+async function snapshotWhere(callSid: string, ok: (s: StoredActor) => boolean): Promise<StoredActor> {
+  const kv = await new Kvm(engine.nc).open("sb_actors_us1");
+  const watch = await kv.watch({ key: callSid });
+  try {
+    for await (const e of watch) {
+      if (e.operation === "PUT" && ok(e.json<StoredActor>())) return e.json<StoredActor>();
+    }
+  } finally {
+    watch.stop();
+  }
+  throw new Error(`the watch of ${callSid}'s snapshot ended`);
 }
 
 /** How many times the call's record was written (the bucket keeps one revision; the stream counts writes). */
@@ -193,6 +236,64 @@ describe("a worker dies mid-call", () => {
     const again = app.requests.filter((r) => r.path === "/early" && r.params.CallSid === placed.callSid);
     expect(again).toHaveLength(2);
     expect(await recordWrites(placed.callSid)).toBe(1);
+  });
+
+  it("ends the legs its <Dial> was bridged to before the Dial rings again, none left in-progress", async () => {
+    await using a = worker();
+    await a.waitForLog("ready");
+    const c = call("+15558000005", (p) => p.source === "channel" && p.event.kind === "dial", {
+      callees: { "+15559990001": { outcome: "answer", answerAfter: 1, talk: 4 } },
+    });
+    await c.at;
+    // The snapshot names the leg, answered: the only place a resumed call can learn of it.
+    const stored = await snapshotWhere(c.placed.sid, (s) => s.sb.dialLegs?.[0]?.answeredAt !== undefined);
+    const oldLeg = stored.sb.dialLegs?.[0]?.sid ?? "";
+    const { killedAt, b } = await killAndReplace(a);
+    await using _b = b;
+    const placed = await c.ended;
+    expect(placed.call.status).toBe("completed");
+    expect(c.said).toEqual(["Dial completed"]);
+    const calls = await new Kvm(engine.nc).open("sb_calls_us1");
+    const legs: CallResource[] = [];
+    for await (const key of await calls.keys()) {
+      const leg = (await calls.get(key))?.json<CallResource>();
+      if (leg?.parent_call_sid === placed.callSid) legs.push(leg);
+    }
+    // The old leg, ended by the worker that resumed the call (not left in-progress), and the new one.
+    expect(legs).toHaveLength(2);
+    const old = legs.find((l) => l.sid === oldLeg);
+    expect(old).toMatchObject({ status: "completed", direction: "outbound-dial" });
+    // Talking from its answer until the resume, a second or two after the kill.
+    const talked = (Date.parse(old?.end_time ?? "") - killedAt) / 1000;
+    expect(talked).toBeGreaterThan(-2);
+    expect(talked).toBeLessThan(5);
+    expect(Number(old?.duration)).toBeGreaterThanOrEqual(0);
+    expect(legs.find((l) => l.sid !== oldLeg)).toMatchObject({ status: "completed", duration: "4" });
+  });
+
+  it("hangs up the hosted number's call its <Dial> was bridged to, though that call was on the dead worker too", async () => {
+    await using a = worker();
+    await a.waitForLog("ready");
+    const c = call("+15558000006", (p) => p.source === "channel" && p.event.kind === "dial");
+    await c.at;
+    const stored = await snapshotWhere(c.placed.sid, (s) => s.sb.dialLegs?.[0]?.answeredAt !== undefined);
+    const oldLeg = stored.sb.dialLegs?.[0];
+    const hostedSid = oldLeg?.hosted?.callSid ?? "";
+    expect(hostedSid).toMatch(/^CA/);
+    // Resumed from its snapshot, in its Pause (not started afresh from its lease, which would end it).
+    await snapshotWhere(hostedSid, () => true);
+    const { killedAt, b } = await killAndReplace(a);
+    await using _b = b;
+    const placed = await c.ended;
+    expect(placed.call.status).toBe("completed");
+    expect(c.said).toEqual(["Dial completed"]);
+    const calls = await new Kvm(engine.nc).open("sb_calls_us1");
+    // Resumed from its own snapshot in its 25 s Pause, and hung up within seconds of the resume.
+    const hosted = (await calls.get(hostedSid))?.json<CallResource>();
+    expect(hosted).toMatchObject({ status: "completed", direction: "inbound" });
+    expect(Date.parse(hosted?.end_time ?? "") - killedAt).toBeLessThan(10_000);
+    const leg = (await calls.get(oldLeg?.sid ?? ""))?.json<CallResource>();
+    expect(leg).toMatchObject({ status: "completed", parent_call_sid: placed.callSid });
   });
 
   it("a worker only thought dead (stalled) stops its copy once another has taken the call over", async () => {

@@ -13,6 +13,8 @@ export interface SipText {
   headers: Map<string, string[]>;
   body: string;
   header(name: string): string | undefined;
+  /** When a peer received it (performance.now()). */
+  receivedAt?: number;
 }
 
 export function parseSip(text: string): SipText {
@@ -58,6 +60,7 @@ export async function rawPeer(
   const waiters = new Set<() => void>();
   const arrive = (text: string) => {
     const m = parseSip(text);
+    m.receivedAt = performance.now();
     received.push(m);
     // A phone answers the gateway's BYE, so the gateway's transaction ends at once.
     if (m.method === "BYE") send(reply(m, "200 OK"));

@@ -15,6 +15,7 @@ import type { BridgedLeg, LegProgress, SipOutcome } from "../../twiml/ports/dial
 import type { LegEvent } from "../../twiml/verbs/dial/data.js";
 import { statusCallbackParams } from "../../webhook/params.js";
 import { logCallEnded } from "../call-end-log.js";
+import type { LegTracker } from "../host/dial-legs.js";
 import type { RegionRuntime } from "../runtime.js";
 
 export type LegEnd = Extract<CallStatus, "completed" | "busy" | "no-answer" | "failed" | "canceled">;
@@ -60,6 +61,8 @@ export class ChildLeg {
     /** Which target of the Dial this leg rings, for its progress events. */
     private readonly target: number,
     private readonly onProgress: (p: LegProgress) => void,
+    /** The parent call's list of its legs, stored with it so that a resume can end them (dial-legs.ts). */
+    private readonly tracker?: LegTracker,
   ) {
     this.createdAt = clock.now();
     this.#createdWall = Date.now();
@@ -75,6 +78,7 @@ export class ChildLeg {
       apiVersion: parent.apiVersion,
       phoneNumberSid: null,
     };
+    tracker?.made({ sid: this.facts.callSid, createdAt: this.createdAt, createdWall: this.#createdWall });
   }
 
   get callSid(): string {
@@ -103,6 +107,7 @@ export class ChildLeg {
   async answered(): Promise<void> {
     this.status = "in-progress";
     this.answeredAt = this.clock.now();
+    this.tracker?.answered(this.callSid, this.answeredAt);
     await this.#store();
     this.#publish({ kind: "answer" });
     this.#report("answered", "in-progress");
@@ -116,6 +121,7 @@ export class ChildLeg {
       const record = await this.#store();
       await this.clock.holding(() => indexCall(this.rt.bus.nc, this.rt.region, record));
       logCallEnded(this.rt.log, this.rt.region, record);
+      this.tracker?.ended(this.callSid);
       // As for any call: `ended` on the leg's own `.out` once its record is stored.
       this.#publish({ kind: "ended", status, region: this.rt.region });
       this.#report("completed", status, this.durationS());

@@ -47,7 +47,8 @@ export function regionDialNetwork(rt: RegionRuntime, call: LiveCall, facts: Call
     },
     async ring(targets, options, signal) {
       const legs = targets.map(
-        (t, i) => new ChildLeg(rt, call.clock, facts, t.to, options.callerId, i, options.onProgress),
+        (t, i) =>
+          new ChildLeg(rt, call.clock, facts, t.to, options.callerId, i, options.onProgress, call.dialLegs),
       );
       await Promise.all(legs.map((leg) => leg.initiate()));
       const controllers = legs.map(() => new AbortController());
@@ -138,7 +139,10 @@ async function attempt(
   const { timeoutS } = options;
   // Real work: at time-scale 0 the call's clock must not jump ahead (to its 4 h limit) meanwhile.
   const region = await call.clock.holding(() => hostedRegion(rt, target.to));
-  if (region !== undefined) return ringHosted(rt, call, leg, region, timeoutS, signal);
+  if (region !== undefined)
+    return ringHosted(rt, call, leg, region, timeoutS, signal, (r, callSid) =>
+      call.dialLegs.hosted(leg.callSid, r, callSid),
+    );
   const warn = (code: number, message: string) =>
     rt.outbox.notifier.notify({
       accountSid: facts.accountSid ?? "",

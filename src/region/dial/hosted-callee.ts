@@ -39,6 +39,8 @@ export async function ringHosted(
   region: string,
   timeoutS: number,
   signal: AbortSignal,
+  /** Told where the hosted call runs, before its offer goes and again if its region differs. */
+  onOffer?: (region: string, callSid: string) => void,
 ): Promise<Attempt> {
   signal.throwIfAborted();
   const { nc, subjects } = rt.bus;
@@ -74,6 +76,7 @@ export async function ringHosted(
     nc.publish(subjects.callIn(hostedRegion, inboundSid), encode({ kind: "hangup" }));
   try {
     await nc.flush();
+    onOffer?.(region, inboundSid);
     const offer = {
       to: leg.facts.to,
       from: leg.facts.from,
@@ -84,6 +87,7 @@ export async function ringHosted(
       await nc.request(subjects.edgeOffer(leg.facts.edge), encode(offer), { timeout: 10_000 }),
     ) as OfferReply;
     hostedRegion = reply.region;
+    if (hostedRegion !== region) onOffer?.(hostedRegion, inboundSid);
     await leg.ringing();
     const aborted = new Promise<never>((_, reject) => {
       if (signal.aborted) reject(signal.reason);

@@ -149,10 +149,11 @@ async function originate(rt: RegionRuntime, leg: Originate): Promise<string | un
 /**
  * What the leg's gateway says of it (`leg-state`): "gone" when the gateway does not know the leg or
  * does not answer at all (it died: the leg died with it); undefined when it could not tell (a gateway
- * older than `leg-state`, a slow one): the events decide then, as before.
+ * older than `leg-state`, a slow one): the events decide then, as before. Also asked of a resumed
+ * call's <Dial> legs (stale-legs.ts).
  */
-async function legState(
-  rt: RegionRuntime,
+export async function legState(
+  rt: Pick<RegionRuntime, "bus" | "log">,
   gateway: string,
   legSid: string,
 ): Promise<LegState | "gone" | undefined> {
@@ -168,10 +169,7 @@ async function legState(
     const e = err as { code?: number; name?: string; isNoResponders?: () => boolean };
     if (e.code === ErrorCodes.sipCallGone.code || e.isNoResponders?.() || e.name === "NoRespondersError")
       return "gone";
-    rt.log.warn(
-      { err, callSid: legSid },
-      "cannot learn the outbound SIP leg's state; waiting for its events",
-    );
+    rt.log.warn({ err, callSid: legSid }, "cannot learn the SIP leg's state from its gateway");
     return undefined;
   }
 }

@@ -44,10 +44,8 @@ export class CallBuilder {
   build(job: CallJob, restored?: RestoredCall): LiveCall {
     const rt = this.#rt;
     const owner = this.#owner;
-    const scale = job.caller?.timeScale ?? 1;
-    // A resumed call's clock goes on from where it was (simulated time does not restart).
     const gate = this.#gate;
-    const clock = new CallClock(scale, restored && scale < 1 ? restored.sb.clockAt : Date.now(), gate);
+    const clock = new CallClock(job.caller?.timeScale ?? 1, clockStart(job, restored?.sb), gate);
     // Sent on `.out` and kept in order among the call's inspection events.
     const publish = (event: ChannelOut) => rt.inspector.command(job.callSid, event, clock.now());
     let actor: Actor<CallMachine> | undefined;
@@ -65,6 +63,7 @@ export class CallBuilder {
             channel: call.channel.state(),
             ...(cookies && { cookies }),
             ...(call.leg && { leg: call.leg }),
+            ...(call.dialLegs.size > 0 && { dialLegs: call.dialLegs.list() }),
           },
         } satisfies StoredActor;
       },
@@ -166,6 +165,12 @@ export class CallBuilder {
     });
     return call;
   }
+}
+
+/** Where a call's clock starts: a resumed call's simulated time goes on from where it was stored. */
+export function clockStart(job: CallJob, stored?: Pick<StoredActor["sb"], "clockAt">): number {
+  const scale = job.caller?.timeScale ?? 1;
+  return stored && scale < 1 ? stored.clockAt : Date.now();
 }
 
 /**

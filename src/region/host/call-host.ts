@@ -4,9 +4,10 @@
 import type { Msg, Subscription } from "@nats-io/transport-node";
 import type { CallJob } from "../../protocol/call-job.js";
 import { encode } from "../../protocol/codec.js";
+import { endStaleLegs } from "../dial/stale-legs.js";
 import { MAX_CALL_DURATION_MS } from "../effects/timers.js";
 import type { RegionRuntime } from "../runtime.js";
-import { CallBuilder, type RestoredCall } from "./build-call.js";
+import { CallBuilder, clockStart, type RestoredCall } from "./build-call.js";
 import { takeCallControl, takeChannelInput } from "./call-messages.js";
 import { storeFailedCall } from "./failed-call.js";
 import type { WorkerLeases } from "./leases.js";
@@ -149,6 +150,9 @@ export class CallHost {
     const stored = (await stores.actors.get(callSid)) as StoredActor | undefined;
     if (stored?.sb) {
       const { sb, ...snapshot } = stored;
+      // The Dial it was in rings again: its old legs are ended first, so a SIP callee is hung up
+      // before it is called again (a phone still in that call would answer the new INVITE busy).
+      if (sb.dialLegs) await endStaleLegs(this.#rt, sb.dialLegs, clockStart(sb.job, sb));
       await this.#launch(sb.job, { snapshot, sb });
     } else {
       // No snapshot yet (its owner died inside the first window): the lease's job starts it afresh,

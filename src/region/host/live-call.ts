@@ -19,6 +19,7 @@ import type { ChannelState } from "../channel/simulated-channel.js";
 import { CallStreams } from "../streams/call-streams.js";
 import type { StreamOpener } from "../streams/open-stream.js";
 import { applyCallControl } from "./call-control.js";
+import { type DialLegRef, DialLegs } from "./dial-legs.js";
 import type { SnapshotWriter } from "./snapshot-writer.js";
 
 /** The live call with this sid; effects run only for live calls, so a miss is a bug. */
@@ -54,6 +55,8 @@ export class LiveCall {
   readonly #legChannel: (gateway: string) => HostedChannel;
   /** The gateway of an outbound call's SIP leg, once one took it: stored with the call, for a resume. */
   #leg: { gateway: string; rang?: boolean } | undefined;
+  /** The legs its <Dial> rings or is bridged to, stored with the call (`sb.dialLegs`), for a resume. */
+  readonly dialLegs: DialLegs;
   /** Cookies the app set, returned on every later request of this call, as a browser would. */
   readonly cookies: CookieJar;
   readonly snapshots: SnapshotWriter;
@@ -104,6 +107,11 @@ export class LiveCall {
     this.outbound = parts.outbound;
     this.sipGateway = parts.sipGateway;
     this.#leased = parts.leased;
+    this.dialLegs = new DialLegs((now) => {
+      if (!this.#leased) return; // stored once the lease is (leaseStored)
+      if (now) this.#storeLegNow();
+      else void this.snapshots.changed();
+    });
   }
 
   /** Where the call's audio is: simulated here, or on a SIP gateway. */
@@ -136,7 +144,8 @@ export class LiveCall {
 
   /**
    * Writes the snapshot that names the leg now, not after a new call's first-snapshot window (1 s):
-   * a worker that resumes the call from its job alone places the leg again, and its callee rings twice.
+   * a worker that resumes the call from its job alone places the leg again, and its callee rings twice
+   * (or, for a <Dial> leg, rings on beside the Dial's new one).
    */
   #storeLegNow(): void {
     void this.snapshots.changed();
@@ -159,7 +168,7 @@ export class LiveCall {
     if (this.actor.getSnapshot().status !== "active") return;
     // A leg placed while the lease was being written is stored now; anything else once the window
     // has passed, if the call is still live by then.
-    if (this.#leg) this.#storeLegNow();
+    if (this.#leg || this.dialLegs.size > 0) this.#storeLegNow();
     else void this.snapshots.changed();
   }
 
@@ -279,6 +288,8 @@ export type StoredActor = Record<string, unknown> & {
     cookies?: SavedCookie[];
     /** An outbound call's SIP leg: the gateway its audio is on (LiveCall.placedOn). */
     leg?: { gateway: string; rang?: boolean };
+    /** The legs its <Dial> rang or was bridged to (LiveCall.dialLegs): a resume ends them first. */
+    dialLegs?: DialLegRef[];
   };
 };
 

@@ -1,0 +1,149 @@
+// A resumed call's <Dial> legs from the worker that died: the call's verb runs again and rings new
+// legs, so the old ones are ended first, as a worker handing the call over ends them (its Dial is
+// cancelled): a SIP leg is cancelled or hung up at its gateway, a hosted number's call is hung up
+// in its region, and each leg's record gets its final status, end time and duration, instead of
+// staying `ringing` or `in-progress` for ever. The legs' status callbacks are not sent: which ones a
+// leg asked for is in its <Dial>'s noun, which runs again.
+
+import { rfc2822 } from "../../model/dates.js";
+import type { CallResource, CallStatus } from "../../model/records.js";
+import { TERMINAL_STATUSES } from "../../model/records.js";
+import { readChannelOut } from "../../protocol/channel-events.js";
+import { decode, encode } from "../../protocol/codec.js";
+import type { SipCommand } from "../../protocol/sip-commands.js";
+import { dialStatusOf, type LegState } from "../../protocol/sip-legs.js";
+import { indexCall } from "../../store/call-index.js";
+import { mutate } from "../../store/cas-kv.js";
+import { logCallEnded } from "../call-end-log.js";
+import { type DialLegRef, DialLegRefSchema } from "../host/dial-legs.js";
+import type { RegionRuntime } from "../runtime.js";
+import { legState } from "./outbound-leg.js";
+
+/** How many times a hosted number's call is told its caller left (a second apart) before giving up. */
+const HOSTED_HANGUPS = 5;
+
+/** A gateway answers `hangup` at once; one that has not within this long has lost the leg anyway. */
+const HANGUP_TIMEOUT_MS = 2_000;
+
+type StaleRuntime = Pick<RegionRuntime, "region" | "bus" | "stores" | "inspector" | "log">;
+
+/**
+ * Ends each leg the stored snapshot names (`stored`: as read, unchecked). `now` is the resumed call's
+ * clock as it starts. Never rejects: a leg that cannot be ended is logged and left as it was.
+ */
+export async function endStaleLegs(rt: StaleRuntime, stored: unknown, now: number): Promise<void> {
+  const legs = Array.isArray(stored) ? stored : [];
+  await Promise.all(
+    legs.map(async (value) => {
+      const ref = DialLegRefSchema.safeParse(value);
+      if (!ref.success) {
+        rt.log.warn({ leg: value }, "a stored <Dial> leg is not one; left as it is");
+        return;
+      }
+      await endStaleLeg(rt, ref.data, now).catch((err: unknown) =>
+        rt.log.warn({ err, callSid: ref.data.sid }, "cannot end a resumed call's <Dial> leg"),
+      );
+    }),
+  );
+}
+
+async function endStaleLeg(rt: StaleRuntime, ref: DialLegRef, now: number): Promise<void> {
+  const { nc, subjects } = rt.bus;
+  let end: LegEnd =
+    ref.answeredAt === undefined
+      ? { status: "canceled" }
+      : { status: "completed", answeredAt: ref.answeredAt };
+  if (ref.gateway) {
+    const state = await legState(rt, ref.gateway, ref.sid);
+    if (state && state !== "gone") end = endOf(state, now);
+    // Cancelled while it rings, hung up once answered; a leg over already is only answered `gone`.
+    if (state !== "gone" && state?.endedMsAgo === undefined && state?.final?.kind !== "failed") {
+      const hangup: SipCommand = { op: "hangup" };
+      await nc
+        .request(subjects.sipCallCommand(ref.gateway, ref.sid), encode(hangup), {
+          timeout: HANGUP_TIMEOUT_MS,
+        })
+        .catch(() => {});
+    }
+  }
+  // Not waited for: the Dial's new leg is another call of that number, which this one does not hold up.
+  if (ref.hosted) void hangUpHosted(rt, ref.hosted);
+  const endedAt = end.endedAt ?? now;
+  const { result: record } = await mutate<CallResource, CallResource | undefined>(
+    rt.stores.calls.kv,
+    ref.sid,
+    (held) => {
+      // Never created (the worker died first), or ended already (by the worker handing the call over).
+      if (!held || TERMINAL_STATUSES.has(held.status)) return { value: undefined, result: undefined };
+      const final: CallResource = {
+        ...held,
+        status: end.status,
+        date_updated: rfc2822(Date.now()),
+        // As the leg would have written it (child-leg.ts): its clock's time after its start_time.
+        end_time: rfc2822(ref.createdWall + (endedAt - ref.createdAt)),
+        duration:
+          end.answeredAt === undefined
+            ? null
+            : String(Math.max(0, Math.round((endedAt - end.answeredAt) / 1000))),
+      };
+      return { value: final, result: final };
+    },
+  );
+  if (!record) return;
+  await indexCall(nc, rt.region, record);
+  logCallEnded(rt.log, rt.region, record);
+  rt.inspector.command(ref.sid, { kind: "ended", status: record.status, region: rt.region }, now);
+}
+
+/**
+ * Tells a hosted number's call that its caller left; it then ends itself (its own record and
+ * callbacks). That call may have been on the worker that died too, and be resuming somewhere while
+ * no worker listens on its `.in`: told again each second until its `ended` shows, a few times.
+ */
+async function hangUpHosted(rt: StaleRuntime, hosted: { region: string; callSid: string }): Promise<void> {
+  const { nc, subjects } = rt.bus;
+  let ended!: () => void;
+  const over = new Promise<true>((resolve) => {
+    ended = () => resolve(true);
+  });
+  const sub = nc.subscribe(subjects.anyCallOut(hosted.callSid), {
+    callback: (err, msg) => {
+      if (!err && readChannelOut(decode(msg.data))?.kind === "ended") ended();
+    },
+  });
+  try {
+    for (let i = 0; i < HOSTED_HANGUPS; i++) {
+      nc.publish(subjects.callIn(hosted.region, hosted.callSid), encode({ kind: "hangup" }));
+      let timer: NodeJS.Timeout | undefined;
+      const waited = new Promise<false>((resolve) => {
+        timer = setTimeout(() => resolve(false), 1_000);
+        timer.unref(); // a stopping worker does not wait for it
+      });
+      const done = await Promise.race([over, waited]);
+      clearTimeout(timer);
+      if (done) return;
+    }
+  } finally {
+    sub.unsubscribe();
+  }
+}
+
+/** How the leg ended: `answeredAt` when it was answered; `endedAt` when it ended before now. */
+interface LegEnd {
+  status: Extract<CallStatus, "completed" | "busy" | "no-answer" | "failed" | "canceled">;
+  answeredAt?: number;
+  endedAt?: number;
+}
+
+/** What the gateway says the leg did while no worker listened, on the resumed call's clock. */
+function endOf(state: LegState, now: number): LegEnd {
+  const endedAt = state.endedMsAgo === undefined ? undefined : now - state.endedMsAgo;
+  if (state.final?.kind === "answered")
+    return {
+      status: "completed",
+      answeredAt: now - (state.answeredMsAgo ?? 0),
+      ...(endedAt !== undefined && { endedAt }),
+    };
+  if (state.final?.kind === "failed") return { status: dialStatusOf(state.final.sipCode) };
+  return { status: "canceled" };
+}

@@ -1,0 +1,115 @@
+// The <Dial> legs a call is ringing or bridged to, named in its stored snapshot (`sb.dialLegs`). The
+// legs live in the worker's memory and at their far ends (a SIP callee, a hosted number's call), not
+// in the call's actor: a worker that resumes the call after its worker died would otherwise ring new
+// legs beside the old ones, leaving a callee bridged to no one and a leg's record `in-progress` for
+// ever. It ends each first (dial/stale-legs.ts).
+
+import { z } from "zod";
+import { CallSidSchema } from "../../protocol/offer.js";
+
+/** One leg as the snapshot names it: enough to hang it up and to write its final record. */
+export interface DialLegRef {
+  readonly sid: string;
+  /** The parent's call clock when the leg was made. */
+  readonly createdAt: number;
+  /** The wall clock then: the leg record's start_time. */
+  readonly createdWall: number;
+  /** The parent's call clock when the leg answered. */
+  answeredAt?: number;
+  /** A SIP leg: the gateway it was placed on (the parent's). */
+  gateway?: string;
+  /** A leg that is a hosted number's inbound call: where that call runs. */
+  hosted?: { region: string; callSid: string };
+}
+
+/** One NATS subject token: a stored name is put into subjects (a gateway's, a region's). */
+const SubjectToken = z.string().regex(/^[A-Za-z0-9_-]+$/);
+
+/** A stored leg as read back: a snapshot written by another version may hold anything. */
+export const DialLegRefSchema = z.object({
+  sid: CallSidSchema,
+  createdAt: z.number(),
+  createdWall: z.number(),
+  answeredAt: z.number().optional(),
+  gateway: SubjectToken.optional(),
+  hosted: z.object({ region: SubjectToken, callSid: CallSidSchema }).optional(),
+});
+
+/** What a Dial's legs tell the call about themselves (child-leg.ts, sip-leg.ts, dial-network.ts). */
+export interface LegTracker {
+  /** A leg is made; its record is about to be created. */
+  made(ref: DialLegRef): void;
+  /** The leg is about to leave the region: a SIP INVITE on `gateway`. */
+  placedOn(sid: string, gateway: string): void;
+  /** The leg is about to be offered to a hosted number, as `callSid` in `region`. */
+  hosted(sid: string, region: string, callSid: string): void;
+  answered(sid: string, at: number): void;
+  /** The leg's final record is stored: nothing of it is left to end. */
+  ended(sid: string): void;
+}
+
+export class DialLegs implements LegTracker {
+  readonly #legs = new Map<string, DialLegRef>();
+
+  /**
+   * `store(now)`: the snapshot must name the legs as they are now — at once (`now`: something is
+   * about to exist outside this worker that only the snapshot would let a resumed call find), or
+   * within the snapshot writer's window.
+   */
+  constructor(private readonly store: (now: boolean) => void) {}
+
+  get size(): number {
+    return this.#legs.size;
+  }
+
+  /** The legs as stored, copies (the snapshot is encoded later, the legs go on changing). */
+  list(): DialLegRef[] {
+    return [...this.#legs.values()].map((ref) => ({ ...ref }));
+  }
+
+  made(ref: DialLegRef): void {
+    this.#legs.set(ref.sid, { ...ref });
+    this.store(true);
+  }
+
+  placedOn(sid: string, gateway: string): void {
+    this.#change(
+      sid,
+      (ref) => {
+        ref.gateway = gateway;
+      },
+      true,
+    );
+  }
+
+  hosted(sid: string, region: string, callSid: string): void {
+    this.#change(
+      sid,
+      (ref) => {
+        ref.hosted = { region, callSid };
+      },
+      true,
+    );
+  }
+
+  answered(sid: string, at: number): void {
+    this.#change(
+      sid,
+      (ref) => {
+        ref.answeredAt = at;
+      },
+      false,
+    );
+  }
+
+  ended(sid: string): void {
+    if (this.#legs.delete(sid)) this.store(false);
+  }
+
+  #change(sid: string, change: (ref: DialLegRef) => void, now: boolean): void {
+    const ref = this.#legs.get(sid);
+    if (!ref) return;
+    change(ref);
+    this.store(now);
+  }
+}
