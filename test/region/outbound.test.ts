@@ -11,12 +11,15 @@ import { newSid } from "../../src/model/sid.js";
 import type { CallJob } from "../../src/protocol/call-job.js";
 import { encode } from "../../src/protocol/codec.js";
 import { subjects } from "../../src/protocol/subjects.js";
+import type { StoredActor } from "../../src/region/host/live-call.js";
 import { type CliProcess, startCli } from "../helpers/cli.js";
 import { startTestEngine, type TestEngine } from "../helpers/engine.js";
 import { startTwilioApp, type TwilioApp, VoiceResponse } from "../helpers/twilio-app.js";
 
 const FROM = "+15558100001";
 const PSTN = "+15559810001";
+/** A number switchboard hosts: an outbound call to it rings that number's own call. */
+const HOSTED = "+15558100002";
 
 let engine: TestEngine;
 let app: TwilioApp;
@@ -35,9 +38,17 @@ beforeAll(async () => {
       return { body: r.toString() };
     },
     "/back": () => ({ body: new VoiceResponse().say("Back").toString() }),
+    "/long": () => ({ body: new VoiceResponse().pause({ length: 40 }).toString() }),
+    "/hosted": () => {
+      const r = new VoiceResponse();
+      r.say("Hosted");
+      r.pause({ length: 6 });
+      return { body: r.toString() };
+    },
     "/status": () => ({ status: 204, body: "" }),
   });
   await engine.addNumber({ number: FROM, voiceUrl: `${app.url}/pause` });
+  await engine.addNumber({ number: HOSTED, voiceUrl: `${app.url}/hosted` });
   // Real time, so the worker can be killed mid-call; the callee answers at once.
   api = await startApi({
     nc: engine.nc,
@@ -80,6 +91,18 @@ async function record(callSid: string): Promise<CallResource> {
   throw new Error("watch ended");
 }
 
+/** The call's first stored snapshot that `ok` accepts. */
+async function snapshotWhere(callSid: string, ok: (s: StoredActor) => boolean): Promise<StoredActor> {
+  const kv = await new Kvm(engine.nc).open("sb_actors_us1");
+  const watch = await kv.watch({ key: callSid });
+  try {
+    for await (const e of watch) if (e.operation === "PUT" && ok(e.json<StoredActor>())) return e.json();
+  } finally {
+    watch.stop();
+  }
+  throw new Error("watch ended");
+}
+
 async function snapshotStored(callSid: string): Promise<void> {
   const kv = await new Kvm(engine.nc).open("sb_actors_us1");
   const watch = await kv.watch({ key: callSid });
@@ -108,6 +131,29 @@ describe("outbound calls in the region", () => {
     expect(await record(callSid)).toMatchObject({ status: "completed", direction: "outbound-api" });
     const done = await app.waitFor((r) => r.path === "/status" && r.params.CallSid === callSid, 15_000);
     expect(done.params).toMatchObject({ CallStatus: "completed", SequenceNumber: "0" });
+  }, 60_000);
+
+  it("resumed while bridged to a hosted number's call, still ends when that call ends", async () => {
+    await using a = worker();
+    await a.waitForLog("ready");
+    const callSid = await createCall({ To: HOSTED, From: FROM, Url: `${app.url}/long` });
+    await app.waitFor((r) => r.path === "/long" && r.params.CallSid === callSid, 15_000);
+    // Both calls resume from their snapshots: the hosted one in its Pause, this one naming it.
+    const stored = await snapshotWhere(callSid, (s) => s.sb.hostedCallee !== undefined);
+    const hostedSid = stored.sb.hostedCallee?.callSid ?? "";
+    await snapshotStored(hostedSid);
+    await using b = worker();
+    await b.waitForLog("ready");
+    a.child.kill("SIGKILL");
+    await a.exited;
+    const hosted = await record(hostedSid);
+    const call = await record(callSid);
+    expect(call).toMatchObject({ status: "completed", direction: "outbound-api" });
+    expect(hosted).toMatchObject({ status: "completed", direction: "inbound" });
+    // Ended with its callee's call (a few seconds after the resume), not by its 40 s Pause or at the
+    // 30 s a callee that never hangs up talks.
+    expect(Math.abs(Date.parse(call.end_time ?? "") - Date.parse(hosted.end_time ?? ""))).toBeLessThan(3_000);
+    expect(Number(call.duration)).toBeLessThan(20);
   }, 60_000);
 
   it("refuses an outbound job on the calls subject and an inbound one on the outbound subject", async () => {

@@ -14,7 +14,7 @@ import { decode, encode } from "../../protocol/codec.js";
 import type { OfferReply } from "../../protocol/offer.js";
 import { readReply } from "../../protocol/service-error.js";
 import { buckets } from "../../protocol/subjects.js";
-import type { LiveCall } from "../host/live-call.js";
+import type { HostedCallRef, LiveCall } from "../host/live-call.js";
 import type { RegionRuntime } from "../runtime.js";
 import type { Attempt, LegEnd } from "./child-leg.js";
 
@@ -152,17 +152,55 @@ export async function ringHosted(
 
 /** How long the hosted call lasted (its stored duration), in ms. */
 async function connectedMs(rt: HostedRuntime, region: string, callSid: string): Promise<number> {
+  const record = await hostedRecord(rt, region, callSid).catch(() => undefined);
+  return Number(record?.duration ?? 0) * 1000;
+}
+
+/** The hosted call's record once it has ended (undefined while it lives). */
+export async function hostedRecord(
+  rt: HostedRuntime,
+  region: string,
+  callSid: string,
+): Promise<CallResource | undefined> {
+  // This region's bucket is open already; another region's is opened for the one read.
+  if (region === rt.region) return rt.stores.calls.get(callSid);
+  const kv = await new Kvm(rt.bus.nc).open(buckets.calls(region));
+  const e = await kv.get(callSid);
+  return e?.operation === "PUT" ? e.json<CallResource>() : undefined;
+}
+
+/** How many times a hosted call is told its caller left (a second apart) before giving up. */
+const HANGUPS = 5;
+
+/**
+ * Tells a hosted number's call that its caller left; it then ends itself (its own record and
+ * callbacks). After a worker died that call may have been on it too, and be resuming somewhere while
+ * no worker listens on its `.in`: told again each second until its `ended` shows, a few times.
+ */
+export async function hangUpHostedCall(rt: HostedRuntime, hosted: HostedCallRef): Promise<void> {
+  const { nc, subjects } = rt.bus;
+  let ended!: () => void;
+  const over = new Promise<true>((resolve) => {
+    ended = () => resolve(true);
+  });
+  const sub = nc.subscribe(subjects.anyCallOut(hosted.callSid), {
+    callback: (err, msg) => {
+      if (!err && readChannelOut(decode(msg.data))?.kind === "ended") ended();
+    },
+  });
   try {
-    // This region's bucket is open already; another region's is opened for the one read.
-    const record =
-      region === rt.region
-        ? await rt.stores.calls.get(callSid)
-        : await new Kvm(rt.bus.nc)
-            .open(buckets.calls(region))
-            .then((kv) => kv.get(callSid))
-            .then((e) => (e?.operation === "PUT" ? e.json<CallResource>() : undefined));
-    return Number(record?.duration ?? 0) * 1000;
-  } catch {
-    return 0;
+    for (let i = 0; i < HANGUPS; i++) {
+      nc.publish(subjects.callIn(hosted.region, hosted.callSid), encode({ kind: "hangup" }));
+      let timer: NodeJS.Timeout | undefined;
+      const waited = new Promise<false>((resolve) => {
+        timer = setTimeout(() => resolve(false), 1_000);
+        timer.unref(); // a stopping worker does not wait for it
+      });
+      const done = await Promise.race([over, waited]);
+      clearTimeout(timer);
+      if (done) return;
+    }
+  } finally {
+    sub.unsubscribe();
   }
 }

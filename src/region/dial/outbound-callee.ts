@@ -6,12 +6,15 @@
 import type { AnnounceOutcome, CallFacts } from "../../../machines/call.machine.js";
 import { sleep } from "../../clock/clock.js";
 import type { CallStatus } from "../../model/records.js";
+import { readChannelOut } from "../../protocol/channel-events.js";
+import { decode, encode } from "../../protocol/codec.js";
 import type { Outbound, OutboundEvent } from "../../protocol/outbound.js";
 import { statusCallbackParams } from "../../webhook/params.js";
-import type { LiveCall } from "../host/live-call.js";
+import { HostedCallRefSchema } from "../host/dial-legs.js";
+import type { HostedCallRef, LiveCall } from "../host/live-call.js";
 import type { RegionRuntime } from "../runtime.js";
 import { DEFAULT_ANSWER_AFTER_S, DEFAULT_BUSY_AFTER_S, dtmfMs, hostedRegion } from "./dial-network.js";
-import { type HostedLeg, ringHosted } from "./hosted-callee.js";
+import { type HostedLeg, hangUpHostedCall, hostedRecord, ringHosted } from "./hosted-callee.js";
 import { goesOutOverSip, ringSipLeg } from "./outbound-leg.js";
 
 export async function ringCallee(
@@ -138,7 +141,9 @@ async function hosted(
       if (!call.isClosed) call.channel.callerHungUp();
     },
   };
-  const attempt = await ringHosted(rt, call, leg, region, outbound.timeoutS, signal);
+  const attempt = await ringHosted(rt, call, leg, region, outbound.timeoutS, signal, (r, callSid) =>
+    call.calledHosted({ region: r, callSid }),
+  );
   if (!attempt.answered)
     return {
       kind: "unanswered",
@@ -147,6 +152,50 @@ async function hosted(
   const at = call.clock.now();
   leg.answeredAt = at;
   const bridge = attempt.connect();
-  call.atClose(() => void bridge.hangup());
+  // Its end ends the hosted call, unless it only moved to another worker: it goes on there.
+  call.atClose(() => {
+    if (!call.handedOver) void bridge.hangup();
+  });
   return { kind: "answered", at };
+}
+
+/**
+ * A resumed outbound call that rang a hosted number (`sb.hostedCallee`). Answered, it is bridged to
+ * that call as before: it hears that call's end (or learns from its record that it ended while no
+ * worker listened), and its own end hangs that call up. Not answered yet, it rings the number again
+ * from the start: the call it rang first is hung up, as a <Dial>'s old legs are (stale-legs.ts).
+ */
+export async function resumeHostedCallee(
+  rt: RegionRuntime,
+  call: LiveCall,
+  callee: HostedCallRef | undefined,
+): Promise<void> {
+  // The stored one (a call that rings again names the new one as soon as it is offered), checked:
+  // its names go into subjects.
+  if (!callee) return;
+  if (!HostedCallRefSchema.safeParse(callee).success) {
+    rt.log.warn({ callSid: call.callSid, callee }, "the stored hosted callee is not one; not followed");
+    return;
+  }
+  if (call.actor.getSnapshot().context.answeredAt === null) {
+    void hangUpHostedCall(rt, callee);
+    return;
+  }
+  const { nc, subjects } = rt.bus;
+  const hungUp = () => {
+    if (!call.isClosed) call.channel.callerHungUp();
+  };
+  const sub = nc.subscribe(subjects.anyCallOut(callee.callSid), {
+    callback: (err, msg) => {
+      if (!err && readChannelOut(decode(msg.data))?.kind === "ended") hungUp();
+    },
+  });
+  call.atClose(() => {
+    sub.unsubscribe();
+    if (!call.handedOver)
+      nc.publish(subjects.callIn(callee.region, callee.callSid), encode({ kind: "hangup" }));
+  });
+  // Subscribed first: an end after this read is heard, one before it is in the record.
+  await nc.flush();
+  if (await call.clock.holding(() => hostedRecord(rt, callee.region, callee.callSid))) hungUp();
 }

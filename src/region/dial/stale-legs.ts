@@ -8,8 +8,7 @@
 import { rfc2822 } from "../../model/dates.js";
 import type { CallResource, CallStatus } from "../../model/records.js";
 import { TERMINAL_STATUSES } from "../../model/records.js";
-import { readChannelOut } from "../../protocol/channel-events.js";
-import { decode, encode } from "../../protocol/codec.js";
+import { encode } from "../../protocol/codec.js";
 import type { SipCommand } from "../../protocol/sip-commands.js";
 import { dialStatusOf, type LegState } from "../../protocol/sip-legs.js";
 import { indexCall } from "../../store/call-index.js";
@@ -17,10 +16,8 @@ import { mutate } from "../../store/cas-kv.js";
 import { logCallEnded } from "../call-end-log.js";
 import { type DialLegRef, DialLegRefSchema } from "../host/dial-legs.js";
 import type { RegionRuntime } from "../runtime.js";
+import { hangUpHostedCall } from "./hosted-callee.js";
 import { legState } from "./outbound-leg.js";
-
-/** How many times a hosted number's call is told its caller left (a second apart) before giving up. */
-const HOSTED_HANGUPS = 5;
 
 /** A gateway answers `hangup` at once; one that has not within this long has lost the leg anyway. */
 const HANGUP_TIMEOUT_MS = 2_000;
@@ -67,7 +64,7 @@ async function endStaleLeg(rt: StaleRuntime, ref: DialLegRef, now: number): Prom
     }
   }
   // Not waited for: the Dial's new leg is another call of that number, which this one does not hold up.
-  if (ref.hosted) void hangUpHosted(rt, ref.hosted);
+  if (ref.hosted) void hangUpHostedCall(rt, ref.hosted);
   const endedAt = end.endedAt ?? now;
   const { result: record } = await mutate<CallResource, CallResource | undefined>(
     rt.stores.calls.kv,
@@ -93,39 +90,6 @@ async function endStaleLeg(rt: StaleRuntime, ref: DialLegRef, now: number): Prom
   await indexCall(nc, rt.region, record);
   logCallEnded(rt.log, rt.region, record);
   rt.inspector.command(ref.sid, { kind: "ended", status: record.status, region: rt.region }, now);
-}
-
-/**
- * Tells a hosted number's call that its caller left; it then ends itself (its own record and
- * callbacks). That call may have been on the worker that died too, and be resuming somewhere while
- * no worker listens on its `.in`: told again each second until its `ended` shows, a few times.
- */
-async function hangUpHosted(rt: StaleRuntime, hosted: { region: string; callSid: string }): Promise<void> {
-  const { nc, subjects } = rt.bus;
-  let ended!: () => void;
-  const over = new Promise<true>((resolve) => {
-    ended = () => resolve(true);
-  });
-  const sub = nc.subscribe(subjects.anyCallOut(hosted.callSid), {
-    callback: (err, msg) => {
-      if (!err && readChannelOut(decode(msg.data))?.kind === "ended") ended();
-    },
-  });
-  try {
-    for (let i = 0; i < HOSTED_HANGUPS; i++) {
-      nc.publish(subjects.callIn(hosted.region, hosted.callSid), encode({ kind: "hangup" }));
-      let timer: NodeJS.Timeout | undefined;
-      const waited = new Promise<false>((resolve) => {
-        timer = setTimeout(() => resolve(false), 1_000);
-        timer.unref(); // a stopping worker does not wait for it
-      });
-      const done = await Promise.race([over, waited]);
-      clearTimeout(timer);
-      if (done) return;
-    }
-  } finally {
-    sub.unsubscribe();
-  }
 }
 
 /** How the leg ended: `answeredAt` when it was answered; `endedAt` when it ended before now. */

@@ -54,6 +54,7 @@ export class CallBuilder {
       job.callSid,
       (): StoredActor => {
         const cookies = call.cookies.saved();
+        const dialLegs = call.storedDialLegs();
         return {
           ...call.actor.getPersistedSnapshot(),
           sb: {
@@ -63,7 +64,8 @@ export class CallBuilder {
             channel: call.channel.state(),
             ...(cookies && { cookies }),
             ...(call.leg && { leg: call.leg }),
-            ...(call.dialLegs.size > 0 && { dialLegs: call.dialLegs.list() }),
+            ...(dialLegs && { dialLegs }),
+            ...(call.hostedCallee && { hostedCallee: call.hostedCallee }),
           },
         } satisfies StoredActor;
       },
@@ -154,6 +156,7 @@ export class CallBuilder {
       channel,
       legChannel,
       leg,
+      hostedCallee: restored?.sb.hostedCallee,
       cookies: new CookieJar(undefined, restored?.sb.cookies),
       snapshots,
       offeredAt: job.offeredAt,

@@ -4,6 +4,7 @@
 import type { Msg, Subscription } from "@nats-io/transport-node";
 import type { CallJob } from "../../protocol/call-job.js";
 import { encode } from "../../protocol/codec.js";
+import { resumeHostedCallee } from "../dial/outbound-callee.js";
 import { endStaleLegs } from "../dial/stale-legs.js";
 import { MAX_CALL_DURATION_MS } from "../effects/timers.js";
 import type { RegionRuntime } from "../runtime.js";
@@ -186,6 +187,9 @@ export class CallHost {
     call.limitDuration(this.maxCallMs);
     if (restored) {
       call.channel.resumeScript(answeredAt);
+      await resumeHostedCallee(this.#rt, call, restored.sb.hostedCallee).catch((err: unknown) =>
+        this.#rt.log.warn({ err, callSid: call.callSid }, "cannot follow the hosted number's call again"),
+      );
       await call.snapshots.settled(); // stored as this worker's now
       return;
     }

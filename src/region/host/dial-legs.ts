@@ -25,6 +25,9 @@ export interface DialLegRef {
 /** One NATS subject token: a stored name is put into subjects (a gateway's, a region's). */
 const SubjectToken = z.string().regex(/^[A-Za-z0-9_-]+$/);
 
+/** A hosted number's call as stored (`hosted` of a leg, `sb.hostedCallee`), read back. */
+export const HostedCallRefSchema = z.object({ region: SubjectToken, callSid: CallSidSchema });
+
 /** A stored leg as read back: a snapshot written by another version may hold anything. */
 export const DialLegRefSchema = z.object({
   sid: CallSidSchema,
@@ -32,7 +35,7 @@ export const DialLegRefSchema = z.object({
   createdWall: z.number(),
   answeredAt: z.number().optional(),
   gateway: SubjectToken.optional(),
-  hosted: z.object({ region: SubjectToken, callSid: CallSidSchema }).optional(),
+  hosted: HostedCallRefSchema.optional(),
 });
 
 /** What a Dial's legs tell the call about themselves (child-leg.ts, sip-leg.ts, dial-network.ts). */

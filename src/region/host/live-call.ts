@@ -35,6 +35,8 @@ export interface LiveCallParts {
   readonly legChannel: (gateway: string) => HostedChannel;
   /** The gateway a resumed outbound call's SIP leg is on (its stored `sb.leg`). */
   readonly leg?: { gateway: string; rang?: boolean } | undefined;
+  /** The hosted number's call a resumed outbound call rang (its stored `sb.hostedCallee`). */
+  readonly hostedCallee?: HostedCallRef | undefined;
   readonly cookies: CookieJar;
   readonly snapshots: SnapshotWriter;
   readonly offeredAt: number;
@@ -55,8 +57,10 @@ export class LiveCall {
   readonly #legChannel: (gateway: string) => HostedChannel;
   /** The gateway of an outbound call's SIP leg, once one took it: stored with the call, for a resume. */
   #leg: { gateway: string; rang?: boolean } | undefined;
-  /** The legs its <Dial> rings or is bridged to, stored with the call (`sb.dialLegs`), for a resume. */
-  readonly dialLegs: DialLegs;
+  /** The hosted number's call an outbound call rang: stored with the call, for a resume. */
+  #hostedCallee: HostedCallRef | undefined;
+  /** The legs its <Dial> rings or is bridged to, made for its first Dial (most calls never dial). */
+  #dialLegs: DialLegs | undefined;
   /** Cookies the app set, returned on every later request of this call, as a browser would. */
   readonly cookies: CookieJar;
   readonly snapshots: SnapshotWriter;
@@ -100,6 +104,7 @@ export class LiveCall {
     this.#channel = parts.channel;
     this.#legChannel = parts.legChannel;
     this.#leg = parts.leg;
+    this.#hostedCallee = parts.hostedCallee;
     this.cookies = parts.cookies;
     this.snapshots = parts.snapshots;
     this.offeredAt = parts.offeredAt;
@@ -107,11 +112,40 @@ export class LiveCall {
     this.outbound = parts.outbound;
     this.sipGateway = parts.sipGateway;
     this.#leased = parts.leased;
-    this.dialLegs = new DialLegs((now) => {
+  }
+
+  /** The legs its <Dial> rings or is bridged to, stored with the call (`sb.dialLegs`), for a resume. */
+  get dialLegs(): DialLegs {
+    this.#dialLegs ??= new DialLegs((now) => {
       if (!this.#leased) return; // stored once the lease is (leaseStored)
       if (now) this.#storeLegNow();
       else void this.snapshots.changed();
     });
+    return this.#dialLegs;
+  }
+
+  /** The hosted number's call this outbound call rang, if it rang one (stored as `sb.hostedCallee`). */
+  get hostedCallee(): HostedCallRef | undefined {
+    return this.#hostedCallee;
+  }
+
+  /**
+   * An outbound call is about to offer its call to a hosted number (outbound-callee.ts): stored with
+   * the call at once, so a worker that resumes it hears that call end, and hangs it up at its own.
+   */
+  calledHosted(callee: HostedCallRef): void {
+    this.#hostedCallee = callee;
+    if (this.#leased) this.#storeLegNow();
+  }
+
+  /** Whether the call left this worker for another (handed over, or taken over): it goes on there. */
+  get handedOver(): boolean {
+    return this.#handingOver;
+  }
+
+  /** The Dial legs to store with the call, if it has any. */
+  storedDialLegs(): DialLegRef[] | undefined {
+    return this.#dialLegs?.size ? this.#dialLegs.list() : undefined;
   }
 
   /** Where the call's audio is: simulated here, or on a SIP gateway. */
@@ -168,7 +202,7 @@ export class LiveCall {
     if (this.actor.getSnapshot().status !== "active") return;
     // A leg placed while the lease was being written is stored now; anything else once the window
     // has passed, if the call is still live by then.
-    if (this.#leg || this.dialLegs.size > 0) this.#storeLegNow();
+    if (this.#leg || this.#hostedCallee || this.#dialLegs?.size) this.#storeLegNow();
     else void this.snapshots.changed();
   }
 
@@ -290,8 +324,16 @@ export type StoredActor = Record<string, unknown> & {
     leg?: { gateway: string; rang?: boolean };
     /** The legs its <Dial> rang or was bridged to (LiveCall.dialLegs): a resume ends them first. */
     dialLegs?: DialLegRef[];
+    /** The hosted number's call an outbound call rang (LiveCall.calledHosted). */
+    hostedCallee?: HostedCallRef;
   };
 };
+
+/** A call of a number switchboard hosts, in the region that runs it. */
+export interface HostedCallRef {
+  region: string;
+  callSid: string;
+}
 
 /** Observes one call's actor for its end: a small object per call, not two closures (issue #9). */
 export class CallEndObserver {
