@@ -51,6 +51,8 @@ export class ChildLeg {
    * filter on. At a time-scale below 1 the parent's clock runs ahead of the wall clock.
    */
   readonly #createdWall: number;
+  /** Resolves once the parent's stored snapshot names this leg. */
+  readonly #named: Promise<void>;
 
   constructor(
     private readonly rt: Pick<RegionRuntime, "region" | "bus" | "stores" | "inspector" | "log">,
@@ -78,7 +80,9 @@ export class ChildLeg {
       apiVersion: parent.apiVersion,
       phoneNumberSid: null,
     };
-    tracker?.made({ sid: this.facts.callSid, createdAt: this.createdAt, createdWall: this.#createdWall });
+    this.#named =
+      tracker?.made({ sid: this.facts.callSid, createdAt: this.createdAt, createdWall: this.#createdWall }) ??
+      Promise.resolve();
   }
 
   get callSid(): string {
@@ -93,6 +97,8 @@ export class ChildLeg {
 
   /** Dial legs are never queued (spec): created and initiated at once. */
   async initiate(): Promise<void> {
+    // Its record is created once the parent's snapshot names it: a resume then ends it (dial-legs.ts).
+    await this.clock.holding(() => this.#named);
     await this.#store();
     this.#report("initiated", "queued");
   }

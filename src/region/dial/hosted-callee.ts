@@ -39,8 +39,8 @@ export async function ringHosted(
   region: string,
   timeoutS: number,
   signal: AbortSignal,
-  /** Told where the hosted call runs, before its offer goes and again if its region differs. */
-  onOffer?: (region: string, callSid: string) => void,
+  /** Told where the hosted call runs, before its offer goes (which waits for it) and again if its region differs. */
+  onOffer?: (region: string, callSid: string) => Promise<void>,
 ): Promise<Attempt> {
   signal.throwIfAborted();
   const { nc, subjects } = rt.bus;
@@ -76,7 +76,7 @@ export async function ringHosted(
     nc.publish(subjects.callIn(hostedRegion, inboundSid), encode({ kind: "hangup" }));
   try {
     await nc.flush();
-    onOffer?.(region, inboundSid);
+    await onOffer?.(region, inboundSid);
     const offer = {
       to: leg.facts.to,
       from: leg.facts.from,
@@ -87,7 +87,7 @@ export async function ringHosted(
       await nc.request(subjects.edgeOffer(leg.facts.edge), encode(offer), { timeout: 10_000 }),
     ) as OfferReply;
     hostedRegion = reply.region;
-    if (hostedRegion !== region) onOffer?.(hostedRegion, inboundSid);
+    if (hostedRegion !== region) await onOffer?.(hostedRegion, inboundSid);
     await leg.ringing();
     const aborted = new Promise<never>((_, reject) => {
       if (signal.aborted) reject(signal.reason);

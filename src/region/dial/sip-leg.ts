@@ -87,8 +87,8 @@ export async function ringSip(
       timeoutMs: options.timeoutS * 1000,
       ringingTo: { callSid: call.callSid, ...(options.ringTone && { ringTone: options.ringTone }) },
     };
-    // Named with the call before the INVITE can go: a worker that resumes the call hangs it up.
-    call.dialLegs.placedOn(legSid, gateway);
+    // Stored with the call before the INVITE can go: a worker that resumes the call hangs it up.
+    await call.clock.holding(() => call.dialLegs.placedOn(legSid, gateway));
     await originateOn(nc, subjects.sipOriginate(gateway), originate);
     signal.addEventListener("abort", onAbort, { once: true });
     const aborted = new Promise<never>((_, reject) => {

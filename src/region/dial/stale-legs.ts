@@ -4,7 +4,6 @@
 // in its region, and each leg's record gets its final status, end time and duration, instead of
 // staying `ringing` or `in-progress` for ever. The legs' status callbacks are not sent: which ones a
 // leg asked for is in its <Dial>'s noun, which runs again.
-
 import { rfc2822 } from "../../model/dates.js";
 import type { CallResource, CallStatus } from "../../model/records.js";
 import { TERMINAL_STATUSES } from "../../model/records.js";
@@ -53,7 +52,8 @@ async function endStaleLeg(rt: StaleRuntime, ref: DialLegRef, now: number): Prom
   if (ref.gateway) {
     const state = await legState(rt, ref.gateway, ref.sid);
     if (state && state !== "gone") end = endOf(state, now);
-    // Cancelled while it rings, hung up once answered; a leg over already is only answered `gone`.
+    // CANCEL while it rings, BYE once answered; one that failed or ended is over, and one its gateway
+    // does not know ("gone") died with it.
     if (state !== "gone" && state?.endedMsAgo === undefined && state?.final?.kind !== "failed") {
       const hangup: SipCommand = { op: "hangup" };
       await nc

@@ -38,14 +38,18 @@ export const DialLegRefSchema = z.object({
   hosted: HostedCallRefSchema.optional(),
 });
 
-/** What a Dial's legs tell the call about themselves (child-leg.ts, sip-leg.ts, dial-network.ts). */
+/**
+ * What a Dial's legs tell the call about themselves (child-leg.ts, sip-leg.ts, dial-network.ts). The
+ * first three resolve once the snapshot naming the leg so is stored: the leg's record, its INVITE or
+ * its offer wait for that, so that a worker dying in between leaves nothing a resume cannot find.
+ */
 export interface LegTracker {
   /** A leg is made; its record is about to be created. */
-  made(ref: DialLegRef): void;
+  made(ref: DialLegRef): Promise<void>;
   /** The leg is about to leave the region: a SIP INVITE on `gateway`. */
-  placedOn(sid: string, gateway: string): void;
+  placedOn(sid: string, gateway: string): Promise<void>;
   /** The leg is about to be offered to a hosted number, as `callSid` in `region`. */
-  hosted(sid: string, region: string, callSid: string): void;
+  hosted(sid: string, region: string, callSid: string): Promise<void>;
   answered(sid: string, at: number): void;
   /** The leg's final record is stored: nothing of it is left to end. */
   ended(sid: string): void;
@@ -57,9 +61,9 @@ export class DialLegs implements LegTracker {
   /**
    * `store(now)`: the snapshot must name the legs as they are now — at once (`now`: something is
    * about to exist outside this worker that only the snapshot would let a resumed call find), or
-   * within the snapshot writer's window.
+   * within the snapshot writer's window. It resolves once stored (or at once, when it waits).
    */
-  constructor(private readonly store: (now: boolean) => void) {}
+  constructor(private readonly store: (now: boolean) => Promise<void>) {}
 
   get size(): number {
     return this.#legs.size;
@@ -70,13 +74,13 @@ export class DialLegs implements LegTracker {
     return [...this.#legs.values()].map((ref) => ({ ...ref }));
   }
 
-  made(ref: DialLegRef): void {
+  made(ref: DialLegRef): Promise<void> {
     this.#legs.set(ref.sid, { ...ref });
-    this.store(true);
+    return this.store(true);
   }
 
-  placedOn(sid: string, gateway: string): void {
-    this.#change(
+  placedOn(sid: string, gateway: string): Promise<void> {
+    return this.#change(
       sid,
       (ref) => {
         ref.gateway = gateway;
@@ -85,8 +89,8 @@ export class DialLegs implements LegTracker {
     );
   }
 
-  hosted(sid: string, region: string, callSid: string): void {
-    this.#change(
+  hosted(sid: string, region: string, callSid: string): Promise<void> {
+    return this.#change(
       sid,
       (ref) => {
         ref.hosted = { region, callSid };
@@ -96,7 +100,7 @@ export class DialLegs implements LegTracker {
   }
 
   answered(sid: string, at: number): void {
-    this.#change(
+    void this.#change(
       sid,
       (ref) => {
         ref.answeredAt = at;
@@ -106,13 +110,13 @@ export class DialLegs implements LegTracker {
   }
 
   ended(sid: string): void {
-    if (this.#legs.delete(sid)) this.store(false);
+    if (this.#legs.delete(sid)) void this.store(false);
   }
 
-  #change(sid: string, change: (ref: DialLegRef) => void, now: boolean): void {
+  #change(sid: string, change: (ref: DialLegRef) => void, now: boolean): Promise<void> {
     const ref = this.#legs.get(sid);
-    if (!ref) return;
+    if (!ref) return Promise.resolve();
     change(ref);
-    this.store(now);
+    return this.store(now);
   }
 }

@@ -117,9 +117,10 @@ export class LiveCall {
   /** The legs its <Dial> rings or is bridged to, stored with the call (`sb.dialLegs`), for a resume. */
   get dialLegs(): DialLegs {
     this.#dialLegs ??= new DialLegs((now) => {
-      if (!this.#leased) return; // stored once the lease is (leaseStored)
-      if (now) this.#storeLegNow();
-      else void this.snapshots.changed();
+      // Before the lease, nothing is stored: leaseStored() stores the legs then.
+      if (this.#leased && now) return this.#storeLegNow();
+      if (this.#leased) void this.snapshots.changed();
+      return Promise.resolve();
     });
     return this.#dialLegs;
   }
@@ -133,9 +134,9 @@ export class LiveCall {
    * An outbound call is about to offer its call to a hosted number (outbound-callee.ts): stored with
    * the call at once, so a worker that resumes it hears that call end, and hangs it up at its own.
    */
-  calledHosted(callee: HostedCallRef): void {
+  calledHosted(callee: HostedCallRef): Promise<void> {
     this.#hostedCallee = callee;
-    if (this.#leased) this.#storeLegNow();
+    return this.#leased ? this.#storeLegNow() : Promise.resolve();
   }
 
   /** Whether the call left this worker for another (handed over, or taken over): it goes on there. */
@@ -173,7 +174,7 @@ export class LiveCall {
   placedOn(gateway: string): void {
     this.#leg = { gateway };
     this.#channel = this.#legChannel(gateway);
-    if (this.#leased) this.#storeLegNow();
+    if (this.#leased) void this.#storeLegNow();
   }
 
   /**
@@ -181,9 +182,9 @@ export class LiveCall {
    * a worker that resumes the call from its job alone places the leg again, and its callee rings twice
    * (or, for a <Dial> leg, rings on beside the Dial's new one).
    */
-  #storeLegNow(): void {
+  #storeLegNow(): Promise<void> {
     void this.snapshots.changed();
-    void this.snapshots.settled();
+    return this.snapshots.settled();
   }
 
   /** The actor changed state: the snapshot is stale (stored within SnapshotWriter's window) once leased. */
@@ -202,7 +203,7 @@ export class LiveCall {
     if (this.actor.getSnapshot().status !== "active") return;
     // A leg placed while the lease was being written is stored now; anything else once the window
     // has passed, if the call is still live by then.
-    if (this.#leg || this.#hostedCallee || this.#dialLegs?.size) this.#storeLegNow();
+    if (this.#leg || this.#hostedCallee || this.#dialLegs?.size) void this.#storeLegNow();
     else void this.snapshots.changed();
   }
 
