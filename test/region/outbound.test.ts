@@ -11,9 +11,9 @@ import { newSid } from "../../src/model/sid.js";
 import type { CallJob } from "../../src/protocol/call-job.js";
 import { encode } from "../../src/protocol/codec.js";
 import { subjects } from "../../src/protocol/subjects.js";
-import type { StoredActor } from "../../src/region/host/live-call.js";
 import { type CliProcess, startCli } from "../helpers/cli.js";
 import { startTestEngine, type TestEngine } from "../helpers/engine.js";
+import { snapshotWhere } from "../helpers/snapshots.js";
 import { startTwilioApp, type TwilioApp, VoiceResponse } from "../helpers/twilio-app.js";
 
 const FROM = "+15558100001";
@@ -91,18 +91,6 @@ async function record(callSid: string): Promise<CallResource> {
   throw new Error("watch ended");
 }
 
-/** The call's first stored snapshot that `ok` accepts. */
-async function snapshotWhere(callSid: string, ok: (s: StoredActor) => boolean): Promise<StoredActor> {
-  const kv = await new Kvm(engine.nc).open("sb_actors_us1");
-  const watch = await kv.watch({ key: callSid });
-  try {
-    for await (const e of watch) if (e.operation === "PUT" && ok(e.json<StoredActor>())) return e.json();
-  } finally {
-    watch.stop();
-  }
-  throw new Error("watch ended");
-}
-
 async function snapshotStored(callSid: string): Promise<void> {
   const kv = await new Kvm(engine.nc).open("sb_actors_us1");
   const watch = await kv.watch({ key: callSid });
@@ -139,7 +127,7 @@ describe("outbound calls in the region", () => {
     const callSid = await createCall({ To: HOSTED, From: FROM, Url: `${app.url}/long` });
     await app.waitFor((r) => r.path === "/long" && r.params.CallSid === callSid, 15_000);
     // Both calls resume from their snapshots: the hosted one in its Pause, this one naming it.
-    const stored = await snapshotWhere(callSid, (s) => s.sb.hostedCallee !== undefined);
+    const stored = await snapshotWhere(engine.nc, callSid, (s) => s.sb.hostedCallee !== undefined);
     const hostedSid = stored.sb.hostedCallee?.callSid ?? "";
     await snapshotStored(hostedSid);
     await using b = worker();

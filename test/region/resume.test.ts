@@ -6,9 +6,11 @@ import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import type { CallProgress, PlacedCall } from "../../src/caller/place-call.js";
 import type { CallResource } from "../../src/model/records.js";
 import type { CallerScript } from "../../src/protocol/offer.js";
+import type { DialLegRef } from "../../src/region/host/dial-legs.js";
 import type { StoredActor } from "../../src/region/host/live-call.js";
 import { type CliProcess, startCli } from "../helpers/cli.js";
 import { startTestEngine, type TestEngine } from "../helpers/engine.js";
+import { snapshotWhere as snapshotIn } from "../helpers/snapshots.js";
 import { startTwilioApp, type TwilioApp, VoiceResponse } from "../helpers/twilio-app.js";
 
 let engine: TestEngine;
@@ -145,18 +147,14 @@ async function storedSnapshot(callSid: string): Promise<unknown> {
   return e?.operation === "PUT" ? e.json() : undefined;
 }
 
-/** Resolves with the call's first stored snapshot that `ok` accepts. */
-async function snapshotWhere(callSid: string, ok: (s: StoredActor) => boolean): Promise<StoredActor> {
-  const kv = await new Kvm(engine.nc).open("sb_actors_us1");
-  const watch = await kv.watch({ key: callSid });
-  try {
-    for await (const e of watch) {
-      if (e.operation === "PUT" && ok(e.json<StoredActor>())) return e.json<StoredActor>();
-    }
-  } finally {
-    watch.stop();
-  }
-  throw new Error(`the watch of ${callSid}'s snapshot ended`);
+/** The call's first stored snapshot that `ok` accepts. */
+const snapshotWhere = (callSid: string, ok?: (s: StoredActor) => boolean) =>
+  snapshotIn(engine.nc, callSid, ok);
+
+/** The first <Dial> leg the call's snapshot names, once it is answered. */
+async function answeredLeg(callSid: string): Promise<DialLegRef | undefined> {
+  const stored = await snapshotWhere(callSid, (s) => s.sb.dialLegs?.[0]?.answeredAt !== undefined);
+  return stored.sb.dialLegs?.[0];
 }
 
 /** How many times the call's record was written (the bucket keeps one revision; the stream counts writes). */
@@ -246,8 +244,7 @@ describe("a worker dies mid-call", () => {
     });
     await c.at;
     // The snapshot names the leg, answered: the only place a resumed call can learn of it.
-    const stored = await snapshotWhere(c.placed.sid, (s) => s.sb.dialLegs?.[0]?.answeredAt !== undefined);
-    const oldLeg = stored.sb.dialLegs?.[0]?.sid ?? "";
+    const oldLeg = (await answeredLeg(c.placed.sid))?.sid ?? "";
     const { killedAt, b } = await killAndReplace(a);
     await using _b = b;
     const placed = await c.ended;
@@ -276,12 +273,11 @@ describe("a worker dies mid-call", () => {
     await a.waitForLog("ready");
     const c = call("+15558000006", (p) => p.source === "channel" && p.event.kind === "dial");
     await c.at;
-    const stored = await snapshotWhere(c.placed.sid, (s) => s.sb.dialLegs?.[0]?.answeredAt !== undefined);
-    const oldLeg = stored.sb.dialLegs?.[0];
+    const oldLeg = await answeredLeg(c.placed.sid);
     const hostedSid = oldLeg?.hosted?.callSid ?? "";
     expect(hostedSid).toMatch(/^CA/);
     // Resumed from its snapshot, in its Pause (not started afresh from its lease, which would end it).
-    await snapshotWhere(hostedSid, () => true);
+    await snapshotWhere(hostedSid);
     const { killedAt, b } = await killAndReplace(a);
     await using _b = b;
     const placed = await c.ended;

@@ -5,12 +5,12 @@
 // and when.
 import { randomBytes } from "node:crypto";
 import { Kvm } from "@nats-io/kv";
-import type { NatsConnection } from "@nats-io/transport-node";
 import { describe, expect, it } from "vitest";
 import type { CallResource } from "../../src/model/records.js";
 import { buckets } from "../../src/protocol/subjects.js";
-import type { StoredActor } from "../../src/region/host/live-call.js";
+import { bounded as boundedBy } from "../helpers/bounded.js";
 import { startTestEngine } from "../helpers/engine.js";
+import { snapshotWhere } from "../helpers/snapshots.js";
 import { startTwilioApp, VoiceResponse } from "../helpers/twilio-app.js";
 import { phoneRtp, sipp, startGateway } from "./harness.js";
 import { type RawPeer, rawPeer, reply, request, type SipText } from "./raw-sip.js";
@@ -179,33 +179,4 @@ function calleeOf(peer: RawPeer, mediaPort: number) {
   };
 }
 
-async function snapshotWhere(
-  nc: NatsConnection,
-  callSid: string,
-  ok: (s: StoredActor) => boolean,
-): Promise<StoredActor> {
-  const actors = await new Kvm(nc).open(buckets.actors("us1"));
-  const watch = await actors.watch({ key: callSid });
-  try {
-    for await (const e of watch) {
-      if (e.operation === "PUT" && ok(e.json<StoredActor>())) return e.json<StoredActor>();
-    }
-  } finally {
-    watch.stop();
-  }
-  throw new Error(`the watch of ${callSid}'s snapshot ended`);
-}
-
-async function bounded<T>(p: Promise<T>, what: string, ms = BOUND_MS): Promise<T> {
-  let timer: NodeJS.Timeout | undefined;
-  try {
-    return await Promise.race([
-      p,
-      new Promise<never>((_, reject) => {
-        timer = setTimeout(() => reject(new Error(`no ${what} within ${ms} ms`)), ms);
-      }),
-    ]);
-  } finally {
-    clearTimeout(timer);
-  }
-}
+const bounded = <T>(p: Promise<T>, what: string, ms = BOUND_MS) => boundedBy(p, what, ms);

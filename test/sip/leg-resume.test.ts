@@ -14,6 +14,7 @@ import { buckets } from "../../src/protocol/subjects.js";
 import { FIRST_SNAPSHOT_MS } from "../../src/region/host/snapshot-writer.js";
 import { openTrunkStores } from "../../src/store/global.js";
 import { twilioClient } from "../api/helpers/twilio-client.js";
+import { bounded as boundedBy } from "../helpers/bounded.js";
 import { startTestEngine } from "../helpers/engine.js";
 import { startTwilioApp, VoiceResponse } from "../helpers/twilio-app.js";
 import { phoneRtp, startGateway } from "./harness.js";
@@ -173,16 +174,4 @@ async function snapshotWithLeg(actors: Awaited<ReturnType<Kvm["open"]>>, callSid
   }
 }
 
-async function bounded<T>(p: Promise<T>, what: string, ms = BOUND_MS): Promise<T> {
-  let timer: NodeJS.Timeout | undefined;
-  try {
-    return await Promise.race([
-      p,
-      new Promise<never>((_, reject) => {
-        timer = setTimeout(() => reject(new Error(`no ${what} within ${ms} ms`)), ms);
-      }),
-    ]);
-  } finally {
-    clearTimeout(timer);
-  }
-}
+const bounded = <T>(p: Promise<T>, what: string, ms = BOUND_MS) => boundedBy(p, what, ms);
