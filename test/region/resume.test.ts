@@ -58,9 +58,16 @@ beforeAll(async () => {
     "/got": (req) => ({ body: new VoiceResponse().say(`Got ${req.params.Digits}`).toString() }),
     "/dial": () => {
       const r = new VoiceResponse();
-      r.dial({ action: "/dialed" }).number("+15559990001");
+      r.dial({ action: "/dialed" }).number(
+        {
+          statusCallback: "/leg-status",
+          statusCallbackEvent: ["initiated", "ringing", "answered", "completed"],
+        },
+        "+15559990001",
+      );
       return { body: r.toString() };
     },
+    "/leg-status": () => ({ status: 204, body: "" }),
     "/dial-hosted": () => {
       const r = new VoiceResponse();
       r.dial({ action: "/dialed" }).number("+15558000007");
@@ -266,6 +273,17 @@ describe("a worker dies mid-call", () => {
     expect(talked).toBeLessThan(5);
     expect(Number(old?.duration)).toBeGreaterThanOrEqual(0);
     expect(legs.find((l) => l.sid !== oldLeg)).toMatchObject({ status: "completed", duration: "4" });
+    // The old leg's `completed` callback, sent by the worker that ended it, numbered after its
+    // initiated, ringing and answered (Twilio's SequenceNumber 3).
+    const completed = await app.waitFor(
+      (r) => r.path === "/leg-status" && r.params.CallSid === oldLeg && r.params.CallStatus === "completed",
+    );
+    expect(completed.params).toMatchObject({
+      ParentCallSid: placed.callSid,
+      Direction: "outbound-dial",
+      SequenceNumber: "3",
+      CallDuration: old?.duration,
+    });
   });
 
   it("hangs up the hosted number's call its <Dial> was bridged to, though that call was on the dead worker too", async () => {

@@ -11,7 +11,7 @@ import type { ChannelOut } from "../../protocol/channel-events.js";
 import { indexCall } from "../../store/call-index.js";
 import { writeOwnCallRecord } from "../../store/call-records.js";
 import type { Channel } from "../../twiml/ports/channel.js";
-import type { BridgedLeg, LegProgress, SipOutcome } from "../../twiml/ports/dial-network.js";
+import type { BridgedLeg, LegCallback, LegProgress, SipOutcome } from "../../twiml/ports/dial-network.js";
 import type { LegEvent } from "../../twiml/verbs/dial/data.js";
 import { statusCallbackParams } from "../../webhook/params.js";
 import { logCallEnded } from "../call-end-log.js";
@@ -53,6 +53,8 @@ export class ChildLeg {
   readonly #createdWall: number;
   /** Resolves once the parent's stored snapshot names this leg. */
   readonly #named: Promise<void>;
+  /** The parent call's list of its legs (dial-legs.ts). */
+  readonly #tracker: LegTracker | undefined;
 
   constructor(
     private readonly rt: Pick<RegionRuntime, "region" | "bus" | "stores" | "inspector" | "log">,
@@ -63,9 +65,14 @@ export class ChildLeg {
     /** Which target of the Dial this leg rings, for its progress events. */
     private readonly target: number,
     private readonly onProgress: (p: LegProgress) => void,
-    /** The parent call's list of its legs, stored with it so that a resume can end them (dial-legs.ts). */
-    private readonly tracker?: LegTracker,
+    kept: {
+      /** The parent call's list of its legs, stored with it so that a resume can end them (dial-legs.ts). */
+      tracker?: LegTracker;
+      /** Where the leg's `completed` callback goes, for a resume that ends the leg. */
+      completedCallback?: LegCallback | undefined;
+    } = {},
   ) {
+    this.#tracker = kept.tracker;
     this.createdAt = clock.now();
     this.#createdWall = Date.now();
     this.facts = {
@@ -81,8 +88,15 @@ export class ChildLeg {
       phoneNumberSid: null,
     };
     this.#named =
-      tracker?.made({ sid: this.facts.callSid, createdAt: this.createdAt, createdWall: this.#createdWall }) ??
-      Promise.resolve();
+      this.#tracker?.made({
+        sid: this.facts.callSid,
+        to,
+        from,
+        createdAt: this.createdAt,
+        createdWall: this.#createdWall,
+        reported: 0,
+        ...(kept.completedCallback && { callback: kept.completedCallback }),
+      }) ?? Promise.resolve();
   }
 
   get callSid(): string {
@@ -113,7 +127,7 @@ export class ChildLeg {
   async answered(): Promise<void> {
     this.status = "in-progress";
     this.answeredAt = this.clock.now();
-    this.tracker?.answered(this.callSid, this.answeredAt);
+    this.#tracker?.answered(this.callSid, this.answeredAt);
     await this.#store();
     this.#publish({ kind: "answer" });
     this.#report("answered", "in-progress");
@@ -127,7 +141,7 @@ export class ChildLeg {
       const record = await this.#store();
       await this.clock.holding(() => indexCall(this.rt.bus.nc, this.rt.region, record));
       logCallEnded(this.rt.log, this.rt.region, record);
-      this.tracker?.ended(this.callSid);
+      this.#tracker?.ended(this.callSid);
       // As for any call: `ended` on the leg's own `.out` once its record is stored.
       this.#publish({ kind: "ended", status, region: this.rt.region });
       this.#report("completed", status, this.durationS());
@@ -176,9 +190,11 @@ export class ChildLeg {
   }
 
   #report(event: LegEvent, callStatus: CallStatus, callDuration?: number): void {
+    const sequenceNumber = this.#sequence++;
+    this.#tracker?.reported(this.callSid, this.#sequence);
     const params = statusCallbackParams(this.facts, {
       callStatus,
-      sequenceNumber: this.#sequence++,
+      sequenceNumber,
       at: this.clock.now(),
       ...(callDuration !== undefined && { callDuration }),
     });

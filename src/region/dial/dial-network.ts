@@ -48,7 +48,10 @@ export function regionDialNetwork(rt: RegionRuntime, call: LiveCall, facts: Call
     async ring(targets, options, signal) {
       const legs = targets.map(
         (t, i) =>
-          new ChildLeg(rt, call.clock, facts, t.to, options.callerId, i, options.onProgress, call.dialLegs),
+          new ChildLeg(rt, call.clock, facts, t.to, options.callerId, i, options.onProgress, {
+            tracker: call.dialLegs,
+            completedCallback: options.completedCallback?.(i),
+          }),
       );
       await Promise.all(legs.map((leg) => leg.initiate()));
       const controllers = legs.map(() => new AbortController());

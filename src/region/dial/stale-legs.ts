@@ -2,8 +2,9 @@
 // legs, so the old ones are ended first, as a worker handing the call over ends them (its Dial is
 // cancelled): a SIP leg is cancelled or hung up at its gateway, a hosted number's call is hung up
 // in its region, and each leg's record gets its final status, end time and duration, instead of
-// staying `ringing` or `in-progress` for ever. The legs' status callbacks are not sent: which ones a
-// leg asked for is in its <Dial>'s noun, which runs again.
+// staying `ringing` or `in-progress` for ever; a leg whose noun asked for its `completed` status
+// callback still gets it, numbered after the events it reported.
+import type { CallFacts } from "../../../machines/call.machine.js";
 import { rfc2822 } from "../../model/dates.js";
 import type { CallResource, CallStatus } from "../../model/records.js";
 import { TERMINAL_STATUSES } from "../../model/records.js";
@@ -12,6 +13,7 @@ import type { SipCommand } from "../../protocol/sip-commands.js";
 import { dialStatusOf, type LegState } from "../../protocol/sip-legs.js";
 import { indexCall } from "../../store/call-index.js";
 import { mutate } from "../../store/cas-kv.js";
+import { statusCallbackParams } from "../../webhook/params.js";
 import { logCallEnded } from "../call-end-log.js";
 import { type DialLegRef, DialLegRefSchema } from "../host/dial-legs.js";
 import type { RegionRuntime } from "../runtime.js";
@@ -21,13 +23,19 @@ import { legState } from "./outbound-leg.js";
 /** A gateway answers `hangup` at once; one that has not within this long has lost the leg anyway. */
 const HANGUP_TIMEOUT_MS = 2_000;
 
-type StaleRuntime = Pick<RegionRuntime, "region" | "bus" | "stores" | "inspector" | "log">;
+type StaleRuntime = Pick<RegionRuntime, "region" | "bus" | "stores" | "inspector" | "log" | "outbox">;
 
 /**
- * Ends each leg the stored snapshot names (`stored`: as read, unchecked). `now` is the resumed call's
- * clock as it starts. Never rejects: a leg that cannot be ended is logged and left as it was.
+ * Ends each leg the stored snapshot names (`stored`: as read, unchecked) of the call `parent`. `now`
+ * is the resumed call's clock as it starts. Never rejects: a leg that cannot be ended is logged and
+ * left as it was.
  */
-export async function endStaleLegs(rt: StaleRuntime, stored: unknown, now: number): Promise<void> {
+export async function endStaleLegs(
+  rt: StaleRuntime,
+  stored: unknown,
+  parent: CallFacts,
+  now: number,
+): Promise<void> {
   const legs = Array.isArray(stored) ? stored : [];
   await Promise.all(
     legs.map(async (value) => {
@@ -36,14 +44,14 @@ export async function endStaleLegs(rt: StaleRuntime, stored: unknown, now: numbe
         rt.log.warn({ leg: value }, "a stored <Dial> leg is not one; left as it is");
         return;
       }
-      await endStaleLeg(rt, ref.data, now).catch((err: unknown) =>
+      await endStaleLeg(rt, ref.data, parent, now).catch((err: unknown) =>
         rt.log.warn({ err, callSid: ref.data.sid }, "cannot end a resumed call's <Dial> leg"),
       );
     }),
   );
 }
 
-async function endStaleLeg(rt: StaleRuntime, ref: DialLegRef, now: number): Promise<void> {
+async function endStaleLeg(rt: StaleRuntime, ref: DialLegRef, parent: CallFacts, now: number): Promise<void> {
   const { nc, subjects } = rt.bus;
   let end: LegEnd =
     ref.answeredAt === undefined
@@ -90,6 +98,31 @@ async function endStaleLeg(rt: StaleRuntime, ref: DialLegRef, now: number): Prom
   await indexCall(nc, rt.region, record);
   logCallEnded(rt.log, rt.region, record);
   rt.inspector.command(ref.sid, { kind: "ended", status: record.status, region: rt.region }, now);
+  if (ref.callback) {
+    // As the leg would have sent it (ring.ts keys it so): queued twice, it is sent once.
+    const facts: CallFacts = {
+      ...parent,
+      callSid: ref.sid,
+      to: ref.to,
+      from: ref.from,
+      direction: "outbound-dial",
+      parentCallSid: parent.callSid,
+      phoneNumberSid: null,
+    };
+    const params = statusCallbackParams(facts, {
+      callStatus: end.status,
+      sequenceNumber: ref.reported,
+      at: endedAt,
+      callDuration: record.duration === null ? 0 : Number(record.duration),
+    });
+    await rt.outbox.statusCallbacks.queue({
+      facts: parent,
+      url: ref.callback.url,
+      method: ref.callback.method,
+      params,
+      key: `${ref.sid}.completed`,
+    });
+  }
 }
 
 /** How the leg ended: `answeredAt` when it was answered; `endedAt` when it ended before now. */

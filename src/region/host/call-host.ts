@@ -2,6 +2,7 @@
 // calls as children of one host actor is quadratic, DESIGN.md §9). It starts, resumes, hands over and
 // finishes calls (their leases), and routes each call's messages to it; build-call.ts makes a call.
 import type { Msg, Subscription } from "@nats-io/transport-node";
+import type { CallFacts } from "../../../machines/call.machine.js";
 import type { CallJob } from "../../protocol/call-job.js";
 import { encode } from "../../protocol/codec.js";
 import { resumeHostedCallee } from "../dial/outbound-callee.js";
@@ -153,7 +154,8 @@ export class CallHost {
       const { sb, ...snapshot } = stored;
       // The Dial it was in rings again: its old legs are ended first, so a SIP callee is hung up
       // before it is called again (a phone still in that call would answer the new INVITE busy).
-      if (sb.dialLegs) await endStaleLegs(this.#rt, sb.dialLegs, clockStart(sb.job, sb));
+      const parent = (snapshot as { context?: { facts?: CallFacts } }).context?.facts;
+      if (sb.dialLegs && parent) await endStaleLegs(this.#rt, sb.dialLegs, parent, clockStart(sb.job, sb));
       await this.#launch(sb.job, { snapshot, sb });
     } else {
       // No snapshot yet (its owner died inside the first window): the lease's job starts it afresh,

@@ -5,11 +5,14 @@
 // ever. It ends each first (dial/stale-legs.ts).
 
 import { z } from "zod";
+import type { HttpMethod } from "../../model/http.js";
 import { CallSidSchema } from "../../protocol/offer.js";
 
 /** One leg as the snapshot names it: enough to hang it up and to write its final record. */
 export interface DialLegRef {
   readonly sid: string;
+  readonly to: string;
+  readonly from: string;
   /** The parent's call clock when the leg was made. */
   readonly createdAt: number;
   /** The wall clock then: the leg record's start_time. */
@@ -20,6 +23,10 @@ export interface DialLegRef {
   gateway?: string;
   /** A leg that is a hosted number's inbound call: where that call runs. */
   hosted?: { region: string; callSid: string };
+  /** How many of its progress events were reported: its `completed` callback's SequenceNumber. */
+  reported: number;
+  /** Where its `completed` status callback goes, when its noun asked for one. */
+  readonly callback?: { url: string; method: HttpMethod };
 }
 
 /** One NATS subject token: a stored name is put into subjects (a gateway's, a region's). */
@@ -31,11 +38,15 @@ export const HostedCallRefSchema = z.object({ region: SubjectToken, callSid: Cal
 /** A stored leg as read back: a snapshot written by another version may hold anything. */
 export const DialLegRefSchema = z.object({
   sid: CallSidSchema,
+  to: z.string().max(300),
+  from: z.string().max(300),
   createdAt: z.number(),
   createdWall: z.number(),
   answeredAt: z.number().optional(),
   gateway: SubjectToken.optional(),
   hosted: HostedCallRefSchema.optional(),
+  reported: z.number().int().min(0),
+  callback: z.object({ url: z.string().max(4096), method: z.enum(["GET", "POST"]) }).optional(),
 });
 
 /**
@@ -51,6 +62,8 @@ export interface LegTracker {
   /** The leg is about to be offered to a hosted number, as `callSid` in `region`. */
   hosted(sid: string, region: string, callSid: string): Promise<void>;
   answered(sid: string, at: number): void;
+  /** `count` of its progress events have been reported (sent or not, each takes a SequenceNumber). */
+  reported(sid: string, count: number): void;
   /** The leg's final record is stored: nothing of it is left to end. */
   ended(sid: string): void;
 }
@@ -104,6 +117,16 @@ export class DialLegs implements LegTracker {
       sid,
       (ref) => {
         ref.answeredAt = at;
+      },
+      false,
+    );
+  }
+
+  reported(sid: string, count: number): void {
+    void this.#change(
+      sid,
+      (ref) => {
+        ref.reported = count;
       },
       false,
     );

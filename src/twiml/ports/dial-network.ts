@@ -58,6 +58,12 @@ export interface BridgedLeg {
   readonly sip?: SipOutcome;
 }
 
+/** A leg's status callback as its noun gave it. */
+export interface LegCallback {
+  url: string;
+  method: HttpMethod;
+}
+
 /**
  * The port <Dial> reaches child legs through. The region implements it: a hosted number becomes a
  * real inbound call; anything else is answered by the simulated network as the caller's script says.
@@ -76,6 +82,11 @@ export interface DialNetwork {
       onProgress: (p: LegProgress) => void;
       /** What the caller hears while the legs ring (Twilio's `ringTone`), where the network plays one. */
       ringTone?: string;
+      /**
+       * Where target `i`'s `completed` status callback goes, when its noun asked for one: kept with
+       * the leg, so that a worker that resumes the call and ends the leg can still send it.
+       */
+      completedCallback?: (target: number) => LegCallback | undefined;
     },
     signal: AbortSignal,
   ): Promise<BridgedLeg | Unanswered>;

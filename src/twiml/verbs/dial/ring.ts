@@ -40,6 +40,11 @@ export async function ringLegs(
       callerId: options.callerId,
       onProgress,
       ...(options.ringTone && { ringTone: options.ringTone }),
+      completedCallback: (target) => {
+        const leg = legs[target]?.options;
+        if (!leg?.statusCallback || !leg.statusCallbackEvent.includes("completed")) return undefined;
+        return { url: leg.statusCallback, method: leg.statusCallbackMethod };
+      },
     },
     signal,
   );
