@@ -39,7 +39,7 @@ export async function ringHosted(
   region: string,
   timeoutS: number,
   signal: AbortSignal,
-  /** Told where the hosted call runs, before its offer goes (which waits for it) and again if its region differs. */
+  /** Told where the hosted call runs before its offer goes (which waits for it), again on a new region. */
   onOffer?: (region: string, callSid: string) => Promise<void>,
 ): Promise<Attempt> {
   signal.throwIfAborted();
@@ -189,7 +189,7 @@ export async function hangUpHostedCall(rt: HostedRuntime, hosted: HostedCallRef)
     },
   });
   try {
-    for (let i = 0; i < HANGUPS; i++) {
+    for (let i = 0; i < HANGUPS && !nc.isClosed(); i++) {
       nc.publish(subjects.callIn(hosted.region, hosted.callSid), encode({ kind: "hangup" }));
       let timer: NodeJS.Timeout | undefined;
       const waited = new Promise<false>((resolve) => {
@@ -200,6 +200,8 @@ export async function hangUpHostedCall(rt: HostedRuntime, hosted: HostedCallRef)
       clearTimeout(timer);
       if (done) return;
     }
+  } catch {
+    // The worker is stopping (its connection closed): that call is left to end by itself.
   } finally {
     sub.unsubscribe();
   }

@@ -3,7 +3,6 @@
 // in the call's actor: a worker that resumes the call after its worker died would otherwise ring new
 // legs beside the old ones, leaving a callee bridged to no one and a leg's record `in-progress` for
 // ever. It ends each first (dial/stale-legs.ts).
-
 import { z } from "zod";
 import type { HttpMethod } from "../../model/http.js";
 import { CallSidSchema } from "../../protocol/offer.js";
