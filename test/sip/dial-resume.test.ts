@@ -141,11 +141,15 @@ function calleeOf(peer: RawPeer, mediaPort: number) {
   };
   return {
     response,
-    invited: () =>
-      bounded(
-        peer.next((m) => m.method === "INVITE", BOUND_MS),
+    /** The next new INVITE (a retransmission of one already taken is not one). */
+    async invited() {
+      const invite = await bounded(
+        peer.next((m) => m.method === "INVITE" && !tags.has(callId(m) ?? ""), BOUND_MS),
         "an INVITE",
-      ),
+      );
+      tagOf(invite);
+      return invite;
+    },
     ring: (invite: SipText) => send(response(invite, "180 Ringing")),
     async answer(invite: SipText) {
       const sdp = [
