@@ -69,7 +69,7 @@ export class SipCall {
   #recorder: Recorder | undefined;
   #listening: SpeechListening | undefined;
   #recordReplied: Promise<void> = Promise.resolve();
-  #bridge: { bridge: Bridge; recorded: boolean } | undefined;
+  #bridge: { bridge: Bridge; recorded: boolean; op: AbortController } | undefined;
   #ended = false;
   readonly #forks: CallForks;
   readonly #room: CallRoom;
@@ -245,18 +245,23 @@ export class SipCall {
 
   /**
    * Relays this call and an outbound leg to each other until either hangs up or `stop`; the reply is
-   * empty, or the bridge's recording (a hang-up then waits for it, as a <Record>'s does).
+   * empty, or the bridge's recording (a hang-up then waits for it, as a <Record>'s does). A bridge
+   * asked for while one is up takes its place (a call resumed by another worker bridges its leg
+   * again): the first is stopped before the second sets its taps, and answers with nothing.
    */
   async #bridgeTo(cmd: Extract<SipCommand, { op: "bridge" }>): Promise<unknown> {
     const leg = this.d.call(cmd.legSid);
     if (this.#ended || !leg || leg.ended || leg === this)
       throw fail("sipCallGone", `call ${cmd.legSid} is not live on this SIP gateway with ${this.d.callSid}`);
     this.#ops.get(cmd.id)?.abort(new Error("repeated"));
+    const previous = this.#bridge;
+    previous?.bridge.stop();
+    previous?.op.abort(new Error("bridged again"));
     const ac = new AbortController();
     this.#ops.set(cmd.id, ac);
     const bridge = new Bridge(this, leg, cmd.record);
     const recorded = cmd.record !== "none";
-    this.#bridge = { bridge, recorded };
+    this.#bridge = { bridge, recorded, op: ac };
     let replied = () => {};
     if (recorded)
       this.#recordReplied = new Promise((r) => {

@@ -1,18 +1,24 @@
 // A region worker dies while a SIP call's <Dial> leg rings or is bridged, and another worker resumes
-// the call: its Dial rings again, and the old leg is ended first — cancelled while it rang, hung up
-// once answered — with its record final, instead of a callee left ringing or bridged to no one and a
-// leg `in-progress` for ever. The callee is a raw SIP peer, so the test sees every request it gets,
-// and when.
+// the call. Bridged, the resumed Dial takes the leg back: no new INVITE, the bridge set up again on
+// the gateway (audio checked by content), and the Dial ends when the callee hangs up, with that leg
+// as its DialCallSid. Ringing, the Dial rings again, and the old leg is cancelled first, its record
+// final, instead of a callee left ringing and a leg `ringing` for ever. The callee is a raw SIP peer,
+// so the test sees every request it gets, and when.
 import { randomBytes } from "node:crypto";
 import { Kvm } from "@nats-io/kv";
+import type { NatsConnection } from "@nats-io/transport-node";
 import { describe, expect, it } from "vitest";
 import type { CallResource } from "../../src/model/records.js";
+import type { ChannelOut } from "../../src/protocol/channel-events.js";
+import { decode } from "../../src/protocol/codec.js";
 import { buckets } from "../../src/protocol/subjects.js";
+import { linearToUlaw, ulawToLinear } from "../../src/sip/rtp/g711.js";
+import { buildRtp } from "../../src/sip/rtp/packet.js";
 import { bounded as boundedBy } from "../helpers/bounded.js";
 import { startTestEngine } from "../helpers/engine.js";
 import { snapshotWhere } from "../helpers/snapshots.js";
 import { startTwilioApp, VoiceResponse } from "../helpers/twilio-app.js";
-import { phoneRtp, sipp, startGateway } from "./harness.js";
+import { type PhoneRtp, phoneRtp, sipp, startGateway } from "./harness.js";
 import { type RawPeer, rawPeer, reply, request, type SipText } from "./raw-sip.js";
 import { regionWorker } from "./worker-death.js";
 
@@ -21,21 +27,29 @@ const CALLEE_IP = "127.0.0.3";
 const BOUND_MS = 20_000;
 
 describe("a SIP call resumed while its <Dial> leg rang or talked", () => {
-  it("bridged: the old leg is hung up (BYE) before the Dial's new INVITE, and ends completed", {
+  it("bridged: the resumed Dial takes the leg back — no new INVITE, the bridge carries audio again", {
     timeout: 90_000,
   }, async () => {
     const run = await resumeWhile("bridged");
-    expect(run.endedWith.method).toBe("BYE");
+    // The only INVITE the callee saw, and nothing from the gateway ended it: the callee did.
+    expect(run.invites).toBe(1);
+    expect(run.endedByGateway).toBe(false);
+    // The callee's tone, sent after the resume, reached the caller through the bridge set up again.
+    expect(run.toneRms).toBeGreaterThan(2_000);
+    expect(run.dialed).toMatchObject({ DialCallStatus: "completed", DialCallSid: run.oldLeg.sid });
+    expect(Number(run.dialed.DialCallDuration)).toBeGreaterThanOrEqual(1);
     expect(run.oldLeg).toMatchObject({ status: "completed", direction: "outbound-dial" });
-    expect(Number(run.oldLeg.duration)).toBeGreaterThanOrEqual(1);
-    expect(run.oldLeg.end_time).not.toBeNull();
+    expect(run.oldLeg.duration).toBe(run.dialed.DialCallDuration);
   });
 
   it("ringing: the old leg is cancelled (CANCEL) before the Dial's new INVITE, and ends canceled", {
     timeout: 90_000,
   }, async () => {
     const run = await resumeWhile("ringing");
-    expect(run.endedWith.method).toBe("CANCEL");
+    expect(run.invites).toBe(2);
+    expect(run.endedByGateway).toBe(true);
+    expect(run.dialed).toMatchObject({ DialCallStatus: "completed" });
+    expect(run.dialed.DialCallSid).not.toBe(run.oldLeg.sid);
     expect(run.oldLeg).toMatchObject({ status: "canceled", duration: null });
   });
 });
@@ -66,13 +80,18 @@ async function resumeWhile(moment: "ringing" | "bridged") {
 
   const first = await ua.invited();
   const parentSid = (await app.waitFor((r) => r.path === "/voice")).params.CallSid ?? "";
+  // The parent's bridges, as its channel announces them: the first worker's, then the resumed one's.
+  const bridges = countBridges(engine, parentSid);
   ua.ring(first);
-  if (moment === "bridged") await ua.answer(first);
-  // The parent's snapshot names the leg (answered, once bridged): all a resumed call knows of it.
+  if (moment === "bridged") {
+    await ua.answer(first);
+    await bounded(bridges.reached(1), "the first bridge");
+  }
+  // The parent's snapshot names the leg (bridged, once answered): all a resumed call knows of it.
   const stored = await bounded(
     snapshotWhere(engine.nc, parentSid, (s) => {
       const leg = s.sb.dialLegs?.[0];
-      return leg?.gateway === "gw1" && (moment === "ringing" || leg.answeredAt !== undefined);
+      return leg?.gateway === "gw1" && (moment === "ringing" || leg.bridged === true);
     }),
     "a snapshot naming the leg",
   );
@@ -82,36 +101,105 @@ async function resumeWhile(moment: "ringing" | "bridged") {
   a.child.kill("SIGKILL");
   await a.exited;
 
-  // The resumed Dial's INVITE comes only after the old leg's end reached the callee.
-  const endedWith = await bounded(
-    callee.next(
-      (m) => (m.method === "BYE" || m.method === "CANCEL") && callId(m) === callId(first),
-      BOUND_MS,
-    ),
-    "the old leg's end",
-  );
-  if (endedWith.method === "CANCEL") {
-    callee.send(reply(endedWith, "200 OK"));
+  let endedByGateway = false;
+  let toneRms = 0;
+  if (moment === "bridged") {
+    // Taken back: the resumed Dial bridges the same leg again, and the bridge carries the callee.
+    await bounded(bridges.reached(2), "the resumed Dial's bridge");
+    toneRms = await toneThroughBridge(calleeRtp, first, phone);
+    ua.hangUp(first);
+  } else {
+    // The resumed Dial's INVITE comes only after the old leg's CANCEL reached the callee.
+    const cancel = await bounded(
+      callee.next((m) => m.method === "CANCEL" && callId(m) === callId(first), BOUND_MS),
+      "the old leg's CANCEL",
+    );
+    endedByGateway = true;
+    callee.send(reply(cancel, "200 OK"));
     callee.send(ua.response(first, "487 Request Terminated"));
+    const second = await ua.invited();
+    expect(second.receivedAt ?? 0).toBeGreaterThan(cancel.receivedAt ?? Number.POSITIVE_INFINITY);
+    ua.ring(second);
+    await ua.answer(second);
+    // The callee hangs up the new leg: the Dial ends, its action hangs up, the caller hears the BYE.
+    ua.hangUp(second);
   }
-  const second = await ua.invited();
-  expect(callId(second)).not.toBe(callId(first));
-  expect(second.receivedAt ?? 0).toBeGreaterThan(endedWith.receivedAt ?? Number.POSITIVE_INFINITY);
-  ua.ring(second);
-  await ua.answer(second);
-  // The callee hangs up the new leg: the Dial ends, its action hangs up, and the caller hears the BYE.
-  ua.hangUp(second);
   const result = await bounded(caller, "the caller's end", 40_000);
   expect(result.code, result.stdout + result.stderr).toBe(0);
-  const dialed = await app.waitFor((r) => r.path === "/dialed");
-  expect(dialed.params.DialCallStatus).toBe("completed");
-  expect(dialed.params.DialCallSid).not.toBe(oldLegSid);
+  bridges.stop();
+  const dialed = (await app.waitFor((r) => r.path === "/dialed")).params;
+  if (moment === "bridged")
+    endedByGateway = callee.received.some(
+      (m) => (m.method === "BYE" || m.method === "CANCEL") && callId(m) === callId(first),
+    );
 
   const calls = await new Kvm(engine.nc).open(buckets.calls("us1"));
   const oldLeg = (await calls.get(oldLegSid))?.json<CallResource>();
   if (!oldLeg) throw new Error(`no record of the old leg ${oldLegSid}`);
   expect(oldLeg.parent_call_sid).toBe(parentSid);
-  return { endedWith, oldLeg };
+  return { invites: ua.invites(), endedByGateway, toneRms, dialed, oldLeg };
+}
+
+/** Counts the `dial` (bridge) events on the call's `.out`. */
+function countBridges(engine: { nc: NatsConnection }, callSid: string) {
+  let count = 0;
+  const waiters = new Set<() => void>();
+  const sub = engine.nc.subscribe(`sb.region.us1.call.${callSid}.out`, {
+    callback: (_, msg) => {
+      if ((decode(msg.data) as ChannelOut).kind !== "dial") return;
+      count++;
+      for (const w of waiters) w();
+    },
+  });
+  return {
+    reached: (n: number) =>
+      new Promise<void>((resolve) => {
+        const check = () => {
+          if (count < n) return;
+          waiters.delete(check);
+          resolve();
+        };
+        waiters.add(check);
+        check();
+      }),
+    stop: () => sub.unsubscribe(),
+  };
+}
+
+/**
+ * Sends a second of 1 kHz from the callee to the gateway's media address for its leg (paced as RTP
+ * is, every 20 ms) and returns the loudest 20 ms the caller's phone then received (RMS; a bridge that
+ * carries nothing gives the caller silence, about 0).
+ */
+async function toneThroughBridge(from: PhoneRtp, invite: SipText, to: PhoneRtp): Promise<number> {
+  const host = /c=IN IP4 (\S+)/.exec(invite.body)?.[1] ?? "127.0.0.1";
+  const port = Number(/m=audio (\d+)/.exec(invite.body)?.[1]);
+  const before = to.packets.length;
+  const ssrc = 0x5eed;
+  for (let i = 0; i < 50; i++) {
+    const payload = new Uint8Array(160);
+    for (let j = 0; j < 160; j++)
+      payload[j] = linearToUlaw(Math.round(8000 * Math.sin((2 * Math.PI * 1000 * (i * 160 + j)) / 8000)));
+    const packet = buildRtp({
+      payloadType: 0,
+      marker: i === 0,
+      sequence: i,
+      timestamp: i * 160,
+      ssrc,
+      payload,
+    });
+    from.socket.send(packet, port, host);
+    await new Promise((r) => setTimeout(r, 20)); // RTP's own pace, not a wait for an event
+  }
+  await to.waitForPackets(before + 50, BOUND_MS);
+  let loudest = 0;
+  for (const p of to.packets.slice(before)) {
+    if (p.payloadType !== 0) continue;
+    let sum = 0;
+    for (const b of p.payload) sum += ulawToLinear(b) ** 2;
+    loudest = Math.max(loudest, Math.sqrt(sum / p.payload.length));
+  }
+  return loudest;
 }
 
 const callId = (m: SipText) => m.header("call-id");
@@ -141,6 +229,8 @@ function calleeOf(peer: RawPeer, mediaPort: number) {
   };
   return {
     response,
+    /** How many dialogs the gateway opened with the callee. */
+    invites: () => tags.size,
     /** The next new INVITE (a retransmission of one already taken is not one). */
     async invited() {
       const invite = await bounded(

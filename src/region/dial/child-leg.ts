@@ -15,7 +15,7 @@ import type { BridgedLeg, LegCallback, LegProgress, SipOutcome } from "../../twi
 import type { LegEvent } from "../../twiml/verbs/dial/data.js";
 import { statusCallbackParams } from "../../webhook/params.js";
 import { logCallEnded } from "../call-end-log.js";
-import type { LegTracker } from "../host/dial-legs.js";
+import type { DialLegRef, LegTracker } from "../host/dial-legs.js";
 import type { RegionRuntime } from "../runtime.js";
 
 export type LegEnd = Extract<CallStatus, "completed" | "busy" | "no-answer" | "failed" | "canceled">;
@@ -70,13 +70,16 @@ export class ChildLeg {
       tracker?: LegTracker;
       /** Where the leg's `completed` callback goes, for a resume that ends the leg. */
       completedCallback?: LegCallback | undefined;
+      /** A leg the call's previous worker bridged, taken back: as stored, and its record's revision. */
+      restored?: { ref: DialLegRef; revision: number };
     } = {},
   ) {
+    const restored = kept.restored;
     this.#tracker = kept.tracker;
-    this.createdAt = clock.now();
-    this.#createdWall = Date.now();
+    this.createdAt = restored?.ref.createdAt ?? clock.now();
+    this.#createdWall = restored?.ref.createdWall ?? Date.now();
     this.facts = {
-      callSid: newSid("CA"),
+      callSid: restored?.ref.sid ?? newSid("CA"),
       accountSid: parent.accountSid,
       to,
       from,
@@ -87,6 +90,15 @@ export class ChildLeg {
       apiVersion: parent.apiVersion,
       phoneNumberSid: null,
     };
+    if (restored) {
+      // Answered, bridged and named in the snapshot already: it goes on where it was.
+      this.status = "in-progress";
+      this.answeredAt = restored.ref.answeredAt ?? this.createdAt;
+      this.#revision = restored.revision;
+      this.#sequence = restored.ref.reported;
+      this.#named = Promise.resolve();
+      return;
+    }
     this.#named =
       this.#tracker?.made({
         sid: this.facts.callSid,

@@ -6,6 +6,8 @@
 import type { CallFacts } from "../../../machines/call.machine.js";
 import { sleep } from "../../clock/clock.js";
 import { isE164, numberKey } from "../../model/phone.js";
+import type { CallResource } from "../../model/records.js";
+import { TERMINAL_STATUSES } from "../../model/records.js";
 import type { Callee } from "../../protocol/offer.js";
 import { isVerifiedCallerId } from "../../store/caller-ids.js";
 import type {
@@ -15,12 +17,14 @@ import type {
   SipOutcome,
   Unanswered,
 } from "../../twiml/ports/dial-network.js";
+import type { DialLegRef } from "../host/dial-legs.js";
 import type { LiveCall } from "../host/live-call.js";
 import type { RegionRuntime } from "../runtime.js";
 import { type Attempt, ChildLeg } from "./child-leg.js";
 import { ringHosted } from "./hosted-callee.js";
-import { ringSip } from "./sip-leg.js";
+import { rejoinSip, ringSip } from "./sip-leg.js";
 import { sipLegRequest } from "./sip-target.js";
+import { endStaleLegs } from "./stale-legs.js";
 import { runWhisper } from "./whisper.js";
 
 /** A simulated callee with no script entry answers after this long and talks this long (seconds). */
@@ -46,6 +50,9 @@ export function regionDialNetwork(rt: RegionRuntime, call: LiveCall, facts: Call
       });
     },
     async ring(targets, options, signal) {
+      const kept = call.dialLegs.takeKept();
+      const rejoined = kept && (await rejoin(rt, call, facts, kept, targets, options));
+      if (rejoined) return rejoined;
       const legs = targets.map(
         (t, i) =>
           new ChildLeg(rt, call.clock, facts, t.to, options.callerId, i, options.onProgress, {
@@ -266,6 +273,8 @@ async function connect(
     }
   }
   const { ended, hangup } = answered.connect();
+  // Stored with the call: a worker that resumes it takes this leg back instead of hanging it up.
+  call.dialLegs.bridged(leg.callSid);
   return {
     answered: true,
     callSid: leg.callSid,
@@ -274,6 +283,46 @@ async function connect(
     hangup,
     durationS: () => leg.durationS(),
     ...(answered.sip && { sip: answered.sip }),
+  };
+}
+
+/**
+ * Takes back the SIP leg the call's previous worker had bridged (still talking: stale-legs.ts), when
+ * this Dial rings its number from the same gateway: no new INVITE, no whisper, the bridge set up
+ * again. Otherwise the leg is ended as a stale one, and the Dial rings as usual (undefined).
+ */
+async function rejoin(
+  rt: RegionRuntime,
+  call: LiveCall,
+  facts: CallFacts,
+  kept: DialLegRef,
+  targets: readonly DialTarget[],
+  options: Parameters<DialNetwork["ring"]>[1],
+): Promise<BridgedLeg | undefined> {
+  const target = targets.findIndex((t) => t.to === kept.to);
+  const gateway = kept.gateway;
+  const entry =
+    target >= 0 && gateway !== undefined && gateway === call.sipGateway
+      ? await call.clock.holding(() => rt.stores.calls.kv.get(kept.sid))
+      : undefined;
+  const held = entry?.operation === "PUT" ? entry.json<CallResource>() : undefined;
+  if (!entry || !held || TERMINAL_STATUSES.has(held.status) || gateway === undefined) {
+    await endStaleLegs(rt, [kept], facts, call.clock.now());
+    return undefined;
+  }
+  const leg = new ChildLeg(rt, call.clock, facts, kept.to, kept.from, target, options.onProgress, {
+    tracker: call.dialLegs,
+    completedCallback: options.completedCallback?.(target),
+    restored: { ref: kept, revision: entry.revision },
+  });
+  const { ended, hangup } = (await rejoinSip(rt, call, leg, gateway)).connect();
+  return {
+    answered: true,
+    callSid: leg.callSid,
+    to: kept.to,
+    ended,
+    hangup,
+    durationS: () => leg.durationS(),
   };
 }
 

@@ -12,6 +12,7 @@ import { RemoteChannel } from "../channel/remote-channel.js";
 import type { LiveCall } from "../host/live-call.js";
 import type { RegionRuntime } from "../runtime.js";
 import type { Attempt, ChildLeg } from "./child-leg.js";
+import { legState } from "./outbound-leg.js";
 
 /** What the target makes of the INVITE (sip-target.ts); the leg's ids and timing are added here. */
 export type SipLegRequest = Omit<Originate, "legSid" | "region" | "timeoutMs" | "ringingTo">;
@@ -116,10 +117,59 @@ export async function ringSip(
     clearTimeout(guard);
     signal.removeEventListener("abort", onAbort);
   }
+  return answeredLeg(leg, channel, ended, close, sip);
+}
+
+/**
+ * A leg a resumed call's <Dial> was bridged to when its worker died, still up on `gateway`
+ * (stale-legs.ts found it so): the Dial takes it back instead of ringing anew. It listens on the
+ * leg's `.in` again, then asks the gateway once more whether the callee hung up meanwhile.
+ */
+export async function rejoinSip(
+  rt: Pick<RegionRuntime, "region" | "bus" | "inspector" | "log">,
+  call: LiveCall,
+  leg: ChildLeg,
+  gateway: string,
+): Promise<Extract<Attempt, { answered: true }>> {
+  const { nc, subjects } = rt.bus;
+  let hungUp!: () => void;
+  const ended = new Promise<void>((resolve) => {
+    hungUp = resolve;
+  });
+  const channel = new RemoteChannel(
+    nc,
+    subjects.sipCallCommand(gateway, leg.callSid),
+    call.clock,
+    (event) => rt.inspector.command(leg.callSid, event, call.clock.now()),
+    () => hungUp(),
+  );
+  const inSub = nc.subscribe(subjects.callIn(rt.region, leg.callSid), {
+    callback: (err, msg) => {
+      const input = err ? undefined : ChannelInSchema.safeParse(decode(msg.data)).data;
+      if (input?.kind === "hangup") channel.callerHungUp();
+      else if (input) channel.input(input);
+    },
+  });
+  const state = await call.clock.holding(() => legState(rt, gateway, leg.callSid));
+  if (state === "gone" || state?.endedMsAgo !== undefined) channel.callerHungUp();
+  // Its 200 OK's Call-ID and headers are not kept: the Dial's action goes without DialSip* then.
+  return answeredLeg(leg, channel, ended, () => inSub.unsubscribe());
+}
+
+/** An answered leg as the Dial holds it: bridged, it ends when the callee hangs up or the Dial ends it. */
+function answeredLeg(
+  leg: ChildLeg,
+  channel: RemoteChannel,
+  ended: Promise<void>,
+  close: () => void,
+  sip?: SipOutcome,
+): Extract<Attempt, { answered: true }> {
+  // Before the answer a hang-up is a CANCEL; after it, a BYE. Best effort: a lost leg is over anyway.
+  const hangUpLeg = () => channel.hangup().catch(() => {});
   return {
     answered: true,
     channel,
-    sip,
+    ...(sip && { sip }),
     cancel: () => {
       void hangUpLeg().finally(close);
     },

@@ -1,5 +1,6 @@
-// A resumed call's <Dial> legs from the worker that died: the call's verb runs again and rings new
-// legs, so the old ones are ended first, as a worker handing the call over ends them (its Dial is
+// A resumed call's <Dial> legs from the worker that died. The call's verb runs again: a SIP leg the
+// caller was bridged to and that still talks is kept for that Dial to take back (dial-network.ts's
+// rejoin); every other leg is ended first, as a worker handing the call over ends them (its Dial is
 // cancelled): a SIP leg is cancelled or hung up at its gateway, a hosted number's call is hung up
 // in its region, and each leg's record gets its final status, end time and duration, instead of
 // staying `ringing` or `in-progress` for ever; a leg whose noun asked for its `completed` status
@@ -27,31 +28,42 @@ type StaleRuntime = Pick<RegionRuntime, "region" | "bus" | "stores" | "inspector
 
 /**
  * Ends each leg the stored snapshot names (`stored`: as read, unchecked) of the call `parent`. `now`
- * is the resumed call's clock as it starts. Never rejects: a leg that cannot be ended is logged and
- * left as it was.
+ * is the resumed call's clock as it starts. With `keep`, a SIP leg the caller was bridged to and that
+ * still talks is not ended but returned, for the Dial to take back (dial-network.ts). Never rejects:
+ * a leg that cannot be ended is logged and left as it was.
  */
 export async function endStaleLegs(
   rt: StaleRuntime,
   stored: unknown,
   parent: CallFacts,
   now: number,
-): Promise<void> {
+  keep = false,
+): Promise<DialLegRef | undefined> {
   const legs = Array.isArray(stored) ? stored : [];
-  await Promise.all(
+  const kept = await Promise.all(
     legs.map(async (value) => {
       const ref = DialLegRefSchema.safeParse(value);
       if (!ref.success) {
         rt.log.warn({ leg: value }, "a stored <Dial> leg is not one; left as it is");
-        return;
+        return undefined;
       }
-      await endStaleLeg(rt, ref.data, parent, now).catch((err: unknown) =>
-        rt.log.warn({ err, callSid: ref.data.sid }, "cannot end a resumed call's <Dial> leg"),
-      );
+      return endStaleLeg(rt, ref.data, parent, now, keep).catch((err: unknown) => {
+        rt.log.warn({ err, callSid: ref.data.sid }, "cannot end a resumed call's <Dial> leg");
+        return undefined;
+      });
     }),
   );
+  return kept.find((ref) => ref !== undefined);
 }
 
-async function endStaleLeg(rt: StaleRuntime, ref: DialLegRef, parent: CallFacts, now: number): Promise<void> {
+/** Ends the leg, or returns it when it is to be kept (`keep`, bridged and still talking). */
+async function endStaleLeg(
+  rt: StaleRuntime,
+  ref: DialLegRef,
+  parent: CallFacts,
+  now: number,
+  keep: boolean,
+): Promise<DialLegRef | undefined> {
   const { nc, subjects } = rt.bus;
   let end: LegEnd =
     ref.answeredAt === undefined
@@ -59,6 +71,9 @@ async function endStaleLeg(rt: StaleRuntime, ref: DialLegRef, parent: CallFacts,
       : { status: "completed", answeredAt: ref.answeredAt };
   if (ref.gateway) {
     const state = await legState(rt, ref.gateway, ref.sid);
+    const talking =
+      state && state !== "gone" && state.final?.kind === "answered" && state.endedMsAgo === undefined;
+    if (keep && ref.bridged && talking) return ref;
     if (state && state !== "gone") end = endOf(state, now);
     // CANCEL while it rings, BYE once answered; one that failed or ended is over, and one its gateway
     // does not know ("gone") died with it.
@@ -94,7 +109,7 @@ async function endStaleLeg(rt: StaleRuntime, ref: DialLegRef, parent: CallFacts,
       return { value: final, result: final };
     },
   );
-  if (!record) return;
+  if (!record) return undefined;
   await indexCall(nc, rt.region, record);
   logCallEnded(rt.log, rt.region, record);
   rt.inspector.command(ref.sid, { kind: "ended", status: record.status, region: rt.region }, now);
@@ -123,6 +138,7 @@ async function endStaleLeg(rt: StaleRuntime, ref: DialLegRef, parent: CallFacts,
       key: `${ref.sid}.completed`,
     });
   }
+  return undefined;
 }
 
 /** How the leg ended: `answeredAt` when it was answered; `endedAt` when it ended before now. */

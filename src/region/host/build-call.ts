@@ -15,6 +15,7 @@ import { SimulatedChannel } from "../channel/simulated-channel.js";
 import { DEFAULT_TALK_S } from "../dial/dial-network.js";
 import { type RegionCallMachine, regionCallMachine } from "../effects/region-machine.js";
 import type { RegionRuntime } from "../runtime.js";
+import type { DialLegRef } from "./dial-legs.js";
 import { type CallLookup, type HostedChannel, LiveCall, type StoredActor } from "./live-call.js";
 import { SnapshotWriter } from "./snapshot-writer.js";
 
@@ -22,6 +23,8 @@ import { SnapshotWriter } from "./snapshot-writer.js";
 export interface RestoredCall {
   snapshot: unknown;
   sb: StoredActor["sb"];
+  /** The SIP leg its Dial was bridged to, still talking: the Dial takes it back (stale-legs.ts). */
+  keptLeg?: DialLegRef | undefined;
 }
 
 export class CallBuilder {

@@ -11,6 +11,7 @@ import { MAX_CALL_DURATION_MS } from "../effects/timers.js";
 import type { RegionRuntime } from "../runtime.js";
 import { CallBuilder, clockStart, type RestoredCall } from "./build-call.js";
 import { takeCallControl, takeChannelInput } from "./call-messages.js";
+import type { DialLegRef } from "./dial-legs.js";
 import { storeFailedCall } from "./failed-call.js";
 import type { WorkerLeases } from "./leases.js";
 import { CallEndObserver, type LiveCall, type StoredActor } from "./live-call.js";
@@ -155,8 +156,11 @@ export class CallHost {
       // The Dial it was in rings again: its old legs are ended first, so a SIP callee is hung up
       // before it is called again (a phone still in that call would answer the new INVITE busy).
       const parent = (snapshot as { context?: { facts?: CallFacts } }).context?.facts;
-      if (sb.dialLegs && parent) await endStaleLegs(this.#rt, sb.dialLegs, parent, clockStart(sb.job, sb));
-      await this.#launch(sb.job, { snapshot, sb });
+      const keptLeg =
+        sb.dialLegs && parent
+          ? await endStaleLegs(this.#rt, sb.dialLegs, parent, clockStart(sb.job, sb), true)
+          : undefined;
+      await this.#launch(sb.job, { snapshot, sb, keptLeg });
     } else {
       // No snapshot yet (its owner died inside the first window): the lease's job starts it afresh,
       // as the stream's redelivery would, without waiting for the stream's ack timeout.
@@ -182,6 +186,7 @@ export class CallHost {
     owned: Promise<void> = Promise.resolve(),
   ): Promise<void> {
     const call = this.#builder.build(job, restored);
+    if (restored?.keptLeg) this.#keep(call, restored.keptLeg);
     this.#calls.set(job.callSid, call);
     call.actor.subscribe(new CallEndObserver(call, this.#ended));
     call.actor.start();
@@ -207,6 +212,19 @@ export class CallHost {
       throw err;
     }
     call.leaseStored();
+  }
+
+  /**
+   * Gives a resumed call the leg its Dial was bridged to, for the Dial to take back; if the call ends
+   * (or its Dial rings other numbers) first, the leg is ended as any stale one is.
+   */
+  #keep(call: LiveCall, leg: DialLegRef): void {
+    call.dialLegs.keep(leg);
+    const { facts } = call.actor.getSnapshot().context;
+    call.atClose(() => {
+      const left = call.dialLegs.takeKept();
+      if (left && !call.handedOver) void endStaleLegs(this.#rt, [left], facts, call.clock.now());
+    });
   }
 
   /**

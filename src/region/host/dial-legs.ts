@@ -2,7 +2,7 @@
 // legs live in the worker's memory and at their far ends (a SIP callee, a hosted number's call), not
 // in the call's actor: a worker that resumes the call after its worker died would otherwise ring new
 // legs beside the old ones, leaving a callee bridged to no one and a leg's record `in-progress` for
-// ever. It ends each first (dial/stale-legs.ts).
+// ever. It takes back a bridged SIP leg and ends the others first (dial/stale-legs.ts).
 import { z } from "zod";
 import type { HttpMethod } from "../../model/http.js";
 import { CallSidSchema } from "../../protocol/offer.js";
@@ -22,6 +22,8 @@ export interface DialLegRef {
   gateway?: string;
   /** A leg that is a hosted number's inbound call: where that call runs. */
   hosted?: { region: string; callSid: string };
+  /** The Dial bridged the caller to it (after its whisper, if any): a resumed Dial may take it back. */
+  bridged?: boolean;
   /** How many of its progress events were reported: its `completed` callback's SequenceNumber. */
   reported: number;
   /** Where its `completed` status callback goes, when its noun asked for one. */
@@ -44,6 +46,7 @@ export const DialLegRefSchema = z.object({
   answeredAt: z.number().optional(),
   gateway: SubjectToken.optional(),
   hosted: HostedCallRefSchema.optional(),
+  bridged: z.boolean().optional(),
   reported: z.number().int().min(0),
   callback: z.object({ url: z.string().max(4096), method: z.enum(["GET", "POST"]) }).optional(),
 });
@@ -61,6 +64,8 @@ export interface LegTracker {
   /** The leg is about to be offered to a hosted number, as `callSid` in `region`. */
   hosted(sid: string, region: string, callSid: string): Promise<void>;
   answered(sid: string, at: number): void;
+  /** The caller is about to be bridged to the leg. */
+  bridged(sid: string): void;
   /** `count` of its progress events have been reported (sent or not, each takes a SequenceNumber). */
   reported(sid: string, count: number): void;
   /** The leg's final record is stored: nothing of it is left to end. */
@@ -69,6 +74,8 @@ export interface LegTracker {
 
 export class DialLegs implements LegTracker {
   readonly #legs = new Map<string, DialLegRef>();
+  /** A leg a resumed call's Dial was bridged to, still up: its Dial takes it back (dial-network.ts). */
+  #kept: DialLegRef | undefined;
 
   /**
    * `store(now)`: the snapshot must name the legs as they are now — at once (`now`: something is
@@ -119,6 +126,29 @@ export class DialLegs implements LegTracker {
       },
       false,
     );
+  }
+
+  bridged(sid: string): void {
+    void this.#change(
+      sid,
+      (ref) => {
+        ref.bridged = true;
+      },
+      false,
+    );
+  }
+
+  /** A resumed call keeps a bridged leg for its Dial to take back; it stays named until it ends. */
+  keep(ref: DialLegRef): void {
+    this.#legs.set(ref.sid, { ...ref });
+    this.#kept = { ...ref };
+  }
+
+  /** The kept leg, once: taken by the Dial that rings again, or ended if the call never gets there. */
+  takeKept(): DialLegRef | undefined {
+    const kept = this.#kept;
+    this.#kept = undefined;
+    return kept;
   }
 
   reported(sid: string, count: number): void {
