@@ -37,12 +37,16 @@ function channel(wav: Uint8Array, channels: number, which: number): Int16Array {
 }
 
 describe("bridging a SIP caller to an outbound leg", () => {
-  it.each(["dual", "mono"] as const)(
-    "relays audio both ways (PCMU ↔ PCMA) and keys, and records the bridge (%s)",
+  it.each([
+    ["dual", false],
+    ["mono", false],
+    ["mono", true],
+  ] as const)(
+    "relays audio both ways (PCMU ↔ PCMA) and keys, and records the bridge (%s; bridged again: %s)",
     {
       timeout: 60_000,
     },
-    async (record) => {
+    async (record, again) => {
       await using engine = await startTestEngine({ worker: false });
       await engine.addNumber({ number: "+15551230003", voiceUrl: "http://127.0.0.1:9/unused" });
       await using gw = await startGateway(engine);
@@ -81,9 +85,25 @@ describe("bridging a SIP caller to an outbound leg", () => {
       ]);
       const callerIn = watchLeg(engine.nc, "us1", callSid);
       await command(engine.nc, "gw1", callSid, { op: "answer" });
-      const reply = parseRecordReply(
-        await command(engine.nc, "gw1", callSid, { op: "bridge", id: "b1", legSid: leg.legSid, record }),
-      );
+      // Bridged again (a call resumed by another worker does that): the second bridge takes the
+      // first's place, which answers at once with nothing, long before the bridge ends.
+      const sent = performance.now();
+      const first = again
+        ? command(engine.nc, "gw1", callSid, { op: "bridge", id: "b0", legSid: leg.legSid, record: "none" })
+        : undefined;
+      const second = command(engine.nc, "gw1", callSid, {
+        op: "bridge",
+        id: "b1",
+        legSid: leg.legSid,
+        record,
+      });
+      if (first) {
+        expect(await first).toEqual({});
+        const firstMs = performance.now() - sent;
+        await second;
+        expect(firstMs).toBeLessThan((performance.now() - sent) / 4);
+      }
+      const reply = parseRecordReply(await second);
       // The caller hung up: the bridge is over; the region hangs up the leg.
       expect(await callerIn.next((e) => e.subject === "in" && e.body.kind === "hangup", 15_000)).toEqual({
         kind: "hangup",
