@@ -17,15 +17,15 @@ export interface DialLegRef {
   /** The wall clock then: the leg record's start_time. */
   readonly createdWall: number;
   /** The parent's call clock when the leg answered. */
-  answeredAt?: number;
+  readonly answeredAt?: number;
   /** A SIP leg: the gateway it was placed on (the parent's). */
-  gateway?: string;
+  readonly gateway?: string;
   /** A leg that is a hosted number's inbound call: where that call runs. */
-  hosted?: { region: string; callSid: string };
+  readonly hosted?: { region: string; callSid: string };
   /** The Dial bridged the caller to it (after its whisper, if any): a resumed Dial may take it back. */
-  bridged?: boolean;
+  readonly bridged?: boolean;
   /** How many of its progress events were reported: its `completed` callback's SequenceNumber. */
-  reported: number;
+  readonly reported: number;
   /** Where its `completed` status callback goes, when its noun asked for one. */
   readonly callback?: { url: string; method: HttpMethod };
 }
@@ -99,43 +99,19 @@ export class DialLegs implements LegTracker {
   }
 
   placedOn(sid: string, gateway: string): Promise<void> {
-    return this.#change(
-      sid,
-      (ref) => {
-        ref.gateway = gateway;
-      },
-      true,
-    );
+    return this.#change(sid, { gateway }, true);
   }
 
   hosted(sid: string, region: string, callSid: string): Promise<void> {
-    return this.#change(
-      sid,
-      (ref) => {
-        ref.hosted = { region, callSid };
-      },
-      true,
-    );
+    return this.#change(sid, { hosted: { region, callSid } }, true);
   }
 
   answered(sid: string, at: number): void {
-    void this.#change(
-      sid,
-      (ref) => {
-        ref.answeredAt = at;
-      },
-      false,
-    );
+    void this.#change(sid, { answeredAt: at }, false);
   }
 
   bridged(sid: string): void {
-    void this.#change(
-      sid,
-      (ref) => {
-        ref.bridged = true;
-      },
-      false,
-    );
+    void this.#change(sid, { bridged: true }, false);
   }
 
   /** A resumed call keeps a bridged leg for its Dial to take back; it stays named until it ends. */
@@ -152,23 +128,17 @@ export class DialLegs implements LegTracker {
   }
 
   reported(sid: string, count: number): void {
-    void this.#change(
-      sid,
-      (ref) => {
-        ref.reported = count;
-      },
-      false,
-    );
+    void this.#change(sid, { reported: count }, false);
   }
 
   ended(sid: string): void {
     if (this.#legs.delete(sid)) void this.store(false);
   }
 
-  #change(sid: string, change: (ref: DialLegRef) => void, now: boolean): Promise<void> {
+  #change(sid: string, change: Partial<DialLegRef>, now: boolean): Promise<void> {
     const ref = this.#legs.get(sid);
     if (!ref) return Promise.resolve();
-    change(ref);
+    this.#legs.set(sid, { ...ref, ...change });
     return this.store(now);
   }
 }
