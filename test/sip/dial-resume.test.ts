@@ -37,6 +37,8 @@ describe("a SIP call resumed while its <Dial> leg rang or talked", () => {
     // The callee's tone, sent after the resume, reached the caller through the bridge set up again.
     expect(run.toneRms).toBeGreaterThan(2_000);
     expect(run.dialed).toMatchObject({ DialCallStatus: "completed", DialCallSid: run.oldLeg.sid });
+    // The <Sip>'s final response as the dead worker heard it, kept with the leg.
+    expect(run.dialed).toMatchObject({ DialSipResponseCode: "200", DialSipCallId: run.firstCallId });
     expect(Number(run.dialed.DialCallDuration)).toBeGreaterThanOrEqual(1);
     expect(run.oldLeg).toMatchObject({ status: "completed", direction: "outbound-dial" });
     expect(run.oldLeg.duration).toBe(run.dialed.DialCallDuration);
@@ -137,7 +139,7 @@ async function resumeWhile(moment: "ringing" | "bridged") {
   const oldLeg = (await calls.get(oldLegSid))?.json<CallResource>();
   if (!oldLeg) throw new Error(`no record of the old leg ${oldLegSid}`);
   expect(oldLeg.parent_call_sid).toBe(parentSid);
-  return { invites: ua.invites(), endedByGateway, toneRms, dialed, oldLeg };
+  return { invites: ua.invites(), endedByGateway, toneRms, dialed, oldLeg, firstCallId: callId(first) };
 }
 
 /** Counts the `dial` (bridge) events on the call's `.out`. */

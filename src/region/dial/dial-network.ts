@@ -274,7 +274,7 @@ async function connect(
   }
   const { ended, hangup } = answered.connect();
   // Stored with the call: a worker that resumes it takes this leg back instead of hanging it up.
-  call.dialLegs.bridged(leg.callSid);
+  call.dialLegs.bridged(leg.callSid, answered.sip);
   return {
     answered: true,
     callSid: leg.callSid,
@@ -323,6 +323,7 @@ async function rejoin(
     ended,
     hangup,
     durationS: () => leg.durationS(),
+    ...(kept.sip && { sip: kept.sip }),
   };
 }
 

@@ -152,7 +152,7 @@ export async function rejoinSip(
   });
   const state = await call.clock.holding(() => legState(rt, gateway, leg.callSid));
   if (state === "gone" || state?.endedMsAgo !== undefined) channel.callerHungUp();
-  // Its 200 OK's Call-ID and headers are not kept: the Dial's action goes without DialSip* then.
+  // Its final response (DialSip*) is the Dial's to give, from the snapshot (dial-network.ts).
   return answeredLeg(leg, channel, ended, () => inSub.unsubscribe());
 }
 

@@ -6,6 +6,7 @@
 import { z } from "zod";
 import type { HttpMethod } from "../../model/http.js";
 import { CallSidSchema } from "../../protocol/offer.js";
+import type { SipOutcome } from "../../twiml/ports/dial-network.js";
 
 /** One leg as the snapshot names it: enough to hang it up and to write its final record. */
 export interface DialLegRef {
@@ -24,6 +25,8 @@ export interface DialLegRef {
   readonly hosted?: { region: string; callSid: string };
   /** The Dial bridged the caller to it (after its whisper, if any): a resumed Dial may take it back. */
   readonly bridged?: boolean;
+  /** A <Sip> leg's final response, for the Dial's action (DialSip*) when a resumed Dial takes it back. */
+  readonly sip?: SipOutcome;
   /** How many of its progress events were reported: its `completed` callback's SequenceNumber. */
   readonly reported: number;
   /** Where its `completed` status callback goes, when its noun asked for one. */
@@ -47,6 +50,13 @@ export const DialLegRefSchema = z.object({
   gateway: SubjectToken.optional(),
   hosted: HostedCallRefSchema.optional(),
   bridged: z.boolean().optional(),
+  sip: z
+    .object({
+      code: z.number().int(),
+      callId: z.string().max(1024).optional(),
+      headers: z.record(z.string().max(256), z.string().max(4096)).optional(),
+    })
+    .optional(),
   reported: z.number().int().min(0),
   callback: z.object({ url: z.string().max(4096), method: z.enum(["GET", "POST"]) }).optional(),
 });
@@ -64,8 +74,8 @@ export interface LegTracker {
   /** The leg is about to be offered to a hosted number, as `callSid` in `region`. */
   hosted(sid: string, region: string, callSid: string): Promise<void>;
   answered(sid: string, at: number): void;
-  /** The caller is about to be bridged to the leg. */
-  bridged(sid: string): void;
+  /** The caller is about to be bridged to the leg (a <Sip> leg's final response with it). */
+  bridged(sid: string, sip?: SipOutcome): void;
   /** `count` of its progress events have been reported (sent or not, each takes a SequenceNumber). */
   reported(sid: string, count: number): void;
   /** The leg's final record is stored: nothing of it is left to end. */
@@ -110,8 +120,8 @@ export class DialLegs implements LegTracker {
     void this.#change(sid, { answeredAt: at }, false);
   }
 
-  bridged(sid: string): void {
-    void this.#change(sid, { bridged: true }, false);
+  bridged(sid: string, sip?: SipOutcome): void {
+    void this.#change(sid, { bridged: true, ...(sip && { sip }) }, false);
   }
 
   /** A resumed call keeps a bridged leg for its Dial to take back; it stays named until it ends. */
