@@ -78,7 +78,7 @@ beforeAll(async () => {
       const r = new VoiceResponse();
       r.say("Hosted");
       if (req.params.CallSid === app.requests.find((q) => q.path === "/hosted")?.params.CallSid)
-        r.pause({ length: 25 });
+        r.pause({ length: 6 });
       return { body: r.toString() };
     },
     "/dialed": (req) => ({ body: new VoiceResponse().say(`Dial ${req.params.DialCallStatus}`).toString() }),
@@ -158,9 +158,9 @@ async function storedSnapshot(callSid: string): Promise<unknown> {
 const snapshotWhere = (callSid: string, ok?: (s: StoredActor) => boolean) =>
   snapshotIn(engine.nc, callSid, ok);
 
-/** The first <Dial> leg the call's snapshot names, once it is answered. */
-async function answeredLeg(callSid: string): Promise<DialLegRef | undefined> {
-  const stored = await snapshotWhere(callSid, (s) => s.sb.dialLegs?.[0]?.answeredAt !== undefined);
+/** The first <Dial> leg the call's snapshot names, once the caller is bridged to it. */
+async function bridgedLeg(callSid: string): Promise<DialLegRef | undefined> {
+  const stored = await snapshotWhere(callSid, (s) => s.sb.dialLegs?.[0]?.bridged === true);
   return stored.sb.dialLegs?.[0];
 }
 
@@ -251,7 +251,7 @@ describe("a worker dies mid-call", () => {
     });
     await c.at;
     // The snapshot names the leg, answered: the only place a resumed call can learn of it.
-    const oldLeg = (await answeredLeg(c.placed.sid))?.sid ?? "";
+    const oldLeg = (await bridgedLeg(c.placed.sid))?.sid ?? "";
     const { killedAt, b } = await killAndReplace(a);
     await using _b = b;
     const placed = await c.ended;
@@ -286,12 +286,12 @@ describe("a worker dies mid-call", () => {
     });
   });
 
-  it("hangs up the hosted number's call its <Dial> was bridged to, though that call was on the dead worker too", async () => {
+  it("takes back the hosted number's call its <Dial> was bridged to, though that call was on the dead worker too", async () => {
     await using a = worker();
     await a.waitForLog("ready");
     const c = call("+15558000006", (p) => p.source === "channel" && p.event.kind === "dial");
     await c.at;
-    const oldLeg = await answeredLeg(c.placed.sid);
+    const oldLeg = await bridgedLeg(c.placed.sid);
     const hostedSid = oldLeg?.hosted?.callSid ?? "";
     expect(hostedSid).toMatch(/^CA/);
     // Resumed from its snapshot, in its Pause (not started afresh from its lease, which would end it).
@@ -301,11 +301,18 @@ describe("a worker dies mid-call", () => {
     const placed = await c.ended;
     expect(placed.call.status).toBe("completed");
     expect(c.said).toEqual(["Dial completed"]);
+    // No second call offered to the number: the Dial waited for the one it had, to its own end.
+    const hostedCalls = new Set(
+      app.requests.filter((r) => r.path === "/hosted").map((r) => r.params.CallSid),
+    );
+    expect([...hostedCalls]).toEqual([hostedSid]);
+    const dialed = app.requests.find((r) => r.path === "/dialed" && r.params.CallSid === placed.callSid);
+    expect(dialed?.params.DialCallSid).toBe(oldLeg?.sid);
     const calls = await new Kvm(engine.nc).open("sb_calls_us1");
-    // Resumed from its own snapshot in its 25 s Pause, and hung up within seconds of the resume.
+    // Resumed from its own snapshot, its 6 s Pause played again in full: not hung up at the resume.
     const hosted = (await calls.get(hostedSid))?.json<CallResource>();
     expect(hosted).toMatchObject({ status: "completed", direction: "inbound" });
-    expect(Date.parse(hosted?.end_time ?? "") - killedAt).toBeLessThan(10_000);
+    expect(Date.parse(hosted?.end_time ?? "") - killedAt).toBeGreaterThan(3_000);
     const leg = (await calls.get(oldLeg?.sid ?? ""))?.json<CallResource>();
     expect(leg).toMatchObject({ status: "completed", parent_call_sid: placed.callSid });
   });

@@ -21,7 +21,7 @@ import type { DialLegRef } from "../host/dial-legs.js";
 import type { LiveCall } from "../host/live-call.js";
 import type { RegionRuntime } from "../runtime.js";
 import { type Attempt, ChildLeg } from "./child-leg.js";
-import { ringHosted } from "./hosted-callee.js";
+import { rejoinHosted, ringHosted } from "./hosted-callee.js";
 import { rejoinSip, ringSip } from "./sip-leg.js";
 import { sipLegRequest } from "./sip-target.js";
 import { endStaleLegs } from "./stale-legs.js";
@@ -287,9 +287,10 @@ async function connect(
 }
 
 /**
- * Takes back the SIP leg the call's previous worker had bridged (still talking: stale-legs.ts), when
- * this Dial rings its number from the same gateway: no new INVITE, no whisper, the bridge set up
- * again. Otherwise the leg is ended as a stale one, and the Dial rings as usual (undefined).
+ * Takes back the leg the call's previous worker had bridged (still talking: stale-legs.ts) when this
+ * Dial rings its number: a SIP leg (no new INVITE, no whisper, the bridge set up again) or a hosted
+ * number's call (no new offer: that call's end is awaited again). Otherwise the leg is ended as a
+ * stale one, and the Dial rings as usual (undefined).
  */
 async function rejoin(
   rt: RegionRuntime,
@@ -300,13 +301,19 @@ async function rejoin(
   options: Parameters<DialNetwork["ring"]>[1],
 ): Promise<BridgedLeg | undefined> {
   const target = targets.findIndex((t) => t.to === kept.to);
-  const gateway = kept.gateway;
+  const { gateway, hosted } = kept;
+  // A SIP leg is taken back only from the gateway the caller's audio is on (it always is: the Dial
+  // places its legs there), a hosted number's call from wherever it runs.
+  const back =
+    gateway !== undefined && gateway === call.sipGateway
+      ? (leg: ChildLeg) => rejoinSip(rt, call, leg, gateway)
+      : hosted && !gateway
+        ? (leg: ChildLeg) => rejoinHosted(rt, call, leg, hosted)
+        : undefined;
   const entry =
-    target >= 0 && gateway !== undefined && gateway === call.sipGateway
-      ? await call.clock.holding(() => rt.stores.calls.kv.get(kept.sid))
-      : undefined;
+    target >= 0 && back ? await call.clock.holding(() => rt.stores.calls.kv.get(kept.sid)) : undefined;
   const held = entry?.operation === "PUT" ? entry.json<CallResource>() : undefined;
-  if (!entry || !held || TERMINAL_STATUSES.has(held.status) || gateway === undefined) {
+  if (!back || !entry || !held || TERMINAL_STATUSES.has(held.status)) {
     await endStaleLegs(rt, [kept], facts, call.clock.now());
     return undefined;
   }
@@ -315,7 +322,7 @@ async function rejoin(
     completedCallback: options.completedCallback?.(target),
     restored: { ref: kept, revision: entry.revision },
   });
-  const { ended, hangup } = (await rejoinSip(rt, call, leg, gateway)).connect();
+  const { ended, hangup } = (await back(leg)).connect();
   return {
     answered: true,
     callSid: leg.callSid,

@@ -5,6 +5,7 @@
 // Twilio number dials another. The leg mirrors the inbound call: it answers when that call answers
 // and ends when that call's `ended` arrives on its `.out`.
 import { Kvm } from "@nats-io/kv";
+import type { Subscription } from "@nats-io/transport-node";
 import type { CallFacts } from "../../../machines/call.machine.js";
 import { sleep } from "../../clock/clock.js";
 import type { CallResource } from "../../model/records.js";
@@ -124,6 +125,50 @@ export async function ringHosted(
     release();
     throw err;
   }
+  return bridgedHosted(rt, call, leg, { region: hostedRegion, callSid: inboundSid }, end, sub, release);
+}
+
+/**
+ * A hosted number's call a resumed call's <Dial> was bridged to, still up (stale-legs.ts found no
+ * record of its end): the Dial takes it back instead of offering the number a new call. It listens
+ * for that call's end again, then reads its record, in case it ended while no worker listened.
+ */
+export async function rejoinHosted(
+  rt: HostedRuntime,
+  call: LiveCall,
+  leg: HostedLeg,
+  hosted: HostedCallRef,
+): Promise<Extract<Attempt, { answered: true }>> {
+  const { nc, subjects } = rt.bus;
+  let ended!: () => void;
+  const end = new Promise<void>((resolve) => {
+    ended = resolve;
+  });
+  const sub = nc.subscribe(subjects.anyCallOut(hosted.callSid), {
+    callback: (err, msg) => {
+      if (!err && readChannelOut(decode(msg.data))?.kind === "ended") ended();
+    },
+  });
+  // As when it was offered: at time-scale 0 the parent's clock waits for the hosted call.
+  const release = call.clock.hold();
+  await nc.flush();
+  if (await hostedRecord(rt, hosted.region, hosted.callSid).catch(() => undefined)) ended();
+  return bridgedHosted(rt, call, leg, hosted, end, sub, release);
+}
+
+/** The answered hosted call as the Dial holds it: it ends with that call, or hangs that call up. */
+function bridgedHosted(
+  rt: HostedRuntime,
+  call: LiveCall,
+  leg: HostedLeg,
+  hosted: HostedCallRef,
+  end: Promise<unknown>,
+  sub: Subscription,
+  release: () => void,
+): Extract<Attempt, { answered: true }> {
+  const { nc, subjects } = rt.bus;
+  const hangUpInbound = () =>
+    nc.publish(subjects.callIn(hosted.region, hosted.callSid), encode({ kind: "hangup" }));
   return {
     answered: true,
     cancel: () => {
@@ -135,7 +180,7 @@ export async function ringHosted(
       ended: end.then(async () => {
         sub.unsubscribe();
         // Simulated time: the parent's clock moves on by as long as the hosted call talked.
-        const talked = await connectedMs(rt, hostedRegion, inboundSid).finally(release);
+        const talked = await connectedMs(rt, hosted.region, hosted.callSid).finally(release);
         const answeredAt = leg.answeredAt ?? call.clock.now();
         await sleep(call.clock, Math.max(0, answeredAt + talked - call.clock.now()));
         await leg.end("completed");

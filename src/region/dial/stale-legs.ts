@@ -1,6 +1,6 @@
-// A resumed call's <Dial> legs from the worker that died. The call's verb runs again: a SIP leg the
-// caller was bridged to and that still talks is kept for that Dial to take back (dial-network.ts's
-// rejoin); every other leg is ended first, as a worker handing the call over ends them (its Dial is
+// A resumed call's <Dial> legs from the worker that died. The call's verb runs again: a SIP leg or a
+// hosted number's call the caller was bridged to, still talking, is kept for that Dial to take back
+// (dial-network.ts's rejoin); every other leg is ended first, as a worker handing the call over ends them (its Dial is
 // cancelled): a SIP leg is cancelled or hung up at its gateway, a hosted number's call is hung up
 // in its region, and each leg's record gets its final status, end time and duration, instead of
 // staying `ringing` or `in-progress` for ever; a leg whose noun asked for its `completed` status
@@ -18,7 +18,7 @@ import { statusCallbackParams } from "../../webhook/params.js";
 import { logCallEnded } from "../call-end-log.js";
 import { type DialLegRef, DialLegRefSchema } from "../host/dial-legs.js";
 import type { RegionRuntime } from "../runtime.js";
-import { hangUpHostedCall } from "./hosted-callee.js";
+import { hangUpHostedCall, hostedRecord } from "./hosted-callee.js";
 import { legState } from "./outbound-leg.js";
 
 /** A gateway answers `hangup` at once; one that has not within this long has lost the leg anyway. */
@@ -28,9 +28,9 @@ type StaleRuntime = Pick<RegionRuntime, "region" | "bus" | "stores" | "inspector
 
 /**
  * Ends each leg the stored snapshot names (`stored`: as read, unchecked) of the call `parent`. `now`
- * is the resumed call's clock as it starts. With `keep`, a SIP leg the caller was bridged to and that
- * still talks is not ended but returned, for the Dial to take back (dial-network.ts). Never rejects:
- * a leg that cannot be ended is logged and left as it was.
+ * is the resumed call's clock as it starts. With `keep`, a leg the caller was bridged to that still
+ * talks (a SIP leg, a hosted number's call) is not ended but returned, for the Dial to take back
+ * (dial-network.ts). Never rejects: a leg that cannot be ended is logged and left as it was.
  */
 export async function endStaleLegs(
   rt: StaleRuntime,
@@ -69,6 +69,11 @@ async function endStaleLeg(
     ref.answeredAt === undefined
       ? { status: "canceled" }
       : { status: "completed", answeredAt: ref.answeredAt };
+  // A hosted number's call the caller was bridged to, with no record of its end yet, still talks.
+  if (keep && ref.bridged && ref.hosted && !ref.gateway) {
+    const over = await hostedRecord(rt, ref.hosted.region, ref.hosted.callSid).catch(() => undefined);
+    if (!over) return ref;
+  }
   if (ref.gateway) {
     const state = await legState(rt, ref.gateway, ref.sid);
     const talking =

@@ -2,7 +2,7 @@
 // legs live in the worker's memory and at their far ends (a SIP callee, a hosted number's call), not
 // in the call's actor: a worker that resumes the call after its worker died would otherwise ring new
 // legs beside the old ones, leaving a callee bridged to no one and a leg's record `in-progress` for
-// ever. It takes back a bridged SIP leg and ends the others first (dial/stale-legs.ts).
+// ever. It takes back a bridged leg that still talks and ends the others first (dial/stale-legs.ts).
 import { z } from "zod";
 import type { HttpMethod } from "../../model/http.js";
 import { CallSidSchema } from "../../protocol/offer.js";
