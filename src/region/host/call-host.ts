@@ -153,8 +153,9 @@ export class CallHost {
     const stored = (await stores.actors.get(callSid)) as StoredActor | undefined;
     if (stored?.sb) {
       const { sb, ...snapshot } = stored;
-      // The Dial it was in rings again: its old legs are ended first, so a SIP callee is hung up
-      // before it is called again (a phone still in that call would answer the new INVITE busy).
+      // The Dial it was in runs again: a leg it was bridged to that still talks is kept for it to take
+      // back; the others are ended first, so a SIP callee is hung up before it is called again (a
+      // phone still in that call would answer the new INVITE busy).
       const parent = (snapshot as { context?: { facts?: CallFacts } }).context?.facts;
       const keptLeg =
         sb.dialLegs && parent

@@ -323,7 +323,7 @@ export type StoredActor = Record<string, unknown> & {
     cookies?: SavedCookie[];
     /** An outbound call's SIP leg: the gateway its audio is on (LiveCall.placedOn). */
     leg?: { gateway: string; rang?: boolean };
-    /** The legs its <Dial> rang or was bridged to (LiveCall.dialLegs): a resume ends them first. */
+    /** The legs its <Dial> rang or was bridged to (LiveCall.dialLegs): a resume takes back or ends each. */
     dialLegs?: DialLegRef[];
     /** The hosted number's call an outbound call rang (LiveCall.calledHosted). */
     hostedCallee?: HostedCallRef;
