@@ -5,8 +5,8 @@
 // Twilio number dials another. The leg mirrors the inbound call: it answers when that call answers
 // and ends when that call's `ended` arrives on its `.out`.
 import { Kvm } from "@nats-io/kv";
-import type { Subscription } from "@nats-io/transport-node";
 import type { CallFacts } from "../../../machines/call.machine.js";
+import type { CallClock } from "../../clock/call-clock.js";
 import { sleep } from "../../clock/clock.js";
 import type { CallResource } from "../../model/records.js";
 import { newSid } from "../../model/sid.js";
@@ -125,7 +125,15 @@ export async function ringHosted(
     release();
     throw err;
   }
-  return bridgedHosted(rt, call, leg, { region: hostedRegion, callSid: inboundSid }, end, sub, release);
+  return bridgedHosted(
+    rt,
+    call,
+    leg,
+    { region: hostedRegion, callSid: inboundSid },
+    end,
+    () => sub.unsubscribe(),
+    release,
+  );
 }
 
 /**
@@ -139,21 +147,49 @@ export async function rejoinHosted(
   leg: HostedLeg,
   hosted: HostedCallRef,
 ): Promise<Extract<Attempt, { answered: true }>> {
-  const { nc, subjects } = rt.bus;
-  let ended!: () => void;
-  const end = new Promise<void>((resolve) => {
-    ended = resolve;
-  });
-  const sub = nc.subscribe(subjects.anyCallOut(hosted.callSid), {
-    callback: (err, msg) => {
-      if (!err && readChannelOut(decode(msg.data))?.kind === "ended") ended();
-    },
-  });
   // As when it was offered: at time-scale 0 the parent's clock waits for the hosted call.
   const release = call.clock.hold();
-  await nc.flush();
-  if (await hostedRecord(rt, hosted.region, hosted.callSid).catch(() => undefined)) ended();
-  return bridgedHosted(rt, call, leg, hosted, end, sub, release);
+  const { ended, stop } = await followHostedCall(rt, hosted, call.clock).catch((err: unknown) => {
+    release();
+    throw err;
+  });
+  return bridgedHosted(rt, call, leg, hosted, ended, stop, release);
+}
+
+/**
+ * Waits for a hosted call's end that may have come while no worker listened: `ended` resolves on
+ * its `ended` event, or at once when its record says it is over (read after subscribing, so an end
+ * is either heard or read). `stop` stops listening.
+ */
+export async function followHostedCall(
+  rt: HostedRuntime,
+  hosted: HostedCallRef,
+  clock: Pick<CallClock, "holding">,
+): Promise<{ ended: Promise<void>; stop: () => void }> {
+  const watch = watchEnd(rt, hosted.callSid);
+  await rt.bus.nc.flush();
+  const record = await clock
+    .holding(() => hostedRecord(rt, hosted.region, hosted.callSid))
+    .catch(() => undefined);
+  if (record) watch.end();
+  return { ended: watch.ended, stop: watch.stop };
+}
+
+/** A call's `ended` on its `.out`, in whichever region it runs (`end` settles it from outside). */
+function watchEnd(
+  rt: HostedRuntime,
+  callSid: string,
+): { ended: Promise<void>; end: () => void; stop: () => void } {
+  let end!: () => void;
+  const ended = new Promise<void>((resolve) => {
+    end = resolve;
+  });
+  const sub = rt.bus.nc.subscribe(rt.bus.subjects.anyCallOut(callSid), {
+    callback: (err, msg) => {
+      if (!err && readChannelOut(decode(msg.data))?.kind === "ended") end();
+    },
+  });
+  return { ended, end, stop: () => sub.unsubscribe() };
 }
 
 /** The answered hosted call as the Dial holds it: it ends with that call, or hangs that call up. */
@@ -163,7 +199,7 @@ function bridgedHosted(
   leg: HostedLeg,
   hosted: HostedCallRef,
   end: Promise<unknown>,
-  sub: Subscription,
+  stopWatching: () => void,
   release: () => void,
 ): Extract<Attempt, { answered: true }> {
   const { nc, subjects } = rt.bus;
@@ -173,12 +209,12 @@ function bridgedHosted(
     answered: true,
     cancel: () => {
       hangUpInbound();
-      sub.unsubscribe();
+      stopWatching();
       release();
     },
     connect: () => ({
       ended: end.then(async () => {
-        sub.unsubscribe();
+        stopWatching();
         // Simulated time: the parent's clock moves on by as long as the hosted call talked.
         const talked = await connectedMs(rt, hosted.region, hosted.callSid).finally(release);
         const answeredAt = leg.answeredAt ?? call.clock.now();
@@ -187,7 +223,7 @@ function bridgedHosted(
       }),
       hangup: async () => {
         hangUpInbound();
-        sub.unsubscribe();
+        stopWatching();
         release();
         await leg.end("completed");
       },
@@ -224,15 +260,8 @@ const HANGUPS = 5;
  */
 export async function hangUpHostedCall(rt: HostedRuntime, hosted: HostedCallRef): Promise<void> {
   const { nc, subjects } = rt.bus;
-  let ended!: () => void;
-  const over = new Promise<true>((resolve) => {
-    ended = () => resolve(true);
-  });
-  const sub = nc.subscribe(subjects.anyCallOut(hosted.callSid), {
-    callback: (err, msg) => {
-      if (!err && readChannelOut(decode(msg.data))?.kind === "ended") ended();
-    },
-  });
+  const watch = watchEnd(rt, hosted.callSid);
+  const over = watch.ended.then(() => true as const);
   try {
     for (let i = 0; i < HANGUPS && !nc.isClosed(); i++) {
       nc.publish(subjects.callIn(hosted.region, hosted.callSid), encode({ kind: "hangup" }));
@@ -248,6 +277,6 @@ export async function hangUpHostedCall(rt: HostedRuntime, hosted: HostedCallRef)
   } catch {
     // The worker is stopping (its connection closed): that call is left to end by itself.
   } finally {
-    sub.unsubscribe();
+    watch.stop();
   }
 }

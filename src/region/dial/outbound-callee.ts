@@ -6,15 +6,14 @@
 import type { AnnounceOutcome, CallFacts } from "../../../machines/call.machine.js";
 import { sleep } from "../../clock/clock.js";
 import type { CallStatus } from "../../model/records.js";
-import { readChannelOut } from "../../protocol/channel-events.js";
-import { decode, encode } from "../../protocol/codec.js";
+import { encode } from "../../protocol/codec.js";
 import type { Outbound, OutboundEvent } from "../../protocol/outbound.js";
 import { statusCallbackParams } from "../../webhook/params.js";
 import { HostedCallRefSchema } from "../host/dial-legs.js";
 import type { HostedCallRef, LiveCall } from "../host/live-call.js";
 import type { RegionRuntime } from "../runtime.js";
 import { DEFAULT_ANSWER_AFTER_S, DEFAULT_BUSY_AFTER_S, dtmfMs, hostedRegion } from "./dial-network.js";
-import { type HostedLeg, hangUpHostedCall, hostedRecord, ringHosted } from "./hosted-callee.js";
+import { followHostedCall, type HostedLeg, hangUpHostedCall, ringHosted } from "./hosted-callee.js";
 import { goesOutOverSip, ringSipLeg } from "./outbound-leg.js";
 
 export async function ringCallee(
@@ -182,20 +181,13 @@ export async function resumeHostedCallee(
     return;
   }
   const { nc, subjects } = rt.bus;
-  const hungUp = () => {
+  const { ended, stop } = await followHostedCall(rt, callee, call.clock);
+  void ended.then(() => {
     if (!call.isClosed) call.channel.callerHungUp();
-  };
-  const sub = nc.subscribe(subjects.anyCallOut(callee.callSid), {
-    callback: (err, msg) => {
-      if (!err && readChannelOut(decode(msg.data))?.kind === "ended") hungUp();
-    },
   });
   call.atClose(() => {
-    sub.unsubscribe();
+    stop();
     if (!call.handedOver)
       nc.publish(subjects.callIn(callee.region, callee.callSid), encode({ kind: "hangup" }));
   });
-  // Subscribed first: an end after this read is heard, one before it is in the record.
-  await nc.flush();
-  if (await call.clock.holding(() => hostedRecord(rt, callee.region, callee.callSid))) hungUp();
 }

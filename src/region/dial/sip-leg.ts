@@ -39,17 +39,6 @@ export async function ringSip(
   signal.throwIfAborted();
   const { nc, subjects } = rt.bus;
   const legSid = leg.callSid;
-  let hungUp!: () => void;
-  const ended = new Promise<void>((resolve) => {
-    hungUp = resolve;
-  });
-  const channel = new RemoteChannel(
-    nc,
-    subjects.sipCallCommand(gateway, legSid),
-    call.clock,
-    (event) => rt.inspector.command(legSid, event, call.clock.now()),
-    () => hungUp(),
-  );
   let onFinal!: (e: Final) => void;
   const final = new Promise<Final>((resolve) => {
     onFinal = resolve;
@@ -63,16 +52,10 @@ export async function ringSip(
       else if (event) onFinal(event);
     },
   });
-  const inSub = nc.subscribe(subjects.callIn(rt.region, legSid), {
-    callback: (err, msg) => {
-      const input = err ? undefined : ChannelInSchema.safeParse(decode(msg.data)).data;
-      if (input?.kind === "hangup") channel.callerHungUp();
-      else if (input) channel.input(input);
-    },
-  });
+  const { channel, ended, stop } = listenToLeg(rt, call, legSid, gateway);
   const close = () => {
     legSub.unsubscribe();
-    inSub.unsubscribe();
+    stop();
   };
   // Before the answer a hang-up is a CANCEL; after it, a BYE. Best effort: a lost leg is over anyway.
   const hangUpLeg = () => channel.hangup().catch(() => {});
@@ -131,6 +114,23 @@ export async function rejoinSip(
   leg: ChildLeg,
   gateway: string,
 ): Promise<Extract<Attempt, { answered: true }>> {
+  const { channel, ended, stop } = listenToLeg(rt, call, leg.callSid, gateway);
+  const state = await call.clock.holding(() => legState(rt, gateway, leg.callSid));
+  if (state === "gone" || state?.endedMsAgo !== undefined) channel.callerHungUp();
+  // Its final response (DialSip*) is the Dial's to give, from the snapshot (dial-network.ts).
+  return answeredLeg(leg, channel, ended, stop);
+}
+
+/**
+ * The leg as a channel of its own on `gateway`, hearing its `.in` (the callee's keys, speech and
+ * hang-up); `ended` resolves when the callee hangs up, `stop` stops listening.
+ */
+function listenToLeg(
+  rt: Pick<RegionRuntime, "region" | "bus" | "inspector">,
+  call: LiveCall,
+  legSid: string,
+  gateway: string,
+): { channel: RemoteChannel; ended: Promise<void>; stop: () => void } {
   const { nc, subjects } = rt.bus;
   let hungUp!: () => void;
   const ended = new Promise<void>((resolve) => {
@@ -138,22 +138,19 @@ export async function rejoinSip(
   });
   const channel = new RemoteChannel(
     nc,
-    subjects.sipCallCommand(gateway, leg.callSid),
+    subjects.sipCallCommand(gateway, legSid),
     call.clock,
-    (event) => rt.inspector.command(leg.callSid, event, call.clock.now()),
+    (event) => rt.inspector.command(legSid, event, call.clock.now()),
     () => hungUp(),
   );
-  const inSub = nc.subscribe(subjects.callIn(rt.region, leg.callSid), {
+  const inSub = nc.subscribe(subjects.callIn(rt.region, legSid), {
     callback: (err, msg) => {
       const input = err ? undefined : ChannelInSchema.safeParse(decode(msg.data)).data;
       if (input?.kind === "hangup") channel.callerHungUp();
       else if (input) channel.input(input);
     },
   });
-  const state = await call.clock.holding(() => legState(rt, gateway, leg.callSid));
-  if (state === "gone" || state?.endedMsAgo !== undefined) channel.callerHungUp();
-  // Its final response (DialSip*) is the Dial's to give, from the snapshot (dial-network.ts).
-  return answeredLeg(leg, channel, ended, () => inSub.unsubscribe());
+  return { channel, ended, stop: () => inSub.unsubscribe() };
 }
 
 /** An answered leg as the Dial holds it: bridged, it ends when the callee hangs up or the Dial ends it. */
