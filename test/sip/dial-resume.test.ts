@@ -1,15 +1,14 @@
 // A region worker dies while a SIP call's <Dial> leg rings or is bridged, and another worker resumes
 // the call. Bridged, the resumed Dial takes the leg back: no new INVITE, the bridge set up again on
 // the gateway (audio checked by content), and the Dial ends when the callee hangs up, with that leg
-// as its DialCallSid. Ringing, the Dial rings again, and the old leg is cancelled first, its record
-// final, instead of a callee left ringing and a leg `ringing` for ever. The callee is a raw SIP peer,
-// so the test sees every request it gets, and when.
+// as its DialCallSid. Ringing, it takes the ringing leg back too: no CANCEL and no second INVITE, the
+// callee's phone rings on, and its answer — after the resume, or while no worker listened — bridges
+// the caller to it. The callee is a raw SIP peer, so the test sees every request it gets, and when.
 import { randomBytes } from "node:crypto";
 import { Kvm } from "@nats-io/kv";
 import type { NatsConnection } from "@nats-io/transport-node";
 import { describe, expect, it } from "vitest";
 import type { CallResource } from "../../src/model/records.js";
-import type { ChannelOut } from "../../src/protocol/channel-events.js";
 import { decode } from "../../src/protocol/codec.js";
 import { buckets } from "../../src/protocol/subjects.js";
 import { linearToUlaw, ulawToLinear } from "../../src/sip/rtp/g711.js";
@@ -44,19 +43,115 @@ describe("a SIP call resumed while its <Dial> leg rang or talked", () => {
     expect(run.oldLeg.duration).toBe(run.dialed.DialCallDuration);
   });
 
-  it("ringing: the old leg is cancelled (CANCEL) before the Dial's new INVITE, and ends canceled", {
+  it("ringing: the resumed Dial takes the ringing leg back — no CANCEL, no second INVITE; its answer is bridged", {
     timeout: 90_000,
   }, async () => {
     const run = await resumeWhile("ringing");
-    expect(run.invites).toBe(2);
-    expect(run.endedByGateway).toBe(true);
-    expect(run.dialed).toMatchObject({ DialCallStatus: "completed" });
-    expect(run.dialed.DialCallSid).not.toBe(run.oldLeg.sid);
-    expect(run.oldLeg).toMatchObject({ status: "canceled", duration: null });
+    expectTakenBack(run);
+  });
+
+  it("answered while no worker listened: the resumed Dial learns it from the gateway and bridges it", {
+    timeout: 90_000,
+  }, async () => {
+    const run = await resumeWhile("answered");
+    expectTakenBack(run);
+  });
+
+  it("ringing two <Sip> at once: both are taken back; the one answering after the resume wins, the other is cancelled", {
+    timeout: 90_000,
+  }, async () => {
+    await using engine = await startTestEngine({ worker: false });
+    await using gw = await startGateway(engine, "gw1");
+    await using callee = await rawPeer(CALLEE_IP, gw.sipPort);
+    await using calleeRtp = await phoneRtp(CALLEE_IP);
+    const uriOf = (user: string) => `sip:${user}@${CALLEE_IP}:${callee.port}`;
+    await using app = await startTwilioApp(engine.authToken, {
+      "/voice": () => {
+        const r = new VoiceResponse();
+        const dial = r.dial({ action: "/dialed", timeout: 30 });
+        dial.sip(uriOf("alice"));
+        dial.sip(uriOf("bob"));
+        return { body: r.toString() };
+      },
+      "/dialed": () => ({ body: new VoiceResponse().hangup().toString() }),
+    });
+    await engine.addNumber({ number: NUMBER, voiceUrl: `${app.url}/voice` });
+    const ua = calleeOf(callee, calleeRtp.port);
+    await using a = regionWorker(engine.nats.url);
+    await a.waitForLog("ready");
+    await using phone = await phoneRtp();
+    const caller = sipp(gw.sipPort, "dial-caller-waits.xml", {
+      to: NUMBER,
+      keys: { rtpport: phone.port },
+      timeoutS: 60,
+    });
+    const invites = [await ua.invited(), await ua.invited()];
+    const userOf = (m: SipText) => /^INVITE sip:([^@]+)@/.exec(m.start)?.[1];
+    const alice = invites.find((m) => userOf(m) === "alice");
+    const bob = invites.find((m) => userOf(m) === "bob");
+    if (!alice || !bob) throw new Error(`INVITEs to ${invites.map(userOf).join(", ")}`);
+    ua.ring(alice);
+    ua.ring(bob);
+    const parentSid = (await app.waitFor((r) => r.path === "/voice")).params.CallSid ?? "";
+    const bridges = countBridges(engine, parentSid);
+    const stored = await bounded(
+      snapshotWhere(
+        engine.nc,
+        parentSid,
+        (s) => s.sb.dialLegs?.filter((l) => l.gateway === "gw1").length === 2,
+      ),
+      "a snapshot naming both legs",
+    );
+    const legOf = (user: string) => stored.sb.dialLegs?.find((l) => l.to === uriOf(user))?.sid ?? "";
+    const asked = countWhere(engine.nc, "sb.sip.gw1.call.*.cmd", (m) => m.op === "leg-state");
+    await using b = regionWorker(engine.nats.url);
+    await b.waitForLog("ready");
+    a.child.kill("SIGKILL");
+    await a.exited;
+    // Each leg asked about twice: as the call resumes, and as its Dial listens to it again.
+    await bounded(asked.reached(4), "the resumed Dial asking the gateway about both legs");
+    await ua.answer(bob);
+    await bounded(bridges.reached(1), "the bridge to the leg that answered");
+    // The other leg lost: the gateway cancels it, as it would have without the resume.
+    const cancel = await bounded(
+      callee.next((m) => m.method === "CANCEL" && callId(m) === callId(alice), BOUND_MS),
+      "the losing leg's CANCEL",
+    );
+    callee.send(reply(cancel, "200 OK"));
+    callee.send(ua.response(alice, "487 Request Terminated"));
+    expect(await toneThroughBridge(calleeRtp, bob, phone)).toBeGreaterThan(2_000);
+    ua.hangUp(bob);
+    const result = await bounded(caller, "the caller's end", 40_000);
+    expect(result.code, result.stdout + result.stderr).toBe(0);
+    bridges.stop();
+    asked.stop();
+    expect(ua.invites()).toBe(2);
+    const dialed = (await app.waitFor((r) => r.path === "/dialed")).params;
+    expect(dialed).toMatchObject({ DialCallStatus: "completed", DialCallSid: legOf("bob") });
+    const calls = await new Kvm(engine.nc).open(buckets.calls("us1"));
+    const record = async (sid: string) => (await calls.get(sid))?.json<CallResource>();
+    expect(await record(legOf("bob"))).toMatchObject({ status: "completed" });
+    expect(await record(legOf("alice"))).toMatchObject({ status: "canceled", duration: null });
   });
 });
 
-async function resumeWhile(moment: "ringing" | "bridged") {
+/** The one leg rang on and was answered: bridged once, after the resume, carrying the callee's audio. */
+function expectTakenBack(run: Awaited<ReturnType<typeof resumeWhile>>) {
+  expect(run.invites).toBe(1);
+  expect(run.endedByGateway).toBe(false);
+  expect(run.bridges).toBe(1);
+  expect(run.toneRms).toBeGreaterThan(2_000);
+  expect(run.dialed).toMatchObject({
+    DialCallStatus: "completed",
+    DialCallSid: run.oldLeg.sid,
+    DialSipResponseCode: "200",
+    DialSipCallId: run.firstCallId,
+  });
+  expect(run.oldLeg).toMatchObject({ status: "completed", direction: "outbound-dial" });
+  expect(run.oldLeg.duration).toBe(run.dialed.DialCallDuration);
+}
+
+async function resumeWhile(moment: "ringing" | "answered" | "bridged") {
   await using engine = await startTestEngine({ worker: false });
   await using gw = await startGateway(engine, "gw1");
   await using callee = await rawPeer(CALLEE_IP, gw.sipPort);
@@ -93,67 +188,82 @@ async function resumeWhile(moment: "ringing" | "bridged") {
   const stored = await bounded(
     snapshotWhere(engine.nc, parentSid, (s) => {
       const leg = s.sb.dialLegs?.[0];
-      return leg?.gateway === "gw1" && (moment === "ringing" || leg.bridged === true);
+      return leg?.gateway === "gw1" && (moment !== "bridged" || leg.bridged === true);
     }),
     "a snapshot naming the leg",
   );
   const oldLegSid = stored.sb.dialLegs?.[0]?.sid ?? "";
-  await using b = regionWorker(engine.nats.url);
-  await b.waitForLog("ready");
+  // The resumed worker asks the gateway what became of the leg: once as it resumes the call, and
+  // (a ringing leg) once more when its Dial listens to the leg again.
+  const asked = countLegStateQuestions(engine, "gw1", oldLegSid);
+  // Answered while no worker listens: the second worker starts only after the callee's answer.
+  const b = moment === "answered" ? undefined : regionWorker(engine.nats.url);
+  await using _b = b;
+  await b?.waitForLog("ready");
   a.child.kill("SIGKILL");
   await a.exited;
+  if (moment === "answered") await ua.answer(first);
+  await using late = moment === "answered" ? regionWorker(engine.nats.url) : undefined;
+  await late?.waitForLog("ready");
 
-  let endedByGateway = false;
   let toneRms = 0;
-  if (moment === "bridged") {
-    // Taken back: the resumed Dial bridges the same leg again, and the bridge carries the callee.
-    await bounded(bridges.reached(2), "the resumed Dial's bridge");
-    toneRms = await toneThroughBridge(calleeRtp, first, phone);
-    ua.hangUp(first);
-  } else {
-    // The resumed Dial's INVITE comes only after the old leg's CANCEL reached the callee.
-    const cancel = await bounded(
-      callee.next((m) => m.method === "CANCEL" && callId(m) === callId(first), BOUND_MS),
-      "the old leg's CANCEL",
-    );
-    endedByGateway = true;
-    callee.send(reply(cancel, "200 OK"));
-    callee.send(ua.response(first, "487 Request Terminated"));
-    const second = await ua.invited();
-    expect(second.receivedAt ?? 0).toBeGreaterThan(cancel.receivedAt ?? Number.POSITIVE_INFINITY);
-    ua.ring(second);
-    await ua.answer(second);
-    // The callee hangs up the new leg: the Dial ends, its action hangs up, the caller hears the BYE.
-    ua.hangUp(second);
+  if (moment === "ringing") {
+    // The Dial hears the leg's events again before the callee answers.
+    await bounded(asked.reached(2), "the resumed Dial asking the gateway about its leg");
+    await ua.answer(first);
   }
+  // Taken back: the resumed Dial bridges the same leg (again), and the bridge carries the callee.
+  await bounded(bridges.reached(moment === "bridged" ? 2 : 1), "the resumed Dial's bridge");
+  toneRms = await toneThroughBridge(calleeRtp, first, phone);
+  // The callee hangs up: the Dial ends, its action hangs up, the caller hears the BYE.
+  ua.hangUp(first);
   const result = await bounded(caller, "the caller's end", 40_000);
   expect(result.code, result.stdout + result.stderr).toBe(0);
   bridges.stop();
+  asked.stop();
   const dialed = (await app.waitFor((r) => r.path === "/dialed")).params;
-  if (moment === "bridged")
-    endedByGateway = callee.received.some(
-      (m) => (m.method === "BYE" || m.method === "CANCEL") && callId(m) === callId(first),
-    );
+  const endedByGateway = callee.received.some(
+    (m) => (m.method === "BYE" || m.method === "CANCEL") && callId(m) === callId(first),
+  );
 
   const calls = await new Kvm(engine.nc).open(buckets.calls("us1"));
   const oldLeg = (await calls.get(oldLegSid))?.json<CallResource>();
   if (!oldLeg) throw new Error(`no record of the old leg ${oldLegSid}`);
   expect(oldLeg.parent_call_sid).toBe(parentSid);
-  return { invites: ua.invites(), endedByGateway, toneRms, dialed, oldLeg, firstCallId: callId(first) };
+  return {
+    invites: ua.invites(),
+    endedByGateway,
+    toneRms,
+    bridges: bridges.count(),
+    dialed,
+    oldLeg,
+    firstCallId: callId(first),
+  };
+}
+
+/** Counts the `leg-state` questions sent to the gateway about one leg (sip-commands.ts). */
+function countLegStateQuestions(engine: { nc: NatsConnection }, gateway: string, legSid: string) {
+  return countWhere(engine.nc, `sb.sip.${gateway}.call.${legSid}.cmd`, (m) => m.op === "leg-state");
 }
 
 /** Counts the `dial` (bridge) events on the call's `.out`. */
 function countBridges(engine: { nc: NatsConnection }, callSid: string) {
+  return countWhere(engine.nc, `sb.region.us1.call.${callSid}.out`, (m) => m.kind === "dial");
+}
+
+/** Counts the messages on `subject` that `match`; `reached(n)` resolves once there were n. */
+function countWhere(nc: NatsConnection, subject: string, match: (m: Record<string, unknown>) => boolean) {
   let count = 0;
   const waiters = new Set<() => void>();
-  const sub = engine.nc.subscribe(`sb.region.us1.call.${callSid}.out`, {
+  const sub = nc.subscribe(subject, {
     callback: (_, msg) => {
-      if ((decode(msg.data) as ChannelOut).kind !== "dial") return;
+      if (!match(decode(msg.data) as Record<string, unknown>)) return;
       count++;
       for (const w of waiters) w();
     },
   });
   return {
+    count: () => count,
     reached: (n: number) =>
       new Promise<void>((resolve) => {
         const check = () => {

@@ -29,6 +29,8 @@ export type Attempt =
       channel?: Channel;
       /** A SIP leg's final response (its 2xx). */
       sip?: SipOutcome;
+      /** When it answered on the parent's clock, if before now: a resumed Dial's leg answered meanwhile. */
+      answeredAt?: number;
       /** Bridges the leg: resolves `ended` when the callee hangs up; `hangup` ends it from our side. */
       connect: () => Pick<BridgedLeg, "ended" | "hangup">;
       /** Drops a leg that answered too late (another won): a hosted call is hung up. */
@@ -70,8 +72,11 @@ export class ChildLeg {
       tracker?: LegTracker;
       /** Where the leg's `completed` callback goes, for a resume that ends the leg. */
       completedCallback?: LegCallback | undefined;
-      /** A leg the call's previous worker bridged, taken back: as stored, and its record's revision. */
-      restored?: { ref: DialLegRef; revision: number };
+      /**
+       * A leg the call's previous worker bridged or was ringing, taken back: as stored, and its
+       * record's revision and status.
+       */
+      restored?: { ref: DialLegRef; revision: number; status: CallStatus };
     } = {},
   ) {
     const restored = kept.restored;
@@ -91,9 +96,9 @@ export class ChildLeg {
       phoneNumberSid: null,
     };
     if (restored) {
-      // Answered, bridged and named in the snapshot already: it goes on where it was.
-      this.status = "in-progress";
-      this.answeredAt = restored.ref.answeredAt ?? this.createdAt;
+      // Named in the snapshot already (bridged, or ringing): it goes on where it was.
+      this.status = restored.status;
+      this.answeredAt = restored.ref.answeredAt ?? (restored.ref.bridged ? this.createdAt : null);
       this.#revision = restored.revision;
       this.#sequence = restored.ref.reported;
       this.#named = Promise.resolve();
@@ -130,15 +135,20 @@ export class ChildLeg {
   }
 
   async ringing(): Promise<void> {
+    // A leg taken back by a resumed call may have rung (and been reported) before.
+    if (this.status === "ringing" || this.answeredAt !== null) return;
     this.status = "ringing";
     await this.#store();
     this.#publish({ kind: "ringing" });
     this.#report("ringing", "ringing");
   }
 
-  async answered(): Promise<void> {
+  /** `at`: when it answered, if before now (a leg taken back by a resumed call answered meanwhile). */
+  async answered(at = this.clock.now()): Promise<void> {
+    // A leg taken back by a resumed call may have answered (and been reported) before.
+    if (this.answeredAt !== null) return;
     this.status = "in-progress";
-    this.answeredAt = this.clock.now();
+    this.answeredAt = at;
     this.#tracker?.answered(this.callSid, this.answeredAt);
     await this.#store();
     this.#publish({ kind: "answer" });

@@ -22,7 +22,7 @@ import type { LiveCall } from "../host/live-call.js";
 import type { RegionRuntime } from "../runtime.js";
 import { type Attempt, ChildLeg } from "./child-leg.js";
 import { rejoinHosted, ringHosted } from "./hosted-callee.js";
-import { rejoinSip, ringSip } from "./sip-leg.js";
+import { rejoinSip, resumeRinging, ringSip } from "./sip-leg.js";
 import { sipLegRequest } from "./sip-target.js";
 import { endStaleLegs } from "./stale-legs.js";
 import { runWhisper } from "./whisper.js";
@@ -50,17 +50,28 @@ export function regionDialNetwork(rt: RegionRuntime, call: LiveCall, facts: Call
       });
     },
     async ring(targets, options, signal) {
+      // A resumed call's legs its Dial was bridged to, or ringing (stale-legs.ts).
       const kept = call.dialLegs.takeKept();
-      const rejoined = kept && (await rejoin(rt, call, facts, kept, targets, options));
+      const bridged = kept.find((ref) => ref.bridged);
+      const rejoined = bridged && (await rejoin(rt, call, facts, bridged, targets, options));
       if (rejoined) return rejoined;
+      const resumed = await takeBackRinging(
+        rt,
+        call,
+        facts,
+        kept.filter((ref) => ref !== bridged),
+        targets,
+        options,
+      );
       const legs = targets.map(
         (t, i) =>
+          resumed[i] ??
           new ChildLeg(rt, call.clock, facts, t.to, options.callerId, i, options.onProgress, {
             tracker: call.dialLegs,
             completedCallback: options.completedCallback?.(i),
           }),
       );
-      await Promise.all(legs.map((leg) => leg.initiate()));
+      await Promise.all(legs.map((leg, i) => (resumed[i] ? undefined : leg.initiate())));
       const controllers = legs.map(() => new AbortController());
       const abortAll = () => {
         for (const c of controllers) c.abort(signal.reason);
@@ -80,7 +91,10 @@ export function regionDialNetwork(rt: RegionRuntime, call: LiveCall, facts: Call
           legs.forEach((leg, i) => {
             const target = targets[i] as DialTarget;
             const legSignal = (controllers[i] as AbortController).signal;
-            attempt(rt, call, facts, leg, target, options, legSignal)
+            const tried = resumed[i]
+              ? resumeAttempt(rt, call, leg, target, options, legSignal)
+              : attempt(rt, call, facts, leg, target, options, legSignal);
+            tried
               .then(
                 async (a) => {
                   if (!a.answered || won) {
@@ -232,7 +246,7 @@ async function connect(
   answered: Extract<Attempt, { answered: true }>,
   signal: AbortSignal,
 ): Promise<BridgedLeg | Unanswered> {
-  await leg.answered();
+  await leg.answered(answered.answeredAt);
   // The callee hears the digits first (an extension), before any whisper: played on a SIP leg.
   if (target.sendDigits && answered.channel)
     await answered.channel.play("", { digits: target.sendDigits }, signal);
@@ -310,17 +324,15 @@ async function rejoin(
       : hosted && !gateway
         ? (leg: ChildLeg) => rejoinHosted(rt, call, leg, hosted)
         : undefined;
-  const entry =
-    target >= 0 && back ? await call.clock.holding(() => rt.stores.calls.kv.get(kept.sid)) : undefined;
-  const held = entry?.operation === "PUT" ? entry.json<CallResource>() : undefined;
-  if (!back || !entry || !held || TERMINAL_STATUSES.has(held.status)) {
+  const held = target >= 0 && back ? await liveRecord(rt, call, kept.sid) : undefined;
+  if (!back || !held) {
     await endStaleLegs(rt, [kept], facts, call.clock.now());
     return undefined;
   }
   const leg = new ChildLeg(rt, call.clock, facts, kept.to, kept.from, target, options.onProgress, {
     tracker: call.dialLegs,
     completedCallback: options.completedCallback?.(target),
-    restored: { ref: kept, revision: entry.revision },
+    restored: { ref: kept, ...held },
   });
   const { ended, hangup } = (await back(leg)).connect();
   return {
@@ -332,6 +344,67 @@ async function rejoin(
     durationS: () => leg.durationS(),
     ...(kept.sip && { sip: kept.sip }),
   };
+}
+
+/**
+ * The SIP legs a resumed call's Dial was ringing (kept by stale-legs.ts), each given back to the target
+ * it rings (the same `to`, on the caller's gateway) as a leg restored from its record, by target. A
+ * kept leg that matches no target, or whose record is gone or final, is ended as a stale one.
+ */
+async function takeBackRinging(
+  rt: RegionRuntime,
+  call: LiveCall,
+  facts: CallFacts,
+  kept: readonly DialLegRef[],
+  targets: readonly DialTarget[],
+  options: Parameters<DialNetwork["ring"]>[1],
+): Promise<(ChildLeg | undefined)[]> {
+  const legs: (ChildLeg | undefined)[] = targets.map(() => undefined);
+  const stale: DialLegRef[] = [];
+  for (const ref of kept) {
+    const i = targets.findIndex((t, j) => legs[j] === undefined && t.to === ref.to);
+    const onGateway = ref.gateway !== undefined && ref.gateway === call.sipGateway;
+    const held = i >= 0 && onGateway ? await liveRecord(rt, call, ref.sid) : undefined;
+    if (!held) {
+      stale.push(ref);
+      continue;
+    }
+    legs[i] = new ChildLeg(rt, call.clock, facts, ref.to, ref.from, i, options.onProgress, {
+      tracker: call.dialLegs,
+      completedCallback: options.completedCallback?.(i),
+      restored: { ref, ...held },
+    });
+  }
+  if (stale.length) await endStaleLegs(rt, stale, facts, call.clock.now());
+  return legs;
+}
+
+/** A ringing SIP leg taken back (takeBackRinging): its INVITE is heard out, not sent again. */
+async function resumeAttempt(
+  rt: RegionRuntime,
+  call: LiveCall,
+  leg: ChildLeg,
+  target: DialTarget,
+  options: { timeoutS: number },
+  signal: AbortSignal,
+): Promise<Attempt> {
+  const tried = await resumeRinging(rt, call, leg, call.sipGateway ?? "", options, signal);
+  // Twilio gives DialSip* for a <Sip> only, not for a number sent out over a trunk (as attempt does).
+  if (/^sips?:/i.test(target.to)) return tried;
+  const { sip: _, ...rest } = tried;
+  return rest;
+}
+
+/** A leg's record as a leg taken back continues it: its revision and status; none if gone or final. */
+async function liveRecord(
+  rt: RegionRuntime,
+  call: LiveCall,
+  legSid: string,
+): Promise<{ revision: number; status: CallResource["status"] } | undefined> {
+  const entry = await call.clock.holding(() => rt.stores.calls.kv.get(legSid));
+  const held = entry?.operation === "PUT" ? entry.json<CallResource>() : undefined;
+  if (!entry || !held || TERMINAL_STATUSES.has(held.status)) return undefined;
+  return { revision: entry.revision, status: held.status };
 }
 
 /** How long sending `digits` takes: a key 250 ms, `w` half a second, `W` a second (Twilio's pauses). */

@@ -39,29 +39,8 @@ export async function ringSip(
   signal.throwIfAborted();
   const { nc, subjects } = rt.bus;
   const legSid = leg.callSid;
-  let onFinal!: (e: Final) => void;
-  const final = new Promise<Final>((resolve) => {
-    onFinal = resolve;
-  });
-  let ringing: Promise<void> | undefined;
-  // Both subscribed before the originate, so no event of the leg is missed.
-  const legSub = nc.subscribe(subjects.callLeg(rt.region, legSid), {
-    callback: (err, msg) => {
-      const event = err ? undefined : readLegEvent(decode(msg.data));
-      if (event?.kind === "ringing") ringing ??= leg.ringing().catch(() => {});
-      else if (event) onFinal(event);
-    },
-  });
-  const { channel, ended, stop } = listenToLeg(rt, call, legSid, gateway);
-  const close = () => {
-    legSub.unsubscribe();
-    stop();
-  };
-  // Before the answer a hang-up is a CANCEL; after it, a BYE. Best effort: a lost leg is over anyway.
-  const hangUpLeg = () => channel.hangup().catch(() => {});
-  let guard: NodeJS.Timeout | undefined;
-  let sip: SipOutcome = { code: 200 };
-  const onAbort = () => void hangUpLeg();
+  // Subscribed before the originate, so no event of the leg is missed.
+  const ringing = watchRinging(rt, call, leg, gateway);
   try {
     await nc.flush();
     const originate: Originate = {
@@ -71,36 +50,132 @@ export async function ringSip(
       timeoutMs: options.timeoutS * 1000,
       ringingTo: { callSid: call.callSid, ...(options.ringTone && { ringTone: options.ringTone }) },
     };
-    // Stored with the call before the INVITE can go: a worker that resumes the call hangs it up.
+    // Stored with the call before the INVITE can go: a worker that resumes the call finds the leg.
     await call.clock.holding(() => call.dialLegs.placedOn(legSid, gateway));
     await originateOn(nc, subjects.sipOriginate(gateway), originate);
-    signal.addEventListener("abort", onAbort, { once: true });
-    const aborted = new Promise<never>((_, reject) => {
-      if (signal.aborted) reject(signal.reason);
-      signal.addEventListener("abort", () => reject(signal.reason), { once: true });
-    });
-    const timedOut = new Promise<Final>((resolve) => {
-      guard = setTimeout(
-        () => resolve({ kind: "failed", sipCode: 408, reason: "no final response from the gateway" }),
-        options.timeoutS * 1000 + GUARD_MS,
-      );
-    });
-    const outcome = await Promise.race([final, timedOut, aborted]);
-    await ringing;
-    if (outcome.kind === "failed") {
-      if (outcome.reason === "no final response from the gateway") await hangUpLeg();
-      close();
-      return { answered: false, status: dialStatusOf(outcome.sipCode), sip: sipOutcome(outcome) };
-    }
-    sip = sipOutcome(outcome);
   } catch (err) {
-    close();
+    ringing.close();
     throw err;
-  } finally {
-    clearTimeout(guard);
-    signal.removeEventListener("abort", onAbort);
   }
-  return answeredLeg(leg, channel, ended, close, sip);
+  return ringing.outcome(options.timeoutS, signal);
+}
+
+/**
+ * A SIP leg a resumed call's <Dial> was ringing when its worker died, still ringing on `gateway` (or
+ * answered since, with no worker to hear it: stale-legs.ts found it so). The Dial takes it back: no
+ * CANCEL, no new INVITE, the callee's phone rings on and the caller keeps hearing its ringback (the
+ * gateway relays it as the originate asked). The leg's events are heard again, then the gateway is
+ * asked what the leg did while no worker listened.
+ */
+export async function resumeRinging(
+  rt: Pick<RegionRuntime, "region" | "bus" | "inspector" | "log">,
+  call: LiveCall,
+  leg: ChildLeg,
+  gateway: string,
+  options: { timeoutS: number },
+  signal: AbortSignal,
+): Promise<Attempt> {
+  signal.throwIfAborted();
+  const ringing = watchRinging(rt, call, leg, gateway);
+  const state = await call.clock.holding(() => legState(rt, gateway, leg.callSid));
+  if (state === "gone") {
+    // Its gateway no longer knows it (it restarted): the leg died with it.
+    ringing.close();
+    return { answered: false, status: "failed" };
+  }
+  if (state?.rang) ringing.rang();
+  if (state?.final) ringing.final(state.final, state.answeredMsAgo);
+  // Answered, then hung up while no worker listened: it ends as soon as it is bridged.
+  if (state?.endedMsAgo !== undefined) ringing.channel.callerHungUp();
+  return ringing.outcome(options.timeoutS, signal);
+}
+
+/**
+ * Hears a ringing leg: its `.leg` events (ringing, then answered or failed) and, as a channel of its
+ * own, its `.in`. `outcome` waits for the final event, the Dial's abort (the leg is cancelled) or the
+ * gateway's silence past the ring timeout.
+ */
+function watchRinging(
+  rt: Pick<RegionRuntime, "region" | "bus" | "inspector">,
+  call: LiveCall,
+  leg: ChildLeg,
+  gateway: string,
+) {
+  const { nc, subjects } = rt.bus;
+  let onFinal!: (e: Final) => void;
+  const final = new Promise<Final>((resolve) => {
+    onFinal = resolve;
+  });
+  let ringing: Promise<void> | undefined;
+  const rang = () => {
+    ringing ??= leg.ringing().catch(() => {});
+  };
+  /** The parent's clock when the leg answered, when it answered while no worker listened. */
+  let answeredAt: number | undefined;
+  const legSub = nc.subscribe(subjects.callLeg(rt.region, leg.callSid), {
+    callback: (err, msg) => {
+      const event = err ? undefined : readLegEvent(decode(msg.data));
+      if (event?.kind === "ringing") rang();
+      else if (event) onFinal(event);
+    },
+  });
+  const { channel, ended, stop } = listenToLeg(rt, call, leg.callSid, gateway);
+  const close = () => {
+    legSub.unsubscribe();
+    stop();
+  };
+  // Before the answer a hang-up is a CANCEL; after it, a BYE. Best effort: a lost leg is over anyway.
+  const hangUpLeg = () => channel.hangup().catch(() => {});
+  const outcome = async (timeoutS: number, signal: AbortSignal): Promise<Attempt> => {
+    let guard: NodeJS.Timeout | undefined;
+    const onAbort = () => void hangUpLeg();
+    let sip: SipOutcome;
+    try {
+      // Stopped while the INVITE was being sent (the caller hung up, another leg won): cancelled at once.
+      if (signal.aborted) onAbort();
+      else signal.addEventListener("abort", onAbort, { once: true });
+      const aborted = new Promise<never>((_, reject) => {
+        if (signal.aborted) reject(signal.reason);
+        signal.addEventListener("abort", () => reject(signal.reason), { once: true });
+      });
+      const timedOut = new Promise<Final>((resolve) => {
+        guard = setTimeout(
+          () => resolve({ kind: "failed", sipCode: 408, reason: "no final response from the gateway" }),
+          timeoutS * 1000 + GUARD_MS,
+        );
+      });
+      const result = await Promise.race([final, timedOut, aborted]);
+      await ringing;
+      if (result.kind === "failed") {
+        if (result.reason === "no final response from the gateway") await hangUpLeg();
+        close();
+        return { answered: false, status: dialStatusOf(result.sipCode), sip: sipOutcome(result) };
+      }
+      sip = sipOutcome(result);
+    } catch (err) {
+      close();
+      throw err;
+    } finally {
+      clearTimeout(guard);
+      signal.removeEventListener("abort", onAbort);
+    }
+    return {
+      ...answeredLeg(leg, channel, ended, close, sip),
+      ...(answeredAt !== undefined && { answeredAt }),
+    };
+  };
+  return {
+    channel,
+    close,
+    rang,
+    /** What the gateway says came while no worker listened (`answeredMsAgo`: when it answered). */
+    final(event: Final, answeredMsAgo?: number) {
+      if (event.kind === "answered" && answeredMsAgo !== undefined)
+        answeredAt = call.clock.now() - answeredMsAgo;
+      onFinal(event);
+    },
+    outcome,
+  };
 }
 
 /**

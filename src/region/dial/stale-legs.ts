@@ -1,7 +1,8 @@
 // A resumed call's <Dial> legs from the worker that died. The call's verb runs again: a SIP leg or a
 // hosted number's call the caller was bridged to, still talking, is kept for that Dial to take back
-// (dial-network.ts's rejoin); every other leg is ended first, as a worker handing the call over ends them (its Dial is
-// cancelled): a SIP leg is cancelled or hung up at its gateway, a hosted number's call is hung up
+// (dial-network.ts's rejoin), and so are SIP legs still ringing, or answered while no worker listened
+// (the Dial hears them again instead of ringing anew); every other leg is ended first, as a worker
+// handing the call over ends them (its Dial is cancelled): a SIP leg is cancelled or hung up at its gateway, a hosted number's call is hung up
 // in its region, and each leg's record gets its final status, end time and duration, instead of
 // staying `ringing` or `in-progress` for ever; a leg whose noun asked for its `completed` status
 // callback still gets it, numbered after the events it reported.
@@ -29,8 +30,9 @@ type StaleRuntime = Pick<RegionRuntime, "region" | "bus" | "stores" | "inspector
 /**
  * Ends each leg the stored snapshot names (`stored`: as read, unchecked) of the call `parent`. `now`
  * is the resumed call's clock as it starts. With `keep`, a leg the caller was bridged to that still
- * talks (a SIP leg, a hosted number's call) is not ended but returned, for the Dial to take back
- * (dial-network.ts). Never rejects: a leg that cannot be ended is logged and left as it was.
+ * talks (a SIP leg, a hosted number's call), and SIP legs still ringing or answered but not bridged,
+ * are not ended but returned, for the Dial to take back (dial-network.ts). Never rejects: a leg that
+ * cannot be ended is logged and left as it was.
  */
 export async function endStaleLegs(
   rt: StaleRuntime,
@@ -38,7 +40,7 @@ export async function endStaleLegs(
   parent: CallFacts,
   now: number,
   keep = false,
-): Promise<DialLegRef | undefined> {
+): Promise<DialLegRef[]> {
   const legs = Array.isArray(stored) ? stored : [];
   const kept = await Promise.all(
     legs.map(async (value) => {
@@ -53,7 +55,7 @@ export async function endStaleLegs(
       });
     }),
   );
-  return kept.find((ref) => ref !== undefined);
+  return kept.filter((ref) => ref !== undefined);
 }
 
 /** Ends the leg, or returns it when it is to be kept (`keep`, bridged and still talking). */
@@ -76,9 +78,11 @@ async function endStaleLeg(
   }
   if (ref.gateway) {
     const state = await legState(rt, ref.gateway, ref.sid);
-    const talking =
-      state && state !== "gone" && state.final?.kind === "answered" && state.endedMsAgo === undefined;
-    if (keep && ref.bridged && talking) return ref;
+    const up = state && state !== "gone" && state.endedMsAgo === undefined;
+    if (keep && up && ref.bridged && state.final?.kind === "answered") return ref;
+    // Still ringing, or answered (while no worker listened, or during its whisper): the Dial hears
+    // it again. A leg whose state cannot be learnt is ended, as before.
+    if (keep && up && !ref.bridged && state.final?.kind !== "failed") return ref;
     if (state && state !== "gone") end = endOf(state, now);
     // CANCEL while it rings, BYE once answered; one that failed or ended is over, and one its gateway
     // does not know ("gone") died with it.

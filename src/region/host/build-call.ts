@@ -23,8 +23,11 @@ import { SnapshotWriter } from "./snapshot-writer.js";
 export interface RestoredCall {
   snapshot: unknown;
   sb: StoredActor["sb"];
-  /** The SIP leg its Dial was bridged to, still talking: the Dial takes it back (stale-legs.ts). */
-  keptLeg?: DialLegRef | undefined;
+  /**
+   * Its Dial's legs still up (stale-legs.ts): the one it was bridged to, or the SIP legs it was
+   * ringing. The Dial takes them back.
+   */
+  keptLegs?: DialLegRef[] | undefined;
 }
 
 export class CallBuilder {

@@ -153,15 +153,15 @@ export class CallHost {
     const stored = (await stores.actors.get(callSid)) as StoredActor | undefined;
     if (stored?.sb) {
       const { sb, ...snapshot } = stored;
-      // The Dial it was in runs again: a leg it was bridged to that still talks is kept for it to take
-      // back; the others are ended first, so a SIP callee is hung up before it is called again (a
-      // phone still in that call would answer the new INVITE busy).
+      // The Dial it was in runs again: a leg it was bridged to that still talks, or SIP legs still
+      // ringing, are kept for it to take back; the others are ended first, so a SIP callee is hung up
+      // before it is called again (a phone still in that call would answer the new INVITE busy).
       const parent = (snapshot as { context?: { facts?: CallFacts } }).context?.facts;
-      const keptLeg =
+      const keptLegs =
         sb.dialLegs && parent
           ? await endStaleLegs(this.#rt, sb.dialLegs, parent, clockStart(sb.job, sb), true)
           : undefined;
-      await this.#launch(sb.job, { snapshot, sb, keptLeg });
+      await this.#launch(sb.job, { snapshot, sb, keptLegs });
     } else {
       // No snapshot yet (its owner died inside the first window): the lease's job starts it afresh,
       // as the stream's redelivery would, without waiting for the stream's ack timeout.
@@ -187,7 +187,7 @@ export class CallHost {
     owned: Promise<void> = Promise.resolve(),
   ): Promise<void> {
     const call = this.#builder.build(job, restored);
-    if (restored?.keptLeg) this.#keep(call, restored.keptLeg);
+    if (restored?.keptLegs?.length) this.#keep(call, restored.keptLegs);
     this.#calls.set(job.callSid, call);
     call.actor.subscribe(new CallEndObserver(call, this.#ended));
     call.actor.start();
@@ -216,15 +216,15 @@ export class CallHost {
   }
 
   /**
-   * Gives a resumed call the leg its Dial was bridged to, for the Dial to take back; if the call ends
-   * (or its Dial rings other numbers) first, the leg is ended as any stale one is.
+   * Gives a resumed call the legs its Dial was bridged to or ringing, for the Dial to take back; if
+   * the call ends (or its Dial rings other numbers) first, they are ended as any stale one is.
    */
-  #keep(call: LiveCall, leg: DialLegRef): void {
-    call.dialLegs.keep(leg);
+  #keep(call: LiveCall, legs: DialLegRef[]): void {
+    for (const leg of legs) call.dialLegs.keep(leg);
     const { facts } = call.actor.getSnapshot().context;
     call.atClose(() => {
       const left = call.dialLegs.takeKept();
-      if (left && !call.handedOver) void endStaleLegs(this.#rt, [left], facts, call.clock.now());
+      if (left.length && !call.handedOver) void endStaleLegs(this.#rt, left, facts, call.clock.now());
     });
   }
 

@@ -2,7 +2,8 @@
 // legs live in the worker's memory and at their far ends (a SIP callee, a hosted number's call), not
 // in the call's actor: a worker that resumes the call after its worker died would otherwise ring new
 // legs beside the old ones, leaving a callee bridged to no one and a leg's record `in-progress` for
-// ever. It takes back a bridged leg that still talks and ends the others first (dial/stale-legs.ts).
+// ever. It takes back a bridged leg that still talks, and SIP legs still ringing (or answered while no
+// worker listened), and ends the others first (dial/stale-legs.ts).
 import { z } from "zod";
 import type { HttpMethod } from "../../model/http.js";
 import { CallSidSchema } from "../../protocol/offer.js";
@@ -84,8 +85,11 @@ export interface LegTracker {
 
 export class DialLegs implements LegTracker {
   readonly #legs = new Map<string, DialLegRef>();
-  /** A leg a resumed call's Dial was bridged to, still up: its Dial takes it back (dial-network.ts). */
-  #kept: DialLegRef | undefined;
+  /**
+   * Legs of a resumed call's Dial still up: the one it was bridged to, or the SIP legs it was ringing.
+   * Its Dial takes them back (dial-network.ts).
+   */
+  #kept: DialLegRef[] = [];
 
   /**
    * `store(now)`: the snapshot must name the legs as they are now — at once (`now`: something is
@@ -124,17 +128,15 @@ export class DialLegs implements LegTracker {
     void this.#change(sid, { bridged: true, ...(sip && { sip }) }, false);
   }
 
-  /** A resumed call keeps a bridged leg for its Dial to take back; it stays named until it ends. */
+  /** A resumed call keeps a leg for its Dial to take back; it stays named until it ends. */
   keep(ref: DialLegRef): void {
     this.#legs.set(ref.sid, { ...ref });
-    this.#kept = { ...ref };
+    this.#kept.push({ ...ref });
   }
 
-  /** The kept leg, once: taken by the Dial that rings again, or ended if the call never gets there. */
-  takeKept(): DialLegRef | undefined {
-    const kept = this.#kept;
-    this.#kept = undefined;
-    return kept;
+  /** The kept legs, once: taken by the Dial that rings again, or ended if the call never gets there. */
+  takeKept(): DialLegRef[] {
+    return this.#kept.splice(0);
   }
 
   reported(sid: string, count: number): void {
