@@ -40,6 +40,8 @@ export class Edge {
   /** The stream its routing cache reads (`KV_sb_routing`, or a region's mirror of it). */
   routingStream = "";
   #sub: Subscription | undefined;
+  /** Claims being marked stored after their offer was answered. */
+  readonly #marking = new Set<Promise<void>>();
 
   private constructor(
     private readonly opts: EdgeOptions,
@@ -135,7 +137,10 @@ export class Edge {
       return { callSid, region: held.region };
     }
     await this.#store(job);
-    await this.#markStored(callSid, claim, claimed.revision);
+    // Answered without waiting for the mark: the call is stored, and the mark only spares a retry of
+    // this offer storing the job again (the stream's dedupe makes that one message within 2 minutes;
+    // a caller that got this answer does not retry). It was a third round trip on every offer's answer.
+    this.#markLater(callSid, claim, claimed.revision);
     return { callSid, region: claim.region };
   }
 
@@ -144,6 +149,12 @@ export class Edge {
     await this.callSids.markStored(callSid, claim, revision).catch((err) => {
       this.opts.log.warn({ err: String(err), callSid }, "cannot mark the CallSid's job stored");
     });
+  }
+
+  /** Marks the claim stored in the background; `stop` waits for the marks still out. */
+  #markLater(callSid: string, claim: CallSidClaim, revision: number): void {
+    const marking = this.#markStored(callSid, claim, revision).finally(() => this.#marking.delete(marking));
+    this.#marking.add(marking);
   }
 
   async #claim(callSid: string, claim: CallSidClaim) {
@@ -198,6 +209,7 @@ export class Edge {
 
   async stop(): Promise<void> {
     await this.#sub?.drain();
+    await Promise.all(this.#marking);
     this.routing.stop();
     this.accounts.stop();
   }
