@@ -1,7 +1,7 @@
 // A region worker dies while a SIP call's <Dial> leg rings or is bridged, and another worker resumes
 // the call. Bridged, the resumed Dial takes the leg back: no new INVITE, the bridge set up again on
 // the gateway (audio checked by content), and the Dial ends when the callee hangs up, with that leg
-// as its DialCallSid. Ringing, it takes the ringing leg back too: no CANCEL and no second INVITE, the
+// as its DialCallSid, or at its timeLimit counted from the first bridge. Ringing, it takes the ringing leg back too: no CANCEL and no second INVITE, the
 // callee's phone rings on, and its answer — after the resume, or while no worker listened — bridges
 // the caller to it. The callee is a raw SIP peer, so the test sees every request it gets, and when.
 import { randomBytes } from "node:crypto";
@@ -41,6 +41,20 @@ describe("a SIP call resumed while its <Dial> leg rang or talked", () => {
     expect(Number(run.dialed.DialCallDuration)).toBeGreaterThanOrEqual(1);
     expect(run.oldLeg).toMatchObject({ status: "completed", direction: "outbound-dial" });
     expect(run.oldLeg.duration).toBe(run.dialed.DialCallDuration);
+  });
+
+  it("bridged with a timeLimit: the limit counts from the first bridge, not from the resume", {
+    timeout: 90_000,
+  }, async () => {
+    const run = await resumeWhile("bridged", { timeLimitS: 6 });
+    // The resume took long enough (the dead worker's heartbeat had to lapse) to tell the two apart.
+    expect(run.resumeGapMs).toBeGreaterThan(1_000);
+    expect(run.limitAfterMs).toBeGreaterThan(6_000 - 500);
+    expect(run.limitAfterMs).toBeLessThan(6_000 + run.resumeGapMs / 2);
+    expect(run.invites).toBe(1);
+    expect(run.dialed).toMatchObject({ DialCallStatus: "completed", DialCallSid: run.oldLeg.sid });
+    expect(Number(run.dialed.DialCallDuration)).toBeGreaterThanOrEqual(5);
+    expect(Number(run.dialed.DialCallDuration)).toBeLessThanOrEqual(7);
   });
 
   it("ringing: the resumed Dial takes the ringing leg back — no CANCEL, no second INVITE; its answer is bridged", {
@@ -151,7 +165,7 @@ function expectTakenBack(run: Awaited<ReturnType<typeof resumeWhile>>) {
   expect(run.oldLeg.duration).toBe(run.dialed.DialCallDuration);
 }
 
-async function resumeWhile(moment: "ringing" | "answered" | "bridged") {
+async function resumeWhile(moment: "ringing" | "answered" | "bridged", opts: { timeLimitS?: number } = {}) {
   await using engine = await startTestEngine({ worker: false });
   await using gw = await startGateway(engine, "gw1");
   await using callee = await rawPeer(CALLEE_IP, gw.sipPort);
@@ -159,7 +173,9 @@ async function resumeWhile(moment: "ringing" | "answered" | "bridged") {
   await using app = await startTwilioApp(engine.authToken, {
     "/voice": () => {
       const r = new VoiceResponse();
-      r.dial({ action: "/dialed", timeout: 30 }).sip(`sip:callee@${CALLEE_IP}:${callee.port}`);
+      r.dial({ action: "/dialed", timeout: 30, ...(opts.timeLimitS && { timeLimit: opts.timeLimitS }) }).sip(
+        `sip:callee@${CALLEE_IP}:${callee.port}`,
+      );
       return { body: r.toString() };
     },
     "/dialed": () => ({ body: new VoiceResponse().hangup().toString() }),
@@ -180,9 +196,11 @@ async function resumeWhile(moment: "ringing" | "answered" | "bridged") {
   // The parent's bridges, as its channel announces them: the first worker's, then the resumed one's.
   const bridges = countBridges(engine, parentSid);
   ua.ring(first);
+  let bridgedAt = 0;
   if (moment === "bridged") {
     await ua.answer(first);
     await bounded(bridges.reached(1), "the first bridge");
+    bridgedAt = performance.now();
   }
   // The parent's snapshot names the leg (bridged, once answered): all a resumed call knows of it.
   const stored = await bounded(
@@ -214,9 +232,22 @@ async function resumeWhile(moment: "ringing" | "answered" | "bridged") {
   }
   // Taken back: the resumed Dial bridges the same leg (again), and the bridge carries the callee.
   await bounded(bridges.reached(moment === "bridged" ? 2 : 1), "the resumed Dial's bridge");
-  toneRms = await toneThroughBridge(calleeRtp, first, phone);
-  // The callee hangs up: the Dial ends, its action hangs up, the caller hears the BYE.
-  ua.hangUp(first);
+  const resumeGapMs = performance.now() - bridgedAt;
+  let limitAfterMs = 0;
+  if (opts.timeLimitS) {
+    // The Dial's timeLimit ends the bridge: the gateway hangs the callee up.
+    const bye = await bounded(
+      callee.next((m) => m.method === "BYE" && callId(m) === callId(first), 30_000),
+      "the BYE at the Dial's timeLimit",
+      30_000,
+    );
+    callee.send(reply(bye, "200 OK"));
+    limitAfterMs = (bye.receivedAt ?? 0) - bridgedAt;
+  } else {
+    toneRms = await toneThroughBridge(calleeRtp, first, phone);
+    // The callee hangs up: the Dial ends, its action hangs up, the caller hears the BYE.
+    ua.hangUp(first);
+  }
   const result = await bounded(caller, "the caller's end", 40_000);
   expect(result.code, result.stdout + result.stderr).toBe(0);
   bridges.stop();
@@ -238,6 +269,8 @@ async function resumeWhile(moment: "ringing" | "answered" | "bridged") {
     dialed,
     oldLeg,
     firstCallId: callId(first),
+    resumeGapMs,
+    limitAfterMs,
   };
 }
 

@@ -288,7 +288,7 @@ async function connect(
   }
   const { ended, hangup } = answered.connect();
   // Stored with the call: a worker that resumes it takes this leg back instead of hanging it up.
-  call.dialLegs.bridged(leg.callSid, answered.sip);
+  call.dialLegs.bridged(leg.callSid, call.clock.now(), answered.sip);
   return {
     answered: true,
     callSid: leg.callSid,
@@ -335,6 +335,8 @@ async function rejoin(
     restored: { ref: kept, ...held },
   });
   const { ended, hangup } = (await back(leg)).connect();
+  // A snapshot of an older version has no bridgedAt: the answer is the nearest time it knows.
+  const since = kept.bridgedAt ?? kept.answeredAt;
   return {
     answered: true,
     callSid: leg.callSid,
@@ -343,6 +345,7 @@ async function rejoin(
     hangup,
     durationS: () => leg.durationS(),
     ...(kept.sip && { sip: kept.sip }),
+    ...(since !== undefined && { bridgedMs: Math.max(0, call.clock.now() - since) }),
   };
 }
 

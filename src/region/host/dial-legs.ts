@@ -26,6 +26,8 @@ export interface DialLegRef {
   readonly hosted?: { region: string; callSid: string };
   /** The Dial bridged the caller to it (after its whisper, if any): a resumed Dial may take it back. */
   readonly bridged?: boolean;
+  /** The parent's call clock when it was bridged: a Dial's timeLimit counts from then, across a resume. */
+  readonly bridgedAt?: number;
   /** A <Sip> leg's final response, for the Dial's action (DialSip*) when a resumed Dial takes it back. */
   readonly sip?: SipOutcome;
   /** How many of its progress events were reported: its `completed` callback's SequenceNumber. */
@@ -51,6 +53,7 @@ export const DialLegRefSchema = z.object({
   gateway: SubjectToken.optional(),
   hosted: HostedCallRefSchema.optional(),
   bridged: z.boolean().optional(),
+  bridgedAt: z.number().optional(),
   sip: z
     .object({
       code: z.number().int(),
@@ -75,8 +78,8 @@ export interface LegTracker {
   /** The leg is about to be offered to a hosted number, as `callSid` in `region`. */
   hosted(sid: string, region: string, callSid: string): Promise<void>;
   answered(sid: string, at: number): void;
-  /** The caller is about to be bridged to the leg (a <Sip> leg's final response with it). */
-  bridged(sid: string, sip?: SipOutcome): void;
+  /** The caller is about to be bridged to the leg, at `at` (a <Sip> leg's final response with it). */
+  bridged(sid: string, at: number, sip?: SipOutcome): void;
   /** `count` of its progress events have been reported (sent or not, each takes a SequenceNumber). */
   reported(sid: string, count: number): void;
   /** The leg's final record is stored: nothing of it is left to end. */
@@ -124,8 +127,8 @@ export class DialLegs implements LegTracker {
     void this.#change(sid, { answeredAt: at }, false);
   }
 
-  bridged(sid: string, sip?: SipOutcome): void {
-    void this.#change(sid, { bridged: true, ...(sip && { sip }) }, false);
+  bridged(sid: string, at: number, sip?: SipOutcome): void {
+    void this.#change(sid, { bridged: true, bridgedAt: at, ...(sip && { sip }) }, false);
   }
 
   /** A resumed call keeps a leg for its Dial to take back; it stays named until it ends. */

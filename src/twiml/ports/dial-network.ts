@@ -56,6 +56,11 @@ export interface BridgedLeg {
   durationS(): number;
   /** The 2xx of a leg placed over SIP (DialSip* on a <Sip>'s action). */
   readonly sip?: SipOutcome;
+  /**
+   * How long the caller was bridged to it already: a leg a resumed call took back. The Dial's
+   * timeLimit counts that time too.
+   */
+  readonly bridgedMs?: number;
 }
 
 /** A leg's status callback as its noun gave it. */

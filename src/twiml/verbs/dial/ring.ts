@@ -74,7 +74,8 @@ export async function ringLegs(
     // Stopped from outside (the caller hung up), the bridge is over all the same: the Dial reports it.
     await Promise.race([
       rung.ended,
-      sleep(ctx.clock, options.timeLimitS * 1000, bridge.signal),
+      // A leg taken back by a resumed call was bridged before: the limit counts from that bridge.
+      sleep(ctx.clock, Math.max(0, options.timeLimitS * 1000 - (rung.bridgedMs ?? 0)), bridge.signal),
       bridged,
     ]).catch((err: unknown) => {
       if (!signal.aborted) throw err;
