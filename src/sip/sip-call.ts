@@ -247,7 +247,8 @@ export class SipCall {
    * Relays this call and an outbound leg to each other until either hangs up or `stop`; the reply is
    * empty, or the bridge's recording (a hang-up then waits for it, as a <Record>'s does). A bridge
    * asked for while one is up takes its place (a call resumed by another worker bridges its leg
-   * again): the first is stopped before the second sets its taps, and answers with nothing.
+   * again): the first is stopped before the second sets its taps, and answers with nothing; of the
+   * same two calls, recorded the same way, its recording goes on in the second's.
    */
   async #bridgeTo(cmd: Extract<SipCommand, { op: "bridge" }>): Promise<unknown> {
     const leg = this.d.call(cmd.legSid);
@@ -255,11 +256,12 @@ export class SipCall {
       throw fail("sipCallGone", `call ${cmd.legSid} is not live on this SIP gateway with ${this.d.callSid}`);
     this.#ops.get(cmd.id)?.abort(new Error("repeated"));
     const previous = this.#bridge;
-    previous?.bridge.stop();
+    previous?.bridge.halt();
     previous?.op.abort(new Error("bridged again"));
     const ac = new AbortController();
     this.#ops.set(cmd.id, ac);
-    const bridge = new Bridge(this, leg, cmd.record);
+    // A bridge of the same two calls again: its recording, if any, goes on from the first one's.
+    const bridge = new Bridge(this, leg, cmd.record, previous?.bridge);
     const recorded = cmd.record !== "none";
     this.#bridge = { bridge, recorded, op: ac };
     let replied = () => {};

@@ -6,6 +6,7 @@
 // the caller to it. The callee is a raw SIP peer, so the test sees every request it gets, and when.
 import { randomBytes } from "node:crypto";
 import { Kvm } from "@nats-io/kv";
+import { Objm } from "@nats-io/obj";
 import type { NatsConnection } from "@nats-io/transport-node";
 import { describe, expect, it } from "vitest";
 import type { CallResource } from "../../src/model/records.js";
@@ -55,6 +56,19 @@ describe("a SIP call resumed while its <Dial> leg rang or talked", () => {
     expect(run.dialed).toMatchObject({ DialCallStatus: "completed", DialCallSid: run.oldLeg.sid });
     expect(Number(run.dialed.DialCallDuration)).toBeGreaterThanOrEqual(5);
     expect(Number(run.dialed.DialCallDuration)).toBeLessThanOrEqual(7);
+  });
+
+  it("bridged and recorded: the Recording holds the whole conversation, from before the resume too", {
+    timeout: 90_000,
+  }, async () => {
+    const run = await resumeWhile("bridged", { record: "record-from-answer" });
+    expect(run.toneRms).toBeGreaterThan(2_000);
+    const pcm = run.recording ?? new Int16Array();
+    // What the callee said before the worker died (1 kHz, 50 frames) and after the resume (500 Hz).
+    expect(framesOf(pcm, 1000)).toBeGreaterThanOrEqual(40);
+    expect(framesOf(pcm, 500)).toBeGreaterThanOrEqual(40);
+    expect(run.dialed.RecordingUrl).toMatch(/\/Recordings\/RE[0-9a-f]{32}$/);
+    expect(Number(run.dialed.RecordingDuration)).toBeGreaterThanOrEqual(Math.floor(run.resumeGapMs / 1000));
   });
 
   it("ringing: the resumed Dial takes the ringing leg back — no CANCEL, no second INVITE; its answer is bridged", {
@@ -165,7 +179,10 @@ function expectTakenBack(run: Awaited<ReturnType<typeof resumeWhile>>) {
   expect(run.oldLeg.duration).toBe(run.dialed.DialCallDuration);
 }
 
-async function resumeWhile(moment: "ringing" | "answered" | "bridged", opts: { timeLimitS?: number } = {}) {
+async function resumeWhile(
+  moment: "ringing" | "answered" | "bridged",
+  opts: { timeLimitS?: number; record?: "record-from-answer" } = {},
+) {
   await using engine = await startTestEngine({ worker: false });
   await using gw = await startGateway(engine, "gw1");
   await using callee = await rawPeer(CALLEE_IP, gw.sipPort);
@@ -173,9 +190,12 @@ async function resumeWhile(moment: "ringing" | "answered" | "bridged", opts: { t
   await using app = await startTwilioApp(engine.authToken, {
     "/voice": () => {
       const r = new VoiceResponse();
-      r.dial({ action: "/dialed", timeout: 30, ...(opts.timeLimitS && { timeLimit: opts.timeLimitS }) }).sip(
-        `sip:callee@${CALLEE_IP}:${callee.port}`,
-      );
+      r.dial({
+        action: "/dialed",
+        timeout: 30,
+        ...(opts.timeLimitS && { timeLimit: opts.timeLimitS }),
+        ...(opts.record && { record: opts.record }),
+      }).sip(`sip:callee@${CALLEE_IP}:${callee.port}`);
       return { body: r.toString() };
     },
     "/dialed": () => ({ body: new VoiceResponse().hangup().toString() }),
@@ -201,6 +221,8 @@ async function resumeWhile(moment: "ringing" | "answered" | "bridged", opts: { t
     await ua.answer(first);
     await bounded(bridges.reached(1), "the first bridge");
     bridgedAt = performance.now();
+    // Recorded: the callee says something (1 kHz) before the worker dies.
+    if (opts.record) await toneThroughBridge(calleeRtp, first, phone, 1000);
   }
   // The parent's snapshot names the leg (bridged, once answered): all a resumed call knows of it.
   const stored = await bounded(
@@ -244,7 +266,8 @@ async function resumeWhile(moment: "ringing" | "answered" | "bridged", opts: { t
     callee.send(reply(bye, "200 OK"));
     limitAfterMs = (bye.receivedAt ?? 0) - bridgedAt;
   } else {
-    toneRms = await toneThroughBridge(calleeRtp, first, phone);
+    // After the resume the callee says something else (500 Hz), where a recording is told apart.
+    toneRms = await toneThroughBridge(calleeRtp, first, phone, opts.record ? 500 : 1000);
     // The callee hangs up: the Dial ends, its action hangs up, the caller hears the BYE.
     ua.hangUp(first);
   }
@@ -271,6 +294,7 @@ async function resumeWhile(moment: "ringing" | "answered" | "bridged", opts: { t
     firstCallId: callId(first),
     resumeGapMs,
     limitAfterMs,
+    recording: opts.record ? await recordingOf(engine) : undefined,
   };
 }
 
@@ -311,12 +335,44 @@ function countWhere(nc: NatsConnection, subject: string, match: (m: Record<strin
   };
 }
 
+/** The one Recording stored in us1, as 16-bit mono samples (the data chunk after a 44-byte header). */
+async function recordingOf(engine: { nc: NatsConnection }): Promise<Int16Array> {
+  const store = await new Objm(engine.nc).open(buckets.recordings("us1"));
+  const listed = await store.list();
+  expect(listed).toHaveLength(1);
+  const wav = Buffer.from((await store.getBlob(listed[0]?.name ?? "")) ?? new Uint8Array());
+  expect(wav.readUInt16LE(22)).toBe(1);
+  return new Int16Array(wav.buffer.slice(wav.byteOffset + 44, wav.byteOffset + wav.length));
+}
+
+/** How many 20 ms frames of `pcm` are loud and mostly `hz` (Goertzel power against the frame's energy). */
+function framesOf(pcm: Int16Array, hz: number): number {
+  let frames = 0;
+  const k = 2 * Math.cos((2 * Math.PI * hz) / 8000);
+  for (let at = 0; at + 160 <= pcm.length; at += 160) {
+    let s1 = 0;
+    let s2 = 0;
+    let energy = 0;
+    for (let i = at; i < at + 160; i++) {
+      const x = pcm[i] ?? 0;
+      const s0 = x + k * s1 - s2;
+      s2 = s1;
+      s1 = s0;
+      energy += x * x;
+    }
+    const power = s1 * s1 + s2 * s2 - k * s1 * s2;
+    // A pure tone's Goertzel power is energy × N / 2; half of that is "mostly".
+    if (energy / 160 > 1000 ** 2 && power > (energy * 160) / 4) frames++;
+  }
+  return frames;
+}
+
 /**
- * Sends a second of 1 kHz from the callee to the gateway's media address for its leg (paced as RTP
+ * Sends a second of a tone (`hz`) from the callee to the gateway's media address for its leg (paced as RTP
  * is, every 20 ms) and returns the loudest 20 ms the caller's phone then received (RMS; a bridge that
  * carries nothing gives the caller silence, about 0).
  */
-async function toneThroughBridge(from: PhoneRtp, invite: SipText, to: PhoneRtp): Promise<number> {
+async function toneThroughBridge(from: PhoneRtp, invite: SipText, to: PhoneRtp, hz = 1000): Promise<number> {
   const host = /c=IN IP4 (\S+)/.exec(invite.body)?.[1] ?? "127.0.0.1";
   const port = Number(/m=audio (\d+)/.exec(invite.body)?.[1]);
   const before = to.packets.length;
@@ -324,7 +380,7 @@ async function toneThroughBridge(from: PhoneRtp, invite: SipText, to: PhoneRtp):
   for (let i = 0; i < 50; i++) {
     const payload = new Uint8Array(160);
     for (let j = 0; j < 160; j++)
-      payload[j] = linearToUlaw(Math.round(8000 * Math.sin((2 * Math.PI * 1000 * (i * 160 + j)) / 8000)));
+      payload[j] = linearToUlaw(Math.round(8000 * Math.sin((2 * Math.PI * hz * (i * 160 + j)) / 8000)));
     const packet = buildRtp({
       payloadType: 0,
       marker: i === 0,

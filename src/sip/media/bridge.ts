@@ -26,21 +26,43 @@ export class Bridge {
   /** What each party said, as relayed to the other: [caller, leg]. */
   readonly #heard: [Int16Array[], Int16Array[]] = [[], []];
 
+  /**
+   * `continues`: a bridge of the same two calls this one replaces (a region worker that resumed the
+   * call bridged them again). Recorded the same way, its recording goes on in this one, so the
+   * Recording holds the whole conversation and not only what was said after the resume.
+   */
   constructor(
     private readonly caller: BridgeParty,
     private readonly leg: BridgeParty,
     private readonly record: BridgeRecord,
+    continues?: Bridge,
   ) {
+    if (record !== "none" && continues?.record === record && continues.joins(caller, leg)) {
+      // One frame at a time: an hour's frames spread as arguments would overflow the stack.
+      for (const channel of [0, 1] as const)
+        for (const f of continues.#heard[channel]) this.#heard[channel].push(f);
+    }
     this.#connect(caller, leg, 0);
     this.#connect(leg, caller, 1);
   }
 
+  /** Whether this bridge is between these two parties. */
+  joins(caller: BridgeParty, leg: BridgeParty): boolean {
+    return this.caller === caller && this.leg === leg;
+  }
+
   /** Ends the relay (either side hung up, or `stop`); the recording, if one was asked for. */
   stop(): Recording | undefined {
-    if (this.#ac.signal.aborted) return undefined;
+    if (!this.halt()) return undefined;
+    return this.record === "none" ? undefined : this.#recording();
+  }
+
+  /** Ends the relay without making its recording (a bridge replacing it goes on with it); false if over. */
+  halt(): boolean {
+    if (this.#ac.signal.aborted) return false;
     this.#ac.abort(new Error("bridge ended"));
     for (const party of [this.caller, this.leg]) party.tap = undefined;
-    return this.record === "none" ? undefined : this.#recording();
+    return true;
   }
 
   #connect(from: BridgeParty, to: BridgeParty, channel: 0 | 1): void {
