@@ -2,10 +2,10 @@
 // hosted number's call the caller was bridged to, still talking, is kept for that Dial to take back
 // (dial-network.ts's rejoin), and so are SIP legs still ringing, or answered while no worker listened
 // (the Dial hears them again instead of ringing anew); every other leg is ended first, as a worker
-// handing the call over ends them (its Dial is cancelled): a SIP leg is cancelled or hung up at its gateway, a hosted number's call is hung up
-// in its region, and each leg's record gets its final status, end time and duration, instead of
-// staying `ringing` or `in-progress` for ever; a leg whose noun asked for its `completed` status
-// callback still gets it, numbered after the events it reported.
+// handing the call over ends them (its Dial is cancelled): a SIP leg is cancelled or hung up at its
+// gateway, a hosted number's call is hung up in its region, and each leg's record gets its final
+// status, end time and duration, instead of staying `ringing` or `in-progress` for ever; a leg whose
+// noun asked for its `completed` status callback still gets it, numbered after the events it reported.
 import type { CallFacts } from "../../../machines/call.machine.js";
 import { rfc2822 } from "../../model/dates.js";
 import type { CallResource, CallStatus } from "../../model/records.js";
@@ -58,7 +58,7 @@ export async function endStaleLegs(
   return kept.filter((ref) => ref !== undefined);
 }
 
-/** Ends the leg, or returns it when it is to be kept (`keep`, bridged and still talking). */
+/** Ends the leg, or returns it when it is to be kept (`keep`: bridged and talking, or a SIP leg still up). */
 async function endStaleLeg(
   rt: StaleRuntime,
   ref: DialLegRef,
