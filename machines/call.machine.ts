@@ -109,6 +109,12 @@ export const callMachine = callSetup.createMachine({
         },
       ],
     },
+    // Asked for (REST TimeLimit), not a failure: the call ends completed, with no error on its record.
+    "call.timeLimit": {
+      guard: not(stateIn("#call.storing")),
+      target: ".storing",
+      actions: assign({ endedBy: "app", status: ({ context }) => endStatus(context) }),
+    },
     "channel.hangup": {
       target: ".storing",
       actions: assign({ endedBy: "caller", status: ({ context }) => endStatus(context) }),

@@ -27,6 +27,9 @@ export const OutboundTrunkSchema = z.object({
 export type OutboundTrunk = z.infer<typeof OutboundTrunkSchema>;
 
 /** The REST parameters a region needs to place and run the call; the rest of the job is a call's. */
+/** A call's TimeLimit is at most Twilio's maximum call duration: 4 hours. */
+export const MAX_TIME_LIMIT_S = 4 * 60 * 60;
+
 export const OutboundSchema = z
   .object({
     /** The document to run once the callee answers; exactly one of url and twiml. */
@@ -40,6 +43,12 @@ export const OutboundSchema = z
       .optional(),
     /** Seconds the callee may ring before the call ends no-answer (Twilio: default 60, at most 600). */
     timeoutS: z.number().int().min(1).max(600),
+    /**
+     * REST `TimeLimit`: seconds the call may last once answered; then it ends `completed`, as a
+     * <Hangup> would end it. At most the maximum call duration (4 h), which holds without it.
+     * Added after the first version of this contract: optional, so older jobs still validate.
+     */
+    timeLimitS: z.number().int().min(1).max(MAX_TIME_LIMIT_S).optional(),
     /** Keys sent once the callee answers, before the TwiML runs (`w` waits 0.5 s, `W` 1 s). */
     sendDigits: z
       .string()

@@ -27,6 +27,8 @@ export function transitionCause(event: string, previousVerb: string | null, firs
       return "REST update (Status)";
     case "call.limit":
       return "maximum call duration (4 h)";
+    case "call.timeLimit":
+      return "TimeLimit reached";
   }
   const state = actorState(event);
   if (event.startsWith("xstate.done.actor.")) {

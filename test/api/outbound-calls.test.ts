@@ -180,6 +180,26 @@ describe("POST Calls.json (client.calls.create)", () => {
     expect(recordings[0]).toMatchObject({ source: "OutboundAPI", channels: 2, callSid: created.sid });
   }, 30_000);
 
+  it("ends the call completed at its TimeLimit, counted from the answer", async () => {
+    const created = await client.calls.create({
+      to: PSTN,
+      from: FROM,
+      twiml: '<Response><Pause length="60"/><Say>never heard</Say></Response>',
+      timeLimit: 7,
+      statusCallback: `${stack.app.url}/status`,
+      statusCallbackEvent: ["initiated", "answered", "completed"],
+    });
+    const callbacks = await callbacksOf(created.sid);
+    const at = (status: string) =>
+      Date.parse(callbacks.find((r) => r.params.CallStatus === status)?.params.Timestamp ?? "");
+    expect(callbacks.map((r) => r.params.CallStatus)).toEqual(["initiated", "in-progress", "completed"]);
+    // Seven seconds after the answer (the call's clock at time-scale 0), not after its 60 s Pause.
+    expect(at("completed") - at("in-progress")).toBe(7_000);
+    const fetched = await client.calls(created.sid).fetch();
+    expect(fetched.status).toBe("completed");
+    expect(Number(fetched.duration) * 1000).toBe(at("completed") - at("initiated"));
+  }, 30_000);
+
   it("refuses a From the account does not own with 21210", async () => {
     const err = await client.calls
       .create({ to: PSTN, from: "+15550000000", url: `${stack.app.url}/outbound` })
@@ -217,6 +237,12 @@ describe("POST Calls.json (client.calls.create)", () => {
     [
       "MachineDetection",
       { To: PSTN, From: FROM, Url: "https://app.example/x", MachineDetection: "Enable" },
+      20422,
+    ],
+    ["a TimeLimit of 0", { To: PSTN, From: FROM, Url: "https://app.example/x", TimeLimit: "0" }, 20422],
+    [
+      "a TimeLimit that is not whole seconds",
+      { To: PSTN, From: FROM, Url: "https://app.example/x", TimeLimit: "2.5" },
       20422,
     ],
     [

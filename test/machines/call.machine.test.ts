@@ -52,6 +52,8 @@ async function run(
     announce?: AnnounceOutcome;
     ringMs?: number;
     hangupAt?: number;
+    /** When the host sends an outbound call's TimeLimit (`call.timeLimit`). */
+    timeLimitAt?: number;
     maxCallMs?: number;
     watch?: (s: SnapshotFrom<typeof callMachine>) => void;
   } = {},
@@ -121,6 +123,8 @@ async function run(
   void done.then(() => clock.clearTimeout(limit));
   if (opts.hangupAt !== undefined)
     clock.setTimeout(() => actor.send({ type: "channel.hangup" }), opts.hangupAt);
+  if (opts.timeLimitAt !== undefined)
+    clock.setTimeout(() => actor.send({ type: "call.timeLimit" }), opts.timeLimitAt);
   await done;
   return { states, fetched, ran, errors, ended: ended as EndInput, final: actor.getSnapshot() };
 }
@@ -245,6 +249,14 @@ describe("the call machine", () => {
     expect(r.ran).toEqual(["Say:Hi", "Pause"]);
     expect(r.ended).toMatchObject({ status: "completed", error: { code: 32015 } });
     expect(r.errors).toEqual([32015]);
+  });
+
+  it("ends a call at its TimeLimit completed, as a Hangup would, with no error", async () => {
+    const doc = [say("Hi"), { name: "Pause", length: 60 } as Verb, say("never")];
+    const r = await run({ [NUMBER.voiceUrl]: doc }, { timeLimitAt: 10_000 });
+    expect(r.ran).toEqual(["Say:Hi", "Pause"]);
+    expect(r.ended).toMatchObject({ status: "completed", endedBy: "app", error: null });
+    expect(r.errors).toEqual([]);
   });
 
   describe("an outbound call (REST)", () => {

@@ -40,7 +40,7 @@ describe("the statechart read from the call machine", () => {
       "retryDelay done",
     );
     expect(transitionLabel(edge(ANY_STATE, "call.storing") ?? fail())).toBe(
-      "call.limit [guard], channel.hangup, control.end [guard]",
+      "call.limit [guard], call.timeLimit [guard], channel.hangup, control.end [guard]",
     );
     // Events a state ignores (storing swallows hang-ups) are no edges.
     expect(chart.transitions.some((t) => t.source === "call.storing")).toBe(false);

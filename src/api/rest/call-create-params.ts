@@ -3,6 +3,7 @@
 import { fail } from "../../errors/switchboard-error.js";
 import { isE164 } from "../../model/phone.js";
 import {
+  MAX_TIME_LIMIT_S,
   MAX_TWIML_CHARS,
   OUTBOUND_EVENTS,
   type Outbound,
@@ -31,7 +32,6 @@ export const UNSUPPORTED_CREATE = [
   "RecordingTrack",
   "SipAuthPassword",
   "SipAuthUsername",
-  "TimeLimit",
   "Trim",
 ];
 
@@ -77,6 +77,7 @@ export function readCreate(body: CreateBody): { to: string; from: string; outbou
     throw fail("invalidParameter", `SendDigits may hold 0-9, #, *, w and W (at most 32): ${sendDigits}`);
   }
   const record = recordOf(body);
+  const timeLimitS = timeLimitOf(body.TimeLimit);
   const statusCallback =
     body.StatusCallback === undefined ? undefined : one(body.StatusCallback, "StatusCallback");
   const events = eventsOf(body.StatusCallbackEvent);
@@ -96,6 +97,7 @@ export function readCreate(body: CreateBody): { to: string; from: string; outbou
         },
       }),
       timeoutS: timeoutOf(body.Timeout),
+      ...(timeLimitS !== undefined && { timeLimitS }),
       ...(sendDigits && { sendDigits }),
       ...(record && { record }),
     },
@@ -166,6 +168,19 @@ function eventsOf(value: string | string[] | undefined): OutboundEvent[] {
   if (bad)
     throw fail("invalidParameter", `StatusCallbackEvent ${bad} is not one of ${OUTBOUND_EVENTS.join(", ")}`);
   return [...new Set(events)] as OutboundEvent[];
+}
+
+/**
+ * TimeLimit: whole seconds the call may last once answered. More than the maximum call duration
+ * (4 h) lasts 4 h, which every call is held to anyway (Twilio's default account limit).
+ */
+function timeLimitOf(value: string | string[] | undefined): number | undefined {
+  if (value === undefined) return undefined;
+  const text = one(value, "TimeLimit");
+  const n = Number(text);
+  if (!/^\d+$/.test(text) || n < 1)
+    throw fail("invalidParameter", `TimeLimit must be a whole number of seconds, at least 1: ${text}`);
+  return Math.min(n, MAX_TIME_LIMIT_S);
 }
 
 /** Timeout: whole seconds; Twilio rings at most 600 s, whatever is asked. */

@@ -82,6 +82,8 @@ export class LiveCall {
   #leased: boolean;
   /** The timer of the call's maximum duration, on its clock. */
   #limit: unknown;
+  /** An outbound call's TimeLimit timer, set at its answer (`#limitAfterAnswer`). */
+  #timeLimit: unknown;
   /**
    * The call's open Media Streams; closed when the call ends or leaves this worker. Made when a verb
    * first asks for them (most calls never open one) or when the call is closed.
@@ -190,6 +192,7 @@ export class LiveCall {
   /** The actor changed state: the snapshot is stale (stored within SnapshotWriter's window) once leased. */
   stateChanged(): void {
     if (this.#leased) void this.snapshots.changed();
+    this.#limitAfterAnswer();
   }
 
   /** Whether the call's lease is stored (a new call's is being written while it starts). */
@@ -207,12 +210,28 @@ export class LiveCall {
     else void this.snapshots.changed();
   }
 
-  /** Twilio's maximum call duration, on the call's clock from its arrival: a resumed call keeps it. */
+  /**
+   * Twilio's maximum call duration, on the call's clock from its arrival, and an outbound call's
+   * TimeLimit from its answer: a resumed call keeps both.
+   */
   limitDuration(maxCallMs: number): void {
     const { arrivedAt } = this.actor.getSnapshot().context;
     this.#limit = this.clock.setTimeout(
       () => this.actor.send({ type: "call.limit" }),
       arrivedAt + maxCallMs - this.clock.now(),
+    );
+    this.#limitAfterAnswer();
+  }
+
+  /** Sets an outbound call's REST TimeLimit, on the call's clock from its answer, once it answered. */
+  #limitAfterAnswer(): void {
+    const limitS = this.outbound?.timeLimitS;
+    if (limitS === undefined || this.#timeLimit !== undefined) return;
+    const { answeredAt } = this.actor.getSnapshot().context;
+    if (answeredAt === null) return;
+    this.#timeLimit = this.clock.setTimeout(
+      () => this.actor.send({ type: "call.timeLimit" }),
+      answeredAt + limitS * 1000 - this.clock.now(),
     );
   }
 
@@ -285,6 +304,7 @@ export class LiveCall {
     this.snapshots.close();
     for (const fn of this.#atClose.splice(0)) fn();
     this.clock.clearTimeout(this.#limit);
+    this.clock.clearTimeout(this.#timeLimit);
     this.clock.dispose();
     // Closed even if never opened: a verb still running that opens one has it stopped at once.
     this.streams().closeAll();
