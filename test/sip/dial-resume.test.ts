@@ -93,26 +93,16 @@ describe("a SIP call resumed while its <Dial> leg rang or talked", () => {
     await using callee = await rawPeer(CALLEE_IP, gw.sipPort);
     await using calleeRtp = await phoneRtp(CALLEE_IP);
     const uriOf = (user: string) => `sip:${user}@${CALLEE_IP}:${callee.port}`;
-    await using app = await startTwilioApp(engine.authToken, {
-      "/voice": () => {
-        const r = new VoiceResponse();
-        const dial = r.dial({ action: "/dialed", timeout: 30 });
-        dial.sip(uriOf("alice"));
-        dial.sip(uriOf("bob"));
-        return { body: r.toString() };
-      },
-      "/dialed": () => ({ body: new VoiceResponse().hangup().toString() }),
+    await using app = await dialingApp(engine, (r) => {
+      const dial = r.dial({ action: "/dialed", timeout: 30 });
+      dial.sip(uriOf("alice"));
+      dial.sip(uriOf("bob"));
     });
-    await engine.addNumber({ number: NUMBER, voiceUrl: `${app.url}/voice` });
-    const ua = calleeOf(callee, calleeRtp.port);
+    const ua = await numberCalling(engine, app, callee, calleeRtp);
     await using a = regionWorker(engine.nats.url);
     await a.waitForLog("ready");
     await using phone = await phoneRtp();
-    const caller = sipp(gw.sipPort, "dial-caller-waits.xml", {
-      to: NUMBER,
-      keys: { rtpport: phone.port },
-      timeoutS: 60,
-    });
+    const caller = callerDialing(gw, phone);
     const invites = [await ua.invited(), await ua.invited()];
     const userOf = (m: SipText) => /^INVITE sip:([^@]+)@/.exec(m.start)?.[1];
     const alice = invites.find((m) => userOf(m) === "alice");
@@ -187,29 +177,19 @@ async function resumeWhile(
   await using gw = await startGateway(engine, "gw1");
   await using callee = await rawPeer(CALLEE_IP, gw.sipPort);
   await using calleeRtp = await phoneRtp(CALLEE_IP);
-  await using app = await startTwilioApp(engine.authToken, {
-    "/voice": () => {
-      const r = new VoiceResponse();
-      r.dial({
-        action: "/dialed",
-        timeout: 30,
-        ...(opts.timeLimitS && { timeLimit: opts.timeLimitS }),
-        ...(opts.record && { record: opts.record }),
-      }).sip(`sip:callee@${CALLEE_IP}:${callee.port}`);
-      return { body: r.toString() };
-    },
-    "/dialed": () => ({ body: new VoiceResponse().hangup().toString() }),
+  await using app = await dialingApp(engine, (r) => {
+    r.dial({
+      action: "/dialed",
+      timeout: 30,
+      ...(opts.timeLimitS && { timeLimit: opts.timeLimitS }),
+      ...(opts.record && { record: opts.record }),
+    }).sip(`sip:callee@${CALLEE_IP}:${callee.port}`);
   });
-  await engine.addNumber({ number: NUMBER, voiceUrl: `${app.url}/voice` });
-  const ua = calleeOf(callee, calleeRtp.port);
+  const ua = await numberCalling(engine, app, callee, calleeRtp);
   await using a = regionWorker(engine.nats.url);
   await a.waitForLog("ready");
   await using phone = await phoneRtp();
-  const caller = sipp(gw.sipPort, "dial-caller-waits.xml", {
-    to: NUMBER,
-    keys: { rtpport: phone.port },
-    timeoutS: 60,
-  });
+  const caller = callerDialing(gw, phone);
 
   const first = await ua.invited();
   const parentSid = (await app.waitFor((r) => r.path === "/voice")).params.CallSid ?? "";
@@ -297,6 +277,33 @@ async function resumeWhile(
     recording: opts.record ? await recordingOf(engine) : undefined,
   };
 }
+
+/** The app: /voice dials as `dial` writes it, its action /dialed hangs up. */
+function dialingApp(engine: { authToken: string }, dial: (r: InstanceType<typeof VoiceResponse>) => void) {
+  return startTwilioApp(engine.authToken, {
+    "/voice": () => {
+      const r = new VoiceResponse();
+      dial(r);
+      return { body: r.toString() };
+    },
+    "/dialed": () => ({ body: new VoiceResponse().hangup().toString() }),
+  });
+}
+
+/** The number, answered by the app's /voice; the callee's side of each leg the gateway places. */
+async function numberCalling(
+  engine: { addNumber(n: { number: string; voiceUrl: string }): Promise<unknown> },
+  app: { url: string },
+  callee: RawPeer,
+  calleeRtp: PhoneRtp,
+) {
+  await engine.addNumber({ number: NUMBER, voiceUrl: `${app.url}/voice` });
+  return calleeOf(callee, calleeRtp.port);
+}
+
+/** A sipp caller dialing the number through the gateway, hearing on `phone`; it waits for the BYE. */
+const callerDialing = (gw: { sipPort: number }, phone: PhoneRtp) =>
+  sipp(gw.sipPort, "dial-caller-waits.xml", { to: NUMBER, keys: { rtpport: phone.port }, timeoutS: 60 });
 
 /** Counts the `leg-state` questions sent to the gateway about one leg (sip-commands.ts). */
 function countLegStateQuestions(engine: { nc: NatsConnection }, gateway: string, legSid: string) {
