@@ -246,9 +246,8 @@ export class SipCall {
   /**
    * Relays this call and an outbound leg to each other until either hangs up or `stop`; the reply is
    * empty, or the bridge's recording (a hang-up then waits for it, as a <Record>'s does). A bridge
-   * asked for while one is up takes its place (a call resumed by another worker bridges its leg
-   * again): the first is stopped before the second sets its taps, and answers with nothing; of the
-   * same two calls, recorded the same way, its recording goes on in the second's.
+   * asked for while one is up (a resumed call's) takes its place: the first stops before the second
+   * sets its taps, answers with nothing, and its recording goes on in the second (bridge.ts).
    */
   async #bridgeTo(cmd: Extract<SipCommand, { op: "bridge" }>): Promise<unknown> {
     const leg = this.d.call(cmd.legSid);
@@ -260,7 +259,6 @@ export class SipCall {
     previous?.op.abort(new Error("bridged again"));
     const ac = new AbortController();
     this.#ops.set(cmd.id, ac);
-    // A bridge of the same two calls again: its recording, if any, goes on from the first one's.
     const bridge = new Bridge(this, leg, cmd.record, previous?.bridge);
     const recorded = cmd.record !== "none";
     this.#bridge = { bridge, recorded, op: ac };

@@ -6,8 +6,6 @@
 import type { CallFacts } from "../../../machines/call.machine.js";
 import { sleep } from "../../clock/clock.js";
 import { isE164, numberKey } from "../../model/phone.js";
-import type { CallResource } from "../../model/records.js";
-import { TERMINAL_STATUSES } from "../../model/records.js";
 import type { Callee } from "../../protocol/offer.js";
 import { isVerifiedCallerId } from "../../store/caller-ids.js";
 import type {
@@ -17,14 +15,13 @@ import type {
   SipOutcome,
   Unanswered,
 } from "../../twiml/ports/dial-network.js";
-import type { DialLegRef } from "../host/dial-legs.js";
 import type { LiveCall } from "../host/live-call.js";
 import type { RegionRuntime } from "../runtime.js";
 import { type Attempt, ChildLeg } from "./child-leg.js";
-import { rejoinHosted, ringHosted } from "./hosted-callee.js";
-import { rejoinSip, resumeRinging, ringSip } from "./sip-leg.js";
+import { ringHosted } from "./hosted-callee.js";
+import { ringSip } from "./sip-leg.js";
 import { sipLegRequest } from "./sip-target.js";
-import { endStaleLegs } from "./stale-legs.js";
+import { rejoin, resumeAttempt, takeBackRinging } from "./take-back.js";
 import { runWhisper } from "./whisper.js";
 
 /** A simulated callee with no script entry answers after this long and talks this long (seconds). */
@@ -298,116 +295,6 @@ async function connect(
     durationS: () => leg.durationS(),
     ...(answered.sip && { sip: answered.sip }),
   };
-}
-
-/**
- * Takes back the leg the call's previous worker had bridged (still talking: stale-legs.ts) when this
- * Dial rings its number: a SIP leg (no new INVITE, no whisper, the bridge set up again) or a hosted
- * number's call (no new offer: that call's end is awaited again). Otherwise the leg is ended as a
- * stale one, and the Dial rings as usual (undefined).
- */
-async function rejoin(
-  rt: RegionRuntime,
-  call: LiveCall,
-  facts: CallFacts,
-  kept: DialLegRef,
-  targets: readonly DialTarget[],
-  options: Parameters<DialNetwork["ring"]>[1],
-): Promise<BridgedLeg | undefined> {
-  const target = targets.findIndex((t) => t.to === kept.to);
-  const { gateway, hosted } = kept;
-  // A SIP leg is taken back only from the gateway the caller's audio is on (it always is: the Dial
-  // places its legs there), a hosted number's call from wherever it runs.
-  const back =
-    gateway !== undefined && gateway === call.sipGateway
-      ? (leg: ChildLeg) => rejoinSip(rt, call, leg, gateway)
-      : hosted && !gateway
-        ? (leg: ChildLeg) => rejoinHosted(rt, call, leg, hosted)
-        : undefined;
-  const held = target >= 0 && back ? await liveRecord(rt, call, kept.sid) : undefined;
-  if (!back || !held) {
-    await endStaleLegs(rt, [kept], facts, call.clock.now());
-    return undefined;
-  }
-  const leg = new ChildLeg(rt, call.clock, facts, kept.to, kept.from, target, options.onProgress, {
-    tracker: call.dialLegs,
-    completedCallback: options.completedCallback?.(target),
-    restored: { ref: kept, ...held },
-  });
-  const { ended, hangup } = (await back(leg)).connect();
-  // A snapshot of an older version has no bridgedAt: the answer is the nearest time it knows.
-  const since = kept.bridgedAt ?? kept.answeredAt;
-  return {
-    answered: true,
-    callSid: leg.callSid,
-    to: kept.to,
-    ended,
-    hangup,
-    durationS: () => leg.durationS(),
-    ...(kept.sip && { sip: kept.sip }),
-    ...(since !== undefined && { bridgedMs: Math.max(0, call.clock.now() - since) }),
-  };
-}
-
-/**
- * The SIP legs a resumed call's Dial was ringing (kept by stale-legs.ts), each given back to the target
- * it rings (the same `to`, on the caller's gateway) as a leg restored from its record, by target. A
- * kept leg that matches no target, or whose record is gone or final, is ended as a stale one.
- */
-async function takeBackRinging(
-  rt: RegionRuntime,
-  call: LiveCall,
-  facts: CallFacts,
-  kept: readonly DialLegRef[],
-  targets: readonly DialTarget[],
-  options: Parameters<DialNetwork["ring"]>[1],
-): Promise<(ChildLeg | undefined)[]> {
-  const legs: (ChildLeg | undefined)[] = targets.map(() => undefined);
-  const stale: DialLegRef[] = [];
-  for (const ref of kept) {
-    const i = targets.findIndex((t, j) => legs[j] === undefined && t.to === ref.to);
-    const onGateway = ref.gateway !== undefined && ref.gateway === call.sipGateway;
-    const held = i >= 0 && onGateway ? await liveRecord(rt, call, ref.sid) : undefined;
-    if (!held) {
-      stale.push(ref);
-      continue;
-    }
-    legs[i] = new ChildLeg(rt, call.clock, facts, ref.to, ref.from, i, options.onProgress, {
-      tracker: call.dialLegs,
-      completedCallback: options.completedCallback?.(i),
-      restored: { ref, ...held },
-    });
-  }
-  if (stale.length) await endStaleLegs(rt, stale, facts, call.clock.now());
-  return legs;
-}
-
-/** A ringing SIP leg taken back (takeBackRinging): its INVITE is heard out, not sent again. */
-async function resumeAttempt(
-  rt: RegionRuntime,
-  call: LiveCall,
-  leg: ChildLeg,
-  target: DialTarget,
-  options: { timeoutS: number },
-  signal: AbortSignal,
-): Promise<Attempt> {
-  const tried = await resumeRinging(rt, call, leg, call.sipGateway ?? "", options, signal);
-  // Twilio gives DialSip* for a <Sip> only, not for a number sent out over a trunk (as attempt does).
-  if (/^sips?:/i.test(target.to)) return tried;
-  const { sip: _, ...rest } = tried;
-  return rest;
-}
-
-/** A leg's record as a leg taken back continues it: its revision and status; none if gone or final. */
-async function liveRecord(
-  rt: RegionRuntime,
-  call: LiveCall,
-  legSid: string,
-): Promise<{ revision: number; status: CallResource["status"] } | undefined> {
-  const entry = await call.clock.holding(() => rt.stores.calls.kv.get(legSid));
-  const held = entry?.operation === "PUT" ? entry.json<CallResource>() : undefined;
-  if (!entry || !held || TERMINAL_STATUSES.has(held.status)) return undefined;
-  return { revision: entry.revision, status: held.status };
 }
 
 /** How long sending `digits` takes: a key 250 ms, `w` half a second, `W` a second (Twilio's pauses). */

@@ -192,7 +192,7 @@ export async function rejoinSip(
   const { channel, ended, stop } = listenToLeg(rt, call, leg.callSid, gateway);
   const state = await call.clock.holding(() => legState(rt, gateway, leg.callSid));
   if (state === "gone" || state?.endedMsAgo !== undefined) channel.callerHungUp();
-  // Its final response (DialSip*) is the Dial's to give, from the snapshot (dial-network.ts).
+  // Its final response (DialSip*) is the Dial's to give, from the snapshot (take-back.ts).
   return answeredLeg(leg, channel, ended, stop);
 }
 

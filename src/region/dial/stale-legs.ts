@@ -1,6 +1,6 @@
 // A resumed call's <Dial> legs from the worker that died. The call's verb runs again: a SIP leg or a
 // hosted number's call the caller was bridged to, still talking, is kept for that Dial to take back
-// (dial-network.ts's rejoin), and so are SIP legs still ringing, or answered while no worker listened
+// (take-back.ts), and so are SIP legs still ringing, or answered while no worker listened
 // (the Dial hears them again instead of ringing anew); every other leg is ended first, as a worker
 // handing the call over ends them (its Dial is cancelled): a SIP leg is cancelled or hung up at its
 // gateway, a hosted number's call is hung up in its region, and each leg's record gets its final
@@ -31,7 +31,7 @@ type StaleRuntime = Pick<RegionRuntime, "region" | "bus" | "stores" | "inspector
  * Ends each leg the stored snapshot names (`stored`: as read, unchecked) of the call `parent`. `now`
  * is the resumed call's clock as it starts. With `keep`, a leg the caller was bridged to that still
  * talks (a SIP leg, a hosted number's call), and SIP legs still ringing or answered but not bridged,
- * are not ended but returned, for the Dial to take back (dial-network.ts). Never rejects: a leg that
+ * are not ended but returned, for the Dial to take back (take-back.ts). Never rejects: a leg that
  * cannot be ended is logged and left as it was.
  */
 export async function endStaleLegs(

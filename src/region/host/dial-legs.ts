@@ -90,7 +90,7 @@ export class DialLegs implements LegTracker {
   readonly #legs = new Map<string, DialLegRef>();
   /**
    * Legs of a resumed call's Dial still up: the one it was bridged to, or the SIP legs it was ringing.
-   * Its Dial takes them back (dial-network.ts).
+   * Its Dial takes them back (take-back.ts).
    */
   #kept: DialLegRef[] = [];
 
