@@ -5,6 +5,7 @@ import { z } from "zod";
 import { fail } from "../errors/switchboard-error.js";
 import type { CallResource } from "../model/records.js";
 import { CallStatusSchema } from "./channel-events.js";
+import { MAX_TIME_LIMIT_S } from "./outbound.js";
 
 /** Twilio caps the `Twiml` parameter at 4000 characters (32018). */
 export const MAX_TWIML_PARAM = 4000;
@@ -17,6 +18,11 @@ export const CallControlSchema = z.object({
   twiml: z.string().optional(),
   /** End the call: `completed` hangs up a live call; `canceled` ends one not yet answered. */
   status: z.enum(["completed", "canceled"]).optional(),
+  /**
+   * Twilio's `TimeLimit`: the call may last this many seconds from its answer (one that has lasted
+   * longer ends now). Added after the first version of this contract: optional.
+   */
+  timeLimitS: z.number().int().min(1).max(MAX_TIME_LIMIT_S).optional(),
 });
 // An empty request changes nothing and reads the call as it is now: the api asks so for a call too
 // young to have a stored snapshot.

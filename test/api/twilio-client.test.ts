@@ -140,6 +140,22 @@ describe("the official twilio client", () => {
     expect((await client.calls(hungUp.callSid).fetch()).status).toBe("completed");
   });
 
+  it("ends a live call at a TimeLimit set on it, counted from its answer", async () => {
+    const paused = await liveCall();
+    const refused = await client
+      .calls(paused.callSid)
+      .update({ timeLimit: 0 })
+      .catch((e: unknown) => e);
+    expect(refused).toMatchObject({ status: 400, code: 20422 });
+    const updated = await client.calls(paused.callSid).update({ timeLimit: 2 });
+    expect(updated.status).toBe("in-progress");
+    // Its 10-minute Pause is cut two seconds after the answer.
+    await paused.ended;
+    const done = await client.calls(paused.callSid).fetch();
+    expect(done.status).toBe("completed");
+    expect(Number(done.duration)).toBe(2);
+  });
+
   it("reports 21220 for a call that has ended and 20404 for one that never was", async () => {
     const late = await client
       .calls(ended[0] ?? "")

@@ -174,7 +174,7 @@ function eventsOf(value: string | string[] | undefined): OutboundEvent[] {
  * TimeLimit: whole seconds the call may last once answered. More than the maximum call duration
  * (4 h) lasts 4 h, which every call is held to anyway (Twilio's default account limit).
  */
-function timeLimitOf(value: string | string[] | undefined): number | undefined {
+export function timeLimitOf(value: string | string[] | undefined): number | undefined {
   if (value === undefined) return undefined;
   const text = one(value, "TimeLimit");
   const n = Number(text);

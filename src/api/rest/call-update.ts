@@ -10,19 +10,21 @@ import { readReply } from "../../protocol/service-error.js";
 import { subjects } from "../../protocol/subjects.js";
 import { regionFromHost } from "../region-from-host.js";
 import { CONTROL_TIMEOUT_MS } from "./call-control-timeout.js";
+import { timeLimitOf } from "./call-create-params.js";
 import { liveCall, storedCall } from "./call-lookup.js";
 import { callParams, callSchema } from "./calls.js";
 import type { RestContext } from "./context.js";
 import { formBody, HTTP_METHOD, responses, STRING } from "./schemas.js";
 
 /** Update parameters Twilio takes that switchboard does not carry out yet: refused, not ignored. */
-const UNSUPPORTED = ["FallbackUrl", "FallbackMethod", "StatusCallback", "StatusCallbackMethod", "TimeLimit"];
+const UNSUPPORTED = ["FallbackUrl", "FallbackMethod", "StatusCallback", "StatusCallbackMethod"];
 
 interface UpdateBody {
   Url?: string;
   Method?: string;
   Twiml?: string;
   Status?: "completed" | "canceled";
+  TimeLimit?: string;
   [name: string]: unknown;
 }
 
@@ -40,6 +42,7 @@ export async function callUpdateRoutes(app: FastifyInstance, ctx: RestContext): 
           Method: HTTP_METHOD,
           Twiml: { ...STRING, description: "TwiML to run now (at most 4000 characters: 32018)" },
           Status: { type: "string", enum: ["completed", "canceled"] },
+          TimeLimit: { ...STRING, description: "Seconds the call may last from its answer" },
         }),
         response: responses(callSchema),
       },
@@ -76,8 +79,9 @@ function controlOf(body: UpdateBody): CallControl {
   const unsupported = UNSUPPORTED.find((name) => body[name] !== undefined);
   if (unsupported)
     throw fail("invalidParameter", `switchboard does not support ${unsupported} on a call update`);
-  if (!body.Url && body.Twiml === undefined && !body.Status) {
-    throw fail("noVoiceUrl", "a call update needs Url, Twiml or Status");
+  const timeLimitS = timeLimitOf(body.TimeLimit);
+  if (!body.Url && body.Twiml === undefined && !body.Status && timeLimitS === undefined) {
+    throw fail("noVoiceUrl", "a call update needs Url, Twiml, Status or TimeLimit");
   }
   if (body.Url !== undefined && !/^https?:\/\/[^/\s]+/i.test(body.Url)) {
     throw fail("invalidUrl", `Url must be an absolute http or https URL: ${body.Url}`);
@@ -87,5 +91,6 @@ function controlOf(body: UpdateBody): CallControl {
     ...(body.Method && { method: body.Method.toUpperCase() }),
     ...(body.Twiml !== undefined && { twiml: body.Twiml }),
     ...(body.Status && { status: body.Status }),
+    ...(timeLimitS !== undefined && { timeLimitS }),
   });
 }

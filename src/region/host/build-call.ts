@@ -72,6 +72,7 @@ export class CallBuilder {
             ...(call.leg && { leg: call.leg }),
             ...(dialLegs && { dialLegs }),
             ...(call.hostedCallee && { hostedCallee: call.hostedCallee }),
+            ...(call.timeLimitS !== undefined && { timeLimitS: call.timeLimitS }),
           },
         } satisfies StoredActor;
       },
@@ -168,6 +169,7 @@ export class CallBuilder {
       offeredAt: job.offeredAt,
       caller: job.caller,
       outbound: job.outbound,
+      timeLimitS: storedTimeLimit(restored?.sb.timeLimitS) ?? job.outbound?.timeLimitS,
       sipGateway: job.sip?.gateway,
       // No snapshot is stored before the lease that points at it: a resumed call's is stored already.
       leased: restored !== undefined,
@@ -191,4 +193,9 @@ function channelScript(job: CallJob): CallerScript | undefined {
   if (!job.outbound) return job.caller;
   const callee = job.caller?.callees?.[job.to];
   return { ...job.caller, hangupAfter: job.caller?.hangupAfter ?? callee?.talk ?? DEFAULT_TALK_S };
+}
+
+/** A stored TimeLimit, as read back: a snapshot written by another version may hold anything. */
+function storedTimeLimit(value: unknown): number | undefined {
+  return Number.isInteger(value) && (value as number) >= 1 ? (value as number) : undefined;
 }

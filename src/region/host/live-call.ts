@@ -43,6 +43,8 @@ export interface LiveCallParts {
   readonly caller: CallerScript | undefined;
   /** A call placed over REST: what to ring and run (undefined for any other call). */
   readonly outbound: Outbound | undefined;
+  /** Seconds the call may last from its answer: REST `TimeLimit`, at its creation or since (`sb.timeLimitS`). */
+  readonly timeLimitS?: number | undefined;
   /** A resumed call is leased already; a new one is once its lease is stored (leaseStored). */
   readonly leased: boolean;
   /** The SIP gateway holding a SIP call's audio: its <Dial> legs go out through it (undefined otherwise). */
@@ -82,7 +84,8 @@ export class LiveCall {
   #leased: boolean;
   /** The timer of the call's maximum duration, on its clock. */
   #limit: unknown;
-  /** An outbound call's TimeLimit timer, set at its answer (`#limitAfterAnswer`). */
+  /** REST `TimeLimit` (its creation's, or a live update's), and its timer, set at the answer. */
+  #timeLimitS: number | undefined;
   #timeLimit: unknown;
   /**
    * The call's open Media Streams; closed when the call ends or leaves this worker. Made when a verb
@@ -112,6 +115,7 @@ export class LiveCall {
     this.offeredAt = parts.offeredAt;
     this.caller = parts.caller;
     this.outbound = parts.outbound;
+    this.#timeLimitS = parts.timeLimitS;
     this.sipGateway = parts.sipGateway;
     this.#leased = parts.leased;
   }
@@ -223,15 +227,32 @@ export class LiveCall {
     this.#limitAfterAnswer();
   }
 
-  /** Sets an outbound call's REST TimeLimit, on the call's clock from its answer, once it answered. */
+  /** The call's REST TimeLimit in seconds, if it has one: stored with the call (`sb.timeLimitS`). */
+  get timeLimitS(): number | undefined {
+    return this.#timeLimitS;
+  }
+
+  /**
+   * REST `TimeLimit` on a live call: from its answer, so one that has lasted longer ends at once (on
+   * the next turn of its clock). Stored with the call, for a worker that resumes it.
+   */
+  limitTo(seconds: number): void {
+    this.#timeLimitS = seconds;
+    this.clock.clearTimeout(this.#timeLimit);
+    this.#timeLimit = undefined;
+    this.#limitAfterAnswer();
+    if (this.#leased) void this.snapshots.changed();
+  }
+
+  /** Sets the call's REST TimeLimit, on the call's clock from its answer, once it answered. */
   #limitAfterAnswer(): void {
-    const limitS = this.outbound?.timeLimitS;
+    const limitS = this.#timeLimitS;
     if (limitS === undefined || this.#timeLimit !== undefined) return;
     const { answeredAt } = this.actor.getSnapshot().context;
     if (answeredAt === null) return;
     this.#timeLimit = this.clock.setTimeout(
       () => this.actor.send({ type: "call.timeLimit" }),
-      answeredAt + limitS * 1000 - this.clock.now(),
+      Math.max(0, answeredAt + limitS * 1000 - this.clock.now()),
     );
   }
 
@@ -253,6 +274,7 @@ export class LiveCall {
    * A new Url or Twiml moves the call on: the verb it leaves hears so, synchronously, meanwhile.
    */
   applyControl(change: CallControl, warn: (warning: TwimlWarning) => void): CallResource {
+    if (change.timeLimitS !== undefined) this.limitTo(change.timeLimitS);
     this.#redirecting = change.url !== undefined || change.twiml !== undefined;
     try {
       return applyCallControl(this.actor, change, this.offeredAt, warn);
@@ -347,6 +369,8 @@ export type StoredActor = Record<string, unknown> & {
     dialLegs?: DialLegRef[];
     /** The hosted number's call an outbound call rang (LiveCall.calledHosted). */
     hostedCallee?: HostedCallRef;
+    /** Its REST TimeLimit in seconds (LiveCall.limitTo), when it has one. */
+    timeLimitS?: number;
   };
 };
 
