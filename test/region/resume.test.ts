@@ -5,7 +5,10 @@ import { Kvm } from "@nats-io/kv";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import type { CallProgress, PlacedCall } from "../../src/caller/place-call.js";
 import type { CallResource } from "../../src/model/records.js";
+import { encode } from "../../src/protocol/codec.js";
 import type { CallerScript } from "../../src/protocol/offer.js";
+import { readReply } from "../../src/protocol/service-error.js";
+import { subjects } from "../../src/protocol/subjects.js";
 import type { DialLegRef } from "../../src/region/host/dial-legs.js";
 import type { StoredActor } from "../../src/region/host/live-call.js";
 import { type CliProcess, startCli } from "../helpers/cli.js";
@@ -82,6 +85,12 @@ beforeAll(async () => {
       return { body: r.toString() };
     },
     "/dialed": (req) => ({ body: new VoiceResponse().say(`Dial ${req.params.DialCallStatus}`).toString() }),
+    "/long": () => {
+      const r = new VoiceResponse();
+      r.say("Long");
+      r.pause({ length: 20 });
+      return { body: r.toString() };
+    },
   });
   for (const [number, path] of [
     ["+15558000001", "/pause"],
@@ -91,6 +100,7 @@ beforeAll(async () => {
     ["+15558000005", "/dial"],
     ["+15558000006", "/dial-hosted"],
     ["+15558000007", "/hosted"],
+    ["+15558000008", "/long"],
   ] as const) {
     await engine.addNumber({ number, voiceUrl: `${app.url}${path}` });
   }
@@ -315,6 +325,28 @@ describe("a worker dies mid-call", () => {
     expect(Date.parse(hosted?.end_time ?? "") - killedAt).toBeGreaterThan(3_000);
     const leg = (await calls.get(oldLeg?.sid ?? ""))?.json<CallResource>();
     expect(leg).toMatchObject({ status: "completed", parent_call_sid: placed.callSid });
+  });
+
+  it("keeps a TimeLimit set on the live call: the resumed call still ends that long after its answer", async () => {
+    await using a = worker();
+    await a.waitForLog("ready");
+    const c = call("+15558000008", (p) => p.source === "channel" && p.event.kind === "pause");
+    await c.at;
+    // What `POST Calls/{Sid}` with TimeLimit=4 sends the worker hosting the call.
+    readReply(
+      await engine.nc.request(subjects().callControl("us1", c.placed.sid), encode({ timeLimitS: 4 }), {
+        timeout: 5_000,
+      }),
+    );
+    await snapshotWhere(c.placed.sid, (s) => s.sb.timeLimitS === 4);
+    const { b } = await killAndReplace(a);
+    await using _b = b;
+    const placed = await c.ended;
+    expect(c.resumed).toHaveLength(1);
+    // Four seconds from the answer, not the 20 s Pause played again from its start after the resume.
+    expect(placed.call.status).toBe("completed");
+    expect(Number(placed.call.duration)).toBeGreaterThanOrEqual(4);
+    expect(Number(placed.call.duration)).toBeLessThanOrEqual(5);
   });
 
   it("a worker only thought dead (stalled) stops its copy once another has taken the call over", async () => {
