@@ -132,7 +132,7 @@ export type CallEvent =
   | { type: "channel.hangup" }
   /** The call has lasted Twilio's maximum call duration (4 h) since it arrived. */
   | { type: "call.limit" }
-  /** An outbound call's REST `TimeLimit` has passed since its answer: it ends as a <Hangup> ends it. */
+  /** The call's REST `TimeLimit` has passed since its answer: it ends as a <Hangup> ends it. */
   | { type: "call.timeLimit" }
   /** A verb answered the call as it ran (a first <Dial answerOnBridge> when it bridges). */
   | { type: "verb.answered"; at: number }

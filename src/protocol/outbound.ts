@@ -26,10 +26,10 @@ export const OutboundTrunkSchema = z.object({
 });
 export type OutboundTrunk = z.infer<typeof OutboundTrunkSchema>;
 
-/** The REST parameters a region needs to place and run the call; the rest of the job is a call's. */
 /** A call's TimeLimit is at most Twilio's maximum call duration: 4 hours. */
 export const MAX_TIME_LIMIT_S = 4 * 60 * 60;
 
+/** The REST parameters a region needs to place and run the call; the rest of the job is a call's. */
 export const OutboundSchema = z
   .object({
     /** The document to run once the callee answers; exactly one of url and twiml. */

@@ -43,7 +43,7 @@ export interface LiveCallParts {
   readonly caller: CallerScript | undefined;
   /** A call placed over REST: what to ring and run (undefined for any other call). */
   readonly outbound: Outbound | undefined;
-  /** Seconds the call may last from its answer: REST `TimeLimit`, at its creation or since (`sb.timeLimitS`). */
+  /** Seconds the call may last from its answer: REST `TimeLimit`, at creation or since (`sb.timeLimitS`). */
   readonly timeLimitS?: number | undefined;
   /** A resumed call is leased already; a new one is once its lease is stored (leaseStored). */
   readonly leased: boolean;
@@ -215,7 +215,7 @@ export class LiveCall {
   }
 
   /**
-   * Twilio's maximum call duration, on the call's clock from its arrival, and an outbound call's
+   * Twilio's maximum call duration, on the call's clock from its arrival, and the call's REST
    * TimeLimit from its answer: a resumed call keeps both.
    */
   limitDuration(maxCallMs: number): void {
