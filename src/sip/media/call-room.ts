@@ -20,11 +20,22 @@ export class CallRoom {
     private readonly stopOp: (id: string) => void,
   ) {}
 
-  /** In the room until `signal` aborts (`stop`, or the call's end). */
+  /**
+   * In the room until `signal` aborts (`stop`, or the call's end). Joining the room the call is in
+   * already (a region worker that resumed the call runs its <Conference> again, while the dead
+   * worker's `room` lives on here) takes that membership's place without a sound: the others hear no
+   * exit and enter beeps for a caller who never left.
+   */
   async join(cmd: Extract<SipCommand, { op: "room" }>, signal: AbortSignal): Promise<Record<string, never>> {
-    if (this.#room) this.stopOp(this.#room.id);
     const { op: _op, id, ...membership } = cmd;
-    const room = { id, member: new RoomMember(this.rooms, this.callSid, this.rtp, membership) };
+    const previous = this.#room;
+    const stays = previous?.member.roomSid === membership.roomSid;
+    if (previous) {
+      if (stays) previous.member.leaveQuietly();
+      this.stopOp(previous.id);
+    }
+    const beep = stays ? { ...membership.beep, enter: false } : membership.beep;
+    const room = { id, member: new RoomMember(this.rooms, this.callSid, this.rtp, { ...membership, beep }) };
     this.#room = room;
     try {
       await room.member.run(signal);

@@ -31,6 +31,8 @@ export class RoomMember implements MixListener {
   #feed: AbortController | undefined;
   #room: RoomMix | undefined;
   #m: Membership;
+  /** Replaced by the same call's membership again (a resumed call): it leaves without its exit beep. */
+  #quiet = false;
 
   constructor(
     private readonly rooms: GatewayRooms,
@@ -84,11 +86,16 @@ export class RoomMember implements MixListener {
         else signal.addEventListener("abort", () => resolve(), { once: true });
       });
     } finally {
-      if (this.#m.beep.exit) this.#beep();
+      if (this.#m.beep.exit && !this.#quiet) this.#beep();
       this.#feed?.abort(new Error("left the room"));
       this.rooms.leave(this.#room, this);
       this.#room = undefined;
     }
+  }
+
+  /** Its place goes to the same call's new membership of the room: no exit beep when it leaves. */
+  leaveQuietly(): void {
+    this.#quiet = true;
   }
 
   update(change: Pick<Membership, "muted" | "hold" | "coachOf">): void {

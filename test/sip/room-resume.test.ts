@@ -1,0 +1,120 @@
+// A region worker dies while two SIP callers talk in a conference, and another worker resumes both
+// calls: each call's <Conference> runs again and joins the room it never left on the gateway. The
+// gateway takes the new membership in place of the old without a sound, so nobody hears the exit and
+// enter beeps of callers who stayed, and the callers still hear each other (by spectrum: 440 Hz and
+// 660 Hz tones, the beep at 1 kHz).
+import { describe, expect, it } from "vitest";
+import { decode } from "../../src/protocol/codec.js";
+import { decodeG711 } from "../../src/sip/rtp/g711.js";
+import { bounded } from "../helpers/bounded.js";
+import { startTestEngine } from "../helpers/engine.js";
+import { startTwilioApp, VoiceResponse } from "../helpers/twilio-app.js";
+import { amplitudeAt } from "./audio.js";
+import { type PhoneRtp, phoneRtp, sipp, startGateway, toneDir } from "./harness.js";
+import { regionWorker } from "./worker-death.js";
+
+const NUMBER = "+15551230041";
+const BEEP_HZ = 1000;
+const BOUND_MS = 20_000;
+
+describe("a conference of SIP callers resumed on another worker", () => {
+  it("goes on without a beep: the callers stay in the room and still hear each other", {
+    timeout: 90_000,
+  }, async () => {
+    await using engine = await startTestEngine({ worker: false });
+    await using gw = await startGateway(engine, "gw1");
+    await using app = await startTwilioApp(engine.authToken, {
+      "/voice": () => {
+        const r = new VoiceResponse();
+        r.dial({ timeLimit: 12 }).conference({ beep: "true" } as never, "stays");
+        return { body: r.toString() };
+      },
+    });
+    await engine.addNumber({ number: NUMBER, voiceUrl: `${app.url}/voice` });
+    await using a = regionWorker(engine.nats.url);
+    await a.waitForLog("ready");
+    await using first = await phoneRtp();
+    await using second = await phoneRtp();
+    const calls = [
+      sipp(gw.sipPort, "room.xml", {
+        to: NUMBER,
+        keys: { rtpport: first.port },
+        cwd: await toneDir(25, 440),
+        timeoutS: 60,
+      }),
+    ];
+    await first.waitForPackets(25, BOUND_MS);
+    calls.push(
+      sipp(gw.sipPort, "room.xml", {
+        to: NUMBER,
+        keys: { rtpport: second.port },
+        cwd: await toneDir(25, 660),
+        timeoutS: 60,
+      }),
+    );
+    // Both in: the first caller hears the second, and heard its enter beep.
+    await untilHeard(first, 660, 50);
+    expect(heard(first, BEEP_HZ)).toBeGreaterThanOrEqual(10);
+
+    // The resumed worker sends each call's `room` command again.
+    const rejoins = countRoomCommands(engine);
+    await using b = regionWorker(engine.nats.url);
+    await b.waitForLog("ready");
+    const mark = first.packets.length;
+    a.child.kill("SIGKILL");
+    await a.exited;
+    await bounded(rejoins.reached(2), "both calls joining the room again", BOUND_MS);
+    // Two seconds more of the room, in which the beeps would have come.
+    await first.waitForPackets(first.packets.length + 100, BOUND_MS);
+    rejoins.stop();
+    expect(heard(first, BEEP_HZ, mark)).toBe(0);
+    expect(heard(second, BEEP_HZ, mark)).toBe(0);
+    expect(heard(first, 660, mark)).toBeGreaterThan(50);
+    expect(heard(second, 440, mark)).toBeGreaterThan(50);
+    for (const r of await Promise.all(calls)) expect(r.code, r.stdout + r.stderr).toBe(0);
+  });
+});
+
+/** How many of the phone's packets carry `hz` (from packet `from` on). */
+function heard(phone: PhoneRtp, hz: number, from = 0): number {
+  return phone.packets
+    .slice(from)
+    .filter((p) => amplitudeAt(decodeG711(p.payloadType === 8 ? "PCMA" : "PCMU", p.payload), hz) > 1500)
+    .length;
+}
+
+/** Waits (bounded) until the phone has heard `hz` in `count` packets. */
+async function untilHeard(phone: PhoneRtp, hz: number, count: number): Promise<void> {
+  const deadline = performance.now() + BOUND_MS;
+  while (heard(phone, hz) < count) {
+    if (performance.now() > deadline)
+      throw new Error(`${hz} Hz heard in ${heard(phone, hz)} of ${count} packets`);
+    await phone.waitForPackets(phone.packets.length + 25, BOUND_MS);
+  }
+}
+
+/** Counts the `room` commands the gateway gets; `reached(n)` resolves once there were n. */
+function countRoomCommands(engine: { nc: import("@nats-io/transport-node").NatsConnection }) {
+  let count = 0;
+  const waiters = new Set<() => void>();
+  const sub = engine.nc.subscribe("sb.sip.gw1.call.*.cmd", {
+    callback: (_, msg) => {
+      if ((decode(msg.data) as { op?: string }).op !== "room") return;
+      count++;
+      for (const w of waiters) w();
+    },
+  });
+  return {
+    reached: (n: number) =>
+      new Promise<void>((resolve) => {
+        const check = () => {
+          if (count < n) return;
+          waiters.delete(check);
+          resolve();
+        };
+        waiters.add(check);
+        check();
+      }),
+    stop: () => sub.unsubscribe(),
+  };
+}
