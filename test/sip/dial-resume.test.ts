@@ -10,12 +10,12 @@ import { Objm } from "@nats-io/obj";
 import type { NatsConnection } from "@nats-io/transport-node";
 import { describe, expect, it } from "vitest";
 import type { CallResource } from "../../src/model/records.js";
-import { decode } from "../../src/protocol/codec.js";
 import { buckets } from "../../src/protocol/subjects.js";
 import { linearToUlaw, ulawToLinear } from "../../src/sip/rtp/g711.js";
 import { buildRtp } from "../../src/sip/rtp/packet.js";
 import { bounded as boundedBy } from "../helpers/bounded.js";
 import { startTestEngine } from "../helpers/engine.js";
+import { messagesSeen } from "../helpers/messages-seen.js";
 import { snapshotWhere } from "../helpers/snapshots.js";
 import { startTwilioApp, VoiceResponse } from "../helpers/twilio-app.js";
 import { type PhoneRtp, phoneRtp, sipp, startGateway } from "./harness.js";
@@ -121,7 +121,7 @@ describe("a SIP call resumed while its <Dial> leg rang or talked", () => {
       "a snapshot naming both legs",
     );
     const legOf = (user: string) => stored.sb.dialLegs?.find((l) => l.to === uriOf(user))?.sid ?? "";
-    const asked = countWhere(engine.nc, "sb.sip.gw1.call.*.cmd", (m) => m.op === "leg-state");
+    const asked = messagesSeen(engine.nc, "sb.sip.gw1.call.*.cmd", (m) => m.op === "leg-state");
     await using b = regionWorker(engine.nats.url);
     await b.waitForLog("ready");
     a.child.kill("SIGKILL");
@@ -307,39 +307,12 @@ const callerDialing = (gw: { sipPort: number }, phone: PhoneRtp) =>
 
 /** Counts the `leg-state` questions sent to the gateway about one leg (sip-commands.ts). */
 function countLegStateQuestions(engine: { nc: NatsConnection }, gateway: string, legSid: string) {
-  return countWhere(engine.nc, `sb.sip.${gateway}.call.${legSid}.cmd`, (m) => m.op === "leg-state");
+  return messagesSeen(engine.nc, `sb.sip.${gateway}.call.${legSid}.cmd`, (m) => m.op === "leg-state");
 }
 
 /** Counts the `dial` (bridge) events on the call's `.out`. */
 function countBridges(engine: { nc: NatsConnection }, callSid: string) {
-  return countWhere(engine.nc, `sb.region.us1.call.${callSid}.out`, (m) => m.kind === "dial");
-}
-
-/** Counts the messages on `subject` that `match`; `reached(n)` resolves once there were n. */
-function countWhere(nc: NatsConnection, subject: string, match: (m: Record<string, unknown>) => boolean) {
-  let count = 0;
-  const waiters = new Set<() => void>();
-  const sub = nc.subscribe(subject, {
-    callback: (_, msg) => {
-      if (!match(decode(msg.data) as Record<string, unknown>)) return;
-      count++;
-      for (const w of waiters) w();
-    },
-  });
-  return {
-    count: () => count,
-    reached: (n: number) =>
-      new Promise<void>((resolve) => {
-        const check = () => {
-          if (count < n) return;
-          waiters.delete(check);
-          resolve();
-        };
-        waiters.add(check);
-        check();
-      }),
-    stop: () => sub.unsubscribe(),
-  };
+  return messagesSeen(engine.nc, `sb.region.us1.call.${callSid}.out`, (m) => m.kind === "dial");
 }
 
 /** The one Recording stored in us1, as 16-bit mono samples (the data chunk after a 44-byte header). */

@@ -4,10 +4,10 @@
 // enter beeps of callers who stayed, and the callers still hear each other (by spectrum: 440 Hz and
 // 660 Hz tones, the beep at 1 kHz).
 import { describe, expect, it } from "vitest";
-import { decode } from "../../src/protocol/codec.js";
 import { decodeG711 } from "../../src/sip/rtp/g711.js";
 import { bounded } from "../helpers/bounded.js";
 import { startTestEngine } from "../helpers/engine.js";
+import { messagesSeen } from "../helpers/messages-seen.js";
 import { startTwilioApp, VoiceResponse } from "../helpers/twilio-app.js";
 import { amplitudeAt } from "./audio.js";
 import { type PhoneRtp, phoneRtp, sipp, startGateway, toneDir } from "./harness.js";
@@ -57,7 +57,7 @@ describe("a conference of SIP callers resumed on another worker", () => {
     expect(heard(first, BEEP_HZ)).toBeGreaterThanOrEqual(10);
 
     // The resumed worker sends each call's `room` command again.
-    const rejoins = countRoomCommands(engine);
+    const rejoins = messagesSeen(engine.nc, "sb.sip.gw1.call.*.cmd", (m) => m.op === "room");
     await using b = regionWorker(engine.nats.url);
     await b.waitForLog("ready");
     const mark = first.packets.length;
@@ -91,30 +91,4 @@ async function untilHeard(phone: PhoneRtp, hz: number, count: number): Promise<v
       throw new Error(`${hz} Hz heard in ${heard(phone, hz)} of ${count} packets`);
     await phone.waitForPackets(phone.packets.length + 25, BOUND_MS);
   }
-}
-
-/** Counts the `room` commands the gateway gets; `reached(n)` resolves once there were n. */
-function countRoomCommands(engine: { nc: import("@nats-io/transport-node").NatsConnection }) {
-  let count = 0;
-  const waiters = new Set<() => void>();
-  const sub = engine.nc.subscribe("sb.sip.gw1.call.*.cmd", {
-    callback: (_, msg) => {
-      if ((decode(msg.data) as { op?: string }).op !== "room") return;
-      count++;
-      for (const w of waiters) w();
-    },
-  });
-  return {
-    reached: (n: number) =>
-      new Promise<void>((resolve) => {
-        const check = () => {
-          if (count < n) return;
-          waiters.delete(check);
-          resolve();
-        };
-        waiters.add(check);
-        check();
-      }),
-    stop: () => sub.unsubscribe(),
-  };
 }
