@@ -2,7 +2,7 @@
 // calls: each call's <Conference> runs again and joins the room it never left on the gateway. The
 // gateway takes the new membership in place of the old without a sound, so nobody hears the exit and
 // enter beeps of callers who stayed, and the callers still hear each other (by spectrum: 440 Hz and
-// 660 Hz tones, the beep at 1 kHz).
+// 660 Hz tones, the beep at 1 kHz); the Dial's timeLimit still counts from the first join.
 import { describe, expect, it } from "vitest";
 import { decodeG711 } from "../../src/sip/rtp/g711.js";
 import { bounded } from "../helpers/bounded.js";
@@ -18,7 +18,7 @@ const BEEP_HZ = 1000;
 const BOUND_MS = 20_000;
 
 describe("a conference of SIP callers resumed on another worker", () => {
-  it("goes on without a beep: the callers stay in the room and still hear each other", {
+  it("goes on without a beep: the callers stay in the room, still hear each other, and keep their timeLimit", {
     timeout: 90_000,
   }, async () => {
     await using engine = await startTestEngine({ worker: false });
@@ -64,6 +64,7 @@ describe("a conference of SIP callers resumed on another worker", () => {
     a.child.kill("SIGKILL");
     await a.exited;
     await bounded(rejoins.reached(2), "both calls joining the room again", BOUND_MS);
+    const rejoinedAt = performance.now();
     // Two seconds more of the room, in which the beeps would have come.
     await first.waitForPackets(first.packets.length + 100, BOUND_MS);
     rejoins.stop();
@@ -72,6 +73,13 @@ describe("a conference of SIP callers resumed on another worker", () => {
     expect(heard(first, 660, mark)).toBeGreaterThan(50);
     expect(heard(second, 440, mark)).toBeGreaterThan(50);
     for (const r of await Promise.all(calls)) expect(r.code, r.stdout + r.stderr).toBe(0);
+    // The Dial's timeLimit (12 s) ended the first caller's stay counted from its join — its first
+    // packet — not again from the rejoin, which came seconds later.
+    const joinedAt = first.arrivals[0] ?? 0;
+    const stayMs = (first.arrivals.at(-1) ?? 0) - joinedAt;
+    expect(rejoinedAt - joinedAt).toBeGreaterThan(2_000);
+    expect(stayMs).toBeGreaterThan(12_000 - 1_000);
+    expect(stayMs).toBeLessThan(12_000 + (rejoinedAt - joinedAt) / 2);
   });
 });
 

@@ -187,11 +187,18 @@ export const conferenceNoun: DialNoun<ConferenceNoun> = {
       signal.throwIfAborted();
     }
     signal.addEventListener("abort", onHangup, { once: true });
-    // The Dial's timeLimit ends this participant's stay, as it ends a bridge.
+    // The Dial's timeLimit ends this participant's stay, as it ends a bridge: counted from when it
+    // joined, which for a call resumed on another worker (still a participant) was before the resume.
+    // The record's join time is the wall clock's; in a conference the call's clock is paced to it.
     const limit = new AbortController();
     const stop = () => limit.abort(signal.reason);
     signal.addEventListener("abort", stop, { once: true });
-    const timer = ctx.clock.setTimeout(() => limit.abort(TIME_LIMIT), options.timeLimitS * 1000);
+    const joinedWall = joined.conference.participants.find((p) => p.callSid === me)?.joinedAt;
+    const stayedMs = joinedWall === undefined ? 0 : Math.max(0, Date.now() - joinedWall);
+    const timer = ctx.clock.setTimeout(
+      () => limit.abort(TIME_LIMIT),
+      Math.max(0, options.timeLimitS * 1000 - stayedMs),
+    );
     let audio: ReturnType<typeof participantAudio> | undefined;
     const recording = new AbortController();
     let recordingStarted = false;
