@@ -1,7 +1,8 @@
 // Measures of audio the SIP tests read back: a WAV's samples, a tone's frequency, and how closely
 // one signal follows another (normalised cross-correlation at the best lag).
-import { ulawToLinear } from "../../src/sip/rtp/g711.js";
+import { decodeG711, ulawToLinear } from "../../src/sip/rtp/g711.js";
 import type { RtpPacket } from "../../src/sip/rtp/packet.js";
+import type { PhoneRtp } from "./harness.js";
 
 /** Samples of a 16-bit mono WAV (after its 44-byte header). */
 export function wavSamples(wav: Uint8Array): Int16Array {
@@ -155,4 +156,27 @@ export function bestAlignment(heard: Int16Array, ref: Int16Array): { correlation
     if (c > best.correlation) best = { correlation: c, at: lag };
   }
   return best;
+}
+
+/** How many of the phone's packets carry `hz` (from packet `from` on): G.711 decoded, amplitude > 1500. */
+export function packetsWith(phone: Pick<PhoneRtp, "packets">, hz: number, from = 0): number {
+  return phone.packets
+    .slice(from)
+    .filter((p) => amplitudeAt(decodeG711(p.payloadType === 8 ? "PCMA" : "PCMU", p.payload), hz) > 1500)
+    .length;
+}
+
+/** Waits (bounded) until the phone has heard `hz` in `count` packets, checking as packets arrive. */
+export async function untilHeard(
+  phone: PhoneRtp,
+  hz: number,
+  count: number,
+  timeoutMs = 15_000,
+): Promise<void> {
+  const deadline = performance.now() + timeoutMs;
+  while (packetsWith(phone, hz) < count) {
+    if (performance.now() > deadline)
+      throw new Error(`${hz} Hz heard in ${packetsWith(phone, hz)} of ${count} packets`);
+    await phone.waitForPackets(phone.packets.length + 25, timeoutMs).catch(() => {});
+  }
 }

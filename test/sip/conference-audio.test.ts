@@ -7,11 +7,10 @@ import { pino } from "pino";
 import { request } from "undici";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { type Api, startApi } from "../../src/api/server.js";
-import { decodeG711 } from "../../src/sip/rtp/g711.js";
 import { wavFromPcm } from "../../src/sip/rtp/wav.js";
 import { startTestEngine, type TestEngine } from "../helpers/engine.js";
 import { type Route, startTwilioApp, type TwilioApp, VoiceResponse } from "../helpers/twilio-app.js";
-import { amplitudeAt } from "./audio.js";
+import { amplitudeAt, packetsWith, untilHeard } from "./audio.js";
 import { type PhoneRtp, phoneRtp, sipp, startGateway, startSipProcess, toneDir } from "./harness.js";
 
 let engine: TestEngine;
@@ -99,24 +98,6 @@ async function callIn(
   return { phone, done };
 }
 
-/** How many of the phone's packets carry `hz` (from packet `from` on). */
-function heard(phone: PhoneRtp, hz: number, from = 0): number {
-  return phone.packets
-    .slice(from)
-    .filter((p) => amplitudeAt(decodeG711(p.payloadType === 8 ? "PCMA" : "PCMU", p.payload), hz) > 1500)
-    .length;
-}
-
-/** Waits (bounded) until the phone has heard `hz` in `count` packets. */
-async function untilHeard(phone: PhoneRtp, hz: number, count: number, timeoutMs = 15_000): Promise<void> {
-  const deadline = performance.now() + timeoutMs;
-  while (heard(phone, hz) < count) {
-    if (performance.now() > deadline)
-      throw new Error(`${hz} Hz heard in ${heard(phone, hz)} of ${count} packets`);
-    await phone.waitForPackets(phone.packets.length + 25, timeoutMs).catch(() => {});
-  }
-}
-
 const conference = (name: string, attrs: Record<string, string> = {}, timeLimit = 6) =>
   numberAnswering((r) => {
     r.dial({ timeLimit }).conference({ beep: "false", ...attrs } as never, name);
@@ -202,7 +183,7 @@ describe("a conference of SIP callers", () => {
     const tones = [440, 660, 880];
     for (const [i, caller] of callers.entries()) {
       for (const [j, hz] of tones.entries()) {
-        const n = heard(caller.phone, hz);
+        const n = packetsWith(caller.phone, hz);
         // Each hears the others for seconds (hundreds of packets), itself in none.
         if (i === j) expect(n, `caller ${i} hears itself (${hz} Hz)`).toBe(0);
         else expect(n, `caller ${i} hears ${hz} Hz`).toBeGreaterThan(100);
@@ -227,13 +208,13 @@ describe("a conference of SIP callers", () => {
     await using _c = c.phone;
     for (const r of await Promise.all([a.done, b.done, c.done])) expect(r.code, r.stderr).toBe(0);
     // The muted caller (660) hears both, is heard by no one.
-    expect(heard(a.phone, 660)).toBe(0);
-    expect(heard(c.phone, 660)).toBe(0);
-    expect(heard(b.phone, 440)).toBeGreaterThan(100);
+    expect(packetsWith(a.phone, 660)).toBe(0);
+    expect(packetsWith(c.phone, 660)).toBe(0);
+    expect(packetsWith(b.phone, 440)).toBeGreaterThan(100);
     // The coach (880) is heard by the coached caller (440) only; the coach hears the others.
-    expect(heard(a.phone, 880)).toBeGreaterThan(100);
-    expect(heard(b.phone, 880)).toBe(0);
-    expect(heard(c.phone, 440)).toBeGreaterThan(100);
+    expect(packetsWith(a.phone, 880)).toBeGreaterThan(100);
+    expect(packetsWith(b.phone, 880)).toBe(0);
+    expect(packetsWith(c.phone, 440)).toBeGreaterThan(100);
   });
 
   it("a caller waiting for the moderator hears the waitUrl, then the moderator", {
@@ -253,9 +234,9 @@ describe("a conference of SIP callers", () => {
     const startedAt = a.phone.packets.length;
     for (const r of await Promise.all([a.done, b.done])) expect(r.code, r.stderr).toBe(0);
     // The music stops when the conference starts: the caller hears the moderator, not the music.
-    expect(heard(a.phone, MUSIC_HZ, startedAt)).toBe(0);
-    expect(heard(a.phone, 660)).toBeGreaterThan(100);
-    expect(heard(b.phone, 440)).toBeGreaterThan(100);
+    expect(packetsWith(a.phone, MUSIC_HZ, startedAt)).toBe(0);
+    expect(packetsWith(a.phone, 660)).toBeGreaterThan(100);
+    expect(packetsWith(b.phone, 440)).toBeGreaterThan(100);
   });
 
   it("record-from-start stores the conference's mix as a Recording of it", { timeout: 40_000 }, async () => {
@@ -353,9 +334,9 @@ describe("a conference of SIP callers", () => {
     await using _b = b.phone;
     for (const r of await Promise.all([a.done, b.done])) expect(r.code, r.stderr).toBe(0);
     // 300 ms of beep: about 15 packets, heard by the one there and the one entering.
-    expect(heard(a.phone, BEEP_HZ)).toBeGreaterThanOrEqual(10);
-    expect(heard(b.phone, BEEP_HZ)).toBeGreaterThanOrEqual(10);
-    expect(heard(a.phone, 660)).toBeGreaterThan(100);
+    expect(packetsWith(a.phone, BEEP_HZ)).toBeGreaterThanOrEqual(10);
+    expect(packetsWith(b.phone, BEEP_HZ)).toBeGreaterThanOrEqual(10);
+    expect(packetsWith(a.phone, 660)).toBeGreaterThan(100);
   });
 
   it("spans two gateway processes: callers on each hear each other", { timeout: 40_000 }, async () => {
@@ -370,10 +351,10 @@ describe("a conference of SIP callers", () => {
     const b = await callIn(to, 660, { sipPort });
     await using _b = b.phone;
     for (const r of await Promise.all([a.done, b.done])) expect(r.code, r.stderr).toBe(0);
-    expect(heard(a.phone, 660)).toBeGreaterThan(100);
-    expect(heard(b.phone, 440)).toBeGreaterThan(100);
-    expect(heard(a.phone, 440)).toBe(0);
-    expect(heard(b.phone, 660)).toBe(0);
+    expect(packetsWith(a.phone, 660)).toBeGreaterThan(100);
+    expect(packetsWith(b.phone, 440)).toBeGreaterThan(100);
+    expect(packetsWith(a.phone, 440)).toBe(0);
+    expect(packetsWith(b.phone, 660)).toBe(0);
     expect(await other.stop()).toBe(0);
   });
 });
@@ -400,12 +381,12 @@ describe("a SIP conference's participants changed over REST", () => {
     await rest("POST", `/Conferences/${sid}/Participants/${second}.json`, { Muted: "true" });
     const mutedAt = a.phone.packets.length + 10;
     await a.phone.waitForPackets(mutedAt + 75);
-    expect(heard(a.phone, 660, mutedAt)).toBe(0);
+    expect(packetsWith(a.phone, 660, mutedAt)).toBe(0);
     // a on hold: hears the HoldUrl's audio (looped), and b no longer hears a.
     await rest("POST", `/Conferences/${sid}/Participants/${first}.json`, { Hold: "true", HoldUrl: musicUrl });
     const heldAt = b.phone.packets.length + 10;
     await untilHeard(a.phone, MUSIC_HZ, 60);
-    expect(heard(b.phone, 440, heldAt)).toBe(0);
+    expect(packetsWith(b.phone, 440, heldAt)).toBe(0);
     for (const r of await Promise.all([a.done, b.done])) expect(r.code, r.stderr).toBe(0);
   });
 });
@@ -425,7 +406,7 @@ describe("a queue of SIP callers", () => {
     const b = await callIn(agent, 660, gw);
     await using _b = b.phone;
     for (const r of await Promise.all([a.done, b.done])) expect(r.code, r.stderr).toBe(0);
-    expect(heard(b.phone, 440)).toBeGreaterThan(50);
+    expect(packetsWith(b.phone, 440)).toBeGreaterThan(50);
   });
 
   it("the queued caller hears the wait music, then talks with the agent who dequeued them", {
@@ -445,8 +426,8 @@ describe("a queue of SIP callers", () => {
     await using _b = b.phone;
     // The agent's hang-up ends the bridge; the caller's Enqueue goes on (no action): it is hung up too.
     for (const r of await Promise.all([a.done, b.done])) expect(r.code, r.stderr).toBe(0);
-    expect(heard(a.phone, 660, musicUntil)).toBeGreaterThan(100);
-    expect(heard(b.phone, 440)).toBeGreaterThan(100);
-    expect(heard(b.phone, 660)).toBe(0);
+    expect(packetsWith(a.phone, 660, musicUntil)).toBeGreaterThan(100);
+    expect(packetsWith(b.phone, 440)).toBeGreaterThan(100);
+    expect(packetsWith(b.phone, 660)).toBe(0);
   });
 });

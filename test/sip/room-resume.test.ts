@@ -4,13 +4,12 @@
 // enter beeps of callers who stayed, and the callers still hear each other (by spectrum: 440 Hz and
 // 660 Hz tones, the beep at 1 kHz); the Dial's timeLimit still counts from the first join.
 import { describe, expect, it } from "vitest";
-import { decodeG711 } from "../../src/sip/rtp/g711.js";
 import { bounded } from "../helpers/bounded.js";
 import { startTestEngine } from "../helpers/engine.js";
 import { messagesSeen } from "../helpers/messages-seen.js";
 import { startTwilioApp, VoiceResponse } from "../helpers/twilio-app.js";
-import { amplitudeAt } from "./audio.js";
-import { type PhoneRtp, phoneRtp, sipp, startGateway, toneDir } from "./harness.js";
+import { packetsWith, untilHeard } from "./audio.js";
+import { phoneRtp, sipp, startGateway, toneDir } from "./harness.js";
 import { regionWorker } from "./worker-death.js";
 
 const NUMBER = "+15551230041";
@@ -53,8 +52,8 @@ describe("a conference of SIP callers resumed on another worker", () => {
       }),
     );
     // Both in: the first caller hears the second, and heard its enter beep.
-    await untilHeard(first, 660, 50);
-    expect(heard(first, BEEP_HZ)).toBeGreaterThanOrEqual(10);
+    await untilHeard(first, 660, 50, BOUND_MS);
+    expect(packetsWith(first, BEEP_HZ)).toBeGreaterThanOrEqual(10);
 
     // The resumed worker sends each call's `room` command again.
     const rejoins = messagesSeen(engine.nc, "sb.sip.gw1.call.*.cmd", (m) => m.op === "room");
@@ -68,10 +67,10 @@ describe("a conference of SIP callers resumed on another worker", () => {
     // Two seconds more of the room, in which the beeps would have come.
     await first.waitForPackets(first.packets.length + 100, BOUND_MS);
     rejoins.stop();
-    expect(heard(first, BEEP_HZ, mark)).toBe(0);
-    expect(heard(second, BEEP_HZ, mark)).toBe(0);
-    expect(heard(first, 660, mark)).toBeGreaterThan(50);
-    expect(heard(second, 440, mark)).toBeGreaterThan(50);
+    expect(packetsWith(first, BEEP_HZ, mark)).toBe(0);
+    expect(packetsWith(second, BEEP_HZ, mark)).toBe(0);
+    expect(packetsWith(first, 660, mark)).toBeGreaterThan(50);
+    expect(packetsWith(second, 440, mark)).toBeGreaterThan(50);
     for (const r of await Promise.all(calls)) expect(r.code, r.stdout + r.stderr).toBe(0);
     // The Dial's timeLimit (12 s) ended the first caller's stay counted from its join — its first
     // packet — not again from the rejoin, which came seconds later.
@@ -82,21 +81,3 @@ describe("a conference of SIP callers resumed on another worker", () => {
     expect(stayMs).toBeLessThan(12_000 + (rejoinedAt - joinedAt) / 2);
   });
 });
-
-/** How many of the phone's packets carry `hz` (from packet `from` on). */
-function heard(phone: PhoneRtp, hz: number, from = 0): number {
-  return phone.packets
-    .slice(from)
-    .filter((p) => amplitudeAt(decodeG711(p.payloadType === 8 ? "PCMA" : "PCMU", p.payload), hz) > 1500)
-    .length;
-}
-
-/** Waits (bounded) until the phone has heard `hz` in `count` packets. */
-async function untilHeard(phone: PhoneRtp, hz: number, count: number): Promise<void> {
-  const deadline = performance.now() + BOUND_MS;
-  while (heard(phone, hz) < count) {
-    if (performance.now() > deadline)
-      throw new Error(`${hz} Hz heard in ${heard(phone, hz)} of ${count} packets`);
-    await phone.waitForPackets(phone.packets.length + 25, BOUND_MS);
-  }
-}

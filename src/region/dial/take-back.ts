@@ -43,11 +43,7 @@ export async function rejoin(
     await endStaleLegs(rt, [kept], facts, call.clock.now());
     return undefined;
   }
-  const leg = new ChildLeg(rt, call.clock, facts, kept.to, kept.from, target, options.onProgress, {
-    tracker: call.dialLegs,
-    completedCallback: options.completedCallback?.(target),
-    restored: { ref: kept, ...held },
-  });
+  const leg = restoredLeg(rt, call, facts, kept, target, options, held);
   const { ended, hangup } = (await back(leg)).connect();
   // A snapshot of an older version has no bridgedAt: the answer is the nearest time it knows.
   const since = kept.bridgedAt ?? kept.answeredAt;
@@ -86,11 +82,7 @@ export async function takeBackRinging(
       stale.push(ref);
       continue;
     }
-    legs[i] = new ChildLeg(rt, call.clock, facts, ref.to, ref.from, i, options.onProgress, {
-      tracker: call.dialLegs,
-      completedCallback: options.completedCallback?.(i),
-      restored: { ref, ...held },
-    });
+    legs[i] = restoredLeg(rt, call, facts, ref, i, options, held);
   }
   if (stale.length) await endStaleLegs(rt, stale, facts, call.clock.now());
   return legs;
@@ -110,6 +102,23 @@ export async function resumeAttempt(
   if (/^sips?:/i.test(target.to)) return tried;
   const { sip: _, ...rest } = tried;
   return rest;
+}
+
+/** The leg `ref` names, for target `target` of the Dial, going on from its record (`held`). */
+function restoredLeg(
+  rt: RegionRuntime,
+  call: LiveCall,
+  facts: CallFacts,
+  ref: DialLegRef,
+  target: number,
+  options: Parameters<DialNetwork["ring"]>[1],
+  held: { revision: number; status: CallResource["status"] },
+): ChildLeg {
+  return new ChildLeg(rt, call.clock, facts, ref.to, ref.from, target, options.onProgress, {
+    tracker: call.dialLegs,
+    completedCallback: options.completedCallback?.(target),
+    restored: { ref, ...held },
+  });
 }
 
 /** A leg's record as a leg taken back continues it: its revision and status; none if gone or final. */
