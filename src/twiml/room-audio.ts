@@ -13,11 +13,19 @@ import { runWaitMusic, type WaitVerbName } from "./wait-loop.js";
 /** The room of a queue bridge, named by the dequeued member (both sides know it). */
 export const bridgeRoomSid = (memberCallSid: string) => `QB${memberCallSid}`;
 
-/** Both sides of a <Dial><Queue> bridge hear each other until `signal` aborts. */
+/**
+ * Both sides of a <Dial><Queue> bridge hear each other until `signal` aborts. Unlike a conference's
+ * room, this one is left on a hand-over too: the dequeuing side ends the bridge then (queue.ts), so
+ * no worker would take the room back.
+ */
 export function joinBridgeRoom(ctx: VerbContext, memberCallSid: string, signal: AbortSignal): void {
+  const left = new AbortController();
+  const leave = () => left.abort(new Error("the queue bridge ended"));
+  if (signal.aborted) leave();
+  else signal.addEventListener("abort", leave, { once: true });
   ctx.channel.joinRoom?.(
     { roomSid: bridgeRoomSid(memberCallSid), muted: false, hold: false, beep: { enter: false, exit: false } },
-    signal,
+    left.signal,
   );
 }
 
@@ -27,8 +35,11 @@ const HOLD_VERBS: readonly WaitVerbName[] = ["Play", "Say", "Pause", "Redirect"]
 export interface ParticipantAudio {
   /** The conference as it now is: joins, or passes on a change of mute, hold or coach. */
   watch(conference: ConferenceRecord | undefined): void;
-  /** Leaves the room (and stops any hold music). */
-  stop(): void;
+  /**
+   * Leaves the room (and stops any hold music). With the verb's hand-over as `reason`, the call stays
+   * in the room at its gateway for the next worker to take back (remote-channel.ts).
+   */
+  stop(reason?: unknown): void;
 }
 
 export function participantAudio(
@@ -85,9 +96,9 @@ export function participantAudio(
       last = state;
       holdMusic(state.hold, p.holdUrl, p.holdMethod);
     },
-    stop() {
+    stop(reason) {
       holdMusic(false);
-      left.abort(new Error("left the conference"));
+      left.abort(reason ?? new Error("left the conference"));
     },
   };
 }

@@ -21,8 +21,22 @@ let app: TwilioApp;
 /** The worker `/early` kills as the call's first request reaches the app. */
 let early: CliProcess | undefined;
 // Workers are processes here, so that they can be SIGKILLed; the engine runs only the edge.
+/** The call to the hosted number that talks long: the first after a test sets this to undefined. */
+let longHosted: string | undefined | null = null;
+
+// `--drain 0`: a worker stopped gracefully (SIGTERM) hands its live calls over at once.
 const worker = () =>
-  startCli(["region", "--region", "us1", "--allow-egress", "127.0.0.0/8", "--nats", engine.nats.url]);
+  startCli([
+    "region",
+    "--region",
+    "us1",
+    "--allow-egress",
+    "127.0.0.0/8",
+    "--nats",
+    engine.nats.url,
+    "--drain",
+    "0",
+  ]);
 
 beforeAll(async () => {
   engine = await startTestEngine({ worker: false });
@@ -76,12 +90,13 @@ beforeAll(async () => {
       r.dial({ action: "/dialed" }).number("+15558000007");
       return { body: r.toString() };
     },
-    // The number the Dial rings: its first call talks long (the worker dies meanwhile), later ones not.
+    // The number the Dial rings: the test's first call to it talks long (the worker dies meanwhile),
+    // later ones not.
     "/hosted": (req) => {
       const r = new VoiceResponse();
       r.say("Hosted");
-      if (req.params.CallSid === app.requests.find((q) => q.path === "/hosted")?.params.CallSid)
-        r.pause({ length: 6 });
+      longHosted ??= req.params.CallSid;
+      if (req.params.CallSid === longHosted) r.pause({ length: 6 });
       return { body: r.toString() };
     },
     "/dialed": (req) => ({ body: new VoiceResponse().say(`Dial ${req.params.DialCallStatus}`).toString() }),
@@ -138,10 +153,13 @@ function call(
   return { at, ended, said, resumed, placed };
 }
 
-async function killAndReplace(a: CliProcess): Promise<{ killedAt: number; b: CliProcess }> {
+async function killAndReplace(
+  a: CliProcess,
+  signal: "SIGKILL" | "SIGTERM" = "SIGKILL",
+): Promise<{ killedAt: number; b: CliProcess }> {
   const b = worker();
   await b.waitForLog("ready");
-  a.child.kill("SIGKILL");
+  a.child.kill(signal);
   const killedAt = Date.now();
   await a.exited;
   return { killedAt, b };
@@ -296,36 +314,47 @@ describe("a worker dies mid-call", () => {
     });
   });
 
-  it("takes back the hosted number's call its <Dial> was bridged to, though that call was on the dead worker too", async () => {
-    await using a = worker();
-    await a.waitForLog("ready");
-    const c = call("+15558000006", (p) => p.source === "channel" && p.event.kind === "dial");
-    await c.at;
-    const oldLeg = await bridgedLeg(c.placed.sid);
-    const hostedSid = oldLeg?.hosted?.callSid ?? "";
-    expect(hostedSid).toMatch(/^CA/);
-    // Resumed from its snapshot, in its Pause (not started afresh from its lease, which would end it).
-    await snapshotWhere(hostedSid);
-    const { killedAt, b } = await killAndReplace(a);
-    await using _b = b;
-    const placed = await c.ended;
-    expect(placed.call.status).toBe("completed");
-    expect(c.said).toEqual(["Dial completed"]);
-    // No second call offered to the number: the Dial waited for the one it had, to its own end.
-    const hostedCalls = new Set(
-      app.requests.filter((r) => r.path === "/hosted").map((r) => r.params.CallSid),
-    );
-    expect([...hostedCalls]).toEqual([hostedSid]);
-    const dialed = app.requests.find((r) => r.path === "/dialed" && r.params.CallSid === placed.callSid);
-    expect(dialed?.params.DialCallSid).toBe(oldLeg?.sid);
-    const calls = await new Kvm(engine.nc).open("sb_calls_us1");
-    // Resumed from its own snapshot, its 6 s Pause played again in full: not hung up at the resume.
-    const hosted = (await calls.get(hostedSid))?.json<CallResource>();
-    expect(hosted).toMatchObject({ status: "completed", direction: "inbound" });
-    expect(Date.parse(hosted?.end_time ?? "") - killedAt).toBeGreaterThan(3_000);
-    const leg = (await calls.get(oldLeg?.sid ?? ""))?.json<CallResource>();
-    expect(leg).toMatchObject({ status: "completed", parent_call_sid: placed.callSid });
-  });
+  it.each([
+    ["dies", "SIGKILL"],
+    ["hands both calls over", "SIGTERM"],
+  ] as const)(
+    "takes back the hosted number's call its <Dial> was bridged to when the worker of both %s",
+    async (_, signal) => {
+      await using a = worker();
+      await a.waitForLog("ready");
+      longHosted = undefined;
+      const requestsBefore = app.requests.length;
+      const c = call("+15558000006", (p) => p.source === "channel" && p.event.kind === "dial");
+      await c.at;
+      const oldLeg = await bridgedLeg(c.placed.sid);
+      const hostedSid = oldLeg?.hosted?.callSid ?? "";
+      expect(hostedSid).toMatch(/^CA/);
+      // Resumed from its snapshot, in its Pause (not started afresh from its lease, which would end it).
+      await snapshotWhere(hostedSid);
+      const { killedAt, b } = await killAndReplace(a, signal);
+      await using _b = b;
+      const placed = await c.ended;
+      expect(placed.call.status).toBe("completed");
+      expect(c.said).toEqual(["Dial completed"]);
+      // No second call offered to the number: the Dial waited for the one it had, to its own end.
+      const hostedCalls = new Set(
+        app.requests
+          .slice(requestsBefore)
+          .filter((r) => r.path === "/hosted")
+          .map((r) => r.params.CallSid),
+      );
+      expect([...hostedCalls]).toEqual([hostedSid]);
+      const dialed = app.requests.find((r) => r.path === "/dialed" && r.params.CallSid === placed.callSid);
+      expect(dialed?.params.DialCallSid).toBe(oldLeg?.sid);
+      const calls = await new Kvm(engine.nc).open("sb_calls_us1");
+      // Resumed from its own snapshot, its 6 s Pause played again in full: not hung up at the resume.
+      const hosted = (await calls.get(hostedSid))?.json<CallResource>();
+      expect(hosted).toMatchObject({ status: "completed", direction: "inbound" });
+      expect(Date.parse(hosted?.end_time ?? "") - killedAt).toBeGreaterThan(3_000);
+      const leg = (await calls.get(oldLeg?.sid ?? ""))?.json<CallResource>();
+      expect(leg).toMatchObject({ status: "completed", parent_call_sid: placed.callSid });
+    },
+  );
 
   it("keeps a TimeLimit set on the live call: the resumed call still ends that long after its answer", async () => {
     await using a = worker();

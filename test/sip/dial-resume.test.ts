@@ -71,6 +71,21 @@ describe("a SIP call resumed while its <Dial> leg rang or talked", () => {
     expect(Number(run.dialed.RecordingDuration)).toBeGreaterThanOrEqual(Math.floor(run.resumeGapMs / 1000));
   });
 
+  it("bridged and recorded, handed over (SIGTERM): the bridge is not stopped, and one Recording holds the whole conversation", {
+    timeout: 90_000,
+  }, async () => {
+    const run = await resumeWhile("bridged", { record: "record-from-answer", stop: "SIGTERM" });
+    expect(run.invites).toBe(1);
+    expect(run.endedByGateway).toBe(false);
+    expect(run.toneRms).toBeGreaterThan(2_000);
+    // The worker that stopped sent no `stop` for its bridge: the gateway kept it until the next took it.
+    expect(run.bridgeStops).toBe(0);
+    const pcm = run.recording ?? new Int16Array();
+    expect(framesOf(pcm, 1000)).toBeGreaterThanOrEqual(40);
+    expect(framesOf(pcm, 500)).toBeGreaterThanOrEqual(40);
+    expect(run.dialed).toMatchObject({ DialCallStatus: "completed", DialCallSid: run.oldLeg.sid });
+  });
+
   it("ringing: the resumed Dial takes the ringing leg back — no CANCEL, no second INVITE; its answer is bridged", {
     timeout: 90_000,
   }, async () => {
@@ -171,8 +186,10 @@ function expectTakenBack(run: Awaited<ReturnType<typeof resumeWhile>>) {
 
 async function resumeWhile(
   moment: "ringing" | "answered" | "bridged",
-  opts: { timeLimitS?: number; record?: "record-from-answer" } = {},
+  opts: { timeLimitS?: number; record?: "record-from-answer"; stop?: "SIGKILL" | "SIGTERM" } = {},
 ) {
+  // SIGTERM: a graceful stop that hands its live calls over at once (no drain).
+  const stop = opts.stop ?? "SIGKILL";
   await using engine = await startTestEngine({ worker: false });
   await using gw = await startGateway(engine, "gw1");
   await using callee = await rawPeer(CALLEE_IP, gw.sipPort);
@@ -186,7 +203,7 @@ async function resumeWhile(
     }).sip(`sip:callee@${CALLEE_IP}:${callee.port}`);
   });
   const ua = await numberCalling(engine, app, callee, calleeRtp);
-  await using a = regionWorker(engine.nats.url);
+  await using a = regionWorker(engine.nats.url, stop === "SIGTERM" ? ["--drain", "0"] : []);
   await a.waitForLog("ready");
   await using phone = await phoneRtp();
   const caller = callerDialing(gw, phone);
@@ -220,7 +237,9 @@ async function resumeWhile(
   const b = moment === "answered" ? undefined : regionWorker(engine.nats.url);
   await using _b = b;
   await b?.waitForLog("ready");
-  a.child.kill("SIGKILL");
+  // The `stop` commands sent for the parent from here to its next bridge (a hand-over sends none).
+  const bridgeStops = messagesSeen(engine.nc, `sb.sip.gw1.call.${parentSid}.cmd`, (m) => m.op === "stop");
+  a.child.kill(stop);
   await a.exited;
   if (moment === "answered") await ua.answer(first);
   await using late = moment === "answered" ? regionWorker(engine.nats.url) : undefined;
@@ -234,6 +253,8 @@ async function resumeWhile(
   }
   // Taken back: the resumed Dial bridges the same leg (again), and the bridge carries the callee.
   await bounded(bridges.reached(moment === "bridged" ? 2 : 1), "the resumed Dial's bridge");
+  const stopsBeforeRebridge = bridgeStops.count();
+  bridgeStops.stop();
   const resumeGapMs = performance.now() - bridgedAt;
   let limitAfterMs = 0;
   if (opts.timeLimitS) {
@@ -269,6 +290,7 @@ async function resumeWhile(
     endedByGateway,
     toneRms,
     bridges: bridges.count(),
+    bridgeStops: stopsBeforeRebridge,
     dialed,
     oldLeg,
     firstCallId: callId(first),

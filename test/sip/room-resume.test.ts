@@ -1,8 +1,9 @@
-// A region worker dies while two SIP callers talk in a conference, and another worker resumes both
-// calls: each call's <Conference> runs again and joins the room it never left on the gateway. The
-// gateway takes the new membership in place of the old without a sound, so nobody hears the exit and
-// enter beeps of callers who stayed, and the callers still hear each other (by spectrum: 440 Hz and
-// 660 Hz tones, the beep at 1 kHz); the Dial's timeLimit still counts from the first join.
+// A region worker dies (SIGKILL) or hands its calls over (SIGTERM) while two SIP callers talk in a
+// conference, and another worker resumes both calls: each call's <Conference> runs again and joins
+// the room it never left on the gateway. The gateway takes the new membership in place of the old
+// without a sound, so nobody hears the exit and enter beeps of callers who stayed, and the callers
+// still hear each other (by spectrum: 440 Hz and 660 Hz tones, the beep at 1 kHz); the Dial's
+// timeLimit still counts from the first join.
 import { describe, expect, it } from "vitest";
 import { bounded } from "../helpers/bounded.js";
 import { startTestEngine } from "../helpers/engine.js";
@@ -17,67 +18,75 @@ const BEEP_HZ = 1000;
 const BOUND_MS = 20_000;
 
 describe("a conference of SIP callers resumed on another worker", () => {
-  it("goes on without a beep: the callers stay in the room, still hear each other, and keep their timeLimit", {
-    timeout: 90_000,
-  }, async () => {
-    await using engine = await startTestEngine({ worker: false });
-    await using gw = await startGateway(engine, "gw1");
-    await using app = await startTwilioApp(engine.authToken, {
-      "/voice": () => {
-        const r = new VoiceResponse();
-        r.dial({ timeLimit: 12 }).conference({ beep: "true" } as never, "stays");
-        return { body: r.toString() };
-      },
-    });
-    await engine.addNumber({ number: NUMBER, voiceUrl: `${app.url}/voice` });
-    await using a = regionWorker(engine.nats.url);
-    await a.waitForLog("ready");
-    await using first = await phoneRtp();
-    await using second = await phoneRtp();
-    const calls = [
-      sipp(gw.sipPort, "room.xml", {
-        to: NUMBER,
-        keys: { rtpport: first.port },
-        cwd: await toneDir(25, 440),
-        timeoutS: 60,
-      }),
-    ];
-    await first.waitForPackets(25, BOUND_MS);
-    calls.push(
-      sipp(gw.sipPort, "room.xml", {
-        to: NUMBER,
-        keys: { rtpport: second.port },
-        cwd: await toneDir(25, 660),
-        timeoutS: 60,
-      }),
-    );
-    // Both in: the first caller hears the second, and heard its enter beep.
-    await untilHeard(first, 660, 50, BOUND_MS);
-    expect(packetsWith(first, BEEP_HZ)).toBeGreaterThanOrEqual(10);
+  it.each([
+    ["dies (SIGKILL)", "SIGKILL"],
+    ["hands its calls over (SIGTERM)", "SIGTERM"],
+  ] as const)(
+    "when the worker %s, goes on without a beep: the callers stay in the room, still hear each other, and keep their timeLimit",
+    {
+      timeout: 90_000,
+    },
+    async (_, signal) => {
+      await using engine = await startTestEngine({ worker: false });
+      await using gw = await startGateway(engine, "gw1");
+      await using app = await startTwilioApp(engine.authToken, {
+        "/voice": () => {
+          const r = new VoiceResponse();
+          r.dial({ timeLimit: 12 }).conference({ beep: "true" } as never, "stays");
+          return { body: r.toString() };
+        },
+      });
+      await engine.addNumber({ number: NUMBER, voiceUrl: `${app.url}/voice` });
+      // No drain: a graceful stop hands its live calls over at once.
+      await using a = regionWorker(engine.nats.url, ["--drain", "0"]);
+      await a.waitForLog("ready");
+      await using first = await phoneRtp();
+      await using second = await phoneRtp();
+      const calls = [
+        sipp(gw.sipPort, "room.xml", {
+          to: NUMBER,
+          keys: { rtpport: first.port },
+          cwd: await toneDir(25, 440),
+          timeoutS: 60,
+        }),
+      ];
+      await first.waitForPackets(25, BOUND_MS);
+      calls.push(
+        sipp(gw.sipPort, "room.xml", {
+          to: NUMBER,
+          keys: { rtpport: second.port },
+          cwd: await toneDir(25, 660),
+          timeoutS: 60,
+        }),
+      );
+      // Both in: the first caller hears the second, and heard its enter beep.
+      await untilHeard(first, 660, 50, BOUND_MS);
+      expect(packetsWith(first, BEEP_HZ)).toBeGreaterThanOrEqual(10);
 
-    // The resumed worker sends each call's `room` command again.
-    const rejoins = messagesSeen(engine.nc, "sb.sip.gw1.call.*.cmd", (m) => m.op === "room");
-    await using b = regionWorker(engine.nats.url);
-    await b.waitForLog("ready");
-    const mark = first.packets.length;
-    a.child.kill("SIGKILL");
-    await a.exited;
-    await bounded(rejoins.reached(2), "both calls joining the room again", BOUND_MS);
-    const rejoinedAt = performance.now();
-    // Two seconds more of the room, in which the beeps would have come.
-    await first.waitForPackets(first.packets.length + 100, BOUND_MS);
-    rejoins.stop();
-    expect(packetsWith(first, BEEP_HZ, mark)).toBe(0);
-    expect(packetsWith(second, BEEP_HZ, mark)).toBe(0);
-    expect(packetsWith(first, 660, mark)).toBeGreaterThan(50);
-    expect(packetsWith(second, 440, mark)).toBeGreaterThan(50);
-    for (const r of await Promise.all(calls)) expect(r.code, r.stdout + r.stderr).toBe(0);
-    // The Dial's timeLimit (12 s) ended the first caller's stay counted from its join — its first
-    // packet — not again from the rejoin, which came seconds later.
-    const joinedAt = first.arrivals[0] ?? 0;
-    const stayMs = (first.arrivals.at(-1) ?? 0) - joinedAt;
-    expect(rejoinedAt - joinedAt).toBeGreaterThan(2_000);
-    expect(stayMs).toBeGreaterThan(12_000 - 1_000);
-    expect(stayMs).toBeLessThan(12_000 + (rejoinedAt - joinedAt) / 2);
-  });
+      // The resumed worker sends each call's `room` command again.
+      const rejoins = messagesSeen(engine.nc, "sb.sip.gw1.call.*.cmd", (m) => m.op === "room");
+      await using b = regionWorker(engine.nats.url);
+      await b.waitForLog("ready");
+      const mark = first.packets.length;
+      a.child.kill(signal);
+      await a.exited;
+      await bounded(rejoins.reached(2), "both calls joining the room again", BOUND_MS);
+      const rejoinedAt = performance.now();
+      // Two seconds more of the room, in which the beeps would have come.
+      await first.waitForPackets(first.packets.length + 100, BOUND_MS);
+      rejoins.stop();
+      expect(packetsWith(first, BEEP_HZ, mark)).toBe(0);
+      expect(packetsWith(second, BEEP_HZ, mark)).toBe(0);
+      expect(packetsWith(first, 660, mark)).toBeGreaterThan(50);
+      expect(packetsWith(second, 440, mark)).toBeGreaterThan(50);
+      for (const r of await Promise.all(calls)) expect(r.code, r.stdout + r.stderr).toBe(0);
+      // The Dial's timeLimit (12 s) ended the first caller's stay counted from its join — its first
+      // packet — not again from the rejoin, which came seconds later.
+      const joinedAt = first.arrivals[0] ?? 0;
+      const stayMs = (first.arrivals.at(-1) ?? 0) - joinedAt;
+      expect(rejoinedAt - joinedAt).toBeGreaterThan(2_000);
+      expect(stayMs).toBeGreaterThan(12_000 - 1_000);
+      expect(stayMs).toBeLessThan(12_000 + (rejoinedAt - joinedAt) / 2);
+    },
+  );
 });

@@ -7,8 +7,17 @@ import { inspectEnvelopes } from "../../src/protocol/inspect.js";
 import { startCli } from "../helpers/cli.js";
 
 /** Starts a region worker for us1 as a process, on the test engine's NATS. */
-export function regionWorker(natsUrl: string): ReturnType<typeof startCli> {
-  return startCli(["region", "--region", "us1", "--allow-egress", "127.0.0.0/8", "--nats", natsUrl]);
+export function regionWorker(natsUrl: string, extra: string[] = []): ReturnType<typeof startCli> {
+  return startCli([
+    "region",
+    "--region",
+    "us1",
+    "--allow-egress",
+    "127.0.0.0/8",
+    "--nats",
+    natsUrl,
+    ...extra,
+  ]);
 }
 
 export interface CallWatch {

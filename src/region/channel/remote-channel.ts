@@ -17,6 +17,7 @@ import {
   type SipCommand,
   TranscribeReplySchema,
 } from "../../protocol/sip-commands.js";
+import { isHandOver } from "../../twiml/abort-reasons.js";
 import type {
   BridgeLeg,
   InputListener,
@@ -224,9 +225,9 @@ export class RemoteChannel implements HostedChannel {
       hold: s.hold,
       ...(s.coachOf && { coachOf: s.coachOf }),
     });
-    this.#long({ op: "room", id, roomSid: room.roomSid, beep: room.beep, ...state(room) }, signal).catch(
-      () => {},
-    );
+    this.#long({ op: "room", id, roomSid: room.roomSid, beep: room.beep, ...state(room) }, signal, {
+      keptOnHandOver: true,
+    }).catch(() => {});
     return {
       update: (s) => {
         if (signal.aborted) return;
@@ -261,7 +262,7 @@ export class RemoteChannel implements HostedChannel {
     const stop = AbortSignal.any([signal, star.signal]);
     try {
       const cmd: SipCommand = { op: "bridge", id, legSid: leg.callSid, record: leg.record ?? "none" };
-      const reply = await this.#long(cmd, stop, { replyOnAbort: true });
+      const reply = await this.#long(cmd, stop, { replyOnAbort: true, keptOnHandOver: true });
       if (!leg.record) return undefined;
       return await this.#recording(id, parseRecordReply(reply));
     } finally {
@@ -301,16 +302,25 @@ export class RemoteChannel implements HostedChannel {
   /**
    * A command that lasts as long as its audio: the request waits without a short timeout, the
    * gateway is pinged meanwhile, and an abort (hang-up, barge-in) sends `stop` for it.
+   *
+   * `keptOnHandOver` (a room, a bridge): when the call moves to another worker, the command is not
+   * stopped. The next worker sends it again and the gateway puts the new one in this one's place, as
+   * after a worker's death, so the callers hear no exit and enter beeps and no gap in the bridge, and
+   * a recorded bridge records on. This copy only stops waiting for it.
    */
   async #long(
     cmd: Extract<SipCommand, { id: string }>,
     signal: AbortSignal,
-    opts: { replyOnAbort?: boolean } = {},
+    opts: { replyOnAbort?: boolean; keptOnHandOver?: boolean } = {},
   ): Promise<unknown> {
     if (signal.aborted && !opts.replyOnAbort) throw signal.reason;
     const ac = new AbortController();
     let grace: NodeJS.Timeout | undefined;
     const onAbort = () => {
+      if (opts.keptOnHandOver && isHandOver(signal.reason)) {
+        ac.abort(signal.reason);
+        return;
+      }
       this.nc.publish(this.subject, encode({ op: "stop", id: cmd.id } satisfies SipCommand));
       // A recording's reply to the stop is its result: wait for it, within bounds.
       if (opts.replyOnAbort) grace = setTimeout(() => ac.abort(signal.reason), SHORT_TIMEOUT_MS);

@@ -31,8 +31,11 @@ export type Attempt =
       sip?: SipOutcome;
       /** When it answered on the parent's clock, if before now: a resumed Dial's leg answered meanwhile. */
       answeredAt?: number;
-      /** Bridges the leg: resolves `ended` when the callee hangs up; `hangup` ends it from our side. */
-      connect: () => Pick<BridgedLeg, "ended" | "hangup">;
+      /**
+       * Bridges the leg: resolves `ended` when the callee hangs up; `hangup` ends it from our side,
+       * `release` leaves it to the worker the call moved to.
+       */
+      connect: () => Pick<BridgedLeg, "ended" | "hangup" | "release">;
       /** Drops a leg that answered too late (another won): a hosted call is hung up. */
       cancel: () => void;
     };

@@ -283,7 +283,7 @@ async function connect(
       };
     }
   }
-  const { ended, hangup } = answered.connect();
+  const { ended, hangup, release } = answered.connect();
   // Stored with the call: a worker that resumes it takes this leg back instead of hanging it up.
   call.dialLegs.bridged(leg.callSid, call.clock.now(), answered.sip);
   return {
@@ -292,6 +292,7 @@ async function connect(
     to: target.to,
     ended,
     hangup,
+    ...(release && { release }),
     durationS: () => leg.durationS(),
     ...(answered.sip && { sip: answered.sip }),
   };

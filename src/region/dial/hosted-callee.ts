@@ -227,6 +227,10 @@ function bridgedHosted(
         release();
         await leg.end("completed");
       },
+      release: () => {
+        stopWatching();
+        release();
+      },
     }),
   };
 }

@@ -255,6 +255,7 @@ function answeredLeg(
         close();
         await leg.end("completed");
       },
+      release: close,
     }),
   };
 }

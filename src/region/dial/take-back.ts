@@ -44,7 +44,7 @@ export async function rejoin(
     return undefined;
   }
   const leg = restoredLeg(rt, call, facts, kept, target, options, held);
-  const { ended, hangup } = (await back(leg)).connect();
+  const { ended, hangup, release } = (await back(leg)).connect();
   // A snapshot of an older version has no bridgedAt: the answer is the nearest time it knows.
   const since = kept.bridgedAt ?? kept.answeredAt;
   return {
@@ -53,6 +53,7 @@ export async function rejoin(
     to: kept.to,
     ended,
     hangup,
+    ...(release && { release }),
     durationS: () => leg.durationS(),
     ...(kept.sip && { sip: kept.sip }),
     ...(since !== undefined && { bridgedMs: Math.max(0, call.clock.now() - since) }),

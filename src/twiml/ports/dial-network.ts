@@ -52,6 +52,11 @@ export interface BridgedLeg {
   readonly ended: Promise<void>;
   /** Ends the leg from the caller's side (Dial timeLimit, `*`, the caller hung up); idempotent. */
   hangup(): Promise<void>;
+  /**
+   * The call moved to another worker, which takes the leg back (a SIP leg, a hosted number's call):
+   * stops listening to it and leaves it up, its record unwritten. A leg without it is hung up.
+   */
+  release?(): void;
   /** Seconds the leg has been connected, so far or in all once it ended (DialCallDuration). */
   durationS(): number;
   /** The 2xx of a leg placed over SIP (DialSip* on a <Sip>'s action). */

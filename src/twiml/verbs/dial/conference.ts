@@ -249,7 +249,8 @@ export const conferenceNoun: DialNoun<ConferenceNoun> = {
         params: { ConferenceSid: sid },
       };
     } finally {
-      audio?.stop();
+      // Handed over, the call stays in the room: the verb runs again on the next worker.
+      audio?.stop(isHandOver(signal.reason) ? signal.reason : undefined);
       recording.abort(new Error("left the conference"));
       ctx.clock.clearTimeout(timer);
       signal.removeEventListener("abort", stop);

@@ -3,6 +3,7 @@
 // the Dial's timeLimit passes. Shared by <Dial> (parallel nouns) and each ringing noun's own `dial`.
 import { sleep } from "../../../clock/clock.js";
 import { ErrorCodes } from "../../../errors/codes.js";
+import { isHandOver } from "../../abort-reasons.js";
 import type { RecordedAudio } from "../../ports/channel.js";
 import type { DialTarget, LegProgress, SipOutcome } from "../../ports/dial-network.js";
 import type { VerbContext } from "../../verb-context.js";
@@ -83,8 +84,11 @@ export async function ringLegs(
   } finally {
     signal.removeEventListener("abort", stop);
     bridge.abort(new Error("bridge over"));
-    // Whoever ended it, the leg is over now (a callee that hung up first makes this a no-op).
-    await rung.hangup();
+    // Handed over: the worker the call moved to takes the leg back (its bridge too: the channel left
+    // it up). Otherwise, whoever ended it, the leg is over now (a callee that hung up first makes
+    // this a no-op).
+    if (isHandOver(signal.reason) && rung.release) rung.release();
+    else await rung.hangup();
   }
   // A channel with real audio answers the bridge's end with its recording; the simulated one has none.
   // Returned even when the caller hung up: the Dial's action is still requested then (dial.ts).
