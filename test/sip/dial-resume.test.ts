@@ -93,6 +93,13 @@ describe("a SIP call resumed while its <Dial> leg rang or talked", () => {
     expectTakenBack(run);
   });
 
+  it("ringing, handed over (SIGTERM): the stopping worker leaves the leg ringing and the next takes it back", {
+    timeout: 90_000,
+  }, async () => {
+    const run = await resumeWhile("ringing", { stop: "SIGTERM" });
+    expectTakenBack(run);
+  });
+
   it("answered while no worker listened: the resumed Dial learns it from the gateway and bridges it", {
     timeout: 90_000,
   }, async () => {

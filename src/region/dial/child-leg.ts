@@ -40,6 +40,14 @@ export type Attempt =
       cancel: () => void;
     };
 
+/**
+ * Why a ringing leg's attempt ends when its call moves to another worker (a graceful stop): the leg
+ * rings on, uncancelled and its record unwritten, for that worker to take back (take-back.ts).
+ */
+export class LegHandedOver extends Error {
+  override name = "LegHandedOver";
+}
+
 export class ChildLeg {
   readonly facts: CallFacts;
   readonly createdAt: number;

@@ -17,7 +17,7 @@ import type {
 } from "../../twiml/ports/dial-network.js";
 import type { LiveCall } from "../host/live-call.js";
 import type { RegionRuntime } from "../runtime.js";
-import { type Attempt, ChildLeg } from "./child-leg.js";
+import { type Attempt, ChildLeg, LegHandedOver } from "./child-leg.js";
 import { ringHosted } from "./hosted-callee.js";
 import { ringSip } from "./sip-leg.js";
 import { sipLegRequest } from "./sip-target.js";
@@ -115,6 +115,8 @@ export function regionDialNetwork(rt: RegionRuntime, call: LiveCall, facts: Call
                   }
                 },
                 async (err: unknown) => {
+                  // A SIP leg left ringing for the worker the call moved to: nothing to end here.
+                  if (err instanceof LegHandedOver) return settle();
                   // Stopped (another leg answered, the caller hung up) is canceled; anything else
                   // (the hosted number's edge refused the call, a store failed) is a failed leg.
                   const status = legSignal.aborted ? "canceled" : "failed";

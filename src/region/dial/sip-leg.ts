@@ -7,11 +7,12 @@ import { ChannelInSchema } from "../../protocol/channel-events.js";
 import { decode, encode } from "../../protocol/codec.js";
 import { readReply } from "../../protocol/service-error.js";
 import { dialStatusOf, type LegEvent, type Originate, readLegEvent } from "../../protocol/sip-legs.js";
+import { isHandOver } from "../../twiml/abort-reasons.js";
 import type { SipOutcome } from "../../twiml/ports/dial-network.js";
 import { RemoteChannel } from "../channel/remote-channel.js";
 import type { LiveCall } from "../host/live-call.js";
 import type { RegionRuntime } from "../runtime.js";
-import type { Attempt, ChildLeg } from "./child-leg.js";
+import { type Attempt, type ChildLeg, LegHandedOver } from "./child-leg.js";
 import { legState } from "./outbound-leg.js";
 
 /** What the target makes of the INVITE (sip-target.ts); the leg's ids and timing are added here. */
@@ -128,7 +129,12 @@ function watchRinging(
   const hangUpLeg = () => channel.hangup().catch(() => {});
   const outcome = async (timeoutS: number, signal: AbortSignal): Promise<Attempt> => {
     let guard: NodeJS.Timeout | undefined;
-    const onAbort = () => void hangUpLeg();
+    // Handed over, the leg is not cancelled: the worker the call moves to takes it back ringing.
+    const handedOver = () => isHandOver(signal.reason);
+    const onAbort = () => {
+      if (handedOver()) close();
+      else void hangUpLeg();
+    };
     let sip: SipOutcome;
     try {
       // Stopped while the INVITE was being sent (the caller hung up, another leg won): cancelled at once.
@@ -154,7 +160,7 @@ function watchRinging(
       sip = sipOutcome(result);
     } catch (err) {
       close();
-      throw err;
+      throw signal.aborted && handedOver() ? new LegHandedOver("the call moved to another worker") : err;
     } finally {
       clearTimeout(guard);
       signal.removeEventListener("abort", onAbort);
