@@ -1,10 +1,18 @@
 // Twilio resource identifiers: a two-letter prefix and 32 lower-case hex digits.
-import { randomBytes } from "node:crypto";
+import { createHash, randomBytes } from "node:crypto";
 
 export type SidPrefix = "CA" | "AC" | "PN" | "RE" | "QQ" | "NO" | "MZ" | "SM" | "CF" | "QU";
 
 export function newSid(prefix: SidPrefix): string {
   return prefix + randomBytes(16).toString("hex");
+}
+
+/**
+ * The same SID every time for the same parts: for a resource a resumed call names again (a
+ * conference's Recording, announced before it is stored, keeps its RecordingSid across a resume).
+ */
+export function sidFrom(prefix: SidPrefix, ...parts: string[]): string {
+  return prefix + createHash("sha256").update(parts.join("\0")).digest("hex").slice(0, 32);
 }
 
 export function isSid(prefix: SidPrefix, value: string): boolean {

@@ -213,7 +213,7 @@ export class SipCall {
         return this.#room.join(cmd, signal);
       case "room-record": {
         // Stopped (or the call ended), it answers with what it has: the region stores it.
-        const recording = await this.#room.record(cmd.roomSid, signal);
+        const recording = await this.#room.record(cmd.id, cmd.roomSid, signal);
         this.d.recordings.keep(cmd.id, recording);
         return this.d.recordings.slice(cmd.id, 0);
       }

@@ -3,7 +3,7 @@
 import { ErrorCodes } from "../errors/codes.js";
 import { rfc2822 } from "../model/dates.js";
 import type { ConferenceRecord } from "../model/rooms.js";
-import { newSid } from "../model/sid.js";
+import { isHandOver } from "./abort-reasons.js";
 import type { RoomHandle, RoomState } from "./ports/channel.js";
 import { sendRecordingStatus } from "./recording-status.js";
 import type { VerbContext } from "./verb-context.js";
@@ -108,16 +108,20 @@ export function participantAudio(
  * started it leaves), then stores it as a Recording of the conference; nothing on a channel without
  * real audio. Stored even when the call hung up: the call's end waits for it. The statuses the
  * noun's recordingStatusCallbackEvent names (in-progress, completed) go to its callback.
+ *
+ * A call resumed on another worker (its old worker died or handed it over) records again under the
+ * same `sid`: the gateway carries the first recording on (call-room.ts), the old worker stores
+ * nothing, and the in-progress status sent again has the same key (the outbox sends it once).
  */
 export function recordConference(
   ctx: VerbContext,
   conferenceSid: string,
+  sid: string,
   callback: RecordingStatusCallback | undefined,
   signal: AbortSignal,
 ): void {
   const recordRoom = ctx.channel.recordRoom?.bind(ctx.channel);
   if (!recordRoom) return;
-  const sid = newSid("RE");
   const startTime = ctx.clock.now();
   // Twilio's parameters for a conference recording: it is the conference's, not one call's.
   const params = {
@@ -136,10 +140,16 @@ export function recordConference(
       await sendRecordingStatus(ctx, callback, sid, "in-progress", params).catch((err: Error) =>
         ctx.warn(ErrorCodes.internalFailure.code, `<Conference> recording status: ${err.message}`),
       );
-      const audio = await recorded;
+      const audio = await recorded.catch((err: unknown) => {
+        // Handed over: the worker the call moved to records on and stores it.
+        if (isHandOver(signal.reason)) return undefined;
+        throw err;
+      });
+      if (!audio) return;
       await ctx.recordings.store({
         sid,
-        startTime,
+        // Carried on through a resume, the recording began its length before now.
+        startTime: Math.min(startTime, ctx.clock.now() - audio.durationMs),
         audio,
         transcribe: false,
         source: "Conference",

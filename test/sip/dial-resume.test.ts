@@ -6,7 +6,6 @@
 // the caller to it. The callee is a raw SIP peer, so the test sees every request it gets, and when.
 import { randomBytes } from "node:crypto";
 import { Kvm } from "@nats-io/kv";
-import { Objm } from "@nats-io/obj";
 import type { NatsConnection } from "@nats-io/transport-node";
 import { describe, expect, it } from "vitest";
 import type { CallResource } from "../../src/model/records.js";
@@ -20,6 +19,7 @@ import { snapshotWhere } from "../helpers/snapshots.js";
 import { startTwilioApp, VoiceResponse } from "../helpers/twilio-app.js";
 import { type PhoneRtp, phoneRtp, sipp, startGateway } from "./harness.js";
 import { type RawPeer, rawPeer, reply, request, type SipText } from "./raw-sip.js";
+import { onlyRecording } from "./recordings.js";
 import { regionWorker } from "./worker-death.js";
 
 const NUMBER = "+15551230031";
@@ -303,7 +303,7 @@ async function resumeWhile(
     firstCallId: callId(first),
     resumeGapMs,
     limitAfterMs,
-    recording: opts.record ? await recordingOf(engine) : undefined,
+    recording: opts.record ? await onlyRecording(engine.nc) : undefined,
   };
 }
 
@@ -342,16 +342,6 @@ function countLegStateQuestions(engine: { nc: NatsConnection }, gateway: string,
 /** Counts the `dial` (bridge) events on the call's `.out`. */
 function countBridges(engine: { nc: NatsConnection }, callSid: string) {
   return messagesSeen(engine.nc, `sb.region.us1.call.${callSid}.out`, (m) => m.kind === "dial");
-}
-
-/** The one Recording stored in us1, as 16-bit mono samples (the data chunk after a 44-byte header). */
-async function recordingOf(engine: { nc: NatsConnection }): Promise<Int16Array> {
-  const store = await new Objm(engine.nc).open(buckets.recordings("us1"));
-  const listed = await store.list();
-  expect(listed).toHaveLength(1);
-  const wav = Buffer.from((await store.getBlob(listed[0]?.name ?? "")) ?? new Uint8Array());
-  expect(wav.readUInt16LE(22)).toBe(1);
-  return new Int16Array(wav.buffer.slice(wav.byteOffset + 44, wav.byteOffset + wav.length));
 }
 
 /** How many 20 ms frames of `pcm` are loud and mostly `hz` (Goertzel power against the frame's energy). */

@@ -3,7 +3,9 @@
 // the room it never left on the gateway. The gateway takes the new membership in place of the old
 // without a sound, so nobody hears the exit and enter beeps of callers who stayed, and the callers
 // still hear each other (by spectrum: 440 Hz and 660 Hz tones, the beep at 1 kHz); the Dial's
-// timeLimit still counts from the first join.
+// timeLimit still counts from the first join; and the conference's recording (record-from-start,
+// made on the gateway) goes on through the resume: one Recording of the whole stay, one in-progress
+// and one completed status, under one RecordingSid.
 import { describe, expect, it } from "vitest";
 import { bounded } from "../helpers/bounded.js";
 import { startTestEngine } from "../helpers/engine.js";
@@ -11,6 +13,7 @@ import { messagesSeen } from "../helpers/messages-seen.js";
 import { startTwilioApp, VoiceResponse } from "../helpers/twilio-app.js";
 import { packetsWith, untilHeard } from "./audio.js";
 import { phoneRtp, sipp, startGateway, toneDir } from "./harness.js";
+import { onlyRecording } from "./recordings.js";
 import { regionWorker } from "./worker-death.js";
 
 const NUMBER = "+15551230041";
@@ -22,7 +25,7 @@ describe("a conference of SIP callers resumed on another worker", () => {
     ["dies (SIGKILL)", "SIGKILL"],
     ["hands its calls over (SIGTERM)", "SIGTERM"],
   ] as const)(
-    "when the worker %s, goes on without a beep: the callers stay in the room, still hear each other, and keep their timeLimit",
+    "when the worker %s, goes on without a beep: the callers stay in the room, still hear each other, keep their timeLimit, and its recording records on",
     {
       timeout: 90_000,
     },
@@ -30,11 +33,24 @@ describe("a conference of SIP callers resumed on another worker", () => {
       await using engine = await startTestEngine({ worker: false });
       await using gw = await startGateway(engine, "gw1");
       await using app = await startTwilioApp(engine.authToken, {
-        "/voice": () => {
+        // Only the first caller asks for the recording (the second would record once the first left).
+        "/voice": (req) => {
           const r = new VoiceResponse();
-          r.dial({ timeLimit: 12 }).conference({ beep: "true" } as never, "stays");
+          const first = req.params.CallSid === app.requests.find((q) => q.path === "/voice")?.params.CallSid;
+          r.dial({ timeLimit: 12 }).conference(
+            {
+              beep: "true",
+              ...(first && {
+                record: "record-from-start",
+                recordingStatusCallback: "/recording",
+                recordingStatusCallbackEvent: ["in-progress", "completed"],
+              }),
+            } as never,
+            "stays",
+          );
           return { body: r.toString() };
         },
+        "/recording": () => ({ status: 204, body: "" }),
       });
       await engine.addNumber({ number: NUMBER, voiceUrl: `${app.url}/voice` });
       // No drain: a graceful stop hands its live calls over at once.
@@ -87,6 +103,18 @@ describe("a conference of SIP callers resumed on another worker", () => {
       expect(rejoinedAt - joinedAt).toBeGreaterThan(2_000);
       expect(stayMs).toBeGreaterThan(12_000 - 1_000);
       expect(stayMs).toBeLessThan(12_000 + (rejoinedAt - joinedAt) / 2);
+
+      // The first caller records (it asked, and is the first in): its whole stay, in one Recording.
+      const completed = await app.waitFor(
+        (r) => r.path === "/recording" && r.params.RecordingStatus === "completed",
+        BOUND_MS,
+      );
+      const statuses = app.requests.filter((r) => r.path === "/recording");
+      expect(statuses.map((r) => r.params.RecordingStatus).sort()).toEqual(["completed", "in-progress"]);
+      expect(new Set(statuses.map((r) => r.params.RecordingSid)).size).toBe(1);
+      const pcm = await onlyRecording(engine.nc);
+      expect(pcm.length / 8000).toBeGreaterThan(12 - 1.5);
+      expect(Number(completed.params.RecordingDuration)).toBeGreaterThanOrEqual(11);
     },
   );
 });

@@ -159,11 +159,15 @@ export class RemoteChannel implements HostedChannel {
     return transcript ? { ...ended, transcript } : ended;
   }
 
-  /** A room's mix, recorded on this call's gateway until `signal` aborts (a conference's recording). */
+  /**
+   * A room's mix, recorded on this call's gateway until `signal` aborts (a conference's recording).
+   * Not stopped on a hand-over: the next worker's `room-record` carries it on (call-room.ts).
+   */
   async recordRoom(roomSid: string, signal: AbortSignal): Promise<RecordedAudio> {
     const id = randomUUID();
     const cmd: SipCommand = { op: "room-record", id, roomSid };
-    return this.#recording(id, parseRecordReply(await this.#long(cmd, signal, { replyOnAbort: true })));
+    const reply = await this.#long(cmd, signal, { replyOnAbort: true, keptOnHandOver: true });
+    return this.#recording(id, parseRecordReply(reply));
   }
 
   /** The gateway's recording of the whole call (a REST call's `Record=true`), fetched once the call is over. */
@@ -303,7 +307,7 @@ export class RemoteChannel implements HostedChannel {
    * A command that lasts as long as its audio: the request waits without a short timeout, the
    * gateway is pinged meanwhile, and an abort (hang-up, barge-in) sends `stop` for it.
    *
-   * `keptOnHandOver` (a room, a bridge): when the call moves to another worker, the command is not
+   * `keptOnHandOver` (a room, its recording, a bridge): when the call moves to another worker, the command is not
    * stopped. The next worker sends it again and the gateway puts the new one in this one's place, as
    * after a worker's death, so the callers hear no exit and enter beeps and no gap in the bridge, and
    * a recorded bridge records on. This copy only stops waiting for it.

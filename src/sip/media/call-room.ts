@@ -11,6 +11,8 @@ import type { RtpSession } from "./rtp-session.js";
 export class CallRoom {
   /** The room the call is in, by the `room` command's id. */
   #room: { id: string; member: RoomMember } | undefined;
+  /** The latest `room-record` in progress, by its command's id. */
+  #recording: { id: string; roomSid: string; recorder: RoomRecorder } | undefined;
 
   constructor(
     private readonly rooms: GatewayRooms,
@@ -51,9 +53,23 @@ export class CallRoom {
     return {};
   }
 
-  /** The room's mix until `signal` aborts; resolves with it then (stopped, or the call ended). */
-  record(roomSid: string, signal: AbortSignal): Promise<Recording> {
-    return new RoomRecorder().run(this.rooms, roomSid, signal);
+  /**
+   * The room's mix until `signal` aborts; resolves with it then (stopped, or the call ended).
+   * Recording the room this call records already (a region worker that resumed the call runs its
+   * <Conference> again, while the old worker's `room-record` lives on here): the new recorder starts
+   * with what the old one heard, and the old command ends with an empty recording nobody fetches.
+   */
+  async record(id: string, roomSid: string, signal: AbortSignal): Promise<Recording> {
+    const previous = this.#recording?.roomSid === roomSid ? this.#recording : undefined;
+    const recorder = new RoomRecorder(previous?.recorder);
+    const recording = { id, roomSid, recorder };
+    this.#recording = recording;
+    if (previous) this.stopOp(previous.id);
+    try {
+      return await recorder.run(this.rooms, roomSid, signal);
+    } finally {
+      if (this.#recording === recording) this.#recording = undefined;
+    }
   }
 
   /** Whether the call is in a room (its audio is wanted). */

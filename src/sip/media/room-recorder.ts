@@ -9,7 +9,14 @@ export class RoomRecorder implements MixListener {
   /** No member's CallSid: no one's frames are left out of what it hears. */
   readonly callSid = "";
   readonly hearing = true;
-  readonly #frames: Int16Array[] = [];
+  #frames: Int16Array[] = [];
+
+  /** `continues`: a recorder of the same room this one replaces; what it heard is this one's start. */
+  constructor(continues?: RoomRecorder) {
+    if (!continues) return;
+    this.#frames = continues.#frames;
+    continues.#frames = [];
+  }
 
   hear(pcm: Int16Array): void {
     this.#frames.push(pcm);

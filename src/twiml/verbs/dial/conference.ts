@@ -6,6 +6,7 @@
 import { ErrorCodes } from "../../../errors/codes.js";
 import { fail } from "../../../errors/switchboard-error.js";
 import { type ConferenceRecord, DEFAULT_MAX_PARTICIPANTS } from "../../../model/rooms.js";
+import { sidFrom } from "../../../model/sid.js";
 import { isHandOver } from "../../abort-reasons.js";
 import { booleanAttribute, intAttribute, methodAttribute, urlAttribute } from "../../attribute-values.js";
 import { recordingStatusEvents } from "../../recording-status.js";
@@ -221,7 +222,10 @@ export const conferenceNoun: DialNoun<ConferenceNoun> = {
         if (noun.record !== "record-from-start" || recording.signal.aborted || recordingStarted) return;
         if (c?.status !== "in-progress" || c.participants.find((p) => p.record)?.callSid !== me) return;
         recordingStarted = true;
-        recordConference(ctx, sid, noun.recordingStatusCallback, recording.signal);
+        // Named by this stay in the conference (its join time is the record's), so a resumed call's
+        // recording keeps its RecordingSid.
+        const recordingSid = sidFrom("RE", sid, me, String(joinedWall ?? joinedAt));
+        recordConference(ctx, sid, recordingSid, noun.recordingStatusCallback, recording.signal);
       };
       await conferences.waitFor(
         sid,
@@ -251,7 +255,7 @@ export const conferenceNoun: DialNoun<ConferenceNoun> = {
     } finally {
       // Handed over, the call stays in the room: the verb runs again on the next worker.
       audio?.stop(isHandOver(signal.reason) ? signal.reason : undefined);
-      recording.abort(new Error("left the conference"));
+      recording.abort(isHandOver(signal.reason) ? signal.reason : new Error("left the conference"));
       ctx.clock.clearTimeout(timer);
       signal.removeEventListener("abort", stop);
       signal.removeEventListener("abort", onHangup);
