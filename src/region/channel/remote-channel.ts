@@ -32,7 +32,7 @@ import type { HostedChannel } from "../host/live-call.js";
 import type { MediaStreamOptions } from "../streams/media-stream.js";
 import type { OpenStream } from "../streams/open-stream.js";
 import { type LiveListener, listenForGather } from "./gather-listener.js";
-import { openRemoteStream } from "./remote-stream.js";
+import { openRemoteStream, reattachRemoteStream, type StreamCommands } from "./remote-stream.js";
 
 /** A short command (ring, answer, hang-up) that takes longer than this has lost its gateway. */
 const SHORT_TIMEOUT_MS = 10_000;
@@ -207,16 +207,18 @@ export class RemoteChannel implements HostedChannel {
 
   /** A Media Stream of the call's real audio, opened by its gateway (remote-stream.ts). */
   openStream(o: MediaStreamOptions): Promise<OpenStream> {
-    const gateway = {
-      short: (cmd: SipCommand, timeoutMs: number) => this.#short(cmd, timeoutMs),
-      long: (
-        cmd: Extract<SipCommand, { id: string }>,
-        signal: AbortSignal,
-        opts: { replyOnAbort: boolean },
-      ) => this.#long(cmd, signal, opts),
-    };
-    return openRemoteStream(gateway, randomUUID(), o);
+    return openRemoteStream(this.#streamCommands, randomUUID(), o);
   }
+
+  /** A stream its gateway opened before the call was resumed here: waited on (and stopped) again. */
+  reattachStream(id: string, onInvalidMessage: (reason: string) => void): OpenStream {
+    return reattachRemoteStream(this.#streamCommands, id, onInvalidMessage);
+  }
+
+  readonly #streamCommands: StreamCommands = {
+    short: (cmd, timeoutMs) => this.#short(cmd, timeoutMs),
+    long: (cmd, signal, opts) => this.#long(cmd, signal, opts),
+  };
 
   /**
    * The call's audio joins a room mixed by the gateways of its members (docs/rooms.md): the `room`

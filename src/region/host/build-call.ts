@@ -61,6 +61,7 @@ export class CallBuilder {
       (): StoredActor => {
         const cookies = call.cookies.saved();
         const dialLegs = call.storedDialLegs();
+        const streams = call.storedStreams();
         return {
           ...call.actor.getPersistedSnapshot(),
           sb: {
@@ -73,6 +74,7 @@ export class CallBuilder {
             ...(dialLegs && { dialLegs }),
             ...(call.hostedCallee && { hostedCallee: call.hostedCallee }),
             ...(call.timeLimitS !== undefined && { timeLimitS: call.timeLimitS }),
+            ...(streams && { streams }),
           },
         } satisfies StoredActor;
       },

@@ -188,6 +188,7 @@ export class CallHost {
   ): Promise<void> {
     const call = this.#builder.build(job, restored);
     if (restored?.keptLegs?.length) this.#keep(call, restored.keptLegs);
+    if (restored?.sb.streams?.length) call.streams().restore(restored.sb.streams);
     this.#calls.set(job.callSid, call);
     call.actor.subscribe(new CallEndObserver(call, this.#ended));
     call.actor.start();

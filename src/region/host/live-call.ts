@@ -17,7 +17,7 @@ import type { TwimlWarning } from "../../twiml/verb-data.js";
 import type { CookieJar, SavedCookie } from "../../webhook/cookies.js";
 import type { ChannelState } from "../channel/simulated-channel.js";
 import { CallStreams } from "../streams/call-streams.js";
-import type { StreamOpener } from "../streams/open-stream.js";
+import type { StoredStream, StreamOpener, StreamReattacher } from "../streams/open-stream.js";
 import { applyCallControl } from "./call-control.js";
 import { type DialLegRef, DialLegs } from "./dial-legs.js";
 import type { SnapshotWriter } from "./snapshot-writer.js";
@@ -264,9 +264,27 @@ export class LiveCall {
 
   /** The call's Media Streams, made when first asked for. */
   streams(): CallStreams {
-    const opener = this.channel.openStream;
-    this.#streams ??= new CallStreams(this.clock, opener && ((o) => opener.call(this.channel, o)));
-    return this.#streams;
+    if (this.#streams) return this.#streams;
+    const { openStream, reattachStream } = this.channel;
+    const streams = new CallStreams(
+      this.clock,
+      openStream && ((o) => openStream.call(this.channel, o)),
+      reattachStream && ((id, onInvalid) => reattachStream.call(this.channel, id, onInvalid)),
+    );
+    // A <Start> stream its gateway holds is stored with the call, for a worker that resumes it.
+    streams.onChange = () => void this.snapshots.changed();
+    this.#streams = streams;
+    return streams;
+  }
+
+  /** Whether a resumed call's streams wait to be taken back (without making the call's streams). */
+  get restoringStreams(): boolean {
+    return this.#streams?.restoring ?? false;
+  }
+
+  /** The `<Start>` streams to store with the call, if it has any its gateway holds. */
+  storedStreams(): StoredStream[] | undefined {
+    return this.#streams?.stored();
   }
 
   /**
@@ -328,8 +346,10 @@ export class LiveCall {
     this.clock.clearTimeout(this.#limit);
     this.clock.clearTimeout(this.#timeLimit);
     this.clock.dispose();
-    // Closed even if never opened: a verb still running that opens one has it stopped at once.
-    this.streams().closeAll();
+    // Closed even if never opened: a verb still running that opens one has it stopped at once. Handed
+    // over, a <Start> stream its gateway holds stays open for the worker the call moved to.
+    if (this.#handingOver) this.streams().handOver();
+    else this.streams().closeAll();
   }
 }
 
@@ -343,6 +363,8 @@ export interface HostedChannel extends Channel {
   callerHungUp(): void;
   /** Opens Media Streams where the call's audio is (a SIP call's gateway); absent: the region's own. */
   openStream?: StreamOpener;
+  /** Takes back a stream the call's gateway holds (a resumed call's `<Start>` stream). */
+  reattachStream?: StreamReattacher;
   /**
    * The recording its gateway made of the whole call (an outbound leg placed with `record`), once the
    * call is over there; rejects when the gateway has none (lost with it). Absent: no real audio.
@@ -371,6 +393,8 @@ export type StoredActor = Record<string, unknown> & {
     hostedCallee?: HostedCallRef;
     /** Its REST TimeLimit in seconds (LiveCall.limitTo), when it has one. */
     timeLimitS?: number;
+    /** Its `<Start>` streams its SIP gateway holds (CallStreams.stored): a resume takes them back. */
+    streams?: StoredStream[];
   };
 };
 

@@ -10,7 +10,7 @@ import type { CallIdentity, VerbCallbackRequest, VerbContext } from "../../twiml
 import type { StreamNoun } from "../../twiml/verb-data.js";
 import type { WebhookClient } from "../../webhook/client.js";
 import { MediaStream } from "./media-stream.js";
-import type { OpenStream, StreamOpener } from "./open-stream.js";
+import type { OpenStream, StoredStream, StreamOpener, StreamReattacher } from "./open-stream.js";
 
 /** What a stream reports through: the context of the verb that began it, and error notifications. */
 export interface StreamHooks {
@@ -26,10 +26,13 @@ type StreamEvent = "stream-started" | "stream-stopped" | "stream-error";
 
 interface Running {
   readonly stream: OpenStream;
+  readonly streamSid: string;
   readonly noun: StreamNoun;
   readonly hooks: StreamHooks;
   /** `<Start>` streams only: `<Stop>` does not end a `<Connect>`. */
   readonly background: boolean;
+  /** Left open for the worker the call moved to: its end is that worker's to report. */
+  detached?: boolean;
 }
 
 export class CallStreams {
@@ -39,11 +42,42 @@ export class CallStreams {
   #closed = false;
 
   readonly #opener: StreamOpener;
+  readonly #reattach: StreamReattacher | undefined;
+  /** `<Start>` streams a resumed call had open on its gateway, taken back when its first port is made. */
+  #restored: StoredStream[] | undefined;
+  /** Called when the streams to store with the call change. */
+  onChange: (() => void) | undefined;
 
-  /** `opener`: where the call's audio is (its SIP gateway); the region's own silent stream by default. */
-  constructor(clock: CallClock, opener: StreamOpener = (o) => MediaStream.open(o)) {
+  /**
+   * `opener`: where the call's audio is (its SIP gateway); the region's own silent stream by default.
+   * `reattach`: takes back a stream the gateway holds (a resumed call's).
+   */
+  constructor(
+    clock: CallClock,
+    opener: StreamOpener = (o) => MediaStream.open(o),
+    reattach?: StreamReattacher,
+  ) {
     this.#clock = clock;
     this.#opener = opener;
+    this.#reattach = reattach;
+  }
+
+  /** The `<Start>` streams its gateway holds, to store with the call (`sb.streams`). */
+  stored(): StoredStream[] | undefined {
+    const held = [...(this.#running ?? [])].filter((r) => r.background && r.stream.id !== undefined);
+    return held.length
+      ? held.map((r) => ({ id: r.stream.id as string, streamSid: r.streamSid, noun: r.noun }))
+      : undefined;
+  }
+
+  /** A resumed call's stored streams: taken back (waited on, stoppable by `<Stop>`) with its first port. */
+  restore(streams: StoredStream[]): void {
+    if (this.#reattach && streams.length) this.#restored = streams;
+  }
+
+  /** Whether streams of a resumed call wait to be taken back (VerbContext makes the port then). */
+  get restoring(): boolean {
+    return this.#restored !== undefined;
   }
 
   /**
@@ -59,6 +93,7 @@ export class CallStreams {
       const ctx = context();
       return { call: ctx.call, callback: ctx.callback, warn: ctx.warn, error, web };
     };
+    this.#takeBack(hooks);
     return {
       connect: (noun, signal) => this.#connect(noun, hooks(), signal),
       start: (noun) => this.#start(noun, hooks()),
@@ -74,6 +109,33 @@ export class CallStreams {
   closeAll(): void {
     this.#closed = true;
     for (const r of this.#running ?? []) r.stream.stop();
+  }
+
+  /**
+   * The call moves to another worker: a `<Start>` stream its gateway holds stays open for that worker
+   * to take back (no `stop`, no stream-stopped callback from here); any other is closed.
+   */
+  handOver(): void {
+    this.#closed = true;
+    for (const r of this.#running ?? []) {
+      if (r.background && r.stream.detach) {
+        r.detached = true;
+        r.stream.detach();
+      } else r.stream.stop();
+    }
+  }
+
+  /** Takes back the streams a resumed call had open: they report through the first port's hooks. */
+  #takeBack(hooks: () => StreamHooks): void {
+    const restored = this.#restored;
+    const reattach = this.#reattach;
+    if (!restored || !reattach) return;
+    this.#restored = undefined;
+    for (const s of restored) {
+      const h = hooks();
+      const stream = reattach(s.id, (reason) => h.warn(ErrorCodes.streamInvalidMessage.code, reason));
+      this.#track({ stream, streamSid: s.streamSid, noun: s.noun, hooks: h, background: true });
+    }
   }
 
   async #connect(noun: StreamNoun, hooks: StreamHooks, signal: AbortSignal): Promise<void> {
@@ -127,13 +189,22 @@ export class CallStreams {
       await this.#status(noun, hooks, streamSid, "stream-error", (err as Error).message);
       throw err;
     }
-    const running: Running = { stream, noun, hooks, background };
+    const running = this.#track({ stream, streamSid, noun, hooks, background });
+    await this.#status(noun, hooks, streamSid, "stream-started");
+    return running;
+  }
+
+  /** Keeps a stream until it ends, then reports its stream-stopped (unless left to another worker). */
+  #track(running: Running): Running {
+    const { stream, noun, hooks, streamSid } = running;
     this.#running ??= new Set();
     this.#running.add(running);
     if (this.#closed) stream.stop();
-    await this.#status(noun, hooks, streamSid, "stream-started");
+    if (stream.id !== undefined) this.onChange?.();
     void stream.ended.then(() => {
+      if (running.detached) return;
       this.#running?.delete(running);
+      if (stream.id !== undefined) this.onChange?.();
       return this.#status(noun, hooks, streamSid, "stream-stopped");
     });
     return running;

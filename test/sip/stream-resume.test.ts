@@ -1,0 +1,95 @@
+// A region worker dies (SIGKILL) or hands its calls over (SIGTERM) while a SIP call has a
+// <Start><Stream> open. The stream's WebSocket is the gateway's, so it can outlive the worker: the
+// call's snapshot names it, and the worker that resumes the call takes it back. The app keeps
+// getting the caller's audio on the one socket, the resumed call's <Stop><Stream> ends it (not the
+// hand-over, not the call's end), and its stream-started and stream-stopped callbacks come once each.
+import { describe, expect, it } from "vitest";
+import { bounded } from "../helpers/bounded.js";
+import { startTestEngine } from "../helpers/engine.js";
+import { startTwilioApp, VoiceResponse } from "../helpers/twilio-app.js";
+import { startWsServer } from "../helpers/ws-server.js";
+import { phoneRtp, sipp, startGateway, toneDir } from "./harness.js";
+import { regionWorker } from "./worker-death.js";
+
+const NUMBER = "+15551230051";
+const BOUND_MS = 20_000;
+/** The Pause the stream runs through (played again in full by the resumed call), and the one after <Stop>. */
+const PAUSE_S = 6;
+const AFTER_STOP_S = 4;
+
+describe("a <Start><Stream> of a SIP call resumed on another worker", () => {
+  it.each([
+    ["dies (SIGKILL)", "SIGKILL"],
+    ["hands its calls over (SIGTERM)", "SIGTERM"],
+  ] as const)(
+    "when the worker %s, stays open on its socket and ends at the resumed call's <Stop>",
+    { timeout: 90_000 },
+    async (_, signal) => {
+      await using engine = await startTestEngine({ worker: false });
+      await using gw = await startGateway(engine, "gw1");
+      const ws = await startWsServer();
+      await using _ws = { [Symbol.asyncDispose]: () => ws.close() };
+      await using app = await startTwilioApp(engine.authToken, {
+        "/voice": () => {
+          const r = new VoiceResponse();
+          r.start().stream({ name: "fork", url: `${ws.url}/fork`, statusCallback: "/stream-status" });
+          r.pause({ length: PAUSE_S });
+          r.stop().stream({ name: "fork" });
+          r.pause({ length: AFTER_STOP_S });
+          r.hangup();
+          return { body: r.toString() };
+        },
+        "/stream-status": () => ({ status: 204, body: "" }),
+      });
+      await engine.addNumber({ number: NUMBER, voiceUrl: `${app.url}/voice` });
+      // No drain: a graceful stop hands its live calls over at once.
+      await using a = regionWorker(engine.nats.url, ["--drain", "0"]);
+      await a.waitForLog("ready");
+      await using phone = await phoneRtp();
+      const caller = sipp(gw.sipPort, "room.xml", {
+        to: NUMBER,
+        keys: { rtpport: phone.port },
+        cwd: await toneDir(30, 440),
+        timeoutS: 60,
+      });
+      const conn = await ws.connection(0, BOUND_MS);
+      await conn.waitFor((m) => m.event === "start", BOUND_MS);
+      // The stream is stored with the call (a snapshot within its first second) before the worker goes.
+      await app.waitFor((r) => r.path === "/stream-status" && r.params.StreamEvent === "stream-started");
+      await conn.waitFor((m) => m.event === "media" && Number(m.sequenceNumber) > 60, BOUND_MS);
+
+      await using b = regionWorker(engine.nats.url);
+      await b.waitForLog("ready");
+      a.child.kill(signal);
+      const killedAt = performance.now();
+      await a.exited;
+      const heardBefore = conn.messages.length;
+      await bounded(
+        conn.waitFor((m) => m.event === "stop", 40_000),
+        "the stream's stop",
+        40_000,
+      );
+      const stoppedAt = performance.now();
+      const result = await bounded(caller, "the caller's end", 40_000);
+      expect(result.code, result.stdout + result.stderr).toBe(0);
+      const endedAt = performance.now();
+
+      // One socket all along, carrying the caller's audio through the resume.
+      expect(ws.connections).toHaveLength(1);
+      const mediaAfter = conn.messages
+        .slice(heardBefore)
+        .filter((m) => (m as { event: string }).event === "media");
+      expect(mediaAfter.length).toBeGreaterThan(100);
+      // Stopped by the resumed call's <Stop>: after its Pause ran again, seconds before the call ended.
+      expect(stoppedAt - killedAt).toBeGreaterThan((PAUSE_S - 2) * 1000);
+      expect(endedAt - stoppedAt).toBeGreaterThan((AFTER_STOP_S - 1.5) * 1000);
+      await app.waitFor((r) => r.path === "/stream-status" && r.params.StreamEvent === "stream-stopped");
+      const statuses = app.requests.filter((r) => r.path === "/stream-status");
+      expect(statuses.map((r) => `${r.params.StreamEvent} ${r.params.StreamName}`)).toEqual([
+        "stream-started fork",
+        "stream-stopped fork",
+      ]);
+      expect(new Set(statuses.map((r) => r.params.StreamSid)).size).toBe(1);
+    },
+  );
+});
