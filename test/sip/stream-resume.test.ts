@@ -14,8 +14,8 @@ import { regionWorker } from "./worker-death.js";
 const NUMBER = "+15551230051";
 const BOUND_MS = 20_000;
 /** The Pause the stream runs through (played again in full by the resumed call), and the one after <Stop>. */
-const PAUSE_S = 6;
-const AFTER_STOP_S = 4;
+const PAUSE_S = 4;
+const AFTER_STOP_S = 3;
 
 describe("a <Start><Stream> of a SIP call resumed on another worker", () => {
   it.each([
