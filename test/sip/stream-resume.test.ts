@@ -1,11 +1,13 @@
 // A region worker dies (SIGKILL) or hands its calls over (SIGTERM) while a SIP call has a
-// <Start><Stream> open. The stream's WebSocket is the gateway's, so it can outlive the worker: the
+// <Start><Stream> or a <Connect><Stream> open. The stream's WebSocket is the gateway's, so it can outlive the worker: the
 // call's snapshot names it, and the worker that resumes the call takes it back. The app keeps
 // getting the caller's audio on the one socket, the resumed call's <Stop><Stream> ends it (not the
 // hand-over, not the call's end), and its stream-started and stream-stopped callbacks come once each.
+// A <Connect> stream is taken back by its verb, run again: no second socket to the app's bot.
 import { describe, expect, it } from "vitest";
 import { bounded } from "../helpers/bounded.js";
 import { startTestEngine } from "../helpers/engine.js";
+import { messagesSeen } from "../helpers/messages-seen.js";
 import { startTwilioApp, VoiceResponse } from "../helpers/twilio-app.js";
 import { startWsServer } from "../helpers/ws-server.js";
 import { phoneRtp, sipp, startGateway, toneDir } from "./harness.js";
@@ -89,6 +91,70 @@ describe("a <Start><Stream> of a SIP call resumed on another worker", () => {
         "stream-started fork",
         "stream-stopped fork",
       ]);
+      expect(new Set(statuses.map((r) => r.params.StreamSid)).size).toBe(1);
+    },
+  );
+});
+
+describe("a <Connect><Stream> of a SIP call resumed on another worker", () => {
+  it.each([
+    ["dies (SIGKILL)", "SIGKILL"],
+    ["hands its calls over (SIGTERM)", "SIGTERM"],
+  ] as const)(
+    "when the worker %s, the resumed <Connect> takes its socket back: no second socket, and the app closing it moves the call on",
+    { timeout: 90_000 },
+    async (_, signal) => {
+      await using engine = await startTestEngine({ worker: false });
+      await using gw = await startGateway(engine, "gw1");
+      const ws = await startWsServer();
+      await using _ws = { [Symbol.asyncDispose]: () => ws.close() };
+      await using app = await startTwilioApp(engine.authToken, {
+        "/voice": () => {
+          const r = new VoiceResponse();
+          r.connect({ action: "/after" }).stream({ url: `${ws.url}/bot`, statusCallback: "/stream-status" });
+          return { body: r.toString() };
+        },
+        "/after": () => ({ body: new VoiceResponse().hangup().toString() }),
+        "/stream-status": () => ({ status: 204, body: "" }),
+      });
+      await engine.addNumber({ number: NUMBER, voiceUrl: `${app.url}/voice` });
+      // The region's waits on the stream: the first worker's, then the resumed one's.
+      const waits = messagesSeen(engine.nc, "sb.sip.gw1.call.*.cmd", (m) => m.op === "stream-ended");
+      await using a = regionWorker(engine.nats.url, ["--drain", "0"]);
+      await a.waitForLog("ready");
+      await using phone = await phoneRtp();
+      const caller = sipp(gw.sipPort, "room.xml", {
+        to: NUMBER,
+        keys: { rtpport: phone.port },
+        cwd: await toneDir(30, 440),
+        timeoutS: 60,
+      });
+      const conn = await ws.connection(0, BOUND_MS);
+      await conn.waitFor((m) => m.event === "start", BOUND_MS);
+      await app.waitFor((r) => r.path === "/stream-status" && r.params.StreamEvent === "stream-started");
+      // Stored with the call (its snapshot's window) before the worker goes.
+      await conn.waitFor((m) => m.event === "media" && Number(m.sequenceNumber) > 60, BOUND_MS);
+
+      await using b = regionWorker(engine.nats.url);
+      await b.waitForLog("ready");
+      a.child.kill(signal);
+      await a.exited;
+      await bounded(waits.reached(2), "the resumed call waiting on its stream again", BOUND_MS);
+      waits.stop();
+      const heardBefore = conn.messages.length;
+      await conn.waitFor((m) => m.event === "media" && Number(m.sequenceNumber) > heardBefore + 50, BOUND_MS);
+      // The app ends the conversation: the resumed <Connect> ends, its action hangs up.
+      conn.close();
+      const result = await bounded(caller, "the caller's end", 40_000);
+      expect(result.code, result.stdout + result.stderr).toBe(0);
+
+      expect(ws.connections).toHaveLength(1);
+      expect(app.requests.filter((r) => r.path === "/after")).toHaveLength(1);
+      // The app closed it: no `stop` from the engine, on the one socket, before or after the resume.
+      expect(conn.messages.some((m) => (m as { event: string }).event === "stop")).toBe(false);
+      await app.waitFor((r) => r.path === "/stream-status" && r.params.StreamEvent === "stream-stopped");
+      const statuses = app.requests.filter((r) => r.path === "/stream-status");
+      expect(statuses.map((r) => r.params.StreamEvent)).toEqual(["stream-started", "stream-stopped"]);
       expect(new Set(statuses.map((r) => r.params.StreamSid)).size).toBe(1);
     },
   );

@@ -317,6 +317,7 @@ export class LiveCall {
   handOver(): Promise<void> {
     this.#handingOver = true;
     const sealed = this.snapshots.seal(); // taken before the stop: the state to resume
+    this.#streams?.handOver(); // before the stop: a cancelled <Connect> must not stop its stream
     this.actor.stop();
     return sealed;
   }
@@ -325,6 +326,7 @@ export class LiveCall {
   drop(): void {
     this.#handingOver = true;
     this.snapshots.discard();
+    this.#streams?.handOver();
     this.actor.stop();
   }
 

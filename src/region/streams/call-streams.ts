@@ -45,6 +45,8 @@ export class CallStreams {
   readonly #reattach: StreamReattacher | undefined;
   /** `<Start>` streams a resumed call had open on its gateway, taken back when its first port is made. */
   #restored: StoredStream[] | undefined;
+  /** `<Connect>` streams a resumed call had open on its gateway, taken back when its verb runs again. */
+  #restoredConnect: StoredStream[] | undefined;
   /** Called when the streams to store with the call change. */
   onChange: (() => void) | undefined;
 
@@ -62,17 +64,29 @@ export class CallStreams {
     this.#reattach = reattach;
   }
 
-  /** The `<Start>` streams its gateway holds, to store with the call (`sb.streams`). */
+  /** The streams its gateway holds, to store with the call (`sb.streams`). */
   stored(): StoredStream[] | undefined {
-    const held = [...(this.#running ?? [])].filter((r) => r.background && r.stream.id !== undefined);
+    const held = [...(this.#running ?? [])].filter((r) => r.stream.id !== undefined);
     return held.length
-      ? held.map((r) => ({ id: r.stream.id as string, streamSid: r.streamSid, noun: r.noun }))
+      ? held.map((r) => ({
+          id: r.stream.id as string,
+          streamSid: r.streamSid,
+          noun: r.noun,
+          ...(!r.background && { connect: true as const }),
+        }))
       : undefined;
   }
 
-  /** A resumed call's stored streams: taken back (waited on, stoppable by `<Stop>`) with its first port. */
+  /**
+   * A resumed call's stored streams: a `<Start>` one is taken back (waited on, stoppable by `<Stop>`)
+   * with its first port, a `<Connect>` one when its verb runs again.
+   */
   restore(streams: StoredStream[]): void {
-    if (this.#reattach && streams.length) this.#restored = streams;
+    if (!this.#reattach) return;
+    const started = streams.filter((s) => !s.connect);
+    const connected = streams.filter((s) => s.connect);
+    if (started.length) this.#restored = started;
+    if (connected.length) this.#restoredConnect = connected;
   }
 
   /** Whether streams of a resumed call wait to be taken back (VerbContext makes the port then). */
@@ -112,17 +126,29 @@ export class CallStreams {
   }
 
   /**
-   * The call moves to another worker: a `<Start>` stream its gateway holds stays open for that worker
-   * to take back (no `stop`, no stream-stopped callback from here); any other is closed.
+   * The call moves to another worker: a stream its gateway holds stays open for that worker to take
+   * back (no `stop`, no stream-stopped callback from here); any other is closed. Called before the
+   * call's actor stops, so a `<Connect>` verb cancelled then finds its stream detached already.
    */
   handOver(): void {
     this.#closed = true;
     for (const r of this.#running ?? []) {
-      if (r.background && r.stream.detach) {
+      if (r.stream.detach) {
         r.detached = true;
         r.stream.detach();
       } else r.stream.stop();
     }
+  }
+
+  /** A resumed call's `<Connect>` stream for this noun, still open on its gateway: taken back. */
+  #takeBackConnect(noun: StreamNoun, hooks: StreamHooks): Running | undefined {
+    const i = this.#restoredConnect?.findIndex((s) => s.noun.url === noun.url && s.noun.name === noun.name);
+    const kept = i !== undefined && i >= 0 ? this.#restoredConnect?.splice(i, 1)[0] : undefined;
+    if (!kept || !this.#reattach) return undefined;
+    const stream = this.#reattach(kept.id, (reason) =>
+      hooks.warn(ErrorCodes.streamInvalidMessage.code, reason),
+    );
+    return this.#track({ stream, streamSid: kept.streamSid, noun, hooks, background: false });
   }
 
   /** Takes back the streams a resumed call had open: they report through the first port's hooks. */
@@ -144,7 +170,7 @@ export class CallStreams {
     // simulated time stands still meanwhile (it would otherwise race to the call's time limit).
     const release = this.#clock.hold();
     try {
-      const running = await this.#open(noun, hooks, false);
+      const running = this.#takeBackConnect(noun, hooks) ?? (await this.#open(noun, hooks, false));
       const stop = () => running.stream.stop();
       signal.addEventListener("abort", stop, { once: true });
       try {

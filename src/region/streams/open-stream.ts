@@ -24,9 +24,11 @@ export type StreamOpener = (o: MediaStreamOptions) => Promise<OpenStream>;
 /** A stream its gateway still holds, open before the call was resumed here, by its id. */
 export type StreamReattacher = (id: string, onInvalidMessage: (reason: string) => void) => OpenStream;
 
-/** A `<Start>` stream as the call's snapshot keeps it (`sb.streams`). */
+/** A stream its gateway holds, as the call's snapshot keeps it (`sb.streams`). */
 export interface StoredStream {
   id: string;
   streamSid: string;
   noun: StreamNoun;
+  /** A `<Connect>` stream (its verb, run again, takes it back); otherwise a `<Start>` one. */
+  connect?: true;
 }
