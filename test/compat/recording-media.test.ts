@@ -9,8 +9,9 @@ import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { type Api, startApi } from "../../src/api/server.js";
 import { run } from "../../src/media/run.js";
 import { readWavHeader } from "../../src/media/wav.js";
-import { type CliProcess, runCli, startCli } from "../helpers/cli.js";
+import { type CliProcess, runCli } from "../helpers/cli.js";
 import { startTestEngine, type TestEngine } from "../helpers/engine.js";
+import { regionWorker } from "../helpers/region-worker.js";
 import { startTwilioApp, type TwilioApp, VoiceResponse } from "../helpers/twilio-app.js";
 
 const NUMBER = "+15551238200";
@@ -26,17 +27,7 @@ beforeAll(async () => {
   engine = await startTestEngine({ worker: false });
   api = await startApi({ nc: engine.nc, port: 0, log: pino({ level: "silent" }) });
   publicApi = api.url.replace("127.0.0.1", "localhost");
-  region = startCli([
-    "region",
-    "--region",
-    "us1",
-    "--allow-egress",
-    "127.0.0.0/8",
-    "--nats",
-    engine.nats.url,
-    "--api-url",
-    publicApi,
-  ]);
+  region = regionWorker(engine.nats.url, ["--api-url", publicApi]);
   await region.waitForLog("ready", 20_000);
   app = await startTwilioApp(engine.authToken, {
     "/voice": () => {

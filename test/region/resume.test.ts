@@ -11,8 +11,9 @@ import { readReply } from "../../src/protocol/service-error.js";
 import { subjects } from "../../src/protocol/subjects.js";
 import type { DialLegRef } from "../../src/region/host/dial-legs.js";
 import type { StoredActor } from "../../src/region/host/live-call.js";
-import { type CliProcess, startCli } from "../helpers/cli.js";
+import type { CliProcess } from "../helpers/cli.js";
 import { startTestEngine, type TestEngine } from "../helpers/engine.js";
+import { regionWorker } from "../helpers/region-worker.js";
 import { snapshotWhere as snapshotIn } from "../helpers/snapshots.js";
 import { startTwilioApp, type TwilioApp, VoiceResponse } from "../helpers/twilio-app.js";
 
@@ -25,18 +26,7 @@ let early: CliProcess | undefined;
 let longHosted: string | undefined | null = null;
 
 // `--drain 0`: a worker stopped gracefully (SIGTERM) hands its live calls over at once.
-const worker = () =>
-  startCli([
-    "region",
-    "--region",
-    "us1",
-    "--allow-egress",
-    "127.0.0.0/8",
-    "--nats",
-    engine.nats.url,
-    "--drain",
-    "0",
-  ]);
+const worker = () => regionWorker(engine.nats.url, ["--drain", "0"]);
 
 beforeAll(async () => {
   engine = await startTestEngine({ worker: false });

@@ -15,12 +15,12 @@ import { buildRtp } from "../../src/sip/rtp/packet.js";
 import { bounded as boundedBy } from "../helpers/bounded.js";
 import { startTestEngine } from "../helpers/engine.js";
 import { messagesSeen } from "../helpers/messages-seen.js";
+import { regionWorker } from "../helpers/region-worker.js";
 import { snapshotWhere } from "../helpers/snapshots.js";
 import { startTwilioApp, VoiceResponse } from "../helpers/twilio-app.js";
 import { type PhoneRtp, phoneRtp, sipp, startGateway } from "./harness.js";
 import { type RawPeer, rawPeer, reply, request, type SipText } from "./raw-sip.js";
 import { onlyRecording } from "./recordings.js";
-import { regionWorker } from "./worker-death.js";
 
 const NUMBER = "+15551230031";
 const CALLEE_IP = "127.0.0.3";

@@ -16,10 +16,11 @@ import { openTrunkStores } from "../../src/store/global.js";
 import { twilioClient } from "../api/helpers/twilio-client.js";
 import { bounded as boundedBy } from "../helpers/bounded.js";
 import { startTestEngine } from "../helpers/engine.js";
+import { regionWorker } from "../helpers/region-worker.js";
 import { startTwilioApp, VoiceResponse } from "../helpers/twilio-app.js";
 import { phoneRtp, startGateway } from "./harness.js";
 import { answerCue, sippUas } from "./uas.js";
-import { regionWorker, watchCall } from "./worker-death.js";
+import { watchCall } from "./worker-death.js";
 
 const CALLEE_IP = "127.0.0.3";
 const BOUND_MS = 20_000;

@@ -11,11 +11,12 @@ import { startApi } from "../../src/api/server.js";
 import { openTrunkStores } from "../../src/store/global.js";
 import { twilioClient } from "../api/helpers/twilio-client.js";
 import { startTestEngine } from "../helpers/engine.js";
+import { regionWorker } from "../helpers/region-worker.js";
 import { startTwilioApp, VoiceResponse } from "../helpers/twilio-app.js";
 import { wavSamples } from "./audio.js";
 import { phoneRtp, startGateway } from "./harness.js";
 import { sippUas } from "./uas.js";
-import { regionWorker, watchCall } from "./worker-death.js";
+import { watchCall } from "./worker-death.js";
 
 const CALLEE_IP = "127.0.0.3";
 

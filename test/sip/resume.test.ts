@@ -5,9 +5,10 @@ import { describe, expect, it } from "vitest";
 import type { CallResource } from "../../src/model/records.js";
 import { buckets } from "../../src/protocol/subjects.js";
 import { startTestEngine } from "../helpers/engine.js";
+import { regionWorker } from "../helpers/region-worker.js";
 import { startTwilioApp, VoiceResponse } from "../helpers/twilio-app.js";
 import { phoneRtp, sipp, startGateway } from "./harness.js";
-import { regionWorker, watchCall } from "./worker-death.js";
+import { watchCall } from "./worker-death.js";
 
 describe("a region worker dies mid SIP call", () => {
   it("is resumed by another worker on the same gateway, and the call ends normally", {

@@ -10,11 +10,11 @@ import { describe, expect, it } from "vitest";
 import { bounded } from "../helpers/bounded.js";
 import { startTestEngine } from "../helpers/engine.js";
 import { messagesSeen } from "../helpers/messages-seen.js";
+import { regionWorker } from "../helpers/region-worker.js";
 import { startTwilioApp, VoiceResponse } from "../helpers/twilio-app.js";
 import { packetsWith, untilHeard } from "./audio.js";
 import { phoneRtp, sipp, startGateway, toneDir } from "./harness.js";
 import { onlyRecording } from "./recordings.js";
-import { regionWorker } from "./worker-death.js";
 
 const NUMBER = "+15551230041";
 const BEEP_HZ = 1000;

@@ -8,10 +8,10 @@ import { describe, expect, it } from "vitest";
 import { bounded } from "../helpers/bounded.js";
 import { startTestEngine } from "../helpers/engine.js";
 import { messagesSeen } from "../helpers/messages-seen.js";
-import { startTwilioApp, VoiceResponse } from "../helpers/twilio-app.js";
-import { startWsServer } from "../helpers/ws-server.js";
-import { phoneRtp, sipp, startGateway, toneDir } from "./harness.js";
-import { regionWorker } from "./worker-death.js";
+import { regionWorker } from "../helpers/region-worker.js";
+import { startTwilioApp, type TwilioApp, VoiceResponse } from "../helpers/twilio-app.js";
+import { startWsServer, type WsConnection, type WsServer } from "../helpers/ws-server.js";
+import { type PhoneRtp, phoneRtp, sipp, startGateway, toneDir } from "./harness.js";
 
 const NUMBER = "+15551230051";
 const BOUND_MS = 20_000;
@@ -48,17 +48,7 @@ describe("a <Start><Stream> of a SIP call resumed on another worker", () => {
       await using a = regionWorker(engine.nats.url, ["--drain", "0"]);
       await a.waitForLog("ready");
       await using phone = await phoneRtp();
-      const caller = sipp(gw.sipPort, "room.xml", {
-        to: NUMBER,
-        keys: { rtpport: phone.port },
-        cwd: await toneDir(30, 440),
-        timeoutS: 60,
-      });
-      const conn = await ws.connection(0, BOUND_MS);
-      await conn.waitFor((m) => m.event === "start", BOUND_MS);
-      // The stream is stored with the call (a snapshot within its first second) before the worker goes.
-      await app.waitFor((r) => r.path === "/stream-status" && r.params.StreamEvent === "stream-started");
-      await conn.waitFor((m) => m.event === "media" && Number(m.sequenceNumber) > 60, BOUND_MS);
+      const { caller, conn } = await callStreaming(gw, app, ws, phone);
 
       await using b = regionWorker(engine.nats.url);
       await b.waitForLog("ready");
@@ -123,17 +113,7 @@ describe("a <Connect><Stream> of a SIP call resumed on another worker", () => {
       await using a = regionWorker(engine.nats.url, ["--drain", "0"]);
       await a.waitForLog("ready");
       await using phone = await phoneRtp();
-      const caller = sipp(gw.sipPort, "room.xml", {
-        to: NUMBER,
-        keys: { rtpport: phone.port },
-        cwd: await toneDir(30, 440),
-        timeoutS: 60,
-      });
-      const conn = await ws.connection(0, BOUND_MS);
-      await conn.waitFor((m) => m.event === "start", BOUND_MS);
-      await app.waitFor((r) => r.path === "/stream-status" && r.params.StreamEvent === "stream-started");
-      // Stored with the call (its snapshot's window) before the worker goes.
-      await conn.waitFor((m) => m.event === "media" && Number(m.sequenceNumber) > 60, BOUND_MS);
+      const { caller, conn } = await callStreaming(gw, app, ws, phone);
 
       await using b = regionWorker(engine.nats.url);
       await b.waitForLog("ready");
@@ -159,3 +139,27 @@ describe("a <Connect><Stream> of a SIP call resumed on another worker", () => {
     },
   );
 });
+
+/**
+ * sipp calls the number (a 440 Hz tone, then it waits for the BYE); resolves once the app's socket
+ * has carried a second of it and the stream's stream-started came, so the stream is stored with the
+ * call (its snapshot's window) before a test stops the worker.
+ */
+async function callStreaming(
+  gw: { sipPort: number },
+  app: TwilioApp,
+  ws: WsServer,
+  phone: PhoneRtp,
+): Promise<{ caller: ReturnType<typeof sipp>; conn: WsConnection }> {
+  const caller = sipp(gw.sipPort, "room.xml", {
+    to: NUMBER,
+    keys: { rtpport: phone.port },
+    cwd: await toneDir(30, 440),
+    timeoutS: 60,
+  });
+  const conn = await ws.connection(0, BOUND_MS);
+  await conn.waitFor((m) => m.event === "start", BOUND_MS);
+  await app.waitFor((r) => r.path === "/stream-status" && r.params.StreamEvent === "stream-started");
+  await conn.waitFor((m) => m.event === "media" && Number(m.sequenceNumber) > 60, BOUND_MS);
+  return { caller, conn };
+}

@@ -1,24 +1,9 @@
-// What the tests of a region worker dying mid SIP call share: region workers as processes (so one can
-// be SIGKILLed), and a watch on the call's channel events and the region's `resumed` inspections.
+// What the tests of a region worker dying mid SIP call share: a watch on the call's channel events and
+// the region's `resumed` inspections (the workers themselves: test/helpers/region-worker.ts).
 import type { NatsConnection } from "@nats-io/transport-node";
 import type { ChannelOut } from "../../src/protocol/channel-events.js";
 import { decode } from "../../src/protocol/codec.js";
 import { inspectEnvelopes } from "../../src/protocol/inspect.js";
-import { startCli } from "../helpers/cli.js";
-
-/** Starts a region worker for us1 as a process, on the test engine's NATS. */
-export function regionWorker(natsUrl: string, extra: string[] = []): ReturnType<typeof startCli> {
-  return startCli([
-    "region",
-    "--region",
-    "us1",
-    "--allow-egress",
-    "127.0.0.0/8",
-    "--nats",
-    natsUrl,
-    ...extra,
-  ]);
-}
 
 export interface CallWatch {
   /** The texts of the `say` events, in order. */
