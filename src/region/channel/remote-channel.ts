@@ -309,10 +309,11 @@ export class RemoteChannel implements HostedChannel {
    * A command that lasts as long as its audio: the request waits without a short timeout, the
    * gateway is pinged meanwhile, and an abort (hang-up, barge-in) sends `stop` for it.
    *
-   * `keptOnHandOver` (a room, its recording, a bridge): when the call moves to another worker, the command is not
-   * stopped. The next worker sends it again and the gateway puts the new one in this one's place, as
-   * after a worker's death, so the callers hear no exit and enter beeps and no gap in the bridge, and
-   * a recorded bridge records on. This copy only stops waiting for it.
+   * `keptOnHandOver` (a room, its recording, a bridge, a stream's wait): when the call moves to
+   * another worker, the command is not stopped. The next worker sends it again and the gateway puts
+   * the new one in this one's place (or answers both waits), as after a worker's death, so the
+   * callers hear no exit and enter beeps and no gap in the bridge, a recording records on, and an
+   * app keeps its stream. This copy only stops waiting for it.
    */
   async #long(
     cmd: Extract<SipCommand, { id: string }>,

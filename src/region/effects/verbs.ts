@@ -38,7 +38,8 @@ export function runVerb(rt: RegionRuntime, callOf: CallLookup) {
       const call = callOf(input.callSid);
       // One context per call, made for its first verb: a parked call keeps no copy per verb.
       const ctx = call.verbContext(contextOf);
-      // A resumed call's <Start> streams report through the context: its streams port takes them back.
+      // A resumed call's <Start> streams report through the context: its streams port takes them back
+      // (a <Connect> one waits for its verb).
       if (call.restoringStreams) void ctx.streams;
       return executeVerb(ctx, input.verb, HEARS_WHY.has(input.verb.name) ? why(call, signal) : signal);
     } catch (err) {

@@ -271,7 +271,7 @@ export class LiveCall {
       openStream && ((o) => openStream.call(this.channel, o)),
       reattachStream && ((id, onInvalid) => reattachStream.call(this.channel, id, onInvalid)),
     );
-    // A <Start> stream its gateway holds is stored with the call, for a worker that resumes it.
+    // A stream its gateway holds is stored with the call, for a worker that resumes it.
     streams.onChange = () => void this.snapshots.changed();
     this.#streams = streams;
     return streams;
@@ -282,7 +282,7 @@ export class LiveCall {
     return this.#streams?.restoring ?? false;
   }
 
-  /** The `<Start>` streams to store with the call, if it has any its gateway holds. */
+  /** The streams to store with the call, if it has any its gateway holds. */
   storedStreams(): StoredStream[] | undefined {
     return this.#streams?.stored();
   }
@@ -349,7 +349,7 @@ export class LiveCall {
     this.clock.clearTimeout(this.#timeLimit);
     this.clock.dispose();
     // Closed even if never opened: a verb still running that opens one has it stopped at once. Handed
-    // over, a <Start> stream its gateway holds stays open for the worker the call moved to.
+    // over, a stream its gateway holds stays open for the worker the call moved to.
     if (this.#handingOver) this.streams().handOver();
     else this.streams().closeAll();
   }
@@ -365,7 +365,7 @@ export interface HostedChannel extends Channel {
   callerHungUp(): void;
   /** Opens Media Streams where the call's audio is (a SIP call's gateway); absent: the region's own. */
   openStream?: StreamOpener;
-  /** Takes back a stream the call's gateway holds (a resumed call's `<Start>` stream). */
+  /** Takes back a stream the call's gateway holds (a resumed call's `<Start>` or `<Connect>` one). */
   reattachStream?: StreamReattacher;
   /**
    * The recording its gateway made of the whole call (an outbound leg placed with `record`), once the
@@ -395,7 +395,7 @@ export type StoredActor = Record<string, unknown> & {
     hostedCallee?: HostedCallRef;
     /** Its REST TimeLimit in seconds (LiveCall.limitTo), when it has one. */
     timeLimitS?: number;
-    /** Its `<Start>` streams its SIP gateway holds (CallStreams.stored): a resume takes them back. */
+    /** The streams its SIP gateway holds (CallStreams.stored): a resume takes them back. */
     streams?: StoredStream[];
   };
 };
