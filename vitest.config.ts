@@ -1,4 +1,5 @@
 import { defineConfig } from "vitest/config";
+import { SlowFirst } from "./test/slow-first.js";
 
 export default defineConfig({
   test: {
@@ -11,6 +12,8 @@ export default defineConfig({
     // Under that load a test process stalls past a worker's death threshold now and then, and calls
     // end while the api reads them: both raced (call-host.ts's wake check, call-lookup.ts), now fixed.
     maxWorkers: 2,
+    // The slowest files first, so both slots stay busy to the end (test/slow-first.ts).
+    sequence: { sequencer: SlowFirst },
     testTimeout: 30_000,
     hookTimeout: 30_000,
     // Fails the run when it leaves a process it started running.
