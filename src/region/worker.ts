@@ -14,8 +14,8 @@ import type { EgressPolicy } from "../webhook/egress.js";
 import { CallHost } from "./host/call-host.js";
 import { type ExpiryContext, expireCall } from "./host/expired-call.js";
 import { WorkerLeases } from "./host/leases.js";
-import type { StoredActor } from "./host/live-call.js";
 import { refuseJob } from "./host/refused-job.js";
+import type { StoredActor } from "./host/stored-actor.js";
 import type { WorkerStatsPublisher } from "./host/worker-stats.js";
 import { openRegionRuntime, type RegionRuntime } from "./runtime.js";
 

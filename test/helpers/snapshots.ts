@@ -3,7 +3,7 @@
 import { Kvm } from "@nats-io/kv";
 import type { NatsConnection } from "@nats-io/transport-node";
 import { buckets } from "../../src/protocol/subjects.js";
-import type { StoredActor } from "../../src/region/host/live-call.js";
+import type { StoredActor } from "../../src/region/host/stored-actor.js";
 
 /** The call's first stored snapshot that `ok` accepts (any one, by default). */
 export async function snapshotWhere(

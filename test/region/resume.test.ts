@@ -10,7 +10,7 @@ import type { CallerScript } from "../../src/protocol/offer.js";
 import { readReply } from "../../src/protocol/service-error.js";
 import { subjects } from "../../src/protocol/subjects.js";
 import type { DialLegRef } from "../../src/region/host/dial-legs.js";
-import type { StoredActor } from "../../src/region/host/live-call.js";
+import type { StoredActor } from "../../src/region/host/stored-actor.js";
 import type { CliProcess } from "../helpers/cli.js";
 import { startTestEngine, type TestEngine } from "../helpers/engine.js";
 import { regionWorker } from "../helpers/region-worker.js";

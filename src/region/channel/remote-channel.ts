@@ -28,7 +28,7 @@ import type {
   RoomJoin,
   RoomState,
 } from "../../twiml/ports/channel.js";
-import type { HostedChannel } from "../host/live-call.js";
+import type { HostedChannel } from "../host/hosted-channel.js";
 import type { MediaStreamOptions } from "../streams/media-stream.js";
 import type { OpenStream } from "../streams/open-stream.js";
 import { type LiveListener, listenForGather } from "./gather-listener.js";

@@ -15,7 +15,8 @@ import { decode, encode } from "../../protocol/codec.js";
 import type { OfferReply } from "../../protocol/offer.js";
 import { readReply } from "../../protocol/service-error.js";
 import { buckets } from "../../protocol/subjects.js";
-import type { HostedCallRef, LiveCall } from "../host/live-call.js";
+import type { LiveCall } from "../host/live-call.js";
+import type { HostedCallRef } from "../host/stored-actor.js";
 import type { RegionRuntime } from "../runtime.js";
 import type { Attempt, LegEnd } from "./child-leg.js";
 

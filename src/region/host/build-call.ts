@@ -16,8 +16,10 @@ import { DEFAULT_TALK_S } from "../dial/dial-network.js";
 import { type RegionCallMachine, regionCallMachine } from "../effects/region-machine.js";
 import type { RegionRuntime } from "../runtime.js";
 import type { DialLegRef } from "./dial-legs.js";
-import { type CallLookup, type HostedChannel, LiveCall, type StoredActor } from "./live-call.js";
+import type { HostedChannel } from "./hosted-channel.js";
+import { type CallLookup, LiveCall } from "./live-call.js";
 import { SnapshotWriter } from "./snapshot-writer.js";
+import type { StoredActor } from "./stored-actor.js";
 
 /** A call resumed from its stored snapshot: XState's part, and switchboard's (`sb`). */
 export interface RestoredCall {

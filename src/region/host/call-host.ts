@@ -14,8 +14,9 @@ import { takeCallControl, takeChannelInput } from "./call-messages.js";
 import type { DialLegRef } from "./dial-legs.js";
 import { storeFailedCall } from "./failed-call.js";
 import type { WorkerLeases } from "./leases.js";
-import { CallEndObserver, type LiveCall, type StoredActor } from "./live-call.js";
+import { CallEndObserver, type LiveCall } from "./live-call.js";
 import type { FailedEndContext } from "./store-failed-end.js";
+import type { StoredActor } from "./stored-actor.js";
 
 export class CallHost {
   readonly #calls = new Map<string, LiveCall>();

@@ -6,21 +6,19 @@ import type { CallMachine } from "../../../machines/call.machine.js";
 import type { CallClock } from "../../clock/call-clock.js";
 import type { CallResource } from "../../model/records.js";
 import type { CallControl } from "../../protocol/call-control.js";
-import type { CallJob } from "../../protocol/call-job.js";
-import type { CallerEvent } from "../../protocol/channel-events.js";
 import type { CallerScript } from "../../protocol/offer.js";
 import type { Outbound } from "../../protocol/outbound.js";
 import { CallHandedOver, CallRedirected } from "../../twiml/abort-reasons.js";
-import type { Channel, RecordedAudio } from "../../twiml/ports/channel.js";
 import type { VerbContext } from "../../twiml/verb-context.js";
 import type { TwimlWarning } from "../../twiml/verb-data.js";
-import type { CookieJar, SavedCookie } from "../../webhook/cookies.js";
-import type { ChannelState } from "../channel/simulated-channel.js";
+import type { CookieJar } from "../../webhook/cookies.js";
 import { CallStreams } from "../streams/call-streams.js";
-import type { StoredStream, StreamOpener, StreamReattacher } from "../streams/open-stream.js";
+import type { StoredStream } from "../streams/open-stream.js";
 import { applyCallControl } from "./call-control.js";
 import { type DialLegRef, DialLegs } from "./dial-legs.js";
+import type { HostedChannel } from "./hosted-channel.js";
 import type { SnapshotWriter } from "./snapshot-writer.js";
+import type { HostedCallRef } from "./stored-actor.js";
 
 /** The live call with this sid; effects run only for live calls, so a miss is a bug. */
 export type CallLookup = (callSid: string) => LiveCall;
@@ -353,57 +351,6 @@ export class LiveCall {
     if (this.#handingOver) this.streams().handOver();
     else this.streams().closeAll();
   }
-}
-
-/** A call's channel as its host holds it: the port, plus live input and what a resumed call needs. */
-export interface HostedChannel extends Channel {
-  /** Live input from `.in`: keys and speech for a listening Gather. */
-  input(event: CallerEvent): void;
-  state(): ChannelState;
-  resumeScript(answeredAt: number | null): void;
-  /** The caller hung up (`.in`): noted before the call hears of it, so a cancelled Record says "hangup". */
-  callerHungUp(): void;
-  /** Opens Media Streams where the call's audio is (a SIP call's gateway); absent: the region's own. */
-  openStream?: StreamOpener;
-  /** Takes back a stream the call's gateway holds (a resumed call's `<Start>` or `<Connect>` one). */
-  reattachStream?: StreamReattacher;
-  /**
-   * The recording its gateway made of the whole call (an outbound leg placed with `record`), once the
-   * call is over there; rejects when the gateway has none (lost with it). Absent: no real audio.
-   */
-  callRecording?(id: string): Promise<RecordedAudio>;
-}
-
-/**
- * What `sb_actors_<R>` holds under a live call's CallSid: XState's persisted snapshot, plus what a
- * worker needs to resume the call from it (its owner, the job it came from, its clock, its caller).
- */
-export type StoredActor = Record<string, unknown> & {
-  sb: {
-    owner: string;
-    job: CallJob;
-    /** The call clock's time when stored (simulated time goes on from here on resume). */
-    clockAt: number;
-    channel: ChannelState;
-    /** The cookies the app set, when it set any. */
-    cookies?: SavedCookie[];
-    /** An outbound call's SIP leg: the gateway its audio is on (LiveCall.placedOn). */
-    leg?: { gateway: string; rang?: boolean };
-    /** The legs its <Dial> rang or was bridged to (LiveCall.dialLegs): a resume takes back or ends each. */
-    dialLegs?: DialLegRef[];
-    /** The hosted number's call an outbound call rang (LiveCall.calledHosted). */
-    hostedCallee?: HostedCallRef;
-    /** Its REST TimeLimit in seconds (LiveCall.limitTo), when it has one. */
-    timeLimitS?: number;
-    /** The streams its SIP gateway holds (CallStreams.stored): a resume takes them back. */
-    streams?: StoredStream[];
-  };
-};
-
-/** A call of a number switchboard hosts, in the region that runs it. */
-export interface HostedCallRef {
-  region: string;
-  callSid: string;
 }
 
 /** Observes one call's actor for its end: a small object per call, not two closures (issue #9). */
