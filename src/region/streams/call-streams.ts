@@ -66,7 +66,8 @@ export class CallStreams {
 
   /** The streams its gateway holds, to store with the call (`sb.streams`). */
   stored(): StoredStream[] | undefined {
-    const held = [...(this.#running ?? [])].filter((r) => r.stream.id !== undefined);
+    if (!this.#running?.size) return undefined; // most calls: asked at every snapshot, no stream
+    const held = [...this.#running].filter((r) => r.stream.id !== undefined);
     return held.length
       ? held.map((r) => ({
           id: r.stream.id as string,
