@@ -48,6 +48,29 @@ export class LegHandedOver extends Error {
   override name = "LegHandedOver";
 }
 
+/**
+ * An answered leg as the Dial holds it once bridged (connected now, or taken back by a resumed call):
+ * one place, so that no way of holding a leg forgets what connecting it gave (`release`, its 2xx).
+ */
+export function bridgedLeg(
+  leg: ChildLeg,
+  to: string,
+  connected: Pick<BridgedLeg, "ended" | "hangup" | "release">,
+  sip: SipOutcome | undefined,
+): BridgedLeg {
+  const { ended, hangup, release } = connected;
+  return {
+    answered: true,
+    callSid: leg.callSid,
+    to,
+    ended,
+    hangup,
+    ...(release && { release }),
+    durationS: () => leg.durationS(),
+    ...(sip && { sip }),
+  };
+}
+
 export class ChildLeg {
   readonly facts: CallFacts;
   readonly createdAt: number;

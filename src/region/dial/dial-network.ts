@@ -17,7 +17,7 @@ import type {
 } from "../../twiml/ports/dial-network.js";
 import type { LiveCall } from "../host/live-call.js";
 import type { RegionRuntime } from "../runtime.js";
-import { type Attempt, ChildLeg, LegHandedOver } from "./child-leg.js";
+import { type Attempt, bridgedLeg, ChildLeg, LegHandedOver } from "./child-leg.js";
 import { ringHosted } from "./hosted-callee.js";
 import { ringSip } from "./sip-leg.js";
 import { sipLegRequest } from "./sip-target.js";
@@ -285,19 +285,10 @@ async function connect(
       };
     }
   }
-  const { ended, hangup, release } = answered.connect();
+  const connected = answered.connect();
   // Stored with the call: a worker that resumes it takes this leg back instead of hanging it up.
   call.dialLegs.bridged(leg.callSid, call.clock.now(), answered.sip);
-  return {
-    answered: true,
-    callSid: leg.callSid,
-    to: target.to,
-    ended,
-    hangup,
-    ...(release && { release }),
-    durationS: () => leg.durationS(),
-    ...(answered.sip && { sip: answered.sip }),
-  };
+  return bridgedLeg(leg, target.to, connected, answered.sip);
 }
 
 /** How long sending `digits` takes: a key 250 ms, `w` half a second, `W` a second (Twilio's pauses). */

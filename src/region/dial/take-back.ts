@@ -9,7 +9,7 @@ import type { BridgedLeg, DialNetwork, DialTarget } from "../../twiml/ports/dial
 import type { DialLegRef } from "../host/dial-legs.js";
 import type { LiveCall } from "../host/live-call.js";
 import type { RegionRuntime } from "../runtime.js";
-import { type Attempt, ChildLeg } from "./child-leg.js";
+import { type Attempt, bridgedLeg, ChildLeg } from "./child-leg.js";
 import { rejoinHosted } from "./hosted-callee.js";
 import { rejoinSip, resumeRinging } from "./sip-leg.js";
 import { endStaleLegs } from "./stale-legs.js";
@@ -44,18 +44,11 @@ export async function rejoin(
     return undefined;
   }
   const leg = restoredLeg(rt, call, facts, kept, target, options, held);
-  const { ended, hangup, release } = (await back(leg)).connect();
+  const connected = (await back(leg)).connect();
   // A snapshot of an older version has no bridgedAt: the answer is the nearest time it knows.
   const since = kept.bridgedAt ?? kept.answeredAt;
   return {
-    answered: true,
-    callSid: leg.callSid,
-    to: kept.to,
-    ended,
-    hangup,
-    ...(release && { release }),
-    durationS: () => leg.durationS(),
-    ...(kept.sip && { sip: kept.sip }),
+    ...bridgedLeg(leg, kept.to, connected, kept.sip),
     ...(since !== undefined && { bridgedMs: Math.max(0, call.clock.now() - since) }),
   };
 }
