@@ -10,6 +10,7 @@ import type {
   CallEvent,
   CallFacts,
   CallInput,
+  DocumentStep,
   EndInput,
   FetchedDocument,
   FetchInput,
@@ -72,11 +73,12 @@ export const callSetup = setup({
     reportError: (_, _params: CallError) => {},
   },
   guards: {
-    isDocumentDone: ({ context }) => context.index >= context.verbs.length,
+    /** The document has no verb left at the step. */
+    isDocumentDone: (_, at: DocumentStep) => at.index >= at.verbs.length,
     /** Twilio answers before every first verb but Reject; a first Pause delays the answer. */
-    needsAnswer: ({ context }) => {
-      if (context.answeredAt !== null) return false;
-      const next = context.verbs[context.index];
+    needsAnswer: (_, at: DocumentStep) => {
+      if (at.answeredAt !== null) return false;
+      const next = at.verbs[at.index];
       // A first <Dial answerOnBridge> leaves the caller ringing until it bridges (it answers then).
       const bridgeAnswers = next?.name === "Dial" && next.answerOnBridge;
       return next === undefined || (next.name !== "Reject" && next.name !== "Pause" && !bridgeAnswers);

@@ -85,6 +85,13 @@ export interface VerbInput {
   verb: Verb;
 }
 
+/** Where a document is: its verbs, the index of the next one to run, and when the call was answered. */
+export interface DocumentStep {
+  verbs: readonly Verb[];
+  index: number;
+  answeredAt: number | null;
+}
+
 export interface CallError {
   code: number;
   message: string;

@@ -165,7 +165,6 @@ describe("the call machine", () => {
     expect([...new Set(inVerb)]).toEqual(["Say", "Pause", "Hangup"]);
     expect(r.final.context.verb).toBeNull();
     expect(Object.keys(callMachine.root.states["executing-twiml"]?.states ?? {})).toEqual([
-      "dispatching",
       "answering",
       "verb",
     ]);

@@ -1,5 +1,6 @@
 // The statechart comes from the machine definition itself, and each reported step maps back onto it.
 import { describe, expect, it } from "vitest";
+import { createMachine } from "xstate";
 import { callMachine } from "../../machines/call.machine.js";
 import { layoutStatechart } from "../../src/visualizer/layout.js";
 import { ANY_STATE, statechartOf, transitionLabel } from "../../src/visualizer/statechart.js";
@@ -24,23 +25,24 @@ describe("the statechart read from the call machine", () => {
     const children = chart.states.filter((s) => s.parent === "call.executing-twiml").map((s) => s.key);
     expect(children).toEqual(verbs);
     expect(chart.states.find((s) => s.key === "fetching-webhook")?.invokes).toEqual(["fetchTwiml"]);
-    expect(chart.states.find((s) => s.key === "executing-twiml")?.initial).toBe(
-      "call.executing-twiml.dispatching",
-    );
+    expect(chart.states.find((s) => s.key === "executing-twiml")?.initial).toBe("call.executing-twiml.verb");
   });
 
   it("merges parallel transitions and names their effects, events and guards, no label twice", () => {
     expect(transitionLabel(edge("call.executing-twiml.verb", "call.storing") ?? fail())).toBe(
-      "runVerb done [isHangupOutcome | isRejectOutcome]",
+      "runVerb done [isHangupOutcome | isRejectOutcome | isDocumentDone], error [isDocumentDone]",
     );
-    expect(
-      transitionLabel(edge("call.executing-twiml.verb", "call.executing-twiml.dispatching") ?? fail()),
-    ).toBe("runVerb done, error");
+    // A verb's end runs the next verb in the same state: an edge of its own to itself.
+    expect(transitionLabel(edge("call.executing-twiml.verb", "call.executing-twiml.verb") ?? fail())).toBe(
+      "runVerb done, error",
+    );
+    // Only the ways that can happen are drawn: a call just answered needs no answer.
+    expect(edge("call.executing-twiml.answering", "call.executing-twiml.answering")).toBeUndefined();
     expect(transitionLabel(edge("call.storing.waiting", "call.storing.writing") ?? fail())).toBe(
       "retryDelay done",
     );
     expect(transitionLabel(edge(ANY_STATE, "call.storing") ?? fail())).toBe(
-      "call.limit [guard], call.timeLimit [guard], channel.hangup, control.end [guard]",
+      "call.limit [guard], call.timeLimit [guard], channel.hangup, control.twiml [isDocumentDone], control.end [guard]",
     );
     // Events a state ignores (storing swallows hang-ups) are no edges.
     expect(chart.transitions.some((t) => t.source === "call.storing")).toBe(false);
@@ -96,17 +98,40 @@ describe("mapping reported steps onto the chart", () => {
     expect(resolver.activeIds("completed")).toEqual(["call.completed"]);
   });
 
-  it("follows a done event through the transient dispatching state", () => {
-    const path = resolver.resolve(
+  it("follows a done event straight to the state its guards chose", () => {
+    const toAnswer = resolver.resolve(
       ["call.fetching-webhook"],
       { "executing-twiml": "answering" },
       "xstate.done.actor.0.call.fetching-webhook",
     );
-    expect(path.passed).toEqual(["call.executing-twiml.dispatching"]);
-    expect(path.taken).toEqual([
-      edge("call.fetching-webhook", "call.executing-twiml")?.id,
-      edge("call.executing-twiml.dispatching", "call.executing-twiml.answering")?.id,
-    ]);
+    expect(toAnswer).toMatchObject({
+      passed: [],
+      taken: [edge("call.fetching-webhook", "call.executing-twiml.answering")?.id],
+    });
+    const toVerb = resolver.resolve(
+      ["call.fetching-webhook"],
+      { "executing-twiml": "verb" },
+      "xstate.done.actor.0.call.fetching-webhook",
+    );
+    expect(toVerb.taken).toEqual([edge("call.fetching-webhook", "call.executing-twiml.verb")?.id]);
+  });
+
+  it("follows an event through a transient state, left by an eventless transition in the same step", () => {
+    const machine = createMachine({
+      id: "m",
+      initial: "a",
+      states: {
+        a: { on: { go: "choosing" } },
+        choosing: { always: [{ guard: () => false, target: "a" }, { target: "b" }] },
+        b: {},
+      },
+    });
+    const small = statechartOf(machine);
+    const find = (source: string, target: string) =>
+      small.transitions.find((t) => t.source === source && t.target === target)?.id;
+    const path = new StepResolver(small).resolve(["m.a"], "b", "go");
+    expect(path.passed).toEqual(["m.choosing"]);
+    expect(path.taken).toEqual([find("m.a", "m.choosing"), find("m.choosing", "m.b")]);
   });
 
   it("picks the transition whose target the machine reached, and the machine's own ones last", () => {
