@@ -1,7 +1,7 @@
 // The order vitest runs the test files in: the slowest first, then the rest as vitest orders them.
-// Two files run at a time (vitest.config.ts); on a fresh clone vitest has no timings cached and
+// Three files run at a time (vitest.config.ts); on a fresh clone vitest has no timings cached and
 // starts the largest files first, so a long file drawn last (chaos.test.ts, 43 s) ran alone at the
-// end while the other slot idled. Longest first keeps both slots busy to the end. The seconds are
+// end while the other slots idled. Longest first keeps every slot busy to the end. The seconds are
 // from a CI run of 2026-12-06; a stale list only changes the order, never what runs.
 import { BaseSequencer, type TestSpecification } from "vitest/node";
 
