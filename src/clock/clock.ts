@@ -9,6 +9,13 @@ export interface Clock {
   clearTimeout(handle: unknown): void;
 }
 
+/** Real time, for what runs outside any call's clock (a SIP gateway's waits). */
+export const WALL_CLOCK: Clock = {
+  now: () => Date.now(),
+  setTimeout: (fn, ms) => setTimeout(fn, ms),
+  clearTimeout: (handle) => clearTimeout(handle as NodeJS.Timeout),
+};
+
 /** Resolves after `ms` of the clock's time; rejects with the signal's reason when aborted. */
 export function sleep(clock: Clock, ms: number, signal?: AbortSignal): Promise<void> {
   return new Promise((resolve, reject) => {

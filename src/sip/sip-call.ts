@@ -1,6 +1,7 @@
 // One SIP call on the gateway: carries out its region's channel commands on its dialog and RTP
 // session, and sends the caller's keys and hang-up back to the region as channel input.
 import type { Msg } from "@nats-io/transport-node";
+import { sleep, WALL_CLOCK } from "../clock/clock.js";
 import { fail } from "../errors/switchboard-error.js";
 import type { Logger } from "../log.js";
 import type { ChannelIn } from "../protocol/channel-events.js";
@@ -206,6 +207,9 @@ export class SipCall {
         if (cmd.url) await rtp.play(await this.d.fetcher.pcm(cmd.url, signal), signal);
         return {};
       case "pause":
+        // Before the answer (a first <Pause> delays it, as on Twilio) no stream runs to time it by,
+        // so it waited forever: the wall clock times it, the caller still hearing the ringing.
+        if (!rtp.started) return sleep(WALL_CLOCK, cmd.ms, signal);
         return rtp.play(new Int16Array(Math.round(cmd.ms * 8)), signal);
       case "record":
         return this.#record(cmd.id, cmd.options, signal);

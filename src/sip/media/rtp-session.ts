@@ -112,6 +112,11 @@ export class RtpSession implements Paced {
     return this.#remote;
   }
 
+  /** Whether the outbound stream runs (from the answer, or early media, on). */
+  get started(): boolean {
+    return this.#startedAt !== undefined;
+  }
+
   /** Starts the outbound stream (at the answer): its first frame now, then one every 20 ms. */
   start(now: number): void {
     if (this.#startedAt !== undefined || this.#closed) return;
