@@ -182,7 +182,15 @@ export const callMachine = callSetup.createMachine({
           index: 0,
           answeredAt: context.answeredAt,
         }),
-        [assign({ verbs: ({ event }: { event: TwimlEvent }) => event.verbs, index: 0, documentUrl: null })],
+        [
+          assign({
+            verbs: ({ event }: { event: TwimlEvent }) => event.verbs,
+            index: 0,
+            documentUrl: null,
+            // A document of its own: its verbs' steps are not the last document's (VerbContext.step).
+            documents: ({ context }: { context: CallContext }) => context.documents + 1,
+          }),
+        ],
       ),
     ],
     "control.end": [

@@ -128,7 +128,7 @@ export interface CallContext {
   endedBy: "app" | "caller";
   rejectReason: "rejected" | "busy" | null;
   error: CallError | null;
-  /** Documents requested so far (Redirect and action loops are bounded by it). */
+  /** Documents the call has run so far: requested, or given as a REST `Twiml` (each names its verbs' steps). */
   documents: number;
   /** An outbound call whose callee answered and hung up before the call learned of it (EndInput's `endedAt`). */
   endedAt?: number;

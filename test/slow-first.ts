@@ -17,6 +17,7 @@ const SLOWEST = [
   "test/sip/media-streams.test.ts", // 32 s
   "test/sip/room-resume.test.ts", // 27 s
   "test/sip/outbound-recording.test.ts", // 23 s
+  "test/sip/record-resume.test.ts", // 22 s
   "test/region/outbound.test.ts", // 22 s
   "test/cli/trunks.test.ts", // 19 s
   "test/sip/cli.test.ts", // 18 s

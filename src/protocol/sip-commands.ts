@@ -15,6 +15,12 @@ export const RecordOptionsSchema = z.object({
   trimSilence: z.boolean(),
   /** Recognise the recording's words too, for `transcribe` (docs/sip.md "Speech"). */
   transcribe: z.boolean().optional(),
+  /**
+   * Names the recording within the call (its RecordingSid): a `record` with the key of the call's last
+   * one, which a worker that died or handed the call over left running or unclaimed, carries that
+   * recording on (no second beep) instead of starting another (docs/resume.md).
+   */
+  key: z.string().max(64).optional(),
 });
 
 export const ListenOptionsSchema = z.object({

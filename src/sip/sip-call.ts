@@ -7,13 +7,14 @@ import type { Logger } from "../log.js";
 import type { ChannelIn } from "../protocol/channel-events.js";
 import { respondError, respondValue } from "../protocol/service-error.js";
 import type { SipCommand } from "../protocol/sip-commands.js";
+import type { RecordOptions } from "../twiml/ports/channel.js";
 import type { WebhookClient } from "../webhook/client.js";
 import { Bridge, type CallTap } from "./media/bridge.js";
 import { CallForks } from "./media/call-forks.js";
 import { CallRoom } from "./media/call-room.js";
 import type { AudioFetcher } from "./media/fetch-audio.js";
-import type { FinishedRecordings } from "./media/finished-recordings.js";
-import { Recorder } from "./media/recorder.js";
+import { FINISHED_KEPT_MS, type FinishedRecordings } from "./media/finished-recordings.js";
+import { Recorder, type Recording } from "./media/recorder.js";
 import type { GatewayRooms } from "./media/room-mix.js";
 import type { RtpSession } from "./media/rtp-session.js";
 import type { RtpPacket } from "./rtp/packet.js";
@@ -65,9 +66,19 @@ export interface SipCallDeps {
   log: Logger;
 }
 
+/** One <Record>'s recording on the gateway, apart from the `record` ops that wait for it. */
+interface RecordRun {
+  /** Its RecordingSid, from the region. */
+  readonly key: string | undefined;
+  readonly result: Promise<Recording>;
+  readonly stop: () => void;
+}
+
 export class SipCall {
   readonly #ops = new Map<string, AbortController>();
   #recorder: Recorder | undefined;
+  /** The call's last <Record>, for a resumed call's same <Record> to carry on (`#record`). */
+  #lastRecord: RecordRun | undefined;
   #listening: SpeechListening | undefined;
   #recordReplied: Promise<void> = Promise.resolve();
   #bridge: { bridge: Bridge; recorded: boolean; op: AbortController } | undefined;
@@ -226,25 +237,58 @@ export class SipCall {
     }
   }
 
+  /**
+   * <Record>: the beep, then the caller's audio until a finishing key, silence, the maximum length,
+   * hang-up or `stop`. A `record` with the key of the call's last one carries that recording on: the
+   * worker that asked for it died or handed the call over, and the next runs the same <Record> again
+   * (docs/resume.md). It gets the same recording, running or finished while no worker listened.
+   */
   async #record(id: string, options: Extract<SipCommand, { op: "record" }>["options"], signal: AbortSignal) {
-    if (options.playBeep) await this.d.rtp.play(BEEP, signal);
-    const recorder = new Recorder(options);
-    this.#recorder = recorder;
-    signal.addEventListener("abort", () => recorder.stop(""), { once: true });
+    const last = this.#lastRecord;
+    const run = options.key !== undefined && last?.key === options.key ? last : this.#startRecording(options);
+    this.#lastRecord = run;
+    if (signal.aborted) run.stop();
+    else signal.addEventListener("abort", run.stop, { once: true });
     let replied!: () => void;
     this.#recordReplied = new Promise((r) => {
       replied = r;
     });
     try {
-      const recording = await recorder.result;
+      const recording = await run.result;
       this.d.recordings.keep(id, recording);
       if (options.transcribe) this.d.transcripts?.start(id, recording.wav);
       return this.d.recordings.slice(id, 0);
     } finally {
-      if (this.#recorder === recorder) this.#recorder = undefined;
+      signal.removeEventListener("abort", run.stop);
       // Let the reply be published before a hang-up that ended the recording.
       queueMicrotask(replied);
     }
+  }
+
+  /** Beeps and records, whichever `record` op waits for it: a recording outlives the op that began it. */
+  #startRecording(options: RecordOptions): RecordRun {
+    const ac = new AbortController();
+    const stop = () => ac.abort(new Error("stopped"));
+    const record = async (): Promise<Recording> => {
+      if (options.playBeep) await this.d.rtp.play(BEEP, ac.signal);
+      const recorder = new Recorder(options);
+      this.#recorder = recorder;
+      ac.signal.addEventListener("abort", () => recorder.stop(""), { once: true });
+      try {
+        return await recorder.result;
+      } finally {
+        if (this.#recorder === recorder) this.#recorder = undefined;
+      }
+    };
+    const run: RecordRun = { key: options.key, result: record(), stop };
+    // Finished, it waits for a resumed call's same <Record> as long as finished recordings are kept.
+    const forget = () => {
+      setTimeout(() => {
+        if (this.#lastRecord === run) this.#lastRecord = undefined;
+      }, FINISHED_KEPT_MS).unref();
+    };
+    run.result.then(forget, forget);
+    return run;
   }
 
   /**

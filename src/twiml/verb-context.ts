@@ -45,6 +45,11 @@ export interface FetchedTwiml extends TwimlDocument {
 
 /** All a verb may touch while it runs: never the whole call. */
 export interface VerbContext {
+  /**
+   * Names the verb now running by its place in the call (its document, its index there): the same
+   * when a resumed call runs that verb again. Only a call's own documents have one (not a whisper's).
+   */
+  readonly step?: string;
   readonly channel: Channel;
   readonly streams: MediaStreams;
   readonly clock: Clock;

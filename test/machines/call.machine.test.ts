@@ -54,6 +54,8 @@ async function run(
     hangupAt?: number;
     /** When the host sends an outbound call's TimeLimit (`call.timeLimit`). */
     timeLimitAt?: number;
+    /** When the host sends a REST `Twiml` update (`control.twiml`) with these verbs. */
+    twimlAt?: { at: number; verbs: Verb[] };
     maxCallMs?: number;
     watch?: (s: SnapshotFrom<typeof callMachine>) => void;
   } = {},
@@ -125,6 +127,9 @@ async function run(
     clock.setTimeout(() => actor.send({ type: "channel.hangup" }), opts.hangupAt);
   if (opts.timeLimitAt !== undefined)
     clock.setTimeout(() => actor.send({ type: "call.timeLimit" }), opts.timeLimitAt);
+  const { twimlAt } = opts;
+  if (twimlAt)
+    clock.setTimeout(() => actor.send({ type: "control.twiml", verbs: twimlAt.verbs }), twimlAt.at);
   await done;
   return { states, fetched, ran, errors, ended: ended as EndInput, final: actor.getSnapshot() };
 }
@@ -167,6 +172,27 @@ describe("the call machine", () => {
     expect(Object.keys(callMachine.root.states["executing-twiml"]?.states ?? {})).toEqual([
       "answering",
       "verb",
+    ]);
+  });
+
+  it("runs a REST Twiml update as a document of its own: answering first if need be, its verbs' steps its own", async () => {
+    const seen: [string, number][] = [];
+    const r = await run(
+      { [NUMBER.voiceUrl]: [{ name: "Pause", length: 10 }, say("never")] },
+      {
+        twimlAt: { at: 2_000, verbs: [say("Updated"), { name: "Hangup" }] },
+        watch: (s) => {
+          if (s.context.verb) seen.push([s.context.verb, s.context.documents]);
+        },
+      },
+    );
+    expect(r.ran).toEqual(["Pause", "Say:Updated", "Hangup"]);
+    // The first Pause held the answer off; the update's Say is answered first.
+    expect(r.ended.answeredAt).toBe(INPUT.arrivedAt + 2_000);
+    expect([...new Set(seen.map(([verb, doc]) => `${verb} ${doc}`))]).toEqual([
+      "Pause 1",
+      "Say 2",
+      "Hangup 2",
     ]);
   });
 

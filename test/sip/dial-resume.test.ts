@@ -18,6 +18,7 @@ import { messagesSeen } from "../helpers/messages-seen.js";
 import { regionWorker } from "../helpers/region-worker.js";
 import { snapshotWhere } from "../helpers/snapshots.js";
 import { startTwilioApp, VoiceResponse } from "../helpers/twilio-app.js";
+import { framesOf } from "./audio.js";
 import { type PhoneRtp, phoneRtp, sipp, startGateway } from "./harness.js";
 import { type RawPeer, rawPeer, reply, request, type SipText } from "./raw-sip.js";
 import { onlyRecording } from "./recordings.js";
@@ -342,28 +343,6 @@ function countLegStateQuestions(engine: { nc: NatsConnection }, gateway: string,
 /** Counts the `dial` (bridge) events on the call's `.out`. */
 function countBridges(engine: { nc: NatsConnection }, callSid: string) {
   return messagesSeen(engine.nc, `sb.region.us1.call.${callSid}.out`, (m) => m.kind === "dial");
-}
-
-/** How many 20 ms frames of `pcm` are loud and mostly `hz` (Goertzel power against the frame's energy). */
-function framesOf(pcm: Int16Array, hz: number): number {
-  let frames = 0;
-  const k = 2 * Math.cos((2 * Math.PI * hz) / 8000);
-  for (let at = 0; at + 160 <= pcm.length; at += 160) {
-    let s1 = 0;
-    let s2 = 0;
-    let energy = 0;
-    for (let i = at; i < at + 160; i++) {
-      const x = pcm[i] ?? 0;
-      const s0 = x + k * s1 - s2;
-      s2 = s1;
-      s1 = s0;
-      energy += x * x;
-    }
-    const power = s1 * s1 + s2 * s2 - k * s1 * s2;
-    // A pure tone's Goertzel power is energy × N / 2; half of that is "mostly".
-    if (energy / 160 > 1000 ** 2 && power > (energy * 160) / 4) frames++;
-  }
-  return frames;
 }
 
 /**

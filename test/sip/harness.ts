@@ -215,10 +215,18 @@ function stopWhenTestEnds(stop: () => void): void {
 }
 
 /** A directory holding tone.ulaw, `seconds` of a tone (440 Hz) as raw μ-law (rtp_stream sends it as it is). */
-export async function toneDir(seconds: number, hz = 440): Promise<string> {
-  const samples = Math.round(seconds * 8000);
+export function toneDir(seconds: number, hz = 440): Promise<string> {
+  return tonesDir([[seconds, hz]]);
+}
+
+/** A directory holding tone.ulaw: each part's seconds of its tone, one after the other. */
+export async function tonesDir(parts: readonly (readonly [seconds: number, hz: number])[]): Promise<string> {
+  const samples = parts.reduce((n, [seconds]) => n + Math.round(seconds * 8000), 0);
   const bytes = new Uint8Array(samples);
-  for (let i = 0; i < samples; i++) bytes[i] = linearToUlaw(8000 * Math.sin((2 * Math.PI * hz * i) / 8000));
+  let i = 0;
+  for (const [seconds, hz] of parts)
+    for (let n = 0; n < Math.round(seconds * 8000); n++, i++)
+      bytes[i] = linearToUlaw(8000 * Math.sin((2 * Math.PI * hz * i) / 8000));
   const dir = await mkdtemp(join(tmpdir(), "sb-sip-"));
   await writeFile(join(dir, "tone.ulaw"), bytes);
   return dir;

@@ -140,6 +140,7 @@ describe("<Record> execution", () => {
           finishOnKey: "1234567890*#",
           playBeep: true,
           trimSilence: true,
+          key: recordings.stored[0]?.sid,
         },
       ],
     ]);
@@ -157,6 +158,24 @@ describe("<Record> execution", () => {
       },
     });
     expect(recordings.kept).toHaveLength(1);
+  });
+
+  it("names the recording by the verb's step in the call, so that a resumed call's same <Record> asks for it again", async () => {
+    const sidAt = async (step: string | undefined) => {
+      const { ctx, channel, recordings } = fakeContext();
+      channel.nextRecording = audio(3400, "#");
+      await record.execute({ ...ctx, step }, verb(), new AbortController().signal);
+      const sid = recordings.stored[0]?.sid;
+      // The channel is asked for the recording by the same name.
+      expect(channel.calls[0]?.[1]).toMatchObject({ key: sid });
+      return sid;
+    };
+    const first = await sidAt("1.0");
+    expect(first).toMatch(/^RE[0-9a-f]{32}$/);
+    expect(await sidAt("1.0")).toBe(first);
+    expect(await sidAt("2.0")).not.toBe(first);
+    // Without a step (a whisper's document), each run is a recording of its own.
+    expect(await sidAt(undefined)).not.toBe(await sidAt(undefined));
   });
 
   it("moves on to the next verb without a request when the recording is empty", async () => {

@@ -144,15 +144,16 @@ export class RemoteChannel implements HostedChannel {
   }
 
   /**
-   * Records on the gateway. Cancelled (hang-up, redirect, hand-over), it still resolves with what was
-   * recorded: the gateway answers the `stop` with it. Digits are "hangup" when the caller hung up.
+   * Records on the gateway. Cancelled (hang-up, redirect), it still resolves with what was recorded:
+   * the gateway answers the `stop` with it. Digits are "hangup" when the caller hung up. Handed over,
+   * it rejects and sends no `stop`: the next worker's `record` with the same key carries it on.
    */
   async record(options: RecordOptions, signal: AbortSignal): Promise<RecordedAudio> {
     const id = randomUUID();
     const cmd: SipCommand = { op: "record", id, options: { ...options } };
     const audio = await this.#recording(
       id,
-      parseRecordReply(await this.#long(cmd, signal, { replyOnAbort: true })),
+      parseRecordReply(await this.#long(cmd, signal, { replyOnAbort: true, keptOnHandOver: true })),
     );
     const transcript = options.transcribe ? await this.#transcript(id) : undefined;
     const ended = this.#callerGone ? { ...audio, digits: "hangup" } : audio;

@@ -105,6 +105,11 @@ export class RegionVerbContext implements VerbContext {
     return made.callback;
   }
 
+  get step(): string {
+    const { documents, index } = this.#live.actor.getSnapshot().context;
+    return `${documents}.${index}`;
+  }
+
   get answer(): () => Promise<void> {
     const made = this.#lazy;
     made.answer ??= async () => {

@@ -48,8 +48,11 @@ export function runVerb(rt: RegionRuntime, callOf: CallLookup) {
   });
 }
 
-/** The verbs that act on why they were cancelled: a caller who left leaves its conference or queue. */
-const HEARS_WHY: ReadonlySet<string> = new Set(["Enqueue", "Dial"]);
+/**
+ * The verbs that act on why they were cancelled: a caller who left leaves its conference or queue; a
+ * call handed to another worker keeps its bridge, conference or recording for that worker.
+ */
+const HEARS_WHY: ReadonlySet<string> = new Set(["Enqueue", "Dial", "Record"]);
 
 /**
  * A signal whose reason says why the verb was cancelled: its call moved to another worker (it stays

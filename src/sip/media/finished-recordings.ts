@@ -5,14 +5,15 @@ import { fail } from "../../errors/switchboard-error.js";
 import { type RecordReply, WAV_CHUNK } from "../../protocol/sip-commands.js";
 import type { Recording } from "./recorder.js";
 
-const KEEP_MS = 60_000;
+/** How long a finished recording is kept for the region (and for a resumed call's same <Record>). */
+export const FINISHED_KEPT_MS = 60_000;
 
 export class FinishedRecordings {
   readonly #byId = new Map<string, Recording>();
 
   keep(id: string, recording: Recording): void {
     this.#byId.set(id, recording);
-    setTimeout(() => this.#byId.delete(id), KEEP_MS).unref();
+    setTimeout(() => this.#byId.delete(id), FINISHED_KEPT_MS).unref();
   }
 
   /** The reply carrying the WAV from `offset` (at most WAV_CHUNK bytes). */

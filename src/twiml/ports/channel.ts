@@ -118,6 +118,12 @@ export interface RecordOptions {
   readonly trimSilence: boolean;
   /** `transcribe="true"`: a channel with a recogniser gives the recording's transcript. */
   readonly transcribe?: boolean;
+  /**
+   * Names the recording within the call, the same when a resumed call runs the same <Record> again:
+   * a channel that still has that recording (its worker died or handed the call over while it ran)
+   * carries it on rather than beeping and starting another.
+   */
+  readonly key?: string;
 }
 
 /** What the caller sent while recording. */

@@ -6,7 +6,9 @@
 import { ErrorCodes } from "../../errors/codes.js";
 import { rfc2822 } from "../../model/dates.js";
 import type { HttpMethod } from "../../model/http.js";
-import { newSid } from "../../model/sid.js";
+import { newSid, sidFrom } from "../../model/sid.js";
+import { isHandOver } from "../abort-reasons.js";
+import type { RecordedAudio } from "../ports/channel.js";
 import {
   recordingStatusCallbackOf,
   recordingStatusEvents,
@@ -99,8 +101,10 @@ export const record: VerbDefinition<RecordVerb> = {
 };
 
 async function recordCaller(ctx: VerbContext, verb: RecordVerb, signal: AbortSignal): Promise<VerbOutcome> {
-  const sid = newSid("RE");
-  const startTime = ctx.clock.now();
+  // Named by the verb's place in the call: a resumed call that runs this <Record> again asks its
+  // channel for the same recording (which carries it on) and stores it under the same sid, once.
+  const sid = ctx.step === undefined ? newSid("RE") : sidFrom("RE", ctx.call.callSid, ctx.step);
+  const started = ctx.clock.now();
   const recordingUrl = ctx.recordings.url(sid);
   const callback = recordingStatusCallbackOf(verb);
   const status = (recordingStatus: RecordingStatusEvent, extra: Record<string, string> = {}) =>
@@ -109,23 +113,31 @@ async function recordCaller(ctx: VerbContext, verb: RecordVerb, signal: AbortSig
       CallSid: ctx.call.callSid,
       RecordingUrl: recordingUrl,
       RecordingChannels: "1",
-      RecordingStartTime: rfc2822(startTime),
+      RecordingStartTime: rfc2822(started),
       RecordingSource: "RecordVerb",
       ...extra,
     });
 
   await status("in-progress");
-  const audio = await ctx.channel.record(
-    {
-      timeoutMs: verb.timeout * 1000,
-      maxLengthMs: verb.maxLength * 1000,
-      finishOnKey: verb.finishOnKey,
-      playBeep: verb.playBeep,
-      trimSilence: verb.trimSilence,
-      ...(verb.transcribe && { transcribe: true }),
-    },
-    signal,
-  );
+  let audio: RecordedAudio;
+  try {
+    audio = await ctx.channel.record(
+      {
+        timeoutMs: verb.timeout * 1000,
+        maxLengthMs: verb.maxLength * 1000,
+        finishOnKey: verb.finishOnKey,
+        playBeep: verb.playBeep,
+        trimSilence: verb.trimSilence,
+        ...(verb.transcribe && { transcribe: true }),
+        key: sid,
+      },
+      signal,
+    );
+  } catch (err) {
+    // Handed to another worker, whose same <Record> carries the recording on and stores it.
+    if (isHandOver(signal.reason)) return { kind: "next" };
+    throw err;
+  }
   const hungUp = audio.digits === "hangup";
   // Cancelled, but the caller is still there (a redirect, or the call handed to another worker,
   // which records again): nothing to keep.
@@ -138,6 +150,8 @@ async function recordCaller(ctx: VerbContext, verb: RecordVerb, signal: AbortSig
   }
   const transcribe =
     verb.transcribe && audio.durationMs >= TRANSCRIBABLE_MS.min && audio.durationMs <= TRANSCRIBABLE_MS.max;
+  // A resumed call's run started later than its recording did (which it carried on).
+  const startTime = Math.min(started, ctx.clock.now() - audio.durationMs);
   const { transcription } = await ctx.recordings.store({ sid, startTime, audio, transcribe });
   const duration = String(Math.round(audio.durationMs / 1000));
   await status("completed", { RecordingDuration: duration, ErrorCode: "0" });
