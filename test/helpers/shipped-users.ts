@@ -15,9 +15,15 @@ import { natsUsers } from "./supercluster.js";
 /** The regions the shipped configs are generated for (test/regions/deploy.test.ts). */
 export const SHIPPED_REGIONS = ["us1", "ie1"];
 
+/** deploy/nats, from this file or from its compiled copy in dist/test/ (`npm run screenshot` runs that). */
+const DEPLOY_NATS = new URL(
+  import.meta.url.includes("/dist/test/") ? "../../../deploy/nats/" : "../../deploy/nats/",
+  import.meta.url,
+);
+
 /** The shipped config of a cluster (global, us1, ie1). */
 export const shippedConf = (cluster: string) =>
-  readFileSync(fileURLToPath(new URL(`../../deploy/nats/${cluster}.conf`, import.meta.url)), "utf8");
+  readFileSync(fileURLToPath(new URL(`${cluster}.conf`, DEPLOY_NATS)), "utf8");
 
 /** The `authorization` block of a shipped config (the three clusters' are the same). */
 export const authorizationOf = (conf: string) => conf.slice(conf.indexOf("authorization {"));
