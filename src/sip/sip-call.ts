@@ -7,14 +7,13 @@ import type { Logger } from "../log.js";
 import type { ChannelIn } from "../protocol/channel-events.js";
 import { respondError, respondValue } from "../protocol/service-error.js";
 import type { SipCommand } from "../protocol/sip-commands.js";
-import type { RecordOptions } from "../twiml/ports/channel.js";
 import type { WebhookClient } from "../webhook/client.js";
 import { Bridge, type CallTap } from "./media/bridge.js";
 import { CallForks } from "./media/call-forks.js";
 import { CallRoom } from "./media/call-room.js";
+import { CallerRecording } from "./media/caller-recording.js";
 import type { AudioFetcher } from "./media/fetch-audio.js";
-import { FINISHED_KEPT_MS, type FinishedRecordings } from "./media/finished-recordings.js";
-import { Recorder, type Recording } from "./media/recorder.js";
+import type { FinishedRecordings } from "./media/finished-recordings.js";
 import type { GatewayRooms } from "./media/room-mix.js";
 import type { RtpSession } from "./media/rtp-session.js";
 import type { RtpPacket } from "./rtp/packet.js";
@@ -34,11 +33,6 @@ export interface CallDialog {
   reject(status: number, text?: string): void;
   bye(): Promise<void>;
 }
-
-/** Twilio's beep before a recording: 1 kHz for 250 ms. */
-const BEEP = Int16Array.from({ length: 2000 }, (_, i) =>
-  Math.round(8000 * Math.sin((2 * Math.PI * 1000 * i) / 8000)),
-);
 
 /** How long after a recording that the caller's hang-up ended the region is told of the hang-up. */
 const HANGUP_AFTER_RECORD_MS = 5_000;
@@ -66,19 +60,9 @@ export interface SipCallDeps {
   log: Logger;
 }
 
-/** One <Record>'s recording on the gateway, apart from the `record` ops that wait for it. */
-interface RecordRun {
-  /** Its RecordingSid, from the region. */
-  readonly key: string | undefined;
-  readonly result: Promise<Recording>;
-  readonly stop: () => void;
-}
-
 export class SipCall {
   readonly #ops = new Map<string, AbortController>();
-  #recorder: Recorder | undefined;
-  /** The call's last <Record>, for a resumed call's same <Record> to carry on (`#record`). */
-  #lastRecord: RecordRun | undefined;
+  readonly #recording: CallerRecording;
   #listening: SpeechListening | undefined;
   #recordReplied: Promise<void> = Promise.resolve();
   #bridge: { bridge: Bridge; recorded: boolean; op: AbortController } | undefined;
@@ -97,6 +81,7 @@ export class SipCall {
 
   constructor(private readonly d: SipCallDeps) {
     this.#forks = new CallForks(d.web, d.rtp);
+    this.#recording = new CallerRecording(d.rtp, d.recordings, d.transcripts);
     this.#room = new CallRoom(d.rooms, d.callSid, d.rtp, (id) => this.#ops.get(id)?.abort(new Error("left")));
   }
 
@@ -132,7 +117,7 @@ export class SipCall {
   /** A key from the caller (RFC 4733 or INFO): to the region's Gather, and to a recording's finishOnKey. */
   key(k: string): void {
     if (this.#ended) return;
-    this.#recorder?.key(k);
+    this.#recording.recorder?.key(k);
     this.#forks.key(k);
     this.tap?.key(k);
     this.d.input({ kind: "digits", digits: k });
@@ -142,7 +127,7 @@ export class SipCall {
   callerEnded(why: string): void {
     if (this.#ended) return;
     this.d.log.info({ callSid: this.d.callSid, why }, "caller ended the call");
-    const recording = this.#recorder;
+    const recording = this.#recording.recorder;
     // Before the call's commands are aborted, so the recording ends as "hangup", not as cancelled.
     recording?.stop("hangup");
     const recorded = recording !== undefined || this.#bridge?.recorded === true;
@@ -223,7 +208,7 @@ export class SipCall {
         if (!rtp.started) return sleep(WALL_CLOCK, cmd.ms, signal);
         return rtp.play(new Int16Array(Math.round(cmd.ms * 8)), signal);
       case "record":
-        return this.#record(cmd.id, cmd.options, signal);
+        return this.#recording.record(cmd.id, cmd.options, signal, this.#awaitingReply());
       case "room":
         return this.#room.join(cmd, signal);
       case "room-record": {
@@ -237,58 +222,13 @@ export class SipCall {
     }
   }
 
-  /**
-   * <Record>: the beep, then the caller's audio until a finishing key, silence, the maximum length,
-   * hang-up or `stop`. A `record` with the key of the call's last one carries that recording on: the
-   * worker that asked for it died or handed the call over, and the next runs the same <Record> again
-   * (docs/resume.md). It gets the same recording, running or finished while no worker listened.
-   */
-  async #record(id: string, options: Extract<SipCommand, { op: "record" }>["options"], signal: AbortSignal) {
-    const last = this.#lastRecord;
-    const run = options.key !== undefined && last?.key === options.key ? last : this.#startRecording(options);
-    this.#lastRecord = run;
-    if (signal.aborted) run.stop();
-    else signal.addEventListener("abort", run.stop, { once: true });
+  /** A recording's reply is due: a hang-up waits for it (callerEnded) until the returned function is called. */
+  #awaitingReply(): () => void {
     let replied!: () => void;
     this.#recordReplied = new Promise((r) => {
       replied = r;
     });
-    try {
-      const recording = await run.result;
-      this.d.recordings.keep(id, recording);
-      if (options.transcribe) this.d.transcripts?.start(id, recording.wav);
-      return this.d.recordings.slice(id, 0);
-    } finally {
-      signal.removeEventListener("abort", run.stop);
-      // Let the reply be published before a hang-up that ended the recording.
-      queueMicrotask(replied);
-    }
-  }
-
-  /** Beeps and records, whichever `record` op waits for it: a recording outlives the op that began it. */
-  #startRecording(options: RecordOptions): RecordRun {
-    const ac = new AbortController();
-    const stop = () => ac.abort(new Error("stopped"));
-    const record = async (): Promise<Recording> => {
-      if (options.playBeep) await this.d.rtp.play(BEEP, ac.signal);
-      const recorder = new Recorder(options);
-      this.#recorder = recorder;
-      ac.signal.addEventListener("abort", () => recorder.stop(""), { once: true });
-      try {
-        return await recorder.result;
-      } finally {
-        if (this.#recorder === recorder) this.#recorder = undefined;
-      }
-    };
-    const run: RecordRun = { key: options.key, result: record(), stop };
-    // Finished, it waits for a resumed call's same <Record> as long as finished recordings are kept.
-    const forget = () => {
-      setTimeout(() => {
-        if (this.#lastRecord === run) this.#lastRecord = undefined;
-      }, FINISHED_KEPT_MS).unref();
-    };
-    run.result.then(forget, forget);
-    return run;
+    return replied;
   }
 
   /**
@@ -310,11 +250,7 @@ export class SipCall {
     const bridge = new Bridge(this, leg, cmd.record, previous?.bridge);
     const recorded = cmd.record !== "none";
     this.#bridge = { bridge, recorded, op: ac };
-    let replied = () => {};
-    if (recorded)
-      this.#recordReplied = new Promise((r) => {
-        replied = r;
-      });
+    const replied = recorded ? this.#awaitingReply() : () => {};
     const stopped = new Promise<void>((resolve) =>
       ac.signal.addEventListener("abort", () => resolve(), { once: true }),
     );
@@ -351,7 +287,7 @@ export class SipCall {
   /** Whether anything takes the caller's audio now: when nothing does, it is not decoded. */
   get hearing(): boolean {
     return (
-      this.#recorder !== undefined ||
+      this.#recording.recorder !== undefined ||
       this.#forks.size > 0 ||
       this.#room.joined ||
       this.#listening !== undefined ||
@@ -361,7 +297,7 @@ export class SipCall {
 
   /** Caller audio, for a recording in progress, a speech Gather's listening, streams and a bridge. */
   audio(packet: RtpPacket, pcm: Int16Array): void {
-    this.#recorder?.audio(packet, pcm);
+    this.#recording.recorder?.audio(packet, pcm);
     this.#forks.inbound(pcm);
     this.#room.inbound(pcm);
     this.#listening?.audio(pcm);
