@@ -3,6 +3,7 @@
 import type { Clock } from "../clock/clock.js";
 import type { HttpMethod } from "../model/http.js";
 import type { CallStatus } from "../model/records.js";
+import type { SidPrefix } from "../model/sid.js";
 import type { Channel } from "./ports/channel.js";
 import type { DialNetwork } from "./ports/dial-network.js";
 import type { MediaStreams } from "./ports/media-streams.js";
@@ -50,6 +51,12 @@ export interface VerbContext {
    * when a resumed call runs that verb again. Only a call's own documents have one (not a whisper's).
    */
   readonly step?: string;
+  /**
+   * A SID that the call derives the same way again after a resume (a resource it names before it
+   * stores it: a Recording), from `parts` and the call, keyed by the account's secret so that no one
+   * who knows only the CallSid can derive it. Only a region's call has one.
+   */
+  stableSid?(prefix: SidPrefix, ...parts: string[]): string;
   readonly channel: Channel;
   readonly streams: MediaStreams;
   readonly clock: Clock;

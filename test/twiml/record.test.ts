@@ -1,6 +1,7 @@
 // <Record>: reading it as Twilio does, and running it against a fake channel and recording port.
 import { describe, expect, it } from "vitest";
 import { encodeWav, readWavHeader } from "../../src/media/wav.js";
+import { keyedSid, type SidPrefix } from "../../src/model/sid.js";
 import { parseTwiml } from "../../src/twiml/parse.js";
 import type { RecordVerb } from "../../src/twiml/verbs/record/data.js";
 import { record } from "../../src/twiml/verbs/record.js";
@@ -161,10 +162,12 @@ describe("<Record> execution", () => {
   });
 
   it("names the recording by the verb's step in the call, so that a resumed call's same <Record> asks for it again", async () => {
-    const sidAt = async (step: string | undefined) => {
+    const sidAt = async (step: string | undefined, key = "the account's token") => {
       const { ctx, channel, recordings } = fakeContext();
       channel.nextRecording = audio(3400, "#");
-      await record.execute({ ...ctx, step }, verb(), new AbortController().signal);
+      const stableSid = (prefix: SidPrefix, ...parts: string[]) =>
+        keyedSid(prefix, key, ctx.call.callSid, ...parts);
+      await record.execute({ ...ctx, step, stableSid }, verb(), new AbortController().signal);
       const sid = recordings.stored[0]?.sid;
       // The channel is asked for the recording by the same name.
       expect(channel.calls[0]?.[1]).toMatchObject({ key: sid });
@@ -174,6 +177,8 @@ describe("<Record> execution", () => {
     expect(first).toMatch(/^RE[0-9a-f]{32}$/);
     expect(await sidAt("1.0")).toBe(first);
     expect(await sidAt("2.0")).not.toBe(first);
+    // Keyed by the account's secret: the CallSid and the step alone do not give it.
+    expect(await sidAt("1.0", "another token")).not.toBe(first);
     // Without a step (a whisper's document), each run is a recording of its own.
     expect(await sidAt(undefined)).not.toBe(await sidAt(undefined));
   });

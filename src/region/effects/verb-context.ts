@@ -6,6 +6,7 @@ import type { CallFacts } from "../../../machines/call.machine.js";
 import type { Clock } from "../../clock/clock.js";
 import { errorCodeInfo } from "../../errors/codes.js";
 import type { CallStatus } from "../../model/records.js";
+import { keyedSid, type SidPrefix } from "../../model/sid.js";
 import type { Channel } from "../../twiml/ports/channel.js";
 import type { DialNetwork } from "../../twiml/ports/dial-network.js";
 import type { MediaStreams } from "../../twiml/ports/media-streams.js";
@@ -108,6 +109,12 @@ export class RegionVerbContext implements VerbContext {
   get step(): string {
     const { documents, index } = this.#live.actor.getSnapshot().context;
     return `${documents}.${index}`;
+  }
+
+  stableSid(prefix: SidPrefix, ...parts: string[]): string {
+    // The account's token: a secret the region has for every call it runs, the same after a resume.
+    const key = this.#rt.directory.accounts.get(this.call.accountSid)?.auth_token ?? "";
+    return keyedSid(prefix, key, this.call.callSid, ...parts);
   }
 
   get answer(): () => Promise<void> {

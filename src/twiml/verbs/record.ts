@@ -6,7 +6,7 @@
 import { ErrorCodes } from "../../errors/codes.js";
 import { rfc2822 } from "../../model/dates.js";
 import type { HttpMethod } from "../../model/http.js";
-import { newSid, sidFrom } from "../../model/sid.js";
+import { newSid } from "../../model/sid.js";
 import { isHandOver } from "../abort-reasons.js";
 import type { RecordedAudio } from "../ports/channel.js";
 import {
@@ -103,7 +103,7 @@ export const record: VerbDefinition<RecordVerb> = {
 async function recordCaller(ctx: VerbContext, verb: RecordVerb, signal: AbortSignal): Promise<VerbOutcome> {
   // Named by the verb's place in the call: a resumed call that runs this <Record> again asks its
   // channel for the same recording (which carries it on) and stores it under the same sid, once.
-  const sid = ctx.step === undefined ? newSid("RE") : sidFrom("RE", ctx.call.callSid, ctx.step);
+  const sid = ctx.step !== undefined && ctx.stableSid ? ctx.stableSid("RE", ctx.step) : newSid("RE");
   const started = ctx.clock.now();
   const recordingUrl = ctx.recordings.url(sid);
   const callback = recordingStatusCallbackOf(verb);

@@ -224,7 +224,8 @@ export const conferenceNoun: DialNoun<ConferenceNoun> = {
         recordingStarted = true;
         // Named by this stay in the conference (its join time is the record's), so a resumed call's
         // recording keeps its RecordingSid.
-        const recordingSid = sidFrom("RE", sid, me, String(joinedWall ?? joinedAt));
+        const joined = String(joinedWall ?? joinedAt);
+        const recordingSid = ctx.stableSid?.("RE", sid, me, joined) ?? sidFrom("RE", sid, me, joined);
         recordConference(ctx, sid, recordingSid, noun.recordingStatusCallback, recording.signal);
       };
       await conferences.waitFor(
