@@ -5,6 +5,8 @@ import { decode } from "../../src/protocol/codec.js";
 
 export interface MessagesSeen {
   count(): number;
+  /** The matching messages, in the order they came. */
+  seen(): readonly Record<string, unknown>[];
   /** Resolves once `n` matching messages were seen (at once if they were). */
   reached(n: number): Promise<void>;
   stop(): void;
@@ -15,21 +17,23 @@ export function messagesSeen(
   subject: string,
   match: (m: Record<string, unknown>) => boolean,
 ): MessagesSeen {
-  let count = 0;
+  const seen: Record<string, unknown>[] = [];
   const waiters = new Set<() => void>();
   const sub = nc.subscribe(subject, {
     callback: (_, msg) => {
-      if (!match(decode(msg.data) as Record<string, unknown>)) return;
-      count++;
+      const m = decode(msg.data) as Record<string, unknown>;
+      if (!match(m)) return;
+      seen.push(m);
       for (const w of waiters) w();
     },
   });
   return {
-    count: () => count,
+    count: () => seen.length,
+    seen: () => seen,
     reached: (n) =>
       new Promise<void>((resolve) => {
         const check = () => {
-          if (count < n) return;
+          if (seen.length < n) return;
           waiters.delete(check);
           resolve();
         };

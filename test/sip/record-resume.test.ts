@@ -4,11 +4,10 @@
 // from the verb's place in the call), and the gateway carries that recording on. The caller hears
 // one beep, the Recording holds what was said before the stop and after it, and the app hears of it
 // once: one in-progress and one completed status, one action, one RecordingSid.
-import type { NatsConnection } from "@nats-io/transport-node";
 import { describe, expect, it } from "vitest";
-import { decode } from "../../src/protocol/codec.js";
 import { bounded } from "../helpers/bounded.js";
 import { startTestEngine } from "../helpers/engine.js";
+import { messagesSeen } from "../helpers/messages-seen.js";
 import { regionWorker } from "../helpers/region-worker.js";
 import { startTwilioApp, VoiceResponse } from "../helpers/twilio-app.js";
 import { cadence, decodeUlaw, framesOf } from "./audio.js";
@@ -52,8 +51,16 @@ describe("a <Record> of a SIP call resumed on another worker", () => {
         "/recording-status": () => ({ status: 204, body: "" }),
       });
       await engine.addNumber({ number: NUMBER, voiceUrl: `${app.url}/voice` });
-      const commands = recordCommands(engine.nc);
-      await using _commands = { [Symbol.asyncDispose]: async () => commands.stop() };
+      // The `record` commands sent to the gateway, and any `stop`.
+      const CMD = "sb.sip.gw1.call.*.cmd";
+      const records = messagesSeen(engine.nc, CMD, (m) => m.op === "record");
+      const stops = messagesSeen(engine.nc, CMD, (m) => m.op === "stop");
+      await using _seen = {
+        [Symbol.asyncDispose]: async () => {
+          records.stop();
+          stops.stop();
+        },
+      };
       // No drain: a graceful stop hands its live calls over at once.
       await using a = regionWorker(engine.nats.url, ["--drain", "0"]);
       await a.waitForLog("ready");
@@ -67,7 +74,7 @@ describe("a <Record> of a SIP call resumed on another worker", () => {
         ]),
         timeoutS: 60,
       });
-      await bounded(commands.reached(1), "the first worker's record", 20_000);
+      await bounded(records.reached(1), "the first worker's record", 20_000);
       // The first worker records a while (the beep, then the caller's first tone), on the RTP clock.
       await phone.waitForPackets(phone.packets.length + RECORDED_FIRST_PACKETS, 20_000);
 
@@ -75,15 +82,16 @@ describe("a <Record> of a SIP call resumed on another worker", () => {
       await b.waitForLog("ready");
       a.child.kill(signal);
       await a.exited;
-      await bounded(commands.reached(2), "the resumed worker's record", 20_000);
+      await bounded(records.reached(2), "the resumed worker's record", 20_000);
       const recorded = (await app.waitFor((r) => r.path === "/recorded", 40_000)).params;
       const result = await bounded(caller, "the caller's end", 40_000);
       expect(result.code, result.stdout + result.stderr).toBe(0);
 
       // The same recording asked for twice, and never stopped: the hand-over sent no `stop`.
-      const [first, second] = commands.seen;
-      expect(second?.key).toBe(first?.key);
-      expect(commands.stops).toBe(0);
+      const [first, second] = records.seen().map((m) => (m.options as { key?: string }).key);
+      expect(first).toMatch(/^RE[0-9a-f]{32}$/);
+      expect(second).toBe(first);
+      expect(stops.count()).toBe(0);
       // One beep: the resumed <Record> beeped no second time.
       const heard = decodeUlaw(phone.packets.filter((p) => p.payloadType === 0).map((p) => p.payload));
       const runs = cadence(heard);
@@ -97,47 +105,14 @@ describe("a <Record> of a SIP call resumed on another worker", () => {
       expect(framesOf(pcm, AFTER_HZ)).toBeGreaterThanOrEqual(200);
       // The app hears of one recording, once.
       expect(app.requests.filter((r) => r.path === "/recorded")).toHaveLength(1);
-      expect(recorded.RecordingSid).toBe(first?.key);
+      expect(recorded.RecordingSid).toBe(first);
       expect(Number(recorded.RecordingDuration)).toBeGreaterThanOrEqual(MAX_LENGTH_S - 1);
       await app.waitFor((r) => r.path === "/recording-status" && r.params.RecordingStatus === "completed");
       const statuses = app.requests.filter((r) => r.path === "/recording-status");
       expect(statuses.map((r) => `${r.params.RecordingStatus} ${r.params.RecordingSid}`)).toEqual([
-        `in-progress ${first?.key}`,
-        `completed ${first?.key}`,
+        `in-progress ${first}`,
+        `completed ${first}`,
       ]);
     },
   );
 });
-
-/** The `record` commands sent to the gateway for any call (with their keys), and the `stop`s. */
-function recordCommands(nc: NatsConnection) {
-  const seen: { id: string; key: string | undefined }[] = [];
-  let stops = 0;
-  const waiters = new Set<() => void>();
-  const sub = nc.subscribe("sb.sip.gw1.call.*.cmd", {
-    callback: (_, msg) => {
-      const cmd = decode(msg.data) as { op: string; id?: string; options?: { key?: string } };
-      if (cmd.op === "stop") stops++;
-      if (cmd.op !== "record") return;
-      seen.push({ id: cmd.id ?? "", key: cmd.options?.key });
-      for (const w of waiters) w();
-    },
-  });
-  return {
-    seen,
-    get stops() {
-      return stops;
-    },
-    reached: (n: number) =>
-      new Promise<void>((resolve) => {
-        const check = () => {
-          if (seen.length < n) return;
-          waiters.delete(check);
-          resolve();
-        };
-        waiters.add(check);
-        check();
-      }),
-    stop: () => sub.unsubscribe(),
-  };
-}
