@@ -90,6 +90,23 @@ beforeAll(async () => {
       return { body: r.toString() };
     },
     "/dialed": (req) => ({ body: new VoiceResponse().say(`Dial ${req.params.DialCallStatus}`).toString() }),
+    "/record": () => {
+      const r = new VoiceResponse();
+      r.record({
+        action: "/recorded",
+        finishOnKey: "#",
+        maxLength: 30,
+        recordingStatusCallback: "/recording-status",
+        recordingStatusCallbackEvent: ["in-progress", "completed"],
+      });
+      return { body: r.toString() };
+    },
+    "/recorded": (req) => ({
+      body: new VoiceResponse()
+        .say(`Recorded ${req.params.RecordingDuration} ${req.params.Digits}`)
+        .toString(),
+    }),
+    "/recording-status": () => ({ status: 204, body: "" }),
     "/long": () => {
       const r = new VoiceResponse();
       r.say("Long");
@@ -106,6 +123,7 @@ beforeAll(async () => {
     ["+15558000006", "/dial-hosted"],
     ["+15558000007", "/hosted"],
     ["+15558000008", "/long"],
+    ["+15558000009", "/record"],
   ] as const) {
     await engine.addNumber({ number, voiceUrl: `${app.url}${path}` });
   }
@@ -120,7 +138,7 @@ afterAll(async () => {
 function call(
   to: string,
   reach: (p: CallProgress) => boolean,
-  caller: Pick<CallerScript, "digits" | "callees"> = {},
+  caller: Pick<CallerScript, "digits" | "callees" | "recordings"> = {},
 ) {
   let reached!: () => void;
   const at = new Promise<void>((r) => {
@@ -237,6 +255,49 @@ describe("a worker dies mid-call", () => {
     expect(c.said.filter((s) => s.startsWith("Enter two digits"))).toHaveLength(2);
     expect(placed.call.status).toBe("completed");
   });
+
+  it.each([
+    ["dies (SIGKILL)", "SIGKILL"],
+    ["hands its calls over (SIGTERM)", "SIGTERM"],
+  ] as const)(
+    "goes on with a simulated caller's <Record> when its worker %s: the same take, one recording",
+    async (_, signal) => {
+      await using a = worker();
+      await a.waitForLog("ready");
+      // The caller talks 4 s, then presses #; the worker stops a second into it.
+      const c = call("+15558000009", (p) => p.source === "channel" && p.event.kind === "record", {
+        recordings: [{ seconds: 4, key: "#" }],
+      });
+      await c.at;
+      await snapshotWhere(
+        c.placed.sid,
+        (s) => (s.context as { verb?: string } | undefined)?.verb === "Record",
+      );
+      const { b } = await killAndReplace(a, signal);
+      await using _b = b;
+      const placed = await c.ended;
+      expect(placed.call.status).toBe("completed");
+      // The resumed Record went on with the caller's take: its 4 s and its #, not a silent caller.
+      expect(c.said).toEqual(["Recorded 4 #"]);
+      const recorded = app.requests.filter(
+        (r) => r.path === "/recorded" && r.params.CallSid === placed.callSid,
+      );
+      expect(recorded).toHaveLength(1);
+      await app.waitFor(
+        (r) =>
+          r.path === "/recording-status" &&
+          r.params.CallSid === placed.callSid &&
+          r.params.RecordingStatus === "completed",
+      );
+      const statuses = app.requests.filter(
+        (r) => r.path === "/recording-status" && r.params.CallSid === placed.callSid,
+      );
+      expect(statuses.map((r) => `${r.params.RecordingStatus} ${r.params.RecordingSid}`)).toEqual([
+        `in-progress ${recorded[0]?.params.RecordingSid}`,
+        `completed ${recorded[0]?.params.RecordingSid}`,
+      ]);
+    },
+  );
 
   it("starts a call again from its lease, within seconds, when its worker dies before the first snapshot", async () => {
     early = worker();

@@ -43,6 +43,11 @@ export interface ChannelState {
   recordingsUsed?: number;
   /** Entries of the script's `starAfter` used by bridges so far. */
   starsUsed?: number;
+  /**
+   * The <Record> running (its RecordingSid as key, its script entry, when it began): a resumed call's
+   * same <Record> goes on with it rather than taking the caller's next entry.
+   */
+  recording?: { key: string; take: number; startedAt: number };
 }
 
 export class SimulatedChannel implements Channel {
@@ -52,6 +57,7 @@ export class SimulatedChannel implements Channel {
   #starsUsed = 0;
   #listener: LiveListener | undefined;
   #recordingsUsed = 0;
+  #recording: ChannelState["recording"];
   /** Live keys go here while a Record runs. */
   #recorder: ((key: string) => void) | undefined;
   /** Set before the call hears of it, so a cancelled Record can tell a hang-up from a hand-over. */
@@ -71,6 +77,7 @@ export class SimulatedChannel implements Channel {
     this.#speechUsed = resumed?.speechUsed ?? 0;
     this.#recordingsUsed = resumed?.recordingsUsed ?? 0;
     this.#starsUsed = resumed?.starsUsed ?? 0;
+    this.#recording = resumed?.recording;
   }
 
   state(): ChannelState {
@@ -79,6 +86,7 @@ export class SimulatedChannel implements Channel {
       speechUsed: this.#speechUsed,
       recordingsUsed: this.#recordingsUsed,
       starsUsed: this.#starsUsed,
+      ...(this.#recording && { recording: this.#recording }),
     };
   }
 
@@ -188,12 +196,20 @@ export class SimulatedChannel implements Channel {
 
   /**
    * The caller's next scripted recording: talk (a quiet tone) for its length, then press its key or
-   * fall silent until `timeout` ends it. With no script entry the caller is silent from the start.
+   * fall silent until `timeout` ends it. With no script entry the caller is silent from the start. The
+   * same <Record> run again by a resumed call (the same key) goes on with the take it had, from when
+   * it began, without a second beep.
    */
   record(options: RecordOptions, signal: AbortSignal): Promise<RecordedAudio> {
     const { clock } = this;
-    const take = this.script?.recordings?.[this.#recordingsUsed];
-    if (take !== undefined) this.#recordingsUsed++;
+    const going =
+      options.key !== undefined && this.#recording?.key === options.key ? this.#recording : undefined;
+    const index = going?.take ?? this.#recordingsUsed;
+    const take = this.script?.recordings?.[index];
+    if (!going && take !== undefined) this.#recordingsUsed++;
+    const start = going?.startedAt ?? clock.now();
+    this.#recording =
+      options.key === undefined ? undefined : { key: options.key, take: index, startedAt: start };
     const speechMs =
       take?.seconds !== undefined ? take.seconds * 1000 : take?.text ? speechDurationMs(take.text) : 0;
     this.publish({
@@ -201,9 +217,10 @@ export class SimulatedChannel implements Channel {
       finishOnKey: options.finishOnKey,
       timeout: options.timeoutMs / 1000,
       maxLength: options.maxLengthMs / 1000,
-      beep: options.playBeep,
+      beep: options.playBeep && !going,
     });
-    const start = clock.now();
+    // Each of the take's moments, counted from its start (in the past for a take going on).
+    const after = (ms: number) => Math.max(0, start + ms - clock.now());
     return new Promise((resolve) => {
       const timers: unknown[] = [];
       let done = false;
@@ -213,6 +230,9 @@ export class SimulatedChannel implements Channel {
         for (const t of timers) clock.clearTimeout(t);
         signal.removeEventListener("abort", hungUp);
         this.#recorder = undefined;
+        // Over, unless cancelled with the caller still there: the next worker's same <Record> goes on
+        // with it after a hand-over (a redirect's next <Record> has another key).
+        if (!signal.aborted || this.#callerGone) this.#recording = undefined;
         const elapsed = Math.min(clock.now() - start, options.maxLengthMs);
         const spoken = Math.min(elapsed, speechMs);
         // Trimming cuts the silence after the caller's words (they start talking at once).
@@ -234,12 +254,12 @@ export class SimulatedChannel implements Channel {
       this.#recorder = (k) => {
         if (options.finishOnKey.includes(k)) finish(k);
       };
-      timers.push(clock.setTimeout(() => finish(""), options.maxLengthMs));
+      timers.push(clock.setTimeout(() => finish(""), after(options.maxLengthMs)));
       const key = take?.key;
       if (key !== undefined && options.finishOnKey.includes(key)) {
-        timers.push(clock.setTimeout(() => finish(key), speechMs));
+        timers.push(clock.setTimeout(() => finish(key), after(speechMs)));
       } else if (options.timeoutMs > 0) {
-        timers.push(clock.setTimeout(() => finish(""), speechMs + options.timeoutMs));
+        timers.push(clock.setTimeout(() => finish(""), after(speechMs + options.timeoutMs)));
       }
     });
   }
