@@ -6,8 +6,8 @@
 import { BaseSequencer, type TestSpecification } from "vitest/node";
 
 const SLOWEST = [
+  "test/region/resume.test.ts", // 93 s
   "test/sip/conference-audio.test.ts", // 82 s
-  "test/region/resume.test.ts", // 79 s
   "test/sip/dial-resume.test.ts", // 51 s
   "test/sip/dial-bridge.test.ts", // 49 s
   "test/region/chaos.test.ts", // 43 s
