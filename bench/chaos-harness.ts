@@ -23,7 +23,8 @@ import { connectNats } from "../src/protocol/connect.js";
 import { inspectEnvelopes } from "../src/protocol/inspect.js";
 import { offerCall } from "../src/protocol/offer.js";
 import { openGlobalStores } from "../src/store/global.js";
-import { type CliProcess, startCli } from "../test/helpers/cli.js";
+import type { CliProcess } from "../test/helpers/cli.js";
+import { regionWorker } from "../test/helpers/region-worker.js";
 
 export interface ChaosOptions {
   /** How long calls are offered. */
@@ -150,15 +151,7 @@ export async function runChaos(o: ChaosOptions): Promise<ChaosReport> {
   const done = new Set<string>();
   const records = new Map<string, CallResource>();
   const startWorker = async () => {
-    const w = startCli([
-      "region",
-      "--region",
-      "us1",
-      "--allow-egress",
-      "127.0.0.0/8",
-      "--nats",
-      `nats://127.0.0.1:${port}`,
-    ]);
+    const w = regionWorker(`nats://127.0.0.1:${port}`);
     everyWorker.push(w);
     await w.waitForLog("ready", 30_000);
     return w;

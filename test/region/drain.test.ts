@@ -5,8 +5,8 @@ import { pino } from "pino";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import type { CallProgress } from "../../src/caller/place-call.js";
 import { RegionWorker } from "../../src/region/worker.js";
-import { startCli } from "../helpers/cli.js";
 import { startTestEngine, type TestEngine } from "../helpers/engine.js";
+import { regionWorker } from "../helpers/region-worker.js";
 import { startTwilioApp, type TwilioApp, VoiceResponse } from "../helpers/twilio-app.js";
 
 let engine: TestEngine;
@@ -49,17 +49,7 @@ function call(onProgress?: (p: CallProgress) => void) {
 
 describe("graceful drain", () => {
   it("on SIGTERM hands a live call to another worker at once, exits 0, and the call ends once", async () => {
-    await using a = startCli([
-      "region",
-      "--region",
-      "us1",
-      "--allow-egress",
-      "127.0.0.0/8",
-      "--drain",
-      "0",
-      "--nats",
-      engine.nats.url,
-    ]);
+    await using a = regionWorker(engine.nats.url, ["--drain", "0"]);
     await a.waitForLog("ready");
     let parked!: () => void;
     const isParked = new Promise<void>((r) => {

@@ -9,7 +9,8 @@ import { bounded } from "../helpers/bounded.js";
 import { startTestEngine } from "../helpers/engine.js";
 import { messagesSeen } from "../helpers/messages-seen.js";
 import { regionWorker } from "../helpers/region-worker.js";
-import { startTwilioApp, type TwilioApp, VoiceResponse } from "../helpers/twilio-app.js";
+import { setUp } from "../helpers/teardown.js";
+import { type Route, startTwilioApp, type TwilioApp, VoiceResponse } from "../helpers/twilio-app.js";
 import { startWsServer, type WsConnection, type WsServer } from "../helpers/ws-server.js";
 import { type PhoneRtp, phoneRtp, sipp, startGateway, toneDir } from "./harness.js";
 
@@ -27,11 +28,7 @@ describe("a <Start><Stream> of a SIP call resumed on another worker", () => {
     "when the worker %s, stays open on its socket and ends at the resumed call's <Stop>",
     { timeout: 90_000 },
     async (_, signal) => {
-      await using engine = await startTestEngine({ worker: false });
-      await using gw = await startGateway(engine, "gw1");
-      const ws = await startWsServer();
-      await using _ws = { [Symbol.asyncDispose]: () => ws.close() };
-      await using app = await startTwilioApp(engine.authToken, {
+      await using stage = await streamStage((ws) => ({
         "/voice": () => {
           const r = new VoiceResponse();
           r.start().stream({ name: "fork", url: `${ws.url}/fork`, statusCallback: "/stream-status" });
@@ -41,9 +38,8 @@ describe("a <Start><Stream> of a SIP call resumed on another worker", () => {
           r.hangup();
           return { body: r.toString() };
         },
-        "/stream-status": () => ({ status: 204, body: "" }),
-      });
-      await engine.addNumber({ number: NUMBER, voiceUrl: `${app.url}/voice` });
+      }));
+      const { engine, gw, ws, app } = stage;
       // No drain: a graceful stop hands its live calls over at once.
       await using a = regionWorker(engine.nats.url, ["--drain", "0"]);
       await a.waitForLog("ready");
@@ -94,20 +90,15 @@ describe("a <Connect><Stream> of a SIP call resumed on another worker", () => {
     "when the worker %s, the resumed <Connect> takes its socket back: no second socket, and the app closing it moves the call on",
     { timeout: 90_000 },
     async (_, signal) => {
-      await using engine = await startTestEngine({ worker: false });
-      await using gw = await startGateway(engine, "gw1");
-      const ws = await startWsServer();
-      await using _ws = { [Symbol.asyncDispose]: () => ws.close() };
-      await using app = await startTwilioApp(engine.authToken, {
+      await using stage = await streamStage((ws) => ({
         "/voice": () => {
           const r = new VoiceResponse();
           r.connect({ action: "/after" }).stream({ url: `${ws.url}/bot`, statusCallback: "/stream-status" });
           return { body: r.toString() };
         },
         "/after": () => ({ body: new VoiceResponse().hangup().toString() }),
-        "/stream-status": () => ({ status: 204, body: "" }),
-      });
-      await engine.addNumber({ number: NUMBER, voiceUrl: `${app.url}/voice` });
+      }));
+      const { engine, gw, ws, app } = stage;
       // The region's waits on the stream: the first worker's, then the resumed one's.
       const waits = messagesSeen(engine.nc, "sb.sip.gw1.call.*.cmd", (m) => m.op === "stream-ended");
       await using a = regionWorker(engine.nats.url, ["--drain", "0"]);
@@ -139,6 +130,27 @@ describe("a <Connect><Stream> of a SIP call resumed on another worker", () => {
     },
   );
 });
+
+/**
+ * An engine with no worker (the tests start them as processes), gateway gw1, the app's WebSocket
+ * server, and the app answering NUMBER with `routes` (given the WebSocket server's URL) and the
+ * stream's statusCallback. Stopped in reverse order, also when a later start throws.
+ */
+function streamStage(routes: (ws: WsServer) => Record<string, Route>) {
+  return setUp(async (t) => {
+    const engine = t.use(await startTestEngine({ worker: false }));
+    const gw = t.use(await startGateway(engine, "gw1"));
+    const ws = t.add(await startWsServer(), (w) => w.close());
+    const app = t.use(
+      await startTwilioApp(engine.authToken, {
+        ...routes(ws),
+        "/stream-status": () => ({ status: 204, body: "" }),
+      }),
+    );
+    await engine.addNumber({ number: NUMBER, voiceUrl: `${app.url}/voice` });
+    return { engine, gw, ws, app, [Symbol.asyncDispose]: () => t.stop() };
+  });
+}
 
 /**
  * sipp calls the number (a 440 Hz tone, then it waits for the BYE); resolves once the app's socket
