@@ -8,6 +8,7 @@ import { BaseSequencer, type TestSpecification } from "vitest/node";
 const SLOWEST = [
   "test/region/resume.test.ts", // 93 s
   "test/sip/conference-audio.test.ts", // 82 s
+  "test/sip/room-resume.test.ts", // 54 s (with the queue bridge's cases)
   "test/sip/dial-resume.test.ts", // 51 s
   "test/sip/dial-bridge.test.ts", // 49 s
   "test/region/chaos.test.ts", // 43 s
@@ -15,7 +16,7 @@ const SLOWEST = [
   "test/sip/stream-resume.test.ts", // 38 s
   "test/sip/speech.test.ts", // 33 s
   "test/sip/media-streams.test.ts", // 32 s
-  "test/sip/room-resume.test.ts", // 27 s
+  "test/region/queue-resume.test.ts", // 25 s
   "test/sip/outbound-recording.test.ts", // 23 s
   "test/sip/record-resume.test.ts", // 22 s
   "test/region/outbound.test.ts", // 22 s

@@ -91,6 +91,17 @@ export interface BridgeRecord {
   endedBy?: string;
 }
 
+/**
+ * Which member a `<Dial><Queue>` took, keyed by the dequeuing call and the Dial's step in its
+ * documents (`d.<CallSid>.<step>`): the Dial run again after its worker died or handed the call over
+ * finds its member here, rather than taking the next caller and leaving this one bridged to no one.
+ */
+export interface DialerRecord {
+  member: string;
+  /** When the bridge began, on the dequeuing call's clock: its DialCallDuration and timeLimit go on from it. */
+  bridgedAt?: number;
+}
+
 export type ConferenceEventName =
   | "conference-start"
   | "conference-end"
@@ -129,6 +140,7 @@ export function nameKey(accountSid: string, friendlyName: string): string {
 export const conferenceKey = (accountSid: string, sid: string) => `c.${accountSid}.${sid}`;
 export const queueKey = (accountSid: string, sid: string) => `q.${accountSid}.${sid}`;
 export const bridgeKey = (memberCallSid: string) => `b.${memberCallSid}`;
+export const dialerKey = (dialerCallSid: string, step: string) => `d.${dialerCallSid}.${step}`;
 
 /** The name index: which conference or queue has this friendly name now. */
 export interface NameRecord {

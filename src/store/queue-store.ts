@@ -7,6 +7,8 @@ import {
   type BridgeRecord,
   bridgeKey,
   DEFAULT_QUEUE_SIZE,
+  type DialerRecord,
+  dialerKey,
   type MemberRecord,
   type NameRecord,
   nameKey,
@@ -116,13 +118,15 @@ export class QueueStore {
 
   /**
    * Takes a member out (the front one, or the one with `callSid`) and records how it leaves: bridged
-   * to a dequeuing call, or redirected by REST. Undefined when there is no such member.
+   * to a dequeuing call, or redirected by REST. Undefined when there is no such member. A `<Dial>`
+   * names its `step`, so that it finds this member again when it runs again (`dialerBridge`).
    */
   async dequeue(
     accountSid: string,
     queueSid: string,
     which: "front" | string,
     how: Pick<BridgeRecord, "by" | "url" | "method" | "redirect">,
+    step?: string,
   ): Promise<BridgeRecord | undefined> {
     const out = await mutate<QueueRecord, MemberRecord | undefined>(
       this.kv,
@@ -143,10 +147,32 @@ export class QueueStore {
       state: "dequeued",
       ...how,
     };
-    // Only the dequeuer that removed the member writes this: no compare needed.
+    // Only the dequeuer that removed the member writes these: no compare needed. (A dequeuer that
+    // dies between the queue's change and these writes loses the member: a window of one round trip.)
     await this.kv.put(bridgeKey(member.callSid), JSON.stringify(bridge));
+    if (step !== undefined) await this.noteDialer(how.by, step, { member: member.callSid });
     this.#announce(queueSid);
     return bridge;
+  }
+
+  /** What the `<Dial>` of `dialerCallSid` at `step` dequeued, written by that Dial alone. */
+  async noteDialer(dialerCallSid: string, step: string, record: DialerRecord): Promise<void> {
+    await this.kv.put(dialerKey(dialerCallSid, step), JSON.stringify(record));
+  }
+
+  /**
+   * The member the `<Dial>` of `dialerCallSid` at `step` dequeued, while that bridge is still its
+   * own and not ended: what a Dial run again (after a worker's death or a hand-over) goes on with.
+   */
+  async dialerBridge(
+    dialerCallSid: string,
+    step: string,
+  ): Promise<{ bridge: BridgeRecord; bridgedAt?: number } | undefined> {
+    const dialer = (await readVersioned<DialerRecord>(this.kv, dialerKey(dialerCallSid, step))).value;
+    if (!dialer) return undefined;
+    const bridge = await this.bridge(dialer.member);
+    if (bridge?.by !== dialerCallSid || bridge.state === "ended") return undefined;
+    return { bridge, ...(dialer.bridgedAt !== undefined && { bridgedAt: dialer.bridgedAt }) };
   }
 
   async bridge(memberCallSid: string): Promise<BridgeRecord | undefined> {

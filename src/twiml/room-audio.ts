@@ -14,13 +14,14 @@ import { runWaitMusic, type WaitVerbName } from "./wait-loop.js";
 export const bridgeRoomSid = (memberCallSid: string) => `QB${memberCallSid}`;
 
 /**
- * Both sides of a <Dial><Queue> bridge hear each other until `signal` aborts. Unlike a conference's
- * room, this one is left on a hand-over too: the dequeuing side ends the bridge then (queue.ts), so
- * no worker would take the room back.
+ * Both sides of a <Dial><Queue> bridge hear each other until `signal` aborts. Aborted for a
+ * hand-over, the call stays in the room at its gateway, as in a conference: the verb run again on
+ * the next worker (either side's) joins it again in this one's place, and nobody hears a gap.
  */
 export function joinBridgeRoom(ctx: VerbContext, memberCallSid: string, signal: AbortSignal): void {
   const left = new AbortController();
-  const leave = () => left.abort(new Error("the queue bridge ended"));
+  const leave = () =>
+    left.abort(isHandOver(signal.reason) ? signal.reason : new Error("the queue bridge ended"));
   if (signal.aborted) leave();
   else signal.addEventListener("abort", leave, { once: true });
   ctx.channel.joinRoom?.(

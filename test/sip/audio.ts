@@ -166,6 +166,22 @@ export function packetsWith(phone: Pick<PhoneRtp, "packets">, hz: number, from =
     .length;
 }
 
+/**
+ * The longest run of the phone's packets without `hz`, from packet `from` to the last that has it:
+ * how long a party stopped hearing the other in the middle of a call.
+ */
+export function longestWithout(phone: Pick<PhoneRtp, "packets">, hz: number, from = 0): number {
+  let longest = 0;
+  let run = 0;
+  for (const p of phone.packets.slice(from)) {
+    if (amplitudeAt(decodeG711(p.payloadType === 8 ? "PCMA" : "PCMU", p.payload), hz) > 1500) {
+      longest = Math.max(longest, run);
+      run = 0;
+    } else run++;
+  }
+  return longest;
+}
+
 /** Waits (bounded) until the phone has heard `hz` in `count` packets, checking as packets arrive. */
 export async function untilHeard(
   phone: PhoneRtp,

@@ -19,16 +19,17 @@ export function queuePort(
     enqueue: (name, maxSize) => clock.holding(() => store.enqueue(accountSid, name, callSid, maxSize)),
     get: (queueSid) => clock.holding(() => store.get(accountSid, queueSid)),
     remove: (queueSid) => clock.holding(() => store.remove(accountSid, queueSid, callSid)),
-    dequeue: (name, url) =>
+    dequeue: (name, url, step) =>
       clock.holding(async () => {
         const queue = await store.byName(accountSid, name);
         if (!queue) return { kind: "missing" };
-        const bridge = await store.dequeue(accountSid, queue.sid, "front", {
-          by: callSid,
-          ...(url && { url: url.url, method: url.method }),
-        });
+        const how = { by: callSid, ...(url && { url: url.url, method: url.method }) };
+        const bridge = await store.dequeue(accountSid, queue.sid, "front", how, step);
         return bridge ? { kind: "dequeued", queue, bridge } : { kind: "empty", queue };
       }),
+    dialerBridge: (step) => clock.holding(() => store.dialerBridge(callSid, step)),
+    noteBridged: (step, member, at) =>
+      clock.holding(() => store.noteDialer(callSid, step, { member, bridgedAt: at })),
     bridge: (member) => clock.holding(() => store.bridge(member)),
     setBridge: (member, state) =>
       clock.holding(() => store.setBridge(member, state, state === "ended" ? callSid : undefined)),

@@ -26,7 +26,7 @@ export class CallRoom {
    * In the room until `signal` aborts (`stop`, or the call's end). Joining the room the call is in
    * already (a region worker that resumed the call runs its <Conference> again, while the dead
    * worker's `room` lives on here) takes that membership's place without a sound: the others hear no
-   * exit and enter beeps for a caller who never left.
+   * exit and enter beeps for a caller who never left, and no gap (its frames are numbered on).
    */
   async join(cmd: Extract<SipCommand, { op: "room" }>, signal: AbortSignal): Promise<Record<string, never>> {
     const { op: _op, id, ...membership } = cmd;
@@ -37,7 +37,9 @@ export class CallRoom {
       this.stopOp(previous.id);
     }
     const beep = stays ? { ...membership.beep, enter: false } : membership.beep;
-    const room = { id, member: new RoomMember(this.rooms, this.callSid, this.rtp, { ...membership, beep }) };
+    const firstSeq = stays ? previous.member.nextSeq : 0;
+    const member = new RoomMember(this.rooms, this.callSid, this.rtp, { ...membership, beep }, firstSeq);
+    const room = { id, member };
     this.#room = room;
     try {
       await room.member.run(signal);

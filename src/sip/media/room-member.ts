@@ -39,8 +39,20 @@ export class RoomMember implements MixListener {
     readonly callSid: string,
     private readonly rtp: RtpSession,
     membership: Membership,
+    /**
+     * The first frame's sequence number: where the membership this one replaces left off. The
+     * room's jitter buffer for the call (room-source.ts) drops frames numbered below what it has
+     * played, so a replacement that started again at 0 would be unheard for a quarter of a second.
+     */
+    firstSeq = 0,
   ) {
     this.#m = { ...membership };
+    this.#seq = firstSeq;
+  }
+
+  /** The sequence number of the next frame of the caller's audio. */
+  get nextSeq(): number {
+    return this.#seq;
   }
 
   get roomSid(): string {

@@ -45,8 +45,19 @@ export interface QueuePort {
   get(queueSid: string): Promise<QueueRecord | undefined>;
   /** Takes this call out of the queue; false when it was dequeued already. */
   remove(queueSid: string): Promise<boolean>;
-  /** Dequeues the front member of the queue named `friendlyName` for this call to bridge to. */
-  dequeue(friendlyName: string, url?: { url: string; method: HttpMethod }): Promise<DequeueResult>;
+  /**
+   * Dequeues the front member of the queue named `friendlyName` for this call to bridge to; with the
+   * Dial's `step`, noted so that the Dial run again finds the member (`dialerBridge`).
+   */
+  dequeue(
+    friendlyName: string,
+    url?: { url: string; method: HttpMethod },
+    step?: string,
+  ): Promise<DequeueResult>;
+  /** The member this call's Dial at `step` dequeued and is still bridging to (not ended), if any. */
+  dialerBridge(step: string): Promise<{ bridge: BridgeRecord; bridgedAt?: number } | undefined>;
+  /** Notes when this call's Dial at `step` was bridged to `member` (its own clock). */
+  noteBridged(step: string, member: string, at: number): Promise<void>;
   /** How the member `memberCallSid` was dequeued, once it was. */
   bridge(memberCallSid: string): Promise<BridgeRecord | undefined>;
   /** Moves the member's bridge on; `ended` names this call as the one that ended it. */

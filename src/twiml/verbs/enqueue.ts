@@ -172,7 +172,8 @@ export const enqueue: VerbDefinition<EnqueueVerb> = {
         return { kind: "fetch", url: bridge.url ?? "", method: bridge.method ?? "POST" };
       }
       const queueTime = timing();
-      if (bridge.url) {
+      // Bridged already (this verb runs again after a resume): its url has played.
+      if (bridge.url && bridge.state !== "bridged") {
         await runWaitMusic(
           ctx,
           {
@@ -199,7 +200,7 @@ export const enqueue: VerbDefinition<EnqueueVerb> = {
           signal,
         );
       } finally {
-        talking.abort(new Error("the bridge ended"));
+        talking.abort(isHandOver(signal.reason) ? signal.reason : new Error("the bridge ended"));
       }
       return after("bridged", { ...queueTime, DequeuingCallSid: bridge.by });
     } finally {

@@ -5,6 +5,7 @@
 import { ErrorCodes } from "../../../errors/codes.js";
 import { fail } from "../../../errors/switchboard-error.js";
 import type { BridgeRecord } from "../../../model/rooms.js";
+import { isHandOver } from "../../abort-reasons.js";
 import { methodAttribute, urlAttribute } from "../../attribute-values.js";
 import { joinBridgeRoom } from "../../room-audio.js";
 import type { VerbContext } from "../../verb-context.js";
@@ -36,34 +37,50 @@ export const queueNoun: DialNoun<QueueNoun> = {
     const queues = ctx.queues;
     if (!queues) throw fail("internalFailure", "<Queue> needs the region's queues");
     const me = ctx.call.callSid;
+    const step = ctx.step;
+    // Run again after its worker died or handed the call over: the member this Dial took is still
+    // its own, bridged (talk on) or still hearing the noun's url (wait for it), not the next caller.
+    const kept = step === undefined ? undefined : await queues.dialerBridge(step);
+    if (kept?.bridge.state === "bridged") {
+      return bridged(ctx, kept.bridge, options.timeLimitS, signal, kept.bridgedAt);
+    }
     const ringing = new AbortController();
     const stop = () => ringing.abort(signal.reason);
     signal.addEventListener("abort", stop, { once: true });
     const timer = ctx.clock.setTimeout(() => ringing.abort(TIMED_OUT), options.timeoutS * 1000);
     const noAnswer: DialResult = { status: "no-answer", durationS: 0, bridged: false };
     let bridge: BridgeRecord | undefined;
+    let resumed = kept?.bridge;
     /** A member taken out of the queue but not bridged yet: let go of it if this call gives up. */
     let pending: string | undefined;
     try {
       while (!bridge) {
-        const taken = await queues.dequeue(
-          noun.name,
-          noun.url ? { url: noun.url, method: noun.method } : undefined,
-        );
-        if (taken.kind === "missing") return { status: "failed", durationS: 0, bridged: false };
-        if (taken.kind === "empty") {
-          await queues.waitFor(
-            taken.queue.sid,
-            () => queues.get(taken.queue.sid),
-            (q) => !q || q.members.length > 0,
-            ringing.signal,
+        let taken: { member: string; queueSid: string };
+        if (resumed) {
+          taken = { member: resumed.member, queueSid: resumed.queueSid };
+          resumed = undefined;
+        } else {
+          const out = await queues.dequeue(
+            noun.name,
+            noun.url ? { url: noun.url, method: noun.method } : undefined,
+            step,
           );
-          continue;
+          if (out.kind === "missing") return { status: "failed", durationS: 0, bridged: false };
+          if (out.kind === "empty") {
+            await queues.waitFor(
+              out.queue.sid,
+              () => queues.get(out.queue.sid),
+              (q) => !q || q.members.length > 0,
+              ringing.signal,
+            );
+            continue;
+          }
+          taken = { member: out.bridge.member, queueSid: out.queue.sid };
         }
-        const member = taken.bridge.member;
+        const member = taken.member;
         pending = member;
         const now = await queues.waitFor(
-          taken.queue.sid,
+          taken.queueSid,
           () => queues.bridge(member),
           (b) => b?.by !== me || b.state !== "dequeued",
           ringing.signal,
@@ -73,7 +90,8 @@ export const queueNoun: DialNoun<QueueNoun> = {
         pending = undefined;
       }
     } catch (err) {
-      if (pending !== undefined) {
+      // Handed over to another worker, the call keeps its member: the Dial run there goes on with it.
+      if (pending !== undefined && !isHandOver(signal.reason)) {
         queues
           .setBridge(pending, "ended")
           .catch((e: Error) => ctx.warn(ErrorCodes.internalFailure.code, `<Queue> letting go: ${e.message}`));
@@ -88,18 +106,22 @@ export const queueNoun: DialNoun<QueueNoun> = {
   },
 };
 
-/** Stays bridged to the member until either side leaves or the time limit. */
+/**
+ * Stays bridged to the member until either side leaves or the time limit, counted from `bridgedAt`
+ * (on this call's clock) when the bridge began on an earlier worker.
+ */
 async function bridged(
   ctx: VerbContext,
   bridge: BridgeRecord,
   timeLimitS: number,
   signal: AbortSignal,
+  bridgedAt?: number,
 ): Promise<DialResult> {
   const queues = ctx.queues;
   if (!queues) throw fail("internalFailure", "<Queue> needs the region's queues");
   const me = ctx.call.callSid;
   const member = bridge.member;
-  const since = ctx.clock.now();
+  const since = bridgedAt ?? ctx.clock.now();
   const result = (): DialResult => ({
     status: "completed",
     callSid: member,
@@ -110,9 +132,10 @@ async function bridged(
       QueueTime: String(Math.round((Date.now() - bridge.enqueuedAt) / 1000)),
     },
   });
-  // The caller hanging up ends the bridge for the member too; nothing waits on this. So does a
-  // hand-over to another worker: the resumed Dial cannot find its member again, who goes on.
+  // The caller hanging up ends the bridge for the member too; nothing waits on this. A hand-over
+  // does not: the member stays bridged, and the Dial run again on the next worker takes it back.
   const onHangup = () => {
+    if (isHandOver(signal.reason)) return;
     queues
       .setBridge(member, "ended")
       .catch((err: Error) =>
@@ -123,10 +146,18 @@ async function bridged(
   const limit = new AbortController();
   const stop = () => limit.abort(signal.reason);
   signal.addEventListener("abort", stop, { once: true });
-  const timer = ctx.clock.setTimeout(() => limit.abort(TIME_LIMIT), timeLimitS * 1000);
+  const left = Math.max(0, timeLimitS * 1000 - (ctx.clock.now() - since));
+  const timer = ctx.clock.setTimeout(() => limit.abort(TIME_LIMIT), left);
   // The agent hears the caller in their room of two (real audio on SIP calls), until the bridge ends.
   joinBridgeRoom(ctx, member, limit.signal);
   try {
+    if (bridgedAt === undefined && ctx.step !== undefined) {
+      await queues
+        .noteBridged(ctx.step, member, since)
+        .catch((err: Error) =>
+          ctx.warn(ErrorCodes.internalFailure.code, `<Queue> noting the bridge: ${err.message}`),
+        );
+    }
     await queues.waitFor(
       bridge.queueSid,
       () => queues.bridge(member),
