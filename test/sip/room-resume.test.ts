@@ -25,6 +25,16 @@ const LIMIT_S = 10;
 /** The longest a bridged party may go without hearing the other (packets of 20 ms). */
 const GAP_PACKETS = 10;
 
+/** A sipp caller of `to` that sends a tone of `hz` for 25 s, its RTP heard by `phone`, until hung up. */
+async function roomCaller(sipPort: number, to: string, phone: { port: number }, hz: number) {
+  return sipp(sipPort, "room.xml", {
+    to,
+    keys: { rtpport: phone.port },
+    cwd: await toneDir(25, hz),
+    timeoutS: 60,
+  });
+}
+
 describe("a conference of SIP callers resumed on another worker", () => {
   it.each([
     ["dies (SIGKILL)", "SIGKILL"],
@@ -63,23 +73,9 @@ describe("a conference of SIP callers resumed on another worker", () => {
       await a.waitForLog("ready");
       await using first = await phoneRtp();
       await using second = await phoneRtp();
-      const calls = [
-        sipp(gw.sipPort, "room.xml", {
-          to: NUMBER,
-          keys: { rtpport: first.port },
-          cwd: await toneDir(25, 440),
-          timeoutS: 60,
-        }),
-      ];
+      const calls = [roomCaller(gw.sipPort, NUMBER, first, 440)];
       await first.waitForPackets(25, BOUND_MS);
-      calls.push(
-        sipp(gw.sipPort, "room.xml", {
-          to: NUMBER,
-          keys: { rtpport: second.port },
-          cwd: await toneDir(25, 660),
-          timeoutS: 60,
-        }),
-      );
+      calls.push(roomCaller(gw.sipPort, NUMBER, second, 660));
       // Both in: the first caller hears the second, and heard its enter beep.
       await untilHeard(first, 660, 50, BOUND_MS);
       expect(packetsWith(first, BEEP_HZ)).toBeGreaterThanOrEqual(10);
@@ -159,23 +155,9 @@ describe("a <Dial><Queue> bridge of SIP callers resumed on another worker", () =
       await using queued = await phoneRtp();
       await using agent = await phoneRtp();
       const joins = messagesSeen(engine.nc, "sb.sip.gw1.call.*.cmd", (m) => m.op === "room");
-      const calls = [
-        sipp(gw.sipPort, "room.xml", {
-          to: QUEUED,
-          keys: { rtpport: queued.port },
-          cwd: await toneDir(25, 440),
-          timeoutS: 60,
-        }),
-      ];
+      const calls = [roomCaller(gw.sipPort, QUEUED, queued, 440)];
       await app.waitFor((r) => r.path === "/wait", BOUND_MS);
-      calls.push(
-        sipp(gw.sipPort, "room.xml", {
-          to: AGENT,
-          keys: { rtpport: agent.port },
-          cwd: await toneDir(25, 660),
-          timeoutS: 60,
-        }),
-      );
+      calls.push(roomCaller(gw.sipPort, AGENT, agent, 660));
       // Bridged: each hears the other.
       await untilHeard(queued, 660, 50, BOUND_MS);
       await untilHeard(agent, 440, 50, BOUND_MS);
