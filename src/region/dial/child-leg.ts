@@ -91,6 +91,8 @@ export class ChildLeg {
   readonly #named: Promise<void>;
   /** The parent call's list of its legs (dial-legs.ts). */
   readonly #tracker: LegTracker | undefined;
+  /** A leg taken back by a resumed call: as its previous worker stored it. */
+  readonly restored: DialLegRef | undefined;
 
   constructor(
     private readonly rt: Pick<RegionRuntime, "region" | "bus" | "stores" | "inspector" | "log">,
@@ -114,6 +116,7 @@ export class ChildLeg {
     } = {},
   ) {
     const restored = kept.restored;
+    this.restored = restored?.ref;
     this.#tracker = kept.tracker;
     this.createdAt = restored?.ref.createdAt ?? clock.now();
     this.#createdWall = restored?.ref.createdWall ?? Date.now();

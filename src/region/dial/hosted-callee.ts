@@ -15,10 +15,11 @@ import { decode, encode } from "../../protocol/codec.js";
 import type { OfferReply } from "../../protocol/offer.js";
 import { readReply } from "../../protocol/service-error.js";
 import { buckets } from "../../protocol/subjects.js";
+import { isHandOver } from "../../twiml/abort-reasons.js";
 import type { LiveCall } from "../host/live-call.js";
 import type { HostedCallRef } from "../host/stored-actor.js";
 import type { RegionRuntime } from "../runtime.js";
-import type { Attempt, LegEnd } from "./child-leg.js";
+import { type Attempt, type LegEnd, LegHandedOver } from "./child-leg.js";
 
 /**
  * The side that rings the hosted number: a <Dial>'s child leg, or an outbound call itself
@@ -47,35 +48,12 @@ export async function ringHosted(
   signal.throwIfAborted();
   const { nc, subjects } = rt.bus;
   const inboundSid = newSid("CA");
-  let ended!: (status: string) => void;
-  const end = new Promise<string>((r) => {
-    ended = r;
-  });
-  // What the hosted call did first, in the order its events came: one that answers and ends at once
-  // (its app says a line and hangs up) has both read in one turn, and a race of `answer` and `end`
-  // would take the end (one microtask nearer) for a call that was never answered.
-  let saw!: (first: "answer" | string) => void;
-  const firstEvent = new Promise<"answer" | string>((r) => {
-    saw = r;
-  });
   // Subscribed before the offer, so nothing the call does is missed.
-  const sub = nc.subscribe(subjects.anyCallOut(inboundSid), {
-    callback: (err, msg) => {
-      if (err) return;
-      const event = readChannelOut(decode(msg.data));
-      if (event?.kind === "answer") saw("answer");
-      if (event?.kind === "ended") {
-        ended(event.status);
-        saw(event.status);
-      }
-    },
-  });
+  const events = hostedEvents(rt, inboundSid);
   // The inbound call runs in real time on its own worker: at time-scale 0 the parent's clock must
   // not run ahead meanwhile (its timeout and timeLimit timers wait until the hosted call is done).
   const release = call.clock.hold();
   let hostedRegion = region;
-  const hangUpInbound = () =>
-    nc.publish(subjects.callIn(hostedRegion, inboundSid), encode({ kind: "hangup" }));
   try {
     await nc.flush();
     await onOffer?.(region, inboundSid);
@@ -91,6 +69,88 @@ export async function ringHosted(
     hostedRegion = reply.region;
     if (hostedRegion !== region) await onOffer?.(hostedRegion, inboundSid);
     await leg.ringing();
+  } catch (err) {
+    nc.publish(subjects.callIn(hostedRegion, inboundSid), encode({ kind: "hangup" }));
+    events.stop();
+    release();
+    throw err;
+  }
+  return hostedAnswer(rt, call, leg, { region: hostedRegion, callSid: inboundSid }, events, release, {
+    timeoutS,
+    signal,
+  });
+}
+
+/** What a hosted call did, from its `.out`: its first event (answer, or its end) and its end. */
+export interface HostedEvents {
+  first: Promise<"answer" | string>;
+  ended: Promise<string>;
+  /** Settles both from outside: what the call did while nobody listened. */
+  saw(first: "answer" | string): void;
+  end(status: string): void;
+  /** Stops listening, and runs what `also` added. */
+  stop(): void;
+  also(cleanup: () => void): void;
+}
+
+export function hostedEvents(rt: HostedRuntime, callSid: string): HostedEvents {
+  let end!: (status: string) => void;
+  const ended = new Promise<string>((r) => {
+    end = r;
+  });
+  // What the hosted call did first, in the order its events came: one that answers and ends at once
+  // (its app says a line and hangs up) has both read in one turn, and a race of `answer` and `end`
+  // would take the end (one microtask nearer) for a call that was never answered.
+  let saw!: (first: "answer" | string) => void;
+  const first = new Promise<"answer" | string>((r) => {
+    saw = r;
+  });
+  const sub = rt.bus.nc.subscribe(rt.bus.subjects.anyCallOut(callSid), {
+    callback: (err, msg) => {
+      if (err) return;
+      const event = readChannelOut(decode(msg.data));
+      if (event?.kind === "answer") saw("answer");
+      if (event?.kind === "ended") {
+        // Only an answered call completes: one whose answer was not heard (a resumed Dial
+        // subscribed after it) answered all the same.
+        if (event.status === "completed") saw("answer");
+        end(event.status);
+        saw(event.status);
+      }
+    },
+  });
+  const cleanups: (() => void)[] = [() => sub.unsubscribe()];
+  return {
+    first,
+    ended,
+    saw,
+    end,
+    stop: () => {
+      for (const c of cleanups.splice(0)) c();
+    },
+    also: (cleanup) => {
+      cleanups.push(cleanup);
+    },
+  };
+}
+
+/**
+ * Waits for the ringing hosted call to answer, end, or outlast the Dial's timeout (it is hung up).
+ * A hand-over leaves it ringing: the worker the call moves to takes it back (hosted-take-back.ts).
+ */
+export async function hostedAnswer(
+  rt: HostedRuntime,
+  call: LiveCall,
+  leg: HostedLeg,
+  hosted: HostedCallRef,
+  events: HostedEvents,
+  release: () => void,
+  { timeoutS, signal }: { timeoutS: number; signal: AbortSignal },
+): Promise<Attempt> {
+  const { nc, subjects } = rt.bus;
+  const hangUpInbound = () =>
+    nc.publish(subjects.callIn(hosted.region, hosted.callSid), encode({ kind: "hangup" }));
+  try {
     const aborted = new Promise<never>((_, reject) => {
       if (signal.aborted) reject(signal.reason);
       signal.addEventListener("abort", () => reject(signal.reason), { once: true });
@@ -108,33 +168,26 @@ export async function ringHosted(
             guard = setTimeout(() => resolve("timeout"), timeoutS * 1000);
           })
         : new Promise<never>(() => {});
-    const first = await Promise.race([firstEvent, ringTimeout, realTimeout, aborted]).finally(() => {
+    const first = await Promise.race([events.first, ringTimeout, realTimeout, aborted]).finally(() => {
       clearTimeout(guard);
       signal.removeEventListener("abort", stopRinging);
       ringing.abort(new Error("ringing over"));
     });
     if (first !== "answer") {
       if (first === "timeout") hangUpInbound();
-      sub.unsubscribe();
+      events.stop();
       release();
       const status = first === "busy" || first === "failed" ? first : "no-answer";
       return { answered: false, status };
     }
   } catch (err) {
-    hangUpInbound();
-    sub.unsubscribe();
+    events.stop();
     release();
+    if (isHandOver(signal.reason)) throw new LegHandedOver(`${hosted.callSid} rings on for the next worker`);
+    hangUpInbound();
     throw err;
   }
-  return bridgedHosted(
-    rt,
-    call,
-    leg,
-    { region: hostedRegion, callSid: inboundSid },
-    end,
-    () => sub.unsubscribe(),
-    release,
-  );
+  return bridgedHosted(rt, call, leg, hosted, events.ended, () => events.stop(), release);
 }
 
 /**

@@ -1,7 +1,8 @@
 // A resumed call's <Dial> legs from the worker that died. The call's verb runs again: a SIP leg or a
 // hosted number's call the caller was bridged to, still talking, is kept for that Dial to take back
-// (take-back.ts), and so are SIP legs still ringing, or answered while no worker listened
-// (the Dial hears them again instead of ringing anew); every other leg is ended first, as a worker
+// (take-back.ts), and so are SIP legs still ringing, or answered while no worker listened, and a
+// hosted number's call not ended yet (the Dial hears them again instead of ringing anew, and a
+// worker handing the call over leaves them ringing: LegHandedOver); every other leg is ended first, as a worker
 // handing the call over ends them (its Dial is cancelled): a SIP leg is cancelled or hung up at its
 // gateway, a hosted number's call is hung up in its region, and each leg's record gets its final
 // status, end time and duration, instead of staying `ringing` or `in-progress` for ever; a leg whose
@@ -71,8 +72,9 @@ async function endStaleLeg(
     ref.answeredAt === undefined
       ? { status: "canceled" }
       : { status: "completed", answeredAt: ref.answeredAt };
-  // A hosted number's call the caller was bridged to, with no record of its end yet, still talks.
-  if (keep && ref.bridged && ref.hosted && !ref.gateway) {
+  // A hosted number's call the caller was bridged to, or that was ringing, with no record of its
+  // end yet, still talks or rings: the Dial takes it back rather than offering the number a new call.
+  if (keep && ref.hosted && !ref.gateway) {
     const over = await hostedRecord(rt, ref.hosted.region, ref.hosted.callSid).catch(() => undefined);
     if (!over) return ref;
   }

@@ -1,7 +1,7 @@
 // What a resumed call's <Dial> takes back of the legs its dead worker had (stale-legs.ts kept them):
 // the leg it was bridged to — a SIP leg, bridged again on its gateway, or a hosted number's call,
-// whose end is awaited again — and SIP legs still ringing, or answered while no worker listened,
-// which are heard out instead of rung again. A kept leg the Dial cannot take back is ended as a stale one.
+// whose end is awaited again — and legs still ringing (SIP legs and hosted numbers' calls), or
+// answered while no worker listened, which are heard out instead of rung again. A kept leg the Dial cannot take back is ended as a stale one.
 import type { CallFacts } from "../../../machines/call.machine.js";
 import type { CallResource } from "../../model/records.js";
 import { TERMINAL_STATUSES } from "../../model/records.js";
@@ -11,6 +11,7 @@ import type { LiveCall } from "../host/live-call.js";
 import type { RegionRuntime } from "../runtime.js";
 import { type Attempt, bridgedLeg, ChildLeg } from "./child-leg.js";
 import { rejoinHosted } from "./hosted-callee.js";
+import { resumeHostedRinging } from "./hosted-take-back.js";
 import { rejoinSip, resumeRinging } from "./sip-leg.js";
 import { endStaleLegs } from "./stale-legs.js";
 
@@ -71,7 +72,8 @@ export async function takeBackRinging(
   for (const ref of kept) {
     const i = targets.findIndex((t, j) => legs[j] === undefined && t.to === ref.to);
     const onGateway = ref.gateway !== undefined && ref.gateway === call.sipGateway;
-    const held = i >= 0 && onGateway ? await liveRecord(rt, call, ref.sid) : undefined;
+    const hosted = ref.hosted !== undefined && ref.gateway === undefined;
+    const held = i >= 0 && (onGateway || hosted) ? await liveRecord(rt, call, ref.sid) : undefined;
     if (!held) {
       stale.push(ref);
       continue;
@@ -82,7 +84,10 @@ export async function takeBackRinging(
   return legs;
 }
 
-/** A ringing SIP leg taken back (takeBackRinging): its INVITE is heard out, not sent again. */
+/**
+ * A ringing leg taken back (takeBackRinging): a SIP leg's INVITE is heard out, not sent again; a
+ * hosted number's call rings on, not offered again.
+ */
 export async function resumeAttempt(
   rt: RegionRuntime,
   call: LiveCall,
@@ -91,6 +96,8 @@ export async function resumeAttempt(
   options: { timeoutS: number },
   signal: AbortSignal,
 ): Promise<Attempt> {
+  const hosted = leg.restored?.gateway === undefined ? leg.restored?.hosted : undefined;
+  if (hosted) return resumeHostedRinging(rt, call, leg, hosted, options, signal);
   const tried = await resumeRinging(rt, call, leg, call.sipGateway ?? "", options, signal);
   // Twilio gives DialSip* for a <Sip> only, not for a number sent out over a trunk (as attempt does).
   if (/^sips?:/i.test(target.to)) return tried;

@@ -1,0 +1,94 @@
+// A hosted number's call a resumed call's <Dial> was ringing, taken back (take-back.ts): heard out
+// instead of hung up and the number offered a second call (its previous worker died, or handed the
+// call over and left it ringing: hosted-callee.ts).
+import { Kvm } from "@nats-io/kv";
+import { buckets } from "../../protocol/subjects.js";
+import type { LiveCall } from "../host/live-call.js";
+import type { HostedCallRef } from "../host/stored-actor.js";
+import type { Attempt } from "./child-leg.js";
+import {
+  type HostedLeg,
+  type HostedRuntime,
+  hostedAnswer,
+  hostedEvents,
+  hostedRecord,
+} from "./hosted-callee.js";
+
+/**
+ * A hosted number's call a resumed call's <Dial> was ringing (stale-legs.ts kept it: no record of
+ * its end): heard out instead of a new call offered to the number. What it did while no worker
+ * listened is read after subscribing to its `.out`, so nothing is missed: its record, if it ended
+ * (answered first when it completed), else its stored snapshot's answer, watched until the answer
+ * or the end is heard (a snapshot is stored within a second of a change: snapshot-writer.ts), or
+ * the snapshot is deleted (its record is then read).
+ */
+export async function resumeHostedRinging(
+  rt: HostedRuntime,
+  call: LiveCall,
+  leg: HostedLeg,
+  hosted: HostedCallRef,
+  options: { timeoutS: number },
+  signal: AbortSignal,
+): Promise<Attempt> {
+  signal.throwIfAborted();
+  const events = hostedEvents(rt, hosted.callSid);
+  const release = call.clock.hold();
+  try {
+    await rt.bus.nc.flush();
+    // Ended: its record says how (only an answered call completes).
+    const ended = async () => {
+      const record = await hostedRecord(rt, hosted.region, hosted.callSid).catch(() => undefined);
+      if (!record) return false;
+      if (record.status === "completed") events.saw("answer");
+      events.end(record.status);
+      events.saw(record.status);
+      return true;
+    };
+    if (!(await ended())) {
+      // Not waited for: a bucket this worker may not read (another region's) leaves only `.out`.
+      const watch = watchAnswer(rt, hosted, {
+        answered: () => events.saw("answer"),
+        gone: () => void ended(),
+      });
+      watch.catch(() => {});
+      const stopWatching = () =>
+        void watch.then(
+          (w) => w.stop(),
+          () => {},
+        );
+      events.also(stopWatching);
+      void events.first.then(stopWatching);
+    }
+  } catch (err) {
+    events.stop();
+    release();
+    throw err;
+  }
+  return hostedAnswer(rt, call, leg, hosted, events, release, { ...options, signal });
+}
+
+/**
+ * Tells `answered` once the hosted call's stored snapshot says it answered (read, then watched), or
+ * `gone` once the snapshot is deleted: the call ended (its record is stored before).
+ */
+async function watchAnswer(
+  rt: HostedRuntime,
+  hosted: HostedCallRef,
+  on: { answered: () => void; gone: () => void },
+): Promise<{ stop(): void }> {
+  const kv = await new Kvm(rt.bus.nc).open(buckets.actors(hosted.region));
+  const watch = await kv.watch({ key: hosted.callSid });
+  void (async () => {
+    for await (const e of watch) {
+      if (e.operation !== "PUT") {
+        on.gone();
+        break;
+      }
+      if (e.json<{ context?: { answeredAt?: number | null } }>().context?.answeredAt != null) {
+        on.answered();
+        break;
+      }
+    }
+  })().catch(() => {});
+  return { stop: () => watch.stop() };
+}

@@ -1,0 +1,99 @@
+// A <Dial> ringing a number switchboard hosts when the worker running both calls dies (SIGKILL) or
+// hands them over (SIGTERM): the resumed Dial hears the number's call out — it answers there — rather
+// than hanging it up and offering the number a second call.
+import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import type { PlacedCall } from "../../src/caller/place-call.js";
+import { startTestEngine, type TestEngine } from "../helpers/engine.js";
+import { regionWorker } from "../helpers/region-worker.js";
+import { snapshotWhere } from "../helpers/snapshots.js";
+import { startTwilioApp, type TwilioApp, VoiceResponse } from "../helpers/twilio-app.js";
+
+const CALLER = "+15558200001";
+const HOSTED = "+15558200002";
+
+let engine: TestEngine;
+let app: TwilioApp;
+
+// `--drain 0`: a worker stopped gracefully (SIGTERM) hands its live calls over at once.
+const worker = () => regionWorker(engine.nats.url, ["--drain", "0"]);
+
+beforeAll(async () => {
+  engine = await startTestEngine({ worker: false });
+  app = await startTwilioApp(engine.authToken, {
+    // A short timeout: a Dial that gave up its leg and rings the number again times out quickly.
+    "/dial": () => {
+      const r = new VoiceResponse();
+      r.dial({ action: "/dialed", timeout: 8 }).number(HOSTED);
+      return { body: r.toString() };
+    },
+    // The hosted number's app: its first request for a call hangs (the call rings on while its
+    // worker stops), the same request made again by the worker that resumed it is answered.
+    "/hosted": (req) =>
+      app.requests.filter((r) => r.path === "/hosted" && r.params.CallSid === req.params.CallSid).length > 1
+        ? { body: new VoiceResponse().say("Hosted").toString() }
+        : new Promise(() => {}),
+    "/dialed": (req) => ({ body: new VoiceResponse().say(`Dial ${req.params.DialCallStatus}`).toString() }),
+  });
+  await engine.addNumber({ number: CALLER, voiceUrl: `${app.url}/dial` });
+  await engine.addNumber({ number: HOSTED, voiceUrl: `${app.url}/hosted` });
+});
+
+afterAll(async () => {
+  await app?.close();
+  await engine?.[Symbol.asyncDispose]();
+});
+
+describe("a <Dial> ringing a hosted number", () => {
+  it.each([
+    ["dies (SIGKILL)", "SIGKILL"],
+    ["hands both calls over (SIGTERM)", "SIGTERM"],
+  ] as const)(
+    "when the worker of both %s, takes back the ringing call: no second call offered",
+    async (_, signal) => {
+      await using a = worker();
+      await a.waitForLog("ready");
+      const requestsBefore = app.requests.length;
+      const said: string[] = [];
+      let callSid = "";
+      const ended: Promise<PlacedCall> = engine.call({
+        to: CALLER,
+        caller: { timeScale: 1 },
+        timeoutMs: 30_000,
+        onProgress: (p) => {
+          if (p.source === "offered") callSid = p.callSid;
+          if (p.source === "channel" && p.event.kind === "say") said.push(p.event.text);
+        },
+      });
+      ended.catch(() => {});
+      // The number's call rings (its app has not answered), and the caller's snapshot names it.
+      const earlier = new Set(app.requests.map((r) => r.params.CallSid));
+      const first = await app.waitFor((r) => r.path === "/hosted" && !earlier.has(r.params.CallSid));
+      const stored = await snapshotWhere(engine.nc, callSid, (s) => s.sb.dialLegs?.[0]?.hosted !== undefined);
+      const leg = stored.sb.dialLegs?.[0];
+      expect(leg?.hosted?.callSid).toBe(first.params.CallSid);
+      expect(leg?.bridged).toBeFalsy();
+
+      const b = worker();
+      await b.waitForLog("ready");
+      await using _b = b;
+      a.child.kill(signal);
+      await a.exited;
+
+      const placed = await ended;
+      expect(placed.call.status).toBe("completed");
+      expect(said).toEqual(["Dial completed"]);
+      // One call offered to the number, its request made again by its own resumed worker.
+      const hostedCalls = new Set(
+        app.requests
+          .slice(requestsBefore)
+          .filter((r) => r.path === "/hosted")
+          .map((r) => r.params.CallSid),
+      );
+      expect([...hostedCalls]).toEqual([first.params.CallSid]);
+      const dialed = app.requests.filter((r) => r.path === "/dialed" && r.params.CallSid === placed.callSid);
+      expect(dialed.map((r) => `${r.params.DialCallStatus} ${r.params.DialCallSid}`)).toEqual([
+        `completed ${leg?.sid}`,
+      ]);
+    },
+  );
+});
