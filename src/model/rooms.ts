@@ -98,7 +98,10 @@ export interface BridgeRecord {
  */
 export interface DialerRecord {
   member: string;
-  /** When the bridge began, on the dequeuing call's clock: its DialCallDuration and timeLimit go on from it. */
+  /**
+   * When the bridge began, on the dequeuing call's clock: its DialCallDuration and timeLimit count
+   * from it.
+   */
   bridgedAt?: number;
 }
 

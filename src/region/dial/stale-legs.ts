@@ -2,11 +2,12 @@
 // hosted number's call the caller was bridged to, still talking, is kept for that Dial to take back
 // (take-back.ts), and so are SIP legs still ringing, or answered while no worker listened, and a
 // hosted number's call not ended yet (the Dial hears them again instead of ringing anew, and a
-// worker handing the call over leaves them ringing: LegHandedOver); every other leg is ended first, as a worker
-// handing the call over ends them (its Dial is cancelled): a SIP leg is cancelled or hung up at its
-// gateway, a hosted number's call is hung up in its region, and each leg's record gets its final
-// status, end time and duration, instead of staying `ringing` or `in-progress` for ever; a leg whose
-// noun asked for its `completed` status callback still gets it, numbered after the events it reported.
+// worker handing the call over leaves them ringing: LegHandedOver); every other leg is ended
+// first, as a worker handing the call over ends them (its Dial is cancelled): a SIP leg is
+// cancelled or hung up at its gateway, a hosted number's call is hung up in its region, and each
+// leg's record gets its final status, end time and duration, instead of staying `ringing` or
+// `in-progress` for ever; a leg whose noun asked for its `completed` status callback still gets it,
+// numbered after the events it reported.
 import type { CallFacts } from "../../../machines/call.machine.js";
 import { rfc2822 } from "../../model/dates.js";
 import type { CallResource, CallStatus } from "../../model/records.js";

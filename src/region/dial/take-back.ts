@@ -1,7 +1,8 @@
 // What a resumed call's <Dial> takes back of the legs its dead worker had (stale-legs.ts kept them):
 // the leg it was bridged to — a SIP leg, bridged again on its gateway, or a hosted number's call,
 // whose end is awaited again — and legs still ringing (SIP legs and hosted numbers' calls), or
-// answered while no worker listened, which are heard out instead of rung again. A kept leg the Dial cannot take back is ended as a stale one.
+// answered while no worker listened, which are heard out instead of rung again. A kept leg the
+// Dial cannot take back is ended as a stale one.
 import type { CallFacts } from "../../../machines/call.machine.js";
 import type { CallResource } from "../../model/records.js";
 import { TERMINAL_STATUSES } from "../../model/records.js";
