@@ -20,6 +20,8 @@ const FROM = "+15558100001";
 const PSTN = "+15559810001";
 /** A number switchboard hosts: an outbound call to it rings that number's own call. */
 const HOSTED = "+15558100002";
+/** A hosted number whose app answers a call's first request only when it is made again. */
+const HOSTED_SLOW = "+15558100003";
 
 let engine: TestEngine;
 let app: TwilioApp;
@@ -45,10 +47,18 @@ beforeAll(async () => {
       r.pause({ length: 6 });
       return { body: r.toString() };
     },
+    // The first request of each call hangs (the call rings on while its worker dies); the same
+    // request made again by the worker that resumed that call is answered.
+    "/hosted-slow": (req) =>
+      app.requests.filter((r) => r.path === "/hosted-slow" && r.params.CallSid === req.params.CallSid)
+        .length > 1
+        ? { body: new VoiceResponse().say("Hosted").toString() }
+        : new Promise(() => {}),
     "/status": () => ({ status: 204, body: "" }),
   });
   await engine.addNumber({ number: FROM, voiceUrl: `${app.url}/pause` });
   await engine.addNumber({ number: HOSTED, voiceUrl: `${app.url}/hosted` });
+  await engine.addNumber({ number: HOSTED_SLOW, voiceUrl: `${app.url}/hosted-slow` });
   // Real time, so the worker can be killed mid-call; the callee answers at once.
   api = await startApi({
     nc: engine.nc,
@@ -142,6 +152,28 @@ describe("outbound calls in the region", () => {
     // 30 s a callee that never hangs up talks.
     expect(Math.abs(Date.parse(call.end_time ?? "") - Date.parse(hosted.end_time ?? ""))).toBeLessThan(3_000);
     expect(Number(call.duration)).toBeLessThan(20);
+  }, 60_000);
+
+  it("resumed while ringing a hosted number's call, takes that call back: no second call offered", async () => {
+    await using a = worker();
+    await a.waitForLog("ready");
+    // A short Timeout: a call that hung its callee up and rang the number again gives up quickly.
+    const callSid = await createCall({ To: HOSTED_SLOW, From: FROM, Url: `${app.url}/back`, Timeout: "8" });
+    const stored = await snapshotWhere(engine.nc, callSid, (s) => s.sb.hostedCallee !== undefined);
+    const hostedSid = stored.sb.hostedCallee?.callSid ?? "";
+    await app.waitFor((r) => r.path === "/hosted-slow" && r.params.CallSid === hostedSid, 15_000);
+    await using b = worker();
+    await b.waitForLog("ready");
+    a.child.kill("SIGKILL");
+    await a.exited;
+    // Answered once the number's call was resumed too (its request made again): the call's own
+    // TwiML ran, and the number was offered no other call.
+    await app.waitFor((r) => r.path === "/back" && r.params.CallSid === callSid, 20_000);
+    expect(await record(callSid)).toMatchObject({ status: "completed", direction: "outbound-api" });
+    const offered = new Set(
+      app.requests.filter((r) => r.path === "/hosted-slow").map((r) => r.params.CallSid),
+    );
+    expect([...offered]).toEqual([hostedSid]);
   }, 60_000);
 
   it("refuses an outbound job on the calls subject and an inbound one on the outbound subject", async () => {

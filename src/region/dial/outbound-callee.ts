@@ -15,6 +15,7 @@ import type { HostedCallRef } from "../host/stored-actor.js";
 import type { RegionRuntime } from "../runtime.js";
 import { DEFAULT_ANSWER_AFTER_S, DEFAULT_BUSY_AFTER_S, dtmfMs, hostedRegion } from "./dial-network.js";
 import { followHostedCall, type HostedLeg, hangUpHostedCall, ringHosted } from "./hosted-callee.js";
+import { resumeHostedRinging } from "./hosted-take-back.js";
 import { goesOutOverSip, ringSipLeg } from "./outbound-leg.js";
 
 export async function ringCallee(
@@ -141,9 +142,15 @@ async function hosted(
       if (!call.isClosed) call.channel.callerHungUp();
     },
   };
-  const attempt = await ringHosted(rt, call, leg, region, outbound.timeoutS, signal, (r, callSid) =>
-    call.calledHosted({ region: r, callSid }),
-  );
+  // Resumed while it rang (resumeHostedCallee left that call ringing): heard out, not offered again.
+  const kept = call.hostedCallee;
+  const attempt = kept
+    ? await leg
+        .ringing()
+        .then(() => resumeHostedRinging(rt, call, leg, kept, { timeoutS: outbound.timeoutS }, signal))
+    : await ringHosted(rt, call, leg, region, outbound.timeoutS, signal, (r, callSid) =>
+        call.calledHosted({ region: r, callSid }),
+      );
   if (!attempt.answered)
     return {
       kind: "unanswered",
@@ -162,8 +169,9 @@ async function hosted(
 /**
  * A resumed outbound call that rang a hosted number (`sb.hostedCallee`). Answered, it is bridged to
  * that call as before: it hears that call's end (or learns from its record that it ended while no
- * worker listened), and its own end hangs that call up. Not answered yet, it rings the number again
- * from the start: the call it rang first is hung up, as a <Dial>'s old legs are (stale-legs.ts).
+ * worker listened), and its own end hangs that call up. Still ringing (`routed`), that call is left
+ * to the call's ringing step, which runs again and takes it back (hosted-take-back.ts). Otherwise
+ * (its ringing was over) it is hung up, as a <Dial>'s old legs are (stale-legs.ts).
  */
 export async function resumeHostedCallee(
   rt: RegionRuntime,
@@ -177,8 +185,9 @@ export async function resumeHostedCallee(
     rt.log.warn({ callSid: call.callSid, callee }, "the stored hosted callee is not one; not followed");
     return;
   }
-  if (call.actor.getSnapshot().context.answeredAt === null) {
-    void hangUpHostedCall(rt, callee);
+  const snapshot = call.actor.getSnapshot();
+  if (snapshot.context.answeredAt === null) {
+    if (!snapshot.matches("routed")) void hangUpHostedCall(rt, callee);
     return;
   }
   const { nc, subjects } = rt.bus;
