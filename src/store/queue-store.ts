@@ -150,7 +150,8 @@ export class QueueStore {
     // Only the dequeuer that removed the member writes these: no compare needed. (A dequeuer that
     // dies between the queue's change and these writes loses the member: a window of one round trip.)
     await this.kv.put(bridgeKey(member.callSid), JSON.stringify(bridge));
-    if (step !== undefined) await this.noteDialer(how.by, step, { member: member.callSid });
+    // Best effort: without it the member is still bridged, only not found again after a resume.
+    if (step !== undefined) await this.noteDialer(how.by, step, { member: member.callSid }).catch(() => {});
     this.#announce(queueSid);
     return bridge;
   }
@@ -162,7 +163,8 @@ export class QueueStore {
 
   /**
    * The member the `<Dial>` of `dialerCallSid` at `step` dequeued, while that bridge is still its
-   * own and not ended: what a Dial run again (after a worker's death or a hand-over) goes on with.
+   * own: what a Dial run again (after a worker's death or a hand-over) goes on with, or ends with
+   * when the member left meanwhile (`ended`).
    */
   async dialerBridge(
     dialerCallSid: string,
@@ -171,7 +173,7 @@ export class QueueStore {
     const dialer = (await readVersioned<DialerRecord>(this.kv, dialerKey(dialerCallSid, step))).value;
     if (!dialer) return undefined;
     const bridge = await this.bridge(dialer.member);
-    if (bridge?.by !== dialerCallSid || bridge.state === "ended") return undefined;
+    if (bridge?.by !== dialerCallSid) return undefined;
     return { bridge, ...(dialer.bridgedAt !== undefined && { bridgedAt: dialer.bridgedAt }) };
   }
 

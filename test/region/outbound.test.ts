@@ -26,8 +26,16 @@ const HOSTED_SLOW = "+15558100003";
 let engine: TestEngine;
 let app: TwilioApp;
 let api: Api;
-const worker = (): CliProcess =>
-  startCli(["region", "--region", "us1", "--allow-egress", "127.0.0.0/8", "--nats", engine.nats.url]);
+const workerArgs = () => [
+  "region",
+  "--region",
+  "us1",
+  "--allow-egress",
+  "127.0.0.0/8",
+  "--nats",
+  engine.nats.url,
+];
+const worker = (): CliProcess => startCli(workerArgs());
 
 beforeAll(async () => {
   engine = await startTestEngine({ worker: false });
@@ -154,27 +162,38 @@ describe("outbound calls in the region", () => {
     expect(Number(call.duration)).toBeLessThan(20);
   }, 60_000);
 
-  it("resumed while ringing a hosted number's call, takes that call back: no second call offered", async () => {
-    await using a = worker();
-    await a.waitForLog("ready");
-    // A short Timeout: a call that hung its callee up and rang the number again gives up quickly.
-    const callSid = await createCall({ To: HOSTED_SLOW, From: FROM, Url: `${app.url}/back`, Timeout: "8" });
-    const stored = await snapshotWhere(engine.nc, callSid, (s) => s.sb.hostedCallee !== undefined);
-    const hostedSid = stored.sb.hostedCallee?.callSid ?? "";
-    await app.waitFor((r) => r.path === "/hosted-slow" && r.params.CallSid === hostedSid, 15_000);
-    await using b = worker();
-    await b.waitForLog("ready");
-    a.child.kill("SIGKILL");
-    await a.exited;
-    // Answered once the number's call was resumed too (its request made again): the call's own
-    // TwiML ran, and the number was offered no other call.
-    await app.waitFor((r) => r.path === "/back" && r.params.CallSid === callSid, 20_000);
-    expect(await record(callSid)).toMatchObject({ status: "completed", direction: "outbound-api" });
-    const offered = new Set(
-      app.requests.filter((r) => r.path === "/hosted-slow").map((r) => r.params.CallSid),
-    );
-    expect([...offered]).toEqual([hostedSid]);
-  }, 60_000);
+  it.each([
+    ["dies (SIGKILL)", "SIGKILL"],
+    ["hands it over (SIGTERM)", "SIGTERM"],
+  ] as const)(
+    "resumed while ringing a hosted number's call, when its worker %s, takes that call back: no second call offered",
+    async (_, signal) => {
+      // No drain: a graceful stop hands the call over at once.
+      const drainless = () => startCli([...workerArgs(), "--drain", "0"]);
+      await using a = drainless();
+      await a.waitForLog("ready");
+      const before = app.requests.length;
+      // A short Timeout: a call that hung its callee up and rang the number again gives up quickly.
+      const callSid = await createCall({ To: HOSTED_SLOW, From: FROM, Url: `${app.url}/back`, Timeout: "8" });
+      const stored = await snapshotWhere(engine.nc, callSid, (s) => s.sb.hostedCallee !== undefined);
+      const hostedSid = stored.sb.hostedCallee?.callSid ?? "";
+      await app.waitFor((r) => r.path === "/hosted-slow" && r.params.CallSid === hostedSid, 15_000);
+      await using b = drainless();
+      await b.waitForLog("ready");
+      a.child.kill(signal);
+      await a.exited;
+      // Answered once the number's call was resumed too (its request made again): the call's own
+      // TwiML ran, and the number was offered no other call.
+      await app.waitFor((r) => r.path === "/back" && r.params.CallSid === callSid, 20_000);
+      expect(await record(callSid)).toMatchObject({ status: "completed", direction: "outbound-api" });
+      const offered = app.requests
+        .slice(before)
+        .filter((r) => r.path === "/hosted-slow")
+        .map((r) => r.params.CallSid);
+      expect([...new Set(offered)]).toEqual([hostedSid]);
+    },
+    60_000,
+  );
 
   it("refuses an outbound job on the calls subject and an inbound one on the outbound subject", async () => {
     await using w = worker();

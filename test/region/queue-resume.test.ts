@@ -135,8 +135,9 @@ describe("a <Dial><Queue> bridge when the worker running both calls stops", () =
       ]);
       const expected = (memberEnded - bridgedSeen) / 1000;
       expect(Math.abs(Number(dialed[0]?.params.DialCallDuration) - expected)).toBeLessThanOrEqual(1.5);
+      // The member's hang-up ended the bridge the agent's Dial had taken back.
       const ended = await bridgeIn(memberSid, "ended");
-      expect(ended.by).toBe(agentSid);
+      expect(ended).toMatchObject({ by: agentSid, endedBy: memberSid });
       // Neither call started over: the agent's document and the member's url were requested once.
       const requested = (path: string, sid: string) =>
         app.requests.filter((r) => r.path === path && r.params.CallSid === sid).length;

@@ -21,6 +21,7 @@ import { type Attempt, bridgedLeg, ChildLeg, LegHandedOver } from "./child-leg.j
 import { ringHosted } from "./hosted-callee.js";
 import { ringSip } from "./sip-leg.js";
 import { sipLegRequest } from "./sip-target.js";
+import { endStaleLegs } from "./stale-legs.js";
 import { rejoin, resumeAttempt, takeBackRinging } from "./take-back.js";
 import { runWhisper } from "./whisper.js";
 
@@ -51,7 +52,12 @@ export function regionDialNetwork(rt: RegionRuntime, call: LiveCall, facts: Call
       const kept = call.dialLegs.takeKept();
       const bridged = kept.find((ref) => ref.bridged);
       const rejoined = bridged && (await rejoin(rt, call, facts, bridged, targets, options));
-      if (rejoined) return rejoined;
+      if (rejoined) {
+        // Legs still ringing beside it (the worker died before it cancelled them) are over.
+        const others = kept.filter((ref) => ref !== bridged);
+        if (others.length) await endStaleLegs(rt, others, facts, call.clock.now());
+        return rejoined;
+      }
       const resumed = await takeBackRinging(
         rt,
         call,

@@ -33,13 +33,18 @@ export async function resumeHostedRinging(
   signal.throwIfAborted();
   const events = hostedEvents(rt, hosted.callSid);
   const release = call.clock.hold();
+  /** When it answered on this call's clock, when it talked to its end while no worker listened. */
+  let answeredAt: number | undefined;
   try {
     await rt.bus.nc.flush();
-    // Ended: its record says how (only an answered call completes).
+    // Ended: its record says how (only an answered call completes, and for how long it talked).
     const ended = async () => {
       const record = await hostedRecord(rt, hosted.region, hosted.callSid).catch(() => undefined);
       if (!record) return false;
-      if (record.status === "completed") events.saw("answer");
+      if (record.status === "completed") {
+        answeredAt ??= call.clock.now() - Number(record.duration ?? 0) * 1000;
+        events.saw("answer");
+      }
       events.end(record.status);
       events.saw(record.status);
       return true;
@@ -64,7 +69,8 @@ export async function resumeHostedRinging(
     release();
     throw err;
   }
-  return hostedAnswer(rt, call, leg, hosted, events, release, { ...options, signal });
+  const attempt = await hostedAnswer(rt, call, leg, hosted, events, release, { ...options, signal });
+  return attempt.answered && answeredAt !== undefined ? { ...attempt, answeredAt } : attempt;
 }
 
 /**

@@ -142,13 +142,18 @@ async function hosted(
       if (!call.isClosed) call.channel.callerHungUp();
     },
   };
+  // XState aborts an effect without a reason: a hand-over is told apart here, so that the number's
+  // call rings on for the worker the call moves to (hosted-callee.ts).
+  const cancelled = new AbortController();
+  const cancel = () => cancelled.abort(call.whyCancelled(signal.reason));
+  if (signal.aborted) cancel();
+  else signal.addEventListener("abort", cancel, { once: true });
   // Resumed while it rang (resumeHostedCallee left that call ringing): heard out, not offered again.
   const kept = call.hostedCallee;
+  const timeoutS = outbound.timeoutS;
   const attempt = kept
-    ? await leg
-        .ringing()
-        .then(() => resumeHostedRinging(rt, call, leg, kept, { timeoutS: outbound.timeoutS }, signal))
-    : await ringHosted(rt, call, leg, region, outbound.timeoutS, signal, (r, callSid) =>
+    ? await leg.ringing().then(() => resumeHostedRinging(rt, call, leg, kept, { timeoutS }, cancelled.signal))
+    : await ringHosted(rt, call, leg, region, timeoutS, cancelled.signal, (r, callSid) =>
         call.calledHosted({ region: r, callSid }),
       );
   if (!attempt.answered)

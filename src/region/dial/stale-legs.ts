@@ -73,9 +73,11 @@ async function endStaleLeg(
     ref.answeredAt === undefined
       ? { status: "canceled" }
       : { status: "completed", answeredAt: ref.answeredAt };
-  // A hosted number's call the caller was bridged to, or that was ringing, with no record of its
-  // end yet, still talks or rings: the Dial takes it back rather than offering the number a new call.
+  // A hosted number's call that was ringing is the Dial's to take back whatever became of it (its
+  // record, if it ended meanwhile, says how: hosted-take-back.ts), rather than offering the number
+  // a new call; one the caller was bridged to, with no record of its end yet, still talks.
   if (keep && ref.hosted && !ref.gateway) {
+    if (!ref.bridged) return ref;
     const over = await hostedRecord(rt, ref.hosted.region, ref.hosted.callSid).catch(() => undefined);
     if (!over) return ref;
   }

@@ -54,7 +54,7 @@ export interface QueuePort {
     url?: { url: string; method: HttpMethod },
     step?: string,
   ): Promise<DequeueResult>;
-  /** The member this call's Dial at `step` dequeued and is still bridging to (not ended), if any. */
+  /** The member this call's Dial at `step` dequeued, if any, and how that bridge stands now. */
   dialerBridge(step: string): Promise<{ bridge: BridgeRecord; bridgedAt?: number } | undefined>;
   /** Notes when this call's Dial at `step` was bridged to `member` (its own clock). */
   noteBridged(step: string, member: string, at: number): Promise<void>;

@@ -41,8 +41,14 @@ export const queueNoun: DialNoun<QueueNoun> = {
     // Run again after its worker died or handed the call over: the member this Dial took is still
     // its own, bridged (talk on) or still hearing the noun's url (wait for it), not the next caller.
     const kept = step === undefined ? undefined : await queues.dialerBridge(step);
+    // Cancelled during that read: the listeners below would never hear it.
+    signal.throwIfAborted();
     if (kept?.bridge.state === "bridged") {
       return bridged(ctx, kept.bridge, options.timeLimitS, signal, kept.bridgedAt);
+    }
+    // The member hung up while no worker ran this call: the bridge is over, as it was then.
+    if (kept?.bridge.state === "ended" && kept.bridgedAt !== undefined) {
+      return bridgeOver(ctx, kept.bridge, kept.bridgedAt);
     }
     const ringing = new AbortController();
     const stop = () => ringing.abort(signal.reason);
@@ -50,7 +56,8 @@ export const queueNoun: DialNoun<QueueNoun> = {
     const timer = ctx.clock.setTimeout(() => ringing.abort(TIMED_OUT), options.timeoutS * 1000);
     const noAnswer: DialResult = { status: "no-answer", durationS: 0, bridged: false };
     let bridge: BridgeRecord | undefined;
-    let resumed = kept?.bridge;
+    // Still hearing the noun's url (dequeued): waited for again. One that hung up then is gone.
+    let resumed = kept?.bridge.state === "dequeued" ? kept.bridge : undefined;
     /** A member taken out of the queue but not bridged yet: let go of it if this call gives up. */
     let pending: string | undefined;
     try {
@@ -122,16 +129,7 @@ async function bridged(
   const me = ctx.call.callSid;
   const member = bridge.member;
   const since = bridgedAt ?? ctx.clock.now();
-  const result = (): DialResult => ({
-    status: "completed",
-    callSid: member,
-    durationS: Math.round((ctx.clock.now() - since) / 1000),
-    bridged: true,
-    params: {
-      QueueSid: bridge.queueSid,
-      QueueTime: String(Math.round((Date.now() - bridge.enqueuedAt) / 1000)),
-    },
-  });
+  const result = () => bridgeOver(ctx, bridge, since);
   // The caller hanging up ends the bridge for the member too; nothing waits on this. A hand-over
   // does not: the member stays bridged, and the Dial run again on the next worker takes it back.
   const onHangup = () => {
@@ -146,7 +144,7 @@ async function bridged(
   const limit = new AbortController();
   const stop = () => limit.abort(signal.reason);
   signal.addEventListener("abort", stop, { once: true });
-  const left = Math.max(0, timeLimitS * 1000 - (ctx.clock.now() - since));
+  const left = Math.max(0, timeLimitS * 1000 - elapsedMs(ctx, since));
   const timer = ctx.clock.setTimeout(() => limit.abort(TIME_LIMIT), left);
   // The agent hears the caller in their room of two (real audio on SIP calls), until the bridge ends.
   joinBridgeRoom(ctx, member, limit.signal);
@@ -176,3 +174,20 @@ async function bridged(
     signal.removeEventListener("abort", onHangup);
   }
 }
+
+/** The Dial's result for a bridge to `bridge.member` that began at `since` (this call's clock) and is over. */
+function bridgeOver(ctx: VerbContext, bridge: BridgeRecord, since: number): DialResult {
+  return {
+    status: "completed",
+    callSid: bridge.member,
+    durationS: Math.round(elapsedMs(ctx, since) / 1000),
+    bridged: true,
+    params: {
+      QueueSid: bridge.queueSid,
+      QueueTime: String(Math.round((Date.now() - bridge.enqueuedAt) / 1000)),
+    },
+  };
+}
+
+/** Since `since` on this call's clock; never negative (a resumed clock may start before it). */
+const elapsedMs = (ctx: VerbContext, since: number) => Math.max(0, ctx.clock.now() - since);

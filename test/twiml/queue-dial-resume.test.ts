@@ -1,0 +1,96 @@
+// A <Dial><Queue> run again on another worker (its call was resumed), against a real queue store on
+// a real nats-server: it ends with the member it had when that member left while no worker ran it,
+// and a Dial cancelled while it reads what it had takes no member out of the queue.
+import { Kvm } from "@nats-io/kv";
+import { connect, type NatsConnection } from "@nats-io/transport-node";
+import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import { subjects } from "../../src/protocol/subjects.js";
+import { queuePort } from "../../src/region/rooms/queues.js";
+import { QueueStore } from "../../src/store/queue-store.js";
+import type { VerbContext } from "../../src/twiml/verb-context.js";
+import type { DialOptions } from "../../src/twiml/verbs/dial/noun.js";
+import { queueNoun } from "../../src/twiml/verbs/dial/queue.js";
+import { type NatsServer, startTestNatsServer } from "../helpers/nats-server.js";
+import { fakeContext } from "./fakes.js";
+
+const MEMBER = "CA0000000000000000000000000000000a";
+const STEP = "1.0";
+const OPTIONS: DialOptions = {
+  timeoutS: 30,
+  timeLimitS: 14_400,
+  callerId: "+15557654321",
+  hangupOnStar: false,
+  record: "do-not-record",
+  answerOnBridge: false,
+};
+const noClock = { holding: <T>(w: () => Promise<T>) => w(), pacing: <T>(w: () => Promise<T>) => w() };
+
+let nats: NatsServer;
+let nc: NatsConnection;
+let store: QueueStore;
+
+beforeAll(async () => {
+  nats = await startTestNatsServer();
+  nc = await connect({ servers: nats.url });
+  store = new QueueStore(
+    await new Kvm(nc).create("queue_dial_resume", { history: 1 }),
+    nc,
+    subjects(),
+    "us1",
+  );
+});
+
+afterAll(async () => {
+  await nc?.close();
+  await nats?.stop();
+});
+
+/** The dialing call's context, at its Dial's step, with the real queue store behind it. */
+function dialer(name: string) {
+  const fake = fakeContext();
+  const call = { ...fake.ctx.call, callSid: `CA${name.padStart(32, "0")}` };
+  const queues = queuePort(store, nc, noClock, call);
+  const ctx: VerbContext = { ...fake.ctx, call, queues, step: STEP };
+  return { ctx, clock: fake.clock, queues };
+}
+
+describe("a <Dial><Queue> run again after its call was resumed", () => {
+  it("ends completed with its member, counted from the bridge, when the member left meanwhile", async () => {
+    const { ctx, clock, queues } = dialer("b1");
+    const queue = `q-${Date.now()}`;
+    await store.enqueue(ctx.call.accountSid, queue, MEMBER);
+    // What the first run left: the member dequeued and bridged 7 s into the call; then the member
+    // hung up (ending the bridge) while no worker ran the Dial.
+    await queues.dequeue(queue, undefined, STEP);
+    await store.setBridge(MEMBER, "bridged");
+    clock.advance(7_000);
+    await queues.noteBridged(STEP, MEMBER, 0);
+    clock.advance(5_000);
+    await store.setBridge(MEMBER, "ended", MEMBER);
+    const result = await queueNoun.dial(
+      ctx,
+      { noun: "Queue", name: queue, method: "POST" },
+      OPTIONS,
+      new AbortController().signal,
+    );
+    expect(result).toMatchObject({ status: "completed", callSid: MEMBER, durationS: 12, bridged: true });
+  });
+
+  it("takes no member out of the queue when it is cancelled while it reads what it had", async () => {
+    const { ctx } = dialer("b2");
+    const queue = `q-${Date.now()}`;
+    const waiting = `CA${"c".padStart(32, "0")}`;
+    const joined = await store.enqueue(ctx.call.accountSid, queue, waiting);
+    const hungUp = new AbortController();
+    const dialing = queueNoun.dial(
+      ctx,
+      { noun: "Queue", name: queue, method: "POST" },
+      OPTIONS,
+      hungUp.signal,
+    );
+    hungUp.abort(new Error("the caller hung up"));
+    await expect(dialing).rejects.toThrow("the caller hung up");
+    const q = await store.get(ctx.call.accountSid, joined.queue.sid);
+    expect(q?.members.map((m) => m.callSid)).toEqual([waiting]);
+  });
+});
