@@ -12,10 +12,10 @@ import { documentFromResponse } from "../../src/twiml/from-response.js";
 import type { VerbCallbackRequest, VerbContext } from "../../src/twiml/verb-context.js";
 import { conferenceNoun } from "../../src/twiml/verbs/dial/conference.js";
 import type { ConferenceNoun } from "../../src/twiml/verbs/dial/data.js";
-import type { DialOptions, DialResult } from "../../src/twiml/verbs/dial/noun.js";
+import type { DialResult } from "../../src/twiml/verbs/dial/noun.js";
 import { WebhookClient } from "../../src/webhook/client.js";
 import { VoiceResponse } from "../helpers/twilio-app.js";
-import { type FakeChannel, fakeContext } from "../twiml/fakes.js";
+import { DIAL_DEFAULTS, type FakeChannel, fakeContext } from "../twiml/fakes.js";
 import { type CompatStack, startCompatStack } from "./stack.js";
 
 let stack: CompatStack;
@@ -34,14 +34,7 @@ afterAll(async () => {
   await stack?.[Symbol.asyncDispose]();
 });
 
-const options: DialOptions = {
-  timeoutS: 30,
-  timeLimitS: 14_400,
-  callerId: "+15557654321",
-  hangupOnStar: false,
-  record: "do-not-record",
-  answerOnBridge: false,
-};
+const options = DIAL_DEFAULTS;
 
 interface Participant {
   callSid: string;

@@ -8,11 +8,10 @@ import { QueueStore } from "../../src/store/queue-store.js";
 import { CallHandedOver } from "../../src/twiml/abort-reasons.js";
 import { parseTwiml } from "../../src/twiml/parse.js";
 import type { VerbContext } from "../../src/twiml/verb-context.js";
-import type { DialOptions } from "../../src/twiml/verbs/dial/noun.js";
 import { queueNoun } from "../../src/twiml/verbs/dial/queue.js";
 import { enqueue } from "../../src/twiml/verbs/enqueue.js";
 import { type ReceivedRequest, VoiceResponse } from "../helpers/twilio-app.js";
-import { fakeContext } from "../twiml/fakes.js";
+import { DIAL_DEFAULTS, fakeContext } from "../twiml/fakes.js";
 import { type CompatStack, startCompatStack } from "./stack.js";
 
 const NUMBER = "+15551230100";
@@ -230,14 +229,7 @@ describe("<Enqueue>", () => {
 });
 
 describe("<Dial><Queue> (the noun, with the region's real queue port)", () => {
-  const options: DialOptions = {
-    timeoutS: 30,
-    timeLimitS: 14_400,
-    callerId: "+15557654321",
-    hangupOnStar: false,
-    record: "do-not-record",
-    answerOnBridge: false,
-  };
+  const options = DIAL_DEFAULTS;
 
   async function dialer(callSid: string): Promise<VerbContext> {
     const { engine } = stack;

@@ -11,8 +11,9 @@ import { newSid } from "../../src/model/sid.js";
 import type { CallJob } from "../../src/protocol/call-job.js";
 import { encode } from "../../src/protocol/codec.js";
 import { subjects } from "../../src/protocol/subjects.js";
-import { type CliProcess, startCli } from "../helpers/cli.js";
+import type { CliProcess } from "../helpers/cli.js";
 import { startTestEngine, type TestEngine } from "../helpers/engine.js";
+import { regionWorker } from "../helpers/region-worker.js";
 import { snapshotWhere } from "../helpers/snapshots.js";
 import { startTwilioApp, type TwilioApp, VoiceResponse } from "../helpers/twilio-app.js";
 
@@ -26,16 +27,7 @@ const HOSTED_SLOW = "+15558100003";
 let engine: TestEngine;
 let app: TwilioApp;
 let api: Api;
-const workerArgs = () => [
-  "region",
-  "--region",
-  "us1",
-  "--allow-egress",
-  "127.0.0.0/8",
-  "--nats",
-  engine.nats.url,
-];
-const worker = (): CliProcess => startCli(workerArgs());
+const worker = (extra: string[] = []): CliProcess => regionWorker(engine.nats.url, extra);
 
 beforeAll(async () => {
   engine = await startTestEngine({ worker: false });
@@ -169,7 +161,7 @@ describe("outbound calls in the region", () => {
     "resumed while ringing a hosted number's call, when its worker %s, takes that call back: no second call offered",
     async (_, signal) => {
       // No drain: a graceful stop hands the call over at once.
-      const drainless = () => startCli([...workerArgs(), "--drain", "0"]);
+      const drainless = () => worker(["--drain", "0"]);
       await using a = drainless();
       await a.waitForLog("ready");
       const before = app.requests.length;

@@ -19,6 +19,7 @@ import type {
 import type { MediaStreams } from "../../src/twiml/ports/media-streams.js";
 import type { NewRecording } from "../../src/twiml/ports/recordings.js";
 import type { VerbCallbackRequest, VerbContext } from "../../src/twiml/verb-context.js";
+import type { DialOptions } from "../../src/twiml/verbs/dial/noun.js";
 
 export type ChannelCall = readonly [method: string, ...args: unknown[]];
 
@@ -278,3 +279,13 @@ export function fakeContext(): {
   };
   return { ctx, channel, clock, warnings, callbacks, recordings, streams, network };
 }
+
+/** A <Dial>'s attributes as Twilio defaults them, for running a noun's `dial` directly. */
+export const DIAL_DEFAULTS: DialOptions = {
+  timeoutS: 30,
+  timeLimitS: 14_400,
+  callerId: "+15557654321",
+  hangupOnStar: false,
+  record: "do-not-record",
+  answerOnBridge: false,
+};

@@ -8,21 +8,13 @@ import { subjects } from "../../src/protocol/subjects.js";
 import { queuePort } from "../../src/region/rooms/queues.js";
 import { QueueStore } from "../../src/store/queue-store.js";
 import type { VerbContext } from "../../src/twiml/verb-context.js";
-import type { DialOptions } from "../../src/twiml/verbs/dial/noun.js";
 import { queueNoun } from "../../src/twiml/verbs/dial/queue.js";
 import { type NatsServer, startTestNatsServer } from "../helpers/nats-server.js";
-import { fakeContext } from "./fakes.js";
+import { DIAL_DEFAULTS, fakeContext } from "./fakes.js";
 
 const MEMBER = "CA0000000000000000000000000000000a";
 const STEP = "1.0";
-const OPTIONS: DialOptions = {
-  timeoutS: 30,
-  timeLimitS: 14_400,
-  callerId: "+15557654321",
-  hangupOnStar: false,
-  record: "do-not-record",
-  answerOnBridge: false,
-};
+const OPTIONS = DIAL_DEFAULTS;
 const noClock = { holding: <T>(w: () => Promise<T>) => w(), pacing: <T>(w: () => Promise<T>) => w() };
 
 let nats: NatsServer;
