@@ -11,7 +11,7 @@ import { newSid } from "../../src/model/sid.js";
 import type { CallJob } from "../../src/protocol/call-job.js";
 import { encode } from "../../src/protocol/codec.js";
 import { subjects } from "../../src/protocol/subjects.js";
-import type { CliProcess } from "../helpers/cli.js";
+import { type CliProcess, startCli } from "../helpers/cli.js";
 import { startTestEngine, type TestEngine } from "../helpers/engine.js";
 import { regionWorker } from "../helpers/region-worker.js";
 import { snapshotWhere } from "../helpers/snapshots.js";
@@ -23,6 +23,8 @@ const PSTN = "+15559810001";
 const HOSTED = "+15558100002";
 /** A hosted number whose app answers a call's first request only when it is made again. */
 const HOSTED_SLOW = "+15558100003";
+/** A hosted number of another region (ie1, with a worker of its own), whose app answers after 3 s. */
+const HOSTED_ELSEWHERE = "+15558100004";
 
 let engine: TestEngine;
 let app: TwilioApp;
@@ -54,11 +56,16 @@ beforeAll(async () => {
         .length > 1
         ? { body: new VoiceResponse().say("Hosted").toString() }
         : new Promise(() => {}),
+    "/hosted-late": () =>
+      new Promise((resolve) =>
+        setTimeout(() => resolve({ body: new VoiceResponse().say("Hosted").toString() }), 3_000),
+      ),
     "/status": () => ({ status: 204, body: "" }),
   });
   await engine.addNumber({ number: FROM, voiceUrl: `${app.url}/pause` });
   await engine.addNumber({ number: HOSTED, voiceUrl: `${app.url}/hosted` });
   await engine.addNumber({ number: HOSTED_SLOW, voiceUrl: `${app.url}/hosted-slow` });
+  await engine.addNumber({ number: HOSTED_ELSEWHERE, voiceUrl: `${app.url}/hosted-late`, region: "ie1" });
   // Real time, so the worker can be killed mid-call; the callee answers at once.
   api = await startApi({
     nc: engine.nc,
@@ -186,6 +193,45 @@ describe("outbound calls in the region", () => {
     },
     60_000,
   );
+
+  it("handed over while ringing a hosted number's call on another worker, leaves that call ringing for the worker it moves to", async () => {
+    // The number's call runs in ie1, on a worker that stays: the stopping us1 worker's hang-up would
+    // reach it.
+    await using elsewhere = startCli([
+      "region",
+      "--region",
+      "ie1",
+      "--allow-egress",
+      "127.0.0.0/8",
+      "--nats",
+      engine.nats.url,
+    ]);
+    await elsewhere.waitForLog("ready");
+    await using a = worker(["--drain", "0"]);
+    await a.waitForLog("ready");
+    const before = app.requests.length;
+    const callSid = await createCall({
+      To: HOSTED_ELSEWHERE,
+      From: FROM,
+      Url: `${app.url}/back`,
+      Timeout: "15",
+    });
+    const stored = await snapshotWhere(engine.nc, callSid, (s) => s.sb.hostedCallee !== undefined);
+    const hostedSid = stored.sb.hostedCallee?.callSid ?? "";
+    await app.waitFor((r) => r.path === "/hosted-late" && r.params.CallSid === hostedSid, 15_000);
+    await using b = worker(["--drain", "0"]);
+    await b.waitForLog("ready");
+    a.child.kill("SIGTERM");
+    await a.exited;
+    // The number's app answered after the hand-over: the call was answered and ran its TwiML.
+    await app.waitFor((r) => r.path === "/back" && r.params.CallSid === callSid, 20_000);
+    expect(await record(callSid)).toMatchObject({ status: "completed", direction: "outbound-api" });
+    const offered = app.requests
+      .slice(before)
+      .filter((r) => r.path === "/hosted-late")
+      .map((r) => r.params.CallSid);
+    expect([...new Set(offered)]).toEqual([hostedSid]);
+  }, 60_000);
 
   it("refuses an outbound job on the calls subject and an inbound one on the outbound subject", async () => {
     await using w = worker();
