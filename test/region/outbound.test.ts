@@ -11,7 +11,7 @@ import { newSid } from "../../src/model/sid.js";
 import type { CallJob } from "../../src/protocol/call-job.js";
 import { encode } from "../../src/protocol/codec.js";
 import { subjects } from "../../src/protocol/subjects.js";
-import { type CliProcess, startCli } from "../helpers/cli.js";
+import type { CliProcess } from "../helpers/cli.js";
 import { startTestEngine, type TestEngine } from "../helpers/engine.js";
 import { regionWorker } from "../helpers/region-worker.js";
 import { snapshotWhere } from "../helpers/snapshots.js";
@@ -108,6 +108,34 @@ async function record(callSid: string): Promise<CallResource> {
   throw new Error("watch ended");
 }
 
+/**
+ * Places an outbound call to the hosted number `to` (its own TwiML `/back`) and resolves once the
+ * number's call it rings has made its first request (to `path`); `offered()` is every call of the
+ * number that requested `path` since.
+ */
+async function ringingHosted(to: string, path: string, timeoutS: number) {
+  const before = app.requests.length;
+  const callSid = await createCall({ To: to, From: FROM, Url: `${app.url}/back`, Timeout: String(timeoutS) });
+  const stored = await snapshotWhere(engine.nc, callSid, (s) => s.sb.hostedCallee !== undefined);
+  const hostedSid = stored.sb.hostedCallee?.callSid ?? "";
+  await app.waitFor((r) => r.path === path && r.params.CallSid === hostedSid, 15_000);
+  const offered = () => [
+    ...new Set(
+      app.requests
+        .slice(before)
+        .filter((r) => r.path === path)
+        .map((r) => r.params.CallSid),
+    ),
+  ];
+  return { callSid, hostedSid, offered };
+}
+
+/** The call was answered after its resume: its own TwiML ran, and it ended completed. */
+async function answeredAfterResume(callSid: string): Promise<void> {
+  await app.waitFor((r) => r.path === "/back" && r.params.CallSid === callSid, 20_000);
+  expect(await record(callSid)).toMatchObject({ status: "completed", direction: "outbound-api" });
+}
+
 async function snapshotStored(callSid: string): Promise<void> {
   const kv = await new Kvm(engine.nc).open("sb_actors_us1");
   const watch = await kv.watch({ key: callSid });
@@ -171,25 +199,16 @@ describe("outbound calls in the region", () => {
       const drainless = () => worker(["--drain", "0"]);
       await using a = drainless();
       await a.waitForLog("ready");
-      const before = app.requests.length;
       // A short Timeout: a call that hung its callee up and rang the number again gives up quickly.
-      const callSid = await createCall({ To: HOSTED_SLOW, From: FROM, Url: `${app.url}/back`, Timeout: "8" });
-      const stored = await snapshotWhere(engine.nc, callSid, (s) => s.sb.hostedCallee !== undefined);
-      const hostedSid = stored.sb.hostedCallee?.callSid ?? "";
-      await app.waitFor((r) => r.path === "/hosted-slow" && r.params.CallSid === hostedSid, 15_000);
+      const { callSid, hostedSid, offered } = await ringingHosted(HOSTED_SLOW, "/hosted-slow", 8);
       await using b = drainless();
       await b.waitForLog("ready");
       a.child.kill(signal);
       await a.exited;
-      // Answered once the number's call was resumed too (its request made again): the call's own
-      // TwiML ran, and the number was offered no other call.
-      await app.waitFor((r) => r.path === "/back" && r.params.CallSid === callSid, 20_000);
-      expect(await record(callSid)).toMatchObject({ status: "completed", direction: "outbound-api" });
-      const offered = app.requests
-        .slice(before)
-        .filter((r) => r.path === "/hosted-slow")
-        .map((r) => r.params.CallSid);
-      expect([...new Set(offered)]).toEqual([hostedSid]);
+      // Answered once the number's call was resumed too (its request made again), and the number
+      // was offered no other call.
+      await answeredAfterResume(callSid);
+      expect(offered()).toEqual([hostedSid]);
     },
     60_000,
   );
@@ -197,40 +216,18 @@ describe("outbound calls in the region", () => {
   it("handed over while ringing a hosted number's call on another worker, leaves that call ringing for the worker it moves to", async () => {
     // The number's call runs in ie1, on a worker that stays: the stopping us1 worker's hang-up would
     // reach it.
-    await using elsewhere = startCli([
-      "region",
-      "--region",
-      "ie1",
-      "--allow-egress",
-      "127.0.0.0/8",
-      "--nats",
-      engine.nats.url,
-    ]);
+    await using elsewhere = regionWorker(engine.nats.url, [], "ie1");
     await elsewhere.waitForLog("ready");
     await using a = worker(["--drain", "0"]);
     await a.waitForLog("ready");
-    const before = app.requests.length;
-    const callSid = await createCall({
-      To: HOSTED_ELSEWHERE,
-      From: FROM,
-      Url: `${app.url}/back`,
-      Timeout: "15",
-    });
-    const stored = await snapshotWhere(engine.nc, callSid, (s) => s.sb.hostedCallee !== undefined);
-    const hostedSid = stored.sb.hostedCallee?.callSid ?? "";
-    await app.waitFor((r) => r.path === "/hosted-late" && r.params.CallSid === hostedSid, 15_000);
+    const { callSid, hostedSid, offered } = await ringingHosted(HOSTED_ELSEWHERE, "/hosted-late", 15);
     await using b = worker(["--drain", "0"]);
     await b.waitForLog("ready");
     a.child.kill("SIGTERM");
     await a.exited;
     // The number's app answered after the hand-over: the call was answered and ran its TwiML.
-    await app.waitFor((r) => r.path === "/back" && r.params.CallSid === callSid, 20_000);
-    expect(await record(callSid)).toMatchObject({ status: "completed", direction: "outbound-api" });
-    const offered = app.requests
-      .slice(before)
-      .filter((r) => r.path === "/hosted-late")
-      .map((r) => r.params.CallSid);
-    expect([...new Set(offered)]).toEqual([hostedSid]);
+    await answeredAfterResume(callSid);
+    expect(offered()).toEqual([hostedSid]);
   }, 60_000);
 
   it("refuses an outbound job on the calls subject and an inbound one on the outbound subject", async () => {

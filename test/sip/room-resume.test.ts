@@ -7,8 +7,10 @@
 // (record-from-start, made on the gateway) goes on through the resume: one Recording of the whole
 // stay, one in-progress and one completed status, under one RecordingSid. A <Dial><Queue> bridge
 // (a room of two) goes on the same way, both sides resumed.
+import type { NatsConnection } from "@nats-io/transport-node";
 import { describe, expect, it } from "vitest";
 import { bounded } from "../helpers/bounded.js";
+import type { CliProcess } from "../helpers/cli.js";
 import { startTestEngine } from "../helpers/engine.js";
 import { messagesSeen } from "../helpers/messages-seen.js";
 import { regionWorker } from "../helpers/region-worker.js";
@@ -33,6 +35,27 @@ async function roomCaller(sipPort: number, to: string, phone: { port: number }, 
     cwd: await toneDir(25, hz),
     timeoutS: 60,
   });
+}
+
+/**
+ * Stops worker `a` with `signal` (another is ready to take its calls) and resolves, with when, once
+ * both calls on gw1 sent their `room` command again (`what` names that in a timeout's message).
+ */
+async function stopAndRejoin(
+  nc: NatsConnection,
+  a: CliProcess,
+  signal: "SIGKILL" | "SIGTERM",
+  what: string,
+): Promise<number> {
+  const rejoins = messagesSeen(nc, "sb.sip.gw1.call.*.cmd", (m) => m.op === "room");
+  try {
+    a.child.kill(signal);
+    await a.exited;
+    await bounded(rejoins.reached(2), what, BOUND_MS);
+    return performance.now();
+  } finally {
+    rejoins.stop();
+  }
 }
 
 describe("a conference of SIP callers resumed on another worker", () => {
@@ -81,17 +104,12 @@ describe("a conference of SIP callers resumed on another worker", () => {
       expect(packetsWith(first, BEEP_HZ)).toBeGreaterThanOrEqual(10);
 
       // The resumed worker sends each call's `room` command again.
-      const rejoins = messagesSeen(engine.nc, "sb.sip.gw1.call.*.cmd", (m) => m.op === "room");
       await using b = regionWorker(engine.nats.url);
       await b.waitForLog("ready");
       const mark = first.packets.length;
-      a.child.kill(signal);
-      await a.exited;
-      await bounded(rejoins.reached(2), "both calls joining the room again", BOUND_MS);
-      const rejoinedAt = performance.now();
+      const rejoinedAt = await stopAndRejoin(engine.nc, a, signal, "both calls joining the room again");
       // Two seconds more of the room, in which the beeps would have come.
       await first.waitForPackets(first.packets.length + 100, BOUND_MS);
-      rejoins.stop();
       expect(packetsWith(first, BEEP_HZ, mark)).toBe(0);
       expect(packetsWith(second, BEEP_HZ, mark)).toBe(0);
       expect(packetsWith(first, 660, mark)).toBeGreaterThan(50);
@@ -167,17 +185,17 @@ describe("a <Dial><Queue> bridge of SIP callers resumed on another worker", () =
       await agent.waitForPackets(agent.packets.length + 100, BOUND_MS);
 
       // The resumed worker sends each side's `room` command again; the stopping one stops neither.
-      const rejoins = messagesSeen(engine.nc, "sb.sip.gw1.call.*.cmd", (m) => m.op === "room");
       const stops = messagesSeen(engine.nc, "sb.sip.gw1.call.*.cmd", (m) => m.op === "stop");
       await using b = regionWorker(engine.nats.url);
       await b.waitForLog("ready");
       const mark = { queued: queued.packets.length, agent: agent.packets.length };
-      a.child.kill(signal);
-      await a.exited;
-      await bounded(rejoins.reached(2), "both sides of the bridge joining their room again", BOUND_MS);
-      const rejoinedAt = performance.now();
+      const rejoinedAt = await stopAndRejoin(
+        engine.nc,
+        a,
+        signal,
+        "both sides of the bridge joining their room again",
+      );
       await agent.waitForPackets(agent.packets.length + 100, BOUND_MS);
-      rejoins.stop();
       stops.stop();
       joins.stop();
       const firstJoins = joins

@@ -82,7 +82,11 @@ async function watchAnswer(
   hosted: HostedCallRef,
   on: { answered: () => void; gone: () => void },
 ): Promise<{ stop(): void }> {
-  const kv = await new Kvm(rt.bus.nc).open(buckets.actors(hosted.region));
+  // This region's bucket is open already; another region's is opened for the watch.
+  const kv =
+    hosted.region === rt.region
+      ? rt.stores.actors.kv
+      : await new Kvm(rt.bus.nc).open(buckets.actors(hosted.region));
   const watch = await kv.watch({ key: hosted.callSid });
   void (async () => {
     for await (const e of watch) {
