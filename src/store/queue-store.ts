@@ -1,6 +1,8 @@
 // A region's queues in `sb_queues_<r>` (model/rooms.ts): created by name on first use (or by REST),
 // joined, left and dequeued with compare-and-set, each change announced on the queue's subject.
-// Shared by the region's workers (the calls) and the api (REST).
+// How a member left (`b.`) and what a `<Dial><Queue>` took (`d.`) live no longer than their calls:
+// they are kept in the region's bucket with an expiry (`sb_conferences_<r>`, 24 h), not beside the
+// queues, which last until deleted. Shared by the region's workers (the calls) and the api (REST).
 import type { KV } from "@nats-io/kv";
 import type { NatsConnection } from "@nats-io/transport-node";
 import {
@@ -21,10 +23,13 @@ import { deleteAt, listKeysOf, mutate, readVersioned } from "./cas-kv.js";
 
 export class QueueStore {
   constructor(
+    /** The queues and their names (`sb_queues_<r>`). */
     readonly kv: KV,
     private readonly nc: NatsConnection,
     private readonly subjects: Subjects,
     readonly region: string,
+    /** Bridge and dequeuer records: a bucket whose entries expire (`sb_conferences_<r>`). */
+    readonly bridges: KV,
   ) {}
 
   subject(queueSid: string): string {
@@ -149,7 +154,7 @@ export class QueueStore {
     };
     // Only the dequeuer that removed the member writes these: no compare needed. (A dequeuer that
     // dies between the queue's change and these writes loses the member: a window of one round trip.)
-    await this.kv.put(bridgeKey(member.callSid), JSON.stringify(bridge));
+    await this.bridges.put(bridgeKey(member.callSid), JSON.stringify(bridge));
     // Best effort: without it the member is still bridged, only not found again after a resume.
     if (step !== undefined) await this.noteDialer(how.by, step, { member: member.callSid }).catch(() => {});
     this.#announce(queueSid);
@@ -158,7 +163,7 @@ export class QueueStore {
 
   /** What the `<Dial>` of `dialerCallSid` at `step` dequeued, written by that Dial alone. */
   async noteDialer(dialerCallSid: string, step: string, record: DialerRecord): Promise<void> {
-    await this.kv.put(dialerKey(dialerCallSid, step), JSON.stringify(record));
+    await this.bridges.put(dialerKey(dialerCallSid, step), JSON.stringify(record));
   }
 
   /**
@@ -170,7 +175,7 @@ export class QueueStore {
     dialerCallSid: string,
     step: string,
   ): Promise<{ bridge: BridgeRecord; bridgedAt?: number } | undefined> {
-    const dialer = (await readVersioned<DialerRecord>(this.kv, dialerKey(dialerCallSid, step))).value;
+    const dialer = (await readVersioned<DialerRecord>(this.bridges, dialerKey(dialerCallSid, step))).value;
     if (!dialer) return undefined;
     const bridge = await this.bridge(dialer.member);
     if (bridge?.by !== dialerCallSid) return undefined;
@@ -178,7 +183,7 @@ export class QueueStore {
   }
 
   async bridge(memberCallSid: string): Promise<BridgeRecord | undefined> {
-    return (await readVersioned<BridgeRecord>(this.kv, bridgeKey(memberCallSid))).value;
+    return (await readVersioned<BridgeRecord>(this.bridges, bridgeKey(memberCallSid))).value;
   }
 
   /** Moves a bridge on (dequeued → bridged → ended); never back. Returns the bridge as it now is. */
@@ -188,7 +193,7 @@ export class QueueStore {
     endedBy?: string,
   ): Promise<BridgeRecord | undefined> {
     const order = { dequeued: 0, bridged: 1, ended: 2 };
-    const out = await mutate<BridgeRecord, undefined>(this.kv, bridgeKey(memberCallSid), (b) => {
+    const out = await mutate<BridgeRecord, undefined>(this.bridges, bridgeKey(memberCallSid), (b) => {
       if (!b || order[b.state] >= order[state]) return { value: undefined, result: undefined };
       return { value: { ...b, state, ...(endedBy && { endedBy }) }, result: undefined };
     });

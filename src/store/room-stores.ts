@@ -15,13 +15,13 @@ export async function openRoomStores(
 ): Promise<{ conferences: ConferenceStore; queues: QueueStore }> {
   const [conferences, queues] = await Promise.all([
     // A conference lives at most a call's 4 hours; a day later its record goes, as a call's snapshot
-    // does (the bucket would otherwise keep every conference ever held). Queues are kept: Twilio's are
-    // resources that last until deleted.
+    // does (the bucket would otherwise keep every conference ever held). A queue's bridges live there
+    // too, for the same reason. Queues are kept: Twilio's are resources that last until deleted.
     openRegionKv(nc, region, buckets.conferences(region), 1, CONFERENCE_TTL_MS),
     openRegionKv(nc, region, buckets.queues(region), 1),
   ]);
   return {
     conferences: new ConferenceStore(conferences, nc, subjects, region),
-    queues: new QueueStore(queues, nc, subjects, region),
+    queues: new QueueStore(queues, nc, subjects, region, conferences),
   };
 }

@@ -4,7 +4,7 @@ import { Kvm } from "@nats-io/kv";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { buckets, subjects } from "../../src/protocol/subjects.js";
 import { queuePort } from "../../src/region/rooms/queues.js";
-import { QueueStore } from "../../src/store/queue-store.js";
+import { openRoomStores } from "../../src/store/room-stores.js";
 import { CallHandedOver } from "../../src/twiml/abort-reasons.js";
 import { parseTwiml } from "../../src/twiml/parse.js";
 import type { VerbContext } from "../../src/twiml/verb-context.js";
@@ -81,6 +81,25 @@ const place = (from: string, opts: { to?: string; hangupAfter?: number } = {}) =
 
 const firstWait = (callSid: string) =>
   stack.app.waitFor((r) => r.path === "/wait" && r.params.CallSid === callSid);
+
+/**
+ * The keys `callSid`'s bridge left in the region's queues bucket (which nothing expires) and in the
+ * conferences bucket (whose entries go after a day), and that bucket's expiry.
+ */
+async function bridgeKeysOf(callSid: string) {
+  const kvm = new Kvm(stack.engine.nc);
+  const keysOf = async (bucket: string) => {
+    const keys: string[] = [];
+    for await (const k of await (await kvm.open(bucket)).keys()) if (k.includes(callSid)) keys.push(k);
+    return keys.sort();
+  };
+  const conferences = await kvm.open(buckets.conferences("us1"));
+  return {
+    queues: await keysOf(buckets.queues("us1")),
+    expiring: await keysOf(buckets.conferences("us1")),
+    ttlMs: (await conferences.status()).ttl,
+  };
+}
 
 describe("<Enqueue>", () => {
   it("requests the waitUrl with the queue's parameters, and <Leave> goes on at the action with QueueResult=leave", async () => {
@@ -171,6 +190,12 @@ describe("<Enqueue>", () => {
     expect(after.params).toMatchObject({ QueueResult: "redirected", QueueSid: queueSid });
     const emptied = await stack.rest("GET", `${stack.account}/Queues/${queueSid}.json`);
     expect(emptied.body.current_size).toBe(0);
+    // How the member left lives no longer than a day: not among the queues, which are kept.
+    expect(await bridgeKeysOf(callSid)).toEqual({
+      queues: [],
+      expiring: [`b.${callSid}`],
+      ttlMs: 24 * 60 * 60 * 1000,
+    });
   });
 
   it("tells the action QueueResult=redirected when a REST call update gives the waiting caller new TwiML", async () => {
@@ -233,13 +258,13 @@ describe("<Dial><Queue> (the noun, with the region's real queue port)", () => {
 
   async function dialer(callSid: string): Promise<VerbContext> {
     const { engine } = stack;
-    const kv = await new Kvm(engine.nc).open(buckets.queues("us1"));
-    const store = new QueueStore(kv, engine.nc, subjects(), "us1");
+    const { queues: store } = await openRoomStores(engine.nc, subjects(), "us1");
     const { ctx } = fakeContext();
     const identity = { accountSid: engine.accountSid, callSid };
     return {
       ...ctx,
       call: { ...ctx.call, ...identity },
+      step: "1.0",
       queues: queuePort(store, engine.nc, { holding: (work) => work(), pacing: (work) => work() }, identity),
     };
   }
@@ -268,6 +293,8 @@ describe("<Dial><Queue> (the noun, with the region's real queue port)", () => {
     await ended;
     const after = await stack.app.waitFor((r) => r.path === "/after" && r.params.CallSid === member);
     expect(after.params).toMatchObject({ QueueResult: "bridged", QueueSid: wait.params.QueueSid });
+    expect(await bridgeKeysOf(member)).toMatchObject({ queues: [], expiring: [`b.${member}`] });
+    expect(await bridgeKeysOf(agent)).toMatchObject({ queues: [], expiring: [`d.${agent}.1.0`] });
   });
 
   it("waits on an empty queue until a caller comes, then bridges to them", async () => {
@@ -302,8 +329,7 @@ describe("<Enqueue> across a hand-over (the verb, with the region's real queue p
   /** The region's real queue port for `callSid`, and verb contexts for that call on "workers". */
   async function rig(callSid: string) {
     const { engine } = stack;
-    const kv = await new Kvm(engine.nc).open(buckets.queues("us1"));
-    const store = new QueueStore(kv, engine.nc, subjects(), "us1");
+    const { queues: store } = await openRoomStores(engine.nc, subjects(), "us1");
     const port = (sid: string) =>
       queuePort(
         store,

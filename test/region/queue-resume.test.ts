@@ -73,7 +73,7 @@ function call(to: string, hangupAfter?: number) {
 
 /** Resolves with the member's bridge record once it is in `state`. */
 async function bridgeIn(member: string, state: BridgeRecord["state"]): Promise<BridgeRecord> {
-  const kv = await new Kvm(engine.nc).open(buckets.queues("us1"));
+  const kv = await new Kvm(engine.nc).open(buckets.conferences("us1"));
   const watch = await kv.watch({ key: bridgeKey(member) });
   try {
     for await (const e of watch) {

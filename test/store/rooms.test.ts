@@ -100,7 +100,7 @@ describe("the conference store", () => {
 
 describe("the queue store", () => {
   it("hands each member to exactly one of many simultaneous dequeuers, front first", async () => {
-    const workers = await stores((kv, nc) => new QueueStore(kv, nc, subjects(), "us1"));
+    const workers = await stores((kv, nc) => new QueueStore(kv, nc, subjects(), "us1", kv));
     for (let i = 0; i < 10; i++) await (workers[i % WORKERS] as QueueStore).enqueue(ACCOUNT, "line", sid(i));
     const queue = await (workers[0] as QueueStore).byName(ACCOUNT, "line");
     expect(queue?.members.map((m) => m.callSid)).toEqual(Array.from({ length: 10 }, (_, i) => sid(i)));
@@ -118,7 +118,7 @@ describe("the queue store", () => {
   });
 
   it("creates one queue for many simultaneous first callers, and turns away those over its size", async () => {
-    const workers = await stores((kv, nc) => new QueueStore(kv, nc, subjects(), "us1"));
+    const workers = await stores((kv, nc) => new QueueStore(kv, nc, subjects(), "us1", kv));
     const results = await Promise.all(
       Array.from({ length: 12 }, (_, i) =>
         (workers[i % WORKERS] as QueueStore).enqueue(ACCOUNT, "tiny", sid(200 + i), 5),

@@ -24,11 +24,13 @@ let store: QueueStore;
 beforeAll(async () => {
   nats = await startTestNatsServer();
   nc = await connect({ servers: nats.url });
+  const kvm = new Kvm(nc);
   store = new QueueStore(
-    await new Kvm(nc).create("queue_dial_resume", { history: 1 }),
+    await kvm.create("queue_dial_resume", { history: 1 }),
     nc,
     subjects(),
     "us1",
+    await kvm.create("queue_dial_resume_bridges", { history: 1 }),
   );
 });
 

@@ -35,9 +35,13 @@ export class RegionBuckets {
     return this.#kv(buckets.actors(region));
   }
 
-  /** The region's queues; REST changes are announced to the calls waiting in them. */
+  /** The region's queues (their bridges in the conferences bucket); REST changes are announced to the calls waiting in them. */
   async queues(region: string): Promise<QueueStore> {
-    return new QueueStore(await this.#kv(buckets.queues(region)), this.nc, subjects(), region);
+    const [queues, bridges] = await Promise.all([
+      this.#kv(buckets.queues(region)),
+      this.#kv(buckets.conferences(region)),
+    ]);
+    return new QueueStore(queues, this.nc, subjects(), region, bridges);
   }
 
   async conferences(region: string): Promise<ConferenceStore> {
