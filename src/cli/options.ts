@@ -5,7 +5,10 @@ import { GEO_KEYS } from "../protocol/offer.js";
 import { NAME_PATTERN } from "../protocol/subjects.js";
 
 export function natsOption(): Option {
-  return new Option("--nats <url>", "NATS server URL (default: $NATS_URL, else nats://127.0.0.1:4222)");
+  return new Option(
+    "--nats <url>",
+    "NATS server URL, or several seeds separated by commas (default: $NATS_URL, else nats://127.0.0.1:4222)",
+  );
 }
 
 /**

@@ -10,11 +10,42 @@ export function natsUrl(explicit?: string): string {
   return explicit ?? process.env.NATS_URL ?? DEFAULT_NATS_URL;
 }
 
+/** The seeds and credentials `--nats` names, for the client's `connect`. */
+export interface NatsTarget {
+  servers: string | string[];
+  user?: string;
+  pass?: string;
+}
+
 /**
  * Splits `nats://user:pass@host:port` into the server and its credentials: the nats.js client
  * ignores user info in a server URL, so `--nats` with credentials would otherwise not log in.
+ * Several seeds are separated by commas (`nats://a:4222,nats://b:4222`): the client tries them in
+ * turn, at start and on every reconnect, so a process starts while one seed server is down. One
+ * login for all of them: it may be written on each URL or on one, never two different ones.
  */
-export function natsServerAndCredentials(url: string): { servers: string; user?: string; pass?: string } {
+export function natsServerAndCredentials(url: string): NatsTarget {
+  const seeds = url
+    .split(",")
+    .map((s) => s.trim())
+    .filter((s) => s !== "");
+  if (seeds.length <= 1) return oneSeed(url.trim());
+  const parts = seeds.map(oneSeed);
+  const logins = new Set(parts.flatMap((p) => (p.user === undefined ? [] : [`${p.user}\n${p.pass ?? ""}`])));
+  if (logins.size > 1) {
+    throw new Error(
+      "the --nats seeds name different users; give one user:password (on one URL or on every one)",
+    );
+  }
+  const login = parts.find((p) => p.user !== undefined);
+  return {
+    servers: parts.map((p) => p.servers as string),
+    ...(login?.user !== undefined && { user: login.user }),
+    ...(login?.pass !== undefined && { pass: login.pass }),
+  };
+}
+
+function oneSeed(url: string): NatsTarget {
   let u: URL;
   try {
     u = new URL(url);
@@ -49,9 +80,12 @@ export async function connectNats(url: string, name: string, waitMs = 10_000): P
       return nc;
     } catch (err) {
       if (Date.now() >= deadline) {
-        throw new Error(`cannot connect to NATS at ${target.servers}: ${(err as Error).message}`, {
-          cause: err,
-        });
+        throw new Error(
+          `cannot connect to NATS at ${[target.servers].flat().join(", ")}: ${(err as Error).message}`,
+          {
+            cause: err,
+          },
+        );
       }
       await new Promise((r) => setTimeout(r, 200));
     }
