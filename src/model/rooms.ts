@@ -145,6 +145,15 @@ export const queueKey = (accountSid: string, sid: string) => `q.${accountSid}.${
 export const bridgeKey = (memberCallSid: string) => `b.${memberCallSid}`;
 export const dialerKey = (dialerCallSid: string, step: string) => `d.${dialerCallSid}.${step}`;
 
+/** Whether the bridge record `b` is about the member's present stay in the queue (not an earlier one). */
+export function isOfStay(
+  b: BridgeRecord | undefined,
+  queueSid: string,
+  member: Pick<MemberRecord, "enqueuedAt">,
+): boolean {
+  return b?.queueSid === queueSid && b.enqueuedAt === member.enqueuedAt;
+}
+
 /** The name index: which conference or queue has this friendly name now. */
 export interface NameRecord {
   sid: string;

@@ -11,6 +11,7 @@ import {
   DEFAULT_QUEUE_SIZE,
   type DialerRecord,
   dialerKey,
+  isOfStay,
   type MemberRecord,
   type NameRecord,
   nameKey,
@@ -125,6 +126,13 @@ export class QueueStore {
    * Takes a member out (the front one, or the one with `callSid`) and records how it leaves: bridged
    * to a dequeuing call, or redirected by REST. Undefined when there is no such member. A `<Dial>`
    * names its `step`, so that it finds this member again when it runs again (`dialerBridge`).
+   *
+   * In this order, so that a dequeuer that dies at any point loses no member: (1) a Dial notes the
+   * member it is about to take (`d.`); (2) the member's bridge record is claimed (`b.`, compare-and-
+   * set on this stay in the queue: one dequeuer wins); (3) the member is taken out of the queue's
+   * list. Died before (2), the member is still free and first in line. Died after it, the member has
+   * gone on as dequeued (it waits on its `b.` record, not on the list), the Dial run again finds it
+   * by (1), and whoever meets it still listed takes it out.
    */
   async dequeue(
     accountSid: string,
@@ -133,32 +141,30 @@ export class QueueStore {
     how: Pick<BridgeRecord, "by" | "url" | "method" | "redirect">,
     step?: string,
   ): Promise<BridgeRecord | undefined> {
-    const out = await mutate<QueueRecord, MemberRecord | undefined>(
-      this.kv,
-      queueKey(accountSid, queueSid),
-      (q) => {
-        const member = which === "front" ? q?.members[0] : q?.members.find((m) => m.callSid === which);
-        if (!q || !member) return { value: undefined, result: undefined };
-        const members = q.members.filter((m) => m !== member);
-        return { value: { ...q, members, dateUpdated: Date.now() }, result: member };
-      },
-    );
-    const member = out.result;
-    if (!member) return undefined;
-    const bridge: BridgeRecord = {
-      queueSid,
-      member: member.callSid,
-      enqueuedAt: member.enqueuedAt,
-      state: "dequeued",
-      ...how,
-    };
-    // Only the dequeuer that removed the member writes these: no compare needed. (A dequeuer that
-    // dies between the queue's change and these writes loses the member: a window of one round trip.)
-    await this.bridges.put(bridgeKey(member.callSid), JSON.stringify(bridge));
-    // Best effort: without it the member is still bridged, only not found again after a resume.
-    if (step !== undefined) await this.noteDialer(how.by, step, { member: member.callSid }).catch(() => {});
-    this.#announce(queueSid);
-    return bridge;
+    for (;;) {
+      const q = await this.get(accountSid, queueSid);
+      const member = which === "front" ? q?.members[0] : q?.members.find((m) => m.callSid === which);
+      if (!member) return undefined;
+      const bridge: BridgeRecord = {
+        queueSid,
+        member: member.callSid,
+        enqueuedAt: member.enqueuedAt,
+        state: "dequeued",
+        ...how,
+      };
+      // Best effort: without it the member is still bridged, only not found again after a resume.
+      if (step !== undefined) await this.noteDialer(how.by, step, { member: member.callSid }).catch(() => {});
+      const claim = await mutate<BridgeRecord, boolean>(this.bridges, bridgeKey(member.callSid), (b) =>
+        isOfStay(b, queueSid, member) ? { value: undefined, result: false } : { value: bridge, result: true },
+      );
+      // The member waits on its bridge record, read again on each of the queue's events: told at
+      // once, it goes on even if this process dies before its next write.
+      if (claim.result) this.#announce(queueSid);
+      // Out of the list whoever claimed it: another dequeuer may have died before it could.
+      await this.remove(accountSid, queueSid, member.callSid);
+      if (claim.result) return bridge;
+      if (which !== "front") return undefined;
+    }
   }
 
   /** What the `<Dial>` of `dialerCallSid` at `step` dequeued, written by that Dial alone. */
@@ -228,6 +234,14 @@ export class QueueStore {
       await deleteAt(this.kv, nameKey(accountSid, current.value.friendlyName), index.revision);
     this.#announce(sid);
     return true;
+  }
+
+  /**
+   * Takes a member that a dequeuer claimed out of the list, if it is still there (that dequeuer died
+   * before it could): what the Dial run again does when it goes on with the member.
+   */
+  async settle(accountSid: string, bridge: BridgeRecord): Promise<void> {
+    if (bridge.state !== "ended") await this.remove(accountSid, bridge.queueSid, bridge.member);
   }
 
   #announce(queueSid: string): void {

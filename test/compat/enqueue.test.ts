@@ -4,12 +4,14 @@ import { Kvm } from "@nats-io/kv";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { buckets, subjects } from "../../src/protocol/subjects.js";
 import { queuePort } from "../../src/region/rooms/queues.js";
+import { QueueStore } from "../../src/store/queue-store.js";
 import { openRoomStores } from "../../src/store/room-stores.js";
 import { CallHandedOver } from "../../src/twiml/abort-reasons.js";
 import { parseTwiml } from "../../src/twiml/parse.js";
 import type { VerbContext } from "../../src/twiml/verb-context.js";
 import { queueNoun } from "../../src/twiml/verbs/dial/queue.js";
 import { enqueue } from "../../src/twiml/verbs/enqueue.js";
+import { dyingAfter } from "../helpers/dying-kv.js";
 import { type ReceivedRequest, VoiceResponse } from "../helpers/twilio-app.js";
 import { DIAL_DEFAULTS, fakeContext } from "../twiml/fakes.js";
 import { type CompatStack, startCompatStack } from "./stack.js";
@@ -339,21 +341,26 @@ describe("<Enqueue> across a hand-over (the verb, with the region's real queue p
       );
     const verbContext = () => {
       const fake = fakeContext();
+      /** The wait music's documents requested, in order. */
+      const fetched: string[] = [];
       const ctx: VerbContext = {
         ...fake.ctx,
         call: { ...fake.ctx.call, accountSid: engine.accountSid, callSid },
         queues: port(callSid),
         // The wait music pauses on the test's clock, which never moves: the caller just waits.
-        fetchTwiml: async (url) => ({
-          ...parseTwiml(new VoiceResponse().pause({ length: 30 }).toString(), url),
-          documentUrl: url,
-        }),
+        fetchTwiml: async (url) => {
+          fetched.push(url);
+          return {
+            ...parseTwiml(new VoiceResponse().pause({ length: 30 }).toString(), url),
+            documentUrl: url,
+          };
+        },
       };
-      return { ...fake, ctx };
+      return { ...fake, ctx, fetched };
     };
     const inQueue = async (name: string) =>
       (await store.byName(engine.accountSid, name))?.members.map((m) => m.callSid);
-    return { port, verbContext, inQueue };
+    return { store, port, verbContext, inQueue };
   }
   const verbFor = (queue: string) =>
     ({
@@ -389,6 +396,82 @@ describe("<Enqueue> across a hand-over (the verb, with the region's real queue p
     await expect.poll(() => inQueue("handover")).toEqual([]);
     await expect.poll(() => resumed.callbacks.length).toBe(1);
     expect(resumed.callbacks[0]?.params).toMatchObject({ QueueResult: "hangup", CallSid: callSid });
+  });
+
+  it("goes on as dequeued when an agent claimed it and died before taking it out of the list; hanging up ends that bridge", async () => {
+    const callSid = "CA0000000000000000000000000000b003";
+    const agentSid = "CA0000000000000000000000000000a003";
+    const { store, port, verbContext, inQueue } = await rig(callSid);
+    const { accountSid } = stack.engine;
+    const verb = verbFor("claimed");
+
+    const caller = verbContext();
+    const hangup = new AbortController();
+    const running = enqueue.execute(caller.ctx, verb, hangup.signal);
+    running.catch(() => {});
+    await expect.poll(() => inQueue("claimed")).toEqual([callSid]);
+    // The agent's worker notes the caller and claims it, then dies before taking it out of the list.
+    const dying = dyingAfter(2);
+    const agentRun = new QueueStore(
+      dying(store.kv),
+      stack.engine.nc,
+      subjects(),
+      "us1",
+      dying(store.bridges),
+    );
+    const queueSid = (await store.byName(accountSid, "claimed"))?.sid ?? "";
+    await expect(agentRun.dequeue(accountSid, queueSid, "front", { by: agentSid }, "1.0")).rejects.toThrow(
+      "the worker died",
+    );
+    expect(await inQueue("claimed")).toEqual([callSid]);
+    // The caller goes on as dequeued (the agent's Dial, run again, goes on with it).
+    const agent = port(agentSid);
+    await expect.poll(async () => (await agent.bridge(callSid))?.state).toBe("bridged");
+    hangup.abort(new Error("the caller hung up"));
+    await expect(running).rejects.toThrow("hung up");
+    // Ended, so that the agent does not wait for it; and out of the list.
+    await expect.poll(async () => (await agent.bridge(callSid))?.state).toBe("ended");
+    expect(await inQueue("claimed")).toEqual([]);
+    await expect.poll(() => caller.callbacks.length).toBe(1);
+    expect(caller.callbacks[0]?.params).toMatchObject({ QueueResult: "bridged", CallSid: callSid });
+  });
+
+  it("goes on as dequeued, without its wait music, when its call moved while an agent claimed it and died before taking it out of the list", async () => {
+    const callSid = "CA0000000000000000000000000000b004";
+    const agentSid = "CA0000000000000000000000000000a004";
+    const { store, port, verbContext, inQueue } = await rig(callSid);
+    const { accountSid } = stack.engine;
+    const verb = verbFor("claimed-moved");
+
+    const first = verbContext();
+    const moving = new AbortController();
+    const running = enqueue.execute(first.ctx, verb, moving.signal);
+    await expect.poll(() => inQueue("claimed-moved")).toEqual([callSid]);
+    moving.abort(new CallHandedOver("moved"));
+    await expect(running).rejects.toThrow("moved");
+    const dying = dyingAfter(2);
+    const agentRun = new QueueStore(
+      dying(store.kv),
+      stack.engine.nc,
+      subjects(),
+      "us1",
+      dying(store.bridges),
+    );
+    const queueSid = (await store.byName(accountSid, "claimed-moved"))?.sid ?? "";
+    await expect(agentRun.dequeue(accountSid, queueSid, "front", { by: agentSid }, "1.0")).rejects.toThrow(
+      "the worker died",
+    );
+
+    const resumed = verbContext();
+    const again = enqueue.execute(resumed.ctx, verb, new AbortController().signal);
+    const agent = port(agentSid);
+    await expect.poll(async () => (await agent.bridge(callSid))?.state).toBe("bridged");
+    await agent.setBridge(callSid, "ended");
+    await expect(again).resolves.toMatchObject({
+      kind: "fetch",
+      params: { QueueResult: "bridged", DequeuingCallSid: agentSid },
+    });
+    expect(resumed.fetched).toEqual([]);
   });
 
   it("goes on with its bridge when an agent dequeued it while its call moved: it does not queue again", async () => {

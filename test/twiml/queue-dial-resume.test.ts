@@ -9,6 +9,7 @@ import { queuePort } from "../../src/region/rooms/queues.js";
 import { QueueStore } from "../../src/store/queue-store.js";
 import type { VerbContext } from "../../src/twiml/verb-context.js";
 import { queueNoun } from "../../src/twiml/verbs/dial/queue.js";
+import { dyingAfter } from "../helpers/dying-kv.js";
 import { type NatsServer, startTestNatsServer } from "../helpers/nats-server.js";
 import { DIAL_DEFAULTS, fakeContext } from "./fakes.js";
 
@@ -49,6 +50,41 @@ function dialer(name: string) {
 }
 
 describe("a <Dial><Queue> run again after its call was resumed", () => {
+  // A dequeue writes three times: the Dial's note of the member, the member's bridge record, the
+  // queue's list. Its worker dying before any of them, or after each, loses no member.
+  it.each([0, 1, 2, 3])(
+    "goes on with the member its first run was taking, whichever write that run died at (after %i)",
+    async (writes) => {
+      const { ctx } = dialer(`d${writes}`);
+      const { accountSid, callSid } = ctx.call;
+      const queue = `q-${writes}-${Date.now()}`;
+      const member = `CA${`e${writes}`.padStart(32, "0")}`;
+      const { queue: q } = await store.enqueue(accountSid, queue, member);
+      const dying = dyingAfter(writes);
+      const firstRun = new QueueStore(dying(store.kv), nc, subjects(), "us1", dying(store.bridges));
+      await firstRun.dequeue(accountSid, q.sid, "front", { by: callSid }, STEP).catch(() => {});
+
+      const hungUp = new AbortController();
+      const dialing = queueNoun.dial(
+        ctx,
+        { noun: "Queue", name: queue, method: "POST" },
+        OPTIONS,
+        hungUp.signal,
+      );
+      dialing.catch(() => {});
+      try {
+        // The member is this Dial's, and out of the list; then it talks, and hangs up.
+        await expect.poll(async () => (await store.bridge(member))?.by, { timeout: 3_000 }).toBe(callSid);
+        await expect.poll(async () => (await store.get(accountSid, q.sid))?.members).toEqual([]);
+        await store.setBridge(member, "bridged");
+        await store.setBridge(member, "ended", member);
+        expect(await dialing).toMatchObject({ status: "completed", callSid: member, bridged: true });
+      } finally {
+        hungUp.abort(new Error("the test is over"));
+      }
+    },
+  );
+
   it("ends completed with its member, counted from the bridge, when the member left meanwhile", async () => {
     const { ctx, clock, queues } = dialer("b1");
     const queue = `q-${Date.now()}`;

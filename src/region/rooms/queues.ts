@@ -27,7 +27,13 @@ export function queuePort(
         const bridge = await store.dequeue(accountSid, queue.sid, "front", how, step);
         return bridge ? { kind: "dequeued", queue, bridge } : { kind: "empty", queue };
       }),
-    dialerBridge: (step) => clock.holding(() => store.dialerBridge(callSid, step)),
+    dialerBridge: (step) =>
+      clock.holding(async () => {
+        const kept = await store.dialerBridge(callSid, step);
+        // Its first run may have died before taking the member out of the list.
+        if (kept) await store.settle(accountSid, kept.bridge);
+        return kept;
+      }),
     noteBridged: (step, member, at) =>
       clock.holding(() => store.noteDialer(callSid, step, { member, bridgedAt: at })),
     bridge: (member) => clock.holding(() => store.bridge(member)),

@@ -7,6 +7,7 @@ import {
   averageWaitS,
   type BridgeRecord,
   DEFAULT_QUEUE_SIZE,
+  isOfStay,
   MAX_QUEUE_SIZE,
   type QueueRecord,
 } from "../../model/rooms.js";
@@ -107,7 +108,7 @@ export const enqueue: VerbDefinition<EnqueueVerb> = {
       QueueTime: String(Math.round((ctx.clock.now() - enqueuedAt) / 1000)),
     });
     const isMine = (b: BridgeRecord | undefined): b is BridgeRecord =>
-      b !== undefined && b.queueSid === queueSid && b.enqueuedAt === member?.enqueuedAt;
+      member !== undefined && isOfStay(b, queueSid, member);
 
     // The caller hanging up ends the wait wherever it is. This runs after the verb has been
     // cancelled, so nothing waits on it: it leaves the queue (or the bridge) and tells the action URL.
@@ -116,12 +117,13 @@ export const enqueue: VerbDefinition<EnqueueVerb> = {
       if (isHandOver(signal.reason)) return;
       const leaving = async () => {
         let result: QueueResult = signal.reason instanceof CallRedirected ? "redirected" : "hangup";
-        if (!(await queues.remove(queueSid))) {
-          const bridge = await queues.bridge(me);
-          if (isMine(bridge)) {
-            if (bridge.state === "bridged") result = "bridged";
-            await queues.setBridge(me, "ended");
-          }
+        await queues.remove(queueSid);
+        // Read even when it was still listed: an agent claims a caller before taking it out of the
+        // list (and may have died in between), and waits for this bridge to end before the next one.
+        const bridge = await queues.bridge(me);
+        if (isMine(bridge)) {
+          if (bridge.state === "bridged") result = "bridged";
+          await queues.setBridge(me, "ended");
         }
         if (verb.action) {
           await ctx.callback({
@@ -154,6 +156,9 @@ export const enqueue: VerbDefinition<EnqueueVerb> = {
       if ("end" in waited) {
         // <Leave> or <Hangup> in the wait document, unless a dequeue got there first.
         if (await queues.remove(queueSid)) {
+          // An agent that claimed this caller as it left (before taking it out of the list) takes
+          // the next one.
+          if (isMine(await queues.bridge(me))) await queues.setBridge(me, "ended");
           return waited.end.kind === "hangup" ? { kind: "hangup" } : after("leave", timing());
         }
         bridge = (await queues.waitFor(queueSid, () => queues.bridge(me), isMine, signal)) as BridgeRecord;
@@ -218,7 +223,11 @@ async function alreadyDequeued(
   const bridge = await queues.bridge(me);
   if (!bridge || bridge.state === "ended" || bridge.redirect) return undefined;
   const queue = await queues.get(bridge.queueSid);
-  if (queue?.friendlyName !== name || queue.members.some((m) => m.callSid === me)) return undefined;
+  if (queue?.friendlyName !== name) return undefined;
+  // Still listed: dequeued only if the bridge is of this stay (its agent claims it before taking it
+  // out of the list); one of an earlier stay is over.
+  const listed = queue.members.find((m) => m.callSid === me);
+  if (listed && !isOfStay(bridge, queue.sid, listed)) return undefined;
   return { bridge, queue };
 }
 
