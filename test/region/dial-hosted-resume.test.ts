@@ -3,6 +3,7 @@
 // than hanging it up and offering the number a second call.
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import type { PlacedCall } from "../../src/caller/place-call.js";
+import { startCli } from "../helpers/cli.js";
 import { startTestEngine, type TestEngine } from "../helpers/engine.js";
 import { regionWorker } from "../helpers/region-worker.js";
 import { snapshotWhere } from "../helpers/snapshots.js";
@@ -10,9 +11,13 @@ import { startTwilioApp, type TwilioApp, VoiceResponse } from "../helpers/twilio
 
 const CALLER = "+15558200001";
 const HOSTED = "+15558200002";
+/** Dials ANSWERING once the test lets its request answer. */
+const HELD_CALLER = "+15558200003";
+const ANSWERING = "+15558200004";
 
 let engine: TestEngine;
 let app: TwilioApp;
+let releaseHeld: () => void = () => {};
 
 // `--drain 0`: a worker stopped gracefully (SIGTERM) hands its live calls over at once.
 const worker = () => regionWorker(engine.nats.url, ["--drain", "0"]);
@@ -33,9 +38,20 @@ beforeAll(async () => {
         ? { body: new VoiceResponse().say("Hosted").toString() }
         : new Promise(() => {}),
     "/dialed": (req) => ({ body: new VoiceResponse().say(`Dial ${req.params.DialCallStatus}`).toString() }),
+    "/held": () =>
+      new Promise((resolve) => {
+        releaseHeld = () => {
+          const r = new VoiceResponse();
+          r.dial({ action: "/dialed", timeout: 8 }).number(ANSWERING);
+          resolve({ body: r.toString() });
+        };
+      }),
+    "/answering": () => ({ body: new VoiceResponse().say("Answering").toString() }),
   });
   await engine.addNumber({ number: CALLER, voiceUrl: `${app.url}/dial` });
   await engine.addNumber({ number: HOSTED, voiceUrl: `${app.url}/hosted` });
+  await engine.addNumber({ number: HELD_CALLER, voiceUrl: `${app.url}/held` });
+  await engine.addNumber({ number: ANSWERING, voiceUrl: `${app.url}/answering` });
 });
 
 afterAll(async () => {
@@ -96,4 +112,50 @@ describe("a <Dial> ringing a hosted number", () => {
       ]);
     },
   );
+
+  it("when the worker dies after naming the number's call but before its offer went out, offers it then", async () => {
+    // The calls come in through an edge of their own, which the test can stop: the Dial's offer of
+    // the number's call then waits in that edge's socket, and is lost with it.
+    const edgeArgs = ["edge", "--edge", "stalling", "--nats", engine.nats.url];
+    const firstEdge = startCli(edgeArgs);
+    await using _firstEdge = firstEdge;
+    await firstEdge.waitForLog("ready");
+    await using a = worker();
+    await a.waitForLog("ready");
+    let callSid = "";
+    const said: string[] = [];
+    const ended = engine.call({
+      to: HELD_CALLER,
+      edge: "stalling",
+      caller: { timeScale: 1 },
+      timeoutMs: 40_000,
+      onProgress: (p) => {
+        if (p.source === "offered") callSid = p.callSid;
+        if (p.source === "channel" && p.event.kind === "say") said.push(p.event.text);
+      },
+    });
+    ended.catch(() => {});
+    await app.waitFor((r) => r.path === "/held" && r.params.CallSid === callSid);
+    firstEdge.child.kill("SIGSTOP");
+    releaseHeld();
+    // Named in the caller's snapshot before its offer goes, which no edge reads now.
+    const stored = await snapshotWhere(engine.nc, callSid, (s) => s.sb.dialLegs?.[0]?.hosted !== undefined);
+    const named = stored.sb.dialLegs?.[0]?.hosted?.callSid;
+    firstEdge.child.kill("SIGKILL");
+    await firstEdge.exited;
+    a.child.kill("SIGKILL");
+    await a.exited;
+
+    const edge = startCli(edgeArgs);
+    await using _edge = edge;
+    await edge.waitForLog("ready");
+    await using b = worker();
+    await b.waitForLog("ready");
+    const placed = await ended;
+    expect(placed.call.status).toBe("completed");
+    expect(said).toEqual(["Dial completed"]);
+    // The number got the call the Dial named, once.
+    const answering = app.requests.filter((r) => r.path === "/answering").map((r) => r.params.CallSid);
+    expect(answering).toEqual([named]);
+  });
 });

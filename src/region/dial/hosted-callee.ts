@@ -33,7 +33,7 @@ export interface HostedLeg {
 }
 
 /** What ringing a hosted number uses of the region. */
-export type HostedRuntime = Pick<RegionRuntime, "region" | "bus" | "stores">;
+export type HostedRuntime = Pick<RegionRuntime, "region" | "bus" | "stores" | "log">;
 
 export async function ringHosted(
   rt: HostedRuntime,
@@ -57,16 +57,7 @@ export async function ringHosted(
   try {
     await nc.flush();
     await onOffer?.(region, inboundSid);
-    const offer = {
-      to: leg.facts.to,
-      from: leg.facts.from,
-      callSid: inboundSid,
-      caller: { timeScale: call.clock.scale },
-    };
-    const reply = readReply(
-      await nc.request(subjects.edgeOffer(leg.facts.edge), encode(offer), { timeout: 10_000 }),
-    ) as OfferReply;
-    hostedRegion = reply.region;
+    hostedRegion = (await offerHosted(rt, call, leg, inboundSid)).region;
     if (hostedRegion !== region) await onOffer?.(hostedRegion, inboundSid);
     await leg.ringing();
   } catch (err) {
@@ -79,6 +70,23 @@ export async function ringHosted(
     timeoutS,
     signal,
   });
+}
+
+/**
+ * Offers the hosted number the call `callSid` through the leg's edge, as a carrier would; the same
+ * CallSid again is the same call (the edge's claim), so a resumed Dial may offer it again.
+ */
+export async function offerHosted(
+  rt: HostedRuntime,
+  call: LiveCall,
+  leg: HostedLeg,
+  callSid: string,
+): Promise<OfferReply> {
+  const { nc, subjects } = rt.bus;
+  const offer = { to: leg.facts.to, from: leg.facts.from, callSid, caller: { timeScale: call.clock.scale } };
+  return readReply(
+    await nc.request(subjects.edgeOffer(leg.facts.edge), encode(offer), { timeout: 10_000 }),
+  ) as OfferReply;
 }
 
 /** What a hosted call did, from its `.out`: its first event (answer, or its end) and its end. */

@@ -12,6 +12,7 @@ import {
   hostedAnswer,
   hostedEvents,
   hostedRecord,
+  offerHosted,
 } from "./hosted-callee.js";
 
 /**
@@ -50,6 +51,16 @@ export async function resumeHostedRinging(
       return true;
     };
     if (!(await ended())) {
+      // Its offer may never have gone out (the worker died between naming the call and offering it):
+      // offered again with the same CallSid. The edge's claim makes that the same call when it went
+      // out (answered with its region, not run again), and the call itself when it did not.
+      // Failing (no edge answers now), the call it names is still heard out if it exists.
+      await offerHosted(rt, call, leg, hosted.callSid).catch((err: unknown) =>
+        rt.log.warn(
+          { err, callSid: call.callSid, hosted: hosted.callSid },
+          "cannot offer the hosted number's call again; listening for it",
+        ),
+      );
       // Not waited for: a bucket this worker may not read (another region's) leaves only `.out`.
       const watch = watchAnswer(rt, hosted, {
         answered: () => events.saw("answer"),
