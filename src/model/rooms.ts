@@ -150,7 +150,7 @@ export function isOfStay(
   b: BridgeRecord | undefined,
   queueSid: string,
   member: Pick<MemberRecord, "enqueuedAt">,
-): boolean {
+): b is BridgeRecord {
   return b?.queueSid === queueSid && b.enqueuedAt === member.enqueuedAt;
 }
 

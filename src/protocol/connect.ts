@@ -20,8 +20,9 @@ export interface NatsTarget {
 /**
  * Splits `nats://user:pass@host:port` into the server and its credentials: the nats.js client
  * ignores user info in a server URL, so `--nats` with credentials would otherwise not log in.
- * Several seeds are separated by commas (`nats://a:4222,nats://b:4222`): the client tries them in
- * turn, at start and on every reconnect, so a process starts while one seed server is down. One
+ * Several seeds are separated by commas (`nats://a:4222,nats://b:4222`): the client connects to one
+ * that answers (in random order), at start and on every reconnect, so a process starts while one
+ * seed server is down. One
  * login for all of them: it may be written on each URL or on one, never two different ones.
  */
 export function natsServerAndCredentials(url: string): NatsTarget {
@@ -29,7 +30,7 @@ export function natsServerAndCredentials(url: string): NatsTarget {
     .split(",")
     .map((s) => s.trim())
     .filter((s) => s !== "");
-  if (seeds.length <= 1) return oneSeed(url.trim());
+  if (seeds.length <= 1) return oneSeed(seeds[0] ?? url.trim());
   const parts = seeds.map(oneSeed);
   const logins = new Set(parts.flatMap((p) => (p.user === undefined ? [] : [`${p.user}\n${p.pass ?? ""}`])));
   if (logins.size > 1) {

@@ -111,11 +111,17 @@ export class QueueStore {
     return { kind: out.result, queue: out.value ?? queue };
   }
 
-  /** Takes the call out of the queue; false when it was not waiting there (dequeued already). */
-  async remove(accountSid: string, queueSid: string, callSid: string): Promise<boolean> {
+  /**
+   * Takes the call out of the queue; false when it was not waiting there (dequeued already). With
+   * `enqueuedAt`, only that stay: a dequeuer late to take out a member it met must not take out the
+   * member's next stay in the same queue.
+   */
+  async remove(accountSid: string, queueSid: string, callSid: string, enqueuedAt?: number): Promise<boolean> {
+    const isIt = (m: MemberRecord) =>
+      m.callSid === callSid && (enqueuedAt === undefined || m.enqueuedAt === enqueuedAt);
     const out = await mutate<QueueRecord, boolean>(this.kv, queueKey(accountSid, queueSid), (q) => {
-      if (!q?.members.some((m) => m.callSid === callSid)) return { value: undefined, result: false };
-      const members = q.members.filter((m) => m.callSid !== callSid);
+      if (!q?.members.some(isIt)) return { value: undefined, result: false };
+      const members = q.members.filter((m) => !isIt(m));
       return { value: { ...q, members, dateUpdated: Date.now() }, result: true };
     });
     if (out.result) this.#announce(queueSid);
@@ -129,10 +135,11 @@ export class QueueStore {
    *
    * In this order, so that a dequeuer that dies at any point loses no member: (1) a Dial notes the
    * member it is about to take (`d.`); (2) the member's bridge record is claimed (`b.`, compare-and-
-   * set on this stay in the queue: one dequeuer wins); (3) the member is taken out of the queue's
-   * list. Died before (2), the member is still free and first in line. Died after it, the member has
-   * gone on as dequeued (it waits on its `b.` record, not on the list), the Dial run again finds it
-   * by (1), and whoever meets it still listed takes it out.
+   * set on this stay in the queue: one dequeuer wins, and none after the member left: `endStay`);
+   * (3) the member is taken out of the queue's list. Died before (2), the member is still free and
+   * first in line. Died after it, the member has gone on as dequeued (it waits on its `b.` record,
+   * not on the list), the Dial run again finds it by (1), and whoever meets it still listed takes it
+   * out.
    */
   async dequeue(
     accountSid: string,
@@ -152,17 +159,22 @@ export class QueueStore {
         state: "dequeued",
         ...how,
       };
-      // Best effort: without it the member is still bridged, only not found again after a resume.
-      if (step !== undefined) await this.noteDialer(how.by, step, { member: member.callSid }).catch(() => {});
+      // Before the claim: once claimed, the note is how the Dial run again finds its member.
+      if (step !== undefined) await this.noteDialer(how.by, step, { member: member.callSid });
       const claim = await mutate<BridgeRecord, boolean>(this.bridges, bridgeKey(member.callSid), (b) =>
         isOfStay(b, queueSid, member) ? { value: undefined, result: false } : { value: bridge, result: true },
       );
-      // The member waits on its bridge record, read again on each of the queue's events: told at
-      // once, it goes on even if this process dies before its next write.
-      if (claim.result) this.#announce(queueSid);
-      // Out of the list whoever claimed it: another dequeuer may have died before it could.
-      await this.remove(accountSid, queueSid, member.callSid);
-      if (claim.result) return bridge;
+      if (claim.result) {
+        // The member waits on its bridge record, read again on each of the queue's events: told at
+        // once, it goes on even if this process dies before its next write.
+        this.#announce(queueSid);
+        // Taken: a list still naming it is tidied by the Dial run again, or the next dequeuer.
+        await this.remove(accountSid, queueSid, member.callSid, member.enqueuedAt).catch(() => {});
+        return bridge;
+      }
+      // Claimed by another dequeuer (that may have died before taking it out), or gone: out of the
+      // list, and the next one.
+      await this.remove(accountSid, queueSid, member.callSid, member.enqueuedAt);
       if (which !== "front") return undefined;
     }
   }
@@ -237,11 +249,42 @@ export class QueueStore {
   }
 
   /**
-   * Takes a member that a dequeuer claimed out of the list, if it is still there (that dequeuer died
-   * before it could): what the Dial run again does when it goes on with the member.
+   * Takes a member that a dequeuer claimed out of the list, if that stay is still there (the dequeuer
+   * died before it could): what the Dial run again does when it goes on with the member.
    */
   async settle(accountSid: string, bridge: BridgeRecord): Promise<void> {
-    if (bridge.state !== "ended") await this.remove(accountSid, bridge.queueSid, bridge.member);
+    if (bridge.state !== "ended") {
+      await this.remove(accountSid, bridge.queueSid, bridge.member, bridge.enqueuedAt);
+    }
+  }
+
+  /**
+   * The member's stay is over (it hung up, left, or was redirected): a claim on it is ended, so its
+   * dequeuer takes the next caller, or, with none, the stay is marked ended, so that a dequeuer that
+   * read the list before the member left cannot claim it after. Returns the claim as it was.
+   */
+  async endStay(queueSid: string, member: MemberRecord): Promise<BridgeRecord | undefined> {
+    const out = await mutate<BridgeRecord, BridgeRecord | undefined>(
+      this.bridges,
+      bridgeKey(member.callSid),
+      (b) => {
+        if (!isOfStay(b, queueSid, member)) {
+          const over: BridgeRecord = {
+            queueSid,
+            member: member.callSid,
+            enqueuedAt: member.enqueuedAt,
+            by: "",
+            state: "ended",
+            endedBy: member.callSid,
+          };
+          return { value: over, result: undefined };
+        }
+        if (b.state === "ended") return { value: undefined, result: b };
+        return { value: { ...b, state: "ended", endedBy: member.callSid }, result: b };
+      },
+    );
+    if (out.result && out.result.state !== "ended") this.#announce(queueSid);
+    return out.result;
   }
 
   #announce(queueSid: string): void {

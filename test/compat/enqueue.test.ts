@@ -4,6 +4,7 @@ import { Kvm } from "@nats-io/kv";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { buckets, subjects } from "../../src/protocol/subjects.js";
 import { queuePort } from "../../src/region/rooms/queues.js";
+import { listKeysOf } from "../../src/store/cas-kv.js";
 import { QueueStore } from "../../src/store/queue-store.js";
 import { openRoomStores } from "../../src/store/room-stores.js";
 import { CallHandedOver } from "../../src/twiml/abort-reasons.js";
@@ -18,6 +19,7 @@ import { type CompatStack, startCompatStack } from "./stack.js";
 
 const NUMBER = "+15551230100";
 const SALES = "+15551230101";
+const FRONT_LINE = "+15551230102";
 // Each test's caller, by From: the wait document answers each one its own way.
 const LEAVER = "+15550000001";
 const HANGER = "+15550000002";
@@ -27,6 +29,8 @@ const WAITING = "+15550000005";
 const TURNED_AWAY = "+15550000006";
 const MOVED = "+15550000007";
 const LATE = "+15550000008";
+const CLAIMED = "+15550000009";
+const NEXT_IN_LINE = "+15550000010";
 
 const never = new Promise<never>(() => {});
 let stack: CompatStack;
@@ -46,10 +50,12 @@ beforeAll(async () => {
           r.say("not reached: the action answers");
         }),
       "/enqueue-sales": () => twiml((r) => r.enqueue({ action: "/after", waitUrl: "/wait" }, "sales")),
+      "/enqueue-front": () => twiml((r) => r.enqueue({ action: "/after", waitUrl: "/wait" }, "front-line")),
       "/wait": (req) => {
         const from = req.params.From;
         // REST and Dial tests hold the wait document back: the caller waits, its time standing still.
-        if (from === REDIRECTED || from === BRIDGED || from === WAITING || from === MOVED) return never;
+        const held = [REDIRECTED, BRIDGED, WAITING, MOVED, CLAIMED, NEXT_IN_LINE];
+        if (held.includes(from ?? "")) return never;
         const mine = stack.app.requests.filter(
           (r) => r.path === "/wait" && r.params.CallSid === req.params.CallSid,
         );
@@ -69,6 +75,7 @@ beforeAll(async () => {
   );
   await stack.engine.addNumber({ number: NUMBER, voiceUrl: `${stack.app.url}/enqueue` });
   await stack.engine.addNumber({ number: SALES, voiceUrl: `${stack.app.url}/enqueue-sales` });
+  await stack.engine.addNumber({ number: FRONT_LINE, voiceUrl: `${stack.app.url}/enqueue-front` });
 });
 
 afterAll(async () => {
@@ -90,11 +97,10 @@ const firstWait = (callSid: string) =>
  */
 async function bridgeKeysOf(callSid: string) {
   const kvm = new Kvm(stack.engine.nc);
-  const keysOf = async (bucket: string) => {
-    const keys: string[] = [];
-    for await (const k of await (await kvm.open(bucket)).keys()) if (k.includes(callSid)) keys.push(k);
-    return keys.sort();
-  };
+  const keysOf = async (bucket: string) =>
+    (await listKeysOf(await kvm.open(bucket), `*.${callSid}.>`))
+      .concat(await listKeysOf(await kvm.open(bucket), `*.${callSid}`))
+      .sort();
   const conferences = await kvm.open(buckets.conferences("us1"));
   return {
     queues: await keysOf(buckets.queues("us1")),
@@ -198,6 +204,38 @@ describe("<Enqueue>", () => {
       expiring: [`b.${callSid}`],
       ttlMs: 24 * 60 * 60 * 1000,
     });
+  });
+
+  it("dequeues over REST (Front) the first caller no agent has claimed: one an agent claimed and died holding is passed over", async () => {
+    const claimed = place(CLAIMED, { to: FRONT_LINE, hangupAfter: 3 });
+    const claimedSid = await claimed.callSid;
+    const queueSid = (await firstWait(claimedSid)).params.QueueSid ?? "";
+    const next = place(NEXT_IN_LINE, { to: FRONT_LINE });
+    const nextSid = await next.callSid;
+    await firstWait(nextSid);
+    // An agent claims the front caller; its worker dies before taking it out of the list.
+    const { accountSid, nc } = stack.engine;
+    const { queues: store } = await openRoomStores(nc, subjects(), "us1");
+    const dying = dyingAfter(2);
+    const agentRun = new QueueStore(dying(store.kv), nc, subjects(), "us1", dying(store.bridges));
+    const agent = "CA0000000000000000000000000000a009";
+    expect(await agentRun.dequeue(accountSid, queueSid, "front", { by: agent }, "1.0")).toMatchObject({
+      member: claimedSid,
+    });
+    expect((await store.get(accountSid, queueSid))?.members.map((m) => m.callSid)).toEqual([
+      claimedSid,
+      nextSid,
+    ]);
+
+    const dequeued = await stack.rest("POST", `${stack.account}/Queues/${queueSid}/Members/Front.json`, {
+      Url: `${stack.app.url}/rest-next`,
+    });
+    expect(dequeued.status).toBe(200);
+    expect(dequeued.body).toMatchObject({ call_sid: nextSid, queue_sid: queueSid, position: 2 });
+    expect((await next.ended).call.status).toBe("completed");
+    expect(requestsOf(nextSid).map((r) => r.path)).toContain("/rest-next");
+    expect((await claimed.ended).call.status).toBe("completed");
+    expect((await store.get(accountSid, queueSid))?.members).toEqual([]);
   });
 
   it("tells the action QueueResult=redirected when a REST call update gives the waiting caller new TwiML", async () => {
@@ -420,9 +458,10 @@ describe("<Enqueue> across a hand-over (the verb, with the region's real queue p
       dying(store.bridges),
     );
     const queueSid = (await store.byName(accountSid, "claimed"))?.sid ?? "";
-    await expect(agentRun.dequeue(accountSid, queueSid, "front", { by: agentSid }, "1.0")).rejects.toThrow(
-      "the worker died",
-    );
+    // (Its list write failing, the claim stands: the dequeue answers with it.)
+    expect(await agentRun.dequeue(accountSid, queueSid, "front", { by: agentSid }, "1.0")).toMatchObject({
+      member: callSid,
+    });
     expect(await inQueue("claimed")).toEqual([callSid]);
     // The caller goes on as dequeued (the agent's Dial, run again, goes on with it).
     const agent = port(agentSid);
@@ -458,20 +497,26 @@ describe("<Enqueue> across a hand-over (the verb, with the region's real queue p
       dying(store.bridges),
     );
     const queueSid = (await store.byName(accountSid, "claimed-moved"))?.sid ?? "";
-    await expect(agentRun.dequeue(accountSid, queueSid, "front", { by: agentSid }, "1.0")).rejects.toThrow(
-      "the worker died",
-    );
+    expect(await agentRun.dequeue(accountSid, queueSid, "front", { by: agentSid }, "1.0")).toMatchObject({
+      member: callSid,
+    });
 
     const resumed = verbContext();
-    const again = enqueue.execute(resumed.ctx, verb, new AbortController().signal);
-    const agent = port(agentSid);
-    await expect.poll(async () => (await agent.bridge(callSid))?.state).toBe("bridged");
-    await agent.setBridge(callSid, "ended");
-    await expect(again).resolves.toMatchObject({
-      kind: "fetch",
-      params: { QueueResult: "bridged", DequeuingCallSid: agentSid },
-    });
-    expect(resumed.fetched).toEqual([]);
+    const over = new AbortController();
+    const again = enqueue.execute(resumed.ctx, verb, over.signal);
+    again.catch(() => {});
+    try {
+      const agent = port(agentSid);
+      await expect.poll(async () => (await agent.bridge(callSid))?.state).toBe("bridged");
+      await agent.setBridge(callSid, "ended");
+      await expect(again).resolves.toMatchObject({
+        kind: "fetch",
+        params: { QueueResult: "bridged", DequeuingCallSid: agentSid },
+      });
+      expect(resumed.fetched).toEqual([]);
+    } finally {
+      over.abort(new Error("the test is over"));
+    }
   });
 
   it("goes on with its bridge when an agent dequeued it while its call moved: it does not queue again", async () => {

@@ -27,6 +27,12 @@ describe("connectNats", () => {
       servers: ["nats://a:4222", "nats://b:4222"],
       user: "u",
     });
+    // One seed and a stray comma: still one seed, logged in.
+    expect(natsServerAndCredentials("nats://u:p@a:4222,")).toEqual({
+      servers: "nats://a:4222",
+      user: "u",
+      pass: "p",
+    });
     expect(() => natsServerAndCredentials("nats://u:p@a:4222,nats://v:p@b:4222")).toThrow(/different users/);
     expect(() => natsServerAndCredentials("nats://u:p@a:4222,nats://u:q@b:4222")).toThrow(/different users/);
   });

@@ -42,7 +42,8 @@ beforeAll(async () => {
       new Promise((resolve) => {
         releaseHeld = () => {
           const r = new VoiceResponse();
-          r.dial({ action: "/dialed", timeout: 8 }).number(ANSWERING);
+          // Long enough for the restarts below on a busy machine: the number answers at once.
+          r.dial({ action: "/dialed", timeout: 30 }).number(ANSWERING);
           resolve({ body: r.toString() });
         };
       }),
@@ -137,12 +138,17 @@ describe("a <Dial> ringing a hosted number", () => {
     ended.catch(() => {});
     await app.waitFor((r) => r.path === "/held" && r.params.CallSid === callSid);
     firstEdge.child.kill("SIGSTOP");
-    releaseHeld();
-    // Named in the caller's snapshot before its offer goes, which no edge reads now.
-    const stored = await snapshotWhere(engine.nc, callSid, (s) => s.sb.dialLegs?.[0]?.hosted !== undefined);
-    const named = stored.sb.dialLegs?.[0]?.hosted?.callSid;
-    firstEdge.child.kill("SIGKILL");
-    await firstEdge.exited;
+    let named: string | undefined;
+    try {
+      releaseHeld();
+      // Named in the caller's snapshot before its offer goes, which no edge reads now.
+      const stored = await snapshotWhere(engine.nc, callSid, (s) => s.sb.dialLegs?.[0]?.hosted !== undefined);
+      named = stored.sb.dialLegs?.[0]?.hosted?.callSid;
+    } finally {
+      // Killed stopped: the offer in its socket is never read (and a stopped process heeds no SIGTERM).
+      firstEdge.child.kill("SIGKILL");
+      await firstEdge.exited;
+    }
     a.child.kill("SIGKILL");
     await a.exited;
 

@@ -128,4 +128,44 @@ describe("the queue store", () => {
     expect(results.filter((r) => r.kind === "enqueued").length).toBe(5);
     expect(results.filter((r) => r.kind === "full").length).toBe(7);
   });
+
+  it("does not take a member that left after the dequeuer read the list: it takes the next", async () => {
+    const [store] = await stores((kv, nc) => new QueueStore(kv, nc, subjects(), "us1", kv));
+    const q = store as QueueStore;
+    const left = sid(300);
+    await q.enqueue(ACCOUNT, "race", left);
+    const { queue } = await q.enqueue(ACCOUNT, "race", sid(301));
+    const read = await q.get(ACCOUNT, queue.sid);
+    const stay = read?.members[0];
+    if (!stay) throw new Error("no member");
+    // The member hangs up: out of the list, and its stay over.
+    expect(await q.remove(ACCOUNT, queue.sid, left)).toBe(true);
+    await q.endStay(queue.sid, stay);
+    // A dequeuer that read the list before that (its first read is the old list).
+    class LateReader extends QueueStore {
+      stale = true;
+      override get(account: string, queueSid: string) {
+        if (!this.stale) return super.get(account, queueSid);
+        this.stale = false;
+        return Promise.resolve(read);
+      }
+    }
+    const late = new LateReader(q.kv, connections[0] as NatsConnection, subjects(), "us1", q.bridges);
+    const bridge = await late.dequeue(ACCOUNT, queue.sid, "front", { by: sid(399) });
+    expect(bridge?.member).toBe(sid(301));
+    expect((await q.bridge(left))?.state).toBe("ended");
+  });
+
+  it("takes a member out of the list only for the stay it names", async () => {
+    const [store] = await stores((kv, nc) => new QueueStore(kv, nc, subjects(), "us1", kv));
+    const q = store as QueueStore;
+    const { queue } = await q.enqueue(ACCOUNT, "stays", sid(310));
+    const first = (await q.get(ACCOUNT, queue.sid))?.members[0];
+    await q.remove(ACCOUNT, queue.sid, sid(310));
+    // Back in the same queue before a dequeuer late to take out its first stay does so.
+    await new Promise((r) => setTimeout(r, 2));
+    await q.enqueue(ACCOUNT, "stays", sid(310));
+    expect(await q.remove(ACCOUNT, queue.sid, sid(310), first?.enqueuedAt)).toBe(false);
+    expect((await q.get(ACCOUNT, queue.sid))?.members.map((m) => m.callSid)).toEqual([sid(310)]);
+  });
 });

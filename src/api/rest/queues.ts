@@ -241,9 +241,9 @@ export async function queueRoutes(app: FastifyInstance, ctx: RestContext): Promi
       const q = await found(s, req, AccountSid, QueueSid);
       const m = member(q, CallSid);
       if (!m) throw notFound(req);
-      const position = q.members.indexOf(m) + 1;
       const method = body.Method?.toUpperCase() === "GET" ? "GET" : "POST";
-      const bridge = await s.dequeue(AccountSid, QueueSid, m.callSid, {
+      // `Front` is whoever is first when the change is made: one an agent has claimed is passed over.
+      const bridge = await s.dequeue(AccountSid, QueueSid, CallSid === "Front" ? "front" : m.callSid, {
         by: "",
         url: body.Url,
         method,
@@ -251,7 +251,9 @@ export async function queueRoutes(app: FastifyInstance, ctx: RestContext): Promi
       });
       // It left (or was dequeued) between the read and the change.
       if (!bridge) throw notFound(req);
-      return memberResource(q, m, position);
+      const taken = q.members.find((x) => x.callSid === bridge.member && x.enqueuedAt === bridge.enqueuedAt);
+      const position = taken ? q.members.indexOf(taken) + 1 : 1;
+      return memberResource(q, taken ?? { callSid: bridge.member, enqueuedAt: bridge.enqueuedAt }, position);
     },
   );
 }

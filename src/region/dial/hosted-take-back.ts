@@ -1,8 +1,9 @@
 // A hosted number's call a resumed call's <Dial> was ringing, taken back (take-back.ts): heard out
 // instead of hung up and the number offered a second call (its previous worker died, or handed the
 // call over and left it ringing: hosted-callee.ts).
-import { Kvm } from "@nats-io/kv";
+import { type KV, Kvm } from "@nats-io/kv";
 import { buckets } from "../../protocol/subjects.js";
+import { readLiveCall } from "../../store/actor-snapshots.js";
 import type { LiveCall } from "../host/live-call.js";
 import type { HostedCallRef } from "../host/stored-actor.js";
 import type { Attempt } from "./child-leg.js";
@@ -27,11 +28,14 @@ export async function resumeHostedRinging(
   rt: HostedRuntime,
   call: LiveCall,
   leg: HostedLeg,
-  hosted: HostedCallRef,
+  named: HostedCallRef,
   options: { timeoutS: number },
   signal: AbortSignal,
+  /** Told when the call, offered again, runs in another region than the one stored. */
+  onRegion: (hosted: HostedCallRef) => Promise<void>,
 ): Promise<Attempt> {
   signal.throwIfAborted();
+  let hosted = named;
   const events = hostedEvents(rt, hosted.callSid);
   const release = call.clock.hold();
   /** When it answered on this call's clock, when it talked to its end while no worker listened. */
@@ -51,16 +55,7 @@ export async function resumeHostedRinging(
       return true;
     };
     if (!(await ended())) {
-      // Its offer may never have gone out (the worker died between naming the call and offering it):
-      // offered again with the same CallSid. The edge's claim makes that the same call when it went
-      // out (answered with its region, not run again), and the call itself when it did not.
-      // Failing (no edge answers now), the call it names is still heard out if it exists.
-      await offerHosted(rt, call, leg, hosted.callSid).catch((err: unknown) =>
-        rt.log.warn(
-          { err, callSid: call.callSid, hosted: hosted.callSid },
-          "cannot offer the hosted number's call again; listening for it",
-        ),
-      );
+      hosted = await offerAgainIfUnseen(rt, call, leg, hosted, signal, onRegion);
       // Not waited for: a bucket this worker may not read (another region's) leaves only `.out`.
       const watch = watchAnswer(rt, hosted, {
         answered: () => events.saw("answer"),
@@ -85,6 +80,49 @@ export async function resumeHostedRinging(
 }
 
 /**
+ * Offers the hosted call again, with the same CallSid, when no worker holds it (no snapshot, no
+ * lease; its record was looked for before): its offer may never have gone out, the worker having
+ * died between naming the call and offering it. The edge's claim makes the offer the same call
+ * when it did go out (answered with its region, nothing run again). Returns the call as it now is:
+ * in the region the edge names. Failing (no edge answers now), the call is still listened for.
+ */
+async function offerAgainIfUnseen(
+  rt: HostedRuntime,
+  call: LiveCall,
+  leg: HostedLeg,
+  hosted: HostedCallRef,
+  signal: AbortSignal,
+  onRegion: (hosted: HostedCallRef) => Promise<void>,
+): Promise<HostedCallRef> {
+  // A bucket this worker may not read (another region's) tells nothing: offered again then.
+  const seen = await actorsOf(rt, hosted.region)
+    .then((kv) => readLiveCall(kv, hosted.callSid))
+    .catch(() => undefined);
+  if (seen && seen.kind !== "absent") return hosted;
+  signal.throwIfAborted();
+  try {
+    const { region } = await offerHosted(rt, call, leg, hosted.callSid);
+    if (region === hosted.region) return hosted;
+    const moved = { ...hosted, region };
+    await onRegion(moved);
+    return moved;
+  } catch (err) {
+    rt.log.warn(
+      { err, callSid: call.callSid, hosted: hosted.callSid },
+      "cannot offer the hosted number's call again; listening for it",
+    );
+    return hosted;
+  }
+}
+
+/** The actors bucket of `region`: this region's is open already; another region's is opened. */
+function actorsOf(rt: HostedRuntime, region: string): Promise<KV> {
+  return region === rt.region
+    ? Promise.resolve(rt.stores.actors.kv)
+    : new Kvm(rt.bus.nc).open(buckets.actors(region));
+}
+
+/**
  * Tells `answered` once the hosted call's stored snapshot says it answered (read, then watched), or
  * `gone` once the snapshot is deleted: the call ended (its record is stored before).
  */
@@ -93,12 +131,7 @@ async function watchAnswer(
   hosted: HostedCallRef,
   on: { answered: () => void; gone: () => void },
 ): Promise<{ stop(): void }> {
-  // This region's bucket is open already; another region's is opened for the watch.
-  const kv =
-    hosted.region === rt.region
-      ? rt.stores.actors.kv
-      : await new Kvm(rt.bus.nc).open(buckets.actors(hosted.region));
-  const watch = await kv.watch({ key: hosted.callSid });
+  const watch = await (await actorsOf(rt, hosted.region)).watch({ key: hosted.callSid });
   void (async () => {
     for await (const e of watch) {
       if (e.operation !== "PUT") {

@@ -152,7 +152,13 @@ async function hosted(
   const kept = call.hostedCallee;
   const timeoutS = outbound.timeoutS;
   const attempt = kept
-    ? await leg.ringing().then(() => resumeHostedRinging(rt, call, leg, kept, { timeoutS }, cancelled.signal))
+    ? await leg
+        .ringing()
+        .then(() =>
+          resumeHostedRinging(rt, call, leg, kept, { timeoutS }, cancelled.signal, (moved) =>
+            call.calledHosted(moved),
+          ),
+        )
     : await ringHosted(rt, call, leg, region, timeoutS, cancelled.signal, (r, callSid) =>
         call.calledHosted({ region: r, callSid }),
       );

@@ -98,7 +98,11 @@ export async function resumeAttempt(
   signal: AbortSignal,
 ): Promise<Attempt> {
   const hosted = leg.restored?.gateway === undefined ? leg.restored?.hosted : undefined;
-  if (hosted) return resumeHostedRinging(rt, call, leg, hosted, options, signal);
+  if (hosted) {
+    return resumeHostedRinging(rt, call, leg, hosted, options, signal, (moved) =>
+      call.dialLegs.hosted(leg.callSid, moved.region, moved.callSid),
+    );
+  }
   const tried = await resumeRinging(rt, call, leg, call.sipGateway ?? "", options, signal);
   // Twilio gives DialSip* for a <Sip> only, not for a number sent out over a trunk (as attempt does).
   if (/^sips?:/i.test(target.to)) return tried;

@@ -19,6 +19,7 @@ export function queuePort(
     enqueue: (name, maxSize) => clock.holding(() => store.enqueue(accountSid, name, callSid, maxSize)),
     get: (queueSid) => clock.holding(() => store.get(accountSid, queueSid)),
     remove: (queueSid) => clock.holding(() => store.remove(accountSid, queueSid, callSid)),
+    endStay: (queueSid, enqueuedAt) => clock.holding(() => store.endStay(queueSid, { callSid, enqueuedAt })),
     dequeue: (name, url, step) =>
       clock.holding(async () => {
         const queue = await store.byName(accountSid, name);

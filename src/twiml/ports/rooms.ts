@@ -46,6 +46,11 @@ export interface QueuePort {
   /** Takes this call out of the queue; false when it was dequeued already. */
   remove(queueSid: string): Promise<boolean>;
   /**
+   * This call's stay in the queue (since `enqueuedAt`) is over: a dequeuer's claim on it is ended,
+   * and none can claim it after. Returns the claim as it was, if there was one.
+   */
+  endStay(queueSid: string, enqueuedAt: number): Promise<BridgeRecord | undefined>;
+  /**
    * Dequeues the front member of the queue named `friendlyName` for this call to bridge to; with the
    * Dial's `step`, noted so that the Dial run again finds the member (`dialerBridge`).
    */

@@ -118,13 +118,10 @@ export const enqueue: VerbDefinition<EnqueueVerb> = {
       const leaving = async () => {
         let result: QueueResult = signal.reason instanceof CallRedirected ? "redirected" : "hangup";
         await queues.remove(queueSid);
-        // Read even when it was still listed: an agent claims a caller before taking it out of the
-        // list (and may have died in between), and waits for this bridge to end before the next one.
-        const bridge = await queues.bridge(me);
-        if (isMine(bridge)) {
-          if (bridge.state === "bridged") result = "bridged";
-          await queues.setBridge(me, "ended");
-        }
+        // Even when it was still listed: an agent claims a caller before taking it out of the list
+        // (and may have died in between), and waits for this bridge to end before the next one.
+        const claim = member && (await queues.endStay(queueSid, member.enqueuedAt));
+        if (claim?.state === "bridged") result = "bridged";
         if (verb.action) {
           await ctx.callback({
             url: verb.action,
@@ -157,8 +154,8 @@ export const enqueue: VerbDefinition<EnqueueVerb> = {
         // <Leave> or <Hangup> in the wait document, unless a dequeue got there first.
         if (await queues.remove(queueSid)) {
           // An agent that claimed this caller as it left (before taking it out of the list) takes
-          // the next one.
-          if (isMine(await queues.bridge(me))) await queues.setBridge(me, "ended");
+          // the next one, and none claims it after.
+          if (member) await queues.endStay(queueSid, member.enqueuedAt);
           return waited.end.kind === "hangup" ? { kind: "hangup" } : after("leave", timing());
         }
         bridge = (await queues.waitFor(queueSid, () => queues.bridge(me), isMine, signal)) as BridgeRecord;
