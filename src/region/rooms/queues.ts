@@ -31,8 +31,9 @@ export function queuePort(
     dialerBridge: (step) =>
       clock.holding(async () => {
         const kept = await store.dialerBridge(callSid, step);
-        // Its first run may have died before taking the member out of the list.
-        if (kept) await store.settle(accountSid, kept.bridge);
+        // Its first run may have died before taking the member out of the list (tidying only: the
+        // next dequeuer to meet it there takes it out too).
+        if (kept) await store.settle(accountSid, kept.bridge).catch(() => {});
         return kept;
       }),
     noteBridged: (step, member, at) =>
