@@ -92,6 +92,17 @@ const firstWait = (callSid: string) =>
   stack.app.waitFor((r) => r.path === "/wait" && r.params.CallSid === callSid);
 
 /**
+ * An agent's worker claims the front caller of the queue, then dies before taking it out of the list
+ * (its list write fails; the claim stands, and the dequeue answers with it).
+ */
+async function claimAndDie(store: QueueStore, queueSid: string, agent: string, member: string) {
+  const dying = dyingAfter(2);
+  const agentRun = new QueueStore(dying(store.kv), stack.engine.nc, subjects(), "us1", dying(store.bridges));
+  const taken = await agentRun.dequeue(stack.engine.accountSid, queueSid, "front", { by: agent }, "1.0");
+  expect(taken).toMatchObject({ member });
+}
+
+/**
  * The keys `callSid`'s bridge left in the region's queues bucket (which nothing expires) and in the
  * conferences bucket (whose entries go after a day), and that bucket's expiry.
  */
@@ -216,12 +227,7 @@ describe("<Enqueue>", () => {
     // An agent claims the front caller; its worker dies before taking it out of the list.
     const { accountSid, nc } = stack.engine;
     const { queues: store } = await openRoomStores(nc, subjects(), "us1");
-    const dying = dyingAfter(2);
-    const agentRun = new QueueStore(dying(store.kv), nc, subjects(), "us1", dying(store.bridges));
-    const agent = "CA0000000000000000000000000000a009";
-    expect(await agentRun.dequeue(accountSid, queueSid, "front", { by: agent }, "1.0")).toMatchObject({
-      member: claimedSid,
-    });
+    await claimAndDie(store, queueSid, "CA0000000000000000000000000000a009", claimedSid);
     expect((await store.get(accountSid, queueSid))?.members.map((m) => m.callSid)).toEqual([
       claimedSid,
       nextSid,
@@ -449,19 +455,8 @@ describe("<Enqueue> across a hand-over (the verb, with the region's real queue p
     running.catch(() => {});
     await expect.poll(() => inQueue("claimed")).toEqual([callSid]);
     // The agent's worker notes the caller and claims it, then dies before taking it out of the list.
-    const dying = dyingAfter(2);
-    const agentRun = new QueueStore(
-      dying(store.kv),
-      stack.engine.nc,
-      subjects(),
-      "us1",
-      dying(store.bridges),
-    );
     const queueSid = (await store.byName(accountSid, "claimed"))?.sid ?? "";
-    // (Its list write failing, the claim stands: the dequeue answers with it.)
-    expect(await agentRun.dequeue(accountSid, queueSid, "front", { by: agentSid }, "1.0")).toMatchObject({
-      member: callSid,
-    });
+    await claimAndDie(store, queueSid, agentSid, callSid);
     expect(await inQueue("claimed")).toEqual([callSid]);
     // The caller goes on as dequeued (the agent's Dial, run again, goes on with it).
     const agent = port(agentSid);
@@ -488,18 +483,8 @@ describe("<Enqueue> across a hand-over (the verb, with the region's real queue p
     await expect.poll(() => inQueue("claimed-moved")).toEqual([callSid]);
     moving.abort(new CallHandedOver("moved"));
     await expect(running).rejects.toThrow("moved");
-    const dying = dyingAfter(2);
-    const agentRun = new QueueStore(
-      dying(store.kv),
-      stack.engine.nc,
-      subjects(),
-      "us1",
-      dying(store.bridges),
-    );
     const queueSid = (await store.byName(accountSid, "claimed-moved"))?.sid ?? "";
-    expect(await agentRun.dequeue(accountSid, queueSid, "front", { by: agentSid }, "1.0")).toMatchObject({
-      member: callSid,
-    });
+    await claimAndDie(store, queueSid, agentSid, callSid);
 
     const resumed = verbContext();
     const over = new AbortController();

@@ -49,6 +49,10 @@ function dialer(name: string) {
   return { ctx, clock: fake.clock, queues };
 }
 
+/** The Dial's `<Queue>` noun for the queue named `queue`, as the call at `ctx` runs it. */
+const dialQueue = (ctx: VerbContext, queue: string, signal: AbortSignal) =>
+  queueNoun.dial(ctx, { noun: "Queue", name: queue, method: "POST" }, OPTIONS, signal);
+
 describe("a <Dial><Queue> run again after its call was resumed", () => {
   // A dequeue writes three times: the Dial's note of the member, the member's bridge record, the
   // queue's list. Its worker dying before any of them, or after each, loses no member.
@@ -65,12 +69,7 @@ describe("a <Dial><Queue> run again after its call was resumed", () => {
       await firstRun.dequeue(accountSid, q.sid, "front", { by: callSid }, STEP).catch(() => {});
 
       const hungUp = new AbortController();
-      const dialing = queueNoun.dial(
-        ctx,
-        { noun: "Queue", name: queue, method: "POST" },
-        OPTIONS,
-        hungUp.signal,
-      );
+      const dialing = dialQueue(ctx, queue, hungUp.signal);
       dialing.catch(() => {});
       try {
         // The member is this Dial's, and out of the list; then it talks, and hangs up.
@@ -97,12 +96,7 @@ describe("a <Dial><Queue> run again after its call was resumed", () => {
     await queues.noteBridged(STEP, MEMBER, 0);
     clock.advance(5_000);
     await store.setBridge(MEMBER, "ended", MEMBER);
-    const result = await queueNoun.dial(
-      ctx,
-      { noun: "Queue", name: queue, method: "POST" },
-      OPTIONS,
-      new AbortController().signal,
-    );
+    const result = await dialQueue(ctx, queue, new AbortController().signal);
     expect(result).toMatchObject({ status: "completed", callSid: MEMBER, durationS: 12, bridged: true });
   });
 
@@ -112,12 +106,7 @@ describe("a <Dial><Queue> run again after its call was resumed", () => {
     const waiting = `CA${"c".padStart(32, "0")}`;
     const joined = await store.enqueue(ctx.call.accountSid, queue, waiting);
     const hungUp = new AbortController();
-    const dialing = queueNoun.dial(
-      ctx,
-      { noun: "Queue", name: queue, method: "POST" },
-      OPTIONS,
-      hungUp.signal,
-    );
+    const dialing = dialQueue(ctx, queue, hungUp.signal);
     hungUp.abort(new Error("the caller hung up"));
     await expect(dialing).rejects.toThrow("the caller hung up");
     const q = await store.get(ctx.call.accountSid, joined.queue.sid);
