@@ -18,23 +18,23 @@ describe("connectNats", () => {
   });
 
   it("takes several seeds separated by commas, with one login written on one URL or on each", () => {
-    expect(natsServerAndCredentials("nats://a:4222, nats://u:p@b:4222,")).toEqual({
-      servers: ["nats://a:4222", "nats://b:4222"],
+    expect(natsServerAndCredentials("nats://a:7422, nats://u:p@b:7422,")).toEqual({
+      servers: ["nats://a:7422", "nats://b:7422"],
       user: "u",
       pass: "p",
     });
-    expect(natsServerAndCredentials("nats://u:p@a:4222,nats://u:p@b:4222")).toMatchObject({
-      servers: ["nats://a:4222", "nats://b:4222"],
+    expect(natsServerAndCredentials("nats://u:p@a:7422,nats://u:p@b:7422")).toMatchObject({
+      servers: ["nats://a:7422", "nats://b:7422"],
       user: "u",
     });
     // One seed and a stray comma: still one seed, logged in.
-    expect(natsServerAndCredentials("nats://u:p@a:4222,")).toEqual({
-      servers: "nats://a:4222",
+    expect(natsServerAndCredentials("nats://u:p@a:7422,")).toEqual({
+      servers: "nats://a:7422",
       user: "u",
       pass: "p",
     });
-    expect(() => natsServerAndCredentials("nats://u:p@a:4222,nats://v:p@b:4222")).toThrow(/different users/);
-    expect(() => natsServerAndCredentials("nats://u:p@a:4222,nats://u:q@b:4222")).toThrow(/different users/);
+    expect(() => natsServerAndCredentials("nats://u:p@a:7422,nats://v:p@b:7422")).toThrow(/different users/);
+    expect(() => natsServerAndCredentials("nats://u:p@a:7422,nats://u:q@b:7422")).toThrow(/different users/);
   });
 
   it("logs in to a server that requires users with credentials given in the URL", async () => {
