@@ -98,6 +98,9 @@ export interface BridgeRecord {
  */
 export interface DialerRecord {
   member: string;
+  /** The member's stay (its queue and when it joined), to end the bridge with once `b.` moved on. */
+  queueSid?: string;
+  enqueuedAt?: number;
   /**
    * When the bridge began, on the dequeuing call's clock: its DialCallDuration and timeLimit count
    * from it.

@@ -160,7 +160,7 @@ export class QueueStore {
         ...how,
       };
       // Before the claim: once claimed, the note is how the Dial run again finds its member.
-      if (step !== undefined) await this.noteDialer(how.by, step, { member: member.callSid });
+      if (step !== undefined) await this.noteDialer(how.by, step, dialerRecord(bridge));
       const claim = await mutate<BridgeRecord, boolean>(this.bridges, bridgeKey(member.callSid), (b) =>
         isOfStay(b, queueSid, member) ? { value: undefined, result: false } : { value: bridge, result: true },
       );
@@ -196,8 +196,21 @@ export class QueueStore {
     const dialer = (await readVersioned<DialerRecord>(this.bridges, dialerKey(dialerCallSid, step))).value;
     if (!dialer) return undefined;
     const bridge = await this.bridge(dialer.member);
-    if (bridge?.by !== dialerCallSid) return undefined;
-    return { bridge, ...(dialer.bridgedAt !== undefined && { bridgedAt: dialer.bridgedAt }) };
+    if (bridge?.by === dialerCallSid) {
+      return { bridge, ...(dialer.bridgedAt !== undefined && { bridgedAt: dialer.bridgedAt }) };
+    }
+    // The member's record has moved on (a later stay in a queue, or it expired): a bridge this Dial
+    // began is over.
+    const { queueSid, enqueuedAt, bridgedAt } = dialer;
+    if (bridgedAt === undefined || queueSid === undefined || enqueuedAt === undefined) return undefined;
+    const over: BridgeRecord = {
+      queueSid,
+      member: dialer.member,
+      enqueuedAt,
+      by: dialerCallSid,
+      state: "ended",
+    };
+    return { bridge: over, bridgedAt };
   }
 
   async bridge(memberCallSid: string): Promise<BridgeRecord | undefined> {
@@ -290,4 +303,10 @@ export class QueueStore {
   #announce(queueSid: string): void {
     this.nc.publish(this.subject(queueSid));
   }
+}
+
+/** What a Dial notes of the member it takes (`d.`), from that member's bridge. */
+export function dialerRecord(bridge: BridgeRecord, bridgedAt?: number): DialerRecord {
+  const { member, queueSid, enqueuedAt } = bridge;
+  return { member, queueSid, enqueuedAt, ...(bridgedAt !== undefined && { bridgedAt }) };
 }

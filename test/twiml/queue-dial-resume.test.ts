@@ -84,21 +84,38 @@ describe("a <Dial><Queue> run again after its call was resumed", () => {
     },
   );
 
-  it("ends completed with its member, counted from the bridge, when the member left meanwhile", async () => {
-    const { ctx, clock, queues } = dialer("b1");
-    const queue = `q-${Date.now()}`;
-    await store.enqueue(ctx.call.accountSid, queue, MEMBER);
-    // What the first run left: the member dequeued and bridged 7 s into the call; then the member
-    // hung up (ending the bridge) while no worker ran the Dial.
-    await queues.dequeue(queue, undefined, STEP);
-    await store.setBridge(MEMBER, "bridged");
-    clock.advance(7_000);
-    await queues.noteBridged(STEP, MEMBER, 0);
-    clock.advance(5_000);
-    await store.setBridge(MEMBER, "ended", MEMBER);
-    const result = await dialQueue(ctx, queue, new AbortController().signal);
-    expect(result).toMatchObject({ status: "completed", callSid: MEMBER, durationS: 12, bridged: true });
-  });
+  it.each([
+    ["ending the bridge", false],
+    ["then queued again and hung up there (its bridge record moved on)", true],
+  ])(
+    "ends completed with its member, counted from the bridge, when the member left meanwhile: %s",
+    async (_, queuedAgain) => {
+      const { ctx, clock, queues } = dialer(queuedAgain ? "b3" : "b1");
+      const queue = `q-${Date.now()}`;
+      await store.enqueue(ctx.call.accountSid, queue, MEMBER);
+      // What the first run left: the member dequeued and bridged 7 s into the call; then the member
+      // hung up (ending the bridge) while no worker ran the Dial.
+      const taken = await queues.dequeue(queue, undefined, STEP);
+      if (taken.kind !== "dequeued") throw new Error("nobody to take");
+      await store.setBridge(MEMBER, "bridged");
+      clock.advance(7_000);
+      await queues.noteBridged(STEP, taken.bridge, 0);
+      clock.advance(5_000);
+      await store.setBridge(MEMBER, "ended", MEMBER);
+      if (queuedAgain) {
+        // A stay is told apart by the millisecond it began.
+        await new Promise((r) => setTimeout(r, 2));
+        const { queue: q } = await store.enqueue(ctx.call.accountSid, queue, MEMBER);
+        const stay = q.members.find((m) => m.callSid === MEMBER);
+        if (!stay) throw new Error("not queued again");
+        await store.remove(ctx.call.accountSid, q.sid, MEMBER);
+        await store.endStay(q.sid, stay);
+        expect((await store.bridge(MEMBER))?.by).toBe("");
+      }
+      const result = await dialQueue(ctx, queue, new AbortController().signal);
+      expect(result).toMatchObject({ status: "completed", callSid: MEMBER, durationS: 12, bridged: true });
+    },
+  );
 
   it("takes no member out of the queue when it is cancelled while it reads what it had", async () => {
     const { ctx } = dialer("b2");

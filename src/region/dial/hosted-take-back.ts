@@ -54,8 +54,13 @@ export async function resumeHostedRinging(
       events.saw(record.status);
       return true;
     };
-    if (!(await ended())) {
+    let over = await ended();
+    if (!over) {
       hosted = await offerAgainIfUnseen(rt, call, leg, hosted, signal, onRegion);
+      // Ended in the region the edge named, it has no snapshot left there to watch.
+      if (hosted !== named) over = await ended();
+    }
+    if (!over) {
       // Not waited for: a bucket this worker may not read (another region's) leaves only `.out`.
       const watch = watchAnswer(rt, hosted, {
         answered: () => events.saw("answer"),
@@ -100,12 +105,9 @@ async function offerAgainIfUnseen(
     .catch(() => undefined);
   if (seen && seen.kind !== "absent") return hosted;
   signal.throwIfAborted();
+  let region: string;
   try {
-    const { region } = await offerHosted(rt, call, leg, hosted.callSid);
-    if (region === hosted.region) return hosted;
-    const moved = { ...hosted, region };
-    await onRegion(moved);
-    return moved;
+    ({ region } = await offerHosted(rt, call, leg, hosted.callSid));
   } catch (err) {
     rt.log.warn(
       { err, callSid: call.callSid, hosted: hosted.callSid },
@@ -113,6 +115,16 @@ async function offerAgainIfUnseen(
     );
     return hosted;
   }
+  if (region === hosted.region) return hosted;
+  const moved = { ...hosted, region };
+  // Followed there whether or not the new region is stored: a later resume offers it again.
+  await onRegion(moved).catch((err: unknown) =>
+    rt.log.warn(
+      { err, callSid: call.callSid, hosted: hosted.callSid },
+      "cannot store the hosted call's region",
+    ),
+  );
+  return moved;
 }
 
 /** The actors bucket of `region`: this region's is open already; another region's is opened. */

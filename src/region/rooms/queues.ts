@@ -4,7 +4,7 @@
 // time: at time-scale 0 a waiting caller must not hang up before anyone could come).
 import type { NatsConnection } from "@nats-io/transport-node";
 import type { CallClock } from "../../clock/call-clock.js";
-import type { QueueStore } from "../../store/queue-store.js";
+import { dialerRecord, type QueueStore } from "../../store/queue-store.js";
 import type { QueuePort } from "../../twiml/ports/rooms.js";
 import { waitForState } from "../host/watch-state.js";
 
@@ -36,8 +36,8 @@ export function queuePort(
         if (kept) await store.settle(accountSid, kept.bridge).catch(() => {});
         return kept;
       }),
-    noteBridged: (step, member, at) =>
-      clock.holding(() => store.noteDialer(callSid, step, { member, bridgedAt: at })),
+    noteBridged: (step, bridge, at) =>
+      clock.holding(() => store.noteDialer(callSid, step, dialerRecord(bridge, at))),
     bridge: (member) => clock.holding(() => store.bridge(member)),
     setBridge: (member, state) =>
       clock.holding(() => store.setBridge(member, state, state === "ended" ? callSid : undefined)),

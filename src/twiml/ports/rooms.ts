@@ -62,7 +62,7 @@ export interface QueuePort {
   /** The member this call's Dial at `step` dequeued, if any, and how that bridge stands now. */
   dialerBridge(step: string): Promise<{ bridge: BridgeRecord; bridgedAt?: number } | undefined>;
   /** Notes when this call's Dial at `step` was bridged to `member` (its own clock). */
-  noteBridged(step: string, member: string, at: number): Promise<void>;
+  noteBridged(step: string, bridge: BridgeRecord, at: number): Promise<void>;
   /** How the member `memberCallSid` was dequeued, once it was. */
   bridge(memberCallSid: string): Promise<BridgeRecord | undefined>;
   /** Moves the member's bridge on; `ended` names this call as the one that ended it. */

@@ -117,11 +117,12 @@ export const enqueue: VerbDefinition<EnqueueVerb> = {
       if (isHandOver(signal.reason)) return;
       const leaving = async () => {
         let result: QueueResult = signal.reason instanceof CallRedirected ? "redirected" : "hangup";
-        await queues.remove(queueSid);
-        // Even when it was still listed: an agent claims a caller before taking it out of the list
+        // Even when it is still listed: an agent claims a caller before taking it out of the list
         // (and may have died in between), and waits for this bridge to end before the next one.
+        // First, so that the stay is over even if taking it out of the list fails.
         const claim = member && (await queues.endStay(queueSid, member.enqueuedAt));
         if (claim?.state === "bridged") result = "bridged";
+        await queues.remove(queueSid);
         if (verb.action) {
           await ctx.callback({
             url: verb.action,

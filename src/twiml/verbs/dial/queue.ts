@@ -151,7 +151,7 @@ async function bridged(
   try {
     if (bridgedAt === undefined && ctx.step !== undefined) {
       await queues
-        .noteBridged(ctx.step, member, since)
+        .noteBridged(ctx.step, bridge, since)
         .catch((err: Error) =>
           ctx.warn(ErrorCodes.internalFailure.code, `<Queue> noting the bridge: ${err.message}`),
         );
