@@ -2,10 +2,14 @@
 // app, and offer → record stored (seen on the calls bucket's subject), p50/p99/max in hdr-histograms,
 // for switchboard and, at the same rate, for the bare pipeline. Several short runs, alternating, and
 // the median of each percentile: on 2 shared cores one stall of the machine (100 ms is common) would
-// otherwise be the p99 of a whole run.
+// otherwise be the p99 of a whole run. Each run also says what its processes' CPU was: at a steady
+// rate each message wakes its process on its own, so a call costs more than in the throughput phase,
+// and how busy the cores were is what the tail follows.
 import * as hdr from "hdr-histogram-js";
 import { runLoad } from "../src/caller/load.js";
+import { cpuMeter } from "./lib/cpu.js";
 import type { Pipeline, Stack } from "./lib/stack.js";
+import { perCallByRole, rolePids, round } from "./throughput.js";
 
 export interface Percentiles {
   p50: number;
@@ -20,7 +24,10 @@ export interface PipelineLatency {
   offerToRecord: Percentiles;
   completed: number;
   offered: number;
-  runs: { offerToWebhook: Percentiles; offerToRecord: Percentiles }[];
+  /** Median over the runs: CPU ms per call by role, and the cores the pipeline kept busy (of the machine's). */
+  cpuMsPerCall: Record<string, number>;
+  coresBusy: number;
+  runs: { offerToWebhook: Percentiles; offerToRecord: Percentiles; coresBusy: number }[];
 }
 
 export interface LatencyResult {
@@ -53,6 +60,8 @@ interface Run {
   offerToRecord: Percentiles;
   completed: number;
   offered: number;
+  cpuMsPerCall: Record<string, number>;
+  coresBusy: number;
 }
 
 function combine(runs: Run[]): PipelineLatency {
@@ -68,7 +77,18 @@ function combine(runs: Run[]): PipelineLatency {
     offerToRecord: of((r) => r.offerToRecord),
     completed: runs.reduce((n, r) => n + r.completed, 0),
     offered: runs.reduce((n, r) => n + r.offered, 0),
-    runs: runs.map(({ offerToWebhook, offerToRecord }) => ({ offerToWebhook, offerToRecord })),
+    cpuMsPerCall: Object.fromEntries(
+      Object.keys(runs[0]?.cpuMsPerCall ?? {}).map((role) => [
+        role,
+        round(med(runs.map((r) => r.cpuMsPerCall[role] ?? Number.NaN)), 3),
+      ]),
+    ),
+    coresBusy: round(med(runs.map((r) => r.coresBusy)), 2),
+    runs: runs.map(({ offerToWebhook, offerToRecord, coresBusy }) => ({
+      offerToWebhook,
+      offerToRecord,
+      coresBusy,
+    })),
   };
 }
 
@@ -81,6 +101,8 @@ async function atRate(stack: Stack, p: Pipeline, rate: number, count: number): P
     const offered = offers.get(callSid);
     if (offered !== undefined) toWebhook.recordValue(us(at - offered));
   };
+  const meter = cpuMeter(rolePids(stack, p));
+  const started = performance.now();
   try {
     const run = await runLoad(stack.nc, {
       to: p.number,
@@ -99,11 +121,15 @@ async function atRate(stack: Stack, p: Pipeline, rate: number, count: number): P
         offers.delete(callSid);
       },
     });
+    const used = meter();
+    const cpuMs = Object.values(used).reduce((a, b) => a + b, 0);
     return {
       offerToWebhook: percentiles(toWebhook),
       offerToRecord: percentiles(toRecord),
       completed: run.result.completed,
       offered: run.result.offered,
+      cpuMsPerCall: perCallByRole(used, count),
+      coresBusy: cpuMs / (performance.now() - started),
     };
   } finally {
     stack.webhook.onRequest = undefined;

@@ -63,6 +63,9 @@ try {
   latency = await measureLatency(stack, rate, quick ? 3 : 5);
   const l = (p: typeof latency.bare) => `${p.offerToWebhook.p50} / ${p.offerToWebhook.p99} ms`;
   say(`  offer → webhook p50 / p99: switchboard ${l(latency.switchboard)}, bare ${l(latency.bare)}`);
+  const busy = (p: typeof latency.bare) =>
+    `${p.coresBusy} cores busy (runs ${p.runs.map((r) => round(r.coresBusy, 2)).join(" / ")})`;
+  say(`  switchboard ${busy(latency.switchboard)}, bare ${busy(latency.bare)}`);
 } finally {
   await stack.stop();
 }

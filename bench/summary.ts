@@ -81,6 +81,12 @@ export function summaryRows({
       met: l.switchboard.offerToWebhook.p99 < GOALS.webhookP99Ms,
     },
     {
+      figure: "  CPU ms per call by process, at that rate",
+      value: `${cpu(l.switchboard.cpuMsPerCall)}; ${l.switchboard.coresBusy} cores busy`,
+      baseline: `${cpu(l.bare.cpuMsPerCall)}; ${l.bare.coresBusy} cores busy`,
+      goal: "",
+    },
+    {
       figure: "  offer → record stored p50/p99/max",
       value: ms(pct(l.switchboard.offerToRecord)),
       baseline: ms(pct(l.bare.offerToRecord)),

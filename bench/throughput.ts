@@ -65,7 +65,7 @@ interface Round {
 }
 
 /** The pids of each role of a pipeline, plus the server and this process (load + webhook server). */
-function rolePids(stack: Stack, p: Pipeline): Record<string, number> {
+export function rolePids(stack: Stack, p: Pipeline): Record<string, number> {
   const pids: Record<string, number> = {
     "nats-server": stack.nats.pid,
     "bench (load + webhook)": process.pid,
@@ -90,13 +90,17 @@ async function saturate(stack: Stack, p: Pipeline, count: number, concurrency: n
     caller: { timeScale: 0 },
     timeoutMs: 30_000,
   });
-  const used = meter();
+  return { load: run.result, cpuMsPerCall: perCallByRole(meter(), count) };
+}
+
+/** CPU ms per call of each role, from each process's CPU ms over `count` calls ("worker #1" + "worker #2" -> "workers"). */
+export function perCallByRole(used: Record<string, number>, count: number): Record<string, number> {
   const perCall: Record<string, number> = {};
   for (const [name, ms] of Object.entries(used)) {
-    const role = name.replace(/ #\d+$/, "s"); // "worker #1" + "worker #2" -> "workers"
+    const role = name.replace(/ #\d+$/, "s");
     perCall[role] = (perCall[role] ?? 0) + ms / count;
   }
-  return { load: run.result, cpuMsPerCall: perCall };
+  return perCall;
 }
 
 export function median(xs: number[]): number {
