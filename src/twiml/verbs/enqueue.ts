@@ -161,6 +161,9 @@ export const enqueue: VerbDefinition<EnqueueVerb> = {
         }
         bridge = (await queues.waitFor(queueSid, () => queues.bridge(me), isMine, signal)) as BridgeRecord;
       } else bridge = waited.bridge;
+      // Claimed by a dequeuer that may have died before taking this caller out of the list: out of
+      // it now, so that it counts in no queue size or position (nothing to do when the dequeuer did).
+      await queues.remove(queueSid).catch(() => {});
 
       if (bridge.redirect) {
         // A REST dequeue: the call goes on at the member's new Url; the action only hears of it.
