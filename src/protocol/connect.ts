@@ -22,8 +22,7 @@ export interface NatsTarget {
  * ignores user info in a server URL, so `--nats` with credentials would otherwise not log in.
  * Several seeds are separated by commas (`nats://a:4222,nats://b:4222`): the client connects to one
  * that answers (in random order), at start and on every reconnect, so a process starts while one
- * seed server is down. One
- * login for all of them: it may be written on each URL or on one, never two different ones.
+ * seed server is down. One login for all of them: written on each URL or on one, never two.
  */
 export function natsServerAndCredentials(url: string): NatsTarget {
   const seeds = url
@@ -40,13 +39,13 @@ export function natsServerAndCredentials(url: string): NatsTarget {
   }
   const login = parts.find((p) => p.user !== undefined);
   return {
-    servers: parts.map((p) => p.servers as string),
+    servers: parts.map((p) => p.servers),
     ...(login?.user !== undefined && { user: login.user }),
     ...(login?.pass !== undefined && { pass: login.pass }),
   };
 }
 
-function oneSeed(url: string): NatsTarget {
+function oneSeed(url: string): NatsTarget & { servers: string } {
   let u: URL;
   try {
     u = new URL(url);
@@ -81,12 +80,8 @@ export async function connectNats(url: string, name: string, waitMs = 10_000): P
       return nc;
     } catch (err) {
       if (Date.now() >= deadline) {
-        throw new Error(
-          `cannot connect to NATS at ${[target.servers].flat().join(", ")}: ${(err as Error).message}`,
-          {
-            cause: err,
-          },
-        );
+        const servers = [target.servers].flat().join(", ");
+        throw new Error(`cannot connect to NATS at ${servers}: ${(err as Error).message}`, { cause: err });
       }
       await new Promise((r) => setTimeout(r, 200));
     }
