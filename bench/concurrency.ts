@@ -10,6 +10,7 @@ import { Kvm } from "@nats-io/kv";
 import { connect, type NatsConnection } from "@nats-io/transport-node";
 import { Waker } from "../src/caller/load.js";
 import { startNatsServer } from "../src/dev/nats-server.js";
+import { SERVICE_V8_FLAGS } from "../src/process/service-flags.js";
 import { decode } from "../src/protocol/codec.js";
 import { buckets, subjects } from "../src/protocol/subjects.js";
 import type { WorkerStats } from "../src/protocol/worker-stats.js";
@@ -74,6 +75,9 @@ export async function measureConcurrency(opts: ConcurrencyOptions): Promise<Conc
     {
       nodeArgs: [
         "--expose-gc",
+        // What bin/switchboard.js starts a worker with; it cannot here: the probe's IPC channel
+        // would not survive its exec (src/process/service-flags.ts).
+        ...SERVICE_V8_FLAGS,
         "--import",
         PROBE,
         ...(process.env.BENCH_PROF ? ["--cpu-prof", `--cpu-prof-dir=${process.env.BENCH_PROF}`] : []),

@@ -3,9 +3,12 @@
 import { existsSync } from "node:fs";
 import { fileURLToPath } from "node:url";
 
-const main = fileURLToPath(new URL("../dist/src/cli/main.js", import.meta.url));
+const dist = (path) => fileURLToPath(new URL(`../dist/src/${path}`, import.meta.url));
+const main = dist("cli/main.js");
 if (!existsSync(main)) {
   process.stderr.write("switchboard is not built yet: run `npm run build` (npm ci does it for you)\n");
   process.exit(1);
 }
+// A service (up, edge, region) starts again in place with the V8 flags it needs; this returns otherwise.
+(await import(dist("process/service-flags.js"))).startWithServiceFlags();
 await import(main);

@@ -2,6 +2,7 @@
 // `switchboard up`), applied once before its first call. Measured for issue #20 (bench/README.md,
 // seventh and eighth sessions).
 import { setFlagsFromString } from "node:v8";
+import { serviceFlagsInEffect } from "./service-flags.js";
 
 let tuned = false;
 
@@ -24,7 +25,12 @@ export function tuneHeapForCalls(): void {
   setFlagsFromString("--no-allocation-site-pretenuring");
 }
 
-/** What this process changed of V8's heap, for its `ready` line; undefined when nothing. */
+/**
+ * What this process changed of V8's heap, for its `ready` line; undefined when nothing. The memory
+ * reducer is turned off on node's command line, as the CLI starts a service (service-flags.ts).
+ */
 export function heapTuning(): string | undefined {
-  return tuned ? "allocation-site pretenuring off" : undefined;
+  const changes = tuned ? ["allocation-site pretenuring off"] : [];
+  if (serviceFlagsInEffect().includes("--no-memory-reducer")) changes.push("memory reducer off");
+  return changes.length ? changes.join(", ") : undefined;
 }
