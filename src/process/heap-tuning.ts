@@ -2,7 +2,7 @@
 // `switchboard up`), applied once before its first call. Measured for issue #20 (bench/README.md,
 // seventh and eighth sessions).
 import { setFlagsFromString } from "node:v8";
-import { serviceFlagsInEffect } from "./service-flags.js";
+import { memoryReducerOff } from "./service-flags.js";
 
 let tuned = false;
 
@@ -31,6 +31,6 @@ export function tuneHeapForCalls(): void {
  */
 export function heapTuning(): string | undefined {
   const changes = tuned ? ["allocation-site pretenuring off"] : [];
-  if (serviceFlagsInEffect().includes("--no-memory-reducer")) changes.push("memory reducer off");
+  if (memoryReducerOff()) changes.push("memory reducer off");
   return changes.length ? changes.join(", ") : undefined;
 }

@@ -19,28 +19,42 @@ const SERVICES = new Set(["up", "edge", "region"]);
  */
 export const SERVICE_V8_FLAGS: readonly string[] = ["--no-memory-reducer"];
 
+/** `--memory-reducer`, `--no-memory-reducer`, `--memory_reducer`…: V8 takes the last one given. */
+const memoryReducerFlag = /^--(no-)?memory[-_]reducer$/;
+
 /**
- * Runs this process again with SERVICE_V8_FLAGS when its command is a service and node was not
- * given them; otherwise returns. Not when a parent forked it with an IPC channel (the channel does
- * not survive the exec: that parent passes the flags itself, as bench/concurrency.ts does), nor on a
- * node without `process.execve` (before 22.15, or Windows): the process then runs without them.
+ * Runs this process again with SERVICE_V8_FLAGS when its command is a service; otherwise returns.
+ * It runs as it was started when:
+ * - node was given the memory reducer's flag, either way: ours from this exec, or an operator's;
+ * - a debugger is asked for (`--inspect…`: it would attach to the process that goes away);
+ * - a parent forked it with an IPC channel, which does not survive the exec (that parent passes the
+ *   flags itself, as bench/concurrency.ts does);
+ * - the exec is not possible here (see canStartAgain).
+ * Preloaded modules (`--import`, `--require`) run again in the new image.
  */
-export function startWithServiceFlags(
-  argv: readonly string[] = process.argv,
-  execArgv: readonly string[] = process.execArgv,
-): void {
-  if (!SERVICES.has(argv[2] ?? "")) return;
-  const missing = SERVICE_V8_FLAGS.filter((flag) => !execArgv.includes(flag));
-  if (missing.length === 0 || process.channel !== undefined) return;
-  if (typeof process.execve !== "function") return;
-  process.execve(
+export function startWithServiceFlags(): void {
+  if (!SERVICES.has(process.argv[2] ?? "")) return;
+  const { execArgv } = process;
+  if (execArgv.some((a) => memoryReducerFlag.test(a) || a.startsWith("--inspect"))) return;
+  if (process.channel !== undefined || !canStartAgain()) return;
+  process.execve?.(process.execPath, [
     process.execPath,
-    [process.execPath, ...missing, ...execArgv, ...argv.slice(1)],
-    process.env,
-  );
+    ...SERVICE_V8_FLAGS,
+    ...execArgv,
+    ...process.argv.slice(1),
+  ]);
 }
 
-/** Which of SERVICE_V8_FLAGS this process runs with. */
-export function serviceFlagsInEffect(execArgv: readonly string[] = process.execArgv): string[] {
-  return SERVICE_V8_FLAGS.filter((flag) => execArgv.includes(flag));
+/**
+ * Whether this node can run its process again in place: `process.execve` (Node 22.15 on) outside
+ * Windows (where it throws), and, under Node's permission model, with leave to start processes.
+ */
+export function canStartAgain(): boolean {
+  if (typeof process.execve !== "function" || process.platform === "win32") return false;
+  return process.permission?.has("child") ?? true;
+}
+
+/** Whether this process runs without the memory reducer: the last of its flags says so. */
+export function memoryReducerOff(): boolean {
+  return process.execArgv.findLast((a) => memoryReducerFlag.test(a))?.startsWith("--no-") === true;
 }

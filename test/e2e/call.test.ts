@@ -7,6 +7,7 @@ import { connect } from "@nats-io/transport-node";
 import { describe, expect, it } from "vitest";
 import type { CallResource } from "../../src/model/records.js";
 import { newSid } from "../../src/model/sid.js";
+import { canStartAgain } from "../../src/process/service-flags.js";
 import { speechDurationMs } from "../../src/region/channel/simulated-channel.js";
 import { runCli, startCli } from "../helpers/cli.js";
 import { startTestNatsServer } from "../helpers/nats-server.js";
@@ -50,7 +51,7 @@ describe("a call, end to end through the CLI", () => {
     const ready = await Promise.all([edge.waitForLog("ready"), region.waitForLog("ready")]);
     // Both are on every call's path: each turned V8's pretenuring off (process/heap-tuning.ts) and,
     // on a node that can start itself again in place, runs without the memory reducer (service-flags.ts).
-    const heap = `allocation-site pretenuring off${typeof process.execve === "function" ? ", memory reducer off" : ""}`;
+    const heap = `allocation-site pretenuring off${canStartAgain() ? ", memory reducer off" : ""}`;
     for (const line of ready) expect(line.heap).toBe(heap);
 
     expect(

@@ -4,7 +4,7 @@
 import { execFile, fork } from "node:child_process";
 import { fileURLToPath } from "node:url";
 import { describe, expect, it } from "vitest";
-import { SERVICE_V8_FLAGS } from "../../src/process/service-flags.js";
+import { canStartAgain, SERVICE_V8_FLAGS } from "../../src/process/service-flags.js";
 
 const probe = fileURLToPath(new URL("../fixtures/process/service-flags-probe.mjs", import.meta.url));
 
@@ -26,12 +26,13 @@ async function run(args: string[], execArgv: string[] = []): Promise<{ pid: numb
       text += chunk;
     });
     child.once("error", reject);
-    child.once("exit", (code) => (code === 0 ? resolve(text) : reject(new Error(`probe exited ${code}`))));
+    // `close`: stdout has ended too (at `exit` it may not have).
+    child.once("close", (code) => (code === 0 ? resolve(text) : reject(new Error(`probe exited ${code}`))));
   });
   return { pid: child.pid ?? -1, self: JSON.parse(await out) as Self };
 }
 
-const canExec = typeof process.execve === "function";
+const canExec = canStartAgain();
 
 describe("startWithServiceFlags", () => {
   it.runIf(canExec)("starts a service again in place, with the flags once", async () => {
@@ -48,6 +49,22 @@ describe("startWithServiceFlags", () => {
     const { self } = await run(["edge"], [...SERVICE_V8_FLAGS]);
     expect(self.execArgv).toEqual([...SERVICE_V8_FLAGS]);
   });
+
+  it.runIf(canExec)(
+    "runs as started with the reducer's own flag, a debugger, or no leave to exec",
+    async () => {
+      for (const execArgv of [
+        ["--memory-reducer"],
+        ["--no-memory_reducer"],
+        ["--inspect=127.0.0.1:0"],
+        ["--permission", "--allow-fs-read=*"],
+      ]) {
+        const { pid, self } = await run(["up"], execArgv);
+        expect(self.pid).toBe(pid);
+        expect(self.execArgv).toEqual(execArgv);
+      }
+    },
+  );
 
   it("leaves any other command as it is", async () => {
     const { pid, self } = await run(["numbers", "list"]);
