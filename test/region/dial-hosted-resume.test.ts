@@ -22,6 +22,23 @@ let releaseHeld: () => void = () => {};
 // `--drain 0`: a worker stopped gracefully (SIGTERM) hands its live calls over at once.
 const worker = () => regionWorker(engine.nats.url, ["--drain", "0"]);
 
+/** A call from `to`'s caller, with its CallSid once offered and what it heard said. */
+function placeCall(to: string, timeoutMs: number, edge?: string) {
+  const heard = { callSid: "", said: [] as string[] };
+  const ended: Promise<PlacedCall> = engine.call({
+    to,
+    ...(edge && { edge }),
+    caller: { timeScale: 1 },
+    timeoutMs,
+    onProgress: (p) => {
+      if (p.source === "offered") heard.callSid = p.callSid;
+      if (p.source === "channel" && p.event.kind === "say") heard.said.push(p.event.text);
+    },
+  });
+  ended.catch(() => {});
+  return { ended, heard };
+}
+
 beforeAll(async () => {
   engine = await startTestEngine({ worker: false });
   app = await startTwilioApp(engine.authToken, {
@@ -70,22 +87,15 @@ describe("a <Dial> ringing a hosted number", () => {
       await using a = worker();
       await a.waitForLog("ready");
       const requestsBefore = app.requests.length;
-      const said: string[] = [];
-      let callSid = "";
-      const ended: Promise<PlacedCall> = engine.call({
-        to: CALLER,
-        caller: { timeScale: 1 },
-        timeoutMs: 30_000,
-        onProgress: (p) => {
-          if (p.source === "offered") callSid = p.callSid;
-          if (p.source === "channel" && p.event.kind === "say") said.push(p.event.text);
-        },
-      });
-      ended.catch(() => {});
+      const { ended, heard } = placeCall(CALLER, 30_000);
       // The number's call rings (its app has not answered), and the caller's snapshot names it.
       const earlier = new Set(app.requests.map((r) => r.params.CallSid));
       const first = await app.waitFor((r) => r.path === "/hosted" && !earlier.has(r.params.CallSid));
-      const stored = await snapshotWhere(engine.nc, callSid, (s) => s.sb.dialLegs?.[0]?.hosted !== undefined);
+      const stored = await snapshotWhere(
+        engine.nc,
+        heard.callSid,
+        (s) => s.sb.dialLegs?.[0]?.hosted !== undefined,
+      );
       const leg = stored.sb.dialLegs?.[0];
       expect(leg?.hosted?.callSid).toBe(first.params.CallSid);
       expect(leg?.bridged).toBeFalsy();
@@ -98,7 +108,7 @@ describe("a <Dial> ringing a hosted number", () => {
 
       const placed = await ended;
       expect(placed.call.status).toBe("completed");
-      expect(said).toEqual(["Dial completed"]);
+      expect(heard.said).toEqual(["Dial completed"]);
       // One call offered to the number, its request made again by its own resumed worker.
       const hostedCalls = new Set(
         app.requests
@@ -123,26 +133,18 @@ describe("a <Dial> ringing a hosted number", () => {
     await firstEdge.waitForLog("ready");
     await using a = worker();
     await a.waitForLog("ready");
-    let callSid = "";
-    const said: string[] = [];
-    const ended = engine.call({
-      to: HELD_CALLER,
-      edge: "stalling",
-      caller: { timeScale: 1 },
-      timeoutMs: 40_000,
-      onProgress: (p) => {
-        if (p.source === "offered") callSid = p.callSid;
-        if (p.source === "channel" && p.event.kind === "say") said.push(p.event.text);
-      },
-    });
-    ended.catch(() => {});
-    await app.waitFor((r) => r.path === "/held" && r.params.CallSid === callSid);
+    const { ended, heard } = placeCall(HELD_CALLER, 40_000, "stalling");
+    await app.waitFor((r) => r.path === "/held" && r.params.CallSid === heard.callSid);
     firstEdge.child.kill("SIGSTOP");
     let named: string | undefined;
     try {
       releaseHeld();
       // Named in the caller's snapshot before its offer goes, which no edge reads now.
-      const stored = await snapshotWhere(engine.nc, callSid, (s) => s.sb.dialLegs?.[0]?.hosted !== undefined);
+      const stored = await snapshotWhere(
+        engine.nc,
+        heard.callSid,
+        (s) => s.sb.dialLegs?.[0]?.hosted !== undefined,
+      );
       named = stored.sb.dialLegs?.[0]?.hosted?.callSid;
     } finally {
       // Killed stopped: the offer in its socket is never read (and a stopped process heeds no SIGTERM).
@@ -159,7 +161,7 @@ describe("a <Dial> ringing a hosted number", () => {
     await b.waitForLog("ready");
     const placed = await ended;
     expect(placed.call.status).toBe("completed");
-    expect(said).toEqual(["Dial completed"]);
+    expect(heard.said).toEqual(["Dial completed"]);
     // The number got the call the Dial named, once.
     const answering = app.requests.filter((r) => r.path === "/answering").map((r) => r.params.CallSid);
     expect(answering).toEqual([named]);
