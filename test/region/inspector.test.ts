@@ -1,6 +1,6 @@
 // Inspection events are kept for a day and shown to people: URL credentials must never be in them,
 // and each carries its order and the call's own time.
-import { connect } from "@nats-io/transport-node";
+import { connect, type NatsConnection } from "@nats-io/transport-node";
 import { describe, expect, it, vi } from "vitest";
 import { encode } from "../../src/protocol/codec.js";
 import { inspectEnvelopes } from "../../src/protocol/inspect.js";
@@ -114,6 +114,49 @@ describe("Inspector", () => {
     ]);
     sub.unsubscribe();
     await nc.close();
+  });
+
+  it("gives each call a window of its own, from its first event", () => {
+    // Fake clocks: what this asserts is when each batch goes, which a loaded machine must not move.
+    vi.useFakeTimers({ toFake: ["setTimeout", "clearTimeout", "Date", "performance"] });
+    try {
+      const sent: Array<{ sid: string; values: unknown[]; at: number }> = [];
+      const nc = {
+        publish: (subject: string, data: Uint8Array) => {
+          const values = inspectEnvelopes(data).map((e) => (e.type === "state" ? e.value : e.type));
+          sent.push({ sid: subject.split(".").at(-1) ?? "", values, at: performance.now() });
+        },
+      } as unknown as NatsConnection;
+      const inspector = new Inspector(nc, subjects(), "us1", 100);
+      const state = (value: string) =>
+        ({ type: "state", value, status: "ringing", event: "e", verb: null, documentUrl: null }) as const;
+      const t0 = performance.now();
+      inspector.publish("CA1", state("routed"));
+      vi.advanceTimersByTime(50);
+      // CA2 starts half a window later: CA1's window ending must not cut CA2's batch in two.
+      inspector.publish("CA2", state("routed"));
+      vi.advanceTimersByTime(50);
+      expect(sent).toEqual([{ sid: "CA1", values: ["routed"], at: t0 + 100 }]);
+      // Inside CA2's own window: its next event joins its first, and the batch goes when the window ends.
+      inspector.publish("CA2", state("storing"));
+      vi.advanceTimersByTime(49);
+      expect(sent).toHaveLength(1);
+      vi.advanceTimersByTime(1);
+      expect(sent[1]).toEqual({ sid: "CA2", values: ["routed", "storing"], at: t0 + 150 });
+      // A batch due within a quarter of a window of one being sent goes with it: one wake-up for both.
+      inspector.publish("CA3", state("routed"));
+      vi.advanceTimersByTime(20);
+      inspector.publish("CA4", state("routed"));
+      vi.advanceTimersByTime(80);
+      expect(sent.slice(2).map(({ sid, at }) => ({ sid, at }))).toEqual([
+        { sid: "CA3", at: t0 + 250 },
+        { sid: "CA4", at: t0 + 250 },
+      ]);
+      inspector.flushAll();
+      expect(vi.getTimerCount()).toBe(0);
+    } finally {
+      vi.useRealTimers();
+    }
   });
 
   it("cuts credentials from a channel command's URL", async () => {

@@ -5,10 +5,12 @@
 // (simulated at time-scale 0).
 //
 // A call's events are batched: one message holds, as an array, every event the call had since its
-// last message, sent at most INSPECT_WINDOW_MS after the first of them (every call's batch goes out
-// together), or when the call ends. `npm run bench` counted 9 inspection messages per short call, each one stored by the
-// stream, out of 35; one per turn of the event loop made that 4; the window and a flush at the end make it 1
-// (issue #20: the stream's file writes were much of nats-server's CPU per call).
+// last message, sent at most INSPECT_WINDOW_MS after the first of them, or when the call ends.
+// `npm run bench` counted 9 inspection messages per short call, each one stored by the stream, out of
+// 35; one per turn of the event loop made that 4; a window per call and a flush at the end make it 1
+// (issue #20: the stream's file writes were much of nats-server's CPU per call). The window is the
+// call's own, from its first event: one window for every call's batch, as before the sixteenth
+// session, split every call that crossed its end, so most short calls took two messages.
 // The commands the call sends on its channel (`.out`, published at once for live listeners) are
 // events here too (`command`), so the stream holds a call's state changes, requests and commands
 // in the one order the worker saw them: the visualizer reads that, and needs no capture of `.out`.
@@ -50,8 +52,12 @@ export class Inspector {
   ) {}
 
   #seq = 0;
-  /** Events not sent yet, by call, in the order they happened. */
-  readonly #pending = new Map<string, InspectEnvelope[]>();
+  /**
+   * Events not sent yet, by call, in the order they happened; `due` is when the batch must go (its
+   * first event's monotonic time + the window). A Map keeps the order calls were added in, which is
+   * the order of their due times: the batches due first are at its head.
+   */
+  readonly #pending = new Map<string, { events: InspectEnvelope[]; due: number }>();
   #scheduled: { cancel(): void } | undefined;
 
   publish(callSid: string, event: InspectEvent, clockAt?: number): void {
@@ -74,19 +80,40 @@ export class Inspector {
       ...(clockAt !== undefined && { clockAt }),
     };
     const batch = this.#pending.get(callSid);
-    if (batch) batch.push(envelope);
-    else this.#pending.set(callSid, [envelope]);
-    this.#scheduled ??= this.#schedule();
+    if (batch) batch.events.push(envelope);
+    else this.#pending.set(callSid, { events: [envelope], due: performance.now() + this.windowMs });
+    this.#scheduled ??= this.#schedule(this.windowMs);
   }
 
-  #schedule(): { cancel(): void } {
-    const flush = () => this.flushAll();
+  #schedule(delayMs: number): { cancel(): void } {
     if (this.windowMs <= 0) {
-      const immediate = setImmediate(flush);
+      const immediate = setImmediate(() => this.flushAll());
       return { cancel: () => clearImmediate(immediate) };
     }
-    const timer = setTimeout(flush, this.windowMs);
+    const timer = setTimeout(() => this.#flushDue(), delayMs);
     return { cancel: () => clearTimeout(timer) };
+  }
+
+  /**
+   * Sends the batches due now, and those due within a quarter of a window (early is allowed, and it
+   * keeps the timer from waking once per call), then waits for the next.
+   */
+  #flushDue(): void {
+    this.#scheduled = undefined;
+    const now = performance.now();
+    const until = now + this.windowMs / 4;
+    for (const [callSid, batch] of this.#pending) {
+      if (batch.due > until) {
+        this.#scheduled = this.#schedule(batch.due - now);
+        return;
+      }
+      this.#pending.delete(callSid);
+      this.#send(callSid, batch.events);
+    }
+  }
+
+  #send(callSid: string, events: InspectEnvelope[]): void {
+    this.nc.publish(this.subjects.inspect(this.region, callSid), encode(events));
   }
 
   /**
@@ -103,15 +130,14 @@ export class Inspector {
     const batch = this.#pending.get(callSid);
     if (!batch) return;
     this.#pending.delete(callSid);
-    this.nc.publish(this.subjects.inspect(this.region, callSid), encode(batch));
+    this.#send(callSid, batch.events);
   }
 
-  /** Sends every call's waiting events (at the end of each window, and when the worker stops). */
+  /** Sends every call's waiting events (when the worker stops, or each turn without a window). */
   flushAll(): void {
     this.#scheduled?.cancel();
     this.#scheduled = undefined;
-    for (const [callSid, batch] of this.#pending)
-      this.nc.publish(this.subjects.inspect(this.region, callSid), encode(batch));
+    for (const [callSid, batch] of this.#pending) this.#send(callSid, batch.events);
     this.#pending.clear();
   }
 }
