@@ -4,7 +4,7 @@
 //   BENCH_HEAP=<dir> what each process allocates per call during the throughput phase (garbage included)
 import { loadavg } from "node:os";
 import { fileURLToPath } from "node:url";
-import { formatHeapSummary, readHeapProfile, summarizeHeap } from "./heap-summary.js";
+import { formatHeapSummary, type HeapProfile, readHeapProfile, summarizeHeap } from "./heap-summary.js";
 import { heapProfileFile } from "./lib/heap-profile-file.js";
 import { countMessages } from "./lib/message-count.js";
 import { type Stack, startStack } from "./lib/stack.js";
@@ -68,15 +68,13 @@ function signalPipelines(stack: Stack): void {
 /** Stops every process's sampling and says what each role allocated per call of its pipeline. */
 async function sayAllocations(stack: Stack, dir: string, callsPerPipeline: number): Promise<void> {
   signalPipelines(stack);
-  const byRole = new Map<string, { files: string[] }>();
+  const byRole = new Map<string, string[]>();
   for (const proc of stack.processes) {
     if (proc.child.pid === undefined) continue;
     const role = proc.name.replace(/ #\d+$/, "s"); // "switchboard worker #1" -> "switchboard workers"
-    const entry = byRole.get(role) ?? { files: [] };
-    entry.files.push(heapProfileFile(dir, proc.child.pid));
-    byRole.set(role, entry);
+    byRole.set(role, [...(byRole.get(role) ?? []), heapProfileFile(dir, proc.child.pid)]);
   }
-  for (const [role, { files }] of byRole) {
+  for (const [role, files] of byRole) {
     const profiles = await Promise.all(files.map((f) => waitForProfile(f)));
     // A role of several processes (the workers) shares its pipeline's calls: their samples add up.
     const head = {
@@ -88,7 +86,7 @@ async function sayAllocations(stack: Stack, dir: string, callsPerPipeline: numbe
   }
 }
 
-async function waitForProfile(file: string): Promise<Awaited<ReturnType<typeof readHeapProfile>>> {
+async function waitForProfile(file: string): Promise<HeapProfile> {
   for (let waited = 0; ; waited += 100) {
     try {
       return await readHeapProfile(file);

@@ -8,7 +8,7 @@ import { Session } from "node:inspector";
 import { heapProfileFile } from "./heap-profile-file.js";
 
 /** One sample per this many bytes allocated, on average: fine enough for per-call figures of a few KB. */
-export const HEAP_SAMPLING_BYTES = 4_096;
+const HEAP_SAMPLING_BYTES = 4_096;
 
 const dir = process.env.BENCH_HEAP_DIR;
 if (dir) {
