@@ -2,7 +2,7 @@
 // process allocated per call: in all, by package or source folder, and by the functions that
 // allocated most. `node dist/bench/heap-summary.js <file> <calls>` reads one.
 import { readFile } from "node:fs/promises";
-import { areaOf } from "./profile-summary.js";
+import { areaOf, whereOf } from "./profile-summary.js";
 
 export interface HeapProfileNode {
   callFrame: { functionName: string; url: string; lineNumber: number };
@@ -34,7 +34,7 @@ export function summarizeHeap(profile: HeapProfile, calls: number, top = 12): He
     const name = functionName || "(anonymous)";
     const area = areaOf(url, name);
     areas.set(area, (areas.get(area) ?? 0) + node.selfSize);
-    const where = url ? `${url.replace(/^.*\/(node_modules|dist)\//, "")}:${lineNumber + 1}` : "";
+    const where = whereOf(url, lineNumber);
     const key = `${name} ${where}`;
     const fn = fns.get(key) ?? { name, where, bytes: 0 };
     fn.bytes += node.selfSize;

@@ -27,6 +27,11 @@ export interface ProfileSummary {
   ownInclusive: { name: string; where: string; ms: number; share: number }[];
 }
 
+/** A frame's file (from its package or dist/ on) and line, as the summaries print it; "" for native code. */
+export function whereOf(url: string, lineNumber: number): string {
+  return url ? `${url.replace(/^.*\/(node_modules|dist)\//, "")}:${lineNumber + 1}` : "";
+}
+
 /** Where a frame's code lives: a package (`xstate`, `@nats-io/jetstream`), a source folder, or node. */
 export function areaOf(url: string, name: string): string {
   if (url === "") return name.startsWith("(") ? name : "(native)";
@@ -51,7 +56,7 @@ export function summarize(file: string, profile: CpuProfile, top = 25): ProfileS
     const { functionName, url, lineNumber } = node.callFrame;
     const name = functionName || "(anonymous)";
     if (name !== "(idle)" && name !== "(program)") busy += n;
-    const where = url ? `${url.replace(/^.*\/(node_modules|dist)\//, "")}:${lineNumber + 1}` : "";
+    const where = whereOf(url, lineNumber);
     const key = `${name} ${where}`;
     const fn = fns.get(key) ?? { name, where, hits: 0 };
     fn.hits += n;
