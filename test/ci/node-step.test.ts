@@ -1,5 +1,5 @@
 // .ci/run's Node step (.ci/node.sh), run by bash as CI runs it: on a machine whose node is older than
-// 22 it puts the Node from its prefix first on the PATH (installing it there only when it is not
+// 22 it puts the Node from its prefix (Node 24) first on the PATH (installing it there only when it is not
 // there yet: this test gives it one, so it needs no network); on a newer node it changes nothing.
 import { spawn } from "node:child_process";
 import { chmod, mkdir, mkdtemp, rm, writeFile } from "node:fs/promises";
@@ -29,11 +29,11 @@ describe(".ci/node.sh", () => {
   it("runs npm's steps on Node 22 or newer", async () => {
     const prefix = await mkdtemp(join(tmpdir(), "sb-ci-node-"));
     try {
-      // What `npm install --prefix P node@22` leaves: P/node_modules/node/bin/node.
+      // What `npm install --prefix P node@24` leaves: P/node_modules/node/bin/node.
       const bin = join(prefix, "node_modules", "node", "bin");
       await mkdir(bin, { recursive: true });
       const stub = join(bin, "node");
-      await writeFile(stub, '#!/bin/sh\ncase "$1" in -v) echo v22.99.0 ;; -p) echo 22 ;; esac\n');
+      await writeFile(stub, '#!/bin/sh\ncase "$1" in -v) echo v24.99.0 ;; -p) echo 24 ;; esac\n');
       await chmod(stub, 0o755);
       // The machine's node first on the PATH, as on a fresh CI machine.
       const path = `${dirname(process.execPath)}:${process.env.PATH ?? ""}`;
@@ -45,7 +45,7 @@ describe(".ci/node.sh", () => {
       expect(ran.code).toBe(0);
       const [said, chosen] = ran.stdout.trim().split("\n");
       if (Number(process.versions.node.split(".")[0]) < 22) {
-        expect(said).toBe("node v22.99.0");
+        expect(said).toBe("node v24.99.0");
         expect(chosen).toBe(stub);
       } else {
         expect(said).toBe(`node ${process.version}`);
