@@ -1,12 +1,14 @@
-// .ci/run's Node step (.ci/node.sh), run by bash as CI runs it: on a machine whose node is older than
-// 22 it puts the Node from its prefix (Node 24) first on the PATH (installing it there only when it is not
-// there yet: this test gives it one, so it needs no network); on a newer node it changes nothing.
+// .ci/run's Node step (.ci/node.sh), run by bash as CI runs it. On a machine whose node is older
+// than 22 it puts Node 24 from its prefix first on the PATH, installing it there with npm only when it
+// is not there yet; on a node of 22 or newer it changes nothing. The old machine is a stub `node`
+// first on the PATH, and npm a stub that records what it was asked: no network, whatever node runs
+// the suite.
 import { spawn } from "node:child_process";
-import { chmod, mkdir, mkdtemp, rm, writeFile } from "node:fs/promises";
+import { chmod, mkdir, mkdtemp, readFile, rm, writeFile } from "node:fs/promises";
 import { tmpdir } from "node:os";
 import { dirname, join } from "node:path";
 import { fileURLToPath } from "node:url";
-import { describe, expect, it } from "vitest";
+import { afterEach, beforeEach, describe, expect, it } from "vitest";
 
 const ROOT = fileURLToPath(new URL("../..", import.meta.url));
 
@@ -25,34 +27,83 @@ function bash(script: string, env: Record<string, string>) {
   );
 }
 
+/** A `node` that answers .ci/node.sh's two questions (`-v`, `-p <major>`) as Node `major` would. */
+async function fakeNode(dir: string, major: number): Promise<string> {
+  await mkdir(dir, { recursive: true });
+  const path = join(dir, "node");
+  await writeFile(path, `#!/bin/sh\ncase "$1" in -v) echo v${major}.99.0 ;; -p) echo ${major} ;; esac\n`);
+  await chmod(path, 0o755);
+  return path;
+}
+
+const STEP = "set -euo pipefail; . .ci/node.sh; command -v node";
+
 describe(".ci/node.sh", () => {
-  it("runs npm's steps on Node 22 or newer", async () => {
-    const prefix = await mkdtemp(join(tmpdir(), "sb-ci-node-"));
-    try {
-      // What `npm install --prefix P node@24` leaves: P/node_modules/node/bin/node.
-      const bin = join(prefix, "node_modules", "node", "bin");
-      await mkdir(bin, { recursive: true });
-      const stub = join(bin, "node");
-      await writeFile(stub, '#!/bin/sh\ncase "$1" in -v) echo v24.99.0 ;; -p) echo 24 ;; esac\n');
-      await chmod(stub, 0o755);
-      // The machine's node first on the PATH, as on a fresh CI machine.
-      const path = `${dirname(process.execPath)}:${process.env.PATH ?? ""}`;
-      const ran = await bash("set -euo pipefail; . .ci/node.sh; command -v node", {
-        PATH: path,
-        SWITCHBOARD_CI_NODE_PREFIX: prefix,
-      });
-      expect(ran.stderr).toBe("");
-      expect(ran.code).toBe(0);
-      const [said, chosen] = ran.stdout.trim().split("\n");
-      if (Number(process.versions.node.split(".")[0]) < 22) {
-        expect(said).toBe("node v24.99.0");
-        expect(chosen).toBe(stub);
-      } else {
-        expect(said).toBe(`node ${process.version}`);
-        expect(chosen).toBe(process.execPath);
-      }
-    } finally {
-      await rm(prefix, { recursive: true, force: true });
-    }
+  let dir: string;
+  beforeEach(async () => {
+    dir = await mkdtemp(join(tmpdir(), "sb-ci-node-"));
+  });
+  afterEach(async () => {
+    await rm(dir, { recursive: true, force: true });
+  });
+
+  it("on a node older than 22, installs Node 24 into its prefix with npm and runs on it", async () => {
+    const prefix = join(dir, "prefix");
+    const oldBin = join(dir, "old");
+    await fakeNode(oldBin, 20);
+    // npm, as `npm install --prefix P … node@24` would: P/node_modules/node/bin/node.
+    const calls = join(dir, "npm-calls");
+    const npmBin = join(dir, "npm-bin");
+    await mkdir(npmBin);
+    const installed = join(prefix, "node_modules", "node", "bin");
+    await writeFile(
+      join(npmBin, "npm"),
+      `#!/bin/sh\necho "$*" >> '${calls}'\nmkdir -p '${installed}'\nprintf '#!/bin/sh\\ncase "$1" in -v) echo v24.99.0 ;; -p) echo 24 ;; esac\\n' > '${installed}/node'\nchmod +x '${installed}/node'\n`,
+    );
+    await chmod(join(npmBin, "npm"), 0o755);
+    const ran = await bash(STEP, {
+      PATH: `${oldBin}:${npmBin}:${process.env.PATH ?? ""}`,
+      SWITCHBOARD_CI_NODE_PREFIX: prefix,
+    });
+    expect(ran.stderr).toBe("");
+    expect(ran.code).toBe(0);
+    const lines = ran.stdout.trim().split("\n");
+    expect(lines[0]).toBe(`node v20.99.0 is older than 22: installing node@24 into ${prefix}`);
+    expect(lines.slice(1)).toEqual(["node v24.99.0", join(installed, "node")]);
+    expect((await readFile(calls, "utf8")).trim()).toBe(
+      `install --prefix ${prefix} --no-audit --no-fund --no-save node@24`,
+    );
+  });
+
+  it("on a node older than 22, uses the Node already in its prefix without installing again", async () => {
+    const prefix = join(dir, "prefix");
+    const oldBin = join(dir, "old");
+    await fakeNode(oldBin, 20);
+    const installed = await fakeNode(join(prefix, "node_modules", "node", "bin"), 24);
+    // An npm that fails loudly: with a node in the prefix already, the step must not call it.
+    const npmBin = join(dir, "npm-bin");
+    await mkdir(npmBin);
+    await writeFile(join(npmBin, "npm"), "#!/bin/sh\necho npm was called >&2\nexit 1\n");
+    await chmod(join(npmBin, "npm"), 0o755);
+    const ran = await bash(STEP, {
+      PATH: `${oldBin}:${npmBin}:${process.env.PATH ?? ""}`,
+      SWITCHBOARD_CI_NODE_PREFIX: prefix,
+    });
+    expect(ran.stderr).toBe("");
+    expect(ran.code).toBe(0);
+    expect(ran.stdout.trim().split("\n")).toEqual(["node v24.99.0", installed]);
+  });
+
+  it("on Node 22 or newer, changes nothing", async () => {
+    const prefix = join(dir, "prefix");
+    await fakeNode(join(prefix, "node_modules", "node", "bin"), 24);
+    const current = await fakeNode(join(dir, "current"), 22);
+    const ran = await bash(STEP, {
+      PATH: `${dirname(current)}:${process.env.PATH ?? ""}`,
+      SWITCHBOARD_CI_NODE_PREFIX: prefix,
+    });
+    expect(ran.stderr).toBe("");
+    expect(ran.code).toBe(0);
+    expect(ran.stdout.trim().split("\n")).toEqual(["node v22.99.0", current]);
   });
 });
