@@ -27,13 +27,17 @@ function bash(script: string, env: Record<string, string>) {
   );
 }
 
-/** A `node` that answers .ci/node.sh's two questions (`-v`, `-p <major>`) as Node `major` would. */
-async function fakeNode(dir: string, major: number): Promise<string> {
-  await mkdir(dir, { recursive: true });
-  const path = join(dir, "node");
-  await writeFile(path, `#!/bin/sh\ncase "$1" in -v) echo v${major}.99.0 ;; -p) echo ${major} ;; esac\n`);
+/** Writes an executable shell script at `path`. */
+async function executable(path: string, body: string): Promise<string> {
+  await mkdir(dirname(path), { recursive: true });
+  await writeFile(path, `#!/bin/sh\n${body}`);
   await chmod(path, 0o755);
   return path;
+}
+
+/** A `node` in `dir` that answers .ci/node.sh's two questions (`-v`, `-p <major>`) as Node `major` would. */
+function fakeNode(dir: string, major: number): Promise<string> {
+  return executable(join(dir, "node"), `case "$1" in -v) echo v${major}.99.0 ;; -p) echo ${major} ;; esac\n`);
 }
 
 const STEP = "set -euo pipefail; . .ci/node.sh; command -v node";
@@ -47,24 +51,26 @@ describe(".ci/node.sh", () => {
     await rm(dir, { recursive: true, force: true });
   });
 
-  it("on a node older than 22, installs Node 24 into its prefix with npm and runs on it", async () => {
-    const prefix = join(dir, "prefix");
-    const oldBin = join(dir, "old");
-    await fakeNode(oldBin, 20);
-    // npm, as `npm install --prefix P … node@24` would: P/node_modules/node/bin/node.
-    const calls = join(dir, "npm-calls");
-    const npmBin = join(dir, "npm-bin");
-    await mkdir(npmBin);
-    const installed = join(prefix, "node_modules", "node", "bin");
-    await writeFile(
-      join(npmBin, "npm"),
-      `#!/bin/sh\necho "$*" >> '${calls}'\nmkdir -p '${installed}'\nprintf '#!/bin/sh\\ncase "$1" in -v) echo v24.99.0 ;; -p) echo 24 ;; esac\\n' > '${installed}/node'\nchmod +x '${installed}/node'\n`,
-    );
-    await chmod(join(npmBin, "npm"), 0o755);
-    const ran = await bash(STEP, {
-      PATH: `${oldBin}:${npmBin}:${process.env.PATH ?? ""}`,
+  /** Runs the step on a machine whose node is 20, with an `npm` that runs `npmBody`. */
+  async function onOldMachine(prefix: string, npmBody: string) {
+    const old = await fakeNode(join(dir, "old"), 20);
+    const npm = await executable(join(dir, "npm-bin", "npm"), npmBody);
+    return bash(STEP, {
+      PATH: `${dirname(old)}:${dirname(npm)}:${process.env.PATH ?? ""}`,
       SWITCHBOARD_CI_NODE_PREFIX: prefix,
     });
+  }
+
+  it("on a node older than 22, installs Node 24 into its prefix with npm and runs on it", async () => {
+    const prefix = join(dir, "prefix");
+    // npm, as `npm install --prefix P … node@24` would: P/node_modules/node/bin/node.
+    const published = await fakeNode(join(dir, "registry"), 24);
+    const installed = join(prefix, "node_modules", "node", "bin");
+    const calls = join(dir, "npm-calls");
+    const ran = await onOldMachine(
+      prefix,
+      `echo "$*" >> '${calls}'\nmkdir -p '${installed}'\ncp '${published}' '${installed}/node'\n`,
+    );
     expect(ran.stderr).toBe("");
     expect(ran.code).toBe(0);
     const lines = ran.stdout.trim().split("\n");
@@ -77,18 +83,9 @@ describe(".ci/node.sh", () => {
 
   it("on a node older than 22, uses the Node already in its prefix without installing again", async () => {
     const prefix = join(dir, "prefix");
-    const oldBin = join(dir, "old");
-    await fakeNode(oldBin, 20);
     const installed = await fakeNode(join(prefix, "node_modules", "node", "bin"), 24);
     // An npm that fails loudly: with a node in the prefix already, the step must not call it.
-    const npmBin = join(dir, "npm-bin");
-    await mkdir(npmBin);
-    await writeFile(join(npmBin, "npm"), "#!/bin/sh\necho npm was called >&2\nexit 1\n");
-    await chmod(join(npmBin, "npm"), 0o755);
-    const ran = await bash(STEP, {
-      PATH: `${oldBin}:${npmBin}:${process.env.PATH ?? ""}`,
-      SWITCHBOARD_CI_NODE_PREFIX: prefix,
-    });
+    const ran = await onOldMachine(prefix, "echo npm was called >&2\nexit 1\n");
     expect(ran.stderr).toBe("");
     expect(ran.code).toBe(0);
     expect(ran.stdout.trim().split("\n")).toEqual(["node v24.99.0", installed]);
