@@ -37,9 +37,9 @@ export interface DocumentRules {
 export type DocumentEnd =
   /**
    * The last document ran out of verbs; `last` is how it was requested, `readAt` the call's time once
-   * it had arrived (so a caller can tell whether its verbs took any time).
+   * it had arrived and `ran` how many of its verbs ran (so a caller can tell whether they took any time).
    */
-  | { readonly kind: "done"; readonly last: DocumentRequest; readonly readAt: number }
+  | { readonly kind: "done"; readonly last: DocumentRequest; readonly readAt: number; readonly ran: number }
   | { readonly kind: "leave" }
   /** <Hangup> or <Reject>. */
   | { readonly kind: "hangup" }
@@ -70,6 +70,7 @@ export async function runDocument(
       throw error;
     }
     const readAt = ctx.clock.now();
+    let ran = 0;
     let next: DocumentRequest | undefined;
     // Twilio plays an audio waitUrl over and over; the Hangup an audio answer implies is for a call's URL.
     const verbs =
@@ -82,13 +83,14 @@ export async function runDocument(
       }
       if (verb.name === "Leave") return { kind: "leave" };
       const outcome = await rules.runVerb(ctx, verb, signal);
+      ran++;
       if (outcome.kind === "hangup" || outcome.kind === "reject") return { kind: "hangup" };
       if (outcome.kind === "fetch") {
         next = { url: outcome.url, method: outcome.method, params: { ...outcome.params } };
         break;
       }
     }
-    if (!next) return { kind: "done", last: request, readAt };
+    if (!next) return { kind: "done", last: request, readAt, ran };
     request = next;
   }
 }

@@ -83,9 +83,11 @@ export async function runWaitMusic(
     }
     if (music.atEnd === "return") return { kind: "done" };
     if (music.atEnd === "silence") return silence(signal);
-    // A document that takes no time (nothing allowed in it, or the call's time is simulated and it
-    // only pauses for nothing) would loop without end: fall silent instead.
-    if (ctx.clock.now() === end.readAt) return silence(signal);
+    // A document that takes no time would loop without end: fall silent instead. Nothing ran (no verb
+    // in it, or none allowed), or the call's time is simulated and its verbs only paused for nothing.
+    // Not the clock alone: while a call waits its clock runs at the wall clock's pace (CallClock.pace),
+    // so a document with nothing in it can end a millisecond after it was read.
+    if (end.ran === 0 || ctx.clock.now() === end.readAt) return silence(signal);
     // The music loops on the document it ended in (after any <Redirect>), asked for afresh.
     request = { ...end.last, params: {} };
   }

@@ -267,6 +267,31 @@ describe("the wait-music runner", () => {
     expect(warnings).toEqual([expect.objectContaining({ code: 11200 })]);
   });
 
+  it("falls silent on a document with no verb to run, even when the clock moved while it was read", async () => {
+    // A waiting call's clock runs at the wall clock's pace: every read of it here is a millisecond on.
+    const { ctx, clock, requests, warnings } = withDocuments({
+      "https://a.example/unknown": "<Response>\n  <say>hold on</say>\n</Response>",
+    });
+    let ticks = 0;
+    clock.now = () => ++ticks;
+    // Each request takes a turn of the event loop, as a real one does: a loop of them ends the test.
+    const fetchTwiml = ctx.fetchTwiml as NonNullable<typeof ctx.fetchTwiml>;
+    const slow = {
+      ...ctx,
+      fetchTwiml: async (...args: Parameters<typeof fetchTwiml>) => {
+        await new Promise((r) => setImmediate(r));
+        return fetchTwiml(...args);
+      },
+    };
+    const stop = new AbortController();
+    const running = runWaitMusic(slow, music("https://a.example/unknown"), stop.signal);
+    for (let i = 0; i < 5; i++) await new Promise((r) => setImmediate(r));
+    stop.abort(new Error("over"));
+    await expect(running).rejects.toThrow("over");
+    expect(requests.map(([url]) => url)).toEqual(["https://a.example/unknown"]);
+    expect(warnings).toEqual([]);
+  });
+
   it("requests Twilio's default hold music with GET when there is no waitUrl, and nothing for waitUrl=''", async () => {
     const { ctx, requests } = withDocuments({ [DEFAULT_WAIT_URL]: xml((r) => r.hangup()) });
     await expect(runWaitMusic(ctx, music(undefined), new AbortController().signal)).resolves.toEqual({
