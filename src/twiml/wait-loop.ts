@@ -70,6 +70,8 @@ export async function runWaitMusic(
     runVerb,
   };
   for (;;) {
+    // Aborted while its last document ran (a verb that ends at once does not look): no more requests.
+    signal.throwIfAborted();
     const end = await runDocument(ctx, request, rules, signal);
     if (end.kind === "leave" || end.kind === "hangup") return { kind: end.kind };
     if (end.kind === "unavailable") {
