@@ -9,6 +9,7 @@ import { type AnyActorRef, createActor, type InspectionEvent } from "xstate";
 import type { Verb } from "../src/twiml/verb-data.js";
 import { type HeapProfile, summarizeHeap } from "./heap-summary.js";
 import { fakeCallInput, fakeCallMachine } from "./lib/fake-call.js";
+import { samplingOptions } from "./lib/heap-profile-file.js";
 
 const SAY: Verb[] = [{ name: "Say", text: "Hi", voice: "man", language: "en-US", loop: 1 }];
 const machine = fakeCallMachine(SAY);
@@ -49,11 +50,7 @@ const session = new Session();
 session.connect();
 for (const inspect of [false, true]) {
   const sampled = Math.min(calls, 5_000);
-  await session.post("HeapProfiler.startSampling", {
-    samplingInterval: 1_024,
-    includeObjectsCollectedByMajorGC: true,
-    includeObjectsCollectedByMinorGC: true,
-  });
+  await session.post("HeapProfiler.startSampling", samplingOptions(1_024));
   for (let i = 0; i < sampled; i++) await oneCall(i, inspect);
   const { profile } = await session.post("HeapProfiler.stopSampling");
   const s = summarizeHeap(profile as HeapProfile, sampled);

@@ -5,7 +5,7 @@
 // Garbage is what the workers' scavenges cost and what their latency tail follows (bench/README.md).
 import { writeFileSync } from "node:fs";
 import { Session } from "node:inspector";
-import { heapProfileFile } from "./heap-profile-file.js";
+import { heapProfileFile, samplingOptions } from "./heap-profile-file.js";
 
 /** One sample per this many bytes allocated, on average: fine enough for per-call figures of a few KB. */
 const HEAP_SAMPLING_BYTES = 4_096;
@@ -18,11 +18,7 @@ if (dir) {
   process.on("SIGUSR2", () => {
     if (!sampling) {
       sampling = true;
-      session.post("HeapProfiler.startSampling", {
-        samplingInterval: HEAP_SAMPLING_BYTES,
-        includeObjectsCollectedByMajorGC: true,
-        includeObjectsCollectedByMinorGC: true,
-      });
+      session.post("HeapProfiler.startSampling", samplingOptions(HEAP_SAMPLING_BYTES));
       return;
     }
     sampling = false;
