@@ -32,6 +32,12 @@ export interface DocumentRules {
   readonly fetchFailed?: "throw" | "return";
   /** "music": a URL that answers with audio is music to play (and loop), not a call to hang up. */
   readonly audio?: "document" | "music";
+  /**
+   * Ends the run as `quiet` once `max` documents in a row have led to the next (a <Redirect>, a
+   * <Gather>'s action) with their verbs moving the call's clock less than `ms`: a document that only
+   * redirects to itself would otherwise be requested again and again, as fast as it answers.
+   */
+  readonly quiet?: { readonly ms: number; readonly max: number };
 }
 
 export type DocumentEnd =
@@ -43,7 +49,9 @@ export type DocumentEnd =
   | { readonly kind: "leave" }
   /** <Hangup> or <Reject>. */
   | { readonly kind: "hangup" }
-  | { readonly kind: "unavailable"; readonly error: unknown; readonly request: DocumentRequest };
+  | { readonly kind: "unavailable"; readonly error: unknown; readonly request: DocumentRequest }
+  /** `rules.quiet`'s documents in a row played nothing; `next` is the one they led to, not requested. */
+  | { readonly kind: "quiet"; readonly next: DocumentRequest };
 
 /** Runs the document at `first` and those its verbs lead to; rejects with the signal's reason on abort. */
 export async function runDocument(
@@ -57,6 +65,7 @@ export async function runDocument(
   const allowed: ReadonlySet<string> = rules.allowed instanceof Set ? rules.allowed : new Set(rules.allowed);
   const max = rules.maxDocuments ?? Number.POSITIVE_INFINITY;
   let request = first;
+  let quietInARow = 0;
   for (let document = 1; ; document++) {
     if (document > max)
       throw fail("tooManyDocuments", `the ${rules.what} requested more than ${max} documents`);
@@ -91,6 +100,9 @@ export async function runDocument(
       }
     }
     if (!next) return { kind: "done", last: request, readAt, ran };
+    if (rules.quiet && ctx.clock.now() - readAt < rules.quiet.ms) {
+      if (++quietInARow >= rules.quiet.max) return { kind: "quiet", next };
+    } else quietInARow = 0;
     request = next;
   }
 }

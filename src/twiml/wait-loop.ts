@@ -29,6 +29,15 @@ const runnable: ReadonlyMap<string, VerbDefinition<Verb>> = new Map(
 /** The verbs a wait document may hold: those it runs, and <Leave>, which the runner acts on itself. */
 export type WaitVerbName = (typeof RUNNABLE)[number]["name"] | "Leave";
 
+/**
+ * Wait music that moves the call's clock less than this plays nothing a caller would hear as music
+ * (an empty document, a <Play> of an empty file, a <Pause length="0">): looping it would only request
+ * it again and again, as fast as the app answers.
+ */
+export const AUDIBLE_MS = 100;
+/** Documents in a row that play nothing and lead to the next (<Redirect>) before the music falls silent. */
+export const MAX_QUIET_DOCUMENTS = 10;
+
 /** Twilio's default hold music when a waitUrl is absent. */
 export const DEFAULT_WAIT_URL = "http://twimlets.com/holdmusic?Bucket=com.twilio.music.classical";
 
@@ -67,6 +76,7 @@ export async function runWaitMusic(
     params: () => music.params(),
     fetchFailed: "return",
     audio: "music",
+    quiet: { ms: AUDIBLE_MS, max: MAX_QUIET_DOCUMENTS },
     runVerb,
   };
   for (;;) {
@@ -83,13 +93,21 @@ export async function runWaitMusic(
       );
       return music.atEnd === "return" ? { kind: "done" } : silence(signal);
     }
+    if (end.kind === "quiet") {
+      ctx.warn(
+        ErrorCodes.tooManyDocuments.code,
+        `${music.what} led through ${MAX_QUIET_DOCUMENTS} documents in a row that played nothing ` +
+          `(next: ${end.next.url}); silence instead`,
+      );
+      return music.atEnd === "return" ? { kind: "done" } : silence(signal);
+    }
     if (music.atEnd === "return") return { kind: "done" };
     if (music.atEnd === "silence") return silence(signal);
     // A document that takes no time would loop without end: fall silent instead. Nothing ran (no verb
-    // in it, or none allowed), or the call's time is simulated and its verbs only paused for nothing.
-    // Not the clock alone: while a call waits its clock runs at the wall clock's pace (CallClock.pace),
-    // so a document with nothing in it can end a millisecond after it was read.
-    if (end.ran === 0 || ctx.clock.now() === end.readAt) return silence(signal);
+    // in it, or none allowed), or its verbs moved the call's clock by less than audio a caller hears
+    // (time simulated, a <Play> of an empty file). Not the clock alone: while a call waits its clock
+    // runs at the wall clock's pace (CallClock.pace), so even an empty document takes a moment.
+    if (end.ran === 0 || ctx.clock.now() - end.readAt < AUDIBLE_MS) return silence(signal);
     // The music loops on the document it ended in (after any <Redirect>), asked for afresh.
     request = { ...end.last, params: {} };
   }

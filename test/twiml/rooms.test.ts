@@ -8,7 +8,13 @@ import type { FetchedTwiml } from "../../src/twiml/verb-context.js";
 import type { ParseContext } from "../../src/twiml/verb-definition.js";
 import { conferenceNoun } from "../../src/twiml/verbs/dial/conference.js";
 import { queueNoun } from "../../src/twiml/verbs/dial/queue.js";
-import { DEFAULT_WAIT_URL, runWaitMusic, type WaitMusic } from "../../src/twiml/wait-loop.js";
+import {
+  AUDIBLE_MS,
+  DEFAULT_WAIT_URL,
+  MAX_QUIET_DOCUMENTS,
+  runWaitMusic,
+  type WaitMusic,
+} from "../../src/twiml/wait-loop.js";
 import { readXml } from "../../src/twiml/xml.js";
 import { VoiceResponse } from "../helpers/twilio-app.js";
 import { fakeContext } from "./fakes.js";
@@ -267,29 +273,87 @@ describe("the wait-music runner", () => {
     expect(warnings).toEqual([expect.objectContaining({ code: 11200 })]);
   });
 
-  it("falls silent on a document with no verb to run, even when the clock moved while it was read", async () => {
-    // A waiting call's clock runs at the wall clock's pace: every read of it here is a millisecond on.
-    const { ctx, clock, requests } = withDocuments({
-      "https://a.example/unknown": "<Response>\n  <say>hold on</say>\n</Response>",
-    });
+  /**
+   * As a waiting call's documents come: its clock runs at the wall clock's pace, so every read of it
+   * here is a millisecond on, and each request takes a turn of the event loop and ends on abort, as a
+   * real one does. `play` is how long a <Play> takes (0: an empty file).
+   */
+  function paced(docs: Record<string, string>, play = 0) {
+    const fake = withDocuments(docs);
     let ticks = 0;
-    clock.now = () => ++ticks;
-    // Each request takes a turn of the event loop and ends on abort, as a real one does.
-    const fetchTwiml = ctx.fetchTwiml as NonNullable<typeof ctx.fetchTwiml>;
-    const slow = {
-      ...ctx,
+    fake.clock.now = () => ++ticks;
+    fake.channel.play = async (url, options) => {
+      fake.channel.calls.push(["play", url, options]);
+      ticks += play;
+    };
+    const fetchTwiml = fake.ctx.fetchTwiml as NonNullable<typeof fake.ctx.fetchTwiml>;
+    const ctx = {
+      ...fake.ctx,
       fetchTwiml: async (...args: Parameters<typeof fetchTwiml>) => {
         await new Promise((r) => setImmediate(r));
         args[3]?.throwIfAborted();
         return fetchTwiml(...args);
       },
     };
-    const stop = new AbortController();
-    const running = runWaitMusic(slow, music("https://a.example/unknown"), stop.signal);
-    for (let i = 0; i < 5; i++) await new Promise((r) => setImmediate(r));
-    stop.abort(new Error("over"));
-    await expect(running).rejects.toThrow("over");
+    /**
+     * Runs the music for `turns` turns of the event loop (or until `until` holds), then aborts it.
+     * `silent`: the music has fallen silent by then, so a few turns more request nothing.
+     */
+    const run = async (url: string, turns: number, { until = (): boolean => false, silent = true } = {}) => {
+      const stop = new AbortController();
+      const running = runWaitMusic(ctx, music(url), stop.signal);
+      for (let i = 0; i < turns && !until(); i++) await new Promise((r) => setImmediate(r));
+      const requested = fake.requests.length;
+      for (let i = 0; i < 5; i++) await new Promise((r) => setImmediate(r));
+      if (silent) expect(fake.requests.length).toBe(requested);
+      stop.abort(new Error("over"));
+      await expect(running).rejects.toThrow("over");
+    };
+    return { ...fake, run };
+  }
+
+  it("falls silent on a document with no verb to run, even when the clock moved while it was read", async () => {
+    const { requests, run } = paced({
+      "https://a.example/unknown": "<Response>\n  <say>hold on</say>\n</Response>",
+    });
+    await run("https://a.example/unknown", 5);
     expect(requests.map(([url]) => url)).toEqual(["https://a.example/unknown"]);
+  });
+
+  it("falls silent instead of looping a <Play> too short to hear (an empty file)", async () => {
+    const { requests, channel, run } = paced({
+      "https://a.example/beep": xml((r) => r.play("https://a.example/empty.wav")),
+    });
+    await run("https://a.example/beep", 20);
+    expect(requests.map(([url]) => url)).toEqual(["https://a.example/beep"]);
+    expect(channel.calls.map((c) => c[0])).toEqual(["play"]);
+  });
+
+  it(`stops following ${MAX_QUIET_DOCUMENTS} redirects in a row that play nothing, with a 90006 warning`, async () => {
+    const { requests, warnings, run } = paced({
+      "https://a.example/self": xml((r) => r.redirect("https://a.example/self")),
+    });
+    await run("https://a.example/self", 200, { until: () => warnings.length > 0 });
+    expect(requests.length).toBe(MAX_QUIET_DOCUMENTS);
+    expect(warnings).toEqual([
+      expect.objectContaining({ code: 90006, message: expect.stringContaining("https://a.example/self") }),
+    ]);
+  });
+
+  it("keeps following a redirect loop whose documents play audio", async () => {
+    const { requests, warnings, channel, run } = paced(
+      {
+        "https://a.example/song": xml((r) => {
+          r.play("https://a.example/song.mp3");
+          r.redirect("/song");
+        }),
+      },
+      AUDIBLE_MS,
+    );
+    await run("https://a.example/song", 4 * MAX_QUIET_DOCUMENTS, { silent: false });
+    expect(requests.length).toBeGreaterThan(2 * MAX_QUIET_DOCUMENTS);
+    expect(channel.calls.length).toBe(requests.length);
+    expect(warnings).toEqual([]);
   });
 
   it("requests Twilio's default hold music with GET when there is no waitUrl, and nothing for waitUrl=''", async () => {
