@@ -9,6 +9,7 @@ import type { TwimlDocument } from "./verb-data.js";
 const TWIML_TYPES = new Set(["text/xml", "application/xml", "text/html"]);
 
 export function documentFromResponse(res: WebhookResponse): TwimlDocument {
+  if (res.emptyChunked) throw fail("emptyChunkedBody", `${res.url} answered with an empty chunked body`);
   const type = res.contentType;
   if (type === undefined || type === "") {
     throw fail("invalidContentType", `${res.url} answered without a Content-Type`);

@@ -19,7 +19,8 @@ const documents = new Map<string, TwimlDocument>();
  * reports them for each call, as before.
  */
 export function sharedDocument(res: WebhookResponse): TwimlDocument {
-  if (res.body.length > MAX_BODY) return documentFromResponse(res);
+  // An empty chunked answer is an error (11770) that an empty plain one sharing its key is not.
+  if (res.body.length > MAX_BODY || res.emptyChunked) return documentFromResponse(res);
   // Relative URLs in the document resolve against its URL, and the content type says how it is read.
   const key = `${res.url}\n${res.contentType}\n${res.body}`;
   const known = documents.get(key);

@@ -4,12 +4,20 @@ import type { Dispatcher, Pool } from "undici";
 import { type FailedResponse, type Failure, failure, networkFailure, statusFailure } from "./failures.js";
 import { type Hop, headersFor, type Signer } from "./request-headers.js";
 
-const REDIRECT_STATUSES = new Set([301, 302, 303, 307, 308]);
+// The redirects Twilio follows (its 11216 page); any other 3xx, 308 included, is 11216.
+const REDIRECT_STATUSES = new Set([301, 302, 303, 307]);
 /** Of an error answer's body, this much is kept (Twilio's debugger shows the first 64 KB). */
 export const FAILED_BODY_KEPT = 64 * 1024;
 
 export type Outcome =
-  | { kind: "done"; status: number; contentType: string | undefined; body: string }
+  | {
+      kind: "done";
+      status: number;
+      contentType: string | undefined;
+      body: string;
+      /** The body was chunked and empty: a document request reports 11770 for it. */
+      emptyChunked?: true;
+    }
   | { kind: "redirect"; status: number; location: string | undefined }
   | Failure;
 
@@ -87,7 +95,9 @@ export async function attempt(hop: Hop, ctx: AttemptContext): Promise<Outcome> {
   }
   const contentTypeHeader = header(res, "content-type");
   const contentType = contentTypeHeader?.split(";")[0]?.trim().toLowerCase() || undefined;
-  return { kind: "done", status, contentType, body: decode(Buffer.concat(chunks, size), contentTypeHeader) };
+  const body = decode(Buffer.concat(chunks, size), contentTypeHeader);
+  const emptyChunked = size === 0 && /\bchunked\b/i.test(header(res, "transfer-encoding") ?? "");
+  return { kind: "done", status, contentType, body, ...(emptyChunked && { emptyChunked }) };
 }
 
 function header(res: Dispatcher.ResponseData, name: string): string | undefined {

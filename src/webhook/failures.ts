@@ -10,12 +10,21 @@ interface Row {
   retryAs?: RetryPolicyName;
 }
 
-/** Condition → Twilio code (11100 invalidUrl, 11200 retrieval, 11205 connection, 11210 host, 11215, 11750). */
+/**
+ * Condition → Twilio code (11100 invalidUrl, 11200 retrieval, 11205 connection, 11206 protocol, 11210
+ * host, 11215/11216 redirects, 11220–11237 TLS, 11750 size). A certificate or a protocol the server
+ * gets wrong is not retried: another attempt would meet the same server.
+ */
 export const FAILURES = {
   invalidUrl: { code: "invalidUrl" },
   refusedByEgress: { code: "httpRetrievalFailure" },
   invalidRequest: { code: "httpRetrievalFailure" },
   hostNotFound: { code: "httpBadHostName" },
+  tlsHandshakeFailed: { code: "tlsHandshakeError" },
+  certificateDomainMismatch: { code: "certificateDomainMismatch" },
+  certificateExpired: { code: "certificateExpired" },
+  certificateUntrusted: { code: "certificatePathNotFound" },
+  protocolViolation: { code: "httpProtocolViolation" },
   connectFailed: { code: "httpConnectionFailure", retryAs: "ct" },
   readTimedOut: { code: "httpConnectionFailure", retryAs: "rt" },
   connectionLost: { code: "httpConnectionFailure", retryAs: "rt" },
@@ -25,8 +34,10 @@ export const FAILURES = {
   serverErrorStatus: { code: "httpRetrievalFailure", retryAs: "5xx" },
   otherStatus: { code: "httpRetrievalFailure" },
   bodyTooLarge: { code: "responseTooLarge" },
-  redirectWithoutLocation: { code: "httpRetrievalFailure" },
-  invalidRedirect: { code: "httpRetrievalFailure" },
+  redirectWithoutLocation: { code: "httpInvalidRedirect" },
+  invalidRedirect: { code: "httpInvalidRedirect" },
+  /** A 3xx Twilio does not follow (only 301, 302, 303 and 307 are redirects to it). */
+  unfollowedRedirect: { code: "httpInvalidRedirect" },
   tooManyRedirects: { code: "tooManyRedirects" },
 } as const satisfies Record<string, Row>;
 
@@ -43,6 +54,18 @@ const CONNECT_CODES = [
   "EADDRNOTAVAIL",
   "ETIMEDOUT",
 ];
+/** OpenSSL's verify errors (Node's `err.code`) for a chain that leads to no trusted root. */
+const UNTRUSTED_CODES = [
+  "DEPTH_ZERO_SELF_SIGNED_CERT",
+  "SELF_SIGNED_CERT_IN_CHAIN",
+  "UNABLE_TO_VERIFY_LEAF_SIGNATURE",
+  "UNABLE_TO_GET_ISSUER_CERT",
+  "UNABLE_TO_GET_ISSUER_CERT_LOCALLY",
+  "CERT_UNTRUSTED",
+  "CERT_CHAIN_TOO_LONG",
+];
+/** undici's HTTPParserError has no code when llhttp gave none: `errorCode` names it HPE. */
+const PARSER_ERROR = "HPE";
 const LOST: ErrorCodeRow = [() => true, "connectionLost", "connection lost"];
 
 /** A network error's code (ENOTFOUND, UND_ERR_…) → its condition; the first row that matches wins. */
@@ -50,6 +73,16 @@ const BY_ERROR_CODE: readonly ErrorCodeRow[] = [
   [(c) => DNS_CODES.includes(c), "hostNotFound", "host not found"],
   [(c) => c === "EEGRESS", "refusedByEgress", "refused by the egress policy"],
   [(c) => c === "UND_ERR_INVALID_ARG", "invalidRequest", "invalid request"],
+  [(c) => c === "ERR_TLS_CERT_ALTNAME_INVALID", "certificateDomainMismatch", "certificate not for this host"],
+  [
+    (c) => c === "CERT_HAS_EXPIRED" || c === "CERT_NOT_YET_VALID",
+    "certificateExpired",
+    "certificate out of date",
+  ],
+  [(c) => UNTRUSTED_CODES.includes(c), "certificateUntrusted", "certificate not trusted"],
+  // Any other certificate, TLS or OpenSSL failure: the handshake did not complete.
+  [(c) => /^(ERR_SSL_|ERR_TLS_|CERT_)|^EPROTO$/.test(c), "tlsHandshakeFailed", "TLS handshake failed"],
+  [(c) => c === PARSER_ERROR || c.startsWith("HPE_"), "protocolViolation", "not a valid HTTP response"],
   [(c) => CONNECT_CODES.includes(c), "connectFailed", "connection failed"],
   [(c) => c.endsWith("_TIMEOUT"), "readTimedOut", "read timed out"],
   LOST,
@@ -123,7 +156,14 @@ export function formEncodedHeaders(headers: Record<string, string>): string {
 
 /** An answer outside 2xx (and not a redirect). */
 export function statusFailure(status: number, at: string, response?: FailedResponse): Failure {
-  const condition = status >= 500 ? "serverErrorStatus" : status >= 400 ? "clientErrorStatus" : "otherStatus";
+  const condition =
+    status >= 500
+      ? "serverErrorStatus"
+      : status >= 400
+        ? "clientErrorStatus"
+        : status >= 300
+          ? "unfollowedRedirect"
+          : "otherStatus";
   return {
     ...failure(condition, `${at} answered HTTP ${status}`),
     httpStatus: status,
@@ -170,8 +210,9 @@ export function networkFailure(err: unknown, c: NetworkContext): Failure {
 }
 
 function errorCode(err: unknown): string | undefined {
-  const e = err as { code?: unknown; errors?: unknown[]; cause?: unknown } | undefined;
+  const e = err as { code?: unknown; name?: unknown; errors?: unknown[]; cause?: unknown } | undefined;
   if (typeof e?.code === "string") return e.code;
+  if (e?.name === "HTTPParserError") return PARSER_ERROR;
   if (Array.isArray(e?.errors) && e.errors.length > 0) return errorCode(e.errors[0]);
   return e?.cause !== undefined && e.cause !== err ? errorCode(e.cause) : undefined;
 }

@@ -47,6 +47,8 @@ export interface WebhookResponse {
   durationMs: number;
   /** 1 + the retries spent (redirects are not attempts). */
   attempts: number;
+  /** The body was empty and chunked (`Transfer-Encoding: chunked`): no document, 11770. */
+  emptyChunked?: true;
 }
 
 /** What a request is sent through: a WebhookClient's pools, under its egress policy. */
@@ -128,6 +130,7 @@ export async function requestWebhook(via: Connections, req: WebhookRequest): Pro
           body: outcome.body,
           durationMs: performance.now() - started,
           attempts,
+          ...(outcome.emptyChunked && { emptyChunked: outcome.emptyChunked }),
         };
       }
       if (outcome.kind === "failed") {

@@ -27,6 +27,9 @@ const routes: Record<string, Handler> = {
   "/wrong-root": xml("<Foo><Say>Hi</Say></Foo>"),
   "/huge": xml(`<Response><Say>${"a".repeat(70 * 1024)}</Say></Response>`),
   "/loop": (_req, res) => res.writeHead(302, { Location: "/loop" }).end(),
+  "/308": (_req, res) => res.writeHead(308, { Location: "/ok" }).end(),
+  // No Content-Length: Node sends the (empty) body chunked.
+  "/empty-chunked": (_req, res) => res.writeHead(200, { "Content-Type": "text/xml" }).end(),
   "/twiml-loop": xml('<Response><Redirect method="POST">/twiml-loop</Redirect></Response>'),
   "/drip": (_req, res) => {
     res.writeHead(200, { "Content-Type": "text/xml" });
@@ -72,6 +75,8 @@ interface Fault {
   voiceUrl: () => string;
   fallbackUrl?: () => string;
   code: number;
+  /** The voice URL's own code, which the fallback request carries as ErrorCode; `code` unless said. */
+  voiceCode?: number;
   /** What the caller hears last: the app-error message, or the fallback's TwiML. */
   heard: string;
 }
@@ -118,6 +123,19 @@ const faults: Fault[] = [
   { name: "over 64 kB", voiceUrl: () => `${base}/huge`, code: 11750, heard: APPLICATION_ERROR_SAY.text },
   { name: "redirect loop", voiceUrl: () => `${base}/loop`, code: 11215, heard: APPLICATION_ERROR_SAY.text },
   {
+    name: "308 (a redirect Twilio does not follow), with a fallback",
+    voiceUrl: () => `${base}/308`,
+    fallbackUrl: () => `${base}/ok`,
+    code: 11216,
+    heard: "Backup works",
+  },
+  {
+    name: "empty chunked body",
+    voiceUrl: () => `${base}/empty-chunked`,
+    code: 11770,
+    heard: APPLICATION_ERROR_SAY.text,
+  },
+  {
     name: "TwiML Redirect loop",
     voiceUrl: () => `${base}/twiml-loop`,
     code: 90006,
@@ -141,6 +159,7 @@ const faults: Fault[] = [
     voiceUrl: () => `${base}/malformed`,
     fallbackUrl: () => `${base}/404`,
     code: 11200,
+    voiceCode: 12100,
     heard: APPLICATION_ERROR_SAY.text,
   },
 ];
@@ -180,7 +199,7 @@ describe("webhook faults", () => {
       const fallbackPath = new URL(fault.fallbackUrl()).pathname;
       const request = hits[fallbackPath]?.find((p) => p.CallSid === placed.callSid);
       expect(request).toMatchObject({ ErrorUrl: voiceUrl, CallSid: placed.callSid });
-      expect(Number(request?.ErrorCode)).toBeGreaterThan(11000);
+      expect(Number(request?.ErrorCode)).toBe(fault.voiceCode ?? fault.code);
       expect(notes.map((n) => n.request_url)).toEqual(
         fault.heard === APPLICATION_ERROR_SAY.text ? [voiceUrl, fault.fallbackUrl()] : [voiceUrl],
       );

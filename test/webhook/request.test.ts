@@ -1,3 +1,5 @@
+import { execFileSync } from "node:child_process";
+import { mkdtempSync, readFileSync, rmSync } from "node:fs";
 import {
   createServer,
   type IncomingHttpHeaders,
@@ -5,12 +7,17 @@ import {
   type Server,
   type ServerResponse,
 } from "node:http";
-import type { AddressInfo } from "node:net";
+import { createServer as createHttpsServer } from "node:https";
+import { type AddressInfo, createServer as createNetServer, type Server as NetServer } from "node:net";
+import { tmpdir } from "node:os";
+import { join } from "node:path";
 import twilio from "twilio";
 import { afterAll, afterEach, describe, expect, it } from "vitest";
 import { SwitchboardError } from "../../src/errors/switchboard-error.js";
+import { documentFromResponse } from "../../src/twiml/from-response.js";
 import { WebhookClient } from "../../src/webhook/client.js";
 import { CookieJar } from "../../src/webhook/cookies.js";
+import { failed, networkFailure } from "../../src/webhook/failures.js";
 import type { WebhookRequest, WebhookResponse } from "../../src/webhook/request.js";
 
 const TOKEN = "0123456789abcdef0123456789abcdef";
@@ -27,6 +34,8 @@ interface Seen {
 type Handler = (req: IncomingMessage, res: ServerResponse, seen: Seen, n: number) => void;
 
 const servers: Server[] = [];
+/** Servers that speak no HTTP, closed after each test as `servers` are. */
+const rawServers: NetServer[] = [];
 const middleware = twilio.webhook(TOKEN);
 
 /** Validates as receivers do: against the URL rebuilt from Host, and through twilio.webhook(). */
@@ -93,6 +102,7 @@ afterEach(async () => {
     server.closeAllConnections();
     await new Promise((resolve) => server.close(resolve));
   }
+  for (const server of rawServers.splice(0)) await new Promise((resolve) => server.close(resolve));
 });
 const web = new WebhookClient();
 afterAll(() => web.close());
@@ -289,6 +299,111 @@ describe("WebhookClient.request: failures", () => {
     const pending = post(`${base}/`, { signal: controller.signal });
     setImmediate(() => controller.abort());
     expect((await failure(pending, 11205)).message).toContain("aborted");
+  });
+});
+
+describe("WebhookClient.request: what Twilio reports as protocol, redirect and TLS failures", () => {
+  /** A TCP server that answers every connection's first bytes with `reply` and closes it. */
+  async function raw(reply: string): Promise<{ url: string; connections: () => number }> {
+    let connections = 0;
+    const server = createNetServer((socket) => {
+      connections++;
+      socket.once("data", () => socket.end(reply));
+    });
+    rawServers.push(server);
+    await new Promise<void>((resolve) => server.listen(0, "127.0.0.1", resolve));
+    return {
+      url: `http://127.0.0.1:${(server.address() as AddressInfo).port}/voice`,
+      connections: () => connections,
+    };
+  }
+
+  it("an answer that is not HTTP is 11206, not retried even under rp=all", async () => {
+    const { url, connections } = await raw("THIS IS NOT HTTP\r\n\r\n");
+    const err = await failure(post(`${url}#rp=all&rc=2`), 11206);
+    expect(err.message).toContain("not a valid HTTP response");
+    expect(connections()).toBe(1);
+  });
+
+  it("a 3xx Twilio does not follow (308, 300), one without Location or with an unusable one is 11216", async () => {
+    const { base, seen } = await serve((req, res) => {
+      if (req.url === "/308") return redirect(res, 308, "/twiml");
+      if (req.url === "/300") return redirect(res, 300, "/twiml");
+      if (req.url === "/no-location") return res.writeHead(302).end();
+      if (req.url === "/ftp") return redirect(res, 302, "ftp://example.com/twiml");
+      twiml(res);
+    });
+    for (const path of ["/308", "/300", "/no-location", "/ftp"]) await failure(post(`${base}${path}`), 11216);
+    expect(seen.map((s) => s.path)).toEqual(["/308", "/300", "/no-location", "/ftp"]);
+  });
+
+  it("an empty chunked 2xx body is 11770 where a document is expected; an empty sized one is not", async () => {
+    const { base } = await serve((req, res) => {
+      const sized = req.url === "/sized" ? { "content-length": "0" } : {};
+      // Without a Content-Length, Node sends the headers first and the body chunked.
+      res.writeHead(200, { "content-type": "text/plain", ...sized }).end();
+    });
+    const chunked = await post(`${base}/chunked`);
+    expect(chunked.emptyChunked).toBe(true);
+    expect(() => documentFromResponse(chunked)).toThrow(expect.objectContaining({ code: 11770 }));
+    const sized = await post(`${base}/sized`);
+    expect(sized.emptyChunked).toBeUndefined();
+    expect(documentFromResponse(sized).verbs).toEqual([]);
+  });
+
+  it("a self-signed certificate is 11237 and a server that does not speak TLS is 11220, neither retried", async () => {
+    const dir = mkdtempSync(join(tmpdir(), "sb-webhook-tls-"));
+    try {
+      execFileSync(
+        "openssl",
+        [
+          ...["req", "-x509", "-newkey", "rsa:2048", "-nodes", "-days", "1", "-subj", "/CN=127.0.0.1"],
+          ...["-addext", "subjectAltName=IP:127.0.0.1", "-keyout", join(dir, "key.pem")],
+          ...["-out", join(dir, "cert.pem")],
+        ],
+        { stdio: "ignore" },
+      );
+      let handshakes = 0;
+      const tls = createHttpsServer(
+        { key: readFileSync(join(dir, "key.pem")), cert: readFileSync(join(dir, "cert.pem")) },
+        (_req, res) => twiml(res),
+      );
+      tls.on("connection", () => handshakes++);
+      servers.push(tls);
+      await new Promise<void>((resolve) => tls.listen(0, "127.0.0.1", resolve));
+      const tlsPort = (tls.address() as AddressInfo).port;
+      const err = await failure(post(`https://127.0.0.1:${tlsPort}/voice#rp=all&rc=2`), 11237);
+      expect(err.message).toContain("DEPTH_ZERO_SELF_SIGNED_CERT");
+      expect(handshakes).toBe(1);
+      const { base, seen } = await serve((_req, res) => twiml(res));
+      await failure(post(`${base.replace("http:", "https:")}/voice#rp=all&rc=2`), 11220);
+      expect(seen).toHaveLength(0);
+    } finally {
+      rmSync(dir, { recursive: true, force: true });
+    }
+  });
+
+  it("an expired certificate is 11236 and one for another host 11235 (Node's codes for them)", () => {
+    const context = {
+      at: "https://app.example/voice",
+      host: "app.example",
+      timedOut: false,
+      totalTimeoutMs: 15_000,
+      callerSignal: undefined,
+      egressDescription: "any",
+      partial: false,
+    };
+    const codeOf = (errCode: string) => {
+      const f = networkFailure(Object.assign(new Error("handshake"), { code: errCode }), context);
+      return { code: failed(f.condition, f.message).code, retried: f.retryAs !== undefined };
+    };
+    expect(codeOf("CERT_HAS_EXPIRED")).toEqual({ code: 11236, retried: false });
+    expect(codeOf("CERT_NOT_YET_VALID")).toEqual({ code: 11236, retried: false });
+    expect(codeOf("ERR_TLS_CERT_ALTNAME_INVALID")).toEqual({ code: 11235, retried: false });
+    expect(codeOf("UNABLE_TO_GET_ISSUER_CERT_LOCALLY")).toEqual({ code: 11237, retried: false });
+    expect(codeOf("ERR_SSL_WRONG_VERSION_NUMBER")).toEqual({ code: 11220, retried: false });
+    // A dropped connection is still 11205, retried under rt.
+    expect(codeOf("ECONNRESET")).toEqual({ code: 11205, retried: true });
   });
 });
 
