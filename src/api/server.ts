@@ -8,6 +8,7 @@ import type { AccountRecord } from "../model/records.js";
 import { backfillAccountStatus } from "../store/account-status.js";
 import { openGlobalStores, openTrunkStores } from "../store/global.js";
 import { WatchedKv } from "../store/watched-kv.js";
+import { API_BODY_LIMIT } from "./body-limit.js";
 import type { ApiContext, OutboundOptions } from "./context.js";
 import { LoginLimiter } from "./login-limiter.js";
 import { Logins } from "./logins.js";
@@ -15,8 +16,7 @@ import { installErrorHandling } from "./rest/errors.js";
 import { restApi } from "./rest/plugin.js";
 import { twilioErrorBody } from "./twilio-error.js";
 
-/** Larger request bodies are refused with 413: Twilio's parameters are small (a Twiml is at most 4000). */
-export const API_BODY_LIMIT = 64 * 1024;
+export { API_BODY_LIMIT } from "./body-limit.js";
 
 /** The edge outbound calls to hosted numbers go through unless told (`up` runs it first). */
 export const DEFAULT_OUTBOUND_EDGE = "ashburn";

@@ -37,6 +37,19 @@ describe("request body limit", () => {
     expect(isTwilioError(JSON.parse(res.text), 413)).toBe(true);
   });
 
+  it.each([
+    ["creating a call", "Calls.json"],
+    ["updating one", "Calls/CA00000000000000000000000000000000.json"],
+  ])("answers an oversize body %s as a Twiml over 4000 characters: 400, 32018", async (_what, path) => {
+    const twiml = `<Response>${"<Pause/>".repeat(API_BODY_LIMIT / 8)}</Response>`;
+    const res = await stack.send("POST", `/2010-04-01/Accounts/${stack.account.sid}/${path}`, {
+      headers: { ...auth, "content-type": "application/x-www-form-urlencoded" },
+      body: `To=%2B15551230001&From=%2B15551230002&Twiml=${encodeURIComponent(twiml)}`,
+    });
+    expect(res.status).toBe(400);
+    expect(JSON.parse(res.text)).toMatchObject({ code: 32018, status: 400 });
+  });
+
   it("refuses an oversize body to a path outside the Twilio routes in the same shape", async () => {
     const res = await stack.send("POST", "/nowhere", {
       headers: { "content-type": "application/json" },

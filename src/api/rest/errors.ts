@@ -4,6 +4,8 @@
 import type { FastifyError, FastifyInstance, FastifyReply } from "fastify";
 import { type ErrorCodeName, ErrorCodes } from "../../errors/codes.js";
 import { SwitchboardError } from "../../errors/switchboard-error.js";
+import { MAX_TWIML_CHARS } from "../../protocol/outbound.js";
+import { API_BODY_LIMIT } from "../body-limit.js";
 import { sendSwitchboardError, sendTwilioError, twilioErrorBody } from "../twilio-error.js";
 
 /** Parameters whose bad values have a code of their own; the rest are 20422. */
@@ -30,6 +32,11 @@ export function installErrorHandling(app: FastifyInstance): void {
       return sendTwilioError(reply, code, `${param || err.validationContext} ${what}`.trim());
     }
     if (err instanceof SwitchboardError) return sendSwitchboardError(reply, err);
+    if (err.code === "FST_ERR_CTP_BODY_TOO_LARGE" && isCallRoute(req.routeOptions.url)) {
+      // The one parameter of a call's request that can be long is its Twiml: Twilio answers 32018.
+      const message = `the request body is larger than ${API_BODY_LIMIT} bytes; Twiml may be at most ${MAX_TWIML_CHARS} characters`;
+      return sendTwilioError(reply, "twimlParamTooLong", message);
+    }
     if (isUnavailable(err)) {
       req.log.warn({ err }, "JetStream did not answer a REST request");
       return sendTwilioError(reply, "serviceUnavailable", "the store did not answer in time; retry");
@@ -47,6 +54,11 @@ export function installErrorHandling(app: FastifyInstance): void {
 
 export function notFound(reply: FastifyReply, url: string): FastifyReply {
   return sendTwilioError(reply, "notFound", `The requested resource ${url.split("?")[0]} was not found`);
+}
+
+/** Creating a call or updating one: the routes that take a Twiml parameter. */
+function isCallRoute(url: string | undefined): boolean {
+  return url !== undefined && (url.endsWith("/Calls.json") || url.endsWith("/Calls/:CallSid.json"));
 }
 
 function isUnavailable(err: Error): boolean {
