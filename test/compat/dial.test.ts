@@ -277,5 +277,48 @@ describe("<Dial> to parties on the simulated network", () => {
       CallDuration: "4",
       CallbackSource: "call-progress-events",
     });
+    expect(ordered.map((r) => r.params.SequenceNumber)).toEqual(["0", "1", "2", "3"]);
   });
+
+  it.each([
+    [undefined, "answer", [["completed", "0"]]],
+    [
+      ["answered", "completed"],
+      "answer",
+      [
+        ["in-progress", "0"],
+        ["completed", "1"],
+      ],
+    ],
+    [undefined, "busy", [["busy", "0"]]],
+    [
+      ["ringing", "completed"],
+      "no-answer",
+      [
+        ["ringing", "0"],
+        ["no-answer", "1"],
+      ],
+    ],
+  ] as const)(
+    "numbers only the leg callbacks its noun asked for (%j, %s), from 0",
+    async (statusCallbackEvent, outcome, expected) => {
+      const { action } = await dialCall(
+        (r) =>
+          r.dial({ action: "/after", timeout: 10 }).number(
+            {
+              statusCallback: "/leg",
+              ...(statusCallbackEvent && { statusCallbackEvent: [...statusCallbackEvent] }),
+            },
+            OUTSIDE,
+          ),
+        { callees: { [OUTSIDE]: { outcome, answerAfter: 2, talk: 4 } } },
+      );
+      const childSid = action?.params.DialCallSid ?? "";
+      const sentFor = () => f.app.requests.filter((r) => r.path === "/leg" && r.params.CallSid === childSid);
+      // Callbacks may arrive in any order (as on Twilio): wait for as many as expected.
+      await f.app.waitFor(() => sentFor().length >= expected.length);
+      const sent = sentFor().map((r) => [r.params.CallStatus, r.params.SequenceNumber]);
+      expect(sent.sort((a, b) => Number(a[1]) - Number(b[1]))).toEqual(expected);
+    },
+  );
 });

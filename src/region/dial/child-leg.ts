@@ -93,6 +93,7 @@ export class ChildLeg {
   readonly #tracker: LegTracker | undefined;
   /** A leg taken back by a resumed call: as its previous worker stored it. */
   readonly restored: DialLegRef | undefined;
+  readonly #reports: (event: LegEvent) => boolean;
 
   constructor(
     private readonly rt: Pick<RegionRuntime, "region" | "bus" | "stores" | "inspector" | "log">,
@@ -108,6 +109,8 @@ export class ChildLeg {
       tracker?: LegTracker;
       /** Where the leg's `completed` callback goes, for a resume that ends the leg. */
       completedCallback?: LegCallback | undefined;
+      /** Whether the leg's noun asked for an event's callback (all, when absent): only those are numbered. */
+      reports?: ((event: LegEvent) => boolean) | undefined;
       /**
        * A leg the call's previous worker bridged or was ringing, taken back: as stored, and its
        * record's revision and status.
@@ -117,6 +120,7 @@ export class ChildLeg {
   ) {
     const restored = kept.restored;
     this.restored = restored?.ref;
+    this.#reports = kept.reports ?? (() => true);
     this.#tracker = kept.tracker;
     this.createdAt = restored?.ref.createdAt ?? clock.now();
     this.#createdWall = restored?.ref.createdWall ?? Date.now();
@@ -249,8 +253,12 @@ export class ChildLeg {
   }
 
   #report(event: LegEvent, callStatus: CallStatus, callDuration?: number): void {
-    const sequenceNumber = this.#sequence++;
-    this.#tracker?.reported(this.callSid, this.#sequence);
+    // SequenceNumber counts the callbacks the app is sent (Twilio's "from 0"), not every event.
+    const sequenceNumber = this.#sequence;
+    if (this.#reports(event)) {
+      this.#sequence++;
+      this.#tracker?.reported(this.callSid, this.#sequence);
+    }
     const params = statusCallbackParams(this.facts, {
       callStatus,
       sequenceNumber,

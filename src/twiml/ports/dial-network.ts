@@ -97,6 +97,11 @@ export interface DialNetwork {
        * the leg, so that a worker that resumes the call and ends the leg can still send it.
        */
       completedCallback?: (target: number) => LegCallback | undefined;
+      /**
+       * Whether target `i`'s noun asked for `event`'s status callback (every event, when absent): a
+       * leg numbers only the callbacks sent, so the first one an app gets is SequenceNumber 0.
+       */
+      reports?: (target: number, event: LegEvent) => boolean;
     },
     signal: AbortSignal,
   ): Promise<BridgedLeg | Unanswered>;

@@ -7,7 +7,7 @@ import { isHandOver } from "../../abort-reasons.js";
 import type { RecordedAudio } from "../../ports/channel.js";
 import type { DialTarget, LegProgress, SipOutcome } from "../../ports/dial-network.js";
 import type { VerbContext } from "../../verb-context.js";
-import type { LegNounOptions } from "./data.js";
+import type { LegEvent, LegNounOptions } from "./data.js";
 import type { DialOptions, DialResult } from "./noun.js";
 
 /** A target and what its noun asked for its leg (whisper, status callbacks). */
@@ -19,9 +19,13 @@ export async function ringLegs(
   options: DialOptions,
   signal: AbortSignal,
 ): Promise<DialResult> {
+  const reports = (target: number, event: LegEvent): boolean => {
+    const leg = legs[target]?.options;
+    return leg?.statusCallback !== undefined && leg.statusCallbackEvent.includes(event);
+  };
   const onProgress = (p: LegProgress) => {
     const leg = legs[p.target]?.options;
-    if (!leg?.statusCallback || !leg.statusCallbackEvent.includes(p.event)) return;
+    if (!leg?.statusCallback || !reports(p.target, p.event)) return;
     // Durable and off the call's path: a callback that cannot be stored is a warning, not a failure.
     ctx
       .callback({
@@ -43,9 +47,10 @@ export async function ringLegs(
       ...(options.ringTone && { ringTone: options.ringTone }),
       completedCallback: (target) => {
         const leg = legs[target]?.options;
-        if (!leg?.statusCallback || !leg.statusCallbackEvent.includes("completed")) return undefined;
+        if (!leg?.statusCallback || !reports(target, "completed")) return undefined;
         return { url: leg.statusCallback, method: leg.statusCallbackMethod };
       },
+      reports,
     },
     signal,
   );
