@@ -53,10 +53,26 @@ export interface StatusEvent {
   sequenceNumber: number;
   /** When the event happened (ms since epoch). */
   at: number;
+  /** A terminal event's SIP final response, when a SIP leg met one; otherwise it follows the status. */
+  sipResponseCode?: number;
 }
+
+/**
+ * The SipResponseCode a terminal status callback carries when no SIP response was met (a simulated
+ * or hosted callee): what a SIP callee would have answered for that outcome (Twilio's examples: 404
+ * unreachable, 487 for a Timeout reached before the answer).
+ */
+const SIP_CODE_OF: Partial<Record<CallStatus, number>> = {
+  completed: 200,
+  busy: 486,
+  "no-answer": 487,
+  canceled: 487,
+  failed: 404,
+};
 
 /** A status callback's parameters: the call's standard ones plus the progress fields (spec §5). */
 export function statusCallbackParams(facts: CallFacts, event: StatusEvent): Record<string, string> {
+  const sipResponseCode = event.sipResponseCode ?? SIP_CODE_OF[event.callStatus];
   return callParams(facts, event.callStatus, {
     CallbackSource: "call-progress-events",
     SequenceNumber: String(event.sequenceNumber),
@@ -66,5 +82,6 @@ export function statusCallbackParams(facts: CallFacts, event: StatusEvent): Reco
       // Billed minutes, rounded up; a call that never connected bills none.
       Duration: String(Math.ceil(event.callDuration / 60)),
     }),
+    ...(sipResponseCode !== undefined && { SipResponseCode: String(sipResponseCode) }),
   });
 }

@@ -87,6 +87,8 @@ describe("POST Calls.json (client.calls.create)", () => {
       });
     }
     expect(Number(callbacks[3]?.params.CallDuration)).toBeGreaterThanOrEqual(1);
+    // Only the terminal event says how the call's SIP side ended (200: answered, then hung up).
+    expect(callbacks.map((r) => r.params.SipResponseCode)).toEqual([undefined, undefined, undefined, "200"]);
     const fetched = await client.calls(created.sid).fetch();
     expect(fetched).toMatchObject({ status: "completed", direction: "outbound-api", to: PSTN });
   }, 30_000);
@@ -124,6 +126,7 @@ describe("POST Calls.json (client.calls.create)", () => {
       const callbacks = await callbacksOf(created.sid);
       expect(callbacks.map((r) => r.params.CallStatus)).toEqual([status]);
       expect(callbacks[0]?.params.SequenceNumber).toBe("0");
+      expect(callbacks[0]?.params.SipResponseCode).toBe(status === "busy" ? "486" : "487");
       expect(stack.app.requests.some((r) => r.path === "/outbound" && r.params.CallSid === created.sid)).toBe(
         false,
       );

@@ -281,26 +281,26 @@ describe("<Dial> to parties on the simulated network", () => {
   });
 
   it.each([
-    [undefined, "answer", [["completed", "0"]]],
+    [undefined, "answer", [["completed", "0", "200"]]],
     [
       ["answered", "completed"],
       "answer",
       [
-        ["in-progress", "0"],
-        ["completed", "1"],
+        ["in-progress", "0", undefined],
+        ["completed", "1", "200"],
       ],
     ],
-    [undefined, "busy", [["busy", "0"]]],
+    [undefined, "busy", [["busy", "0", "486"]]],
     [
       ["ringing", "completed"],
       "no-answer",
       [
-        ["ringing", "0"],
-        ["no-answer", "1"],
+        ["ringing", "0", undefined],
+        ["no-answer", "1", "487"],
       ],
     ],
   ] as const)(
-    "numbers only the leg callbacks its noun asked for (%j, %s), from 0",
+    "numbers only the leg callbacks its noun asked for (%j, %s), from 0; the last has a SipResponseCode",
     async (statusCallbackEvent, outcome, expected) => {
       const { action } = await dialCall(
         (r) =>
@@ -317,7 +317,11 @@ describe("<Dial> to parties on the simulated network", () => {
       const sentFor = () => f.app.requests.filter((r) => r.path === "/leg" && r.params.CallSid === childSid);
       // Callbacks may arrive in any order (as on Twilio): wait for as many as expected.
       await f.app.waitFor(() => sentFor().length >= expected.length);
-      const sent = sentFor().map((r) => [r.params.CallStatus, r.params.SequenceNumber]);
+      const sent = sentFor().map((r) => [
+        r.params.CallStatus,
+        r.params.SequenceNumber,
+        r.params.SipResponseCode,
+      ]);
       expect(sent.sort((a, b) => Number(a[1]) - Number(b[1]))).toEqual(expected);
     },
   );

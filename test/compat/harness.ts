@@ -46,6 +46,7 @@ export const STATUS_CALLBACK = [
   "CallbackSource",
   "Duration",
   "SequenceNumber",
+  "SipResponseCode",
   "Timestamp",
 ];
 

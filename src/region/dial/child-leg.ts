@@ -196,8 +196,11 @@ export class ChildLeg {
     this.#report("answered", "in-progress");
   }
 
-  /** Ends the leg once: stores and indexes its final record, then reports `completed`. */
-  end(status: LegEnd): Promise<void> {
+  /**
+   * Ends the leg once: stores and indexes its final record, then reports `completed` (with the SIP
+   * final response a SIP leg met, as SipResponseCode).
+   */
+  end(status: LegEnd, sipResponseCode?: number): Promise<void> {
     this.#ending ??= (async () => {
       this.status = status;
       this.endedAt = this.clock.now();
@@ -207,7 +210,7 @@ export class ChildLeg {
       this.#tracker?.ended(this.callSid);
       // As for any call: `ended` on the leg's own `.out` once its record is stored.
       this.#publish({ kind: "ended", status, region: this.rt.region });
-      this.#report("completed", status, this.durationS());
+      this.#report("completed", status, this.durationS(), sipResponseCode);
     })();
     return this.#ending;
   }
@@ -252,7 +255,7 @@ export class ChildLeg {
     this.rt.inspector.command(this.callSid, event, this.clock.now());
   }
 
-  #report(event: LegEvent, callStatus: CallStatus, callDuration?: number): void {
+  #report(event: LegEvent, callStatus: CallStatus, callDuration?: number, sipResponseCode?: number): void {
     // SequenceNumber counts the callbacks the app is sent (Twilio's "from 0"), not every event.
     const sequenceNumber = this.#sequence;
     if (this.#reports(event)) {
@@ -264,6 +267,7 @@ export class ChildLeg {
       sequenceNumber,
       at: this.clock.now(),
       ...(callDuration !== undefined && { callDuration }),
+      ...(sipResponseCode !== undefined && { sipResponseCode }),
     });
     // Twilio reports the first event of a Dial leg as `initiated`.
     if (event === "initiated") params.CallStatus = "initiated";

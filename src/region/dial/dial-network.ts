@@ -106,7 +106,7 @@ export function regionDialNetwork(rt: RegionRuntime, call: LiveCall, facts: Call
                     if (a.answered) a.cancel();
                     ends[i] = a.answered ? "canceled" : a.status;
                     if (!a.answered) outcomes[i] = a.sip;
-                    await leg.end(a.answered ? "canceled" : a.status);
+                    await leg.end(a.answered ? "canceled" : a.status, a.answered ? undefined : a.sip?.code);
                     return settle();
                   }
                   won = true;
