@@ -141,6 +141,18 @@ describe("client.calls.create() through a trunk to a SIP peer", () => {
     expect((await client.calls(created.sid).fetch()).status).toBe("busy");
   }, 60_000);
 
+  it("numbers the busy callback right after initiated when the peer answers 486 without ringing", async () => {
+    const { uas, created } = await callPeer("uas-busy-now.xml", { statusCallbackEvent: ALL_EVENTS });
+    expect((await uas.result).code).toBe(0);
+    const callbacks = await callbacksOf(created.sid);
+    expect(
+      callbacks.map((r) => [r.params.SequenceNumber, r.params.CallStatus, r.params.SipResponseCode]),
+    ).toEqual([
+      ["0", "initiated", undefined],
+      ["1", "busy", "486"],
+    ]);
+  }, 60_000);
+
   it("numbers the failed callback after the ringing one when the peer rings, then fails (404)", async () => {
     const { uas, created } = await callPeer("uas-ring-404.xml", { statusCallbackEvent: ALL_EVENTS });
     expect((await uas.result).code).toBe(0);

@@ -54,18 +54,19 @@ export async function ringCallee(
 
 /**
  * The SequenceNumber of an outbound call's `completed` callback: one more than the progress
- * callbacks it was sent, which follow from how the call went (a failed call never rang, unless its
- * SIP leg did: `legRang`, stored with the call). Worked out rather than counted, so a call resumed
- * on another worker numbers it the same (the outbox keys callbacks by it).
+ * callbacks it was sent, which follow from how the call went. A call placed on a SIP leg rang only
+ * if the leg said so (`legRang`, stored with the call: a callee may answer 486 with no 180 first);
+ * any other callee (`legRang` undefined) rang unless the call failed. Worked out rather than counted,
+ * so a call resumed on another worker numbers it the same (the outbox keys callbacks by it).
  */
 export function completedSequence(
   events: readonly string[] | undefined,
   status: CallStatus,
   answered: boolean,
-  legRang = false,
+  legRang?: boolean,
 ): number {
   if (!events) return 0;
-  const rang = answered || legRang || status !== "failed";
+  const rang = answered || (legRang ?? status !== "failed");
   return (
     Number(events.includes("initiated")) +
     Number(rang && events.includes("ringing")) +

@@ -49,7 +49,7 @@ export function endCall(
             callback.events,
             input.status,
             input.answeredAt !== null,
-            call.leg?.rang === true,
+            call.leg && call.leg.rang === true,
           ),
           at: endedAt,
         },
