@@ -144,3 +144,26 @@ describe("executing verbs", () => {
     ]);
   });
 });
+
+describe("<Say>'s text limits (13521: what fits is spoken)", () => {
+  const parsed = (text: string, voice?: string) => {
+    const r = new twilio.twiml.VoiceResponse();
+    r.say(voice ? { voice: voice as "man" } : {}, text);
+    const doc = parseTwiml(r.toString(), DOC);
+    return { text: (doc.verbs[0] as SayVerb).text, codes: doc.warnings.map((w) => w.code) };
+  };
+
+  it("cuts a basic voice's text at 4096 characters and a Polly voice's at 3000", () => {
+    expect(parsed("a".repeat(5000))).toEqual({ text: "a".repeat(4096), codes: [13521] });
+    expect(parsed("a".repeat(3500), "Polly.Joanna")).toEqual({ text: "a".repeat(3000), codes: [13521] });
+  });
+
+  it("cuts a text at 4500 characters URL-encoded: 750 letters of two UTF-8 bytes each", () => {
+    expect(parsed("é".repeat(2000))).toEqual({ text: "é".repeat(750), codes: [13521] });
+  });
+
+  it("counts a space and plain letters as one encoded character each: 4000 characters of words fit", () => {
+    const words = "hold on please ".repeat(300).slice(0, 4000);
+    expect(parsed(words)).toEqual({ text: words.trimEnd(), codes: [] });
+  });
+});

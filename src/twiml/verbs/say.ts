@@ -28,9 +28,17 @@ export const say: VerbDefinition<SayVerb> = {
         ErrorCodes.sayTooLong.code,
         `<Say> text is ${text.length} characters; ${voice} speaks at most ${limit}`,
       );
-      return { name: "Say", text: text.slice(0, limit), voice, language, loop };
+      return { name: "Say", text: fitEncoded(text.slice(0, limit)), voice, language, loop };
     }
-    return { name: "Say", text, voice, language, loop };
+    const fitting = fitEncoded(text);
+    if (fitting.length < text.length) {
+      // Twilio's other bound (spec §8): the text URL-encoded, where a non-ASCII letter counts 6 to 12.
+      ctx.warn(
+        ErrorCodes.sayTooLong.code,
+        `<Say> text is over ${MAX_ENCODED} characters URL-encoded; spoken up to "…${fitting.slice(-20)}"`,
+      );
+    }
+    return { name: "Say", text: fitting, voice, language, loop };
   },
   async execute(ctx, verb, signal) {
     for (let i = 0; i < verb.loop; i++) {
@@ -51,6 +59,29 @@ function sayVoice(raw: string | undefined, ctx: ParseContext): string {
   if (VOICE.test(raw)) return raw;
   ctx.warn(ErrorCodes.sayInvalidVoice.code, `<Say> voice="${raw}" is not a Twilio voice; using man`);
   return "man";
+}
+
+/** The most characters a Say's text may take URL-encoded (13521 past it). */
+export const MAX_ENCODED = 4500;
+
+/** Characters a form-encoder leaves as they are (a space becomes `+`, also one character). */
+const UNENCODED = /[A-Za-z0-9.\-*_ ]/;
+
+/**
+ * The longest start of `text` whose URL encoding fits MAX_ENCODED (the text itself, if it fits),
+ * encoded as a form is (Java's URLEncoder): every other UTF-8 byte takes three characters (%XX).
+ */
+function fitEncoded(text: string): string {
+  // No character takes more than 12 encoded (4 UTF-8 bytes): a short text fits without counting.
+  if (text.length * 12 <= MAX_ENCODED) return text;
+  let encoded = 0;
+  let end = 0;
+  for (const ch of text) {
+    encoded += UNENCODED.test(ch) ? 1 : 3 * Buffer.byteLength(ch);
+    if (encoded > MAX_ENCODED) return text.slice(0, end);
+    end += ch.length;
+  }
+  return text;
 }
 
 /** Twilio's text limits (spec §8): Polly 3000, Google 5000, the basic voices 4096 characters. */
