@@ -82,6 +82,15 @@ describe("<Dial> attributes", () => {
     });
   });
 
+  it("caps timeLimit at 14400 seconds (4 hours) with 13216, and skips a <Sip> that is not a sip: URI with 13243", () => {
+    const doc = parseTwiml(
+      `<Response><Dial timeLimit="20000"><Sip>tel:+15551230000</Sip><Number>+15551230000</Number></Dial></Response>`,
+      DOC,
+    );
+    expect(codes(doc).sort()).toEqual([13216, 13243]);
+    expect(doc.verbs[0]).toMatchObject({ timeLimit: 14_400, nouns: [{ noun: "Number" }] });
+  });
+
   it("warns with Twilio's Dial codes and falls back to the defaults", () => {
     const doc = parseTwiml(
       `<Response><Dial method="PUT" timeout="soon" timeLimit="-1" hangupOnStar="yes" callerId="bad id!" record="always" answerOnBridge="1" ringTone="xx">+15551230000</Dial></Response>`,

@@ -100,13 +100,7 @@ export const dial: VerbDefinition<DialVerb> = {
       method: parseMethod(a.method, ctx),
       // Twilio keeps the ring time within 5-600 s.
       timeout: Math.min(600, Math.max(5, timeout)),
-      timeLimit: seconds(
-        a.timeLimit,
-        DEFAULT_TIME_LIMIT,
-        "timeLimit",
-        ErrorCodes.dialInvalidTimeLimit.code,
-        ctx,
-      ),
+      timeLimit: timeLimit(a.timeLimit, ctx),
       ...(callerId !== undefined && { callerId }),
       hangupOnStar: bool(a.hangupOnStar, "hangupOnStar", ErrorCodes.dialInvalidHangupOnStar.code, ctx),
       record: parseRecord(a.record, ctx),
@@ -276,6 +270,18 @@ function seconds(raw: string | undefined, fallback: number, name: string, code: 
   if (Number.isSafeInteger(n) && n > 0) return n;
   ctx.warn(code, `<Dial> ${name}="${raw}" is not a positive whole number of seconds; using ${fallback}`);
   return fallback;
+}
+
+/** Seconds the bridge may last: at most 4 hours, Twilio's maximum call duration (13216 past it). */
+function timeLimit(raw: string | undefined, ctx: ParseContext): number {
+  const code = ErrorCodes.dialInvalidTimeLimit.code;
+  const limit = seconds(raw, DEFAULT_TIME_LIMIT, "timeLimit", code, ctx);
+  if (limit <= DEFAULT_TIME_LIMIT) return limit;
+  ctx.warn(
+    code,
+    `<Dial> timeLimit="${raw}" is over ${DEFAULT_TIME_LIMIT} seconds (4 hours); using ${DEFAULT_TIME_LIMIT}`,
+  );
+  return DEFAULT_TIME_LIMIT;
 }
 
 function bool(raw: string | undefined, name: string, code: number, ctx: ParseContext): boolean {

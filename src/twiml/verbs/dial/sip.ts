@@ -18,7 +18,7 @@ export const sipNoun: DialNoun<SipNoun> = {
     const uri = directText(el).trim();
     if (!/^sips?:[^\s]+$/i.test(uri) || uri.length > MAX_URI) {
       ctx.warn(
-        ErrorCodes.schemaValidation.code,
+        ErrorCodes.dialSipInvalidUri.code,
         `<Sip> "${uri}" is not a sip: URI under 255 characters; skipped`,
       );
       return undefined;
