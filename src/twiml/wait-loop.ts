@@ -31,8 +31,8 @@ export type WaitVerbName = (typeof RUNNABLE)[number]["name"] | "Leave";
 
 /**
  * Wait music that moves the call's clock less than this plays nothing a caller would hear as music
- * (an empty document, a <Play> of an empty file, a <Pause length="0">): looping it would only request
- * it again and again, as fast as the app answers.
+ * (an empty document, a <Play> of an empty file): looping it would only request it again and again,
+ * as fast as the app answers.
  */
 export const AUDIBLE_MS = 100;
 /** Documents in a row that play nothing and lead to the next (<Redirect>) before the music falls silent. */

@@ -1,7 +1,10 @@
 // The number's StatusCallback when a call ends, signed like every other request, and a failing
 // callback recorded as a 15003 warning without touching the call.
 import { createHmac } from "node:crypto";
+import { jetstream, jetstreamManager } from "@nats-io/jetstream";
 import { describe, expect, it } from "vitest";
+import { streams, subjects } from "../../src/protocol/subjects.js";
+import { StatusCallbacks } from "../../src/region/outbox/status-callbacks.js";
 import { startTestEngine } from "../helpers/engine.js";
 import { startTwilioApp, VoiceResponse } from "../helpers/twilio-app.js";
 
@@ -89,5 +92,36 @@ describe("signing with a shared key", () => {
     );
     // HMAC-SHA1 validators (twilio.validateRequest) must not accept it as a SHA1 signature.
     expect(req?.signatureValid).toBe(false);
+  });
+});
+
+describe("the callback outbox", () => {
+  it("keys a call's final callback apart from its progress callbacks: a shared SequenceNumber drops neither", async () => {
+    // No worker: nothing sends (and acks) what is queued, so the stream shows what it kept.
+    await using engine = await startTestEngine({ worker: false });
+    const outbox = new StatusCallbacks({
+      js: jetstream(engine.nc),
+      subjects: subjects(),
+      region: "us1",
+    } as unknown as ConstructorParameters<typeof StatusCallbacks>[0]);
+    const facts = {
+      callSid: "CA00000000000000000000000000000042",
+      accountSid: engine.accountSid,
+      to: "+15559870001",
+      from: "+15551230001",
+      region: "us1",
+      edge: "ashburn",
+      direction: "outbound-api" as const,
+      apiVersion: "2010-04-01",
+      phoneNumberSid: null,
+    };
+    const target = { facts, url: "https://app.example/status", method: "POST" as const };
+    // A ringing callback sent as SequenceNumber 1; a resume that did not learn of it numbers the final one 1 too.
+    await outbox.queue({ ...target, params: { CallStatus: "ringing", SequenceNumber: "1" }, key: "1" });
+    const final = { ...target, event: { callStatus: "busy" as const, sequenceNumber: 1, at: Date.now() } };
+    await outbox.queue(final);
+    await outbox.queue(final); // queued again by a resumed call: still one
+    const info = await (await jetstreamManager(engine.nc)).streams.info(streams.callbacks("us1"));
+    expect(info.state.messages).toBe(2);
   });
 });

@@ -144,12 +144,35 @@ describe("client.calls.create() through a trunk to a SIP peer", () => {
   it("numbers the busy callback right after initiated when the peer answers 486 without ringing", async () => {
     const { uas, created } = await callPeer("uas-busy-now.xml", { statusCallbackEvent: ALL_EVENTS });
     expect((await uas.result).code).toBe(0);
+    // Both are queued within milliseconds and sent at once: either may arrive first.
+    await stack.app.waitFor(
+      () =>
+        stack.app.requests.filter((r) => r.path === "/status" && r.params.CallSid === created.sid).length >=
+        2,
+    );
     const callbacks = await callbacksOf(created.sid);
     expect(
       callbacks.map((r) => [r.params.SequenceNumber, r.params.CallStatus, r.params.SipResponseCode]),
     ).toEqual([
       ["0", "initiated", undefined],
       ["1", "busy", "486"],
+    ]);
+  }, 60_000);
+
+  it("numbers the callbacks 0, 1, 2 when the peer answers without ringing: no ringing callback is counted", async () => {
+    await using phone = await phoneRtp(CALLEE_IP);
+    const { uas, created } = await callPeer(
+      "uas-answer-now.xml",
+      { statusCallbackEvent: ALL_EVENTS },
+      { keys: { rtpport: phone.port } },
+    );
+    const result = await uas.result;
+    expect(result.code, result.stdout + result.stderr).toBe(0);
+    const callbacks = await callbacksOf(created.sid);
+    expect(callbacks.map((r) => [r.params.SequenceNumber, r.params.CallStatus])).toEqual([
+      ["0", "initiated"],
+      ["1", "in-progress"],
+      ["2", "completed"],
     ]);
   }, 60_000);
 

@@ -55,9 +55,10 @@ export async function ringCallee(
 /**
  * The SequenceNumber of an outbound call's `completed` callback: one more than the progress
  * callbacks it was sent, which follow from how the call went. A call placed on a SIP leg rang only
- * if the leg said so (`legRang`, stored with the call: a callee may answer 486 with no 180 first);
- * any other callee (`legRang` undefined) rang unless the call failed. Worked out rather than counted,
- * so a call resumed on another worker numbers it the same (the outbox keys callbacks by it).
+ * if the leg said so (`legRang`, stored with the call: a callee may answer, or answer 486, with no
+ * 180 first); any other callee (`legRang` undefined) rang unless the call failed. Worked out rather
+ * than counted, so a call resumed on another worker numbers it the same. (The outbox keys the final
+ * callback `completed`, so a `rang` lost in a crash can misnumber it but never drop it.)
  */
 export function completedSequence(
   events: readonly string[] | undefined,
@@ -66,7 +67,7 @@ export function completedSequence(
   legRang?: boolean,
 ): number {
   if (!events) return 0;
-  const rang = answered || (legRang ?? status !== "failed");
+  const rang = legRang ?? (answered || status !== "failed");
   return (
     Number(events.includes("initiated")) +
     Number(rang && events.includes("ringing")) +

@@ -30,7 +30,10 @@ export interface DialLegRef {
   readonly bridgedAt?: number;
   /** A <Sip> leg's final response, for the Dial's action (DialSip*) when a resumed Dial takes it back. */
   readonly sip?: SipOutcome;
-  /** How many of its progress events were reported: its `completed` callback's SequenceNumber. */
+  /**
+   * How many of its progress callbacks were sent (the events its noun asked for): its `completed`
+   * callback's SequenceNumber. A snapshot stored before that rule counted every event.
+   */
   readonly reported: number;
   /** Where its `completed` status callback goes, when its noun asked for one. */
   readonly callback?: { url: string; method: HttpMethod };
@@ -80,7 +83,7 @@ export interface LegTracker {
   answered(sid: string, at: number): void;
   /** The caller is about to be bridged to the leg, at `at` (a <Sip> leg's final response with it). */
   bridged(sid: string, at: number, sip?: SipOutcome): void;
-  /** `count` of its progress events have been reported (sent or not, each takes a SequenceNumber). */
+  /** `count` of its progress callbacks have been sent (only the events its noun asked for are numbered). */
   reported(sid: string, count: number): void;
   /** The leg's final record is stored: nothing of it is left to end. */
   ended(sid: string): void;

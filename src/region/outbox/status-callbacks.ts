@@ -1,5 +1,6 @@
 // Status callbacks (spec §5), through a durable outbox: the call puts each callback in the region's
-// stream SB_CALLBACKS_<R> (message id `<CallSid>.<SequenceNumber>`, so a call resumed by another
+// stream SB_CALLBACKS_<R> (message id `<CallSid>.<key>`: a progress callback's SequenceNumber, or
+// `completed` for the call's final one, so a call resumed by another
 // worker that queues it again makes no second one), and the region's workers send them from there,
 // acking once the request is done. A worker that dies mid-request leaves the message to be sent
 // again with the same I-Twilio-Idempotency-Token. Sending never holds the call up; a callback that
@@ -17,7 +18,13 @@ import { statusCallbackParams } from "../../webhook/params.js";
 import { accountOf, type CallWebhookDeps, sendCallWebhook } from "../effects/call-webhook.js";
 
 type Outgoing = OutboxCallback;
-const keyOf = (cb: Outgoing) => ("key" in cb ? cb.key : String(cb.event.sequenceNumber));
+/**
+ * A call's own final callback (the one queued as an event) is keyed `completed`, not by its
+ * SequenceNumber: that number is worked out from how the call went (outbound-callee.ts), and if a
+ * resume could not learn that a progress callback was sent, it would be that callback's key, and
+ * the final one would be dropped as its duplicate.
+ */
+const keyOf = (cb: Outgoing) => ("key" in cb ? cb.key : "completed");
 
 /** Callbacks sent at once by one worker; more wait in the stream. */
 const IN_FLIGHT = 64;
