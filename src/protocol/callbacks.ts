@@ -39,6 +39,8 @@ export const StatusCallbackSchema = z.object({
     sequenceNumber: z.number().int().min(0),
     /** When the event happened (ms since epoch). */
     at: z.number(),
+    /** A SIP callee's final response, when the call's SIP leg met one (SipResponseCode). */
+    sipResponseCode: z.number().int().min(100).max(699).optional(),
   }),
 });
 export type StatusCallback = z.infer<typeof StatusCallbackSchema>;

@@ -176,16 +176,25 @@ describe("client.calls.create() through a trunk to a SIP peer", () => {
     ]);
   }, 60_000);
 
-  it("numbers the failed callback after the ringing one when the peer rings, then fails (404)", async () => {
-    const { uas, created } = await callPeer("uas-ring-404.xml", { statusCallbackEvent: ALL_EVENTS });
-    expect((await uas.result).code).toBe(0);
-    const callbacks = await callbacksOf(created.sid);
-    expect(callbacks.map((r) => [r.params.SequenceNumber, r.params.CallStatus])).toEqual([
-      ["0", "initiated"],
-      ["1", "ringing"],
-      ["2", "failed"],
-    ]);
-  }, 60_000);
+  it.each([
+    ["uas-ring-404.xml", "404"],
+    ["uas-ring-603.xml", "603"],
+  ])(
+    "numbers the failed callback after the ringing one when the peer rings, then fails (%s): SipResponseCode %s",
+    async (scenario, code) => {
+      const { uas, created } = await callPeer(scenario, { statusCallbackEvent: ALL_EVENTS });
+      expect((await uas.result).code).toBe(0);
+      const callbacks = await callbacksOf(created.sid);
+      expect(
+        callbacks.map((r) => [r.params.SequenceNumber, r.params.CallStatus, r.params.SipResponseCode]),
+      ).toEqual([
+        ["0", "initiated", undefined],
+        ["1", "ringing", undefined],
+        ["2", "failed", code],
+      ]);
+    },
+    60_000,
+  );
 
   it("cancels at Timeout and ends no-answer when the peer only rings", async () => {
     const { uas, created, placedAt } = await callPeer("uas-no-answer.xml", {

@@ -125,6 +125,7 @@ export async function ringSipLeg(
         return caught ?? { kind: "answered", at: call.clock.now() };
       } else {
         rt.log.info({ callSid: facts.callSid, sipCode: event.sipCode }, `outbound SIP leg: ${event.reason}`);
+        call.legFailed(event.sipCode);
         return { kind: "unanswered", status: dialStatusOf(event.sipCode) };
       }
     }

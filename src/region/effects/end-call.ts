@@ -52,6 +52,8 @@ export function endCall(
             call.leg && call.leg.rang === true,
           ),
           at: endedAt,
+          // A SIP callee's own final response; any other's follows the status (webhook/params.ts).
+          ...(call.leg?.sipCode !== undefined && { sipResponseCode: call.leg.sipCode }),
         },
       };
       await call.clock.holding(() => rt.outbox.statusCallbacks.queue(queued));

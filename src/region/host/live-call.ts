@@ -18,7 +18,7 @@ import { applyCallControl } from "./call-control.js";
 import { type DialLegRef, DialLegs } from "./dial-legs.js";
 import type { HostedChannel } from "./hosted-channel.js";
 import type { SnapshotWriter } from "./snapshot-writer.js";
-import type { HostedCallRef } from "./stored-actor.js";
+import type { HostedCallRef, OutboundLegRef } from "./stored-actor.js";
 
 /** The live call with this sid; effects run only for live calls, so a miss is a bug. */
 export type CallLookup = (callSid: string) => LiveCall;
@@ -32,7 +32,7 @@ export interface LiveCallParts {
   /** The channel of a SIP leg on `gateway` (`sb.sip.<gateway>.call.<sid>.cmd`), for `placedOn`. */
   readonly legChannel: (gateway: string) => HostedChannel;
   /** The gateway a resumed outbound call's SIP leg is on (its stored `sb.leg`). */
-  readonly leg?: { gateway: string; rang?: boolean } | undefined;
+  readonly leg?: OutboundLegRef | undefined;
   /** The hosted number's call a resumed outbound call rang (its stored `sb.hostedCallee`). */
   readonly hostedCallee?: HostedCallRef | undefined;
   readonly cookies: CookieJar;
@@ -56,7 +56,7 @@ export class LiveCall {
   #channel: HostedChannel;
   readonly #legChannel: (gateway: string) => HostedChannel;
   /** The gateway of an outbound call's SIP leg, once one took it: stored with the call, for a resume. */
-  #leg: { gateway: string; rang?: boolean } | undefined;
+  #leg: OutboundLegRef | undefined;
   /** The hosted number's call an outbound call rang: stored with the call, for a resume. */
   #hostedCallee: HostedCallRef | undefined;
   /** The legs its <Dial> rings or is bridged to, made for its first Dial (most calls never dial). */
@@ -159,7 +159,7 @@ export class LiveCall {
   }
 
   /** The SIP leg an outbound call went out on, if any (stored with the call as `sb.leg`). */
-  get leg(): { gateway: string; rang?: boolean } | undefined {
+  get leg(): OutboundLegRef | undefined {
     return this.#leg;
   }
 
@@ -167,6 +167,13 @@ export class LiveCall {
   legRang(): void {
     if (!this.#leg || this.#leg.rang) return;
     this.#leg = { ...this.#leg, rang: true };
+    if (this.#leased) void this.snapshots.changed();
+  }
+
+  /** The SIP leg did not answer, with this final response: kept, for the final callback's SipResponseCode. */
+  legFailed(sipCode: number): void {
+    if (!this.#leg) return;
+    this.#leg = { ...this.#leg, sipCode };
     if (this.#leased) void this.snapshots.changed();
   }
 

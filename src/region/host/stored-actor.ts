@@ -20,7 +20,7 @@ export type StoredActor = Record<string, unknown> & {
     /** The cookies the app set, when it set any. */
     cookies?: SavedCookie[];
     /** An outbound call's SIP leg: the gateway its audio is on (LiveCall.placedOn). */
-    leg?: { gateway: string; rang?: boolean };
+    leg?: OutboundLegRef;
     /** The legs its <Dial> rang or was bridged to (LiveCall.dialLegs): a resume takes back or ends each. */
     dialLegs?: DialLegRef[];
     /** The hosted number's call an outbound call rang (LiveCall.calledHosted). */
@@ -36,4 +36,15 @@ export type StoredActor = Record<string, unknown> & {
 export interface HostedCallRef {
   region: string;
   callSid: string;
+}
+
+/**
+ * An outbound call's SIP leg, as stored with the call: the gateway its audio is on, whether it rang
+ * (its `ringing` callback was sent) and the final response it met when it did not answer.
+ */
+export interface OutboundLegRef {
+  gateway: string;
+  rang?: boolean;
+  /** The SIP final response of a leg that did not answer: the final callback's SipResponseCode. */
+  sipCode?: number;
 }
