@@ -109,8 +109,8 @@ export class ChildLeg {
       tracker?: LegTracker;
       /** Where the leg's `completed` callback goes, for a resume that ends the leg. */
       completedCallback?: LegCallback | undefined;
-      /** Whether the leg's noun asked for an event's callback (all, when absent): only those are numbered. */
-      reports?: ((event: LegEvent) => boolean) | undefined;
+      /** The ring's `reports` (DialNetwork): which of this target's events are sent; only those are numbered. */
+      reports?: ((target: number, event: LegEvent) => boolean) | undefined;
       /**
        * A leg the call's previous worker bridged or was ringing, taken back: as stored, and its
        * record's revision and status.
@@ -120,7 +120,7 @@ export class ChildLeg {
   ) {
     const restored = kept.restored;
     this.restored = restored?.ref;
-    this.#reports = kept.reports ?? (() => true);
+    this.#reports = (event) => kept.reports?.(target, event) ?? true;
     this.#tracker = kept.tracker;
     this.createdAt = restored?.ref.createdAt ?? clock.now();
     this.#createdWall = restored?.ref.createdWall ?? Date.now();

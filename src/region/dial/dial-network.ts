@@ -72,7 +72,7 @@ export function regionDialNetwork(rt: RegionRuntime, call: LiveCall, facts: Call
           new ChildLeg(rt, call.clock, facts, t.to, options.callerId, i, options.onProgress, {
             tracker: call.dialLegs,
             completedCallback: options.completedCallback?.(i),
-            reports: options.reports && ((event) => options.reports?.(i, event) ?? true),
+            reports: options.reports,
           }),
       );
       await Promise.all(legs.map((leg, i) => (resumed[i] ? undefined : leg.initiate())));

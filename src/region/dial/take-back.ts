@@ -123,7 +123,7 @@ function restoredLeg(
   return new ChildLeg(rt, call.clock, facts, ref.to, ref.from, target, options.onProgress, {
     tracker: call.dialLegs,
     completedCallback: options.completedCallback?.(target),
-    reports: options.reports && ((event) => options.reports?.(target, event) ?? true),
+    reports: options.reports,
     restored: { ref, ...held },
   });
 }
