@@ -75,13 +75,17 @@ export const callSetup = setup({
   guards: {
     /** The document has no verb left at the step. */
     isDocumentDone: (_, at: DocumentStep) => at.index >= at.verbs.length,
-    /** Twilio answers before every first verb but Reject; a first Pause delays the answer. */
+    /**
+     * Twilio answers before every first verb but Reject; a first Pause delays the answer. Only a
+     * document's first verb is one: after `<Pause/>`, a `<Reject/>` is answered first, and hangs up.
+     */
     needsAnswer: (_, at: DocumentStep) => {
       if (at.answeredAt !== null) return false;
       const next = at.verbs[at.index];
       // A first <Dial answerOnBridge> leaves the caller ringing until it bridges (it answers then).
       const bridgeAnswers = next?.name === "Dial" && next.answerOnBridge;
-      return next === undefined || (next.name !== "Reject" && next.name !== "Pause" && !bridgeAnswers);
+      const holdsAnswer = at.index === 0 && (next?.name === "Reject" || next?.name === "Pause");
+      return next === undefined || (!holdsAnswer && !bridgeAnswers);
     },
     canFallBack: ({ context }) => !context.usedFallback && !!context.number?.fallbackUrl,
     /** The number's config is loaded, so documents can be fetched for the call. */

@@ -219,6 +219,18 @@ describe("the call machine", () => {
     expect(r.ended.answeredAt).toBe(INPUT.arrivedAt + 3000);
   });
 
+  it("answers after a first Pause whatever follows it: a Reject then hangs up, and a second Pause is heard", async () => {
+    // Spec §1: only the first verb holds the answer off (Reject) or delays it (Pause).
+    const rejected = await run({
+      [NUMBER.voiceUrl]: [{ name: "Pause", length: 3 }, { name: "Reject", reason: "busy" }],
+    });
+    expect(rejected.ended).toMatchObject({ status: "completed", answeredAt: INPUT.arrivedAt + 3000 });
+    const paused = await run({
+      [NUMBER.voiceUrl]: [{ name: "Pause", length: 2 }, { name: "Pause", length: 3 }, say("Hi")],
+    });
+    expect(paused.ended.answeredAt).toBe(INPUT.arrivedAt + 2000);
+  });
+
   it("ends a first-verb Reject busy as busy and rejected as no-answer, never answered", async () => {
     const busy = await run({ [NUMBER.voiceUrl]: [{ name: "Reject", reason: "busy" }] });
     expect(busy.ended).toMatchObject({ status: "busy", rejectReason: "busy", answeredAt: null });
