@@ -1,4 +1,4 @@
-// Attribute readers shared by <Enqueue> and <Dial>'s Conference and Queue nouns. Each warns (12200
+// Attribute readers shared by verbs (<Gather>, <Record>, <Enqueue>, <Dial>'s Conference and Queue). Each warns (12200
 // unless a verb's own code is given) and falls back to the default, as Twilio's parser does.
 import { ErrorCodes } from "../errors/codes.js";
 import type { HttpMethod } from "../model/http.js";
@@ -37,17 +37,19 @@ export function methodAttribute(
   return fallback;
 }
 
+/** `true` or `false`; anything else is reported with `code` (12200 unless the verb has its own). */
 export function booleanAttribute(
   el: TwimlElement,
   name: string,
   fallback: boolean,
   ctx: ParseContext,
+  code: number = schema,
 ): boolean {
   const raw = el.attributes[name];
   if (raw === undefined) return fallback;
   if (raw === "true") return true;
   if (raw === "false") return false;
-  ctx.warn(schema, `<${el.name}> ${name}="${raw}" is not true or false; using ${fallback}`);
+  ctx.warn(code, `<${el.name}> ${name}="${raw}" is not true or false; using ${fallback}`);
   return fallback;
 }
 

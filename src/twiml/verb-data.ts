@@ -59,6 +59,8 @@ export interface GatherVerb {
   readonly finishOnKey: string;
   readonly numDigits?: number;
   readonly actionOnEmptyResult: boolean;
+  /** Only `false` is kept: the prompts play on through the caller's input. */
+  readonly bargeIn?: false;
   readonly language: string;
   readonly hints?: string;
   /** Requested with each unstable speech result while the caller speaks (its answer is ignored). */

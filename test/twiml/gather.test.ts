@@ -80,6 +80,58 @@ describe("<Gather> attributes", () => {
   });
 });
 
+describe("<Gather> values Twilio warns about, with its own codes", () => {
+  const codesOf = (attrs: string, body = "") =>
+    parseTwiml(`<Response><Gather ${attrs}>${body}</Gather></Response>`, DOC).warnings.map((w) => w.code);
+
+  it.each([
+    ['speechTimeout="soon"', 13327],
+    ['maxSpeechTime="long"', 13328],
+    ['input="keys"', 13326],
+    ['input="dtmf keys"', 13326],
+    ['bargeIn="no"', 13332],
+    ['profanityFilter="maybe"', 13333],
+    ['speechModel="my_model"', 13334],
+    ['debug="on"', 13336],
+    ['actionOnEmptyResult="yes"', 13338],
+    ['enhanced="1"', 13339],
+  ])("%s gives %i", (attrs, code) => {
+    expect(codesOf(attrs)).toEqual([code]);
+  });
+
+  it("accepts every valid value without a warning", () => {
+    expect(
+      codesOf(
+        'input="speech dtmf" speechTimeout="auto" maxSpeechTime="30" bargeIn="true" profanityFilter="false" speechModel="deepgram_nova-3" debug="false" actionOnEmptyResult="false" enhanced="true"',
+      ),
+    ).toEqual([]);
+  });
+
+  it("keeps the default for a bad value: no action on empty input, dtmf input", () => {
+    const doc = parseTwiml(`<Response><Gather actionOnEmptyResult="yes" input="keys"/></Response>`, DOC);
+    expect(doc.verbs[0]).toMatchObject({ actionOnEmptyResult: false, input: ["dtmf"] });
+  });
+
+  it("warns 13330 about hints past Twilio's limits", () => {
+    expect(codesOf(`hints="${"x".repeat(101)}"`)).toEqual([13330]);
+    expect(codesOf(`hints="${Array.from({ length: 501 }, (_, i) => `w${i}`).join(",")}"`)).toEqual([13330]);
+    expect(codesOf(`hints="${Array.from({ length: 500 }, (_, i) => `w${i}`).join(",")}"`)).toEqual([]);
+  });
+
+  it("reports a nested Say's bad voice and loop with Gather's codes (13321, 13322)", () => {
+    expect(codesOf("", `<Say voice="robot" loop="x">Hi</Say>`).sort()).toEqual([13321, 13322]);
+    // Outside a Gather they keep Say's own.
+    const outside = parseTwiml(`<Response><Say voice="robot" loop="x">Hi</Say></Response>`, DOC);
+    expect(outside.warnings.map((w) => w.code).sort()).toEqual([13510, 13511]);
+  });
+
+  it("warns 11100 about a Gather with no action in a Twiml document, whose URL is none", () => {
+    const doc = parseTwiml(`<Response><Gather numDigits="1"><Say>menu</Say></Gather></Response>`, "");
+    expect(doc.warnings.map((w) => w.code)).toEqual([11100]);
+    expect(doc.verbs[0]).toMatchObject({ action: "" });
+  });
+});
+
 describe("<Gather partialResultCallback> and nesting", () => {
   it("reads partialResultCallback against the document, with its method", () => {
     const doc = parse((r) =>
@@ -169,6 +221,52 @@ describe("running <Gather>", () => {
     );
     expect(outcome).toMatchObject({ params: { Digits: "1" } });
     expect(channel.calls.filter((c) => c[0] === "say")).toHaveLength(1);
+  });
+
+  it('plays every prompt through the caller\'s input with bargeIn="false", and still takes the input', async () => {
+    const { ctx, channel } = fakeContext();
+    channel.bargeIn = true;
+    channel.nextInput = { digits: "1" };
+    const g = parse((r) => {
+      const menu = r.gather({ numDigits: 1 });
+      menu.say("Press a key");
+      menu.say("Or wait");
+    }).verbs[0] as GatherVerb;
+    expect(g.bargeIn).toBeUndefined();
+    const parsed = parseTwiml(
+      `<Response><Gather bargeIn="false" numDigits="1"><Say>Press a key</Say><Say>Or wait</Say></Gather></Response>`,
+      DOC,
+    ).verbs[0] as GatherVerb;
+    expect(parsed.bargeIn).toBe(false);
+    const outcome = await gather.execute(ctx, parsed, new AbortController().signal);
+    expect(outcome).toMatchObject({ kind: "fetch", params: { Digits: "1" } });
+    expect(channel.calls.filter((c) => c[0] === "say")).toHaveLength(2);
+    // The same Gather with barge-in (the default) stops at the first prompt.
+    const barged = fakeContext();
+    barged.channel.bargeIn = true;
+    barged.channel.holdAudio = true;
+    barged.channel.nextInput = { digits: "1" };
+    await gather.execute(barged.ctx, g, new AbortController().signal);
+    expect(barged.channel.calls.filter((c) => c[0] === "say")).toHaveLength(1);
+  });
+
+  it("drops the input of a Gather whose action is none (a Twiml document), going on to the next verb", async () => {
+    const { ctx, channel } = fakeContext();
+    channel.nextInput = { digits: "5" };
+    const g = parseTwiml(`<Response><Gather numDigits="1"><Say>menu</Say></Gather></Response>`, "")
+      .verbs[0] as GatherVerb;
+    expect(await gather.execute(ctx, g, new AbortController().signal)).toEqual({ kind: "next" });
+  });
+
+  it("reports a nested Play of something that is not audio as 13325, Gather's code for it", async () => {
+    const { ctx, channel, warnings } = fakeContext();
+    channel.play = async (url) => {
+      channel.calls.push(["play", url, {}]);
+      throw fail("playInvalidContentType", `media ${url} is text/html, not audio`);
+    };
+    const g = parse((r) => r.gather().play("/page.html")).verbs[0] as GatherVerb;
+    await gather.execute(ctx, g, new AbortController().signal);
+    expect(warnings).toEqual([{ code: 13325, message: expect.stringContaining("page.html") }]);
   });
 
   it("reports a prompt that fails and goes on with the next prompt and the listening", async () => {

@@ -83,7 +83,7 @@ describe("<Record> attributes", () => {
         trim="cut" recordingStatusCallbackEvent="completed bogus" playBeep="yes"/></Response>`,
       DOC,
     );
-    expect(codes(doc).sort()).toEqual([12200, 13610, 13611, 13612, 13613, 13621, 13699]);
+    expect(codes(doc).sort()).toEqual([13610, 13611, 13612, 13613, 13616, 13621, 13699]);
     expect(doc.verbs[0]).toMatchObject({
       method: "POST",
       timeout: 5,
@@ -94,6 +94,15 @@ describe("<Record> attributes", () => {
       recordingStatusCallbackEvent: ["completed"],
       playBeep: true,
     });
+  });
+
+  it("takes maxLength from 2 s (Twilio: greater than 1), and warns 13614 about a bad transcribe", () => {
+    const doc = parseTwiml(
+      `<Response><Record maxLength="1"/><Record maxLength="2"/><Record transcribe="yes"/></Response>`,
+      DOC,
+    );
+    expect(codes(doc)).toEqual([13612, 13614]);
+    expect((doc.verbs as RecordVerb[]).map((v) => v.maxLength)).toEqual([3600, 2, 3600]);
   });
 
   it("needs an absolute action in a document given as Twiml (11100), and then just records", async () => {

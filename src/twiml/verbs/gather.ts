@@ -1,11 +1,12 @@
 // <Gather>: plays its nested Say/Play/Pause while listening for keys and/or speech; the caller's
-// first input stops the prompts (barge-in). With input, the action URL is requested with Digits or
-// SpeechResult/Confidence; with none, the call falls through to the next verb (or requests the
-// action anyway with actionOnEmptyResult).
+// first input stops the prompts (barge-in, unless bargeIn="false"). With input, the action URL is
+// requested with Digits or SpeechResult/Confidence; with none, the call falls through to the next verb
+// (or requests the action anyway with actionOnEmptyResult).
 import { randomUUID } from "node:crypto";
 import { ErrorCodes } from "../../errors/codes.js";
 import { toSwitchboardError } from "../../errors/switchboard-error.js";
 import type { HttpMethod } from "../../model/http.js";
+import { booleanAttribute } from "../attribute-values.js";
 import type { TwimlElement } from "../element.js";
 import { resolveUrl } from "../resolve-url.js";
 import type { VerbContext } from "../verb-context.js";
@@ -38,6 +39,27 @@ const ATTRIBUTES = [
 ];
 const PROMPTS = { Say: say, Play: play, Pause: pause } as const;
 const BARGE_IN = new Error("barge-in");
+/** Twilio's speech models (spec §1); another name is 13334 and the default is used. */
+const SPEECH_MODELS: ReadonlySet<string> = new Set([
+  "default",
+  "numbers_and_commands",
+  "phone_call",
+  "experimental_conversations",
+  "experimental_utterances",
+  "googlev2_long",
+  "googlev2_short",
+  "googlev2_telephony",
+  "googlev2_telephony_short",
+  "deepgram_nova-2",
+  "deepgram_nova-3",
+]);
+/** A nested Say's or Play's own code → the one Twilio reports for it inside a Gather. */
+const NESTED_CODES: ReadonlyMap<number, number> = new Map([
+  [ErrorCodes.sayInvalidVoice.code, ErrorCodes.gatherSayInvalidVoice.code],
+  [ErrorCodes.sayInvalidLoop.code, ErrorCodes.gatherSayInvalidLoop.code],
+  [ErrorCodes.playInvalidContentType.code, ErrorCodes.gatherPlayInvalidContentType.code],
+]);
+const nestedCode = (code: number) => NESTED_CODES.get(code) ?? code;
 
 export const gather: VerbDefinition<GatherVerb> = {
   name: "Gather",
@@ -49,7 +71,25 @@ export const gather: VerbDefinition<GatherVerb> = {
     const speechTimeout =
       a.speechTimeout === "auto"
         ? "auto"
-        : (positiveInt(a.speechTimeout, timeout, "speechTimeout", ctx) ?? timeout);
+        : (positiveInt(
+            a.speechTimeout,
+            timeout,
+            "speechTimeout",
+            ctx,
+            ErrorCodes.gatherInvalidSpeechTimeout.code,
+          ) ?? timeout);
+    // Read only to be checked: switchboard's recogniser has one model, no filter and no debug log.
+    positiveInt(a.maxSpeechTime, undefined, "maxSpeechTime", ctx, ErrorCodes.gatherInvalidMaxSpeechTime.code);
+    booleanAttribute(el, "profanityFilter", true, ctx, ErrorCodes.gatherInvalidProfanityFilter.code);
+    booleanAttribute(el, "enhanced", false, ctx, ErrorCodes.gatherInvalidEnhanced.code);
+    booleanAttribute(el, "debug", false, ctx, ErrorCodes.gatherInvalidDebug.code);
+    if (a.speechModel !== undefined && !SPEECH_MODELS.has(a.speechModel)) {
+      ctx.warn(
+        ErrorCodes.gatherInvalidSpeechModel.code,
+        `<Gather> speechModel="${a.speechModel}" is not a Twilio model; using default`,
+      );
+    }
+    const bargeIn = booleanAttribute(el, "bargeIn", true, ctx, ErrorCodes.gatherInvalidBargeIn.code);
     const numDigits = positiveInt(
       a.numDigits,
       undefined,
@@ -61,14 +101,21 @@ export const gather: VerbDefinition<GatherVerb> = {
       name: "Gather",
       action: actionUrl(a.action, ctx),
       method: method(a.method, ctx),
-      input: inputs(a.input),
+      input: inputs(a.input, ctx),
       timeout,
       speechTimeout,
       finishOnKey: finishOnKey(a.finishOnKey, ctx),
       ...(numDigits !== undefined && { numDigits }),
-      actionOnEmptyResult: a.actionOnEmptyResult === "true",
+      actionOnEmptyResult: booleanAttribute(
+        el,
+        "actionOnEmptyResult",
+        false,
+        ctx,
+        ErrorCodes.gatherInvalidActionOnEmptyResult.code,
+      ),
+      ...(!bargeIn && { bargeIn }),
       language: a.language || "en-US",
-      ...(a.hints && { hints: a.hints }),
+      ...(a.hints && { hints: checkedHints(a.hints, ctx) }),
       ...partialResults(a.partialResultCallback, a.partialResultCallbackMethod, ctx),
       prompts: prompts(el, ctx),
     };
@@ -96,7 +143,8 @@ export const gather: VerbDefinition<GatherVerb> = {
       const prompting = new AbortController();
       const stop = () => prompting.abort(signal.reason);
       signal.addEventListener("abort", stop, { once: true });
-      void listener.started.then(() => prompting.abort(BARGE_IN));
+      // bargeIn="false": the prompts play to their end; what the caller keys or says meanwhile counts.
+      if (verb.bargeIn !== false) void listener.started.then(() => prompting.abort(BARGE_IN));
       try {
         for (const prompt of verb.prompts) {
           if (prompting.signal.aborted) break;
@@ -108,7 +156,7 @@ export const gather: VerbDefinition<GatherVerb> = {
             // A prompt that fails (a <Play> whose media cannot be fetched) is reported and skipped,
             // as the same verb outside a Gather is: the Gather goes on with its next prompt and listens.
             const e = toSwitchboardError(err);
-            ctx.warn(e.code, e.message);
+            ctx.warn(nestedCode(e.code), e.message);
           }
         }
       } catch (err) {
@@ -124,6 +172,8 @@ export const gather: VerbDefinition<GatherVerb> = {
         : { Digits: input.digits };
       const empty = input.digits === "" && !input.speech;
       if (empty && !verb.actionOnEmptyResult) return { kind: "next" };
+      // A Twiml-parameter document has no URL to fall back on (reported when it was parsed).
+      if (verb.action === "") return { kind: "next" };
       return { kind: "fetch", url: verb.action, method: verb.method, params };
     } finally {
       listener.close();
@@ -205,7 +255,7 @@ function prompts(el: TwimlElement, ctx: ParseContext): GatherVerb["prompts"] {
     }
     const nested: ParseContext = {
       documentUrl: ctx.documentUrl,
-      warn: (code, message, at) => ctx.warn(code, message, at ?? child),
+      warn: (code, message, at) => ctx.warn(nestedCode(code), message, at ?? child),
     };
     const verb = definition.parse(child, nested);
     if (verb) out.push(verb);
@@ -214,8 +264,17 @@ function prompts(el: TwimlElement, ctx: ParseContext): GatherVerb["prompts"] {
 }
 
 function actionUrl(raw: string | undefined, ctx: ParseContext): string {
-  // Twilio's default action is the document's own URL (a loop, when the app does not expect it).
-  if (raw === undefined || raw.trim() === "") return ctx.documentUrl;
+  // Twilio's default action is the document's own URL (a loop, when the app does not expect it). A
+  // document given as a Twiml parameter has none: Twilio requires an absolute action there (spec §1).
+  if (raw === undefined || raw.trim() === "") {
+    if (ctx.documentUrl === "") {
+      ctx.warn(
+        ErrorCodes.invalidUrl.code,
+        "<Gather> in a Twiml document needs an absolute action URL; its input goes nowhere",
+      );
+    }
+    return ctx.documentUrl;
+  }
   try {
     return resolveUrl(raw.trim(), ctx.documentUrl).href;
   } catch {
@@ -231,9 +290,27 @@ function method(raw: string | undefined, ctx: ParseContext): HttpMethod {
   return "POST";
 }
 
-function inputs(raw: string | undefined): GatherInput[] {
-  const kinds = (raw ?? "dtmf").split(/\s+/).filter((k): k is GatherInput => k === "dtmf" || k === "speech");
+function inputs(raw: string | undefined, ctx: ParseContext): GatherInput[] {
+  const words = (raw ?? "dtmf").split(/\s+/).filter((k) => k !== "");
+  const kinds = words.filter((k): k is GatherInput => k === "dtmf" || k === "speech");
+  if (kinds.length === words.length && kinds.length > 0) return kinds;
+  ctx.warn(
+    ErrorCodes.gatherInvalidInput.code,
+    `<Gather> input="${raw}" is not dtmf, speech or both; using ${kinds.length > 0 ? kinds.join(" ") : "dtmf"}`,
+  );
   return kinds.length > 0 ? kinds : ["dtmf"];
+}
+
+/** Twilio's limits on `hints` (≤ 500 phrases of ≤ 100 characters): past them, 13330 (hintList drops the rest). */
+function checkedHints(hints: string, ctx: ParseContext): string {
+  const phrases = hints.split(",").map((h) => h.trim());
+  if (phrases.length > 500 || phrases.some((h) => h.length > 100)) {
+    ctx.warn(
+      ErrorCodes.gatherInvalidHints.code,
+      "<Gather> hints has more than 500 phrases or a phrase longer than 100 characters; those are ignored",
+    );
+  }
+  return hints;
 }
 
 function finishOnKey(raw: string | undefined, ctx: ParseContext): string {

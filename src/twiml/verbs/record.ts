@@ -8,6 +8,7 @@ import { rfc2822 } from "../../model/dates.js";
 import type { HttpMethod } from "../../model/http.js";
 import { newSid } from "../../model/sid.js";
 import { isHandOver } from "../abort-reasons.js";
+import { booleanAttribute } from "../attribute-values.js";
 import type { RecordedAudio } from "../ports/channel.js";
 import {
   recordingStatusCallbackOf,
@@ -55,7 +56,13 @@ export const record: VerbDefinition<RecordVerb> = {
     checkChildElements(el, ctx);
     checkNoText(el, ctx);
     const a = el.attributes;
-    const transcribe = bool(a.transcribe, false, "transcribe", ctx);
+    const transcribe = booleanAttribute(
+      el,
+      "transcribe",
+      false,
+      ctx,
+      ErrorCodes.recordInvalidTranscribe.code,
+    );
     const statusCallback = url(a.recordingStatusCallback, "recordingStatusCallback", ctx);
     const transcribeCallback = url(a.transcribeCallback, "transcribeCallback", ctx);
     return {
@@ -64,16 +71,17 @@ export const record: VerbDefinition<RecordVerb> = {
       method: method(a.method, "method", ErrorCodes.recordInvalidMethod.code, ctx),
       timeout: wholeSeconds(a.timeout, 5, 0, ErrorCodes.recordInvalidTimeout.code, "timeout", ctx),
       finishOnKey: finishOnKey(a.finishOnKey, ctx),
-      // Twilio's default is an hour, or two minutes when transcribing (the transcription limit).
+      // Twilio's default is an hour, or two minutes when transcribing (the transcription limit); a
+      // value must be greater than 1.
       maxLength: wholeSeconds(
         a.maxLength,
         transcribe ? 120 : 3600,
-        1,
+        2,
         ErrorCodes.recordInvalidMaxLength.code,
         "maxLength",
         ctx,
       ),
-      playBeep: bool(a.playBeep, true, "playBeep", ctx),
+      playBeep: booleanAttribute(el, "playBeep", true, ctx, ErrorCodes.recordInvalidPlayBeep.code),
       trimSilence: trim(a.trim, ctx),
       ...(statusCallback && { recordingStatusCallback: statusCallback }),
       recordingStatusCallbackMethod: method(
@@ -261,13 +269,6 @@ function finishOnKey(raw: string | undefined, ctx: ParseContext): string {
     `<Record> finishOnKey="${raw}" is not a set of 0-9 # *; using 1234567890*#`,
   );
   return "1234567890*#";
-}
-
-function bool(raw: string | undefined, fallback: boolean, name: string, ctx: ParseContext): boolean {
-  if (raw === undefined) return fallback;
-  if (raw === "true" || raw === "false") return raw === "true";
-  ctx.warn(ErrorCodes.schemaValidation.code, `<Record> ${name}="${raw}" is not true or false; ignored`);
-  return fallback;
 }
 
 function trim(raw: string | undefined, ctx: ParseContext): boolean {
