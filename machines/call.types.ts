@@ -38,7 +38,8 @@ export interface CallInput {
 /** What the region knows about the called number (its IncomingPhoneNumber config). */
 export interface NumberSetup {
   accountSid: string;
-  phoneNumberSid: string;
+  /** Null for an outbound call whose From is neither a number nor a caller ID this region knows. */
+  phoneNumberSid: string | null;
   apiVersion: string;
   voiceUrl: string;
   voiceMethod: HttpMethod;

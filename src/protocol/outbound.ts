@@ -1,4 +1,4 @@
-// An outbound call (REST `POST Calls.json`): what the api puts in the From number's region's call
+// An outbound call (REST `POST Calls.json`): what the api puts in the request's region's call
 // stream on `sb.region.<R>.outbound`, beside the job, and the worker runs (docs/outbound.md).
 import { z } from "zod";
 
@@ -53,6 +53,14 @@ export const OutboundSchema = z
     sendDigits: z
       .string()
       .regex(/^[0-9#*wW]{1,32}$/)
+      .optional(),
+    /**
+     * The From's SID (its number's, or its verified caller ID's): the call's phone_number_sid, since
+     * the region the call runs in may hold no config of that number. Optional: older jobs lack it.
+     */
+    fromSid: z
+      .string()
+      .regex(/^PN[0-9a-fA-F]{32}$/)
       .optional(),
     /** Where a call to a number that switchboard does not host goes: absent, the simulated network. */
     trunk: OutboundTrunkSchema.optional(),

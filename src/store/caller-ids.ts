@@ -40,21 +40,21 @@ export interface CallerIdStores {
 }
 
 /**
- * The region an account's outbound call from `from` (E.164) is placed from: the region of the
- * account's number `from` (its route and its config there name the account); `verifiedRegion` for
- * one of its verified caller IDs; undefined when the account may not use `from` (21210).
+ * The SID the account places a call from `from` (E.164) under: its number's (the route and the config
+ * in that region name the account; numbers are the account's in every region), or its verified caller
+ * ID's (`PN…`, Twilio's phone_number_sid for an outgoing call); undefined when it may not (21210).
+ * Where the call runs is the request's region, not the number's.
  */
-export async function callerIdRegion(
+export async function callerIdSid(
   stores: CallerIdStores,
   accountSid: string,
   from: string,
-  verifiedRegion: string,
 ): Promise<string | undefined> {
   const key = numberKey(from);
   const route = await stores.routing.get(key);
   if (route && (route.accountSid === undefined || route.accountSid === accountSid)) {
     const config = await (await stores.numbers(route.region)).get(key);
-    if (config?.account_sid === accountSid) return route.region;
+    if (config?.account_sid === accountSid) return config.sid;
   }
-  return (await isVerifiedCallerId(stores.callerIds, accountSid, from)) ? verifiedRegion : undefined;
+  return (await stores.callerIds.get(callerIdKey(accountSid, from)))?.sid;
 }

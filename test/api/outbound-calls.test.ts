@@ -1,5 +1,5 @@
 // Issue #17, outbound calls: `client.calls.create()` from the official `twilio` package against a
-// real api, edge, region workers and nats-server. The call is placed from its From number's region,
+// real api, edge, region workers and nats-server. The call is placed in the request's region,
 // rings its To (the simulated network, or a number switchboard hosts), runs its TwiML with
 // Direction=outbound-api once answered, and sends the status callbacks it asked for.
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
@@ -93,7 +93,8 @@ describe("POST Calls.json (client.calls.create)", () => {
     expect(fetched).toMatchObject({ status: "completed", direction: "outbound-api", to: PSTN });
   }, 30_000);
 
-  it("places a call from an ie1 number in ie1, with its Twiml", async () => {
+  it("places a call in the request's region, whichever region routes its From (as on Twilio)", async () => {
+    // Through api.twilio.com (us1), from a number routed to ie1: the call runs and is kept in us1.
     const created = await client.calls.create({
       to: PSTN,
       from: IE1_FROM,
@@ -102,12 +103,22 @@ describe("POST Calls.json (client.calls.create)", () => {
     });
     const [done] = await callbacksOf(created.sid);
     expect(done?.params).toMatchObject({ CallStatus: "completed", Direction: "outbound-api" });
-    const res = await stack.rest<{ status: string }>(
-      "GET",
-      `/2010-04-01/Accounts/${stack.account.sid}/Calls/${created.sid}.json`,
-      { host: "api.dublin.ie1.twilio.com" },
-    );
-    expect(res).toMatchObject({ status: 200, body: { status: "completed", from: IE1_FROM } });
+    const fetchedUs1 = await client.calls(created.sid).fetch();
+    expect(fetchedUs1).toMatchObject({ status: "completed", from: IE1_FROM });
+    // Its phone_number_sid is the From number's, although us1 holds no config of that number.
+    expect(fetchedUs1.phoneNumberSid).toMatch(/^PN[0-9a-f]{32}$/);
+    expect(created.phoneNumberSid).toBe(fetchedUs1.phoneNumberSid);
+    // Through api.dublin.ie1, from a us1 number: it is ie1's call, and us1 does not know it.
+    const path = `/2010-04-01/Accounts/${stack.account.sid}/Calls`;
+    const ie1 = { host: "api.dublin.ie1.twilio.com" };
+    const made = await stack.rest<{ sid: string }>("POST", `${path}.json`, {
+      ...ie1,
+      form: { To: PSTN, From: FROM, Twiml: "<Response><Say>Hi</Say></Response>" },
+    });
+    expect(made.status).toBe(201);
+    const fetched = await stack.rest<{ status: string }>("GET", `${path}/${made.body.sid}.json`, ie1);
+    expect(fetched).toMatchObject({ status: 200, body: { from: FROM } });
+    expect(await stack.rest("GET", `${path}/${made.body.sid}.json`)).toMatchObject({ status: 404 });
   }, 20_000);
 
   it.each([

@@ -222,7 +222,10 @@ describe("the call machine", () => {
   it("answers after a first Pause whatever follows it: a Reject then hangs up, and a second Pause is heard", async () => {
     // Spec §1: only the first verb holds the answer off (Reject) or delays it (Pause).
     const rejected = await run({
-      [NUMBER.voiceUrl]: [{ name: "Pause", length: 3 }, { name: "Reject", reason: "busy" }],
+      [NUMBER.voiceUrl]: [
+        { name: "Pause", length: 3 },
+        { name: "Reject", reason: "busy" },
+      ],
     });
     expect(rejected.ended).toMatchObject({ status: "completed", answeredAt: INPUT.arrivedAt + 3000 });
     const paused = await run({

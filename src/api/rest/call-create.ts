@@ -1,7 +1,9 @@
 // POST Calls.json: places an outbound call as Twilio does. The api runs no call: it checks the
-// request, then stores the call's job in the call stream of its From number's region, on that
-// region's `outbound` subject (the only one the api may place calls on), and answers the queued
-// Call resource with 201. A worker there rings `To` and runs the TwiML (docs/outbound.md).
+// request, then stores the call's job in the call stream of the request's region (its Host, as on
+// Twilio: a call made through api.dublin.ie1 runs and is kept in ie1, whichever region routes its
+// From number), on that region's `outbound` subject (the only one the api may place calls on), and
+// answers the queued Call resource with 201. A worker there rings `To` and runs the TwiML
+// (docs/outbound.md).
 import { jetstream } from "@nats-io/jetstream";
 import type { FastifyInstance } from "fastify";
 import { fail } from "../../errors/switchboard-error.js";
@@ -12,7 +14,7 @@ import { encode } from "../../protocol/codec.js";
 import { MAX_TWIML_CHARS } from "../../protocol/outbound.js";
 import { subjects } from "../../protocol/subjects.js";
 import { CallSids } from "../../store/call-sids.js";
-import { callerIdRegion } from "../../store/caller-ids.js";
+import { callerIdSid } from "../../store/caller-ids.js";
 import { regionFromHost } from "../region-from-host.js";
 import { type CreateBody, readCreate } from "./call-create-params.js";
 import { accountParams, callSchema } from "./calls.js";
@@ -64,8 +66,9 @@ export async function callCreateRoutes(app: FastifyInstance, ctx: RestContext): 
       const { AccountSid } = req.params as { AccountSid: string };
       const body = (req.body ?? {}) as CreateBody;
       const { to, from, outbound } = readCreate(body);
-      const region = await callerIdRegion(stores, AccountSid, from, regionFromHost(req.headers.host));
-      if (!region) {
+      const region = regionFromHost(req.headers.host);
+      const fromSid = await callerIdSid(stores, AccountSid, from);
+      if (!fromSid) {
         throw fail(
           "fromNotVerified",
           `The source phone number provided, ${from}, is not yet verified for your account: it is not one of its numbers or verified caller IDs`,
@@ -81,7 +84,7 @@ export async function callCreateRoutes(app: FastifyInstance, ctx: RestContext): 
         region,
         offeredAt: Date.now(),
         ...(ctx.outbound.script && { caller: ctx.outbound.script }),
-        outbound: trunk ? { ...outbound, trunk } : outbound,
+        outbound: { ...outbound, fromSid, ...(trunk && { trunk }) },
       };
       CallJobSchema.parse(job);
       // A CallSid is one call for ever (sb_callsids): claimed, as the edge claims an offer's, so no
@@ -116,7 +119,7 @@ export async function callCreateRoutes(app: FastifyInstance, ctx: RestContext): 
             edge: job.edge,
             direction: "outbound-api",
             apiVersion: "2010-04-01",
-            phoneNumberSid: null,
+            phoneNumberSid: fromSid,
           },
           status: "queued",
           arrivedAt: created,

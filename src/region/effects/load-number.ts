@@ -71,10 +71,11 @@ function outboundSetup(
   if (!accountSid || !rt.directory.accounts.has(accountSid)) {
     throw fail("notFound", `outbound call of unknown account ${accountSid}`);
   }
+  // A job from an older api names no fromSid: then the From's config in this region, if it has one.
   const fromConfig = isE164(from) ? rt.directory.numbers.get(numberKey(from)) : undefined;
   return {
     accountSid,
-    phoneNumberSid: fromConfig?.account_sid === accountSid ? fromConfig.sid : "",
+    phoneNumberSid: outbound.fromSid ?? (fromConfig?.account_sid === accountSid ? fromConfig.sid : null),
     apiVersion: "2010-04-01",
     voiceUrl: outbound.url ?? "",
     voiceMethod: outbound.method,
