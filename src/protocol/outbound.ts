@@ -52,7 +52,7 @@ export const OutboundSchema = z
     /** Keys sent once the callee answers, before the TwiML runs (`w` waits 0.5 s, `W` 1 s). */
     sendDigits: z
       .string()
-      .regex(/^[0-9#*wW]{1,32}$/)
+      .regex(/^[0-9A-D#*wW]{1,32}$/)
       .optional(),
     /**
      * The From's SID (its number's, or its verified caller ID's): the call's phone_number_sid, since

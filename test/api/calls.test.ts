@@ -213,6 +213,8 @@ describe("the region of a request", () => {
     expect((await calls()).body.calls.map((c) => c.sid)).not.toContain(placedIe.callSid);
     const one = `/2010-04-01/Accounts/${stack.account.sid}/Calls/${placedIe.callSid}.json`;
     expect((await stack.rest("GET", one, { host: "api.ie1.twilio.com" })).status).toBe(200);
+    // Host names are case-insensitive.
+    expect((await stack.rest("GET", one, { host: "API.Dublin.IE1.twilio.com:443" })).status).toBe(200);
     expect((await stack.rest("GET", one)).status).toBe(404);
   });
 });

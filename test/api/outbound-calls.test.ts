@@ -242,6 +242,29 @@ describe("POST Calls.json (client.calls.create)", () => {
     expect(res).toMatchObject({ status: 400, body: { code: 21210 } });
   });
 
+  it("takes SendDigits with A-D, and ignores RecordingChannels without Record=true, as Twilio does", async () => {
+    const res = await stack.rest<{ sid: string }>(
+      "POST",
+      `/2010-04-01/Accounts/${stack.account.sid}/Calls.json`,
+      {
+        form: {
+          To: PSTN,
+          From: FROM,
+          Twiml: "<Response><Say>Hi</Say></Response>",
+          SendDigits: "1A#",
+          RecordingChannels: "dual",
+          RecordingStatusCallback: `${stack.app.url}/recorded`,
+          StatusCallback: `${stack.app.url}/status`,
+        },
+      },
+    );
+    expect(res.status).toBe(201);
+    const [done] = await callbacksOf(res.body.sid);
+    expect(done?.params).toMatchObject({ CallStatus: "completed" });
+    const recordings = await client.recordings.list({ callSid: res.body.sid });
+    expect(recordings).toEqual([]);
+  }, 20_000);
+
   it.each([
     ["no To", { From: FROM, Url: "https://app.example/x" }, 21201],
     ["no From", { To: PSTN, Url: "https://app.example/x" }, 21213],
@@ -260,8 +283,8 @@ describe("POST Calls.json (client.calls.create)", () => {
       20422,
     ],
     [
-      "RecordingChannels without Record",
-      { To: PSTN, From: FROM, Url: "https://app.example/x", RecordingChannels: "dual" },
+      "a SendDigits key that is not DTMF",
+      { To: PSTN, From: FROM, Twiml: "<Response/>", SendDigits: "1E" },
       20422,
     ],
     [

@@ -205,6 +205,19 @@ describe("<Sms>", () => {
     ]);
   });
 
+  it("sends to the called party, from the call's own From, on an outbound call (and the reverse inbound)", async () => {
+    const [sms] = parse("<Sms>hi</Sms>").verbs;
+    const signal = new AbortController().signal;
+    const inbound = fakeContext();
+    await executeVerb(inbound.ctx, sms as Verb, signal);
+    const outbound = fakeContext();
+    const call = { ...outbound.ctx.call, direction: "outbound-api" };
+    await executeVerb({ ...outbound.ctx, call }, sms as Verb, signal);
+    const routeOf = (notes: unknown[]) => (notes[0] as { message: string }).message.replace(/SM\w+ /, "");
+    expect(routeOf(inbound.warnings)).toBe("<Sms> from +15551234567 to +15557654321: hi");
+    expect(routeOf(outbound.warnings)).toBe("<Sms> from +15557654321 to +15551234567: hi");
+  });
+
   it("goes on without an action, and reports SmsStatus=invalid for a bad To (14101)", async () => {
     const { ctx, warnings } = fakeContext();
     const signal = new AbortController().signal;

@@ -73,8 +73,8 @@ export function readCreate(body: CreateBody): { to: string; from: string; outbou
     throw fail("twimlParamTooLong", `Twiml is ${twiml.length} characters; the limit is ${MAX_TWIML_CHARS}`);
   }
   const sendDigits = body.SendDigits === undefined ? undefined : one(body.SendDigits, "SendDigits");
-  if (sendDigits !== undefined && !/^[0-9#*wW]{1,32}$/.test(sendDigits)) {
-    throw fail("invalidParameter", `SendDigits may hold 0-9, #, *, w and W (at most 32): ${sendDigits}`);
+  if (sendDigits !== undefined && !/^[0-9A-D#*wW]{1,32}$/.test(sendDigits)) {
+    throw fail("invalidParameter", `SendDigits may hold 0-9, A-D, #, *, w and W (at most 32): ${sendDigits}`);
   }
   const record = recordOf(body);
   const timeLimitS = timeLimitOf(body.TimeLimit);
@@ -109,17 +109,8 @@ function recordOf(body: CreateBody): Outbound["record"] {
   const record = body.Record === undefined ? "false" : one(body.Record, "Record").toLowerCase();
   if (record !== "true" && record !== "false")
     throw fail("invalidParameter", `Record must be true or false: ${record}`);
-  const related = [
-    "RecordingChannels",
-    "RecordingStatusCallback",
-    "RecordingStatusCallbackMethod",
-    "RecordingStatusCallbackEvent",
-  ];
-  if (record === "false") {
-    const stray = related.find((name) => body[name] !== undefined);
-    if (stray) throw fail("invalidParameter", `${stray} needs Record=true`);
-    return undefined;
-  }
+  // Without Record=true, Twilio ignores RecordingChannels and RecordingStatusCallback*.
+  if (record === "false") return undefined;
   const channels =
     body.RecordingChannels === undefined ? "mono" : one(body.RecordingChannels, "RecordingChannels");
   if (channels !== "mono" && channels !== "dual") {

@@ -35,9 +35,11 @@ export const sms: VerbDefinition<SmsVerb> = {
 
   async execute(ctx, verb, signal): Promise<VerbOutcome> {
     signal.throwIfAborted();
-    // On an inbound call the message goes back to the caller, from the number they called.
-    const to = verb.to ?? ctx.call.from;
-    const from = verb.from ?? ctx.call.to;
+    // On an inbound call the message goes back to the caller, from the number they called; on an
+    // outbound one (REST or a Dial leg) to the called party, from the call's own From (spec §1).
+    const inbound = ctx.call.direction === "inbound";
+    const to = verb.to ?? (inbound ? ctx.call.from : ctx.call.to);
+    const from = verb.from ?? (inbound ? ctx.call.to : ctx.call.from);
     const smsSid = newSid("SM");
     let status: "sending" | "invalid" = "sending";
     if (!isE164(to)) {
