@@ -5,8 +5,11 @@ import { setup, transition } from "xstate";
 import type { ConferenceStatus } from "../src/model/rooms.js";
 
 export type ConferenceLifecycleEvent =
-  /** A participant joined; `starts` when it has startConferenceOnEnter. */
-  | { type: "participant.joined"; starts: boolean }
+  /**
+   * A participant joined; `starts` when someone in the room now (it included) has
+   * startConferenceOnEnter, `present` is how many are in now.
+   */
+  | { type: "participant.joined"; starts: boolean; present: number }
   /** A participant left; `ends` when it had endConferenceOnExit, `remaining` is who is still in. */
   | { type: "participant.left"; ends: boolean; remaining: number }
   /** REST `Status=completed`. */
@@ -15,7 +18,10 @@ export type ConferenceLifecycleEvent =
 export const conferenceMachine = setup({
   types: { events: {} as ConferenceLifecycleEvent },
   guards: {
-    startsConference: ({ event }) => event.type === "participant.joined" && event.starts,
+    // Twilio: the first participant waits with hold music; a conference starts once a second joins,
+    // and someone in it has startConferenceOnEnter (docs/voice/conference, "Lifecycle").
+    startsConference: ({ event }) =>
+      event.type === "participant.joined" && event.starts && event.present >= 2,
     endsConference: ({ event }) => event.type === "participant.left" && (event.ends || event.remaining === 0),
   },
 }).createMachine({

@@ -69,9 +69,11 @@ export class ConferenceStore {
           const now = participant.joinedAt;
           const events = new EventList(c);
           events.add({ event: "participant-join", at: now, participant });
+          const present = [...c.participants, participant];
           const status = nextConferenceStatus(c.status, {
             type: "participant.joined",
-            starts: participant.startConferenceOnEnter,
+            starts: present.some((p) => p.startConferenceOnEnter),
+            present: present.length,
           });
           if (status !== c.status) events.add({ event: "conference-start", at: now });
           const next: ConferenceRecord = {

@@ -133,6 +133,9 @@ async function conferenceNamed(
 ): Promise<Record<string, unknown>> {
   const deadline = Date.now() + 10_000;
   const sub = stack.engine.nc.subscribe("sb.region.us1.conference.*.events");
+  const changes = sub[Symbol.asyncIterator]();
+  // One read of the iterator at a time: a wait that timed out keeps its read for the next turn.
+  let change: Promise<unknown> | undefined;
   try {
     for (;;) {
       const list = await stack.rest(
@@ -143,7 +146,10 @@ async function conferenceNamed(
       if (done(found)) return found as Record<string, unknown>;
       if (Date.now() > deadline) throw new Error(`conference ${name}: ${JSON.stringify(found)}`);
       // The next change of any conference (its writer announces it after storing it).
-      await Promise.race([sub[Symbol.asyncIterator]().next(), new Promise((r) => setTimeout(r, 500))]);
+      change ??= changes.next().then(() => {
+        change = undefined;
+      });
+      await Promise.race([change, new Promise((r) => setTimeout(r, 500))]);
     }
   } finally {
     sub.unsubscribe();
@@ -161,9 +167,11 @@ describe("<Dial><Conference>", () => {
       statusCallbackEvents: ["conference-start", "conference-end", "participant-join", "participant-leave"],
     };
     const aDial = a.dial({ name: "standup", ...events });
-    await a.callbacksQueued(2);
+    // Alone, A waits (Twilio's lifecycle): the conference starts when B joins.
+    await a.callbacksQueued(1);
+    await conferenceNamed("standup", (c) => c?.status === "init");
     const bDial = b.dial({ name: "standup", muted: true });
-    await b.callbacksQueued(1);
+    await b.callbacksQueued(2);
 
     const live = await conferenceNamed("standup", (c) => c?.status === "in-progress");
     const sid = String(live.sid);
@@ -188,10 +196,10 @@ describe("<Dial><Conference>", () => {
 
     b.hangUp();
     await expect(bDial).rejects.toThrow("hung up");
-    await b.callbacksQueued(2);
+    await b.callbacksQueued(3);
     a.hangUp();
     await expect(aDial).rejects.toThrow("hung up");
-    await a.callbacksQueued(4);
+    await a.callbacksQueued(3);
 
     const ended = await conferenceNamed("standup", (c) => c?.status === "completed");
     expect(ended).toMatchObject({
@@ -224,14 +232,14 @@ describe("<Dial><Conference>", () => {
       },
       {
         ...common,
-        StatusCallbackEvent: "conference-start",
+        ...flags(b.callSid, true),
+        StatusCallbackEvent: "participant-join",
         SequenceNumber: "2",
         Timestamp: expect.any(String),
       },
       {
         ...common,
-        ...flags(b.callSid, true),
-        StatusCallbackEvent: "participant-join",
+        StatusCallbackEvent: "conference-start",
         SequenceNumber: "3",
         Timestamp: expect.any(String),
       },
@@ -296,10 +304,24 @@ describe("<Dial><Conference>", () => {
     });
   });
 
+  it("keeps a first participant on the waitUrl, startConferenceOnEnter and all, until a second joins", async () => {
+    const first = await participant();
+    const second = await participant();
+    const firstDial = first.dial({ name: "alone-first", waitUrl: `${stack.app.url}/conf-wait` });
+    await stack.app.waitFor((r) => r.path === "/conf-wait" && r.params.CallSid === first.callSid);
+    await expect.poll(() => first.channel.calls.map((c) => c[0])).toContain("say");
+    expect((await conferenceNamed("alone-first", (c) => c !== undefined)).status).toBe("init");
+    const secondDial = second.dial({ name: "alone-first" });
+    await conferenceNamed("alone-first", (c) => c?.status === "in-progress");
+    second.hangUp();
+    first.hangUp();
+    await Promise.allSettled([firstDial, secondDial]);
+  });
+
   it("turns away a caller over maxParticipants and one whose participantLabel is taken", async () => {
     const [a, b, c] = await Promise.all([participant(), participant(), participant()]);
     const aDial = a.dial({ name: "small", maxParticipants: 2, participantLabel: "host" });
-    await conferenceNamed("small", (x) => x?.status === "in-progress");
+    await conferenceNamed("small", (x) => x?.status === "init");
     // A taken label skips the Dial (16025): no action request, the next verb runs.
     await expect(b.dial({ name: "small", participantLabel: "host" })).resolves.toMatchObject({
       status: "failed",

@@ -3,12 +3,17 @@ import { describe, expect, it } from "vitest";
 import { nextConferenceStatus } from "../../machines/conference.machine.js";
 
 describe("the conference lifecycle", () => {
-  it("starts when a startConferenceOnEnter participant joins, not before", () => {
-    expect(nextConferenceStatus("init", { type: "participant.joined", starts: false })).toBe("init");
-    expect(nextConferenceStatus("init", { type: "participant.joined", starts: true })).toBe("in-progress");
-    expect(nextConferenceStatus("in-progress", { type: "participant.joined", starts: true })).toBe(
-      "in-progress",
-    );
+  it("starts once a second participant joins and someone in it has startConferenceOnEnter, not before", () => {
+    const joined = (starts: boolean, present: number) => ({
+      type: "participant.joined" as const,
+      starts,
+      present,
+    });
+    // Alone, even a startConferenceOnEnter participant waits with the hold music (Twilio's lifecycle).
+    expect(nextConferenceStatus("init", joined(true, 1))).toBe("init");
+    expect(nextConferenceStatus("init", joined(false, 2))).toBe("init");
+    expect(nextConferenceStatus("init", joined(true, 2))).toBe("in-progress");
+    expect(nextConferenceStatus("in-progress", joined(true, 3))).toBe("in-progress");
   });
 
   it("ends when an endConferenceOnExit participant or the last one leaves, or on REST", () => {
@@ -25,6 +30,8 @@ describe("the conference lifecycle", () => {
   });
 
   it("stays completed: a completed conference is never joined again", () => {
-    expect(nextConferenceStatus("completed", { type: "participant.joined", starts: true })).toBe("completed");
+    expect(nextConferenceStatus("completed", { type: "participant.joined", starts: true, present: 2 })).toBe(
+      "completed",
+    );
   });
 });
