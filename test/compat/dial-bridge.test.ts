@@ -48,6 +48,16 @@ describe("the <Dial> bridge", () => {
     expect(plain.action?.params).toMatchObject({ CallStatus: "in-progress", DialCallStatus: "busy" });
   });
 
+  it("answerOnBridge: a <Conference> answers the caller as it joins the room (it never rang on)", async () => {
+    const joined = await dialCall(
+      (r) => r.dial({ answerOnBridge: true, action: "/after" }).conference("aob-room"),
+      { hangupAfter: 3 },
+    );
+    expect(joined.out.map((e) => e.kind).slice(0, 2)).toEqual(["ringing", "answer"]);
+    // Answered, so its own hang-up (3 s after the answer) ends it completed, not no-answer.
+    expect(joined.call).toMatchObject({ status: "completed", duration: "3" });
+  });
+
   it("ends the bridge at timeLimit", async () => {
     const { action } = await dialCall((r) => r.dial({ action: "/after", timeLimit: 7 }, OUTSIDE), {
       callees: { [OUTSIDE]: { outcome: "answer", answerAfter: 1, talk: 60 } },

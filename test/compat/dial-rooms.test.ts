@@ -9,6 +9,7 @@ import { type CompatStack, startCompatStack } from "./stack.js";
 const CONFERENCE = "+15551230200";
 const QUEUE = "+15551230201";
 const AGENT_LINE = "+15551230202";
+const AGENT_ON_BRIDGE = "+15551230203";
 const MODERATOR = "+15550002001";
 const GUEST = "+15550002002";
 const never = new Promise<never>(() => {});
@@ -44,12 +45,17 @@ beforeAll(async () => {
     "/hold": () => never,
     "/enqueue-after": () => twiml((r) => r.say("thanks for calling")),
     "/agent": () => twiml((r) => r.dial({ action: "/agent-after" }).queue({ url: "/whisper" }, "helpdesk")),
+    "/agent-on-bridge": () =>
+      twiml((r) =>
+        r.dial({ action: "/agent-after", answerOnBridge: true }).queue({ url: "/whisper" }, "helpdesk"),
+      ),
     "/whisper": () => twiml((r) => r.say("an agent is taking your call")),
     "/agent-after": () => twiml((r) => r.say("next caller")),
   });
   await stack.engine.addNumber({ number: CONFERENCE, voiceUrl: `${stack.app.url}/conference` });
   await stack.engine.addNumber({ number: QUEUE, voiceUrl: `${stack.app.url}/enqueue` });
   await stack.engine.addNumber({ number: AGENT_LINE, voiceUrl: `${stack.app.url}/agent` });
+  await stack.engine.addNumber({ number: AGENT_ON_BRIDGE, voiceUrl: `${stack.app.url}/agent-on-bridge` });
 });
 
 afterAll(async () => {
@@ -125,5 +131,15 @@ describe("<Dial><Queue>", () => {
     // The agent hung up on the bridge: its session ends there.
     expect(a.call.status).toBe("completed");
     expect(requestsOf(a.callSid, "/agent-after")).toEqual([]);
+  });
+
+  it("answers an answerOnBridge agent as the bridge starts", async () => {
+    const caller = place(QUEUE, "+15550002005");
+    const callerSid = await caller.callSid;
+    await stack.app.waitFor((r) => r.path === "/hold" && r.params.CallSid === callerSid);
+    // The agent hangs up 2 s after its answer: unanswered, it would ring on and never hang up.
+    const agent = place(AGENT_ON_BRIDGE, "+15550002006", 2);
+    const [, a] = await Promise.all([caller.ended, agent.ended]);
+    expect(a.call).toMatchObject({ status: "completed", duration: "2" });
   });
 });

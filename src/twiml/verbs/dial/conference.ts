@@ -167,6 +167,9 @@ export const conferenceNoun: DialNoun<ConferenceNoun> = {
       };
     }
     const sid = joined.conference.sid;
+    // A caller still ringing (a first Dial with answerOnBridge) is answered as it enters the room:
+    // it hears the wait music, or the others, from here on.
+    await ctx.answer();
     const joinedAt = ctx.clock.now();
     await sendEvents(ctx, joined.conference, joined.events);
 

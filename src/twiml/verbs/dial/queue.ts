@@ -144,6 +144,8 @@ async function bridged(
   const limit = new AbortController();
   const stop = () => limit.abort(signal.reason);
   signal.addEventListener("abort", stop, { once: true });
+  // A caller still ringing (a first Dial with answerOnBridge) is answered as the bridge starts.
+  await ctx.answer();
   const left = Math.max(0, timeLimitS * 1000 - elapsedMs(ctx, since));
   const timer = ctx.clock.setTimeout(() => limit.abort(TIME_LIMIT), left);
   // The agent hears the caller in their room of two (real audio on SIP calls), until the bridge ends.
