@@ -152,6 +152,34 @@ describe("<Dial> to parties on the simulated network", () => {
     });
   });
 
+  it("rings nouns one after another with sequential, each for the timeout, until one answers", async () => {
+    const { callSid, call, action } = await dialCall(
+      (r) => {
+        const d = r.dial({ action: "/after", sequential: true, timeout: 10 });
+        d.number(OUTSIDE);
+        d.number(OUTSIDE_2);
+        d.client("alice");
+      },
+      {
+        callees: {
+          [OUTSIDE]: { outcome: "no-answer" },
+          // Together it would have answered at 2 s, before OUTSIDE gave up; in turn it rings from 10 s.
+          [OUTSIDE_2]: { outcome: "answer", answerAfter: 2, talk: 5 },
+          "client:alice": { outcome: "answer", answerAfter: 1 },
+        },
+      },
+    );
+    expect(action?.params).toMatchObject({ DialCallStatus: "completed", DialCallDuration: "5" });
+    const children = await Promise.all((await f.childSids(callSid)).map(record));
+    // The first rang its 10 s out; the second answered; the third was never rung.
+    expect(Object.fromEntries(children.map((c) => [c.to, c.status]))).toEqual({
+      [OUTSIDE]: "no-answer",
+      [OUTSIDE_2]: "completed",
+    });
+    // The caller rang 10 s (the first) + 2 s (the second) before 5 s of talk.
+    expect(Number(call.duration)).toBeGreaterThanOrEqual(17);
+  });
+
   it("the REST Calls list finds the child legs by ParentCallSid, in Twilio's Call schema", async () => {
     const { callSid, action } = await dialCall(
       (r) => {

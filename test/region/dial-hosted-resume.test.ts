@@ -14,6 +14,9 @@ const HOSTED = "+15558200002";
 /** Dials ANSWERING once the test lets its request answer. */
 const HELD_CALLER = "+15558200003";
 const ANSWERING = "+15558200004";
+/** Dials a party that never answers, then HOSTED, one after the other. */
+const SEQUENTIAL_CALLER = "+15558200005";
+const NEVER_ANSWERS = "+15558209999";
 
 let engine: TestEngine;
 let app: TwilioApp;
@@ -28,7 +31,7 @@ function placeCall(to: string, timeoutMs: number, edge?: string) {
   const ended: Promise<PlacedCall> = engine.call({
     to,
     ...(edge && { edge }),
-    caller: { timeScale: 1 },
+    caller: { timeScale: 1, callees: { [NEVER_ANSWERS]: { outcome: "no-answer" } } },
     timeoutMs,
     onProgress: (p) => {
       if (p.source === "offered") heard.callSid = p.callSid;
@@ -65,11 +68,19 @@ beforeAll(async () => {
         };
       }),
     "/answering": () => ({ body: new VoiceResponse().say("Answering").toString() }),
+    "/sequential": () => {
+      const r = new VoiceResponse();
+      const d = r.dial({ action: "/dialed", timeout: 5, sequential: true });
+      d.number(NEVER_ANSWERS);
+      d.number(HOSTED);
+      return { body: r.toString() };
+    },
   });
   await engine.addNumber({ number: CALLER, voiceUrl: `${app.url}/dial` });
   await engine.addNumber({ number: HOSTED, voiceUrl: `${app.url}/hosted` });
   await engine.addNumber({ number: HELD_CALLER, voiceUrl: `${app.url}/held` });
   await engine.addNumber({ number: ANSWERING, voiceUrl: `${app.url}/answering` });
+  await engine.addNumber({ number: SEQUENTIAL_CALLER, voiceUrl: `${app.url}/sequential` });
 });
 
 afterAll(async () => {
@@ -123,6 +134,35 @@ describe("a <Dial> ringing a hosted number", () => {
       ]);
     },
   );
+
+  it("a sequential Dial resumed while its second noun rings goes on there, not from its first", async () => {
+    await using a = worker();
+    await a.waitForLog("ready");
+    const requestsBefore = app.requests.length;
+    const { ended, heard } = placeCall(SEQUENTIAL_CALLER, 40_000);
+    // The first noun rings its 5 s out; then the number's call rings (its app has not answered).
+    const earlier = new Set(app.requests.map((r) => r.params.CallSid));
+    const first = await app.waitFor((r) => r.path === "/hosted" && !earlier.has(r.params.CallSid));
+    await snapshotWhere(engine.nc, heard.callSid, (s) =>
+      (s.sb.dialLegs ?? []).some((leg) => leg.hosted?.callSid === first.params.CallSid),
+    );
+    const b = worker();
+    await b.waitForLog("ready");
+    await using _b = b;
+    a.child.kill("SIGKILL");
+    await a.exited;
+
+    await ended;
+    expect(heard.said).toEqual(["Dial completed"]);
+    // Taken back where it was: the number was offered one call, and the first noun was not rung again.
+    const hostedCalls = new Set(
+      app.requests
+        .slice(requestsBefore)
+        .filter((r) => r.path === "/hosted")
+        .map((r) => r.params.CallSid),
+    );
+    expect([...hostedCalls]).toEqual([first.params.CallSid]);
+  }, 60_000);
 
   it("when the worker dies after naming the number's call but before its offer went out, offers it then", async () => {
     // The calls come in through an edge of their own, which the test can stop: the Dial's offer of

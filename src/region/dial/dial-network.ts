@@ -47,6 +47,7 @@ export function regionDialNetwork(rt: RegionRuntime, call: LiveCall, facts: Call
         return isVerifiedCallerId(callerIds, accountSid, number);
       });
     },
+    keptTargets: () => call.dialLegs.keptTargets(),
     async ring(targets, options, signal) {
       // A resumed call's legs its Dial was bridged to, or ringing (stale-legs.ts).
       const kept = call.dialLegs.takeKept();

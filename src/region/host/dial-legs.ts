@@ -140,6 +140,11 @@ export class DialLegs implements LegTracker {
     this.#kept.push({ ...ref });
   }
 
+  /** Whom the kept legs call, leaving them kept (a sequential Dial goes on from there). */
+  keptTargets(): string[] {
+    return this.#kept.map((ref) => ref.to);
+  }
+
   /** The kept legs, once: taken by the Dial that rings again, or ended if the call never gets there. */
   takeKept(): DialLegRef[] {
     return this.#kept.splice(0);

@@ -111,4 +111,9 @@ export interface DialNetwork {
    * the account's numbers, or one of its verified caller IDs.
    */
   callerIdAllowed(callerId: string): Promise<boolean>;
+  /**
+   * Whom the legs kept from before a resume were ringing or bridged to (`to`), without taking them:
+   * a sequential Dial goes on from there. None on a call that was not resumed mid-Dial.
+   */
+  keptTargets?(): readonly string[];
 }

@@ -110,6 +110,7 @@ export const dial: VerbDefinition<DialVerb> = {
         ErrorCodes.dialInvalidAnswerOnBridge.code,
         ctx,
       ),
+      ...(bool(a.sequential, "sequential", ErrorCodes.schemaValidation.code, ctx) && { sequential: true }),
       ...(a.ringTone !== undefined && parseRingTone(a.ringTone, ctx)),
       trim: a.trim === "trim-silence" ? "trim-silence" : "do-not-trim",
       ...(recordingStatusCallback && {
@@ -129,13 +130,14 @@ export const dial: VerbDefinition<DialVerb> = {
       hangupOnStar: verb.hangupOnStar,
       record: verb.record,
       answerOnBridge: verb.answerOnBridge,
+      ...(verb.sequential && { sequential: true }),
       ...(verb.ringTone && { ringTone: verb.ringTone }),
     };
     const ringing = verb.nouns.flatMap((noun) => {
       const target = definitionOf(noun).target?.(noun);
       return target ? [target] : [];
     });
-    // Ringing nouns ring together (first answer wins). A noun that joins a room (Conference, Queue)
+    // Ringing nouns ring together (first answer wins), or one after another with `sequential`. A noun that joins a room (Conference, Queue)
     // is connected alone: parsing keeps a Dial to one kind (see parseNouns).
     const room = verb.nouns.find((noun) => definitionOf(noun).target === undefined);
     // Twilio shows a number as the caller ID only if the account may use it (13214): the call's own

@@ -55,6 +55,8 @@ export interface DialVerb {
   /** do-not-record, record-from-answer, record-from-ringing, and their -dual forms. */
   readonly record: string;
   readonly answerOnBridge: boolean;
+  /** Ring the nouns one after another, each for `timeout` (Twilio's `sequential`); absent: together. */
+  readonly sequential?: true;
   readonly ringTone?: string;
   readonly trim: "trim-silence" | "do-not-trim";
   readonly recordingStatusCallback?: string;

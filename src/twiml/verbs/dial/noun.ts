@@ -21,6 +21,8 @@ export interface DialOptions {
   /** Twilio's `record` value: do-not-record, record-from-answer, record-from-ringing, …-dual. */
   readonly record: string;
   readonly answerOnBridge: boolean;
+  /** Ring the legs one after another, each for `timeoutS`, until one answers. */
+  readonly sequential?: boolean;
   /** The tone the caller hears while the legs ring (Twilio's `ringTone`, a country code). */
   readonly ringTone?: string;
 }

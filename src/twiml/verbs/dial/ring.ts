@@ -1,6 +1,7 @@
-// Rings one or more legs through the VerbContext's network, sends each leg's status callbacks as its
-// noun asked, and holds the bridge until the callee hangs up, the caller presses * (hangupOnStar) or
-// the Dial's timeLimit passes. Shared by <Dial> (parallel nouns) and each ringing noun's own `dial`.
+// Rings one or more legs through the VerbContext's network (together, or one after another with
+// `sequential`), sends each leg's status callbacks as its noun asked, and holds the bridge until the
+// callee hangs up, the caller presses * (hangupOnStar) or the Dial's timeLimit passes. Shared by <Dial>
+// (its ringing nouns) and each ringing noun's own `dial`.
 import { sleep } from "../../../clock/clock.js";
 import { ErrorCodes } from "../../../errors/codes.js";
 import { isHandOver } from "../../abort-reasons.js";
@@ -14,6 +15,29 @@ import type { DialOptions, DialResult } from "./noun.js";
 export type LegToRing = DialTarget & { readonly options: LegNounOptions };
 
 export async function ringLegs(
+  ctx: VerbContext,
+  legs: readonly LegToRing[],
+  options: DialOptions,
+  signal: AbortSignal,
+): Promise<DialResult> {
+  if (!options.sequential || legs.length < 2) return ringTogether(ctx, legs, options, signal);
+  // One after another, each for the Dial's timeout, until one answers (Twilio's `sequential`). A
+  // resumed call goes on from the leg it was ringing (its kept leg), not from the first again.
+  const kept = new Set(ctx.legs.keptTargets?.() ?? []);
+  const from = Math.max(
+    0,
+    legs.findIndex((leg) => kept.has(leg.to)),
+  );
+  let result: DialResult | undefined;
+  for (let i = from; i < legs.length; i++) {
+    result = await ringTogether(ctx, legs.slice(i, i + 1), options, signal);
+    if (result.bridged) return result;
+  }
+  return result as DialResult;
+}
+
+/** Rings `legs` at once: the first to answer is bridged, the others end canceled. */
+async function ringTogether(
   ctx: VerbContext,
   legs: readonly LegToRing[],
   options: DialOptions,
