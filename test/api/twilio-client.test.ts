@@ -140,6 +140,26 @@ describe("the official twilio client", () => {
     expect((await client.calls(hungUp.callSid).fetch()).status).toBe("completed");
   });
 
+  it("lists live calls too (the index names calls once they end), by status, and then as ended", async () => {
+    const paused = await liveCall();
+    const inProgress = await client.calls.list({ status: "in-progress", to: LONG });
+    expect(inProgress.map((c) => [c.sid, c.status])).toEqual([[paused.callSid, "in-progress"]]);
+    const all = await client.calls.list({ limit: 100 });
+    expect(all.filter((c) => c.sid === paused.callSid).map((c) => c.status)).toEqual(["in-progress"]);
+    // Newest first: the live call started after every ended call of the setup.
+    expect(all.findIndex((c) => c.sid === paused.callSid)).toBeLessThan(
+      all.findIndex((c) => c.sid === ended[0]),
+    );
+    expect(await client.calls.list({ status: "completed", to: LONG })).not.toContainEqual(
+      expect.objectContaining({ sid: paused.callSid }),
+    );
+    await client.calls(paused.callSid).update({ status: "completed" });
+    await paused.ended;
+    const after = await client.calls.list({ to: LONG, limit: 100 });
+    expect(after.filter((c) => c.sid === paused.callSid).map((c) => c.status)).toEqual(["completed"]);
+    expect(await client.calls.list({ status: "in-progress", to: LONG })).toEqual([]);
+  });
+
   it("ends a live call at a TimeLimit set on it, counted from its answer", async () => {
     const paused = await liveCall();
     const refused = await client

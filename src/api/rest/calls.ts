@@ -1,4 +1,5 @@
-// Calls: the list (answered from the call index, never by reading every stored call) and one call.
+// Calls: the list (answered from the call index, never by reading every stored call, and from the
+// region's live calls, which the index names only once they end) and one call.
 import type { FastifyInstance } from "fastify";
 import { fail } from "../../errors/switchboard-error.js";
 import { CALL_STATUSES, type CallResource } from "../../model/records.js";
@@ -12,6 +13,7 @@ import {
 import { regionFromHost } from "../region-from-host.js";
 import { ownedCall } from "./call-lookup.js";
 import type { RestContext } from "./context.js";
+import { liveCallsFor } from "./live-calls.js";
 import { listPage, type PageQuery } from "./paging.js";
 import { instantOf, optionalInstant } from "./query-dates.js";
 import { listKeys, orIfMissing } from "./region-buckets.js";
@@ -95,9 +97,16 @@ export async function callRoutes(app: FastifyInstance, ctx: RestContext): Promis
         ...(q.ParentCallSid !== undefined && { parentCallSid: q.ParentCallSid }),
       };
       const index = await ctx.buckets.callIndex(region);
-      const entries = (await listKeys(index, callIndexFilter(filter)))
-        .map(parseCallIndexKey)
-        .filter((e): e is CallIndexEntry => e !== undefined)
+      const [indexed, live] = await Promise.all([
+        listKeys(index, callIndexFilter(filter)),
+        liveCallsFor(ctx.buckets, region, filter),
+      ]);
+      const stored = indexed.map(parseCallIndexKey).filter((e): e is CallIndexEntry => e !== undefined);
+      // A call that ended between the two reads is in both: its index entry stands.
+      const storedSids = new Set(stored.map((e) => e.callSid));
+      const running = live.filter((l) => !storedSids.has(l.entry.callSid));
+      const liveCalls = new Map(running.map((l) => [l.entry.callSid, l.call]));
+      const entries = [...stored, ...running.map((l) => l.entry)]
         .filter(
           (e) =>
             (after === undefined || e.startedAt >= after) && (before === undefined || e.startedAt < before),
@@ -114,8 +123,12 @@ export async function callRoutes(app: FastifyInstance, ctx: RestContext): Promis
         },
         entries,
         async (page) => {
+          // A live call is shown as it is now; one that has ended since, as stored.
           const records = await Promise.all(
-            page.map((e) => orIfMissing(() => calls.get(e.callSid), undefined)),
+            page.map(
+              async (e) =>
+                (await orIfMissing(() => calls.get(e.callSid), undefined)) ?? liveCalls.get(e.callSid),
+            ),
           );
           return records.filter((r): r is CallResource => r !== undefined);
         },

@@ -1,0 +1,57 @@
+// The live calls of a region for the Calls list: the call index names only calls that have ended, so a
+// list that may hold queued, ringing or in-progress calls also reads the calls `sb_actors_<r>` knows
+// (a snapshot keyed by the CallSid, or for a call in its first second its owner's lease
+// `_o.<worker>.<CallSid>`), each as `GET Calls/{Sid}` would show it now (call-lookup.ts).
+import type { CallResource, CallStatus } from "../../model/records.js";
+import { isSid } from "../../model/sid.js";
+import {
+  type CallIndexEntry,
+  type CallIndexFilter,
+  callIndexKey,
+  parseCallIndexKey,
+  utcDay,
+} from "../../store/call-index.js";
+import { liveCall } from "./call-lookup.js";
+import { listKeys, type RegionBuckets } from "./region-buckets.js";
+
+/** The statuses a call has while it runs: a list asking for another reads no live call. */
+const LIVE_STATUSES: ReadonlySet<string> = new Set<CallStatus>(["queued", "ringing", "in-progress"]);
+
+export interface LiveEntry {
+  entry: CallIndexEntry;
+  call: CallResource;
+}
+
+/** The region's live calls that `filter` keeps, as index entries (for the list's order) and resources. */
+export async function liveCallsFor(
+  b: RegionBuckets,
+  region: string,
+  filter: CallIndexFilter,
+): Promise<LiveEntry[]> {
+  if (filter.status !== undefined && !LIVE_STATUSES.has(filter.status)) return [];
+  const sids = new Set<string>();
+  for (const key of await listKeys(await b.actors(region))) {
+    const sid = key.startsWith("_o.") ? key.slice(key.lastIndexOf(".") + 1) : key;
+    if (isSid("CA", sid)) sids.add(sid);
+  }
+  const found = await Promise.all([...sids].map((sid) => liveCall(b, region, sid)));
+  const out: LiveEntry[] = [];
+  for (const call of found) {
+    if (!call || call.account_sid !== filter.accountSid) continue;
+    const key = callIndexKey(call);
+    const entry = key === undefined ? undefined : parseCallIndexKey(key);
+    if (entry && matches(entry, filter)) out.push({ entry, call });
+  }
+  return out;
+}
+
+/** What the index's key filter does on the server, done here for a live call's entry. */
+function matches(e: CallIndexEntry, f: CallIndexFilter): boolean {
+  return (
+    (f.day === undefined || utcDay(e.startedAt) === f.day) &&
+    (f.status === undefined || e.status === f.status) &&
+    (f.to === undefined || e.to === f.to) &&
+    (f.from === undefined || e.from === f.from) &&
+    (f.parentCallSid === undefined || e.parentCallSid === f.parentCallSid)
+  );
+}
