@@ -326,6 +326,9 @@ describe("<Dial><Queue> (the noun, with the region's real queue port)", () => {
     await ended;
     const after = await stack.app.waitFor((r) => r.path === "/after" && r.params.CallSid === member);
     expect(after.params).toMatchObject({ QueueResult: "bridged", QueueSid: wait.params.QueueSid });
+    // Its time in the queue stops at the dequeue (as the url's request said), not at its hang-up
+    // 3 s into the bridge.
+    expect(after.params.QueueTime).toBe(whisper?.params.QueueTime);
     expect(await bridgeKeysOf(member)).toMatchObject({ queues: [], expiring: [`b.${member}`] });
     expect(await bridgeKeysOf(agent)).toMatchObject({ queues: [], expiring: [`d.${agent}.1.0`] });
   });

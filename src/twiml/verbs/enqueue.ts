@@ -103,9 +103,11 @@ export const enqueue: VerbDefinition<EnqueueVerb> = {
       ? { enqueuedAt: dequeued.enqueuedAt }
       : joined.queue.members.find((m) => m.callSid === me);
     const enqueuedAt = ctx.clock.now();
+    /** When an agent took this caller out of the queue: QueueTime stops there, not at the bridge's end. */
+    let dequeuedAt: number | undefined;
     const timing = () => ({
       QueueSid: queueSid,
-      QueueTime: String(Math.round((ctx.clock.now() - enqueuedAt) / 1000)),
+      QueueTime: String(Math.round(((dequeuedAt ?? ctx.clock.now()) - enqueuedAt) / 1000)),
     });
     const isMine = (b: BridgeRecord | undefined): b is BridgeRecord =>
       member !== undefined && isOfStay(b, queueSid, member);
@@ -177,6 +179,7 @@ export const enqueue: VerbDefinition<EnqueueVerb> = {
         }
         return { kind: "fetch", url: bridge.url ?? "", method: bridge.method ?? "POST" };
       }
+      dequeuedAt = ctx.clock.now();
       const queueTime = timing();
       // Bridged already (this verb runs again after a resume): its url has played.
       if (bridge.url && bridge.state !== "bridged") {

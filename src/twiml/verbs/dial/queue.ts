@@ -179,14 +179,17 @@ async function bridged(
 
 /** The Dial's result for a bridge to `bridge.member` that began at `since` (this call's clock) and is over. */
 function bridgeOver(ctx: VerbContext, bridge: BridgeRecord, since: number): DialResult {
+  const bridgedMs = elapsedMs(ctx, since);
+  // The member's time in the queue, up to the bridge (`enqueuedAt` is wall-clock): not the talk after it.
+  const queuedMs = Math.max(0, Date.now() - bridgedMs - bridge.enqueuedAt);
   return {
     status: "completed",
     callSid: bridge.member,
-    durationS: Math.round(elapsedMs(ctx, since) / 1000),
+    durationS: Math.round(bridgedMs / 1000),
     bridged: true,
     params: {
       QueueSid: bridge.queueSid,
-      QueueTime: String(Math.round((Date.now() - bridge.enqueuedAt) / 1000)),
+      QueueTime: String(Math.round(queuedMs / 1000)),
     },
   };
 }
