@@ -40,6 +40,17 @@ describe("<Dial callerId>", () => {
     expect(notes.map((n) => n.error_code)).toContain("13214");
   });
 
+  it("rings no <Number> with a name as its caller ID (13214), but shows one to a <Client>", async () => {
+    const named = await dialFrom("alice");
+    expect(named.action?.params).toMatchObject({ DialCallStatus: "failed", DialBridged: "false" });
+    expect((await f.engine.notifications(named.callSid)).map((n) => n.error_code)).toContain("13214");
+    const client = await f.dialCall((r) => r.dial({ action: "/after", callerId: "alice" }).client("bob"), {
+      callees: { "client:bob": { outcome: "answer", answerAfter: 1, talk: 2 } },
+    });
+    expect(client.action?.params).toMatchObject({ DialCallStatus: "completed", DialBridged: "true" });
+    expect(await f.record(client.action?.params.DialCallSid ?? "")).toMatchObject({ from: "alice" });
+  });
+
   it("shows the call's own number, and a number of the account, to the party rung", async () => {
     for (const callerId of [NUMBER, HOSTED]) {
       const { action } = await dialFrom(callerId);

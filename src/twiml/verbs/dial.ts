@@ -71,6 +71,8 @@ const RING_TONES =
     " ",
   );
 const DEFAULT_TIMEOUT = 30;
+/** A callerId read as a phone number (E.164 with or without its +), as the network checks it. */
+const PHONE_LIKE = /^\+?\d{2,15}$/;
 const DEFAULT_TIME_LIMIT = 14_400;
 
 const definitionOf = (noun: DialNounSpec) => NOUNS[noun.noun] as DialNoun<DialNounSpec>;
@@ -142,14 +144,22 @@ export const dial: VerbDefinition<DialVerb> = {
     const room = verb.nouns.find((noun) => definitionOf(noun).target === undefined);
     // Twilio shows a number as the caller ID only if the account may use it (13214): the call's own
     // From or To, one of its numbers, or a verified caller ID. Otherwise nobody is rung.
+    // A name (a client or SIP identity) is a caller ID for <Client> and <Sip> legs only: a phone
+    // number is shown to a <Number> (spec §1, Dial callerId).
+    const nameToPhone =
+      verb.callerId !== undefined &&
+      !PHONE_LIKE.test(verb.callerId) &&
+      verb.nouns.some((noun) => noun.noun === "Number");
     if (
       ringing.length > 0 &&
       verb.callerId !== undefined &&
-      !(await ctx.legs.callerIdAllowed(verb.callerId))
+      (nameToPhone || !(await ctx.legs.callerIdAllowed(verb.callerId)))
     ) {
       ctx.warn(
         ErrorCodes.dialInvalidCallerId.code,
-        `<Dial> callerId="${verb.callerId}" is not this call's From or To, a number of the account, or a verified caller ID (OutgoingCallerIds); not dialed`,
+        nameToPhone
+          ? `<Dial> callerId="${verb.callerId}" is not a phone number, and a <Number> can only be shown one; not dialed`
+          : `<Dial> callerId="${verb.callerId}" is not this call's From or To, a number of the account, or a verified caller ID (OutgoingCallerIds); not dialed`,
       );
       if (verb.action === undefined) return { kind: "next" };
       return {
