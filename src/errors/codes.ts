@@ -31,6 +31,10 @@ export const ErrorCodes = {
   certificateDomainMismatch: entry(11235, "Certificate Invalid - Domain Mismatch", 502),
   certificateExpired: entry(11236, "Certificate Invalid - Certificate Expired", 502),
   certificatePathNotFound: entry(11237, "Certificate Invalid - Could not find path to certificate", 502),
+  invalidEdge: entry(11240, "HTTP connection edge location is invalid"),
+  unsupportedEdge: entry(11241, "HTTP connection edge location is not supported"),
+  interconnectNotAllowed: entry(11242, "HTTP connection over Twilio Interconnect is not allowed"),
+  invalidRetryPolicy: entry(11243, "HTTP retry policy is invalid"),
   responseTooLarge: entry(11750, "TwiML response body too large", 502),
   emptyChunkedBody: entry(11770, "Empty response body", 502),
   // TwiML documents (Twilio 12xxx)

@@ -1,5 +1,6 @@
 // Twilio's per-URL connection overrides (spec §4): a fragment such as `#ct=1000&rt=5000&rc=2&rp=ct,rt`
-// on a webhook URL tunes timeouts and retries. The fragment is never signed or sent.
+// on a webhook URL tunes timeouts and retries. The fragment is never signed or sent. A retry policy
+// or an egress edge (`e=`) Twilio does not know fails the request before it is made (11240-11243).
 
 export type RetryPolicyName = "4xx" | "5xx" | "ct" | "rt" | "all";
 
@@ -14,7 +15,38 @@ export interface ConnectionOverrides {
   retryCount: number;
   /** Which failures are retried: 4xx/5xx responses, connect failures (ct), read timeouts (rt), or all. */
   retryPolicy: Set<RetryPolicyName>;
+  /** Why Twilio would refuse the fragment (its failure condition and what it named), if it would. */
+  refused?: { condition: OverrideRefusal; message: string };
 }
+
+export type OverrideRefusal =
+  | "invalidEdge"
+  | "unsupportedEdge"
+  | "interconnectNotAllowed"
+  | "invalidRetryPolicy";
+
+/** Twilio's edge locations a webhook may leave from (spec §7); switchboard sends from its own host. */
+const EDGES: ReadonlySet<string> = new Set([
+  "ashburn",
+  "umatilla",
+  "dublin",
+  "frankfurt",
+  "sao-paulo",
+  "singapore",
+  "tokyo",
+  "sydney",
+]);
+/** Twilio's Interconnect edges: an account must be enabled for them (11242), and none here is. */
+const INTERCONNECT_EDGES: ReadonlySet<string> = new Set([
+  "ashburn-ix",
+  "san-jose-ix",
+  "sao-paulo-ix",
+  "london-ix",
+  "frankfurt-ix",
+  "singapore-ix",
+  "tokyo-ix",
+  "sydney-ix",
+]);
 
 interface Range {
   min: number;
@@ -50,8 +82,9 @@ function numberIn(raw: string | null, range: Range): number {
 
 /**
  * Parses the overrides from a URL's fragment (or from a bare fragment, with or without its `#`).
- * Unknown keys (`sni`, `e`, …) are ignored; out-of-range numbers are clamped; an `rp` with no known
- * policy keeps the default. The policy `all` is expanded to every other policy as well.
+ * Unknown keys (`sni`, …) are ignored; out-of-range numbers are clamped. An `rp` naming a policy
+ * Twilio does not have, or an `e` naming no edge a webhook can leave from, is `refused`. The policy
+ * `all` is expanded to every other policy as well.
  */
 export function parseConnectionOverrides(urlOrFragment: string): ConnectionOverrides {
   const hashAt = urlOrFragment.indexOf("#");
@@ -66,15 +99,39 @@ export function parseConnectionOverrides(urlOrFragment: string): ConnectionOverr
   out.retryCount = numberIn(q.get("rc"), RANGES.rc);
   const rp = q.get("rp");
   if (rp !== null) {
-    const names = rp
-      .split(",")
-      .map((p) => p.trim().toLowerCase())
-      .filter((p): p is RetryPolicyName => POLICIES.has(p));
-    if (names.length > 0) {
+    const asked = rp.split(",").map((p) => p.trim().toLowerCase());
+    const unknown = asked.find((p) => !POLICIES.has(p));
+    if (unknown !== undefined) {
+      out.refused = {
+        condition: "invalidRetryPolicy",
+        message: `retry policy "${unknown}" (rp=${rp}) is not one of 4xx, 5xx, ct, rt, all`,
+      };
+    } else {
+      const names = asked as RetryPolicyName[];
       out.retryPolicy = names.includes("all") ? new Set(["4xx", "5xx", "ct", "rt", "all"]) : new Set(names);
     }
   }
+  const e = q.get("e");
+  if (e !== null && !out.refused) out.refused = edgeRefusal(e);
   return out;
+}
+
+/** Why Twilio refuses the egress edges `e` names (a webhook leaves from one of its edges), if it does. */
+function edgeRefusal(e: string): ConnectionOverrides["refused"] {
+  for (const edge of e.split(",").map((x) => x.trim().toLowerCase())) {
+    if (EDGES.has(edge)) continue;
+    if (INTERCONNECT_EDGES.has(edge)) {
+      return {
+        condition: "interconnectNotAllowed",
+        message: `edge ${edge} is an Interconnect edge (e=${e})`,
+      };
+    }
+    // Global Low Latency routes media, not webhooks.
+    if (edge === "roaming")
+      return { condition: "unsupportedEdge", message: `edge roaming cannot send webhooks (e=${e})` };
+    return { condition: "invalidEdge", message: `"${edge}" is not an edge location (e=${e})` };
+  }
+  return undefined;
 }
 
 /** Removes the `#…` fragment from a URL. */

@@ -17,6 +17,11 @@ interface Row {
  */
 export const FAILURES = {
   invalidUrl: { code: "invalidUrl" },
+  /** The URL's connection overrides (`#e=`, `#rp=`) name what Twilio refuses: nothing is requested. */
+  invalidEdge: { code: "invalidEdge" },
+  unsupportedEdge: { code: "unsupportedEdge" },
+  interconnectNotAllowed: { code: "interconnectNotAllowed" },
+  invalidRetryPolicy: { code: "invalidRetryPolicy" },
   refusedByEgress: { code: "httpRetrievalFailure" },
   invalidRequest: { code: "httpRetrievalFailure" },
   hostNotFound: { code: "httpBadHostName" },

@@ -82,6 +82,10 @@ export async function requestWebhook(via: Connections, req: WebhookRequest): Pro
   const started = performance.now();
   const overrides = parseConnectionOverrides(req.url);
   let url = parseHttpUrl(withoutFragment(req.url));
+  if (overrides.refused) {
+    const { condition, message } = overrides.refused;
+    throw failed(condition, `${url.origin}${url.pathname}: ${message}`, new Error(message));
+  }
   assertEgressAllowed(via.egress, url);
   // The document's URL is the one asked for, not the one the GET parameters were added to: a Gather's
   // default action (that URL) would otherwise carry this request's parameters into the next request.

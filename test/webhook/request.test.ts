@@ -431,6 +431,16 @@ describe("WebhookClient.request: retries", () => {
     expect(seen).toHaveLength(3);
   });
 
+  it("requests nothing for a URL whose overrides Twilio refuses: 11243, 11240, 11241, 11242", async () => {
+    const { base, seen } = await serve((_req, res) => twiml(res));
+    await failure(post(`${base}/#rp=sometimes`), 11243);
+    await failure(post(`${base}/#e=atlantis`), 11240);
+    await failure(post(`${base}/#e=roaming`), 11241);
+    await failure(post(`${base}/#e=tokyo-ix`), 11242);
+    expect(seen).toHaveLength(0);
+    expect(await post(`${base}/#e=dublin&rp=ct`)).toMatchObject({ status: 200 });
+  });
+
   it("rc=0 does not retry a 500 even with rp=5xx", async () => {
     const { base, seen } = await serve((_req, res) => res.writeHead(503).end());
     await failure(post(`${base}/#rp=5xx&rc=0`), 11200);

@@ -158,11 +158,29 @@ describe("parseConnectionOverrides", () => {
     expect(parseConnectionOverrides("ct=50&rc=-3")).toMatchObject({ connectTimeoutMs: 100, retryCount: 0 });
   });
 
-  it("keeps defaults for junk, and expands all", () => {
-    const o = parseConnectionOverrides("https://x/#ct=abc&rp=bogus");
+  it("keeps defaults for junk numbers, and expands all", () => {
+    const o = parseConnectionOverrides("https://x/#ct=abc");
     expect(o.connectTimeoutMs).toBe(5000);
     expect([...o.retryPolicy]).toEqual(["ct"]);
+    expect(o.refused).toBeUndefined();
     const all = parseConnectionOverrides("https://x/#rp=all").retryPolicy;
     expect(["4xx", "5xx", "ct", "rt"].every((p) => all.has(p as "ct"))).toBe(true);
+  });
+
+  it.each([
+    ["rp=bogus", "invalidRetryPolicy"],
+    ["rp=ct,5xx,sometimes", "invalidRetryPolicy"],
+    ["rp=", "invalidRetryPolicy"],
+    ["e=atlantis", "invalidEdge"],
+    ["e=ashburn,nowhere", "invalidEdge"],
+    ["e=roaming", "unsupportedEdge"],
+    ["e=london-ix", "interconnectNotAllowed"],
+  ])("refuses %s as Twilio does (%s)", (fragment, condition) => {
+    expect(parseConnectionOverrides(`https://x/#${fragment}`).refused?.condition).toBe(condition);
+  });
+
+  it("takes every edge a webhook can leave from", () => {
+    const edges = "ashburn,umatilla,dublin,frankfurt,sao-paulo,singapore,tokyo,sydney";
+    expect(parseConnectionOverrides(`https://x/#e=${edges}&rp=4xx,5xx`).refused).toBeUndefined();
   });
 });
