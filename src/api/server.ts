@@ -12,6 +12,7 @@ import { API_BODY_LIMIT } from "./body-limit.js";
 import type { ApiContext, OutboundOptions } from "./context.js";
 import { LoginLimiter } from "./login-limiter.js";
 import { Logins } from "./logins.js";
+import { regionPathRewrite } from "./region-from-host.js";
 import { installErrorHandling } from "./rest/errors.js";
 import { restApi } from "./rest/plugin.js";
 import { twilioErrorBody } from "./twilio-error.js";
@@ -60,6 +61,8 @@ export async function startApi(opts: {
   const app = Fastify({
     loggerInstance: opts.log.child({ component: "api" }, { level: "warn" }),
     bodyLimit: API_BODY_LIMIT,
+    // `/ie1/2010-04-01/…` is ie1's, as `api.dublin.ie1…` is (region-from-host.ts).
+    rewriteUrl: regionPathRewrite,
     // Refusals before routing (a path with a malformed %-escape): Twilio's body, as everywhere.
     frameworkErrors: (err, _req, reply) => {
       const status = err.statusCode ?? 400;

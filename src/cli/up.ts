@@ -1,9 +1,11 @@
 // `switchboard up`: the one-command local engine. Its own nats-server with JetStream (unless given
 // --nats), the edges, one worker per region, the api and a demo app, all in this process.
+
 import { join, resolve } from "node:path";
 import { type Command, Option } from "commander";
 import { ensureDefaultAccount } from "../admin/accounts.js";
 import { addNumber, numbersBucket } from "../admin/numbers.js";
+import { regionApiUrl } from "../api/region-from-host.js";
 import { startApi } from "../api/server.js";
 import { startDemoApp } from "../dev/demo-app.js";
 import { startNatsServer } from "../dev/nats-server.js";
@@ -144,7 +146,8 @@ async function up(o: UpOptions, log: Parameters<Parameters<typeof runService>[1]
         region,
         log: log.child({ component: "region", region }),
         webhooks,
-        apiUrl: o.apiUrl ?? api.url,
+        // One api for every region: another region's URLs (RecordingUrl…) name it in their path.
+        apiUrl: regionApiUrl(o.apiUrl ?? api.url, region),
       });
       stops.push(() => worker.stop());
     }

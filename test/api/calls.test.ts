@@ -216,6 +216,11 @@ describe("the region of a request", () => {
     // Host names are case-insensitive.
     expect((await stack.rest("GET", one, { host: "API.Dublin.IE1.twilio.com:443" })).status).toBe(200);
     expect((await stack.rest("GET", one)).status).toBe(404);
+    // One host for every region: a first path segment names it (the URLs a region hands out do).
+    expect((await stack.rest("GET", `/ie1${one}`)).status).toBe(200);
+    // A header of the name the path sets internally does not choose the region.
+    expect((await stack.rest("GET", one, { headers: { "x-switchboard-region": "ie1" } })).status).toBe(404);
+    expect((await stack.rest("GET", `/zz/${one.slice(1)}`)).status).toBe(404);
   });
 });
 

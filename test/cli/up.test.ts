@@ -6,6 +6,7 @@ import { join } from "node:path";
 import { describe, expect, it } from "vitest";
 import type { CallResource } from "../../src/model/records.js";
 import { runCli, startCli } from "../helpers/cli.js";
+import { startTwilioApp } from "../helpers/twilio-app.js";
 
 describe("switchboard up", () => {
   it("serves the demo number end to end and stops cleanly", async () => {
@@ -62,11 +63,50 @@ describe("switchboard up", () => {
         })
         .toContain(call.sid);
 
+      // ie1's calls through the same api: a region named in the path, as a Host would name it, and the
+      // RecordingUrl ie1 hands out reaches ie1's recording (it named us1's api before, 404).
+      const app = await startTwilioApp(token ?? "", { "/recorded": () => ({ body: "" }) });
+      try {
+        const ie1 = `${apiUrl}/ie1/2010-04-01/Accounts/${sid}`;
+        const made = await fetch(`${ie1}/Calls.json`, {
+          method: "POST",
+          headers: { authorization: auth, "content-type": "application/x-www-form-urlencoded" },
+          body: new URLSearchParams({
+            To: "+15557000001",
+            From: call.to,
+            // Real time (up's outbound calls): the callee answers in 5 s; 2 s is long enough to keep.
+            Twiml: '<Response><Pause length="2"/></Response>',
+            Record: "true",
+            RecordingStatusCallback: `${app.url}/recorded`,
+          }),
+        });
+        expect(made.status).toBe(201);
+        const { sid: ieCall } = (await made.json()) as { sid: string };
+        const recorded = await app.waitFor(
+          (r) => r.path === "/recorded" && r.params.CallSid === ieCall,
+          30_000,
+        );
+        expect(recorded.params.RecordingUrl).toMatch(
+          new RegExp(`^${apiUrl}/ie1/2010-04-01/Accounts/${sid}/Recordings/RE`),
+        );
+        const media = await fetch(`${recorded.params.RecordingUrl}.wav`);
+        expect(media.status).toBe(200);
+        expect(media.headers.get("content-type")).toBe("audio/x-wav");
+        const asIe1 = await fetch(`${ie1}/Calls/${ieCall}.json`, { headers: { authorization: auth } });
+        expect(asIe1.status).toBe(200);
+        const asUs1 = await fetch(`${apiUrl}/2010-04-01/Accounts/${sid}/Calls/${ieCall}.json`, {
+          headers: { authorization: auth },
+        });
+        expect(asUs1.status).toBe(404);
+      } finally {
+        await app.close();
+      }
+
       expect(await up.stop()).toBe(0);
     } finally {
       await rm(data, { recursive: true, force: true });
     }
-  });
+  }, 60_000);
 
   it("exits 1 with a one-line reason when it cannot start", async () => {
     const r = await runCli(["up", "--nats", "nats://127.0.0.1:1", "--port", "0"], { NATS_URL: "" });

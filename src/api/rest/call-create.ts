@@ -15,7 +15,7 @@ import { MAX_TWIML_CHARS } from "../../protocol/outbound.js";
 import { subjects } from "../../protocol/subjects.js";
 import { CallSids } from "../../store/call-sids.js";
 import { callerIdSid } from "../../store/caller-ids.js";
-import { regionFromHost } from "../region-from-host.js";
+import { regionOf } from "../region-from-host.js";
 import { type CreateBody, readCreate } from "./call-create-params.js";
 import { accountParams, callSchema } from "./calls.js";
 import type { RestContext } from "./context.js";
@@ -66,7 +66,7 @@ export async function callCreateRoutes(app: FastifyInstance, ctx: RestContext): 
       const { AccountSid } = req.params as { AccountSid: string };
       const body = (req.body ?? {}) as CreateBody;
       const { to, from, outbound } = readCreate(body);
-      const region = regionFromHost(req.headers.host);
+      const region = regionOf(req);
       const fromSid = await callerIdSid(stores, AccountSid, from);
       if (!fromSid) {
         throw fail(

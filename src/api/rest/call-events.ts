@@ -7,7 +7,7 @@ import type { FastifyInstance } from "fastify";
 import { rfc2822 } from "../../model/dates.js";
 import { type InspectEvent, inspectEnvelopes } from "../../protocol/inspect.js";
 import { streams, subjects } from "../../protocol/subjects.js";
-import { regionFromHost } from "../region-from-host.js";
+import { regionOf } from "../region-from-host.js";
 import { ownedCall } from "./call-lookup.js";
 import { callParams } from "./calls.js";
 import type { RestContext } from "./context.js";
@@ -46,7 +46,7 @@ export async function callEventRoutes(app: FastifyInstance, ctx: RestContext): P
     },
     async (req) => {
       const { AccountSid, CallSid } = req.params as { AccountSid: string; CallSid: string };
-      const region = regionFromHost(req.headers.host);
+      const region = regionOf(req);
       await ownedCall(ctx.buckets, region, AccountSid, CallSid, req.url);
       const events = webhookExchanges(await inspectionEvents(ctx.buckets, region, CallSid));
       return listPage(

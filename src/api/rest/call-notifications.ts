@@ -3,7 +3,7 @@
 import type { FastifyInstance } from "fastify";
 import { fail } from "../../errors/switchboard-error.js";
 import { listNotifications, type NotificationRecord } from "../../store/notifications.js";
-import { regionFromHost } from "../region-from-host.js";
+import { regionOf } from "../region-from-host.js";
 import { ownedCall } from "./call-lookup.js";
 import { callParams } from "./calls.js";
 import type { RestContext } from "./context.js";
@@ -52,7 +52,7 @@ export async function callNotificationRoutes(app: FastifyInstance, ctx: RestCont
     async (req) => {
       const { AccountSid, CallSid } = req.params as { AccountSid: string; CallSid: string };
       const q = req.query as PageQuery & { Log?: number };
-      const region = regionFromHost(req.headers.host);
+      const region = regionOf(req);
       await ownedCall(ctx.buckets, region, AccountSid, CallSid, req.url);
       const all = (await notificationsOf(region, CallSid)).filter(
         (n) => q.Log === undefined || n.log === String(q.Log),
@@ -84,7 +84,7 @@ export async function callNotificationRoutes(app: FastifyInstance, ctx: RestCont
     },
     async (req) => {
       const { AccountSid, CallSid, Sid } = req.params as { AccountSid: string; CallSid: string; Sid: string };
-      const region = regionFromHost(req.headers.host);
+      const region = regionOf(req);
       await ownedCall(ctx.buckets, region, AccountSid, CallSid, req.url);
       const found = (await notificationsOf(region, CallSid)).find((n) => n.sid === Sid);
       if (!found) throw fail("notFound", `The requested resource ${req.url} was not found`);

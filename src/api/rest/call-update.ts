@@ -8,7 +8,7 @@ import { type CallControl, parseCallControl, readCallControlReply } from "../../
 import { encode } from "../../protocol/codec.js";
 import { readReply } from "../../protocol/service-error.js";
 import { subjects } from "../../protocol/subjects.js";
-import { regionFromHost } from "../region-from-host.js";
+import { regionOf } from "../region-from-host.js";
 import { CONTROL_TIMEOUT_MS } from "./call-control-timeout.js";
 import { timeLimitOf } from "./call-create-params.js";
 import { liveCall, storedCall } from "./call-lookup.js";
@@ -49,7 +49,7 @@ export async function callUpdateRoutes(app: FastifyInstance, ctx: RestContext): 
     },
     async (req) => {
       const { AccountSid, CallSid } = req.params as { AccountSid: string; CallSid: string };
-      const region = regionFromHost(req.headers.host);
+      const region = regionOf(req);
       const change = controlOf((req.body ?? {}) as UpdateBody);
       const gone = () => fail("notFound", `The requested resource ${req.url} was not found`);
       const ended = async () => {

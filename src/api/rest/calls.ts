@@ -10,7 +10,7 @@ import {
   parseCallIndexKey,
   utcDay,
 } from "../../store/call-index.js";
-import { regionFromHost } from "../region-from-host.js";
+import { regionOf } from "../region-from-host.js";
 import { ownedCall } from "./call-lookup.js";
 import type { RestContext } from "./context.js";
 import { liveCallsFor } from "./live-calls.js";
@@ -85,7 +85,7 @@ export async function callRoutes(app: FastifyInstance, ctx: RestContext): Promis
       const q = req.query as CallsQuery;
       const unsupported = UNSUPPORTED.find((name) => q[name] !== undefined);
       if (unsupported) throw fail("invalidParameter", `switchboard does not filter calls by ${unsupported}`);
-      const region = regionFromHost(req.headers.host);
+      const region = regionOf(req);
       const after = optionalInstant(q["StartTime>"], "StartTime>");
       const before = optionalInstant(q["StartTime<"], "StartTime<");
       const filter: CallIndexFilter = {
@@ -149,7 +149,7 @@ export async function callRoutes(app: FastifyInstance, ctx: RestContext): Promis
     },
     async (req) => {
       const { AccountSid, CallSid } = req.params as { AccountSid: string; CallSid: string };
-      const region = regionFromHost(req.headers.host);
+      const region = regionOf(req);
       return (await ownedCall(ctx.buckets, region, AccountSid, CallSid, req.url)).call;
     },
   );

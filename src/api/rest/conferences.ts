@@ -5,7 +5,7 @@ import type { FastifyInstance, FastifyRequest } from "fastify";
 import { fail } from "../../errors/switchboard-error.js";
 import { rfc2822 } from "../../model/dates.js";
 import type { ConferenceRecord, ParticipantRecord } from "../../model/rooms.js";
-import { regionFromHost } from "../region-from-host.js";
+import { regionOf } from "../region-from-host.js";
 import { queueConferenceCallbacks } from "./conference-callbacks.js";
 import type { RestContext } from "./context.js";
 import { listPage, type PageQuery } from "./paging.js";
@@ -98,7 +98,7 @@ export function participantResource(c: ConferenceRecord, p: ParticipantRecord) {
 const FILTERS = ["FriendlyName", "Status"] as const;
 
 export async function conferenceRoutes(app: FastifyInstance, ctx: RestContext): Promise<void> {
-  const store = (req: FastifyRequest) => ctx.buckets.conferences(regionFromHost(req.headers.host));
+  const store = (req: FastifyRequest) => ctx.buckets.conferences(regionOf(req));
   const notFound = (req: FastifyRequest) =>
     fail("notFound", `The requested resource ${req.url} was not found`);
   const found = async (req: FastifyRequest, accountSid: string, conferenceSid: string) => {

@@ -6,7 +6,7 @@ import { addNumber } from "../../admin/numbers.js";
 import { fail } from "../../errors/switchboard-error.js";
 import { isE164, numberKey } from "../../model/phone.js";
 import type { NumberConfig } from "../../model/records.js";
-import { regionFromHost } from "../region-from-host.js";
+import { regionOf } from "../region-from-host.js";
 import type { RestContext } from "./context.js";
 import { incomingPhoneNumber, numberPattern, numberSchema } from "./number-resource.js";
 import { listPage, type PageQuery } from "./paging.js";
@@ -49,7 +49,7 @@ export async function numberRoutes(app: FastifyInstance, ctx: RestContext): Prom
   };
   const owned = async (req: FastifyRequest) => {
     const { AccountSid, Sid } = req.params as { AccountSid: string; Sid: string };
-    const region = regionFromHost(req.headers.host);
+    const region = regionOf(req);
     const config = (await numbersOf(region, AccountSid)).find((c) => c.sid === Sid);
     if (!config) throw fail("notFound", `The requested resource ${req.url} was not found`);
     return { region, config };
@@ -107,7 +107,7 @@ export async function numberRoutes(app: FastifyInstance, ctx: RestContext): Prom
       const { AccountSid } = req.params as { AccountSid: string };
       const q = req.query as PageQuery & { PhoneNumber?: string; FriendlyName?: string; Origin?: string };
       const pattern = q.PhoneNumber === undefined ? undefined : numberPattern(q.PhoneNumber);
-      const all = (await numbersOf(regionFromHost(req.headers.host), AccountSid)).filter(
+      const all = (await numbersOf(regionOf(req), AccountSid)).filter(
         (c) =>
           (pattern === undefined || pattern.test(c.phone_number)) &&
           (q.FriendlyName === undefined || c.friendly_name === q.FriendlyName) &&
@@ -148,7 +148,7 @@ export async function numberRoutes(app: FastifyInstance, ctx: RestContext): Prom
       const body = (req.body ?? {}) as NumberBody;
       const number = body.PhoneNumber ?? "";
       if (!isE164(number)) throw fail("phoneNumberInvalid", `PhoneNumber ${number} is not an E.164 number`);
-      const region = regionFromHost(req.headers.host);
+      const region = regionOf(req);
       const existing = await orIfMissing(
         async () => (await ctx.buckets.numbers(region)).get(numberKey(number)),
         undefined,

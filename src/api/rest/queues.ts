@@ -10,7 +10,7 @@ import {
   type QueueRecord,
 } from "../../model/rooms.js";
 import type { QueueStore } from "../../store/queue-store.js";
-import { regionFromHost } from "../region-from-host.js";
+import { regionOf } from "../region-from-host.js";
 import type { RestContext } from "./context.js";
 import { listPage, type PageQuery } from "./paging.js";
 import { memberResource, memberSchema, queueResource, queueSchema } from "./queue-resources.js";
@@ -39,7 +39,7 @@ function maxSizeOf(raw: string | undefined): number | undefined {
 }
 
 export async function queueRoutes(app: FastifyInstance, ctx: RestContext): Promise<void> {
-  const store = (req: FastifyRequest) => ctx.buckets.queues(regionFromHost(req.headers.host));
+  const store = (req: FastifyRequest) => ctx.buckets.queues(regionOf(req));
   const notFound = (req: FastifyRequest) =>
     fail("notFound", `The requested resource ${req.url} was not found`);
   const found = async (s: QueueStore, req: FastifyRequest, accountSid: string, queueSid: string) => {

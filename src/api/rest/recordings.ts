@@ -13,7 +13,7 @@ import {
   recordingResource,
   type StoredRecording,
 } from "../../store/recording-objects.js";
-import { regionFromHost } from "../region-from-host.js";
+import { regionOf, regionPathPrefix } from "../region-from-host.js";
 import { ownedCall } from "./call-lookup.js";
 import { callParams } from "./calls.js";
 import type { RestContext } from "./context.js";
@@ -61,7 +61,7 @@ export async function findRecording(
   accountSid: string,
   recordingSid: string,
 ) {
-  const os = await ctx.buckets.recordings(regionFromHost(req.headers.host));
+  const os = await ctx.buckets.recordings(regionOf(req));
   const info = os ? await os.info(recordingSid) : null;
   const recording = info ? recordingFromInfo(info) : null;
   if (recording?.accountSid !== accountSid) {
@@ -89,7 +89,7 @@ function recordingsPage(
 }
 
 export async function recordingRoutes(app: FastifyInstance, ctx: RestContext): Promise<void> {
-  const base = (req: FastifyRequest) => `${req.protocol}://${req.host}`;
+  const base = (req: FastifyRequest) => `${req.protocol}://${req.host}${regionPathPrefix(req)}`;
 
   app.get(
     "/Accounts/:AccountSid/Recordings.json",
@@ -114,7 +114,7 @@ export async function recordingRoutes(app: FastifyInstance, ctx: RestContext): P
       const onDay = optionalInstant(q.DateCreated, "DateCreated");
       const after = optionalInstant(q["DateCreated>"], "DateCreated>");
       const before = optionalInstant(q["DateCreated<"], "DateCreated<");
-      const all = (await accountRecordings(ctx, regionFromHost(req.headers.host), AccountSid)).filter(
+      const all = (await accountRecordings(ctx, regionOf(req), AccountSid)).filter(
         (r) =>
           (q.CallSid === undefined || r.callSid === q.CallSid) &&
           (onDay === undefined || (r.dateCreated >= onDay && r.dateCreated < onDay + DAY_MS)) &&
@@ -203,7 +203,7 @@ export async function recordingRoutes(app: FastifyInstance, ctx: RestContext): P
     },
     async (req) => {
       const { AccountSid, CallSid } = req.params as { AccountSid: string; CallSid: string };
-      const region = regionFromHost(req.headers.host);
+      const region = regionOf(req);
       await ownedCall(ctx.buckets, region, AccountSid, CallSid, req.url);
       const all = (await accountRecordings(ctx, region, AccountSid)).filter((r) => r.callSid === CallSid);
       return recordingsPage(req, all, callRecordingResource);
@@ -225,7 +225,7 @@ export async function recordingRoutes(app: FastifyInstance, ctx: RestContext): P
     },
     async (req) => {
       const { AccountSid, ConferenceSid } = req.params as { AccountSid: string; ConferenceSid: string };
-      const all = (await accountRecordings(ctx, regionFromHost(req.headers.host), AccountSid)).filter(
+      const all = (await accountRecordings(ctx, regionOf(req), AccountSid)).filter(
         (r) => r.conferenceSid === ConferenceSid,
       );
       return recordingsPage(req, all, conferenceRecordingResource);

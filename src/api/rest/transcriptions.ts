@@ -5,7 +5,7 @@ import type { FastifyInstance, FastifyReply, FastifyRequest } from "fastify";
 import { fail } from "../../errors/switchboard-error.js";
 import { rfc2822 } from "../../model/dates.js";
 import { dropTranscription, type StoredRecording } from "../../store/recording-objects.js";
-import { regionFromHost } from "../region-from-host.js";
+import { regionOf } from "../region-from-host.js";
 import type { RestContext } from "./context.js";
 import { listPage, type PageQuery } from "./paging.js";
 import { accountRecordings, findRecording } from "./recordings.js";
@@ -64,7 +64,7 @@ async function recordingWithTranscription(
   accountSid: string,
   sid: string,
 ) {
-  const all = await accountRecordings(ctx, regionFromHost(req.headers.host), accountSid);
+  const all = await accountRecordings(ctx, regionOf(req), accountSid);
   const recording = all.find((r) => r.transcription?.sid === sid);
   if (!recording) throw notFound(req);
   return recording;
@@ -77,7 +77,7 @@ async function deleteTranscription(
   reply: FastifyReply,
   recordingSid: string,
 ) {
-  const os = await ctx.buckets.recordings(regionFromHost(req.headers.host));
+  const os = await ctx.buckets.recordings(regionOf(req));
   const info = os ? await os.info(recordingSid) : null;
   if (!os || !info) throw notFound(req);
   await dropTranscription(os, info);
@@ -116,7 +116,7 @@ export async function transcriptionRoutes(app: FastifyInstance, ctx: RestContext
     },
     async (req) => {
       const { AccountSid } = req.params as Params;
-      const all = await accountRecordings(ctx, regionFromHost(req.headers.host), AccountSid);
+      const all = await accountRecordings(ctx, regionOf(req), AccountSid);
       return listed(
         req,
         all.flatMap((r) => transcriptionResource(r, false) ?? []) as Record<string, unknown>[],

@@ -40,6 +40,8 @@ export interface RestOptions {
   auth?: Credentials | null;
   /** The Host header (region from Host); default the api's own. */
   host?: string;
+  /** More request headers. */
+  headers?: Record<string, string>;
   form?: Record<string, string>;
 }
 
@@ -138,6 +140,7 @@ function stack(
     const headers: Record<string, string> = {};
     if (auth) headers.authorization = `Basic ${Buffer.from(`${auth.sid}:${auth.token}`).toString("base64")}`;
     if (opts.host) headers.host = opts.host;
+    Object.assign(headers, opts.headers);
     let body: string | undefined;
     if (opts.form) {
       headers["content-type"] = "application/x-www-form-urlencoded";
