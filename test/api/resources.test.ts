@@ -161,6 +161,29 @@ describe("resources with nothing in them yet", () => {
     expect((await stack.rest("GET", `${acct()}/Recordings.json`)).body).toMatchObject({ recordings: [] });
   });
 
+  it("filters recordings by ConferenceSid, and by DateCreated", async () => {
+    const os = await new Objm(stack.nc).create(buckets.recordings("us1"));
+    const [ofCall, ofRoom] = [newSid("RE"), newSid("RE")];
+    const room = sidOf("CF");
+    const facts = { accountSid: stack.account.sid, callSid: ok, duration: 1, startTime: 0 };
+    await putRecording(os, { ...facts, sid: ofCall }, new Uint8Array(8));
+    await putRecording(
+      os,
+      { ...facts, sid: ofRoom, conferenceSid: room, source: "Conference" },
+      new Uint8Array(8),
+    );
+    const sids = async (query: string) =>
+      ((await stack.rest("GET", `${acct()}/Recordings.json?${query}`)).body.recordings as { sid: string }[])
+        .map((r) => r.sid)
+        .filter((sid) => sid === ofCall || sid === ofRoom)
+        .sort();
+    expect(await sids(`ConferenceSid=${room}`)).toEqual([ofRoom]);
+    expect(await sids("")).toEqual([ofCall, ofRoom].sort());
+    const today = new Date().toISOString().slice(0, 10);
+    expect(await sids(`DateCreated=${today}`)).toEqual([ofCall, ofRoom].sort());
+    expect(await sids("DateCreated=2020-01-01")).toEqual([]);
+  });
+
   it("lists empty pages for a region that has no buckets at all", async () => {
     const host = "api.nowhere.zz9.twilio.com";
     // The deployment has no zz9: the api's user may not touch it, which reads as nothing there.

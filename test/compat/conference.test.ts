@@ -191,6 +191,24 @@ describe("<Dial><Conference>", () => {
       }),
       expect.objectContaining({ call_sid: b.callSid, muted: true, start_conference_on_enter: true }),
     ]);
+    // Twilio's participant filters, and its conference date filters.
+    const muted = async (value: string) =>
+      (
+        (await stack.rest("GET", `${stack.account}/Conferences/${sid}/Participants.json?Muted=${value}`)).body
+          .participants as { call_sid: string }[]
+      ).map((p) => p.call_sid);
+    expect(await muted("true")).toEqual([b.callSid]);
+    expect(await muted("false")).toEqual([a.callSid]);
+    const today = new Date().toISOString().slice(0, 10);
+    const named = async (dates: string) =>
+      (
+        (await stack.rest("GET", `${stack.account}/Conferences.json?FriendlyName=standup&${dates}`)).body
+          .conferences as { sid: string }[]
+      ).map((c) => c.sid);
+    expect(await named(`DateCreated=${today}`)).toEqual([sid]);
+    expect(await named("DateCreated=2020-01-01")).toEqual([]);
+    expect(await named("DateUpdated%3E=2020-01-01")).toEqual([sid]);
+    expect(await named("DateCreated%3C=2020-01-01")).toEqual([]);
     const one = await stack.rest("GET", `${stack.account}/Conferences/${sid}/Participants/${b.callSid}.json`);
     expect(one.body).toMatchObject({ call_sid: b.callSid, end_conference_on_exit: false });
 

@@ -9,6 +9,7 @@ import { regionOf } from "../region-from-host.js";
 import { queueConferenceCallbacks } from "./conference-callbacks.js";
 import type { RestContext } from "./context.js";
 import { listPage, type PageQuery } from "./paging.js";
+import { dateFilter } from "./query-dates.js";
 import { orIfMissing } from "./region-buckets.js";
 import {
   formBody,
@@ -95,7 +96,20 @@ export function participantResource(c: ConferenceRecord, p: ParticipantRecord) {
   };
 }
 
-const FILTERS = ["FriendlyName", "Status"] as const;
+const FILTERS = [
+  "FriendlyName",
+  "Status",
+  "DateCreated",
+  "DateCreated>",
+  "DateCreated<",
+  "DateUpdated",
+  "DateUpdated>",
+  "DateUpdated<",
+] as const;
+/** Participants' filters: each `true` or `false`. */
+const PARTICIPANT_FILTERS = ["Muted", "Hold", "Coaching"] as const;
+const DATE = { ...STRING, description: "YYYY-MM-DD (UTC), or an instant" };
+const TRUE_OR_FALSE = { type: "string", enum: ["true", "false"] } as const;
 
 export async function conferenceRoutes(app: FastifyInstance, ctx: RestContext): Promise<void> {
   const store = (req: FastifyRequest) => ctx.buckets.conferences(regionOf(req));
@@ -116,7 +130,16 @@ export async function conferenceRoutes(app: FastifyInstance, ctx: RestContext): 
         summary: "The account's conferences in the request's region, newest first",
         tags: ["Conferences"],
         params: pathParams({ AccountSid: sid("AC") }),
-        querystring: listQuery({ FriendlyName: STRING, Status: STRING }),
+        querystring: listQuery({
+          FriendlyName: STRING,
+          Status: STRING,
+          DateCreated: DATE,
+          "DateCreated>": DATE,
+          "DateCreated<": DATE,
+          DateUpdated: DATE,
+          "DateUpdated>": DATE,
+          "DateUpdated<": DATE,
+        }),
         response: responses(listOf("conferences", conferenceSchema)),
       },
     },
@@ -124,10 +147,14 @@ export async function conferenceRoutes(app: FastifyInstance, ctx: RestContext): 
       const { AccountSid } = req.params as { AccountSid: string };
       const q = req.query as PageQuery & Partial<Record<(typeof FILTERS)[number], string>>;
       const s = await store(req);
+      const created = dateFilter(q, "DateCreated");
+      const updated = dateFilter(q, "DateUpdated");
       const all = (await orIfMissing(() => s.list(AccountSid), [])).filter(
         (c) =>
           (q.FriendlyName === undefined || c.friendlyName === q.FriendlyName) &&
-          (q.Status === undefined || c.status === q.Status),
+          (q.Status === undefined || c.status === q.Status) &&
+          (created === undefined || created(c.dateCreated)) &&
+          (updated === undefined || updated(c.dateUpdated)),
       );
       return listPage(
         {
@@ -168,21 +195,27 @@ export async function conferenceRoutes(app: FastifyInstance, ctx: RestContext): 
         summary: "A live conference's participants, in the order they joined",
         tags: ["Conferences"],
         params: pathParams({ AccountSid: sid("AC"), ConferenceSid: sid("CF") }),
-        querystring: listQuery(),
+        querystring: listQuery({ Muted: TRUE_OR_FALSE, Hold: TRUE_OR_FALSE, Coaching: TRUE_OR_FALSE }),
         response: responses(listOf("participants", participantSchema)),
       },
     },
     async (req) => {
       const { AccountSid, ConferenceSid } = req.params as { AccountSid: string; ConferenceSid: string };
       const c = await found(req, AccountSid, ConferenceSid);
+      const q = req.query as PageQuery & Partial<Record<(typeof PARTICIPANT_FILTERS)[number], string>>;
+      const is = (asked: string | undefined, value: boolean) =>
+        asked === undefined || asked === String(value);
       return listPage(
         {
           path: req.url.split("?")[0] ?? "",
+          filters: PARTICIPANT_FILTERS.map((name) => [name, q[name]] as const),
           key: "participants",
-          query: req.query as PageQuery,
+          query: q,
           idOf: (p: ParticipantRecord) => p.callSid,
         },
-        c.participants,
+        c.participants.filter(
+          (p) => is(q.Muted, p.muted) && is(q.Hold, p.hold) && is(q.Coaching, p.coaching),
+        ),
         (page) => page.map((p) => participantResource(c, p)),
       );
     },

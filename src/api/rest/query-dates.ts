@@ -35,3 +35,21 @@ function isCalendarDay(value: string): boolean {
 export function optionalInstant(value: string | undefined, name: string): number | undefined {
   return value === undefined ? undefined : instantOf(value, name);
 }
+
+/**
+ * Twilio's date filter `name`, `name>` and `name<` on a list (`DateCreated=2026-12-07` that day,
+ * `DateCreated>=` on or after, `DateCreated<=` before): a test of an instant, or undefined when the
+ * query sets none of them.
+ */
+export function dateFilter(q: object, name: string): ((ms: number) => boolean) | undefined {
+  const query = q as Record<string, unknown>;
+  const text = (key: string) => (typeof query[key] === "string" ? (query[key] as string) : undefined);
+  const onDay = optionalInstant(text(name), name);
+  const after = optionalInstant(text(`${name}>`), `${name}>`);
+  const before = optionalInstant(text(`${name}<`), `${name}<`);
+  if (onDay === undefined && after === undefined && before === undefined) return undefined;
+  return (ms) =>
+    (onDay === undefined || (ms >= onDay && ms < onDay + DAY_MS)) &&
+    (after === undefined || ms >= after) &&
+    (before === undefined || ms < before);
+}

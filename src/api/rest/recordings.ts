@@ -18,7 +18,7 @@ import { ownedCall } from "./call-lookup.js";
 import { callParams } from "./calls.js";
 import type { RestContext } from "./context.js";
 import { listPage, type PageQuery } from "./paging.js";
-import { DAY_MS, optionalInstant } from "./query-dates.js";
+import { dateFilter } from "./query-dates.js";
 import { described, listOf, listQuery, pathParams, resource, responses, STRING, sid } from "./schemas.js";
 
 const recordingSchema = resource("Recording", {
@@ -42,7 +42,7 @@ const recordingSchema = resource("Recording", {
 });
 
 const recordingParams = pathParams({ AccountSid: sid("AC"), Sid: sid("RE") });
-const FILTERS = ["CallSid", "DateCreated", "DateCreated>", "DateCreated<"] as const;
+const FILTERS = ["CallSid", "ConferenceSid", "DateCreated", "DateCreated>", "DateCreated<"] as const;
 type RecordingsQuery = PageQuery & Partial<Record<(typeof FILTERS)[number], string>>;
 
 /** The account's recordings in `region`, newest first. */
@@ -101,6 +101,7 @@ export async function recordingRoutes(app: FastifyInstance, ctx: RestContext): P
         params: pathParams({ AccountSid: sid("AC") }),
         querystring: listQuery({
           CallSid: sid("CA"),
+          ConferenceSid: sid("CF"),
           DateCreated: { ...STRING, description: "YYYY-MM-DD (UTC)" },
           "DateCreated>": STRING,
           "DateCreated<": STRING,
@@ -111,15 +112,12 @@ export async function recordingRoutes(app: FastifyInstance, ctx: RestContext): P
     async (req) => {
       const { AccountSid } = req.params as { AccountSid: string };
       const q = req.query as RecordingsQuery;
-      const onDay = optionalInstant(q.DateCreated, "DateCreated");
-      const after = optionalInstant(q["DateCreated>"], "DateCreated>");
-      const before = optionalInstant(q["DateCreated<"], "DateCreated<");
+      const created = dateFilter(q, "DateCreated");
       const all = (await accountRecordings(ctx, regionOf(req), AccountSid)).filter(
         (r) =>
           (q.CallSid === undefined || r.callSid === q.CallSid) &&
-          (onDay === undefined || (r.dateCreated >= onDay && r.dateCreated < onDay + DAY_MS)) &&
-          (after === undefined || r.dateCreated >= after) &&
-          (before === undefined || r.dateCreated < before),
+          (q.ConferenceSid === undefined || r.conferenceSid === q.ConferenceSid) &&
+          (created === undefined || created(r.dateCreated)),
       );
       return listPage(
         {
