@@ -58,6 +58,18 @@ describe("the <Dial> bridge", () => {
     expect(joined.call).toMatchObject({ status: "completed", duration: "3" });
   });
 
+  it("hangupOnStar: the caller's * takes it out of a <Conference>, and the action is requested (answered)", async () => {
+    const { action, call } = await dialCall(
+      (r) => {
+        r.dial({ action: "/after", hangupOnStar: true }).conference("star-room");
+      },
+      { starAfter: [2], hangupAfter: 60 },
+    );
+    expect(action?.params).toMatchObject({ DialCallStatus: "answered", DialBridged: "true" });
+    expect(action?.params.ConferenceSid).toMatch(/^CF[0-9a-f]{32}$/);
+    expect(call.status).toBe("completed");
+  });
+
   it("ends the bridge at timeLimit", async () => {
     const { action } = await dialCall((r) => r.dial({ action: "/after", timeLimit: 7 }, OUTSIDE), {
       callees: { [OUTSIDE]: { outcome: "answer", answerAfter: 1, talk: 60 } },

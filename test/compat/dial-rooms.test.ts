@@ -10,6 +10,7 @@ const CONFERENCE = "+15551230200";
 const QUEUE = "+15551230201";
 const AGENT_LINE = "+15551230202";
 const AGENT_ON_BRIDGE = "+15551230203";
+const AGENT_WITH_STAR = "+15551230204";
 const MODERATOR = "+15550002001";
 const GUEST = "+15550002002";
 const never = new Promise<never>(() => {});
@@ -49,6 +50,10 @@ beforeAll(async () => {
       twiml((r) =>
         r.dial({ action: "/agent-after", answerOnBridge: true }).queue({ url: "/whisper" }, "helpdesk"),
       ),
+    "/agent-star": () =>
+      twiml((r) =>
+        r.dial({ action: "/agent-after", hangupOnStar: true }).queue({ url: "/whisper" }, "helpdesk"),
+      ),
     "/whisper": () => twiml((r) => r.say("an agent is taking your call")),
     "/agent-after": () => twiml((r) => r.say("next caller")),
   });
@@ -56,6 +61,7 @@ beforeAll(async () => {
   await stack.engine.addNumber({ number: QUEUE, voiceUrl: `${stack.app.url}/enqueue` });
   await stack.engine.addNumber({ number: AGENT_LINE, voiceUrl: `${stack.app.url}/agent` });
   await stack.engine.addNumber({ number: AGENT_ON_BRIDGE, voiceUrl: `${stack.app.url}/agent-on-bridge` });
+  await stack.engine.addNumber({ number: AGENT_WITH_STAR, voiceUrl: `${stack.app.url}/agent-star` });
 });
 
 afterAll(async () => {
@@ -131,6 +137,19 @@ describe("<Dial><Queue>", () => {
     // The agent hung up on the bridge: its session ends there.
     expect(a.call.status).toBe("completed");
     expect(requestsOf(a.callSid, "/agent-after")).toEqual([]);
+  });
+
+  it("hangupOnStar: the agent's * ends the bridge, and its Dial's action is requested", async () => {
+    const caller = place(QUEUE, "+15550002007");
+    const callerSid = await caller.callSid;
+    await stack.app.waitFor((r) => r.path === "/hold" && r.params.CallSid === callerSid);
+    const agent = stack.place(AGENT_WITH_STAR, "+15550002008", { starAfter: [2], hangupAfter: 60 });
+    const a = await agent.ended;
+    const [after] = requestsOf(a.callSid, "/agent-after");
+    expect(after?.params).toMatchObject({ DialCallStatus: "completed", DialCallSid: callerSid });
+    // The caller was let go by the bridge's end: its own call goes on to its Enqueue action.
+    const c = await caller.ended;
+    expect(requestsOf(c.callSid, "/enqueue-after")[0]?.params.QueueResult).toBe("bridged");
   });
 
   it("answers an answerOnBridge agent as the bridge starts", async () => {

@@ -30,7 +30,7 @@ export interface CompatStack extends AsyncDisposable {
   place(
     to: string,
     from: string,
-    opts?: { hangupAfter?: number },
+    opts?: { hangupAfter?: number; starAfter?: number[] },
   ): { callSid: Promise<string>; ended: Promise<PlacedCall> };
 }
 
@@ -83,7 +83,11 @@ function compatStack(engine: TestEngine, app: TwilioApp, api: Api, t: Teardown):
       const ended = engine.call({
         to,
         from,
-        caller: { timeScale: 0, ...(opts.hangupAfter !== undefined && { hangupAfter: opts.hangupAfter }) },
+        caller: {
+          timeScale: 0,
+          ...(opts.hangupAfter !== undefined && { hangupAfter: opts.hangupAfter }),
+          ...(opts.starAfter && { starAfter: opts.starAfter }),
+        },
         timeoutMs: 30_000,
         onProgress: (p) => {
           if (p.source === "offered") offered(p.callSid);

@@ -277,6 +277,27 @@ export class RemoteChannel implements HostedChannel {
     }
   }
 
+  /** The caller's `*` (RFC 4733 from the gateway, or `.in`) in a conference or a queue bridge. */
+  star(signal: AbortSignal): Promise<void> {
+    return new Promise((resolve, reject) => {
+      const live: LiveListener = {
+        key: (k) => {
+          if (k === "*") done(resolve);
+        },
+        speak: () => {},
+      };
+      const done = (settle: () => void) => {
+        signal.removeEventListener("abort", onAbort);
+        if (this.#listener === live) this.#listener = undefined;
+        settle();
+      };
+      const onAbort = () => done(() => reject(signal.reason));
+      if (signal.aborted) return onAbort();
+      signal.addEventListener("abort", onAbort, { once: true });
+      this.#listener = live;
+    });
+  }
+
   async hangup(): Promise<void> {
     this.publish({ kind: "hangup" });
     await this.#end({ op: "hangup" });

@@ -268,15 +268,26 @@ export class SimulatedChannel implements Channel {
    * A <Dial> bridge: the caller's `*` (live on `.in`, or the script's next `starAfter`) ends it when
    * `hangupOnStar` is set; other keys go nowhere, as on Twilio.
    */
-  bridge(leg: BridgeLeg, signal: AbortSignal): Promise<undefined> {
+  async bridge(leg: BridgeLeg, signal: AbortSignal): Promise<undefined> {
     this.publish({ kind: "dial", callSid: leg.callSid, to: leg.to });
+    await this.#untilStar(leg.hangupOnStar, signal);
+    return undefined;
+  }
+
+  /** The caller's `*` in a conference or a queue bridge: live on `.in`, or the script's next `starAfter`. */
+  star(signal: AbortSignal): Promise<void> {
+    return this.#untilStar(true, signal);
+  }
+
+  /** Until the caller presses `*` (when `heard`; any other key goes nowhere) or `signal` aborts. */
+  #untilStar(heard: boolean, signal: AbortSignal): Promise<void> {
     const starAfter = this.script?.starAfter?.[this.#starsUsed];
     if (starAfter !== undefined) this.#starsUsed++;
     return new Promise((resolve, reject) => {
       let timer: unknown;
       const live: LiveListener = {
         key: (k) => {
-          if (k === "*" && leg.hangupOnStar) finish(() => resolve(undefined));
+          if (k === "*" && heard) finish(() => resolve());
         },
         speak: () => {},
       };

@@ -68,6 +68,11 @@ export interface Channel {
    */
   bridge(leg: BridgeLeg, signal: AbortSignal): Promise<RecordedAudio | undefined>;
   /**
+   * Resolves when the caller presses `*` (a `<Dial hangupOnStar>` in a conference or a queue bridge,
+   * which the channel does not carry itself); rejects with the signal's reason when it aborts first.
+   */
+  star?(signal: AbortSignal): Promise<void>;
+  /**
    * The caller's audio joins a room of calls (a started conference, a queue bridge) that may be on
    * other gateways: it hears the others' mix until `signal` aborts. Only channels with real audio
    * have it (the SIP gateway's); the simulated channel has no audio to mix.

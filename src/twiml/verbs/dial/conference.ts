@@ -203,6 +203,14 @@ export const conferenceNoun: DialNoun<ConferenceNoun> = {
       () => limit.abort(TIME_LIMIT),
       Math.max(0, options.timeLimitS * 1000 - stayedMs),
     );
+    // hangupOnStar: the caller's * takes it out of the conference, as the time limit does, and the
+    // Dial's action is requested (DialCallStatus=answered).
+    if (options.hangupOnStar && ctx.channel.star) {
+      ctx.channel.star(limit.signal).then(
+        () => limit.abort(STAR_PRESSED),
+        () => {},
+      );
+    }
     let audio: ReturnType<typeof participantAudio> | undefined;
     const recording = new AbortController();
     let recordingStarted = false;
@@ -247,7 +255,8 @@ export const conferenceNoun: DialNoun<ConferenceNoun> = {
         params: { ConferenceSid: sid },
       };
     } catch (err) {
-      if (limit.signal.reason !== TIME_LIMIT || signal.aborted) throw err;
+      const left = limit.signal.reason === TIME_LIMIT || limit.signal.reason === STAR_PRESSED;
+      if (!left || signal.aborted) throw err;
       const { conference, events } = await conferences.leave(sid);
       if (conference) await sendEvents(ctx, conference, events);
       return {
@@ -268,6 +277,7 @@ export const conferenceNoun: DialNoun<ConferenceNoun> = {
 };
 
 const TIME_LIMIT = new Error("the Dial's timeLimit was reached");
+const STAR_PRESSED = new Error("the caller pressed * (hangupOnStar)");
 
 const seconds = (ctx: VerbContext, since: number) => Math.round((ctx.clock.now() - since) / 1000);
 

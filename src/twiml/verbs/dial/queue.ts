@@ -11,10 +11,11 @@ import { joinBridgeRoom } from "../../room-audio.js";
 import type { VerbContext } from "../../verb-context.js";
 import { checkAttributes, checkChildElements, directText } from "../../verb-parsing.js";
 import type { QueueNoun } from "./data.js";
-import type { DialNoun, DialResult } from "./noun.js";
+import type { DialNoun, DialOptions, DialResult } from "./noun.js";
 
 const TIMED_OUT = new Error("nobody came into the queue before the Dial's timeout");
 const TIME_LIMIT = new Error("the Dial's timeLimit was reached");
+const STAR_PRESSED = new Error("the caller pressed * (hangupOnStar)");
 
 export const queueNoun: DialNoun<QueueNoun> = {
   name: "Queue",
@@ -44,7 +45,7 @@ export const queueNoun: DialNoun<QueueNoun> = {
     // Cancelled during that read: the listeners below would never hear it.
     signal.throwIfAborted();
     if (kept?.bridge.state === "bridged") {
-      return bridged(ctx, kept.bridge, options.timeLimitS, signal, kept.bridgedAt);
+      return bridged(ctx, kept.bridge, options, signal, kept.bridgedAt);
     }
     // The member hung up while no worker ran this call: the bridge is over, as it was then.
     if (kept?.bridge.state === "ended" && kept.bridgedAt !== undefined) {
@@ -109,7 +110,7 @@ export const queueNoun: DialNoun<QueueNoun> = {
       ctx.clock.clearTimeout(timer);
       signal.removeEventListener("abort", stop);
     }
-    return bridged(ctx, bridge, options.timeLimitS, signal);
+    return bridged(ctx, bridge, options, signal);
   },
 };
 
@@ -120,7 +121,7 @@ export const queueNoun: DialNoun<QueueNoun> = {
 async function bridged(
   ctx: VerbContext,
   bridge: BridgeRecord,
-  timeLimitS: number,
+  { timeLimitS, hangupOnStar }: Pick<DialOptions, "timeLimitS" | "hangupOnStar">,
   signal: AbortSignal,
   bridgedAt?: number,
 ): Promise<DialResult> {
@@ -148,6 +149,13 @@ async function bridged(
   await ctx.answer();
   const left = Math.max(0, timeLimitS * 1000 - elapsedMs(ctx, since));
   const timer = ctx.clock.setTimeout(() => limit.abort(TIME_LIMIT), left);
+  // hangupOnStar: the agent's * ends the bridge, as the time limit does (DialCallStatus=completed).
+  if (hangupOnStar && ctx.channel.star) {
+    ctx.channel.star(limit.signal).then(
+      () => limit.abort(STAR_PRESSED),
+      () => {},
+    );
+  }
   // The agent hears the caller in their room of two (real audio on SIP calls), until the bridge ends.
   joinBridgeRoom(ctx, member, limit.signal);
   try {
@@ -166,7 +174,8 @@ async function bridged(
     );
     return result();
   } catch (err) {
-    if (limit.signal.reason !== TIME_LIMIT || signal.aborted) throw err;
+    const ended = limit.signal.reason === TIME_LIMIT || limit.signal.reason === STAR_PRESSED;
+    if (!ended || signal.aborted) throw err;
     await queues.setBridge(member, "ended");
     return result();
   } finally {
