@@ -226,6 +226,12 @@ describe("validation", () => {
       [{ PhoneNumber: "+15551232003" }, 21205],
       [{ PhoneNumber: "+15551232003", VoiceUrl: "not a url" }, 11100],
       [{ PhoneNumber: "+15551232003", VoiceUrl: voiceUrl, VoiceMethod: "PUT" }, 20422],
+      // They override the voice URLs on Twilio: refused, not dropped (the calls would go elsewhere).
+      [
+        { PhoneNumber: "+15551232003", VoiceUrl: voiceUrl, VoiceApplicationSid: `AP${"0".repeat(32)}` },
+        20422,
+      ],
+      [{ PhoneNumber: "+15551232003", VoiceUrl: voiceUrl, TrunkSid: `TK${"0".repeat(32)}` }, 20422],
     ];
     for (const [form, code] of cases) {
       expect((await post("/IncomingPhoneNumbers.json", form)).body, JSON.stringify(form)).toMatchObject({

@@ -23,7 +23,13 @@ const configBody = {
   VoiceFallbackMethod: HTTP_METHOD,
   StatusCallback: STRING,
   StatusCallbackMethod: HTTP_METHOD,
+  // Read only to be refused: each overrides the voice URLs on Twilio, and switchboard has neither
+  // Applications nor trunks that take a number's calls. Dropped silently, the calls would go to the
+  // VoiceUrl instead.
+  VoiceApplicationSid: STRING,
+  TrunkSid: STRING,
 };
+const UNSUPPORTED_CONFIG = ["VoiceApplicationSid", "TrunkSid"] as const;
 
 interface NumberBody {
   PhoneNumber?: string;
@@ -34,6 +40,8 @@ interface NumberBody {
   VoiceFallbackMethod?: string;
   StatusCallback?: string;
   StatusCallbackMethod?: string;
+  VoiceApplicationSid?: string;
+  TrunkSid?: string;
 }
 
 export async function numberRoutes(app: FastifyInstance, ctx: RestContext): Promise<void> {
@@ -62,6 +70,9 @@ export async function numberRoutes(app: FastifyInstance, ctx: RestContext): Prom
     body: NumberBody,
     base?: NumberConfig,
   ) => {
+    const unsupported = UNSUPPORTED_CONFIG.find((name) => body[name] !== undefined && body[name] !== "");
+    if (unsupported)
+      throw fail("invalidParameter", `switchboard does not support ${unsupported} on a number`);
     if (!(await regionExists(ctx.buckets, region))) {
       throw fail("invalidParameter", `region ${region} has no call stream: no region worker has run there`);
     }
