@@ -117,6 +117,7 @@ export const ErrorCodes = {
   streamInvalidMessage: entry(31951, "Stream - Protocol - Invalid Message", 400, "warning"),
   // REST and accounts (Twilio 2xxxx)
   authenticationFailed: entry(20003, "Authentication Error - invalid username", 401),
+  methodNotAllowed: entry(20004, "Method not allowed", 405),
   notFound: entry(20404, "The requested resource was not found", 404),
   conflict: entry(20409, "Conflict", 409),
   invalidParameter: entry(20422, "Invalid Parameter", 400),

@@ -189,6 +189,25 @@ describe("the official twilio client", () => {
     expect(none).toMatchObject({ status: 404, code: 20404 });
   });
 
+  it("answers 405 with 20004 for Twilio operations switchboard does not carry out, not 404", async () => {
+    const call = ended[0] ?? "";
+    const removed = await client
+      .calls(call)
+      .remove()
+      .catch((e: unknown) => e);
+    expect(removed).toMatchObject({ status: 405, code: 20004 });
+    expect(String((removed as Error).message)).toContain("deleting a call's record");
+    const recording = await client
+      .calls(call)
+      .recordings.create()
+      .catch((e: unknown) => e);
+    expect(recording).toMatchObject({ status: 405, code: 20004 });
+    // The call is still there, and a path Twilio does not have is still 404.
+    expect((await client.calls(call).fetch()).sid).toBe(call);
+    const unknown = await stack.rest("GET", `/2010-04-01/Accounts/${stack.account.sid}/Nothing.json`);
+    expect(unknown).toMatchObject({ status: 404, body: { code: 20404 } });
+  });
+
   it("adds, lists, changes and releases incoming numbers", async () => {
     const created = await client.incomingPhoneNumbers.create({
       phoneNumber: "+15551237777",

@@ -1,12 +1,14 @@
 // Every failure of a Twilio route leaves as Twilio's error body: validation errors with the
 // parameter's Twilio code, SwitchboardErrors with their own code, JetStream outages as 20503 and
 // anything else as 20500 (logged). Unknown paths are 20404, as on Twilio.
+
 import type { FastifyError, FastifyInstance, FastifyReply } from "fastify";
 import { type ErrorCodeName, ErrorCodes } from "../../errors/codes.js";
 import { SwitchboardError } from "../../errors/switchboard-error.js";
 import { MAX_TWIML_CHARS } from "../../protocol/outbound.js";
 import { API_BODY_LIMIT } from "../body-limit.js";
 import { sendSwitchboardError, sendTwilioError, twilioErrorBody } from "../twilio-error.js";
+import { unsupportedOperation } from "./unsupported-operations.js";
 
 /** Parameters whose bad values have a code of their own; the rest are 20422. */
 const PARAMETER_CODES: Record<string, ErrorCodeName> = {
@@ -49,7 +51,15 @@ export function installErrorHandling(app: FastifyInstance): void {
     req.log.error({ err }, "REST request failed");
     return sendTwilioError(reply, "internalServerError", "internal error");
   });
-  app.setNotFoundHandler((req, reply) => notFound(reply, req.url));
+  app.setNotFoundHandler((req, reply) => {
+    const what = unsupportedOperation(req.method, req.url);
+    if (what === undefined) return notFound(reply, req.url);
+    return sendTwilioError(
+      reply,
+      "methodNotAllowed",
+      `switchboard does not support ${req.method} ${req.url.split("?")[0]}: ${what}`,
+    );
+  });
 }
 
 export function notFound(reply: FastifyReply, url: string): FastifyReply {
