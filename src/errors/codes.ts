@@ -127,11 +127,13 @@ export const ErrorCodes = {
   noToNumber: entry(21201, "No 'To' number is specified"),
   fromNotVerified: entry(21210, "'From' phone number not verified"),
   noFromNumber: entry(21213, "No 'From' number is specified"),
+  invalidCallMethod: entry(21209, "Invalid Method"),
   invalidToNumber: entry(21211, "Invalid 'To' Phone Number"),
   invalidFromNumber: entry(21212, "Invalid 'From' Phone Number"),
   phoneNumberInvalid: entry(21421, "PhoneNumber is invalid"),
   phoneNumberUnavailable: entry(21422, "PhoneNumber is not available"),
   noVoiceUrl: entry(21205, "Url parameter is required", 400),
+  invalidNumberMethod: entry(21403, "Invalid Method"),
   fallbackWithoutVoiceUrl: entry(21405, "VoiceFallbackUrl requires a VoiceUrl", 400),
   // Calls (Twilio 3xxxx)
   maxCallDuration: entry(32015, "Call exceeded the maximum duration", 400),

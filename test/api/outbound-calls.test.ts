@@ -272,6 +272,11 @@ describe("POST Calls.json (client.calls.create)", () => {
     ["a bad To", { To: "12ab", From: FROM, Url: "https://app.example/x" }, 21211],
     ["a relative Url", { To: PSTN, From: FROM, Url: "/x" }, 11100],
     [
+      "a Method other than GET or POST",
+      { To: PSTN, From: FROM, Url: "https://app.example/x", Method: "PUT" },
+      21209,
+    ],
+    [
       "MachineDetection",
       { To: PSTN, From: FROM, Url: "https://app.example/x", MachineDetection: "Enable" },
       20422,

@@ -208,7 +208,7 @@ describe("validation", () => {
       [{}, 21205],
       [{ Status: "paused" }, 20422],
       [{ Url: "ftp://example.com/x" }, 11100],
-      [{ Method: "PUT", Url: "https://example.com" }, 20422],
+      [{ Method: "PUT", Url: "https://example.com" }, 21209],
       [{ Twiml: `<Response>${"<Pause/>".repeat(600)}</Response>` }, 32018],
       [{ Url: "https://example.com", FallbackUrl: "https://example.com/f" }, 20422],
     ];
@@ -225,7 +225,7 @@ describe("validation", () => {
       [{ VoiceUrl: voiceUrl }, 21421],
       [{ PhoneNumber: "+15551232003" }, 21205],
       [{ PhoneNumber: "+15551232003", VoiceUrl: "not a url" }, 11100],
-      [{ PhoneNumber: "+15551232003", VoiceUrl: voiceUrl, VoiceMethod: "PUT" }, 20422],
+      [{ PhoneNumber: "+15551232003", VoiceUrl: voiceUrl, VoiceMethod: "PUT" }, 21403],
       // They override the voice URLs on Twilio: refused, not dropped (the calls would go elsewhere).
       [
         { PhoneNumber: "+15551232003", VoiceUrl: voiceUrl, VoiceApplicationSid: `AP${"0".repeat(32)}` },

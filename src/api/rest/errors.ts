@@ -29,7 +29,7 @@ export function installErrorHandling(app: FastifyInstance): void {
         (first?.params as { missingProperty?: string } | undefined)?.missingProperty ??
         first?.instancePath.replace(/^\//, "") ??
         "";
-      const code = PARAMETER_CODES[param] ?? "invalidParameter";
+      const code = methodCode(req.routeOptions.url, param) ?? PARAMETER_CODES[param] ?? "invalidParameter";
       const what = first?.keyword === "required" ? "is required" : `is invalid: ${first?.message ?? ""}`;
       return sendTwilioError(reply, code, `${param || err.validationContext} ${what}`.trim());
     }
@@ -64,6 +64,21 @@ export function installErrorHandling(app: FastifyInstance): void {
 
 export function notFound(reply: FastifyReply, url: string): FastifyReply {
   return sendTwilioError(reply, "notFound", `The requested resource ${url.split("?")[0]} was not found`);
+}
+
+/**
+ * A bad HTTP method for Twilio to use has a code of its own on a call (21209, "Invalid Method") and
+ * on a number's voice config (21403).
+ */
+function methodCode(route: string | undefined, param: string): ErrorCodeName | undefined {
+  if (isCallRoute(route) && param === "Method") return "invalidCallMethod";
+  if (
+    route?.includes("/IncomingPhoneNumbers") &&
+    (param === "VoiceMethod" || param === "VoiceFallbackMethod")
+  ) {
+    return "invalidNumberMethod";
+  }
+  return undefined;
 }
 
 /** Creating a call or updating one: the routes that take a Twiml parameter. */
