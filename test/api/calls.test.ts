@@ -81,7 +81,7 @@ describe("GET Calls.json", () => {
       "?Page=-1",
       "?Status=done",
       "?StartTime=soon",
-      "?EndTime=2024-01-01",
+      "?EndTime=later",
     ]) {
       const res = await calls(query);
       expect(res.status, query).toBe(400);
@@ -111,6 +111,24 @@ describe("GET Calls.json", () => {
     expect((await calls(`${to}&StartTime%3C=2024-01-02`)).body.calls.map((c) => c.sid)).toEqual([sids[0]]);
     // The real calls started today, after all of these.
     expect((await calls()).body.calls.slice(0, 4).every((c) => !sids.includes(c.sid))).toBe(true);
+  });
+
+  it("filters EndTime, EndTime> and EndTime< by when each call ended", async () => {
+    const stores = await openRegionStores(stack.nc, "us1");
+    // Started a second before midnight, ended five seconds later: the next day.
+    const late = synthetic(stack.account.sid, "+15559990002", Date.parse("2024-02-04T23:59:59Z"));
+    const early = synthetic(stack.account.sid, "+15559990002", Date.parse("2024-02-05T10:00:00Z"));
+    for (const record of [late, early]) {
+      await stores.calls.put(record.sid, record);
+      await indexCall(stack.nc, "us1", record);
+    }
+    const to = `?To=${encodeURIComponent("+15559990002")}`;
+    const sids = async (query: string) => (await calls(`${to}&${query}`)).body.calls.map((c) => c.sid);
+    expect(await sids("EndTime=2024-02-05")).toEqual([early.sid, late.sid]);
+    expect(await sids("StartTime=2024-02-05")).toEqual([early.sid]);
+    expect(await sids("EndTime=2024-02-04")).toEqual([]);
+    expect(await sids("EndTime%3E=2024-02-05T05:00:00Z")).toEqual([early.sid]);
+    expect(await sids("EndTime%3C=2024-02-05T05:00:00Z")).toEqual([late.sid]);
   });
 
   it("answers lists from the index, not by reading every stored call", async () => {

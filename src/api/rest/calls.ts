@@ -1,7 +1,6 @@
 // Calls: the list (answered from the call index, never by reading every stored call, and from the
 // region's live calls, which the index names only once they end) and one call.
 import type { FastifyInstance } from "fastify";
-import { fail } from "../../errors/switchboard-error.js";
 import { CALL_STATUSES, type CallResource } from "../../model/records.js";
 import {
   type CallIndexEntry,
@@ -15,7 +14,7 @@ import { ownedCall } from "./call-lookup.js";
 import type { RestContext } from "./context.js";
 import { liveCallsFor } from "./live-calls.js";
 import { listPage, type PageQuery } from "./paging.js";
-import { instantOf, optionalInstant } from "./query-dates.js";
+import { dateFilter, instantOf, optionalInstant } from "./query-dates.js";
 import { listKeys, orIfMissing } from "./region-buckets.js";
 import { listOf, listQuery, pathParams, resource, responses, STRING, sid } from "./schemas.js";
 
@@ -51,8 +50,18 @@ export const callSchema = resource("Call", {
 });
 
 /** The list filters, in the order the page URIs repeat them. */
-const FILTERS = ["To", "From", "Status", "StartTime", "StartTime>", "StartTime<", "ParentCallSid"] as const;
-const UNSUPPORTED = ["EndTime", "EndTime>", "EndTime<"];
+const FILTERS = [
+  "To",
+  "From",
+  "Status",
+  "StartTime",
+  "StartTime>",
+  "StartTime<",
+  "ParentCallSid",
+  "EndTime",
+  "EndTime>",
+  "EndTime<",
+] as const;
 
 type CallsQuery = PageQuery & Partial<Record<(typeof FILTERS)[number], string>> & Record<string, unknown>;
 
@@ -76,6 +85,9 @@ export async function callRoutes(app: FastifyInstance, ctx: RestContext): Promis
           "StartTime>": { type: "string", description: "Calls that started on or after this date/time" },
           "StartTime<": { type: "string", description: "Calls that started before this date/time" },
           ParentCallSid: sid("CA"),
+          EndTime: { type: "string", description: "YYYY-MM-DD (UTC): calls that ended that day" },
+          "EndTime>": { type: "string", description: "Calls that ended on or after this date/time" },
+          "EndTime<": { type: "string", description: "Calls that ended before this date/time" },
         }),
         response: responses(listOf("calls", callSchema)),
       },
@@ -83,9 +95,8 @@ export async function callRoutes(app: FastifyInstance, ctx: RestContext): Promis
     async (req) => {
       const { AccountSid } = req.params as { AccountSid: string };
       const q = req.query as CallsQuery;
-      const unsupported = UNSUPPORTED.find((name) => q[name] !== undefined);
-      if (unsupported) throw fail("invalidParameter", `switchboard does not filter calls by ${unsupported}`);
       const region = regionOf(req);
+      const ended = dateFilter(q, "EndTime");
       const after = optionalInstant(q["StartTime>"], "StartTime>");
       const before = optionalInstant(q["StartTime<"], "StartTime<");
       const filter: CallIndexFilter = {
@@ -99,7 +110,8 @@ export async function callRoutes(app: FastifyInstance, ctx: RestContext): Promis
       const index = await ctx.buckets.callIndex(region);
       const [indexed, live] = await Promise.all([
         listKeys(index, callIndexFilter(filter)),
-        liveCallsFor(ctx.buckets, region, filter),
+        // A live call has not ended: an EndTime filter keeps none.
+        ended ? [] : liveCallsFor(ctx.buckets, region, filter),
       ]);
       const stored = indexed.map(parseCallIndexKey).filter((e): e is CallIndexEntry => e !== undefined);
       // A call that ended between the two reads is in both: its index entry stands.
@@ -113,6 +125,7 @@ export async function callRoutes(app: FastifyInstance, ctx: RestContext): Promis
         )
         .sort((a, b) => (a.key < b.key ? -1 : a.key > b.key ? 1 : 0));
       const calls = await ctx.buckets.calls(region);
+      const listed = ended ? await endedWithin(calls, entries, ended) : entries;
       return listPage(
         {
           path: req.url.split("?")[0] ?? "",
@@ -121,7 +134,7 @@ export async function callRoutes(app: FastifyInstance, ctx: RestContext): Promis
           query: q,
           idOf: (e: CallIndexEntry) => e.callSid,
         },
-        entries,
+        listed,
         async (page) => {
           // A live call is shown as it is now; one that has ended since, as stored.
           const records = await Promise.all(
@@ -153,4 +166,20 @@ export async function callRoutes(app: FastifyInstance, ctx: RestContext): Promis
       return (await ownedCall(ctx.buckets, region, AccountSid, CallSid, req.url)).call;
     },
   );
+}
+
+/**
+ * The entries whose call ended where `ended` says. The index does not know when a call ended, so each
+ * candidate's record is read: a list with EndTime costs a read per call its other filters leave.
+ */
+async function endedWithin(
+  calls: Awaited<ReturnType<RestContext["buckets"]["calls"]>>,
+  entries: CallIndexEntry[],
+  ended: (ms: number) => boolean,
+): Promise<CallIndexEntry[]> {
+  const records = await Promise.all(entries.map((e) => orIfMissing(() => calls.get(e.callSid), undefined)));
+  return entries.filter((_, i) => {
+    const end = records[i]?.end_time;
+    return end != null && ended(Date.parse(end));
+  });
 }
