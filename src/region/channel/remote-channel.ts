@@ -257,6 +257,14 @@ export class RemoteChannel implements HostedChannel {
    */
   async bridge(leg: BridgeLeg, signal: AbortSignal): Promise<RecordedAudio | undefined> {
     this.publish({ kind: "dial", callSid: leg.callSid, to: leg.to });
+    // A leg with no audio on this gateway (the simulated network, a hosted number's call): nothing
+    // to relay, and asking the gateway to would end the bridge at once. It lasts until the Dial
+    // ends it (the leg's own end, timeLimit, the caller leaving) or the caller's `*`.
+    if (!leg.onGateway) {
+      if (leg.hangupOnStar) await this.star(signal);
+      else await new Promise<never>((_, reject) => abortable(signal, reject));
+      return undefined;
+    }
     const id = randomUUID();
     const star = new AbortController();
     const live: LiveListener = {
@@ -404,4 +412,10 @@ function unreachable(err: unknown): boolean {
   if (!e) return false;
   if (e.isNoResponders?.() || e.name === "NoRespondersError" || e.name === "TimeoutError") return true;
   return e.cause !== undefined && e.cause !== err && unreachable(e.cause);
+}
+
+/** Rejects with the signal's reason once it aborts (at once if it has). */
+function abortable(signal: AbortSignal, reject: (reason: unknown) => void): void {
+  if (signal.aborted) reject(signal.reason);
+  else signal.addEventListener("abort", () => reject(signal.reason), { once: true });
 }

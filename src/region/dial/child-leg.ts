@@ -57,12 +57,14 @@ export function bridgedLeg(
   to: string,
   connected: Pick<BridgedLeg, "ended" | "hangup" | "release">,
   sip: SipOutcome | undefined,
+  onGateway: boolean,
 ): BridgedLeg {
   const { ended, hangup, release } = connected;
   return {
     answered: true,
     callSid: leg.callSid,
     to,
+    ...(onGateway && { onGateway }),
     ended,
     hangup,
     ...(release && { release }),

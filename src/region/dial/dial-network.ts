@@ -296,7 +296,8 @@ async function connect(
   const connected = answered.connect();
   // Stored with the call: a worker that resumes it takes this leg back instead of hanging it up.
   call.dialLegs.bridged(leg.callSid, call.clock.now(), answered.sip);
-  return bridgedLeg(leg, target.to, connected, answered.sip);
+  // A SIP leg (to a <Sip> URI or over a trunk) is a call of its own on the caller's gateway.
+  return bridgedLeg(leg, target.to, connected, answered.sip, answered.channel !== undefined);
 }
 
 /** How long sending `digits` takes: a key 250 ms, `w` half a second, `W` a second (Twilio's pauses). */

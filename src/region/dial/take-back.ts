@@ -50,7 +50,7 @@ export async function rejoin(
   // A snapshot of an older version has no bridgedAt: the answer is the nearest time it knows.
   const since = kept.bridgedAt ?? kept.answeredAt;
   return {
-    ...bridgedLeg(leg, kept.to, connected, kept.sip),
+    ...bridgedLeg(leg, kept.to, connected, kept.sip, gateway !== undefined),
     ...(since !== undefined && { bridgedMs: Math.max(0, call.clock.now() - since) }),
   };
 }

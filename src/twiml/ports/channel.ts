@@ -107,6 +107,8 @@ export interface BridgeLeg {
   readonly callSid: string;
   readonly to: string;
   readonly hangupOnStar: boolean;
+  /** The leg is a call on this call's SIP gateway (BridgedLeg.onGateway); otherwise it has no audio to join. */
+  readonly onGateway?: boolean;
   /** Record the bridge: both parties in one channel, or one channel each. */
   readonly record?: "mono" | "dual";
 }

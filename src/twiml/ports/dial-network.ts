@@ -48,6 +48,11 @@ export interface BridgedLeg {
   readonly answered: true;
   readonly callSid: string;
   readonly to: string;
+  /**
+   * The leg is a call on the caller's own SIP gateway, which can bridge their audio. Absent for the
+   * simulated network and a hosted number's call: there is no audio of theirs to join.
+   */
+  readonly onGateway?: true;
   /** Resolves when the callee hangs up (its side of the bridge ends). */
   readonly ended: Promise<void>;
   /** Ends the leg from the caller's side (Dial timeLimit, `*`, the caller hung up); idempotent. */

@@ -97,7 +97,13 @@ async function ringTogether(
     // A caller still ringing (a first Dial with answerOnBridge) is answered as the bridge starts.
     await ctx.answer();
     bridged = ctx.channel.bridge(
-      { callSid: rung.callSid, to: rung.to, hangupOnStar: options.hangupOnStar, ...(record && { record }) },
+      {
+        callSid: rung.callSid,
+        to: rung.to,
+        hangupOnStar: options.hangupOnStar,
+        ...(rung.onGateway && { onGateway: true }),
+        ...(record && { record }),
+      },
       bridge.signal,
     );
     bridged.catch(() => {});
