@@ -1,5 +1,6 @@
 // <Enqueue>, <Leave> and <Dial><Queue> as a Twilio app uses them: TwiML from twilio's VoiceResponse,
 // every request signature-checked, the queue's REST resources checked against Twilio's description.
+
 import { Kvm } from "@nats-io/kv";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { buckets, subjects } from "../../src/protocol/subjects.js";
@@ -7,7 +8,7 @@ import { queuePort } from "../../src/region/rooms/queues.js";
 import { listKeysOf } from "../../src/store/cas-kv.js";
 import { QueueStore } from "../../src/store/queue-store.js";
 import { openRoomStores } from "../../src/store/room-stores.js";
-import { CallHandedOver } from "../../src/twiml/abort-reasons.js";
+import { CallHandedOver, CallRedirected } from "../../src/twiml/abort-reasons.js";
 import { parseTwiml } from "../../src/twiml/parse.js";
 import type { VerbContext } from "../../src/twiml/verb-context.js";
 import { queueNoun } from "../../src/twiml/verbs/dial/queue.js";
@@ -430,6 +431,29 @@ describe("<Enqueue> across a hand-over (the verb, with the region's real queue p
     await expect.poll(() => inQueue("handover")).toEqual([]);
     await expect.poll(() => resumed.callbacks.length).toBe(1);
     expect(resumed.callbacks[0]?.params).toMatchObject({ QueueResult: "hangup", CallSid: callSid });
+  });
+
+  it("tells a bridged caller's action QueueResult=redirected-from-bridged, in progress, when its call is redirected", async () => {
+    const callSid = "CA0000000000000000000000000000b009";
+    const agentSid = "CA0000000000000000000000000000a00b";
+    const { store, port, verbContext, inQueue } = await rig(callSid);
+    const caller = verbContext();
+    const moving = new AbortController();
+    const running = enqueue.execute(caller.ctx, verbFor("moving"), moving.signal);
+    running.catch(() => {});
+    await expect.poll(() => inQueue("moving")).toEqual([callSid]);
+    const queueSid = (await store.byName(stack.engine.accountSid, "moving"))?.sid ?? "";
+    await store.dequeue(stack.engine.accountSid, queueSid, "front", { by: agentSid }, "1.0");
+    await expect.poll(async () => (await port(agentSid).bridge(callSid))?.state).toBe("bridged");
+    // A REST update gives the bridged caller new TwiML.
+    moving.abort(new CallRedirected("new TwiML"));
+    await expect(running).rejects.toThrow("new TwiML");
+    await expect.poll(() => caller.callbacks.length).toBe(1);
+    expect(caller.callbacks[0]?.params).toMatchObject({
+      QueueResult: "redirected-from-bridged",
+      CallStatus: "in-progress",
+      CallSid: callSid,
+    });
   });
 
   it("goes on as dequeued when an agent claimed it and died before taking it out of the list; hanging up ends that bridge", async () => {

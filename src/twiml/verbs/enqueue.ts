@@ -29,7 +29,14 @@ const WAIT_VERBS = ["Play", "Say", "Pause", "Hangup", "Redirect", "Leave", "Gath
 /** Verbs Twilio runs in a Queue noun's url document, for the dequeued caller. */
 const BRIDGE_VERBS = ["Play", "Say", "Pause", "Redirect"] as const;
 
-type QueueResult = "bridged" | "hangup" | "leave" | "redirected" | "queue-full" | "system-error";
+type QueueResult =
+  | "bridged"
+  | "hangup"
+  | "leave"
+  | "redirected"
+  | "redirected-from-bridged"
+  | "queue-full"
+  | "system-error";
 
 export const enqueue: VerbDefinition<EnqueueVerb> = {
   name: "Enqueue",
@@ -118,19 +125,21 @@ export const enqueue: VerbDefinition<EnqueueVerb> = {
     const onHangup = () => {
       if (isHandOver(signal.reason)) return;
       const leaving = async () => {
-        let result: QueueResult = signal.reason instanceof CallRedirected ? "redirected" : "hangup";
+        const redirected = signal.reason instanceof CallRedirected;
+        let result: QueueResult = redirected ? "redirected" : "hangup";
         // Even when it is still listed: an agent claims a caller before taking it out of the list
         // (and may have died in between), and waits for this bridge to end before the next one.
         // First, so that the stay is over even if taking it out of the list fails.
         const claim = member && (await queues.endStay(queueSid, member.enqueuedAt));
-        if (claim?.state === "bridged") result = "bridged";
+        // Twilio tells a bridged caller's action whether it left the bridge for new TwiML.
+        if (claim?.state === "bridged") result = redirected ? "redirected-from-bridged" : "bridged";
         await queues.remove(queueSid);
         if (verb.action) {
           await ctx.callback({
             url: verb.action,
             method: verb.method,
             params: {
-              ...ctx.callParams(result === "redirected" ? "in-progress" : "completed"),
+              ...ctx.callParams(redirected ? "in-progress" : "completed"),
               QueueResult: result,
               ...timing(),
             },
