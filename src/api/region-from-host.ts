@@ -44,6 +44,11 @@ export function regionPathPrefix(req: { headers: IncomingHttpHeaders }): string 
   return typeof fromPath === "string" ? `/${fromPath}` : "";
 }
 
+/** A list's own path as the client asked for it (its `/<region>` prefix kept), without the query. */
+export function listPath(req: { url: string; headers: IncomingHttpHeaders }): string {
+  return `${regionPathPrefix(req)}${req.url.split("?")[0] ?? ""}`;
+}
+
 /** The api's URL as region `region` hands it out: the default region's plain, another's prefixed. */
 export function regionApiUrl(apiUrl: string, region: string): string {
   const base = apiUrl.replace(/\/+$/, "");

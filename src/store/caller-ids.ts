@@ -39,22 +39,31 @@ export interface CallerIdStores {
   callerIds: JsonKv<OutgoingCallerIdRecord>;
 }
 
+/** What a call from one of the account's caller IDs is placed under. */
+export interface CallerId {
+  /** Its number's SID, or its verified caller ID's (`PN…`): the call's phone_number_sid. */
+  sid: string;
+  /** The number's config, from the region that routes it, when it is one of the account's numbers. */
+  number?: NumberConfig;
+}
+
 /**
- * The SID the account places a call from `from` (E.164) under: its number's (the route and the config
- * in that region name the account; numbers are the account's in every region), or its verified caller
- * ID's (`PN…`, Twilio's phone_number_sid for an outgoing call); undefined when it may not (21210).
- * Where the call runs is the request's region, not the number's.
+ * The caller ID the account places a call from `from` (E.164) under: one of its numbers (the route and
+ * the config in that region name the account; numbers are the account's in every region), or one of
+ * its verified caller IDs; undefined when it may not (21210). Where the call runs is the request's
+ * region, not the number's.
  */
-export async function callerIdSid(
+export async function callerIdOf(
   stores: CallerIdStores,
   accountSid: string,
   from: string,
-): Promise<string | undefined> {
+): Promise<CallerId | undefined> {
   const key = numberKey(from);
   const route = await stores.routing.get(key);
   if (route && (route.accountSid === undefined || route.accountSid === accountSid)) {
     const config = await (await stores.numbers(route.region)).get(key);
-    if (config?.account_sid === accountSid) return config.sid;
+    if (config?.account_sid === accountSid) return { sid: config.sid, number: config };
   }
-  return (await stores.callerIds.get(callerIdKey(accountSid, from)))?.sid;
+  const verified = await stores.callerIds.get(callerIdKey(accountSid, from));
+  return verified && { sid: verified.sid };
 }

@@ -64,7 +64,7 @@ describe("GET Calls.json", () => {
   it("pages with PageSize and follows next_page_uri and previous_page_uri", async () => {
     const first = await calls("?PageSize=3");
     expect(first.body.calls).toHaveLength(3);
-    expect(first.body.next_page_uri).toMatch(/PageSize=3&Page=1&PageToken=PACA[0-9a-f]{32}$/);
+    expect(first.body.next_page_uri).toMatch(/PageSize=3&Page=1&PageToken=PA\d{8}\.\d{6}\.CA[0-9a-f]{32}$/);
     expect(first.body.previous_page_uri).toBeNull();
     const second = await stack.rest<CallList>("GET", first.body.next_page_uri ?? "");
     expect(second.body).toMatchObject({ page: 1, start: 3, end: 3, next_page_uri: null });
@@ -111,6 +111,24 @@ describe("GET Calls.json", () => {
     expect((await calls(`${to}&StartTime%3C=2024-01-02`)).body.calls.map((c) => c.sid)).toEqual([sids[0]]);
     // The real calls started today, after all of these.
     expect((await calls()).body.calls.slice(0, 4).every((c) => !sids.includes(c.sid))).toBe(true);
+  });
+
+  it("keeps a page token good when its call has left the list since (a live call that ended)", async () => {
+    const stores = await openRegionStores(stack.nc, "us1");
+    const records = ["2024-03-01T10:00:00Z", "2024-03-01T09:00:00Z", "2024-03-01T08:00:00Z"].map((at) =>
+      synthetic(stack.account.sid, "+15559990003", Date.parse(at)),
+    );
+    for (const record of records) {
+      await stores.calls.put(record.sid, record);
+      await indexCall(stack.nc, "us1", record);
+    }
+    const first = await calls(`?To=${encodeURIComponent("+15559990003")}&PageSize=1`);
+    expect(first.body.calls.map((c) => c.sid)).toEqual([records[0]?.sid]);
+    // The first page's call leaves the list before the next page is asked for.
+    await (await openCallIndex(stack.nc, "us1")).purge(callIndexKey(records[0] as CallResource) ?? "");
+    const next = await stack.rest<CallList>("GET", first.body.next_page_uri ?? "");
+    expect(next.status).toBe(200);
+    expect(next.body.calls.map((c) => c.sid)).toEqual([records[1]?.sid]);
   });
 
   it("filters EndTime, EndTime> and EndTime< by when each call ended", async () => {

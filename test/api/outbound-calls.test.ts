@@ -119,7 +119,7 @@ describe("POST Calls.json (client.calls.create)", () => {
     const fetched = await stack.rest<{ status: string }>("GET", `${path}/${made.body.sid}.json`, ie1);
     expect(fetched).toMatchObject({ status: 200, body: { from: FROM } });
     expect(await stack.rest("GET", `${path}/${made.body.sid}.json`)).toMatchObject({ status: 404 });
-  }, 20_000);
+  }, 30_000);
 
   it.each([
     [BUSY, "busy"],

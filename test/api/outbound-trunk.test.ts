@@ -17,6 +17,8 @@ import { twilioClient } from "./helpers/twilio-client.js";
 
 const FROM = "+15551251001";
 const OWN_TRUNK_FROM = "+15551251002";
+/** A number with its own trunk, configured and routed in ie1: a call from it through us1 still uses it. */
+const IE1_TRUNK_FROM = "+15551250077";
 const PSTN = "+15559871001";
 const SECRET = "s3cret-trunk-password";
 
@@ -47,6 +49,13 @@ beforeAll(async () => {
   await addNumber(stack.nc, admin, {
     number: OWN_TRUNK_FROM,
     region: "us1",
+    voiceUrl: `${stack.app.url}/voice`,
+    accountSid: stack.account.sid,
+    trunk: "other",
+  });
+  await addNumber(stack.nc, admin, {
+    number: IE1_TRUNK_FROM,
+    region: "ie1",
     voiceUrl: `${stack.app.url}/voice`,
     accountSid: stack.account.sid,
     trunk: "other",
@@ -105,6 +114,13 @@ describe("POST Calls.json through a trunk", () => {
       CallStatus: "failed",
       Direction: "outbound-api",
     });
+  }, 30_000);
+
+  it("uses the From number's own trunk when another region holds its config (the call runs in the request's)", async () => {
+    const taken = nextOriginate();
+    const call = await client.calls.create({ to: PSTN, from: IE1_TRUNK_FROM, twiml: "<Response/>" });
+    expect((await taken).originate).toMatchObject({ uri: `sip:${PSTN}@10.1.2.3`, trunk: "other" });
+    expect(call.phoneNumberSid).toMatch(/^PN[0-9a-f]{32}$/);
   }, 30_000);
 
   it("uses the From number's own trunk over its account's, and sends a sip: To straight to its host", async () => {

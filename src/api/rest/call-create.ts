@@ -14,12 +14,13 @@ import { encode } from "../../protocol/codec.js";
 import { MAX_TWIML_CHARS } from "../../protocol/outbound.js";
 import { subjects } from "../../protocol/subjects.js";
 import { CallSids } from "../../store/call-sids.js";
-import { callerIdSid } from "../../store/caller-ids.js";
+import { callerIdOf } from "../../store/caller-ids.js";
 import { regionOf } from "../region-from-host.js";
 import { type CreateBody, readCreate } from "./call-create-params.js";
 import { accountParams, callSchema } from "./calls.js";
 import type { RestContext } from "./context.js";
 import { outboundTrunkOf } from "./outbound-trunk.js";
+import { regionExists } from "./regions.js";
 import { formBody, HTTP_METHOD, responses, STRING } from "./schemas.js";
 
 export async function callCreateRoutes(app: FastifyInstance, ctx: RestContext): Promise<void> {
@@ -67,14 +68,27 @@ export async function callCreateRoutes(app: FastifyInstance, ctx: RestContext): 
       const body = (req.body ?? {}) as CreateBody;
       const { to, from, outbound } = readCreate(body);
       const region = regionOf(req);
-      const fromSid = await callerIdSid(stores, AccountSid, from);
-      if (!fromSid) {
+      const caller = await callerIdOf(stores, AccountSid, from);
+      if (!caller) {
         throw fail(
           "fromNotVerified",
           `The source phone number provided, ${from}, is not yet verified for your account: it is not one of its numbers or verified caller IDs`,
         );
       }
-      const trunk = await outboundTrunkOf(ctx, { accountSid: AccountSid, from, to, region });
+      // A Host naming a region with no call stream places nothing (and claims no CallSid).
+      if (!(await regionExists(ctx.buckets, region))) {
+        throw fail(
+          "regionUnavailable",
+          `region ${region} has no call stream: no region worker has run there`,
+        );
+      }
+      const fromSid = caller.sid;
+      // The From number's own trunk, from its config in the region that routes it.
+      const trunk = await outboundTrunkOf(ctx, {
+        accountSid: AccountSid,
+        to,
+        ...(caller.number && { number: caller.number }),
+      });
       const job: CallJob = {
         callSid: newSid("CA"),
         to,

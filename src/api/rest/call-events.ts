@@ -7,7 +7,7 @@ import type { FastifyInstance } from "fastify";
 import { rfc2822 } from "../../model/dates.js";
 import { type InspectEvent, inspectEnvelopes } from "../../protocol/inspect.js";
 import { streams, subjects } from "../../protocol/subjects.js";
-import { regionOf } from "../region-from-host.js";
+import { listPath, regionOf } from "../region-from-host.js";
 import { ownedCall } from "./call-lookup.js";
 import { callParams } from "./calls.js";
 import type { RestContext } from "./context.js";
@@ -51,7 +51,7 @@ export async function callEventRoutes(app: FastifyInstance, ctx: RestContext): P
       const events = webhookExchanges(await inspectionEvents(ctx.buckets, region, CallSid));
       return listPage(
         {
-          path: req.url.split("?")[0] ?? "",
+          path: listPath(req),
           key: "events",
           query: req.query as PageQuery,
           idOf: (e: { i: number }) => String(e.i),

@@ -3,7 +3,7 @@
 import type { FastifyInstance } from "fastify";
 import { fail } from "../../errors/switchboard-error.js";
 import { listNotifications, type NotificationRecord } from "../../store/notifications.js";
-import { regionOf } from "../region-from-host.js";
+import { listPath, regionOf } from "../region-from-host.js";
 import { ownedCall } from "./call-lookup.js";
 import { callParams } from "./calls.js";
 import type { RestContext } from "./context.js";
@@ -59,7 +59,7 @@ export async function callNotificationRoutes(app: FastifyInstance, ctx: RestCont
       );
       return listPage(
         {
-          path: req.url.split("?")[0] ?? "",
+          path: listPath(req),
           filters: [["Log", q.Log === undefined ? undefined : String(q.Log)]],
           key: "notifications",
           query: q,

@@ -9,7 +9,7 @@ import {
   parseCallIndexKey,
   utcDay,
 } from "../../store/call-index.js";
-import { regionOf } from "../region-from-host.js";
+import { listPath, regionOf } from "../region-from-host.js";
 import { ownedCall } from "./call-lookup.js";
 import type { RestContext } from "./context.js";
 import { liveCallsFor } from "./live-calls.js";
@@ -128,11 +128,14 @@ export async function callRoutes(app: FastifyInstance, ctx: RestContext): Promis
       const listed = ended ? await endedWithin(calls, entries, ended) : entries;
       return listPage(
         {
-          path: req.url.split("?")[0] ?? "",
+          path: listPath(req),
           filters: FILTERS.map((name) => [name, q[name]] as const),
           key: "calls",
           query: q,
-          idOf: (e: CallIndexEntry) => e.callSid,
+          // Day, time and CallSid: what the list is sorted by, and the same for a call once it
+          // ends, so a page token stays good when its live call ends before the next page.
+          idOf: (e: CallIndexEntry) => e.key.split(".").slice(1, 4).join("."),
+          ordered: /^\d{8}\.\d{6}\.CA[0-9a-f]{32}$/,
         },
         listed,
         async (page) => {

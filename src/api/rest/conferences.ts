@@ -5,7 +5,7 @@ import type { FastifyInstance, FastifyRequest } from "fastify";
 import { fail } from "../../errors/switchboard-error.js";
 import { rfc2822 } from "../../model/dates.js";
 import type { ConferenceRecord, ParticipantRecord } from "../../model/rooms.js";
-import { regionOf } from "../region-from-host.js";
+import { listPath, regionOf } from "../region-from-host.js";
 import { queueConferenceCallbacks } from "./conference-callbacks.js";
 import type { RestContext } from "./context.js";
 import { listPage, type PageQuery } from "./paging.js";
@@ -158,7 +158,7 @@ export async function conferenceRoutes(app: FastifyInstance, ctx: RestContext): 
       );
       return listPage(
         {
-          path: req.url.split("?")[0] ?? "",
+          path: listPath(req),
           filters: FILTERS.map((name) => [name, q[name]] as const),
           key: "conferences",
           query: q,
@@ -207,7 +207,7 @@ export async function conferenceRoutes(app: FastifyInstance, ctx: RestContext): 
         asked === undefined || asked === String(value);
       return listPage(
         {
-          path: req.url.split("?")[0] ?? "",
+          path: listPath(req),
           filters: PARTICIPANT_FILTERS.map((name) => [name, q[name]] as const),
           key: "participants",
           query: q,

@@ -1,7 +1,9 @@
 // The live calls of a region for the Calls list: the call index names only calls that have ended, so a
 // list that may hold queued, ringing or in-progress calls also reads the calls `sb_actors_<r>` knows
 // (a snapshot keyed by the CallSid, or for a call in its first second its owner's lease
-// `_o.<worker>.<CallSid>`), each as `GET Calls/{Sid}` would show it now (call-lookup.ts).
+// `_o.<worker>.<CallSid>`), each as `GET Calls/{Sid}` would show it now (call-lookup.ts), a few at a
+// time; one that cannot be read (it ended meanwhile) is left out. A Dial's live child legs and a REST
+// call still queued in the stream (no worker has it yet) are not listed until they end.
 import type { CallResource, CallStatus } from "../../model/records.js";
 import { isSid } from "../../model/sid.js";
 import {
@@ -29,12 +31,14 @@ export async function liveCallsFor(
   filter: CallIndexFilter,
 ): Promise<LiveEntry[]> {
   if (filter.status !== undefined && !LIVE_STATUSES.has(filter.status)) return [];
+  // A Dial's child legs run no actor of their own: none is found here.
+  if (filter.parentCallSid !== undefined) return [];
   const sids = new Set<string>();
   for (const key of await listKeys(await b.actors(region))) {
     const sid = key.startsWith("_o.") ? key.slice(key.lastIndexOf(".") + 1) : key;
     if (isSid("CA", sid)) sids.add(sid);
   }
-  const found = await Promise.all([...sids].map((sid) => liveCall(b, region, sid)));
+  const found = await inBatches([...sids], (sid) => liveCall(b, region, sid).catch(() => undefined));
   const out: LiveEntry[] = [];
   for (const call of found) {
     if (!call || call.account_sid !== filter.accountSid) continue;
@@ -54,4 +58,15 @@ function matches(e: CallIndexEntry, f: CallIndexFilter): boolean {
     (f.from === undefined || e.from === f.from) &&
     (f.parentCallSid === undefined || e.parentCallSid === f.parentCallSid)
   );
+}
+
+/** How many live calls are read at once: a region may have thousands in flight. */
+const READS_AT_ONCE = 32;
+
+async function inBatches<T, R>(items: readonly T[], read: (item: T) => Promise<R>): Promise<R[]> {
+  const out: R[] = [];
+  for (let i = 0; i < items.length; i += READS_AT_ONCE) {
+    out.push(...(await Promise.all(items.slice(i, i + READS_AT_ONCE).map(read))));
+  }
+  return out;
 }

@@ -6,7 +6,7 @@ import { addNumber } from "../../admin/numbers.js";
 import { fail } from "../../errors/switchboard-error.js";
 import { isE164, numberKey } from "../../model/phone.js";
 import type { NumberConfig } from "../../model/records.js";
-import { regionOf } from "../region-from-host.js";
+import { listPath, regionOf } from "../region-from-host.js";
 import type { RestContext } from "./context.js";
 import { incomingPhoneNumber, numberPattern, numberSchema } from "./number-resource.js";
 import { listPage, type PageQuery } from "./paging.js";
@@ -126,7 +126,7 @@ export async function numberRoutes(app: FastifyInstance, ctx: RestContext): Prom
       );
       return listPage(
         {
-          path: req.url.split("?")[0] ?? "",
+          path: listPath(req),
           filters: [
             ["PhoneNumber", q.PhoneNumber],
             ["FriendlyName", q.FriendlyName],

@@ -1,6 +1,7 @@
 // The trunk an outbound REST call to a number goes out through, resolved when the call is placed: the
 // api may read `sb_trunks`, a region may not (docs/security.md). Only its route goes in the job, no secret.
-import { isE164, numberKey } from "../../model/phone.js";
+import { isE164 } from "../../model/phone.js";
+import type { NumberConfig } from "../../model/records.js";
 import type { OutboundTrunk } from "../../protocol/outbound.js";
 import { readTrunk, resolveOutboundTrunk } from "../../store/trunks.js";
 import type { RestContext } from "./context.js";
@@ -12,17 +13,13 @@ import type { RestContext } from "./context.js";
  */
 export async function outboundTrunkOf(
   ctx: RestContext,
-  call: { accountSid: string; from: string; to: string; region: string },
+  call: { accountSid: string; to: string; number?: NumberConfig },
 ): Promise<OutboundTrunk | undefined> {
   if (!isE164(call.to)) return undefined;
-  const config = isE164(call.from)
-    ? await (await ctx.buckets.numbers(call.region)).get(numberKey(call.from))
-    : undefined;
-  // A verified caller ID is no number of the account: only the account's trunk applies.
-  const number = config?.account_sid === call.accountSid ? config : undefined;
+  // A verified caller ID is no number of the account (no `number`): only the account's trunk applies.
   const trunk = await resolveOutboundTrunk(
     (name) => readTrunk(ctx.trunks, name),
-    number,
+    call.number,
     ctx.accounts.get(call.accountSid),
   );
   if (!trunk) return undefined;

@@ -3,11 +3,13 @@
 // and delete are Twilio's; creating one is Twilio's ValidationRequest (POST OutgoingCallerIds.json),
 // which on Twilio calls the number for a code: switchboard has no one to call, so it adds the number
 // at once and answers the ValidationRequest's fields with the new caller ID's (docs/rest-api.md).
+
 import type { FastifyInstance, FastifyRequest } from "fastify";
 import { addCallerId, removeCallerId, renameCallerId } from "../../admin/caller-ids.js";
 import { fail } from "../../errors/switchboard-error.js";
 import type { OutgoingCallerIdRecord } from "../../model/records.js";
 import { listCallerIds } from "../../store/caller-ids.js";
+import { listPath } from "../region-from-host.js";
 import type { RestContext } from "./context.js";
 import { numberPattern } from "./number-resource.js";
 import { listPage, type PageQuery } from "./paging.js";
@@ -71,7 +73,7 @@ export async function outgoingCallerIdRoutes(app: FastifyInstance, ctx: RestCont
       );
       return listPage(
         {
-          path: req.url.split("?")[0] ?? "",
+          path: listPath(req),
           filters: [
             ["PhoneNumber", q.PhoneNumber],
             ["FriendlyName", q.FriendlyName],

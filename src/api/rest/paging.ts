@@ -28,17 +28,32 @@ export interface Page<T> {
   previousToken: string | null;
 }
 
-/** Cuts one page out of `all` (already in list order); `idOf` names an item in page tokens. */
-export function pageOf<T>(all: readonly T[], idOf: (item: T) => string, q: PageQuery): Page<T> {
+/**
+ * Cuts one page out of `all` (already in list order); `idOf` names an item in page tokens. With
+ * `ordered` (the shape of an id), the ids sort as the list does, so a token of that shape whose item
+ * has left the list since (a live call that ended) still says where its page starts.
+ */
+export function pageOf<T>(
+  all: readonly T[],
+  idOf: (item: T) => string,
+  q: PageQuery,
+  ordered?: RegExp,
+): Page<T> {
   const pageSize = q.PageSize ?? DEFAULT_PAGE_SIZE;
   let start = (q.Page ?? 0) * pageSize;
   if (q.PageToken) {
     const kind = q.PageToken.slice(0, 2);
-    const at = all.findIndex((item) => idOf(item) === q.PageToken?.slice(2));
-    if ((kind !== "PA" && kind !== "PB") || at < 0) {
+    const id = q.PageToken.slice(2);
+    const at = all.findIndex((item) => idOf(item) === id);
+    const placeable = ordered?.test(id) === true;
+    // Not listed any more: the first item after it (PA), or its place (PB).
+    const after = placeable && at < 0 ? all.findIndex((item) => idOf(item) > id) : -1;
+    const place = after < 0 ? all.length : after;
+    if ((kind !== "PA" && kind !== "PB") || (at < 0 && !placeable)) {
       throw fail("invalidParameter", `PageToken ${q.PageToken} is not a page of this list`);
     }
-    start = kind === "PA" ? at + 1 : Math.max(0, at - pageSize);
+    if (at >= 0) start = kind === "PA" ? at + 1 : Math.max(0, at - pageSize);
+    else start = kind === "PA" ? place : Math.max(0, place - pageSize);
   }
   const items = all.slice(start, start + pageSize);
   const first = items[0];
@@ -94,11 +109,13 @@ export async function listPage<T, R>(
     key: string;
     query: PageQuery;
     idOf: (item: T) => string;
+    /** The shape of an id, when the ids sort as the list does (pageOf). */
+    ordered?: RegExp;
   },
   all: readonly T[],
   render: (items: T[]) => Promise<R[]> | R[],
 ): Promise<Record<string, unknown>> {
-  const page = pageOf(all, opts.idOf, opts.query);
+  const page = pageOf(all, opts.idOf, opts.query, opts.ordered);
   const items = await render(page.items);
   return listEnvelope(opts.path, opts.filters ?? [], opts.key, page, items, opts.query);
 }

@@ -10,7 +10,7 @@ import {
   type QueueRecord,
 } from "../../model/rooms.js";
 import type { QueueStore } from "../../store/queue-store.js";
-import { regionOf } from "../region-from-host.js";
+import { listPath, regionOf } from "../region-from-host.js";
 import type { RestContext } from "./context.js";
 import { listPage, type PageQuery } from "./paging.js";
 import { memberResource, memberSchema, queueResource, queueSchema } from "./queue-resources.js";
@@ -65,7 +65,7 @@ export async function queueRoutes(app: FastifyInstance, ctx: RestContext): Promi
       const all = await orIfMissing(async () => (await store(req)).list(AccountSid), []);
       return listPage(
         {
-          path: req.url.split("?")[0] ?? "",
+          path: listPath(req),
           key: "queues",
           query: req.query as PageQuery,
           idOf: (q) => q.sid,
@@ -185,7 +185,7 @@ export async function queueRoutes(app: FastifyInstance, ctx: RestContext): Promi
       const now = Date.now();
       return listPage(
         {
-          path: req.url.split("?")[0] ?? "",
+          path: listPath(req),
           key: "queue_members",
           query: req.query as PageQuery,
           idOf: (m: MemberRecord) => m.callSid,

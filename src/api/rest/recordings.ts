@@ -13,7 +13,7 @@ import {
   recordingResource,
   type StoredRecording,
 } from "../../store/recording-objects.js";
-import { regionOf, regionPathPrefix } from "../region-from-host.js";
+import { listPath, regionOf, regionPathPrefix } from "../region-from-host.js";
 import { ownedCall } from "./call-lookup.js";
 import { callParams } from "./calls.js";
 import type { RestContext } from "./context.js";
@@ -78,7 +78,7 @@ function recordingsPage(
 ) {
   return listPage(
     {
-      path: req.url.split("?")[0] ?? "",
+      path: listPath(req),
       key: "recordings",
       query: req.query as PageQuery,
       idOf: (r: StoredRecording) => r.sid,
@@ -121,7 +121,7 @@ export async function recordingRoutes(app: FastifyInstance, ctx: RestContext): P
       );
       return listPage(
         {
-          path: req.url.split("?")[0] ?? "",
+          path: listPath(req),
           filters: FILTERS.map((name) => [name, q[name]] as const),
           key: "recordings",
           query: q,

@@ -5,7 +5,7 @@ import type { FastifyInstance, FastifyReply, FastifyRequest } from "fastify";
 import { fail } from "../../errors/switchboard-error.js";
 import { rfc2822 } from "../../model/dates.js";
 import { dropTranscription, type StoredRecording } from "../../store/recording-objects.js";
-import { regionOf } from "../region-from-host.js";
+import { listPath, regionOf } from "../region-from-host.js";
 import type { RestContext } from "./context.js";
 import { listPage, type PageQuery } from "./paging.js";
 import { accountRecordings, findRecording } from "./recordings.js";
@@ -88,7 +88,7 @@ export async function transcriptionRoutes(app: FastifyInstance, ctx: RestContext
   const listed = (req: FastifyRequest, items: Record<string, unknown>[]) =>
     listPage(
       {
-        path: req.url.split("?")[0] ?? "",
+        path: listPath(req),
         key: "transcriptions",
         query: req.query as PageQuery,
         idOf: (t) => String(t.sid),

@@ -125,6 +125,10 @@ export const conferenceNoun: DialNoun<ConferenceNoun> = {
     const conferences = ctx.conferences;
     if (!conferences) throw fail("internalFailure", "<Conference> needs the region's conferences");
     const me = ctx.call.callSid;
+    // A caller still ringing (a first Dial with answerOnBridge) is answered as it goes into the room
+    // (it hears the wait music, or the others, from there): before the join, so that a failed answer
+    // leaves no participant behind with nobody to take it out.
+    await ctx.answer();
     const joined = await conferences.join({
       friendlyName: noun.name,
       participant: {
@@ -167,9 +171,6 @@ export const conferenceNoun: DialNoun<ConferenceNoun> = {
       };
     }
     const sid = joined.conference.sid;
-    // A caller still ringing (a first Dial with answerOnBridge) is answered as it enters the room:
-    // it hears the wait music, or the others, from here on.
-    await ctx.answer();
     const joinedAt = ctx.clock.now();
     await sendEvents(ctx, joined.conference, joined.events);
 
@@ -270,6 +271,8 @@ export const conferenceNoun: DialNoun<ConferenceNoun> = {
       audio?.stop(isHandOver(signal.reason) ? signal.reason : undefined);
       recording.abort(isHandOver(signal.reason) ? signal.reason : new Error("left the conference"));
       ctx.clock.clearTimeout(timer);
+      // Stops the * listener (hangupOnStar) when the conference ended without it.
+      limit.abort(isHandOver(signal.reason) ? signal.reason : new Error("left the conference"));
       signal.removeEventListener("abort", stop);
       signal.removeEventListener("abort", onHangup);
     }
