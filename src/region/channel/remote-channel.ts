@@ -2,11 +2,12 @@
 // call's RTP as a NATS request (`sb.sip.<gateway>.call.<sid>.cmd`) and resolves with its reply, which
 // comes when the audio has played. Keys arrive on the call's `.in` like any channel input; a Gather
 // is timed here, on the call's clock. The actor cannot tell this channel from the simulated one.
+
 import { randomUUID } from "node:crypto";
 import type { NatsConnection } from "@nats-io/transport-node";
 import type { CallClock } from "../../clock/call-clock.js";
 import { ErrorCodes } from "../../errors/codes.js";
-import { fail, SwitchboardError } from "../../errors/switchboard-error.js";
+import { SwitchboardError } from "../../errors/switchboard-error.js";
 import type { CallerEvent, ChannelOut } from "../../protocol/channel-events.js";
 import { encode } from "../../protocol/codec.js";
 import { readReply } from "../../protocol/service-error.js";
@@ -31,8 +32,10 @@ import type {
 import type { HostedChannel } from "../host/hosted-channel.js";
 import type { MediaStreamOptions } from "../streams/media-stream.js";
 import type { OpenStream } from "../streams/open-stream.js";
+import { isCallLost, lostCallError } from "./gateway-lost.js";
 import { type LiveListener, listenForGather } from "./gather-listener.js";
 import { openRemoteStream, reattachRemoteStream, type StreamCommands } from "./remote-stream.js";
+import { type ListenerSlot, untilStar } from "./star-wait.js";
 
 /** A short command (ring, answer, hang-up) that takes longer than this has lost its gateway. */
 const SHORT_TIMEOUT_MS = 10_000;
@@ -261,8 +264,7 @@ export class RemoteChannel implements HostedChannel {
     // to relay, and asking the gateway to would end the bridge at once. It lasts until the Dial
     // ends it (the leg's own end, timeLimit, the caller leaving) or the caller's `*`.
     if (!leg.onGateway) {
-      if (leg.hangupOnStar) await this.star(signal);
-      else await new Promise<never>((_, reject) => abortable(signal, reject));
+      await untilStar(this.#slot, signal, leg.hangupOnStar);
       return undefined;
     }
     const id = randomUUID();
@@ -287,24 +289,17 @@ export class RemoteChannel implements HostedChannel {
 
   /** The caller's `*` (RFC 4733 from the gateway, or `.in`) in a conference or a queue bridge. */
   star(signal: AbortSignal): Promise<void> {
-    return new Promise((resolve, reject) => {
-      const live: LiveListener = {
-        key: (k) => {
-          if (k === "*") done(resolve);
-        },
-        speak: () => {},
-      };
-      const done = (settle: () => void) => {
-        signal.removeEventListener("abort", onAbort);
-        if (this.#listener === live) this.#listener = undefined;
-        settle();
-      };
-      const onAbort = () => done(() => reject(signal.reason));
-      if (signal.aborted) return onAbort();
-      signal.addEventListener("abort", onAbort, { once: true });
-      this.#listener = live;
-    });
+    return untilStar(this.#slot, signal);
   }
+
+  readonly #slot: ListenerSlot = {
+    take: (live) => {
+      this.#listener = live;
+    },
+    release: (live) => {
+      if (this.#listener === live) this.#listener = undefined;
+    },
+  };
 
   async hangup(): Promise<void> {
     this.publish({ kind: "hangup" });
@@ -393,29 +388,11 @@ export class RemoteChannel implements HostedChannel {
    * reached): the actor hears a caller hang-up, as it would from the caller's BYE.
    */
   #lost(err: unknown): unknown {
-    const gone =
-      (err instanceof SwitchboardError && err.code === ErrorCodes.sipCallGone.code) || unreachable(err);
-    if (!gone) return err;
+    if (!isCallLost(err)) return err;
     if (!this.#gone) {
       this.#gone = true;
       this.onCallerHangup();
     }
-    return err instanceof SwitchboardError
-      ? err
-      : fail("sipCallGone", `the SIP gateway has lost the call: ${String(err)}`);
+    return lostCallError(err);
   }
-}
-
-/** No gateway answers (it stopped, or is cut off): NATS's no-responders or a request timeout. */
-function unreachable(err: unknown): boolean {
-  const e = err as { name?: string; cause?: unknown; isNoResponders?: () => boolean } | undefined;
-  if (!e) return false;
-  if (e.isNoResponders?.() || e.name === "NoRespondersError" || e.name === "TimeoutError") return true;
-  return e.cause !== undefined && e.cause !== err && unreachable(e.cause);
-}
-
-/** Rejects with the signal's reason once it aborts (at once if it has). */
-function abortable(signal: AbortSignal, reject: (reason: unknown) => void): void {
-  if (signal.aborted) reject(signal.reason);
-  else signal.addEventListener("abort", () => reject(signal.reason), { once: true });
 }

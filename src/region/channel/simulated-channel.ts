@@ -19,6 +19,7 @@ import type {
 import type { WebhookClient } from "../../webhook/client.js";
 import { type LiveListener, listenForGather } from "./gather-listener.js";
 import { mediaDurationMs } from "./media-duration.js";
+import { type ListenerSlot, untilStar } from "./star-wait.js";
 
 // The simulated caller answers a Gather a second after its prompts end, pressing a key every
 // 250 ms, and speaks at about 15 characters a second.
@@ -283,25 +284,19 @@ export class SimulatedChannel implements Channel {
   #untilStar(heard: boolean, signal: AbortSignal): Promise<void> {
     const starAfter = this.script?.starAfter?.[this.#starsUsed];
     if (starAfter !== undefined) this.#starsUsed++;
-    return new Promise((resolve, reject) => {
-      let timer: unknown;
-      const live: LiveListener = {
-        key: (k) => {
-          if (k === "*" && heard) finish(() => resolve());
-        },
-        speak: () => {},
-      };
-      const finish = (settle: () => void) => {
-        this.clock.clearTimeout(timer);
-        signal.removeEventListener("abort", onAbort);
+    const slot: ListenerSlot = {
+      take: (live) => {
+        this.#listener = live;
+      },
+      release: (live) => {
         if (this.#listener === live) this.#listener = undefined;
-        settle();
-      };
-      const onAbort = () => finish(() => reject(signal.reason));
-      if (signal.aborted) return onAbort();
-      signal.addEventListener("abort", onAbort, { once: true });
-      this.#listener = live;
-      if (starAfter !== undefined) timer = this.clock.setTimeout(() => live.key("*"), starAfter * 1000);
+      },
+    };
+    // The script's next `*` presses itself that many seconds into this wait.
+    return untilStar(slot, signal, heard, (live) => {
+      if (starAfter === undefined) return () => {};
+      const timer = this.clock.setTimeout(() => live.key("*"), starAfter * 1000);
+      return () => this.clock.clearTimeout(timer);
     });
   }
 
