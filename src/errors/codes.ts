@@ -103,6 +103,8 @@ export const ErrorCodes = {
   dialNumberInvalidMethod: entry(13221, "Dial->Number: Invalid method value", 400, "warning"),
   dialNumberInvalidSendDigits: entry(13222, "Dial->Number: Invalid sendDigits value", 400, "warning"),
   dialInvalidPhoneNumberFormat: entry(13223, "Dial: Invalid phone number format", 400, "warning"),
+  // Twilio still names `coach` by its first name, `whisper`.
+  conferenceInvalidCoach: entry(13240, "Dial->Conference: Invalid Whisper SID"),
   dialSipInvalidUri: entry(13243, "Dial->SIP: Invalid SIP URI", 400, "warning"),
   dialInvalidHeaderName: entry(13252, "Dial: Invalid header name", 400, "warning"),
   // Conferences (Twilio 16xxx)

@@ -103,6 +103,16 @@ describe("the Conference and Queue nouns", () => {
     expect(warnings).toEqual([]);
   });
 
+  it("keeps a coach that is a CallSid, and ignores any other with 13240", () => {
+    const sid = `CA${"0a".repeat(16)}`;
+    const good = noun((d) => d.conference({ coach: sid }, "Room"));
+    expect(conferenceNoun.parse(good.el, good.ctx)).toMatchObject({ coach: sid });
+    expect(good.warnings).toEqual([]);
+    const bad = noun((d) => d.conference({ coach: "CAnot-a-sid" }, "Room"));
+    expect(conferenceNoun.parse(bad.el, bad.ctx)).not.toHaveProperty("coach");
+    expect(bad.warnings).toEqual([13240]);
+  });
+
   it("turns statusCallbackEvent's short names into Twilio's event names, and warns about bad values", () => {
     const { el, ctx, warnings } = noun((d) =>
       d.conference(

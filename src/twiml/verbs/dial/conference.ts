@@ -12,6 +12,7 @@ import { booleanAttribute, intAttribute, methodAttribute, urlAttribute } from ".
 import { recordingStatusEvents } from "../../recording-status.js";
 import { participantAudio, recordConference } from "../../room-audio.js";
 import type { VerbContext } from "../../verb-context.js";
+import type { ParseContext } from "../../verb-definition.js";
 import { checkAttributes, checkChildElements, directText } from "../../verb-parsing.js";
 import { runWaitMusic } from "../../wait-loop.js";
 import { sendEvents } from "./conference-events.js";
@@ -114,7 +115,7 @@ export const conferenceNoun: DialNoun<ConferenceNoun> = {
       ...(statusCallback && { statusCallback }),
       statusCallbackMethod: methodAttribute(el, "statusCallbackMethod", "POST", ctx),
       statusCallbackEvents: events.flatMap((e) => EVENTS[e] ?? []),
-      ...(a.coach && { coach: a.coach }),
+      ...(a.coach !== undefined && coachOf(a.coach, ctx)),
       jitterBufferSize: oneOf("jitterBufferSize", ["small", "medium", "large", "off"] as const, "large"),
       ...(label !== undefined && label.length <= MAX_LABEL && { participantLabel: label }),
       ...(a.region && { region: a.region }),
@@ -280,6 +281,13 @@ export const conferenceNoun: DialNoun<ConferenceNoun> = {
 };
 
 const TIME_LIMIT = new Error("the Dial's timeLimit was reached");
+
+/** `coach` names the CallSid of the participant to coach; anything else is 13240 and ignored. */
+function coachOf(raw: string, ctx: ParseContext): { coach?: string } {
+  if (/^CA[0-9a-fA-F]{32}$/.test(raw)) return { coach: raw };
+  ctx.warn(ErrorCodes.conferenceInvalidCoach.code, `<Conference> coach="${raw}" is not a CallSid; ignored`);
+  return {};
+}
 const STAR_PRESSED = new Error("the caller pressed * (hangupOnStar)");
 
 const seconds = (ctx: VerbContext, since: number) => Math.round((ctx.clock.now() - since) / 1000);
