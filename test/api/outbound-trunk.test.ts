@@ -46,20 +46,18 @@ beforeAll(async () => {
   await addTrunk(trunks, { name: "other", host: "10.1.2.3" });
   await updateAccount(admin, stack.account.sid, { trunk: "carrier" });
   await stack.number(FROM);
-  await addNumber(stack.nc, admin, {
-    number: OWN_TRUNK_FROM,
-    region: "us1",
-    voiceUrl: `${stack.app.url}/voice`,
-    accountSid: stack.account.sid,
-    trunk: "other",
-  });
-  await addNumber(stack.nc, admin, {
-    number: IE1_TRUNK_FROM,
-    region: "ie1",
-    voiceUrl: `${stack.app.url}/voice`,
-    accountSid: stack.account.sid,
-    trunk: "other",
-  });
+  for (const [number, region] of [
+    [OWN_TRUNK_FROM, "us1"],
+    [IE1_TRUNK_FROM, "ie1"],
+  ] as const) {
+    await addNumber(stack.nc, admin, {
+      number,
+      region,
+      voiceUrl: `${stack.app.url}/voice`,
+      accountSid: stack.account.sid,
+      trunk: "other",
+    });
+  }
 }, 60_000);
 
 afterAll(async () => {

@@ -18,6 +18,7 @@ import { runWaitMusic } from "../../wait-loop.js";
 import { sendEvents } from "./conference-events.js";
 import type { ConferenceNoun } from "./data.js";
 import type { DialNoun, DialResult } from "./noun.js";
+import { endedByDial, endStayOnStar, TIME_LIMIT } from "./stay-end.js";
 
 const ATTRIBUTES = [
   "muted",
@@ -207,12 +208,7 @@ export const conferenceNoun: DialNoun<ConferenceNoun> = {
     );
     // hangupOnStar: the caller's * takes it out of the conference, as the time limit does, and the
     // Dial's action is requested (DialCallStatus=answered).
-    if (options.hangupOnStar && ctx.channel.star) {
-      ctx.channel.star(limit.signal).then(
-        () => limit.abort(STAR_PRESSED),
-        () => {},
-      );
-    }
+    endStayOnStar(ctx, options.hangupOnStar, limit);
     let audio: ReturnType<typeof participantAudio> | undefined;
     const recording = new AbortController();
     let recordingStarted = false;
@@ -257,8 +253,7 @@ export const conferenceNoun: DialNoun<ConferenceNoun> = {
         params: { ConferenceSid: sid },
       };
     } catch (err) {
-      const left = limit.signal.reason === TIME_LIMIT || limit.signal.reason === STAR_PRESSED;
-      if (!left || signal.aborted) throw err;
+      if (!endedByDial(limit) || signal.aborted) throw err;
       const { conference, events } = await conferences.leave(sid);
       if (conference) await sendEvents(ctx, conference, events);
       return {
@@ -280,15 +275,12 @@ export const conferenceNoun: DialNoun<ConferenceNoun> = {
   },
 };
 
-const TIME_LIMIT = new Error("the Dial's timeLimit was reached");
-
 /** `coach` names the CallSid of the participant to coach; anything else is 13240 and ignored. */
 function coachOf(raw: string, ctx: ParseContext): { coach?: string } {
   if (/^CA[0-9a-fA-F]{32}$/.test(raw)) return { coach: raw };
   ctx.warn(ErrorCodes.conferenceInvalidCoach.code, `<Conference> coach="${raw}" is not a CallSid; ignored`);
   return {};
 }
-const STAR_PRESSED = new Error("the caller pressed * (hangupOnStar)");
 
 const seconds = (ctx: VerbContext, since: number) => Math.round((ctx.clock.now() - since) / 1000);
 

@@ -12,10 +12,9 @@ import type { VerbContext } from "../../verb-context.js";
 import { checkAttributes, checkChildElements, directText } from "../../verb-parsing.js";
 import type { QueueNoun } from "./data.js";
 import type { DialNoun, DialOptions, DialResult } from "./noun.js";
+import { endedByDial, endStayOnStar, TIME_LIMIT } from "./stay-end.js";
 
 const TIMED_OUT = new Error("nobody came into the queue before the Dial's timeout");
-const TIME_LIMIT = new Error("the Dial's timeLimit was reached");
-const STAR_PRESSED = new Error("the caller pressed * (hangupOnStar)");
 
 export const queueNoun: DialNoun<QueueNoun> = {
   name: "Queue",
@@ -150,12 +149,7 @@ async function bridged(
   const left = Math.max(0, timeLimitS * 1000 - elapsedMs(ctx, since));
   const timer = ctx.clock.setTimeout(() => limit.abort(TIME_LIMIT), left);
   // hangupOnStar: the agent's * ends the bridge, as the time limit does (DialCallStatus=completed).
-  if (hangupOnStar && ctx.channel.star) {
-    ctx.channel.star(limit.signal).then(
-      () => limit.abort(STAR_PRESSED),
-      () => {},
-    );
-  }
+  endStayOnStar(ctx, hangupOnStar, limit);
   // The agent hears the caller in their room of two (real audio on SIP calls), until the bridge ends.
   joinBridgeRoom(ctx, member, limit.signal);
   try {
@@ -174,8 +168,7 @@ async function bridged(
     );
     return result();
   } catch (err) {
-    const ended = limit.signal.reason === TIME_LIMIT || limit.signal.reason === STAR_PRESSED;
-    if (!ended || signal.aborted) throw err;
+    if (!endedByDial(limit) || signal.aborted) throw err;
     await queues.setBridge(member, "ended");
     return result();
   } finally {
