@@ -10,6 +10,7 @@ import { cpuMs } from "../lib/cpu.js";
 import { spawnBench } from "../lib/processes.js";
 import type { ReceiverCommand, ReceiverReport } from "./receiver.js";
 import { freeUdpPort, type SipStack } from "./stack.js";
+import { startWireCapture, type WireReport } from "./wire.js";
 
 const SCENARIO = fileURLToPath(new URL("../../../bench/sip/caller.xml", import.meta.url));
 
@@ -31,6 +32,8 @@ export interface SenderFigures {
   /** RSS growth over the idle process, per call (KiB). */
   rssKiBPerCall: number;
   report: ReceiverReport;
+  /** The same window's send intervals at the wire (wire.ts), when tcpdump could capture. */
+  wire?: WireReport | undefined;
 }
 
 export interface LevelResult {
@@ -82,7 +85,15 @@ export function rssKiB(pid: number): number {
 export async function runLevel(
   stack: SipStack,
   calls: number,
-  opts: { windowS: number; rate: number; workDir: string; nice?: number; say: (line: string) => void },
+  opts: {
+    windowS: number;
+    rate: number;
+    workDir: string;
+    nice?: number;
+    /** Capture the window at the wire too (wire.ts). */
+    wire: boolean;
+    say: (line: string) => void;
+  },
 ): Promise<LevelResult> {
   const receiver = spawnBench("rtp receiver", "sip/receiver.js", [String(calls), RECEIVER_IP], { ipc: true });
   renice(receiver.child.pid, opts.nice);
@@ -101,6 +112,9 @@ export async function runLevel(
     const measure = async (pid: number, idleRss: number): Promise<SenderFigures> => {
       ask({ cmd: "reset" });
       await sleep(2_000); // past the first frames of the last streams, and the reset's own turn
+      const capture = opts.wire
+        ? await startWireCapture(join(opts.workDir, `wire-${calls}-${pid}.pcap`), RECEIVER_IP, opts.say)
+        : undefined;
       ask({ cmd: "measure", on: true });
       const cpu0 = cpuMs(pid);
       const sys0 = systemMs(pid);
@@ -112,12 +126,14 @@ export async function runLevel(
       const sys = systemMs(pid) - sys0;
       const seconds = (performance.now() - t0) / 1000;
       ask({ cmd: "measure", on: false });
+      const wire = await capture?.stop();
       return {
         cpuPercent: (cpu / (seconds * 1000)) * 100,
         systemPercent: (sys / (seconds * 1000)) * 100,
         cpuMsPerCallSecond: cpu / (calls * seconds),
         rssKiBPerCall: (rss - idleRss) / calls,
         report: await report(),
+        wire,
       };
     };
 
@@ -235,7 +251,8 @@ function runSipp(
           Number(new RegExp(`${what}\\s*\\|\\s*\\d+\\s*\\|\\s*(\\d+)`).exec(out)?.[1] ?? Number.NaN);
         const successful = count("Successful call");
         const failed = count("Failed call");
-        if (Number.isNaN(successful)) process.stderr.write(`sipp said:\n${out.slice(-3000)}\n`);
+        // A failed call says why on sipp's screen (its last one, with the unexpected messages).
+        if (Number.isNaN(successful) || failed > 0) process.stderr.write(`sipp said:\n${out.slice(-3000)}\n`);
         resolve({ successful, failed, exitCode: code });
       });
     }),
