@@ -1,6 +1,7 @@
 // The pacer's timer wheel: every stream is ticked at (never before) its own due times, whatever its
-// phase; a removed stream is not ticked again; an idle wheel starts again on the next stream.
-import { describe, expect, it } from "vitest";
+// phase; a removed stream is not ticked again; an idle wheel starts again on the next stream. Streams
+// started on its grid share slots, and a turn whose timer fired early waits out the rest precisely.
+import { describe, expect, it, onTestFinished } from "vitest";
 import { type Paced, Pacer } from "../../src/sip/media/pacer.js";
 
 function stream(start: number, frames: number, done: () => void) {
@@ -73,5 +74,48 @@ describe("Pacer", () => {
     await second;
     expect(removedTicks).toBe(0);
     pacer.stop();
+  });
+
+  it("puts every start on one grid of whole milliseconds, within a grid step after it", () => {
+    const pacer = new Pacer();
+    const now = performance.now();
+    const asked = [0, 0.2, 1, 3.7, 4.99, 5, 12.5, 19.99].map((d) => now + d);
+    const starts = asked.map((t) => pacer.onGrid(t));
+    for (const [i, start] of starts.entries()) {
+      expect(start).toBeGreaterThanOrEqual(asked[i] as number);
+      expect(start - (asked[i] as number)).toBeLessThan(5);
+      expect(Number.isInteger(start)).toBe(true);
+      // Any two starts are a whole number of grid steps apart: their streams share slots.
+      expect((start - (starts[0] as number)) % 5).toBe(0);
+    }
+    pacer.stop();
+  });
+
+  it("waits out the time to a slot precisely instead of a timer turn later", {
+    timeout: 10_000,
+  }, async () => {
+    // The pacer's clock moves only by what the pacer waits: a slot is reached by the precise wait
+    // alone. (A pacer that only re-armed its timer, as before, would never tick here; with a real
+    // clock its Node timer fires up to a millisecond before the slot as often as not.)
+    let t = 1000;
+    const waits: number[] = [];
+    const pacer = new Pacer(
+      () => t,
+      (ms) => {
+        waits.push(ms);
+        t += ms;
+      },
+    );
+    onTestFinished(() => pacer.stop());
+    const start = pacer.onGrid(t + 3);
+    const lateness = await new Promise<number[]>((resolve) => {
+      const s = stream(start, 4, () => resolve(s.lateness));
+      pacer.add(s, start);
+    });
+    expect(start).toBe(1005);
+    // Each frame exactly at its time, and no wait longer than the two milliseconds a timer may be early by.
+    expect(lateness).toEqual([0, 0, 0, 0]);
+    expect(t).toBe(1065);
+    for (const ms of waits) expect(ms).toBeLessThanOrEqual(2);
   });
 });

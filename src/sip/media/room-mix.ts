@@ -56,7 +56,8 @@ export class RoomMix implements Paced {
         }
       },
     });
-    this.#startedAt = Math.ceil(performance.now());
+    // On the grid the members' streams start on: the mix and their packets go in the same turn.
+    this.#startedAt = pacer.onGrid(performance.now());
     pacer.add(this, this.#startedAt);
   }
 

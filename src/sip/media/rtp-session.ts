@@ -117,10 +117,13 @@ export class RtpSession implements Paced {
     return this.#startedAt !== undefined;
   }
 
-  /** Starts the outbound stream (at the answer): its first frame now, then one every 20 ms. */
+  /**
+   * Starts the outbound stream (at the answer): its first frame at the pacer's next 20 ms grid time
+   * (within a frame of now: silence, or the first of a prompt), then one every 20 ms.
+   */
   start(now: number): void {
     if (this.#startedAt !== undefined || this.#closed) return;
-    this.#startedAt = Math.ceil(now);
+    this.#startedAt = this.pacer.onGrid(now);
     this.pacer.add(this, this.#startedAt);
   }
 
