@@ -126,6 +126,19 @@ export const SipCommandSchema = z.discriminatedUnion("op", [
   z.object({ op: z.literal("listen"), id, options: ListenOptionsSchema }),
   /** The words of a finished recording made with `transcribe` (answered when recognised). */
   z.object({ op: z.literal("transcribe"), id }),
+  /**
+   * `<Refer>`: asks the call's SIP endpoint to transfer it to `target` (a REFER with Refer-To), and is
+   * answered (ReferReply) with the REFER's final response and, once accepted, the status the
+   * endpoint's NOTIFYs last reported. `stop` with the id stops waiting for them.
+   */
+  z.object({
+    op: z.literal("refer"),
+    id,
+    target: z
+      .string()
+      .regex(/^sips?:\S+$/i)
+      .max(1024),
+  }),
   /** Is the call still there? (a long prompt's requester asks now and then) */
   z.object({ op: z.literal("ping") }),
   /**
@@ -164,6 +177,13 @@ export function parseRecordReply(value: unknown): RecordReply {
     throw fail("invalidPayload", `invalid record reply: ${parsed.error.issues[0]?.message}`);
   return parsed.data;
 }
+
+/** The reply to `refer`: the REFER's final status, and the last NOTIFY's sipfrag status if any came. */
+export const ReferReplySchema = z.object({
+  referCode: z.number().int().min(100).max(699),
+  notifyCode: z.number().int().min(100).max(699).optional(),
+});
+export type ReferReply = z.infer<typeof ReferReplySchema>;
 
 /** The reply to `stream-ended`: who closed the socket, and the first message of the app's it refused (31951). */
 export const StreamEndedReplySchema = z.object({

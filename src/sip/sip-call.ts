@@ -21,6 +21,7 @@ import { SpeechListening } from "./speech/listening.js";
 import { languageFor, type Recogniser } from "./speech/recogniser.js";
 import type { Transcripts } from "./speech/transcripts.js";
 import type { Prompts } from "./tts/prompts.js";
+import type { ReferOutcome } from "./ua/refer.js";
 
 /** What a call needs of its SIP session: an inbound call's (InboundDialog) or an outbound leg's (OutboundDialog). */
 export interface CallDialog {
@@ -32,6 +33,8 @@ export interface CallDialog {
   /** Ends it before the answer: a final failure inbound, a CANCEL outbound. */
   reject(status: number, text?: string): void;
   bye(): Promise<void>;
+  /** Asks the peer to transfer the call (REFER); its outcome as the peer reported it. */
+  refer(target: string, signal: AbortSignal): Promise<ReferOutcome>;
 }
 
 /** How long after a recording that the caller's hang-up ended the region is told of the hang-up. */
@@ -211,6 +214,8 @@ export class SipCall {
         return this.#recording.record(cmd.id, cmd.options, signal, this.#awaitingReply());
       case "room":
         return this.#room.join(cmd, signal);
+      case "refer":
+        return this.d.dialog.refer(cmd.target, signal);
       case "room-record": {
         // Stopped (or the call ended), it answers with what it has: the region stores it.
         const recording = await this.#room.record(cmd.id, cmd.roomSid, signal);

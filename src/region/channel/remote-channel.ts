@@ -14,7 +14,7 @@ import { readReply } from "../../protocol/service-error.js";
 import {
   ListenReplySchema,
   parseRecordReply,
-  type RecordReply,
+  ReferReplySchema,
   type SipCommand,
   TranscribeReplySchema,
 } from "../../protocol/sip-commands.js";
@@ -25,6 +25,7 @@ import type {
   ListenOptions,
   RecordedAudio,
   RecordOptions,
+  ReferResult,
   RoomHandle,
   RoomJoin,
   RoomState,
@@ -34,6 +35,7 @@ import type { MediaStreamOptions } from "../streams/media-stream.js";
 import type { OpenStream } from "../streams/open-stream.js";
 import { isCallLost, lostCallError } from "./gateway-lost.js";
 import { type LiveListener, listenForGather } from "./gather-listener.js";
+import { fetchRecording } from "./remote-recording.js";
 import { openRemoteStream, reattachRemoteStream, type StreamCommands } from "./remote-stream.js";
 import { type ListenerSlot, untilStar } from "./star-wait.js";
 
@@ -154,7 +156,8 @@ export class RemoteChannel implements HostedChannel {
   async record(options: RecordOptions, signal: AbortSignal): Promise<RecordedAudio> {
     const id = randomUUID();
     const cmd: SipCommand = { op: "record", id, options: { ...options } };
-    const audio = await this.#recording(
+    const audio = await fetchRecording(
+      this.#fetch,
       id,
       parseRecordReply(await this.#long(cmd, signal, { replyOnAbort: true, keptOnHandOver: true })),
     );
@@ -171,7 +174,7 @@ export class RemoteChannel implements HostedChannel {
     const id = randomUUID();
     const cmd: SipCommand = { op: "room-record", id, roomSid };
     const reply = await this.#long(cmd, signal, { replyOnAbort: true, keptOnHandOver: true });
-    return this.#recording(id, parseRecordReply(reply));
+    return fetchRecording(this.#fetch, id, parseRecordReply(reply));
   }
 
   /** The gateway's recording of the whole call (a REST call's `Record=true`), fetched once the call is over. */
@@ -181,20 +184,7 @@ export class RemoteChannel implements HostedChannel {
     const first = await this.clock.holding(async () =>
       readReply(await this.nc.request(this.subject, encode(cmd), { timeout: SHORT_TIMEOUT_MS })),
     );
-    return this.#recording(id, parseRecordReply(first));
-  }
-
-  /** A finished recording's WAV: the reply's first slice, then the rest by `fetch` (each under NATS's payload limit). */
-  async #recording(id: string, first: RecordReply): Promise<RecordedAudio> {
-    const wav = new Uint8Array(first.size);
-    wav.set(first.chunk, 0);
-    for (let offset = first.chunk.length; offset < first.size; ) {
-      const part = parseRecordReply(await this.#short({ op: "fetch", id, offset }));
-      if (part.chunk.length === 0) break;
-      wav.set(part.chunk, offset);
-      offset += part.chunk.length;
-    }
-    return { wav, durationMs: first.durationMs, digits: first.digits };
+    return fetchRecording(this.#fetch, id, parseRecordReply(first));
   }
 
   /** The gateway's transcript of a recording; none (a failed transcription) when it has none. */
@@ -208,6 +198,13 @@ export class RemoteChannel implements HostedChannel {
       return undefined;
     }
   }
+
+  /** `<Refer>`: the gateway sends the REFER and waits for its NOTIFYs (its 32 s, and a margin). */
+  async refer(target: string, signal: AbortSignal): Promise<ReferResult> {
+    return ReferReplySchema.parse(await this.#long({ op: "refer", id: randomUUID(), target }, signal));
+  }
+
+  readonly #fetch = (cmd: SipCommand) => this.#short(cmd);
 
   /** A Media Stream of the call's real audio, opened by its gateway (remote-stream.ts). */
   openStream(o: MediaStreamOptions): Promise<OpenStream> {
@@ -281,7 +278,7 @@ export class RemoteChannel implements HostedChannel {
       const cmd: SipCommand = { op: "bridge", id, legSid: leg.callSid, record: leg.record ?? "none" };
       const reply = await this.#long(cmd, stop, { replyOnAbort: true, keptOnHandOver: true });
       if (!leg.record) return undefined;
-      return await this.#recording(id, parseRecordReply(reply));
+      return await fetchRecording(this.#fetch, id, parseRecordReply(reply));
     } finally {
       if (this.#listener === live) this.#listener = undefined;
     }

@@ -1,5 +1,6 @@
 // The requests inside a session that both dialogs (the caller's and our outbound legs) answer alike:
-// BYE, INFO, OPTIONS, and 405 for what a call does not take; offers (re-INVITE, UPDATE) go to the dialog.
+// BYE, INFO, OPTIONS, NOTIFY (a REFER's progress, refer.ts), and 405 for what a call does not take;
+// offers (re-INVITE, UPDATE) go to the dialog.
 import { ALLOW, rejection, response, SUPPORTED } from "./responses.js";
 import type { SipMessage, SipStack } from "./stack.js";
 
@@ -10,6 +11,8 @@ export interface InDialogSession {
   close(): void;
   /** Answers a re-INVITE or UPDATE (each dialog its own way). */
   offer(rq: SipMessage): void;
+  /** A NOTIFY: true when it reports on a REFER of ours (answered 200), else it is refused 481. */
+  notify(rq: SipMessage): boolean;
   readonly on: {
     bye?(): void;
     info?(contentType: string, body: string): void;
@@ -33,6 +36,10 @@ export function answerInDialog(stack: SipStack, rq: SipMessage, session: InDialo
     case "INVITE":
     case "UPDATE":
       session.offer(rq);
+      return;
+    case "NOTIFY":
+      if (session.notify(rq)) stack.respond(response(rq, 200));
+      else stack.respond(rejection(rq, 481, "No subscription of ours"));
       return;
     case "OPTIONS":
       stack.respond(response(rq, 200, { allow: ALLOW, supported: SUPPORTED.join(", ") }));

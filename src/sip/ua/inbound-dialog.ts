@@ -5,6 +5,7 @@
 import { randomBytes } from "node:crypto";
 import { Dialog } from "./dialog.js";
 import { answerInDialog } from "./in-dialog.js";
+import { DialogRefers, type ReferOutcome } from "./refer.js";
 import { ALLOW, rejection, response, SUPPORTED } from "./responses.js";
 import type { Remote, SipMessage, SipStack } from "./stack.js";
 
@@ -51,6 +52,7 @@ export class InboundDialog {
   });
   /** Settles when the 200 is acknowledged or given up on. */
   #confirmed: Promise<void> | undefined;
+  readonly #refers = new DialogRefers();
 
   constructor(
     private readonly stack: SipStack,
@@ -123,6 +125,14 @@ export class InboundDialog {
     await this.dialog.send(this.stack, "BYE", this.contact);
   }
 
+  /** Asks the caller to transfer the call to `target` (REFER, `<Refer>`); 481 when it is not answered. */
+  async refer(target: string, signal: AbortSignal): Promise<ReferOutcome> {
+    // Like a BYE, a REFER waits for the ACK of our 200 (or for giving up on it).
+    if (this.state === "answering") await this.#confirmed;
+    if (this.state !== "confirmed") return { referCode: 481 };
+    return this.#refers.refer(this.stack, this.dialog, this.contact, target, this.closed, signal);
+  }
+
   /** Called by the dialog table for every in-dialog request of this call. */
   handle(rq: SipMessage): void {
     const method = rq.method ?? "";
@@ -152,6 +162,7 @@ export class InboundDialog {
       ended: this.state === "ended",
       close: () => this.#close(),
       offer: (offer) => this.#offer(offer),
+      notify: (rq) => this.#refers.notify(rq),
       on: this.on,
     });
   }

@@ -6,6 +6,7 @@ import { Dialog } from "./dialog.js";
 import { authorization, type Credentials, parseChallenge } from "./digest.js";
 import { answerInDialog } from "./in-dialog.js";
 import type { OfferResult } from "./inbound-dialog.js";
+import { DialogRefers, type ReferOutcome } from "./refer.js";
 import { ALLOW, rejection, response, SUPPORTED } from "./responses.js";
 import type { Hop, SipMessage, SipStack } from "./stack.js";
 
@@ -58,6 +59,7 @@ export class OutboundDialog {
   #provisional = false;
   #cancelled: string | undefined;
   #timer: NodeJS.Timeout | undefined;
+  readonly #refers = new DialogRefers();
   #closedResolve!: () => void;
   /** Resolves when the session is over (failed, or a BYE sent or received). */
   readonly closed = new Promise<void>((resolve) => {
@@ -135,6 +137,12 @@ export class OutboundDialog {
     await this.dialog.send(this.stack, "BYE", this.opts.contact);
   }
 
+  /** Asks the callee to transfer the call to `target` (REFER, `<Refer>`); 481 when it is not answered. */
+  refer(target: string, signal: AbortSignal): Promise<ReferOutcome> {
+    if (this.state !== "confirmed" || !this.dialog) return Promise.resolve({ referCode: 481 });
+    return this.#refers.refer(this.stack, this.dialog, this.opts.contact, target, this.closed, signal);
+  }
+
   /** Called by the dialog table for every request inside this session (BYE, INFO, re-INVITE…). */
   handle(rq: SipMessage): void {
     const method = rq.method ?? "";
@@ -147,6 +155,7 @@ export class OutboundDialog {
       ended: this.state === "ended",
       close: () => this.#close(),
       offer: (offer) => this.#offer(offer),
+      notify: (rq) => this.#refers.notify(rq),
       on: this.on,
     });
   }

@@ -80,6 +80,18 @@ export interface Channel {
   joinRoom?(room: RoomJoin, signal: AbortSignal): RoomHandle;
   /** Records a room's mix until `signal` aborts, then resolves with it (channels with `joinRoom`). */
   recordRoom?(roomSid: string, signal: AbortSignal): Promise<RecordedAudio>;
+  /**
+   * Asks the caller's SIP endpoint to transfer the call to `target` (a REFER): resolves with the
+   * REFER's final status and, once accepted, the last status its NOTIFYs reported. Only a channel
+   * with a SIP endpoint (the gateway's) has it; elsewhere `<Refer>` is simulated as accepted.
+   */
+  refer?(target: string, signal: AbortSignal): Promise<ReferResult>;
+}
+
+/** What a REFER came to, in SIP status codes (`<Refer>`'s ReferSipResponseCode, NotifySipResponseCode). */
+export interface ReferResult {
+  referCode: number;
+  notifyCode?: number;
 }
 
 /** How a call is in a room: what the others hear of it, and it of them. */

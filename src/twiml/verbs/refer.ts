@@ -1,8 +1,11 @@
-// <Refer><Sip>: asks the SIP endpoint of the call to transfer it elsewhere (a SIP REFER). Only a call that
-// came in over SIP can be referred; on any other leg it fails with 13801 and the next verb runs. The
-// REFER itself is simulated: accepted (202), its NOTIFY 200, as a SIP phone that transfers would answer.
+// <Refer><Sip>: asks the SIP endpoint of the call to transfer it elsewhere (a SIP REFER). Only a SIP
+// leg can be referred; on any other it fails with 13801 and the next verb runs. A call on the SIP
+// gateway sends a real REFER and waits for its NOTIFYs (sip/ua/refer.ts); a simulated SIP call's REFER
+// is accepted (202) and its NOTIFY says 200, as a SIP phone that transfers would answer. The action
+// hears the REFER's status and, when NOTIFYs came, the last one's and what it means for the new call.
 import { ErrorCodes } from "../../errors/codes.js";
 import { fail } from "../../errors/switchboard-error.js";
+import type { ReferResult } from "../ports/channel.js";
 import type { ReferVerb, VerbOutcome } from "../verb-data.js";
 import type { VerbDefinition } from "../verb-definition.js";
 import { checkAttributes, checkNoText, directText } from "../verb-parsing.js";
@@ -47,12 +50,30 @@ export const refer: VerbDefinition<ReferVerb> = {
         `<Refer> to ${verb.target}: the call is not a SIP leg, so it cannot be referred`,
       );
     }
+    const result = ctx.channel.refer
+      ? await ctx.channel.refer(verb.target, signal)
+      : { referCode: 202, notifyCode: 200 };
     if (!verb.action) return { kind: "next" };
-    return {
-      kind: "fetch",
-      url: verb.action,
-      method: verb.method,
-      params: { ReferCallStatus: "in-progress", ReferSipResponseCode: "202", NotifySipResponseCode: "200" },
-    };
+    return { kind: "fetch", url: verb.action, method: verb.method, params: referParams(result) };
   },
 };
+
+/**
+ * The action's parameters: ReferSipResponseCode always; ReferCallStatus and NotifySipResponseCode
+ * only when a NOTIFY reported on the new call (a refused REFER, or one never reported on, has neither).
+ */
+export function referParams(result: ReferResult): Record<string, string> {
+  const params: Record<string, string> = { ReferSipResponseCode: String(result.referCode) };
+  const notify = result.notifyCode;
+  if (result.referCode >= 300 || notify === undefined) return params;
+  params.NotifySipResponseCode = String(notify);
+  params.ReferCallStatus =
+    notify < 300
+      ? "in-progress"
+      : notify === 486 || notify === 600
+        ? "busy"
+        : notify === 487
+          ? "canceled"
+          : "failed";
+  return params;
+}
