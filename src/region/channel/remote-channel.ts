@@ -199,9 +199,10 @@ export class RemoteChannel implements HostedChannel {
     }
   }
 
-  /** `<Refer>`: the gateway sends the REFER and waits for its NOTIFYs (its 32 s, and a margin). */
+  /** `<Refer>`: the gateway sends the REFER and waits for its NOTIFYs; a resumed call's joins it. */
   async refer(target: string, signal: AbortSignal): Promise<ReferResult> {
-    return ReferReplySchema.parse(await this.#long({ op: "refer", id: randomUUID(), target }, signal));
+    const cmd: SipCommand = { op: "refer", id: randomUUID(), target };
+    return ReferReplySchema.parse(await this.#long(cmd, signal, { keptOnHandOver: true }));
   }
 
   readonly #fetch = (cmd: SipCommand) => this.#short(cmd);

@@ -29,6 +29,8 @@ interface Waiting {
 /** The REFERs of one dialog, and the NOTIFYs that belong to them. */
 export class DialogRefers {
   #waiting: Waiting | undefined;
+  /** The REFER under way: asked for again (a resumed call's `<Refer>`), it is joined, not sent twice. */
+  #pending: { target: string; outcome: Promise<ReferOutcome> } | undefined;
 
   /** A NOTIFY of the dialog: true when it reports on our REFER (the dialog answers it 200), else 481. */
   notify(rq: SipMessage): boolean {
@@ -48,8 +50,9 @@ export class DialogRefers {
   /**
    * Sends REFER to the dialog's peer and waits, once it is accepted, for the final NOTIFY (or
    * REFER_NOTIFY_WAIT_MS, the dialog's end, or `signal`): then says what the peer reported last.
+   * The same target while a REFER is under way joins it; another target then is 491 (one at a time).
    */
-  async refer(
+  refer(
     stack: SipStack,
     dialog: Dialog,
     contact: string,
@@ -57,7 +60,23 @@ export class DialogRefers {
     closed: Promise<void>,
     signal: AbortSignal,
   ): Promise<ReferOutcome> {
-    if (this.#waiting) return { referCode: 491 };
+    const pending = this.#pending;
+    if (pending) return pending.target === target ? pending.outcome : Promise.resolve({ referCode: 491 });
+    const outcome = this.#send(stack, dialog, contact, target, closed, signal).finally(() => {
+      if (this.#pending?.outcome === outcome) this.#pending = undefined;
+    });
+    this.#pending = { target, outcome };
+    return outcome;
+  }
+
+  async #send(
+    stack: SipStack,
+    dialog: Dialog,
+    contact: string,
+    target: string,
+    closed: Promise<void>,
+    signal: AbortSignal,
+  ): Promise<ReferOutcome> {
     let finish!: () => void;
     const over = new Promise<void>((resolve) => {
       finish = resolve;
