@@ -51,8 +51,15 @@ export class RegionVerbContext implements VerbContext {
       to: facts.to,
       direction: facts.direction,
       region: facts.region,
-      // A call that came in over SIP (a SIP gateway or a SIP domain) has SIP headers or a sip: caller.
-      transport: facts.sip || facts.sipHeaders || facts.from.startsWith("sip:") ? "sip" : "pstn",
+      // A call that came in over SIP (a SIP gateway or a SIP domain) has SIP headers or a sip: caller;
+      // a REST call placed to a sip: URI is a SIP leg too (Twilio's <Refer> takes both).
+      transport:
+        facts.sip ||
+        facts.sipHeaders ||
+        facts.from.startsWith("sip:") ||
+        (facts.direction === "outbound-api" && facts.to.startsWith("sip:"))
+          ? "sip"
+          : "pstn",
     };
     return made.call;
   }
