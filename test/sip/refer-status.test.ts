@@ -58,26 +58,23 @@ describe("<Refer>'s outcome", () => {
         });
       },
     } as unknown as Dialog;
-    const stack = {} as SipStack;
-    const closed = new Promise<void>(() => {});
-    const signal = new AbortController().signal;
-    const first = refers.refer(stack, dialog, "sip:gw@127.0.0.1", "sip:alice@example.com", closed, signal);
-    const again = refers.refer(stack, dialog, "sip:gw@127.0.0.1", "sip:alice@example.com", closed, signal);
-    const other = await refers.refer(
-      stack,
+    const session = {
+      stack: {} as SipStack,
       dialog,
-      "sip:gw@127.0.0.1",
-      "sip:bob@example.com",
-      closed,
-      signal,
-    );
+      contact: "sip:gw@127.0.0.1",
+      closed: new Promise<void>(() => {}),
+    };
+    const signal = new AbortController().signal;
+    const first = refers.refer(session, "sip:alice@example.com", signal);
+    const again = refers.refer(session, "sip:alice@example.com", signal);
+    const other = await refers.refer(session, "sip:bob@example.com", signal);
     expect(other).toEqual({ referCode: 491 });
     answer({ status: 403, headers: {} } as unknown as SipMessage);
     expect(await first).toEqual({ referCode: 403 });
     expect(await again).toEqual({ referCode: 403 });
     expect(sent).toEqual(["REFER <sip:alice@example.com>"]);
     // Over: a later <Refer> sends again.
-    const later = refers.refer(stack, dialog, "sip:gw@127.0.0.1", "sip:alice@example.com", closed, signal);
+    const later = refers.refer(session, "sip:alice@example.com", signal);
     answer({ status: 405, headers: {} } as unknown as SipMessage);
     expect(await later).toEqual({ referCode: 405 });
     expect(sent).toHaveLength(2);

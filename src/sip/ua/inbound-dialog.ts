@@ -130,7 +130,8 @@ export class InboundDialog {
     // Like a BYE, a REFER waits for the ACK of our 200 (or for giving up on it).
     if (this.state === "answering") await this.#confirmed;
     if (this.state !== "confirmed") return { referCode: 481 };
-    return this.#refers.refer(this.stack, this.dialog, this.contact, target, this.closed, signal);
+    const session = { stack: this.stack, dialog: this.dialog, contact: this.contact, closed: this.closed };
+    return this.#refers.refer(session, target, signal);
   }
 
   /** Called by the dialog table for every in-dialog request of this call. */

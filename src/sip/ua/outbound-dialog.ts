@@ -140,7 +140,13 @@ export class OutboundDialog {
   /** Asks the callee to transfer the call to `target` (REFER, `<Refer>`); 481 when it is not answered. */
   refer(target: string, signal: AbortSignal): Promise<ReferOutcome> {
     if (this.state !== "confirmed" || !this.dialog) return Promise.resolve({ referCode: 481 });
-    return this.#refers.refer(this.stack, this.dialog, this.opts.contact, target, this.closed, signal);
+    const session = {
+      stack: this.stack,
+      dialog: this.dialog,
+      contact: this.opts.contact,
+      closed: this.closed,
+    };
+    return this.#refers.refer(session, target, signal);
   }
 
   /** Called by the dialog table for every request inside this session (BYE, INFO, re-INVITE…). */

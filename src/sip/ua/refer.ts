@@ -20,6 +20,14 @@ export function sipfragCode(body: string | undefined): number | undefined {
   return code === undefined ? undefined : Number(code);
 }
 
+/** The dialog a REFER goes in: how to send in it, our Contact, and when it is over. */
+export interface ReferSession {
+  stack: SipStack;
+  dialog: Dialog;
+  contact: string;
+  closed: Promise<void>;
+}
+
 interface Waiting {
   last: number | undefined;
   /** The subscription is over (a final status, or `Subscription-State: terminated`). */
@@ -52,17 +60,10 @@ export class DialogRefers {
    * REFER_NOTIFY_WAIT_MS, the dialog's end, or `signal`): then says what the peer reported last.
    * The same target while a REFER is under way joins it; another target then is 491 (one at a time).
    */
-  refer(
-    stack: SipStack,
-    dialog: Dialog,
-    contact: string,
-    target: string,
-    closed: Promise<void>,
-    signal: AbortSignal,
-  ): Promise<ReferOutcome> {
+  refer(session: ReferSession, target: string, signal: AbortSignal): Promise<ReferOutcome> {
     const pending = this.#pending;
     if (pending) return pending.target === target ? pending.outcome : Promise.resolve({ referCode: 491 });
-    const outcome = this.#send(stack, dialog, contact, target, closed, signal).finally(() => {
+    const outcome = this.#send(session, target, signal).finally(() => {
       if (this.#pending?.outcome === outcome) this.#pending = undefined;
     });
     this.#pending = { target, outcome };
@@ -70,11 +71,8 @@ export class DialogRefers {
   }
 
   async #send(
-    stack: SipStack,
-    dialog: Dialog,
-    contact: string,
+    { stack, dialog, contact, closed }: ReferSession,
     target: string,
-    closed: Promise<void>,
     signal: AbortSignal,
   ): Promise<ReferOutcome> {
     let finish!: () => void;
