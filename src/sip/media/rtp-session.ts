@@ -118,8 +118,8 @@ export class RtpSession implements Paced {
   }
 
   /**
-   * Starts the outbound stream (at the answer): its first frame at the pacer's next 20 ms grid time
-   * (within a frame of now: silence, or the first of a prompt), then one every 20 ms.
+   * Starts the outbound stream (at the answer): its first frame at the pacer's next grid time
+   * (within 5 ms of now: silence, or the first of a prompt), then one every 20 ms.
    */
   start(now: number): void {
     if (this.#startedAt !== undefined || this.#closed) return;
