@@ -8,8 +8,8 @@
 // the loop's cached millisecond, so it fires before its slot about as often as after it; the wheel
 // then ran an empty turn and a frame went a timer turn (≥ 1 ms) late. Measured at 500 calls
 // (bench/README.md, twentieth session): a frame's lateness against its slot p50 1.3 → 0.1 ms, p99
-// 4–10 → 1.8–2.8 ms, and the send interval at the wire now the plain sender's (the gateway's p99
-// minus the sender's 0.0 ms at the median of 15 runs, against 0.6). A turn of every stream at once (a 20 ms grid) took 3 ms of sends and
+// 4–10 → 1.8–2.8 ms; the send interval's p99 at the wire 0.3 ms above a plain sender's at the
+// median of 29 runs, against 0.7 ms before (smaller than the machine's spread between batches). A turn of every stream at once (a 20 ms grid) took 3 ms of sends and
 // was no better; a 1 ms grid would sleep most of the time.
 
 import { pacerTrace } from "./pacer-trace.js";
