@@ -98,14 +98,18 @@ export async function startWireCapture(
     child.on("error", () => resolve(-1));
     child.on("close", (code) => resolve(code));
   });
+  // Listening once tcpdump says so; not if it exits first or stays silent for 5 s.
+  let timer: NodeJS.Timeout | undefined;
   const listening = await Promise.race([
     new Promise<boolean>((resolve) => {
-      const check = () => /listening on/.test(stderr) && resolve(true);
-      child.stderr?.on("data", check);
+      child.stderr?.on("data", () => /listening on/.test(stderr) && resolve(true));
     }),
     exited.then(() => false),
-    new Promise<boolean>((resolve) => setTimeout(() => resolve(false), 5_000)),
+    new Promise<boolean>((resolve) => {
+      timer = setTimeout(() => resolve(false), 5_000);
+    }),
   ]);
+  clearTimeout(timer);
   if (!listening) {
     child.kill("SIGKILL");
     await exited;
