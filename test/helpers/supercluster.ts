@@ -344,7 +344,22 @@ export const testPassword = (user: string) => `${user}-secret`;
 
 const LOOPBACK = "127.0.0.1";
 
+/**
+ * Starts the supercluster; started again with new ports when one picked up front was taken before its
+ * server bound it (by another test's process, or by a sibling server's own client port, which the
+ * kernel picks freely: seen in CI as "Error listening on router port … address already in use").
+ */
 export async function startSupercluster(opts: SuperclusterOptions = {}): Promise<Supercluster> {
+  for (let attempt = 1; ; attempt++) {
+    try {
+      return await startOnce(opts);
+    } catch (err) {
+      if (attempt === 3 || !/address already in use/.test(String(err))) throw err;
+    }
+  }
+}
+
+async function startOnce(opts: SuperclusterOptions): Promise<Supercluster> {
   const clusters = [GLOBAL_SCOPE, ...(opts.regions ?? ["us1", "ie1"])];
   // Peers must know route and gateway ports before anything starts, so those are picked up front;
   // the client port stays -1 and is read back from the launcher's ports file.
