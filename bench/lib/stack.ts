@@ -1,8 +1,9 @@
 // The throughput and latency benches' machine room: one nats-server with JetStream, one webhook server
 // (in the bench process, answering `<Say>Hi</Say>`), and two pipelines side by side, each an edge and
 // two workers in their own processes: switchboard (the real CLI) and the bare baseline.
-import { connect, type NatsConnection } from "@nats-io/transport-node";
+import type { NatsConnection } from "@nats-io/transport-node";
 import { type NatsServer, startNatsServer } from "../../src/dev/nats-server.js";
+import { connectNats } from "../../src/protocol/connect.js";
 import { type BenchProcess, spawnBench, spawnCli } from "./processes.js";
 import { BARE, provisionAccount, provisionBare, provisionNumber } from "./provision.js";
 import { startWebhookServer, type WebhookServer } from "./webhook-server.js";
@@ -35,7 +36,11 @@ export interface StackOptions {
 
 export async function startStack(opts: StackOptions = {}): Promise<Stack> {
   const nats = await startNatsServer({ port: -1 });
-  const nc = await connect({ servers: nats.url });
+  // The load is placed as `switchboard load` places it, on a connection made the way the CLI makes
+  // its own (connectNats: no Error built per request, one socket write per turn). A plain connection
+  // spent 18 % of the bench process's CPU building Errors for requests that were answered, on the
+  // same two cores as the pipelines it measures (issue #20, twenty-first session).
+  const nc = await connectNats(nats.url, "bench");
   const webhook = await startWebhookServer(SAY_HI);
   const account = await provisionAccount(nc);
   const switchboard: Pipeline = { name: "switchboard", number: "+15551230001", edge: "ashburn" };
