@@ -48,7 +48,9 @@ try {
   }
   for (const [name, p] of Object.entries({ switchboard: t.switchboard, bare: t.bare })) {
     const cpu = Object.entries(p.cpuMsPerCall).map(([role, ms]) => `${role} ${ms}`);
+    const wakes = Object.entries(p.wakeupsPerCall).map(([role, n]) => `${role} ${n}`);
     say(`${name}: ${p.rounds.join(" / ")} calls/s (median ${p.median}); CPU ms per call: ${cpu.join(", ")}`);
+    say(`${name}: wake-ups per call: ${wakes.join(", ")}`);
   }
   say(`ratio to bare: ${t.ratio}`);
 } finally {

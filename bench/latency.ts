@@ -7,7 +7,7 @@
 // and how busy the cores were is what the tail follows.
 import * as hdr from "hdr-histogram-js";
 import { runLoad } from "../src/caller/load.js";
-import { cpuMeter } from "./lib/cpu.js";
+import { cpuMeter, wakeupMeter } from "./lib/cpu.js";
 import type { Pipeline, Stack } from "./lib/stack.js";
 import { perCallByRole, rolePids, round } from "./throughput.js";
 
@@ -26,6 +26,8 @@ export interface PipelineLatency {
   offered: number;
   /** Median over the runs: CPU ms per call by role, and the cores the pipeline kept busy (of the machine's). */
   cpuMsPerCall: Record<string, number>;
+  /** Median over the runs: wake-ups per call by role (bench/lib/cpu.ts wakeups()). */
+  wakeupsPerCall: Record<string, number>;
   coresBusy: number;
   runs: { offerToWebhook: Percentiles; offerToRecord: Percentiles; coresBusy: number }[];
 }
@@ -61,6 +63,7 @@ interface Run {
   completed: number;
   offered: number;
   cpuMsPerCall: Record<string, number>;
+  wakeupsPerCall: Record<string, number>;
   coresBusy: number;
 }
 
@@ -83,6 +86,12 @@ function combine(runs: Run[]): PipelineLatency {
         round(med(runs.map((r) => r.cpuMsPerCall[role] ?? Number.NaN)), 3),
       ]),
     ),
+    wakeupsPerCall: Object.fromEntries(
+      Object.keys(runs[0]?.wakeupsPerCall ?? {}).map((role) => [
+        role,
+        round(med(runs.map((r) => r.wakeupsPerCall[role] ?? Number.NaN)), 2),
+      ]),
+    ),
     coresBusy: round(med(runs.map((r) => r.coresBusy)), 2),
     runs: runs.map(({ offerToWebhook, offerToRecord, coresBusy }) => ({
       offerToWebhook,
@@ -101,7 +110,9 @@ async function atRate(stack: Stack, p: Pipeline, rate: number, count: number): P
     const offered = offers.get(callSid);
     if (offered !== undefined) toWebhook.recordValue(us(at - offered));
   };
-  const meter = cpuMeter(rolePids(stack, p));
+  const pids = rolePids(stack, p);
+  const meter = cpuMeter(pids);
+  const wakes = wakeupMeter(pids);
   const started = performance.now();
   try {
     const run = await runLoad(stack.nc, {
@@ -129,6 +140,7 @@ async function atRate(stack: Stack, p: Pipeline, rate: number, count: number): P
       completed: run.result.completed,
       offered: run.result.offered,
       cpuMsPerCall: perCallByRole(used, count),
+      wakeupsPerCall: perCallByRole(wakes(), count),
       coresBusy: cpuMs / (performance.now() - started),
     };
   } finally {

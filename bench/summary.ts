@@ -68,6 +68,12 @@ export function summaryRows({
       goal: "",
     },
     {
+      figure: "  wake-ups per call by process",
+      value: cpu(t.switchboard.wakeupsPerCall),
+      baseline: cpu(t.bare.wakeupsPerCall),
+      goal: "",
+    },
+    {
       figure: "  NATS messages per call",
       value: `${messages.switchboard.perCall}`,
       baseline: `${messages.bare.perCall}`,
@@ -84,6 +90,12 @@ export function summaryRows({
       figure: "  CPU ms per call by process, at that rate",
       value: `${cpu(l.switchboard.cpuMsPerCall)}; ${l.switchboard.coresBusy} cores busy`,
       baseline: `${cpu(l.bare.cpuMsPerCall)}; ${l.bare.coresBusy} cores busy`,
+      goal: "",
+    },
+    {
+      figure: "  wake-ups per call by process, at that rate",
+      value: cpu(l.switchboard.wakeupsPerCall),
+      baseline: cpu(l.bare.wakeupsPerCall),
       goal: "",
     },
     {

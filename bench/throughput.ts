@@ -2,7 +2,7 @@
 // driven by the load logic of `switchboard load` with a fixed number of calls in flight. Rounds
 // alternate switchboard and bare so that the machine's noise falls on both; medians are compared.
 import { type LoadResult, runLoad } from "../src/caller/load.js";
-import { cpuMeter } from "./lib/cpu.js";
+import { cpuMeter, wakeupMeter } from "./lib/cpu.js";
 import type { Pipeline, Stack } from "./lib/stack.js";
 
 export interface ThroughputOptions {
@@ -19,6 +19,8 @@ export interface PipelineThroughput {
   median: number;
   /** CPU milliseconds per call by process role (median over rounds): what bounds the rate on 2 cores. */
   cpuMsPerCall: Record<string, number>;
+  /** Each process role's wake-ups per call (median over rounds): see bench/lib/cpu.ts wakeups(). */
+  wakeupsPerCall: Record<string, number>;
   /** Every round's calls reached a completed record. */
   allCompleted: boolean;
 }
@@ -51,6 +53,9 @@ export async function measureThroughput(stack: Stack, opts: ThroughputOptions): 
       cpuMsPerCall: Object.fromEntries(
         roles.map((role) => [role, round(median(rs.map((r) => r.cpuMsPerCall[role] ?? Number.NaN)), 3)]),
       ),
+      wakeupsPerCall: Object.fromEntries(
+        roles.map((role) => [role, round(median(rs.map((r) => r.wakeupsPerCall[role] ?? Number.NaN)), 2)]),
+      ),
       allCompleted: rs.every((r) => r.load.completed === r.load.offered && r.load.lost === 0),
     };
   };
@@ -62,6 +67,7 @@ export async function measureThroughput(stack: Stack, opts: ThroughputOptions): 
 interface Round {
   load: LoadResult;
   cpuMsPerCall: Record<string, number>;
+  wakeupsPerCall: Record<string, number>;
 }
 
 /** The pids of each role of a pipeline, plus the server and this process (load + webhook server). */
@@ -79,7 +85,9 @@ export function rolePids(stack: Stack, p: Pipeline): Record<string, number> {
 
 /** As fast as the pipeline goes: every offer is due at once, `concurrency` in flight. */
 async function saturate(stack: Stack, p: Pipeline, count: number, concurrency: number): Promise<Round> {
-  const meter = cpuMeter(rolePids(stack, p));
+  const pids = rolePids(stack, p);
+  const meter = cpuMeter(pids);
+  const wakes = wakeupMeter(pids);
   const run = await runLoad(stack.nc, {
     to: p.number,
     from: "+15557654321",
@@ -90,7 +98,11 @@ async function saturate(stack: Stack, p: Pipeline, count: number, concurrency: n
     caller: { timeScale: 0 },
     timeoutMs: 30_000,
   });
-  return { load: run.result, cpuMsPerCall: perCallByRole(meter(), count) };
+  return {
+    load: run.result,
+    cpuMsPerCall: perCallByRole(meter(), count),
+    wakeupsPerCall: perCallByRole(wakes(), count),
+  };
 }
 
 /** CPU ms per call of each role, from each process's CPU ms over `count` calls ("worker #1" + "worker #2" -> "workers"). */

@@ -1,6 +1,6 @@
 // CPU time per process from /proc (user + system, every thread), so a bench can say what each
 // process costs per call. On 2 cores that, not the wall clock, is what bounds throughput.
-import { readFileSync } from "node:fs";
+import { readdirSync, readFileSync } from "node:fs";
 
 const TICKS_PER_SECOND = 100; // USER_HZ on Linux
 
@@ -21,4 +21,30 @@ export function cpuMeter(pids: Record<string, number>): () => Record<string, num
   const start = Object.fromEntries(Object.entries(pids).map(([name, pid]) => [name, cpuMs(pid)]));
   return () =>
     Object.fromEntries(Object.entries(pids).map(([name, pid]) => [name, cpuMs(pid) - (start[name] ?? 0)]));
+}
+
+/**
+ * How many times the threads of `pid` have gone to sleep and been woken so far (their voluntary
+ * context switches, summed over every thread), or NaN where /proc is not readable. A call that wakes
+ * a process costs it more than the work itself: at a steady rate each message wakes its process on
+ * its own, and the code it runs is cold in a cache the other processes have used meanwhile.
+ */
+export function wakeups(pid: number): number {
+  try {
+    let sum = 0;
+    for (const tid of readdirSync(`/proc/${pid}/task`)) {
+      const status = readFileSync(`/proc/${pid}/task/${tid}/status`, "utf8");
+      sum += Number(/^voluntary_ctxt_switches:\s+(\d+)/m.exec(status)?.[1] ?? Number.NaN);
+    }
+    return sum;
+  } catch {
+    return Number.NaN;
+  }
+}
+
+/** Measures each named process's wake-ups over a piece of work, as cpuMeter measures its CPU. */
+export function wakeupMeter(pids: Record<string, number>): () => Record<string, number> {
+  const start = Object.fromEntries(Object.entries(pids).map(([name, pid]) => [name, wakeups(pid)]));
+  return () =>
+    Object.fromEntries(Object.entries(pids).map(([name, pid]) => [name, wakeups(pid) - (start[name] ?? 0)]));
 }
