@@ -5,6 +5,7 @@
 import { loadavg } from "node:os";
 import { fileURLToPath } from "node:url";
 import { formatHeapSummary, type HeapProfile, readHeapProfile, summarizeHeap } from "./heap-summary.js";
+import { exitOnSignal } from "./lib/exit-on-signal.js";
 import { heapProfileFile } from "./lib/heap-profile-file.js";
 import { countMessages } from "./lib/message-count.js";
 import { type Stack, startStack } from "./lib/stack.js";
@@ -16,6 +17,7 @@ const rounds = Number(process.env.BENCH_ROUNDS ?? 1);
 const profileDir = process.env.BENCH_PROFILE;
 const heapDir = process.env.BENCH_HEAP;
 const say = (line: string) => process.stdout.write(`${line}\n`);
+exitOnSignal();
 say(
   `load average at start: ${loadavg()
     .map((l) => l.toFixed(2))

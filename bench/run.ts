@@ -10,6 +10,7 @@ import { fileURLToPath } from "node:url";
 import { chaosLong, describeChaos } from "./chaos.js";
 import { measureConcurrency } from "./concurrency.js";
 import { measureLatency } from "./latency.js";
+import { exitOnSignal } from "./lib/exit-on-signal.js";
 import { countMessages, type MessageCount } from "./lib/message-count.js";
 import { spawnBench } from "./lib/processes.js";
 import { describeMachine, formatTable, machineLine, round2, writeResults } from "./lib/report.js";
@@ -21,6 +22,7 @@ import { measureThroughput, round } from "./throughput.js";
 const quick = process.env.BENCH_QUICK === "1";
 const profileDir = process.env.BENCH_PROFILE;
 const say = (line: string) => process.stdout.write(`${line}\n`);
+exitOnSignal();
 
 const machine = describeMachine();
 const started = new Date();

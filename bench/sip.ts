@@ -13,11 +13,13 @@
 //   BENCH_PROFILE=<dir>                 a CPU profile of the gateway, summarised
 //   BENCH_SIP_TRACE=<file>              the gateway's pacer trace (late turns and what delayed them)
 //   BENCH_SIP_GATEWAY_NODE_ARGS="…"     Node flags for the gateway (e.g. --max-semi-space-size=64)
+import { rmSync } from "node:fs";
 import { mkdir, mkdtemp, rm, writeFile } from "node:fs/promises";
 import { loadavg, tmpdir } from "node:os";
 import { join } from "node:path";
 import { fileURLToPath } from "node:url";
 import { linearToUlaw } from "../src/sip/rtp/g711.js";
+import { exitOnSignal } from "./lib/exit-on-signal.js";
 import { describeMachine, machineLine, round2 } from "./lib/report.js";
 import { formatSummary, summarizeFiles } from "./profile-summary.js";
 import { type LevelResult, renice, runLevel, writeScenario } from "./sip/level.js";
@@ -26,6 +28,7 @@ import { summarizeTraceFile } from "./sip/pacer-trace.js";
 import { freeUdpPort, startSipStack } from "./sip/stack.js";
 
 const say = (line: string) => process.stdout.write(`${line}\n`);
+exitOnSignal();
 const levels = (process.env.BENCH_SIP_LEVELS ?? "100,200,500,1000").split(",").map(Number);
 const windowS = Number(process.env.BENCH_SIP_SECONDS ?? 10);
 const rate = Number(process.env.BENCH_SIP_RATE ?? 50);
@@ -47,6 +50,8 @@ say(
 );
 
 const workDir = await mkdtemp(join(tmpdir(), "sb-bench-sip-"));
+// Also when a signal stops the bench (exit-on-signal.ts): the captures in it are large.
+process.once("exit", () => rmSync(workDir, { recursive: true, force: true }));
 // What each caller streams to the gateway: a second of a 300 Hz tone, looped by sipp's rtp_stream.
 await writeFile(
   join(workDir, "caller.ulaw"),

@@ -2,6 +2,7 @@
 // own entry files, each started on loopback, awaited until it logs `ready`, and stopped by its pid.
 import { type ChildProcess, spawn } from "node:child_process";
 import { fileURLToPath } from "node:url";
+import { tiedCommand } from "../../src/process/tied-spawn.js";
 
 const BIN = fileURLToPath(new URL("../../../bin/switchboard.js", import.meta.url));
 
@@ -41,7 +42,10 @@ export function spawnBench(
 }
 
 function spawnNode(name: string, file: string, args: string[], opts: SpawnOptions): BenchProcess {
-  const child = spawn(process.execPath, [...(opts.nodeArgs ?? []), file, ...args], {
+  // Tied to the bench: a bench stopped by a signal (Ctrl-C on its pid, a CI timeout) leaves no
+  // pipeline process running (it exits without its `finally`).
+  const [command, argv] = tiedCommand(process.execPath, [...(opts.nodeArgs ?? []), file, ...args]);
+  const child = spawn(command, argv, {
     env: { ...process.env, LOG_LEVEL: "info", ...opts.env },
     stdio: opts.ipc ? ["ignore", "pipe", "pipe", "ipc"] : ["ignore", "pipe", "pipe"],
   });

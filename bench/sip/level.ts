@@ -6,6 +6,7 @@ import { readdirSync, readFileSync } from "node:fs";
 import { readFile, writeFile } from "node:fs/promises";
 import { join } from "node:path";
 import { fileURLToPath } from "node:url";
+import { tiedCommand } from "../../src/process/tied-spawn.js";
 import { cpuMs } from "../lib/cpu.js";
 import { spawnBench } from "../lib/processes.js";
 import type { ReceiverCommand, ReceiverReport } from "./receiver.js";
@@ -234,7 +235,8 @@ function runSipp(
     ...["-inf", inf, "-r", String(rate), "-m", String(calls), "-l", String(calls)],
     ...["-timeout", String(Math.ceil(timeoutS)), "-timeout_error", "-nostdin", "-rtp_threadtasks", "50"],
   ];
-  const child = spawn("sipp", args, { cwd, stdio: ["ignore", "pipe", "pipe"] });
+  const [command, argv] = tiedCommand("sipp", args); // gone with the bench, however it ends
+  const child = spawn(command, argv, { cwd, stdio: ["ignore", "pipe", "pipe"] });
   let out = "";
   const keep = (c: Buffer) => {
     out = (out + c.toString()).slice(-40_000);

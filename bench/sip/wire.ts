@@ -83,13 +83,16 @@ export async function startWireCapture(
   const args = ["-i", "lo", "-n", "-B", "65536", "-s", "54", "--time-stamp-precision=nano", "-w", file];
   let child: ChildProcess;
   try {
-    child = spawn("tcpdump", [...args, `udp and dst host ${to}`], {
-      stdio: ["ignore", "ignore", "pipe"],
-    });
+    child = spawn("tcpdump", [...args, `udp and dst host ${to}`], { stdio: ["ignore", "ignore", "pipe"] });
   } catch (err) {
     say(`  (no capture at the wire: ${(err as Error).message})`);
     return undefined;
   }
+  // A bench that exits (or is stopped by a signal: exit-on-signal.ts) takes its capture with it.
+  // tcpdump is not tied to the bench as its other processes are: tied, it still outlived a killed
+  // bench (it changes its user once it listens, and the kernel clears the parent-death signal then).
+  const killOnExit = () => child.kill("SIGKILL");
+  process.once("exit", killOnExit);
   let stderr = "";
   child.stderr?.on("data", (c: Buffer) => {
     stderr += c.toString();
@@ -97,7 +100,7 @@ export async function startWireCapture(
   const exited = new Promise<number | null>((resolve) => {
     child.on("error", () => resolve(-1));
     child.on("close", (code) => resolve(code));
-  });
+  }).finally(() => process.off("exit", killOnExit));
   // Listening once tcpdump says so; not if it exits first or stays silent for 5 s.
   let timer: NodeJS.Timeout | undefined;
   const listening = await Promise.race([

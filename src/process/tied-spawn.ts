@@ -48,8 +48,17 @@ export function spawnTied(
   args: readonly string[],
   options: SpawnOptionsWithoutStdio = {},
 ): ChildProcessWithoutNullStreams {
+  const [command, argv] = tiedCommand(program, args);
+  return spawn(command, argv, options);
+}
+
+/**
+ * The command and arguments that run `program` tied to this process (see spawnTied), for a caller
+ * that spawns it with stdio or an IPC channel of its own; `[program, args]` where it cannot be tied.
+ */
+export function tiedCommand(program: string, args: readonly string[]): [string, string[]] {
   const wrapper = setprivPath();
   const resolved = findOnPath(program);
-  if (!wrapper || !resolved) return spawn(program, args, options);
-  return spawn(wrapper, ["--pdeathsig", "KILL", "--", resolved, ...args], options);
+  if (!wrapper || !resolved) return [program, [...args]];
+  return [wrapper, ["--pdeathsig", "KILL", "--", resolved, ...args]];
 }
