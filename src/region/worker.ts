@@ -1,7 +1,7 @@
 // The region worker: pulls calls from SB_CALLS_<R> no faster than it has room for
 // (`--concurrency`), hosts each as an actor, and acks a call only once its first snapshot is
 // stored. Several workers share the region's durable consumer.
-import { type Consumer, type JsMsg, jetstream } from "@nats-io/jetstream";
+import { type Consumer, type ConsumerMessages, type JsMsg, jetstream } from "@nats-io/jetstream";
 import type { NatsConnection } from "@nats-io/transport-node";
 import { fail } from "../errors/switchboard-error.js";
 import type { Logger } from "../log.js";
@@ -64,6 +64,8 @@ export class RegionWorker {
   #running = true;
   #slotFreed: (() => void) | undefined;
   #loop: Promise<void> | undefined;
+  /** The pull of calls being read (stop() ends it). */
+  #batch: ConsumerMessages | undefined;
   #expiry: ExpiryContext;
   #stats: WorkerStatsPublisher | undefined;
   #starting = 0;
@@ -157,6 +159,8 @@ export class RegionWorker {
       }
       try {
         const batch = await this.consumer.fetch({ max_messages: Math.min(free, MAX_BATCH), expires: 2_000 });
+        this.#batch = batch;
+        if (!this.#running) batch.stop();
         for await (const msg of batch) {
           if (!this.#running) {
             msg.nak();
@@ -310,6 +314,9 @@ export class RegionWorker {
     this.#running = false;
     this.#stats?.stop();
     this.#slotFreed?.();
+    // A pull does not end while its server is gone (nats.js holds its expiry until it reconnects),
+    // and a worker stopped then never exited. Calls it had not delivered are the stream's again.
+    this.#batch?.stop();
     await this.host.drain(this.opts.drainMs);
     await this.host.stopAll();
     // Recordings of calls that ended (or were handed over) while being stored are finished first.

@@ -6,7 +6,7 @@
 // again with the same I-Twilio-Idempotency-Token. Sending never holds the call up; a callback that
 // fails is recorded as a 15003 warning; its response body is ignored. A callback with `notBefore`
 // (a transcription) goes back to the stream, delayed, until it is due.
-import type { Consumer, JetStreamClient, JsMsg } from "@nats-io/jetstream";
+import type { Consumer, ConsumerMessages, JetStreamClient, JsMsg } from "@nats-io/jetstream";
 import type { Logger } from "../../log.js";
 import type { AccountRecord } from "../../model/records.js";
 import { type OutboxCallback, parseOutboxCallback } from "../../protocol/callbacks.js";
@@ -33,6 +33,8 @@ export class StatusCallbacks {
   readonly #inFlight = new Set<Promise<void>>();
   #running = true;
   #loop: Promise<void> | undefined;
+  /** The pull being read; stop() ends it (it waits for a lost server to come back otherwise). */
+  #batch: ConsumerMessages | undefined;
 
   constructor(
     private readonly deps: Omit<CallWebhookDeps, "inspector"> & {
@@ -60,6 +62,8 @@ export class StatusCallbacks {
             max_messages: IN_FLIGHT - this.#inFlight.size || 1,
             expires: 2_000,
           });
+          this.#batch = batch;
+          if (!this.#running) batch.stop();
           for await (const msg of batch) {
             const sending = this.#send(msg).finally(() => this.#inFlight.delete(sending));
             this.#inFlight.add(sending);
@@ -77,6 +81,9 @@ export class StatusCallbacks {
   /** Stops pulling and waits for the callbacks being sent. */
   async stop(): Promise<void> {
     this.#running = false;
+    // A pull does not end while its server is gone (nats.js holds its expiry until it reconnects): a
+    // worker stopped then would never exit. What the pull had not delivered is the stream's again.
+    this.#batch?.stop();
     await this.#loop;
     await Promise.allSettled([...this.#inFlight]);
   }
