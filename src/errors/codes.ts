@@ -140,6 +140,7 @@ export const ErrorCodes = {
   // Calls (Twilio 3xxxx)
   maxCallDuration: entry(32015, "Call exceeded the maximum duration", 400),
   twimlParamTooLong: entry(32018, "Twiml parameter is too long", 400),
+  twimlAndUrlBothSet: entry(32019, "Twiml and Voice URL are both set. Using Voice URL.", 400, "warning"),
   callNotInProgress: entry(21220, "Call is not in-progress. Cannot redirect.", 400),
   // switchboard's own (no Twilio equivalent): the NATS bus
   badPayload: entry(90001, "Bus payload could not be decoded", 400),

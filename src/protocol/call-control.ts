@@ -37,11 +37,10 @@ export function parseCallControl(value: unknown): CallControl {
       `invalid call update: ${issue?.path.join(".") || "payload"}: ${issue?.message}`,
     );
   }
-  if (result.data.twiml !== undefined && result.data.twiml.length > MAX_TWIML_PARAM) {
-    throw fail(
-      "twimlParamTooLong",
-      `Twiml is ${result.data.twiml.length} characters; the limit is ${MAX_TWIML_PARAM}`,
-    );
+  // With a Url too, the Twiml is not run (32019, call-control.ts), so its length does not matter.
+  const { twiml, url } = result.data;
+  if (twiml !== undefined && url === undefined && twiml.length > MAX_TWIML_PARAM) {
+    throw fail("twimlParamTooLong", `Twiml is ${twiml.length} characters; the limit is ${MAX_TWIML_PARAM}`);
   }
   return result.data;
 }

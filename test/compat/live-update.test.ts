@@ -75,6 +75,30 @@ describe("a live call's update with Twiml", () => {
   });
 });
 
+describe("a live call's update with both Url and Twiml", () => {
+  it("fetches the Url, runs none of the Twiml, and warns 32019 as Twilio does", async () => {
+    const live = await liveCall();
+    const ignored = new VoiceResponse();
+    ignored.say("from the Twiml parameter");
+    // Longer than a Twiml may be (32018): with a Url beside it, it is not run, so not refused.
+    ignored.say("x".repeat(4_000));
+    await client.calls(live.callSid).update({ url: `${app.url}/next`, twiml: ignored.toString() });
+    const next = await app.waitFor((q) => q.path === "/next" && q.params.CallSid === live.callSid, 10_000);
+    expect(next.signatureValid).toBe(true);
+    await live.ended;
+    expect(live.events).toContainEqual(
+      expect.objectContaining({ kind: "say", text: "redirected by the REST update" }),
+    );
+    expect(live.events).not.toContainEqual(
+      expect.objectContaining({ kind: "say", text: "from the Twiml parameter" }),
+    );
+    const notes = await engine.notifications(live.callSid);
+    const note = notes.find((n) => n.error_code === "32019");
+    expect(note?.log).toBe("1"); // a warning
+    expect(note?.message_text).toContain("Twiml and Voice URL are both set. Using Voice URL.");
+  });
+});
+
 describe("the Calls list's dates", () => {
   it("refuses a StartTime that is not a calendar day with 20422", async () => {
     const auth = `Basic ${Buffer.from(`${engine.accountSid}:${engine.authToken}`).toString("base64")}`;

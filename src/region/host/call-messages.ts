@@ -36,7 +36,7 @@ export function takeCallControl(rt: Pick<RegionRuntime, "outbox">, call: LiveCal
         callSid: call.callSid,
         level: "warning",
         code: w.code,
-        message: `${w.message} (line ${w.line}, column ${w.column})`,
+        message: w.line === undefined ? w.message : `${w.message} (line ${w.line}, column ${w.column})`,
       });
     // A new Url or Twiml moves the call on: the verb it leaves hears that it was redirected.
     const resource = call.applyControl(change, warn);
