@@ -122,6 +122,9 @@ describe("SIP dialogs", () => {
     const refer = await peer.next(final);
     expect(refer.start).toBe("SIP/2.0 405 Method Not Allowed");
     expect(refer.header("Allow")).toContain("UPDATE");
+    // It takes NOTIFY (the reports on a REFER it sent), not REFER.
+    expect(refer.header("Allow")?.split(/,\s*/)).toContain("NOTIFY");
+    expect(refer.header("Allow")).not.toContain("REFER");
     expect(refer.header("Reason")).toContain("cause=405");
 
     peer.send(d.inDialog("BYE"));

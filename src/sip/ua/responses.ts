@@ -26,8 +26,11 @@ const PHRASES: Record<number, string> = {
   603: "Decline",
 };
 
-/** The methods the gateway takes (Allow, RFC 3261 §20.5). */
-export const ALLOW = "INVITE, ACK, CANCEL, BYE, INFO, OPTIONS, UPDATE";
+/**
+ * The methods the gateway takes (Allow, RFC 3261 §20.5). NOTIFY: the reports on a REFER it sent
+ * (`<Refer>`, RFC 3515); one for no subscription of its own gets 481.
+ */
+export const ALLOW = "INVITE, ACK, CANCEL, BYE, INFO, OPTIONS, UPDATE, NOTIFY";
 /** The extensions it supports (RFC 4028 session timers); any other in a Require gets 420. */
 export const SUPPORTED = ["timer"] as const;
 
