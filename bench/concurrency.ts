@@ -11,6 +11,7 @@ import { connect, type NatsConnection } from "@nats-io/transport-node";
 import { Waker } from "../src/caller/load.js";
 import { startNatsServer } from "../src/dev/nats-server.js";
 import { SERVICE_V8_FLAGS } from "../src/process/service-flags.js";
+import { tiedCommand } from "../src/process/tied-spawn.js";
 import { decode } from "../src/protocol/codec.js";
 import { buckets, subjects } from "../src/protocol/subjects.js";
 import type { WorkerStats } from "../src/protocol/worker-stats.js";
@@ -212,8 +213,12 @@ async function watchParked(probe: Probe, before: MemoryReport, opts: Concurrency
 
 /** Parks `opts.calls` actors in a child process (bare-actors.js or machine-actors.js) and measures it. */
 async function measureInChild(script: string, opts: ConcurrencyOptions): Promise<Parked> {
+  // Tied to the bench, as its other processes are (bench/lib/processes.ts): fork runs
+  // `execPath ...execArgv script`, so setpriv goes first and node after it.
+  const [execPath, execArgv] = tiedCommand(process.execPath, ["--expose-gc"]);
   const child = fork(fileURLToPath(new URL(`./concurrency/${script}`, import.meta.url)), [], {
-    execArgv: ["--expose-gc"],
+    execPath,
+    execArgv,
     stdio: ["ignore", "inherit", "inherit", "ipc"],
   });
   const next = (type: string) =>

@@ -25,9 +25,9 @@ export function cpuMeter(pids: Record<string, number>): () => Record<string, num
 
 /**
  * How many times the threads of `pid` have gone to sleep and been woken so far (their voluntary
- * context switches, summed over every thread), or NaN where /proc is not readable. A call that wakes
- * a process costs it more than the work itself: at a steady rate each message wakes its process on
- * its own, and the code it runs is cold in a cache the other processes have used meanwhile.
+ * context switches, summed over every thread), or NaN where /proc is not readable. Per call, it says
+ * how often a process had nothing to do: at saturation calls share each wake-up; at a steady rate a
+ * message may wake its process on its own, unless the machine is too busy for it to sleep at all.
  */
 export function wakeups(pid: number): number {
   try {
