@@ -18,9 +18,7 @@ export function cpuMs(pid: number): number {
 
 /** Measures each named process's CPU over a piece of work: `const stop = cpuMeter(pids); …; stop()`. */
 export function cpuMeter(pids: Record<string, number>): () => Record<string, number> {
-  const start = Object.fromEntries(Object.entries(pids).map(([name, pid]) => [name, cpuMs(pid)]));
-  return () =>
-    Object.fromEntries(Object.entries(pids).map(([name, pid]) => [name, cpuMs(pid) - (start[name] ?? 0)]));
+  return meter(pids, cpuMs);
 }
 
 /**
@@ -44,7 +42,12 @@ export function wakeups(pid: number): number {
 
 /** Measures each named process's wake-ups over a piece of work, as cpuMeter measures its CPU. */
 export function wakeupMeter(pids: Record<string, number>): () => Record<string, number> {
-  const start = Object.fromEntries(Object.entries(pids).map(([name, pid]) => [name, wakeups(pid)]));
+  return meter(pids, wakeups);
+}
+
+/** How much of `read` each named process adds between this call and the returned function's. */
+function meter(pids: Record<string, number>, read: (pid: number) => number): () => Record<string, number> {
+  const start = Object.fromEntries(Object.entries(pids).map(([name, pid]) => [name, read(pid)]));
   return () =>
-    Object.fromEntries(Object.entries(pids).map(([name, pid]) => [name, wakeups(pid) - (start[name] ?? 0)]));
+    Object.fromEntries(Object.entries(pids).map(([name, pid]) => [name, read(pid) - (start[name] ?? 0)]));
 }
