@@ -6,6 +6,7 @@
 // still answer "no responders"/503 for a moment after that, so clients should retry JetStream calls at
 // start rather than treat the first failure as fatal.
 import type { ChildProcess } from "node:child_process";
+import { rmSync } from "node:fs";
 import { mkdtemp, readdir, readFile, rm, writeFile } from "node:fs/promises";
 import { connect } from "node:net";
 import { tmpdir } from "node:os";
@@ -61,16 +62,21 @@ const OUTPUT_CAP = 64 * 1024;
 const POLL_MS = 20;
 const KILL_AFTER_MS = 5_000;
 
-// Against orphaned servers when the process exits without stop(). It does not run when the process is
-// killed by a signal: for that each server is spawned with a parent-death signal (spawnTied).
-const live = new Set<ChildProcess>();
+// Against orphaned servers when the process exits without stop(): each is killed and its temporary
+// folder (config, and the JetStream store unless one was given) removed. It does not run when the
+// process is killed by a signal: for that each server is spawned with a parent-death signal
+// (spawnTied), and a bench turns SIGINT and SIGTERM into an exit (bench/lib/exit-on-signal.ts).
+const live = new Map<ChildProcess, string>();
 let exitHookInstalled = false;
-function track(child: ChildProcess): void {
-  live.add(child);
+function track(child: ChildProcess, tmp: string): void {
+  live.set(child, tmp);
   if (exitHookInstalled) return;
   exitHookInstalled = true;
   process.on("exit", () => {
-    for (const c of live) c.kill("SIGKILL");
+    for (const [c, dir] of live) {
+      c.kill("SIGKILL");
+      rmSync(dir, { recursive: true, force: true });
+    }
   });
 }
 
@@ -114,7 +120,7 @@ export async function startNatsServer(opts: NatsServerOptions = {}): Promise<Nat
     throw new Error(`could not start ${bin}: ${(err as Error).message}`, { cause: err });
   }
   child.on("error", () => {}); // later errors (e.g. kill on a reaped pid) must not crash the process
-  track(child);
+  track(child, tmp);
   const pid = child.pid as number;
   const exited = () => child.exitCode !== null || child.signalCode !== null;
 

@@ -1,7 +1,9 @@
 // A bench stopped by Ctrl-C or `kill` leaves nothing running (bench/lib/exit-on-signal.ts): the
-// signal becomes an exit, so exit hooks run, and the processes tied to the bench die with it.
+// signal becomes an exit, so exit hooks run (its nats-server is stopped and its store removed), and
+// the processes tied to the bench die with it.
 import { spawn } from "node:child_process";
 import { once } from "node:events";
+import { existsSync } from "node:fs";
 import { fileURLToPath } from "node:url";
 import { describe, expect, it } from "vitest";
 import { childrenDieWithParent } from "../../src/process/tied-spawn.js";
@@ -35,15 +37,24 @@ describe.each([
     const pids: number[] = [];
     try {
       const [line] = (await once(bench.stdout, "data")) as [Buffer];
-      const { tied, hooked } = JSON.parse(line.toString()) as { tied: number; hooked: number };
-      pids.push(tied, hooked);
-      expect(alive(tied) && alive(hooked)).toBe(true);
+      const said = JSON.parse(line.toString()) as {
+        tied: number;
+        hooked: number;
+        nats: number;
+        store: string;
+      };
+      const { tied, hooked, nats, store } = said;
+      pids.push(tied, hooked, nats);
+      expect(alive(tied) && alive(hooked) && alive(nats)).toBe(true);
+      expect(existsSync(store)).toBe(true);
       const exited = once(bench, "exit");
       bench.kill(signal);
       const [exitCode] = (await exited) as [number | null];
       expect(exitCode).toBe(code);
       await gone(tied);
       await gone(hooked);
+      await gone(nats);
+      expect(existsSync(store)).toBe(false);
     } finally {
       if (bench.exitCode === null && bench.signalCode === null) bench.kill("SIGKILL");
       for (const pid of pids) if (alive(pid)) process.kill(pid, "SIGKILL");
