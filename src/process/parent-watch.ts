@@ -3,9 +3,13 @@
 // which is re-parented and would run on with its nats-server. Neither npm nor dash passes the signal
 // on, and Node cannot set a parent-death signal on itself, so the parent pid is polled instead.
 
-/** Calls `onExit` once when this process's parent changes (it exited and we were re-parented). */
-export function onParentExit(onExit: () => void, intervalMs = 200): () => void {
-  const parent = process.ppid;
+/**
+ * Calls `onExit` once when this process's parent is no longer `parent` (it exited and we were
+ * re-parented). Pass the parent seen before the work that could outlast it: one that went while a
+ * service was starting (after it printed its `ready` line, before the watch began) is noticed at the
+ * first look.
+ */
+export function onParentExit(onExit: () => void, intervalMs = 200, parent = process.ppid): () => void {
   const timer = setInterval(() => {
     if (process.ppid === parent) return;
     clearInterval(timer);

@@ -18,6 +18,9 @@ export async function runService(
   bindings: Record<string, string> = {},
 ): Promise<void> {
   const log = createLogger(name).child(bindings);
+  // Seen before start: `up` prints its own `ready` line while starting, and a launcher killed at once
+  // (npx, npm) leaves this process re-parented before the watch below begins.
+  const parent = process.ppid;
   let service: Service;
   try {
     service = await start(log);
@@ -44,7 +47,7 @@ export async function runService(
   process.once("SIGTERM", () => void stop("SIGTERM"));
   // Under npm a shell stands between the user's signal and this process; when npm and the shell go,
   // the signal was meant for us. (A process started directly keeps running when its parent exits.)
-  if (startedByNpm()) onParentExit(() => void stop("parent exited"));
+  if (startedByNpm()) onParentExit(() => void stop("parent exited"), undefined, parent);
   // Only now: whoever reads `ready` and signals at once must find the handlers in place.
   const heap = heapTuning();
   log.info(heap ? { heap } : {}, "ready");

@@ -50,16 +50,21 @@ const cmdline = (pid: number) => {
 /** A pid is gone when it has no /proc entry or is a zombie waiting to be reaped (it runs no more). */
 const alive = (pid: number) => processes().some((p) => p.pid === pid && p.state !== "Z" && p.state !== "X");
 
-/** Waits, with a bound, until none of `pids` runs; fails naming those still running. */
-async function waitGone(pids: number[], timeoutMs = 30_000): Promise<void> {
+/**
+ * Waits, with a bound, until none of `pids` runs; fails naming those still running, with their
+ * parents and the end of what the engine printed (`printed`): whether it noticed it was orphaned.
+ */
+async function waitGone(pids: number[], timeoutMs = 30_000, printed?: () => string): Promise<void> {
   const deadline = Date.now() + timeoutMs;
   for (;;) {
     const running = pids.filter(alive);
     if (running.length === 0) return;
-    if (Date.now() > deadline)
-      throw new Error(
-        `still running after ${timeoutMs} ms: ${running.map((p) => `${p} ${cmdline(p)}`).join("; ")}`,
-      );
+    if (Date.now() > deadline) {
+      const ppid = (pid: number) => processes().find((p) => p.pid === pid)?.ppid;
+      const what = running.map((p) => `${p} (parent ${ppid(p)}) ${cmdline(p)}`).join("; ");
+      const tail = printed ? `\nit printed, last:\n${printed().slice(-3_000)}` : "";
+      throw new Error(`still running after ${timeoutMs} ms: ${what}${tail}`);
+    }
     await new Promise((r) => setTimeout(r, 50));
   }
 }
@@ -128,7 +133,7 @@ describe("nothing outlives what started it", () => {
 
       up.child.kill("SIGTERM");
       await up.exited;
-      await waitGone(tree);
+      await waitGone(tree, undefined, () => up.output());
     },
     90_000,
   );
