@@ -173,17 +173,19 @@ async function up(o: UpOptions, log: Parameters<Parameters<typeof runService>[1]
       }
       hint = `npx switchboard call --to ${DEMO_NUMBER} --from +15551234567${natsFlag}`;
     }
-    if (created) process.stdout.write(`account ${account.sid} token ${account.auth_token}\n`);
-    else
-      process.stdout.write(
-        `account ${account.sid} (its token: npx switchboard accounts get ${account.sid}${natsFlag})\n`,
-      );
-    process.stdout.write(`ready ${api.url}\n`);
-    process.stdout.write(`watch calls live: ${api.url}/viz/\n`);
-    // The visualizer asks for a login: the default account's, whose token the account line gives.
-    process.stdout.write(`log in to it as ${account.sid} with the account's auth token (above)\n`);
-    if (hint) process.stdout.write(`make a first call: ${hint}\n`);
-    return { stop: stopAll };
+    const announce = () => {
+      if (created) process.stdout.write(`account ${account.sid} token ${account.auth_token}\n`);
+      else
+        process.stdout.write(
+          `account ${account.sid} (its token: npx switchboard accounts get ${account.sid}${natsFlag})\n`,
+        );
+      process.stdout.write(`ready ${api.url}\n`);
+      process.stdout.write(`watch calls live: ${api.url}/viz/\n`);
+      // The visualizer asks for a login: the default account's, whose token the account line gives.
+      process.stdout.write(`log in to it as ${account.sid} with the account's auth token (above)\n`);
+      if (hint) process.stdout.write(`make a first call: ${hint}\n`);
+    };
+    return { stop: stopAll, announce };
   } catch (err) {
     await stopAll();
     throw err;

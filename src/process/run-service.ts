@@ -6,6 +6,11 @@ import { onParentExit, startedByNpm } from "./parent-watch.js";
 
 export interface Service {
   stop(): Promise<void>;
+  /**
+   * What the service tells its user once it is up (`up`'s `ready <url>` and how to log in): printed
+   * only once its handlers are in place, so whoever reads it and signals at once is heard.
+   */
+  announce?(): void;
 }
 
 /**
@@ -18,8 +23,8 @@ export async function runService(
   bindings: Record<string, string> = {},
 ): Promise<void> {
   const log = createLogger(name).child(bindings);
-  // Seen before start: `up` prints its own `ready` line while starting, and a launcher killed at once
-  // (npx, npm) leaves this process re-parented before the watch below begins.
+  // Seen before start: a launcher (npx, npm) killed while this process starts leaves it re-parented
+  // before the watch below begins, and the watch must not take the new parent for its own.
   const parent = process.ppid;
   let service: Service;
   try {
@@ -49,6 +54,7 @@ export async function runService(
   // the signal was meant for us. (A process started directly keeps running when its parent exits.)
   if (startedByNpm()) onParentExit(() => void stop("parent exited"), undefined, parent);
   // Only now: whoever reads `ready` and signals at once must find the handlers in place.
+  service.announce?.();
   const heap = heapTuning();
   log.info(heap ? { heap } : {}, "ready");
 }
