@@ -6,8 +6,7 @@
 /**
  * Calls `onExit` once when this process's parent is no longer `parent` (it exited and we were
  * re-parented). Pass the parent seen before the work that could outlast it: one that went while a
- * service was starting (after it printed its `ready` line, before the watch began) is noticed at the
- * first look.
+ * service was starting, before the watch began, is then noticed at the first look.
  */
 export function onParentExit(onExit: () => void, intervalMs = 200, parent = process.ppid): () => void {
   const timer = setInterval(() => {
