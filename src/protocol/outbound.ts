@@ -64,6 +64,11 @@ export const OutboundSchema = z
       .optional(),
     /** Where a call to a number that switchboard does not host goes: absent, the simulated network. */
     trunk: OutboundTrunkSchema.optional(),
+    /**
+     * The request named a Twiml beside its Url: the Url runs and the Twiml is dropped, and the call
+     * records warning 32019 once its region takes it, as Twilio does. Optional: older jobs lack it.
+     */
+    twimlIgnored: z.literal(true).optional(),
     /** REST `Record=true`: the answered call is kept as a Recording (source OutboundAPI). */
     record: z
       .object({

@@ -265,6 +265,27 @@ describe("POST Calls.json (client.calls.create)", () => {
     expect(recordings).toEqual([]);
   }, 20_000);
 
+  it("fetches the Url when a Twiml is given too, runs none of the Twiml, and warns 32019 as Twilio does", async () => {
+    const ignored = new VoiceResponse();
+    // Longer than a Twiml may be (32018): with a Url beside it, it is not run, so not refused.
+    ignored.say("x".repeat(4_000));
+    const created = await client.calls.create({
+      to: PSTN,
+      from: FROM,
+      url: `${stack.app.url}/outbound`,
+      twiml: ignored.toString(),
+      statusCallback: `${stack.app.url}/status`,
+    });
+    const doc = await stack.app.waitFor((r) => r.path === "/outbound" && r.params.CallSid === created.sid);
+    expect(doc.signatureValid).toBe(true);
+    const [done] = await callbacksOf(created.sid);
+    expect(done?.params).toMatchObject({ CallStatus: "completed" });
+    const notes = await client.calls(created.sid).notifications.list();
+    const note = notes.find((n) => n.errorCode === "32019");
+    expect(note?.log).toBe("1"); // a warning
+    expect(note?.messageText).toContain("Twiml and Voice URL are both set. Using Voice URL.");
+  }, 20_000);
+
   it.each([
     ["no To", { From: FROM, Url: "https://app.example/x" }, 21201],
     ["no From", { To: PSTN, Url: "https://app.example/x" }, 21213],

@@ -68,7 +68,7 @@ export function readCreate(body: CreateBody): { to: string; from: string; outbou
       throw fail("invalidUrl", `${name} must be an absolute http or https URL: ${value}`);
     }
   }
-  // Twilio: with both, the Url is fetched and the Twiml ignored.
+  // Twilio: with both, the Url is fetched and the Twiml ignored (warning 32019, recorded by the region).
   if (!url && twiml !== undefined && twiml.length > MAX_TWIML_CHARS) {
     throw fail("twimlParamTooLong", `Twiml is ${twiml.length} characters; the limit is ${MAX_TWIML_CHARS}`);
   }
@@ -86,6 +86,7 @@ export function readCreate(body: CreateBody): { to: string; from: string; outbou
     from,
     outbound: {
       ...(url ? { url } : { twiml: twiml as string }),
+      ...(url && twiml !== undefined && { twimlIgnored: true as const }),
       method: methodOf(body.Method, "Method"),
       ...(body.FallbackUrl !== undefined && { fallbackUrl: one(body.FallbackUrl, "FallbackUrl") }),
       fallbackMethod: methodOf(body.FallbackMethod, "FallbackMethod"),

@@ -2,6 +2,7 @@
 // what its request said to run (its Url or Twiml, FallbackUrl, StatusCallback).
 import { fromPromise } from "xstate";
 import type { CallInput, NumberSetup } from "../../../machines/call.machine.js";
+import { ErrorCodes } from "../../errors/codes.js";
 import { fail } from "../../errors/switchboard-error.js";
 import { isE164, numberKey } from "../../model/phone.js";
 import type { NumberConfig } from "../../model/records.js";
@@ -9,7 +10,10 @@ import type { Outbound } from "../../protocol/outbound.js";
 import type { CallLookup } from "../host/live-call.js";
 import type { RegionRuntime } from "../runtime.js";
 
-export function loadNumber(rt: Pick<RegionRuntime, "region" | "stores" | "directory">, callOf: CallLookup) {
+export function loadNumber(
+  rt: Pick<RegionRuntime, "region" | "stores" | "directory" | "outbox">,
+  callOf: CallLookup,
+) {
   const { accounts, numbers } = rt.directory;
   /**
    * One NumberSetup per config object: the watched copy of the bucket replaces the object when the
@@ -20,7 +24,20 @@ export function loadNumber(rt: Pick<RegionRuntime, "region" | "stores" | "direct
   return fromPromise<NumberSetup, { facts: CallInput["facts"]; accountSid?: string }>(async ({ input }) => {
     const { facts } = input;
     const call = callOf(facts.callSid);
-    if (call.outbound) return outboundSetup(rt, input.accountSid, facts.from, call.outbound);
+    if (call.outbound) {
+      const setup = outboundSetup(rt, input.accountSid, facts.from, call.outbound);
+      if (call.outbound.twimlIgnored) {
+        const both = ErrorCodes.twimlAndUrlBothSet;
+        rt.outbox.notifier.notify({
+          accountSid: setup.accountSid,
+          callSid: facts.callSid,
+          level: "warning",
+          code: both.code,
+          message: both.title,
+        });
+      }
+      return setup;
+    }
     const key = numberKey(facts.to);
     // The local copy first; a number added a moment ago may not have reached it yet.
     const config = numbers.get(key) ?? (await call.clock.holding(() => rt.stores.numbers.get(key)));
