@@ -54,11 +54,22 @@ async function oldAfterBurst(tuned: boolean): Promise<number> {
   return Number(stdout);
 }
 
+/**
+ * The control, up to three bursts: V8 decides to pretenure a site at a scavenge, from what the
+ * scavenges since its last decision saw survive. One clean-clone CI run's untuned burst decided
+ * nothing (0 of 100 old), so one burst is not a reliable control; the tuned side gets no retry.
+ */
+async function untunedControl(): Promise<number[]> {
+  const seen: number[] = [];
+  for (let attempt = 0; attempt < 3 && !seen.includes(100); attempt++) seen.push(await oldAfterBurst(false));
+  return seen;
+}
+
 describe("tuneHeapForCalls", () => {
   it("keeps actors young after a burst that pretenures them untuned", async () => {
-    const [untuned, tuned] = await Promise.all([oldAfterBurst(false), oldAfterBurst(true)]);
+    const [untuned, tuned] = await Promise.all([untunedControl(), oldAfterBurst(true)]);
     // The control: this V8 pretenures them, so the tuning has something to turn off.
-    expect(untuned).toBe(100);
+    expect(untuned).toContain(100);
     expect(tuned).toBe(0);
-  });
+  }, 70_000); // three control bursts at most, each killed after 20 s
 });
