@@ -83,9 +83,12 @@ export const callSetup = setup({
       if (at.answeredAt !== null) return false;
       const next = at.verbs[at.index];
       // A first <Dial answerOnBridge> leaves the caller ringing until it bridges (it answers then).
-      const bridgeAnswers = next?.name === "Dial" && next.answerOnBridge;
-      const holdsAnswer = at.index === 0 && (next?.name === "Reject" || next?.name === "Pause");
-      return next === undefined || (!holdsAnswer && !bridgeAnswers);
+      // Twilio honours answerOnBridge only on a document's first verb: after a first <Pause>, the
+      // call is answered before the Dial rings anyone.
+      const holdsAnswer =
+        at.index === 0 &&
+        (next?.name === "Reject" || next?.name === "Pause" || (next?.name === "Dial" && next.answerOnBridge));
+      return next === undefined || !holdsAnswer;
     },
     canFallBack: ({ context }) => !context.usedFallback && !!context.number?.fallbackUrl,
     /** The number's config is loaded, so documents can be fetched for the call. */

@@ -75,6 +75,9 @@ async function run(
       case "Say":
         await sleep(clock, 1000, signal);
         return { kind: "next" };
+      case "Dial": // rings for 5 s and bridges nobody (it answers nothing)
+        await sleep(clock, 5000, signal);
+        return { kind: "next" };
       case "Hangup":
         return { kind: "hangup" };
       case "Reject":
@@ -232,6 +235,19 @@ describe("the call machine", () => {
       [NUMBER.voiceUrl]: [{ name: "Pause", length: 2 }, { name: "Pause", length: 3 }, say("Hi")],
     });
     expect(paused.ended.answeredAt).toBe(INPUT.arrivedAt + 2000);
+  });
+
+  it("holds the answer for a first Dial answerOnBridge only: after a first Pause the call is answered before it", async () => {
+    const bridging = { name: "Dial", answerOnBridge: true } as Verb;
+    // Nobody bridges, so the call is answered by the Say after the Dial, once its 5 s of ringing end.
+    const first = await run({ [NUMBER.voiceUrl]: [bridging, say("after")] });
+    expect(first.ended.answeredAt).toBe(INPUT.arrivedAt + 5000);
+    // Spec: answerOnBridge counts only on the first verb; the first Pause delays the answer, no more.
+    const afterPause = await run({
+      [NUMBER.voiceUrl]: [{ name: "Pause", length: 2 }, bridging, say("after")],
+    });
+    expect(afterPause.ran).toEqual(["Pause", "Dial", "Say:after"]);
+    expect(afterPause.ended.answeredAt).toBe(INPUT.arrivedAt + 2000);
   });
 
   it("ends a first-verb Reject busy as busy and rejected as no-answer, never answered", async () => {
