@@ -311,13 +311,16 @@ describe("a whisper on a SIP leg", () => {
     await callThrough(s, phone, "dial-caller-waits.xml", callee);
     const action = await dialAction(s.app);
     const whisper = await s.app.waitFor((r) => r.path === "/whisper");
-    // The screening request gets the 200 OK's X- headers as SipHeader_X-* (Twilio's receiving-sip guide).
+    // The screening request gets the leg's Call-ID and the 200 OK's X- headers as SipHeader_X-*
+    // (Twilio's <Sip> page and receiving-sip guide).
     expect(whisper.signatureValid).toBe(true);
     expect(whisper.params).toMatchObject({
       CallSid: action.DialCallSid,
       ParentCallSid: action.CallSid,
+      SipCallId: action.DialSipCallId,
       "SipHeader_X-Foo": "bar",
     });
+    expect(action.DialSipCallId).toMatch(/\S/);
     expect(action).toMatchObject({ DialCallStatus: "completed", DialBridged: "true" });
     // The whisper's keys went to the callee as RFC 4733 events on its leg (the caller sent none).
     expect(calleeRtp.packets.some((p) => p.payloadType === 101)).toBe(true);

@@ -260,12 +260,17 @@ async function connect(
   else if (target.sendDigits) await sleep(call.clock, dtmfMs(target.sendDigits), signal);
   if (target.whisper) {
     const callee = call.caller?.callees?.[target.to];
-    // Twilio posts the X- headers of a <Sip> leg's 200 OK to its screening URL as SipHeader_X-*.
-    const headers = answered.sip?.headers;
+    // Twilio posts a <Sip> leg's Call-ID (SipCallId) and its 200 OK's X- headers (SipHeader_X-*) to
+    // the leg's screening URL.
+    const { headers, callId } = answered.sip ?? {};
     const verdict = await runWhisper(
       rt,
       call,
-      headers ? { ...leg.facts, sipHeaders: { ...headers } } : leg.facts,
+      {
+        ...leg.facts,
+        ...(headers && { sipHeaders: { ...headers } }),
+        ...(callId && { sip: { callId } }),
+      },
       target.whisper,
       callee,
       signal,
