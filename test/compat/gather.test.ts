@@ -148,16 +148,19 @@ describe("<Gather> without input", () => {
     );
   });
 
-  it("treats finishOnKey pressed before any digit as no input", async () => {
+  it("ignores finishOnKey pressed before any digit, as Twilio does: keys after it are still taken", async () => {
     const s = await compat.scenario("gather-only-pound", {
       "/voice": (r) => {
-        r.gather({ action: "done" });
+        r.gather({ action: "done", timeout: 2 });
         r.say("Fell through");
       },
-      "/done": (r) => r.say("Not reached"),
+      "/done": (r, req) => r.say(`You entered ${req.params.Digits}`),
     });
-    const run = await s.call({ digits: ["#"] });
-    expect(run.said).toEqual(["Fell through"]);
+    const alone = await s.call({ digits: ["#"] });
+    expect(alone.said).toEqual(["Fell through"]);
+    const first = await s.call({ digits: ["#42#"] });
+    expect((await first.of("/done")).params.Digits).toBe("42");
+    expect(first.said).toEqual(["You entered 42"]);
   });
 
   it("requests the action with an empty Digits when actionOnEmptyResult is true", async () => {
@@ -229,6 +232,23 @@ describe("<Gather> with speech", () => {
     expect(Number(action.params.Confidence)).toBeGreaterThan(0);
     expect(Number(action.params.Confidence)).toBeLessThanOrEqual(1);
     expect(run.said).toEqual(["How can I help?", "You said I lost my card"]);
+  });
+
+  it("takes an answer that starts within the timeout however long it takes to say", async () => {
+    const s = await compat.scenario("gather-long-speech", {
+      "/voice": (r) => {
+        r.gather({ input: ["speech"], action: "heard", timeout: 2 }).say("How can I help?");
+        r.say("We did not hear you");
+      },
+      "/heard": (r, req) => r.say(`You said ${req.params.SpeechResult}`),
+    });
+    const answer = "I would like to speak to somebody about my last bill";
+    // The caller starts a second after the prompt and talks for longer than the 2 s timeout.
+    expect(speechDurationMs(answer)).toBeGreaterThan(2000);
+    const run = await s.call({ speech: [answer] });
+    const action = await run.of("/heard");
+    expect(action.params.SpeechResult).toBe(answer);
+    expect(run.said).toEqual(["How can I help?", `You said ${answer}`]);
   });
 
   it('with input="dtmf speech" takes keys when the caller presses them, speech when the caller talks', async () => {

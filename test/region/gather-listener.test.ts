@@ -1,6 +1,6 @@
 // A Gather's listening fed by a gateway's recogniser (issue #18): speech start barges in and holds the
 // Gather's timeout off until the result, which ends the Gather at once; nothing recognised ends it
-// without speech; with "dtmf speech" the first to finish wins.
+// without speech; with "dtmf speech" the first input heard wins (Twilio's <Gather> page).
 import { describe, expect, it } from "vitest";
 import { CallClock } from "../../src/clock/call-clock.js";
 import { listenForGather } from "../../src/region/channel/gather-listener.js";
@@ -45,14 +45,33 @@ describe("a Gather listening to a recogniser", () => {
     expect(performance.now() - started).toBeGreaterThanOrEqual(190);
   });
 
-  it("with dtmf speech, a key and its finishOnKey win over speech still being recognised", async () => {
+  it("with dtmf speech, speech heard first wins: keys and finishOnKey are ignored (Twilio)", async () => {
     const { listener, live } = gather({ input: ["dtmf", "speech"] });
     live.speechStarted?.();
     const result = listener.result();
     live.key("4");
     live.key("#");
+    live.recognised?.("four please", undefined);
+    expect(await result).toEqual({ digits: "", speech: { text: "four please", confidence: 0.92 } });
+  });
+
+  it("with dtmf speech, a key pressed first wins: speech after it is ignored", async () => {
+    const { listener, live } = gather({ input: ["dtmf", "speech"] });
+    const result = listener.result();
+    live.key("4");
+    live.speechStarted?.();
     live.recognised?.("too late", undefined);
+    live.key("#");
     expect(await result).toEqual({ digits: "4" });
+  });
+
+  it("takes a finishOnKey with no digit before it as nothing: it keeps listening for keys", async () => {
+    const { listener, live } = gather({ input: ["dtmf"] });
+    const result = listener.result();
+    live.key("#");
+    live.key("7");
+    live.key("#");
+    expect(await result).toEqual({ digits: "7" });
   });
 
   it("passes partial results to partialResultCallback's sender", () => {

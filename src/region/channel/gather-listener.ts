@@ -66,29 +66,38 @@ export function listenForGather(
     clock.clearTimeout(timer);
     timer = clock.setTimeout(end, ms);
   };
+  // With input="dtmf speech" whichever the Gather hears first wins (Twilio): once speech is heard,
+  // keys (finishOnKey too) are ignored, and once a key is pressed, speech is.
+  const heardSpeech = () => speaking || speech !== undefined;
+  const takesSpeech = () => !done && options.input.includes("speech") && digits === "";
   const live: LiveListener = {
     key: (k) => {
-      if (done || !options.input.includes("dtmf")) return;
+      if (done || !options.input.includes("dtmf") || heardSpeech()) return;
       started();
-      if (k === options.finishOnKey) return end();
+      if (k === options.finishOnKey) {
+        // Twilio: finishOnKey "only works when a digit sequence precedes it"; alone it is no input and
+        // ends nothing (the Gather keeps listening, its timeout unchanged).
+        if (digits !== "") end();
+        return;
+      }
       digits += k;
       if (options.numDigits !== undefined && digits.length >= options.numDigits) return end();
       if (promptsOver) rearm(options.timeoutMs);
     },
     speak: (text) => {
-      if (done || !options.input.includes("speech")) return;
+      if (!takesSpeech()) return;
       started();
       speech = { text, confidence: SPEECH_CONFIDENCE };
       rearm(options.speechTimeoutMs);
     },
     speechStarted: () => {
-      if (done || !options.input.includes("speech")) return;
+      if (!takesSpeech()) return;
       started();
       speaking = true;
       rearm(LONGEST_SPEECH_MS);
     },
     recognised: (text, confidence) => {
-      if (done || !options.input.includes("speech")) return;
+      if (!takesSpeech()) return;
       started();
       speech = { text, confidence: confidence ?? SPEECH_CONFIDENCE };
       end();

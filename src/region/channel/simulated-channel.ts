@@ -182,6 +182,9 @@ export class SimulatedChannel implements Channel {
       }
     } else if (options.input.includes("speech") && words !== undefined) {
       this.#speechUsed++;
+      // The caller starts talking: as a recogniser hears it, the Gather's timeout stops (it waits for
+      // the words, however long they take to say), and a listener heard within the timeout is input.
+      timers.push(this.clock.setTimeout(() => live.speechStarted?.(), at));
       const { onPartialSpeech } = options;
       if (onPartialSpeech) {
         // The recogniser's unstable results: the words so far, as each is spoken.
