@@ -19,6 +19,12 @@ export interface ApiContext {
   logins: Logins;
   /** How outbound calls (REST `POST Calls.json`) are placed. */
   outbound: OutboundOptions;
+  /**
+   * The api's address as apps reach it: the absolute URLs it hands out (a Recording's `media_url`)
+   * start with it, as the RecordingUrls the regions send do. Not the request's Host: Twilio's client,
+   * pointed here, keeps `api.twilio.com` as its Host (docs/rest-api.md).
+   */
+  publicUrl(): string;
 }
 
 export interface OutboundOptions {

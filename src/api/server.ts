@@ -46,6 +46,8 @@ export async function startApi(opts: {
   parts?: ApiPart[];
   /** How outbound calls are placed; default through the `ashburn` edge, in real time. */
   outbound?: Partial<OutboundOptions>;
+  /** The api's address as apps reach it (`--api-url`); default the address it listens on. */
+  publicUrl?: string;
 }): Promise<Api> {
   const [global, trunks] = await Promise.all([openGlobalStores(opts.nc), openTrunkStores(opts.nc)]);
   // Accounts made before `sb_account_status` existed (an upgrade) become known to edges.
@@ -56,7 +58,18 @@ export async function startApi(opts: {
   const loginLimiter = opts.loginLimiter ?? new LoginLimiter();
   const logins = new Logins((sid) => accounts.get(sid), loginLimiter, opts.operatorToken);
   const outbound: OutboundOptions = { edge: DEFAULT_OUTBOUND_EDGE, ...opts.outbound };
-  const ctx: ApiContext = { nc: opts.nc, log: opts.log, global, trunks, accounts, logins, outbound };
+  // Known once the api listens (a --port 0 api's port is the kernel's choice).
+  let publicUrl = opts.publicUrl?.replace(/\/+$/, "") ?? "";
+  const ctx: ApiContext = {
+    nc: opts.nc,
+    log: opts.log,
+    global,
+    trunks,
+    accounts,
+    logins,
+    outbound,
+    publicUrl: () => publicUrl,
+  };
   // Requests are logged at info; the api logs warnings and errors only, to keep the hot path quiet.
   const app = Fastify({
     loggerInstance: opts.log.child({ component: "api" }, { level: "warn" }),
@@ -80,6 +93,7 @@ export async function startApi(opts: {
   for (const part of opts.parts ?? []) await app.register(part, ctx);
 
   const address = await app.listen({ port: opts.port, host: opts.host ?? "127.0.0.1" });
+  publicUrl ||= address;
   return {
     url: address,
     close: async () => {

@@ -30,6 +30,15 @@ interface RegionFlags {
   apiUrl: string;
 }
 
+interface ApiFlags {
+  port: number;
+  host: string;
+  nats?: string;
+  operatorToken?: string;
+  edge: string;
+  apiUrl?: string;
+}
+
 export function registerServiceCommands(program: Command): void {
   program
     .command("edge")
@@ -139,7 +148,15 @@ export function registerServiceCommands(program: Command): void {
         .argParser(parseName)
         .default(DEFAULT_OUTBOUND_EDGE),
     )
-    .action((o: { port: number; host: string; nats?: string; operatorToken?: string; edge: string }) =>
+    .addOption(
+      new Option(
+        "--api-url <url>",
+        "the api's address as your apps reach it: a Recording's media_url starts with it (default: where it listens)",
+      )
+        .argParser(parseHttpUrl)
+        .env("SWITCHBOARD_API_URL"),
+    )
+    .action((o: ApiFlags) =>
       runService(
         "api",
         async (log) => {
@@ -153,6 +170,7 @@ export function registerServiceCommands(program: Command): void {
             operatorToken: operator,
             parts: [vizPlugin],
             outbound: { edge: o.edge },
+            ...(o.apiUrl && { publicUrl: o.apiUrl }),
           }).catch((err: unknown) =>
             explainListenError(
               err,

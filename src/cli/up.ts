@@ -62,7 +62,7 @@ export function registerUpCommand(program: Command): void {
     .addOption(
       new Option(
         "--api-url <url>",
-        "the api's address as your apps reach it, for RecordingUrl (default: the address it listens on)",
+        "the api's address as your apps reach it, for RecordingUrl and media_url (default: where it listens)",
       )
         .argParser(parseHttpUrl)
         .env("SWITCHBOARD_API_URL"),
@@ -136,6 +136,7 @@ async function up(o: UpOptions, log: Parameters<Parameters<typeof runService>[1]
       log: log.child({ component: "api" }),
       operatorToken: operator,
       parts: [vizPlugin],
+      ...(o.apiUrl && { publicUrl: o.apiUrl }),
       // Outbound calls to hosted numbers enter at the first edge `up` runs.
       ...(o.edges[0] && { outbound: { edge: o.edges[0] } }),
     }).catch((err: unknown) => explainListenError(err, o.port, "the api", apiFix));

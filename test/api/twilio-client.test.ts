@@ -2,14 +2,31 @@
 // fetch calls, read a recording, change live calls, add and list numbers, route a number. Every
 // response it gets is also checked against Twilio's OpenAPI description (helpers/twilio-client.ts).
 import { Objm } from "@nats-io/obj";
+import { pino } from "pino";
+import twilio from "twilio";
+import type BaseRequestClient from "twilio/lib/base/RequestClient.js";
 import { request } from "undici";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import { startApi } from "../../src/api/server.js";
 import { newSid } from "../../src/model/sid.js";
 import { buckets } from "../../src/protocol/subjects.js";
 import { putRecording } from "../../src/store/recording-objects.js";
 import { pausedCall } from "../helpers/live-call.js";
 import { type Stack, startStack } from "./helpers/stack.js";
 import { twilioClient } from "./helpers/twilio-client.js";
+
+/** The client of docs/rest-api.md: every request to the api, with the Host Twilio's would have. */
+class HostKeepingClient extends twilio.RequestClient {
+  constructor(private readonly apiUrl: string) {
+    super();
+  }
+
+  override request<TData>(opts: BaseRequestClient.RequestOptions<TData>) {
+    const { host, pathname, search } = new URL(opts.uri);
+    const headers = { ...opts.headers, Host: host };
+    return super.request({ ...opts, uri: `${this.apiUrl}${pathname}${search}`, headers });
+  }
+}
 
 let stack: Stack;
 let client: ReturnType<typeof twilioClient>["client"];
@@ -107,6 +124,60 @@ describe("the official twilio client", () => {
     }
     // Without credentials too, as Twilio serves media unless the account enforces auth on it.
     expect((await request(recording.mediaUrl)).statusCode).toBe(200);
+    // Through the client docs/rest-api.md shows, which keeps Twilio's Host (api.twilio.com): the
+    // media is still at the api, not on Twilio's host.
+    const keepsHost = twilio(stack.account.sid, stack.account.token, {
+      httpClient: new HostKeepingClient(stack.api.url),
+    });
+    const viaTwilioHost = await keepsHost.recordings(sid).fetch();
+    expect(viaTwilioHost.mediaUrl).toBe(recording.mediaUrl);
+    expect(viaTwilioHost.mediaUrl.startsWith(`${stack.api.url}/2010-04-01/`)).toBe(true);
+    // Another region's (Host api.ie1.twilio.com) names its region in the path, and serves from there.
+    const ie1 = await new Objm(stack.nc).create(buckets.recordings("ie1"));
+    const ie1Sid = newSid("RE");
+    await putRecording(
+      ie1,
+      {
+        sid: ie1Sid,
+        accountSid: stack.account.sid,
+        callSid: newSid("CA"),
+        duration: 1,
+        startTime: Date.now(),
+      },
+      wav,
+    );
+    const inIe1 = await twilio(stack.account.sid, stack.account.token, {
+      httpClient: new HostKeepingClient(stack.api.url),
+      region: "ie1",
+    })
+      .recordings(ie1Sid)
+      .fetch();
+    expect(inIe1.mediaUrl).toBe(
+      `${stack.api.url}/ie1/2010-04-01/Accounts/${stack.account.sid}/Recordings/${ie1Sid}`,
+    );
+    const ie1Media = await request(inIe1.mediaUrl);
+    expect(ie1Media.statusCode).toBe(200);
+    expect(Buffer.from(await ie1Media.body.arrayBuffer()).equals(Buffer.from(wav))).toBe(true);
+  });
+
+  it("starts media_url with the api's --api-url when it has one", async () => {
+    const nc = await stack.nats.connectAs("api");
+    const api = await startApi({
+      nc,
+      port: 0,
+      log: pino({ level: "silent" }),
+      publicUrl: "https://sb.example/",
+    });
+    try {
+      const other = twilioClient(api.url, stack.account).client;
+      const [first] = await other.recordings.list({ limit: 1 });
+      expect(first?.mediaUrl).toBe(
+        `https://sb.example/2010-04-01/Accounts/${stack.account.sid}/Recordings/${first?.sid}`,
+      );
+    } finally {
+      await api.close();
+      await nc.close();
+    }
   });
 
   it("fetches and changes a live call: new TwiML, a redirect, and a hang-up", async () => {

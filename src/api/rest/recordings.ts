@@ -13,7 +13,7 @@ import {
   recordingResource,
   type StoredRecording,
 } from "../../store/recording-objects.js";
-import { listPath, regionOf, regionPathPrefix } from "../region-from-host.js";
+import { listPath, regionApiUrl, regionOf } from "../region-from-host.js";
 import { ownedCall } from "./call-lookup.js";
 import { callParams } from "./calls.js";
 import type { RestContext } from "./context.js";
@@ -89,7 +89,8 @@ function recordingsPage(
 }
 
 export async function recordingRoutes(app: FastifyInstance, ctx: RestContext): Promise<void> {
-  const base = (req: FastifyRequest) => `${req.protocol}://${req.host}${regionPathPrefix(req)}`;
+  // The region's recordings at the api as apps reach it (a region other than us1 in the path).
+  const base = (req: FastifyRequest) => regionApiUrl(ctx.publicUrl(), regionOf(req));
 
   app.get(
     "/Accounts/:AccountSid/Recordings.json",

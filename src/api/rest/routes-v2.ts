@@ -62,7 +62,7 @@ export async function routesV2Routes(app: FastifyInstance, ctx: RestContext): Pr
       const number = numberOf(req);
       const entry = await ctx.global.routing.get(numberKey(number));
       if (!entry || (await ownerOf(entry, number)) !== accountOf(req).sid) throw gone(req);
-      return phoneNumberResource(req, number, entry, accountOf(req).sid);
+      return phoneNumberResource(ctx.publicUrl(), number, entry, accountOf(req).sid);
     },
   );
 
@@ -113,16 +113,16 @@ export async function routesV2Routes(app: FastifyInstance, ctx: RestContext): Pr
       if (!routed || body.FriendlyName !== undefined || routed.accountSid !== account) {
         await ctx.global.routing.put(key, entry);
       }
-      return phoneNumberResource(req, number, entry, account);
+      return phoneNumberResource(ctx.publicUrl(), number, entry, account);
     },
   );
 }
 
-function phoneNumberResource(req: FastifyRequest, number: string, entry: RoutingEntry, accountSid: string) {
+function phoneNumberResource(publicUrl: string, number: string, entry: RoutingEntry, accountSid: string) {
   const date = entry.dateUpdated;
   return {
     phone_number: number,
-    url: `${req.protocol}://${req.host}/v2/PhoneNumbers/${number}`,
+    url: `${publicUrl}/v2/PhoneNumbers/${number}`,
     // The routing table keeps no sid; this one is stable per number.
     sid: `QQ${createHash("sha256").update(numberKey(number)).digest("hex").slice(0, 32)}`,
     account_sid: accountSid,
