@@ -2,6 +2,11 @@ import { pino } from "pino";
 import { request } from "undici";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { type Api, startApi } from "../../src/api/server.js";
+import { newSid } from "../../src/model/sid.js";
+import type { ChannelOut } from "../../src/protocol/channel-events.js";
+import { decode } from "../../src/protocol/codec.js";
+import { offerCall } from "../../src/protocol/offer.js";
+import { subjects } from "../../src/protocol/subjects.js";
 import { twilioClient } from "../api/helpers/twilio-client.js";
 import { startTestEngine, type TestEngine } from "../helpers/engine.js";
 import { pausedCall } from "../helpers/live-call.js";
@@ -10,6 +15,8 @@ import { startTwilioApp, type TwilioApp, VoiceResponse } from "../helpers/twilio
 const LONG = "+15551238300";
 const DIALS = "+15551238301";
 const OUTSIDE = "+15559990301";
+const BRIDGES = "+15551238302";
+const AGENT = "+15559990302";
 
 let engine: TestEngine;
 let api: Api;
@@ -29,6 +36,8 @@ beforeAll(async () => {
     "/long": twiml((r) => r.pause({ length: 600 })),
     "/next": twiml((r) => r.say("redirected by the REST update")),
     // A minute of simulated time first: at time-scale 0 the call's clock is then a minute ahead.
+    "/bridges": twiml((r) => r.dial({ action: "/bridge-over" }, AGENT)),
+    "/bridge-over": twiml((r) => r.say("the agent left")),
     "/dials": twiml((r) => {
       r.pause({ length: 60 });
       r.dial({ action: "/next" }, OUTSIDE);
@@ -36,6 +45,7 @@ beforeAll(async () => {
   });
   await engine.addNumber({ number: LONG, voiceUrl: `${app.url}/long` });
   await engine.addNumber({ number: DIALS, voiceUrl: `${app.url}/dials` });
+  await engine.addNumber({ number: BRIDGES, voiceUrl: `${app.url}/bridges` });
   ({ client } = twilioClient(api.url, { sid: engine.accountSid, token: engine.authToken }));
 }, 60_000);
 
@@ -96,6 +106,66 @@ describe("a live call's update with both Url and Twiml", () => {
     const note = notes.find((n) => n.error_code === "32019");
     expect(note?.log).toBe("1"); // a warning
     expect(note?.message_text).toContain("Twiml and Voice URL are both set. Using Voice URL.");
+  });
+});
+
+describe("a live <Dial> leg's update", () => {
+  /** A real-time call bridged to AGENT (who would talk for 10 minutes); resolves with the leg's sid. */
+  async function bridgedCall() {
+    const callSid = newSid("CA");
+    const events: ChannelOut[] = [];
+    let legSid!: (sid: string) => void;
+    const bridged = new Promise<string>((resolve) => {
+      legSid = resolve;
+    });
+    const sub = engine.nc.subscribe(subjects().callOut("us1", callSid), {
+      callback: (err, msg) => {
+        if (err) return;
+        const event = decode(msg.data) as ChannelOut;
+        events.push(event);
+        if (event.kind === "dial") legSid(event.callSid);
+      },
+    });
+    await engine.nc.flush();
+    await offerCall(engine.nc, "ashburn", {
+      to: BRIDGES,
+      from: "+15557654321",
+      callSid,
+      caller: { timeScale: 1, callees: { [AGENT]: { outcome: "answer", answerAfter: 0, talk: 600 } } },
+    });
+    return { callSid, leg: await bridged, events, stop: () => sub.unsubscribe() };
+  }
+
+  it("hangs the leg up with Status=completed: the Dial's action follows with DialCallStatus=completed", async () => {
+    const call = await bridgedCall();
+    try {
+      const leg = await client.calls(call.leg).update({ status: "completed" });
+      expect(leg).toMatchObject({ sid: call.leg, parentCallSid: call.callSid, status: "completed" });
+      const after = await app.waitFor(
+        (q) => q.path === "/bridge-over" && q.params.CallSid === call.callSid,
+        10_000,
+      );
+      expect(after.params).toMatchObject({ DialCallSid: call.leg, DialCallStatus: "completed" });
+      expect((await client.calls(call.leg).fetch()).status).toBe("completed");
+    } finally {
+      call.stop();
+    }
+  });
+
+  it("refuses new TwiML for the leg with 20422, naming its parent, and leaves the bridge up", async () => {
+    const call = await bridgedCall();
+    try {
+      const refused = await client
+        .calls(call.leg)
+        .update({ twiml: "<Response><Hangup/></Response>" })
+        .catch((e) => e);
+      expect(refused).toMatchObject({ status: 400, code: 20422 });
+      expect(String(refused.message)).toContain(call.callSid);
+      expect((await client.calls(call.leg).fetch()).status).toBe("in-progress");
+      await client.calls(call.callSid).update({ status: "completed" });
+    } finally {
+      call.stop();
+    }
   });
 });
 

@@ -217,6 +217,11 @@ export class ChildLeg {
     return this.#ending;
   }
 
+  /** The leg's Call resource as it is now (what its record says once stored). */
+  resource(): CallResource {
+    return this.#record();
+  }
+
   #record(): CallResource {
     const record = callResource(
       {

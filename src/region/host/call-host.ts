@@ -10,7 +10,7 @@ import { endStaleLegs } from "../dial/stale-legs.js";
 import { MAX_CALL_DURATION_MS } from "../effects/timers.js";
 import type { RegionRuntime } from "../runtime.js";
 import { CallBuilder, clockStart, type RestoredCall } from "./build-call.js";
-import { takeCallControl, takeChannelInput } from "./call-messages.js";
+import { takeCallControl, takeChannelInput, takeLegControl } from "./call-messages.js";
 import type { DialLegRef } from "./dial-legs.js";
 import { storeFailedCall } from "./failed-call.js";
 import type { WorkerLeases } from "./leases.js";
@@ -296,7 +296,19 @@ export class CallHost {
 
   #control(callSid: string, msg: Msg): void {
     const call = this.#calls.get(callSid);
-    if (call) takeCallControl(this.#rt, call, msg);
+    if (call) {
+      takeCallControl(this.#rt, call, msg);
+      return;
+    }
+    // Not a call of ours: perhaps a <Dial> leg one of ours is bridged to. A REST change to a CallSid
+    // is rare, so the calls are searched rather than every leg indexed.
+    for (const parent of this.#calls.values()) {
+      const leg = parent.bridgedLeg(callSid);
+      if (leg) {
+        takeLegControl(leg, parent.callSid, callSid, msg);
+        return;
+      }
+    }
   }
 
   async #finish(call: LiveCall): Promise<void> {

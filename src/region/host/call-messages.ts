@@ -8,6 +8,7 @@ import { decode, encodingOf } from "../../protocol/codec.js";
 import { respondError, respondValue } from "../../protocol/service-error.js";
 import type { TwimlWarning } from "../../twiml/verb-data.js";
 import type { RegionRuntime } from "../runtime.js";
+import type { BridgedLegControl } from "./dial-legs.js";
 import type { LiveCall } from "./live-call.js";
 
 /** Hands keys, speech or a hang-up to the call's channel; a bad payload is logged and ignored. */
@@ -44,4 +45,30 @@ export function takeCallControl(rt: Pick<RegionRuntime, "outbox">, call: LiveCal
   } catch (err) {
     if (msg.reply) respondError(msg, err);
   }
+}
+
+/**
+ * A live-call change for a leg one of this worker's calls is bridged to (`POST Calls/{leg}.json`):
+ * `Status=completed` hangs it up (the Dial goes on to its action), `canceled` changes nothing on an
+ * answered leg, as on any live call; new TwiML for the leg is refused, since a leg runs no TwiML of
+ * its own here. Answers with the leg's Call resource.
+ */
+export function takeLegControl(leg: BridgedLegControl, parentSid: string, callSid: string, msg: Msg): void {
+  (async () => {
+    const change = parseCallControl(decode(msg.data, encodingOf(msg.headers)));
+    if (change.url !== undefined || change.twiml !== undefined || change.timeLimitS !== undefined) {
+      throw fail(
+        "invalidParameter",
+        `${callSid} is a <Dial> leg bridged to ${parentSid}: switchboard can hang it up (Status=completed) but not give it new TwiML or a TimeLimit; update ${parentSid} instead`,
+      );
+    }
+    return change.status === "completed" ? await leg.hangup() : leg.resource();
+  })().then(
+    (resource) => {
+      if (msg.reply) respondValue(msg, resource);
+    },
+    (err: unknown) => {
+      if (msg.reply) respondError(msg, err);
+    },
+  );
 }

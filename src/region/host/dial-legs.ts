@@ -6,6 +6,7 @@
 // worker listened), and ends the others first (dial/stale-legs.ts).
 import { z } from "zod";
 import type { HttpMethod } from "../../model/http.js";
+import type { CallResource } from "../../model/records.js";
 import { CallSidSchema } from "../../protocol/offer.js";
 import type { SipOutcome } from "../../twiml/ports/dial-network.js";
 
@@ -89,8 +90,17 @@ export interface LegTracker {
   ended(sid: string): void;
 }
 
+/** A bridged leg as REST reaches it (`POST Calls/{leg}.json`): its record now, and a hang-up. */
+export interface BridgedLegControl {
+  resource(): CallResource;
+  /** Ends the bridge as the callee hanging up would; resolves with the leg's final record. */
+  hangup(): Promise<CallResource>;
+}
+
 export class DialLegs implements LegTracker {
   readonly #legs = new Map<string, DialLegRef>();
+  /** The bridged legs, until they end. */
+  readonly #bridged = new Map<string, BridgedLegControl>();
   /**
    * Legs of a resumed call's Dial still up: the one it was bridged to, or the SIP legs it was ringing.
    * Its Dial takes them back (take-back.ts).
@@ -155,7 +165,18 @@ export class DialLegs implements LegTracker {
   }
 
   ended(sid: string): void {
+    this.#bridged.delete(sid);
     if (this.#legs.delete(sid)) void this.store(false);
+  }
+
+  /** Makes a bridged leg reachable by REST until it ends. */
+  controlledBy(sid: string, control: BridgedLegControl): void {
+    if (this.#legs.has(sid)) this.#bridged.set(sid, control);
+  }
+
+  /** A leg bridged now, as REST reaches it; undefined for any other CallSid. */
+  bridgedLeg(sid: string): BridgedLegControl | undefined {
+    return this.#bridged.get(sid);
   }
 
   #change(sid: string, change: Partial<DialLegRef>, now: boolean): Promise<void> {

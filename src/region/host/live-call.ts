@@ -15,7 +15,7 @@ import type { CookieJar } from "../../webhook/cookies.js";
 import { CallStreams } from "../streams/call-streams.js";
 import type { StoredStream } from "../streams/open-stream.js";
 import { applyCallControl } from "./call-control.js";
-import { type DialLegRef, DialLegs } from "./dial-legs.js";
+import { type BridgedLegControl, type DialLegRef, DialLegs } from "./dial-legs.js";
 import type { HostedChannel } from "./hosted-channel.js";
 import type { SnapshotWriter } from "./snapshot-writer.js";
 import type { HostedCallRef, OutboundLegRef } from "./stored-actor.js";
@@ -127,6 +127,11 @@ export class LiveCall {
       return Promise.resolve();
     });
     return this.#dialLegs;
+  }
+
+  /** A leg its <Dial> is bridged to now, as REST reaches it (makes no DialLegs for a call with none). */
+  bridgedLeg(sid: string): BridgedLegControl | undefined {
+    return this.#dialLegs?.bridgedLeg(sid);
   }
 
   /** The hosted number's call this outbound call rang, if it rang one (stored as `sb.hostedCallee`). */
