@@ -284,6 +284,13 @@ describe("POST Calls.json (client.calls.create)", () => {
     const note = notes.find((n) => n.errorCode === "32019");
     expect(note?.log).toBe("1"); // a warning
     expect(note?.messageText).toContain("Twiml and Voice URL are both set. Using Voice URL.");
+    // Twilio's date filters on a call's notifications (MessageDate>, a day in UTC).
+    const later = await client
+      .calls(created.sid)
+      .notifications.list({ messageDateAfter: new Date(Date.now() + 86_400_000) });
+    expect(later).toEqual([]);
+    const today = await client.calls(created.sid).notifications.list({ messageDate: new Date() });
+    expect(today.map((n) => n.errorCode)).toContain("32019");
   }, 20_000);
 
   it.each([

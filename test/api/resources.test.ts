@@ -232,6 +232,8 @@ describe("validation", () => {
         20422,
       ],
       [{ PhoneNumber: "+15551232003", VoiceUrl: voiceUrl, TrunkSid: `TK${"0".repeat(32)}` }, 20422],
+      // No caller-name lookups here: a webhook would never carry the CallerName the app asked for.
+      [{ PhoneNumber: "+15551232003", VoiceUrl: voiceUrl, VoiceCallerIdLookup: "true" }, 20422],
     ];
     for (const [form, code] of cases) {
       expect((await post("/IncomingPhoneNumbers.json", form)).body, JSON.stringify(form)).toMatchObject({

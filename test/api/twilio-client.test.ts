@@ -114,6 +114,12 @@ describe("the official twilio client", () => {
         .fetch(),
     ).toMatchObject({ sid, track: "both" });
     expect(await client.calls(ended[0] ?? "").recordings.list()).toEqual([]);
+    // Twilio's date filters on a call's recordings (DateCreated>, a day in UTC).
+    const day = 86_400_000;
+    const createdAfter = (ms: number) =>
+      client.calls(ended[1] ?? "").recordings.list({ dateCreatedAfter: new Date(ms) });
+    expect((await createdAfter(Date.now() - day)).map((r) => r.sid)).toEqual([sid]);
+    expect(await createdAfter(Date.now() + day)).toEqual([]);
     const auth = Buffer.from(`${stack.account.sid}:${stack.account.token}`).toString("base64");
     // media_url itself serves the WAV, as Twilio's does, and so does its .wav form.
     for (const url of [recording.mediaUrl, `${recording.mediaUrl}.wav`]) {
@@ -273,6 +279,11 @@ describe("the official twilio client", () => {
       .recordings.create()
       .catch((e: unknown) => e);
     expect(recording).toMatchObject({ status: 405, code: 20004 });
+    const account = await client.api.v2010
+      .accounts(stack.account.sid)
+      .update({ friendlyName: "renamed" })
+      .catch((e: unknown) => e);
+    expect(account).toMatchObject({ status: 405, code: 20004 });
     // The call is still there, and a path Twilio does not have is still 404.
     expect((await client.calls(call).fetch()).sid).toBe(call);
     const unknown = await stack.rest("GET", `/2010-04-01/Accounts/${stack.account.sid}/Nothing.json`);

@@ -414,6 +414,12 @@ describe("<Dial><Conference>", () => {
 
     const muted = await stack.rest("POST", `${base}/Participants/${b.callSid}.json`, { Muted: "true" });
     expect(muted.body).toMatchObject({ call_sid: b.callSid, muted: true, hold: false });
+    // A change switchboard does not make is refused, not answered 200 with nothing changed.
+    const notMade = await stack.rest("POST", `${base}/Participants/${b.callSid}.json`, {
+      EndConferenceOnExit: "true",
+    });
+    expect(notMade).toMatchObject({ status: 400, body: { code: 20422 } });
+    expect(String((notMade.body as { message?: string }).message)).toContain("EndConferenceOnExit");
     const kicked = await stack.rest("DELETE", `${base}/Participants/${a.callSid}.json`);
     expect(kicked.status).toBe(204);
     // A removed participant's call goes on after its Dial.

@@ -8,8 +8,9 @@ import { ownedCall } from "./call-lookup.js";
 import { callParams } from "./calls.js";
 import type { RestContext } from "./context.js";
 import { listPage, type PageQuery } from "./paging.js";
+import { dateFilter } from "./query-dates.js";
 import { orIfMissing } from "./region-buckets.js";
-import { listOf, listQuery, pathParams, resource, responses, sid } from "./schemas.js";
+import { listOf, listQuery, pathParams, resource, responses, STRING, sid } from "./schemas.js";
 
 const notificationSchema = resource("Notification", {
   sid: "string",
@@ -31,6 +32,9 @@ const notificationSchema = resource("Notification", {
   uri: "string",
 });
 
+/** Twilio's date filters on a call's notifications. */
+const DATES = ["MessageDate", "MessageDate>", "MessageDate<"] as const;
+
 export async function callNotificationRoutes(app: FastifyInstance, ctx: RestContext): Promise<void> {
   const notificationsOf = async (region: string, callSid: string) => {
     const kv = await ctx.buckets.notifications(region);
@@ -45,22 +49,33 @@ export async function callNotificationRoutes(app: FastifyInstance, ctx: RestCont
         summary: "The errors and warnings of a call, oldest first",
         tags: ["Calls"],
         params: callParams,
-        querystring: listQuery({ Log: { type: "integer", enum: [0, 1] } }),
+        querystring: listQuery({
+          Log: { type: "integer", enum: [0, 1] },
+          MessageDate: { ...STRING, description: "YYYY-MM-DD (UTC)" },
+          "MessageDate>": STRING,
+          "MessageDate<": STRING,
+        }),
         response: responses(listOf("notifications", notificationSchema)),
       },
     },
     async (req) => {
       const { AccountSid, CallSid } = req.params as { AccountSid: string; CallSid: string };
-      const q = req.query as PageQuery & { Log?: number };
+      const q = req.query as PageQuery & { Log?: number } & Partial<Record<(typeof DATES)[number], string>>;
       const region = regionOf(req);
+      const dated = dateFilter(q, "MessageDate");
       await ownedCall(ctx.buckets, region, AccountSid, CallSid, req.url);
       const all = (await notificationsOf(region, CallSid)).filter(
-        (n) => q.Log === undefined || n.log === String(q.Log),
+        (n) =>
+          (q.Log === undefined || n.log === String(q.Log)) &&
+          (dated === undefined || dated(Date.parse(n.message_date))),
       );
       return listPage(
         {
           path: listPath(req),
-          filters: [["Log", q.Log === undefined ? undefined : String(q.Log)]],
+          filters: [
+            ["Log", q.Log === undefined ? undefined : String(q.Log)],
+            ...DATES.map((name) => [name, q[name]] as const),
+          ],
           key: "notifications",
           query: q,
           idOf: (n: NotificationRecord) => n.sid,

@@ -57,6 +57,18 @@ const participantSchema = resource("Participant", {
 
 const base = (accountSid: string) => `/2010-04-01/Accounts/${accountSid}/Conferences`;
 
+/** Twilio's UpdateParticipant parameters beyond Muted and Hold (with HoldUrl, HoldMethod). */
+const UNSUPPORTED_PARTICIPANT_CHANGES = [
+  "AnnounceUrl",
+  "AnnounceMethod",
+  "WaitUrl",
+  "WaitMethod",
+  "BeepOnExit",
+  "EndConferenceOnExit",
+  "Coaching",
+  "CallSidToCoach",
+];
+
 export function conferenceResource(c: ConferenceRecord) {
   const uri = `${base(c.accountSid)}/${c.sid}`;
   return {
@@ -285,12 +297,18 @@ export async function conferenceRoutes(app: FastifyInstance, ctx: RestContext): 
     },
     async (req) => {
       const { AccountSid = "", ConferenceSid = "", CallSid = "" } = req.params as Record<string, string>;
-      const body = (req.body ?? {}) as {
+      const body = (req.body ?? {}) as Record<string, string | undefined> & {
         Muted?: string;
         Hold?: string;
         HoldUrl?: string;
         HoldMethod?: string;
       };
+      // Twilio's other participant changes are refused, not ignored: a 200 that changed nothing
+      // would tell the app they had been made.
+      const unsupported = UNSUPPORTED_PARTICIPANT_CHANGES.find((name) => body[name] !== undefined);
+      if (unsupported) {
+        throw fail("invalidParameter", `switchboard does not support ${unsupported} on a participant update`);
+      }
       const muted = flag(body.Muted);
       const hold = flag(body.Hold);
       const changed = await (await store(req)).setParticipant(AccountSid, ConferenceSid, CallSid, {

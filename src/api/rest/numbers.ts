@@ -28,11 +28,14 @@ const configBody = {
   // VoiceUrl instead.
   VoiceApplicationSid: STRING,
   TrunkSid: STRING,
+  // Refused when true: switchboard looks up no caller names (no CallerName on the webhook).
+  VoiceCallerIdLookup: STRING,
 };
 const UNSUPPORTED_CONFIG = ["VoiceApplicationSid", "TrunkSid"] as const;
 
 interface NumberBody {
   PhoneNumber?: string;
+  VoiceCallerIdLookup?: string;
   FriendlyName?: string;
   VoiceUrl?: string;
   VoiceMethod?: string;
@@ -73,6 +76,8 @@ export async function numberRoutes(app: FastifyInstance, ctx: RestContext): Prom
     const unsupported = UNSUPPORTED_CONFIG.find((name) => body[name] !== undefined && body[name] !== "");
     if (unsupported)
       throw fail("invalidParameter", `switchboard does not support ${unsupported} on a number`);
+    if (body.VoiceCallerIdLookup?.toLowerCase() === "true")
+      throw fail("invalidParameter", "switchboard does not support VoiceCallerIdLookup (CallerName) on a number");
     if (!(await regionExists(ctx.buckets, region))) {
       throw fail("invalidParameter", `region ${region} has no call stream: no region worker has run there`);
     }

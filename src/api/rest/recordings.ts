@@ -70,20 +70,31 @@ export async function findRecording(
   return { os, recording };
 }
 
-/** A page of a call's or a conference's recordings, each as that subresource. */
+/** The date filters a call's or a conference's recordings take (Twilio's, as for the account's). */
+const DATE_FILTERS = ["DateCreated", "DateCreated>", "DateCreated<"] as const;
+const dateQuery = {
+  DateCreated: { ...STRING, description: "YYYY-MM-DD (UTC)" },
+  "DateCreated>": STRING,
+  "DateCreated<": STRING,
+};
+
+/** A page of a call's or a conference's recordings (filtered by date), each as that subresource. */
 function recordingsPage(
   req: FastifyRequest,
   all: StoredRecording[],
   resource: (r: StoredRecording) => Record<string, unknown>,
 ) {
+  const q = req.query as RecordingsQuery;
+  const created = dateFilter(q, "DateCreated");
   return listPage(
     {
       path: listPath(req),
+      filters: DATE_FILTERS.map((name) => [name, q[name]] as const),
       key: "recordings",
-      query: req.query as PageQuery,
+      query: q,
       idOf: (r: StoredRecording) => r.sid,
     },
-    all,
+    created ? all.filter((r) => created(r.dateCreated)) : all,
     (page) => page.map(resource),
   );
 }
@@ -196,7 +207,7 @@ export async function recordingRoutes(app: FastifyInstance, ctx: RestContext): P
         summary: "A call's recordings, newest first",
         tags: ["Calls"],
         params: callParams,
-        querystring: listQuery(),
+        querystring: listQuery(dateQuery),
         response: responses(listOf("recordings", recordingSchema)),
       },
     },
@@ -218,7 +229,7 @@ export async function recordingRoutes(app: FastifyInstance, ctx: RestContext): P
         summary: "A conference's recordings, newest first",
         tags: ["Conferences"],
         params: pathParams({ AccountSid: sid("AC"), ConferenceSid: sid("CF") }),
-        querystring: listQuery(),
+        querystring: listQuery(dateQuery),
         response: responses(listOf("recordings", recordingSchema)),
       },
     },

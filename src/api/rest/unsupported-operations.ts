@@ -8,6 +8,7 @@ const SID = (prefix: string) => `${prefix}[0-9a-fA-F]{32}`;
 
 /** [method, path under the account, what it does on Twilio]. */
 const OPERATIONS: ReadonlyArray<readonly [method: string, path: string, what: string]> = [
+  ["POST", "\\.json", "changing an account (use switchboard accounts update)"],
   ["DELETE", `/Calls/${SID("CA")}\\.json`, "deleting a call's record"],
   ["POST", `/Calls/${SID("CA")}/Recordings\\.json`, "starting a recording of a live call"],
   ["POST", `/Calls/${SID("CA")}/Recordings/${SID("RE")}\\.json`, "pausing or resuming a call's recording"],
