@@ -33,6 +33,16 @@ export async function readLiveCall(actors: KV, callSid: string): Promise<LiveCal
   return (await hasLease(actors, callSid)) ? { kind: "leased" } : { kind: "absent" };
 }
 
+/** The CallSids of the <Dial> legs a live call's snapshot names (ringing or bridged); none without one. */
+export async function dialLegSids(actors: KV, callSid: string): Promise<string[]> {
+  const stored = (await new JsonKv<unknown>(actors).get(callSid)) as
+    | { sb?: { dialLegs?: unknown } }
+    | undefined;
+  const legs = stored?.sb?.dialLegs;
+  if (!Array.isArray(legs)) return [];
+  return legs.flatMap((leg) => (typeof leg?.sid === "string" ? [leg.sid as string] : []));
+}
+
 /** Whether some worker holds a lease on the call. */
 export async function hasLease(actors: KV, callSid: string): Promise<boolean> {
   for await (const _ of await actors.keys(leaseKeysOf(callSid))) return true;

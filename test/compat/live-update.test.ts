@@ -139,6 +139,9 @@ describe("a live <Dial> leg's update", () => {
   it("hangs the leg up with Status=completed: the Dial's action follows with DialCallStatus=completed", async () => {
     const call = await bridgedCall();
     try {
+      // Listed as its parent's child while it talks, as Twilio lists a live leg.
+      const children = await client.calls.list({ parentCallSid: call.callSid });
+      expect(children.map((c) => [c.sid, c.status])).toEqual([[call.leg, "in-progress"]]);
       const leg = await client.calls(call.leg).update({ status: "completed" });
       expect(leg).toMatchObject({ sid: call.leg, parentCallSid: call.callSid, status: "completed" });
       const after = await app.waitFor(
