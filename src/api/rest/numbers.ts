@@ -77,7 +77,10 @@ export async function numberRoutes(app: FastifyInstance, ctx: RestContext): Prom
     if (unsupported)
       throw fail("invalidParameter", `switchboard does not support ${unsupported} on a number`);
     if (body.VoiceCallerIdLookup?.toLowerCase() === "true")
-      throw fail("invalidParameter", "switchboard does not support VoiceCallerIdLookup (CallerName) on a number");
+      throw fail(
+        "invalidParameter",
+        "switchboard does not support VoiceCallerIdLookup (CallerName) on a number",
+      );
     if (!(await regionExists(ctx.buckets, region))) {
       throw fail("invalidParameter", `region ${region} has no call stream: no region worker has run there`);
     }
