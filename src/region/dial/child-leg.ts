@@ -59,7 +59,9 @@ export function bridgedLeg(
   sip: SipOutcome | undefined,
   onGateway: boolean,
 ): BridgedLeg {
-  const { ended, hangup, release } = connected;
+  // REST can hang the leg up as long as it is bridged, whoever bridged it (a Dial, or a resumed call
+  // that took it back).
+  const { ended, hangup, release } = leg.restControlled(connected);
   return {
     answered: true,
     callSid: leg.callSid,
@@ -215,6 +217,28 @@ export class ChildLeg {
       this.#report("completed", status, this.durationS(), sipResponseCode);
     })();
     return this.#ending;
+  }
+
+  /**
+   * The bridge to this leg as REST reaches it (`POST Calls/{leg}.json`, region/host/dial-legs.ts):
+   * `Status=completed` ends it as the callee hanging up would, and the Dial goes on to its action.
+   */
+  restControlled(
+    connected: Pick<BridgedLeg, "ended" | "hangup" | "release">,
+  ): Pick<BridgedLeg, "ended" | "hangup" | "release"> {
+    let hungUpByRest!: () => void;
+    const byRest = new Promise<void>((resolve) => {
+      hungUpByRest = resolve;
+    });
+    this.#tracker?.controlledBy(this.callSid, {
+      resource: () => this.resource(),
+      hangup: async () => {
+        hungUpByRest();
+        await connected.hangup(); // idempotent: the Dial hangs it up too as its bridge ends
+        return this.resource();
+      },
+    });
+    return { ...connected, ended: Promise.race([connected.ended, byRest]) };
   }
 
   /** The leg's Call resource as it is now (what its record says once stored). */

@@ -301,23 +301,8 @@ async function connect(
   const connected = answered.connect();
   // Stored with the call: a worker that resumes it takes this leg back instead of hanging it up.
   call.dialLegs.bridged(leg.callSid, call.clock.now(), answered.sip);
-  // REST can hang the leg up (Status=completed on it): the bridge ends as if the callee had, and the
-  // Dial goes on to its action with DialCallStatus=completed.
-  let hungUpByRest!: () => void;
-  const byRest = new Promise<void>((resolve) => {
-    hungUpByRest = resolve;
-  });
-  call.dialLegs.controlledBy(leg.callSid, {
-    resource: () => leg.resource(),
-    hangup: async () => {
-      hungUpByRest();
-      await connected.hangup(); // idempotent: the Dial hangs it up too as its bridge ends
-      return leg.resource();
-    },
-  });
-  const ended = Promise.race([connected.ended, byRest]);
   // A SIP leg (to a <Sip> URI or over a trunk) is a call of its own on the caller's gateway.
-  return bridgedLeg(leg, target.to, { ...connected, ended }, answered.sip, answered.channel !== undefined);
+  return bridgedLeg(leg, target.to, connected, answered.sip, answered.channel !== undefined);
 }
 
 /** How long sending `digits` takes: a key 250 ms, `w` half a second, `W` a second (Twilio's pauses). */

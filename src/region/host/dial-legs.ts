@@ -84,6 +84,8 @@ export interface LegTracker {
   answered(sid: string, at: number): void;
   /** The caller is about to be bridged to the leg, at `at` (a <Sip> leg's final response with it). */
   bridged(sid: string, at: number, sip?: SipOutcome): void;
+  /** The leg is bridged: REST reaches it through `control` until it ends. */
+  controlledBy(sid: string, control: BridgedLegControl): void;
   /** `count` of its progress callbacks have been sent (only the events its noun asked for are numbered). */
   reported(sid: string, count: number): void;
   /** The leg's final record is stored: nothing of it is left to end. */
