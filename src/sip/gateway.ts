@@ -2,7 +2,14 @@
 // network into a call offer on its edge, names itself in the offer so the call's region sends its
 // channel commands here, and carries those out on the call's RTP session (docs/sip.md).
 import type { Socket } from "node:dgram";
-import type { Msg, NatsConnection, Subscription } from "@nats-io/transport-node";
+import {
+  type Msg,
+  type NatsConnection,
+  NoRespondersError,
+  RequestError,
+  type Subscription,
+  TimeoutError,
+} from "@nats-io/transport-node";
 import { fail, toSwitchboardError } from "../errors/switchboard-error.js";
 import type { Logger } from "../log.js";
 import { newSid } from "../model/sid.js";
@@ -349,22 +356,45 @@ export class SipGateway {
         { callSid, code: e.code, err: e },
         "SIP call refused by the edge",
       );
-      // 21211/20404: no such number; 90003: its region is down; anything else: our fault.
-      const status = e.code === 21211 || e.code === 20404 ? 404 : e.code === 90003 ? 503 : 500;
-      dialog.reject(status, `${e.code}: ${e.message}`.slice(0, 200));
+      // 21211/20404: no such number; 90003: its region is down, and an edge that does not answer (no
+      // edge, or one too busy to answer within the offer's timeout) is down as well: 503, which a
+      // carrier retries elsewhere (RFC 3261 §21.5.4); anything else: our fault.
+      const status =
+        e.code === 21211 || e.code === 20404 ? 404 : e.code === 90003 || edgeUnavailable(err) ? 503 : 500;
+      dialog.reject(
+        status,
+        `${e.code}: ${e.message}`.slice(0, 200),
+        status === 503 ? { "retry-after": 5 } : {},
+      );
       call.abandon();
     }
   }
 }
 
-/** The called number as dialled, made E.164 by adding `+` where it lacks one. */
+/**
+ * The called number as dialled, made E.164: a telephone-subscriber user part (RFC 3261 §19.1.6,
+ * RFC 3966) loses its parameters (a US carrier's number-portability `;npdi;rn=…`, RFC 4694) and its
+ * visual separators (`+1-415-555-1234`), and gets `+` where it lacks one.
+ */
 export function e164(user: string): string {
-  return user.startsWith("+") ? user : `+${user}`;
+  const number = (user.split(";")[0] ?? "").replace(/[-.()]/g, "");
+  return number.startsWith("+") ? number : `+${number}`;
 }
 
 /** The caller: a number from the From user part (made E.164), else the From SIP URI without params. */
 export function callerId(dialog: Pick<InviteInfo, "fromUser" | "fromUri">): string {
-  if (/^\+?\d{2,15}$/.test(dialog.fromUser)) return e164(dialog.fromUser);
+  if (/^\+?\d{2,15}$/.test(e164(dialog.fromUser))) return e164(dialog.fromUser);
   const uri = dialog.fromUri.split(";")[0] ?? dialog.fromUri;
   return uri.startsWith("sip:") && uri.length < 255 ? uri : "anonymous";
+}
+
+/** The edge did not answer the offer: none listens (no responders), or none answered in time. */
+function edgeUnavailable(err: unknown): boolean {
+  const cause = (err as { cause?: unknown }).cause;
+  return [err, cause].some(
+    (e) =>
+      e instanceof TimeoutError ||
+      e instanceof NoRespondersError ||
+      (e instanceof RequestError && e.isNoResponders()),
+  );
 }

@@ -1,7 +1,7 @@
 // What the gateway answers to requests it does not take, each with the right status, reason phrase
 // and a Reason header: a Require it does not support (420), methods outside a call (405/501),
-// malformed Request-URI or From (400), SRTP offers (488), callers outside --allow (403), and a
-// number nobody hosts (404).
+// malformed Request-URI or From (400), SRTP offers (488), callers outside --allow (403), a
+// number nobody hosts (404), and an edge that does not answer (503).
 
 import pino from "pino";
 import { describe, expect, it } from "vitest";
@@ -87,6 +87,22 @@ describe("SIP requests the gateway refuses", () => {
     expect(rs.header("Reason")).toBe(
       'SIP ;cause=404 ;text="20404: +15559999999 is not a number switchboard hosts"',
     );
+  });
+
+  it("answers 503 with Retry-After when no edge answers its offer, which a carrier retries elsewhere", {
+    timeout: 60_000,
+  }, async () => {
+    await using engine = await startTestEngine();
+    await using gw = await startGateway(engine, "gw1", { edge: "nowhere" });
+    await using peer = await rawPeer("127.0.0.2", gw.sipPort);
+    peer.send(
+      request(peer, "INVITE", `sip:+15559999999@127.0.0.1:${gw.sipPort}`, {
+        body: sdpOffer("127.0.0.2", 4000),
+      }),
+    );
+    const rs = await peer.next(final, 15_000);
+    expect(rs.start).toBe("SIP/2.0 503 Service Unavailable");
+    expect(rs.header("Retry-After")).toBe("5");
   });
 
   it("lets only networks given with --allow place calls (403 for the rest)", {

@@ -141,6 +141,11 @@ export class InboundDialog {
       this.#unacked.get(rq.headers.cseq.seq)?.ack(rq);
       return;
     }
+    const refused = this.#notOurs(rq);
+    if (refused) {
+      this.stack.respond(rejection(rq, ...refused));
+      return;
+    }
     if (method === "CANCEL") {
       this.stack.respond(response(rq, 200));
       if (this.state === "early") {
@@ -161,7 +166,8 @@ export class InboundDialog {
     this.dialog.remoteCseq = Math.max(this.dialog.remoteCseq, rq.headers.cseq.seq);
     answerInDialog(this.stack, rq, {
       ended: this.state === "ended",
-      close: () => this.#close(),
+      // A BYE before the answer (an early dialog, §15) ends the INVITE too: 487, as a CANCEL would.
+      close: () => (this.state === "early" ? this.reject(487, "The caller hung up") : this.#close()),
       offer: (offer) => this.#offer(offer),
       notify: (rq) => this.#refers.notify(rq),
       on: this.on,
@@ -241,6 +247,24 @@ export class InboundDialog {
         stop: () => finish(false),
       });
     });
+  }
+
+  /**
+   * Why a request with this call's Call-ID is not of this call, if it is not (§12.2.2, §9.2): another
+   * From-tag, or a To-tag not ours, is another dialog (481); an INVITE without a To-tag is a second
+   * copy of ours that took another path, a fork or a fail-over (§8.2.2.2, 482); a CANCEL must match
+   * our INVITE's transaction (its top Via branch).
+   */
+  #notOurs(rq: SipMessage): [number, string] | undefined {
+    const h = rq.headers;
+    if (h.from?.params?.tag !== this.dialog.remote.params.tag) return [481, "No such dialog"];
+    if (rq.method === "CANCEL") {
+      const branch = (via: SipMessage["headers"]["via"]) => via?.[0]?.params?.branch;
+      return branch(h.via) === branch(this.invite.headers.via) ? undefined : [481, "No such transaction"];
+    }
+    const toTag = h.to?.params?.tag;
+    if (toTag === undefined) return rq.method === "INVITE" ? [482, "Loop Detected"] : [481, "No such dialog"];
+    return toTag === this.dialog.localTag ? undefined : [481, "No such dialog"];
   }
 
   #close(): void {
