@@ -133,6 +133,10 @@ export class SipDialogs {
         return [405, `${method} is not taken outside a call`, { allow: ALLOW }];
       return [501, `${method} is not implemented`, { allow: ALLOW }];
     }
+    // A tel: URI or any scheme but sip/sips: 416 (§8.2.2.1), not a malformed request.
+    const scheme = /^([a-z][a-z0-9+.-]*):/i.exec(rq.uri ?? "")?.[1]?.toLowerCase();
+    if (scheme !== undefined && scheme !== "sip" && scheme !== "sips")
+      return [416, `${scheme}: URIs are not taken; use sip:`];
     const info = readInvite(rq);
     if (typeof info === "string") return [400, info];
     if ("status" in sessionTimer(rq)) return [422, "Session interval too small", { "min-se": "90" }];

@@ -1,6 +1,6 @@
 // What the gateway answers to requests it does not take, each with the right status, reason phrase
 // and a Reason header: a Require it does not support (420), methods outside a call (405/501),
-// malformed Request-URI or From (400), SRTP offers (488), callers outside --allow (403), a
+// malformed Request-URI or From (400), a tel: URI (416), SRTP offers (488), callers outside --allow (403), a
 // number nobody hosts (404), and an edge that does not answer (503).
 
 import pino from "pino";
@@ -67,8 +67,19 @@ describe("SIP requests the gateway refuses", () => {
     );
     expect(crypto.status).toBe(488);
 
-    for (const m of [require, subscribe, foo, badUri, badNumber, badFrom, savp, crypto])
+    const tel = await ask(
+      request(peer, "INVITE", "tel:+15551230099", {
+        to: "<tel:+15551230099>",
+        body: sdpOffer("127.0.0.2", 4000),
+      }),
+    );
+    expect(tel.start).toBe("SIP/2.0 416 Unsupported URI Scheme");
+
+    for (const m of [require, subscribe, foo, badUri, badNumber, badFrom, savp, crypto, tel]) {
       expect(m.header("Reason"), m.start).toMatch(/^SIP ;cause=\d{3} ;text="[^"]+"$/);
+      // Every final response carries a To-tag, a refusal outside any call too (RFC 3261 §8.2.6.2).
+      expect(m.header("To"), m.start).toMatch(/;tag=\w+/);
+    }
     // No call reached the engine.
     expect(gw.calls.size).toBe(0);
   });

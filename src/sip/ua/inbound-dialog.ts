@@ -147,7 +147,8 @@ export class InboundDialog {
       return;
     }
     if (method === "CANCEL") {
-      this.stack.respond(response(rq, 200));
+      // Its 200 has the To-tag of our responses to the INVITE (§9.2).
+      this.stack.respond(response(rq, 200, { to: this.dialog.local }));
       if (this.state === "early") {
         this.reject(487, "Cancelled by the caller");
         this.on.cancel?.();

@@ -1,5 +1,6 @@
 // Responses the gateway sends: each status with its RFC 3261 reason phrase, and every rejection with
 // a Reason header (RFC 3326) saying why, so the far end's logs show the cause and not only a code.
+import { randomBytes } from "node:crypto";
 import { makeResponse, type SipMessage } from "./stack.js";
 
 const PHRASES: Record<number, string> = {
@@ -12,10 +13,12 @@ const PHRASES: Record<number, string> = {
   404: "Not Found",
   405: "Method Not Allowed",
   408: "Request Timeout",
+  416: "Unsupported URI Scheme",
   420: "Bad Extension",
   422: "Session Interval Too Small",
   480: "Temporarily Unavailable",
   481: "Call/Transaction Does Not Exist",
+  482: "Loop Detected",
   486: "Busy Here",
   487: "Request Terminated",
   488: "Not Acceptable Here",
@@ -41,6 +44,12 @@ export function phrase(status: number): string {
 /** A response with its reason phrase. */
 export function response(rq: SipMessage, status: number, headers: Record<string, unknown> = {}): SipMessage {
   const rs = makeResponse(rq, status, phrase(status));
+  // Every response but 100 carries a To-tag (§8.2.6.2). A dialog's own responses get the dialog's
+  // (their request has it, or the dialog sets it); a refusal outside any call gets one of its own.
+  const to = rs.headers.to;
+  if (status > 100 && to && to.params?.tag === undefined) {
+    rs.headers.to = { ...to, params: { ...to.params, tag: randomBytes(4).toString("hex") } };
+  }
   Object.assign(rs.headers, headers);
   return rs;
 }
