@@ -1,7 +1,7 @@
 // Which requests are a call's own (RFC 3261 §12.2.2, §9.2, §8.2.2.2, §15): a request that carries a
 // live call's Call-ID but another dialog's tags is refused (481) and leaves the call up, a second
-// INVITE of the same call by another path is 482, and a caller's BYE before the answer ends the
-// INVITE with 487. And a carrier's Request-URI with number-portability parameters (RFC 4694) and
+// INVITE of the same call by another path is 482, a new offer before the answer is 500 with a
+// Retry-After (RFC 3311 §5.2), and a caller's BYE before the answer ends the INVITE with 487. And a carrier's Request-URI with number-portability parameters (RFC 4694) and
 // visual separators still reaches the number. Raw SIP from 127.0.0.2 to a real gateway and engine.
 import { randomBytes } from "node:crypto";
 import { describe, expect, it } from "vitest";
@@ -94,7 +94,7 @@ describe("a call's own SIP requests", () => {
     expect(await refusedBy(call.inDialog("BYE", to, 5))).toBe(200);
   });
 
-  it("ends a ringing call's INVITE with 487 on the caller's BYE, and answers a second INVITE of it 482", {
+  it("answers a ringing call's second INVITE 482 and its UPDATE 500, and ends its INVITE 487 on its BYE", {
     timeout: 60_000,
   }, async () => {
     await using engine = await startTestEngine();
@@ -123,7 +123,22 @@ describe("a call's own SIP requests", () => {
     expect(merged.status).toBe(482);
     expect(gw.calls.size).toBe(1);
 
-    peer.send(call.inDialog("BYE", to, 2));
+    // A new offer before the answer (RFC 3311 §5.2): 500 with a Retry-After, the call still rings.
+    peer.send(
+      request(peer, "UPDATE", `sip:${RINGS}@127.0.0.1:${gw.sipPort}`, {
+        callId: call.callId,
+        from: call.from,
+        to,
+        cseq: 2,
+        body: sdpOffer(peer.address, 4002),
+      }),
+    );
+    const update = await peer.next((m) => isFinal(m) && m.header("CSeq")?.includes("UPDATE") === true);
+    expect(update.status).toBe(500);
+    expect(Number(update.header("Retry-After"))).toBeLessThanOrEqual(10);
+    expect(gw.calls.size).toBe(1);
+
+    peer.send(call.inDialog("BYE", to, 3));
     const [bye, invite] = await Promise.all([
       peer.next((m) => isFinal(m) && m.header("CSeq")?.includes("BYE") === true),
       // Our INVITE's (its branch): the 482 above is re-sent until ACKed, and must not be taken for it.

@@ -183,6 +183,14 @@ export class InboundDialog {
       return;
     }
     const reinvite = rq.method === "INVITE";
+    // Before the answer, the INVITE's own offer has no reliable answer yet (our 183's is not, without
+    // 100rel): a second INVITE (RFC 3261 §14.2) or an UPDATE with a new offer (RFC 3311 §5.2) is
+    // 500 with a Retry-After of up to 10 s. An UPDATE without SDP only refreshes the session.
+    if (this.state === "early" && (reinvite || rq.content)) {
+      const retryAfter = String(Math.floor(Math.random() * 11));
+      this.stack.respond(rejection(rq, 500, "The call is not answered yet", { "retry-after": retryAfter }));
+      return;
+    }
     // A re-INVITE while our 200 waits for its ACK would cross offers (§14.2).
     if (reinvite && this.#unacked.size > 0) {
       this.stack.respond(rejection(rq, 491, "An earlier offer is still open", { "retry-after": "1" }));
