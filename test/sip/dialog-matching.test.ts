@@ -6,6 +6,7 @@
 import { randomBytes } from "node:crypto";
 import { describe, expect, it } from "vitest";
 import { startTestEngine } from "../helpers/engine.js";
+import { setUp } from "../helpers/teardown.js";
 import { startTwilioApp, VoiceResponse } from "../helpers/twilio-app.js";
 import { startGateway } from "./harness.js";
 import { type RawPeer, rawPeer, request, type SipText, sdpOffer } from "./raw-sip.js";
@@ -46,40 +47,42 @@ async function answeringApp(engine: Awaited<ReturnType<typeof startTestEngine>>)
 }
 const toOf = (m: SipText) => m.header("To") ?? "";
 
+/** A call to ANSWERS at `uriOf(the gateway's port)`, answered (200, ACK) and listening in its Gather. */
+function answeredCall(uriOf: (sipPort: number) => string) {
+  return setUp(async (t) => {
+    const engine = t.use(await startTestEngine());
+    const app = t.use(await answeringApp(engine));
+    const gw = t.use(await startGateway(engine));
+    const peer = t.use(await rawPeer("127.0.0.2", gw.sipPort));
+    const call = caller(peer, uriOf(gw.sipPort));
+    peer.send(call.invite);
+    const ok = await peer.next(isFinal, 15_000);
+    expect(ok.status).toBe(200);
+    const voice = await app.waitFor((r) => r.path === "/answers");
+    const to = toOf(ok);
+    peer.send(call.inDialog("ACK", to, 1));
+    return { gw, peer, call, to, voice, [Symbol.asyncDispose]: () => t.stop() };
+  });
+}
+
 describe("a call's own SIP requests", () => {
   it("reaches a number dialled with number-portability parameters and separators", {
     timeout: 60_000,
   }, async () => {
-    await using engine = await startTestEngine();
-    await using app = await answeringApp(engine);
-    await using gw = await startGateway(engine);
-    await using peer = await rawPeer("127.0.0.2", gw.sipPort);
     // As a US carrier sends it after a number-portability lookup, with separators in the number.
-    const call = caller(peer, `sip:+1-555-123-0101;npdi;rn=+15550000000@127.0.0.1:${gw.sipPort};user=phone`);
-    peer.send(call.invite);
-    const ok = await peer.next(isFinal, 15_000);
-    expect(ok.status).toBe(200);
-    expect((await app.waitFor((r) => r.path === "/answers")).params.To).toBe(ANSWERS);
-    peer.send(call.inDialog("ACK", toOf(ok), 1));
-    peer.send(call.inDialog("BYE", toOf(ok), 2));
-    expect((await peer.next(isFinal)).status).toBe(200);
+    await using c = await answeredCall(
+      (port) => `sip:+1-555-123-0101;npdi;rn=+15550000000@127.0.0.1:${port};user=phone`,
+    );
+    expect(c.voice.params.To).toBe(ANSWERS);
+    c.peer.send(c.call.inDialog("BYE", c.to, 2));
+    expect((await c.peer.next(isFinal)).status).toBe(200);
   });
 
   it("refuses another dialog's BYE with 481 and keeps the call; takes its own", {
     timeout: 60_000,
   }, async () => {
-    await using engine = await startTestEngine();
-    await using app = await answeringApp(engine);
-    await using gw = await startGateway(engine);
-    await using peer = await rawPeer("127.0.0.2", gw.sipPort);
-    const call = caller(peer, `sip:${ANSWERS}@127.0.0.1:${gw.sipPort}`);
-    peer.send(call.invite);
-    const ok = await peer.next(isFinal, 15_000);
-    expect(ok.status).toBe(200);
-    await app.waitFor((r) => r.path === "/answers");
-    const to = toOf(ok);
-    peer.send(call.inDialog("ACK", to, 1));
-
+    await using c = await answeredCall((port) => `sip:${ANSWERS}@127.0.0.1:${port}`);
+    const { peer, call, to } = c;
     const refusedBy = async (text: string) => {
       peer.send(text);
       return (await peer.next((m) => isFinal(m) && m.header("CSeq")?.includes("BYE") === true)).status;
@@ -90,7 +93,7 @@ describe("a call's own SIP requests", () => {
     const stranger = `<sip:15557654321@127.0.0.2>;tag=${randomBytes(4).toString("hex")}`;
     expect(await refusedBy(call.inDialog("BYE", to, 4, { from: stranger }))).toBe(481);
     // The call is still up: its Gather still listens (no action came, and the gateway sent no BYE).
-    expect(gw.calls.size).toBe(1);
+    expect(c.gw.calls.size).toBe(1);
     expect(await refusedBy(call.inDialog("BYE", to, 5))).toBe(200);
   });
 
