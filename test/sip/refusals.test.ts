@@ -15,6 +15,19 @@ import { rawPeer, request, sdpOffer } from "./raw-sip.js";
 
 const final = (m: { status: number | undefined }) => (m.status ?? 0) >= 200;
 
+/** The final response to an INVITE for a number nobody hosts, through a gateway made with `extra`. */
+async function unhostedInvite(extra: Parameters<typeof startGateway>[2] = {}) {
+  await using engine = await startTestEngine();
+  await using gw = await startGateway(engine, "gw1", extra);
+  await using peer = await rawPeer("127.0.0.2", gw.sipPort);
+  peer.send(
+    request(peer, "INVITE", `sip:+15559999999@127.0.0.1:${gw.sipPort}`, {
+      body: sdpOffer("127.0.0.2", 4000),
+    }),
+  );
+  return await peer.next(final, 15_000);
+}
+
 describe("SIP requests the gateway refuses", () => {
   it("answers each with its status, reason phrase and a Reason header", { timeout: 60_000 }, async () => {
     await using engine = await startTestEngine();
@@ -85,15 +98,7 @@ describe("SIP requests the gateway refuses", () => {
   });
 
   it("answers 404 for a number nobody hosts", { timeout: 60_000 }, async () => {
-    await using engine = await startTestEngine();
-    await using gw = await startGateway(engine);
-    await using peer = await rawPeer("127.0.0.2", gw.sipPort);
-    peer.send(
-      request(peer, "INVITE", `sip:+15559999999@127.0.0.1:${gw.sipPort}`, {
-        body: sdpOffer("127.0.0.2", 4000),
-      }),
-    );
-    const rs = await peer.next(final, 10_000);
+    const rs = await unhostedInvite();
     expect(rs.start).toBe("SIP/2.0 404 Not Found");
     expect(rs.header("Reason")).toBe(
       'SIP ;cause=404 ;text="20404: +15559999999 is not a number switchboard hosts"',
@@ -103,15 +108,7 @@ describe("SIP requests the gateway refuses", () => {
   it("answers 503 with Retry-After when no edge answers its offer, which a carrier retries elsewhere", {
     timeout: 60_000,
   }, async () => {
-    await using engine = await startTestEngine();
-    await using gw = await startGateway(engine, "gw1", { edge: "nowhere" });
-    await using peer = await rawPeer("127.0.0.2", gw.sipPort);
-    peer.send(
-      request(peer, "INVITE", `sip:+15559999999@127.0.0.1:${gw.sipPort}`, {
-        body: sdpOffer("127.0.0.2", 4000),
-      }),
-    );
-    const rs = await peer.next(final, 15_000);
+    const rs = await unhostedInvite({ edge: "nowhere" });
     expect(rs.start).toBe("SIP/2.0 503 Service Unavailable");
     expect(rs.header("Retry-After")).toBe("5");
   });

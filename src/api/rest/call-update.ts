@@ -4,7 +4,7 @@
 import type { Msg } from "@nats-io/transport-node";
 import type { FastifyInstance } from "fastify";
 import { fail } from "../../errors/switchboard-error.js";
-import { TERMINAL_STATUSES } from "../../model/records.js";
+import { type CallResource, TERMINAL_STATUSES } from "../../model/records.js";
 import { type CallControl, parseCallControl, readCallControlReply } from "../../protocol/call-control.js";
 import { encode } from "../../protocol/codec.js";
 import { readReply } from "../../protocol/service-error.js";
@@ -15,7 +15,6 @@ import { timeLimitOf } from "./call-create-params.js";
 import { liveCall, storedCall } from "./call-lookup.js";
 import { callParams, callSchema } from "./calls.js";
 import type { RestContext } from "./context.js";
-import type { RegionBuckets } from "./region-buckets.js";
 import { formBody, HTTP_METHOD, responses, STRING } from "./schemas.js";
 
 /** Update parameters Twilio takes that switchboard does not carry out yet: refused, not ignored. */
@@ -54,20 +53,24 @@ export async function callUpdateRoutes(app: FastifyInstance, ctx: RestContext): 
       const region = regionOf(req);
       const change = controlOf((req.body ?? {}) as UpdateBody);
       const gone = () => fail("notFound", `The requested resource ${req.url} was not found`);
-      const ended = async () => {
-        const stored = await storedCall(ctx.buckets, region, CallSid);
+      // Why a call that is not live cannot be changed, from its record (or its absence).
+      const refusal = (stored: CallResource | undefined) => {
         if (stored?.account_sid !== AccountSid) return gone();
         if (!TERMINAL_STATUSES.has(stored.status)) {
           return fail("callNotInProgress", `Call ${CallSid} (${stored.status}) is not live on any worker`);
         }
         return fail("callNotInProgress", `Call ${CallSid} is ${stored.status}: it is not in progress`);
       };
+      const ended = async () => refusal(await storedCall(ctx.buckets, region, CallSid));
       // The live call's account comes from its snapshot: another account's call is never touched. A
-      // <Dial> leg has no snapshot: its record (written as it rings and answers) says whose it is, and
-      // the worker of the call it is bridged to answers for it.
-      const live =
-        (await liveCall(ctx.buckets, region, CallSid)) ?? (await liveDialLeg(ctx.buckets, region, CallSid));
-      if (!live) throw await ended();
+      // <Dial> leg has no snapshot: its record (written as it rings and answers, with its parent)
+      // says whose it is, and the worker of the call it is bridged to answers for it.
+      let live = await liveCall(ctx.buckets, region, CallSid);
+      if (!live) {
+        const stored = await storedCall(ctx.buckets, region, CallSid);
+        if (!stored?.parent_call_sid || TERMINAL_STATUSES.has(stored.status)) throw refusal(stored);
+        live = stored;
+      }
       if (live.account_sid !== AccountSid) throw gone();
       let msg: Msg;
       try {
@@ -101,10 +104,4 @@ function controlOf(body: UpdateBody): CallControl {
     ...(body.Status && { status: body.Status }),
     ...(timeLimitS !== undefined && { timeLimitS }),
   });
-}
-
-/** A <Dial> leg's record while it is up (its parent's worker answers for it), else undefined. */
-async function liveDialLeg(b: RegionBuckets, region: string, callSid: string) {
-  const stored = await storedCall(b, region, callSid);
-  return stored?.parent_call_sid && !TERMINAL_STATUSES.has(stored.status) ? stored : undefined;
 }
