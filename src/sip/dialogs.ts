@@ -2,6 +2,7 @@
 // the policy for requests outside a dialog — who may call (403), what is malformed (400), which
 // methods (405, 501) and extensions (420) are taken — before an INVITE becomes a call.
 import type { InboundAccess } from "./inbound-access.js";
+import { frameBody } from "./ua/body-length.js";
 import { InboundDialog, sessionTimer } from "./ua/inbound-dialog.js";
 import { ALLOW, rejection, response, SUPPORTED, unsupportedRequire } from "./ua/responses.js";
 import { parseUri, type Remote, type SipMessage, SipStack } from "./ua/stack.js";
@@ -37,6 +38,8 @@ export interface SipDialogsOptions {
   onError?: (err: unknown) => void;
   /** A request refused before it became a call (for the log). */
   onRefused?: (why: { status: number; method: string; source: string; text: string }) => void;
+  /** A message whose framing cannot be trusted: a TCP connection closed, a response dropped (stack.ts). */
+  onBadFraming?: (why: string, peer: string) => void;
 }
 
 export class SipDialogs {
@@ -56,6 +59,7 @@ export class SipDialogs {
         ...(opts.advertise && { advertise: opts.advertise }),
         tcp: true,
         onError: opts.onError ?? (() => {}),
+        onBadFraming: opts.onBadFraming ?? (() => {}),
       },
       (rq, remote) => this.#request(rq, remote),
     );
@@ -88,7 +92,8 @@ export class SipDialogs {
     const method = rq.method ?? "";
     const dialog = this.#dialogs.get(rq.headers["call-id"]);
     if (method === "ACK") {
-      dialog?.handle(rq);
+      // An ACK is never answered: one whose body does not fit its Content-Length is dropped (§18.3).
+      if (frameBody(rq) === undefined) dialog?.handle(rq);
       return;
     }
     const refusal = this.#refusal(rq, remote, dialog !== undefined);
@@ -119,6 +124,8 @@ export class SipDialogs {
     inDialog: boolean,
   ): [number, string, Record<string, unknown>?] | undefined {
     const method = rq.method ?? "";
+    const framing = frameBody(rq);
+    if (framing !== undefined) return [400, framing];
     const unknown = unsupportedRequire(rq);
     if (unknown.length > 0 && method !== "CANCEL")
       return [420, `Unsupported extension ${unknown.join(", ")}`, { unsupported: unknown.join(", ") }];

@@ -133,6 +133,7 @@ export class SipGateway {
         access: gw.access,
         onError: (err) => opts.log.warn({ err }, "sip"),
         onRefused: (why) => opts.log.info(why, "SIP request refused"),
+        onBadFraming: (why, peer) => opts.log.info({ why, peer }, "SIP message refused for its framing"),
       },
       (dialog, info) => void gw.#invite(dialog, info),
     );

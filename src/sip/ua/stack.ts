@@ -3,7 +3,10 @@
 // host for one of its flow tokens (so a phone on the gateway's IP never got its BYE). This is the
 // only file that imports the package: swapping it touches this file alone.
 import dgram from "node:dgram";
+import net from "node:net";
 import * as sip from "sip";
+import { frameBody } from "./body-length.js";
+import { guardFraming } from "./stream-framing.js";
 
 export type { Hop, NameAddr, Remote, SipMessage, SipUri } from "sip";
 
@@ -15,6 +18,8 @@ export interface SipStackOptions {
   /** Listen on TCP as well as UDP (same port). */
   tcp: boolean;
   onError(err: unknown): void;
+  /** A message refused for its framing (a TCP connection closed for it, a response dropped). */
+  onBadFraming(why: string, peer: string): void;
 }
 
 export class SipStack {
@@ -39,7 +44,9 @@ export class SipStack {
     dgram.createSocket = ((...args: Parameters<typeof createSocket>) =>
       quietSocket(createSocket(...args), opts.onError)) as typeof createSocket;
     try {
-      this.#transport = sip.makeTransport(options, (m, remote) => this.#receive(m, remote));
+      this.#transport = this.#guardingStreams(() =>
+        sip.makeTransport(options, (m, remote) => this.#receive(m, remote)),
+      );
     } finally {
       dgram.createSocket = createSocket;
     }
@@ -57,10 +64,13 @@ export class SipStack {
    */
   request(rq: sip.SipMessage, hop: sip.Hop, onResponse: (rs: sip.SipMessage) => void = () => {}): void {
     let client: sip.Transaction | undefined;
-    const cn = this.#transport.open(hop, (err) => {
-      this.opts.onError(err);
-      client?.message?.(sip.makeResponse(rq, 503, "Service Unavailable"));
-    });
+    // A TCP hop may open a connection: its framing is checked as an accepted one's is.
+    const cn = this.#guardingStreams(() =>
+      this.#transport.open(hop, (err) => {
+        this.opts.onError(err);
+        client?.message?.(sip.makeResponse(rq, 503, "Service Unavailable"));
+      }),
+    );
     if (rq.method === "ACK") {
       rq.headers.via = [{ params: { branch: sip.generateBranch() } }];
       try {
@@ -87,8 +97,42 @@ export class SipStack {
     this.#transport.destroy();
   }
 
+  /**
+   * Runs `f` (which may accept or open TCP connections through the package) with every stream it
+   * makes checked for framing (stream-framing.ts). The package calls `net.createServer` and
+   * `net.connect` as it builds its transport and opens a hop, synchronously, so they are swapped
+   * for that call alone.
+   */
+  #guardingStreams<T>(f: () => T): T {
+    const { createServer, connect } = net;
+    const guard = (socket: net.Socket) => {
+      guardFraming(socket, (why) =>
+        this.opts.onBadFraming(why, `${socket.remoteAddress}:${socket.remotePort}`),
+      );
+      return socket;
+    };
+    net.createServer = ((listener: (socket: net.Socket) => void) =>
+      createServer((socket) => listener(guard(socket)))) as typeof net.createServer;
+    net.connect = ((...args: Parameters<typeof connect>) => guard(connect(...args))) as typeof net.connect;
+    try {
+      return f();
+    } finally {
+      net.createServer = createServer;
+      net.connect = connect;
+    }
+  }
+
   #receive(m: sip.SipMessage, remote: sip.Remote): void {
     try {
+      // A response whose body does not fit its Content-Length is discarded (§18.3); a request is
+      // answered 400 by the dialogs (dialogs.ts), which can word the refusal.
+      if (m.method === undefined) {
+        const bad = frameBody(m);
+        if (bad !== undefined) {
+          this.opts.onBadFraming(bad, `${remote.address}:${remote.port}`);
+          return;
+        }
+      }
       const t = m.method ? this.#transactions.getServer(m) : this.#transactions.getClient(m);
       if (t) {
         t.message?.(m, remote);

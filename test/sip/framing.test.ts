@@ -1,0 +1,85 @@
+// Framing the gateway cannot trust (RFC 3261 §18.3), as `switchboard sip` meets it: over UDP a request
+// whose body is shorter than its Content-Length, or whose Content-Length is not a number, gets 400;
+// over TCP a message without a usable Content-Length closes the connection after the messages before
+// it are answered. Each is logged, and nothing but JSON reaches the gateway's stdout.
+import { connect, type Socket } from "node:net";
+import { describe, expect, it } from "vitest";
+import { startTestEngine } from "../helpers/engine.js";
+import { startSipProcess } from "./harness.js";
+import { parseSip, rawPeer, request } from "./raw-sip.js";
+
+const final = (m: { status: number | undefined }) => (m.status ?? 0) >= 200;
+
+/** Writes `text` on a new TCP connection; resolves with what came back once the gateway closed it. */
+async function sendAndWaitClose(port: number, text: string): Promise<string> {
+  const socket: Socket = connect({ host: "127.0.0.1", port, localAddress: "127.0.0.2" });
+  try {
+    await new Promise<void>((resolve, reject) => socket.once("connect", resolve).once("error", reject));
+    let received = "";
+    socket.setEncoding("latin1").on("data", (chunk: string) => {
+      received += chunk;
+    });
+    const closed = new Promise<void>((resolve) => socket.once("close", () => resolve()));
+    socket.write(text, "latin1");
+    await closed;
+    return received;
+  } finally {
+    socket.destroy();
+  }
+}
+
+describe("SIP framing", () => {
+  it("refuses over UDP with 400 and closes a TCP connection, logging why", { timeout: 60_000 }, async () => {
+    await using engine = await startTestEngine();
+    const started = await startSipProcess(engine.nats.url);
+    await using gateway = started.process;
+    await gateway.waitForLog("ready");
+    const uri = `sip:+15551230000@127.0.0.1:${started.sipPort}`;
+
+    await using udp = await rawPeer("127.0.0.2", started.sipPort);
+    const ask = async (text: string) => {
+      udp.send(text);
+      return await udp.next(final);
+    };
+    const short = await ask(
+      request(udp, "OPTIONS", uri, { body: "abc" }).replace("Content-Length: 3", "Content-Length: 50"),
+    );
+    expect(short.start).toBe("SIP/2.0 400 Bad Request");
+    expect(short.header("Reason")).toBe(
+      'SIP ;cause=400 ;text="Content-Length 50 is larger than the body (3 bytes)"',
+    );
+    const notANumber = await ask(
+      request(udp, "OPTIONS", uri).replace("Content-Length: 0", "Content-Length: x"),
+    );
+    expect(notANumber.header("Reason")).toBe('SIP ;cause=400 ;text="Malformed Content-Length"');
+    // A sound one, for contrast: the bytes after the body are not part of it.
+    const sound = await ask(`${request(udp, "OPTIONS", uri)}trailing`);
+    expect(sound.start).toBe("SIP/2.0 200 OK");
+
+    const tcp = { address: "127.0.0.2", port: 5060, transport: "TCP" as const };
+    // The first OPTIONS is answered; the second has no Content-Length, and the connection goes.
+    const first = request(tcp, "OPTIONS", uri, { cseq: 7 });
+    const unframed = request(tcp, "OPTIONS", uri, { cseq: 8 }).replace("Content-Length: 0\r\n", "");
+    const answers = await sendAndWaitClose(started.sipPort, first + unframed);
+    const replies = answers
+      .split(/(?=SIP\/2\.0 )/)
+      .filter(Boolean)
+      .map(parseSip);
+    expect(replies.map((r) => `${r.status} ${r.header("cseq")}`)).toEqual(["200 7 OPTIONS"]);
+    expect((await gateway.waitForLog("SIP message refused for its framing")).why).toBe(
+      "a message without Content-Length",
+    );
+    // A body larger than the gateway takes: closed at once, without an answer.
+    const huge = request(tcp, "INVITE", uri).replace("Content-Length: 0", "Content-Length: 1000000");
+    expect(await sendAndWaitClose(started.sipPort, huge)).toBe("");
+
+    await gateway.waitForLine(/more than 65536/);
+    expect(await gateway.stop()).toBe(0);
+    // The sip package's own "Flood attempt" line would be here, among the JSON.
+    const lines = gateway
+      .output()
+      .split("\n")
+      .filter((l) => l.trim() !== "");
+    for (const line of lines) expect(() => JSON.parse(line), line).not.toThrow();
+  });
+});

@@ -1,0 +1,70 @@
+// Framing on TCP (RFC 3261 §18.3) as the gateway checks it before the sip package reads a stream:
+// messages split and pipelined across chunks pass whole; a message whose length cannot be trusted
+// breaks the framing, and what came before it in the chunk still passes.
+import { describe, expect, it } from "vitest";
+import { MAX_BODY_BYTES, MAX_HEAD_BYTES, StreamFraming } from "../../src/sip/ua/stream-framing.js";
+
+/** An OPTIONS with `body`; `length` its Content-Length (null: none). */
+const message = (body: string, length: string | null = String(body.length)) =>
+  [
+    "OPTIONS sip:a@127.0.0.1 SIP/2.0",
+    "Via: SIP/2.0/TCP 127.0.0.2:5060;branch=z9hG4bK1",
+    "Call-ID: 1",
+    ...(length === null ? [] : [`Content-Length: ${length}`]),
+    "",
+    body,
+  ].join("\r\n");
+
+describe("StreamFraming", () => {
+  it("passes messages split at every byte and pipelined in one chunk, with keep-alive CRLFs between", () => {
+    const stream = `\r\n\r\n${message("v=0\r\n")}${message("")}\r\n${message("Signal=5\r\n")}`;
+    for (let cut = 0; cut <= stream.length; cut++) {
+      const framing = new StreamFraming();
+      expect(framing.push(stream.slice(0, cut))).toEqual({ sound: cut });
+      expect(framing.push(stream.slice(cut))).toEqual({ sound: stream.length - cut });
+    }
+    // Byte by byte.
+    const framing = new StreamFraming();
+    for (const c of stream) expect(framing.push(c).broken).toBeUndefined();
+  });
+
+  it("breaks on a message without Content-Length, with one given twice, malformed or too large", () => {
+    const cases: [string, RegExp][] = [
+      [message("", null), /without Content-Length/],
+      [message("ab").replace("Content-Length: 2", "Content-Length: 2\r\nl: 3"), /given twice/],
+      [message("", "x"), /malformed Content-Length "x"/],
+      [message("", "-1"), /malformed/],
+      [message("", "1e3"), /malformed/],
+      [message("", String(MAX_BODY_BYTES + 1)), /more than 65536/],
+    ];
+    for (const [text, why] of cases) {
+      const sound = message("ok");
+      expect(new StreamFraming().push(sound + text), text).toEqual({
+        sound: sound.length,
+        broken: expect.stringMatching(why),
+      });
+    }
+    // The compact form (l) is a Content-Length; the same value twice is one length.
+    expect(new StreamFraming().push(message("ab").replace("Content-Length", "l")).broken).toBeUndefined();
+    expect(
+      new StreamFraming().push(message("ab").replace("Content-Length: 2", "Content-Length: 2\r\nl: 2"))
+        .broken,
+    ).toBeUndefined();
+  });
+
+  it("breaks on headers that never end within the limit, counting from the message's first byte", () => {
+    const framing = new StreamFraming();
+    const sound = message("ok");
+    expect(framing.push(sound)).toEqual({ sound: sound.length });
+    const line = `X-Filler: ${"a".repeat(1000)}\r\n`;
+    let sent = 0;
+    let check = framing.push("OPTIONS sip:a@127.0.0.1 SIP/2.0\r\n");
+    while (check.broken === undefined) {
+      check = framing.push(line);
+      sent += line.length;
+      expect(sent).toBeLessThan(MAX_HEAD_BYTES + 2 * line.length);
+    }
+    // The message began in an earlier chunk: nothing of this one is sound.
+    expect(check).toEqual({ sound: 0, broken: `headers over ${MAX_HEAD_BYTES} bytes` });
+  });
+});
