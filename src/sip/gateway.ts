@@ -74,6 +74,13 @@ export interface GatewayOptions {
 
 /** The offer's headers must fit its schema (names ≤ 128, values ≤ 1024 chars) and its 16 KiB limit. */
 const MAX_HEADER_BYTES = 8 * 1024;
+/**
+ * How long stopping waits for the calls it ends to be ended on the SIP side: a BYE to a phone gone
+ * silent is re-sent for 32 s (RFC 3261 Timer F), after waiting as long for the ACK of our 200, and a
+ * SIGTERM would take that long. The region has the end of each call at once; the SIP side is over
+ * for the phone, as for any gateway that goes away, when its own timers run out.
+ */
+export const STOP_GRACE_MS = 5_000;
 
 export class SipGateway {
   readonly calls = new Map<string, SipCall>();
@@ -221,7 +228,20 @@ export class SipGateway {
   async stop(): Promise<void> {
     this.#stopping = true;
     await Promise.all(this.#subs.map((sub) => sub.drain()));
-    await Promise.all([...this.calls.values()].map((c) => c.shutdown()));
+    const live = [...this.calls.values()];
+    let grace: NodeJS.Timeout | undefined;
+    const ended = await Promise.race([
+      Promise.all(live.map((c) => c.shutdown())).then(() => true),
+      new Promise<false>((resolve) => {
+        grace = setTimeout(() => resolve(false), STOP_GRACE_MS);
+      }),
+    ]);
+    clearTimeout(grace);
+    if (!ended)
+      this.opts.log.warn(
+        { calls: live.length, graceMs: STOP_GRACE_MS },
+        "stopped before every ended call's BYE was answered",
+      );
     this.#pacer.stop();
     this.#sip?.stop();
     await this.#web.close();

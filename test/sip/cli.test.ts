@@ -1,11 +1,13 @@
 // `switchboard sip` as its own process (DESIGN.md §2): logs `ready`, carries a real call from sipp,
-// stops on SIGTERM, and refuses to start on a SIP port it cannot have.
+// stops on SIGTERM (within a grace, whatever its phones do), and refuses to start on a SIP port it cannot have.
 import { createSocket } from "node:dgram";
 import { describe, expect, it } from "vitest";
+import { STOP_GRACE_MS } from "../../src/sip/gateway.js";
 import { startCli } from "../helpers/cli.js";
 import { startTestEngine } from "../helpers/engine.js";
 import { startTwilioApp, VoiceResponse } from "../helpers/twilio-app.js";
 import { freeSipPort, phoneRtp, sipp, startSipProcess } from "./harness.js";
+import { rawPeer, request, sdpOffer } from "./raw-sip.js";
 
 describe("switchboard sip", () => {
   it("serves SIP calls for its edge until SIGTERM", { timeout: 60_000 }, async () => {
@@ -70,6 +72,51 @@ describe("switchboard sip", () => {
     expect(Date.now() - killedAt).toBeLessThan(8_000);
     // sipp never gets its BYE: it gives up at its timeout.
     expect((await caller).code).not.toBe(0);
+  });
+
+  it("stops within its grace when a phone no longer answers the BYE that ends its call", {
+    timeout: 60_000,
+  }, async () => {
+    await using engine = await startTestEngine();
+    await using app = await startTwilioApp(engine.authToken, {
+      "/voice": () => {
+        // A first <Pause> would ring on unanswered (test/sip/first-pause.test.ts).
+        const r = new VoiceResponse();
+        r.say("Hi");
+        r.pause({ length: 30 });
+        return { body: r.toString() };
+      },
+      "/status": () => ({ body: "" }),
+    });
+    await engine.addNumber({
+      number: "+15551230019",
+      voiceUrl: `${app.url}/voice`,
+      statusCallback: `${app.url}/status`,
+    });
+    const started = await startSipProcess(engine.nats.url);
+    await using gateway = started.process;
+    await gateway.waitForLog("ready");
+    const uri = `sip:+15551230019@127.0.0.1:${started.sipPort}`;
+    const from = `<sip:15557654321@127.0.0.2>;tag=gone`;
+    {
+      // The phone answers the call set-up, then goes silent: its socket closes, the BYE goes nowhere.
+      await using phone = await rawPeer("127.0.0.2", started.sipPort);
+      phone.send(
+        request(phone, "INVITE", uri, { callId: "gone-phone", from, body: sdpOffer("127.0.0.2", 4000) }),
+      );
+      const ok = await phone.next((m) => (m.status ?? 0) >= 200, 10_000);
+      expect(ok.status).toBe(200);
+      phone.send(request(phone, "ACK", uri, { callId: "gone-phone", from, to: ok.header("to") }));
+      await app.waitFor((r) => r.path === "/voice", 10_000);
+    }
+    const stoppedAt = Date.now();
+    expect(await gateway.stop()).toBe(0);
+    // A BYE is re-sent for 32 s (Timer F) before it is given up: stopping does not wait that long.
+    expect(Date.now() - stoppedAt).toBeLessThan(STOP_GRACE_MS + 4_000);
+    expect((await gateway.waitForLog("stopped before every ended call's BYE was answered")).calls).toBe(1);
+    // The call itself ended at once, as a hang-up.
+    const status = await app.waitFor((r) => r.path === "/status", 10_000);
+    expect(status.params.CallStatus).toBe("completed");
   });
 
   it("exits non-zero with a one-line reason when its SIP port is taken", { timeout: 30_000 }, async () => {
