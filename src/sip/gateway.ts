@@ -169,6 +169,7 @@ export class SipGateway {
       fromHost: this.opts.advertise ?? this.opts.address,
       stopping: () => this.#stopping,
       allocateRtp: () => this.#rtpPorts.allocate(),
+      mayCall: (address) => this.access.allows(address),
       nextSessionId: () => ++this.#sessionId,
       newCall: (deps) => this.#newCall(deps),
       call: (sid) => this.calls.get(sid),
@@ -327,7 +328,10 @@ export class SipGateway {
         audio: (packet, pcm) => call?.audio(packet, pcm),
         hears: () => call?.hearing ?? false,
         sent: (pcm) => call?.sent(pcm),
+        stranger: (address) => log.warn({ callSid, address }, "RTP from a stranger dropped"),
       },
+      // Beside its SDP's address: the caller's signalling address (behind NAT), and who may call.
+      (address) => address === dialog.source.address || this.access.allows(address),
     );
     const session = new SdpSession(rtp, this.mediaAddress, ++this.#sessionId);
     const answerSdp = offer ? session.answer(offer.streams, offer.chosen) : session.offer();

@@ -46,6 +46,8 @@ export interface LegContext {
   fromHost: string;
   stopping(): boolean;
   allocateRtp(): Promise<Socket>;
+  /** Whether `address` is in a network allowed to call the gateway (its trunks' among them). */
+  mayCall(address: string): boolean;
   nextSessionId(): number;
   /** Makes the leg a call of the gateway (in `calls`, ended by the region's `.out`). */
   newCall(opts: {
@@ -128,7 +130,10 @@ export async function originate(ctx: LegContext, msg: Msg): Promise<void> {
         whole?.sent(pcm, frame);
         call?.sent(pcm);
       },
+      stranger: (address) => ctx.log.warn({ callSid: o.legSid, address }, "RTP from a stranger dropped"),
     },
+    // Beside the answer's address: the next hop's (a callee behind NAT), and who may call.
+    (address) => address === hop.address || ctx.mayCall(address),
   );
   const session = new SdpSession(rtp, ctx.mediaAddress, ctx.nextSessionId());
   const sdp = session.offer();

@@ -8,11 +8,34 @@ import { RtpSession } from "../../src/sip/media/rtp-session.js";
 import { decodeG711, encodeG711 } from "../../src/sip/rtp/g711.js";
 import { buildRtp, parseRtp, type RtpPacket } from "../../src/sip/rtp/packet.js";
 
-const bound = async (): Promise<Socket> => {
+const bound = async (address = "127.0.0.1"): Promise<Socket> => {
   const s = createSocket("udp4");
-  await new Promise<void>((resolve) => s.bind(0, "127.0.0.1", resolve));
+  await new Promise<void>((resolve) => s.bind(0, address, resolve));
   return s;
 };
+
+/** Waits a few turns of the loop for `what` (datagrams on loopback arrive within them). */
+const until = async (what: () => boolean) => {
+  for (let i = 0; i < 200 && !what(); i++) await new Promise((r) => setImmediate(r));
+  return what();
+};
+
+/** Sends RTP packets from `from` to `port` on 127.0.0.1, numbered in order. */
+function sender(from: Socket, port: number) {
+  let seq = 1;
+  return (payloadType: number, payload: Uint8Array) =>
+    new Promise<void>((resolve) =>
+      from.send(
+        buildRtp({ payloadType, marker: false, sequence: seq++, timestamp: seq * 160, ssrc: 7, payload }),
+        port,
+        "127.0.0.1",
+        () => resolve(),
+      ),
+    );
+}
+
+/** An RFC 4733 end packet for `event` (a key). */
+const keyEnd = (event: number) => Uint8Array.of(event, 0x80 | 10, 0x03, 0x20);
 
 describe("RtpSession", () => {
   const cleanup: (() => void)[] = [];
@@ -20,24 +43,30 @@ describe("RtpSession", () => {
     for (const c of cleanup.splice(0)) c();
   });
 
-  async function pair(hears: () => boolean, audio: (p: RtpPacket, pcm: Int16Array) => void = () => {}) {
+  async function pair(
+    hears: () => boolean,
+    audio: (p: RtpPacket, pcm: Int16Array) => void = () => {},
+    sources: (address: string) => boolean = () => false,
+  ) {
     const pacer = new Pacer();
     const peer = await bound();
     const socket = await bound();
     const keys: string[] = [];
+    const strangers: string[] = [];
     const session = new RtpSession(
       socket,
       pacer,
       { address: "127.0.0.1", port: peer.address().port },
       { codec: "PCMU", codecPt: 0, dtmfPt: 101 },
-      { key: (k) => keys.push(k), audio, hears },
+      { key: (k) => keys.push(k), audio, hears, stranger: (address) => strangers.push(address) },
+      sources,
     );
     cleanup.push(() => {
       session.close(new Error("test over"));
       pacer.stop();
       peer.close();
     });
-    return { session, peer, keys };
+    return { session, peer, keys, strangers };
   }
 
   it("sends each frame of a prompt in its own packet, header and payload intact", async () => {
@@ -79,32 +108,57 @@ describe("RtpSession", () => {
     );
     const caller = await bound();
     cleanup.push(() => caller.close());
-    let seq = 1;
-    const send = (payloadType: number, payload: Uint8Array) =>
-      new Promise<void>((resolve) =>
-        caller.send(
-          buildRtp({ payloadType, marker: false, sequence: seq++, timestamp: seq * 160, ssrc: 7, payload }),
-          session.port,
-          "127.0.0.1",
-          () => resolve(),
-        ),
-      );
+    const send = sender(caller, session.port);
     const tone = encodeG711("PCMU", new Int16Array(160).fill(2000));
-    const until = async (what: () => boolean) => {
-      for (let i = 0; i < 200 && !what(); i++) await new Promise((r) => setImmediate(r));
-      return what();
-    };
     await send(0, tone);
     await send(0, tone);
     expect(await until(() => session.stats.received === 2)).toBe(true);
     expect(decoded).toHaveLength(0);
     // A key's end packet (event 5, end bit) comes through while nothing hears the audio.
-    await send(101, Uint8Array.of(5, 0x80 | 10, 0x03, 0x20));
+    await send(101, keyEnd(5));
     expect(await until(() => keys.length === 1)).toBe(true);
     expect(keys).toEqual(["5"]);
     hearing = true;
     await send(0, tone);
     expect(await until(() => decoded.length === 1)).toBe(true);
     expect(decoded[0]).toEqual(decodeG711("PCMU", tone));
+  });
+
+  it("takes packets only from its peer: a stranger's keys and audio are dropped and do not move the stream", async () => {
+    const decoded: Int16Array[] = [];
+    // The SDP names 127.0.0.1 (a peer's private address, say); its signalling comes from 127.0.0.2.
+    const { session, peer, keys, strangers } = await pair(
+      () => true,
+      (_p, pcm) => decoded.push(pcm),
+      (address) => address === "127.0.0.2",
+    );
+    const stranger = await bound("127.0.0.3");
+    const natted = await bound("127.0.0.2");
+    cleanup.push(() => {
+      stranger.close();
+      natted.close();
+    });
+    const tone = encodeG711("PCMU", new Int16Array(160).fill(2000));
+    const fromStranger = sender(stranger, session.port);
+    await fromStranger(101, keyEnd(9));
+    await fromStranger(0, tone);
+    expect(await until(() => session.stats.foreign === 2)).toBe(true);
+    expect(keys).toEqual([]);
+    expect(decoded).toEqual([]);
+    expect(session.remote).toEqual({ address: "127.0.0.1", port: peer.address().port });
+    // The peer's own packets, from its signalling address: heard, and the stream goes there.
+    const fromPeer = sender(natted, session.port);
+    await fromPeer(101, keyEnd(5));
+    await fromPeer(0, tone);
+    expect(await until(() => decoded.length === 1)).toBe(true);
+    expect(keys).toEqual(["5"]);
+    expect(session.remote).toEqual({ address: "127.0.0.2", port: natted.address().port });
+    // Once the stream is the peer's, a stranger still cannot take it.
+    await fromStranger(101, keyEnd(1));
+    expect(await until(() => session.stats.foreign === 3)).toBe(true);
+    expect(keys).toEqual(["5"]);
+    // Reported once (for the log), not once a packet.
+    expect(strangers).toEqual(["127.0.0.3"]);
+    expect(session.remote?.address).toBe("127.0.0.2");
   });
 });

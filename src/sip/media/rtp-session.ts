@@ -2,6 +2,8 @@
 // by the gateway's pacer (silence when nothing plays, RFC 4733 events for Play digits), and the
 // inbound stream read into DTMF keys and audio for a recorder. Symmetric RTP: when the peer's first
 // packets come from another address than its SDP named (it is behind NAT), the stream goes there.
+// Only the peer's packets count: from anywhere else, a stranger who found the port would have its
+// keys pressed in the call's IVR, its audio recorded as the caller's, and the stream latched onto it.
 
 import { randomInt } from "node:crypto";
 import type { Socket } from "node:dgram";
@@ -37,7 +39,16 @@ export interface RtpEvents {
    * track. `frame` is its index from the stream's start: frames skipped after a stall leave a gap.
    */
   sent?(pcm: Int16Array, frame: number): void;
+  /** The first packet from an address that is not the peer's (it and the others like it are dropped). */
+  stranger?(address: string): void;
 }
+
+/**
+ * Who may send a call's media besides the address its SDP names: the SIP peer the call's signalling
+ * comes from (behind NAT, RTP comes from there and not from the private address in the SDP), and the
+ * networks allowed to call (a carrier's media servers). Packets from any other address are dropped.
+ */
+export type MediaSources = (address: string) => boolean;
 
 /** The outbound track's frame while a key is sent (RFC 4733 carries no audio). */
 const SILENT_FRAME = new Int16Array(FRAME_SAMPLES);
@@ -49,7 +60,7 @@ const MAX_BURST_MS = 100;
 
 export class RtpSession implements Paced {
   /** Counters, for tests and logs. */
-  readonly stats = { sent: 0, received: 0, keys: 0, sendErrors: 0 };
+  readonly stats = { sent: 0, received: 0, keys: 0, sendErrors: 0, foreign: 0 };
   readonly #dtmf = new DtmfReceiver();
   readonly #ssrc = randomInt(0, 2 ** 32);
   #seq = randomInt(0, 2 ** 16);
@@ -80,6 +91,7 @@ export class RtpSession implements Paced {
     remote: { address: string; port: number } | undefined,
     media: MediaChoice,
     private readonly events: RtpEvents,
+    private readonly sources: MediaSources,
   ) {
     this.#remote = remote;
     this.#media = media;
@@ -358,6 +370,10 @@ export class RtpSession implements Paced {
   }
 
   #receive(data: Buffer, from: { address: string; port: number }): void {
+    if (from.address !== this.#remote?.address && !this.sources(from.address)) {
+      if (this.stats.foreign++ === 0) this.events.stranger?.(from.address);
+      return;
+    }
     const packet = parseRtp(data);
     if (!packet) return;
     this.stats.received++;
