@@ -3,6 +3,7 @@ import { registerAdminCommands } from "./admin-commands.js";
 import { registerCallCommand } from "./call.js";
 import { registerCallsCommand } from "./calls.js";
 import { registerLoadCommand } from "./load.js";
+import { registerNatsUsersCommand } from "./nats-users.js";
 import { createProgram, exitQuietlyOnClosedPipe, pointUsageErrorsAtHelp } from "./program.js";
 import { registerServiceCommands } from "./service-commands.js";
 import { registerSipCommand } from "./sip.js";
@@ -20,6 +21,7 @@ registerCallCommand(program);
 registerCallsCommand(program);
 registerTraceCommand(program);
 registerLoadCommand(program);
+registerNatsUsersCommand(program);
 pointUsageErrorsAtHelp(program);
 
 await program.parseAsync(process.argv);

@@ -9,6 +9,7 @@ import { randomBytes } from "node:crypto";
 import { readFileSync } from "node:fs";
 import { fileURLToPath } from "node:url";
 import { connect, type NatsConnection } from "@nats-io/transport-node";
+import { passwordVar } from "../../src/admin/nats-users.js";
 import { type NatsServer, startNatsServer } from "../../src/dev/nats-server.js";
 import { natsUsers } from "./supercluster.js";
 
@@ -28,14 +29,6 @@ export const shippedConf = (cluster: string) =>
 /** The `authorization` block of a shipped config (the three clusters' are the same). */
 export const authorizationOf = (conf: string) => conf.slice(conf.indexOf("authorization {"));
 
-/** The environment variable the shipped configs read a user's password from (deploy.test.ts). */
-export const passwordVar = (user: string) => `SB_${user.replace(/^region-/, "").toUpperCase()}_PASSWORD`;
-
-/** One password per user for this test process, random so that no test relies on a known one. */
-export const shippedPasswords: Record<string, string> = Object.fromEntries(
-  natsUsers(SHIPPED_REGIONS).map((u) => [u, `${u}-${randomBytes(6).toString("hex")}`]),
-);
-
 export interface ShippedNatsServer extends NatsServer {
   /** A connection as `user` (edge, sip, api, admin, region-us1, region-ie1); the caller closes it. */
   connectAs(user: string): Promise<NatsConnection>;
@@ -46,12 +39,27 @@ export interface ShippedNatsServer extends NatsServer {
 }
 
 export async function startShippedNatsServer(): Promise<ShippedNatsServer> {
+  return await startNatsServerWithUsers(authorizationOf(shippedConf("global")), SHIPPED_REGIONS);
+}
+
+/**
+ * A nats-server that runs `authorization`, a block whose passwords are `$SB_…_PASSWORD` variables
+ * (`switchboard nats-users`, deploy/nats), for the users of `regions`: each user gets a random
+ * password, so that no test relies on a known one.
+ */
+export async function startNatsServerWithUsers(
+  authorization: string,
+  regions: string[],
+): Promise<ShippedNatsServer> {
+  const passwords: Record<string, string> = Object.fromEntries(
+    natsUsers(regions).map((u) => [u, `${u}-${randomBytes(6).toString("hex")}`]),
+  );
   // nats-server reads `$SB_…_PASSWORD` from its environment, which it inherits from this process.
-  for (const [user, pass] of Object.entries(shippedPasswords)) process.env[passwordVar(user)] = pass;
-  const server = await startNatsServer({ port: -1, extraConfig: authorizationOf(shippedConf("global")) });
+  for (const [user, pass] of Object.entries(passwords)) process.env[passwordVar(user)] = pass;
+  const server = await startNatsServer({ port: -1, extraConfig: authorization });
   return Object.assign(server, {
-    connectAs: (user: string) => connect({ servers: server.url, user, pass: shippedPasswords[user] }),
-    urlAs: (user: string) => server.url.replace("nats://", `nats://${user}:${shippedPasswords[user]}@`),
+    connectAs: (user: string) => connect({ servers: server.url, user, pass: passwords[user] }),
+    urlAs: (user: string) => server.url.replace("nats://", `nats://${user}:${passwords[user]}@`),
     violations: () =>
       server
         .output()

@@ -8,6 +8,7 @@ import { readFileSync, writeFileSync } from "node:fs";
 import { fileURLToPath } from "node:url";
 import { promisify } from "node:util";
 import { describe, expect, it } from "vitest";
+import { passwordVar } from "../../src/admin/nats-users.js";
 import { authorizationConfig, type ClusterSpec, natsUsers, topologyConfig } from "../helpers/supercluster.js";
 
 const run = promisify(execFile);
@@ -15,9 +16,6 @@ const root = new URL("../../", import.meta.url);
 const path = (p: string) => fileURLToPath(new URL(p, root));
 const CLUSTERS = ["global", "us1", "ie1"];
 const REGIONS = CLUSTERS.slice(1);
-
-/** The environment variable that holds a NATS user's password: SB_EDGE_PASSWORD, SB_US1_PASSWORD … */
-const passwordVar = (user: string) => `SB_${user.replace(/^region-/, "").toUpperCase()}_PASSWORD`;
 
 /** Three servers per cluster, `nats-<cluster>-a|b|c` in docker-compose.yml. */
 const DEPLOY: ClusterSpec[] = CLUSTERS.map((name) => ({

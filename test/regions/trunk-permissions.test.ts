@@ -2,34 +2,24 @@
 // gateway reads it (hosts, credentials, inbound networks: its watched copy follows admin's changes)
 // and the api reads it (REST); neither may write it; an edge and a region may not even read it.
 import { randomBytes } from "node:crypto";
-import { readFileSync } from "node:fs";
-import { fileURLToPath } from "node:url";
-import { connect, type NatsConnection } from "@nats-io/transport-node";
+import type { NatsConnection } from "@nats-io/transport-node";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { addTrunk } from "../../src/admin/trunks.js";
-import { type NatsServer, startNatsServer } from "../../src/dev/nats-server.js";
 import { openAdminStores, openTrunkStores } from "../../src/store/global.js";
 import { readTrunk, readTrunks, TrunkWatch } from "../../src/store/trunks.js";
-import { natsUsers } from "../helpers/supercluster.js";
+import { type ShippedNatsServer, startShippedNatsServer } from "../helpers/shipped-users.js";
 
-const REGIONS = ["us1", "ie1"];
-const conf = readFileSync(fileURLToPath(new URL("../../deploy/nats/global.conf", import.meta.url)), "utf8");
-const passwordVar = (user: string) => `SB_${user.replace(/^region-/, "").toUpperCase()}_PASSWORD`;
-const passwords = Object.fromEntries(
-  natsUsers(REGIONS).map((u) => [u, `${u}-${randomBytes(6).toString("hex")}`]),
-);
 const TRUNK_PASSWORD = `pw-${randomBytes(8).toString("hex")}`;
 
-let server: NatsServer;
+let server: ShippedNatsServer;
 const conns = new Map<string, NatsConnection>();
 const as = (user: string) => conns.get(user) as NatsConnection;
 const refused = /permissions violation/i;
 
 beforeAll(async () => {
-  for (const [user, pass] of Object.entries(passwords)) process.env[passwordVar(user)] = pass;
-  server = await startNatsServer({ port: -1, extraConfig: conf.slice(conf.indexOf("authorization {")) });
+  server = await startShippedNatsServer();
   for (const user of ["admin", "api", "sip", "edge", "region-us1"]) {
-    conns.set(user, await connect({ servers: server.url, user, pass: passwords[user] }));
+    conns.set(user, await server.connectAs(user));
   }
   await addTrunk(await openAdminStores(as("admin")), {
     name: "carrier",
