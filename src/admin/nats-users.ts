@@ -276,6 +276,9 @@ export function regionsProblem(regions: readonly string[]): string | undefined {
     if (!NAME_PATTERN.test(r))
       return `not a region name: ${r} (lower-case letters, digits and '-', e.g. us1)`;
     if (r === GLOBAL_SCOPE) return `"${GLOBAL_SCOPE}" is the global cluster's name, not a region's`;
+    // region-admin's password would be SB_ADMIN_PASSWORD, the unrestricted admin's.
+    if ((ROLES as readonly string[]).includes(r))
+      return `"${r}" is a role's name (its password variable would be the role's)`;
   }
   const twice = regions.find((r, i) => regions.indexOf(r) !== i);
   return twice === undefined ? undefined : `region ${twice} given twice`;

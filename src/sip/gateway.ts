@@ -229,10 +229,18 @@ export class SipGateway {
   async stop(): Promise<void> {
     this.#stopping = true;
     await Promise.all(this.#subs.map((sub) => sub.drain()));
-    const live = [...this.calls.values()];
+    // The calls still being ended on the SIP side, by CallSid.
+    const ending = new Map(this.calls);
     let grace: NodeJS.Timeout | undefined;
     const ended = await Promise.race([
-      Promise.all(live.map((c) => c.shutdown())).then(() => true),
+      Promise.all(
+        [...ending].map(([sid, call]) =>
+          call
+            .shutdown()
+            .catch((err: unknown) => this.opts.log.warn({ err, callSid: sid }, "ending a call failed"))
+            .finally(() => ending.delete(sid)),
+        ),
+      ).then(() => true),
       new Promise<false>((resolve) => {
         grace = setTimeout(() => resolve(false), STOP_GRACE_MS);
       }),
@@ -240,7 +248,7 @@ export class SipGateway {
     clearTimeout(grace);
     if (!ended)
       this.opts.log.warn(
-        { calls: live.length, graceMs: STOP_GRACE_MS },
+        { calls: [...ending.keys()], graceMs: STOP_GRACE_MS },
         "stopped before every ended call's BYE was answered",
       );
     this.#pacer.stop();

@@ -2,6 +2,8 @@
 // once with its name, sends the INVITE (a trunk's next hop, or where the URI resolves; digest on a
 // challenge), reports how it goes on the leg's `.leg` subject, and once answered runs it as any call.
 import type { Socket } from "node:dgram";
+import { lookup } from "node:dns/promises";
+import { isIP } from "node:net";
 import type { Msg, NatsConnection } from "@nats-io/transport-node";
 import { fail } from "../errors/switchboard-error.js";
 import type { Logger } from "../log.js";
@@ -105,6 +107,8 @@ export async function originate(ctx: LegContext, msg: Msg): Promise<void> {
     ? { protocol: o.nextHop.transport.toUpperCase(), address: o.nextHop.host, port: o.nextHop.port }
     : await ctx.sip.stack.resolve(o.uri);
   if (!hop) return failed(503, `Cannot resolve ${o.uri}`);
+  // A trunk's host may be a name: its media comes from an address.
+  const hopAddresses = await addressesOf(hop.address);
   let socket: Socket;
   try {
     socket = await ctx.allocateRtp();
@@ -133,7 +137,7 @@ export async function originate(ctx: LegContext, msg: Msg): Promise<void> {
       stranger: (address) => ctx.log.warn({ callSid: o.legSid, address }, "RTP from a stranger dropped"),
     },
     // Beside the answer's address: the next hop's (a callee behind NAT), and who may call.
-    (address) => address === hop.address || ctx.mayCall(address),
+    (address) => hopAddresses.includes(address) || ctx.mayCall(address),
   );
   const session = new SdpSession(rtp, ctx.mediaAddress, ctx.nextSessionId());
   const sdp = session.offer();
@@ -233,4 +237,14 @@ export function escapeUser(user: string): string {
   return user.replace(/[^A-Za-z0-9\-_.!~*'()&=+$,;?/]/g, (c) =>
     [...Buffer.from(c, "utf8")].map((b) => `%${b.toString(16).toUpperCase().padStart(2, "0")}`).join(""),
   );
+}
+
+/** The IP addresses `host` stands for (itself when it is one); none when it does not resolve. */
+async function addressesOf(host: string): Promise<string[]> {
+  if (isIP(host)) return [host];
+  try {
+    return (await lookup(host, { all: true })).map((a) => a.address);
+  } catch {
+    return [];
+  }
 }

@@ -54,6 +54,7 @@ describe("switchboard nats-users", () => {
     for (const [regions, why] of [
       ["us1,global", /"global" is the global cluster's name/],
       ["us1,us1", /region us1 given twice/],
+      ["us1,admin", /"admin" is a role's name/],
       ["US1", /lower-case letters/],
     ] as const) {
       const { code, stderr } = await runCli(["nats-users", "--regions", regions]);

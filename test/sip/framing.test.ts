@@ -6,7 +6,7 @@ import { connect, type Socket } from "node:net";
 import { describe, expect, it } from "vitest";
 import { startTestEngine } from "../helpers/engine.js";
 import { startSipProcess } from "./harness.js";
-import { parseSip, rawPeer, request } from "./raw-sip.js";
+import { parseSip, rawPeer, request, type SipText } from "./raw-sip.js";
 
 const final = (m: { status: number | undefined }) => (m.status ?? 0) >= 200;
 
@@ -23,6 +23,32 @@ async function sendAndWaitClose(port: number, text: string): Promise<string> {
     socket.write(text, "latin1");
     await closed;
     return received;
+  } finally {
+    socket.destroy();
+  }
+}
+
+/** Writes `text` on a new TCP connection and reads until `count` responses came back. */
+async function answersOn(port: number, text: string, count: number): Promise<SipText[]> {
+  const socket: Socket = connect({ host: "127.0.0.1", port, localAddress: "127.0.0.2" });
+  try {
+    await new Promise<void>((resolve, reject) => socket.once("connect", resolve).once("error", reject));
+    let received = "";
+    const replies = () =>
+      received
+        .split(/(?=SIP\/2\.0 )/)
+        .filter(Boolean)
+        .map(parseSip);
+    const done = new Promise<void>((resolve, reject) => {
+      socket.on("data", (chunk: string) => {
+        received += chunk;
+        if (replies().length >= count) resolve();
+      });
+      socket.once("close", () => reject(new Error(`closed after ${replies().length} of ${count} answers`)));
+    });
+    socket.setEncoding("latin1").write(text, "latin1");
+    await done;
+    return replies();
   } finally {
     socket.destroy();
   }
@@ -69,6 +95,14 @@ describe("SIP framing", () => {
     expect((await gateway.waitForLog("SIP message refused for its framing")).why).toBe(
       "a message without Content-Length",
     );
+    // Large but within the limits: a 62 KB body in one write, then 360 messages in one write (the sip
+    // package alone gave up on either past 60,480 bytes unread).
+    const big = request(tcp, "OPTIONS", uri, { cseq: 9, body: "x".repeat(62_000) });
+    const burst = Array.from({ length: 360 }, (_, i) => request(tcp, "OPTIONS", uri, { cseq: 100 + i })).join(
+      "",
+    );
+    const answered = await answersOn(started.sipPort, big + burst, 361);
+    expect(answered.map((r) => r.status)).toEqual(Array(361).fill(200));
     // A body larger than the gateway takes: closed at once, without an answer.
     const huge = request(tcp, "INVITE", uri).replace("Content-Length: 0", "Content-Length: 1000000");
     expect(await sendAndWaitClose(started.sipPort, huge)).toBe("");

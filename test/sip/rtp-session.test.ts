@@ -47,6 +47,8 @@ describe("RtpSession", () => {
     hears: () => boolean,
     audio: (p: RtpPacket, pcm: Int16Array) => void = () => {},
     sources: (address: string) => boolean = () => false,
+    /** The address the peer's SDP names, when not its socket's (127.0.0.1). */
+    sdpAddress?: string,
   ) {
     const pacer = new Pacer();
     const peer = await bound();
@@ -56,7 +58,7 @@ describe("RtpSession", () => {
     const session = new RtpSession(
       socket,
       pacer,
-      { address: "127.0.0.1", port: peer.address().port },
+      { address: sdpAddress ?? "127.0.0.1", port: peer.address().port },
       { codec: "PCMU", codecPt: 0, dtmfPt: 101 },
       { key: (k) => keys.push(k), audio, hears, stranger: (address) => strangers.push(address) },
       sources,
@@ -160,5 +162,56 @@ describe("RtpSession", () => {
     // Reported once (for the log), not once a packet.
     expect(strangers).toEqual(["127.0.0.3"]);
     expect(session.remote?.address).toBe("127.0.0.2");
+  });
+
+  it("still takes the SDP's own address after following the signalling peer's", async () => {
+    const { session, peer, keys } = await pair(
+      () => false,
+      () => {},
+      (address) => address === "127.0.0.2",
+    );
+    const natted = await bound("127.0.0.2");
+    cleanup.push(() => natted.close());
+    await sender(natted, session.port)(101, keyEnd(1));
+    expect(await until(() => keys.length === 1)).toBe(true);
+    expect(session.remote?.address).toBe("127.0.0.2");
+    // The peer's SDP address (127.0.0.1) sends too: heard, and the stream stays where it went.
+    await sender(peer, session.port)(101, keyEnd(2));
+    expect(await until(() => keys.length === 2)).toBe(true);
+    expect(keys).toEqual(["1", "2"]);
+    expect(session.stats.foreign).toBe(0);
+  });
+
+  it("learns the source when the SDP names an address behind NAT, until the peer's own is heard", async () => {
+    // The SDP names 10.0.0.7 (unreachable from here); media comes from wherever the NAT maps it.
+    const { session, keys, strangers } = await pair(
+      () => false,
+      () => {},
+      (address) => address === "127.0.0.2",
+      "10.0.0.7",
+    );
+    const mapped = await bound("127.0.0.3");
+    const signalling = await bound("127.0.0.2");
+    const other = await bound("127.0.0.4");
+    cleanup.push(() => {
+      mapped.close();
+      signalling.close();
+      other.close();
+    });
+    // The first packet, from anywhere, is taken for the peer's: the stream goes there.
+    await sender(mapped, session.port)(101, keyEnd(3));
+    expect(await until(() => keys.length === 1)).toBe(true);
+    expect(session.remote).toEqual({ address: "127.0.0.3", port: mapped.address().port });
+    // Anyone else is not.
+    await sender(other, session.port)(101, keyEnd(4));
+    expect(await until(() => session.stats.foreign === 1)).toBe(true);
+    expect(strangers).toEqual(["127.0.0.4"]);
+    // The peer's own address (its signalling's) wins over what was learned.
+    await sender(signalling, session.port)(101, keyEnd(5));
+    expect(await until(() => keys.length === 2)).toBe(true);
+    expect(session.remote?.address).toBe("127.0.0.2");
+    await sender(mapped, session.port)(101, keyEnd(6));
+    expect(await until(() => session.stats.foreign === 2)).toBe(true);
+    expect(keys).toEqual(["3", "5"]);
   });
 });

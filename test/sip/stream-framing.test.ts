@@ -44,6 +44,24 @@ describe("StreamFraming", () => {
         broken: expect.stringMatching(why),
       });
     }
+    // Heads the sip package would not read (it would take the body for the next message's head).
+    const heads: [string, RegExp][] = [
+      [
+        message("ab").replace("OPTIONS sip:a@127.0.0.1 SIP/2.0", "HELLO"),
+        /neither a request's nor a response's/,
+      ],
+      [message("ab").replace("Call-ID: 1", "Call-ID 1"), /a header line without ':'/],
+    ];
+    for (const [text, why] of heads) expect(new StreamFraming().push(text).broken, text).toMatch(why);
+    // Read as the package reads it: folded (§7.3.1), its name escaped.
+    expect(
+      new StreamFraming().push(message("ab").replace("Content-Length: 2", "Content-Length:\r\n 2")).broken,
+    ).toBeUndefined();
+    expect(
+      new StreamFraming().push(
+        message("ab").replace("Content-Length: 2", "Content-Length: 2\r\nContent%2dLength: 9"),
+      ).broken,
+    ).toMatch(/given twice \(2, 9\)/);
     // The compact form (l) is a Content-Length; the same value twice is one length.
     expect(new StreamFraming().push(message("ab").replace("Content-Length", "l")).broken).toBeUndefined();
     expect(

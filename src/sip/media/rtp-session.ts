@@ -2,8 +2,8 @@
 // by the gateway's pacer (silence when nothing plays, RFC 4733 events for Play digits), and the
 // inbound stream read into DTMF keys and audio for a recorder. Symmetric RTP: when the peer's first
 // packets come from another address than its SDP named (it is behind NAT), the stream goes there.
-// Only the peer's packets count: from anywhere else, a stranger who found the port would have its
-// keys pressed in the call's IVR, its audio recorded as the caller's, and the stream latched onto it.
+// Only the peer's packets count (#admit): from anywhere else, a stranger who found the port would
+// have its keys pressed in the call's IVR, its audio recorded as the caller's, and the stream.
 
 import { randomInt } from "node:crypto";
 import type { Socket } from "node:dgram";
@@ -13,6 +13,7 @@ import { buildTelephoneEvent, DtmfReceiver, eventOf } from "../rtp/telephone-eve
 import type { MediaChoice } from "../sdp.js";
 import type { Paced, Pacer } from "./pacer.js";
 import { pacerTrace } from "./pacer-trace.js";
+import { behindNat } from "./private-address.js";
 
 export const FRAME_MS = 20;
 export const FRAME_SAMPLES = 160;
@@ -73,11 +74,17 @@ export class RtpSession implements Paced {
   #closed = false;
   /** Where our packets go; undefined until known (our offer went out in a 200, the answer is not back). */
   #remote: { address: string; port: number } | undefined;
+  /** Where the peer's SDP says its media is (`#remote` until a packet moves the stream). */
+  #negotiated: { address: string; port: number } | undefined;
   #media: MediaChoice;
   /** Whether the negotiated direction lets us send (not while the peer holds the call). */
   #sending = true;
-  /** Set once the peer's first packet has moved `#remote` to its source address. */
-  #latched = false;
+  /**
+   * Whether the stream has followed the peer's packets yet: `trusted` once one came from an address
+   * that is the peer's (#admit), `learned` when the SDP names an address behind NAT and the first
+   * packet, from anywhere, was taken for the peer's.
+   */
+  #latched: "no" | "learned" | "trusted" = "no";
   /**
    * The audio packet, written in place each frame: no allocation per packet (issue #20: at 500 calls,
    * 25,000 packets a second fed the scavenger). Replaced when the kernel did not take a send at once.
@@ -94,6 +101,7 @@ export class RtpSession implements Paced {
     private readonly sources: MediaSources,
   ) {
     this.#remote = remote;
+    this.#negotiated = remote;
     this.#media = media;
     this.#silence = encodeG711(media.codec, new Int16Array(FRAME_SAMPLES));
     socket.on(
@@ -153,8 +161,9 @@ export class RtpSession implements Paced {
       (opts.remote.address !== this.#remote?.address || opts.remote.port !== this.#remote?.port)
     ) {
       this.#remote = opts.remote;
+      this.#negotiated = opts.remote;
       // The peer has moved: latch again onto where its packets now come from.
-      this.#latched = false;
+      this.#latched = "no";
     }
     if (opts.media) {
       this.#media = opts.media;
@@ -370,20 +379,13 @@ export class RtpSession implements Paced {
   }
 
   #receive(data: Buffer, from: { address: string; port: number }): void {
-    if (from.address !== this.#remote?.address && !this.sources(from.address)) {
+    if (!this.#admit(from)) {
       if (this.stats.foreign++ === 0) this.events.stranger?.(from.address);
       return;
     }
     const packet = parseRtp(data);
     if (!packet) return;
     this.stats.received++;
-    // Behind NAT the SDP names an address we cannot reach (private); the packets' source can be.
-    // Only a source on another address moves the stream: a peer that sends from one port and listens
-    // on another of the same host (split media ports, sipp's pcap player) keeps its SDP's port.
-    if (!this.#latched && from.port > 0) {
-      this.#latched = true;
-      if (from.address !== this.#remote?.address) this.#remote = { address: from.address, port: from.port };
-    }
     const media = this.#media;
     if (packet.payloadType === media.dtmfPt) {
       const key = this.#dtmf.receive(packet.ssrc, packet.timestamp, packet.payload);
@@ -404,5 +406,32 @@ export class RtpSession implements Paced {
             : undefined;
     if (codec && (this.events.hears?.() ?? true))
       this.events.audio(packet, decodeG711(codec, packet.payload));
+  }
+
+  /**
+   * Whether a packet from `from` is the peer's, following it when it is the first (symmetric RTP):
+   * one from the SDP's address, or from an address `sources` names (the signalling peer's, a network
+   * allowed to call), is; the first from anywhere is when the SDP names an address behind NAT, and
+   * then that source is, until one of the peer's own addresses is heard.
+   */
+  #admit(from: { address: string; port: number }): boolean {
+    const negotiated = this.#negotiated;
+    if (from.address === negotiated?.address || this.sources(from.address)) {
+      if (this.#latched !== "trusted" && from.port > 0) {
+        this.#latched = "trusted";
+        // A peer that sends from one port and listens on another of the same host (split media
+        // ports, sipp's pcap player) keeps its SDP's port: only another address moves the stream.
+        this.#remote =
+          from.address === negotiated?.address ? negotiated : { address: from.address, port: from.port };
+      }
+      return true;
+    }
+    if (this.#latched === "learned") return from.address === this.#remote?.address;
+    if (this.#latched === "no" && from.port > 0 && negotiated && behindNat(negotiated.address)) {
+      this.#latched = "learned";
+      this.#remote = { address: from.address, port: from.port };
+      return true;
+    }
+    return false;
   }
 }

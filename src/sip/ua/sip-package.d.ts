@@ -52,6 +52,10 @@ declare module "sip" {
     publicAddress?: string;
     udp?: boolean;
     tcp?: boolean;
+    /** TCP: how much it holds unread before it drops the connection (default 60,480). */
+    maxBytesHeaders?: number;
+    /** TCP: the largest Content-Length it takes (default 604,800). */
+    maxContentLength?: number;
     logger?: { error?: (err: unknown) => void };
   }
   /** One connection (UDP: a destination) a message can be sent on. */

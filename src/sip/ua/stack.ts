@@ -6,7 +6,7 @@ import dgram from "node:dgram";
 import net from "node:net";
 import * as sip from "sip";
 import { frameBody } from "./body-length.js";
-import { guardFraming } from "./stream-framing.js";
+import { guardFraming, PACKAGE_LIMITS } from "./stream-framing.js";
 
 export type { Hop, NameAddr, Remote, SipMessage, SipUri } from "sip";
 
@@ -36,6 +36,7 @@ export class SipStack {
       publicAddress: opts.advertise ?? opts.address,
       udp: true,
       tcp: opts.tcp,
+      ...PACKAGE_LIMITS,
       logger: { error: opts.onError },
     };
     // The package sends on its UDP socket without an 'error' listener, so one failed send (no route

@@ -11,6 +11,16 @@ import type { Socket } from "node:net";
 export const MAX_HEAD_BYTES = 32 * 1024;
 /** The largest body taken. */
 export const MAX_BODY_BYTES = 64 * 1024;
+/**
+ * The package's own limits, set above what the checks here let through: it counts what it holds
+ * unread, a message's body and the messages queued behind it included, and gives up past 60,480
+ * bytes by default, printing "Flood attempt". Under these checks it holds at most a message's head
+ * and body and the rest of one read (64 KiB).
+ */
+export const PACKAGE_LIMITS = {
+  maxBytesHeaders: 4 * (MAX_HEAD_BYTES + MAX_BODY_BYTES),
+  maxContentLength: 2 * MAX_BODY_BYTES,
+};
 
 /** What `StreamFraming.push` found in a chunk. */
 export interface FramingCheck {
@@ -58,11 +68,28 @@ export class StreamFraming {
   }
 }
 
-/** The one Content-Length of a message's head, or what is wrong with it. */
+// The start lines the package reads (sip.js parseRequest, parseResponse): any other makes it drop
+// the head and read what follows as the next message, where this would have skipped a body.
+const REQUEST_LINE = /^[\w\-.!%*_+`'~]+\s[^\s]+\sSIP\s*\/\s*\d+\.\d+/;
+const STATUS_LINE = /^SIP\/\d+\.\d+\s+\d+/;
+const HEADER_LINE = /^(\S*?)\s*:\s*([\s\S]*)$/;
+
+/**
+ * The one Content-Length of a message's head (start line and headers, without the blank line), read
+ * as the package reads it — lines unfolded (§7.3.1), names unescaped and lower-cased, `l` its compact
+ * form — or what makes the head one the package would not read as this does.
+ */
 function contentLength(head: string): number | string {
-  const values = [...head.matchAll(/\r\n(?:content-length|l)[ \t]*:[ \t]*([^\r\n]*)/gi)].map((m) =>
-    (m[1] ?? "").trim(),
-  );
+  const [start = "", ...lines] = head.split(/\r\n(?![ \t])/);
+  if (!REQUEST_LINE.test(start) && !STATUS_LINE.test(start))
+    return `a start line that is neither a request's nor a response's: "${start.slice(0, 40)}"`;
+  const values: string[] = [];
+  for (const line of lines) {
+    const header = HEADER_LINE.exec(line);
+    if (!header) return `a header line without ':': "${line.slice(0, 40)}"`;
+    const name = unescape(header[1] ?? "").toLowerCase();
+    if (name === "content-length" || name === "l") values.push((header[2] ?? "").replace(/\s+/g, " ").trim());
+  }
   if (values.length === 0) return "a message without Content-Length";
   if (new Set(values).size > 1) return `Content-Length given twice (${values.join(", ")})`;
   const value = values[0] as string;
@@ -74,8 +101,8 @@ function contentLength(head: string): number | string {
 
 /**
  * Checks every chunk `socket` delivers to the 'data' listener the package adds, before that listener
- * sees it; on a break, passes on the messages before it, reports it and closes the connection (its
- * framing lost, nothing after it can be read).
+ * sees it; on a break, passes on the messages before it, reports it, reads nothing more and closes the
+ * connection once what is written on it has gone (the answers to those messages already sent).
  */
 export function guardFraming(socket: Socket, onBreak: (why: string) => void): void {
   const on = socket.on.bind(socket);
@@ -92,7 +119,9 @@ export function guardFraming(socket: Socket, onBreak: (why: string) => void): vo
       // The messages before the broken one are read; then the connection goes.
       if (sound > 0) listener(typeof chunk === "string" ? chunk.slice(0, sound) : chunk.subarray(0, sound));
       onBreak(broken);
-      socket.destroy();
+      socket.pause();
+      socket.removeAllListeners("data");
+      socket.end(() => socket.destroy());
     });
   }) as typeof socket.on;
 }
