@@ -40,6 +40,8 @@ export interface SipDialogsOptions {
   onRefused?: (why: { status: number; method: string; source: string; text: string }) => void;
   /** A message whose framing cannot be trusted: a TCP connection closed, a response dropped (stack.ts). */
   onBadFraming?: (why: string, peer: string) => void;
+  /** A TCP connection refused at once: too many from outside --allow (connection-limits.ts). */
+  onRefusedConnection?: (why: string, peer: string) => void;
 }
 
 export class SipDialogs {
@@ -60,6 +62,8 @@ export class SipDialogs {
         tcp: true,
         onError: opts.onError ?? (() => {}),
         onBadFraming: opts.onBadFraming ?? (() => {}),
+        trusted: (address) => opts.access.allows(address),
+        onRefusedConnection: opts.onRefusedConnection ?? (() => {}),
       },
       (rq, remote) => this.#request(rq, remote),
     );

@@ -141,6 +141,7 @@ export class SipGateway {
         onError: (err) => opts.log.warn({ err }, "sip"),
         onRefused: (why) => opts.log.info(why, "SIP request refused"),
         onBadFraming: (why, peer) => opts.log.info({ why, peer }, "SIP message refused for its framing"),
+        onRefusedConnection: (why, peer) => opts.log.warn({ why, peer }, "SIP connection refused"),
       },
       (dialog, info) => void gw.#invite(dialog, info),
     );

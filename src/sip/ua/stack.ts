@@ -6,6 +6,7 @@ import dgram from "node:dgram";
 import net from "node:net";
 import * as sip from "sip";
 import { frameBody } from "./body-length.js";
+import { ConnectionLimits } from "./connection-limits.js";
 import { guardFraming, PACKAGE_LIMITS } from "./stream-framing.js";
 
 export type { Hop, NameAddr, Remote, SipMessage, SipUri } from "sip";
@@ -20,16 +21,24 @@ export interface SipStackOptions {
   onError(err: unknown): void;
   /** A message refused for its framing (a TCP connection closed for it, a response dropped). */
   onBadFraming(why: string, peer: string): void;
+  /** Whether a TCP peer is inside --allow (its connections are not counted: connection-limits.ts). */
+  trusted(address: string): boolean;
+  /** A TCP connection refused at once (too many from outside --allow); once per address until one closes. */
+  onRefusedConnection(why: string, peer: string): void;
 }
 
 export class SipStack {
   readonly #transport: sip.Transport;
   readonly #transactions: sip.TransactionLayer;
+  readonly #limits: ConnectionLimits;
+  /** Addresses whose refused connection has been reported, until one of theirs closes. */
+  readonly #reported = new Set<string>();
 
   constructor(
     private readonly opts: SipStackOptions,
     private readonly onRequest: (rq: sip.SipMessage, remote: sip.Remote) => void,
   ) {
+    this.#limits = new ConnectionLimits(opts.trusted);
     const options: sip.StackOptions = {
       address: opts.address,
       port: opts.port,
@@ -113,7 +122,9 @@ export class SipStack {
       return socket;
     };
     net.createServer = ((listener: (socket: net.Socket) => void) =>
-      createServer((socket) => listener(guard(socket)))) as typeof net.createServer;
+      createServer((socket) => {
+        if (this.#accept(socket)) listener(guard(socket));
+      })) as typeof net.createServer;
     net.connect = ((...args: Parameters<typeof connect>) => guard(connect(...args))) as typeof net.connect;
     try {
       return f();
@@ -121,6 +132,25 @@ export class SipStack {
       net.createServer = createServer;
       net.connect = connect;
     }
+  }
+
+  /** Whether an accepted connection is taken (connection-limits.ts); one that is not is closed at once. */
+  #accept(socket: net.Socket): boolean {
+    const address = socket.remoteAddress ?? "";
+    const taken = this.#limits.admit(address);
+    if ("refused" in taken) {
+      if (!this.#reported.has(address)) {
+        this.#reported.add(address);
+        this.opts.onRefusedConnection(taken.refused, `${address}:${socket.remotePort}`);
+      }
+      socket.destroy();
+      return false;
+    }
+    socket.once("close", () => {
+      taken.release();
+      this.#reported.delete(address);
+    });
+    return true;
   }
 
   #receive(m: sip.SipMessage, remote: sip.Remote): void {

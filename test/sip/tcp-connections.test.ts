@@ -1,0 +1,109 @@
+// TCP connections from outside --allow: a stranger may connect (a callee's BYE may come that way) but
+// holds at most MAX_PER_STRANGER at once; the next is closed at once, and one closing makes room.
+// A peer inside --allow is not counted.
+import { connect, type Socket } from "node:net";
+import { describe, expect, it } from "vitest";
+import { InboundAccess } from "../../src/sip/inbound-access.js";
+import { MAX_PER_STRANGER } from "../../src/sip/ua/connection-limits.js";
+import { startTestEngine } from "../helpers/engine.js";
+import { startGateway } from "./harness.js";
+import { parseSip, request } from "./raw-sip.js";
+
+interface Peer {
+  socket: Socket;
+  /** The response to an OPTIONS sent on it, or "closed" when the gateway closed it first. */
+  options(uri: string): Promise<number | "closed">;
+}
+
+async function open(from: string, port: number): Promise<Peer> {
+  const socket = connect({ host: "127.0.0.1", port, localAddress: from });
+  await new Promise<void>((resolve, reject) => socket.once("connect", resolve).once("error", reject));
+  let received = "";
+  let closed = false;
+  const waiters = new Set<() => void>();
+  socket.setEncoding("latin1").on("data", (chunk: string) => {
+    received += chunk;
+    for (const w of waiters) w();
+  });
+  socket.on("error", () => {});
+  socket.once("close", () => {
+    closed = true;
+    for (const w of waiters) w();
+  });
+  return {
+    socket,
+    options: (uri) =>
+      new Promise((resolve) => {
+        const check = () => {
+          const status = parseSip(received).status;
+          if (status !== undefined) resolve(status);
+          else if (closed) resolve("closed");
+          else return;
+          waiters.delete(check);
+        };
+        waiters.add(check);
+        if (!closed)
+          socket.write(request({ address: from, port: 5060, transport: "TCP" }, "OPTIONS", uri), "latin1");
+        check();
+      }),
+  };
+}
+
+describe("TCP connections from outside --allow", () => {
+  it("are held to MAX_PER_STRANGER at once from one address; the allowed are not counted", {
+    timeout: 60_000,
+  }, async () => {
+    await using engine = await startTestEngine({ worker: false });
+    await using gw = await startGateway(engine, "gw1", { access: new InboundAccess(["127.0.0.2/32"]) });
+    const uri = `sip:+15551230000@127.0.0.1:${gw.sipPort}`;
+    const peers: Peer[] = [];
+    try {
+      // A stranger's connections are served (its OPTIONS is refused 403: it may not call) up to the cap.
+      for (let i = 0; i < MAX_PER_STRANGER; i++) peers.push(await open("127.0.0.3", gw.sipPort));
+      expect(await Promise.all(peers.map((p) => p.options(uri)))).toEqual(Array(MAX_PER_STRANGER).fill(403));
+      const over = await open("127.0.0.3", gw.sipPort);
+      peers.push(over);
+      expect(await over.options(uri)).toBe("closed");
+      // Another stranger has its own count.
+      const other = await open("127.0.0.4", gw.sipPort);
+      peers.push(other);
+      expect(await other.options(uri)).toBe(403);
+      // One closes: room for one more.
+      const first = peers[0] as Peer;
+      await new Promise<void>((resolve) => first.socket.end(resolve));
+      await new Promise<void>((resolve) =>
+        first.socket.closed ? resolve() : first.socket.once("close", () => resolve()),
+      );
+      const again = await openWhenRoom("127.0.0.3", gw.sipPort, uri, peers);
+      expect(again).toBe(403);
+      // The allowed caller is not counted: twice the cap, each served (200).
+      const allowed: Peer[] = [];
+      for (let i = 0; i < 2 * MAX_PER_STRANGER; i++) allowed.push(await open("127.0.0.2", gw.sipPort));
+      peers.push(...allowed);
+      expect(await Promise.all(allowed.map((p) => p.options(uri)))).toEqual(
+        Array(2 * MAX_PER_STRANGER).fill(200),
+      );
+    } finally {
+      for (const p of peers) p.socket.destroy();
+    }
+  });
+});
+
+/**
+ * Opens a connection once the gateway has seen the last one close: its close and our next accept
+ * race on the loop, so a connection refused in that window is tried again (never more than 20 times).
+ */
+async function openWhenRoom(
+  from: string,
+  port: number,
+  uri: string,
+  peers: Peer[],
+): Promise<number | "closed"> {
+  for (let attempt = 0; attempt < 20; attempt++) {
+    const peer = await open(from, port);
+    peers.push(peer);
+    const status = await peer.options(uri);
+    if (status !== "closed") return status;
+  }
+  return "closed";
+}
