@@ -53,6 +53,13 @@ describe("<Connect><Stream>", () => {
     expect(doc.verbs.map((v) => v.name)).toEqual(["Hangup"]);
   });
 
+  it("opens the url without its query string, as Twilio does, with a warning", () => {
+    const doc = parse('<Connect><Stream url="wss://m.example.com/s?token=abc&amp;x=1#frag"/></Connect>');
+    expect(codes(doc)).toEqual([12200]);
+    expect(doc.warnings[0]?.message).toMatch(/query string is not sent/);
+    expect((doc.verbs[0] as Extract<Verb, { name: "Connect" }>).stream.url).toBe("wss://m.example.com/s");
+  });
+
   it("drops a <Parameter> of 500 characters or more, keeping the stream", () => {
     const doc = parse(
       `<Connect><Stream url="wss://m.example.com/"><Parameter name="a" value="${"x".repeat(499)}"/><Parameter name="b" value="1"/></Stream></Connect>`,

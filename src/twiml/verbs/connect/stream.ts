@@ -97,6 +97,18 @@ function streamUrl(raw: string | undefined, ctx: ParseContext, el: TwimlElement)
     ctx.warn(ErrorCodes.streamUrlSchema.code, `<Stream url="${raw}"> is not a wss: URL; stream skipped`, el);
     return undefined;
   }
+  // Twilio opens the socket without the query string (its docs: "do not add query string
+  // parameters to the url. Use nested <Parameter> values instead"): an app that reads a token from
+  // the query works here and not there, unless it is dropped here too.
+  if (url.search !== "") {
+    ctx.warn(
+      schema,
+      `<Stream url="${raw}">: the query string is not sent (as on Twilio); pass values in <Parameter>`,
+      el,
+    );
+    url.search = "";
+  }
+  url.hash = "";
   return url.href;
 }
 
