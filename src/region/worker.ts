@@ -323,6 +323,8 @@ export class RegionWorker {
     await this.rt.outbox.recordings.settled();
     await this.leases.stop(true);
     await this.rt.outbox.statusCallbacks.stop();
+    // A failed callback's warning (or a call's last one) is written after its request: stored before exit.
+    await this.rt.outbox.notifier.settled();
     this.rt.inspector.flushAll();
     this.rt.directory.accounts.stop();
     this.rt.directory.numbers.stop();

@@ -49,7 +49,10 @@ describe("status callbacks", () => {
     await using engine = await startTestEngine();
     await using app = await startTwilioApp(engine.authToken, {
       "/voice": hello,
-      "/status": () => ({ status: 500, body: "down" }),
+      // Slow to fail: the worker is asked to stop while the request is in flight, and must still
+      // store the warning (written after the answer) before it is done.
+      "/status": () =>
+        new Promise((resolve) => setTimeout(() => resolve({ status: 500, body: "down" }), 200)),
     });
     await engine.addNumber({
       number: "+15551230002",

@@ -43,6 +43,8 @@ interface CallNotes {
 
 export class Notifier {
   readonly #calls = new Map<string, CallNotes>();
+  /** Writes not yet done, for settled(): a worker that stops must not exit with one in flight. */
+  readonly #pending = new Set<Promise<void>>();
 
   constructor(
     private readonly notifications: JsonKv<StoredNotification>,
@@ -102,13 +104,26 @@ export class Notifier {
     };
     // The body once per call however many notifications point at it; written before them.
     const body = responseBody === undefined ? undefined : this.#bodyOf(notes, n.callSid, responseBody);
-    stored.writing = (async () => {
-      if (body) record.response_body_key = await body;
-      await this.notifications.put(stored.key, record);
-    })().catch((err) =>
-      this.log.error({ err, callSid: n.callSid, code: n.code }, "cannot store notification"),
+    stored.writing = this.#track(
+      (async () => {
+        if (body) record.response_body_key = await body;
+        await this.notifications.put(stored.key, record);
+      })().catch((err) =>
+        this.log.error({ err, callSid: n.callSid, code: n.code }, "cannot store notification"),
+      ),
     );
     return stored;
+  }
+
+  /** Resolves once every notification written so far is stored (or its failure logged). */
+  async settled(): Promise<void> {
+    while (this.#pending.size > 0) await Promise.allSettled([...this.#pending]);
+  }
+
+  #track(writing: Promise<void>): Promise<void> {
+    this.#pending.add(writing);
+    void writing.finally(() => this.#pending.delete(writing));
+    return writing;
   }
 
   #bodyOf(notes: CallNotes, callSid: string, body: string): Promise<string> {
@@ -127,12 +142,14 @@ export class Notifier {
     stored.record.date_updated = rfc2822(Date.now());
     if (stored.dirty) return;
     stored.dirty = true;
-    stored.writing = stored.writing.then(async () => {
-      stored.dirty = false;
-      await this.notifications
-        .put(stored.key, stored.record)
-        .catch((err) => this.log.error({ err, key: stored.key }, "cannot store notification"));
-    });
+    stored.writing = this.#track(
+      stored.writing.then(async () => {
+        stored.dirty = false;
+        await this.notifications
+          .put(stored.key, stored.record)
+          .catch((err) => this.log.error({ err, key: stored.key }, "cannot store notification"));
+      }),
+    );
   }
 
   #overLimit(notes: CallNotes, n: NewNotification): void {
