@@ -379,12 +379,13 @@ export class RtpSession implements Paced {
   }
 
   #receive(data: Buffer, from: { address: string; port: number }): void {
+    // Only an RTP packet may move the stream (#admit): not a stray datagram.
+    const packet = parseRtp(data);
+    if (!packet) return;
     if (!this.#admit(from)) {
       if (this.stats.foreign++ === 0) this.events.stranger?.(from.address);
       return;
     }
-    const packet = parseRtp(data);
-    if (!packet) return;
     this.stats.received++;
     const media = this.#media;
     if (packet.payloadType === media.dtmfPt) {

@@ -140,6 +140,8 @@ export class SipStack {
     const taken = this.#limits.admit(address);
     if ("refused" in taken) {
       if (!this.#reported.has(address)) {
+        // Hosts refused by the total alone hold no connection whose close would forget them.
+        if (this.#reported.size >= 10_000) this.#reported.clear();
         this.#reported.add(address);
         this.opts.onRefusedConnection(taken.refused, `${address}:${socket.remotePort}`);
       }
