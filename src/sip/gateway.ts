@@ -24,7 +24,9 @@ import { subjects } from "../protocol/subjects.js";
 import { WebhookClient } from "../webhook/client.js";
 import type { EgressPolicy } from "../webhook/egress.js";
 import { type InviteInfo, infoKey, SipDialogs, type TrackedDialog } from "./dialogs.js";
+import { endCallsWithinGrace } from "./end-calls.js";
 import { InboundAccess } from "./inbound-access.js";
+import { callerId, e164 } from "./invite-numbers.js";
 import { LegStates } from "./leg-states.js";
 import { AudioFetcher } from "./media/fetch-audio.js";
 import { FinishedRecordings } from "./media/finished-recordings.js";
@@ -74,13 +76,6 @@ export interface GatewayOptions {
 
 /** The offer's headers must fit its schema (names ≤ 128, values ≤ 1024 chars) and its 16 KiB limit. */
 const MAX_HEADER_BYTES = 8 * 1024;
-/**
- * How long stopping waits for the calls it ends to be ended on the SIP side: a BYE to a phone gone
- * silent is re-sent for 32 s (RFC 3261 Timer F), after waiting as long for the ACK of our 200, and a
- * SIGTERM would take that long. The region has the end of each call at once; the SIP side is over
- * for the phone, as for any gateway that goes away, when its own timers run out.
- */
-export const STOP_GRACE_MS = 5_000;
 
 export class SipGateway {
   readonly calls = new Map<string, SipCall>();
@@ -226,32 +221,11 @@ export class SipGateway {
     return this.opts.mediaAddress ?? this.opts.advertise ?? this.opts.address;
   }
 
-  /** Stops taking calls; ends the live ones (BYE) and closes the SIP socket. */
+  /** Stops taking calls; ends the live ones (BYE, end-calls.ts) and closes the SIP socket. */
   async stop(): Promise<void> {
     this.#stopping = true;
     await Promise.all(this.#subs.map((sub) => sub.drain()));
-    // The calls still being ended on the SIP side, by CallSid.
-    const ending = new Map(this.calls);
-    let grace: NodeJS.Timeout | undefined;
-    const ended = await Promise.race([
-      Promise.all(
-        [...ending].map(([sid, call]) =>
-          call
-            .shutdown()
-            .catch((err: unknown) => this.opts.log.warn({ err, callSid: sid }, "ending a call failed"))
-            .finally(() => ending.delete(sid)),
-        ),
-      ).then(() => true),
-      new Promise<false>((resolve) => {
-        grace = setTimeout(() => resolve(false), STOP_GRACE_MS);
-      }),
-    ]);
-    clearTimeout(grace);
-    if (!ended)
-      this.opts.log.warn(
-        { calls: [...ending.keys()], graceMs: STOP_GRACE_MS },
-        "stopped before every ended call's BYE was answered",
-      );
+    await endCallsWithinGrace(this.calls, this.opts.log);
     this.#pacer.stop();
     this.#sip?.stop();
     await this.#web.close();
@@ -403,23 +377,6 @@ export class SipGateway {
       call.abandon();
     }
   }
-}
-
-/**
- * The called number as dialled, made E.164: a telephone-subscriber user part (RFC 3261 §19.1.6,
- * RFC 3966) loses its parameters (a US carrier's number-portability `;npdi;rn=…`, RFC 4694) and its
- * visual separators (`+1-415-555-1234`), and gets `+` where it lacks one.
- */
-export function e164(user: string): string {
-  const number = (user.split(";")[0] ?? "").replace(/[-.()]/g, "");
-  return number.startsWith("+") ? number : `+${number}`;
-}
-
-/** The caller: a number from the From user part (made E.164), else the From SIP URI without params. */
-export function callerId(dialog: Pick<InviteInfo, "fromUser" | "fromUri">): string {
-  if (/^\+?\d{2,15}$/.test(e164(dialog.fromUser))) return e164(dialog.fromUser);
-  const uri = dialog.fromUri.split(";")[0] ?? dialog.fromUri;
-  return uri.startsWith("sip:") && uri.length < 255 ? uri : "anonymous";
 }
 
 /** The edge did not answer the offer: none listens (no responders), or none answered in time. */

@@ -2,7 +2,7 @@
 // stops on SIGTERM (within a grace, whatever its phones do), and refuses to start on a SIP port it cannot have.
 import { createSocket } from "node:dgram";
 import { describe, expect, it } from "vitest";
-import { STOP_GRACE_MS } from "../../src/sip/gateway.js";
+import { STOP_GRACE_MS } from "../../src/sip/end-calls.js";
 import { startCli } from "../helpers/cli.js";
 import { startTestEngine } from "../helpers/engine.js";
 import { startTwilioApp, VoiceResponse } from "../helpers/twilio-app.js";

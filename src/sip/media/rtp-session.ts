@@ -2,8 +2,7 @@
 // by the gateway's pacer (silence when nothing plays, RFC 4733 events for Play digits), and the
 // inbound stream read into DTMF keys and audio for a recorder. Symmetric RTP: when the peer's first
 // packets come from another address than its SDP named (it is behind NAT), the stream goes there.
-// Only the peer's packets count (#admit): from anywhere else, a stranger who found the port would
-// have its keys pressed in the call's IVR, its audio recorded as the caller's, and the stream.
+// Only the peer's packets count (media-peer.ts).
 
 import { randomInt } from "node:crypto";
 import type { Socket } from "node:dgram";
@@ -11,9 +10,9 @@ import { decodeG711, encodeG711, type G711Codec } from "../rtp/g711.js";
 import { buildRtp, parseRtp, type RtpPacket } from "../rtp/packet.js";
 import { buildTelephoneEvent, DtmfReceiver, eventOf } from "../rtp/telephone-event.js";
 import type { MediaChoice } from "../sdp.js";
+import { type MediaAddress, MediaPeer, type MediaSources } from "./media-peer.js";
 import type { Paced, Pacer } from "./pacer.js";
 import { pacerTrace } from "./pacer-trace.js";
-import { behindNat } from "./private-address.js";
 
 export const FRAME_MS = 20;
 export const FRAME_SAMPLES = 160;
@@ -44,13 +43,6 @@ export interface RtpEvents {
   stranger?(address: string): void;
 }
 
-/**
- * Who may send a call's media besides the address its SDP names: the SIP peer the call's signalling
- * comes from (behind NAT, RTP comes from there and not from the private address in the SDP), and the
- * networks allowed to call (a carrier's media servers). Packets from any other address are dropped.
- */
-export type MediaSources = (address: string) => boolean;
-
 /** The outbound track's frame while a key is sent (RFC 4733 carries no audio). */
 const SILENT_FRAME = new Int16Array(FRAME_SAMPLES);
 
@@ -72,19 +64,11 @@ export class RtpSession implements Paced {
   #eventTimestamp = 0;
   #silence: Uint8Array;
   #closed = false;
-  /** Where our packets go; undefined until known (our offer went out in a 200, the answer is not back). */
-  #remote: { address: string; port: number } | undefined;
-  /** Where the peer's SDP says its media is (`#remote` until a packet moves the stream). */
-  #negotiated: { address: string; port: number } | undefined;
+  /** Where our packets go and whose packets count. */
+  readonly #peer: MediaPeer;
   #media: MediaChoice;
   /** Whether the negotiated direction lets us send (not while the peer holds the call). */
   #sending = true;
-  /**
-   * Whether the stream has followed the peer's packets yet: `trusted` once one came from an address
-   * that is the peer's (#admit), `learned` when the SDP names an address behind NAT and the first
-   * packet, from anywhere, was taken for the peer's.
-   */
-  #latched: "no" | "learned" | "trusted" = "no";
   /**
    * The audio packet, written in place each frame: no allocation per packet (issue #20: at 500 calls,
    * 25,000 packets a second fed the scavenger). Replaced when the kernel did not take a send at once.
@@ -95,13 +79,12 @@ export class RtpSession implements Paced {
   constructor(
     private readonly socket: Socket,
     private readonly pacer: Pacer,
-    remote: { address: string; port: number } | undefined,
+    remote: MediaAddress | undefined,
     media: MediaChoice,
     private readonly events: RtpEvents,
-    private readonly sources: MediaSources,
+    sources: MediaSources,
   ) {
-    this.#remote = remote;
-    this.#negotiated = remote;
+    this.#peer = new MediaPeer(remote, sources);
     this.#media = media;
     this.#silence = encodeG711(media.codec, new Int16Array(FRAME_SAMPLES));
     socket.on(
@@ -129,7 +112,7 @@ export class RtpSession implements Paced {
   }
 
   get remote(): { address: string; port: number } | undefined {
-    return this.#remote;
+    return this.#peer.remote;
   }
 
   /** Whether the outbound stream runs (from the answer, or early media, on). */
@@ -156,15 +139,7 @@ export class RtpSession implements Paced {
     media?: MediaChoice;
     sending: boolean;
   }): void {
-    if (
-      opts.remote &&
-      (opts.remote.address !== this.#remote?.address || opts.remote.port !== this.#remote?.port)
-    ) {
-      this.#remote = opts.remote;
-      this.#negotiated = opts.remote;
-      // The peer has moved: latch again onto where its packets now come from.
-      this.#latched = "no";
-    }
+    if (opts.remote) this.#peer.negotiate(opts.remote);
     if (opts.media) {
       this.#media = opts.media;
       this.#silence = encodeG711(opts.media.codec, new Int16Array(FRAME_SAMPLES));
@@ -323,7 +298,7 @@ export class RtpSession implements Paced {
 
   /** Sends `#out` with `length` bytes of payload already in place, its header written here. */
   #sendOut(payloadType: number, marker: boolean, timestamp: number, length: number): void {
-    const remote = this.#remote;
+    const remote = this.#peer.remote;
     if (!this.#sending || !remote || remote.address === "0.0.0.0") return;
     const out = this.#out;
     const seq = this.#seq;
@@ -357,7 +332,7 @@ export class RtpSession implements Paced {
   }
 
   #send(payloadType: number, marker: boolean, timestamp: number, payload: Uint8Array): void {
-    const remote = this.#remote;
+    const remote = this.#peer.remote;
     // On hold, or before the peer said where: the stream's time goes on, nothing goes out.
     if (!this.#sending || !remote || remote.address === "0.0.0.0") return;
     const packet = buildRtp({
@@ -379,10 +354,10 @@ export class RtpSession implements Paced {
   }
 
   #receive(data: Buffer, from: { address: string; port: number }): void {
-    // Only an RTP packet may move the stream (#admit): not a stray datagram.
+    // Only an RTP packet may move the stream: not a stray datagram.
     const packet = parseRtp(data);
     if (!packet) return;
-    if (!this.#admit(from)) {
+    if (!this.#peer.admit(from)) {
       if (this.stats.foreign++ === 0) this.events.stranger?.(from.address);
       return;
     }
@@ -407,32 +382,5 @@ export class RtpSession implements Paced {
             : undefined;
     if (codec && (this.events.hears?.() ?? true))
       this.events.audio(packet, decodeG711(codec, packet.payload));
-  }
-
-  /**
-   * Whether a packet from `from` is the peer's, following it when it is the first (symmetric RTP):
-   * one from the SDP's address, or from an address `sources` names (the signalling peer's, a network
-   * allowed to call), is; the first from anywhere is when the SDP names an address behind NAT, and
-   * then that source is, until one of the peer's own addresses is heard.
-   */
-  #admit(from: { address: string; port: number }): boolean {
-    const negotiated = this.#negotiated;
-    if (from.address === negotiated?.address || this.sources(from.address)) {
-      if (this.#latched !== "trusted" && from.port > 0) {
-        this.#latched = "trusted";
-        // A peer that sends from one port and listens on another of the same host (split media
-        // ports, sipp's pcap player) keeps its SDP's port: only another address moves the stream.
-        this.#remote =
-          from.address === negotiated?.address ? negotiated : { address: from.address, port: from.port };
-      }
-      return true;
-    }
-    if (this.#latched === "learned") return from.address === this.#remote?.address;
-    if (this.#latched === "no" && from.port > 0 && negotiated && behindNat(negotiated.address)) {
-      this.#latched = "learned";
-      this.#remote = { address: from.address, port: from.port };
-      return true;
-    }
-    return false;
   }
 }
