@@ -184,7 +184,7 @@ describe("RtpSession", () => {
 
   it("learns the source when the SDP names an address behind NAT, until the peer's own is heard", async () => {
     // The SDP names 10.0.0.7 (unreachable from here); media comes from wherever the NAT maps it.
-    const { session, keys, strangers } = await pair(
+    const { session, peer, keys, strangers } = await pair(
       () => false,
       () => {},
       (address) => address === "127.0.0.2",
@@ -213,5 +213,10 @@ describe("RtpSession", () => {
     await sender(mapped, session.port)(101, keyEnd(6));
     expect(await until(() => session.stats.foreign === 2)).toBe(true);
     expect(keys).toEqual(["3", "5"]);
+    // A session refresh with the same SDP leaves the stream where it is, and opens no new learning.
+    session.renegotiate({ remote: { address: "10.0.0.7", port: peer.address().port }, sending: true });
+    expect(session.remote?.address).toBe("127.0.0.2");
+    await sender(other, session.port)(101, keyEnd(7));
+    expect(await until(() => session.stats.foreign === 3)).toBe(true);
   });
 });

@@ -41,9 +41,13 @@ export class MediaPeer {
     return this.#remote;
   }
 
-  /** A new SDP names `address` (the peer moved, or answered our offer): the stream follows again. */
+  /**
+   * An SDP names `address` (an answer to our offer, a re-INVITE): where it moved, the stream goes
+   * there and follows the peer's packets again. The same address again (a session refresh, RFC 4028)
+   * changes nothing: the stream stays where the peer's packets took it, and no learning starts anew.
+   */
   negotiate(address: MediaAddress): void {
-    if (address.address === this.#remote?.address && address.port === this.#remote?.port) return;
+    if (address.address === this.#negotiated?.address && address.port === this.#negotiated?.port) return;
     this.#remote = address;
     this.#negotiated = address;
     this.#latched = "no";
