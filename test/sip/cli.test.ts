@@ -6,7 +6,7 @@ import { STOP_GRACE_MS } from "../../src/sip/end-calls.js";
 import { startCli } from "../helpers/cli.js";
 import { startTestEngine } from "../helpers/engine.js";
 import { startTwilioApp, VoiceResponse } from "../helpers/twilio-app.js";
-import { freeSipPort, phoneRtp, sipp, startSipProcess } from "./harness.js";
+import { freeSipPort, pausingNumber, phoneRtp, sipp, startSipProcess } from "./harness.js";
 import { rawPeer, request, sdpOffer } from "./raw-sip.js";
 
 describe("switchboard sip", () => {
@@ -78,21 +78,8 @@ describe("switchboard sip", () => {
     timeout: 60_000,
   }, async () => {
     await using engine = await startTestEngine();
-    await using app = await startTwilioApp(engine.authToken, {
-      "/voice": () => {
-        // A first <Pause> would ring on unanswered (test/sip/first-pause.test.ts).
-        const r = new VoiceResponse();
-        r.say("Hi");
-        r.pause({ length: 30 });
-        return { body: r.toString() };
-      },
-      "/status": () => ({ body: "" }),
-    });
-    await engine.addNumber({
-      number: "+15551230019",
-      voiceUrl: `${app.url}/voice`,
-      statusCallback: `${app.url}/status`,
-    });
+    // Answered (a Say first), then a pause the gateway's stop cuts short.
+    await using app = await pausingNumber(engine, "+15551230019", 30, { statusCallback: true });
     const started = await startSipProcess(engine.nats.url);
     await using gateway = started.process;
     await gateway.waitForLog("ready");

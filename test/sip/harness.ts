@@ -232,8 +232,16 @@ export async function tonesDir(parts: readonly (readonly [seconds: number, hz: n
   return dir;
 }
 
-/** A number whose app says "Hi", pauses `seconds` and hangs up: a call that stays up a known while. */
-export async function pausingNumber(engine: TestEngine, number: string, seconds: number): Promise<TwilioApp> {
+/**
+ * A number whose app says "Hi", pauses `seconds` and hangs up: a call that stays up a known while;
+ * with `statusCallback`, its status callbacks go to the app's /status.
+ */
+export async function pausingNumber(
+  engine: TestEngine,
+  number: string,
+  seconds: number,
+  opts: { statusCallback?: boolean } = {},
+): Promise<TwilioApp> {
   const app = await startTwilioApp(engine.authToken, {
     "/voice": () => {
       const r = new VoiceResponse();
@@ -242,8 +250,13 @@ export async function pausingNumber(engine: TestEngine, number: string, seconds:
       r.hangup();
       return { body: r.toString() };
     },
+    "/status": () => ({ body: "" }),
   });
-  await engine.addNumber({ number, voiceUrl: `${app.url}/voice` });
+  await engine.addNumber({
+    number,
+    voiceUrl: `${app.url}/voice`,
+    ...(opts.statusCallback && { statusCallback: `${app.url}/status` }),
+  });
   return app;
 }
 
