@@ -1,13 +1,16 @@
 // `switchboard sip --edge NAME [--listen 127.0.0.1:5060] [--rtp-ports 20000-20999] [--advertise HOST]
-// [--allow CIDR …]`: the SIP gateway (UDP and TCP).
+// [--allow CIDR …] [--digest-users FILE]`: the SIP gateway (UDP and TCP).
 import { randomBytes } from "node:crypto";
 import { type Command, InvalidArgumentError, Option } from "commander";
+import type { Logger } from "../log.js";
 import { runService } from "../process/run-service.js";
 import { connectNats, natsUrl } from "../protocol/connect.js";
 import { SipGateway } from "../sip/gateway.js";
 import { DEFAULT_ALLOW, InboundAccess } from "../sip/inbound-access.js";
+import { SipUsers } from "../sip/sip-users.js";
 import { recogniserFrom } from "../sip/speech/engines.js";
 import { type TtsEngine, ttsEngineFrom } from "../sip/tts/engines.js";
+import { DigestCheck } from "../sip/ua/digest-check.js";
 import { EgressPolicy, parseCidr } from "../webhook/egress.js";
 import { collect, natsOption, parseName, splitList } from "./options.js";
 import { watchTrunks } from "./sip-trunks.js";
@@ -24,6 +27,7 @@ interface SipFlags {
   allowEgress?: string;
   speech?: string;
   tts: TtsEngine;
+  digestUsers?: { path: string; users: SipUsers };
 }
 
 export function registerSipCommand(program: Command): void {
@@ -57,6 +61,11 @@ export function registerSipCommand(program: Command): void {
       (value: string, previous: string[]) =>
         splitList(value).reduce((all, v) => collect(parseAllow(v), all), previous),
       [] as string[],
+    )
+    .option(
+      "--digest-users <file>",
+      "an htdigest file (user:realm:HA1 lines) of callers who may place calls from outside --allow by digest authentication; re-read on SIGHUP",
+      parseDigestUsers,
     )
     .option("--id <name>", "this gateway's name on the bus (default: <edge>-<random>)")
     .addOption(natsOption())
@@ -97,6 +106,8 @@ export function registerSipCommand(program: Command): void {
           const nc = await connectNats(natsUrl(o.nats), `switchboard-sip-${id}`);
           const access = new InboundAccess(o.allow.length > 0 ? o.allow : DEFAULT_ALLOW);
           const trunks = await watchTrunks(nc, access, log);
+          const digest = o.digestUsers && new DigestCheck(o.digestUsers.users);
+          const reload = digest && o.digestUsers && reloadOnHangup(o.digestUsers.path, digest, log);
           const gateway = await SipGateway.start({
             nc,
             edge: o.edge,
@@ -109,6 +120,7 @@ export function registerSipCommand(program: Command): void {
             ...(o.mediaAddress && { mediaAddress: o.mediaAddress }),
             ...(o.advertise && { advertise: o.advertise }),
             access,
+            ...(digest && { digest }),
             ...(trunks && { trunks }),
             log,
             // The gateway fetches tenants' <Play> URLs: internal networks are refused unless allowed.
@@ -121,11 +133,13 @@ export function registerSipCommand(program: Command): void {
               rtp: o.rtpPorts.join("-"),
               allow: gateway.access.cidrs,
               trunkNetworks: gateway.access.trunkCidrs,
+              ...(o.digestUsers && { digestUsers: o.digestUsers.users.size }),
             },
             "listening",
           );
           return {
             stop: async () => {
+              if (reload) process.off("SIGHUP", reload);
               await gateway.stop();
               trunks?.stop();
               await nc.drain();
@@ -152,6 +166,32 @@ function parseAllow(value: string): string {
   } catch (err) {
     throw new InvalidArgumentError(`${(err as Error).message} (expected a CIDR such as 203.0.113.0/24)`);
   }
+}
+
+function parseDigestUsers(path: string): { path: string; users: SipUsers } {
+  try {
+    return { path, users: SipUsers.read(path) };
+  } catch (err) {
+    throw new InvalidArgumentError((err as Error).message);
+  }
+}
+
+/**
+ * Re-reads the users file on SIGHUP (a password changed, a user added or removed) without dropping a
+ * call; a file that cannot be read leaves the users as they were. Returns the listener, to remove.
+ */
+function reloadOnHangup(path: string, digest: DigestCheck, log: Logger): () => void {
+  const reload = () => {
+    try {
+      const users = SipUsers.read(path);
+      digest.setUsers(users);
+      log.info({ path, users: users.size }, "digest users reloaded");
+    } catch (err) {
+      log.warn({ err }, "cannot reload the digest users; keeping the ones before");
+    }
+  };
+  process.on("SIGHUP", reload);
+  return reload;
 }
 
 function parseRange(value: string): [number, number] {

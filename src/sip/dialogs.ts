@@ -1,8 +1,10 @@
 // The gateway's SIP front door: the stack (UDP and TCP), the table of inbound dialogs by Call-ID, and
-// the policy for requests outside a dialog — who may call (403), what is malformed (400), which
-// methods (405, 501) and extensions (420) are taken — before an INVITE becomes a call.
+// the policy for requests outside a dialog — who may call (403, or a digest challenge: 401), what is
+// malformed (400), which methods (405, 501) and extensions (420) are taken — before an INVITE
+// becomes a call.
 import type { InboundAccess } from "./inbound-access.js";
 import { frameBody } from "./ua/body-length.js";
+import type { DigestCheck } from "./ua/digest-check.js";
 import { InboundDialog, sessionTimer } from "./ua/inbound-dialog.js";
 import { ALLOW, rejection, response, SUPPORTED, unsupportedRequire } from "./ua/responses.js";
 import { parseUri, type Remote, type SipMessage, SipStack } from "./ua/stack.js";
@@ -35,6 +37,8 @@ export interface SipDialogsOptions {
   advertise?: string;
   /** Who may send requests outside a dialog. */
   access: InboundAccess;
+  /** Callers outside `access` who may place calls by digest authentication (`--digest-users`). */
+  digest?: DigestCheck;
   onError?: (err: unknown) => void;
   /** A request refused before it became a call (for the log). */
   onRefused?: (why: { status: number; method: string; source: string; text: string }) => void;
@@ -103,7 +107,8 @@ export class SipDialogs {
     const refusal = this.#refusal(rq, remote, dialog !== undefined);
     if (refusal) {
       const [status, text, headers] = refusal;
-      this.opts.onRefused?.({ status, method, source: remote.address, text });
+      // A challenge is how every authenticated call starts: not a refusal worth a log line.
+      if (status !== 401) this.opts.onRefused?.({ status, method, source: remote.address, text });
       this.#stack.respond(rejection(rq, status, text, headers));
       return;
     }
@@ -134,8 +139,10 @@ export class SipDialogs {
     if (unknown.length > 0 && method !== "CANCEL")
       return [420, `Unsupported extension ${unknown.join(", ")}`, { unsupported: unknown.join(", ") }];
     if (inDialog) return undefined;
-    if (!this.opts.access.allows(remote.address))
-      return [403, `${remote.address} may not place calls through this gateway`];
+    if (!this.opts.access.allows(remote.address)) {
+      const denied = this.#authenticate(rq, remote);
+      if (denied) return denied;
+    }
     if (rq.headers.to.params.tag !== undefined || method === "CANCEL" || method === "BYE")
       return [481, "No such call"];
     if (method === "OPTIONS") return undefined;
@@ -152,6 +159,21 @@ export class SipDialogs {
     if (typeof info === "string") return [400, info];
     if ("status" in sessionTimer(rq)) return [422, "Session interval too small", { "min-se": "90" }];
     return undefined;
+  }
+
+  /**
+   * A request from outside --allow: a new INVITE is challenged when the gateway has digest users
+   * (RFC 3261 §22.2), and taken once it answers right; anything else is 403.
+   */
+  #authenticate(rq: SipMessage, remote: Remote): [number, string, Record<string, unknown>?] | undefined {
+    const forbidden: [number, string] = [403, `${remote.address} may not place calls through this gateway`];
+    const digest = this.opts.digest;
+    if (!digest || rq.method !== "INVITE" || rq.headers.to.params.tag !== undefined) return forbidden;
+    const realm = digest.realmFor(parseUri(rq.uri ?? "")?.host);
+    const verdict = digest.check(rq, realm);
+    if (verdict.kind === "ok") return undefined;
+    if (verdict.kind === "refused") return [403, `Authentication failed: ${verdict.why}`];
+    return [401, "Unauthorized", { "www-authenticate": [digest.challenge(realm, verdict.stale)] }];
   }
 }
 

@@ -42,6 +42,7 @@ import type { Recogniser } from "./speech/recogniser.js";
 import { Transcripts } from "./speech/transcripts.js";
 import { synthesiserFrom, type TtsEngine } from "./tts/engines.js";
 import { Prompts } from "./tts/prompts.js";
+import type { DigestCheck } from "./ua/digest-check.js";
 import type { InboundDialog } from "./ua/inbound-dialog.js";
 import { fitHeaders } from "./x-headers.js";
 
@@ -62,6 +63,8 @@ export interface GatewayOptions {
   mediaAddress?: string;
   /** Who may place calls (default: loopback only, DEFAULT_ALLOW); trunks' ranges are added to it. */
   access?: InboundAccess;
+  /** Callers outside `access` who may place calls by digest authentication (`--digest-users`). */
+  digest?: DigestCheck;
   /** The trunks outbound legs may name (a watched copy of `sb_trunks`); without it, such a leg fails. */
   trunks?: { get(name: string): TrunkRecord | undefined };
   log: Logger;
@@ -133,6 +136,7 @@ export class SipGateway {
         port: opts.port,
         ...(opts.advertise && { advertise: opts.advertise }),
         access: gw.access,
+        ...(opts.digest && { digest: opts.digest }),
         onError: (err) => opts.log.warn({ err }, "sip"),
         onRefused: (why) => opts.log.info(why, "SIP request refused"),
         onBadFraming: (why, peer) => opts.log.info({ why, peer }, "SIP message refused for its framing"),

@@ -54,7 +54,7 @@ export async function startGateway(
   extra: Partial<
     Pick<
       GatewayOptions,
-      "advertise" | "access" | "edge" | "mediaAddress" | "egress" | "recogniser" | "trunks" | "tts"
+      "advertise" | "access" | "digest" | "edge" | "mediaAddress" | "egress" | "recogniser" | "trunks" | "tts"
     >
   > = {},
 ): Promise<SipGateway & AsyncDisposable & { sipPort: number }> {

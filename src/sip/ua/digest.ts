@@ -1,5 +1,6 @@
 // HTTP digest authentication for our outbound INVITEs (RFC 2617, RFC 7616 as SIP uses it, RFC 3261
-// §22): the Authorization (401) or Proxy-Authorization (407) answering a trunk's challenge.
+// §22): the Authorization (401) or Proxy-Authorization (407) answering a trunk's challenge. The
+// other side, challenging callers, is digest-check.ts.
 import { createHash, randomBytes } from "node:crypto";
 
 export interface Challenge {
@@ -12,15 +13,40 @@ export interface Challenge {
   qop?: string;
 }
 
-/** Reads a `Digest realm="…", nonce="…", …` challenge; undefined when it is not a digest one. */
-export function parseChallenge(header: string): Challenge | undefined {
+/**
+ * A `Digest k="v", k=v, …` header's parameters (names lower-cased, quotes and escapes taken off);
+ * undefined when its scheme is not Digest. For a challenge (WWW-Authenticate) and an answer
+ * (Authorization) alike.
+ */
+export function digestParams(header: string): Record<string, string> | undefined {
   const m = /^\s*digest\s+(.*)$/is.exec(header);
   if (!m) return undefined;
   const params: Record<string, string> = {};
   const re = /([a-z0-9_-]+)\s*=\s*(?:"((?:[^"\\]|\\.)*)"|([^\s,]+))/gi;
   for (let p = re.exec(m[1] ?? ""); p; p = re.exec(m[1] ?? ""))
     params[(p[1] ?? "").toLowerCase()] = (p[2] ?? p[3] ?? "").replace(/\\(.)/g, "$1");
-  if (params.realm === undefined || params.nonce === undefined) return undefined;
+  return params;
+}
+
+/**
+ * The `sip` package parses authentication headers into objects (values still quoted), one per header:
+ * back to each header's text.
+ */
+export function authHeaderTexts(raw: unknown): string[] {
+  const all = Array.isArray(raw) ? raw : raw === undefined ? [] : [raw];
+  return all.map((a) => {
+    if (typeof a === "string") return a;
+    const params = Object.entries(a as Record<string, string>)
+      .filter(([k, v]) => k !== "scheme" && v !== undefined)
+      .map(([k, v]) => `${k}=${v}`);
+    return `${(a as Record<string, string>).scheme ?? "Digest"} ${params.join(", ")}`;
+  });
+}
+
+/** Reads a `Digest realm="…", nonce="…", …` challenge; undefined when it is not a digest one. */
+export function parseChallenge(header: string): Challenge | undefined {
+  const params = digestParams(header);
+  if (params?.realm === undefined || params.nonce === undefined) return undefined;
   return {
     realm: params.realm,
     nonce: params.nonce,

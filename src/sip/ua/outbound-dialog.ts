@@ -3,7 +3,7 @@
 // re-sent 2xx) and its dialog made, CANCEL on a timeout or a hang-up before the answer, BYE either way.
 import { randomBytes } from "node:crypto";
 import { Dialog } from "./dialog.js";
-import { authorization, type Credentials, parseChallenge } from "./digest.js";
+import { authHeaderTexts, authorization, type Credentials, parseChallenge } from "./digest.js";
 import { answerInDialog } from "./in-dialog.js";
 import type { OfferResult } from "./inbound-dialog.js";
 import { DialogRefers, type ReferOutcome } from "./refer.js";
@@ -242,11 +242,8 @@ export class OutboundDialog {
   /** The INVITE again with our answer to the challenge; false when the challenge cannot be answered. */
   #retryWithAuth(rs: SipMessage, auth: Credentials): boolean {
     const proxy = rs.status === 407;
-    const raw = rs.headers[proxy ? "proxy-authenticate" : "www-authenticate"];
-    const first = Array.isArray(raw) ? raw[0] : raw;
-    const text =
-      typeof first === "string" ? first : first ? stringifyAuth(first as Record<string, string>) : "";
-    const challenge = parseChallenge(text);
+    const text = authHeaderTexts(rs.headers[proxy ? "proxy-authenticate" : "www-authenticate"])[0];
+    const challenge = parseChallenge(text ?? "");
     if (!challenge) return false;
     let header: string;
     try {
@@ -313,12 +310,4 @@ export class OutboundDialog {
     this.state = "ended";
     this.#closedResolve();
   }
-}
-
-/** The package parses challenge headers into objects (values still quoted): back to the header's text. */
-function stringifyAuth(a: Record<string, string>): string {
-  const params = Object.entries(a)
-    .filter(([k, v]) => k !== "scheme" && v !== undefined)
-    .map(([k, v]) => `${k}=${v}`);
-  return `${a.scheme ?? "Digest"} ${params.join(", ")}`;
 }

@@ -9,6 +9,7 @@ const PHRASES: Record<number, string> = {
   183: "Session Progress",
   200: "OK",
   400: "Bad Request",
+  401: "Unauthorized",
   403: "Forbidden",
   404: "Not Found",
   405: "Method Not Allowed",

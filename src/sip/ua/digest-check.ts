@@ -1,0 +1,130 @@
+// Digest authentication of callers (RFC 3261 §22.2 with RFC 2617's qop=auth): the 401 challenge an
+// INVITE from outside --allow gets, and the check of the Authorization it comes back with, against
+// the users' HA1s (sip-users.ts). Our own answers to a trunk's challenge are digest.ts.
+//
+// Nonces are stateless (when issued, and an HMAC under a key of this process), so a flood of INVITEs
+// costs no memory; what is kept is the highest nonce count seen for each nonce in use, so an
+// Authorization heard on the wire cannot place a call again (RFC 2617 §3.2.2, `nc`).
+import { createHash, createHmac, randomBytes, timingSafeEqual } from "node:crypto";
+import type { SipUsers } from "../sip-users.js";
+import { authHeaderTexts, digestParams } from "./digest.js";
+
+/** How long a nonce is taken after it was issued; after it, a right answer gets a `stale` challenge. */
+export const NONCE_TTL_MS = 5 * 60_000;
+/** Nonces whose counts are remembered; the oldest are forgotten beyond it. */
+const MAX_NONCES = 10_000;
+
+export type DigestVerdict =
+  | { kind: "ok"; user: string }
+  /** Challenge (again): no answer for our realm, or a right one to a nonce that is stale or not ours. */
+  | { kind: "challenge"; stale: boolean }
+  /** A wrong answer (user, password, request, replay): 403, and no second challenge. */
+  | { kind: "refused"; why: string };
+
+/** What of a request the check reads. */
+export interface ChallengedRequest {
+  method?: string;
+  headers: { [name: string]: unknown };
+}
+
+export class DigestCheck {
+  readonly #key = randomBytes(32);
+  /** The highest `nc` taken for each nonce, oldest first. */
+  readonly #counts = new Map<string, number>();
+  readonly #issuedAt = new Map<string, number>();
+  /** Nonces issued up to this time whose counts were forgotten: taken no more. */
+  #forgottenUpTo = 0;
+
+  constructor(
+    private users: SipUsers,
+    private readonly now: () => number = Date.now,
+  ) {}
+
+  /** Whom the check takes from now on (a reloaded users file). */
+  setUsers(users: SipUsers): void {
+    this.users = users;
+  }
+
+  realmFor(host: string | undefined): string {
+    return this.users.realmFor(host);
+  }
+
+  /** The WWW-Authenticate header (as the `sip` package writes it) challenging a request in `realm`. */
+  challenge(realm: string, stale: boolean): Record<string, string> {
+    return {
+      scheme: "Digest",
+      realm: quote(realm),
+      nonce: quote(this.#nonce(realm, this.now())),
+      algorithm: "MD5",
+      qop: quote("auth"),
+      ...(stale && { stale: "TRUE" }),
+    };
+  }
+
+  check(rq: ChallengedRequest, realm: string): DigestVerdict {
+    const answer = authHeaderTexts(rq.headers.authorization)
+      .map(digestParams)
+      .find((p) => p?.realm === realm);
+    if (!answer) return { kind: "challenge", stale: false };
+    const { username, nonce, uri, response, nc, cnonce, qop } = answer;
+    if (!username || !nonce || !uri || !response) return refused("its Authorization lacks a parameter");
+    if ((answer.algorithm ?? "MD5").toUpperCase() !== "MD5")
+      return refused(`algorithm ${answer.algorithm} was not offered (MD5)`);
+    if (qop?.toLowerCase() !== "auth" || !/^[0-9a-f]{8}$/i.test(nc ?? "") || !cnonce)
+      return refused("qop=auth with nc and cnonce is required");
+    // Its uri is signed, not compared with the Request-URI (RFC 2617 §3.2.2.5 says SHOULD): phones
+    // sign the Request-URI, sipp the gateway's address. A replay is stopped by the nonce count.
+    const ha1 = this.users.ha1(realm, username);
+    const ha2 = md5(`${rq.method ?? ""}:${uri}`);
+    // An unknown user is checked against a made-up HA1, so the answer takes as long as a known one's.
+    const expected = md5(`${ha1 ?? md5(nonce)}:${nonce}:${nc}:${cnonce}:auth:${ha2}`);
+    const given = Buffer.from(response.toLowerCase().padEnd(32).slice(0, 32));
+    if (!timingSafeEqual(Buffer.from(expected), given) || ha1 === undefined)
+      return refused("wrong user name or password");
+    // A right answer to a nonce this process did not issue (before a restart) or issued too long ago:
+    // challenged again with stale=TRUE, so the phone retries without asking its user (RFC 2617 §3.2.1).
+    const issued = this.#issued(nonce, realm);
+    const last = this.#counts.get(nonce);
+    // A nonce whose count was forgotten (beyond MAX_NONCES) is stale too, or its answers could be replayed.
+    if (issued === undefined || (last === undefined && issued <= this.#forgottenUpTo))
+      return { kind: "challenge", stale: true };
+    const count = Number.parseInt(nc as string, 16);
+    if (count <= (last ?? 0)) return refused("its nonce count was used before (a replay)");
+    this.#remember(nonce, issued, count);
+    return { kind: "ok", user: username };
+  }
+
+  #nonce(realm: string, at: number): string {
+    const issued = at.toString(36);
+    return `${issued}.${this.#mac(issued, realm)}`;
+  }
+
+  #mac(issued: string, realm: string): string {
+    return createHmac("sha256", this.#key).update(`${issued}:${realm}`).digest("base64url").slice(0, 22);
+  }
+
+  /** When a nonce of ours for `realm` was issued; undefined when it is not ours or has expired. */
+  #issued(nonce: string, realm: string): number | undefined {
+    const [issued = "", mac = ""] = nonce.split(".");
+    const at = Number.parseInt(issued, 36);
+    const ours = Buffer.from(this.#mac(issued, realm));
+    const given = Buffer.from(mac.padEnd(ours.length).slice(0, ours.length));
+    if (!timingSafeEqual(ours, given) || !Number.isFinite(at)) return undefined;
+    const age = this.now() - at;
+    return age >= 0 && age <= NONCE_TTL_MS ? at : undefined;
+  }
+
+  #remember(nonce: string, issued: number, count: number): void {
+    if (!this.#counts.has(nonce)) this.#issuedAt.set(nonce, issued);
+    this.#counts.set(nonce, count);
+    if (this.#counts.size <= MAX_NONCES) return;
+    const oldest = this.#counts.keys().next().value as string;
+    this.#forgottenUpTo = Math.max(this.#forgottenUpTo, this.#issuedAt.get(oldest) ?? 0);
+    this.#counts.delete(oldest);
+    this.#issuedAt.delete(oldest);
+  }
+}
+
+const refused = (why: string): DigestVerdict => ({ kind: "refused", why });
+const quote = (s: string) => `"${s}"`;
+const md5 = (s: string) => createHash("md5").update(s).digest("hex");

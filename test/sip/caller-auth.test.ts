@@ -1,0 +1,168 @@
+// Callers outside --allow who authenticate by digest (`--digest-users`, RFC 3261 §22.2), with sipp as
+// the phone answering the gateway's 401 itself: the right password places a call whose keys and audio
+// are the caller's; a wrong one is 403 and no webhook is requested; no users configured is 403 at once.
+// `switchboard sip --digest-users FILE` reads an htdigest file, and again on SIGHUP.
+import { createHash } from "node:crypto";
+import { mkdtemp, rm, writeFile } from "node:fs/promises";
+import { tmpdir } from "node:os";
+import { join } from "node:path";
+import { describe, expect, it, onTestFinished } from "vitest";
+import { InboundAccess } from "../../src/sip/inbound-access.js";
+import { SipUsers } from "../../src/sip/sip-users.js";
+import { DigestCheck } from "../../src/sip/ua/digest-check.js";
+import { startCli } from "../helpers/cli.js";
+import { startTestEngine, type TestEngine } from "../helpers/engine.js";
+import { startTwilioApp, type TwilioApp, VoiceResponse } from "../helpers/twilio-app.js";
+import { phoneRtp, SIPP_IP, sipp, startGateway, startSipProcess } from "./harness.js";
+
+const REALM = "sip.example.com";
+const PASSWORD = "Correct1Horse";
+const md5 = (s: string) => createHash("md5").update(s).digest("hex");
+const users = () => SipUsers.parse(`alice:${REALM}:${md5(`alice:${REALM}:${PASSWORD}`)}\n`);
+/** sipp's address is outside this list: it must authenticate. */
+const ELSEWHERE = ["127.0.0.9/32"];
+
+/** An app that gathers one key and thanks the caller, on +15551230031. */
+async function answeringApp(engine: TestEngine): Promise<TwilioApp> {
+  const app = await startTwilioApp(engine.authToken, {
+    "/voice": () => {
+      const r = new VoiceResponse();
+      r.gather({ action: "/gathered", numDigits: 1, timeout: 10 }).say("Press a key");
+      return { body: r.toString() };
+    },
+    "/gathered": () => {
+      const r = new VoiceResponse();
+      r.say("Thank you");
+      r.hangup();
+      return { body: r.toString() };
+    },
+  });
+  try {
+    await engine.addNumber({ number: "+15551230031", voiceUrl: `${app.url}/voice` });
+    return app;
+  } catch (err) {
+    await app.close();
+    throw err;
+  }
+}
+
+describe("a caller outside --allow with digest users", () => {
+  it("is challenged, and with the right password places a call that hears and is heard", {
+    timeout: 60_000,
+  }, async () => {
+    await using engine = await startTestEngine();
+    await using app = await answeringApp(engine);
+    await using gw = await startGateway(engine, "gw1", {
+      access: new InboundAccess(ELSEWHERE),
+      digest: new DigestCheck(users()),
+    });
+    await using phone = await phoneRtp();
+    const result = await sipp(gw.sipPort, "auth-caller.xml", {
+      to: "+15551230031",
+      keys: { rtpport: phone.port },
+      args: ["-au", "alice", "-ap", PASSWORD],
+    });
+    // sipp exits 0 only if the 401, the 200 and the gateway's BYE came as scripted.
+    expect(result.code, result.stdout + result.stderr).toBe(0);
+    const voice = await app.waitFor((r) => r.path === "/voice");
+    expect(voice.params).toMatchObject({ To: "+15551230031", From: "+15557654321", SipSourceIp: SIPP_IP });
+    const gathered = await app.waitFor((r) => r.path === "/gathered");
+    expect(gathered.params.Digits).toBe("5");
+    // What the caller heard: the prompts, not silence.
+    const voiced = phone.packets.filter((p) => p.payload.some((b) => b !== 0xff && b !== 0x7f)).length;
+    expect(voiced).toBeGreaterThan(20);
+  });
+
+  it("with a wrong password gets 403, and no webhook is requested", { timeout: 30_000 }, async () => {
+    await using engine = await startTestEngine();
+    await using app = await answeringApp(engine);
+    await using gw = await startGateway(engine, "gw1", {
+      access: new InboundAccess(ELSEWHERE),
+      digest: new DigestCheck(users()),
+    });
+    const result = await sipp(gw.sipPort, "auth-refused.xml", {
+      to: "+15551230031",
+      args: ["-au", "alice", "-ap", "Wrong1Password"],
+    });
+    expect(result.code, result.stdout + result.stderr).toBe(0);
+    expect(app.requests).toHaveLength(0);
+    expect(gw.calls.size).toBe(0);
+  });
+
+  it("without digest users is 403 at once, unchallenged", { timeout: 30_000 }, async () => {
+    await using engine = await startTestEngine();
+    await using app = await answeringApp(engine);
+    await using gw = await startGateway(engine, "gw1", { access: new InboundAccess(ELSEWHERE) });
+    // The scenario expects 401 first: it fails on the 403.
+    const result = await sipp(gw.sipPort, "auth-caller.xml", {
+      to: "+15551230031",
+      args: ["-au", "alice", "-ap", PASSWORD],
+      timeoutS: 5,
+    });
+    expect(result.code).not.toBe(0);
+    expect(result.stdout + result.stderr).toMatch(/403/);
+    expect(app.requests).toHaveLength(0);
+  });
+});
+
+/** A users file in a folder of its own, removed when the test ends; `file` is its path. */
+async function usersFile(text: string): Promise<string> {
+  const dir = await mkdtemp(join(tmpdir(), "sb-digest-"));
+  onTestFinished(() => rm(dir, { recursive: true, force: true }));
+  const file = join(dir, "users.htdigest");
+  await writeFile(file, text);
+  return file;
+}
+
+describe("switchboard sip --digest-users", () => {
+  it("refuses a users file it cannot read, naming the line, before it starts", {
+    timeout: 30_000,
+  }, async () => {
+    const file = await usersFile(
+      `alice:${REALM}:${md5(`alice:${REALM}:${PASSWORD}`)}\nbob:${REALM}:secret\n`,
+    );
+    await using gateway = startCli(["sip", "--edge", "ashburn", "--digest-users", file]);
+    expect(await gateway.exited).toBe(2);
+    expect(gateway.output().trim().split("\n")[0]).toMatch(
+      /^error: option '--digest-users <file>' .* is invalid\. .*users\.htdigest, line 2: the HA1 is not 32 hex digits/,
+    );
+  });
+
+  it("takes the file's users, and on SIGHUP the file's new users, keeping them when it breaks", {
+    timeout: 60_000,
+  }, async () => {
+    await using engine = await startTestEngine();
+    await using app = await answeringApp(engine);
+    const line = (user: string, password: string) =>
+      `${user}:${REALM}:${md5(`${user}:${REALM}:${password}`)}\n`;
+    const file = await usersFile(line("alice", PASSWORD));
+    const started = await startSipProcess(engine.nats.url, [
+      "--allow",
+      ELSEWHERE[0] as string,
+      "--digest-users",
+      file,
+    ]);
+    await using gateway = started.process;
+    expect(await gateway.waitForLog("listening")).toMatchObject({ digestUsers: 1 });
+    const bob = ["-au", "bob", "-ap", "Battery2Staple"];
+    const call = (scenario: string) => sipp(started.sipPort, scenario, { to: "+15551230031", args: bob });
+
+    let result = await call("auth-refused.xml");
+    expect(result.code, result.stdout + result.stderr).toBe(0);
+
+    await writeFile(file, line("alice", PASSWORD) + line("bob", "Battery2Staple"));
+    gateway.child.kill("SIGHUP");
+    expect(await gateway.waitForLog("digest users reloaded")).toMatchObject({ users: 2 });
+    result = await call("auth-caller.xml");
+    expect(result.code, result.stdout + result.stderr).toBe(0);
+    expect((await app.waitFor((r) => r.path === "/gathered")).params.Digits).toBe("5");
+
+    // A file broken while being edited: the users before it stay.
+    await writeFile(file, "bob:half-written");
+    gateway.child.kill("SIGHUP");
+    await gateway.waitForLog("cannot reload the digest users; keeping the ones before");
+    result = await call("auth-caller.xml");
+    expect(result.code, result.stdout + result.stderr).toBe(0);
+    expect(await gateway.stop()).toBe(0);
+  });
+});
