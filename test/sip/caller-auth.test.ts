@@ -8,17 +8,26 @@ import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { describe, expect, it, onTestFinished } from "vitest";
 import { InboundAccess } from "../../src/sip/inbound-access.js";
+import { wavFromPcm } from "../../src/sip/rtp/wav.js";
 import { SipUsers } from "../../src/sip/sip-users.js";
 import { DigestCheck } from "../../src/sip/ua/digest-check.js";
 import { startCli } from "../helpers/cli.js";
 import { startTestEngine, type TestEngine } from "../helpers/engine.js";
 import { startTwilioApp, type TwilioApp, VoiceResponse } from "../helpers/twilio-app.js";
+import { rms, toneHz } from "./audio.js";
+import { startBaresip } from "./baresip-phone.js";
 import { phoneRtp, SIPP_IP, sipp, startGateway, startSipProcess } from "./harness.js";
+import { onlyRecording } from "./recordings.js";
 
 const REALM = "sip.example.com";
 const PASSWORD = "Correct1Horse";
 const md5 = (s: string) => createHash("md5").update(s).digest("hex");
 const users = () => SipUsers.parse(`alice:${REALM}:${md5(`alice:${REALM}:${PASSWORD}`)}\n`);
+/** `seconds` of a pure tone at `hz`, amplitude 8000. */
+const tone = (seconds: number, hz: number) =>
+  Int16Array.from({ length: seconds * 8000 }, (_, i) =>
+    Math.round(8000 * Math.sin((2 * Math.PI * hz * i) / 8000)),
+  );
 /** sipp's address is outside this list: it must authenticate. */
 const ELSEWHERE = ["127.0.0.9/32"];
 
@@ -71,6 +80,56 @@ describe("a caller outside --allow with digest users", () => {
     // What the caller heard: the prompts, not silence.
     const voiced = phone.packets.filter((p) => p.payload.some((b) => b !== 0xff && b !== 0x7f)).length;
     expect(voiced).toBeGreaterThan(20);
+  });
+
+  it("is a softphone too (baresip): it authenticates, hears the prompt and is recorded", {
+    timeout: 60_000,
+  }, async () => {
+    await using engine = await startTestEngine();
+    await using app = await startTwilioApp(engine.authToken, {
+      "/voice": () => {
+        const r = new VoiceResponse();
+        r.say("Please speak after the tone");
+        r.record({ maxLength: 2, playBeep: false, action: "/recorded" });
+        return { body: r.toString() };
+      },
+      "/recorded": () => ({ body: new VoiceResponse().hangup().toString() }),
+    });
+    await engine.addNumber({ number: "+15551230032", voiceUrl: `${app.url}/voice` });
+    // baresip signals from 127.0.0.4 (outside --allow: challenged), but its RTP socket is not bound
+    // to that address, so on loopback its packets come from 127.0.0.1: allowed, as a carrier's media
+    // network would be, so that the RTP source check takes them.
+    await using gw = await startGateway(engine, "gw1", {
+      access: new InboundAccess(["127.0.0.1/32"]),
+      digest: new DigestCheck(users()),
+    });
+    const account = (password: string) => `<sip:alice@127.0.0.1:${gw.sipPort}>;auth_pass=${password}`;
+    const to = `sip:+15551230032@127.0.0.1:${gw.sipPort}`;
+    {
+      await using wrong = await startBaresip({
+        address: "127.0.0.5",
+        account: account("Wrong1Password"),
+        microphone: wavFromPcm(tone(1, 700)),
+      });
+      await wrong.dial(to);
+      await wrong.waitFor(/403 Forbidden/);
+      expect(app.requests).toHaveLength(0);
+    }
+    await using phone = await startBaresip({
+      address: "127.0.0.4",
+      account: account(PASSWORD),
+      microphone: wavFromPcm(tone(20, 700)),
+    });
+    await phone.dial(to);
+    const voice = await app.waitFor((r) => r.path === "/voice");
+    expect(voice.params.SipSourceIp).toBe("127.0.0.4");
+    await app.waitFor((r) => r.path === "/recorded", 20_000);
+    await phone.waitFor(/terminated/);
+    // The caller's microphone, in the Recording: its 700 Hz tone.
+    const recorded = await onlyRecording(engine.nc);
+    expect(Math.abs(toneHz(recorded.subarray(4000)) - 700)).toBeLessThan(15);
+    // What it heard: the prompt (speech), not silence.
+    expect(rms(await phone.heard())).toBeGreaterThan(300);
   });
 
   it("with a wrong password gets 403, and no webhook is requested", { timeout: 30_000 }, async () => {
