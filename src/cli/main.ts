@@ -7,6 +7,7 @@ import { registerNatsUsersCommand } from "./nats-users.js";
 import { createProgram, exitQuietlyOnClosedPipe, pointUsageErrorsAtHelp } from "./program.js";
 import { registerServiceCommands } from "./service-commands.js";
 import { registerSipCommand } from "./sip.js";
+import { registerSipUsersCommands } from "./sip-users.js";
 import { registerTraceCommand } from "./trace.js";
 import { registerUpCommand } from "./up.js";
 
@@ -16,6 +17,7 @@ const program = createProgram();
 registerUpCommand(program);
 registerServiceCommands(program);
 registerSipCommand(program);
+registerSipUsersCommands(program);
 registerAdminCommands(program);
 registerCallCommand(program);
 registerCallsCommand(program);

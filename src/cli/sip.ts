@@ -106,6 +106,11 @@ export function registerSipCommand(program: Command): void {
           const nc = await connectNats(natsUrl(o.nats), `switchboard-sip-${id}`);
           const access = new InboundAccess(o.allow.length > 0 ? o.allow : DEFAULT_ALLOW);
           const trunks = await watchTrunks(nc, access, log);
+          if (o.digestUsers?.users.size === 0)
+            log.warn(
+              { path: o.digestUsers.path },
+              "the digest users file has no users: it admits no one yet",
+            );
           const digest = o.digestUsers && new DigestCheck(o.digestUsers.users);
           const reload = digest && o.digestUsers && reloadOnHangup(o.digestUsers.path, digest, log);
           const gateway = await SipGateway.start({

@@ -170,6 +170,7 @@ export class SipDialogs {
     const digest = this.opts.digest;
     if (!digest || rq.method !== "INVITE" || rq.headers.to.params.tag !== undefined) return forbidden;
     const realm = digest.realmFor(parseUri(rq.uri ?? "")?.host);
+    if (realm === undefined) return forbidden; // every user removed
     const verdict = digest.check(rq, realm);
     if (verdict.kind === "ok") return undefined;
     if (verdict.kind === "refused") return [403, `Authentication failed: ${verdict.why}`];

@@ -36,7 +36,7 @@ export class SipUsers {
       users.set(user, ha1.toLowerCase());
       byRealm.set(realm, users);
     });
-    if (byRealm.size === 0) throw new SipUsersError(`${source} has no users`);
+    // No users is a file all of whose users were removed: it must take effect, and refuse everyone.
     return new SipUsers(byRealm);
   }
 
@@ -61,11 +61,16 @@ export class SipUsers {
   /**
    * The realm a request to `host` (its Request-URI's host) is challenged in: the host itself when the
    * file has users in it (one gateway for several SIP domains, as Twilio's domains are realms), else
-   * the file's first realm.
+   * the file's first realm; undefined when it has no users.
    */
-  realmFor(host: string | undefined): string {
+  realmFor(host: string | undefined): string | undefined {
     if (host !== undefined && this.byRealm.has(host)) return host;
-    return this.byRealm.keys().next().value as string;
+    return this.byRealm.keys().next().value;
+  }
+
+  /** Every user and its realm, in the file's order. */
+  list(): { realm: string; user: string }[] {
+    return [...this.byRealm].flatMap(([realm, users]) => [...users.keys()].map((user) => ({ realm, user })));
   }
 
   /** The user's HA1 in `realm`, lower-case hex; undefined for no such user. */

@@ -3,7 +3,7 @@
 // are the caller's; a wrong one is 403 and no webhook is requested; no users configured is 403 at once.
 // `switchboard sip --digest-users FILE` reads an htdigest file, and again on SIGHUP.
 import { createHash } from "node:crypto";
-import { mkdtemp, rm, writeFile } from "node:fs/promises";
+import { mkdtemp, readFile, rm, stat, writeFile } from "node:fs/promises";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { describe, expect, it, onTestFinished } from "vitest";
@@ -11,7 +11,7 @@ import { InboundAccess } from "../../src/sip/inbound-access.js";
 import { wavFromPcm } from "../../src/sip/rtp/wav.js";
 import { SipUsers } from "../../src/sip/sip-users.js";
 import { DigestCheck } from "../../src/sip/ua/digest-check.js";
-import { startCli } from "../helpers/cli.js";
+import { runCli, startCli } from "../helpers/cli.js";
 import { startTestEngine, type TestEngine } from "../helpers/engine.js";
 import { startTwilioApp, type TwilioApp, VoiceResponse } from "../helpers/twilio-app.js";
 import { rms, toneHz } from "./audio.js";
@@ -187,14 +187,17 @@ describe("switchboard sip --digest-users", () => {
     );
   });
 
-  it("takes the file's users, and on SIGHUP the file's new users, keeping them when it breaks", {
+  it("takes the file's users, and on SIGHUP its new ones: kept when it breaks, none when all are removed", {
     timeout: 60_000,
   }, async () => {
     await using engine = await startTestEngine();
     await using app = await answeringApp(engine);
-    const line = (user: string, password: string) =>
-      `${user}:${REALM}:${md5(`${user}:${REALM}:${password}`)}\n`;
-    const file = await usersFile(line("alice", PASSWORD));
+    const file = await usersFile("");
+    const users = (...args: string[]) =>
+      runCli(["sip-users", ...args, "--file", file, "--realm", REALM], {
+        SWITCHBOARD_SIP_PASSWORD: "Battery2Staple",
+      });
+    expect((await users("add", "alice")).code).toBe(0);
     const started = await startSipProcess(engine.nats.url, [
       "--allow",
       ELSEWHERE[0] as string,
@@ -203,25 +206,90 @@ describe("switchboard sip --digest-users", () => {
     ]);
     await using gateway = started.process;
     expect(await gateway.waitForLog("listening")).toMatchObject({ digestUsers: 1 });
-    const bob = ["-au", "bob", "-ap", "Battery2Staple"];
-    const call = (scenario: string) => sipp(started.sipPort, scenario, { to: "+15551230031", args: bob });
+    const call = (scenario: string) =>
+      sipp(started.sipPort, scenario, { to: "+15551230031", args: ["-au", "bob", "-ap", "Battery2Staple"] });
+    // Each reload below reads a count of users the one before it did not.
+    const reloaded = async (users: number) => {
+      gateway.child.kill("SIGHUP");
+      await gateway.waitForLine(new RegExp(`"users":${users}[,}].*"msg":"digest users reloaded"`));
+    };
 
     let result = await call("auth-refused.xml");
     expect(result.code, result.stdout + result.stderr).toBe(0);
 
-    await writeFile(file, line("alice", PASSWORD) + line("bob", "Battery2Staple"));
-    gateway.child.kill("SIGHUP");
-    expect(await gateway.waitForLog("digest users reloaded")).toMatchObject({ users: 2 });
+    expect((await users("add", "bob")).code).toBe(0);
+    await reloaded(2);
     result = await call("auth-caller.xml");
     expect(result.code, result.stdout + result.stderr).toBe(0);
     expect((await app.waitFor((r) => r.path === "/gathered")).params.Digits).toBe("5");
 
-    // A file broken while being edited: the users before it stay.
+    // A file broken while being edited by hand: the users before it stay.
+    const good = await readFile(file, "utf8");
     await writeFile(file, "bob:half-written");
     gateway.child.kill("SIGHUP");
     await gateway.waitForLog("cannot reload the digest users; keeping the ones before");
     result = await call("auth-caller.xml");
     expect(result.code, result.stdout + result.stderr).toBe(0);
+
+    // Every user removed: no one is taken any more, not the users from before.
+    await writeFile(file, good);
+    expect((await users("remove", "bob")).code).toBe(0);
+    expect((await users("remove", "alice")).code).toBe(0);
+    await reloaded(0);
+    result = await call("auth-refused.xml");
+    expect(result.code).not.toBe(0);
+    expect(result.stdout + result.stderr).toMatch(/403 Forbidden/);
     expect(await gateway.stop()).toBe(0);
+  });
+});
+
+describe("switchboard sip-users", () => {
+  it("adds, re-sets, lists and removes users, keeping only their HA1, in a file only its owner reads", {
+    timeout: 30_000,
+  }, async () => {
+    const file = await usersFile("# the gateway's callers\n");
+    const run = (args: string[], password = "Correct1Horse") =>
+      runCli(["sip-users", ...args, "--file", file], { SWITCHBOARD_SIP_PASSWORD: password });
+    expect(await run(["add", "alice", "--realm", REALM])).toMatchObject({
+      code: 0,
+      stdout: `added alice in ${REALM} (${file})\n`,
+    });
+    expect((await run(["add", "bob", "--realm", "other.example.com"], "Battery2Staple")).code).toBe(0);
+    expect((await run(["add", "alice", "--realm", REALM], "Another3Password")).stdout).toMatch(
+      /^password set for alice/,
+    );
+    const text = await readFile(file, "utf8");
+    expect(text).toBe(
+      `# the gateway's callers\nalice:${REALM}:${md5(`alice:${REALM}:Another3Password`)}\nbob:other.example.com:${md5("bob:other.example.com:Battery2Staple")}\n`,
+    );
+    expect(text).not.toMatch(/Another3Password|Battery2Staple/);
+    expect((await stat(file)).mode & 0o777).toBe(0o600);
+    const listed = await run(["list"]);
+    expect(listed.stdout).toBe(`alice  ${REALM}\nbob  other.example.com\n`);
+    expect(await run(["remove", "bob", "--realm", "other.example.com"])).toMatchObject({ code: 0 });
+    expect(await run(["remove", "bob", "--realm", "other.example.com"])).toMatchObject({
+      code: 1,
+      stderr: `error 20404: ${file} has no user bob in other.example.com\n`,
+    });
+    expect((await run(["list"])).stdout).toBe(`alice  ${REALM}\n`);
+  });
+
+  it("refuses a weak password, a bad user name or realm as usage errors, writing nothing", {
+    timeout: 30_000,
+  }, async () => {
+    const file = await usersFile("");
+    for (const [args, password, why] of [
+      [["add", "alice", "--realm", REALM], "short1A", /at least 12 characters/],
+      [["add", "alice", "--realm", REALM], "alllowercase123", /upper-case/],
+      [["add", "al:ice", "--realm", REALM], "Correct1Horse", /user name "al:ice"/],
+      [["add", "alice", "--realm", 'a"b'], "Correct1Horse", /realm "a"b"/],
+    ] as const) {
+      const result = await runCli(["sip-users", ...args, "--file", file], {
+        SWITCHBOARD_SIP_PASSWORD: password,
+      });
+      expect(result.code).toBe(2);
+      expect(result.stderr).toMatch(why);
+    }
+    expect(await readFile(file, "utf8")).toBe("");
   });
 });

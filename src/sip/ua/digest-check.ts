@@ -45,7 +45,8 @@ export class DigestCheck {
     this.users = users;
   }
 
-  realmFor(host: string | undefined): string {
+  /** The realm to challenge a request to `host` in; undefined when there are no users (refuse it). */
+  realmFor(host: string | undefined): string | undefined {
     return this.users.realmFor(host);
   }
 
