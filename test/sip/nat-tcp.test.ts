@@ -1,6 +1,7 @@
 // A gateway behind NAT and on TCP: --advertise puts the public address in Contact, Via and SDP,
 // RTP goes where the caller's packets come from (symmetric RTP), and a large INVITE over TCP is a
-// call like any other, its BYE sent back on the caller's connection.
+// call like any other, its BYE sent back on the caller's connection. A caller whose Contact names its
+// private address gets its BYE where its INVITE came from (UDP and TCP).
 
 import { randomBytes } from "node:crypto";
 import { createSocket } from "node:dgram";
@@ -91,4 +92,31 @@ describe("SIP behind NAT and over TCP", () => {
     const bye = await peer.next((m) => m.method === "BYE", 15_000);
     expect(bye.header("Via")).toMatch(/^SIP\/2\.0\/TCP /);
   });
+
+  it.each(["UDP", "TCP"] as const)(
+    "sends its BYE where the INVITE came from when the Contact is behind NAT (%s)",
+    { timeout: 60_000 },
+    async (transport) => {
+      await using engine = await startTestEngine();
+      await using _app = await pausingNumber(engine, "+15551230032", 1);
+      await using gw = await startGateway(engine);
+      await using peer = await rawPeer("127.0.0.2", gw.sipPort, transport);
+      await using phone = await phoneRtp();
+      const uri = `sip:+15551230032@127.0.0.1:${gw.sipPort}`;
+      const callId = randomBytes(6).toString("hex");
+      const from = `<sip:15557654321@127.0.0.2:${peer.port}>;tag=natc`;
+      // A softphone at home: its Contact is its private address, which no one outside reaches.
+      const contact = `sip:raw@192.168.1.10:5060${transport === "TCP" ? ";transport=tcp" : ""}`;
+      peer.send(
+        request(peer, "INVITE", uri, { callId, from, contact, body: sdpOffer("127.0.0.2", phone.port) }),
+      );
+      const ok = await peer.next(final, 15_000);
+      expect(ok.status).toBe(200);
+      peer.send(request(peer, "ACK", uri, { callId, from, contact, to: ok.header("To") ?? "" }));
+      const bye = await peer.next((m) => m.method === "BYE", 15_000);
+      // The Request-URI is still the Contact (the phone's own), sent to where the phone is reached.
+      expect(bye.start).toBe(`BYE ${contact} SIP/2.0`);
+      expect(bye.header("Call-ID")).toBe(callId);
+    },
+  );
 });

@@ -153,6 +153,8 @@ export function request(
     from?: string;
     to?: string;
     branch?: string;
+    /** The Contact's URI (default: the peer's own address). */
+    contact?: string;
     headers?: string[];
     body?: string;
   } = {},
@@ -165,7 +167,7 @@ export function request(
     `To: ${opts.to ?? `<${uri}>`}`,
     `Call-ID: ${opts.callId ?? randomBytes(8).toString("hex")}`,
     `CSeq: ${opts.cseq ?? 1} ${method}`,
-    `Contact: <sip:raw@${peer.address}:${peer.port}${peer.transport === "TCP" ? ";transport=tcp" : ""}>`,
+    `Contact: <${opts.contact ?? `sip:raw@${peer.address}:${peer.port}${peer.transport === "TCP" ? ";transport=tcp" : ""}`}>`,
     "Max-Forwards: 70",
     ...(opts.headers ?? []),
     ...(body ? ["Content-Type: application/sdp"] : []),

@@ -1,7 +1,8 @@
 // A SIP dialog (RFC 3261 §12): its identifiers, the remote target and the route set, and the
 // requests sent inside it (§12.2.1.1). Side-neutral: an inbound call makes one from the INVITE it
 // answers (uas); an outbound leg makes one from the 2xx it receives (uac).
-import type { NameAddr, SipMessage, SipStack } from "./stack.js";
+import { behindNat } from "../media/private-address.js";
+import type { NameAddr, Remote, SipMessage, SipStack } from "./stack.js";
 import { makeResponse, parseUri } from "./stack.js";
 
 export interface RequestExtras {
@@ -12,6 +13,12 @@ export interface RequestExtras {
 
 export class Dialog {
   #cseq: number;
+  /**
+   * Where the peer's INVITE came from, when its Contact names an address behind NAT that is not that
+   * source (a softphone at home): our requests go there instead, as responses do (RFC 3581), or they
+   * would never reach it. Asterisk's force_rport and Kamailio's fix_nated_contact do the same.
+   */
+  #natSource: Remote | undefined;
   /** The highest CSeq the peer has used: a lower one is out of order (§12.2.2). */
   remoteCseq: number;
 
@@ -32,10 +39,13 @@ export class Dialog {
     this.remoteCseq = remoteCseq;
   }
 
-  /** The dialog a UAS makes with its response to `invite` (§12.1.1): the route set is Record-Route as received. */
-  static uas(invite: SipMessage, localTag: string): Dialog {
+  /**
+   * The dialog a UAS makes with its response to `invite` (§12.1.1): the route set is Record-Route as
+   * received. `source` is where the INVITE came from.
+   */
+  static uas(invite: SipMessage, localTag: string, source?: Remote): Dialog {
     const h = invite.headers;
-    return new Dialog(
+    const dialog = new Dialog(
       h["call-id"],
       { ...h.to, params: { ...h.to.params, tag: localTag } },
       h.from,
@@ -44,6 +54,8 @@ export class Dialog {
       1,
       h.cseq.seq,
     );
+    if (source && dialog.routeSet.length === 0) dialog.#natSource = source;
+    return dialog;
   }
 
   /** The dialog a UAC makes from a 2xx or 1xx with a To-tag (§12.1.2): the route set is Record-Route reversed. */
@@ -93,9 +105,20 @@ export class Dialog {
     return rq;
   }
 
-  /** Where a request of this dialog goes first: the first route, else the remote target. */
+  /**
+   * Where a request of this dialog goes first: the first route, else the remote target, or where the
+   * peer's INVITE came from when the target is behind NAT and is not that source (#natSource).
+   */
   nextHop(): string {
-    return this.routeSet[0]?.uri ?? this.remoteTarget;
+    const route = this.routeSet[0]?.uri;
+    if (route) return route;
+    const source = this.#natSource;
+    const host = parseUri(this.remoteTarget)?.host;
+    if (source && host && host !== source.address && behindNat(host)) {
+      const address = source.address.includes(":") ? `[${source.address}]` : source.address;
+      return `sip:${address}:${source.port};transport=${source.protocol.toLowerCase()}`;
+    }
+    return this.remoteTarget;
   }
 
   /**

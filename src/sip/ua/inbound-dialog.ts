@@ -62,7 +62,7 @@ export class InboundDialog {
   ) {
     this.callId = invite.headers["call-id"];
     this.source = source;
-    this.dialog = Dialog.uas(invite, randomBytes(6).toString("hex"));
+    this.dialog = Dialog.uas(invite, randomBytes(6).toString("hex"), source);
   }
 
   get localTag(): string {
