@@ -1,17 +1,18 @@
 // Adding and removing a gateway's digest users (`switchboard sip-users`): lines of its htdigest file
 // (`user:realm:HA1`, read by `switchboard sip --digest-users`, src/sip/sip-users.ts). A password is
 // checked against Twilio's rule for credential lists and kept only as its HA1.
-import { createHash } from "node:crypto";
-import { chmod, readFile, rename, writeFile } from "node:fs/promises";
+import { createHash, randomBytes } from "node:crypto";
+import { open, readFile, rename, rm, stat } from "node:fs/promises";
 import { fail } from "../errors/switchboard-error.js";
 import { SipUsers } from "../sip/sip-users.js";
 
 /** A user name: what Twilio takes (at most 32 characters), and what fits the file and a quoted header. */
 export function checkSipUserName(name: string): string {
-  if (!/^[\x21-\x7e]{1,32}$/.test(name) || /[:"\\]/.test(name))
+  // A line starting with # is a comment to the file's reader.
+  if (!/^[\x21-\x7e]{1,32}$/.test(name) || /[:"\\]/.test(name) || name.startsWith("#"))
     throw fail(
       "invalidParameter",
-      `user name "${name}": 1 to 32 printable characters, without spaces, ':', '"' or '\\'`,
+      `user name "${name}": 1 to 32 printable characters, without spaces, ':', '"' or '\\', not starting with '#'`,
     );
   return name;
 }
@@ -64,16 +65,42 @@ export async function readUsersFile(path: string): Promise<string> {
 }
 
 /**
- * Writes the file whole, readable by its owner only (an HA1 authenticates as the password does), by
- * renaming a new file over it: a gateway re-reading it on SIGHUP never sees half of it. A result the
- * gateway could not read is refused before anything is written.
+ * Writes the file whole, by renaming a new file over it: a gateway re-reading it on SIGHUP never sees
+ * half of it. The new file keeps the old one's owner and group (when this process may give them) and
+ * its mode, at most 640 (an HA1 authenticates as the password does); a first file is 600. A result
+ * the gateway could not read is refused before anything is written. Resolves with a warning when the
+ * file's owner could not be kept, as the gateway's user may no longer read it.
  */
-export async function writeUsersFile(path: string, text: string): Promise<void> {
+export async function writeUsersFile(path: string, text: string): Promise<string | undefined> {
   SipUsers.parse(text, path);
-  const temporary = `${path}.${process.pid}.tmp`;
-  await writeFile(temporary, text, { mode: 0o600 });
-  await chmod(temporary, 0o600);
-  await rename(temporary, path);
+  const before = await stat(path).catch(() => undefined);
+  // A name no one can have put there first ("wx": a file or a link already there is an error).
+  const temporary = `${path}.${randomBytes(6).toString("hex")}.tmp`;
+  const file = await open(temporary, "wx", 0o600);
+  let warning: string | undefined;
+  try {
+    await file.writeFile(text);
+    if (before) {
+      await file.chmod((before.mode & 0o640) | 0o600);
+      if (before.uid !== process.getuid?.() || before.gid !== process.getgid?.())
+        await file.chown(before.uid, before.gid).catch(() => {
+          warning = `${path} was owned by uid ${before.uid}, gid ${before.gid}, and is now yours: the gateway may not read it`;
+        });
+    }
+    await file.sync();
+  } catch (err) {
+    await file.close();
+    await rm(temporary, { force: true });
+    throw err;
+  }
+  await file.close();
+  try {
+    await rename(temporary, path);
+  } catch (err) {
+    await rm(temporary, { force: true });
+    throw err;
+  }
+  return warning;
 }
 
 function linesOf(text: string): string[] {

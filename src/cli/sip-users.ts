@@ -35,6 +35,10 @@ const realmOption = () =>
     .argParser(usage(checkRealm))
     .makeOptionMandatory();
 
+function warnOf(warning: string | undefined): void {
+  if (warning) process.stderr.write(`warning: ${warning}\n`);
+}
+
 export function registerSipUsersCommands(program: Command): void {
   const users = program
     .command("sip-users")
@@ -62,10 +66,8 @@ export function registerSipUsersCommands(program: Command): void {
       action(async (user: string, o: { file: string; realm: string; password: string }) => {
         const text = await readUsersFile(o.file);
         const existed = withoutUser(text, user, o.realm) !== undefined;
-        await writeUsersFile(
-          o.file,
-          withUser(text, user, o.realm, `${user}:${o.realm}:${ha1(user, o.realm, o.password)}`),
-        );
+        const line = `${user}:${o.realm}:${ha1(user, o.realm, o.password)}`;
+        warnOf(await writeUsersFile(o.file, withUser(text, user, o.realm, line)));
         process.stdout.write(`${existed ? "password set for" : "added"} ${user} in ${o.realm} (${o.file})\n`);
       }),
     );
@@ -79,7 +81,7 @@ export function registerSipUsersCommands(program: Command): void {
       action(async (user: string, o: { file: string; realm: string }) => {
         const text = withoutUser(await readUsersFile(o.file), user, o.realm);
         if (text === undefined) throw fail("notFound", `${o.file} has no user ${user} in ${o.realm}`);
-        await writeUsersFile(o.file, text);
+        warnOf(await writeUsersFile(o.file, text));
         process.stdout.write(`removed ${user} from ${o.realm} (${o.file})\n`);
       }),
     );
@@ -89,7 +91,8 @@ export function registerSipUsersCommands(program: Command): void {
     .addOption(fileOption())
     .action(
       action(async (o: { file: string }) => {
-        for (const { realm, user } of SipUsers.parse(await readUsersFile(o.file), o.file).list())
+        // A file that is not there is an error here: a mistyped --file must not read as "no users".
+        for (const { realm, user } of SipUsers.read(o.file).list())
           process.stdout.write(`${user}  ${realm}\n`);
       }),
     );

@@ -7,7 +7,7 @@ import { runService } from "../process/run-service.js";
 import { connectNats, natsUrl } from "../protocol/connect.js";
 import { SipGateway } from "../sip/gateway.js";
 import { DEFAULT_ALLOW, InboundAccess } from "../sip/inbound-access.js";
-import { SipUsers } from "../sip/sip-users.js";
+import { SipUsers, SipUsersError } from "../sip/sip-users.js";
 import { recogniserFrom } from "../sip/speech/engines.js";
 import { type TtsEngine, ttsEngineFrom } from "../sip/tts/engines.js";
 import { DigestCheck } from "../sip/ua/digest-check.js";
@@ -103,16 +103,17 @@ export function registerSipCommand(program: Command): void {
               { allow: DEFAULT_ALLOW },
               "no --allow given: only this machine may place calls; give the carrier's or PBX's networks with --allow",
             );
-          const nc = await connectNats(natsUrl(o.nats), `switchboard-sip-${id}`);
-          const access = new InboundAccess(o.allow.length > 0 ? o.allow : DEFAULT_ALLOW);
-          const trunks = await watchTrunks(nc, access, log);
           if (o.digestUsers?.users.size === 0)
             log.warn(
               { path: o.digestUsers.path },
               "the digest users file has no users: it admits no one yet",
             );
           const digest = o.digestUsers && new DigestCheck(o.digestUsers.users);
+          // Before anything is awaited: a SIGHUP with no listener would end the process.
           const reload = digest && o.digestUsers && reloadOnHangup(o.digestUsers.path, digest, log);
+          const nc = await connectNats(natsUrl(o.nats), `switchboard-sip-${id}`);
+          const access = new InboundAccess(o.allow.length > 0 ? o.allow : DEFAULT_ALLOW);
+          const trunks = await watchTrunks(nc, access, log);
           const gateway = await SipGateway.start({
             nc,
             edge: o.edge,
@@ -144,10 +145,10 @@ export function registerSipCommand(program: Command): void {
           );
           return {
             stop: async () => {
-              if (reload) process.off("SIGHUP", reload);
               await gateway.stop();
               trunks?.stop();
               await nc.drain();
+              if (reload) process.off("SIGHUP", reload);
             },
           };
         },
@@ -183,7 +184,9 @@ function parseDigestUsers(path: string): { path: string; users: SipUsers } {
 
 /**
  * Re-reads the users file on SIGHUP (a password changed, a user added or removed) without dropping a
- * call; a file that cannot be read leaves the users as they were. Returns the listener, to remove.
+ * call. A line that cannot be read (a file being edited by hand) leaves the users as they were; a
+ * file gone or unreadable admits no one, so a removal that changed its owner still revokes. Returns
+ * the listener, to remove.
  */
 function reloadOnHangup(path: string, digest: DigestCheck, log: Logger): () => void {
   const reload = () => {
@@ -192,7 +195,10 @@ function reloadOnHangup(path: string, digest: DigestCheck, log: Logger): () => v
       digest.setUsers(users);
       log.info({ path, users: users.size }, "digest users reloaded");
     } catch (err) {
-      log.warn({ err }, "cannot reload the digest users; keeping the ones before");
+      if (err instanceof SipUsersError && err.unreadable) {
+        digest.setUsers(SipUsers.parse(""));
+        log.error({ err }, "cannot read the digest users; admitting no one until it can");
+      } else log.warn({ err }, "cannot reload the digest users; keeping the ones before");
     }
   };
   process.on("SIGHUP", reload);

@@ -3,6 +3,7 @@
 // malformed (400), which methods (405, 501) and extensions (420) are taken — before an INVITE
 // becomes a call.
 import type { InboundAccess } from "./inbound-access.js";
+import { RecentAddresses } from "./recent-addresses.js";
 import { frameBody } from "./ua/body-length.js";
 import type { DigestCheck } from "./ua/digest-check.js";
 import { InboundDialog, sessionTimer } from "./ua/inbound-dialog.js";
@@ -46,10 +47,14 @@ export interface SipDialogsOptions {
   onBadFraming?: (why: string, peer: string) => void;
   /** A TCP connection refused at once: too many from outside --allow (connection-limits.ts). */
   onRefusedConnection?: (why: string, peer: string) => void;
+  /** A caller outside --allow authenticated (for the log: which credential placed a call). */
+  onAuthenticated?: (who: { user: string; realm: string; source: string; callId: string }) => void;
 }
 
 export class SipDialogs {
   readonly #dialogs = new Map<string, TrackedDialog>();
+  /** Addresses a caller authenticated from lately: their TCP connections are not counted as strangers'. */
+  readonly #authenticated = new RecentAddresses();
   readonly #stack: SipStack;
   readonly contact: string;
 
@@ -66,7 +71,7 @@ export class SipDialogs {
         tcp: true,
         onError: opts.onError ?? (() => {}),
         onBadFraming: opts.onBadFraming ?? (() => {}),
-        trusted: (address) => opts.access.allows(address),
+        trusted: (address) => opts.access.allows(address) || this.#authenticated.has(address),
         onRefusedConnection: opts.onRefusedConnection ?? (() => {}),
       },
       (rq, remote) => this.#request(rq, remote),
@@ -139,10 +144,11 @@ export class SipDialogs {
     if (unknown.length > 0 && method !== "CANCEL")
       return [420, `Unsupported extension ${unknown.join(", ")}`, { unsupported: unknown.join(", ") }];
     if (inDialog) return undefined;
-    if (!this.opts.access.allows(remote.address)) {
-      const denied = this.#authenticate(rq, remote);
-      if (denied) return denied;
-    }
+    const stranger = !this.opts.access.allows(remote.address);
+    const forbidden: [number, string] = [403, `${remote.address} may not place calls through this gateway`];
+    // Only a new INVITE may authenticate; a stranger's other requests are refused at once.
+    if (stranger && (!this.opts.digest || method !== "INVITE" || rq.headers.to.params.tag !== undefined))
+      return forbidden;
     if (rq.headers.to.params.tag !== undefined || method === "CANCEL" || method === "BYE")
       return [481, "No such call"];
     if (method === "OPTIONS") return undefined;
@@ -158,21 +164,30 @@ export class SipDialogs {
     const info = readInvite(rq);
     if (typeof info === "string") return [400, info];
     if ("status" in sessionTimer(rq)) return [422, "Session interval too small", { "min-se": "90" }];
-    return undefined;
+    // Last, so that an answer's nonce count is spent only on an INVITE nothing else refuses.
+    return stranger ? this.#authenticate(rq, remote) : undefined;
   }
 
   /**
-   * A request from outside --allow: a new INVITE is challenged when the gateway has digest users
-   * (RFC 3261 §22.2), and taken once it answers right; anything else is 403.
+   * A new INVITE from outside --allow, with digest users: challenged (RFC 3261 §22.2), and taken once
+   * it answers right.
    */
   #authenticate(rq: SipMessage, remote: Remote): [number, string, Record<string, unknown>?] | undefined {
-    const forbidden: [number, string] = [403, `${remote.address} may not place calls through this gateway`];
-    const digest = this.opts.digest;
-    if (!digest || rq.method !== "INVITE" || rq.headers.to.params.tag !== undefined) return forbidden;
+    const digest = this.opts.digest as DigestCheck;
     const realm = digest.realmFor(parseUri(rq.uri ?? "")?.host);
-    if (realm === undefined) return forbidden; // every user removed
+    // Every user removed: no one may.
+    if (realm === undefined) return [403, `${remote.address} may not place calls through this gateway`];
     const verdict = digest.check(rq, realm);
-    if (verdict.kind === "ok") return undefined;
+    if (verdict.kind === "ok") {
+      this.#authenticated.add(remote.address);
+      this.opts.onAuthenticated?.({
+        user: verdict.user,
+        realm,
+        source: remote.address,
+        callId: rq.headers["call-id"],
+      });
+      return undefined;
+    }
     if (verdict.kind === "refused") return [403, `Authentication failed: ${verdict.why}`];
     return [401, "Unauthorized", { "www-authenticate": [digest.challenge(realm, verdict.stale)] }];
   }

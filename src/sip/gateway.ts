@@ -141,6 +141,7 @@ export class SipGateway {
         onRefused: (why) => opts.log.info(why, "SIP request refused"),
         onBadFraming: (why, peer) => opts.log.info({ why, peer }, "SIP message refused for its framing"),
         onRefusedConnection: (why, peer) => opts.log.warn({ why, peer }, "SIP connection refused"),
+        onAuthenticated: (who) => opts.log.info(who, "SIP caller authenticated"),
       },
       (dialog, info) => void gw.#invite(dialog, info),
     );

@@ -5,9 +5,16 @@
 // the file serves only for calls in its own realm.
 import { readFileSync } from "node:fs";
 
-/** A line of the file that cannot be read, named by its number. */
+/** A file that cannot be read (`unreadable`: not there, not ours to read), or a line of it, named by its number. */
 export class SipUsersError extends Error {
   override readonly name = "SipUsersError";
+
+  constructor(
+    message: string,
+    readonly unreadable = false,
+  ) {
+    super(message);
+  }
 }
 
 export class SipUsers {
@@ -46,7 +53,7 @@ export class SipUsers {
     try {
       text = readFileSync(path, "utf8");
     } catch (err) {
-      throw new SipUsersError(`cannot read ${path}: ${(err as Error).message}`);
+      throw new SipUsersError(`cannot read ${path}: ${(err as Error).message}`, true);
     }
     return SipUsers.parse(text, path);
   }

@@ -58,6 +58,8 @@ export async function startBaresip(opts: {
   child.stdout?.on("data", take);
   child.stderr?.on("data", take);
   const exited = new Promise<void>((resolve) => child.once("close", () => resolve()));
+  // Not installed, or not runnable: said, rather than an unhandled 'error'.
+  child.once("error", (err) => take(Buffer.from(`\ncannot run baresip: ${err.message}\n`)));
 
   const waitFor = (pattern: RegExp, timeoutMs = 10_000) =>
     new Promise<void>((resolve, reject) => {

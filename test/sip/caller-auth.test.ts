@@ -23,6 +23,19 @@ const REALM = "sip.example.com";
 const PASSWORD = "Correct1Horse";
 const md5 = (s: string) => createHash("md5").update(s).digest("hex");
 const users = () => SipUsers.parse(`alice:${REALM}:${md5(`alice:${REALM}:${PASSWORD}`)}\n`);
+/**
+ * sipp's answer to a challenge as `user`, signing the Request-URI its scenarios send (sipp adds the
+ * `sip:`); by default it signs the gateway's address, which the gateway refuses.
+ */
+const sippAuth = (port: number, user: string, password: string) => [
+  "-au",
+  user,
+  "-ap",
+  password,
+  "-auth_uri",
+  `15551230031@127.0.0.1:${port}`,
+];
+
 /** `seconds` of a pure tone at `hz`, amplitude 8000. */
 const tone = (seconds: number, hz: number) =>
   Int16Array.from({ length: seconds * 8000 }, (_, i) =>
@@ -69,7 +82,7 @@ describe("a caller outside --allow with digest users", () => {
     const result = await sipp(gw.sipPort, "auth-caller.xml", {
       to: "+15551230031",
       keys: { rtpport: phone.port },
-      args: ["-au", "alice", "-ap", PASSWORD],
+      args: sippAuth(gw.sipPort, "alice", PASSWORD),
     });
     // sipp exits 0 only if the 401, the 200 and the gateway's BYE came as scripted.
     expect(result.code, result.stdout + result.stderr).toBe(0);
@@ -141,7 +154,7 @@ describe("a caller outside --allow with digest users", () => {
     });
     const result = await sipp(gw.sipPort, "auth-refused.xml", {
       to: "+15551230031",
-      args: ["-au", "alice", "-ap", "Wrong1Password"],
+      args: sippAuth(gw.sipPort, "alice", "Wrong1Password"),
     });
     expect(result.code, result.stdout + result.stderr).toBe(0);
     expect(app.requests).toHaveLength(0);
@@ -155,11 +168,11 @@ describe("a caller outside --allow with digest users", () => {
     // The scenario expects 401 first: it fails on the 403.
     const result = await sipp(gw.sipPort, "auth-caller.xml", {
       to: "+15551230031",
-      args: ["-au", "alice", "-ap", PASSWORD],
+      args: sippAuth(gw.sipPort, "alice", PASSWORD),
       timeoutS: 5,
     });
     expect(result.code).not.toBe(0);
-    expect(result.stdout + result.stderr).toMatch(/403/);
+    expect(result.stdout + result.stderr).toMatch(/403 Forbidden/);
     expect(app.requests).toHaveLength(0);
   });
 });
@@ -187,7 +200,7 @@ describe("switchboard sip --digest-users", () => {
     );
   });
 
-  it("takes the file's users, and on SIGHUP its new ones: kept when it breaks, none when all are removed", {
+  it("takes the file's users, and on SIGHUP its new ones: kept when a line breaks, none when it is gone or empty", {
     timeout: 60_000,
   }, async () => {
     await using engine = await startTestEngine();
@@ -207,7 +220,10 @@ describe("switchboard sip --digest-users", () => {
     await using gateway = started.process;
     expect(await gateway.waitForLog("listening")).toMatchObject({ digestUsers: 1 });
     const call = (scenario: string) =>
-      sipp(started.sipPort, scenario, { to: "+15551230031", args: ["-au", "bob", "-ap", "Battery2Staple"] });
+      sipp(started.sipPort, scenario, {
+        to: "+15551230031",
+        args: sippAuth(started.sipPort, "bob", "Battery2Staple"),
+      });
     // Each reload below reads a count of users the one before it did not.
     const reloaded = async (users: number) => {
       gateway.child.kill("SIGHUP");
@@ -231,6 +247,14 @@ describe("switchboard sip --digest-users", () => {
     result = await call("auth-caller.xml");
     expect(result.code, result.stdout + result.stderr).toBe(0);
 
+    // The file gone (or unreadable): no one is taken, rather than the users from before.
+    await rm(file);
+    gateway.child.kill("SIGHUP");
+    await gateway.waitForLog("cannot read the digest users; admitting no one until it can");
+    result = await call("auth-refused.xml");
+    expect(result.code).not.toBe(0);
+    expect(result.stdout + result.stderr).toMatch(/403 Forbidden/);
+
     // Every user removed: no one is taken any more, not the users from before.
     await writeFile(file, good);
     expect((await users("remove", "bob")).code).toBe(0);
@@ -244,7 +268,7 @@ describe("switchboard sip --digest-users", () => {
 });
 
 describe("switchboard sip-users", () => {
-  it("adds, re-sets, lists and removes users, keeping only their HA1, in a file only its owner reads", {
+  it("adds, re-sets, lists and removes users, keeping only their HA1, in a file others cannot read", {
     timeout: 30_000,
   }, async () => {
     const file = await usersFile("# the gateway's callers\n");
@@ -263,7 +287,8 @@ describe("switchboard sip-users", () => {
       `# the gateway's callers\nalice:${REALM}:${md5(`alice:${REALM}:Another3Password`)}\nbob:other.example.com:${md5("bob:other.example.com:Battery2Staple")}\n`,
     );
     expect(text).not.toMatch(/Another3Password|Battery2Staple/);
-    expect((await stat(file)).mode & 0o777).toBe(0o600);
+    // The file was 644 (usersFile's): its group may still read it, others no more.
+    expect((await stat(file)).mode & 0o777).toBe(0o640);
     const listed = await run(["list"]);
     expect(listed.stdout).toBe(`alice  ${REALM}\nbob  other.example.com\n`);
     expect(await run(["remove", "bob", "--realm", "other.example.com"])).toMatchObject({ code: 0 });
@@ -272,6 +297,10 @@ describe("switchboard sip-users", () => {
       stderr: `error 20404: ${file} has no user bob in other.example.com\n`,
     });
     expect((await run(["list"])).stdout).toBe(`alice  ${REALM}\n`);
+    // A mistyped --file is an error, not "no users".
+    const missing = await runCli(["sip-users", "list", "--file", `${file}.typo`]);
+    expect(missing.code).toBe(1);
+    expect(missing.stderr).toMatch(/cannot read .*\.typo/);
   });
 
   it("refuses a weak password, a bad user name or realm as usage errors, writing nothing", {
@@ -282,6 +311,8 @@ describe("switchboard sip-users", () => {
       [["add", "alice", "--realm", REALM], "short1A", /at least 12 characters/],
       [["add", "alice", "--realm", REALM], "alllowercase123", /upper-case/],
       [["add", "al:ice", "--realm", REALM], "Correct1Horse", /user name "al:ice"/],
+      // A line starting with # is a comment: that user could never authenticate.
+      [["add", "#alice", "--realm", REALM], "Correct1Horse", /not starting with '#'/],
       [["add", "alice", "--realm", 'a"b'], "Correct1Horse", /realm "a"b"/],
     ] as const) {
       const result = await runCli(["sip-users", ...args, "--file", file], {

@@ -2,6 +2,7 @@
 // answer is taken or refused. The answers are computed by our own client side (digest.ts), which is
 // checked against the RFCs' examples in digest.test.ts.
 import { createHash } from "node:crypto";
+import * as sip from "sip";
 import { describe, expect, it } from "vitest";
 import { SipUsers, SipUsersError } from "../../src/sip/sip-users.js";
 import { authorization, parseChallenge } from "../../src/sip/ua/digest.js";
@@ -24,9 +25,10 @@ function challengeOf(check: DigestCheck, realm = REALM, stale = false) {
   return { text, challenge: parseChallenge(text) as NonNullable<ReturnType<typeof parseChallenge>> };
 }
 
-function invite(authorizationHeader?: string): ChallengedRequest {
+function invite(authorizationHeader?: string, uri = URI): ChallengedRequest {
   return {
     method: "INVITE",
+    uri,
     headers: authorizationHeader ? { authorization: authorizationHeader } : {},
   };
 }
@@ -53,8 +55,9 @@ describe("the challenge", () => {
     expect(challenge).toMatchObject({ realm: REALM, algorithm: "MD5", qop: "auth" });
     expect(text).not.toMatch(/stale/);
     expect(challengeOf(check, REALM, true).text).toMatch(/stale=TRUE/);
-    // Two challenges, two nonces.
-    expect(challengeOf(check).challenge.nonce).not.toBe(challenge.nonce);
+    // Every challenge its own nonce, in the same millisecond too (phones answering at once count from 1).
+    const nonces = new Set(Array.from({ length: 200 }, () => challengeOf(check).challenge.nonce));
+    expect(nonces.size).toBe(200);
   });
 
   it("is in the Request-URI host's realm when the file has users there, else the file's first realm", () => {
@@ -70,8 +73,8 @@ describe("an answer", () => {
     const check = new DigestCheck(users);
     const header = answer(check);
     expect(check.check(invite(header), REALM)).toEqual({ kind: "ok", user: "alice" });
-    // The same Authorization again (heard on the wire) places no second call.
-    expect(check.check(invite(header), REALM)).toMatchObject({ kind: "refused", why: /replay/ });
+    // The same Authorization again (heard on the wire) places no second call: a new nonce instead.
+    expect(check.check(invite(header), REALM)).toEqual({ kind: "challenge", stale: true });
   });
 
   it("with a higher nonce count on the same nonce is taken", () => {
@@ -82,7 +85,7 @@ describe("an answer", () => {
     const second = authorization(challenge, creds, "INVITE", URI, { nc: 2 });
     expect(check.check(invite(first), REALM).kind).toBe("ok");
     expect(check.check(invite(second), REALM).kind).toBe("ok");
-    expect(check.check(invite(first), REALM).kind).toBe("refused");
+    expect(check.check(invite(first), REALM)).toEqual({ kind: "challenge", stale: true });
   });
 
   it("with a wrong password, an unknown user or a user of another realm is refused", () => {
@@ -96,6 +99,38 @@ describe("an answer", () => {
         kind: "refused",
         why: "wrong user name or password",
       });
+  });
+
+  it("for another Request-URI is refused, though its digest is right for its own uri", () => {
+    const check = new DigestCheck(users);
+    const header = answer(check, "Correct1Horse", { uri: "sip:+15559999999@sip.example.com" });
+    expect(check.check(invite(header), REALM)).toMatchObject({ kind: "refused", why: /Request-URI/ });
+    // The same resource written otherwise (the host's case, a parameter) is the Request-URI.
+    const same = answer(check, "Correct1Horse", { uri: "sip:+15551230001@SIP.example.com;transport=udp" });
+    expect(check.check(invite(same), REALM).kind).toBe("ok");
+  });
+
+  it("with a response that is not an MD5 digest, or a nonce not of our form, is refused or challenged", () => {
+    const check = new DigestCheck(users);
+    const header = answer(check);
+    const latin = header.replace(/response="[0-9a-f]+"/, `response="${"\u00e9".repeat(32)}"`);
+    expect(check.check(invite(latin), REALM)).toMatchObject({ kind: "refused", why: /MD5 digest/ });
+    // A nonce of ours with more after it (each its own count, if taken) is not ours.
+    const { challenge } = challengeOf(check);
+    const longer = { ...challenge, nonce: `${challenge.nonce}.x` };
+    const creds = { username: "alice", password: "Correct1Horse" };
+    expect(check.check(invite(authorization(longer, creds, "INVITE", URI)), REALM)).toEqual({
+      kind: "challenge",
+      stale: true,
+    });
+  });
+
+  it("of a stranger's 60 KB header is read at once and challenged", () => {
+    const check = new DigestCheck(users);
+    const started = performance.now();
+    const verdict = check.check(invite(`Digest ${"a".repeat(60_000)}!=v, realm="${REALM}"`), REALM);
+    expect(performance.now() - started).toBeLessThan(50);
+    expect(verdict).toEqual({ kind: "challenge", stale: false });
   });
 
   it("without qop=auth (RFC 2069), or with another algorithm, is refused", () => {
@@ -151,13 +186,28 @@ describe("an answer", () => {
     expect(check.check(invite(first), REALM)).toEqual({ kind: "challenge", stale: true });
   });
 
-  it("is read whether the header came as text or as the sip package parsed it", () => {
+  it("is read as the sip package parses it: quoted commas, escaped quotes, several headers", () => {
     const check = new DigestCheck(users);
-    const text = answer(check);
-    // The package's form: one object per header, values still quoted.
-    const parsed: Record<string, string> = { scheme: "Digest" };
-    for (const m of text.matchAll(/([a-z]+)=("[^"]*"|[^,\s]+)/g)) parsed[m[1] as string] = m[2] as string;
-    expect(check.check({ ...invite(), headers: { authorization: [parsed] } }, REALM).kind).toBe("ok");
+    const { challenge } = challengeOf(check);
+    const creds = { username: "alice", password: "Correct1Horse" };
+    const withCnonce = authorization(challenge, creds, "INVITE", URI, { cnonce: 'a,b"c' });
+    expect(withCnonce).toContain('cnonce="a,b\\"c"');
+    const message = sip.parse(
+      [
+        `INVITE ${URI} SIP/2.0`,
+        "Via: SIP/2.0/UDP 127.0.0.2:5060;branch=z9hG4bK1",
+        "From: <sip:alice@127.0.0.2>;tag=1",
+        `To: <${URI}>`,
+        "Call-ID: 1@127.0.0.2",
+        "CSeq: 2 INVITE",
+        'Authorization: Digest username="bob", realm="other.example.com", nonce="x", uri="sip:a", response="00"',
+        `Authorization: ${withCnonce}`,
+        "Content-Length: 0",
+        "",
+        "",
+      ].join("\r\n"),
+    );
+    expect(check.check(message as ChallengedRequest, REALM)).toEqual({ kind: "ok", user: "alice" });
   });
 });
 

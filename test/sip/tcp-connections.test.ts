@@ -1,13 +1,20 @@
 // TCP connections from outside --allow: a stranger may connect (a callee's BYE may come that way) but
 // holds at most MAX_PER_STRANGER at once; the next is closed at once, and one closing makes room.
-// A peer inside --allow is not counted.
+// A peer inside --allow is not counted, nor one whose caller authenticated.
+import { createHash, randomBytes } from "node:crypto";
 import { connect, type Socket } from "node:net";
 import { describe, expect, it } from "vitest";
 import { InboundAccess } from "../../src/sip/inbound-access.js";
+import { SipUsers } from "../../src/sip/sip-users.js";
 import { MAX_PER_STRANGER } from "../../src/sip/ua/connection-limits.js";
+import { authorization, parseChallenge } from "../../src/sip/ua/digest.js";
+import { DigestCheck } from "../../src/sip/ua/digest-check.js";
 import { startTestEngine } from "../helpers/engine.js";
 import { startGateway } from "./harness.js";
-import { parseSip, request } from "./raw-sip.js";
+import { parseSip, rawPeer, request, sdpOffer } from "./raw-sip.js";
+
+const REALM = "sip.example.com";
+const md5 = (s: string) => createHash("md5").update(s).digest("hex");
 
 interface Peer {
   socket: Socket;
@@ -83,6 +90,62 @@ describe("TCP connections from outside --allow", () => {
       expect(await Promise.all(allowed.map((p) => p.options(uri)))).toEqual(
         Array(2 * MAX_PER_STRANGER).fill(200),
       );
+    } finally {
+      for (const p of peers) p.socket.destroy();
+    }
+  });
+});
+
+describe("TCP connections from a host a caller authenticated from", () => {
+  it("are not counted: strangers holding the budget do not lock out a phone that authenticated", {
+    timeout: 60_000,
+  }, async () => {
+    await using engine = await startTestEngine({ worker: false });
+    const users = SipUsers.parse(`alice:${REALM}:${md5(`alice:${REALM}:Correct1Horse`)}\n`);
+    await using gw = await startGateway(engine, "gw1", {
+      access: new InboundAccess(["127.0.0.2/32"]),
+      digest: new DigestCheck(users),
+    });
+    const uri = `sip:+15551230000@127.0.0.1:${gw.sipPort}`;
+    const peers: Peer[] = [];
+    try {
+      for (let i = 0; i < MAX_PER_STRANGER; i++) peers.push(await open("127.0.0.5", gw.sipPort));
+      expect(await Promise.all(peers.map((p) => p.options(uri)))).toEqual(Array(MAX_PER_STRANGER).fill(403));
+      const over = await open("127.0.0.5", gw.sipPort);
+      peers.push(over);
+      expect(await over.options(uri)).toBe("closed");
+
+      // The phone on that address authenticates over UDP (its call then fails for want of a route).
+      await using phone = await rawPeer("127.0.0.5", gw.sipPort);
+      const callId = randomBytes(6).toString("hex");
+      const from = `<sip:alice@127.0.0.5:${phone.port}>;tag=auth`;
+      phone.send(request(phone, "INVITE", uri, { callId, from, body: sdpOffer("127.0.0.5", 40_000) }));
+      const challenged = await phone.next((m) => (m.status ?? 0) >= 200);
+      expect(challenged.status).toBe(401);
+      const challenge = parseChallenge(challenged.header("WWW-Authenticate") ?? "");
+      expect(challenge).toBeDefined();
+      const answer = authorization(
+        challenge as NonNullable<typeof challenge>,
+        { username: "alice", password: "Correct1Horse" },
+        "INVITE",
+        uri,
+      );
+      phone.send(
+        request(phone, "INVITE", uri, {
+          callId,
+          from,
+          cseq: 2,
+          headers: [`Authorization: ${answer}`],
+          body: sdpOffer("127.0.0.5", 40_000),
+        }),
+      );
+      const final = await phone.next((m) => (m.status ?? 0) >= 200 && m.header("CSeq") === "2 INVITE");
+      expect([401, 403]).not.toContain(final.status);
+
+      // Now its address may open more.
+      const more = await open("127.0.0.5", gw.sipPort);
+      peers.push(more);
+      expect(await more.options(uri)).toBe(403);
     } finally {
       for (const p of peers) p.socket.destroy();
     }

@@ -1,7 +1,8 @@
 // How many TCP connections the gateway holds for peers outside --allow. Anyone may connect (a callee
-// of an outbound leg may open one for its BYE), but a stranger can place no call, and each idle
+// of an outbound leg may open one for its BYE, a phone may authenticate on one), but each idle
 // connection is a file descriptor for two minutes (the sip package's idle timeout): unbounded, one
-// host could use up the descriptors the gateway needs for its calls' RTP sockets.
+// host could use up the descriptors the gateway needs for its calls' RTP sockets. A host a caller
+// authenticated from lately is not counted (dialogs.ts, recent-addresses.ts).
 
 /** Connections at once from one address outside --allow. */
 export const MAX_PER_STRANGER = 8;

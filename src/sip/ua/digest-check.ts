@@ -4,10 +4,12 @@
 //
 // Nonces are stateless (when issued, and an HMAC under a key of this process), so a flood of INVITEs
 // costs no memory; what is kept is the highest nonce count seen for each nonce in use, so an
-// Authorization heard on the wire cannot place a call again (RFC 2617 §3.2.2, `nc`).
+// Authorization heard on the wire is not taken a second time (RFC 2617 §3.2.2, `nc`), and as it signs
+// the Request-URI it is not taken for another number either.
 import { createHash, createHmac, randomBytes, timingSafeEqual } from "node:crypto";
 import type { SipUsers } from "../sip-users.js";
 import { authHeaderTexts, digestParams } from "./digest.js";
+import { parseUri } from "./stack.js";
 
 /** How long a nonce is taken after it was issued; after it, a right answer gets a `stale` challenge. */
 export const NONCE_TTL_MS = 5 * 60_000;
@@ -18,12 +20,13 @@ export type DigestVerdict =
   | { kind: "ok"; user: string }
   /** Challenge (again): no answer for our realm, or a right one to a nonce that is stale or not ours. */
   | { kind: "challenge"; stale: boolean }
-  /** A wrong answer (user, password, request, replay): 403, and no second challenge. */
+  /** A wrong answer (user, password, another request's): 403, and no second challenge. */
   | { kind: "refused"; why: string };
 
 /** What of a request the check reads. */
 export interface ChallengedRequest {
   method?: string;
+  uri?: string;
   headers: { [name: string]: unknown };
 }
 
@@ -69,18 +72,20 @@ export class DigestCheck {
     if (!answer) return { kind: "challenge", stale: false };
     const { username, nonce, uri, response, nc, cnonce, qop } = answer;
     if (!username || !nonce || !uri || !response) return refused("its Authorization lacks a parameter");
-    if ((answer.algorithm ?? "MD5").toUpperCase() !== "MD5")
-      return refused(`algorithm ${answer.algorithm} was not offered (MD5)`);
+    const algorithm = answer.algorithm ?? "MD5";
+    if (algorithm.toUpperCase() !== "MD5")
+      return refused(`algorithm ${algorithm.slice(0, 32)} was not offered (MD5)`);
     if (qop?.toLowerCase() !== "auth" || !/^[0-9a-f]{8}$/i.test(nc ?? "") || !cnonce)
       return refused("qop=auth with nc and cnonce is required");
-    // Its uri is signed, not compared with the Request-URI (RFC 2617 §3.2.2.5 says SHOULD): phones
-    // sign the Request-URI, sipp the gateway's address. A replay is stopped by the nonce count.
+    if (!/^[0-9a-f]{32}$/i.test(response)) return refused("its response is not an MD5 digest");
+    // The answer signs its uri: it must name the Request-URI (RFC 2617 §3.2.2.5), or an answer for one
+    // number, taken off the wire before it arrives, would place a call to another.
+    if (!sameResource(uri, rq.uri ?? "")) return refused("its uri is not the Request-URI");
     const ha1 = this.users.ha1(realm, username);
     const ha2 = md5(`${rq.method ?? ""}:${uri}`);
     // An unknown user is checked against a made-up HA1, so the answer takes as long as a known one's.
     const expected = md5(`${ha1 ?? md5(nonce)}:${nonce}:${nc}:${cnonce}:auth:${ha2}`);
-    const given = Buffer.from(response.toLowerCase().padEnd(32).slice(0, 32));
-    if (!timingSafeEqual(Buffer.from(expected), given) || ha1 === undefined)
+    if (!timingSafeEqual(Buffer.from(expected), Buffer.from(response.toLowerCase())) || ha1 === undefined)
       return refused("wrong user name or password");
     // A right answer to a nonce this process did not issue (before a restart) or issued too long ago:
     // challenged again with stale=TRUE, so the phone retries without asking its user (RFC 2617 §3.2.1).
@@ -89,28 +94,31 @@ export class DigestCheck {
     // A nonce whose count was forgotten (beyond MAX_NONCES) is stale too, or its answers could be replayed.
     if (issued === undefined || (last === undefined && issued <= this.#forgottenUpTo))
       return { kind: "challenge", stale: true };
+    // A count used before is a replay, or a phone's concurrent calls arriving out of order: either
+    // way a new nonce, which the phone answers and a replay cannot.
     const count = Number.parseInt(nc as string, 16);
-    if (count <= (last ?? 0)) return refused("its nonce count was used before (a replay)");
+    if (count <= (last ?? 0)) return { kind: "challenge", stale: true };
     this.#remember(nonce, issued, count);
     return { kind: "ok", user: username };
   }
 
+  /** `issued.random.mac`: when, 96 random bits (so challenges in one millisecond differ), and our MAC. */
   #nonce(realm: string, at: number): string {
-    const issued = at.toString(36);
-    return `${issued}.${this.#mac(issued, realm)}`;
+    const body = `${at.toString(36)}.${randomBytes(12).toString("base64url")}`;
+    return `${body}.${this.#mac(body, realm)}`;
   }
 
-  #mac(issued: string, realm: string): string {
-    return createHmac("sha256", this.#key).update(`${issued}:${realm}`).digest("base64url").slice(0, 22);
+  #mac(body: string, realm: string): string {
+    return createHmac("sha256", this.#key).update(`${body}:${realm}`).digest("base64url").slice(0, 22);
   }
 
   /** When a nonce of ours for `realm` was issued; undefined when it is not ours or has expired. */
   #issued(nonce: string, realm: string): number | undefined {
-    const [issued = "", mac = ""] = nonce.split(".");
-    const at = Number.parseInt(issued, 36);
-    const ours = Buffer.from(this.#mac(issued, realm));
-    const given = Buffer.from(mac.padEnd(ours.length).slice(0, ours.length));
-    if (!timingSafeEqual(ours, given) || !Number.isFinite(at)) return undefined;
+    const m = /^([0-9a-z]{1,11}\.[A-Za-z0-9_-]{16})\.([A-Za-z0-9_-]{22})$/.exec(nonce);
+    if (!m) return undefined;
+    const [, body = "", mac = ""] = m;
+    if (!timingSafeEqual(Buffer.from(this.#mac(body, realm)), Buffer.from(mac))) return undefined;
+    const at = Number.parseInt(body, 36);
     const age = this.now() - at;
     return age >= 0 && age <= NONCE_TTL_MS ? at : undefined;
   }
@@ -128,4 +136,21 @@ export class DigestCheck {
 
 const refused = (why: string): DigestVerdict => ({ kind: "refused", why });
 const quote = (s: string) => `"${s}"`;
-const md5 = (s: string) => createHash("md5").update(s).digest("hex");
+// What came off the wire is latin1 (the stack decodes it so): its bytes are what the phone hashed.
+const md5 = (s: string) => createHash("md5").update(s, "latin1").digest("hex");
+
+/**
+ * Whether two SIP URIs name the same resource, as RFC 3261 §19.1.4 compares them for what a digest
+ * signs: scheme, user and port exactly, the host without case; parameters are not compared.
+ */
+function sameResource(a: string, b: string): boolean {
+  const x = parseUri(a);
+  const y = parseUri(b);
+  if (!x || !y) return false;
+  return (
+    (x.schema ?? "").toLowerCase() === (y.schema ?? "").toLowerCase() &&
+    (x.user ?? "") === (y.user ?? "") &&
+    (x.host ?? "").toLowerCase() === (y.host ?? "").toLowerCase() &&
+    String(x.port ?? "") === String(y.port ?? "")
+  );
+}

@@ -13,18 +13,28 @@ export interface Challenge {
   qop?: string;
 }
 
+/** Longer authentication headers are not read: no phone or carrier sends one, and parsing is work. */
+export const MAX_AUTH_HEADER = 4096;
+
 /**
  * A `Digest k="v", k=v, …` header's parameters (names lower-cased, quotes and escapes taken off);
- * undefined when its scheme is not Digest. For a challenge (WWW-Authenticate) and an answer
- * (Authorization) alike.
+ * undefined when its scheme is not Digest, it is malformed or longer than MAX_AUTH_HEADER. For a
+ * challenge (WWW-Authenticate) and an answer (Authorization) alike. Each parameter is matched where
+ * the last ended (a sticky pattern): a scan that could start anywhere backtracks over a long run of
+ * name characters from every position, seconds of a stranger's 60 KB header.
  */
 export function digestParams(header: string): Record<string, string> | undefined {
-  const m = /^\s*digest\s+(.*)$/is.exec(header);
-  if (!m) return undefined;
+  if (header.length > MAX_AUTH_HEADER) return undefined;
+  const scheme = /^\s*digest\s+/i.exec(header);
+  if (!scheme) return undefined;
   const params: Record<string, string> = {};
-  const re = /([a-z0-9_-]+)\s*=\s*(?:"((?:[^"\\]|\\.)*)"|([^\s,]+))/gi;
-  for (let p = re.exec(m[1] ?? ""); p; p = re.exec(m[1] ?? ""))
+  const re = /\s*([a-z0-9_-]+)\s*=\s*(?:"((?:[^"\\]|\\.)*)"|([^\s,"]+))\s*(?:,|$)/iy;
+  re.lastIndex = scheme[0].length;
+  while (re.lastIndex < header.length) {
+    const p = re.exec(header);
+    if (!p) return undefined;
     params[(p[1] ?? "").toLowerCase()] = (p[2] ?? p[3] ?? "").replace(/\\(.)/g, "$1");
+  }
   return params;
 }
 

@@ -103,5 +103,7 @@ declare module "sip" {
   export function makeResponse(rq: SipMessage, status: number, reason?: string): SipMessage;
   /** undefined when the text is not a SIP URI. */
   export function parseUri(uri: string): SipUri | undefined;
+  /** Parses one message (a request or a response) from its text. */
+  export function parse(text: string): SipMessage | undefined;
   export function stringifyUri(uri: SipUri): string;
 }
