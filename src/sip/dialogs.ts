@@ -4,6 +4,8 @@
 // becomes a call.
 import type { InboundAccess } from "./inbound-access.js";
 import { RecentAddresses } from "./recent-addresses.js";
+import { register } from "./registrar.js";
+import type { Registrations } from "./registrations.js";
 import { frameBody } from "./ua/body-length.js";
 import type { DigestCheck } from "./ua/digest-check.js";
 import { InboundDialog, sessionTimer } from "./ua/inbound-dialog.js";
@@ -40,6 +42,8 @@ export interface SipDialogsOptions {
   access: InboundAccess;
   /** Callers outside `access` who may place calls by digest authentication (`--digest-users`). */
   digest?: DigestCheck;
+  /** Where the digest users' phones registered (REGISTER is taken only with `digest`). */
+  registrations?: Registrations;
   onError?: (err: unknown) => void;
   /** A request refused before it became a call (for the log). */
   onRefused?: (why: { status: number; method: string; source: string; text: string }) => void;
@@ -49,6 +53,8 @@ export interface SipDialogsOptions {
   onRefusedConnection?: (why: string, peer: string) => void;
   /** A caller outside --allow authenticated (for the log: which credential placed a call). */
   onAuthenticated?: (who: { user: string; realm: string; source: string; callId: string }) => void;
+  /** A phone registered, re-registered or unregistered (for the log). */
+  onRegistered?: (what: { aor: string; contacts: number; source: string }) => void;
 }
 
 export class SipDialogs {
@@ -125,6 +131,10 @@ export class SipDialogs {
       this.#stack.respond(response(rq, 200, { allow: ALLOW, supported: SUPPORTED.join(", ") }));
       return;
     }
+    if (method === "REGISTER") {
+      this.#register(rq, remote);
+      return;
+    }
     const fresh = new InboundDialog(this.#stack, rq, this.contact, remote);
     this.#dialogs.set(fresh.callId, fresh);
     fresh.trying();
@@ -144,6 +154,8 @@ export class SipDialogs {
     if (unknown.length > 0 && method !== "CANCEL")
       return [420, `Unsupported extension ${unknown.join(", ")}`, { unsupported: unknown.join(", ") }];
     if (inDialog) return undefined;
+    // Anyone may try to register: the registrar authenticates every REGISTER, --allow or not.
+    if (method === "REGISTER" && this.#registrar) return undefined;
     const stranger = !this.opts.access.allows(remote.address);
     const forbidden: [number, string] = [403, `${remote.address} may not place calls through this gateway`];
     // Only a new INVITE may authenticate; a stranger's other requests are refused at once.
@@ -166,6 +178,27 @@ export class SipDialogs {
     if ("status" in sessionTimer(rq)) return [422, "Session interval too small", { "min-se": "90" }];
     // Last, so that an answer's nonce count is spent only on an INVITE nothing else refuses.
     return stranger ? this.#authenticate(rq, remote) : undefined;
+  }
+
+  get #registrar(): { digest: DigestCheck; registrations: Registrations } | undefined {
+    const { digest, registrations } = this.opts;
+    return digest && registrations ? { digest, registrations } : undefined;
+  }
+
+  /** A REGISTER (#refusal let it through only with a registrar). */
+  #register(rq: SipMessage, remote: Remote): void {
+    const registrar = this.#registrar;
+    if (!registrar) return;
+    const outcome = register(rq, remote, registrar.digest, registrar.registrations);
+    const rs = outcome.response;
+    const status = rs.status ?? 0;
+    if (status >= 300 && status !== 401) {
+      const text = String(rs.headers.reason ?? "");
+      this.opts.onRefused?.({ status, method: "REGISTER", source: remote.address, text });
+    }
+    if (status === 200) this.#authenticated.add(remote.address);
+    if (outcome.registered) this.opts.onRegistered?.({ ...outcome.registered, source: remote.address });
+    this.#stack.respond(rs);
   }
 
   /**

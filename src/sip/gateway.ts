@@ -23,6 +23,7 @@ import { SipCommandSchema } from "../protocol/sip-commands.js";
 import { subjects } from "../protocol/subjects.js";
 import { WebhookClient } from "../webhook/client.js";
 import type { EgressPolicy } from "../webhook/egress.js";
+import { dialogLog } from "./dialog-log.js";
 import { type InviteInfo, infoKey, SipDialogs, type TrackedDialog } from "./dialogs.js";
 import { endCallsWithinGrace } from "./end-calls.js";
 import { InboundAccess } from "./inbound-access.js";
@@ -35,6 +36,8 @@ import { GatewayRooms } from "./media/room-mix.js";
 import { RtpSession } from "./media/rtp-session.js";
 import { type LegContext, originate } from "./outbound-legs.js";
 import { assertTcpFree, assertUdpFree, RtpPorts } from "./ports.js";
+import { registeredTarget } from "./registered-target.js";
+import { Registrations } from "./registrations.js";
 import { SdpSession } from "./sdp-session.js";
 import { type CallDialog, SipCall, type SipCallDeps } from "./sip-call.js";
 import { recogniserFrom } from "./speech/engines.js";
@@ -103,6 +106,8 @@ export class SipGateway {
   #stopping = false;
   /** What the outbound legs placed here reported, for `leg-state`. */
   readonly #legStates = new LegStates();
+  /** Where the digest users' phones registered (with `digest` only). */
+  readonly #registrations = new Registrations();
 
   private constructor(private readonly opts: GatewayOptions) {
     this.#subjects = subjects(opts.prefix);
@@ -136,12 +141,8 @@ export class SipGateway {
         port: opts.port,
         ...(opts.advertise && { advertise: opts.advertise }),
         access: gw.access,
-        ...(opts.digest && { digest: opts.digest }),
-        onError: (err) => opts.log.warn({ err }, "sip"),
-        onRefused: (why) => opts.log.info(why, "SIP request refused"),
-        onBadFraming: (why, peer) => opts.log.info({ why, peer }, "SIP message refused for its framing"),
-        onRefusedConnection: (why, peer) => opts.log.warn({ why, peer }, "SIP connection refused"),
-        onAuthenticated: (who) => opts.log.info(who, "SIP caller authenticated"),
+        ...(opts.digest && { digest: opts.digest, registrations: gw.#registrations }),
+        ...dialogLog(opts.log),
       },
       (dialog, info) => void gw.#invite(dialog, info),
     );
@@ -177,6 +178,7 @@ export class SipGateway {
       trunk: (name) => this.opts.trunks?.get(name),
       recordings: this.#recordings,
       legs: this.#legStates,
+      registered: (uri) => registeredTarget(this.#registrations, this.opts.digest, uri),
     };
   }
 

@@ -27,6 +27,7 @@ import { CallRecorder } from "./media/call-recorder.js";
 import type { FinishedRecordings } from "./media/finished-recordings.js";
 import type { Pacer } from "./media/pacer.js";
 import { RtpSession } from "./media/rtp-session.js";
+import type { RegisteredTarget } from "./registered-target.js";
 import { Ringing } from "./ringing.js";
 import { SdpSession } from "./sdp-session.js";
 import type { SipCall } from "./sip-call.js";
@@ -67,6 +68,8 @@ export interface LegContext {
   trunk(name: string): TrunkRecord | undefined;
   /** What each leg reported, for `leg-state` (a resumed call asks). */
   legs: LegStates;
+  /** Where a leg to a registered user's address of record goes; undefined for any other URI. */
+  registered(uri: string): RegisteredTarget | undefined;
 }
 
 /** Handles one `originate` request: the reply at once, then the INVITE. */
@@ -103,9 +106,19 @@ export async function originate(ctx: LegContext, msg: Msg): Promise<void> {
     if (trunk) o = throughTrunk(o, trunk);
     else if (!o.nextHop) return failed(503, `Trunk ${o.trunk} is not known to this gateway`);
   }
-  const hop: Hop | undefined = o.nextHop
-    ? { protocol: o.nextHop.transport.toUpperCase(), address: o.nextHop.host, port: o.nextHop.port }
-    : await ctx.sip.stack.resolve(o.uri);
+  // A registered user's phone: its Contact, where its REGISTER came from, its address of record in To.
+  const registered = o.nextHop ? undefined : ctx.registered(o.uri);
+  if (registered?.kind === "unregistered") return failed(404, `${registered.aor} is not registered`);
+  let to: string | undefined;
+  if (registered) {
+    to = registered.to;
+    o = { ...o, uri: registered.uri };
+  }
+  const hop: Hop | undefined = registered
+    ? registered.hop
+    : o.nextHop
+      ? { protocol: o.nextHop.transport.toUpperCase(), address: o.nextHop.host, port: o.nextHop.port }
+      : await ctx.sip.stack.resolve(o.uri);
   if (!hop) return failed(503, `Cannot resolve ${o.uri}`);
   // A trunk's host may be a name: its media comes from an address.
   const hopAddresses = await addressesOf(hop.address);
@@ -143,6 +156,7 @@ export async function originate(ctx: LegContext, msg: Msg): Promise<void> {
   const sdp = session.offer();
   const dialog = new OutboundDialog(ctx.sip.stack, {
     uri: o.uri,
+    ...(to && { to }),
     from: `sip:${escapeUser(o.from.user)}@${o.from.host ?? ctx.fromHost}`,
     contact: ctx.sip.contact,
     hop,

@@ -22,8 +22,10 @@ export interface BaresipPhone extends AsyncDisposable {
 export async function startBaresip(opts: {
   /** The loopback address it listens and sends from (not the gateway's: the sip package's quirk). */
   address: string;
-  /** Its account line, e.g. `<sip:alice@127.0.0.1:5060>;auth_pass=…`; regint=0 and PCMU are added. */
+  /** Its account line, e.g. `<sip:alice@127.0.0.1:5060>;auth_pass=…`; regint and PCMU are added. */
   account: string;
+  /** Whether it registers (every 60 s) with its account's host; else it never does. */
+  register?: boolean;
   /** What it sends: a 16-bit mono 8 kHz WAV's bytes. */
   microphone: Uint8Array;
 }): Promise<BaresipPhone> {
@@ -46,7 +48,10 @@ export async function startBaresip(opts: {
       "",
     ].join("\n"),
   );
-  await writeFile(join(dir, "accounts"), `${opts.account};regint=0;audio_codecs=PCMU\n`);
+  await writeFile(
+    join(dir, "accounts"),
+    `${opts.account};regint=${opts.register ? 60 : 0};audio_codecs=PCMU\n`,
+  );
 
   const child: ChildProcess = spawn("baresip", ["-f", dir], { stdio: ["ignore", "pipe", "pipe"] });
   let out = "";

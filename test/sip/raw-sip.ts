@@ -153,7 +153,7 @@ export function request(
     from?: string;
     to?: string;
     branch?: string;
-    /** The Contact's URI (default: the peer's own address). */
+    /** The Contact's URI (default: the peer's own address); `*` as it is (a REGISTER's "all"). */
     contact?: string;
     headers?: string[];
     body?: string;
@@ -167,7 +167,9 @@ export function request(
     `To: ${opts.to ?? `<${uri}>`}`,
     `Call-ID: ${opts.callId ?? randomBytes(8).toString("hex")}`,
     `CSeq: ${opts.cseq ?? 1} ${method}`,
-    `Contact: <${opts.contact ?? `sip:raw@${peer.address}:${peer.port}${peer.transport === "TCP" ? ";transport=tcp" : ""}`}>`,
+    opts.contact === "*"
+      ? "Contact: *"
+      : `Contact: <${opts.contact ?? `sip:raw@${peer.address}:${peer.port}${peer.transport === "TCP" ? ";transport=tcp" : ""}`}>`,
     "Max-Forwards: 70",
     ...(opts.headers ?? []),
     ...(body ? ["Content-Type: application/sdp"] : []),

@@ -53,6 +53,11 @@ export class DigestCheck {
     return this.users.realmFor(host);
   }
 
+  /** Whether `user` is one of the users of `realm`. */
+  knows(realm: string, user: string): boolean {
+    return this.users.ha1(realm, user) !== undefined;
+  }
+
   /** The WWW-Authenticate header (as the `sip` package writes it) challenging a request in `realm`. */
   challenge(realm: string, stale: boolean): Record<string, string> {
     return {

@@ -33,6 +33,8 @@ export interface OutboundDialogEvents {
 export interface OutboundInvite {
   /** The Request-URI. */
   uri: string;
+  /** The To URI, when it is not the Request-URI (a registered phone's address of record). */
+  to?: string;
   /** Our From, without its tag. */
   from: string;
   /** Our Contact. */
@@ -75,7 +77,7 @@ export class OutboundDialog {
       method: "INVITE",
       uri: opts.uri,
       headers: {
-        to: { uri: opts.uri.split(/[;?]/)[0] ?? opts.uri, params: {} },
+        to: { uri: opts.to ?? opts.uri.split(/[;?]/)[0] ?? opts.uri, params: {} },
         from: { uri: opts.from, params: { tag } },
         "call-id": this.callId,
         cseq: { method: "INVITE", seq: 1 },

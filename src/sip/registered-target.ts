@@ -1,0 +1,37 @@
+// Where an outbound leg to a registered user goes: `sip:alice@sip.example.com` (an address of record
+// of the gateway's digest users) becomes the Contact its phone registered last, sent where that
+// REGISTER came from (behind NAT, where the phone is reached), with the address of record in To.
+import type { Registrations } from "./registrations.js";
+import type { DigestCheck } from "./ua/digest-check.js";
+import { type Hop, parseUri } from "./ua/stack.js";
+
+export type RegisteredTarget =
+  | { kind: "bound"; uri: string; to: string; hop: Hop }
+  /** An address of record with no live registration: 404 (Twilio: the user is not registered). */
+  | { kind: "unregistered"; aor: string };
+
+/** undefined when `uri` is no address of record of this gateway's (a SIP URI like any other). */
+export function registeredTarget(
+  registrations: Registrations,
+  digest: DigestCheck | undefined,
+  uri: string,
+): RegisteredTarget | undefined {
+  if (!digest) return undefined; // no users, no registrations
+  const parsed = parseUri(uri);
+  // An address of record names no port (the package reads a missing one as NaN).
+  if (!parsed?.user || !parsed.host || Number.isFinite(parsed.port)) return undefined;
+  const user = parsed.user;
+  // A host names a domain whatever its case; the users file writes its realm one way.
+  const realm = [parsed.host, parsed.host.toLowerCase()].find((r) => digest.knows(r, user));
+  if (realm === undefined) return undefined;
+  const aor = `${user}@${realm}`;
+  const newest = registrations.bindings(aor)[0];
+  if (!newest) return { kind: "unregistered", aor };
+  const { source } = newest;
+  return {
+    kind: "bound",
+    uri: newest.contact,
+    to: `sip:${aor}`,
+    hop: { protocol: source.protocol, address: source.address, port: source.port },
+  };
+}

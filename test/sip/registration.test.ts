@@ -1,0 +1,160 @@
+// The gateway as a registrar for its digest users (RFC 3261 §10.3): REGISTER over raw SIP (401, 200
+// with the bindings, 423, another user's address, Contact: *), then a real softphone (baresip) that
+// registers and is rung by <Dial><Sip>sip:alice@realm</Sip>, the audio checked both ways by content.
+import { createHash, randomBytes } from "node:crypto";
+import { describe, expect, it } from "vitest";
+import { InboundAccess } from "../../src/sip/inbound-access.js";
+import { wavFromPcm } from "../../src/sip/rtp/wav.js";
+import { SipUsers } from "../../src/sip/sip-users.js";
+import { authorization, parseChallenge } from "../../src/sip/ua/digest.js";
+import { DigestCheck } from "../../src/sip/ua/digest-check.js";
+import { startTestEngine } from "../helpers/engine.js";
+import { startTwilioApp, VoiceResponse } from "../helpers/twilio-app.js";
+import { startBaresip } from "./baresip-phone.js";
+import { CALLEE_SIGNAL, CALLER_SIGNAL, correlation, pcmOf, signalDir } from "./dial-peers.js";
+import { phoneRtp, sipp, startGateway } from "./harness.js";
+import { type RawPeer, rawPeer, request, type SipText } from "./raw-sip.js";
+
+const REALM = "sip.example.com";
+const md5 = (s: string) => createHash("md5").update(s).digest("hex");
+const users = () =>
+  SipUsers.parse(
+    `alice:${REALM}:${md5(`alice:${REALM}:Correct1Horse`)}\nbob:${REALM}:${md5(`bob:${REALM}:Battery2Staple`)}\n`,
+  );
+
+/** REGISTERs as `user` (answering the 401 with `password`); resolves with the final response. */
+async function registerAs(
+  peer: RawPeer,
+  port: number,
+  opts: { user: string; password: string; to?: string; contact?: string; headers?: string[] },
+): Promise<SipText> {
+  const uri = `sip:127.0.0.1:${port}`;
+  const callId = randomBytes(6).toString("hex");
+  const to = `<sip:${opts.to ?? opts.user}@${REALM}>`;
+  const from = `${to};tag=${randomBytes(3).toString("hex")}`;
+  const send = (cseq: number, extra: string[]) =>
+    peer.send(
+      request(peer, "REGISTER", uri, {
+        callId,
+        cseq,
+        from,
+        to,
+        ...(opts.contact !== undefined && { contact: opts.contact }),
+        headers: [...(opts.headers ?? []), ...extra],
+      }),
+    );
+  const final = (cseq: number) => (m: SipText) =>
+    (m.status ?? 0) >= 200 && m.header("CSeq") === `${cseq} REGISTER`;
+  send(1, []);
+  const challenged = await peer.next(final(1));
+  if (challenged.status !== 401) return challenged;
+  const challenge = parseChallenge(challenged.header("WWW-Authenticate") ?? "");
+  if (!challenge) throw new Error("a 401 without a digest challenge");
+  const answer = authorization(challenge, { username: opts.user, password: opts.password }, "REGISTER", uri);
+  send(2, [`Authorization: ${answer}`]);
+  return peer.next(final(2));
+}
+
+describe("REGISTER", () => {
+  it("binds an authenticated user's Contact, for as long as asked within 60 s to an hour", {
+    timeout: 30_000,
+  }, async () => {
+    await using engine = await startTestEngine({ worker: false });
+    // The phone is inside --allow: a registration is authenticated all the same.
+    await using gw = await startGateway(engine, "gw1", {
+      access: new InboundAccess(["127.0.0.2/32"]),
+      digest: new DigestCheck(users()),
+    });
+    await using peer = await rawPeer("127.0.0.2", gw.sipPort);
+    const contact = `sip:alice@127.0.0.2:${peer.port}`;
+    const alice = { user: "alice", password: "Correct1Horse", contact };
+
+    const ok = await registerAs(peer, gw.sipPort, { ...alice, headers: ["Expires: 120"] });
+    expect(ok.status).toBe(200);
+    expect(ok.header("Contact")).toBe(`<${contact}>;expires=120`);
+    // Longer than an hour is cut to it; shorter than a minute is 423 with Min-Expires.
+    const long = await registerAs(peer, gw.sipPort, { ...alice, headers: ["Expires: 86400"] });
+    expect(long.header("Contact")).toBe(`<${contact}>;expires=3600`);
+    const brief = await registerAs(peer, gw.sipPort, { ...alice, headers: ["Expires: 30"] });
+    expect(brief.status).toBe(423);
+    expect(brief.header("Min-Expires")).toBe("60");
+
+    // Another user's address of record, a wrong password: 403.
+    const other = await registerAs(peer, gw.sipPort, { ...alice, to: "bob" });
+    expect(other.status).toBe(403);
+    expect(other.header("Reason")).toMatch(/alice may register only itself/);
+    const wrong = await registerAs(peer, gw.sipPort, { ...alice, password: "Wrong1Password" });
+    expect(wrong.status).toBe(403);
+
+    // Contact: * with Expires: 0 unbinds everything: no Contact in the 200.
+    const gone = await registerAs(peer, gw.sipPort, { ...alice, contact: "*", headers: ["Expires: 0"] });
+    expect(gone.status).toBe(200);
+    expect(gone.header("Contact")).toBeUndefined();
+  });
+
+  it("is 405 on a gateway without digest users, as before", { timeout: 30_000 }, async () => {
+    await using engine = await startTestEngine({ worker: false });
+    await using gw = await startGateway(engine);
+    await using peer = await rawPeer("127.0.0.2", gw.sipPort);
+    const refused = await registerAs(peer, gw.sipPort, { user: "alice", password: "Correct1Horse" });
+    expect(refused.status).toBe(405);
+  });
+});
+
+describe("a registered softphone", () => {
+  it("is rung by <Dial><Sip>sip:user@realm</Sip>, and talks both ways; an unregistered user is 404", {
+    timeout: 90_000,
+  }, async () => {
+    await using engine = await startTestEngine();
+    await using app = await startTwilioApp(engine.authToken, {
+      "/voice": (rq) => {
+        const r = new VoiceResponse();
+        const who = rq.params.To === "+15551230041" ? "alice" : "bob";
+        r.dial({ action: "/dialed", timeout: 10 }).sip(`sip:${who}@${REALM}`);
+        return { body: r.toString() };
+      },
+      "/dialed": () => ({ body: new VoiceResponse().hangup().toString() }),
+    });
+    await engine.addNumber({ number: "+15551230041", voiceUrl: `${app.url}/voice` });
+    await engine.addNumber({ number: "+15551230042", voiceUrl: `${app.url}/voice` });
+    await using gw = await startGateway(engine, "gw1", { digest: new DigestCheck(users()) });
+    // alice's phone plays the callee's signal over and over, and answers every call.
+    const microphone = new Int16Array(CALLEE_SIGNAL.length * 6);
+    for (let i = 0; i < 6; i++) microphone.set(CALLEE_SIGNAL, i * CALLEE_SIGNAL.length);
+    await using alice = await startBaresip({
+      address: "127.0.0.4",
+      account: `<sip:alice@127.0.0.1:${gw.sipPort}>;auth_pass=Correct1Horse;answermode=auto`,
+      microphone: wavFromPcm(microphone),
+      register: true,
+    });
+    await alice.waitFor(/200 OK/);
+
+    const dir = await signalDir();
+    await using phone = await phoneRtp();
+    const caller = await sipp(gw.sipPort, "dial-caller.xml", {
+      to: "+15551230041",
+      keys: { rtpport: phone.port },
+      cwd: dir,
+    });
+    expect(caller.code, caller.stdout + caller.stderr).toBe(0);
+    const dialed = await app.waitFor((r) => r.path === "/dialed", 30_000);
+    expect(dialed.params).toMatchObject({ DialCallStatus: "completed", DialSipResponseCode: "200" });
+    await alice.waitFor(/terminated/);
+    // Each heard the other: the caller's signal in the phone's ear, the phone's in the caller's.
+    expect(correlation(await alice.heard(), CALLER_SIGNAL)).toBeGreaterThanOrEqual(0.99);
+    expect(correlation(pcmOf(phone.packets), CALLEE_SIGNAL)).toBeGreaterThanOrEqual(0.99);
+
+    // bob has no phone registered: his Dial fails at once with 404.
+    const bobCaller = await sipp(gw.sipPort, "dial-caller-waits.xml", {
+      to: "+15551230042",
+      keys: { rtpport: phone.port },
+      cwd: dir,
+    });
+    expect(bobCaller.code, bobCaller.stdout + bobCaller.stderr).toBe(0);
+    const unregistered = await app.waitFor(
+      (r) => r.path === "/dialed" && r.params.To === "+15551230042",
+      30_000,
+    );
+    expect(unregistered.params).toMatchObject({ DialSipResponseCode: "404" });
+  });
+});
