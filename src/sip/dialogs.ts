@@ -189,7 +189,10 @@ export class SipDialogs {
   #register(rq: SipMessage, remote: Remote): void {
     const registrar = this.#registrar;
     if (!registrar) return;
-    const outcome = register(rq, remote, registrar.digest, registrar.registrations);
+    const outcome = register(rq, remote, {
+      ...registrar,
+      hold: (source, closed) => this.#stack.hold(source, closed),
+    });
     const rs = outcome.response;
     const status = rs.status ?? 0;
     if (status >= 300 && status !== 401) {
@@ -210,7 +213,7 @@ export class SipDialogs {
     const realm = digest.realmFor(parseUri(rq.uri ?? "")?.host);
     // Every user removed: no one may.
     if (realm === undefined) return [403, `${remote.address} may not place calls through this gateway`];
-    const verdict = digest.check(rq, realm);
+    const verdict = digest.check(rq, realm, remote.address);
     if (verdict.kind === "ok") {
       this.#authenticated.add(remote.address);
       this.opts.onAuthenticated?.({
@@ -222,7 +225,11 @@ export class SipDialogs {
       return undefined;
     }
     if (verdict.kind === "refused") return [403, `Authentication failed: ${verdict.why}`];
-    return [401, "Unauthorized", { "www-authenticate": [digest.challenge(realm, verdict.stale)] }];
+    return [
+      401,
+      "Unauthorized",
+      { "www-authenticate": [digest.challenge(realm, verdict.stale, remote.address)] },
+    ];
   }
 }
 

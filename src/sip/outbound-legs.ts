@@ -108,12 +108,8 @@ export async function originate(ctx: LegContext, msg: Msg): Promise<void> {
   }
   // A registered user's phone: its Contact, where its REGISTER came from, its address of record in To.
   const registered = o.nextHop ? undefined : ctx.registered(o.uri);
-  if (registered?.kind === "unregistered") return failed(404, `${registered.aor} is not registered`);
-  let to: string | undefined;
-  if (registered) {
-    to = registered.to;
-    o = { ...o, uri: registered.uri };
-  }
+  if (registered?.kind === "unregistered") return failed(480, `${registered.aor} is not registered`);
+  if (registered) o = { ...o, uri: registered.uri };
   const hop: Hop | undefined = registered
     ? registered.hop
     : o.nextHop
@@ -156,7 +152,7 @@ export async function originate(ctx: LegContext, msg: Msg): Promise<void> {
   const sdp = session.offer();
   const dialog = new OutboundDialog(ctx.sip.stack, {
     uri: o.uri,
-    ...(to && { to }),
+    ...(registered && { to: registered.to, flow: registered.hop }),
     from: `sip:${escapeUser(o.from.user)}@${o.from.host ?? ctx.fromHost}`,
     contact: ctx.sip.contact,
     hop,

@@ -1,13 +1,14 @@
 // Where an outbound leg to a registered user goes: `sip:alice@sip.example.com` (an address of record
 // of the gateway's digest users) becomes the Contact its phone registered last, sent where that
 // REGISTER came from (behind NAT, where the phone is reached), with the address of record in To.
+import { decodeUser } from "./registrar.js";
 import type { Registrations } from "./registrations.js";
 import type { DigestCheck } from "./ua/digest-check.js";
 import { type Hop, parseUri } from "./ua/stack.js";
 
 export type RegisteredTarget =
   | { kind: "bound"; uri: string; to: string; hop: Hop }
-  /** An address of record with no live registration: 404 (Twilio: the user is not registered). */
+  /** A user of the file with no live registration: 480 (RFC 3261 §10.3, a user with no bindings). */
   | { kind: "unregistered"; aor: string };
 
 /** undefined when `uri` is no address of record of this gateway's (a SIP URI like any other). */
@@ -19,19 +20,24 @@ export function registeredTarget(
   if (!digest) return undefined; // no users, no registrations
   const parsed = parseUri(uri);
   // An address of record names no port (the package reads a missing one as NaN).
-  if (!parsed?.user || !parsed.host || Number.isFinite(parsed.port)) return undefined;
-  const user = parsed.user;
+  if (!parsed?.host || Number.isFinite(parsed.port)) return undefined;
+  const user = decodeUser(parsed.user);
+  if (!user) return undefined;
+  const host = parsed.host;
   // A host names a domain whatever its case; the users file writes its realm one way.
-  const realm = [parsed.host, parsed.host.toLowerCase()].find((r) => digest.knows(r, user));
+  const realm = [host, host.toLowerCase()].find((r) => digest.ha1Of(r, user) !== undefined);
   if (realm === undefined) return undefined;
   const aor = `${user}@${realm}`;
+  // A binding made with a password that has changed since is its old holder's: it rings no more.
+  const ha1 = digest.ha1Of(realm, user);
+  registrations.drop(aor, (b) => b.ha1 !== ha1);
   const newest = registrations.bindings(aor)[0];
   if (!newest) return { kind: "unregistered", aor };
   const { source } = newest;
   return {
     kind: "bound",
     uri: newest.contact,
-    to: `sip:${aor}`,
+    to: `sip:${parsed.user}@${realm}`,
     hop: { protocol: source.protocol, address: source.address, port: source.port },
   };
 }

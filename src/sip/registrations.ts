@@ -2,13 +2,13 @@
 // (`alice@sip.example.com`, a digest user in its realm) bound to the Contacts its phones registered,
 // each with when it expires and where its REGISTER came from (behind NAT, where it is reached).
 // Held by the gateway that took the REGISTER, in memory: a phone registers again within its expiry.
-import type { Remote } from "./ua/stack.js";
+import { parseUri, type Remote } from "./ua/stack.js";
 
 /** Shorter registrations are refused with 423 and this Min-Expires (RFC 3261 §10.3 step 7). */
 export const MIN_EXPIRES_S = 60;
 /** Longer ones are cut to it; also the default when a REGISTER names none. */
 export const MAX_EXPIRES_S = 3600;
-/** Contacts per address of record (Twilio's limit for a registered user's endpoints). */
+/** Contacts per address of record (Twilio's limit for a registered user's endpoints); the oldest go first. */
 export const MAX_BINDINGS = 10;
 
 export interface Binding {
@@ -20,6 +20,10 @@ export interface Binding {
   /** The REGISTER's Call-ID and CSeq: an older one arriving late must not undo a newer (§10.3 step 7). */
   readonly callId: string;
   readonly cseq: number;
+  /** The user's HA1 when it registered: a password changed since unbinds it (the old one's holder). */
+  readonly ha1: string;
+  /** A TCP binding's connection, held open while it lasts (released when it goes). */
+  readonly flow?: { release(): void };
 }
 
 /** A Contact to bind (expires > 0) or unbind (0), in seconds. */
@@ -33,12 +37,22 @@ export class Registrations {
 
   constructor(readonly now: () => number = Date.now) {}
 
-  /** The address of record's live bindings, the newest first. */
+  /** The address of record's live bindings, the newest first (an expired one is let go). */
   bindings(aor: string): Binding[] {
-    const live = (this.#byAor.get(aor) ?? []).filter((b) => b.expiresAt > this.now());
-    if (live.length === 0) this.#byAor.delete(aor);
-    else this.#byAor.set(aor, live);
+    const all = this.#byAor.get(aor) ?? [];
+    const live = all.filter((b) => b.expiresAt > this.now());
+    if (live.length < all.length) this.#set(aor, live, all);
     return live;
+  }
+
+  /** Unbinds what `drop` picks (a password changed, a TCP connection closed). */
+  drop(aor: string, drop: (b: Binding) => boolean): void {
+    const all = this.#byAor.get(aor) ?? [];
+    this.#set(
+      aor,
+      all.filter((b) => !drop(b)),
+      all,
+    );
   }
 
   /**
@@ -48,25 +62,68 @@ export class Registrations {
   update(
     aor: string,
     changes: readonly ContactChange[],
-    from: { source: Remote; callId: string; cseq: number },
+    from: Pick<Binding, "source" | "callId" | "cseq" | "ha1" | "flow">,
   ): Binding[] | string {
     const now = this.now();
-    let next = this.bindings(aor);
+    const before = this.bindings(aor);
+    const outOfOrder = this.#outOfOrder(before, from, changes);
+    if (outOfOrder) return outOfOrder;
+    let next = before;
     for (const { contact, expires } of changes) {
-      const old = next.find((b) => b.contact === contact);
-      if (old && old.callId === from.callId && old.cseq >= from.cseq)
-        return `CSeq ${from.cseq} is not after ${old.cseq} for ${contact}`;
-      next = next.filter((b) => b.contact !== contact);
-      if (expires > 0) next.unshift({ contact, expiresAt: now + expires * 1000, ...from });
+      next = next.filter((b) => !sameContact(b.contact, contact));
+      if (expires > 0) next.unshift({ ...from, contact, expiresAt: now + expires * 1000 });
     }
-    if (next.length > MAX_BINDINGS) return `at most ${MAX_BINDINGS} Contacts may be registered for ${aor}`;
-    if (next.length === 0) this.#byAor.delete(aor);
-    else this.#byAor.set(aor, next);
-    return next;
+    // Over the limit the oldest go (a phone whose Contact changes at every start must not lock its user out).
+    this.#set(aor, next.slice(0, MAX_BINDINGS), before);
+    return this.bindings(aor);
   }
 
-  /** Every Contact of the address of record unbound (`Contact: *`). */
-  clear(aor: string): void {
-    this.#byAor.delete(aor);
+  /** Every Contact of the address of record unbound (`Contact: *`), unless an older REGISTER asks it. */
+  clear(aor: string, from: Pick<Binding, "callId" | "cseq">): string | undefined {
+    const before = this.bindings(aor);
+    const outOfOrder = this.#outOfOrder(before, from, before);
+    if (outOfOrder) return outOfOrder;
+    this.#set(aor, [], before);
+    return undefined;
   }
+
+  /** A REGISTER older than one already taken for the same Contact (same Call-ID, CSeq not after it). */
+  #outOfOrder(
+    bindings: readonly Binding[],
+    from: Pick<Binding, "callId" | "cseq">,
+    contacts: readonly { contact: string }[],
+  ): string | undefined {
+    for (const { contact } of contacts) {
+      const old = bindings.find((b) => sameContact(b.contact, contact));
+      if (old && old.callId === from.callId && old.cseq >= from.cseq)
+        return `CSeq ${from.cseq} is not after ${old.cseq} for ${contact}`;
+    }
+    return undefined;
+  }
+
+  /** The address of record's bindings from now on; those of `before` not kept let their connection go. */
+  #set(aor: string, next: Binding[], before: readonly Binding[]): void {
+    for (const b of before) if (!next.includes(b)) b.flow?.release();
+    if (next.length === 0) this.#byAor.delete(aor);
+    else this.#byAor.set(aor, next);
+  }
+}
+
+/**
+ * Whether two Contacts are one binding (RFC 3261 §10.3 step 7 compares them as §19.1.4 does): scheme,
+ * user and port exactly, host and transport without case; other parameters aside.
+ */
+export function sameContact(a: string, b: string): boolean {
+  if (a === b) return true;
+  const x = parseUri(a);
+  const y = parseUri(b);
+  if (!x || !y) return false;
+  const transport = (u: typeof x) => String(u.params?.transport ?? "").toLowerCase();
+  return (
+    (x.schema ?? "").toLowerCase() === (y.schema ?? "").toLowerCase() &&
+    (x.user ?? "") === (y.user ?? "") &&
+    (x.host ?? "").toLowerCase() === (y.host ?? "").toLowerCase() &&
+    String(x.port) === String(y.port) &&
+    transport(x) === transport(y)
+  );
 }

@@ -10,6 +10,8 @@ import { type ChallengedRequest, DigestCheck, NONCE_TTL_MS } from "../../src/sip
 
 const md5 = (s: string) => createHash("md5").update(s).digest("hex");
 const REALM = "sip.example.com";
+/** The address the phone's requests come from. */
+const PHONE = "192.0.2.10";
 const URI = "sip:+15551230001@sip.example.com";
 const users = SipUsers.parse(
   `# callers\nalice:${REALM}:${md5(`alice:${REALM}:Correct1Horse`)}\nbob:other.example.com:${md5("bob:other.example.com:Battery2Staple")}\n`,
@@ -17,7 +19,7 @@ const users = SipUsers.parse(
 
 /** The challenge as the package would write it, read back as a phone reads it. */
 function challengeOf(check: DigestCheck, realm = REALM, stale = false) {
-  const header = check.challenge(realm, stale);
+  const header = check.challenge(realm, stale, PHONE);
   const text = `Digest ${Object.entries(header)
     .filter(([k]) => k !== "scheme")
     .map(([k, v]) => `${k}=${v}`)
@@ -72,9 +74,9 @@ describe("an answer", () => {
   it("with the right password is taken, once", () => {
     const check = new DigestCheck(users);
     const header = answer(check);
-    expect(check.check(invite(header), REALM)).toEqual({ kind: "ok", user: "alice" });
+    expect(check.check(invite(header), REALM, PHONE)).toEqual({ kind: "ok", user: "alice" });
     // The same Authorization again (heard on the wire) places no second call: a new nonce instead.
-    expect(check.check(invite(header), REALM)).toEqual({ kind: "challenge", stale: true });
+    expect(check.check(invite(header), REALM, PHONE)).toEqual({ kind: "challenge", stale: true });
   });
 
   it("with a higher nonce count on the same nonce is taken", () => {
@@ -83,9 +85,9 @@ describe("an answer", () => {
     const creds = { username: "alice", password: "Correct1Horse" };
     const first = authorization(challenge, creds, "INVITE", URI, { nc: 1 });
     const second = authorization(challenge, creds, "INVITE", URI, { nc: 2 });
-    expect(check.check(invite(first), REALM).kind).toBe("ok");
-    expect(check.check(invite(second), REALM).kind).toBe("ok");
-    expect(check.check(invite(first), REALM)).toEqual({ kind: "challenge", stale: true });
+    expect(check.check(invite(first), REALM, PHONE).kind).toBe("ok");
+    expect(check.check(invite(second), REALM, PHONE).kind).toBe("ok");
+    expect(check.check(invite(first), REALM, PHONE)).toEqual({ kind: "challenge", stale: true });
   });
 
   it("with a wrong password, an unknown user or a user of another realm is refused", () => {
@@ -95,7 +97,7 @@ describe("an answer", () => {
       answer(check, "Correct1Horse", { username: "mallory" }),
       answer(check, "Battery2Staple", { username: "bob" }),
     ])
-      expect(check.check(invite(header), REALM)).toEqual({
+      expect(check.check(invite(header), REALM, PHONE)).toEqual({
         kind: "refused",
         why: "wrong user name or password",
       });
@@ -104,22 +106,22 @@ describe("an answer", () => {
   it("for another Request-URI is refused, though its digest is right for its own uri", () => {
     const check = new DigestCheck(users);
     const header = answer(check, "Correct1Horse", { uri: "sip:+15559999999@sip.example.com" });
-    expect(check.check(invite(header), REALM)).toMatchObject({ kind: "refused", why: /Request-URI/ });
+    expect(check.check(invite(header), REALM, PHONE)).toMatchObject({ kind: "refused", why: /Request-URI/ });
     // The same resource written otherwise (the host's case, a parameter) is the Request-URI.
     const same = answer(check, "Correct1Horse", { uri: "sip:+15551230001@SIP.example.com;transport=udp" });
-    expect(check.check(invite(same), REALM).kind).toBe("ok");
+    expect(check.check(invite(same), REALM, PHONE).kind).toBe("ok");
   });
 
   it("with a response that is not an MD5 digest, or a nonce not of our form, is refused or challenged", () => {
     const check = new DigestCheck(users);
     const header = answer(check);
     const latin = header.replace(/response="[0-9a-f]+"/, `response="${"\u00e9".repeat(32)}"`);
-    expect(check.check(invite(latin), REALM)).toMatchObject({ kind: "refused", why: /MD5 digest/ });
+    expect(check.check(invite(latin), REALM, PHONE)).toMatchObject({ kind: "refused", why: /MD5 digest/ });
     // A nonce of ours with more after it (each its own count, if taken) is not ours.
     const { challenge } = challengeOf(check);
     const longer = { ...challenge, nonce: `${challenge.nonce}.x` };
     const creds = { username: "alice", password: "Correct1Horse" };
-    expect(check.check(invite(authorization(longer, creds, "INVITE", URI)), REALM)).toEqual({
+    expect(check.check(invite(authorization(longer, creds, "INVITE", URI)), REALM, PHONE)).toEqual({
       kind: "challenge",
       stale: true,
     });
@@ -128,7 +130,7 @@ describe("an answer", () => {
   it("of a stranger's 60 KB header is read at once and challenged", () => {
     const check = new DigestCheck(users);
     const started = performance.now();
-    const verdict = check.check(invite(`Digest ${"a".repeat(60_000)}!=v, realm="${REALM}"`), REALM);
+    const verdict = check.check(invite(`Digest ${"a".repeat(60_000)}!=v, realm="${REALM}"`), REALM, PHONE);
     expect(performance.now() - started).toBeLessThan(50);
     expect(verdict).toEqual({ kind: "challenge", stale: false });
   });
@@ -138,17 +140,17 @@ describe("an answer", () => {
     const { challenge } = challengeOf(check);
     const creds = { username: "alice", password: "Correct1Horse" };
     const noQop = authorization({ ...challenge, qop: undefined } as never, creds, "INVITE", URI);
-    expect(check.check(invite(noQop), REALM)).toMatchObject({ kind: "refused", why: /qop=auth/ });
+    expect(check.check(invite(noQop), REALM, PHONE)).toMatchObject({ kind: "refused", why: /qop=auth/ });
     const sha = authorization({ ...challenge, algorithm: "SHA-256" }, creds, "INVITE", URI);
-    expect(check.check(invite(sha), REALM)).toMatchObject({ kind: "refused", why: /SHA-256/ });
+    expect(check.check(invite(sha), REALM, PHONE)).toMatchObject({ kind: "refused", why: /SHA-256/ });
   });
 
   it("for another realm, or none, is challenged", () => {
     const check = new DigestCheck(users);
-    expect(check.check(invite(), REALM)).toEqual({ kind: "challenge", stale: false });
+    expect(check.check(invite(), REALM, PHONE)).toEqual({ kind: "challenge", stale: false });
     const other = answer(check, "Battery2Staple", { username: "bob", realm: "other.example.com" });
-    expect(check.check(invite(other), REALM)).toEqual({ kind: "challenge", stale: false });
-    expect(check.check(invite(other), "other.example.com").kind).toBe("ok");
+    expect(check.check(invite(other), REALM, PHONE)).toEqual({ kind: "challenge", stale: false });
+    expect(check.check(invite(other), "other.example.com", PHONE).kind).toBe("ok");
   });
 
   it("right but to an expired nonce, or to one another process issued, is challenged again as stale", () => {
@@ -156,10 +158,10 @@ describe("an answer", () => {
     const check = new DigestCheck(users, () => now);
     const header = answer(check);
     now += NONCE_TTL_MS + 1;
-    expect(check.check(invite(header), REALM)).toEqual({ kind: "challenge", stale: true });
+    expect(check.check(invite(header), REALM, PHONE)).toEqual({ kind: "challenge", stale: true });
     // A gateway restarted (another key): the phone's nonce is not ours, its password still right.
     const before = new DigestCheck(users, () => now);
-    expect(check.check(invite(answer(before)), REALM)).toEqual({ kind: "challenge", stale: true });
+    expect(check.check(invite(answer(before)), REALM, PHONE)).toEqual({ kind: "challenge", stale: true });
     // A nonce made up to look fresh (a digest right for it) is not ours either.
     const { challenge } = challengeOf(check);
     const madeUp = {
@@ -167,23 +169,30 @@ describe("an answer", () => {
       nonce: challenge.nonce.replace(/^[0-9a-z]+\./, `${(now + 5).toString(36)}.`),
     };
     const forged = authorization(madeUp, { username: "alice", password: "Correct1Horse" }, "INVITE", URI);
-    expect(check.check(invite(forged), REALM)).toEqual({ kind: "challenge", stale: true });
+    expect(check.check(invite(forged), REALM, PHONE)).toEqual({ kind: "challenge", stale: true });
     // A digest right for the nonce it was given, tampered with afterwards, is wrong.
     const tampered = answer(check).replace(/nonce="([0-9a-z]+)\./, `nonce="${(now + 5).toString(36)}.`);
-    expect(check.check(invite(tampered), REALM)).toMatchObject({ kind: "refused" });
+    expect(check.check(invite(tampered), REALM, PHONE)).toMatchObject({ kind: "refused" });
   });
 
   it("is not taken again once its nonce's count is forgotten among ten thousand newer ones", () => {
     let now = 1_000_000;
     const check = new DigestCheck(users, () => now);
     const first = answer(check);
-    expect(check.check(invite(first), REALM).kind).toBe("ok");
+    expect(check.check(invite(first), REALM, PHONE).kind).toBe("ok");
     for (let i = 0; i < 10_000; i++) {
       now += 1;
-      expect(check.check(invite(answer(check)), REALM).kind).toBe("ok");
+      expect(check.check(invite(answer(check)), REALM, PHONE).kind).toBe("ok");
     }
     // Its count is gone: the replay is challenged (a new nonce), not taken.
-    expect(check.check(invite(first), REALM)).toEqual({ kind: "challenge", stale: true });
+    expect(check.check(invite(first), REALM, PHONE)).toEqual({ kind: "challenge", stale: true });
+  });
+
+  it("from another address than the one challenged is challenged again, not taken", () => {
+    const check = new DigestCheck(users);
+    const header = answer(check);
+    expect(check.check(invite(header), REALM, "198.51.100.66")).toEqual({ kind: "challenge", stale: true });
+    expect(check.check(invite(header), REALM, PHONE).kind).toBe("ok");
   });
 
   it("is read as the sip package parses it: quoted commas, escaped quotes, several headers", () => {
@@ -207,7 +216,7 @@ describe("an answer", () => {
         "",
       ].join("\r\n"),
     );
-    expect(check.check(message as ChallengedRequest, REALM)).toEqual({ kind: "ok", user: "alice" });
+    expect(check.check(message as ChallengedRequest, REALM, PHONE)).toEqual({ kind: "ok", user: "alice" });
   });
 });
 

@@ -8,12 +8,12 @@ import { wavFromPcm } from "../../src/sip/rtp/wav.js";
 import { SipUsers } from "../../src/sip/sip-users.js";
 import { authorization, parseChallenge } from "../../src/sip/ua/digest.js";
 import { DigestCheck } from "../../src/sip/ua/digest-check.js";
-import { startTestEngine } from "../helpers/engine.js";
-import { startTwilioApp, VoiceResponse } from "../helpers/twilio-app.js";
+import { startTestEngine, type TestEngine } from "../helpers/engine.js";
+import { startTwilioApp, type TwilioApp, VoiceResponse } from "../helpers/twilio-app.js";
 import { startBaresip } from "./baresip-phone.js";
 import { CALLEE_SIGNAL, CALLER_SIGNAL, correlation, pcmOf, signalDir } from "./dial-peers.js";
 import { phoneRtp, sipp, startGateway } from "./harness.js";
-import { type RawPeer, rawPeer, request, type SipText } from "./raw-sip.js";
+import { type RawPeer, rawPeer, reply, request, type SipText, sdpOffer } from "./raw-sip.js";
 
 const REALM = "sip.example.com";
 const md5 = (s: string) => createHash("md5").update(s).digest("hex");
@@ -102,7 +102,7 @@ describe("REGISTER", () => {
 });
 
 describe("a registered softphone", () => {
-  it("is rung by <Dial><Sip>sip:user@realm</Sip>, and talks both ways; an unregistered user is 404", {
+  it("is rung by <Dial><Sip>sip:user@realm</Sip>, and talks both ways; an unregistered user is 480", {
     timeout: 90_000,
   }, async () => {
     await using engine = await startTestEngine();
@@ -127,7 +127,8 @@ describe("a registered softphone", () => {
       microphone: wavFromPcm(microphone),
       register: true,
     });
-    await alice.waitFor(/200 OK/);
+    // baresip says so when the registrar's 200 lists its binding.
+    await alice.waitFor(/200 OK.*\[1 binding\]/);
 
     const dir = await signalDir();
     await using phone = await phoneRtp();
@@ -144,7 +145,7 @@ describe("a registered softphone", () => {
     expect(correlation(await alice.heard(), CALLER_SIGNAL)).toBeGreaterThanOrEqual(0.99);
     expect(correlation(pcmOf(phone.packets), CALLEE_SIGNAL)).toBeGreaterThanOrEqual(0.99);
 
-    // bob has no phone registered: his Dial fails at once with 404.
+    // bob has no phone registered: his Dial fails at once with 480 (a user with no bindings).
     const bobCaller = await sipp(gw.sipPort, "dial-caller-waits.xml", {
       to: "+15551230042",
       keys: { rtpport: phone.port },
@@ -155,6 +156,87 @@ describe("a registered softphone", () => {
       (r) => r.path === "/dialed" && r.params.To === "+15551230042",
       30_000,
     );
-    expect(unregistered.params).toMatchObject({ DialSipResponseCode: "404" });
+    expect(unregistered.params).toMatchObject({ DialSipResponseCode: "480" });
+  });
+
+  it("behind NAT, is rung where it registered from, and its ACK and BYE go there too", {
+    timeout: 60_000,
+  }, async () => {
+    await using engine = await startTestEngine();
+    await using app = await dialingApp(engine, "+15551230043", "alice");
+    await using gw = await startGateway(engine, "gw1", { digest: new DigestCheck(users()) });
+    // The phone's Contact is its private address, which only its NAT (127.0.0.2 here) leads to.
+    await using natted = await rawPeer("127.0.0.2", gw.sipPort);
+    const contact = "sip:alice@192.168.1.10:5060";
+    const ok = await registerAs(natted, gw.sipPort, { user: "alice", password: "Correct1Horse", contact });
+    // Held to 2 minutes, so the phone refreshes its NAT mapping.
+    expect(ok.header("Contact")).toBe(`<${contact}>;expires=120`);
+    await using media = await phoneRtp();
+    const caller = sipp(gw.sipPort, "dial-caller-waits.xml", { to: "+15551230043", cwd: await signalDir() });
+    const invite = await natted.next((m) => m.method === "INVITE", 20_000);
+    expect(invite.start).toBe(`INVITE ${contact} SIP/2.0`);
+    expect(invite.header("To")).toBe(`<sip:alice@${REALM}>`);
+    natted.send(answer(invite, contact, media.port));
+    await natted.next((m) => m.method === "ACK");
+    // The Dial's time limit ends the leg: its BYE comes here too.
+    await natted.next((m) => m.method === "BYE", 15_000);
+    expect((await caller).code).toBe(0);
+    expect((await app.waitFor((r) => r.path === "/dialed")).params).toMatchObject({
+      DialCallStatus: "completed",
+    });
+  });
+
+  it("over TCP, is unbound when its connection closes: a call to it is 480 at once", {
+    timeout: 60_000,
+  }, async () => {
+    await using engine = await startTestEngine();
+    await using app = await dialingApp(engine, "+15551230044", "alice");
+    await using gw = await startGateway(engine, "gw1", { digest: new DigestCheck(users()) });
+    {
+      await using tcp = await rawPeer("127.0.0.2", gw.sipPort, "TCP");
+      const ok = await registerAs(tcp, gw.sipPort, { user: "alice", password: "Correct1Horse" });
+      expect(ok.status).toBe(200);
+    }
+    const caller = await sipp(gw.sipPort, "dial-caller-waits.xml", {
+      to: "+15551230044",
+      cwd: await signalDir(),
+    });
+    expect(caller.code, caller.stdout + caller.stderr).toBe(0);
+    expect((await app.waitFor((r) => r.path === "/dialed")).params).toMatchObject({
+      DialSipResponseCode: "480",
+    });
   });
 });
+
+/** An app on `number` that dials `user` at the realm (a 3 s limit) and hangs up after. */
+async function dialingApp(engine: TestEngine, number: string, user: string): Promise<TwilioApp> {
+  const app = await startTwilioApp(engine.authToken, {
+    "/voice": () => {
+      const r = new VoiceResponse();
+      r.dial({ action: "/dialed", timeout: 10, timeLimit: 3 }).sip(`sip:${user}@${REALM}`);
+      return { body: r.toString() };
+    },
+    "/dialed": () => ({ body: new VoiceResponse().hangup().toString() }),
+  });
+  try {
+    await engine.addNumber({ number, voiceUrl: `${app.url}/voice` });
+    return app;
+  } catch (err) {
+    await app.close();
+    throw err;
+  }
+}
+
+/** A phone's 200 to `invite`: its tag, its `contact`, and an SDP answer with its media on 127.0.0.2. */
+function answer(invite: SipText, contact: string, rtpPort: number): string {
+  const body = sdpOffer("127.0.0.2", rtpPort);
+  const head = reply(invite, "200 OK").replace(/\r\nContent-Length: 0\r\n\r\n$/, "");
+  return [
+    head.replace(/\r\nTo: ([^\r]*)/, "\r\nTo: $1;tag=phone"),
+    `Contact: <${contact}>`,
+    "Content-Type: application/sdp",
+    `Content-Length: ${body.length}`,
+    "",
+    body,
+  ].join("\r\n");
+}

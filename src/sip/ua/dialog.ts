@@ -2,7 +2,7 @@
 // requests sent inside it (§12.2.1.1). Side-neutral: an inbound call makes one from the INVITE it
 // answers (uas); an outbound leg makes one from the 2xx it receives (uac).
 import { behindNat } from "../media/private-address.js";
-import type { NameAddr, Remote, SipMessage, SipStack } from "./stack.js";
+import type { Hop, NameAddr, Remote, SipMessage, SipStack } from "./stack.js";
 import { makeResponse, parseUri } from "./stack.js";
 
 export interface RequestExtras {
@@ -14,11 +14,13 @@ export interface RequestExtras {
 export class Dialog {
   #cseq: number;
   /**
-   * Where the peer's INVITE came from, when its Contact names an address behind NAT that is not that
-   * source (a softphone at home): our requests go there instead, as responses do (RFC 3581), or they
-   * would never reach it. Asterisk's force_rport and Kamailio's fix_nated_contact do the same.
+   * Where our requests go instead of the remote target, with no proxy on the path: the flow the peer
+   * is reached on. For a caller, its INVITE's source while its Contact names an address behind NAT
+   * that is not it and the source is not behind NAT itself (a softphone at home, reached through its
+   * NAT as responses are, RFC 3581; Asterisk's rewrite_contact and Kamailio's fix_nated_contact do the
+   * same). For a registered phone we call, always where its REGISTER came from (RFC 5626's flow).
    */
-  #natSource: Remote | undefined;
+  #flow: { hop: Hop; always: boolean } | undefined;
   /** The highest CSeq the peer has used: a lower one is out of order (§12.2.2). */
   remoteCseq: number;
 
@@ -54,14 +56,18 @@ export class Dialog {
       1,
       h.cseq.seq,
     );
-    if (source && dialog.routeSet.length === 0) dialog.#natSource = source;
+    if (source && dialog.routeSet.length === 0 && !behindNat(source.address))
+      dialog.#flow = { hop: hopOf(source), always: false };
     return dialog;
   }
 
-  /** The dialog a UAC makes from a 2xx or 1xx with a To-tag (§12.1.2): the route set is Record-Route reversed. */
-  static uac(request: SipMessage, response: SipMessage): Dialog {
+  /**
+   * The dialog a UAC makes from a 2xx or 1xx with a To-tag (§12.1.2): the route set is Record-Route
+   * reversed. `flow`: where every request of it goes with no proxy on the path (a registered phone's).
+   */
+  static uac(request: SipMessage, response: SipMessage, flow?: Hop): Dialog {
     const h = response.headers;
-    return new Dialog(
+    const dialog = new Dialog(
       h["call-id"],
       request.headers.from,
       h.to,
@@ -70,6 +76,8 @@ export class Dialog {
       request.headers.cseq.seq + 1,
       0,
     );
+    if (flow && dialog.routeSet.length === 0) dialog.#flow = { hop: flow, always: true };
+    return dialog;
   }
 
   get localTag(): string {
@@ -105,20 +113,20 @@ export class Dialog {
     return rq;
   }
 
-  /**
-   * Where a request of this dialog goes first: the first route, else the remote target, or where the
-   * peer's INVITE came from when the target is behind NAT and is not that source (#natSource).
-   */
+  /** Where a request of this dialog goes first: the first route, else the remote target (§12.2.1.1). */
   nextHop(): string {
-    const route = this.routeSet[0]?.uri;
-    if (route) return route;
-    const source = this.#natSource;
-    const host = parseUri(this.remoteTarget)?.host;
-    if (source && host && host !== source.address && behindNat(host)) {
-      const address = source.address.includes(":") ? `[${source.address}]` : source.address;
-      return `sip:${address}:${source.port};transport=${source.protocol.toLowerCase()}`;
+    return this.routeSet[0]?.uri ?? this.remoteTarget;
+  }
+
+  /** The hop a request of this dialog is sent to: the peer's flow (#flow) when it applies, else the next hop resolved. */
+  async hop(stack: SipStack): Promise<Hop | undefined> {
+    const flow = this.#flow;
+    if (flow && this.routeSet.length === 0) {
+      if (flow.always) return flow.hop;
+      const host = parseUri(this.remoteTarget)?.host;
+      if (host && host !== flow.hop.address && behindNat(host)) return flow.hop;
     }
-    return this.remoteTarget;
+    return stack.resolve(this.nextHop());
   }
 
   /**
@@ -132,7 +140,7 @@ export class Dialog {
     extra: RequestExtras = {},
   ): Promise<SipMessage> {
     const rq = this.request(method, contact, extra);
-    const hop = await stack.resolve(this.nextHop());
+    const hop = await this.hop(stack);
     if (!hop) return makeResponse(rq, 503, "Service Unavailable");
     return new Promise((resolve) => {
       stack.request(rq, hop, (rs) => {
@@ -140,4 +148,8 @@ export class Dialog {
       });
     });
   }
+}
+
+function hopOf(source: Remote): Hop {
+  return { protocol: source.protocol, address: source.address, port: source.port };
 }

@@ -53,24 +53,29 @@ export class DigestCheck {
     return this.users.realmFor(host);
   }
 
-  /** Whether `user` is one of the users of `realm`. */
-  knows(realm: string, user: string): boolean {
-    return this.users.ha1(realm, user) !== undefined;
+  /** The HA1 of `user` in `realm` (what its password is now); undefined for no such user. */
+  ha1Of(realm: string, user: string): string | undefined {
+    return this.users.ha1(realm, user);
   }
 
-  /** The WWW-Authenticate header (as the `sip` package writes it) challenging a request in `realm`. */
-  challenge(realm: string, stale: boolean): Record<string, string> {
+  /**
+   * The WWW-Authenticate header challenging a request in `realm` from `source` (its address): only an
+   * answer from that address is taken, so a phone cannot fetch a challenge at its own address and
+   * answer it from a forged one (a REGISTER binding someone else's host).
+   */
+  challenge(realm: string, stale: boolean, source: string): Record<string, string> {
     return {
       scheme: "Digest",
       realm: quote(realm),
-      nonce: quote(this.#nonce(realm, this.now())),
+      nonce: quote(this.#nonce(`${realm}:${source}`, this.now())),
       algorithm: "MD5",
       qop: quote("auth"),
       ...(stale && { stale: "TRUE" }),
     };
   }
 
-  check(rq: ChallengedRequest, realm: string): DigestVerdict {
+  /** Checks the answer to a challenge in `realm`, from `source` (the address the request came from). */
+  check(rq: ChallengedRequest, realm: string, source: string): DigestVerdict {
     const answer = authHeaderTexts(rq.headers.authorization)
       .map(digestParams)
       .find((p) => p?.realm === realm);
@@ -94,7 +99,7 @@ export class DigestCheck {
       return refused("wrong user name or password");
     // A right answer to a nonce this process did not issue (before a restart) or issued too long ago:
     // challenged again with stale=TRUE, so the phone retries without asking its user (RFC 2617 §3.2.1).
-    const issued = this.#issued(nonce, realm);
+    const issued = this.#issued(nonce, `${realm}:${source}`);
     const last = this.#counts.get(nonce);
     // A nonce whose count was forgotten (beyond MAX_NONCES) is stale too, or its answers could be replayed.
     if (issued === undefined || (last === undefined && issued <= this.#forgottenUpTo))
@@ -108,21 +113,22 @@ export class DigestCheck {
   }
 
   /** `issued.random.mac`: when, 96 random bits (so challenges in one millisecond differ), and our MAC. */
-  #nonce(realm: string, at: number): string {
+  /** `scope`: the realm and the address challenged, which the MAC binds the nonce to. */
+  #nonce(scope: string, at: number): string {
     const body = `${at.toString(36)}.${randomBytes(12).toString("base64url")}`;
-    return `${body}.${this.#mac(body, realm)}`;
+    return `${body}.${this.#mac(body, scope)}`;
   }
 
-  #mac(body: string, realm: string): string {
-    return createHmac("sha256", this.#key).update(`${body}:${realm}`).digest("base64url").slice(0, 22);
+  #mac(body: string, scope: string): string {
+    return createHmac("sha256", this.#key).update(`${body}:${scope}`).digest("base64url").slice(0, 22);
   }
 
-  /** When a nonce of ours for `realm` was issued; undefined when it is not ours or has expired. */
-  #issued(nonce: string, realm: string): number | undefined {
+  /** When a nonce of ours for `scope` was issued; undefined when it is not ours or has expired. */
+  #issued(nonce: string, scope: string): number | undefined {
     const m = /^([0-9a-z]{1,11}\.[A-Za-z0-9_-]{16})\.([A-Za-z0-9_-]{22})$/.exec(nonce);
     if (!m) return undefined;
     const [, body = "", mac = ""] = m;
-    if (!timingSafeEqual(Buffer.from(this.#mac(body, realm)), Buffer.from(mac))) return undefined;
+    if (!timingSafeEqual(Buffer.from(this.#mac(body, scope)), Buffer.from(mac))) return undefined;
     const at = Number.parseInt(body, 36);
     const age = this.now() - at;
     return age >= 0 && age <= NONCE_TTL_MS ? at : undefined;

@@ -35,6 +35,11 @@ export interface OutboundInvite {
   uri: string;
   /** The To URI, when it is not the Request-URI (a registered phone's address of record). */
   to?: string;
+  /**
+   * Where every request of the call goes with no proxy on the path, not only the INVITE (`hop`): a
+   * registered phone's flow, as its Contact may be an address behind NAT.
+   */
+  flow?: Hop;
   /** Our From, without its tag. */
   from: string;
   /** Our Contact. */
@@ -214,13 +219,13 @@ export class OutboundDialog {
   /** A 2xx to our INVITE: ACK it (each copy), and the first one answers the call, unless we cancelled. */
   #ack(rq: SipMessage, rs: SipMessage): void {
     const first = this.dialog === undefined;
-    if (first) this.dialog = Dialog.uac(rq, rs);
+    if (first) this.dialog = Dialog.uac(rq, rs, this.opts.flow);
     const dialog = this.dialog as Dialog;
     const ack = dialog.request("ACK", this.opts.contact, { cseq: rq.headers.cseq.seq });
     // The ACK of a 2xx goes where the dialog says (§13.2.2.4), with the INVITE's credentials.
     for (const name of ["authorization", "proxy-authorization"])
       if (rq.headers[name] !== undefined) ack.headers[name] = rq.headers[name];
-    void this.stack.resolve(dialog.nextHop()).then((hop) => {
+    void dialog.hop(this.stack).then((hop) => {
       if (hop) this.stack.request(ack, hop);
     });
     if (!first) return;

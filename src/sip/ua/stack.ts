@@ -102,6 +102,29 @@ export class SipStack {
     return new Promise((resolve) => sip.resolve(parsed, (hops) => resolve(hops[0])));
   }
 
+  /**
+   * Holds a TCP peer's connection open (the package closes one idle for two minutes when nothing
+   * holds it) until released; `closed` is called once if the peer closes it or it fails first.
+   * Undefined for UDP, or when the connection is gone already.
+   */
+  hold(remote: sip.Remote, closed: () => void): { release(): void } | undefined {
+    if (remote.protocol.toUpperCase() !== "TCP") return undefined;
+    let done = false;
+    const once = () => {
+      if (done) return;
+      done = true;
+      closed();
+    };
+    const cn = this.#transport.get(remote, once);
+    if (!cn) return undefined;
+    return {
+      release: () => {
+        done = true;
+        cn.release();
+      },
+    };
+  }
+
   destroy(): void {
     this.#transactions.destroy();
     this.#transport.destroy();
