@@ -63,6 +63,10 @@ export class InboundDialog {
     this.callId = invite.headers["call-id"];
     this.source = source;
     this.dialog = Dialog.uas(invite, randomBytes(6).toString("hex"), source);
+    // Over TCP the call holds its caller's connection: the package closes one idle for two minutes,
+    // and a caller behind NAT can be reached on no other.
+    const held = stack.hold(source, () => {});
+    if (held) void this.closed.then(() => held.release());
   }
 
   get localTag(): string {
