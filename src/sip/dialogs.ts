@@ -11,6 +11,7 @@ import type { DigestCheck } from "./ua/digest-check.js";
 import { InboundDialog, sessionTimer } from "./ua/inbound-dialog.js";
 import { ALLOW, rejection, response, SUPPORTED, unsupportedRequire } from "./ua/responses.js";
 import { parseUri, type Remote, type SipMessage, SipStack } from "./ua/stack.js";
+import { decodeUser } from "./ua/uris.js";
 import { xHeadersOf } from "./x-headers.js";
 
 /** What the gateway reads from a new INVITE. */
@@ -237,22 +238,14 @@ export class SipDialogs {
 function readInvite(rq: SipMessage): InviteInfo | string {
   const target = parseUri(rq.uri ?? "");
   if (!target || !/^sips?$/i.test(target.schema ?? "") || !target.host) return "Malformed Request-URI";
-  const toUser = decode(target.user ?? "");
+  const toUser = decodeUser(target.user ?? "");
   if (toUser === undefined || toUser === "") return "Malformed Request-URI: no number";
   const fromUri = rq.headers.from?.uri ?? "";
   const from = parseUri(fromUri);
   if (!from?.host) return "Malformed From";
-  const fromUser = decode(from.user ?? "");
+  const fromUser = decodeUser(from.user ?? "");
   if (fromUser === undefined) return "Malformed From";
   return { toUser, fromUser, fromUri, xHeaders: xHeadersOf(rq) };
-}
-
-function decode(s: string): string | undefined {
-  try {
-    return decodeURIComponent(s);
-  } catch {
-    return undefined;
-  }
 }
 
 /** The key in an INFO body: `application/dtmf-relay` (`Signal=5`) or `application/dtmf` (`5`). */

@@ -1,10 +1,11 @@
 // Where an outbound leg to a registered user goes: `sip:alice@sip.example.com` (an address of record
 // of the gateway's digest users) becomes the Contact its phone registered last, sent where that
 // REGISTER came from (behind NAT, where the phone is reached), with the address of record in To.
-import { decodeUser } from "./registrar.js";
 import type { Registrations } from "./registrations.js";
+import { hopOf } from "./ua/dialog.js";
 import type { DigestCheck } from "./ua/digest-check.js";
 import { type Hop, parseUri } from "./ua/stack.js";
+import { decodeUser } from "./ua/uris.js";
 
 export type RegisteredTarget =
   | { kind: "bound"; uri: string; to: string; hop: Hop }
@@ -33,11 +34,5 @@ export function registeredTarget(
   registrations.drop(aor, (b) => b.ha1 !== ha1);
   const newest = registrations.bindings(aor)[0];
   if (!newest) return { kind: "unregistered", aor };
-  const { source } = newest;
-  return {
-    kind: "bound",
-    uri: newest.contact,
-    to: `sip:${parsed.user}@${realm}`,
-    hop: { protocol: source.protocol, address: source.address, port: source.port },
-  };
+  return { kind: "bound", uri: newest.contact, to: `sip:${parsed.user}@${realm}`, hop: hopOf(newest.source) };
 }

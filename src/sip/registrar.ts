@@ -14,6 +14,7 @@ import {
 import type { DigestCheck } from "./ua/digest-check.js";
 import { rejection, response } from "./ua/responses.js";
 import { type NameAddr, parseUri, type Remote, type SipMessage } from "./ua/stack.js";
+import { decodeUser } from "./ua/uris.js";
 
 /**
  * The longest registration of a phone whose Contact is not where its REGISTER came from (behind NAT):
@@ -120,14 +121,4 @@ function seconds(value: unknown): number | undefined {
   if (value === undefined || value === null) return undefined;
   const text = String(value).trim();
   return /^\d{1,10}$/.test(text) ? Number(text) : undefined;
-}
-
-/** A URI's user part as the user wrote it (`%40` → `@`); undefined when it does not decode. */
-export function decodeUser(user: string | undefined): string | undefined {
-  if (user === undefined) return undefined;
-  try {
-    return decodeURIComponent(user);
-  } catch {
-    return undefined;
-  }
 }

@@ -2,7 +2,8 @@
 // (`alice@sip.example.com`, a digest user in its realm) bound to the Contacts its phones registered,
 // each with when it expires and where its REGISTER came from (behind NAT, where it is reached).
 // Held by the gateway that took the REGISTER, in memory: a phone registers again within its expiry.
-import { parseUri, type Remote } from "./ua/stack.js";
+import type { Remote } from "./ua/stack.js";
+import { sameSipUri } from "./ua/uris.js";
 
 /** Shorter registrations are refused with 423 and this Min-Expires (RFC 3261 §10.3 step 7). */
 export const MIN_EXPIRES_S = 60;
@@ -70,7 +71,7 @@ export class Registrations {
     if (outOfOrder) return outOfOrder;
     let next = before;
     for (const { contact, expires } of changes) {
-      next = next.filter((b) => !sameContact(b.contact, contact));
+      next = next.filter((b) => !sameSipUri(b.contact, contact));
       if (expires > 0) next.unshift({ ...from, contact, expiresAt: now + expires * 1000 });
     }
     // Over the limit the oldest go (a phone whose Contact changes at every start must not lock its user out).
@@ -94,7 +95,7 @@ export class Registrations {
     contacts: readonly { contact: string }[],
   ): string | undefined {
     for (const { contact } of contacts) {
-      const old = bindings.find((b) => sameContact(b.contact, contact));
+      const old = bindings.find((b) => sameSipUri(b.contact, contact));
       if (old && old.callId === from.callId && old.cseq >= from.cseq)
         return `CSeq ${from.cseq} is not after ${old.cseq} for ${contact}`;
     }
@@ -107,23 +108,4 @@ export class Registrations {
     if (next.length === 0) this.#byAor.delete(aor);
     else this.#byAor.set(aor, next);
   }
-}
-
-/**
- * Whether two Contacts are one binding (RFC 3261 §10.3 step 7 compares them as §19.1.4 does): scheme,
- * user and port exactly, host and transport without case; other parameters aside.
- */
-export function sameContact(a: string, b: string): boolean {
-  if (a === b) return true;
-  const x = parseUri(a);
-  const y = parseUri(b);
-  if (!x || !y) return false;
-  const transport = (u: typeof x) => String(u.params?.transport ?? "").toLowerCase();
-  return (
-    (x.schema ?? "").toLowerCase() === (y.schema ?? "").toLowerCase() &&
-    (x.user ?? "") === (y.user ?? "") &&
-    (x.host ?? "").toLowerCase() === (y.host ?? "").toLowerCase() &&
-    String(x.port) === String(y.port) &&
-    transport(x) === transport(y)
-  );
 }

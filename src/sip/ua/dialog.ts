@@ -150,6 +150,7 @@ export class Dialog {
   }
 }
 
-function hopOf(source: Remote): Hop {
+/** Where to send to reach the peer a request came from: its source. */
+export function hopOf(source: Remote): Hop {
   return { protocol: source.protocol, address: source.address, port: source.port };
 }

@@ -9,7 +9,7 @@
 import { createHash, createHmac, randomBytes, timingSafeEqual } from "node:crypto";
 import type { SipUsers } from "../sip-users.js";
 import { authHeaderTexts, digestParams } from "./digest.js";
-import { parseUri } from "./stack.js";
+import { sameSipUri } from "./uris.js";
 
 /** How long a nonce is taken after it was issued; after it, a right answer gets a `stale` challenge. */
 export const NONCE_TTL_MS = 5 * 60_000;
@@ -90,7 +90,7 @@ export class DigestCheck {
     if (!/^[0-9a-f]{32}$/i.test(response)) return refused("its response is not an MD5 digest");
     // The answer signs its uri: it must name the Request-URI (RFC 2617 §3.2.2.5), or an answer for one
     // number, taken off the wire before it arrives, would place a call to another.
-    if (!sameResource(uri, rq.uri ?? "")) return refused("its uri is not the Request-URI");
+    if (!sameSipUri(uri, rq.uri ?? "")) return refused("its uri is not the Request-URI");
     const ha1 = this.users.ha1(realm, username);
     const ha2 = md5(`${rq.method ?? ""}:${uri}`);
     // An unknown user is checked against a made-up HA1, so the answer takes as long as a known one's.
@@ -149,19 +149,3 @@ const refused = (why: string): DigestVerdict => ({ kind: "refused", why });
 const quote = (s: string) => `"${s}"`;
 // What came off the wire is latin1 (the stack decodes it so): its bytes are what the phone hashed.
 const md5 = (s: string) => createHash("md5").update(s, "latin1").digest("hex");
-
-/**
- * Whether two SIP URIs name the same resource, as RFC 3261 §19.1.4 compares them for what a digest
- * signs: scheme, user and port exactly, the host without case; parameters are not compared.
- */
-function sameResource(a: string, b: string): boolean {
-  const x = parseUri(a);
-  const y = parseUri(b);
-  if (!x || !y) return false;
-  return (
-    (x.schema ?? "").toLowerCase() === (y.schema ?? "").toLowerCase() &&
-    (x.user ?? "") === (y.user ?? "") &&
-    (x.host ?? "").toLowerCase() === (y.host ?? "").toLowerCase() &&
-    String(x.port ?? "") === String(y.port ?? "")
-  );
-}
