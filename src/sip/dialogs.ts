@@ -2,6 +2,8 @@
 // the policy for requests outside a dialog — who may call (403, or a digest challenge: 401), what is
 // malformed (400), which methods (405, 501) and extensions (420) are taken — before an INVITE
 // becomes a call.
+
+import { FailureLimiter } from "../util/failure-limiter.js";
 import type { InboundAccess } from "./inbound-access.js";
 import { RecentAddresses } from "./recent-addresses.js";
 import { register } from "./registrar.js";
@@ -56,12 +58,16 @@ export interface SipDialogsOptions {
   onAuthenticated?: (who: { user: string; realm: string; source: string; callId: string }) => void;
   /** A phone registered, re-registered or unregistered (for the log). */
   onRegistered?: (what: { aor: string; contacts: number; source: string }) => void;
+  /** How wrong digest answers are counted (default: 10 a minute from one address). */
+  guesses?: FailureLimiter;
 }
 
 export class SipDialogs {
   readonly #dialogs = new Map<string, TrackedDialog>();
   /** Addresses a caller authenticated from lately: their TCP connections are not counted as strangers'. */
   readonly #authenticated = new RecentAddresses();
+  /** Wrong digest answers by address: ten a minute, then that address is refused a while. */
+  readonly #guesses: FailureLimiter;
   readonly #stack: SipStack;
   readonly contact: string;
 
@@ -70,6 +76,7 @@ export class SipDialogs {
     private readonly onInvite: (dialog: InboundDialog, info: InviteInfo) => void,
   ) {
     this.contact = `sip:switchboard@${opts.advertise ?? opts.address}:${opts.port}`;
+    this.#guesses = opts.guesses ?? new FailureLimiter();
     this.#stack = new SipStack(
       {
         address: opts.address,
@@ -181,6 +188,17 @@ export class SipDialogs {
     return stranger ? this.#authenticate(rq, remote) : undefined;
   }
 
+  /** 403 with Retry-After for an address that answered wrong too often lately; its answers go unread. */
+  #guessing(remote: Remote): [number, string, Record<string, unknown>] | undefined {
+    const wait = this.#guesses.retryAfter([remote.address]);
+    if (wait === 0) return undefined;
+    return [
+      403,
+      `Too many wrong answers from ${remote.address}; retry in ${wait} s`,
+      { "retry-after": String(wait) },
+    ];
+  }
+
   get #registrar(): { digest: DigestCheck; registrations: Registrations } | undefined {
     const { digest, registrations } = this.opts;
     return digest && registrations ? { digest, registrations } : undefined;
@@ -190,6 +208,13 @@ export class SipDialogs {
   #register(rq: SipMessage, remote: Remote): void {
     const registrar = this.#registrar;
     if (!registrar) return;
+    const guessing = this.#guessing(remote);
+    if (guessing) {
+      const [status, text, headers] = guessing;
+      this.opts.onRefused?.({ status, method: "REGISTER", source: remote.address, text });
+      this.#stack.respond(rejection(rq, status, text, headers));
+      return;
+    }
     const outcome = register(rq, remote, {
       ...registrar,
       hold: (source, closed) => this.#stack.hold(source, closed),
@@ -201,6 +226,7 @@ export class SipDialogs {
       this.opts.onRefused?.({ status, method: "REGISTER", source: remote.address, text });
     }
     if (status === 200) this.#authenticated.add(remote.address);
+    if (outcome.failedAuthentication) this.#guesses.fail([remote.address]);
     if (outcome.registered) this.opts.onRegistered?.({ ...outcome.registered, source: remote.address });
     this.#stack.respond(rs);
   }
@@ -214,6 +240,8 @@ export class SipDialogs {
     const realm = digest.realmFor(parseUri(rq.uri ?? "")?.host);
     // Every user removed: no one may.
     if (realm === undefined) return [403, `${remote.address} may not place calls through this gateway`];
+    const guessing = this.#guessing(remote);
+    if (guessing) return guessing;
     const verdict = digest.check(rq, realm, remote.address);
     if (verdict.kind === "ok") {
       this.#authenticated.add(remote.address);
@@ -225,7 +253,10 @@ export class SipDialogs {
       });
       return undefined;
     }
-    if (verdict.kind === "refused") return [403, `Authentication failed: ${verdict.why}`];
+    if (verdict.kind === "refused") {
+      this.#guesses.fail([remote.address]);
+      return [403, `Authentication failed: ${verdict.why}`];
+    }
     return [
       401,
       "Unauthorized",

@@ -35,6 +35,8 @@ export interface RegisterOutcome {
   response: SipMessage;
   /** The address of record changed, and its Contacts now. */
   registered?: { aor: string; contacts: number };
+  /** A wrong answer (user, password…): one guess more from its address. */
+  failedAuthentication?: boolean;
 }
 
 /** Answers a REGISTER from `source`: 401 to authenticate, 403, 400, 423, 500, or 200 with the bindings. */
@@ -50,7 +52,8 @@ export function register(rq: SipMessage, source: Remote, deps: RegistrarDeps): R
     return refuse(401, "Unauthorized", {
       "www-authenticate": [digest.challenge(realm, verdict.stale, source.address)],
     });
-  if (verdict.kind === "refused") return refuse(403, `Authentication failed: ${verdict.why}`);
+  if (verdict.kind === "refused")
+    return { ...refuse(403, `Authentication failed: ${verdict.why}`), failedAuthentication: true };
   // A user registers its own address of record, whatever host its To names (the registrar's).
   const toUser = decodeUser(parseUri(rq.headers.to?.uri ?? "")?.user);
   if (toUser !== verdict.user)

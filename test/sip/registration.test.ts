@@ -92,6 +92,27 @@ describe("REGISTER", () => {
     expect(gone.header("Contact")).toBeUndefined();
   });
 
+  it("from an address that answered wrong ten times in a minute is refused a while, right or wrong", {
+    timeout: 30_000,
+  }, async () => {
+    await using engine = await startTestEngine({ worker: false });
+    await using gw = await startGateway(engine, "gw1", { digest: new DigestCheck(users()) });
+    await using guesser = await rawPeer("127.0.0.2", gw.sipPort);
+    for (let i = 0; i < 10; i++) {
+      const wrong = await registerAs(guesser, gw.sipPort, { user: "alice", password: `Guess${i}Password` });
+      expect(wrong.status).toBe(403);
+    }
+    // The right password no longer helps from there: refused before it is read, with when to retry.
+    const held = await registerAs(guesser, gw.sipPort, { user: "alice", password: "Correct1Horse" });
+    expect(held.status).toBe(403);
+    expect(held.header("Reason")).toMatch(/Too many wrong answers from 127\.0\.0\.2/);
+    expect(Number(held.header("Retry-After"))).toBeGreaterThan(0);
+    // Another address is not held back.
+    await using phone = await rawPeer("127.0.0.3", gw.sipPort);
+    const ok = await registerAs(phone, gw.sipPort, { user: "alice", password: "Correct1Horse" });
+    expect(ok.status).toBe(200);
+  });
+
   it("is 405 on a gateway without digest users, as before", { timeout: 30_000 }, async () => {
     await using engine = await startTestEngine({ worker: false });
     await using gw = await startGateway(engine);
