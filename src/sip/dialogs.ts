@@ -136,7 +136,7 @@ export class SipDialogs {
       return;
     }
     if (method === "OPTIONS") {
-      this.#stack.respond(response(rq, 200, { allow: ALLOW, supported: SUPPORTED.join(", ") }));
+      this.#stack.respond(response(rq, 200, { allow: this.#allow, supported: SUPPORTED.join(", ") }));
       return;
     }
     if (method === "REGISTER") {
@@ -174,8 +174,8 @@ export class SipDialogs {
     if (method === "OPTIONS") return undefined;
     if (method !== "INVITE") {
       if (KNOWN.has(method) || method === "INFO" || method === "UPDATE")
-        return [405, `${method} is not taken outside a call`, { allow: ALLOW }];
-      return [501, `${method} is not implemented`, { allow: ALLOW }];
+        return [405, `${method} is not taken outside a call`, { allow: this.#allow }];
+      return [501, `${method} is not implemented`, { allow: this.#allow }];
     }
     // A tel: URI or any scheme but sip/sips: 416 (§8.2.2.1), not a malformed request.
     const scheme = /^([a-z][a-z0-9+.-]*):/i.exec(rq.uri ?? "")?.[1]?.toLowerCase();
@@ -197,6 +197,11 @@ export class SipDialogs {
       `Too many wrong answers from ${remote.address}; retry in ${wait} s`,
       { "retry-after": String(wait) },
     ];
+  }
+
+  /** The methods taken outside a call: REGISTER too with a registrar. */
+  get #allow(): string {
+    return this.#registrar ? `${ALLOW}, REGISTER` : ALLOW;
   }
 
   get #registrar(): { digest: DigestCheck; registrations: Registrations } | undefined {

@@ -86,6 +86,11 @@ describe("REGISTER", () => {
     const wrong = await registerAs(peer, gw.sipPort, { ...alice, password: "Wrong1Password" });
     expect(wrong.status).toBe(403);
 
+    // A registrar says so: REGISTER is among the methods an OPTIONS is told of.
+    peer.send(request(peer, "OPTIONS", `sip:127.0.0.1:${gw.sipPort}`));
+    const options = await peer.next((m) => m.header("CSeq") === "1 OPTIONS");
+    expect(options.header("Allow")).toMatch(/, REGISTER$/);
+
     // Contact: * with Expires: 0 unbinds everything: no Contact in the 200.
     const gone = await registerAs(peer, gw.sipPort, { ...alice, contact: "*", headers: ["Expires: 0"] });
     expect(gone.status).toBe(200);
@@ -119,6 +124,7 @@ describe("REGISTER", () => {
     await using peer = await rawPeer("127.0.0.2", gw.sipPort);
     const refused = await registerAs(peer, gw.sipPort, { user: "alice", password: "Correct1Horse" });
     expect(refused.status).toBe(405);
+    expect(refused.header("Allow")).not.toMatch(/REGISTER/);
   });
 });
 
