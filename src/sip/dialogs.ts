@@ -162,8 +162,9 @@ export class SipDialogs {
     if (unknown.length > 0 && method !== "CANCEL")
       return [420, `Unsupported extension ${unknown.join(", ")}`, { unsupported: unknown.join(", ") }];
     if (inDialog) return undefined;
-    // Anyone may try to register: the registrar authenticates every REGISTER, --allow or not.
-    if (method === "REGISTER" && this.#registrar) return undefined;
+    // Anyone may try to register: the registrar authenticates every REGISTER, --allow or not (an
+    // address guessing passwords aside).
+    if (method === "REGISTER" && this.#registrar) return this.#guessing(remote);
     const stranger = !this.opts.access.allows(remote.address);
     const forbidden: [number, string] = [403, `${remote.address} may not place calls through this gateway`];
     // Only a new INVITE may authenticate; a stranger's other requests are refused at once.
@@ -213,13 +214,6 @@ export class SipDialogs {
   #register(rq: SipMessage, remote: Remote): void {
     const registrar = this.#registrar;
     if (!registrar) return;
-    const guessing = this.#guessing(remote);
-    if (guessing) {
-      const [status, text, headers] = guessing;
-      this.opts.onRefused?.({ status, method: "REGISTER", source: remote.address, text });
-      this.#stack.respond(rejection(rq, status, text, headers));
-      return;
-    }
     const outcome = register(rq, remote, {
       ...registrar,
       hold: (source, closed) => this.#stack.hold(source, closed),

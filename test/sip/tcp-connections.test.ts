@@ -56,6 +56,20 @@ async function open(from: string, port: number): Promise<Peer> {
   };
 }
 
+/**
+ * Opens MAX_PER_STRANGER connections from `from` (each served: its OPTIONS is 403, a stranger may not
+ * call), then one more, which the gateway closes. All go in `peers`, to be destroyed.
+ */
+async function fillToCap(from: string, port: number, uri: string, peers: Peer[]): Promise<void> {
+  const held: Peer[] = [];
+  for (let i = 0; i < MAX_PER_STRANGER; i++) held.push(await open(from, port));
+  peers.push(...held);
+  expect(await Promise.all(held.map((p) => p.options(uri)))).toEqual(Array(MAX_PER_STRANGER).fill(403));
+  const over = await open(from, port);
+  peers.push(over);
+  expect(await over.options(uri)).toBe("closed");
+}
+
 describe("TCP connections from outside --allow", () => {
   it("are held to MAX_PER_STRANGER at once from one address; the allowed are not counted", {
     timeout: 60_000,
@@ -66,11 +80,7 @@ describe("TCP connections from outside --allow", () => {
     const peers: Peer[] = [];
     try {
       // A stranger's connections are served (its OPTIONS is refused 403: it may not call) up to the cap.
-      for (let i = 0; i < MAX_PER_STRANGER; i++) peers.push(await open("127.0.0.3", gw.sipPort));
-      expect(await Promise.all(peers.map((p) => p.options(uri)))).toEqual(Array(MAX_PER_STRANGER).fill(403));
-      const over = await open("127.0.0.3", gw.sipPort);
-      peers.push(over);
-      expect(await over.options(uri)).toBe("closed");
+      await fillToCap("127.0.0.3", gw.sipPort, uri, peers);
       // Another stranger has its own count.
       const other = await open("127.0.0.4", gw.sipPort);
       peers.push(other);
@@ -109,11 +119,7 @@ describe("TCP connections from a host a caller authenticated from", () => {
     const uri = `sip:+15551230000@127.0.0.1:${gw.sipPort}`;
     const peers: Peer[] = [];
     try {
-      for (let i = 0; i < MAX_PER_STRANGER; i++) peers.push(await open("127.0.0.5", gw.sipPort));
-      expect(await Promise.all(peers.map((p) => p.options(uri)))).toEqual(Array(MAX_PER_STRANGER).fill(403));
-      const over = await open("127.0.0.5", gw.sipPort);
-      peers.push(over);
-      expect(await over.options(uri)).toBe("closed");
+      await fillToCap("127.0.0.5", gw.sipPort, uri, peers);
 
       // The phone on that address authenticates over UDP (its call then fails for want of a route).
       await using phone = await rawPeer("127.0.0.5", gw.sipPort);

@@ -32,9 +32,8 @@ export interface ChallengedRequest {
 
 export class DigestCheck {
   readonly #key = randomBytes(32);
-  /** The highest `nc` taken for each nonce, oldest first. */
-  readonly #counts = new Map<string, number>();
-  readonly #issuedAt = new Map<string, number>();
+  /** The highest `nc` taken for each nonce and when it was issued, the first used first. */
+  readonly #counts = new Map<string, { count: number; issued: number }>();
   /** Nonces issued up to this time whose counts were forgotten: taken no more. */
   #forgottenUpTo = 0;
 
@@ -100,7 +99,7 @@ export class DigestCheck {
     // A right answer to a nonce this process did not issue (before a restart) or issued too long ago:
     // challenged again with stale=TRUE, so the phone retries without asking its user (RFC 2617 §3.2.1).
     const issued = this.#issued(nonce, `${realm}:${source}`);
-    const last = this.#counts.get(nonce);
+    const last = this.#counts.get(nonce)?.count;
     // A nonce whose count was forgotten (beyond MAX_NONCES) is stale too, or its answers could be replayed.
     if (issued === undefined || (last === undefined && issued <= this.#forgottenUpTo))
       return { kind: "challenge", stale: true };
@@ -135,13 +134,11 @@ export class DigestCheck {
   }
 
   #remember(nonce: string, issued: number, count: number): void {
-    if (!this.#counts.has(nonce)) this.#issuedAt.set(nonce, issued);
-    this.#counts.set(nonce, count);
+    this.#counts.set(nonce, { count, issued });
     if (this.#counts.size <= MAX_NONCES) return;
-    const oldest = this.#counts.keys().next().value as string;
-    this.#forgottenUpTo = Math.max(this.#forgottenUpTo, this.#issuedAt.get(oldest) ?? 0);
+    const [oldest, first] = this.#counts.entries().next().value as [string, { issued: number }];
+    this.#forgottenUpTo = Math.max(this.#forgottenUpTo, first.issued);
     this.#counts.delete(oldest);
-    this.#issuedAt.delete(oldest);
   }
 }
 
