@@ -30,6 +30,8 @@ export interface InviteInfo {
 /** A session in the table: an inbound call's dialog, or an outbound leg's (its in-dialog requests). */
 export interface TrackedDialog {
   readonly callId: string;
+  /** A leg rung at several phones: each phone's Call-ID (callId alone otherwise). */
+  readonly callIds?: readonly string[];
   handle(rq: SipMessage): void;
 }
 
@@ -103,12 +105,13 @@ export class SipDialogs {
 
   /** Routes the requests of an outbound leg's session (by its Call-ID) to it. */
   track(dialog: TrackedDialog): void {
-    this.#dialogs.set(dialog.callId, dialog);
+    for (const callId of dialog.callIds ?? [dialog.callId]) this.#dialogs.set(callId, dialog);
   }
 
   /** Forgets a call's dialog once the call is over (its transactions finish on their own). */
   forget(dialog: TrackedDialog): void {
-    if (this.#dialogs.get(dialog.callId) === dialog) this.#dialogs.delete(dialog.callId);
+    for (const callId of dialog.callIds ?? [dialog.callId])
+      if (this.#dialogs.get(callId) === dialog) this.#dialogs.delete(callId);
   }
 
   stop(): void {

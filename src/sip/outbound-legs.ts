@@ -31,7 +31,8 @@ import type { RegisteredTarget } from "./registered-target.js";
 import { Ringing } from "./ringing.js";
 import { SdpSession } from "./sdp-session.js";
 import type { SipCall } from "./sip-call.js";
-import { OutboundDialog } from "./ua/outbound-dialog.js";
+import { ForkedInvite } from "./ua/forked-invite.js";
+import { OutboundDialog, type OutboundInvite } from "./ua/outbound-dialog.js";
 import type { Hop, SipMessage } from "./ua/stack.js";
 import { fitHeaders, xHeadersOf } from "./x-headers.js";
 
@@ -55,7 +56,7 @@ export interface LegContext {
   /** Makes the leg a call of the gateway (in `calls`, ended by the region's `.out`). */
   newCall(opts: {
     callSid: string;
-    dialog: OutboundDialog;
+    dialog: OutboundDialog | ForkedInvite;
     rtp: RtpSession;
     answerSdp: string;
     input(event: ChannelIn): void;
@@ -106,18 +107,20 @@ export async function originate(ctx: LegContext, msg: Msg): Promise<void> {
     if (trunk) o = throughTrunk(o, trunk);
     else if (!o.nextHop) return failed(503, `Trunk ${o.trunk} is not known to this gateway`);
   }
-  // A registered user's phone: its Contact, where its REGISTER came from, its address of record in To.
+  // A registered user's phones: each Contact, where its REGISTER came from, its address of record in To.
   const registered = o.nextHop ? undefined : ctx.registered(o.uri);
   if (registered?.kind === "unregistered") return failed(480, `${registered.aor} is not registered`);
-  if (registered) o = { ...o, uri: registered.uri };
-  const hop: Hop | undefined = registered
-    ? registered.hop
+  const phones = registered?.phones;
+  const hop: Hop | undefined = phones
+    ? phones[0]?.hop
     : o.nextHop
       ? { protocol: o.nextHop.transport.toUpperCase(), address: o.nextHop.host, port: o.nextHop.port }
       : await ctx.sip.stack.resolve(o.uri);
   if (!hop) return failed(503, `Cannot resolve ${o.uri}`);
-  // A trunk's host may be a name: its media comes from an address.
-  const hopAddresses = await addressesOf(hop.address);
+  // A trunk's host may be a name: its media comes from an address. Of several phones, RTP is taken
+  // from any until one sends early media or answers, then from that one only.
+  const forkAddresses = phones ? phones.map((p) => [p.hop.address]) : [await addressesOf(hop.address)];
+  let hopAddresses = forkAddresses.flat();
   let socket: Socket;
   try {
     socket = await ctx.allocateRtp();
@@ -150,9 +153,8 @@ export async function originate(ctx: LegContext, msg: Msg): Promise<void> {
   );
   const session = new SdpSession(rtp, ctx.mediaAddress, ctx.nextSessionId());
   const sdp = session.offer();
-  const dialog = new OutboundDialog(ctx.sip.stack, {
+  const invite: OutboundInvite = {
     uri: o.uri,
-    ...(registered && { to: registered.to, flow: registered.hop }),
     from: `sip:${escapeUser(o.from.user)}@${o.from.host ?? ctx.fromHost}`,
     contact: ctx.sip.contact,
     hop,
@@ -160,7 +162,13 @@ export async function originate(ctx: LegContext, msg: Msg): Promise<void> {
     timeoutMs: o.timeoutMs,
     ...(o.auth && { auth: o.auth }),
     ...(o.headers && { headers: o.headers }),
-  });
+  };
+  const dialog = registered
+    ? new ForkedInvite(
+        ctx.sip.stack,
+        registered.phones.map((p) => ({ ...invite, uri: p.uri, to: registered.to, hop: p.hop, flow: p.hop })),
+      )
+    : new OutboundDialog(ctx.sip.stack, invite);
   const leg = ctx.newCall({
     callSid: o.legSid,
     dialog,
@@ -180,11 +188,14 @@ export async function originate(ctx: LegContext, msg: Msg): Promise<void> {
     ringing: (status, answer) => {
       // 183 with SDP: the callee's early media, which the ringing relay passes on.
       const early = status === 183 && answer !== undefined && session.answered(answer);
+      if (early && dialog instanceof ForkedInvite)
+        hopAddresses = forkAddresses[dialog.earlyMediaBy ?? 0] ?? [];
       publish({ kind: "ringing", earlyMedia: early });
       ringing?.ringing(early);
     },
     answered: (answer, rs) => {
       ringing?.stop();
+      if (dialog instanceof ForkedInvite) hopAddresses = forkAddresses[dialog.answeredBy ?? 0] ?? [];
       const final = finalResponse(dialog.callId, rs);
       if (answer !== undefined && !session.answered(answer)) {
         failed(488, "The answer has no PCMU or PCMA audio", final);
@@ -211,7 +222,10 @@ export async function originate(ctx: LegContext, msg: Msg): Promise<void> {
     offer: (offer) => session.reoffer(offer),
   };
   ctx.sip.track(dialog);
-  ctx.log.info({ legSid: o.legSid, uri: o.uri, hop, callId: dialog.callId }, "placing an outbound leg");
+  ctx.log.info(
+    { legSid: o.legSid, uri: o.uri, hop, callId: dialog.callId, ...(phones && { phones: phones.length }) },
+    "placing an outbound leg",
+  );
   dialog.start();
 }
 

@@ -1,14 +1,22 @@
 // Where an outbound leg to a registered user goes: `sip:alice@sip.example.com` (an address of record
-// of the gateway's digest users) becomes the Contact its phone registered last, sent where that
+// of the gateway's digest users) becomes every Contact its phones registered, each sent where its
 // REGISTER came from (behind NAT, where the phone is reached), with the address of record in To.
+// The leg rings them all at once, as Twilio forks a call to all of a user's registered devices.
 import type { Registrations } from "./registrations.js";
 import { hopOf } from "./ua/dialog.js";
 import type { DigestCheck } from "./ua/digest-check.js";
 import { type Hop, parseUri } from "./ua/stack.js";
 import { decodeUser } from "./ua/uris.js";
 
+/** One registered phone: its Contact, and the flow its REGISTER came by. */
+export interface BoundPhone {
+  uri: string;
+  hop: Hop;
+}
+
 export type RegisteredTarget =
-  | { kind: "bound"; uri: string; to: string; hop: Hop }
+  /** The newest registration first. */
+  | { kind: "bound"; phones: BoundPhone[]; to: string }
   /** A user of the file with no live registration: 480 (RFC 3261 §10.3, a user with no bindings). */
   | { kind: "unregistered"; aor: string };
 
@@ -32,7 +40,7 @@ export function registeredTarget(
   // A binding made with a password that has changed since is its old holder's: it rings no more.
   const ha1 = digest.ha1Of(realm, user);
   registrations.drop(aor, (b) => b.ha1 !== ha1);
-  const newest = registrations.bindings(aor)[0];
-  if (!newest) return { kind: "unregistered", aor };
-  return { kind: "bound", uri: newest.contact, to: `sip:${parsed.user}@${realm}`, hop: hopOf(newest.source) };
+  const phones = registrations.bindings(aor).map((b) => ({ uri: b.contact, hop: hopOf(b.source) }));
+  if (phones.length === 0) return { kind: "unregistered", aor };
+  return { kind: "bound", phones, to: `sip:${parsed.user}@${realm}` };
 }

@@ -1,59 +1,17 @@
 // The gateway as a registrar for its digest users (RFC 3261 §10.3): REGISTER over raw SIP (401, 200
 // with the bindings, 423, another user's address, Contact: *), then a real softphone (baresip) that
 // registers and is rung by <Dial><Sip>sip:alice@realm</Sip>, the audio checked both ways by content.
-import { createHash, randomBytes } from "node:crypto";
 import { describe, expect, it } from "vitest";
 import { InboundAccess } from "../../src/sip/inbound-access.js";
 import { wavFromPcm } from "../../src/sip/rtp/wav.js";
-import { SipUsers } from "../../src/sip/sip-users.js";
-import { authorization, parseChallenge } from "../../src/sip/ua/digest.js";
 import { DigestCheck } from "../../src/sip/ua/digest-check.js";
-import { startTestEngine, type TestEngine } from "../helpers/engine.js";
-import { startTwilioApp, type TwilioApp, VoiceResponse } from "../helpers/twilio-app.js";
+import { startTestEngine } from "../helpers/engine.js";
+import { startTwilioApp, VoiceResponse } from "../helpers/twilio-app.js";
 import { startBaresip } from "./baresip-phone.js";
 import { CALLEE_SIGNAL, CALLER_SIGNAL, correlation, pcmOf, signalDir } from "./dial-peers.js";
 import { phoneRtp, sipp, startGateway } from "./harness.js";
-import { type RawPeer, rawPeer, reply, request, type SipText, sdpOffer } from "./raw-sip.js";
-
-const REALM = "sip.example.com";
-const md5 = (s: string) => createHash("md5").update(s).digest("hex");
-const users = () =>
-  SipUsers.parse(
-    `alice:${REALM}:${md5(`alice:${REALM}:Correct1Horse`)}\nbob:${REALM}:${md5(`bob:${REALM}:Battery2Staple`)}\n`,
-  );
-
-/** REGISTERs as `user` (answering the 401 with `password`); resolves with the final response. */
-async function registerAs(
-  peer: RawPeer,
-  port: number,
-  opts: { user: string; password: string; to?: string; contact?: string; headers?: string[] },
-): Promise<SipText> {
-  const uri = `sip:127.0.0.1:${port}`;
-  const callId = randomBytes(6).toString("hex");
-  const to = `<sip:${opts.to ?? opts.user}@${REALM}>`;
-  const from = `${to};tag=${randomBytes(3).toString("hex")}`;
-  const send = (cseq: number, extra: string[]) =>
-    peer.send(
-      request(peer, "REGISTER", uri, {
-        callId,
-        cseq,
-        from,
-        to,
-        ...(opts.contact !== undefined && { contact: opts.contact }),
-        headers: [...(opts.headers ?? []), ...extra],
-      }),
-    );
-  const final = (cseq: number) => (m: SipText) =>
-    (m.status ?? 0) >= 200 && m.header("CSeq") === `${cseq} REGISTER`;
-  send(1, []);
-  const challenged = await peer.next(final(1));
-  if (challenged.status !== 401) return challenged;
-  const challenge = parseChallenge(challenged.header("WWW-Authenticate") ?? "");
-  if (!challenge) throw new Error("a 401 without a digest challenge");
-  const answer = authorization(challenge, { username: opts.user, password: opts.password }, "REGISTER", uri);
-  send(2, [`Authorization: ${answer}`]);
-  return peer.next(final(2));
-}
+import { rawPeer, request } from "./raw-sip.js";
+import { answer, dialingApp, REALM, registerAs, users } from "./registered-phones.js";
 
 describe("REGISTER", () => {
   it("binds an authenticated user's Contact, for as long as asked within 60 s to an hour", {
@@ -234,36 +192,3 @@ describe("a registered softphone", () => {
     });
   });
 });
-
-/** An app on `number` that dials `user` at the realm (a 3 s limit) and hangs up after. */
-async function dialingApp(engine: TestEngine, number: string, user: string): Promise<TwilioApp> {
-  const app = await startTwilioApp(engine.authToken, {
-    "/voice": () => {
-      const r = new VoiceResponse();
-      r.dial({ action: "/dialed", timeout: 10, timeLimit: 3 }).sip(`sip:${user}@${REALM}`);
-      return { body: r.toString() };
-    },
-    "/dialed": () => ({ body: new VoiceResponse().hangup().toString() }),
-  });
-  try {
-    await engine.addNumber({ number, voiceUrl: `${app.url}/voice` });
-    return app;
-  } catch (err) {
-    await app.close();
-    throw err;
-  }
-}
-
-/** A phone's 200 to `invite`: its tag, its `contact`, and an SDP answer with its media on 127.0.0.2. */
-function answer(invite: SipText, contact: string, rtpPort: number): string {
-  const body = sdpOffer("127.0.0.2", rtpPort);
-  const head = reply(invite, "200 OK").replace(/\r\nContent-Length: 0\r\n\r\n$/, "");
-  return [
-    head.replace(/\r\nTo: ([^\r]*)/, "\r\nTo: $1;tag=phone"),
-    `Contact: <${contact}>`,
-    "Content-Type: application/sdp",
-    `Content-Length: ${body.length}`,
-    "",
-    body,
-  ].join("\r\n");
-}

@@ -65,6 +65,7 @@ export class OutboundDialog {
   #challenged = false;
   #provisional = false;
   #cancelled: string | undefined;
+  #cancelCause = 487;
   #timer: NodeJS.Timeout | undefined;
   readonly #refers = new DialogRefers();
   #closedResolve!: () => void;
@@ -118,10 +119,14 @@ export class OutboundDialog {
     this.cancel("Cancelled by the caller");
   }
 
-  /** Cancels an INVITE not yet answered (RFC 3261 §9.1). */
-  cancel(why: string): void {
+  /**
+   * Cancels an INVITE not yet answered (RFC 3261 §9.1). `cause` is the CANCEL's Reason (RFC 3326):
+   * 200 when another phone of a forked call answered, so this one shows no missed call.
+   */
+  cancel(why: string, cause = 487): void {
     if (this.state !== "early" || this.#cancelled !== undefined) return;
     this.#cancelled = why;
+    this.#cancelCause = cause;
     clearTimeout(this.#timer);
     // A CANCEL before any response may cross the INVITE; §9.1 waits for a 1xx, we send it now and
     // again on the first 1xx, and stop waiting for a UAS that answers neither.
@@ -288,7 +293,7 @@ export class OutboundDialog {
         cseq: { method: "CANCEL", seq: invite.headers.cseq.seq },
         via: [{ ...via, params: { ...via.params } }],
         "max-forwards": 70,
-        reason: `SIP ;cause=487 ;text="${(this.#cancelled ?? "").replace(/["\\\r\n]/g, "'")}"`,
+        reason: `SIP ;cause=${this.#cancelCause} ;text="${(this.#cancelled ?? "").replace(/["\\\r\n]/g, "'")}"`,
       },
     };
     this.stack.request(cancel, this.opts.hop);
