@@ -107,7 +107,8 @@ export function permissionsOf(user: string, regions: string[]): Permissions | un
   }
   if (user === "sip") {
     // Offers calls to edges and feeds their channel input; takes channel commands for its calls and
-    // each call's output. Of JetStream it only reads the trunks (hosts, credentials, inbound networks).
+    // each call's output. Of JetStream it reads the trunks (hosts, credentials, inbound networks) and
+    // keeps its registered phones (sb_sip_registrations, created by the first gateway that needs it).
     // It places outbound legs (sb.sip.<gw>.originate, or sb.sip.originate in queue group
     // "gateways") and reports how each goes on its call's `.leg` subject, in any region.
     return {
@@ -118,6 +119,9 @@ export function permissionsOf(user: string, regions: string[]): Permissions | un
         "sb.region.*.call.*.leg",
         "sb.room.*.audio.*",
         ...readStream(kvStream(buckets.trunks)),
+        `${API}.STREAM.CREATE.${kvStream(buckets.sipRegistrations)}`,
+        ...readStream(kvStream(buckets.sipRegistrations)),
+        `$KV.${buckets.sipRegistrations}.>`,
       ],
       subscribe: [
         "_INBOX.>",

@@ -1,16 +1,19 @@
 // `switchboard sip --edge NAME [--listen 127.0.0.1:5060] [--rtp-ports 20000-20999] [--advertise HOST]
 // [--allow CIDR …] [--digest-users FILE]`: the SIP gateway (UDP and TCP).
 import { randomBytes } from "node:crypto";
+import type { NatsConnection } from "@nats-io/transport-node";
 import { type Command, InvalidArgumentError, Option } from "commander";
 import type { Logger } from "../log.js";
 import { runService } from "../process/run-service.js";
 import { connectNats, natsUrl } from "../protocol/connect.js";
+import { buckets } from "../protocol/subjects.js";
 import { SipGateway } from "../sip/gateway.js";
 import { DEFAULT_ALLOW, InboundAccess } from "../sip/inbound-access.js";
 import { SipUsers, SipUsersError } from "../sip/sip-users.js";
 import { recogniserFrom } from "../sip/speech/engines.js";
 import { type TtsEngine, ttsEngineFrom } from "../sip/tts/engines.js";
 import { DigestCheck } from "../sip/ua/digest-check.js";
+import { RegistrationStore } from "../store/sip-registrations.js";
 import { EgressPolicy, parseCidr } from "../webhook/egress.js";
 import { collect, natsOption, parseName, splitList } from "./options.js";
 import { watchTrunks } from "./sip-trunks.js";
@@ -114,6 +117,7 @@ export function registerSipCommand(program: Command): void {
           const nc = await connectNats(natsUrl(o.nats), `switchboard-sip-${id}`);
           const access = new InboundAccess(o.allow.length > 0 ? o.allow : DEFAULT_ALLOW);
           const trunks = await watchTrunks(nc, access, log);
+          const registrationStore = digest && (await openRegistrations(nc, id, o.id !== undefined, log));
           const gateway = await SipGateway.start({
             nc,
             edge: o.edge,
@@ -127,6 +131,7 @@ export function registerSipCommand(program: Command): void {
             ...(o.advertise && { advertise: o.advertise }),
             access,
             ...(digest && { digest }),
+            ...(registrationStore && { registrationStore }),
             ...(trunks && { trunks }),
             log,
             // The gateway fetches tenants' <Play> URLs: internal networks are refused unless allowed.
@@ -155,6 +160,29 @@ export function registerSipCommand(program: Command): void {
         { component: "sip", edge: o.edge },
       ),
     );
+}
+
+/**
+ * Where the registered phones outlive a restart: `sb_sip_registrations`, under this gateway's id.
+ * Without it (a NATS user from before it existed) they are kept in memory only, and said so.
+ */
+async function openRegistrations(
+  nc: NatsConnection,
+  id: string,
+  named: boolean,
+  log: Logger,
+): Promise<RegistrationStore | undefined> {
+  // A random id is new at every start: what it stored is never read again.
+  if (!named)
+    log.warn(
+      "no --id given: registered phones are kept under a new id at every start, so a restart forgets them",
+    );
+  try {
+    return await RegistrationStore.open(nc, id, log);
+  } catch (err) {
+    log.warn({ err }, `cannot open ${buckets.sipRegistrations}: registered phones are kept in memory only`);
+    return undefined;
+  }
 }
 
 function parseListen(value: string): { address: string; port: number } {

@@ -61,6 +61,8 @@ export const buckets = {
   routing: "sb_routing",
   accounts: "sb_accounts",
   trunks: "sb_trunks",
+  /** Each SIP gateway's registered phones, kept across its restart (src/store/sip-registrations.ts). */
+  sipRegistrations: "sb_sip_registrations",
   /** Every CallSid ever offered, with whose call it is (src/store/call-sids.ts). */
   callSids: "sb_callsids",
   numbers: (region: string) => `sb_numbers_${region.replaceAll("-", "_")}`,

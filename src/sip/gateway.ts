@@ -37,7 +37,7 @@ import { RtpSession } from "./media/rtp-session.js";
 import { type LegContext, originate } from "./outbound-legs.js";
 import { assertTcpFree, assertUdpFree, RtpPorts } from "./ports.js";
 import { registeredTarget } from "./registered-target.js";
-import { Registrations } from "./registrations.js";
+import { type BindingStore, Registrations } from "./registrations.js";
 import { SdpSession } from "./sdp-session.js";
 import { type CallDialog, SipCall, type SipCallDeps } from "./sip-call.js";
 import { recogniserFrom } from "./speech/engines.js";
@@ -68,6 +68,8 @@ export interface GatewayOptions {
   access?: InboundAccess;
   /** Callers outside `access` who may place calls by digest authentication (`--digest-users`). */
   digest?: DigestCheck;
+  /** Where the registered phones outlive a restart (with `digest`); without one, in memory only. */
+  registrationStore?: BindingStore;
   /** The trunks outbound legs may name (a watched copy of `sb_trunks`); without it, such a leg fails. */
   trunks?: { get(name: string): TrunkRecord | undefined };
   log: Logger;
@@ -126,6 +128,12 @@ export class SipGateway {
     // The sip package binds without reporting failure (an unhandled 'error' would crash): check first.
     await assertUdpFree(opts.address, opts.port);
     await assertTcpFree(opts.address, opts.port);
+    const store = opts.digest && opts.registrationStore;
+    if (store) {
+      // Before the socket is open: a REGISTER taken now must not be undone by what was kept.
+      for (const [aor, bindings] of await store.load()) gw.#registrations.restore(aor, bindings);
+      gw.#registrations.onChange = (aor, bindings) => void store.save(aor, bindings);
+    }
     gw.#subs.push(
       opts.nc.subscribe(gw.#subjects.sipAllCommands(opts.id), {
         callback: (err, msg) => {
@@ -235,6 +243,7 @@ export class SipGateway {
     await endCallsWithinGrace(this.calls, this.opts.log);
     this.#pacer.stop();
     this.#sip?.stop();
+    await this.opts.registrationStore?.flush();
     await this.#web.close();
   }
 

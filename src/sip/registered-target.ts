@@ -2,7 +2,7 @@
 // of the gateway's digest users) becomes every Contact its phones registered, each sent where its
 // REGISTER came from (behind NAT, where the phone is reached), with the address of record in To.
 // The leg rings them all at once, as Twilio forks a call to all of a user's registered devices.
-import type { Registrations } from "./registrations.js";
+import { passwordMark, type Registrations } from "./registrations.js";
 import { hopOf } from "./ua/dialog.js";
 import type { DigestCheck } from "./ua/digest-check.js";
 import { type Hop, parseUri } from "./ua/stack.js";
@@ -38,8 +38,8 @@ export function registeredTarget(
   if (realm === undefined) return undefined;
   const aor = `${user}@${realm}`;
   // A binding made with a password that has changed since is its old holder's: it rings no more.
-  const ha1 = digest.ha1Of(realm, user);
-  registrations.drop(aor, (b) => b.ha1 !== ha1);
+  const password = passwordMark(digest.ha1Of(realm, user) as string);
+  registrations.drop(aor, (b) => b.password !== password);
   const phones = registrations.bindings(aor).map((b) => ({ uri: b.contact, hop: hopOf(b.source) }));
   if (phones.length === 0) return { kind: "unregistered", aor };
   return { kind: "bound", phones, to: `sip:${parsed.user}@${realm}` };

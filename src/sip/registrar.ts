@@ -9,6 +9,7 @@ import {
   type ContactChange,
   MAX_EXPIRES_S,
   MIN_EXPIRES_S,
+  passwordMark,
   type Registrations,
 } from "./registrations.js";
 import type { DigestCheck } from "./ua/digest-check.js";
@@ -92,7 +93,7 @@ export function register(rq: SipMessage, source: Remote, deps: RegistrarDeps): R
   const updated = registrations.update(aor, [...changes.values()], {
     source,
     ...from,
-    ha1,
+    password: passwordMark(ha1),
     ...(flow && { flow }),
   });
   // An out-of-order REGISTER is 500 (§10.3 step 7).

@@ -1,7 +1,9 @@
 // Where registered phones are (RFC 3261 §10, the location service): each address of record
 // (`alice@sip.example.com`, a digest user in its realm) bound to the Contacts its phones registered,
 // each with when it expires and where its REGISTER came from (behind NAT, where it is reached).
-// Held by the gateway that took the REGISTER, in memory: a phone registers again within its expiry.
+// Held by the gateway that took the REGISTER, in memory, and told to its RegistrationStore (when it
+// has one) at every change, so that they outlive a restart.
+import { createHash } from "node:crypto";
 import type { Remote } from "./ua/stack.js";
 import { sameSipUri } from "./ua/uris.js";
 
@@ -21,10 +23,23 @@ export interface Binding {
   /** The REGISTER's Call-ID and CSeq: an older one arriving late must not undo a newer (§10.3 step 7). */
   readonly callId: string;
   readonly cseq: number;
-  /** The user's HA1 when it registered: a password changed since unbinds it (the old one's holder). */
-  readonly ha1: string;
+  /**
+   * A mark of the user's HA1 when it registered (passwordMark): a password changed since unbinds it
+   * (the old one's holder). A hash of it, not HA1 itself, as bindings are stored (RegistrationStore).
+   */
+  readonly password: string;
   /** A TCP binding's connection, held open while it lasts (released when it goes). */
   readonly flow?: { release(): void };
+}
+
+/** Where bindings outlive the gateway's process (src/store/sip-registrations.ts). */
+export interface BindingStore {
+  /** The bindings kept, by address of record. */
+  load(): Promise<Map<string, Binding[]>>;
+  /** The address of record's bindings as they are now (none: forget it). */
+  save(aor: string, bindings: readonly Binding[]): unknown;
+  /** Resolves when what was saved is written. */
+  flush(): Promise<void>;
 }
 
 /** A Contact to bind (expires > 0) or unbind (0), in seconds. */
@@ -33,10 +48,23 @@ export interface ContactChange {
   expires: number;
 }
 
+/** What a binding keeps of the user's HA1: enough to tell a changed password, not to answer a challenge. */
+export function passwordMark(ha1: string): string {
+  return createHash("sha256").update(`switchboard binding:${ha1}`).digest("base64url").slice(0, 22);
+}
+
 export class Registrations {
   readonly #byAor = new Map<string, Binding[]>();
+  /** Told of every address of record whose bindings changed, with what they are now (none: gone). */
+  onChange: ((aor: string, bindings: readonly Binding[]) => void) | undefined;
 
   constructor(readonly now: () => number = Date.now) {}
+
+  /** Bindings kept from before a restart (RegistrationStore): taken as they are, no change told. */
+  restore(aor: string, bindings: readonly Binding[]): void {
+    const live = bindings.filter((b) => b.expiresAt > this.now()).slice(0, MAX_BINDINGS);
+    if (live.length > 0) this.#byAor.set(aor, live);
+  }
 
   /** The address of record's live bindings, the newest first (an expired one is let go). */
   bindings(aor: string): Binding[] {
@@ -63,7 +91,7 @@ export class Registrations {
   update(
     aor: string,
     changes: readonly ContactChange[],
-    from: Pick<Binding, "source" | "callId" | "cseq" | "ha1" | "flow">,
+    from: Pick<Binding, "source" | "callId" | "cseq" | "password" | "flow">,
   ): Binding[] | string {
     const now = this.now();
     const before = this.bindings(aor);
@@ -107,5 +135,6 @@ export class Registrations {
     for (const b of before) if (!next.includes(b)) b.flow?.release();
     if (next.length === 0) this.#byAor.delete(aor);
     else this.#byAor.set(aor, next);
+    if (next.length !== before.length || next.some((b, i) => b !== before[i])) this.onChange?.(aor, next);
   }
 }

@@ -21,6 +21,7 @@ import { decode, encode } from "../../src/protocol/codec.js";
 import { RegionWorker } from "../../src/region/worker.js";
 import type { SipGateway } from "../../src/sip/gateway.js";
 import { openGlobalStores } from "../../src/store/global.js";
+import { RegistrationStore } from "../../src/store/sip-registrations.js";
 import {
   authorizationOf,
   SHIPPED_REGIONS,
@@ -404,6 +405,29 @@ describe("outbound SIP legs (sb.sip.<gw>.originate, sb.sip.originate, sb.region.
     await expectSubscriptionsRefused("region-us1", ["sb.sip.originate", "sb.sip.gw1.originate"]);
     await expectSubscriptionsRefused("edge", ["sb.sip.originate", `sb.region.us1.call.${sid}.leg`]);
     await expectSubscriptionsRefused("region-ie1", [`sb.region.us1.call.${sid}.leg`]);
+  });
+});
+
+describe("registered phones (sb_sip_registrations)", () => {
+  const key = `gw1.${Buffer.from("alice@sip.example.com").toString("base64url")}`;
+  it("let a gateway keep and read its registered phones, and no other role write them", async () => {
+    const binding = {
+      contact: "sip:alice@192.0.2.7:5062",
+      source: { protocol: "UDP", address: "192.0.2.7", port: 5062 },
+      expiresAt: Date.now() + 600_000,
+      callId: "reg-1",
+      cseq: 1,
+      password: "x".repeat(22),
+    };
+    // The first gateway that needs the bucket makes it.
+    const store = await RegistrationStore.open(as("sip"), "gw1", log);
+    await store.save("alice@sip.example.com", [binding]);
+    expect((await RegistrationStore.open(as("sip"), "gw1", log).then((s) => s.load())).size).toBe(1);
+    for (const user of ["edge", "api", "region-us1"])
+      await expectRefused(user, [
+        ["bind a phone to a gateway", `$KV.sb_sip_registrations.${key}`, [binding]],
+      ]);
+    expect(JSON.parse((await store.kv.get(key))?.string() ?? "null")).toEqual([binding]);
   });
 });
 

@@ -54,13 +54,26 @@ export async function startGateway(
   extra: Partial<
     Pick<
       GatewayOptions,
-      "advertise" | "access" | "digest" | "edge" | "mediaAddress" | "egress" | "recogniser" | "trunks" | "tts"
+      | "advertise"
+      | "access"
+      | "digest"
+      | "edge"
+      | "mediaAddress"
+      | "egress"
+      | "recogniser"
+      | "registrationStore"
+      | "trunks"
+      | "tts"
     >
-  > = {},
+  > & {
+    /** The SIP port (a gateway restarted where it was); else a free one. */
+    port?: number;
+  } = {},
 ): Promise<SipGateway & AsyncDisposable & { sipPort: number }> {
+  const { port: given, ...options } = extra;
   // A port free on UDP may be taken on TCP (a client connection's ephemeral port): try a few.
   for (let attempt = 1; ; attempt++) {
-    const port = await freeSipPort("127.0.0.1");
+    const port = given ?? (await freeSipPort("127.0.0.1"));
     // A random range, so parallel test files do not meet.
     const lo = 20_000 + 2 * Math.floor(Math.random() * 15_000);
     try {
@@ -72,11 +85,11 @@ export async function startGateway(
         port,
         rtpPorts: [lo, lo + 399],
         log: pino({ level: process.env.SIP_LOG ?? "silent" }),
-        ...extra,
+        ...options,
       });
       return Object.assign(gw, { [Symbol.asyncDispose]: () => gw.stop(), sipPort: port });
     } catch (err) {
-      if (attempt >= 5 || !/EADDRINUSE/.test(String(err))) throw err;
+      if (given !== undefined || attempt >= 5 || !/EADDRINUSE/.test(String(err))) throw err;
     }
   }
 }

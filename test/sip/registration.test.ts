@@ -1,17 +1,21 @@
 // The gateway as a registrar for its digest users (RFC 3261 §10.3): REGISTER over raw SIP (401, 200
 // with the bindings, 423, another user's address, Contact: *), then a real softphone (baresip) that
 // registers and is rung by <Dial><Sip>sip:alice@realm</Sip>, the audio checked both ways by content.
+import pino from "pino";
 import { describe, expect, it } from "vitest";
 import { InboundAccess } from "../../src/sip/inbound-access.js";
 import { wavFromPcm } from "../../src/sip/rtp/wav.js";
 import { DigestCheck } from "../../src/sip/ua/digest-check.js";
+import { RegistrationStore } from "../../src/store/sip-registrations.js";
 import { startTestEngine } from "../helpers/engine.js";
 import { startTwilioApp, VoiceResponse } from "../helpers/twilio-app.js";
 import { startBaresip } from "./baresip-phone.js";
 import { CALLEE_SIGNAL, CALLER_SIGNAL, correlation, pcmOf, signalDir } from "./dial-peers.js";
-import { phoneRtp, sipp, startGateway } from "./harness.js";
+import { freeSipPort, phoneRtp, sipp, startGateway } from "./harness.js";
 import { rawPeer, request } from "./raw-sip.js";
 import { answer, dialingApp, REALM, registerAs, users } from "./registered-phones.js";
+
+const ALICE = { user: "alice", password: "Correct1Horse" };
 
 describe("REGISTER", () => {
   it("binds an authenticated user's Contact, for as long as asked within 60 s to an hour", {
@@ -165,6 +169,38 @@ describe("a registered softphone", () => {
     await natted.next((m) => m.method === "ACK");
     // The Dial's time limit ends the leg: its BYE comes here too.
     await natted.next((m) => m.method === "BYE", 15_000);
+    expect((await caller).code).toBe(0);
+    expect((await app.waitFor((r) => r.path === "/dialed")).params).toMatchObject({
+      DialCallStatus: "completed",
+    });
+  });
+
+  it("is rung by its gateway restarted under the same id, without registering again", {
+    timeout: 60_000,
+  }, async () => {
+    await using engine = await startTestEngine();
+    await using app = await dialingApp(engine, "+15551230045", "alice");
+    const log = pino({ level: "silent" });
+    const digest = new DigestCheck(users());
+    // The gateway's address is the registrar's: it starts again where it was.
+    const port = await freeSipPort("127.0.0.1");
+    await using phone = await rawPeer("127.0.0.2", port);
+    const contact = `sip:alice@127.0.0.2:${phone.port}`;
+    {
+      const registrationStore = await RegistrationStore.open(engine.nc, "gw1", log);
+      await using _ = await startGateway(engine, "gw1", { digest, registrationStore, port });
+      expect((await registerAs(phone, port, { ...ALICE, contact })).status).toBe(200);
+    }
+    // A new process: its own store, the same id; the phone does not know it restarted.
+    const registrationStore = await RegistrationStore.open(engine.nc, "gw1", log);
+    await using gw = await startGateway(engine, "gw1", { digest, registrationStore, port });
+    await using media = await phoneRtp();
+    const caller = sipp(gw.sipPort, "dial-caller-waits.xml", { to: "+15551230045", cwd: await signalDir() });
+    const invite = await phone.next((m) => m.method === "INVITE", 20_000);
+    expect(invite.start).toBe(`INVITE ${contact} SIP/2.0`);
+    phone.send(answer(invite, contact, media.port));
+    await phone.next((m) => m.method === "ACK");
+    await phone.next((m) => m.method === "BYE", 15_000);
     expect((await caller).code).toBe(0);
     expect((await app.waitFor((r) => r.path === "/dialed")).params).toMatchObject({
       DialCallStatus: "completed",

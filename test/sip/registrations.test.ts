@@ -6,7 +6,7 @@ import { MAX_BINDINGS, Registrations } from "../../src/sip/registrations.js";
 
 const source = { protocol: "UDP", address: "192.0.2.10", port: 5060 };
 const AOR = "alice@sip.example.com";
-const by = (callId: string, cseq: number) => ({ source, callId, cseq, ha1: "0".repeat(32) });
+const by = (callId: string, cseq: number) => ({ source, callId, cseq, password: "0".repeat(22) });
 
 describe("registrations", () => {
   it("keep each Contact until it expires, the newest first", () => {
