@@ -167,6 +167,7 @@ export async function originate(ctx: LegContext, msg: Msg): Promise<void> {
     ? new ForkedInvite(
         ctx.sip.stack,
         registered.phones.map((p) => ({ ...invite, uri: p.uri, to: registered.to, hop: p.hop, flow: p.hop })),
+        (sdp) => !("refused" in SdpSession.read(sdp)),
       )
     : new OutboundDialog(ctx.sip.stack, invite);
   const leg = ctx.newCall({

@@ -113,20 +113,21 @@ describe("a user with several registered phones", () => {
       DialSipResponseCode: "487",
     });
 
-    // a declines (603): b, still ringing, is cancelled with that cause, and the Dial fails with 603.
+    // a declines (603): b, still ringing, is cancelled with that cause, and the Dial fails with 603
+    // at once, though b never answers the CANCEL (a phone gone quiet does not hold the leg up).
+    const seen = new Set([busy, ringing].map((m) => m?.header("Call-ID")));
+    const fresh = (m: SipText) => m.method === "INVITE" && !seen.has(m.header("Call-ID"));
     const second = sipp(gw.sipPort, "dial-caller-waits.xml", { to: "+15551230052", cwd: dir });
-    const [declined, rung] = await Promise.all(
-      [a, b].map((peer) => peer.next((m) => m.method === "INVITE", 20_000)),
-    );
+    const [declined, rung] = await Promise.all([a, b].map((peer) => peer.next(fresh, 20_000)));
     respond(b, rung as SipText, "180 Ringing");
     respond(a, declined as SipText, "603 Decline");
-    const stopped = await cancelled(b, rung as SipText);
+    const stopped = await b.next((m) => m.method === "CANCEL");
     expect(stopped.header("Reason")).toMatch(/^SIP ;cause=603 ;text="Decline"$/);
-    expect((await second).code).toBe(0);
     const dialed = await app.waitFor(
       (r) => r.path === "/dialed" && r.params.DialSipResponseCode === "603",
-      30_000,
+      10_000,
     );
+    expect((await second).code).toBe(0);
     expect(dialed.params).toMatchObject({ DialCallStatus: "failed" });
   });
 });
@@ -159,11 +160,63 @@ describe("a phone that answers after another did", () => {
     expect(a.received.some((m) => m.method === "BYE")).toBe(false);
     await a.next((m) => m.method === "BYE", 15_000);
     expect((await caller).code).toBe(0);
+    // The leg is a's: its Call-ID is the one the Dial's action names.
     expect((await app.waitFor((r) => r.path === "/dialed")).params).toMatchObject({
       DialCallStatus: "completed",
+      DialSipCallId: first?.header("Call-ID"),
     });
   });
 });
+
+describe("a phone whose answer has no audio the leg can take", () => {
+  it("is hung up, and the others ring on: the next to answer takes the call", {
+    timeout: 60_000,
+  }, async () => {
+    await using engine = await startTestEngine();
+    await using app = await dialingApp(engine, "+15551230054", "alice");
+    await using gw = await startGateway(engine, "gw1", { digest: new DigestCheck(users()) });
+    await using a = await rawPeer("127.0.0.2", gw.sipPort);
+    await using b = await rawPeer("127.0.0.3", gw.sipPort);
+    const contactOf = (peer: RawPeer) => `sip:alice@${peer.address}:${peer.port}`;
+    for (const peer of [a, b])
+      expect((await registerAs(peer, gw.sipPort, { ...ALICE, contact: contactOf(peer) })).status).toBe(200);
+    await using media = await phoneRtp();
+    const caller = sipp(gw.sipPort, "dial-caller-waits.xml", { to: "+15551230054", cwd: await signalDir() });
+    const [g722, good] = await Promise.all(
+      [a, b].map((peer) => peer.next((m) => m.method === "INVITE", 20_000)),
+    );
+    respond(b, good as SipText, "180 Ringing");
+    // a answers with G.722 only: acknowledged, then hung up.
+    const only722 = answer(g722 as SipText, contactOf(a), media.port)
+      .replace(/m=audio (\d+) RTP\/AVP 0 8 101/, "m=audio $1 RTP/AVP 9")
+      .replace(/a=rtpmap:(0|8|101) [^\r]*\r\n/g, "");
+    a.send(fixLength(only722));
+    await a.next((m) => m.method === "ACK");
+    await a.next((m) => m.method === "BYE");
+    // b was not cancelled: it answers, and the call is its.
+    b.send(answer(good as SipText, contactOf(b), media.port, "127.0.0.3"));
+    await b.next((m) => m.method === "ACK");
+    expect(b.received.some((m) => m.method === "CANCEL")).toBe(false);
+    await b.next((m) => m.method === "BYE", 15_000);
+    expect((await caller).code).toBe(0);
+    expect((await app.waitFor((r) => r.path === "/dialed")).params).toMatchObject({
+      DialCallStatus: "completed",
+      DialSipCallId: good?.header("Call-ID"),
+    });
+  });
+});
+
+/** A SIP message with its Content-Length set to its body's. */
+function fixLength(text: string): string {
+  const cut = text.indexOf("\r\n\r\n");
+  const body = text.slice(cut + 4);
+  return (
+    text
+      .slice(0, cut)
+      .replace(/Content-Length: \d+/, `Content-Length: ${Buffer.byteLength(body, "latin1")}`) +
+    text.slice(cut)
+  );
+}
 
 describe("bestFailure", () => {
   const pick = (...statuses: number[]) => bestFailure(statuses.map((status, i) => ({ status, i }))).i;
