@@ -9,6 +9,7 @@ import { connectNats, natsUrl } from "../protocol/connect.js";
 import { buckets } from "../protocol/subjects.js";
 import { SipGateway } from "../sip/gateway.js";
 import { DEFAULT_ALLOW, InboundAccess } from "../sip/inbound-access.js";
+import { DEFAULT_PINGS } from "../sip/phone-pings.js";
 import { SipUsers, SipUsersError } from "../sip/sip-users.js";
 import { recogniserFrom } from "../sip/speech/engines.js";
 import { type TtsEngine, ttsEngineFrom } from "../sip/tts/engines.js";
@@ -31,6 +32,7 @@ interface SipFlags {
   speech?: string;
   tts: TtsEngine;
   digestUsers?: { path: string; users: SipUsers };
+  pingPhones: number;
 }
 
 export function registerSipCommand(program: Command): void {
@@ -69,6 +71,12 @@ export function registerSipCommand(program: Command): void {
       "--digest-users <file>",
       "an htdigest file (user:realm:HA1 lines) of callers who may place calls from outside --allow by digest authentication; re-read on SIGHUP",
       parseDigestUsers,
+    )
+    .option(
+      "--ping-phones <seconds>",
+      "how often each phone registered with --digest-users is sent OPTIONS (a phone that does not answer is not rung until it does; keeps NATs open); 0: never",
+      parsePingSeconds,
+      DEFAULT_PINGS.intervalMs / 1000,
     )
     .option("--id <name>", "this gateway's name on the bus (default: <edge>-<random>)")
     .addOption(natsOption())
@@ -132,6 +140,7 @@ export function registerSipCommand(program: Command): void {
             access,
             ...(digest && { digest }),
             ...(registrationStore && { registrationStore }),
+            phonePings: o.pingPhones > 0 && { ...DEFAULT_PINGS, intervalMs: o.pingPhones * 1000 },
             ...(trunks && { trunks }),
             log,
             // The gateway fetches tenants' <Play> URLs: internal networks are refused unless allowed.
@@ -200,6 +209,14 @@ function parseAllow(value: string): string {
   } catch (err) {
     throw new InvalidArgumentError(`${(err as Error).message} (expected a CIDR such as 203.0.113.0/24)`);
   }
+}
+
+function parsePingSeconds(value: string): number {
+  const n = Number(value);
+  // Pings closer than their own 5 s to answer would overlap.
+  if (!/^\d+$/.test(value) || (n !== 0 && (n < 5 || n > 3600)))
+    throw new InvalidArgumentError("must be 0 (never) or whole seconds from 5 to 3600");
+  return n;
 }
 
 function parseDigestUsers(path: string): { path: string; users: SipUsers } {

@@ -35,6 +35,7 @@ import { Pacer } from "./media/pacer.js";
 import { GatewayRooms } from "./media/room-mix.js";
 import { RtpSession } from "./media/rtp-session.js";
 import { type LegContext, originate } from "./outbound-legs.js";
+import { DEFAULT_PINGS, PhonePings, type PingOptions } from "./phone-pings.js";
 import { assertTcpFree, assertUdpFree, RtpPorts } from "./ports.js";
 import { registeredTarget } from "./registered-target.js";
 import { type BindingStore, Registrations } from "./registrations.js";
@@ -68,6 +69,11 @@ export interface GatewayOptions {
   access?: InboundAccess;
   /** Callers outside `access` who may place calls by digest authentication (`--digest-users`). */
   digest?: DigestCheck;
+  /**
+   * How often registered phones are sent OPTIONS, and how long each has to answer (with `digest`;
+   * default DEFAULT_PINGS); false: never, every binding is rung until it expires.
+   */
+  phonePings?: PingOptions | false;
   /** Where the registered phones outlive a restart (with `digest`); without one, in memory only. */
   registrationStore?: BindingStore;
   /** The trunks outbound legs may name (a watched copy of `sb_trunks`); without it, such a leg fails. */
@@ -110,6 +116,8 @@ export class SipGateway {
   readonly #legStates = new LegStates();
   /** Where the digest users' phones registered (with `digest` only). */
   readonly #registrations = new Registrations();
+  /** Which of them answer (with `digest`, unless `phonePings` is false). */
+  #pings: PhonePings | undefined;
 
   private constructor(private readonly opts: GatewayOptions) {
     this.#subjects = subjects(opts.prefix);
@@ -154,6 +162,17 @@ export class SipGateway {
       },
       (dialog, info) => void gw.#invite(dialog, info),
     );
+    const pings = opts.digest && opts.phonePings !== false ? (opts.phonePings ?? DEFAULT_PINGS) : undefined;
+    if (pings) {
+      gw.#pings = new PhonePings(gw.#sip.stack, gw.#registrations, {
+        ...pings,
+        from: `sip:switchboard@${opts.advertise ?? opts.address}`,
+        contact: gw.#sip.contact,
+        onChange: (what) =>
+          opts.log.info(what, what.reachable ? "SIP phone reachable again" : "SIP phone unreachable"),
+      });
+      gw.#pings.start();
+    }
     // Legs for calls on this gateway (a Dial), and for any gateway (a REST outbound call).
     const legs = gw.#legContext(gw.#sip);
     const place = (err: unknown, msg: Msg) => {
@@ -186,7 +205,13 @@ export class SipGateway {
       trunk: (name) => this.opts.trunks?.get(name),
       recordings: this.#recordings,
       legs: this.#legStates,
-      registered: (uri) => registeredTarget(this.#registrations, this.opts.digest, uri),
+      registered: (uri) =>
+        registeredTarget(
+          this.#registrations,
+          this.opts.digest,
+          uri,
+          (b) => this.#pings?.reachable(b) ?? true,
+        ),
     };
   }
 
@@ -242,6 +267,7 @@ export class SipGateway {
     await Promise.all(this.#subs.map((sub) => sub.drain()));
     await endCallsWithinGrace(this.calls, this.opts.log);
     this.#pacer.stop();
+    this.#pings?.stop();
     this.#sip?.stop();
     await this.opts.registrationStore?.flush();
     await this.#web.close();

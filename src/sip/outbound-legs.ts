@@ -110,6 +110,7 @@ export async function originate(ctx: LegContext, msg: Msg): Promise<void> {
   // A registered user's phones: each Contact, where its REGISTER came from, its address of record in To.
   const registered = o.nextHop ? undefined : ctx.registered(o.uri);
   if (registered?.kind === "unregistered") return failed(480, `${registered.aor} is not registered`);
+  if (registered?.kind === "unreachable") return failed(480, `No phone of ${registered.aor} answers`);
   const phones = registered?.phones;
   const hop: Hop | undefined = phones
     ? phones[0]?.hop

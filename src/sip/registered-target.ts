@@ -2,7 +2,7 @@
 // of the gateway's digest users) becomes every Contact its phones registered, each sent where its
 // REGISTER came from (behind NAT, where the phone is reached), with the address of record in To.
 // The leg rings them all at once, as Twilio forks a call to all of a user's registered devices.
-import { passwordMark, type Registrations } from "./registrations.js";
+import { type Binding, passwordMark, type Registrations } from "./registrations.js";
 import { hopOf } from "./ua/dialog.js";
 import type { DigestCheck } from "./ua/digest-check.js";
 import { type Hop, parseUri } from "./ua/stack.js";
@@ -18,13 +18,16 @@ export type RegisteredTarget =
   /** The newest registration first. */
   | { kind: "bound"; phones: BoundPhone[]; to: string }
   /** A user of the file with no live registration: 480 (RFC 3261 §10.3, a user with no bindings). */
-  | { kind: "unregistered"; aor: string };
+  | { kind: "unregistered"; aor: string }
+  /** Registered, but no phone of the user answers its pings (phone-pings.ts): 480 as well. */
+  | { kind: "unreachable"; aor: string };
 
 /** undefined when `uri` is no address of record of this gateway's (a SIP URI like any other). */
 export function registeredTarget(
   registrations: Registrations,
   digest: DigestCheck | undefined,
   uri: string,
+  reachable: (b: Binding) => boolean = () => true,
 ): RegisteredTarget | undefined {
   if (!digest) return undefined; // no users, no registrations
   const parsed = parseUri(uri);
@@ -40,7 +43,9 @@ export function registeredTarget(
   // A binding made with a password that has changed since is its old holder's: it rings no more.
   const password = passwordMark(digest.ha1Of(realm, user) as string);
   registrations.drop(aor, (b) => b.password !== password);
-  const phones = registrations.bindings(aor).map((b) => ({ uri: b.contact, hop: hopOf(b.source) }));
-  if (phones.length === 0) return { kind: "unregistered", aor };
+  const bindings = registrations.bindings(aor);
+  if (bindings.length === 0) return { kind: "unregistered", aor };
+  const phones = bindings.filter(reachable).map((b) => ({ uri: b.contact, hop: hopOf(b.source) }));
+  if (phones.length === 0) return { kind: "unreachable", aor };
   return { kind: "bound", phones, to: `sip:${parsed.user}@${realm}` };
 }

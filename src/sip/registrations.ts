@@ -66,6 +66,11 @@ export class Registrations {
     if (live.length > 0) this.#byAor.set(aor, live);
   }
 
+  /** Every address of record with bindings (some may have expired since). */
+  aors(): string[] {
+    return [...this.#byAor.keys()];
+  }
+
   /** The address of record's live bindings, the newest first (an expired one is let go). */
   bindings(aor: string): Binding[] {
     const all = this.#byAor.get(aor) ?? [];

@@ -145,4 +145,16 @@ describe("switchboard sip", () => {
       expect(hint).toMatch(/--help/);
     }
   });
+
+  it("refuses --ping-phones that is not 0 or 5 to 3600 whole seconds, before it starts", {
+    timeout: 30_000,
+  }, async () => {
+    for (const value of ["2", "1.5", "3601", "soon"]) {
+      await using gateway = startCli(["sip", "--edge", "ashburn", "--ping-phones", value]);
+      expect(await gateway.exited).toBe(2);
+      expect(gateway.output()).toMatch(
+        /--ping-phones <seconds>.* is invalid\. must be 0 \(never\) or whole seconds from 5 to 3600/,
+      );
+    }
+  });
 });

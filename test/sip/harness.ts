@@ -60,6 +60,8 @@ export async function startGateway(
       | "edge"
       | "mediaAddress"
       | "egress"
+      | "log"
+      | "phonePings"
       | "recogniser"
       | "registrationStore"
       | "trunks"

@@ -48,6 +48,8 @@ export interface RawPeer extends AsyncDisposable {
   next(match: (m: SipText) => boolean, timeoutMs?: number): Promise<SipText>;
   /** Everything received so far. */
   received: SipText[];
+  /** Whether the gateway's OPTIONS (its pings to registered phones) are answered 200; off at first. */
+  answersPings: boolean;
 }
 
 /** A peer bound to `address` (a free port) that talks to the gateway at 127.0.0.1:`gatewayPort`. */
@@ -64,6 +66,8 @@ export async function rawPeer(
     received.push(m);
     // A phone answers the gateway's BYE, so the gateway's transaction ends at once.
     if (m.method === "BYE") send(reply(m, "200 OK"));
+    if (m.method === "OPTIONS" && peer.answersPings)
+      send(reply(m, "200 OK").replace(/\r\nTo: ([^\r]*)/, "\r\nTo: $1;tag=pong"));
     for (const w of [...waiters]) w();
   };
   let send: (text: string) => void;
@@ -96,11 +100,12 @@ export async function rawPeer(
     send = (text) => socket.write(text, "latin1");
     close = () => new Promise((resolve) => socket.end(() => resolve()));
   }
-  return {
+  const peer: RawPeer = {
     address,
     port,
     transport,
     received,
+    answersPings: false,
     send: (text) => send(text),
     next: (match, timeoutMs = 5_000) =>
       new Promise((resolve, reject) => {
@@ -130,6 +135,7 @@ export async function rawPeer(
       }),
     [Symbol.asyncDispose]: () => close(),
   };
+  return peer;
 }
 
 /** A response to `rq` (Via, From, To, Call-ID and CSeq copied). */
