@@ -181,11 +181,11 @@ async function openRegistrations(
   named: boolean,
   log: Logger,
 ): Promise<RegistrationStore | undefined> {
-  // A random id is new at every start: what it stored is never read again.
-  if (!named)
-    log.warn(
-      "no --id given: registered phones are kept under a new id at every start, so a restart forgets them",
-    );
+  // A random id is new at every start: what it stored would never be read again.
+  if (!named) {
+    log.warn("no --id given: registered phones are kept in memory only, so a restart forgets them");
+    return undefined;
+  }
   try {
     return await RegistrationStore.open(nc, id, log);
   } catch (err) {

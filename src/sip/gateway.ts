@@ -38,7 +38,7 @@ import { type LegContext, originate } from "./outbound-legs.js";
 import { DEFAULT_PINGS, PhonePings, type PingOptions } from "./phone-pings.js";
 import { assertTcpFree, assertUdpFree, RtpPorts } from "./ports.js";
 import { registeredTarget } from "./registered-target.js";
-import { type BindingStore, Registrations } from "./registrations.js";
+import { type Binding, type BindingStore, passwordMark, Registrations } from "./registrations.js";
 import { SdpSession } from "./sdp-session.js";
 import { type CallDialog, SipCall, type SipCallDeps } from "./sip-call.js";
 import { recogniserFrom } from "./speech/engines.js";
@@ -86,6 +86,35 @@ export interface GatewayOptions {
   recogniser?: Recogniser;
   /** <Say>'s text-to-speech engine (default: espeak-ng; tts/synthesiser.ts). */
   tts?: TtsEngine;
+}
+
+/**
+ * Takes back the bindings kept from before a restart, before the socket is open (a REGISTER taken
+ * now must not be undone by what was kept): those of users still in the file with the same
+ * password. A store that cannot be read leaves them to register again, and says so.
+ */
+async function restoreRegistrations(
+  store: BindingStore,
+  registrations: Registrations,
+  digest: DigestCheck,
+  log: Logger,
+): Promise<void> {
+  let kept: Map<string, Binding[]>;
+  try {
+    kept = await store.load();
+  } catch (err) {
+    log.warn({ err }, "cannot read the registered phones kept: they are rung once they register again");
+    return;
+  }
+  for (const [aor, bindings] of kept) {
+    const at = aor.lastIndexOf("@");
+    const ha1 = digest.ha1Of(aor.slice(at + 1), aor.slice(0, at));
+    const mark = ha1 === undefined ? undefined : passwordMark(ha1);
+    registrations.restore(
+      aor,
+      bindings.filter((b) => b.password === mark),
+    );
+  }
 }
 
 /** The offer's headers must fit its schema (names ≤ 128, values ≤ 1024 chars) and its 16 KiB limit. */
@@ -136,10 +165,9 @@ export class SipGateway {
     // The sip package binds without reporting failure (an unhandled 'error' would crash): check first.
     await assertUdpFree(opts.address, opts.port);
     await assertTcpFree(opts.address, opts.port);
-    const store = opts.digest && opts.registrationStore;
-    if (store) {
-      // Before the socket is open: a REGISTER taken now must not be undone by what was kept.
-      for (const [aor, bindings] of await store.load()) gw.#registrations.restore(aor, bindings);
+    const store = opts.registrationStore;
+    if (opts.digest && store) {
+      await restoreRegistrations(store, gw.#registrations, opts.digest, opts.log);
       gw.#registrations.onChange = (aor, bindings) => void store.save(aor, bindings);
     }
     gw.#subs.push(
@@ -170,6 +198,7 @@ export class SipGateway {
         contact: gw.#sip.contact,
         onChange: (what) =>
           opts.log.info(what, what.reachable ? "SIP phone reachable again" : "SIP phone unreachable"),
+        onFirstAnswer: (what) => opts.log.debug(what, "SIP phone answers its pings"),
       });
       gw.#pings.start();
     }

@@ -1,9 +1,11 @@
 // Whether each registered phone is still there, as Asterisk's qualify and Kamailio's NAT pings ask:
 // every `intervalMs` an OPTIONS goes to each binding, where its REGISTER came from (which also keeps
-// a NAT's mapping open between registrations). A phone that has not answered within `timeoutMs` is
-// unreachable: a call to its user does not ring it, and is 480 at once when none of the user's
-// phones is reachable, until it answers a later ping or registers again (a new binding). A phone
-// that went away without unregistering so stops costing its user's callers a Dial's whole timeout.
+// a NAT's mapping open between registrations). A phone that answered a ping and then has not
+// answered one within `timeoutMs` is unreachable: a call to its user does not ring it, and is 480
+// at once when none of the user's phones is reachable, until it answers a later ping or registers
+// again (a new binding). A phone that went away without unregistering so stops costing its user's
+// callers a Dial's whole timeout. One that never answers OPTIONS at all (some devices ignore them)
+// is rung as if there were no pings: only a phone that answered before can be found gone.
 import { randomBytes } from "node:crypto";
 import type { Binding, Registrations } from "./registrations.js";
 import { hopOf } from "./ua/dialog.js";
@@ -23,10 +25,14 @@ export interface PhonePingsOptions extends PingOptions {
   contact: string;
   /** A phone became unreachable, or reachable again (for the log). */
   onChange?: (what: { aor: string; contact: string; reachable: boolean }) => void;
+  /** A binding's phone answered its first ping (it may now be found gone). */
+  onFirstAnswer?: (what: { aor: string; contact: string }) => void;
 }
 
 export class PhonePings {
   readonly #unreachable = new WeakSet<Binding>();
+  /** Bindings whose phone has answered a ping: only these can be found unreachable. */
+  readonly #answered = new WeakSet<Binding>();
   readonly #inFlight = new WeakSet<Binding>();
   #timer: NodeJS.Timeout | undefined;
 
@@ -91,7 +97,13 @@ export class PhonePings {
   }
 
   #mark(aor: string, binding: Binding, reachable: boolean): void {
-    if (reachable === this.reachable(binding)) return;
+    // Replaced by a REGISTER, unbound or expired while the ping was out: nothing to say of it.
+    if (!this.registrations.bindings(aor).includes(binding)) return;
+    if (reachable && !this.#answered.has(binding)) {
+      this.#answered.add(binding);
+      this.opts.onFirstAnswer?.({ aor, contact: binding.contact });
+    }
+    if (!this.#answered.has(binding) || reachable === this.reachable(binding)) return;
     if (reachable) this.#unreachable.delete(binding);
     else this.#unreachable.add(binding);
     this.opts.onChange?.({ aor, contact: binding.contact, reachable });

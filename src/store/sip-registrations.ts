@@ -3,32 +3,46 @@
 // read back when a gateway of the same id starts, so its phones are rung again at once instead of
 // after their next REGISTER (up to an hour). A binding over TCP is not kept: its connection is gone
 // with the process, and its phone registers again when it connects anew.
+import { isIP } from "node:net";
 import { type KV, Kvm } from "@nats-io/kv";
 import type { NatsConnection } from "@nats-io/transport-node";
 import { z } from "zod";
 import type { Logger } from "../log.js";
 import { buckets } from "../protocol/subjects.js";
 import { type Binding, MAX_BINDINGS, MAX_EXPIRES_S } from "../sip/registrations.js";
+import { parseUri } from "../sip/ua/stack.js";
 import { GLOBAL_SCOPE, storePlacement, withPlacementHint } from "./placement.js";
 import { retrying } from "./retry.js";
 
+/** A URI as a phone's Contact is one: a SIP URI with a host, nothing that could break a request line. */
+const contactUri = z
+  .string()
+  .max(2048)
+  .refine((uri) => !/[\s\p{Cc}]/u.test(uri) && parseUri(uri)?.host !== undefined, "not a SIP URI");
+
+// Anyone who may write the bucket (the `sip` NATS user) could plant a value: only what a REGISTER
+// could have bound is taken back, with no expiry beyond the longest registration.
 const StoredBinding = z.object({
-  contact: z.string().max(2048),
+  contact: contactUri,
   source: z.object({
     protocol: z.literal("UDP"),
-    address: z.string().max(64),
+    address: z.string().refine((a) => isIP(a) !== 0, "not an IP address"),
     port: z.number().int().min(1).max(65_535),
   }),
-  expiresAt: z.number(),
+  expiresAt: z
+    .number()
+    .refine((at) => at <= Date.now() + MAX_EXPIRES_S * 1000, "beyond the longest registration"),
   callId: z.string().max(1024),
   cseq: z.number().int().nonnegative(),
-  password: z.string().max(64),
+  password: z.string().regex(/^[A-Za-z0-9_-]{22}$/),
 });
 const StoredBindings = z.array(StoredBinding).max(MAX_BINDINGS);
+/** An address of record as the registrar makes them: user@realm. */
+const AOR = /^[^@\s\p{Cc}]+@[^@\s\p{Cc}]+$/u;
 
-/** A gateway id as a key token: what NATS keys allow, else the id's base64url. */
+/** A gateway id as a key token: as it is when NATS keys allow it, else `=` and its base64url (never a plain id). */
 function token(gateway: string): string {
-  return /^[A-Za-z0-9_-]+$/.test(gateway) ? gateway : Buffer.from(gateway).toString("base64url");
+  return /^[A-Za-z0-9_-]+$/.test(gateway) ? gateway : `=${Buffer.from(gateway).toString("base64url")}`;
 }
 
 export class RegistrationStore {
@@ -58,17 +72,26 @@ export class RegistrationStore {
     return new RegistrationStore(kv, gateway, log);
   }
 
-  /** This gateway's bindings, by address of record; one that does not read as a binding is skipped. */
+  /**
+   * This gateway's bindings, by address of record. A key that cannot be read, or does not read as
+   * bindings a REGISTER could have made, is skipped (and said so); a bucket that cannot be listed
+   * throws, and the gateway then starts with none.
+   */
   async load(): Promise<Map<string, Binding[]>> {
     const found = new Map<string, Binding[]>();
-    const keys = await this.kv.keys(`${this.#prefix}>`);
-    for await (const key of keys) {
-      const entry = await this.kv.get(key);
-      if (entry?.operation !== "PUT") continue;
+    const keys: string[] = [];
+    for await (const key of await this.kv.keys(`${this.#prefix}>`)) keys.push(key);
+    for (const key of keys) {
       const aor = Buffer.from(key.slice(this.#prefix.length), "base64url").toString();
-      const parsed = StoredBindings.safeParse(safeJson(entry.string()));
-      if (parsed.success) found.set(aor, parsed.data);
-      else this.log.warn({ key }, "a stored registration does not read as one: skipped");
+      try {
+        const entry = await this.kv.get(key);
+        if (entry?.operation !== "PUT") continue;
+        const parsed = StoredBindings.safeParse(safeJson(entry.string()));
+        if (parsed.success && AOR.test(aor)) found.set(aor, parsed.data);
+        else this.log.warn({ key }, "a stored registration does not read as one: skipped");
+      } catch (err) {
+        this.log.warn({ err, key }, "could not read a stored registration: skipped");
+      }
     }
     return found;
   }

@@ -31,7 +31,7 @@ export function logLines(): LogLines {
     },
   });
   return {
-    log: pino({ level: "info" }, sink),
+    log: pino({ level: "debug" }, sink),
     lines,
     waitFor: (match, timeoutMs = 10_000) =>
       new Promise((resolve, reject) => {

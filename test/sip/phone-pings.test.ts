@@ -1,6 +1,7 @@
 // Registered phones pinged with OPTIONS (phone-pings.ts, as Asterisk's qualify): one that stops
 // answering is not rung, so its user's callers get the phones that are there at once; it is rung
-// again once it answers; with none of a user's phones answering, the Dial is 480 at once.
+// again once it answers; with none of a user's phones answering, the Dial is 480 at once. A phone
+// that never answered an OPTIONS (some devices ignore them) is rung as without pings.
 import { describe, expect, it } from "vitest";
 import { DigestCheck } from "../../src/sip/ua/digest-check.js";
 import { startTestEngine } from "../helpers/engine.js";
@@ -22,17 +23,20 @@ describe("registered phones' pings", () => {
     const logs = logLines();
     await using gw = await startGateway(engine, "gw1", {
       digest: new DigestCheck(users()),
-      phonePings: { intervalMs: 300, timeoutMs: 700 },
+      phonePings: { intervalMs: 500, timeoutMs: 2_000 },
       log: logs.log,
     });
     await using a = await rawPeer("127.0.0.2", gw.sipPort);
     await using b = await rawPeer("127.0.0.3", gw.sipPort);
     const contactOf = (peer: RawPeer) => `sip:alice@${peer.address}:${peer.port}`;
     a.answersPings = true;
+    b.answersPings = true;
     for (const peer of [a, b])
       expect((await registerAs(peer, gw.sipPort, { ...ALICE, contact: contactOf(peer) })).status).toBe(200);
     const reachability = (peer: RawPeer, msg: string) => (l: { msg: string; contact?: unknown }) =>
       l.msg === msg && l.contact === contactOf(peer);
+    for (const peer of [a, b]) await logs.waitFor(reachability(peer, "SIP phone answers its pings"));
+    b.answersPings = false;
     await logs.waitFor(reachability(b, "SIP phone unreachable"));
     const dir = await signalDir();
     const seen = new Set<string | undefined>();
@@ -43,7 +47,7 @@ describe("registered phones' pings", () => {
       const caller = sipp(gw.sipPort, "dial-caller-waits.xml", { to: "+15551230061", cwd: dir });
       for (const invite of await Promise.all(ringing.map((p) => p.next(fresh, 20_000)))) {
         seen.add(invite.header("Call-ID"));
-        const peer = ringing.find((p) => invite.start.includes(`:${p.port} `)) as RawPeer;
+        const peer = ringing.find((p) => invite.start.includes(`@${p.address}:${p.port} `)) as RawPeer;
         peer.send(reply(invite, "486 Busy Here").replace(/\r\nTo: ([^\r]*)/, "\r\nTo: $1;tag=busy"));
       }
       expect((await caller).code).toBe(0);
@@ -70,5 +74,29 @@ describe("registered phones' pings", () => {
       await logs.waitFor((l, i) => i >= from && reachability(peer, "SIP phone unreachable")(l));
     expect(await call([])).toMatchObject({ DialSipResponseCode: "480" });
     expect([a, b].some((p) => p.received.some(fresh))).toBe(false);
+  });
+
+  it("ring a phone that never answered an OPTIONS, as without pings", { timeout: 60_000 }, async () => {
+    await using engine = await startTestEngine();
+    await using app = await dialingApp(engine, "+15551230062", "alice");
+    const logs = logLines();
+    await using gw = await startGateway(engine, "gw1", {
+      digest: new DigestCheck(users()),
+      phonePings: { intervalMs: 200, timeoutMs: 400 },
+      log: logs.log,
+    });
+    await using quiet = await rawPeer("127.0.0.2", gw.sipPort);
+    const contact = `sip:alice@127.0.0.2:${quiet.port}`;
+    expect((await registerAs(quiet, gw.sipPort, { ...ALICE, contact })).status).toBe(200);
+    // Pinged, unanswered, more than once.
+    for (let i = 0; i < 3; i++) await quiet.next((m) => m.method === "OPTIONS", 5_000);
+    const caller = sipp(gw.sipPort, "dial-caller-waits.xml", { to: "+15551230062", cwd: await signalDir() });
+    const invite = await quiet.next((m) => m.method === "INVITE", 20_000);
+    quiet.send(reply(invite, "486 Busy Here").replace(/\r\nTo: ([^\r]*)/, "\r\nTo: $1;tag=busy"));
+    expect((await caller).code).toBe(0);
+    expect((await app.waitFor((r) => r.path === "/dialed")).params).toMatchObject({
+      DialSipResponseCode: "486",
+    });
+    expect(logs.lines.some((l) => l.msg === "SIP phone unreachable")).toBe(false);
   });
 });

@@ -1,10 +1,12 @@
 // The gateway as a registrar for its digest users (RFC 3261 §10.3): REGISTER over raw SIP (401, 200
 // with the bindings, 423, another user's address, Contact: *), then a real softphone (baresip) that
 // registers and is rung by <Dial><Sip>sip:alice@realm</Sip>, the audio checked both ways by content.
+import { createHash } from "node:crypto";
 import pino from "pino";
 import { describe, expect, it } from "vitest";
 import { InboundAccess } from "../../src/sip/inbound-access.js";
 import { wavFromPcm } from "../../src/sip/rtp/wav.js";
+import { SipUsers } from "../../src/sip/sip-users.js";
 import { DigestCheck } from "../../src/sip/ua/digest-check.js";
 import { RegistrationStore } from "../../src/store/sip-registrations.js";
 import { startTestEngine } from "../helpers/engine.js";
@@ -175,25 +177,49 @@ describe("a registered softphone", () => {
     });
   });
 
-  it("is rung by its gateway restarted under the same id, without registering again", {
+  it("is rung by its gateway restarted under the same id, without registering again; not if its password changed", {
     timeout: 60_000,
   }, async () => {
     await using engine = await startTestEngine();
     await using app = await dialingApp(engine, "+15551230045", "alice");
+    await using bobApp = await dialingApp(engine, "+15551230046", "bob");
     const log = pino({ level: "silent" });
-    const digest = new DigestCheck(users());
     // The gateway's address is the registrar's: it starts again where it was.
     const port = await freeSipPort("127.0.0.1");
     await using phone = await rawPeer("127.0.0.2", port);
+    await using bobs = await rawPeer("127.0.0.3", port);
     const contact = `sip:alice@127.0.0.2:${phone.port}`;
     {
       const registrationStore = await RegistrationStore.open(engine.nc, "gw1", log);
-      await using _ = await startGateway(engine, "gw1", { digest, registrationStore, port });
+      await using _ = await startGateway(engine, "gw1", {
+        digest: new DigestCheck(users()),
+        registrationStore,
+        port,
+      });
       expect((await registerAs(phone, port, { ...ALICE, contact })).status).toBe(200);
+      expect((await registerAs(bobs, port, { user: "bob", password: "Battery2Staple" })).status).toBe(200);
     }
-    // A new process: its own store, the same id; the phone does not know it restarted.
+    // A new process: its own store, the same id; the phone does not know it restarted. bob's
+    // password was changed while it was down: his old phone's binding is not taken back.
+    const md5 = (text: string) => createHash("md5").update(text).digest("hex");
+    const changed = SipUsers.parse(
+      `alice:${REALM}:${md5(`alice:${REALM}:Correct1Horse`)}\nbob:${REALM}:${md5(`bob:${REALM}:New3Password`)}\n`,
+    );
     const registrationStore = await RegistrationStore.open(engine.nc, "gw1", log);
-    await using gw = await startGateway(engine, "gw1", { digest, registrationStore, port });
+    await using gw = await startGateway(engine, "gw1", {
+      digest: new DigestCheck(changed),
+      registrationStore,
+      port,
+    });
+    const toBob = await sipp(gw.sipPort, "dial-caller-waits.xml", {
+      to: "+15551230046",
+      cwd: await signalDir(),
+    });
+    expect(toBob.code).toBe(0);
+    expect((await bobApp.waitFor((r) => r.path === "/dialed")).params).toMatchObject({
+      DialSipResponseCode: "480",
+    });
+    expect(bobs.received.some((m) => m.method === "INVITE")).toBe(false);
     await using media = await phoneRtp();
     const caller = sipp(gw.sipPort, "dial-caller-waits.xml", { to: "+15551230045", cwd: await signalDir() });
     const invite = await phone.next((m) => m.method === "INVITE", 20_000);

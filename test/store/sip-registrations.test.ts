@@ -44,6 +44,12 @@ describe("RegistrationStore", () => {
     await gw1.save("bob@sip.example.com", []);
     // Another gateway's phones are its own, whatever its id's characters.
     const other = await RegistrationStore.open(env.nc, "edge.2 (b)", log);
+    // An id that is not a key token is encoded apart from every plain id (which has no `=`).
+    const lookalike = await RegistrationStore.open(
+      env.nc,
+      Buffer.from("edge.2 (b)").toString("base64url"),
+      log,
+    );
     await other.save("carol@sip.example.com", [binding("sip:carol@192.0.2.9")]);
 
     const restarted = await RegistrationStore.open(env.nc, "gw1", log);
@@ -53,6 +59,7 @@ describe("RegistrationStore", () => {
       { ...udp, source: { protocol: "UDP", address: "192.0.2.7", port: 5062 } },
     ]);
     expect([...(await other.load()).keys()]).toEqual(["carol@sip.example.com"]);
+    expect((await lookalike.load()).size).toBe(0);
     // What a reader of the bucket sees holds no HA1.
     const stored = await restarted.kv.get(
       `gw1.${Buffer.from("alice@sip.example.com").toString("base64url")}`,
@@ -60,15 +67,26 @@ describe("RegistrationStore", () => {
     expect(stored?.string()).not.toContain(HA1);
   });
 
-  it("skips a stored value that is not bindings", async () => {
+  it("skips a stored value that is not bindings a REGISTER could have made", async () => {
     await using env = await nats();
     const store = await RegistrationStore.open(env.nc, "gw1", log);
     await store.save("alice@sip.example.com", [binding("sip:alice@192.0.2.7:5062")]);
-    await store.kv.put(`gw1.${Buffer.from("mallory@sip.example.com").toString("base64url")}`, "{not json");
-    await store.kv.put(
-      `gw1.${Buffer.from("eve@sip.example.com").toString("base64url")}`,
-      JSON.stringify([{ contact: "sip:eve@x", source: { protocol: "TCP", address: "x", port: 1 } }]),
-    );
+    const plant = (aor: string, value: unknown) =>
+      store.kv.put(
+        `gw1.${Buffer.from(aor).toString("base64url")}`,
+        typeof value === "string" ? value : JSON.stringify(value),
+      );
+    const good = binding("sip:x@192.0.2.7");
+    await plant("mallory@sip.example.com", "{not json");
+    await plant("eve@sip.example.com", [
+      { ...good, source: { protocol: "TCP", address: "192.0.2.7", port: 1 } },
+    ]);
+    // Bound for a year, a Contact that would break a request line, a host name to look up, no mark.
+    await plant("trudy@sip.example.com", [{ ...good, expiresAt: Date.now() + 365 * 86_400_000 }]);
+    await plant("oscar@sip.example.com", [{ ...good, contact: "sip:o@192.0.2.7\r\nX-Evil: 1" }]);
+    await plant("peggy@sip.example.com", [{ ...good, source: { ...good.source, address: "evil.example" } }]);
+    await plant("victor@sip.example.com", [{ ...good, password: "" }]);
+    await plant("not an address of record", [good]);
     expect([...(await store.load()).keys()]).toEqual(["alice@sip.example.com"]);
   });
 });
