@@ -33,6 +33,7 @@ interface SipFlags {
   tts: TtsEngine;
   digestUsers?: { path: string; users: SipUsers };
   pingPhones: number;
+  realmAccount: [string, string][];
 }
 
 export function registerSipCommand(program: Command): void {
@@ -77,6 +78,12 @@ export function registerSipCommand(program: Command): void {
       "how often each phone registered with --digest-users is sent OPTIONS (a phone that does not answer is not rung until it does; keeps NATs open); 0: never",
       parsePingSeconds,
       DEFAULT_PINGS.intervalMs / 1000,
+    )
+    .option(
+      "--realm-account <realm=AC…>",
+      "the account a --digest-users realm belongs to: its registered phones are rung by that account's calls only (repeatable; a realm not named: any account's)",
+      (value: string, previous: [string, string][]) => [...previous, parseRealmAccount(value)],
+      [] as [string, string][],
     )
     .option("--id <name>", "this gateway's name on the bus (default: <edge>-<random>)")
     .addOption(natsOption())
@@ -140,6 +147,7 @@ export function registerSipCommand(program: Command): void {
             access,
             ...(digest && { digest }),
             ...(registrationStore && { registrationStore }),
+            ...(o.realmAccount.length > 0 && { realmAccounts: new Map(o.realmAccount) }),
             phonePings: o.pingPhones > 0 && { ...DEFAULT_PINGS, intervalMs: o.pingPhones * 1000 },
             ...(trunks && { trunks }),
             log,
@@ -209,6 +217,13 @@ function parseAllow(value: string): string {
   } catch (err) {
     throw new InvalidArgumentError(`${(err as Error).message} (expected a CIDR such as 203.0.113.0/24)`);
   }
+}
+
+function parseRealmAccount(value: string): [string, string] {
+  const [realm = "", sid = "", ...rest] = value.split("=");
+  if (rest.length > 0 || !/^[A-Za-z0-9.-]+$/.test(realm) || !/^AC[0-9a-f]{32}$/.test(sid))
+    throw new InvalidArgumentError("must be REALM=AC followed by 32 lower-case hex digits");
+  return [realm.toLowerCase(), sid];
 }
 
 function parsePingSeconds(value: string): number {

@@ -58,6 +58,16 @@ export const OriginateSchema = z.object({
    * after the first version of this contract: optional, so older senders still validate.
    */
   record: z.object({ id: z.string().min(1).max(64), channels: z.enum(["mono", "dual"]) }).optional(),
+  /**
+   * The account whose call places the leg, for a `sip:` URI: a registered user of a realm that
+   * belongs to an account (`switchboard sip --realm-account`) is rung by that account's calls only,
+   * as Twilio dials a SIP domain's users from its own account only (32214). Added after the first
+   * version of this contract: optional, so older senders still validate.
+   */
+  accountSid: z
+    .string()
+    .regex(/^AC[0-9a-f]{32}$/)
+    .optional(),
 });
 export type Originate = z.infer<typeof OriginateSchema>;
 

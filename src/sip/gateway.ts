@@ -74,6 +74,11 @@ export interface GatewayOptions {
    * default DEFAULT_PINGS); false: never, every binding is rung until it expires.
    */
   phonePings?: PingOptions | false;
+  /**
+   * The account each digest realm belongs to (lower case): its registered users are rung by that
+   * account's calls only. A realm not named is any account's.
+   */
+  realmAccounts?: ReadonlyMap<string, string>;
   /** Where the registered phones outlive a restart (with `digest`); without one, in memory only. */
   registrationStore?: BindingStore;
   /** The trunks outbound legs may name (a watched copy of `sb_trunks`); without it, such a leg fails. */
@@ -234,12 +239,16 @@ export class SipGateway {
       trunk: (name) => this.opts.trunks?.get(name),
       recordings: this.#recordings,
       legs: this.#legStates,
-      registered: (uri) =>
+      registered: (uri, accountSid) =>
         registeredTarget(
           this.#registrations,
           this.opts.digest,
           uri,
           (b) => this.#pings?.reachable(b) ?? true,
+          {
+            accountSid,
+            realmAccounts: this.opts.realmAccounts,
+          },
         ),
     };
   }

@@ -69,8 +69,11 @@ export interface LegContext {
   trunk(name: string): TrunkRecord | undefined;
   /** What each leg reported, for `leg-state` (a resumed call asks). */
   legs: LegStates;
-  /** Where a leg to a registered user's address of record goes; undefined for any other URI. */
-  registered(uri: string): RegisteredTarget | undefined;
+  /**
+   * Where a leg to a registered user's address of record goes, when `accountSid`'s call may ring
+   * it; undefined for any other URI.
+   */
+  registered(uri: string, accountSid: string | undefined): RegisteredTarget | undefined;
 }
 
 /** Handles one `originate` request: the reply at once, then the INVITE. */
@@ -108,7 +111,9 @@ export async function originate(ctx: LegContext, msg: Msg): Promise<void> {
     else if (!o.nextHop) return failed(503, `Trunk ${o.trunk} is not known to this gateway`);
   }
   // A registered user's phones: each Contact, where its REGISTER came from, its address of record in To.
-  const registered = o.nextHop ? undefined : ctx.registered(o.uri);
+  const registered = o.nextHop ? undefined : ctx.registered(o.uri, o.accountSid);
+  if (registered?.kind === "foreign")
+    return failed(403, `${registered.aor} belongs to another account (32214)`);
   if (registered?.kind === "unregistered") return failed(480, `${registered.aor} is not registered`);
   if (registered?.kind === "unreachable") return failed(480, `No phone of ${registered.aor} answers`);
   const phones = registered?.phones;

@@ -20,7 +20,15 @@ export type RegisteredTarget =
   /** A user of the file with no live registration: 480 (RFC 3261 §10.3, a user with no bindings). */
   | { kind: "unregistered"; aor: string }
   /** Registered, but no phone of the user answers its pings (phone-pings.ts): 480 as well. */
-  | { kind: "unreachable"; aor: string };
+  | { kind: "unreachable"; aor: string }
+  /** A user of a realm that belongs to another account than the calling one (Twilio's 32214). */
+  | { kind: "foreign"; aor: string };
+
+/** Who dials, and which account each realm belongs to (`--realm-account`; a realm not named: any). */
+export interface Dialler {
+  accountSid: string | undefined;
+  realmAccounts: ReadonlyMap<string, string> | undefined;
+}
 
 /** undefined when `uri` is no address of record of this gateway's (a SIP URI like any other). */
 export function registeredTarget(
@@ -28,6 +36,7 @@ export function registeredTarget(
   digest: DigestCheck | undefined,
   uri: string,
   reachable: (b: Binding) => boolean = () => true,
+  dialler?: Dialler,
 ): RegisteredTarget | undefined {
   if (!digest) return undefined; // no users, no registrations
   const parsed = parseUri(uri);
@@ -40,6 +49,8 @@ export function registeredTarget(
   const realm = [host, host.toLowerCase()].find((r) => digest.ha1Of(r, user) !== undefined);
   if (realm === undefined) return undefined;
   const aor = `${user}@${realm}`;
+  const owner = dialler?.realmAccounts?.get(realm.toLowerCase());
+  if (owner !== undefined && owner !== dialler?.accountSid) return { kind: "foreign", aor };
   // A binding made with a password that has changed since is its old holder's: it rings no more.
   const password = passwordMark(digest.ha1Of(realm, user) as string);
   registrations.drop(aor, (b) => b.password !== password);

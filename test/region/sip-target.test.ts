@@ -39,7 +39,7 @@ const carrier: TrunkRecord = {
 };
 
 describe("a <Dial> target as a SIP leg", () => {
-  it("sends a <Sip> URI as written, its ? headers as X- headers, its credentials for a challenge", () => {
+  it("sends a <Sip> URI as written, its ? headers as X- headers, its credentials for a challenge, the calling account", () => {
     const warnings: number[] = [];
     const request = sipLegRequest(
       { directory: directory() },
@@ -54,6 +54,8 @@ describe("a <Dial> target as a SIP leg", () => {
     expect(request).toEqual({
       uri: "sip:bob@example.com;transport=tcp",
       from: { user: "alice" },
+      // A registered user's realm may be one account's (--realm-account): the gateway checks.
+      accountSid: facts.accountSid,
       auth: { username: "u", password: "p" },
       headers: { "X-Ticket": "4 2" },
     });

@@ -146,6 +146,23 @@ describe("switchboard sip", () => {
     }
   });
 
+  it("refuses a --realm-account that is not REALM=AC and 32 lower-case hex digits, before it starts", {
+    timeout: 30_000,
+  }, async () => {
+    for (const value of [
+      "sip.example.com",
+      `sip.example.com=AC${"A".repeat(32)}`,
+      `=AC${"a".repeat(32)}`,
+      "a=b=c",
+    ]) {
+      await using gateway = startCli(["sip", "--edge", "ashburn", "--realm-account", value]);
+      expect(await gateway.exited).toBe(2);
+      expect(gateway.output()).toMatch(
+        /--realm-account <realm=AC…>.* is invalid\. must be REALM=AC followed by 32 lower-case hex digits/,
+      );
+    }
+  });
+
   it("refuses --ping-phones that is not 0 or 5 to 3600 whole seconds, before it starts", {
     timeout: 30_000,
   }, async () => {

@@ -62,6 +62,7 @@ export async function startGateway(
       | "egress"
       | "log"
       | "phonePings"
+      | "realmAccounts"
       | "recogniser"
       | "registrationStore"
       | "trunks"

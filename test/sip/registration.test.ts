@@ -1,9 +1,12 @@
 // The gateway as a registrar for its digest users (RFC 3261 §10.3): REGISTER over raw SIP (401, 200
 // with the bindings, 423, another user's address, Contact: *), then a real softphone (baresip) that
 // registers and is rung by <Dial><Sip>sip:alice@realm</Sip>, the audio checked both ways by content.
-import { createHash } from "node:crypto";
+import { createHash, randomBytes } from "node:crypto";
 import pino from "pino";
 import { describe, expect, it } from "vitest";
+import { addAccount } from "../../src/admin/accounts.js";
+import { addNumber } from "../../src/admin/numbers.js";
+import { newSid } from "../../src/model/sid.js";
 import { InboundAccess } from "../../src/sip/inbound-access.js";
 import { wavFromPcm } from "../../src/sip/rtp/wav.js";
 import { SipUsers } from "../../src/sip/sip-users.js";
@@ -14,7 +17,7 @@ import { startTwilioApp, VoiceResponse } from "../helpers/twilio-app.js";
 import { startBaresip } from "./baresip-phone.js";
 import { CALLEE_SIGNAL, CALLER_SIGNAL, correlation, pcmOf, signalDir } from "./dial-peers.js";
 import { freeSipPort, phoneRtp, sipp, startGateway } from "./harness.js";
-import { rawPeer, request } from "./raw-sip.js";
+import { rawPeer, reply, request } from "./raw-sip.js";
 import { answer, dialingApp, REALM, registerAs, users } from "./registered-phones.js";
 
 const ALICE = { user: "alice", password: "Correct1Horse" };
@@ -252,5 +255,52 @@ describe("a registered softphone", () => {
     expect((await app.waitFor((r) => r.path === "/dialed")).params).toMatchObject({
       DialSipResponseCode: "480",
     });
+  });
+});
+
+describe("a realm that belongs to an account (--realm-account)", () => {
+  it("has its users rung by that account's calls only: another's Dial is 403 (32214) and sends no INVITE", {
+    timeout: 60_000,
+  }, async () => {
+    await using engine = await startTestEngine();
+    const other = { sid: newSid("AC"), token: randomBytes(16).toString("hex") };
+    await addAccount(engine.global, other);
+    await using own = await dialingApp(engine, "+15551230071", "alice");
+    await using theirs = await startTwilioApp(other.token, {
+      "/voice": () => {
+        const r = new VoiceResponse();
+        r.dial({ action: "/dialed", timeout: 10 }).sip(`sip:alice@${REALM}`);
+        return { body: r.toString() };
+      },
+      "/dialed": () => ({ body: new VoiceResponse().hangup().toString() }),
+    });
+    await addNumber(engine.nc, engine.global, {
+      number: "+15551230072",
+      region: "us1",
+      voiceUrl: `${theirs.url}/voice`,
+      accountSid: other.sid,
+    });
+    await using gw = await startGateway(engine, "gw1", {
+      digest: new DigestCheck(users()),
+      realmAccounts: new Map([[REALM, engine.accountSid]]),
+    });
+    await using phone = await rawPeer("127.0.0.2", gw.sipPort);
+    expect((await registerAs(phone, gw.sipPort, { ...ALICE })).status).toBe(200);
+    const dir = await signalDir();
+
+    const refused = await sipp(gw.sipPort, "dial-caller-waits.xml", { to: "+15551230072", cwd: dir });
+    expect(refused.code).toBe(0);
+    expect((await theirs.waitFor((r) => r.path === "/dialed")).params).toMatchObject({
+      DialCallStatus: "failed",
+      DialSipResponseCode: "403",
+    });
+    expect(phone.received.some((m) => m.method === "INVITE")).toBe(false);
+
+    // The realm's own account rings it.
+    const rung = sipp(gw.sipPort, "dial-caller-waits.xml", { to: "+15551230071", cwd: dir });
+    const invite = await phone.next((m) => m.method === "INVITE", 20_000);
+    phone.send(reply(invite, "486 Busy Here").replace(/\r\nTo: ([^\r]*)/, "\r\nTo: $1;tag=busy"));
+    expect((await rung).code).toBe(0);
+    expect((await own.waitFor((r) => r.path === "/dialed")).params).toMatchObject({ DialCallStatus: "busy" });
   });
 });

@@ -49,6 +49,7 @@ export function originateOf(region: string, facts: CallFacts, outbound: Outbound
     from: { user: facts.from, ...(fromHost && { host: fromHost }) },
     ...(trunk && !sipUri && { nextHop: { host: trunk.host, port: trunk.port, transport: trunk.transport } }),
     ...(trunk && !sipUri && { trunk: trunk.name }),
+    ...(sipUri && facts.accountSid && { accountSid: facts.accountSid }),
     timeoutMs: outbound.timeoutS * 1000,
     ...(outbound.record && {
       record: {

@@ -34,6 +34,8 @@ export function sipLegRequest(
     return {
       uri,
       from,
+      // A registered user's realm may belong to an account: the gateway rings it for that one only.
+      ...(facts.accountSid && { accountSid: facts.accountSid }),
       ...(target.auth && { auth: target.auth }),
       ...(Object.keys(headers).length > 0 && { headers }),
     };
