@@ -51,7 +51,7 @@ export class PhonePings {
     clearInterval(this.#timer);
   }
 
-  /** Whether the binding's phone answered its last ping (or has had none yet). */
+  /** Whether the binding's phone may be rung: not found gone (it answered its last ping, or never answered one). */
   reachable(binding: Binding): boolean {
     return !this.#unreachable.has(binding);
   }
