@@ -12,7 +12,7 @@ import { startBaresip } from "./baresip-phone.js";
 import { CALLEE_SIGNAL, CALLER_SIGNAL, correlation, pcmOf, signalDir } from "./dial-peers.js";
 import { phoneRtp, sipp, startGateway } from "./harness.js";
 import { type RawPeer, rawPeer, reply, type SipText } from "./raw-sip.js";
-import { answer, dialingApp, REALM, registerAs, users } from "./registered-phones.js";
+import { alicesPhones, answer, dialingApp, REALM, registerAs, users } from "./registered-phones.js";
 
 const ALICE = { user: "alice", password: "Correct1Horse" };
 
@@ -89,13 +89,8 @@ describe("a user with several registered phones", () => {
     await using engine = await startTestEngine();
     await using app = await dialingApp(engine, "+15551230052", "alice", { timeout: 2 });
     await using gw = await startGateway(engine, "gw1", { digest: new DigestCheck(users()) });
-    await using a = await rawPeer("127.0.0.2", gw.sipPort);
-    await using b = await rawPeer("127.0.0.3", gw.sipPort);
-    for (const peer of [a, b])
-      expect(
-        (await registerAs(peer, gw.sipPort, { ...ALICE, contact: `sip:alice@${peer.address}:${peer.port}` }))
-          .status,
-      ).toBe(200);
+    await using phones = await alicesPhones(gw.sipPort);
+    const { a, b } = phones;
     const dir = await signalDir();
 
     // a is busy; b rings until the Dial's 2 s are up, then is cancelled (RFC 3326: 487, not elsewhere).
@@ -137,11 +132,8 @@ describe("a phone that answers after another did", () => {
     await using engine = await startTestEngine();
     await using app = await dialingApp(engine, "+15551230053", "alice");
     await using gw = await startGateway(engine, "gw1", { digest: new DigestCheck(users()) });
-    await using a = await rawPeer("127.0.0.2", gw.sipPort);
-    await using b = await rawPeer("127.0.0.3", gw.sipPort);
-    const contactOf = (peer: RawPeer) => `sip:alice@${peer.address}:${peer.port}`;
-    for (const peer of [a, b])
-      expect((await registerAs(peer, gw.sipPort, { ...ALICE, contact: contactOf(peer) })).status).toBe(200);
+    await using phones = await alicesPhones(gw.sipPort);
+    const { a, b, contactOf } = phones;
     await using media = await phoneRtp();
     const caller = sipp(gw.sipPort, "dial-caller-waits.xml", { to: "+15551230053", cwd: await signalDir() });
     const [first, late] = await Promise.all(
@@ -175,11 +167,8 @@ describe("a phone whose answer has no audio the leg can take", () => {
     await using engine = await startTestEngine();
     await using app = await dialingApp(engine, "+15551230054", "alice");
     await using gw = await startGateway(engine, "gw1", { digest: new DigestCheck(users()) });
-    await using a = await rawPeer("127.0.0.2", gw.sipPort);
-    await using b = await rawPeer("127.0.0.3", gw.sipPort);
-    const contactOf = (peer: RawPeer) => `sip:alice@${peer.address}:${peer.port}`;
-    for (const peer of [a, b])
-      expect((await registerAs(peer, gw.sipPort, { ...ALICE, contact: contactOf(peer) })).status).toBe(200);
+    await using phones = await alicesPhones(gw.sipPort);
+    const { a, b, contactOf } = phones;
     await using media = await phoneRtp();
     const caller = sipp(gw.sipPort, "dial-caller-waits.xml", { to: "+15551230054", cwd: await signalDir() });
     const [g722, good] = await Promise.all(

@@ -9,7 +9,7 @@ import { logLines } from "../helpers/log-lines.js";
 import { signalDir } from "./dial-peers.js";
 import { sipp, startGateway } from "./harness.js";
 import { type RawPeer, rawPeer, reply, type SipText } from "./raw-sip.js";
-import { dialingApp, registerAs, users } from "./registered-phones.js";
+import { alicesPhones, dialingApp, registerAs, users } from "./registered-phones.js";
 
 const ALICE = { user: "alice", password: "Correct1Horse" };
 
@@ -26,13 +26,10 @@ describe("registered phones' pings", () => {
       phonePings: { intervalMs: 500, timeoutMs: 2_000 },
       log: logs.log,
     });
-    await using a = await rawPeer("127.0.0.2", gw.sipPort);
-    await using b = await rawPeer("127.0.0.3", gw.sipPort);
-    const contactOf = (peer: RawPeer) => `sip:alice@${peer.address}:${peer.port}`;
+    await using phones = await alicesPhones(gw.sipPort);
+    const { a, b, contactOf } = phones;
     a.answersPings = true;
     b.answersPings = true;
-    for (const peer of [a, b])
-      expect((await registerAs(peer, gw.sipPort, { ...ALICE, contact: contactOf(peer) })).status).toBe(200);
     const reachability = (peer: RawPeer, msg: string) => (l: { msg: string; contact?: unknown }) =>
       l.msg === msg && l.contact === contactOf(peer);
     for (const peer of [a, b]) await logs.waitFor(reachability(peer, "SIP phone answers its pings"));

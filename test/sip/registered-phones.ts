@@ -6,7 +6,7 @@ import { SipUsers } from "../../src/sip/sip-users.js";
 import { authorization, parseChallenge } from "../../src/sip/ua/digest.js";
 import type { TestEngine } from "../helpers/engine.js";
 import { startTwilioApp, type TwilioApp, VoiceResponse } from "../helpers/twilio-app.js";
-import { type RawPeer, reply, request, type SipText, sdpOffer } from "./raw-sip.js";
+import { type RawPeer, rawPeer, reply, request, type SipText, sdpOffer } from "./raw-sip.js";
 
 export const REALM = "sip.example.com";
 const md5 = (s: string) => createHash("md5").update(s).digest("hex");
@@ -87,4 +87,36 @@ export function answer(invite: SipText, contact: string, rtpPort: number, addres
     "",
     body,
   ].join("\r\n");
+}
+
+/** Two raw phones, `a` on 127.0.0.2 and `b` on 127.0.0.3, both registered as alice; disposing closes both. */
+export async function alicesPhones(
+  gatewayPort: number,
+): Promise<{ a: RawPeer; b: RawPeer; contactOf(peer: RawPeer): string } & AsyncDisposable> {
+  const a = await rawPeer("127.0.0.2", gatewayPort);
+  let b: RawPeer | undefined;
+  try {
+    b = await rawPeer("127.0.0.3", gatewayPort);
+    const contactOf = (peer: RawPeer) => `sip:alice@${peer.address}:${peer.port}`;
+    for (const peer of [a, b]) {
+      const ok = await registerAs(peer, gatewayPort, {
+        user: "alice",
+        password: "Correct1Horse",
+        contact: contactOf(peer),
+      });
+      if (ok.status !== 200)
+        throw new Error(`alice's phone at ${peer.address} was not registered: ${ok.start}`);
+    }
+    const both = b;
+    return {
+      a,
+      b,
+      contactOf,
+      [Symbol.asyncDispose]: async () =>
+        void (await Promise.all([a, both].map((p) => p[Symbol.asyncDispose]()))),
+    };
+  } catch (err) {
+    await Promise.all([a, b].map((p) => p?.[Symbol.asyncDispose]()));
+    throw err;
+  }
 }
