@@ -4,16 +4,13 @@
 import type { Socket } from "node:dgram";
 import {
   type Msg,
-  type NatsConnection,
   NoRespondersError,
   RequestError,
   type Subscription,
   TimeoutError,
 } from "@nats-io/transport-node";
 import { fail, toSwitchboardError } from "../errors/switchboard-error.js";
-import type { Logger } from "../log.js";
 import { newSid } from "../model/sid.js";
-import type { TrunkRecord } from "../model/trunk.js";
 import { type ChannelIn, readChannelOut } from "../protocol/channel-events.js";
 import { decode, encode, encodingOf } from "../protocol/codec.js";
 import type { Offer } from "../protocol/offer.js";
@@ -22,10 +19,10 @@ import { respondError, respondValue } from "../protocol/service-error.js";
 import { SipCommandSchema } from "../protocol/sip-commands.js";
 import { subjects } from "../protocol/subjects.js";
 import { WebhookClient } from "../webhook/client.js";
-import type { EgressPolicy } from "../webhook/egress.js";
 import { dialogLog } from "./dialog-log.js";
 import { type InviteInfo, infoKey, SipDialogs, type TrackedDialog } from "./dialogs.js";
 import { endCallsWithinGrace } from "./end-calls.js";
+import type { GatewayOptions } from "./gateway-options.js";
 import { InboundAccess } from "./inbound-access.js";
 import { callerId, e164 } from "./invite-numbers.js";
 import { LegStates } from "./leg-states.js";
@@ -35,92 +32,19 @@ import { Pacer } from "./media/pacer.js";
 import { GatewayRooms } from "./media/room-mix.js";
 import { RtpSession } from "./media/rtp-session.js";
 import { type LegContext, originate } from "./outbound-legs.js";
-import { DEFAULT_PINGS, PhonePings, type PingOptions } from "./phone-pings.js";
 import { assertTcpFree, assertUdpFree, RtpPorts } from "./ports.js";
-import { registeredTarget } from "./registered-target.js";
-import { type Binding, type BindingStore, passwordMark, Registrations } from "./registrations.js";
+import { RegisteredPhones } from "./registered-phones.js";
 import { SdpSession } from "./sdp-session.js";
 import { type CallDialog, SipCall, type SipCallDeps } from "./sip-call.js";
 import { recogniserFrom } from "./speech/engines.js";
 import type { Recogniser } from "./speech/recogniser.js";
 import { Transcripts } from "./speech/transcripts.js";
-import { synthesiserFrom, type TtsEngine } from "./tts/engines.js";
+import { synthesiserFrom } from "./tts/engines.js";
 import { Prompts } from "./tts/prompts.js";
-import type { DigestCheck } from "./ua/digest-check.js";
 import type { InboundDialog } from "./ua/inbound-dialog.js";
 import { fitHeaders } from "./x-headers.js";
 
-export interface GatewayOptions {
-  nc: NatsConnection;
-  /** The edge that takes this gateway's offers. */
-  edge: string;
-  /** This gateway's name in subjects: unique among running gateways. */
-  id: string;
-  /** SIP listens here (UDP and TCP). */
-  address: string;
-  port: number;
-  /** The RTP port range (inclusive), e.g. [20000, 20999]; even ports are used. */
-  rtpPorts: readonly [number, number];
-  /** The host peers reach us at (behind NAT, the public one): in Contact, Via and SDP. Default `address`. */
-  advertise?: string;
-  /** The address put in SDP (RTP is bound on `address`); default `advertise`, else the SIP address. */
-  mediaAddress?: string;
-  /** Who may place calls (default: loopback only, DEFAULT_ALLOW); trunks' ranges are added to it. */
-  access?: InboundAccess;
-  /** Callers outside `access` who may place calls by digest authentication (`--digest-users`). */
-  digest?: DigestCheck;
-  /**
-   * How often registered phones are sent OPTIONS, and how long each has to answer (with `digest`;
-   * default DEFAULT_PINGS); false: never, every binding is rung until it expires.
-   */
-  phonePings?: PingOptions | false;
-  /**
-   * The account each digest realm belongs to (lower case): its registered users are rung by that
-   * account's calls only. A realm not named is any account's.
-   */
-  realmAccounts?: ReadonlyMap<string, string>;
-  /** Where the registered phones outlive a restart (with `digest`); without one, in memory only. */
-  registrationStore?: BindingStore;
-  /** The trunks outbound legs may name (a watched copy of `sb_trunks`); without it, such a leg fails. */
-  trunks?: { get(name: string): TrunkRecord | undefined };
-  log: Logger;
-  prefix?: string;
-  /** Where <Play> URLs may be fetched from (default: anywhere). */
-  egress?: EgressPolicy;
-  /** Speech Gathers' recogniser (default: pocketsphinx; speech/recogniser.ts). */
-  recogniser?: Recogniser;
-  /** <Say>'s text-to-speech engine (default: espeak-ng; tts/synthesiser.ts). */
-  tts?: TtsEngine;
-}
-
-/**
- * Takes back the bindings kept from before a restart, before the socket is open (a REGISTER taken
- * now must not be undone by what was kept): those of users still in the file with the same
- * password. A store that cannot be read leaves them to register again, and says so.
- */
-async function restoreRegistrations(
-  store: BindingStore,
-  registrations: Registrations,
-  digest: DigestCheck,
-  log: Logger,
-): Promise<void> {
-  let kept: Map<string, Binding[]>;
-  try {
-    kept = await store.load();
-  } catch (err) {
-    log.warn({ err }, "cannot read the registered phones kept: they are rung once they register again");
-    return;
-  }
-  for (const [aor, bindings] of kept) {
-    const at = aor.lastIndexOf("@");
-    const ha1 = digest.ha1Of(aor.slice(at + 1), aor.slice(0, at));
-    const mark = ha1 === undefined ? undefined : passwordMark(ha1);
-    registrations.restore(
-      aor,
-      bindings.filter((b) => b.password === mark),
-    );
-  }
-}
+export type { GatewayOptions } from "./gateway-options.js";
 
 /** The offer's headers must fit its schema (names ≤ 128, values ≤ 1024 chars) and its 16 KiB limit. */
 const MAX_HEADER_BYTES = 8 * 1024;
@@ -149,9 +73,7 @@ export class SipGateway {
   /** What the outbound legs placed here reported, for `leg-state`. */
   readonly #legStates = new LegStates();
   /** Where the digest users' phones registered (with `digest` only). */
-  readonly #registrations = new Registrations();
-  /** Which of them answer (with `digest`, unless `phonePings` is false). */
-  #pings: PhonePings | undefined;
+  #phones: RegisteredPhones | undefined;
 
   private constructor(private readonly opts: GatewayOptions) {
     this.#subjects = subjects(opts.prefix);
@@ -170,11 +92,14 @@ export class SipGateway {
     // The sip package binds without reporting failure (an unhandled 'error' would crash): check first.
     await assertUdpFree(opts.address, opts.port);
     await assertTcpFree(opts.address, opts.port);
-    const store = opts.registrationStore;
-    if (opts.digest && store) {
-      await restoreRegistrations(store, gw.#registrations, opts.digest, opts.log);
-      gw.#registrations.onChange = (aor, bindings) => void store.save(aor, bindings);
-    }
+    if (opts.digest)
+      gw.#phones = await RegisteredPhones.restore({
+        digest: opts.digest,
+        log: opts.log,
+        ...(opts.registrationStore && { store: opts.registrationStore }),
+        ...(opts.phonePings !== undefined && { pings: opts.phonePings }),
+        ...(opts.realmAccounts && { realmAccounts: opts.realmAccounts }),
+      });
     gw.#subs.push(
       opts.nc.subscribe(gw.#subjects.sipAllCommands(opts.id), {
         callback: (err, msg) => {
@@ -190,23 +115,16 @@ export class SipGateway {
         port: opts.port,
         ...(opts.advertise && { advertise: opts.advertise }),
         access: gw.access,
-        ...(opts.digest && { digest: opts.digest, registrations: gw.#registrations }),
+        ...(opts.digest && gw.#phones && { digest: opts.digest, registrations: gw.#phones.registrations }),
         ...dialogLog(opts.log),
       },
       (dialog, info) => void gw.#invite(dialog, info),
     );
-    const pings = opts.digest && opts.phonePings !== false ? (opts.phonePings ?? DEFAULT_PINGS) : undefined;
-    if (pings) {
-      gw.#pings = new PhonePings(gw.#sip.stack, gw.#registrations, {
-        ...pings,
-        from: `sip:switchboard@${opts.advertise ?? opts.address}`,
-        contact: gw.#sip.contact,
-        onChange: (what) =>
-          opts.log.info(what, what.reachable ? "SIP phone reachable again" : "SIP phone unreachable"),
-        onFirstAnswer: (what) => opts.log.debug(what, "SIP phone answers its pings"),
-      });
-      gw.#pings.start();
-    }
+    gw.#phones?.startPings(
+      gw.#sip.stack,
+      `sip:switchboard@${opts.advertise ?? opts.address}`,
+      gw.#sip.contact,
+    );
     // Legs for calls on this gateway (a Dial), and for any gateway (a REST outbound call).
     const legs = gw.#legContext(gw.#sip);
     const place = (err: unknown, msg: Msg) => {
@@ -239,17 +157,7 @@ export class SipGateway {
       trunk: (name) => this.opts.trunks?.get(name),
       recordings: this.#recordings,
       legs: this.#legStates,
-      registered: (uri, accountSid) =>
-        registeredTarget(
-          this.#registrations,
-          this.opts.digest,
-          uri,
-          (b) => this.#pings?.reachable(b) ?? true,
-          {
-            accountSid,
-            realmAccounts: this.opts.realmAccounts,
-          },
-        ),
+      registered: (uri, accountSid) => this.#phones?.target(uri, accountSid),
     };
   }
 
@@ -305,9 +213,8 @@ export class SipGateway {
     await Promise.all(this.#subs.map((sub) => sub.drain()));
     await endCallsWithinGrace(this.calls, this.opts.log);
     this.#pacer.stop();
-    this.#pings?.stop();
+    await this.#phones?.stop();
     this.#sip?.stop();
-    await this.opts.registrationStore?.flush();
     await this.#web.close();
   }
 
