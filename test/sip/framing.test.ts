@@ -1,7 +1,8 @@
 // Framing the gateway cannot trust (RFC 3261 §18.3), as `switchboard sip` meets it: over UDP a request
 // whose body is shorter than its Content-Length, or whose Content-Length is not a number, gets 400;
 // over TCP a message without a usable Content-Length closes the connection after the messages before
-// it are answered. Each is logged, and nothing but JSON reaches the gateway's stdout.
+// it are answered. Each is logged, and nothing but JSON reaches the gateway's stdout. A keep-alive
+// ping over TCP gets its pong.
 import { connect, type Socket } from "node:net";
 import { describe, expect, it } from "vitest";
 import { startTestEngine } from "../helpers/engine.js";
@@ -94,6 +95,14 @@ describe("SIP framing", () => {
     );
     const answered = await answersOn(started.sipPort, big + burst, 361);
     expect(answered.map((r) => r.status)).toEqual(Array(361).fill(200));
+    // A keep-alive ping (a double CRLF) is answered with one CRLF, and the connection goes on: its
+    // pong first, then the OPTIONS's 200 (RFC 5626 §3.5.1).
+    const pinged = await exchange(
+      started.sipPort,
+      `\r\n\r\n${request(tcp, "OPTIONS", uri, { cseq: 500 })}`,
+      (received) => received.includes("SIP/2.0 200"),
+    );
+    expect(pinged.startsWith("\r\nSIP/2.0 200 OK\r\n")).toBe(true);
     // A body larger than the gateway takes: closed at once, without an answer.
     const huge = request(tcp, "INVITE", uri).replace("Content-Length: 0", "Content-Length: 1000000");
     expect(await sendAndWaitClose(started.sipPort, huge)).toBe("");

@@ -17,15 +17,41 @@ const message = (body: string, length: string | null = String(body.length)) =>
 
 describe("StreamFraming", () => {
   it("passes messages split at every byte and pipelined in one chunk, with keep-alive CRLFs between", () => {
+    // One ping (a double CRLF) before the first message; a lone CRLF between two others is none.
     const stream = `\r\n\r\n${message("v=0\r\n")}${message("")}\r\n${message("Signal=5\r\n")}`;
     for (let cut = 0; cut <= stream.length; cut++) {
       const framing = new StreamFraming();
-      expect(framing.push(stream.slice(0, cut))).toEqual({ sound: cut });
-      expect(framing.push(stream.slice(cut))).toEqual({ sound: stream.length - cut });
+      const first = framing.push(stream.slice(0, cut));
+      const second = framing.push(stream.slice(cut));
+      expect([first.sound, second.sound, first.broken, second.broken]).toEqual([
+        cut,
+        stream.length - cut,
+        undefined,
+        undefined,
+      ]);
+      expect((first.pings ?? 0) + (second.pings ?? 0)).toBe(1);
     }
-    // Byte by byte.
+    // Byte by byte: the ping is complete at its fourth byte.
     const framing = new StreamFraming();
-    for (const c of stream) expect(framing.push(c).broken).toBeUndefined();
+    const checks = [...stream].map((c) => framing.push(c));
+    expect(checks.every((c) => c.broken === undefined)).toBe(true);
+    expect(
+      checks
+        .map((c) => c.pings ?? 0)
+        .join("")
+        .slice(0, 6),
+    ).toBe("000100");
+    expect(checks.reduce((n, c) => n + (c.pings ?? 0), 0)).toBe(1);
+  });
+
+  it("counts each double CRLF between messages as one ping, however the chunks cut them", () => {
+    const framing = new StreamFraming();
+    expect(framing.push("\r\n\r\n\r\n\r\n").pings).toBe(2);
+    expect(framing.push("\r\n").pings).toBeUndefined();
+    expect(framing.push("\r\n").pings).toBe(1);
+    // Whitespace of any length between messages holds only a ping's beginning.
+    expect(framing.push(" ".repeat(100_000)).pings).toBeUndefined();
+    expect(framing.push(message("")).pings).toBeUndefined();
   });
 
   it("breaks on a message without Content-Length, with one given twice, malformed or too large", () => {

@@ -4,7 +4,8 @@
 // length too large, it prints "Flood attempt" to stdout — a line that is not JSON in the gateway's
 // log — before it drops the connection. Here a connection whose framing cannot be trusted is closed
 // with the reason in the gateway's own log, under limits fitted to what a gateway receives
-// (SDP, DTMF and sipfrag bodies of a few kilobytes).
+// (SDP, DTMF and sipfrag bodies of a few kilobytes). A keep-alive ping between messages (a double
+// CRLF) is answered with its pong.
 import type { Socket } from "node:net";
 
 /** The most a message's start line and headers may take. */
@@ -28,6 +29,8 @@ export interface FramingCheck {
   sound: number;
   /** What broke the framing, if something did. */
   broken?: string;
+  /** How many keep-alive pings (a CRLF pair between messages) the chunk completed: each is answered. */
+  pings?: number;
 }
 
 /** Follows one connection's bytes from message to message. */
@@ -36,10 +39,18 @@ export class StreamFraming {
   #head = "";
   /** Body bytes still to come in the current message. */
   #body = 0;
+  /** The whitespace seen since the last message, for keep-alive pings split across chunks. */
+  #between = "";
 
   /** Takes the next chunk (a binary string: one character a byte). */
   push(chunk: string): FramingCheck {
     let at = 0;
+    let pings = 0;
+    const check = (sound: number, broken?: string): FramingCheck => ({
+      sound,
+      ...(broken !== undefined && { broken }),
+      ...(pings > 0 && { pings }),
+    });
     while (at < chunk.length) {
       if (this.#body > 0) {
         const taken = Math.min(this.#body, chunk.length - at);
@@ -49,22 +60,41 @@ export class StreamFraming {
       }
       // Where this message began in the chunk (0 if it began in an earlier one).
       const began = this.#head === "" ? at : 0;
-      // CRLFs between messages are keep-alives (RFC 5626 §3.5.1), not a message's start.
-      this.#head = this.#head === "" ? chunk.slice(at).replace(/^\s+/, "") : this.#head + chunk.slice(at);
+      if (this.#head === "") {
+        // CRLFs between messages are keep-alives (RFC 5626 §3.5.1), not a message's start.
+        const rest = chunk.slice(at);
+        const lead = /^\s*/.exec(rest)?.[0] ?? "";
+        pings += this.#keepAlive(lead);
+        this.#head = rest.slice(lead.length);
+        if (this.#head !== "") this.#between = "";
+      } else this.#head += chunk.slice(at);
       const end = this.#head.indexOf("\r\n\r\n");
       if (end < 0 || end > MAX_HEAD_BYTES) {
-        if (this.#head.length <= MAX_HEAD_BYTES) return { sound: chunk.length };
-        return { sound: began, broken: `headers over ${MAX_HEAD_BYTES} bytes` };
+        if (this.#head.length <= MAX_HEAD_BYTES) return check(chunk.length);
+        return check(began, `headers over ${MAX_HEAD_BYTES} bytes`);
       }
       const length = contentLength(this.#head.slice(0, end));
-      if (typeof length === "string") return { sound: began, broken: length };
+      if (typeof length === "string") return check(began, length);
       // What of the chunk follows the head.
       const after = this.#head.length - (end + 4);
       at = chunk.length - after;
       this.#head = "";
       this.#body = length;
     }
-    return { sound: chunk.length };
+    return check(chunk.length);
+  }
+
+  /** The pings that `whitespace` completes: each CRLF pair (a double CRLF, RFC 5626's ping) once. */
+  #keepAlive(whitespace: string): number {
+    let pings = 0;
+    this.#between += whitespace;
+    for (let i = this.#between.indexOf("\r\n\r\n"); i >= 0; i = this.#between.indexOf("\r\n\r\n")) {
+      pings++;
+      this.#between = this.#between.slice(i + 4);
+    }
+    // Only a ping's beginning need be kept: a flood of whitespace holds no memory.
+    this.#between = this.#between.slice(-3);
+    return pings;
   }
 }
 
@@ -111,7 +141,9 @@ export function guardFraming(socket: Socket, onBreak: (why: string) => void): vo
     const framing = new StreamFraming();
     return on("data", (chunk: string | Buffer) => {
       const text = typeof chunk === "string" ? chunk : chunk.toString("latin1");
-      const { sound, broken } = framing.push(text);
+      const { sound, broken, pings } = framing.push(text);
+      // Each keep-alive ping is answered with a single CRLF, the pong its client waits for (RFC 5626 §3.5.1).
+      if (pings) socket.write("\r\n".repeat(pings));
       if (broken === undefined) {
         listener(chunk);
         return;
