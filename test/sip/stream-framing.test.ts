@@ -49,8 +49,10 @@ describe("StreamFraming", () => {
     expect(framing.push("\r\n\r\n\r\n\r\n").pings).toBe(2);
     expect(framing.push("\r\n").pings).toBeUndefined();
     expect(framing.push("\r\n").pings).toBe(1);
-    // Whitespace of any length between messages holds only a ping's beginning.
+    // Whitespace of any length between messages holds only a ping's beginning; a read full of
+    // pings counts every one.
     expect(framing.push(" ".repeat(100_000)).pings).toBeUndefined();
+    expect(framing.push("\r\n\r\n".repeat(16_384)).pings).toBe(16_384);
     expect(framing.push(message("")).pings).toBeUndefined();
   });
 

@@ -86,14 +86,16 @@ export class StreamFraming {
 
   /** The pings that `whitespace` completes: each CRLF pair (a double CRLF, RFC 5626's ping) once. */
   #keepAlive(whitespace: string): number {
+    const seen = this.#between + whitespace;
     let pings = 0;
-    this.#between += whitespace;
-    for (let i = this.#between.indexOf("\r\n\r\n"); i >= 0; i = this.#between.indexOf("\r\n\r\n")) {
+    let from = 0;
+    // One pass, however many pings a read holds: a stranger's flood of CRLFs costs what it weighs.
+    for (let i = seen.indexOf("\r\n\r\n"); i >= 0; i = seen.indexOf("\r\n\r\n", from)) {
       pings++;
-      this.#between = this.#between.slice(i + 4);
+      from = i + 4;
     }
     // Only a ping's beginning need be kept: a flood of whitespace holds no memory.
-    this.#between = this.#between.slice(-3);
+    this.#between = seen.slice(from).slice(-3);
     return pings;
   }
 }
