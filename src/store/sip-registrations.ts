@@ -81,18 +81,21 @@ export class RegistrationStore {
     const found = new Map<string, Binding[]>();
     const keys: string[] = [];
     for await (const key of await this.kv.keys(`${this.#prefix}>`)) keys.push(key);
-    for (const key of keys) {
-      const aor = Buffer.from(key.slice(this.#prefix.length), "base64url").toString();
-      try {
-        const entry = await this.kv.get(key);
-        if (entry?.operation !== "PUT") continue;
-        const parsed = StoredBindings.safeParse(safeJson(entry.string()));
-        if (parsed.success && AOR.test(aor)) found.set(aor, parsed.data);
-        else this.log.warn({ key }, "a stored registration does not read as one: skipped");
-      } catch (err) {
-        this.log.warn({ err, key }, "could not read a stored registration: skipped");
-      }
-    }
+    // All at once: the gateway opens its socket only when they are read, one round trip for all.
+    await Promise.all(
+      keys.map(async (key) => {
+        const aor = Buffer.from(key.slice(this.#prefix.length), "base64url").toString();
+        try {
+          const entry = await this.kv.get(key);
+          if (entry?.operation !== "PUT") return;
+          const parsed = StoredBindings.safeParse(safeJson(entry.string()));
+          if (parsed.success && AOR.test(aor)) found.set(aor, parsed.data);
+          else this.log.warn({ key }, "a stored registration does not read as one: skipped");
+        } catch (err) {
+          this.log.warn({ err, key }, "could not read a stored registration: skipped");
+        }
+      }),
+    );
     return found;
   }
 
